@@ -1,0 +1,239 @@
+//! The bridge ↔ browser WebSocket protocol, defined once for both sides.
+//!
+//! Every WebSocket *binary* message is one frame: a single version byte ([`PROTOCOL_VERSION`]),
+//! then one [postcard](https://docs.rs/postcard)-encoded message. Postcard is serde's compact
+//! binary format: varint integers, length-prefixed byte strings, no field names. Decoding borrows
+//! key and value bytes straight from the frame, so a batch of records costs no copies.
+//!
+//! The bridge speaks first: a [`Hello`] (topic, partitions with watermarks, schemas by id), then
+//! [`RecordBatch`]es, a [`ServerMessage::CaughtUp`] per partition once it reaches the high
+//! watermark it saw at the start, and a [`ServerMessage::Error`] if its source fails.
+//!
+//! Invariant: within one connection, the records of a partition arrive in strictly increasing
+//! offset order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// The version byte that starts every frame. Bump it on any incompatible change.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// A message from the bridge to the browser.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerMessage<'a> {
+    /// The first message of every connection.
+    Hello(Hello),
+    /// Records of one partition, in offset order.
+    #[serde(borrow)]
+    Records(RecordBatch<'a>),
+    /// The partition has reached the high watermark it had when the connection started.
+    CaughtUp { partition: i32, next_offset: i64 },
+    /// The source failed; the message says why. The connection stays open for what was sent.
+    Error { message: String },
+}
+
+/// What the browser needs to know before the first record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The Kafka topic (or the recorded topic) being streamed.
+    pub topic: String,
+    /// A human-readable description of the source, e.g. `recording demo.sgrec` or `kafka 127.0.0.1:9092`.
+    pub source: String,
+    /// Every partition of the topic, in partition order.
+    pub partitions: Vec<PartitionInfo>,
+    /// The Avro schemas the values may reference, by Confluent schema id.
+    pub schemas: Vec<SchemaInfo>,
+}
+
+/// A partition's offsets when the connection started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    /// The first offset still stored.
+    pub low_watermark: i64,
+    /// One past the last offset written.
+    pub high_watermark: i64,
+    /// The offset streaming starts from.
+    pub start_offset: i64,
+}
+
+/// An Avro schema as a Confluent-compatible registry knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaInfo {
+    /// The registry id that framed values carry in bytes 1..5.
+    pub id: u32,
+    /// The subject it is registered under, when known.
+    pub subject: Option<String>,
+    /// The version within the subject, when known.
+    pub version: Option<i32>,
+    /// The schema's JSON text.
+    pub schema: String,
+}
+
+/// Records of one partition, in increasing offset order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordBatch<'a> {
+    pub partition: i32,
+    /// The partition's high watermark as last seen by the bridge.
+    pub high_watermark: i64,
+    #[serde(borrow)]
+    pub records: Vec<Record<'a>>,
+}
+
+/// One Kafka record, with its key and value bytes exactly as the broker stored them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record<'a> {
+    pub offset: i64,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp_ms: i64,
+    #[serde(borrow, with = "serde_bytes")]
+    pub key: Option<&'a [u8]>,
+    #[serde(borrow, with = "serde_bytes")]
+    pub value: Option<&'a [u8]>,
+}
+
+impl Record<'_> {
+    /// Key plus value bytes: what the feed counts as the record's payload.
+    pub fn payload_len(&self) -> usize {
+        self.key.map_or(0, <[u8]>::len) + self.value.map_or(0, <[u8]>::len)
+    }
+}
+
+/// Encodes a message as one frame: the version byte, then the postcard body.
+pub fn encode(message: &ServerMessage<'_>) -> Result<Vec<u8>> {
+    postcard::to_extend(message, vec![PROTOCOL_VERSION]).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// Decodes one frame, borrowing record bytes from it.
+pub fn decode(frame: &[u8]) -> Result<ServerMessage<'_>> {
+    let (&version, body) = frame.split_first().ok_or(Error::EmptyMessage)?;
+    if version != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedVersion {
+            found: version,
+            expected: PROTOCOL_VERSION,
+        });
+    }
+    let (message, rest) =
+        postcard::take_from_bytes(body).map_err(|e| Error::MalformedMessage(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(Error::MalformedMessage(format!(
+            "{} trailing bytes after the message",
+            rest.len()
+        )));
+    }
+    Ok(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hello() -> ServerMessage<'static> {
+        ServerMessage::Hello(Hello {
+            topic: "io.deephaven.crypto.kafka.TradesTopic".into(),
+            source: "test".into(),
+            partitions: vec![PartitionInfo {
+                partition: 0,
+                low_watermark: 0,
+                high_watermark: 10,
+                start_offset: 0,
+            }],
+            schemas: vec![SchemaInfo {
+                id: 1,
+                subject: Some("s".into()),
+                version: Some(1),
+                schema: "\"string\"".into(),
+            }],
+        })
+    }
+
+    #[test]
+    fn hello_round_trips() {
+        let frame = encode(&hello()).unwrap();
+        assert_eq!(frame[0], PROTOCOL_VERSION);
+        assert_eq!(decode(&frame).unwrap(), hello());
+    }
+
+    #[test]
+    fn record_bytes_are_borrowed_from_the_frame() {
+        let value = [0u8, 0, 0, 0, 1, 42];
+        let msg = ServerMessage::Records(RecordBatch {
+            partition: 2,
+            high_watermark: 8,
+            records: vec![Record {
+                offset: 7,
+                timestamp_ms: 1_700_000_000_000,
+                key: None,
+                value: Some(&value),
+            }],
+        });
+        let frame = encode(&msg).unwrap();
+        let ServerMessage::Records(batch) = decode(&frame).unwrap() else {
+            panic!("expected records");
+        };
+        let got = batch.records[0].value.unwrap();
+        assert_eq!(got, value);
+        let range = frame.as_ptr_range();
+        assert!(
+            range.contains(&got.as_ptr()),
+            "value must point into the frame"
+        );
+    }
+
+    #[test]
+    fn rejects_empty_wrong_version_truncated_and_trailing() {
+        assert!(matches!(decode(&[]), Err(Error::EmptyMessage)));
+        let mut frame = encode(&hello()).unwrap();
+        frame[0] = 99;
+        assert!(matches!(
+            decode(&frame),
+            Err(Error::UnsupportedVersion { found: 99, .. })
+        ));
+        let frame = encode(&hello()).unwrap();
+        assert!(matches!(
+            decode(&frame[..frame.len() - 1]),
+            Err(Error::MalformedMessage(_))
+        ));
+        let mut frame = encode(&hello()).unwrap();
+        frame.push(0);
+        assert!(matches!(decode(&frame), Err(Error::MalformedMessage(_))));
+    }
+
+    fn arb_record() -> impl Strategy<Value = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+        (
+            any::<i64>(),
+            any::<i64>(),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..256)),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn record_batches_round_trip(
+            partition in any::<i32>(),
+            hw in any::<i64>(),
+            raw in proptest::collection::vec(arb_record(), 0..20),
+        ) {
+            let records: Vec<Record<'_>> = raw
+                .iter()
+                .map(|(o, t, k, v)| Record {
+                    offset: *o,
+                    timestamp_ms: *t,
+                    key: k.as_deref(),
+                    value: v.as_deref(),
+                })
+                .collect();
+            let msg = ServerMessage::Records(RecordBatch { partition, high_watermark: hw, records });
+            let frame = encode(&msg).unwrap();
+            prop_assert_eq!(decode(&frame).unwrap(), msg);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&bytes);
+        }
+    }
+}

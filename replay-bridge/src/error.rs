@@ -1,0 +1,68 @@
+//! The bridge's one error type. Messages name the file, broker, topic or partition involved, so
+//! that the one line printed on failure is enough to act on.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the bridge.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open recording {path}: {source}")]
+    OpenRecording {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a Streamglass recording: {reason}")]
+    NotARecording { path: PathBuf, reason: String },
+    #[error("recording {path} is corrupt after {records} records: {reason}")]
+    CorruptRecording {
+        path: PathBuf,
+        records: u64,
+        reason: String,
+    },
+    #[error("cannot write recording {path}: {reason}")]
+    WriteRecording { path: PathBuf, reason: String },
+    #[error("cannot reach Kafka broker {broker} within {seconds} s: {reason}")]
+    BrokerUnreachable {
+        broker: String,
+        seconds: u64,
+        reason: String,
+    },
+    #[error("topic {topic:?} does not exist on {broker} (topics there: {available})")]
+    UnknownTopic {
+        topic: String,
+        broker: String,
+        available: String,
+    },
+    #[error("Kafka {operation} on {topic}/{partition} failed: {reason}")]
+    Kafka {
+        operation: &'static str,
+        topic: String,
+        partition: i32,
+        reason: String,
+    },
+    #[error("Kafka {operation} on {topic}/{partition} timed out after {seconds} s")]
+    KafkaTimeout {
+        operation: &'static str,
+        topic: String,
+        partition: i32,
+        seconds: u64,
+    },
+    #[error("schema {path}: {reason}")]
+    Schema { path: PathBuf, reason: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("static files directory {0} does not exist")]
+    MissingWww(PathBuf),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error(transparent)]
+    Protocol(#[from] streamglass_core::Error),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The crate's result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

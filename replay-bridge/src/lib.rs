@@ -1,0 +1,18 @@
+//! replay-bridge: the only native part of Streamglass.
+//!
+//! It turns a Kafka topic, or a [recording](recording) of one, into the protocol of
+//! [`streamglass_core::protocol`] on a WebSocket, and serves the page. Data flows one way:
+//! [`source`] (a [`kafka`] topic or a [`recording`]) → [`frames`] → [`server`] (the socket).
+
+mod error;
+pub mod frames;
+pub mod inspect;
+pub mod kafka;
+pub mod record;
+pub mod recording;
+pub mod schemas;
+pub mod server;
+pub mod source;
+pub mod trades;
+
+pub use error::{Error, Result};

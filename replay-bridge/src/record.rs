@@ -1,0 +1,177 @@
+//! `replay-bridge record` and `generate`: writing recordings.
+//!
+//! `record` captures a topic from each partition's low watermark up to the high watermark it has
+//! when recording starts (as `kcat -e` stops at the end), merging partitions by timestamp so the
+//! file reads in the order the records were produced. Memory stays at one fetch per partition.
+
+use std::path::Path;
+use std::time::Duration;
+
+use streamglass_core::protocol::SchemaInfo;
+
+use crate::kafka::{Fetched, KafkaPartition, KafkaTopic};
+use crate::recording::{PartitionRange, RecordingMeta, RecordingWriter};
+use crate::trades::{self, TradeGenerator};
+use crate::{Error, Result};
+
+const FETCH_BYTES: i32 = 4 << 20;
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub records: u64,
+    pub partitions: Vec<PartitionRange>,
+}
+
+/// Writes `count` synthetic trades over `partitions` partitions to `out`.
+pub fn generate(out: &Path, count: u64, partitions: i32, seed: u64) -> Result<Written> {
+    let mut generator =
+        TradeGenerator::new(seed, partitions).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let ranges: Vec<PartitionRange> = TradeGenerator::partition_counts(count, partitions)
+        .into_iter()
+        .enumerate()
+        .map(|(p, n)| PartitionRange {
+            partition: p as i32,
+            low_watermark: 0,
+            high_watermark: n,
+        })
+        .collect();
+    let meta = RecordingMeta {
+        topic: trades::TRADES_TOPIC.into(),
+        partitions: ranges.clone(),
+        schemas: vec![SchemaInfo {
+            id: trades::TRADES_SCHEMA_ID,
+            subject: Some(trades::TRADES_SUBJECT.into()),
+            version: Some(1),
+            schema: trades::TRADE_SCHEMA.into(),
+        }],
+        source: format!(
+            "replay-bridge generate --count {count} --partitions {partitions} --seed {seed}"
+        ),
+    };
+    let mut writer = RecordingWriter::create(out, &meta)?;
+    for _ in 0..count {
+        let record = generator.next_record().map_err(|e| Error::WriteRecording {
+            path: out.to_owned(),
+            reason: e.to_string(),
+        })?;
+        writer.append(&record)?;
+    }
+    writer.finish()?;
+    Ok(Written {
+        records: count,
+        partitions: ranges,
+    })
+}
+
+struct Cursor {
+    partition: KafkaPartition,
+    next: i64,
+    end: i64,
+    buffer: std::collections::VecDeque<crate::recording::StoredRecord>,
+}
+
+impl Cursor {
+    /// Makes sure the buffer holds the next record, unless the partition is done.
+    async fn fill(&mut self) -> Result<()> {
+        let mut empty_fetches = 0;
+        while self.buffer.is_empty() && self.next < self.end {
+            let Fetched { records, .. } = self
+                .partition
+                .fetch(self.next, FETCH_BYTES, Duration::from_millis(100))
+                .await?;
+            if records.is_empty() {
+                // Offsets below the end that no fetch returns (transaction markers, compaction):
+                // nothing more to record here. Bounded, so a broker's quirk cannot hang us.
+                empty_fetches += 1;
+                if empty_fetches == 3 {
+                    tracing::warn!(
+                        partition = self.partition.partition(),
+                        next = self.next,
+                        end = self.end,
+                        "no records returned below the end offset; partition done"
+                    );
+                    self.next = self.end;
+                }
+                continue;
+            }
+            for record in records {
+                if record.offset >= self.end {
+                    break;
+                }
+                self.next = record.offset + 1;
+                self.buffer.push_back(record);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Captures `topic` from `broker` into `out`, with `schemas` in the header. `progress` is called
+/// with the number of records written so far and the total to write.
+pub async fn record(
+    broker: &str,
+    topic: &str,
+    out: &Path,
+    schemas: Vec<SchemaInfo>,
+    timeout: Duration,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Written> {
+    let kafka = KafkaTopic::connect(broker, topic, timeout).await?;
+    let mut cursors = Vec::new();
+    let mut ranges = Vec::new();
+    for &p in kafka.partitions() {
+        let partition = kafka.partition(p).await?;
+        let low = partition.low_watermark().await?;
+        let high = partition.high_watermark().await?;
+        ranges.push(PartitionRange {
+            partition: p,
+            low_watermark: low,
+            high_watermark: high,
+        });
+        cursors.push(Cursor {
+            partition,
+            next: low,
+            end: high,
+            buffer: Default::default(),
+        });
+    }
+    let total: u64 = ranges
+        .iter()
+        .map(|r| (r.high_watermark - r.low_watermark).max(0) as u64)
+        .sum();
+    let meta = RecordingMeta {
+        topic: topic.to_owned(),
+        partitions: ranges.clone(),
+        schemas,
+        source: format!("replay-bridge record --broker {broker} --topic {topic}"),
+    };
+    let mut writer = RecordingWriter::create(out, &meta)?;
+    let mut written = 0u64;
+    loop {
+        for cursor in &mut cursors {
+            cursor.fill().await?;
+        }
+        // The oldest head record goes next: the file reads in production order.
+        let Some(cursor) = cursors
+            .iter_mut()
+            .filter(|c| !c.buffer.is_empty())
+            .min_by_key(|c| c.buffer.front().map(|r| (r.timestamp_ms, r.partition)))
+        else {
+            break;
+        };
+        if let Some(record) = cursor.buffer.pop_front() {
+            writer.append(&record)?;
+            written += 1;
+            if written.is_multiple_of(10_000) {
+                progress(written, total);
+            }
+        }
+    }
+    writer.finish()?;
+    progress(written, total);
+    Ok(Written {
+        records: written,
+        partitions: ranges,
+    })
+}

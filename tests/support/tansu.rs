@@ -1,0 +1,91 @@
+//! A real Tansu broker (a Kafka-protocol server written in Rust), started on a free port with
+//! in-memory storage and stopped when the handle drops.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running broker.
+pub struct Tansu {
+    child: Child,
+    binary: PathBuf,
+    /// `127.0.0.1:PORT`, as Kafka clients want it.
+    pub addr: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tansu {
+    /// Starts a broker, and waits until it accepts connections.
+    pub fn start(binary: &Path) -> Result<Self, String> {
+        let port = crate::free_port().map_err(|e| e.to_string())?;
+        let addr = format!("127.0.0.1:{port}");
+        let url = format!("tcp://{addr}");
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let log = dir.path().join("tansu.log");
+        let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let child = Command::new(binary)
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "memory://tansu/"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log_file)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let tansu = Self {
+            child,
+            binary: binary.to_owned(),
+            addr,
+            log,
+            _dir: dir,
+        };
+        crate::wait_for_port(&tansu.addr, Duration::from_secs(30))
+            .map_err(|e| format!("{e}\n{}", tansu.log_tail()))?;
+        Ok(tansu)
+    }
+
+    /// Creates a topic.
+    pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), String> {
+        let out = Command::new(&self.binary)
+            .args([
+                "topic",
+                "create",
+                name,
+                "--partitions",
+                &partitions.to_string(),
+            ])
+            .args(["--broker", &format!("tcp://{}", self.addr)])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "tansu topic create {name} failed: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                self.log_tail()
+            ))
+        }
+    }
+
+    /// The end of the broker's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,262 @@
+//! The bridge end to end without a browser: a source goes in, and a WebSocket client (reading the
+//! protocol exactly as the page does) gets every record, once, byte for byte.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use replay_bridge::recording::RecordingReader;
+use replay_bridge::source::Source;
+use replay_bridge::trades::TRADES_TOPIC;
+use replay_bridge::{Error, inspect, record};
+use streamglass_tests::producers::{self, Produced};
+use streamglass_tests::ws::{self, Received};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Per partition: (count, first offset, last offset), from what a client received.
+fn received_ranges(records: &[Received]) -> BTreeMap<i32, (u64, i64, i64)> {
+    let mut ranges = BTreeMap::new();
+    for r in records {
+        let e = ranges.entry(r.partition).or_insert((0, i64::MAX, i64::MIN));
+        e.0 += 1;
+        e.1 = e.1.min(r.offset);
+        e.2 = e.2.max(r.offset);
+    }
+    ranges
+}
+
+/// Every partition's offsets strictly increase, with no gap: nothing lost, nothing twice.
+fn assert_dense_and_unique(records: &[Received]) {
+    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
+    for r in records {
+        if let Some(prev) = last.insert(r.partition, r.offset) {
+            assert_eq!(
+                r.offset,
+                prev + 1,
+                "partition {} jumps from {prev} to {}",
+                r.partition,
+                r.offset
+            );
+        }
+    }
+}
+
+fn assert_feed_matches(drained: &ws::Drained, expected: &BTreeMap<i32, (u64, i64, i64)>) {
+    let snapshot = drained.feed.snapshot();
+    let total: u64 = expected.values().map(|e| e.0).sum();
+    assert_eq!(snapshot.total_records, total);
+    for p in &snapshot.partitions {
+        let (count, _, last) = expected.get(&p.partition).copied().unwrap_or((0, 0, -1));
+        assert_eq!(p.records, count, "partition {}", p.partition);
+        assert_eq!(
+            p.last_offset,
+            (count > 0).then_some(last),
+            "partition {}",
+            p.partition
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_recording_arrives_whole_and_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    let written = record::generate(&path, 25_000, 3, 11).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+
+    let drained = ws::drain(&format!("ws://{addr}/ws"), TIMEOUT)
+        .await
+        .unwrap();
+
+    let hello = drained.feed.hello().unwrap();
+    assert_eq!(hello.topic, TRADES_TOPIC);
+    assert_eq!(hello.schemas.len(), 1);
+    let summary = inspect::summarize(&path).unwrap();
+    assert_eq!(summary.records, 25_000);
+    let expected: BTreeMap<i32, (u64, i64, i64)> = written
+        .partitions
+        .iter()
+        .map(|p| {
+            (
+                p.partition,
+                (p.high_watermark as u64, 0, p.high_watermark - 1),
+            )
+        })
+        .collect();
+    assert_feed_matches(&drained, &expected);
+    assert_dense_and_unique(&drained.records);
+
+    let mut from_file: Vec<Received> = RecordingReader::open(&path)
+        .unwrap()
+        .map(|r| {
+            let r = r.unwrap();
+            Received {
+                partition: r.partition,
+                offset: r.offset,
+                timestamp_ms: r.timestamp_ms,
+                key: r.key,
+                value: r.value,
+            }
+        })
+        .collect();
+    let mut got = drained.records.clone();
+    from_file.sort_by_key(|r| (r.partition, r.offset));
+    got.sort_by_key(|r| (r.partition, r.offset));
+    assert!(
+        got == from_file,
+        "the socket must deliver the file's records byte for byte"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_clients_each_get_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    record::generate(&path, 5_000, 2, 3).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+    let url = format!("ws://{addr}/ws");
+    let clients = (0..3).map(|_| ws::drain(&url, TIMEOUT));
+    for drained in futures_util::future::join_all(clients).await {
+        let drained = drained.unwrap();
+        assert_eq!(drained.feed.snapshot().total_records, 5_000);
+        assert_dense_and_unique(&drained.records);
+    }
+}
+
+/// A 3-partition topic written by librdkafka, streamed from Tansu, recorded, then replayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identically() {
+    let Some((env, tansu)) = common::broker("tansu confluent-kafka") else {
+        return;
+    };
+    let topic = TRADES_TOPIC;
+    tansu.create_topic(topic, 3).unwrap();
+    let schemas = common::schema_dir();
+    let schema = schemas.path().join("1-trade.avsc");
+    let produced =
+        producers::produce_with_confluent_kafka(&env, &tansu.addr, topic, 12_000, &schema, 1)
+            .unwrap_or_else(|e| panic!("{e}\n{}", tansu.log_tail()));
+    assert_eq!(produced.total, 12_000);
+    assert!(
+        produced.partitions.len() > 1,
+        "librdkafka spread the records: {produced:?}"
+    );
+
+    let source = Source::kafka(
+        &tansu.addr,
+        topic,
+        Duration::from_secs(10),
+        Some(schemas.path()),
+    )
+    .await
+    .unwrap();
+    let addr = common::start_bridge(source, None).await;
+    let live = ws::drain(&format!("ws://{addr}/ws"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_feed_matches(&live, &produced.partitions);
+    assert_eq!(received_ranges(&live.records), produced.partitions);
+    assert_dense_and_unique(&live.records);
+    assert_eq!(live.feed.hello().unwrap().schemas[0].id, 1);
+    assert!(live.records.iter().all(|r| r.key.is_none() && r.value.as_ref().is_some_and(|v| v[..5] == [0, 0, 0, 0, 1])));
+
+    // Record the topic, then replay the recording: the same records, offsets and timestamps.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("recorded.sgrec");
+    let schema_infos = replay_bridge::schemas::load_schema_dir(schemas.path(), topic).unwrap();
+    let written = record::record(
+        &tansu.addr,
+        topic,
+        &path,
+        schema_infos,
+        Duration::from_secs(10),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(written.records, 12_000);
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+    let replayed = ws::drain(&format!("ws://{addr}/ws"), TIMEOUT)
+        .await
+        .unwrap();
+    let mut a = live.records.clone();
+    let mut b = replayed.records.clone();
+    a.sort_by_key(|r| (r.partition, r.offset));
+    b.sort_by_key(|r| (r.partition, r.offset));
+    assert!(
+        a == b,
+        "the replay must equal the live stream byte for byte"
+    );
+    assert_eq!(
+        replayed.feed.hello().unwrap().schemas,
+        live.feed.hello().unwrap().schemas
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
+    let Some((_env, tansu)) = common::broker("tansu rskafka") else {
+        return;
+    };
+    let topic = "trades-rskafka";
+    tansu.create_topic(topic, 3).unwrap();
+    let produced: Produced =
+        producers::produce_with_rskafka(&tansu.addr, topic, 3, common::trade_values(9_000, 5), 250)
+            .await
+            .unwrap();
+    assert_eq!(produced.total, 9_000);
+    let source = Source::kafka(&tansu.addr, topic, Duration::from_secs(10), None)
+        .await
+        .unwrap();
+    let addr = common::start_bridge(source, None).await;
+    let url = format!("ws://{addr}/ws");
+    let drained = ws::drain(&url, TIMEOUT).await.unwrap();
+    assert_feed_matches(&drained, &produced.partitions);
+    assert_eq!(received_ranges(&drained.records), produced.partitions);
+    assert_dense_and_unique(&drained.records);
+
+    // Records produced after the catch-up arrive too: the bridge keeps tailing.
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let more =
+        producers::produce_with_rskafka(&tansu.addr, topic, 3, common::trade_values(600, 6), 200)
+            .await
+            .unwrap();
+    let mut feed = streamglass_core::Feed::new();
+    let wanted = 9_600;
+    let read = async {
+        use futures_util::StreamExt;
+        while let Some(Ok(message)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Binary(frame) = message {
+                feed.apply_frame(&frame);
+                if feed.snapshot().total_records >= wanted {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(TIMEOUT, read)
+        .await
+        .expect("tailed records arrive");
+    assert_eq!(more.total, 600);
+    assert_eq!(feed.snapshot().total_records, wanted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_topic_is_a_clear_error() {
+    let Some((_env, tansu)) = common::broker("tansu unknown topic") else {
+        return;
+    };
+    tansu.create_topic("exists", 1).unwrap();
+    let err = Source::kafka(&tansu.addr, "no-such-topic", Duration::from_secs(5), None)
+        .await
+        .err()
+        .expect("an unknown topic must fail");
+    assert!(matches!(err, Error::UnknownTopic { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("no-such-topic") && text.contains("exists"),
+        "{text}"
+    );
+}

@@ -1,0 +1,55 @@
+//! Shared by the integration tests: an in-process bridge, a broker with its Python environment,
+//! and trade values.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use replay_bridge::server;
+use replay_bridge::source::Source;
+use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
+use streamglass_tests::python::{self, PythonEnv};
+use streamglass_tests::tansu::Tansu;
+
+/// Serves `source` (and `www`, if given) on a free port in this runtime; returns `127.0.0.1:PORT`.
+pub async fn start_bridge(source: Source, www: Option<PathBuf>) -> String {
+    let app = server::router(Arc::new(source), www).expect("router");
+    let listener = server::bind("127.0.0.1:0").await.expect("bind");
+    let addr = server::local_addr(&listener).expect("addr");
+    tokio::spawn(server::serve(listener, app));
+    addr.to_string()
+}
+
+/// The Python environment and a fresh Tansu broker, or `None` when the test should skip.
+pub fn broker(test: &str) -> Option<(PythonEnv, Tansu)> {
+    let env = match python::env() {
+        Ok(env) => env,
+        Err(e) => {
+            streamglass_tests::skip_or_fail(test, &format!("no Python environment: {e}"));
+            return None;
+        }
+    };
+    let tansu = env
+        .tansu()
+        .and_then(|bin| Tansu::start(&bin))
+        .unwrap_or_else(|e| panic!("{test}: Tansu did not start: {e}"));
+    Some((env, tansu))
+}
+
+/// A directory holding the Trade schema as `1-trade.avsc`.
+pub fn schema_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("1-trade.avsc"), TRADE_SCHEMA).expect("write schema");
+    dir
+}
+
+/// `n` Confluent-framed trade values with their timestamps, from the bridge's generator.
+pub fn trade_values(n: usize, seed: u64) -> Vec<(i64, Vec<u8>)> {
+    let mut generator = TradeGenerator::new(seed, 1).expect("generator");
+    (0..n)
+        .map(|_| {
+            let r = generator.next_record().expect("trade");
+            (r.timestamp_ms, r.value.unwrap_or_default())
+        })
+        .collect()
+}
