@@ -55,7 +55,7 @@ enum Command {
     #[command(group(ArgGroup::new("source").required(true).args(["recording", "broker"])))]
     Serve {
         /// Replay this recording.
-        #[arg(long, env = "STREAMGLASS_RECORDING")]
+        #[arg(long, env = "STREAMGLASS_RECORDING", conflicts_with_all = ["topic", "schema_dir"])]
         recording: Option<PathBuf>,
         /// Stream from this Kafka broker (HOST:PORT).
         #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic")]

@@ -1,1 +1,216 @@
-fn main() {}
+//! The README's commands.
+//!
+//! - `cargo xtask demo`: installs what is missing, builds the page and the bridge, generates the
+//!   demo recording if absent, and serves it.
+//! - `cargo xtask test`: installs what is missing, then fmt, clippy, `cargo test --workspace`
+//!   (with every prerequisite required, so nothing skips), and the wasm tests in Node and headless
+//!   Chromium.
+//! - `cargo xtask site`: builds the page alone, into `target/site`.
+//!
+//! Tools installed with `cargo install` (wasm-pack, wasm-bindgen-cli at exactly the version in
+//! `Cargo.lock`) go into a cache outside the checkout, `~/.cache/streamglass/tools/`, so a fresh
+//! clone on the same machine does not rebuild them, and a fresh machine always does.
+
+mod install;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use run::{Cmd, Failure};
+
+const USAGE: &str = "usage: cargo xtask <demo [--count N] [--listen ADDR] | test | site>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(),
+        Some("site") => install::wasm_toolchain().and_then(|tools| build_site(&tools)),
+        _ => Err(Failure(USAGE.into())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Builds the wasm package in the size-tuned profile and lays out the page in `target/site`.
+fn build_site(tools: &install::Tools) -> Result<(), Failure> {
+    Cmd::new("cargo")
+        .args([
+            "build",
+            "-p",
+            "streamglass-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(["--profile", "wasm-release"])
+        .run()?;
+    let site = target_dir().join("site");
+    let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
+    let _ = std::fs::remove_dir_all(&site);
+    Cmd::new(&tools.wasm_bindgen)
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(site.join("pkg"))
+        .arg(&wasm)
+        .run()?;
+    for entry in std::fs::read_dir(root().join("www")).map_err(Failure::io("www"))? {
+        let path = entry.map_err(Failure::io("www"))?.path();
+        if path.is_file() {
+            let name = path.file_name().unwrap_or_default();
+            std::fs::copy(&path, site.join(name)).map_err(Failure::io("copy www"))?;
+        }
+    }
+    let size = std::fs::metadata(site.join("pkg/streamglass_wasm_bg.wasm"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "xtask: page built in {} (wasm {} KB)",
+        site.display(),
+        size / 1024
+    );
+    Ok(())
+}
+
+fn demo(args: &[String]) -> Result<(), Failure> {
+    let mut count: u64 = 2_000_000;
+    let mut listen = "127.0.0.1:8080".to_owned();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| Failure(format!("{arg} needs a value. {USAGE}")))?;
+        match arg.as_str() {
+            "--count" => {
+                count = value
+                    .parse()
+                    .map_err(|_| Failure(format!("--count {value}: not a number")))?
+            }
+            "--listen" => listen = value.clone(),
+            _ => return Err(Failure(format!("unknown option {arg}. {USAGE}"))),
+        }
+    }
+    let tools = install::wasm_toolchain()?;
+    build_site(&tools)?;
+    Cmd::new("cargo")
+        .args(["build", "--release", "-p", "replay-bridge"])
+        .run()?;
+    let bridge = target_dir().join("release/replay-bridge");
+    let recording = target_dir().join(format!("demo/trades-{count}.sgrec"));
+    if !recording.is_file() {
+        std::fs::create_dir_all(target_dir().join("demo")).map_err(Failure::io("target/demo"))?;
+        Cmd::new(&bridge)
+            .args([
+                "generate",
+                "--count",
+                &count.to_string(),
+                "--partitions",
+                "3",
+                "--seed",
+                "1",
+            ])
+            .arg("--out")
+            .arg(&recording)
+            .run()?;
+    }
+    println!("xtask: starting the bridge; open the URL it prints (Ctrl-C stops it)");
+    Cmd::new(&bridge)
+        .arg("serve")
+        .arg("--recording")
+        .arg(&recording)
+        .arg("--www")
+        .arg(target_dir().join("site"))
+        .args(["--listen", &listen])
+        .run()
+}
+
+fn test() -> Result<(), Failure> {
+    let started = Instant::now();
+    let mut steps: Vec<(&str, f64)> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result<(), Failure>| {
+        let t = Instant::now();
+        println!("\nxtask: ── {name} ──");
+        let result = f();
+        steps.push((name, t.elapsed().as_secs_f64()));
+        result.map_err(|Failure(m)| Failure(format!("{name}: {m}")))
+    };
+    let mut tools = None;
+    step("install tools", &mut || {
+        tools = Some(install::all()?);
+        Ok(())
+    })?;
+    let tools = tools.ok_or_else(|| Failure("tools were not installed".into()))?;
+    step("cargo fmt --check", &mut || {
+        Cmd::new("cargo")
+            .args(["fmt", "--all", "--", "--check"])
+            .run()
+    })?;
+    step("cargo clippy", &mut || {
+        Cmd::new("cargo")
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .run()?;
+        Cmd::new("cargo")
+            .args(["clippy", "-p", "streamglass-wasm", "--all-targets"])
+            .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
+            .run()
+    })?;
+    step("build the page", &mut || build_site(&tools))?;
+    step("cargo test --workspace", &mut || {
+        Cmd::new("cargo")
+            .args(["test", "--workspace"])
+            .env("STREAMGLASS_REQUIRE_ALL", "1")
+            .env("STREAMGLASS_SITE", target_dir().join("site"))
+            .run()
+    })?;
+    step("wasm-pack test --node", &mut || {
+        Cmd::new(&tools.wasm_pack)
+            .args(["test", "--node", "wasm"])
+            .run()
+    })?;
+    step("wasm-pack test --headless --chrome", &mut || {
+        Cmd::new(&tools.wasm_pack)
+            .args([
+                "test",
+                "--headless",
+                "--chrome",
+                "--chromedriver",
+                install::CHROMEDRIVER,
+            ])
+            .arg("wasm")
+            .run()
+    })?;
+    println!(
+        "\nxtask: all checks passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    for (name, seconds) in steps {
+        println!("  {seconds:>7.1} s  {name}");
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+//! The `replay-bridge` binary as a user runs it: bad input ends in one clear line on stderr and a
+//! non-zero exit, never a panic or a hang.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_replay-bridge");
+
+fn run(args: &[&str]) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run replay-bridge");
+    (out, started.elapsed())
+}
+
+/// Exits 1, prints exactly one line, starting `error:` and containing `needle`.
+fn assert_one_line_error(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected, got: {stderr}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(needle),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn generate_inspect_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sgrec");
+    let p = path.to_str().unwrap();
+    let (out, _) = run(&[
+        "generate",
+        "--out",
+        p,
+        "--count",
+        "1234",
+        "--partitions",
+        "2",
+        "--seed",
+        "9",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (out, _) = run(&["inspect", "--json", p]);
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["records"], 1234);
+    assert_eq!(summary["partitions"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["schemas"][0]["name"], "io.deephaven.crypto.Trade");
+    let (text, _) = run(&["inspect", p]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("records    1234"), "{text}");
+
+    // The same seed gives the same file.
+    let again = dir.path().join("again.sgrec");
+    run(&[
+        "generate",
+        "--out",
+        again.to_str().unwrap(),
+        "--count",
+        "1234",
+        "--partitions",
+        "2",
+        "--seed",
+        "9",
+    ]);
+    let a = replay_bridge::recording::RecordingReader::open(&path).unwrap();
+    let b = replay_bridge::recording::RecordingReader::open(&again).unwrap();
+    assert!(a.map(Result::unwrap).eq(b.map(Result::unwrap)));
+}
+
+#[test]
+fn a_missing_recording_is_one_line() {
+    let (out, _) = run(&["inspect", "/nonexistent/demo.sgrec"]);
+    assert_one_line_error(&out, "cannot open recording /nonexistent/demo.sgrec");
+    let (out, _) = run(&[
+        "serve",
+        "--recording",
+        "/nonexistent/demo.sgrec",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_one_line_error(&out, "cannot open recording");
+}
+
+#[test]
+fn a_corrupt_recording_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.sgrec");
+    std::fs::write(&junk, b"Obj\x01 definitely not a recording").unwrap();
+    let (out, _) = run(&[
+        "serve",
+        "--recording",
+        junk.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_one_line_error(&out, "is not a Streamglass recording");
+
+    // A real recording cut in half: the header is fine, the body is not.
+    let good = dir.path().join("good.sgrec");
+    replay_bridge::record::generate(&good, 50_000, 2, 1).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let cut = dir.path().join("cut.sgrec");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (out, _) = run(&["inspect", cut.to_str().unwrap()]);
+    assert_one_line_error(&out, "is corrupt after");
+}
+
+#[test]
+fn an_unreachable_broker_fails_within_the_timeout() {
+    // Port 9 (discard) on loopback: nothing listens.
+    let (out, took) = run(&[
+        "serve",
+        "--broker",
+        "127.0.0.1:9",
+        "--topic",
+        "t",
+        "--timeout-secs",
+        "2",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_one_line_error(&out, "cannot reach Kafka broker 127.0.0.1:9 within 2 s");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("r.sgrec");
+    let (out, _) = run(&[
+        "record",
+        "--broker",
+        "127.0.0.1:9",
+        "--topic",
+        "t",
+        "--timeout-secs",
+        "2",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, "cannot reach Kafka broker");
+}
+
+#[test]
+fn an_unknown_topic_is_one_line() {
+    let env = match streamglass_tests::python::env() {
+        Ok(env) => env,
+        Err(e) => return streamglass_tests::skip_or_fail("cli unknown topic", &e),
+    };
+    let tansu = streamglass_tests::tansu::Tansu::start(&env.tansu().unwrap()).unwrap();
+    tansu.create_topic("real-topic", 1).unwrap();
+    let (out, _) = run(&[
+        "serve",
+        "--broker",
+        &tansu.addr,
+        "--topic",
+        "nope",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_one_line_error(&out, "topic \"nope\" does not exist");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("real-topic"),
+        "lists the topics that exist: {stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (out, _) = run(&["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    let (out, _) = run(&["serve", "--topic", "t", "--recording", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}

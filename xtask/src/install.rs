@@ -1,0 +1,176 @@
+//! Installing what the commands need, only when it is missing.
+//!
+//! - the wasm32 target (rustup);
+//! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of `Cargo.lock` (a mismatch breaks the
+//!   generated JS), and wasm-pack, both with `cargo install --root <cache>/tools/...`;
+//! - for tests: Debian's chromium and chromium-driver (apt-get), and the npm packages (`npm ci`).
+//!
+//! wasm-bindgen-cli is installed without `--locked`: its own lock file pins a webpki-roots that
+//! the registry no longer serves.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::run::{Cmd, Failure};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// Paths of the installed tools.
+pub struct Tools {
+    pub wasm_bindgen: PathBuf,
+    pub wasm_pack: PathBuf,
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STREAMGLASS_CACHE") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("streamglass")
+}
+
+fn tool_root(name: &str, version: &str) -> PathBuf {
+    cache_dir().join("tools").join(format!("{name}-{version}"))
+}
+
+/// PATH with the cached tools and cargo's bin directory first.
+pub fn path_with_tools() -> OsString {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Ok(version) = wasm_bindgen_version() {
+        dirs.push(tool_root("wasm-bindgen-cli", &version).join("bin"));
+    }
+    dirs.push(tool_root("wasm-pack", WASM_PACK_VERSION).join("bin"));
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    } else if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    let existing = std::env::var_os("PATH").unwrap_or_default();
+    dirs.extend(std::env::split_paths(&existing));
+    std::env::join_paths(dirs).unwrap_or(existing)
+}
+
+/// The `wasm-bindgen` version pinned in `Cargo.lock`.
+pub fn wasm_bindgen_version() -> Result<String, Failure> {
+    let lock = std::fs::read_to_string(crate::root().join("Cargo.lock"))
+        .map_err(Failure::io("Cargo.lock"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines
+                .next()
+                .and_then(|l| l.strip_prefix("version = \""))
+                .and_then(|l| l.strip_suffix('"'))
+            {
+                return Ok(version.to_owned());
+            }
+        }
+    }
+    Err(Failure("Cargo.lock has no wasm-bindgen package".into()))
+}
+
+fn ensure_wasm_target() -> Result<(), Failure> {
+    let installed = Cmd::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    Cmd::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .run()
+}
+
+/// `cargo install`s `krate` at `version` into its own cache folder unless `binary` is there.
+fn ensure_cargo_tool(
+    krate: &str,
+    version: &str,
+    binary: &str,
+    locked: bool,
+) -> Result<PathBuf, Failure> {
+    let root = tool_root(krate, version);
+    let path = root.join("bin").join(binary);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let mut cmd = Cmd::new("cargo")
+        .args(["install", krate, "--version", version, "--root"])
+        .arg(&root);
+    if locked {
+        cmd = cmd.arg("--locked");
+    }
+    cmd.run()?;
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(Failure(format!(
+            "{krate} installed, but {} is missing",
+            path.display()
+        )))
+    }
+}
+
+/// What building the page needs: the wasm32 target and wasm-bindgen-cli.
+pub fn wasm_toolchain() -> Result<Tools, Failure> {
+    ensure_wasm_target()?;
+    let version = wasm_bindgen_version()?;
+    let wasm_bindgen = ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)?;
+    Ok(Tools {
+        wasm_bindgen,
+        // Only tests need wasm-pack; `all` installs it.
+        wasm_pack: PathBuf::from("wasm-pack"),
+    })
+}
+
+fn ensure_apt(packages: &[(&str, &str)]) -> Result<(), Failure> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(_, binary)| !Path::new(binary).is_file())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Cmd::new("apt-get").arg("update").run()?;
+    Cmd::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
+}
+
+fn ensure_npm_packages() -> Result<(), Failure> {
+    let marker = crate::root().join("node_modules/.package-lock.json");
+    let lock = crate::root().join("package-lock.json");
+    let fresh = |m: &Path| {
+        let (Ok(m), Ok(l)) = (std::fs::metadata(m), std::fs::metadata(&lock)) else {
+            return false;
+        };
+        matches!((m.modified(), l.modified()), (Ok(m), Ok(l)) if m >= l)
+    };
+    if fresh(&marker) {
+        return Ok(());
+    }
+    Cmd::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .run()
+}
+
+/// Everything `cargo xtask test` needs.
+pub fn all() -> Result<Tools, Failure> {
+    let mut tools = wasm_toolchain()?;
+    tools.wasm_pack = ensure_cargo_tool("wasm-pack", WASM_PACK_VERSION, "wasm-pack", true)?;
+    ensure_apt(&[("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER)])?;
+    ensure_npm_packages()?;
+    Ok(tools)
+}
