@@ -61,14 +61,13 @@ pub fn wasm_bindgen_version() -> Result<String, Failure> {
         .map_err(Failure::io("Cargo.lock"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines
+        if line == "name = \"wasm-bindgen\""
+            && let Some(version) = lines
                 .next()
                 .and_then(|l| l.strip_prefix("version = \""))
                 .and_then(|l| l.strip_suffix('"'))
-            {
-                return Ok(version.to_owned());
-            }
+        {
+            return Ok(version.to_owned());
         }
     }
     Err(Failure("Cargo.lock has no wasm-bindgen package".into()))
