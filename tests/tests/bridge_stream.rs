@@ -75,16 +75,7 @@ async fn a_generated_recording_arrives_whole_and_byte_identical() {
     assert_eq!(hello.schemas.len(), 1);
     let summary = inspect::summarize(&path).unwrap();
     assert_eq!(summary.records, 25_000);
-    let expected: BTreeMap<i32, (u64, i64, i64)> = written
-        .partitions
-        .iter()
-        .map(|p| {
-            (
-                p.partition,
-                (p.high_watermark as u64, 0, p.high_watermark - 1),
-            )
-        })
-        .collect();
+    let expected = common::generated_ranges(&written);
     assert_feed_matches(&drained, &expected);
     assert_dense_and_unique(&drained.records);
 

@@ -112,16 +112,7 @@ async fn the_page_counts_every_record_of_a_generated_recording() {
     let path = dir.path().join("trades.sgrec");
     let written = record::generate(&path, 60_000, 3, 2).unwrap();
     let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
-    let expected = written
-        .partitions
-        .iter()
-        .map(|p| {
-            (
-                p.partition,
-                (p.high_watermark as u64, 0, p.high_watermark - 1),
-            )
-        })
-        .collect();
+    let expected = common::generated_ranges(&written);
     let shown = page_counts(&addr, 60_000, "generated-recording").await;
     assert_page_shows(&shown, &expected);
 }

@@ -2,9 +2,11 @@
 //! and trade values.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use replay_bridge::record::Written;
 use replay_bridge::server;
 use replay_bridge::source::Source;
 use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
@@ -50,6 +52,21 @@ pub fn trade_values(n: usize, seed: u64) -> Vec<(i64, Vec<u8>)> {
         .map(|_| {
             let r = generator.next_record().expect("trade");
             (r.timestamp_ms, r.value.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Per partition: (count, first offset, last offset) of a generated recording, which starts every
+/// partition at offset 0.
+pub fn generated_ranges(written: &Written) -> BTreeMap<i32, (u64, i64, i64)> {
+    written
+        .partitions
+        .iter()
+        .map(|p| {
+            (
+                p.partition,
+                (p.high_watermark as u64, 0, p.high_watermark - 1),
+            )
         })
         .collect()
 }
