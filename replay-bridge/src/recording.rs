@@ -55,6 +55,9 @@ const META_PARTITIONS: &str = "streamglass.partitions";
 const META_SCHEMAS: &str = "streamglass.schemas";
 const META_SOURCE: &str = "streamglass.source";
 
+/// Uncompressed bytes per container block.
+const BLOCK_BYTES: usize = 64 * 1024;
+
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     // A constant of this crate, checked by the tests below: parsing cannot fail at run time.
     Schema::parse_str(RECORD_SCHEMA).expect("RECORD_SCHEMA is valid Avro")
@@ -105,20 +108,32 @@ impl RecordingWriter {
             reason,
         };
         let file = File::create(path).map_err(|e| err(e.to_string()))?;
-        let mut writer = Writer::with_codec(&SCHEMA, BufWriter::new(file), Codec::Snappy);
         let partitions = serde_json::to_string(&meta.partitions).map_err(|e| err(e.to_string()))?;
         let schemas = serde_json::to_string(&meta.schemas).map_err(|e| err(e.to_string()))?;
-        for (key, value) in [
-            (META_FORMAT, FORMAT_VERSION),
-            (META_TOPIC, meta.topic.as_str()),
-            (META_PARTITIONS, partitions.as_str()),
-            (META_SCHEMAS, schemas.as_str()),
-            (META_SOURCE, meta.source.as_str()),
-        ] {
-            writer
-                .add_user_metadata(key.to_owned(), value)
-                .map_err(|e| err(e.to_string()))?;
-        }
+        let mut header: Vec<(&str, &[u8])> = vec![
+            ("avro.codec", b"snappy"),
+            ("avro.schema", RECORD_SCHEMA.as_bytes()),
+            (META_FORMAT, FORMAT_VERSION.as_bytes()),
+            (META_TOPIC, meta.topic.as_bytes()),
+            (META_PARTITIONS, partitions.as_bytes()),
+            (META_SCHEMAS, schemas.as_bytes()),
+            (META_SOURCE, meta.source.as_bytes()),
+        ];
+        header.sort_unstable();
+        // Derived from the header rather than random, so the same content gives the same file.
+        let marker = sync_marker(&header);
+        let mut out = BufWriter::new(file);
+        out.write_all(&container_header(&header, &marker))
+            .map_err(|e| err(e.to_string()))?;
+        let writer = Writer::builder()
+            .schema(&SCHEMA)
+            .writer(out)
+            .codec(Codec::Snappy)
+            .block_size(BLOCK_BYTES)
+            .marker(marker)
+            // apache-avro would write the metadata in HashMap order; the header above is sorted.
+            .has_header(true)
+            .build();
         Ok(Self {
             path: path.to_owned(),
             writer,
@@ -224,6 +239,51 @@ impl Iterator for RecordingReader {
         }
         Some(record)
     }
+}
+
+/// A 16-byte container sync marker from the header's contents (two FNV-1a hashes).
+fn sync_marker(header: &[(&str, &[u8])]) -> [u8; 16] {
+    let bytes = || {
+        header.iter().flat_map(|(k, v)| {
+            k.bytes()
+                .chain([0xff])
+                .chain(v.iter().copied())
+                .chain([0xff])
+        })
+    };
+    let hash = |seed: u64| {
+        bytes().fold(seed, |h, byte| {
+            (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let mut marker = [0; 16];
+    marker[..8].copy_from_slice(&hash(0xcbf2_9ce4_8422_2325).to_le_bytes());
+    marker[8..].copy_from_slice(&hash(0x6c62_272e_07bb_0142).to_le_bytes());
+    marker
+}
+
+/// An Avro object container header: magic, the metadata as an Avro `map<bytes>` (one block, in
+/// the given order), and the sync marker.
+fn container_header(metadata: &[(&str, &[u8])], marker: &[u8; 16]) -> Vec<u8> {
+    fn long(out: &mut Vec<u8>, n: i64) {
+        let mut z = ((n << 1) ^ (n >> 63)) as u64;
+        while z >= 0x80 {
+            out.push((z as u8) | 0x80);
+            z >>= 7;
+        }
+        out.push(z as u8);
+    }
+    let mut out = b"Obj\x01".to_vec();
+    long(&mut out, metadata.len() as i64);
+    for (key, value) in metadata {
+        long(&mut out, key.len() as i64);
+        out.extend_from_slice(key.as_bytes());
+        long(&mut out, value.len() as i64);
+        out.extend_from_slice(value);
+    }
+    long(&mut out, 0);
+    out.extend_from_slice(marker);
+    out
 }
 
 fn parse_meta(meta: &HashMap<String, Vec<u8>>) -> Result<RecordingMeta, String> {

