@@ -4,6 +4,7 @@
 //! bridge ↔ browser wire [`protocol`] and the per-partition bookkeeping of a [`feed`]; the columnar
 //! tables, the Avro decoder and the operators build on these.
 
+pub mod column;
 mod error;
 pub mod feed;
 pub mod protocol;

@@ -1,0 +1,289 @@
+//! [`Chunked<T>`]: a growable FIFO sequence of plain values, stored in chunks.
+//!
+//! Growth adds a chunk and never copies existing ones, so appending never holds twice the data
+//! even for a moment. Chunk capacities start small and double up to [`MAX_CHUNK`] elements, so a
+//! small table stays small and a large one wastes at most one partly filled chunk.
+//! Removing from the front ([`Chunked::pop_front`]) releases whole chunks, and [`Chunked::clear`]
+//! keeps them on a free list for reuse: a stream table that refills every cycle allocates nothing
+//! in the steady state.
+//!
+//! Invariant: every chunk but the last is full; `len` is the sum of the chunks' lengths minus
+//! `head` (the elements already popped from the first chunk).
+
+use std::collections::VecDeque;
+
+/// The largest chunk, in elements.
+pub const MAX_CHUNK: usize = 1 << 16;
+/// The first chunk, in elements.
+pub const MIN_CHUNK: usize = 1 << 10;
+
+/// A FIFO sequence of `T` in chunks.
+#[derive(Debug, Clone)]
+pub struct Chunked<T> {
+    chunks: VecDeque<Vec<T>>,
+    /// Elements popped from the front of the first chunk.
+    head: usize,
+    len: usize,
+    /// Emptied chunks kept for reuse (at most [`MAX_SPARE`]).
+    spare: Vec<Vec<T>>,
+}
+
+/// Spare chunks kept at most.
+const MAX_SPARE: usize = 4;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Self {
+            chunks: VecDeque::new(),
+            head: 0,
+            len: 0,
+            spare: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy> Chunked<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn next_capacity(&self) -> usize {
+        self.chunks.back().map_or(MIN_CHUNK, |c| {
+            (c.capacity() * 2).clamp(MIN_CHUNK, MAX_CHUNK)
+        })
+    }
+
+    /// A spare chunk (the largest) if there is one, else a new one of the next capacity.
+    fn new_chunk(&mut self) -> Vec<T> {
+        let largest = (0..self.spare.len()).max_by_key(|&i| self.spare[i].capacity());
+        match largest {
+            Some(i) => self.spare.swap_remove(i),
+            None => Vec::with_capacity(self.next_capacity()),
+        }
+    }
+
+    /// Appends one value.
+    pub fn push(&mut self, value: T) {
+        if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
+            let chunk = self.new_chunk();
+            self.chunks.push_back(chunk);
+        }
+        if let Some(last) = self.chunks.back_mut() {
+            last.push(value);
+        }
+        self.len += 1;
+    }
+
+    /// Appends values, filling the last chunk before starting another.
+    pub fn extend_from_slice(&mut self, mut values: &[T]) {
+        while !values.is_empty() {
+            if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
+                let chunk = self.new_chunk();
+                self.chunks.push_back(chunk);
+            }
+            let Some(last) = self.chunks.back_mut() else {
+                return;
+            };
+            let room = last.capacity() - last.len();
+            let (now, rest) = values.split_at(room.min(values.len()));
+            last.extend_from_slice(now);
+            self.len += now.len();
+            values = rest;
+        }
+    }
+
+    /// The value at `index` (0 is the front), if any.
+    pub fn get(&self, index: usize) -> Option<T> {
+        if index >= self.len {
+            return None;
+        }
+        let mut i = index + self.head;
+        for chunk in &self.chunks {
+            if i < chunk.len() {
+                return Some(chunk[i]);
+            }
+            i -= chunk.len();
+        }
+        None
+    }
+
+    /// The values as slices, front to back.
+    pub fn slices(&self) -> impl Iterator<Item = &[T]> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == 0 { &c[self.head..] } else { &c[..] })
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Copies `count` values from `start` into `out`.
+    pub fn copy_range(&self, start: usize, count: usize, out: &mut Vec<T>) {
+        let end = (start + count).min(self.len);
+        let mut skip = start;
+        let mut left = end.saturating_sub(start);
+        for slice in self.slices() {
+            if left == 0 {
+                break;
+            }
+            if skip >= slice.len() {
+                skip -= slice.len();
+                continue;
+            }
+            let take = (slice.len() - skip).min(left);
+            out.extend_from_slice(&slice[skip..skip + take]);
+            left -= take;
+            skip = 0;
+        }
+    }
+
+    /// Removes `count` values from the front (all of them if fewer).
+    pub fn pop_front(&mut self, count: usize) {
+        let mut count = count.min(self.len);
+        self.len -= count;
+        while count > 0 {
+            let Some(first) = self.chunks.front() else {
+                break;
+            };
+            let available = first.len() - self.head;
+            if count < available {
+                self.head += count;
+                break;
+            }
+            count -= available;
+            self.head = 0;
+            if let Some(chunk) = self.chunks.pop_front() {
+                self.recycle(chunk);
+            }
+        }
+        if self.len == 0 {
+            self.clear();
+        }
+    }
+
+    /// Removes everything, keeping chunks for reuse.
+    pub fn clear(&mut self) {
+        while let Some(chunk) = self.chunks.pop_front() {
+            self.recycle(chunk);
+        }
+        self.head = 0;
+        self.len = 0;
+    }
+
+    fn recycle(&mut self, mut chunk: Vec<T>) {
+        chunk.clear();
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(chunk);
+        } else if let Some(smallest) = self
+            .spare
+            .iter_mut()
+            .min_by_key(|c| c.capacity())
+            .filter(|c| c.capacity() < chunk.capacity())
+        {
+            *smallest = chunk;
+        }
+    }
+
+    /// Bytes the values take.
+    pub fn bytes_used(&self) -> usize {
+        self.len * size_of::<T>()
+    }
+
+    /// Bytes allocated, spare chunks included.
+    pub fn bytes_reserved(&self) -> usize {
+        let held: usize = self.chunks.iter().map(Vec::capacity).sum::<usize>()
+            + self.spare.iter().map(Vec::capacity).sum::<usize>();
+        held * size_of::<T>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(u32),
+        Extend(Vec<u32>),
+        Pop(usize),
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            any::<u32>().prop_map(Op::Push),
+            proptest::collection::vec(any::<u32>(), 0..5_000).prop_map(Op::Extend),
+            (0usize..6_000).prop_map(Op::Pop),
+            Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Chunked behaves exactly like a VecDeque.
+        #[test]
+        fn behaves_like_a_deque(ops in proptest::collection::vec(op(), 0..40)) {
+            let mut c = Chunked::new();
+            let mut model = VecDeque::new();
+            for op in ops {
+                match op {
+                    Op::Push(v) => { c.push(v); model.push_back(v); }
+                    Op::Extend(vs) => { c.extend_from_slice(&vs); model.extend(vs); }
+                    Op::Pop(n) => { c.pop_front(n); for _ in 0..n.min(model.len()) { model.pop_front(); } }
+                    Op::Clear => { c.clear(); model.clear(); }
+                }
+                prop_assert_eq!(c.len(), model.len());
+                let flat: Vec<u32> = c.slices().flatten().copied().collect();
+                prop_assert_eq!(&flat, &model.iter().copied().collect::<Vec<_>>());
+                if !model.is_empty() {
+                    let mid = model.len() / 2;
+                    prop_assert_eq!(c.get(mid), Some(model[mid]));
+                    let mut out = Vec::new();
+                    c.copy_range(mid, 7, &mut out);
+                    prop_assert_eq!(out, model.iter().skip(mid).take(7).copied().collect::<Vec<_>>());
+                }
+                prop_assert_eq!(c.get(model.len()), None);
+            }
+        }
+    }
+
+    #[test]
+    fn growth_never_holds_much_more_than_the_data() {
+        let mut c = Chunked::<i64>::new();
+        for i in 0..1_000_000 {
+            c.push(i);
+        }
+        let used = c.bytes_used() as f64;
+        let reserved = c.bytes_reserved() as f64;
+        // At most one partly filled chunk of MAX_CHUNK elements beyond the data.
+        assert!(
+            reserved <= used + (MAX_CHUNK * 8) as f64,
+            "{used} {reserved}"
+        );
+        assert!(reserved / used < 1.07, "{}", reserved / used);
+    }
+
+    #[test]
+    fn a_refilled_stream_allocates_nothing_new() {
+        let mut c = Chunked::<f64>::new();
+        let batch = vec![1.0; 10_000];
+        c.extend_from_slice(&batch);
+        c.clear();
+        c.extend_from_slice(&batch);
+        let warm = c.bytes_reserved();
+        for _ in 0..100 {
+            c.clear();
+            c.extend_from_slice(&batch);
+        }
+        assert_eq!(c.bytes_reserved(), warm);
+        assert!(warm <= 2 * c.bytes_used() + MAX_CHUNK * 8);
+    }
+}

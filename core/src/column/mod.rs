@@ -1,0 +1,306 @@
+//! Typed columnar storage: what every table keeps its rows in.
+//!
+//! A [`Column`] holds one of the engine's types ([`ColumnType`]) in chunked FIFO storage
+//! ([`Chunked`]), and strings as dictionary codes or offsets plus bytes ([`StringColumn`]).
+//! Numbers use Deephaven's null sentinels, so results read the same as Deephaven's:
+//!
+//! | type        | storage | null                |
+//! |-------------|---------|---------------------|
+//! | `Bool`      | `i8`    | `-1` ([`NULL_BOOL`]) |
+//! | `I32`       | `i32`   | `i32::MIN`          |
+//! | `I64`       | `i64`   | `i64::MIN`          |
+//! | `F64`       | `f64`   | `-f64::MAX`         |
+//! | `Timestamp` | `i64` nanoseconds since the epoch | `i64::MIN` |
+//! | `String`    | see [`StringColumn`] | code or offset flag |
+//!
+//! Invariant: a value equal to its type's sentinel *is* null; NaN is an ordinary double.
+
+pub mod chunked;
+pub mod strings;
+
+use std::fmt;
+
+pub use chunked::Chunked;
+pub use strings::{Dictionary, StringColumn};
+
+/// `i8` storage of a null boolean.
+pub const NULL_BOOL: i8 = -1;
+pub const NULL_I32: i32 = i32::MIN;
+pub const NULL_I64: i64 = i64::MIN;
+pub const NULL_F64: f64 = -f64::MAX;
+
+/// The type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Bool,
+    I32,
+    I64,
+    F64,
+    /// Nanoseconds since the Unix epoch.
+    Timestamp,
+    String,
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bool => "bool",
+            Self::I32 => "int",
+            Self::I64 => "long",
+            Self::F64 => "double",
+            Self::Timestamp => "timestamp",
+            Self::String => "string",
+        })
+    }
+}
+
+impl ColumnType {
+    /// Whether values of this type are numbers (formulas may mix them).
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Self::I32 | Self::I64 | Self::F64)
+    }
+
+    /// Bytes a value takes in storage (a dictionary code, for strings).
+    pub fn width(self) -> usize {
+        match self {
+            Self::Bool => 1,
+            Self::I32 | Self::String => 4,
+            Self::I64 | Self::F64 | Self::Timestamp => 8,
+        }
+    }
+}
+
+/// One value of any type; `Null` for a null of any type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    I32(i32),
+    I64(i64),
+    F64(f64),
+    Timestamp(i64),
+    String(String),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Null => f.write_str("null"),
+            Self::Bool(v) => write!(f, "{v}"),
+            Self::I32(v) => write!(f, "{v}"),
+            Self::I64(v) | Self::Timestamp(v) => write!(f, "{v}"),
+            Self::F64(v) => write!(f, "{v}"),
+            Self::String(v) => f.write_str(v),
+        }
+    }
+}
+
+/// A column's storage.
+#[derive(Debug, Clone)]
+pub enum Column {
+    Bool(Chunked<i8>),
+    I32(Chunked<i32>),
+    I64(Chunked<i64>),
+    F64(Chunked<f64>),
+    Timestamp(Chunked<i64>),
+    String(StringColumn),
+}
+
+impl Column {
+    /// An empty column of `ty`.
+    pub fn new(ty: ColumnType) -> Self {
+        match ty {
+            ColumnType::Bool => Self::Bool(Chunked::new()),
+            ColumnType::I32 => Self::I32(Chunked::new()),
+            ColumnType::I64 => Self::I64(Chunked::new()),
+            ColumnType::F64 => Self::F64(Chunked::new()),
+            ColumnType::Timestamp => Self::Timestamp(Chunked::new()),
+            ColumnType::String => Self::String(StringColumn::new()),
+        }
+    }
+
+    pub fn column_type(&self) -> ColumnType {
+        match self {
+            Self::Bool(_) => ColumnType::Bool,
+            Self::I32(_) => ColumnType::I32,
+            Self::I64(_) => ColumnType::I64,
+            Self::F64(_) => ColumnType::F64,
+            Self::Timestamp(_) => ColumnType::Timestamp,
+            Self::String(_) => ColumnType::String,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Bool(c) => c.len(),
+            Self::I32(c) => c.len(),
+            Self::I64(c) | Self::Timestamp(c) => c.len(),
+            Self::F64(c) => c.len(),
+            Self::String(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `index`, or `None` past the end.
+    pub fn get(&self, index: usize) -> Option<Value> {
+        Some(match self {
+            Self::Bool(c) => match c.get(index)? {
+                NULL_BOOL => Value::Null,
+                v => Value::Bool(v != 0),
+            },
+            Self::I32(c) => match c.get(index)? {
+                NULL_I32 => Value::Null,
+                v => Value::I32(v),
+            },
+            Self::I64(c) => match c.get(index)? {
+                NULL_I64 => Value::Null,
+                v => Value::I64(v),
+            },
+            Self::F64(c) => match c.get(index)? {
+                v if v == NULL_F64 => Value::Null,
+                v => Value::F64(v),
+            },
+            Self::Timestamp(c) => match c.get(index)? {
+                NULL_I64 => Value::Null,
+                v => Value::Timestamp(v),
+            },
+            Self::String(c) => c
+                .get(index)?
+                .map_or(Value::Null, |s| Value::String(s.into())),
+        })
+    }
+
+    /// Appends a value; `Value::Null`, or a value of another type, appends null. Returns whether
+    /// the value fitted the column's type.
+    pub fn push(&mut self, value: &Value) -> bool {
+        match (self, value) {
+            (Self::Bool(c), Value::Bool(v)) => c.push(i8::from(*v)),
+            (Self::I32(c), Value::I32(v)) => c.push(*v),
+            (Self::I64(c), Value::I64(v)) => c.push(*v),
+            (Self::I64(c), Value::I32(v)) => c.push(i64::from(*v)),
+            (Self::F64(c), Value::F64(v)) => c.push(*v),
+            (Self::F64(c), Value::I32(v)) => c.push(f64::from(*v)),
+            (Self::F64(c), Value::I64(v)) => c.push(*v as f64),
+            (Self::Timestamp(c), Value::Timestamp(v) | Value::I64(v)) => c.push(*v),
+            (Self::String(c), Value::String(v)) => c.push(Some(v)),
+            (column, value) => {
+                column.push_null();
+                return value.is_null();
+            }
+        }
+        true
+    }
+
+    /// Appends a null.
+    pub fn push_null(&mut self) {
+        match self {
+            Self::Bool(c) => c.push(NULL_BOOL),
+            Self::I32(c) => c.push(NULL_I32),
+            Self::I64(c) | Self::Timestamp(c) => c.push(NULL_I64),
+            Self::F64(c) => c.push(NULL_F64),
+            Self::String(c) => c.push(None),
+        }
+    }
+
+    /// Removes `count` rows from the front.
+    pub fn pop_front(&mut self, count: usize) {
+        match self {
+            Self::Bool(c) => c.pop_front(count),
+            Self::I32(c) => c.pop_front(count),
+            Self::I64(c) | Self::Timestamp(c) => c.pop_front(count),
+            Self::F64(c) => c.pop_front(count),
+            Self::String(c) => c.pop_front(count),
+        }
+    }
+
+    /// Removes every row, keeping storage for reuse.
+    pub fn clear(&mut self) {
+        match self {
+            Self::Bool(c) => c.clear(),
+            Self::I32(c) => c.clear(),
+            Self::I64(c) | Self::Timestamp(c) => c.clear(),
+            Self::F64(c) => c.clear(),
+            Self::String(c) => c.clear(),
+        }
+    }
+
+    pub fn bytes_used(&self) -> usize {
+        match self {
+            Self::Bool(c) => c.bytes_used(),
+            Self::I32(c) => c.bytes_used(),
+            Self::I64(c) | Self::Timestamp(c) => c.bytes_used(),
+            Self::F64(c) => c.bytes_used(),
+            Self::String(c) => c.bytes_used(),
+        }
+    }
+
+    pub fn bytes_reserved(&self) -> usize {
+        match self {
+            Self::Bool(c) => c.bytes_reserved(),
+            Self::I32(c) => c.bytes_reserved(),
+            Self::I64(c) | Self::Timestamp(c) => c.bytes_reserved(),
+            Self::F64(c) => c.bytes_reserved(),
+            Self::String(c) => c.bytes_reserved(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_sentinels_round_trip() {
+        let cases: Vec<(ColumnType, Vec<Value>)> = vec![
+            (
+                ColumnType::Bool,
+                vec![Value::Bool(true), Value::Null, Value::Bool(false)],
+            ),
+            (
+                ColumnType::I32,
+                vec![Value::I32(-5), Value::Null, Value::I32(i32::MAX)],
+            ),
+            (ColumnType::I64, vec![Value::I64(1 << 40), Value::Null]),
+            (
+                ColumnType::F64,
+                vec![Value::F64(1.5), Value::Null, Value::F64(f64::MAX)],
+            ),
+            (
+                ColumnType::Timestamp,
+                vec![Value::Timestamp(1_700_000_000_000_000_000), Value::Null],
+            ),
+            (
+                ColumnType::String,
+                vec![Value::String("BTC/USD".into()), Value::Null],
+            ),
+        ];
+        for (ty, values) in cases {
+            let mut column = Column::new(ty);
+            for v in &values {
+                assert!(column.push(v));
+            }
+            let back: Vec<Value> = (0..values.len()).filter_map(|i| column.get(i)).collect();
+            assert_eq!(back, values, "{ty}");
+            assert_eq!(column.column_type(), ty);
+        }
+    }
+
+    #[test]
+    fn nan_is_a_value_and_mismatched_types_push_null() {
+        let mut column = Column::new(ColumnType::F64);
+        column.push(&Value::F64(f64::NAN));
+        assert!(matches!(column.get(0), Some(Value::F64(v)) if v.is_nan()));
+        let mut ints = Column::new(ColumnType::I32);
+        assert!(!ints.push(&Value::String("x".into())));
+        assert_eq!(ints.get(0), Some(Value::Null));
+    }
+}

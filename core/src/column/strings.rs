@@ -1,0 +1,448 @@
+//! [`StringColumn`]: strings stored as dictionary codes while few are distinct, and as offsets plus
+//! bytes once many are.
+//!
+//! A column starts as a dictionary ([`Dictionary`]: each distinct string once, rows hold `u32`
+//! codes). When the dictionary passes [`DICT_LIMIT`] entries, or more than [`DICT_MIN`] entries
+//! while holding more than half as many entries as the column has rows, the column converts itself
+//! once to plain storage ([`PlainStrings`]): chunks of whole rows, each chunk holding its rows' end
+//! offsets and bytes, so every string is one contiguous `&str`. A null is a code of [`NULL_CODE`],
+//! or an end offset with [`NULL_BIT`] set.
+//!
+//! Invariant: codes in a dictionary column are `< dictionary.len()` or `NULL_CODE`. A dictionary
+//! keeps strings of rows removed since (it is bounded by `DICT_LIMIT`); plain storage frees them.
+
+use indexmap::IndexSet;
+use rustc_hash::FxBuildHasher;
+
+use super::chunked::Chunked;
+
+/// The code of a null string in a dictionary column.
+pub const NULL_CODE: u32 = u32::MAX;
+/// Set in an end offset: this row is null (and adds no bytes).
+pub const NULL_BIT: u32 = 1 << 31;
+/// Rows per plain chunk, at most.
+const PLAIN_ROWS: usize = 4096;
+/// Bytes per plain chunk before another starts (a longer string gets a chunk of its own size).
+const PLAIN_BYTES: usize = 256 * 1024;
+/// Entries after which a dictionary column always turns plain.
+pub const DICT_LIMIT: usize = 1 << 16;
+/// Entries below which a dictionary column stays one, whatever its row count.
+pub const DICT_MIN: usize = 1 << 10;
+
+/// Distinct strings, each with a dense code in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    values: IndexSet<Box<str>, FxBuildHasher>,
+    bytes: usize,
+}
+
+impl Dictionary {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The code of `value`, adding it if new.
+    pub fn intern(&mut self, value: &str) -> u32 {
+        if let Some(code) = self.values.get_index_of(value) {
+            return code as u32;
+        }
+        self.bytes += value.len();
+        self.values.insert_full(value.into()).0 as u32
+    }
+
+    /// The code of `value`, if present.
+    pub fn code(&self, value: &str) -> Option<u32> {
+        self.values.get_index_of(value).map(|c| c as u32)
+    }
+
+    /// The string of `code`.
+    pub fn get(&self, code: u32) -> Option<&str> {
+        self.values.get_index(code as usize).map(|s| &**s)
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Bytes held: the strings, their boxes, and the index.
+    pub fn bytes_reserved(&self) -> usize {
+        // Each entry: the box (16) in the entry vector plus its hash (8), and an index slot (~8).
+        self.bytes + self.values.capacity() * 32
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Dict {
+        codes: Chunked<u32>,
+        dict: Dictionary,
+    },
+    Plain(PlainStrings),
+}
+
+/// One chunk of plain strings: whole rows only.
+#[derive(Debug, Clone, Default)]
+struct StrChunk {
+    /// End offset of each row in `bytes`, [`NULL_BIT`] set for a null.
+    ends: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl StrChunk {
+    fn end(&self, row: usize) -> usize {
+        self.ends.get(row).map_or(0, |e| (e & !NULL_BIT) as usize)
+    }
+
+    fn get(&self, row: usize) -> Option<Option<&str>> {
+        let end = *self.ends.get(row)?;
+        if end & NULL_BIT != 0 {
+            return Some(None);
+        }
+        let start = if row == 0 { 0 } else { self.end(row - 1) };
+        let bytes = self.bytes.get(start..end as usize)?;
+        // Only `str`s are ever appended, at their boundaries, so this cannot fail.
+        Some(std::str::from_utf8(bytes).ok())
+    }
+}
+
+/// Strings as offsets plus bytes, in chunks of whole rows: a FIFO like [`Chunked`].
+#[derive(Debug, Clone, Default)]
+pub struct PlainStrings {
+    chunks: std::collections::VecDeque<StrChunk>,
+    /// Rows already removed from the first chunk.
+    head: usize,
+    len: usize,
+    spare: Option<StrChunk>,
+}
+
+impl PlainStrings {
+    fn push(&mut self, value: Option<&str>) {
+        let add = value.map_or(0, str::len);
+        let full = self.chunks.back().is_none_or(|c| {
+            c.ends.len() == PLAIN_ROWS || (!c.bytes.is_empty() && c.bytes.len() + add > PLAIN_BYTES)
+        });
+        if full {
+            let mut chunk = self.spare.take().unwrap_or_default();
+            chunk.ends.reserve(PLAIN_ROWS);
+            chunk.bytes.reserve(add.max(PLAIN_BYTES / 4));
+            self.chunks.push_back(chunk);
+        }
+        if let Some(chunk) = self.chunks.back_mut() {
+            let end = chunk.end(chunk.ends.len().wrapping_sub(1)) as u32;
+            match value {
+                None => chunk.ends.push(end | NULL_BIT),
+                Some(v) => {
+                    chunk.bytes.extend_from_slice(v.as_bytes());
+                    chunk.ends.push(chunk.bytes.len() as u32);
+                }
+            }
+            self.len += 1;
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<Option<&str>> {
+        if index >= self.len {
+            return None;
+        }
+        let mut i = index + self.head;
+        for chunk in &self.chunks {
+            if i < chunk.ends.len() {
+                return chunk.get(i);
+            }
+            i -= chunk.ends.len();
+        }
+        None
+    }
+
+    fn pop_front(&mut self, count: usize) {
+        let mut count = count.min(self.len);
+        self.len -= count;
+        while count > 0 {
+            let Some(first) = self.chunks.front() else {
+                break;
+            };
+            let available = first.ends.len() - self.head;
+            if count < available {
+                self.head += count;
+                break;
+            }
+            count -= available;
+            self.head = 0;
+            if let Some(chunk) = self.chunks.pop_front() {
+                self.recycle(chunk);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        while let Some(chunk) = self.chunks.pop_front() {
+            self.recycle(chunk);
+        }
+        self.head = 0;
+        self.len = 0;
+    }
+
+    fn recycle(&mut self, mut chunk: StrChunk) {
+        chunk.ends.clear();
+        chunk.bytes.clear();
+        if self
+            .spare
+            .as_ref()
+            .is_none_or(|s| s.bytes.capacity() < chunk.bytes.capacity())
+        {
+            self.spare = Some(chunk);
+        }
+    }
+
+    fn bytes_used(&self) -> usize {
+        let mut used = 0;
+        for (i, chunk) in self.chunks.iter().enumerate() {
+            let skip = if i == 0 { self.head } else { 0 };
+            let first = if skip == 0 { 0 } else { chunk.end(skip - 1) };
+            used += (chunk.ends.len() - skip) * 4 + chunk.bytes.len() - first;
+        }
+        used
+    }
+
+    fn bytes_reserved(&self) -> usize {
+        self.chunks
+            .iter()
+            .chain(self.spare.as_ref())
+            .map(|c| c.ends.capacity() * 4 + c.bytes.capacity())
+            .sum()
+    }
+}
+
+/// A column of nullable strings.
+#[derive(Debug, Clone)]
+pub struct StringColumn {
+    repr: Repr,
+}
+
+impl Default for StringColumn {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StringColumn {
+    pub fn new() -> Self {
+        Self {
+            repr: Repr::Dict {
+                codes: Chunked::new(),
+                dict: Dictionary::new(),
+            },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.repr {
+            Repr::Dict { codes, .. } => codes.len(),
+            Repr::Plain(plain) => plain.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether rows hold dictionary codes.
+    pub fn is_dictionary(&self) -> bool {
+        matches!(self.repr, Repr::Dict { .. })
+    }
+
+    /// The dictionary, while the column has one.
+    pub fn dictionary(&self) -> Option<&Dictionary> {
+        match &self.repr {
+            Repr::Dict { dict, .. } => Some(dict),
+            Repr::Plain(_) => None,
+        }
+    }
+
+    /// The codes, while the column is a dictionary column.
+    pub fn codes(&self) -> Option<&Chunked<u32>> {
+        match &self.repr {
+            Repr::Dict { codes, .. } => Some(codes),
+            Repr::Plain(_) => None,
+        }
+    }
+
+    /// Appends a value (`None` is null).
+    pub fn push(&mut self, value: Option<&str>) {
+        match &mut self.repr {
+            Repr::Dict { codes, dict } => {
+                let code = value.map_or(NULL_CODE, |v| dict.intern(v));
+                codes.push(code);
+                self.maybe_go_plain();
+            }
+            Repr::Plain(plain) => plain.push(value),
+        }
+    }
+
+    /// Appends codes of `source` (a dictionary that is not this column's), translating them
+    /// through a small table built once per call: the fast path for dictionary-coded batches.
+    pub fn extend_from_codes(&mut self, source: &Dictionary, source_codes: &[u32]) {
+        if let Repr::Dict { codes, dict } = &mut self.repr {
+            let remap: Vec<u32> = (0..source.len() as u32)
+                .map(|c| source.get(c).map_or(NULL_CODE, |v| dict.intern(v)))
+                .collect();
+            for &c in source_codes {
+                codes.push(remap.get(c as usize).copied().unwrap_or(NULL_CODE));
+            }
+            self.maybe_go_plain();
+        } else {
+            for &c in source_codes {
+                self.push(source.get(c));
+            }
+        }
+    }
+
+    /// The value at `index`: `None` past the end, `Some(None)` for null.
+    pub fn get(&self, index: usize) -> Option<Option<&str>> {
+        match &self.repr {
+            Repr::Dict { codes, dict } => {
+                let code = codes.get(index)?;
+                Some(dict.get(code))
+            }
+            Repr::Plain(plain) => plain.get(index),
+        }
+    }
+
+    /// Removes `count` rows from the front.
+    pub fn pop_front(&mut self, count: usize) {
+        match &mut self.repr {
+            Repr::Dict { codes, .. } => codes.pop_front(count),
+            Repr::Plain(plain) => plain.pop_front(count),
+        }
+    }
+
+    /// Removes every row, keeping storage (and the dictionary) for reuse.
+    pub fn clear(&mut self) {
+        match &mut self.repr {
+            Repr::Dict { codes, .. } => codes.clear(),
+            Repr::Plain(plain) => plain.clear(),
+        }
+    }
+
+    pub fn bytes_used(&self) -> usize {
+        match &self.repr {
+            Repr::Dict { codes, dict } => codes.bytes_used() + dict.bytes,
+            Repr::Plain(plain) => plain.bytes_used(),
+        }
+    }
+
+    pub fn bytes_reserved(&self) -> usize {
+        match &self.repr {
+            Repr::Dict { codes, dict } => codes.bytes_reserved() + dict.bytes_reserved(),
+            Repr::Plain(plain) => plain.bytes_reserved(),
+        }
+    }
+
+    fn maybe_go_plain(&mut self) {
+        let Repr::Dict { codes, dict } = &self.repr else {
+            return;
+        };
+        let distinct = dict.len();
+        let high = distinct > DICT_LIMIT || (distinct > DICT_MIN && distinct * 2 > codes.len());
+        if !high {
+            return;
+        }
+        let mut plain = PlainStrings::default();
+        for slice in codes.slices() {
+            for &code in slice {
+                plain.push(dict.get(code));
+            }
+        }
+        self.repr = Repr::Plain(plain);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_value() -> impl Strategy<Value = Option<String>> {
+        proptest::option::weighted(0.9, "[a-zé€]{0,12}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Whatever the representation, the column reads back what was written, in FIFO order.
+        #[test]
+        fn reads_back_like_a_deque(
+            batches in proptest::collection::vec((proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500), 1..6),
+            distinct in 1usize..5_000,
+        ) {
+            let mut column = StringColumn::new();
+            let mut model = std::collections::VecDeque::new();
+            for (values, pop) in batches {
+                for v in &values {
+                    // Bound the cardinality so both representations are exercised.
+                    let v = v.as_ref().map(|s| format!("{s}{}", s.len() % distinct));
+                    column.push(v.as_deref());
+                    model.push_back(v);
+                }
+                column.pop_front(pop);
+                for _ in 0..pop.min(model.len()) {
+                    model.pop_front();
+                }
+                prop_assert_eq!(column.len(), model.len());
+                for (i, expected) in model.iter().enumerate().step_by(97) {
+                    prop_assert_eq!(column.get(i), Some(expected.as_deref()));
+                }
+                prop_assert_eq!(column.get(model.len()), None);
+            }
+        }
+    }
+
+    #[test]
+    fn low_cardinality_stays_a_dictionary_high_goes_plain() {
+        let mut low = StringColumn::new();
+        for i in 0..100_000 {
+            low.push(Some(["binance", "kraken", "gemini"][i % 3]));
+        }
+        assert!(low.is_dictionary());
+        assert_eq!(low.dictionary().map(Dictionary::len), Some(3));
+        assert!(low.bytes_used() < 100_000 * 4 + 100);
+
+        let mut high = StringColumn::new();
+        for i in 0..100_000 {
+            high.push(Some(&format!("trade-{i}")));
+        }
+        assert!(!high.is_dictionary());
+        assert_eq!(high.get(99_999), Some(Some("trade-99999")));
+        let used = high.bytes_used();
+        high.pop_front(90_000);
+        assert!(
+            high.bytes_used() < used / 5,
+            "removed rows' bytes are released"
+        );
+        assert_eq!(high.get(0), Some(Some("trade-90000")));
+    }
+
+    #[test]
+    fn codes_from_another_dictionary_are_translated() {
+        let mut source = Dictionary::new();
+        let (a, b) = (source.intern("BTC/USD"), source.intern("ETH/USD"));
+        let mut column = StringColumn::new();
+        column.push(Some("ETH/USD"));
+        column.extend_from_codes(&source, &[a, b, NULL_CODE, a]);
+        let got: Vec<_> = (0..5).map(|i| column.get(i).flatten()).collect();
+        assert_eq!(
+            got,
+            [
+                Some("ETH/USD"),
+                Some("BTC/USD"),
+                Some("ETH/USD"),
+                None,
+                Some("BTC/USD")
+            ]
+        );
+        assert_eq!(column.dictionary().map(Dictionary::len), Some(2));
+    }
+}
