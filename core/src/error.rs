@@ -15,6 +15,21 @@ pub enum Error {
     /// A message could not be encoded (only possible for absurd sizes).
     #[error("could not encode protocol message: {0}")]
     Encode(String),
+    /// A table has no column of that name.
+    #[error("no column named {name:?} (columns: {available})")]
+    UnknownColumn { name: String, available: String },
+    /// Two columns would share a name.
+    #[error("column {0:?} appears twice")]
+    DuplicateColumn(String),
+    /// Rows that do not fit the table's schema.
+    #[error("bad rows: {0}")]
+    BadRow(String),
+    /// An operation that cannot apply to these columns or this table.
+    #[error("{0}")]
+    Invalid(String),
+    /// A table whose update failed; it keeps the error and no longer changes.
+    #[error("table failed: {0}")]
+    Failed(String),
 }
 
 /// The crate's result alias.

@@ -1,13 +1,19 @@
 //! streamglass-core: the engine that runs in the browser (compiled to wasm32) and natively.
 //!
-//! It is pure Rust and does no I/O: bytes go in, tables and numbers come out. Today it holds the
-//! bridge ↔ browser wire [`protocol`] and the per-partition bookkeeping of a [`feed`]; the columnar
-//! tables, the Avro decoder and the operators build on these.
+//! It is pure Rust and does no I/O: bytes go in, tables and numbers come out. It holds the
+//! bridge ↔ browser wire [`protocol`], the per-partition bookkeeping of a [`feed`], typed
+//! [`column`] storage, and [`table`]s: append, stream (blink) and ring sources, and the update
+//! graph that keeps derived tables (`dropStream`, `aggBy`, `countBy`, `firstBy`, `lastBy`) live.
 
 pub mod column;
 mod error;
 pub mod feed;
+mod ops;
 pub mod protocol;
+pub mod table;
 
+pub use column::{ColumnType, Value};
 pub use error::{Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
+pub use ops::{Agg, AggKind};
+pub use table::{Batch, Engine, Schema, Table, TableStats, Update};

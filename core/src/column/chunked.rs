@@ -124,24 +124,47 @@ impl<T: Copy> Chunked<T> {
             .filter(|s| !s.is_empty())
     }
 
-    /// Copies `count` values from `start` into `out`.
-    pub fn copy_range(&self, start: usize, count: usize, out: &mut Vec<T>) {
-        let end = (start + count).min(self.len);
+    /// The values `start..start + count` (clamped to the end) as slices, front to back.
+    pub fn slices_range(&self, start: usize, count: usize) -> impl Iterator<Item = &[T]> {
+        let end = start.saturating_add(count).min(self.len);
         let mut skip = start;
         let mut left = end.saturating_sub(start);
-        for slice in self.slices() {
+        self.slices().filter_map(move |slice| {
             if left == 0 {
-                break;
+                return None;
             }
             if skip >= slice.len() {
                 skip -= slice.len();
-                continue;
+                return None;
             }
             let take = (slice.len() - skip).min(left);
-            out.extend_from_slice(&slice[skip..skip + take]);
+            let part = &slice[skip..skip + take];
             left -= take;
             skip = 0;
+            Some(part)
+        })
+    }
+
+    /// Copies `count` values from `start` into `out`.
+    pub fn copy_range(&self, start: usize, count: usize, out: &mut Vec<T>) {
+        for slice in self.slices_range(start, count) {
+            out.extend_from_slice(slice);
         }
+    }
+
+    /// The value at `index`, mutably.
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        if index >= self.len {
+            return None;
+        }
+        let mut i = index + self.head;
+        for chunk in self.chunks.iter_mut() {
+            if i < chunk.len() {
+                return chunk.get_mut(i);
+            }
+            i -= chunk.len();
+        }
+        None
     }
 
     /// Removes `count` values from the front (all of them if fewer).

@@ -179,6 +179,52 @@ impl Column {
         })
     }
 
+    /// Whether `value` can be stored here: null, its own type, or a number that widens to it.
+    pub fn accepts(&self, value: &Value) -> bool {
+        value.is_null()
+            || matches!(
+                (self, value),
+                (Self::Bool(_), Value::Bool(_))
+                    | (Self::I32(_), Value::I32(_))
+                    | (Self::I64(_), Value::I64(_) | Value::I32(_))
+                    | (Self::F64(_), Value::F64(_) | Value::I32(_) | Value::I64(_))
+                    | (Self::Timestamp(_), Value::Timestamp(_) | Value::I64(_))
+                    | (Self::String(_), Value::String(_))
+            )
+    }
+
+    /// Appends every row of `other`, which must be of the same type (else nothing happens and
+    /// `false` comes back). Dictionary-coded strings are translated code by code.
+    pub fn extend_from(&mut self, other: &Column) -> bool {
+        self.extend_from_range(other, 0, other.len())
+    }
+
+    /// Appends rows `start .. start + count` of `other` (clamped), which must be of the same type.
+    pub fn extend_from_range(&mut self, other: &Column, start: usize, count: usize) -> bool {
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => b
+                .slices_range(start, count)
+                .for_each(|s| a.extend_from_slice(s)),
+            (Self::I32(a), Self::I32(b)) => b
+                .slices_range(start, count)
+                .for_each(|s| a.extend_from_slice(s)),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => b
+                .slices_range(start, count)
+                .for_each(|s| a.extend_from_slice(s)),
+            (Self::F64(a), Self::F64(b)) => b
+                .slices_range(start, count)
+                .for_each(|s| a.extend_from_slice(s)),
+            (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
+                (Some(dict), Some(codes)) => codes
+                    .slices_range(start, count)
+                    .for_each(|s| a.extend_from_codes(dict, s)),
+                _ => (start..(start + count).min(b.len())).for_each(|i| a.push(b.get(i).flatten())),
+            },
+            _ => return false,
+        }
+        true
+    }
+
     /// Appends a value; `Value::Null`, or a value of another type, appends null. Returns whether
     /// the value fitted the column's type.
     pub fn push(&mut self, value: &Value) -> bool {

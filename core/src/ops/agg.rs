@@ -1,0 +1,752 @@
+//! `aggBy` (and `countBy`, `firstBy`, `lastBy`): incremental grouped aggregation.
+//!
+//! The state is columnar, as in DataFusion's `GroupsAccumulator`: a group index maps each key
+//! tuple to a dense group id, and each aggregation keeps one vector indexed by group id. A batch
+//! of added rows is processed column by column: first the group id of every row, then each
+//! accumulator over the whole batch.
+//!
+//! Which rows an aggregation covers follows Deephaven:
+//! - over a blink table, every row ever seen: removals are ignored;
+//! - otherwise, the rows the parent has now. When the parent removed everything (a `dropStream`
+//!   of a stream, each cycle), the state restarts from that cycle's rows. When it removed only
+//!   some rows (a ring table), the state is rebuilt from the parent's rows (see the issue tracker
+//!   for incremental removal).
+//!
+//! A group's row exists while the group covers at least one row; so a keyless aggregation has a
+//! row once a row was seen (blink), or while its parent has rows (otherwise).
+//!
+//! Output columns: the key columns, then one per aggregation, in the order given. Strings are
+//! grouped by value (each string column is interned into the operator's own dictionary), numbers by
+//! value, doubles by bit pattern.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+
+use super::Operator;
+use crate::column::strings::NULL_CODE;
+use crate::column::{
+    Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StringColumn,
+};
+use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::{Error, Result};
+
+/// An aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    /// Rows in the group (nulls included).
+    Count,
+    /// Sum of non-null values; null when there are none. Integers sum to long.
+    Sum,
+    Min,
+    Max,
+    /// Mean of non-null values, as a double.
+    Avg,
+    /// The value of the group's first row.
+    First,
+    /// The value of the group's last row.
+    Last,
+}
+
+/// One aggregation: what to compute, from which column, into which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agg {
+    pub kind: AggKind,
+    pub output: String,
+    /// The input column (none for `Count`).
+    pub input: Option<String>,
+}
+
+/// `"Out = In"` → (Out, In); `"Col"` → (Col, Col).
+fn pair(spec: &str) -> (String, String) {
+    match spec.split_once('=') {
+        Some((out, input)) => (out.trim().to_owned(), input.trim().to_owned()),
+        None => (spec.trim().to_owned(), spec.trim().to_owned()),
+    }
+}
+
+impl Agg {
+    /// `Count("Name")`.
+    pub fn count(name: &str) -> Self {
+        Self {
+            kind: AggKind::Count,
+            output: name.trim().to_owned(),
+            input: None,
+        }
+    }
+
+    /// An aggregation of `kind` from a spec, `"Out = In"` or `"Col"`.
+    pub fn of(kind: AggKind, spec: &str) -> Self {
+        if kind == AggKind::Count {
+            return Self::count(spec);
+        }
+        let (output, input) = pair(spec);
+        Self {
+            kind,
+            output,
+            input: Some(input),
+        }
+    }
+
+    pub fn sum(spec: &str) -> Self {
+        Self::of(AggKind::Sum, spec)
+    }
+    pub fn min(spec: &str) -> Self {
+        Self::of(AggKind::Min, spec)
+    }
+    pub fn max(spec: &str) -> Self {
+        Self::of(AggKind::Max, spec)
+    }
+    pub fn avg(spec: &str) -> Self {
+        Self::of(AggKind::Avg, spec)
+    }
+    pub fn first(spec: &str) -> Self {
+        Self::of(AggKind::First, spec)
+    }
+    pub fn last(spec: &str) -> Self {
+        Self::of(AggKind::Last, spec)
+    }
+}
+
+/// Strings of one parent column, interned into the operator's own dictionary; parent dictionary
+/// codes are translated through a cache, so a dictionary-coded column costs one lookup per row.
+#[derive(Default)]
+struct Interner {
+    dict: Dictionary,
+    /// Parent code → own code (`NULL_CODE` = not seen yet).
+    remap: Vec<u32>,
+}
+
+impl Interner {
+    fn codes(&mut self, column: &StringColumn, start: usize, count: usize, out: &mut Vec<u32>) {
+        out.clear();
+        match (column.dictionary(), column.codes()) {
+            (Some(parent), Some(codes)) => {
+                if self.remap.len() < parent.len() {
+                    self.remap.resize(parent.len(), NULL_CODE);
+                }
+                for slice in codes.slices_range(start, count) {
+                    for &c in slice {
+                        if c == NULL_CODE {
+                            out.push(NULL_CODE);
+                            continue;
+                        }
+                        let slot = &mut self.remap[c as usize];
+                        if *slot == NULL_CODE {
+                            *slot = parent.get(c).map_or(NULL_CODE, |s| self.dict.intern(s));
+                        }
+                        out.push(*slot);
+                    }
+                }
+            }
+            _ => {
+                self.remap.clear();
+                for i in start..(start + count).min(column.len()) {
+                    let code = column
+                        .get(i)
+                        .flatten()
+                        .map_or(NULL_CODE, |s| self.dict.intern(s));
+                    out.push(code);
+                }
+            }
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.dict.bytes_reserved() + self.remap.capacity() * 4
+    }
+}
+
+/// Reads rows of a non-string column as `i64` (ints, longs, timestamps, bools; nulls as
+/// `NULL_I64`) or as `f64` (doubles).
+fn read_i64(column: &Column, start: usize, count: usize, out: &mut Vec<i64>) {
+    out.clear();
+    match column {
+        Column::Bool(c) => c.slices_range(start, count).for_each(|s| {
+            out.extend(s.iter().map(|&v| {
+                if v == NULL_BOOL {
+                    NULL_I64
+                } else {
+                    i64::from(v)
+                }
+            }))
+        }),
+        Column::I32(c) => c.slices_range(start, count).for_each(|s| {
+            out.extend(s.iter().map(|&v| {
+                if v == NULL_I32 {
+                    NULL_I64
+                } else {
+                    i64::from(v)
+                }
+            }))
+        }),
+        Column::I64(c) | Column::Timestamp(c) => c.copy_range(start, count, out),
+        Column::F64(_) | Column::String(_) => {}
+    }
+}
+
+fn read_f64(column: &Column, start: usize, count: usize, out: &mut Vec<f64>) {
+    out.clear();
+    if let Column::F64(c) = column {
+        c.copy_range(start, count, out);
+    }
+}
+
+/// Which representation an input column's values take in the state.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Int,
+    Float,
+    Str,
+}
+
+fn lane(ty: ColumnType) -> Lane {
+    match ty {
+        ColumnType::F64 => Lane::Float,
+        ColumnType::String => Lane::Str,
+        _ => Lane::Int,
+    }
+}
+
+/// One aggregation's per-group state.
+struct Accumulator {
+    kind: AggKind,
+    input: usize,
+    input_ty: ColumnType,
+    /// Non-null values seen (Count: rows seen).
+    counts: Vec<u64>,
+    ints: Vec<i64>,
+    floats: Vec<f64>,
+    /// Own-dictionary codes of strings (Min, Max, First, Last of a string column).
+    strs: Vec<u32>,
+    interner: Interner,
+    scratch_i: Vec<i64>,
+    scratch_f: Vec<f64>,
+    scratch_s: Vec<u32>,
+}
+
+impl Accumulator {
+    fn output_type(kind: AggKind, input: ColumnType) -> Result<ColumnType> {
+        Ok(match (kind, lane(input)) {
+            (AggKind::Count, _) => ColumnType::I64,
+            (AggKind::Avg, Lane::Str) | (AggKind::Sum, Lane::Str) => {
+                return Err(Error::Invalid(format!("cannot {kind:?} a string column")));
+            }
+            (AggKind::Avg, _) => ColumnType::F64,
+            (AggKind::Sum, Lane::Float) => ColumnType::F64,
+            (AggKind::Sum, Lane::Int) if input == ColumnType::Timestamp => {
+                return Err(Error::Invalid("cannot Sum a timestamp column".into()));
+            }
+            (AggKind::Sum, Lane::Int) => ColumnType::I64,
+            (_, _) => input,
+        })
+    }
+
+    fn grow(&mut self, groups: usize) {
+        let (int_init, float_init) = match self.kind {
+            AggKind::Min => (i64::MAX, f64::INFINITY),
+            AggKind::Max => (i64::MIN, f64::NEG_INFINITY),
+            _ => (0, 0.0),
+        };
+        self.counts.resize(groups, 0);
+        match lane(self.input_ty) {
+            // An average of integers sums them as doubles.
+            Lane::Int if self.kind == AggKind::Avg => self.floats.resize(groups, 0.0),
+            Lane::Int => self.ints.resize(groups, int_init),
+            Lane::Float => self.floats.resize(groups, float_init),
+            Lane::Str => self.strs.resize(groups, NULL_CODE),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.counts.clear();
+        self.ints.clear();
+        self.floats.clear();
+        self.strs.clear();
+    }
+
+    fn update(&mut self, column: &Column, start: usize, count: usize, gids: &[u32]) {
+        if self.kind == AggKind::Count {
+            for &g in gids {
+                self.counts[g as usize] += 1;
+            }
+            return;
+        }
+        let kind = self.kind;
+        match column {
+            Column::F64(_) => {
+                read_f64(column, start, count, &mut self.scratch_f);
+                for (&g, &v) in gids.iter().zip(&self.scratch_f) {
+                    let g = g as usize;
+                    let first = self.counts[g] == 0;
+                    let is_null = v == NULL_F64;
+                    let slot = &mut self.floats[g];
+                    match kind {
+                        AggKind::Sum | AggKind::Avg if !is_null => *slot += v,
+                        AggKind::Min if !is_null && (v < *slot || first) => *slot = v,
+                        AggKind::Max if !is_null && (v > *slot || first) => *slot = v,
+                        AggKind::First if first => *slot = v,
+                        AggKind::Last => *slot = v,
+                        _ => {}
+                    }
+                    if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
+                        self.counts[g] += 1;
+                    }
+                }
+            }
+            Column::String(strings) => {
+                self.interner
+                    .codes(strings, start, count, &mut self.scratch_s);
+                for (&g, &code) in gids.iter().zip(&self.scratch_s) {
+                    let g = g as usize;
+                    let first = self.counts[g] == 0;
+                    let is_null = code == NULL_CODE;
+                    let current = self.strs[g];
+                    let dict = &self.interner.dict;
+                    let less = || dict.get(code) < dict.get(current);
+                    let take = match kind {
+                        AggKind::Min => !is_null && (first || less()),
+                        AggKind::Max => !is_null && (first || !less()),
+                        AggKind::First => first,
+                        AggKind::Last => true,
+                        _ => false,
+                    };
+                    if take {
+                        self.strs[g] = code;
+                    }
+                    if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
+                        self.counts[g] += 1;
+                    }
+                }
+            }
+            _ => {
+                read_i64(column, start, count, &mut self.scratch_i);
+                for (&g, &v) in gids.iter().zip(&self.scratch_i) {
+                    let g = g as usize;
+                    let first = self.counts[g] == 0;
+                    let is_null = v == NULL_I64;
+                    if kind == AggKind::Avg {
+                        if !is_null {
+                            self.floats[g] += v as f64;
+                        }
+                    } else {
+                        let slot = &mut self.ints[g];
+                        match kind {
+                            AggKind::Sum if !is_null => *slot = slot.wrapping_add(v),
+                            AggKind::Min if !is_null && (v < *slot || first) => *slot = v,
+                            AggKind::Max if !is_null && (v > *slot || first) => *slot = v,
+                            AggKind::First if first => *slot = v,
+                            AggKind::Last => *slot = v,
+                            _ => {}
+                        }
+                    }
+                    if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
+                        self.counts[g] += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Appends group `g`'s value to `out`.
+    fn emit(&self, g: usize, out: &mut Column) {
+        let n = self.counts[g];
+        match (self.kind, out) {
+            (AggKind::Count, Column::I64(c)) => c.push(n as i64),
+            (AggKind::Avg, Column::F64(c)) => c.push(if n == 0 {
+                NULL_F64
+            } else {
+                self.floats[g] / n as f64
+            }),
+            (_, Column::F64(c)) => c.push(if n == 0 { NULL_F64 } else { self.floats[g] }),
+            (_, Column::String(c)) => c.push(self.interner.dict.get(self.strs[g])),
+            (_, Column::I64(c)) | (_, Column::Timestamp(c)) => {
+                c.push(if n == 0 { NULL_I64 } else { self.ints[g] })
+            }
+            // The int lane holds narrower types widened, with NULL_I64 for their null.
+            (_, Column::I32(c)) => c.push(match self.ints[g] {
+                _ if n == 0 => NULL_I32,
+                NULL_I64 => NULL_I32,
+                v => v as i32,
+            }),
+            (_, Column::Bool(c)) => c.push(match self.ints[g] {
+                _ if n == 0 => NULL_BOOL,
+                NULL_I64 => NULL_BOOL,
+                v => v as i8,
+            }),
+        }
+    }
+
+    fn bytes(&self) -> (usize, usize) {
+        let used = self.counts.len() * 8
+            + self.ints.len() * 8
+            + self.floats.len() * 8
+            + self.strs.len() * 4;
+        let reserved = self.counts.capacity() * 8
+            + self.ints.capacity() * 8
+            + self.floats.capacity() * 8
+            + self.strs.capacity() * 4
+            + self.interner.bytes();
+        (used, reserved)
+    }
+}
+
+/// The group index: key tuples (as `u64` codes) → dense group ids.
+#[derive(Default)]
+struct Groups {
+    one: FxHashMap<u64, u32>,
+    two: FxHashMap<(u64, u64), u32>,
+    many: FxHashMap<Box<[u64]>, u32>,
+    /// Every group's key codes, `width` per group.
+    keys: Vec<u64>,
+    width: usize,
+    len: usize,
+}
+
+impl Groups {
+    fn clear(&mut self) {
+        self.one.clear();
+        self.two.clear();
+        self.many.clear();
+        self.keys.clear();
+        self.len = 0;
+    }
+
+    fn id(&mut self, key: &[u64]) -> u32 {
+        let next = self.len as u32;
+        let (id, new) = match key {
+            [] => (0, self.len == 0),
+            [a] => {
+                let id = *self.one.entry(*a).or_insert(next);
+                (id, id == next)
+            }
+            [a, b] => {
+                let id = *self.two.entry((*a, *b)).or_insert(next);
+                (id, id == next)
+            }
+            _ => match self.many.get(key) {
+                Some(&id) => (id, false),
+                None => {
+                    self.many.insert(key.into(), next);
+                    (next, true)
+                }
+            },
+        };
+        if new {
+            self.keys.extend_from_slice(key);
+            self.len += 1;
+        }
+        id
+    }
+
+    fn bytes(&self) -> (usize, usize) {
+        let entry = |n: usize, size: usize| n * (size + 4 + 8);
+        let used = self.keys.len() * 8
+            + entry(self.one.len(), 8)
+            + entry(self.two.len(), 16)
+            + entry(self.many.len(), 16 + 8 * self.width);
+        let reserved = self.keys.capacity() * 8
+            + entry(self.one.capacity(), 8)
+            + entry(self.two.capacity(), 16)
+            + entry(self.many.capacity(), 16 + 8 * self.width);
+        (used, reserved)
+    }
+}
+
+struct KeyColumn {
+    input: usize,
+    ty: ColumnType,
+    interner: Interner,
+}
+
+struct AggBy {
+    keys: Vec<KeyColumn>,
+    accs: Vec<Accumulator>,
+    groups: Groups,
+    /// Parent rows the state covers (non-blink parents).
+    covered: usize,
+    gids: Vec<u32>,
+    codes: Vec<Vec<u64>>,
+    scratch_u32: Vec<u32>,
+    scratch_i64: Vec<i64>,
+    scratch_f64: Vec<f64>,
+    key_buf: Vec<u64>,
+}
+
+impl AggBy {
+    fn clear(&mut self) {
+        self.groups.clear();
+        self.accs.iter_mut().for_each(Accumulator::clear);
+        self.covered = 0;
+    }
+
+    /// Aggregates parent rows `start .. start + count`; marks the groups touched.
+    fn add_rows(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        touched: &mut Vec<bool>,
+    ) {
+        if count == 0 {
+            return;
+        }
+        // Key codes, column by column.
+        self.codes.resize(self.keys.len(), Vec::new());
+        for (k, key) in self.keys.iter_mut().enumerate() {
+            let column = &parent.columns[key.input];
+            let codes = &mut self.codes[k];
+            codes.clear();
+            match (key.ty, column) {
+                (ColumnType::String, Column::String(s)) => {
+                    key.interner.codes(s, start, count, &mut self.scratch_u32);
+                    codes.extend(self.scratch_u32.iter().map(|&c| u64::from(c)));
+                }
+                (ColumnType::F64, _) => {
+                    read_f64(column, start, count, &mut self.scratch_f64);
+                    // -0.0 and 0.0 are one group; so is every NaN.
+                    codes.extend(self.scratch_f64.iter().map(|&v| {
+                        if v == 0.0 {
+                            0
+                        } else if v.is_nan() {
+                            f64::NAN.to_bits()
+                        } else {
+                            v.to_bits()
+                        }
+                    }));
+                }
+                _ => {
+                    read_i64(column, start, count, &mut self.scratch_i64);
+                    codes.extend(self.scratch_i64.iter().map(|&v| v as u64));
+                }
+            }
+        }
+        // Group ids, row by row.
+        self.gids.clear();
+        let width = self.keys.len();
+        for row in 0..count {
+            self.key_buf.clear();
+            self.key_buf.extend(self.codes.iter().map(|c| c[row]));
+            let id = self.groups.id(&self.key_buf[..width]);
+            self.gids.push(id);
+        }
+        let groups = self.groups.len;
+        touched.resize(groups, false);
+        for &g in &self.gids {
+            touched[g as usize] = true;
+        }
+        // Accumulators, column by column.
+        for acc in &mut self.accs {
+            acc.grow(groups);
+            let column = &parent.columns[acc.input];
+            acc.update(column, start, count, &self.gids);
+        }
+        self.covered += count;
+    }
+
+    /// Writes every group into `out` (keys first, then aggregations).
+    fn emit(&self, out: &mut TableData) {
+        let first_key = out.first_key;
+        out.columns.iter_mut().for_each(Column::clear);
+        out.first_key = first_key;
+        let width = self.keys.len();
+        for g in 0..self.groups.len {
+            for (k, key) in self.keys.iter().enumerate() {
+                let code = self.groups.keys[g * width + k];
+                match &mut out.columns[k] {
+                    Column::String(c) => c.push(key.interner.dict.get(code as u32)),
+                    Column::F64(c) => c.push(f64::from_bits(code)),
+                    Column::I64(c) | Column::Timestamp(c) => c.push(code as i64),
+                    Column::I32(c) => c.push(match code as i64 {
+                        NULL_I64 => NULL_I32,
+                        v => v as i32,
+                    }),
+                    Column::Bool(c) => c.push(match code as i64 {
+                        NULL_I64 => NULL_BOOL,
+                        v => v as i8,
+                    }),
+                }
+            }
+            for (a, acc) in self.accs.iter().enumerate() {
+                acc.emit(g, &mut out.columns[width + a]);
+            }
+        }
+    }
+}
+
+impl Operator for AggBy {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let parent = &inputs[0].data;
+        let mut touched = Vec::new();
+        self.add_rows(parent, 0, parent.len(), &mut touched);
+        self.emit(out);
+        Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let parent = inputs[0];
+        let (removed, added) = match &parent.update {
+            None => return Ok(None),
+            Some(Update::Fifo { removed, added }) => (*removed, *added),
+            Some(Update::Keyed { .. }) => {
+                return Err(Error::Invalid(
+                    "aggregating an aggregation's result is not supported yet".into(),
+                ));
+            }
+        };
+        let old_groups = self.groups.len;
+        let old_keys: Vec<u64> = (out.first_key..out.end_key()).collect();
+        let len = parent.data.len();
+        let mut touched = Vec::new();
+        let rebuilt = removed > 0 && !parent.blink;
+        if rebuilt {
+            let everything = removed >= self.covered;
+            self.clear();
+            let (start, count) = if everything {
+                (len - added, added)
+            } else {
+                (0, len)
+            };
+            self.add_rows(&parent.data, start, count, &mut touched);
+            out.clear();
+            self.emit(out);
+            let added_keys = (out.first_key..out.end_key()).collect();
+            return Ok(Some(Update::Keyed {
+                removed: old_keys,
+                added: added_keys,
+                modified: Vec::new(),
+            }));
+        }
+        if added == 0 {
+            return Ok(None);
+        }
+        self.add_rows(&parent.data, len - added, added, &mut touched);
+        self.emit(out);
+        let first = out.first_key;
+        let modified = (0..old_groups)
+            .filter(|&g| touched.get(g).copied().unwrap_or(false))
+            .map(|g| first + g as u64)
+            .collect();
+        let added_keys = (old_groups..self.groups.len)
+            .map(|g| first + g as u64)
+            .collect();
+        Ok(Some(Update::Keyed {
+            removed: Vec::new(),
+            added: added_keys,
+            modified,
+        }))
+    }
+
+    fn state_bytes(&self) -> (usize, usize) {
+        let mut total = self.groups.bytes();
+        for acc in &self.accs {
+            let (u, r) = acc.bytes();
+            total.0 += u;
+            total.1 += r;
+        }
+        for key in &self.keys {
+            total.0 += key.interner.dict.len() * 8;
+            total.1 += key.interner.bytes();
+        }
+        total
+    }
+}
+
+impl Table {
+    /// Groups rows by `keys` and computes `aggs` per group (Deephaven's `aggBy`).
+    pub fn agg_by(&self, aggs: &[Agg], keys: &[&str]) -> Result<Table> {
+        let parent_schema = self.schema();
+        let mut fields = Vec::new();
+        let mut key_columns = Vec::new();
+        for name in keys {
+            let input = parent_schema.index_of(name)?;
+            let ty = parent_schema.fields()[input].ty;
+            fields.push(Field::new(*name, ty));
+            key_columns.push(KeyColumn {
+                input,
+                ty,
+                interner: Interner::default(),
+            });
+        }
+        let mut accs = Vec::new();
+        for agg in aggs {
+            let (input, input_ty) = match &agg.input {
+                Some(name) => {
+                    let i = parent_schema.index_of(name)?;
+                    (i, parent_schema.fields()[i].ty)
+                }
+                None => (0, ColumnType::I64),
+            };
+            let ty = Accumulator::output_type(agg.kind, input_ty).map_err(|e| {
+                Error::Invalid(format!(
+                    "{} = {:?}({}): {e}",
+                    agg.output,
+                    agg.kind,
+                    agg.input.as_deref().unwrap_or("")
+                ))
+            })?;
+            fields.push(Field::new(agg.output.clone(), ty));
+            accs.push(Accumulator {
+                kind: agg.kind,
+                input,
+                input_ty: if agg.kind == AggKind::Count {
+                    ColumnType::I64
+                } else {
+                    input_ty
+                },
+                counts: Vec::new(),
+                ints: Vec::new(),
+                floats: Vec::new(),
+                strs: Vec::new(),
+                interner: Interner::default(),
+                scratch_i: Vec::new(),
+                scratch_f: Vec::new(),
+                scratch_s: Vec::new(),
+            });
+        }
+        let schema = Schema::new(fields)?;
+        let op = AggBy {
+            groups: Groups {
+                width: key_columns.len(),
+                ..Groups::default()
+            },
+            keys: key_columns,
+            accs,
+            covered: 0,
+            gids: Vec::new(),
+            codes: Vec::new(),
+            scratch_u32: Vec::new(),
+            scratch_i64: Vec::new(),
+            scratch_f64: Vec::new(),
+            key_buf: Vec::new(),
+        };
+        self.engine
+            .derive(vec![Rc::clone(&self.node)], schema, false, Box::new(op))
+    }
+
+    /// The number of rows per group, in a column `name` (Deephaven's `countBy`).
+    pub fn count_by(&self, name: &str, keys: &[&str]) -> Result<Table> {
+        self.agg_by(&[Agg::count(name)], keys)
+    }
+
+    /// Each group's last row (Deephaven's `lastBy`).
+    pub fn last_by(&self, keys: &[&str]) -> Result<Table> {
+        self.by_every_column(AggKind::Last, keys)
+    }
+
+    /// Each group's first row (Deephaven's `firstBy`).
+    pub fn first_by(&self, keys: &[&str]) -> Result<Table> {
+        self.by_every_column(AggKind::First, keys)
+    }
+
+    fn by_every_column(&self, kind: AggKind, keys: &[&str]) -> Result<Table> {
+        let aggs: Vec<Agg> = self
+            .schema()
+            .names()
+            .into_iter()
+            .filter(|n| !keys.contains(n))
+            .map(|n| Agg::of(kind, n))
+            .collect();
+        self.agg_by(&aggs, keys)
+    }
+}

@@ -1,0 +1,53 @@
+//! `dropStream`: the same rows as a blink table, without the blink attribute, so aggregations
+//! downstream see only the current cycle's rows instead of accumulating.
+
+use std::rc::Rc;
+
+use super::Operator;
+use crate::table::{Node, Table, TableData, Update};
+use crate::{Error, Result};
+
+struct DropStream;
+
+/// Copies the parent's rows: the last `added` rows of the parent, after `removed` from the front.
+fn mirror(parent: &Node, out: &mut TableData, removed: usize, added: usize) {
+    out.pop_front(removed);
+    let start = parent.data.len().saturating_sub(added);
+    for (o, p) in out.columns.iter_mut().zip(&parent.data.columns) {
+        o.extend_from_range(p, start, added);
+    }
+}
+
+impl Operator for DropStream {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let parent = inputs[0];
+        mirror(parent, out, 0, parent.data.len());
+        Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        match inputs[0].update.clone() {
+            Some(Update::Fifo { removed, added }) => {
+                mirror(inputs[0], out, removed, added);
+                Ok(Some(Update::Fifo { removed, added }))
+            }
+            Some(Update::Keyed { .. }) => Err(Error::Invalid(
+                "dropStream applies to tables that change by adding and removing rows".into(),
+            )),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Table {
+    /// The same rows, no longer blink: an aggregation over it covers only the current cycle.
+    pub fn drop_stream(&self) -> Result<Table> {
+        let schema = self.schema();
+        self.engine.derive(
+            vec![Rc::clone(&self.node)],
+            schema,
+            false,
+            Box::new(DropStream),
+        )
+    }
+}

@@ -1,0 +1,29 @@
+//! Operators: how a derived table turns its parents' updates into its own.
+//!
+//! Each operator implements [`Operator`]: `initialize` once over the parents' current rows, then
+//! `process` in every cycle where a parent changed. The public entry points are methods on
+//! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
+
+mod agg;
+mod drop_stream;
+#[cfg(test)]
+mod tests;
+
+pub use agg::{Agg, AggKind};
+
+use crate::Result;
+use crate::table::{Node, TableData, Update};
+
+/// A derived table's logic.
+pub(crate) trait Operator {
+    /// Fills `out` from the parents' current rows.
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()>;
+
+    /// Applies this cycle's parent updates to `out`; returns `out`'s update, if it changed.
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>>;
+
+    /// Bytes (used, reserved) of state kept besides `out`.
+    fn state_bytes(&self) -> (usize, usize) {
+        (0, 0)
+    }
+}

@@ -1,0 +1,285 @@
+//! Every derived table, after every cycle, equals the same operation computed from scratch over
+//! exactly the rows the semantics say it covers. The reference below is deliberately plain.
+
+use proptest::prelude::*;
+
+use crate::column::{ColumnType, Value};
+use crate::table::{Batch, Engine, Schema, Table};
+use crate::{Agg, AggKind};
+
+type Row = Vec<Value>;
+
+fn schema() -> Schema {
+    Schema::of(&[
+        ("Exchange", ColumnType::String),
+        ("Instrument", ColumnType::String),
+        ("Size", ColumnType::F64),
+        ("Qty", ColumnType::I32),
+        ("Flag", ColumnType::Bool),
+        ("Ts", ColumnType::Timestamp),
+    ])
+    .unwrap()
+}
+
+fn arb_row() -> impl Strategy<Value = Row> {
+    let string = |choices: &'static [&'static str]| {
+        proptest::option::weighted(0.9, proptest::sample::select(choices))
+            .prop_map(|s| s.map_or(Value::Null, |s| Value::String(s.into())))
+    };
+    (
+        string(&["binance", "kraken", "gemini", "lgo"]),
+        string(&["BTC/USD", "ETH/USD", "ETH/BTC"]),
+        proptest::option::weighted(0.9, prop_oneof![Just(0.0), Just(-0.0), -1e6f64..1e6f64]),
+        proptest::option::weighted(0.9, -3i32..4),
+        proptest::option::weighted(0.9, any::<bool>()),
+        proptest::option::weighted(0.9, 0i64..1_000),
+    )
+        .prop_map(|(e, i, s, q, f, t)| {
+            vec![
+                e,
+                i,
+                s.map_or(Value::Null, Value::F64),
+                q.map_or(Value::Null, Value::I32),
+                f.map_or(Value::Null, Value::Bool),
+                t.map_or(Value::Null, Value::Timestamp),
+            ]
+        })
+}
+
+fn aggs() -> Vec<Agg> {
+    vec![
+        Agg::count("N"),
+        Agg::sum("SumSize = Size"),
+        Agg::sum("SumQty = Qty"),
+        Agg::min("MinSize = Size"),
+        Agg::max("MaxQty = Qty"),
+        Agg::avg("AvgSize = Size"),
+        Agg::avg("AvgQty = Qty"),
+        Agg::first("FirstExchange = Exchange"),
+        Agg::last("LastSize = Size"),
+        Agg::min("MinExchange = Exchange"),
+        Agg::max("MaxInstrument = Instrument"),
+        Agg::last("LastFlag = Flag"),
+        Agg::first("FirstTs = Ts"),
+    ]
+}
+
+const KEY_SETS: &[&[&str]] = &[
+    &[],
+    &["Exchange"],
+    &["Exchange", "Instrument"],
+    &["Qty", "Flag", "Instrument"],
+    &["Size"],
+];
+
+fn column(name: &str) -> usize {
+    schema().index_of(name).unwrap()
+}
+
+fn cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::F64(x), Value::F64(y)) => x.total_cmp(y),
+        (Value::I32(x), Value::I32(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// One aggregation over a group's rows, the obvious way.
+fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
+    if agg.kind == AggKind::Count {
+        return Value::I64(rows.len() as i64);
+    }
+    let c = column(agg.input.as_deref().unwrap());
+    let values: Vec<&Value> = rows.iter().map(|r| &r[c]).collect();
+    let present: Vec<&Value> = values.iter().copied().filter(|v| !v.is_null()).collect();
+    let as_f64 = |v: &Value| match v {
+        Value::F64(x) => *x,
+        Value::I32(x) => f64::from(*x),
+        _ => 0.0,
+    };
+    match agg.kind {
+        AggKind::Count => unreachable!(),
+        AggKind::Sum if present.is_empty() => Value::Null,
+        AggKind::Sum => match present[0] {
+            Value::F64(_) => Value::F64(present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b)),
+            _ => Value::I64(present.iter().map(|v| as_f64(v) as i64).sum()),
+        },
+        AggKind::Avg if present.is_empty() => Value::Null,
+        AggKind::Avg => Value::F64(
+            present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b) / present.len() as f64,
+        ),
+        AggKind::Min => present
+            .iter()
+            .copied()
+            .min_by(|a, b| cmp(a, b))
+            .cloned()
+            .unwrap_or(Value::Null),
+        AggKind::Max => present
+            .iter()
+            .copied()
+            .rev()
+            .max_by(|a, b| cmp(a, b))
+            .cloned()
+            .unwrap_or(Value::Null),
+        AggKind::First => values[0].clone(),
+        AggKind::Last => values[values.len() - 1].clone(),
+    }
+}
+
+/// `aggBy` from scratch: groups in order of first appearance, keys then aggregations.
+fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
+    let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
+    let mut groups: Vec<(Row, Vec<&Row>)> = Vec::new();
+    for row in rows {
+        let key: Row = key_columns.iter().map(|&c| row[c].clone()).collect();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(row),
+            None => groups.push((key, vec![row])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut key, members)| {
+            key.extend(aggs.iter().map(|a| reference_agg(a, &members)));
+            key
+        })
+        .collect()
+}
+
+/// Rows equal, treating -0.0 and 0.0 as equal (they group together).
+fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
+    for (g, w) in got.iter().zip(want) {
+        prop_assert_eq!(g, w, "{}", what);
+    }
+    Ok(())
+}
+
+struct Derived {
+    name: String,
+    table: Table,
+    keys: &'static [&'static str],
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn aggregations_equal_a_recomputation_after_every_cycle(
+        cycles in proptest::collection::vec(proptest::collection::vec(arb_row(), 0..25), 1..12),
+        ring_capacity in 1usize..40,
+    ) {
+        let engine = Engine::new();
+        let append = engine.append_table(schema());
+        let stream = engine.stream_table(schema());
+        let ring = engine.ring_table(schema(), ring_capacity);
+        let dropped_stream = stream.drop_stream().unwrap();
+        let dropped_ring = ring.drop_stream().unwrap();
+        let aggs = aggs();
+        let mut derived = Vec::new();
+        for keys in KEY_SETS {
+            for (name, source) in [("append", &append), ("stream", &stream), ("ring", &ring),
+                                   ("stream.dropStream", &dropped_stream), ("ring.dropStream", &dropped_ring)] {
+                derived.push(Derived { name: format!("{name} by {keys:?}"), table: source.agg_by(&aggs, keys).unwrap(), keys });
+            }
+        }
+        let mut everything: Vec<Row> = Vec::new();
+        for rows in &cycles {
+            let batch = Batch::from_rows(&schema(), rows).unwrap();
+            for source in [&append, &stream, &ring] {
+                source.add(batch.clone()).unwrap();
+            }
+            engine.run_cycle().unwrap();
+            everything.extend(rows.iter().cloned());
+            let ring_rows = everything[everything.len().saturating_sub(ring_capacity)..].to_vec();
+            // What each source holds now, and what an aggregation over it covers.
+            prop_assert_eq!(append.all_rows(), everything.clone());
+            prop_assert_eq!(stream.all_rows(), rows.clone());
+            prop_assert_eq!(ring.all_rows(), ring_rows.clone());
+            prop_assert_eq!(dropped_stream.all_rows(), rows.clone());
+            for d in &derived {
+                let covered: &[Row] = match d.name.split(' ').next().unwrap() {
+                    "append" => &everything,
+                    "stream" => &everything, // blink: every row ever seen
+                    "ring" | "ring.dropStream" => &ring_rows,
+                    "stream.dropStream" => rows,
+                    other => unreachable!("{other}"),
+                };
+                assert_rows_eq(&d.table.all_rows(), &reference(covered, d.keys, &aggs), &d.name)?;
+                prop_assert!(d.table.error().is_none());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_keyless_count_follows_deephavens_rules() {
+    let engine = Engine::new();
+    let stream = engine.stream_table(schema());
+    let blink_count = stream.count_by("N", &[]).unwrap();
+    let cycle_count = stream.drop_stream().unwrap().count_by("N", &[]).unwrap();
+    assert_eq!(blink_count.size(), 0, "no row before any row was seen");
+    let row = vec![
+        Value::Null,
+        Value::Null,
+        Value::F64(1.0),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ];
+    stream
+        .add(Batch::from_rows(&schema(), &[row.clone(), row]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(blink_count.all_rows(), vec![vec![Value::I64(2)]]);
+    assert_eq!(cycle_count.all_rows(), vec![vec![Value::I64(2)]]);
+    engine.run_cycle().unwrap();
+    assert_eq!(
+        blink_count.all_rows(),
+        vec![vec![Value::I64(2)]],
+        "blink keeps accumulating"
+    );
+    assert_eq!(
+        cycle_count.size(),
+        0,
+        "after dropStream the row goes in a cycle with no rows"
+    );
+}
+
+#[test]
+fn bad_aggregations_are_errors_at_build_time() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let e = t
+        .agg_by(&[Agg::sum("S = Nope")], &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("Nope") && e.contains("Exchange"), "{e}");
+    let e = t
+        .agg_by(&[Agg::sum("S = Exchange")], &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("string"), "{e}");
+    let e = t.count_by("N", &["Missing"]).err().unwrap().to_string();
+    assert!(e.contains("Missing"), "{e}");
+    let e = t
+        .agg_by(&[Agg::count("Exchange")], &["Exchange"])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("twice"), "{e}");
+}
+
+#[test]
+fn dropped_tables_leave_the_graph() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let agg = t.count_by("N", &["Exchange"]).unwrap();
+    assert_eq!(engine.live_tables(), 2);
+    drop(agg);
+    engine.run_cycle().unwrap();
+    assert_eq!(engine.live_tables(), 1);
+}

@@ -1,0 +1,425 @@
+//! Tables and the update graph.
+//!
+//! An [`Engine`] owns an update graph: **source** tables ([`Engine::append_table`],
+//! [`Engine::stream_table`], [`Engine::ring_table`]) that take [`Batch`]es, and **derived** tables
+//! that operators build from them. [`Engine::run_cycle`] applies the batches queued since the last
+//! cycle, then lets every derived table, in creation order (which is a topological order, since a
+//! table is made after its parents), turn its parents' [`Update`]s into its own, once per cycle.
+//!
+//! Every table keeps its rows materialised in [`Column`]s, in a FIFO layout: row keys are
+//! `first_key .. first_key + len`, removals come off the front, additions go on the back, and
+//! aggregation results may also modify rows in place. A [`Table`] is a handle: the engine holds
+//! only weak references, and a derived table holds its parents, so a table nobody holds any more
+//! is dropped with its state.
+//!
+//! A table is *blink* when each cycle's rows replace the last cycle's (a stream table, and tables
+//! derived from one row by row). Aggregations over a blink table accumulate every row ever seen and
+//! ignore removals, as Deephaven's do; [`Table::drop_stream`] removes the blink attribute, so
+//! aggregations after it see only the current cycle's rows.
+
+mod batch;
+mod schema;
+
+use std::cell::{Ref, RefCell};
+use std::rc::{Rc, Weak};
+
+pub use batch::Batch;
+pub use schema::{Field, Schema};
+
+use crate::column::{Column, Value};
+use crate::ops::Operator;
+use crate::{Error, Result};
+
+/// What changed in a table during one cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// `removed` rows came off the front, then `added` rows went on the back.
+    Fifo { removed: usize, added: usize },
+    /// Row keys (ascending) removed, added and modified in place.
+    Keyed {
+        removed: Vec<u64>,
+        added: Vec<u64>,
+        modified: Vec<u64>,
+    },
+}
+
+/// Rows and memory of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableStats {
+    pub rows: usize,
+    /// Bytes the rows take (dictionaries included), plus the operator's state.
+    pub bytes_used: usize,
+    /// Bytes allocated for them.
+    pub bytes_reserved: usize,
+}
+
+/// A table's materialised rows.
+#[derive(Debug, Clone)]
+pub struct TableData {
+    pub schema: Schema,
+    pub columns: Vec<Column>,
+    /// The key of the first row; rows are `first_key .. first_key + len`.
+    pub first_key: u64,
+}
+
+impl TableData {
+    pub fn new(schema: Schema) -> Self {
+        Self {
+            columns: schema.fields().iter().map(|f| Column::new(f.ty)).collect(),
+            schema,
+            first_key: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One past the last key.
+    pub fn end_key(&self) -> u64 {
+        self.first_key + self.len() as u64
+    }
+
+    /// Removes `count` rows from the front.
+    pub fn pop_front(&mut self, count: usize) {
+        let count = count.min(self.len());
+        self.columns.iter_mut().for_each(|c| c.pop_front(count));
+        self.first_key += count as u64;
+    }
+
+    /// Removes every row (keys continue from where they were).
+    pub fn clear(&mut self) {
+        self.first_key = self.end_key();
+        self.columns.iter_mut().for_each(Column::clear);
+    }
+
+    fn bytes(&self) -> (usize, usize) {
+        self.columns.iter().fold((0, 0), |(u, r), c| {
+            (u + c.bytes_used(), r + c.bytes_reserved())
+        })
+    }
+}
+
+/// How a source table treats each cycle's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Keeps every row.
+    Append,
+    /// Keeps only the last cycle's rows (blink).
+    Stream,
+    /// Keeps the newest `capacity` rows.
+    Ring { capacity: usize },
+}
+
+enum NodeKind {
+    Source {
+        kind: SourceKind,
+        pending: Vec<Batch>,
+    },
+    Derived {
+        parents: Vec<Rc<RefCell<Node>>>,
+        op: Box<dyn Operator>,
+    },
+}
+
+pub(crate) struct Node {
+    pub(crate) data: TableData,
+    pub(crate) blink: bool,
+    /// This cycle's change, if any.
+    pub(crate) update: Option<Update>,
+    pub(crate) error: Option<String>,
+    kind: NodeKind,
+}
+
+impl Node {
+    fn stats(&self) -> TableStats {
+        let (mut used, mut reserved) = self.data.bytes();
+        if let NodeKind::Derived { op, .. } = &self.kind {
+            let (u, r) = op.state_bytes();
+            used += u;
+            reserved += r;
+        }
+        if let NodeKind::Source { pending, .. } = &self.kind {
+            for b in pending {
+                for c in b.columns() {
+                    used += c.bytes_used();
+                    reserved += c.bytes_reserved();
+                }
+            }
+        }
+        TableStats {
+            rows: self.data.len(),
+            bytes_used: used,
+            bytes_reserved: reserved,
+        }
+    }
+
+    /// Applies pending batches (a source) or the parents' updates (a derived table).
+    fn run(&mut self) -> Result<()> {
+        self.update = None;
+        if self.error.is_some() {
+            return Ok(());
+        }
+        match &mut self.kind {
+            NodeKind::Source { kind, pending } => {
+                let before = self.data.len();
+                let mut removed = 0;
+                if *kind == SourceKind::Stream {
+                    removed = before;
+                    self.data.clear();
+                }
+                let mut added = 0;
+                for batch in pending.drain(..) {
+                    added += batch.len();
+                    for (column, from) in self.data.columns.iter_mut().zip(batch.columns()) {
+                        column.extend_from(from);
+                    }
+                }
+                if let SourceKind::Ring { capacity } = *kind {
+                    let over = self.data.len().saturating_sub(capacity);
+                    self.data.pop_front(over);
+                    // Rows that came and went within the cycle are neither removed nor added.
+                    let gone_new = over.saturating_sub(before);
+                    removed = over.min(before);
+                    added -= gone_new;
+                }
+                if removed > 0 || added > 0 {
+                    self.update = Some(Update::Fifo { removed, added });
+                }
+                Ok(())
+            }
+            NodeKind::Derived { parents, op } => {
+                if !parents.iter().any(|p| p.borrow().update.is_some()) {
+                    return Ok(());
+                }
+                let guards: Vec<Ref<'_, Node>> = parents.iter().map(|p| p.borrow()).collect();
+                if let Some(e) = guards.iter().find_map(|p| p.error.clone()) {
+                    self.error = Some(e);
+                    return Ok(());
+                }
+                let inputs: Vec<&Node> = guards.iter().map(|g| &**g).collect();
+                match op.process(&inputs, &mut self.data) {
+                    Ok(update) => self.update = update,
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+struct EngineState {
+    nodes: Vec<Weak<RefCell<Node>>>,
+    cycles: u64,
+}
+
+/// An update graph: its tables advance together, one cycle at a time.
+#[derive(Clone)]
+pub struct Engine {
+    state: Rc<RefCell<EngineState>>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self {
+            state: Rc::new(RefCell::new(EngineState {
+                nodes: Vec::new(),
+                cycles: 0,
+            })),
+        }
+    }
+
+    fn add_node(&self, node: Node) -> Table {
+        let node = Rc::new(RefCell::new(node));
+        self.state.borrow_mut().nodes.push(Rc::downgrade(&node));
+        Table {
+            node,
+            engine: self.clone(),
+        }
+    }
+
+    fn source(&self, schema: Schema, kind: SourceKind) -> Table {
+        self.add_node(Node {
+            data: TableData::new(schema),
+            blink: kind == SourceKind::Stream,
+            update: None,
+            error: None,
+            kind: NodeKind::Source {
+                kind,
+                pending: Vec::new(),
+            },
+        })
+    }
+
+    /// A table that keeps every row it is given.
+    pub fn append_table(&self, schema: Schema) -> Table {
+        self.source(schema, SourceKind::Append)
+    }
+
+    /// A blink table: each cycle's rows replace the previous cycle's.
+    pub fn stream_table(&self, schema: Schema) -> Table {
+        self.source(schema, SourceKind::Stream)
+    }
+
+    /// A table of the newest `capacity` rows.
+    pub fn ring_table(&self, schema: Schema, capacity: usize) -> Table {
+        self.source(schema, SourceKind::Ring { capacity })
+    }
+
+    /// Builds a derived table: runs `op` once over its parents' current rows (as if they had
+    /// all just been added), then every cycle in which a parent changes.
+    pub(crate) fn derive(
+        &self,
+        parents: Vec<Rc<RefCell<Node>>>,
+        schema: Schema,
+        blink: bool,
+        mut op: Box<dyn Operator>,
+    ) -> Result<Table> {
+        let mut data = TableData::new(schema);
+        {
+            let guards: Vec<Ref<'_, Node>> = parents.iter().map(|p| p.borrow()).collect();
+            let inputs: Vec<&Node> = guards.iter().map(|g| &**g).collect();
+            op.initialize(&inputs, &mut data)?;
+        }
+        Ok(self.add_node(Node {
+            data,
+            blink,
+            update: None,
+            error: None,
+            kind: NodeKind::Derived { parents, op },
+        }))
+    }
+
+    /// Applies every queued batch and propagates the changes through the graph.
+    pub fn run_cycle(&self) -> Result<()> {
+        let nodes: Vec<Rc<RefCell<Node>>> = {
+            let mut state = self.state.borrow_mut();
+            state.nodes.retain(|w| w.strong_count() > 0);
+            state.cycles += 1;
+            state.nodes.iter().filter_map(Weak::upgrade).collect()
+        };
+        for node in &nodes {
+            node.borrow_mut().run()?;
+        }
+        Ok(())
+    }
+
+    /// Cycles run so far.
+    pub fn cycles(&self) -> u64 {
+        self.state.borrow().cycles
+    }
+
+    /// Tables still alive in the graph.
+    pub fn live_tables(&self) -> usize {
+        self.state
+            .borrow()
+            .nodes
+            .iter()
+            .filter(|w| w.strong_count() > 0)
+            .count()
+    }
+}
+
+/// A handle on a table of an [`Engine`]. Cloning it shares the table.
+#[derive(Clone)]
+pub struct Table {
+    pub(crate) node: Rc<RefCell<Node>>,
+    pub(crate) engine: Engine,
+}
+
+impl Table {
+    /// Queues rows for the next cycle (source tables only).
+    pub fn add(&self, batch: Batch) -> Result<()> {
+        let mut node = self.node.borrow_mut();
+        if batch.schema() != &node.data.schema {
+            return Err(Error::BadRow(format!(
+                "a batch of columns [{}] for a table of [{}]",
+                batch.schema().names().join(", "),
+                node.data.schema.names().join(", ")
+            )));
+        }
+        match &mut node.kind {
+            NodeKind::Source { pending, .. } => {
+                pending.push(batch);
+                Ok(())
+            }
+            NodeKind::Derived { .. } => Err(Error::Invalid(
+                "rows can only be added to a source table".into(),
+            )),
+        }
+    }
+
+    pub fn schema(&self) -> Schema {
+        self.node.borrow().data.schema.clone()
+    }
+
+    /// Rows now.
+    pub fn size(&self) -> usize {
+        self.node.borrow().data.len()
+    }
+
+    pub fn is_blink(&self) -> bool {
+        self.node.borrow().blink
+    }
+
+    /// Rows, bytes used and bytes reserved, operator state included.
+    pub fn stats(&self) -> TableStats {
+        self.node.borrow().stats()
+    }
+
+    /// The last cycle's change, if the table changed.
+    pub fn last_update(&self) -> Option<Update> {
+        self.node.borrow().update.clone()
+    }
+
+    /// The error that stopped this table, if one did.
+    pub fn error(&self) -> Option<String> {
+        self.node.borrow().error.clone()
+    }
+
+    /// The value of column `name` at row position `row`.
+    pub fn get(&self, name: &str, row: usize) -> Result<Value> {
+        let node = self.node.borrow();
+        let index = node.data.schema.index_of(name)?;
+        node.data.columns[index].get(row).ok_or_else(|| {
+            Error::Invalid(format!(
+                "row {row} is past the end ({} rows)",
+                node.data.len()
+            ))
+        })
+    }
+
+    /// Rows `first .. first + count` (clamped), each as its values in column order.
+    pub fn rows(&self, first: usize, count: usize) -> Vec<Vec<Value>> {
+        let node = self.node.borrow();
+        let end = first.saturating_add(count).min(node.data.len());
+        (first..end)
+            .map(|r| {
+                node.data
+                    .columns
+                    .iter()
+                    .map(|c| c.get(r).unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Every row.
+    pub fn all_rows(&self) -> Vec<Vec<Value>> {
+        self.rows(0, usize::MAX)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
