@@ -27,6 +27,9 @@ pub enum Error {
     /// An operation that cannot apply to these columns or this table.
     #[error("{0}")]
     Invalid(String),
+    /// A formula that does not parse or does not type-check.
+    #[error("formula error at position {position}: {message}")]
+    Formula { position: usize, message: String },
     /// A table whose update failed; it keeps the error and no longer changes.
     #[error("table failed: {0}")]
     Failed(String),

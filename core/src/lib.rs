@@ -8,6 +8,7 @@
 pub mod column;
 mod error;
 pub mod feed;
+pub mod formula;
 mod ops;
 pub mod protocol;
 pub mod table;

@@ -290,8 +290,13 @@ impl StringColumn {
             let remap: Vec<u32> = (0..source.len() as u32)
                 .map(|c| source.get(c).map_or(NULL_CODE, |v| dict.intern(v)))
                 .collect();
-            for &c in source_codes {
-                codes.push(remap.get(c as usize).copied().unwrap_or(NULL_CODE));
+            // Translate in blocks on the stack, then append each block in one copy.
+            let mut block = [0u32; 1024];
+            for chunk in source_codes.chunks(block.len()) {
+                for (out, &c) in block.iter_mut().zip(chunk) {
+                    *out = remap.get(c as usize).copied().unwrap_or(NULL_CODE);
+                }
+                codes.extend_from_slice(&block[..chunk.len()]);
             }
             self.maybe_go_plain();
         } else {

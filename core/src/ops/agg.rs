@@ -412,6 +412,26 @@ impl Groups {
         self.len = 0;
     }
 
+    fn id1(&mut self, a: u64) -> u32 {
+        let next = self.len as u32;
+        let id = *self.one.entry(a).or_insert(next);
+        if id == next {
+            self.keys.push(a);
+            self.len += 1;
+        }
+        id
+    }
+
+    fn id2(&mut self, a: u64, b: u64) -> u32 {
+        let next = self.len as u32;
+        let id = *self.two.entry((a, b)).or_insert(next);
+        if id == next {
+            self.keys.extend_from_slice(&[a, b]);
+            self.len += 1;
+        }
+        id
+    }
+
     fn id(&mut self, key: &[u64]) -> u32 {
         let next = self.len as u32;
         let (id, new) = match key {
@@ -521,14 +541,30 @@ impl AggBy {
                 }
             }
         }
-        // Group ids, row by row.
+        // Group ids, row by row; the common widths without gathering a key.
         self.gids.clear();
-        let width = self.keys.len();
-        for row in 0..count {
-            self.key_buf.clear();
-            self.key_buf.extend(self.codes.iter().map(|c| c[row]));
-            let id = self.groups.id(&self.key_buf[..width]);
-            self.gids.push(id);
+        match self.codes.as_slice() {
+            [] => self.gids.extend((0..count).map(|_| self.groups.id(&[]))),
+            [a] => {
+                for &a in a {
+                    let id = self.groups.id1(a);
+                    self.gids.push(id);
+                }
+            }
+            [a, b] => {
+                for (&a, &b) in a.iter().zip(b) {
+                    let id = self.groups.id2(a, b);
+                    self.gids.push(id);
+                }
+            }
+            codes => {
+                for row in 0..count {
+                    self.key_buf.clear();
+                    self.key_buf.extend(codes.iter().map(|c| c[row]));
+                    let id = self.groups.id(&self.key_buf);
+                    self.gids.push(id);
+                }
+            }
         }
         let groups = self.groups.len;
         touched.resize(groups, false);

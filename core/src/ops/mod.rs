@@ -6,6 +6,7 @@
 
 mod agg;
 mod drop_stream;
+mod rowwise;
 #[cfg(test)]
 mod tests;
 

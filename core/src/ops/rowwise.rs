@@ -1,0 +1,333 @@
+//! Row-wise operators: `view` / `select` (only the listed columns), `updateView` / `update` (all
+//! columns, plus or replacing the listed ones) and `where` (the rows where every filter holds).
+//!
+//! They work on FIFO parents: the rows a parent adds are evaluated as one batch and appended; the
+//! rows it removes from the front are removed from the front here too (for `where`, through the
+//! parent keys of the rows kept). A blink parent gives a blink result.
+//!
+//! Formulas of one call are compiled in order against the columns defined so far, so a formula may
+//! use a column an earlier one made (`updateView("A = Size * 2", "B = A + 1")`). Formulas that read
+//! only the parent's columns are evaluated straight off the parent's storage.
+
+use std::rc::Rc;
+
+use super::Operator;
+use crate::column::{Chunked, Column};
+use crate::formula::{self, Formula, Variables};
+use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::{Error, Result};
+
+enum Mode {
+    /// Output columns: the formulas' results, in order.
+    View,
+    /// Output columns: the parent's, then new ones; a formula naming a parent column replaces it.
+    Update,
+    /// Output columns: the parent's; rows where every formula is true.
+    Where,
+}
+
+/// A formula and where its result goes in the working columns (parent columns, then results).
+struct Step {
+    formula: Formula,
+    /// Index in the working columns it writes (replacing or appending).
+    target: usize,
+    /// Whether it reads only parent columns (so it can run on the parent's storage).
+    direct: bool,
+}
+
+struct RowWise {
+    mode: Mode,
+    steps: Vec<Step>,
+    /// For each output column, its index in the working columns.
+    outputs: Vec<usize>,
+    /// The working schema's width.
+    width: usize,
+    /// `where`: the parent key of every row kept.
+    kept: Chunked<u64>,
+    selected: Vec<u32>,
+}
+
+impl RowWise {
+    fn build(
+        parent: &Schema,
+        mode: Mode,
+        formulas: &[&str],
+        variables: &Variables,
+    ) -> Result<(Self, Schema)> {
+        let mut working: Vec<Field> = parent.fields().to_vec();
+        let mut steps = Vec::new();
+        let mut replaced = vec![false; working.len()];
+        let mut view_outputs = Vec::new();
+        for text in formulas {
+            let schema = Schema::new(working.clone())?;
+            let formula = formula::compile(text, &schema, variables)?;
+            if let Mode::Where = mode {
+                if formula.ty != crate::ColumnType::Bool {
+                    return Err(Error::Formula {
+                        position: 0,
+                        message: format!("a filter must be boolean; {text:?} is {}", formula.ty),
+                    });
+                }
+                let direct = formula.columns.iter().all(|&c| c < parent.len());
+                steps.push(Step {
+                    formula,
+                    target: usize::MAX,
+                    direct,
+                });
+                continue;
+            }
+            let Some(name) = formula.name.clone() else {
+                return Err(Error::Formula {
+                    position: 0,
+                    message: format!("{text:?} needs a name: write Name = {text}"),
+                });
+            };
+            let direct = formula
+                .columns
+                .iter()
+                .all(|&c| c < parent.len() && !replaced[c]);
+            let target = match working.iter().position(|f| f.name == name) {
+                Some(i) => {
+                    working[i].ty = formula.ty;
+                    if i < replaced.len() {
+                        replaced[i] = true;
+                    }
+                    i
+                }
+                None => {
+                    working.push(Field::new(name.clone(), formula.ty));
+                    working.len() - 1
+                }
+            };
+            if !view_outputs.contains(&target) {
+                view_outputs.push(target);
+            }
+            steps.push(Step {
+                formula,
+                target,
+                direct,
+            });
+        }
+        let outputs: Vec<usize> = match mode {
+            Mode::View => view_outputs,
+            Mode::Update => (0..working.len()).collect(),
+            Mode::Where => (0..parent.len()).collect(),
+        };
+        let schema = Schema::new(outputs.iter().map(|&i| working[i].clone()).collect())?;
+        Ok((
+            Self {
+                mode,
+                steps,
+                outputs,
+                width: working.len(),
+                kept: Chunked::new(),
+                selected: Vec::new(),
+            },
+            schema,
+        ))
+    }
+
+    /// Evaluates the parent's rows `start .. start + count` and appends the results to `out`.
+    fn append(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+    ) -> usize {
+        if count == 0 {
+            return 0;
+        }
+        if let Mode::Where = self.mode {
+            return self.filter(parent, start, count, out);
+        }
+        // Working columns: parent columns by reference where untouched, results otherwise.
+        let needs_scratch = self.steps.iter().any(|s| !s.direct);
+        let mut scratch: Option<TableData> = None;
+        if needs_scratch {
+            let mut data = TableData::new(Schema::default());
+            for c in &parent.columns {
+                let mut copy = Column::new(c.column_type());
+                copy.extend_from_range(c, start, count);
+                data.columns.push(copy);
+            }
+            scratch = Some(data);
+        }
+        let mut results: Vec<Option<Column>> = (0..self.width).map(|_| None).collect();
+        for step in &self.steps {
+            let mut column = Column::new(step.formula.ty);
+            match &mut scratch {
+                Some(data) => {
+                    step.formula.eval(data, 0, count).append_to(&mut column);
+                    if step.target < data.columns.len() {
+                        data.columns[step.target] = column.clone();
+                    } else {
+                        data.columns.push(column.clone());
+                    }
+                }
+                None => step
+                    .formula
+                    .eval(parent, start, count)
+                    .append_to(&mut column),
+            }
+            results[step.target] = Some(column);
+        }
+        for (o, &w) in out.columns.iter_mut().zip(&self.outputs) {
+            match &results[w] {
+                Some(column) => o.extend_from(column),
+                None => o.extend_from_range(&parent.columns[w], start, count),
+            };
+        }
+        count
+    }
+
+    fn filter(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+    ) -> usize {
+        let mut keep = vec![true; count];
+        for step in &self.steps {
+            step.formula
+                .select_rows(parent, start, count, &mut self.selected);
+            let mut passed = vec![false; count];
+            for &i in &self.selected {
+                passed[i as usize] = true;
+            }
+            keep.iter_mut().zip(passed).for_each(|(k, p)| *k &= p);
+        }
+        let first_key = parent.first_key + start as u64;
+        // Copy runs of kept rows.
+        let mut kept = 0;
+        let mut i = 0;
+        while i < count {
+            if !keep[i] {
+                i += 1;
+                continue;
+            }
+            let run_start = i;
+            while i < count && keep[i] {
+                self.kept.push(first_key + i as u64);
+                i += 1;
+            }
+            for (o, p) in out.columns.iter_mut().zip(&parent.columns) {
+                o.extend_from_range(p, start + run_start, i - run_start);
+            }
+            kept += i - run_start;
+        }
+        kept
+    }
+
+    /// Removes the rows matching the parent's removed prefix.
+    fn remove(&mut self, parent: &TableData, removed: usize, out: &mut TableData) -> usize {
+        if removed == 0 {
+            return 0;
+        }
+        match self.mode {
+            Mode::Where => {
+                // The parent's first surviving key: every kept key below it is gone.
+                let new_first = parent.first_key;
+                let mut gone = 0;
+                while self.kept.get(gone).is_some_and(|k| k < new_first) {
+                    gone += 1;
+                }
+                self.kept.pop_front(gone);
+                out.pop_front(gone);
+                gone
+            }
+            _ => {
+                out.pop_front(removed);
+                removed
+            }
+        }
+    }
+}
+
+impl Operator for RowWise {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let parent = &inputs[0].data;
+        self.append(parent, 0, parent.len(), out);
+        Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let parent = inputs[0];
+        match &parent.update {
+            None => Ok(None),
+            Some(Update::Fifo { removed, added }) => {
+                let removed = self.remove(&parent.data, *removed, out);
+                let start = parent.data.len() - added;
+                let added = self.append(&parent.data, start, *added, out);
+                Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }))
+            }
+            Some(Update::Keyed { .. }) => {
+                // A keyed parent (an aggregation's result) is small: recompute it whole.
+                let removed = out.len();
+                out.clear();
+                self.kept.clear();
+                let added = self.append(&parent.data, 0, parent.data.len(), out);
+                let first = out.first_key;
+                Ok(Some(Update::Keyed {
+                    removed: (first - removed as u64..first).collect(),
+                    added: (first..first + added as u64).collect(),
+                    modified: Vec::new(),
+                }))
+            }
+        }
+    }
+
+    fn state_bytes(&self) -> (usize, usize) {
+        (self.kept.bytes_used(), self.kept.bytes_reserved())
+    }
+}
+
+impl Table {
+    fn row_wise(&self, mode: Mode, formulas: &[&str], variables: &Variables) -> Result<Table> {
+        let (op, schema) = RowWise::build(&self.schema(), mode, formulas, variables)?;
+        let blink = self.is_blink();
+        self.engine
+            .derive(vec![Rc::clone(&self.node)], schema, blink, Box::new(op))
+    }
+
+    /// Only the given columns and formulas (Deephaven's `view`).
+    pub fn view(&self, formulas: &[&str]) -> Result<Table> {
+        self.view_with(formulas, &Variables::new())
+    }
+
+    /// `view` with variables bound into the formulas.
+    pub fn view_with(&self, formulas: &[&str], variables: &Variables) -> Result<Table> {
+        self.row_wise(Mode::View, formulas, variables)
+    }
+
+    /// Like `view`; every table is materialised here, so the two are the same.
+    pub fn select(&self, formulas: &[&str]) -> Result<Table> {
+        self.view(formulas)
+    }
+
+    /// Every column, plus (or replacing) the given formulas (Deephaven's `updateView`).
+    pub fn update_view(&self, formulas: &[&str]) -> Result<Table> {
+        self.update_view_with(formulas, &Variables::new())
+    }
+
+    /// `updateView` with variables bound into the formulas.
+    pub fn update_view_with(&self, formulas: &[&str], variables: &Variables) -> Result<Table> {
+        self.row_wise(Mode::Update, formulas, variables)
+    }
+
+    /// Like `updateView`; every table is materialised here, so the two are the same.
+    pub fn update(&self, formulas: &[&str]) -> Result<Table> {
+        self.update_view(formulas)
+    }
+
+    /// The rows where every filter holds (Deephaven's `where`).
+    pub fn where_(&self, filters: &[&str]) -> Result<Table> {
+        self.where_with(filters, &Variables::new())
+    }
+
+    /// `where` with variables bound into the filters.
+    pub fn where_with(&self, filters: &[&str], variables: &Variables) -> Result<Table> {
+        self.row_wise(Mode::Where, filters, variables)
+    }
+}
