@@ -16,5 +16,6 @@ pub mod table;
 pub use column::{ColumnType, Value};
 pub use error::{Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
+pub use ops::format::{ROW_FORMAT, format_column, formatted_column};
 pub use ops::{Agg, AggKind};
 pub use table::{Batch, Engine, Schema, Table, TableStats, Update};

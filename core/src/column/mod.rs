@@ -246,6 +246,52 @@ impl Column {
         true
     }
 
+    /// Appends row `index` of `other` (of the same type; otherwise a null).
+    pub fn push_from(&mut self, other: &Column, index: usize) {
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => a.push(b.get(index).unwrap_or(NULL_BOOL)),
+            (Self::I32(a), Self::I32(b)) => a.push(b.get(index).unwrap_or(NULL_I32)),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
+                a.push(b.get(index).unwrap_or(NULL_I64))
+            }
+            (Self::F64(a), Self::F64(b)) => a.push(b.get(index).unwrap_or(NULL_F64)),
+            (Self::String(a), Self::String(b)) => a.push(b.get(index).flatten()),
+            (a, _) => a.push_null(),
+        }
+    }
+
+    /// Orders rows `i` of `self` and `j` of `other` (same type): nulls first, NaN last.
+    pub fn compare_rows(&self, i: usize, other: &Column, j: usize) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        fn by<T: PartialOrd>(a: Option<T>, b: Option<T>, null: T) -> Ordering {
+            match (a.filter(|v| *v != null), b.filter(|v| *v != null)) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+            }
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => by(a.get(i), b.get(j), NULL_BOOL),
+            (Self::I32(a), Self::I32(b)) => by(a.get(i), b.get(j), NULL_I32),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
+                by(a.get(i), b.get(j), NULL_I64)
+            }
+            (Self::F64(a), Self::F64(b)) => {
+                let (x, y) = (
+                    a.get(i).filter(|v| *v != NULL_F64),
+                    b.get(j).filter(|v| *v != NULL_F64),
+                );
+                match (x, y) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (x, y) => x.is_some().cmp(&y.is_some()),
+                }
+            }
+            (Self::String(a), Self::String(b)) => a.get(i).flatten().cmp(&b.get(j).flatten()),
+            _ => Ordering::Equal,
+        }
+    }
+
     /// Appends a null.
     pub fn push_null(&mut self) {
         match self {

@@ -6,6 +6,8 @@
 
 mod agg;
 mod drop_stream;
+pub mod format;
+mod rebuild;
 mod rowwise;
 #[cfg(test)]
 mod tests;

@@ -422,4 +422,50 @@ impl Table {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+
+    /// A static copy of the rows now: it never changes (Deephaven's
+    /// `emptyTable(0).snapshot(t, true)`).
+    pub fn snapshot(&self) -> Table {
+        let node = self.node.borrow();
+        let mut data = TableData::new(node.data.schema.clone());
+        for (o, c) in data.columns.iter_mut().zip(&node.data.columns) {
+            o.extend_from(c);
+        }
+        self.engine.add_node(Node {
+            data,
+            blink: false,
+            update: None,
+            error: None,
+            kind: NodeKind::Source {
+                kind: SourceKind::Append,
+                pending: Vec::new(),
+            },
+        })
+    }
+
+    /// Reads one column (Deephaven's `getColumn(name)`), for `.get(i)`.
+    pub fn column(&self, name: &str) -> Result<ColumnReader> {
+        let index = self.node.borrow().data.schema.index_of(name)?;
+        Ok(ColumnReader {
+            node: Rc::clone(&self.node),
+            index,
+        })
+    }
+}
+
+/// One column of a table, read live (the table's current rows).
+pub struct ColumnReader {
+    node: Rc<RefCell<Node>>,
+    index: usize,
+}
+
+impl ColumnReader {
+    /// The value at row position `row`, or `None` past the end.
+    pub fn get(&self, row: usize) -> Option<Value> {
+        self.node.borrow().data.columns[self.index].get(row)
+    }
+
+    pub fn size(&self) -> usize {
+        self.node.borrow().data.len()
+    }
 }

@@ -1,0 +1,315 @@
+//! Operators whose result is rebuilt whenever a parent changes: `sort`, `merge`, `head`, `tail`
+//! and `naturalJoin`.
+//!
+//! The seed applies them to aggregation results of a few hundred rows, where rebuilding costs
+//! microseconds and is simpler than any incremental scheme. Each rebuild reports every old row
+//! removed and every new row added. (Incremental versions for large parents are tracked on the
+//! issue: a sorted index for `sort`, per-row lookups for `naturalJoin`, appends for `merge`.)
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::Operator;
+use crate::column::{Column, Value};
+use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::{Error, Result};
+
+/// How a result is computed from the parents' current rows.
+trait Rebuild {
+    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()>;
+}
+
+struct Rebuilt<R>(R);
+
+impl<R: Rebuild> Operator for Rebuilt<R> {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        self.0.rebuild(inputs, out)
+    }
+
+    /// Rebuilds into a fresh table, so a failure leaves the last good rows in place.
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let old = out.first_key..out.end_key();
+        let mut fresh = TableData::new(out.schema.clone());
+        fresh.first_key = old.end;
+        self.0.rebuild(inputs, &mut fresh)?;
+        *out = fresh;
+        Ok(Some(Update::Keyed {
+            removed: old.collect(),
+            added: (out.first_key..out.end_key()).collect(),
+            modified: Vec::new(),
+        }))
+    }
+}
+
+fn copy_rows(from: &TableData, rows: impl Iterator<Item = usize> + Clone, out: &mut TableData) {
+    for (o, c) in out.columns.iter_mut().zip(&from.columns) {
+        for r in rows.clone() {
+            o.push_from(c, r);
+        }
+    }
+}
+
+struct Sort {
+    /// (column index, descending)
+    keys: Vec<(usize, bool)>,
+}
+
+impl Rebuild for Sort {
+    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let data = &inputs[0].data;
+        let mut order: Vec<usize> = (0..data.len()).collect();
+        order.sort_by(|&a, &b| {
+            for &(c, descending) in &self.keys {
+                let column = &data.columns[c];
+                let ordering = column.compare_rows(a, column, b);
+                let ordering = if descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                };
+                if ordering != Ordering::Equal {
+                    return ordering;
+                }
+            }
+            Ordering::Equal
+        });
+        copy_rows(data, order.into_iter(), out);
+        Ok(())
+    }
+}
+
+struct Merge;
+
+impl Rebuild for Merge {
+    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        for input in inputs {
+            for (o, c) in out.columns.iter_mut().zip(&input.data.columns) {
+                o.extend_from(c);
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Slice {
+    head: bool,
+    count: usize,
+}
+
+impl Rebuild for Slice {
+    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let data = &inputs[0].data;
+        let n = self.count.min(data.len());
+        let start = if self.head { 0 } else { data.len() - n };
+        for (o, c) in out.columns.iter_mut().zip(&data.columns) {
+            o.extend_from_range(c, start, n);
+        }
+        Ok(())
+    }
+}
+
+/// A hashable key value for joins.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum KeyPart {
+    Null,
+    Int(i64),
+    Bits(u64),
+    Str(String),
+}
+
+fn key_part(column: &Column, row: usize) -> KeyPart {
+    match column.get(row) {
+        None | Some(Value::Null) => KeyPart::Null,
+        Some(Value::Bool(b)) => KeyPart::Int(i64::from(b)),
+        Some(Value::I32(v)) => KeyPart::Int(i64::from(v)),
+        Some(Value::I64(v) | Value::Timestamp(v)) => KeyPart::Int(v),
+        Some(Value::F64(v)) => KeyPart::Bits(if v == 0.0 { 0 } else { v.to_bits() }),
+        Some(Value::String(s)) => KeyPart::Str(s),
+    }
+}
+
+struct NaturalJoin {
+    left_keys: Vec<usize>,
+    right_keys: Vec<usize>,
+    /// Right columns to add, by index.
+    added: Vec<usize>,
+}
+
+impl Rebuild for NaturalJoin {
+    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let (left, right) = (&inputs[0].data, &inputs[1].data);
+        let mut index: HashMap<Vec<KeyPart>, usize> = HashMap::with_capacity(right.len());
+        for r in 0..right.len() {
+            let key: Vec<KeyPart> = self
+                .right_keys
+                .iter()
+                .map(|&c| key_part(&right.columns[c], r))
+                .collect();
+            if index.insert(key.clone(), r).is_some() {
+                let shown: Vec<String> = self
+                    .right_keys
+                    .iter()
+                    .map(|&c| right.columns[c].get(r).unwrap_or(Value::Null).to_string())
+                    .collect();
+                return Err(Error::Invalid(format!(
+                    "naturalJoin: the right table has more than one row for key [{}]",
+                    shown.join(", ")
+                )));
+            }
+        }
+        let width = left.columns.len();
+        for l in 0..left.len() {
+            let key: Vec<KeyPart> = self
+                .left_keys
+                .iter()
+                .map(|&c| key_part(&left.columns[c], l))
+                .collect();
+            for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
+                o.push_from(c, l);
+            }
+            let matched = index.get(&key);
+            for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+                match matched {
+                    Some(&r) => o.push_from(&right.columns[rc], r),
+                    None => o.push_null(),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits `"A, B = C"` or a list into trimmed, non-empty names.
+fn names(specs: &[&str]) -> Vec<String> {
+    specs
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `"Out = In"` or `"Col"` → (Out, In).
+fn rename(spec: &str) -> (String, String) {
+    match spec.split_once('=') {
+        Some((a, b)) => (a.trim().to_owned(), b.trim().to_owned()),
+        None => (spec.trim().to_owned(), spec.trim().to_owned()),
+    }
+}
+
+impl Table {
+    fn rebuilt(
+        &self,
+        others: &[&Table],
+        schema: Schema,
+        op: impl Rebuild + 'static,
+    ) -> Result<Table> {
+        let mut parents = vec![Rc::clone(&self.node)];
+        parents.extend(others.iter().map(|t| Rc::clone(&t.node)));
+        self.engine
+            .derive(parents, schema, false, Box::new(Rebuilt(op)))
+    }
+
+    /// Sorted by the given columns, ascending (Deephaven's `sort`); a column written `-Name` or
+    /// `Name desc` sorts descending.
+    pub fn sort(&self, columns: &[&str]) -> Result<Table> {
+        let schema = self.schema();
+        let mut keys = Vec::new();
+        for spec in names(columns) {
+            let (name, descending) = match (spec.strip_prefix('-'), spec.strip_suffix(" desc")) {
+                (Some(n), _) => (n.trim(), true),
+                (None, Some(n)) => (n.trim(), true),
+                _ => (spec.as_str(), false),
+            };
+            keys.push((schema.index_of(name)?, descending));
+        }
+        self.rebuilt(&[], schema, Sort { keys })
+    }
+
+    /// Sorted descending by the given columns (Deephaven's `sortDescending`).
+    pub fn sort_descending(&self, columns: &[&str]) -> Result<Table> {
+        let specs: Vec<String> = names(columns)
+            .into_iter()
+            .map(|c| format!("-{c}"))
+            .collect();
+        self.sort(&specs.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// This table's rows, then each of `others`' (Deephaven's `merge`); all need the same columns.
+    pub fn merge(&self, others: &[&Table]) -> Result<Table> {
+        let schema = self.schema();
+        for other in others {
+            if other.schema() != schema {
+                return Err(Error::Invalid(format!(
+                    "merge: columns [{}] do not match [{}]",
+                    other.schema().names().join(", "),
+                    schema.names().join(", ")
+                )));
+            }
+        }
+        self.rebuilt(others, schema, Merge)
+    }
+
+    /// The first `count` rows.
+    pub fn head(&self, count: usize) -> Result<Table> {
+        self.rebuilt(&[], self.schema(), Slice { head: true, count })
+    }
+
+    /// The last `count` rows.
+    pub fn tail(&self, count: usize) -> Result<Table> {
+        self.rebuilt(&[], self.schema(), Slice { head: false, count })
+    }
+
+    /// Each row of this table with `columns` of the `right` row whose `on` keys match, or nulls
+    /// where none does (Deephaven's `naturalJoin`). `on` entries are `Key` or `LeftKey = RightKey`;
+    /// `columns` entries are `Col` or `NewName = RightCol` (none given: every non-key right
+    /// column). More than one right row for a key is an error: at build time, or in a later
+    /// cycle, where it marks this table failed.
+    pub fn natural_join(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
+        let (left_schema, right_schema) = (self.schema(), right.schema());
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        for spec in names(on) {
+            let (l, r) = rename(&spec);
+            let (li, ri) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
+            let (lt, rt) = (left_schema.fields()[li].ty, right_schema.fields()[ri].ty);
+            if lt != rt {
+                return Err(Error::Invalid(format!(
+                    "naturalJoin: key {l} is {lt} on the left but {r} is {rt} on the right"
+                )));
+            }
+            left_keys.push(li);
+            right_keys.push(ri);
+        }
+        let additions: Vec<(String, String)> = if columns.is_empty() {
+            right_schema
+                .names()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !right_keys.contains(i))
+                .map(|(_, n)| (n.to_owned(), n.to_owned()))
+                .collect()
+        } else {
+            names(columns).iter().map(|s| rename(s)).collect()
+        };
+        let mut fields = left_schema.fields().to_vec();
+        let mut added = Vec::new();
+        for (new_name, right_name) in additions {
+            let i = right_schema.index_of(&right_name)?;
+            fields.push(Field::new(new_name, right_schema.fields()[i].ty));
+            added.push(i);
+        }
+        let schema = Schema::new(fields)?;
+        self.rebuilt(
+            &[right],
+            schema,
+            NaturalJoin {
+                left_keys,
+                right_keys,
+                added,
+            },
+        )
+    }
+}
