@@ -46,6 +46,14 @@ pub enum AggKind {
     First,
     /// The value of the group's last row.
     Last,
+    /// Distinct non-null values.
+    CountDistinct,
+    /// Sample variance of non-null values (n - 1 in the denominator), as a double.
+    Var,
+    /// Sample standard deviation, as a double.
+    Std,
+    /// Mean weighted by another column, over rows where both are non-null.
+    WAvg,
 }
 
 /// One aggregation: what to compute, from which column, into which.
@@ -55,6 +63,8 @@ pub struct Agg {
     pub output: String,
     /// The input column (none for `Count`).
     pub input: Option<String>,
+    /// The weight column (`WAvg` only).
+    pub weight: Option<String>,
 }
 
 /// `"Out = In"` → (Out, In); `"Col"` → (Col, Col).
@@ -72,6 +82,7 @@ impl Agg {
             kind: AggKind::Count,
             output: name.trim().to_owned(),
             input: None,
+            weight: None,
         }
     }
 
@@ -85,6 +96,24 @@ impl Agg {
             kind,
             output,
             input: Some(input),
+            weight: None,
+        }
+    }
+
+    pub fn count_distinct(spec: &str) -> Self {
+        Self::of(AggKind::CountDistinct, spec)
+    }
+    pub fn var(spec: &str) -> Self {
+        Self::of(AggKind::Var, spec)
+    }
+    pub fn std(spec: &str) -> Self {
+        Self::of(AggKind::Std, spec)
+    }
+    /// `WAvg(weight, "Out = In")`.
+    pub fn wavg(weight: &str, spec: &str) -> Self {
+        Self {
+            weight: Some(weight.trim().to_owned()),
+            ..Self::of(AggKind::WAvg, spec)
         }
     }
 
@@ -219,16 +248,52 @@ struct Accumulator {
     floats: Vec<f64>,
     /// Own-dictionary codes of strings (Min, Max, First, Last of a string column).
     strs: Vec<u32>,
+    /// Var, Std: sums of squares; WAvg: sums of weights.
+    second: Vec<f64>,
+    /// CountDistinct: every (group, value code) seen.
+    distinct: rustc_hash::FxHashSet<(u32, u64)>,
+    /// WAvg: the weight column.
+    weight: Option<usize>,
     interner: Interner,
     scratch_i: Vec<i64>,
     scratch_f: Vec<f64>,
     scratch_s: Vec<u32>,
+    scratch_w: Vec<f64>,
+}
+
+/// Reads rows of a numeric column as `f64`, nulls as `NULL_F64`.
+fn read_as_f64(
+    column: &Column,
+    start: usize,
+    count: usize,
+    ints: &mut Vec<i64>,
+    out: &mut Vec<f64>,
+) {
+    if let Column::F64(_) = column {
+        read_f64(column, start, count, out);
+        return;
+    }
+    read_i64(column, start, count, ints);
+    out.clear();
+    out.extend(
+        ints.iter()
+            .map(|&v| if v == NULL_I64 { NULL_F64 } else { v as f64 }),
+    );
 }
 
 impl Accumulator {
     fn output_type(kind: AggKind, input: ColumnType) -> Result<ColumnType> {
         Ok(match (kind, lane(input)) {
-            (AggKind::Count, _) => ColumnType::I64,
+            (AggKind::Count | AggKind::CountDistinct, _) => ColumnType::I64,
+            (AggKind::Var | AggKind::Std | AggKind::WAvg, Lane::Str) => {
+                return Err(Error::Invalid(format!("cannot {kind:?} a string column")));
+            }
+            (AggKind::Var | AggKind::Std | AggKind::WAvg, _)
+                if input == ColumnType::Timestamp || input == ColumnType::Bool =>
+            {
+                return Err(Error::Invalid(format!("cannot {kind:?} a {input} column")));
+            }
+            (AggKind::Var | AggKind::Std | AggKind::WAvg, _) => ColumnType::F64,
             (AggKind::Avg, Lane::Str) | (AggKind::Sum, Lane::Str) => {
                 return Err(Error::Invalid(format!("cannot {kind:?} a string column")));
             }
@@ -249,6 +314,11 @@ impl Accumulator {
             _ => (0, 0.0),
         };
         self.counts.resize(groups, 0);
+        if self.is_statistic() {
+            self.floats.resize(groups, 0.0);
+            self.second.resize(groups, 0.0);
+            return;
+        }
         match lane(self.input_ty) {
             // An average of integers sums them as doubles.
             Lane::Int if self.kind == AggKind::Avg => self.floats.resize(groups, 0.0),
@@ -263,9 +333,103 @@ impl Accumulator {
         self.ints.clear();
         self.floats.clear();
         self.strs.clear();
+        self.second.clear();
+        self.distinct.clear();
     }
 
-    fn update(&mut self, column: &Column, start: usize, count: usize, gids: &[u32]) {
+    /// Var, Std, WAvg and CountDistinct keep sums (or a set) rather than one value per group.
+    fn is_statistic(&self) -> bool {
+        matches!(
+            self.kind,
+            AggKind::CountDistinct | AggKind::Var | AggKind::Std | AggKind::WAvg
+        )
+    }
+
+    fn update_statistic(
+        &mut self,
+        column: &Column,
+        weight: Option<&Column>,
+        start: usize,
+        count: usize,
+        gids: &[u32],
+    ) {
+        if self.kind == AggKind::CountDistinct {
+            // `None` for null: no sentinel can collide with a value's code.
+            let codes: Vec<Option<u64>> = match column {
+                Column::String(strings) => {
+                    self.interner
+                        .codes(strings, start, count, &mut self.scratch_s);
+                    self.scratch_s
+                        .iter()
+                        .map(|&c| (c != NULL_CODE).then_some(u64::from(c)))
+                        .collect()
+                }
+                Column::F64(_) => {
+                    read_f64(column, start, count, &mut self.scratch_f);
+                    self.scratch_f
+                        .iter()
+                        .map(|&v| (v != NULL_F64).then_some(if v == 0.0 { 0 } else { v.to_bits() }))
+                        .collect()
+                }
+                _ => {
+                    read_i64(column, start, count, &mut self.scratch_i);
+                    self.scratch_i
+                        .iter()
+                        .map(|&v| (v != NULL_I64).then_some(v as u64))
+                        .collect()
+                }
+            };
+            for (&g, code) in gids.iter().zip(codes) {
+                if let Some(code) = code
+                    && self.distinct.insert((g, code))
+                {
+                    self.counts[g as usize] += 1;
+                }
+            }
+            return;
+        }
+        read_as_f64(
+            column,
+            start,
+            count,
+            &mut self.scratch_i,
+            &mut self.scratch_f,
+        );
+        if let (AggKind::WAvg, Some(weight)) = (self.kind, weight) {
+            let mut ints = Vec::new();
+            read_as_f64(weight, start, count, &mut ints, &mut self.scratch_w);
+            for ((&g, &x), &w) in gids.iter().zip(&self.scratch_f).zip(&self.scratch_w) {
+                if x != NULL_F64 && w != NULL_F64 {
+                    let g = g as usize;
+                    self.floats[g] += w * x;
+                    self.second[g] += w;
+                    self.counts[g] += 1;
+                }
+            }
+            return;
+        }
+        for (&g, &x) in gids.iter().zip(&self.scratch_f) {
+            if x != NULL_F64 {
+                let g = g as usize;
+                self.floats[g] += x;
+                self.second[g] += x * x;
+                self.counts[g] += 1;
+            }
+        }
+    }
+
+    fn update(
+        &mut self,
+        column: &Column,
+        weight: Option<&Column>,
+        start: usize,
+        count: usize,
+        gids: &[u32],
+    ) {
+        if self.is_statistic() {
+            self.update_statistic(column, weight, start, count, gids);
+            return;
+        }
         if self.kind == AggKind::Count {
             for &g in gids {
                 self.counts[g as usize] += 1;
@@ -352,7 +516,26 @@ impl Accumulator {
     fn emit(&self, g: usize, out: &mut Column) {
         let n = self.counts[g];
         match (self.kind, out) {
-            (AggKind::Count, Column::I64(c)) => c.push(n as i64),
+            (AggKind::Count | AggKind::CountDistinct, Column::I64(c)) => c.push(n as i64),
+            (AggKind::Var | AggKind::Std, Column::F64(c)) => c.push(match n {
+                0 => NULL_F64,
+                _ => {
+                    let (n, sum, sq) = (n as f64, self.floats[g], self.second[g]);
+                    // Sample variance; one value gives 0/0 = NaN, as in Deephaven.
+                    let var = ((sq - sum * sum / n) / (n - 1.0)).max(0.0);
+                    let var = if n == 1.0 { f64::NAN } else { var };
+                    if self.kind == AggKind::Std {
+                        var.sqrt()
+                    } else {
+                        var
+                    }
+                }
+            }),
+            (AggKind::WAvg, Column::F64(c)) => c.push(if n == 0 {
+                NULL_F64
+            } else {
+                self.floats[g] / self.second[g]
+            }),
             (AggKind::Avg, Column::F64(c)) => c.push(if n == 0 {
                 NULL_F64
             } else {
@@ -386,6 +569,8 @@ impl Accumulator {
             + self.ints.capacity() * 8
             + self.floats.capacity() * 8
             + self.strs.capacity() * 4
+            + self.second.capacity() * 8
+            + self.distinct.capacity() * 24
             + self.interner.bytes();
         (used, reserved)
     }
@@ -575,7 +760,8 @@ impl AggBy {
         for acc in &mut self.accs {
             acc.grow(groups);
             let column = &parent.columns[acc.input];
-            acc.update(column, start, count, &self.gids);
+            let weight = acc.weight.map(|w| &parent.columns[w]);
+            acc.update(column, weight, start, count, &self.gids);
         }
         self.covered += count;
     }
@@ -713,6 +899,25 @@ impl Table {
                 }
                 None => (0, ColumnType::I64),
             };
+            let weight = match &agg.weight {
+                Some(name) => {
+                    let w = parent_schema.index_of(name)?;
+                    if !parent_schema.fields()[w].ty.is_numeric() {
+                        return Err(Error::Invalid(format!(
+                            "{}: the weight column {name} is not numeric",
+                            agg.output
+                        )));
+                    }
+                    Some(w)
+                }
+                None if agg.kind == AggKind::WAvg => {
+                    return Err(Error::Invalid(format!(
+                        "{}: WAvg needs a weight column",
+                        agg.output
+                    )));
+                }
+                None => None,
+            };
             let ty = Accumulator::output_type(agg.kind, input_ty).map_err(|e| {
                 Error::Invalid(format!(
                     "{} = {:?}({}): {e}",
@@ -734,10 +939,14 @@ impl Table {
                 ints: Vec::new(),
                 floats: Vec::new(),
                 strs: Vec::new(),
+                second: Vec::new(),
+                distinct: Default::default(),
+                weight,
                 interner: Interner::default(),
                 scratch_i: Vec::new(),
                 scratch_f: Vec::new(),
                 scratch_s: Vec::new(),
+                scratch_w: Vec::new(),
             });
         }
         let schema = Schema::new(fields)?;

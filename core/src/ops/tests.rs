@@ -61,6 +61,11 @@ fn aggs() -> Vec<Agg> {
         Agg::max("MaxInstrument = Instrument"),
         Agg::last("LastFlag = Flag"),
         Agg::first("FirstTs = Ts"),
+        Agg::count_distinct("DistinctInstruments = Instrument"),
+        Agg::count_distinct("DistinctQty = Qty"),
+        Agg::var("VarSize = Size"),
+        Agg::std("StdQty = Qty"),
+        Agg::wavg("Qty", "WAvgSize = Size"),
     ]
 }
 
@@ -124,6 +129,49 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
             .unwrap_or(Value::Null),
         AggKind::First => values[0].clone(),
         AggKind::Last => values[values.len() - 1].clone(),
+        AggKind::CountDistinct => {
+            let mut seen: Vec<&Value> = Vec::new();
+            for v in &present {
+                if !seen.contains(v) {
+                    seen.push(v);
+                }
+            }
+            Value::I64(seen.len() as i64)
+        }
+        AggKind::Var | AggKind::Std if present.is_empty() => Value::Null,
+        AggKind::Var | AggKind::Std => {
+            let n = present.len() as f64;
+            let sum = present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b);
+            let sq = present
+                .iter()
+                .map(|v| as_f64(v) * as_f64(v))
+                .fold(0.0, |a, b| a + b);
+            let var = if n == 1.0 {
+                f64::NAN
+            } else {
+                ((sq - sum * sum / n) / (n - 1.0)).max(0.0)
+            };
+            Value::F64(if agg.kind == AggKind::Std {
+                var.sqrt()
+            } else {
+                var
+            })
+        }
+        AggKind::WAvg => {
+            let w = column(agg.weight.as_deref().unwrap());
+            let pairs: Vec<(f64, f64)> = rows
+                .iter()
+                .filter(|r| !r[c].is_null() && !r[w].is_null())
+                .map(|r| (as_f64(&r[c]), as_f64(&r[w])))
+                .collect();
+            if pairs.is_empty() {
+                Value::Null
+            } else {
+                let num = pairs.iter().map(|(x, w)| w * x).fold(0.0, |a, b| a + b);
+                let den = pairs.iter().map(|(_, w)| *w).fold(0.0, |a, b| a + b);
+                Value::F64(num / den)
+            }
+        }
     }
 }
 
@@ -150,8 +198,18 @@ fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
 fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
+    let same = |a: &Value, b: &Value| match (a, b) {
+        (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),
+        _ => a == b,
+    };
     for (g, w) in got.iter().zip(want) {
-        prop_assert_eq!(g, w, "{}", what);
+        prop_assert!(
+            g.len() == w.len() && g.iter().zip(w).all(|(a, b)| same(a, b)),
+            "{}: {:?} != {:?}",
+            what,
+            g,
+            w
+        );
     }
     Ok(())
 }
