@@ -429,3 +429,85 @@ proptest! {
         }
     }
 }
+
+fn sorted(rows: &[Row]) -> Vec<Row> {
+    // Exchange ascending (nulls first), then Size descending (nulls last), stable.
+    let mut rows = rows.to_vec();
+    let key = |v: &Value| match v {
+        Value::Null => None,
+        other => Some(other.clone()),
+    };
+    rows.sort_by(|a, b| {
+        let by_exchange = match (key(&a[0]), key(&b[0])) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, _) => std::cmp::Ordering::Less,
+            (_, None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => cmp(&x, &y),
+        };
+        let by_size = match (key(&a[2]), key(&b[2])) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, _) => std::cmp::Ordering::Greater,
+            (_, None) => std::cmp::Ordering::Less,
+            (Some(x), Some(y)) => cmp(&y, &x),
+        };
+        by_exchange.then(by_size)
+    });
+    rows
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn sort_merge_slices_and_joins_equal_a_recomputation_after_every_cycle(
+        cycles in proptest::collection::vec(proptest::collection::vec(arb_row(), 0..25), 1..10),
+        ring_capacity in 1usize..40,
+        n in 0usize..8,
+    ) {
+        let engine = Engine::new();
+        let append = engine.append_table(schema());
+        let stream = engine.stream_table(schema());
+        let ring = engine.ring_table(schema(), ring_capacity);
+        let counts = append.count_by("N", &["Exchange"]).unwrap();
+        let sources = [("append", &append), ("stream", &stream), ("ring", &ring)];
+        let mut built = Vec::new();
+        for (name, t) in sources {
+            built.push((name, "sort", t.sort(&["Exchange", "-Size"]).unwrap()));
+            built.push((name, "head", t.head(n).unwrap()));
+            built.push((name, "tail", t.tail(n).unwrap()));
+            built.push((name, "join", t.natural_join(&counts, &["Exchange"], &["ExchangeTrades = N"]).unwrap()));
+        }
+        let merged = append.merge(&[&ring, &stream]).unwrap();
+        let mut everything: Vec<Row> = Vec::new();
+        for rows in &cycles {
+            let batch = Batch::from_rows(&schema(), rows).unwrap();
+            for (_, source) in sources {
+                source.add(batch.clone()).unwrap();
+            }
+            engine.run_cycle().unwrap();
+            everything.extend(rows.iter().cloned());
+            let ring_rows = everything[everything.len().saturating_sub(ring_capacity)..].to_vec();
+            let per_exchange = reference(&everything, &["Exchange"], &[Agg::count("N")]);
+            for (source, op, table) in &built {
+                let input: &[Row] = match *source { "append" => &everything, "stream" => rows, _ => &ring_rows };
+                let want: Vec<Row> = match *op {
+                    "sort" => sorted(input),
+                    "head" => input[..n.min(input.len())].to_vec(),
+                    "tail" => input[input.len() - n.min(input.len())..].to_vec(),
+                    _ => input
+                        .iter()
+                        .map(|r| {
+                            let mut out = r.clone();
+                            let n = per_exchange.iter().find(|g| g[0] == r[0]).map_or(Value::Null, |g| g[1].clone());
+                            out.push(n);
+                            out
+                        })
+                        .collect(),
+                };
+                assert_rows_eq(&table.all_rows(), &want, &format!("{source}.{op}"))?;
+            }
+            let want: Vec<Row> = everything.iter().chain(&ring_rows).chain(rows).cloned().collect();
+            assert_rows_eq(&merged.all_rows(), &want, "merge")?;
+        }
+    }
+}
