@@ -4,66 +4,12 @@
 //! cargo bench -p streamglass-core --bench aggregate
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamglass_core::column::{Column, ColumnType, Value};
-use streamglass_core::{Agg, Batch, Engine, Schema};
+use streamglass_core::{Agg, Engine, Table};
 
-const BATCH: usize = 10_000;
-const BATCHES: usize = 100;
+#[path = "workload.rs"]
+mod workload;
 
-fn schema() -> Schema {
-    Schema::of(&[
-        ("KafkaOffset", ColumnType::I64),
-        ("Exchange", ColumnType::String),
-        ("Instrument", ColumnType::String),
-        ("Price", ColumnType::F64),
-        ("Size", ColumnType::F64),
-    ])
-    .expect("schema")
-}
-
-/// Pre-typed batches: strings dictionary-coded, as the decoder produces them.
-fn batches() -> Vec<Batch> {
-    let exchanges = [
-        "binance",
-        "coinbase-pro",
-        "okex",
-        "bitfinex",
-        "kraken",
-        "bitstamp",
-        "gemini",
-        "bitflyer",
-        "poloniex",
-        "okcoin",
-        "lgo",
-    ];
-    let instruments = [
-        "BTC/USD", "BTC/USDT", "ETH/USD", "ETH/USDT", "ETH/BTC", "LTC/USD", "XRP/USD", "SOL/USD",
-        "DOGE/USD", "ADA/USD",
-    ];
-    let schema = schema();
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    (0..BATCHES)
-        .map(|b| {
-            let mut columns: Vec<Column> =
-                schema.fields().iter().map(|f| Column::new(f.ty)).collect();
-            for i in 0..BATCH {
-                let r = next();
-                columns[0].push(&Value::I64((b * BATCH + i) as i64));
-                columns[1].push(&Value::String(exchanges[(r % 11) as usize].into()));
-                columns[2].push(&Value::String(instruments[((r >> 8) % 10) as usize].into()));
-                columns[3].push(&Value::F64(60_000.0 + (r >> 20) as f64 % 1000.0));
-                columns[4].push(&Value::F64(((r >> 40) % 1000) as f64 / 100.0));
-            }
-            Batch::from_columns(&schema, columns).expect("batch")
-        })
-        .collect()
-}
+use workload::{BATCH, BATCHES, batches, schema};
 
 fn aggregate(c: &mut Criterion) {
     let batches = batches();
@@ -119,5 +65,55 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, aggregate, ingest);
+/// Builds the operator under test from a source and a small lookup table.
+type MakeTable = fn(&Table, &Table) -> Table;
+
+/// `where`, `updateView` and `naturalJoin` over a stream source: rows through the operator per second.
+fn operators(c: &mut Criterion) {
+    let batches = batches();
+    let mut group = c.benchmark_group("operator over a stream source");
+    group.throughput(Throughput::Elements((BATCH * BATCHES) as u64));
+    group.sample_size(20);
+    let ops: [(&str, MakeTable); 4] = [
+        ("none", |t, _| t.clone()),
+        ("where(Instrument.startsWith(`BTC`) && Size > 1)", |t, _| {
+            t.where_(&["Instrument.startsWith(`BTC`) && Size > 1"])
+                .expect("where")
+        }),
+        ("updateView(Notional = Price * Size)", |t, _| {
+            t.update_view(&["Notional = Price * Size"])
+                .expect("updateView")
+        }),
+        (
+            "naturalJoin(aggregation on Exchange, Instrument)",
+            |t, agg| {
+                t.natural_join(agg, &["Exchange", "Instrument"], &["Trade_Count"])
+                    .expect("join")
+            },
+        ),
+    ];
+    for (name, op) in ops {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let engine = Engine::new();
+                let table = engine.stream_table(schema());
+                let lookup = engine.append_table(schema());
+                lookup.add(batches[0].clone()).expect("add");
+                engine.run_cycle().expect("cycle");
+                let agg = lookup
+                    .count_by("Trade_Count", &["Exchange", "Instrument"])
+                    .expect("countBy");
+                let result = op(&table, &agg);
+                for batch in &batches {
+                    table.add(batch.clone()).expect("add");
+                    engine.run_cycle().expect("cycle");
+                }
+                result.size()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, aggregate, ingest, operators);
 criterion_main!(benches);

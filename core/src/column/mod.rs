@@ -246,6 +246,48 @@ impl Column {
         true
     }
 
+    /// Appends rows `start + i` of `other` for each `i` of `picks` (ascending), in one pass.
+    pub fn extend_gather(&mut self, other: &Column, start: usize, count: usize, picks: &[u32]) {
+        fn gather<T: Copy>(
+            a: &mut Chunked<T>,
+            b: &Chunked<T>,
+            start: usize,
+            count: usize,
+            picks: &[u32],
+        ) {
+            let mut range = Vec::with_capacity(count);
+            b.copy_range(start, count, &mut range);
+            let picked: Vec<T> = picks
+                .iter()
+                .filter_map(|&i| range.get(i as usize).copied())
+                .collect();
+            a.extend_from_slice(&picked);
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => gather(a, b, start, count, picks),
+            (Self::I32(a), Self::I32(b)) => gather(a, b, start, count, picks),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
+                gather(a, b, start, count, picks)
+            }
+            (Self::F64(a), Self::F64(b)) => gather(a, b, start, count, picks),
+            (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
+                (Some(dict), Some(codes)) => {
+                    let mut range = Vec::with_capacity(count);
+                    codes.copy_range(start, count, &mut range);
+                    let picked: Vec<u32> = picks
+                        .iter()
+                        .filter_map(|&i| range.get(i as usize).copied())
+                        .collect();
+                    a.extend_from_codes(dict, &picked);
+                }
+                _ => picks
+                    .iter()
+                    .for_each(|&i| a.push(b.get(start + i as usize).flatten())),
+            },
+            (a, _) => picks.iter().for_each(|_| a.push_null()),
+        }
+    }
+
     /// Appends row `index` of `other` (of the same type; otherwise a null).
     pub fn push_from(&mut self, other: &Column, index: usize) {
         match (self, other) {

@@ -339,6 +339,25 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
             StrMethod::ToLower => Value::String(s.to_lowercase()),
         }
     };
+    let bool_method = matches!(
+        method,
+        StrMethod::StartsWith | StrMethod::EndsWith | StrMethod::Contains
+    );
+    if let (Some(a), true) = (&constant_arg, bool_method && strings.len() <= count) {
+        // Once per distinct string, then gathered by code: the fast path for filters.
+        let per_entry: Vec<i8> = (0..strings.len() as u32)
+            .map(|c| match apply(strings.get(c), a.as_deref()) {
+                Value::Bool(b) => bool_of(b),
+                _ => NULL_BOOL,
+            })
+            .collect();
+        return Vector::Bool(
+            codes
+                .iter()
+                .map(|&c| per_entry.get(c as usize).copied().unwrap_or(NULL_BOOL))
+                .collect(),
+        );
+    }
     let results: Vec<Value> = match &constant_arg {
         Some(a) if strings.len() <= count => {
             // Once per distinct string, then gathered by code.

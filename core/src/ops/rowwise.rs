@@ -199,25 +199,14 @@ impl RowWise {
             keep.iter_mut().zip(passed).for_each(|(k, p)| *k &= p);
         }
         let first_key = parent.first_key + start as u64;
-        // Copy runs of kept rows.
-        let mut kept = 0;
-        let mut i = 0;
-        while i < count {
-            if !keep[i] {
-                i += 1;
-                continue;
-            }
-            let run_start = i;
-            while i < count && keep[i] {
-                self.kept.push(first_key + i as u64);
-                i += 1;
-            }
-            for (o, p) in out.columns.iter_mut().zip(&parent.columns) {
-                o.extend_from_range(p, start + run_start, i - run_start);
-            }
-            kept += i - run_start;
+        let picks: Vec<u32> = (0..count as u32).filter(|&i| keep[i as usize]).collect();
+        for &i in &picks {
+            self.kept.push(first_key + u64::from(i));
         }
-        kept
+        for (o, p) in out.columns.iter_mut().zip(&parent.columns) {
+            o.extend_gather(p, start, count, &picks);
+        }
+        picks.len()
     }
 
     /// Removes the rows matching the parent's removed prefix.

@@ -1,0 +1,63 @@
+//! The benchmarks' workload: pre-typed batches of trades, strings dictionary-coded as the decoder
+//! produces them. Shared by the criterion bench and the wasm32 example.
+
+use streamglass_core::column::{Column, ColumnType, Value};
+use streamglass_core::{Batch, Schema};
+
+pub const BATCH: usize = 10_000;
+pub const BATCHES: usize = 100;
+
+pub fn schema() -> Schema {
+    Schema::of(&[
+        ("KafkaOffset", ColumnType::I64),
+        ("Exchange", ColumnType::String),
+        ("Instrument", ColumnType::String),
+        ("Price", ColumnType::F64),
+        ("Size", ColumnType::F64),
+    ])
+    .expect("schema")
+}
+
+/// Pre-typed batches.
+pub fn batches() -> Vec<Batch> {
+    let exchanges = [
+        "binance",
+        "coinbase-pro",
+        "okex",
+        "bitfinex",
+        "kraken",
+        "bitstamp",
+        "gemini",
+        "bitflyer",
+        "poloniex",
+        "okcoin",
+        "lgo",
+    ];
+    let instruments = [
+        "BTC/USD", "BTC/USDT", "ETH/USD", "ETH/USDT", "ETH/BTC", "LTC/USD", "XRP/USD", "SOL/USD",
+        "DOGE/USD", "ADA/USD",
+    ];
+    let schema = schema();
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..BATCHES)
+        .map(|b| {
+            let mut columns: Vec<Column> =
+                schema.fields().iter().map(|f| Column::new(f.ty)).collect();
+            for i in 0..BATCH {
+                let r = next();
+                columns[0].push(&Value::I64((b * BATCH + i) as i64));
+                columns[1].push(&Value::String(exchanges[(r % 11) as usize].into()));
+                columns[2].push(&Value::String(instruments[((r >> 8) % 10) as usize].into()));
+                columns[3].push(&Value::F64(60_000.0 + (r >> 20) as f64 % 1000.0));
+                columns[4].push(&Value::F64(((r >> 40) % 1000) as f64 / 100.0));
+            }
+            Batch::from_columns(&schema, columns).expect("batch")
+        })
+        .collect()
+}

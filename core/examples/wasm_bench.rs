@@ -1,0 +1,48 @@
+//! The aggregation bench's workload, timed without criterion, so it runs as wasm32 under Node:
+//!
+//! ```sh
+//! cargo build --release --target wasm32-wasip1 -p streamglass-core --example wasm_bench
+//! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/wasm_bench.wasm
+//! ```
+//! (also natively: `cargo run --release -p streamglass-core --example wasm_bench`).
+
+#[path = "../benches/workload.rs"]
+mod workload;
+
+use std::time::Instant;
+
+use streamglass_core::{Agg, Engine};
+use workload::{BATCH, BATCHES, batches, schema};
+
+fn main() {
+    let batches = batches();
+    let rows = (BATCH * BATCHES) as f64;
+    for kind in ["append", "stream"] {
+        let mut best = f64::MAX;
+        for _ in 0..15 {
+            let started = Instant::now();
+            let engine = Engine::new();
+            let table = if kind == "append" {
+                engine.append_table(schema())
+            } else {
+                engine.stream_table(schema())
+            };
+            let agg = table
+                .agg_by(
+                    &[Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")],
+                    &["Exchange", "Instrument"],
+                )
+                .expect("aggBy");
+            for batch in &batches {
+                table.add(batch.clone()).expect("add");
+                engine.run_cycle().expect("cycle");
+            }
+            assert_eq!(agg.size(), 110);
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        println!(
+            "{kind}+aggBy(Count,Sum) by Exchange,Instrument: {:.1}M rows/s (best of 15)",
+            rows / best / 1e6
+        );
+    }
+}
