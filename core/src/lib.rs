@@ -18,4 +18,4 @@ pub use error::{Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
 pub use ops::format::{ROW_FORMAT, format_column, formatted_column};
 pub use ops::{Agg, AggKind};
-pub use table::{Batch, Engine, Schema, Table, TableStats, Update};
+pub use table::{Batch, Engine, Schema, Table, TableStats, Update, Viewport};

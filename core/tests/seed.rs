@@ -199,6 +199,18 @@ fn stream_and_append_aggregate_identically_while_only_append_grows() {
         );
         assert_eq!(row_count_merge.size(), 1 + usize::from(n > 0));
 
+        // The viewport shows data columns only, with the format folded into the cells.
+        let view = agg_append.viewport(0, 1_000);
+        assert_eq!(
+            view.columns,
+            ["Exchange", "Instrument", "Trade_Count", "Total_Size"]
+        );
+        for (row, formats) in view.rows.iter().zip(&view.formats) {
+            let btc = matches!(&row[1], Value::String(s) if s.starts_with("BTC"));
+            assert_eq!(formats[1].as_deref(), btc.then_some("IVORY"));
+            assert_eq!(formats[0], None);
+        }
+
         // BTC instruments carry the IVORY format; the others none.
         let format = agg_append
             .schema()

@@ -419,6 +419,56 @@ impl Table {
         self.rows(0, usize::MAX)
     }
 
+    /// Rows `first .. first + count` (clamped) for display: the data columns, and each cell's
+    /// format (its column's `formatColumnWhere`, else its row's `formatRowWhere`).
+    pub fn viewport(&self, first: usize, count: usize) -> Viewport {
+        let node = self.node.borrow();
+        let data = &node.data;
+        let names = data.schema.names();
+        let row_format = names.iter().position(|n| *n == crate::ROW_FORMAT);
+        let shown: Vec<usize> = (0..names.len())
+            .filter(|&i| crate::formatted_column(names[i]).is_none())
+            .collect();
+        let cell_format: Vec<Option<usize>> = shown
+            .iter()
+            .map(|&i| {
+                let wanted = crate::format_column(names[i]);
+                names.iter().position(|n| *n == wanted)
+            })
+            .collect();
+        let end = first.saturating_add(count).min(data.len());
+        let text = |column: Option<usize>, row: usize| match column
+            .and_then(|c| data.columns[c].get(row))
+        {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let mut rows = Vec::new();
+        let mut formats = Vec::new();
+        for r in first.min(end)..end {
+            rows.push(
+                shown
+                    .iter()
+                    .map(|&c| data.columns[c].get(r).unwrap_or(Value::Null))
+                    .collect(),
+            );
+            let row = text(row_format, r);
+            formats.push(
+                cell_format
+                    .iter()
+                    .map(|&f| text(f, r).or_else(|| row.clone()))
+                    .collect(),
+            );
+        }
+        Viewport {
+            columns: shown.iter().map(|&i| names[i].to_owned()).collect(),
+            first: first.min(end),
+            total_rows: data.len(),
+            rows,
+            formats,
+        }
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -451,6 +501,20 @@ impl Table {
             index,
         })
     }
+}
+
+/// A window of a table's rows for display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Viewport {
+    /// The data columns (format columns are folded into `formats`).
+    pub columns: Vec<String>,
+    /// The position of the first row.
+    pub first: usize,
+    /// The table's rows in all.
+    pub total_rows: usize,
+    pub rows: Vec<Vec<Value>>,
+    /// Each cell's color, if any, in the shape of `rows`.
+    pub formats: Vec<Vec<Option<String>>>,
 }
 
 /// One column of a table, read live (the table's current rows).
