@@ -16,13 +16,14 @@ fn aggregate(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest+aggBy(Count,Sum) by Exchange,Instrument");
     group.throughput(Throughput::Elements((BATCH * BATCHES) as u64));
     group.sample_size(20);
-    for kind in ["append", "stream"] {
+    for kind in ["append", "stream", "ring(200k)"] {
         group.bench_with_input(BenchmarkId::from_parameter(kind), &kind, |b, kind| {
             b.iter(|| {
                 let engine = Engine::new();
                 let table = match *kind {
                     "append" => engine.append_table(schema()),
-                    _ => engine.stream_table(schema()),
+                    "stream" => engine.stream_table(schema()),
+                    _ => engine.ring_table(schema(), 200_000),
                 };
                 let agg = table
                     .agg_by(

@@ -8,9 +8,11 @@
 //! Which rows an aggregation covers follows Deephaven:
 //! - over a blink table, every row ever seen: removals are ignored;
 //! - otherwise, the rows the parent has now. When the parent removed everything (a `dropStream`
-//!   of a stream, each cycle), the state restarts from that cycle's rows. When it removed only
-//!   some rows (a ring table), the state is rebuilt from the parent's rows (see the issue tracker
-//!   for incremental removal).
+//!   of a stream, each cycle), the state restarts from that cycle's rows. When it removes rows from
+//!   the front (a ring table), the operator keeps a [`History`] of each covered row's group and
+//!   inputs and takes the leaving rows back: sums subtract (as exact double-double sums, so no
+//!   drift), CountDistinct keeps a multiset, and Min, Max, First and Last keep per-group windows
+//!   (monotonic for Min and Max), since rows leave each group in the order they came.
 //!
 //! A group's row exists while the group covers at least one row; so a keyless aggregation has a
 //! row once a row was seen (blink), or while its parent has rows (otherwise).
@@ -26,7 +28,7 @@ use rustc_hash::FxHashMap;
 use super::Operator;
 use crate::column::strings::NULL_CODE;
 use crate::column::{
-    Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StringColumn,
+    Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StringColumn,
 };
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
@@ -250,8 +252,15 @@ struct Accumulator {
     strs: Vec<u32>,
     /// Var, Std: sums of squares; WAvg: sums of weights.
     second: Vec<f64>,
-    /// CountDistinct: every (group, value code) seen.
-    distinct: rustc_hash::FxHashSet<(u32, u64)>,
+    /// Under removal only: the low parts of `floats` and `second` as double-double sums, so
+    /// taking rows back leaves no drift (0.0 after adding and removing 1e6 stays 0.0).
+    low: Vec<f64>,
+    low2: Vec<f64>,
+    compensated: bool,
+    /// CountDistinct: how many covered rows have each (group, value code).
+    distinct: FxHashMap<(u32, u64), u32>,
+    /// CountDistinct: the last batch's value codes (`None` for null).
+    scratch_codes: Vec<Option<u64>>,
     /// WAvg: the weight column.
     weight: Option<usize>,
     interner: Interner,
@@ -259,6 +268,19 @@ struct Accumulator {
     scratch_f: Vec<f64>,
     scratch_s: Vec<u32>,
     scratch_w: Vec<f64>,
+}
+
+/// Adds `x` to the double-double `(hi, lo)` exactly (Knuth's TwoSum); with `exact` false, a
+/// plain `hi += x`, which is what an append-only aggregation (and Deephaven) computes.
+fn add(hi: &mut f64, lo: &mut f64, x: f64, exact: bool) {
+    if !exact {
+        *hi += x;
+        return;
+    }
+    let s = *hi + x;
+    let b = s - *hi;
+    *lo += (*hi - (s - b)) + (x - b);
+    *hi = s;
 }
 
 /// Reads rows of a numeric column as `f64`, nulls as `NULL_F64`.
@@ -314,6 +336,8 @@ impl Accumulator {
             _ => (0, 0.0),
         };
         self.counts.resize(groups, 0);
+        self.low.resize(groups, 0.0);
+        self.low2.resize(groups, 0.0);
         if self.is_statistic() {
             self.floats.resize(groups, 0.0);
             self.second.resize(groups, 0.0);
@@ -334,7 +358,153 @@ impl Accumulator {
         self.floats.clear();
         self.strs.clear();
         self.second.clear();
+        self.low.clear();
+        self.low2.clear();
         self.distinct.clear();
+    }
+
+    /// The last batch's input values as lane bits: `i64` for the int lane, `f64` bits for the
+    /// float lane and for statistics, dictionary codes for strings, codes for CountDistinct.
+    fn batch_bits(&self, count: usize) -> Vec<u64> {
+        match self.kind {
+            AggKind::Count => Vec::new(),
+            AggKind::CountDistinct => self.scratch_codes.iter().map(|c| c.unwrap_or(0)).collect(),
+            _ if self.is_statistic() => self.scratch_f.iter().map(|v| v.to_bits()).collect(),
+            _ => match lane(self.input_ty) {
+                Lane::Int => self.scratch_i[..count].iter().map(|&v| v as u64).collect(),
+                Lane::Float => self.scratch_f[..count]
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect(),
+                Lane::Str => self.scratch_s[..count]
+                    .iter()
+                    .map(|&c| u64::from(c))
+                    .collect(),
+            },
+        }
+    }
+
+    /// Whether lane bits hold a null.
+    fn is_null_bits(&self, bits: u64) -> bool {
+        if self.is_statistic() {
+            return f64::from_bits(bits) == NULL_F64;
+        }
+        match lane(self.input_ty) {
+            Lane::Int => bits as i64 == NULL_I64,
+            Lane::Float => f64::from_bits(bits) == NULL_F64,
+            Lane::Str => bits == u64::from(NULL_CODE),
+        }
+    }
+
+    /// Orders lane bits the way Min and Max compare values.
+    fn compare_bits(&self, a: u64, b: u64) -> std::cmp::Ordering {
+        match lane(self.input_ty) {
+            Lane::Int => (a as i64).cmp(&(b as i64)),
+            Lane::Float => f64::from_bits(a).total_cmp(&f64::from_bits(b)),
+            Lane::Str => self
+                .interner
+                .dict
+                .get(a as u32)
+                .cmp(&self.interner.dict.get(b as u32)),
+        }
+    }
+
+    /// Takes back one row's contribution (sums and counts; windows are handled by the caller).
+    fn undo(&mut self, g: usize, bits: u64, extra: f64) {
+        let null = self.kind != AggKind::CountDistinct
+            && self.kind != AggKind::Count
+            && self.is_null_bits(bits);
+        match self.kind {
+            AggKind::Count => self.counts[g] -= 1,
+            AggKind::CountDistinct => {
+                // `extra` is 1.0 when the row had a value.
+                if extra == 1.0
+                    && let Some(seen) = self.distinct.get_mut(&(g as u32, bits))
+                {
+                    *seen -= 1;
+                    if *seen == 0 {
+                        self.distinct.remove(&(g as u32, bits));
+                        self.counts[g] -= 1;
+                    }
+                }
+            }
+            _ if null && !matches!(self.kind, AggKind::First | AggKind::Last) => {}
+            AggKind::First | AggKind::Last => self.counts[g] -= 1,
+            AggKind::Min | AggKind::Max => self.counts[g] -= 1,
+            AggKind::Sum if lane(self.input_ty) == Lane::Int => {
+                self.ints[g] = self.ints[g].wrapping_sub(bits as i64);
+                self.counts[g] -= 1;
+            }
+            AggKind::Avg if lane(self.input_ty) == Lane::Int => {
+                add(
+                    &mut self.floats[g],
+                    &mut self.low[g],
+                    -(bits as i64 as f64),
+                    true,
+                );
+                self.counts[g] -= 1;
+            }
+            AggKind::Sum | AggKind::Avg => {
+                add(
+                    &mut self.floats[g],
+                    &mut self.low[g],
+                    -f64::from_bits(bits),
+                    true,
+                );
+                self.counts[g] -= 1;
+            }
+            AggKind::Var | AggKind::Std => {
+                let x = f64::from_bits(bits);
+                add(&mut self.floats[g], &mut self.low[g], -x, true);
+                add(&mut self.second[g], &mut self.low2[g], -(x * x), true);
+                self.counts[g] -= 1;
+            }
+            AggKind::WAvg => {
+                // `extra` is the row's weight; a null weight never counted.
+                if extra != NULL_F64 {
+                    add(
+                        &mut self.floats[g],
+                        &mut self.low[g],
+                        -(extra * f64::from_bits(bits)),
+                        true,
+                    );
+                    add(&mut self.second[g], &mut self.low2[g], -extra, true);
+                    self.counts[g] -= 1;
+                }
+            }
+        }
+    }
+
+    /// Sets group `g`'s value from its window (Min, Max, First, Last under removal).
+    fn set_from_window(&mut self, g: usize, window: &std::collections::VecDeque<(u64, u64)>) {
+        let bits = match self.kind {
+            AggKind::Last => window.back(),
+            _ => window.front(),
+        }
+        .map(|(_, b)| *b);
+        let Some(bits) = bits else { return };
+        match lane(self.input_ty) {
+            Lane::Int => self.ints[g] = bits as i64,
+            Lane::Float => self.floats[g] = f64::from_bits(bits),
+            Lane::Str => self.strs[g] = bits as u32,
+        }
+    }
+
+    /// A group's float sum, low part included.
+    fn total(&self, g: usize) -> f64 {
+        if self.compensated {
+            self.floats[g] + self.low[g]
+        } else {
+            self.floats[g]
+        }
+    }
+
+    fn total2(&self, g: usize) -> f64 {
+        if self.compensated {
+            self.second[g] + self.low2[g]
+        } else {
+            self.second[g]
+        }
     }
 
     /// Var, Std, WAvg and CountDistinct keep sums (or a set) rather than one value per group.
@@ -379,13 +549,16 @@ impl Accumulator {
                         .collect()
                 }
             };
-            for (&g, code) in gids.iter().zip(codes) {
-                if let Some(code) = code
-                    && self.distinct.insert((g, code))
-                {
-                    self.counts[g as usize] += 1;
+            for (&g, code) in gids.iter().zip(&codes) {
+                if let Some(code) = *code {
+                    let seen = self.distinct.entry((g, code)).or_insert(0);
+                    *seen += 1;
+                    if *seen == 1 {
+                        self.counts[g as usize] += 1;
+                    }
                 }
             }
+            self.scratch_codes = codes;
             return;
         }
         read_as_f64(
@@ -401,8 +574,13 @@ impl Accumulator {
             for ((&g, &x), &w) in gids.iter().zip(&self.scratch_f).zip(&self.scratch_w) {
                 if x != NULL_F64 && w != NULL_F64 {
                     let g = g as usize;
-                    self.floats[g] += w * x;
-                    self.second[g] += w;
+                    add(
+                        &mut self.floats[g],
+                        &mut self.low[g],
+                        w * x,
+                        self.compensated,
+                    );
+                    add(&mut self.second[g], &mut self.low2[g], w, self.compensated);
                     self.counts[g] += 1;
                 }
             }
@@ -411,8 +589,13 @@ impl Accumulator {
         for (&g, &x) in gids.iter().zip(&self.scratch_f) {
             if x != NULL_F64 {
                 let g = g as usize;
-                self.floats[g] += x;
-                self.second[g] += x * x;
+                add(&mut self.floats[g], &mut self.low[g], x, self.compensated);
+                add(
+                    &mut self.second[g],
+                    &mut self.low2[g],
+                    x * x,
+                    self.compensated,
+                );
                 self.counts[g] += 1;
             }
         }
@@ -440,13 +623,25 @@ impl Accumulator {
         match column {
             Column::F64(_) => {
                 read_f64(column, start, count, &mut self.scratch_f);
+                if matches!(kind, AggKind::Sum | AggKind::Avg) && !self.compensated {
+                    // The hot path of the seed: a plain sum, no branch on the kind per row.
+                    for (&g, &v) in gids.iter().zip(&self.scratch_f) {
+                        if v != NULL_F64 {
+                            self.floats[g as usize] += v;
+                            self.counts[g as usize] += 1;
+                        }
+                    }
+                    return;
+                }
                 for (&g, &v) in gids.iter().zip(&self.scratch_f) {
                     let g = g as usize;
                     let first = self.counts[g] == 0;
                     let is_null = v == NULL_F64;
                     let slot = &mut self.floats[g];
+                    let low = &mut self.low[g];
+                    let exact = self.compensated;
                     match kind {
-                        AggKind::Sum | AggKind::Avg if !is_null => *slot += v,
+                        AggKind::Sum | AggKind::Avg if !is_null => add(slot, low, v, exact),
                         AggKind::Min if !is_null && (v < *slot || first) => *slot = v,
                         AggKind::Max if !is_null && (v > *slot || first) => *slot = v,
                         AggKind::First if first => *slot = v,
@@ -491,7 +686,12 @@ impl Accumulator {
                     let is_null = v == NULL_I64;
                     if kind == AggKind::Avg {
                         if !is_null {
-                            self.floats[g] += v as f64;
+                            add(
+                                &mut self.floats[g],
+                                &mut self.low[g],
+                                v as f64,
+                                self.compensated,
+                            );
                         }
                     } else {
                         let slot = &mut self.ints[g];
@@ -520,7 +720,7 @@ impl Accumulator {
             (AggKind::Var | AggKind::Std, Column::F64(c)) => c.push(match n {
                 0 => NULL_F64,
                 _ => {
-                    let (n, sum, sq) = (n as f64, self.floats[g], self.second[g]);
+                    let (n, sum, sq) = (n as f64, self.total(g), self.total2(g));
                     // Sample variance; one value gives 0/0 = NaN, as in Deephaven.
                     let var = ((sq - sum * sum / n) / (n - 1.0)).max(0.0);
                     let var = if n == 1.0 { f64::NAN } else { var };
@@ -534,15 +734,20 @@ impl Accumulator {
             (AggKind::WAvg, Column::F64(c)) => c.push(if n == 0 {
                 NULL_F64
             } else {
-                self.floats[g] / self.second[g]
+                self.total(g) / self.total2(g)
             }),
             (AggKind::Avg, Column::F64(c)) => c.push(if n == 0 {
                 NULL_F64
             } else {
-                self.floats[g] / n as f64
+                self.total(g) / n as f64
             }),
+            (AggKind::Sum, Column::F64(c)) => c.push(if n == 0 { NULL_F64 } else { self.total(g) }),
             (_, Column::F64(c)) => c.push(if n == 0 { NULL_F64 } else { self.floats[g] }),
-            (_, Column::String(c)) => c.push(self.interner.dict.get(self.strs[g])),
+            (_, Column::String(c)) => c.push(if n == 0 {
+                None
+            } else {
+                self.interner.dict.get(self.strs[g])
+            }),
             (_, Column::I64(c)) | (_, Column::Timestamp(c)) => {
                 c.push(if n == 0 { NULL_I64 } else { self.ints[g] })
             }
@@ -664,10 +869,51 @@ struct KeyColumn {
     interner: Interner,
 }
 
+/// What undoing a covered row needs, kept only over a parent that removes part of its rows from
+/// the front (a ring table): rows leave in the order they came, group by group too.
+#[derive(Default)]
+struct History {
+    /// The group of every covered row, oldest first.
+    gids: Chunked<u32>,
+    /// Per accumulator, every covered row's input as lane bits.
+    bits: Vec<Chunked<u64>>,
+    /// Per accumulator: WAvg, each row's weight; CountDistinct, 1.0 where the row had a value.
+    extra: Vec<Chunked<f64>>,
+    /// Per accumulator (Min, Max, First, Last): per group, `(sequence, bits)` of the rows that can
+    /// still become its value, oldest first. Min and Max keep a monotonic window.
+    windows: Vec<Vec<std::collections::VecDeque<(u64, u64)>>>,
+    /// The sequence number of the oldest covered row.
+    front_seq: u64,
+    /// Covered rows per group; a group with none has no row in the result.
+    group_rows: Vec<u64>,
+}
+
+impl History {
+    fn bytes(&self) -> (usize, usize) {
+        let mut used = self.gids.bytes_used() + self.group_rows.len() * 8;
+        let mut reserved = self.gids.bytes_reserved() + self.group_rows.capacity() * 8;
+        for c in &self.bits {
+            used += c.bytes_used();
+            reserved += c.bytes_reserved();
+        }
+        for c in &self.extra {
+            used += c.bytes_used();
+            reserved += c.bytes_reserved();
+        }
+        for w in self.windows.iter().flatten() {
+            used += w.len() * 16;
+            reserved += w.capacity() * 16;
+        }
+        (used, reserved)
+    }
+}
+
 struct AggBy {
     keys: Vec<KeyColumn>,
     accs: Vec<Accumulator>,
     groups: Groups,
+    /// Present when the parent trims its front.
+    history: Option<History>,
     /// Parent rows the state covers (non-blink parents).
     covered: usize,
     gids: Vec<u32>,
@@ -683,6 +929,136 @@ impl AggBy {
         self.groups.clear();
         self.accs.iter_mut().for_each(Accumulator::clear);
         self.covered = 0;
+        if self.history.is_some() {
+            self.history = Some(self.new_history());
+        }
+    }
+
+    /// Whether groups with no covered row outnumber the live ones (and are many): then the state
+    /// is rebuilt from the parent's rows, so keys that left long ago stop holding memory.
+    fn dead_groups_dominate(&self) -> bool {
+        self.history.as_ref().is_some_and(|h| {
+            let live = h.group_rows.iter().filter(|&&n| n > 0).count();
+            let dead = h.group_rows.len() - live;
+            dead > 1_024 && dead > live
+        })
+    }
+
+    fn new_history(&self) -> History {
+        let n = self.accs.len();
+        History {
+            bits: (0..n).map(|_| Chunked::new()).collect(),
+            extra: (0..n).map(|_| Chunked::new()).collect(),
+            windows: vec![Vec::new(); n],
+            ..History::default()
+        }
+    }
+
+    /// Records the batch just aggregated, for undoing it later.
+    fn remember(&mut self, count: usize) {
+        let Some(h) = &mut self.history else { return };
+        let groups = self.groups.len;
+        h.group_rows.resize(groups, 0);
+        let first_seq = h.front_seq + h.gids.len() as u64;
+        h.gids.extend_from_slice(&self.gids);
+        for &g in &self.gids {
+            h.group_rows[g as usize] += 1;
+        }
+        for (a, acc) in self.accs.iter().enumerate() {
+            let bits = acc.batch_bits(count);
+            h.bits[a].extend_from_slice(&bits);
+            match acc.kind {
+                AggKind::WAvg => h.extra[a].extend_from_slice(&acc.scratch_w),
+                AggKind::CountDistinct => {
+                    let present: Vec<f64> = acc
+                        .scratch_codes
+                        .iter()
+                        .map(|c| if c.is_some() { 1.0 } else { 0.0 })
+                        .collect();
+                    h.extra[a].extend_from_slice(&present);
+                }
+                AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last => {
+                    let windows = &mut h.windows[a];
+                    windows.resize_with(groups, Default::default);
+                    for (i, (&g, &b)) in self.gids.iter().zip(&bits).enumerate() {
+                        let seq = first_seq + i as u64;
+                        let window = &mut windows[g as usize];
+                        match acc.kind {
+                            AggKind::First | AggKind::Last => window.push_back((seq, b)),
+                            _ if acc.is_null_bits(b) => {}
+                            kind => {
+                                // Drop values that can never be the extreme again.
+                                let min = kind == AggKind::Min;
+                                while window.back().is_some_and(|&(_, last)| {
+                                    let ordering = acc.compare_bits(last, b);
+                                    if min {
+                                        ordering.is_ge()
+                                    } else {
+                                        ordering.is_le()
+                                    }
+                                }) {
+                                    window.pop_back();
+                                }
+                                window.push_back((seq, b));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.refresh_windows(&self.gids.clone());
+    }
+
+    /// Takes back the `count` oldest covered rows.
+    fn forget(&mut self, count: usize) {
+        let Some(h) = &mut self.history else { return };
+        let count = count.min(h.gids.len());
+        let mut gids = Vec::with_capacity(count);
+        h.gids.copy_range(0, count, &mut gids);
+        h.gids.pop_front(count);
+        let first_seq = h.front_seq;
+        h.front_seq += count as u64;
+        for &g in &gids {
+            h.group_rows[g as usize] -= 1;
+        }
+        for (a, acc) in self.accs.iter_mut().enumerate() {
+            let (mut bits, mut extra) = (Vec::with_capacity(count), Vec::with_capacity(count));
+            h.bits[a].copy_range(0, count, &mut bits);
+            h.bits[a].pop_front(count);
+            h.extra[a].copy_range(0, count, &mut extra);
+            h.extra[a].pop_front(count);
+            for (i, &g) in gids.iter().enumerate() {
+                let b = bits.get(i).copied().unwrap_or(0);
+                acc.undo(g as usize, b, extra.get(i).copied().unwrap_or(NULL_F64));
+                if let Some(window) = h.windows[a].get_mut(g as usize)
+                    && window
+                        .front()
+                        .is_some_and(|&(seq, _)| seq == first_seq + i as u64)
+                {
+                    window.pop_front();
+                }
+            }
+        }
+        self.refresh_windows(&gids);
+    }
+
+    /// Sets Min, Max, First and Last of `groups` from their windows.
+    fn refresh_windows(&mut self, groups: &[u32]) {
+        let Some(h) = &self.history else { return };
+        for (a, acc) in self.accs.iter_mut().enumerate() {
+            if !matches!(
+                acc.kind,
+                AggKind::Min | AggKind::Max | AggKind::First | AggKind::Last
+            ) {
+                continue;
+            }
+            for &g in groups {
+                if let Some(window) = h.windows[a].get(g as usize) {
+                    acc.set_from_window(g as usize, window);
+                }
+            }
+        }
     }
 
     /// Aggregates parent rows `start .. start + count`; marks the groups touched.
@@ -764,6 +1140,7 @@ impl AggBy {
             acc.update(column, weight, start, count, &self.gids);
         }
         self.covered += count;
+        self.remember(count);
     }
 
     /// Writes every group into `out` (keys first, then aggregations).
@@ -773,6 +1150,13 @@ impl AggBy {
         out.first_key = first_key;
         let width = self.keys.len();
         for g in 0..self.groups.len {
+            if self
+                .history
+                .as_ref()
+                .is_some_and(|h| h.group_rows.get(g).is_none_or(|&n| n == 0))
+            {
+                continue;
+            }
             for (k, key) in self.keys.iter().enumerate() {
                 let code = self.groups.keys[g * width + k];
                 match &mut out.columns[k] {
@@ -798,6 +1182,10 @@ impl AggBy {
 
 impl Operator for AggBy {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        if inputs[0].trims_front && !inputs[0].blink {
+            self.history = Some(self.new_history());
+            self.accs.iter_mut().for_each(|a| a.compensated = true);
+        }
         let parent = &inputs[0].data;
         let mut touched = Vec::new();
         self.add_rows(parent, 0, parent.len(), &mut touched);
@@ -821,8 +1209,25 @@ impl Operator for AggBy {
         let len = parent.data.len();
         let mut touched = Vec::new();
         let rebuilt = removed > 0 && !parent.blink;
+        let everything = removed >= self.covered;
+        if rebuilt && !everything && self.history.is_some() {
+            // A ring: undo the rows that left, add the new ones, re-emit the live groups.
+            self.forget(removed);
+            self.covered -= removed;
+            self.add_rows(&parent.data, len - added, added, &mut touched);
+            if self.dead_groups_dominate() {
+                self.clear();
+                self.add_rows(&parent.data, 0, len, &mut touched);
+            }
+            out.clear();
+            self.emit(out);
+            return Ok(Some(Update::Keyed {
+                removed: old_keys,
+                added: (out.first_key..out.end_key()).collect(),
+                modified: Vec::new(),
+            }));
+        }
         if rebuilt {
-            let everything = removed >= self.covered;
             self.clear();
             let (start, count) = if everything {
                 (len - added, added)
@@ -869,6 +1274,11 @@ impl Operator for AggBy {
         for key in &self.keys {
             total.0 += key.interner.dict.len() * 8;
             total.1 += key.interner.bytes();
+        }
+        if let Some(h) = &self.history {
+            let (u, r) = h.bytes();
+            total.0 += u;
+            total.1 += r;
         }
         total
     }
@@ -941,6 +1351,10 @@ impl Table {
                 strs: Vec::new(),
                 second: Vec::new(),
                 distinct: Default::default(),
+                scratch_codes: Vec::new(),
+                low: Vec::new(),
+                low2: Vec::new(),
+                compensated: false,
                 weight,
                 interner: Interner::default(),
                 scratch_i: Vec::new(),
@@ -951,6 +1365,7 @@ impl Table {
         }
         let schema = Schema::new(fields)?;
         let op = AggBy {
+            history: None,
             groups: Groups {
                 width: key_columns.len(),
                 ..Groups::default()

@@ -37,6 +37,10 @@ impl Operator for DropStream {
             None => Ok(None),
         }
     }
+
+    fn keeps_rows_in_parent_order(&self) -> bool {
+        true
+    }
 }
 
 impl Table {

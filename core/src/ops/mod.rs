@@ -29,4 +29,10 @@ pub(crate) trait Operator {
     fn state_bytes(&self) -> (usize, usize) {
         (0, 0)
     }
+
+    /// Whether `out` holds (a subset of) the parent's rows in the parent's order, removed when
+    /// the parent removes them: true for row-wise operators.
+    fn keeps_rows_in_parent_order(&self) -> bool {
+        false
+    }
 }

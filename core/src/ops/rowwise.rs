@@ -270,6 +270,10 @@ impl Operator for RowWise {
     fn state_bytes(&self) -> (usize, usize) {
         (self.kept.bytes_used(), self.kept.bytes_reserved())
     }
+
+    fn keeps_rows_in_parent_order(&self) -> bool {
+        true
+    }
 }
 
 impl Table {

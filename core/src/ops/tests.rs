@@ -214,6 +214,50 @@ fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseE
     Ok(())
 }
 
+/// Rows equal as multisets, doubles within a relative 1e-9: aggregations over a ring subtract the
+/// rows that leave, so their float sums may differ from a fresh sum in the last bits, and a group
+/// that left and came back keeps its first position.
+fn assert_rows_close(
+    got: &[Row],
+    want: &[Row],
+    keys: usize,
+    what: &str,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
+    let close = |a: &Value, b: &Value| match (a, b) {
+        (Value::F64(x), Value::F64(y)) => {
+            x == y
+                || (x.is_nan() && y.is_nan())
+                || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+        }
+        _ => a == b,
+    };
+    // -0.0 and 0.0 are one group: normalise before ordering.
+    let key = |r: &Row| {
+        r[..keys]
+            .iter()
+            .map(|v| match v {
+                Value::F64(x) => format!("F64({})", x + 0.0),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut got: Vec<&Row> = got.iter().collect();
+    let mut want: Vec<&Row> = want.iter().collect();
+    got.sort_by_key(|r| key(r));
+    want.sort_by_key(|r| key(r));
+    for (g, w) in got.iter().zip(&want) {
+        prop_assert!(
+            g.len() == w.len() && g.iter().zip(w.iter()).all(|(a, b)| close(a, b)),
+            "{}: {:?} != {:?}",
+            what,
+            g,
+            w
+        );
+    }
+    Ok(())
+}
+
 struct Derived {
     name: String,
     table: Table,
@@ -264,7 +308,12 @@ proptest! {
                     "stream.dropStream" => rows,
                     other => unreachable!("{other}"),
                 };
-                assert_rows_eq(&d.table.all_rows(), &reference(covered, d.keys, &aggs), &d.name)?;
+                let want = reference(covered, d.keys, &aggs);
+                if d.name.starts_with("ring") {
+                    assert_rows_close(&d.table.all_rows(), &want, d.keys.len(), &d.name)?;
+                } else {
+                    assert_rows_eq(&d.table.all_rows(), &want, &d.name)?;
+                }
                 prop_assert!(d.table.error().is_none());
             }
         }

@@ -129,6 +129,9 @@ enum NodeKind {
 pub(crate) struct Node {
     pub(crate) data: TableData,
     pub(crate) blink: bool,
+    /// Whether some cycles remove only part of the rows, from the front (a ring table and
+    /// row-wise tables of one); aggregations then keep what they need to undo a row.
+    pub(crate) trims_front: bool,
     /// This cycle's change, if any.
     pub(crate) update: Option<Update>,
     pub(crate) error: Option<String>,
@@ -212,6 +215,11 @@ impl Node {
     }
 }
 
+/// Whether any parent trims its front.
+fn any_trims_front(parents: &[Rc<RefCell<Node>>]) -> bool {
+    parents.iter().any(|p| p.borrow().trims_front)
+}
+
 struct EngineState {
     nodes: Vec<Weak<RefCell<Node>>>,
     cycles: u64,
@@ -252,6 +260,7 @@ impl Engine {
         self.add_node(Node {
             data: TableData::new(schema),
             blink: kind == SourceKind::Stream,
+            trims_front: matches!(kind, SourceKind::Ring { .. }),
             update: None,
             error: None,
             kind: NodeKind::Source {
@@ -285,6 +294,8 @@ impl Engine {
         blink: bool,
         mut op: Box<dyn Operator>,
     ) -> Result<Table> {
+        // Row-wise tables remove what their parent removes; every other kind rebuilds.
+        let trims_front = any_trims_front(&parents) && op.keeps_rows_in_parent_order();
         let mut data = TableData::new(schema);
         {
             let guards: Vec<Ref<'_, Node>> = parents.iter().map(|p| p.borrow()).collect();
@@ -294,6 +305,7 @@ impl Engine {
         Ok(self.add_node(Node {
             data,
             blink,
+            trims_front,
             update: None,
             error: None,
             kind: NodeKind::Derived { parents, op },
@@ -484,6 +496,7 @@ impl Table {
         self.engine.add_node(Node {
             data,
             blink: false,
+            trims_front: false,
             update: None,
             error: None,
             kind: NodeKind::Source {
