@@ -30,15 +30,49 @@ pub const DICT_LIMIT: usize = 1 << 16;
 pub const DICT_MIN: usize = 1 << 10;
 
 /// Distinct strings, each with a dense code in order of first appearance.
-#[derive(Debug, Clone, Default)]
+///
+/// Every dictionary (clones included) has its own [`Dictionary::id`]: codes are only stable
+/// within one id, so a cache of translated codes must be dropped when the id changes.
+#[derive(Debug)]
 pub struct Dictionary {
     values: IndexSet<Box<str>, FxBuildHasher>,
     bytes: usize,
+    id: u64,
+}
+
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Default for Dictionary {
+    fn default() -> Self {
+        Self {
+            values: IndexSet::default(),
+            bytes: 0,
+            id: next_id(),
+        }
+    }
+}
+
+impl Clone for Dictionary {
+    fn clone(&self) -> Self {
+        Self {
+            values: self.values.clone(),
+            bytes: self.bytes,
+            id: next_id(),
+        }
+    }
 }
 
 impl Dictionary {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// This dictionary's identity.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The code of `value`, adding it if new.

@@ -144,8 +144,9 @@ impl Agg {
 #[derive(Default)]
 struct Interner {
     dict: Dictionary,
-    /// Parent code → own code (`NULL_CODE` = not seen yet).
+    /// Parent code → own code (`NULL_CODE` = not seen yet), valid for the parent dictionary `source`.
     remap: Vec<u32>,
+    source: u64,
 }
 
 impl Interner {
@@ -153,6 +154,11 @@ impl Interner {
         out.clear();
         match (column.dictionary(), column.codes()) {
             (Some(parent), Some(codes)) => {
+                if self.source != parent.id() {
+                    // Another dictionary (a rebuilt parent): its codes mean other strings.
+                    self.remap.clear();
+                    self.source = parent.id();
+                }
                 if self.remap.len() < parent.len() {
                     self.remap.resize(parent.len(), NULL_CODE);
                 }
@@ -1198,11 +1204,8 @@ impl Operator for AggBy {
         let (removed, added) = match &parent.update {
             None => return Ok(None),
             Some(Update::Fifo { removed, added }) => (*removed, *added),
-            Some(Update::Keyed { .. }) => {
-                return Err(Error::Invalid(
-                    "aggregating an aggregation's result is not supported yet".into(),
-                ));
-            }
+            // A keyed parent (a join, a sort, another aggregation) is aggregated again whole.
+            Some(Update::Keyed { .. }) => (self.covered, parent.data.len()),
         };
         let old_groups = self.groups.len;
         let old_keys: Vec<u64> = (out.first_key..out.end_key()).collect();

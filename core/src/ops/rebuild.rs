@@ -1,10 +1,10 @@
-//! Operators whose result is rebuilt whenever a parent changes: `sort`, `merge`, `head`, `tail`
-//! and `naturalJoin`.
+//! Operators whose result is rebuilt whenever a parent changes: `sort`, `merge`, `head` and
+//! `tail`; and `naturalJoin`, rebuilt when its right table changes.
 //!
 //! The seed applies them to aggregation results of a few hundred rows, where rebuilding costs
 //! microseconds and is simpler than any incremental scheme. Each rebuild reports every old row
 //! removed and every new row added. (Incremental versions for large parents are tracked on the
-//! issue: a sorted index for `sort`, per-row lookups for `naturalJoin`, appends for `merge`.)
+//! issue: a sorted index for `sort`, appends for `merge`.)
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -129,24 +129,27 @@ fn key_part(column: &Column, row: usize) -> KeyPart {
     }
 }
 
+/// `naturalJoin`: rebuilt when the right table changes; otherwise the left's added rows are looked
+/// up and its removed rows dropped, so a growing left table costs only its new rows.
 struct NaturalJoin {
     left_keys: Vec<usize>,
     right_keys: Vec<usize>,
     /// Right columns to add, by index.
     added: Vec<usize>,
+    /// Right key → right row position.
+    index: HashMap<Vec<KeyPart>, usize>,
 }
 
-impl Rebuild for NaturalJoin {
-    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
-        let (left, right) = (&inputs[0].data, &inputs[1].data);
-        let mut index: HashMap<Vec<KeyPart>, usize> = HashMap::with_capacity(right.len());
+impl NaturalJoin {
+    fn index_right(&mut self, right: &TableData) -> Result<()> {
+        self.index.clear();
         for r in 0..right.len() {
             let key: Vec<KeyPart> = self
                 .right_keys
                 .iter()
                 .map(|&c| key_part(&right.columns[c], r))
                 .collect();
-            if index.insert(key.clone(), r).is_some() {
+            if self.index.insert(key, r).is_some() {
                 let shown: Vec<String> = self
                     .right_keys
                     .iter()
@@ -158,25 +161,88 @@ impl Rebuild for NaturalJoin {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Appends left rows `start .. start + count`, each with its right match.
+    fn join_rows(
+        &self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+    ) {
         let width = left.columns.len();
-        for l in 0..left.len() {
-            let key: Vec<KeyPart> = self
-                .left_keys
-                .iter()
-                .map(|&c| key_part(&left.columns[c], l))
-                .collect();
-            for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
-                o.push_from(c, l);
-            }
-            let matched = index.get(&key);
-            for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
-                match matched {
-                    Some(&r) => o.push_from(&right.columns[rc], r),
+        for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
+            o.extend_from_range(c, start, count);
+        }
+        let matches: Vec<Option<usize>> = (start..start + count)
+            .map(|l| {
+                let key: Vec<KeyPart> = self
+                    .left_keys
+                    .iter()
+                    .map(|&c| key_part(&left.columns[c], l))
+                    .collect();
+                self.index.get(&key).copied()
+            })
+            .collect();
+        for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+            for m in &matches {
+                match m {
+                    Some(r) => o.push_from(&right.columns[rc], *r),
                     None => o.push_null(),
                 }
             }
         }
+    }
+}
+
+impl Operator for NaturalJoin {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let (left, right) = (&inputs[0].data, &inputs[1].data);
+        self.index_right(right)?;
+        self.join_rows(left, right, 0, left.len(), out);
         Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let (left, right) = (inputs[0], inputs[1]);
+        if let (None, Some(Update::Fifo { removed, added })) = (&right.update, &left.update) {
+            out.pop_front(*removed);
+            self.join_rows(
+                &left.data,
+                &right.data,
+                left.data.len() - added,
+                *added,
+                out,
+            );
+            return Ok(Some(Update::Fifo {
+                removed: *removed,
+                added: *added,
+            }));
+        }
+        // The right table changed (or the left is keyed): join everything again, into a fresh
+        // table so a failure keeps the last good rows.
+        let old = out.first_key..out.end_key();
+        self.index_right(&right.data)?;
+        let mut fresh = TableData::new(out.schema.clone());
+        fresh.first_key = old.end;
+        self.join_rows(&left.data, &right.data, 0, left.data.len(), &mut fresh);
+        *out = fresh;
+        Ok(Some(Update::Keyed {
+            removed: old.collect(),
+            added: (out.first_key..out.end_key()).collect(),
+            modified: Vec::new(),
+        }))
+    }
+
+    fn state_bytes(&self) -> (usize, usize) {
+        let per_entry = 48 + self.right_keys.len() * 32;
+        (
+            self.index.len() * per_entry,
+            self.index.capacity() * per_entry,
+        )
     }
 }
 
@@ -302,14 +368,13 @@ impl Table {
             added.push(i);
         }
         let schema = Schema::new(fields)?;
-        self.rebuilt(
-            &[right],
-            schema,
-            NaturalJoin {
-                left_keys,
-                right_keys,
-                added,
-            },
-        )
+        let op = NaturalJoin {
+            left_keys,
+            right_keys,
+            added,
+            index: HashMap::new(),
+        };
+        let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];
+        self.engine.derive(parents, schema, false, Box::new(op))
     }
 }

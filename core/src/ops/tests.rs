@@ -518,9 +518,22 @@ proptest! {
         let stream = engine.stream_table(schema());
         let ring = engine.ring_table(schema(), ring_capacity);
         let counts = append.count_by("N", &["Exchange"]).unwrap();
+        // A lookup that never changes: joins against it only look up the rows added.
+        let lookup_schema = Schema::of(&[("Venue", ColumnType::String), ("Label", ColumnType::String)]).unwrap();
+        let lookup = engine.append_table(lookup_schema.clone());
+        let venue = |v: &str, l: &str| vec![Value::String(v.into()), Value::String(l.into())];
+        lookup.add(Batch::from_rows(&lookup_schema, &[venue("binance", "B"), venue("kraken", "K")]).unwrap()).unwrap();
+        engine.run_cycle().unwrap();
+        let label = |r: &Row| match &r[0] {
+            Value::String(s) if s == "binance" => Value::String("B".into()),
+            Value::String(s) if s == "kraken" => Value::String("K".into()),
+            _ => Value::Null,
+        };
         let sources = [("append", &append), ("stream", &stream), ("ring", &ring)];
         let mut built = Vec::new();
         for (name, t) in sources {
+            built.push((name, "lookup", t.natural_join(&lookup, &["Exchange = Venue"], &["Label"]).unwrap()));
+            built.push((name, "sorted-count", t.sort(&["Exchange", "-Size"]).unwrap().count_by("N", &["Instrument"]).unwrap()));
             built.push((name, "sort", t.sort(&["Exchange", "-Size"]).unwrap()));
             built.push((name, "head", t.head(n).unwrap()));
             built.push((name, "tail", t.tail(n).unwrap()));
@@ -540,6 +553,8 @@ proptest! {
             for (source, op, table) in &built {
                 let input: &[Row] = match *source { "append" => &everything, "stream" => rows, _ => &ring_rows };
                 let want: Vec<Row> = match *op {
+                    "lookup" => input.iter().map(|r| { let mut o = r.clone(); o.push(label(r)); o }).collect(),
+                    "sorted-count" => reference(&sorted(input), &["Instrument"], &[Agg::count("N")]),
                     "sort" => sorted(input),
                     "head" => input[..n.min(input.len())].to_vec(),
                     "tail" => input[input.len() - n.min(input.len())..].to_vec(),
@@ -559,4 +574,49 @@ proptest! {
             assert_rows_eq(&merged.all_rows(), &want, "merge")?;
         }
     }
+}
+
+#[test]
+fn an_aggregation_of_a_sorted_stream_follows_each_cycle() {
+    let engine = Engine::new();
+    let stream = engine.stream_table(schema());
+    let sorted = stream.sort(&["Exchange"]).unwrap();
+    let counted = sorted.count_by("N", &["Instrument"]).unwrap();
+    let row = |i: &str| {
+        vec![
+            Value::Null,
+            Value::String(i.into()),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ]
+    };
+    stream
+        .add(Batch::from_rows(&schema(), &[row("ETH/USD")]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(
+        counted.all_rows(),
+        vec![vec![Value::String("ETH/USD".into()), Value::I64(1)]]
+    );
+    stream
+        .add(Batch::from_rows(&schema(), &[row("BTC/USD")]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(counted.error(), None);
+    assert_eq!(sorted.size(), 1);
+    assert_eq!(
+        sorted.get("Instrument", 0).unwrap(),
+        Value::String("BTC/USD".into())
+    );
+    assert!(sorted.last_update().is_some());
+    assert!(
+        counted.last_update().is_some(),
+        "the count saw the sort change"
+    );
+    assert_eq!(
+        counted.all_rows(),
+        vec![vec![Value::String("BTC/USD".into()), Value::I64(1)]]
+    );
 }
