@@ -26,10 +26,9 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use super::Operator;
+use super::keys::{Interner, KeyCoder, read_f64, read_i64};
 use crate::column::strings::NULL_CODE;
-use crate::column::{
-    Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StringColumn,
-};
+use crate::column::{Chunked, Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
 
@@ -136,96 +135,6 @@ impl Agg {
     }
     pub fn last(spec: &str) -> Self {
         Self::of(AggKind::Last, spec)
-    }
-}
-
-/// Strings of one parent column, interned into the operator's own dictionary; parent dictionary
-/// codes are translated through a cache, so a dictionary-coded column costs one lookup per row.
-#[derive(Default)]
-struct Interner {
-    dict: Dictionary,
-    /// Parent code → own code (`NULL_CODE` = not seen yet), valid for the parent dictionary `source`.
-    remap: Vec<u32>,
-    source: u64,
-}
-
-impl Interner {
-    fn codes(&mut self, column: &StringColumn, start: usize, count: usize, out: &mut Vec<u32>) {
-        out.clear();
-        match (column.dictionary(), column.codes()) {
-            (Some(parent), Some(codes)) => {
-                if self.source != parent.id() {
-                    // Another dictionary (a rebuilt parent): its codes mean other strings.
-                    self.remap.clear();
-                    self.source = parent.id();
-                }
-                if self.remap.len() < parent.len() {
-                    self.remap.resize(parent.len(), NULL_CODE);
-                }
-                for slice in codes.slices_range(start, count) {
-                    for &c in slice {
-                        if c == NULL_CODE {
-                            out.push(NULL_CODE);
-                            continue;
-                        }
-                        let slot = &mut self.remap[c as usize];
-                        if *slot == NULL_CODE {
-                            *slot = parent.get(c).map_or(NULL_CODE, |s| self.dict.intern(s));
-                        }
-                        out.push(*slot);
-                    }
-                }
-            }
-            _ => {
-                self.remap.clear();
-                for i in start..(start + count).min(column.len()) {
-                    let code = column
-                        .get(i)
-                        .flatten()
-                        .map_or(NULL_CODE, |s| self.dict.intern(s));
-                    out.push(code);
-                }
-            }
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        self.dict.bytes_reserved() + self.remap.capacity() * 4
-    }
-}
-
-/// Reads rows of a non-string column as `i64` (ints, longs, timestamps, bools; nulls as
-/// `NULL_I64`) or as `f64` (doubles).
-fn read_i64(column: &Column, start: usize, count: usize, out: &mut Vec<i64>) {
-    out.clear();
-    match column {
-        Column::Bool(c) => c.slices_range(start, count).for_each(|s| {
-            out.extend(s.iter().map(|&v| {
-                if v == NULL_BOOL {
-                    NULL_I64
-                } else {
-                    i64::from(v)
-                }
-            }))
-        }),
-        Column::I32(c) => c.slices_range(start, count).for_each(|s| {
-            out.extend(s.iter().map(|&v| {
-                if v == NULL_I32 {
-                    NULL_I64
-                } else {
-                    i64::from(v)
-                }
-            }))
-        }),
-        Column::I64(c) | Column::Timestamp(c) => c.copy_range(start, count, out),
-        Column::F64(_) | Column::String(_) => {}
-    }
-}
-
-fn read_f64(column: &Column, start: usize, count: usize, out: &mut Vec<f64>) {
-    out.clear();
-    if let Column::F64(c) = column {
-        c.copy_range(start, count, out);
     }
 }
 
@@ -872,7 +781,7 @@ impl Groups {
 struct KeyColumn {
     input: usize,
     ty: ColumnType,
-    interner: Interner,
+    coder: KeyCoder,
 }
 
 /// What undoing a covered row needs, kept only over a parent that removes part of its rows from
@@ -924,9 +833,6 @@ struct AggBy {
     covered: usize,
     gids: Vec<u32>,
     codes: Vec<Vec<u64>>,
-    scratch_u32: Vec<u32>,
-    scratch_i64: Vec<i64>,
-    scratch_f64: Vec<f64>,
     key_buf: Vec<u64>,
 }
 
@@ -1081,32 +987,13 @@ impl AggBy {
         // Key codes, column by column.
         self.codes.resize(self.keys.len(), Vec::new());
         for (k, key) in self.keys.iter_mut().enumerate() {
-            let column = &parent.columns[key.input];
-            let codes = &mut self.codes[k];
-            codes.clear();
-            match (key.ty, column) {
-                (ColumnType::String, Column::String(s)) => {
-                    key.interner.codes(s, start, count, &mut self.scratch_u32);
-                    codes.extend(self.scratch_u32.iter().map(|&c| u64::from(c)));
-                }
-                (ColumnType::F64, _) => {
-                    read_f64(column, start, count, &mut self.scratch_f64);
-                    // -0.0 and 0.0 are one group; so is every NaN.
-                    codes.extend(self.scratch_f64.iter().map(|&v| {
-                        if v == 0.0 {
-                            0
-                        } else if v.is_nan() {
-                            f64::NAN.to_bits()
-                        } else {
-                            v.to_bits()
-                        }
-                    }));
-                }
-                _ => {
-                    read_i64(column, start, count, &mut self.scratch_i64);
-                    codes.extend(self.scratch_i64.iter().map(|&v| v as u64));
-                }
-            }
+            key.coder.codes(
+                key.ty,
+                &parent.columns[key.input],
+                start,
+                count,
+                &mut self.codes[k],
+            );
         }
         // Group ids, row by row; the common widths without gathering a key.
         self.gids.clear();
@@ -1165,19 +1052,7 @@ impl AggBy {
             }
             for (k, key) in self.keys.iter().enumerate() {
                 let code = self.groups.keys[g * width + k];
-                match &mut out.columns[k] {
-                    Column::String(c) => c.push(key.interner.dict.get(code as u32)),
-                    Column::F64(c) => c.push(f64::from_bits(code)),
-                    Column::I64(c) | Column::Timestamp(c) => c.push(code as i64),
-                    Column::I32(c) => c.push(match code as i64 {
-                        NULL_I64 => NULL_I32,
-                        v => v as i32,
-                    }),
-                    Column::Bool(c) => c.push(match code as i64 {
-                        NULL_I64 => NULL_BOOL,
-                        v => v as i8,
-                    }),
-                }
+                key.coder.push_value(code, &mut out.columns[k]);
             }
             for (a, acc) in self.accs.iter().enumerate() {
                 acc.emit(g, &mut out.columns[width + a]);
@@ -1275,8 +1150,8 @@ impl Operator for AggBy {
             total.1 += r;
         }
         for key in &self.keys {
-            total.0 += key.interner.dict.len() * 8;
-            total.1 += key.interner.bytes();
+            total.0 += key.coder.interner.dict.len() * 8;
+            total.1 += key.coder.interner.bytes();
         }
         if let Some(h) = &self.history {
             let (u, r) = h.bytes();
@@ -1300,7 +1175,7 @@ impl Table {
             key_columns.push(KeyColumn {
                 input,
                 ty,
-                interner: Interner::default(),
+                coder: KeyCoder::default(),
             });
         }
         let mut accs = Vec::new();
@@ -1378,9 +1253,6 @@ impl Table {
             covered: 0,
             gids: Vec::new(),
             codes: Vec::new(),
-            scratch_u32: Vec::new(),
-            scratch_i64: Vec::new(),
-            scratch_f64: Vec::new(),
             key_buf: Vec::new(),
         };
         self.engine

@@ -6,12 +6,13 @@
 //! removed and every new row added. (Incremental versions for large parents are tracked on the
 //! issue: a sorted index for `sort`, appends for `merge`.)
 
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::Operator;
-use crate::column::{Column, Value};
+use super::keys::KeyCoder;
+use crate::column::{ColumnType, Value};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
 
@@ -109,49 +110,39 @@ impl Rebuild for Slice {
     }
 }
 
-/// A hashable key value for joins.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum KeyPart {
-    Null,
-    Int(i64),
-    Bits(u64),
-    Str(String),
-}
-
-fn key_part(column: &Column, row: usize) -> KeyPart {
-    match column.get(row) {
-        None | Some(Value::Null) => KeyPart::Null,
-        Some(Value::Bool(b)) => KeyPart::Int(i64::from(b)),
-        Some(Value::I32(v)) => KeyPart::Int(i64::from(v)),
-        Some(Value::I64(v) | Value::Timestamp(v)) => KeyPart::Int(v),
-        Some(Value::F64(v)) => KeyPart::Bits(if v == 0.0 { 0 } else { v.to_bits() }),
-        Some(Value::String(s)) => KeyPart::Str(s),
-    }
-}
-
 /// `naturalJoin`: rebuilt when the right table changes; otherwise the left's added rows are looked
 /// up and its removed rows dropped, so a growing left table costs only its new rows.
 struct NaturalJoin {
     left_keys: Vec<usize>,
     right_keys: Vec<usize>,
+    /// Per key column, one coder for both sides, so equal values get equal codes.
+    coders: Vec<(ColumnType, KeyCoder)>,
     /// Right columns to add, by index.
     added: Vec<usize>,
-    /// Right key → right row position.
-    index: HashMap<Vec<KeyPart>, usize>,
+    /// Right key codes → right row position.
+    index: FxHashMap<Box<[u64]>, usize>,
+    codes: Vec<Vec<u64>>,
 }
 
 impl NaturalJoin {
+    /// Key codes of rows `start .. start + count` of `data`'s `columns`, one vector per key.
+    fn key_codes(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
+        self.codes.resize(columns.len(), Vec::new());
+        for ((&c, (ty, coder)), out) in columns.iter().zip(&mut self.coders).zip(&mut self.codes) {
+            coder.codes(*ty, &data.columns[c], start, count, out);
+        }
+    }
+
     fn index_right(&mut self, right: &TableData) -> Result<()> {
         self.index.clear();
+        let keys = self.right_keys.clone();
+        self.key_codes(right, &keys, 0, right.len());
+        let mut key = Vec::with_capacity(keys.len());
         for r in 0..right.len() {
-            let key: Vec<KeyPart> = self
-                .right_keys
-                .iter()
-                .map(|&c| key_part(&right.columns[c], r))
-                .collect();
-            if self.index.insert(key, r).is_some() {
-                let shown: Vec<String> = self
-                    .right_keys
+            key.clear();
+            key.extend(self.codes.iter().map(|c| c[r]));
+            if self.index.insert(key.as_slice().into(), r).is_some() {
+                let shown: Vec<String> = keys
                     .iter()
                     .map(|&c| right.columns[c].get(r).unwrap_or(Value::Null).to_string())
                     .collect();
@@ -166,7 +157,7 @@ impl NaturalJoin {
 
     /// Appends left rows `start .. start + count`, each with its right match.
     fn join_rows(
-        &self,
+        &mut self,
         left: &TableData,
         right: &TableData,
         start: usize,
@@ -177,14 +168,14 @@ impl NaturalJoin {
         for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
             o.extend_from_range(c, start, count);
         }
-        let matches: Vec<Option<usize>> = (start..start + count)
-            .map(|l| {
-                let key: Vec<KeyPart> = self
-                    .left_keys
-                    .iter()
-                    .map(|&c| key_part(&left.columns[c], l))
-                    .collect();
-                self.index.get(&key).copied()
+        let keys = self.left_keys.clone();
+        self.key_codes(left, &keys, start, count);
+        let mut key = Vec::with_capacity(keys.len());
+        let matches: Vec<Option<usize>> = (0..count)
+            .map(|i| {
+                key.clear();
+                key.extend(self.codes.iter().map(|c| c[i]));
+                self.index.get(key.as_slice()).copied()
             })
             .collect();
         for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
@@ -337,6 +328,7 @@ impl Table {
         let (left_schema, right_schema) = (self.schema(), right.schema());
         let mut left_keys = Vec::new();
         let mut right_keys = Vec::new();
+        let mut coders = Vec::new();
         for spec in names(on) {
             let (l, r) = rename(&spec);
             let (li, ri) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
@@ -348,6 +340,7 @@ impl Table {
             }
             left_keys.push(li);
             right_keys.push(ri);
+            coders.push((lt, KeyCoder::default()));
         }
         let additions: Vec<(String, String)> = if columns.is_empty() {
             right_schema
@@ -371,8 +364,10 @@ impl Table {
         let op = NaturalJoin {
             left_keys,
             right_keys,
+            coders,
             added,
-            index: HashMap::new(),
+            index: FxHashMap::default(),
+            codes: Vec::new(),
         };
         let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];
         self.engine.derive(parents, schema, false, Box::new(op))

@@ -1,0 +1,181 @@
+//! Key codes: the values of key columns as `u64`s that compare equal exactly when the values
+//! group together, for the group index of `aggBy` and the lookup of `naturalJoin`.
+//!
+//! Strings are interned into the operator's own dictionary, so codes from different tables (the
+//! two sides of a join) and from rebuilt tables agree; a dictionary-coded column is translated
+//! through a per-dictionary cache, one array lookup per row. Numbers are their value; doubles
+//! their bits, with -0.0 as 0.0 and every NaN as one.
+
+use crate::column::strings::NULL_CODE;
+use crate::column::{Column, ColumnType, Dictionary, NULL_BOOL, NULL_I32, NULL_I64, StringColumn};
+
+/// Translation caches kept per interner (one per source dictionary).
+const CACHES: usize = 4;
+
+/// Strings of one parent column, interned into the operator's own dictionary; parent dictionary
+/// codes are translated through a cache, so a dictionary-coded column costs one lookup per row.
+#[derive(Default)]
+pub(crate) struct Interner {
+    pub(crate) dict: Dictionary,
+    /// Per source dictionary id: its code → own code (`NULL_CODE` = not seen yet).
+    caches: Vec<(u64, Vec<u32>)>,
+}
+
+impl Interner {
+    pub(crate) fn codes(
+        &mut self,
+        column: &StringColumn,
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        match (column.dictionary(), column.codes()) {
+            (Some(parent), Some(codes)) => {
+                // Codes are only stable within one dictionary (a rebuilt table has a new one).
+                let slot = match self.caches.iter().position(|(id, _)| *id == parent.id()) {
+                    Some(i) => i,
+                    None => {
+                        if self.caches.len() == CACHES {
+                            self.caches.remove(0);
+                        }
+                        self.caches.push((parent.id(), Vec::new()));
+                        self.caches.len() - 1
+                    }
+                };
+                let remap = &mut self.caches[slot].1;
+                if remap.len() < parent.len() {
+                    remap.resize(parent.len(), NULL_CODE);
+                }
+                for slice in codes.slices_range(start, count) {
+                    for &c in slice {
+                        if c == NULL_CODE {
+                            out.push(NULL_CODE);
+                            continue;
+                        }
+                        let slot = &mut remap[c as usize];
+                        if *slot == NULL_CODE {
+                            *slot = parent.get(c).map_or(NULL_CODE, |s| self.dict.intern(s));
+                        }
+                        out.push(*slot);
+                    }
+                }
+            }
+            _ => {
+                for i in start..(start + count).min(column.len()) {
+                    let code = column
+                        .get(i)
+                        .flatten()
+                        .map_or(NULL_CODE, |s| self.dict.intern(s));
+                    out.push(code);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.dict.bytes_reserved()
+            + self
+                .caches
+                .iter()
+                .map(|(_, c)| c.capacity() * 4)
+                .sum::<usize>()
+    }
+}
+
+/// Reads rows of a non-string column as `i64` (ints, longs, timestamps, bools; nulls as
+/// `NULL_I64`) or as `f64` (doubles).
+pub(crate) fn read_i64(column: &Column, start: usize, count: usize, out: &mut Vec<i64>) {
+    out.clear();
+    match column {
+        Column::Bool(c) => c.slices_range(start, count).for_each(|s| {
+            out.extend(s.iter().map(|&v| {
+                if v == NULL_BOOL {
+                    NULL_I64
+                } else {
+                    i64::from(v)
+                }
+            }))
+        }),
+        Column::I32(c) => c.slices_range(start, count).for_each(|s| {
+            out.extend(s.iter().map(|&v| {
+                if v == NULL_I32 {
+                    NULL_I64
+                } else {
+                    i64::from(v)
+                }
+            }))
+        }),
+        Column::I64(c) | Column::Timestamp(c) => c.copy_range(start, count, out),
+        Column::F64(_) | Column::String(_) => {}
+    }
+}
+
+pub(crate) fn read_f64(column: &Column, start: usize, count: usize, out: &mut Vec<f64>) {
+    out.clear();
+    if let Column::F64(c) = column {
+        c.copy_range(start, count, out);
+    }
+}
+
+/// Codes the values of one key column (of one type) from any table.
+#[derive(Default)]
+pub(crate) struct KeyCoder {
+    pub(crate) interner: Interner,
+    strings: Vec<u32>,
+    ints: Vec<i64>,
+    floats: Vec<f64>,
+}
+
+impl KeyCoder {
+    /// The codes of rows `start .. start + count` of `column` (of type `ty`), into `out`.
+    pub(crate) fn codes(
+        &mut self,
+        ty: ColumnType,
+        column: &Column,
+        start: usize,
+        count: usize,
+        out: &mut Vec<u64>,
+    ) {
+        out.clear();
+        match (ty, column) {
+            (ColumnType::String, Column::String(s)) => {
+                self.interner.codes(s, start, count, &mut self.strings);
+                out.extend(self.strings.iter().map(|&c| u64::from(c)));
+            }
+            (ColumnType::F64, _) => {
+                read_f64(column, start, count, &mut self.floats);
+                out.extend(self.floats.iter().map(|&v| {
+                    if v == 0.0 {
+                        0
+                    } else if v.is_nan() {
+                        f64::NAN.to_bits()
+                    } else {
+                        v.to_bits()
+                    }
+                }));
+            }
+            _ => {
+                read_i64(column, start, count, &mut self.ints);
+                out.extend(self.ints.iter().map(|&v| v as u64));
+            }
+        }
+    }
+
+    /// Turns a code back into a value, appended to `out` (a column of the key's type).
+    pub(crate) fn push_value(&self, code: u64, out: &mut Column) {
+        match out {
+            Column::String(c) => c.push(self.interner.dict.get(code as u32)),
+            Column::F64(c) => c.push(f64::from_bits(code)),
+            Column::I64(c) | Column::Timestamp(c) => c.push(code as i64),
+            Column::I32(c) => c.push(match code as i64 {
+                NULL_I64 => NULL_I32,
+                v => v as i32,
+            }),
+            Column::Bool(c) => c.push(match code as i64 {
+                NULL_I64 => NULL_BOOL,
+                v => v as i8,
+            }),
+        }
+    }
+}
