@@ -321,14 +321,20 @@ impl StringColumn {
     /// through a small table built once per call: the fast path for dictionary-coded batches.
     pub fn extend_from_codes(&mut self, source: &Dictionary, source_codes: &[u32]) {
         if let Repr::Dict { codes, dict } = &mut self.repr {
-            let remap: Vec<u32> = (0..source.len() as u32)
-                .map(|c| source.get(c).map_or(NULL_CODE, |v| dict.intern(v)))
-                .collect();
-            // Translate in blocks on the stack, then append each block in one copy.
+            // Translate only the codes this batch uses: a large source dictionary costs nothing
+            // beyond them, and unused strings are not copied in.
+            let mut remap = vec![NULL_CODE; source.len()];
             let mut block = [0u32; 1024];
             for chunk in source_codes.chunks(block.len()) {
                 for (out, &c) in block.iter_mut().zip(chunk) {
-                    *out = remap.get(c as usize).copied().unwrap_or(NULL_CODE);
+                    *out = match remap.get_mut(c as usize) {
+                        Some(slot) if *slot == NULL_CODE => {
+                            *slot = source.get(c).map_or(NULL_CODE, |v| dict.intern(v));
+                            *slot
+                        }
+                        Some(slot) => *slot,
+                        None => NULL_CODE,
+                    };
                 }
                 codes.extend_from_slice(&block[..chunk.len()]);
             }

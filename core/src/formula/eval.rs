@@ -306,8 +306,42 @@ fn compare_strings(op: &str, l: &Vector<'_>, r: &Vector<'_>) -> Vec<i8> {
 fn text(v: &Vector<'_>, i: usize) -> Option<String> {
     match v.get(i) {
         Value::Null => None,
+        Value::F64(x) => Some(java_double(x)),
         other => Some(other.to_string()),
     }
+}
+
+/// A double as Java's `Double.toString` writes it (what Deephaven's string `+` shows): `1.0`,
+/// `0.001`, `1.0E7`, `1.234E-5`, `NaN`, `Infinity`.
+pub(crate) fn java_double(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    let magnitude = x.abs();
+    if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
+        let plain = format!("{x}");
+        return if plain.contains('.') {
+            plain
+        } else {
+            format!("{plain}.0")
+        };
+    }
+    // Scientific: Rust's shortest digits, Java's shape (a fraction always, `E`).
+    let sci = format!("{x:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_owned()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exponent}")
 }
 
 fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>>) -> Vector<'a> {

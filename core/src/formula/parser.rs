@@ -52,10 +52,17 @@ impl Expr {
     }
 }
 
+/// How deeply a formula may nest (parentheses, chained operators, unary chains). Parsing,
+/// compiling and evaluating all recurse over the tree, so this bounds their stack use: a debug
+/// build's 2 MiB test thread overflows between 120 and 199 levels, so 64 leaves a margin, and
+/// release and wasm32 frames are smaller.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<(usize, Token)>,
     at: usize,
     end: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -81,6 +88,16 @@ impl Parser {
         }
     }
 
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.error(format!(
+                "the formula nests more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        Ok(())
+    }
+
     fn eat(&mut self, op: &str) -> bool {
         if matches!(self.peek(), Some(Token::Op(o)) if *o == op) {
             self.at += 1;
@@ -104,21 +121,38 @@ impl Parser {
         next: fn(&mut Self) -> Result<Expr>,
     ) -> Result<Expr> {
         let mut left = next(self)?;
-        loop {
+        // Each operator deepens the (left-leaning) tree by one.
+        let entered = self.depth;
+        let result = loop {
             let position = self.position();
             let Some(op) = ops
                 .iter()
                 .find(|op| matches!(self.peek(), Some(Token::Op(o)) if o == *op))
             else {
-                return Ok(left);
+                break Ok(left);
             };
             self.at += 1;
-            let right = next(self)?;
+            if let Err(e) = self.enter() {
+                break Err(e);
+            }
+            let right = match next(self) {
+                Ok(right) => right,
+                Err(e) => break Err(e),
+            };
             left = Expr::Binary(op, Box::new(left), Box::new(right), position);
-        }
+        };
+        self.depth = entered;
+        result
     }
 
     fn expr(&mut self) -> Result<Expr> {
+        self.enter()?;
+        let result = self.ternary();
+        self.depth -= 1;
+        result
+    }
+
+    fn ternary(&mut self) -> Result<Expr> {
         let condition = self.or()?;
         let position = self.position();
         if self.eat("?") {
@@ -159,8 +193,10 @@ impl Parser {
         let position = self.position();
         for op in ["!", "-"] {
             if self.eat(op) {
-                let arg = self.unary()?;
-                return Ok(Expr::Unary(op, Box::new(arg), position));
+                self.enter()?;
+                let arg = self.unary();
+                self.depth -= 1;
+                return Ok(Expr::Unary(op, Box::new(arg?), position));
             }
         }
         self.postfix()
@@ -239,6 +275,7 @@ pub fn parse(text: &str) -> Result<(Option<(String, usize)>, Expr)> {
         tokens,
         at: 0,
         end: text.len(),
+        depth: 0,
     };
     let mut name = None;
     if let (Some((p, Token::Ident(n))), Some((_, Token::Op("=")))) = (

@@ -171,6 +171,10 @@ struct Accumulator {
     /// taking rows back leaves no drift (0.0 after adding and removing 1e6 stays 0.0).
     low: Vec<f64>,
     low2: Vec<f64>,
+    /// Under removal only: per group, rows of `floats` / `second` that were NaN, +inf and -inf,
+    /// kept out of the sums so that they can leave again.
+    specials: Vec<[u32; 3]>,
+    specials2: Vec<[u32; 3]>,
     compensated: bool,
     /// CountDistinct: how many covered rows have each (group, value code).
     distinct: FxHashMap<(u32, u64), u32>,
@@ -185,17 +189,53 @@ struct Accumulator {
     scratch_w: Vec<f64>,
 }
 
-/// Adds `x` to the double-double `(hi, lo)` exactly (Knuth's TwoSum); with `exact` false, a
-/// plain `hi += x`, which is what an append-only aggregation (and Deephaven) computes.
-fn add(hi: &mut f64, lo: &mut f64, x: f64, exact: bool) {
+/// Adds `x` to the double-double `(hi, lo)` exactly (Knuth's TwoSum), counting a NaN or an
+/// infinity in `specials` instead; with `exact` false, a plain `hi += x`, which is what an
+/// append-only aggregation (and Deephaven) computes.
+fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64, exact: bool) {
     if !exact {
         *hi += x;
+        return;
+    }
+    if !x.is_finite() {
+        specials[special(x)] += 1;
         return;
     }
     let s = *hi + x;
     let b = s - *hi;
     *lo += (*hi - (s - b)) + (x - b);
     *hi = s;
+}
+
+/// Takes back what [`add`] added (exact mode).
+fn sub(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
+    if x.is_finite() {
+        add(hi, lo, specials, -x, true);
+    } else {
+        let slot = &mut specials[special(x)];
+        *slot = slot.saturating_sub(1);
+    }
+}
+
+fn special(x: f64) -> usize {
+    if x.is_nan() {
+        0
+    } else if x > 0.0 {
+        1
+    } else {
+        2
+    }
+}
+
+/// A double-double sum with its NaN and infinity counts.
+fn finish(hi: f64, lo: f64, specials: [u32; 3]) -> f64 {
+    match specials {
+        [n, _, _] if n > 0 => f64::NAN,
+        [_, p, m] if p > 0 && m > 0 => f64::NAN,
+        [_, p, _] if p > 0 => f64::INFINITY,
+        [_, _, m] if m > 0 => f64::NEG_INFINITY,
+        _ => hi + lo,
+    }
 }
 
 /// Reads rows of a numeric column as `f64`, nulls as `NULL_F64`.
@@ -253,6 +293,8 @@ impl Accumulator {
         self.counts.resize(groups, 0);
         self.low.resize(groups, 0.0);
         self.low2.resize(groups, 0.0);
+        self.specials.resize(groups, [0; 3]);
+        self.specials2.resize(groups, [0; 3]);
         if self.is_statistic() {
             self.floats.resize(groups, 0.0);
             self.second.resize(groups, 0.0);
@@ -275,7 +317,10 @@ impl Accumulator {
         self.second.clear();
         self.low.clear();
         self.low2.clear();
+        self.specials.clear();
+        self.specials2.clear();
         self.distinct.clear();
+        self.interner = Interner::default();
     }
 
     /// The last batch's input values as lane bits: `i64` for the int lane, `f64` bits for the
@@ -351,39 +396,57 @@ impl Accumulator {
                 self.counts[g] -= 1;
             }
             AggKind::Avg if lane(self.input_ty) == Lane::Int => {
-                add(
+                let x = bits as i64 as f64;
+                sub(
                     &mut self.floats[g],
                     &mut self.low[g],
-                    -(bits as i64 as f64),
-                    true,
+                    &mut self.specials[g],
+                    x,
                 );
                 self.counts[g] -= 1;
             }
             AggKind::Sum | AggKind::Avg => {
-                add(
+                let x = f64::from_bits(bits);
+                sub(
                     &mut self.floats[g],
                     &mut self.low[g],
-                    -f64::from_bits(bits),
-                    true,
+                    &mut self.specials[g],
+                    x,
                 );
                 self.counts[g] -= 1;
             }
             AggKind::Var | AggKind::Std => {
                 let x = f64::from_bits(bits);
-                add(&mut self.floats[g], &mut self.low[g], -x, true);
-                add(&mut self.second[g], &mut self.low2[g], -(x * x), true);
+                sub(
+                    &mut self.floats[g],
+                    &mut self.low[g],
+                    &mut self.specials[g],
+                    x,
+                );
+                sub(
+                    &mut self.second[g],
+                    &mut self.low2[g],
+                    &mut self.specials2[g],
+                    x * x,
+                );
                 self.counts[g] -= 1;
             }
             AggKind::WAvg => {
                 // `extra` is the row's weight; a null weight never counted.
                 if extra != NULL_F64 {
-                    add(
+                    let x = extra * f64::from_bits(bits);
+                    sub(
                         &mut self.floats[g],
                         &mut self.low[g],
-                        -(extra * f64::from_bits(bits)),
-                        true,
+                        &mut self.specials[g],
+                        x,
                     );
-                    add(&mut self.second[g], &mut self.low2[g], -extra, true);
+                    sub(
+                        &mut self.second[g],
+                        &mut self.low2[g],
+                        &mut self.specials2[g],
+                        extra,
+                    );
                     self.counts[g] -= 1;
                 }
             }
@@ -408,7 +471,7 @@ impl Accumulator {
     /// A group's float sum, low part included.
     fn total(&self, g: usize) -> f64 {
         if self.compensated {
-            self.floats[g] + self.low[g]
+            finish(self.floats[g], self.low[g], self.specials[g])
         } else {
             self.floats[g]
         }
@@ -416,7 +479,7 @@ impl Accumulator {
 
     fn total2(&self, g: usize) -> f64 {
         if self.compensated {
-            self.second[g] + self.low2[g]
+            finish(self.second[g], self.low2[g], self.specials2[g])
         } else {
             self.second[g]
         }
@@ -489,13 +552,21 @@ impl Accumulator {
             for ((&g, &x), &w) in gids.iter().zip(&self.scratch_f).zip(&self.scratch_w) {
                 if x != NULL_F64 && w != NULL_F64 {
                     let g = g as usize;
+                    let exact = self.compensated;
                     add(
                         &mut self.floats[g],
                         &mut self.low[g],
+                        &mut self.specials[g],
                         w * x,
-                        self.compensated,
+                        exact,
                     );
-                    add(&mut self.second[g], &mut self.low2[g], w, self.compensated);
+                    add(
+                        &mut self.second[g],
+                        &mut self.low2[g],
+                        &mut self.specials2[g],
+                        w,
+                        exact,
+                    );
                     self.counts[g] += 1;
                 }
             }
@@ -504,12 +575,20 @@ impl Accumulator {
         for (&g, &x) in gids.iter().zip(&self.scratch_f) {
             if x != NULL_F64 {
                 let g = g as usize;
-                add(&mut self.floats[g], &mut self.low[g], x, self.compensated);
+                let exact = self.compensated;
+                add(
+                    &mut self.floats[g],
+                    &mut self.low[g],
+                    &mut self.specials[g],
+                    x,
+                    exact,
+                );
                 add(
                     &mut self.second[g],
                     &mut self.low2[g],
+                    &mut self.specials2[g],
                     x * x,
-                    self.compensated,
+                    exact,
                 );
                 self.counts[g] += 1;
             }
@@ -554,11 +633,19 @@ impl Accumulator {
                     let is_null = v == NULL_F64;
                     let slot = &mut self.floats[g];
                     let low = &mut self.low[g];
+                    let specials = &mut self.specials[g];
                     let exact = self.compensated;
                     match kind {
-                        AggKind::Sum | AggKind::Avg if !is_null => add(slot, low, v, exact),
-                        AggKind::Min if !is_null && (v < *slot || first) => *slot = v,
-                        AggKind::Max if !is_null && (v > *slot || first) => *slot = v,
+                        AggKind::Sum | AggKind::Avg if !is_null => {
+                            add(slot, low, specials, v, exact)
+                        }
+                        // One total order (NaN above everything), as windows under removal use.
+                        AggKind::Min if !is_null && (first || v.total_cmp(slot).is_lt()) => {
+                            *slot = v
+                        }
+                        AggKind::Max if !is_null && (first || v.total_cmp(slot).is_gt()) => {
+                            *slot = v
+                        }
                         AggKind::First if first => *slot = v,
                         AggKind::Last => *slot = v,
                         _ => {}
@@ -601,12 +688,9 @@ impl Accumulator {
                     let is_null = v == NULL_I64;
                     if kind == AggKind::Avg {
                         if !is_null {
-                            add(
-                                &mut self.floats[g],
-                                &mut self.low[g],
-                                v as f64,
-                                self.compensated,
-                            );
+                            let exact = self.compensated;
+                            let (hi, lo) = (&mut self.floats[g], &mut self.low[g]);
+                            add(hi, lo, &mut self.specials[g], v as f64, exact);
                         }
                     } else {
                         let slot = &mut self.ints[g];
@@ -637,7 +721,9 @@ impl Accumulator {
                 _ => {
                     let (n, sum, sq) = (n as f64, self.total(g), self.total2(g));
                     // Sample variance; one value gives 0/0 = NaN, as in Deephaven.
-                    let var = ((sq - sum * sum / n) / (n - 1.0)).max(0.0);
+                    let var = (sq - sum * sum / n) / (n - 1.0);
+                    // Rounding can dip below zero; NaN (a NaN or infinite input) must stay NaN.
+                    let var = if var < 0.0 { 0.0 } else { var };
                     let var = if n == 1.0 { f64::NAN } else { var };
                     if self.kind == AggKind::Std {
                         var.sqrt()
@@ -681,17 +767,33 @@ impl Accumulator {
     }
 
     fn bytes(&self) -> (usize, usize) {
-        let used = self.counts.len() * 8
+        // Per group: counts, ints, floats, second, low, low2 (8 bytes each), strs (4), specials
+        // and specials2 (12 each); per distinct pair: 16 bytes of key, 4 of count, 4 of control.
+        let per_group = |f: fn(&Vec<u64>) -> usize, g: fn(&Vec<f64>) -> usize| {
+            f(&self.counts) * 8
+                + g(&self.floats) * 8
+                + g(&self.second) * 8
+                + g(&self.low) * 8
+                + g(&self.low2) * 8
+        };
+        let used = per_group(Vec::len, Vec::len)
             + self.ints.len() * 8
-            + self.floats.len() * 8
-            + self.strs.len() * 4;
-        let reserved = self.counts.capacity() * 8
+            + self.strs.len() * 4
+            + (self.specials.len() + self.specials2.len()) * 12
+            + self.distinct.len() * 24
+            + self.interner.dict.len() * 8;
+        let scratch = self.scratch_i.capacity() * 8
+            + self.scratch_f.capacity() * 8
+            + self.scratch_s.capacity() * 4
+            + self.scratch_w.capacity() * 8
+            + self.scratch_codes.capacity() * 16;
+        let reserved = per_group(Vec::capacity, Vec::capacity)
             + self.ints.capacity() * 8
-            + self.floats.capacity() * 8
             + self.strs.capacity() * 4
-            + self.second.capacity() * 8
+            + (self.specials.capacity() + self.specials2.capacity()) * 12
             + self.distinct.capacity() * 24
-            + self.interner.bytes();
+            + self.interner.bytes()
+            + scratch;
         (used, reserved)
     }
 }
@@ -840,6 +942,10 @@ impl AggBy {
     fn clear(&mut self) {
         self.groups.clear();
         self.accs.iter_mut().for_each(Accumulator::clear);
+        // Strings of rows no longer covered must not stay interned.
+        self.keys
+            .iter_mut()
+            .for_each(|k| k.coder = KeyCoder::default());
         self.covered = 0;
         if self.history.is_some() {
             self.history = Some(self.new_history());
@@ -1126,6 +1232,16 @@ impl Operator for AggBy {
             return Ok(None);
         }
         self.add_rows(&parent.data, len - added, added, &mut touched);
+        if self.history.is_some() {
+            // Groups with no rows are skipped, so positions are not group ids: report it all.
+            out.clear();
+            self.emit(out);
+            return Ok(Some(Update::Keyed {
+                removed: old_keys,
+                added: (out.first_key..out.end_key()).collect(),
+                modified: Vec::new(),
+            }));
+        }
         self.emit(out);
         let first = out.first_key;
         let modified = (0..old_groups)
@@ -1232,6 +1348,8 @@ impl Table {
                 scratch_codes: Vec::new(),
                 low: Vec::new(),
                 low2: Vec::new(),
+                specials: Vec::new(),
+                specials2: Vec::new(),
                 compensated: false,
                 weight,
                 interner: Interner::default(),

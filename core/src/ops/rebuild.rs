@@ -257,6 +257,8 @@ fn rename(spec: &str) -> (String, String) {
 }
 
 impl Table {
+    /// A rebuilt table is blink when every parent is (a sort or merge of stream tables), so an
+    /// aggregation over it still accumulates, as in Deephaven.
     fn rebuilt(
         &self,
         others: &[&Table],
@@ -265,8 +267,9 @@ impl Table {
     ) -> Result<Table> {
         let mut parents = vec![Rc::clone(&self.node)];
         parents.extend(others.iter().map(|t| Rc::clone(&t.node)));
+        let blink = self.is_blink() && others.iter().all(|t| t.is_blink());
         self.engine
-            .derive(parents, schema, false, Box::new(Rebuilt(op)))
+            .derive(parents, schema, blink, Box::new(Rebuilt(op)))
     }
 
     /// Sorted by the given columns, ascending (Deephaven's `sort`); a column written `-Name` or

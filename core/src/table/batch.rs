@@ -93,10 +93,6 @@ impl Batch {
         &self.columns
     }
 
-    pub fn columns_mut(&mut self) -> &mut [Column] {
-        &mut self.columns
-    }
-
     pub fn len(&self) -> usize {
         self.columns.first().map_or(0, Column::len)
     }

@@ -196,14 +196,15 @@ impl Node {
                 Ok(())
             }
             NodeKind::Derived { parents, op } => {
+                // A failed parent fails its children (it no longer changes, so check first).
+                if let Some(e) = parents.iter().find_map(|p| p.borrow().error.clone()) {
+                    self.error = Some(e);
+                    return Ok(());
+                }
                 if !parents.iter().any(|p| p.borrow().update.is_some()) {
                     return Ok(());
                 }
                 let guards: Vec<Ref<'_, Node>> = parents.iter().map(|p| p.borrow()).collect();
-                if let Some(e) = guards.iter().find_map(|p| p.error.clone()) {
-                    self.error = Some(e);
-                    return Ok(());
-                }
                 let inputs: Vec<&Node> = guards.iter().map(|g| &**g).collect();
                 match op.process(&inputs, &mut self.data) {
                     Ok(update) => self.update = update,
@@ -352,6 +353,11 @@ pub struct Table {
 impl Table {
     /// Queues rows for the next cycle (source tables only).
     pub fn add(&self, batch: Batch) -> Result<()> {
+        if batch.columns().iter().any(|c| c.len() != batch.len()) {
+            return Err(Error::BadRow(
+                "a batch whose columns differ in length".into(),
+            ));
+        }
         let mut node = self.node.borrow_mut();
         if batch.schema() != &node.data.schema {
             return Err(Error::BadRow(format!(
