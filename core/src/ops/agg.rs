@@ -395,61 +395,44 @@ impl Accumulator {
                 self.ints[g] = self.ints[g].wrapping_sub(bits as i64);
                 self.counts[g] -= 1;
             }
-            AggKind::Avg if lane(self.input_ty) == Lane::Int => {
-                let x = bits as i64 as f64;
-                sub(
-                    &mut self.floats[g],
-                    &mut self.low[g],
-                    &mut self.specials[g],
-                    x,
-                );
-                self.counts[g] -= 1;
-            }
             AggKind::Sum | AggKind::Avg => {
-                let x = f64::from_bits(bits);
-                sub(
-                    &mut self.floats[g],
-                    &mut self.low[g],
-                    &mut self.specials[g],
-                    x,
-                );
+                let x = match lane(self.input_ty) {
+                    Lane::Int => bits as i64 as f64,
+                    _ => f64::from_bits(bits),
+                };
+                self.take_back(g, x, None);
                 self.counts[g] -= 1;
             }
             AggKind::Var | AggKind::Std => {
                 let x = f64::from_bits(bits);
-                sub(
-                    &mut self.floats[g],
-                    &mut self.low[g],
-                    &mut self.specials[g],
-                    x,
-                );
-                sub(
-                    &mut self.second[g],
-                    &mut self.low2[g],
-                    &mut self.specials2[g],
-                    x * x,
-                );
+                self.take_back(g, x, Some(x * x));
                 self.counts[g] -= 1;
             }
             AggKind::WAvg => {
                 // `extra` is the row's weight; a null weight never counted.
                 if extra != NULL_F64 {
-                    let x = extra * f64::from_bits(bits);
-                    sub(
-                        &mut self.floats[g],
-                        &mut self.low[g],
-                        &mut self.specials[g],
-                        x,
-                    );
-                    sub(
-                        &mut self.second[g],
-                        &mut self.low2[g],
-                        &mut self.specials2[g],
-                        extra,
-                    );
+                    self.take_back(g, extra * f64::from_bits(bits), Some(extra));
                     self.counts[g] -= 1;
                 }
             }
+        }
+    }
+
+    /// Subtracts a row's part of group `g`'s sum, and of its second sum when it has one.
+    fn take_back(&mut self, g: usize, first: f64, second: Option<f64>) {
+        sub(
+            &mut self.floats[g],
+            &mut self.low[g],
+            &mut self.specials[g],
+            first,
+        );
+        if let Some(x) = second {
+            sub(
+                &mut self.second[g],
+                &mut self.low2[g],
+                &mut self.specials2[g],
+                x,
+            );
         }
     }
 
