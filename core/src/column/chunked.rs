@@ -17,6 +17,32 @@ pub const MAX_CHUNK: usize = 1 << 16;
 /// The first chunk, in elements.
 pub const MIN_CHUNK: usize = 1 << 10;
 
+/// Removes `count` elements from the front of a queue of chunks whose first `head` elements are
+/// already gone, handing each emptied chunk to `emptied`. Shared by every chunked FIFO.
+pub(crate) fn pop_chunks<C>(
+    chunks: &mut VecDeque<C>,
+    head: &mut usize,
+    mut count: usize,
+    len: impl Fn(&C) -> usize,
+    mut emptied: impl FnMut(C),
+) {
+    while count > 0 {
+        let Some(first) = chunks.front() else {
+            break;
+        };
+        let available = len(first) - *head;
+        if count < available {
+            *head += count;
+            break;
+        }
+        count -= available;
+        *head = 0;
+        if let Some(chunk) = chunks.pop_front() {
+            emptied(chunk);
+        }
+    }
+}
+
 /// A FIFO sequence of `T` in chunks.
 #[derive(Debug, Clone)]
 pub struct Chunked<T> {
@@ -169,23 +195,13 @@ impl<T: Copy> Chunked<T> {
 
     /// Removes `count` values from the front (all of them if fewer).
     pub fn pop_front(&mut self, count: usize) {
-        let mut count = count.min(self.len);
+        let count = count.min(self.len);
         self.len -= count;
-        while count > 0 {
-            let Some(first) = self.chunks.front() else {
-                break;
-            };
-            let available = first.len() - self.head;
-            if count < available {
-                self.head += count;
-                break;
-            }
-            count -= available;
-            self.head = 0;
-            if let Some(chunk) = self.chunks.pop_front() {
-                self.recycle(chunk);
-            }
-        }
+        let mut emptied = Vec::new();
+        pop_chunks(&mut self.chunks, &mut self.head, count, Vec::len, |c| {
+            emptied.push(c)
+        });
+        emptied.into_iter().for_each(|c| self.recycle(c));
         if self.len == 0 {
             self.clear();
         }

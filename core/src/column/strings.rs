@@ -14,7 +14,7 @@
 use indexmap::IndexSet;
 use rustc_hash::FxBuildHasher;
 
-use super::chunked::Chunked;
+use super::chunked::{Chunked, pop_chunks};
 
 /// The code of a null string in a dictionary column.
 pub const NULL_CODE: u32 = u32::MAX;
@@ -193,23 +193,17 @@ impl PlainStrings {
     }
 
     fn pop_front(&mut self, count: usize) {
-        let mut count = count.min(self.len);
+        let count = count.min(self.len);
         self.len -= count;
-        while count > 0 {
-            let Some(first) = self.chunks.front() else {
-                break;
-            };
-            let available = first.ends.len() - self.head;
-            if count < available {
-                self.head += count;
-                break;
-            }
-            count -= available;
-            self.head = 0;
-            if let Some(chunk) = self.chunks.pop_front() {
-                self.recycle(chunk);
-            }
-        }
+        let mut emptied = Vec::new();
+        pop_chunks(
+            &mut self.chunks,
+            &mut self.head,
+            count,
+            |c: &StrChunk| c.ends.len(),
+            |c| emptied.push(c),
+        );
+        emptied.into_iter().for_each(|c| self.recycle(c));
     }
 
     fn clear(&mut self) {
