@@ -16,6 +16,26 @@ fn run(args: &[&str]) -> (Output, Duration) {
     (out, started.elapsed())
 }
 
+/// `generate --count 1234 --partitions 2 --seed SEED --out PATH`, which must succeed.
+fn generate(path: &std::path::Path, seed: u64) {
+    let (out, _) = run(&[
+        "generate",
+        "--out",
+        path.to_str().unwrap(),
+        "--count",
+        "1234",
+        "--partitions",
+        "2",
+        "--seed",
+        &seed.to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Exits 1, prints exactly one line, starting `error:` and containing `needle`.
 fn assert_one_line_error(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -34,22 +54,7 @@ fn generate_inspect_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sgrec");
     let p = path.to_str().unwrap();
-    let (out, _) = run(&[
-        "generate",
-        "--out",
-        p,
-        "--count",
-        "1234",
-        "--partitions",
-        "2",
-        "--seed",
-        "9",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    generate(&path, 9);
     let (out, _) = run(&["inspect", "--json", p]);
     assert!(out.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -62,33 +67,13 @@ fn generate_inspect_round_trip() {
 
     // The same seed gives the same file.
     let again = dir.path().join("again.sgrec");
-    run(&[
-        "generate",
-        "--out",
-        again.to_str().unwrap(),
-        "--count",
-        "1234",
-        "--partitions",
-        "2",
-        "--seed",
-        "9",
-    ]);
+    generate(&again, 9);
     assert!(
         std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap(),
         "the same seed must give the same bytes"
     );
     let other = dir.path().join("other.sgrec");
-    run(&[
-        "generate",
-        "--out",
-        other.to_str().unwrap(),
-        "--count",
-        "1234",
-        "--partitions",
-        "2",
-        "--seed",
-        "10",
-    ]);
+    generate(&other, 10);
     assert!(std::fs::read(&path).unwrap() != std::fs::read(&other).unwrap());
 }
 

@@ -7,7 +7,7 @@
 use super::{Formula, Func, Kind, Node, StrMethod};
 use crate::column::strings::NULL_CODE;
 use crate::column::{
-    Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value,
+    Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value,
 };
 use crate::table::TableData;
 
@@ -161,33 +161,20 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
     }
 }
 
+/// Rows `start .. start + count` of `column`, copied into one vector.
+fn copied<T: Copy>(column: &Chunked<T>, start: usize, count: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(count);
+    column.copy_range(start, count, &mut v);
+    v
+}
+
 fn column<'a>(column: &'a Column, start: usize, count: usize) -> Vector<'a> {
     match column {
-        Column::Bool(c) => {
-            let mut v = Vec::with_capacity(count);
-            c.copy_range(start, count, &mut v);
-            Vector::Bool(v)
-        }
-        Column::I32(c) => {
-            let mut v = Vec::with_capacity(count);
-            c.copy_range(start, count, &mut v);
-            Vector::I32(v)
-        }
-        Column::I64(c) => {
-            let mut v = Vec::with_capacity(count);
-            c.copy_range(start, count, &mut v);
-            Vector::I64(v)
-        }
-        Column::Timestamp(c) => {
-            let mut v = Vec::with_capacity(count);
-            c.copy_range(start, count, &mut v);
-            Vector::Timestamp(v)
-        }
-        Column::F64(c) => {
-            let mut v = Vec::with_capacity(count);
-            c.copy_range(start, count, &mut v);
-            Vector::F64(v)
-        }
+        Column::Bool(c) => Vector::Bool(copied(c, start, count)),
+        Column::I32(c) => Vector::I32(copied(c, start, count)),
+        Column::I64(c) => Vector::I64(copied(c, start, count)),
+        Column::Timestamp(c) => Vector::Timestamp(copied(c, start, count)),
+        Column::F64(c) => Vector::F64(copied(c, start, count)),
         Column::String(c) => match (c.dictionary(), c.codes()) {
             (Some(dict), Some(codes)) => {
                 let mut v = Vec::with_capacity(count);
@@ -690,35 +677,16 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
 
 /// A freshly built numeric column as a vector.
 fn column_owned<'a>(c: Column, count: usize) -> Vector<'a> {
-    match c {
-        Column::Bool(c) => {
-            let mut v = Vec::new();
-            c.copy_range(0, count, &mut v);
-            Vector::Bool(v)
-        }
-        Column::I32(c) => {
-            let mut v = Vec::new();
-            c.copy_range(0, count, &mut v);
-            Vector::I32(v)
-        }
-        Column::I64(c) => {
-            let mut v = Vec::new();
-            c.copy_range(0, count, &mut v);
-            Vector::I64(v)
-        }
-        Column::Timestamp(c) => {
-            let mut v = Vec::new();
-            c.copy_range(0, count, &mut v);
-            Vector::Timestamp(v)
-        }
-        Column::F64(c) => {
-            let mut v = Vec::new();
-            c.copy_range(0, count, &mut v);
-            Vector::F64(v)
-        }
-        Column::String(_) => Vector::Str {
+    match column(&c, 0, count) {
+        Vector::Str { .. } => Vector::Str {
             codes: Vec::new(),
             strings: Strings::Owned(Vec::new()),
         },
+        // Numeric vectors own their values; only the lifetime changes.
+        Vector::Bool(v) => Vector::Bool(v),
+        Vector::I32(v) => Vector::I32(v),
+        Vector::I64(v) => Vector::I64(v),
+        Vector::Timestamp(v) => Vector::Timestamp(v),
+        Vector::F64(v) => Vector::F64(v),
     }
 }
