@@ -207,6 +207,29 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
+    /// Keeps the first `new_len` values, dropping the rest from the back (nothing happens if there
+    /// are no more than `new_len`): how a decoder takes back a row it could not finish.
+    pub fn truncate(&mut self, new_len: usize) {
+        while self.len > new_len {
+            let single = self.chunks.len() == 1;
+            let Some(last) = self.chunks.back_mut() else {
+                break;
+            };
+            let head = if single { self.head } else { 0 };
+            let drop = (self.len - new_len).min(last.len() - head);
+            last.truncate(last.len() - drop);
+            self.len -= drop;
+            if last.len() == head {
+                if let Some(chunk) = self.chunks.pop_back() {
+                    self.recycle(chunk);
+                }
+                if self.chunks.is_empty() {
+                    self.head = 0;
+                }
+            }
+        }
+    }
+
     /// Removes everything, keeping chunks for reuse.
     pub fn clear(&mut self) {
         while let Some(chunk) = self.chunks.pop_front() {
@@ -253,6 +276,7 @@ mod tests {
         Push(u32),
         Extend(Vec<u32>),
         Pop(usize),
+        Truncate(usize),
         Clear,
     }
 
@@ -261,6 +285,7 @@ mod tests {
             any::<u32>().prop_map(Op::Push),
             proptest::collection::vec(any::<u32>(), 0..5_000).prop_map(Op::Extend),
             (0usize..6_000).prop_map(Op::Pop),
+            (0usize..8_000).prop_map(Op::Truncate),
             Just(Op::Clear),
         ]
     }
@@ -277,6 +302,7 @@ mod tests {
                     Op::Push(v) => { c.push(v); model.push_back(v); }
                     Op::Extend(vs) => { c.extend_from_slice(&vs); model.extend(vs); }
                     Op::Pop(n) => { c.pop_front(n); for _ in 0..n.min(model.len()) { model.pop_front(); } }
+                    Op::Truncate(n) => { c.truncate(n); model.truncate(n); }
                     Op::Clear => { c.clear(); model.clear(); }
                 }
                 prop_assert_eq!(c.len(), model.len());

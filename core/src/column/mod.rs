@@ -11,15 +11,20 @@
 //! | `I64`       | `i64`   | `i64::MIN`          |
 //! | `F64`       | `f64`   | `-f64::MAX`         |
 //! | `Timestamp` | `i64` nanoseconds since the epoch | `i64::MIN` |
+//! | `Date`      | `i32` days since the epoch | `i32::MIN` |
+//! | `Time`      | `i64` nanoseconds since midnight | `i64::MIN` |
 //! | `String`    | see [`StringColumn`] | code or offset flag |
+//! | `Binary`    | see [`BinaryColumn`] | end-offset flag |
 //!
 //! Invariant: a value equal to its type's sentinel *is* null; NaN is an ordinary double.
 
+pub mod binary;
 pub mod chunked;
 pub mod strings;
 
 use std::fmt;
 
+pub use binary::BinaryColumn;
 pub use chunked::Chunked;
 pub use strings::{Dictionary, StringColumn};
 
@@ -39,6 +44,12 @@ pub enum ColumnType {
     /// Nanoseconds since the Unix epoch.
     Timestamp,
     String,
+    /// Days since the Unix epoch (a calendar date, no time zone).
+    Date,
+    /// Nanoseconds since midnight (a time of day, no time zone).
+    Time,
+    /// Byte strings.
+    Binary,
 }
 
 impl fmt::Display for ColumnType {
@@ -50,6 +61,9 @@ impl fmt::Display for ColumnType {
             Self::F64 => "double",
             Self::Timestamp => "timestamp",
             Self::String => "string",
+            Self::Date => "date",
+            Self::Time => "time",
+            Self::Binary => "binary",
         })
     }
 }
@@ -64,8 +78,8 @@ impl ColumnType {
     pub fn width(self) -> usize {
         match self {
             Self::Bool => 1,
-            Self::I32 | Self::String => 4,
-            Self::I64 | Self::F64 | Self::Timestamp => 8,
+            Self::I32 | Self::String | Self::Date => 4,
+            Self::I64 | Self::F64 | Self::Timestamp | Self::Time | Self::Binary => 8,
         }
     }
 }
@@ -80,6 +94,11 @@ pub enum Value {
     F64(f64),
     Timestamp(i64),
     String(String),
+    /// Days since the Unix epoch.
+    Date(i32),
+    /// Nanoseconds since midnight.
+    Time(i64),
+    Binary(Vec<u8>),
 }
 
 impl Value {
@@ -97,6 +116,9 @@ impl fmt::Display for Value {
             Self::I64(v) | Self::Timestamp(v) => write!(f, "{v}"),
             Self::F64(v) => write!(f, "{v}"),
             Self::String(v) => f.write_str(v),
+            Self::Date(v) => write!(f, "{v}"),
+            Self::Time(v) => write!(f, "{v}"),
+            Self::Binary(v) => v.iter().try_for_each(|b| write!(f, "{b:02x}")),
         }
     }
 }
@@ -110,6 +132,9 @@ pub enum Column {
     F64(Chunked<f64>),
     Timestamp(Chunked<i64>),
     String(StringColumn),
+    Date(Chunked<i32>),
+    Time(Chunked<i64>),
+    Binary(BinaryColumn),
 }
 
 impl Column {
@@ -122,6 +147,9 @@ impl Column {
             ColumnType::F64 => Self::F64(Chunked::new()),
             ColumnType::Timestamp => Self::Timestamp(Chunked::new()),
             ColumnType::String => Self::String(StringColumn::new()),
+            ColumnType::Date => Self::Date(Chunked::new()),
+            ColumnType::Time => Self::Time(Chunked::new()),
+            ColumnType::Binary => Self::Binary(BinaryColumn::new()),
         }
     }
 
@@ -133,6 +161,9 @@ impl Column {
             Self::F64(_) => ColumnType::F64,
             Self::Timestamp(_) => ColumnType::Timestamp,
             Self::String(_) => ColumnType::String,
+            Self::Date(_) => ColumnType::Date,
+            Self::Time(_) => ColumnType::Time,
+            Self::Binary(_) => ColumnType::Binary,
         }
     }
 
@@ -143,6 +174,9 @@ impl Column {
             Self::I64(c) | Self::Timestamp(c) => c.len(),
             Self::F64(c) => c.len(),
             Self::String(c) => c.len(),
+            Self::Date(c) => c.len(),
+            Self::Time(c) => c.len(),
+            Self::Binary(c) => c.len(),
         }
     }
 
@@ -176,6 +210,15 @@ impl Column {
             Self::String(c) => c
                 .get(index)?
                 .map_or(Value::Null, |s| Value::String(s.into())),
+            Self::Date(c) => match c.get(index)? {
+                NULL_I32 => Value::Null,
+                v => Value::Date(v),
+            },
+            Self::Time(c) => match c.get(index)? {
+                NULL_I64 => Value::Null,
+                v => Value::Time(v),
+            },
+            Self::Binary(c) => c.get(index)?.map_or(Value::Null, Value::Binary),
         })
     }
 
@@ -190,6 +233,9 @@ impl Column {
                     | (Self::F64(_), Value::F64(_) | Value::I32(_) | Value::I64(_))
                     | (Self::Timestamp(_), Value::Timestamp(_) | Value::I64(_))
                     | (Self::String(_), Value::String(_))
+                    | (Self::Date(_), Value::Date(_))
+                    | (Self::Time(_), Value::Time(_))
+                    | (Self::Binary(_), Value::Binary(_))
             )
     }
 
@@ -208,9 +254,16 @@ impl Column {
             (Self::I32(a), Self::I32(b)) => b
                 .slices_range(start, count)
                 .for_each(|s| a.extend_from_slice(s)),
-            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => b
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => b
                 .slices_range(start, count)
                 .for_each(|s| a.extend_from_slice(s)),
+            (Self::Date(a), Self::Date(b)) => b
+                .slices_range(start, count)
+                .for_each(|s| a.extend_from_slice(s)),
+            (Self::Binary(a), Self::Binary(b)) => (start..(start + count).min(b.len()))
+                .for_each(|i| a.push(b.get(i).flatten().as_deref())),
             (Self::F64(a), Self::F64(b)) => b
                 .slices_range(start, count)
                 .for_each(|s| a.extend_from_slice(s)),
@@ -238,6 +291,9 @@ impl Column {
             (Self::F64(c), Value::I64(v)) => c.push(*v as f64),
             (Self::Timestamp(c), Value::Timestamp(v) | Value::I64(v)) => c.push(*v),
             (Self::String(c), Value::String(v)) => c.push(Some(v)),
+            (Self::Date(c), Value::Date(v)) => c.push(*v),
+            (Self::Time(c), Value::Time(v)) => c.push(*v),
+            (Self::Binary(c), Value::Binary(v)) => c.push(Some(v)),
             (column, value) => {
                 column.push_null();
                 return value.is_null();
@@ -266,9 +322,13 @@ impl Column {
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => gather(a, b, start, count, picks),
             (Self::I32(a), Self::I32(b)) => gather(a, b, start, count, picks),
-            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
-                gather(a, b, start, count, picks)
-            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => gather(a, b, start, count, picks),
+            (Self::Date(a), Self::Date(b)) => gather(a, b, start, count, picks),
+            (Self::Binary(a), Self::Binary(b)) => picks
+                .iter()
+                .for_each(|&i| a.push(b.get(start + i as usize).flatten().as_deref())),
             (Self::F64(a), Self::F64(b)) => gather(a, b, start, count, picks),
             (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
                 (Some(dict), Some(codes)) => {
@@ -293,11 +353,13 @@ impl Column {
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => a.push(b.get(index).unwrap_or(NULL_BOOL)),
             (Self::I32(a), Self::I32(b)) => a.push(b.get(index).unwrap_or(NULL_I32)),
-            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
-                a.push(b.get(index).unwrap_or(NULL_I64))
-            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => a.push(b.get(index).unwrap_or(NULL_I64)),
             (Self::F64(a), Self::F64(b)) => a.push(b.get(index).unwrap_or(NULL_F64)),
             (Self::String(a), Self::String(b)) => a.push(b.get(index).flatten()),
+            (Self::Date(a), Self::Date(b)) => a.push(b.get(index).unwrap_or(NULL_I32)),
+            (Self::Binary(a), Self::Binary(b)) => a.push(b.get(index).flatten().as_deref()),
             (a, _) => a.push_null(),
         }
     }
@@ -316,9 +378,11 @@ impl Column {
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => by(a.get(i), b.get(j), NULL_BOOL),
             (Self::I32(a), Self::I32(b)) => by(a.get(i), b.get(j), NULL_I32),
-            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
-                by(a.get(i), b.get(j), NULL_I64)
-            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => by(a.get(i), b.get(j), NULL_I64),
+            (Self::Date(a), Self::Date(b)) => by(a.get(i), b.get(j), NULL_I32),
+            (Self::Binary(a), Self::Binary(b)) => a.get(i).flatten().cmp(&b.get(j).flatten()),
             (Self::F64(a), Self::F64(b)) => {
                 let (x, y) = (
                     a.get(i).filter(|v| *v != NULL_F64),
@@ -339,9 +403,11 @@ impl Column {
         match self {
             Self::Bool(c) => c.push(NULL_BOOL),
             Self::I32(c) => c.push(NULL_I32),
-            Self::I64(c) | Self::Timestamp(c) => c.push(NULL_I64),
+            Self::I64(c) | Self::Timestamp(c) | Self::Time(c) => c.push(NULL_I64),
             Self::F64(c) => c.push(NULL_F64),
             Self::String(c) => c.push(None),
+            Self::Date(c) => c.push(NULL_I32),
+            Self::Binary(c) => c.push(None),
         }
     }
 
@@ -350,9 +416,23 @@ impl Column {
         match self {
             Self::Bool(c) => c.pop_front(count),
             Self::I32(c) => c.pop_front(count),
-            Self::I64(c) | Self::Timestamp(c) => c.pop_front(count),
+            Self::I64(c) | Self::Timestamp(c) | Self::Time(c) => c.pop_front(count),
             Self::F64(c) => c.pop_front(count),
             Self::String(c) => c.pop_front(count),
+            Self::Date(c) => c.pop_front(count),
+            Self::Binary(c) => c.pop_front(count),
+        }
+    }
+
+    /// Keeps the first `new_len` rows, dropping the rest from the back.
+    pub fn truncate(&mut self, new_len: usize) {
+        match self {
+            Self::Bool(c) => c.truncate(new_len),
+            Self::I32(c) | Self::Date(c) => c.truncate(new_len),
+            Self::I64(c) | Self::Timestamp(c) | Self::Time(c) => c.truncate(new_len),
+            Self::F64(c) => c.truncate(new_len),
+            Self::String(c) => c.truncate(new_len),
+            Self::Binary(c) => c.truncate(new_len),
         }
     }
 
@@ -361,9 +441,11 @@ impl Column {
         match self {
             Self::Bool(c) => c.clear(),
             Self::I32(c) => c.clear(),
-            Self::I64(c) | Self::Timestamp(c) => c.clear(),
+            Self::I64(c) | Self::Timestamp(c) | Self::Time(c) => c.clear(),
             Self::F64(c) => c.clear(),
             Self::String(c) => c.clear(),
+            Self::Date(c) => c.clear(),
+            Self::Binary(c) => c.clear(),
         }
     }
 
@@ -371,9 +453,11 @@ impl Column {
         match self {
             Self::Bool(c) => c.bytes_used(),
             Self::I32(c) => c.bytes_used(),
-            Self::I64(c) | Self::Timestamp(c) => c.bytes_used(),
+            Self::I64(c) | Self::Timestamp(c) | Self::Time(c) => c.bytes_used(),
             Self::F64(c) => c.bytes_used(),
             Self::String(c) => c.bytes_used(),
+            Self::Date(c) => c.bytes_used(),
+            Self::Binary(c) => c.bytes_used(),
         }
     }
 
@@ -381,9 +465,11 @@ impl Column {
         match self {
             Self::Bool(c) => c.bytes_reserved(),
             Self::I32(c) => c.bytes_reserved(),
-            Self::I64(c) | Self::Timestamp(c) => c.bytes_reserved(),
+            Self::I64(c) | Self::Timestamp(c) | Self::Time(c) => c.bytes_reserved(),
             Self::F64(c) => c.bytes_reserved(),
             Self::String(c) => c.bytes_reserved(),
+            Self::Date(c) => c.bytes_reserved(),
+            Self::Binary(c) => c.bytes_reserved(),
         }
     }
 }
@@ -415,6 +501,19 @@ mod tests {
             (
                 ColumnType::String,
                 vec![Value::String("BTC/USD".into()), Value::Null],
+            ),
+            (ColumnType::Date, vec![Value::Date(20_458), Value::Null]),
+            (
+                ColumnType::Time,
+                vec![Value::Time(52_200_000_000_000), Value::Null],
+            ),
+            (
+                ColumnType::Binary,
+                vec![
+                    Value::Binary(vec![0, 255]),
+                    Value::Null,
+                    Value::Binary(vec![]),
+                ],
             ),
         ];
         for (ty, values) in cases {

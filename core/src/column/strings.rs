@@ -206,6 +206,30 @@ impl PlainStrings {
         emptied.into_iter().for_each(|c| self.recycle(c));
     }
 
+    fn truncate(&mut self, new_len: usize) {
+        while self.len > new_len {
+            let single = self.chunks.len() == 1;
+            let Some(last) = self.chunks.back_mut() else {
+                break;
+            };
+            let head = if single { self.head } else { 0 };
+            let drop = (self.len - new_len).min(last.ends.len() - head);
+            let keep = last.ends.len() - drop;
+            last.ends.truncate(keep);
+            let end = last.end(keep.wrapping_sub(1));
+            last.bytes.truncate(end);
+            self.len -= drop;
+            if keep == head {
+                if let Some(chunk) = self.chunks.pop_back() {
+                    self.recycle(chunk);
+                }
+                if self.chunks.is_empty() {
+                    self.head = 0;
+                }
+            }
+        }
+    }
+
     fn clear(&mut self) {
         while let Some(chunk) = self.chunks.pop_front() {
             self.recycle(chunk);
@@ -359,6 +383,15 @@ impl StringColumn {
         }
     }
 
+    /// Keeps the first `new_len` rows, dropping the rest from the back. Strings that only the
+    /// dropped rows used stay in the dictionary (it is bounded, see [`DICT_LIMIT`]).
+    pub fn truncate(&mut self, new_len: usize) {
+        match &mut self.repr {
+            Repr::Dict { codes, .. } => codes.truncate(new_len),
+            Repr::Plain(plain) => plain.truncate(new_len),
+        }
+    }
+
     /// Removes every row, keeping storage (and the dictionary) for reuse.
     pub fn clear(&mut self) {
         match &mut self.repr {
@@ -414,18 +447,21 @@ mod tests {
         /// Whatever the representation, the column reads back what was written, in FIFO order.
         #[test]
         fn reads_back_like_a_deque(
-            batches in proptest::collection::vec((proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500), 1..6),
+            batches in proptest::collection::vec((proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0usize..400), 1..6),
             distinct in 1usize..5_000,
         ) {
             let mut column = StringColumn::new();
             let mut model = std::collections::VecDeque::new();
-            for (values, pop) in batches {
+            for (values, pop, take_back) in batches {
                 for v in &values {
                     // Bound the cardinality so both representations are exercised.
                     let v = v.as_ref().map(|s| format!("{s}{}", s.len() % distinct));
                     column.push(v.as_deref());
                     model.push_back(v);
                 }
+                let keep = model.len().saturating_sub(take_back);
+                column.truncate(keep);
+                model.truncate(keep);
                 column.pop_front(pop);
                 for _ in 0..pop.min(model.len()) {
                     model.pop_front();

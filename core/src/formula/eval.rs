@@ -154,10 +154,13 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
             codes: vec![0; count],
             strings: Strings::Owned(vec![Some(s.clone())]),
         },
-        (ColumnType::String, _) => Vector::Str {
-            codes: vec![NULL_CODE; count],
-            strings: Strings::Owned(Vec::new()),
-        },
+        // Date, time and binary columns are refused when a formula compiles; nulls if ever here.
+        (ColumnType::String | ColumnType::Date | ColumnType::Time | ColumnType::Binary, _) => {
+            Vector::Str {
+                codes: vec![NULL_CODE; count],
+                strings: Strings::Owned(Vec::new()),
+            }
+        }
     }
 }
 
@@ -192,6 +195,11 @@ fn column<'a>(column: &'a Column, start: usize, count: usize) -> Vector<'a> {
                         .collect(),
                 ),
             },
+        },
+        // Refused when a formula compiles (see `formula::Compiler`); nulls if ever here.
+        Column::Date(_) | Column::Time(_) | Column::Binary(_) => Vector::Str {
+            codes: vec![NULL_CODE; count],
+            strings: Strings::Owned(Vec::new()),
         },
     }
 }

@@ -155,6 +155,13 @@ impl Compiler<'_> {
             },
             Expr::Ident(name, p) => {
                 if let Ok(index) = self.schema.index_of(name) {
+                    let ty = self.schema.fields()[index].ty;
+                    if matches!(ty, ColumnType::Date | ColumnType::Time | ColumnType::Binary) {
+                        return err(
+                            *p,
+                            format!("column {name} is a {ty}, which formulas do not support yet"),
+                        );
+                    }
                     if !self.columns.contains(&index) {
                         self.columns.push(index);
                     }
@@ -171,6 +178,12 @@ impl Compiler<'_> {
                         Value::F64(_) => ColumnType::F64,
                         Value::Timestamp(_) => ColumnType::Timestamp,
                         Value::String(_) => ColumnType::String,
+                        Value::Date(_) | Value::Time(_) | Value::Binary(_) => {
+                            return err(
+                                *p,
+                                format!("variable {name}: formulas do not support its type yet"),
+                            );
+                        }
                     };
                     constant(value.clone(), ty)
                 } else {

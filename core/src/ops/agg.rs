@@ -732,11 +732,13 @@ impl Accumulator {
             } else {
                 self.interner.dict.get(self.strs[g])
             }),
-            (_, Column::I64(c)) | (_, Column::Timestamp(c)) => {
+            (_, Column::I64(c)) | (_, Column::Timestamp(c)) | (_, Column::Time(c)) => {
                 c.push(if n == 0 { NULL_I64 } else { self.ints[g] })
             }
+            // Binary columns have no lane (they read as null).
+            (_, Column::Binary(c)) => c.push(None),
             // The int lane holds narrower types widened, with NULL_I64 for their null.
-            (_, Column::I32(c)) => c.push(match self.ints[g] {
+            (_, Column::I32(c)) | (_, Column::Date(c)) => c.push(match self.ints[g] {
                 _ if n == 0 => NULL_I32,
                 NULL_I64 => NULL_I32,
                 v => v as i32,

@@ -97,7 +97,7 @@ pub(crate) fn read_i64(column: &Column, start: usize, count: usize, out: &mut Ve
                 }
             }))
         }),
-        Column::I32(c) => c.slices_range(start, count).for_each(|s| {
+        Column::I32(c) | Column::Date(c) => c.slices_range(start, count).for_each(|s| {
             out.extend(s.iter().map(|&v| {
                 if v == NULL_I32 {
                     NULL_I64
@@ -106,7 +106,9 @@ pub(crate) fn read_i64(column: &Column, start: usize, count: usize, out: &mut Ve
                 }
             }))
         }),
-        Column::I64(c) | Column::Timestamp(c) => c.copy_range(start, count, out),
+        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.copy_range(start, count, out),
+        // Binary values have no key code: they read as null.
+        Column::Binary(c) => out.resize(count.min(c.len().saturating_sub(start)), NULL_I64),
         Column::F64(_) | Column::String(_) => {}
     }
 }
@@ -167,8 +169,9 @@ impl KeyCoder {
         match out {
             Column::String(c) => c.push(self.interner.dict.get(code as u32)),
             Column::F64(c) => c.push(f64::from_bits(code)),
-            Column::I64(c) | Column::Timestamp(c) => c.push(code as i64),
-            Column::I32(c) => c.push(match code as i64 {
+            Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.push(code as i64),
+            Column::Binary(c) => c.push(None),
+            Column::I32(c) | Column::Date(c) => c.push(match code as i64 {
                 NULL_I64 => NULL_I32,
                 v => v as i32,
             }),
