@@ -5,6 +5,7 @@
 //! [`column`] storage, and [`table`]s: append, stream (blink) and ring sources, and the update
 //! graph that keeps derived tables (`dropStream`, `aggBy`, `countBy`, `firstBy`, `lastBy`) live.
 
+pub mod avro;
 pub mod column;
 mod error;
 pub mod feed;
@@ -14,7 +15,7 @@ pub mod protocol;
 pub mod table;
 
 pub use column::{ColumnType, Value};
-pub use error::{Error, Result};
+pub use error::{DecodeReason, Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
 pub use ops::format::{ROW_FORMAT, format_column, formatted_column};
 pub use ops::{Agg, AggKind};

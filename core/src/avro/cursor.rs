@@ -1,0 +1,157 @@
+//! [`Cursor`]: a position in one record's Avro body, and the reads of Avro's primitive encodings.
+//!
+//! Every read checks the input: lengths are refused when negative or longer than what is left,
+//! strings when not UTF-8, booleans when not 0 or 1. Reads borrow from the input slice and never
+//! allocate. Invariant: `pos <= buf.len()`.
+
+use super::vlq;
+use crate::DecodeReason;
+
+/// A read position in a byte slice.
+#[derive(Debug, Clone)]
+pub struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    /// Bytes not read yet.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    #[inline]
+    pub fn long(&mut self) -> Result<i64, DecodeReason> {
+        vlq::read_long(self.buf, &mut self.pos)
+    }
+
+    #[inline]
+    pub fn int(&mut self) -> Result<i32, DecodeReason> {
+        vlq::read_int(self.buf, &mut self.pos)
+    }
+
+    #[inline]
+    pub fn boolean(&mut self) -> Result<bool, DecodeReason> {
+        match self.buf.get(self.pos) {
+            Some(&b) if b <= 1 => {
+                self.pos += 1;
+                Ok(b == 1)
+            }
+            Some(&b) => Err(DecodeReason::InvalidBool(b)),
+            None => Err(DecodeReason::Truncated),
+        }
+    }
+
+    /// `n` raw bytes.
+    #[inline]
+    pub fn fixed(&mut self, n: usize) -> Result<&'a [u8], DecodeReason> {
+        let bytes = self
+            .buf
+            .get(self.pos..self.pos.saturating_add(n))
+            .ok_or(DecodeReason::Truncated)?;
+        self.pos += n;
+        Ok(bytes)
+    }
+
+    #[inline]
+    pub fn float(&mut self) -> Result<f32, DecodeReason> {
+        let b = self.fixed(4)?;
+        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    #[inline]
+    pub fn double(&mut self) -> Result<f64, DecodeReason> {
+        let b = self.fixed(8)?;
+        Ok(f64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
+    /// A length prefix: not negative, not past the end.
+    #[inline]
+    pub fn len(&mut self) -> Result<usize, DecodeReason> {
+        let start = self.pos;
+        let length = self.long()?;
+        if length < 0 {
+            self.pos = start;
+            return Err(DecodeReason::NegativeLength(length));
+        }
+        if length as u64 > self.remaining() as u64 {
+            let left = self.remaining();
+            self.pos = start;
+            return Err(DecodeReason::LengthPastEnd { length, left });
+        }
+        Ok(length as usize)
+    }
+
+    /// A length-prefixed byte string.
+    #[inline]
+    pub fn bytes(&mut self) -> Result<&'a [u8], DecodeReason> {
+        let n = self.len()?;
+        self.fixed(n)
+    }
+
+    /// A length-prefixed UTF-8 string.
+    #[inline]
+    pub fn string(&mut self) -> Result<&'a str, DecodeReason> {
+        let bytes = self.bytes()?;
+        std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)
+    }
+
+    /// Skips `n` bytes.
+    #[inline]
+    pub fn skip(&mut self, n: usize) -> Result<(), DecodeReason> {
+        self.fixed(n).map(|_| ())
+    }
+
+    /// The count of the next array or map block: 0 ends the sequence. A negative count is
+    /// followed by the block's size in bytes, returned with the count made positive.
+    #[inline]
+    pub fn block(&mut self) -> Result<(u64, Option<usize>), DecodeReason> {
+        let count = self.long()?;
+        if count >= 0 {
+            return Ok((count as u64, None));
+        }
+        if count == i64::MIN {
+            return Err(DecodeReason::BlockCount(count));
+        }
+        let size = self.len()?;
+        Ok((count.unsigned_abs(), Some(size)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_are_checked_before_anything_is_read() {
+        assert_eq!(
+            Cursor::new(&[0x01]).bytes(),
+            Err(DecodeReason::NegativeLength(-1))
+        );
+        assert_eq!(
+            Cursor::new(&[0x08, b'a']).string(),
+            Err(DecodeReason::LengthPastEnd { length: 4, left: 1 })
+        );
+        assert_eq!(
+            Cursor::new(&[0x04, 0xff, 0xfe]).string(),
+            Err(DecodeReason::InvalidUtf8)
+        );
+        assert_eq!(
+            Cursor::new(&[0x02]).boolean(),
+            Err(DecodeReason::InvalidBool(2))
+        );
+        assert_eq!(Cursor::new(&[0; 7]).double(), Err(DecodeReason::Truncated));
+        let min = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(
+            Cursor::new(&min).block(),
+            Err(DecodeReason::BlockCount(i64::MIN))
+        );
+    }
+}

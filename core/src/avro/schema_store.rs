@@ -1,0 +1,169 @@
+//! [`SchemaStore`]: Avro schemas by Confluent schema id, and by subject and version.
+//!
+//! It is filled from the bridge's [`Hello`] (or schema by schema, on its own) and parses each
+//! schema once with apache-avro, keeping its Parsing Canonical Form and its 64-bit Rabin
+//! fingerprint. apache-avro is used here and when plans are compiled, never per record.
+//!
+//! Invariant: an id maps to one schema for the life of the store; adding the same id again with
+//! the same canonical form changes nothing, and with another is refused.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use apache_avro::Schema as AvroSchema;
+use apache_avro::rabin::Rabin;
+
+use crate::protocol::{Hello, SchemaInfo};
+use crate::{Error, Result};
+
+/// One registered schema, parsed.
+#[derive(Debug)]
+pub struct StoredSchema {
+    pub id: u32,
+    pub subject: Option<String>,
+    pub version: Option<i32>,
+    /// The schema's JSON text, as given.
+    pub text: String,
+    pub schema: AvroSchema,
+    /// The Parsing Canonical Form.
+    pub canonical_form: String,
+    /// The CRC-64-AVRO (Rabin) fingerprint of the canonical form, as Avro's Java prints it.
+    pub fingerprint: i64,
+}
+
+/// Schemas by id and by subject and version.
+#[derive(Debug, Default, Clone)]
+pub struct SchemaStore {
+    by_id: BTreeMap<u32, Arc<StoredSchema>>,
+    by_subject: BTreeMap<String, BTreeMap<i32, u32>>,
+}
+
+/// Parses a schema and returns it with its canonical form and Rabin fingerprint.
+pub fn parse_schema(text: &str) -> Result<(AvroSchema, String, i64)> {
+    let schema = AvroSchema::parse_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+    let canonical = schema.canonical_form();
+    let bytes = schema.fingerprint::<Rabin>().bytes;
+    let mut le = [0u8; 8];
+    le.copy_from_slice(bytes.get(..8).unwrap_or(&[0; 8]));
+    Ok((schema, canonical, i64::from_le_bytes(le)))
+}
+
+impl SchemaStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store of the schemas a hello carries.
+    pub fn from_hello(hello: &Hello) -> Result<Self> {
+        let mut store = Self::new();
+        for info in &hello.schemas {
+            store.insert(info)?;
+        }
+        Ok(store)
+    }
+
+    /// Adds a schema. A schema with a subject but no version gets the subject's next version.
+    pub fn insert(&mut self, info: &SchemaInfo) -> Result<Arc<StoredSchema>> {
+        let (schema, canonical_form, fingerprint) = parse_schema(&info.schema)
+            .map_err(|e| Error::Schema(format!("schema id {}: {e}", info.id)))?;
+        if let Some(existing) = self.by_id.get(&info.id) {
+            if existing.canonical_form == canonical_form {
+                return Ok(existing.clone());
+            }
+            return Err(Error::Schema(format!(
+                "schema id {} is already registered with another schema",
+                info.id
+            )));
+        }
+        let version = match (&info.subject, info.version) {
+            (Some(subject), None) => Some(
+                self.by_subject
+                    .get(subject)
+                    .and_then(|versions| versions.keys().next_back())
+                    .map_or(1, |v| v + 1),
+            ),
+            (_, version) => version,
+        };
+        let stored = Arc::new(StoredSchema {
+            id: info.id,
+            subject: info.subject.clone(),
+            version,
+            text: info.schema.clone(),
+            schema,
+            canonical_form,
+            fingerprint,
+        });
+        if let (Some(subject), Some(version)) = (&stored.subject, version) {
+            self.by_subject
+                .entry(subject.clone())
+                .or_default()
+                .insert(version, info.id);
+        }
+        self.by_id.insert(info.id, stored.clone());
+        Ok(stored)
+    }
+
+    /// Adds a schema from its parts.
+    pub fn add(
+        &mut self,
+        id: u32,
+        subject: Option<&str>,
+        version: Option<i32>,
+        schema: &str,
+    ) -> Result<Arc<StoredSchema>> {
+        self.insert(&SchemaInfo {
+            id,
+            subject: subject.map(str::to_owned),
+            version,
+            schema: schema.to_owned(),
+        })
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Arc<StoredSchema>> {
+        self.by_id.get(&id)
+    }
+
+    /// A subject's schema at `version`.
+    pub fn version(&self, subject: &str, version: i32) -> Option<&Arc<StoredSchema>> {
+        let id = self.by_subject.get(subject)?.get(&version)?;
+        self.by_id.get(id)
+    }
+
+    /// A subject's highest version.
+    pub fn latest(&self, subject: &str) -> Option<&Arc<StoredSchema>> {
+        let (_, id) = self.by_subject.get(subject)?.iter().next_back()?;
+        self.by_id.get(id)
+    }
+
+    /// The subjects known, in order.
+    pub fn subjects(&self) -> impl Iterator<Item = &str> {
+        self.by_subject.keys().map(String::as_str)
+    }
+
+    /// Every schema, by id.
+    pub fn schemas(&self) -> impl Iterator<Item = &Arc<StoredSchema>> {
+        self.by_id.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Whether data written with schema `writer` can be read with schema `reader`, by Avro's
+    /// resolution rules (apache-avro's compatibility check).
+    pub fn can_read(&self, writer: u32, reader: u32) -> Result<()> {
+        let get = |id| {
+            self.get(id)
+                .ok_or_else(|| Error::Schema(format!("no schema with id {id}")))
+        };
+        apache_avro::schema_compatibility::SchemaCompatibility::can_read(
+            &get(writer)?.schema,
+            &get(reader)?.schema,
+        )
+        .map_err(|e| Error::Schema(format!("schema {writer} cannot be read as {reader}: {e}")))
+    }
+}

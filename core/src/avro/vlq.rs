@@ -1,0 +1,146 @@
+//! Avro's variable-length zig-zag integers, decoded with overflow checks.
+//!
+//! A `long` is at most 10 bytes of 7 bits each, least significant group first; the 10th byte may
+//! only hold the 64th bit (so it must be 0 or 1). An `int` is at most 5 bytes and must fit 32 bits.
+//! Anything longer, or a value that does not fit, is [`DecodeReason::OverlongVarint`], and input
+//! that ends inside a varint is [`DecodeReason::Truncated`]. Invariant: on error nothing is
+//! consumed (`pos` is unchanged).
+
+use crate::DecodeReason;
+
+/// Decodes an unsigned varint of at most 10 bytes at `*pos`, advancing `*pos` past it.
+#[inline]
+pub fn read_u64(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
+    let start = *pos;
+    // Fast path: one byte (small values, lengths, union and enum indexes).
+    match buf.get(start) {
+        Some(&b) if b < 0x80 => {
+            *pos = start + 1;
+            return Ok(u64::from(b));
+        }
+        None => return Err(DecodeReason::Truncated),
+        _ => {}
+    }
+    let mut value = 0u64;
+    for i in 0..10 {
+        let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
+        if i == 9 && b > 1 {
+            return Err(DecodeReason::OverlongVarint);
+        }
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            *pos = start + i + 1;
+            return Ok(value);
+        }
+    }
+    Err(DecodeReason::OverlongVarint)
+}
+
+/// Decodes a zig-zag `long`.
+#[inline]
+pub fn read_long(buf: &[u8], pos: &mut usize) -> Result<i64, DecodeReason> {
+    let v = read_u64(buf, pos)?;
+    Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+}
+
+/// Decodes a zig-zag `int`: at most 5 bytes, and the value must fit 32 bits.
+#[inline]
+pub fn read_int(buf: &[u8], pos: &mut usize) -> Result<i32, DecodeReason> {
+    let start = *pos;
+    let mut value = 0u32;
+    for i in 0..5 {
+        let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
+        if i == 4 && b > 0x0f {
+            return Err(DecodeReason::OverlongVarint);
+        }
+        value |= u32::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            *pos = start + i + 1;
+            return Ok(((value >> 1) as i32) ^ -((value & 1) as i32));
+        }
+    }
+    Err(DecodeReason::OverlongVarint)
+}
+
+/// Encodes a zig-zag `long` (for tests and for building frames).
+pub fn write_long(out: &mut Vec<u8>, value: i64) {
+    let mut v = ((value << 1) ^ (value >> 63)) as u64;
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_tenth_byte_may_only_hold_one_bit() {
+        let mut max = vec![0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(read_long(&max, &mut 0), Ok(i64::MAX));
+        max[9] = 0x02;
+        assert_eq!(read_long(&max, &mut 0), Err(DecodeReason::OverlongVarint));
+        let endless = [0x80u8; 10];
+        assert_eq!(
+            read_long(&endless, &mut 0),
+            Err(DecodeReason::OverlongVarint)
+        );
+        let mut pos = 0;
+        assert_eq!(
+            read_long(&[0x80, 0x80], &mut pos),
+            Err(DecodeReason::Truncated)
+        );
+        assert_eq!(pos, 0, "nothing consumed on error");
+    }
+
+    #[test]
+    fn ints_are_five_bytes_and_32_bits_at_most() {
+        assert_eq!(
+            read_int(&[0xfe, 0xff, 0xff, 0xff, 0x0f], &mut 0),
+            Ok(i32::MAX)
+        );
+        assert_eq!(
+            read_int(&[0xff, 0xff, 0xff, 0xff, 0x0f], &mut 0),
+            Ok(i32::MIN)
+        );
+        assert_eq!(
+            read_int(&[0xfe, 0xff, 0xff, 0xff, 0x1f], &mut 0),
+            Err(DecodeReason::OverlongVarint)
+        );
+        assert_eq!(
+            read_int(&[0x80; 5], &mut 0),
+            Err(DecodeReason::OverlongVarint)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn longs_round_trip(v in any::<i64>(), tail in proptest::collection::vec(any::<u8>(), 0..4)) {
+            let mut buf = Vec::new();
+            write_long(&mut buf, v);
+            let len = buf.len();
+            buf.extend(tail);
+            let mut pos = 0;
+            prop_assert_eq!(read_long(&buf, &mut pos), Ok(v));
+            prop_assert_eq!(pos, len);
+        }
+
+        #[test]
+        fn ints_round_trip(v in any::<i32>()) {
+            let mut buf = Vec::new();
+            write_long(&mut buf, i64::from(v));
+            let mut pos = 0;
+            prop_assert_eq!(read_int(&buf, &mut pos), Ok(v));
+            prop_assert_eq!(pos, buf.len());
+        }
+
+        #[test]
+        fn never_panics(buf in proptest::collection::vec(any::<u8>(), 0..12)) {
+            let _ = read_long(&buf, &mut 0);
+            let _ = read_int(&buf, &mut 0);
+        }
+    }
+}
