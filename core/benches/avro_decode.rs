@@ -1,0 +1,71 @@
+//! 1M Confluent-framed `Trade` values decoded into columns by the decode plan, against
+//! apache-avro's `from_avro_datum` (a `Value` per record, no columns) as the baseline.
+//!
+//! cargo bench -p streamglass-core --bench avro_decode
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
+use streamglass_core::protocol::Record;
+
+#[path = "trade_frames.rs"]
+mod trade_frames;
+
+use trade_frames::{FRAMES, SUBJECT, TRADE_SCHEMA, frames};
+
+fn decode(c: &mut Criterion) {
+    let frames = frames(FRAMES);
+    let records: Vec<Record<'_>> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Record {
+            offset: i as i64,
+            timestamp_ms: 1_767_623_400_000 + i as i64,
+            key: None,
+            value: Some(f),
+        })
+        .collect();
+    let mut store = SchemaStore::new();
+    store
+        .add(1, Some(SUBJECT), Some(1), TRADE_SCHEMA)
+        .expect("schema");
+    let mut group = c.benchmark_group("decode 1M Trade frames");
+    group.throughput(Throughput::Elements(FRAMES as u64));
+    group.sample_size(10);
+
+    let mut decoder = RecordDecoder::new(
+        store,
+        Format::Ignore,
+        Format::Avro(ReaderSchema::Latest(SUBJECT.into())),
+    )
+    .expect("decoder");
+    group.bench_function(BenchmarkId::from_parameter("plan → columns"), |b| {
+        b.iter(|| {
+            decoder.clear();
+            for r in &records {
+                decoder.decode(0, r).expect("decodes");
+            }
+            decoder.rows()
+        })
+    });
+
+    let schema = apache_avro::Schema::parse_str(TRADE_SCHEMA).expect("schema");
+    group.bench_function(
+        BenchmarkId::from_parameter("apache-avro from_avro_datum → Value"),
+        |b| {
+            b.iter(|| {
+                let mut n = 0;
+                for f in &frames {
+                    let mut body = &f[5..];
+                    let value =
+                        apache_avro::from_avro_datum(&schema, &mut body, None).expect("decodes");
+                    n += usize::from(matches!(value, apache_avro::types::Value::Record(_)));
+                }
+                n
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, decode);
+criterion_main!(benches);
