@@ -327,7 +327,9 @@ pub fn enum_index(cur: &mut Cursor<'_>, symbols: usize) -> Result<usize, DecodeR
 /// A JSON number; NaN and the infinities, which JSON lacks, as strings.
 pub fn json_number(out: &mut String, v: f64) {
     if v.is_finite() {
-        let _ = write!(out, "{v}");
+        // Debug: the shortest text that reads back the same double, always with a `.` or an
+        // exponent, so JSON readers see a float.
+        let _ = write!(out, "{v:?}");
     } else {
         json_string(out, &v.to_string());
     }
