@@ -47,6 +47,8 @@ pub enum Error {
         partition: i32,
         seconds: u64,
     },
+    #[error("schema registry {url}: {reason}")]
+    Registry { url: String, reason: String },
     #[error("schema {path}: {reason}")]
     Schema { path: PathBuf, reason: String },
     #[error("cannot listen on {addr}: {source}")]

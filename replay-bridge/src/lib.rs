@@ -4,6 +4,7 @@
 //! [`streamglass_core::protocol`] on a WebSocket, and serves the page. Data flows one way:
 //! [`source`] (a [`kafka`] topic or a [`recording`]) → [`frames`] → [`server`] (the socket).
 
+pub mod cat;
 mod error;
 pub mod frames;
 pub mod inspect;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, Subcommand};
+use replay_bridge::cat::{self, CatOptions, SchemaSource, SideFormat, StartAt};
 use replay_bridge::source::Source;
 use replay_bridge::{Error, Result, inspect, record, schemas, server};
 
@@ -50,6 +51,41 @@ enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Decode a topic or a recording with the core and print one JSON object per record (like
+    /// `kcat -J -s value=avro -e`): metadata, key and value columns; errors as {"error": ...}.
+    #[command(group(ArgGroup::new("source").required(true).args(["recording", "broker"])))]
+    #[command(group(ArgGroup::new("schemas").args(["schema_registry", "schema_dir"])))]
+    Cat {
+        /// Decode this recording (its header carries the schemas).
+        #[arg(long, conflicts_with_all = ["topic", "follow"])]
+        recording: Option<PathBuf>,
+        /// Decode a topic of this Kafka broker (HOST:PORT).
+        #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic")]
+        broker: Option<String>,
+        #[arg(long, env = "STREAMGLASS_TOPIC", requires = "broker")]
+        topic: Option<String>,
+        /// A Confluent schema registry, http://HOST:PORT.
+        #[arg(long)]
+        schema_registry: Option<String>,
+        /// Schemas as <id>.avsc files.
+        #[arg(long, env = "STREAMGLASS_SCHEMA_DIR")]
+        schema_dir: Option<PathBuf>,
+        /// The value's reader schema: this subject's latest version (default: <topic>-value).
+        #[arg(long)]
+        subject: Option<String>,
+        /// How keys are decoded.
+        #[arg(long, value_enum, default_value = "ignore")]
+        key: SideFormat,
+        /// How values are decoded.
+        #[arg(long, value_enum, default_value = "avro")]
+        value: SideFormat,
+        /// Keep tailing the topic after reaching the end offsets seen at start.
+        #[arg(long)]
+        follow: bool,
+        /// Seconds any broker or registry call may take.
+        #[arg(long, default_value_t = 10)]
+        timeout_secs: u64,
     },
     /// Serve the page and stream a recording or a topic over the WebSocket /ws.
     #[command(group(ArgGroup::new("source").required(true).args(["recording", "broker"])))]
@@ -111,6 +147,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
+        // `cat ... | head`: the reader has had enough.
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -172,6 +210,46 @@ async fn run(command: Command) -> Result<()> {
             } else {
                 print!("{}", inspect::render(&summary));
             }
+            Ok(())
+        }
+        Command::Cat {
+            recording,
+            broker,
+            topic,
+            schema_registry,
+            schema_dir,
+            subject,
+            key,
+            value,
+            follow,
+            timeout_secs,
+        } => {
+            let options = CatOptions {
+                key,
+                value,
+                subject,
+                schemas: match (schema_registry, schema_dir) {
+                    (Some(url), _) => SchemaSource::Registry(url),
+                    (None, Some(dir)) => SchemaSource::Dir(dir),
+                    (None, None) => SchemaSource::Recorded,
+                },
+                follow,
+                start: StartAt::Beginning,
+                timeout: Duration::from_secs(timeout_secs.max(1)),
+            };
+            let out = std::io::BufWriter::new(std::io::stdout().lock());
+            let summary = match (recording, broker, topic) {
+                (Some(path), _, _) => cat::cat_recording(&path, &options, out).await?,
+                (None, Some(broker), Some(topic)) => {
+                    cat::cat_kafka(&broker, &topic, &options, out).await?
+                }
+                _ => {
+                    return Err(Error::InvalidArgument(
+                        "give --recording FILE, or --broker HOST:PORT with --topic NAME".into(),
+                    ));
+                }
+            };
+            tracing::info!(rows = summary.rows, errors = summary.errors, "cat done");
             Ok(())
         }
         Command::Serve {

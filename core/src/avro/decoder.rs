@@ -12,10 +12,7 @@
 //! Invariant: every column always has [`RecordDecoder::rows`] rows. A record either adds one value
 //! to every column, or the columns are truncated back to where the record started.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-
-use rustc_hash::FxBuildHasher;
 
 use super::mapping;
 use super::plan::DecodePlan;
@@ -63,7 +60,7 @@ pub struct DecodeStats {
     pub skipped: u64,
 }
 
-type PlanResult = Result<Arc<DecodePlan>, Arc<str>>;
+type PlanResult = Result<DecodePlan, Arc<str>>;
 
 /// One side (key or value): its format, columns and plans.
 #[derive(Debug)]
@@ -73,8 +70,9 @@ struct Side {
     /// The side's columns: `base .. base + width` of the decoder's.
     base: usize,
     width: usize,
-    plans: HashMap<u32, PlanResult, FxBuildHasher>,
-    last: Option<(u32, Arc<DecodePlan>)>,
+    /// Plans by writer schema id (a topic has few), the last one used first.
+    plans: Vec<(u32, PlanResult)>,
+    last: usize,
 }
 
 impl Side {
@@ -118,39 +116,43 @@ impl Side {
             reader,
             base,
             width: fields.len() - base,
-            plans: HashMap::default(),
-            last: None,
+            plans: Vec::new(),
+            last: 0,
         })
     }
 
     /// The plan for writer schema `id`, compiled on first use.
-    fn plan(&mut self, id: u32, store: &SchemaStore) -> Result<Arc<DecodePlan>, DecodeReason> {
-        if let Some((last, plan)) = &self.last
-            && *last == id
-        {
-            return Ok(plan.clone());
-        }
-        let plan = match self.plans.get(&id) {
-            Some(plan) => plan.clone(),
-            None => {
-                let writer = store.get(id).ok_or(DecodeReason::UnknownSchemaId)?;
-                let reader = self.reader.as_ref().ok_or(DecodeReason::PlanMismatch)?;
-                let plan = DecodePlan::compile(&writer.schema, &reader.schema)
-                    .and_then(|plan| {
-                        if plan.width() == self.width {
-                            Ok(Arc::new(plan))
-                        } else {
-                            Err(Error::Schema("the plan does not fit the columns".into()))
-                        }
-                    })
-                    .map_err(|e| Arc::<str>::from(format!("{e} (reader schema id {})", reader.id)));
-                self.plans.insert(id, plan.clone());
-                plan
-            }
+    #[inline]
+    fn plan(&mut self, id: u32, store: &SchemaStore) -> Result<&mut DecodePlan, DecodeReason> {
+        let index = match self.plans.get(self.last) {
+            Some((last, _)) if *last == id => self.last,
+            _ => match self.plans.iter().position(|(i, _)| *i == id) {
+                Some(index) => index,
+                None => {
+                    let writer = store.get(id).ok_or(DecodeReason::UnknownSchemaId)?;
+                    let reader = self.reader.as_ref().ok_or(DecodeReason::PlanMismatch)?;
+                    let plan = DecodePlan::compile(&writer.schema, &reader.schema)
+                        .and_then(|plan| {
+                            if plan.width() == self.width {
+                                Ok(plan)
+                            } else {
+                                Err(Error::Schema("the plan does not fit the columns".into()))
+                            }
+                        })
+                        .map_err(|e| {
+                            Arc::<str>::from(format!("{e} (reader schema id {})", reader.id))
+                        });
+                    self.plans.push((id, plan));
+                    self.plans.len() - 1
+                }
+            },
         };
-        let plan = plan.map_err(DecodeReason::Incompatible)?;
-        self.last = Some((id, plan.clone()));
-        Ok(plan)
+        self.last = index;
+        match self.plans.get_mut(index) {
+            Some((_, Ok(plan))) => Ok(plan),
+            Some((_, Err(e))) => Err(DecodeReason::Incompatible(e.clone())),
+            None => Err(DecodeReason::PlanMismatch),
+        }
     }
 
     /// Decodes this side of a record into its columns; on error, the schema id if known.
@@ -160,7 +162,6 @@ impl Side {
         bytes: Option<&[u8]>,
         store: &SchemaStore,
         cols: &mut [Column],
-        scratch: &mut String,
     ) -> Result<Option<u32>, (Option<u32>, DecodeReason)> {
         let Some(cols) = cols.get_mut(self.base..self.base + self.width) else {
             return Err((None, DecodeReason::PlanMismatch));
@@ -194,8 +195,7 @@ impl Side {
                 };
                 debug_assert_eq!(magic, 0);
                 let plan = self.plan(id, store).map_err(|r| (Some(id), r))?;
-                plan.decode(body, cols, scratch)
-                    .map_err(|r| (Some(id), r))?;
+                plan.decode(body, cols).map_err(|r| (Some(id), r))?;
                 Ok(Some(id))
             }
         }
@@ -212,7 +212,6 @@ pub struct RecordDecoder {
     columns: Vec<Column>,
     rows: usize,
     stats: DecodeStats,
-    scratch: String,
 }
 
 impl RecordDecoder {
@@ -234,7 +233,6 @@ impl RecordDecoder {
             value,
             rows: 0,
             stats: DecodeStats::default(),
-            scratch: String::new(),
         })
     }
 
@@ -345,19 +343,11 @@ impl RecordDecoder {
             }
             _ => return Err((None, DecodeReason::PlanMismatch)),
         }
-        let key_id = self.key.decode(
-            record.key,
-            &self.store,
-            &mut self.columns,
-            &mut self.scratch,
-        )?;
+        let key_id = self
+            .key
+            .decode(record.key, &self.store, &mut self.columns)?;
         self.value
-            .decode(
-                record.value,
-                &self.store,
-                &mut self.columns,
-                &mut self.scratch,
-            )
+            .decode(record.value, &self.store, &mut self.columns)
             .map_err(|(id, reason)| (id.or(key_id), reason))?;
         Ok(())
     }
@@ -530,6 +520,27 @@ mod tests {
             e.to_string().contains("partition 0 offset 7 schema id 9"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn enum_codes_follow_the_column_dictionary() {
+        let mut d = decoder();
+        let bytes = trade("1", 5, 1.0);
+        for round in 0..3 {
+            for i in 0..3 {
+                d.decode(0, &record(i, Some(&bytes))).unwrap();
+            }
+            // A new batch has a new dictionary: cached codes must not leak into it.
+            let batch = d.take_batch().unwrap();
+            let column = &batch.columns()[7];
+            for i in 0..3 {
+                assert_eq!(
+                    column.get(i),
+                    Some(V::String("ASK".into())),
+                    "round {round}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -51,9 +51,11 @@ pub enum Op {
         col: u32,
         size: u32,
     },
+    /// An enum, as its symbol; `cache` indexes the plan's per-enum dictionary codes.
     Enum {
         col: u32,
         symbols: Box<[Symbol]>,
+        cache: u32,
     },
     /// A long in units of `nanos` nanoseconds, as a timestamp.
     Timestamp {
@@ -101,12 +103,33 @@ pub enum Branch {
     Unmatched,
 }
 
-/// A compiled plan.
+/// The immutable part of a plan: its ops and the shapes they skip or render.
 #[derive(Debug, Clone)]
-pub struct DecodePlan {
+struct Program {
     main: Box<[Op]>,
     subs: Box<[Op]>,
     shapes: Shapes,
+}
+
+/// What a plan keeps between records: the JSON buffer, and for each enum the dictionary codes
+/// its symbols got in its column (so a symbol is hashed once per dictionary, not once per record).
+#[derive(Debug, Clone, Default)]
+struct State {
+    json: String,
+    enums: Vec<EnumCodes>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct EnumCodes {
+    dictionary: u64,
+    codes: Vec<Option<u32>>,
+}
+
+/// A compiled plan.
+#[derive(Debug, Clone)]
+pub struct DecodePlan {
+    program: Program,
+    state: State,
     width: usize,
 }
 
@@ -119,13 +142,20 @@ impl DecodePlan {
             rn: &rn,
             subs: Vec::new(),
             shapes: Shapes::default(),
+            enums: 0,
         };
         let mut main = Vec::new();
         compiler.value(writer, reader, 0, "", &mut main)?;
         Ok(Self {
-            main: main.into(),
-            subs: compiler.subs.into(),
-            shapes: compiler.shapes,
+            state: State {
+                json: String::new(),
+                enums: vec![EnumCodes::default(); compiler.enums as usize],
+            },
+            program: Program {
+                main: main.into(),
+                subs: compiler.subs.into(),
+                shapes: compiler.shapes,
+            },
             width: width(reader, &rn)?,
         })
     }
@@ -138,26 +168,24 @@ impl DecodePlan {
     /// Decodes one body into `cols` (the plan's columns, in order). The whole body must be read.
     /// On error, some columns may have grown: the caller truncates them.
     #[inline]
-    pub fn decode(
-        &self,
-        body: &[u8],
-        cols: &mut [Column],
-        scratch: &mut String,
-    ) -> Result<(), DecodeReason> {
+    pub fn decode(&mut self, body: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
         let mut cur = Cursor::new(body);
-        self.run(&self.main, &mut cur, cols, scratch)?;
+        let program = &self.program;
+        program.run(&program.main, &mut cur, cols, &mut self.state)?;
         match cur.remaining() {
             0 => Ok(()),
             n => Err(DecodeReason::TrailingBytes(n)),
         }
     }
+}
 
+impl Program {
     fn run(
         &self,
         ops: &[Op],
         cur: &mut Cursor<'_>,
         cols: &mut [Column],
-        scratch: &mut String,
+        state: &mut State,
     ) -> Result<(), DecodeReason> {
         macro_rules! push {
             ($col:expr, $variant:ident, $value:expr) => {
@@ -180,10 +208,38 @@ impl DecodePlan {
                 Op::String(c) => push!(c, String, Some(cur.string()?)),
                 Op::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
                 Op::Fixed { col, size } => push!(col, Binary, Some(cur.fixed(*size as usize)?)),
-                Op::Enum { col, symbols } => match &symbols[enum_index(cur, symbols.len())?] {
-                    Symbol::Reader(s) => push!(col, String, Some(s)),
-                    Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone())),
-                },
+                Op::Enum {
+                    col,
+                    symbols,
+                    cache,
+                } => {
+                    let index = enum_index(cur, symbols.len())?;
+                    let symbol = match &symbols[index] {
+                        Symbol::Reader(s) => s,
+                        Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone())),
+                    };
+                    let (Some(Column::String(column)), Some(codes)) = (
+                        cols.get_mut(*col as usize),
+                        state.enums.get_mut(*cache as usize),
+                    ) else {
+                        return Err(DecodeReason::PlanMismatch);
+                    };
+                    let dictionary = column.dictionary_id();
+                    if dictionary != Some(codes.dictionary) {
+                        codes.dictionary = dictionary.unwrap_or(0);
+                        codes.codes.clear();
+                        codes.codes.resize(symbols.len(), None);
+                    }
+                    match codes.codes.get(index).copied().flatten() {
+                        Some(code) if column.push_code(code) => {}
+                        _ => {
+                            let code = column.push_interned(symbol);
+                            if let Some(slot) = codes.codes.get_mut(index) {
+                                *slot = code;
+                            }
+                        }
+                    }
+                }
                 Op::Timestamp { col, nanos } => {
                     let v = scale(cur.long()?, *nanos, "a timestamp in nanoseconds")?;
                     push!(col, Timestamp, v)
@@ -202,9 +258,9 @@ impl DecodePlan {
                     push!(col, F64, decimal_to_f64(bytes, *scale))
                 }
                 Op::Json { col, shape } => {
-                    scratch.clear();
-                    self.shapes.json(shape, cur, scratch, 0)?;
-                    push!(col, String, Some(scratch.as_str()))
+                    state.json.clear();
+                    self.shapes.json(shape, cur, &mut state.json, 0)?;
+                    push!(col, String, Some(state.json.as_str()))
                 }
                 Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
                 Op::Defaults(values) => {
@@ -228,7 +284,7 @@ impl DecodePlan {
                                 .subs
                                 .get(ops.start as usize..ops.end as usize)
                                 .ok_or(DecodeReason::PlanMismatch)?;
-                            self.run(sub, cur, cols, scratch)?;
+                            self.run(sub, cur, cols, state)?;
                             nulls(cols, mine.end..all.end)?;
                         }
                         Branch::Unmatched => return Err(DecodeReason::UnmatchedBranch(index)),
@@ -261,6 +317,8 @@ struct Compiler<'a, 'w, 'r> {
     rn: &'a Names<'r>,
     subs: Vec<Op>,
     shapes: Shapes,
+    /// Enum ops so far (each gets a slot of codes in the plan's state).
+    enums: u32,
 }
 
 /// How well a writer type fits a reader union branch.
@@ -551,6 +609,10 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
             Schema::Enum(re) => match w {
                 Schema::Enum(we) => Op::Enum {
                     col,
+                    cache: {
+                        self.enums += 1;
+                        self.enums - 1
+                    },
                     symbols: we
                         .symbols
                         .iter()

@@ -335,6 +335,46 @@ impl StringColumn {
         }
     }
 
+    /// The identity of this column's dictionary while it has one: codes from
+    /// [`StringColumn::push_interned`] stay valid for [`StringColumn::push_code`] while it is the same.
+    pub fn dictionary_id(&self) -> Option<u64> {
+        match &self.repr {
+            Repr::Dict { dict, .. } => Some(dict.id()),
+            Repr::Plain(_) => None,
+        }
+    }
+
+    /// Appends a value and returns its code, while the column is a dictionary column (a decoder
+    /// can then append the same string again by code, without hashing it).
+    pub fn push_interned(&mut self, value: &str) -> Option<u32> {
+        let code = match &mut self.repr {
+            Repr::Dict { codes, dict } => {
+                let code = dict.intern(value);
+                codes.push(code);
+                Some(code)
+            }
+            Repr::Plain(plain) => {
+                plain.push(Some(value));
+                None
+            }
+        };
+        self.maybe_go_plain();
+        code.filter(|_| self.is_dictionary())
+    }
+
+    /// Appends the string of `code` in this column's own dictionary. Returns false, appending
+    /// nothing, if the column has no dictionary or no such code.
+    pub fn push_code(&mut self, code: u32) -> bool {
+        match &mut self.repr {
+            Repr::Dict { codes, dict } if (code as usize) < dict.len() => {
+                codes.push(code);
+                self.maybe_go_plain();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Appends codes of `source` (a dictionary that is not this column's), translating them
     /// through a small table built once per call: the fast path for dictionary-coded batches.
     pub fn extend_from_codes(&mut self, source: &Dictionary, source_codes: &[u32]) {

@@ -1,0 +1,431 @@
+//! `replay-bridge cat`: a topic or a recording decoded by the core's Avro decoder and printed as
+//! JSON lines, as `kcat -J -s value=avro` does.
+//!
+//! One line per record: an object keyed by column name, the metadata columns (`KafkaPartition`,
+//! `KafkaOffset`, `KafkaTimestamp`) first, then the key's and the value's columns, exactly the
+//! rows a table would get. A record that does not decode is a line `{"error": …}` with its
+//! partition, offset and schema id, and the rest go on. By default `cat` stops at the end offsets
+//! each partition had when it started (as `kcat -e`); `--follow` keeps tailing a topic.
+//!
+//! Schemas come from a Confluent schema registry (`GET /subjects/{subject}/versions/latest` for
+//! the reader schema, `GET /schemas/ids/{id}` for each writer id on first sight), from a directory
+//! of `.avsc` files, or from the recording's header. Where reading starts is a [`StartAt`]: today
+//! always each partition's beginning; the bridge issue's seek specs (`-o`) will add to it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value as Json, json};
+use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
+use streamglass_core::column::{Column, Value};
+use streamglass_core::protocol::{Record, SchemaInfo};
+use streamglass_core::{DecodeReason, Error as CoreError};
+
+use crate::kafka::KafkaTopic;
+use crate::recording::{RecordingReader, StoredRecord};
+use crate::{Error, Result, schemas};
+
+/// Rows kept in the decoder before its columns are cleared (they are printed as they come).
+const ROWS_PER_CLEAR: usize = 4_096;
+/// Bytes asked of the broker per fetch.
+const FETCH_BYTES: i32 = 4 << 20;
+/// How long a fetch at the end of a partition waits, with `--follow`.
+const TAIL_WAIT: Duration = Duration::from_millis(500);
+
+/// Where reading starts in each partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartAt {
+    /// The partition's low watermark.
+    #[default]
+    Beginning,
+}
+
+/// Where schemas come from.
+#[derive(Debug, Clone)]
+pub enum SchemaSource {
+    /// A Confluent schema registry's REST API (`http://host:port`).
+    Registry(String),
+    /// A directory of `<id>.avsc` files.
+    Dir(PathBuf),
+    /// The schemas stored in a recording's header (or none).
+    Recorded,
+}
+
+/// How a side is decoded, as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SideFormat {
+    Ignore,
+    Avro,
+    String,
+    Bytes,
+}
+
+/// What `cat` decodes and how.
+#[derive(Debug, Clone)]
+pub struct CatOptions {
+    pub key: SideFormat,
+    pub value: SideFormat,
+    /// The reader schema's subject for Avro values (default: `<topic>-value`, else the only
+    /// subject known, else the subject of the highest schema id).
+    pub subject: Option<String>,
+    pub schemas: SchemaSource,
+    pub follow: bool,
+    pub start: StartAt,
+    pub timeout: Duration,
+}
+
+/// What `cat` printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatSummary {
+    pub rows: u64,
+    pub errors: u64,
+}
+
+/// A minimal client of the Confluent schema registry's REST API: plain HTTP/1.0 GETs, bounded
+/// by a timeout (no TLS: point it at a registry on a trusted network or a local proxy).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    base: String,
+    timeout: Duration,
+}
+
+impl Registry {
+    pub fn new(url: &str, timeout: Duration) -> Result<Self> {
+        if !url.starts_with("http://") {
+            return Err(Error::InvalidArgument(format!(
+                "--schema-registry {url}: only http:// URLs are supported"
+            )));
+        }
+        Ok(Self {
+            base: url.trim_end_matches('/').to_owned(),
+            timeout,
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<Json> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let fail = |reason: String| Error::Registry {
+            url: format!("{}{path}", self.base),
+            reason,
+        };
+        let rest = self.base.trim_start_matches("http://");
+        let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+        let addr = if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:80")
+        };
+        let target = if prefix.is_empty() {
+            path.to_owned()
+        } else {
+            format!("/{}{path}", prefix.trim_end_matches('/'))
+        };
+        let request = format!(
+            "GET {target} HTTP/1.0\r\nHost: {host}\r\nAccept: application/vnd.schemaregistry.v1+json, application/json\r\n\r\n"
+        );
+        let exchange = async {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await?;
+            stream.write_all(request.as_bytes()).await?;
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response).await?;
+            Ok::<_, std::io::Error>(response)
+        };
+        let response = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| fail(format!("no answer within {} s", self.timeout.as_secs())))?
+            .map_err(|e| fail(e.to_string()))?;
+        let text = String::from_utf8_lossy(&response);
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| fail("not an HTTP response".into()))?;
+        let status = head.split_whitespace().nth(1).unwrap_or_default();
+        if status != "200" {
+            return Err(fail(format!("HTTP {status}: {}", body.trim())));
+        }
+        serde_json::from_str(body).map_err(|e| fail(format!("bad JSON: {e}")))
+    }
+
+    /// A subject's latest version.
+    pub async fn latest(&self, subject: &str) -> Result<SchemaInfo> {
+        let v = self
+            .get(&format!("/subjects/{subject}/versions/latest"))
+            .await?;
+        Ok(SchemaInfo {
+            id: v["id"].as_u64().unwrap_or_default() as u32,
+            subject: Some(subject.to_owned()),
+            version: v["version"].as_i64().map(|v| v as i32),
+            schema: v["schema"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// A schema by id.
+    pub async fn by_id(&self, id: u32) -> Result<SchemaInfo> {
+        let v = self.get(&format!("/schemas/ids/{id}")).await?;
+        Ok(SchemaInfo {
+            id,
+            subject: None,
+            version: None,
+            schema: v["schema"]
+                .as_str()
+                .ok_or_else(|| Error::Registry {
+                    url: format!("{}/schemas/ids/{id}", self.base),
+                    reason: "no schema in the answer".into(),
+                })?
+                .to_owned(),
+        })
+    }
+}
+
+/// The decoder and its printing, shared by both sources.
+struct Printer<W: Write> {
+    decoder: RecordDecoder,
+    registry: Option<Registry>,
+    missing: std::collections::HashSet<u32>,
+    out: W,
+    summary: CatSummary,
+}
+
+fn format_of(side: SideFormat, subject: Option<String>) -> Format {
+    match side {
+        SideFormat::Ignore => Format::Ignore,
+        SideFormat::String => Format::String,
+        SideFormat::Bytes => Format::Bytes,
+        SideFormat::Avro => Format::Avro(ReaderSchema::Latest(subject.unwrap_or_default())),
+    }
+}
+
+/// The value subject when none is given.
+fn default_subject(store: &SchemaStore, topic: &str, suffix: &str) -> Option<String> {
+    let named = format!("{topic}-{suffix}");
+    if store.latest(&named).is_some() {
+        return Some(named);
+    }
+    let subjects: Vec<&str> = store.subjects().collect();
+    if let [only] = subjects[..] {
+        return Some(only.to_owned());
+    }
+    store.schemas().filter_map(|s| s.subject.clone()).last()
+}
+
+impl<W: Write> Printer<W> {
+    async fn new(
+        topic: &str,
+        options: &CatOptions,
+        mut infos: Vec<SchemaInfo>,
+        out: W,
+    ) -> Result<Self> {
+        let registry = match &options.schemas {
+            SchemaSource::Registry(url) => Some(Registry::new(url, options.timeout)?),
+            SchemaSource::Dir(dir) => {
+                infos.extend(schemas::load_schema_dir(dir, topic)?);
+                None
+            }
+            SchemaSource::Recorded => None,
+        };
+        let key_subject = format!("{topic}-key");
+        let value_subject = options
+            .subject
+            .clone()
+            .unwrap_or_else(|| format!("{topic}-value"));
+        if let Some(registry) = &registry {
+            if options.key == SideFormat::Avro {
+                infos.push(registry.latest(&key_subject).await?);
+            }
+            if options.value == SideFormat::Avro {
+                infos.push(registry.latest(&value_subject).await?);
+            }
+        }
+        let mut store = SchemaStore::new();
+        for info in &infos {
+            store.insert(info)?;
+        }
+        // Without a subject given, fall back on what the store holds (a recording's or a
+        // directory's schemas carry TopicRecordNameStrategy subjects).
+        let pick = |subject: String, suffix: &str, given: bool| {
+            if given || store.latest(&subject).is_some() {
+                subject
+            } else {
+                default_subject(&store, topic, suffix).unwrap_or(subject)
+            }
+        };
+        let key = format_of(options.key, Some(pick(key_subject, "key", false)));
+        let value_subject = pick(value_subject, "value", options.subject.is_some());
+        let value = format_of(options.value, Some(value_subject));
+        let decoder = RecordDecoder::new(store, key, value)?;
+        Ok(Self {
+            decoder,
+            registry,
+            missing: Default::default(),
+            out,
+            summary: CatSummary::default(),
+        })
+    }
+
+    async fn record(&mut self, partition: i32, record: &StoredRecord) -> Result<()> {
+        let view = Record {
+            offset: record.offset,
+            timestamp_ms: record.timestamp_ms,
+            key: record.key.as_deref(),
+            value: record.value.as_deref(),
+        };
+        let mut result = self.decoder.decode(partition, &view);
+        // A writer schema id seen for the first time: ask the registry, then try again.
+        if let (
+            Err(CoreError::Decode {
+                schema_id: Some(id),
+                reason: DecodeReason::UnknownSchemaId,
+                ..
+            }),
+            Some(registry),
+        ) = (&result, &self.registry)
+            && self.missing.insert(*id)
+        {
+            let info = registry.by_id(*id).await?;
+            self.decoder.store_mut().insert(&info)?;
+            result = self.decoder.decode(partition, &view);
+        }
+        let line = match result {
+            Ok(()) => {
+                self.summary.rows += 1;
+                let line = row_json(&self.decoder, self.decoder.rows() - 1);
+                if self.decoder.rows() >= ROWS_PER_CLEAR {
+                    self.decoder.clear();
+                }
+                line
+            }
+            Err(e) => {
+                self.summary.errors += 1;
+                error_json(&e).to_string()
+            }
+        };
+        writeln!(self.out, "{line}")?;
+        Ok(())
+    }
+}
+
+/// One decoded row as a JSON object, keyed by column name, in column order.
+pub fn row_json(decoder: &RecordDecoder, row: usize) -> String {
+    let mut line = String::from("{");
+    for (i, (field, column)) in decoder
+        .schema()
+        .fields()
+        .iter()
+        .zip(decoder.columns())
+        .enumerate()
+    {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&Json::from(field.name.as_str()).to_string());
+        line.push(':');
+        line.push_str(&cell_json(column, row).to_string());
+    }
+    line.push('}');
+    line
+}
+
+fn cell_json(column: &Column, row: usize) -> Json {
+    match column.get(row) {
+        None | Some(Value::Null) => Json::Null,
+        Some(Value::Bool(v)) => json!(v),
+        Some(Value::I32(v)) => json!(v),
+        Some(Value::I64(v)) => json!(v),
+        Some(Value::F64(v)) if v.is_finite() => json!(v),
+        Some(Value::F64(v)) => json!(v.to_string()),
+        Some(Value::String(v)) => json!(v),
+        Some(Value::Timestamp(ns)) => json!(
+            chrono::DateTime::from_timestamp_nanos(ns)
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        ),
+        Some(Value::Date(days)) => {
+            chrono::NaiveDate::from_num_days_from_ce_opt(days.saturating_add(719_163))
+                .map_or(json!(days), |d| json!(d.to_string()))
+        }
+        Some(Value::Time(ns)) => chrono::NaiveTime::from_num_seconds_from_midnight_opt(
+            (ns.div_euclid(1_000_000_000)) as u32,
+            (ns.rem_euclid(1_000_000_000)) as u32,
+        )
+        .map_or(json!(ns), |t| json!(t.to_string())),
+        Some(Value::Binary(b)) => json!(b.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+    }
+}
+
+fn error_json(e: &CoreError) -> Json {
+    match e {
+        CoreError::Decode {
+            partition,
+            offset,
+            schema_id,
+            reason,
+        } => json!({
+            "error": reason.to_string(),
+            "KafkaPartition": partition,
+            "KafkaOffset": offset,
+            "schema_id": schema_id,
+        }),
+        other => json!({ "error": other.to_string() }),
+    }
+}
+
+/// Prints a recording, in file order.
+pub async fn cat_recording(
+    path: &std::path::Path,
+    options: &CatOptions,
+    out: impl Write,
+) -> Result<CatSummary> {
+    let reader = RecordingReader::open(path)?;
+    let meta = reader.meta().clone();
+    let mut printer = Printer::new(&meta.topic, options, meta.schemas.clone(), out).await?;
+    for record in reader {
+        let record = record?;
+        printer.record(record.partition, &record).await?;
+    }
+    printer.out.flush()?;
+    Ok(printer.summary)
+}
+
+/// Prints a topic: every partition from its start to the end it had when `cat` started, then,
+/// with `--follow`, whatever arrives.
+pub async fn cat_kafka(
+    broker: &str,
+    topic: &str,
+    options: &CatOptions,
+    out: impl Write,
+) -> Result<CatSummary> {
+    let kafka = KafkaTopic::connect(broker, topic, options.timeout).await?;
+    let mut printer = Printer::new(topic, options, Vec::new(), out).await?;
+    let mut partitions = Vec::new();
+    for &p in kafka.partitions() {
+        let partition = kafka.partition(p).await?;
+        let start = match options.start {
+            StartAt::Beginning => partition.low_watermark().await?,
+        };
+        let end = partition.high_watermark().await?;
+        partitions.push((partition, start, end));
+    }
+    for (partition, next, end) in partitions.iter_mut() {
+        while *next < *end {
+            let fetched = partition.fetch(*next, FETCH_BYTES, Duration::ZERO).await?;
+            if fetched.records.is_empty() {
+                break;
+            }
+            for record in fetched.records.iter().filter(|r| r.offset < *end) {
+                printer.record(partition.partition(), record).await?;
+                *next = record.offset + 1;
+            }
+        }
+    }
+    printer.out.flush()?;
+    while options.follow {
+        for (partition, next, _) in partitions.iter_mut() {
+            let fetched = partition.fetch(*next, FETCH_BYTES, TAIL_WAIT).await?;
+            for record in &fetched.records {
+                printer.record(partition.partition(), record).await?;
+                *next = record.offset + 1;
+            }
+            printer.out.flush()?;
+        }
+    }
+    Ok(printer.summary)
+}
