@@ -417,7 +417,10 @@ pub async fn cat_kafka(
         }
     }
     printer.out.flush()?;
-    while options.follow {
+    if !options.follow {
+        return Ok(printer.summary);
+    }
+    loop {
         for (partition, next, _) in partitions.iter_mut() {
             let fetched = partition.fetch(*next, FETCH_BYTES, TAIL_WAIT).await?;
             for record in &fetched.records {
@@ -427,5 +430,54 @@ pub async fn cat_kafka(
             printer.out.flush()?;
         }
     }
-    Ok(printer.summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A stand-in registry on a free port, answering from canned bodies.
+    async fn registry(answers: Vec<(&'static str, &'static str)>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0; 4096];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = request
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                let response = match answers.iter().find(|(p, _)| *p == path) {
+                    Some((_, body)) => format!("HTTP/1.0 200 OK\r\n\r\n{body}"),
+                    None => "HTTP/1.0 404 Not Found\r\n\r\n{\"error_code\":40403}".into(),
+                };
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn registry_answers_by_subject_and_by_id() {
+        let url = registry(vec![
+            (
+                "/subjects/t-value/versions/latest",
+                r#"{"subject":"t-value","version":3,"id":12,"schema":"\"string\""}"#,
+            ),
+            ("/schemas/ids/5", r#"{"schema":"\"long\""}"#),
+        ])
+        .await;
+        let registry = Registry::new(&url, Duration::from_secs(5)).unwrap();
+        let latest = registry.latest("t-value").await.unwrap();
+        assert_eq!((latest.id, latest.version), (12, Some(3)));
+        assert_eq!(latest.schema, r#""string""#);
+        assert_eq!(registry.by_id(5).await.unwrap().schema, r#""long""#);
+        let e = registry.by_id(6).await.unwrap_err().to_string();
+        assert!(e.contains("/schemas/ids/6") && e.contains("404"), "{e}");
+        assert!(Registry::new("https://x", Duration::from_secs(1)).is_err());
+    }
 }

@@ -179,3 +179,38 @@ fn usage_errors_exit_2() {
     let (out, _) = run(&["serve", "--topic", "t", "--recording", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn cat_prints_every_record_of_a_recording_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sgrec");
+    generate(&path, 4);
+    let (out, _) = run(&["cat", "--recording", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1234);
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(first.get("error").is_none(), "{first}");
+    for key in [
+        "KafkaPartition",
+        "KafkaOffset",
+        "KafkaTimestamp",
+        "Exchange",
+        "Price",
+        "Type",
+    ] {
+        assert!(first.get(key).is_some(), "{key} missing from {first}");
+    }
+    assert!(
+        lines[0].starts_with(r#"{"KafkaPartition":"#),
+        "metadata columns first: {}",
+        lines[0]
+    );
+    let (out, _) = run(&["cat", "--recording", "/nonexistent.sgrec"]);
+    assert_one_line_error(&out, "/nonexistent.sgrec");
+}

@@ -10,16 +10,22 @@
 //!   every binary message to its own feed as it arrives, so the page only has to poll `snapshot()`
 //!   (typically once per animation frame). It lives in the `socket` module.
 //!
+//! - [`AvroTable`] — protocol frames in, decoded rows out: the hello's schemas fill a schema
+//!   store, and record values (Confluent-framed Avro) are decoded by the core into table columns.
+//!   A minimal entry point; the engine's full JS API comes later.
+//!
 //! A snapshot is the core's [`FeedSnapshot`] as a plain JavaScript object with camelCase keys:
 //! counts and offsets are ordinary `Number`s (never `BigInt`), and absent values (no topic yet, no
 //! last offset) are `null`, so it can be handed to `JSON.stringify` as is.
 
+mod avro;
 mod socket;
 
 use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;
 use wasm_bindgen::prelude::*;
 
+pub use avro::AvroTable;
 pub use socket::FeedClient;
 
 /// One connection's worth of bookkeeping, fed frame by frame from JavaScript.

@@ -74,7 +74,7 @@ impl<'a> Cursor<'a> {
 
     /// A length prefix: not negative, not past the end.
     #[inline]
-    pub fn len(&mut self) -> Result<usize, DecodeReason> {
+    pub fn length(&mut self) -> Result<usize, DecodeReason> {
         let start = self.pos;
         let length = self.long()?;
         if length < 0 {
@@ -92,7 +92,7 @@ impl<'a> Cursor<'a> {
     /// A length-prefixed byte string.
     #[inline]
     pub fn bytes(&mut self) -> Result<&'a [u8], DecodeReason> {
-        let n = self.len()?;
+        let n = self.length()?;
         self.fixed(n)
     }
 
@@ -120,7 +120,7 @@ impl<'a> Cursor<'a> {
         if count == i64::MIN {
             return Err(DecodeReason::BlockCount(count));
         }
-        let size = self.len()?;
+        let size = self.length()?;
         Ok((count.unsigned_abs(), Some(size)))
     }
 }

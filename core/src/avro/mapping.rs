@@ -95,7 +95,7 @@ pub fn branch_label(schema: &Schema) -> String {
 }
 
 /// Whether a union is `["null", T]` or `[T, "null"]` or only has non-null branch; then `T`.
-pub fn non_null_branches<'s>(variants: &'s [Schema]) -> Vec<&'s Schema> {
+pub fn non_null_branches(variants: &[Schema]) -> Vec<&Schema> {
     variants
         .iter()
         .filter(|v| !matches!(v, Schema::Null))

@@ -135,6 +135,12 @@ impl SchemaStore {
         self.by_id.get(id)
     }
 
+    /// The subject of the schema with the highest id: the reader to default to when a source
+    /// carries schemas but no subject was named.
+    pub fn newest_subject(&self) -> Option<&str> {
+        self.by_id.values().rev().find_map(|s| s.subject.as_deref())
+    }
+
     /// The subjects known, in order.
     pub fn subjects(&self) -> impl Iterator<Item = &str> {
         self.by_subject.keys().map(String::as_str)
