@@ -281,9 +281,15 @@ impl<W: Write> Printer<W> {
         ) = (&result, &self.registry)
             && self.missing.insert(*id)
         {
-            let info = registry.by_id(*id).await?;
-            self.decoder.store_mut().insert(&info)?;
-            result = self.decoder.decode(partition, &view);
+            // A registry that cannot give the schema leaves the record's error as it is.
+            let fetched = match registry.by_id(*id).await {
+                Ok(info) => self.decoder.store_mut().insert(&info).map(|_| ()),
+                Err(e) => Err(e.into_core()),
+            };
+            match fetched {
+                Ok(()) => result = self.decoder.decode(partition, &view),
+                Err(e) => tracing::warn!("schema id {id}: {e}"),
+            }
         }
         let line = match result {
             Ok(()) => {

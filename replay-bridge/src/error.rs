@@ -66,5 +66,15 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+impl Error {
+    /// This error as the core's, for code that reports through the core's type.
+    pub fn into_core(self) -> streamglass_core::Error {
+        match self {
+            Self::Protocol(e) => e,
+            other => streamglass_core::Error::Schema(other.to_string()),
+        }
+    }
+}
+
 /// The crate's result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -120,9 +120,14 @@ pub fn columns<'s>(
     match schema {
         Schema::Record(r) => {
             let full = r.name.fullname(None);
-            if stack.contains(&full) || stack.len() >= MAX_NESTING {
+            if stack.contains(&full) {
                 return Err(Error::Schema(format!(
                     "record {full} contains itself outside an array or map, so it cannot be flattened into columns"
+                )));
+            }
+            if stack.len() >= MAX_NESTING {
+                return Err(Error::Schema(format!(
+                    "records nest deeper than {MAX_NESTING} levels at {full}"
                 )));
             }
             stack.push(full);
