@@ -3,7 +3,7 @@
 //!
 //! cargo bench -p streamglass-core --bench aggregate
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamglass_core::{Agg, Engine, Table};
 
 #[path = "workload.rs"]
@@ -18,25 +18,29 @@ fn aggregate(c: &mut Criterion) {
     group.sample_size(20);
     for kind in ["append", "stream", "ring(200k)"] {
         group.bench_with_input(BenchmarkId::from_parameter(kind), &kind, |b, kind| {
-            b.iter(|| {
-                let engine = Engine::new();
-                let table = match *kind {
-                    "append" => engine.append_table(schema()),
-                    "stream" => engine.stream_table(schema()),
-                    _ => engine.ring_table(schema(), 200_000),
-                };
-                let agg = table
-                    .agg_by(
-                        &[Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")],
-                        &["Exchange", "Instrument"],
-                    )
-                    .expect("aggBy");
-                for batch in &batches {
-                    table.add(batch.clone()).expect("add");
-                    engine.run_cycle().expect("cycle");
-                }
-                agg.size()
-            })
+            b.iter_batched(
+                || batches.clone(),
+                |owned| {
+                    let engine = Engine::new();
+                    let table = match *kind {
+                        "append" => engine.append_table(schema()),
+                        "stream" => engine.stream_table(schema()),
+                        _ => engine.ring_table(schema(), 200_000),
+                    };
+                    let agg = table
+                        .agg_by(
+                            &[Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")],
+                            &["Exchange", "Instrument"],
+                        )
+                        .expect("aggBy");
+                    for batch in owned {
+                        table.add(batch).expect("add");
+                        engine.run_cycle().expect("cycle");
+                    }
+                    agg.size()
+                },
+                BatchSize::LargeInput,
+            )
         });
     }
     group.finish();
@@ -49,18 +53,22 @@ fn ingest(c: &mut Criterion) {
     group.sample_size(20);
     for kind in ["append", "stream"] {
         group.bench_with_input(BenchmarkId::from_parameter(kind), &kind, |b, kind| {
-            b.iter(|| {
-                let engine = Engine::new();
-                let table = match *kind {
-                    "append" => engine.append_table(schema()),
-                    _ => engine.stream_table(schema()),
-                };
-                for batch in &batches {
-                    table.add(batch.clone()).expect("add");
-                    engine.run_cycle().expect("cycle");
-                }
-                table.size()
-            })
+            b.iter_batched(
+                || batches.clone(),
+                |owned| {
+                    let engine = Engine::new();
+                    let table = match *kind {
+                        "append" => engine.append_table(schema()),
+                        _ => engine.stream_table(schema()),
+                    };
+                    for batch in owned {
+                        table.add(batch).expect("add");
+                        engine.run_cycle().expect("cycle");
+                    }
+                    table.size()
+                },
+                BatchSize::LargeInput,
+            )
         });
     }
     group.finish();
@@ -95,22 +103,26 @@ fn operators(c: &mut Criterion) {
     ];
     for (name, op) in ops {
         group.bench_function(name, |b| {
-            b.iter(|| {
-                let engine = Engine::new();
-                let table = engine.stream_table(schema());
-                let lookup = engine.append_table(schema());
-                lookup.add(batches[0].clone()).expect("add");
-                engine.run_cycle().expect("cycle");
-                let agg = lookup
-                    .count_by("Trade_Count", &["Exchange", "Instrument"])
-                    .expect("countBy");
-                let result = op(&table, &agg);
-                for batch in &batches {
-                    table.add(batch.clone()).expect("add");
+            b.iter_batched(
+                || batches.clone(),
+                |owned| {
+                    let engine = Engine::new();
+                    let table = engine.stream_table(schema());
+                    let lookup = engine.append_table(schema());
+                    lookup.add(batches[0].clone()).expect("add");
                     engine.run_cycle().expect("cycle");
-                }
-                result.size()
-            })
+                    let agg = lookup
+                        .count_by("Trade_Count", &["Exchange", "Instrument"])
+                        .expect("countBy");
+                    let result = op(&table, &agg);
+                    for batch in owned {
+                        table.add(batch).expect("add");
+                        engine.run_cycle().expect("cycle");
+                    }
+                    result.size()
+                },
+                BatchSize::LargeInput,
+            )
         });
     }
     group.finish();

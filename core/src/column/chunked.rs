@@ -7,8 +7,12 @@
 //! keeps them on a free list for reuse: a stream table that refills every cycle allocates nothing
 //! in the steady state.
 //!
-//! Invariant: every chunk but the last is full; `len` is the sum of the chunks' lengths minus
-//! `head` (the elements already popped from the first chunk).
+//! An owned `Chunked` can also be *adopted* ([`Chunked::append`]): its chunks move over without
+//! copying a value, which is how a source table takes a batch the decoder just filled.
+//!
+//! Invariant: only the last chunk grows; `starts[i]` is the position of chunk `i`'s first value
+//! counted from the first value ever stored (so a lookup is a binary search), and `len` is the sum
+//! of the chunks' lengths minus `head` (the values already popped from the first chunk).
 
 use std::collections::VecDeque;
 
@@ -47,6 +51,8 @@ pub(crate) fn pop_chunks<C>(
 #[derive(Debug, Clone)]
 pub struct Chunked<T> {
     chunks: VecDeque<Vec<T>>,
+    /// Each chunk's first position (see the invariant).
+    starts: VecDeque<usize>,
     /// Elements popped from the front of the first chunk.
     head: usize,
     len: usize,
@@ -61,6 +67,7 @@ impl<T> Default for Chunked<T> {
     fn default() -> Self {
         Self {
             chunks: VecDeque::new(),
+            starts: VecDeque::new(),
             head: 0,
             len: 0,
             spare: Vec::new(),
@@ -96,11 +103,26 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
+    /// Position one past the last value.
+    fn end(&self) -> usize {
+        match (self.starts.back(), self.chunks.back()) {
+            (Some(start), Some(last)) => start + last.len(),
+            _ => 0,
+        }
+    }
+
+    /// Adds `chunk` at the back: from now on, the one that grows.
+    fn push_chunk(&mut self, chunk: Vec<T>) {
+        self.starts.push_back(self.end());
+        self.len += chunk.len();
+        self.chunks.push_back(chunk);
+    }
+
     /// Appends one value.
     pub fn push(&mut self, value: T) {
         if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
             let chunk = self.new_chunk();
-            self.chunks.push_back(chunk);
+            self.push_chunk(chunk);
         }
         if let Some(last) = self.chunks.back_mut() {
             last.push(value);
@@ -113,7 +135,7 @@ impl<T: Copy> Chunked<T> {
         while !values.is_empty() {
             if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
                 let chunk = self.new_chunk();
-                self.chunks.push_back(chunk);
+                self.push_chunk(chunk);
             }
             let Some(last) = self.chunks.back_mut() else {
                 return;
@@ -126,19 +148,20 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
-    /// The value at `index` (0 is the front), if any.
-    pub fn get(&self, index: usize) -> Option<T> {
+    /// The chunk and offset in it of the value at `index`, if any.
+    fn locate(&self, index: usize) -> Option<(usize, usize)> {
         if index >= self.len {
             return None;
         }
-        let mut i = index + self.head;
-        for chunk in &self.chunks {
-            if i < chunk.len() {
-                return Some(chunk[i]);
-            }
-            i -= chunk.len();
-        }
-        None
+        let position = self.starts.front()? + self.head + index;
+        let chunk = self.starts.partition_point(|&s| s <= position) - 1;
+        Some((chunk, position - self.starts[chunk]))
+    }
+
+    /// The value at `index` (0 is the front), if any.
+    pub fn get(&self, index: usize) -> Option<T> {
+        let (chunk, offset) = self.locate(index)?;
+        self.chunks.get(chunk)?.get(offset).copied()
     }
 
     /// The values as slices, front to back.
@@ -180,17 +203,45 @@ impl<T: Copy> Chunked<T> {
 
     /// The value at `index`, mutably.
     pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        if index >= self.len {
-            return None;
+        let (chunk, offset) = self.locate(index)?;
+        self.chunks.get_mut(chunk)?.get_mut(offset)
+    }
+
+    /// Moves every value of `other` to the back. Its chunks are adopted without copying a value,
+    /// except small ones, which are copied into the room this sequence has; a chunk with much
+    /// unused capacity is shrunk first, so adopting keeps the memory close to the data.
+    pub fn append(&mut self, mut other: Chunked<T>) {
+        if other.head > 0
+            && let Some(first) = other.chunks.front_mut()
+        {
+            first.drain(..other.head);
         }
-        let mut i = index + self.head;
-        for chunk in self.chunks.iter_mut() {
-            if i < chunk.len() {
-                return chunk.get_mut(i);
+        for mut chunk in other.chunks.drain(..) {
+            let room = self.chunks.back().map_or(0, |c| c.capacity() - c.len());
+            if chunk.len() <= room || chunk.len() < MIN_CHUNK {
+                self.extend_from_slice(&chunk);
+                continue;
             }
-            i -= chunk.len();
+            // The chunk that stops growing here keeps no more than an eighth unused.
+            if let Some(last) = self.chunks.back_mut()
+                && last.capacity() - last.len() > last.len() / 8
+            {
+                last.shrink_to_fit();
+            }
+            if chunk.capacity() - chunk.len() > chunk.len() / 8 {
+                chunk.shrink_to_fit();
+            }
+            self.push_chunk(chunk);
         }
-        None
+    }
+
+    /// Applies `f` to every value in place.
+    pub fn map_in_place(&mut self, mut f: impl FnMut(&mut T)) {
+        let head = self.head;
+        for (i, chunk) in self.chunks.iter_mut().enumerate() {
+            let from = if i == 0 { head } else { 0 };
+            chunk[from..].iter_mut().for_each(&mut f);
+        }
     }
 
     /// Removes `count` values from the front (all of them if fewer).
@@ -201,6 +252,7 @@ impl<T: Copy> Chunked<T> {
         pop_chunks(&mut self.chunks, &mut self.head, count, Vec::len, |c| {
             emptied.push(c)
         });
+        self.starts.drain(..emptied.len());
         emptied.into_iter().for_each(|c| self.recycle(c));
         if self.len == 0 {
             self.clear();
@@ -212,6 +264,7 @@ impl<T: Copy> Chunked<T> {
         while let Some(chunk) = self.chunks.pop_front() {
             self.recycle(chunk);
         }
+        self.starts.clear();
         self.head = 0;
         self.len = 0;
     }
@@ -239,7 +292,7 @@ impl<T: Copy> Chunked<T> {
     pub fn bytes_reserved(&self) -> usize {
         let held: usize = self.chunks.iter().map(Vec::capacity).sum::<usize>()
             + self.spare.iter().map(Vec::capacity).sum::<usize>();
-        held * size_of::<T>()
+        held * size_of::<T>() + self.starts.capacity() * size_of::<usize>()
     }
 }
 
@@ -254,6 +307,9 @@ mod tests {
         Extend(Vec<u32>),
         Pop(usize),
         Clear,
+        /// Adopt a sequence built from these values, with this many popped from its front.
+        Adopt(Vec<u32>, usize),
+        Double,
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -262,6 +318,12 @@ mod tests {
             proptest::collection::vec(any::<u32>(), 0..5_000).prop_map(Op::Extend),
             (0usize..6_000).prop_map(Op::Pop),
             Just(Op::Clear),
+            (
+                proptest::collection::vec(any::<u32>(), 0..9_000),
+                0usize..3_000
+            )
+                .prop_map(|(v, p)| Op::Adopt(v, p)),
+            Just(Op::Double),
         ]
     }
 
@@ -278,6 +340,17 @@ mod tests {
                     Op::Extend(vs) => { c.extend_from_slice(&vs); model.extend(vs); }
                     Op::Pop(n) => { c.pop_front(n); for _ in 0..n.min(model.len()) { model.pop_front(); } }
                     Op::Clear => { c.clear(); model.clear(); }
+                    Op::Adopt(vs, popped) => {
+                        let mut other = Chunked::new();
+                        other.extend_from_slice(&vs);
+                        other.pop_front(popped);
+                        c.append(other);
+                        model.extend(vs.iter().skip(popped));
+                    }
+                    Op::Double => {
+                        c.map_in_place(|v| *v = v.wrapping_mul(2));
+                        model.iter_mut().for_each(|v| *v = v.wrapping_mul(2));
+                    }
                 }
                 prop_assert_eq!(c.len(), model.len());
                 let flat: Vec<u32> = c.slices().flatten().copied().collect();
@@ -290,6 +363,9 @@ mod tests {
                     prop_assert_eq!(out, model.iter().skip(mid).take(7).copied().collect::<Vec<_>>());
                 }
                 prop_assert_eq!(c.get(model.len()), None);
+                for i in [0, model.len() / 3, model.len().saturating_sub(1)] {
+                    prop_assert_eq!(c.get(i), model.get(i).copied());
+                }
             }
         }
     }
@@ -308,6 +384,21 @@ mod tests {
             "{used} {reserved}"
         );
         assert!(reserved / used < 1.07, "{}", reserved / used);
+    }
+
+    #[test]
+    fn adopting_batches_keeps_memory_close_to_the_data() {
+        let mut c = Chunked::<i64>::new();
+        for b in 0..100 {
+            // As a decoder fills a batch: chunks that double, the last one partly used.
+            let mut batch = Chunked::new();
+            (0..10_000).for_each(|i| batch.push(b * 10_000 + i));
+            c.append(batch);
+        }
+        assert_eq!(c.len(), 1_000_000);
+        assert_eq!(c.get(123_456), Some(123_456));
+        let ratio = c.bytes_reserved() as f64 / c.bytes_used() as f64;
+        assert!(ratio < 1.13, "{ratio}");
     }
 
     #[test]

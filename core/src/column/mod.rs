@@ -225,6 +225,20 @@ impl Column {
         true
     }
 
+    /// Moves every row of `other` (of the same type, else nothing happens and `false` comes
+    /// back) to the back, adopting its storage rather than copying it where it can.
+    pub fn append(&mut self, other: Column) -> bool {
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => a.append(b),
+            (Self::I32(a), Self::I32(b)) => a.append(b),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => a.append(b),
+            (Self::F64(a), Self::F64(b)) => a.append(b),
+            (Self::String(a), Self::String(b)) => a.append(b),
+            _ => return false,
+        }
+        true
+    }
+
     /// Appends a value; `Value::Null`, or a value of another type, appends null. Returns whether
     /// the value fitted the column's type.
     pub fn push(&mut self, value: &Value) -> bool {

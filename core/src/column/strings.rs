@@ -340,6 +340,41 @@ impl StringColumn {
         }
     }
 
+    /// Moves every row of `other` to the back. Between dictionary columns the codes are
+    /// translated in place and their chunks adopted ([`Chunked::append`]), so no row is copied;
+    /// otherwise rows are copied.
+    pub fn append(&mut self, other: StringColumn) {
+        match (&mut self.repr, other.repr) {
+            (
+                Repr::Dict { codes, dict },
+                Repr::Dict {
+                    codes: mut source_codes,
+                    dict: source,
+                },
+            ) => {
+                let mut remap = vec![NULL_CODE; source.len()];
+                source_codes.map_in_place(|c| {
+                    *c = match remap.get_mut(*c as usize) {
+                        Some(slot) if *slot == NULL_CODE => {
+                            *slot = source.get(*c).map_or(NULL_CODE, |v| dict.intern(v));
+                            *slot
+                        }
+                        Some(slot) => *slot,
+                        None => NULL_CODE,
+                    }
+                });
+                codes.append(source_codes);
+                self.maybe_go_plain();
+            }
+            (_, repr) => {
+                let other = StringColumn { repr };
+                for i in 0..other.len() {
+                    self.push(other.get(i).flatten());
+                }
+            }
+        }
+    }
+
     /// The value at `index`: `None` past the end, `Some(None)` for null.
     pub fn get(&self, index: usize) -> Option<Option<&str>> {
         match &self.repr {

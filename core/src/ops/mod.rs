@@ -7,6 +7,7 @@
 mod agg;
 mod drop_stream;
 pub mod format;
+mod groups;
 mod keys;
 mod rebuild;
 mod rowwise;

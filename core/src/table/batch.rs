@@ -93,6 +93,11 @@ impl Batch {
         &self.columns
     }
 
+    /// The columns, owned (a source table adopts their storage).
+    pub fn into_columns(self) -> Vec<Column> {
+        self.columns
+    }
+
     pub fn len(&self) -> usize {
         self.columns.first().map_or(0, Column::len)
     }
