@@ -235,13 +235,13 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
-    /// Applies `f` to every value in place.
-    pub fn map_in_place(&mut self, mut f: impl FnMut(&mut T)) {
+    /// The values as mutable slices, front to back.
+    pub fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         let head = self.head;
-        for (i, chunk) in self.chunks.iter_mut().enumerate() {
-            let from = if i == 0 { head } else { 0 };
-            chunk[from..].iter_mut().for_each(&mut f);
-        }
+        self.chunks
+            .iter_mut()
+            .enumerate()
+            .map(move |(i, c)| if i == 0 { &mut c[head..] } else { &mut c[..] })
     }
 
     /// Removes `count` values from the front (all of them if fewer).
@@ -348,7 +348,7 @@ mod tests {
                         model.extend(vs.iter().skip(popped));
                     }
                     Op::Double => {
-                        c.map_in_place(|v| *v = v.wrapping_mul(2));
+                        c.slices_mut().flatten().for_each(|v| *v = v.wrapping_mul(2));
                         model.iter_mut().for_each(|v| *v = v.wrapping_mul(2));
                     }
                 }

@@ -352,17 +352,32 @@ impl StringColumn {
                     dict: source,
                 },
             ) => {
+                // Every source string is interned up front when the source dictionary is no
+                // larger than the rows (a batch's own); else only those the rows use.
                 let mut remap = vec![NULL_CODE; source.len()];
-                source_codes.map_in_place(|c| {
-                    *c = match remap.get_mut(*c as usize) {
-                        Some(slot) if *slot == NULL_CODE => {
-                            *slot = source.get(*c).map_or(NULL_CODE, |v| dict.intern(v));
-                            *slot
-                        }
-                        Some(slot) => *slot,
-                        None => NULL_CODE,
+                if source.len() <= source_codes.len() {
+                    for (code, slot) in remap.iter_mut().enumerate() {
+                        *slot = source
+                            .get(code as u32)
+                            .map_or(NULL_CODE, |v| dict.intern(v));
                     }
-                });
+                    for slice in source_codes.slices_mut() {
+                        for c in slice {
+                            *c = remap.get(*c as usize).copied().unwrap_or(NULL_CODE);
+                        }
+                    }
+                } else {
+                    for c in source_codes.slices_mut().flatten() {
+                        *c = match remap.get_mut(*c as usize) {
+                            Some(slot) if *slot == NULL_CODE => {
+                                *slot = source.get(*c).map_or(NULL_CODE, |v| dict.intern(v));
+                                *slot
+                            }
+                            Some(slot) => *slot,
+                            None => NULL_CODE,
+                        }
+                    }
+                }
                 codes.append(source_codes);
                 self.maybe_go_plain();
             }
@@ -438,6 +453,7 @@ impl StringColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::column::Column;
     use proptest::prelude::*;
 
     fn arb_value() -> impl Strategy<Value = Option<String>> {
@@ -449,17 +465,35 @@ mod tests {
         /// Whatever the representation, the column reads back what was written, in FIFO order.
         #[test]
         fn reads_back_like_a_deque(
-            batches in proptest::collection::vec((proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500), 1..6),
+            batches in proptest::collection::vec(
+                (proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0u8..3), 1..6),
             distinct in 1usize..5_000,
         ) {
             let mut column = StringColumn::new();
             let mut model = std::collections::VecDeque::new();
-            for (values, pop) in batches {
+            for (values, pop, how) in batches {
+                // Row by row, or as a batch column that is copied in or adopted.
+                let mut batch = StringColumn::new();
                 for v in &values {
                     // Bound the cardinality so both representations are exercised.
                     let v = v.as_ref().map(|s| format!("{s}{}", s.len() % distinct));
-                    column.push(v.as_deref());
+                    if how == 0 {
+                        column.push(v.as_deref());
+                    } else {
+                        batch.push(v.as_deref());
+                    }
                     model.push_back(v);
+                }
+                match how {
+                    1 => column.append(batch),
+                    2 => {
+                        let mut whole = Column::String(StringColumn::new());
+                        whole.extend_from(&Column::String(batch));
+                        if let Column::String(copied) = whole {
+                            column.append(copied);
+                        }
+                    }
+                    _ => {}
                 }
                 column.pop_front(pop);
                 for _ in 0..pop.min(model.len()) {
