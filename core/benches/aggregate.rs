@@ -128,5 +128,45 @@ fn operators(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, aggregate, ingest, operators);
+/// `sort` and `merge` over an append table that grows to 1M rows, 10k rows a cycle.
+fn large_parents(c: &mut Criterion) {
+    let batches = batches();
+    let mut group = c.benchmark_group("over an append table growing to 1M rows");
+    group.throughput(Throughput::Elements((BATCH * BATCHES) as u64));
+    group.sample_size(10);
+    let ops: [(&str, MakeTable); 3] = [
+        // New rows sort after every old one: the output is appended to.
+        ("sort(KafkaOffset)", |t, _| {
+            t.sort(&["KafkaOffset"]).expect("sort")
+        }),
+        // New rows land anywhere: merged into the order, the output rewritten.
+        ("sort(Price)", |t, _| t.sort(&["Price"]).expect("sort")),
+        // A static table, then the live one: the output is appended to.
+        ("static.merge(append)", |t, s| s.merge(&[t]).expect("merge")),
+    ];
+    for (name, op) in ops {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || batches.clone(),
+                |owned| {
+                    let engine = Engine::new();
+                    let table = engine.append_table(schema());
+                    let fixed = engine.append_table(schema());
+                    fixed.add(batches[0].clone()).expect("add");
+                    engine.run_cycle().expect("cycle");
+                    let result = op(&table, &fixed);
+                    for batch in owned {
+                        table.add(batch).expect("add");
+                        engine.run_cycle().expect("cycle");
+                    }
+                    result.size()
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, aggregate, ingest, operators, large_parents);
 criterion_main!(benches);

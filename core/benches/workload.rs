@@ -47,8 +47,11 @@ pub fn batches() -> Vec<Batch> {
     };
     (0..BATCHES)
         .map(|b| {
-            let mut columns: Vec<Column> =
-                schema.fields().iter().map(|f| Column::new(f.ty)).collect();
+            let mut columns: Vec<Column> = schema
+                .fields()
+                .iter()
+                .map(|f| Column::with_capacity(f.ty, BATCH))
+                .collect();
             for i in 0..BATCH {
                 let r = next();
                 columns[0].push(&Value::I64((b * BATCH + i) as i64));

@@ -20,6 +20,8 @@ use std::collections::VecDeque;
 pub const MAX_CHUNK: usize = 1 << 16;
 /// The first chunk, in elements.
 pub const MIN_CHUNK: usize = 1 << 10;
+/// The largest first chunk [`Chunked::with_capacity`] makes, in elements.
+pub const MAX_FIRST: usize = 1 << 20;
 
 /// Removes `count` elements from the front of a queue of chunks whose first `head` elements are
 /// already gone, handing each emptied chunk to `emptied`. Shared by every chunked FIFO.
@@ -78,6 +80,16 @@ impl<T> Default for Chunked<T> {
 impl<T: Copy> Chunked<T> {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A sequence whose first chunk holds `capacity` values (at most [`MAX_FIRST`]): a batch
+    /// of known size fills one chunk, which a table then adopts whole.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut c = Self::new();
+        if capacity > 0 {
+            c.push_chunk(Vec::with_capacity(capacity.min(MAX_FIRST)));
+        }
+        c
     }
 
     pub fn len(&self) -> usize {

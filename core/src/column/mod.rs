@@ -125,6 +125,18 @@ impl Column {
         }
     }
 
+    /// An empty column with room for `rows` rows in its first chunk (a batch of known size).
+    pub fn with_capacity(ty: ColumnType, rows: usize) -> Self {
+        match ty {
+            ColumnType::Bool => Self::Bool(Chunked::with_capacity(rows)),
+            ColumnType::I32 => Self::I32(Chunked::with_capacity(rows)),
+            ColumnType::I64 => Self::I64(Chunked::with_capacity(rows)),
+            ColumnType::F64 => Self::F64(Chunked::with_capacity(rows)),
+            ColumnType::Timestamp => Self::Timestamp(Chunked::with_capacity(rows)),
+            ColumnType::String => Self::String(StringColumn::with_capacity(rows)),
+        }
+    }
+
     pub fn column_type(&self) -> ColumnType {
         match self {
             Self::Bool(_) => ColumnType::Bool,
@@ -260,7 +272,8 @@ impl Column {
         true
     }
 
-    /// Appends rows `start + i` of `other` for each `i` of `picks` (ascending), in one pass.
+    /// Appends rows `start + i` of `other` for each `i` of `picks` (in any order), reading rows
+    /// `start .. start + count` once.
     pub fn extend_gather(&mut self, other: &Column, start: usize, count: usize, picks: &[u32]) {
         fn gather<T: Copy>(
             a: &mut Chunked<T>,

@@ -267,6 +267,16 @@ impl StringColumn {
         }
     }
 
+    /// A dictionary column whose first chunk of codes holds `capacity` rows.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            repr: Repr::Dict {
+                codes: Chunked::with_capacity(capacity),
+                dict: Dictionary::new(),
+            },
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Dict { codes, .. } => codes.len(),

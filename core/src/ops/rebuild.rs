@@ -1,13 +1,10 @@
-//! Operators whose result is rebuilt whenever a parent changes: `sort`, `merge`, `head` and
-//! `tail`; and `naturalJoin`, rebuilt when its right table changes.
+//! `head` and `tail`, whose result is at most the rows asked for and is rebuilt whenever the
+//! parent changes; and `naturalJoin`, rebuilt when its right table changes and otherwise updated
+//! with the left table's added rows only.
 //!
-//! The seed applies them to aggregation results of a few hundred rows, where rebuilding costs
-//! microseconds and is simpler than any incremental scheme. Each rebuild reports every old row
-//! removed and every new row added. (Incremental versions for large parents are tracked on the
-//! issue: a sorted index for `sort`, appends for `merge`.)
+//! A rebuild reports every old row removed and every new row added.
 
 use rustc_hash::FxHashMap;
-use std::cmp::Ordering;
 use std::rc::Rc;
 
 use super::Operator;
@@ -40,56 +37,6 @@ impl<R: Rebuild> Operator for Rebuilt<R> {
             added: (out.first_key..out.end_key()).collect(),
             modified: Vec::new(),
         }))
-    }
-}
-
-fn copy_rows(from: &TableData, rows: impl Iterator<Item = usize> + Clone, out: &mut TableData) {
-    for (o, c) in out.columns.iter_mut().zip(&from.columns) {
-        for r in rows.clone() {
-            o.push_from(c, r);
-        }
-    }
-}
-
-struct Sort {
-    /// (column index, descending)
-    keys: Vec<(usize, bool)>,
-}
-
-impl Rebuild for Sort {
-    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
-        let data = &inputs[0].data;
-        let mut order: Vec<usize> = (0..data.len()).collect();
-        order.sort_by(|&a, &b| {
-            for &(c, descending) in &self.keys {
-                let column = &data.columns[c];
-                let ordering = column.compare_rows(a, column, b);
-                let ordering = if descending {
-                    ordering.reverse()
-                } else {
-                    ordering
-                };
-                if ordering != Ordering::Equal {
-                    return ordering;
-                }
-            }
-            Ordering::Equal
-        });
-        copy_rows(data, order.into_iter(), out);
-        Ok(())
-    }
-}
-
-struct Merge;
-
-impl Rebuild for Merge {
-    fn rebuild(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
-        for input in inputs {
-            for (o, c) in out.columns.iter_mut().zip(&input.data.columns) {
-                o.extend_from(c);
-            }
-        }
-        Ok(())
     }
 }
 
@@ -237,17 +184,6 @@ impl Operator for NaturalJoin {
     }
 }
 
-/// Splits `"A, B = C"` or a list into trimmed, non-empty names.
-fn names(specs: &[&str]) -> Vec<String> {
-    specs
-        .iter()
-        .flat_map(|s| s.split(','))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// `"Out = In"` or `"Col"` → (Out, In).
 fn rename(spec: &str) -> (String, String) {
     match spec.split_once('=') {
@@ -257,69 +193,26 @@ fn rename(spec: &str) -> (String, String) {
 }
 
 impl Table {
-    /// A rebuilt table is blink when every parent is (a sort or merge of stream tables), so an
+    /// A rebuilt table is blink when its parent is (the head of a stream table), so an
     /// aggregation over it still accumulates, as in Deephaven.
-    fn rebuilt(
-        &self,
-        others: &[&Table],
-        schema: Schema,
-        op: impl Rebuild + 'static,
-    ) -> Result<Table> {
-        let mut parents = vec![Rc::clone(&self.node)];
-        parents.extend(others.iter().map(|t| Rc::clone(&t.node)));
-        let blink = self.is_blink() && others.iter().all(|t| t.is_blink());
-        self.engine
-            .derive(parents, schema, blink, Box::new(Rebuilt(op)))
-    }
-
-    /// Sorted by the given columns, ascending (Deephaven's `sort`); a column written `-Name` or
-    /// `Name desc` sorts descending.
-    pub fn sort(&self, columns: &[&str]) -> Result<Table> {
-        let schema = self.schema();
-        let mut keys = Vec::new();
-        for spec in names(columns) {
-            let (name, descending) = match (spec.strip_prefix('-'), spec.strip_suffix(" desc")) {
-                (Some(n), _) => (n.trim(), true),
-                (None, Some(n)) => (n.trim(), true),
-                _ => (spec.as_str(), false),
-            };
-            keys.push((schema.index_of(name)?, descending));
-        }
-        self.rebuilt(&[], schema, Sort { keys })
-    }
-
-    /// Sorted descending by the given columns (Deephaven's `sortDescending`).
-    pub fn sort_descending(&self, columns: &[&str]) -> Result<Table> {
-        let specs: Vec<String> = names(columns)
-            .into_iter()
-            .map(|c| format!("-{c}"))
-            .collect();
-        self.sort(&specs.iter().map(String::as_str).collect::<Vec<_>>())
-    }
-
-    /// This table's rows, then each of `others`' (Deephaven's `merge`); all need the same columns.
-    pub fn merge(&self, others: &[&Table]) -> Result<Table> {
-        let schema = self.schema();
-        for other in others {
-            if other.schema() != schema {
-                return Err(Error::Invalid(format!(
-                    "merge: columns [{}] do not match [{}]",
-                    other.schema().names().join(", "),
-                    schema.names().join(", ")
-                )));
-            }
-        }
-        self.rebuilt(others, schema, Merge)
+    fn rebuilt(&self, schema: Schema, op: impl Rebuild + 'static) -> Result<Table> {
+        let blink = self.is_blink();
+        self.engine.derive(
+            vec![Rc::clone(&self.node)],
+            schema,
+            blink,
+            Box::new(Rebuilt(op)),
+        )
     }
 
     /// The first `count` rows.
     pub fn head(&self, count: usize) -> Result<Table> {
-        self.rebuilt(&[], self.schema(), Slice { head: true, count })
+        self.rebuilt(self.schema(), Slice { head: true, count })
     }
 
     /// The last `count` rows.
     pub fn tail(&self, count: usize) -> Result<Table> {
-        self.rebuilt(&[], self.schema(), Slice { head: false, count })
+        self.rebuilt(self.schema(), Slice { head: false, count })
     }
 
     /// Each row of this table with `columns` of the `right` row whose `on` keys match, or nulls
@@ -332,7 +225,7 @@ impl Table {
         let mut left_keys = Vec::new();
         let mut right_keys = Vec::new();
         let mut coders = Vec::new();
-        for spec in names(on) {
+        for spec in super::names(on) {
             let (l, r) = rename(&spec);
             let (li, ri) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
             let (lt, rt) = (left_schema.fields()[li].ty, right_schema.fields()[ri].ty);
@@ -354,7 +247,7 @@ impl Table {
                 .map(|(_, n)| (n.to_owned(), n.to_owned()))
                 .collect()
         } else {
-            names(columns).iter().map(|s| rename(s)).collect()
+            super::names(columns).iter().map(|s| rename(s)).collect()
         };
         let mut fields = left_schema.fields().to_vec();
         let mut added = Vec::new();
