@@ -19,6 +19,9 @@ struct Merge {
     lens: Vec<usize>,
 }
 
+/// A parent and a number of its rows.
+type Rows = Option<(usize, usize)>;
+
 impl Merge {
     fn rewrite(&mut self, inputs: &[&Node], out: &mut TableData) -> Update {
         let old = out.first_key..out.end_key();
@@ -43,12 +46,9 @@ impl Merge {
         }
     }
 
-    /// The change, when it is rows off the output's front and rows onto its back: (parent that
-    /// removes, rows), (parent that adds, rows).
-    fn at_the_ends(
-        &self,
-        inputs: &[&Node],
-    ) -> Option<(Option<(usize, usize)>, Option<(usize, usize)>)> {
+    /// The change, when it is rows off the output's front and rows onto its back: (the parent
+    /// that removes, and how many), (the parent that adds, and how many).
+    fn at_the_ends(&self, inputs: &[&Node]) -> Option<(Rows, Rows)> {
         let quiet = |j: usize| self.lens[j] == 0 && inputs[j].update.is_none();
         let (mut front, mut back) = (None, None);
         for (i, input) in inputs.iter().enumerate() {
