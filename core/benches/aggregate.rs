@@ -134,7 +134,15 @@ fn large_parents(c: &mut Criterion) {
     let mut group = c.benchmark_group("over an append table growing to 1M rows");
     group.throughput(Throughput::Elements((BATCH * BATCHES) as u64));
     group.sample_size(10);
-    let ops: [(&str, MakeTable); 3] = [
+    let ops: [(&str, MakeTable); 4] = [
+        // The right table changes every cycle: only left rows whose match changed are rewritten.
+        ("naturalJoin(its own live countBy)", |t, _| {
+            let counts = t
+                .count_by("Trades", &["Exchange", "Instrument"])
+                .expect("countBy");
+            t.natural_join(&counts, &["Exchange", "Instrument"], &["Trades"])
+                .expect("join")
+        }),
         // New rows sort after every old one: the output is appended to.
         ("sort(KafkaOffset)", |t, _| {
             t.sort(&["KafkaOffset"]).expect("sort")

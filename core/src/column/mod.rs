@@ -329,6 +329,33 @@ impl Column {
         }
     }
 
+    /// Sets row `index` to row `from` of `other` (of the same type, else null), or to null when
+    /// `from` is `None`. `false` (and no change) where a row cannot change in place: past the
+    /// end, or plain (non-dictionary) strings.
+    pub fn set_from(&mut self, index: usize, other: &Column, from: Option<usize>) -> bool {
+        fn set<T: Copy>(a: &mut Chunked<T>, index: usize, value: Option<T>, null: T) -> bool {
+            a.get_mut(index)
+                .map(|slot| *slot = value.unwrap_or(null))
+                .is_some()
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_BOOL),
+            (Self::I32(a), Self::I32(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_I32),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => {
+                set(a, index, from.and_then(|f| b.get(f)), NULL_I64)
+            }
+            (Self::F64(a), Self::F64(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_F64),
+            (Self::String(a), Self::String(b)) => {
+                a.set(index, from.and_then(|f| b.get(f)).flatten())
+            }
+            (Self::Bool(a), _) => set(a, index, None, NULL_BOOL),
+            (Self::I32(a), _) => set(a, index, None, NULL_I32),
+            (Self::I64(a), _) | (Self::Timestamp(a), _) => set(a, index, None, NULL_I64),
+            (Self::F64(a), _) => set(a, index, None, NULL_F64),
+            (Self::String(a), _) => a.set(index, None),
+        }
+    }
+
     /// Orders rows `i` of `self` and `j` of `other` (same type): nulls first, NaN last.
     pub fn compare_rows(&self, i: usize, other: &Column, j: usize) -> std::cmp::Ordering {
         use std::cmp::Ordering;

@@ -400,6 +400,23 @@ impl StringColumn {
         }
     }
 
+    /// Replaces the value at `index` (`None` is null). Only a dictionary column can change a
+    /// row in place: `false` (and no change) for plain storage or an index past the end.
+    pub fn set(&mut self, index: usize, value: Option<&str>) -> bool {
+        let Repr::Dict { codes, dict } = &mut self.repr else {
+            return false;
+        };
+        if index >= codes.len() {
+            return false;
+        }
+        let code = value.map_or(NULL_CODE, |v| dict.intern(v));
+        if let Some(slot) = codes.get_mut(index) {
+            *slot = code;
+        }
+        self.maybe_go_plain();
+        true
+    }
+
     /// The value at `index`: `None` past the end, `Some(None)` for null.
     pub fn get(&self, index: usize) -> Option<Option<&str>> {
         match &self.repr {

@@ -8,10 +8,11 @@ mod agg;
 mod drop_stream;
 pub mod format;
 mod groups;
+mod join;
 mod keys;
 mod merge;
-mod rebuild;
 mod rowwise;
+mod slice;
 mod sort;
 #[cfg(test)]
 mod tests;

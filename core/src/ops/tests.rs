@@ -711,3 +711,70 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A join whose right table is a live source (rows added at the back, and for a ring removed
+    /// from the front) equals a recomputation after every cycle, and says `Fifo` when no existing
+    /// row changed.
+    #[test]
+    fn joins_against_a_live_right_table_equal_a_recomputation(
+        cycles in proptest::collection::vec(
+            (proptest::collection::vec(0i64..30, 0..20), 0usize..4), 1..12),
+        right_capacity in 1usize..12,
+        right_ring in any::<bool>(),
+    ) {
+        let engine = Engine::new();
+        let left_schema = Schema::of(&[("Key", ColumnType::I64), ("Row", ColumnType::I64)]).unwrap();
+        let right_schema = Schema::of(&[("Id", ColumnType::I64), ("Label", ColumnType::String)]).unwrap();
+        let left = engine.append_table(left_schema.clone());
+        let right = if right_ring {
+            engine.ring_table(right_schema.clone(), right_capacity)
+        } else {
+            engine.append_table(right_schema.clone())
+        };
+        let joined = left.natural_join(&right, &["Key = Id"], &["Label"]).unwrap();
+        let mut left_rows: Vec<Row> = Vec::new();
+        let mut right_rows: Vec<Row> = Vec::new();
+        let mut next_id = 0i64;
+        for (keys, new_right) in &cycles {
+            let base = left_rows.len();
+            let rows: Vec<Row> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| vec![Value::I64(k), Value::I64((base + i) as i64)])
+                .collect();
+            left_rows.extend(rows.iter().cloned());
+            let rights: Vec<Row> = (0..*new_right)
+                .map(|_| {
+                    next_id += 1;
+                    vec![Value::I64(next_id), Value::String(format!("r{next_id}"))]
+                })
+                .collect();
+            right_rows.extend(rights.iter().cloned());
+            left.add(Batch::from_rows(&left_schema, &rows).unwrap()).unwrap();
+            right.add(Batch::from_rows(&right_schema, &rights).unwrap()).unwrap();
+            engine.run_cycle().unwrap();
+            let live: &[Row] = if right_ring {
+                &right_rows[right_rows.len().saturating_sub(right_capacity)..]
+            } else {
+                &right_rows
+            };
+            let want: Vec<Row> = left_rows
+                .iter()
+                .map(|l| {
+                    let label = live.iter().find(|r| r[0] == l[0]).map_or(Value::Null, |r| r[1].clone());
+                    vec![l[0].clone(), l[1].clone(), label]
+                })
+                .collect();
+            assert_rows_eq(&joined.all_rows(), &want, "join")?;
+            prop_assert!(joined.error().is_none());
+            // With the right table unchanged, no existing row changes.
+            if *new_right == 0 && !rows.is_empty() {
+                let fifo = matches!(joined.last_update(), Some(crate::table::Update::Fifo { .. }));
+                prop_assert!(fifo, "only rows added: {:?}", joined.last_update());
+            }
+        }
+    }
+}
