@@ -244,6 +244,9 @@ impl<T: Copy> Chunked<T> {
                 chunk.shrink_to_fit();
             }
             self.push_chunk(chunk);
+            // An adopted chunk takes the place a spare would have filled: a stream table that
+            // adopts every cycle's batch holds that cycle, not spares besides.
+            self.spare.pop();
         }
     }
 
