@@ -10,16 +10,21 @@
 //!   every binary message to its own feed as it arrives, so the page only has to poll `snapshot()`
 //!   (typically once per animation frame). It lives in the `socket` module.
 //!
+//! - [`Session`], [`Table`] and [`Agg`] — the engine's table API with Deephaven's names (see the
+//!   `api` module): build source tables, derive live tables, read viewports and watch updates.
+//!
 //! A snapshot is the core's [`FeedSnapshot`] as a plain JavaScript object with camelCase keys:
 //! counts and offsets are ordinary `Number`s (never `BigInt`), and absent values (no topic yet, no
 //! last offset) are `null`, so it can be handed to `JSON.stringify` as is.
 
+mod api;
 mod socket;
 
 use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;
 use wasm_bindgen::prelude::*;
 
+pub use api::{Agg, ColumnHandle, Session, Table};
 pub use socket::FeedClient;
 
 /// One connection's worth of bookkeeping, fed frame by frame from JavaScript.
