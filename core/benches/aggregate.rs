@@ -4,12 +4,12 @@
 //! cargo bench -p streamglass-core --bench aggregate
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamglass_core::{Agg, Engine, Table};
+use streamglass_core::{Engine, Table};
 
 #[path = "workload.rs"]
 mod workload;
 
-use workload::{BATCH, BATCHES, batches, schema};
+use workload::{BATCH, BATCHES, batches, feed, schema, seed_aggregation, source};
 
 fn aggregate(c: &mut Criterion) {
     let batches = batches();
@@ -22,21 +22,9 @@ fn aggregate(c: &mut Criterion) {
                 || batches.clone(),
                 |owned| {
                     let engine = Engine::new();
-                    let table = match *kind {
-                        "append" => engine.append_table(schema()),
-                        "stream" => engine.stream_table(schema()),
-                        _ => engine.ring_table(schema(), 200_000),
-                    };
-                    let agg = table
-                        .agg_by(
-                            &[Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")],
-                            &["Exchange", "Instrument"],
-                        )
-                        .expect("aggBy");
-                    for batch in owned {
-                        table.add(batch).expect("add");
-                        engine.run_cycle().expect("cycle");
-                    }
+                    let table = source(&engine, kind);
+                    let agg = seed_aggregation(&table);
+                    feed(&engine, &table, owned);
                     agg.size()
                 },
                 BatchSize::LargeInput,
@@ -57,14 +45,8 @@ fn ingest(c: &mut Criterion) {
                 || batches.clone(),
                 |owned| {
                     let engine = Engine::new();
-                    let table = match *kind {
-                        "append" => engine.append_table(schema()),
-                        _ => engine.stream_table(schema()),
-                    };
-                    for batch in owned {
-                        table.add(batch).expect("add");
-                        engine.run_cycle().expect("cycle");
-                    }
+                    let table = source(&engine, kind);
+                    feed(&engine, &table, owned);
                     table.size()
                 },
                 BatchSize::LargeInput,
@@ -115,10 +97,7 @@ fn operators(c: &mut Criterion) {
                         .count_by("Trade_Count", &["Exchange", "Instrument"])
                         .expect("countBy");
                     let result = op(&table, &agg);
-                    for batch in owned {
-                        table.add(batch).expect("add");
-                        engine.run_cycle().expect("cycle");
-                    }
+                    feed(&engine, &table, owned);
                     result.size()
                 },
                 BatchSize::LargeInput,
@@ -163,10 +142,7 @@ fn large_parents(c: &mut Criterion) {
                     fixed.add(batches[0].clone()).expect("add");
                     engine.run_cycle().expect("cycle");
                     let result = op(&table, &fixed);
-                    for batch in owned {
-                        table.add(batch).expect("add");
-                        engine.run_cycle().expect("cycle");
-                    }
+                    feed(&engine, &table, owned);
                     result.size()
                 },
                 BatchSize::LargeInput,
