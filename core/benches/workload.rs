@@ -2,7 +2,7 @@
 //! produces them. Shared by the criterion bench and the wasm32 example.
 
 use streamglass_core::column::{Column, ColumnType, Value};
-use streamglass_core::{Batch, Schema};
+use streamglass_core::{Agg, Batch, Engine, Schema, Table};
 
 pub const BATCH: usize = 10_000;
 pub const BATCHES: usize = 100;
@@ -47,8 +47,11 @@ pub fn batches() -> Vec<Batch> {
     };
     (0..BATCHES)
         .map(|b| {
-            let mut columns: Vec<Column> =
-                schema.fields().iter().map(|f| Column::new(f.ty)).collect();
+            let mut columns: Vec<Column> = schema
+                .fields()
+                .iter()
+                .map(|f| Column::with_capacity(f.ty, BATCH))
+                .collect();
             for i in 0..BATCH {
                 let r = next();
                 columns[0].push(&Value::I64((b * BATCH + i) as i64));
@@ -60,4 +63,32 @@ pub fn batches() -> Vec<Batch> {
             Batch::from_columns(&schema, columns).expect("batch")
         })
         .collect()
+}
+
+/// A source table of the workload's schema: `append`, `stream` or a ring of 200k rows.
+pub fn source(engine: &Engine, kind: &str) -> Table {
+    match kind {
+        "append" => engine.append_table(schema()),
+        "stream" => engine.stream_table(schema()),
+        _ => engine.ring_table(schema(), 200_000),
+    }
+}
+
+/// The seed's aggregation: `aggBy([Count("Trade_Count"), Sum("Total_Size = Size")], "Exchange",
+/// "Instrument")`.
+pub fn seed_aggregation(table: &Table) -> Table {
+    table
+        .agg_by(
+            &[Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")],
+            &["Exchange", "Instrument"],
+        )
+        .expect("aggBy")
+}
+
+/// Gives the table one batch per cycle.
+pub fn feed(engine: &Engine, table: &Table, batches: Vec<Batch>) {
+    for batch in batches {
+        table.add(batch).expect("add");
+        engine.run_cycle().expect("cycle");
+    }
 }

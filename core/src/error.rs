@@ -37,6 +37,9 @@ pub enum Error {
     /// A formula that does not parse or does not type-check.
     #[error("formula error at position {position}: {message}")]
     Formula { position: usize, message: String },
+    /// A seek spec that does not parse, or names a partition the topic lacks.
+    #[error("seek: {0}")]
+    Seek(String),
     /// A table whose update failed; it keeps the error and no longer changes.
     #[error("table failed: {0}")]
     Failed(String),

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod formula;
 mod ops;
 pub mod protocol;
+pub mod seek;
 pub mod table;
 
 pub use column::{ColumnType, Value};

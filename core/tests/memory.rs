@@ -96,6 +96,12 @@ fn a_stream_table_and_its_aggregation_stay_flat_over_500_cycles() {
         "{:?}",
         stream.stats()
     );
+    // About one cycle is held: the batch's adopted chunks, not spares besides.
+    assert!(
+        stream.stats().bytes_reserved <= 2_000 * width() * 5 / 4 + 4_096,
+        "{:?}",
+        stream.stats()
+    );
 }
 
 #[test]

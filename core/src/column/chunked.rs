@@ -7,8 +7,12 @@
 //! keeps them on a free list for reuse: a stream table that refills every cycle allocates nothing
 //! in the steady state.
 //!
-//! Invariant: every chunk but the last is full; `len` is the sum of the chunks' lengths minus
-//! `head` (the elements already popped from the first chunk).
+//! An owned `Chunked` can also be *adopted* ([`Chunked::append`]): its chunks move over without
+//! copying a value, which is how a source table takes a batch the decoder just filled.
+//!
+//! Invariant: only the last chunk grows; `starts[i]` is the position of chunk `i`'s first value
+//! counted from the first value ever stored (so a lookup is a binary search), and `len` is the sum
+//! of the chunks' lengths minus `head` (the values already popped from the first chunk).
 
 use std::collections::VecDeque;
 
@@ -16,6 +20,8 @@ use std::collections::VecDeque;
 pub const MAX_CHUNK: usize = 1 << 16;
 /// The first chunk, in elements.
 pub const MIN_CHUNK: usize = 1 << 10;
+/// The largest first chunk [`Chunked::with_capacity`] makes, in elements.
+pub const MAX_FIRST: usize = 1 << 20;
 
 /// Removes `count` elements from the front of a queue of chunks whose first `head` elements are
 /// already gone, handing each emptied chunk to `emptied`. Shared by every chunked FIFO.
@@ -47,6 +53,8 @@ pub(crate) fn pop_chunks<C>(
 #[derive(Debug, Clone)]
 pub struct Chunked<T> {
     chunks: VecDeque<Vec<T>>,
+    /// Each chunk's first position (see the invariant).
+    starts: VecDeque<usize>,
     /// Elements popped from the front of the first chunk.
     head: usize,
     len: usize,
@@ -61,6 +69,7 @@ impl<T> Default for Chunked<T> {
     fn default() -> Self {
         Self {
             chunks: VecDeque::new(),
+            starts: VecDeque::new(),
             head: 0,
             len: 0,
             spare: Vec::new(),
@@ -71,6 +80,16 @@ impl<T> Default for Chunked<T> {
 impl<T: Copy> Chunked<T> {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A sequence whose first chunk holds `capacity` values (at most [`MAX_FIRST`]): a batch
+    /// of known size fills one chunk, which a table then adopts whole.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut c = Self::new();
+        if capacity > 0 {
+            c.push_chunk(Vec::with_capacity(capacity.min(MAX_FIRST)));
+        }
+        c
     }
 
     pub fn len(&self) -> usize {
@@ -96,11 +115,26 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
+    /// Position one past the last value.
+    fn end(&self) -> usize {
+        match (self.starts.back(), self.chunks.back()) {
+            (Some(start), Some(last)) => start + last.len(),
+            _ => 0,
+        }
+    }
+
+    /// Adds `chunk` at the back: from now on, the one that grows.
+    fn push_chunk(&mut self, chunk: Vec<T>) {
+        self.starts.push_back(self.end());
+        self.len += chunk.len();
+        self.chunks.push_back(chunk);
+    }
+
     /// Appends one value.
     pub fn push(&mut self, value: T) {
         if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
             let chunk = self.new_chunk();
-            self.chunks.push_back(chunk);
+            self.push_chunk(chunk);
         }
         if let Some(last) = self.chunks.back_mut() {
             last.push(value);
@@ -113,7 +147,7 @@ impl<T: Copy> Chunked<T> {
         while !values.is_empty() {
             if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
                 let chunk = self.new_chunk();
-                self.chunks.push_back(chunk);
+                self.push_chunk(chunk);
             }
             let Some(last) = self.chunks.back_mut() else {
                 return;
@@ -126,19 +160,20 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
-    /// The value at `index` (0 is the front), if any.
-    pub fn get(&self, index: usize) -> Option<T> {
+    /// The chunk and offset in it of the value at `index`, if any.
+    fn locate(&self, index: usize) -> Option<(usize, usize)> {
         if index >= self.len {
             return None;
         }
-        let mut i = index + self.head;
-        for chunk in &self.chunks {
-            if i < chunk.len() {
-                return Some(chunk[i]);
-            }
-            i -= chunk.len();
-        }
-        None
+        let position = self.starts.front()? + self.head + index;
+        let chunk = self.starts.partition_point(|&s| s <= position) - 1;
+        Some((chunk, position - self.starts[chunk]))
+    }
+
+    /// The value at `index` (0 is the front), if any.
+    pub fn get(&self, index: usize) -> Option<T> {
+        let (chunk, offset) = self.locate(index)?;
+        self.chunks.get(chunk)?.get(offset).copied()
     }
 
     /// The values as slices, front to back.
@@ -180,17 +215,48 @@ impl<T: Copy> Chunked<T> {
 
     /// The value at `index`, mutably.
     pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        if index >= self.len {
-            return None;
+        let (chunk, offset) = self.locate(index)?;
+        self.chunks.get_mut(chunk)?.get_mut(offset)
+    }
+
+    /// Moves every value of `other` to the back. Its chunks are adopted without copying a value,
+    /// except small ones, which are copied into the room this sequence has; a chunk with much
+    /// unused capacity is shrunk first, so adopting keeps the memory close to the data.
+    pub fn append(&mut self, mut other: Chunked<T>) {
+        if other.head > 0
+            && let Some(first) = other.chunks.front_mut()
+        {
+            first.drain(..other.head);
         }
-        let mut i = index + self.head;
-        for chunk in self.chunks.iter_mut() {
-            if i < chunk.len() {
-                return chunk.get_mut(i);
+        for mut chunk in other.chunks.drain(..) {
+            let room = self.chunks.back().map_or(0, |c| c.capacity() - c.len());
+            if chunk.len() <= room || chunk.len() < MIN_CHUNK {
+                self.extend_from_slice(&chunk);
+                continue;
             }
-            i -= chunk.len();
+            // The chunk that stops growing here keeps no more than an eighth unused.
+            if let Some(last) = self.chunks.back_mut()
+                && last.capacity() - last.len() > last.len() / 8
+            {
+                last.shrink_to_fit();
+            }
+            if chunk.capacity() - chunk.len() > chunk.len() / 8 {
+                chunk.shrink_to_fit();
+            }
+            self.push_chunk(chunk);
+            // An adopted chunk takes the place a spare would have filled: a stream table that
+            // adopts every cycle's batch holds that cycle, not spares besides.
+            self.spare.pop();
         }
-        None
+    }
+
+    /// The values as mutable slices, front to back.
+    pub fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
+        let head = self.head;
+        self.chunks
+            .iter_mut()
+            .enumerate()
+            .map(move |(i, c)| if i == 0 { &mut c[head..] } else { &mut c[..] })
     }
 
     /// Removes `count` values from the front (all of them if fewer).
@@ -201,6 +267,7 @@ impl<T: Copy> Chunked<T> {
         pop_chunks(&mut self.chunks, &mut self.head, count, Vec::len, |c| {
             emptied.push(c)
         });
+        self.starts.drain(..emptied.len());
         emptied.into_iter().for_each(|c| self.recycle(c));
         if self.len == 0 {
             self.clear();
@@ -221,6 +288,7 @@ impl<T: Copy> Chunked<T> {
             self.len -= drop;
             if last.len() == head {
                 if let Some(chunk) = self.chunks.pop_back() {
+                    self.starts.pop_back();
                     self.recycle(chunk);
                 }
                 if self.chunks.is_empty() {
@@ -235,6 +303,7 @@ impl<T: Copy> Chunked<T> {
         while let Some(chunk) = self.chunks.pop_front() {
             self.recycle(chunk);
         }
+        self.starts.clear();
         self.head = 0;
         self.len = 0;
     }
@@ -262,7 +331,7 @@ impl<T: Copy> Chunked<T> {
     pub fn bytes_reserved(&self) -> usize {
         let held: usize = self.chunks.iter().map(Vec::capacity).sum::<usize>()
             + self.spare.iter().map(Vec::capacity).sum::<usize>();
-        held * size_of::<T>()
+        held * size_of::<T>() + self.starts.capacity() * size_of::<usize>()
     }
 }
 
@@ -278,6 +347,9 @@ mod tests {
         Pop(usize),
         Truncate(usize),
         Clear,
+        /// Adopt a sequence built from these values, with this many popped from its front.
+        Adopt(Vec<u32>, usize),
+        Double,
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -287,6 +359,12 @@ mod tests {
             (0usize..6_000).prop_map(Op::Pop),
             (0usize..8_000).prop_map(Op::Truncate),
             Just(Op::Clear),
+            (
+                proptest::collection::vec(any::<u32>(), 0..9_000),
+                0usize..3_000
+            )
+                .prop_map(|(v, p)| Op::Adopt(v, p)),
+            Just(Op::Double),
         ]
     }
 
@@ -304,6 +382,17 @@ mod tests {
                     Op::Pop(n) => { c.pop_front(n); for _ in 0..n.min(model.len()) { model.pop_front(); } }
                     Op::Truncate(n) => { c.truncate(n); model.truncate(n); }
                     Op::Clear => { c.clear(); model.clear(); }
+                    Op::Adopt(vs, popped) => {
+                        let mut other = Chunked::new();
+                        other.extend_from_slice(&vs);
+                        other.pop_front(popped);
+                        c.append(other);
+                        model.extend(vs.iter().skip(popped));
+                    }
+                    Op::Double => {
+                        c.slices_mut().flatten().for_each(|v| *v = v.wrapping_mul(2));
+                        model.iter_mut().for_each(|v| *v = v.wrapping_mul(2));
+                    }
                 }
                 prop_assert_eq!(c.len(), model.len());
                 let flat: Vec<u32> = c.slices().flatten().copied().collect();
@@ -316,6 +405,9 @@ mod tests {
                     prop_assert_eq!(out, model.iter().skip(mid).take(7).copied().collect::<Vec<_>>());
                 }
                 prop_assert_eq!(c.get(model.len()), None);
+                for i in [0, model.len() / 3, model.len().saturating_sub(1)] {
+                    prop_assert_eq!(c.get(i), model.get(i).copied());
+                }
             }
         }
     }
@@ -334,6 +426,21 @@ mod tests {
             "{used} {reserved}"
         );
         assert!(reserved / used < 1.07, "{}", reserved / used);
+    }
+
+    #[test]
+    fn adopting_batches_keeps_memory_close_to_the_data() {
+        let mut c = Chunked::<i64>::new();
+        for b in 0..100 {
+            // As a decoder fills a batch: chunks that double, the last one partly used.
+            let mut batch = Chunked::new();
+            (0..10_000).for_each(|i| batch.push(b * 10_000 + i));
+            c.append(batch);
+        }
+        assert_eq!(c.len(), 1_000_000);
+        assert_eq!(c.get(123_456), Some(123_456));
+        let ratio = c.bytes_reserved() as f64 / c.bytes_used() as f64;
+        assert!(ratio < 1.13, "{ratio}");
     }
 
     #[test]

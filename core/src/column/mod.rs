@@ -153,6 +153,21 @@ impl Column {
         }
     }
 
+    /// An empty column with room for `rows` rows in its first chunk (a batch of known size).
+    pub fn with_capacity(ty: ColumnType, rows: usize) -> Self {
+        match ty {
+            ColumnType::Bool => Self::Bool(Chunked::with_capacity(rows)),
+            ColumnType::I32 => Self::I32(Chunked::with_capacity(rows)),
+            ColumnType::I64 => Self::I64(Chunked::with_capacity(rows)),
+            ColumnType::F64 => Self::F64(Chunked::with_capacity(rows)),
+            ColumnType::Timestamp => Self::Timestamp(Chunked::with_capacity(rows)),
+            ColumnType::String => Self::String(StringColumn::with_capacity(rows)),
+            ColumnType::Date => Self::Date(Chunked::with_capacity(rows)),
+            ColumnType::Time => Self::Time(Chunked::with_capacity(rows)),
+            ColumnType::Binary => Self::Binary(BinaryColumn::new()),
+        }
+    }
+
     pub fn column_type(&self) -> ColumnType {
         match self {
             Self::Bool(_) => ColumnType::Bool,
@@ -278,6 +293,20 @@ impl Column {
         true
     }
 
+    /// Moves every row of `other` (of the same type, else nothing happens and `false` comes
+    /// back) to the back, adopting its storage rather than copying it where it can.
+    pub fn append(&mut self, other: Column) -> bool {
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => a.append(b),
+            (Self::I32(a), Self::I32(b)) => a.append(b),
+            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => a.append(b),
+            (Self::F64(a), Self::F64(b)) => a.append(b),
+            (Self::String(a), Self::String(b)) => a.append(b),
+            _ => return false,
+        }
+        true
+    }
+
     /// Appends a value; `Value::Null`, or a value of another type, appends null. Returns whether
     /// the value fitted the column's type.
     pub fn push(&mut self, value: &Value) -> bool {
@@ -302,7 +331,8 @@ impl Column {
         true
     }
 
-    /// Appends rows `start + i` of `other` for each `i` of `picks` (ascending), in one pass.
+    /// Appends rows `start + i` of `other` for each `i` of `picks` (in any order), reading rows
+    /// `start .. start + count` once.
     pub fn extend_gather(&mut self, other: &Column, start: usize, count: usize, picks: &[u32]) {
         fn gather<T: Copy>(
             a: &mut Chunked<T>,
@@ -361,6 +391,41 @@ impl Column {
             (Self::Date(a), Self::Date(b)) => a.push(b.get(index).unwrap_or(NULL_I32)),
             (Self::Binary(a), Self::Binary(b)) => a.push(b.get(index).flatten().as_deref()),
             (a, _) => a.push_null(),
+        }
+    }
+
+    /// Sets row `index` to row `from` of `other` (of the same type, else null), or to null when
+    /// `from` is `None`. `false` (and no change) where a row cannot change in place: past the
+    /// end, or plain (non-dictionary) strings.
+    pub fn set_from(&mut self, index: usize, other: &Column, from: Option<usize>) -> bool {
+        fn set<T: Copy>(a: &mut Chunked<T>, index: usize, value: Option<T>, null: T) -> bool {
+            a.get_mut(index)
+                .map(|slot| *slot = value.unwrap_or(null))
+                .is_some()
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_BOOL),
+            (Self::I32(a), Self::I32(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_I32),
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => {
+                set(a, index, from.and_then(|f| b.get(f)), NULL_I64)
+            }
+            (Self::Date(a), Self::Date(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_I32),
+            (Self::F64(a), Self::F64(b)) => set(a, index, from.and_then(|f| b.get(f)), NULL_F64),
+            (Self::String(a), Self::String(b)) => {
+                a.set(index, from.and_then(|f| b.get(f)).flatten())
+            }
+            (Self::Bool(a), _) => set(a, index, None, NULL_BOOL),
+            (Self::I32(a), _) => set(a, index, None, NULL_I32),
+            (Self::I64(a), _) | (Self::Timestamp(a), _) | (Self::Time(a), _) => {
+                set(a, index, None, NULL_I64)
+            }
+            (Self::Date(a), _) => set(a, index, None, NULL_I32),
+            (Self::F64(a), _) => set(a, index, None, NULL_F64),
+            (Self::String(a), _) => a.set(index, None),
+            // Binary rows do not change in place.
+            (Self::Binary(_), _) => false,
         }
     }
 

@@ -291,6 +291,16 @@ impl StringColumn {
         }
     }
 
+    /// A dictionary column whose first chunk of codes holds `capacity` rows.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            repr: Repr::Dict {
+                codes: Chunked::with_capacity(capacity),
+                dict: Dictionary::new(),
+            },
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Dict { codes, .. } => codes.len(),
@@ -404,6 +414,73 @@ impl StringColumn {
         }
     }
 
+    /// Moves every row of `other` to the back. Between dictionary columns the codes are
+    /// translated in place and their chunks adopted ([`Chunked::append`]), so no row is copied;
+    /// otherwise rows are copied.
+    pub fn append(&mut self, other: StringColumn) {
+        match (&mut self.repr, other.repr) {
+            (
+                Repr::Dict { codes, dict },
+                Repr::Dict {
+                    codes: mut source_codes,
+                    dict: source,
+                },
+            ) => {
+                // Every source string is interned up front when the source dictionary is no
+                // larger than the rows (a batch's own); else only those the rows use.
+                let mut remap = vec![NULL_CODE; source.len()];
+                if source.len() <= source_codes.len() {
+                    for (code, slot) in remap.iter_mut().enumerate() {
+                        *slot = source
+                            .get(code as u32)
+                            .map_or(NULL_CODE, |v| dict.intern(v));
+                    }
+                    for slice in source_codes.slices_mut() {
+                        for c in slice {
+                            *c = remap.get(*c as usize).copied().unwrap_or(NULL_CODE);
+                        }
+                    }
+                } else {
+                    for c in source_codes.slices_mut().flatten() {
+                        *c = match remap.get_mut(*c as usize) {
+                            Some(slot) if *slot == NULL_CODE => {
+                                *slot = source.get(*c).map_or(NULL_CODE, |v| dict.intern(v));
+                                *slot
+                            }
+                            Some(slot) => *slot,
+                            None => NULL_CODE,
+                        }
+                    }
+                }
+                codes.append(source_codes);
+                self.maybe_go_plain();
+            }
+            (_, repr) => {
+                let other = StringColumn { repr };
+                for i in 0..other.len() {
+                    self.push(other.get(i).flatten());
+                }
+            }
+        }
+    }
+
+    /// Replaces the value at `index` (`None` is null). Only a dictionary column can change a
+    /// row in place: `false` (and no change) for plain storage or an index past the end.
+    pub fn set(&mut self, index: usize, value: Option<&str>) -> bool {
+        let Repr::Dict { codes, dict } = &mut self.repr else {
+            return false;
+        };
+        if index >= codes.len() {
+            return false;
+        }
+        let code = value.map_or(NULL_CODE, |v| dict.intern(v));
+        if let Some(slot) = codes.get_mut(index) {
+            *slot = code;
+        }
+        self.maybe_go_plain();
+        true
+    }
+
     /// The value at `index`: `None` past the end, `Some(None)` for null.
     pub fn get(&self, index: usize) -> Option<Option<&str>> {
         match &self.repr {
@@ -476,6 +553,7 @@ impl StringColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::column::Column;
     use proptest::prelude::*;
 
     fn arb_value() -> impl Strategy<Value = Option<String>> {
@@ -487,17 +565,35 @@ mod tests {
         /// Whatever the representation, the column reads back what was written, in FIFO order.
         #[test]
         fn reads_back_like_a_deque(
-            batches in proptest::collection::vec((proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0usize..400), 1..6),
+            batches in proptest::collection::vec(
+                (proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0u8..3, 0usize..400), 1..6),
             distinct in 1usize..5_000,
         ) {
             let mut column = StringColumn::new();
             let mut model = std::collections::VecDeque::new();
-            for (values, pop, take_back) in batches {
+            for (values, pop, how, take_back) in batches {
+                // Row by row, or as a batch column that is copied in or adopted.
+                let mut batch = StringColumn::new();
                 for v in &values {
                     // Bound the cardinality so both representations are exercised.
                     let v = v.as_ref().map(|s| format!("{s}{}", s.len() % distinct));
-                    column.push(v.as_deref());
+                    if how == 0 {
+                        column.push(v.as_deref());
+                    } else {
+                        batch.push(v.as_deref());
+                    }
                     model.push_back(v);
+                }
+                match how {
+                    1 => column.append(batch),
+                    2 => {
+                        let mut whole = Column::String(StringColumn::new());
+                        whole.extend_from(&Column::String(batch));
+                        if let Column::String(copied) = whole {
+                            column.append(copied);
+                        }
+                    }
+                    _ => {}
                 }
                 let keep = model.len().saturating_sub(take_back);
                 column.truncate(keep);

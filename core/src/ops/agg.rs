@@ -26,6 +26,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use super::Operator;
+use super::groups::Groups;
 use super::keys::{Interner, KeyCoder, read_f64, read_i64};
 use crate::column::strings::NULL_CODE;
 use crate::column::{Chunked, Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
@@ -783,88 +784,6 @@ impl Accumulator {
     }
 }
 
-/// The group index: key tuples (as `u64` codes) → dense group ids.
-#[derive(Default)]
-struct Groups {
-    one: FxHashMap<u64, u32>,
-    two: FxHashMap<(u64, u64), u32>,
-    many: FxHashMap<Box<[u64]>, u32>,
-    /// Every group's key codes, `width` per group.
-    keys: Vec<u64>,
-    width: usize,
-    len: usize,
-}
-
-impl Groups {
-    fn clear(&mut self) {
-        self.one.clear();
-        self.two.clear();
-        self.many.clear();
-        self.keys.clear();
-        self.len = 0;
-    }
-
-    fn id1(&mut self, a: u64) -> u32 {
-        let next = self.len as u32;
-        let id = *self.one.entry(a).or_insert(next);
-        if id == next {
-            self.keys.push(a);
-            self.len += 1;
-        }
-        id
-    }
-
-    fn id2(&mut self, a: u64, b: u64) -> u32 {
-        let next = self.len as u32;
-        let id = *self.two.entry((a, b)).or_insert(next);
-        if id == next {
-            self.keys.extend_from_slice(&[a, b]);
-            self.len += 1;
-        }
-        id
-    }
-
-    fn id(&mut self, key: &[u64]) -> u32 {
-        let next = self.len as u32;
-        let (id, new) = match key {
-            [] => (0, self.len == 0),
-            [a] => {
-                let id = *self.one.entry(*a).or_insert(next);
-                (id, id == next)
-            }
-            [a, b] => {
-                let id = *self.two.entry((*a, *b)).or_insert(next);
-                (id, id == next)
-            }
-            _ => match self.many.get(key) {
-                Some(&id) => (id, false),
-                None => {
-                    self.many.insert(key.into(), next);
-                    (next, true)
-                }
-            },
-        };
-        if new {
-            self.keys.extend_from_slice(key);
-            self.len += 1;
-        }
-        id
-    }
-
-    fn bytes(&self) -> (usize, usize) {
-        let entry = |n: usize, size: usize| n * (size + 4 + 8);
-        let used = self.keys.len() * 8
-            + entry(self.one.len(), 8)
-            + entry(self.two.len(), 16)
-            + entry(self.many.len(), 16 + 8 * self.width);
-        let reserved = self.keys.capacity() * 8
-            + entry(self.one.capacity(), 8)
-            + entry(self.two.capacity(), 16)
-            + entry(self.many.capacity(), 16 + 8 * self.width);
-        (used, reserved)
-    }
-}
-
 struct KeyColumn {
     input: usize,
     ty: ColumnType,
@@ -920,7 +839,6 @@ struct AggBy {
     covered: usize,
     gids: Vec<u32>,
     codes: Vec<Vec<u64>>,
-    key_buf: Vec<u64>,
 }
 
 impl AggBy {
@@ -1086,31 +1004,9 @@ impl AggBy {
                 &mut self.codes[k],
             );
         }
-        // Group ids, row by row; the common widths without gathering a key.
-        self.gids.clear();
-        match self.codes.as_slice() {
-            [] => self.gids.extend((0..count).map(|_| self.groups.id(&[]))),
-            [a] => {
-                for &a in a {
-                    let id = self.groups.id1(a);
-                    self.gids.push(id);
-                }
-            }
-            [a, b] => {
-                for (&a, &b) in a.iter().zip(b) {
-                    let id = self.groups.id2(a, b);
-                    self.gids.push(id);
-                }
-            }
-            codes => {
-                for row in 0..count {
-                    self.key_buf.clear();
-                    self.key_buf.extend(codes.iter().map(|c| c[row]));
-                    let id = self.groups.id(&self.key_buf);
-                    self.gids.push(id);
-                }
-            }
-        }
+        // Group ids, row by row.
+        let columns: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
+        self.groups.ids(&columns, count, &mut self.gids);
         let groups = self.groups.len;
         touched.resize(groups, false);
         for &g in &self.gids {
@@ -1347,16 +1243,15 @@ impl Table {
         let schema = Schema::new(fields)?;
         let op = AggBy {
             history: None,
-            groups: Groups {
-                width: key_columns.len(),
-                ..Groups::default()
-            },
+            groups: Groups::new(
+                key_columns.len(),
+                key_columns.iter().all(|k| k.ty == ColumnType::String),
+            ),
             keys: key_columns,
             accs,
             covered: 0,
             gids: Vec::new(),
             codes: Vec::new(),
-            key_buf: Vec::new(),
         };
         self.engine
             .derive(vec![Rc::clone(&self.node)], schema, false, Box::new(op))

@@ -7,9 +7,13 @@
 mod agg;
 mod drop_stream;
 pub mod format;
+mod groups;
+mod join;
 mod keys;
-mod rebuild;
+mod merge;
 mod rowwise;
+mod slice;
+mod sort;
 #[cfg(test)]
 mod tests;
 
@@ -36,4 +40,15 @@ pub(crate) trait Operator {
     fn keeps_rows_in_parent_order(&self) -> bool {
         false
     }
+}
+
+/// Splits `"A, B = C"` or a list into trimmed, non-empty names.
+pub(crate) fn names(specs: &[&str]) -> Vec<String> {
+    specs
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

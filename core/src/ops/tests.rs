@@ -632,3 +632,149 @@ fn an_aggregation_of_a_sorted_stream_follows_each_cycle() {
         ]
     );
 }
+
+/// A stable sort of `rows` by the values `key` gives (nulls first).
+fn sorted_by(rows: &[Row], key: impl Fn(&Row) -> Option<i64>) -> Vec<Row> {
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|r| key(r));
+    rows
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Sorts whose new rows land after every old one, or anywhere, and merges whose change is
+    /// at the ends or in the middle, against a recomputation; the in-place paths say so in
+    /// their updates.
+    #[test]
+    fn incremental_sorts_and_merges_equal_a_recomputation(
+        cycles in proptest::collection::vec(proptest::collection::vec(arb_row(), 0..30), 1..10),
+        ring_capacity in 1usize..50,
+    ) {
+        let engine = Engine::new();
+        let append = engine.append_table(schema());
+        let ring = engine.ring_table(schema(), ring_capacity);
+        let fixed = append.snapshot();
+        let ts = |r: &Row| match r[5] { Value::Timestamp(t) => Some(t), _ => None };
+        let qty = |r: &Row| match r[3] { Value::I32(q) => Some(i64::from(q)), _ => None };
+        let mut built = Vec::new();
+        for (name, t) in [("append", &append), ("ring", &ring)] {
+            built.push((name, "by time", t.sort(&["Ts"]).unwrap()));
+            built.push((name, "by time, newest first", t.sort(&["-Ts"]).unwrap()));
+            built.push((name, "by quantity", t.sort(&["Qty"]).unwrap()));
+        }
+        let ring_after_fixed = fixed.merge(&[&ring]).unwrap();
+        let append_after_ring = ring.merge(&[&append]).unwrap();
+        let mut everything: Vec<Row> = Vec::new();
+        let mut next_ts = 0i64;
+        for rows in &cycles {
+            // Times that only grow (a null now and then), as a topic's timestamps do.
+            let rows: Vec<Row> = rows
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    next_ts += i64::from(r[3] != Value::I32(0));
+                    if r[5] != Value::Null {
+                        r[5] = Value::Timestamp(next_ts);
+                    }
+                    r
+                })
+                .collect();
+            let batch = Batch::from_rows(&schema(), &rows).unwrap();
+            append.add(batch.clone()).unwrap();
+            ring.add(batch).unwrap();
+            engine.run_cycle().unwrap();
+            everything.extend(rows.iter().cloned());
+            let ring_rows = everything[everything.len().saturating_sub(ring_capacity)..].to_vec();
+            for (source, op, table) in &built {
+                let input: &[Row] = if *source == "append" { &everything } else { &ring_rows };
+                let want = match *op {
+                    "by time" => sorted_by(input, ts),
+                    // Descending puts nulls last.
+                    "by time, newest first" => sorted_by(input, |r| Some(ts(r).map_or(i64::MAX, |t| -t))),
+                    _ => sorted_by(input, qty),
+                };
+                assert_rows_eq(&table.all_rows(), &want, &format!("{source} sorted {op}"))?;
+            }
+            assert_rows_eq(&ring_after_fixed.all_rows(), &ring_rows, "snapshot then ring")?;
+            let want: Vec<Row> = ring_rows.iter().chain(&everything).cloned().collect();
+            assert_rows_eq(&append_after_ring.all_rows(), &want, "ring then append")?;
+            // A change at the ends is applied in place.
+            if !rows.is_empty() {
+                let in_place = matches!(ring_after_fixed.last_update(), Some(crate::table::Update::Fifo { .. }));
+                prop_assert!(in_place, "the merge's change is at its end");
+            }
+            if rows.iter().all(|r| r[5] != Value::Null) && !rows.is_empty() {
+                let in_place = matches!(built[0].2.last_update(), Some(crate::table::Update::Fifo { removed: 0, .. }));
+                prop_assert!(in_place, "new times sort after the old ones");
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A join whose right table is a live source (rows added at the back, and for a ring removed
+    /// from the front) equals a recomputation after every cycle, and says `Fifo` when no existing
+    /// row changed.
+    #[test]
+    fn joins_against_a_live_right_table_equal_a_recomputation(
+        cycles in proptest::collection::vec(
+            (proptest::collection::vec(0i64..30, 0..20), 0usize..4), 1..12),
+        right_capacity in 1usize..12,
+        right_ring in any::<bool>(),
+    ) {
+        let engine = Engine::new();
+        let left_schema = Schema::of(&[("Key", ColumnType::I64), ("Row", ColumnType::I64)]).unwrap();
+        let right_schema = Schema::of(&[("Id", ColumnType::I64), ("Label", ColumnType::String)]).unwrap();
+        let left = engine.append_table(left_schema.clone());
+        let right = if right_ring {
+            engine.ring_table(right_schema.clone(), right_capacity)
+        } else {
+            engine.append_table(right_schema.clone())
+        };
+        let joined = left.natural_join(&right, &["Key = Id"], &["Label"]).unwrap();
+        let mut left_rows: Vec<Row> = Vec::new();
+        let mut right_rows: Vec<Row> = Vec::new();
+        let mut next_id = 0i64;
+        for (keys, new_right) in &cycles {
+            let base = left_rows.len();
+            let rows: Vec<Row> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| vec![Value::I64(k), Value::I64((base + i) as i64)])
+                .collect();
+            left_rows.extend(rows.iter().cloned());
+            let rights: Vec<Row> = (0..*new_right)
+                .map(|_| {
+                    next_id += 1;
+                    vec![Value::I64(next_id), Value::String(format!("r{next_id}"))]
+                })
+                .collect();
+            right_rows.extend(rights.iter().cloned());
+            left.add(Batch::from_rows(&left_schema, &rows).unwrap()).unwrap();
+            right.add(Batch::from_rows(&right_schema, &rights).unwrap()).unwrap();
+            engine.run_cycle().unwrap();
+            let live: &[Row] = if right_ring {
+                &right_rows[right_rows.len().saturating_sub(right_capacity)..]
+            } else {
+                &right_rows
+            };
+            let want: Vec<Row> = left_rows
+                .iter()
+                .map(|l| {
+                    let label = live.iter().find(|r| r[0] == l[0]).map_or(Value::Null, |r| r[1].clone());
+                    vec![l[0].clone(), l[1].clone(), label]
+                })
+                .collect();
+            assert_rows_eq(&joined.all_rows(), &want, "join")?;
+            prop_assert!(joined.error().is_none());
+            // With the right table unchanged, no existing row changes.
+            if *new_right == 0 && !rows.is_empty() {
+                let fifo = matches!(joined.last_update(), Some(crate::table::Update::Fifo { .. }));
+                prop_assert!(fifo, "only rows added: {:?}", joined.last_update());
+            }
+        }
+    }
+}

@@ -20,9 +20,22 @@ impl Batch {
         }
     }
 
+    /// An empty batch of `schema` with room for `rows` rows in one chunk per column, which a
+    /// source table adopts without copying.
+    pub fn with_capacity(schema: &Schema, rows: usize) -> Self {
+        Self {
+            columns: schema
+                .fields()
+                .iter()
+                .map(|f| Column::with_capacity(f.ty, rows))
+                .collect(),
+            schema: schema.clone(),
+        }
+    }
+
     /// A batch of the given rows; a value of the wrong type is an error naming row and column.
     pub fn from_rows(schema: &Schema, rows: &[Vec<Value>]) -> Result<Self> {
-        let mut batch = Self::new(schema);
+        let mut batch = Self::with_capacity(schema, rows.len());
         for row in rows {
             batch.push_row(row)?;
         }
@@ -91,6 +104,11 @@ impl Batch {
 
     pub fn columns(&self) -> &[Column] {
         &self.columns
+    }
+
+    /// The columns, owned (a source table adopts their storage).
+    pub fn into_columns(self) -> Vec<Column> {
+        self.columns
     }
 
     pub fn len(&self) -> usize {

@@ -178,8 +178,9 @@ impl Node {
                 let mut added = 0;
                 for batch in pending.drain(..) {
                     added += batch.len();
-                    for (column, from) in self.data.columns.iter_mut().zip(batch.columns()) {
-                        column.extend_from(from);
+                    // The table adopts the batch's storage: no row is copied.
+                    for (column, from) in self.data.columns.iter_mut().zip(batch.into_columns()) {
+                        column.append(from);
                     }
                 }
                 if let SourceKind::Ring { capacity } = *kind {

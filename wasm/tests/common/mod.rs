@@ -10,6 +10,8 @@ use streamglass_wasm::Feed;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+mod api;
+
 /// A property of a JS object.
 pub fn get(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key))

@@ -1,0 +1,384 @@
+//! `naturalJoin`: each left row with the columns of the right row whose keys match, or nulls where
+//! none does; more than one right row for a key is an error (Deephaven's semantics).
+//!
+//! Both sides' key tuples are coded by one set of coders and numbered by one [`Groups`] index, so
+//! a key has one id whichever side it came from. The operator keeps each left row's key id, each
+//! right row's key id, and per id the right row that has it. A cycle then costs its change:
+//! - left rows added at the back are looked up, and rows removed from the front dropped;
+//! - when the right table changes, the ids whose right row changed (a row added, removed or
+//!   modified) are marked, and only the left rows with a marked id have their right columns
+//!   rewritten in place (a scan of the kept ids, 4 bytes a row, with no hashing).
+//!
+//! The update is `Fifo` when no existing row changed, so row-wise tables and aggregations below
+//! stay incremental. A keyed left table (an aggregation's result, small) is joined again whole.
+//!
+//! Invariant: `left_ids` has one id per output row, in order; `right_ids` one per right row; and
+//! `right_of[id]` is the key of the right row whose key tuple is `id`, or [`NO_ROW`].
+
+use std::rc::Rc;
+
+use super::Operator;
+use super::groups::Groups;
+use super::keys::KeyCoder;
+use crate::column::{Chunked, ColumnType, Value};
+use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::{Error, Result};
+
+/// No right row has this key.
+const NO_ROW: u64 = u64::MAX;
+
+struct NaturalJoin {
+    left_keys: Vec<usize>,
+    right_keys: Vec<usize>,
+    /// Per key column, one coder for both sides, so equal values get equal codes.
+    coders: Vec<(ColumnType, KeyCoder)>,
+    /// Right columns to add, by index.
+    added: Vec<usize>,
+    ids: Groups,
+    left_ids: Chunked<u32>,
+    right_ids: Chunked<u32>,
+    right_of: Vec<u64>,
+    codes: Vec<Vec<u64>>,
+    scratch: Vec<u32>,
+}
+
+impl NaturalJoin {
+    /// Key ids of rows `start .. start + count` of `data`'s `columns`, into `self.scratch`.
+    fn key_ids(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
+        self.codes.resize(columns.len(), Vec::new());
+        for ((&c, (ty, coder)), out) in columns.iter().zip(&mut self.coders).zip(&mut self.codes) {
+            coder.codes(*ty, &data.columns[c], start, count, out);
+        }
+        let slices: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
+        self.ids.ids(&slices, count, &mut self.scratch);
+        self.right_of.resize(self.ids.len, NO_ROW);
+    }
+
+    fn duplicate(&self, right: &TableData, position: usize) -> Error {
+        let shown: Vec<String> = self
+            .right_keys
+            .iter()
+            .map(|&c| {
+                right.columns[c]
+                    .get(position)
+                    .unwrap_or(Value::Null)
+                    .to_string()
+            })
+            .collect();
+        Error::Invalid(format!(
+            "naturalJoin: the right table has more than one row for key [{}]",
+            shown.join(", ")
+        ))
+    }
+
+    /// Indexes every right row again; returns the ids whose right row is not the one it was.
+    fn index_right(&mut self, right: &TableData) -> Result<Vec<u32>> {
+        let keys = self.right_keys.clone();
+        self.key_ids(right, &keys, 0, right.len());
+        let mut fresh = vec![NO_ROW; self.ids.len];
+        for (position, &id) in self.scratch.iter().enumerate() {
+            let slot = &mut fresh[id as usize];
+            if *slot != NO_ROW {
+                return Err(self.duplicate(right, position));
+            }
+            *slot = right.first_key + position as u64;
+        }
+        self.right_ids.clear();
+        self.right_ids.extend_from_slice(&self.scratch);
+        let changed = (0..fresh.len())
+            .filter(|&id| fresh[id] != self.right_of[id])
+            .map(|id| id as u32)
+            .collect();
+        self.right_of = fresh;
+        Ok(changed)
+    }
+
+    /// Applies right rows removed from the front and added at the back; returns the ids whose
+    /// right row changed.
+    fn index_right_fifo(
+        &mut self,
+        right: &TableData,
+        removed: usize,
+        added: usize,
+    ) -> Result<Vec<u32>> {
+        let mut changed = Vec::new();
+        self.right_ids.copy_range(0, removed, &mut changed);
+        self.right_ids.pop_front(removed);
+        for &id in &changed {
+            self.right_of[id as usize] = NO_ROW;
+        }
+        let start = right.len() - added;
+        let keys = self.right_keys.clone();
+        self.key_ids(right, &keys, start, added);
+        for (i, &id) in self.scratch.iter().enumerate() {
+            let slot = &mut self.right_of[id as usize];
+            if *slot != NO_ROW {
+                return Err(self.duplicate(right, start + i));
+            }
+            *slot = right.first_key + (start + i) as u64;
+        }
+        self.right_ids.extend_from_slice(&self.scratch);
+        changed.extend_from_slice(&self.scratch);
+        Ok(changed)
+    }
+
+    /// The position in `right` of the row matching key `id`, if any.
+    fn matching(&self, right: &TableData, id: u32) -> Option<usize> {
+        let key = self.right_of.get(id as usize).copied().unwrap_or(NO_ROW);
+        (key != NO_ROW).then(|| (key - right.first_key) as usize)
+    }
+
+    /// Appends left rows `start .. start + count`, each with its right match.
+    fn join_rows(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+    ) {
+        let width = left.columns.len();
+        for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
+            o.extend_from_range(c, start, count);
+        }
+        let keys = self.left_keys.clone();
+        self.key_ids(left, &keys, start, count);
+        self.left_ids.extend_from_slice(&self.scratch);
+        let matches: Vec<Option<usize>> = self
+            .scratch
+            .iter()
+            .map(|&id| self.matching(right, id))
+            .collect();
+        for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+            for m in &matches {
+                match m {
+                    Some(r) => o.push_from(&right.columns[rc], *r),
+                    None => o.push_null(),
+                }
+            }
+        }
+    }
+
+    /// Joins every left row again into a fresh table (the old rows reported removed).
+    fn rejoin(&mut self, left: &TableData, right: &TableData, out: &mut TableData) -> Update {
+        let old = out.first_key..out.end_key();
+        let mut fresh = TableData::new(out.schema.clone());
+        fresh.first_key = old.end;
+        self.left_ids.clear();
+        self.join_rows(left, right, 0, left.len(), &mut fresh);
+        *out = fresh;
+        Update::Keyed {
+            removed: old.collect(),
+            added: (out.first_key..out.end_key()).collect(),
+            modified: Vec::new(),
+        }
+    }
+
+    /// Whether key ids of rows long gone (a ring's, say) outnumber the rows now by far.
+    fn holds_many_dead_keys(&self, rows: usize) -> bool {
+        self.ids.len > 1_024 && self.ids.len > 2 * rows
+    }
+
+    /// Forgets every key and joins everything again, so keys that left stop holding memory.
+    fn restart(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        out: &mut TableData,
+    ) -> Result<Update> {
+        self.ids.clear();
+        self.right_of.clear();
+        self.coders
+            .iter_mut()
+            .for_each(|(_, coder)| *coder = KeyCoder::default());
+        self.index_right(right)?;
+        Ok(self.rejoin(left, right, out))
+    }
+
+    /// Rewrites the right columns of the first `rows` output rows whose key id is marked;
+    /// returns their positions, or `None` when a column cannot change in place.
+    fn patch(
+        &self,
+        marked: &[bool],
+        right: &TableData,
+        rows: usize,
+        out: &mut TableData,
+    ) -> Option<Vec<usize>> {
+        let width = out.columns.len() - self.added.len();
+        let mut patched = Vec::new();
+        let mut position = 0;
+        for slice in self.left_ids.slices_range(0, rows) {
+            for &id in slice {
+                if marked.get(id as usize).copied().unwrap_or(false) {
+                    let from = self.matching(right, id);
+                    for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+                        if !o.set_from(position, &right.columns[rc], from) {
+                            return None;
+                        }
+                    }
+                    patched.push(position);
+                }
+                position += 1;
+            }
+        }
+        Some(patched)
+    }
+}
+
+impl Operator for NaturalJoin {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let (left, right) = (&inputs[0].data, &inputs[1].data);
+        self.index_right(right)?;
+        self.join_rows(left, right, 0, left.len(), out);
+        Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let (left, right) = (inputs[0], inputs[1]);
+        let mut changed = match &right.update {
+            None => Vec::new(),
+            Some(Update::Fifo { removed, added }) => {
+                self.index_right_fifo(&right.data, *removed, *added)?
+            }
+            Some(Update::Keyed {
+                added, modified, ..
+            }) => {
+                let mut changed = self.index_right(&right.data)?;
+                // Rows modified in place (an aggregation's) keep their keys, not their values.
+                let first = right.data.first_key;
+                for &key in modified.iter().chain(added) {
+                    let position = key.checked_sub(first).map(|p| p as usize);
+                    if let Some(id) = position.and_then(|p| self.right_ids.get(p)) {
+                        changed.push(id);
+                    }
+                }
+                changed
+            }
+        };
+        let (removed, added) = match &left.update {
+            None => (0, 0),
+            Some(Update::Fifo { removed, added }) => (*removed, *added),
+            Some(Update::Keyed { .. }) => {
+                return Ok(Some(self.rejoin(&left.data, &right.data, out)));
+            }
+        };
+        let first_before = out.first_key;
+        out.pop_front(removed);
+        self.left_ids.pop_front(removed);
+        let mut modified = Vec::new();
+        if !changed.is_empty() {
+            changed.sort_unstable();
+            changed.dedup();
+            let mut marked = vec![false; self.ids.len];
+            for &id in &changed {
+                marked[id as usize] = true;
+            }
+            match self.patch(&marked, &right.data, out.len(), out) {
+                Some(patched) => {
+                    modified = patched
+                        .into_iter()
+                        .map(|p| out.first_key + p as u64)
+                        .collect();
+                }
+                None => return Ok(Some(self.rejoin(&left.data, &right.data, out))),
+            }
+        }
+        let start = left.data.len() - added;
+        self.join_rows(&left.data, &right.data, start, added, out);
+        if self.holds_many_dead_keys(left.data.len() + right.data.len()) {
+            return self.restart(&left.data, &right.data, out).map(Some);
+        }
+        if modified.is_empty() {
+            return Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }));
+        }
+        Ok(Some(Update::Keyed {
+            removed: (first_before..first_before + removed as u64).collect(),
+            added: (out.end_key() - added as u64..out.end_key()).collect(),
+            modified,
+        }))
+    }
+
+    fn state_bytes(&self) -> (usize, usize) {
+        let (mut used, mut reserved) = self.ids.bytes();
+        for chunked in [&self.left_ids, &self.right_ids] {
+            used += chunked.bytes_used();
+            reserved += chunked.bytes_reserved();
+        }
+        used += self.right_of.len() * 8;
+        reserved += self.right_of.capacity() * 8;
+        for (_, coder) in &self.coders {
+            used += coder.interner.dict.len() * 8;
+            reserved += coder.interner.bytes();
+        }
+        (used, reserved)
+    }
+}
+
+/// `"Out = In"` or `"Col"` → (Out, In).
+fn rename(spec: &str) -> (String, String) {
+    match spec.split_once('=') {
+        Some((a, b)) => (a.trim().to_owned(), b.trim().to_owned()),
+        None => (spec.trim().to_owned(), spec.trim().to_owned()),
+    }
+}
+
+impl Table {
+    /// Each row of this table with `columns` of the `right` row whose `on` keys match, or nulls
+    /// where none does (Deephaven's `naturalJoin`). `on` entries are `Key` or `LeftKey = RightKey`;
+    /// `columns` entries are `Col` or `NewName = RightCol` (none given: every non-key right
+    /// column). More than one right row for a key is an error: at build time, or in a later
+    /// cycle, where it marks this table failed.
+    pub fn natural_join(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
+        let (left_schema, right_schema) = (self.schema(), right.schema());
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        let mut coders = Vec::new();
+        for spec in super::names(on) {
+            let (l, r) = rename(&spec);
+            let (li, ri) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
+            let (lt, rt) = (left_schema.fields()[li].ty, right_schema.fields()[ri].ty);
+            if lt != rt {
+                return Err(Error::Invalid(format!(
+                    "naturalJoin: key {l} is {lt} on the left but {r} is {rt} on the right"
+                )));
+            }
+            left_keys.push(li);
+            right_keys.push(ri);
+            coders.push((lt, KeyCoder::default()));
+        }
+        let additions: Vec<(String, String)> = if columns.is_empty() {
+            right_schema
+                .names()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !right_keys.contains(i))
+                .map(|(_, n)| (n.to_owned(), n.to_owned()))
+                .collect()
+        } else {
+            super::names(columns).iter().map(|s| rename(s)).collect()
+        };
+        let mut fields = left_schema.fields().to_vec();
+        let mut added = Vec::new();
+        for (new_name, right_name) in additions {
+            let i = right_schema.index_of(&right_name)?;
+            fields.push(Field::new(new_name, right_schema.fields()[i].ty));
+            added.push(i);
+        }
+        let schema = Schema::new(fields)?;
+        let small_codes = coders.iter().all(|(ty, _)| *ty == ColumnType::String);
+        let op = NaturalJoin {
+            ids: Groups::new(left_keys.len(), small_codes),
+            left_keys,
+            right_keys,
+            coders,
+            added,
+            left_ids: Chunked::new(),
+            right_ids: Chunked::new(),
+            right_of: Vec::new(),
+            codes: Vec::new(),
+            scratch: Vec::new(),
+        };
+        let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];
+        self.engine.derive(parents, schema, false, Box::new(op))
+    }
+}

@@ -1,0 +1,211 @@
+//! Conversions between JavaScript values and the engine's: cell values, column types, table
+//! kinds, aggregation specs and formula variables. Every conversion of user input returns an
+//! error that says what was expected, never panics.
+//!
+//! Cells reach JavaScript as: `null`; booleans; `int` and `double` as `Number`; `long` as a
+//! `Number` when it is a safe integer (|v| ≤ 2^53 − 1) and as a `BigInt` beyond; `timestamp` as a
+//! `BigInt` of nanoseconds since the epoch (a `Number` cannot hold today's nanoseconds exactly);
+//! strings as strings.
+
+use js_sys::{Array, BigInt, Object, Reflect};
+use streamglass_core::formula::Variables;
+use streamglass_core::{Agg, AggKind, ColumnType, Value};
+use wasm_bindgen::prelude::*;
+
+/// The largest integer a `Number` holds exactly.
+const MAX_SAFE: i64 = (1 << 53) - 1;
+
+pub(crate) fn value_to_js(value: &Value) -> JsValue {
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::I32(v) | Value::Date(v) => JsValue::from_f64(f64::from(*v)),
+        Value::I64(v) if (-MAX_SAFE..=MAX_SAFE).contains(v) => JsValue::from_f64(*v as f64),
+        Value::I64(v) | Value::Timestamp(v) | Value::Time(v) => BigInt::from(*v).into(),
+        Value::F64(v) => JsValue::from_f64(*v),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Binary(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
+    }
+}
+
+/// A JavaScript value as a cell of a column of type `ty`; `null` and `undefined` are null.
+pub(crate) fn value_from_js(
+    value: &JsValue,
+    ty: ColumnType,
+    column: &str,
+) -> Result<Value, JsError> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    let wrong = || JsError::new(&format!("column {column} is {ty}; {value:?} is not"));
+    let integer = |v: &JsValue| -> Option<i64> {
+        if let Some(n) = v.as_f64() {
+            return (n.fract() == 0.0 && n.abs() <= MAX_SAFE as f64).then_some(n as i64);
+        }
+        let big = v.dyn_ref::<BigInt>()?;
+        i64::try_from(big.clone()).ok()
+    };
+    Ok(match ty {
+        ColumnType::Bool => Value::Bool(value.as_bool().ok_or_else(wrong)?),
+        ColumnType::I32 => Value::I32(
+            integer(value)
+                .and_then(|v| i32::try_from(v).ok())
+                .ok_or_else(wrong)?,
+        ),
+        ColumnType::I64 => Value::I64(integer(value).ok_or_else(wrong)?),
+        ColumnType::Timestamp => Value::Timestamp(integer(value).ok_or_else(wrong)?),
+        ColumnType::F64 => Value::F64(value.as_f64().ok_or_else(wrong)?),
+        ColumnType::String => Value::String(value.as_string().ok_or_else(wrong)?),
+        ColumnType::Date => Value::Date(
+            integer(value)
+                .and_then(|v| i32::try_from(v).ok())
+                .ok_or_else(wrong)?,
+        ),
+        ColumnType::Time => Value::Time(integer(value).ok_or_else(wrong)?),
+        ColumnType::Binary => Value::Binary(
+            value
+                .dyn_ref::<js_sys::Uint8Array>()
+                .ok_or_else(wrong)?
+                .to_vec(),
+        ),
+    })
+}
+
+/// A column type by the name Deephaven users write (`double`, `long`, `int`, `bool`/`boolean`,
+/// `timestamp`/`Instant`, `string`/`String`).
+pub(crate) fn column_type(name: &str) -> Result<ColumnType, JsError> {
+    Ok(match name {
+        "bool" | "boolean" | "Boolean" => ColumnType::Bool,
+        "int" | "Integer" => ColumnType::I32,
+        "long" | "Long" => ColumnType::I64,
+        "double" | "Double" => ColumnType::F64,
+        "timestamp" | "Instant" => ColumnType::Timestamp,
+        "string" | "String" => ColumnType::String,
+        other => {
+            return Err(JsError::new(&format!(
+                "{other:?} is not a column type (bool, int, long, double, timestamp, string)"
+            )));
+        }
+    })
+}
+
+/// How a source table keeps rows: `"append"`, `"stream"` or `{ring: N}`.
+pub(crate) enum TableKind {
+    Append,
+    Stream,
+    Ring(usize),
+}
+
+pub(crate) fn table_kind(value: &JsValue) -> Result<TableKind, JsError> {
+    let bad = || JsError::new("tableType is \"append\", \"stream\" or {ring: N}");
+    if value.is_undefined() || value.is_null() {
+        return Ok(TableKind::Append);
+    }
+    if let Some(s) = value.as_string() {
+        return match s.as_str() {
+            "append" => Ok(TableKind::Append),
+            "stream" | "blink" => Ok(TableKind::Stream),
+            _ => Err(bad()),
+        };
+    }
+    let ring = Reflect::get(value, &"ring".into()).map_err(|_| bad())?;
+    let n = ring
+        .as_f64()
+        .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+        .ok_or_else(bad)?;
+    Ok(TableKind::Ring(n as usize))
+}
+
+/// An aggregation as a plain object `{kind, spec, weight?}`, which the `Agg` helpers make.
+pub(crate) fn agg_from_js(value: &JsValue) -> Result<Agg, JsError> {
+    let field = |name: &str| {
+        Reflect::get(value, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let (Some(kind), Some(spec)) = (field("kind"), field("spec")) else {
+        return Err(JsError::new(
+            "an aggregation is made by Agg.count(...), Agg.sum(...), ...",
+        ));
+    };
+    let kind = match kind.as_str() {
+        "count" => AggKind::Count,
+        "sum" => AggKind::Sum,
+        "min" => AggKind::Min,
+        "max" => AggKind::Max,
+        "avg" => AggKind::Avg,
+        "first" => AggKind::First,
+        "last" => AggKind::Last,
+        "countDistinct" => AggKind::CountDistinct,
+        "var" => AggKind::Var,
+        "std" => AggKind::Std,
+        "wavg" => {
+            let weight = field("weight")
+                .ok_or_else(|| JsError::new("Agg.wavg(weight, spec) needs a weight column"))?;
+            return Ok(Agg::wavg(&weight, &spec));
+        }
+        other => return Err(JsError::new(&format!("{other:?} is not an aggregation"))),
+    };
+    Ok(Agg::of(kind, &spec))
+}
+
+/// Formula variables from a plain object (`{size_offset: 1000000}`); numbers that are integers
+/// become longs, other numbers doubles.
+pub(crate) fn variables(value: &JsValue) -> Result<Variables, JsError> {
+    let mut out = Variables::new();
+    if value.is_undefined() || value.is_null() {
+        return Ok(out);
+    }
+    let object = value
+        .dyn_ref::<Object>()
+        .ok_or_else(|| JsError::new("variables are a plain object, e.g. {size_offset: 1000000}"))?;
+    for entry in Object::entries(object).iter() {
+        let pair = Array::from(&entry);
+        let name = pair.get(0).as_string().unwrap_or_default();
+        let v = pair.get(1);
+        let value = if let Some(n) = v.as_f64() {
+            if n.fract() == 0.0 && n.abs() <= MAX_SAFE as f64 {
+                Value::I64(n as i64)
+            } else {
+                Value::F64(n)
+            }
+        } else if let Some(b) = v.as_bool() {
+            Value::Bool(b)
+        } else if let Some(s) = v.as_string() {
+            Value::String(s)
+        } else if let Some(big) = v.dyn_ref::<BigInt>() {
+            Value::I64(
+                i64::try_from(big.clone())
+                    .map_err(|_| JsError::new(&format!("variable {name} does not fit a long")))?,
+            )
+        } else {
+            return Err(JsError::new(&format!(
+                "variable {name} must be a number, boolean, string or BigInt"
+            )));
+        };
+        out.insert(name, value);
+    }
+    Ok(out)
+}
+
+/// A list of strings from a string or an array of strings.
+pub(crate) fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(vec![s]);
+    }
+    if Array::is_array(value) {
+        return Array::from(value)
+            .iter()
+            .map(|v| {
+                v.as_string()
+                    .ok_or_else(|| JsError::new(&format!("{what} are strings")))
+            })
+            .collect();
+    }
+    Err(JsError::new(&format!(
+        "{what} are a string or an array of strings"
+    )))
+}

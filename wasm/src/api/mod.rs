@@ -1,0 +1,261 @@
+//! The JavaScript API of the engine, with Deephaven's names in camelCase: a [`Session`] owns an
+//! update graph and its tables; a [`Table`] handle derives new tables (`view`, `where`, `aggBy`,
+//! `sort`, `naturalJoin`, ...), reads them (`viewport`, `getColumn(name).get(i)`, `stats`) and
+//! watches them (`subscribe`).
+//!
+//! A session keeps every table it made, by id, until `table.close()`: JavaScript has no
+//! deterministic destructor, so releasing a table (and the memory of every table only it kept
+//! alive) is explicit, as the notebook's `my_table = None` is. A handle is an id plus the session,
+//! so passing tables to `merge` or `naturalJoin` never consumes the JavaScript objects.
+//!
+//! Errors are thrown as JavaScript `Error`s carrying the engine's message.
+
+mod convert;
+mod table;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use streamglass_core::{Engine, Schema};
+use wasm_bindgen::prelude::*;
+
+pub use table::{ColumnHandle, Table};
+
+/// What a session shares with its table handles.
+pub(crate) struct SessionState {
+    engine: Engine,
+    tables: RefCell<BTreeMap<u32, streamglass_core::Table>>,
+    next_id: Cell<u32>,
+    subscriptions: RefCell<Vec<Subscription>>,
+    next_subscription: Cell<u32>,
+}
+
+struct Subscription {
+    id: u32,
+    table: u32,
+    callback: js_sys::Function,
+}
+
+impl SessionState {
+    /// Registers a table and returns its handle.
+    pub(crate) fn register(self: &Rc<Self>, table: streamglass_core::Table) -> Table {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        self.tables.borrow_mut().insert(id, table);
+        Table::new(Rc::clone(self), id)
+    }
+
+    /// The table behind a handle id, if it is still open.
+    pub(crate) fn table(&self, id: u32) -> Result<streamglass_core::Table, JsError> {
+        self.tables
+            .borrow()
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| JsError::new(&format!("table {id} was closed")))
+    }
+}
+
+/// An engine session: its tables advance together, one update cycle at a time.
+#[wasm_bindgen]
+pub struct Session {
+    state: Rc<SessionState>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Session {
+        Session {
+            state: Rc::new(SessionState {
+                engine: Engine::new(),
+                tables: RefCell::new(BTreeMap::new()),
+                next_id: Cell::new(1),
+                subscriptions: RefCell::new(Vec::new()),
+                next_subscription: Cell::new(1),
+            }),
+        }
+    }
+
+    /// A source table with the given columns (`[["Name", "double"], ...]`) and kind
+    /// (`"append"`, `"stream"` or `{ring: N}`; default append). Rows go in with `addRows`.
+    #[wasm_bindgen(js_name = newTable)]
+    pub fn new_table(&self, columns: JsValue, table_type: JsValue) -> Result<Table, JsError> {
+        let bad = || JsError::new("columns are [[name, type], ...], e.g. [[\"Size\", \"double\"]]");
+        if !js_sys::Array::is_array(&columns) {
+            return Err(bad());
+        }
+        let mut fields = Vec::new();
+        for entry in js_sys::Array::from(&columns).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let (Some(name), Some(ty)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+                return Err(bad());
+            };
+            fields.push(streamglass_core::table::Field::new(
+                name,
+                convert::column_type(&ty)?,
+            ));
+        }
+        let schema = Schema::new(fields).map_err(to_js)?;
+        let engine = &self.state.engine;
+        let table = match convert::table_kind(&table_type)? {
+            convert::TableKind::Append => engine.append_table(schema),
+            convert::TableKind::Stream => engine.stream_table(schema),
+            convert::TableKind::Ring(n) => engine.ring_table(schema, n),
+        };
+        Ok(self.state.register(table))
+    }
+
+    /// A static table of no columns; `emptyTable(0).snapshot(t)` is a static copy of `t`.
+    #[wasm_bindgen(js_name = emptyTable)]
+    pub fn empty_table(&self, rows: u32) -> Result<Table, JsError> {
+        if rows > 0 {
+            return Err(JsError::new(
+                "emptyTable(n) takes 0: tables without columns hold no rows here",
+            ));
+        }
+        let table = self.state.engine.append_table(Schema::default());
+        Ok(self.state.register(table))
+    }
+
+    /// Applies every row added since the last cycle, updates every live table, then calls each
+    /// subscription whose table changed.
+    #[wasm_bindgen(js_name = runCycle)]
+    pub fn run_cycle(&self) -> Result<(), JsError> {
+        self.state.engine.run_cycle().map_err(to_js)?;
+        let due: Vec<(js_sys::Function, JsValue)> = {
+            let subscriptions = self.state.subscriptions.borrow();
+            let tables = self.state.tables.borrow();
+            subscriptions
+                .iter()
+                .filter_map(|s| {
+                    let table = tables.get(&s.table)?;
+                    let update = table.last_update()?;
+                    Some((s.callback.clone(), table::update_to_js(table, &update)))
+                })
+                .collect()
+        };
+        for (callback, update) in due {
+            callback
+                .call1(&JsValue::NULL, &update)
+                .map_err(|e| JsError::new(&format!("a subscription callback threw: {e:?}")))?;
+        }
+        Ok(())
+    }
+
+    /// Update cycles run so far.
+    pub fn cycles(&self) -> f64 {
+        self.state.engine.cycles() as f64
+    }
+
+    /// Tables the session still holds.
+    #[wasm_bindgen(js_name = tableCount)]
+    pub fn table_count(&self) -> u32 {
+        self.state.tables.borrow().len() as u32
+    }
+
+    /// Bytes of WebAssembly linear memory (it grows and is never returned).
+    pub fn memory(&self) -> f64 {
+        #[cfg(target_arch = "wasm32")]
+        {
+            (core::arch::wasm32::memory_size(0) * 65_536) as f64
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            0.0
+        }
+    }
+
+    /// Stops calling a subscription's callback.
+    pub fn unsubscribe(&self, subscription: u32) {
+        self.state
+            .subscriptions
+            .borrow_mut()
+            .retain(|s| s.id != subscription);
+    }
+}
+
+impl SessionState {
+    pub(crate) fn subscribe(&self, table: u32, callback: js_sys::Function) -> u32 {
+        let id = self.next_subscription.get();
+        self.next_subscription.set(id + 1);
+        self.subscriptions.borrow_mut().push(Subscription {
+            id,
+            table,
+            callback,
+        });
+        id
+    }
+
+    /// Forgets a table and its subscriptions.
+    pub(crate) fn close(&self, table: u32) {
+        self.tables.borrow_mut().remove(&table);
+        self.subscriptions.borrow_mut().retain(|s| s.table != table);
+    }
+}
+
+/// Aggregations for `aggBy`, as Deephaven's `Aggregation` factory names them.
+#[wasm_bindgen]
+pub struct Agg;
+
+fn agg(kind: &str, spec: &str, weight: Option<&str>) -> JsValue {
+    let object = js_sys::Object::new();
+    let set = |k: &str, v: &str| js_sys::Reflect::set(&object, &k.into(), &v.into()).is_ok();
+    set("kind", kind);
+    set("spec", spec);
+    if let Some(w) = weight {
+        set("weight", w);
+    }
+    object.into()
+}
+
+#[wasm_bindgen]
+impl Agg {
+    /// `Agg.count("Trade_Count")`: rows per group.
+    pub fn count(name: &str) -> JsValue {
+        agg("count", name, None)
+    }
+    /// `Agg.sum("Total_Size = Size")`.
+    pub fn sum(spec: &str) -> JsValue {
+        agg("sum", spec, None)
+    }
+    pub fn min(spec: &str) -> JsValue {
+        agg("min", spec, None)
+    }
+    pub fn max(spec: &str) -> JsValue {
+        agg("max", spec, None)
+    }
+    pub fn avg(spec: &str) -> JsValue {
+        agg("avg", spec, None)
+    }
+    pub fn first(spec: &str) -> JsValue {
+        agg("first", spec, None)
+    }
+    pub fn last(spec: &str) -> JsValue {
+        agg("last", spec, None)
+    }
+    #[wasm_bindgen(js_name = countDistinct)]
+    pub fn count_distinct(spec: &str) -> JsValue {
+        agg("countDistinct", spec, None)
+    }
+    pub fn var(spec: &str) -> JsValue {
+        agg("var", spec, None)
+    }
+    pub fn std(spec: &str) -> JsValue {
+        agg("std", spec, None)
+    }
+    /// `Agg.wavg("Size", "VWAP = Price")`: mean weighted by a column.
+    pub fn wavg(weight: &str, spec: &str) -> JsValue {
+        agg("wavg", spec, Some(weight))
+    }
+}
+
+pub(crate) fn to_js(e: streamglass_core::Error) -> JsError {
+    JsError::new(&e.to_string())
+}

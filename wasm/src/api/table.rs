@@ -1,0 +1,404 @@
+//! [`Table`]: a handle on one table of a session. Every derivation returns a new handle; reading
+//! a closed table throws.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Reflect};
+use streamglass_core::{Batch, Update, Value};
+use wasm_bindgen::prelude::*;
+
+use super::convert::{self, agg_from_js, strings, value_to_js, variables};
+use super::{SessionState, to_js};
+
+/// A table of a [`Session`](super::Session).
+#[wasm_bindgen]
+pub struct Table {
+    state: Rc<SessionState>,
+    id: u32,
+}
+
+/// Sets `key` on a plain object (setting a property on a fresh object cannot fail).
+fn set(object: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(object, &key.into(), &value.into());
+}
+
+fn keys_to_js(keys: &[u64]) -> Array {
+    keys.iter().map(|&k| JsValue::from_f64(k as f64)).collect()
+}
+
+/// A cycle's change as `{added, removed, modified, size}` (row counts) for subscribers.
+pub(crate) fn update_to_js(table: &streamglass_core::Table, update: &Update) -> JsValue {
+    let object = Object::new();
+    let (added, removed, modified) = match update {
+        Update::Fifo { removed, added } => (*added, *removed, 0),
+        Update::Keyed {
+            removed,
+            added,
+            modified,
+        } => (added.len(), removed.len(), modified.len()),
+    };
+    set(&object, "added", added as f64);
+    set(&object, "removed", removed as f64);
+    set(&object, "modified", modified as f64);
+    set(&object, "size", table.size() as f64);
+    if let Update::Keyed { modified, .. } = update {
+        set(&object, "modifiedKeys", keys_to_js(modified));
+    }
+    object.into()
+}
+
+impl Table {
+    pub(crate) fn new(state: Rc<SessionState>, id: u32) -> Self {
+        Self { state, id }
+    }
+
+    fn inner(&self) -> Result<streamglass_core::Table, JsError> {
+        self.state.table(self.id)
+    }
+
+    fn derive(
+        &self,
+        make: impl FnOnce(&streamglass_core::Table) -> streamglass_core::Result<streamglass_core::Table>,
+    ) -> Result<Table, JsError> {
+        let table = make(&self.inner()?).map_err(to_js)?;
+        Ok(self.state.register(table))
+    }
+
+    /// The table behind a handle passed from JavaScript (read by its `id`, so the object is not
+    /// consumed).
+    fn other(&self, handle: &JsValue) -> Result<streamglass_core::Table, JsError> {
+        let id = Reflect::get(handle, &"id".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .ok_or_else(|| JsError::new("expected a table of this session"))?;
+        self.state.table(id as u32)
+    }
+}
+
+fn refs(list: &[String]) -> Vec<&str> {
+    list.iter().map(String::as_str).collect()
+}
+
+#[wasm_bindgen]
+impl Table {
+    /// The handle's id within its session.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Rows now.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> Result<f64, JsError> {
+        Ok(self.inner()?.size() as f64)
+    }
+
+    /// Column names, in order.
+    #[wasm_bindgen(getter)]
+    pub fn columns(&self) -> Result<Array, JsError> {
+        Ok(self
+            .inner()?
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| JsValue::from_str(&f.name))
+            .collect())
+    }
+
+    /// Column types, in order (`double`, `long`, `string`, ...).
+    #[wasm_bindgen(getter, js_name = columnTypes)]
+    pub fn column_types(&self) -> Result<Array, JsError> {
+        Ok(self
+            .inner()?
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| JsValue::from_str(&f.ty.to_string()))
+            .collect())
+    }
+
+    /// Whether each cycle's rows replace the last cycle's (a stream table, or one derived row by
+    /// row from it).
+    #[wasm_bindgen(getter, js_name = isBlink)]
+    pub fn is_blink(&self) -> Result<bool, JsError> {
+        Ok(self.inner()?.is_blink())
+    }
+
+    /// The error that stopped this table, or `null`.
+    #[wasm_bindgen(getter)]
+    pub fn error(&self) -> Result<Option<String>, JsError> {
+        Ok(self.inner()?.error())
+    }
+
+    /// Queues rows (an array of arrays, in column order) for the next cycle; source tables only.
+    #[wasm_bindgen(js_name = addRows)]
+    pub fn add_rows(&self, rows: JsValue) -> Result<(), JsError> {
+        let table = self.inner()?;
+        let schema = table.schema();
+        if !Array::is_array(&rows) {
+            return Err(JsError::new("rows are an array of arrays"));
+        }
+        let rows = Array::from(&rows);
+        let mut batch = Batch::with_capacity(&schema, rows.length() as usize);
+        for (r, row) in rows.iter().enumerate() {
+            if !Array::is_array(&row) {
+                return Err(JsError::new(&format!("row {r} is not an array")));
+            }
+            let row = Array::from(&row);
+            let values: Vec<Value> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(c, f)| convert::value_from_js(&row.get(c as u32), f.ty, &f.name))
+                .collect::<Result<_, _>>()?;
+            batch.push_row(&values).map_err(to_js)?;
+        }
+        table.add(batch).map_err(to_js)
+    }
+
+    /// `view(["A", "B = A * 2"], {variables})`: only these columns and formulas.
+    pub fn view(&self, formulas: JsValue, vars: JsValue) -> Result<Table, JsError> {
+        let (f, v) = (strings(&formulas, "formulas")?, variables(&vars)?);
+        self.derive(|t| t.view_with(&refs(&f), &v))
+    }
+
+    /// `updateView(["C = A + B"], {variables})`: every column plus formulas, computed as read.
+    #[wasm_bindgen(js_name = updateView)]
+    pub fn update_view(&self, formulas: JsValue, vars: JsValue) -> Result<Table, JsError> {
+        let (f, v) = (strings(&formulas, "formulas")?, variables(&vars)?);
+        self.derive(|t| t.update_view_with(&refs(&f), &v))
+    }
+
+    /// `update([...])`: every column plus formulas, stored.
+    pub fn update(&self, formulas: JsValue) -> Result<Table, JsError> {
+        let f = strings(&formulas, "formulas")?;
+        self.derive(|t| t.update(&refs(&f)))
+    }
+
+    /// `select([...])`: only these columns and formulas, stored.
+    pub fn select(&self, formulas: JsValue) -> Result<Table, JsError> {
+        let f = strings(&formulas, "formulas")?;
+        self.derive(|t| t.select(&refs(&f)))
+    }
+
+    /// `where("Size > size_offset", {size_offset: 10})`: the rows where every filter holds.
+    #[wasm_bindgen(js_name = "where")]
+    pub fn where_(&self, filters: JsValue, vars: JsValue) -> Result<Table, JsError> {
+        let (f, v) = (strings(&filters, "filters")?, variables(&vars)?);
+        self.derive(|t| t.where_with(&refs(&f), &v))
+    }
+
+    /// The last row of each group of `keys` (all rows as one group when none).
+    #[wasm_bindgen(js_name = lastBy)]
+    pub fn last_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.last_by(&refs(&k)))
+    }
+
+    /// The first row of each group of `keys`.
+    #[wasm_bindgen(js_name = firstBy)]
+    pub fn first_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.first_by(&refs(&k)))
+    }
+
+    /// `countBy("RowCount", keys)`: rows per group.
+    #[wasm_bindgen(js_name = countBy)]
+    pub fn count_by(&self, name: &str, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.count_by(name, &refs(&k)))
+    }
+
+    /// `aggBy([Agg.count("Trade_Count"), Agg.sum("Total_Size = Size")], ["Exchange", "Instrument"])`.
+    #[wasm_bindgen(js_name = aggBy)]
+    pub fn agg_by(&self, aggs: JsValue, keys: JsValue) -> Result<Table, JsError> {
+        if !Array::is_array(&aggs) {
+            return Err(JsError::new(
+                "aggregations are an array: [Agg.count(...), ...]",
+            ));
+        }
+        let aggs: Vec<streamglass_core::Agg> = Array::from(&aggs)
+            .iter()
+            .map(|a| agg_from_js(&a))
+            .collect::<Result<_, _>>()?;
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.agg_by(&aggs, &refs(&k)))
+    }
+
+    /// Sorted ascending by the columns (`-Name` or `Name desc` for descending).
+    pub fn sort(&self, columns: JsValue) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.sort(&refs(&c)))
+    }
+
+    /// Sorted descending by the columns.
+    #[wasm_bindgen(js_name = sortDescending)]
+    pub fn sort_descending(&self, columns: JsValue) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.sort_descending(&refs(&c)))
+    }
+
+    /// `naturalJoin(right, ["Key", "L = R"], ["Col", "New = RightCol"])`.
+    #[wasm_bindgen(js_name = naturalJoin)]
+    pub fn natural_join(
+        &self,
+        right: JsValue,
+        on: JsValue,
+        columns: JsValue,
+    ) -> Result<Table, JsError> {
+        let right = self.other(&right)?;
+        let (on, columns) = (strings(&on, "keys")?, strings(&columns, "columns")?);
+        self.derive(|t| t.natural_join(&right, &refs(&on), &refs(&columns)))
+    }
+
+    /// This table's rows, then each of `others`' (an array of tables).
+    pub fn merge(&self, others: JsValue) -> Result<Table, JsError> {
+        let list: Vec<JsValue> = if Array::is_array(&others) {
+            Array::from(&others).iter().collect()
+        } else {
+            vec![others]
+        };
+        let tables: Vec<streamglass_core::Table> = list
+            .iter()
+            .map(|o| self.other(o))
+            .collect::<Result<_, _>>()?;
+        let refs: Vec<&streamglass_core::Table> = tables.iter().collect();
+        self.derive(|t| t.merge(&refs))
+    }
+
+    /// A static copy of this table's rows now. Called on `emptyTable(0)` with a table, it copies
+    /// that table (Deephaven's `emptyTable(0).snapshot(t)`).
+    pub fn snapshot(&self, of: JsValue) -> Result<Table, JsError> {
+        let source = if of.is_undefined() || of.is_null() {
+            self.inner()?
+        } else {
+            self.other(&of)?
+        };
+        Ok(self.state.register(source.snapshot()))
+    }
+
+    /// The same rows without the blink attribute: aggregations see only the current cycle.
+    #[wasm_bindgen(js_name = dropStream)]
+    pub fn drop_stream(&self) -> Result<Table, JsError> {
+        self.derive(|t| t.drop_stream())
+    }
+
+    /// The first `count` rows.
+    pub fn head(&self, count: u32) -> Result<Table, JsError> {
+        self.derive(|t| t.head(count as usize))
+    }
+
+    /// The last `count` rows.
+    pub fn tail(&self, count: u32) -> Result<Table, JsError> {
+        self.derive(|t| t.tail(count as usize))
+    }
+
+    /// `formatColumnWhere("Instrument", "Instrument.startsWith(`BTC`)", "IVORY")`.
+    #[wasm_bindgen(js_name = formatColumnWhere)]
+    pub fn format_column_where(
+        &self,
+        column: &str,
+        condition: &str,
+        color: &str,
+    ) -> Result<Table, JsError> {
+        self.derive(|t| t.format_column_where(column, condition, color))
+    }
+
+    /// `formatRowWhere(condition, color)`.
+    #[wasm_bindgen(js_name = formatRowWhere)]
+    pub fn format_row_where(&self, condition: &str, color: &str) -> Result<Table, JsError> {
+        self.derive(|t| t.format_row_where(condition, color))
+    }
+
+    /// Rows `first .. first + count` for display: `{columns, first, totalRows, rows, formats}`,
+    /// where `formats[r][c]` is the cell's color or `null`.
+    pub fn viewport(&self, first: u32, count: u32) -> Result<JsValue, JsError> {
+        let v = self.inner()?.viewport(first as usize, count as usize);
+        let object = Object::new();
+        set(
+            &object,
+            "columns",
+            v.columns
+                .iter()
+                .map(|c| JsValue::from_str(c))
+                .collect::<Array>(),
+        );
+        set(&object, "first", v.first as f64);
+        set(&object, "totalRows", v.total_rows as f64);
+        let rows: Array = v
+            .rows
+            .iter()
+            .map(|r| r.iter().map(value_to_js).collect::<Array>())
+            .collect();
+        set(&object, "rows", rows);
+        let formats: Array = v
+            .formats
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|f| f.as_deref().map_or(JsValue::NULL, JsValue::from_str))
+                    .collect::<Array>()
+            })
+            .collect();
+        set(&object, "formats", formats);
+        Ok(object.into())
+    }
+
+    /// `getColumn(name)`, for `.get(i)` (Deephaven's `t.getColumn("KafkaOffset").get(0)`).
+    #[wasm_bindgen(js_name = getColumn)]
+    pub fn get_column(&self, name: &str) -> Result<ColumnHandle, JsError> {
+        let reader = self.inner()?.column(name).map_err(to_js)?;
+        Ok(ColumnHandle { reader })
+    }
+
+    /// `{rows, bytesUsed, bytesReserved}`, the operator's state included.
+    pub fn stats(&self) -> Result<JsValue, JsError> {
+        let s = self.inner()?.stats();
+        let object = Object::new();
+        set(&object, "rows", s.rows as f64);
+        set(&object, "bytesUsed", s.bytes_used as f64);
+        set(&object, "bytesReserved", s.bytes_reserved as f64);
+        Ok(object.into())
+    }
+
+    /// Calls `callback({added, removed, modified, size})` after every cycle that changes this
+    /// table; returns an id for `session.unsubscribe`.
+    pub fn subscribe(&self, callback: js_sys::Function) -> Result<u32, JsError> {
+        self.inner()?;
+        Ok(self.state.subscribe(self.id, callback))
+    }
+
+    /// Releases the table: the session forgets it, and its memory (with that of every table
+    /// only it kept alive) is freed. Tables derived from it keep what they need.
+    pub fn close(&self) {
+        self.state.close(self.id);
+    }
+}
+
+/// One column of a table, read live.
+#[wasm_bindgen]
+pub struct ColumnHandle {
+    reader: streamglass_core::table::ColumnReader,
+}
+
+#[wasm_bindgen]
+impl ColumnHandle {
+    /// The value at row `i`; throws past the end.
+    pub fn get(&self, i: u32) -> Result<JsValue, JsError> {
+        self.reader
+            .get(i as usize)
+            .map(|v| value_to_js(&v))
+            .ok_or_else(|| {
+                JsError::new(&format!(
+                    "row {i} is past the end ({} rows)",
+                    self.reader.size()
+                ))
+            })
+    }
+
+    /// Rows in the column now.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.reader.size() as f64
+    }
+}

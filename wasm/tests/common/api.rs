@@ -1,0 +1,238 @@
+//! The table API (`Session`, `Table`, `Agg`) as JavaScript calls it: the seed notebook's "Stream
+//! vs. Append" cells, built through the exported classes and read back as JavaScript values.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect};
+use streamglass_wasm::{Agg, Session, Table};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use super::{array, get, number, string};
+
+fn list(items: &[&str]) -> JsValue {
+    items
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect::<Array>()
+        .into()
+}
+
+fn columns() -> JsValue {
+    [
+        ("KafkaOffset", "long"),
+        ("Exchange", "string"),
+        ("Instrument", "string"),
+        ("Size", "double"),
+    ]
+    .iter()
+    .map(|(n, t)| Array::of2(&JsValue::from_str(n), &JsValue::from_str(t)))
+    .collect::<Array>()
+    .into()
+}
+
+/// `rows` trades starting at `offset`, cycling over two exchanges and three instruments.
+fn trades(offset: usize, rows: usize) -> JsValue {
+    (offset..offset + rows)
+        .map(|i| {
+            let row = Array::new();
+            row.push(&JsValue::from_f64(i as f64));
+            row.push(&JsValue::from_str(["binance", "kraken"][i % 2]));
+            row.push(&JsValue::from_str(["BTC/USD", "ETH/USD", "ETH/BTC"][i % 3]));
+            row.push(&JsValue::from_f64((i % 7) as f64 * 0.5));
+            JsValue::from(row)
+        })
+        .collect::<Array>()
+        .into()
+}
+
+fn message(e: wasm_bindgen::JsError) -> String {
+    let value = JsValue::from(e);
+    string(&value, "message")
+}
+
+fn aggregate(t: &Table) -> Table {
+    let aggs: Array = [Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")]
+        .into_iter()
+        .collect();
+    t.agg_by(aggs.into(), list(&["Exchange", "Instrument"]))
+        .unwrap()
+        .sort(list(&["Exchange", "Instrument"]))
+        .unwrap()
+        .format_column_where("Instrument", "Instrument.startsWith(`BTC`)", "IVORY")
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_seed_notebook_through_the_js_api() {
+    let session = Session::new();
+    let append = session.new_table(columns(), "append".into()).unwrap();
+    let stream = session.new_table(columns(), "stream".into()).unwrap();
+    let agg_append = aggregate(&append);
+    let agg_stream = aggregate(&stream);
+    let row_count_append = append
+        .count_by("RowCount", JsValue::UNDEFINED)
+        .unwrap()
+        .update_view(list(&["Table_Type = `append`"]), JsValue::UNDEFINED)
+        .unwrap();
+    let row_count_stream = stream
+        .drop_stream()
+        .unwrap()
+        .count_by("RowCount", JsValue::UNDEFINED)
+        .unwrap()
+        .update_view(list(&["Table_Type = `stream`"]), JsValue::UNDEFINED)
+        .unwrap();
+    let row_count_merge = row_count_append
+        .merge(Array::of1(&JsValue::from(row_count_stream)).into())
+        .unwrap();
+    let diff = agg_append
+        .natural_join(
+            JsValue::from(agg_stream),
+            list(&["Exchange", "Instrument"]),
+            list(&[
+                "Trade_Count_Stream = Trade_Count",
+                "Total_Size_Stream = Total_Size",
+            ]),
+        )
+        .unwrap()
+        .update_view(
+            list(&[
+                "Diff_Count = Trade_Count - Trade_Count_Stream",
+                "Diff_Size = Total_Size - Total_Size_Stream",
+            ]),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+
+    let updates = Rc::new(Cell::new(0u32));
+    let seen = Rc::clone(&updates);
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |update: JsValue| {
+        assert!(number(&update, "size") > 0.0);
+        seen.set(seen.get() + 1);
+    });
+    let function: &Function = callback.as_ref().unchecked_ref();
+    append.subscribe(function.clone()).unwrap();
+
+    let mut ingested = 0;
+    for (cycle, rows) in [600usize, 450, 1_000, 3].into_iter().enumerate() {
+        append.add_rows(trades(ingested, rows)).unwrap();
+        stream.add_rows(trades(ingested, rows)).unwrap();
+        ingested += rows;
+        session.run_cycle().unwrap();
+        assert_eq!(
+            updates.get(),
+            cycle as u32 + 1,
+            "one callback per changed cycle"
+        );
+
+        // Every difference is zero.
+        let view = diff.viewport(0, 100).unwrap();
+        let names: Vec<String> = array(&view, "columns")
+            .iter()
+            .filter_map(|c| c.as_string())
+            .collect();
+        let count_at = names.iter().position(|n| n == "Diff_Count").unwrap();
+        let size_at = names.iter().position(|n| n == "Diff_Size").unwrap();
+        let rows_now = array(&view, "rows");
+        assert_eq!(rows_now.len(), 6, "two exchanges × three instruments");
+        for row in &rows_now {
+            let row = Array::from(row);
+            assert_eq!(row.get(count_at as u32).as_f64(), Some(0.0));
+            assert_eq!(row.get(size_at as u32).as_f64(), Some(0.0));
+        }
+        // The counts: every row for append, this cycle's for stream.
+        let merged = row_count_merge.viewport(0, 10).unwrap();
+        let counts: Vec<f64> = array(&merged, "rows")
+            .iter()
+            .map(|r| Array::from(r).get(0).as_f64().unwrap())
+            .collect();
+        assert_eq!(counts, [ingested as f64, rows as f64]);
+    }
+
+    // BTC rows carry the IVORY format; the others none.
+    let view = agg_append.viewport(0, 100).unwrap();
+    let instrument_at = array(&view, "columns")
+        .iter()
+        .position(|c| c.as_string().as_deref() == Some("Instrument"))
+        .unwrap() as u32;
+    for (row, formats) in array(&view, "rows").iter().zip(array(&view, "formats")) {
+        let instrument = Array::from(row).get(instrument_at).as_string().unwrap();
+        let format = Array::from(&formats).get(instrument_at);
+        assert_eq!(
+            format.as_string().as_deref(),
+            instrument.starts_with("BTC").then_some("IVORY"),
+            "{instrument}"
+        );
+    }
+
+    // getColumn(...).get(i), as the seed reads the latest offset.
+    let latest = stream
+        .view(list(&["KafkaOffset"]), JsValue::UNDEFINED)
+        .unwrap()
+        .last_by(JsValue::UNDEFINED)
+        .unwrap();
+    let snapshot = session
+        .empty_table(0)
+        .unwrap()
+        .snapshot(JsValue::from(latest))
+        .unwrap();
+    assert_eq!(
+        snapshot
+            .get_column("KafkaOffset")
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .as_f64(),
+        Some((ingested - 1) as f64)
+    );
+
+    // Memory: the append table holds every row, the stream table one cycle.
+    let (a, s) = (append.stats().unwrap(), stream.stats().unwrap());
+    assert_eq!(number(&a, "rows"), ingested as f64);
+    assert_eq!(number(&s, "rows"), 3.0);
+    assert!(number(&a, "bytesUsed") > 20.0 * number(&s, "bytesUsed"));
+    assert!(session.memory() >= 0.0);
+}
+
+#[wasm_bindgen_test]
+fn variables_are_bound_explicitly_and_errors_carry_the_engines_message() {
+    let session = Session::new();
+    let t = session.new_table(columns(), JsValue::UNDEFINED).unwrap();
+    let vars = Object::new();
+    Reflect::set(&vars, &"size_offset".into(), &JsValue::from_f64(2.0)).unwrap();
+    let big = t.where_("Size > size_offset".into(), vars.into()).unwrap();
+    t.add_rows(trades(0, 70)).unwrap();
+    session.run_cycle().unwrap();
+    let want = (0..70).filter(|i| (i % 7) as f64 * 0.5 > 2.0).count();
+    assert_eq!(big.size().unwrap(), want as f64);
+
+    let e = t.view(list(&["Nope"]), JsValue::UNDEFINED).err().unwrap();
+    assert!(message(e).contains("Nope"), "names the missing column");
+    let e = t.where_("Size >".into(), JsValue::UNDEFINED).err().unwrap();
+    assert!(message(e).contains("formula error at position"));
+    let e = t
+        .add_rows(Array::of1(&Array::of1(&"x".into())).into())
+        .err()
+        .unwrap();
+    assert!(message(e).contains("KafkaOffset"), "names the column");
+    let e = session
+        .new_table(columns(), "sideways".into())
+        .err()
+        .unwrap();
+    assert!(message(e).contains("tableType"));
+}
+
+#[wasm_bindgen_test]
+fn closing_a_table_releases_it() {
+    let session = Session::new();
+    let t = session.new_table(columns(), JsValue::UNDEFINED).unwrap();
+    let counts = t.count_by("N", list(&["Exchange"])).unwrap();
+    assert_eq!(session.table_count(), 2);
+    counts.close();
+    assert_eq!(session.table_count(), 1);
+    let e = counts.size().err().unwrap();
+    assert!(message(e).contains("was closed"));
+    assert_eq!(get(&t.stats().unwrap(), "rows").as_f64(), Some(0.0));
+}
