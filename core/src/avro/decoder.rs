@@ -305,11 +305,11 @@ impl RecordDecoder {
 
     /// The rows decoded so far as a batch; the decoder starts over with empty columns.
     pub fn take_batch(&mut self) -> Result<Batch> {
+        // The next batch is sized like this one and stores strings as this one ended up doing.
         let fresh = self
-            .schema
-            .fields()
+            .columns
             .iter()
-            .map(|f| Column::new(f.ty))
+            .map(|c| c.empty_like(self.rows.max(1_024)))
             .collect();
         let columns = std::mem::replace(&mut self.columns, fresh);
         self.rows = 0;

@@ -43,8 +43,12 @@ pub enum Op {
     LongToDouble(u32),
     FloatToDouble(u32),
     Double(u32),
-    /// A string, or bytes read as a string (validated as UTF-8).
-    String(u32),
+    /// A string, or bytes read as a string (validated as UTF-8); `cache` indexes the plan's
+    /// per-string-op cache of recent byte strings and their dictionary codes.
+    String {
+        col: u32,
+        cache: u32,
+    },
     /// Bytes, or a string read as bytes.
     Binary(u32),
     Fixed {
@@ -117,6 +121,30 @@ struct Program {
 struct State {
     json: String,
     enums: Vec<EnumCodes>,
+    strings: Vec<StringCodes>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StringCodes {
+    dictionary: u64,
+    /// Direct-mapped: a byte string and its code in the column's dictionary.
+    slots: Vec<Option<(Box<[u8]>, u32)>>,
+}
+
+/// Slots of a [`StringCodes`] cache.
+const STRING_SLOTS: usize = 64;
+
+impl StringCodes {
+    fn slot(bytes: &[u8]) -> usize {
+        // The length and the first and last (up to) eight bytes, mixed: enough to tell apart the
+        // few distinct values of a low-cardinality column.
+        let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
+        let head = word(&bytes[..bytes.len().min(8)]);
+        let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
+        let h =
+            (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> 58) as usize
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -143,6 +171,7 @@ impl DecodePlan {
             subs: Vec::new(),
             shapes: Shapes::default(),
             enums: 0,
+            strings: 0,
         };
         let mut main = Vec::new();
         compiler.value(writer, reader, 0, "", &mut main)?;
@@ -150,6 +179,7 @@ impl DecodePlan {
             state: State {
                 json: String::new(),
                 enums: vec![EnumCodes::default(); compiler.enums as usize],
+                strings: vec![StringCodes::default(); compiler.strings as usize],
             },
             program: Program {
                 main: main.into(),
@@ -205,7 +235,40 @@ impl Program {
                 Op::LongToDouble(c) => push!(c, F64, cur.long()? as f64),
                 Op::FloatToDouble(c) => push!(c, F64, f64::from(cur.float()?)),
                 Op::Double(c) => push!(c, F64, cur.double()?),
-                Op::String(c) => push!(c, String, Some(cur.string()?)),
+                Op::String { col, cache } => {
+                    let bytes = cur.bytes()?;
+                    let (Some(Column::String(column)), Some(codes)) = (
+                        cols.get_mut(*col as usize),
+                        state.strings.get_mut(*cache as usize),
+                    ) else {
+                        return Err(DecodeReason::PlanMismatch);
+                    };
+                    let Some(dictionary) = column.dictionary_id() else {
+                        let s =
+                            std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+                        column.push(Some(s));
+                        continue;
+                    };
+                    // A byte string seen before has its code: no UTF-8 check, no hashing.
+                    if codes.dictionary != dictionary {
+                        codes.dictionary = dictionary;
+                        codes.slots.clear();
+                        codes.slots.resize(STRING_SLOTS, None);
+                    }
+                    let slot = StringCodes::slot(bytes);
+                    if let Some(Some((seen, code))) = codes.slots.get(slot)
+                        && **seen == *bytes
+                        && column.push_code(*code)
+                    {
+                        continue;
+                    }
+                    let s = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+                    if let Some(code) = column.push_interned(s)
+                        && let Some(entry) = codes.slots.get_mut(slot)
+                    {
+                        *entry = Some((bytes.into(), code));
+                    }
+                }
                 Op::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
                 Op::Fixed { col, size } => push!(col, Binary, Some(cur.fixed(*size as usize)?)),
                 Op::Enum {
@@ -319,6 +382,8 @@ struct Compiler<'a, 'w, 'r> {
     shapes: Shapes,
     /// Enum ops so far (each gets a slot of codes in the plan's state).
     enums: u32,
+    /// String ops so far (each gets a cache in the plan's state).
+    strings: u32,
 }
 
 /// How well a writer type fits a reader union branch.
@@ -584,7 +649,13 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                 "double" if pr == "double" => Op::Double(col),
                 _ => return Err(bad()),
             },
-            Schema::String | Schema::Uuid if pw == "string" || pw == "bytes" => Op::String(col),
+            Schema::String | Schema::Uuid if pw == "string" || pw == "bytes" => {
+                self.strings += 1;
+                Op::String {
+                    col,
+                    cache: self.strings - 1,
+                }
+            }
             Schema::Bytes | Schema::BigDecimal if pw == "string" || pw == "bytes" => {
                 Op::Binary(col)
             }

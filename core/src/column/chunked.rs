@@ -131,15 +131,24 @@ impl<T: Copy> Chunked<T> {
     }
 
     /// Appends one value.
+    #[inline]
     pub fn push(&mut self, value: T) {
-        if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
-            let chunk = self.new_chunk();
-            self.push_chunk(chunk);
-        }
-        if let Some(last) = self.chunks.back_mut() {
+        // The common case: room in the last chunk (one look at the deque's back).
+        if let Some(last) = self.chunks.back_mut()
+            && last.len() < last.capacity()
+        {
             last.push(value);
+            self.len += 1;
+            return;
         }
-        self.len += 1;
+        self.push_to_new_chunk(value);
+    }
+
+    #[cold]
+    fn push_to_new_chunk(&mut self, value: T) {
+        let mut chunk = self.new_chunk();
+        chunk.push(value);
+        self.push_chunk(chunk);
     }
 
     /// Appends values, filling the last chunk before starting another.

@@ -168,6 +168,15 @@ impl Column {
         }
     }
 
+    /// An empty column of the same type (and, for strings, the same storage), with room for
+    /// `rows` rows.
+    pub fn empty_like(&self, rows: usize) -> Self {
+        match self {
+            Self::String(s) => Self::String(s.empty_like(rows)),
+            other => Self::with_capacity(other.column_type(), rows),
+        }
+    }
+
     pub fn column_type(&self) -> ColumnType {
         match self {
             Self::Bool(_) => ColumnType::Bool,

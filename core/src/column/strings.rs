@@ -291,6 +291,18 @@ impl StringColumn {
         }
     }
 
+    /// An empty column stored as this one is (a dictionary, or plain strings), with room for
+    /// `capacity` rows: a decoder's next batch of a column whose strings are mostly distinct
+    /// starts plain instead of hashing its first thousand strings again.
+    pub fn empty_like(&self, capacity: usize) -> Self {
+        match &self.repr {
+            Repr::Dict { .. } => Self::with_capacity(capacity),
+            Repr::Plain(_) => Self {
+                repr: Repr::Plain(PlainStrings::default()),
+            },
+        }
+    }
+
     /// A dictionary column whose first chunk of codes holds `capacity` rows.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
