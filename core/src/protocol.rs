@@ -171,6 +171,26 @@ pub fn encode(message: &ServerMessage<'_>) -> Result<Vec<u8>> {
     postcard::to_extend(message, vec![PROTOCOL_VERSION]).map_err(|e| Error::Encode(e.to_string()))
 }
 
+/// For a `Records` frame, its subscription and its length: the credit it used, which a client
+/// grants back once it has consumed the frame. `None` for any other frame. Reads only the header.
+pub fn records_credit(frame: &[u8]) -> Option<(SubscriptionId, u64)> {
+    // Version byte, then the variant index (Records = 1, one varint byte), then the subscription.
+    let [version, 1, rest @ ..] = frame else {
+        return None;
+    };
+    if *version != PROTOCOL_VERSION {
+        return None;
+    }
+    let mut subscription: u64 = 0;
+    for (i, byte) in rest.iter().take(5).enumerate() {
+        subscription |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((u32::try_from(subscription).ok()?, frame.len() as u64));
+        }
+    }
+    None
+}
+
 /// Encodes a client message as one frame.
 pub fn encode_client(message: &ClientMessage) -> Result<Vec<u8>> {
     postcard::to_extend(message, vec![PROTOCOL_VERSION]).map_err(|e| Error::Encode(e.to_string()))
@@ -262,6 +282,26 @@ mod tests {
             range.contains(&got.as_ptr()),
             "value must point into the frame"
         );
+    }
+
+    #[test]
+    fn records_credit_reads_the_header_only() {
+        let batch = |subscription| {
+            encode(&ServerMessage::Records(RecordBatch {
+                subscription,
+                partition: 1,
+                high_watermark: 5,
+                records: vec![],
+            }))
+            .unwrap()
+        };
+        for id in [0, 1, 127, 128, 300_000, u32::MAX] {
+            let frame = batch(id);
+            assert_eq!(records_credit(&frame), Some((id, frame.len() as u64)));
+        }
+        assert_eq!(records_credit(&encode(&hello()).unwrap()), None);
+        assert_eq!(records_credit(&[]), None);
+        assert_eq!(records_credit(&[PROTOCOL_VERSION, 1, 0x80]), None);
     }
 
     #[test]
