@@ -5,10 +5,11 @@
 //! partition is the high watermark of a Fetch response: some brokers (Tansu) answer
 //! ListOffsets(latest) with the start of the last batch plus one, which is not the end of the log.
 //! [`KafkaConfig`] carries the connection settings (TLS and SASL are handed to rskafka as they
-//! are); one client serves every topic and subscription of the bridge.
+//! are). A broker answers the requests of one connection in order, so a long-polling fetch holds
+//! up everything behind it on that connection: each [`KafkaPartition`] therefore gets a client
+//! (a connection) of its own, and partitions tail concurrently.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
@@ -17,6 +18,10 @@ use rskafka::{BackoffConfig, record::RecordAndOffset};
 
 use crate::recording::StoredRecord;
 use crate::{Error, Result};
+
+/// Bytes asked for by a fetch that only probes (a watermark, a timestamp): Tansu answers a fetch
+/// whose byte limit is below one batch only after several seconds.
+const PROBE_BYTES: i32 = 64 << 10;
 
 /// Records fetched from one partition, and the partition's high watermark at that moment.
 #[derive(Debug, Default)]
@@ -94,17 +99,27 @@ impl KafkaConfig {
     }
 }
 
-/// One client for a cluster, shared by every topic and subscription.
+/// A cluster: a client for metadata, and the settings to open more.
 pub struct KafkaCluster {
     client: Client,
+    config: KafkaConfig,
     broker: String,
     timeout: Duration,
-    partitions: Mutex<HashMap<(String, i32), Arc<KafkaPartition>>>,
 }
 
 impl KafkaCluster {
     /// Connects. Fails within the timeout if no broker answers.
     pub async fn connect(config: &KafkaConfig) -> Result<Arc<Self>> {
+        let client = Self::client(config).await?;
+        Ok(Arc::new(Self {
+            client,
+            config: config.clone(),
+            broker: config.describe(),
+            timeout: config.timeout,
+        }))
+    }
+
+    async fn client(config: &KafkaConfig) -> Result<Client> {
         let broker = config.describe();
         let timeout = config.timeout;
         let unreachable = |reason: String| Error::BrokerUnreachable {
@@ -127,16 +142,10 @@ impl KafkaCluster {
         if let Some(sasl) = &config.sasl {
             builder = builder.sasl_config(sasl.clone());
         }
-        let client = tokio::time::timeout(timeout, builder.build())
+        tokio::time::timeout(timeout, builder.build())
             .await
             .map_err(|_| unreachable("no answer".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        Ok(Arc::new(Self {
-            client,
-            broker,
-            timeout,
-            partitions: Mutex::new(HashMap::new()),
-        }))
+            .map_err(|e| unreachable(e.to_string()))
     }
 
     /// The brokers, for messages.
@@ -203,33 +212,30 @@ impl KafkaTopic {
         &self.partitions
     }
 
-    /// A client for one partition, shared with every other user of that partition.
+    /// A client for one partition, on a connection of its own (see the module docs).
     pub async fn partition(&self, partition: i32) -> Result<Arc<KafkaPartition>> {
-        let key = (self.topic.clone(), partition);
-        if let Some(found) = self.cached(&key) {
-            return Ok(found);
+        if !self.partitions.contains(&partition) {
+            return Err(Error::UnknownPartition {
+                topic: self.topic.clone(),
+                partition,
+                available: self
+                    .partitions
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
         let timeout = self.cluster.timeout;
-        let call = self.cluster.client.partition_client(
-            self.topic.clone(),
-            partition,
-            UnknownTopicHandling::Error,
-        );
+        let own = KafkaCluster::client(&self.cluster.config).await?;
+        let call = own.partition_client(self.topic.clone(), partition, UnknownTopicHandling::Error);
         let client = bounded(&self.topic, partition, "connect", timeout, call).await?;
-        let made = Arc::new(KafkaPartition {
+        Ok(Arc::new(KafkaPartition {
             client,
             topic: self.topic.clone(),
             partition,
             timeout,
-        });
-        if let Ok(mut cache) = self.cluster.partitions.lock() {
-            cache.insert(key, Arc::clone(&made));
-        }
-        Ok(made)
-    }
-
-    fn cached(&self, key: &(String, i32)) -> Option<Arc<KafkaPartition>> {
-        self.cluster.partitions.lock().ok()?.get(key).cloned()
+        }))
     }
 }
 
@@ -252,19 +258,88 @@ impl KafkaPartition {
             .await
     }
 
-    /// The first offset whose record was written at or after `timestamp_ms`, or `None` when no
-    /// record is that recent.
+    /// The first offset whose record has a timestamp at or after `timestamp_ms`, or `None` when no
+    /// record is that recent. The broker's answer to ListOffsets(time) is checked against the
+    /// records around it; when it does not hold (Tansu compares its own write times), the offset
+    /// is found by a binary search over fetches instead.
     pub async fn offset_at_time(&self, timestamp_ms: i64) -> Result<Option<i64>> {
         let at = chrono::DateTime::from_timestamp_millis(timestamp_ms).ok_or_else(|| {
             Error::InvalidArgument(format!("timestamp {timestamp_ms} ms is out of range"))
         })?;
-        let offset = self
+        let (low, high) = self.watermarks().await?;
+        let listed = self
             .bounded(
                 "list offsets by time",
                 self.client.get_offset(OffsetAt::Timestamp(at)),
             )
             .await?;
-        Ok((offset >= 0).then_some(offset))
+        let candidate = if (low..=high).contains(&listed) {
+            listed
+        } else {
+            high
+        };
+        if self.is_first_at(candidate, timestamp_ms, low, high).await? {
+            return Ok((candidate < high).then_some(candidate));
+        }
+        let found = self.search_time(timestamp_ms, low, high).await?;
+        Ok((found < high).then_some(found))
+    }
+
+    /// The first record at or after `offset`, if one is below `high`.
+    async fn first_from(&self, offset: i64, high: i64) -> Result<Option<(i64, i64)>> {
+        if offset >= high {
+            return Ok(None);
+        }
+        let fetched = self
+            .fetch(offset, PROBE_BYTES, Duration::from_millis(100))
+            .await?;
+        Ok(fetched
+            .records
+            .first()
+            .filter(|r| r.offset < high)
+            .map(|r| (r.offset, r.timestamp_ms)))
+    }
+
+    /// Whether `offset` is where records reach `timestamp_ms`: the record there (or the end) is at
+    /// or after it, and the one before is earlier.
+    async fn is_first_at(
+        &self,
+        offset: i64,
+        timestamp_ms: i64,
+        low: i64,
+        high: i64,
+    ) -> Result<bool> {
+        let here_ok = match self.first_from(offset, high).await? {
+            Some((_, ts)) => ts >= timestamp_ms,
+            None => true,
+        };
+        if !here_ok {
+            return Ok(false);
+        }
+        if offset <= low {
+            return Ok(true);
+        }
+        // The record just before: fetch from a little earlier and take the last below `offset`.
+        let from = (offset - 1).max(low);
+        Ok(match self.first_from(from, offset).await? {
+            Some((_, ts)) => ts < timestamp_ms,
+            None => true,
+        })
+    }
+
+    /// Binary search for the first offset whose record is at or after `timestamp_ms`, assuming
+    /// timestamps rise with offsets (as Kafka's time index does); `high` when none is.
+    async fn search_time(&self, timestamp_ms: i64, low: i64, high: i64) -> Result<i64> {
+        let (mut lo, mut hi) = (low, high);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.first_from(mid, hi).await? {
+                Some((_, ts)) if ts >= timestamp_ms => hi = mid,
+                Some((offset, _)) => lo = offset + 1,
+                None => hi = mid,
+            }
+        }
+        Ok(lo)
     }
 
     /// Fetches records from `offset` on, up to about `max_bytes`, waiting up to `max_wait` for
@@ -302,7 +377,7 @@ impl KafkaPartition {
     pub async fn watermarks(&self) -> Result<(i64, i64)> {
         let low = self.low_watermark().await?;
         let high = self
-            .fetch(low, 1, Duration::from_millis(100))
+            .fetch(low, PROBE_BYTES, Duration::from_millis(100))
             .await?
             .high_watermark;
         Ok((low, high.max(low)))

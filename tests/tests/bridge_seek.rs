@@ -143,7 +143,7 @@ async fn every_seek_spec_starts_each_partition_where_it_should() {
     assert_eq!(total, 4_500);
     let smallest = *sizes.values().min().unwrap();
     let largest = *sizes.values().max().unwrap();
-    assert!(smallest > 60, "every partition got records: {sizes:?}");
+    assert!(smallest > 1, "librdkafka spread the records: {sizes:?}");
 
     let source = Source::kafka(
         &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
@@ -163,7 +163,8 @@ async fn every_seek_spec_starts_each_partition_where_it_should() {
         highs.iter().map(|(&p, &h)| (p, h - counts[&p])).collect()
     };
     let second_starts = each(&|p, h| second.partitions.get(&p).map_or(h, |e| e.1));
-    let small_n = 30;
+    // Smaller than every partition, and larger than the smallest one.
+    let small_n = (smallest - 1).min(30);
     let mid_n = largest + 10;
     let cases: Vec<(String, BTreeMap<i32, i64>)> = vec![
         ("beginning".into(), each(&|_, _| 0)),
@@ -173,14 +174,14 @@ async fn every_seek_spec_starts_each_partition_where_it_should() {
             "{0: 17, 2: -50}".into(),
             each(&|p, h| match p {
                 0 => 17,
-                2 => h - 50,
+                2 => (h - 50).max(0),
                 _ => h,
             }),
         ),
         (format!("-{small_n}"), newest(small_n)),
         (format!("-{mid_n}"), newest(mid_n)),
         (format!("-{}", total + 100), each(&|_, _| 0)),
-        ("each:-20".into(), each(&|_, h| h - 20)),
+        ("each:-20".into(), each(&|_, h| (h - 20).max(0))),
         (
             format!("each:-{}", smallest + 5),
             each(&|_, h| (h - smallest - 5).max(0)),
