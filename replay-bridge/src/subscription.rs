@@ -332,7 +332,9 @@ async fn tail_partition(
         for r in &fetched.records {
             let (key, value) = (r.key.as_deref(), r.value.as_deref());
             let size = FrameBuilder::record_len(r.offset, r.timestamp_ms, key, value);
-            if !builder.is_empty() && builder.frame_len(high) + size > limit {
+            // Frames fit the credit there is now, so a client granting little still gets records.
+            let room = limit.min((reservation.left() + sink.credit.available()) as usize);
+            if !builder.is_empty() && builder.frame_len(high) + size > room {
                 sink.flush(&mut builder, high, Some(&mut reservation), Some(&held))
                     .await?;
             }
@@ -495,7 +497,8 @@ fn replay(
             continue;
         };
         let size = FrameBuilder::record_len(view.offset, view.timestamp_ms, view.key, view.value);
-        if !r.builder.is_empty() && r.builder.frame_len(r.high) + size > limit {
+        let room = limit.min(sink.credit.available() as usize);
+        if !r.builder.is_empty() && r.builder.frame_len(r.high) + size > room {
             handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
         }
         r.builder
