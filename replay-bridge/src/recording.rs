@@ -210,6 +210,11 @@ pub struct RecordView<'a> {
     headers: &'a [u8],
 }
 
+/// A record's headers, owned.
+type Headers = Vec<(String, Option<Vec<u8>>)>;
+/// A container header's metadata.
+type Metadata = HashMap<String, Vec<u8>>;
+
 /// Blocks larger than this are refused as corrupt rather than allocated.
 const MAX_BLOCK_BYTES: u64 = 256 << 20;
 
@@ -497,7 +502,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn headers(&mut self) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
+    fn headers(&mut self) -> Result<Headers, String> {
         let mut headers = Vec::new();
         loop {
             let count = self.long()?;
@@ -543,7 +548,7 @@ fn read_long(input: &mut (impl Read + ?Sized)) -> Result<i64, String> {
 /// Reads the container header: magic, the metadata map, the sync marker.
 fn read_container_header(
     input: &mut impl Read,
-) -> Result<(HashMap<String, Vec<u8>>, [u8; 16]), String> {
+) -> Result<(Metadata, [u8; 16]), String> {
     let mut magic = [0u8; 4];
     input
         .read_exact(&mut magic)

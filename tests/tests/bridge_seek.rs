@@ -383,7 +383,9 @@ async fn bad_input_errors_that_client_only() {
         "{:?}",
         bad.connection_errors
     );
-    let asks: [(u32, Option<&str>, &str, Option<BTreeMap<i32, i64>>, &str); 4] = [
+    /// (subscription, topic, seek, resume, what the error says)
+    type Ask<'a> = (u32, Option<&'a str>, &'a str, Option<BTreeMap<i32, i64>>, &'a str);
+    let asks: [Ask; 4] = [
         (
             1,
             Some("no-such-topic"),
