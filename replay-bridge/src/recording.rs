@@ -546,9 +546,7 @@ fn read_long(input: &mut (impl Read + ?Sized)) -> Result<i64, String> {
 }
 
 /// Reads the container header: magic, the metadata map, the sync marker.
-fn read_container_header(
-    input: &mut impl Read,
-) -> Result<(Metadata, [u8; 16]), String> {
+fn read_container_header(input: &mut impl Read) -> Result<(Metadata, [u8; 16]), String> {
     let mut magic = [0u8; 4];
     input
         .read_exact(&mut magic)

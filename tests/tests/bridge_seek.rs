@@ -384,7 +384,13 @@ async fn bad_input_errors_that_client_only() {
         bad.connection_errors
     );
     /// (subscription, topic, seek, resume, what the error says)
-    type Ask<'a> = (u32, Option<&'a str>, &'a str, Option<BTreeMap<i32, i64>>, &'a str);
+    type Ask<'a> = (
+        u32,
+        Option<&'a str>,
+        &'a str,
+        Option<BTreeMap<i32, i64>>,
+        &'a str,
+    );
     let asks: [Ask; 4] = [
         (
             1,
