@@ -274,10 +274,13 @@ async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -
     let source = format!("kafka {} topic {name}", kafka.cluster.broker());
     sink.control(&hello(sink.id, &name, source, &marks, &starts, schemas))
         .await?;
+    // Each partition reserves at most its share of the window, so partitions long-polling at
+    // their end cannot hold the credit a partition with records to send needs.
+    let share = (sink.credit.window() / found.len().max(1) as u64).clamp(1, FETCH_BYTES);
     let mut tails = tokio::task::JoinSet::new();
     for (client, m) in found {
         let start = starts.get(&m.partition).copied().unwrap_or(m.high);
-        tails.spawn(tail_partition(client, start, m.high, sink.clone()));
+        tails.spawn(tail_partition(client, start, m.high, share, sink.clone()));
     }
     // The first partition to fail ends the subscription; the others stop with it.
     while let Some(joined) = tails.join_next().await {
@@ -290,11 +293,13 @@ async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -
     Ok(())
 }
 
-/// Sends one partition from `start` on, fetching only as credit allows, then tails it.
+/// Sends one partition from `start` on, fetching only as credit allows (at most `share` bytes
+/// reserved at a time), then tails it.
 async fn tail_partition(
     partition: Arc<KafkaPartition>,
     start: i64,
     initial_high: i64,
+    share: u64,
     sink: Sink,
 ) -> Result<(), Stop> {
     let p = partition.partition();
@@ -313,7 +318,7 @@ async fn tail_partition(
             };
             sink.control(&message).await?;
         }
-        let mut reservation = sink.credit.reserve_up_to(FETCH_BYTES).await?;
+        let mut reservation = sink.credit.reserve_up_to(share).await?;
         let held = sink.budget.hold(reservation.left()).await;
         let wait = if next >= high {
             TAIL_WAIT

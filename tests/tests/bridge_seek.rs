@@ -463,3 +463,38 @@ async fn bad_input_errors_that_client_only() {
         "{errors:?}"
     );
 }
+
+/// A client that grants nothing back while its window lasts still gets every record of a topic
+/// smaller than the window (the page grants in 512 KiB steps).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_larger_than_the_topic_needs_no_grant() {
+    let Some((_env, tansu)) = common::broker("window") else {
+        return;
+    };
+    tansu.create_topic(TRADES_TOPIC, 3).unwrap();
+    let produced = producers::produce_with_rskafka(
+        &tansu.addr,
+        TRADES_TOPIC,
+        3,
+        common::trade_values(10_000, 9),
+        300,
+    )
+    .await
+    .unwrap();
+    let source = Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[TRADES_TOPIC.to_owned()],
+        SchemaSource::None,
+    )
+    .await
+    .unwrap();
+    let addr = common::start_bridge(source, None).await;
+    let mut session = Session::connect(&format!("ws://{addr}/ws")).await.unwrap();
+    session.auto_credit = false;
+    session
+        .subscribe(0, "beginning", None, ws::WINDOW)
+        .await
+        .unwrap();
+    session.until(TIMEOUT, |s| s.settled(0)).await.unwrap();
+    assert_eq!(session.feeds[&0].snapshot().total_records, produced.total);
+}
