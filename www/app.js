@@ -2,7 +2,9 @@
 //
 // Served next to the wasm-bindgen `--target web` output in ./pkg/. Connects to
 // ws(s)://<this host>/ws, or to the URL given as `?ws=...` (handy when the page is served apart
-// from the bridge). Every animation frame it takes a snapshot and re-renders only if it changed.
+// from the bridge), and subscribes from the beginning, or from `?seek=...` (kcat syntax: end, 123,
+// -1000, each:-1000, s@<epoch ms>, {0: 5, 2: end}). The wasm client grants the bridge credit as it
+// consumes records. Every animation frame it takes a snapshot and re-renders only if it changed.
 //
 // DOM contract used by the end-to-end tests (keep it stable):
 //   [data-testid="status"]   data-status = snapshot status (connecting|streaming|caughtUp|failed|closed)
@@ -222,9 +224,10 @@ async function main() {
     pageFailure("Could not load the WebAssembly module", error);
     return;
   }
+  const seek = new URLSearchParams(location.search).get("seek");
   let client;
   try {
-    client = FeedClient.connect(url);
+    client = seek ? FeedClient.connectWithSeek(url, seek) : FeedClient.connect(url);
   } catch (error) {
     pageFailure(`Could not connect to ${url}`, error);
     return;

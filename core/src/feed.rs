@@ -1,6 +1,8 @@
-//! A feed: what one connection to the bridge has delivered so far, per partition.
+//! A feed: what one subscription to the bridge has delivered so far, per partition.
 //!
-//! [`Feed::apply`] takes decoded protocol messages in arrival order and keeps, for every partition,
+//! [`Feed::apply`] takes decoded protocol messages of one subscription (and the connection-wide
+//! errors) in arrival order; [`Feed::apply_frame`] decodes a frame and skips the messages of other
+//! subscriptions than the feed's own. It keeps, for every partition,
 //! the records and payload bytes received, the last offset, and whether it has caught up.
 //! Invariant: a partition's `records` only grows, and `last_offset` only increases; a batch that
 //! would move a partition backwards is refused and changes nothing.
@@ -9,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::protocol::{Hello, RecordBatch, ServerMessage};
+use crate::protocol::{Hello, RecordBatch, ServerMessage, SubscriptionId};
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,9 +62,10 @@ pub struct FeedSnapshot {
     pub errors: Vec<String>,
 }
 
-/// The per-partition bookkeeping of one connection.
+/// The per-partition bookkeeping of one subscription.
 #[derive(Debug, Clone)]
 pub struct Feed {
+    subscription: SubscriptionId,
     status: FeedStatus,
     hello: Option<Hello>,
     partitions: BTreeMap<i32, PartitionProgress>,
@@ -80,8 +83,15 @@ impl Default for Feed {
 const MAX_ERRORS: usize = 100;
 
 impl Feed {
+    /// A feed for subscription 0 (the one a page opens by default).
     pub fn new() -> Self {
+        Self::for_subscription(0)
+    }
+
+    /// A feed for one subscription of a connection.
+    pub fn for_subscription(subscription: SubscriptionId) -> Self {
         Self {
+            subscription,
             status: FeedStatus::Connecting,
             hello: None,
             partitions: BTreeMap::new(),
@@ -90,10 +100,23 @@ impl Feed {
         }
     }
 
-    /// Decodes a frame and applies it. A frame that does not decode is recorded as an error.
+    /// The subscription this feed follows.
+    pub fn subscription(&self) -> SubscriptionId {
+        self.subscription
+    }
+
+    /// Decodes a frame and applies it if it belongs to this feed's subscription (or to the whole
+    /// connection). A frame that does not decode is recorded as an error.
     pub fn apply_frame(&mut self, frame: &[u8]) {
         match crate::protocol::decode(frame) {
-            Ok(message) => self.apply(&message),
+            Ok(message) => {
+                if message
+                    .subscription()
+                    .is_none_or(|s| s == self.subscription)
+                {
+                    self.apply(&message);
+                }
+            }
             Err(e) => {
                 self.messages += 1;
                 self.fail(e.to_string());
@@ -111,7 +134,8 @@ impl Feed {
                 self.partition_mut(*partition).caught_up = true;
                 self.refresh_status();
             }
-            ServerMessage::Error { message } => self.fail(message.clone()),
+            ServerMessage::Error { message, .. } => self.fail(message.clone()),
+            ServerMessage::End { .. } => {}
         }
     }
 
@@ -221,6 +245,7 @@ mod tests {
 
     fn hello(partitions: &[(i32, i64)]) -> ServerMessage<'static> {
         ServerMessage::Hello(Hello {
+            subscription: 0,
             topic: "t".into(),
             source: "test".into(),
             partitions: partitions
@@ -238,6 +263,7 @@ mod tests {
 
     fn batch(partition: i32, offsets: std::ops::Range<i64>, value: &[u8]) -> ServerMessage<'_> {
         ServerMessage::Records(RecordBatch {
+            subscription: 0,
             partition,
             high_watermark: offsets.end,
             records: offsets
@@ -270,11 +296,13 @@ mod tests {
         );
         assert_eq!(s.partitions[2].last_offset, None);
         feed.apply(&ServerMessage::CaughtUp {
+            subscription: 0,
             partition: 0,
             next_offset: 3,
         });
         assert_eq!(feed.snapshot().status, FeedStatus::Streaming);
         feed.apply(&ServerMessage::CaughtUp {
+            subscription: 0,
             partition: 1,
             next_offset: 2,
         });
@@ -307,6 +335,26 @@ mod tests {
         assert_eq!(s.errors.len(), 2);
         assert_eq!(s.status, FeedStatus::Failed);
         assert_eq!(s.messages, 2);
+    }
+
+    #[test]
+    fn frames_of_other_subscriptions_are_skipped() {
+        let mut feed = Feed::for_subscription(1);
+        let mut other = batch(0, 0..3, b"v");
+        feed.apply_frame(&encode(&other).unwrap());
+        assert_eq!(feed.snapshot().messages, 0);
+        if let ServerMessage::Records(b) = &mut other {
+            b.subscription = 1;
+        }
+        feed.apply_frame(&encode(&other).unwrap());
+        let everyone = ServerMessage::Error {
+            subscription: None,
+            message: "bad client message".into(),
+        };
+        feed.apply_frame(&encode(&everyone).unwrap());
+        let s = feed.snapshot();
+        assert_eq!((s.messages, s.total_records), (2, 3));
+        assert_eq!(s.errors, ["bad client message"]);
     }
 
     #[test]

@@ -5,37 +5,102 @@
 //! binary format: varint integers, length-prefixed byte strings, no field names. Decoding borrows
 //! key and value bytes straight from the frame, so a batch of records costs no copies.
 //!
-//! The bridge speaks first: a [`Hello`] (topic, partitions with watermarks, schemas by id), then
-//! [`RecordBatch`]es, a [`ServerMessage::CaughtUp`] per partition once it reaches the high
-//! watermark it saw at the start, and a [`ServerMessage::Error`] if its source fails.
+//! The browser speaks first: a [`ClientMessage::Subscribe`] per subscription (its own id, topic,
+//! [`SeekSpec`], optional exact resume offsets and an initial byte credit), then
+//! [`ClientMessage::Credit`] grants as it consumes, and [`ClientMessage::Unsubscribe`]. The bridge
+//! answers each subscription with a [`Hello`] (partitions with watermarks and start offsets,
+//! schemas by id), then [`RecordBatch`]es, a [`ServerMessage::CaughtUp`] per partition once it
+//! reaches the high watermark it saw at subscribe time, and a [`ServerMessage::Error`] when
+//! something fails. Every server message but a connection-wide error names its subscription.
 //!
-//! Invariant: within one connection, the records of a partition arrive in strictly increasing
-//! offset order.
+//! Invariants: within one subscription, the records of a partition arrive in strictly increasing
+//! offset order; the bytes of `Records` frames sent to a subscription never exceed the credit its
+//! client granted (see `docs/PROTOCOL.md`).
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::seek::SeekSpec;
 use crate::{Error, Result};
 
 /// The version byte that starts every frame. Bump it on any incompatible change.
-pub const PROTOCOL_VERSION: u8 = 1;
+/// Version 2: client messages (subscribe, credit, unsubscribe) and subscription ids.
+pub const PROTOCOL_VERSION: u8 = 2;
+
+/// A subscription's id, chosen by the client, unique within its connection.
+pub type SubscriptionId = u32;
+
+/// A message from the browser to the bridge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientMessage {
+    /// Starts a subscription. The bridge answers with a `Hello` or an `Error`.
+    Subscribe(Subscribe),
+    /// Grants the subscription this many more bytes of `Records` frames.
+    Credit {
+        subscription: SubscriptionId,
+        bytes: u64,
+    },
+    /// Ends a subscription; frames already sent may still arrive.
+    Unsubscribe { subscription: SubscriptionId },
+}
+
+/// What a subscription asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscribe {
+    pub subscription: SubscriptionId,
+    /// The topic; `None` is the bridge's first (or only) topic.
+    pub topic: Option<String>,
+    /// Where each partition starts.
+    pub seek: SeekSpec,
+    /// Exact resume points, `partition → next offset`, overriding `seek` for those partitions.
+    /// An offset outside the partition's watermarks is an error, never silently moved.
+    pub resume: Option<BTreeMap<i32, i64>>,
+    /// Bytes of `Records` frames the bridge may send before the next `Credit`.
+    pub credit: u64,
+}
 
 /// A message from the bridge to the browser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ServerMessage<'a> {
-    /// The first message of every connection.
+    /// The first message of every subscription.
     Hello(Hello),
     /// Records of one partition, in offset order.
     #[serde(borrow)]
     Records(RecordBatch<'a>),
-    /// The partition has reached the high watermark it had when the connection started.
-    CaughtUp { partition: i32, next_offset: i64 },
-    /// The source failed; the message says why. The connection stays open for what was sent.
-    Error { message: String },
+    /// The partition has reached the high watermark it had when the subscription started.
+    CaughtUp {
+        subscription: SubscriptionId,
+        partition: i32,
+        next_offset: i64,
+    },
+    /// Something failed; the message says why. `subscription` is `None` for a connection-wide
+    /// problem (a malformed client message). A failed subscription sends nothing more; the
+    /// connection and its other subscriptions go on.
+    Error {
+        subscription: Option<SubscriptionId>,
+        message: String,
+    },
+    /// A finite source (a recording) has sent every record of every partition.
+    End { subscription: SubscriptionId },
 }
 
-/// What the browser needs to know before the first record.
+impl ServerMessage<'_> {
+    /// The subscription the message belongs to (`None`: the whole connection).
+    pub fn subscription(&self) -> Option<SubscriptionId> {
+        match self {
+            Self::Hello(h) => Some(h.subscription),
+            Self::Records(b) => Some(b.subscription),
+            Self::CaughtUp { subscription, .. } | Self::End { subscription } => Some(*subscription),
+            Self::Error { subscription, .. } => *subscription,
+        }
+    }
+}
+
+/// What the browser needs to know before the first record of a subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hello {
+    pub subscription: SubscriptionId,
     /// The Kafka topic (or the recorded topic) being streamed.
     pub topic: String,
     /// A human-readable description of the source, e.g. `recording demo.sgrec` or `kafka 127.0.0.1:9092`.
@@ -54,7 +119,7 @@ pub struct PartitionInfo {
     pub low_watermark: i64,
     /// One past the last offset written.
     pub high_watermark: i64,
-    /// The offset streaming starts from.
+    /// The offset streaming starts from (the seek spec or resume point, resolved).
     pub start_offset: i64,
 }
 
@@ -74,6 +139,7 @@ pub struct SchemaInfo {
 /// Records of one partition, in increasing offset order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordBatch<'a> {
+    pub subscription: SubscriptionId,
     pub partition: i32,
     /// The partition's high watermark as last seen by the bridge.
     pub high_watermark: i64,
@@ -105,8 +171,42 @@ pub fn encode(message: &ServerMessage<'_>) -> Result<Vec<u8>> {
     postcard::to_extend(message, vec![PROTOCOL_VERSION]).map_err(|e| Error::Encode(e.to_string()))
 }
 
+/// For a `Records` frame, its subscription and its length: the credit it used, which a client
+/// grants back once it has consumed the frame. `None` for any other frame. Reads only the header.
+pub fn records_credit(frame: &[u8]) -> Option<(SubscriptionId, u64)> {
+    // Version byte, then the variant index (Records = 1, one varint byte), then the subscription.
+    let [version, 1, rest @ ..] = frame else {
+        return None;
+    };
+    if *version != PROTOCOL_VERSION {
+        return None;
+    }
+    let mut subscription: u64 = 0;
+    for (i, byte) in rest.iter().take(5).enumerate() {
+        subscription |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((u32::try_from(subscription).ok()?, frame.len() as u64));
+        }
+    }
+    None
+}
+
+/// Encodes a client message as one frame.
+pub fn encode_client(message: &ClientMessage) -> Result<Vec<u8>> {
+    postcard::to_extend(message, vec![PROTOCOL_VERSION]).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// Decodes one client frame. Never panics, whatever the bytes.
+pub fn decode_client(frame: &[u8]) -> Result<ClientMessage> {
+    decode_body(frame)
+}
+
 /// Decodes one frame, borrowing record bytes from it.
 pub fn decode(frame: &[u8]) -> Result<ServerMessage<'_>> {
+    decode_body(frame)
+}
+
+fn decode_body<'a, T: Deserialize<'a>>(frame: &'a [u8]) -> Result<T> {
     let (&version, body) = frame.split_first().ok_or(Error::EmptyMessage)?;
     if version != PROTOCOL_VERSION {
         return Err(Error::UnsupportedVersion {
@@ -132,6 +232,7 @@ mod tests {
 
     fn hello() -> ServerMessage<'static> {
         ServerMessage::Hello(Hello {
+            subscription: 3,
             topic: "io.deephaven.crypto.kafka.TradesTopic".into(),
             source: "test".into(),
             partitions: vec![PartitionInfo {
@@ -160,6 +261,7 @@ mod tests {
     fn record_bytes_are_borrowed_from_the_frame() {
         let value = [0u8, 0, 0, 0, 1, 42];
         let msg = ServerMessage::Records(RecordBatch {
+            subscription: 0,
             partition: 2,
             high_watermark: 8,
             records: vec![Record {
@@ -179,6 +281,40 @@ mod tests {
         assert!(
             range.contains(&got.as_ptr()),
             "value must point into the frame"
+        );
+    }
+
+    #[test]
+    fn records_credit_reads_the_header_only() {
+        let batch = |subscription| {
+            encode(&ServerMessage::Records(RecordBatch {
+                subscription,
+                partition: 1,
+                high_watermark: 5,
+                records: vec![],
+            }))
+            .unwrap()
+        };
+        for id in [0, 1, 127, 128, 300_000, u32::MAX] {
+            let frame = batch(id);
+            assert_eq!(records_credit(&frame), Some((id, frame.len() as u64)));
+        }
+        assert_eq!(records_credit(&encode(&hello()).unwrap()), None);
+        assert_eq!(records_credit(&[]), None);
+        assert_eq!(records_credit(&[PROTOCOL_VERSION, 1, 0x80]), None);
+    }
+
+    #[test]
+    fn every_message_names_its_subscription() {
+        assert_eq!(hello().subscription(), Some(3));
+        let error = ServerMessage::Error {
+            subscription: None,
+            message: "bad".into(),
+        };
+        assert_eq!(error.subscription(), None);
+        assert_eq!(
+            ServerMessage::End { subscription: 9 }.subscription(),
+            Some(9)
         );
     }
 
@@ -226,7 +362,7 @@ mod tests {
                     value: v.as_deref(),
                 })
                 .collect();
-            let msg = ServerMessage::Records(RecordBatch { partition, high_watermark: hw, records });
+            let msg = ServerMessage::Records(RecordBatch { subscription: 1, partition, high_watermark: hw, records });
             let frame = encode(&msg).unwrap();
             prop_assert_eq!(decode(&frame).unwrap(), msg);
         }
@@ -234,6 +370,34 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode(&bytes);
+            let _ = decode_client(&bytes);
+        }
+
+        /// Client bytes after a valid version byte: decoded or refused, never a panic.
+        #[test]
+        fn client_decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let mut frame = vec![PROTOCOL_VERSION];
+            frame.extend(bytes);
+            let _ = decode_client(&frame);
+        }
+
+        #[test]
+        fn client_messages_round_trip(
+            subscription in any::<u32>(),
+            credit in any::<u64>(),
+            resume in proptest::option::of(proptest::collection::btree_map(any::<i32>(), any::<i64>(), 0..5)),
+            topic in proptest::option::of(".{0,12}"),
+            seek_text in prop_oneof![Just("beginning"), Just("end"), Just("42"), Just("-7"), Just("each:-3"), Just("s@17"), Just("{0: 1, 2: end}")],
+        ) {
+            let seek: SeekSpec = seek_text.parse().unwrap();
+            for message in [
+                ClientMessage::Subscribe(Subscribe { subscription, topic: topic.clone(), seek: seek.clone(), resume: resume.clone(), credit }),
+                ClientMessage::Credit { subscription, bytes: credit },
+                ClientMessage::Unsubscribe { subscription },
+            ] {
+                let frame = encode_client(&message).unwrap();
+                prop_assert_eq!(decode_client(&frame).unwrap(), message);
+            }
         }
     }
 }

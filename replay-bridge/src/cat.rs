@@ -13,7 +13,6 @@
 //! always each partition's beginning; the bridge issue's seek specs (`-o`) will add to it.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
@@ -22,9 +21,11 @@ use streamglass_core::column::{Column, Value};
 use streamglass_core::protocol::{Record, SchemaInfo};
 use streamglass_core::{DecodeReason, Error as CoreError};
 
-use crate::kafka::KafkaTopic;
+use crate::Result;
+use crate::kafka::{KafkaConfig, KafkaTopic};
 use crate::recording::{RecordingReader, StoredRecord};
-use crate::{Error, Result, schemas};
+use crate::registry::SchemaRegistry;
+use crate::schemas::{self, SchemaSource};
 
 /// Rows kept in the decoder before its columns are cleared (they are printed as they come).
 const ROWS_PER_CLEAR: usize = 4_096;
@@ -41,17 +42,6 @@ pub enum StartAt {
     Beginning,
 }
 
-/// Where schemas come from.
-#[derive(Debug, Clone)]
-pub enum SchemaSource {
-    /// A Confluent schema registry's REST API (`http://host:port`).
-    Registry(String),
-    /// A directory of `<id>.avsc` files.
-    Dir(PathBuf),
-    /// The schemas stored in a recording's header (or none).
-    Recorded,
-}
-
 /// How a side is decoded, as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SideFormat {
@@ -62,7 +52,7 @@ pub enum SideFormat {
 }
 
 /// What `cat` decodes and how.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CatOptions {
     pub key: SideFormat,
     pub value: SideFormat,
@@ -82,105 +72,10 @@ pub struct CatSummary {
     pub errors: u64,
 }
 
-/// A minimal client of the Confluent schema registry's REST API: plain HTTP/1.0 GETs, bounded
-/// by a timeout (no TLS: point it at a registry on a trusted network or a local proxy).
-#[derive(Debug, Clone)]
-pub struct Registry {
-    base: String,
-    timeout: Duration,
-}
-
-impl Registry {
-    pub fn new(url: &str, timeout: Duration) -> Result<Self> {
-        if !url.starts_with("http://") {
-            return Err(Error::InvalidArgument(format!(
-                "--schema-registry {url}: only http:// URLs are supported"
-            )));
-        }
-        Ok(Self {
-            base: url.trim_end_matches('/').to_owned(),
-            timeout,
-        })
-    }
-
-    async fn get(&self, path: &str) -> Result<Json> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let fail = |reason: String| Error::Registry {
-            url: format!("{}{path}", self.base),
-            reason,
-        };
-        let rest = self.base.trim_start_matches("http://");
-        let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-        let addr = if host.contains(':') {
-            host.to_owned()
-        } else {
-            format!("{host}:80")
-        };
-        let target = if prefix.is_empty() {
-            path.to_owned()
-        } else {
-            format!("/{}{path}", prefix.trim_end_matches('/'))
-        };
-        let request = format!(
-            "GET {target} HTTP/1.0\r\nHost: {host}\r\nAccept: application/vnd.schemaregistry.v1+json, application/json\r\n\r\n"
-        );
-        let exchange = async {
-            let mut stream = tokio::net::TcpStream::connect(&addr).await?;
-            stream.write_all(request.as_bytes()).await?;
-            let mut response = Vec::new();
-            stream.read_to_end(&mut response).await?;
-            Ok::<_, std::io::Error>(response)
-        };
-        let response = tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| fail(format!("no answer within {} s", self.timeout.as_secs())))?
-            .map_err(|e| fail(e.to_string()))?;
-        let text = String::from_utf8_lossy(&response);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| fail("not an HTTP response".into()))?;
-        let status = head.split_whitespace().nth(1).unwrap_or_default();
-        if status != "200" {
-            return Err(fail(format!("HTTP {status}: {}", body.trim())));
-        }
-        serde_json::from_str(body).map_err(|e| fail(format!("bad JSON: {e}")))
-    }
-
-    /// A subject's latest version.
-    pub async fn latest(&self, subject: &str) -> Result<SchemaInfo> {
-        let v = self
-            .get(&format!("/subjects/{subject}/versions/latest"))
-            .await?;
-        Ok(SchemaInfo {
-            id: v["id"].as_u64().unwrap_or_default() as u32,
-            subject: Some(subject.to_owned()),
-            version: v["version"].as_i64().map(|v| v as i32),
-            schema: v["schema"].as_str().unwrap_or_default().to_owned(),
-        })
-    }
-
-    /// A schema by id.
-    pub async fn by_id(&self, id: u32) -> Result<SchemaInfo> {
-        let v = self.get(&format!("/schemas/ids/{id}")).await?;
-        Ok(SchemaInfo {
-            id,
-            subject: None,
-            version: None,
-            schema: v["schema"]
-                .as_str()
-                .ok_or_else(|| Error::Registry {
-                    url: format!("{}/schemas/ids/{id}", self.base),
-                    reason: "no schema in the answer".into(),
-                })?
-                .to_owned(),
-        })
-    }
-}
-
 /// The decoder and its printing, shared by both sources.
 struct Printer<W: Write> {
     decoder: RecordDecoder,
-    registry: Option<Registry>,
+    registry: Option<SchemaRegistry>,
     missing: std::collections::HashSet<u32>,
     out: W,
     summary: CatSummary,
@@ -216,12 +111,13 @@ impl<W: Write> Printer<W> {
         out: W,
     ) -> Result<Self> {
         let registry = match &options.schemas {
-            SchemaSource::Registry(url) => Some(Registry::new(url, options.timeout)?),
+            SchemaSource::Registry(registry) => Some(registry.clone()),
             SchemaSource::Dir(dir) => {
                 infos.extend(schemas::load_schema_dir(dir, topic)?);
                 None
             }
-            SchemaSource::Recorded => None,
+            // A recording's header carries them (`infos`), or there are none.
+            SchemaSource::None => None,
         };
         let key_subject = format!("{topic}-key");
         let value_subject = options
@@ -394,12 +290,12 @@ pub async fn cat_recording(
 /// Prints a topic: every partition from its start to the end it had when `cat` started, then,
 /// with `--follow`, whatever arrives.
 pub async fn cat_kafka(
-    broker: &str,
+    config: &KafkaConfig,
     topic: &str,
     options: &CatOptions,
     out: impl Write,
 ) -> Result<CatSummary> {
-    let kafka = KafkaTopic::connect(broker, topic, options.timeout).await?;
+    let kafka = KafkaTopic::connect(config, topic).await?;
     let mut printer = Printer::new(topic, options, Vec::new(), out).await?;
     let mut partitions = Vec::new();
     for &p in kafka.partitions() {
@@ -477,13 +373,12 @@ mod tests {
             ("/schemas/ids/5", r#"{"schema":"\"long\""}"#),
         ])
         .await;
-        let registry = Registry::new(&url, Duration::from_secs(5)).unwrap();
+        let registry = SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
         let latest = registry.latest("t-value").await.unwrap();
         assert_eq!((latest.id, latest.version), (12, Some(3)));
         assert_eq!(latest.schema, r#""string""#);
         assert_eq!(registry.by_id(5).await.unwrap().schema, r#""long""#);
         let e = registry.by_id(6).await.unwrap_err().to_string();
         assert!(e.contains("/schemas/ids/6") && e.contains("404"), "{e}");
-        assert!(Registry::new("https://x", Duration::from_secs(1)).is_err());
     }
 }

@@ -47,8 +47,30 @@ pub enum Error {
         partition: i32,
         seconds: u64,
     },
+    #[error(
+        "offset {offset} is out of range for {topic}/{partition} (offsets {low}..{high} are stored)"
+    )]
+    OffsetOutOfRange {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        low: i64,
+        high: i64,
+    },
+    #[error("partition {partition} of {topic} does not exist (partitions: {available})")]
+    UnknownPartition {
+        topic: String,
+        partition: i32,
+        available: String,
+    },
+    #[error("topic {topic:?} is not served by this bridge (topics: {served})")]
+    TopicNotServed { topic: String, served: String },
+    #[error("subscription {subscription}: {reason}")]
+    Subscription { subscription: u32, reason: String },
     #[error("schema registry {url}: {reason}")]
     Registry { url: String, reason: String },
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("schema {path}: {reason}")]
     Schema { path: PathBuf, reason: String },
     #[error("cannot listen on {addr}: {source}")]

@@ -2,18 +2,24 @@
 //!
 //! It turns a Kafka topic, or a [recording](recording) of one, into the protocol of
 //! [`streamglass_core::protocol`] on a WebSocket, and serves the page. Data flows one way:
-//! [`source`] (a [`kafka`] topic or a [`recording`]) → [`frames`] → [`server`] (the socket).
+//! [`source`] (a [`kafka`] topic or a [`recording`]) → [`subscription`] (seek, [`credit`],
+//! [`pace`]) → [`frames`] → [`server`] (the socket).
 
 pub mod cat;
+pub mod credit;
 mod error;
 pub mod frames;
 pub mod inspect;
 pub mod kafka;
+pub mod pace;
 pub mod record;
 pub mod recording;
+pub mod registry;
 pub mod schemas;
 pub mod server;
 pub mod source;
+pub mod subscription;
+pub mod tls;
 pub mod trades;
 
 pub use error::{Error, Result};

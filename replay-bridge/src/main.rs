@@ -6,9 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, Subcommand};
-use replay_bridge::cat::{self, CatOptions, SchemaSource, SideFormat, StartAt};
+use replay_bridge::cat::{self, CatOptions, SideFormat, StartAt};
+use replay_bridge::kafka::{KafkaConfig, SaslMechanism};
+use replay_bridge::pace::Pace;
+use replay_bridge::registry::SchemaRegistry;
+use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
-use replay_bridge::{Error, Result, inspect, record, schemas, server};
+use replay_bridge::{Error, Result, inspect, record, server, tls};
+use streamglass_core::seek::SeekSpec;
 
 #[derive(Parser)]
 #[command(
@@ -37,13 +42,22 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Capture a topic, from each partition's start to its current end, into a recording.
+    /// Capture a topic, from a seek spec to each partition's current end, into a recording.
     Record {
         #[command(flatten)]
         kafka: KafkaArgs,
         /// The recording to write.
         #[arg(long)]
         out: PathBuf,
+        /// Where to start, in kcat syntax: beginning, end, N, -N (newest N in total),
+        /// each:-N (per partition), s@<epoch ms>, {0: N, 2: -M}.
+        #[arg(
+            long,
+            env = "STREAMGLASS_SEEK",
+            default_value = "beginning",
+            allow_hyphen_values = true
+        )]
+        seek: SeekSpec,
     },
     /// Print a recording's partitions, offsets, record count, time span and schemas.
     Inspect {
@@ -83,6 +97,8 @@ enum Command {
         /// Keep tailing the topic after reaching the end offsets seen at start.
         #[arg(long)]
         follow: bool,
+        #[command(flatten)]
+        security: SecurityArgs,
         /// Seconds any broker or registry call may take.
         #[arg(long, default_value_t = 10)]
         timeout_secs: u64,
@@ -93,17 +109,47 @@ enum Command {
         /// Replay this recording.
         #[arg(long, env = "STREAMGLASS_RECORDING", conflicts_with_all = ["topic", "schema_dir"])]
         recording: Option<PathBuf>,
-        /// Stream from this Kafka broker (HOST:PORT).
+        /// Stream from this Kafka broker (HOST:PORT; several, comma-separated).
         #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic")]
         broker: Option<String>,
-        /// The topic to stream (with --broker).
-        #[arg(long, env = "STREAMGLASS_TOPIC", requires = "broker")]
-        topic: Option<String>,
+        /// A topic clients may subscribe to (with --broker); repeat or comma-separate for more.
+        /// The first is the default.
+        #[arg(
+            long,
+            env = "STREAMGLASS_TOPIC",
+            requires = "broker",
+            value_delimiter = ','
+        )]
+        topic: Vec<String>,
         /// Value schemas as <id>.avsc files (with --broker).
-        #[arg(long, env = "STREAMGLASS_SCHEMA_DIR", requires = "broker")]
+        #[arg(
+            long,
+            env = "STREAMGLASS_SCHEMA_DIR",
+            requires = "broker",
+            conflicts_with = "schema_registry"
+        )]
         schema_dir: Option<PathBuf>,
-        /// Seconds any broker call may take.
-        #[arg(long, default_value_t = 10)]
+        /// Value schemas from a Confluent-compatible schema registry (with --broker).
+        #[arg(long, env = "STREAMGLASS_SCHEMA_REGISTRY", requires = "broker")]
+        schema_registry: Option<String>,
+        #[command(flatten)]
+        security: SecurityArgs,
+        /// Replay pace of a recording: max, original (record timestamps) or xK (K times faster).
+        #[arg(
+            long,
+            env = "STREAMGLASS_PACE",
+            default_value = "max",
+            requires = "recording"
+        )]
+        pace: Pace,
+        /// Only WebSocket upgrades from this Origin are accepted (repeat for more); default: any.
+        #[arg(long, env = "STREAMGLASS_ALLOW_ORIGIN", value_delimiter = ',')]
+        allow_origin: Vec<String>,
+        /// Bytes fetched or encoded but not yet written to a socket, across all clients.
+        #[arg(long, env = "STREAMGLASS_BUFFER_BYTES", default_value_t = server::DEFAULT_BUDGET)]
+        buffer_bytes: u64,
+        /// Seconds any broker or registry call may take.
+        #[arg(long, env = "STREAMGLASS_TIMEOUT_SECS", default_value_t = 10)]
         timeout_secs: u64,
         /// Address to listen on.
         #[arg(long, env = "STREAMGLASS_LISTEN", default_value = "127.0.0.1:8080")]
@@ -122,11 +168,75 @@ struct KafkaArgs {
     #[arg(long, env = "STREAMGLASS_TOPIC")]
     topic: String,
     /// Value schemas as <id>.avsc files, stored in the recording's header.
-    #[arg(long, env = "STREAMGLASS_SCHEMA_DIR")]
+    #[arg(
+        long,
+        env = "STREAMGLASS_SCHEMA_DIR",
+        conflicts_with = "schema_registry"
+    )]
     schema_dir: Option<PathBuf>,
+    /// Value schemas from a Confluent-compatible schema registry, stored in the header.
+    #[arg(long, env = "STREAMGLASS_SCHEMA_REGISTRY")]
+    schema_registry: Option<String>,
     /// Seconds any broker call may take.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, env = "STREAMGLASS_TIMEOUT_SECS", default_value_t = 10)]
     timeout_secs: u64,
+    #[command(flatten)]
+    security: SecurityArgs,
+}
+
+/// TLS and SASL, passed through to rskafka (and TLS to an https schema registry).
+#[derive(clap::Args)]
+struct SecurityArgs {
+    /// Connect to the brokers over TLS.
+    #[arg(long, env = "STREAMGLASS_TLS")]
+    tls: bool,
+    /// Also trust the CA certificates of this PEM file (implies --tls).
+    #[arg(long, env = "STREAMGLASS_TLS_CA")]
+    tls_ca: Option<PathBuf>,
+    /// SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    #[arg(long, env = "STREAMGLASS_SASL_MECHANISM", requires = "sasl_username")]
+    sasl_mechanism: Option<SaslMechanism>,
+    #[arg(long, env = "STREAMGLASS_SASL_USERNAME", requires = "sasl_password")]
+    sasl_username: Option<String>,
+    #[arg(long, env = "STREAMGLASS_SASL_PASSWORD", hide_env_values = true)]
+    sasl_password: Option<String>,
+}
+
+impl SecurityArgs {
+    fn tls_config(&self) -> Result<Option<Arc<rustls::ClientConfig>>> {
+        if self.tls || self.tls_ca.is_some() {
+            tls::client_config(self.tls_ca.as_deref()).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn kafka(&self, broker: &str, timeout_secs: u64) -> Result<KafkaConfig> {
+        let mut config = KafkaConfig::new(broker, Duration::from_secs(timeout_secs.max(1)));
+        config.tls = self.tls_config()?;
+        if let (Some(user), Some(password)) = (&self.sasl_username, &self.sasl_password) {
+            let mechanism = self.sasl_mechanism.unwrap_or(SaslMechanism::Plain);
+            config.sasl = Some(mechanism.config(user.clone(), password.clone()));
+        }
+        Ok(config)
+    }
+
+    fn schemas(
+        &self,
+        dir: Option<PathBuf>,
+        registry: Option<String>,
+        timeout_secs: u64,
+    ) -> Result<SchemaSource> {
+        Ok(match (dir, registry) {
+            (Some(dir), _) => SchemaSource::Dir(dir),
+            (None, Some(url)) => SchemaSource::Registry(SchemaRegistry::new(
+                &url,
+                self.tls_config()?,
+                Duration::from_secs(timeout_secs.max(1)),
+            )?),
+            (None, None) => SchemaSource::None,
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -179,21 +289,26 @@ async fn run(command: Command) -> Result<()> {
             );
             Ok(())
         }
-        Command::Record { kafka, out } => {
-            let schemas = match &kafka.schema_dir {
-                Some(dir) => schemas::load_schema_dir(dir, &kafka.topic)?,
-                None => {
-                    tracing::warn!("no --schema-dir: the recording will carry no value schemas");
-                    Vec::new()
-                }
-            };
+        Command::Record { kafka, out, seek } => {
+            let config = kafka.security.kafka(&kafka.broker, kafka.timeout_secs)?;
+            let source = kafka.security.schemas(
+                kafka.schema_dir,
+                kafka.schema_registry,
+                kafka.timeout_secs,
+            )?;
+            if let SchemaSource::None = source {
+                tracing::warn!(
+                    "no --schema-dir or --schema-registry: the recording will carry no value schemas"
+                );
+            }
+            let schemas = source.for_topic(&kafka.topic).await?;
             let written = record::record(
-                &kafka.broker,
+                &config,
                 &kafka.topic,
+                &seek,
                 &out,
                 schemas,
-                Duration::from_secs(kafka.timeout_secs.max(1)),
-                |done, total| tracing::info!("recorded {done} of {total} records"),
+                record::progress_bar(),
             )
             .await?;
             println!("recorded {} records to {}", written.records, out.display());
@@ -222,17 +337,14 @@ async fn run(command: Command) -> Result<()> {
             key,
             value,
             follow,
+            security,
             timeout_secs,
         } => {
             let options = CatOptions {
                 key,
                 value,
                 subject,
-                schemas: match (schema_registry, schema_dir) {
-                    (Some(url), _) => SchemaSource::Registry(url),
-                    (None, Some(dir)) => SchemaSource::Dir(dir),
-                    (None, None) => SchemaSource::Recorded,
-                },
+                schemas: security.schemas(schema_dir, schema_registry, timeout_secs)?,
                 follow,
                 start: StartAt::Beginning,
                 timeout: Duration::from_secs(timeout_secs.max(1)),
@@ -241,7 +353,8 @@ async fn run(command: Command) -> Result<()> {
             let summary = match (recording, broker, topic) {
                 (Some(path), _, _) => cat::cat_recording(&path, &options, out).await?,
                 (None, Some(broker), Some(topic)) => {
-                    cat::cat_kafka(&broker, &topic, &options, out).await?
+                    let config = security.kafka(&broker, timeout_secs)?;
+                    cat::cat_kafka(&config, &topic, &options, out).await?
                 }
                 _ => {
                     return Err(Error::InvalidArgument(
@@ -257,15 +370,21 @@ async fn run(command: Command) -> Result<()> {
             broker,
             topic,
             schema_dir,
+            schema_registry,
+            security,
+            pace,
+            allow_origin,
+            buffer_bytes,
             timeout_secs,
             listen,
             www,
         } => {
-            let source = match (recording, broker, topic) {
-                (Some(path), _, _) => Source::recording(&path)?,
-                (None, Some(broker), Some(topic)) => {
-                    let timeout = Duration::from_secs(timeout_secs.max(1));
-                    Source::kafka(&broker, &topic, timeout, schema_dir.as_deref()).await?
+            let source = match (recording, broker) {
+                (Some(path), _) => Source::recording_at(&path, pace)?,
+                (None, Some(broker)) if !topic.is_empty() => {
+                    let config = security.kafka(&broker, timeout_secs)?;
+                    let schemas = security.schemas(schema_dir, schema_registry, timeout_secs)?;
+                    Source::kafka(&config, &topic, schemas).await?
                 }
                 _ => {
                     return Err(Error::InvalidArgument(
@@ -274,7 +393,11 @@ async fn run(command: Command) -> Result<()> {
                 }
             };
             let description = source.describe();
-            let app = server::router(Arc::new(source), www)?;
+            let options = server::ServeOptions {
+                allow_origins: allow_origin,
+                budget_bytes: buffer_bytes,
+            };
+            let app = server::router_with(Arc::new(source), www, options)?;
             let listener = server::bind(&listen).await?;
             let addr = server::local_addr(&listener)?;
             tracing::info!(source = %description, "serving");

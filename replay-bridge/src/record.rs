@@ -1,15 +1,21 @@
 //! `replay-bridge record` and `generate`: writing recordings.
 //!
-//! `record` captures a topic from each partition's low watermark up to the high watermark it has
-//! when recording starts (as `kcat -e` stops at the end), merging partitions by timestamp so the
-//! file reads in the order the records were produced. Memory stays at one fetch per partition.
+//! `record` captures a topic from where a seek spec says (the low watermarks by default) up to the
+//! high watermark each partition has when recording starts (as `kcat -e` stops at the end),
+//! merging partitions by timestamp so the file reads in the order the records were produced. The
+//! header's watermarks are the recorded range, so a replay's offsets are the broker's. Memory stays
+//! at one fetch per partition.
 
 use std::path::Path;
 use std::time::Duration;
 
-use streamglass_core::protocol::SchemaInfo;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use crate::kafka::{Fetched, KafkaPartition, KafkaTopic};
+use streamglass_core::protocol::SchemaInfo;
+use streamglass_core::seek::{SeekSpec, Watermarks};
+
+use crate::kafka::{Fetched, KafkaConfig, KafkaPartition, KafkaTopic};
 use crate::recording::{PartitionRange, RecordingMeta, RecordingWriter};
 use crate::trades::{self, TradeGenerator};
 use crate::{Error, Result};
@@ -65,7 +71,7 @@ pub fn generate(out: &Path, count: u64, partitions: i32, seed: u64) -> Result<Wr
 }
 
 struct Cursor {
-    partition: KafkaPartition,
+    partition: Arc<KafkaPartition>,
     next: i64,
     end: i64,
     buffer: std::collections::VecDeque<crate::recording::StoredRecord>,
@@ -107,32 +113,51 @@ impl Cursor {
     }
 }
 
-/// Captures `topic` from `broker` into `out`, with `schemas` in the header. `progress` is called
-/// with the number of records written so far and the total to write.
+/// Captures `topic` into `out` from where `seek` says, with `schemas` in the header. `progress` is
+/// called with the number of records written so far and the total to write.
 pub async fn record(
-    broker: &str,
+    config: &KafkaConfig,
     topic: &str,
+    seek: &SeekSpec,
     out: &Path,
     schemas: Vec<SchemaInfo>,
-    timeout: Duration,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Written> {
-    let kafka = KafkaTopic::connect(broker, topic, timeout).await?;
-    let mut cursors = Vec::new();
-    let mut ranges = Vec::new();
+    let kafka = KafkaTopic::connect(config, topic).await?;
+    let mut clients = Vec::new();
+    let mut marks = Vec::new();
     for &p in kafka.partitions() {
         let partition = kafka.partition(p).await?;
-        let low = partition.low_watermark().await?;
-        let high = partition.high_watermark().await?;
-        ranges.push(PartitionRange {
+        let (low, high) = partition.watermarks().await?;
+        marks.push(Watermarks {
             partition: p,
-            low_watermark: low,
-            high_watermark: high,
+            low,
+            high,
+        });
+        clients.push(partition);
+    }
+    let mut by_time = BTreeMap::new();
+    for (&p, &ms) in &seek.timestamps(kafka.partitions()) {
+        if let Some(client) = clients.iter().find(|c| c.partition() == p)
+            && let Some(offset) = client.offset_at_time(ms).await?
+        {
+            by_time.insert(p, offset);
+        }
+    }
+    let starts = crate::subscription::start_offsets(topic, seek, None, &marks, &by_time)?;
+    let mut cursors = Vec::new();
+    let mut ranges = Vec::new();
+    for (partition, m) in clients.into_iter().zip(&marks) {
+        let start = starts.get(&m.partition).copied().unwrap_or(m.high);
+        ranges.push(PartitionRange {
+            partition: m.partition,
+            low_watermark: start,
+            high_watermark: m.high,
         });
         cursors.push(Cursor {
             partition,
-            next: low,
-            end: high,
+            next: start,
+            end: m.high,
             buffer: Default::default(),
         });
     }
@@ -144,7 +169,10 @@ pub async fn record(
         topic: topic.to_owned(),
         partitions: ranges.clone(),
         schemas,
-        source: format!("replay-bridge record --broker {broker} --topic {topic}"),
+        source: format!(
+            "replay-bridge record --broker {} --topic {topic} --seek '{seek}'",
+            config.brokers.join(",")
+        ),
     };
     let mut writer = RecordingWriter::create(out, &meta)?;
     let mut written = 0u64;
@@ -174,4 +202,22 @@ pub async fn record(
         records: written,
         partitions: ranges,
     })
+}
+
+/// A progress callback drawing an indicatif bar on stderr (hidden when stderr is not a terminal).
+pub fn progress_bar() -> impl FnMut(u64, u64) {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} records ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    move |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+        if done >= total {
+            bar.finish();
+        }
+    }
 }

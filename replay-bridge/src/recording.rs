@@ -19,12 +19,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use apache_avro::types::Value;
-use apache_avro::{Codec, Reader, Schema, Writer};
+use apache_avro::{Codec, Schema, Writer};
 use serde::{Deserialize, Serialize};
 use streamglass_core::protocol::SchemaInfo;
 
@@ -169,13 +169,54 @@ impl RecordingWriter {
 }
 
 /// Reads a recording: the header at open, then records in file order.
+///
+/// The container is decoded here rather than by apache-avro's generic `Value` reader: blocks are
+/// read whole, snappy-decompressed with their CRC checked, and records are decoded in place by a
+/// hand-written reader of [`RECORD_SCHEMA`]'s fields, borrowing key and value bytes from the block
+/// ([`RecordingReader::next_view`]). The file format is unchanged; any Avro tool still reads it.
 pub struct RecordingReader {
     path: PathBuf,
     meta: RecordingMeta,
-    reader: Reader<'static, BufReader<File>>,
+    input: BufReader<File>,
+    codec: BlockCodec,
+    marker: [u8; 16],
+    compressed: Vec<u8>,
+    block: Vec<u8>,
+    /// Where the next record starts in `block`.
+    pos: usize,
+    /// Records left in `block`.
+    left: u64,
     records: u64,
     failed: bool,
+    snappy: snap::raw::Decoder,
 }
+
+/// The block compressions a recording may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockCodec {
+    Null,
+    Snappy,
+}
+
+/// One record, borrowing its bytes from the reader's current block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: i64,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
+    /// The Avro encoding of the headers array, decoded on demand by [`RecordView::to_owned`].
+    headers: &'a [u8],
+}
+
+/// A record's headers, owned.
+type Headers = Vec<(String, Option<Vec<u8>>)>;
+/// A container header's metadata.
+type Metadata = HashMap<String, Vec<u8>>;
+
+/// Blocks larger than this are refused as corrupt rather than allocated.
+const MAX_BLOCK_BYTES: u64 = 256 << 20;
 
 impl RecordingReader {
     /// Opens `path` and checks that it is a recording this build understands.
@@ -188,20 +229,45 @@ impl RecordingReader {
             path: path.to_owned(),
             reason,
         };
-        let reader = Reader::new(BufReader::with_capacity(1 << 20, file))
+        let mut input = BufReader::with_capacity(1 << 20, file);
+        let (metadata, marker) = read_container_header(&mut input)
             .map_err(|e| not_a_recording(format!("not an Avro container file ({e})")))?;
-        if reader.writer_schema().canonical_form() != SCHEMA.canonical_form() {
+        let schema_text = metadata
+            .get("avro.schema")
+            .ok_or_else(|| not_a_recording("the header has no avro.schema".into()))?;
+        let schema = std::str::from_utf8(schema_text)
+            .ok()
+            .and_then(|t| Schema::parse_str(t).ok())
+            .ok_or_else(|| not_a_recording("its avro.schema does not parse".into()))?;
+        if schema.canonical_form() != SCHEMA.canonical_form() {
             return Err(not_a_recording(
                 "its records are not io.streamglass.recording.KafkaRecord".into(),
             ));
         }
-        let meta = parse_meta(reader.user_metadata()).map_err(not_a_recording)?;
+        let codec = match metadata.get("avro.codec").map(Vec::as_slice) {
+            None | Some(b"null") => BlockCodec::Null,
+            Some(b"snappy") => BlockCodec::Snappy,
+            Some(other) => {
+                return Err(not_a_recording(format!(
+                    "codec {:?} is not supported (snappy or null)",
+                    String::from_utf8_lossy(other)
+                )));
+            }
+        };
+        let meta = parse_meta(&metadata).map_err(not_a_recording)?;
         Ok(Self {
             path: path.to_owned(),
             meta,
-            reader,
+            input,
+            codec,
+            marker,
+            compressed: Vec::new(),
+            block: Vec::new(),
+            pos: 0,
+            left: 0,
             records: 0,
             failed: false,
+            snappy: snap::raw::Decoder::new(),
         })
     }
 
@@ -214,31 +280,310 @@ impl RecordingReader {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The next record, borrowed from the current block; after the first error, nothing more.
+    pub fn next_view(&mut self) -> Option<Result<RecordView<'_>>> {
+        if self.failed {
+            return None;
+        }
+        while self.left == 0 {
+            match self.read_block() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(reason) => return Some(Err(self.corrupt(reason))),
+            }
+        }
+        let Self {
+            block,
+            pos,
+            left,
+            records,
+            failed,
+            path,
+            ..
+        } = self;
+        let mut cursor = Cursor {
+            bytes: block.as_slice(),
+            pos: *pos,
+        };
+        match cursor.record() {
+            Ok(view) => {
+                *pos = cursor.pos;
+                *left -= 1;
+                *records += 1;
+                Some(Ok(view))
+            }
+            Err(reason) => {
+                *failed = true;
+                Some(Err(Error::CorruptRecording {
+                    path: path.clone(),
+                    records: *records,
+                    reason,
+                }))
+            }
+        }
+    }
+
+    fn corrupt(&mut self, reason: String) -> Error {
+        self.failed = true;
+        Error::CorruptRecording {
+            path: self.path.clone(),
+            records: self.records,
+            reason,
+        }
+    }
+
+    /// Reads the next block; `false` at a clean end of file.
+    fn read_block(&mut self) -> Result<bool, String> {
+        if self.pos != self.block.len() && self.left == 0 && !self.block.is_empty() {
+            return Err(format!(
+                "{} bytes left over after the block's records",
+                self.block.len() - self.pos
+            ));
+        }
+        let Some(count) = read_long_or_eof(&mut self.input)? else {
+            return Ok(false);
+        };
+        let size = read_long(&mut self.input)?;
+        if count < 0 || size < 0 || size as u64 > MAX_BLOCK_BYTES {
+            return Err(format!("bad block header: {count} records in {size} bytes"));
+        }
+        self.compressed.resize(size as usize, 0);
+        self.input
+            .read_exact(&mut self.compressed)
+            .map_err(|e| format!("a block is cut short: {e}"))?;
+        let mut marker = [0u8; 16];
+        self.input
+            .read_exact(&mut marker)
+            .map_err(|e| format!("a block's sync marker is cut short: {e}"))?;
+        if marker != self.marker {
+            return Err("a block's sync marker does not match the header's".into());
+        }
+        match self.codec {
+            BlockCodec::Null => std::mem::swap(&mut self.block, &mut self.compressed),
+            BlockCodec::Snappy => {
+                let Some(split) = self.compressed.len().checked_sub(4) else {
+                    return Err("a snappy block has no CRC".into());
+                };
+                let (data, crc) = self.compressed.split_at(split);
+                let len = snap::raw::decompress_len(data).map_err(|e| e.to_string())?;
+                if len as u64 > MAX_BLOCK_BYTES {
+                    return Err(format!("a block claims {len} bytes uncompressed"));
+                }
+                self.block.resize(len, 0);
+                let n = self
+                    .snappy
+                    .decompress(data, &mut self.block)
+                    .map_err(|e| format!("snappy: {e}"))?;
+                self.block.truncate(n);
+                let want = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
+                if crc32fast::hash(&self.block) != want {
+                    return Err("a block's CRC does not match its contents".into());
+                }
+            }
+        }
+        self.pos = 0;
+        self.left = count as u64;
+        if self.left == 0 && !self.block.is_empty() {
+            return Err("an empty block holds bytes".into());
+        }
+        Ok(true)
+    }
+}
+
+impl RecordView<'_> {
+    /// An owned copy, headers decoded.
+    pub fn to_owned(&self) -> Result<StoredRecord, String> {
+        let mut cursor = Cursor {
+            bytes: self.headers,
+            pos: 0,
+        };
+        let headers = cursor.headers()?;
+        Ok(StoredRecord {
+            partition: self.partition,
+            offset: self.offset,
+            timestamp_ms: self.timestamp_ms,
+            key: self.key.map(<[u8]>::to_vec),
+            value: self.value.map(<[u8]>::to_vec),
+            headers,
+        })
+    }
 }
 
 impl Iterator for RecordingReader {
     type Item = Result<StoredRecord>;
 
-    /// The next record; after the first error, nothing more.
+    /// The next record, owned; after the first error, nothing more.
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let item = self.reader.next()?;
-        let record = item
-            .map_err(|e| e.to_string())
-            .and_then(from_value)
-            .map_err(|reason| Error::CorruptRecording {
-                path: self.path.clone(),
-                records: self.records,
-                reason,
-            });
-        match &record {
-            Ok(_) => self.records += 1,
-            Err(_) => self.failed = true,
-        }
-        Some(record)
+        let owned = match self.next_view()? {
+            Ok(view) => view.to_owned(),
+            Err(e) => return Some(Err(e)),
+        };
+        Some(owned.map_err(|reason| self.corrupt(reason)))
     }
+}
+
+/// A position in a decoded block: Avro binary decoding of [`RECORD_SCHEMA`], by hand.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Decodes one record.
+    fn record(&mut self) -> Result<RecordView<'a>, String> {
+        let partition = i32::try_from(self.long()?).map_err(|_| "partition is not an int")?;
+        let offset = self.long()?;
+        let timestamp_ms = self.long()?;
+        let key = self.nullable_bytes("key")?;
+        let value = self.nullable_bytes("value")?;
+        let headers_start = self.pos;
+        self.skip_headers()?;
+        Ok(RecordView {
+            partition,
+            offset,
+            timestamp_ms,
+            key,
+            value,
+            headers: &self.bytes[headers_start..self.pos],
+        })
+    }
+
+    fn long(&mut self) -> Result<i64, String> {
+        let mut value: u64 = 0;
+        for i in 0..10 {
+            let byte = *self.bytes.get(self.pos).ok_or("a record is cut short")?;
+            self.pos += 1;
+            if i == 9 && byte > 1 {
+                return Err("a long overflows 64 bits".into());
+            }
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+            }
+        }
+        Err("a long overflows 64 bits".into())
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let len = usize::try_from(self.long()?).map_err(|_| "a negative length")?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or("a byte string runs past its block")?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn nullable_bytes(&mut self, field: &str) -> Result<Option<&'a [u8]>, String> {
+        match self.long()? {
+            0 => Ok(None),
+            1 => self.bytes().map(Some),
+            n => Err(format!("{field}: union branch {n} does not exist")),
+        }
+    }
+
+    /// Array blocks: a count (negative: followed by the block's byte size), items, a 0 count.
+    fn skip_headers(&mut self) -> Result<(), String> {
+        loop {
+            let count = self.long()?;
+            if count == 0 {
+                return Ok(());
+            }
+            if count < 0 {
+                self.long()?;
+            }
+            for _ in 0..count.unsigned_abs() {
+                self.bytes()?;
+                self.nullable_bytes("header value")?;
+            }
+        }
+    }
+
+    fn headers(&mut self) -> Result<Headers, String> {
+        let mut headers = Vec::new();
+        loop {
+            let count = self.long()?;
+            if count == 0 {
+                return Ok(headers);
+            }
+            if count < 0 {
+                self.long()?;
+            }
+            for _ in 0..count.unsigned_abs() {
+                let key = std::str::from_utf8(self.bytes()?)
+                    .map_err(|_| "a header key is not UTF-8")?
+                    .to_owned();
+                let value = self.nullable_bytes("header value")?.map(<[u8]>::to_vec);
+                headers.push((key, value));
+            }
+        }
+    }
+}
+
+fn read_long_or_eof(input: &mut (impl Read + ?Sized)) -> Result<Option<i64>, String> {
+    let mut value: u64 = 0;
+    for i in 0..10 {
+        let mut byte = [0u8; 1];
+        match input.read(&mut byte) {
+            Ok(0) if i == 0 => return Ok(None),
+            Ok(0) => return Err("the file ends inside a number".into()),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        value |= u64::from(byte[0] & 0x7f) << (7 * i);
+        if byte[0] & 0x80 == 0 {
+            return Ok(Some(((value >> 1) as i64) ^ -((value & 1) as i64)));
+        }
+    }
+    Err("a long overflows 64 bits".into())
+}
+
+fn read_long(input: &mut (impl Read + ?Sized)) -> Result<i64, String> {
+    read_long_or_eof(input)?.ok_or_else(|| "the file ends inside a block header".to_string())
+}
+
+/// Reads the container header: magic, the metadata map, the sync marker.
+fn read_container_header(input: &mut impl Read) -> Result<(Metadata, [u8; 16]), String> {
+    let mut magic = [0u8; 4];
+    input
+        .read_exact(&mut magic)
+        .map_err(|_| "too short for a header")?;
+    if &magic != b"Obj\x01" {
+        return Err("no Avro magic".into());
+    }
+    let mut metadata = HashMap::new();
+    let read_bytes = |input: &mut dyn Read| -> Result<Vec<u8>, String> {
+        let len = read_long(input)?;
+        if !(0..=(64 << 20)).contains(&len) {
+            return Err(format!("a metadata entry of {len} bytes"));
+        }
+        let mut out = vec![0u8; len as usize];
+        input.read_exact(&mut out).map_err(|e| e.to_string())?;
+        Ok(out)
+    };
+    loop {
+        let count = read_long(input)?;
+        if count == 0 {
+            break;
+        }
+        if count < 0 {
+            read_long(input)?;
+        }
+        for _ in 0..count.unsigned_abs() {
+            let key =
+                String::from_utf8(read_bytes(input)?).map_err(|_| "a metadata key is not UTF-8")?;
+            let value = read_bytes(input)?;
+            metadata.insert(key, value);
+        }
+    }
+    let mut marker = [0u8; 16];
+    input
+        .read_exact(&mut marker)
+        .map_err(|_| "the header's sync marker is cut short")?;
+    Ok((metadata, marker))
 }
 
 /// A 16-byte container sync marker from the header's contents (two FNV-1a hashes).
@@ -337,67 +682,6 @@ fn to_value(r: &StoredRecord) -> Value {
         ("value".into(), nullable_bytes(r.value.as_ref())),
         ("headers".into(), Value::Array(headers)),
     ])
-}
-
-fn take_bytes(v: Value) -> Result<Option<Vec<u8>>, String> {
-    match v {
-        Value::Union(_, inner) => take_bytes(*inner),
-        Value::Null => Ok(None),
-        Value::Bytes(b) => Ok(Some(b)),
-        other => Err(format!("expected bytes or null, found {other:?}")),
-    }
-}
-
-fn from_value(v: Value) -> Result<StoredRecord, String> {
-    let Value::Record(fields) = v else {
-        return Err("a record is not an Avro record".into());
-    };
-    let mut fields = fields.into_iter().map(|(_, v)| v);
-    let mut next = || {
-        fields
-            .next()
-            .ok_or_else(|| "a record has too few fields".to_string())
-    };
-    let partition = match next()? {
-        Value::Int(p) => p,
-        other => return Err(format!("partition is not an int: {other:?}")),
-    };
-    let offset = match next()? {
-        Value::Long(o) => o,
-        other => return Err(format!("offset is not a long: {other:?}")),
-    };
-    let timestamp_ms = match next()? {
-        Value::TimestampMillis(t) | Value::Long(t) => t,
-        other => return Err(format!("timestamp is not a long: {other:?}")),
-    };
-    let key = take_bytes(next()?)?;
-    let value = take_bytes(next()?)?;
-    let headers = match next()? {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::Record(kv) => {
-                    let mut kv = kv.into_iter().map(|(_, v)| v);
-                    let key = match kv.next() {
-                        Some(Value::String(k)) => k,
-                        other => return Err(format!("header key is not a string: {other:?}")),
-                    };
-                    let value = take_bytes(kv.next().unwrap_or(Value::Null))?;
-                    Ok((key, value))
-                }
-                other => Err(format!("header is not a record: {other:?}")),
-            })
-            .collect::<Result<Vec<_>, String>>()?,
-        other => return Err(format!("headers is not an array: {other:?}")),
-    };
-    Ok(StoredRecord {
-        partition,
-        offset,
-        timestamp_ms,
-        key,
-        value,
-        headers,
-    })
 }
 
 #[cfg(test)]

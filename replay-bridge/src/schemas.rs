@@ -1,16 +1,50 @@
-//! Where value schemas come from when the source is a broker: a directory of `.avsc` files.
+//! Where value schemas come from when the source is a broker: a directory of `.avsc` files, or a
+//! schema registry ([`crate::registry`]); [`SchemaSource`] is the choice.
 //!
 //! Each file is named after the Confluent schema id its framed values carry: `<id>.avsc`, or
 //! `<id>-<label>.avsc` (e.g. `1-trade.avsc`). The subject is derived by TopicRecordNameStrategy
 //! (`<topic>-<record full name>`), as the Deephaven example registers it. Every file is parsed with
 //! apache-avro when loaded, so a bad schema fails at start-up, naming the file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use apache_avro::Schema;
 use streamglass_core::protocol::SchemaInfo;
 
+use crate::registry::SchemaRegistry;
 use crate::{Error, Result};
+
+/// Where a broker source's value schemas come from.
+#[derive(Clone, Default)]
+pub enum SchemaSource {
+    /// Nowhere: hellos carry no schemas.
+    #[default]
+    None,
+    /// `.avsc` files named by id (checked when the bridge starts, read again for each hello).
+    Dir(PathBuf),
+    /// A Confluent-compatible registry, asked for each hello.
+    Registry(SchemaRegistry),
+}
+
+impl SchemaSource {
+    /// The schemas for `topic`.
+    pub async fn for_topic(&self, topic: &str) -> Result<Vec<SchemaInfo>> {
+        match self {
+            Self::None => Ok(Vec::new()),
+            Self::Dir(dir) => load_schema_dir(dir, topic),
+            Self::Registry(registry) => registry.schemas_for(topic).await,
+        }
+    }
+
+    /// One line for logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::None => "no schemas".into(),
+            Self::Dir(dir) => format!("schemas from {}", dir.display()),
+            Self::Registry(r) => format!("schemas from {}", r.url()),
+        }
+    }
+}
 
 /// Loads every `.avsc` file of `dir`, sorted by id.
 pub fn load_schema_dir(dir: &Path, topic: &str) -> Result<Vec<SchemaInfo>> {

@@ -1,9 +1,13 @@
 //! The HTTP side: the page's static files, and the WebSocket endpoint `/ws`.
 //!
-//! Each WebSocket connection gets its own stream of the source (see [`Source::stream_to`]) through
-//! a small bounded channel, so at most [`FRAMES_IN_FLIGHT`] frames wait per connection. When the
-//! client goes away, its stream stops.
+//! A connection carries any number of subscriptions (up to [`MAX_SUBSCRIPTIONS`]): the client's
+//! `Subscribe`, `Credit` and `Unsubscribe` messages start, feed and stop them, and every
+//! subscription's frames share one bounded queue to the socket ([`FRAMES_QUEUED`]). A malformed
+//! client message is answered with an error to that client, and nothing else changes. With
+//! `--allow-origin`, an upgrade from any other `Origin` is refused (403). When the client goes
+//! away, its subscriptions stop.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,18 +15,42 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
+use streamglass_core::protocol::{self, ClientMessage, ServerMessage, SubscriptionId};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tower_http::services::ServeDir;
 
+use crate::credit::{Budget, Credit};
 use crate::source::Source;
+use crate::subscription::{self, Outgoing, Sink};
 use crate::{Error, Result};
 
 /// Frames queued per connection, at most.
-pub const FRAMES_IN_FLIGHT: usize = 8;
+pub const FRAMES_QUEUED: usize = 16;
+/// Subscriptions one connection may hold at once.
+pub const MAX_SUBSCRIPTIONS: usize = 32;
+/// The default bridge-wide budget of bytes fetched or encoded but not yet written.
+pub const DEFAULT_BUDGET: u64 = 128 << 20;
+
+/// How the server behaves beyond its source.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Origins allowed to open the WebSocket; empty: any.
+    pub allow_origins: Vec<String>,
+    /// The bridge-wide memory budget in bytes (0: [`DEFAULT_BUDGET`]).
+    pub budget_bytes: u64,
+}
+
+struct AppState {
+    source: Arc<Source>,
+    budget: Budget,
+    allow_origins: Vec<String>,
+}
 
 /// Binds `addr` (use port 0 for any free port).
 pub async fn bind(addr: &str) -> Result<TcpListener> {
@@ -34,9 +62,31 @@ pub async fn bind(addr: &str) -> Result<TcpListener> {
         })
 }
 
-/// Builds the app: `/ws`, and the files of `www` (if given) at `/`.
+/// Builds the app with default options: `/ws`, and the files of `www` (if given) at `/`.
 pub fn router(source: Arc<Source>, www: Option<PathBuf>) -> Result<Router> {
-    let app = Router::new().route("/ws", get(upgrade)).with_state(source);
+    router_with(source, www, ServeOptions::default())
+}
+
+/// Builds the app.
+pub fn router_with(
+    source: Arc<Source>,
+    www: Option<PathBuf>,
+    options: ServeOptions,
+) -> Result<Router> {
+    let budget = match options.budget_bytes {
+        0 => DEFAULT_BUDGET,
+        n => n,
+    };
+    let state = Arc::new(AppState {
+        source,
+        budget: Budget::new(budget),
+        allow_origins: options
+            .allow_origins
+            .iter()
+            .map(|o| o.trim_end_matches('/').to_owned())
+            .collect(),
+    });
+    let app = Router::new().route("/ws", get(upgrade)).with_state(state);
     Ok(match www {
         Some(dir) if !dir.is_dir() => return Err(Error::MissingWww(dir)),
         Some(dir) => app.fallback_service(ServeDir::new(dir)),
@@ -57,37 +107,159 @@ pub fn local_addr(listener: &TcpListener) -> Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-async fn upgrade(ws: WebSocketUpgrade, State(source): State<Arc<Source>>) -> Response {
-    ws.on_upgrade(move |socket| connection(socket, source))
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    if !state.allow_origins.is_empty() {
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or_default();
+        if !state.allow_origins.iter().any(|a| a == origin) {
+            tracing::warn!(origin, "WebSocket upgrade refused: origin not allowed");
+            return (
+                StatusCode::FORBIDDEN,
+                format!("origin {origin:?} may not open this WebSocket\n"),
+            )
+                .into_response();
+        }
+    }
+    ws.on_upgrade(move |socket| connection(socket, state))
         .into_response()
 }
 
-async fn connection(socket: WebSocket, source: Arc<Source>) {
+struct Running {
+    credit: Arc<Credit>,
+    task: AbortHandle,
+}
+
+async fn connection(socket: WebSocket, state: Arc<AppState>) {
     let (mut sink, mut incoming) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(FRAMES_IN_FLIGHT);
-    let description = source.describe();
-    let producer = tokio::spawn(async move {
-        if let Err(e) = source.stream_to(tx).await {
-            tracing::warn!(source = %description, error = %e, "stream ended with an error");
-        }
-    });
-    let mut producing = true;
+    let (tx, mut rx) = mpsc::channel::<Outgoing>(FRAMES_QUEUED);
+    let mut subscriptions: HashMap<SubscriptionId, Running> = HashMap::new();
     loop {
         tokio::select! {
-            frame = rx.recv(), if producing => match frame {
-                Some(frame) => {
-                    if sink.send(Message::Binary(frame.into())).await.is_err() {
-                        break;
-                    }
+            outgoing = rx.recv() => {
+                // `tx` is held here, so the queue never closes while the loop runs.
+                let Some(Outgoing { frame, held }) = outgoing else { break };
+                if sink.send(Message::Binary(frame.into())).await.is_err() {
+                    break;
                 }
-                // The source is exhausted (a recording): keep the socket open until the client closes.
-                None => producing = false,
-            },
-            message = incoming.next() => match message {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => {}
-            },
+                drop(held);
+            }
+            message = incoming.next() => {
+                let reply = match message {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(Message::Binary(bytes))) => {
+                        on_client_message(&bytes, &state, &tx, &mut subscriptions)
+                    }
+                    Some(Ok(Message::Text(_))) => Some(ServerMessage::Error {
+                        subscription: None,
+                        message: "text messages are not part of the protocol: send binary frames".into(),
+                    }),
+                    Some(Ok(_)) => None,
+                };
+                if let Some(reply) = reply
+                    && let Ok(frame) = protocol::encode(&reply)
+                    && sink.send(Message::Binary(frame.into())).await.is_err()
+                {
+                    break;
+                }
+            }
         }
     }
-    producer.abort();
+    for running in subscriptions.values() {
+        running.credit.close();
+        running.task.abort();
+    }
+}
+
+/// Applies one client message; returns the error to send back, if any.
+fn on_client_message(
+    bytes: &[u8],
+    state: &Arc<AppState>,
+    tx: &mpsc::Sender<Outgoing>,
+    subscriptions: &mut HashMap<SubscriptionId, Running>,
+) -> Option<ServerMessage<'static>> {
+    let error = |subscription: Option<SubscriptionId>, message: String| {
+        tracing::warn!(?subscription, error = %message, "client message refused");
+        Some(ServerMessage::Error {
+            subscription,
+            message,
+        })
+    };
+    let message = match protocol::decode_client(bytes) {
+        Ok(message) => message,
+        Err(e) => return error(None, format!("malformed client message: {e}")),
+    };
+    match message {
+        ClientMessage::Subscribe(subscribe) => {
+            let id = subscribe.subscription;
+            // A subscription that ended on its own (a recording's end, a failure) frees its id.
+            if subscriptions
+                .get(&id)
+                .is_some_and(|r| !r.task.is_finished())
+            {
+                return error(Some(id), format!("subscription {id} is already open"));
+            }
+            let open = subscriptions
+                .values()
+                .filter(|r| !r.task.is_finished())
+                .count();
+            if open >= MAX_SUBSCRIPTIONS {
+                return error(
+                    Some(id),
+                    format!("a connection may hold at most {MAX_SUBSCRIPTIONS} subscriptions"),
+                );
+            }
+            let credit = match Credit::new(subscribe.credit) {
+                Ok(credit) => Arc::new(credit),
+                Err(e) => return error(Some(id), format!("subscription {id}: {e}")),
+            };
+            tracing::info!(subscription = id, seek = %subscribe.seek, topic = ?subscribe.topic, resume = ?subscribe.resume, credit = subscribe.credit, "subscribe");
+            let sink = Sink {
+                id,
+                credit: Arc::clone(&credit),
+                out: tx.clone(),
+                budget: state.budget.clone(),
+            };
+            let task = tokio::spawn(subscription::run(
+                Arc::clone(&state.source),
+                subscribe,
+                sink,
+            ));
+            subscriptions.insert(
+                id,
+                Running {
+                    credit,
+                    task: task.abort_handle(),
+                },
+            );
+            None
+        }
+        ClientMessage::Credit {
+            subscription,
+            bytes,
+        } => match subscriptions.get(&subscription) {
+            Some(running) => running.credit.grant(bytes).err().and_then(|e| {
+                error(
+                    Some(subscription),
+                    format!("subscription {subscription}: {e}"),
+                )
+            }),
+            None => error(
+                Some(subscription),
+                format!("credit for subscription {subscription}, which was never opened"),
+            ),
+        },
+        ClientMessage::Unsubscribe { subscription } => {
+            if let Some(running) = subscriptions.remove(&subscription) {
+                running.credit.close();
+                running.task.abort();
+            }
+            None
+        }
+    }
 }

@@ -1,11 +1,18 @@
-//! Reading the bridge's WebSocket the way the page does, without a browser.
+//! Reading the bridge's WebSocket the way the page does, without a browser: a [`Session`] opens
+//! subscriptions, applies every frame to one [`Feed`] per subscription, keeps the records, and
+//! (unless told otherwise) grants back the credit of each `Records` frame once it is applied.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use streamglass_core::protocol::{self, ServerMessage};
+use futures_util::{SinkExt, StreamExt};
+use streamglass_core::protocol::{self, ClientMessage, ServerMessage, Subscribe};
+use streamglass_core::seek::SeekSpec;
 use streamglass_core::{Feed, FeedStatus};
 use tokio_tungstenite::tungstenite::Message;
+
+/// The credit a test client opens a subscription with.
+pub const WINDOW: u64 = 8 << 20;
 
 /// One record as received, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,47 +30,192 @@ pub struct Drained {
     pub records: Vec<Received>,
 }
 
-/// Connects to `url` and reads until every partition has caught up (or `timeout` passes, or
-/// the bridge reports an error).
-pub async fn drain(url: &str, timeout: Duration) -> Result<Drained, String> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One connection, with any number of subscriptions.
+pub struct Session {
+    socket: Socket,
+    pub feeds: BTreeMap<u32, Feed>,
+    pub records: BTreeMap<u32, Vec<Received>>,
+    /// Errors for the whole connection (a malformed client message).
+    pub connection_errors: Vec<String>,
+    /// Subscriptions that sent `End`.
+    pub ended: Vec<u32>,
+    /// Whether the credit of each frame is granted back at once.
+    pub auto_credit: bool,
+    /// Bytes of `Records` frames received, per subscription.
+    pub bytes: BTreeMap<u32, u64>,
+}
+
+impl Session {
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|e| format!("connect {url}: {e}"))?;
+        Ok(Self {
+            socket,
+            feeds: BTreeMap::new(),
+            records: BTreeMap::new(),
+            connection_errors: Vec::new(),
+            ended: Vec::new(),
+            auto_credit: true,
+            bytes: BTreeMap::new(),
+        })
+    }
+
+    /// Opens subscription `id` from `seek` (kcat syntax), resuming where `resume` says.
+    pub async fn subscribe(
+        &mut self,
+        id: u32,
+        seek: &str,
+        resume: Option<BTreeMap<i32, i64>>,
+        credit: u64,
+    ) -> Result<(), String> {
+        let seek: SeekSpec = seek.parse().map_err(|e| format!("{e}"))?;
+        self.subscribe_to(id, None, seek, resume, credit).await
+    }
+
+    pub async fn subscribe_to(
+        &mut self,
+        id: u32,
+        topic: Option<String>,
+        seek: SeekSpec,
+        resume: Option<BTreeMap<i32, i64>>,
+        credit: u64,
+    ) -> Result<(), String> {
+        self.feeds.insert(id, Feed::for_subscription(id));
+        self.records.insert(id, Vec::new());
+        self.send(&ClientMessage::Subscribe(Subscribe {
+            subscription: id,
+            topic,
+            seek,
+            resume,
+            credit,
+        }))
         .await
-        .map_err(|e| format!("connect {url}: {e}"))?;
-    let mut feed = Feed::new();
-    let mut records = Vec::new();
-    let read = async {
-        while let Some(message) = socket.next().await {
-            let frame = match message.map_err(|e| e.to_string())? {
-                Message::Binary(frame) => frame,
-                Message::Close(_) => break,
-                _ => continue,
-            };
-            let decoded = protocol::decode(&frame).map_err(|e| e.to_string())?;
-            if let ServerMessage::Records(batch) = &decoded {
-                records.extend(batch.records.iter().map(|r| Received {
-                    partition: batch.partition,
-                    offset: r.offset,
-                    timestamp_ms: r.timestamp_ms,
-                    key: r.key.map(<[u8]>::to_vec),
-                    value: r.value.map(<[u8]>::to_vec),
-                }));
+    }
+
+    pub async fn send(&mut self, message: &ClientMessage) -> Result<(), String> {
+        let frame = protocol::encode_client(message).map_err(|e| e.to_string())?;
+        self.send_raw(frame).await
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+        self.socket
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Reads and applies one frame. `Ok(false)` when the socket closed.
+    pub async fn step(&mut self) -> Result<bool, String> {
+        let frame = loop {
+            match self.socket.next().await {
+                None => return Ok(false),
+                Some(Err(e)) => return Err(e.to_string()),
+                Some(Ok(Message::Binary(frame))) => break frame,
+                Some(Ok(Message::Close(_))) => return Ok(false),
+                Some(Ok(_)) => continue,
             }
-            feed.apply(&decoded);
-            match feed.snapshot().status {
-                FeedStatus::CaughtUp => return Ok(()),
-                FeedStatus::Failed => {
-                    return Err(format!("feed failed: {:?}", feed.snapshot().errors));
+        };
+        let decoded = protocol::decode(&frame).map_err(|e| e.to_string())?;
+        match decoded.subscription() {
+            None => {
+                if let ServerMessage::Error { message, .. } = &decoded {
+                    self.connection_errors.push(message.clone());
                 }
-                _ => {}
+            }
+            Some(id) => {
+                if let ServerMessage::Records(batch) = &decoded {
+                    self.records
+                        .entry(id)
+                        .or_default()
+                        .extend(batch.records.iter().map(|r| Received {
+                            partition: batch.partition,
+                            offset: r.offset,
+                            timestamp_ms: r.timestamp_ms,
+                            key: r.key.map(<[u8]>::to_vec),
+                            value: r.value.map(<[u8]>::to_vec),
+                        }));
+                    *self.bytes.entry(id).or_default() += frame.len() as u64;
+                }
+                if let ServerMessage::End { .. } = &decoded {
+                    self.ended.push(id);
+                }
+                self.feeds
+                    .entry(id)
+                    .or_insert_with(|| Feed::for_subscription(id))
+                    .apply(&decoded);
             }
         }
-        Err(format!(
-            "socket closed before catching up: {:?}",
-            feed.snapshot()
-        ))
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| format!("not caught up after {timeout:?}"))??;
-    Ok(Drained { feed, records })
+        if self.auto_credit
+            && let Some((id, bytes)) = protocol::records_credit(&frame)
+        {
+            self.send(&ClientMessage::Credit {
+                subscription: id,
+                bytes,
+            })
+            .await?;
+        }
+        Ok(true)
+    }
+
+    /// Reads until `done` holds, the socket closes, or `timeout` passes.
+    pub async fn until(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&Session) -> bool,
+    ) -> Result<(), String> {
+        let read = async {
+            while !done(self) {
+                if !self.step().await? {
+                    return Err("the socket closed".to_string());
+                }
+            }
+            Ok(())
+        };
+        tokio::time::timeout(timeout, read)
+            .await
+            .map_err(|_| format!("not done after {timeout:?}"))?
+    }
+
+    /// The status of a subscription's feed.
+    pub fn status(&self, id: u32) -> Option<FeedStatus> {
+        self.feeds.get(&id).map(|f| f.snapshot().status)
+    }
+
+    /// Whether a subscription caught up (or failed, which ends the wait too).
+    pub fn settled(&self, id: u32) -> bool {
+        matches!(
+            self.status(id),
+            Some(FeedStatus::CaughtUp | FeedStatus::Failed)
+        )
+    }
+
+    /// Closes the socket abruptly, as a crashed page would.
+    pub async fn kill(self) {
+        drop(self.socket);
+    }
+}
+
+/// Connects to `url`, subscribes from the beginning and reads until every partition has caught
+/// up (or `timeout` passes, or the bridge reports an error).
+pub async fn drain(url: &str, timeout: Duration) -> Result<Drained, String> {
+    drain_from(url, "beginning", timeout).await
+}
+
+/// Like [`drain`], from `seek`.
+pub async fn drain_from(url: &str, seek: &str, timeout: Duration) -> Result<Drained, String> {
+    let mut session = Session::connect(url).await?;
+    session.subscribe(0, seek, None, WINDOW).await?;
+    session.until(timeout, |s| s.settled(0)).await?;
+    let feed = session.feeds.remove(&0).unwrap_or_default();
+    if feed.snapshot().status == FeedStatus::Failed {
+        return Err(format!("feed failed: {:?}", feed.snapshot().errors));
+    }
+    Ok(Drained {
+        feed,
+        records: session.records.remove(&0).unwrap_or_default(),
+    })
 }

@@ -6,7 +6,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::recording::RecordingReader;
+use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use replay_bridge::{Error, inspect, record};
@@ -136,10 +138,9 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
     );
 
     let source = Source::kafka(
-        &tansu.addr,
-        topic,
-        Duration::from_secs(10),
-        Some(schemas.path()),
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[topic.to_owned()],
+        SchemaSource::Dir(schemas.path().to_owned()),
     )
     .await
     .unwrap();
@@ -158,11 +159,11 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
     let path = dir.path().join("recorded.sgrec");
     let schema_infos = replay_bridge::schemas::load_schema_dir(schemas.path(), topic).unwrap();
     let written = record::record(
-        &tansu.addr,
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
         topic,
+        &"beginning".parse().unwrap(),
         &path,
         schema_infos,
-        Duration::from_secs(10),
         |_, _| {},
     )
     .await
@@ -198,9 +199,13 @@ async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
             .await
             .unwrap();
     assert_eq!(produced.total, 9_000);
-    let source = Source::kafka(&tansu.addr, topic, Duration::from_secs(10), None)
-        .await
-        .unwrap();
+    let source = Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[topic.to_owned()],
+        SchemaSource::None,
+    )
+    .await
+    .unwrap();
     let addr = common::start_bridge(source, None).await;
     let url = format!("ws://{addr}/ws");
     let drained = ws::drain(&url, TIMEOUT).await.unwrap();
@@ -209,29 +214,24 @@ async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
     assert_dense_and_unique(&drained.records);
 
     // Records produced after the catch-up arrive too: the bridge keeps tailing.
-    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut session = ws::Session::connect(&url).await.unwrap();
+    session
+        .subscribe(0, "beginning", None, ws::WINDOW)
+        .await
+        .unwrap();
+    session.until(TIMEOUT, |s| s.settled(0)).await.unwrap();
     let more =
         producers::produce_with_rskafka(&tansu.addr, topic, 3, common::trade_values(600, 6), 200)
             .await
             .unwrap();
-    let mut feed = streamglass_core::Feed::new();
     let wanted = 9_600;
-    let read = async {
-        use futures_util::StreamExt;
-        while let Some(Ok(message)) = socket.next().await {
-            if let tokio_tungstenite::tungstenite::Message::Binary(frame) = message {
-                feed.apply_frame(&frame);
-                if feed.snapshot().total_records >= wanted {
-                    break;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(TIMEOUT, read)
+    session
+        .until(TIMEOUT, |s| s.feeds[&0].snapshot().total_records >= wanted)
         .await
         .expect("tailed records arrive");
     assert_eq!(more.total, 600);
-    assert_eq!(feed.snapshot().total_records, wanted);
+    assert_eq!(session.feeds[&0].snapshot().total_records, wanted);
+    assert_dense_and_unique(&session.records[&0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,10 +240,14 @@ async fn an_unknown_topic_is_a_clear_error() {
         return;
     };
     tansu.create_topic("exists", 1).unwrap();
-    let err = Source::kafka(&tansu.addr, "no-such-topic", Duration::from_secs(5), None)
-        .await
-        .err()
-        .expect("an unknown topic must fail");
+    let err = Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(5)),
+        &["no-such-topic".to_owned()],
+        SchemaSource::None,
+    )
+    .await
+    .err()
+    .expect("an unknown topic must fail");
     assert!(matches!(err, Error::UnknownTopic { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -267,25 +271,20 @@ async fn a_recording_damaged_midway_delivers_what_is_intact_then_says_why() {
     assert!(intact > 0 && intact < 40_000);
 
     let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+    let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
         .await
         .unwrap();
-    let mut feed = streamglass_core::Feed::new();
-    let read = async {
-        use futures_util::StreamExt;
-        while let Some(Ok(message)) = socket.next().await {
-            if let tokio_tungstenite::tungstenite::Message::Binary(frame) = message {
-                feed.apply_frame(&frame);
-                if feed.snapshot().status == streamglass_core::FeedStatus::Failed {
-                    break;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(TIMEOUT, read)
+    session
+        .subscribe(0, "beginning", None, ws::WINDOW)
+        .await
+        .unwrap();
+    session
+        .until(TIMEOUT, |s| {
+            s.status(0) == Some(streamglass_core::FeedStatus::Failed)
+        })
         .await
         .expect("the error arrives");
-    let snapshot = feed.snapshot();
+    let snapshot = session.feeds[&0].snapshot();
     assert_eq!(
         snapshot.total_records, intact,
         "every intact record, then the error"

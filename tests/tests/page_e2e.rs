@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::record;
+use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use streamglass_tests::producers::{self, Produced};
@@ -137,10 +139,9 @@ async fn the_page_counts_a_tansu_topic_written_by_confluent_kafka() {
     )
     .unwrap();
     let source = Source::kafka(
-        &tansu.addr,
-        TRADES_TOPIC,
-        Duration::from_secs(10),
-        Some(schemas.path()),
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[TRADES_TOPIC.to_owned()],
+        SchemaSource::Dir(schemas.path().to_owned()),
     )
     .await
     .unwrap();
@@ -167,9 +168,13 @@ async fn the_page_counts_a_tansu_topic_written_by_rskafka() {
     )
     .await
     .unwrap();
-    let source = Source::kafka(&tansu.addr, TRADES_TOPIC, Duration::from_secs(10), None)
-        .await
-        .unwrap();
+    let source = Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[TRADES_TOPIC.to_owned()],
+        SchemaSource::None,
+    )
+    .await
+    .unwrap();
     let addr = common::start_bridge(source, Some(site)).await;
     let shown = page_counts(&addr, produced.total, "tansu-rskafka").await;
     assert_page_shows(&shown, &produced.partitions);

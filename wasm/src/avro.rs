@@ -77,7 +77,9 @@ impl AvroTable {
                     .map_err(|e| JsError::new(&e.to_string()))?;
                 self.batches.push(taken);
             }
-            ServerMessage::CaughtUp { .. } | ServerMessage::Error { .. } => {}
+            ServerMessage::CaughtUp { .. }
+            | ServerMessage::Error { .. }
+            | ServerMessage::End { .. } => {}
         }
         Ok(())
     }

@@ -1,5 +1,8 @@
-//! The WebSocket client: [`FeedClient`] connects to the bridge and feeds every binary message to
-//! a [`streamglass_core::Feed`].
+//! The WebSocket client: [`FeedClient`] connects to the bridge, opens one subscription (id 0, from
+//! the seek spec given, `beginning` by default) with an initial credit of [`WINDOW`] bytes, feeds
+//! every binary message to a [`streamglass_core::Feed`], and grants back the bytes of each
+//! `Records` frame once it has been applied (in steps of at least [`GRANT_STEP`]). So the bridge
+//! never has more than [`WINDOW`] bytes on their way to this page.
 //!
 //! The socket's `onmessage`, `onerror` and `onclose` handlers are Rust closures owned by the
 //! client; they share the feed through an `Rc<RefCell<_>>`. Dropping the client (or `close()`)
@@ -12,12 +15,19 @@ use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use streamglass_core::Feed;
-use streamglass_core::protocol::ServerMessage;
+use streamglass_core::protocol::{self, ClientMessage, ServerMessage, Subscribe};
+use streamglass_core::seek::{Position, SeekSpec};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 /// The close code a client sends when it is done: "normal closure".
 const NORMAL_CLOSURE: u16 = 1000;
+/// Bytes of records the bridge may have on their way to the page.
+pub const WINDOW: u64 = 8 << 20;
+/// Consumed bytes are granted back once this many have accumulated.
+pub const GRANT_STEP: u64 = 512 << 10;
+/// The page's subscription id.
+const SUBSCRIPTION: u32 = 0;
 
 /// A live connection to the bridge, with the feed it fills.
 #[wasm_bindgen]
@@ -29,6 +39,7 @@ pub struct FeedClient {
 }
 
 struct Handlers {
+    _on_open: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(Event)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
@@ -36,11 +47,37 @@ struct Handlers {
 
 #[wasm_bindgen]
 impl FeedClient {
-    /// Opens a WebSocket to `url` (`ws://…` or `wss://…`) and starts filling a feed from it.
+    /// Opens a WebSocket to `url` (`ws://…` or `wss://…`), subscribes from the beginning, and
+    /// starts filling a feed from it.
     ///
     /// Throws if the browser refuses the URL. A server that cannot be reached is not an error
     /// here: the snapshot moves to status `closed` with the reason in its `errors`.
     pub fn connect(url: &str) -> Result<FeedClient, JsError> {
+        Self::open(url, SeekSpec::All(Position::Beginning))
+    }
+
+    /// Like `connect`, starting where `seek` says, in kcat syntax (`beginning`, `end`, `123`,
+    /// `-1000` newest in total, `each:-1000`, `s@<epoch ms>`, `{0: 5, 2: end}`). Throws on a spec
+    /// that does not parse.
+    #[wasm_bindgen(js_name = connectWithSeek)]
+    pub fn connect_with_seek(url: &str, seek: &str) -> Result<FeedClient, JsError> {
+        let seek: SeekSpec = seek
+            .parse()
+            .map_err(|e| JsError::new(&format!("seek {seek:?}: {e}")))?;
+        Self::open(url, seek)
+    }
+}
+
+impl FeedClient {
+    fn open(url: &str, seek: SeekSpec) -> Result<FeedClient, JsError> {
+        let subscribe = protocol::encode_client(&ClientMessage::Subscribe(Subscribe {
+            subscription: SUBSCRIPTION,
+            topic: None,
+            seek,
+            resume: None,
+            credit: WINDOW,
+        }))
+        .map_err(|e| JsError::new(&e.to_string()))?;
         let socket = WebSocket::new(url).map_err(|e| {
             JsError::new(&format!(
                 "cannot open a WebSocket to {url}: {}",
@@ -48,21 +85,49 @@ impl FeedClient {
             ))
         })?;
         socket.set_binary_type(BinaryType::Arraybuffer);
-        let feed = Rc::new(RefCell::new(Feed::new()));
+        let feed = Rc::new(RefCell::new(Feed::for_subscription(SUBSCRIPTION)));
 
+        let on_open = {
+            let socket = socket.clone();
+            let feed = Rc::clone(&feed);
+            Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+                if let Err(e) = socket.send_with_u8_array(&subscribe) {
+                    feed.borrow_mut()
+                        .close(Some(format!("cannot subscribe: {}", describe(&e))));
+                }
+            })
+        };
         let on_message = {
             let feed = Rc::clone(&feed);
+            let socket = socket.clone();
             // Frames are copied out of JS memory into this buffer, reused from message to message.
             let mut scratch: Vec<u8> = Vec::new();
+            let mut consumed: u64 = 0;
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 // JS is single-threaded and the feed never calls back into JS, so the feed is
                 // never borrowed elsewhere while a handler runs.
                 let mut feed = feed.borrow_mut();
                 match event.data().dyn_into::<ArrayBuffer>() {
                     Ok(buffer) => {
-                        feed.apply_frame(copy_into(&Uint8Array::new(&buffer), &mut scratch))
+                        let frame = copy_into(&Uint8Array::new(&buffer), &mut scratch);
+                        feed.apply_frame(frame);
+                        if let Some((SUBSCRIPTION, bytes)) = protocol::records_credit(frame) {
+                            consumed += bytes;
+                        }
+                        if consumed >= GRANT_STEP {
+                            let grant = ClientMessage::Credit {
+                                subscription: SUBSCRIPTION,
+                                bytes: consumed,
+                            };
+                            if let Ok(frame) = protocol::encode_client(&grant)
+                                && socket.send_with_u8_array(&frame).is_ok()
+                            {
+                                consumed = 0;
+                            }
+                        }
                     }
                     Err(data) => feed.apply(&ServerMessage::Error {
+                        subscription: None,
                         message: describe_non_binary(&data),
                     }),
                 }
@@ -87,6 +152,7 @@ impl FeedClient {
                 ));
             })
         };
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -95,13 +161,17 @@ impl FeedClient {
             socket,
             feed,
             _handlers: Handlers {
+                _on_open: on_open,
                 _on_message: on_message,
                 _on_error: on_error,
                 _on_close: on_close,
             },
         })
     }
+}
 
+#[wasm_bindgen]
+impl FeedClient {
     /// The current state as a plain object (see the crate docs for its shape).
     pub fn snapshot(&self) -> Result<JsValue, JsError> {
         crate::snapshot_to_js(&self.feed.borrow().snapshot())
@@ -117,6 +187,7 @@ impl FeedClient {
 
 impl FeedClient {
     fn detach_and_close(&self) {
+        self.socket.set_onopen(None);
         self.socket.set_onmessage(None);
         self.socket.set_onerror(None);
         self.socket.set_onclose(None);

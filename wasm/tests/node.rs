@@ -43,6 +43,7 @@ mod avro {
     #[wasm_bindgen_test]
     fn frames_decode_into_rows() {
         let hello = ServerMessage::Hello(Hello {
+            subscription: 1,
             topic: "trades".into(),
             source: "test".into(),
             partitions: vec![PartitionInfo {
@@ -64,6 +65,7 @@ mod avro {
         );
         let bad = [0u8, 0, 0, 0, 1, 2];
         let records = ServerMessage::Records(RecordBatch {
+            subscription: 1,
             partition: 0,
             high_watermark: 3,
             records: [&a[..], &bad, &b]

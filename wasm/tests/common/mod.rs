@@ -65,6 +65,7 @@ fn frame(message: &ServerMessage<'_>) -> Vec<u8> {
 /// A hello for topic `trades`, partitions given as (partition, high watermark), all from offset 0.
 fn hello(partitions: &[(i32, i64)]) -> Vec<u8> {
     frame(&ServerMessage::Hello(Hello {
+        subscription: 0,
         topic: "trades".into(),
         source: "test frames".into(),
         partitions: partitions
@@ -83,6 +84,7 @@ fn hello(partitions: &[(i32, i64)]) -> Vec<u8> {
 /// A batch with one record per offset, each with `key` and `value`.
 fn batch(partition: i32, offsets: std::ops::Range<i64>, key: &[u8], value: &[u8]) -> Vec<u8> {
     frame(&ServerMessage::Records(RecordBatch {
+        subscription: 0,
         partition,
         high_watermark: offsets.end,
         records: offsets
@@ -98,6 +100,7 @@ fn batch(partition: i32, offsets: std::ops::Range<i64>, key: &[u8], value: &[u8]
 
 fn caught_up(partition: i32, next_offset: i64) -> Vec<u8> {
     frame(&ServerMessage::CaughtUp {
+        subscription: 0,
         partition,
         next_offset,
     })
@@ -247,6 +250,7 @@ fn the_bridge_error_message_is_reported() {
     let mut feed = Feed::new();
     feed.apply_frame(&hello(&[(0, 10)]));
     feed.apply_frame(&frame(&ServerMessage::Error {
+        subscription: Some(0),
         message: "broker unreachable".into(),
     }));
     let s = snapshot(&feed);

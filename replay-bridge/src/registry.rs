@@ -1,0 +1,338 @@
+//! Value schemas from a Confluent-compatible schema registry (`--schema-registry URL`).
+//!
+//! For a topic, the subjects that belong to it (`<topic>-value`, `<topic>-key`, and
+//! TopicRecordNameStrategy's `<topic>-<record name>`) are listed, and every version of each is
+//! fetched with its global id: the id framed values carry. The client is hyper's HTTP/1 over a
+//! plain or rustls connection, one request per connection, each bounded by the timeout.
+//! `user:password@` in the URL is sent as HTTP basic authentication.
+//!
+//! Invariant: the schemas returned are sorted by id, each id once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use streamglass_core::protocol::SchemaInfo;
+use tokio::net::TcpStream;
+
+use crate::{Error, Result};
+
+/// A registry's address and how to reach it.
+#[derive(Clone)]
+pub struct SchemaRegistry {
+    url: String,
+    host: String,
+    port: u16,
+    base_path: String,
+    basic_auth: Option<String>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    timeout: Duration,
+}
+
+#[derive(Deserialize)]
+struct Version {
+    subject: String,
+    version: i32,
+    id: u32,
+    schema: String,
+}
+
+impl SchemaRegistry {
+    /// Parses `url` (`http://host:port/path` or `https://…`, optionally with `user:pass@`).
+    pub fn new(
+        url: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let bad = |reason: &str| Error::Registry {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(bad("the URL must start with http:// or https://"));
+        };
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| bad("the port is not a number"))?),
+            None => (hostport, if https { 443 } else { 80 }),
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let tls = if https {
+            Some(match tls {
+                Some(tls) => tls,
+                None => crate::tls::client_config(None)?,
+            })
+        } else {
+            None
+        };
+        let shown = match userinfo {
+            Some(_) => url.replacen(&format!("{}@", userinfo.unwrap_or_default()), "***@", 1),
+            None => url.to_owned(),
+        };
+        Ok(Self {
+            url: shown,
+            host: host.to_owned(),
+            port,
+            base_path: format!("/{}", path.trim_end_matches('/')),
+            basic_auth: userinfo.map(|u| format!("Basic {}", base64(u.as_bytes()))),
+            tls,
+            timeout,
+        })
+    }
+
+    /// The URL, without credentials.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Every schema version registered under the topic's subjects, sorted by id.
+    pub async fn schemas_for(&self, topic: &str) -> Result<Vec<SchemaInfo>> {
+        let subjects: Vec<String> = self.get("/subjects").await?;
+        let prefix = format!("{topic}-");
+        let mut schemas: Vec<SchemaInfo> = Vec::new();
+        for subject in subjects.iter().filter(|s| s.starts_with(&prefix)) {
+            let versions: Vec<i32> = self
+                .get(&format!("/subjects/{}/versions", encode_path(subject)))
+                .await?;
+            for v in versions {
+                let found: Version = self
+                    .get(&format!("/subjects/{}/versions/{v}", encode_path(subject)))
+                    .await?;
+                if !schemas.iter().any(|s| s.id == found.id) {
+                    schemas.push(SchemaInfo {
+                        id: found.id,
+                        subject: Some(found.subject),
+                        version: Some(found.version),
+                        schema: found.schema,
+                    });
+                }
+            }
+        }
+        schemas.sort_by_key(|s| s.id);
+        Ok(schemas)
+    }
+
+    /// A subject's latest version (`GET /subjects/{subject}/versions/latest`).
+    pub async fn latest(&self, subject: &str) -> Result<SchemaInfo> {
+        let found: Version = self
+            .get(&format!(
+                "/subjects/{}/versions/latest",
+                encode_path(subject)
+            ))
+            .await?;
+        Ok(SchemaInfo {
+            id: found.id,
+            subject: Some(found.subject),
+            version: Some(found.version),
+            schema: found.schema,
+        })
+    }
+
+    /// A schema by its global id (`GET /schemas/ids/{id}`).
+    pub async fn by_id(&self, id: u32) -> Result<SchemaInfo> {
+        #[derive(Deserialize)]
+        struct ById {
+            schema: String,
+        }
+        let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
+        Ok(SchemaInfo {
+            id,
+            subject: None,
+            version: None,
+            schema: found.schema,
+        })
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let full = format!("{}{path}", self.base_path.trim_end_matches('/'));
+        let err = |reason: String| Error::Registry {
+            url: format!("{}{path}", self.url.trim_end_matches('/')),
+            reason,
+        };
+        let body = tokio::time::timeout(self.timeout, self.request(&full))
+            .await
+            .map_err(|_| {
+                err(format!(
+                    "no answer within {} s",
+                    self.timeout.as_secs().max(1)
+                ))
+            })?
+            .map_err(err)?;
+        serde_json::from_slice(&body).map_err(|e| err(format!("unexpected answer: {e}")))
+    }
+
+    async fn request(&self, path: &str) -> Result<Bytes, String> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| format!("cannot connect: {e}"))?;
+        match &self.tls {
+            None => self.exchange(TokioIo::new(stream), path).await,
+            Some(tls) => {
+                let name = rustls::pki_types::ServerName::try_from(self.host.clone())
+                    .map_err(|e| e.to_string())?;
+                let stream = tokio_rustls::TlsConnector::from(Arc::clone(tls))
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| format!("TLS: {e}"))?;
+                self.exchange(TokioIo::new(stream), path).await
+            }
+        }
+    }
+
+    async fn exchange<S>(&self, io: TokioIo<S>, path: &str) -> Result<Bytes, String>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let mut request = hyper::Request::get(path)
+            .header(hyper::header::HOST, &self.host)
+            .header(
+                hyper::header::ACCEPT,
+                "application/vnd.schemaregistry.v1+json, application/json",
+            );
+        if let Some(auth) = &self.basic_auth {
+            request = request.header(hyper::header::AUTHORIZATION, auth);
+        }
+        let request = request
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            ));
+        }
+        Ok(body)
+    }
+}
+
+/// Percent-encodes a subject for a URL path.
+fn encode_path(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls_and_hides_credentials() {
+        let r =
+            SchemaRegistry::new("http://u:p@reg:8081/api/", None, Duration::from_secs(1)).unwrap();
+        assert_eq!(
+            (r.host.as_str(), r.port, r.base_path.as_str()),
+            ("reg", 8081, "/api")
+        );
+        assert_eq!(r.url(), "http://***@reg:8081/api/");
+        assert_eq!(r.basic_auth.as_deref(), Some("Basic dTpw"));
+        assert!(SchemaRegistry::new("ftp://x", None, Duration::from_secs(1)).is_err());
+        assert!(SchemaRegistry::new("http://x:y", None, Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn base64_and_path_encoding() {
+        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(encode_path("t-io.x/Trade"), "t-io.x%2FTrade");
+    }
+
+    /// A registry answering like Confluent's, served by axum on a free port.
+    #[tokio::test]
+    async fn reads_every_version_of_the_topics_subjects() {
+        use axum::routing::get;
+        let app = axum::Router::new()
+            .route(
+                "/subjects",
+                get(|| async { r#"["t-value","t-io.x.Trade","other-value"]"# }),
+            )
+            .route(
+                "/subjects/{s}/versions",
+                get(
+                    |axum::extract::Path(s): axum::extract::Path<String>| async move {
+                        if s == "t-value" { "[1,2]" } else { "[1]" }
+                    },
+                ),
+            )
+            .route(
+                "/subjects/{s}/versions/{v}",
+                get(
+                    |axum::extract::Path((s, v)): axum::extract::Path<(String, i32)>| async move {
+                        let id = if s == "t-value" { 10 + v } else { 5 };
+                        format!(
+                            r#"{{"subject":"{s}","version":{v},"id":{id},"schema":"\"string\""}}"#
+                        )
+                    },
+                ),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let registry =
+            SchemaRegistry::new(&format!("http://{addr}"), None, Duration::from_secs(5)).unwrap();
+        let schemas = registry.schemas_for("t").await.unwrap();
+        let ids: Vec<u32> = schemas.iter().map(|s| s.id).collect();
+        assert_eq!(ids, [5, 11, 12]);
+        assert_eq!(schemas[0].subject.as_deref(), Some("t-io.x.Trade"));
+        let missing = SchemaRegistry::new("http://127.0.0.1:9", None, Duration::from_secs(2))
+            .unwrap()
+            .schemas_for("t")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("http://127.0.0.1:9/subjects"), "{missing}");
+    }
+}

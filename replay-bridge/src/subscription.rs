@@ -1,0 +1,623 @@
+//! One subscription: resolve where each partition starts, send the hello, then stream records as
+//! credit allows, from a broker (one task per partition, tailing with long polls) or from a
+//! recording (one reader, paced).
+//!
+//! Invariants: a partition's records go out in strictly increasing offset order, from its start
+//! offset on, each at most once; a `Records` frame is queued only after its exact length was taken
+//! from the subscription's [`Credit`]; a fetch asks the broker for no more bytes than the credit
+//! reserved for it, and holds its size of the bridge-wide [`Budget`] until its frames are written.
+//! `CaughtUp` is sent once per partition, when the partition reaches the high watermark it had when
+//! the subscription started.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use streamglass_core::protocol::{Hello, PartitionInfo, ServerMessage, Subscribe, SubscriptionId};
+use streamglass_core::seek::{Position, SeekSpec, Watermarks};
+use tokio::sync::mpsc;
+
+use crate::credit::{Budget, Closed, Credit, Held, Reservation};
+use crate::frames::{self, FrameBuilder, MAX_FRAME_PAYLOAD};
+use crate::kafka::KafkaPartition;
+use crate::pace::Pacer;
+use crate::recording::RecordingReader;
+use crate::source::{KafkaSource, RecordingSource, Source};
+use crate::{Error, Result};
+
+/// Bytes asked of the broker per fetch, at most (less when the credit is smaller).
+pub const FETCH_BYTES: u64 = 4 << 20;
+/// How long a fetch at the end of a partition waits for new records.
+const TAIL_WAIT: Duration = Duration::from_millis(500);
+/// Frame size a recording replay aims at.
+const RECORDING_FRAME: usize = 256 << 10;
+/// Room for a frame's header beyond its records.
+const FRAME_HEADER: usize = 64;
+/// A paced replay flushes and sleeps only for waits longer than this.
+const PACE_SLACK: Duration = Duration::from_millis(2);
+
+/// A frame on its way to the socket, holding its share of the budget until written.
+pub struct Outgoing {
+    pub frame: Vec<u8>,
+    pub held: Held,
+}
+
+/// Why a subscription stopped.
+enum Stop {
+    /// The client unsubscribed or went away: nothing to report.
+    Closed,
+    Failed(Error),
+}
+
+impl From<Closed> for Stop {
+    fn from(_: Closed) -> Self {
+        Self::Closed
+    }
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+/// Where a subscription's frames go.
+#[derive(Clone)]
+pub struct Sink {
+    pub id: SubscriptionId,
+    pub credit: Arc<Credit>,
+    pub out: mpsc::Sender<Outgoing>,
+    pub budget: Budget,
+}
+
+impl Sink {
+    /// Sends a message that is not records (not counted against credit).
+    async fn control(&self, message: &ServerMessage<'_>) -> Result<(), Stop> {
+        let frame = frames::encode(message)?;
+        self.out
+            .send(Outgoing {
+                frame,
+                held: Held::none(),
+            })
+            .await
+            .map_err(|_| Stop::Closed)
+    }
+
+    /// Queues the builder's records as one frame once its length is taken from the credit: from
+    /// `reservation` if given, else waiting. Holds `held`, or its own share of the budget.
+    async fn flush(
+        &self,
+        builder: &mut FrameBuilder,
+        high_watermark: i64,
+        reservation: Option<&mut Reservation>,
+        held: Option<&Held>,
+    ) -> Result<(), Stop> {
+        if builder.is_empty() {
+            return Ok(());
+        }
+        let len = builder.frame_len(high_watermark) as u64;
+        if len > self.credit.window() {
+            return Err(Stop::Failed(Error::Subscription {
+                subscription: self.id,
+                reason: format!(
+                    "a record of partition {} needs a frame of {len} bytes, more than the {} bytes of credit the subscription opened with",
+                    builder.partition(),
+                    self.credit.window()
+                ),
+            }));
+        }
+        match reservation {
+            Some(r) => self.credit.take_for_frame(r, len).await?,
+            None => self.credit.take(len).await?,
+        }
+        let held = match held {
+            Some(h) => h.clone(),
+            None => self.budget.hold(len).await,
+        };
+        let frame = builder.finish(high_watermark);
+        self.out
+            .send(Outgoing { frame, held })
+            .await
+            .map_err(|_| Stop::Closed)
+    }
+
+    /// The frame length a builder may reach before it is flushed.
+    fn frame_limit(&self, target: usize) -> usize {
+        (self.credit.window().min(usize::MAX as u64) as usize).min(target)
+    }
+}
+
+/// Runs one subscription to its end. A failure is logged with its context and sent to the client
+/// as an `Error` for this subscription; the connection and its other subscriptions go on.
+pub async fn run(source: Arc<Source>, subscribe: Subscribe, sink: Sink) {
+    let id = subscribe.subscription;
+    let described = source.describe();
+    let seek = subscribe.seek.to_string();
+    let result = match &*source {
+        Source::Kafka(kafka) => stream_kafka(kafka, &subscribe, &sink).await,
+        Source::Recording(_) => {
+            let (source, subscribe, sink2) = (Arc::clone(&source), subscribe.clone(), sink.clone());
+            let handle = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || {
+                let Source::Recording(recording) = &*source else {
+                    return Ok(());
+                };
+                replay(recording, &subscribe, &sink2, &handle)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Stop::Failed(std::io::Error::other(e.to_string()).into())))
+        }
+    };
+    if let Err(Stop::Failed(e)) = result {
+        tracing::warn!(subscription = id, source = %described, seek = %seek, error = %e, "subscription failed");
+        let message = ServerMessage::Error {
+            subscription: Some(id),
+            message: e.to_string(),
+        };
+        let _ = sink.control(&message).await;
+    }
+}
+
+/// Start offsets for every partition: the seek spec resolved, explicit offsets checked, then the
+/// resume points (each checked) put over it.
+pub fn start_offsets(
+    topic: &str,
+    seek: &SeekSpec,
+    resume: Option<&BTreeMap<i32, i64>>,
+    marks: &[Watermarks],
+    by_time: &BTreeMap<i32, i64>,
+) -> Result<BTreeMap<i32, i64>> {
+    let mark = |partition: i32| -> Result<&Watermarks> {
+        marks
+            .iter()
+            .find(|m| m.partition == partition)
+            .ok_or_else(|| Error::UnknownPartition {
+                topic: topic.to_owned(),
+                partition,
+                available: marks
+                    .iter()
+                    .map(|m| m.partition.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    };
+    let in_range = |partition: i32, offset: i64| -> Result<()> {
+        let m = mark(partition)?;
+        if offset < m.low || offset > m.high {
+            return Err(Error::OffsetOutOfRange {
+                topic: topic.to_owned(),
+                partition,
+                offset,
+                low: m.low,
+                high: m.high,
+            });
+        }
+        Ok(())
+    };
+    if let SeekSpec::PerPartition(map) = seek {
+        for (&partition, position) in map {
+            mark(partition)?;
+            if let Position::Offset(offset) = position {
+                in_range(partition, *offset)?;
+            }
+        }
+    }
+    let mut starts = seek.resolve(marks, by_time)?;
+    for (&partition, &offset) in resume.into_iter().flatten() {
+        in_range(partition, offset)?;
+        starts.insert(partition, offset);
+    }
+    Ok(starts)
+}
+
+fn hello(
+    id: SubscriptionId,
+    topic: &str,
+    source: String,
+    marks: &[Watermarks],
+    starts: &BTreeMap<i32, i64>,
+    schemas: Vec<streamglass_core::protocol::SchemaInfo>,
+) -> ServerMessage<'static> {
+    ServerMessage::Hello(Hello {
+        subscription: id,
+        topic: topic.to_owned(),
+        source,
+        partitions: marks
+            .iter()
+            .map(|m| PartitionInfo {
+                partition: m.partition,
+                low_watermark: m.low,
+                high_watermark: m.high,
+                start_offset: starts.get(&m.partition).copied().unwrap_or(m.high),
+            })
+            .collect(),
+        schemas,
+    })
+}
+
+async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -> Result<(), Stop> {
+    let name = Source::served_topic_of(&kafka.topics, subscribe.topic.as_deref())?;
+    let topic = kafka.cluster.topic(&name).await?;
+    let lookups = topic.partitions().iter().map(|&p| {
+        let topic = &topic;
+        async move {
+            let client = topic.partition(p).await?;
+            let (low, high) = client.watermarks().await?;
+            Ok::<_, Error>((
+                client,
+                Watermarks {
+                    partition: p,
+                    low,
+                    high,
+                },
+            ))
+        }
+    });
+    let found = futures_util::future::try_join_all(lookups).await?;
+    let marks: Vec<Watermarks> = found.iter().map(|(_, m)| *m).collect();
+    let mut by_time = BTreeMap::new();
+    for (&partition, &ms) in &subscribe.seek.timestamps(topic.partitions()) {
+        if let Some((client, _)) = found.iter().find(|(_, m)| m.partition == partition)
+            && let Some(offset) = client.offset_at_time(ms).await?
+        {
+            by_time.insert(partition, offset);
+        }
+    }
+    let starts = start_offsets(
+        &name,
+        &subscribe.seek,
+        subscribe.resume.as_ref(),
+        &marks,
+        &by_time,
+    )?;
+    let schemas = kafka.schemas.for_topic(&name).await?;
+    let source = format!("kafka {} topic {name}", kafka.cluster.broker());
+    sink.control(&hello(sink.id, &name, source, &marks, &starts, schemas))
+        .await?;
+    // Each partition reserves at most its share of the window, so partitions long-polling at
+    // their end cannot hold the credit a partition with records to send needs.
+    let share = (sink.credit.window() / found.len().max(1) as u64).clamp(1, FETCH_BYTES);
+    let mut tails = tokio::task::JoinSet::new();
+    for (client, m) in found {
+        let start = starts.get(&m.partition).copied().unwrap_or(m.high);
+        tails.spawn(tail_partition(client, start, m.high, share, sink.clone()));
+    }
+    // The first partition to fail ends the subscription; the others stop with it.
+    while let Some(joined) = tails.join_next().await {
+        match joined {
+            Ok(Ok(())) | Ok(Err(Stop::Closed)) => {}
+            Ok(Err(stop)) => return Err(stop),
+            Err(e) => return Err(Stop::Failed(std::io::Error::other(e.to_string()).into())),
+        }
+    }
+    Ok(())
+}
+
+/// Sends one partition from `start` on, fetching only as credit allows (at most `share` bytes
+/// reserved at a time), then tails it.
+async fn tail_partition(
+    partition: Arc<KafkaPartition>,
+    start: i64,
+    initial_high: i64,
+    share: u64,
+    sink: Sink,
+) -> Result<(), Stop> {
+    let p = partition.partition();
+    let mut next = start;
+    let mut high = initial_high;
+    let mut caught_up = false;
+    let mut builder = FrameBuilder::new(sink.id, p);
+    let limit = sink.frame_limit(MAX_FRAME_PAYLOAD + FRAME_HEADER);
+    loop {
+        if !caught_up && next >= initial_high {
+            caught_up = true;
+            let message = ServerMessage::CaughtUp {
+                subscription: sink.id,
+                partition: p,
+                next_offset: next,
+            };
+            sink.control(&message).await?;
+        }
+        let mut reservation = sink.credit.reserve_up_to(share).await?;
+        let held = sink.budget.hold(reservation.left()).await;
+        let wait = if next >= high {
+            TAIL_WAIT
+        } else {
+            Duration::ZERO
+        };
+        let max_bytes = i32::try_from(reservation.left()).unwrap_or(i32::MAX);
+        let fetched = match partition.fetch(next, max_bytes, wait).await {
+            Ok(fetched) => fetched,
+            Err(e) => {
+                sink.credit.refund(reservation);
+                return Err(e.into());
+            }
+        };
+        high = high.max(fetched.high_watermark);
+        for r in &fetched.records {
+            let (key, value) = (r.key.as_deref(), r.value.as_deref());
+            let size = FrameBuilder::record_len(r.offset, r.timestamp_ms, key, value);
+            // Frames fit the credit there is now, so a client granting little still gets records.
+            let room = limit.min((reservation.left() + sink.credit.available()) as usize);
+            if !builder.is_empty() && builder.frame_len(high) + size > room {
+                sink.flush(&mut builder, high, Some(&mut reservation), Some(&held))
+                    .await?;
+            }
+            builder.push(r.offset, r.timestamp_ms, key, value);
+            next = r.offset + 1;
+        }
+        sink.flush(&mut builder, high, Some(&mut reservation), Some(&held))
+            .await?;
+        sink.credit.refund(reservation);
+    }
+}
+
+impl Source {
+    fn served_topic_of(topics: &[String], asked: Option<&str>) -> Result<String> {
+        match asked {
+            None => topics
+                .first()
+                .cloned()
+                .ok_or_else(|| Error::InvalidArgument("no topic is served".into())),
+            Some(t) if topics.iter().any(|s| s == t) => Ok(t.to_owned()),
+            Some(t) => Err(Error::TopicNotServed {
+                topic: t.to_owned(),
+                served: topics.join(", "),
+            }),
+        }
+    }
+}
+
+/// For each partition, the first offset whose record is at or after the given time (in offset
+/// order, as a broker's ListOffsets by time answers), by reading the recording.
+pub fn offsets_at_times(
+    path: &std::path::Path,
+    wanted: &BTreeMap<i32, i64>,
+) -> Result<BTreeMap<i32, i64>> {
+    let mut found = BTreeMap::new();
+    if wanted.is_empty() {
+        return Ok(found);
+    }
+    let mut reader = RecordingReader::open(path)?;
+    while let Some(view) = reader.next_view() {
+        let view = view?;
+        if let Some(&ms) = wanted.get(&view.partition)
+            && view.timestamp_ms >= ms
+            && !found.contains_key(&view.partition)
+        {
+            found.insert(view.partition, view.offset);
+            if found.len() == wanted.len() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// One partition's replay state.
+struct Replayed {
+    builder: FrameBuilder,
+    start: i64,
+    high: i64,
+    done: bool,
+}
+
+/// Replays a recording to one subscription (on a blocking thread: the reader is synchronous).
+fn replay(
+    recording: &RecordingSource,
+    subscribe: &Subscribe,
+    sink: &Sink,
+    handle: &tokio::runtime::Handle,
+) -> Result<(), Stop> {
+    let meta = &recording.meta;
+    let topic = Source::served_topic_of(
+        std::slice::from_ref(&meta.topic),
+        subscribe.topic.as_deref(),
+    )?;
+    let marks: Vec<Watermarks> = meta
+        .partitions
+        .iter()
+        .map(|p| Watermarks {
+            partition: p.partition,
+            low: p.low_watermark,
+            high: p.high_watermark,
+        })
+        .collect();
+    let partitions: Vec<i32> = marks.iter().map(|m| m.partition).collect();
+    let by_time = offsets_at_times(&recording.path, &subscribe.seek.timestamps(&partitions))?;
+    let starts = start_offsets(
+        &topic,
+        &subscribe.seek,
+        subscribe.resume.as_ref(),
+        &marks,
+        &by_time,
+    )?;
+    let source = format!(
+        "recording {} of {topic} (pace {})",
+        recording.path.display(),
+        recording.pace
+    );
+    let hello = hello(
+        sink.id,
+        &topic,
+        source,
+        &marks,
+        &starts,
+        meta.schemas.clone(),
+    );
+    handle.block_on(sink.control(&hello))?;
+    let mut state: BTreeMap<i32, Replayed> = marks
+        .iter()
+        .map(|m| {
+            let start = starts.get(&m.partition).copied().unwrap_or(m.high);
+            let replayed = Replayed {
+                builder: FrameBuilder::new(sink.id, m.partition),
+                start,
+                high: m.high,
+                done: false,
+            };
+            (m.partition, replayed)
+        })
+        .collect();
+    let caught_up = |partition: i32, next_offset: i64| ServerMessage::CaughtUp {
+        subscription: sink.id,
+        partition,
+        next_offset,
+    };
+    for r in state.values_mut().filter(|r| r.start >= r.high) {
+        r.done = true;
+        handle.block_on(sink.control(&caught_up(r.builder.partition(), r.start)))?;
+    }
+    let limit = sink.frame_limit(RECORDING_FRAME);
+    let mut pacer = Pacer::new(recording.pace);
+    let started = Instant::now();
+    let mut open = state.values().filter(|r| !r.done).count();
+    let mut reader = RecordingReader::open(&recording.path)?;
+    let mut failure = None;
+    while open > 0 {
+        let view = match reader.next_view() {
+            None => break,
+            Some(Ok(view)) => view,
+            Some(Err(e)) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let Some(r) = state.get_mut(&view.partition) else {
+            continue;
+        };
+        if r.done || view.offset < r.start {
+            continue;
+        }
+        if !pacer.is_max() {
+            let wait = pacer.wait(view.timestamp_ms, started.elapsed());
+            if wait > PACE_SLACK {
+                for other in state.values_mut() {
+                    handle.block_on(sink.flush(&mut other.builder, other.high, None, None))?;
+                }
+                sleep_unless_closed(wait, sink)?;
+            }
+        }
+        let Some(r) = state.get_mut(&view.partition) else {
+            continue;
+        };
+        let size = FrameBuilder::record_len(view.offset, view.timestamp_ms, view.key, view.value);
+        let room = limit.min(sink.credit.available() as usize);
+        if !r.builder.is_empty() && r.builder.frame_len(r.high) + size > room {
+            handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
+        }
+        r.builder
+            .push(view.offset, view.timestamp_ms, view.key, view.value);
+        if view.offset + 1 >= r.high {
+            handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
+            r.done = true;
+            open -= 1;
+            handle.block_on(sink.control(&caught_up(view.partition, view.offset + 1)))?;
+        }
+    }
+    // What was read intact goes out before the damage is reported.
+    for r in state.values_mut() {
+        handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
+    }
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    for r in state.values_mut().filter(|r| !r.done) {
+        r.done = true;
+        handle.block_on(sink.control(&caught_up(r.builder.partition(), r.high)))?;
+    }
+    handle.block_on(sink.control(&ServerMessage::End {
+        subscription: sink.id,
+    }))
+}
+
+/// Sleeps `wait` in short steps, stopping early when the subscription is closed.
+fn sleep_unless_closed(wait: Duration, sink: &Sink) -> Result<(), Stop> {
+    let until = Instant::now() + wait;
+    loop {
+        if sink.out.is_closed() {
+            return Err(Stop::Closed);
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marks() -> Vec<Watermarks> {
+        vec![
+            Watermarks {
+                partition: 0,
+                low: 10,
+                high: 100,
+            },
+            Watermarks {
+                partition: 1,
+                low: 0,
+                high: 5,
+            },
+        ]
+    }
+
+    fn starts(seek: &str, resume: Option<BTreeMap<i32, i64>>) -> Result<Vec<i64>> {
+        let seek: SeekSpec = seek.parse().unwrap();
+        Ok(
+            start_offsets("t", &seek, resume.as_ref(), &marks(), &BTreeMap::new())?
+                .into_values()
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn resume_points_override_the_seek_and_are_checked() {
+        assert_eq!(
+            starts("end", Some(BTreeMap::from([(1, 3)]))).unwrap(),
+            [100, 3]
+        );
+        assert_eq!(starts("beginning", None).unwrap(), [10, 0]);
+        let e = starts("end", Some(BTreeMap::from([(0, 5)]))).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::OffsetOutOfRange {
+                    partition: 0,
+                    offset: 5,
+                    low: 10,
+                    high: 100,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = starts("end", Some(BTreeMap::from([(7, 0)]))).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("partition 7 of t does not exist (partitions: 0, 1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn explicit_map_offsets_out_of_range_are_errors_but_an_offset_for_all_is_clamped() {
+        let e = starts("{1: 6}", None).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("offset 6 is out of range for t/1 (offsets 0..5"),
+            "{e}"
+        );
+        assert!(
+            starts("{9: 1}", None)
+                .unwrap_err()
+                .to_string()
+                .contains("partition 9")
+        );
+        assert_eq!(starts("{1: 5}", None).unwrap(), [100, 5]);
+        assert_eq!(starts("50", None).unwrap(), [50, 5]);
+    }
+}
