@@ -1,257 +1,477 @@
-// Streamglass page: connects to the bridge through the wasm FeedClient and renders its snapshot.
-//
-// Served next to the wasm-bindgen `--target web` output in ./pkg/. Connects to
-// ws(s)://<this host>/ws, or to the URL given as `?ws=...` (handy when the page is served apart
-// from the bridge), and subscribes from the beginning, or from `?seek=...` (kcat syntax: end, 123,
-// -1000, each:-1000, s@<epoch ms>, {0: 5, 2: end}). The wasm client grants the bridge credit as it
-// consumes records. Every animation frame it takes a snapshot and re-renders only if it changed.
-//
-// DOM contract used by the end-to-end tests (keep it stable):
-//   [data-testid="status"]   data-status = snapshot status (connecting|streaming|caughtUp|failed|closed)
-//   [data-testid="totals"]   data-records, data-bytes = plain integers
-//   tr[data-partition="N"]   data-records = plain integer, data-last-offset = plain integer or ""
-//   [data-testid="errors"]   one <li> per error
+// The notebook page: Deephaven's "Stream vs. Append" cell by cell, against the engine in a Web
+// Worker (engine-worker.js). The main thread renders only: once per animation frame it asks the
+// worker for the viewports of the visible panels, draws them with regular-table, and feeds the
+// chart; it never decodes or aggregates.
 
-import init, { FeedClient } from "./pkg/streamglass_wasm.js";
+import "./vendor/regular-table.js";
+import uPlot from "./vendor/uPlot.esm.js";
 
-const STATUS_LABELS = {
-  connecting: "Connecting",
-  streaming: "Streaming",
-  caughtUp: "Caught up",
-  failed: "Failed",
-  closed: "Closed",
-};
+const $ = (id) => document.getElementById(id);
+const wsUrl = new URL("ws", location.href).href.replace(/^http/, "ws");
 
-const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+// --- the notebook -------------------------------------------------------------------------
 
-/** 1234567 → "1,234,567" */
-function formatCount(n) {
-  return integer.format(n);
-}
+const CELLS = [
+  {
+    name: "latest_offset",
+    title: "The latest offset, from a live stream table",
+    code: `const latest = await session.consumeToTable({ offsets: "each:-1", tableType: "stream" });
+const latest_offset = latest.view(["KafkaPartition", "KafkaOffset"]).lastBy(["KafkaPartition"]);
+return { latest, latest_offset };`,
+    show: ["latest_offset"],
+  },
+  {
+    name: "offset_variable",
+    title: "“size_offset events ago”: a snapshot, then the seek",
+    code: `// Once the live table has its rows, a static snapshot of them.
+while (latest_offset.size === 0) await new Promise((r) => setTimeout(r, 20));
+const snapshot = session.emptyTable(0).snapshot(latest_offset);
+const newest = [];
+for (let i = 0; i < snapshot.size; i++) newest.push(snapshot.getColumn("KafkaOffset").get(i));
+// The newest size_offset records in total, spread over the partitions.
+const offset_variable = "-" + size_offset;
+return { snapshot, newest_offsets: newest.join(", "), offset_variable };`,
+    show: [],
+  },
+  {
+    name: "trades",
+    title: "Ingest from there into an append table and a stream table",
+    code: `const trades_append = await session.consumeToTable({ offsets: offset_variable, tableType: "append" });
+const trades_stream = await session.consumeToTable({ offsets: offset_variable, tableType: "stream" });
+return { trades_append, trades_stream };`,
+    show: [],
+  },
+  {
+    name: "agg_append",
+    title: "agg_append, BTC in IVORY",
+    code: `const agg_append = trades_append
+  .aggBy([Agg.count("Trade_Count"), Agg.sum("Total_Size = Size")], ["Exchange", "Instrument"])
+  .sort(["Exchange", "Instrument"])
+  .formatColumnWhere("Instrument", "Instrument.startsWith(\`BTC\`)", "IVORY");
+return { agg_append };`,
+    show: ["agg_append"],
+  },
+  {
+    name: "agg_stream",
+    title: "agg_stream",
+    code: `const agg_stream = trades_stream
+  .aggBy([Agg.count("Trade_Count"), Agg.sum("Total_Size = Size")], ["Exchange", "Instrument"])
+  .sort(["Exchange", "Instrument"])
+  .formatColumnWhere("Instrument", "Instrument.startsWith(\`BTC\`)", "IVORY");
+return { agg_stream };`,
+    show: ["agg_stream"],
+  },
+  {
+    name: "row_count_merge",
+    title: "row_count_merge",
+    code: `const row_count_append = trades_append.countBy("RowCount").updateView(["Table_Type = \`append\`"]);
+const row_count_stream = trades_stream.dropStream().countBy("RowCount").updateView(["Table_Type = \`stream\`"]);
+const row_count_merge = row_count_append.merge([row_count_stream]);
+return { row_count_merge };`,
+    show: ["row_count_merge"],
+  },
+  {
+    name: "diff_table",
+    title: "diff_table: every difference is zero",
+    code: `const diff_table = agg_append
+  .naturalJoin(agg_stream, ["Exchange", "Instrument"],
+    ["Trade_Count_Stream = Trade_Count", "Total_Size_Stream = Total_Size"])
+  .updateView(["Diff_Count = Trade_Count - Trade_Count_Stream",
+    "Diff_Size = Total_Size - Total_Size_Stream"]);
+return { diff_table };`,
+    show: ["diff_table"],
+  },
+];
 
-/** Bytes in binary units: 512 → "512 B", 1536 → "1.5 KB", 5e9 → "4.7 GB". */
-function formatBytes(n) {
-  if (n < 1024) {
-    return `${integer.format(n)} B`;
-  }
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${decimal.format(value)} ${units[unit]}`;
-}
+// --- the worker ---------------------------------------------------------------------------
 
-const $ = (selector) => document.querySelector(selector);
+const worker = new Worker(new URL("./engine-worker.js", import.meta.url), { type: "module" });
+const pending = new Map();
+let nextId = 1;
+let frameOutstanding = false;
 
-const els = {
-  topic: $("#topic"),
-  source: $("#source"),
-  status: $('[data-testid="status"]'),
-  totals: $('[data-testid="totals"]'),
-  totalRecords: $("#total-records"),
-  totalBytes: $("#total-bytes"),
-  totalMessages: $("#total-messages"),
-  caughtUp: $("#caught-up"),
-  errorsBox: $("#errors-box"),
-  errors: $('[data-testid="errors"]'),
-  rows: $("#partition-rows"),
-  noPartitions: $("#no-partitions"),
-  endpoint: $("#endpoint"),
-};
-
-/** Errors of the page itself (the module failed to load, the snapshot threw), shown first. */
-const pageErrors = [];
-/** The feed's errors as last rendered. */
-let feedErrors = [];
-
-/** Sets an element's text only when it differs, so unchanged cells cause no DOM work. */
-function setText(el, text) {
-  if (el.textContent !== text) {
-    el.textContent = text;
-  }
-}
-
-function setAttr(el, name, value) {
-  if (el.getAttribute(name) !== value) {
-    el.setAttribute(name, value);
-  }
-}
-
-function renderStatus(status) {
-  setAttr(els.status, "data-status", status);
-  setText(els.status, STATUS_LABELS[status] ?? status);
-}
-
-function renderErrors(errors) {
-  feedErrors = errors;
-  const all = [...pageErrors, ...errors];
-  els.errorsBox.hidden = all.length === 0;
-  const items = els.errors.children;
-  while (items.length > all.length) {
-    items[items.length - 1].remove();
-  }
-  all.forEach((message, i) => {
-    if (i < items.length) {
-      setText(items[i], message);
-    } else {
-      const li = document.createElement("li");
-      li.textContent = message;
-      els.errors.append(li);
-    }
+function call(message) {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    worker.postMessage({ ...message, id });
   });
 }
 
-/** Table rows by partition number; each row keeps its cells for in-place updates. */
-const rows = new Map();
+let ready;
+const readyPromise = new Promise((r) => (ready = r));
+worker.onmessage = (event) => {
+  const m = event.data;
+  if (m.type === "ready") ready();
+  else if (m.type === "fatal") showFatal(m.error);
+  else if (pending.has(m.id)) {
+    pending.get(m.id)(m);
+    pending.delete(m.id);
+  }
+};
+worker.onerror = (e) => showFatal(e.message || "the engine worker failed");
 
-function makeRow(partition) {
-  const tr = document.createElement("tr");
-  tr.dataset.partition = String(partition);
-  const cell = (className) => {
-    const td = document.createElement("td");
-    if (className) {
-      td.className = className;
-    }
-    tr.append(td);
-    return td;
+function showFatal(text) {
+  const status = $("status");
+  status.textContent = text;
+  status.dataset.status = "failed";
+}
+
+// --- formatting ---------------------------------------------------------------------------
+
+const integer = new Intl.NumberFormat("en-US");
+const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 });
+
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+function cell(value, type) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "bigint") {
+    if (type === "timestamp") return new Date(Number(value / 1000000n)).toISOString().replace("T", " ").replace("Z", "");
+    return integer.format(value);
+  }
+  if (typeof value === "number") {
+    if (type === "int" || type === "long") return integer.format(value);
+    return Number.isInteger(value) ? integer.format(value) : decimal.format(value);
+  }
+  return String(value);
+}
+
+// --- panels -------------------------------------------------------------------------------
+
+// name → {element, table (regular-table), data (last frame), want {first, count}, host}
+const panels = new Map();
+const ROWS_ASKED = 60;
+
+function openPanel(name, host, title, tracked = false) {
+  if (panels.has(name)) return;
+  const wrapper = document.createElement("div");
+  wrapper.className = "table-panel";
+  wrapper.dataset.panel = name;
+  wrapper.dataset.testid = `panel-${name}`;
+  wrapper.innerHTML = `<div class="panel-head"><span class="panel-name">${title ?? name}</span>
+    <span class="panel-stats" data-testid="stats-${name}"></span></div>`;
+  const table = document.createElement("regular-table");
+  wrapper.appendChild(table);
+  host.appendChild(wrapper);
+  // A tracked table (only its stats feed the chart) asks for no rows.
+  const panel = { name, wrapper, table, data: null, tracked, want: { first: 0, count: tracked ? 0 : ROWS_ASKED } };
+  table.setDataListener((x0, y0, x1, y1) => listener(panel, x0, y0, x1, y1));
+  table.addStyleListener(() => style(panel));
+  panels.set(name, panel);
+}
+
+async function listener(panel, x0, y0, x1, y1) {
+  if (!panel.tracked) panel.want = { first: y0, count: Math.max(ROWS_ASKED, y1 - y0) };
+  const data = panel.data;
+  if (!data || !data.viewport) {
+    return { num_rows: 0, num_columns: 0, data: [], column_headers: [] };
+  }
+  const v = data.viewport;
+  const columns = v.columns.slice(x0, x1);
+  const from = Math.max(0, y0 - v.first);
+  const to = Math.min(v.rows.length, y1 - v.first);
+  const body = columns.map((_, c) => {
+    const out = [];
+    for (let r = from; r < to; r++) out.push(cell(v.rows[r][x0 + c], data.types?.[x0 + c]));
+    return out;
+  });
+  return {
+    num_rows: v.totalRows,
+    num_columns: v.columns.length,
+    column_headers: columns.map((c) => [c]),
+    data: body,
   };
-  const row = {
-    tr,
-    partition: cell(""),
-    records: cell("num"),
-    bytes: cell("num"),
-    lastOffset: cell("num"),
-    highWatermark: cell("num"),
-    caughtUp: cell(""),
-  };
-  const badge = document.createElement("span");
-  row.caughtUp.append(badge);
-  row.badge = badge;
-  row.partition.textContent = String(partition);
-  return row;
 }
 
-function renderPartitions(partitions) {
-  const seen = new Set();
-  let added = false;
-  for (const p of partitions) {
-    seen.add(p.partition);
-    let row = rows.get(p.partition);
-    if (!row) {
-      row = makeRow(p.partition);
-      rows.set(p.partition, row);
-      added = true;
-    }
-    const lastOffset = p.lastOffset === null || p.lastOffset === undefined ? "" : String(p.lastOffset);
-    setAttr(row.tr, "data-records", String(p.records));
-    setAttr(row.tr, "data-last-offset", lastOffset);
-    setText(row.records, formatCount(p.records));
-    setText(row.bytes, formatBytes(p.bytes));
-    row.bytes.title = `${formatCount(p.bytes)} bytes`;
-    setText(row.lastOffset, lastOffset === "" ? "—" : formatCount(p.lastOffset));
-    setText(row.highWatermark, formatCount(p.highWatermark));
-    setText(row.badge, p.caughtUp ? "Yes" : "Catching up");
-    setAttr(row.badge, "class", p.caughtUp ? "badge yes" : "badge no");
+const COLORS = { IVORY: "#fffff0" };
+
+function style(panel) {
+  const data = panel.data;
+  if (!data?.viewport) return;
+  const v = data.viewport;
+  for (const td of panel.table.querySelectorAll("tbody td")) {
+    const meta = panel.table.getMeta(td);
+    if (!meta || meta.x === undefined || meta.y === undefined) continue;
+    const color = v.formats[meta.y - v.first]?.[meta.x] ?? null;
+    td.style.backgroundColor = color ? COLORS[color] ?? color.toLowerCase() : "";
+    td.dataset.format = color ?? "";
+    td.dataset.column = v.columns[meta.x];
   }
-  let removed = false;
-  for (const [partition, row] of rows) {
-    if (!seen.has(partition)) {
-      row.tr.remove();
-      rows.delete(partition);
-      removed = true;
-    }
-  }
-  if (added || removed) {
-    // Snapshots list partitions in order; re-append rows so new ones land in their place.
-    els.rows.replaceChildren(...partitions.map((p) => rows.get(p.partition).tr));
-  }
-  els.noPartitions.hidden = partitions.length > 0;
 }
 
-function render(snapshot) {
-  renderStatus(snapshot.status);
-  const waiting = snapshot.status === "connecting" ? "Waiting for the bridge…" : "No topic received";
-  setText(els.topic, snapshot.topic ?? waiting);
-  setText(els.source, snapshot.source ?? "\u00a0");
-  document.title = snapshot.topic ? `${snapshot.topic} · Streamglass` : "Streamglass";
+// --- the render loop ----------------------------------------------------------------------
 
-  setAttr(els.totals, "data-records", String(snapshot.totalRecords));
-  setAttr(els.totals, "data-bytes", String(snapshot.totalBytes));
-  setText(els.totalRecords, formatCount(snapshot.totalRecords));
-  setText(els.totalBytes, formatBytes(snapshot.totalBytes));
-  els.totalBytes.title = `${formatCount(snapshot.totalBytes)} bytes`;
-  setText(els.totalMessages, formatCount(snapshot.messages));
-  const caughtUp = snapshot.partitions.filter((p) => p.caughtUp).length;
-  setText(els.caughtUp, `${formatCount(caughtUp)} / ${formatCount(snapshot.partitions.length)}`);
+let lastStatus = null;
+let lastRecords = 0;
+let lastRateAt = performance.now();
+let rate = 0;
 
-  renderPartitions(snapshot.partitions);
-  renderErrors(snapshot.errors);
-}
-
-/** What makes two snapshots differ: every frame bumps `messages`; closing changes status/errors. */
-function changeKey(snapshot) {
-  const errors = snapshot.errors;
-  return `${snapshot.status}|${snapshot.messages}|${errors.length}|${errors[errors.length - 1] ?? ""}`;
-}
-
-/** Shows a failure of the page itself: status failed, the message in the errors box. */
-function pageFailure(message, error) {
-  console.error(message, error);
-  pageErrors.push(`${message}: ${error?.message ?? error}`);
-  renderStatus("failed");
-  renderErrors(feedErrors);
-}
-
-function endpointUrl() {
-  const override = new URLSearchParams(location.search).get("ws");
-  if (override) {
-    return override;
-  }
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/ws`;
-}
-
-async function main() {
-  const url = endpointUrl();
-  els.endpoint.textContent = `Bridge: ${url}`;
+async function tick() {
+  requestAnimationFrame(tick);
+  if (frameOutstanding) return;
+  frameOutstanding = true;
   try {
-    await init();
-  } catch (error) {
-    pageFailure("Could not load the WebAssembly module", error);
+    const views = [...panels.values()].map((p) => ({ panel: p.name, ...p.want }));
+    const frame = await call({ type: "frame", views });
+    for (const p of frame.panels) {
+      const panel = panels.get(p.panel);
+      if (!panel) continue;
+      panel.data = p;
+      panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
+      panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;
+      const stats = panel.wrapper.querySelector(".panel-stats");
+      stats.textContent = p.error
+        ? p.error
+        : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`;
+      if (!panel.tracked) panel.table.draw();
+    }
+    renderStatus(frame);
+    sample(frame);
+  } finally {
+    frameOutstanding = false;
+  }
+}
+
+function renderStatus(frame) {
+  const s = frame.status;
+  lastStatus = s;
+  const status = $("status");
+  if (s?.closed) {
+    status.textContent = "Disconnected";
+    status.dataset.status = "closed";
+    status.title = s.closed;
+  } else if (s?.open) {
+    status.textContent = "Connected";
+    status.dataset.status = "connected";
+  }
+  const records = s?.records ?? 0;
+  const now = performance.now();
+  if (now - lastRateAt >= 1000) {
+    rate = ((records - lastRecords) * 1000) / (now - lastRateAt);
+    lastRecords = records;
+    lastRateAt = now;
+  }
+  $("records").textContent = integer.format(records);
+  $("rate").textContent = integer.format(Math.round(rate));
+  $("memory").textContent = bytes(frame.memory);
+  const consumers = s?.consumers ?? [];
+  const caught = consumers.length > 0 && consumers.every((c) => c.caughtUp || c.ended);
+  const caughtUp = $("caught-up");
+  caughtUp.textContent = caught ? "caught up" : "catching up";
+  caughtUp.dataset.caughtUp = String(caught);
+  const errors = consumers.flatMap((c) => c.errors.map((e) => `${c.topic}: ${e}`));
+  const list = $("errors");
+  if (errors.length !== Number(list.dataset.count ?? 0)) {
+    list.dataset.count = String(errors.length);
+    list.replaceChildren(
+      ...(errors.length ? errors.slice(-50) : ["None."]).map((t) => {
+        const li = document.createElement("li");
+        li.textContent = t;
+        return li;
+      }),
+    );
+  }
+}
+
+// --- the chart ----------------------------------------------------------------------------
+
+const series = [[], [], [], [], [], []];
+let chart = null;
+let lastSample = 0;
+const started = performance.now();
+
+function sample(frame) {
+  const now = performance.now();
+  if (now - lastSample < 500) return;
+  lastSample = now;
+  const stat = (name) => panelsData(name);
+  const append = stat("trades_append");
+  const stream = stat("trades_stream");
+  series[0].push((now - started) / 1000);
+  series[1].push(append?.rows ?? null);
+  series[2].push(stream?.rows ?? null);
+  series[3].push(append ? append.bytesUsed / 1048576 : null);
+  series[4].push(stream ? stream.bytesUsed / 1048576 : null);
+  series[5].push(frame.memory / 1048576);
+  if (series[0].length > 600) series.forEach((s) => s.shift());
+  chart?.setData(series);
+}
+
+function panelsData(name) {
+  return panels.get(name)?.data?.stats ?? null;
+}
+
+function makeChart() {
+  const host = $("chart");
+  chart = new uPlot(
+    {
+      width: host.clientWidth || 420,
+      height: 220,
+      scales: { x: { time: false }, rows: {}, mb: {} },
+      axes: [
+        { label: "seconds" },
+        { scale: "rows", label: "rows", values: (u, v) => v.map((x) => integer.format(x)) },
+        { scale: "mb", side: 1, label: "MB", grid: { show: false } },
+      ],
+      series: [
+        {},
+        { label: "append rows", scale: "rows", stroke: "#2563eb" },
+        { label: "stream rows", scale: "rows", stroke: "#f59e0b" },
+        { label: "append MB", scale: "mb", stroke: "#1d4ed8", dash: [4, 4] },
+        { label: "stream MB", scale: "mb", stroke: "#d97706", dash: [4, 4] },
+        { label: "WASM MB", scale: "mb", stroke: "#dc2626" },
+      ],
+    },
+    series,
+    host,
+  );
+  // The tracked tables are opened hidden, for their stats.
+}
+
+// --- cells --------------------------------------------------------------------------------
+
+function renderCells() {
+  const host = $("cells");
+  for (const c of CELLS) {
+    const section = document.createElement("article");
+    section.className = "cell";
+    section.dataset.cell = c.name;
+    section.innerHTML = `<header><h2>${c.title}</h2><span class="cell-state" data-testid="cell-${c.name}"></span></header>
+      <pre><code></code></pre><div class="cell-output"></div>`;
+    section.querySelector("code").textContent = c.code;
+    host.appendChild(section);
+  }
+}
+
+async function runCell(c, scopeNote) {
+  const section = document.querySelector(`[data-cell="${c.name}"]`);
+  const state = section.querySelector(".cell-state");
+  state.textContent = "running…";
+  state.dataset.state = "running";
+  const result = await call({ type: "run", code: c.code });
+  if (!result.ok) {
+    state.textContent = result.error;
+    state.dataset.state = "failed";
+    throw new Error(`${c.name}: ${result.error}`);
+  }
+  state.textContent = "done";
+  state.dataset.state = "done";
+  const out = section.querySelector(".cell-output");
+  if (result.value && typeof result.value === "object") {
+    const shown = Object.entries(result.value)
+      .map(([k, v]) => `${k} = ${typeof v === "string" ? JSON.stringify(v) : v}`)
+      .join("\n");
+    if (shown) {
+      const pre = document.createElement("pre");
+      pre.className = "values";
+      pre.dataset.testid = `values-${c.name}`;
+      pre.textContent = shown;
+      out.appendChild(pre);
+    }
+  }
+  for (const name of result.panels) {
+    if (c.show.includes(name)) openPanel(name, out, name);
+    else if (name.startsWith("trades_")) openPanel(name, hiddenHost(), name, true);
+  }
+  void scopeNote;
+}
+
+function hiddenHost() {
+  let host = document.getElementById("tracked");
+  if (!host) {
+    host = document.createElement("div");
+    host.id = "tracked";
+    host.className = "tracked";
+    $("cells").appendChild(host);
+  }
+  return host;
+}
+
+async function runNotebook() {
+  const state = $("notebook-state");
+  const button = $("run-all");
+  button.disabled = true;
+  state.dataset.state = "running";
+  state.textContent = "running…";
+  try {
+    const size = Math.max(1, Math.floor(Number($("size-offset").value) || 1000000));
+    await call({ type: "run", code: `return { size_offset: ${size} };` });
+    for (const c of CELLS) await runCell(c);
+    state.dataset.state = "done";
+    state.textContent = "the notebook runs live";
+  } catch (e) {
+    state.dataset.state = "failed";
+    state.textContent = String(e.message ?? e);
+    button.disabled = false;
+  }
+}
+
+async function runConsole() {
+  const code = $("console-code").value;
+  const out = $("console-result");
+  out.textContent = "running…";
+  const result = await call({ type: "run", code });
+  if (!result.ok) {
+    out.textContent = result.error;
+    out.dataset.state = "failed";
     return;
   }
-  const seek = new URLSearchParams(location.search).get("seek");
-  let client;
-  try {
-    client = seek ? FeedClient.connectWithSeek(url, seek) : FeedClient.connect(url);
-  } catch (error) {
-    pageFailure(`Could not connect to ${url}`, error);
-    return;
-  }
-  // Kept reachable for debugging from the console (and so it is never garbage-collected).
-  window.streamglass = { client };
-
-  let lastKey = "";
-  const frame = () => {
-    let snapshot;
-    try {
-      snapshot = client.snapshot();
-    } catch (error) {
-      pageFailure("Could not read the feed", error);
-      return;
-    }
-    const key = changeKey(snapshot);
-    if (key !== lastKey) {
-      lastKey = key;
-      render(snapshot);
-    }
-    requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame);
+  out.dataset.state = "done";
+  out.textContent = result.panels.length
+    ? `opened ${result.panels.join(", ")}`
+    : JSON.stringify(result.value);
+  for (const name of result.panels) openPanel(name, $("console-panels"), name);
 }
 
-main();
+// For tests and the browser's console: every row of named tables, and their stats.
+window.streamglass = {
+  async read(names) {
+    return (await call({ type: "read", names })).tables;
+  },
+  async stats(names) {
+    const tables = (await call({ type: "read", names: [] })).tables;
+    void tables;
+    const out = {};
+    for (const name of names) out[name] = panels.get(name)?.data?.stats ?? null;
+    return out;
+  },
+};
+
+// --- start --------------------------------------------------------------------------------
+
+function setupSource() {
+  const select = $("source");
+  const option = document.createElement("option");
+  option.value = wsUrl;
+  option.textContent = `this bridge (${new URL(wsUrl).host})`;
+  select.appendChild(option);
+}
+
+async function start() {
+  renderCells();
+  setupSource();
+  makeChart();
+  const params = new URLSearchParams(location.search);
+  if (params.has("size_offset")) $("size-offset").value = params.get("size_offset");
+  if (params.has("interval")) $("interval").value = params.get("interval");
+  worker.postMessage({ type: "init", url: $("source").value, interval: Number($("interval").value) });
+  await readyPromise;
+  $("interval").addEventListener("change", (e) => worker.postMessage({ type: "interval", ms: Number(e.target.value) }));
+  $("run-all").addEventListener("click", runNotebook);
+  $("console-run").addEventListener("click", runConsole);
+  requestAnimationFrame(tick);
+  if (params.get("run") !== "0") runNotebook();
+}
+
+start();

@@ -53,7 +53,7 @@ async fn page_counts(addr: &str, expected: u64, name: &str) -> serde_json::Value
     let screenshot = target_dir().join("e2e").join(format!("{name}.png"));
     let out = tokio::process::Command::new("node")
         .arg(workspace_root().join("tests/e2e/page-counts.mjs"))
-        .arg(format!("http://{addr}/"))
+        .arg(format!("http://{addr}/feed.html"))
         .arg(expected.to_string())
         .arg(&screenshot)
         .current_dir(workspace_root())
@@ -178,4 +178,228 @@ async fn the_page_counts_a_tansu_topic_written_by_rskafka() {
     let addr = common::start_bridge(source, Some(site)).await;
     let shown = page_counts(&addr, produced.total, "tansu-rskafka").await;
     assert_page_shows(&shown, &produced.partitions);
+}
+
+/// `(Exchange, Instrument) → (Trade_Count, Total_Size)` over the newest `n` records in total of a
+/// recording, spread over partitions as the seek `-n` is: values decoded with apache-avro.
+fn reference_aggregation(path: &Path, n: u64) -> BTreeMap<(String, String), (u64, f64)> {
+    use apache_avro::types::Value as Avro;
+    use replay_bridge::recording::RecordingReader;
+    use streamglass_core::seek::{Watermarks, newest_total};
+
+    let reader = RecordingReader::open(path).unwrap();
+    let marks: Vec<Watermarks> = reader
+        .meta()
+        .partitions
+        .iter()
+        .map(|p| Watermarks {
+            partition: p.partition,
+            low: p.low_watermark,
+            high: p.high_watermark,
+        })
+        .collect();
+    let starts: BTreeMap<i32, i64> = marks
+        .iter()
+        .zip(newest_total(&marks, n))
+        .map(|(m, count)| (m.partition, m.high - count as i64))
+        .collect();
+    let schema = apache_avro::Schema::parse_str(replay_bridge::trades::TRADE_SCHEMA).unwrap();
+    let mut out = BTreeMap::new();
+    for record in reader {
+        let record = record.unwrap();
+        if record.offset < starts[&record.partition] {
+            continue;
+        }
+        let value = record.value.expect("a value");
+        let Avro::Record(fields) =
+            apache_avro::from_avro_datum(&schema, &mut &value[5..], None).unwrap()
+        else {
+            panic!("not a record");
+        };
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        let (Avro::String(exchange), Avro::String(instrument), Avro::Double(size)) =
+            (field("Exchange"), field("Instrument"), field("Size"))
+        else {
+            panic!("unexpected field types");
+        };
+        let entry = out.entry((exchange, instrument)).or_insert((0u64, 0.0f64));
+        entry.0 += 1;
+        entry.1 += size;
+    }
+    out
+}
+
+/// Rows of a table the page read, as `(Exchange, Instrument) → (count, sum)`.
+fn shown_aggregation(table: &serde_json::Value) -> BTreeMap<(String, String), (u64, f64)> {
+    let columns: Vec<&str> = table["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let at = |name: &str| {
+        columns
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no {name} in {columns:?}"))
+    };
+    let (e, i, c, s) = (
+        at("Exchange"),
+        at("Instrument"),
+        at("Trade_Count"),
+        at("Total_Size"),
+    );
+    table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                (
+                    r[e].as_str().unwrap().to_owned(),
+                    r[i].as_str().unwrap().to_owned(),
+                ),
+                (r[c].as_u64().unwrap(), r[s].as_f64().unwrap()),
+            )
+        })
+        .collect()
+}
+
+fn assert_same_aggregation(
+    got: &BTreeMap<(String, String), (u64, f64)>,
+    want: &BTreeMap<(String, String), (u64, f64)>,
+    what: &str,
+) {
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{what}: groups"
+    );
+    for (key, (count, sum)) in want {
+        let (got_count, got_sum) = got[key];
+        assert_eq!(got_count, *count, "{what} {key:?}: Trade_Count");
+        assert!(
+            (got_sum - sum).abs() <= 1e-9 * sum.abs().max(1.0),
+            "{what} {key:?}: Total_Size {got_sum} != {sum}"
+        );
+    }
+}
+
+/// The seed notebook, cell by cell, in the page: from a seek `size_offset` back, both
+/// aggregations equal an independent reference, every difference is zero, the append count is
+/// `size_offset`, the stream table holds little, and BTC rows are IVORY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
+    let Some(site) = prerequisites("page: the notebook") else {
+        return;
+    };
+    const SIZE_OFFSET: u64 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    record::generate(&path, 250_000, 3, 7).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
+    let screenshot = target_dir().join("e2e").join("notebook.png");
+    let out = tokio::process::Command::new("node")
+        .arg(workspace_root().join("tests/e2e/notebook.mjs"))
+        .arg(format!("http://{addr}/"))
+        .arg(SIZE_OFFSET.to_string())
+        .arg(&screenshot)
+        .current_dir(workspace_root())
+        .output()
+        .await
+        .expect("run node");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "notebook failed ({}):\n{stderr}",
+        out.status
+    );
+    assert!(
+        screenshot.is_file(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+    let shown: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"));
+    let tables = &shown["tables"];
+
+    let want = reference_aggregation(&path, SIZE_OFFSET);
+    assert_same_aggregation(
+        &shown_aggregation(&tables["agg_append"]),
+        &want,
+        "agg_append",
+    );
+    assert_same_aggregation(
+        &shown_aggregation(&tables["agg_stream"]),
+        &want,
+        "agg_stream",
+    );
+
+    let diff = &tables["diff_table"];
+    let columns: Vec<&str> = diff["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let diffs: Vec<usize> = ["Diff_Count", "Diff_Size"]
+        .iter()
+        .map(|d| columns.iter().position(|c| c == d).unwrap())
+        .collect();
+    let rows = diff["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), want.len(), "diff_table has every group");
+    for row in rows {
+        for &d in &diffs {
+            assert_eq!(
+                row[d].as_f64(),
+                Some(0.0),
+                "a difference is not zero: {row}"
+            );
+        }
+    }
+
+    // The append count is every record from the seek on (a recording at max pace has no later
+    // ones); the stream count row is gone once cycles bring no rows, as Deephaven's is.
+    let counts = tables["row_count_merge"]["rows"].as_array().unwrap();
+    let append = counts
+        .iter()
+        .find(|r| r[1] == "append")
+        .expect("an append row");
+    assert_eq!(append[0].as_u64(), Some(SIZE_OFFSET), "{counts:?}");
+
+    // Memory: the append table holds every row; the stream table at most one cycle.
+    let stats = &shown["stats"];
+    let append_bytes = stats["trades_append"]["bytesUsed"].as_f64().unwrap();
+    let stream_bytes = stats["trades_stream"]["bytesUsed"].as_f64().unwrap();
+    assert!(
+        append_bytes > 40.0 * SIZE_OFFSET as f64,
+        "append holds its rows: {stats}"
+    );
+    assert!(
+        stream_bytes < append_bytes / 4.0,
+        "the stream table holds one cycle: {stats}"
+    );
+
+    // BTC instruments carry IVORY, the others nothing.
+    let formats = shown["renderedFormats"].as_array().unwrap();
+    assert!(!formats.is_empty(), "no rendered Instrument cells");
+    for f in formats {
+        let (instrument, format) = (f[0].as_str().unwrap(), f[1].as_str().unwrap());
+        assert_eq!(
+            format == "IVORY",
+            instrument.starts_with("BTC"),
+            "{instrument}: {format:?}"
+        );
+    }
+    assert_eq!(
+        shown["errors"].as_array().map(Vec::len),
+        Some(0),
+        "decode errors: {shown}"
+    );
 }

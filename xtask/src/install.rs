@@ -3,7 +3,8 @@
 //! - the wasm32 target (rustup);
 //! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of `Cargo.lock` (a mismatch breaks the
 //!   generated JS), and wasm-pack, both with `cargo install --root <cache>/tools/...`;
-//! - for tests: Debian's chromium and chromium-driver (apt-get), and the npm packages (`npm ci`).
+//! - the npm packages (`npm ci`): the page's regular-table and uPlot, and playwright-core;
+//! - for tests: Debian's chromium and chromium-driver (apt-get).
 //!
 //! wasm-bindgen-cli is installed without `--locked`: its own lock file pins a webpki-roots that
 //! the registry no longer serves.
@@ -121,6 +122,8 @@ fn ensure_cargo_tool(
 /// What building the page needs: the wasm32 target and wasm-bindgen-cli.
 pub fn wasm_toolchain() -> Result<Tools, Failure> {
     ensure_wasm_target()?;
+    // The page serves regular-table and uPlot from node_modules.
+    ensure_npm_packages()?;
     let version = wasm_bindgen_version()?;
     let wasm_bindgen = ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)?;
     Ok(Tools {
@@ -170,6 +173,5 @@ pub fn all() -> Result<Tools, Failure> {
     let mut tools = wasm_toolchain()?;
     tools.wasm_pack = ensure_cargo_tool("wasm-pack", WASM_PACK_VERSION, "wasm-pack", true)?;
     ensure_apt(&[("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER)])?;
-    ensure_npm_packages()?;
     Ok(tools)
 }

@@ -69,7 +69,7 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
     let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
     let _ = std::fs::remove_dir_all(&site);
     Cmd::new(&tools.wasm_bindgen)
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .args(["--target", "web", "--out-dir"])
         .arg(site.join("pkg"))
         .arg(&wasm)
         .run()?;
@@ -79,6 +79,21 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
             let name = path.file_name().unwrap_or_default();
             std::fs::copy(&path, site.join(name)).map_err(Failure::io("copy www"))?;
         }
+    }
+    // The page's two libraries, served as they are published (no bundler): regular-table (a
+    // virtualised grid) and uPlot (the chart).
+    let vendor = site.join("vendor");
+    std::fs::create_dir_all(&vendor).map_err(Failure::io("vendor"))?;
+    for (from, to) in [
+        (
+            "regular-table/dist/esm/regular-table.js",
+            "regular-table.js",
+        ),
+        ("uplot/dist/uPlot.esm.js", "uPlot.esm.js"),
+        ("uplot/dist/uPlot.min.css", "uPlot.min.css"),
+    ] {
+        std::fs::copy(root().join("node_modules").join(from), vendor.join(to))
+            .map_err(Failure::io("copy node_modules (run npm ci)"))?;
     }
     let size = std::fs::metadata(site.join("pkg/streamglass_wasm_bg.wasm"))
         .map(|m| m.len())

@@ -10,6 +10,7 @@
 //!
 //! Errors are thrown as JavaScript `Error`s carrying the engine's message.
 
+mod connection;
 mod convert;
 mod table;
 
@@ -25,6 +26,7 @@ pub use table::{ColumnHandle, Table};
 /// What a session shares with its table handles.
 pub(crate) struct SessionState {
     engine: Engine,
+    connection: RefCell<Option<connection::Connection>>,
     tables: RefCell<BTreeMap<u32, streamglass_core::Table>>,
     next_id: Cell<u32>,
     subscriptions: RefCell<Vec<Subscription>>,
@@ -38,6 +40,10 @@ struct Subscription {
 }
 
 impl SessionState {
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Registers a table and returns its handle.
     pub(crate) fn register(self: &Rc<Self>, table: streamglass_core::Table) -> Table {
         let id = self.next_id.get();
@@ -75,12 +81,49 @@ impl Session {
         Session {
             state: Rc::new(SessionState {
                 engine: Engine::new(),
+                connection: RefCell::new(None),
                 tables: RefCell::new(BTreeMap::new()),
                 next_id: Cell::new(1),
                 subscriptions: RefCell::new(Vec::new()),
                 next_subscription: Cell::new(1),
             }),
         }
+    }
+
+    /// A session connected to the bridge at `url` (`ws://host:port/ws`): `consumeToTable` then
+    /// streams topics into tables. The socket opens in the background; a bridge that cannot be
+    /// reached rejects the consumers' promises with the reason.
+    pub fn connect(url: &str) -> Result<Session, JsError> {
+        let session = Session::new();
+        let connection = connection::Connection::open(url, &session.state)?;
+        *session.state.connection.borrow_mut() = Some(connection);
+        Ok(session)
+    }
+
+    /// `consumeToTable({topic, offsets, tableType, key, value})`: a promise of a source table
+    /// that the topic fills from the seek spec `offsets` (default `"end"`; `"-1000000"` is the
+    /// newest million records in total), `tableType` `"append"` (default), `"stream"` or
+    /// `{ring: N}`, keys `"ignore"`d (default) and values decoded as `{avro: subject}` (default:
+    /// the topic's value subject, else its newest). It resolves when the bridge's hello arrives.
+    #[wasm_bindgen(js_name = consumeToTable)]
+    pub fn consume_to_table(&self, options: JsValue) -> Result<js_sys::Promise, JsError> {
+        let spec = connection::ConsumeSpec::from_js(&options)?;
+        let connection = self.state.connection.borrow();
+        let connection = connection
+            .as_ref()
+            .ok_or_else(|| JsError::new("this session has no bridge: use Session.connect(url)"))?;
+        Ok(connection.consume(spec))
+    }
+
+    /// The connection's state: `{url, open, closed, records, bytes, consumers: [{subscription,
+    /// topic, table, records, bytes, skipped, caughtUp, ended, failed, errors}]}`, or `null`
+    /// without a bridge.
+    pub fn status(&self) -> JsValue {
+        self.state
+            .connection
+            .borrow()
+            .as_ref()
+            .map_or(JsValue::NULL, connection::Connection::status)
     }
 
     /// A source table with the given columns (`[["Name", "double"], ...]`) and kind

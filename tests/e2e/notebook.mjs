@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Runs the notebook page ("Stream vs. Append") in headless Chromium and reports what it shows.
+//
+//   node tests/e2e/notebook.mjs <url> <sizeOffset> <screenshotPath>
+//
+// Opens <url>?size_offset=<sizeOffset>, waits (up to E2E_TIMEOUT_MS, default 120000) until every
+// cell ran, the consumers are caught up, and agg_append, agg_stream, diff_table and
+// row_count_merge hold rows that stopped changing; saves a screenshot; and prints one line of
+// JSON: {elapsedMs, tables: {name: {columns, rows, formats, totalRows, bytes}}, chartPoints,
+// errors, status}. Rows are read through the page's own panels (the worker's viewports), so
+// they are what the user sees, unformatted. Exit 1 on a failed cell, a page error or a timeout.
+
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { chromium } from "playwright-core";
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-sync",
+];
+const TABLES = ["agg_append", "agg_stream", "diff_table", "row_count_merge"];
+
+const [url, sizeOffset, screenshotPath] = process.argv.slice(2);
+if (!url || !/^\d+$/.test(sizeOffset ?? "") || !screenshotPath) {
+  console.error("usage: node tests/e2e/notebook.mjs <url> <sizeOffset> <screenshotPath>");
+  process.exit(2);
+}
+const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
+
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+let failed = null;
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+  page.on("pageerror", (e) => {
+    failed ??= `page error: ${e.message}`;
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") console.error(`console: ${m.text()}`);
+  });
+  const started = Date.now();
+  await page.goto(`${url}?size_offset=${sizeOffset}`, { timeout: timeoutMs });
+  let previous = null;
+  let stableSince = 0;
+  let snapshot = null;
+  while (true) {
+    if (failed) throw new Error(failed);
+    if (Date.now() - started > timeoutMs) {
+      throw new Error(`timed out; last state: ${JSON.stringify(snapshot)?.slice(0, 2000)}`);
+    }
+    snapshot = await page.evaluate(async (names) => {
+      const state = document.getElementById("notebook-state").dataset.state;
+      const caughtUp = document.getElementById("caught-up").dataset.caughtUp === "true";
+      const failedCells = [...document.querySelectorAll('.cell-state[data-state="failed"]')].map((e) => e.textContent);
+      // The worker's viewports, exactly as the panels received them.
+      const tables = {};
+      for (const name of names) {
+        const panel = document.querySelector(`[data-panel="${name}"]`);
+        if (!panel) continue;
+        tables[name] = { totalRows: Number(panel.dataset.rows ?? 0), bytes: Number(panel.dataset.bytes ?? 0) };
+      }
+      const errors = [...document.querySelectorAll("#errors li")].map((li) => li.textContent).filter((t) => t !== "None.");
+      return { state, caughtUp, failedCells, tables, errors, status: document.getElementById("status").dataset.status };
+    }, TABLES);
+    if (snapshot.failedCells.length) throw new Error(`a cell failed: ${snapshot.failedCells.join("; ")}`);
+    if (snapshot.state === "failed") throw new Error("the notebook failed");
+    const key = JSON.stringify(snapshot.tables);
+    const complete = snapshot.state === "done" && snapshot.caughtUp && TABLES.every((t) => snapshot.tables[t]?.totalRows > 0);
+    if (complete && key === previous) {
+      if (stableSince && Date.now() - stableSince > 1500) break;
+    } else {
+      stableSince = Date.now();
+    }
+    previous = key;
+    await sleep(100);
+  }
+  const elapsedMs = Date.now() - started;
+  // Read every row of the tables through the page's worker (the same call the panels make).
+  const tables = await page.evaluate(async (names) => window.streamglass.read(names), TABLES);
+  const appendBytes = await page.evaluate(() => window.streamglass.stats(["trades_append", "trades_stream"]));
+  await mkdir(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  const format = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-panel="agg_append"] td[data-column="Instrument"]')].map((td) => [td.textContent, td.dataset.format]),
+  );
+  console.log(JSON.stringify({ elapsedMs, tables, stats: appendBytes, renderedFormats: format, errors: snapshot.errors }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
+} catch (e) {
+  console.error(`notebook: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

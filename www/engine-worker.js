@@ -1,0 +1,179 @@
+// The engine's Web Worker: it owns the WASM session, its WebSocket to the bridge and every
+// table, runs an update cycle on a timer, and evaluates the notebook's cells and the console's
+// code. The page's main thread only renders: it asks for a frame (the viewports of the panels
+// it shows, plus stats) once per animation frame, and never waits on ingest.
+//
+// Messages from the page:
+//   {type: "init", url, interval}          connect to the bridge; cycle every `interval` ms
+//   {type: "run", id, code}                evaluate a cell: an async function body that sees the
+//                                          session, Agg, and every name earlier cells returned;
+//                                          it returns an object of names → values (tables open
+//                                          as panels)
+//   {type: "frame", id, views}             views: [{panel, first, count}] → viewports and stats
+//   {type: "interval", ms}                 change the cycle period (10..1000 ms)
+//   {type: "drop", name}                   close a table: its memory is freed
+//   {type: "read", id, names}              every row of the named tables, with their stats
+// Messages to the page:
+//   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
+
+import init, { Agg, Session } from "./pkg/streamglass_wasm.js";
+
+let session = null;
+let timer = null;
+let cycleError = null;
+const scope = Object.create(null);
+// name → Table, for every table a cell or the console returned.
+const panels = new Map();
+let lastCycleAt = 0;
+let cycleMs = 0;
+
+function isTable(value) {
+  return value !== null && typeof value === "object" && typeof value.viewport === "function";
+}
+
+function cycle() {
+  const started = performance.now();
+  try {
+    session.runCycle();
+    cycleError = null;
+  } catch (e) {
+    cycleError = String(e?.message ?? e);
+  }
+  lastCycleAt = Date.now();
+  cycleMs = performance.now() - started;
+}
+
+function setInterval_(ms) {
+  const period = Math.min(1000, Math.max(10, Number(ms) || 100));
+  if (timer !== null) clearInterval(timer);
+  timer = setInterval(cycle, period);
+}
+
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+
+async function run(code) {
+  const names = Object.keys(scope);
+  const fn = new AsyncFunction("session", "Agg", ...names, code);
+  const result = await fn(session, Agg, ...names.map((n) => scope[n]));
+  const made = [];
+  const opened = [];
+  if (result !== null && typeof result === "object" && !isTable(result)) {
+    for (const [name, value] of Object.entries(result)) {
+      scope[name] = value;
+      made.push(name);
+      if (isTable(value)) {
+        panels.set(name, value);
+        opened.push(name);
+      }
+    }
+  } else if (isTable(result)) {
+    const name = `table_${panels.size + 1}`;
+    scope[name] = result;
+    panels.set(name, result);
+    made.push(name);
+    opened.push(name);
+  }
+  // A cell's tables show their first rows at once, without waiting for the timer.
+  cycle();
+  return { names: made, panels: opened, value: describe(result) };
+}
+
+function describe(value) {
+  if (value === undefined) return null;
+  if (isTable(value)) return null;
+  if (value !== null && typeof value === "object") {
+    const shown = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (!isTable(v)) shown[k] = typeof v === "bigint" ? v.toString() : v;
+    }
+    return shown;
+  }
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+function frame(views) {
+  const out = [];
+  for (const { panel, first, count } of views) {
+    const table = panels.get(panel);
+    if (!table) {
+      out.push({ panel, missing: true });
+      continue;
+    }
+    try {
+      out.push({
+        panel,
+        viewport: table.viewport(first, count),
+        stats: table.stats(),
+        error: table.error ?? null,
+        blink: table.isBlink,
+        types: table.columnTypes,
+      });
+    } catch (e) {
+      out.push({ panel, error: String(e?.message ?? e) });
+    }
+  }
+  return {
+    panels: out,
+    names: [...panels.keys()],
+    memory: session.memory(),
+    cycles: session.cycles(),
+    status: session.status(),
+    cycleError,
+    lastCycleAt,
+    cycleMs,
+  };
+}
+
+self.onmessage = async (event) => {
+  const message = event.data;
+  try {
+    switch (message.type) {
+      case "init": {
+        await init();
+        session = Session.connect(message.url);
+        setInterval_(message.interval);
+        self.postMessage({ type: "ready" });
+        break;
+      }
+      case "run": {
+        try {
+          const result = await run(message.code);
+          self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
+        } catch (e) {
+          self.postMessage({ type: "ran", id: message.id, ok: false, error: String(e?.message ?? e) });
+        }
+        break;
+      }
+      case "frame":
+        self.postMessage({ type: "frame", id: message.id, ...frame(message.views) });
+        break;
+      case "read": {
+        // Every row of the named tables (for tests and the console): {name: viewport + stats}.
+        const out = {};
+        for (const name of message.names) {
+          const table = panels.get(name) ?? scope[name];
+          if (!table || !isTable(table)) continue;
+          out[name] = { ...table.viewport(0, table.size), stats: table.stats(), types: table.columnTypes };
+        }
+        self.postMessage({ type: "read", id: message.id, tables: out });
+        break;
+      }
+      case "interval":
+        setInterval_(message.ms);
+        break;
+      case "drop": {
+        const table = panels.get(message.name);
+        if (table) {
+          table.close();
+          panels.delete(message.name);
+          delete scope[message.name];
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  } catch (e) {
+    self.postMessage({ type: "fatal", error: String(e?.message ?? e) });
+  }
+};
