@@ -168,15 +168,14 @@ struct Accumulator {
     strs: Vec<u32>,
     /// Var, Std: sums of squares; WAvg: sums of weights.
     second: Vec<f64>,
-    /// Under removal only: the low parts of `floats` and `second` as double-double sums, so
-    /// taking rows back leaves no drift (0.0 after adding and removing 1e6 stays 0.0).
+    /// The low parts of `floats` and `second` as double-double sums (see [`add`]): exact in any
+    /// order, and taking rows back leaves no drift (0.0 after adding and removing 1e6 stays 0.0).
     low: Vec<f64>,
     low2: Vec<f64>,
-    /// Under removal only: per group, rows of `floats` / `second` that were NaN, +inf and -inf,
-    /// kept out of the sums so that they can leave again.
+    /// Per group, rows of `floats` / `second` that were NaN, +inf and -inf, kept out of the sums
+    /// (so that they can leave again).
     specials: Vec<[u32; 3]>,
     specials2: Vec<[u32; 3]>,
-    compensated: bool,
     /// CountDistinct: how many covered rows have each (group, value code).
     distinct: FxHashMap<(u32, u64), u32>,
     /// CountDistinct: the last batch's value codes (`None` for null).
@@ -191,13 +190,14 @@ struct Accumulator {
 }
 
 /// Adds `x` to the double-double `(hi, lo)` exactly (Knuth's TwoSum), counting a NaN or an
-/// infinity in `specials` instead; with `exact` false, a plain `hi += x`, which is what an
-/// append-only aggregation (and Deephaven) computes.
-fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64, exact: bool) {
-    if !exact {
-        *hi += x;
-        return;
-    }
+/// infinity in `specials` instead.
+///
+/// Every double sum is kept this way, not as a plain `hi += x`: the result is the exact sum
+/// rounded once, whatever order the rows came in. Two tables fed the same records in different
+/// interleavings (an append and a stream consumer of a multi-partition topic, whose frames are
+/// cut by each one's credit) then agree to the last bit, so the seed's differences are zero; and
+/// rows taken back (a ring) leave no drift.
+fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if !x.is_finite() {
         specials[special(x)] += 1;
         return;
@@ -208,10 +208,10 @@ fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64, exact: bool)
     *hi = s;
 }
 
-/// Takes back what [`add`] added (exact mode).
+/// Takes back what [`add`] added.
 fn sub(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if x.is_finite() {
-        add(hi, lo, specials, -x, true);
+        add(hi, lo, specials, -x);
     } else {
         let slot = &mut specials[special(x)];
         *slot = slot.saturating_sub(1);
@@ -454,19 +454,11 @@ impl Accumulator {
 
     /// A group's float sum, low part included.
     fn total(&self, g: usize) -> f64 {
-        if self.compensated {
-            finish(self.floats[g], self.low[g], self.specials[g])
-        } else {
-            self.floats[g]
-        }
+        finish(self.floats[g], self.low[g], self.specials[g])
     }
 
     fn total2(&self, g: usize) -> f64 {
-        if self.compensated {
-            finish(self.second[g], self.low2[g], self.specials2[g])
-        } else {
-            self.second[g]
-        }
+        finish(self.second[g], self.low2[g], self.specials2[g])
     }
 
     /// Var, Std, WAvg and CountDistinct keep sums (or a set) rather than one value per group.
@@ -536,20 +528,17 @@ impl Accumulator {
             for ((&g, &x), &w) in gids.iter().zip(&self.scratch_f).zip(&self.scratch_w) {
                 if x != NULL_F64 && w != NULL_F64 {
                     let g = g as usize;
-                    let exact = self.compensated;
                     add(
                         &mut self.floats[g],
                         &mut self.low[g],
                         &mut self.specials[g],
                         w * x,
-                        exact,
                     );
                     add(
                         &mut self.second[g],
                         &mut self.low2[g],
                         &mut self.specials2[g],
                         w,
-                        exact,
                     );
                     self.counts[g] += 1;
                 }
@@ -559,20 +548,17 @@ impl Accumulator {
         for (&g, &x) in gids.iter().zip(&self.scratch_f) {
             if x != NULL_F64 {
                 let g = g as usize;
-                let exact = self.compensated;
                 add(
                     &mut self.floats[g],
                     &mut self.low[g],
                     &mut self.specials[g],
                     x,
-                    exact,
                 );
                 add(
                     &mut self.second[g],
                     &mut self.low2[g],
                     &mut self.specials2[g],
                     x * x,
-                    exact,
                 );
                 self.counts[g] += 1;
             }
@@ -601,12 +587,18 @@ impl Accumulator {
         match column {
             Column::F64(_) => {
                 read_f64(column, start, count, &mut self.scratch_f);
-                if matches!(kind, AggKind::Sum | AggKind::Avg) && !self.compensated {
-                    // The hot path of the seed: a plain sum, no branch on the kind per row.
+                if matches!(kind, AggKind::Sum | AggKind::Avg) {
+                    // The hot path of the seed: a sum, no branch on the kind per row.
                     for (&g, &v) in gids.iter().zip(&self.scratch_f) {
                         if v != NULL_F64 {
-                            self.floats[g as usize] += v;
-                            self.counts[g as usize] += 1;
+                            let g = g as usize;
+                            add(
+                                &mut self.floats[g],
+                                &mut self.low[g],
+                                &mut self.specials[g],
+                                v,
+                            );
+                            self.counts[g] += 1;
                         }
                     }
                     return;
@@ -618,11 +610,8 @@ impl Accumulator {
                     let slot = &mut self.floats[g];
                     let low = &mut self.low[g];
                     let specials = &mut self.specials[g];
-                    let exact = self.compensated;
                     match kind {
-                        AggKind::Sum | AggKind::Avg if !is_null => {
-                            add(slot, low, specials, v, exact)
-                        }
+                        AggKind::Sum | AggKind::Avg if !is_null => add(slot, low, specials, v),
                         // One total order (NaN above everything), as windows under removal use.
                         AggKind::Min if !is_null && (first || v.total_cmp(slot).is_lt()) => {
                             *slot = v
@@ -672,9 +661,8 @@ impl Accumulator {
                     let is_null = v == NULL_I64;
                     if kind == AggKind::Avg {
                         if !is_null {
-                            let exact = self.compensated;
                             let (hi, lo) = (&mut self.floats[g], &mut self.low[g]);
-                            add(hi, lo, &mut self.specials[g], v as f64, exact);
+                            add(hi, lo, &mut self.specials[g], v as f64);
                         }
                     } else {
                         let slot = &mut self.ints[g];
@@ -1052,7 +1040,6 @@ impl Operator for AggBy {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         if inputs[0].trims_front && !inputs[0].blink {
             self.history = Some(self.new_history());
-            self.accs.iter_mut().for_each(|a| a.compensated = true);
         }
         let parent = &inputs[0].data;
         let mut touched = Vec::new();
@@ -1231,7 +1218,6 @@ impl Table {
                 low2: Vec::new(),
                 specials: Vec::new(),
                 specials2: Vec::new(),
-                compensated: false,
                 weight,
                 interner: Interner::default(),
                 scratch_i: Vec::new(),
