@@ -45,7 +45,7 @@ try {
     if (m.type() === "error") console.error(`console: ${m.text()}`);
   });
   const started = Date.now();
-  await page.goto(`${url}?size_offset=${sizeOffset}`, { timeout: timeoutMs });
+  await page.goto(`${url}?size_offset=${sizeOffset}${process.env.E2E_QUERY ?? ""}`, { timeout: timeoutMs });
   let previous = null;
   let stableSince = 0;
   let snapshot = null;
