@@ -185,6 +185,48 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         replayed.feed.hello().unwrap().schemas,
         live.feed.hello().unwrap().schemas
     );
+
+    // `record --seek -3000`: the newest 3,000 in total, spread over partitions as the seek says,
+    // each partition's records ending at its end.
+    let newest = dir.path().join("newest.sgrec");
+    let written = record::record(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        topic,
+        &"-3000".parse().unwrap(),
+        &newest,
+        Vec::new(),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(written.records, 3_000);
+    let marks: Vec<streamglass_core::seek::Watermarks> = produced
+        .partitions
+        .iter()
+        .map(|(p, (_, first, last))| streamglass_core::seek::Watermarks {
+            partition: *p,
+            low: *first,
+            high: last + 1,
+        })
+        .collect();
+    let want: BTreeMap<i32, (u64, i64, i64)> = marks
+        .iter()
+        .zip(streamglass_core::seek::newest_total(&marks, 3_000))
+        .filter(|(_, n)| *n > 0)
+        .map(|(m, n)| (m.partition, (n, m.high - n as i64, m.high - 1)))
+        .collect();
+    let recorded: Vec<_> = replay_bridge::recording::RecordingReader::open(&newest)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut got: BTreeMap<i32, (u64, i64, i64)> = BTreeMap::new();
+    for r in &recorded {
+        let e = got.entry(r.partition).or_insert((0, i64::MAX, i64::MIN));
+        e.0 += 1;
+        e.1 = e.1.min(r.offset);
+        e.2 = e.2.max(r.offset);
+    }
+    assert_eq!(got, want, "record --seek -3000");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
