@@ -236,3 +236,37 @@ fn closing_a_table_releases_it() {
     assert!(message(e).contains("was closed"));
     assert_eq!(get(&t.stats().unwrap(), "rows").as_f64(), Some(0.0));
 }
+
+/// 500 cycles of stream ingestion through the JS API: once warm, the stream table's reserved
+/// bytes and the WebAssembly linear memory stay flat (nothing leaks per cycle).
+#[wasm_bindgen_test]
+fn stream_ingestion_leaves_memory_flat() {
+    let session = Session::new();
+    let stream = session.new_table(columns(), "stream".into()).unwrap();
+    let agg = aggregate(&stream);
+    let counted = stream
+        .drop_stream()
+        .unwrap()
+        .count_by("RowCount", JsValue::UNDEFINED)
+        .unwrap();
+    let mut reserved = Vec::new();
+    let mut memory = Vec::new();
+    for cycle in 0..500 {
+        stream.add_rows(trades(cycle * 500, 500)).unwrap();
+        session.run_cycle().unwrap();
+        reserved.push(number(&stream.stats().unwrap(), "bytesReserved"));
+        memory.push(session.memory());
+    }
+    let warm = reserved[20];
+    assert!(
+        reserved[20..].iter().all(|&b| b == warm),
+        "the stream table's reserved bytes moved: {:?}",
+        &reserved[..40]
+    );
+    assert_eq!(
+        memory[20], memory[499],
+        "the linear memory grew after warming up"
+    );
+    assert_eq!(number(&agg.stats().unwrap(), "rows"), 6.0);
+    assert_eq!(counted.size().unwrap(), 1.0);
+}
