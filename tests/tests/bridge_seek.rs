@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::recording::RecordingReader;
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
@@ -145,14 +144,13 @@ async fn every_seek_spec_starts_each_partition_where_it_should() {
     let largest = *sizes.values().max().unwrap();
     assert!(smallest > 1, "librdkafka spread the records: {sizes:?}");
 
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[topic.to_owned()],
+    let addr = common::start_kafka_bridge(
+        &tansu.addr,
+        topic,
         SchemaSource::Dir(schemas.path().to_owned()),
+        Duration::from_secs(10),
     )
-    .await
-    .unwrap();
-    let addr = common::start_bridge(source, None).await;
+    .await;
     let url = format!("ws://{addr}/ws");
 
     let each = |f: &dyn Fn(i32, i64) -> i64| -> BTreeMap<i32, i64> {
@@ -259,14 +257,13 @@ async fn a_resumed_subscription_continues_exactly_where_the_killed_one_stopped()
     )
     .await
     .unwrap();
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[topic.to_owned()],
+    let addr = common::start_kafka_bridge(
+        &tansu.addr,
+        topic,
         SchemaSource::None,
+        Duration::from_secs(10),
     )
-    .await
-    .unwrap();
-    let addr = common::start_bridge(source, None).await;
+    .await;
     let url = format!("ws://{addr}/ws");
 
     // A small window, so the bridge is mid-stream when the socket dies.
@@ -348,14 +345,13 @@ async fn bad_input_errors_that_client_only() {
     )
     .await
     .unwrap();
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(3)),
-        &[TRADES_TOPIC.to_owned()],
+    let addr = common::start_kafka_bridge(
+        &tansu.addr,
+        TRADES_TOPIC,
         SchemaSource::None,
+        Duration::from_secs(3),
     )
-    .await
-    .unwrap();
-    let addr = common::start_bridge(source, None).await;
+    .await;
     let url = format!("ws://{addr}/ws");
 
     let mut good = Session::connect(&url).await.unwrap();
@@ -481,14 +477,13 @@ async fn a_window_larger_than_the_topic_needs_no_grant() {
     )
     .await
     .unwrap();
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[TRADES_TOPIC.to_owned()],
+    let addr = common::start_kafka_bridge(
+        &tansu.addr,
+        TRADES_TOPIC,
         SchemaSource::None,
+        Duration::from_secs(10),
     )
-    .await
-    .unwrap();
-    let addr = common::start_bridge(source, None).await;
+    .await;
     let mut session = Session::connect(&format!("ws://{addr}/ws")).await.unwrap();
     session.auto_credit = false;
     session

@@ -137,14 +137,13 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         "librdkafka spread the records: {produced:?}"
     );
 
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[topic.to_owned()],
+    let addr = common::start_kafka_bridge(
+        &tansu.addr,
+        topic,
         SchemaSource::Dir(schemas.path().to_owned()),
+        Duration::from_secs(10),
     )
-    .await
-    .unwrap();
-    let addr = common::start_bridge(source, None).await;
+    .await;
     let live = ws::drain(&format!("ws://{addr}/ws"), TIMEOUT)
         .await
         .unwrap();
@@ -241,14 +240,13 @@ async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
             .await
             .unwrap();
     assert_eq!(produced.total, 9_000);
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[topic.to_owned()],
+    let addr = common::start_kafka_bridge(
+        &tansu.addr,
+        topic,
         SchemaSource::None,
+        Duration::from_secs(10),
     )
-    .await
-    .unwrap();
-    let addr = common::start_bridge(source, None).await;
+    .await;
     let url = format!("ws://{addr}/ws");
     let drained = ws::drain(&url, TIMEOUT).await.unwrap();
     assert_feed_matches(&drained, &produced.partitions);

@@ -48,13 +48,14 @@ fn prerequisites(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// Opens the page on `addr` until it shows `expected` records; returns what it showed.
-async fn page_counts(addr: &str, expected: u64, name: &str) -> serde_json::Value {
+/// Runs an end-to-end script (`tests/e2e/<script>`) on `url` with `arg`, which saves a screenshot
+/// as `target/e2e/<name>.png` and prints one line of JSON; returns that JSON.
+async fn run_script(script: &str, url: &str, arg: &str, name: &str) -> serde_json::Value {
     let screenshot = target_dir().join("e2e").join(format!("{name}.png"));
     let out = tokio::process::Command::new("node")
-        .arg(workspace_root().join("tests/e2e/page-counts.mjs"))
-        .arg(format!("http://{addr}/feed.html"))
-        .arg(expected.to_string())
+        .arg(workspace_root().join("tests/e2e").join(script))
+        .arg(url)
+        .arg(arg)
         .arg(&screenshot)
         .current_dir(workspace_root())
         .output()
@@ -63,7 +64,7 @@ async fn page_counts(addr: &str, expected: u64, name: &str) -> serde_json::Value
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "page-counts failed ({}):\n{stderr}",
+        "{script} failed ({}):\n{stderr}",
         out.status
     );
     assert!(
@@ -72,6 +73,12 @@ async fn page_counts(addr: &str, expected: u64, name: &str) -> serde_json::Value
         screenshot.display()
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"))
+}
+
+/// Opens the feed page on `addr` until it shows `expected` records; returns what it showed.
+async fn page_counts(addr: &str, expected: u64, name: &str) -> serde_json::Value {
+    let url = format!("http://{addr}/feed.html");
+    run_script("page-counts.mjs", &url, &expected.to_string(), name).await
 }
 
 /// The page's per-partition (records, last offset) must equal what the source holds.
@@ -304,29 +311,8 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
     let path = dir.path().join("trades.sgrec");
     record::generate(&path, 250_000, 3, 7).unwrap();
     let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
-    let screenshot = target_dir().join("e2e").join("notebook.png");
-    let out = tokio::process::Command::new("node")
-        .arg(workspace_root().join("tests/e2e/notebook.mjs"))
-        .arg(format!("http://{addr}/"))
-        .arg(SIZE_OFFSET.to_string())
-        .arg(&screenshot)
-        .current_dir(workspace_root())
-        .output()
-        .await
-        .expect("run node");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "notebook failed ({}):\n{stderr}",
-        out.status
-    );
-    assert!(
-        screenshot.is_file(),
-        "no screenshot at {}",
-        screenshot.display()
-    );
-    let shown: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"));
+    let url = format!("http://{addr}/");
+    let shown = run_script("notebook.mjs", &url, &SIZE_OFFSET.to_string(), "notebook").await;
     let tables = &shown["tables"];
 
     let want = reference_aggregation(&path, SIZE_OFFSET);

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::record::Written;
+use replay_bridge::schemas::SchemaSource;
 use replay_bridge::server;
 use replay_bridge::source::Source;
 use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
@@ -20,6 +22,21 @@ pub async fn start_bridge(source: Source, www: Option<PathBuf>) -> String {
     let addr = server::local_addr(&listener).expect("addr");
     tokio::spawn(server::serve(listener, app));
     addr.to_string()
+}
+
+/// Serves `topic` of the broker at `broker` (`HOST:PORT`) on a free port, every broker call bounded
+/// by `timeout`; returns `127.0.0.1:PORT`.
+pub async fn start_kafka_bridge(
+    broker: &str,
+    topic: &str,
+    schemas: SchemaSource,
+    timeout: std::time::Duration,
+) -> String {
+    let config = KafkaConfig::new(broker, timeout);
+    let source = Source::kafka(&config, &[topic.to_owned()], schemas)
+        .await
+        .expect("kafka source");
+    start_bridge(source, None).await
 }
 
 /// The Python environment and a fresh Tansu broker, or `None` when the test should skip.
