@@ -4,40 +4,20 @@
 //! cargo bench -p streamglass-core --bench avro_decode
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::protocol::Record;
 
 #[path = "trade_frames.rs"]
 mod trade_frames;
 
-use trade_frames::{FRAMES, SUBJECT, TRADE_SCHEMA, frames};
+use trade_frames::{FRAMES, TRADE_SCHEMA, decoder, frames, records};
 
 fn decode(c: &mut Criterion) {
     let frames = frames(FRAMES);
-    let records: Vec<Record<'_>> = frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Record {
-            offset: i as i64,
-            timestamp_ms: 1_767_623_400_000 + i as i64,
-            key: None,
-            value: Some(f),
-        })
-        .collect();
-    let mut store = SchemaStore::new();
-    store
-        .add(1, Some(SUBJECT), Some(1), TRADE_SCHEMA)
-        .expect("schema");
+    let records = records(&frames);
     let mut group = c.benchmark_group("decode 1M Trade frames");
     group.throughput(Throughput::Elements(FRAMES as u64));
     group.sample_size(10);
 
-    let mut decoder = RecordDecoder::new(
-        store,
-        Format::Ignore,
-        Format::Avro(ReaderSchema::Latest(SUBJECT.into())),
-    )
-    .expect("decoder");
+    let mut decoder = decoder();
     // As a feed runs: batches of 8192 records (a recording's frame), the columns cleared and
     // reused between batches; and all 1M rows into one set of columns (fresh memory each time).
     for (label, batch) in [

@@ -112,3 +112,32 @@ pub fn frames(count: usize) -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// The frames as Kafka records of one partition (offsets from 0, a millisecond apart).
+pub fn records(frames: &[Vec<u8>]) -> Vec<streamglass_core::protocol::Record<'_>> {
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| streamglass_core::protocol::Record {
+            offset: i as i64,
+            timestamp_ms: 1_767_623_400_000 + i as i64,
+            key: None,
+            value: Some(f),
+        })
+        .collect()
+}
+
+/// A decoder of the Trade values (keys ignored), as a feed builds one.
+pub fn decoder() -> streamglass_core::avro::RecordDecoder {
+    use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
+    let mut store = SchemaStore::new();
+    store
+        .add(1, Some(SUBJECT), Some(1), TRADE_SCHEMA)
+        .expect("schema");
+    RecordDecoder::new(
+        store,
+        Format::Ignore,
+        Format::Avro(ReaderSchema::Latest(SUBJECT.into())),
+    )
+    .expect("decoder")
+}

@@ -12,32 +12,12 @@ mod trade_frames;
 
 use std::time::Instant;
 
-use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::protocol::Record;
-use trade_frames::{FRAMES, SUBJECT, TRADE_SCHEMA, frames};
+use trade_frames::{FRAMES, TRADE_SCHEMA, decoder, frames, records};
 
 fn main() {
     let frames = frames(FRAMES);
-    let records: Vec<Record<'_>> = frames
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Record {
-            offset: i as i64,
-            timestamp_ms: 1_767_623_400_000 + i as i64,
-            key: None,
-            value: Some(f),
-        })
-        .collect();
-    let mut store = SchemaStore::new();
-    store
-        .add(1, Some(SUBJECT), Some(1), TRADE_SCHEMA)
-        .expect("schema");
-    let mut decoder = RecordDecoder::new(
-        store,
-        Format::Ignore,
-        Format::Avro(ReaderSchema::Latest(SUBJECT.into())),
-    )
-    .expect("decoder");
+    let records = records(&frames);
+    let mut decoder = decoder();
     for (label, batch) in [
         ("batches of 8192, columns reused", 8_192),
         ("1M rows into one set of columns", FRAMES),
