@@ -355,7 +355,7 @@ function renderCells() {
   }
 }
 
-async function runCell(c, scopeNote) {
+async function runCell(c) {
   const section = document.querySelector(`[data-cell="${c.name}"]`);
   const state = section.querySelector(".cell-state");
   state.textContent = "running…";
@@ -385,7 +385,6 @@ async function runCell(c, scopeNote) {
     if (c.show.includes(name)) openPanel(name, out, name);
     else if (name.startsWith("trades_")) openPanel(name, hiddenHost(), name, true);
   }
-  void scopeNote;
 }
 
 function hiddenHost() {
@@ -459,8 +458,6 @@ window.streamglass = {
     return (await call({ type: "read", names })).tables;
   },
   async stats(names) {
-    const tables = (await call({ type: "read", names: [] })).tables;
-    void tables;
     const out = {};
     for (const name of names) out[name] = panels.get(name)?.data?.stats ?? null;
     return out;
