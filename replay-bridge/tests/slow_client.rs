@@ -116,13 +116,21 @@ async fn a_slow_client_keeps_the_bridge_memory_bounded() {
             })
             .await
             .unwrap();
+        // Each grant brings more records. (Not necessarily all of its bytes at once: credit
+        // counts frame bytes, this counts payload, and a partition's share of the credit may
+        // still be reserved by a fetch in flight.)
         session
-            .until(timeout, |s| s.bytes[&0] + 8_192 > before + (64 << 10))
+            .until(timeout, |s| s.bytes[&0] > before)
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let granted = window + 40 * (64 << 10);
+    // In the end most of what was granted arrives.
+    session
+        .until(timeout, |s| s.bytes[&0] > granted * 3 / 4)
+        .await
+        .unwrap();
     assert!(
         session.bytes[&0] <= granted,
         "{} > {granted}",
