@@ -522,47 +522,43 @@ impl Accumulator {
             &mut self.scratch_i,
             &mut self.scratch_f,
         );
+        // The inputs are taken out for the loop (which adds into `self`), then put back.
+        let xs = std::mem::take(&mut self.scratch_f);
         if let (AggKind::WAvg, Some(weight)) = (self.kind, weight) {
             let mut ints = Vec::new();
             read_as_f64(weight, start, count, &mut ints, &mut self.scratch_w);
-            for ((&g, &x), &w) in gids.iter().zip(&self.scratch_f).zip(&self.scratch_w) {
+            let ws = std::mem::take(&mut self.scratch_w);
+            for ((&g, &x), &w) in gids.iter().zip(&xs).zip(&ws) {
                 if x != NULL_F64 && w != NULL_F64 {
-                    let g = g as usize;
-                    add(
-                        &mut self.floats[g],
-                        &mut self.low[g],
-                        &mut self.specials[g],
-                        w * x,
-                    );
-                    add(
-                        &mut self.second[g],
-                        &mut self.low2[g],
-                        &mut self.specials2[g],
-                        w,
-                    );
-                    self.counts[g] += 1;
+                    self.add_both(g as usize, w * x, w);
                 }
             }
-            return;
-        }
-        for (&g, &x) in gids.iter().zip(&self.scratch_f) {
-            if x != NULL_F64 {
-                let g = g as usize;
-                add(
-                    &mut self.floats[g],
-                    &mut self.low[g],
-                    &mut self.specials[g],
-                    x,
-                );
-                add(
-                    &mut self.second[g],
-                    &mut self.low2[g],
-                    &mut self.specials2[g],
-                    x * x,
-                );
-                self.counts[g] += 1;
+            self.scratch_w = ws;
+        } else {
+            for (&g, &x) in gids.iter().zip(&xs) {
+                if x != NULL_F64 {
+                    self.add_both(g as usize, x, x * x);
+                }
             }
         }
+        self.scratch_f = xs;
+    }
+
+    /// One row of a statistic: `first` into the group's first sum, `second` into its second.
+    fn add_both(&mut self, g: usize, first: f64, second: f64) {
+        add(
+            &mut self.floats[g],
+            &mut self.low[g],
+            &mut self.specials[g],
+            first,
+        );
+        add(
+            &mut self.second[g],
+            &mut self.low2[g],
+            &mut self.specials2[g],
+            second,
+        );
+        self.counts[g] += 1;
     }
 
     fn update(
@@ -608,10 +604,8 @@ impl Accumulator {
                     let first = self.counts[g] == 0;
                     let is_null = v == NULL_F64;
                     let slot = &mut self.floats[g];
-                    let low = &mut self.low[g];
-                    let specials = &mut self.specials[g];
+                    // (Sum and Avg took the path above.)
                     match kind {
-                        AggKind::Sum | AggKind::Avg if !is_null => add(slot, low, specials, v),
                         // One total order (NaN above everything), as windows under removal use.
                         AggKind::Min if !is_null && (first || v.total_cmp(slot).is_lt()) => {
                             *slot = v
