@@ -48,16 +48,6 @@ fn firsts(records: &[Received]) -> BTreeMap<i32, (i64, i64)> {
     out
 }
 
-/// Offsets of each partition rise by one: nothing lost, nothing twice.
-fn assert_dense(records: &[Received], what: &str) {
-    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
-    for r in records {
-        if let Some(prev) = last.insert(r.partition, r.offset) {
-            assert_eq!(r.offset, prev + 1, "{what}: partition {}", r.partition);
-        }
-    }
-}
-
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -95,7 +85,7 @@ async fn check_specs(url: &str, highs: &BTreeMap<i32, i64>, cases: &[(&str, BTre
             .collect();
         assert_eq!(&starts, expected, "{spec}: start offsets in the hello");
         let records = &session.records[&id];
-        assert_dense(records, spec);
+        common::assert_dense(records, spec);
         let got = firsts(records);
         for (p, &start) in expected {
             let high = highs[p];
@@ -302,7 +292,7 @@ async fn a_resumed_subscription_continues_exactly_where_the_killed_one_stopped()
     let mut all = before;
     all.extend(second.records[&0].iter().cloned());
     all.sort_by_key(|r| (r.partition, r.offset));
-    assert_dense(&all, "before and after the disconnect");
+    common::assert_dense(&all, "before and after the disconnect");
     assert_eq!(all.len() as u64, produced.total, "no loss, no duplicate");
     for (p, (count, low, high)) in &produced.partitions {
         let mine: Vec<&Received> = all.iter().filter(|r| r.partition == *p).collect();
@@ -323,7 +313,7 @@ async fn five_clients_on_one_recording_each_get_every_record() {
         let mut drained = drained.unwrap();
         assert_eq!(drained.feed.snapshot().total_records, 60_000);
         drained.records.sort_by_key(|r| (r.partition, r.offset));
-        assert_dense(&drained.records, "a client");
+        common::assert_dense(&drained.records, "a client");
         assert_eq!(drained.records.len(), 60_000);
     }
 }

@@ -19,30 +19,7 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Per partition: (count, first offset, last offset), from what a client received.
 fn received_ranges(records: &[Received]) -> BTreeMap<i32, (u64, i64, i64)> {
-    let mut ranges = BTreeMap::new();
-    for r in records {
-        let e = ranges.entry(r.partition).or_insert((0, i64::MAX, i64::MIN));
-        e.0 += 1;
-        e.1 = e.1.min(r.offset);
-        e.2 = e.2.max(r.offset);
-    }
-    ranges
-}
-
-/// Every partition's offsets strictly increase, with no gap: nothing lost, nothing twice.
-fn assert_dense_and_unique(records: &[Received]) {
-    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
-    for r in records {
-        if let Some(prev) = last.insert(r.partition, r.offset) {
-            assert_eq!(
-                r.offset,
-                prev + 1,
-                "partition {} jumps from {prev} to {}",
-                r.partition,
-                r.offset
-            );
-        }
-    }
+    common::ranges(records.iter().map(|r| (r.partition, r.offset)))
 }
 
 fn assert_feed_matches(drained: &ws::Drained, expected: &BTreeMap<i32, (u64, i64, i64)>) {
@@ -79,7 +56,7 @@ async fn a_generated_recording_arrives_whole_and_byte_identical() {
     assert_eq!(summary.records, 25_000);
     let expected = common::generated_ranges(&written);
     assert_feed_matches(&drained, &expected);
-    assert_dense_and_unique(&drained.records);
+    common::assert_dense(&drained.records, "a client");
 
     let mut from_file: Vec<Received> = RecordingReader::open(&path)
         .unwrap()
@@ -101,21 +78,6 @@ async fn a_generated_recording_arrives_whole_and_byte_identical() {
         got == from_file,
         "the socket must deliver the file's records byte for byte"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_clients_each_get_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trades.sgrec");
-    record::generate(&path, 5_000, 2, 3).unwrap();
-    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
-    let url = format!("ws://{addr}/ws");
-    let clients = (0..3).map(|_| ws::drain(&url, TIMEOUT));
-    for drained in futures_util::future::join_all(clients).await {
-        let drained = drained.unwrap();
-        assert_eq!(drained.feed.snapshot().total_records, 5_000);
-        assert_dense_and_unique(&drained.records);
-    }
 }
 
 /// A 3-partition topic written by librdkafka, streamed from Tansu, recorded, then replayed.
@@ -149,7 +111,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         .unwrap();
     assert_feed_matches(&live, &produced.partitions);
     assert_eq!(received_ranges(&live.records), produced.partitions);
-    assert_dense_and_unique(&live.records);
+    common::assert_dense(&live.records, "a client");
     assert_eq!(live.feed.hello().unwrap().schemas[0].id, 1);
     assert!(live.records.iter().all(|r| r.key.is_none() && r.value.as_ref().is_some_and(|v| v[..5] == [0, 0, 0, 0, 1])));
 
@@ -218,13 +180,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         .unwrap()
         .map(|r| r.unwrap())
         .collect();
-    let mut got: BTreeMap<i32, (u64, i64, i64)> = BTreeMap::new();
-    for r in &recorded {
-        let e = got.entry(r.partition).or_insert((0, i64::MAX, i64::MIN));
-        e.0 += 1;
-        e.1 = e.1.min(r.offset);
-        e.2 = e.2.max(r.offset);
-    }
+    let got = common::ranges(recorded.iter().map(|r| (r.partition, r.offset)));
     assert_eq!(got, want, "record --seek -3000");
 }
 
@@ -251,7 +207,7 @@ async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
     let drained = ws::drain(&url, TIMEOUT).await.unwrap();
     assert_feed_matches(&drained, &produced.partitions);
     assert_eq!(received_ranges(&drained.records), produced.partitions);
-    assert_dense_and_unique(&drained.records);
+    common::assert_dense(&drained.records, "a client");
 
     // Records produced after the catch-up arrive too: the bridge keeps tailing.
     let mut session = ws::Session::connect(&url).await.unwrap();
@@ -271,7 +227,7 @@ async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
         .expect("tailed records arrive");
     assert_eq!(more.total, 600);
     assert_eq!(session.feeds[&0].snapshot().total_records, wanted);
-    assert_dense_and_unique(&session.records[&0]);
+    common::assert_dense(&session.records[&0], "a client");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

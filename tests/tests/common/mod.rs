@@ -14,6 +14,7 @@ use replay_bridge::source::Source;
 use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
 use streamglass_tests::python::{self, PythonEnv};
 use streamglass_tests::tansu::Tansu;
+use streamglass_tests::ws::Received;
 
 /// Serves `source` (and `www`, if given) on a free port in this runtime; returns `127.0.0.1:PORT`.
 pub async fn start_bridge(source: Source, www: Option<PathBuf>) -> String {
@@ -86,4 +87,32 @@ pub fn generated_ranges(written: &Written) -> BTreeMap<i32, (u64, i64, i64)> {
             )
         })
         .collect()
+}
+
+/// Offsets of each partition rise by one, in the order received: nothing lost, nothing twice.
+pub fn assert_dense(records: &[Received], what: &str) {
+    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
+    for r in records {
+        if let Some(prev) = last.insert(r.partition, r.offset) {
+            assert_eq!(
+                r.offset,
+                prev + 1,
+                "{what}: partition {} jumps from {prev} to {}",
+                r.partition,
+                r.offset
+            );
+        }
+    }
+}
+
+/// Per partition: (count, first offset, last offset) of `(partition, offset)` pairs.
+pub fn ranges(records: impl IntoIterator<Item = (i32, i64)>) -> BTreeMap<i32, (u64, i64, i64)> {
+    let mut ranges = BTreeMap::new();
+    for (partition, offset) in records {
+        let e = ranges.entry(partition).or_insert((0, i64::MAX, i64::MIN));
+        e.0 += 1;
+        e.1 = e.1.min(offset);
+        e.2 = e.2.max(offset);
+    }
+    ranges
 }
