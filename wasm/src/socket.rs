@@ -206,7 +206,7 @@ impl Drop for FeedClient {
 }
 
 /// Copies a JS byte array into `scratch` (reusing its allocation) and returns the copy.
-fn copy_into<'a>(bytes: &Uint8Array, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+pub(crate) fn copy_into<'a>(bytes: &Uint8Array, scratch: &'a mut Vec<u8>) -> &'a [u8] {
     let len = bytes.length() as usize;
     scratch.clear();
     scratch.reserve(len);

@@ -209,10 +209,8 @@ impl Connection {
                 let Ok(buffer) = event.data().dyn_into::<ArrayBuffer>() else {
                     return;
                 };
-                let view = Uint8Array::new(&buffer);
-                scratch.resize(view.length() as usize, 0);
-                view.copy_to(&mut scratch);
-                let (settle, grant) = state.borrow_mut().apply(&scratch);
+                let frame = crate::socket::copy_into(&Uint8Array::new(&buffer), &mut scratch);
+                let (settle, grant) = state.borrow_mut().apply(frame);
                 if let Some(frame) = grant {
                     let _ = socket.send_with_u8_array(&frame);
                 }
