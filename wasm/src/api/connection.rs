@@ -25,12 +25,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::SessionState;
+// The same window and grant step as the feed client: one flow-control policy for the page.
 use super::convert::{TableKind, table_kind};
+use crate::socket::{GRANT_STEP, WINDOW};
 
-/// Bytes of records the bridge may have on their way to one consumer.
-pub const WINDOW: u64 = 8 << 20;
-/// Decoded bytes are granted back once this many have accumulated.
-pub const GRANT_STEP: u64 = 512 << 10;
 /// Decode errors kept per consumer.
 pub const MAX_ERRORS: usize = 100;
 
