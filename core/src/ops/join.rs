@@ -160,18 +160,17 @@ impl NaturalJoin {
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
-    fn rejoin(&mut self, left: &TableData, right: &TableData, out: &mut TableData) -> Update {
-        let old = out.first_key..out.end_key();
-        let mut fresh = TableData::new(out.schema.clone());
-        fresh.first_key = old.end;
+    fn rejoin(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        out: &mut TableData,
+    ) -> Result<Update> {
         self.left_ids.clear();
-        self.join_rows(left, right, 0, left.len(), &mut fresh);
-        *out = fresh;
-        Update::Keyed {
-            removed: old.collect(),
-            added: (out.first_key..out.end_key()).collect(),
-            modified: Vec::new(),
-        }
+        out.rewrite(|fresh| {
+            self.join_rows(left, right, 0, left.len(), fresh);
+            Ok(())
+        })
     }
 
     /// Whether key ids of rows long gone (a ring's, say) outnumber the rows now by far.
@@ -192,7 +191,7 @@ impl NaturalJoin {
             .iter_mut()
             .for_each(|(_, coder)| *coder = KeyCoder::default());
         self.index_right(right)?;
-        Ok(self.rejoin(left, right, out))
+        self.rejoin(left, right, out)
     }
 
     /// Rewrites the right columns of the first `rows` output rows whose key id is marked;
@@ -259,7 +258,7 @@ impl Operator for NaturalJoin {
             None => (0, 0),
             Some(Update::Fifo { removed, added }) => (*removed, *added),
             Some(Update::Keyed { .. }) => {
-                return Ok(Some(self.rejoin(&left.data, &right.data, out)));
+                return self.rejoin(&left.data, &right.data, out).map(Some);
             }
         };
         let first_before = out.first_key;
@@ -280,7 +279,7 @@ impl Operator for NaturalJoin {
                         .map(|p| out.first_key + p as u64)
                         .collect();
                 }
-                None => return Ok(Some(self.rejoin(&left.data, &right.data, out))),
+                None => return self.rejoin(&left.data, &right.data, out).map(Some),
             }
         }
         let start = left.data.len() - added;

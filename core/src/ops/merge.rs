@@ -23,17 +23,11 @@ struct Merge {
 type Rows = Option<(usize, usize)>;
 
 impl Merge {
-    fn rewrite(&mut self, inputs: &[&Node], out: &mut TableData) -> Update {
-        let old = out.first_key..out.end_key();
-        let mut fresh = TableData::new(out.schema.clone());
-        fresh.first_key = old.end;
-        self.fill(inputs, &mut fresh);
-        *out = fresh;
-        Update::Keyed {
-            removed: old.collect(),
-            added: (out.first_key..out.end_key()).collect(),
-            modified: Vec::new(),
-        }
+    fn rewrite(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Update> {
+        out.rewrite(|fresh| {
+            self.fill(inputs, fresh);
+            Ok(())
+        })
     }
 
     fn fill(&mut self, inputs: &[&Node], out: &mut TableData) {
@@ -83,7 +77,7 @@ impl Operator for Merge {
 
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
         let Some((front, back)) = self.at_the_ends(inputs) else {
-            return Ok(Some(self.rewrite(inputs, out)));
+            return self.rewrite(inputs, out).map(Some);
         };
         let mut update = (0, 0);
         if let Some((i, removed)) = front {

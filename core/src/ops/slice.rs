@@ -21,16 +21,7 @@ impl<R: Rebuild> Operator for Rebuilt<R> {
 
     /// Rebuilds into a fresh table, so a failure leaves the last good rows in place.
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
-        let old = out.first_key..out.end_key();
-        let mut fresh = TableData::new(out.schema.clone());
-        fresh.first_key = old.end;
-        self.0.rebuild(inputs, &mut fresh)?;
-        *out = fresh;
-        Ok(Some(Update::Keyed {
-            removed: old.collect(),
-            added: (out.first_key..out.end_key()).collect(),
-            modified: Vec::new(),
-        }))
+        out.rewrite(|fresh| self.0.rebuild(inputs, fresh)).map(Some)
     }
 }
 

@@ -53,7 +53,7 @@ impl Sort {
 
     /// Sorts every parent row again and rewrites `out` (into a fresh table, so the old rows are
     /// reported removed and the new ones added).
-    fn resort(&mut self, data: &TableData, out: &mut TableData) -> Update {
+    fn resort(&mut self, data: &TableData, out: &mut TableData) -> Result<Update> {
         let first = data.first_key;
         self.order = self
             .sorted(data, 0..data.len())
@@ -64,17 +64,11 @@ impl Sort {
     }
 
     /// Rewrites `out` from `order`.
-    fn rewrite(&self, data: &TableData, out: &mut TableData) -> Update {
-        let old = out.first_key..out.end_key();
-        let mut fresh = TableData::new(out.schema.clone());
-        fresh.first_key = old.end;
-        copy_rows(data, &self.order, &mut fresh);
-        *out = fresh;
-        Update::Keyed {
-            removed: old.collect(),
-            added: (out.first_key..out.end_key()).collect(),
-            modified: Vec::new(),
-        }
+    fn rewrite(&self, data: &TableData, out: &mut TableData) -> Result<Update> {
+        out.rewrite(|fresh| {
+            copy_rows(data, &self.order, fresh);
+            Ok(())
+        })
     }
 }
 
@@ -93,7 +87,7 @@ fn copy_rows(data: &TableData, keys: &[u64], out: &mut TableData) {
 
 impl Operator for Sort {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
-        self.resort(&inputs[0].data, out);
+        self.resort(&inputs[0].data, out)?;
         Ok(())
     }
 
@@ -108,7 +102,7 @@ impl Operator for Sort {
                 (*removed, *added)
             }
             // Everything was replaced (a blink table), or rows changed anywhere (a keyed one).
-            Some(_) => return Ok(Some(self.resort(data, out))),
+            Some(_) => return self.resort(data, out).map(Some),
         };
         let first = data.first_key;
         // Rows that left are the parent's oldest keys: at the front of the output when they
@@ -147,7 +141,7 @@ impl Operator for Sort {
         }
         merged.extend_from_slice(&self.order[from..]);
         self.order = merged;
-        Ok(Some(self.rewrite(data, out)))
+        self.rewrite(data, out).map(Some)
     }
 
     fn state_bytes(&self) -> (usize, usize) {

@@ -91,6 +91,25 @@ impl TableData {
         self.first_key += count as u64;
     }
 
+    /// Replaces every row with what `fill` writes into a fresh table, whose keys continue after
+    /// the old ones; reports the old rows removed and the new ones added. When `fill` fails, the
+    /// old rows stay as they were.
+    pub(crate) fn rewrite(
+        &mut self,
+        fill: impl FnOnce(&mut TableData) -> Result<()>,
+    ) -> Result<Update> {
+        let old = self.first_key..self.end_key();
+        let mut fresh = TableData::new(self.schema.clone());
+        fresh.first_key = old.end;
+        fill(&mut fresh)?;
+        *self = fresh;
+        Ok(Update::Keyed {
+            removed: old.collect(),
+            added: (self.first_key..self.end_key()).collect(),
+            modified: Vec::new(),
+        })
+    }
+
     /// Removes every row (keys continue from where they were).
     pub fn clear(&mut self) {
         self.first_key = self.end_key();
