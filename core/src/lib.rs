@@ -20,4 +20,4 @@ pub use error::{DecodeReason, Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
 pub use ops::format::{ROW_FORMAT, format_column, formatted_column};
 pub use ops::{Agg, AggKind};
-pub use table::{Batch, Engine, Schema, Table, TableStats, Update, Viewport};
+pub use table::{Batch, Engine, Schema, Table, TableStats, Update, Viewport, WeakTable};

@@ -352,6 +352,24 @@ impl Engine {
         self.state.borrow().cycles
     }
 
+    /// Rows and memory of every table still alive in the graph, added up: what the session
+    /// holds (it falls when a table nobody needs any more is dropped).
+    pub fn stats(&self) -> TableStats {
+        let state = self.state.borrow();
+        state
+            .nodes
+            .iter()
+            .filter_map(Weak::upgrade)
+            .fold(TableStats::default(), |total, node| {
+                let s = node.borrow().stats();
+                TableStats {
+                    rows: total.rows + s.rows,
+                    bytes_used: total.bytes_used + s.bytes_used,
+                    bytes_reserved: total.bytes_reserved + s.bytes_reserved,
+                }
+            })
+    }
+
     /// Tables still alive in the graph.
     pub fn live_tables(&self) -> usize {
         self.state
@@ -532,12 +550,66 @@ impl Table {
         })
     }
 
+    /// A handle that does not keep the table alive: a feed filling a table the user and every
+    /// derived table have let go of can notice and stop.
+    pub fn downgrade(&self) -> WeakTable {
+        WeakTable {
+            node: Rc::downgrade(&self.node),
+            engine: self.engine.clone(),
+        }
+    }
+
+    /// Every row an append source table holds or has queued for the next cycle, copied into one
+    /// batch: what a second table fed from the same records must start with. `None` for tables
+    /// that forget rows (stream and ring sources) and for derived tables.
+    pub fn retained_rows(&self) -> Option<Batch> {
+        let node = self.node.borrow();
+        let NodeKind::Source {
+            kind: SourceKind::Append,
+            pending,
+        } = &node.kind
+        else {
+            return None;
+        };
+        let rows = node.data.len() + pending.iter().map(Batch::len).sum::<usize>();
+        let mut columns: Vec<Column> = node
+            .data
+            .columns
+            .iter()
+            .map(|c| c.empty_like(rows))
+            .collect();
+        for (i, column) in columns.iter_mut().enumerate() {
+            column.extend_from(&node.data.columns[i]);
+            for batch in pending {
+                column.extend_from(&batch.columns()[i]);
+            }
+        }
+        Batch::from_columns(&node.data.schema, columns).ok()
+    }
+
     /// Reads one column (Deephaven's `getColumn(name)`), for `.get(i)`.
     pub fn column(&self, name: &str) -> Result<ColumnReader> {
         let index = self.node.borrow().data.schema.index_of(name)?;
         Ok(ColumnReader {
             node: Rc::clone(&self.node),
             index,
+        })
+    }
+}
+
+/// A table handle that does not keep the table alive ([`Table::downgrade`]).
+#[derive(Clone)]
+pub struct WeakTable {
+    node: Weak<RefCell<Node>>,
+    engine: Engine,
+}
+
+impl WeakTable {
+    /// The table, if anything still holds it.
+    pub fn upgrade(&self) -> Option<Table> {
+        self.node.upgrade().map(|node| Table {
+            node,
+            engine: self.engine.clone(),
         })
     }
 }
@@ -570,5 +642,76 @@ impl ColumnReader {
 
     pub fn size(&self) -> usize {
         self.node.borrow().data.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::column::ColumnType;
+
+    fn batch(schema: &Schema, from: i64, count: i64) -> Batch {
+        let rows: Vec<Vec<Value>> = (from..from + count)
+            .map(|i| vec![Value::I64(i), Value::String(format!("s{}", i % 3))])
+            .collect();
+        Batch::from_rows(schema, &rows).expect("rows of the schema")
+    }
+
+    #[test]
+    fn retained_rows_are_the_rows_held_then_the_rows_queued() {
+        let engine = Engine::new();
+        let schema = Schema::of(&[("N", ColumnType::I64), ("S", ColumnType::String)]).unwrap();
+        let append = engine.append_table(schema.clone());
+        append.add(batch(&schema, 0, 5)).unwrap();
+        engine.run_cycle().unwrap();
+        append.add(batch(&schema, 5, 3)).unwrap();
+        let copy = append
+            .retained_rows()
+            .expect("an append table retains its rows");
+        assert_eq!(copy.len(), 8);
+        let twin = engine.append_table(schema.clone());
+        twin.add(copy).unwrap();
+        engine.run_cycle().unwrap();
+        assert_eq!(twin.all_rows(), append.all_rows());
+        assert_eq!(append.size(), 8);
+
+        let stream = engine.stream_table(schema.clone());
+        assert!(stream.retained_rows().is_none());
+        assert!(engine.ring_table(schema, 4).retained_rows().is_none());
+    }
+
+    #[test]
+    fn a_weak_handle_does_not_keep_a_table_alive() {
+        let engine = Engine::new();
+        let schema = Schema::of(&[("N", ColumnType::I64)]).unwrap();
+        let table = engine.append_table(schema);
+        let weak = table.downgrade();
+        assert!(weak.upgrade().is_some());
+        let derived = table.view(&["N"]).unwrap();
+        drop(table);
+        // A derived table holds its parent.
+        assert!(weak.upgrade().is_some());
+        drop(derived);
+        assert!(weak.upgrade().is_none());
+    }
+
+    #[test]
+    fn engine_stats_add_up_the_live_tables_and_fall_when_one_is_dropped() {
+        let engine = Engine::new();
+        let schema = Schema::of(&[("N", ColumnType::I64), ("S", ColumnType::String)]).unwrap();
+        let append = engine.append_table(schema.clone());
+        append.add(batch(&schema, 0, 10_000)).unwrap();
+        engine.run_cycle().unwrap();
+        let copy = append.view(&["N"]).unwrap();
+        let both = engine.stats();
+        let parts = [append.stats(), copy.stats()];
+        assert_eq!(both.rows, 20_000);
+        assert_eq!(both.bytes_used, parts[0].bytes_used + parts[1].bytes_used);
+        assert_eq!(
+            both.bytes_reserved,
+            parts[0].bytes_reserved + parts[1].bytes_reserved
+        );
+        drop(copy);
+        assert_eq!(engine.stats(), append.stats());
     }
 }
