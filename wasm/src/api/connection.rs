@@ -1,13 +1,21 @@
-//! A session's connection to the bridge: one WebSocket carrying one subscription per
-//! `consumeToTable`, each decoded straight into its own source table.
+//! A session's connection to the bridge: one WebSocket carrying the session's subscriptions, each
+//! decoded straight into the source tables it feeds.
 //!
-//! A consumer subscribes with its seek spec and a credit of [`WINDOW`] bytes. Its hello brings
-//! the schemas: a [`RecordDecoder`] is built for the consumer's key and value formats, the source
-//! table is made with the decoder's columns, and the promise `consumeToTable` returned resolves
-//! with it. Each `Records` frame is decoded into a batch the table takes at the next cycle, and
-//! its bytes are granted back once decoded (in steps of at least [`GRANT_STEP`]), so the bridge
-//! never has more than [`WINDOW`] bytes on their way to a consumer. A record that does not decode
-//! is skipped and kept (the last [`MAX_ERRORS`]) with its partition and offset.
+//! A subscription (a *feed*) asks for its seek spec with a credit of [`WINDOW`] bytes. Its hello
+//! brings the schemas: a [`RecordDecoder`] is built for the key and value formats, a source table
+//! is made with the decoder's columns for each consumer, and the promises `consumeToTable`
+//! returned resolve with them. Each `Records` frame is decoded once into a batch that every table
+//! of the feed takes at the next cycle, and its bytes are granted back once decoded (in steps of
+//! at least [`GRANT_STEP`]), so the bridge never has more than [`WINDOW`] bytes on their way to a
+//! feed. A record that does not decode is skipped and kept (the last [`MAX_ERRORS`]) with its
+//! partition and offset.
+//!
+//! Consumers of the same topic, seek and formats share a feed (the seed's append and stream
+//! tables both start at `offset_variable`), so the records cross the socket once. A consumer
+//! joins a feed that has not had its hello yet, or one whose seek is fixed (absolute offsets,
+//! the beginning or a time) and whose records so far an append table still holds: the new table
+//! starts with a copy of those rows. A feed holds its tables weakly and unsubscribes once none
+//! is left.
 //!
 //! The socket's handlers are closures owned by the connection, sharing its state through an
 //! `Rc<RefCell<_>>`; JavaScript is single-threaded and no handler calls back into JavaScript
@@ -18,9 +26,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
+use streamglass_core::WeakTable;
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::protocol::{self, ClientMessage, Hello, ServerMessage, Subscribe};
-use streamglass_core::seek::SeekSpec;
+use streamglass_core::seek::{Position, SeekSpec};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 
@@ -108,13 +117,54 @@ impl ConsumeSpec {
     }
 }
 
-/// One subscription and the table it fills.
-struct Consumer {
+/// Whether two consumers would receive the same records: the same topic, seek and formats.
+impl ConsumeSpec {
+    fn same_records(&self, other: &ConsumeSpec) -> bool {
+        self.topic == other.topic
+            && self.seek == other.seek
+            && self.key == other.key
+            && self.value == other.value
+    }
+}
+
+/// Whether a seek lands on the same offsets whenever it is resolved: every partition from an
+/// absolute offset, its beginning or a timestamp (not `end` or "the newest N", which move as the
+/// topic grows).
+fn fixed_start(seek: &SeekSpec, partitions: &[protocol::PartitionInfo]) -> bool {
+    let fixed = |p: &Position| !matches!(p, Position::End | Position::FromEnd(_));
+    match seek {
+        SeekSpec::All(p) => fixed(p),
+        SeekSpec::NewestTotal(_) => false,
+        SeekSpec::PerPartition(map) => partitions
+            .iter()
+            .all(|p| map.get(&p.partition).is_some_and(fixed)),
+    }
+}
+
+/// A table a feed fills. The feed holds it weakly: once the user and every derived table have
+/// let go of it, the feed stops filling it (and unsubscribes when it fills nothing else).
+struct Sink {
+    id: u32,
+    table: WeakTable,
+}
+
+/// A consumer waiting for its feed's hello.
+struct Waiting {
+    kind: TableKind,
+    resolve: Function,
+    reject: Function,
+}
+
+/// One subscription, decoded once, and the tables it fills. Consumers of the same topic, seek
+/// and formats share a feed: the records cross the socket and are decoded once, and each table
+/// gets the batch (a later consumer starts from an append table's rows so far).
+struct Feed {
     spec: ConsumeSpec,
     decoder: Option<RecordDecoder>,
-    table: Option<(u32, streamglass_core::Table)>,
-    /// The promise's resolve and reject, until the hello (or an error) settles it.
-    settle: Option<(Function, Function)>,
+    sinks: Vec<Sink>,
+    waiting: Vec<Waiting>,
+    /// The seek resolves to the same offsets whenever it is made (known at the hello).
+    fixed: bool,
     topic: String,
     records: u64,
     bytes: u64,
@@ -132,13 +182,13 @@ struct State {
     closed: Option<String>,
     /// Client frames written before the socket opened.
     queued: Vec<Vec<u8>>,
-    consumers: BTreeMap<u32, Consumer>,
+    feeds: BTreeMap<u32, Feed>,
     next: u32,
     records: u64,
     bytes: u64,
 }
 
-/// A WebSocket to the bridge and the consumers on it.
+/// A WebSocket to the bridge and the feeds on it.
 pub(crate) struct Connection {
     url: String,
     socket: WebSocket,
@@ -182,7 +232,7 @@ impl Connection {
             open: false,
             closed: None,
             queued: Vec::new(),
-            consumers: BTreeMap::new(),
+            feeds: BTreeMap::new(),
             next: 1,
             records: 0,
             bytes: 0,
@@ -208,8 +258,8 @@ impl Connection {
                     return;
                 };
                 let frame = crate::socket::copy_into(&Uint8Array::new(&buffer), &mut scratch);
-                let (settle, grant) = state.borrow_mut().apply(frame);
-                if let Some(frame) = grant {
+                let (settle, replies) = state.borrow_mut().apply(frame);
+                for frame in replies {
                     let _ = socket.send_with_u8_array(&frame);
                 }
                 settle.into_iter().for_each(Settle::run);
@@ -241,7 +291,9 @@ impl Connection {
         })
     }
 
-    /// Subscribes a new consumer; the promise settles at its hello.
+    /// Adds a consumer: to a feed of the same records if one can take it, else to a new
+    /// subscription. The promise settles with the table at the feed's hello (at once when the
+    /// feed already had it).
     pub(crate) fn consume(&self, spec: ConsumeSpec) -> js_sys::Promise {
         let state = Rc::clone(&self.state);
         let socket = self.socket.clone();
@@ -254,6 +306,25 @@ impl Connection {
             if let Some(reason) = s.closed.clone() {
                 drop(s);
                 Settle::Reject(reject, reason).run();
+                return;
+            }
+            let session = s.session.upgrade();
+            let kind = spec.kind;
+            if let Some(feed) = s.feeds.values_mut().find(|f| f.can_share(&spec)) {
+                if feed.decoder.is_none() {
+                    feed.waiting.push(Waiting {
+                        kind,
+                        resolve,
+                        reject,
+                    });
+                    return;
+                }
+                let settle = match feed.add_sink(kind, session.as_ref()) {
+                    Ok(table) => Settle::Resolve(resolve, table),
+                    Err(reason) => Settle::Reject(reject, reason),
+                };
+                drop(s);
+                settle.run();
                 return;
             }
             let id = s.next;
@@ -273,7 +344,17 @@ impl Connection {
                     return;
                 }
             };
-            s.consumers.insert(id, Consumer::new(spec, resolve, reject));
+            s.feeds.insert(
+                id,
+                Feed::new(
+                    spec,
+                    Waiting {
+                        kind,
+                        resolve,
+                        reject,
+                    },
+                ),
+            );
             if s.open {
                 drop(s);
                 let _ = socket.send_with_u8_array(&frame);
@@ -283,7 +364,7 @@ impl Connection {
         })
     }
 
-    /// `{url, open, closed, records, bytes, consumers: [...]}`.
+    /// `{url, open, closed, records, bytes, consumers: [...]}`, one consumer per feed.
     pub(crate) fn status(&self) -> JsValue {
         let s = self.state.borrow();
         let o = Object::new();
@@ -298,105 +379,107 @@ impl Connection {
         );
         set("records", JsValue::from_f64(s.records as f64));
         set("bytes", JsValue::from_f64(s.bytes as f64));
-        let consumers: Array = s.consumers.iter().map(|(id, c)| c.status(*id)).collect();
+        let consumers: Array = s.feeds.iter().map(|(id, f)| f.status(*id)).collect();
         set("consumers", consumers.into());
         o.into()
     }
 }
 
 impl State {
-    /// Applies one frame; returns the promises to settle and a credit grant to send.
-    fn apply(&mut self, frame: &[u8]) -> (Vec<Settle>, Option<Vec<u8>>) {
+    /// Applies one frame; returns the promises to settle and the frames to send back (a credit
+    /// grant, an unsubscribe).
+    fn apply(&mut self, frame: &[u8]) -> (Vec<Settle>, Vec<Vec<u8>>) {
         let mut settle = Vec::new();
+        let mut replies = Vec::new();
         let message = match protocol::decode(frame) {
             Ok(m) => m,
             Err(e) => {
                 self.closed
                     .get_or_insert_with(|| format!("a frame did not decode: {e}"));
-                return (settle, None);
+                return (settle, replies);
             }
         };
         let grant = protocol::records_credit(frame);
         let Some(id) = message.subscription() else {
             if let ServerMessage::Error { message, .. } = message {
-                self.consumers.values_mut().for_each(|c| {
-                    push_error(&mut c.errors, format!("bridge: {message}"));
+                self.feeds.values_mut().for_each(|f| {
+                    push_error(&mut f.errors, format!("bridge: {message}"));
                 });
             }
-            return (settle, None);
+            return (settle, replies);
         };
         let session = self.session.upgrade();
-        let Some(consumer) = self.consumers.get_mut(&id) else {
-            return (settle, None);
+        let Some(feed) = self.feeds.get_mut(&id) else {
+            return (settle, replies);
         };
         match message {
-            ServerMessage::Hello(hello) => match consumer.start(&hello, session.as_ref()) {
-                Ok(table) => {
-                    if let Some((resolve, _)) = consumer.settle.take() {
-                        settle.push(Settle::Resolve(resolve, table));
+            ServerMessage::Hello(hello) => match feed.start(&hello) {
+                Ok(()) => {
+                    for w in std::mem::take(&mut feed.waiting) {
+                        settle.push(match feed.add_sink(w.kind, session.as_ref()) {
+                            Ok(table) => Settle::Resolve(w.resolve, table),
+                            Err(reason) => Settle::Reject(w.reject, reason),
+                        });
                     }
                 }
                 Err(reason) => {
-                    consumer.failed = Some(reason.clone());
-                    if let Some((_, reject)) = consumer.settle.take() {
-                        settle.push(Settle::Reject(reject, reason));
+                    feed.failed = Some(reason.clone());
+                    for w in std::mem::take(&mut feed.waiting) {
+                        settle.push(Settle::Reject(w.reject, reason.clone()));
                     }
                 }
             },
             ServerMessage::Records(batch) => {
                 let bytes: u64 = batch.records.iter().map(|r| r.payload_len() as u64).sum();
-                consumer.records += batch.records.len() as u64;
-                consumer.bytes += bytes;
+                feed.records += batch.records.len() as u64;
+                feed.bytes += bytes;
                 self.records += batch.records.len() as u64;
                 self.bytes += bytes;
-                if let (Some(decoder), Some((_, table))) = (&mut consumer.decoder, &consumer.table)
-                {
-                    let (errors, skipped) = (&mut consumer.errors, &mut consumer.skipped);
-                    decoder.decode_batch(&batch, |e| {
-                        *skipped += 1;
-                        push_error(errors, e.to_string());
-                    });
-                    match decoder.take_batch().and_then(|b| table.add(b)) {
-                        Ok(()) => {}
-                        Err(e) => consumer.failed = Some(e.to_string()),
-                    }
-                }
+                feed.ingest(&batch);
             }
             ServerMessage::CaughtUp { partition, .. } => {
-                consumer.caught_up.insert(partition, true);
+                feed.caught_up.insert(partition, true);
             }
-            ServerMessage::End { .. } => consumer.ended = true,
+            ServerMessage::End { .. } => feed.ended = true,
             ServerMessage::Error { message, .. } => {
-                consumer.failed = Some(message.clone());
-                if let Some((_, reject)) = consumer.settle.take() {
-                    settle.push(Settle::Reject(reject, message));
+                feed.failed = Some(message.clone());
+                for w in std::mem::take(&mut feed.waiting) {
+                    settle.push(Settle::Reject(w.reject, message.clone()));
                 }
             }
         }
-        let mut credit = None;
         if let Some((sub, bytes)) = grant
-            && let Some(c) = self.consumers.get_mut(&sub)
+            && let Some(f) = self.feeds.get_mut(&sub)
         {
-            c.consumed += bytes;
-            if c.consumed >= GRANT_STEP {
-                credit = protocol::encode_client(&ClientMessage::Credit {
-                    subscription: sub,
-                    bytes: c.consumed,
-                })
-                .ok();
-                c.consumed = 0;
+            f.consumed += bytes;
+            if f.consumed >= GRANT_STEP {
+                replies.extend(
+                    protocol::encode_client(&ClientMessage::Credit {
+                        subscription: sub,
+                        bytes: f.consumed,
+                    })
+                    .ok(),
+                );
+                f.consumed = 0;
             }
         }
-        (settle, credit)
+        // A feed whose tables are all gone stops: nothing would see its records.
+        if self.feeds.get(&id).is_some_and(Feed::is_orphaned) {
+            self.feeds.remove(&id);
+            replies.extend(
+                protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok(),
+            );
+        }
+        (settle, replies)
     }
 
     fn close(&mut self, reason: String) -> Vec<Settle> {
         self.open = false;
         self.closed.get_or_insert(reason.clone());
-        self.consumers
+        self.feeds
             .values_mut()
-            .filter_map(|c| c.settle.take())
-            .map(|(_, reject)| Settle::Reject(reject, reason.clone()))
+            .flat_map(|f| std::mem::take(&mut f.waiting))
+            .map(|w| Settle::Reject(w.reject, reason.clone()))
             .collect()
     }
 }
@@ -408,13 +491,14 @@ fn push_error(errors: &mut VecDeque<String>, error: String) {
     errors.push_back(error);
 }
 
-impl Consumer {
-    fn new(spec: ConsumeSpec, resolve: Function, reject: Function) -> Self {
+impl Feed {
+    fn new(spec: ConsumeSpec, first: Waiting) -> Self {
         Self {
             spec,
             decoder: None,
-            table: None,
-            settle: Some((resolve, reject)),
+            sinks: Vec::new(),
+            waiting: vec![first],
+            fixed: false,
             topic: String::new(),
             records: 0,
             bytes: 0,
@@ -427,14 +511,32 @@ impl Consumer {
         }
     }
 
-    /// Builds the decoder and the table from the hello; returns the table's handle.
-    fn start(
-        &mut self,
-        hello: &Hello,
-        session: Option<&Rc<SessionState>>,
-    ) -> Result<JsValue, String> {
-        let session = session.ok_or("the session is gone")?;
+    /// Whether a new consumer of `spec` can be served by this feed: it asks for the same
+    /// records, and either the feed has not started (the two subscriptions would be made at the
+    /// same moment) or its seek is fixed and the records so far are still at hand (none came
+    /// yet, or an append table holds them).
+    fn can_share(&self, spec: &ConsumeSpec) -> bool {
+        if self.failed.is_some() || !self.spec.same_records(spec) {
+            return false;
+        }
+        if self.decoder.is_none() {
+            return true;
+        }
+        self.fixed && (self.records == 0 || self.retained_rows().is_some())
+    }
+
+    /// The rows delivered so far, from an append table that still holds them.
+    fn retained_rows(&self) -> Option<streamglass_core::Batch> {
+        self.sinks
+            .iter()
+            .filter_map(|s| s.table.upgrade())
+            .find_map(|t| t.retained_rows())
+    }
+
+    /// Builds the decoder from the hello.
+    fn start(&mut self, hello: &Hello) -> Result<(), String> {
         self.topic = hello.topic.clone();
+        self.fixed = fixed_start(&self.spec.seek, &hello.partitions);
         for p in &hello.partitions {
             self.caught_up
                 .insert(p.partition, p.start_offset >= p.high_watermark);
@@ -458,18 +560,82 @@ impl Consumer {
         };
         let key = newest(&self.spec.key, "key")?;
         let value = newest(&self.spec.value, "value")?;
-        let decoder = RecordDecoder::new(store, key, value).map_err(|e| e.to_string())?;
+        self.decoder = Some(RecordDecoder::new(store, key, value).map_err(|e| e.to_string())?);
+        Ok(())
+    }
+
+    /// Makes a table of `kind` for this feed's records, starting with the rows delivered so far,
+    /// and returns its handle.
+    fn add_sink(
+        &mut self,
+        kind: TableKind,
+        session: Option<&Rc<SessionState>>,
+    ) -> Result<JsValue, String> {
+        let session = session.ok_or("the session is gone")?;
+        let decoder = self.decoder.as_ref().ok_or("the feed has not started")?;
         let schema = decoder.schema().clone();
         let engine = session.engine();
-        let table = match self.spec.kind {
+        let table = match kind {
             TableKind::Append => engine.append_table(schema),
             TableKind::Stream => engine.stream_table(schema),
             TableKind::Ring(n) => engine.ring_table(schema, n),
         };
+        if self.records > 0 {
+            let rows = self
+                .retained_rows()
+                .ok_or("the records so far are no longer held")?;
+            table.add(rows).map_err(|e| e.to_string())?;
+        }
         let handle = session.register(table.clone());
-        self.table = Some((handle.id(), table));
-        self.decoder = Some(decoder);
+        self.sinks.push(Sink {
+            id: handle.id(),
+            table: table.downgrade(),
+        });
         Ok(handle.into())
+    }
+
+    /// Decodes a frame's records once and queues the batch on every table still alive.
+    fn ingest(&mut self, records: &protocol::RecordBatch) {
+        let Some(decoder) = &mut self.decoder else {
+            return;
+        };
+        let (errors, skipped) = (&mut self.errors, &mut self.skipped);
+        decoder.decode_batch(records, |e| {
+            *skipped += 1;
+            push_error(errors, e.to_string());
+        });
+        let batch = match decoder.take_batch() {
+            Ok(batch) => batch,
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                return;
+            }
+        };
+        let mut tables: Vec<streamglass_core::Table> = Vec::with_capacity(self.sinks.len());
+        self.sinks.retain(|s| match s.table.upgrade() {
+            Some(t) => {
+                tables.push(t);
+                true
+            }
+            None => false,
+        });
+        let Some((last, others)) = tables.split_last() else {
+            return;
+        };
+        let result = others
+            .iter()
+            .try_for_each(|t| t.add(batch.clone()))
+            .and_then(|()| last.add(batch));
+        if let Err(e) = result {
+            self.failed = Some(e.to_string());
+        }
+    }
+
+    /// Started, and no table it fills is alive.
+    fn is_orphaned(&self) -> bool {
+        self.decoder.is_some()
+            && self.waiting.is_empty()
+            && self.sinks.iter().all(|s| s.table.upgrade().is_none())
     }
 
     fn status(&self, id: u32) -> JsValue {
@@ -480,10 +646,12 @@ impl Consumer {
         set("subscription", JsValue::from_f64(f64::from(id)));
         set("topic", JsValue::from_str(&self.topic));
         set(
-            "table",
-            self.table
-                .as_ref()
-                .map_or(JsValue::NULL, |(t, _)| JsValue::from_f64(f64::from(*t))),
+            "tables",
+            self.sinks
+                .iter()
+                .map(|s| JsValue::from_f64(f64::from(s.id)))
+                .collect::<Array>()
+                .into(),
         );
         set("records", JsValue::from_f64(self.records as f64));
         set("bytes", JsValue::from_f64(self.bytes as f64));

@@ -90,6 +90,7 @@ pub(crate) fn column_type(name: &str) -> Result<ColumnType, JsError> {
 }
 
 /// How a source table keeps rows: `"append"`, `"stream"` or `{ring: N}`.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum TableKind {
     Append,
     Stream,
