@@ -26,11 +26,25 @@ return { latest, latest_offset };`,
     code: `// Once the live table has its rows, a static snapshot of them.
 while (latest_offset.size === 0) await new Promise((r) => setTimeout(r, 20));
 const snapshot = session.emptyTable(0).snapshot(latest_offset);
-const newest = [];
-for (let i = 0; i < snapshot.size; i++) newest.push(snapshot.getColumn("KafkaOffset").get(i));
-// The newest size_offset records in total, spread over the partitions.
-const offset_variable = "-" + size_offset;
-return { snapshot, newest_offsets: newest.join(", "), offset_variable };`,
+const ends = new Map();
+for (let i = 0; i < snapshot.size; i++) {
+  ends.set(snapshot.getColumn("KafkaPartition").get(i), Number(snapshot.getColumn("KafkaOffset").get(i)) + 1);
+}
+// size_offset events before the latest offsets, spread over the partitions as Redpanda's
+// "newest N" does: an equal share from each, a short partition gives all it has.
+const start = {};
+let left = size_offset;
+const byEnd = [...ends.keys()].sort((a, b) => ends.get(a) - ends.get(b));
+let i = 0;
+for (; i < byEnd.length && ends.get(byEnd[i]) <= Math.floor(left / (byEnd.length - i)); i++) {
+  left -= ends.get(byEnd[i]);
+  start[byEnd[i]] = 0;
+}
+const rest = byEnd.slice(i).sort((a, b) => a - b);
+const share = Math.floor(left / Math.max(rest.length, 1));
+rest.forEach((p, k) => (start[p] = ends.get(p) - share - (k < left - share * rest.length ? 1 : 0)));
+const offset_variable = "{" + Object.entries(start).map(([p, o]) => p + ": " + o).join(", ") + "}";
+return { snapshot, offset_variable };`,
     show: [],
   },
   {
@@ -399,11 +413,12 @@ function hiddenHost() {
 }
 
 // When the notebook started, and when both aggregations first agreed on everything delivered.
-const timings = { runStarted: null, cellsDone: null, aggregationsEqual: null };
+const timings = { runStarted: null, cells: {}, caughtUp: null, cellsDone: null, aggregationsEqual: null };
 
 function checkEqual() {
   if (timings.aggregationsEqual !== null || timings.cellsDone === null) return;
   if ($("caught-up").dataset.caughtUp !== "true") return;
+  timings.caughtUp ??= performance.now() - timings.runStarted;
   const v = panels.get("diff_table")?.data?.viewport;
   if (!v || v.totalRows === 0 || v.rows.length < v.totalRows) return;
   const at = ["Diff_Count", "Diff_Size"].map((c) => v.columns.indexOf(c));
@@ -423,7 +438,10 @@ async function runNotebook() {
   try {
     const size = Math.max(1, Math.floor(Number($("size-offset").value) || 1000000));
     await call({ type: "run", code: `return { size_offset: ${size} };` });
-    for (const c of CELLS) await runCell(c);
+    for (const c of CELLS) {
+      await runCell(c);
+      timings.cells[c.name] = performance.now() - timings.runStarted;
+    }
     timings.cellsDone = performance.now();
     state.dataset.state = "done";
     state.textContent = "the notebook runs live";
@@ -454,6 +472,8 @@ async function runConsole() {
 // For tests and the browser's console: every row of named tables, and their stats.
 window.streamglass = {
   timings,
+  /** The session's connection status, as the last frame brought it. */
+  status: () => lastStatus,
   async read(names) {
     return (await call({ type: "read", names })).tables;
   },

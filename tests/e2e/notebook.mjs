@@ -7,7 +7,7 @@
 // cell ran, the consumers are caught up, and agg_append, agg_stream, diff_table and
 // row_count_merge hold rows that stopped changing; saves a screenshot; and prints one line of
 // JSON: {elapsedMs, seedMs (from running the notebook to both aggregations agreeing on every
-// record delivered), tables: {name: {columns, rows, formats, totalRows}}, stats, renderedFormats,
+// record delivered), connection (the session's status: feeds and records received), tables: {name: {columns, rows, formats, totalRows}}, stats, renderedFormats,
 // errors}. Rows are read through the page's own panels (the worker's viewports), so
 // they are what the user sees, unformatted. Exit 1 on a failed cell, a page error or a timeout.
 
@@ -85,13 +85,14 @@ try {
   const tables = await page.evaluate(async (names) => window.streamglass.read(names), TABLES);
   const appendBytes = await page.evaluate(() => window.streamglass.stats(["trades_append", "trades_stream"]));
   const timings = await page.evaluate(() => window.streamglass.timings);
+  const connection = await page.evaluate(() => window.streamglass.status());
   const seedMs = timings.aggregationsEqual === null ? null : timings.aggregationsEqual - timings.runStarted;
   await mkdir(dirname(screenshotPath), { recursive: true });
   await page.screenshot({ path: screenshotPath, fullPage: true });
   const format = await page.evaluate(() =>
     [...document.querySelectorAll('[data-panel="agg_append"] td[data-column="Instrument"]')].map((td) => [td.textContent, td.dataset.format]),
   );
-  console.log(JSON.stringify({ elapsedMs, seedMs, tables, stats: appendBytes, renderedFormats: format, errors: snapshot.errors }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
+  console.log(JSON.stringify({ elapsedMs, seedMs, timings, connection, tables, stats: appendBytes, renderedFormats: format, errors: snapshot.errors }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
 } catch (e) {
   console.error(`notebook: ${e.message}`);
   process.exitCode = 1;

@@ -359,6 +359,21 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
         .expect("an append row");
     assert_eq!(append[0].as_u64(), Some(SIZE_OFFSET), "{counts:?}");
 
+    // The append and stream tables share one feed: the records from the seek cross the socket
+    // and are decoded once. The other feed is `latest`'s (one record a partition).
+    let feeds = shown["connection"]["consumers"].as_array().unwrap();
+    assert_eq!(feeds.len(), 2, "two feeds: {feeds:?}");
+    let shared = feeds
+        .iter()
+        .find(|f| f["tables"].as_array().map(Vec::len) == Some(2))
+        .unwrap_or_else(|| panic!("the append and stream tables share a feed: {feeds:?}"));
+    assert_eq!(shared["records"].as_u64(), Some(SIZE_OFFSET), "{shared}");
+    assert_eq!(
+        shown["connection"]["records"].as_u64(),
+        Some(SIZE_OFFSET + 3),
+        "each record is received once"
+    );
+
     // Memory: the append table holds every row; the stream table at most one cycle.
     let stats = &shown["stats"];
     let append_bytes = stats["trades_append"]["bytesUsed"].as_f64().unwrap();
