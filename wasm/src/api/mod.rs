@@ -203,6 +203,19 @@ impl Session {
         self.state.tables.borrow().len() as u32
     }
 
+    /// `{tables, rows, bytesUsed, bytesReserved}` of every table alive in the session's graph
+    /// (closed tables that others still need included): what the tables hold, which falls when a
+    /// table is dropped, unlike `memory()`.
+    pub fn stats(&self) -> JsValue {
+        let stats = table::stats_to_js(&self.state.engine.stats());
+        let _ = js_sys::Reflect::set(
+            &stats,
+            &"tables".into(),
+            &JsValue::from_f64(self.state.engine.live_tables() as f64),
+        );
+        stats
+    }
+
     /// Bytes of WebAssembly linear memory (it grows and is never returned).
     pub fn memory(&self) -> f64 {
         #[cfg(target_arch = "wasm32")]

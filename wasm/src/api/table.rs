@@ -353,12 +353,13 @@ impl Table {
 
     /// `{rows, bytesUsed, bytesReserved}`, the operator's state included.
     pub fn stats(&self) -> Result<JsValue, JsError> {
-        let s = self.inner()?.stats();
-        let object = Object::new();
-        set(&object, "rows", s.rows as f64);
-        set(&object, "bytesUsed", s.bytes_used as f64);
-        set(&object, "bytesReserved", s.bytes_reserved as f64);
-        Ok(object.into())
+        Ok(stats_to_js(&self.inner()?.stats()))
+    }
+
+    /// Whether `close()` released this handle.
+    #[wasm_bindgen(getter, js_name = isClosed)]
+    pub fn is_closed(&self) -> bool {
+        self.inner().is_err()
     }
 
     /// Calls `callback({added, removed, modified, size})` after every cycle that changes this
@@ -401,4 +402,13 @@ impl ColumnHandle {
     pub fn size(&self) -> f64 {
         self.reader.size() as f64
     }
+}
+
+/// `{rows, bytesUsed, bytesReserved}`.
+pub(crate) fn stats_to_js(s: &streamglass_core::TableStats) -> JsValue {
+    let object = Object::new();
+    set(&object, "rows", s.rows as f64);
+    set(&object, "bytesUsed", s.bytes_used as f64);
+    set(&object, "bytesReserved", s.bytes_reserved as f64);
+    object.into()
 }

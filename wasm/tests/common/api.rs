@@ -234,7 +234,37 @@ fn closing_a_table_releases_it() {
     assert_eq!(session.table_count(), 1);
     let e = counts.size().err().unwrap();
     assert!(message(e).contains("was closed"));
+    assert!(counts.is_closed() && !t.is_closed());
     assert_eq!(get(&t.stats().unwrap(), "rows").as_f64(), Some(0.0));
+}
+
+/// `session.stats()` adds up every live table, and falls when a table nobody needs is closed;
+/// a closed table its children still need keeps its bytes.
+#[wasm_bindgen_test]
+fn dropping_a_table_lowers_the_sessions_bytes() {
+    let session = Session::new();
+    let t = session.new_table(columns(), JsValue::UNDEFINED).unwrap();
+    t.add_rows(trades(0, 20_000)).unwrap();
+    session.run_cycle().unwrap();
+    let copy = t
+        .view(list(&["KafkaOffset", "Size"]), JsValue::UNDEFINED)
+        .unwrap();
+    let sum = copy
+        .where_(list(&["Size >= 0"]), JsValue::UNDEFINED)
+        .unwrap();
+    let bytes = |s: &JsValue| get(s, "bytesUsed").as_f64().unwrap();
+    let before = session.stats();
+    assert_eq!(get(&before, "tables").as_f64(), Some(3.0));
+    assert_eq!(get(&before, "rows").as_f64(), Some(60_000.0));
+
+    // `copy` is still needed by `sum`: nothing is freed.
+    copy.close();
+    assert_eq!(bytes(&session.stats()), bytes(&before));
+    sum.close();
+    let after = session.stats();
+    assert_eq!(get(&after, "tables").as_f64(), Some(1.0));
+    assert_eq!(bytes(&after), bytes(&t.stats().unwrap()));
+    assert!(bytes(&before) - bytes(&after) >= 2.0 * 20_000.0 * 16.0);
 }
 
 /// 500 cycles of stream ingestion through the JS API: once warm, the stream table's reserved
