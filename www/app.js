@@ -163,30 +163,45 @@ function cell(value, type) {
 
 // --- panels -------------------------------------------------------------------------------
 
-// name → {element, table (regular-table), data (last frame), want {first, count}, host}
+// Open panels: name → {wrapper, table (regular-table), data (last frame), want {first, count}}.
 const panels = new Map();
+// Where each table's panel lives when open (its cell, or the console's area).
+const homes = new Map();
 const ROWS_ASKED = 60;
 
-function openPanel(name, host, title, tracked = false) {
+function openPanel(name, host) {
   if (panels.has(name)) return;
+  homes.set(name, host);
   const wrapper = document.createElement("div");
   wrapper.className = "table-panel";
   wrapper.dataset.panel = name;
   wrapper.dataset.testid = `panel-${name}`;
-  wrapper.innerHTML = `<div class="panel-head"><span class="panel-name">${title ?? name}</span>
-    <span class="panel-stats" data-testid="stats-${name}"></span></div>`;
+  wrapper.innerHTML = `<div class="panel-head"><span class="panel-name"></span>
+    <span class="panel-stats" data-testid="stats-${name}"></span>
+    <button class="panel-close" type="button" title="Close the panel (the table stays live)" aria-label="Close ${name}" data-testid="close-${name}">×</button></div>`;
+  wrapper.querySelector(".panel-name").textContent = name;
+  wrapper.querySelector(".panel-close").addEventListener("click", () => closePanel(name));
   const table = document.createElement("regular-table");
   wrapper.appendChild(table);
   host.appendChild(wrapper);
-  // A tracked table (only its stats feed the chart) asks for no rows.
-  const panel = { name, wrapper, table, data: null, tracked, want: { first: 0, count: tracked ? 0 : ROWS_ASKED } };
+  const panel = { name, wrapper, table, data: null, want: { first: 0, count: ROWS_ASKED } };
   table.setDataListener((x0, y0, x1, y1) => listener(panel, x0, y0, x1, y1));
   table.addStyleListener(() => style(panel));
   panels.set(name, panel);
+  menuKey = null;
+}
+
+/** Hides a table's panel; the table stays live, and the Panels menu reopens it. */
+function closePanel(name) {
+  const panel = panels.get(name);
+  if (!panel) return;
+  panel.wrapper.remove();
+  panels.delete(name);
+  menuKey = null;
 }
 
 async function listener(panel, x0, y0, x1, y1) {
-  if (!panel.tracked) panel.want = { first: y0, count: Math.max(ROWS_ASKED, y1 - y0) };
+  panel.want = { first: y0, count: Math.max(ROWS_ASKED, y1 - y0) };
   const data = panel.data;
   if (!data || !data.viewport) {
     return { num_rows: 0, num_columns: 0, data: [], column_headers: [] };
@@ -227,6 +242,7 @@ function style(panel) {
 // --- the render loop ----------------------------------------------------------------------
 
 let lastStatus = null;
+let lastFrame = null;
 let lastRecords = 0;
 let lastRateAt = performance.now();
 let rate = 0;
@@ -238,6 +254,11 @@ async function tick() {
   try {
     const views = [...panels.values()].map((p) => ({ panel: p.name, ...p.want }));
     const frame = await call({ type: "frame", views });
+    lastFrame = frame;
+    // A table dropped from the console loses its panel.
+    for (const name of [...panels.keys()]) {
+      if (!(name in frame.tables)) closePanel(name);
+    }
     for (const p of frame.panels) {
       const panel = panels.get(p.panel);
       if (!panel) continue;
@@ -248,9 +269,10 @@ async function tick() {
       stats.textContent = p.error
         ? p.error
         : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`;
-      if (!panel.tracked) panel.table.draw();
+      panel.table.draw();
     }
     renderStatus(frame);
+    renderMenu(frame);
     sample(frame);
     checkEqual();
   } finally {
@@ -301,7 +323,7 @@ function renderStatus(frame) {
 
 // --- the chart ----------------------------------------------------------------------------
 
-const series = [[], [], [], [], [], []];
+const series = [[], [], [], [], [], [], []];
 let chart = null;
 let lastSample = 0;
 const started = performance.now();
@@ -310,21 +332,17 @@ function sample(frame) {
   const now = performance.now();
   if (now - lastSample < 500) return;
   lastSample = now;
-  const stat = (name) => panelsData(name);
-  const append = stat("trades_append");
-  const stream = stat("trades_stream");
+  const append = frame.tables.trades_append ?? null;
+  const stream = frame.tables.trades_stream ?? null;
   series[0].push((now - started) / 1000);
   series[1].push(append?.rows ?? null);
   series[2].push(stream?.rows ?? null);
   series[3].push(append ? append.bytesUsed / 1048576 : null);
   series[4].push(stream ? stream.bytesUsed / 1048576 : null);
   series[5].push(frame.memory / 1048576);
+  series[6].push(frame.session.bytesUsed / 1048576);
   if (series[0].length > 600) series.forEach((s) => s.shift());
   chart?.setData(series);
-}
-
-function panelsData(name) {
-  return panels.get(name)?.data?.stats ?? null;
 }
 
 function makeChart() {
@@ -346,12 +364,12 @@ function makeChart() {
         { label: "append MB", scale: "mb", stroke: "#1d4ed8", dash: [4, 4] },
         { label: "stream MB", scale: "mb", stroke: "#d97706", dash: [4, 4] },
         { label: "WASM MB", scale: "mb", stroke: "#dc2626" },
+        { label: "all tables MB", scale: "mb", stroke: "#059669" },
       ],
     },
     series,
     host,
   );
-  // The tracked tables are opened hidden, for their stats.
 }
 
 // --- cells --------------------------------------------------------------------------------
@@ -396,20 +414,53 @@ async function runCell(c) {
     }
   }
   for (const name of result.panels) {
-    if (c.show.includes(name)) openPanel(name, out, name);
-    else if (name.startsWith("trades_")) openPanel(name, hiddenHost(), name, true);
+    homes.set(name, out);
+    if (c.show.includes(name)) openPanel(name, out);
   }
 }
 
-function hiddenHost() {
-  let host = document.getElementById("tracked");
-  if (!host) {
-    host = document.createElement("div");
-    host.id = "tracked";
-    host.className = "tracked";
-    $("cells").appendChild(host);
+// --- the Panels menu ----------------------------------------------------------------------
+
+// What the menu last showed (names, open or not), so it is rebuilt only when that changes.
+let menuKey = null;
+let menuStatsAt = 0;
+
+/** Lists every table of the session, open or closed; a closed one reopens on click. */
+function renderMenu(frame) {
+  const names = Object.keys(frame.tables);
+  const key = names.map((n) => `${n}:${panels.has(n)}`).join(",");
+  const list = $("panels-list");
+  $("panels-count").textContent = `${panels.size} of ${names.length} open`;
+  if (key !== menuKey) {
+    menuKey = key;
+    list.replaceChildren(
+      ...names.map((name) => {
+        const li = document.createElement("li");
+        li.dataset.table = name;
+        const open = panels.has(name);
+        li.innerHTML = `<button type="button" class="panel-toggle" data-testid="menu-${name}"></button>
+          <span class="menu-stats"></span>
+          <button type="button" class="panel-drop" title="Drop the table: its memory is freed once no other table needs it" data-testid="drop-${name}">drop</button>`;
+        const toggle = li.querySelector(".panel-toggle");
+        toggle.textContent = `${open ? "●" : "○"} ${name}`;
+        toggle.dataset.open = String(open);
+        toggle.addEventListener("click", () => {
+          if (panels.has(name)) closePanel(name);
+          else openPanel(name, homes.get(name)?.isConnected ? homes.get(name) : $("console-panels"));
+        });
+        li.querySelector(".panel-drop").addEventListener("click", () => worker.postMessage({ type: "drop", name }));
+        return li;
+      }),
+    );
+    menuStatsAt = 0;
   }
-  return host;
+  const now = performance.now();
+  if (now - menuStatsAt < 500) return;
+  menuStatsAt = now;
+  for (const li of list.children) {
+    const s = frame.tables[li.dataset.table];
+    if (s) li.querySelector(".menu-stats").textContent = `${integer.format(s.rows)} rows · ${bytes(s.bytesUsed)}`;
+  }
 }
 
 // When the notebook started, and when both aggregations first agreed on everything delivered.
@@ -466,7 +517,7 @@ async function runConsole() {
   out.textContent = result.panels.length
     ? `opened ${result.panels.join(", ")}`
     : JSON.stringify(result.value);
-  for (const name of result.panels) openPanel(name, $("console-panels"), name);
+  for (const name of result.panels) openPanel(name, $("console-panels"));
 }
 
 // For tests and the browser's console: every row of named tables, and their stats.
@@ -479,9 +530,11 @@ window.streamglass = {
   },
   async stats(names) {
     const out = {};
-    for (const name of names) out[name] = panels.get(name)?.data?.stats ?? null;
+    for (const name of names) out[name] = lastFrame?.tables?.[name] ?? null;
     return out;
   },
+  /** The session's tables added up, as the last frame brought them. */
+  sessionStats: () => lastFrame?.session ?? null,
 };
 
 // --- start --------------------------------------------------------------------------------

@@ -11,7 +11,8 @@
 //                                          as panels)
 //   {type: "frame", id, views}             views: [{panel, first, count}] → viewports and stats
 //   {type: "interval", ms}                 change the cycle period (10..1000 ms)
-//   {type: "drop", name}                   close a table: its memory is freed
+//   {type: "drop", name}                   close a table: its memory is freed once no other
+//                                          table needs it
 //   {type: "read", id, names}              every row of the named tables, with their stats
 // Messages to the page:
 //   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
@@ -91,7 +92,18 @@ function describe(value) {
   return typeof value === "bigint" ? value.toString() : value;
 }
 
+// Tables closed from the console (`t.close()`, the notebook's `t = None`) leave the names.
+function sweep() {
+  for (const [name, table] of panels) {
+    if (table.isClosed) {
+      panels.delete(name);
+      delete scope[name];
+    }
+  }
+}
+
 function frame(views) {
+  sweep();
   const out = [];
   for (const { panel, first, count } of views) {
     const table = panels.get(panel);
@@ -112,9 +124,13 @@ function frame(views) {
       out.push({ panel, error: String(e?.message ?? e) });
     }
   }
+  const tables = {};
+  for (const [name, table] of panels) tables[name] = table.stats();
   return {
     panels: out,
     names: [...panels.keys()],
+    tables,
+    session: session.stats(),
     memory: session.memory(),
     cycles: session.cycles(),
     status: session.status(),

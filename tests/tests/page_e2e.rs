@@ -404,3 +404,69 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
         "decode errors: {shown}"
     );
 }
+
+/// Panels: a closed panel's table stays live and reopens from the Panels menu; a consumer added
+/// later joins the notebook's feed (no record is sent twice) and starts from its rows; dropping
+/// tables from the console lowers the session's bytes and removes them from the menu.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_close_reopen_and_drop() {
+    let Some(site) = prerequisites("page: panels") else {
+        return;
+    };
+    const SIZE_OFFSET: u64 = 60_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    record::generate(&path, 100_000, 3, 11).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
+    let url = format!("http://{addr}/");
+    let shown = run_script("panels.mjs", &url, &SIZE_OFFSET.to_string(), "panels").await;
+    let (closed, joined, reopened, dropped) = (
+        &shown["closed"],
+        &shown["joined"],
+        &shown["reopened"],
+        &shown["dropped"],
+    );
+
+    assert_eq!(closed["panelShown"], false, "{closed}");
+    assert_eq!(closed["menu"]["agg_stream"], false, "{closed}");
+    assert_eq!(closed["menu"]["agg_append"], true, "{closed}");
+
+    // The late consumer joined the shared feed and holds every row the append table holds.
+    let rows = |name: &str| joined["stats"][name]["rows"].as_u64();
+    assert_eq!(rows("trades_append"), Some(SIZE_OFFSET), "{joined}");
+    assert_eq!(rows("late"), Some(SIZE_OFFSET), "{joined}");
+    assert_eq!(rows("big"), Some(SIZE_OFFSET), "{joined}");
+    let connection = &joined["connection"];
+    assert_eq!(connection["records"].as_u64(), Some(SIZE_OFFSET + 3));
+    let feeds = connection["consumers"].as_array().unwrap();
+    assert!(
+        feeds
+            .iter()
+            .any(|f| f["tables"].as_array().map(Vec::len) == Some(3)),
+        "append, stream and late share a feed: {feeds:?}"
+    );
+
+    // Reopened, agg_stream shows every record, as agg_append does.
+    assert_eq!(reopened["menu"]["agg_stream"], true, "{reopened}");
+    assert_eq!(reopened["tradeCount"].as_u64(), Some(SIZE_OFFSET));
+    assert_eq!(reopened["appendCount"].as_u64(), Some(SIZE_OFFSET));
+
+    // Dropping late and big gives their bytes back, and the menu forgets them.
+    let bytes = |v: &serde_json::Value| v["bytesUsed"].as_f64().unwrap();
+    let freed = bytes(&joined["session"]) - bytes(&dropped["session"]);
+    let held = bytes(&joined["stats"]["late"]) + bytes(&joined["stats"]["big"]);
+    assert!(
+        freed >= 0.95 * held,
+        "dropping freed {freed} of the {held} bytes late and big held"
+    );
+    let menu: Vec<&str> = dropped["menu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        !menu.contains(&"late") && !menu.contains(&"big") && menu.contains(&"agg_stream"),
+        "{menu:?}"
+    );
+}

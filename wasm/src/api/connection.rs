@@ -649,6 +649,7 @@ impl Feed {
             "tables",
             self.sinks
                 .iter()
+                .filter(|s| s.table.upgrade().is_some())
                 .map(|s| JsValue::from_f64(f64::from(s.id)))
                 .collect::<Array>()
                 .into(),
