@@ -247,8 +247,20 @@ let lastRecords = 0;
 let lastRateAt = performance.now();
 let rate = 0;
 
+// The main thread's frame rate while the notebook ingests (from running it to caught up).
+const frames = { count: 0, last: 0, longest: 0 };
+
+function countFrame() {
+  if (timings.runStarted === null || timings.caughtUp !== null) return;
+  const now = performance.now();
+  if (frames.count > 0) frames.longest = Math.max(frames.longest, now - frames.last);
+  frames.count++;
+  frames.last = now;
+}
+
 async function tick() {
   requestAnimationFrame(tick);
+  countFrame();
   if (frameOutstanding) return;
   frameOutstanding = true;
   try {
@@ -464,12 +476,24 @@ function renderMenu(frame) {
 }
 
 // When the notebook started, and when both aggregations first agreed on everything delivered.
-const timings = { runStarted: null, cells: {}, caughtUp: null, cellsDone: null, aggregationsEqual: null };
+const timings = {
+  runStarted: null,
+  cells: {},
+  caughtUp: null,
+  ingestFps: null,
+  longestFrameMs: null,
+  cellsDone: null,
+  aggregationsEqual: null,
+};
 
 function checkEqual() {
   if (timings.aggregationsEqual !== null || timings.cellsDone === null) return;
   if ($("caught-up").dataset.caughtUp !== "true") return;
-  timings.caughtUp ??= performance.now() - timings.runStarted;
+  if (timings.caughtUp === null) {
+    timings.caughtUp = performance.now() - timings.runStarted;
+    timings.ingestFps = (frames.count * 1000) / timings.caughtUp;
+    timings.longestFrameMs = frames.longest;
+  }
   const v = panels.get("diff_table")?.data?.viewport;
   if (!v || v.totalRows === 0 || v.rows.length < v.totalRows) return;
   const at = ["Diff_Count", "Diff_Size"].map((c) => v.columns.indexOf(c));
