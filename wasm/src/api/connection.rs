@@ -122,6 +122,8 @@ struct Consumer {
     errors: VecDeque<String>,
     caught_up: BTreeMap<i32, bool>,
     ended: bool,
+    /// A live recording ran out (`Exhausted`): its message.
+    exhausted: Option<String>,
     failed: Option<String>,
     consumed: u64,
 }
@@ -366,6 +368,10 @@ impl State {
                 consumer.caught_up.insert(partition, true);
             }
             ServerMessage::End { .. } => consumer.ended = true,
+            ServerMessage::Exhausted { message, .. } => {
+                consumer.ended = true;
+                consumer.exhausted = Some(message);
+            }
             ServerMessage::Error { message, .. } => {
                 consumer.failed = Some(message.clone());
                 if let Some((_, reject)) = consumer.settle.take() {
@@ -422,6 +428,7 @@ impl Consumer {
             errors: VecDeque::new(),
             caught_up: BTreeMap::new(),
             ended: false,
+            exhausted: None,
             failed: None,
             consumed: 0,
         }
@@ -493,6 +500,12 @@ impl Consumer {
             JsValue::from_bool(!self.caught_up.is_empty() && self.caught_up.values().all(|c| *c)),
         );
         set("ended", JsValue::from_bool(self.ended));
+        set(
+            "exhausted",
+            self.exhausted
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        );
         set(
             "failed",
             self.failed
