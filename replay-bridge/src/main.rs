@@ -34,9 +34,13 @@ enum Command {
         /// The recording to write.
         #[arg(long)]
         out: PathBuf,
-        /// How many trades.
+        /// How many trades (with --future-secs: of history).
         #[arg(long)]
         count: u64,
+        /// Then the trades of this many seconds of record time: a recording to serve with
+        /// `--live-from end-<SECS>s`, whose "now" falls at or just after the --count trades.
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        future_secs: u64,
         #[arg(long, default_value_t = 3)]
         partitions: i32,
         /// The same seed gives the same file.
@@ -293,12 +297,13 @@ async fn run(command: Command) -> Result<()> {
         Command::Generate {
             out,
             count,
+            future_secs,
             partitions,
             seed,
         } => {
             let started = std::time::Instant::now();
             let written = tokio::task::spawn_blocking(move || {
-                record::generate(&out, count, partitions, seed).map(|w| (w, out))
+                record::generate_live(&out, count, future_secs, partitions, seed).map(|w| (w, out))
             })
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
@@ -309,6 +314,12 @@ async fn run(command: Command) -> Result<()> {
                 written.1.display(),
                 started.elapsed().as_secs_f64()
             );
+            if future_secs > 0 {
+                println!(
+                    "{count} trades of history, then {} over {future_secs} s: serve it with --live-from end-{future_secs}s",
+                    written.0.records - count
+                );
+            }
             Ok(())
         }
         Command::Record { kafka, out, seek } => {
