@@ -100,7 +100,7 @@ impl std::str::FromStr for LivePoint {
         }
         chrono::DateTime::parse_from_rfc3339(t)
             .map(|time| Self::Time(time.timestamp_millis()))
-            .map_err(|e| bad(&format!("{e}: {POINT_SYNTAX}")))
+            .map_err(|e| bad(&format!("not a point (as RFC 3339: {e}); {POINT_SYNTAX}")))
     }
 }
 
@@ -110,7 +110,15 @@ impl std::fmt::Display for LivePoint {
             Self::Time(ms) => write!(f, "{}", rfc3339(*ms)),
             Self::Percent(p) => write!(f, "{p}%"),
             Self::LastRecords(n) => write!(f, "end-{n}"),
-            Self::LastMillis(ms) => write!(f, "end-{ms}ms"),
+            Self::LastMillis(ms) => {
+                let unit = [(3_600_000, "h"), (60_000, "m"), (1_000, "s")]
+                    .into_iter()
+                    .find(|(scale, _)| *ms != 0 && ms % scale == 0);
+                match unit {
+                    Some((scale, unit)) => write!(f, "end-{}{unit}", ms / scale),
+                    None => write!(f, "end-{ms}ms"),
+                }
+            }
         }
     }
 }
@@ -433,10 +441,13 @@ mod tests {
             LivePoint::Percent(12.5),
             LivePoint::LastRecords(7),
             LivePoint::LastMillis(90_000),
+            LivePoint::LastMillis(2_700_000),
+            LivePoint::LastMillis(1_250),
             LivePoint::Time(1_767_623_400_250),
         ] {
             assert_eq!(parse(&point.to_string()).unwrap(), point);
         }
+        assert_eq!(LivePoint::LastMillis(2_700_000).to_string(), "end-45m");
     }
 
     #[test]
