@@ -135,7 +135,7 @@ impl Feed {
                 self.refresh_status();
             }
             ServerMessage::Error { message, .. } => self.fail(message.clone()),
-            ServerMessage::End { .. } => {}
+            ServerMessage::End { .. } | ServerMessage::Exhausted { .. } => {}
         }
     }
 

@@ -83,6 +83,15 @@ pub enum ServerMessage<'a> {
     },
     /// A finite source (a recording) has sent every record of every partition.
     End { subscription: SubscriptionId },
+    /// A recording replayed as a live feed (`serve --live-from`) has run out: the live edge passed
+    /// its last record, and every record was sent. Nothing more will come. It takes the place of
+    /// `End` for such a recording. `last_timestamp_ms` is the record time of the recording's last
+    /// record (`None` for an empty one); `message` says so in words the page can show.
+    Exhausted {
+        subscription: SubscriptionId,
+        last_timestamp_ms: Option<i64>,
+        message: String,
+    },
 }
 
 impl ServerMessage<'_> {
@@ -91,7 +100,9 @@ impl ServerMessage<'_> {
         match self {
             Self::Hello(h) => Some(h.subscription),
             Self::Records(b) => Some(b.subscription),
-            Self::CaughtUp { subscription, .. } | Self::End { subscription } => Some(*subscription),
+            Self::CaughtUp { subscription, .. }
+            | Self::End { subscription }
+            | Self::Exhausted { subscription, .. } => Some(*subscription),
             Self::Error { subscription, .. } => *subscription,
         }
     }
@@ -316,6 +327,20 @@ mod tests {
             ServerMessage::End { subscription: 9 }.subscription(),
             Some(9)
         );
+    }
+
+    #[test]
+    fn exhausted_round_trips_after_the_existing_variants() {
+        let message = ServerMessage::Exhausted {
+            subscription: 4,
+            last_timestamp_ms: Some(1_767_623_400_000),
+            message: "the recording ran out".into(),
+        };
+        assert_eq!(message.subscription(), Some(4));
+        let frame = encode(&message).unwrap();
+        // A new variant index: every existing message keeps its encoding.
+        assert_eq!(frame[1], 5);
+        assert_eq!(decode(&frame).unwrap(), message);
     }
 
     #[test]

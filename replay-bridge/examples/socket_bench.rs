@@ -85,7 +85,7 @@ async fn consume(url: &str) -> (u64, u64, Duration) {
                     break;
                 }
             }
-            ServerMessage::End { .. } => break,
+            ServerMessage::End { .. } | ServerMessage::Exhausted { .. } => break,
             ServerMessage::Error { message, .. } => panic!("{message}"),
         }
     }

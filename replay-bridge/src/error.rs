@@ -80,6 +80,8 @@ pub enum Error {
     },
     #[error("static files directory {0} does not exist")]
     MissingWww(PathBuf),
+    #[error("--live-from {point:?}: {reason}")]
+    LivePoint { point: String, reason: String },
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     #[error(transparent)]

@@ -2,8 +2,8 @@
 //!
 //! It turns a Kafka topic, or a [recording](recording) of one, into the protocol of
 //! [`streamglass_core::protocol`] on a WebSocket, and serves the page. Data flows one way:
-//! [`source`] (a [`kafka`] topic or a [`recording`]) → [`subscription`] (seek, [`credit`],
-//! [`pace`]) → [`frames`] → [`server`] (the socket).
+//! [`source`] (a [`kafka`] topic or a [`recording`], possibly replayed as [`live`]) →
+//! [`subscription`] (seek, [`credit`], [`pace`]) → [`frames`] → [`server`] (the socket).
 
 pub mod cat;
 pub mod credit;
@@ -11,6 +11,7 @@ mod error;
 pub mod frames;
 pub mod inspect;
 pub mod kafka;
+pub mod live;
 pub mod pace;
 pub mod record;
 pub mod recording;

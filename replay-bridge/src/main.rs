@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Parser, Subcommand};
 use replay_bridge::cat::{self, CatOptions, SideFormat, StartAt};
 use replay_bridge::kafka::{KafkaConfig, SaslMechanism};
+use replay_bridge::live::LivePoint;
 use replay_bridge::pace::Pace;
 use replay_bridge::registry::SchemaRegistry;
 use replay_bridge::schemas::SchemaSource;
@@ -33,9 +34,13 @@ enum Command {
         /// The recording to write.
         #[arg(long)]
         out: PathBuf,
-        /// How many trades.
+        /// How many trades (with --future-secs: of history).
         #[arg(long)]
         count: u64,
+        /// Then the trades of this many seconds of record time: a recording to serve with
+        /// `--live-from end-<SECS>s`, whose "now" falls at or just after the --count trades.
+        #[arg(long, value_name = "SECS", default_value_t = 0)]
+        future_secs: u64,
         #[arg(long, default_value_t = 3)]
         partitions: i32,
         /// The same seed gives the same file.
@@ -142,6 +147,27 @@ enum Command {
             requires = "recording"
         )]
         pace: Pace,
+        /// Replay the recording as a live feed whose "now" is POINT: the records up to it are
+        /// history, sent at once; the rest are released by the server's clock, as if produced now.
+        /// POINT: a record time (RFC 3339, or epoch ms), a share of the records (90%), end-N (all but
+        /// the last N records), or end-30m (the last 30 minutes of record time; ms, s, m, h).
+        #[arg(
+            long,
+            env = "STREAMGLASS_LIVE_FROM",
+            value_name = "POINT",
+            requires = "recording",
+            conflicts_with = "pace"
+        )]
+        live_from: Option<LivePoint>,
+        /// With --live-from: how many times faster than recorded the live edge moves.
+        #[arg(
+            long,
+            env = "STREAMGLASS_SPEED",
+            value_name = "K",
+            default_value_t = 1.0,
+            requires = "live_from"
+        )]
+        speed: f64,
         /// Only WebSocket upgrades from this Origin are accepted (repeat for more); default: any.
         #[arg(long, env = "STREAMGLASS_ALLOW_ORIGIN", value_delimiter = ',')]
         allow_origin: Vec<String>,
@@ -271,12 +297,13 @@ async fn run(command: Command) -> Result<()> {
         Command::Generate {
             out,
             count,
+            future_secs,
             partitions,
             seed,
         } => {
             let started = std::time::Instant::now();
             let written = tokio::task::spawn_blocking(move || {
-                record::generate(&out, count, partitions, seed).map(|w| (w, out))
+                record::generate_live(&out, count, future_secs, partitions, seed).map(|w| (w, out))
             })
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
@@ -287,6 +314,12 @@ async fn run(command: Command) -> Result<()> {
                 written.1.display(),
                 started.elapsed().as_secs_f64()
             );
+            if future_secs > 0 {
+                println!(
+                    "{count} trades of history, then {} over {future_secs} s: serve it with --live-from end-{future_secs}s",
+                    written.0.records - count
+                );
+            }
             Ok(())
         }
         Command::Record { kafka, out, seek } => {
@@ -373,6 +406,8 @@ async fn run(command: Command) -> Result<()> {
             schema_registry,
             security,
             pace,
+            live_from,
+            speed,
             allow_origin,
             buffer_bytes,
             timeout_secs,
@@ -380,7 +415,27 @@ async fn run(command: Command) -> Result<()> {
             www,
         } => {
             let source = match (recording, broker) {
-                (Some(path), _) => Source::recording_at(&path, pace)?,
+                (Some(path), _) => match live_from {
+                    Some(point) => {
+                        let source = tokio::task::spawn_blocking(move || {
+                            Source::recording_live(&path, point, speed)
+                        })
+                        .await
+                        .map_err(|e| std::io::Error::other(e.to_string()))??;
+                        if let Source::Recording(r) = &source
+                            && let Some(clock) = &r.live
+                        {
+                            tracing::info!(
+                                history = clock.history(),
+                                future = clock.future(),
+                                "{}",
+                                clock.describe()
+                            );
+                        }
+                        source
+                    }
+                    None => Source::recording_at(&path, pace)?,
+                },
                 (None, Some(broker)) if !topic.is_empty() => {
                     let config = security.kafka(&broker, timeout_secs)?;
                     let schemas = security.schemas(schema_dir, schema_registry, timeout_secs)?;

@@ -1,10 +1,12 @@
 //! The pace at which a recording is replayed: as fast as the client takes it, at the speed the
 //! records were produced (from their timestamps), or K times that speed.
 //!
-//! A [`Pacer`] maps a record's timestamp to the moment it is due: the first record paced is due
-//! at once, and a record `d` ms of record time later is due `d / K` ms of wall time later. It is
+//! A [`Pacer`] maps a record's timestamp to the moment it is due, counted from an origin: a record
+//! `d` ms of record time after the origin is due `d / K` ms of wall time after the origin's moment.
+//! For `--pace` the origin is each replay's first record, due at once; for `--live-from` it is the
+//! live point T0, fixed for the whole server ([`Pacer::anchored`], used by [`crate::live`]). It is
 //! pure: it is given the elapsed wall time and answers how long to wait. Invariant: the wait for a
-//! record never exceeds its record-time distance from the first one divided by K, and is zero for
+//! record never exceeds its record-time distance from the origin divided by K, and is zero for
 //! records that are already due (a late replay catches up rather than drifting).
 
 use std::time::Duration;
@@ -59,34 +61,51 @@ impl std::fmt::Display for Pace {
     }
 }
 
-/// Paces one replay.
+/// Paces one replay, or the live clock.
 #[derive(Debug, Clone)]
 pub struct Pacer {
     speed: Option<f64>,
-    first_ms: Option<i64>,
+    origin_ms: Option<i64>,
 }
 
 impl Pacer {
+    /// A pacer whose origin is the first record it paces.
     pub fn new(pace: Pace) -> Self {
         Self {
             speed: match pace {
                 Pace::Max => None,
                 Pace::Speed(k) => Some(k),
             },
-            first_ms: None,
+            origin_ms: None,
         }
     }
 
-    /// How long to wait before sending a record of time `timestamp_ms`, `elapsed` after the
-    /// first record was paced. Zero when it is due (always, at pace max).
-    pub fn wait(&mut self, timestamp_ms: i64, elapsed: Duration) -> Duration {
-        let Some(speed) = self.speed else {
+    /// A pacer at `speed` whose origin is the record time `origin_ms`.
+    pub fn anchored(speed: f64, origin_ms: i64) -> Self {
+        Self {
+            speed: Some(speed),
+            origin_ms: Some(origin_ms),
+        }
+    }
+
+    /// How long after the origin's moment a record of time `timestamp_ms` is due: zero at pace
+    /// max, before an origin is set, and for records at or before the origin.
+    pub fn due(&self, timestamp_ms: i64) -> Duration {
+        let (Some(speed), Some(origin)) = (self.speed, self.origin_ms) else {
             return Duration::ZERO;
         };
-        let first = *self.first_ms.get_or_insert(timestamp_ms);
-        let record_ms = timestamp_ms.saturating_sub(first).max(0) as f64;
-        let due = Duration::from_secs_f64(record_ms / 1000.0 / speed);
-        due.saturating_sub(elapsed)
+        let record_ms = timestamp_ms.saturating_sub(origin).max(0) as f64;
+        Duration::from_secs_f64(record_ms / 1000.0 / speed)
+    }
+
+    /// How long to wait before sending a record of time `timestamp_ms`, `elapsed` after the
+    /// origin's moment (the first record paced, unless anchored). Zero when it is due (always, at
+    /// pace max).
+    pub fn wait(&mut self, timestamp_ms: i64, elapsed: Duration) -> Duration {
+        if self.speed.is_some() {
+            self.origin_ms.get_or_insert(timestamp_ms);
+        }
+        self.due(timestamp_ms).saturating_sub(elapsed)
     }
 
     /// Whether this pacer ever waits.
@@ -129,6 +148,18 @@ mod tests {
         assert_eq!(p.wait(2_000, Duration::from_secs(5)), Duration::ZERO);
         let mut max = Pacer::new(Pace::Max);
         assert_eq!(max.wait(i64::MAX, Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn an_anchored_pacer_counts_from_its_origin_not_its_first_record() {
+        let mut p = Pacer::anchored(4.0, 10_000);
+        assert_eq!(p.wait(18_000, Duration::ZERO), Duration::from_secs(2));
+        assert_eq!(p.due(18_000), Duration::from_secs(2));
+        assert_eq!(p.wait(9_000, Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            p.wait(14_000, Duration::from_millis(250)),
+            Duration::from_millis(750)
+        );
     }
 
     proptest! {

@@ -31,6 +31,62 @@ pub struct Written {
 
 /// Writes `count` synthetic trades over `partitions` partitions to `out`.
 pub fn generate(out: &Path, count: u64, partitions: i32, seed: u64) -> Result<Written> {
+    let source =
+        format!("replay-bridge generate --count {count} --partitions {partitions} --seed {seed}");
+    write_generated(out, count, partitions, seed, source)
+}
+
+/// Writes `history` synthetic trades, then those of the `future_secs` seconds of record time after
+/// the last of them (and one more, so the future lasts at least that long): a recording to serve
+/// with `--live-from end-<future_secs>s`. Its live point then falls at or just after the last of the
+/// `history` trades: at least that many are history (a few more when the last gap is long).
+pub fn generate_live(
+    out: &Path,
+    history: u64,
+    future_secs: u64,
+    partitions: i32,
+    seed: u64,
+) -> Result<Written> {
+    if future_secs == 0 {
+        return generate(out, history, partitions, seed);
+    }
+    let count = live_count(history, future_secs, partitions, seed)?;
+    let source = format!(
+        "replay-bridge generate --count {history} --future-secs {future_secs} --partitions {partitions} --seed {seed}"
+    );
+    write_generated(out, count, partitions, seed, source)
+}
+
+/// How many trades `history` of them plus `future_secs` of record time after them are: a dry run
+/// of the generator, which samples without encoding.
+pub fn live_count(history: u64, future_secs: u64, partitions: i32, seed: u64) -> Result<u64> {
+    let mut generator =
+        TradeGenerator::new(seed, partitions).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    if future_secs == 0 {
+        return Ok(history);
+    }
+    let mut from = None;
+    for _ in 0..history {
+        from = Some(generator.next_timestamp_ms());
+    }
+    let future_ms = i64::try_from(future_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
+    let mut count = history;
+    loop {
+        let t = generator.next_timestamp_ms();
+        count += 1;
+        if t > from.get_or_insert(t).saturating_add(future_ms) {
+            return Ok(count);
+        }
+    }
+}
+
+fn write_generated(
+    out: &Path,
+    count: u64,
+    partitions: i32,
+    seed: u64,
+    source: String,
+) -> Result<Written> {
     let mut generator =
         TradeGenerator::new(seed, partitions).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     let ranges: Vec<PartitionRange> = TradeGenerator::partition_counts(count, partitions)
@@ -51,9 +107,7 @@ pub fn generate(out: &Path, count: u64, partitions: i32, seed: u64) -> Result<Wr
             version: Some(1),
             schema: trades::TRADE_SCHEMA.into(),
         }],
-        source: format!(
-            "replay-bridge generate --count {count} --partitions {partitions} --seed {seed}"
-        ),
+        source,
     };
     let mut writer = RecordingWriter::create(out, &meta)?;
     for _ in 0..count {
@@ -219,5 +273,48 @@ pub fn progress_bar() -> impl FnMut(u64, u64) {
         if done >= total {
             bar.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{LivePoint, ReleaseSchedule, watermarks};
+    use crate::recording::RecordingReader;
+
+    #[test]
+    fn a_live_recording_has_its_history_then_at_least_the_future_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.sgrec");
+        let (history, future_secs) = (3_000, 20);
+        let written = generate_live(&path, history, future_secs, 3, 5).unwrap();
+        let reader = RecordingReader::open(&path).unwrap();
+        let meta = reader.meta().clone();
+        assert!(meta.source.contains("--future-secs 20"), "{}", meta.source);
+        let times: Vec<i64> = reader.map(|r| r.unwrap().timestamp_ms).collect();
+        assert_eq!(times.len() as u64, written.records);
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "time order");
+        let boundary = times[history as usize - 1];
+        let last = times[times.len() - 1];
+        assert!(last > boundary + 20_000);
+        assert!(
+            times[times.len() - 2] <= boundary + 20_000,
+            "one record past the future, no more"
+        );
+        // Served with --live-from end-20s, the history is exactly the --count trades (and any
+        // trade of the same millisecond as the last of them).
+        let mut schedule = ReleaseSchedule::read(&path, &meta).unwrap();
+        let origin = schedule.origin(&LivePoint::LastMillis(20_000)).unwrap();
+        let expected = times.iter().filter(|&&t| t <= origin).count() as u64;
+        assert!(origin >= boundary);
+        assert!(
+            expected >= history && expected < history + 50,
+            "{expected} records of history"
+        );
+        assert_eq!(schedule.split(origin), expected);
+        assert_eq!(
+            watermarks(&meta).iter().map(|m| m.high).sum::<i64>() as u64,
+            written.records
+        );
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::kafka::{KafkaCluster, KafkaConfig};
+use crate::live::{LiveClock, LivePoint};
 use crate::pace::Pace;
 use crate::recording::{RecordingMeta, RecordingReader};
 use crate::schemas::SchemaSource;
@@ -22,11 +23,13 @@ pub enum Source {
     Kafka(KafkaSource),
 }
 
-/// A recording file, replayed at a pace.
+/// A recording file, replayed at a pace, or as live by the server's clock.
 pub struct RecordingSource {
     pub path: PathBuf,
     pub meta: RecordingMeta,
     pub pace: Pace,
+    /// `--live-from`: the recording's "now" and the clock that releases what follows it.
+    pub live: Option<LiveClock>,
 }
 
 /// A cluster and the topics that may be subscribed.
@@ -49,6 +52,21 @@ impl Source {
             path: path.to_owned(),
             meta: reader.meta().clone(),
             pace,
+            live: None,
+        }))
+    }
+
+    /// Opens a recording replayed as live from `point` at `speed` times the recorded pace (see
+    /// [`crate::live`]). Reads the whole file once; the clock starts when this returns.
+    pub fn recording_live(path: &Path, point: LivePoint, speed: f64) -> Result<Self> {
+        let reader = RecordingReader::open(path)?;
+        let meta = reader.meta().clone();
+        let live = LiveClock::start(path, &meta, point, speed)?;
+        Ok(Self::Recording(RecordingSource {
+            path: path.to_owned(),
+            meta,
+            pace: Pace::Max,
+            live: Some(live),
         }))
     }
 
@@ -78,7 +96,15 @@ impl Source {
     /// One line for logs and the hello.
     pub fn describe(&self) -> String {
         match self {
-            Self::Recording(r) => format!("recording {} of {}", r.path.display(), r.meta.topic),
+            Self::Recording(r) => match &r.live {
+                Some(live) => format!(
+                    "recording {} of {}, {}",
+                    r.path.display(),
+                    r.meta.topic,
+                    live.describe()
+                ),
+                None => format!("recording {} of {}", r.path.display(), r.meta.topic),
+            },
             Self::Kafka(k) => format!("kafka {} topic {}", k.cluster.broker(), k.topics.join(",")),
         }
     }

@@ -7,7 +7,8 @@
 //! from the subscription's [`Credit`]; a fetch asks the broker for no more bytes than the credit
 //! reserved for it, and holds its size of the bridge-wide [`Budget`] until its frames are written.
 //! `CaughtUp` is sent once per partition, when the partition reaches the high watermark it had when
-//! the subscription started.
+//! the subscription started. A recording replayed as live ([`crate::live`]) has the live edge for
+//! its high watermarks, and sends no record before the server's clock releases it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio::sync::mpsc;
 use crate::credit::{Budget, Closed, Credit, Held, Reservation};
 use crate::frames::{self, FrameBuilder, MAX_FRAME_PAYLOAD};
 use crate::kafka::KafkaPartition;
+use crate::live::{self, LiveClock};
 use crate::pace::Pacer;
 use crate::recording::RecordingReader;
 use crate::source::{KafkaSource, RecordingSource, Source};
@@ -398,11 +400,21 @@ pub fn offsets_at_times(
 struct Replayed {
     builder: FrameBuilder,
     start: i64,
-    high: i64,
+    /// The next offset to send.
+    next: i64,
+    /// The high watermark when the subscription started: `CaughtUp` is sent on reaching it.
+    caught_up_at: i64,
+    caught_up: bool,
+    /// The recording's high watermark: the partition is done on reaching it.
+    end: i64,
     done: bool,
+    /// The largest timestamp read so far in the partition: a live replay's release time.
+    release_ms: i64,
 }
 
 /// Replays a recording to one subscription (on a blocking thread: the reader is synchronous).
+/// Replayed as live, seeks resolve against the live edge, records after it go out as the server's
+/// clock releases them, and `Exhausted` ends the replay instead of `End`.
 fn replay(
     recording: &RecordingSource,
     subscribe: &Subscribe,
@@ -410,19 +422,13 @@ fn replay(
     handle: &tokio::runtime::Handle,
 ) -> Result<(), Stop> {
     let meta = &recording.meta;
+    let live = recording.live.as_ref();
     let topic = Source::served_topic_of(
         std::slice::from_ref(&meta.topic),
         subscribe.topic.as_deref(),
     )?;
-    let marks: Vec<Watermarks> = meta
-        .partitions
-        .iter()
-        .map(|p| Watermarks {
-            partition: p.partition,
-            low: p.low_watermark,
-            high: p.high_watermark,
-        })
-        .collect();
+    let ends = live::watermarks(meta);
+    let marks = live.map_or_else(|| ends.clone(), |clock| clock.marks(clock.elapsed()));
     let partitions: Vec<i32> = marks.iter().map(|m| m.partition).collect();
     let by_time = offsets_at_times(&recording.path, &subscribe.seek.timestamps(&partitions))?;
     let starts = start_offsets(
@@ -432,11 +438,8 @@ fn replay(
         &marks,
         &by_time,
     )?;
-    let source = format!(
-        "recording {} of {topic} (pace {})",
-        recording.path.display(),
-        recording.pace
-    );
+    let how = live.map_or_else(|| format!("pace {}", recording.pace), LiveClock::describe);
+    let source = format!("recording {} of {topic} ({how})", recording.path.display());
     let hello = hello(
         sink.id,
         &topic,
@@ -448,13 +451,18 @@ fn replay(
     handle.block_on(sink.control(&hello))?;
     let mut state: BTreeMap<i32, Replayed> = marks
         .iter()
-        .map(|m| {
+        .zip(&ends)
+        .map(|(m, e)| {
             let start = starts.get(&m.partition).copied().unwrap_or(m.high);
             let replayed = Replayed {
                 builder: FrameBuilder::new(sink.id, m.partition),
                 start,
-                high: m.high,
+                next: start,
+                caught_up_at: m.high,
+                caught_up: false,
+                end: e.high,
                 done: false,
+                release_ms: i64::MIN,
             };
             (m.partition, replayed)
         })
@@ -464,9 +472,20 @@ fn replay(
         partition,
         next_offset,
     };
-    for r in state.values_mut().filter(|r| r.start >= r.high) {
-        r.done = true;
-        handle.block_on(sink.control(&caught_up(r.builder.partition(), r.start)))?;
+    // The high watermark a frame reports: the live edge (at least past what is sent), or the end.
+    let high = |r: &Replayed| match live {
+        Some(clock) => clock
+            .high(r.builder.partition(), clock.elapsed())
+            .unwrap_or(r.end)
+            .max(r.next),
+        None => r.end,
+    };
+    for r in state.values_mut() {
+        if r.start >= r.caught_up_at {
+            r.caught_up = true;
+            handle.block_on(sink.control(&caught_up(r.builder.partition(), r.start)))?;
+        }
+        r.done = r.start >= r.end;
     }
     let limit = sink.frame_limit(RECORDING_FRAME);
     let mut pacer = Pacer::new(recording.pace);
@@ -486,49 +505,72 @@ fn replay(
         let Some(r) = state.get_mut(&view.partition) else {
             continue;
         };
+        r.release_ms = r.release_ms.max(view.timestamp_ms);
         if r.done || view.offset < r.start {
             continue;
         }
-        if !pacer.is_max() {
-            let wait = pacer.wait(view.timestamp_ms, started.elapsed());
+        let wait = match live {
+            Some(clock) => clock.wait(r.release_ms, clock.elapsed()),
+            None => pacer.wait(view.timestamp_ms, started.elapsed()),
+        };
+        // Never early; what is due goes out before a sleep worth a flush.
+        if !wait.is_zero() {
             if wait > PACE_SLACK {
                 for other in state.values_mut() {
-                    handle.block_on(sink.flush(&mut other.builder, other.high, None, None))?;
+                    let high = high(other);
+                    handle.block_on(sink.flush(&mut other.builder, high, None, None))?;
                 }
-                sleep_unless_closed(wait, sink)?;
             }
+            sleep_unless_closed(wait, sink)?;
         }
         let Some(r) = state.get_mut(&view.partition) else {
             continue;
         };
         let size = FrameBuilder::record_len(view.offset, view.timestamp_ms, view.key, view.value);
         let room = limit.min(sink.credit.available() as usize);
-        if !r.builder.is_empty() && r.builder.frame_len(r.high) + size > room {
-            handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
+        if !r.builder.is_empty() && r.builder.frame_len(r.end) + size > room {
+            let high = high(r);
+            handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
         }
         r.builder
             .push(view.offset, view.timestamp_ms, view.key, view.value);
-        if view.offset + 1 >= r.high {
-            handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
+        r.next = view.offset + 1;
+        if !r.caught_up && r.next >= r.caught_up_at {
+            let high = high(r);
+            handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
+            r.caught_up = true;
+            handle.block_on(sink.control(&caught_up(view.partition, r.next)))?;
+        }
+        if r.next >= r.end {
+            let high = high(r);
+            handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
             r.done = true;
             open -= 1;
-            handle.block_on(sink.control(&caught_up(view.partition, view.offset + 1)))?;
         }
     }
     // What was read intact goes out before the damage is reported.
     for r in state.values_mut() {
-        handle.block_on(sink.flush(&mut r.builder, r.high, None, None))?;
+        let high = high(r);
+        handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
     }
     if let Some(e) = failure {
         return Err(e.into());
     }
-    for r in state.values_mut().filter(|r| !r.done) {
-        r.done = true;
-        handle.block_on(sink.control(&caught_up(r.builder.partition(), r.high)))?;
+    for r in state.values_mut().filter(|r| !r.caught_up) {
+        r.caught_up = true;
+        handle.block_on(sink.control(&caught_up(r.builder.partition(), r.caught_up_at)))?;
     }
-    handle.block_on(sink.control(&ServerMessage::End {
-        subscription: sink.id,
-    }))
+    let last = match live {
+        Some(clock) => ServerMessage::Exhausted {
+            subscription: sink.id,
+            last_timestamp_ms: clock.last_ms(),
+            message: clock.exhausted_message(),
+        },
+        None => ServerMessage::End {
+            subscription: sink.id,
+        },
+    };
+    handle.block_on(sink.control(&last))
 }
 
 /// Sleeps `wait` in short steps, stopping early when the subscription is closed.

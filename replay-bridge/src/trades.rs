@@ -160,6 +160,19 @@ struct Listing {
     next_trade_id: u64,
 }
 
+/// One sampled trade and where it goes, before encoding.
+struct Trade {
+    listing: usize,
+    trade_type: u32,
+    price: f64,
+    size: f64,
+    id: u64,
+    micros: i64,
+    partition: i32,
+    offset: i64,
+    timestamp_ms: i64,
+}
+
 /// An endless, deterministic stream of synthetic trades spread over partitions.
 pub struct TradeGenerator {
     rng: ChaCha8Rng,
@@ -229,10 +242,54 @@ impl TradeGenerator {
 
     /// The next trade as a stored Kafka record: null key, Confluent-framed Avro value.
     pub fn next_record(&mut self) -> Result<StoredRecord, apache_avro::Error> {
-        self.advance_clock();
-        let listing = &mut self.listings[self.pick_listing.sample(&mut self.rng)];
+        let trade = self.next_trade();
+        let listing = &self.listings[trade.listing];
         let (exchange, ..) = EXCHANGES[listing.exchange];
-        let (instrument, _, _, price_decimals, size_decimals) = INSTRUMENTS[listing.instrument];
+        let (instrument, ..) = INSTRUMENTS[listing.instrument];
+        let value = Value::Record(vec![
+            (
+                "Id".into(),
+                Value::Union(1, Box::new(Value::String(trade.id.to_string()))),
+            ),
+            (
+                "Timestamp".into(),
+                Value::Union(1, Box::new(Value::TimestampMicros(trade.micros))),
+            ),
+            ("Exchange".into(), Value::String(exchange.into())),
+            ("Instrument".into(), Value::String(instrument.into())),
+            (
+                "Type".into(),
+                Value::Enum(
+                    trade.trade_type,
+                    ["BID", "ASK", "EXIT_ASK", "EXIT_BID"][trade.trade_type as usize].into(),
+                ),
+            ),
+            ("Price".into(), Value::Double(trade.price)),
+            ("Size".into(), Value::Double(trade.size)),
+        ]);
+        let body = apache_avro::to_avro_datum(&self.schema, value)?;
+        Ok(StoredRecord {
+            partition: trade.partition,
+            offset: trade.offset,
+            timestamp_ms: trade.timestamp_ms,
+            key: None,
+            value: Some(confluent_frame(TRADES_SCHEMA_ID, &body)),
+            headers: vec![],
+        })
+    }
+
+    /// The next trade's record timestamp, skipping its encoding: the same draws as
+    /// [`TradeGenerator::next_record`], so a dry run can measure a recording before writing it.
+    pub fn next_timestamp_ms(&mut self) -> i64 {
+        self.next_trade().timestamp_ms
+    }
+
+    /// Samples the next trade and moves the clock, prices, ids and offsets on.
+    fn next_trade(&mut self) -> Trade {
+        self.advance_clock();
+        let listing_index = self.pick_listing.sample(&mut self.rng);
+        let listing = &mut self.listings[listing_index];
+        let (_, _, _, price_decimals, size_decimals) = INSTRUMENTS[listing.instrument];
         let mid = &mut self.prices[listing.instrument];
         *mid *= self.step.sample(&mut self.rng).exp();
         let side = self.rng.random_range(0..100u32);
@@ -246,42 +303,25 @@ impl TradeGenerator {
         let price = round(*mid * (1.0 + listing.premium + half_spread), price_decimals);
         let size = round(self.notional.sample(&mut self.rng) / price, size_decimals)
             .max(10f64.powi(-size_decimals));
-        let id = format!("{}", listing.next_trade_id);
+        let id = listing.next_trade_id;
         listing.next_trade_id += 1 + u64::from(self.rng.random_range(0..3u8));
-
-        let value = Value::Record(vec![
-            ("Id".into(), Value::Union(1, Box::new(Value::String(id)))),
-            (
-                "Timestamp".into(),
-                Value::Union(1, Box::new(Value::TimestampMicros(self.now_micros))),
-            ),
-            ("Exchange".into(), Value::String(exchange.into())),
-            ("Instrument".into(), Value::String(instrument.into())),
-            (
-                "Type".into(),
-                Value::Enum(
-                    trade_type,
-                    ["BID", "ASK", "EXIT_ASK", "EXIT_BID"][trade_type as usize].into(),
-                ),
-            ),
-            ("Price".into(), Value::Double(price)),
-            ("Size".into(), Value::Double(size)),
-        ]);
-        let body = apache_avro::to_avro_datum(&self.schema, value)?;
         let partition = Self::partition_of(self.produced, self.partitions);
         self.produced += 1;
         let offset = &mut self.next_offsets[partition as usize];
-        let record = StoredRecord {
+        let trade = Trade {
+            listing: listing_index,
+            trade_type,
+            price,
+            size,
+            id,
+            micros: self.now_micros,
             partition,
             offset: *offset,
             // The broker stamps the record a little after the trade happened.
             timestamp_ms: (self.now_micros + 1_500) / 1_000,
-            key: None,
-            value: Some(confluent_frame(TRADES_SCHEMA_ID, &body)),
-            headers: vec![],
         };
         *offset += 1;
-        Ok(record)
+        trade
     }
 
     /// The partition of the `index`-th record (counting from 0).

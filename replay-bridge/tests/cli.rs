@@ -214,3 +214,35 @@ fn cat_prints_every_record_of_a_recording_as_json_lines() {
     let (out, _) = run(&["cat", "--recording", "/nonexistent.sgrec"]);
     assert_one_line_error(&out, "/nonexistent.sgrec");
 }
+
+#[test]
+fn bad_live_points_and_speeds_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sgrec");
+    let p = path.to_str().unwrap();
+    generate(&path, 4);
+    let serve = |point: &str, speed: &str| {
+        run(&[
+            "serve",
+            "--recording",
+            p,
+            "--live-from",
+            point,
+            "--speed",
+            speed,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .0
+    };
+    // A point that does not parse: the flag, and every form it takes.
+    let out = serve("soon", "1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in ["--live-from", "RFC 3339", "90%", "end-N", "end-30m"] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    let out = serve("120%", "1");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0% and 100%"));
+    assert_one_line_error(&serve("50%", "0"), "--speed 0: give a positive number");
+}

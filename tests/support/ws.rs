@@ -42,6 +42,8 @@ pub struct Session {
     pub connection_errors: Vec<String>,
     /// Subscriptions that sent `End`.
     pub ended: Vec<u32>,
+    /// Subscriptions that sent `Exhausted`, with its message.
+    pub exhausted: Vec<(u32, String)>,
     /// Whether the credit of each frame is granted back at once.
     pub auto_credit: bool,
     /// Bytes of `Records` frames received, per subscription.
@@ -59,6 +61,7 @@ impl Session {
             records: BTreeMap::new(),
             connection_errors: Vec::new(),
             ended: Vec::new(),
+            exhausted: Vec::new(),
             auto_credit: true,
             bytes: BTreeMap::new(),
         })
@@ -140,8 +143,12 @@ impl Session {
                         }));
                     *self.bytes.entry(id).or_default() += frame.len() as u64;
                 }
-                if let ServerMessage::End { .. } = &decoded {
-                    self.ended.push(id);
+                match &decoded {
+                    ServerMessage::End { .. } => self.ended.push(id),
+                    ServerMessage::Exhausted { message, .. } => {
+                        self.exhausted.push((id, message.clone()));
+                    }
+                    _ => {}
                 }
                 self.feeds
                     .entry(id)

@@ -79,7 +79,8 @@ impl AvroTable {
             }
             ServerMessage::CaughtUp { .. }
             | ServerMessage::Error { .. }
-            | ServerMessage::End { .. } => {}
+            | ServerMessage::End { .. }
+            | ServerMessage::Exhausted { .. } => {}
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! The README's commands.
 //!
 //! - `cargo xtask demo`: installs what is missing, builds the page and the bridge, generates the
-//!   demo recording if absent, and serves it.
+//!   demo recording if absent (2M trades of history, then 45 minutes more), and serves it as a live
+//!   feed: the history at once, then each trade when its time comes (`--max`: all at full speed).
 //! - `cargo xtask test`: installs what is missing, then fmt, clippy, `cargo test --workspace`
 //!   (with every prerequisite required, so nothing skips), and the wasm tests in Node and headless
 //!   Chromium.
@@ -20,7 +21,8 @@ use std::time::Instant;
 
 use run::{Cmd, Failure};
 
-const USAGE: &str = "usage: cargo xtask <demo [--count N] [--listen ADDR] | test | site>";
+const USAGE: &str =
+    "usage: cargo xtask <demo [--count N] [--future-mins M] [--max] [--listen ADDR] | test | site>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -107,19 +109,28 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
 }
 
 fn demo(args: &[String]) -> Result<(), Failure> {
+    // Trades of history, then minutes of trades to come: the live part of the demo.
     let mut count: u64 = 2_000_000;
+    let mut future_mins: u64 = 45;
+    let mut max = false;
     let mut listen = "127.0.0.1:8080".to_owned();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
+        if arg == "--max" {
+            max = true;
+            continue;
+        }
         let value = it
             .next()
             .ok_or_else(|| Failure(format!("{arg} needs a value. {USAGE}")))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| Failure(format!("{arg} {value}: not a number")))
+        };
         match arg.as_str() {
-            "--count" => {
-                count = value
-                    .parse()
-                    .map_err(|_| Failure(format!("--count {value}: not a number")))?
-            }
+            "--count" => count = number()?,
+            "--future-mins" => future_mins = number()?,
             "--listen" => listen = value.clone(),
             _ => return Err(Failure(format!("unknown option {arg}. {USAGE}"))),
         }
@@ -130,7 +141,10 @@ fn demo(args: &[String]) -> Result<(), Failure> {
         .args(["build", "--release", "-p", "replay-bridge"])
         .run()?;
     let bridge = target_dir().join("release/replay-bridge");
-    let recording = target_dir().join(format!("demo/trades-{count}.sgrec"));
+    // Named by its contents: a recording of another kind (an older demo's, all history) is not
+    // taken for this one.
+    let recording = target_dir().join(format!("demo/trades-live-{count}-{future_mins}m.sgrec"));
+    let future_secs = future_mins * 60;
     if !recording.is_file() {
         std::fs::create_dir_all(target_dir().join("demo")).map_err(Failure::io("target/demo"))?;
         Cmd::new(&bridge)
@@ -138,6 +152,8 @@ fn demo(args: &[String]) -> Result<(), Failure> {
                 "generate",
                 "--count",
                 &count.to_string(),
+                "--future-secs",
+                &future_secs.to_string(),
                 "--partitions",
                 "3",
                 "--seed",
@@ -148,10 +164,20 @@ fn demo(args: &[String]) -> Result<(), Failure> {
             .run()?;
     }
     println!("xtask: starting the bridge; open the URL it prints (Ctrl-C stops it)");
-    Cmd::new(&bridge)
+    let mut serve = Cmd::new(&bridge)
         .arg("serve")
         .arg("--recording")
-        .arg(&recording)
+        .arg(&recording);
+    if !max {
+        // The history is sent at once; the last `future_mins` come in as if produced now.
+        serve = serve.args([
+            "--live-from",
+            &format!("end-{future_secs}s"),
+            "--speed",
+            "1",
+        ]);
+    }
+    serve
         .arg("--www")
         .arg(target_dir().join("site"))
         .args(["--listen", &listen])

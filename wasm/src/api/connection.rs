@@ -172,6 +172,8 @@ struct Feed {
     errors: VecDeque<String>,
     caught_up: BTreeMap<i32, bool>,
     ended: bool,
+    /// A live recording ran out (`Exhausted`): its message.
+    exhausted: Option<String>,
     failed: Option<String>,
     consumed: u64,
 }
@@ -441,6 +443,10 @@ impl State {
                 feed.caught_up.insert(partition, true);
             }
             ServerMessage::End { .. } => feed.ended = true,
+            ServerMessage::Exhausted { message, .. } => {
+                feed.ended = true;
+                feed.exhausted = Some(message);
+            }
             ServerMessage::Error { message, .. } => {
                 feed.failed = Some(message.clone());
                 for w in std::mem::take(&mut feed.waiting) {
@@ -506,6 +512,7 @@ impl Feed {
             errors: VecDeque::new(),
             caught_up: BTreeMap::new(),
             ended: false,
+            exhausted: None,
             failed: None,
             consumed: 0,
         }
@@ -662,6 +669,12 @@ impl Feed {
             JsValue::from_bool(!self.caught_up.is_empty() && self.caught_up.values().all(|c| *c)),
         );
         set("ended", JsValue::from_bool(self.ended));
+        set(
+            "exhausted",
+            self.exhausted
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        );
         set(
             "failed",
             self.failed

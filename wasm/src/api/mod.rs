@@ -116,8 +116,9 @@ impl Session {
     }
 
     /// The connection's state: `{url, open, closed, records, bytes, consumers: [{subscription,
-    /// topic, table, records, bytes, skipped, caughtUp, ended, failed, errors}]}`, or `null`
-    /// without a bridge.
+    /// topic, table, records, bytes, skipped, caughtUp, ended, exhausted, failed, errors}]}`, or
+    /// `null` without a bridge. `exhausted` is `null`, or the bridge's message once a recording
+    /// replayed as live (`serve --live-from`) has run out (`ended` is then true too).
     pub fn status(&self) -> JsValue {
         self.state
             .connection
