@@ -23,8 +23,11 @@ return { latest, latest_offset };`,
   {
     name: "offset_variable",
     title: "“size_offset events ago”: a snapshot, then the seek",
-    code: `// Once the live table has its rows, a static snapshot of them.
-while (latest_offset.size === 0) await new Promise((r) => setTimeout(r, 20));
+    code: `// Once the live table has the newest record of every partition (its consumer caught up,
+// and a cycle ran since), a static snapshot of them.
+const sleep = () => new Promise((r) => setTimeout(r, 20));
+while (!session.status().consumers.every((c) => c.caughtUp)) await sleep();
+for (const cycle = session.cycles(); session.cycles() === cycle; ) await sleep();
 const snapshot = session.emptyTable(0).snapshot(latest_offset);
 const ends = new Map();
 for (let i = 0; i < snapshot.size; i++) {
@@ -319,6 +322,13 @@ function renderStatus(frame) {
   const caughtUp = $("caught-up");
   caughtUp.textContent = caught ? "caught up" : "catching up";
   caughtUp.dataset.caughtUp = String(caught);
+  // A recording replayed as live says when it runs out; so does the page.
+  const exhausted = consumers.find((c) => c.exhausted)?.exhausted ?? null;
+  const note = $("source-note");
+  if (note.textContent !== (exhausted ?? "")) {
+    note.textContent = exhausted ?? "";
+    note.hidden = !exhausted;
+  }
   const errors = consumers.flatMap((c) => c.errors.map((e) => `${c.topic}: ${e}`));
   const list = $("errors");
   if (errors.length !== Number(list.dataset.count ?? 0)) {

@@ -3,8 +3,8 @@
 //
 //   node tests/e2e/panels.mjs <url> <sizeOffset> <screenshotPath>
 //
-// Runs the notebook at <url>?size_offset=<sizeOffset> until every cell ran and diff_table has
-// rows, then:
+// Runs the notebook at <url>?size_offset=<sizeOffset> until every cell ran, the consumers are
+// caught up and diff_table has rows, then:
 //   1. closes agg_stream's panel (its × button) and reads the Panels menu;
 //   2. from the console, makes `late` (a second append consumer of offset_variable, which joins
 //      the feed the notebook's tables share) and `big` (a copy of trades_append's columns);
@@ -59,6 +59,7 @@ try {
   await check("the notebook", () => {
     if (document.querySelector('.cell-state[data-state="failed"]')) throw new Error("a cell failed");
     const done = document.getElementById("notebook-state").dataset.state === "done";
+    if (document.getElementById("caught-up").dataset.caughtUp !== "true") return false;
     const diff = Number(document.querySelector('[data-panel="diff_table"]')?.dataset.rows ?? 0);
     return done && diff > 0;
   });
@@ -109,7 +110,7 @@ return { late, big };`);
   await page.click("#panels-menu summary");
   await page.click('[data-testid="menu-agg_stream"]');
   await check("agg_stream's panel", () => Number(document.querySelector('[data-panel="agg_stream"]')?.dataset.rows ?? 0) > 0);
-  await sleep(500);
+  await sleep(1500);
   const reopened = {
     menu: await menu(),
     tradeCount: await sumOf("agg_stream", "Trade_Count"),

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use replay_bridge::kafka::KafkaConfig;
+use replay_bridge::live::LivePoint;
 use replay_bridge::record;
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
@@ -405,20 +406,60 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
     );
 }
 
-/// Panels: a closed panel's table stays live and reopens from the Panels menu; a consumer added
-/// later joins the notebook's feed (no record is sent twice) and starts from its rows; dropping
-/// tables from the console lowers the session's bytes and removes them from the menu.
+/// A recording of `history` trades plus `future_secs` seconds more, generated as the demo's is
+/// (seeded bursts), served as live from the end of the history at speed 1.
+async fn live_demo_bridge(dir: &Path, history: u64, future_secs: u64, site: PathBuf) -> String {
+    let path = dir.join("live.sgrec");
+    record::generate_live(&path, history, future_secs, 3, 1).unwrap();
+    let point: LivePoint = format!("end-{future_secs}s").parse().unwrap();
+    let source = Source::recording_live(&path, point, 1.0).unwrap();
+    common::start_bridge(source, Some(site)).await
+}
+
+/// The notebook against a recording replayed as live, as `cargo xtask demo` serves it: during
+/// the catch-up a cycle's stream count exceeds 100k; once caught up, live trades trickle in,
+/// fewer than 1,000 a cycle, while the append count keeps growing. Then panels: a closed
+/// panel's table stays live and reopens from the Panels menu; a consumer added later joins the
+/// notebook's feed and starts from its rows; dropping tables from the console lowers the
+/// session's bytes and removes them from the menu.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn panels_close_reopen_and_drop() {
-    let Some(site) = prerequisites("page: panels") else {
+async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
+    let Some(site) = prerequisites("page: the live notebook") else {
         return;
     };
-    const SIZE_OFFSET: u64 = 60_000;
+    const SIZE_OFFSET: u64 = 250_000;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("trades.sgrec");
-    record::generate(&path, 100_000, 3, 11).unwrap();
-    let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
+    let addr = live_demo_bridge(dir.path(), 300_000, 900, site).await;
     let url = format!("http://{addr}/");
+
+    let shown = run_script("live.mjs", &url, &SIZE_OFFSET.to_string(), "live").await;
+    let catch_up: Vec<u64> = shown["catchUp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .collect();
+    assert!(
+        catch_up.iter().any(|&n| n > 100_000),
+        "no cycle of the catch-up brought more than 100k rows: {catch_up:?}"
+    );
+    let live = shown["live"].as_array().unwrap();
+    let count = |i: usize, kind: &str| live[i][kind].as_u64().unwrap();
+    assert!(live.len() > 20, "{shown}");
+    assert!(
+        live.iter().all(|s| s["stream"].as_u64().unwrap() < 1_000),
+        "after the catch-up a cycle brings fewer than 1,000 rows: {live:?}"
+    );
+    assert!(
+        live.iter().any(|s| s["stream"].as_u64().unwrap() > 0),
+        "live trades arrive: {live:?}"
+    );
+    assert!(
+        count(live.len() - 1, "append") > count(0, "append"),
+        "the append count grows: {live:?}"
+    );
+    assert!(count(0, "append") >= SIZE_OFFSET);
+
     let shown = run_script("panels.mjs", &url, &SIZE_OFFSET.to_string(), "panels").await;
     let (closed, joined, reopened, dropped) = (
         &shown["closed"],
@@ -426,19 +467,20 @@ async fn panels_close_reopen_and_drop() {
         &shown["reopened"],
         &shown["dropped"],
     );
-
     assert_eq!(closed["panelShown"], false, "{closed}");
     assert_eq!(closed["menu"]["agg_stream"], false, "{closed}");
     assert_eq!(closed["menu"]["agg_append"], true, "{closed}");
 
-    // The late consumer joined the shared feed and holds every row the append table holds.
-    let rows = |name: &str| joined["stats"][name]["rows"].as_u64();
-    assert_eq!(rows("trades_append"), Some(SIZE_OFFSET), "{joined}");
-    assert_eq!(rows("late"), Some(SIZE_OFFSET), "{joined}");
-    assert_eq!(rows("big"), Some(SIZE_OFFSET), "{joined}");
-    let connection = &joined["connection"];
-    assert_eq!(connection["records"].as_u64(), Some(SIZE_OFFSET + 3));
-    let feeds = connection["consumers"].as_array().unwrap();
+    // The late consumer joined the shared feed and holds the rows the append table holds (the
+    // two may differ by the live records of one frame).
+    let rows = |name: &str| joined["stats"][name]["rows"].as_u64().unwrap();
+    assert!(rows("trades_append") >= SIZE_OFFSET, "{joined}");
+    assert!(
+        rows("late").abs_diff(rows("trades_append")) < 1_000,
+        "late starts from the append table's rows: {joined}"
+    );
+    let feeds = joined["connection"]["consumers"].as_array().unwrap();
+    assert_eq!(feeds.len(), 2, "no new subscription for late: {feeds:?}");
     assert!(
         feeds
             .iter()
@@ -446,17 +488,21 @@ async fn panels_close_reopen_and_drop() {
         "append, stream and late share a feed: {feeds:?}"
     );
 
-    // Reopened, agg_stream shows every record, as agg_append does.
+    // While its panel was closed, agg_stream kept counting; reopened, it agrees with agg_append.
     assert_eq!(reopened["menu"]["agg_stream"], true, "{reopened}");
-    assert_eq!(reopened["tradeCount"].as_u64(), Some(SIZE_OFFSET));
-    assert_eq!(reopened["appendCount"].as_u64(), Some(SIZE_OFFSET));
+    let trades = |v: &serde_json::Value| v["tradeCount"].as_u64().unwrap();
+    assert!(
+        trades(reopened) > trades(closed),
+        "agg_stream stayed live: {closed} then {reopened}"
+    );
+    assert!(trades(&reopened) >= SIZE_OFFSET);
 
     // Dropping late and big gives their bytes back, and the menu forgets them.
     let bytes = |v: &serde_json::Value| v["bytesUsed"].as_f64().unwrap();
-    let freed = bytes(&joined["session"]) - bytes(&dropped["session"]);
     let held = bytes(&joined["stats"]["late"]) + bytes(&joined["stats"]["big"]);
+    let freed = bytes(&joined["session"]) - bytes(&dropped["session"]);
     assert!(
-        freed >= 0.95 * held,
+        freed >= 0.9 * held,
         "dropping freed {freed} of the {held} bytes late and big held"
     );
     let menu: Vec<&str> = dropped["menu"]
