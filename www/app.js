@@ -573,22 +573,47 @@ window.streamglass = {
 
 // --- start --------------------------------------------------------------------------------
 
-function setupSource() {
+/**
+ * Fills the Source selector with what the bridge offers (`GET /sources`: a recording, a Kafka
+ * broker, or both) and returns the WebSocket URL of the chosen one (`?source=NAME`, else the
+ * bridge's default). Picking another reloads the page against it: a session is one source.
+ */
+async function setupSource(params) {
   const select = $("source");
-  const option = document.createElement("option");
-  option.value = wsUrl;
-  option.textContent = `this bridge (${new URL(wsUrl).host})`;
-  select.appendChild(option);
+  let offered = [];
+  try {
+    const response = await fetch(new URL("sources", location.href));
+    if (response.ok) offered = await response.json();
+  } catch {
+    // An older bridge without /sources: its one source.
+  }
+  if (offered.length === 0) offered = [{ name: "", description: `this bridge (${new URL(wsUrl).host})` }];
+  const chosen = offered.find((o) => o.name === params.get("source")) ?? offered[0];
+  for (const o of offered) {
+    const option = document.createElement("option");
+    option.value = o.name;
+    option.textContent = o.name ? `${o.name}: ${o.description}` : o.description;
+    option.selected = o === chosen;
+    select.appendChild(option);
+  }
+  select.addEventListener("change", () => {
+    const next = new URLSearchParams(location.search);
+    next.set("source", select.value);
+    location.search = next.toString();
+  });
+  const url = new URL(wsUrl);
+  if (chosen.name) url.searchParams.set("source", chosen.name);
+  return url.href;
 }
 
 async function start() {
   renderCells();
-  setupSource();
   makeChart();
   const params = new URLSearchParams(location.search);
+  const source = await setupSource(params);
   if (params.has("size_offset")) $("size-offset").value = params.get("size_offset");
   if (params.has("interval")) $("interval").value = params.get("interval");
-  worker.postMessage({ type: "init", url: $("source").value, interval: Number($("interval").value) });
+  worker.postMessage({ type: "init", url: source, interval: Number($("interval").value) });
   await readyPromise;
   $("interval").addEventListener("change", (e) => worker.postMessage({ type: "interval", ms: Number(e.target.value) }));
   $("run-all").addEventListener("click", runNotebook);

@@ -1,8 +1,8 @@
 // Streamglass page: connects to the bridge through the wasm FeedClient and renders its snapshot.
 //
 // Served next to the wasm-bindgen `--target web` output in ./pkg/. Connects to
-// ws(s)://<this host>/ws, or to the URL given as `?ws=...` (handy when the page is served apart
-// from the bridge), and subscribes from the beginning, or from `?seek=...` (kcat syntax: end, 123,
+// ws(s)://<this host>/ws (`?source=NAME` picks one of the bridge's sources), or to the URL given
+// as `?ws=...` (handy when the page is served apart from the bridge), and subscribes from the beginning, or from `?seek=...` (kcat syntax: end, 123,
 // -1000, each:-1000, s@<epoch ms>, {0: 5, 2: end}). The wasm client grants the bridge credit as it
 // consumes records. Every animation frame it takes a snapshot and re-renders only if it changed.
 //
@@ -212,7 +212,10 @@ function endpointUrl() {
     return override;
   }
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/ws`;
+  const url = new URL(`${scheme}://${location.host}/ws`);
+  const source = new URLSearchParams(location.search).get("source");
+  if (source) url.searchParams.set("source", source);
+  return url.href;
 }
 
 async function main() {

@@ -108,11 +108,12 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         timeout_secs: u64,
     },
-    /// Serve the page and stream a recording or a topic over the WebSocket /ws.
-    #[command(group(ArgGroup::new("source").required(true).args(["recording", "broker"])))]
+    /// Serve the page and stream a recording, a topic, or both (the page picks one) over the
+    /// WebSocket /ws.
+    #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["recording", "broker"])))]
     Serve {
-        /// Replay this recording.
-        #[arg(long, env = "STREAMGLASS_RECORDING", conflicts_with_all = ["topic", "schema_dir"])]
+        /// Replay this recording (source `recording`; the default when --broker is given too).
+        #[arg(long, env = "STREAMGLASS_RECORDING")]
         recording: Option<PathBuf>,
         /// Stream from this Kafka broker (HOST:PORT; several, comma-separated).
         #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic")]
@@ -414,8 +415,9 @@ async fn run(command: Command) -> Result<()> {
             listen,
             www,
         } => {
-            let source = match (recording, broker) {
-                (Some(path), _) => match live_from {
+            let mut sources = Vec::new();
+            if let Some(path) = recording {
+                let source = match live_from {
                     Some(point) => {
                         let source = tokio::task::spawn_blocking(move || {
                             Source::recording_live(&path, point, speed)
@@ -435,24 +437,30 @@ async fn run(command: Command) -> Result<()> {
                         source
                     }
                     None => Source::recording_at(&path, pace)?,
-                },
-                (None, Some(broker)) if !topic.is_empty() => {
-                    let config = security.kafka(&broker, timeout_secs)?;
-                    let schemas = security.schemas(schema_dir, schema_registry, timeout_secs)?;
-                    Source::kafka(&config, &topic, schemas).await?
-                }
-                _ => {
+                };
+                sources.push(server::Offered::named(Arc::new(source)));
+            }
+            if let Some(broker) = broker {
+                if topic.is_empty() {
                     return Err(Error::InvalidArgument(
-                        "give --recording FILE, or --broker HOST:PORT with --topic NAME".into(),
+                        "--broker HOST:PORT needs --topic NAME".into(),
                     ));
                 }
-            };
-            let description = source.describe();
+                let config = security.kafka(&broker, timeout_secs)?;
+                let schemas = security.schemas(schema_dir, schema_registry, timeout_secs)?;
+                let source = Source::kafka(&config, &topic, schemas).await?;
+                sources.push(server::Offered::named(Arc::new(source)));
+            }
+            let description = sources
+                .iter()
+                .map(|o| o.source.describe())
+                .collect::<Vec<_>>()
+                .join(" and ");
             let options = server::ServeOptions {
                 allow_origins: allow_origin,
                 budget_bytes: buffer_bytes,
             };
-            let app = server::router_with(Arc::new(source), www, options)?;
+            let app = server::router_offering(sources, www, options)?;
             let listener = server::bind(&listen).await?;
             let addr = server::local_addr(&listener)?;
             tracing::info!(source = %description, "serving");

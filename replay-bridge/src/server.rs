@@ -1,4 +1,5 @@
-//! The HTTP side: the page's static files, and the WebSocket endpoint `/ws`.
+//! The HTTP side: the page's static files, the sources the bridge offers (`GET /sources`), and
+//! the WebSocket endpoint `/ws` (`/ws?source=NAME` picks one; the first is the default).
 //!
 //! A connection carries any number of subscriptions (up to [`MAX_SUBSCRIPTIONS`]): the client's
 //! `Subscribe`, `Credit` and `Unsubscribe` messages start, feed and stop them, and every
@@ -12,9 +13,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -46,8 +48,28 @@ pub struct ServeOptions {
     pub budget_bytes: u64,
 }
 
+/// A source the bridge offers, by name: `recording` or `kafka` (see [`Offered::named`]).
+pub struct Offered {
+    pub name: String,
+    pub source: Arc<Source>,
+}
+
+impl Offered {
+    /// The source under the name of its kind.
+    pub fn named(source: Arc<Source>) -> Self {
+        let name = match &*source {
+            Source::Recording(_) => "recording",
+            Source::Kafka(_) => "kafka",
+        };
+        Self {
+            name: name.to_owned(),
+            source,
+        }
+    }
+}
+
 struct AppState {
-    source: Arc<Source>,
+    sources: Vec<Offered>,
     budget: Budget,
     allow_origins: Vec<String>,
 }
@@ -67,18 +89,38 @@ pub fn router(source: Arc<Source>, www: Option<PathBuf>) -> Result<Router> {
     router_with(source, www, ServeOptions::default())
 }
 
-/// Builds the app.
+/// Builds the app for one source.
 pub fn router_with(
     source: Arc<Source>,
     www: Option<PathBuf>,
     options: ServeOptions,
 ) -> Result<Router> {
+    router_offering(vec![Offered::named(source)], www, options)
+}
+
+/// Builds the app for several sources (the first is the default); their names must differ.
+pub fn router_offering(
+    sources: Vec<Offered>,
+    www: Option<PathBuf>,
+    options: ServeOptions,
+) -> Result<Router> {
+    if sources.is_empty() {
+        return Err(Error::InvalidArgument("the bridge needs a source".into()));
+    }
+    for (i, o) in sources.iter().enumerate() {
+        if sources[..i].iter().any(|p| p.name == o.name) {
+            return Err(Error::InvalidArgument(format!(
+                "two sources are named {:?}",
+                o.name
+            )));
+        }
+    }
     let budget = match options.budget_bytes {
         0 => DEFAULT_BUDGET,
         n => n,
     };
     let state = Arc::new(AppState {
-        source,
+        sources,
         budget: Budget::new(budget),
         allow_origins: options
             .allow_origins
@@ -86,7 +128,10 @@ pub fn router_with(
             .map(|o| o.trim_end_matches('/').to_owned())
             .collect(),
     });
-    let app = Router::new().route("/ws", get(upgrade)).with_state(state);
+    let app = Router::new()
+        .route("/ws", get(upgrade))
+        .route("/sources", get(list_sources))
+        .with_state(state);
     Ok(match www {
         Some(dir) if !dir.is_dir() => return Err(Error::MissingWww(dir)),
         Some(dir) => app.fallback_service(ServeDir::new(dir)),
@@ -107,11 +152,56 @@ pub fn local_addr(listener: &TcpListener) -> Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
+/// One entry of `GET /sources`.
+#[derive(serde::Serialize)]
+struct SourceInfo {
+    name: String,
+    /// What `describe` says: the file or the broker, and the topics.
+    description: String,
+}
+
+/// `GET /sources`: the sources `/ws?source=NAME` accepts, the default first.
+async fn list_sources(State(state): State<Arc<AppState>>) -> Json<Vec<SourceInfo>> {
+    Json(
+        state
+            .sources
+            .iter()
+            .map(|o| SourceInfo {
+                name: o.name.clone(),
+                description: o.source.describe(),
+            })
+            .collect(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct WsParams {
+    source: Option<String>,
+}
+
 async fn upgrade(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
+    Query(params): Query<WsParams>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
+    let source = match params.source.as_deref() {
+        None => 0,
+        Some(name) => match state.sources.iter().position(|o| o.name == name) {
+            Some(i) => i,
+            None => {
+                let names: Vec<&str> = state.sources.iter().map(|o| o.name.as_str()).collect();
+                return (
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "no source {name:?}: this bridge offers {}\n",
+                        names.join(", ")
+                    ),
+                )
+                    .into_response();
+            }
+        },
+    };
     if !state.allow_origins.is_empty() {
         let origin = headers
             .get(header::ORIGIN)
@@ -126,7 +216,7 @@ async fn upgrade(
                 .into_response();
         }
     }
-    ws.on_upgrade(move |socket| connection(socket, state))
+    ws.on_upgrade(move |socket| connection(socket, state, source))
         .into_response()
 }
 
@@ -135,7 +225,8 @@ struct Running {
     task: AbortHandle,
 }
 
-async fn connection(socket: WebSocket, state: Arc<AppState>) {
+/// Serves one WebSocket against the source at `source` in the offered list.
+async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
     let (mut sink, mut incoming) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(FRAMES_QUEUED);
     let mut subscriptions: HashMap<SubscriptionId, Running> = HashMap::new();
@@ -153,7 +244,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
                 let reply = match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                     Some(Ok(Message::Binary(bytes))) => {
-                        on_client_message(&bytes, &state, &tx, &mut subscriptions)
+                        on_client_message(&bytes, &state, source, &tx, &mut subscriptions)
                     }
                     Some(Ok(Message::Text(_))) => Some(ServerMessage::Error {
                         subscription: None,
@@ -180,6 +271,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
 fn on_client_message(
     bytes: &[u8],
     state: &Arc<AppState>,
+    source: usize,
     tx: &mpsc::Sender<Outgoing>,
     subscriptions: &mut HashMap<SubscriptionId, Running>,
 ) -> Option<ServerMessage<'static>> {
@@ -226,7 +318,7 @@ fn on_client_message(
                 budget: state.budget.clone(),
             };
             let task = tokio::spawn(subscription::run(
-                Arc::clone(&state.source),
+                Arc::clone(&state.sources[source].source),
                 subscribe,
                 sink,
             ));

@@ -9,16 +9,18 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::live::LivePoint;
 use replay_bridge::record;
 use replay_bridge::schemas::SchemaSource;
+use replay_bridge::server;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use streamglass_tests::producers::{self, Produced};
-use streamglass_tests::{skip_or_fail, target_dir, workspace_root};
+use streamglass_tests::{skip_or_fail, target_dir, workspace_root, ws};
 
 /// The built page, when everything the browser test needs is present.
 fn prerequisites(test: &str) -> Option<PathBuf> {
@@ -514,5 +516,117 @@ async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
     assert!(
         !menu.contains(&"late") && !menu.contains(&"big") && menu.contains(&"agg_stream"),
         "{menu:?}"
+    );
+}
+
+/// `GET path` on `addr` over plain HTTP/1.1: the status code and the body.
+async fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// A bridge serving a recording and a Tansu topic at once: `/sources` lists both (the recording
+/// first, the default), `/ws?source=NAME` streams the one named (an unknown name is a 404), and
+/// the page's Source selector offers both and connects to the one in its URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_offers_a_recording_and_a_broker_and_the_page_picks_one() {
+    let Some(site) = prerequisites("page: two sources") else {
+        return;
+    };
+    let Some((_env, tansu)) = common::broker("page: two sources") else {
+        return;
+    };
+    tansu.create_topic(TRADES_TOPIC, 3).unwrap();
+    let produced: Produced = producers::produce_with_rskafka(
+        &tansu.addr,
+        TRADES_TOPIC,
+        3,
+        common::trade_values(2_000, 4),
+        200,
+    )
+    .await
+    .unwrap();
+    let kafka = Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[TRADES_TOPIC.to_owned()],
+        SchemaSource::None,
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    record::generate(&path, 500, 1, 3).unwrap();
+    let recording = Source::recording(&path).unwrap();
+    let app = server::router_offering(
+        vec![
+            server::Offered::named(Arc::new(recording)),
+            server::Offered::named(Arc::new(kafka)),
+        ],
+        Some(site),
+        server::ServeOptions::default(),
+    )
+    .unwrap();
+    let listener = server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server::local_addr(&listener).unwrap().to_string();
+    tokio::spawn(server::serve(listener, app));
+
+    let (status, body) = http_get(&addr, "/sources").await;
+    assert_eq!(status, 200, "{body}");
+    let offered: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = offered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["recording", "kafka"]);
+    assert!(
+        offered[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&tansu.addr)
+    );
+
+    let timeout = Duration::from_secs(60);
+    let drained = |query: &'static str| {
+        let url = format!("ws://{addr}/ws{query}");
+        async move { ws::drain(&url, timeout).await.unwrap().records.len() }
+    };
+    assert_eq!(drained("").await, 500, "the default is the recording");
+    assert_eq!(drained("?source=recording").await, 500);
+    assert_eq!(drained("?source=kafka").await as u64, produced.total);
+    let refused = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?source=nope")).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 404),
+        other => panic!("an unknown source is refused: {:?}", other.map(|_| ())),
+    }
+
+    let url = format!("http://{addr}/");
+    let shown = run_script("sources.mjs", &url, "kafka", "sources").await;
+    let values: Vec<&str> = shown["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["recording", "kafka"], "{shown}");
+    assert_eq!(shown["selected"], "kafka", "{shown}");
+    assert!(
+        shown["url"].as_str().unwrap().ends_with("/ws?source=kafka"),
+        "{shown}"
     );
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The notebook page's Source selector, in headless Chromium.
+//
+//   node tests/e2e/sources.mjs <url> <sourceName> <screenshotPath>
+//
+// Opens <url>?run=0&source=<sourceName> (the notebook does not run), waits until the session is
+// connected, and prints one line of JSON: {options: [{value, text}], selected, url (the
+// WebSocket the session opened)}. Exit 1 on a page error or a timeout.
+
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { chromium } from "playwright-core";
+
+const [url, source, screenshotPath] = process.argv.slice(2);
+if (!url || !source || !screenshotPath) {
+  console.error("usage: node tests/e2e/sources.mjs <url> <sourceName> <screenshotPath>");
+  process.exit(2);
+}
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+});
+let failed = null;
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("pageerror", (e) => (failed ??= `page error: ${e.message}`));
+  await page.goto(`${url}?run=0&source=${encodeURIComponent(source)}`);
+  const deadline = Date.now() + 60000;
+  let shown = null;
+  while (!shown) {
+    if (failed) throw new Error(failed);
+    if (Date.now() > deadline) throw new Error("timed out waiting for the connection");
+    shown = await page.evaluate(() => {
+      const status = window.streamglass?.status?.();
+      if (!status?.open) return null;
+      const select = document.querySelector('[data-testid="source"]');
+      return {
+        options: [...select.options].map((o) => ({ value: o.value, text: o.textContent })),
+        selected: select.value,
+        url: status.url,
+      };
+    });
+    if (!shown) await sleep(100);
+  }
+  await mkdir(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath });
+  console.log(JSON.stringify(shown));
+} catch (e) {
+  console.error(`sources: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
