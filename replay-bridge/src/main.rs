@@ -438,6 +438,13 @@ async fn run(command: Command) -> Result<()> {
                     }
                     None => Source::recording_at(&path, pace)?,
                 };
+                // Index the blocks now, not in the first deep seek.
+                if let Source::Recording(r) = &source {
+                    let started = std::time::Instant::now();
+                    if r.index().is_some() {
+                        tracing::info!(elapsed = ?started.elapsed(), "recording indexed");
+                    }
+                }
                 sources.push(server::Offered::named(Arc::new(source)));
             }
             if let Some(broker) = broker {

@@ -17,9 +17,9 @@
 //! offset lies in `[low_watermark, high_watermark)` of its partition. Across partitions the file is
 //! ordered by time, as the records were produced.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -189,6 +189,79 @@ pub struct RecordingReader {
     records: u64,
     failed: bool,
     snappy: snap::raw::Decoder,
+    /// Where the current block starts in the file.
+    block_position: u64,
+}
+
+/// Where each container block of a recording starts, and what of each partition it holds: a
+/// replay that starts deep in the file seeks to the first block it needs instead of decoding its
+/// way there ([`RecordingReader::seek_to`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockIndex {
+    blocks: Vec<IndexedBlock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexedBlock {
+    position: u64,
+    /// Per partition in the block: its largest offset there.
+    last_offset: Vec<(i32, i64)>,
+    /// Per partition: the largest timestamp in the blocks before this one.
+    latest_before: Vec<(i32, i64)>,
+}
+
+/// Where a replay from given offsets starts reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadFrom {
+    /// The file position of the first block holding a record at or past a start offset.
+    pub position: u64,
+    /// Per partition: the largest timestamp of the records before that block (what a live replay
+    /// needs to know of the records it skips).
+    pub latest_before: BTreeMap<i32, i64>,
+}
+
+impl BlockIndex {
+    /// Reads every block of `path` once.
+    pub fn build(path: &Path) -> Result<Self> {
+        let mut reader = RecordingReader::open(path)?;
+        let mut blocks: Vec<IndexedBlock> = Vec::new();
+        let mut latest: BTreeMap<i32, i64> = BTreeMap::new();
+        while let Some(view) = reader.next_view() {
+            let view = view?;
+            let (partition, offset, timestamp) = (view.partition, view.offset, view.timestamp_ms);
+            let position = reader.block_position;
+            if blocks.last().is_none_or(|b| b.position != position) {
+                blocks.push(IndexedBlock {
+                    position,
+                    last_offset: Vec::new(),
+                    latest_before: latest.iter().map(|(&p, &t)| (p, t)).collect(),
+                });
+            }
+            if let Some(block) = blocks.last_mut() {
+                match block.last_offset.iter_mut().find(|(p, _)| *p == partition) {
+                    Some((_, last)) => *last = (*last).max(offset),
+                    None => block.last_offset.push((partition, offset)),
+                }
+            }
+            let t = latest.entry(partition).or_insert(timestamp);
+            *t = (*t).max(timestamp);
+        }
+        Ok(Self { blocks })
+    }
+
+    /// Where to read from to see every record at or past `starts` (per partition; partitions not
+    /// named are not wanted); `None` when no block holds one.
+    pub fn read_from(&self, starts: &BTreeMap<i32, i64>) -> Option<ReadFrom> {
+        let block = self.blocks.iter().find(|b| {
+            b.last_offset
+                .iter()
+                .any(|(p, last)| starts.get(p).is_some_and(|start| last >= start))
+        })?;
+        Some(ReadFrom {
+            position: block.position,
+            latest_before: block.latest_before.iter().copied().collect(),
+        })
+    }
 }
 
 /// The block compressions a recording may use.
@@ -268,7 +341,18 @@ impl RecordingReader {
             records: 0,
             failed: false,
             snappy: snap::raw::Decoder::new(),
+            block_position: 0,
         })
+    }
+
+    /// Goes to the block at `position` (from a [`BlockIndex`] of this file): the next record is
+    /// its first.
+    pub fn seek_to(&mut self, position: u64) -> Result<()> {
+        self.input.seek(SeekFrom::Start(position))?;
+        self.block.clear();
+        self.pos = 0;
+        self.left = 0;
+        Ok(())
     }
 
     /// The header.
@@ -341,6 +425,10 @@ impl RecordingReader {
                 self.block.len() - self.pos
             ));
         }
+        self.block_position = self
+            .input
+            .stream_position()
+            .map_err(|e| format!("cannot tell the file position: {e}"))?;
         let Some(count) = read_long_or_eof(&mut self.input)? else {
             return Ok(false);
         };
@@ -688,6 +776,72 @@ fn to_value(r: &StoredRecord) -> Value {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A generated recording of 30,000 trades over 3 partitions (about 40 blocks), made once.
+    fn indexed() -> &'static (tempfile::TempDir, PathBuf, BlockIndex) {
+        static RECORDING: std::sync::OnceLock<(tempfile::TempDir, PathBuf, BlockIndex)> =
+            std::sync::OnceLock::new();
+        RECORDING.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("indexed.sgrec");
+            crate::record::generate(&path, 30_000, 3, 5).unwrap();
+            let index = BlockIndex::build(&path).unwrap();
+            (dir, path, index)
+        })
+    }
+
+    /// (partition, offset, timestamp) of every record read from `reader` at or past `starts`.
+    fn wanted(reader: &mut RecordingReader, starts: &BTreeMap<i32, i64>) -> Vec<(i32, i64)> {
+        let mut out = Vec::new();
+        while let Some(view) = reader.next_view() {
+            let view = view.unwrap();
+            if starts
+                .get(&view.partition)
+                .is_some_and(|s| view.offset >= *s)
+            {
+                out.push((view.partition, view.offset));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Reading from where the index says gives exactly the records at or past the starts
+        /// that reading the whole file gives, and the timestamps skipped are accounted for.
+        #[test]
+        fn the_index_skips_only_blocks_with_nothing_wanted(
+            starts in proptest::collection::btree_map(0i32..3, 0i64..11_000, 1..=3)
+        ) {
+            let (_dir, path, index) = indexed();
+            prop_assert!(index.blocks.len() > 10);
+            let mut whole = RecordingReader::open(path).unwrap();
+            let expected = wanted(&mut whole, &starts);
+            let mut reader = RecordingReader::open(path).unwrap();
+            match index.read_from(&starts) {
+                Some(from) => {
+                    reader.seek_to(from.position).unwrap();
+                    // Nothing before the block is wanted, and its timestamps are the maxima.
+                    let mut before = RecordingReader::open(path).unwrap();
+                    let mut latest: BTreeMap<i32, i64> = BTreeMap::new();
+                    while let Some(view) = before.next_view() {
+                        let view = view.unwrap();
+                        let (p, offset, timestamp) = (view.partition, view.offset, view.timestamp_ms);
+                        if before.block_position >= from.position {
+                            break;
+                        }
+                        prop_assert!(starts.get(&p).is_none_or(|s| offset < *s));
+                        let t = latest.entry(p).or_insert(timestamp);
+                        *t = (*t).max(timestamp);
+                    }
+                    prop_assert_eq!(&latest, &from.latest_before);
+                    prop_assert_eq!(wanted(&mut reader, &starts), expected);
+                }
+                None => prop_assert!(expected.is_empty()),
+            }
+        }
+    }
 
     fn meta() -> RecordingMeta {
         RecordingMeta {

@@ -8,12 +8,12 @@
 //! subscribed.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::kafka::{KafkaCluster, KafkaConfig};
 use crate::live::{LiveClock, LivePoint};
 use crate::pace::Pace;
-use crate::recording::{RecordingMeta, RecordingReader};
+use crate::recording::{BlockIndex, RecordingMeta, RecordingReader};
 use crate::schemas::SchemaSource;
 use crate::{Error, Result};
 
@@ -30,6 +30,24 @@ pub struct RecordingSource {
     pub pace: Pace,
     /// `--live-from`: the recording's "now" and the clock that releases what follows it.
     pub live: Option<LiveClock>,
+    /// Where each block starts, built by the first replay that needs it (`None`: the file could
+    /// not be indexed, and replays read it from the start, where they meet the damage).
+    index: OnceLock<Option<BlockIndex>>,
+}
+
+impl RecordingSource {
+    /// The recording's block index, built on first use.
+    pub fn index(&self) -> Option<&BlockIndex> {
+        self.index
+            .get_or_init(|| match BlockIndex::build(&self.path) {
+                Ok(index) => Some(index),
+                Err(e) => {
+                    tracing::warn!(path = %self.path.display(), error = %e, "the recording could not be indexed");
+                    None
+                }
+            })
+            .as_ref()
+    }
 }
 
 /// A cluster and the topics that may be subscribed.
@@ -53,6 +71,7 @@ impl Source {
             meta: reader.meta().clone(),
             pace,
             live: None,
+            index: OnceLock::new(),
         }))
     }
 
@@ -67,6 +86,7 @@ impl Source {
             meta,
             pace: Pace::Max,
             live: Some(live),
+            index: OnceLock::new(),
         }))
     }
 

@@ -492,6 +492,22 @@ fn replay(
     let started = Instant::now();
     let mut open = state.values().filter(|r| !r.done).count();
     let mut reader = RecordingReader::open(&recording.path)?;
+    // Seek past the blocks that hold nothing wanted (a seek deep into a large recording).
+    let wanted: BTreeMap<i32, i64> = state
+        .iter()
+        .filter(|(_, r)| !r.done)
+        .map(|(&p, r)| (p, r.start))
+        .collect();
+    if open > 0
+        && let Some(from) = recording.index().and_then(|i| i.read_from(&wanted))
+    {
+        reader.seek_to(from.position)?;
+        for (p, latest) in from.latest_before {
+            if let Some(r) = state.get_mut(&p) {
+                r.release_ms = r.release_ms.max(latest);
+            }
+        }
+    }
     let mut failure = None;
     while open > 0 {
         let view = match reader.next_view() {
