@@ -10,6 +10,10 @@
 // record delivered), connection (the session's status: feeds and records received), tables: {name: {columns, rows, formats, totalRows}}, stats, renderedFormats,
 // errors}. Rows are read through the page's own panels (the worker's viewports), so
 // they are what the user sees, unformatted. Exit 1 on a failed cell, a page error or a timeout.
+//
+// With E2E_APPEND_TARGET=N, once settled it first prints {"ready": true, "append": count} and
+// waits for the append table to reach N rows (the caller produces more records meanwhile), then
+// settles again and reports.
 
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -46,39 +50,53 @@ try {
   });
   const started = Date.now();
   await page.goto(`${url}?size_offset=${sizeOffset}${process.env.E2E_QUERY ?? ""}`, { timeout: timeoutMs });
-  let previous = null;
-  let stableSince = 0;
-  let snapshot = null;
-  while (true) {
-    if (failed) throw new Error(failed);
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out; last state: ${JSON.stringify(snapshot)?.slice(0, 2000)}`);
-    }
-    snapshot = await page.evaluate(async (names) => {
-      const state = document.getElementById("notebook-state").dataset.state;
-      const caughtUp = document.getElementById("caught-up").dataset.caughtUp === "true";
-      const failedCells = [...document.querySelectorAll('.cell-state[data-state="failed"]')].map((e) => e.textContent);
-      // The worker's viewports, exactly as the panels received them.
-      const tables = {};
-      for (const name of names) {
-        const panel = document.querySelector(`[data-panel="${name}"]`);
-        if (!panel) continue;
-        tables[name] = { totalRows: Number(panel.dataset.rows ?? 0), bytes: Number(panel.dataset.bytes ?? 0) };
+  // Waits until every cell ran, the consumers are caught up, the tables hold rows that stopped
+  // changing for 1.5 s, and `also(snapshot)` holds.
+  async function settle(also) {
+    let previous = null;
+    let stableSince = 0;
+    let snapshot = null;
+    while (true) {
+      if (failed) throw new Error(failed);
+      if (Date.now() - started > timeoutMs) {
+        throw new Error(`timed out; last state: ${JSON.stringify(snapshot)?.slice(0, 2000)}`);
       }
-      const errors = [...document.querySelectorAll("#errors li")].map((li) => li.textContent).filter((t) => t !== "None.");
-      return { state, caughtUp, failedCells, tables, errors, status: document.getElementById("status").dataset.status };
-    }, TABLES);
-    if (snapshot.failedCells.length) throw new Error(`a cell failed: ${snapshot.failedCells.join("; ")}`);
-    if (snapshot.state === "failed") throw new Error("the notebook failed");
-    const key = JSON.stringify(snapshot.tables);
-    const complete = snapshot.state === "done" && snapshot.caughtUp && TABLES.every((t) => snapshot.tables[t]?.totalRows > 0);
-    if (complete && key === previous) {
-      if (stableSince && Date.now() - stableSince > 1500) break;
-    } else {
-      stableSince = Date.now();
+      snapshot = await page.evaluate(async (names) => {
+        const state = document.getElementById("notebook-state").dataset.state;
+        const caughtUp = document.getElementById("caught-up").dataset.caughtUp === "true";
+        const failedCells = [...document.querySelectorAll('.cell-state[data-state="failed"]')].map((e) => e.textContent);
+        // The worker's viewports, exactly as the panels received them.
+        const tables = {};
+        for (const name of names) {
+          const panel = document.querySelector(`[data-panel="${name}"]`);
+          if (!panel) continue;
+          tables[name] = { totalRows: Number(panel.dataset.rows ?? 0), bytes: Number(panel.dataset.bytes ?? 0) };
+        }
+        // The append table's row count, as row_count_merge shows it.
+        const counts = state === "done" ? (await window.streamglass.read(["row_count_merge"])).row_count_merge : null;
+        const append = counts ? Number(counts.rows.find((r) => r[counts.columns.indexOf("Table_Type")] === "append")?.[counts.columns.indexOf("RowCount")] ?? 0) : 0;
+        const errors = [...document.querySelectorAll("#errors li")].map((li) => li.textContent).filter((t) => t !== "None.");
+        return { state, caughtUp, failedCells, tables, append, errors, status: document.getElementById("status").dataset.status };
+      }, TABLES);
+      if (snapshot.failedCells.length) throw new Error(`a cell failed: ${snapshot.failedCells.join("; ")}`);
+      if (snapshot.state === "failed") throw new Error("the notebook failed");
+      const key = JSON.stringify([snapshot.tables, snapshot.append]);
+      const complete = snapshot.state === "done" && snapshot.caughtUp && TABLES.every((t) => snapshot.tables[t]?.totalRows > 0) && also(snapshot);
+      if (complete && key === previous) {
+        if (stableSince && Date.now() - stableSince > 1500) return snapshot;
+      } else {
+        stableSince = Date.now();
+      }
+      previous = key;
+      await sleep(100);
     }
-    previous = key;
-    await sleep(100);
+  }
+  let snapshot = await settle(() => true);
+  const appendTarget = process.env.E2E_APPEND_TARGET;
+  if (appendTarget) {
+    // The caller produces more records now, then the append count must reach the target.
+    console.log(JSON.stringify({ ready: true, append: snapshot.append }));
+    snapshot = await settle((s) => s.append >= Number(appendTarget));
   }
   const elapsedMs = Date.now() - started;
   // Read every row of the tables through the page's worker (the same call the panels make).

@@ -193,9 +193,8 @@ async fn the_page_counts_a_tansu_topic_written_by_rskafka() {
 /// `(Exchange, Instrument) → (Trade_Count, Total_Size)` over the newest `n` records in total of a
 /// recording, spread over partitions as the seek `-n` is: values decoded with apache-avro.
 fn reference_aggregation(path: &Path, n: u64) -> BTreeMap<(String, String), (u64, f64)> {
-    use apache_avro::types::Value as Avro;
     use replay_bridge::recording::RecordingReader;
-    use streamglass_core::seek::{Watermarks, newest_total};
+    use streamglass_core::seek::Watermarks;
 
     let reader = RecordingReader::open(path).unwrap();
     let marks: Vec<Watermarks> = reader
@@ -208,19 +207,39 @@ fn reference_aggregation(path: &Path, n: u64) -> BTreeMap<(String, String), (u64
             high: p.high_watermark,
         })
         .collect();
-    let starts: BTreeMap<i32, i64> = marks
+    let starts = newest_starts(&marks, n);
+    aggregate(
+        reader.map(|r| {
+            let r = r.unwrap();
+            (r.partition, r.offset, r.value.expect("a value"))
+        }),
+        &starts,
+    )
+}
+
+/// Where each partition starts for the newest `n` records in total (the notebook's spread).
+fn newest_starts(marks: &[streamglass_core::seek::Watermarks], n: u64) -> BTreeMap<i32, i64> {
+    marks
         .iter()
-        .zip(newest_total(&marks, n))
+        .zip(streamglass_core::seek::newest_total(marks, n))
         .map(|(m, count)| (m.partition, m.high - count as i64))
-        .collect();
+        .collect()
+}
+
+/// `(Exchange, Instrument) → (Trade_Count, Total_Size)` over the records at or past `starts`,
+/// their Confluent-framed values decoded with apache-avro (not with the core's decoder).
+fn aggregate(
+    records: impl Iterator<Item = (i32, i64, Vec<u8>)>,
+    starts: &BTreeMap<i32, i64>,
+) -> BTreeMap<(String, String), (u64, f64)> {
+    use apache_avro::types::Value as Avro;
+
     let schema = apache_avro::Schema::parse_str(replay_bridge::trades::TRADE_SCHEMA).unwrap();
     let mut out = BTreeMap::new();
-    for record in reader {
-        let record = record.unwrap();
-        if record.offset < starts[&record.partition] {
+    for (partition, offset, value) in records {
+        if offset < starts[&partition] {
             continue;
         }
-        let value = record.value.expect("a value");
         let Avro::Record(fields) =
             apache_avro::from_avro_datum(&schema, &mut &value[5..], None).unwrap()
         else {
@@ -316,17 +335,31 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
     let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
     let url = format!("http://{addr}/");
     let shown = run_script("notebook.mjs", &url, &SIZE_OFFSET.to_string(), "notebook").await;
+    let want = reference_aggregation(&path, SIZE_OFFSET);
+    assert_notebook_shows(&shown, &want, SIZE_OFFSET, 0);
+}
+
+/// What the notebook must show after a seek `size_offset` back and `later` records produced
+/// after it ran: both aggregations equal `want`, every difference is zero, the append count is
+/// `size_offset + later`, the two consumers share one feed (each record received once), the
+/// stream table holds little, and BTC rows are IVORY.
+fn assert_notebook_shows(
+    shown: &serde_json::Value,
+    want: &BTreeMap<(String, String), (u64, f64)>,
+    size_offset: u64,
+    later: u64,
+) {
+    let (size_offset_plus_later, latest_records) = (size_offset + later, 3 + later);
     let tables = &shown["tables"];
 
-    let want = reference_aggregation(&path, SIZE_OFFSET);
     assert_same_aggregation(
         &shown_aggregation(&tables["agg_append"]),
-        &want,
+        want,
         "agg_append",
     );
     assert_same_aggregation(
         &shown_aggregation(&tables["agg_stream"]),
-        &want,
+        want,
         "agg_stream",
     );
 
@@ -360,7 +393,11 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
         .iter()
         .find(|r| r[1] == "append")
         .expect("an append row");
-    assert_eq!(append[0].as_u64(), Some(SIZE_OFFSET), "{counts:?}");
+    assert_eq!(
+        append[0].as_u64(),
+        Some(size_offset_plus_later),
+        "{counts:?}"
+    );
 
     // The append and stream tables share one feed: the records from the seek cross the socket
     // and are decoded once. The other feed is `latest`'s (one record a partition).
@@ -370,10 +407,14 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
         .iter()
         .find(|f| f["tables"].as_array().map(Vec::len) == Some(2))
         .unwrap_or_else(|| panic!("the append and stream tables share a feed: {feeds:?}"));
-    assert_eq!(shared["records"].as_u64(), Some(SIZE_OFFSET), "{shared}");
+    assert_eq!(
+        shared["records"].as_u64(),
+        Some(size_offset_plus_later),
+        "{shared}"
+    );
     assert_eq!(
         shown["connection"]["records"].as_u64(),
-        Some(SIZE_OFFSET + 3),
+        Some(size_offset_plus_later + latest_records),
         "each record is received once"
     );
 
@@ -382,7 +423,7 @@ async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
     let append_bytes = stats["trades_append"]["bytesUsed"].as_f64().unwrap();
     let stream_bytes = stats["trades_stream"]["bytesUsed"].as_f64().unwrap();
     assert!(
-        append_bytes > 40.0 * SIZE_OFFSET as f64,
+        append_bytes > 40.0 * size_offset as f64,
         "append holds its rows: {stats}"
     );
     assert!(
@@ -497,7 +538,7 @@ async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
         trades(reopened) > trades(closed),
         "agg_stream stayed live: {closed} then {reopened}"
     );
-    assert!(trades(&reopened) >= SIZE_OFFSET);
+    assert!(trades(reopened) >= SIZE_OFFSET);
 
     // Dropping late and big gives their bytes back, and the menu forgets them.
     let bytes = |v: &serde_json::Value| v["bytesUsed"].as_f64().unwrap();
@@ -629,4 +670,105 @@ async fn a_bridge_offers_a_recording_and_a_broker_and_the_page_picks_one() {
         shown["url"].as_str().unwrap().ends_with("/ws?source=kafka"),
         "{shown}"
     );
+}
+
+/// The seed notebook against a Tansu topic written by an independent producer (confluent-kafka,
+/// values encoded by fastavro): from a seek `size_offset` back, both aggregations equal a
+/// reference computed with apache-avro from the records on the topic, every difference is zero,
+/// and once more records are produced the append count is `size_offset` plus those.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notebook_runs_against_a_tansu_topic_and_counts_later_records() {
+    use streamglass_core::seek::Watermarks;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let Some(site) = prerequisites("page: the notebook on tansu") else {
+        return;
+    };
+    let Some((env, tansu)) = common::broker("page: the notebook on tansu") else {
+        return;
+    };
+    const SIZE_OFFSET: u64 = 12_000;
+    const LATER: u64 = 2_000;
+    tansu.create_topic(TRADES_TOPIC, 3).unwrap();
+    let schemas = common::schema_dir();
+    let schema = schemas.path().join("1-trade.avsc");
+    let first = producers::produce_with_confluent_kafka(
+        &env,
+        &tansu.addr,
+        TRADES_TOPIC,
+        20_000,
+        &schema,
+        1,
+    )
+    .unwrap();
+    let source = Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[TRADES_TOPIC.to_owned()],
+        SchemaSource::Dir(schemas.path().to_owned()),
+    )
+    .await
+    .unwrap();
+    let addr = common::start_bridge(source, Some(site)).await;
+
+    // The notebook runs; once it settles, more records are produced; it reports once the append
+    // table holds them too.
+    let screenshot = target_dir().join("e2e").join("notebook-tansu.png");
+    let mut child = tokio::process::Command::new("node")
+        .arg(workspace_root().join("tests/e2e/notebook.mjs"))
+        .arg(format!("http://{addr}/"))
+        .arg(SIZE_OFFSET.to_string())
+        .arg(&screenshot)
+        .env("E2E_APPEND_TARGET", (SIZE_OFFSET + LATER).to_string())
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run node");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: serde_json::Value =
+        serde_json::from_str(&lines.next_line().await.unwrap().expect("a ready line")).unwrap();
+    assert_eq!(ready["append"].as_u64(), Some(SIZE_OFFSET), "{ready}");
+    let (env_path, addr_tansu) = (schema.clone(), tansu.addr.clone());
+    let later = tokio::task::spawn_blocking(move || {
+        producers::produce_with_confluent_kafka(
+            &env,
+            &addr_tansu,
+            TRADES_TOPIC,
+            LATER,
+            &env_path,
+            1,
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(later.total, LATER);
+    let last = lines.next_line().await.unwrap().expect("the report");
+    assert!(child.wait().await.unwrap().success(), "notebook.mjs failed");
+    let shown: serde_json::Value = serde_json::from_str(&last).unwrap();
+
+    // The reference: every record on the topic, from the starts the seek had before the later
+    // records, decoded with apache-avro.
+    let marks: Vec<Watermarks> = first
+        .partitions
+        .iter()
+        .map(|(&partition, &(_, low, last))| Watermarks {
+            partition,
+            low,
+            high: last + 1,
+        })
+        .collect();
+    let starts = newest_starts(&marks, SIZE_OFFSET);
+    let drained = ws::drain(&format!("ws://{addr}/ws"), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(drained.records.len() as u64, first.total + LATER);
+    let want = aggregate(
+        drained
+            .records
+            .into_iter()
+            .map(|r| (r.partition, r.offset, r.value.expect("a value"))),
+        &starts,
+    );
+    assert_notebook_shows(&shown, &want, SIZE_OFFSET, LATER);
 }
