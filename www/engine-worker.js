@@ -11,6 +11,8 @@
 //                                          as panels)
 //   {type: "frame", id, views}             views: [{panel, first, count}] → viewports and stats
 //   {type: "interval", ms}                 change the cycle period (10..1000 ms)
+//   {type: "hold"} / {type: "release"}     no cycle runs between them (cells that must see the
+//                                          same first cycle); release runs one at once
 //   {type: "drop", name}                   close a table: its memory is freed once no other
 //                                          table needs it
 //   {type: "read", id, names}              every row of the named tables, with their stats
@@ -32,7 +34,14 @@ function isTable(value) {
   return value !== null && typeof value === "object" && typeof value.viewport === "function";
 }
 
+// While held, no update cycle runs: the notebook's cells from the consumers to diff_table run as
+// one script, as a Deephaven script runs under the update graph's lock, so every table they make
+// sees the same first cycle (an aggregation of a stream table made a cycle later would miss the
+// rows of the cycles before it).
+let held = false;
+
 function cycle() {
+  if (held) return;
   const started = performance.now();
   try {
     session.runCycle();
@@ -176,6 +185,13 @@ self.onmessage = async (event) => {
       }
       case "interval":
         setInterval_(message.ms);
+        break;
+      case "hold":
+        held = true;
+        break;
+      case "release":
+        held = false;
+        cycle();
         break;
       case "drop": {
         const table = panels.get(message.name);

@@ -51,8 +51,9 @@ try {
   const started = Date.now();
   await page.goto(`${url}?size_offset=${sizeOffset}${process.env.E2E_QUERY ?? ""}`, { timeout: timeoutMs });
   // Waits until every cell ran, the consumers are caught up, the tables hold rows that stopped
-  // changing for 1.5 s, and `also(snapshot)` holds.
-  async function settle(also) {
+  // changing for 1.5 s (and, with `countStable`, the append count too: not against a live
+  // replay, where it never stops), and `also(snapshot)` holds.
+  async function settle(also, countStable) {
     let previous = null;
     let stableSince = 0;
     let snapshot = null;
@@ -80,7 +81,7 @@ try {
       }, TABLES);
       if (snapshot.failedCells.length) throw new Error(`a cell failed: ${snapshot.failedCells.join("; ")}`);
       if (snapshot.state === "failed") throw new Error("the notebook failed");
-      const key = JSON.stringify([snapshot.tables, snapshot.append]);
+      const key = JSON.stringify([snapshot.tables, countStable ? snapshot.append : null]);
       const complete = snapshot.state === "done" && snapshot.caughtUp && TABLES.every((t) => snapshot.tables[t]?.totalRows > 0) && also(snapshot);
       if (complete && key === previous) {
         if (stableSince && Date.now() - stableSince > 1500) return snapshot;
@@ -91,12 +92,12 @@ try {
       await sleep(100);
     }
   }
-  let snapshot = await settle(() => true);
+  let snapshot = await settle(() => true, false);
   const appendTarget = process.env.E2E_APPEND_TARGET;
   if (appendTarget) {
     // The caller produces more records now, then the append count must reach the target.
     console.log(JSON.stringify({ ready: true, append: snapshot.append }));
-    snapshot = await settle((s) => s.append >= Number(appendTarget));
+    snapshot = await settle((s) => s.append >= Number(appendTarget), true);
   }
   const elapsedMs = Date.now() - started;
   // Read every row of the tables through the page's worker (the same call the panels make).
