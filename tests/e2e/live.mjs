@@ -11,28 +11,14 @@
 // caught up], live: [{stream, append}], caughtUpMs}. A missing stream row (a cycle with no rows)
 // reads as 0. Saves a screenshot. Exit 1 on a page error, a failed cell or a timeout.
 
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium } from "playwright-core";
+import { launch, screenshot, scriptArgs } from "./browser.mjs";
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
-
-const [url, sizeOffset, screenshotPath] = process.argv.slice(2);
-if (!url || !/^\d+$/.test(sizeOffset ?? "") || !screenshotPath) {
-  console.error("usage: node tests/e2e/live.mjs <url> <sizeOffset> <screenshotPath>");
-  process.exit(2);
-}
+const { url, arg: sizeOffset, screenshotPath } = scriptArgs("live.mjs <url> <sizeOffset> <screenshotPath>", (a) => /^\d+$/.test(a));
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
 const liveMs = Number(process.env.E2E_LIVE_MS ?? "5000");
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+const browser = await launch();
 let failed = null;
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -79,8 +65,7 @@ try {
     live.push({ stream: s.stream, append: s.append });
     await sleep(50);
   }
-  await mkdir(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true });
+  await screenshot(page, screenshotPath);
   console.log(JSON.stringify({ catchUp, live, caughtUpMs }));
 } catch (e) {
   console.error(`live: ${e.message}`);

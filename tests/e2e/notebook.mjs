@@ -15,30 +15,15 @@
 // waits for the append table to reach N rows (the caller produces more records meanwhile), then
 // settles again and reports.
 
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium } from "playwright-core";
+import { launch, screenshot, scriptArgs } from "./browser.mjs";
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-sync",
-];
 const TABLES = ["agg_append", "agg_stream", "diff_table", "row_count_merge"];
 
-const [url, sizeOffset, screenshotPath] = process.argv.slice(2);
-if (!url || !/^\d+$/.test(sizeOffset ?? "") || !screenshotPath) {
-  console.error("usage: node tests/e2e/notebook.mjs <url> <sizeOffset> <screenshotPath>");
-  process.exit(2);
-}
+const { url, arg: sizeOffset, screenshotPath } = scriptArgs("notebook.mjs <url> <sizeOffset> <screenshotPath>", (a) => /^\d+$/.test(a));
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+const browser = await launch();
 let failed = null;
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -106,8 +91,7 @@ try {
   const timings = await page.evaluate(() => window.streamglass.timings);
   const connection = await page.evaluate(() => window.streamglass.status());
   const seedMs = timings.aggregationsEqual === null ? null : timings.aggregationsEqual - timings.runStarted;
-  await mkdir(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true });
+  await screenshot(page, screenshotPath);
   const format = await page.evaluate(() =>
     [...document.querySelectorAll('[data-panel="agg_append"] td[data-column="Instrument"]')].map((td) => [td.textContent, td.dataset.format]),
   );

@@ -17,21 +17,9 @@
 //
 // Uses the system Chromium (/usr/bin/chromium); playwright-core downloads no browser.
 
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium } from "playwright-core";
+import { launch, screenshot } from "./browser.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-sync",
-];
 const POLL_MS = 100;
 const SETTLE_MS = 300;
 
@@ -84,7 +72,7 @@ function fail(message, state) {
 
 async function run({ url, expected, screenshotPath, timeoutMs }) {
   const deadline = Date.now() + timeoutMs;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on("console", (message) => {
@@ -126,8 +114,7 @@ async function run({ url, expected, screenshotPath, timeoutMs }) {
       return fail(`the count moved from ${expected} to ${state.totalRecords} after catching up`, state);
     }
 
-    await mkdir(dirname(screenshotPath), { recursive: true });
-    await page.screenshot({ path: screenshotPath, fullPage: true });
+    await screenshot(page, screenshotPath);
     process.stdout.write(`${JSON.stringify(state)}\n`);
   } finally {
     await browser.close();

@@ -13,24 +13,10 @@
 // Prints one line of JSON with what it saw at each step; the Rust test asserts on it. Saves a
 // screenshot with the menu open. Exit 1 on a page error, a failed cell or a timeout.
 
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium } from "playwright-core";
+import { launch, screenshot, scriptArgs } from "./browser.mjs";
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
-
-const [url, sizeOffset, screenshotPath] = process.argv.slice(2);
-if (!url || !/^\d+$/.test(sizeOffset ?? "") || !screenshotPath) {
-  console.error("usage: node tests/e2e/panels.mjs <url> <sizeOffset> <screenshotPath>");
-  process.exit(2);
-}
+const { url, arg: sizeOffset, screenshotPath } = scriptArgs("panels.mjs <url> <sizeOffset> <screenshotPath>", (a) => /^\d+$/.test(a));
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
 const deadline = Date.now() + timeoutMs;
 
@@ -43,7 +29,7 @@ async function until(what, check) {
   }
 }
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+const browser = await launch();
 let failed = null;
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
@@ -116,8 +102,7 @@ return { late, big };`);
     tradeCount: await sumOf("agg_stream", "Trade_Count"),
     appendCount: await sumOf("agg_append", "Trade_Count"),
   };
-  await mkdir(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath, fullPage: true });
+  await screenshot(page, screenshotPath);
   await page.click("#panels-menu summary");
 
   // 4. Drop big and late from the console.

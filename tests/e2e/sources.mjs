@@ -7,20 +7,11 @@
 // connected, and prints one line of JSON: {options: [{value, text}], selected, url (the
 // WebSocket the session opened)}. Exit 1 on a page error or a timeout.
 
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { chromium } from "playwright-core";
+import { launch, screenshot, scriptArgs } from "./browser.mjs";
 
-const [url, source, screenshotPath] = process.argv.slice(2);
-if (!url || !source || !screenshotPath) {
-  console.error("usage: node tests/e2e/sources.mjs <url> <sourceName> <screenshotPath>");
-  process.exit(2);
-}
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-});
+const { url, arg: source, screenshotPath } = scriptArgs("sources.mjs <url> <sourceName> <screenshotPath>");
+const browser = await launch();
 let failed = null;
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -43,8 +34,7 @@ try {
     });
     if (!shown) await sleep(100);
   }
-  await mkdir(dirname(screenshotPath), { recursive: true });
-  await page.screenshot({ path: screenshotPath });
+  await screenshot(page, screenshotPath, false);
   console.log(JSON.stringify(shown));
 } catch (e) {
   console.error(`sources: ${e.message}`);

@@ -20,6 +20,7 @@ use replay_bridge::server;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use streamglass_tests::producers::{self, Produced};
+use streamglass_tests::tansu::Tansu;
 use streamglass_tests::{skip_or_fail, target_dir, workspace_root, ws};
 
 /// The built page, when everything the browser test needs is present.
@@ -129,6 +130,30 @@ async fn the_page_counts_every_record_of_a_generated_recording() {
     assert_page_shows(&shown, &expected);
 }
 
+/// The bridge's source for the trades topic of `tansu`, values read with `schemas`.
+async fn tansu_trades(tansu: &Tansu, schemas: SchemaSource) -> Source {
+    Source::kafka(
+        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
+        &[TRADES_TOPIC.to_owned()],
+        schemas,
+    )
+    .await
+    .unwrap()
+}
+
+/// `n` generated trades on the trades topic of `tansu` (3 partitions), produced with rskafka.
+async fn produce_trades_with_rskafka(tansu: &Tansu, n: usize, seed: u64) -> Produced {
+    producers::produce_with_rskafka(
+        &tansu.addr,
+        TRADES_TOPIC,
+        3,
+        common::trade_values(n, seed),
+        300,
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_counts_a_tansu_topic_written_by_confluent_kafka() {
     let Some(site) = prerequisites("page: tansu confluent-kafka") else {
@@ -148,13 +173,7 @@ async fn the_page_counts_a_tansu_topic_written_by_confluent_kafka() {
         1,
     )
     .unwrap();
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[TRADES_TOPIC.to_owned()],
-        SchemaSource::Dir(schemas.path().to_owned()),
-    )
-    .await
-    .unwrap();
+    let source = tansu_trades(&tansu, SchemaSource::Dir(schemas.path().to_owned())).await;
     let addr = common::start_bridge(source, Some(site)).await;
     let shown = page_counts(&addr, produced.total, "tansu-confluent-kafka").await;
     assert_page_shows(&shown, &produced.partitions);
@@ -169,22 +188,8 @@ async fn the_page_counts_a_tansu_topic_written_by_rskafka() {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();
-    let produced: Produced = producers::produce_with_rskafka(
-        &tansu.addr,
-        TRADES_TOPIC,
-        3,
-        common::trade_values(10_000, 9),
-        300,
-    )
-    .await
-    .unwrap();
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[TRADES_TOPIC.to_owned()],
-        SchemaSource::None,
-    )
-    .await
-    .unwrap();
+    let produced: Produced = produce_trades_with_rskafka(&tansu, 10_000, 9).await;
+    let source = tansu_trades(&tansu, SchemaSource::None).await;
     let addr = common::start_bridge(source, Some(site)).await;
     let shown = page_counts(&addr, produced.total, "tansu-rskafka").await;
     assert_page_shows(&shown, &produced.partitions);
@@ -592,22 +597,8 @@ async fn a_bridge_offers_a_recording_and_a_broker_and_the_page_picks_one() {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();
-    let produced: Produced = producers::produce_with_rskafka(
-        &tansu.addr,
-        TRADES_TOPIC,
-        3,
-        common::trade_values(2_000, 4),
-        200,
-    )
-    .await
-    .unwrap();
-    let kafka = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[TRADES_TOPIC.to_owned()],
-        SchemaSource::None,
-    )
-    .await
-    .unwrap();
+    let produced: Produced = produce_trades_with_rskafka(&tansu, 2_000, 4).await;
+    let kafka = tansu_trades(&tansu, SchemaSource::None).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trades.sgrec");
     record::generate(&path, 500, 1, 3).unwrap();
@@ -701,13 +692,7 @@ async fn the_notebook_runs_against_a_tansu_topic_and_counts_later_records() {
         1,
     )
     .unwrap();
-    let source = Source::kafka(
-        &KafkaConfig::new(&tansu.addr, Duration::from_secs(10)),
-        &[TRADES_TOPIC.to_owned()],
-        SchemaSource::Dir(schemas.path().to_owned()),
-    )
-    .await
-    .unwrap();
+    let source = tansu_trades(&tansu, SchemaSource::Dir(schemas.path().to_owned())).await;
     let addr = common::start_bridge(source, Some(site)).await;
 
     // The notebook runs; once it settles, more records are produced; it reports once the append
