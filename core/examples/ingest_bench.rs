@@ -1,0 +1,64 @@
+//! The seed's ingest path as the page's worker runs it, timed without criterion so it also runs
+//! as wasm32 under Node: 1M Confluent-framed Trade values decoded once per frame of 4,096 records
+//! (a bridge frame), each batch queued on an append table and a stream table (one shared feed),
+//! a cycle every 25 frames (about 100k records), and the seed's aggBy on both tables.
+//!
+//! ```sh
+//! cargo build --release --target wasm32-wasip1 -p streamglass-core --example ingest_bench
+//! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/ingest_bench.wasm
+//! ```
+//! (also natively: `cargo run --release -p streamglass-core --example ingest_bench`).
+
+#[path = "../benches/trade_frames.rs"]
+mod trade_frames;
+
+use std::time::Instant;
+
+use streamglass_core::{Agg, Engine};
+use trade_frames::{FRAMES, decoder, frames, records};
+
+const FRAME_RECORDS: usize = 4_096;
+const FRAMES_PER_CYCLE: usize = 25;
+
+fn main() {
+    let frames = frames(FRAMES);
+    let records = records(&frames);
+    let mut best = f64::MAX;
+    for _ in 0..10 {
+        let started = Instant::now();
+        let engine = Engine::new();
+        let mut decoder = decoder();
+        let schema = decoder.schema().clone();
+        let append = engine.append_table(schema.clone());
+        let stream = engine.stream_table(schema);
+        let aggs: Vec<_> = [&append, &stream]
+            .iter()
+            .map(|t| {
+                t.agg_by(
+                    &[Agg::count("Trade_Count"), Agg::sum("Total_Size = Size")],
+                    &["Exchange", "Instrument"],
+                )
+                .expect("aggBy")
+            })
+            .collect();
+        for (i, frame) in records.chunks(FRAME_RECORDS).enumerate() {
+            for r in frame {
+                decoder.decode(0, r).expect("decodes");
+            }
+            let batch = decoder.take_batch().expect("a batch");
+            stream.add(batch.clone()).expect("add");
+            append.add(batch).expect("add");
+            if (i + 1) % FRAMES_PER_CYCLE == 0 {
+                engine.run_cycle().expect("cycle");
+            }
+        }
+        engine.run_cycle().expect("cycle");
+        assert_eq!(append.size(), FRAMES);
+        assert_eq!(aggs[0].size(), aggs[1].size());
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "decode → append + stream → aggBy on both (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}): {:.1}M records/s (best of 10)",
+        FRAMES as f64 / best / 1e6
+    );
+}
