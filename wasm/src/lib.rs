@@ -22,6 +22,7 @@
 
 mod api;
 mod avro;
+mod heap;
 mod socket;
 
 use serde::Serialize as _;
