@@ -131,7 +131,7 @@ impl<T: Copy> Chunked<T> {
     }
 
     /// Appends one value.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, value: T) {
         // The common case: room in the last chunk (one look at the deque's back).
         if let Some(last) = self.chunks.back_mut()

@@ -386,6 +386,7 @@ impl StringColumn {
 
     /// Appends the string of `code` in this column's own dictionary. Returns false, appending
     /// nothing, if the column has no dictionary or no such code.
+    #[inline]
     pub fn push_code(&mut self, code: u32) -> bool {
         match &mut self.repr {
             Repr::Dict { codes, dict } if (code as usize) < dict.len() => {
@@ -543,15 +544,23 @@ impl StringColumn {
         }
     }
 
+    #[inline]
     fn maybe_go_plain(&mut self) {
         let Repr::Dict { codes, dict } = &self.repr else {
             return;
         };
         let distinct = dict.len();
         let high = distinct > DICT_LIMIT || (distinct > DICT_MIN && distinct * 2 > codes.len());
-        if !high {
-            return;
+        if high {
+            self.go_plain();
         }
+    }
+
+    #[cold]
+    fn go_plain(&mut self) {
+        let Repr::Dict { codes, dict } = &self.repr else {
+            return;
+        };
         let mut plain = PlainStrings::default();
         for slice in codes.slices() {
             for &code in slice {
