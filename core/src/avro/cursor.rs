@@ -60,16 +60,20 @@ impl<'a> Cursor<'a> {
 
     #[inline(always)]
     pub fn float(&mut self) -> Result<f32, DecodeReason> {
-        let b = self.fixed(4)?;
-        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let b = self
+            .fixed(4)?
+            .first_chunk::<4>()
+            .ok_or(DecodeReason::Truncated)?;
+        Ok(f32::from_le_bytes(*b))
     }
 
     #[inline(always)]
     pub fn double(&mut self) -> Result<f64, DecodeReason> {
-        let b = self.fixed(8)?;
-        Ok(f64::from_le_bytes([
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-        ]))
+        let b = self
+            .fixed(8)?
+            .first_chunk::<8>()
+            .ok_or(DecodeReason::Truncated)?;
+        Ok(f64::from_le_bytes(*b))
     }
 
     /// A length prefix: not negative, not past the end.

@@ -163,15 +163,18 @@ struct State {
 #[derive(Debug, Clone, Default)]
 struct StringCodes {
     dictionary: u64,
-    /// Direct-mapped: a byte string and its code in the column's dictionary.
+    /// Direct-mapped: a byte string's key and its code in the column's dictionary.
     slots: Vec<Slot>,
+    /// The bytes of each slot's string, for strings longer than [`KEY_BYTES`].
+    long: Vec<Option<Box<[u8]>>>,
 }
 
 /// A byte string as its length and two words: for strings of up to 16 bytes the words hold
 /// every byte, so equal keys mean equal strings; longer strings also compare their bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
-    len: usize,
+    /// The length, saturated below `u32::MAX` (longer strings compare bytes anyway).
+    len: u32,
     head: u64,
     tail: u64,
 }
@@ -180,14 +183,14 @@ struct Key {
 const KEY_BYTES: usize = 16;
 
 impl Key {
-    /// No byte string has this key (no input is `usize::MAX` bytes long): an empty slot's.
+    /// No byte string has this key (lengths saturate below `u32::MAX`): an empty slot's.
     const EMPTY: Key = Key {
-        len: usize::MAX,
+        len: u32::MAX,
         head: 0,
         tail: 0,
     };
 
-    #[inline]
+    #[inline(always)]
     fn of(bytes: &[u8]) -> Key {
         let len = bytes.len();
         let (head, tail) =
@@ -206,42 +209,70 @@ impl Key {
                     0,
                 )
             };
-        Key { len, head, tail }
+        Key {
+            len: u32::try_from(len).unwrap_or(u32::MAX - 1).min(u32::MAX - 1),
+            head,
+            tail,
+        }
     }
 
     /// A slot of a [`StringCodes`] cache.
-    #[inline]
+    #[inline(always)]
     fn slot(&self) -> usize {
-        let h = (self.head ^ self.tail.rotate_left(29) ^ self.len as u64)
+        let h = (self.head ^ self.tail.rotate_left(29) ^ u64::from(self.len))
             .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 58) as usize
+        (h >> (64 - STRING_SLOT_BITS)) as usize
     }
 }
 
-/// A cached byte string and its dictionary code.
-#[derive(Debug, Clone)]
+/// A cached byte string's key and dictionary code (24 bytes: a cache of 256 fits in 6 KiB).
+#[derive(Debug, Clone, Copy)]
 struct Slot {
     key: Key,
     code: u32,
-    /// The bytes, for strings longer than [`KEY_BYTES`].
-    long: Option<Box<[u8]>>,
 }
 
 impl Slot {
     const EMPTY: Slot = Slot {
         key: Key::EMPTY,
         code: 0,
-        long: None,
     };
+}
 
-    #[inline]
-    fn holds(&self, key: &Key, bytes: &[u8]) -> bool {
-        self.key == *key && (key.len <= KEY_BYTES || self.long.as_deref() == Some(bytes))
+impl StringCodes {
+    /// The code cached for `bytes` (whose key is `key`, in `slot`), if any.
+    #[inline(always)]
+    fn get(&self, slot: usize, key: &Key, bytes: &[u8]) -> Option<u32> {
+        let cached = self.slots.get(slot)?;
+        let same = cached.key == *key
+            && (bytes.len() <= KEY_BYTES
+                || self.long.get(slot).and_then(Option::as_deref) == Some(bytes));
+        same.then_some(cached.code)
+    }
+
+    #[cold]
+    fn set(&mut self, slot: usize, key: Key, bytes: &[u8], code: u32) {
+        if let (Some(entry), Some(long)) = (self.slots.get_mut(slot), self.long.get_mut(slot)) {
+            *entry = Slot { key, code };
+            *long = (bytes.len() > KEY_BYTES).then(|| bytes.into());
+        }
+    }
+
+    /// Empties the cache for a new dictionary.
+    #[cold]
+    fn reset(&mut self, dictionary: u64) {
+        self.dictionary = dictionary;
+        self.slots.clear();
+        self.slots.resize(STRING_SLOTS, Slot::EMPTY);
+        self.long.clear();
+        self.long.resize(STRING_SLOTS, None);
     }
 }
 
-/// Slots of a [`StringCodes`] cache (a power of two: [`Key::slot`] takes the top 6 bits).
-const STRING_SLOTS: usize = 64;
+/// Slots of a [`StringCodes`] cache: [`Key::slot`] takes the top bits of a hash. Enough that
+/// the few distinct values of a low-cardinality column rarely share one.
+const STRING_SLOT_BITS: u32 = 8;
+const STRING_SLOTS: usize = 1 << STRING_SLOT_BITS;
 
 #[derive(Debug, Clone, Default)]
 struct EnumCodes {
@@ -408,27 +439,18 @@ impl Program {
                 };
                 // A byte string seen before has its code: no UTF-8 check, no hashing.
                 if codes.dictionary != dictionary {
-                    codes.dictionary = dictionary;
-                    codes.slots.clear();
-                    codes.slots.resize(STRING_SLOTS, Slot::EMPTY);
+                    codes.reset(dictionary);
                 }
                 let key = Key::of(bytes);
                 let slot = key.slot();
-                if let Some(cached) = codes.slots.get(slot)
-                    && cached.holds(&key, bytes)
-                    && column.push_code(cached.code)
+                if let Some(code) = codes.get(slot, &key, bytes)
+                    && column.push_code(code)
                 {
                     return Ok(());
                 }
                 let s = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
-                if let Some(code) = column.push_interned(s)
-                    && let Some(entry) = codes.slots.get_mut(slot)
-                {
-                    *entry = Slot {
-                        key,
-                        code,
-                        long: (bytes.len() > KEY_BYTES).then(|| bytes.into()),
-                    };
+                if let Some(code) = column.push_interned(s) {
+                    codes.set(slot, key, bytes, code);
                 }
             }
             Leaf::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
@@ -905,6 +927,18 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// Long strings are cached with their bytes: equal keys are not enough.
+        #[test]
+        fn long_strings_compare_their_bytes(
+            a in proptest::collection::vec(0u8..2, KEY_BYTES + 1..40),
+            b in proptest::collection::vec(0u8..2, KEY_BYTES + 1..40),
+        ) {
+            let (mut codes, key) = (StringCodes::default(), Key::of(&a));
+            codes.reset(1);
+            codes.set(key.slot(), key, &a, 7);
+            prop_assert_eq!(codes.get(key.slot(), &Key::of(&b), &b), (a == b).then_some(7));
+        }
+
         /// A key identifies a byte string of up to [`KEY_BYTES`]: the string cache compares keys
         /// alone for those.
         #[test]
@@ -914,6 +948,10 @@ mod tests {
         ) {
             prop_assert_eq!(Key::of(&a) == Key::of(&b), a == b);
             prop_assert!(Key::of(&a).slot() < STRING_SLOTS);
+            let (mut codes, key) = (StringCodes::default(), Key::of(&a));
+            codes.reset(1);
+            codes.set(key.slot(), key, &a, 7);
+            prop_assert_eq!(codes.get(key.slot(), &Key::of(&b), &b), (a == b).then_some(7));
             prop_assert!(Key::of(&a) != Key::EMPTY);
         }
     }

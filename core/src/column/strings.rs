@@ -386,7 +386,7 @@ impl StringColumn {
 
     /// Appends the string of `code` in this column's own dictionary. Returns false, appending
     /// nothing, if the column has no dictionary or no such code.
-    #[inline]
+    #[inline(always)]
     pub fn push_code(&mut self, code: u32) -> bool {
         match &mut self.repr {
             Repr::Dict { codes, dict } if (code as usize) < dict.len() => {
