@@ -154,7 +154,23 @@ pub struct PlainStrings {
 }
 
 impl PlainStrings {
+    #[inline]
     fn push(&mut self, value: Option<&str>) {
+        // The common case: the last chunk has room for the row and its bytes.
+        if let (Some(chunk), Some(v)) = (self.chunks.back_mut(), value)
+            && chunk.ends.len() < PLAIN_ROWS
+            && (chunk.bytes.is_empty() || chunk.bytes.len() + v.len() <= PLAIN_BYTES)
+        {
+            chunk.bytes.extend_from_slice(v.as_bytes());
+            chunk.ends.push(chunk.bytes.len() as u32);
+            self.len += 1;
+            return;
+        }
+        self.push_slow(value);
+    }
+
+    #[inline(never)]
+    fn push_slow(&mut self, value: Option<&str>) {
         let add = value.map_or(0, str::len);
         let full = self.chunks.back().is_none_or(|c| {
             c.ends.len() == PLAIN_ROWS || (!c.bytes.is_empty() && c.bytes.len() + add > PLAIN_BYTES)
@@ -346,6 +362,7 @@ impl StringColumn {
     }
 
     /// Appends a value (`None` is null).
+    #[inline]
     pub fn push(&mut self, value: Option<&str>) {
         match &mut self.repr {
             Repr::Dict { codes, dict } => {
