@@ -100,6 +100,15 @@ impl<'a> Cursor<'a> {
         self.fixed(n)
     }
 
+    /// A length-prefixed byte string, and the 16 bytes from its start if the input has them
+    /// (they may run past the string, into what follows it).
+    #[inline(always)]
+    pub fn bytes_window(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), DecodeReason> {
+        let n = self.length()?;
+        let window = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<16>);
+        Ok((self.fixed(n)?, window))
+    }
+
     /// A length-prefixed UTF-8 string.
     #[inline(always)]
     pub fn string(&mut self) -> Result<&'a str, DecodeReason> {

@@ -169,8 +169,9 @@ struct StringCodes {
     long: Vec<Option<Box<[u8]>>>,
 }
 
-/// A byte string as its length and two words: for strings of up to 16 bytes the words hold
-/// every byte, so equal keys mean equal strings; longer strings also compare their bytes.
+/// A byte string as its length and two words: up to 16 bytes, the words are the bytes (zero
+/// padded), so equal keys mean equal strings; longer strings' words are their first and last
+/// eight bytes, and the cache also compares their bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key {
     /// The length, saturated below `u32::MAX` (longer strings compare bytes anyway).
@@ -190,30 +191,41 @@ impl Key {
         tail: 0,
     };
 
+    /// The key of `bytes`, from `window` (16 bytes from their start, see
+    /// [`Cursor::bytes_window`]) when there is one: a load and a mask, with no branch on the
+    /// length for strings of up to 16 bytes.
     #[inline(always)]
-    fn of(bytes: &[u8]) -> Key {
+    fn of(bytes: &[u8], window: Option<&[u8; 16]>) -> Key {
         let len = bytes.len();
-        let (head, tail) =
-            if let (Some(h), Some(t)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-                // 8 bytes or more: the first and last eight (all of them, up to 16).
-                (u64::from_le_bytes(*h), u64::from_le_bytes(*t))
-            } else if let (Some(h), Some(t)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
-                // 4 to 7 bytes: the first and last four cover them all.
-                let (h, t) = (u32::from_le_bytes(*h), u32::from_le_bytes(*t));
-                (u64::from(h) | (u64::from(t) << 32), 0)
-            } else {
-                // 0 to 3 bytes: the first, middle and last are all of them.
-                let at = |i: usize| bytes.get(i).map_or(0, |&b| u64::from(b));
-                (
-                    at(0) | (at(len / 2) << 8) | (at(len.wrapping_sub(1)) << 16),
-                    0,
-                )
-            };
+        let words = match window {
+            Some(w) if len <= KEY_BYTES => {
+                let keep = match len {
+                    KEY_BYTES => u128::MAX,
+                    n => (1u128 << (8 * n)) - 1,
+                };
+                u128::from_le_bytes(*w) & keep
+            }
+            _ => Self::words(bytes),
+        };
         Key {
             len: u32::try_from(len).unwrap_or(u32::MAX - 1).min(u32::MAX - 1),
-            head,
-            tail,
+            head: words as u64,
+            tail: (words >> 64) as u64,
         }
+    }
+
+    /// The words of a key, from the bytes alone.
+    #[cold]
+    fn words(bytes: &[u8]) -> u128 {
+        let mut padded = [0u8; KEY_BYTES];
+        match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            (Some(head), Some(tail)) if bytes.len() > KEY_BYTES => {
+                padded[..8].copy_from_slice(head);
+                padded[8..].copy_from_slice(tail);
+            }
+            _ => padded.iter_mut().zip(bytes).for_each(|(p, b)| *p = *b),
+        }
+        u128::from_le_bytes(padded)
     }
 
     /// A slot of a [`StringCodes`] cache.
@@ -425,7 +437,7 @@ impl Program {
             Leaf::FloatToDouble(c) => push!(c, F64, f64::from(cur.float()?)),
             Leaf::Double(c) => push!(c, F64, cur.double()?),
             Leaf::String { col, cache } => {
-                let bytes = cur.bytes()?;
+                let (bytes, window) = cur.bytes_window()?;
                 let (Some(Column::String(column)), Some(codes)) = (
                     cols.get_mut(col as usize),
                     state.strings.get_mut(cache as usize),
@@ -433,15 +445,16 @@ impl Program {
                     return Err(DecodeReason::PlanMismatch);
                 };
                 let Some(dictionary) = column.dictionary_id() else {
-                    let s = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
-                    column.push(Some(s));
-                    return Ok(());
+                    return match column.push_utf8(bytes) {
+                        true => Ok(()),
+                        false => Err(DecodeReason::InvalidUtf8),
+                    };
                 };
                 // A byte string seen before has its code: no UTF-8 check, no hashing.
                 if codes.dictionary != dictionary {
                     codes.reset(dictionary);
                 }
-                let key = Key::of(bytes);
+                let key = Key::of(bytes, window);
                 let slot = key.slot();
                 if let Some(code) = codes.get(slot, &key, bytes)
                     && column.push_code(code)
@@ -926,6 +939,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// `bytes` as the cursor sees them: in a body, followed by `after`.
+    fn key_in_body(bytes: &[u8], after: &[u8]) -> Key {
+        let mut body = Vec::new();
+        super::super::vlq::write_long(&mut body, bytes.len() as i64);
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(after);
+        let mut cur = Cursor::new(&body);
+        match cur.bytes_window() {
+            Ok((read, window)) => {
+                assert_eq!(read, bytes);
+                Key::of(read, window)
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
     proptest! {
         /// Long strings are cached with their bytes: equal keys are not enough.
         #[test]
@@ -933,26 +962,33 @@ mod tests {
             a in proptest::collection::vec(0u8..2, KEY_BYTES + 1..40),
             b in proptest::collection::vec(0u8..2, KEY_BYTES + 1..40),
         ) {
-            let (mut codes, key) = (StringCodes::default(), Key::of(&a));
+            let (mut codes, key) = (StringCodes::default(), Key::of(&a, None));
             codes.reset(1);
             codes.set(key.slot(), key, &a, 7);
-            prop_assert_eq!(codes.get(key.slot(), &Key::of(&b), &b), (a == b).then_some(7));
+            let other = Key::of(&b, None);
+            prop_assert_eq!(codes.get(other.slot(), &other, &b), (a == b).then_some(7));
         }
 
-        /// A key identifies a byte string of up to [`KEY_BYTES`]: the string cache compares keys
-        /// alone for those.
+        /// A key identifies a byte string of up to [`KEY_BYTES`], whatever follows it in the
+        /// body and whether it was read with a window or without: the string cache compares
+        /// keys alone for those.
         #[test]
         fn keys_of_short_strings_are_the_strings(
             a in proptest::collection::vec(0u8..4, 0..=KEY_BYTES),
             b in proptest::collection::vec(0u8..4, 0..=KEY_BYTES),
+            after_a in proptest::collection::vec(any::<u8>(), 0..20),
+            after_b in proptest::collection::vec(any::<u8>(), 0..20),
         ) {
-            prop_assert_eq!(Key::of(&a) == Key::of(&b), a == b);
-            prop_assert!(Key::of(&a).slot() < STRING_SLOTS);
-            let (mut codes, key) = (StringCodes::default(), Key::of(&a));
+            let (ka, kb) = (key_in_body(&a, &after_a), key_in_body(&b, &after_b));
+            prop_assert_eq!(ka, Key::of(&a, None));
+            prop_assert_eq!(kb, Key::of(&b, None));
+            prop_assert_eq!(ka == kb, a == b);
+            prop_assert!(ka.slot() < STRING_SLOTS);
+            prop_assert!(ka != Key::EMPTY);
+            let mut codes = StringCodes::default();
             codes.reset(1);
-            codes.set(key.slot(), key, &a, 7);
-            prop_assert_eq!(codes.get(key.slot(), &Key::of(&b), &b), (a == b).then_some(7));
-            prop_assert!(Key::of(&a) != Key::EMPTY);
+            codes.set(ka.slot(), ka, &a, 7);
+            prop_assert_eq!(codes.get(kb.slot(), &kb, &b), (a == b).then_some(7));
         }
     }
 }
