@@ -358,52 +358,82 @@ impl Program {
         state: &mut State,
     ) -> Result<(), DecodeReason> {
         for op in ops {
-            match op {
-                Op::Leaf(leaf) => self.leaf(leaf, cur, cols, state)?,
+            // One copy of the leaf code, reached by both single values and nullable ones.
+            let leaf = match op {
+                Op::Leaf(leaf) => leaf,
                 Op::Nullable { leaf, value } => {
-                    if union_index(cur, 2)? == usize::from(*value) {
-                        self.leaf(leaf, cur, cols, state)?;
-                    } else {
+                    if union_index(cur, 2)? != usize::from(*value) {
                         cols.get_mut(leaf.col() as usize)
                             .ok_or(DecodeReason::PlanMismatch)?
                             .push_null();
+                        continue;
                     }
+                    leaf
                 }
-                Op::Json { col, shape } => {
-                    state.json.clear();
-                    self.shapes.json(shape, cur, &mut state.json, 0)?;
-                    match cols.get_mut(*col as usize) {
-                        Some(Column::String(c)) => c.push(Some(state.json.as_str())),
-                        _ => return Err(DecodeReason::PlanMismatch),
-                    }
+                other => {
+                    self.other(other, cur, cols, state)?;
+                    continue;
                 }
-                Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
-                Op::Defaults(values) => {
-                    for (c, v) in values.iter() {
-                        cols.get_mut(*c as usize)
-                            .ok_or(DecodeReason::PlanMismatch)?
-                            .push(v);
-                    }
+            };
+            self.leaf(leaf, cur, cols, state)?;
+        }
+        Ok(())
+    }
+
+    /// The ops that are not one value into one column.
+    #[inline(never)]
+    fn other(
+        &self,
+        op: &Op,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Result<(), DecodeReason> {
+        match op {
+            Op::Leaf(leaf) => self.leaf(leaf, cur, cols, state)?,
+            Op::Nullable { leaf, value } => {
+                if union_index(cur, 2)? == usize::from(*value) {
+                    self.leaf(leaf, cur, cols, state)?;
+                } else {
+                    cols.get_mut(leaf.col() as usize)
+                        .ok_or(DecodeReason::PlanMismatch)?
+                        .push_null();
                 }
-                Op::Nulls(range) => nulls(cols, range.clone())?,
-                Op::Union {
-                    branches,
-                    cols: all,
-                } => {
-                    let index = union_index(cur, branches.len())?;
-                    match &branches[index] {
-                        Branch::Null => nulls(cols, all.clone())?,
-                        Branch::Run { ops, cols: mine } => {
-                            nulls(cols, all.start..mine.start)?;
-                            let sub = self
-                                .subs
-                                .get(ops.start as usize..ops.end as usize)
-                                .ok_or(DecodeReason::PlanMismatch)?;
-                            self.run(sub, cur, cols, state)?;
-                            nulls(cols, mine.end..all.end)?;
-                        }
-                        Branch::Unmatched => return Err(DecodeReason::UnmatchedBranch(index)),
+            }
+            Op::Json { col, shape } => {
+                state.json.clear();
+                self.shapes.json(shape, cur, &mut state.json, 0)?;
+                match cols.get_mut(*col as usize) {
+                    Some(Column::String(c)) => c.push(Some(state.json.as_str())),
+                    _ => return Err(DecodeReason::PlanMismatch),
+                }
+            }
+            Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
+            Op::Defaults(values) => {
+                for (c, v) in values.iter() {
+                    cols.get_mut(*c as usize)
+                        .ok_or(DecodeReason::PlanMismatch)?
+                        .push(v);
+                }
+            }
+            Op::Nulls(range) => nulls(cols, range.clone())?,
+            Op::Union {
+                branches,
+                cols: all,
+            } => {
+                let index = union_index(cur, branches.len())?;
+                match &branches[index] {
+                    Branch::Null => nulls(cols, all.clone())?,
+                    Branch::Run { ops, cols: mine } => {
+                        nulls(cols, all.start..mine.start)?;
+                        let sub = self
+                            .subs
+                            .get(ops.start as usize..ops.end as usize)
+                            .ok_or(DecodeReason::PlanMismatch)?;
+                        self.run(sub, cur, cols, state)?;
+                        nulls(cols, mine.end..all.end)?;
                     }
+                    Branch::Unmatched => return Err(DecodeReason::UnmatchedBranch(index)),
                 }
             }
         }
