@@ -237,7 +237,7 @@ impl Key {
     }
 }
 
-/// A cached byte string's key and dictionary code (24 bytes: a cache of 256 fits in 6 KiB).
+/// A cached byte string's key and dictionary code (32 bytes with padding: a cache of 256 is 8 KiB).
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     key: Key,
