@@ -5,7 +5,9 @@
 //! cargo build --release --target wasm32-wasip1 -p streamglass-core --example avro_bench
 //! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/avro_bench.wasm
 //! ```
-//! (also natively: `cargo run --release -p streamglass-core --example avro_bench`).
+//! (also natively: `cargo run --release -p streamglass-core --example avro_bench`). Natively,
+//! `AVRO_BENCH_REPS=n` times each decode `n` times (default 15) and `AVRO_BENCH_PLAN_ONLY=1` skips
+//! apache-avro: for A/B runs of two builds on a busy machine.
 
 #[path = "../benches/trade_frames.rs"]
 mod trade_frames;
@@ -17,13 +19,17 @@ use trade_frames::{FRAMES, TRADE_SCHEMA, decoder, frames, records};
 fn main() {
     let frames = frames(FRAMES);
     let records = records(&frames);
+    let reps: usize = std::env::var("AVRO_BENCH_REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
     let mut decoder = decoder();
     for (label, batch) in [
         ("batches of 8192, columns reused", 8_192),
         ("1M rows into one set of columns", FRAMES),
     ] {
         let mut best = f64::MAX;
-        for _ in 0..15 {
+        for _ in 0..reps {
             let started = Instant::now();
             for chunk in records.chunks(batch) {
                 decoder.clear();
@@ -34,9 +40,12 @@ fn main() {
             best = best.min(started.elapsed().as_secs_f64());
         }
         println!(
-            "plan → columns ({label}): {:.1}M records/s (best of 15)",
+            "plan → columns ({label}): {:.1}M records/s (best of {reps})",
             FRAMES as f64 / best / 1e6
         );
+    }
+    if std::env::var_os("AVRO_BENCH_PLAN_ONLY").is_some() {
+        return;
     }
     let schema = apache_avro::Schema::parse_str(TRADE_SCHEMA).expect("schema");
     let mut best = f64::MAX;

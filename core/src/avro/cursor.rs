@@ -20,22 +20,22 @@ impl<'a> Cursor<'a> {
     }
 
     /// Bytes not read yet.
-    #[inline]
+    #[inline(always)]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn long(&mut self) -> Result<i64, DecodeReason> {
         vlq::read_long(self.buf, &mut self.pos)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn int(&mut self) -> Result<i32, DecodeReason> {
         vlq::read_int(self.buf, &mut self.pos)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn boolean(&mut self) -> Result<bool, DecodeReason> {
         match self.buf.get(self.pos) {
             Some(&b) if b <= 1 => {
@@ -48,7 +48,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `n` raw bytes.
-    #[inline]
+    #[inline(always)]
     pub fn fixed(&mut self, n: usize) -> Result<&'a [u8], DecodeReason> {
         let bytes = self
             .buf
@@ -58,22 +58,26 @@ impl<'a> Cursor<'a> {
         Ok(bytes)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn float(&mut self) -> Result<f32, DecodeReason> {
-        let b = self.fixed(4)?;
-        Ok(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let b = self
+            .fixed(4)?
+            .first_chunk::<4>()
+            .ok_or(DecodeReason::Truncated)?;
+        Ok(f32::from_le_bytes(*b))
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn double(&mut self) -> Result<f64, DecodeReason> {
-        let b = self.fixed(8)?;
-        Ok(f64::from_le_bytes([
-            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-        ]))
+        let b = self
+            .fixed(8)?
+            .first_chunk::<8>()
+            .ok_or(DecodeReason::Truncated)?;
+        Ok(f64::from_le_bytes(*b))
     }
 
     /// A length prefix: not negative, not past the end.
-    #[inline]
+    #[inline(always)]
     pub fn length(&mut self) -> Result<usize, DecodeReason> {
         let start = self.pos;
         let length = self.long()?;
@@ -90,28 +94,37 @@ impl<'a> Cursor<'a> {
     }
 
     /// A length-prefixed byte string.
-    #[inline]
+    #[inline(always)]
     pub fn bytes(&mut self) -> Result<&'a [u8], DecodeReason> {
         let n = self.length()?;
         self.fixed(n)
     }
 
+    /// A length-prefixed byte string, and the 16 bytes from its start if the input has them
+    /// (they may run past the string, into what follows it).
+    #[inline(always)]
+    pub fn bytes_window(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), DecodeReason> {
+        let n = self.length()?;
+        let window = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<16>);
+        Ok((self.fixed(n)?, window))
+    }
+
     /// A length-prefixed UTF-8 string.
-    #[inline]
+    #[inline(always)]
     pub fn string(&mut self) -> Result<&'a str, DecodeReason> {
         let bytes = self.bytes()?;
         std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)
     }
 
     /// Skips `n` bytes.
-    #[inline]
+    #[inline(always)]
     pub fn skip(&mut self, n: usize) -> Result<(), DecodeReason> {
         self.fixed(n).map(|_| ())
     }
 
     /// The count of the next array or map block: 0 ends the sequence. A negative count is
     /// followed by the block's size in bytes, returned with the count made positive.
-    #[inline]
+    #[inline(always)]
     pub fn block(&mut self) -> Result<(u64, Option<usize>), DecodeReason> {
         let count = self.long()?;
         if count >= 0 {

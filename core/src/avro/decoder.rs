@@ -122,41 +122,44 @@ impl Side {
     }
 
     /// The plan for writer schema `id`, compiled on first use.
-    #[inline]
+    #[inline(always)]
     fn plan(&mut self, id: u32, store: &SchemaStore) -> Result<&mut DecodePlan, DecodeReason> {
-        let index = match self.plans.get(self.last) {
-            Some((last, _)) if *last == id => self.last,
-            _ => match self.plans.iter().position(|(i, _)| *i == id) {
-                Some(index) => index,
-                None => {
-                    let writer = store.get(id).ok_or(DecodeReason::UnknownSchemaId)?;
-                    let reader = self.reader.as_ref().ok_or(DecodeReason::PlanMismatch)?;
-                    let plan = DecodePlan::compile(&writer.schema, &reader.schema)
-                        .and_then(|plan| {
-                            if plan.width() == self.width {
-                                Ok(plan)
-                            } else {
-                                Err(Error::Schema("the plan does not fit the columns".into()))
-                            }
-                        })
-                        .map_err(|e| {
-                            Arc::<str>::from(format!("{e} (reader schema id {})", reader.id))
-                        });
-                    self.plans.push((id, plan));
-                    self.plans.len() - 1
-                }
-            },
-        };
-        self.last = index;
-        match self.plans.get_mut(index) {
+        if !matches!(self.plans.get(self.last), Some((last, _)) if *last == id) {
+            self.find_plan(id, store)?;
+        }
+        match self.plans.get_mut(self.last) {
             Some((_, Ok(plan))) => Ok(plan),
             Some((_, Err(e))) => Err(DecodeReason::Incompatible(e.clone())),
             None => Err(DecodeReason::PlanMismatch),
         }
     }
 
+    /// Makes `last` the index of the plan for writer schema `id`, compiling it if new.
+    #[cold]
+    fn find_plan(&mut self, id: u32, store: &SchemaStore) -> Result<(), DecodeReason> {
+        self.last = match self.plans.iter().position(|(i, _)| *i == id) {
+            Some(index) => index,
+            None => {
+                let writer = store.get(id).ok_or(DecodeReason::UnknownSchemaId)?;
+                let reader = self.reader.as_ref().ok_or(DecodeReason::PlanMismatch)?;
+                let plan = DecodePlan::compile(&writer.schema, &reader.schema)
+                    .and_then(|plan| {
+                        if plan.width() == self.width {
+                            Ok(plan)
+                        } else {
+                            Err(Error::Schema("the plan does not fit the columns".into()))
+                        }
+                    })
+                    .map_err(|e| Arc::<str>::from(format!("{e} (reader schema id {})", reader.id)));
+                self.plans.push((id, plan));
+                self.plans.len() - 1
+            }
+        };
+        Ok(())
+    }
+
     /// Decodes this side of a record into its columns; on error, the schema id if known.
-    #[inline]
+    #[inline(always)]
     fn decode(
         &mut self,
         bytes: Option<&[u8]>,

@@ -32,9 +32,10 @@ pub enum Symbol {
     Unknown(Arc<str>),
 }
 
-/// One step of a plan. `u32`s are column indexes relative to the plan's first column.
-#[derive(Debug, Clone)]
-pub enum Op {
+/// A value read from the body and appended to one column, converted to the column's type.
+/// `u32`s are column indexes relative to the plan's first column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Leaf {
     Bool(u32),
     Int(u32),
     IntToLong(u32),
@@ -55,16 +56,16 @@ pub enum Op {
         col: u32,
         size: u32,
     },
-    /// An enum, as its symbol; `cache` indexes the plan's per-enum dictionary codes.
+    /// An enum, as its symbol; `cache` indexes the plan's enum symbols and per-enum dictionary
+    /// codes.
     Enum {
         col: u32,
-        symbols: Box<[Symbol]>,
         cache: u32,
     },
     /// A long in units of `nanos` nanoseconds, as a timestamp.
     Timestamp {
         col: u32,
-        nanos: i64,
+        nanos: u32,
     },
     Date(u32),
     /// An int of milliseconds since midnight.
@@ -77,11 +78,44 @@ pub enum Op {
         size: Option<u32>,
         scale: i32,
     },
+}
+
+impl Leaf {
+    /// The column the value goes to.
+    fn col(&self) -> u32 {
+        match *self {
+            Leaf::Bool(c)
+            | Leaf::Int(c)
+            | Leaf::IntToLong(c)
+            | Leaf::IntToDouble(c)
+            | Leaf::Long(c)
+            | Leaf::LongToDouble(c)
+            | Leaf::FloatToDouble(c)
+            | Leaf::Double(c)
+            | Leaf::Binary(c)
+            | Leaf::Date(c)
+            | Leaf::TimeMillis(c)
+            | Leaf::TimeMicros(c) => c,
+            Leaf::String { col, .. }
+            | Leaf::Fixed { col, .. }
+            | Leaf::Enum { col, .. }
+            | Leaf::Timestamp { col, .. }
+            | Leaf::Decimal { col, .. } => col,
+        }
+    }
+}
+
+/// One step of a plan. `u32`s are column indexes relative to the plan's first column.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// One value into one column.
+    Leaf(Leaf),
+    /// A writer union of null and one value, into one column (`["null", T]` or `[T, "null"]`):
+    /// the general [`Op::Union`] with both branches fused in. `value` is the value's branch
+    /// index (0 or 1); the other branch is the null.
+    Nullable { leaf: Leaf, value: u8 },
     /// A value rendered as JSON text (arrays and maps).
-    Json {
-        col: u32,
-        shape: Box<Shape>,
-    },
+    Json { col: u32, shape: Box<Shape> },
     /// A value the reader does not have.
     Skip(Box<Shape>),
     /// Reader fields the writer lacks: their defaults.
@@ -107,12 +141,14 @@ pub enum Branch {
     Unmatched,
 }
 
-/// The immutable part of a plan: its ops and the shapes they skip or render.
+/// The immutable part of a plan: its ops, the shapes they skip or render, and each enum op's
+/// symbols.
 #[derive(Debug, Clone)]
 struct Program {
     main: Box<[Op]>,
     subs: Box<[Op]>,
     shapes: Shapes,
+    symbols: Box<[Box<[Symbol]>]>,
 }
 
 /// What a plan keeps between records: the JSON buffer, and for each enum the dictionary codes
@@ -127,25 +163,128 @@ struct State {
 #[derive(Debug, Clone, Default)]
 struct StringCodes {
     dictionary: u64,
-    /// Direct-mapped: a byte string and its code in the column's dictionary.
-    slots: Vec<Option<(Box<[u8]>, u32)>>,
+    /// Direct-mapped: a byte string's key and its code in the column's dictionary.
+    slots: Vec<Slot>,
+    /// The bytes of each slot's string, for strings longer than [`KEY_BYTES`].
+    long: Vec<Option<Box<[u8]>>>,
 }
 
-/// Slots of a [`StringCodes`] cache.
-const STRING_SLOTS: usize = 64;
+/// A byte string as its length and two words: up to 16 bytes, the words are the bytes (zero
+/// padded), so equal keys mean equal strings; longer strings' words are their first and last
+/// eight bytes, and the cache also compares their bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    /// The length, saturated below `u32::MAX` (longer strings compare bytes anyway).
+    len: u32,
+    head: u64,
+    tail: u64,
+}
 
-impl StringCodes {
-    fn slot(bytes: &[u8]) -> usize {
-        // The length and the first and last (up to) eight bytes, mixed: enough to tell apart the
-        // few distinct values of a low-cardinality column.
-        let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
-        let head = word(&bytes[..bytes.len().min(8)]);
-        let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
-        let h =
-            (head ^ tail.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> 58) as usize
+/// The longest byte string a [`Key`] alone identifies.
+const KEY_BYTES: usize = 16;
+
+impl Key {
+    /// No byte string has this key (lengths saturate below `u32::MAX`): an empty slot's.
+    const EMPTY: Key = Key {
+        len: u32::MAX,
+        head: 0,
+        tail: 0,
+    };
+
+    /// The key of `bytes`, from `window` (16 bytes from their start, see
+    /// [`Cursor::bytes_window`]) when there is one: a load and a mask, with no branch on the
+    /// length for strings of up to 16 bytes.
+    #[inline(always)]
+    fn of(bytes: &[u8], window: Option<&[u8; 16]>) -> Key {
+        let len = bytes.len();
+        let words = match window {
+            Some(w) if len <= KEY_BYTES => {
+                let keep = match len {
+                    KEY_BYTES => u128::MAX,
+                    n => (1u128 << (8 * n)) - 1,
+                };
+                u128::from_le_bytes(*w) & keep
+            }
+            _ => Self::words(bytes),
+        };
+        Key {
+            len: u32::try_from(len).unwrap_or(u32::MAX - 1).min(u32::MAX - 1),
+            head: words as u64,
+            tail: (words >> 64) as u64,
+        }
+    }
+
+    /// The words of a key, from the bytes alone.
+    #[cold]
+    fn words(bytes: &[u8]) -> u128 {
+        let mut padded = [0u8; KEY_BYTES];
+        match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            (Some(head), Some(tail)) if bytes.len() > KEY_BYTES => {
+                padded[..8].copy_from_slice(head);
+                padded[8..].copy_from_slice(tail);
+            }
+            _ => padded.iter_mut().zip(bytes).for_each(|(p, b)| *p = *b),
+        }
+        u128::from_le_bytes(padded)
+    }
+
+    /// A slot of a [`StringCodes`] cache.
+    #[inline(always)]
+    fn slot(&self) -> usize {
+        let h = (self.head ^ self.tail.rotate_left(29) ^ u64::from(self.len))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> (64 - STRING_SLOT_BITS)) as usize
     }
 }
+
+/// A cached byte string's key and dictionary code (32 bytes with padding: a cache of 256 is 8 KiB).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: Key,
+    code: u32,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        key: Key::EMPTY,
+        code: 0,
+    };
+}
+
+impl StringCodes {
+    /// The code cached for `bytes` (whose key is `key`, in `slot`), if any.
+    #[inline(always)]
+    fn get(&self, slot: usize, key: &Key, bytes: &[u8]) -> Option<u32> {
+        let cached = self.slots.get(slot)?;
+        let same = cached.key == *key
+            && (bytes.len() <= KEY_BYTES
+                || self.long.get(slot).and_then(Option::as_deref) == Some(bytes));
+        same.then_some(cached.code)
+    }
+
+    #[cold]
+    fn set(&mut self, slot: usize, key: Key, bytes: &[u8], code: u32) {
+        if let (Some(entry), Some(long)) = (self.slots.get_mut(slot), self.long.get_mut(slot)) {
+            *entry = Slot { key, code };
+            *long = (bytes.len() > KEY_BYTES).then(|| bytes.into());
+        }
+    }
+
+    /// Empties the cache for a new dictionary.
+    #[cold]
+    fn reset(&mut self, dictionary: u64) {
+        self.dictionary = dictionary;
+        self.slots.clear();
+        self.slots.resize(STRING_SLOTS, Slot::EMPTY);
+        self.long.clear();
+        self.long.resize(STRING_SLOTS, None);
+    }
+}
+
+/// Slots of a [`StringCodes`] cache: [`Key::slot`] takes the top bits of a hash. Enough that
+/// the few distinct values of a low-cardinality column rarely share one.
+const STRING_SLOT_BITS: u32 = 8;
+const STRING_SLOTS: usize = 1 << STRING_SLOT_BITS;
 
 #[derive(Debug, Clone, Default)]
 struct EnumCodes {
@@ -170,7 +309,7 @@ impl DecodePlan {
             rn: &rn,
             subs: Vec::new(),
             shapes: Shapes::default(),
-            enums: 0,
+            symbols: Vec::new(),
             strings: 0,
         };
         let mut main = Vec::new();
@@ -178,13 +317,14 @@ impl DecodePlan {
         Ok(Self {
             state: State {
                 json: String::new(),
-                enums: vec![EnumCodes::default(); compiler.enums as usize],
+                enums: vec![EnumCodes::default(); compiler.symbols.len()],
                 strings: vec![StringCodes::default(); compiler.strings as usize],
             },
             program: Program {
                 main: main.into(),
                 subs: compiler.subs.into(),
                 shapes: compiler.shapes,
+                symbols: compiler.symbols.into(),
             },
             width: width(reader, &rn)?,
         })
@@ -217,142 +357,195 @@ impl Program {
         cols: &mut [Column],
         state: &mut State,
     ) -> Result<(), DecodeReason> {
+        for op in ops {
+            // One copy of the leaf code, reached by both single values and nullable ones.
+            let leaf = match op {
+                Op::Leaf(leaf) => leaf,
+                Op::Nullable { leaf, value } => {
+                    if union_index(cur, 2)? != usize::from(*value) {
+                        cols.get_mut(leaf.col() as usize)
+                            .ok_or(DecodeReason::PlanMismatch)?
+                            .push_null();
+                        continue;
+                    }
+                    leaf
+                }
+                other => {
+                    self.other(other, cur, cols, state)?;
+                    continue;
+                }
+            };
+            self.leaf(leaf, cur, cols, state)?;
+        }
+        Ok(())
+    }
+
+    /// The ops that are not one value into one column.
+    #[inline(never)]
+    fn other(
+        &self,
+        op: &Op,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Result<(), DecodeReason> {
+        match op {
+            Op::Leaf(leaf) => self.leaf(leaf, cur, cols, state)?,
+            Op::Nullable { leaf, value } => {
+                if union_index(cur, 2)? == usize::from(*value) {
+                    self.leaf(leaf, cur, cols, state)?;
+                } else {
+                    cols.get_mut(leaf.col() as usize)
+                        .ok_or(DecodeReason::PlanMismatch)?
+                        .push_null();
+                }
+            }
+            Op::Json { col, shape } => {
+                state.json.clear();
+                self.shapes.json(shape, cur, &mut state.json, 0)?;
+                match cols.get_mut(*col as usize) {
+                    Some(Column::String(c)) => c.push(Some(state.json.as_str())),
+                    _ => return Err(DecodeReason::PlanMismatch),
+                }
+            }
+            Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
+            Op::Defaults(values) => {
+                for (c, v) in values.iter() {
+                    cols.get_mut(*c as usize)
+                        .ok_or(DecodeReason::PlanMismatch)?
+                        .push(v);
+                }
+            }
+            Op::Nulls(range) => nulls(cols, range.clone())?,
+            Op::Union {
+                branches,
+                cols: all,
+            } => {
+                let index = union_index(cur, branches.len())?;
+                match &branches[index] {
+                    Branch::Null => nulls(cols, all.clone())?,
+                    Branch::Run { ops, cols: mine } => {
+                        nulls(cols, all.start..mine.start)?;
+                        let sub = self
+                            .subs
+                            .get(ops.start as usize..ops.end as usize)
+                            .ok_or(DecodeReason::PlanMismatch)?;
+                        self.run(sub, cur, cols, state)?;
+                        nulls(cols, mine.end..all.end)?;
+                    }
+                    Branch::Unmatched => return Err(DecodeReason::UnmatchedBranch(index)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one value and appends it to its column.
+    #[inline(always)]
+    fn leaf(
+        &self,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Result<(), DecodeReason> {
         macro_rules! push {
             ($col:expr, $variant:ident, $value:expr) => {
-                match cols.get_mut(*$col as usize) {
+                match cols.get_mut($col as usize) {
                     Some(Column::$variant(c)) => c.push($value),
                     _ => return Err(DecodeReason::PlanMismatch),
                 }
             };
         }
-        for op in ops {
-            match op {
-                Op::Bool(c) => push!(c, Bool, i8::from(cur.boolean()?)),
-                Op::Int(c) => push!(c, I32, cur.int()?),
-                Op::IntToLong(c) => push!(c, I64, i64::from(cur.int()?)),
-                Op::IntToDouble(c) => push!(c, F64, f64::from(cur.int()?)),
-                Op::Long(c) => push!(c, I64, cur.long()?),
-                Op::LongToDouble(c) => push!(c, F64, cur.long()? as f64),
-                Op::FloatToDouble(c) => push!(c, F64, f64::from(cur.float()?)),
-                Op::Double(c) => push!(c, F64, cur.double()?),
-                Op::String { col, cache } => {
-                    let bytes = cur.bytes()?;
-                    let (Some(Column::String(column)), Some(codes)) = (
-                        cols.get_mut(*col as usize),
-                        state.strings.get_mut(*cache as usize),
-                    ) else {
-                        return Err(DecodeReason::PlanMismatch);
+        match *leaf {
+            Leaf::Bool(c) => push!(c, Bool, i8::from(cur.boolean()?)),
+            Leaf::Int(c) => push!(c, I32, cur.int()?),
+            Leaf::IntToLong(c) => push!(c, I64, i64::from(cur.int()?)),
+            Leaf::IntToDouble(c) => push!(c, F64, f64::from(cur.int()?)),
+            Leaf::Long(c) => push!(c, I64, cur.long()?),
+            Leaf::LongToDouble(c) => push!(c, F64, cur.long()? as f64),
+            Leaf::FloatToDouble(c) => push!(c, F64, f64::from(cur.float()?)),
+            Leaf::Double(c) => push!(c, F64, cur.double()?),
+            Leaf::String { col, cache } => {
+                let (bytes, window) = cur.bytes_window()?;
+                let (Some(Column::String(column)), Some(codes)) = (
+                    cols.get_mut(col as usize),
+                    state.strings.get_mut(cache as usize),
+                ) else {
+                    return Err(DecodeReason::PlanMismatch);
+                };
+                let Some(dictionary) = column.dictionary_id() else {
+                    return match column.push_utf8(bytes) {
+                        true => Ok(()),
+                        false => Err(DecodeReason::InvalidUtf8),
                     };
-                    let Some(dictionary) = column.dictionary_id() else {
-                        let s =
-                            std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
-                        column.push(Some(s));
-                        continue;
-                    };
-                    // A byte string seen before has its code: no UTF-8 check, no hashing.
-                    if codes.dictionary != dictionary {
-                        codes.dictionary = dictionary;
-                        codes.slots.clear();
-                        codes.slots.resize(STRING_SLOTS, None);
-                    }
-                    let slot = StringCodes::slot(bytes);
-                    if let Some(Some((seen, code))) = codes.slots.get(slot)
-                        && **seen == *bytes
-                        && column.push_code(*code)
-                    {
-                        continue;
-                    }
-                    let s = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
-                    if let Some(code) = column.push_interned(s)
-                        && let Some(entry) = codes.slots.get_mut(slot)
-                    {
-                        *entry = Some((bytes.into(), code));
-                    }
+                };
+                // A byte string seen before has its code: no UTF-8 check, no hashing.
+                if codes.dictionary != dictionary {
+                    codes.reset(dictionary);
                 }
-                Op::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
-                Op::Fixed { col, size } => push!(col, Binary, Some(cur.fixed(*size as usize)?)),
-                Op::Enum {
-                    col,
-                    symbols,
-                    cache,
-                } => {
-                    let index = enum_index(cur, symbols.len())?;
-                    let symbol = match &symbols[index] {
-                        Symbol::Reader(s) => s,
-                        Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone())),
-                    };
-                    let (Some(Column::String(column)), Some(codes)) = (
-                        cols.get_mut(*col as usize),
-                        state.enums.get_mut(*cache as usize),
-                    ) else {
-                        return Err(DecodeReason::PlanMismatch);
-                    };
-                    let dictionary = column.dictionary_id();
-                    if dictionary != Some(codes.dictionary) {
-                        codes.dictionary = dictionary.unwrap_or(0);
-                        codes.codes.clear();
-                        codes.codes.resize(symbols.len(), None);
-                    }
-                    match codes.codes.get(index).copied().flatten() {
-                        Some(code) if column.push_code(code) => {}
-                        _ => {
-                            let code = column.push_interned(symbol);
-                            if let Some(slot) = codes.codes.get_mut(index) {
-                                *slot = code;
-                            }
+                let key = Key::of(bytes, window);
+                let slot = key.slot();
+                if let Some(code) = codes.get(slot, &key, bytes)
+                    && column.push_code(code)
+                {
+                    return Ok(());
+                }
+                let s = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+                if let Some(code) = column.push_interned(s) {
+                    codes.set(slot, key, bytes, code);
+                }
+            }
+            Leaf::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
+            Leaf::Fixed { col, size } => push!(col, Binary, Some(cur.fixed(size as usize)?)),
+            Leaf::Enum { col, cache } => {
+                let symbols = self
+                    .symbols
+                    .get(cache as usize)
+                    .ok_or(DecodeReason::PlanMismatch)?;
+                let index = enum_index(cur, symbols.len())?;
+                let symbol = match &symbols[index] {
+                    Symbol::Reader(s) => s,
+                    Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone())),
+                };
+                let (Some(Column::String(column)), Some(codes)) = (
+                    cols.get_mut(col as usize),
+                    state.enums.get_mut(cache as usize),
+                ) else {
+                    return Err(DecodeReason::PlanMismatch);
+                };
+                let dictionary = column.dictionary_id();
+                if dictionary != Some(codes.dictionary) {
+                    codes.dictionary = dictionary.unwrap_or(0);
+                    codes.codes.clear();
+                    codes.codes.resize(symbols.len(), None);
+                }
+                match codes.codes.get(index).copied().flatten() {
+                    Some(code) if column.push_code(code) => {}
+                    _ => {
+                        let code = column.push_interned(symbol);
+                        if let Some(slot) = codes.codes.get_mut(index) {
+                            *slot = code;
                         }
                     }
                 }
-                Op::Timestamp { col, nanos } => {
-                    let v = scale(cur.long()?, *nanos, "a timestamp in nanoseconds")?;
-                    push!(col, Timestamp, v)
-                }
-                Op::Date(c) => push!(c, Date, cur.int()?),
-                Op::TimeMillis(c) => push!(c, Time, i64::from(cur.int()?) * 1_000_000),
-                Op::TimeMicros(c) => {
-                    let v = scale(cur.long()?, 1_000, "a time in nanoseconds")?;
-                    push!(c, Time, v)
-                }
-                Op::Decimal { col, size, scale } => {
-                    let bytes = match size {
-                        Some(n) => cur.fixed(*n as usize)?,
-                        None => cur.bytes()?,
-                    };
-                    push!(col, F64, decimal_to_f64(bytes, *scale))
-                }
-                Op::Json { col, shape } => {
-                    state.json.clear();
-                    self.shapes.json(shape, cur, &mut state.json, 0)?;
-                    push!(col, String, Some(state.json.as_str()))
-                }
-                Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
-                Op::Defaults(values) => {
-                    for (c, v) in values.iter() {
-                        cols.get_mut(*c as usize)
-                            .ok_or(DecodeReason::PlanMismatch)?
-                            .push(v);
-                    }
-                }
-                Op::Nulls(range) => nulls(cols, range.clone())?,
-                Op::Union {
-                    branches,
-                    cols: all,
-                } => {
-                    let index = union_index(cur, branches.len())?;
-                    match &branches[index] {
-                        Branch::Null => nulls(cols, all.clone())?,
-                        Branch::Run { ops, cols: mine } => {
-                            nulls(cols, all.start..mine.start)?;
-                            let sub = self
-                                .subs
-                                .get(ops.start as usize..ops.end as usize)
-                                .ok_or(DecodeReason::PlanMismatch)?;
-                            self.run(sub, cur, cols, state)?;
-                            nulls(cols, mine.end..all.end)?;
-                        }
-                        Branch::Unmatched => return Err(DecodeReason::UnmatchedBranch(index)),
-                    }
-                }
+            }
+            Leaf::Timestamp { col, nanos } => {
+                let v = scale(cur.long()?, i64::from(nanos), "a timestamp in nanoseconds")?;
+                push!(col, Timestamp, v)
+            }
+            Leaf::Date(c) => push!(c, Date, cur.int()?),
+            Leaf::TimeMillis(c) => push!(c, Time, i64::from(cur.int()?) * 1_000_000),
+            Leaf::TimeMicros(c) => {
+                let v = scale(cur.long()?, 1_000, "a time in nanoseconds")?;
+                push!(c, Time, v)
+            }
+            Leaf::Decimal { col, size, scale } => {
+                let bytes = match size {
+                    Some(n) => cur.fixed(n as usize)?,
+                    None => cur.bytes()?,
+                };
+                push!(col, F64, decimal_to_f64(bytes, scale))
             }
         }
         Ok(())
@@ -380,8 +573,8 @@ struct Compiler<'a, 'w, 'r> {
     rn: &'a Names<'r>,
     subs: Vec<Op>,
     shapes: Shapes,
-    /// Enum ops so far (each gets a slot of codes in the plan's state).
-    enums: u32,
+    /// The symbols of each enum op so far (each also gets a slot of codes in the plan's state).
+    symbols: Vec<Box<[Symbol]>>,
     /// String ops so far (each gets a cache in the plan's state).
     strings: u32,
 }
@@ -504,10 +697,7 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                         None => Branch::Unmatched,
                     });
                 }
-                out.push(Op::Union {
-                    branches: branches.into(),
-                    cols: all,
-                });
+                out.push(self.union(branches, all));
             }
             (w, Schema::Union(ru)) => match self.pick(w, ru.variants(), base)? {
                 Some((Schema::Null, _)) => out.push(Op::Nulls(all)),
@@ -538,10 +728,7 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                         },
                     });
                 }
-                out.push(Op::Union {
-                    branches: branches.into(),
-                    cols: all,
-                });
+                out.push(self.union(branches, all));
             }
             (Schema::Record(wr), Schema::Record(rr)) => {
                 let mut offsets = Vec::with_capacity(rr.fields.len());
@@ -599,6 +786,39 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
         Ok(())
     }
 
+    /// The op of a writer union: [`Op::Nullable`] for a null and one value into one column, else
+    /// the general [`Op::Union`].
+    fn union(&mut self, branches: Vec<Branch>, all: Range<u32>) -> Op {
+        let fused = match branches.as_slice() {
+            [Branch::Null, Branch::Run { ops, cols }] => Some((1, ops, cols)),
+            [Branch::Run { ops, cols }, Branch::Null] => Some((0, ops, cols)),
+            _ => None,
+        }
+        .and_then(|(value, ops, cols)| {
+            match self.subs.get(ops.start as usize..ops.end as usize) {
+                Some([Op::Leaf(leaf)])
+                    if *cols == all && all.len() == 1 && leaf.col() == all.start =>
+                {
+                    Some((value, *leaf, ops.clone()))
+                }
+                _ => None,
+            }
+        });
+        match fused {
+            Some((value, leaf, ops)) => {
+                // The branch's sub-program was the last one compiled: it is not needed.
+                if ops.end as usize == self.subs.len() {
+                    self.subs.truncate(ops.start as usize);
+                }
+                Op::Nullable { leaf, value }
+            }
+            None => Op::Union {
+                branches: branches.into(),
+                cols: all,
+            },
+        }
+    }
+
     /// The reader union branch a writer type goes to, with its first column: the first exact fit,
     /// else the first promotion.
     fn pick(
@@ -635,29 +855,29 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
         };
         Ok(match r {
             Schema::Null if pw == "null" => Op::Nulls(col..col),
-            Schema::Boolean if pw == "boolean" => Op::Bool(col),
-            Schema::Int if pw == "int" => Op::Int(col),
+            Schema::Boolean if pw == "boolean" => Op::Leaf(Leaf::Bool(col)),
+            Schema::Int if pw == "int" => Op::Leaf(Leaf::Int(col)),
             Schema::Long => match pw {
-                "int" => Op::IntToLong(col),
-                "long" => Op::Long(col),
+                "int" => Op::Leaf(Leaf::IntToLong(col)),
+                "long" => Op::Leaf(Leaf::Long(col)),
                 _ => return Err(bad()),
             },
             Schema::Float | Schema::Double => match pw {
-                "int" => Op::IntToDouble(col),
-                "long" => Op::LongToDouble(col),
-                "float" => Op::FloatToDouble(col),
-                "double" if pr == "double" => Op::Double(col),
+                "int" => Op::Leaf(Leaf::IntToDouble(col)),
+                "long" => Op::Leaf(Leaf::LongToDouble(col)),
+                "float" => Op::Leaf(Leaf::FloatToDouble(col)),
+                "double" if pr == "double" => Op::Leaf(Leaf::Double(col)),
                 _ => return Err(bad()),
             },
             Schema::String | Schema::Uuid if pw == "string" || pw == "bytes" => {
                 self.strings += 1;
-                Op::String {
+                Op::Leaf(Leaf::String {
                     col,
                     cache: self.strings - 1,
-                }
+                })
             }
             Schema::Bytes | Schema::BigDecimal if pw == "string" || pw == "bytes" => {
-                Op::Binary(col)
+                Op::Leaf(Leaf::Binary(col))
             }
             Schema::Fixed(_) | Schema::Duration => {
                 let size = |s: &Schema| match s {
@@ -670,34 +890,34 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                     _ => None,
                 };
                 match (size(w), size(r)) {
-                    (Some(a), Some(b)) if a == b => Op::Fixed {
+                    (Some(a), Some(b)) if a == b => Op::Leaf(Leaf::Fixed {
                         col,
                         size: a as u32,
-                    },
+                    }),
                     _ => return Err(bad()),
                 }
             }
             Schema::Enum(re) => match w {
-                Schema::Enum(we) => Op::Enum {
-                    col,
-                    cache: {
-                        self.enums += 1;
-                        self.enums - 1
-                    },
-                    symbols: we
-                        .symbols
-                        .iter()
-                        .map(|s| {
-                            if re.symbols.contains(s) {
-                                Symbol::Reader(s.as_str().into())
-                            } else if let Some(d) = &re.default {
-                                Symbol::Reader(d.as_str().into())
-                            } else {
-                                Symbol::Unknown(s.as_str().into())
-                            }
-                        })
-                        .collect(),
-                },
+                Schema::Enum(we) => {
+                    self.symbols.push(
+                        we.symbols
+                            .iter()
+                            .map(|s| {
+                                if re.symbols.contains(s) {
+                                    Symbol::Reader(s.as_str().into())
+                                } else if let Some(d) = &re.default {
+                                    Symbol::Reader(d.as_str().into())
+                                } else {
+                                    Symbol::Unknown(s.as_str().into())
+                                }
+                            })
+                            .collect(),
+                    );
+                    Op::Leaf(Leaf::Enum {
+                        col,
+                        cache: self.symbols.len() as u32 - 1,
+                    })
+                }
                 _ => return Err(bad()),
             },
             Schema::Decimal(rd) => {
@@ -706,31 +926,31 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                     other => (other, rd.scale as i32),
                 };
                 match inner {
-                    Schema::Bytes => Op::Decimal {
+                    Schema::Bytes => Op::Leaf(Leaf::Decimal {
                         col,
                         size: None,
                         scale,
-                    },
-                    Schema::Fixed(f) => Op::Decimal {
+                    }),
+                    Schema::Fixed(f) => Op::Leaf(Leaf::Decimal {
                         col,
                         size: Some(f.size as u32),
                         scale,
-                    },
+                    }),
                     _ => return Err(bad()),
                 }
             }
-            Schema::Date if pw == "int" => Op::Date(col),
-            Schema::TimeMillis if pw == "int" => Op::TimeMillis(col),
+            Schema::Date if pw == "int" => Op::Leaf(Leaf::Date(col)),
+            Schema::TimeMillis if pw == "int" => Op::Leaf(Leaf::TimeMillis(col)),
             Schema::TimeMicros => match w {
-                Schema::TimeMillis => Op::TimeMillis(col),
-                _ if pw == "long" => Op::TimeMicros(col),
+                Schema::TimeMillis => Op::Leaf(Leaf::TimeMillis(col)),
+                _ if pw == "long" => Op::Leaf(Leaf::TimeMicros(col)),
                 _ => return Err(bad()),
             },
-            _ if timestamp_unit(r).is_some() && pw == "long" => Op::Timestamp {
+            _ if timestamp_unit(r).is_some() && pw == "long" => Op::Leaf(Leaf::Timestamp {
                 col,
                 // The writer's unit when it has one: it says what its numbers mean.
                 nanos: timestamp_unit(w).or(timestamp_unit(r)).unwrap_or(1),
-            },
+            }),
             Schema::Array(_) if pw == "array" => Op::Json {
                 col,
                 shape: self.shape(w)?,
@@ -741,5 +961,64 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
             },
             _ => return Err(bad()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `bytes` as the cursor sees them: in a body, followed by `after`.
+    fn key_in_body(bytes: &[u8], after: &[u8]) -> Key {
+        let mut body = Vec::new();
+        super::super::vlq::write_long(&mut body, bytes.len() as i64);
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(after);
+        let mut cur = Cursor::new(&body);
+        match cur.bytes_window() {
+            Ok((read, window)) => {
+                assert_eq!(read, bytes);
+                Key::of(read, window)
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    proptest! {
+        /// Long strings are cached with their bytes: equal keys are not enough.
+        #[test]
+        fn long_strings_compare_their_bytes(
+            a in proptest::collection::vec(0u8..2, KEY_BYTES + 1..40),
+            b in proptest::collection::vec(0u8..2, KEY_BYTES + 1..40),
+        ) {
+            let (mut codes, key) = (StringCodes::default(), Key::of(&a, None));
+            codes.reset(1);
+            codes.set(key.slot(), key, &a, 7);
+            let other = Key::of(&b, None);
+            prop_assert_eq!(codes.get(other.slot(), &other, &b), (a == b).then_some(7));
+        }
+
+        /// A key identifies a byte string of up to [`KEY_BYTES`], whatever follows it in the
+        /// body and whether it was read with a window or without: the string cache compares
+        /// keys alone for those.
+        #[test]
+        fn keys_of_short_strings_are_the_strings(
+            a in proptest::collection::vec(0u8..4, 0..=KEY_BYTES),
+            b in proptest::collection::vec(0u8..4, 0..=KEY_BYTES),
+            after_a in proptest::collection::vec(any::<u8>(), 0..20),
+            after_b in proptest::collection::vec(any::<u8>(), 0..20),
+        ) {
+            let (ka, kb) = (key_in_body(&a, &after_a), key_in_body(&b, &after_b));
+            prop_assert_eq!(ka, Key::of(&a, None));
+            prop_assert_eq!(kb, Key::of(&b, None));
+            prop_assert_eq!(ka == kb, a == b);
+            prop_assert!(ka.slot() < STRING_SLOTS);
+            prop_assert!(ka != Key::EMPTY);
+            let mut codes = StringCodes::default();
+            codes.reset(1);
+            codes.set(ka.slot(), ka, &a, 7);
+            prop_assert_eq!(codes.get(kb.slot(), &kb, &b), (a == b).then_some(7));
+        }
     }
 }

@@ -21,6 +21,31 @@ pub fn read_u64(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
         None => return Err(DecodeReason::Truncated),
         _ => {}
     }
+    // Up to 8 bytes with 8 bytes to look at (timestamps, large values): the bytes' stop bits
+    // found in one word, their 7-bit groups gathered without a loop-carried branch.
+    if let Some(word) = buf.get(start..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*word);
+        let stops = !word & 0x8080_8080_8080_8080;
+        if stops != 0 {
+            // The last byte's stop bit is bit 8k + 7 of the k+1 bytes read (k <= 7).
+            let last = stops.trailing_zeros();
+            let groups = word & (u64::MAX >> (63 - last)) & 0x7f7f_7f7f_7f7f_7f7f;
+            let mut value = 0u64;
+            for i in 0..8 {
+                value |= ((groups >> (8 * i)) & 0x7f) << (7 * i);
+            }
+            *pos = start + (last / 8) as usize + 1;
+            return Ok(value);
+        }
+    }
+    read_u64_slow(buf, pos)
+}
+
+/// [`read_u64`] byte by byte (9- and 10-byte varints, and varints near the end of the input):
+/// kept out of line so the fast paths inline.
+#[inline(never)]
+fn read_u64_slow(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
+    let start = *pos;
     let mut value = 0u64;
     for i in 0..10 {
         let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
@@ -47,6 +72,14 @@ pub fn read_long(buf: &[u8], pos: &mut usize) -> Result<i64, DecodeReason> {
 #[inline]
 pub fn read_int(buf: &[u8], pos: &mut usize) -> Result<i32, DecodeReason> {
     let start = *pos;
+    // Fast path: one byte (enum indexes, small values).
+    if let Some(&b) = buf.get(start)
+        && b < 0x80
+    {
+        *pos = start + 1;
+        let v = u32::from(b);
+        return Ok(((v >> 1) as i32) ^ -((v & 1) as i32));
+    }
     let mut value = 0u32;
     for i in 0..5 {
         let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
@@ -135,6 +168,18 @@ mod tests {
             let mut pos = 0;
             prop_assert_eq!(read_int(&buf, &mut pos), Ok(v));
             prop_assert_eq!(pos, buf.len());
+        }
+
+        /// The word-at-a-time fast path reads what the byte-by-byte path reads.
+        #[test]
+        fn fast_paths_equal_the_byte_loop(
+            buf in proptest::collection::vec(prop_oneof![any::<u8>(), 0x80u8..=0xff], 0..16),
+            start in 0usize..4,
+        ) {
+            let (mut fast, mut slow) = (start, start);
+            let want = if start < buf.len() { read_u64_slow(&buf, &mut slow) } else { Err(DecodeReason::Truncated) };
+            prop_assert_eq!(read_u64(&buf, &mut fast), want);
+            prop_assert_eq!(fast, slow);
         }
 
         #[test]

@@ -52,9 +52,11 @@ pub(crate) fn pop_chunks<C>(
 /// A FIFO sequence of `T` in chunks.
 #[derive(Debug, Clone)]
 pub struct Chunked<T> {
-    chunks: VecDeque<Vec<T>>,
+    /// A `Vec`, not a deque: appending looks at its last chunk with no wrap-around arithmetic,
+    /// and removing whole chunks from the front moves a few pointers.
+    chunks: Vec<Vec<T>>,
     /// Each chunk's first position (see the invariant).
-    starts: VecDeque<usize>,
+    starts: Vec<usize>,
     /// Elements popped from the front of the first chunk.
     head: usize,
     len: usize,
@@ -68,8 +70,8 @@ const MAX_SPARE: usize = 4;
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
         Self {
-            chunks: VecDeque::new(),
-            starts: VecDeque::new(),
+            chunks: Vec::new(),
+            starts: Vec::new(),
             head: 0,
             len: 0,
             spare: Vec::new(),
@@ -101,7 +103,7 @@ impl<T: Copy> Chunked<T> {
     }
 
     fn next_capacity(&self) -> usize {
-        self.chunks.back().map_or(MIN_CHUNK, |c| {
+        self.chunks.last().map_or(MIN_CHUNK, |c| {
             (c.capacity() * 2).clamp(MIN_CHUNK, MAX_CHUNK)
         })
     }
@@ -117,7 +119,7 @@ impl<T: Copy> Chunked<T> {
 
     /// Position one past the last value.
     fn end(&self) -> usize {
-        match (self.starts.back(), self.chunks.back()) {
+        match (self.starts.last(), self.chunks.last()) {
             (Some(start), Some(last)) => start + last.len(),
             _ => 0,
         }
@@ -125,16 +127,16 @@ impl<T: Copy> Chunked<T> {
 
     /// Adds `chunk` at the back: from now on, the one that grows.
     fn push_chunk(&mut self, chunk: Vec<T>) {
-        self.starts.push_back(self.end());
+        self.starts.push(self.end());
         self.len += chunk.len();
-        self.chunks.push_back(chunk);
+        self.chunks.push(chunk);
     }
 
     /// Appends one value.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, value: T) {
         // The common case: room in the last chunk (one look at the deque's back).
-        if let Some(last) = self.chunks.back_mut()
+        if let Some(last) = self.chunks.last_mut()
             && last.len() < last.capacity()
         {
             last.push(value);
@@ -154,11 +156,11 @@ impl<T: Copy> Chunked<T> {
     /// Appends values, filling the last chunk before starting another.
     pub fn extend_from_slice(&mut self, mut values: &[T]) {
         while !values.is_empty() {
-            if self.chunks.back().is_none_or(|c| c.len() == c.capacity()) {
+            if self.chunks.last().is_none_or(|c| c.len() == c.capacity()) {
                 let chunk = self.new_chunk();
                 self.push_chunk(chunk);
             }
-            let Some(last) = self.chunks.back_mut() else {
+            let Some(last) = self.chunks.last_mut() else {
                 return;
             };
             let room = last.capacity() - last.len();
@@ -174,7 +176,7 @@ impl<T: Copy> Chunked<T> {
         if index >= self.len {
             return None;
         }
-        let position = self.starts.front()? + self.head + index;
+        let position = self.starts.first()? + self.head + index;
         let chunk = self.starts.partition_point(|&s| s <= position) - 1;
         Some((chunk, position - self.starts[chunk]))
     }
@@ -233,18 +235,18 @@ impl<T: Copy> Chunked<T> {
     /// unused capacity is shrunk first, so adopting keeps the memory close to the data.
     pub fn append(&mut self, mut other: Chunked<T>) {
         if other.head > 0
-            && let Some(first) = other.chunks.front_mut()
+            && let Some(first) = other.chunks.first_mut()
         {
             first.drain(..other.head);
         }
         for mut chunk in other.chunks.drain(..) {
-            let room = self.chunks.back().map_or(0, |c| c.capacity() - c.len());
+            let room = self.chunks.last().map_or(0, |c| c.capacity() - c.len());
             if chunk.len() <= room || chunk.len() < MIN_CHUNK {
                 self.extend_from_slice(&chunk);
                 continue;
             }
             // The chunk that stops growing here keeps no more than an eighth unused.
-            if let Some(last) = self.chunks.back_mut()
+            if let Some(last) = self.chunks.last_mut()
                 && last.capacity() - last.len() > last.len() / 8
             {
                 last.shrink_to_fit();
@@ -272,12 +274,22 @@ impl<T: Copy> Chunked<T> {
     pub fn pop_front(&mut self, count: usize) {
         let count = count.min(self.len);
         self.len -= count;
-        let mut emptied = Vec::new();
-        pop_chunks(&mut self.chunks, &mut self.head, count, Vec::len, |c| {
-            emptied.push(c)
-        });
-        self.starts.drain(..emptied.len());
-        emptied.into_iter().for_each(|c| self.recycle(c));
+        // Whole chunks that the count empties go, then the first one left loses its head.
+        let mut left = count;
+        let mut emptied = 0;
+        for chunk in &self.chunks {
+            let available = chunk.len() - if emptied == 0 { self.head } else { 0 };
+            if left == 0 || left < available {
+                break;
+            }
+            left -= available;
+            emptied += 1;
+        }
+        self.head = if emptied == 0 { self.head + left } else { left };
+        self.starts.drain(..emptied);
+        let mut chunks = std::mem::take(&mut self.chunks);
+        chunks.drain(..emptied).for_each(|c| self.recycle(c));
+        self.chunks = chunks;
         if self.len == 0 {
             self.clear();
         }
@@ -288,7 +300,7 @@ impl<T: Copy> Chunked<T> {
     pub fn truncate(&mut self, new_len: usize) {
         while self.len > new_len {
             let single = self.chunks.len() == 1;
-            let Some(last) = self.chunks.back_mut() else {
+            let Some(last) = self.chunks.last_mut() else {
                 break;
             };
             let head = if single { self.head } else { 0 };
@@ -296,8 +308,8 @@ impl<T: Copy> Chunked<T> {
             last.truncate(last.len() - drop);
             self.len -= drop;
             if last.len() == head {
-                if let Some(chunk) = self.chunks.pop_back() {
-                    self.starts.pop_back();
+                if let Some(chunk) = self.chunks.pop() {
+                    self.starts.pop();
                     self.recycle(chunk);
                 }
                 if self.chunks.is_empty() {
@@ -309,9 +321,9 @@ impl<T: Copy> Chunked<T> {
 
     /// Removes everything, keeping chunks for reuse.
     pub fn clear(&mut self) {
-        while let Some(chunk) = self.chunks.pop_front() {
-            self.recycle(chunk);
-        }
+        let mut chunks = std::mem::take(&mut self.chunks);
+        chunks.drain(..).for_each(|c| self.recycle(c));
+        self.chunks = chunks;
         self.starts.clear();
         self.head = 0;
         self.len = 0;

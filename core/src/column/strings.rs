@@ -154,8 +154,30 @@ pub struct PlainStrings {
 }
 
 impl PlainStrings {
+    #[inline]
     fn push(&mut self, value: Option<&str>) {
-        let add = value.map_or(0, str::len);
+        self.push_bytes(value.map(str::as_bytes));
+    }
+
+    /// Appends a row of bytes: the caller has checked that they are UTF-8.
+    #[inline]
+    fn push_bytes(&mut self, value: Option<&[u8]>) {
+        // The common case: the last chunk has room for the row and its bytes.
+        if let (Some(chunk), Some(v)) = (self.chunks.back_mut(), value)
+            && chunk.ends.len() < PLAIN_ROWS
+            && (chunk.bytes.is_empty() || chunk.bytes.len() + v.len() <= PLAIN_BYTES)
+        {
+            chunk.bytes.extend_from_slice(v);
+            chunk.ends.push(chunk.bytes.len() as u32);
+            self.len += 1;
+            return;
+        }
+        self.push_slow(value);
+    }
+
+    #[inline(never)]
+    fn push_slow(&mut self, value: Option<&[u8]>) {
+        let add = value.map_or(0, <[u8]>::len);
         let full = self.chunks.back().is_none_or(|c| {
             c.ends.len() == PLAIN_ROWS || (!c.bytes.is_empty() && c.bytes.len() + add > PLAIN_BYTES)
         });
@@ -170,7 +192,7 @@ impl PlainStrings {
             match value {
                 None => chunk.ends.push(end | NULL_BIT),
                 Some(v) => {
-                    chunk.bytes.extend_from_slice(v.as_bytes());
+                    chunk.bytes.extend_from_slice(v);
                     chunk.ends.push(chunk.bytes.len() as u32);
                 }
             }
@@ -346,6 +368,7 @@ impl StringColumn {
     }
 
     /// Appends a value (`None` is null).
+    #[inline]
     pub fn push(&mut self, value: Option<&str>) {
         match &mut self.repr {
             Repr::Dict { codes, dict } => {
@@ -354,6 +377,26 @@ impl StringColumn {
                 self.maybe_go_plain();
             }
             Repr::Plain(plain) => plain.push(value),
+        }
+    }
+
+    /// Appends `bytes` as a string if they are UTF-8 (returns false, appending nothing, if not).
+    /// Plain storage takes ASCII bytes as they are, without building a `&str`.
+    #[inline]
+    pub fn push_utf8(&mut self, bytes: &[u8]) -> bool {
+        match &mut self.repr {
+            // ASCII is UTF-8.
+            Repr::Plain(plain) if bytes.is_ascii() => {
+                plain.push_bytes(Some(bytes));
+                true
+            }
+            _ => match std::str::from_utf8(bytes) {
+                Ok(s) => {
+                    self.push(Some(s));
+                    true
+                }
+                Err(_) => false,
+            },
         }
     }
 
@@ -386,6 +429,7 @@ impl StringColumn {
 
     /// Appends the string of `code` in this column's own dictionary. Returns false, appending
     /// nothing, if the column has no dictionary or no such code.
+    #[inline(always)]
     pub fn push_code(&mut self, code: u32) -> bool {
         match &mut self.repr {
             Repr::Dict { codes, dict } if (code as usize) < dict.len() => {
@@ -543,15 +587,23 @@ impl StringColumn {
         }
     }
 
+    #[inline]
     fn maybe_go_plain(&mut self) {
         let Repr::Dict { codes, dict } = &self.repr else {
             return;
         };
         let distinct = dict.len();
         let high = distinct > DICT_LIMIT || (distinct > DICT_MIN && distinct * 2 > codes.len());
-        if !high {
-            return;
+        if high {
+            self.go_plain();
         }
+    }
+
+    #[cold]
+    fn go_plain(&mut self) {
+        let Repr::Dict { codes, dict } = &self.repr else {
+            return;
+        };
         let mut plain = PlainStrings::default();
         for slice in codes.slices() {
             for &code in slice {
@@ -619,6 +671,48 @@ mod tests {
                     prop_assert_eq!(column.get(i), Some(expected.as_deref()));
                 }
                 prop_assert_eq!(column.get(model.len()), None);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// `push_utf8` (ASCII straight into plain storage) appends what `from_utf8` and `push`
+        /// would, in both representations, and nothing for bytes that are not UTF-8.
+        #[test]
+        fn push_utf8_is_from_utf8_then_push(
+            rows in proptest::collection::vec(
+                prop_oneof![
+                    "[a-z0-9]{0,12}".prop_map(String::into_bytes),
+                    "[a-zé€]{0,6}".prop_map(String::into_bytes),
+                    proptest::collection::vec(any::<u8>(), 0..8),
+                ],
+                0..200,
+            ),
+            plain in any::<bool>(),
+        ) {
+            let (mut fast, mut model) = (StringColumn::new(), StringColumn::new());
+            if plain {
+                for i in 0..3_000 {
+                    let v = format!("warm-{i}");
+                    fast.push(Some(&v));
+                    model.push(Some(&v));
+                }
+                prop_assert!(!fast.is_dictionary());
+            }
+            for bytes in &rows {
+                let pushed = fast.push_utf8(bytes);
+                match std::str::from_utf8(bytes) {
+                    Ok(s) => {
+                        prop_assert!(pushed);
+                        model.push(Some(s));
+                    }
+                    Err(_) => prop_assert!(!pushed),
+                }
+                prop_assert_eq!(fast.len(), model.len());
+            }
+            for i in 0..model.len() {
+                prop_assert_eq!(fast.get(i), model.get(i));
             }
         }
     }
