@@ -3,7 +3,9 @@
 //! (a bridge frame), each batch queued on an append table and a stream table (one shared feed),
 //! a cycle every 25 frames (about 100k records), and the notebook's tables over them: aggBy,
 //! sort and formatColumnWhere on both, the two countBy (one after dropStream), their merge, and
-//! the naturalJoin of the aggregations with its differences.
+//! the naturalJoin of the aggregations with its differences. The first run also grows the memory,
+//! as a page's session does (in wasm32 with std's allocator, not the page's: see
+//! `wasm/src/heap.rs`).
 //!
 //! ```sh
 //! cargo build --release --target wasm32-wasip1 -p streamglass-core --example ingest_bench
@@ -23,14 +25,10 @@ const FRAME_RECORDS: usize = 4_096;
 const FRAMES_PER_CYCLE: usize = 25;
 
 fn main() {
-    if std::env::args().count() > 0 && option_env!("WARM").is_some() {
-        let warm: Vec<Vec<u8>> = (0..600).map(|_| Vec::with_capacity(1 << 20)).collect();
-        drop(warm);
-    }
     let frames = frames(FRAMES);
     let records = records(&frames);
-    let mut best = f64::MAX;
-    for i in 0..10 {
+    let (mut best, mut first) = (f64::MAX, None);
+    for _ in 0..10 {
         let started = Instant::now();
         let engine = Engine::new();
         let mut decoder = decoder();
@@ -90,11 +88,13 @@ fn main() {
         engine.run_cycle().expect("cycle");
         assert_eq!(append.size(), FRAMES);
         assert_eq!(aggs[0].size(), aggs[1].size());
-        best = best.min(started.elapsed().as_secs_f64());
-        if i == 0 { println!("first: {:.2}s", started.elapsed().as_secs_f64()); }
+        let took = started.elapsed().as_secs_f64();
+        best = best.min(took);
+        first.get_or_insert(took);
     }
     println!(
-        "decode → append + stream → the notebook's tables (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}): {:.1}M records/s (best of 10)",
-        FRAMES as f64 / best / 1e6
+        "decode → append + stream → the notebook's tables (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}): {:.1}M records/s (best of 10); the first run, which grows the memory: {:.1}M records/s",
+        FRAMES as f64 / best / 1e6,
+        FRAMES as f64 / first.unwrap_or(best) / 1e6
     );
 }

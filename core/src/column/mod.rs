@@ -295,7 +295,7 @@ impl Column {
                 (Some(dict), Some(codes)) => codes
                     .slices_range(start, count)
                     .for_each(|s| a.extend_from_codes(dict, s)),
-                _ => (start..(start + count).min(b.len())).for_each(|i| a.push(b.get(i).flatten())),
+                _ => b.extend_into(a, start, count),
             },
             _ => return false,
         }

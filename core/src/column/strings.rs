@@ -154,6 +154,41 @@ pub struct PlainStrings {
 }
 
 impl PlainStrings {
+    /// Rows `start .. start + count` (clamped), walking the chunks once.
+    fn range(&self, start: usize, count: usize) -> impl Iterator<Item = Option<&str>> {
+        let end = start.saturating_add(count).min(self.len);
+        let mut skip = start.min(end) + self.head;
+        let mut left = end.saturating_sub(start);
+        self.chunks.iter().flat_map(move |chunk| {
+            let rows = chunk.ends.len();
+            let from = skip.min(rows);
+            skip -= from;
+            let take = (rows - from).min(left);
+            left -= take;
+            (from..from + take).map(move |row| chunk.get(row).flatten())
+        })
+    }
+
+    /// Appends `other`'s rows: its whole chunks are moved over, not copied (a partly removed
+    /// first chunk is copied row by row).
+    fn append(&mut self, mut other: PlainStrings) {
+        if other.head > 0
+            && let Some(first) = other.chunks.front()
+        {
+            let rows = first.ends.len() - other.head;
+            for value in other.range(0, rows).collect::<Vec<_>>() {
+                self.push(value);
+            }
+            other.pop_front(rows);
+        }
+        if self.chunks.is_empty() {
+            self.head = 0;
+        }
+        self.len += other.len;
+        self.chunks
+            .extend(other.chunks.drain(..).filter(|c| !c.ends.is_empty()));
+    }
+
     #[inline]
     fn push(&mut self, value: Option<&str>) {
         self.push_bytes(value.map(str::as_bytes));
@@ -511,11 +546,21 @@ impl StringColumn {
                 codes.append(source_codes);
                 self.maybe_go_plain();
             }
+            (Repr::Plain(plain), Repr::Plain(other)) => plain.append(other),
             (_, repr) => {
                 let other = StringColumn { repr };
-                for i in 0..other.len() {
-                    self.push(other.get(i).flatten());
-                }
+                other.extend_into(self, 0, other.len());
+            }
+        }
+    }
+
+    /// Pushes rows `start .. start + count` (clamped) of this column onto `to`.
+    pub fn extend_into(&self, to: &mut StringColumn, start: usize, count: usize) {
+        match &self.repr {
+            Repr::Plain(plain) => plain.range(start, count).for_each(|v| to.push(v)),
+            Repr::Dict { .. } => {
+                let end = start.saturating_add(count).min(self.len());
+                (start..end).for_each(|i| to.push(self.get(i).flatten()));
             }
         }
     }
@@ -630,7 +675,7 @@ mod tests {
         #[test]
         fn reads_back_like_a_deque(
             batches in proptest::collection::vec(
-                (proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0u8..3, 0usize..400), 1..6),
+                (proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0u8..4, 0usize..400), 1..6),
             distinct in 1usize..5_000,
         ) {
             let mut column = StringColumn::new();
@@ -650,6 +695,14 @@ mod tests {
                 }
                 match how {
                     1 => column.append(batch),
+                    // A batch whose first rows were removed before it is adopted.
+                    3 => {
+                        let removed = values.len() / 3;
+                        batch.pop_front(removed);
+                        let first = model.len() - values.len();
+                        model.drain(first..first + removed);
+                        column.append(batch);
+                    }
                     2 => {
                         let mut whole = Column::String(StringColumn::new());
                         whole.extend_from(&Column::String(batch));
@@ -669,6 +722,15 @@ mod tests {
                 prop_assert_eq!(column.len(), model.len());
                 for (i, expected) in model.iter().enumerate().step_by(97) {
                     prop_assert_eq!(column.get(i), Some(expected.as_deref()));
+                }
+                // A range copy reads the same rows.
+                let (from, count) = (pop % (model.len() + 1), take_back * 7);
+                let mut copy = StringColumn::new();
+                column.extend_into(&mut copy, from, count);
+                let want: Vec<_> = model.iter().skip(from).take(count).cloned().collect();
+                prop_assert_eq!(copy.len(), want.len());
+                for (i, expected) in want.iter().enumerate() {
+                    prop_assert_eq!(copy.get(i), Some(expected.as_deref()));
                 }
                 prop_assert_eq!(column.get(model.len()), None);
             }
