@@ -5,8 +5,8 @@
 //   node tests/e2e/live.mjs <url> <sizeOffset> <screenshotPath>
 //
 // Opens <url>?size_offset=<sizeOffset>&interval=1000 (one-second cycles, so the catch-up lands
-// in few cycles), reads row_count_merge every 50 ms until the consumers are caught up and the
-// notebook ran, then sets the cycle to 100 ms (the Update-every setting) and reads it for
+// in few cycles), reads row_count_merge every 50 ms until the notebook ran, the consumers are
+// caught up and the append table holds the catch-up's rows, then sets the cycle to 100 ms (the Update-every setting) and reads it for
 // E2E_LIVE_MS (default 5000) more. Prints one line of JSON: {catchUp: [stream counts seen before
 // caught up], live: [{stream, append}], caughtUpMs}. A missing stream row (a cycle with no rows)
 // reads as 0. Saves a screenshot. Exit 1 on a page error, a failed cell or a timeout.
@@ -49,7 +49,8 @@ try {
     const s = await read();
     if (s.failed) throw new Error("a cell failed");
     catchUp.push(s.stream);
-    if (s.done && s.caughtUp) {
+    // Caught up, and a cycle has brought the catch-up's rows to the tables.
+    if (s.done && s.caughtUp && s.append >= Number(sizeOffset)) {
       caughtUpMs = Date.now() - started;
       break;
     }
