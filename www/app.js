@@ -377,7 +377,7 @@ function makeChart() {
       scales: { x: { time: false }, rows: {}, mb: {} },
       axes: [
         { label: "seconds" },
-        { scale: "rows", label: "rows", values: (u, v) => v.map((x) => integer.format(x)) },
+        { scale: "rows", label: "rows", size: 80, values: (u, v) => v.map((x) => integer.format(x)) },
         { scale: "mb", side: 1, label: "MB", grid: { show: false } },
       ],
       series: [
