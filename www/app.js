@@ -268,7 +268,7 @@ async function tick() {
   if (frameOutstanding) return;
   frameOutstanding = true;
   try {
-    const views = [...panels.values()].map((p) => ({ panel: p.name, ...p.want }));
+    const views = [...panels.values()].map((p) => ({ panel: p.name, ...p.want, need: !p.data }));
     const frame = await call({ type: "frame", views });
     lastFrame = frame;
     // A table dropped from the console loses its panel.
@@ -277,7 +277,7 @@ async function tick() {
     }
     for (const p of frame.panels) {
       const panel = panels.get(p.panel);
-      if (!panel) continue;
+      if (!panel || p.unchanged) continue;
       panel.data = p;
       panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
       panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;

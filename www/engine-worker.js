@@ -9,7 +9,9 @@
 //                                          session, Agg, and every name earlier cells returned;
 //                                          it returns an object of names → values (tables open
 //                                          as panels)
-//   {type: "frame", id, views}             views: [{panel, first, count}] → viewports and stats
+//   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
+//                                          stats (`unchanged` for a panel whose window and table
+//                                          are as in the last frame, unless it `need`s them)
 //   {type: "interval", ms}                 change the cycle period (10..1000 ms)
 //   {type: "hold"} / {type: "release"}     no cycle runs between them (cells that must see the
 //                                          same first cycle); release runs one at once
@@ -111,15 +113,31 @@ function sweep() {
   }
 }
 
+// Tables change only in a cycle (10 per second by default) while frames come at 60: a panel
+// whose window is the same as in the last frame, with no cycle since, is sent as `unchanged`.
+let framedCycle = -1;
+const framedWindows = new Map();
+let framedTables = {};
+let framedSession = null;
+
 function frame(views) {
   sweep();
+  const cycles = session.cycles();
+  const fresh = cycles !== framedCycle;
+  framedCycle = cycles;
   const out = [];
-  for (const { panel, first, count } of views) {
+  for (const { panel, first, count, need } of views) {
     const table = panels.get(panel);
     if (!table) {
       out.push({ panel, missing: true });
       continue;
     }
+    const window = `${first}:${count}`;
+    if (!fresh && !need && framedWindows.get(panel) === window) {
+      out.push({ panel, unchanged: true });
+      continue;
+    }
+    framedWindows.set(panel, window);
     try {
       out.push({
         panel,
@@ -133,13 +151,17 @@ function frame(views) {
       out.push({ panel, error: String(e?.message ?? e) });
     }
   }
-  const tables = {};
-  for (const [name, table] of panels) tables[name] = table.stats();
+  if (fresh || framedSession === null || Object.keys(framedTables).length !== panels.size) {
+    framedTables = {};
+    for (const [name, table] of panels) framedTables[name] = table.stats();
+    framedSession = session.stats();
+  }
+  const tables = framedTables;
   return {
     panels: out,
     names: [...panels.keys()],
     tables,
-    session: session.stats(),
+    session: framedSession,
     memory: session.memory(),
     cycles: session.cycles(),
     status: session.status(),
