@@ -169,8 +169,8 @@ impl PlainStrings {
         })
     }
 
-    /// Appends `other`'s rows: its whole chunks are moved over, not copied (a partly removed
-    /// first chunk is copied row by row).
+    /// Appends `other`'s rows: its large chunks are moved over, not copied; small ones and a
+    /// partly removed first chunk are copied row by row.
     fn append(&mut self, mut other: PlainStrings) {
         if other.head > 0
             && let Some(first) = other.chunks.front()
@@ -184,9 +184,27 @@ impl PlainStrings {
         if self.chunks.is_empty() {
             self.head = 0;
         }
-        self.len += other.len;
-        self.chunks
-            .extend(other.chunks.drain(..).filter(|c| !c.ends.is_empty()));
+        for mut chunk in other.chunks.drain(..) {
+            let rows = chunk.ends.len();
+            // A small chunk (a live frame's few rows) is copied onto the last one, as
+            // `Chunked::append` does: a table that adopted every small batch would hold a chunk,
+            // and its reserved room, per frame.
+            if rows < PLAIN_ROWS / 8 {
+                for row in 0..rows {
+                    self.push(chunk.get(row).flatten());
+                }
+                continue;
+            }
+            // Kept chunks hold no more than an eighth unused.
+            if chunk.ends.capacity() - rows > rows / 8 {
+                chunk.ends.shrink_to_fit();
+            }
+            if chunk.bytes.capacity() - chunk.bytes.len() > chunk.bytes.len() / 8 {
+                chunk.bytes.shrink_to_fit();
+            }
+            self.len += rows;
+            self.chunks.push_back(chunk);
+        }
     }
 
     #[inline]
