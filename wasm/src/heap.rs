@@ -46,7 +46,13 @@ mod global {
             for pages in [super::step_pages(current, needed), needed] {
                 let previous = memory_grow(0, pages);
                 if previous != usize::MAX {
-                    return ((previous * PAGE) as *mut u8, pages * PAGE, 0);
+                    let (base, size) = (previous * PAGE, pages * PAGE);
+                    // A region ending at the very top of the 4 GiB address space would end at
+                    // address 0: leave its last bytes out, as std's wasm allocator does.
+                    if base.wrapping_add(size) == 0 {
+                        return (base as *mut u8, size - 16, 0);
+                    }
+                    return (base as *mut u8, size, 0);
                 }
             }
             (ptr::null_mut(), 0, 0)
