@@ -146,6 +146,8 @@ fn fixed_start(seek: &SeekSpec, partitions: &[protocol::PartitionInfo]) -> bool 
 struct Sink {
     id: u32,
     table: WeakTable,
+    /// An append table: it holds every row the feed delivered.
+    append: bool,
 }
 
 /// A consumer waiting for its feed's hello.
@@ -165,6 +167,8 @@ struct Feed {
     waiting: Vec<Waiting>,
     /// The seek resolves to the same offsets whenever it is made (known at the hello).
     fixed: bool,
+    /// Each partition's low watermark at the hello: where "the newest N" must stop.
+    lows: Vec<(i32, i64)>,
     topic: String,
     records: u64,
     bytes: u64,
@@ -366,8 +370,16 @@ impl Connection {
         })
     }
 
-    /// `{url, open, closed, records, bytes, consumers: [...]}`, one consumer per feed.
+    /// `{url, open, closed, records, bytes, consumers: [...]}`, one consumer per feed. Feeds
+    /// whose tables are all gone are unsubscribed first.
     pub(crate) fn status(&self) -> JsValue {
+        let unsubscribes = {
+            let mut s = self.state.borrow_mut();
+            if s.open { s.sweep() } else { Vec::new() }
+        };
+        for frame in unsubscribes {
+            let _ = self.socket.send_with_u8_array(&frame);
+        }
         let s = self.state.borrow();
         let o = Object::new();
         let set = |k: &str, v: JsValue| {
@@ -429,6 +441,11 @@ impl State {
                     for w in std::mem::take(&mut feed.waiting) {
                         settle.push(Settle::Reject(w.reject, reason.clone()));
                     }
+                    // Nothing can decode its records: stop them.
+                    replies.extend(
+                        protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id })
+                            .ok(),
+                    );
                 }
             },
             ServerMessage::Records(batch) => {
@@ -456,6 +473,7 @@ impl State {
         }
         if let Some((sub, bytes)) = grant
             && let Some(f) = self.feeds.get_mut(&sub)
+            && f.failed.is_none()
         {
             f.consumed += bytes;
             if f.consumed >= GRANT_STEP {
@@ -469,14 +487,26 @@ impl State {
                 f.consumed = 0;
             }
         }
-        // A feed whose tables are all gone stops: nothing would see its records.
-        if self.feeds.get(&id).is_some_and(Feed::is_orphaned) {
-            self.feeds.remove(&id);
-            replies.extend(
-                protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok(),
-            );
-        }
+        replies.extend(self.sweep());
         (settle, replies)
+    }
+
+    /// Removes the feeds whose tables are all gone (nothing would see their records); returns
+    /// the unsubscribes to send.
+    fn sweep(&mut self) -> Vec<Vec<u8>> {
+        let orphaned: Vec<u32> = self
+            .feeds
+            .iter()
+            .filter(|(_, f)| f.is_orphaned())
+            .map(|(&id, _)| id)
+            .collect();
+        orphaned
+            .into_iter()
+            .filter_map(|id| {
+                self.feeds.remove(&id);
+                protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok()
+            })
+            .collect()
     }
 
     fn close(&mut self, reason: String) -> Vec<Settle> {
@@ -505,6 +535,7 @@ impl Feed {
             sinks: Vec::new(),
             waiting: vec![first],
             fixed: false,
+            lows: Vec::new(),
             topic: String::new(),
             records: 0,
             bytes: 0,
@@ -529,7 +560,12 @@ impl Feed {
         if self.decoder.is_none() {
             return true;
         }
-        self.fixed && (self.records == 0 || self.retained_rows().is_some())
+        self.fixed
+            && (self.records == 0
+                || self
+                    .sinks
+                    .iter()
+                    .any(|s| s.append && s.table.upgrade().is_some()))
     }
 
     /// The rows delivered so far, from an append table that still holds them.
@@ -544,6 +580,11 @@ impl Feed {
     fn start(&mut self, hello: &Hello) -> Result<(), String> {
         self.topic = hello.topic.clone();
         self.fixed = fixed_start(&self.spec.seek, &hello.partitions);
+        self.lows = hello
+            .partitions
+            .iter()
+            .map(|p| (p.partition, p.low_watermark))
+            .collect();
         for p in &hello.partitions {
             self.caught_up
                 .insert(p.partition, p.start_offset >= p.high_watermark);
@@ -597,6 +638,7 @@ impl Feed {
         self.sinks.push(Sink {
             id: handle.id(),
             table: table.downgrade(),
+            append: matches!(kind, TableKind::Append),
         });
         Ok(handle.into())
     }
@@ -658,6 +700,19 @@ impl Feed {
                 .iter()
                 .filter(|s| s.table.upgrade().is_some())
                 .map(|s| JsValue::from_f64(f64::from(s.id)))
+                .collect::<Array>()
+                .into(),
+        );
+        set(
+            "partitions",
+            self.lows
+                .iter()
+                .map(|&(partition, low)| {
+                    let p = Object::new();
+                    let _ = Reflect::set(&p, &"partition".into(), &f64::from(partition).into());
+                    let _ = Reflect::set(&p, &"low".into(), &(low as f64).into());
+                    JsValue::from(p)
+                })
                 .collect::<Array>()
                 .into(),
         );
