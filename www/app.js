@@ -26,7 +26,11 @@ return { latest, latest_offset };`,
     code: `// Once the live table has the newest record of every partition (its consumer caught up,
 // and a cycle ran since), a static snapshot of them.
 const sleep = () => new Promise((r) => setTimeout(r, 20));
-while (!session.status().consumers.every((c) => c.caughtUp)) await sleep();
+const feed = () => session.status().consumers.find((c) => c.tables.includes(latest.id));
+while (!feed()?.caughtUp) {
+  if (feed()?.failed) throw new Error(feed().failed);
+  await sleep();
+}
 for (const cycle = session.cycles(); session.cycles() === cycle; ) await sleep();
 const snapshot = session.emptyTable(0).snapshot(latest_offset);
 const ends = new Map();
@@ -34,19 +38,21 @@ for (let i = 0; i < snapshot.size; i++) {
   ends.set(snapshot.getColumn("KafkaPartition").get(i), Number(snapshot.getColumn("KafkaOffset").get(i)) + 1);
 }
 // size_offset events before the latest offsets, spread over the partitions as Redpanda's
-// "newest N" does: an equal share from each, a short partition gives all it has.
-const start = {};
+// "newest N" does: an equal share from each, a short partition gives all it still holds.
+const low = new Map(feed().partitions.map((p) => [p.partition, p.low]));
+const held = new Map([...ends].map(([p, end]) => [p, end - (low.get(p) ?? 0)]));
+const take = new Map();
 let left = size_offset;
-const byEnd = [...ends.keys()].sort((a, b) => ends.get(a) - ends.get(b));
+const byHeld = [...held.keys()].sort((a, b) => held.get(a) - held.get(b));
 let i = 0;
-for (; i < byEnd.length && ends.get(byEnd[i]) <= Math.floor(left / (byEnd.length - i)); i++) {
-  left -= ends.get(byEnd[i]);
-  start[byEnd[i]] = 0;
+for (; i < byHeld.length && held.get(byHeld[i]) <= Math.floor(left / (byHeld.length - i)); i++) {
+  left -= held.get(byHeld[i]);
+  take.set(byHeld[i], held.get(byHeld[i]));
 }
-const rest = byEnd.slice(i).sort((a, b) => a - b);
+const rest = byHeld.slice(i).sort((a, b) => a - b);
 const share = Math.floor(left / Math.max(rest.length, 1));
-rest.forEach((p, k) => (start[p] = ends.get(p) - share - (k < left - share * rest.length ? 1 : 0)));
-const offset_variable = "{" + Object.entries(start).map(([p, o]) => p + ": " + o).join(", ") + "}";
+rest.forEach((p, k) => take.set(p, share + (k < left - share * rest.length ? 1 : 0)));
+const offset_variable = "{" + [...take].sort(([a], [b]) => a - b).map(([p, n]) => p + ": " + (ends.get(p) - n)).join(", ") + "}";
 return { snapshot, offset_variable };`,
     show: [],
   },

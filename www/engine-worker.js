@@ -151,7 +151,9 @@ function frame(views) {
       out.push({ panel, error: String(e?.message ?? e) });
     }
   }
-  if (fresh || framedSession === null || Object.keys(framedTables).length !== panels.size) {
+  const names = [...panels.keys()];
+  const framedNames = Object.keys(framedTables);
+  if (fresh || framedSession === null || framedNames.length !== names.length || names.some((n, i) => n !== framedNames[i])) {
     framedTables = {};
     for (const [name, table] of panels) framedTables[name] = table.stats();
     framedSession = session.stats();
@@ -159,7 +161,7 @@ function frame(views) {
   const tables = framedTables;
   return {
     panels: out,
-    names: [...panels.keys()],
+    names,
     tables,
     session: framedSession,
     memory: session.memory(),
