@@ -160,8 +160,36 @@ struct SourceInfo {
     description: String,
 }
 
+/// With `--allow-origin`, the 403 for a request whose `Origin` is not allowed. A request with
+/// none is let through only when `absent_ok` (a same-origin `fetch` sends none; a WebSocket
+/// always does).
+fn origin_refused(state: &AppState, headers: &HeaderMap, absent_ok: bool) -> Option<Response> {
+    if state.allow_origins.is_empty() {
+        return None;
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    match origin {
+        None if absent_ok => None,
+        Some(o) if state.allow_origins.iter().any(|a| a == o) => None,
+        _ => {
+            let origin = origin.unwrap_or_default();
+            tracing::warn!(origin, "request refused: origin not allowed");
+            Some(
+                (
+                    StatusCode::FORBIDDEN,
+                    format!("origin {origin:?} may not use this bridge\n"),
+                )
+                    .into_response(),
+            )
+        }
+    }
+}
+
 /// `GET /sources`: the sources `/ws?source=NAME` accepts, the default first.
-async fn list_sources(State(state): State<Arc<AppState>>) -> Json<Vec<SourceInfo>> {
+async fn list_sources(headers: HeaderMap, State(state): State<Arc<AppState>>) -> Response {
+    if let Some(refused) = origin_refused(&state, &headers, true) {
+        return refused;
+    }
     Json(
         state
             .sources
@@ -170,8 +198,9 @@ async fn list_sources(State(state): State<Arc<AppState>>) -> Json<Vec<SourceInfo
                 name: o.name.clone(),
                 description: o.source.describe(),
             })
-            .collect(),
+            .collect::<Vec<_>>(),
     )
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -185,6 +214,9 @@ async fn upgrade(
     Query(params): Query<WsParams>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
+    if let Some(refused) = origin_refused(&state, &headers, false) {
+        return refused;
+    }
     let source = match params.source.as_deref() {
         None => 0,
         Some(name) => match state.sources.iter().position(|o| o.name == name) {
@@ -202,20 +234,6 @@ async fn upgrade(
             }
         },
     };
-    if !state.allow_origins.is_empty() {
-        let origin = headers
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .unwrap_or_default();
-        if !state.allow_origins.iter().any(|a| a == origin) {
-            tracing::warn!(origin, "WebSocket upgrade refused: origin not allowed");
-            return (
-                StatusCode::FORBIDDEN,
-                format!("origin {origin:?} may not open this WebSocket\n"),
-            )
-                .into_response();
-        }
-    }
     ws.on_upgrade(move |socket| connection(socket, state, source))
         .into_response()
 }

@@ -1,6 +1,8 @@
 //! `--allow-origin`: only the listed Origins may open the WebSocket; any other Origin, or none,
 //! is refused with 403 before the upgrade. Without the flag, any Origin may.
 
+mod common;
+
 use std::sync::Arc;
 
 use replay_bridge::server::{self, ServeOptions};
@@ -62,4 +64,28 @@ async fn without_the_flag_any_origin_may() {
     for origin in [Some("https://anywhere.example.com"), None] {
         assert_eq!(upgrade_status(&url, origin).await, 101, "{origin:?}");
     }
+}
+
+/// `GET /sources` follows the same list: an allowed Origin or none (a same-origin `fetch` sends
+/// none) may read it, another Origin gets 403; an unknown source is refused for a foreign Origin
+/// before it can learn the source names.
+#[tokio::test]
+async fn the_sources_list_follows_the_allowed_origins() {
+    let (url, _dir) = bridge(vec!["https://dash.example.com".to_owned()]).await;
+    let addr = url.trim_start_matches("ws://").trim_end_matches("/ws");
+    let get = |origin| common::http_get(addr, "/sources", origin);
+    assert_eq!(get(None).await.0, 200);
+    let (status, body) = get(Some("https://dash.example.com")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"recording\""), "{body}");
+    assert_eq!(get(Some("https://evil.example.com")).await.0, 403);
+    let unknown = format!("{url}?source=nope");
+    assert_eq!(
+        upgrade_status(&unknown, Some("https://evil.example.com")).await,
+        403
+    );
+    assert_eq!(
+        upgrade_status(&unknown, Some("https://dash.example.com")).await,
+        404
+    );
 }

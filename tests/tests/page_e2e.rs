@@ -565,26 +565,6 @@ async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
     );
 }
 
-/// `GET path` on `addr` over plain HTTP/1.1: the status code and the body.
-async fn http_get(addr: &str, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
-}
-
 /// A bridge serving a recording and a Tansu topic at once: `/sources` lists both (the recording
 /// first, the default), `/ws?source=NAME` streams the one named (an unknown name is a 404), and
 /// the page's Source selector offers both and connects to the one in its URL.
@@ -616,7 +596,7 @@ async fn a_bridge_offers_a_recording_and_a_broker_and_the_page_picks_one() {
     let addr = server::local_addr(&listener).unwrap().to_string();
     tokio::spawn(server::serve(listener, app));
 
-    let (status, body) = http_get(&addr, "/sources").await;
+    let (status, body) = common::http_get(&addr, "/sources", None).await;
     assert_eq!(status, 200, "{body}");
     let offered: serde_json::Value = serde_json::from_str(&body).unwrap();
     let names: Vec<&str> = offered
