@@ -118,8 +118,20 @@ fn bool_of(b: bool) -> i8 {
 impl Formula {
     /// Evaluates over rows `start .. start + count` of `data`.
     pub fn eval<'a>(&self, data: &'a TableData, start: usize, count: usize) -> Vector<'a> {
+        self.eval_at(data, start, count, start)
+    }
+
+    /// Evaluates over rows `start .. start + count` of `data`, which are the table's rows from
+    /// position `position` on (what `i` and `ii` read; `data` may hold a copy of just those rows).
+    pub fn eval_at<'a>(
+        &self,
+        data: &'a TableData,
+        start: usize,
+        count: usize,
+        position: usize,
+    ) -> Vector<'a> {
         let count = count.min(data.len().saturating_sub(start));
-        eval(&self.root, data, start, count)
+        eval(&self.root, data, start, count, position)
     }
 
     /// The rows of `start .. start + count` where the (boolean) formula is true, as offsets from
@@ -449,12 +461,30 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
     }
 }
 
-fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vector<'a> {
+fn eval<'a>(
+    node: &Node,
+    data: &'a TableData,
+    start: usize,
+    count: usize,
+    position: usize,
+) -> Vector<'a> {
     let ty = node.ty.unwrap_or(ColumnType::Bool);
     match &node.kind {
         Kind::Column(i) => column(&data.columns[*i], start, count),
         Kind::Const(v) => constant(v, ty, count),
-        Kind::Cast(inner) => match (eval(inner, data, start, count), ty) {
+        // Deephaven's `i` (int) and `ii` (long): each row's position in the table.
+        Kind::RowIndex => {
+            let positions = position..position + count;
+            match ty {
+                ColumnType::I32 => Vector::I32(
+                    positions
+                        .map(|p| i32::try_from(p).unwrap_or(NULL_I32))
+                        .collect(),
+                ),
+                _ => Vector::I64(positions.map(|p| p as i64).collect()),
+            }
+        }
+        Kind::Cast(inner) => match (eval(inner, data, start, count, position), ty) {
             (Vector::I32(v), ColumnType::I64) => Vector::I64(
                 v.iter()
                     .map(|&x| {
@@ -484,7 +514,7 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             ),
             (v, _) => v,
         },
-        Kind::Neg(inner) => match eval(inner, data, start, count) {
+        Kind::Neg(inner) => match eval(inner, data, start, count, position) {
             Vector::I32(v) => Vector::I32(
                 v.iter()
                     .map(|&x| if x == NULL_I32 { x } else { x.wrapping_neg() })
@@ -502,7 +532,7 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             ),
             v => v,
         },
-        Kind::Not(inner) => match eval(inner, data, start, count) {
+        Kind::Not(inner) => match eval(inner, data, start, count, position) {
             Vector::Bool(v) => Vector::Bool(
                 v.iter()
                     .map(|&b| if b == NULL_BOOL { b } else { 1 - b })
@@ -510,11 +540,16 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             ),
             v => v,
         },
-        Kind::Arith(op, l, r) => {
-            arith(op, eval(l, data, start, count), eval(r, data, start, count))
-        }
+        Kind::Arith(op, l, r) => arith(
+            op,
+            eval(l, data, start, count, position),
+            eval(r, data, start, count, position),
+        ),
         Kind::Concat(l, r) => {
-            let (l, r) = (eval(l, data, start, count), eval(r, data, start, count));
+            let (l, r) = (
+                eval(l, data, start, count, position),
+                eval(r, data, start, count, position),
+            );
             let values: Vec<Option<String>> = (0..count)
                 .map(|i| match (text(&l, i), text(&r, i)) {
                     (None, None) => None,
@@ -531,7 +566,10 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             }
         }
         Kind::Cmp(op, l, r) => {
-            let (l, r) = (eval(l, data, start, count), eval(r, data, start, count));
+            let (l, r) = (
+                eval(l, data, start, count, position),
+                eval(r, data, start, count, position),
+            );
             Vector::Bool(match (&l, &r) {
                 (Vector::Bool(a), Vector::Bool(b)) => compare(op, a, b, |x| x == NULL_BOOL),
                 (Vector::I32(a), Vector::I32(b)) => compare(op, a, b, |x| x == NULL_I32),
@@ -544,7 +582,10 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
         }
         Kind::And(l, r) | Kind::Or(l, r) => {
             let and = matches!(node.kind, Kind::And(..));
-            match (eval(l, data, start, count), eval(r, data, start, count)) {
+            match (
+                eval(l, data, start, count, position),
+                eval(r, data, start, count, position),
+            ) {
                 (Vector::Bool(a), Vector::Bool(b)) => Vector::Bool(
                     a.iter()
                         .zip(&b)
@@ -561,10 +602,13 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             }
         }
         Kind::Ternary(c, a, b) => {
-            let Vector::Bool(c) = eval(c, data, start, count) else {
+            let Vector::Bool(c) = eval(c, data, start, count, position) else {
                 return constant(&Value::Null, ty, count);
             };
-            let (a, b) = (eval(a, data, start, count), eval(b, data, start, count));
+            let (a, b) = (
+                eval(a, data, start, count, position),
+                eval(b, data, start, count, position),
+            );
             let pick = |i: usize| if c[i] == 1 { &a } else { &b };
             match (&a, &b) {
                 (Vector::Bool(_), _)
@@ -592,8 +636,10 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             }
         }
         Kind::Call(func, args) => {
-            let mut values: Vec<Vector<'a>> =
-                args.iter().map(|a| eval(a, data, start, count)).collect();
+            let mut values: Vec<Vector<'a>> = args
+                .iter()
+                .map(|a| eval(a, data, start, count, position))
+                .collect();
             match func {
                 Func::IsNull => {
                     let v = &values[0];
@@ -676,8 +722,8 @@ fn eval<'a>(node: &Node, data: &'a TableData, start: usize, count: usize) -> Vec
             }
         }
         Kind::Method(method, recv, arg) => {
-            let recv = eval(recv, data, start, count);
-            let arg = arg.as_ref().map(|a| eval(a, data, start, count));
+            let recv = eval(recv, data, start, count, position);
+            let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
             string_method(*method, recv, arg)
         }
     }

@@ -66,6 +66,8 @@ pub(crate) struct Node {
 pub(crate) enum Kind {
     Column(usize),
     Const(Value),
+    /// The row's position in the table: `i` (an int) or `ii` (a long).
+    RowIndex,
     /// Numeric widening to `ty`.
     Cast(Box<Node>),
     Neg(Box<Node>),
@@ -186,6 +188,15 @@ impl Compiler<'_> {
                         }
                     };
                     constant(value.clone(), ty)
+                } else if name == "i" || name == "ii" {
+                    Node {
+                        kind: Kind::RowIndex,
+                        ty: Some(if name == "i" {
+                            ColumnType::I32
+                        } else {
+                            ColumnType::I64
+                        }),
+                    }
                 } else {
                     return err(
                         *p,

@@ -146,6 +146,7 @@ impl RowWise {
         let mut scratch: Option<TableData> = None;
         if needs_scratch {
             let mut data = TableData::new(Schema::default());
+            data.bare_rows = count;
             for c in &parent.columns {
                 let mut copy = Column::new(c.column_type());
                 copy.extend_from_range(c, start, count);
@@ -158,7 +159,10 @@ impl RowWise {
             let mut column = Column::new(step.formula.ty);
             match &mut scratch {
                 Some(data) => {
-                    step.formula.eval(data, 0, count).append_to(&mut column);
+                    // The scratch holds the rows from `start` on: `i` still reads positions.
+                    step.formula
+                        .eval_at(data, 0, count, start)
+                        .append_to(&mut column);
                     if step.target < data.columns.len() {
                         data.columns[step.target] = column.clone();
                     } else {
@@ -205,6 +209,9 @@ impl RowWise {
         }
         for (o, p) in out.columns.iter_mut().zip(&parent.columns) {
             o.extend_gather(p, start, count, &picks);
+        }
+        if out.columns.is_empty() {
+            out.bare_rows += picks.len();
         }
         picks.len()
     }

@@ -820,3 +820,61 @@ proptest! {
         prop_assert_eq!(a.1.to_bits(), b.1.to_bits(), "means {} and {}", a.1, b.1);
     }
 }
+
+/// `emptyTable(n)`: n rows and no columns, given columns by `update` (constants, `i` and `ii`,
+/// and columns made from earlier ones), filtered by `where`.
+#[test]
+fn an_empty_table_takes_columns_from_formulas() {
+    let engine = Engine::new();
+    let empty = engine.empty_table(4);
+    assert_eq!(empty.size(), 4);
+    assert!(empty.all_rows().iter().all(Vec::is_empty));
+    let made = empty
+        .update(&["X = i", "Y = ii * 10", "Z = X + 1", "S = `row`"])
+        .unwrap();
+    assert_eq!(
+        made.all_rows(),
+        (0..4)
+            .map(|i| vec![
+                Value::I32(i),
+                Value::I64(i64::from(i) * 10),
+                Value::I32(i + 1),
+                Value::String("row".into()),
+            ])
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(engine.empty_table(0).size(), 0);
+    assert_eq!(engine.empty_table(5).where_(&["true"]).unwrap().size(), 5);
+    assert_eq!(engine.empty_table(5).where_(&["false"]).unwrap().size(), 0);
+}
+
+/// `i` and `ii` are each row's position, also for rows added to a live table later and for
+/// formulas that read a column made before them (evaluated over a copy of the new rows).
+#[test]
+fn i_and_ii_are_positions_as_rows_arrive() {
+    let engine = Engine::new();
+    let table = engine.append_table(schema());
+    let numbered = table.update(&["P = ii", "Q = P + i"]).unwrap();
+    let row = vec![
+        Value::Null,
+        Value::Null,
+        Value::F64(1.0),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ];
+    for _ in 0..3 {
+        table
+            .add(Batch::from_rows(&schema(), &[row.clone(), row.clone()]).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+    }
+    let p = schema().len();
+    let got: Vec<(Value, Value)> = numbered
+        .all_rows()
+        .into_iter()
+        .map(|r| (r[p].clone(), r[p + 1].clone()))
+        .collect();
+    let want: Vec<(Value, Value)> = (0..6).map(|i| (Value::I64(i), Value::I64(2 * i))).collect();
+    assert_eq!(got, want);
+}

@@ -60,6 +60,9 @@ pub struct TableData {
     pub columns: Vec<Column>,
     /// The key of the first row; rows are `first_key .. first_key + len`.
     pub first_key: u64,
+    /// The rows of a table with no columns (Deephaven's `emptyTable(n)`); a table with columns
+    /// counts its first column's values.
+    pub bare_rows: usize,
 }
 
 impl TableData {
@@ -68,11 +71,12 @@ impl TableData {
             columns: schema.fields().iter().map(|f| Column::new(f.ty)).collect(),
             schema,
             first_key: 0,
+            bare_rows: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.columns.first().map_or(0, Column::len)
+        self.columns.first().map_or(self.bare_rows, Column::len)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -88,6 +92,7 @@ impl TableData {
     pub fn pop_front(&mut self, count: usize) {
         let count = count.min(self.len());
         self.columns.iter_mut().for_each(|c| c.pop_front(count));
+        self.bare_rows = self.bare_rows.saturating_sub(count);
         self.first_key += count as u64;
     }
 
@@ -113,6 +118,7 @@ impl TableData {
     /// Removes every row (keys continue from where they were).
     pub fn clear(&mut self) {
         self.first_key = self.end_key();
+        self.bare_rows = 0;
         self.columns.iter_mut().for_each(Column::clear);
     }
 
@@ -304,6 +310,24 @@ impl Engine {
     /// A table of the newest `capacity` rows.
     pub fn ring_table(&self, schema: Schema, capacity: usize) -> Table {
         self.source(schema, SourceKind::Ring { capacity })
+    }
+
+    /// A static table of `rows` rows and no columns (Deephaven's `emptyTable(n)`), to give columns
+    /// with `update`/`view` (`i` and `ii` are a row's position).
+    pub fn empty_table(&self, rows: usize) -> Table {
+        let mut data = TableData::new(Schema::default());
+        data.bare_rows = rows;
+        self.add_node(Node {
+            data,
+            blink: false,
+            trims_front: false,
+            update: None,
+            error: None,
+            kind: NodeKind::Source {
+                kind: SourceKind::Append,
+                pending: Vec::new(),
+            },
+        })
     }
 
     /// Builds a derived table: runs `op` once over its parents' current rows (as if they had

@@ -156,16 +156,13 @@ impl Session {
         Ok(self.state.register(table))
     }
 
-    /// A static table of no columns; `emptyTable(0).snapshot(t)` is a static copy of `t`.
+    /// A static table of `rows` rows and no columns, as Deephaven's: give it columns with
+    /// `update`/`view` (`i` and `ii` are a row's position); `emptyTable(0).snapshot(t)` is a static
+    /// copy of `t`.
     #[wasm_bindgen(js_name = emptyTable)]
-    pub fn empty_table(&self, rows: u32) -> Result<Table, JsError> {
-        if rows > 0 {
-            return Err(JsError::new(
-                "emptyTable(n) takes 0: tables without columns hold no rows here",
-            ));
-        }
-        let table = self.state.engine.append_table(Schema::default());
-        Ok(self.state.register(table))
+    pub fn empty_table(&self, rows: u32) -> Table {
+        let table = self.state.engine.empty_table(rows as usize);
+        self.state.register(table)
     }
 
     /// Applies every row added since the last cycle, updates every live table, then calls each

@@ -175,7 +175,6 @@ fn the_seed_notebook_through_the_js_api() {
         .unwrap();
     let snapshot = session
         .empty_table(0)
-        .unwrap()
         .snapshot(JsValue::from(latest))
         .unwrap();
     assert_eq!(
@@ -299,4 +298,21 @@ fn stream_ingestion_leaves_memory_flat() {
     );
     assert_eq!(number(&agg.stats().unwrap(), "rows"), 6.0);
     assert_eq!(counted.size().unwrap(), 1.0);
+}
+
+/// `emptyTable(n)` has n rows and takes columns from formulas, `i` being each row's position.
+#[wasm_bindgen_test]
+fn an_empty_table_of_n_rows_takes_columns() {
+    let session = Session::new();
+    let t = session
+        .empty_table(3)
+        .update(list(&["X = i", "Label = `n` + X"]))
+        .unwrap();
+    assert_eq!(t.size().unwrap(), 3.0);
+    let x = t.get_column("X").unwrap();
+    let label = t.get_column("Label").unwrap();
+    for i in 0..3u32 {
+        assert_eq!(x.get(i).unwrap().as_f64(), Some(f64::from(i)));
+        assert_eq!(label.get(i).unwrap().as_string(), Some(format!("n{i}")));
+    }
 }
