@@ -283,9 +283,10 @@ impl Engine {
         }
     }
 
-    fn source(&self, schema: Schema, kind: SourceKind) -> Table {
+    /// A source table of `kind` holding `data`.
+    fn source(&self, data: TableData, kind: SourceKind) -> Table {
         self.add_node(Node {
-            data: TableData::new(schema),
+            data,
             blink: kind == SourceKind::Stream,
             trims_front: matches!(kind, SourceKind::Ring { .. }),
             update: None,
@@ -299,17 +300,17 @@ impl Engine {
 
     /// A table that keeps every row it is given.
     pub fn append_table(&self, schema: Schema) -> Table {
-        self.source(schema, SourceKind::Append)
+        self.source(TableData::new(schema), SourceKind::Append)
     }
 
     /// A blink table: each cycle's rows replace the previous cycle's.
     pub fn stream_table(&self, schema: Schema) -> Table {
-        self.source(schema, SourceKind::Stream)
+        self.source(TableData::new(schema), SourceKind::Stream)
     }
 
     /// A table of the newest `capacity` rows.
     pub fn ring_table(&self, schema: Schema, capacity: usize) -> Table {
-        self.source(schema, SourceKind::Ring { capacity })
+        self.source(TableData::new(schema), SourceKind::Ring { capacity })
     }
 
     /// A static table of `rows` rows and no columns (Deephaven's `emptyTable(n)`), to give columns
@@ -317,17 +318,7 @@ impl Engine {
     pub fn empty_table(&self, rows: usize) -> Table {
         let mut data = TableData::new(Schema::default());
         data.bare_rows = rows;
-        self.add_node(Node {
-            data,
-            blink: false,
-            trims_front: false,
-            update: None,
-            error: None,
-            kind: NodeKind::Source {
-                kind: SourceKind::Append,
-                pending: Vec::new(),
-            },
-        })
+        self.source(data, SourceKind::Append)
     }
 
     /// Builds a derived table: runs `op` once over its parents' current rows (as if they had
@@ -561,17 +552,7 @@ impl Table {
         for (o, c) in data.columns.iter_mut().zip(&node.data.columns) {
             o.extend_from(c);
         }
-        self.engine.add_node(Node {
-            data,
-            blink: false,
-            trims_front: false,
-            update: None,
-            error: None,
-            kind: NodeKind::Source {
-                kind: SourceKind::Append,
-                pending: Vec::new(),
-            },
-        })
+        self.engine.source(data, SourceKind::Append)
     }
 
     /// A handle that does not keep the table alive: a feed filling a table the user and every
