@@ -38,3 +38,29 @@ export async function screenshot(page, path, fullPage = true) {
   await mkdir(dirname(path), { recursive: true });
   await page.screenshot({ path, fullPage });
 }
+
+/**
+ * A page of `browser`: `failure()` is its first uncaught error, if any; its console errors go to
+ * stderr.
+ */
+export async function openPage(browser, viewport = { width: 1440, height: 1000 }) {
+  const page = await browser.newPage({ viewport });
+  let failed = null;
+  page.on("pageerror", (e) => (failed ??= `page error: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
+  return { page, failure: () => failed };
+}
+
+/** The notebook's row counts as `row_count_merge` shows them: `{append, stream}`, 0 when absent. */
+export function rowCounts(page) {
+  return page.evaluate(async () => {
+    const t = (await window.streamglass.read(["row_count_merge"])).row_count_merge ?? null;
+    const count = (type) => {
+      if (!t) return 0;
+      const [n, kind] = [t.columns.indexOf("RowCount"), t.columns.indexOf("Table_Type")];
+      const row = t.rows.find((r) => r[kind] === type);
+      return row ? Number(row[n]) : 0;
+    };
+    return { append: count("append"), stream: count("stream") };
+  });
+}

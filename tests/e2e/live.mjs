@@ -12,39 +12,30 @@
 // reads as 0. Saves a screenshot. Exit 1 on a page error, a failed cell or a timeout.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { launch, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openPage, rowCounts, screenshot, scriptArgs } from "./browser.mjs";
 
 const { url, arg: sizeOffset, screenshotPath } = scriptArgs("live.mjs <url> <sizeOffset> <screenshotPath>", (a) => /^\d+$/.test(a));
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
 const liveMs = Number(process.env.E2E_LIVE_MS ?? "5000");
 
 const browser = await launch();
-let failed = null;
 try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on("pageerror", (e) => (failed ??= `page error: ${e.message}`));
-  page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
+  const { page, failure } = await openPage(browser);
   const started = Date.now();
   await page.goto(`${url}?size_offset=${sizeOffset}&interval=1000`, { timeout: timeoutMs });
   // {stream, append, caughtUp, done} from the page's own row_count_merge.
-  const read = () =>
-    page.evaluate(async () => {
-      if (document.querySelector('.cell-state[data-state="failed"]')) return { failed: true };
-      const done = document.getElementById("notebook-state").dataset.state === "done";
-      const caughtUp = document.getElementById("caught-up").dataset.caughtUp === "true";
-      const t = (await window.streamglass.read(["row_count_merge"])).row_count_merge ?? null;
-      const count = (type) => {
-        if (!t) return 0;
-        const [n, kind] = [t.columns.indexOf("RowCount"), t.columns.indexOf("Table_Type")];
-        const row = t.rows.find((r) => r[kind] === type);
-        return row ? Number(row[n]) : 0;
-      };
-      return { stream: count("stream"), append: count("append"), caughtUp, done };
-    });
+  const read = async () => {
+    const state = await page.evaluate(() => ({
+      failed: !!document.querySelector('.cell-state[data-state="failed"]'),
+      done: document.getElementById("notebook-state").dataset.state === "done",
+      caughtUp: document.getElementById("caught-up").dataset.caughtUp === "true",
+    }));
+    return { ...state, ...(await rowCounts(page)) };
+  };
   const catchUp = [];
   let caughtUpMs = null;
   while (true) {
-    if (failed) throw new Error(failed);
+    if (failure()) throw new Error(failure());
     if (Date.now() - started > timeoutMs) throw new Error(`timed out; stream counts so far: ${catchUp}`);
     const s = await read();
     if (s.failed) throw new Error("a cell failed");
@@ -61,7 +52,7 @@ try {
   const live = [];
   const until = Date.now() + liveMs;
   while (Date.now() < until) {
-    if (failed) throw new Error(failed);
+    if (failure()) throw new Error(failure());
     const s = await read();
     live.push({ stream: s.stream, append: s.append });
     await sleep(50);

@@ -16,7 +16,7 @@
 // settles again and reports.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { launch, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openPage, rowCounts, screenshot, scriptArgs } from "./browser.mjs";
 
 const TABLES = ["agg_append", "agg_stream", "diff_table", "row_count_merge"];
 
@@ -24,15 +24,8 @@ const { url, arg: sizeOffset, screenshotPath } = scriptArgs("notebook.mjs <url> 
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
 
 const browser = await launch();
-let failed = null;
 try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on("pageerror", (e) => {
-    failed ??= `page error: ${e.message}`;
-  });
-  page.on("console", (m) => {
-    if (m.type() === "error") console.error(`console: ${m.text()}`);
-  });
+  const { page, failure } = await openPage(browser);
   const started = Date.now();
   await page.goto(`${url}?size_offset=${sizeOffset}${process.env.E2E_QUERY ?? ""}`, { timeout: timeoutMs });
   // Waits until every cell ran, the consumers are caught up, the tables hold rows that stopped
@@ -43,7 +36,7 @@ try {
     let stableSince = 0;
     let snapshot = null;
     while (true) {
-      if (failed) throw new Error(failed);
+      if (failure()) throw new Error(failure());
       if (Date.now() - started > timeoutMs) {
         throw new Error(`timed out; last state: ${JSON.stringify(snapshot)?.slice(0, 2000)}`);
       }
@@ -58,12 +51,11 @@ try {
           if (!panel) continue;
           tables[name] = { totalRows: Number(panel.dataset.rows ?? 0), bytes: Number(panel.dataset.bytes ?? 0) };
         }
-        // The append table's row count, as row_count_merge shows it.
-        const counts = state === "done" ? (await window.streamglass.read(["row_count_merge"])).row_count_merge : null;
-        const append = counts ? Number(counts.rows.find((r) => r[counts.columns.indexOf("Table_Type")] === "append")?.[counts.columns.indexOf("RowCount")] ?? 0) : 0;
         const errors = [...document.querySelectorAll("#errors li")].map((li) => li.textContent).filter((t) => t !== "None.");
-        return { state, caughtUp, failedCells, tables, append, errors, status: document.getElementById("status").dataset.status };
+        return { state, caughtUp, failedCells, tables, errors, status: document.getElementById("status").dataset.status };
       }, TABLES);
+      // The append table's row count, as row_count_merge shows it.
+      snapshot.append = snapshot.state === "done" ? (await rowCounts(page)).append : 0;
       if (snapshot.failedCells.length) throw new Error(`a cell failed: ${snapshot.failedCells.join("; ")}`);
       if (snapshot.state === "failed") throw new Error("the notebook failed");
       const key = JSON.stringify([snapshot.tables, countStable ? snapshot.append : null]);

@@ -14,7 +14,7 @@
 // screenshot with the menu open. Exit 1 on a page error, a failed cell or a timeout.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { launch, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openPage, screenshot, scriptArgs } from "./browser.mjs";
 
 const { url, arg: sizeOffset, screenshotPath } = scriptArgs("panels.mjs <url> <sizeOffset> <screenshotPath>", (a) => /^\d+$/.test(a));
 const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
@@ -30,15 +30,12 @@ async function until(what, check) {
 }
 
 const browser = await launch();
-let failed = null;
 try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  page.on("pageerror", (e) => (failed ??= `page error: ${e.message}`));
-  page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
+  const { page, failure } = await openPage(browser);
   await page.goto(`${url}?size_offset=${sizeOffset}`, { timeout: timeoutMs });
   const check = async (what, fn, arg) =>
     until(what, async () => {
-      if (failed) throw new Error(failed);
+      if (failure()) throw new Error(failure());
       return page.evaluate(fn, arg);
     });
 

@@ -8,19 +8,17 @@
 // WebSocket the session opened)}. Exit 1 on a page error or a timeout.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { launch, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openPage, screenshot, scriptArgs } from "./browser.mjs";
 
 const { url, arg: source, screenshotPath } = scriptArgs("sources.mjs <url> <sourceName> <screenshotPath>");
 const browser = await launch();
-let failed = null;
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on("pageerror", (e) => (failed ??= `page error: ${e.message}`));
+  const { page, failure } = await openPage(browser, { width: 1280, height: 800 });
   await page.goto(`${url}?run=0&source=${encodeURIComponent(source)}`);
   const deadline = Date.now() + 60000;
   let shown = null;
   while (!shown) {
-    if (failed) throw new Error(failed);
+    if (failure()) throw new Error(failure());
     if (Date.now() > deadline) throw new Error("timed out waiting for the connection");
     shown = await page.evaluate(() => {
       const status = window.streamglass?.status?.();
