@@ -4,20 +4,9 @@
 
 use apache_avro::types::Value as Avro;
 
-pub const TRADE_SCHEMA: &str = r#"{
-  "type": "record",
-  "name": "Trade",
-  "namespace": "io.deephaven.crypto",
-  "fields": [
-    {"name": "Id", "type": ["null", "string"], "default": null},
-    {"name": "Timestamp", "type": ["null", {"type": "long", "logicalType": "timestamp-micros"}], "default": null},
-    {"name": "Exchange", "type": "string"},
-    {"name": "Instrument", "type": "string"},
-    {"name": "Type", "type": {"type": "enum", "name": "TradeType", "symbols": ["BID", "ASK", "EXIT_ASK", "EXIT_BID"]}},
-    {"name": "Price", "type": "double"},
-    {"name": "Size", "type": "double"}
-  ]
-}"#;
+/// The schema the bridge generates trades with (a file of its source, read here so the two never
+/// drift apart: the core cannot depend on the bridge).
+pub const TRADE_SCHEMA: &str = include_str!("../../replay-bridge/src/trade.avsc");
 
 pub const SUBJECT: &str = "io.deephaven.crypto.kafka.TradesTopic-io.deephaven.crypto.Trade";
 pub const FRAMES: usize = 1_000_000;

@@ -20,21 +20,9 @@ use rand_distr::{Distribution, Exp, LogNormal, Normal, weighted::WeightedIndex};
 
 use crate::recording::StoredRecord;
 
-/// The real producer's value schema (deephaven-examples crypto-application `trade.avsc`).
-pub const TRADE_SCHEMA: &str = r#"{
-  "type": "record",
-  "name": "Trade",
-  "namespace": "io.deephaven.crypto",
-  "fields": [
-    {"name": "Id", "type": ["null", "string"], "default": null},
-    {"name": "Timestamp", "type": ["null", {"type": "long", "logicalType": "timestamp-micros"}], "default": null},
-    {"name": "Exchange", "type": "string"},
-    {"name": "Instrument", "type": "string"},
-    {"name": "Type", "type": {"type": "enum", "name": "TradeType", "symbols": ["BID", "ASK", "EXIT_ASK", "EXIT_BID"]}},
-    {"name": "Price", "type": "double"},
-    {"name": "Size", "type": "double"}
-  ]
-}"#;
+/// The real producer's value schema (deephaven-examples crypto-application `trade.avsc`); the core's
+/// Avro benches read the same file.
+pub const TRADE_SCHEMA: &str = include_str!("trade.avsc");
 
 /// The topic of the Deephaven example.
 pub const TRADES_TOPIC: &str = "io.deephaven.crypto.kafka.TradesTopic";
