@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::protocol::{Hello, RecordBatch, ServerMessage, SubscriptionId};
+use crate::protocol::{Hello, MAX_INFLATED_FRAME, RecordBatch, ServerMessage, SubscriptionId};
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,6 +136,18 @@ impl Feed {
             }
             ServerMessage::Error { message, .. } => self.fail(message.clone()),
             ServerMessage::End { .. } | ServerMessage::Exhausted { .. } => {}
+            ServerMessage::Compressed { frame, .. } => {
+                // The frame inside is the message.
+                self.messages -= 1;
+                let mut inflated = Vec::new();
+                match crate::protocol::inflate(frame, MAX_INFLATED_FRAME, &mut inflated) {
+                    Ok(()) => self.apply_frame(&inflated),
+                    Err(e) => {
+                        self.messages += 1;
+                        self.fail(e.to_string());
+                    }
+                }
+            }
         }
     }
 
@@ -335,6 +347,28 @@ mod tests {
         assert_eq!(s.errors.len(), 2);
         assert_eq!(s.status, FeedStatus::Failed);
         assert_eq!(s.messages, 2);
+    }
+
+    #[test]
+    fn compressed_frames_count_as_the_frames_inside() {
+        let mut feed = Feed::new();
+        feed.apply(&hello(&[(0, 300)]));
+        let frame = encode(&batch(0, 0..300, b"a value")).unwrap();
+        feed.apply_frame(&crate::protocol::compress(0, &frame).unwrap());
+        let s = feed.snapshot();
+        assert_eq!((s.messages, s.total_records), (2, 300));
+        assert_eq!(s.partitions[0].last_offset, Some(299));
+        let broken = ServerMessage::Compressed {
+            subscription: 0,
+            frame: &[0xff, 0xff, 0xff],
+        };
+        feed.apply_frame(&encode(&broken).unwrap());
+        let s = feed.snapshot();
+        assert_eq!(
+            (s.messages, s.total_records, s.status),
+            (3, 300, FeedStatus::Failed)
+        );
+        assert!(s.errors[0].contains("compressed frame"), "{:?}", s.errors);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use replay_bridge::kafka::{KafkaConfig, KafkaTopic};
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::{record, server};
-use streamglass_core::protocol::{self, ClientMessage, ServerMessage, Subscribe};
+use streamglass_core::protocol::{self, ClientMessage, Compression, ServerMessage, Subscribe};
 use tokio_tungstenite::tungstenite::Message;
 
 const WINDOW: u64 = 32 << 20;
@@ -31,7 +31,8 @@ async fn start(source: Source) -> String {
 }
 
 /// Subscribes from the beginning and counts records until `End` or every partition caught up.
-async fn consume(url: &str) -> (u64, u64, Duration) {
+/// Returns the records, the bytes that crossed the socket, and the time.
+async fn consume(url: &str, compression: Compression) -> (u64, u64, Duration) {
     let (mut socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("connect");
@@ -41,6 +42,7 @@ async fn consume(url: &str) -> (u64, u64, Duration) {
         seek: "beginning".parse().expect("seek"),
         resume: None,
         credit: WINDOW,
+        compression,
     });
     let started = Instant::now();
     let frame = protocol::encode_client(&subscribe).expect("encode");
@@ -50,12 +52,20 @@ async fn consume(url: &str) -> (u64, u64, Duration) {
         .expect("send");
     let (mut records, mut bytes, mut pending, mut partitions, mut caught) =
         (0u64, 0u64, 0u64, 0, 0);
+    let mut inflated = Vec::new();
     while let Some(Ok(message)) = socket.next().await {
-        let Message::Binary(frame) = message else {
+        let Message::Binary(wire) = message else {
             continue;
         };
-        bytes += frame.len() as u64;
-        match protocol::decode(&frame).expect("decode") {
+        bytes += wire.len() as u64;
+        let frame = match protocol::decode(&wire).expect("decode") {
+            ServerMessage::Compressed { frame, .. } => {
+                protocol::inflate(frame, usize::MAX, &mut inflated).expect("inflate");
+                &inflated[..]
+            }
+            _ => &wire[..],
+        };
+        match protocol::decode(frame).expect("decode") {
             ServerMessage::Records(batch) => {
                 records += batch.records.len() as u64;
                 pending += frame.len() as u64;
@@ -87,6 +97,7 @@ async fn consume(url: &str) -> (u64, u64, Duration) {
             }
             ServerMessage::End { .. } | ServerMessage::Exhausted { .. } => break,
             ServerMessage::Error { message, .. } => panic!("{message}"),
+            ServerMessage::Compressed { .. } => panic!("a compressed frame inside another"),
         }
     }
     (records, bytes, started.elapsed())
@@ -108,11 +119,14 @@ async fn main() {
             let path = dir.path().join("bench.sgrec");
             record::generate(&path, count, 3, 1).expect("generate");
             let url = start(Source::recording(&path).expect("open")).await;
-            for run in 1..=3 {
-                let (records, bytes, elapsed) = consume(&url).await;
+            for (run, compression) in [Compression::None, Compression::Snappy]
+                .into_iter()
+                .flat_map(|c| (1..=3).map(move |run| (run, c)))
+            {
+                let (records, bytes, elapsed) = consume(&url, compression).await;
                 assert_eq!(records, count);
                 println!(
-                    "recording → socket, run {run}: {records} records, {:.1} MB in {:.3} s: {:.2}M records/s, {:.0} MB/s",
+                    "recording → socket ({compression:?}), run {run}: {records} records, {:.1} MB in {:.3} s: {:.2}M records/s, {:.0} MB/s",
                     bytes as f64 / 1e6,
                     elapsed.as_secs_f64(),
                     rate(records, elapsed),
@@ -177,7 +191,7 @@ async fn main() {
                     .await
                     .expect("source");
                 let url = start(source).await;
-                let (records, _, elapsed) = consume(&url).await;
+                let (records, _, elapsed) = consume(&url, Compression::None).await;
                 assert_eq!((raw, records), (count as u64, count as u64));
                 println!(
                     "run {run}: raw rskafka fetch {:.2}M records/s ({:.3} s); broker → bridge → socket {:.2}M records/s ({:.3} s): {:.2}×",

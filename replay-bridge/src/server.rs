@@ -328,9 +328,10 @@ fn on_client_message(
                 Ok(credit) => Arc::new(credit),
                 Err(e) => return error(Some(id), format!("subscription {id}: {e}")),
             };
-            tracing::info!(subscription = id, seek = %subscribe.seek, topic = ?subscribe.topic, resume = ?subscribe.resume, credit = subscribe.credit, "subscribe");
+            tracing::info!(subscription = id, seek = %subscribe.seek, topic = ?subscribe.topic, resume = ?subscribe.resume, credit = subscribe.credit, compression = ?subscribe.compression, "subscribe");
             let sink = Sink {
                 id,
+                compression: subscribe.compression,
                 credit: Arc::clone(&credit),
                 out: tx.clone(),
                 budget: state.budget.clone(),

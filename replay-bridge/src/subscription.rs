@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use streamglass_core::protocol::{Hello, PartitionInfo, ServerMessage, Subscribe, SubscriptionId};
+use streamglass_core::protocol::{
+    self, Compression, Hello, PartitionInfo, ServerMessage, Subscribe, SubscriptionId,
+};
 use streamglass_core::seek::{Position, SeekSpec, Watermarks};
 use tokio::sync::mpsc;
 
@@ -67,6 +69,9 @@ impl From<Error> for Stop {
 #[derive(Clone)]
 pub struct Sink {
     pub id: SubscriptionId,
+    /// How `Records` frames cross the socket. Credit and budget count a frame's own length,
+    /// compressed or not.
+    pub compression: Compression,
     pub credit: Arc<Credit>,
     pub out: mpsc::Sender<Outgoing>,
     pub budget: Budget,
@@ -116,7 +121,11 @@ impl Sink {
             Some(h) => h.clone(),
             None => self.budget.hold(len).await,
         };
-        let frame = builder.finish(high_watermark);
+        let frame = match self.compression {
+            Compression::None => builder.finish(high_watermark),
+            Compression::Snappy => protocol::compress(self.id, &builder.finish(high_watermark))
+                .map_err(|e| Stop::Failed(e.into()))?,
+        };
         self.out
             .send(Outgoing { frame, held })
             .await

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use streamglass_core::protocol::{self, ClientMessage, ServerMessage, Subscribe};
+use streamglass_core::protocol::{self, ClientMessage, Compression, ServerMessage, Subscribe};
 use streamglass_core::seek::SeekSpec;
 use streamglass_core::{Feed, FeedStatus};
 use tokio_tungstenite::tungstenite::Message;
@@ -46,8 +46,12 @@ pub struct Session {
     pub exhausted: Vec<(u32, String)>,
     /// Whether the credit of each frame is granted back at once.
     pub auto_credit: bool,
-    /// Bytes of `Records` frames received, per subscription.
+    /// Bytes of `Records` frames received, per subscription (inflated, as credit counts them).
     pub bytes: BTreeMap<u32, u64>,
+    /// Bytes of every frame received, per subscription, as they crossed the socket.
+    pub wire: BTreeMap<u32, u64>,
+    /// The compression new subscriptions ask for.
+    pub compression: Compression,
 }
 
 impl Session {
@@ -64,6 +68,8 @@ impl Session {
             exhausted: Vec::new(),
             auto_credit: true,
             bytes: BTreeMap::new(),
+            wire: BTreeMap::new(),
+            compression: Compression::None,
         })
     }
 
@@ -95,6 +101,7 @@ impl Session {
             seek,
             resume,
             credit,
+            compression: self.compression,
         }))
         .await
     }
@@ -122,7 +129,19 @@ impl Session {
                 Some(Ok(_)) => continue,
             }
         };
+        let mut frame: Vec<u8> = frame.into();
+        let wire = frame.len() as u64;
+        if let ServerMessage::Compressed { frame: packed, .. } =
+            protocol::decode(&frame).map_err(|e| e.to_string())?
+        {
+            let mut inflated = Vec::new();
+            protocol::inflate(packed, usize::MAX, &mut inflated).map_err(|e| e.to_string())?;
+            frame = inflated;
+        }
         let decoded = protocol::decode(&frame).map_err(|e| e.to_string())?;
+        if let Some(id) = decoded.subscription() {
+            *self.wire.entry(id).or_default() += wire;
+        }
         match decoded.subscription() {
             None => {
                 if let ServerMessage::Error { message, .. } = &decoded {

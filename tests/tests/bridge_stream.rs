@@ -12,6 +12,7 @@ use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use replay_bridge::{Error, inspect, record};
+use streamglass_core::protocol::Compression;
 use streamglass_tests::producers::{self, Produced};
 use streamglass_tests::ws::{self, Received};
 
@@ -81,6 +82,56 @@ async fn a_generated_recording_arrives_whole_and_byte_identical() {
 }
 
 /// A 3-partition topic written by librdkafka, streamed from Tansu, recorded, then replayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snappy_frames_carry_the_same_records_in_fewer_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    let written = record::generate(&path, 30_000, 3, 5).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+    let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    // Two subscriptions of the same records on one connection, one compressed; a small window,
+    // so credit (which counts the inflated frames) paces both many times over.
+    let window = 256 << 10;
+    session
+        .subscribe(1, "beginning", None, window)
+        .await
+        .unwrap();
+    session.compression = Compression::Snappy;
+    session
+        .subscribe(2, "beginning", None, window)
+        .await
+        .unwrap();
+    session
+        .until(TIMEOUT, |s| s.ended.len() == 2)
+        .await
+        .expect("both subscriptions end");
+
+    let expected = common::generated_ranges(&written);
+    for id in [1, 2] {
+        assert_eq!(received_ranges(&session.records[&id]), expected);
+        common::assert_dense(&session.records[&id], "a client");
+    }
+    // Partitions interleave differently; each partition's records are the same.
+    let by_partition = |id: u32| {
+        let mut records = session.records[&id].clone();
+        records.sort_by_key(|r| (r.partition, r.offset));
+        records
+    };
+    assert!(
+        by_partition(1) == by_partition(2),
+        "compressed frames must carry the very same records"
+    );
+    // The compressed frames cross in fewer bytes than they inflate to (what credit counts), and
+    // than the plain subscription's.
+    let (plain, packed, inflated) = (session.wire[&1], session.wire[&2], session.bytes[&2]);
+    assert!(
+        packed * 10 < plain * 6 && packed * 10 < inflated * 6,
+        "snappy frames: {packed} bytes (inflated {inflated}) against {plain}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identically() {
     let Some((env, tansu)) = common::broker("tansu confluent-kafka") else {

@@ -77,6 +77,12 @@ impl AvroTable {
                     .map_err(|e| JsError::new(&e.to_string()))?;
                 self.batches.push(taken);
             }
+            ServerMessage::Compressed { frame, .. } => {
+                let mut inflated = Vec::new();
+                protocol::inflate(frame, protocol::MAX_INFLATED_FRAME, &mut inflated)
+                    .map_err(|e| JsError::new(&e.to_string()))?;
+                self.apply_frame(&inflated)?;
+            }
             ServerMessage::CaughtUp { .. }
             | ServerMessage::Error { .. }
             | ServerMessage::End { .. }

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use streamglass_core::Feed;
-use streamglass_core::protocol::{self, ClientMessage, ServerMessage, Subscribe};
+use streamglass_core::protocol::{self, ClientMessage, Compression, ServerMessage, Subscribe};
 use streamglass_core::seek::{Position, SeekSpec};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
@@ -76,6 +76,7 @@ impl FeedClient {
             seek,
             resume: None,
             credit: WINDOW,
+            compression: Compression::None,
         }))
         .map_err(|e| JsError::new(&e.to_string()))?;
         let socket = WebSocket::new(url).map_err(|e| {

@@ -28,7 +28,9 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use streamglass_core::WeakTable;
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::protocol::{self, ClientMessage, Hello, ServerMessage, Subscribe};
+use streamglass_core::protocol::{
+    self, ClientMessage, Compression, Hello, ServerMessage, Subscribe,
+};
 use streamglass_core::seek::{Position, SeekSpec};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
@@ -48,6 +50,7 @@ pub(crate) struct ConsumeSpec {
     kind: TableKind,
     key: Format,
     value: Format,
+    compression: Compression,
 }
 
 /// `{avro: "subject"}`, `{avro: true}` (the topic's newest subject), `"string"`, `"bytes"` or
@@ -80,9 +83,13 @@ fn format(value: &JsValue, side: &str, default: Format) -> Result<Format, JsErro
 }
 
 impl ConsumeSpec {
-    /// `{topic, offsets, tableType, key, value}`; offsets default to `end`, the table to append,
-    /// the key to ignored and the value to Avro of the topic's newest subject.
-    pub(crate) fn from_js(options: &JsValue) -> Result<Self, JsError> {
+    /// `{topic, offsets, tableType, key, value, compression}`; offsets default to `end`, the
+    /// table to append, the key to ignored, the value to Avro of the topic's newest subject, and
+    /// the frames to `"snappy"` (`"none"` sends them as they are).
+    pub(crate) fn from_js(
+        options: &JsValue,
+        default_compression: Compression,
+    ) -> Result<Self, JsError> {
         let field = |name: &str| Reflect::get(options, &name.into()).unwrap_or(JsValue::UNDEFINED);
         if !options.is_object() {
             return Err(JsError::new(
@@ -104,6 +111,7 @@ impl ConsumeSpec {
             }
         };
         Ok(Self {
+            compression: compression(options, default_compression)?,
             topic: field("topic").as_string(),
             seek,
             kind: table_kind(&field("tableType"))?,
@@ -114,6 +122,22 @@ impl ConsumeSpec {
                 Format::Avro(ReaderSchema::Latest(String::new())),
             )?,
         })
+    }
+}
+
+/// `options.compression`: `"snappy"`, `"none"`, or (absent) `default`.
+pub(crate) fn compression(options: &JsValue, default: Compression) -> Result<Compression, JsError> {
+    let value = match options.is_object() {
+        true => Reflect::get(options, &"compression".into()).unwrap_or(JsValue::UNDEFINED),
+        false => JsValue::UNDEFINED,
+    };
+    match value.as_string().as_deref() {
+        Some("snappy") => Ok(Compression::Snappy),
+        Some("none") => Ok(Compression::None),
+        None if value.is_undefined() || value.is_null() => Ok(default),
+        _ => Err(JsError::new(
+            "compression is \"snappy\" (records cross the socket compressed) or \"none\"",
+        )),
     }
 }
 
@@ -192,11 +216,17 @@ struct State {
     next: u32,
     records: u64,
     bytes: u64,
+    /// Bytes of every frame received, as they crossed the socket.
+    wire: u64,
+    /// The storage of the last compressed frame, inflated.
+    inflated: Vec<u8>,
 }
 
 /// A WebSocket to the bridge and the feeds on it.
 pub(crate) struct Connection {
     url: String,
+    /// What `consumeToTable` asks for when its options do not say.
+    pub(crate) compression: Compression,
     socket: WebSocket,
     state: Rc<RefCell<State>>,
     _on_open: Closure<dyn FnMut(Event)>,
@@ -229,7 +259,11 @@ impl Settle {
 }
 
 impl Connection {
-    pub(crate) fn open(url: &str, session: &Rc<SessionState>) -> Result<Self, JsError> {
+    pub(crate) fn open(
+        url: &str,
+        session: &Rc<SessionState>,
+        compression: Compression,
+    ) -> Result<Self, JsError> {
         let socket = WebSocket::new(url)
             .map_err(|e| JsError::new(&format!("cannot open a WebSocket to {url}: {e:?}")))?;
         socket.set_binary_type(BinaryType::Arraybuffer);
@@ -242,6 +276,8 @@ impl Connection {
             next: 1,
             records: 0,
             bytes: 0,
+            wire: 0,
+            inflated: Vec::new(),
         }));
         let on_open = {
             let (socket, state) = (socket.clone(), Rc::clone(&state));
@@ -289,6 +325,7 @@ impl Connection {
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Self {
             url: url.to_owned(),
+            compression,
             socket,
             state,
             _on_open: on_open,
@@ -341,6 +378,7 @@ impl Connection {
                 seek: spec.seek.clone(),
                 resume: None,
                 credit: WINDOW,
+                compression: spec.compression,
             });
             let frame = match protocol::encode_client(&subscribe) {
                 Ok(frame) => frame,
@@ -393,6 +431,7 @@ impl Connection {
         );
         set("records", JsValue::from_f64(s.records as f64));
         set("bytes", JsValue::from_f64(s.bytes as f64));
+        set("wireBytes", JsValue::from_f64(s.wire as f64));
         let consumers: Array = s.feeds.iter().map(|(id, f)| f.status(*id)).collect();
         set("consumers", consumers.into());
         o.into()
@@ -400,9 +439,29 @@ impl Connection {
 }
 
 impl State {
-    /// Applies one frame; returns the promises to settle and the frames to send back (a credit
-    /// grant, an unsubscribe).
+    /// Applies one frame as it came off the socket, inflating a compressed one; returns the
+    /// promises to settle and the frames to send back (a credit grant, an unsubscribe).
     fn apply(&mut self, frame: &[u8]) -> (Vec<Settle>, Vec<Vec<u8>>) {
+        self.wire += frame.len() as u64;
+        let Ok(ServerMessage::Compressed { frame: packed, .. }) = protocol::decode(frame) else {
+            return self.apply_frame(frame);
+        };
+        let mut inflated = std::mem::take(&mut self.inflated);
+        // A frame is never longer than the credit the subscription opened with.
+        let applied = match protocol::inflate(packed, WINDOW as usize, &mut inflated) {
+            Ok(()) => self.apply_frame(&inflated),
+            Err(e) => {
+                self.closed
+                    .get_or_insert_with(|| format!("a frame did not decode: {e}"));
+                (Vec::new(), Vec::new())
+            }
+        };
+        self.inflated = inflated;
+        applied
+    }
+
+    /// Applies one uncompressed frame.
+    fn apply_frame(&mut self, frame: &[u8]) -> (Vec<Settle>, Vec<Vec<u8>>) {
         let mut settle = Vec::new();
         let mut replies = Vec::new();
         let message = match protocol::decode(frame) {
@@ -470,6 +529,8 @@ impl State {
                     settle.push(Settle::Reject(w.reject, message.clone()));
                 }
             }
+            // `inflate` refuses a compressed frame inside another.
+            ServerMessage::Compressed { .. } => {}
         }
         if let Some((sub, bytes)) = grant
             && let Some(f) = self.feeds.get_mut(&sub)

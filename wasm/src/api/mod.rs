@@ -18,6 +18,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use streamglass_core::protocol::Compression;
 use streamglass_core::{Engine, Schema};
 use wasm_bindgen::prelude::*;
 
@@ -92,10 +93,12 @@ impl Session {
 
     /// A session connected to the bridge at `url` (`ws://host:port/ws`): `consumeToTable` then
     /// streams topics into tables. The socket opens in the background; a bridge that cannot be
-    /// reached rejects the consumers' promises with the reason.
-    pub fn connect(url: &str) -> Result<Session, JsError> {
+    /// reached rejects the consumers' promises with the reason. `options` may set
+    /// `{compression: "snappy" | "none"}`, the default of every `consumeToTable` (snappy).
+    pub fn connect(url: &str, options: JsValue) -> Result<Session, JsError> {
+        let compression = connection::compression(&options, Compression::Snappy)?;
         let session = Session::new();
-        let connection = connection::Connection::open(url, &session.state)?;
+        let connection = connection::Connection::open(url, &session.state, compression)?;
         *session.state.connection.borrow_mut() = Some(connection);
         Ok(session)
     }
@@ -104,14 +107,15 @@ impl Session {
     /// that the topic fills from the seek spec `offsets` (default `"end"`; `"-1000000"` is the
     /// newest million records in total), `tableType` `"append"` (default), `"stream"` or
     /// `{ring: N}`, keys `"ignore"`d (default) and values decoded as `{avro: subject}` (default:
-    /// the topic's value subject, else its newest). It resolves when the bridge's hello arrives.
+    /// the topic's value subject, else its newest). Records cross the socket snappy-compressed
+    /// unless `compression` is `"none"`. It resolves when the bridge's hello arrives.
     #[wasm_bindgen(js_name = consumeToTable)]
     pub fn consume_to_table(&self, options: JsValue) -> Result<js_sys::Promise, JsError> {
-        let spec = connection::ConsumeSpec::from_js(&options)?;
         let connection = self.state.connection.borrow();
         let connection = connection
             .as_ref()
             .ok_or_else(|| JsError::new("this session has no bridge: use Session.connect(url)"))?;
+        let spec = connection::ConsumeSpec::from_js(&options, connection.compression)?;
         Ok(connection.consume(spec))
     }
 

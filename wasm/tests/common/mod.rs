@@ -169,6 +169,27 @@ fn counts_records_bytes_and_offsets_per_partition() {
 }
 
 #[wasm_bindgen_test]
+fn snappy_frames_inflate_in_wasm_to_the_frames_inside() {
+    let mut feed = Feed::new();
+    feed.apply_frame(&hello(&[(0, 2_000)]));
+    let plain = batch(0, 0..2_000, b"", b"a value that repeats");
+    let packed = streamglass_core::protocol::compress(0, &plain).unwrap();
+    assert!(packed.len() * 4 < plain.len());
+    feed.apply_frame(&packed);
+    let s = snapshot(&feed);
+    assert_eq!(number(&s, "totalRecords"), 2_000.0);
+    assert_eq!(number(&s, "messages"), 2.0);
+    let mut broken = packed.clone();
+    let last = broken.len() - 1;
+    broken[last] ^= 0xff;
+    broken.truncate(last - 10);
+    feed.apply_frame(&broken);
+    let s = snapshot(&feed);
+    assert_eq!(number(&s, "totalRecords"), 2_000.0);
+    assert_eq!(string(&s, "status"), "failed");
+}
+
+#[wasm_bindgen_test]
 fn large_offsets_and_counts_are_exact_numbers() {
     // 2^40 + 3: well past u32, still a safe integer; must come out as a Number, not a BigInt.
     let base: i64 = (1 << 40) + 3;
