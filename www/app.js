@@ -158,6 +158,12 @@ function bytes(n) {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
+/** Writes `text` into `el` only when it differs: an unchanged write still costs a style and
+ * layout pass, and the render loop runs at the display's frame rate. */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function cell(value, type) {
   if (value === null || value === undefined) return "";
   if (typeof value === "bigint") {
@@ -288,9 +294,7 @@ async function tick() {
       panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
       panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;
       const stats = panel.wrapper.querySelector(".panel-stats");
-      stats.textContent = p.error
-        ? p.error
-        : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`;
+      setText(stats, p.error ? p.error : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`);
       panel.table.draw();
     }
     renderStatus(frame);
@@ -302,6 +306,11 @@ async function tick() {
   }
 }
 
+// The status line's numbers are redrawn at most this often (ms): legible, and the page's
+// main thread leaves the CPU to the worker while the records pour in.
+const STATUS_MS = 100;
+let statusAt = 0;
+
 function renderStatus(frame) {
   const s = frame.status;
   lastStatus = s;
@@ -311,8 +320,8 @@ function renderStatus(frame) {
     status.dataset.status = "closed";
     status.title = s.closed;
   } else if (s?.open) {
-    status.textContent = "Connected";
-    status.dataset.status = "connected";
+    setText(status, "Connected");
+    if (status.dataset.status !== "connected") status.dataset.status = "connected";
   }
   const records = s?.records ?? 0;
   const now = performance.now();
@@ -321,14 +330,17 @@ function renderStatus(frame) {
     lastRecords = records;
     lastRateAt = now;
   }
-  $("records").textContent = integer.format(records);
-  $("rate").textContent = integer.format(Math.round(rate));
-  $("memory").textContent = bytes(frame.memory);
+  if (now - statusAt >= STATUS_MS) {
+    statusAt = now;
+    setText($("records"), integer.format(records));
+    setText($("rate"), integer.format(Math.round(rate)));
+    setText($("memory"), bytes(frame.memory));
+  }
   const consumers = s?.consumers ?? [];
   const caught = consumers.length > 0 && consumers.every((c) => c.caughtUp || c.ended);
   const caughtUp = $("caught-up");
-  caughtUp.textContent = caught ? "caught up" : "catching up";
-  caughtUp.dataset.caughtUp = String(caught);
+  setText(caughtUp, caught ? "caught up" : "catching up");
+  if (caughtUp.dataset.caughtUp !== String(caught)) caughtUp.dataset.caughtUp = String(caught);
   // A recording replayed as live says when it runs out; so does the page.
   const exhausted = consumers.find((c) => c.exhausted)?.exhausted ?? null;
   const note = $("source-note");
@@ -459,7 +471,7 @@ function renderMenu(frame) {
   const names = Object.keys(frame.tables);
   const key = names.map((n) => `${n}:${panels.has(n)}`).join(",");
   const list = $("panels-list");
-  $("panels-count").textContent = `${panels.size} of ${names.length} open`;
+  setText($("panels-count"), `${panels.size} of ${names.length} open`);
   if (key !== menuKey) {
     menuKey = key;
     list.replaceChildren(
@@ -488,7 +500,7 @@ function renderMenu(frame) {
   menuStatsAt = now;
   for (const li of list.children) {
     const s = frame.tables[li.dataset.table];
-    if (s) li.querySelector(".menu-stats").textContent = `${integer.format(s.rows)} rows · ${bytes(s.bytesUsed)}`;
+    if (s) setText(li.querySelector(".menu-stats"), `${integer.format(s.rows)} rows · ${bytes(s.bytesUsed)}`);
   }
 }
 
@@ -626,7 +638,8 @@ async function start() {
   const source = await setupSource(params);
   if (params.has("size_offset")) $("size-offset").value = params.get("size_offset");
   if (params.has("interval")) $("interval").value = params.get("interval");
-  worker.postMessage({ type: "init", url: source, interval: Number($("interval").value) });
+  // `?compression=none`: records cross the socket as they are (the default is snappy).
+  worker.postMessage({ type: "init", url: source, interval: Number($("interval").value), compression: params.get("compression") ?? undefined });
   await readyPromise;
   $("interval").addEventListener("change", (e) => worker.postMessage({ type: "interval", ms: Number(e.target.value) }));
   $("run-all").addEventListener("click", runNotebook);

@@ -179,7 +179,7 @@ self.onmessage = async (event) => {
     switch (message.type) {
       case "init": {
         await init();
-        session = Session.connect(message.url);
+        session = Session.connect(message.url, { compression: message.compression ?? "snappy" });
         setInterval_(message.interval);
         self.postMessage({ type: "ready" });
         break;
