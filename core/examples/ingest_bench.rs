@@ -93,7 +93,7 @@ fn main() {
         first.get_or_insert(took);
     }
     println!(
-        "decode → append + stream → the notebook's tables (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}): {:.1}M records/s (best of 10); the first run, which grows the memory: {:.1}M records/s",
+        "decode → append + stream → the notebook's tables (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}): {:.2}M records/s (best of 10); the first run, which grows the memory: {:.1}M records/s",
         FRAMES as f64 / best / 1e6,
         FRAMES as f64 / first.unwrap_or(best) / 1e6
     );

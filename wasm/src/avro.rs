@@ -7,7 +7,7 @@
 //! plain objects; 64-bit integers, timestamps and times come as `BigInt`s, binary as `Uint8Array`.
 
 use js_sys::{BigInt, Object, Reflect, Uint8Array};
-use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
+use streamglass_core::avro::{self, Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::protocol::{self, ServerMessage};
 use streamglass_core::{Batch, Value};
 use wasm_bindgen::prelude::*;
@@ -65,7 +65,7 @@ impl AvroTable {
                     .as_mut()
                     .ok_or_else(|| JsError::new("records before the hello"))?;
                 let (errors, skipped) = (&mut self.errors, &mut self.skipped);
-                decoder.decode_batch(&batch, |e| {
+                avro::decode_batch(decoder, &batch, &mut |e| {
                     *skipped += 1;
                     if errors.len() == MAX_ERRORS {
                         errors.remove(0);

@@ -26,3 +26,15 @@ pub use decoder::{
 };
 pub use plan::DecodePlan;
 pub use schema_store::{SchemaStore, StoredSchema};
+
+/// [`RecordDecoder::decode_batch`], compiled once in this crate. A generic call from another
+/// crate would compile the per-record loop there, at that crate's optimisation level: the wasm
+/// package is built for size (`opt-level = "z"`), the core for speed.
+#[inline(never)]
+pub fn decode_batch(
+    decoder: &mut RecordDecoder,
+    batch: &crate::protocol::RecordBatch<'_>,
+    on_error: &mut dyn FnMut(crate::Error),
+) -> usize {
+    decoder.decode_batch(batch, on_error)
+}

@@ -710,7 +710,7 @@ impl Feed {
             return;
         };
         let (errors, skipped) = (&mut self.errors, &mut self.skipped);
-        decoder.decode_batch(records, |e| {
+        streamglass_core::avro::decode_batch(decoder, records, &mut |e| {
             *skipped += 1;
             push_error(errors, e.to_string());
         });
