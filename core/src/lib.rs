@@ -14,6 +14,7 @@ mod ops;
 pub mod protocol;
 pub mod seek;
 pub mod table;
+pub mod text;
 
 pub use column::{ColumnType, Value};
 pub use error::{DecodeReason, Error, Result};

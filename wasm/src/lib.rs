@@ -24,6 +24,7 @@ mod api;
 mod avro;
 mod heap;
 mod socket;
+mod text;
 
 use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;

@@ -81,13 +81,13 @@ pub fn branch_label(schema: &Schema) -> String {
         other => {
             let kind: apache_avro::schema::SchemaKind = other.into();
             let text = format!("{kind:?}");
-            // SchemaKind's names are CamelCase: make them Avro's lower-case, dashed names.
+            // SchemaKind's names are ASCII CamelCase: make them Avro's lower-case, dashed names.
             let mut label = String::new();
             for (i, c) in text.chars().enumerate() {
-                if c.is_uppercase() && i > 0 {
+                if c.is_ascii_uppercase() && i > 0 {
                     label.push('-');
                 }
-                label.extend(c.to_lowercase());
+                label.push(c.to_ascii_lowercase());
             }
             label
         }

@@ -376,8 +376,9 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
             StrMethod::EndsWith => a.map_or(Value::Null, |a| Value::Bool(s.ends_with(a))),
             StrMethod::Contains => a.map_or(Value::Null, |a| Value::Bool(s.contains(a))),
             StrMethod::Length => Value::I32(s.chars().map(char::len_utf16).sum::<usize>() as i32),
-            StrMethod::ToUpper => Value::String(s.to_uppercase()),
-            StrMethod::ToLower => Value::String(s.to_lowercase()),
+            // The compiler made sure there is a host for non-ASCII text.
+            StrMethod::ToUpper => crate::text::to_uppercase(s).map_or(Value::Null, Value::String),
+            StrMethod::ToLower => crate::text::to_lowercase(s).map_or(Value::Null, Value::String),
         }
     };
     let bool_method = matches!(

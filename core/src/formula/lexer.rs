@@ -66,8 +66,20 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
                 if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
                     i += 1;
                 }
+                let exponent = i;
                 while i < bytes.len() && bytes[i].is_ascii_digit() {
                     i += 1;
+                }
+                // Checked here, not left to the float parser: the host's (JavaScript's
+                // parseFloat in the page) would read `1e` as 1.
+                if i == exponent {
+                    return Err(Error::Formula {
+                        position: start,
+                        message: format!(
+                            "bad number {:?}: an exponent needs digits",
+                            &text[start..i]
+                        ),
+                    });
                 }
             }
             let digits: String = text[start..i].chars().filter(|&c| c != '_').collect();
@@ -85,7 +97,15 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
             out.push((
                 start,
                 if float {
-                    Token::Float(digits.parse().map_err(|_| bad())?)
+                    {
+                        crate::text::require("a float literal").map_err(|message| {
+                            Error::Formula {
+                                position: start,
+                                message,
+                            }
+                        })?;
+                        Token::Float(crate::text::parse_f64(&digits).ok_or_else(bad)?)
+                    }
                 } else if long {
                     Token::Long(digits.parse().map_err(|_| bad())?)
                 } else {

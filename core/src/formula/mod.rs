@@ -256,6 +256,9 @@ impl Compiler<'_> {
                     "toLowerCase" => (StrMethod::ToLower, 0, ColumnType::String),
                     _ => return err(*p, format!("unknown string method {name}")),
                 };
+                if matches!(method, StrMethod::ToUpper | StrMethod::ToLower) {
+                    crate::text::require(&format!("{name}()")).or_else(|m| err(*p, m))?;
+                }
                 if args.len() != arity {
                     return err(
                         *p,

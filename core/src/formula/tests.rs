@@ -212,6 +212,15 @@ fn bad_formulas_say_where_and_what() {
         error("Exchange.shout()"),
         "formula error at position 8: unknown string method shout"
     );
+    // Refused by the lexer, whatever float parser the build has (JavaScript's reads `1e` as 1).
+    assert_eq!(
+        error("Size * 1e"),
+        "formula error at position 7: bad number \"1e\": an exponent needs digits"
+    );
+    assert_eq!(
+        error("Size * 2E+"),
+        "formula error at position 7: bad number \"2E+\": an exponent needs digits"
+    );
     assert_eq!(
         error("Size.startsWith(`a`)"),
         "formula error at position 4: startsWith() is a string method; this is double"

@@ -79,6 +79,7 @@ impl Default for Session {
 impl Session {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Session {
+        crate::text::install();
         Session {
             state: Rc::new(SessionState {
                 engine: Engine::new(),

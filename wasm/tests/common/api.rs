@@ -316,3 +316,26 @@ fn an_empty_table_of_n_rows_takes_columns() {
         assert_eq!(label.get(i).unwrap().as_string(), Some(format!("n{i}")));
     }
 }
+
+/// The package goes without std's float parser and Unicode case tables: the browser's do the
+/// work (see `wasm/src/text.rs`), with std's results.
+#[wasm_bindgen_test]
+fn float_literals_and_case_mapping_come_from_the_javascript_engine() {
+    let session = Session::new();
+    let t = session
+        .empty_table(1)
+        .update(list(&[
+            "A = 0.1 + 0.2",
+            "B = 1.7976931348623157e308",
+            "C = 2.5e-3",
+            "U = `straße İx`.toUpperCase()",
+            "L = `ΟΔΟΣ Ab`.toLowerCase()",
+        ]))
+        .unwrap();
+    let get = |name: &str| t.get_column(name).unwrap().get(0).unwrap();
+    assert_eq!(get("A").as_f64(), Some(0.1 + 0.2));
+    assert_eq!(get("B").as_f64(), Some(f64::MAX));
+    assert_eq!(get("C").as_f64(), Some(2.5e-3));
+    assert_eq!(get("U").as_string().as_deref(), Some("STRASSE İX"));
+    assert_eq!(get("L").as_string().as_deref(), Some("οδος ab"));
+}
