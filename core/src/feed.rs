@@ -7,7 +7,7 @@
 //! Invariant: a partition's `records` only grows, and `last_offset` only increases; a batch that
 //! would move a partition backwards is refused and changes nothing.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use serde::Serialize;
 
@@ -68,7 +68,7 @@ pub struct Feed {
     subscription: SubscriptionId,
     status: FeedStatus,
     hello: Option<Hello>,
-    partitions: BTreeMap<i32, PartitionProgress>,
+    partitions: LiteMap<i32, PartitionProgress>,
     messages: u64,
     errors: Vec<String>,
 }
@@ -94,7 +94,7 @@ impl Feed {
             subscription,
             status: FeedStatus::Connecting,
             hello: None,
-            partitions: BTreeMap::new(),
+            partitions: LiteMap::new(),
             messages: 0,
             errors: Vec::new(),
         }

@@ -7,7 +7,7 @@
 //! Invariant: an id maps to one schema for the life of the store; adding the same id again with
 //! the same canonical form changes nothing, and with another is refused.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 use std::sync::Arc;
 
 use apache_avro::Schema as AvroSchema;
@@ -34,8 +34,8 @@ pub struct StoredSchema {
 /// Schemas by id and by subject and version.
 #[derive(Debug, Default, Clone)]
 pub struct SchemaStore {
-    by_id: BTreeMap<u32, Arc<StoredSchema>>,
-    by_subject: BTreeMap<String, BTreeMap<i32, u32>>,
+    by_id: LiteMap<u32, Arc<StoredSchema>>,
+    by_subject: LiteMap<String, LiteMap<i32, u32>>,
 }
 
 /// Parses a schema and returns it with its canonical form and Rabin fingerprint.

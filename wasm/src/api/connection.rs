@@ -22,7 +22,9 @@
 //! while it holds the state, except to settle a promise after releasing it.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
+
+use litemap::LiteMap;
 use std::rc::Rc;
 
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
@@ -198,7 +200,7 @@ struct Feed {
     bytes: u64,
     skipped: u64,
     errors: VecDeque<String>,
-    caught_up: BTreeMap<i32, bool>,
+    caught_up: LiteMap<i32, bool>,
     ended: bool,
     /// A live recording ran out (`Exhausted`): its message.
     exhausted: Option<String>,
@@ -212,7 +214,7 @@ struct State {
     closed: Option<String>,
     /// Client frames written before the socket opened.
     queued: Vec<Vec<u8>>,
-    feeds: BTreeMap<u32, Feed>,
+    feeds: LiteMap<u32, Feed>,
     next: u32,
     records: u64,
     bytes: u64,
@@ -272,7 +274,7 @@ impl Connection {
             open: false,
             closed: None,
             queued: Vec::new(),
-            feeds: BTreeMap::new(),
+            feeds: LiteMap::new(),
             next: 1,
             records: 0,
             bytes: 0,
@@ -353,7 +355,12 @@ impl Connection {
             }
             let session = s.session.upgrade();
             let kind = spec.kind;
-            if let Some(feed) = s.feeds.values_mut().find(|f| f.can_share(&spec)) {
+            if let Some(feed) = s
+                .feeds
+                .iter_mut()
+                .map(|(_, f)| f)
+                .find(|f| f.can_share(&spec))
+            {
                 if feed.decoder.is_none() {
                     feed.waiting.push(Waiting {
                         kind,
@@ -475,7 +482,7 @@ impl State {
         let grant = protocol::records_credit(frame);
         let Some(id) = message.subscription() else {
             if let ServerMessage::Error { message, .. } = message {
-                self.feeds.values_mut().for_each(|f| {
+                self.feeds.iter_mut().map(|(_, f)| f).for_each(|f| {
                     push_error(&mut f.errors, format!("bridge: {message}"));
                 });
             }
@@ -574,8 +581,8 @@ impl State {
         self.open = false;
         self.closed.get_or_insert(reason.clone());
         self.feeds
-            .values_mut()
-            .flat_map(|f| std::mem::take(&mut f.waiting))
+            .iter_mut()
+            .flat_map(|(_, f)| std::mem::take(&mut f.waiting))
             .map(|w| Settle::Reject(w.reject, reason.clone()))
             .collect()
     }
@@ -602,7 +609,7 @@ impl Feed {
             bytes: 0,
             skipped: 0,
             errors: VecDeque::new(),
-            caught_up: BTreeMap::new(),
+            caught_up: LiteMap::new(),
             ended: false,
             exhausted: None,
             failed: None,

@@ -14,8 +14,8 @@ mod connection;
 mod convert;
 mod table;
 
+use litemap::LiteMap;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use streamglass_core::protocol::Compression;
@@ -28,7 +28,7 @@ pub use table::{ColumnHandle, Table};
 pub(crate) struct SessionState {
     engine: Engine,
     connection: RefCell<Option<connection::Connection>>,
-    tables: RefCell<BTreeMap<u32, streamglass_core::Table>>,
+    tables: RefCell<LiteMap<u32, streamglass_core::Table>>,
     next_id: Cell<u32>,
     subscriptions: RefCell<Vec<Subscription>>,
     next_subscription: Cell<u32>,
@@ -84,7 +84,7 @@ impl Session {
             state: Rc::new(SessionState {
                 engine: Engine::new(),
                 connection: RefCell::new(None),
-                tables: RefCell::new(BTreeMap::new()),
+                tables: RefCell::new(LiteMap::new()),
                 next_id: Cell::new(1),
                 subscriptions: RefCell::new(Vec::new()),
                 next_subscription: Cell::new(1),
