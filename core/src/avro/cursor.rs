@@ -104,6 +104,14 @@ impl<'a> Cursor<'a> {
     /// (they may run past the string, into what follows it).
     #[inline(always)]
     pub fn bytes_window(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), DecodeReason> {
+        // Fast path: a one-byte length (0 to 63) that the input holds.
+        if let Some([b, tail @ ..]) = self.buf.get(self.pos..)
+            && *b & 0x81 == 0
+            && let Some(bytes) = tail.get(..usize::from(*b >> 1))
+        {
+            self.pos += 1 + bytes.len();
+            return Ok((bytes, tail.first_chunk::<16>()));
+        }
         let n = self.length()?;
         let window = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<16>);
         Ok((self.fixed(n)?, window))

@@ -20,7 +20,10 @@ use apache_avro::Schema;
 use super::cursor::Cursor;
 use super::mapping::{self, decimal_to_f64, non_null_branches, width};
 use super::shape::{Names, Shape, Shapes, enum_index, union_index};
-use crate::column::{Column, NULL_I64, Value};
+use crate::column::strings::NULL_CODE;
+use crate::column::{
+    Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn, Value,
+};
 use crate::{DecodeReason, Error, Result};
 
 /// What a writer enum symbol becomes in the reader.
@@ -80,7 +83,61 @@ pub enum Leaf {
     },
 }
 
+/// The type of values a leaf pushes: which [`Lanes`] it writes in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    I32,
+    I64,
+    F64,
+    Str,
+}
+
 impl Leaf {
+    /// The lane kind of the leaf's values, if it has one (bytes have none).
+    fn kind(&self) -> Option<Kind> {
+        Some(match self {
+            Leaf::Bool(_) => Kind::Bool,
+            Leaf::Int(_) | Leaf::Date(_) => Kind::I32,
+            Leaf::IntToLong(_)
+            | Leaf::Long(_)
+            | Leaf::Timestamp { .. }
+            | Leaf::TimeMillis(_)
+            | Leaf::TimeMicros(_) => Kind::I64,
+            Leaf::IntToDouble(_)
+            | Leaf::LongToDouble(_)
+            | Leaf::FloatToDouble(_)
+            | Leaf::Double(_)
+            | Leaf::Decimal { .. } => Kind::F64,
+            Leaf::String { .. } | Leaf::Enum { .. } => Kind::Str,
+            Leaf::Binary(_) | Leaf::Fixed { .. } => return None,
+        })
+    }
+
+    /// The same leaf into column (or lane) `to`.
+    fn with_col(mut self, to: u32) -> Leaf {
+        match &mut self {
+            Leaf::Bool(c)
+            | Leaf::Int(c)
+            | Leaf::IntToLong(c)
+            | Leaf::IntToDouble(c)
+            | Leaf::Long(c)
+            | Leaf::LongToDouble(c)
+            | Leaf::FloatToDouble(c)
+            | Leaf::Double(c)
+            | Leaf::Binary(c)
+            | Leaf::Date(c)
+            | Leaf::TimeMillis(c)
+            | Leaf::TimeMicros(c) => *c = to,
+            Leaf::String { col, .. }
+            | Leaf::Fixed { col, .. }
+            | Leaf::Enum { col, .. }
+            | Leaf::Timestamp { col, .. }
+            | Leaf::Decimal { col, .. } => *col = to,
+        }
+        self
+    }
+
     /// The column the value goes to.
     fn col(&self) -> u32 {
         match *self {
@@ -149,6 +206,307 @@ struct Program {
     subs: Box<[Op]>,
     shapes: Shapes,
     symbols: Box<[Box<[Symbol]>]>,
+    /// The batch form, for plans whose every column gets one value from one leaf.
+    lanes: Option<LaneProgram>,
+}
+
+/// A plan's ops for batches ([`DecodePlan::decode_lanes`]): `main` with each leaf writing to a
+/// lane (its index among the lanes of its [`Kind`]) instead of a column. A lane is a column's
+/// growing chunk, checked out for the batch, so a value is a `Vec` push: no column lookup, no
+/// enum-tag check, no chunk bookkeeping per value, no dictionary-id check per string.
+#[derive(Debug, Clone)]
+struct LaneProgram {
+    ops: Box<[Op]>,
+    /// Each lane's column, by kind.
+    bools: Box<[u32]>,
+    i32s: Box<[u32]>,
+    i64s: Box<[u32]>,
+    f64s: Box<[u32]>,
+    strs: Box<[u32]>,
+    /// The string caches and enum caches, with their lane.
+    string_caches: Box<[(u32, u32)]>,
+    enum_caches: Box<[(u32, u32)]>,
+}
+
+impl LaneProgram {
+    /// The batch form of `main` (over `width` columns), if it has one: only leaves, nullable
+    /// leaves and skips, every column written by exactly one of them.
+    fn of(main: &[Op], width: usize) -> Option<Self> {
+        let mut cols: [Vec<u32>; 5] = Default::default();
+        let (mut string_caches, mut enum_caches) = (Vec::new(), Vec::new());
+        let mut written = vec![false; width];
+        let mut ops = Vec::with_capacity(main.len());
+        for op in main {
+            let (leaf, nullable) = match op {
+                Op::Leaf(leaf) => (leaf, None),
+                Op::Nullable { leaf, value } => (leaf, Some(*value)),
+                Op::Skip(shape) => {
+                    ops.push(Op::Skip(shape.clone()));
+                    continue;
+                }
+                Op::Nulls(range) if range.is_empty() => continue,
+                _ => return None,
+            };
+            let kind = leaf.kind()?;
+            let col = leaf.col();
+            let seen = written.get_mut(col as usize)?;
+            if std::mem::replace(seen, true) {
+                return None;
+            }
+            let lanes = &mut cols[kind as usize];
+            let lane = lanes.len() as u32;
+            lanes.push(col);
+            match *leaf {
+                Leaf::String { cache, .. } => string_caches.push((cache, lane)),
+                Leaf::Enum { cache, .. } => enum_caches.push((cache, lane)),
+                _ => {}
+            }
+            let leaf = leaf.with_col(lane);
+            ops.push(match nullable {
+                None => Op::Leaf(leaf),
+                Some(value) => Op::Nullable { leaf, value },
+            });
+        }
+        if !written.iter().all(|w| *w) {
+            return None;
+        }
+        let [bools, i32s, i64s, f64s, strs] = cols.map(Vec::into_boxed_slice);
+        Some(Self {
+            ops: ops.into(),
+            bools,
+            i32s,
+            i64s,
+            f64s,
+            strs,
+            string_caches: string_caches.into(),
+            enum_caches: enum_caches.into(),
+        })
+    }
+}
+
+/// A type of values with a lane: its null, and the columns that store it.
+trait Lane: Copy {
+    const NULL: Self;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>>;
+}
+
+impl Lane for i8 {
+    const NULL: Self = NULL_BOOL;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::Bool(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl Lane for i32 {
+    const NULL: Self = NULL_I32;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::I32(c) | Column::Date(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl Lane for i64 {
+    const NULL: Self = NULL_I64;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl Lane for f64 {
+    const NULL: Self = NULL_F64;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::F64(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+fn string_column(cols: &mut [Column], col: u32) -> Result<&mut StringColumn, DecodeReason> {
+    match cols.get_mut(col as usize) {
+        Some(Column::String(c)) => Ok(c),
+        _ => Err(DecodeReason::PlanMismatch),
+    }
+}
+
+/// Appends `v` to lane `k` (of the columns `of`), checking a full lane in and another out.
+#[inline(always)]
+fn put<T: Lane>(
+    lanes: &mut [Vec<T>],
+    of: &[u32],
+    k: u32,
+    v: T,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    let lane = lanes
+        .get_mut(k as usize)
+        .ok_or(DecodeReason::PlanMismatch)?;
+    if lane.len() == lane.capacity() {
+        renew(lane, of.get(k as usize).copied(), cols)?;
+    }
+    lane.push(v);
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn renew<T: Lane>(
+    lane: &mut Vec<T>,
+    col: Option<u32>,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    let chunked = col
+        .and_then(|c| cols.get_mut(c as usize))
+        .and_then(T::chunked)
+        .ok_or(DecodeReason::PlanMismatch)?;
+    chunked.check_in(std::mem::take(lane));
+    *lane = chunked.check_out();
+    Ok(())
+}
+
+/// Appends a dictionary code to a string lane.
+#[inline(always)]
+fn put_code(
+    lane: &mut StrLane,
+    code: u32,
+    col: u32,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    match lane {
+        StrLane::Codes(codes) if codes.len() < codes.capacity() => {
+            codes.push(code);
+            Ok(())
+        }
+        _ => put_code_slow(lane, code, col, cols),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn put_code_slow(
+    lane: &mut StrLane,
+    code: u32,
+    col: u32,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    string_column(cols, col)?.renew(lane);
+    match lane {
+        StrLane::Codes(codes) => {
+            codes.push(code);
+            Ok(())
+        }
+        _ => Err(DecodeReason::PlanMismatch),
+    }
+}
+
+/// Appends a string (UTF-8, checked by the caller) or a null to a plain string lane.
+#[inline(always)]
+fn put_plain(
+    lane: &mut StrLane,
+    value: Option<&[u8]>,
+    col: u32,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    if let StrLane::Plain(chunk) = lane
+        && match value {
+            Some(v) => chunk.try_push(v),
+            None => chunk.try_push_null(),
+        }
+    {
+        return Ok(());
+    }
+    put_plain_slow(lane, value, col, cols)
+}
+
+/// [`put_plain`] of a string read with its window ([`Cursor::bytes_window`]).
+#[inline(always)]
+fn put_plain_window(
+    lane: &mut StrLane,
+    value: &[u8],
+    window: Option<&[u8; 16]>,
+    col: u32,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    if let StrLane::Plain(chunk) = lane
+        && chunk.try_push_window(value, window)
+    {
+        return Ok(());
+    }
+    put_plain_slow(lane, Some(value), col, cols)
+}
+
+/// Whether `bytes` are ASCII, from their window when they have one (a mask, no loop).
+#[inline(always)]
+fn is_ascii(bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
+    match window {
+        Some(w) if bytes.len() <= KEY_BYTES => {
+            let keep = match bytes.len() {
+                KEY_BYTES => u128::MAX,
+                n => (1u128 << (8 * n)) - 1,
+            };
+            u128::from_le_bytes(*w) & keep & (u128::MAX / 0xff * 0x80) == 0
+        }
+        _ => bytes.is_ascii(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn put_plain_slow(
+    lane: &mut StrLane,
+    value: Option<&[u8]>,
+    col: u32,
+    cols: &mut [Column],
+) -> Result<(), DecodeReason> {
+    string_column(cols, col)?.renew(lane);
+    let pushed = match (lane, value) {
+        (StrLane::Plain(chunk), Some(v)) => chunk.try_push(v),
+        (StrLane::Plain(chunk), None) => chunk.try_push_null(),
+        _ => false,
+    };
+    match pushed {
+        true => Ok(()),
+        false => Err(DecodeReason::PlanMismatch),
+    }
+}
+
+/// The lanes of a batch in progress: each the checked-out growing chunk of one column.
+#[derive(Debug, Clone, Default)]
+struct Lanes {
+    bools: Vec<Vec<i8>>,
+    i32s: Vec<Vec<i32>>,
+    i64s: Vec<Vec<i64>>,
+    f64s: Vec<Vec<f64>>,
+    strs: Vec<StrLane>,
+    /// Whether the lanes are checked out.
+    out: bool,
+    /// A dictionary column would have turned plain: the lanes are to be checked in.
+    plain_due: bool,
+}
+
+fn check_out<T: Lane>(lanes: &mut Vec<Vec<T>>, of: &[u32], cols: &mut [Column]) {
+    lanes.clear();
+    lanes.extend(of.iter().map(|&c| {
+        cols.get_mut(c as usize)
+            .and_then(T::chunked)
+            .map_or_else(Vec::new, Chunked::check_out)
+    }));
+}
+
+fn check_in<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], cols: &mut [Column]) {
+    for (lane, &c) in lanes.iter_mut().zip(of) {
+        if let Some(chunked) = cols.get_mut(c as usize).and_then(T::chunked) {
+            chunked.check_in(std::mem::take(lane));
+        }
+    }
 }
 
 /// What a plan keeps between records: the JSON buffer, and for each enum the dictionary codes
@@ -158,6 +516,7 @@ struct State {
     json: String,
     enums: Vec<EnumCodes>,
     strings: Vec<StringCodes>,
+    lanes: Lanes,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -314,19 +673,22 @@ impl DecodePlan {
         };
         let mut main = Vec::new();
         compiler.value(writer, reader, 0, "", &mut main)?;
+        let width = width(reader, &rn)?;
         Ok(Self {
             state: State {
                 json: String::new(),
                 enums: vec![EnumCodes::default(); compiler.symbols.len()],
                 strings: vec![StringCodes::default(); compiler.strings as usize],
+                lanes: Lanes::default(),
             },
             program: Program {
+                lanes: LaneProgram::of(&main, width),
                 main: main.into(),
                 subs: compiler.subs.into(),
                 shapes: compiler.shapes,
                 symbols: compiler.symbols.into(),
             },
-            width: width(reader, &rn)?,
+            width,
         })
     }
 
@@ -342,6 +704,114 @@ impl DecodePlan {
         let mut cur = Cursor::new(body);
         let program = &self.program;
         program.run(&program.main, &mut cur, cols, &mut self.state)?;
+        match cur.remaining() {
+            0 => Ok(()),
+            n => Err(DecodeReason::TrailingBytes(n)),
+        }
+    }
+
+    /// Whether the plan decodes batches through lanes ([`DecodePlan::decode_lanes`]).
+    pub fn has_lanes(&self) -> bool {
+        self.program.lanes.is_some()
+    }
+
+    /// Checks out a lane of each of `cols` (the plan's columns) for a batch: until
+    /// [`DecodePlan::check_in`], the columns do not count the rows decoded, and nothing but this
+    /// plan may change them. Returns false, checking nothing out, for a plan without lanes or
+    /// columns of other types.
+    pub fn check_out(&mut self, cols: &mut [Column]) -> bool {
+        let (Some(program), false) = (&self.program.lanes, self.state.lanes.out) else {
+            return false;
+        };
+        let fits = |of: &[u32], f: fn(&mut Column) -> bool, cols: &mut [Column]| {
+            of.iter().all(|&c| cols.get_mut(c as usize).is_some_and(&f))
+        };
+        if !(fits(&program.bools, |c| i8::chunked(c).is_some(), cols)
+            && fits(&program.i32s, |c| i32::chunked(c).is_some(), cols)
+            && fits(&program.i64s, |c| i64::chunked(c).is_some(), cols)
+            && fits(&program.f64s, |c| f64::chunked(c).is_some(), cols)
+            && fits(&program.strs, |c| matches!(c, Column::String(_)), cols))
+        {
+            return false;
+        }
+        let state = &mut self.state;
+        let lanes = &mut state.lanes;
+        check_out(&mut lanes.bools, &program.bools, cols);
+        check_out(&mut lanes.i32s, &program.i32s, cols);
+        check_out(&mut lanes.i64s, &program.i64s, cols);
+        check_out(&mut lanes.f64s, &program.f64s, cols);
+        lanes.strs.clear();
+        for &c in &program.strs {
+            let lane = string_column(cols, c).map_or(StrLane::Idle, StringColumn::check_out);
+            lanes.strs.push(lane);
+        }
+        // The caches of codes are for one dictionary, which stays the same until check-in.
+        let dictionary = |lane: u32, cols: &mut [Column]| {
+            let col = program.strs.get(lane as usize)?;
+            string_column(cols, *col).ok()?.dictionary_id()
+        };
+        for &(cache, lane) in &program.string_caches {
+            if let (Some(id), Some(codes)) = (
+                dictionary(lane, cols),
+                state.strings.get_mut(cache as usize),
+            ) && codes.dictionary != id
+            {
+                codes.reset(id);
+            }
+        }
+        for &(cache, lane) in &program.enum_caches {
+            let symbols = self
+                .program
+                .symbols
+                .get(cache as usize)
+                .map_or(0, |s| s.len());
+            if let (Some(id), Some(codes)) =
+                (dictionary(lane, cols), state.enums.get_mut(cache as usize))
+                && codes.dictionary != id
+            {
+                codes.dictionary = id;
+                codes.codes.clear();
+                codes.codes.resize(symbols, None);
+            }
+        }
+        lanes.out = true;
+        lanes.plain_due = false;
+        true
+    }
+
+    /// Puts the lanes back: every row decoded since [`DecodePlan::check_out`] is in `cols`.
+    pub fn check_in(&mut self, cols: &mut [Column]) {
+        let (Some(program), true) = (&self.program.lanes, self.state.lanes.out) else {
+            return;
+        };
+        let lanes = &mut self.state.lanes;
+        check_in(&mut lanes.bools, &program.bools, cols);
+        check_in(&mut lanes.i32s, &program.i32s, cols);
+        check_in(&mut lanes.i64s, &program.i64s, cols);
+        check_in(&mut lanes.f64s, &program.f64s, cols);
+        for (lane, &c) in lanes.strs.iter_mut().zip(&program.strs) {
+            if let Ok(column) = string_column(cols, c) {
+                column.check_in(std::mem::take(lane));
+            }
+        }
+        lanes.out = false;
+    }
+
+    /// Whether a dictionary column would have turned plain with the rows in the lanes: the
+    /// caller checks in (which turns it) and out again, between records.
+    #[inline(always)]
+    pub fn plain_due(&self) -> bool {
+        self.state.lanes.plain_due
+    }
+
+    /// Decodes one body into the lanes checked out of `cols` ([`DecodePlan::check_out`]). On
+    /// error some lanes may have grown: the caller checks in and truncates the columns.
+    #[inline]
+    pub fn decode_lanes(&mut self, body: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
+        let mut cur = Cursor::new(body);
+        let program = &self.program;
+        let lanes = program.lanes.as_ref().ok_or(DecodeReason::PlanMismatch)?;
+        program.run_lanes(lanes, &mut cur, cols, &mut self.state)?;
         match cur.remaining() {
             0 => Ok(()),
             n => Err(DecodeReason::TrailingBytes(n)),
@@ -378,6 +848,181 @@ impl Program {
             self.leaf(leaf, cur, cols, state)?;
         }
         Ok(())
+    }
+
+    /// [`Program::run`] into lanes.
+    #[inline(always)]
+    fn run_lanes(
+        &self,
+        lanes: &LaneProgram,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Result<(), DecodeReason> {
+        for op in &lanes.ops {
+            match op {
+                Op::Leaf(leaf) => self.lane_leaf(lanes, leaf, cur, cols, state)?,
+                Op::Nullable { leaf, value } => {
+                    if union_index(cur, 2)? == usize::from(*value) {
+                        self.lane_leaf(lanes, leaf, cur, cols, state)?;
+                    } else {
+                        lane_null(lanes, leaf, cols, state)?;
+                    }
+                }
+                Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
+                _ => return Err(DecodeReason::PlanMismatch),
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Program::leaf`] into a lane.
+    #[inline(always)]
+    fn lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Result<(), DecodeReason> {
+        let State {
+            lanes,
+            strings,
+            enums,
+            ..
+        } = state;
+        match *leaf {
+            Leaf::Bool(k) => put(
+                &mut lanes.bools,
+                &program.bools,
+                k,
+                i8::from(cur.boolean()?),
+                cols,
+            ),
+            Leaf::Int(k) | Leaf::Date(k) => {
+                put(&mut lanes.i32s, &program.i32s, k, cur.int()?, cols)
+            }
+            Leaf::IntToLong(k) => put(
+                &mut lanes.i64s,
+                &program.i64s,
+                k,
+                i64::from(cur.int()?),
+                cols,
+            ),
+            Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long()?, cols),
+            Leaf::Timestamp { col: k, nanos } => {
+                let v = scale(cur.long()?, i64::from(nanos), "a timestamp in nanoseconds")?;
+                put(&mut lanes.i64s, &program.i64s, k, v, cols)
+            }
+            Leaf::TimeMillis(k) => put(
+                &mut lanes.i64s,
+                &program.i64s,
+                k,
+                i64::from(cur.int()?) * 1_000_000,
+                cols,
+            ),
+            Leaf::TimeMicros(k) => {
+                let v = scale(cur.long()?, 1_000, "a time in nanoseconds")?;
+                put(&mut lanes.i64s, &program.i64s, k, v, cols)
+            }
+            Leaf::IntToDouble(k) => put(
+                &mut lanes.f64s,
+                &program.f64s,
+                k,
+                f64::from(cur.int()?),
+                cols,
+            ),
+            Leaf::LongToDouble(k) => {
+                put(&mut lanes.f64s, &program.f64s, k, cur.long()? as f64, cols)
+            }
+            Leaf::FloatToDouble(k) => put(
+                &mut lanes.f64s,
+                &program.f64s,
+                k,
+                f64::from(cur.float()?),
+                cols,
+            ),
+            Leaf::Double(k) => put(&mut lanes.f64s, &program.f64s, k, cur.double()?, cols),
+            Leaf::Decimal {
+                col: k,
+                size,
+                scale,
+            } => {
+                let bytes = match size {
+                    Some(n) => cur.fixed(n as usize)?,
+                    None => cur.bytes()?,
+                };
+                put(
+                    &mut lanes.f64s,
+                    &program.f64s,
+                    k,
+                    decimal_to_f64(bytes, scale),
+                    cols,
+                )
+            }
+            Leaf::String { col: k, cache } => {
+                let (bytes, window) = cur.bytes_window()?;
+                let (Some(lane), Some(&col)) =
+                    (lanes.strs.get_mut(k as usize), program.strs.get(k as usize))
+                else {
+                    return Err(DecodeReason::PlanMismatch);
+                };
+                if !matches!(lane, StrLane::Codes(_)) {
+                    if !is_ascii(bytes, window) {
+                        std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+                    }
+                    return put_plain_window(lane, bytes, window, col, cols);
+                }
+                // A byte string seen before has its code: no UTF-8 check, no hashing. The cache
+                // is for the column's dictionary (see `check_out`).
+                let codes = strings
+                    .get_mut(cache as usize)
+                    .ok_or(DecodeReason::PlanMismatch)?;
+                let key = Key::of(bytes, window);
+                let slot = key.slot();
+                let code = match codes.get(slot, &key, bytes) {
+                    Some(code) => code,
+                    None => {
+                        let s =
+                            std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+                        let code = intern(s, lane, col, cols, &mut lanes.plain_due)?;
+                        codes.set(slot, key, bytes, code);
+                        code
+                    }
+                };
+                put_code(lane, code, col, cols)
+            }
+            Leaf::Enum { col: k, cache } => {
+                let (Some(symbols), Some(codes), Some(lane), Some(&col)) = (
+                    self.symbols.get(cache as usize),
+                    enums.get_mut(cache as usize),
+                    lanes.strs.get_mut(k as usize),
+                    program.strs.get(k as usize),
+                ) else {
+                    return Err(DecodeReason::PlanMismatch);
+                };
+                let index = enum_index(cur, symbols.len())?;
+                // A symbol with a code in the column's dictionary (the cache is for it, see
+                // `check_out`) is a reader symbol: no look at the symbols.
+                if let (StrLane::Codes(_), Some(Some(code))) = (&lane, codes.codes.get(index)) {
+                    return put_code(lane, *code, col, cols);
+                }
+                let symbol = match &symbols[index] {
+                    Symbol::Reader(s) => s,
+                    Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone())),
+                };
+                if !matches!(lane, StrLane::Codes(_)) {
+                    return put_plain(lane, Some(symbol.as_bytes()), col, cols);
+                }
+                let code = intern(symbol, lane, col, cols, &mut lanes.plain_due)?;
+                if let Some(slot) = codes.codes.get_mut(index) {
+                    *slot = Some(code);
+                }
+                put_code(lane, code, col, cols)
+            }
+            Leaf::Binary(_) | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch),
+        }
     }
 
     /// The ops that are not one value into one column.
@@ -550,6 +1195,55 @@ impl Program {
         }
         Ok(())
     }
+}
+
+/// A null into a leaf's lane.
+#[inline(always)]
+fn lane_null(
+    program: &LaneProgram,
+    leaf: &Leaf,
+    cols: &mut [Column],
+    state: &mut State,
+) -> Result<(), DecodeReason> {
+    let lanes = &mut state.lanes;
+    let k = leaf.col();
+    match leaf.kind() {
+        Some(Kind::Bool) => put(&mut lanes.bools, &program.bools, k, i8::NULL, cols),
+        Some(Kind::I32) => put(&mut lanes.i32s, &program.i32s, k, i32::NULL, cols),
+        Some(Kind::I64) => put(&mut lanes.i64s, &program.i64s, k, i64::NULL, cols),
+        Some(Kind::F64) => put(&mut lanes.f64s, &program.f64s, k, f64::NULL, cols),
+        Some(Kind::Str) => {
+            let (Some(lane), Some(&col)) =
+                (lanes.strs.get_mut(k as usize), program.strs.get(k as usize))
+            else {
+                return Err(DecodeReason::PlanMismatch);
+            };
+            match lane {
+                StrLane::Codes(_) => put_code(lane, NULL_CODE, col, cols),
+                _ => put_plain(lane, None, col, cols),
+            }
+        }
+        None => Err(DecodeReason::PlanMismatch),
+    }
+}
+
+/// Interns a string the lane's column has not cached, noting when the column would turn plain.
+#[cold]
+#[inline(never)]
+fn intern(
+    s: &str,
+    lane: &StrLane,
+    col: u32,
+    cols: &mut [Column],
+    plain_due: &mut bool,
+) -> Result<u32, DecodeReason> {
+    let column = string_column(cols, col)?;
+    let code = column.intern(s).ok_or(DecodeReason::PlanMismatch)?;
+    // As if the row were pushed: the column turns plain at the next check-in.
+    if column.goes_plain_with(lane.rows() + 1) {
+        *plain_due = true;
+    }
+    Ok(code)
 }
 
 fn scale(v: i64, by: i64, what: &'static str) -> Result<i64, DecodeReason> {
