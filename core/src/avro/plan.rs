@@ -216,7 +216,9 @@ struct Program {
 /// enum-tag check, no chunk bookkeeping per value, no dictionary-id check per string.
 #[derive(Debug, Clone)]
 struct LaneProgram {
-    ops: Box<[Op]>,
+    ops: Box<[LaneOp]>,
+    /// The shapes that [`LaneOp::SKIP`] ops skip.
+    skips: Box<[Box<Shape>]>,
     /// Each lane's column, by kind.
     bools: Box<[u32]>,
     i32s: Box<[u32]>,
@@ -228,6 +230,21 @@ struct LaneProgram {
     enum_caches: Box<[(u32, u32)]>,
 }
 
+/// One step of a [`LaneProgram`]: a leaf into a lane, unless `null` says otherwise. One struct
+/// rather than [`Op`]'s variants, so a step is one dispatch (on the leaf).
+#[derive(Debug, Clone, Copy)]
+struct LaneOp {
+    leaf: Leaf,
+    /// [`LaneOp::ALWAYS`]; for a nullable leaf, the value's branch index (0 or 1); or
+    /// [`LaneOp::SKIP`], with the index of the shape to skip as the leaf's column.
+    null: u8,
+}
+
+impl LaneOp {
+    const ALWAYS: u8 = 2;
+    const SKIP: u8 = 3;
+}
+
 impl LaneProgram {
     /// The batch form of `main` (over `width` columns), if it has one: only leaves, nullable
     /// leaves and skips, every column written by exactly one of them.
@@ -236,12 +253,17 @@ impl LaneProgram {
         let (mut string_caches, mut enum_caches) = (Vec::new(), Vec::new());
         let mut written = vec![false; width];
         let mut ops = Vec::with_capacity(main.len());
+        let mut skips = Vec::new();
         for op in main {
-            let (leaf, nullable) = match op {
-                Op::Leaf(leaf) => (leaf, None),
-                Op::Nullable { leaf, value } => (leaf, Some(*value)),
+            let (leaf, null) = match op {
+                Op::Leaf(leaf) => (leaf, LaneOp::ALWAYS),
+                Op::Nullable { leaf, value } => (leaf, *value),
                 Op::Skip(shape) => {
-                    ops.push(Op::Skip(shape.clone()));
+                    ops.push(LaneOp {
+                        leaf: Leaf::Bool(skips.len() as u32),
+                        null: LaneOp::SKIP,
+                    });
+                    skips.push(shape.clone());
                     continue;
                 }
                 Op::Nulls(range) if range.is_empty() => continue,
@@ -261,10 +283,9 @@ impl LaneProgram {
                 Leaf::Enum { cache, .. } => enum_caches.push((cache, lane)),
                 _ => {}
             }
-            let leaf = leaf.with_col(lane);
-            ops.push(match nullable {
-                None => Op::Leaf(leaf),
-                Some(value) => Op::Nullable { leaf, value },
+            ops.push(LaneOp {
+                leaf: leaf.with_col(lane),
+                null,
             });
         }
         if !written.iter().all(|w| *w) {
@@ -273,6 +294,7 @@ impl LaneProgram {
         let [bools, i32s, i64s, f64s, strs] = cols.map(Vec::into_boxed_slice);
         Some(Self {
             ops: ops.into(),
+            skips: skips.into(),
             bools,
             i32s,
             i64s,
@@ -485,7 +507,8 @@ struct Lanes {
     i32s: Vec<Vec<i32>>,
     i64s: Vec<Vec<i64>>,
     f64s: Vec<Vec<f64>>,
-    strs: Vec<StrLane>,
+    /// String lanes, each with its column.
+    strs: Vec<(StrLane, u32)>,
     /// Whether the lanes are checked out.
     out: bool,
     /// A dictionary column would have turned plain: the lanes are to be checked in.
@@ -743,7 +766,7 @@ impl DecodePlan {
         lanes.strs.clear();
         for &c in &program.strs {
             let lane = string_column(cols, c).map_or(StrLane::Idle, StringColumn::check_out);
-            lanes.strs.push(lane);
+            lanes.strs.push((lane, c));
         }
         // The caches of codes are for one dictionary, which stays the same until check-in.
         let dictionary = |lane: u32, cols: &mut [Column]| {
@@ -789,7 +812,7 @@ impl DecodePlan {
         check_in(&mut lanes.i32s, &program.i32s, cols);
         check_in(&mut lanes.i64s, &program.i64s, cols);
         check_in(&mut lanes.f64s, &program.f64s, cols);
-        for (lane, &c) in lanes.strs.iter_mut().zip(&program.strs) {
+        for (lane, c) in lanes.strs.iter_mut().map(|(lane, c)| (lane, *c)) {
             if let Ok(column) = string_column(cols, c) {
                 column.check_in(std::mem::take(lane));
             }
@@ -860,18 +883,19 @@ impl Program {
         state: &mut State,
     ) -> Result<(), DecodeReason> {
         for op in &lanes.ops {
-            match op {
-                Op::Leaf(leaf) => self.lane_leaf(lanes, leaf, cur, cols, state)?,
-                Op::Nullable { leaf, value } => {
-                    if union_index(cur, 2)? == usize::from(*value) {
-                        self.lane_leaf(lanes, leaf, cur, cols, state)?;
-                    } else {
-                        lane_null(lanes, leaf, cols, state)?;
-                    }
+            if op.null != LaneOp::ALWAYS {
+                if op.null == LaneOp::SKIP {
+                    let shape = lanes.skips.get(op.leaf.col() as usize);
+                    self.shapes
+                        .skip(shape.ok_or(DecodeReason::PlanMismatch)?, cur, 0)?;
+                    continue;
                 }
-                Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
-                _ => return Err(DecodeReason::PlanMismatch),
+                if union_index(cur, 2)? != usize::from(op.null) {
+                    lane_null(lanes, &op.leaf, cols, state)?;
+                    continue;
+                }
             }
+            self.lane_leaf(lanes, &op.leaf, cur, cols, state)?;
         }
         Ok(())
     }
@@ -963,11 +987,10 @@ impl Program {
             }
             Leaf::String { col: k, cache } => {
                 let (bytes, window) = cur.bytes_window()?;
-                let (Some(lane), Some(&col)) =
-                    (lanes.strs.get_mut(k as usize), program.strs.get(k as usize))
-                else {
+                let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
                     return Err(DecodeReason::PlanMismatch);
                 };
+                let col = *col;
                 if !matches!(lane, StrLane::Codes(_)) {
                     if !is_ascii(bytes, window) {
                         std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
@@ -994,14 +1017,14 @@ impl Program {
                 put_code(lane, code, col, cols)
             }
             Leaf::Enum { col: k, cache } => {
-                let (Some(symbols), Some(codes), Some(lane), Some(&col)) = (
+                let (Some(symbols), Some(codes), Some((lane, col))) = (
                     self.symbols.get(cache as usize),
                     enums.get_mut(cache as usize),
                     lanes.strs.get_mut(k as usize),
-                    program.strs.get(k as usize),
                 ) else {
                     return Err(DecodeReason::PlanMismatch);
                 };
+                let col = *col;
                 let index = enum_index(cur, symbols.len())?;
                 // A symbol with a code in the column's dictionary (the cache is for it, see
                 // `check_out`) is a reader symbol: no look at the symbols.
@@ -1213,11 +1236,10 @@ fn lane_null(
         Some(Kind::I64) => put(&mut lanes.i64s, &program.i64s, k, i64::NULL, cols),
         Some(Kind::F64) => put(&mut lanes.f64s, &program.f64s, k, f64::NULL, cols),
         Some(Kind::Str) => {
-            let (Some(lane), Some(&col)) =
-                (lanes.strs.get_mut(k as usize), program.strs.get(k as usize))
-            else {
+            let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
                 return Err(DecodeReason::PlanMismatch);
             };
+            let col = *col;
             match lane {
                 StrLane::Codes(_) => put_code(lane, NULL_CODE, col, cols),
                 _ => put_plain(lane, None, col, cols),

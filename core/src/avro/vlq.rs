@@ -30,15 +30,20 @@ pub fn read_u64(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
             // The last byte's stop bit is bit 8k + 7 of the k+1 bytes read (k <= 7).
             let last = stops.trailing_zeros();
             let groups = word & (u64::MAX >> (63 - last)) & 0x7f7f_7f7f_7f7f_7f7f;
-            let mut value = 0u64;
-            for i in 0..8 {
-                value |= ((groups >> (8 * i)) & 0x7f) << (7 * i);
-            }
             *pos = start + (last / 8) as usize + 1;
-            return Ok(value);
+            return Ok(compact(groups));
         }
     }
     read_u64_slow(buf, pos)
+}
+
+/// The 7-bit groups in the low bits of each byte of `groups`, packed together (byte `i` at bit
+/// `7i`): pairs, then quads, then the two halves, each step one shift and two masks.
+#[inline(always)]
+fn compact(groups: u64) -> u64 {
+    let x = (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4)
 }
 
 /// [`read_u64`] byte by byte (9- and 10-byte varints, and varints near the end of the input):

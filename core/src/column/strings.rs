@@ -664,10 +664,14 @@ impl StringColumn {
             (_, StrLane::Idle) => {}
             (Repr::Dict { codes, dict }, StrLane::Codes(mut lane)) => {
                 // Codes come from this dictionary: keep the invariant whatever the writer did.
-                let n = dict.len();
-                lane.iter_mut()
-                    .filter(|c| **c != NULL_CODE && **c as usize >= n)
-                    .for_each(|c| *c = NULL_CODE);
+                // (`NULL_CODE + 1` wraps to 0: one compare per code, without a branch.)
+                let n = u32::try_from(dict.len()).unwrap_or(NULL_CODE);
+                let bad = |c: u32| c.wrapping_add(1) > n;
+                if lane.iter().fold(false, |any, &c| any | bad(c)) {
+                    lane.iter_mut()
+                        .filter(|c| bad(**c))
+                        .for_each(|c| *c = NULL_CODE);
+                }
                 codes.check_in(lane);
                 if may_turn_plain {
                     self.maybe_go_plain();
