@@ -80,7 +80,11 @@ fn every_binary_rejection_is_refused() {
             Error::Decode { reason, .. } => batch_reasons.push(reason),
             other => panic!("{name}: {other}"),
         });
-        assert_eq!(batch_reasons, std::slice::from_ref(&reason), "{name}: in a batch");
+        assert_eq!(
+            batch_reasons,
+            std::slice::from_ref(&reason),
+            "{name}: in a batch"
+        );
         assert!(batched.columns().iter().all(|c| c.is_empty()));
         assert_eq!(decoder.rows(), 0);
         assert!(

@@ -449,40 +449,39 @@ impl RecordDecoder {
                 _ => break,
             };
             taken += 1;
-            let result = kafka_timestamp(record.timestamp_ms)
-                .map_err(|reason| (None, reason))
-                .and_then(|timestamp| {
+            let failed = match kafka_timestamp(record.timestamp_ms) {
+                Ok(timestamp) => {
                     meta.push(partition, record.offset, timestamp, meta_cols);
-                    plan.decode_lanes(body, value_cols)
-                        .map_err(|reason| (Some(id), reason))
-                });
-            match result {
-                Ok(()) => {
-                    *rows += 1;
-                    stats.decoded += 1;
+                    match plan.decode_lanes(body, value_cols) {
+                        Ok(()) => None,
+                        Err(reason) => Some((Some(id), reason)),
+                    }
                 }
-                Err((schema_id, reason)) => {
-                    // As `decode` does: back to the row start, in the columns themselves.
+                Err(reason) => Some((None, Box::new(reason))),
+            };
+            if let Some((schema_id, reason)) = failed {
+                // As `decode` does: back to the row start, in the columns themselves.
+                plan.check_in(value_cols);
+                meta.check_in(meta_cols);
+                let n = *rows;
+                meta_cols.iter_mut().for_each(|c| c.truncate(n));
+                value_cols.iter_mut().for_each(|c| c.truncate(n));
+                stats.skipped += 1;
+                on_error(Error::Decode {
+                    partition,
+                    offset: record.offset,
+                    schema_id,
+                    reason: *reason,
+                });
+                if !(plan.check_out(value_cols) && meta.check_out(meta_cols)) {
                     plan.check_in(value_cols);
                     meta.check_in(meta_cols);
-                    let n = *rows;
-                    meta_cols.iter_mut().for_each(|c| c.truncate(n));
-                    value_cols.iter_mut().for_each(|c| c.truncate(n));
-                    stats.skipped += 1;
-                    on_error(Error::Decode {
-                        partition,
-                        offset: record.offset,
-                        schema_id,
-                        reason,
-                    });
-                    if !(plan.check_out(value_cols) && meta.check_out(meta_cols)) {
-                        plan.check_in(value_cols);
-                        meta.check_in(meta_cols);
-                        return taken;
-                    }
-                    continue;
+                    return taken;
                 }
+                continue;
             }
+            *rows += 1;
+            stats.decoded += 1;
             if plan.plain_due() {
                 // A dictionary column turns plain at check-in, as it would have on its push.
                 plan.check_in(value_cols);

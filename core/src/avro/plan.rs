@@ -361,13 +361,7 @@ fn string_column(cols: &mut [Column], col: u32) -> Result<&mut StringColumn, Dec
 
 /// Appends `v` to lane `k` (of the columns `of`), checking a full lane in and another out.
 #[inline(always)]
-fn put<T: Lane>(
-    lanes: &mut [Vec<T>],
-    of: &[u32],
-    k: u32,
-    v: T,
-    cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+fn put<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], k: u32, v: T, cols: &mut [Column]) -> Step {
     let lane = lanes
         .get_mut(k as usize)
         .ok_or(DecodeReason::PlanMismatch)?;
@@ -380,11 +374,7 @@ fn put<T: Lane>(
 
 #[cold]
 #[inline(never)]
-fn renew<T: Lane>(
-    lane: &mut Vec<T>,
-    col: Option<u32>,
-    cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+fn renew<T: Lane>(lane: &mut Vec<T>, col: Option<u32>, cols: &mut [Column]) -> Step {
     let chunked = col
         .and_then(|c| cols.get_mut(c as usize))
         .and_then(T::chunked)
@@ -396,12 +386,7 @@ fn renew<T: Lane>(
 
 /// Appends a dictionary code to a string lane.
 #[inline(always)]
-fn put_code(
-    lane: &mut StrLane,
-    code: u32,
-    col: u32,
-    cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+fn put_code(lane: &mut StrLane, code: u32, col: u32, cols: &mut [Column]) -> Step {
     match lane {
         StrLane::Codes(codes) if codes.len() < codes.capacity() => {
             codes.push(code);
@@ -413,30 +398,20 @@ fn put_code(
 
 #[cold]
 #[inline(never)]
-fn put_code_slow(
-    lane: &mut StrLane,
-    code: u32,
-    col: u32,
-    cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+fn put_code_slow(lane: &mut StrLane, code: u32, col: u32, cols: &mut [Column]) -> Step {
     string_column(cols, col)?.renew(lane);
     match lane {
         StrLane::Codes(codes) => {
             codes.push(code);
             Ok(())
         }
-        _ => Err(DecodeReason::PlanMismatch),
+        _ => Err(DecodeReason::PlanMismatch.into()),
     }
 }
 
 /// Appends a string (UTF-8, checked by the caller) or a null to a plain string lane.
 #[inline(always)]
-fn put_plain(
-    lane: &mut StrLane,
-    value: Option<&[u8]>,
-    col: u32,
-    cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+fn put_plain(lane: &mut StrLane, value: Option<&[u8]>, col: u32, cols: &mut [Column]) -> Step {
     if let StrLane::Plain(chunk) = lane
         && match value {
             Some(v) => chunk.try_push(v),
@@ -456,7 +431,7 @@ fn put_plain_window(
     window: Option<&[u8; 16]>,
     col: u32,
     cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+) -> Step {
     if let StrLane::Plain(chunk) = lane
         && chunk.try_push_window(value, window)
     {
@@ -482,12 +457,7 @@ fn is_ascii(bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
 
 #[cold]
 #[inline(never)]
-fn put_plain_slow(
-    lane: &mut StrLane,
-    value: Option<&[u8]>,
-    col: u32,
-    cols: &mut [Column],
-) -> Result<(), DecodeReason> {
+fn put_plain_slow(lane: &mut StrLane, value: Option<&[u8]>, col: u32, cols: &mut [Column]) -> Step {
     string_column(cols, col)?.renew(lane);
     let pushed = match (lane, value) {
         (StrLane::Plain(chunk), Some(v)) => chunk.try_push(v),
@@ -496,9 +466,13 @@ fn put_plain_slow(
     };
     match pushed {
         true => Ok(()),
-        false => Err(DecodeReason::PlanMismatch),
+        false => Err(DecodeReason::PlanMismatch.into()),
     }
 }
+
+/// The result of a step into lanes: a pointer-sized `Result` (the reason boxed, as errors are
+/// rare), so the steps' results merge in a register rather than through memory.
+type Step = Result<(), Box<DecodeReason>>;
 
 /// The lanes of a batch in progress: each the checked-out growing chunk of one column.
 #[derive(Debug, Clone, Default)]
@@ -828,16 +802,21 @@ impl DecodePlan {
     }
 
     /// Decodes one body into the lanes checked out of `cols` ([`DecodePlan::check_out`]). On
-    /// error some lanes may have grown: the caller checks in and truncates the columns.
+    /// error some lanes may have grown: the caller checks in and truncates the columns. The
+    /// reason comes boxed: a result in a register, as errors are rare.
     #[inline]
-    pub fn decode_lanes(&mut self, body: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
+    pub fn decode_lanes(
+        &mut self,
+        body: &[u8],
+        cols: &mut [Column],
+    ) -> Result<(), Box<DecodeReason>> {
         let mut cur = Cursor::new(body);
         let program = &self.program;
         let lanes = program.lanes.as_ref().ok_or(DecodeReason::PlanMismatch)?;
         program.run_lanes(lanes, &mut cur, cols, &mut self.state)?;
         match cur.remaining() {
             0 => Ok(()),
-            n => Err(DecodeReason::TrailingBytes(n)),
+            n => Err(DecodeReason::TrailingBytes(n).into()),
         }
     }
 }
@@ -881,7 +860,7 @@ impl Program {
         cur: &mut Cursor<'_>,
         cols: &mut [Column],
         state: &mut State,
-    ) -> Result<(), DecodeReason> {
+    ) -> Step {
         for op in &lanes.ops {
             if op.null != LaneOp::ALWAYS {
                 if op.null == LaneOp::SKIP {
@@ -909,7 +888,7 @@ impl Program {
         cur: &mut Cursor<'_>,
         cols: &mut [Column],
         state: &mut State,
-    ) -> Result<(), DecodeReason> {
+    ) -> Step {
         let State {
             lanes,
             strings,
@@ -988,7 +967,7 @@ impl Program {
             Leaf::String { col: k, cache } => {
                 let (bytes, window) = cur.bytes_window()?;
                 let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
-                    return Err(DecodeReason::PlanMismatch);
+                    return Err(DecodeReason::PlanMismatch.into());
                 };
                 let col = *col;
                 if !matches!(lane, StrLane::Codes(_)) {
@@ -1022,7 +1001,7 @@ impl Program {
                     enums.get_mut(cache as usize),
                     lanes.strs.get_mut(k as usize),
                 ) else {
-                    return Err(DecodeReason::PlanMismatch);
+                    return Err(DecodeReason::PlanMismatch.into());
                 };
                 let col = *col;
                 let index = enum_index(cur, symbols.len())?;
@@ -1033,7 +1012,7 @@ impl Program {
                 }
                 let symbol = match &symbols[index] {
                     Symbol::Reader(s) => s,
-                    Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone())),
+                    Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone()).into()),
                 };
                 if !matches!(lane, StrLane::Codes(_)) {
                     return put_plain(lane, Some(symbol.as_bytes()), col, cols);
@@ -1044,7 +1023,7 @@ impl Program {
                 }
                 put_code(lane, code, col, cols)
             }
-            Leaf::Binary(_) | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch),
+            Leaf::Binary(_) | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch.into()),
         }
     }
 
@@ -1222,12 +1201,7 @@ impl Program {
 
 /// A null into a leaf's lane.
 #[inline(always)]
-fn lane_null(
-    program: &LaneProgram,
-    leaf: &Leaf,
-    cols: &mut [Column],
-    state: &mut State,
-) -> Result<(), DecodeReason> {
+fn lane_null(program: &LaneProgram, leaf: &Leaf, cols: &mut [Column], state: &mut State) -> Step {
     let lanes = &mut state.lanes;
     let k = leaf.col();
     match leaf.kind() {
@@ -1237,7 +1211,7 @@ fn lane_null(
         Some(Kind::F64) => put(&mut lanes.f64s, &program.f64s, k, f64::NULL, cols),
         Some(Kind::Str) => {
             let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
-                return Err(DecodeReason::PlanMismatch);
+                return Err(DecodeReason::PlanMismatch.into());
             };
             let col = *col;
             match lane {
@@ -1245,7 +1219,7 @@ fn lane_null(
                 _ => put_plain(lane, None, col, cols),
             }
         }
-        None => Err(DecodeReason::PlanMismatch),
+        None => Err(DecodeReason::PlanMismatch.into()),
     }
 }
 
