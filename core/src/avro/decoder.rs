@@ -282,11 +282,11 @@ fn framed(value: Option<&[u8]>) -> Option<(u32, &[u8])> {
 /// A Kafka timestamp in milliseconds as nanoseconds (negative: Kafka's "no timestamp", null).
 #[inline(always)]
 fn kafka_timestamp(ms: i64) -> Result<i64, DecodeReason> {
+    // A bound rather than `checked_mul`, which is a 128-bit multiply on wasm32.
     match ms {
         t if t < 0 => Ok(NULL_I64),
-        t => t
-            .checked_mul(1_000_000)
-            .ok_or(DecodeReason::OutOfRange("the Kafka timestamp")),
+        t if t <= i64::MAX / 1_000_000 => Ok(t * 1_000_000),
+        _ => Err(DecodeReason::OutOfRange("the Kafka timestamp")),
     }
 }
 

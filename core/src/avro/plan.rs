@@ -445,11 +445,8 @@ fn put_plain_window(
 fn is_ascii(bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
     match window {
         Some(w) if bytes.len() <= KEY_BYTES => {
-            let keep = match bytes.len() {
-                KEY_BYTES => u128::MAX,
-                n => (1u128 << (8 * n)) - 1,
-            };
-            u128::from_le_bytes(*w) & keep & (u128::MAX / 0xff * 0x80) == 0
+            let (lo, hi) = masked(w, bytes.len());
+            (lo | hi) & 0x8080_8080_8080_8080 == 0
         }
         _ => bytes.is_ascii(),
     }
@@ -536,6 +533,17 @@ struct Key {
     tail: u64,
 }
 
+/// The first `len` (at most 16) bytes of `window` as two little-endian words, the rest zeroed:
+/// in 64-bit halves, as a `u128` shift is a library call on wasm32.
+#[inline(always)]
+fn masked(window: &[u8; 16], len: usize) -> (u64, u64) {
+    let (lo, hi) = window.split_at(8);
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+    // A shift by 64 or more keeps everything.
+    let keep = |bytes: usize| !u64::MAX.checked_shl(8 * bytes as u32).unwrap_or(0);
+    (word(lo) & keep(len), word(hi) & keep(len.saturating_sub(8)))
+}
+
 /// The longest byte string a [`Key`] alone identifies.
 const KEY_BYTES: usize = 16;
 
@@ -553,20 +561,17 @@ impl Key {
     #[inline(always)]
     fn of(bytes: &[u8], window: Option<&[u8; 16]>) -> Key {
         let len = bytes.len();
-        let words = match window {
-            Some(w) if len <= KEY_BYTES => {
-                let keep = match len {
-                    KEY_BYTES => u128::MAX,
-                    n => (1u128 << (8 * n)) - 1,
-                };
-                u128::from_le_bytes(*w) & keep
+        let (head, tail) = match window {
+            Some(w) if len <= KEY_BYTES => masked(w, len),
+            _ => {
+                let words = Self::words(bytes);
+                (words as u64, (words >> 64) as u64)
             }
-            _ => Self::words(bytes),
         };
         Key {
             len: u32::try_from(len).unwrap_or(u32::MAX - 1).min(u32::MAX - 1),
-            head: words as u64,
-            tail: (words >> 64) as u64,
+            head,
+            tail,
         }
     }
 
@@ -1242,7 +1247,21 @@ fn intern(
     Ok(code)
 }
 
+#[inline(always)]
 fn scale(v: i64, by: i64, what: &'static str) -> Result<i64, DecodeReason> {
+    // The units a plan scales by, without a 128-bit multiply (a library call on wasm32): `by`
+    // is not a power of two, so `|v| <= i64::MAX / by` is exactly "no overflow".
+    let limit = match by {
+        1_000 => Some(i64::MAX / 1_000),
+        1_000_000 => Some(i64::MAX / 1_000_000),
+        _ => None,
+    };
+    if let Some(limit) = limit {
+        return match v.unsigned_abs() <= limit as u64 {
+            true => Ok(v * by),
+            false => Err(DecodeReason::OutOfRange(what)),
+        };
+    }
     match v.checked_mul(by) {
         // The null sentinel is not a value a timestamp may take.
         Some(NULL_I64) | None => Err(DecodeReason::OutOfRange(what)),
@@ -1676,6 +1695,40 @@ mod tests {
     }
 
     proptest! {
+        /// `scale` refuses exactly what `checked_mul` overflows on, and the null sentinel.
+        #[test]
+        fn scale_is_checked_mul(
+            v in prop_oneof![any::<i64>(), -10_000_000_000_000i64..10_000_000_000_000],
+            edge in -3i64..3,
+            by in prop_oneof![Just(1i64), Just(1_000), Just(1_000_000), 2i64..5_000],
+        ) {
+            let want = |v: i64| match v.checked_mul(by) {
+                Some(NULL_I64) | None => Err(DecodeReason::OutOfRange("x")),
+                Some(v) => Ok(v),
+            };
+            prop_assert_eq!(scale(v, by, "x"), want(v));
+            // Around the limits.
+            for limit in [i64::MAX / by, i64::MIN / by] {
+                let v = limit.saturating_add(edge);
+                prop_assert_eq!(scale(v, by, "x"), want(v));
+            }
+        }
+
+        /// The windowed ASCII check is `is_ascii`, whatever follows the string.
+        #[test]
+        fn windowed_ascii_is_is_ascii(
+            bytes in proptest::collection::vec(prop_oneof![0u8..0x80, any::<u8>()], 0..24),
+            after in proptest::collection::vec(any::<u8>(), 0..20),
+        ) {
+            let mut body = Vec::new();
+            super::super::vlq::write_long(&mut body, bytes.len() as i64);
+            body.extend_from_slice(&bytes);
+            body.extend_from_slice(&after);
+            let mut cur = Cursor::new(&body);
+            let (read, window) = cur.bytes_window().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert_eq!(is_ascii(read, window), bytes.is_ascii());
+        }
+
         /// Long strings are cached with their bytes: equal keys are not enough.
         #[test]
         fn long_strings_compare_their_bytes(
