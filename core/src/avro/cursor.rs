@@ -7,6 +7,19 @@
 use super::vlq;
 use crate::DecodeReason;
 
+/// [`DecodeReason::Truncated`], for `ok_or_else`: an `ok_or` builds (and drops) its error even
+/// on the path that does not fail, which wasm32 builds do not always optimise away.
+#[inline(always)]
+pub(crate) fn truncated() -> DecodeReason {
+    DecodeReason::Truncated
+}
+
+/// [`DecodeReason::PlanMismatch`], for `ok_or_else` (see [`truncated`]).
+#[inline(always)]
+pub(crate) fn mismatch() -> DecodeReason {
+    DecodeReason::PlanMismatch
+}
+
 /// A read position in a byte slice.
 #[derive(Debug, Clone)]
 pub struct Cursor<'a> {
@@ -53,26 +66,20 @@ impl<'a> Cursor<'a> {
         let bytes = self
             .buf
             .get(self.pos..self.pos.saturating_add(n))
-            .ok_or(DecodeReason::Truncated)?;
+            .ok_or_else(truncated)?;
         self.pos += n;
         Ok(bytes)
     }
 
     #[inline(always)]
     pub fn float(&mut self) -> Result<f32, DecodeReason> {
-        let b = self
-            .fixed(4)?
-            .first_chunk::<4>()
-            .ok_or(DecodeReason::Truncated)?;
+        let b = self.fixed(4)?.first_chunk::<4>().ok_or_else(truncated)?;
         Ok(f32::from_le_bytes(*b))
     }
 
     #[inline(always)]
     pub fn double(&mut self) -> Result<f64, DecodeReason> {
-        let b = self
-            .fixed(8)?
-            .first_chunk::<8>()
-            .ok_or(DecodeReason::Truncated)?;
+        let b = self.fixed(8)?.first_chunk::<8>().ok_or_else(truncated)?;
         Ok(f64::from_le_bytes(*b))
     }
 

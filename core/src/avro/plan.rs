@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use apache_avro::Schema;
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, mismatch};
 use super::mapping::{self, decimal_to_f64, non_null_branches, width};
 use super::shape::{Names, Shape, Shapes, enum_index, union_index};
 use crate::column::strings::NULL_CODE;
@@ -362,9 +362,7 @@ fn string_column(cols: &mut [Column], col: u32) -> Result<&mut StringColumn, Dec
 /// Appends `v` to lane `k` (of the columns `of`), checking a full lane in and another out.
 #[inline(always)]
 fn put<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], k: u32, v: T, cols: &mut [Column]) -> Step {
-    let lane = lanes
-        .get_mut(k as usize)
-        .ok_or(DecodeReason::PlanMismatch)?;
+    let lane = lanes.get_mut(k as usize).ok_or_else(mismatch)?;
     if lane.len() == lane.capacity() {
         renew(lane, of.get(k as usize).copied(), cols)?;
     }
@@ -378,7 +376,7 @@ fn renew<T: Lane>(lane: &mut Vec<T>, col: Option<u32>, cols: &mut [Column]) -> S
     let chunked = col
         .and_then(|c| cols.get_mut(c as usize))
         .and_then(T::chunked)
-        .ok_or(DecodeReason::PlanMismatch)?;
+        .ok_or_else(mismatch)?;
     chunked.check_in(std::mem::take(lane));
     *lane = chunked.check_out();
     Ok(())
@@ -817,7 +815,7 @@ impl DecodePlan {
     ) -> Result<(), Box<DecodeReason>> {
         let mut cur = Cursor::new(body);
         let program = &self.program;
-        let lanes = program.lanes.as_ref().ok_or(DecodeReason::PlanMismatch)?;
+        let lanes = program.lanes.as_ref().ok_or_else(mismatch)?;
         program.run_lanes(lanes, &mut cur, cols, &mut self.state)?;
         match cur.remaining() {
             0 => Ok(()),
@@ -841,7 +839,7 @@ impl Program {
                 Op::Nullable { leaf, value } => {
                     if union_index(cur, 2)? != usize::from(*value) {
                         cols.get_mut(leaf.col() as usize)
-                            .ok_or(DecodeReason::PlanMismatch)?
+                            .ok_or_else(mismatch)?
                             .push_null();
                         continue;
                     }
@@ -870,8 +868,7 @@ impl Program {
             if op.null != LaneOp::ALWAYS {
                 if op.null == LaneOp::SKIP {
                     let shape = lanes.skips.get(op.leaf.col() as usize);
-                    self.shapes
-                        .skip(shape.ok_or(DecodeReason::PlanMismatch)?, cur, 0)?;
+                    self.shapes.skip(shape.ok_or_else(mismatch)?, cur, 0)?;
                     continue;
                 }
                 if union_index(cur, 2)? != usize::from(op.null) {
@@ -983,9 +980,7 @@ impl Program {
                 }
                 // A byte string seen before has its code: no UTF-8 check, no hashing. The cache
                 // is for the column's dictionary (see `check_out`).
-                let codes = strings
-                    .get_mut(cache as usize)
-                    .ok_or(DecodeReason::PlanMismatch)?;
+                let codes = strings.get_mut(cache as usize).ok_or_else(mismatch)?;
                 let key = Key::of(bytes, window);
                 let slot = key.slot();
                 let code = match codes.get(slot, &key, bytes) {
@@ -1048,7 +1043,7 @@ impl Program {
                     self.leaf(leaf, cur, cols, state)?;
                 } else {
                     cols.get_mut(leaf.col() as usize)
-                        .ok_or(DecodeReason::PlanMismatch)?
+                        .ok_or_else(mismatch)?
                         .push_null();
                 }
             }
@@ -1063,9 +1058,7 @@ impl Program {
             Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
             Op::Defaults(values) => {
                 for (c, v) in values.iter() {
-                    cols.get_mut(*c as usize)
-                        .ok_or(DecodeReason::PlanMismatch)?
-                        .push(v);
+                    cols.get_mut(*c as usize).ok_or_else(mismatch)?.push(v);
                 }
             }
             Op::Nulls(range) => nulls(cols, range.clone())?,
@@ -1081,7 +1074,7 @@ impl Program {
                         let sub = self
                             .subs
                             .get(ops.start as usize..ops.end as usize)
-                            .ok_or(DecodeReason::PlanMismatch)?;
+                            .ok_or_else(mismatch)?;
                         self.run(sub, cur, cols, state)?;
                         nulls(cols, mine.end..all.end)?;
                     }
@@ -1151,10 +1144,7 @@ impl Program {
             Leaf::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
             Leaf::Fixed { col, size } => push!(col, Binary, Some(cur.fixed(size as usize)?)),
             Leaf::Enum { col, cache } => {
-                let symbols = self
-                    .symbols
-                    .get(cache as usize)
-                    .ok_or(DecodeReason::PlanMismatch)?;
+                let symbols = self.symbols.get(cache as usize).ok_or_else(mismatch)?;
                 let index = enum_index(cur, symbols.len())?;
                 let symbol = match &symbols[index] {
                     Symbol::Reader(s) => s,
@@ -1239,7 +1229,7 @@ fn intern(
     plain_due: &mut bool,
 ) -> Result<u32, DecodeReason> {
     let column = string_column(cols, col)?;
-    let code = column.intern(s).ok_or(DecodeReason::PlanMismatch)?;
+    let code = column.intern(s).ok_or_else(mismatch)?;
     // As if the row were pushed: the column turns plain at the next check-in.
     if column.goes_plain_with(lane.rows() + 1) {
         *plain_due = true;
@@ -1271,7 +1261,7 @@ fn scale(v: i64, by: i64, what: &'static str) -> Result<i64, DecodeReason> {
 
 fn nulls(cols: &mut [Column], range: Range<u32>) -> Result<(), DecodeReason> {
     cols.get_mut(range.start as usize..range.end as usize)
-        .ok_or(DecodeReason::PlanMismatch)?
+        .ok_or_else(mismatch)?
         .iter_mut()
         .for_each(Column::push_null);
     Ok(())

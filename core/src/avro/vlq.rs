@@ -6,6 +6,7 @@
 //! that ends inside a varint is [`DecodeReason::Truncated`]. Invariant: on error nothing is
 //! consumed (`pos` is unchanged).
 
+use super::cursor::truncated;
 use crate::DecodeReason;
 
 /// Decodes an unsigned varint of at most 10 bytes at `*pos`, advancing `*pos` past it.
@@ -53,7 +54,7 @@ fn read_u64_slow(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
     let start = *pos;
     let mut value = 0u64;
     for i in 0..10 {
-        let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
+        let b = *buf.get(start + i).ok_or_else(truncated)?;
         if i == 9 && b > 1 {
             return Err(DecodeReason::OverlongVarint);
         }
@@ -87,7 +88,7 @@ pub fn read_int(buf: &[u8], pos: &mut usize) -> Result<i32, DecodeReason> {
     }
     let mut value = 0u32;
     for i in 0..5 {
-        let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
+        let b = *buf.get(start + i).ok_or_else(truncated)?;
         if i == 4 && b > 0x0f {
             return Err(DecodeReason::OverlongVarint);
         }
