@@ -79,8 +79,28 @@ impl<'a> Cursor<'a> {
 
     #[inline(always)]
     pub fn double(&mut self) -> Result<f64, DecodeReason> {
-        let b = self.fixed(8)?.first_chunk::<8>().ok_or_else(truncated)?;
+        let b = self.chunk::<8>()?;
         Ok(f64::from_le_bytes(*b))
+    }
+
+    /// Two doubles, with one bounds check.
+    #[inline(always)]
+    pub fn doubles(&mut self) -> Result<(f64, f64), DecodeReason> {
+        let (a, b) = self.chunk::<16>()?.split_at(8);
+        let word = |b: &[u8]| f64::from_le_bytes(b.try_into().unwrap_or_default());
+        Ok((word(a), word(b)))
+    }
+
+    /// The next `N` bytes.
+    #[inline(always)]
+    fn chunk<const N: usize>(&mut self) -> Result<&'a [u8; N], DecodeReason> {
+        let b = self
+            .buf
+            .get(self.pos..)
+            .and_then(<[u8]>::first_chunk::<N>)
+            .ok_or_else(truncated)?;
+        self.pos += N;
+        Ok(b)
     }
 
     /// A length prefix: not negative, not past the end.

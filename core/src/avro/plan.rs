@@ -235,14 +235,25 @@ struct LaneProgram {
 #[derive(Debug, Clone, Copy)]
 struct LaneOp {
     leaf: Leaf,
-    /// [`LaneOp::ALWAYS`]; for a nullable leaf, the value's branch index (0 or 1); or
-    /// [`LaneOp::SKIP`], with the index of the shape to skip as the leaf's column.
+    /// [`LaneOp::ALWAYS`]; for a nullable leaf, the value's branch index (0 or 1);
+    /// [`LaneOp::SKIP`], with the index of the shape to skip as the leaf's column; or
+    /// [`LaneOp::DOUBLES`], two doubles (the leaf's, then `second`'s lane).
     null: u8,
+    second: u32,
 }
 
 impl LaneOp {
     const ALWAYS: u8 = 2;
     const SKIP: u8 = 3;
+    const DOUBLES: u8 = 4;
+
+    fn new(leaf: Leaf, null: u8) -> Self {
+        Self {
+            leaf,
+            null,
+            second: 0,
+        }
+    }
 }
 
 impl LaneProgram {
@@ -259,10 +270,7 @@ impl LaneProgram {
                 Op::Leaf(leaf) => (leaf, LaneOp::ALWAYS),
                 Op::Nullable { leaf, value } => (leaf, *value),
                 Op::Skip(shape) => {
-                    ops.push(LaneOp {
-                        leaf: Leaf::Bool(skips.len() as u32),
-                        null: LaneOp::SKIP,
-                    });
+                    ops.push(LaneOp::new(Leaf::Bool(skips.len() as u32), LaneOp::SKIP));
                     skips.push(shape.clone());
                     continue;
                 }
@@ -283,10 +291,24 @@ impl LaneProgram {
                 Leaf::Enum { cache, .. } => enum_caches.push((cache, lane)),
                 _ => {}
             }
-            ops.push(LaneOp {
-                leaf: leaf.with_col(lane),
-                null,
-            });
+            let leaf = leaf.with_col(lane);
+            // Two doubles in a row (a price and a size): one step.
+            match (ops.last_mut(), leaf) {
+                (
+                    Some(
+                        last @ LaneOp {
+                            leaf: Leaf::Double(_),
+                            null: LaneOp::ALWAYS,
+                            ..
+                        },
+                    ),
+                    Leaf::Double(second),
+                ) if null == LaneOp::ALWAYS => {
+                    last.null = LaneOp::DOUBLES;
+                    last.second = second;
+                }
+                _ => ops.push(LaneOp::new(leaf, null)),
+            }
         }
         if !written.iter().all(|w| *w) {
             return None;
@@ -866,6 +888,16 @@ impl Program {
     ) -> Step {
         for op in &lanes.ops {
             if op.null != LaneOp::ALWAYS {
+                if op.null == LaneOp::DOUBLES {
+                    let (a, b) = cur.doubles()?;
+                    let Leaf::Double(k) = op.leaf else {
+                        return Err(mismatch().into());
+                    };
+                    let f64s = &mut state.lanes.f64s;
+                    put(f64s, &lanes.f64s, k, a, cols)?;
+                    put(f64s, &lanes.f64s, op.second, b, cols)?;
+                    continue;
+                }
                 if op.null == LaneOp::SKIP {
                     let shape = lanes.skips.get(op.leaf.col() as usize);
                     self.shapes.skip(shape.ok_or_else(mismatch)?, cur, 0)?;
