@@ -219,10 +219,12 @@ pub struct RecordDecoder {
     meta: MetaLanes,
 }
 
-/// The checked-out growing chunks of `KafkaPartition`, `KafkaOffset` and `KafkaTimestamp`.
+/// The checked-out growing chunks of `KafkaOffset` and `KafkaTimestamp`, and the rows of
+/// `KafkaPartition` (one partition for the run) not yet written: they are written at check-in.
 #[derive(Debug, Default)]
 struct MetaLanes {
-    partition: Vec<i32>,
+    partition: i32,
+    partitions: usize,
     offset: Vec<i64>,
     timestamp: Vec<i64>,
 }
@@ -230,8 +232,8 @@ struct MetaLanes {
 impl MetaLanes {
     fn check_out(&mut self, columns: &mut [Column]) -> bool {
         match columns {
-            [Column::I32(p), Column::I64(o), Column::Timestamp(t), ..] => {
-                self.partition = p.check_out();
+            [Column::I32(_), Column::I64(o), Column::Timestamp(t), ..] => {
+                self.partitions = 0;
                 self.offset = o.check_out();
                 self.timestamp = t.check_out();
                 true
@@ -242,7 +244,7 @@ impl MetaLanes {
 
     fn check_in(&mut self, columns: &mut [Column]) {
         if let [Column::I32(p), Column::I64(o), Column::Timestamp(t), ..] = columns {
-            p.check_in(std::mem::take(&mut self.partition));
+            p.extend_fill(self.partition, std::mem::take(&mut self.partitions));
             o.check_in(std::mem::take(&mut self.offset));
             t.check_in(std::mem::take(&mut self.timestamp));
         }
@@ -251,13 +253,11 @@ impl MetaLanes {
     #[inline(always)]
     fn push(&mut self, partition: i32, offset: i64, timestamp: i64, columns: &mut [Column]) {
         let full = |v: &Vec<i64>| v.len() == v.capacity();
-        if self.partition.len() == self.partition.capacity()
-            || full(&self.offset)
-            || full(&self.timestamp)
-        {
+        if full(&self.offset) || full(&self.timestamp) {
             self.renew(columns);
         }
-        self.partition.push(partition);
+        self.partition = partition;
+        self.partitions += 1;
         self.offset.push(offset);
         self.timestamp.push(timestamp);
     }

@@ -200,6 +200,16 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
+    /// Appends `count` copies of `value`.
+    pub fn extend_fill(&mut self, value: T, mut count: usize) {
+        let block = [value; 256];
+        while count > 0 {
+            let n = count.min(block.len());
+            self.extend_from_slice(&block[..n]);
+            count -= n;
+        }
+    }
+
     /// The chunk and offset in it of the value at `index`, if any.
     fn locate(&self, index: usize) -> Option<(usize, usize)> {
         if index >= self.len {
@@ -402,6 +412,7 @@ mod tests {
         Double,
         /// Push these through a checked-out chunk, as a decoder's batch does.
         CheckedOut(Vec<u32>),
+        Fill(u32, usize),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -418,6 +429,7 @@ mod tests {
                 .prop_map(|(v, p)| Op::Adopt(v, p)),
             Just(Op::Double),
             proptest::collection::vec(any::<u32>(), 0..5_000).prop_map(Op::CheckedOut),
+            (any::<u32>(), 0usize..3_000).prop_map(|(v, n)| Op::Fill(v, n)),
         ]
     }
 
@@ -441,6 +453,10 @@ mod tests {
                         other.pop_front(popped);
                         c.append(other);
                         model.extend(vs.iter().skip(popped));
+                    }
+                    Op::Fill(v, n) => {
+                        c.extend_fill(v, n);
+                        model.extend(std::iter::repeat_n(v, n));
                     }
                     Op::CheckedOut(vs) => {
                         let mut chunk = c.check_out();
