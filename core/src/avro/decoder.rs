@@ -10,7 +10,9 @@
 //! and counted, and decoding goes on with the next record.
 //!
 //! Invariant: every column always has [`RecordDecoder::rows`] rows. A record either adds one value
-//! to every column, or the columns are truncated back to where the record started.
+//! to every column, or the columns are truncated back to where the record started. (Inside
+//! [`RecordDecoder::decode_records`], rows in checked-out lanes count once checked in, which
+//! happens before it returns.)
 
 use std::sync::Arc;
 
