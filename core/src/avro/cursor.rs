@@ -139,6 +139,12 @@ impl<'a> Cursor<'a> {
             self.pos += 1 + bytes.len();
             return Ok((bytes, tail.first_chunk::<16>()));
         }
+        self.bytes_window_slow()
+    }
+
+    /// [`Cursor::bytes_window`] for longer strings and errors, out of line.
+    #[inline(never)]
+    fn bytes_window_slow(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), DecodeReason> {
         let n = self.length()?;
         let window = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<16>);
         Ok((self.fixed(n)?, window))

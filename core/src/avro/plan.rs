@@ -913,9 +913,42 @@ impl Program {
         Ok(())
     }
 
-    /// [`Program::leaf`] into a lane.
+    /// [`Program::leaf`] into a lane. The leaves a trade has (longs, timestamps, doubles,
+    /// strings, enums) inline; the others out of line, which keeps the loop small (V8 allocates
+    /// registers for the whole function).
     #[inline(always)]
     fn lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        match leaf {
+            Leaf::Long(_)
+            | Leaf::Timestamp { .. }
+            | Leaf::Double(_)
+            | Leaf::String { .. }
+            | Leaf::Enum { .. } => self.any_lane_leaf(program, leaf, cur, cols, state),
+            _ => self.rare_lane_leaf(program, leaf, cur, cols, state),
+        }
+    }
+
+    #[inline(never)]
+    fn rare_lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        self.any_lane_leaf(program, leaf, cur, cols, state)
+    }
+
+    #[inline(always)]
+    fn any_lane_leaf(
         &self,
         program: &LaneProgram,
         leaf: &Leaf,
@@ -1226,8 +1259,8 @@ impl Program {
     }
 }
 
-/// A null into a leaf's lane.
-#[inline(always)]
+/// A null into a leaf's lane (out of line: one copy, off the loop).
+#[inline(never)]
 fn lane_null(program: &LaneProgram, leaf: &Leaf, cols: &mut [Column], state: &mut State) -> Step {
     let lanes = &mut state.lanes;
     let k = leaf.col();
