@@ -1051,11 +1051,8 @@ impl Program {
                 let code = match codes.get(slot, &key, bytes) {
                     Some(code) => code,
                     None => {
-                        let s =
-                            std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
-                        let code = intern(s, lane, col, cols, &mut lanes.plain_due)?;
-                        codes.set(slot, key, bytes, code);
-                        code
+                        let seen = Seen { slot, key, bytes };
+                        intern_string(seen, codes, lane, col, cols, &mut lanes.plain_due)?
                     }
                 };
                 put_code(lane, code, col, cols)
@@ -1075,18 +1072,8 @@ impl Program {
                 if let (StrLane::Codes(_), Some(Some(code))) = (&lane, codes.codes.get(index)) {
                     return put_code(lane, *code, col, cols);
                 }
-                let symbol = match &symbols[index] {
-                    Symbol::Reader(s) => s,
-                    Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone()).into()),
-                };
-                if !matches!(lane, StrLane::Codes(_)) {
-                    return put_plain(lane, Some(symbol.as_bytes()), col, cols);
-                }
-                let code = intern(symbol, lane, col, cols, &mut lanes.plain_due)?;
-                if let Some(slot) = codes.codes.get_mut(index) {
-                    *slot = Some(code);
-                }
-                put_code(lane, code, col, cols)
+                let symbol = symbols.get(index).ok_or_else(mismatch)?;
+                put_symbol(symbol, index, codes, lane, col, cols, &mut lanes.plain_due)
             }
             Leaf::Binary(_) | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch.into()),
         }
@@ -1281,6 +1268,56 @@ fn lane_null(program: &LaneProgram, leaf: &Leaf, cols: &mut [Column], state: &mu
         }
         None => Err(DecodeReason::PlanMismatch.into()),
     }
+}
+
+/// A string that missed its code cache: where it goes in the cache.
+struct Seen<'b> {
+    slot: usize,
+    key: Key,
+    bytes: &'b [u8],
+}
+
+/// The code of a string that missed its cache, interned and cached.
+#[cold]
+#[inline(never)]
+fn intern_string(
+    seen: Seen<'_>,
+    codes: &mut StringCodes,
+    lane: &StrLane,
+    col: u32,
+    cols: &mut [Column],
+    plain_due: &mut bool,
+) -> Result<u32, DecodeReason> {
+    let s = std::str::from_utf8(seen.bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+    let code = intern(s, lane, col, cols, plain_due)?;
+    codes.set(seen.slot, seen.key, seen.bytes, code);
+    Ok(code)
+}
+
+/// An enum symbol without a cached code (or into plain storage): out of line.
+#[cold]
+#[inline(never)]
+fn put_symbol(
+    symbol: &Symbol,
+    index: usize,
+    codes: &mut EnumCodes,
+    lane: &mut StrLane,
+    col: u32,
+    cols: &mut [Column],
+    plain_due: &mut bool,
+) -> Step {
+    let symbol = match symbol {
+        Symbol::Reader(s) => s,
+        Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone()).into()),
+    };
+    if !matches!(lane, StrLane::Codes(_)) {
+        return put_plain(lane, Some(symbol.as_bytes()), col, cols);
+    }
+    let code = intern(symbol, lane, col, cols, plain_due)?;
+    if let Some(slot) = codes.codes.get_mut(index) {
+        *slot = Some(code);
+    }
+    put_code(lane, code, col, cols)
 }
 
 /// Interns a string the lane's column has not cached, noting when the column would turn plain.
