@@ -272,6 +272,50 @@ impl MetaLanes {
     }
 }
 
+/// Checks a run's lanes in (truncating the columns to `rows` if given) and out again, between
+/// records; false, with everything checked in, if they could not go out again. Out of line: the
+/// record loop stays small.
+#[cold]
+#[inline(never)]
+fn recheck(
+    plan: &mut DecodePlan,
+    meta: &mut MetaLanes,
+    meta_cols: &mut [Column],
+    value_cols: &mut [Column],
+    rows: Option<usize>,
+) -> bool {
+    plan.check_in(value_cols);
+    meta.check_in(meta_cols);
+    if let Some(n) = rows {
+        meta_cols.iter_mut().for_each(|c| c.truncate(n));
+        value_cols.iter_mut().for_each(|c| c.truncate(n));
+    }
+    if plan.check_out(value_cols) && meta.check_out(meta_cols) {
+        return true;
+    }
+    plan.check_in(value_cols);
+    meta.check_in(meta_cols);
+    false
+}
+
+/// Hands a record's error to `on_error`.
+#[cold]
+#[inline(never)]
+fn report(
+    on_error: &mut impl FnMut(Error),
+    partition: i32,
+    offset: i64,
+    schema_id: Option<u32>,
+    reason: DecodeReason,
+) {
+    on_error(Error::Decode {
+        partition,
+        offset,
+        schema_id,
+        reason,
+    });
+}
+
 /// The schema id and body of a Confluent-framed value.
 #[inline(always)]
 fn framed(value: Option<&[u8]>) -> Option<(u32, &[u8])> {
@@ -463,36 +507,19 @@ impl RecordDecoder {
             };
             if let Some((schema_id, reason)) = failed {
                 // As `decode` does: back to the row start, in the columns themselves.
-                plan.check_in(value_cols);
-                meta.check_in(meta_cols);
-                let n = *rows;
-                meta_cols.iter_mut().for_each(|c| c.truncate(n));
-                value_cols.iter_mut().for_each(|c| c.truncate(n));
+                let out = recheck(plan, meta, meta_cols, value_cols, Some(*rows));
                 stats.skipped += 1;
-                on_error(Error::Decode {
-                    partition,
-                    offset: record.offset,
-                    schema_id,
-                    reason: *reason,
-                });
-                if !(plan.check_out(value_cols) && meta.check_out(meta_cols)) {
-                    plan.check_in(value_cols);
-                    meta.check_in(meta_cols);
+                report(on_error, partition, record.offset, schema_id, *reason);
+                if !out {
                     return taken;
                 }
                 continue;
             }
             *rows += 1;
             stats.decoded += 1;
-            if plan.plain_due() {
-                // A dictionary column turns plain at check-in, as it would have on its push.
-                plan.check_in(value_cols);
-                meta.check_in(meta_cols);
-                if !(plan.check_out(value_cols) && meta.check_out(meta_cols)) {
-                    plan.check_in(value_cols);
-                    meta.check_in(meta_cols);
-                    return taken;
-                }
+            // A dictionary column turns plain at check-in, as it would have on its push.
+            if plan.plain_due() && !recheck(plan, meta, meta_cols, value_cols, None) {
+                return taken;
             }
         }
         plan.check_in(value_cols);
