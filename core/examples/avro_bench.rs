@@ -6,8 +6,9 @@
 //! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/avro_bench.wasm
 //! ```
 //! (also natively: `cargo run --release -p streamglass-core --example avro_bench`). Natively,
-//! `AVRO_BENCH_REPS=n` times each decode `n` times (default 15) and `AVRO_BENCH_PLAN_ONLY=1` skips
-//! apache-avro: for A/B runs of two builds on a busy machine.
+//! `AVRO_BENCH_REPS=n` times each decode `n` times (default 15), `AVRO_BENCH_PLAN_ONLY=1` skips
+//! apache-avro and `AVRO_BENCH_BATCHES_ONLY=1` times only the first line: for A/B runs of two
+//! builds on a busy machine.
 
 #[path = "../benches/trade_frames.rs"]
 mod trade_frames;
@@ -24,17 +25,22 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(15);
     let mut decoder = decoder();
-    for (label, batch) in [
-        ("batches of 8192, columns reused", 8_192),
-        ("1M rows into one set of columns", FRAMES),
+    for (label, batch, per_record) in [
+        ("batches of 8192, columns reused", 8_192, false),
+        ("1M rows into one set of columns", FRAMES, false),
+        ("batches of 8192, record by record", 8_192, true),
     ] {
         let mut best = f64::MAX;
         for _ in 0..reps {
             let started = Instant::now();
             for chunk in records.chunks(batch) {
                 decoder.clear();
-                for r in chunk {
-                    decoder.decode(0, r).expect("decodes");
+                if per_record {
+                    for r in chunk {
+                        decoder.decode(0, r).expect("decodes");
+                    }
+                } else {
+                    decoder.decode_records(0, chunk, |e| panic!("{e}"));
                 }
             }
             best = best.min(started.elapsed().as_secs_f64());
@@ -43,6 +49,9 @@ fn main() {
             "plan → columns ({label}): {:.1}M records/s (best of {reps})",
             FRAMES as f64 / best / 1e6
         );
+        if std::env::var_os("AVRO_BENCH_BATCHES_ONLY").is_some() {
+            return;
+        }
     }
     if std::env::var_os("AVRO_BENCH_PLAN_ONLY").is_some() {
         return;

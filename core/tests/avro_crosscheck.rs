@@ -289,7 +289,10 @@ proptest! {
         store.add(1, Some("s"), Some(1), &text).expect("store");
         let mut decoder = RecordDecoder::new(store, Format::Ignore, Format::Avro(ReaderSchema::Latest("s".into())))
             .expect("decoder");
+        let mut batched = RecordDecoder::new(store_of(&text), Format::Ignore, Format::Avro(ReaderSchema::Latest("s".into())))
+            .expect("decoder");
         let mut rng = Rng(seed);
+        let mut frames = Vec::new();
         for offset in 0..8 {
             let mut want = Vec::new();
             let (avro, _) = value(&top, &mut rng, &mut want);
@@ -298,6 +301,7 @@ proptest! {
             decoder
                 .decode(0, &Record { offset, timestamp_ms: 0, key: None, value: Some(&frame) })
                 .map_err(|e| TestCaseError::fail(format!("{e} for {text}")))?;
+            frames.push(frame);
             let row = decoder.rows() - 1;
             let got: Vec<Value> = decoder.columns()[3..].iter().map(|c| c.get(row).expect("row")).collect();
             prop_assert_eq!(got.len(), want.len(), "{}", text);
@@ -306,5 +310,27 @@ proptest! {
                     i, decoder.schema().fields()[i + 3].name, g, w, text);
             }
         }
+        // The same frames as one batch (through the plan's lanes where it has them): the same
+        // rows.
+        let records: Vec<Record> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Record { offset: i as i64, timestamp_ms: 0, key: None, value: Some(f) })
+            .collect();
+        let added = batched.decode_records(0, &records, |e| panic!("{e} for {text}"));
+        prop_assert_eq!(added, records.len());
+        for (c, (a, b)) in decoder.columns().iter().zip(batched.columns()).enumerate() {
+            prop_assert_eq!(a.len(), b.len());
+            for row in 0..a.len() {
+                let (x, y) = (a.get(row).expect("row"), b.get(row).expect("row"));
+                prop_assert!(same(&y, &x), "column {} row {}: batch {:?}, record by record {:?}, schema {}", c, row, y, x, text);
+            }
+        }
     }
+}
+
+fn store_of(text: &str) -> SchemaStore {
+    let mut store = SchemaStore::new();
+    store.add(1, Some("s"), Some(1), text).expect("store");
+    store
 }

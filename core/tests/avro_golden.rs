@@ -80,16 +80,23 @@ fn fastavro_golden_vectors_decode_to_what_fastavro_reads() {
             Some(v) => ReaderSchema::Version(subject, v as i32),
             None => ReaderSchema::Latest(subject),
         };
-        let mut decoder = RecordDecoder::new(store.clone(), Format::Ignore, Format::Avro(reader))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut decoder =
+            RecordDecoder::new(store.clone(), Format::Ignore, Format::Avro(reader.clone()))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         let schema = decoder.schema().clone();
+        let frames: Vec<Vec<u8>> = case["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| hex(r["hex"].as_str().expect("hex")))
+            .collect();
         for (i, record) in case["records"]
             .as_array()
             .expect("records")
             .iter()
             .enumerate()
         {
-            let bytes = hex(record["hex"].as_str().expect("hex"));
+            let bytes = frames[i].clone();
             let result = decoder.decode(
                 1,
                 &Record {
@@ -133,6 +140,36 @@ fn fastavro_golden_vectors_decode_to_what_fastavro_reads() {
             }
         }
         assert!(decoder.columns().iter().all(|c| c.len() == decoder.rows()));
+        // The case's records as one batch: the same rows and errors.
+        let mut batched = RecordDecoder::new(store.clone(), Format::Ignore, Format::Avro(reader))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let records: Vec<Record> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Record {
+                offset: i as i64,
+                timestamp_ms: 1_000,
+                key: None,
+                value: Some(f),
+            })
+            .collect();
+        let mut errors = 0u64;
+        batched.decode_records(1, &records, |_| errors += 1);
+        assert_eq!(batched.rows(), decoder.rows(), "{name}: batch rows");
+        assert_eq!(errors, decoder.stats().skipped, "{name}: batch errors");
+        for (c, (a, b)) in decoder.columns().iter().zip(batched.columns()).enumerate() {
+            for row in 0..decoder.rows() {
+                let (a, b) = (a.get(row), b.get(row));
+                let same = match (&a, &b) {
+                    (Some(Value::F64(x)), Some(Value::F64(y))) => x.to_bits() == y.to_bits(),
+                    _ => a == b,
+                };
+                assert!(
+                    same,
+                    "{name}: column {c} row {row}: {a:?} one by one, {b:?} in a batch"
+                );
+            }
+        }
     }
     assert!(checked > 150, "only {checked} values checked");
 }

@@ -64,6 +64,28 @@ fn every_binary_rejection_is_refused() {
             other => panic!("{name}: unknown category {other}"),
         };
         assert!(expected, "{name}: refused for the wrong reason: {reason:?}");
+        // In a batch (through the plan's lanes where it has them), the same refusal.
+        let mut batch_reasons = Vec::new();
+        let mut store = SchemaStore::new();
+        store
+            .add(1, Some("s"), Some(1), v["schema"].as_str().expect("schema"))
+            .expect("schema parses");
+        let mut batched = RecordDecoder::new(
+            store,
+            Format::Ignore,
+            Format::Avro(ReaderSchema::Latest("s".into())),
+        )
+        .expect("decoder");
+        batched.decode_records(3, std::slice::from_ref(&record), |e| match e {
+            Error::Decode { reason, .. } => batch_reasons.push(reason),
+            other => panic!("{name}: {other}"),
+        });
+        assert_eq!(
+            batch_reasons,
+            std::slice::from_ref(&reason),
+            "{name}: in a batch"
+        );
+        assert!(batched.columns().iter().all(|c| c.is_empty()));
         assert_eq!(decoder.rows(), 0);
         assert!(
             decoder.columns().iter().all(|c| c.is_empty()),

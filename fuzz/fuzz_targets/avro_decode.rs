@@ -1,6 +1,7 @@
 //! Any bytes as Kafka record values for decoders over several schemas (every Avro type, schema
 //! evolution, recursion inside arrays): decoding never panics, never loops, and never leaves a
-//! partial row (every column has as many rows as the decoder counts).
+//! partial row (every column has as many rows as the decoder counts), record by record or as a
+//! batch.
 //!
 //! The first byte picks the writer schema id; the rest is the Avro body. The whole input is also
 //! tried as a framed value, to reach the header checks.
@@ -98,6 +99,22 @@ fuzz_target!(|data: &[u8]| {
             let rows = d.rows();
             assert!(d.columns().iter().all(|c| c.len() == rows), "partial row");
         }
+        // The same values as a batch (through the plan's lanes where it has them), a good
+        // value around them: the same invariant, and the batch never adds more rows than records.
+        let records: Vec<Record> = [&framed[..], data, &framed[..]]
+            .into_iter()
+            .enumerate()
+            .map(|(offset, value)| Record {
+                offset: offset as i64,
+                timestamp_ms: i64::from(pick) << 40,
+                key: None,
+                value: Some(value),
+            })
+            .collect();
+        let added = d.decode_records(0, &records, |_| {});
+        assert!(added <= records.len());
+        let rows = d.rows();
+        assert!(d.columns().iter().all(|c| c.len() == rows), "partial row in a batch");
         if d.rows() > 10_000 {
             d.clear();
         }

@@ -7,6 +7,19 @@
 use super::vlq;
 use crate::DecodeReason;
 
+/// [`DecodeReason::Truncated`], for `ok_or_else`: an `ok_or` builds (and drops) its error even
+/// on the path that does not fail, which wasm32 builds do not always optimise away.
+#[inline(always)]
+pub(crate) fn truncated() -> DecodeReason {
+    DecodeReason::Truncated
+}
+
+/// [`DecodeReason::PlanMismatch`], for `ok_or_else` (see [`truncated`]).
+#[inline(always)]
+pub(crate) fn mismatch() -> DecodeReason {
+    DecodeReason::PlanMismatch
+}
+
 /// A read position in a byte slice.
 #[derive(Debug, Clone)]
 pub struct Cursor<'a> {
@@ -53,27 +66,41 @@ impl<'a> Cursor<'a> {
         let bytes = self
             .buf
             .get(self.pos..self.pos.saturating_add(n))
-            .ok_or(DecodeReason::Truncated)?;
+            .ok_or_else(truncated)?;
         self.pos += n;
         Ok(bytes)
     }
 
     #[inline(always)]
     pub fn float(&mut self) -> Result<f32, DecodeReason> {
-        let b = self
-            .fixed(4)?
-            .first_chunk::<4>()
-            .ok_or(DecodeReason::Truncated)?;
+        let b = self.fixed(4)?.first_chunk::<4>().ok_or_else(truncated)?;
         Ok(f32::from_le_bytes(*b))
     }
 
     #[inline(always)]
     pub fn double(&mut self) -> Result<f64, DecodeReason> {
-        let b = self
-            .fixed(8)?
-            .first_chunk::<8>()
-            .ok_or(DecodeReason::Truncated)?;
+        let b = self.chunk::<8>()?;
         Ok(f64::from_le_bytes(*b))
+    }
+
+    /// Two doubles, with one bounds check.
+    #[inline(always)]
+    pub fn doubles(&mut self) -> Result<(f64, f64), DecodeReason> {
+        let (a, b) = self.chunk::<16>()?.split_at(8);
+        let word = |b: &[u8]| f64::from_le_bytes(b.try_into().unwrap_or_default());
+        Ok((word(a), word(b)))
+    }
+
+    /// The next `N` bytes.
+    #[inline(always)]
+    fn chunk<const N: usize>(&mut self) -> Result<&'a [u8; N], DecodeReason> {
+        let b = self
+            .buf
+            .get(self.pos..)
+            .and_then(<[u8]>::first_chunk::<N>)
+            .ok_or_else(truncated)?;
+        self.pos += N;
+        Ok(b)
     }
 
     /// A length prefix: not negative, not past the end.
@@ -104,6 +131,20 @@ impl<'a> Cursor<'a> {
     /// (they may run past the string, into what follows it).
     #[inline(always)]
     pub fn bytes_window(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), DecodeReason> {
+        // Fast path: a one-byte length (0 to 63) that the input holds.
+        if let Some([b, tail @ ..]) = self.buf.get(self.pos..)
+            && *b & 0x81 == 0
+            && let Some(bytes) = tail.get(..usize::from(*b >> 1))
+        {
+            self.pos += 1 + bytes.len();
+            return Ok((bytes, tail.first_chunk::<16>()));
+        }
+        self.bytes_window_slow()
+    }
+
+    /// [`Cursor::bytes_window`] for longer strings and errors, out of line.
+    #[inline(never)]
+    fn bytes_window_slow(&mut self) -> Result<(&'a [u8], Option<&'a [u8; 16]>), DecodeReason> {
         let n = self.length()?;
         let window = self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<16>);
         Ok((self.fixed(n)?, window))

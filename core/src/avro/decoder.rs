@@ -10,7 +10,9 @@
 //! and counted, and decoding goes on with the next record.
 //!
 //! Invariant: every column always has [`RecordDecoder::rows`] rows. A record either adds one value
-//! to every column, or the columns are truncated back to where the record started.
+//! to every column, or the columns are truncated back to where the record started. (Inside
+//! [`RecordDecoder::decode_records`], rows in checked-out lanes count once checked in, which
+//! happens before it returns.)
 
 use std::sync::Arc;
 
@@ -215,6 +217,123 @@ pub struct RecordDecoder {
     columns: Vec<Column>,
     rows: usize,
     stats: DecodeStats,
+    /// The metadata columns' lanes during a batch (see [`RecordDecoder::decode_records`]).
+    meta: MetaLanes,
+}
+
+/// The checked-out growing chunks of `KafkaOffset` and `KafkaTimestamp`, and the rows of
+/// `KafkaPartition` (one partition for the run) not yet written: they are written at check-in.
+#[derive(Debug, Default)]
+struct MetaLanes {
+    partition: i32,
+    partitions: usize,
+    offset: Vec<i64>,
+    timestamp: Vec<i64>,
+}
+
+impl MetaLanes {
+    fn check_out(&mut self, columns: &mut [Column]) -> bool {
+        match columns {
+            [Column::I32(_), Column::I64(o), Column::Timestamp(t), ..] => {
+                self.partitions = 0;
+                self.offset = o.check_out();
+                self.timestamp = t.check_out();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn check_in(&mut self, columns: &mut [Column]) {
+        if let [Column::I32(p), Column::I64(o), Column::Timestamp(t), ..] = columns {
+            p.extend_fill(self.partition, std::mem::take(&mut self.partitions));
+            o.check_in(std::mem::take(&mut self.offset));
+            t.check_in(std::mem::take(&mut self.timestamp));
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, partition: i32, offset: i64, timestamp: i64, columns: &mut [Column]) {
+        let full = |v: &Vec<i64>| v.len() == v.capacity();
+        if full(&self.offset) || full(&self.timestamp) {
+            self.renew(columns);
+        }
+        self.partition = partition;
+        self.partitions += 1;
+        self.offset.push(offset);
+        self.timestamp.push(timestamp);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn renew(&mut self, columns: &mut [Column]) {
+        self.check_in(columns);
+        self.check_out(columns);
+    }
+}
+
+/// Checks a run's lanes in (truncating the columns to `rows` if given) and out again, between
+/// records; false, with everything checked in, if they could not go out again. Out of line: the
+/// record loop stays small.
+#[cold]
+#[inline(never)]
+fn recheck(
+    plan: &mut DecodePlan,
+    meta: &mut MetaLanes,
+    meta_cols: &mut [Column],
+    value_cols: &mut [Column],
+    rows: Option<usize>,
+) -> bool {
+    plan.check_in(value_cols);
+    meta.check_in(meta_cols);
+    if let Some(n) = rows {
+        meta_cols.iter_mut().for_each(|c| c.truncate(n));
+        value_cols.iter_mut().for_each(|c| c.truncate(n));
+    }
+    if plan.check_out(value_cols) && meta.check_out(meta_cols) {
+        return true;
+    }
+    plan.check_in(value_cols);
+    meta.check_in(meta_cols);
+    false
+}
+
+/// Hands a record's error to `on_error`.
+#[cold]
+#[inline(never)]
+fn report(
+    on_error: &mut impl FnMut(Error),
+    partition: i32,
+    offset: i64,
+    schema_id: Option<u32>,
+    reason: DecodeReason,
+) {
+    on_error(Error::Decode {
+        partition,
+        offset,
+        schema_id,
+        reason,
+    });
+}
+
+/// The schema id and body of a Confluent-framed value.
+#[inline(always)]
+fn framed(value: Option<&[u8]>) -> Option<(u32, &[u8])> {
+    match value? {
+        [0, a, b, c, d, body @ ..] => Some((u32::from_be_bytes([*a, *b, *c, *d]), body)),
+        _ => None,
+    }
+}
+
+/// A Kafka timestamp in milliseconds as nanoseconds (negative: Kafka's "no timestamp", null).
+#[inline(always)]
+fn kafka_timestamp(ms: i64) -> Result<i64, DecodeReason> {
+    // A bound rather than `checked_mul`, which is a 128-bit multiply on wasm32.
+    match ms {
+        t if t < 0 => Ok(NULL_I64),
+        t if t <= i64::MAX / 1_000_000 => Ok(t * 1_000_000),
+        _ => Err(DecodeReason::OutOfRange("the Kafka timestamp")),
+    }
 }
 
 impl RecordDecoder {
@@ -236,6 +355,7 @@ impl RecordDecoder {
             value,
             rows: 0,
             stats: DecodeStats::default(),
+            meta: MetaLanes::default(),
         })
     }
 
@@ -292,18 +412,119 @@ impl RecordDecoder {
     }
 
     /// Decodes every record of a batch, handing each error to `on_error`. Returns the rows added.
-    pub fn decode_batch(
+    pub fn decode_batch(&mut self, batch: &RecordBatch<'_>, on_error: impl FnMut(Error)) -> usize {
+        self.decode_records(batch.partition, &batch.records, on_error)
+    }
+
+    /// Decodes records of `partition` in order, handing each error to `on_error`; returns the
+    /// rows added. The rows, errors and counts are those of [`RecordDecoder::decode`] on each
+    /// record in turn, but a run of Avro values of one writer schema (keys ignored) goes through
+    /// the plan's lanes: each column's growing chunk checked out for the run, so a value costs a
+    /// `Vec` push ([`DecodePlan::decode_lanes`]).
+    pub fn decode_records(
         &mut self,
-        batch: &RecordBatch<'_>,
+        partition: i32,
+        records: &[Record<'_>],
         mut on_error: impl FnMut(Error),
     ) -> usize {
         let before = self.rows;
-        for record in &batch.records {
-            if let Err(e) = self.decode(batch.partition, record) {
-                on_error(e);
+        let mut rest = records;
+        while let Some((first, tail)) = rest.split_first() {
+            match self.decode_run(partition, rest, &mut on_error) {
+                0 => {
+                    if let Err(e) = self.decode(partition, first) {
+                        on_error(e);
+                    }
+                    rest = tail;
+                }
+                n => rest = rest.get(n..).unwrap_or_default(),
             }
         }
         self.rows - before
+    }
+
+    /// Decodes the records at the front of `records` whose values are framed with the schema id
+    /// of the first, through the plan's lanes. Returns how many it took (0 if the first cannot go
+    /// this way: keys not ignored, not a framed value, a plan without lanes).
+    fn decode_run(
+        &mut self,
+        partition: i32,
+        records: &[Record<'_>],
+        on_error: &mut impl FnMut(Error),
+    ) -> usize {
+        let Self {
+            store,
+            key,
+            value,
+            columns,
+            rows,
+            stats,
+            meta,
+            ..
+        } = self;
+        if !matches!(key.format, Format::Ignore) || !matches!(value.format, Format::Avro(_)) {
+            return 0;
+        }
+        let Some((id, _)) = records.first().and_then(|r| framed(r.value)) else {
+            return 0;
+        };
+        let (base, width) = (value.base, value.width);
+        let Ok(plan) = value.plan(id, store) else {
+            return 0;
+        };
+        if !plan.has_lanes() {
+            return 0;
+        }
+        let Some((meta_cols, value_cols)) = columns
+            .split_at_mut_checked(base)
+            .and_then(|(m, v)| Some((m, v.get_mut(..width)?)))
+        else {
+            return 0;
+        };
+        if !plan.check_out(value_cols) {
+            return 0;
+        }
+        if !meta.check_out(meta_cols) {
+            plan.check_in(value_cols);
+            return 0;
+        }
+        let mut taken = 0;
+        for record in records {
+            let body = match framed(record.value) {
+                Some((i, body)) if i == id => body,
+                _ => break,
+            };
+            taken += 1;
+            let failed = match kafka_timestamp(record.timestamp_ms) {
+                Ok(timestamp) => {
+                    meta.push(partition, record.offset, timestamp, meta_cols);
+                    match plan.decode_lanes(body, value_cols) {
+                        Ok(()) => None,
+                        Err(reason) => Some((Some(id), reason)),
+                    }
+                }
+                Err(reason) => Some((None, Box::new(reason))),
+            };
+            if let Some((schema_id, reason)) = failed {
+                // As `decode` does: back to the row start, in the columns themselves.
+                let out = recheck(plan, meta, meta_cols, value_cols, Some(*rows));
+                stats.skipped += 1;
+                report(on_error, partition, record.offset, schema_id, *reason);
+                if !out {
+                    return taken;
+                }
+                continue;
+            }
+            *rows += 1;
+            stats.decoded += 1;
+            // A dictionary column turns plain at check-in, as it would have on its push.
+            if plan.plain_due() && !recheck(plan, meta, meta_cols, value_cols, None) {
+                return taken;
+            }
+        }
+        plan.check_in(value_cols);
+        meta.check_in(meta_cols);
+        taken
     }
 
     /// The rows decoded so far as a batch; the decoder starts over with empty columns.
@@ -331,13 +552,7 @@ impl RecordDecoder {
         partition: i32,
         record: &Record<'_>,
     ) -> Result<(), (Option<u32>, DecodeReason)> {
-        let timestamp = match record.timestamp_ms {
-            // Kafka's "no timestamp".
-            t if t < 0 => NULL_I64,
-            t => t
-                .checked_mul(1_000_000)
-                .ok_or((None, DecodeReason::OutOfRange("the Kafka timestamp")))?,
-        };
+        let timestamp = kafka_timestamp(record.timestamp_ms).map_err(|r| (None, r))?;
         match &mut self.columns[..] {
             [Column::I32(p), Column::I64(o), Column::Timestamp(t), ..] => {
                 p.push(partition);
@@ -542,6 +757,254 @@ mod tests {
                     Some(V::String("ASK".into())),
                     "round {round}"
                 );
+            }
+        }
+    }
+
+    /// A Trade in the Avro binary encoding, by hand (so tests can also write what apache-avro
+    /// would refuse): `id` and `micros` null when `None`, strings as raw bytes.
+    fn trade_body(
+        id: Option<&[u8]>,
+        micros: Option<i64>,
+        exchange: &[u8],
+        instrument: &[u8],
+        ty: i64,
+        price: f64,
+    ) -> Vec<u8> {
+        use super::super::vlq::write_long;
+        let mut b = Vec::new();
+        let string = |b: &mut Vec<u8>, s: &[u8]| {
+            write_long(b, s.len() as i64);
+            b.extend_from_slice(s);
+        };
+        match id {
+            None => write_long(&mut b, 0),
+            Some(id) => {
+                write_long(&mut b, 1);
+                string(&mut b, id);
+            }
+        }
+        match micros {
+            None => write_long(&mut b, 0),
+            Some(m) => {
+                write_long(&mut b, 1);
+                write_long(&mut b, m);
+            }
+        }
+        string(&mut b, exchange);
+        string(&mut b, instrument);
+        write_long(&mut b, ty);
+        b.extend_from_slice(&price.to_le_bytes());
+        b.extend_from_slice(&(price / 2.0).to_le_bytes());
+        b
+    }
+
+    /// What one generated record is.
+    #[derive(Debug, Clone)]
+    enum Kind {
+        Good,
+        /// Cut this many bytes from the end.
+        Truncated(usize),
+        Trailing,
+        WrongMagic,
+        UnknownId,
+        NullValue,
+        /// A Kafka timestamp out of range.
+        BadTimestamp,
+        /// Written with a schema that has no lanes (an extra array field, skipped by the reader).
+        Evolved,
+        /// Written with a schema with promotions (bytes, float and int into the reader's string
+        /// and doubles).
+        Promoted,
+    }
+
+    fn kind() -> impl proptest::strategy::Strategy<Value = Kind> {
+        use proptest::prelude::*;
+        prop_oneof![
+            20 => Just(Kind::Good),
+            1 => (1usize..12).prop_map(Kind::Truncated),
+            1 => Just(Kind::Trailing),
+            1 => Just(Kind::WrongMagic),
+            1 => Just(Kind::UnknownId),
+            1 => Just(Kind::NullValue),
+            1 => Just(Kind::BadTimestamp),
+            2 => Just(Kind::Evolved),
+            2 => Just(Kind::Promoted),
+        ]
+    }
+
+    /// Writer schemas besides the reader's own (id 7): 8 has an extra array, 9 promotions.
+    const EVOLVED: &str = r#"{"type":"record","name":"Trade","namespace":"io.deephaven.crypto","fields":[
+        {"name":"Id","type":["null","string"],"default":null},
+        {"name":"Timestamp","type":["null",{"type":"long","logicalType":"timestamp-micros"}],"default":null},
+        {"name":"Exchange","type":"string"},
+        {"name":"Tags","type":{"type":"array","items":"int"}},
+        {"name":"Instrument","type":"string"},
+        {"name":"Type","type":{"type":"enum","name":"TradeType","symbols":["BID","ASK","EXIT_ASK","EXIT_BID"]}},
+        {"name":"Price","type":"double"},
+        {"name":"Size","type":"double"}]}"#;
+    const PROMOTED: &str = r#"{"type":"record","name":"Trade","namespace":"io.deephaven.crypto","fields":[
+        {"name":"Id","type":["null","string"],"default":null},
+        {"name":"Timestamp","type":["null",{"type":"long","logicalType":"timestamp-micros"}],"default":null},
+        {"name":"Exchange","type":"bytes"},
+        {"name":"Instrument","type":"string"},
+        {"name":"Type","type":{"type":"enum","name":"TradeType","symbols":["BID","ASK","EXIT_ASK","EXIT_BID"]}},
+        {"name":"Price","type":"float"},
+        {"name":"Size","type":"int"}]}"#;
+
+    fn decoders() -> (RecordDecoder, RecordDecoder) {
+        let make = || {
+            let mut d = decoder();
+            d.store_mut().add(8, None, None, EVOLVED).unwrap();
+            d.store_mut().add(9, None, None, PROMOTED).unwrap();
+            d
+        };
+        (make(), make())
+    }
+
+    /// One generated record's value bytes and Kafka timestamp.
+    fn frame(i: usize, kind: &Kind, pick: u32, wide: bool) -> (Option<Vec<u8>>, i64) {
+        use super::super::vlq::write_long;
+        let names: [&[u8]; 5] = [
+            b"kraken",
+            b"binance",
+            b"\xc3\xa9x",
+            b"",
+            b"coinbase-pro-long-name",
+        ];
+        // Wide: many distinct strings (the dictionary turns plain); else a few.
+        let id = format!("{}", if wide { i } else { i % 7 });
+        let exchange: Vec<u8> = match pick % 11 {
+            10 => vec![b'x', 0xff],
+            n if wide && n > 5 => format!("ex-{i}").into_bytes(),
+            n => names[n as usize % names.len()].to_vec(),
+        };
+        let instrument = names[(pick / 11) as usize % names.len()];
+        let micros = (!pick.is_multiple_of(5)).then_some(i as i64 * 1_000 + 17);
+        let id = (!pick.is_multiple_of(3)).then_some(id.as_bytes());
+        let ty = i64::from(pick % 4);
+        let price = f64::from(pick) / 8.0;
+        let ts = 1_700_000_000_000 + i as i64;
+        let framed = |id: u8, body: Vec<u8>| {
+            let mut f = vec![0, 0, 0, 0, id];
+            f.extend(body);
+            f
+        };
+        let good = framed(7, trade_body(id, micros, &exchange, instrument, ty, price));
+        let value = match kind {
+            Kind::Good => good,
+            Kind::Truncated(n) => good[..good.len().saturating_sub(*n).max(5)].to_vec(),
+            Kind::Trailing => [&good[..], &[0]].concat(),
+            Kind::WrongMagic => [&[1], &good[1..]].concat(),
+            Kind::UnknownId => framed(99, good[5..].to_vec()),
+            Kind::NullValue => return (None, ts),
+            Kind::BadTimestamp => return (Some(good), i64::MAX),
+            Kind::Evolved => {
+                let mut b = Vec::new();
+                let s = |b: &mut Vec<u8>, s: &[u8]| {
+                    write_long(b, s.len() as i64);
+                    b.extend_from_slice(s);
+                };
+                write_long(&mut b, 1);
+                s(&mut b, b"evolved");
+                write_long(&mut b, 0);
+                s(&mut b, &exchange);
+                write_long(&mut b, 2);
+                write_long(&mut b, 5);
+                write_long(&mut b, -6);
+                write_long(&mut b, 0);
+                s(&mut b, instrument);
+                write_long(&mut b, ty);
+                b.extend_from_slice(&price.to_le_bytes());
+                b.extend_from_slice(&1.5f64.to_le_bytes());
+                framed(8, b)
+            }
+            Kind::Promoted => {
+                let mut b = Vec::new();
+                write_long(&mut b, 0);
+                write_long(&mut b, 1);
+                write_long(&mut b, i as i64);
+                for s in [&exchange[..], instrument] {
+                    write_long(&mut b, s.len() as i64);
+                    b.extend_from_slice(s);
+                }
+                write_long(&mut b, ty);
+                b.extend_from_slice(&(price as f32).to_le_bytes());
+                write_long(&mut b, -(i as i64));
+                framed(9, b)
+            }
+        };
+        (Some(value), ts)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// A batch decoded at once (through the plan's lanes) gives exactly what decoding its
+        /// records one by one gives: the rows, the errors, the counts, with bad records, other
+        /// writer schemas, dictionaries that turn plain, and batches taken in between.
+        #[test]
+        fn a_batch_decodes_as_its_records_one_by_one(
+            records in proptest::collection::vec((kind(), proptest::prelude::any::<u32>()), 0..300),
+            wide in proptest::prelude::any::<bool>(),
+            repeat in 1usize..12,
+            cuts in proptest::collection::vec(0usize..3_600, 0..4),
+        ) {
+            // Repeated, so a wide batch has enough distinct strings to turn its columns plain.
+            let records: Vec<(Kind, u32)> = (0..repeat).flat_map(|_| records.iter().cloned()).collect();
+            let frames: Vec<(Option<Vec<u8>>, i64)> = records
+                .iter()
+                .enumerate()
+                .map(|(i, (k, pick))| frame(i, k, *pick, wide))
+                .collect();
+            let records: Vec<Record> = frames
+                .iter()
+                .enumerate()
+                .map(|(i, (value, ts))| Record {
+                    offset: i as i64,
+                    timestamp_ms: *ts,
+                    key: None,
+                    value: value.as_deref(),
+                })
+                .collect();
+            let (mut one, mut batch) = decoders();
+            let (mut one_rows, mut batch_rows) = (Vec::new(), Vec::new());
+            let (mut one_errors, mut batch_errors) = (Vec::new(), Vec::new());
+            let mut cuts = cuts;
+            cuts.push(records.len());
+            cuts.sort_unstable();
+            let mut start = 0;
+            for cut in cuts {
+                let part = &records[start.min(cut).min(records.len())..cut.min(records.len())];
+                start = cut;
+                for r in part {
+                    if let Err(e) = one.decode(3, r) {
+                        one_errors.push(e.to_string());
+                    }
+                }
+                let added = batch.decode_records(3, part, |e| batch_errors.push(e.to_string()));
+                proptest::prop_assert_eq!(batch.rows(), one.rows());
+                proptest::prop_assert!(added <= part.len());
+                proptest::prop_assert!(batch.columns().iter().all(|c| c.len() == batch.rows()));
+                // Dictionaries turn plain where they would have, record by record.
+                let dictionaries = |d: &RecordDecoder| {
+                    d.columns()
+                        .iter()
+                        .map(|c| matches!(c, Column::String(s) if s.is_dictionary()))
+                        .collect::<Vec<_>>()
+                };
+                proptest::prop_assert_eq!(dictionaries(&batch), dictionaries(&one));
+                for (d, out) in [(&mut one, &mut one_rows), (&mut batch, &mut batch_rows)] {
+                    let b = d.take_batch().unwrap();
+                    out.extend((0..b.len()).map(|i| {
+                        b.columns().iter().map(|c| c.get(i).unwrap()).collect::<Vec<_>>()
+                    }));
+                }
+            }
+            proptest::prop_assert_eq!(batch_errors, one_errors);
+            proptest::prop_assert_eq!(batch.stats(), one.stats());
+            proptest::prop_assert_eq!(batch_rows.len(), one_rows.len());
+            for (i, (b, o)) in batch_rows.iter().zip(&one_rows).enumerate() {
+                proptest::prop_assert_eq!(b, o, "row {}", i);
             }
         }
     }

@@ -6,7 +6,9 @@
 //!   resolves schema evolution by Avro's rules and appends each value to its column.
 //! - [`RecordDecoder`]: Kafka records into Deephaven's columns (`KafkaPartition`, `KafkaOffset`,
 //!   `KafkaTimestamp`, then the key's and the value's), per the key and value [`Format`]s, with
-//!   per-record errors that skip the record and leave no partial row.
+//!   per-record errors that skip the record and leave no partial row. Batches
+//!   ([`RecordDecoder::decode_records`]) run through the plan's lanes: each column's growing chunk
+//!   checked out for the batch, so a value is a `Vec` push.
 //!
 //! The column mapping is documented in [`mapping`]. Below the plan sit [`cursor`] (checked
 //! primitive reads) and [`vlq`] (varints), and [`shape`] (skipping and JSON for data that does not

@@ -17,10 +17,13 @@ use std::sync::Arc;
 
 use apache_avro::Schema;
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, mismatch};
 use super::mapping::{self, decimal_to_f64, non_null_branches, width};
 use super::shape::{Names, Shape, Shapes, enum_index, union_index};
-use crate::column::{Column, NULL_I64, Value};
+use crate::column::strings::NULL_CODE;
+use crate::column::{
+    Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn, Value,
+};
 use crate::{DecodeReason, Error, Result};
 
 /// What a writer enum symbol becomes in the reader.
@@ -80,7 +83,61 @@ pub enum Leaf {
     },
 }
 
+/// The type of values a leaf pushes: which [`Lanes`] it writes in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    I32,
+    I64,
+    F64,
+    Str,
+}
+
 impl Leaf {
+    /// The lane kind of the leaf's values, if it has one (bytes have none).
+    fn kind(&self) -> Option<Kind> {
+        Some(match self {
+            Leaf::Bool(_) => Kind::Bool,
+            Leaf::Int(_) | Leaf::Date(_) => Kind::I32,
+            Leaf::IntToLong(_)
+            | Leaf::Long(_)
+            | Leaf::Timestamp { .. }
+            | Leaf::TimeMillis(_)
+            | Leaf::TimeMicros(_) => Kind::I64,
+            Leaf::IntToDouble(_)
+            | Leaf::LongToDouble(_)
+            | Leaf::FloatToDouble(_)
+            | Leaf::Double(_)
+            | Leaf::Decimal { .. } => Kind::F64,
+            Leaf::String { .. } | Leaf::Enum { .. } => Kind::Str,
+            Leaf::Binary(_) | Leaf::Fixed { .. } => return None,
+        })
+    }
+
+    /// The same leaf into column (or lane) `to`.
+    fn with_col(mut self, to: u32) -> Leaf {
+        match &mut self {
+            Leaf::Bool(c)
+            | Leaf::Int(c)
+            | Leaf::IntToLong(c)
+            | Leaf::IntToDouble(c)
+            | Leaf::Long(c)
+            | Leaf::LongToDouble(c)
+            | Leaf::FloatToDouble(c)
+            | Leaf::Double(c)
+            | Leaf::Binary(c)
+            | Leaf::Date(c)
+            | Leaf::TimeMillis(c)
+            | Leaf::TimeMicros(c) => *c = to,
+            Leaf::String { col, .. }
+            | Leaf::Fixed { col, .. }
+            | Leaf::Enum { col, .. }
+            | Leaf::Timestamp { col, .. }
+            | Leaf::Decimal { col, .. } => *col = to,
+        }
+        self
+    }
+
     /// The column the value goes to.
     fn col(&self) -> u32 {
         match *self {
@@ -149,6 +206,321 @@ struct Program {
     subs: Box<[Op]>,
     shapes: Shapes,
     symbols: Box<[Box<[Symbol]>]>,
+    /// The batch form, for plans whose every column gets one value from one leaf.
+    lanes: Option<LaneProgram>,
+}
+
+/// A plan's ops for batches ([`DecodePlan::decode_lanes`]): `main` with each leaf writing to a
+/// lane (its index among the lanes of its [`Kind`]) instead of a column. A lane is a column's
+/// growing chunk, checked out for the batch, so a value is a `Vec` push: no column lookup, no
+/// enum-tag check, no chunk bookkeeping per value, no dictionary-id check per string.
+#[derive(Debug, Clone)]
+struct LaneProgram {
+    ops: Box<[LaneOp]>,
+    /// The shapes that [`LaneOp::SKIP`] ops skip.
+    skips: Box<[Box<Shape>]>,
+    /// Each lane's column, by kind.
+    bools: Box<[u32]>,
+    i32s: Box<[u32]>,
+    i64s: Box<[u32]>,
+    f64s: Box<[u32]>,
+    strs: Box<[u32]>,
+    /// The string caches and enum caches, with their lane.
+    string_caches: Box<[(u32, u32)]>,
+    enum_caches: Box<[(u32, u32)]>,
+}
+
+/// One step of a [`LaneProgram`]: a leaf into a lane, unless `null` says otherwise. One struct
+/// rather than [`Op`]'s variants, so a step is one dispatch (on the leaf).
+#[derive(Debug, Clone, Copy)]
+struct LaneOp {
+    leaf: Leaf,
+    /// [`LaneOp::ALWAYS`]; for a nullable leaf, the value's branch index (0 or 1);
+    /// [`LaneOp::SKIP`], with the index of the shape to skip as the leaf's column; or
+    /// [`LaneOp::DOUBLES`], two doubles (the leaf's, then `second`'s lane).
+    null: u8,
+    second: u32,
+}
+
+impl LaneOp {
+    const ALWAYS: u8 = 2;
+    const SKIP: u8 = 3;
+    const DOUBLES: u8 = 4;
+
+    fn new(leaf: Leaf, null: u8) -> Self {
+        Self {
+            leaf,
+            null,
+            second: 0,
+        }
+    }
+}
+
+impl LaneProgram {
+    /// The batch form of `main` (over `width` columns), if it has one: only leaves, nullable
+    /// leaves and skips, every column written by exactly one of them.
+    fn of(main: &[Op], width: usize) -> Option<Self> {
+        let mut cols: [Vec<u32>; 5] = Default::default();
+        let (mut string_caches, mut enum_caches) = (Vec::new(), Vec::new());
+        let mut written = vec![false; width];
+        let mut ops = Vec::with_capacity(main.len());
+        let mut skips = Vec::new();
+        for op in main {
+            let (leaf, null) = match op {
+                Op::Leaf(leaf) => (leaf, LaneOp::ALWAYS),
+                Op::Nullable { leaf, value } => (leaf, *value),
+                Op::Skip(shape) => {
+                    ops.push(LaneOp::new(Leaf::Bool(skips.len() as u32), LaneOp::SKIP));
+                    skips.push(shape.clone());
+                    continue;
+                }
+                Op::Nulls(range) if range.is_empty() => continue,
+                _ => return None,
+            };
+            let kind = leaf.kind()?;
+            let col = leaf.col();
+            let seen = written.get_mut(col as usize)?;
+            if std::mem::replace(seen, true) {
+                return None;
+            }
+            let lanes = &mut cols[kind as usize];
+            let lane = lanes.len() as u32;
+            lanes.push(col);
+            match *leaf {
+                Leaf::String { cache, .. } => string_caches.push((cache, lane)),
+                Leaf::Enum { cache, .. } => enum_caches.push((cache, lane)),
+                _ => {}
+            }
+            let leaf = leaf.with_col(lane);
+            // Two doubles in a row (a price and a size): one step.
+            match (ops.last_mut(), leaf) {
+                (
+                    Some(
+                        last @ LaneOp {
+                            leaf: Leaf::Double(_),
+                            null: LaneOp::ALWAYS,
+                            ..
+                        },
+                    ),
+                    Leaf::Double(second),
+                ) if null == LaneOp::ALWAYS => {
+                    last.null = LaneOp::DOUBLES;
+                    last.second = second;
+                }
+                _ => ops.push(LaneOp::new(leaf, null)),
+            }
+        }
+        if !written.iter().all(|w| *w) {
+            return None;
+        }
+        let [bools, i32s, i64s, f64s, strs] = cols.map(Vec::into_boxed_slice);
+        Some(Self {
+            ops: ops.into(),
+            skips: skips.into(),
+            bools,
+            i32s,
+            i64s,
+            f64s,
+            strs,
+            string_caches: string_caches.into(),
+            enum_caches: enum_caches.into(),
+        })
+    }
+}
+
+/// A type of values with a lane: its null, and the columns that store it.
+trait Lane: Copy {
+    const NULL: Self;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>>;
+}
+
+impl Lane for i8 {
+    const NULL: Self = NULL_BOOL;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::Bool(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl Lane for i32 {
+    const NULL: Self = NULL_I32;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::I32(c) | Column::Date(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl Lane for i64 {
+    const NULL: Self = NULL_I64;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+impl Lane for f64 {
+    const NULL: Self = NULL_F64;
+    fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>> {
+        match column {
+            Column::F64(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+fn string_column(cols: &mut [Column], col: u32) -> Result<&mut StringColumn, DecodeReason> {
+    match cols.get_mut(col as usize) {
+        Some(Column::String(c)) => Ok(c),
+        _ => Err(DecodeReason::PlanMismatch),
+    }
+}
+
+/// Appends `v` to lane `k` (of the columns `of`), checking a full lane in and another out.
+#[inline(always)]
+fn put<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], k: u32, v: T, cols: &mut [Column]) -> Step {
+    let lane = lanes.get_mut(k as usize).ok_or_else(mismatch)?;
+    if lane.len() == lane.capacity() {
+        renew(lane, of.get(k as usize).copied(), cols)?;
+    }
+    lane.push(v);
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn renew<T: Lane>(lane: &mut Vec<T>, col: Option<u32>, cols: &mut [Column]) -> Step {
+    let chunked = col
+        .and_then(|c| cols.get_mut(c as usize))
+        .and_then(T::chunked)
+        .ok_or_else(mismatch)?;
+    chunked.check_in(std::mem::take(lane));
+    *lane = chunked.check_out();
+    Ok(())
+}
+
+/// Appends a dictionary code to a string lane.
+#[inline(always)]
+fn put_code(lane: &mut StrLane, code: u32, col: u32, cols: &mut [Column]) -> Step {
+    match lane {
+        StrLane::Codes(codes) if codes.len() < codes.capacity() => {
+            codes.push(code);
+            Ok(())
+        }
+        _ => put_code_slow(lane, code, col, cols),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn put_code_slow(lane: &mut StrLane, code: u32, col: u32, cols: &mut [Column]) -> Step {
+    string_column(cols, col)?.renew(lane);
+    match lane {
+        StrLane::Codes(codes) => {
+            codes.push(code);
+            Ok(())
+        }
+        _ => Err(DecodeReason::PlanMismatch.into()),
+    }
+}
+
+/// Appends a string (UTF-8, checked by the caller) or a null to a plain string lane.
+#[inline(always)]
+fn put_plain(lane: &mut StrLane, value: Option<&[u8]>, col: u32, cols: &mut [Column]) -> Step {
+    if let StrLane::Plain(chunk) = lane
+        && match value {
+            Some(v) => chunk.try_push(v),
+            None => chunk.try_push_null(),
+        }
+    {
+        return Ok(());
+    }
+    put_plain_slow(lane, value, col, cols)
+}
+
+/// [`put_plain`] of a string read with its window ([`Cursor::bytes_window`]).
+#[inline(always)]
+fn put_plain_window(
+    lane: &mut StrLane,
+    value: &[u8],
+    window: Option<&[u8; 16]>,
+    col: u32,
+    cols: &mut [Column],
+) -> Step {
+    if let StrLane::Plain(chunk) = lane
+        && chunk.try_push_window(value, window)
+    {
+        return Ok(());
+    }
+    put_plain_slow(lane, Some(value), col, cols)
+}
+
+/// Whether `bytes` are ASCII, from their window when they have one (a mask, no loop).
+#[inline(always)]
+fn is_ascii(bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
+    match window {
+        Some(w) if bytes.len() <= KEY_BYTES => {
+            let (lo, hi) = masked(w, bytes.len());
+            (lo | hi) & 0x8080_8080_8080_8080 == 0
+        }
+        _ => bytes.is_ascii(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn put_plain_slow(lane: &mut StrLane, value: Option<&[u8]>, col: u32, cols: &mut [Column]) -> Step {
+    string_column(cols, col)?.renew(lane);
+    let pushed = match (lane, value) {
+        (StrLane::Plain(chunk), Some(v)) => chunk.try_push(v),
+        (StrLane::Plain(chunk), None) => chunk.try_push_null(),
+        _ => false,
+    };
+    match pushed {
+        true => Ok(()),
+        false => Err(DecodeReason::PlanMismatch.into()),
+    }
+}
+
+/// The result of a step into lanes: a pointer-sized `Result` (the reason boxed, as errors are
+/// rare), so the steps' results merge in a register rather than through memory.
+type Step = Result<(), Box<DecodeReason>>;
+
+/// The lanes of a batch in progress: each the checked-out growing chunk of one column.
+#[derive(Debug, Clone, Default)]
+struct Lanes {
+    bools: Vec<Vec<i8>>,
+    i32s: Vec<Vec<i32>>,
+    i64s: Vec<Vec<i64>>,
+    f64s: Vec<Vec<f64>>,
+    /// String lanes, each with its column.
+    strs: Vec<(StrLane, u32)>,
+    /// Whether the lanes are checked out.
+    out: bool,
+    /// A dictionary column would have turned plain: the lanes are to be checked in.
+    plain_due: bool,
+}
+
+fn check_out<T: Lane>(lanes: &mut Vec<Vec<T>>, of: &[u32], cols: &mut [Column]) {
+    lanes.clear();
+    lanes.extend(of.iter().map(|&c| {
+        cols.get_mut(c as usize)
+            .and_then(T::chunked)
+            .map_or_else(Vec::new, Chunked::check_out)
+    }));
+}
+
+fn check_in<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], cols: &mut [Column]) {
+    for (lane, &c) in lanes.iter_mut().zip(of) {
+        if let Some(chunked) = cols.get_mut(c as usize).and_then(T::chunked) {
+            chunked.check_in(std::mem::take(lane));
+        }
+    }
 }
 
 /// What a plan keeps between records: the JSON buffer, and for each enum the dictionary codes
@@ -158,6 +530,7 @@ struct State {
     json: String,
     enums: Vec<EnumCodes>,
     strings: Vec<StringCodes>,
+    lanes: Lanes,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -180,6 +553,17 @@ struct Key {
     tail: u64,
 }
 
+/// The first `len` (at most 16) bytes of `window` as two little-endian words, the rest zeroed:
+/// in 64-bit halves, as a `u128` shift is a library call on wasm32.
+#[inline(always)]
+fn masked(window: &[u8; 16], len: usize) -> (u64, u64) {
+    let (lo, hi) = window.split_at(8);
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+    // A shift by 64 or more keeps everything.
+    let keep = |bytes: usize| !u64::MAX.checked_shl(8 * bytes as u32).unwrap_or(0);
+    (word(lo) & keep(len), word(hi) & keep(len.saturating_sub(8)))
+}
+
 /// The longest byte string a [`Key`] alone identifies.
 const KEY_BYTES: usize = 16;
 
@@ -197,20 +581,17 @@ impl Key {
     #[inline(always)]
     fn of(bytes: &[u8], window: Option<&[u8; 16]>) -> Key {
         let len = bytes.len();
-        let words = match window {
-            Some(w) if len <= KEY_BYTES => {
-                let keep = match len {
-                    KEY_BYTES => u128::MAX,
-                    n => (1u128 << (8 * n)) - 1,
-                };
-                u128::from_le_bytes(*w) & keep
+        let (head, tail) = match window {
+            Some(w) if len <= KEY_BYTES => masked(w, len),
+            _ => {
+                let words = Self::words(bytes);
+                (words as u64, (words >> 64) as u64)
             }
-            _ => Self::words(bytes),
         };
         Key {
             len: u32::try_from(len).unwrap_or(u32::MAX - 1).min(u32::MAX - 1),
-            head: words as u64,
-            tail: (words >> 64) as u64,
+            head,
+            tail,
         }
     }
 
@@ -314,19 +695,22 @@ impl DecodePlan {
         };
         let mut main = Vec::new();
         compiler.value(writer, reader, 0, "", &mut main)?;
+        let width = width(reader, &rn)?;
         Ok(Self {
             state: State {
                 json: String::new(),
                 enums: vec![EnumCodes::default(); compiler.symbols.len()],
                 strings: vec![StringCodes::default(); compiler.strings as usize],
+                lanes: Lanes::default(),
             },
             program: Program {
+                lanes: LaneProgram::of(&main, width),
                 main: main.into(),
                 subs: compiler.subs.into(),
                 shapes: compiler.shapes,
                 symbols: compiler.symbols.into(),
             },
-            width: width(reader, &rn)?,
+            width,
         })
     }
 
@@ -347,6 +731,119 @@ impl DecodePlan {
             n => Err(DecodeReason::TrailingBytes(n)),
         }
     }
+
+    /// Whether the plan decodes batches through lanes ([`DecodePlan::decode_lanes`]).
+    pub fn has_lanes(&self) -> bool {
+        self.program.lanes.is_some()
+    }
+
+    /// Checks out a lane of each of `cols` (the plan's columns) for a batch: until
+    /// [`DecodePlan::check_in`], the columns do not count the rows decoded, and nothing but this
+    /// plan may change them. Returns false, checking nothing out, for a plan without lanes or
+    /// columns of other types.
+    pub fn check_out(&mut self, cols: &mut [Column]) -> bool {
+        let (Some(program), false) = (&self.program.lanes, self.state.lanes.out) else {
+            return false;
+        };
+        let fits = |of: &[u32], f: fn(&mut Column) -> bool, cols: &mut [Column]| {
+            of.iter().all(|&c| cols.get_mut(c as usize).is_some_and(&f))
+        };
+        if !(fits(&program.bools, |c| i8::chunked(c).is_some(), cols)
+            && fits(&program.i32s, |c| i32::chunked(c).is_some(), cols)
+            && fits(&program.i64s, |c| i64::chunked(c).is_some(), cols)
+            && fits(&program.f64s, |c| f64::chunked(c).is_some(), cols)
+            && fits(&program.strs, |c| matches!(c, Column::String(_)), cols))
+        {
+            return false;
+        }
+        let state = &mut self.state;
+        let lanes = &mut state.lanes;
+        check_out(&mut lanes.bools, &program.bools, cols);
+        check_out(&mut lanes.i32s, &program.i32s, cols);
+        check_out(&mut lanes.i64s, &program.i64s, cols);
+        check_out(&mut lanes.f64s, &program.f64s, cols);
+        lanes.strs.clear();
+        for &c in &program.strs {
+            let lane = string_column(cols, c).map_or(StrLane::Idle, StringColumn::check_out);
+            lanes.strs.push((lane, c));
+        }
+        // The caches of codes are for one dictionary, which stays the same until check-in.
+        let dictionary = |lane: u32, cols: &mut [Column]| {
+            let col = program.strs.get(lane as usize)?;
+            string_column(cols, *col).ok()?.dictionary_id()
+        };
+        for &(cache, lane) in &program.string_caches {
+            if let (Some(id), Some(codes)) = (
+                dictionary(lane, cols),
+                state.strings.get_mut(cache as usize),
+            ) && codes.dictionary != id
+            {
+                codes.reset(id);
+            }
+        }
+        for &(cache, lane) in &program.enum_caches {
+            let symbols = self
+                .program
+                .symbols
+                .get(cache as usize)
+                .map_or(0, |s| s.len());
+            if let (Some(id), Some(codes)) =
+                (dictionary(lane, cols), state.enums.get_mut(cache as usize))
+                && codes.dictionary != id
+            {
+                codes.dictionary = id;
+                codes.codes.clear();
+                codes.codes.resize(symbols, None);
+            }
+        }
+        lanes.out = true;
+        lanes.plain_due = false;
+        true
+    }
+
+    /// Puts the lanes back: every row decoded since [`DecodePlan::check_out`] is in `cols`.
+    pub fn check_in(&mut self, cols: &mut [Column]) {
+        let (Some(program), true) = (&self.program.lanes, self.state.lanes.out) else {
+            return;
+        };
+        let lanes = &mut self.state.lanes;
+        check_in(&mut lanes.bools, &program.bools, cols);
+        check_in(&mut lanes.i32s, &program.i32s, cols);
+        check_in(&mut lanes.i64s, &program.i64s, cols);
+        check_in(&mut lanes.f64s, &program.f64s, cols);
+        for (lane, c) in lanes.strs.iter_mut().map(|(lane, c)| (lane, *c)) {
+            if let Ok(column) = string_column(cols, c) {
+                column.check_in(std::mem::take(lane));
+            }
+        }
+        lanes.out = false;
+    }
+
+    /// Whether a dictionary column would have turned plain with the rows in the lanes: the
+    /// caller checks in (which turns it) and out again, between records.
+    #[inline(always)]
+    pub fn plain_due(&self) -> bool {
+        self.state.lanes.plain_due
+    }
+
+    /// Decodes one body into the lanes checked out of `cols` ([`DecodePlan::check_out`]). On
+    /// error some lanes may have grown: the caller checks in and truncates the columns. The
+    /// reason comes boxed: a result in a register, as errors are rare.
+    #[inline]
+    pub fn decode_lanes(
+        &mut self,
+        body: &[u8],
+        cols: &mut [Column],
+    ) -> Result<(), Box<DecodeReason>> {
+        let mut cur = Cursor::new(body);
+        let program = &self.program;
+        let lanes = program.lanes.as_ref().ok_or_else(mismatch)?;
+        program.run_lanes(lanes, &mut cur, cols, &mut self.state)?;
+        match cur.remaining() {
+            0 => Ok(()),
+            n => Err(DecodeReason::TrailingBytes(n).into()),
+        }
+    }
 }
 
 impl Program {
@@ -364,7 +861,7 @@ impl Program {
                 Op::Nullable { leaf, value } => {
                     if union_index(cur, 2)? != usize::from(*value) {
                         cols.get_mut(leaf.col() as usize)
-                            .ok_or(DecodeReason::PlanMismatch)?
+                            .ok_or_else(mismatch)?
                             .push_null();
                         continue;
                     }
@@ -378,6 +875,208 @@ impl Program {
             self.leaf(leaf, cur, cols, state)?;
         }
         Ok(())
+    }
+
+    /// [`Program::run`] into lanes.
+    #[inline(always)]
+    fn run_lanes(
+        &self,
+        lanes: &LaneProgram,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        for op in &lanes.ops {
+            if op.null != LaneOp::ALWAYS {
+                if op.null == LaneOp::DOUBLES {
+                    let (a, b) = cur.doubles()?;
+                    let Leaf::Double(k) = op.leaf else {
+                        return Err(mismatch().into());
+                    };
+                    let f64s = &mut state.lanes.f64s;
+                    put(f64s, &lanes.f64s, k, a, cols)?;
+                    put(f64s, &lanes.f64s, op.second, b, cols)?;
+                    continue;
+                }
+                if op.null == LaneOp::SKIP {
+                    let shape = lanes.skips.get(op.leaf.col() as usize);
+                    self.shapes.skip(shape.ok_or_else(mismatch)?, cur, 0)?;
+                    continue;
+                }
+                if union_index(cur, 2)? != usize::from(op.null) {
+                    lane_null(lanes, &op.leaf, cols, state)?;
+                    continue;
+                }
+            }
+            self.lane_leaf(lanes, &op.leaf, cur, cols, state)?;
+        }
+        Ok(())
+    }
+
+    /// [`Program::leaf`] into a lane. The leaves a trade has (longs, timestamps, doubles,
+    /// strings, enums) inline; the others out of line, which keeps the loop small (V8 allocates
+    /// registers for the whole function).
+    #[inline(always)]
+    fn lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        match leaf {
+            Leaf::Long(_)
+            | Leaf::Timestamp { .. }
+            | Leaf::Double(_)
+            | Leaf::String { .. }
+            | Leaf::Enum { .. } => self.any_lane_leaf(program, leaf, cur, cols, state),
+            _ => self.rare_lane_leaf(program, leaf, cur, cols, state),
+        }
+    }
+
+    #[inline(never)]
+    fn rare_lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        self.any_lane_leaf(program, leaf, cur, cols, state)
+    }
+
+    #[inline(always)]
+    fn any_lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        let State {
+            lanes,
+            strings,
+            enums,
+            ..
+        } = state;
+        match *leaf {
+            Leaf::Bool(k) => put(
+                &mut lanes.bools,
+                &program.bools,
+                k,
+                i8::from(cur.boolean()?),
+                cols,
+            ),
+            Leaf::Int(k) | Leaf::Date(k) => {
+                put(&mut lanes.i32s, &program.i32s, k, cur.int()?, cols)
+            }
+            Leaf::IntToLong(k) => put(
+                &mut lanes.i64s,
+                &program.i64s,
+                k,
+                i64::from(cur.int()?),
+                cols,
+            ),
+            Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long()?, cols),
+            Leaf::Timestamp { col: k, nanos } => {
+                let v = scale(cur.long()?, i64::from(nanos), "a timestamp in nanoseconds")?;
+                put(&mut lanes.i64s, &program.i64s, k, v, cols)
+            }
+            Leaf::TimeMillis(k) => put(
+                &mut lanes.i64s,
+                &program.i64s,
+                k,
+                i64::from(cur.int()?) * 1_000_000,
+                cols,
+            ),
+            Leaf::TimeMicros(k) => {
+                let v = scale(cur.long()?, 1_000, "a time in nanoseconds")?;
+                put(&mut lanes.i64s, &program.i64s, k, v, cols)
+            }
+            Leaf::IntToDouble(k) => put(
+                &mut lanes.f64s,
+                &program.f64s,
+                k,
+                f64::from(cur.int()?),
+                cols,
+            ),
+            Leaf::LongToDouble(k) => {
+                put(&mut lanes.f64s, &program.f64s, k, cur.long()? as f64, cols)
+            }
+            Leaf::FloatToDouble(k) => put(
+                &mut lanes.f64s,
+                &program.f64s,
+                k,
+                f64::from(cur.float()?),
+                cols,
+            ),
+            Leaf::Double(k) => put(&mut lanes.f64s, &program.f64s, k, cur.double()?, cols),
+            Leaf::Decimal {
+                col: k,
+                size,
+                scale,
+            } => {
+                let bytes = match size {
+                    Some(n) => cur.fixed(n as usize)?,
+                    None => cur.bytes()?,
+                };
+                put(
+                    &mut lanes.f64s,
+                    &program.f64s,
+                    k,
+                    decimal_to_f64(bytes, scale),
+                    cols,
+                )
+            }
+            Leaf::String { col: k, cache } => {
+                let (bytes, window) = cur.bytes_window()?;
+                let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
+                    return Err(DecodeReason::PlanMismatch.into());
+                };
+                let col = *col;
+                if !matches!(lane, StrLane::Codes(_)) {
+                    if !is_ascii(bytes, window) {
+                        std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+                    }
+                    return put_plain_window(lane, bytes, window, col, cols);
+                }
+                // A byte string seen before has its code: no UTF-8 check, no hashing. The cache
+                // is for the column's dictionary (see `check_out`).
+                let codes = strings.get_mut(cache as usize).ok_or_else(mismatch)?;
+                let key = Key::of(bytes, window);
+                let slot = key.slot();
+                let code = match codes.get(slot, &key, bytes) {
+                    Some(code) => code,
+                    None => {
+                        let seen = Seen { slot, key, bytes };
+                        intern_string(seen, codes, lane, col, cols, &mut lanes.plain_due)?
+                    }
+                };
+                put_code(lane, code, col, cols)
+            }
+            Leaf::Enum { col: k, cache } => {
+                let (Some(symbols), Some(codes), Some((lane, col))) = (
+                    self.symbols.get(cache as usize),
+                    enums.get_mut(cache as usize),
+                    lanes.strs.get_mut(k as usize),
+                ) else {
+                    return Err(DecodeReason::PlanMismatch.into());
+                };
+                let col = *col;
+                let index = enum_index(cur, symbols.len())?;
+                // A symbol with a code in the column's dictionary (the cache is for it, see
+                // `check_out`) is a reader symbol: no look at the symbols.
+                if let (StrLane::Codes(_), Some(Some(code))) = (&lane, codes.codes.get(index)) {
+                    return put_code(lane, *code, col, cols);
+                }
+                let symbol = symbols.get(index).ok_or_else(mismatch)?;
+                put_symbol(symbol, index, codes, lane, col, cols, &mut lanes.plain_due)
+            }
+            Leaf::Binary(_) | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch.into()),
+        }
     }
 
     /// The ops that are not one value into one column.
@@ -396,7 +1095,7 @@ impl Program {
                     self.leaf(leaf, cur, cols, state)?;
                 } else {
                     cols.get_mut(leaf.col() as usize)
-                        .ok_or(DecodeReason::PlanMismatch)?
+                        .ok_or_else(mismatch)?
                         .push_null();
                 }
             }
@@ -411,9 +1110,7 @@ impl Program {
             Op::Skip(shape) => self.shapes.skip(shape, cur, 0)?,
             Op::Defaults(values) => {
                 for (c, v) in values.iter() {
-                    cols.get_mut(*c as usize)
-                        .ok_or(DecodeReason::PlanMismatch)?
-                        .push(v);
+                    cols.get_mut(*c as usize).ok_or_else(mismatch)?.push(v);
                 }
             }
             Op::Nulls(range) => nulls(cols, range.clone())?,
@@ -429,7 +1126,7 @@ impl Program {
                         let sub = self
                             .subs
                             .get(ops.start as usize..ops.end as usize)
-                            .ok_or(DecodeReason::PlanMismatch)?;
+                            .ok_or_else(mismatch)?;
                         self.run(sub, cur, cols, state)?;
                         nulls(cols, mine.end..all.end)?;
                     }
@@ -499,10 +1196,7 @@ impl Program {
             Leaf::Binary(c) => push!(c, Binary, Some(cur.bytes()?)),
             Leaf::Fixed { col, size } => push!(col, Binary, Some(cur.fixed(size as usize)?)),
             Leaf::Enum { col, cache } => {
-                let symbols = self
-                    .symbols
-                    .get(cache as usize)
-                    .ok_or(DecodeReason::PlanMismatch)?;
+                let symbols = self.symbols.get(cache as usize).ok_or_else(mismatch)?;
                 let index = enum_index(cur, symbols.len())?;
                 let symbol = match &symbols[index] {
                     Symbol::Reader(s) => s,
@@ -552,7 +1246,114 @@ impl Program {
     }
 }
 
+/// A null into a leaf's lane (out of line: one copy, off the loop).
+#[inline(never)]
+fn lane_null(program: &LaneProgram, leaf: &Leaf, cols: &mut [Column], state: &mut State) -> Step {
+    let lanes = &mut state.lanes;
+    let k = leaf.col();
+    match leaf.kind() {
+        Some(Kind::Bool) => put(&mut lanes.bools, &program.bools, k, i8::NULL, cols),
+        Some(Kind::I32) => put(&mut lanes.i32s, &program.i32s, k, i32::NULL, cols),
+        Some(Kind::I64) => put(&mut lanes.i64s, &program.i64s, k, i64::NULL, cols),
+        Some(Kind::F64) => put(&mut lanes.f64s, &program.f64s, k, f64::NULL, cols),
+        Some(Kind::Str) => {
+            let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
+                return Err(DecodeReason::PlanMismatch.into());
+            };
+            let col = *col;
+            match lane {
+                StrLane::Codes(_) => put_code(lane, NULL_CODE, col, cols),
+                _ => put_plain(lane, None, col, cols),
+            }
+        }
+        None => Err(DecodeReason::PlanMismatch.into()),
+    }
+}
+
+/// A string that missed its code cache: where it goes in the cache.
+struct Seen<'b> {
+    slot: usize,
+    key: Key,
+    bytes: &'b [u8],
+}
+
+/// The code of a string that missed its cache, interned and cached.
+#[cold]
+#[inline(never)]
+fn intern_string(
+    seen: Seen<'_>,
+    codes: &mut StringCodes,
+    lane: &StrLane,
+    col: u32,
+    cols: &mut [Column],
+    plain_due: &mut bool,
+) -> Result<u32, DecodeReason> {
+    let s = std::str::from_utf8(seen.bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+    let code = intern(s, lane, col, cols, plain_due)?;
+    codes.set(seen.slot, seen.key, seen.bytes, code);
+    Ok(code)
+}
+
+/// An enum symbol without a cached code (or into plain storage): out of line.
+#[cold]
+#[inline(never)]
+fn put_symbol(
+    symbol: &Symbol,
+    index: usize,
+    codes: &mut EnumCodes,
+    lane: &mut StrLane,
+    col: u32,
+    cols: &mut [Column],
+    plain_due: &mut bool,
+) -> Step {
+    let symbol = match symbol {
+        Symbol::Reader(s) => s,
+        Symbol::Unknown(s) => return Err(DecodeReason::UnknownSymbol(s.clone()).into()),
+    };
+    if !matches!(lane, StrLane::Codes(_)) {
+        return put_plain(lane, Some(symbol.as_bytes()), col, cols);
+    }
+    let code = intern(symbol, lane, col, cols, plain_due)?;
+    if let Some(slot) = codes.codes.get_mut(index) {
+        *slot = Some(code);
+    }
+    put_code(lane, code, col, cols)
+}
+
+/// Interns a string the lane's column has not cached, noting when the column would turn plain.
+#[cold]
+#[inline(never)]
+fn intern(
+    s: &str,
+    lane: &StrLane,
+    col: u32,
+    cols: &mut [Column],
+    plain_due: &mut bool,
+) -> Result<u32, DecodeReason> {
+    let column = string_column(cols, col)?;
+    let code = column.intern(s).ok_or_else(mismatch)?;
+    // As if the row were pushed: the column turns plain at the next check-in.
+    if column.goes_plain_with(lane.rows() + 1) {
+        *plain_due = true;
+    }
+    Ok(code)
+}
+
+#[inline(always)]
 fn scale(v: i64, by: i64, what: &'static str) -> Result<i64, DecodeReason> {
+    // The units a plan scales by, without a 128-bit multiply (a library call on wasm32): `by`
+    // is not a power of two, so `|v| <= i64::MAX / by` is exactly "no overflow".
+    let limit = match by {
+        1_000 => Some(i64::MAX / 1_000),
+        1_000_000 => Some(i64::MAX / 1_000_000),
+        _ => None,
+    };
+    if let Some(limit) = limit {
+        return match v.unsigned_abs() <= limit as u64 {
+            true => Ok(v * by),
+            false => Err(DecodeReason::OutOfRange(what)),
+        };
+    }
     match v.checked_mul(by) {
         // The null sentinel is not a value a timestamp may take.
         Some(NULL_I64) | None => Err(DecodeReason::OutOfRange(what)),
@@ -562,7 +1363,7 @@ fn scale(v: i64, by: i64, what: &'static str) -> Result<i64, DecodeReason> {
 
 fn nulls(cols: &mut [Column], range: Range<u32>) -> Result<(), DecodeReason> {
     cols.get_mut(range.start as usize..range.end as usize)
-        .ok_or(DecodeReason::PlanMismatch)?
+        .ok_or_else(mismatch)?
         .iter_mut()
         .for_each(Column::push_null);
     Ok(())
@@ -986,6 +1787,40 @@ mod tests {
     }
 
     proptest! {
+        /// `scale` refuses exactly what `checked_mul` overflows on, and the null sentinel.
+        #[test]
+        fn scale_is_checked_mul(
+            v in prop_oneof![any::<i64>(), -10_000_000_000_000i64..10_000_000_000_000],
+            edge in -3i64..3,
+            by in prop_oneof![Just(1i64), Just(1_000), Just(1_000_000), 2i64..5_000],
+        ) {
+            let want = |v: i64| match v.checked_mul(by) {
+                Some(NULL_I64) | None => Err(DecodeReason::OutOfRange("x")),
+                Some(v) => Ok(v),
+            };
+            prop_assert_eq!(scale(v, by, "x"), want(v));
+            // Around the limits.
+            for limit in [i64::MAX / by, i64::MIN / by] {
+                let v = limit.saturating_add(edge);
+                prop_assert_eq!(scale(v, by, "x"), want(v));
+            }
+        }
+
+        /// The windowed ASCII check is `is_ascii`, whatever follows the string.
+        #[test]
+        fn windowed_ascii_is_is_ascii(
+            bytes in proptest::collection::vec(prop_oneof![0u8..0x80, any::<u8>()], 0..24),
+            after in proptest::collection::vec(any::<u8>(), 0..20),
+        ) {
+            let mut body = Vec::new();
+            super::super::vlq::write_long(&mut body, bytes.len() as i64);
+            body.extend_from_slice(&bytes);
+            body.extend_from_slice(&after);
+            let mut cur = Cursor::new(&body);
+            let (read, window) = cur.bytes_window().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            prop_assert_eq!(is_ascii(read, window), bytes.is_ascii());
+        }
+
         /// Long strings are cached with their bytes: equal keys are not enough.
         #[test]
         fn long_strings_compare_their_bytes(

@@ -6,6 +6,7 @@
 //! that ends inside a varint is [`DecodeReason::Truncated`]. Invariant: on error nothing is
 //! consumed (`pos` is unchanged).
 
+use super::cursor::truncated;
 use crate::DecodeReason;
 
 /// Decodes an unsigned varint of at most 10 bytes at `*pos`, advancing `*pos` past it.
@@ -30,15 +31,20 @@ pub fn read_u64(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
             // The last byte's stop bit is bit 8k + 7 of the k+1 bytes read (k <= 7).
             let last = stops.trailing_zeros();
             let groups = word & (u64::MAX >> (63 - last)) & 0x7f7f_7f7f_7f7f_7f7f;
-            let mut value = 0u64;
-            for i in 0..8 {
-                value |= ((groups >> (8 * i)) & 0x7f) << (7 * i);
-            }
             *pos = start + (last / 8) as usize + 1;
-            return Ok(value);
+            return Ok(compact(groups));
         }
     }
     read_u64_slow(buf, pos)
+}
+
+/// The 7-bit groups in the low bits of each byte of `groups`, packed together (byte `i` at bit
+/// `7i`): pairs, then quads, then the two halves, each step one shift and two masks.
+#[inline(always)]
+fn compact(groups: u64) -> u64 {
+    let x = (groups & 0x007f_007f_007f_007f) | ((groups & 0x7f00_7f00_7f00_7f00) >> 1);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4)
 }
 
 /// [`read_u64`] byte by byte (9- and 10-byte varints, and varints near the end of the input):
@@ -48,7 +54,7 @@ fn read_u64_slow(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
     let start = *pos;
     let mut value = 0u64;
     for i in 0..10 {
-        let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
+        let b = *buf.get(start + i).ok_or_else(truncated)?;
         if i == 9 && b > 1 {
             return Err(DecodeReason::OverlongVarint);
         }
@@ -82,7 +88,7 @@ pub fn read_int(buf: &[u8], pos: &mut usize) -> Result<i32, DecodeReason> {
     }
     let mut value = 0u32;
     for i in 0..5 {
-        let b = *buf.get(start + i).ok_or(DecodeReason::Truncated)?;
+        let b = *buf.get(start + i).ok_or_else(truncated)?;
         if i == 4 && b > 0x0f {
             return Err(DecodeReason::OverlongVarint);
         }

@@ -153,6 +153,35 @@ impl<T: Copy> Chunked<T> {
         self.push_chunk(chunk);
     }
 
+    /// Takes out the chunk that grows, for a writer that pushes many values (a decoder's batch):
+    /// the last chunk while it has room (with its values, which stop counting here until
+    /// [`Chunked::check_in`]), else the chunk [`Chunked::push`] would start. Pushing into it up
+    /// to its capacity and checking it in leaves the sequence as the same pushes would have;
+    /// a full one is checked in and another checked out.
+    pub fn check_out(&mut self) -> Vec<T> {
+        let fits = |c: &Vec<T>| c.len() < c.capacity();
+        // A first chunk with popped values keeps them: it stays.
+        if self.chunks.last().is_some_and(fits)
+            && (self.chunks.len() > 1 || self.head == 0)
+            && let (Some(chunk), Some(_)) = (self.chunks.pop(), self.starts.pop())
+        {
+            self.len -= chunk.len();
+            return chunk;
+        }
+        self.new_chunk()
+    }
+
+    /// Puts back a chunk from [`Chunked::check_out`] (an empty one is kept as a spare).
+    pub fn check_in(&mut self, chunk: Vec<T>) {
+        if chunk.is_empty() {
+            if chunk.capacity() > 0 {
+                self.recycle(chunk);
+            }
+        } else {
+            self.push_chunk(chunk);
+        }
+    }
+
     /// Appends values, filling the last chunk before starting another.
     pub fn extend_from_slice(&mut self, mut values: &[T]) {
         while !values.is_empty() {
@@ -168,6 +197,16 @@ impl<T: Copy> Chunked<T> {
             last.extend_from_slice(now);
             self.len += now.len();
             values = rest;
+        }
+    }
+
+    /// Appends `count` copies of `value`.
+    pub fn extend_fill(&mut self, value: T, mut count: usize) {
+        let block = [value; 256];
+        while count > 0 {
+            let n = count.min(block.len());
+            self.extend_from_slice(&block[..n]);
+            count -= n;
         }
     }
 
@@ -371,6 +410,9 @@ mod tests {
         /// Adopt a sequence built from these values, with this many popped from its front.
         Adopt(Vec<u32>, usize),
         Double,
+        /// Push these through a checked-out chunk, as a decoder's batch does.
+        CheckedOut(Vec<u32>),
+        Fill(u32, usize),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -386,6 +428,8 @@ mod tests {
             )
                 .prop_map(|(v, p)| Op::Adopt(v, p)),
             Just(Op::Double),
+            proptest::collection::vec(any::<u32>(), 0..5_000).prop_map(Op::CheckedOut),
+            (any::<u32>(), 0usize..3_000).prop_map(|(v, n)| Op::Fill(v, n)),
         ]
     }
 
@@ -409,6 +453,22 @@ mod tests {
                         other.pop_front(popped);
                         c.append(other);
                         model.extend(vs.iter().skip(popped));
+                    }
+                    Op::Fill(v, n) => {
+                        c.extend_fill(v, n);
+                        model.extend(std::iter::repeat_n(v, n));
+                    }
+                    Op::CheckedOut(vs) => {
+                        let mut chunk = c.check_out();
+                        for &v in &vs {
+                            if chunk.len() == chunk.capacity() {
+                                c.check_in(std::mem::take(&mut chunk));
+                                chunk = c.check_out();
+                            }
+                            chunk.push(v);
+                        }
+                        c.check_in(chunk);
+                        model.extend(vs);
                     }
                     Op::Double => {
                         c.slices_mut().flatten().for_each(|v| *v = v.wrapping_mul(2));

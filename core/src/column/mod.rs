@@ -26,7 +26,7 @@ use std::fmt;
 
 pub use binary::BinaryColumn;
 pub use chunked::Chunked;
-pub use strings::{Dictionary, StringColumn};
+pub use strings::{Dictionary, StrChunk, StrLane, StringColumn};
 
 /// `i8` storage of a null boolean.
 pub const NULL_BOOL: i8 = -1;

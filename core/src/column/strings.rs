@@ -120,13 +120,74 @@ enum Repr {
 
 /// One chunk of plain strings: whole rows only.
 #[derive(Debug, Clone, Default)]
-struct StrChunk {
+pub struct StrChunk {
     /// End offset of each row in `bytes`, [`NULL_BIT`] set for a null.
     ends: Vec<u32>,
     bytes: Vec<u8>,
 }
 
 impl StrChunk {
+    /// Appends a row of bytes (the caller has checked that they are UTF-8) if the chunk has room
+    /// for it as [`PlainStrings`] counts room; `false`, appending nothing, when it is full.
+    #[inline(always)]
+    pub fn try_push(&mut self, value: &[u8]) -> bool {
+        if self.ends.len() < PLAIN_ROWS
+            && (self.bytes.is_empty() || self.bytes.len() + value.len() <= PLAIN_BYTES)
+        {
+            self.bytes.extend_from_slice(value);
+            self.ends.push(self.bytes.len() as u32);
+            return true;
+        }
+        false
+    }
+
+    /// [`StrChunk::try_push`] of `value`, given `window`, the 16 bytes from its start (they may
+    /// run past it): a string of up to 16 bytes is copied as one 16-byte move, and the bytes past
+    /// it are dropped again.
+    #[inline(always)]
+    pub fn try_push_window(&mut self, value: &[u8], window: Option<&[u8; 16]>) -> bool {
+        match window {
+            Some(w) if value.len() <= w.len() => {
+                if self.ends.len() < PLAIN_ROWS
+                    && (self.bytes.is_empty() || self.bytes.len() + value.len() <= PLAIN_BYTES)
+                {
+                    let end = self.bytes.len() + value.len();
+                    self.bytes.extend_from_slice(w);
+                    self.bytes.truncate(end);
+                    self.ends.push(end as u32);
+                    return true;
+                }
+                false
+            }
+            _ => self.try_push(value),
+        }
+    }
+
+    /// Appends a null row if the chunk has room for it; `false` when it is full.
+    #[inline(always)]
+    pub fn try_push_null(&mut self) -> bool {
+        if self.ends.len() < PLAIN_ROWS && self.bytes.len() <= PLAIN_BYTES {
+            let end = self.end(self.ends.len().wrapping_sub(1)) as u32;
+            self.ends.push(end | NULL_BIT);
+            return true;
+        }
+        false
+    }
+
+    /// Rows in the chunk.
+    pub fn rows(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Keeps the first `rows` rows.
+    pub fn truncate(&mut self, rows: usize) {
+        if rows < self.ends.len() {
+            self.ends.truncate(rows);
+            let end = self.end(rows.wrapping_sub(1));
+            self.bytes.truncate(end);
+        }
+    }
+
     fn end(&self, row: usize) -> usize {
         self.ends.get(row).map_or(0, |e| (e & !NULL_BIT) as usize)
     }
@@ -210,6 +271,39 @@ impl PlainStrings {
     #[inline]
     fn push(&mut self, value: Option<&str>) {
         self.push_bytes(value.map(str::as_bytes));
+    }
+
+    /// The chunk that grows, taken out (see [`Chunked::check_out`]): the last one while it has
+    /// room for a row and `reuse` holds, else a new one as [`PlainStrings::push`] would start.
+    fn check_out(&mut self, reuse: bool) -> StrChunk {
+        let room = |c: &StrChunk| c.ends.len() < PLAIN_ROWS && c.bytes.len() < PLAIN_BYTES;
+        if reuse
+            && self.chunks.back().is_some_and(room)
+            && (self.chunks.len() > 1 || self.head == 0)
+            && let Some(chunk) = self.chunks.pop_back()
+        {
+            self.len -= chunk.ends.len();
+            return chunk;
+        }
+        let mut chunk = self.spare.take().unwrap_or_default();
+        chunk.ends.reserve(PLAIN_ROWS);
+        chunk.bytes.reserve(PLAIN_BYTES / 4);
+        chunk
+    }
+
+    /// Puts back a chunk from [`PlainStrings::check_out`].
+    fn check_in(&mut self, chunk: StrChunk) {
+        if chunk.ends.is_empty() {
+            if chunk.ends.capacity() > 0 {
+                self.recycle(chunk);
+            }
+        } else {
+            if self.chunks.is_empty() {
+                self.head = 0;
+            }
+            self.len += chunk.ends.len();
+            self.chunks.push_back(chunk);
+        }
     }
 
     /// Appends a row of bytes: the caller has checked that they are UTF-8.
@@ -341,6 +435,29 @@ impl PlainStrings {
             .chain(self.spare.as_ref())
             .map(|c| c.ends.capacity() * 4 + c.bytes.capacity())
             .sum()
+    }
+}
+
+/// A string column's growing storage, checked out by [`StringColumn::check_out`].
+#[derive(Debug, Clone, Default)]
+pub enum StrLane {
+    /// Nothing checked out.
+    #[default]
+    Idle,
+    /// Codes in the column's dictionary ([`NULL_CODE`] for null).
+    Codes(Vec<u32>),
+    /// A chunk of plain strings.
+    Plain(StrChunk),
+}
+
+impl StrLane {
+    /// Rows in the lane.
+    pub fn rows(&self) -> usize {
+        match self {
+            StrLane::Idle => 0,
+            StrLane::Codes(c) => c.len(),
+            StrLane::Plain(c) => c.rows(),
+        }
     }
 }
 
@@ -491,6 +608,82 @@ impl StringColumn {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Adds `value` to the dictionary without appending a row, while the column has one: its
+    /// code, for a [`StrLane::Codes`].
+    pub fn intern(&mut self, value: &str) -> Option<u32> {
+        match &mut self.repr {
+            Repr::Dict { dict, .. } => Some(dict.intern(value)),
+            Repr::Plain(_) => None,
+        }
+    }
+
+    /// Whether the column would turn plain with `extra` more rows than it has (the rows of a
+    /// checked-out [`StrLane`]): a writer checks its lane in when this becomes true.
+    pub fn goes_plain_with(&self, extra: usize) -> bool {
+        let Repr::Dict { codes, dict } = &self.repr else {
+            return false;
+        };
+        let distinct = dict.len();
+        distinct > DICT_LIMIT || (distinct > DICT_MIN && distinct * 2 > codes.len() + extra)
+    }
+
+    /// Takes out the storage that grows, for a writer of many rows (a decoder's batch): codes
+    /// while the column is a dictionary column, else a chunk of plain strings. The rows pushed
+    /// into it count once it is checked in ([`StringColumn::check_in`]); until then the column
+    /// may only intern ([`StringColumn::intern`]).
+    pub fn check_out(&mut self) -> StrLane {
+        match &mut self.repr {
+            Repr::Dict { codes, .. } => StrLane::Codes(codes.check_out()),
+            Repr::Plain(plain) => StrLane::Plain(plain.check_out(true)),
+        }
+    }
+
+    /// Checks in a full lane and checks out a new one of the same storage: a dictionary column
+    /// does not turn plain here (the writer holds codes for it), but at the next
+    /// [`StringColumn::check_in`] (see [`StringColumn::goes_plain_with`]).
+    pub fn renew(&mut self, lane: &mut StrLane) {
+        let old = std::mem::take(lane);
+        let plain = matches!(old, StrLane::Plain(_));
+        self.check_in_as(old, false);
+        *lane = match &mut self.repr {
+            Repr::Plain(p) if plain => StrLane::Plain(p.check_out(false)),
+            _ => self.check_out(),
+        };
+    }
+
+    /// Puts back a lane from [`StringColumn::check_out`], its rows now the column's last.
+    pub fn check_in(&mut self, lane: StrLane) {
+        self.check_in_as(lane, true);
+    }
+
+    fn check_in_as(&mut self, lane: StrLane, may_turn_plain: bool) {
+        match (&mut self.repr, lane) {
+            (_, StrLane::Idle) => {}
+            (Repr::Dict { codes, dict }, StrLane::Codes(mut lane)) => {
+                // Codes come from this dictionary: keep the invariant whatever the writer did.
+                // (`NULL_CODE + 1` wraps to 0: one compare per code, without a branch.)
+                let n = u32::try_from(dict.len()).unwrap_or(NULL_CODE);
+                let bad = |c: u32| c.wrapping_add(1) > n;
+                if lane.iter().fold(false, |any, &c| any | bad(c)) {
+                    lane.iter_mut()
+                        .filter(|c| bad(**c))
+                        .for_each(|c| *c = NULL_CODE);
+                }
+                codes.check_in(lane);
+                if may_turn_plain {
+                    self.maybe_go_plain();
+                }
+            }
+            (Repr::Plain(plain), StrLane::Plain(chunk)) => plain.check_in(chunk),
+            // The column changed storage with the lane out (a writer's mistake): the rows keep
+            // their count.
+            (_, StrLane::Plain(chunk)) => {
+                (0..chunk.rows()).for_each(|row| self.push(chunk.get(row).flatten()));
+            }
+            (_, StrLane::Codes(lane)) => lane.iter().for_each(|_| self.push(None)),
         }
     }
 
