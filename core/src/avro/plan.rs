@@ -925,37 +925,6 @@ impl Program {
         cols: &mut [Column],
         state: &mut State,
     ) -> Step {
-        match leaf {
-            Leaf::Long(_)
-            | Leaf::Timestamp { .. }
-            | Leaf::Double(_)
-            | Leaf::String { .. }
-            | Leaf::Enum { .. } => self.any_lane_leaf(program, leaf, cur, cols, state),
-            _ => self.rare_lane_leaf(program, leaf, cur, cols, state),
-        }
-    }
-
-    #[inline(never)]
-    fn rare_lane_leaf(
-        &self,
-        program: &LaneProgram,
-        leaf: &Leaf,
-        cur: &mut Cursor<'_>,
-        cols: &mut [Column],
-        state: &mut State,
-    ) -> Step {
-        self.any_lane_leaf(program, leaf, cur, cols, state)
-    }
-
-    #[inline(always)]
-    fn any_lane_leaf(
-        &self,
-        program: &LaneProgram,
-        leaf: &Leaf,
-        cur: &mut Cursor<'_>,
-        cols: &mut [Column],
-        state: &mut State,
-    ) -> Step {
         let State {
             lanes,
             strings,
@@ -963,74 +932,12 @@ impl Program {
             ..
         } = state;
         match *leaf {
-            Leaf::Bool(k) => put(
-                &mut lanes.bools,
-                &program.bools,
-                k,
-                i8::from(cur.boolean()?),
-                cols,
-            ),
-            Leaf::Int(k) | Leaf::Date(k) => {
-                put(&mut lanes.i32s, &program.i32s, k, cur.int()?, cols)
-            }
-            Leaf::IntToLong(k) => put(
-                &mut lanes.i64s,
-                &program.i64s,
-                k,
-                i64::from(cur.int()?),
-                cols,
-            ),
             Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long()?, cols),
             Leaf::Timestamp { col: k, nanos } => {
                 let v = scale(cur.long()?, i64::from(nanos), "a timestamp in nanoseconds")?;
                 put(&mut lanes.i64s, &program.i64s, k, v, cols)
             }
-            Leaf::TimeMillis(k) => put(
-                &mut lanes.i64s,
-                &program.i64s,
-                k,
-                i64::from(cur.int()?) * 1_000_000,
-                cols,
-            ),
-            Leaf::TimeMicros(k) => {
-                let v = scale(cur.long()?, 1_000, "a time in nanoseconds")?;
-                put(&mut lanes.i64s, &program.i64s, k, v, cols)
-            }
-            Leaf::IntToDouble(k) => put(
-                &mut lanes.f64s,
-                &program.f64s,
-                k,
-                f64::from(cur.int()?),
-                cols,
-            ),
-            Leaf::LongToDouble(k) => {
-                put(&mut lanes.f64s, &program.f64s, k, cur.long()? as f64, cols)
-            }
-            Leaf::FloatToDouble(k) => put(
-                &mut lanes.f64s,
-                &program.f64s,
-                k,
-                f64::from(cur.float()?),
-                cols,
-            ),
             Leaf::Double(k) => put(&mut lanes.f64s, &program.f64s, k, cur.double()?, cols),
-            Leaf::Decimal {
-                col: k,
-                size,
-                scale,
-            } => {
-                let bytes = match size {
-                    Some(n) => cur.fixed(n as usize)?,
-                    None => cur.bytes()?,
-                };
-                put(
-                    &mut lanes.f64s,
-                    &program.f64s,
-                    k,
-                    decimal_to_f64(bytes, scale),
-                    cols,
-                )
-            }
             Leaf::String { col: k, cache } => {
                 let (bytes, window) = cur.bytes_window()?;
                 let Some((lane, col)) = lanes.strs.get_mut(k as usize) else {
@@ -1075,7 +982,92 @@ impl Program {
                 let symbol = symbols.get(index).ok_or_else(mismatch)?;
                 put_symbol(symbol, index, codes, lane, col, cols, &mut lanes.plain_due)
             }
-            Leaf::Binary(_) | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch.into()),
+            _ => self.rare_lane_leaf(program, leaf, cur, cols, state),
+        }
+    }
+
+    /// The leaves [`Program::lane_leaf`] does not inline (those a trade's values do not use).
+    #[inline(never)]
+    fn rare_lane_leaf(
+        &self,
+        program: &LaneProgram,
+        leaf: &Leaf,
+        cur: &mut Cursor<'_>,
+        cols: &mut [Column],
+        state: &mut State,
+    ) -> Step {
+        let lanes = &mut state.lanes;
+        match *leaf {
+            Leaf::Bool(k) => put(
+                &mut lanes.bools,
+                &program.bools,
+                k,
+                i8::from(cur.boolean()?),
+                cols,
+            ),
+            Leaf::Int(k) | Leaf::Date(k) => {
+                put(&mut lanes.i32s, &program.i32s, k, cur.int()?, cols)
+            }
+            Leaf::IntToLong(k) => put(
+                &mut lanes.i64s,
+                &program.i64s,
+                k,
+                i64::from(cur.int()?),
+                cols,
+            ),
+            Leaf::TimeMillis(k) => put(
+                &mut lanes.i64s,
+                &program.i64s,
+                k,
+                i64::from(cur.int()?) * 1_000_000,
+                cols,
+            ),
+            Leaf::TimeMicros(k) => {
+                let v = scale(cur.long()?, 1_000, "a time in nanoseconds")?;
+                put(&mut lanes.i64s, &program.i64s, k, v, cols)
+            }
+            Leaf::IntToDouble(k) => put(
+                &mut lanes.f64s,
+                &program.f64s,
+                k,
+                f64::from(cur.int()?),
+                cols,
+            ),
+            Leaf::LongToDouble(k) => {
+                put(&mut lanes.f64s, &program.f64s, k, cur.long()? as f64, cols)
+            }
+            Leaf::FloatToDouble(k) => put(
+                &mut lanes.f64s,
+                &program.f64s,
+                k,
+                f64::from(cur.float()?),
+                cols,
+            ),
+            Leaf::Decimal {
+                col: k,
+                size,
+                scale,
+            } => {
+                let bytes = match size {
+                    Some(n) => cur.fixed(n as usize)?,
+                    None => cur.bytes()?,
+                };
+                put(
+                    &mut lanes.f64s,
+                    &program.f64s,
+                    k,
+                    decimal_to_f64(bytes, scale),
+                    cols,
+                )
+            }
+            // `lane_leaf` reads these itself.
+            Leaf::Long(_)
+            | Leaf::Timestamp { .. }
+            | Leaf::Double(_)
+            | Leaf::String { .. }
+            | Leaf::Enum { .. }
+            | Leaf::Binary(_)
+            | Leaf::Fixed { .. } => Err(DecodeReason::PlanMismatch.into()),
         }
     }
 
@@ -1089,15 +1081,9 @@ impl Program {
         state: &mut State,
     ) -> Result<(), DecodeReason> {
         match op {
-            Op::Leaf(leaf) => self.leaf(leaf, cur, cols, state)?,
-            Op::Nullable { leaf, value } => {
-                if union_index(cur, 2)? == usize::from(*value) {
-                    self.leaf(leaf, cur, cols, state)?;
-                } else {
-                    cols.get_mut(leaf.col() as usize)
-                        .ok_or_else(mismatch)?
-                        .push_null();
-                }
+            // `run` reads these itself; here through `run`, not a second inlined copy of `leaf`.
+            Op::Leaf(_) | Op::Nullable { .. } => {
+                self.run(std::slice::from_ref(op), cur, cols, state)?
             }
             Op::Json { col, shape } => {
                 state.json.clear();
