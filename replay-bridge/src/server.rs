@@ -134,7 +134,13 @@ pub fn router_offering(
         .with_state(state);
     Ok(match www {
         Some(dir) if !dir.is_dir() => return Err(Error::MissingWww(dir)),
-        Some(dir) => app.fallback_service(ServeDir::new(dir)),
+        // `cargo xtask site` writes each file's `.gz` and `.br`: sent as they are to a browser
+        // that accepts them.
+        Some(dir) => app.fallback_service(
+            ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        ),
         None => app.fallback(|| async {
             "Streamglass replay-bridge: the WebSocket is at /ws. Start with --www DIR to serve the page.\n"
         }),

@@ -130,6 +130,65 @@ async fn the_page_counts_every_record_of_a_generated_recording() {
     assert_page_shows(&shown, &expected);
 }
 
+/// `GET path` with `Accept-Encoding: accept`: the `Content-Encoding` and the body's bytes.
+async fn get_encoded(addr: &str, path: &str, accept: &str) -> (Option<String>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header");
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let encoding = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-encoding:"))
+        .map(|v| v.trim().to_owned());
+    (encoding, response[split + 4..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_is_served_precompressed() {
+    use std::io::Read;
+    let Some(site) = prerequisites("page: precompressed") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    record::generate(&path, 10, 1, 2).unwrap();
+    let wasm = std::fs::read(site.join("pkg/streamglass_wasm_bg.wasm")).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
+    let file = "/pkg/streamglass_wasm_bg.wasm";
+
+    let (encoding, body) = get_encoded(&addr, file, "identity").await;
+    assert_eq!((encoding, body.len()), (None, wasm.len()));
+
+    let (encoding, body) = get_encoded(&addr, file, "gzip").await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut inflated)
+        .unwrap();
+    assert!(inflated == wasm, "the gzip body inflates to the bundle");
+    println!("wasm bundle: {} bytes, {} gzipped", wasm.len(), body.len());
+
+    // What Chromium asks for: brotli, the smallest.
+    let (encoding, body) = get_encoded(&addr, file, "gzip, deflate, br, zstd").await;
+    assert_eq!(encoding.as_deref(), Some("br"));
+    let mut inflated = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut inflated).unwrap();
+    assert!(inflated == wasm, "the brotli body inflates to the bundle");
+
+    let (encoding, _) = get_encoded(&addr, "/app.js", "gzip").await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+}
+
 /// The bridge's source for the trades topic of `tansu`, values read with `schemas`.
 async fn tansu_trades(tansu: &Tansu, schemas: SchemaSource) -> Source {
     Source::kafka(

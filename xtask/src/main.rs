@@ -13,6 +13,7 @@
 //! clone on the same machine does not rebuild them, and a fresh machine always does.
 
 mod install;
+mod precompress;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -97,13 +98,11 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         std::fs::copy(root().join("node_modules").join(from), vendor.join(to))
             .map_err(Failure::io("copy node_modules (run npm ci)"))?;
     }
-    let size = std::fs::metadata(site.join("pkg/streamglass_wasm_bg.wasm"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let (raw, gz, br) = precompress::site(&site)?.unwrap_or_default();
     println!(
-        "xtask: page built in {} (wasm {} KB)",
+        "xtask: page built in {} (wasm {} bytes; served gzip {gz}, brotli {br})",
         site.display(),
-        size / 1024
+        raw
     );
     Ok(())
 }
