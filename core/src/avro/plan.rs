@@ -116,31 +116,18 @@ impl Leaf {
 
     /// The same leaf into column (or lane) `to`.
     fn with_col(mut self, to: u32) -> Leaf {
-        match &mut self {
-            Leaf::Bool(c)
-            | Leaf::Int(c)
-            | Leaf::IntToLong(c)
-            | Leaf::IntToDouble(c)
-            | Leaf::Long(c)
-            | Leaf::LongToDouble(c)
-            | Leaf::FloatToDouble(c)
-            | Leaf::Double(c)
-            | Leaf::Binary(c)
-            | Leaf::Date(c)
-            | Leaf::TimeMillis(c)
-            | Leaf::TimeMicros(c) => *c = to,
-            Leaf::String { col, .. }
-            | Leaf::Fixed { col, .. }
-            | Leaf::Enum { col, .. }
-            | Leaf::Timestamp { col, .. }
-            | Leaf::Decimal { col, .. } => *col = to,
-        }
+        *self.col_mut() = to;
         self
     }
 
     /// The column the value goes to.
     fn col(&self) -> u32 {
-        match *self {
+        let mut leaf = *self;
+        *leaf.col_mut()
+    }
+
+    fn col_mut(&mut self) -> &mut u32 {
+        match self {
             Leaf::Bool(c)
             | Leaf::Int(c)
             | Leaf::IntToLong(c)
