@@ -136,11 +136,19 @@ impl Feed {
             }
             ServerMessage::Error { message, .. } => self.fail(message.clone()),
             ServerMessage::End { .. } | ServerMessage::Exhausted { .. } => {}
-            ServerMessage::Compressed { frame, .. } => {
-                // The frame inside is the message.
+            ServerMessage::Compressed {
+                subscription,
+                frame,
+            } => {
+                // The frame inside is the message (a Records frame: `inflate` sees to it).
                 self.messages -= 1;
                 let mut inflated = Vec::new();
-                match crate::protocol::inflate(frame, MAX_INFLATED_FRAME, &mut inflated) {
+                match crate::protocol::inflate(
+                    *subscription,
+                    frame,
+                    MAX_INFLATED_FRAME,
+                    &mut inflated,
+                ) {
                     Ok(()) => self.apply_frame(&inflated),
                     Err(e) => {
                         self.messages += 1;

@@ -226,13 +226,25 @@ pub fn compress(subscription: SubscriptionId, frame: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-/// The frame a [`ServerMessage::Compressed`] holds, written into `out` (whose storage is
-/// reused). Refuses, before allocating, a frame that would expand past `max_len` bytes (at most
-/// [`MAX_INFLATED_FRAME`]); refuses corrupt snappy data and a compressed frame inside.
-pub fn inflate(packed: &[u8], max_len: usize, out: &mut Vec<u8>) -> Result<()> {
+/// The most a snappy block can expand: a 3-byte copy element writes 64 bytes.
+const SNAPPY_MAX_RATIO: usize = 22;
+
+/// The frame a [`ServerMessage::Compressed`] of `subscription` holds, written into `out` (whose
+/// storage is reused): it must be a `Records` frame of that same subscription. Refuses, before
+/// allocating, a frame that would expand past `max_len` bytes (at most [`MAX_INFLATED_FRAME`]) or
+/// past what snappy can make of `packed`; refuses corrupt snappy data, and anything but a
+/// `Records` frame of `subscription` inside (another compressed frame among them).
+pub fn inflate(
+    subscription: SubscriptionId,
+    packed: &[u8],
+    max_len: usize,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let malformed = |why: String| Error::MalformedMessage(format!("a compressed frame {why}"));
     let len = snap::raw::decompress_len(packed).map_err(|e| malformed(e.to_string()))?;
-    let max_len = max_len.min(MAX_INFLATED_FRAME);
+    let max_len = max_len
+        .min(MAX_INFLATED_FRAME)
+        .min(packed.len().saturating_mul(SNAPPY_MAX_RATIO));
     if len > max_len {
         return Err(malformed(format!(
             "would expand to {len} bytes, more than the {max_len} allowed"
@@ -244,11 +256,21 @@ pub fn inflate(packed: &[u8], max_len: usize, out: &mut Vec<u8>) -> Result<()> {
         .decompress(packed, out)
         .map_err(|e| malformed(e.to_string()))?;
     out.truncate(n);
-    // Variant 6 is Compressed: one level only.
-    if matches!(out.get(..2), Some([PROTOCOL_VERSION, 6])) {
-        return Err(malformed("holds another compressed frame".into()));
+    match records_credit(out) {
+        Some((inner, _)) if inner == subscription => Ok(()),
+        _ => {
+            out.clear();
+            Err(malformed(format!(
+                "must hold a Records frame of subscription {subscription}"
+            )))
+        }
     }
-    Ok(())
+}
+
+/// Whether `frame` is a [`ServerMessage::Compressed`], from its header alone.
+pub fn is_compressed(frame: &[u8]) -> bool {
+    // Version byte, then the variant index as postcard writes it (6: one byte).
+    matches!(frame, [PROTOCOL_VERSION, 6, ..])
 }
 
 /// For a `Records` frame, its subscription and its length: the credit it used, which a client
@@ -470,31 +492,51 @@ mod tests {
         assert_eq!(subscription, 7);
         // The wrapper uses no credit; the frame inside does, at its own length.
         assert_eq!(records_credit(&packed), None);
+        assert!(is_compressed(&packed) && !is_compressed(&frame));
         let mut out = vec![1, 2, 3];
-        inflate(inner, frame.len(), &mut out).unwrap();
+        inflate(7, inner, frame.len(), &mut out).unwrap();
         assert_eq!(out, frame);
         assert_eq!(records_credit(&out), Some((7, frame.len() as u64)));
     }
 
     #[test]
-    fn inflate_refuses_oversized_corrupt_and_nested_frames() {
+    fn inflate_refuses_oversized_corrupt_nested_and_foreign_frames() {
         let frame = records_frame(1, 100);
         let packed = snap::raw::Encoder::new().compress_vec(&frame).unwrap();
         let mut out = Vec::new();
         // Refused from the length header, before anything is allocated.
         assert!(matches!(
-            inflate(&packed, frame.len() - 1, &mut out),
+            inflate(1, &packed, frame.len() - 1, &mut out),
             Err(Error::MalformedMessage(m)) if m.contains("more than")
         ));
         assert!(out.capacity() < frame.len());
-        // A length header claiming 4 GiB.
-        assert!(inflate(&[0xff, 0xff, 0xff, 0xff, 0x0f], usize::MAX, &mut out).is_err());
-        assert!(inflate(&packed[..packed.len() / 2], usize::MAX, &mut out).is_err());
-        let nested = compress(1, &compress(1, &frame).unwrap()).unwrap();
-        let ServerMessage::Compressed { frame: inner, .. } = decode(&nested).unwrap() else {
-            panic!("expected a compressed frame");
-        };
-        assert!(inflate(inner, usize::MAX, &mut out).is_err());
+        // A 5-byte header claiming 4 GiB, and one claiming 1 MiB: more than snappy can make of
+        // the bytes that follow, whatever the caller allows.
+        assert!(inflate(1, &[0xff, 0xff, 0xff, 0xff, 0x0f], usize::MAX, &mut out).is_err());
+        assert!(inflate(1, &[0x80, 0x80, 0x40, 0, 0], usize::MAX, &mut out).is_err());
+        assert!(out.capacity() < 1 << 20);
+        assert!(inflate(1, &packed[..packed.len() / 2], usize::MAX, &mut out).is_err());
+        // Inside: only a Records frame of the same subscription.
+        assert!(inflate(2, &packed, usize::MAX, &mut out).is_err());
+        let nested = snap::raw::Encoder::new()
+            .compress_vec(&compress(1, &frame).unwrap())
+            .unwrap();
+        assert!(inflate(1, &nested, usize::MAX, &mut out).is_err());
+        // Variant 6 written as an overlong varint (0x86 0x00), which postcard reads as 6 too.
+        let mut overlong = compress(1, &frame).unwrap();
+        overlong.splice(1..2, [0x86, 0x00]);
+        assert!(matches!(
+            decode(&overlong),
+            Ok(ServerMessage::Compressed { .. })
+        ));
+        let overlong = snap::raw::Encoder::new().compress_vec(&overlong).unwrap();
+        assert!(inflate(1, &overlong, usize::MAX, &mut out).is_err());
+        let hello = snap::raw::Encoder::new()
+            .compress_vec(&encode(&hello()).unwrap())
+            .unwrap();
+        assert!(inflate(3, &hello, usize::MAX, &mut out).is_err());
+        inflate(1, &packed, usize::MAX, &mut out).unwrap();
+        assert_eq!(out, frame);
     }
 
     fn arb_record() -> impl Strategy<Value = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)> {
@@ -531,7 +573,7 @@ mod tests {
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = decode(&bytes);
             let _ = decode_client(&bytes);
-            let _ = inflate(&bytes, 1 << 20, &mut Vec::new());
+            let _ = inflate(0, &bytes, 1 << 20, &mut Vec::new());
         }
 
         #[test]
@@ -550,7 +592,7 @@ mod tests {
                 panic!("expected a compressed frame");
             };
             let mut out = Vec::new();
-            inflate(inner, frame.len(), &mut out).unwrap();
+            inflate(subscription, inner, frame.len(), &mut out).unwrap();
             prop_assert_eq!(decode(&out).unwrap(), msg);
         }
 

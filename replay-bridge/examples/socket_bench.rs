@@ -59,8 +59,11 @@ async fn consume(url: &str, compression: Compression) -> (u64, u64, Duration) {
         };
         bytes += wire.len() as u64;
         let frame = match protocol::decode(&wire).expect("decode") {
-            ServerMessage::Compressed { frame, .. } => {
-                protocol::inflate(frame, usize::MAX, &mut inflated).expect("inflate");
+            ServerMessage::Compressed {
+                subscription,
+                frame,
+            } => {
+                protocol::inflate(subscription, frame, usize::MAX, &mut inflated).expect("inflate");
                 &inflated[..]
             }
             _ => &wire[..],

@@ -131,11 +131,14 @@ impl Session {
         };
         let mut frame: Vec<u8> = frame.into();
         let wire = frame.len() as u64;
-        if let ServerMessage::Compressed { frame: packed, .. } =
-            protocol::decode(&frame).map_err(|e| e.to_string())?
+        if let ServerMessage::Compressed {
+            subscription,
+            frame: packed,
+        } = protocol::decode(&frame).map_err(|e| e.to_string())?
         {
             let mut inflated = Vec::new();
-            protocol::inflate(packed, usize::MAX, &mut inflated).map_err(|e| e.to_string())?;
+            protocol::inflate(subscription, packed, usize::MAX, &mut inflated)
+                .map_err(|e| e.to_string())?;
             frame = inflated;
         }
         let decoded = protocol::decode(&frame).map_err(|e| e.to_string())?;

@@ -77,10 +77,19 @@ impl AvroTable {
                     .map_err(|e| JsError::new(&e.to_string()))?;
                 self.batches.push(taken);
             }
-            ServerMessage::Compressed { frame, .. } => {
+            ServerMessage::Compressed {
+                subscription,
+                frame,
+            } => {
+                // A Records frame inside (`inflate` sees to it): applied once, never recursing.
                 let mut inflated = Vec::new();
-                protocol::inflate(frame, protocol::MAX_INFLATED_FRAME, &mut inflated)
-                    .map_err(|e| JsError::new(&e.to_string()))?;
+                protocol::inflate(
+                    subscription,
+                    frame,
+                    protocol::MAX_INFLATED_FRAME,
+                    &mut inflated,
+                )
+                .map_err(|e| JsError::new(&e.to_string()))?;
                 self.apply_frame(&inflated)?;
             }
             ServerMessage::CaughtUp { .. }

@@ -450,21 +450,44 @@ impl State {
     /// promises to settle and the frames to send back (a credit grant, an unsubscribe).
     fn apply(&mut self, frame: &[u8]) -> (Vec<Settle>, Vec<Vec<u8>>) {
         self.wire += frame.len() as u64;
-        let Ok(ServerMessage::Compressed { frame: packed, .. }) = protocol::decode(frame) else {
+        if !protocol::is_compressed(frame) {
             return self.apply_frame(frame);
+        }
+        let (subscription, packed) = match protocol::decode(frame) {
+            Ok(ServerMessage::Compressed {
+                subscription,
+                frame,
+            }) => (subscription, frame),
+            // Not one after all: the plain path reports it.
+            _ => return self.apply_frame(frame),
         };
         let mut inflated = std::mem::take(&mut self.inflated);
-        // A frame is never longer than the credit the subscription opened with.
-        let applied = match protocol::inflate(packed, WINDOW as usize, &mut inflated) {
+        // A frame is never longer than the credit the subscription opened with; inside is a
+        // Records frame of the same subscription (`inflate` sees to it), applied once.
+        let applied = match protocol::inflate(subscription, packed, WINDOW as usize, &mut inflated)
+        {
             Ok(()) => self.apply_frame(&inflated),
-            Err(e) => {
-                self.closed
-                    .get_or_insert_with(|| format!("a frame did not decode: {e}"));
-                (Vec::new(), Vec::new())
-            }
+            Err(e) => self.fail_feed(subscription, format!("bridge: {e}")),
         };
         self.inflated = inflated;
         applied
+    }
+
+    /// Fails a feed whose records can no longer be trusted: its tables keep what they have, its
+    /// consumers see why, and the subscription is ended (its credit would never come back).
+    fn fail_feed(&mut self, id: u32, reason: String) -> (Vec<Settle>, Vec<Vec<u8>>) {
+        let Some(feed) = self.feeds.get_mut(&id) else {
+            return (Vec::new(), Vec::new());
+        };
+        push_error(&mut feed.errors, reason.clone());
+        feed.failed = Some(reason.clone());
+        let settle = std::mem::take(&mut feed.waiting)
+            .into_iter()
+            .map(|w| Settle::Reject(w.reject, reason.clone()))
+            .collect();
+        let unsubscribe =
+            protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok();
+        (settle, unsubscribe.into_iter().collect())
     }
 
     /// Applies one uncompressed frame.
@@ -536,8 +559,12 @@ impl State {
                     settle.push(Settle::Reject(w.reject, message.clone()));
                 }
             }
-            // `inflate` refuses a compressed frame inside another.
-            ServerMessage::Compressed { .. } => {}
+            // `apply` inflates those whose header it reads; this one's is not postcard's shortest.
+            ServerMessage::Compressed { .. } => {
+                let reason = "bridge: a compressed frame with a malformed header".to_owned();
+                push_error(&mut feed.errors, reason.clone());
+                feed.failed = Some(reason);
+            }
         }
         if let Some((sub, bytes)) = grant
             && let Some(f) = self.feeds.get_mut(&sub)
