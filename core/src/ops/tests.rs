@@ -21,6 +21,18 @@ fn schema() -> Schema {
     .unwrap()
 }
 
+/// A row of [`schema`] with only a `Size`.
+fn size_only(size: f64) -> Row {
+    vec![
+        Value::Null,
+        Value::Null,
+        Value::F64(size),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+    ]
+}
+
 fn arb_row() -> impl Strategy<Value = Row> {
     let string = |choices: &'static [&'static str]| {
         proptest::option::weighted(0.9, proptest::sample::select(choices))
@@ -325,14 +337,7 @@ fn a_keyless_count_follows_deephavens_rules() {
     let blink_count = stream.count_by("N", &[]).unwrap();
     let cycle_count = stream.drop_stream().unwrap().count_by("N", &[]).unwrap();
     assert_eq!(blink_count.size(), 0, "no row before any row was seen");
-    let row = vec![
-        Value::Null,
-        Value::Null,
-        Value::F64(1.0),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-    ];
+    let row = size_only(1.0);
     stream
         .add(Batch::from_rows(&schema(), &[row.clone(), row]).unwrap())
         .unwrap();
@@ -855,14 +860,7 @@ fn i_and_ii_are_positions_as_rows_arrive() {
     let engine = Engine::new();
     let table = engine.append_table(schema());
     let numbered = table.update(&["P = ii", "Q = P + i"]).unwrap();
-    let row = vec![
-        Value::Null,
-        Value::Null,
-        Value::F64(1.0),
-        Value::Null,
-        Value::Null,
-        Value::Null,
-    ];
+    let row = size_only(1.0);
     for _ in 0..3 {
         table
             .add(Batch::from_rows(&schema(), &[row.clone(), row.clone()]).unwrap())

@@ -480,14 +480,7 @@ impl State {
             return (Vec::new(), Vec::new());
         };
         push_error(&mut feed.errors, reason.clone());
-        feed.failed = Some(reason.clone());
-        let settle = std::mem::take(&mut feed.waiting)
-            .into_iter()
-            .map(|w| Settle::Reject(w.reject, reason.clone()))
-            .collect();
-        let unsubscribe =
-            protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok();
-        (settle, unsubscribe.into_iter().collect())
+        (feed.fail(reason), unsubscribe(id).into_iter().collect())
     }
 
     /// Applies one uncompressed frame.
@@ -526,15 +519,9 @@ impl State {
                     }
                 }
                 Err(reason) => {
-                    feed.failed = Some(reason.clone());
-                    for w in std::mem::take(&mut feed.waiting) {
-                        settle.push(Settle::Reject(w.reject, reason.clone()));
-                    }
+                    settle.extend(feed.fail(reason));
                     // Nothing can decode its records: stop them.
-                    replies.extend(
-                        protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id })
-                            .ok(),
-                    );
+                    replies.extend(unsubscribe(id));
                 }
             },
             ServerMessage::Records(batch) => {
@@ -553,17 +540,12 @@ impl State {
                 feed.ended = true;
                 feed.exhausted = Some(message);
             }
-            ServerMessage::Error { message, .. } => {
-                feed.failed = Some(message.clone());
-                for w in std::mem::take(&mut feed.waiting) {
-                    settle.push(Settle::Reject(w.reject, message.clone()));
-                }
-            }
+            ServerMessage::Error { message, .. } => settle.extend(feed.fail(message)),
             // `apply` inflates those whose header it reads; this one's is not postcard's shortest.
             ServerMessage::Compressed { .. } => {
                 let reason = "bridge: a compressed frame with a malformed header".to_owned();
                 push_error(&mut feed.errors, reason.clone());
-                feed.failed = Some(reason);
+                settle.extend(feed.fail(reason));
             }
         }
         if let Some((sub, bytes)) = grant
@@ -599,7 +581,7 @@ impl State {
             .into_iter()
             .filter_map(|id| {
                 self.feeds.remove(&id);
-                protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok()
+                unsubscribe(id)
             })
             .collect()
     }
@@ -622,7 +604,23 @@ fn push_error(errors: &mut VecDeque<String>, error: String) {
     errors.push_back(error);
 }
 
+/// The frame that ends subscription `id`.
+fn unsubscribe(id: u32) -> Option<Vec<u8>> {
+    protocol::encode_client(&ClientMessage::Unsubscribe { subscription: id }).ok()
+}
+
 impl Feed {
+    /// Marks the feed failed for `reason`: its tables keep what they have; the consumers still
+    /// waiting for its hello are rejected (returned, to settle once the state is released).
+    fn fail(&mut self, reason: String) -> Vec<Settle> {
+        let settle = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .map(|w| Settle::Reject(w.reject, reason.clone()))
+            .collect();
+        self.failed = Some(reason);
+        settle
+    }
+
     fn new(spec: ConsumeSpec, first: Waiting) -> Self {
         Self {
             spec,
