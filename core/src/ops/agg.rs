@@ -26,12 +26,16 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use super::Operator;
+use super::code_pairs::{CodePairs, PairKey};
 use super::groups::Groups;
 use super::keys::{Interner, KeyCoder, read_f64, read_i64};
 use crate::column::strings::NULL_CODE;
 use crate::column::{Chunked, Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
+
+/// Rows aggregated at a time: codes, group ids and inputs of a block stay in cache.
+const ROWS_PER_BLOCK: usize = 4_096;
 
 /// An aggregation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -821,11 +825,14 @@ struct AggBy {
     covered: usize,
     gids: Vec<u32>,
     codes: Vec<Vec<u64>>,
+    /// The group ids of two dictionary-coded string keys, by their parent codes.
+    pairs: CodePairs,
 }
 
 impl AggBy {
     fn clear(&mut self) {
         self.groups.clear();
+        self.pairs.clear();
         self.accs.iter_mut().for_each(Accumulator::clear);
         // Strings of rows no longer covered must not stay interned.
         self.keys
@@ -964,7 +971,8 @@ impl AggBy {
         }
     }
 
-    /// Aggregates parent rows `start .. start + count`; marks the groups touched.
+    /// Aggregates parent rows `start .. start + count`; marks the groups touched. A block of rows
+    /// at a time, so the scratch vectors (codes, group ids, inputs) stay in cache.
     fn add_rows(
         &mut self,
         parent: &TableData,
@@ -972,23 +980,38 @@ impl AggBy {
         count: usize,
         touched: &mut Vec<bool>,
     ) {
-        if count == 0 {
-            return;
+        let end = start + count;
+        let mut at = start;
+        while at < end {
+            let n = ROWS_PER_BLOCK.min(end - at);
+            self.add_block(parent, at, n, touched);
+            at += n;
         }
-        // Key codes, column by column.
-        self.codes.resize(self.keys.len(), Vec::new());
-        for (k, key) in self.keys.iter_mut().enumerate() {
-            key.coder.codes(
-                key.ty,
-                &parent.columns[key.input],
-                start,
-                count,
-                &mut self.codes[k],
-            );
+    }
+
+    fn add_block(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        touched: &mut Vec<bool>,
+    ) {
+        if !self.pair_ids(parent, start, count) {
+            // Key codes, column by column.
+            self.codes.resize(self.keys.len(), Vec::new());
+            for (k, key) in self.keys.iter_mut().enumerate() {
+                key.coder.codes(
+                    key.ty,
+                    &parent.columns[key.input],
+                    start,
+                    count,
+                    &mut self.codes[k],
+                );
+            }
+            // Group ids, row by row.
+            let columns: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
+            self.groups.ids(&columns, count, &mut self.gids);
         }
-        // Group ids, row by row.
-        let columns: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
-        self.groups.ids(&columns, count, &mut self.gids);
         let groups = self.groups.len;
         touched.resize(groups, false);
         for &g in &self.gids {
@@ -1003,6 +1026,35 @@ impl AggBy {
         }
         self.covered += count;
         self.remember(count);
+    }
+
+    /// The group ids of a block when the keys are two dictionary-coded string columns (the
+    /// seed's), into `gids`; `false` otherwise.
+    fn pair_ids(&mut self, parent: &TableData, start: usize, count: usize) -> bool {
+        let [a, b] = &mut self.keys[..] else {
+            return false;
+        };
+        let key = |k: &KeyColumn| match parent.columns.get(k.input) {
+            Some(Column::String(s)) => s.dictionary().zip(s.codes()),
+            _ => None,
+        };
+        let (Some((dict_a, codes_a)), Some((dict_b, codes_b))) = (key(a), key(b)) else {
+            return false;
+        };
+        let keys = [
+            PairKey {
+                dict: dict_a,
+                codes: codes_a,
+                interner: &mut a.coder.interner,
+            },
+            PairKey {
+                dict: dict_b,
+                codes: codes_b,
+                interner: &mut b.coder.interner,
+            },
+        ];
+        self.pairs
+            .ids(keys, start, count, &mut self.groups, &mut self.gids)
     }
 
     /// Writes every group into `out` (keys first, then aggregations).
@@ -1122,6 +1174,8 @@ impl Operator for AggBy {
 
     fn state_bytes(&self) -> (usize, usize) {
         let mut total = self.groups.bytes();
+        total.0 += self.pairs.bytes();
+        total.1 += self.pairs.bytes();
         for acc in &self.accs {
             let (u, r) = acc.bytes();
             total.0 += u;
@@ -1232,6 +1286,7 @@ impl Table {
             covered: 0,
             gids: Vec::new(),
             codes: Vec::new(),
+            pairs: CodePairs::default(),
         };
         self.engine
             .derive(vec![Rc::clone(&self.node)], schema, false, Box::new(op))

@@ -5,6 +5,7 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
+mod code_pairs;
 mod drop_stream;
 pub mod format;
 mod groups;
