@@ -28,6 +28,10 @@ const PLAIN_BYTES: usize = 256 * 1024;
 pub const DICT_LIMIT: usize = 1 << 16;
 /// Entries below which a dictionary column stays one, whatever its row count.
 pub const DICT_MIN: usize = 1 << 10;
+/// Entries of a dictionary that [`StringColumn::empty_like`] copies into the next column: a
+/// decoder's batches then extend one another's dictionaries, and a table adopts their codes as
+/// they are (see [`StringColumn::append`]).
+const SEED_ENTRIES: usize = DICT_MIN / 2;
 
 /// Distinct strings, each with a dense code in order of first appearance.
 ///
@@ -82,6 +86,11 @@ impl Dictionary {
         }
         self.bytes += value.len();
         self.values.insert_full(value.into()).0 as u32
+    }
+
+    /// Whether `prefix`'s entries are this dictionary's first ones, with the same codes.
+    pub fn extends(&self, prefix: &Dictionary) -> bool {
+        prefix.len() <= self.len() && prefix.values.iter().zip(&self.values).all(|(a, b)| a == b)
     }
 
     /// The code of `value`, if present.
@@ -485,9 +494,17 @@ impl StringColumn {
 
     /// An empty column stored as this one is (a dictionary, or plain strings), with room for
     /// `capacity` rows: a decoder's next batch of a column whose strings are mostly distinct
-    /// starts plain instead of hashing its first thousand strings again.
+    /// starts plain instead of hashing its first thousand strings again. A small dictionary is
+    /// copied (with a new id): the next batch's dictionary extends this one's, so a table fed
+    /// both keeps their codes ([`StringColumn::append`]).
     pub fn empty_like(&self, capacity: usize) -> Self {
         match &self.repr {
+            Repr::Dict { dict, .. } if dict.len() <= SEED_ENTRIES => Self {
+                repr: Repr::Dict {
+                    codes: Chunked::with_capacity(capacity),
+                    dict: dict.clone(),
+                },
+            },
             Repr::Dict { .. } => Self::with_capacity(capacity),
             Repr::Plain(_) => Self {
                 repr: Repr::Plain(PlainStrings::default()),
@@ -728,6 +745,18 @@ impl StringColumn {
                     dict: source,
                 },
             ) => {
+                // A source dictionary that extends this one (a decoder's batches, see
+                // `empty_like`) has the same codes: its new strings are added in order, and the
+                // codes move over as they are. (Only for a dictionary no larger than the rows,
+                // as the comparison reads every entry.)
+                if dict.len() <= source_codes.len() && source.extends(dict) {
+                    for value in source.values.iter().skip(dict.len()) {
+                        dict.intern(value);
+                    }
+                    codes.append(source_codes);
+                    self.maybe_go_plain();
+                    return;
+                }
                 // Every source string is interned up front when the source dictionary is no
                 // larger than the rows (a batch's own); else only those the rows use.
                 let mut remap = vec![NULL_CODE; source.len()];
@@ -886,14 +915,20 @@ mod tests {
         #[test]
         fn reads_back_like_a_deque(
             batches in proptest::collection::vec(
-                (proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0u8..4, 0usize..400), 1..6),
+                (proptest::collection::vec(arb_value(), 0..3_000), 0usize..2_500, 0u8..5, 0usize..400), 1..6),
             distinct in 1usize..5_000,
         ) {
             let mut column = StringColumn::new();
             let mut model = std::collections::VecDeque::new();
+            // A decoder's column: each batch starts as `empty_like` the one before.
+            let mut decoder = StringColumn::new();
             for (values, pop, how, take_back) in batches {
                 // Row by row, or as a batch column that is copied in or adopted.
-                let mut batch = StringColumn::new();
+                let mut batch = if how == 4 {
+                    decoder.empty_like(values.len())
+                } else {
+                    StringColumn::new()
+                };
                 for v in &values {
                     // Bound the cardinality so both representations are exercised.
                     let v = v.as_ref().map(|s| format!("{s}{}", s.len() % distinct));
@@ -906,6 +941,10 @@ mod tests {
                 }
                 match how {
                     1 => column.append(batch),
+                    4 => {
+                        decoder = batch.empty_like(0);
+                        column.append(batch);
+                    }
                     // A batch whose first rows were removed before it is adopted.
                     3 => {
                         let removed = values.len() / 3;
@@ -1013,6 +1052,58 @@ mod tests {
             "removed rows' bytes are released"
         );
         assert_eq!(high.get(0), Some(Some("trade-90000")));
+    }
+
+    #[test]
+    fn a_decoders_batches_extend_one_dictionary_and_keep_their_codes() {
+        let (mut column, mut decoder) = (StringColumn::new(), StringColumn::new());
+        for batch in [
+            ["kraken", "binance"],
+            ["binance", "gemini"],
+            ["lgo", "kraken"],
+        ] {
+            let mut next = decoder.empty_like(2);
+            batch.iter().for_each(|v| next.push(Some(v)));
+            decoder = next.empty_like(0);
+            let codes: Vec<u32> = next
+                .codes()
+                .into_iter()
+                .flat_map(Chunked::slices)
+                .flatten()
+                .copied()
+                .collect();
+            let start = column.len();
+            column.append(next);
+            // The codes moved over as they were, into the same dictionary.
+            let moved: Vec<u32> = column
+                .codes()
+                .into_iter()
+                .flat_map(|c| c.slices())
+                .flatten()
+                .skip(start)
+                .copied()
+                .collect();
+            assert_eq!(moved, codes);
+            assert!(
+                column
+                    .dictionary()
+                    .is_some_and(|d| d.extends(decoder.dictionary().unwrap_or(&Dictionary::new())))
+            );
+        }
+        let got: Vec<_> = (0..6).map(|i| column.get(i).flatten()).collect();
+        assert_eq!(got.iter().flatten().count(), 6);
+        assert_eq!(
+            got,
+            [
+                Some("kraken"),
+                Some("binance"),
+                Some("binance"),
+                Some("gemini"),
+                Some("lgo"),
+                Some("kraken")
+            ]
+        );
+        assert_eq!(column.dictionary().map(Dictionary::len), Some(4));
     }
 
     #[test]
