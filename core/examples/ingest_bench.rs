@@ -18,6 +18,11 @@
 //! `aggBy([Count, Sum], "Exchange", "Instrument")` on both, with the same frames and cycles. With
 //! `per-record`, frames are decoded record by record (`RecordDecoder::decode`) instead of as a
 //! batch (`avro::decode_batch`, as the page does): the decoder before batches.
+//!
+//! The frames start as records already read from the bridge's frames. With `wire`, they start as
+//! the bridge's frames (`protocol::encode`), which each call parses first (`protocol::decode`);
+//! with `snappy`, as its compressed frames, which each call also inflates (`protocol::inflate`):
+//! the page's worker does both before decoding, so these give the whole path from the socket.
 
 #[path = "../benches/trade_frames.rs"]
 mod trade_frames;
@@ -25,7 +30,7 @@ mod trade_frames;
 use std::time::Instant;
 
 use streamglass_core::avro::{self, RecordDecoder};
-use streamglass_core::protocol::RecordBatch;
+use streamglass_core::protocol::{self, RecordBatch, ServerMessage};
 use streamglass_core::{Agg, Engine, Table};
 use trade_frames::{FRAMES, decoder, frames, records};
 
@@ -37,6 +42,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let aggby_only = args.iter().any(|a| a == "aggby");
     let per_record = args.iter().any(|a| a == "per-record");
+    let snappy = args.iter().any(|a| a == "snappy");
+    let wire = snappy || args.iter().any(|a| a == "wire");
     let frames = frames(FRAMES);
     let records = records(&frames);
     let batches: Vec<RecordBatch<'_>> = records
@@ -48,6 +55,17 @@ fn main() {
             records: frame.to_vec(),
         })
         .collect();
+    let on_wire: Vec<Vec<u8>> = batches
+        .iter()
+        .map(|batch| {
+            let frame = protocol::encode(&ServerMessage::Records(batch.clone())).expect("encodes");
+            match snappy {
+                true => protocol::compress(batch.subscription, &frame).expect("compresses"),
+                false => frame,
+            }
+        })
+        .collect();
+    let mut inflated = Vec::new();
     let (mut best, mut first) = (f64::MAX, None);
     // The decoding's share of the best run.
     let mut best_decoding = 0.0;
@@ -65,8 +83,12 @@ fn main() {
         } else {
             notebook(&append, &stream)
         };
-        for (i, frame) in batches.iter().enumerate() {
-            decoded += ingest(&mut decoder, frame, [&stream, &append], per_record);
+        for (i, (batch, frame)) in batches.iter().zip(&on_wire).enumerate() {
+            let input = match wire {
+                true => Input::Frame(frame, &mut inflated),
+                false => Input::Batch(batch),
+            };
+            decoded += ingest(&mut decoder, input, [&stream, &append], per_record);
             if (i + 1) % FRAMES_PER_CYCLE == 0 {
                 engine.run_cycle().expect("cycle");
             }
@@ -86,10 +108,11 @@ fn main() {
     } else {
         "the notebook's tables"
     };
-    let how = if per_record {
-        ", decoded record by record"
-    } else {
-        ""
+    let how = match (per_record, wire, snappy) {
+        (true, ..) => ", decoded record by record",
+        (_, _, true) => ", from snappy-compressed frames",
+        (_, true, _) => ", from the bridge's frames",
+        _ => "",
     };
     println!(
         "decode → append + stream → {what} (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}{how}): {:.2}M records/s (best of 10, {:.0} ms, of which decoding {:.0} ms); the first run, which grows the memory: {:.1}M records/s",
@@ -155,9 +178,16 @@ fn notebook(append: &Table, stream: &Table) -> ([Table; 2], Vec<Table>) {
     (aggs, vec![row_count_append, row_count_stream, merged, diff])
 }
 
-/// One bridge frame, as the page's worker takes it (`wasm/src/api/connection.rs`): decoded once,
-/// through the function the page calls, and the batch queued on both tables. Returns the seconds
-/// spent decoding.
+/// A frame's records: already read, or a frame as the bridge sends it (with a buffer to inflate
+/// a compressed one into).
+enum Input<'a, 'b> {
+    Batch(&'a RecordBatch<'a>),
+    Frame(&'a [u8], &'b mut Vec<u8>),
+}
+
+/// One bridge frame, as the page's worker takes it (`wasm/src/api/connection.rs`): read (from a
+/// frame: inflated if compressed, then parsed), decoded once through the function the page calls,
+/// and the batch queued on both tables. Returns the seconds spent before the tables.
 ///
 /// Not inlined: in the page each frame is a call from JavaScript, and V8 first runs a function
 /// with its baseline compiler (Liftoff), then swaps in the optimised code for later calls. Wasm
@@ -165,11 +195,31 @@ fn notebook(append: &Table, stream: &Table) -> ([Table; 2], Vec<Table>) {
 #[inline(never)]
 fn ingest(
     decoder: &mut RecordDecoder,
-    frame: &RecordBatch<'_>,
+    input: Input<'_, '_>,
     tables: [&Table; 2],
     per_record: bool,
 ) -> f64 {
     let decoding = Instant::now();
+    let parsed;
+    let frame = match input {
+        Input::Batch(batch) => batch,
+        Input::Frame(mut frame, inflated) => {
+            if protocol::is_compressed(frame) {
+                let Ok(ServerMessage::Compressed { subscription, frame: packed }) =
+                    protocol::decode(frame)
+                else {
+                    panic!("a compressed frame");
+                };
+                protocol::inflate(subscription, packed, usize::MAX, inflated).expect("inflates");
+                frame = inflated;
+            }
+            let Ok(ServerMessage::Records(batch)) = protocol::decode(frame) else {
+                panic!("a records frame");
+            };
+            parsed = batch;
+            &parsed
+        }
+    };
     if per_record {
         for r in &frame.records {
             decoder.decode(frame.partition, r).expect("decodes");
