@@ -634,6 +634,19 @@ async function setupSource(params) {
   return url.href;
 }
 
+/**
+ * Whether records cross the socket snappy-compressed: `?compression=none|snappy` when given; by
+ * default, only from a bridge on another machine. Over loopback compression halves bytes that
+ * cost nothing to move, and inflating them costs the worker about as much as decoding them.
+ */
+function compressionFor(socketUrl, params) {
+  const asked = params.get("compression");
+  if (asked) return asked;
+  const host = new URL(socketUrl).hostname;
+  const loopback = host === "localhost" || host.startsWith("127.") || host === "[::1]";
+  return loopback ? "none" : "snappy";
+}
+
 async function start() {
   renderCells();
   makeChart();
@@ -641,8 +654,7 @@ async function start() {
   const source = await setupSource(params);
   if (params.has("size_offset")) $("size-offset").value = params.get("size_offset");
   if (params.has("interval")) $("interval").value = params.get("interval");
-  // `?compression=none`: records cross the socket as they are (the default is snappy).
-  worker.postMessage({ type: "init", url: source, interval: Number($("interval").value), compression: params.get("compression") ?? undefined });
+  worker.postMessage({ type: "init", url: source, interval: Number($("interval").value), compression: compressionFor(source, params) });
   await readyPromise;
   $("interval").addEventListener("change", (e) => worker.postMessage({ type: "interval", ms: Number(e.target.value) }));
   $("run-all").addEventListener("click", runNotebook);
