@@ -239,6 +239,78 @@ impl PlainStrings {
         })
     }
 
+    /// Appends rows `start .. start + count` (clamped) of `other`, a run of rows at a time: a
+    /// run's bytes are one copy and its end offsets one shifted copy, with no UTF-8 check (they
+    /// were checked when they came in). Each row goes where [`PlainStrings::push_bytes`] would
+    /// put it.
+    fn extend_range(&mut self, other: &PlainStrings, start: usize, count: usize) {
+        let end = start.saturating_add(count).min(other.len);
+        let mut skip = start.min(end) + other.head;
+        let mut left = end.saturating_sub(start);
+        for chunk in &other.chunks {
+            if left == 0 {
+                break;
+            }
+            let rows = chunk.ends.len();
+            let from = skip.min(rows);
+            skip -= from;
+            let take = (rows - from).min(left);
+            left -= take;
+            let mut row = from;
+            while row < from + take {
+                row += self.extend_run(chunk, row, from + take);
+            }
+        }
+    }
+
+    /// Copies rows `row ..` (before `stop`) of `chunk` onto the last chunk, as many as fit there
+    /// (starting a chunk if the first does not); returns how many, at least one.
+    fn extend_run(&mut self, chunk: &StrChunk, row: usize, stop: usize) -> usize {
+        let base = chunk.end(row.wrapping_sub(1));
+        let first = chunk.end(row).saturating_sub(base);
+        let full = self.chunks.back().is_none_or(|c| {
+            c.ends.len() == PLAIN_ROWS
+                || (!c.bytes.is_empty() && c.bytes.len() + first > PLAIN_BYTES)
+        });
+        if full {
+            let mut fresh = self.spare.take().unwrap_or_default();
+            fresh.ends.reserve(PLAIN_ROWS);
+            fresh.bytes.reserve(first.max(PLAIN_BYTES / 4));
+            self.chunks.push_back(fresh);
+        }
+        let Some(last) = self.chunks.back_mut() else {
+            return stop - row;
+        };
+        // Rows fit while the chunk has room for them (`push_bytes`'s rule, row by row).
+        let held = last.bytes.len();
+        let room = (PLAIN_ROWS - last.ends.len()).min(stop - row);
+        let mut n = 0;
+        while n < room {
+            let before = held + chunk.end((row + n).wrapping_sub(1)).saturating_sub(base);
+            let after = held + chunk.end(row + n).saturating_sub(base);
+            if n > 0 && before != 0 && after > PLAIN_BYTES {
+                break;
+            }
+            n += 1;
+        }
+        let end = chunk.end(row + n - 1);
+        last.bytes
+            .extend_from_slice(chunk.bytes.get(base..end).unwrap_or_default());
+        let shift = |e: u32| {
+            (((e & !NULL_BIT) as usize).saturating_sub(base) + held) as u32 | (e & NULL_BIT)
+        };
+        last.ends.extend(
+            chunk
+                .ends
+                .get(row..row + n)
+                .unwrap_or_default()
+                .iter()
+                .map(|&e| shift(e)),
+        );
+        self.len += n;
+        n
+    }
+
     /// Appends `other`'s rows: its large chunks are moved over, not copied; small ones and a
     /// partly removed first chunk are copied row by row.
     fn append(&mut self, mut other: PlainStrings) {
@@ -797,7 +869,10 @@ impl StringColumn {
     /// Pushes rows `start .. start + count` (clamped) of this column onto `to`.
     pub fn extend_into(&self, to: &mut StringColumn, start: usize, count: usize) {
         match &self.repr {
-            Repr::Plain(plain) => plain.range(start, count).for_each(|v| to.push(v)),
+            Repr::Plain(plain) => match &mut to.repr {
+                Repr::Plain(into) => into.extend_range(plain, start, count),
+                Repr::Dict { .. } => plain.range(start, count).for_each(|v| to.push(v)),
+            },
             Repr::Dict { .. } => {
                 let end = start.saturating_add(count).min(self.len());
                 (start..end).for_each(|i| to.push(self.get(i).flatten()));
@@ -983,6 +1058,44 @@ mod tests {
                     prop_assert_eq!(copy.get(i), Some(expected.as_deref()));
                 }
                 prop_assert_eq!(column.get(model.len()), None);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// A range copy between plain columns puts every row where pushing it would: the same
+        /// chunks, offsets and bytes, across full chunks (by rows and by bytes), nulls, long
+        /// strings and a source whose first rows were removed.
+        #[test]
+        fn plain_range_copies_place_rows_as_pushes_do(
+            rows in proptest::collection::vec(proptest::option::weighted(0.9, prop_oneof![
+                8 => "[a-z]{0,8}",
+                1 => (60_000usize..140_000).prop_map(|n| "y".repeat(n)),
+            ]), 0..60),
+            repeat in 1usize..80,
+            prefill in proptest::collection::vec(proptest::option::of("[a-z]{0,5}"), 0..50),
+            popped in 0usize..500,
+            start in 0usize..3_000,
+            count in 0usize..6_000,
+        ) {
+            let mut source = PlainStrings::default();
+            for _ in 0..repeat {
+                rows.iter().for_each(|v| source.push(v.as_deref()));
+            }
+            source.pop_front(popped);
+            let (mut copied, mut pushed) = (PlainStrings::default(), PlainStrings::default());
+            for v in &prefill {
+                copied.push(v.as_deref());
+                pushed.push(v.as_deref());
+            }
+            copied.extend_range(&source, start, count);
+            source.range(start, count).for_each(|v| pushed.push(v));
+            prop_assert_eq!(copied.len, pushed.len);
+            prop_assert_eq!(copied.chunks.len(), pushed.chunks.len());
+            for (a, b) in copied.chunks.iter().zip(&pushed.chunks) {
+                prop_assert_eq!(&a.ends, &b.ends);
+                prop_assert!(a.bytes == b.bytes);
             }
         }
     }

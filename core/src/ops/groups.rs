@@ -123,7 +123,12 @@ impl Groups {
     pub(crate) fn ids(&mut self, columns: &[&[u64]], rows: usize, out: &mut Vec<u32>) {
         out.clear();
         match *columns {
-            [] => out.extend((0..rows).map(|_| self.id(&[]))),
+            // No keys (a keyless `countBy`): one group, made by the first row.
+            [] if rows > 0 => {
+                let id = self.id(&[]);
+                out.resize(rows, id);
+            }
+            [] => {}
             [a] => out.extend(a.iter().map(|&a| self.id(&[a]))),
             [a, b] if self.direct.is_some() => {
                 // The hot path: one load per row; a miss (a new key) takes the slow path, which
