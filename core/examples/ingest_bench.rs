@@ -205,8 +205,10 @@ fn ingest(
         Input::Batch(batch) => batch,
         Input::Frame(mut frame, inflated) => {
             if protocol::is_compressed(frame) {
-                let Ok(ServerMessage::Compressed { subscription, frame: packed }) =
-                    protocol::decode(frame)
+                let Ok(ServerMessage::Compressed {
+                    subscription,
+                    frame: packed,
+                }) = protocol::decode(frame)
                 else {
                     panic!("a compressed frame");
                 };

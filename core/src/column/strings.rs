@@ -780,6 +780,24 @@ impl StringColumn {
     /// through a small table built once per call: the fast path for dictionary-coded batches.
     pub fn extend_from_codes(&mut self, source: &Dictionary, source_codes: &[u32]) {
         if let Repr::Dict { codes, dict } = &mut self.repr {
+            // A source dictionary that extends this one, and is no larger than the rows (a
+            // dropStream's copy of its parent, each cycle): the same codes, as in `append`.
+            // (Codes past the source dictionary would break this column's invariant: those
+            // take the translation, which makes them null.)
+            let n = u32::try_from(source.len()).unwrap_or(NULL_CODE);
+            let valid = || {
+                !source_codes
+                    .iter()
+                    .fold(false, |bad, &c| bad | (c.wrapping_add(1) > n))
+            };
+            if source.len() <= source_codes.len() && source.extends(dict) && valid() {
+                for value in source.values.iter().skip(dict.len()) {
+                    dict.intern(value);
+                }
+                codes.extend_from_slice(source_codes);
+                self.maybe_go_plain();
+                return;
+            }
             // Translate only the codes this batch uses: a large source dictionary costs nothing
             // beyond them, and unused strings are not copied in.
             let mut remap = vec![NULL_CODE; source.len()];
@@ -1217,6 +1235,53 @@ mod tests {
             ]
         );
         assert_eq!(column.dictionary().map(Dictionary::len), Some(4));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Copying a range of a dictionary column (as dropStream and row-wise operators do) reads
+        /// back the source's rows, whether the target's dictionary is a prefix of the source's
+        /// (the codes are kept) or not (they are translated).
+        #[test]
+        fn dictionary_range_copies_read_back_the_rows(
+            source_rows in proptest::collection::vec(proptest::option::weighted(0.9, 0u8..12), 0..300),
+            prefill in proptest::collection::vec(proptest::option::weighted(0.9, 0u8..12), 0..20),
+            copies in proptest::collection::vec((0usize..300, 0usize..300), 1..4),
+            same_start in any::<bool>(),
+        ) {
+            let name = |v: &Option<u8>| v.map(|n| format!("v{n}"));
+            let mut source = StringColumn::new();
+            let mut target = StringColumn::new();
+            let mut model: Vec<Option<String>> = Vec::new();
+            // A target fed from the source from the start has a prefix of its dictionary.
+            let first: Vec<_> = if same_start { source_rows.iter().take(prefill.len()).collect() } else { prefill.iter().collect() };
+            for v in &first {
+                target.push(name(v).as_deref());
+                model.push(name(v));
+            }
+            source_rows.iter().for_each(|v| source.push(name(v).as_deref()));
+            let source = Column::String(source);
+            let mut target = Column::String(target);
+            for (start, count) in copies {
+                prop_assert!(target.extend_from_range(&source, start, count));
+                model.extend(source_rows.iter().skip(start).take(count).map(name));
+            }
+            let Column::String(target) = target else { unreachable!() };
+            prop_assert_eq!(target.len(), model.len());
+            for (i, want) in model.iter().enumerate() {
+                prop_assert_eq!(target.get(i), Some(want.as_deref()));
+            }
+        }
+    }
+
+    #[test]
+    fn codes_past_the_source_dictionary_copy_as_nulls() {
+        let mut source = Dictionary::new();
+        let a = source.intern("BTC/USD");
+        let mut column = StringColumn::new();
+        column.extend_from_codes(&source, &[a, 7, a, NULL_CODE]);
+        let got: Vec<_> = (0..4).map(|i| column.get(i).flatten()).collect();
+        assert_eq!(got, [Some("BTC/USD"), None, Some("BTC/USD"), None]);
     }
 
     #[test]
