@@ -8,9 +8,12 @@
 //! `wasm/src/heap.rs`).
 //!
 //! ```sh
-//! cargo build --release --target wasm32-wasip1 -p streamglass-core --example ingest_bench
-//! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/ingest_bench.wasm [aggby] [per-record]
+//! cargo build --profile wasm-release --target wasm32-wasip1 -p streamglass-core --example ingest_bench
+//! node core/benches/run-chromium.mjs target/wasm32-wasip1/wasm-release/examples/ingest_bench.wasm [aggby] [per-record] [wire|snappy]
+//! node core/benches/run-wasi.mjs target/wasm32-wasip1/wasm-release/examples/ingest_bench.wasm [aggby] ...
 //! ```
+//! (`wasm-release` is the page's profile; the first runs it in Chromium's V8, the second in
+//! Node's.)
 //! (also natively: `cargo run --release -p streamglass-core --example ingest_bench -- [aggby]
 //! [per-record]`).
 //!
