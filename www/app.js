@@ -643,7 +643,7 @@ function compressionFor(socketUrl, params) {
   const asked = params.get("compression");
   if (asked) return asked;
   const host = new URL(socketUrl).hostname;
-  const loopback = host === "localhost" || host.startsWith("127.") || host === "[::1]";
+  const loopback = ["localhost", "[::1]", "0.0.0.0"].includes(host) || host.startsWith("127.");
   return loopback ? "none" : "snappy";
 }
 

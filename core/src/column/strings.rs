@@ -33,6 +33,15 @@ pub const DICT_MIN: usize = 1 << 10;
 /// they are (see [`StringColumn::append`]).
 const SEED_ENTRIES: usize = DICT_MIN / 2;
 
+/// Whether any of `codes` is past a dictionary of `len` entries (and not [`NULL_CODE`]): one
+/// compare per code, without a branch (`NULL_CODE + 1` wraps to 0).
+fn any_past(codes: &[u32], len: usize) -> bool {
+    let n = u32::try_from(len).unwrap_or(NULL_CODE);
+    codes
+        .iter()
+        .fold(false, |any, &c| any | (c.wrapping_add(1) > n))
+}
+
 /// Distinct strings, each with a dense code in order of first appearance.
 ///
 /// Every dictionary (clones included) has its own [`Dictionary::id`]: codes are only stable
@@ -91,6 +100,20 @@ impl Dictionary {
     /// Whether `prefix`'s entries are this dictionary's first ones, with the same codes.
     pub fn extends(&self, prefix: &Dictionary) -> bool {
         prefix.len() <= self.len() && prefix.values.iter().zip(&self.values).all(|(a, b)| a == b)
+    }
+
+    /// Adds the entries of `longer` past this dictionary's, if `longer` extends it and has no
+    /// more entries than `rows` (the rows that come with it: the comparison reads every entry,
+    /// and a large dictionary with few rows is better translated, code by code). Then `longer`'s
+    /// codes are this dictionary's too. `false`, and no change, otherwise.
+    fn catch_up(&mut self, longer: &Dictionary, rows: usize) -> bool {
+        if longer.len() > rows || !longer.extends(self) {
+            return false;
+        }
+        for value in longer.values.iter().skip(self.len()) {
+            self.intern(value);
+        }
+        true
     }
 
     /// The code of `value`, if present.
@@ -183,6 +206,15 @@ impl StrChunk {
         false
     }
 
+    /// Whether a row of `len` bytes goes into this chunk, as [`PlainStrings`] fills chunks: a
+    /// chunk holds at most [`PLAIN_ROWS`] rows, and [`PLAIN_BYTES`] bytes unless one row alone
+    /// is longer.
+    #[inline(always)]
+    fn fits(&self, len: usize) -> bool {
+        self.ends.len() < PLAIN_ROWS
+            && (self.bytes.is_empty() || self.bytes.len() + len <= PLAIN_BYTES)
+    }
+
     /// Rows in the chunk.
     pub fn rows(&self) -> usize {
         self.ends.len()
@@ -226,16 +258,26 @@ pub struct PlainStrings {
 impl PlainStrings {
     /// Rows `start .. start + count` (clamped), walking the chunks once.
     fn range(&self, start: usize, count: usize) -> impl Iterator<Item = Option<&str>> {
+        self.spans(start, count)
+            .flat_map(|(chunk, rows)| rows.map(move |row| chunk.get(row).flatten()))
+    }
+
+    /// Rows `start .. start + count` (clamped) as each chunk's range of rows, front to back.
+    fn spans(
+        &self,
+        start: usize,
+        count: usize,
+    ) -> impl Iterator<Item = (&StrChunk, std::ops::Range<usize>)> {
         let end = start.saturating_add(count).min(self.len);
         let mut skip = start.min(end) + self.head;
         let mut left = end.saturating_sub(start);
-        self.chunks.iter().flat_map(move |chunk| {
+        self.chunks.iter().filter_map(move |chunk| {
             let rows = chunk.ends.len();
             let from = skip.min(rows);
             skip -= from;
             let take = (rows - from).min(left);
             left -= take;
-            (from..from + take).map(move |row| chunk.get(row).flatten())
+            (take > 0).then_some((chunk, from..from + take))
         })
     }
 
@@ -244,21 +286,10 @@ impl PlainStrings {
     /// were checked when they came in). Each row goes where [`PlainStrings::push_bytes`] would
     /// put it.
     fn extend_range(&mut self, other: &PlainStrings, start: usize, count: usize) {
-        let end = start.saturating_add(count).min(other.len);
-        let mut skip = start.min(end) + other.head;
-        let mut left = end.saturating_sub(start);
-        for chunk in &other.chunks {
-            if left == 0 {
-                break;
-            }
-            let rows = chunk.ends.len();
-            let from = skip.min(rows);
-            skip -= from;
-            let take = (rows - from).min(left);
-            left -= take;
-            let mut row = from;
-            while row < from + take {
-                row += self.extend_run(chunk, row, from + take);
+        for (chunk, rows) in other.spans(start, count) {
+            let mut row = rows.start;
+            while row < rows.end {
+                row += self.extend_run(chunk, row, rows.end);
             }
         }
     }
@@ -268,10 +299,7 @@ impl PlainStrings {
     fn extend_run(&mut self, chunk: &StrChunk, row: usize, stop: usize) -> usize {
         let base = chunk.end(row.wrapping_sub(1));
         let first = chunk.end(row).saturating_sub(base);
-        let full = self.chunks.back().is_none_or(|c| {
-            c.ends.len() == PLAIN_ROWS
-                || (!c.bytes.is_empty() && c.bytes.len() + first > PLAIN_BYTES)
-        });
+        let full = self.chunks.back().is_none_or(|c| !c.fits(first));
         if full {
             let mut fresh = self.spare.take().unwrap_or_default();
             fresh.ends.reserve(PLAIN_ROWS);
@@ -392,8 +420,7 @@ impl PlainStrings {
     fn push_bytes(&mut self, value: Option<&[u8]>) {
         // The common case: the last chunk has room for the row and its bytes.
         if let (Some(chunk), Some(v)) = (self.chunks.back_mut(), value)
-            && chunk.ends.len() < PLAIN_ROWS
-            && (chunk.bytes.is_empty() || chunk.bytes.len() + v.len() <= PLAIN_BYTES)
+            && chunk.fits(v.len())
         {
             chunk.bytes.extend_from_slice(v);
             chunk.ends.push(chunk.bytes.len() as u32);
@@ -406,9 +433,7 @@ impl PlainStrings {
     #[inline(never)]
     fn push_slow(&mut self, value: Option<&[u8]>) {
         let add = value.map_or(0, <[u8]>::len);
-        let full = self.chunks.back().is_none_or(|c| {
-            c.ends.len() == PLAIN_ROWS || (!c.bytes.is_empty() && c.bytes.len() + add > PLAIN_BYTES)
-        });
+        let full = self.chunks.back().is_none_or(|c| !c.fits(add));
         if full {
             let mut chunk = self.spare.take().unwrap_or_default();
             chunk.ends.reserve(PLAIN_ROWS);
@@ -756,7 +781,7 @@ impl StringColumn {
                 // (`NULL_CODE + 1` wraps to 0: one compare per code, without a branch.)
                 let n = u32::try_from(dict.len()).unwrap_or(NULL_CODE);
                 let bad = |c: u32| c.wrapping_add(1) > n;
-                if lane.iter().fold(false, |any, &c| any | bad(c)) {
+                if any_past(&lane, dict.len()) {
                     lane.iter_mut()
                         .filter(|c| bad(**c))
                         .for_each(|c| *c = NULL_CODE);
@@ -780,20 +805,10 @@ impl StringColumn {
     /// through a small table built once per call: the fast path for dictionary-coded batches.
     pub fn extend_from_codes(&mut self, source: &Dictionary, source_codes: &[u32]) {
         if let Repr::Dict { codes, dict } = &mut self.repr {
-            // A source dictionary that extends this one, and is no larger than the rows (a
-            // dropStream's copy of its parent, each cycle): the same codes, as in `append`.
-            // (Codes past the source dictionary would break this column's invariant: those
-            // take the translation, which makes them null.)
-            let n = u32::try_from(source.len()).unwrap_or(NULL_CODE);
-            let valid = || {
-                !source_codes
-                    .iter()
-                    .fold(false, |bad, &c| bad | (c.wrapping_add(1) > n))
-            };
-            if source.len() <= source_codes.len() && source.extends(dict) && valid() {
-                for value in source.values.iter().skip(dict.len()) {
-                    dict.intern(value);
-                }
+            // A source dictionary that extends this one (a dropStream's copy of its parent, each
+            // cycle): the same codes, as in `append`. (Codes past the source dictionary would
+            // break this column's invariant: those take the translation, which makes them null.)
+            if !any_past(source_codes, source.len()) && dict.catch_up(source, source_codes.len()) {
                 codes.extend_from_slice(source_codes);
                 self.maybe_go_plain();
                 return;
@@ -837,12 +852,8 @@ impl StringColumn {
             ) => {
                 // A source dictionary that extends this one (a decoder's batches, see
                 // `empty_like`) has the same codes: its new strings are added in order, and the
-                // codes move over as they are. (Only for a dictionary no larger than the rows,
-                // as the comparison reads every entry.)
-                if dict.len() <= source_codes.len() && source.extends(dict) {
-                    for value in source.values.iter().skip(dict.len()) {
-                        dict.intern(value);
-                    }
+                // codes move over as they are.
+                if dict.catch_up(&source, source_codes.len()) {
                     codes.append(source_codes);
                     self.maybe_go_plain();
                     return;
@@ -1094,6 +1105,7 @@ mod tests {
             repeat in 1usize..80,
             prefill in proptest::collection::vec(proptest::option::of("[a-z]{0,5}"), 0..50),
             popped in 0usize..500,
+            target_popped in 0usize..30,
             start in 0usize..3_000,
             count in 0usize..6_000,
         ) {
@@ -1107,9 +1119,20 @@ mod tests {
                 copied.push(v.as_deref());
                 pushed.push(v.as_deref());
             }
+            copied.pop_front(target_popped);
+            pushed.pop_front(target_popped);
             copied.extend_range(&source, start, count);
             source.range(start, count).for_each(|v| pushed.push(v));
+            // Both read back the rows themselves.
+            let all: Vec<Option<String>> = (0..repeat).flat_map(|_| rows.iter().cloned()).collect();
+            let want: Vec<Option<&str>> =
+                all.iter().skip(popped).skip(start).take(count).map(Option::as_deref).collect();
+            let kept = prefill.len().saturating_sub(target_popped);
+            let got: Vec<Option<&str>> =
+                (kept..copied.len).map(|i| copied.get(i).flatten()).collect();
+            prop_assert_eq!(got, want);
             prop_assert_eq!(copied.len, pushed.len);
+            prop_assert_eq!(copied.head, pushed.head);
             prop_assert_eq!(copied.chunks.len(), pushed.chunks.len());
             for (a, b) in copied.chunks.iter().zip(&pushed.chunks) {
                 prop_assert_eq!(&a.ends, &b.ends);
@@ -1272,6 +1295,59 @@ mod tests {
                 prop_assert_eq!(target.get(i), Some(want.as_deref()));
             }
         }
+    }
+
+    #[test]
+    fn plain_range_copies_start_and_end_anywhere() {
+        // Chunks end by bytes (every fifth row is long) and by rows; the first rows are popped.
+        let rows: Vec<Option<String>> = (0..9_000)
+            .map(|i| match i % 5 {
+                _ if i % 7 == 3 => None,
+                0 if i < 60 => Some("y".repeat(100_000 + i)),
+                _ => Some(format!("r{i}")),
+            })
+            .collect();
+        let mut source = PlainStrings::default();
+        rows.iter().for_each(|v| source.push(v.as_deref()));
+        source.pop_front(2);
+        let rows = &rows[2..];
+        let starts = (0..80).chain([4_090, 4_094, 4_095, 4_096, 8_180, 8_190]);
+        for start in starts {
+            for count in [0, 1, 5, 4_100] {
+                let mut copied = PlainStrings::default();
+                copied.push(Some("before"));
+                copied.extend_range(&source, start, count);
+                let want: Vec<Option<&str>> = rows
+                    .iter()
+                    .skip(start)
+                    .take(count)
+                    .map(Option::as_deref)
+                    .collect();
+                let got: Vec<Option<&str>> =
+                    (1..copied.len).map(|i| copied.get(i).flatten()).collect();
+                assert_eq!(got, want, "rows {start}, {count}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_with_a_dictionary_larger_than_its_rows_brings_only_the_strings_they_use() {
+        let mut batch = StringColumn::new();
+        (0..100).for_each(|i| batch.push(Some(&format!("s{i}"))));
+        batch.pop_front(98);
+        let mut column = StringColumn::new();
+        column.append(batch);
+        assert_eq!(column.dictionary().map(Dictionary::len), Some(2));
+        assert_eq!(
+            (column.get(0), column.get(1)),
+            (Some(Some("s98")), Some(Some("s99")))
+        );
+        // An empty batch brings none.
+        let mut empty = StringColumn::new();
+        empty.push(Some("unused"));
+        empty.pop_front(1);
+        column.append(empty);
+        assert_eq!(column.dictionary().map(Dictionary::len), Some(2));
     }
 
     #[test]

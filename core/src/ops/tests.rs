@@ -2,6 +2,7 @@
 //! exactly the rows the semantics say it covers. The reference below is deliberately plain.
 
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 
 use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
@@ -276,6 +277,64 @@ struct Derived {
     keys: &'static [&'static str],
 }
 
+/// Feeds `cycles` of rows to an append, a stream and a ring table (and a dropStream of the
+/// last two), and checks every aggregation of them against [`reference`] after each cycle.
+fn check_aggregations(cycles: &[Vec<Row>], ring_capacity: usize) -> Result<(), TestCaseError> {
+    let engine = Engine::new();
+    let append = engine.append_table(schema());
+    let stream = engine.stream_table(schema());
+    let ring = engine.ring_table(schema(), ring_capacity);
+    let dropped_stream = stream.drop_stream().unwrap();
+    let dropped_ring = ring.drop_stream().unwrap();
+    let aggs = aggs();
+    let mut derived = Vec::new();
+    for keys in KEY_SETS {
+        for (name, source) in [
+            ("append", &append),
+            ("stream", &stream),
+            ("ring", &ring),
+            ("stream.dropStream", &dropped_stream),
+            ("ring.dropStream", &dropped_ring),
+        ] {
+            derived.push(Derived {
+                name: format!("{name} by {keys:?}"),
+                table: source.agg_by(&aggs, keys).unwrap(),
+                keys,
+            });
+        }
+    }
+    let mut everything: Vec<Row> = Vec::new();
+    for rows in cycles {
+        let batch = Batch::from_rows(&schema(), rows).unwrap();
+        for source in [&append, &stream, &ring] {
+            source.add(batch.clone()).unwrap();
+        }
+        engine.run_cycle().unwrap();
+        everything.extend(rows.iter().cloned());
+        let ring_rows = everything[everything.len().saturating_sub(ring_capacity)..].to_vec();
+        // What each source holds now, and what an aggregation over it covers.
+        prop_assert_eq!(append.all_rows(), everything.clone());
+        prop_assert_eq!(stream.all_rows(), rows.clone());
+        prop_assert_eq!(ring.all_rows(), ring_rows.clone());
+        prop_assert_eq!(dropped_stream.all_rows(), rows.clone());
+        for d in &derived {
+            let covered: &[Row] = match d.name.split(' ').next().unwrap() {
+                "append" => &everything,
+                "stream" => &everything, // blink: every row ever seen
+                "ring" | "ring.dropStream" => &ring_rows,
+                "stream.dropStream" => rows,
+                other => unreachable!("{other}"),
+            };
+            // The reference folds sums in row order; the engine's are exact then rounded
+            // once (double-double), so they may differ in the last bits.
+            let want = reference(covered, d.keys, &aggs);
+            assert_rows_close(&d.table.all_rows(), &want, d.keys.len(), &d.name)?;
+            prop_assert!(d.table.error().is_none());
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(40))]
 
@@ -284,50 +343,21 @@ proptest! {
         cycles in proptest::collection::vec(proptest::collection::vec(arb_row(), 0..25), 1..12),
         ring_capacity in 1usize..40,
     ) {
-        let engine = Engine::new();
-        let append = engine.append_table(schema());
-        let stream = engine.stream_table(schema());
-        let ring = engine.ring_table(schema(), ring_capacity);
-        let dropped_stream = stream.drop_stream().unwrap();
-        let dropped_ring = ring.drop_stream().unwrap();
-        let aggs = aggs();
-        let mut derived = Vec::new();
-        for keys in KEY_SETS {
-            for (name, source) in [("append", &append), ("stream", &stream), ("ring", &ring),
-                                   ("stream.dropStream", &dropped_stream), ("ring.dropStream", &dropped_ring)] {
-                derived.push(Derived { name: format!("{name} by {keys:?}"), table: source.agg_by(&aggs, keys).unwrap(), keys });
-            }
-        }
-        let mut everything: Vec<Row> = Vec::new();
-        for rows in &cycles {
-            let batch = Batch::from_rows(&schema(), rows).unwrap();
-            for source in [&append, &stream, &ring] {
-                source.add(batch.clone()).unwrap();
-            }
-            engine.run_cycle().unwrap();
-            everything.extend(rows.iter().cloned());
-            let ring_rows = everything[everything.len().saturating_sub(ring_capacity)..].to_vec();
-            // What each source holds now, and what an aggregation over it covers.
-            prop_assert_eq!(append.all_rows(), everything.clone());
-            prop_assert_eq!(stream.all_rows(), rows.clone());
-            prop_assert_eq!(ring.all_rows(), ring_rows.clone());
-            prop_assert_eq!(dropped_stream.all_rows(), rows.clone());
-            for d in &derived {
-                let covered: &[Row] = match d.name.split(' ').next().unwrap() {
-                    "append" => &everything,
-                    "stream" => &everything, // blink: every row ever seen
-                    "ring" | "ring.dropStream" => &ring_rows,
-                    "stream.dropStream" => rows,
-                    other => unreachable!("{other}"),
-                };
-                // The reference folds sums in row order; the engine's are exact then rounded
-                // once (double-double), so they may differ in the last bits.
-                let want = reference(covered, d.keys, &aggs);
-                assert_rows_close(&d.table.all_rows(), &want, d.keys.len(), &d.name)?;
-                prop_assert!(d.table.error().is_none());
-            }
-        }
+        check_aggregations(&cycles, ring_capacity)?;
     }
+}
+
+/// The same over cycles of several aggregation blocks (4,096 rows) each, a ring holding more
+/// than one cycle: the blocks, the code pairs and a ring's history across block boundaries.
+#[test]
+fn aggregations_over_cycles_of_several_blocks_equal_a_recomputation() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let rows = proptest::collection::vec(arb_row(), 9_000);
+    let cycles: Vec<Vec<Row>> = (0..3)
+        .map(|_| rows.new_tree(&mut runner).map(|t| t.current()))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    check_aggregations(&cycles, 12_000).unwrap();
 }
 
 #[test]
