@@ -10,11 +10,18 @@
 //! An owned `Chunked` can also be *adopted* ([`Chunked::append`]): its chunks move over without
 //! copying a value, which is how a source table takes a batch the decoder just filled.
 //!
+//! Chunks are shared between clones (`Arc`): a batch queued on two tables (an append and a stream
+//! table fed from one decode) is cloned by reference, and each table adopts the same chunks. A
+//! shared chunk is never grown: a value that would go into it starts a new chunk instead. A change
+//! to values already stored (rare: `get_mut`, `slices_mut`, `truncate`) copies a shared chunk
+//! first (`Arc::make_mut`), so no sequence ever sees another's writes.
+//!
 //! Invariant: only the last chunk grows; `starts[i]` is the position of chunk `i`'s first value
 //! counted from the first value ever stored (so a lookup is a binary search), and `len` is the sum
 //! of the chunks' lengths minus `head` (the values already popped from the first chunk).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// The largest chunk, in elements.
 pub const MAX_CHUNK: usize = 1 << 16;
@@ -50,11 +57,12 @@ pub(crate) fn pop_chunks<C>(
 }
 
 /// A FIFO sequence of `T` in chunks.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Chunked<T> {
     /// A `Vec`, not a deque: appending looks at its last chunk with no wrap-around arithmetic,
-    /// and removing whole chunks from the front moves a few pointers.
-    chunks: Vec<Vec<T>>,
+    /// and removing whole chunks from the front moves a few pointers. Each chunk may be shared
+    /// with clones of this sequence (see the module's notes).
+    chunks: Vec<Arc<Vec<T>>>,
     /// Each chunk's first position (see the invariant).
     starts: Vec<usize>,
     /// Elements popped from the front of the first chunk.
@@ -66,6 +74,25 @@ pub struct Chunked<T> {
 
 /// Spare chunks kept at most.
 const MAX_SPARE: usize = 4;
+
+/// A clone shares the chunks (and has no spares of its own).
+impl<T> Clone for Chunked<T> {
+    fn clone(&self) -> Self {
+        Self {
+            chunks: self.chunks.clone(),
+            starts: self.starts.clone(),
+            head: self.head,
+            len: self.len,
+            spare: Vec::new(),
+        }
+    }
+}
+
+/// The chunk to write to, if it is not shared and has room for a value.
+#[inline(always)]
+fn writable<T>(chunk: &mut Arc<Vec<T>>) -> Option<&mut Vec<T>> {
+    Arc::get_mut(chunk).filter(|c| c.len() < c.capacity())
+}
 
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
@@ -127,6 +154,10 @@ impl<T: Copy> Chunked<T> {
 
     /// Adds `chunk` at the back: from now on, the one that grows.
     fn push_chunk(&mut self, chunk: Vec<T>) {
+        self.push_shared(Arc::new(chunk));
+    }
+
+    fn push_shared(&mut self, chunk: Arc<Vec<T>>) {
         self.starts.push(self.end());
         self.len += chunk.len();
         self.chunks.push(chunk);
@@ -136,9 +167,7 @@ impl<T: Copy> Chunked<T> {
     #[inline(always)]
     pub fn push(&mut self, value: T) {
         // The common case: room in the last chunk (one look at the deque's back).
-        if let Some(last) = self.chunks.last_mut()
-            && last.len() < last.capacity()
-        {
+        if let Some(last) = self.chunks.last_mut().and_then(writable) {
             last.push(value);
             self.len += 1;
             return;
@@ -159,14 +188,13 @@ impl<T: Copy> Chunked<T> {
     /// to its capacity and checking it in leaves the sequence as the same pushes would have;
     /// a full one is checked in and another checked out.
     pub fn check_out(&mut self) -> Vec<T> {
-        let fits = |c: &Vec<T>| c.len() < c.capacity();
-        // A first chunk with popped values keeps them: it stays.
-        if self.chunks.last().is_some_and(fits)
+        // A first chunk with popped values keeps them: it stays. A shared one is not written.
+        if self.chunks.last_mut().and_then(writable).is_some()
             && (self.chunks.len() > 1 || self.head == 0)
             && let (Some(chunk), Some(_)) = (self.chunks.pop(), self.starts.pop())
         {
             self.len -= chunk.len();
-            return chunk;
+            return Arc::unwrap_or_clone(chunk);
         }
         self.new_chunk()
     }
@@ -185,11 +213,11 @@ impl<T: Copy> Chunked<T> {
     /// Appends values, filling the last chunk before starting another.
     pub fn extend_from_slice(&mut self, mut values: &[T]) {
         while !values.is_empty() {
-            if self.chunks.last().is_none_or(|c| c.len() == c.capacity()) {
+            if self.chunks.last_mut().and_then(writable).is_none() {
                 let chunk = self.new_chunk();
                 self.push_chunk(chunk);
             }
-            let Some(last) = self.chunks.last_mut() else {
+            let Some(last) = self.chunks.last_mut().and_then(writable) else {
                 return;
             };
             let room = last.capacity() - last.len();
@@ -263,10 +291,10 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
-    /// The value at `index`, mutably.
+    /// The value at `index`, mutably (its chunk is copied first if it is shared).
     pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
         let (chunk, offset) = self.locate(index)?;
-        self.chunks.get_mut(chunk)?.get_mut(offset)
+        Arc::make_mut(self.chunks.get_mut(chunk)?).get_mut(offset)
     }
 
     /// Moves every value of `other` to the back. Its chunks are adopted without copying a value,
@@ -276,37 +304,49 @@ impl<T: Copy> Chunked<T> {
         if other.head > 0
             && let Some(first) = other.chunks.first_mut()
         {
-            first.drain(..other.head);
+            match Arc::get_mut(first) {
+                Some(first) => {
+                    first.drain(..other.head);
+                }
+                None => *first = Arc::new(first.get(other.head..).unwrap_or_default().to_vec()),
+            }
         }
         for mut chunk in other.chunks.drain(..) {
-            let room = self.chunks.last().map_or(0, |c| c.capacity() - c.len());
+            let room = self
+                .chunks
+                .last_mut()
+                .and_then(writable)
+                .map_or(0, |c| c.capacity() - c.len());
             if chunk.len() <= room || chunk.len() < MIN_CHUNK {
                 self.extend_from_slice(&chunk);
                 continue;
             }
-            // The chunk that stops growing here keeps no more than an eighth unused.
-            if let Some(last) = self.chunks.last_mut()
+            // The chunk that stops growing here keeps no more than an eighth unused (a shared
+            // chunk is as its owners left it).
+            if let Some(last) = self.chunks.last_mut().and_then(Arc::get_mut)
                 && last.capacity() - last.len() > last.len() / 8
             {
                 last.shrink_to_fit();
             }
-            if chunk.capacity() - chunk.len() > chunk.len() / 8 {
+            if let Some(chunk) = Arc::get_mut(&mut chunk)
+                && chunk.capacity() - chunk.len() > chunk.len() / 8
+            {
                 chunk.shrink_to_fit();
             }
-            self.push_chunk(chunk);
+            self.push_shared(chunk);
             // An adopted chunk takes the place a spare would have filled: a stream table that
             // adopts every cycle's batch holds that cycle, not spares besides.
             self.spare.pop();
         }
     }
 
-    /// The values as mutable slices, front to back.
+    /// The values as mutable slices, front to back (shared chunks are copied first).
     pub fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         let head = self.head;
-        self.chunks
-            .iter_mut()
-            .enumerate()
-            .map(move |(i, c)| if i == 0 { &mut c[head..] } else { &mut c[..] })
+        self.chunks.iter_mut().enumerate().map(move |(i, c)| {
+            let c = Arc::make_mut(c);
+            if i == 0 { &mut c[head..] } else { &mut c[..] }
+        })
     }
 
     /// Removes `count` values from the front (all of them if fewer).
@@ -327,7 +367,7 @@ impl<T: Copy> Chunked<T> {
         self.head = if emptied == 0 { self.head + left } else { left };
         self.starts.drain(..emptied);
         let mut chunks = std::mem::take(&mut self.chunks);
-        chunks.drain(..emptied).for_each(|c| self.recycle(c));
+        chunks.drain(..emptied).for_each(|c| self.release(c));
         self.chunks = chunks;
         if self.len == 0 {
             self.clear();
@@ -344,12 +384,13 @@ impl<T: Copy> Chunked<T> {
             };
             let head = if single { self.head } else { 0 };
             let drop = (self.len - new_len).min(last.len() - head);
+            let last = Arc::make_mut(last);
             last.truncate(last.len() - drop);
             self.len -= drop;
             if last.len() == head {
                 if let Some(chunk) = self.chunks.pop() {
                     self.starts.pop();
-                    self.recycle(chunk);
+                    self.release(chunk);
                 }
                 if self.chunks.is_empty() {
                     self.head = 0;
@@ -361,11 +402,18 @@ impl<T: Copy> Chunked<T> {
     /// Removes everything, keeping chunks for reuse.
     pub fn clear(&mut self) {
         let mut chunks = std::mem::take(&mut self.chunks);
-        chunks.drain(..).for_each(|c| self.recycle(c));
+        chunks.drain(..).for_each(|c| self.release(c));
         self.chunks = chunks;
         self.starts.clear();
         self.head = 0;
         self.len = 0;
+    }
+
+    /// Keeps a chunk this sequence no longer holds as a spare, unless another still shares it.
+    fn release(&mut self, chunk: Arc<Vec<T>>) {
+        if let Ok(chunk) = Arc::try_unwrap(chunk) {
+            self.recycle(chunk);
+        }
     }
 
     fn recycle(&mut self, mut chunk: Vec<T>) {
@@ -389,7 +437,7 @@ impl<T: Copy> Chunked<T> {
 
     /// Bytes allocated, spare chunks included.
     pub fn bytes_reserved(&self) -> usize {
-        let held: usize = self.chunks.iter().map(Vec::capacity).sum::<usize>()
+        let held: usize = self.chunks.iter().map(|c| c.capacity()).sum::<usize>()
             + self.spare.iter().map(Vec::capacity).sum::<usize>();
         held * size_of::<T>() + self.starts.capacity() * size_of::<usize>()
     }

@@ -14,6 +14,8 @@
 use indexmap::IndexSet;
 use rustc_hash::FxBuildHasher;
 
+use std::sync::Arc;
+
 use super::chunked::{Chunked, pop_chunks};
 
 /// The code of a null string in a dictionary column.
@@ -245,17 +247,36 @@ impl StrChunk {
     }
 }
 
-/// Strings as offsets plus bytes, in chunks of whole rows: a FIFO like [`Chunked`].
-#[derive(Debug, Clone, Default)]
+/// Strings as offsets plus bytes, in chunks of whole rows: a FIFO like [`Chunked`], whose chunks
+/// are shared between clones in the same way (a shared chunk is never grown, and is copied
+/// before its rows change).
+#[derive(Debug, Default)]
 pub struct PlainStrings {
-    chunks: std::collections::VecDeque<StrChunk>,
+    chunks: std::collections::VecDeque<Arc<StrChunk>>,
     /// Rows already removed from the first chunk.
     head: usize,
     len: usize,
     spare: Option<StrChunk>,
 }
 
+/// A clone shares the chunks (and has no spare of its own).
+impl Clone for PlainStrings {
+    fn clone(&self) -> Self {
+        Self {
+            chunks: self.chunks.clone(),
+            head: self.head,
+            len: self.len,
+            spare: None,
+        }
+    }
+}
+
 impl PlainStrings {
+    /// The last chunk, to write to, if it is not shared.
+    fn last_mut(&mut self) -> Option<&mut StrChunk> {
+        self.chunks.back_mut().and_then(Arc::get_mut)
+    }
+
     /// Rows `start .. start + count` (clamped), walking the chunks once.
     fn range(&self, start: usize, count: usize) -> impl Iterator<Item = Option<&str>> {
         self.spans(start, count)
@@ -277,7 +298,7 @@ impl PlainStrings {
             skip -= from;
             let take = (rows - from).min(left);
             left -= take;
-            (take > 0).then_some((chunk, from..from + take))
+            (take > 0).then_some((&**chunk, from..from + take))
         })
     }
 
@@ -299,14 +320,14 @@ impl PlainStrings {
     fn extend_run(&mut self, chunk: &StrChunk, row: usize, stop: usize) -> usize {
         let base = chunk.end(row.wrapping_sub(1));
         let first = chunk.end(row).saturating_sub(base);
-        let full = self.chunks.back().is_none_or(|c| !c.fits(first));
+        let full = self.last_mut().is_none_or(|c| !c.fits(first));
         if full {
             let mut fresh = self.spare.take().unwrap_or_default();
             fresh.ends.reserve(PLAIN_ROWS);
             fresh.bytes.reserve(first.max(PLAIN_BYTES / 4));
-            self.chunks.push_back(fresh);
+            self.chunks.push_back(Arc::new(fresh));
         }
-        let Some(last) = self.chunks.back_mut() else {
+        let Some(last) = self.last_mut() else {
             return stop - row;
         };
         // Rows fit while the chunk has room for them (`push_bytes`'s rule, row by row).
@@ -364,13 +385,15 @@ impl PlainStrings {
                     self.push(chunk.get(row).flatten());
                 }
                 continue;
-            }
-            // Kept chunks hold no more than an eighth unused.
-            if chunk.ends.capacity() - rows > rows / 8 {
-                chunk.ends.shrink_to_fit();
-            }
-            if chunk.bytes.capacity() - chunk.bytes.len() > chunk.bytes.len() / 8 {
-                chunk.bytes.shrink_to_fit();
+            } // Kept chunks hold no more than an eighth unused (a shared one is as its owners
+            // left it).
+            if let Some(chunk) = Arc::get_mut(&mut chunk) {
+                if chunk.ends.capacity() - rows > rows / 8 {
+                    chunk.ends.shrink_to_fit();
+                }
+                if chunk.bytes.capacity() - chunk.bytes.len() > chunk.bytes.len() / 8 {
+                    chunk.bytes.shrink_to_fit();
+                }
             }
             self.len += rows;
             self.chunks.push_back(chunk);
@@ -385,14 +408,14 @@ impl PlainStrings {
     /// The chunk that grows, taken out (see [`Chunked::check_out`]): the last one while it has
     /// room for a row and `reuse` holds, else a new one as [`PlainStrings::push`] would start.
     fn check_out(&mut self, reuse: bool) -> StrChunk {
-        let room = |c: &StrChunk| c.ends.len() < PLAIN_ROWS && c.bytes.len() < PLAIN_BYTES;
+        let room = |c: &mut StrChunk| c.ends.len() < PLAIN_ROWS && c.bytes.len() < PLAIN_BYTES;
         if reuse
-            && self.chunks.back().is_some_and(room)
+            && self.last_mut().is_some_and(room)
             && (self.chunks.len() > 1 || self.head == 0)
             && let Some(chunk) = self.chunks.pop_back()
         {
             self.len -= chunk.ends.len();
-            return chunk;
+            return Arc::unwrap_or_clone(chunk);
         }
         let mut chunk = self.spare.take().unwrap_or_default();
         chunk.ends.reserve(PLAIN_ROWS);
@@ -404,14 +427,14 @@ impl PlainStrings {
     fn check_in(&mut self, chunk: StrChunk) {
         if chunk.ends.is_empty() {
             if chunk.ends.capacity() > 0 {
-                self.recycle(chunk);
+                self.recycle(Arc::new(chunk));
             }
         } else {
             if self.chunks.is_empty() {
                 self.head = 0;
             }
             self.len += chunk.ends.len();
-            self.chunks.push_back(chunk);
+            self.chunks.push_back(Arc::new(chunk));
         }
     }
 
@@ -419,7 +442,7 @@ impl PlainStrings {
     #[inline]
     fn push_bytes(&mut self, value: Option<&[u8]>) {
         // The common case: the last chunk has room for the row and its bytes.
-        if let (Some(chunk), Some(v)) = (self.chunks.back_mut(), value)
+        if let (Some(chunk), Some(v)) = (self.last_mut(), value)
             && chunk.fits(v.len())
         {
             chunk.bytes.extend_from_slice(v);
@@ -433,14 +456,14 @@ impl PlainStrings {
     #[inline(never)]
     fn push_slow(&mut self, value: Option<&[u8]>) {
         let add = value.map_or(0, <[u8]>::len);
-        let full = self.chunks.back().is_none_or(|c| !c.fits(add));
+        let full = self.last_mut().is_none_or(|c| !c.fits(add));
         if full {
             let mut chunk = self.spare.take().unwrap_or_default();
             chunk.ends.reserve(PLAIN_ROWS);
             chunk.bytes.reserve(add.max(PLAIN_BYTES / 4));
-            self.chunks.push_back(chunk);
+            self.chunks.push_back(Arc::new(chunk));
         }
-        if let Some(chunk) = self.chunks.back_mut() {
+        if let Some(chunk) = self.last_mut() {
             let end = chunk.end(chunk.ends.len().wrapping_sub(1)) as u32;
             match value {
                 None => chunk.ends.push(end | NULL_BIT),
@@ -475,7 +498,7 @@ impl PlainStrings {
             &mut self.chunks,
             &mut self.head,
             count,
-            |c: &StrChunk| c.ends.len(),
+            |c: &Arc<StrChunk>| c.ends.len(),
             |c| emptied.push(c),
         );
         emptied.into_iter().for_each(|c| self.recycle(c));
@@ -484,7 +507,7 @@ impl PlainStrings {
     fn truncate(&mut self, new_len: usize) {
         while self.len > new_len {
             let single = self.chunks.len() == 1;
-            let Some(last) = self.chunks.back_mut() else {
+            let Some(last) = self.chunks.back_mut().map(Arc::make_mut) else {
                 break;
             };
             let head = if single { self.head } else { 0 };
@@ -512,8 +535,11 @@ impl PlainStrings {
         self.head = 0;
         self.len = 0;
     }
-
-    fn recycle(&mut self, mut chunk: StrChunk) {
+    /// Keeps a chunk this column no longer holds as the spare, unless another still shares it.
+    fn recycle(&mut self, chunk: Arc<StrChunk>) {
+        let Ok(mut chunk) = Arc::try_unwrap(chunk) else {
+            return;
+        };
         chunk.ends.clear();
         chunk.bytes.clear();
         if self
@@ -538,6 +564,7 @@ impl PlainStrings {
     fn bytes_reserved(&self) -> usize {
         self.chunks
             .iter()
+            .map(|c| &**c)
             .chain(self.spare.as_ref())
             .map(|c| c.ends.capacity() * 4 + c.bytes.capacity())
             .sum()
