@@ -461,6 +461,11 @@ mod tests {
         /// Push these through a checked-out chunk, as a decoder's batch does.
         CheckedOut(Vec<u32>),
         Fill(u32, usize),
+        /// Clone the sequence (sharing its chunks) and go on with the clone (`true`) or the
+        /// original; the other one is kept, and must not change.
+        Fork(bool),
+        /// Add one to the value at this index (`get_mut`).
+        Bump(usize),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -478,6 +483,8 @@ mod tests {
             Just(Op::Double),
             proptest::collection::vec(any::<u32>(), 0..5_000).prop_map(Op::CheckedOut),
             (any::<u32>(), 0usize..3_000).prop_map(|(v, n)| Op::Fill(v, n)),
+            any::<bool>().prop_map(Op::Fork),
+            (0usize..10_000).prop_map(Op::Bump),
         ]
     }
 
@@ -488,8 +495,19 @@ mod tests {
         fn behaves_like_a_deque(ops in proptest::collection::vec(op(), 0..40)) {
             let mut c = Chunked::new();
             let mut model = VecDeque::new();
+            // Sequences forked off along the way, with their values then.
+            let mut forks: Vec<(Chunked<u32>, Vec<u32>)> = Vec::new();
             for op in ops {
                 match op {
+                    Op::Fork(go_on_with_clone) => {
+                        let clone = c.clone();
+                        let kept = if go_on_with_clone { std::mem::replace(&mut c, clone) } else { clone };
+                        forks.push((kept, model.iter().copied().collect()));
+                    }
+                    Op::Bump(i) => {
+                        if let Some(v) = c.get_mut(i) { *v = v.wrapping_add(1); }
+                        if let Some(v) = model.get_mut(i) { *v = v.wrapping_add(1); }
+                    }
                     Op::Push(v) => { c.push(v); model.push_back(v); }
                     Op::Extend(vs) => { c.extend_from_slice(&vs); model.extend(vs); }
                     Op::Pop(n) => { c.pop_front(n); for _ in 0..n.min(model.len()) { model.pop_front(); } }
@@ -537,6 +555,11 @@ mod tests {
                 for i in [0, model.len() / 3, model.len().saturating_sub(1)] {
                     prop_assert_eq!(c.get(i), model.get(i).copied());
                 }
+            }
+            // What was written after a fork, on either side, never reached the other.
+            for (fork, values) in &forks {
+                let flat: Vec<u32> = fork.slices().flatten().copied().collect();
+                prop_assert_eq!(&flat, values);
             }
         }
     }

@@ -1358,6 +1358,38 @@ mod tests {
     }
 
     #[test]
+    fn clones_share_chunks_but_never_each_others_writes() {
+        // Plain strings, and dictionary codes, each as a batch cloned onto two columns.
+        let values: Vec<String> = (0..5_000).map(|i| format!("trade-{i}")).collect();
+        let few: Vec<&str> = (0..5_000)
+            .map(|i| ["BTC/USD", "ETH/USD", "SOL/USD"][i % 3])
+            .collect();
+        for strings in [values.iter().map(String::as_str).collect::<Vec<_>>(), few] {
+            let mut batch = StringColumn::new();
+            strings.iter().for_each(|v| batch.push(Some(v)));
+            let read = |c: &StringColumn| -> Vec<Option<String>> {
+                (0..c.len())
+                    .map(|i| c.get(i).flatten().map(str::to_owned))
+                    .collect()
+            };
+            let want = read(&batch);
+            // One column's dictionary differs, so it translates (rewrites) the codes it adopts.
+            let (mut first, mut second) = (StringColumn::new(), StringColumn::new());
+            second.push(Some("LTC/USD"));
+            first.append(batch.clone());
+            second.append(batch.clone());
+            let mut clone = batch.clone();
+            clone.push(Some("pushed"));
+            clone.truncate(10);
+            clone.pop_front(3);
+            assert_eq!(read(&batch), want);
+            assert_eq!(read(&first), want);
+            assert_eq!(read(&second)[1..], want[..]);
+            assert_eq!(read(&clone), want[3..10]);
+        }
+    }
+
+    #[test]
     fn a_batch_with_a_dictionary_larger_than_its_rows_brings_only_the_strings_they_use() {
         let mut batch = StringColumn::new();
         (0..100).for_each(|i| batch.push(Some(&format!("s{i}"))));
