@@ -277,6 +277,24 @@ impl PlainStrings {
         self.chunks.back_mut().and_then(Arc::get_mut)
     }
 
+    /// The chunk a row of `len` bytes goes into: the last one if it is not shared and the row
+    /// fits, else a new one.
+    fn room_for(&mut self, len: usize) -> Option<&mut StrChunk> {
+        if self.last_mut().is_none_or(|c| !c.fits(len)) {
+            let chunk = self.fresh_chunk(len);
+            self.chunks.push_back(Arc::new(chunk));
+        }
+        self.last_mut()
+    }
+
+    /// An empty chunk (the spare, if any) with room for a chunk's rows and for `len` bytes.
+    fn fresh_chunk(&mut self, len: usize) -> StrChunk {
+        let mut chunk = self.spare.take().unwrap_or_default();
+        chunk.ends.reserve(PLAIN_ROWS);
+        chunk.bytes.reserve(len.max(PLAIN_BYTES / 4));
+        chunk
+    }
+
     /// Rows `start .. start + count` (clamped), walking the chunks once.
     fn range(&self, start: usize, count: usize) -> impl Iterator<Item = Option<&str>> {
         self.spans(start, count)
@@ -320,14 +338,7 @@ impl PlainStrings {
     fn extend_run(&mut self, chunk: &StrChunk, row: usize, stop: usize) -> usize {
         let base = chunk.end(row.wrapping_sub(1));
         let first = chunk.end(row).saturating_sub(base);
-        let full = self.last_mut().is_none_or(|c| !c.fits(first));
-        if full {
-            let mut fresh = self.spare.take().unwrap_or_default();
-            fresh.ends.reserve(PLAIN_ROWS);
-            fresh.bytes.reserve(first.max(PLAIN_BYTES / 4));
-            self.chunks.push_back(Arc::new(fresh));
-        }
-        let Some(last) = self.last_mut() else {
+        let Some(last) = self.room_for(first) else {
             return stop - row;
         };
         // Rows fit while the chunk has room for them (`push_bytes`'s rule, row by row).
@@ -417,10 +428,7 @@ impl PlainStrings {
             self.len -= chunk.ends.len();
             return Arc::unwrap_or_clone(chunk);
         }
-        let mut chunk = self.spare.take().unwrap_or_default();
-        chunk.ends.reserve(PLAIN_ROWS);
-        chunk.bytes.reserve(PLAIN_BYTES / 4);
-        chunk
+        self.fresh_chunk(0)
     }
 
     /// Puts back a chunk from [`PlainStrings::check_out`].
@@ -456,14 +464,7 @@ impl PlainStrings {
     #[inline(never)]
     fn push_slow(&mut self, value: Option<&[u8]>) {
         let add = value.map_or(0, <[u8]>::len);
-        let full = self.last_mut().is_none_or(|c| !c.fits(add));
-        if full {
-            let mut chunk = self.spare.take().unwrap_or_default();
-            chunk.ends.reserve(PLAIN_ROWS);
-            chunk.bytes.reserve(add.max(PLAIN_BYTES / 4));
-            self.chunks.push_back(Arc::new(chunk));
-        }
-        if let Some(chunk) = self.last_mut() {
+        if let Some(chunk) = self.room_for(add) {
             let end = chunk.end(chunk.ends.len().wrapping_sub(1)) as u32;
             match value {
                 None => chunk.ends.push(end | NULL_BIT),
