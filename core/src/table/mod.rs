@@ -368,7 +368,8 @@ impl Engine {
     }
 
     /// Rows and memory of every table still alive in the graph, added up: what the session
-    /// holds (it falls when a table nobody needs any more is dropped).
+    /// holds (it falls when a table nobody needs any more is dropped). A column chunk that two
+    /// tables share (a batch queued on an append and a stream table) counts once per table.
     pub fn stats(&self) -> TableStats {
         let state = self.state.borrow();
         state
