@@ -104,6 +104,11 @@ impl Dictionary {
         prefix.len() <= self.len() && prefix.values.iter().zip(&self.values).all(|(a, b)| a == b)
     }
 
+    /// The code of `value`, adding it if new; [`NULL_CODE`] for a null.
+    pub fn intern_or_null(&mut self, value: Option<&str>) -> u32 {
+        value.map_or(NULL_CODE, |v| self.intern(v))
+    }
+
     /// Adds the entries of `longer` past this dictionary's, if `longer` extends it and has no
     /// more entries than `rows` (the rows that come with it: the comparison reads every entry,
     /// and a large dictionary with few rows is better translated, code by code). Then `longer`'s
@@ -441,7 +446,7 @@ impl PlainStrings {
     fn check_in(&mut self, chunk: StrChunk) {
         if chunk.ends.is_empty() {
             if chunk.ends.capacity() > 0 {
-                self.recycle(Arc::new(chunk));
+                self.recycle(chunk);
             }
         } else {
             if self.chunks.is_empty() {
@@ -508,7 +513,7 @@ impl PlainStrings {
             |c: &Arc<StrChunk>| c.ends.len(),
             |c| emptied.push(c),
         );
-        emptied.into_iter().for_each(|c| self.recycle(c));
+        emptied.into_iter().for_each(|c| self.release(c));
     }
 
     fn truncate(&mut self, new_len: usize) {
@@ -529,7 +534,7 @@ impl PlainStrings {
                 last.bytes.truncate(end);
             } else {
                 if let Some(chunk) = self.chunks.pop_back() {
-                    self.recycle(chunk);
+                    self.release(chunk);
                 }
                 if self.chunks.is_empty() {
                     self.head = 0;
@@ -540,16 +545,19 @@ impl PlainStrings {
 
     fn clear(&mut self) {
         while let Some(chunk) = self.chunks.pop_front() {
-            self.recycle(chunk);
+            self.release(chunk);
         }
         self.head = 0;
         self.len = 0;
     }
     /// Keeps a chunk this column no longer holds as the spare, unless another still shares it.
-    fn recycle(&mut self, chunk: Arc<StrChunk>) {
-        let Ok(mut chunk) = Arc::try_unwrap(chunk) else {
-            return;
-        };
+    fn release(&mut self, chunk: Arc<StrChunk>) {
+        if let Ok(chunk) = Arc::try_unwrap(chunk) {
+            self.recycle(chunk);
+        }
+    }
+
+    fn recycle(&mut self, mut chunk: StrChunk) {
         chunk.ends.clear();
         chunk.bytes.clear();
         if self
@@ -693,7 +701,7 @@ impl StringColumn {
     pub fn push(&mut self, value: Option<&str>) {
         match &mut self.repr {
             Repr::Dict { codes, dict } => {
-                let code = value.map_or(NULL_CODE, |v| dict.intern(v));
+                let code = dict.intern_or_null(value);
                 codes.push(code);
                 self.maybe_go_plain();
             }
@@ -858,7 +866,7 @@ impl StringColumn {
                 for (out, &c) in block.iter_mut().zip(chunk) {
                     *out = match remap.get_mut(c as usize) {
                         Some(slot) if *slot == NULL_CODE => {
-                            *slot = source.get(c).map_or(NULL_CODE, |v| dict.intern(v));
+                            *slot = dict.intern_or_null(source.get(c));
                             *slot
                         }
                         Some(slot) => *slot,
@@ -900,9 +908,7 @@ impl StringColumn {
                 let mut remap = vec![NULL_CODE; source.len()];
                 if source.len() <= source_codes.len() {
                     for (code, slot) in remap.iter_mut().enumerate() {
-                        *slot = source
-                            .get(code as u32)
-                            .map_or(NULL_CODE, |v| dict.intern(v));
+                        *slot = dict.intern_or_null(source.get(code as u32));
                     }
                     for slice in source_codes.slices_mut() {
                         for c in slice {
@@ -913,7 +919,7 @@ impl StringColumn {
                     for c in source_codes.slices_mut().flatten() {
                         *c = match remap.get_mut(*c as usize) {
                             Some(slot) if *slot == NULL_CODE => {
-                                *slot = source.get(*c).map_or(NULL_CODE, |v| dict.intern(v));
+                                *slot = dict.intern_or_null(source.get(*c));
                                 *slot
                             }
                             Some(slot) => *slot,
@@ -955,7 +961,7 @@ impl StringColumn {
         if index >= codes.len() {
             return false;
         }
-        let code = value.map_or(NULL_CODE, |v| dict.intern(v));
+        let code = dict.intern_or_null(value);
         if let Some(slot) = codes.get_mut(index) {
             *slot = code;
         }

@@ -14,7 +14,6 @@
 use super::groups::Groups;
 use super::keys::Interner;
 use crate::column::Dictionary;
-use crate::column::strings::NULL_CODE;
 
 /// No id cached in this slot.
 const NONE: u32 = u32::MAX;
@@ -88,8 +87,8 @@ impl CodePairs {
                 Some(&id) if id != NONE => id,
                 _ => {
                     let key = [
-                        own_code(a.dict, x, a.interner),
-                        own_code(b.dict, y, b.interner),
+                        u64::from(a.interner.dict.intern_or_null(a.dict.get(x))),
+                        u64::from(b.interner.dict.intern_or_null(b.dict.get(y))),
                     ];
                     let id = groups.id(&key);
                     if let Some(s) = self.ids.get_mut(i) {
@@ -105,14 +104,6 @@ impl CodePairs {
 
     pub(crate) fn bytes(&self) -> usize {
         (self.ids.capacity() + self.firsts.capacity() + self.seconds.capacity()) * 4
-    }
-}
-
-/// The operator's code (as a key code) of the string behind a parent code.
-fn own_code(parent: &Dictionary, code: u32, interner: &mut Interner) -> u64 {
-    match parent.get(code) {
-        Some(s) => u64::from(interner.dict.intern(s)),
-        None => u64::from(NULL_CODE),
     }
 }
 

@@ -55,7 +55,7 @@ impl Interner {
                         }
                         let slot = &mut remap[c as usize];
                         if *slot == NULL_CODE {
-                            *slot = parent.get(c).map_or(NULL_CODE, |s| self.dict.intern(s));
+                            *slot = self.dict.intern_or_null(parent.get(c));
                         }
                         out.push(*slot);
                     }
@@ -63,10 +63,7 @@ impl Interner {
             }
             _ => {
                 for i in start..(start + count).min(column.len()) {
-                    let code = column
-                        .get(i)
-                        .flatten()
-                        .map_or(NULL_CODE, |s| self.dict.intern(s));
+                    let code = self.dict.intern_or_null(column.get(i).flatten());
                     out.push(code);
                 }
             }
