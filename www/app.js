@@ -228,15 +228,21 @@ async function listener(panel, x0, y0, x1, y1) {
   const to = Math.min(v.rows.length, y1 - v.first);
   const body = columns.map((_, c) => {
     const out = [];
-    for (let r = from; r < to; r++) out.push(cell(v.rows[r][x0 + c], data.types?.[x0 + c]));
+    for (let r = from; r < to; r++) out.push(cell(v.rows[r][x0 + c], v.types[x0 + c]));
     return out;
   });
   return {
     num_rows: v.totalRows,
     num_columns: v.columns.length,
-    column_headers: columns.map((c) => [c]),
+    column_headers: columns.map((c) => [wrappable(c)]),
     data: body,
   };
+}
+
+/** A column name with a zero-width space after each underscore and inside each camelCase step,
+ * so a long header (Trade_Count_Stream, KafkaPartition) wraps there, not mid-word. */
+function wrappable(name) {
+  return name.replaceAll("_", "_\u200b").replace(/([a-z])(?=[A-Z])/g, "$1\u200b");
 }
 
 const COLORS = { IVORY: "#fffff0" };

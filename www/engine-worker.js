@@ -145,7 +145,6 @@ function frame(views) {
         stats: table.stats(),
         error: table.error ?? null,
         blink: table.isBlink,
-        types: table.columnTypes,
       });
     } catch (e) {
       out.push({ panel, error: String(e?.message ?? e) });
@@ -202,7 +201,7 @@ self.onmessage = async (event) => {
         for (const name of message.names) {
           const table = panels.get(name) ?? scope[name];
           if (!table || !isTable(table)) continue;
-          out[name] = { ...table.viewport(0, table.size), stats: table.stats(), types: table.columnTypes };
+          out[name] = { ...table.viewport(0, table.size), stats: table.stats() };
         }
         self.postMessage({ type: "read", id: message.id, tables: out });
         break;

@@ -8,7 +8,7 @@
 // row_count_merge hold rows that stopped changing; saves a screenshot; and prints one line of
 // JSON: {elapsedMs, seedMs (from running the notebook to both aggregations agreeing on every
 // record delivered), connection (the session's status: feeds and records received), tables: {name: {columns, rows, formats, totalRows}}, stats, renderedFormats,
-// errors}. Rows are read through the page's own panels (the worker's viewports), so
+// rendered: {name: {rows (visible rows' text by column), overflowing, tableWidth, panelWidth}}, errors}. Rows are read through the page's own panels (the worker's viewports), so
 // they are what the user sees, unformatted. Exit 1 on a failed cell, a page error or a timeout.
 //
 // With E2E_APPEND_TARGET=N, once settled it first prints {"ready": true, "append": count} and
@@ -87,7 +87,22 @@ try {
   const format = await page.evaluate(() =>
     [...document.querySelectorAll('[data-panel="agg_append"] td[data-column="Instrument"]')].map((td) => [td.textContent, td.dataset.format]),
   );
-  console.log(JSON.stringify({ elapsedMs, seedMs, timings, connection, tables, stats: appendBytes, renderedFormats: format, errors: snapshot.errors }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
+  // The grids as drawn: each visible row's text by column, the cells whose text does not fit
+  // them, and the table's width against its panel's.
+  const rendered = await page.evaluate((names) => {
+    const out = {};
+    for (const name of names) {
+      const grid = document.querySelector(`[data-panel="${name}"] regular-table`);
+      if (!grid) continue;
+      const rows = [...grid.querySelectorAll("tbody tr")].map((tr) =>
+        Object.fromEntries([...tr.children].filter((td) => td.dataset.column).map((td) => [td.dataset.column, td.textContent])),
+      );
+      const overflowing = [...grid.querySelectorAll("thead th, tbody td")].filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent);
+      out[name] = { rows, overflowing, tableWidth: grid.querySelector("table").getBoundingClientRect().width, panelWidth: grid.clientWidth };
+    }
+    return out;
+  }, TABLES);
+  console.log(JSON.stringify({ elapsedMs, seedMs, timings, connection, tables, stats: appendBytes, renderedFormats: format, rendered, errors: snapshot.errors }, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
 } catch (e) {
   console.error(`notebook: ${e.message}`);
   process.exitCode = 1;

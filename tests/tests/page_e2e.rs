@@ -511,6 +511,36 @@ fn assert_notebook_shows(
         Some(0),
         "decode errors: {shown}"
     );
+
+    // What the user reads: in diff_table, each side of a row reads the same and every
+    // difference reads 0; no header or cell is cut off, and each grid fits its panel.
+    let rendered = shown["rendered"].as_object().unwrap();
+    let diff_rows = rendered["diff_table"]["rows"].as_array().unwrap();
+    assert!(diff_rows.len() >= 5, "diff_table rows drawn: {diff_rows:?}");
+    for row in diff_rows {
+        assert!(
+            !row["Total_Size"].as_str().unwrap_or_default().is_empty(),
+            "{row}"
+        );
+        assert_eq!(row["Trade_Count"], row["Trade_Count_Stream"], "{row}");
+        assert_eq!(row["Total_Size"], row["Total_Size_Stream"], "{row}");
+        assert_eq!(
+            (&row["Diff_Count"], &row["Diff_Size"]),
+            (&"0".into(), &"0".into()),
+            "{row}"
+        );
+    }
+    for (name, grid) in rendered {
+        assert_eq!(
+            grid["overflowing"],
+            serde_json::json!([]),
+            "{name}: text cut off"
+        );
+        assert!(
+            grid["tableWidth"].as_f64().unwrap() <= grid["panelWidth"].as_f64().unwrap() + 1.0,
+            "{name} is wider than its panel: {grid}"
+        );
+    }
 }
 
 /// A recording of `history` trades plus `future_secs` seconds more, generated as the demo's is

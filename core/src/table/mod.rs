@@ -26,7 +26,7 @@ use std::rc::{Rc, Weak};
 pub use batch::Batch;
 pub use schema::{Field, Schema};
 
-use crate::column::{Column, Value};
+use crate::column::{Column, ColumnType, Value};
 use crate::ops::Operator;
 use crate::{Error, Result};
 
@@ -534,6 +534,7 @@ impl Table {
         }
         Viewport {
             columns: shown.iter().map(|&i| names[i].to_owned()).collect(),
+            types: shown.iter().map(|&i| data.schema.fields()[i].ty).collect(),
             first: first.min(end),
             total_rows: data.len(),
             rows,
@@ -625,6 +626,9 @@ impl WeakTable {
 pub struct Viewport {
     /// The data columns (format columns are folded into `formats`).
     pub columns: Vec<String>,
+    /// Each data column's type, in the order of `columns` (not of the schema, which also holds
+    /// the format columns).
+    pub types: Vec<ColumnType>,
     /// The position of the first row.
     pub first: usize,
     /// The table's rows in all.
@@ -654,7 +658,6 @@ impl ColumnReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::column::ColumnType;
 
     fn batch(schema: &Schema, from: i64, count: i64) -> Batch {
         let rows: Vec<Vec<Value>> = (from..from + count)
@@ -684,6 +687,33 @@ mod tests {
         let stream = engine.stream_table(schema.clone());
         assert!(stream.retained_rows().is_none());
         assert!(engine.ring_table(schema, 4).retained_rows().is_none());
+    }
+
+    #[test]
+    fn a_viewport_types_its_data_columns_not_the_schema_with_its_format_columns() {
+        let engine = Engine::new();
+        let schema = Schema::of(&[("N", ColumnType::I64), ("S", ColumnType::String)]).unwrap();
+        let append = engine.append_table(schema.clone());
+        append.add(batch(&schema, 0, 4)).unwrap();
+        // A format column between data columns, as a join of a formatted table leaves one.
+        let shown = append
+            .format_column_where("N", "N % 2 == 0", "IVORY")
+            .unwrap()
+            .update_view(&["Half = N / 2"])
+            .unwrap();
+        engine.run_cycle().unwrap();
+        assert_eq!(shown.schema().names(), ["N", "S", "N__FORMAT", "Half"]);
+        let view = shown.viewport(0, 10);
+        assert_eq!(view.columns, ["N", "S", "Half"]);
+        assert_eq!(
+            view.types,
+            [ColumnType::I64, ColumnType::String, ColumnType::F64]
+        );
+        assert_eq!(
+            view.rows[1],
+            [Value::I64(1), Value::String("s1".into()), Value::F64(0.5)]
+        );
+        assert_eq!(view.formats[0], [Some("IVORY".into()), None, None]);
     }
 
     #[test]

@@ -93,7 +93,8 @@ impl Table {
         Ok(self.inner()?.size() as f64)
     }
 
-    /// Column names, in order.
+    /// Column names, in order, format columns (`formatColumnWhere`'s `X__FORMAT`) included; a
+    /// viewport lists the data columns only.
     #[wasm_bindgen(getter)]
     pub fn columns(&self) -> Result<Array, JsError> {
         Ok(self
@@ -105,7 +106,7 @@ impl Table {
             .collect())
     }
 
-    /// Column types, in order (`double`, `long`, `string`, ...).
+    /// Column types, in the order of `columns` (`double`, `long`, `string`, ...).
     #[wasm_bindgen(getter, js_name = columnTypes)]
     pub fn column_types(&self) -> Result<Array, JsError> {
         Ok(self
@@ -310,8 +311,10 @@ impl Table {
         self.derive(|t| t.format_row_where(condition, color))
     }
 
-    /// Rows `first .. first + count` for display: `{columns, first, totalRows, rows, formats}`,
-    /// where `formats[r][c]` is the cell's color or `null`.
+    /// Rows `first .. first + count` for display: `{columns, types, first, totalRows, rows,
+    /// formats}`, where `columns` are the data columns (format columns are folded into
+    /// `formats`), `types[c]` is column `c`'s type, and `formats[r][c]` is the cell's color or
+    /// `null`.
     pub fn viewport(&self, first: u32, count: u32) -> Result<JsValue, JsError> {
         let v = self.inner()?.viewport(first as usize, count as usize);
         let object = Object::new();
@@ -321,6 +324,14 @@ impl Table {
             v.columns
                 .iter()
                 .map(|c| JsValue::from_str(c))
+                .collect::<Array>(),
+        );
+        set(
+            &object,
+            "types",
+            v.types
+                .iter()
+                .map(|t| JsValue::from_str(&t.to_string()))
                 .collect::<Array>(),
         );
         set(&object, "first", v.first as f64);

@@ -133,6 +133,19 @@ fn the_seed_notebook_through_the_js_api() {
             .iter()
             .filter_map(|c| c.as_string())
             .collect();
+        // Each data column's type, in the viewport's order: the join carries agg_append's
+        // format column, which the viewport folds into `formats`.
+        let types: Vec<String> = array(&view, "types")
+            .iter()
+            .filter_map(|t| t.as_string())
+            .collect();
+        assert_eq!(names.len(), 8);
+        assert_eq!(
+            types,
+            [
+                "string", "string", "long", "double", "long", "double", "long", "double"
+            ]
+        );
         let count_at = names.iter().position(|n| n == "Diff_Count").unwrap();
         let size_at = names.iter().position(|n| n == "Diff_Size").unwrap();
         let rows_now = array(&view, "rows");
