@@ -144,7 +144,12 @@ function showFatal(text) {
 // --- formatting ---------------------------------------------------------------------------
 
 const integer = new Intl.NumberFormat("en-US");
-const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 });
+// A double column shows one number of decimals in every visible cell, so its digits line up: as
+// many as its most precise value needs, at most MAX_DECIMALS, and no more than keep its largest
+// value within SIGNIFICANT digits (sums in the millions show 4 decimals, sizes below 1 show 6).
+const MAX_DECIMALS = 6;
+const SIGNIFICANT = 12;
+const fixed = Array.from({ length: MAX_DECIMALS + 1 }, (_, d) => new Intl.NumberFormat("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
 
 function bytes(n) {
   if (n < 1024) return `${n} B`;
@@ -164,15 +169,40 @@ function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-function cell(value, type) {
+/** The decimals `value` needs at SIGNIFICANT digits (0 when it is whole or huge). */
+function decimalsOf(value) {
+  if (!Number.isFinite(value) || Number.isInteger(value)) return 0;
+  const text = Math.abs(value).toPrecision(SIGNIFICANT);
+  if (text.includes("e")) return Math.abs(value) < 1 ? MAX_DECIMALS : 0;
+  const point = text.indexOf(".");
+  return point < 0 ? 0 : text.replace(/0+$/, "").length - point - 1;
+}
+
+/** The decimals a double column shows: as many as its most precise value in `values` needs. */
+function columnDecimals(values) {
+  let d = 0;
+  let largest = 0;
+  for (const v of values) {
+    if (typeof v !== "number" || !Number.isFinite(v)) continue;
+    d = Math.max(d, decimalsOf(v));
+    largest = Math.max(largest, Math.abs(v));
+  }
+  const wholeDigits = largest < 1 ? 1 : Math.floor(Math.log10(largest)) + 1;
+  return Math.max(0, Math.min(d, MAX_DECIMALS, SIGNIFICANT - wholeDigits));
+}
+
+/** A cell's text; `decimals` is its column's, for doubles. */
+function cell(value, type, decimals = 0) {
   if (value === null || value === undefined) return "";
   if (typeof value === "bigint") {
-    if (type === "timestamp") return new Date(Number(value / 1000000n)).toISOString().replace("T", " ").replace("Z", "");
+    if (type === "timestamp") return new Date(Number(value / 1000000n)).toISOString().replace("T", " ").replace("Z", " UTC");
     return integer.format(value);
   }
   if (typeof value === "number") {
     if (type === "int" || type === "long") return integer.format(value);
-    return Number.isInteger(value) ? integer.format(value) : decimal.format(value);
+    // A value too small for the column's decimals is not shown as 0 (a difference of 1e-9).
+    if (value !== 0 && Math.abs(value) < 0.5 * 10 ** -decimals) return value.toExponential(3);
+    return fixed[decimals].format(value);
   }
   return String(value);
 }
@@ -227,8 +257,10 @@ async function listener(panel, x0, y0, x1, y1) {
   const from = Math.max(0, y0 - v.first);
   const to = Math.min(v.rows.length, y1 - v.first);
   const body = columns.map((_, c) => {
+    const type = v.types[x0 + c];
+    const decimals = type === "double" ? columnDecimals(v.rows.slice(from, to).map((row) => row[x0 + c])) : 0;
     const out = [];
-    for (let r = from; r < to; r++) out.push(cell(v.rows[r][x0 + c], v.types[x0 + c]));
+    for (let r = from; r < to; r++) out.push(cell(v.rows[r][x0 + c], type, decimals));
     return out;
   });
   return {
@@ -258,6 +290,8 @@ function style(panel) {
     td.style.backgroundColor = color ? COLORS[color] ?? color.toLowerCase() : "";
     td.dataset.format = color ?? "";
     td.dataset.column = v.columns[meta.x];
+    // Numbers right, text left.
+    td.classList.toggle("text", v.types[meta.x] === "string");
   }
 }
 
@@ -265,9 +299,8 @@ function style(panel) {
 
 let lastStatus = null;
 let lastFrame = null;
-let lastRecords = 0;
-let lastRateAt = performance.now();
-let rate = 0;
+// (time, records received) of the frames of the last second, for the records/s in the status line.
+const rateSamples = [];
 
 // The main thread's frame rate while the notebook ingests (from running it to caught up).
 const frames = { count: 0, last: 0, longest: 0 };
@@ -331,11 +364,11 @@ function renderStatus(frame) {
   }
   const records = s?.records ?? 0;
   const now = performance.now();
-  if (now - lastRateAt >= 1000) {
-    rate = ((records - lastRecords) * 1000) / (now - lastRateAt);
-    lastRecords = records;
-    lastRateAt = now;
-  }
+  // Records/s over the last second, sliding: it falls to 0 within a second of the last record.
+  rateSamples.push([now, records]);
+  while (rateSamples.length > 2 && now - rateSamples[1][0] >= 1000) rateSamples.shift();
+  const [since, before] = rateSamples[0];
+  const rate = now > since ? ((records - before) * 1000) / (now - since) : 0;
   if (now - statusAt >= STATUS_MS) {
     statusAt = now;
     setText($("records"), integer.format(records));
@@ -399,13 +432,15 @@ function makeChart() {
       width: host.clientWidth || 420,
       height: 220,
       scales: { x: { time: false }, rows: {}, mb: {} },
+      // Dashed series (the tables' MB) get dashed legend markers.
+      legend: { markers: { dash: (u, i) => (u.series[i].dash ? "dashed" : "solid") } },
       axes: [
         { label: "seconds" },
         { scale: "rows", label: "rows", size: 80, values: (u, v) => v.map((x) => integer.format(x)) },
         { scale: "mb", side: 1, label: "MB", grid: { show: false } },
       ],
       series: [
-        {},
+        { label: "seconds", value: (u, v) => (v == null ? "--" : v.toFixed(1)) },
         { label: "append rows", scale: "rows", stroke: "#2563eb" },
         { label: "stream rows", scale: "rows", stroke: "#f59e0b" },
         { label: "append MB", scale: "mb", stroke: "#1d4ed8", dash: [4, 4] },
@@ -417,6 +452,11 @@ function makeChart() {
     series,
     host,
   );
+  // The chart follows its panel's width (a window resized, the layout's columns changed).
+  new ResizeObserver(() => {
+    const width = host.clientWidth;
+    if (width > 0 && width !== chart.width) chart.setSize({ width, height: 220 });
+  }).observe(host);
 }
 
 // --- cells --------------------------------------------------------------------------------
@@ -586,6 +626,9 @@ async function runConsole() {
     ? `opened ${result.panels.join(", ")}`
     : JSON.stringify(result.value);
   for (const name of result.panels) openPanel(name, $("console-panels"));
+  // The new panel opens below the notebook: bring it into view.
+  const opened = result.panels.length ? panels.get(result.panels[0]) : null;
+  opened?.wrapper.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
 // For tests and the browser's console: every row of named tables, and their stats.
@@ -626,10 +669,13 @@ async function setupSource(params) {
   for (const o of offered) {
     const option = document.createElement("option");
     option.value = o.name;
-    option.textContent = o.name ? `${o.name}: ${o.description}` : o.description;
+    // The bridge's description names the kind of source already ("recording …", "Kafka …").
+    option.textContent = o.description;
+    option.title = o.description;
     option.selected = o === chosen;
     select.appendChild(option);
   }
+  select.title = chosen.description;
   select.addEventListener("change", () => {
     const next = new URLSearchParams(location.search);
     next.set("source", select.value);
@@ -664,6 +710,15 @@ async function start() {
   await readyPromise;
   $("interval").addEventListener("change", (e) => worker.postMessage({ type: "interval", ms: Number(e.target.value) }));
   $("run-all").addEventListener("click", runNotebook);
+  // Once the notebook ran, a new size_offset runs it again in a new session (as Deephaven's
+  // notebook is re-run from the top): the page reloads with it.
+  $("size-offset").addEventListener("change", (e) => {
+    if (timings.runStarted === null) return;
+    const next = new URLSearchParams(location.search);
+    next.set("size_offset", String(Math.max(1, Math.floor(Number(e.target.value) || 1000000))));
+    next.delete("run");
+    location.search = next.toString();
+  });
   $("console-run").addEventListener("click", runConsole);
   requestAnimationFrame(tick);
   if (params.get("run") !== "0") runNotebook();

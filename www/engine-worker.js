@@ -62,6 +62,8 @@ function setInterval_(ms) {
 }
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+// Console results that are a bare table are named table_1, table_2, ...
+let unnamed = 0;
 
 async function run(code) {
   const names = Object.keys(scope);
@@ -79,7 +81,10 @@ async function run(code) {
       }
     }
   } else if (isTable(result)) {
-    const name = `table_${panels.size + 1}`;
+    // A fresh name, never one in scope (a closed panel's table may still be named).
+    let name;
+    do name = `table_${++unnamed}`;
+    while (name in scope);
     scope[name] = result;
     panels.set(name, result);
     made.push(name);
@@ -188,7 +193,9 @@ self.onmessage = async (event) => {
           const result = await run(message.code);
           self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
         } catch (e) {
-          self.postMessage({ type: "ran", id: message.id, ok: false, error: String(e?.message ?? e) });
+          // A syntax error says so: its message alone ("Unexpected token '}'") reads like the engine's.
+          const error = e instanceof SyntaxError ? `SyntaxError: ${e.message}` : String(e?.message ?? e);
+          self.postMessage({ type: "ran", id: message.id, ok: false, error });
         }
         break;
       }

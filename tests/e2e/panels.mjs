@@ -9,7 +9,9 @@
 //   2. from the console, makes `late` (a second append consumer of offset_variable, which joins
 //      the feed the notebook's tables share) and `big` (a copy of trades_append's columns);
 //   3. waits, reopens agg_stream from the Panels menu and reads it;
-//   4. drops `big` and `late` from the console (`t.close()`) and reads the session's bytes.
+//   4. drops `big` and `late` from the console (`t.close()`) and reads the session's bytes;
+//   5. returns three bare tables from the console, closing the first one's panel before the third,
+//      and reads the names they were given and their rows.
 // Prints one line of JSON with what it saw at each step; the Rust test asserts on it. Saves a
 // screenshot with the menu open. Exit 1 on a page error, a failed cell or a timeout.
 
@@ -112,7 +114,32 @@ return { late, big };`);
     menu: [...document.querySelectorAll("#panels-list li")].map((li) => li.dataset.table),
     connection: window.streamglass.status(),
   }));
-  console.log(JSON.stringify({ closed, joined, reopened, dropped }));
+
+  // 5. Bare tables from the console get fresh names, also after a panel closes.
+  const runBare = async (code) => {
+    await page.evaluate(() => {
+      const r = document.getElementById("console-result");
+      r.dataset.state = "";
+      r.textContent = "";
+    });
+    await page.fill('[data-testid="console-code"]', code);
+    await page.click('[data-testid="console-run"]');
+    return check("a bare table's panel", () => {
+      const r = document.getElementById("console-result");
+      if (r.dataset.state === "failed") throw new Error(r.textContent);
+      return r.dataset.state === "done" && r.textContent.startsWith("opened ") ? r.textContent.slice("opened ".length) : null;
+    });
+  };
+  const first = await runBare("return trades_append.head(5);");
+  const second = await runBare("return trades_append.head(6);");
+  await page.click(`[data-testid="close-${first}"]`);
+  const third = await runBare("return trades_append.head(7);");
+  const sizes = await page.evaluate(async (names) => {
+    const tables = await window.streamglass.read(names);
+    return names.map((n) => tables[n]?.rows.length ?? null);
+  }, [first, second, third]);
+  const bare = { names: [first, second, third], sizes };
+  console.log(JSON.stringify({ closed, joined, reopened, dropped, bare }));
 } catch (e) {
   console.error(`panels: ${e.message}`);
   process.exitCode = 1;

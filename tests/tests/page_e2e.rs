@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -517,6 +517,15 @@ fn assert_notebook_shows(
     let rendered = shown["rendered"].as_object().unwrap();
     let diff_rows = rendered["diff_table"]["rows"].as_array().unwrap();
     assert!(diff_rows.len() >= 5, "diff_table rows drawn: {diff_rows:?}");
+    // A double column shows one number of decimals, so its digits line up.
+    let decimals: BTreeSet<usize> = diff_rows
+        .iter()
+        .map(|row| {
+            let text = row["Total_Size"].as_str().unwrap_or_default();
+            text.find('.').map_or(0, |point| text.len() - point - 1)
+        })
+        .collect();
+    assert_eq!(decimals.len(), 1, "Total_Size decimals vary: {diff_rows:?}");
     for row in diff_rows {
         assert!(
             !row["Total_Size"].as_str().unwrap_or_default().is_empty(),
@@ -652,6 +661,16 @@ async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
         !menu.contains(&"late") && !menu.contains(&"big") && menu.contains(&"agg_stream"),
         "{menu:?}"
     );
+
+    // Bare tables from the console are named afresh: a closed panel frees no name, so the third
+    // does not replace the second.
+    let bare = &shown["bare"];
+    assert_eq!(
+        bare["names"],
+        serde_json::json!(["table_1", "table_2", "table_3"]),
+        "{bare}"
+    );
+    assert_eq!(bare["sizes"], serde_json::json!([5, 6, 7]), "{bare}");
 }
 
 /// A bridge serving a recording and a Tansu topic at once: `/sources` lists both (the recording
