@@ -202,6 +202,7 @@ function changeKey(snapshot) {
 function pageFailure(message, error) {
   console.error(message, error);
   pageErrors.push(`${message}: ${error?.message ?? error}`);
+  setText(els.topic, message);
   renderStatus("failed");
   renderErrors(feedErrors);
 }
@@ -232,7 +233,8 @@ async function main() {
   try {
     client = seek ? FeedClient.connectWithSeek(url, seek) : FeedClient.connect(url);
   } catch (error) {
-    pageFailure(`Could not connect to ${url}`, error);
+    // The seek is checked before connecting: a bad one is not a connection failure.
+    pageFailure(seek && /seek/i.test(String(error?.message ?? error)) ? "The page's ?seek= is invalid" : `Could not connect to ${url}`, error);
     return;
   }
   // Kept reachable for debugging from the console (and so it is never garbage-collected).

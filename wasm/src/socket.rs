@@ -63,7 +63,7 @@ impl FeedClient {
     pub fn connect_with_seek(url: &str, seek: &str) -> Result<FeedClient, JsError> {
         let seek: SeekSpec = seek
             .parse()
-            .map_err(|e| JsError::new(&format!("seek {seek:?}: {e}")))?;
+            .map_err(|e: streamglass_core::Error| JsError::new(&e.to_string()))?;
         Self::open(url, seek)
     }
 }

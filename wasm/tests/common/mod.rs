@@ -296,3 +296,17 @@ fn close_keeps_the_counts_and_records_the_reason() {
     assert_eq!(string(&s, "status"), "closed");
     assert!(errors(&s).is_empty());
 }
+
+#[wasm_bindgen_test]
+fn a_bad_seek_is_refused_before_connecting_with_the_parsers_message() {
+    let Err(error) =
+        streamglass_wasm::FeedClient::connect_with_seek("ws://127.0.0.1:9/ws", "bogus")
+    else {
+        panic!("a bad seek connected");
+    };
+    let message = get(&JsValue::from(error), "message").as_string().unwrap();
+    assert_eq!(
+        message,
+        r#"seek: "bogus" is not a position: use beginning, end, an offset, -N or s@<epoch ms>"#
+    );
+}
