@@ -431,7 +431,13 @@ function makeChart() {
     {
       width: host.clientWidth || 420,
       height: 220,
-      scales: { x: { time: false }, rows: {}, mb: {} },
+      // Both axes start at 0; MB tops out higher than rows, so a plateau of each (a million rows,
+      // the WASM memory) does not draw one line on the other.
+      scales: {
+        x: { time: false },
+        rows: { range: (u, min, max) => [0, Math.max(max, 1) * 1.05] },
+        mb: { range: (u, min, max) => [0, Math.max(max, 1) * 1.4] },
+      },
       // Dashed series (the tables' MB) get dashed legend markers.
       legend: { markers: { dash: (u, i) => (u.series[i].dash ? "dashed" : "solid") } },
       axes: [
