@@ -191,11 +191,24 @@ function columnDecimals(values) {
   return Math.max(0, Math.min(d, MAX_DECIMALS, SIGNIFICANT - wholeDigits));
 }
 
+/** Nanoseconds since the epoch as UTC, to the millisecond, or finer where the value is. */
+function timestamp(nanos) {
+  let ms = nanos / 1000000n;
+  let below = nanos % 1000000n;
+  if (below < 0n) {
+    below += 1000000n;
+    ms -= 1n;
+  }
+  const text = new Date(Number(ms)).toISOString().replace("T", " ").replace("Z", "");
+  const finer = below === 0n ? "" : below.toString().padStart(6, "0").replace(/0+$/, "");
+  return `${text}${finer} UTC`;
+}
+
 /** A cell's text; `decimals` is its column's, for doubles. */
 function cell(value, type, decimals = 0) {
   if (value === null || value === undefined) return "";
   if (typeof value === "bigint") {
-    if (type === "timestamp") return new Date(Number(value / 1000000n)).toISOString().replace("T", " ").replace("Z", " UTC");
+    if (type === "timestamp") return timestamp(value);
     return integer.format(value);
   }
   if (typeof value === "number") {
