@@ -173,7 +173,9 @@ function setText(el, text) {
 function decimalsOf(value) {
   if (!Number.isFinite(value) || Number.isInteger(value)) return 0;
   const text = Math.abs(value).toPrecision(SIGNIFICANT);
-  if (text.includes("e")) return Math.abs(value) < 1 ? MAX_DECIMALS : 0;
+  // Below 1e-6 (exponent form here) a value shows in exponent form in the cell too, and asks
+  // nothing of its column.
+  if (text.includes("e")) return 0;
   const point = text.indexOf(".");
   return point < 0 ? 0 : text.replace(/0+$/, "").length - point - 1;
 }
@@ -213,9 +215,10 @@ function cell(value, type, decimals = 0) {
   }
   if (typeof value === "number") {
     if (type === "int" || type === "long") return integer.format(value);
-    // A value too small for the column's decimals is not shown as 0 (a difference of 1e-9).
-    if (value !== 0 && Math.abs(value) < 0.5 * 10 ** -decimals) return value.toExponential(3);
-    return fixed[decimals].format(value);
+    // -0 reads 0; a nonzero value that rounds to zero digits reads in exponent form (a
+    // difference of 1e-9 never reads 0).
+    const text = fixed[decimals].format(value === 0 ? 0 : value);
+    return value !== 0 && Number.isFinite(value) && !/[1-9]/.test(text) ? value.toExponential(3) : text;
   }
   return String(value);
 }
@@ -600,6 +603,14 @@ function checkEqual() {
   }
 }
 
+/** The size_offset field's value, as the notebook takes it. */
+function sizeOffset() {
+  return Math.max(1, Math.floor(Number($("size-offset").value) || 1000000));
+}
+
+// The size_offset the notebook ran with, once its cells are done.
+let ranWith = null;
+
 async function runNotebook() {
   timings.runStarted = performance.now();
   const state = $("notebook-state");
@@ -608,7 +619,7 @@ async function runNotebook() {
   state.dataset.state = "running";
   state.textContent = "running…";
   try {
-    const size = Math.max(1, Math.floor(Number($("size-offset").value) || 1000000));
+    const size = sizeOffset();
     await call({ type: "run", code: `return { size_offset: ${size} };` });
     try {
       for (const c of CELLS) {
@@ -623,6 +634,7 @@ async function runNotebook() {
     timings.cellsDone = performance.now();
     state.dataset.state = "done";
     state.textContent = "the notebook runs live";
+    ranWith = size;
   } catch (e) {
     state.dataset.state = "failed";
     state.textContent = String(e.message ?? e);
@@ -728,13 +740,15 @@ async function start() {
   worker.postMessage({ type: "init", url: source, interval: Number($("interval").value), compression: compressionFor(source, params) });
   await readyPromise;
   $("interval").addEventListener("change", (e) => worker.postMessage({ type: "interval", ms: Number(e.target.value) }));
-  $("run-all").addEventListener("click", runNotebook);
-  // Once the notebook ran, a new size_offset runs it again in a new session (as Deephaven's
-  // notebook is re-run from the top): the page reloads with it.
-  $("size-offset").addEventListener("change", (e) => {
-    if (timings.runStarted === null) return;
+  // Once the notebook ran, editing size_offset enables the button again, and running it again
+  // starts a new session from the top (as a Deephaven notebook is re-run): the page reloads.
+  $("size-offset").addEventListener("input", () => {
+    if (ranWith !== null) $("run-all").disabled = sizeOffset() === ranWith;
+  });
+  $("run-all").addEventListener("click", () => {
+    if (ranWith === null) return runNotebook();
     const next = new URLSearchParams(location.search);
-    next.set("size_offset", String(Math.max(1, Math.floor(Number(e.target.value) || 1000000))));
+    next.set("size_offset", String(sizeOffset()));
     next.delete("run");
     location.search = next.toString();
   });

@@ -234,7 +234,7 @@ async function main() {
     client = seek ? FeedClient.connectWithSeek(url, seek) : FeedClient.connect(url);
   } catch (error) {
     // The seek is checked before connecting: a bad one is not a connection failure.
-    pageFailure(seek && /seek/i.test(String(error?.message ?? error)) ? "The page's ?seek= is invalid" : `Could not connect to ${url}`, error);
+    pageFailure(seek && /^seek: /.test(String(error?.message ?? error)) ? "The page's ?seek= is invalid" : `Could not connect to ${url}`, error);
     return;
   }
   // Kept reachable for debugging from the console (and so it is never garbage-collected).

@@ -10,8 +10,8 @@
 //      the feed the notebook's tables share) and `big` (a copy of trades_append's columns);
 //   3. waits, reopens agg_stream from the Panels menu and reads it;
 //   4. drops `big` and `late` from the console (`t.close()`) and reads the session's bytes;
-//   5. returns three bare tables from the console, closing the first one's panel before the third,
-//      and reads the names they were given and their rows.
+//   5. returns three bare tables from the console, closing the first one's panel and dropping it
+//      before the third, and reads the names they were given and the last two's rows.
 // Prints one line of JSON with what it saw at each step; the Rust test asserts on it. Saves a
 // screenshot with the menu open. Exit 1 on a page error, a failed cell or a timeout.
 
@@ -132,12 +132,19 @@ return { late, big };`);
   };
   const first = await runBare("return trades_append.head(5);");
   const second = await runBare("return trades_append.head(6);");
+  // Close the first one's panel, then drop the table itself.
   await page.click(`[data-testid="close-${first}"]`);
+  await page.evaluate(() => {
+    document.getElementById("console-result").dataset.state = "";
+  });
+  await page.fill('[data-testid="console-code"]', `${first}.close();\nreturn null;`);
+  await page.click('[data-testid="console-run"]');
+  await check("the first bare table dropped", () => document.getElementById("console-result").dataset.state === "done");
   const third = await runBare("return trades_append.head(7);");
   const sizes = await page.evaluate(async (names) => {
     const tables = await window.streamglass.read(names);
     return names.map((n) => tables[n]?.rows.length ?? null);
-  }, [first, second, third]);
+  }, [second, third]);
   const bare = { names: [first, second, third], sizes };
   console.log(JSON.stringify({ closed, joined, reopened, dropped, bare }));
 } catch (e) {

@@ -662,15 +662,15 @@ async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
         "{menu:?}"
     );
 
-    // Bare tables from the console are named afresh: a closed panel frees no name, so the third
-    // does not replace the second.
+    // Bare tables from the console are named afresh: a dropped table frees no name, so the
+    // third does not replace the second.
     let bare = &shown["bare"];
     assert_eq!(
         bare["names"],
         serde_json::json!(["table_1", "table_2", "table_3"]),
         "{bare}"
     );
-    assert_eq!(bare["sizes"], serde_json::json!([5, 6, 7]), "{bare}");
+    assert_eq!(bare["sizes"], serde_json::json!([6, 7]), "{bare}");
 }
 
 /// A bridge serving a recording and a Tansu topic at once: `/sources` lists both (the recording
