@@ -169,9 +169,9 @@ function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-/** The decimals `value` needs at SIGNIFICANT digits (0 when it is whole or huge). */
+/** The decimals finite `value` needs at SIGNIFICANT digits (0 when it is whole or huge). */
 function decimalsOf(value) {
-  if (!Number.isFinite(value) || Number.isInteger(value)) return 0;
+  if (Number.isInteger(value)) return 0;
   const text = Math.abs(value).toPrecision(SIGNIFICANT);
   // Below 1e-6 (exponent form here) a value shows in exponent form in the cell too, and asks
   // nothing of its column.
@@ -274,10 +274,9 @@ async function listener(panel, x0, y0, x1, y1) {
   const to = Math.min(v.rows.length, y1 - v.first);
   const body = columns.map((_, c) => {
     const type = v.types[x0 + c];
-    const decimals = type === "double" ? columnDecimals(v.rows.slice(from, to).map((row) => row[x0 + c])) : 0;
-    const out = [];
-    for (let r = from; r < to; r++) out.push(cell(v.rows[r][x0 + c], type, decimals));
-    return out;
+    const values = v.rows.slice(from, to).map((row) => row[x0 + c]);
+    const decimals = type === "double" ? columnDecimals(values) : 0;
+    return values.map((value) => cell(value, type, decimals));
   });
   return {
     num_rows: v.totalRows,

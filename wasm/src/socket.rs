@@ -61,9 +61,7 @@ impl FeedClient {
     /// that does not parse.
     #[wasm_bindgen(js_name = connectWithSeek)]
     pub fn connect_with_seek(url: &str, seek: &str) -> Result<FeedClient, JsError> {
-        let seek: SeekSpec = seek
-            .parse()
-            .map_err(|e: streamglass_core::Error| JsError::new(&e.to_string()))?;
+        let seek: SeekSpec = seek.parse().map_err(crate::api::to_js)?;
         Self::open(url, seek)
     }
 }

@@ -103,9 +103,9 @@ impl ConsumeSpec {
             Some(text) => text
                 .parse()
                 .map_err(|e| JsError::new(&format!("offsets {text:?}: {e}")))?,
-            None if offsets.is_undefined() || offsets.is_null() => "end"
-                .parse()
-                .map_err(|e: streamglass_core::Error| JsError::new(&e.to_string()))?,
+            None if offsets.is_undefined() || offsets.is_null() => {
+                "end".parse().map_err(super::to_js)?
+            }
             None => {
                 return Err(JsError::new(
                     "offsets is a seek spec: \"beginning\", \"end\", \"-1000000\", \"{0: 42}\", ...",
