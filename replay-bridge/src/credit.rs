@@ -11,7 +11,9 @@
 //!
 //! A [`Budget`] bounds the bytes fetched or encoded but not yet written to any socket, across all
 //! connections: a fetch or a frame holds a [`Held`] share of it until it is written, so the
-//! bridge's memory does not grow with topic size, client speed or number of clients.
+//! bridge's memory does not grow with topic size, client speed or number of clients. Each
+//! connection takes from it through its own [`ConnectionBudget`], capped at a fixed share
+//! ([`share_of`]): a client that does not read holds at most that share, never the budget.
 
 use std::sync::Arc;
 
@@ -157,11 +159,28 @@ impl Reservation {
 pub struct Budget {
     bytes: Arc<Semaphore>,
     total: u64,
+    share: u64,
 }
 
-/// A share of the budget, released when dropped (after its bytes were written).
+/// One connection's part of the [`Budget`]: it may hold at most its share
+/// ([`Budget::share`]) at once, so connections whose sockets take nothing (a stalled tab holds
+/// what it was given until it reads or is closed) can never hold the whole budget between them
+/// while fewer than `total / share` of them stall.
 #[derive(Debug, Clone)]
-pub struct Held(#[allow(dead_code)] Option<Arc<OwnedSemaphorePermit>>);
+pub struct ConnectionBudget {
+    global: Budget,
+    own: Arc<Semaphore>,
+}
+
+/// A share of the budget, released when the last clone is dropped (after its bytes were written).
+#[derive(Debug, Clone)]
+pub struct Held(#[allow(dead_code)] Option<Arc<(OwnedSemaphorePermit, OwnedSemaphorePermit)>>);
+
+/// The share of the budget one connection may hold: a 64th, at least 1 MiB (2 MiB of the
+/// default 128 MiB), never more than the whole.
+pub fn share_of(total: u64) -> u64 {
+    (total / 64).max(1 << 20).min(total)
+}
 
 impl Budget {
     /// A budget of `total` bytes.
@@ -170,6 +189,7 @@ impl Budget {
         Self {
             bytes: Arc::new(Semaphore::new(total as usize)),
             total,
+            share: share_of(total),
         }
     }
 
@@ -178,20 +198,55 @@ impl Budget {
         self.total
     }
 
-    /// Waits for `bytes` of the budget (capped at the whole budget, so one oversized item can
-    /// still go, alone).
-    pub async fn hold(&self, bytes: u64) -> Held {
-        let n = bytes.clamp(1, self.total) as u32;
-        match Arc::clone(&self.bytes).acquire_many_owned(n).await {
-            Ok(permit) => Held(Some(Arc::new(permit))),
-            // Never closed; holding nothing is the safe answer if it were.
-            Err(_) => Held(None),
+    /// What one connection may hold at once.
+    pub fn share(&self) -> u64 {
+        self.share
+    }
+
+    /// A new connection's part of the budget.
+    pub fn connection(&self) -> ConnectionBudget {
+        ConnectionBudget {
+            global: self.clone(),
+            own: Arc::new(Semaphore::new(self.share as usize)),
         }
     }
 
     /// Bytes of the budget free now.
     pub fn free(&self) -> u64 {
         self.bytes.available_permits() as u64
+    }
+}
+
+impl ConnectionBudget {
+    /// Waits for `bytes` of the connection's share, then of the whole budget (capped at the
+    /// share, so one oversized item can still go, alone). The share is taken first: a
+    /// connection at its share waits on its own, never in the bridge-wide queue.
+    pub async fn hold(&self, bytes: u64) -> Held {
+        let n = bytes.clamp(1, self.global.share) as u32;
+        let Ok(own) = Arc::clone(&self.own).acquire_many_owned(n).await else {
+            // Never closed; holding nothing is the safe answer if it were.
+            return Held(None);
+        };
+        match Arc::clone(&self.global.bytes).acquire_many_owned(n).await {
+            Ok(global) => Held(Some(Arc::new((own, global)))),
+            Err(_) => Held(None),
+        }
+    }
+
+    /// Bytes this connection holds now.
+    pub fn held(&self) -> u64 {
+        self.global.share - self.own.available_permits() as u64
+    }
+
+    /// The connection's share.
+    pub fn share(&self) -> u64 {
+        self.global.share
+    }
+
+    /// Whether `bytes` could be held now without waiting.
+    pub fn has_room(&self, bytes: u64) -> bool {
+        let n = bytes.clamp(1, self.global.share);
+        self.own.available_permits() as u64 >= n && self.global.free() >= n
     }
 }
 
@@ -304,17 +359,50 @@ mod tests {
 
     #[tokio::test]
     async fn the_budget_is_returned_when_the_last_holder_drops() {
-        let budget = Budget::new(1 << 20);
-        let held = budget.hold(1000).await;
+        let budget = Budget::new(64 << 20);
+        let connection = budget.connection();
+        assert_eq!(connection.share(), 1 << 20);
+        let held = connection.hold(1000).await;
         let copy = held.clone();
-        assert_eq!(budget.free(), (1 << 20) - 1000);
+        assert_eq!(budget.free(), (64 << 20) - 1000);
+        assert_eq!(connection.held(), 1000);
         drop(held);
-        assert_eq!(budget.free(), (1 << 20) - 1000);
+        assert_eq!(budget.free(), (64 << 20) - 1000);
         drop(copy);
-        assert_eq!(budget.free(), 1 << 20);
-        // More than the whole budget still goes, alone.
-        let all = budget.hold(u64::MAX).await;
-        assert_eq!(budget.free(), 0);
+        assert_eq!((budget.free(), connection.held()), (64 << 20, 0));
+        // More than the share still goes, alone.
+        let all = connection.hold(u64::MAX).await;
+        assert_eq!(connection.held(), 1 << 20);
+        assert!(!connection.has_room(1));
         drop(all);
+    }
+
+    /// Connections that never let go of what they hold take at most their shares: the others
+    /// still get theirs.
+    #[tokio::test]
+    async fn stalled_connections_hold_at_most_their_shares() {
+        let budget = Budget::new(128 << 20);
+        let stalled: Vec<ConnectionBudget> = (0..40).map(|_| budget.connection()).collect();
+        let mut kept = Vec::new();
+        for c in &stalled {
+            // Each asks for far more than its share, in pieces: it gets its share and then waits.
+            for _ in 0..4 {
+                match tokio::time::timeout(std::time::Duration::from_millis(5), c.hold(1 << 20))
+                    .await
+                {
+                    Ok(h) => kept.push(h),
+                    Err(_) => break,
+                }
+            }
+            assert_eq!(c.held(), budget.share());
+        }
+        assert_eq!(budget.free(), (128 << 20) - 40 * budget.share());
+        let newcomer = budget.connection();
+        let h = tokio::time::timeout(std::time::Duration::from_secs(1), newcomer.hold(1 << 20))
+            .await
+            .expect("a newcomer gets its share while 40 connections stall");
+        drop(h);
+        drop(kept);
+        assert_eq!(budget.free(), 128 << 20);
     }
 }

@@ -16,6 +16,9 @@ use crate::Result;
 /// Key and value bytes per frame, at most (unless one record alone is larger).
 pub const MAX_FRAME_PAYLOAD: usize = 1 << 20;
 
+/// Body capacity a builder keeps between frames, at most.
+const RETAINED_BODY: usize = 16 << 10;
+
 /// `ServerMessage::Records`'s variant index in postcard.
 const RECORDS_VARIANT: u32 = 1;
 
@@ -125,7 +128,12 @@ impl FrameBuilder {
         put_varint(&mut frame, zigzag(high_watermark));
         put_varint(&mut frame, self.records);
         frame.extend_from_slice(&self.body);
-        self.body.clear();
+        // An idle subscription keeps no large buffer: a frame's worth is given back.
+        if self.body.capacity() > RETAINED_BODY {
+            self.body = Vec::new();
+        } else {
+            self.body.clear();
+        }
         self.records = 0;
         self.payload = 0;
         frame

@@ -5,6 +5,7 @@
 //! [`source`] (a [`kafka`] topic or a [`recording`], possibly replayed as [`live`]) →
 //! [`subscription`] (seek, [`credit`], [`pace`]) → [`frames`] → [`server`] (the socket).
 
+pub mod blocks;
 pub mod cat;
 pub mod credit;
 mod error;

@@ -169,9 +169,19 @@ enum Command {
             requires = "live_from"
         )]
         speed: f64,
-        /// Only WebSocket upgrades from this Origin are accepted (repeat for more); default: any.
+        /// Pages of this Origin may use /ws and /sources (repeat for more; '*': any page, which
+        /// lets every site the user visits read the stream). Default: the page's own origin only.
         #[arg(long, env = "STREAMGLASS_ALLOW_ORIGIN", value_delimiter = ',')]
         allow_origin: Vec<String>,
+        /// Connections at once; past it, new ones are refused (WebSocket close 1013, HTTP 503).
+        #[arg(long, env = "STREAMGLASS_MAX_CONNECTIONS", default_value_t = server::Limits::default().max_connections)]
+        max_connections: usize,
+        /// Close a WebSocket whose socket takes no data for this many seconds while data waits.
+        #[arg(long, env = "STREAMGLASS_STALL_SECS", default_value_t = server::Limits::default().stall_timeout.as_secs())]
+        stall_secs: u64,
+        /// Close a WebSocket that holds no subscription and sends nothing for this many seconds.
+        #[arg(long, env = "STREAMGLASS_IDLE_SECS", default_value_t = server::Limits::default().idle_timeout.as_secs())]
+        idle_secs: u64,
         /// Bytes fetched or encoded but not yet written to a socket, across all clients.
         #[arg(long, env = "STREAMGLASS_BUFFER_BYTES", default_value_t = server::DEFAULT_BUDGET)]
         buffer_bytes: u64,
@@ -410,6 +420,9 @@ async fn run(command: Command) -> Result<()> {
             live_from,
             speed,
             allow_origin,
+            max_connections,
+            stall_secs,
+            idle_secs,
             buffer_bytes,
             timeout_secs,
             listen,
@@ -466,6 +479,12 @@ async fn run(command: Command) -> Result<()> {
             let options = server::ServeOptions {
                 allow_origins: allow_origin,
                 budget_bytes: buffer_bytes,
+                limits: server::Limits {
+                    max_connections: max_connections.max(1),
+                    stall_timeout: std::time::Duration::from_secs(stall_secs.max(1)),
+                    idle_timeout: std::time::Duration::from_secs(idle_secs.max(1)),
+                    ..server::Limits::default()
+                },
             };
             let app = server::router_offering(sources, www, options)?;
             let listener = server::bind(&listen).await?;

@@ -266,7 +266,7 @@ impl BlockIndex {
 
 /// The block compressions a recording may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BlockCodec {
+pub(crate) enum BlockCodec {
     Null,
     Snappy,
 }
@@ -289,7 +289,7 @@ type Headers = Vec<(String, Option<Vec<u8>>)>;
 type Metadata = HashMap<String, Vec<u8>>;
 
 /// Blocks larger than this are refused as corrupt rather than allocated.
-const MAX_BLOCK_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_BLOCK_BYTES: u64 = 256 << 20;
 
 impl RecordingReader {
     /// Opens `path` and checks that it is a recording this build understands.
@@ -353,6 +353,12 @@ impl RecordingReader {
         self.pos = 0;
         self.left = 0;
         Ok(())
+    }
+
+    /// How its blocks are laid out, for [`crate::blocks::BlockStore`]: the codec, the sync
+    /// marker, and where the reader is now (right after the header when just opened).
+    pub(crate) fn layout(&mut self) -> Result<(BlockCodec, [u8; 16], u64)> {
+        Ok((self.codec, self.marker, self.input.stream_position()?))
     }
 
     /// The header.
@@ -450,24 +456,7 @@ impl RecordingReader {
         match self.codec {
             BlockCodec::Null => std::mem::swap(&mut self.block, &mut self.compressed),
             BlockCodec::Snappy => {
-                let Some(split) = self.compressed.len().checked_sub(4) else {
-                    return Err("a snappy block has no CRC".into());
-                };
-                let (data, crc) = self.compressed.split_at(split);
-                let len = snap::raw::decompress_len(data).map_err(|e| e.to_string())?;
-                if len as u64 > MAX_BLOCK_BYTES {
-                    return Err(format!("a block claims {len} bytes uncompressed"));
-                }
-                self.block.resize(len, 0);
-                let n = self
-                    .snappy
-                    .decompress(data, &mut self.block)
-                    .map_err(|e| format!("snappy: {e}"))?;
-                self.block.truncate(n);
-                let want = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
-                if crc32fast::hash(&self.block) != want {
-                    return Err("a block's CRC does not match its contents".into());
-                }
+                unpack_snappy(&mut self.snappy, &self.compressed, &mut self.block)?;
             }
         }
         self.pos = 0;
@@ -512,14 +501,14 @@ impl Iterator for RecordingReader {
 }
 
 /// A position in a decoded block: Avro binary decoding of [`RECORD_SCHEMA`], by hand.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+pub(crate) struct Cursor<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl<'a> Cursor<'a> {
     /// Decodes one record.
-    fn record(&mut self) -> Result<RecordView<'a>, String> {
+    pub(crate) fn record(&mut self) -> Result<RecordView<'a>, String> {
         let partition = i32::try_from(self.long()?).map_err(|_| "partition is not an int")?;
         let offset = self.long()?;
         let timestamp_ms = self.long()?;
@@ -611,7 +600,34 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn read_long_or_eof(input: &mut (impl Read + ?Sized)) -> Result<Option<i64>, String> {
+/// Decompresses a snappy container block (its data, then the CRC32 of the uncompressed bytes,
+/// big-endian) into `out`, checking the size bound and the CRC.
+pub(crate) fn unpack_snappy(
+    snappy: &mut snap::raw::Decoder,
+    compressed: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let Some(split) = compressed.len().checked_sub(4) else {
+        return Err("a snappy block has no CRC".into());
+    };
+    let (data, crc) = compressed.split_at(split);
+    let len = snap::raw::decompress_len(data).map_err(|e| e.to_string())?;
+    if len as u64 > MAX_BLOCK_BYTES {
+        return Err(format!("a block claims {len} bytes uncompressed"));
+    }
+    out.resize(len, 0);
+    let n = snappy
+        .decompress(data, out)
+        .map_err(|e| format!("snappy: {e}"))?;
+    out.truncate(n);
+    let want = u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if crc32fast::hash(out) != want {
+        return Err("a block's CRC does not match its contents".into());
+    }
+    Ok(())
+}
+
+pub(crate) fn read_long_or_eof(input: &mut (impl Read + ?Sized)) -> Result<Option<i64>, String> {
     let mut value: u64 = 0;
     for i in 0..10 {
         let mut byte = [0u8; 1];

@@ -4,27 +4,49 @@
 //! A connection carries any number of subscriptions (up to [`MAX_SUBSCRIPTIONS`]): the client's
 //! `Subscribe`, `Credit` and `Unsubscribe` messages start, feed and stop them, and every
 //! subscription's frames share one bounded queue to the socket ([`FRAMES_QUEUED`]). A malformed
-//! client message is answered with an error to that client, and nothing else changes. With
-//! `--allow-origin`, an upgrade from any other `Origin` is refused (403). When the client goes
-//! away, its subscriptions stop.
+//! client message is answered with an error to that client, and nothing else changes. When the
+//! client goes away, its subscriptions stop.
+//!
+//! What a client can make the bridge hold is bounded, whatever it sends ([`Limits`]):
+//! - connections: at most `max_connections` at once; past it, an upgrade is closed with 1013 and
+//!   its reason, any other request answered 503, without touching the rest;
+//! - time: a request's headers must arrive within `header_timeout` (so must the next request's,
+//!   on a kept-alive connection); a WebSocket that holds no subscription and sends nothing for
+//!   `idle_timeout` is closed (4001); one whose socket takes no frame for `stall_timeout` while
+//!   frames wait is closed (4000), its budget given back;
+//! - memory: a client message is at most [`MAX_CLIENT_MESSAGE`] bytes (a larger one closes the
+//!   connection, 1009); frames in flight hold the connection's share of the budget
+//!   ([`crate::credit`]).
+//!
+//! Origins: with no `--allow-origin`, a browser may use `/ws` and `/sources` only from the page's
+//! own origin (its `Origin` names the `Host` it reached), and, while the bridge listens on
+//! loopback, only under a loopback host name (so a DNS-rebinding page cannot pass for it);
+//! `--allow-origin '*'` lets any page in. Static files are served only from inside `--www`
+//! (a link out of it is not followed), with `nosniff`, a Content-Security-Policy the page
+//! satisfies, `Cache-Control: no-cache` and `Vary: Accept-Encoding`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
-use axum::Json;
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Body;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Json};
 use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use streamglass_core::protocol::{self, ClientMessage, ServerMessage, SubscriptionId};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::AbortHandle;
+use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::credit::{Budget, Credit};
@@ -38,14 +60,66 @@ pub const FRAMES_QUEUED: usize = 16;
 pub const MAX_SUBSCRIPTIONS: usize = 32;
 /// The default bridge-wide budget of bytes fetched or encoded but not yet written.
 pub const DEFAULT_BUDGET: u64 = 128 << 20;
+/// The largest client message: a client sends small control messages (a `Subscribe` with its
+/// seek spec and resume points is well under 1 KiB).
+pub const MAX_CLIENT_MESSAGE: usize = 64 << 10;
+/// Finished subscriptions a connection remembers (so late credit for them is not an error).
+const REMEMBERED_SUBSCRIPTIONS: usize = 256;
+/// Refused client messages logged in full per connection; past them, one line per power of two.
+const LOGGED_REFUSALS: u64 = 5;
+/// Over-limit connections answered at once (each with a short deadline); more are dropped.
+const REFUSALS_AT_ONCE: usize = 64;
+/// How long a refusal or a close frame may take to go out.
+const FAREWELL: Duration = Duration::from_secs(2);
+/// A request head larger than this is refused (hyper's minimum is 8 KiB).
+const MAX_HEAD_BYTES: usize = 64 << 10;
+/// Path components longer than this cannot name a file.
+const MAX_NAME_BYTES: usize = 255;
+
+/// WebSocket close codes of the bridge's own (4000–4999 are for applications).
+pub mod close {
+    /// The socket took no frame for the stall timeout while frames waited.
+    pub const STALLED: u16 = 4000;
+    /// No subscription and no message for the idle timeout.
+    pub const IDLE: u16 = 4001;
+    /// RFC 6455's "message too big".
+    pub const TOO_BIG: u16 = 1009;
+    /// RFC 6455's "try again later": the bridge is at its connection limit.
+    pub const FULL: u16 = 1013;
+}
+
+/// What one client may make the bridge hold, and for how long.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Connections (HTTP and WebSocket) at once.
+    pub max_connections: usize,
+    /// Time for a request's headers to arrive.
+    pub header_timeout: Duration,
+    /// A WebSocket with no subscription open that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
+    /// A WebSocket whose socket takes no frame for this long while frames wait is closed.
+    pub stall_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            stall_timeout: Duration::from_secs(30),
+        }
+    }
+}
 
 /// How the server behaves beyond its source.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
-    /// Origins allowed to open the WebSocket; empty: any.
+    /// Origins allowed to use `/ws` and `/sources`; empty: the page's own only; `*`: any.
     pub allow_origins: Vec<String>,
     /// The bridge-wide memory budget in bytes (0: [`DEFAULT_BUDGET`]).
     pub budget_bytes: u64,
+    pub limits: Limits,
 }
 
 /// A source the bridge offers, by name: `recording` or `kafka` (see [`Offered::named`]).
@@ -68,10 +142,30 @@ impl Offered {
     }
 }
 
+/// Which browsers' pages may use the bridge.
+#[derive(Debug, Clone)]
+enum Origins {
+    /// The page's own origin only.
+    Same,
+    /// These, exactly (scheme, host and port).
+    Listed(Vec<String>),
+    /// Any (`--allow-origin '*'`).
+    Any,
+}
+
 struct AppState {
     sources: Vec<Offered>,
     budget: Budget,
-    allow_origins: Vec<String>,
+    origins: Origins,
+    limits: Limits,
+    /// Set by [`serve`]: whether the bridge listens on a loopback address.
+    loopback: OnceLock<bool>,
+}
+
+/// The bridge's app: its routes and the limits [`serve`] applies to connections.
+pub struct App {
+    router: Router,
+    state: Arc<AppState>,
 }
 
 /// Binds `addr` (use port 0 for any free port).
@@ -85,7 +179,7 @@ pub async fn bind(addr: &str) -> Result<TcpListener> {
 }
 
 /// Builds the app with default options: `/ws`, and the files of `www` (if given) at `/`.
-pub fn router(source: Arc<Source>, www: Option<PathBuf>) -> Result<Router> {
+pub fn router(source: Arc<Source>, www: Option<PathBuf>) -> Result<App> {
     router_with(source, www, ServeOptions::default())
 }
 
@@ -94,7 +188,7 @@ pub fn router_with(
     source: Arc<Source>,
     www: Option<PathBuf>,
     options: ServeOptions,
-) -> Result<Router> {
+) -> Result<App> {
     router_offering(vec![Offered::named(source)], www, options)
 }
 
@@ -103,7 +197,7 @@ pub fn router_offering(
     sources: Vec<Offered>,
     www: Option<PathBuf>,
     options: ServeOptions,
-) -> Result<Router> {
+) -> Result<App> {
     if sources.is_empty() {
         return Err(Error::InvalidArgument("the bridge needs a source".into()));
     }
@@ -119,38 +213,153 @@ pub fn router_offering(
         0 => DEFAULT_BUDGET,
         n => n,
     };
+    let origins = if options.allow_origins.iter().any(|o| o.trim() == "*") {
+        tracing::warn!(
+            "--allow-origin '*': any web page the user visits may read the stream through this bridge"
+        );
+        Origins::Any
+    } else if options.allow_origins.is_empty() {
+        Origins::Same
+    } else {
+        Origins::Listed(
+            options
+                .allow_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .collect(),
+        )
+    };
     let state = Arc::new(AppState {
         sources,
         budget: Budget::new(budget),
-        allow_origins: options
-            .allow_origins
-            .iter()
-            .map(|o| o.trim_end_matches('/').to_owned())
-            .collect(),
+        origins,
+        limits: options.limits,
+        loopback: OnceLock::new(),
     });
     let app = Router::new()
         .route("/ws", get(upgrade))
         .route("/sources", get(list_sources))
-        .with_state(state);
-    Ok(match www {
+        .with_state(Arc::clone(&state));
+    let router = match www {
         Some(dir) if !dir.is_dir() => return Err(Error::MissingWww(dir)),
         // `cargo xtask site` writes each file's `.gz` and `.br`: sent as they are to a browser
         // that accepts them.
-        Some(dir) => app.fallback_service(
-            ServeDir::new(dir)
+        Some(dir) => {
+            let root = dir.canonicalize()?;
+            let files = ServeDir::new(&root)
                 .precompressed_br()
-                .precompressed_gzip(),
-        ),
+                .precompressed_gzip();
+            app.fallback_service(files)
+                .layer(middleware::from_fn_with_state(Arc::new(root), static_file))
+        }
         None => app.fallback(|| async {
             "Streamglass replay-bridge: the WebSocket is at /ws. Start with --www DIR to serve the page.\n"
         }),
-    })
+    };
+    Ok(App { router, state })
 }
 
-/// Serves until the process ends.
-pub async fn serve(listener: TcpListener, app: Router) -> Result<()> {
-    axum::serve(listener, app).await?;
-    Ok(())
+/// Serves until the process ends: each connection in its own task, within [`Limits`].
+pub async fn serve(listener: TcpListener, app: App) -> Result<()> {
+    let App { router, state } = app;
+    let local = listener.local_addr()?;
+    let _ = state.loopback.set(local.ip().is_loopback());
+    let limits = state.limits.clone();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
+    let full = full_router(limits.max_connections);
+    let mut accept_errors = 0u64;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, most likely: wait for some to be closed.
+                accept_errors += 1;
+                if accept_errors <= LOGGED_REFUSALS || accept_errors.is_power_of_two() {
+                    tracing::warn!(error = %e, count = accept_errors, "cannot accept a connection");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => {
+                let slot = Slot(Arc::new(slot));
+                tokio::spawn(serve_connection(
+                    stream,
+                    router.clone(),
+                    limits.header_timeout,
+                    slot,
+                ));
+            }
+            Err(_) => {
+                if let Ok(refusal) = Arc::clone(&refusals).try_acquire_owned() {
+                    let full = full.clone();
+                    tokio::spawn(async move {
+                        let slot = Slot(Arc::new(refusal));
+                        let _ = tokio::time::timeout(
+                            FAREWELL * 2,
+                            serve_connection(stream, full, FAREWELL, slot),
+                        )
+                        .await;
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A connection's place among [`Limits::max_connections`]: held by the HTTP connection and by
+/// the WebSocket it may become, freed when both are done.
+#[derive(Clone)]
+struct Slot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+
+/// Serves HTTP/1 on one connection, with a deadline for each request's headers.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    router: Router,
+    header_timeout: Duration,
+    slot: Slot,
+) {
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(slot.clone());
+        router.clone().oneshot(request.map(Body::new))
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    let _ = connection.await;
+}
+
+/// What a connection past the limit gets: a WebSocket closed with [`close::FULL`] and the
+/// reason, or a 503.
+fn full_router(max: usize) -> Router {
+    let reason = format!("the bridge is serving its limit of {max} connections: try again later");
+    let text = format!("{reason}\n");
+    Router::new()
+        .route(
+            "/ws",
+            get(move |ws: WebSocketUpgrade| {
+                let reason = reason.clone();
+                async move {
+                    ws.on_upgrade(move |mut socket| async move {
+                        let frame = CloseFrame {
+                            code: close::FULL,
+                            reason: reason.into(),
+                        };
+                        let _ = socket.send(Message::Close(Some(frame))).await;
+                    })
+                }
+            }),
+        )
+        .fallback(move || {
+            let text = text.clone();
+            async move { (StatusCode::SERVICE_UNAVAILABLE, text) }
+        })
 }
 
 /// The address a listener is bound to, for printing.
@@ -166,34 +375,58 @@ struct SourceInfo {
     description: String,
 }
 
-/// With `--allow-origin`, the 403 for a request whose `Origin` is not allowed. A request with
-/// none is let through only when `absent_ok` (a same-origin `fetch` sends none; a WebSocket
-/// always does).
-fn origin_refused(state: &AppState, headers: &HeaderMap, absent_ok: bool) -> Option<Response> {
-    if state.allow_origins.is_empty() {
-        return None;
-    }
+/// The 403 for a browser request from a page the bridge does not serve. A request with no
+/// `Origin` (not from a browser page, or a same-origin `GET`) is let through: a page cannot
+/// send one without it across origins.
+fn origin_refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    match origin {
-        None if absent_ok => None,
-        Some(o) if state.allow_origins.iter().any(|a| a == o) => None,
-        _ => {
-            let origin = origin.unwrap_or_default();
-            tracing::warn!(origin, "request refused: origin not allowed");
-            Some(
-                (
-                    StatusCode::FORBIDDEN,
-                    format!("origin {origin:?} may not use this bridge\n"),
-                )
-                    .into_response(),
-            )
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let loopback = state.loopback.get().copied().unwrap_or(false);
+    let refusal = match (&state.origins, origin) {
+        (Origins::Any, _) => None,
+        (Origins::Listed(list), Some(o)) if list.iter().any(|a| a == o) => None,
+        (Origins::Listed(_), Some(o)) => {
+            Some(format!("origin {o:?} is not allowed (--allow-origin)"))
         }
-    }
+        (_, None) => None,
+        (Origins::Same, Some(o)) => {
+            let authority = o.split_once("://").map_or(o, |(_, rest)| rest);
+            match host {
+                Some(h) if !h.eq_ignore_ascii_case(authority) => Some(format!(
+                    "origin {o:?} is not this page's ({h}); start the bridge with --allow-origin {o} to allow it"
+                )),
+                None => Some(format!("origin {o:?} sent no Host")),
+                Some(h) if loopback && !is_loopback_host(h) => Some(format!(
+                    "host {h:?} is not a loopback name, though the bridge listens on loopback; start it with --allow-origin {o} to allow it"
+                )),
+                Some(_) => None,
+            }
+        }
+    };
+    let reason = refusal?;
+    tracing::warn!(origin, host, "request refused: {reason}");
+    Some((StatusCode::FORBIDDEN, format!("{reason}\n")).into_response())
+}
+
+/// Whether a `Host` header names this machine's loopback: `localhost` (or a `.localhost` name),
+/// 127.0.0.0/8 or `[::1]`, with any port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(n, _)| n)
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `GET /sources`: the sources `/ws?source=NAME` accepts, the default first.
 async fn list_sources(headers: HeaderMap, State(state): State<Arc<AppState>>) -> Response {
-    if let Some(refused) = origin_refused(&state, &headers, true) {
+    if let Some(refused) = origin_refused(&state, &headers) {
         return refused;
     }
     Json(
@@ -209,6 +442,66 @@ async fn list_sources(headers: HeaderMap, State(state): State<Arc<AppState>>) ->
     .into_response()
 }
 
+/// The static files' guard and headers: a path with a name no file can have, or that resolves
+/// (through a link) outside the served directory, is not found; every answer says `nosniff`,
+/// `no-cache`, `Vary: Accept-Encoding`, and, for pages, a Content-Security-Policy.
+async fn static_file(State(root): State<Arc<PathBuf>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if !inside(&root, &path) {
+        return with_static_headers(
+            &path,
+            (StatusCode::NOT_FOUND, "not found\n").into_response(),
+        );
+    }
+    with_static_headers(&path, next.run(request).await)
+}
+
+/// Whether the URL path names something inside `root` once decoded and resolved (a missing
+/// file counts as inside: the file service answers 404 for it).
+fn inside(root: &Path, url_path: &str) -> bool {
+    let Ok(decoded) = percent_encoding::percent_decode_str(url_path).decode_utf8() else {
+        return false;
+    };
+    let mut path = root.to_path_buf();
+    for part in decoded.split('/') {
+        if part.len() > MAX_NAME_BYTES || part.contains('\0') {
+            return false;
+        }
+        match Path::new(part).components().next() {
+            None | Some(Component::CurDir) => {}
+            Some(Component::Normal(name)) => path.push(name),
+            Some(_) => return false,
+        }
+    }
+    match path.canonicalize() {
+        Ok(real) => real.starts_with(root),
+        Err(_) => true,
+    }
+}
+
+fn with_static_headers(path: &str, mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    // The worker runs the notebook's cells, which are code: it may evaluate them.
+    let policy = if path.ends_with("-worker.js") {
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; connect-src 'self'"
+    } else {
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; worker-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    response
+}
+
 #[derive(serde::Deserialize)]
 struct WsParams {
     source: Option<String>,
@@ -219,8 +512,9 @@ async fn upgrade(
     headers: HeaderMap,
     Query(params): Query<WsParams>,
     State(state): State<Arc<AppState>>,
+    slot: Option<Extension<Slot>>,
 ) -> Response {
-    if let Some(refused) = origin_refused(&state, &headers, false) {
+    if let Some(refused) = origin_refused(&state, &headers) {
         return refused;
     }
     let source = match params.source.as_deref() {
@@ -240,7 +534,13 @@ async fn upgrade(
             }
         },
     };
-    ws.on_upgrade(move |socket| connection(socket, state, source))
+    ws.max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
+        .read_buffer_size(8 << 10)
+        .on_upgrade(move |socket| async move {
+            connection(socket, state, source).await;
+            drop(slot);
+        })
         .into_response()
 }
 
@@ -249,26 +549,48 @@ struct Running {
     task: AbortHandle,
 }
 
+/// Why the bridge closed a connection.
+struct Closing {
+    code: u16,
+    reason: String,
+}
+
 /// Serves one WebSocket against the source at `source` in the offered list.
 async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
     let (mut sink, mut incoming) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Outgoing>(FRAMES_QUEUED);
+    let budget = state.budget.connection();
+    let limits = &state.limits;
     let mut subscriptions: HashMap<SubscriptionId, Running> = HashMap::new();
-    loop {
+    let mut refused = 0u64;
+    let mut last_heard = Instant::now();
+    let mut tick = tokio::time::interval(limits.idle_timeout.min(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stalled = || Closing {
+        code: close::STALLED,
+        reason: format!(
+            "the socket took no data for {} s while data waited",
+            limits.stall_timeout.as_secs()
+        ),
+    };
+    let closing = loop {
         tokio::select! {
             outgoing = rx.recv() => {
                 // `tx` is held here, so the queue never closes while the loop runs.
-                let Some(Outgoing { frame, held }) = outgoing else { break };
-                if sink.send(Message::Binary(frame.into())).await.is_err() {
-                    break;
+                let Some(Outgoing { frame, held }) = outgoing else { break None };
+                match tokio::time::timeout(limits.stall_timeout, sink.send(Message::Binary(frame.into()))).await {
+                    Ok(Ok(())) => drop(held),
+                    Ok(Err(_)) => break None,
+                    Err(_) => break Some(stalled()),
                 }
-                drop(held);
             }
             message = incoming.next() => {
+                last_heard = Instant::now();
                 let reply = match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    None | Some(Ok(Message::Close(_))) => break None,
+                    Some(Err(e)) => break too_big(&e),
                     Some(Ok(Message::Binary(bytes))) => {
-                        on_client_message(&bytes, &state, source, &tx, &mut subscriptions)
+                        on_client_message(&bytes, &state, source, &tx, &budget, &mut subscriptions)
                     }
                     Some(Ok(Message::Text(_))) => Some(ServerMessage::Error {
                         subscription: None,
@@ -276,19 +598,59 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
                     }),
                     Some(Ok(_)) => None,
                 };
-                if let Some(reply) = reply
-                    && let Ok(frame) = protocol::encode(&reply)
-                    && sink.send(Message::Binary(frame.into())).await.is_err()
-                {
-                    break;
+                if let Some(reply) = reply {
+                    refused += 1;
+                    if let ServerMessage::Error { subscription, message } = &reply
+                        && (refused <= LOGGED_REFUSALS || refused.is_power_of_two())
+                    {
+                        tracing::warn!(?subscription, refused, error = %message, "client message refused");
+                    }
+                    let Ok(frame) = protocol::encode(&reply) else { continue };
+                    match tokio::time::timeout(limits.stall_timeout, sink.send(Message::Binary(frame.into()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break None,
+                        Err(_) => break Some(stalled()),
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let open = subscriptions.values().any(|r| !r.task.is_finished());
+                if !open && last_heard.elapsed() >= limits.idle_timeout {
+                    break Some(Closing {
+                        code: close::IDLE,
+                        reason: format!(
+                            "idle: no subscription and no message for {} s",
+                            limits.idle_timeout.as_secs()
+                        ),
+                    });
                 }
             }
         }
-    }
+    };
     for running in subscriptions.values() {
         running.credit.close();
         running.task.abort();
     }
+    drop(rx);
+    if let Some(Closing { code, reason }) = closing {
+        tracing::info!(code, reason = %reason, "connection closed by the bridge");
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = tokio::time::timeout(FAREWELL, sink.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+/// The close for a client message over [`MAX_CLIENT_MESSAGE`]; `None` for any other socket error.
+fn too_big(error: &axum::Error) -> Option<Closing> {
+    let text = error.to_string();
+    (text.contains("too long") || text.contains("too big") || text.contains("Space limit")).then(
+        || Closing {
+            code: close::TOO_BIG,
+            reason: format!("a client message may be at most {MAX_CLIENT_MESSAGE} bytes"),
+        },
+    )
 }
 
 /// Applies one client message; returns the error to send back, if any.
@@ -297,10 +659,10 @@ fn on_client_message(
     state: &Arc<AppState>,
     source: usize,
     tx: &mpsc::Sender<Outgoing>,
+    budget: &crate::credit::ConnectionBudget,
     subscriptions: &mut HashMap<SubscriptionId, Running>,
 ) -> Option<ServerMessage<'static>> {
     let error = |subscription: Option<SubscriptionId>, message: String| {
-        tracing::warn!(?subscription, error = %message, "client message refused");
         Some(ServerMessage::Error {
             subscription,
             message,
@@ -330,6 +692,9 @@ fn on_client_message(
                     format!("a connection may hold at most {MAX_SUBSCRIPTIONS} subscriptions"),
                 );
             }
+            if subscriptions.len() >= REMEMBERED_SUBSCRIPTIONS {
+                subscriptions.retain(|_, r| !r.task.is_finished());
+            }
             let credit = match Credit::new(subscribe.credit) {
                 Ok(credit) => Arc::new(credit),
                 Err(e) => return error(Some(id), format!("subscription {id}: {e}")),
@@ -340,7 +705,7 @@ fn on_client_message(
                 compression: subscribe.compression,
                 credit: Arc::clone(&credit),
                 out: tx.clone(),
-                budget: state.budget.clone(),
+                budget: budget.clone(),
             };
             let task = tokio::spawn(subscription::run(
                 Arc::clone(&state.sources[source].source),
@@ -371,12 +736,71 @@ fn on_client_message(
                 format!("credit for subscription {subscription}, which was never opened"),
             ),
         },
-        ClientMessage::Unsubscribe { subscription } => {
-            if let Some(running) = subscriptions.remove(&subscription) {
+        ClientMessage::Unsubscribe { subscription } => match subscriptions.remove(&subscription) {
+            Some(running) => {
                 running.credit.close();
                 running.task.abort();
+                None
             }
-            None
+            None => error(
+                Some(subscription),
+                format!("unsubscribe from subscription {subscription}, which is not open"),
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST:1",
+            "app.localhost:3000",
+            "127.0.0.1:8080",
+            "127.1.2.3",
+            "[::1]:8080",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
         }
+        for h in [
+            "evil.example:8080",
+            "localhost.evil.example",
+            "10.0.0.1:8080",
+            "[::2]:80",
+            "",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn paths_out_of_the_root_or_with_impossible_names_are_not_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("index.html"), "x").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(root.join("index.html"), root.join("alias.html")).unwrap();
+        assert!(inside(&root, "/index.html"));
+        assert!(
+            inside(&root, "/alias.html"),
+            "a link within the root is fine"
+        );
+        assert!(
+            inside(&root, "/missing.js"),
+            "missing files are the file service's 404"
+        );
+        assert!(!inside(&root, "/link/secret"));
+        assert!(!inside(&root, "/%6cink/secret"), "percent-encoded");
+        assert!(!inside(&root, "/../etc/passwd"));
+        assert!(!inside(&root, &format!("/{}", "a".repeat(256))));
+        assert!(!inside(&root, "/a%00b"));
     }
 }

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use crate::blocks::BlockStore;
 use crate::kafka::{KafkaCluster, KafkaConfig};
 use crate::live::{LiveClock, LivePoint};
 use crate::pace::Pace;
@@ -33,9 +34,21 @@ pub struct RecordingSource {
     /// Where each block starts, built by the first replay that needs it (`None`: the file could
     /// not be indexed, and replays read it from the start, where they meet the damage).
     index: OnceLock<Option<BlockIndex>>,
+    /// The file's blocks, read by position and shared by every replay.
+    blocks: Arc<BlockStore>,
 }
 
 impl RecordingSource {
+    /// The recording's blocks.
+    pub fn blocks(&self) -> Arc<BlockStore> {
+        Arc::clone(&self.blocks)
+    }
+
+    /// Whether the block index was built (or tried).
+    pub fn is_indexed(&self) -> bool {
+        self.index.get().is_some()
+    }
+
     /// The recording's block index, built on first use.
     pub fn index(&self) -> Option<&BlockIndex> {
         self.index
@@ -72,6 +85,7 @@ impl Source {
             pace,
             live: None,
             index: OnceLock::new(),
+            blocks: Arc::new(BlockStore::open(path)?),
         }))
     }
 
@@ -87,6 +101,7 @@ impl Source {
             pace: Pace::Max,
             live: Some(live),
             index: OnceLock::new(),
+            blocks: Arc::new(BlockStore::open(path)?),
         }))
     }
 

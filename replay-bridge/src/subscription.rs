@@ -1,11 +1,17 @@
 //! One subscription: resolve where each partition starts, send the hello, then stream records as
 //! credit allows, from a broker (one task per partition, tailing with long polls) or from a
-//! recording (one reader, paced).
+//! recording (one async task reading shared [`crate::blocks`], paced).
+//!
+//! Nothing here holds a thread while it waits: waits for credit, the bridge's budget, the socket,
+//! the pace or the live clock are async, and a recording's blocks are read on the blocking pool
+//! one block at a time. A replay lets go of its block whenever it may wait long, and keeps its
+//! place as a position, so thousands of idle subscriptions cost a few hundred bytes each.
 //!
 //! Invariants: a partition's records go out in strictly increasing offset order, from its start
 //! offset on, each at most once; a `Records` frame is queued only after its exact length was taken
 //! from the subscription's [`Credit`]; a fetch asks the broker for no more bytes than the credit
-//! reserved for it, and holds its size of the bridge-wide [`Budget`] until its frames are written.
+//! reserved for it, and holds its size of the connection's [`ConnectionBudget`] until its frames
+//! are written; a replay builds frames only within credit it has reserved and budget it holds.
 //! `CaughtUp` is sent once per partition, when the partition reaches the high watermark it had when
 //! the subscription started. A recording replayed as live ([`crate::live`]) has the live edge for
 //! its high watermarks, and sends no record before the server's clock releases it.
@@ -20,7 +26,8 @@ use streamglass_core::protocol::{
 use streamglass_core::seek::{Position, SeekSpec, Watermarks};
 use tokio::sync::mpsc;
 
-use crate::credit::{Budget, Closed, Credit, Held, Reservation};
+use crate::blocks::Block;
+use crate::credit::{Closed, ConnectionBudget, Credit, Held, Reservation};
 use crate::frames::{self, FrameBuilder, MAX_FRAME_PAYLOAD};
 use crate::kafka::KafkaPartition;
 use crate::live::{self, LiveClock};
@@ -33,6 +40,13 @@ use crate::{Error, Result};
 pub const FETCH_BYTES: u64 = 4 << 20;
 /// How long a fetch at the end of a partition waits for new records.
 const TAIL_WAIT: Duration = Duration::from_millis(500);
+/// Bytes a fetch at the end of a partition asks for, at most: a long poll holds no more of the
+/// budget than this while it waits.
+const TAIL_FETCH_BYTES: u64 = 64 << 10;
+/// Credit a replay reserves at a time, at most: the frames it builds fit in it.
+const REPLAY_RESERVE: u64 = 1 << 20;
+/// A replay that will sleep longer than this lets go of its block first.
+const KEEP_BLOCK_WAIT: Duration = Duration::from_millis(20);
 /// Frame size a recording replay aims at.
 const RECORDING_FRAME: usize = 256 << 10;
 /// Room for a frame's header beyond its records.
@@ -74,7 +88,7 @@ pub struct Sink {
     pub compression: Compression,
     pub credit: Arc<Credit>,
     pub out: mpsc::Sender<Outgoing>,
-    pub budget: Budget,
+    pub budget: ConnectionBudget,
 }
 
 impl Sink {
@@ -146,18 +160,7 @@ pub async fn run(source: Arc<Source>, subscribe: Subscribe, sink: Sink) {
     let seek = subscribe.seek.to_string();
     let result = match &*source {
         Source::Kafka(kafka) => stream_kafka(kafka, &subscribe, &sink).await,
-        Source::Recording(_) => {
-            let (source, subscribe, sink2) = (Arc::clone(&source), subscribe.clone(), sink.clone());
-            let handle = tokio::runtime::Handle::current();
-            tokio::task::spawn_blocking(move || {
-                let Source::Recording(recording) = &*source else {
-                    return Ok(());
-                };
-                replay(recording, &subscribe, &sink2, &handle)
-            })
-            .await
-            .unwrap_or_else(|e| Err(Stop::Failed(std::io::Error::other(e.to_string()).into())))
-        }
+        Source::Recording(recording) => replay(&source, recording, &subscribe, &sink).await,
     };
     if let Err(Stop::Failed(e)) = result {
         tracing::warn!(subscription = id, source = %described, seek = %seek, error = %e, "subscription failed");
@@ -287,7 +290,8 @@ async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -
         .await?;
     // Each partition reserves at most its share of the window, so partitions long-polling at
     // their end cannot hold the credit a partition with records to send needs.
-    let share = (sink.credit.window() / found.len().max(1) as u64).clamp(1, FETCH_BYTES);
+    let share = (sink.credit.window() / found.len().max(1) as u64)
+        .clamp(1, FETCH_BYTES.min(sink.budget.share() / 2));
     let mut tails = tokio::task::JoinSet::new();
     for (client, m) in found {
         let start = starts.get(&m.partition).copied().unwrap_or(m.high);
@@ -329,13 +333,13 @@ async fn tail_partition(
             };
             sink.control(&message).await?;
         }
-        let mut reservation = sink.credit.reserve_up_to(share).await?;
-        let held = sink.budget.hold(reservation.left()).await;
-        let wait = if next >= high {
-            TAIL_WAIT
+        let (wait, ask) = if next >= high {
+            (TAIL_WAIT, share.min(TAIL_FETCH_BYTES))
         } else {
-            Duration::ZERO
+            (Duration::ZERO, share)
         };
+        let mut reservation = sink.credit.reserve_up_to(ask).await?;
+        let held = sink.budget.hold(reservation.left()).await;
         let max_bytes = i32::try_from(reservation.left()).unwrap_or(i32::MAX);
         let fetched = match partition.fetch(next, max_bytes, wait).await {
             Ok(fetched) => fetched,
@@ -408,6 +412,9 @@ pub fn offsets_at_times(
 /// One partition's replay state.
 struct Replayed {
     builder: FrameBuilder,
+    /// Bytes of the reservation the builder's frame may take when flushed (its length now, plus
+    /// room for its header).
+    charged: u64,
     start: i64,
     /// The next offset to send.
     next: i64,
@@ -421,14 +428,79 @@ struct Replayed {
     release_ms: i64,
 }
 
-/// Replays a recording to one subscription (on a blocking thread: the reader is synchronous).
-/// Replayed as live, seeks resolve against the live edge, records after it go out as the server's
-/// clock releases them, and `Exhausted` ends the replay instead of `End`.
-fn replay(
+/// The credit a replay has reserved and the budget it holds for it: every frame it builds fits
+/// in them, so what it has read but not sent is always counted.
+struct Batch {
+    reserved: Option<(Reservation, Held)>,
+    /// Bytes of the reservation promised to frames being built.
+    promised: u64,
+}
+
+impl Batch {
+    /// Bytes of the reservation not yet promised to a frame.
+    fn room(&self) -> u64 {
+        self.reserved
+            .as_ref()
+            .map_or(0, |(r, _)| r.left().saturating_sub(self.promised))
+    }
+
+    /// Sends every builder's frame within the reservation, then gives back what is left of it.
+    async fn release(
+        &mut self,
+        state: &mut BTreeMap<i32, Replayed>,
+        sink: &Sink,
+        high: impl Fn(&Replayed) -> i64,
+    ) -> Result<(), Stop> {
+        for r in state.values_mut() {
+            self.flush(r, sink, high(r)).await?;
+        }
+        if let Some((reservation, _held)) = self.reserved.take() {
+            sink.credit.refund(reservation);
+        }
+        self.promised = 0;
+        Ok(())
+    }
+
+    /// Sends one builder's frame, taking its length from the reservation.
+    async fn flush(&mut self, r: &mut Replayed, sink: &Sink, high: i64) -> Result<(), Stop> {
+        if r.builder.is_empty() {
+            return Ok(());
+        }
+        match &mut self.reserved {
+            Some((reservation, held)) => {
+                sink.flush(&mut r.builder, high, Some(reservation), Some(&*held))
+                    .await?
+            }
+            None => sink.flush(&mut r.builder, high, None, None).await?,
+        }
+        self.promised = self.promised.saturating_sub(r.charged);
+        r.charged = 0;
+        Ok(())
+    }
+
+    /// Reserves credit for the next frames (waiting for it) and holds the budget for them.
+    async fn reserve(&mut self, sink: &Sink, at_least: u64) -> Result<(), Stop> {
+        let want = at_least.max(REPLAY_RESERVE.min(sink.budget.share() / 2));
+        let reservation = sink.credit.reserve_up_to(want).await?;
+        let held = sink.budget.hold(reservation.left()).await;
+        self.reserved = Some((reservation, held));
+        self.promised = 0;
+        Ok(())
+    }
+}
+
+/// Replays a recording to one subscription. Replayed as live, seeks resolve against the live
+/// edge, records after it go out as the server's clock releases them, and `Exhausted` ends the
+/// replay instead of `End`.
+///
+/// The loop reads one record at a time from a shared [`Block`]; whenever it must wait (for the
+/// clock, credit, the budget or the socket) it drops the record and, for a wait that may be long,
+/// the block, then reads the same record again: no borrow lives across a wait.
+async fn replay(
+    offered: &Arc<Source>,
     recording: &RecordingSource,
     subscribe: &Subscribe,
     sink: &Sink,
-    handle: &tokio::runtime::Handle,
 ) -> Result<(), Stop> {
     let meta = &recording.meta;
     let live = recording.live.as_ref();
@@ -439,7 +511,16 @@ fn replay(
     let ends = live::watermarks(meta);
     let marks = live.map_or_else(|| ends.clone(), |clock| clock.marks(clock.elapsed()));
     let partitions: Vec<i32> = marks.iter().map(|m| m.partition).collect();
-    let by_time = offsets_at_times(&recording.path, &subscribe.seek.timestamps(&partitions))?;
+    let times = subscribe.seek.timestamps(&partitions);
+    let by_time = if times.is_empty() {
+        BTreeMap::new()
+    } else {
+        // A scan of the file: bounded work on the blocking pool.
+        let path = recording.path.clone();
+        tokio::task::spawn_blocking(move || offsets_at_times(&path, &times))
+            .await
+            .map_err(|e| Stop::Failed(std::io::Error::other(e.to_string()).into()))??
+    };
     let starts = start_offsets(
         &topic,
         &subscribe.seek,
@@ -457,7 +538,7 @@ fn replay(
         &starts,
         meta.schemas.clone(),
     );
-    handle.block_on(sink.control(&hello))?;
+    sink.control(&hello).await?;
     let mut state: BTreeMap<i32, Replayed> = marks
         .iter()
         .zip(&ends)
@@ -465,6 +546,7 @@ fn replay(
             let start = starts.get(&m.partition).copied().unwrap_or(m.high);
             let replayed = Replayed {
                 builder: FrameBuilder::new(sink.id, m.partition),
+                charged: 0,
                 start,
                 next: start,
                 caught_up_at: m.high,
@@ -492,98 +574,175 @@ fn replay(
     for r in state.values_mut() {
         if r.start >= r.caught_up_at {
             r.caught_up = true;
-            handle.block_on(sink.control(&caught_up(r.builder.partition(), r.start)))?;
+            sink.control(&caught_up(r.builder.partition(), r.start))
+                .await?;
         }
         r.done = r.start >= r.end;
     }
-    let limit = sink.frame_limit(RECORDING_FRAME);
+    let limit = sink.frame_limit(RECORDING_FRAME) as u64;
     let mut pacer = Pacer::new(recording.pace);
     let started = Instant::now();
     let mut open = state.values().filter(|r| !r.done).count();
-    let mut reader = RecordingReader::open(&recording.path)?;
-    // Seek past the blocks that hold nothing wanted (a seek deep into a large recording).
+    let store = recording.blocks();
+    let mut position = store.first();
+    // Start at the first block that holds something wanted (a seek deep into a large recording).
     let wanted: BTreeMap<i32, i64> = state
         .iter()
         .filter(|(_, r)| !r.done)
         .map(|(&p, r)| (p, r.start))
         .collect();
-    if open > 0
-        && let Some(from) = recording.index().and_then(|i| i.read_from(&wanted))
-    {
-        reader.seek_to(from.position)?;
-        for (p, latest) in from.latest_before {
-            if let Some(r) = state.get_mut(&p) {
-                r.release_ms = r.release_ms.max(latest);
+    if open > 0 {
+        if !recording.is_indexed() {
+            // Built once, on the blocking pool (`serve` builds it at start).
+            let source = Arc::clone(offered);
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Source::Recording(r) = &*source {
+                    r.index();
+                }
+            })
+            .await;
+        }
+        if let Some(from) = recording.index().and_then(|i| i.read_from(&wanted)) {
+            position = from.position;
+            for (p, latest) in from.latest_before {
+                if let Some(r) = state.get_mut(&p) {
+                    r.release_ms = r.release_ms.max(latest);
+                }
             }
         }
     }
+    let mut batch = Batch {
+        reserved: None,
+        promised: 0,
+    };
+    let mut kept: Option<Arc<Block>> = None;
+    // Where the next record starts in the block at `position`.
+    let mut pos = 0usize;
     let mut failure = None;
     while open > 0 {
-        let view = match reader.next_view() {
-            None => break,
-            Some(Ok(view)) => view,
-            Some(Err(e)) => {
-                failure = Some(e);
+        let block = match kept.take() {
+            Some(block) => block,
+            None => match store.block(position).await {
+                Ok(Some(block)) => block,
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            },
+        };
+        let (view, after) = match block.record_at(pos) {
+            None => {
+                position = block.next;
+                pos = 0;
+                continue;
+            }
+            Some(Ok(read)) => read,
+            Some(Err(reason)) => {
+                failure = Some(Error::CorruptRecording {
+                    path: recording.path.clone(),
+                    records: 0,
+                    reason: format!("in the block at byte {position}: {reason}"),
+                });
                 break;
             }
         };
         let Some(r) = state.get_mut(&view.partition) else {
+            pos = after;
+            kept = Some(block);
             continue;
         };
         r.release_ms = r.release_ms.max(view.timestamp_ms);
         if r.done || view.offset < r.start {
+            pos = after;
+            kept = Some(block);
             continue;
         }
         let wait = match live {
             Some(clock) => clock.wait(r.release_ms, clock.elapsed()),
             None => pacer.wait(view.timestamp_ms, started.elapsed()),
         };
-        // Never early; what is due goes out before a sleep worth a flush.
+        // Never early; what is due goes out before a sleep worth a flush. After the sleep the
+        // same record is read again.
         if !wait.is_zero() {
             if wait > PACE_SLACK {
-                for other in state.values_mut() {
-                    let high = high(other);
-                    handle.block_on(sink.flush(&mut other.builder, high, None, None))?;
-                }
+                batch.release(&mut state, sink, high).await?;
             }
-            sleep_unless_closed(wait, sink)?;
-        }
-        let Some(r) = state.get_mut(&view.partition) else {
+            if wait <= KEEP_BLOCK_WAIT {
+                kept = Some(block);
+            }
+            sleep_unless_closed(wait, sink).await?;
             continue;
-        };
-        let size = FrameBuilder::record_len(view.offset, view.timestamp_ms, view.key, view.value);
-        let room = limit.min(sink.credit.available() as usize);
-        if !r.builder.is_empty() && r.builder.frame_len(r.end) + size > room {
+        }
+        let size =
+            FrameBuilder::record_len(view.offset, view.timestamp_ms, view.key, view.value) as u64;
+        if size + FRAME_HEADER as u64 > sink.credit.window() {
+            return Err(Stop::Failed(Error::Subscription {
+                subscription: sink.id,
+                reason: format!(
+                    "a record of partition {} needs a frame of {} bytes, more than the {} bytes of credit the subscription opened with",
+                    view.partition,
+                    size + FRAME_HEADER as u64,
+                    sink.credit.window()
+                ),
+            }));
+        }
+        // A full frame goes out first (the block is let go: the socket may keep us waiting).
+        if !r.builder.is_empty() && r.charged + size > limit {
             let high = high(r);
-            handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
+            drop(block);
+            batch.flush(r, sink, high).await?;
+            continue;
+        }
+        let grows = size
+            + if r.builder.is_empty() {
+                FRAME_HEADER as u64
+            } else {
+                0
+            };
+        if batch.room() < grows {
+            // Out of reserved credit: send what is built, then wait for more, holding nothing.
+            drop(block);
+            batch.release(&mut state, sink, high).await?;
+            batch.reserve(sink, grows).await?;
+            continue;
         }
         r.builder
             .push(view.offset, view.timestamp_ms, view.key, view.value);
+        r.charged += grows;
+        batch.promised += grows;
         r.next = view.offset + 1;
-        if !r.caught_up && r.next >= r.caught_up_at {
+        pos = after;
+        if r.caught_up || r.next < r.caught_up_at {
+            if r.next < r.end {
+                kept = Some(block);
+                continue;
+            }
+        } else {
+            drop(block);
             let high = high(r);
-            handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
+            batch.flush(r, sink, high).await?;
             r.caught_up = true;
-            handle.block_on(sink.control(&caught_up(view.partition, r.next)))?;
+            let partition = r.builder.partition();
+            let next = r.next;
+            sink.control(&caught_up(partition, next)).await?;
         }
         if r.next >= r.end {
             let high = high(r);
-            handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
+            batch.flush(r, sink, high).await?;
             r.done = true;
             open -= 1;
         }
     }
     // What was read intact goes out before the damage is reported.
-    for r in state.values_mut() {
-        let high = high(r);
-        handle.block_on(sink.flush(&mut r.builder, high, None, None))?;
-    }
+    batch.release(&mut state, sink, high).await?;
     if let Some(e) = failure {
         return Err(e.into());
     }
     for r in state.values_mut().filter(|r| !r.caught_up) {
         r.caught_up = true;
-        handle.block_on(sink.control(&caught_up(r.builder.partition(), r.caught_up_at)))?;
+        sink.control(&caught_up(r.builder.partition(), r.caught_up_at))
+            .await?;
     }
     let last = match live {
         Some(clock) => ServerMessage::Exhausted {
@@ -595,21 +754,14 @@ fn replay(
             subscription: sink.id,
         },
     };
-    handle.block_on(sink.control(&last))
+    sink.control(&last).await
 }
 
-/// Sleeps `wait` in short steps, stopping early when the subscription is closed.
-fn sleep_unless_closed(wait: Duration, sink: &Sink) -> Result<(), Stop> {
-    let until = Instant::now() + wait;
-    loop {
-        if sink.out.is_closed() {
-            return Err(Stop::Closed);
-        }
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(());
-        }
-        std::thread::sleep(left.min(Duration::from_millis(100)));
+/// Sleeps `wait`, stopping early when the subscription is closed.
+async fn sleep_unless_closed(wait: Duration, sink: &Sink) -> Result<(), Stop> {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => Ok(()),
+        () = sink.out.closed() => Err(Stop::Closed),
     }
 }
 
