@@ -71,6 +71,8 @@ const LOGGED_REFUSALS: u64 = 5;
 const REFUSALS_AT_ONCE: usize = 64;
 /// How long a refusal or a close frame may take to go out.
 const FAREWELL: Duration = Duration::from_secs(2);
+/// How long a stalled socket has to take its close frame, at least.
+const STALLED_FAREWELL: Duration = Duration::from_secs(10);
 /// A request head larger than this is refused (hyper's minimum is 8 KiB).
 const MAX_HEAD_BYTES: usize = 64 << 10;
 /// Path components longer than this cannot name a file.
@@ -376,9 +378,10 @@ struct SourceInfo {
 }
 
 /// The 403 for a browser request from a page the bridge does not serve. A request with no
-/// `Origin` (not from a browser page, or a same-origin `GET`) is let through: a page cannot
-/// send one without it across origins.
-fn origin_refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+/// `Origin` (not from a browser page, or a same-origin `GET`) is let through, since a page
+/// cannot send one across origins; except that with an `--allow-origin` list an upgrade must
+/// name a listed origin (`absent_ok` false).
+fn origin_refused(state: &AppState, headers: &HeaderMap, absent_ok: bool) -> Option<Response> {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let loopback = state.loopback.get().copied().unwrap_or(false);
@@ -387,6 +390,9 @@ fn origin_refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
         (Origins::Listed(list), Some(o)) if list.iter().any(|a| a == o) => None,
         (Origins::Listed(_), Some(o)) => {
             Some(format!("origin {o:?} is not allowed (--allow-origin)"))
+        }
+        (Origins::Listed(_), None) if !absent_ok => {
+            Some("a request with no Origin, and --allow-origin lists the allowed ones".to_owned())
         }
         (_, None) => None,
         (Origins::Same, Some(o)) => {
@@ -426,7 +432,7 @@ fn is_loopback_host(host: &str) -> bool {
 
 /// `GET /sources`: the sources `/ws?source=NAME` accepts, the default first.
 async fn list_sources(headers: HeaderMap, State(state): State<Arc<AppState>>) -> Response {
-    if let Some(refused) = origin_refused(&state, &headers) {
+    if let Some(refused) = origin_refused(&state, &headers, true) {
         return refused;
     }
     Json(
@@ -514,7 +520,7 @@ async fn upgrade(
     State(state): State<Arc<AppState>>,
     slot: Option<Extension<Slot>>,
 ) -> Response {
-    if let Some(refused) = origin_refused(&state, &headers) {
+    if let Some(refused) = origin_refused(&state, &headers, false) {
         return refused;
     }
     let source = match params.source.as_deref() {
@@ -638,7 +644,13 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
             code,
             reason: reason.into(),
         };
-        let _ = tokio::time::timeout(FAREWELL, sink.send(Message::Close(Some(frame)))).await;
+        // A stalled socket gets as long again to take its close: a tab that wakes up reads why.
+        let farewell = if code == close::STALLED {
+            limits.stall_timeout.max(STALLED_FAREWELL)
+        } else {
+            FAREWELL
+        };
+        let _ = tokio::time::timeout(farewell, sink.send(Message::Close(Some(frame)))).await;
     }
 }
 

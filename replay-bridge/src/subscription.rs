@@ -619,12 +619,22 @@ async fn replay(
     // Where the next record starts in the block at `position`.
     let mut pos = 0usize;
     let mut failure = None;
+    // Records read from the file, as the damage report counts them.
+    let mut read = 0u64;
     while open > 0 {
         let block = match kept.take() {
             Some(block) => block,
             None => match store.block(position).await {
                 Ok(Some(block)) => block,
                 Ok(None) => break,
+                Err(Error::CorruptRecording { path, reason, .. }) => {
+                    failure = Some(Error::CorruptRecording {
+                        path,
+                        records: read,
+                        reason,
+                    });
+                    break;
+                }
                 Err(e) => {
                     failure = Some(e);
                     break;
@@ -641,20 +651,20 @@ async fn replay(
             Some(Err(reason)) => {
                 failure = Some(Error::CorruptRecording {
                     path: recording.path.clone(),
-                    records: 0,
+                    records: read,
                     reason: format!("in the block at byte {position}: {reason}"),
                 });
                 break;
             }
         };
         let Some(r) = state.get_mut(&view.partition) else {
-            pos = after;
+            (pos, read) = (after, read + 1);
             kept = Some(block);
             continue;
         };
         r.release_ms = r.release_ms.max(view.timestamp_ms);
         if r.done || view.offset < r.start {
-            pos = after;
+            (pos, read) = (after, read + 1);
             kept = Some(block);
             continue;
         }
@@ -712,7 +722,7 @@ async fn replay(
         r.charged += grows;
         batch.promised += grows;
         r.next = view.offset + 1;
-        pos = after;
+        (pos, read) = (after, read + 1);
         if r.caught_up || r.next < r.caught_up_at {
             if r.next < r.end {
                 kept = Some(block);

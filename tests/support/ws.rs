@@ -52,6 +52,8 @@ pub struct Session {
     pub wire: BTreeMap<u32, u64>,
     /// The compression new subscriptions ask for.
     pub compression: Compression,
+    /// The bridge's close frame, if it sent one: its code and reason.
+    pub close: Option<(u16, String)>,
 }
 
 impl Session {
@@ -59,7 +61,30 @@ impl Session {
         let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .map_err(|e| format!("connect {url}: {e}"))?;
-        Ok(Self {
+        Ok(Self::over(socket))
+    }
+
+    /// Connects with a receive buffer of `bytes` (the kernel's own minimum applies): a client
+    /// that then stops reading stalls the bridge's socket soon, as a frozen tab's would.
+    pub async fn connect_small(url: &str, bytes: u32) -> Result<Self, String> {
+        let addr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .parse::<std::net::SocketAddr>()
+            .map_err(|e| format!("{url}: {e}"))?;
+        let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+        socket.set_recv_buffer_size(bytes).map_err(|e| e.to_string())?;
+        let stream = socket.connect(addr).await.map_err(|e| e.to_string())?;
+        let (socket, _) = tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .map_err(|e| format!("connect {url}: {e}"))?;
+        Ok(Self::over(socket))
+    }
+
+    fn over(socket: Socket) -> Self {
+        Self {
             socket,
             feeds: BTreeMap::new(),
             records: BTreeMap::new(),
@@ -70,7 +95,8 @@ impl Session {
             bytes: BTreeMap::new(),
             wire: BTreeMap::new(),
             compression: Compression::None,
-        })
+            close: None,
+        }
     }
 
     /// Opens subscription `id` from `seek` (kcat syntax), resuming where `resume` says.
@@ -125,7 +151,10 @@ impl Session {
                 None => return Ok(false),
                 Some(Err(e)) => return Err(e.to_string()),
                 Some(Ok(Message::Binary(frame))) => break frame,
-                Some(Ok(Message::Close(_))) => return Ok(false),
+                Some(Ok(Message::Close(frame))) => {
+                    self.close = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                    return Ok(false);
+                }
                 Some(Ok(_)) => continue,
             }
         };

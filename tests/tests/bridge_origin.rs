@@ -1,5 +1,7 @@
 //! `--allow-origin`: only the listed Origins may open the WebSocket; any other Origin, or none,
-//! is refused with 403 before the upgrade. Without the flag, any Origin may.
+//! is refused with 403 before the upgrade. Without the flag, only the page's own origin (the
+//! Host it reached, a loopback name while the bridge listens on loopback) or no Origin at all (not
+//! a browser page) may; `--allow-origin '*'` lets any page in.
 
 mod common;
 
@@ -29,7 +31,17 @@ async fn bridge(allow_origins: Vec<String>) -> (String, tempfile::TempDir) {
 
 /// The HTTP status of an upgrade from `origin` (101 when it is accepted).
 async fn upgrade_status(url: &str, origin: Option<&str>) -> u16 {
+    upgrade_status_as(url, origin, None).await
+}
+
+/// The same, with the `Host` header set to `host` (as a browser sends the name it resolved).
+async fn upgrade_status_as(url: &str, origin: Option<&str>, host: Option<&str>) -> u16 {
     let mut request = url.into_client_request().unwrap();
+    if let Some(host) = host {
+        request
+            .headers_mut()
+            .insert("host", HeaderValue::from_str(host).unwrap());
+    }
     if let Some(origin) = origin {
         request
             .headers_mut()
@@ -58,9 +70,45 @@ async fn only_the_allowed_origins_may_open_the_socket() {
     }
 }
 
+/// Cross-site WebSocket hijacking of a loopback bridge: any page the user visits could open the
+/// socket before. Now only the page's own origin may, and a page that rebinds its own name to
+/// 127.0.0.1 (its Origin then names the Host it reached) is refused too.
 #[tokio::test]
-async fn without_the_flag_any_origin_may() {
+async fn without_the_flag_only_the_page_s_own_origin_may() {
     let (url, _dir) = bridge(Vec::new()).await;
+    let addr = url.trim_start_matches("ws://").trim_end_matches("/ws");
+    let port = addr.rsplit(':').next().unwrap();
+    let own = format!("http://{addr}");
+    let localhost = format!("http://localhost:{port}");
+    assert_eq!(upgrade_status(&url, Some(&own)).await, 101);
+    assert_eq!(upgrade_status(&url, None).await, 101, "no Origin: not a page");
+    assert_eq!(
+        upgrade_status_as(&url, Some(&localhost), Some(&format!("localhost:{port}"))).await,
+        101
+    );
+    for origin in [
+        "https://evil.example",
+        "http://evil.example",
+        &format!("http://127.0.0.1:{}", port.parse::<u16>().unwrap() + 1),
+        &localhost,
+    ] {
+        assert_eq!(upgrade_status(&url, Some(origin)).await, 403, "{origin}");
+    }
+    let rebound = format!("evil.example:{port}");
+    assert_eq!(
+        upgrade_status_as(&url, Some(&format!("http://{rebound}")), Some(&rebound)).await,
+        403,
+        "DNS rebinding"
+    );
+    let get = |origin| common::http_get(addr, "/sources", origin);
+    assert_eq!(get(None).await.0, 200);
+    assert_eq!(get(Some(own.as_str())).await.0, 200);
+    assert_eq!(get(Some("https://evil.example")).await.0, 403);
+}
+
+#[tokio::test]
+async fn a_star_lets_any_page_in() {
+    let (url, _dir) = bridge(vec!["*".to_owned()]).await;
     for origin in [Some("https://anywhere.example.com"), None] {
         assert_eq!(upgrade_status(&url, origin).await, 101, "{origin:?}");
     }
