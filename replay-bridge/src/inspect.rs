@@ -190,3 +190,89 @@ pub fn render(summary: &RecordingSummary) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{PartitionRange, RecordingMeta, StoredRecord, write_unchecked};
+    use crate::source::Source;
+
+    fn meta(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
+        RecordingMeta {
+            topic: "t".into(),
+            partitions: partitions
+                .iter()
+                .map(|&(p, low, high)| PartitionRange::new(p, low, high))
+                .collect(),
+            schemas: vec![],
+            source: "test".into(),
+            stopped_early: None,
+        }
+    }
+
+    fn records(partition: i32, offsets: std::ops::Range<i64>) -> Vec<StoredRecord> {
+        offsets
+            .map(|offset| StoredRecord {
+                partition,
+                offset,
+                timestamp_ms: offset,
+                key: None,
+                value: Some(vec![1; 10]),
+                headers: vec![],
+            })
+            .collect()
+    }
+
+    /// As `record` wrote it before: the header's high watermark taken before recording, the file
+    /// stopped at 1,000 records by Ctrl-C. `inspect` said nothing and exited 0.
+    #[test]
+    fn a_recording_cut_short_is_refused_not_summarised() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("short.sgrec");
+        write_unchecked(&path, &meta(&[(0, 0, 10_000)]), &records(0, 0..1_000));
+        let err = summarize(&path).unwrap_err();
+        assert!(matches!(err, Error::RecordingMismatch { .. }), "{err}");
+        assert!(err.to_string().contains("cut short"), "{err}");
+        assert_eq!(err.to_string().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_recording_stopped_early_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stopped.sgrec");
+        let mut header = meta(&[(0, 0, 1_000), (1, 5, 5)]);
+        header.stopped_early = Some("interrupted (SIGINT) after 1000 of 3000 records".into());
+        header.partitions[0].records = Some(1_000);
+        header.partitions[0].target_high_watermark = Some(2_000);
+        header.partitions[1].records = Some(0);
+        header.partitions[1].target_high_watermark = Some(1_005);
+        write_unchecked(&path, &header, &records(0, 0..1_000));
+        let summary = summarize(&path).unwrap();
+        assert_eq!(
+            summary.stopped_early.as_deref(),
+            Some("interrupted (SIGINT) after 1000 of 3000 records")
+        );
+        assert_eq!(summary.partitions[0].target_high_watermark, Some(2_000));
+        assert_eq!(summary.partitions[0].last_offset, Some(999));
+        let text = render(&summary);
+        assert!(
+            text.contains("STOPPED EARLY: interrupted (SIGINT)"),
+            "{text}"
+        );
+        assert!(text.contains("2000"), "{text}");
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["partitions"][1]["target_high_watermark"], 1_005);
+
+        // Served, it says so too, and each partition ends at its last record.
+        let Source::Recording(source) = Source::recording(&path).unwrap() else {
+            unreachable!("a recording source")
+        };
+        assert!(source.stopped_early().is_some_and(|r| r.contains("SIGINT")));
+        let served = Source::Recording(source);
+        assert!(
+            served.describe().contains("stopped early"),
+            "{}",
+            served.describe()
+        );
+    }
+}

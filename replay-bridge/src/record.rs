@@ -82,7 +82,6 @@ pub fn generate_live(
     partitions: i32,
     seed: u64,
 ) -> Result<Written> {
-    check_generate(history, future_secs, partitions)?;
     if future_secs == 0 {
         return generate(out, history, partitions, seed);
     }
@@ -94,7 +93,8 @@ pub fn generate_live(
 }
 
 /// How many trades `history` of them plus `future_secs` of record time after them are: a dry run
-/// of the generator, which samples without encoding. Refused past [`MAX_TRADES`].
+/// of the generator, which samples without encoding. Refused past [`MAX_TRADES`], as soon as the
+/// pace of the first million future trades says the future will pass it.
 pub fn live_count(history: u64, future_secs: u64, partitions: i32, seed: u64) -> Result<u64> {
     check_generate(history, future_secs, partitions)?;
     let mut generator =
@@ -107,17 +107,28 @@ pub fn live_count(history: u64, future_secs: u64, partitions: i32, seed: u64) ->
         from = Some(generator.next_timestamp_ms());
     }
     let future_ms = i64::try_from(future_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
+    let too_many = |about: u64| {
+        Error::InvalidArgument(format!(
+            "--count {history} --future-secs {future_secs}: about {about} trades, more than {MAX_TRADES}; ask for a shorter future"
+        ))
+    };
     let mut count = history;
     loop {
         let t = generator.next_timestamp_ms();
         count += 1;
-        if count > MAX_TRADES {
-            return Err(Error::InvalidArgument(format!(
-                "--count {history} --future-secs {future_secs}: more than {MAX_TRADES} trades; ask for a shorter future"
-            )));
-        }
-        if t > from.get_or_insert(t).saturating_add(future_ms) {
+        let from = *from.get_or_insert(t);
+        if t > from.saturating_add(future_ms) {
             return Ok(count);
+        }
+        if count > MAX_TRADES {
+            return Err(too_many(count));
+        }
+        let future = count - history;
+        if future.is_multiple_of(1 << 20) && t > from {
+            let projected = future as f64 * future_ms as f64 / (t - from) as f64;
+            if history as f64 + projected > 2.0 * MAX_TRADES as f64 {
+                return Err(too_many(history + projected as u64));
+            }
         }
     }
 }
@@ -417,5 +428,31 @@ mod tests {
             watermarks(&meta).iter().map(|m| m.high).sum::<i64>() as u64,
             written.records
         );
+    }
+
+    #[test]
+    fn generate_refuses_what_would_never_end_or_exhaust_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("never.sgrec");
+        let started = std::time::Instant::now();
+        for (history, future_secs, partitions, why) in [
+            (
+                10,
+                1_000_000_000_000_000,
+                3,
+                "--future-secs 1000000000000000: at most",
+            ),
+            // Within ten years, but billions of trades: refused from the pace of the first ones.
+            (10, MAX_FUTURE_SECS, 3, "more than 1000000000"),
+            (MAX_TRADES + 1, 0, 3, "--count 1000000001: at most"),
+            (10, 0, i32::MAX, "--partitions 2147483647: give 1 to 100000"),
+            (10, 0, 0, "--partitions 0"),
+        ] {
+            let err = generate_live(&path, history, future_secs, partitions, 1).unwrap_err();
+            assert!(err.to_string().contains(why), "{why}: {err}");
+            assert!(!path.exists());
+        }
+        // Bounded work, not a run of billions (a loose bound: this is no speed test).
+        assert!(started.elapsed() < std::time::Duration::from_secs(120));
     }
 }

@@ -1013,6 +1013,27 @@ fn to_value(r: &StoredRecord) -> Value {
     ])
 }
 
+/// Writes `records` under the header `meta` as it is, unchecked: the files a test needs that
+/// [`RecordingWriter`] refuses to make (cut short, lying headers, the headers of older builds).
+#[cfg(test)]
+pub(crate) fn write_unchecked(path: &Path, meta: &RecordingMeta, records: &[StoredRecord]) {
+    let entries = header_entries(meta).unwrap();
+    let marker = sync_marker(&entries);
+    let mut bytes = container_header(&entries, &marker);
+    let mut blocks = Writer::builder()
+        .schema(&SCHEMA)
+        .writer(Vec::new())
+        .codec(Codec::Snappy)
+        .marker(marker)
+        .has_header(true)
+        .build();
+    for r in records {
+        blocks.append(to_value(r)).unwrap();
+    }
+    bytes.extend(blocks.into_inner().unwrap());
+    std::fs::write(path, bytes).unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1240,5 +1261,144 @@ mod tests {
                 "{last:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_recording_appears_whole_at_finish_and_an_abandoned_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let meta = meta_of(&[(0, 0, 30_000)]);
+        let files = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
+        for offset in 0..20_000 {
+            w.append(&record(0, offset)).unwrap();
+        }
+        assert_eq!(files(), ["r.sgrec.partial"]);
+        assert!(std::fs::metadata(partial_path(&path)).unwrap().len() > 0);
+        drop(w);
+        assert!(files().is_empty(), "{:?}", files());
+
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
+        for offset in 0..30_000 {
+            w.append(&record(0, offset)).unwrap();
+        }
+        let written = w.finish(&meta).unwrap();
+        assert_eq!(files(), ["r.sgrec"]);
+        assert_eq!(written.partitions[0].records, Some(30_000));
+        assert_eq!(RecordingReader::open(&path).unwrap().count(), 30_000);
+        BlockIndex::build(&path).unwrap();
+    }
+
+    #[test]
+    fn the_writer_refuses_records_or_a_header_that_disagree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let meta = meta_of(&[(0, 10, 20)]);
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
+        for (partition, offset, why) in [
+            (1, 10, "not in the header"),
+            (0, 9, "outside the header's range [10, 20)"),
+            (0, 20, "outside the header's range [10, 20)"),
+        ] {
+            let err = w.append(&record(partition, offset)).unwrap_err();
+            assert!(err.to_string().contains(why), "{err}");
+        }
+        w.append(&record(0, 12)).unwrap();
+        let err = w.append(&record(0, 12)).unwrap_err();
+        assert!(err.to_string().contains("comes after offset 12"), "{err}");
+        w.append(&record(0, 15)).unwrap();
+        // A header that ends the partition before its last record is not written.
+        let err = w.finish(&meta_of(&[(0, 10, 15)])).unwrap_err();
+        assert!(err.to_string().contains("would not be true"), "{err}");
+        assert!(!path.exists() && !partial_path(&path).exists());
+    }
+
+    #[test]
+    fn a_stopped_early_header_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let target = meta_of(&[(0, 0, 1_000), (1, 0, 1_000)]);
+        let mut w = RecordingWriter::create(&path, &target).unwrap();
+        for offset in 0..300 {
+            w.append(&record(0, offset)).unwrap();
+        }
+        let mut stopped = target.clone();
+        stopped.stopped_early = Some("interrupted (SIGINT) after 300 of 2000 records".into());
+        for range in &mut stopped.partitions {
+            range.target_high_watermark = Some(range.high_watermark);
+            range.high_watermark = w
+                .contents(range.partition)
+                .last_offset
+                .map_or(range.low_watermark, |last| last + 1);
+        }
+        let written = w.finish(&stopped).unwrap();
+        let meta = RecordingReader::open(&path).unwrap().meta().clone();
+        assert_eq!(meta, written);
+        assert_eq!(
+            meta.stopped_early.as_deref(),
+            Some("interrupted (SIGINT) after 300 of 2000 records")
+        );
+        let ends: Vec<_> = meta
+            .partitions
+            .iter()
+            .map(|r| (r.high_watermark, r.records, r.target_high_watermark))
+            .collect();
+        assert_eq!(
+            ends,
+            [(300, Some(300), Some(1_000)), (0, Some(0), Some(1_000))]
+        );
+        BlockIndex::build(&path).unwrap();
+    }
+
+    /// Files whose headers claim what they do not hold, as `record` wrote them before (the
+    /// watermarks taken before recording, the file cut short by Ctrl-C), or altered.
+    #[test]
+    fn a_file_that_disagrees_with_its_header_is_refused_while_indexing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let records: Vec<StoredRecord> = (0..5_000).map(|o| record(0, o)).collect();
+        let counted = |n| {
+            let mut meta = meta_of(&[(0, 0, 5_000)]);
+            meta.partitions[0].records = Some(n);
+            meta
+        };
+        let cases = [
+            (
+                meta_of(&[(0, 0, 50_000)]),
+                &records[..],
+                "the recording was cut short",
+            ),
+            (
+                counted(6_000),
+                &records[..],
+                "holds 5000 records, but the header says 6000",
+            ),
+            (
+                meta_of(&[(0, 0, 4_000)]),
+                &records[..],
+                "offset 4000 is outside",
+            ),
+            (
+                meta_of(&[(1, 0, 5_000)]),
+                &records[..],
+                "partition 0 (offset 0), which is not in the header",
+            ),
+        ];
+        for (meta, records, why) in cases {
+            write_unchecked(&path, &meta, records);
+            let err = BlockIndex::build(&path).unwrap_err();
+            assert!(matches!(err, Error::RecordingMismatch { .. }), "{err}");
+            assert!(err.to_string().contains(why), "{why}: {err}");
+        }
+        // A header of an older build, with no counts, whose records reach its high watermark.
+        write_unchecked(&path, &meta_of(&[(0, 0, 5_000)]), &records);
+        BlockIndex::build(&path).unwrap();
     }
 }
