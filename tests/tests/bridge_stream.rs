@@ -177,6 +177,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         &path,
         schema_infos,
         |_, _| {},
+        std::future::pending(),
     )
     .await
     .unwrap();
@@ -208,6 +209,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         &newest,
         Vec::new(),
         |_, _| {},
+        std::future::pending(),
     )
     .await
     .unwrap();
