@@ -19,6 +19,8 @@ pub enum Error {
         records: u64,
         reason: String,
     },
+    #[error("recording {path} disagrees with its header: {reason}")]
+    RecordingMismatch { path: PathBuf, reason: String },
     #[error("cannot write recording {path}: {reason}")]
     WriteRecording { path: PathBuf, reason: String },
     #[error("cannot reach Kafka broker {broker} within {seconds} s: {reason}")]
@@ -80,6 +82,10 @@ pub enum Error {
     },
     #[error("static files directory {0} does not exist")]
     MissingWww(PathBuf),
+    #[error("static files directory {0} is not a directory")]
+    WwwNotADirectory(PathBuf),
+    #[error("{0} before recording began: nothing written")]
+    Interrupted(String),
     #[error("--live-from {point:?}: {reason}")]
     LivePoint { point: String, reason: String },
     #[error("invalid argument: {0}")]

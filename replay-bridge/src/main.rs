@@ -1,6 +1,8 @@
-//! The `replay-bridge` command line. Every failure ends in one line on stderr and a non-zero exit.
+//! The `replay-bridge` command line. Every failure ends in one line on stderr and a non-zero exit;
+//! a reader that closes stdout early (`inspect FILE | head -1`) ends it quietly, with exit 0.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,7 +49,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Capture a topic, from a seek spec to each partition's current end, into a recording.
+    /// Capture a topic, from a seek spec to each partition's current end, into a recording. Ctrl-C
+    /// stops it early and keeps what was recorded, in a file whose header says so.
     Record {
         #[command(flatten)]
         kafka: KafkaArgs,
@@ -80,7 +83,7 @@ enum Command {
         #[arg(long, conflicts_with_all = ["topic", "follow"])]
         recording: Option<PathBuf>,
         /// Decode a topic of this Kafka broker (HOST:PORT).
-        #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic")]
+        #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic", value_parser = broker_list)]
         broker: Option<String>,
         #[arg(long, env = "STREAMGLASS_TOPIC", requires = "broker")]
         topic: Option<String>,
@@ -116,7 +119,7 @@ enum Command {
         #[arg(long, env = "STREAMGLASS_RECORDING")]
         recording: Option<PathBuf>,
         /// Stream from this Kafka broker (HOST:PORT; several, comma-separated).
-        #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic")]
+        #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic", value_parser = broker_list)]
         broker: Option<String>,
         /// A topic clients may subscribe to (with --broker); repeat or comma-separate for more.
         /// The first is the default.
@@ -199,8 +202,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct KafkaArgs {
-    /// Kafka broker, HOST:PORT.
-    #[arg(long, env = "STREAMGLASS_BROKER")]
+    /// Kafka broker, HOST:PORT (several, comma-separated).
+    #[arg(long, env = "STREAMGLASS_BROKER", value_parser = broker_list)]
     broker: String,
     #[arg(long, env = "STREAMGLASS_TOPIC")]
     topic: String,
@@ -276,10 +279,41 @@ impl SecurityArgs {
     }
 }
 
+/// `--broker`: a comma-separated list naming at least one HOST:PORT.
+fn broker_list(text: &str) -> std::result::Result<String, String> {
+    let brokers: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .collect();
+    if brokers.is_empty() {
+        return Err("no broker given: use HOST:PORT (several, comma-separated)".into());
+    }
+    for broker in brokers {
+        let port = broker
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+            return Err(format!("{broker:?} is not HOST:PORT"));
+        }
+    }
+    Ok(text.to_owned())
+}
+
+/// Writes to stdout without the panic of `println!` on a closed pipe: that comes back as
+/// `Error::Io(BrokenPipe)`, which [`main`] ends quietly with exit 0.
+fn print(text: std::fmt::Arguments) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(text)?;
+    out.flush()?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rskafka=error")),
@@ -294,10 +328,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
-        // `cat ... | head`: the reader has had enough.
+        // `inspect ... | head`: the reader has had enough.
         Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -318,18 +352,18 @@ async fn run(command: Command) -> Result<()> {
             })
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
-            println!(
-                "wrote {} trades over {} partitions to {} in {:.1} s",
+            print(format_args!(
+                "wrote {} trades over {} partitions to {} in {:.1} s\n",
                 written.0.records,
                 written.0.partitions.len(),
                 written.1.display(),
                 started.elapsed().as_secs_f64()
-            );
+            ))?;
             if future_secs > 0 {
-                println!(
-                    "{count} trades of history, then {} over {future_secs} s: serve it with --live-from end-{future_secs}s",
+                print(format_args!(
+                    "{count} trades of history, then {} over {future_secs} s: serve it with --live-from end-{future_secs}s\n",
                     written.0.records - count
-                );
+                ))?;
             }
             Ok(())
         }
@@ -353,10 +387,24 @@ async fn run(command: Command) -> Result<()> {
                 &out,
                 schemas,
                 record::progress_bar(),
+                interrupted(),
             )
             .await?;
-            println!("recorded {} records to {}", written.records, out.display());
-            Ok(())
+            match &written.stopped_early {
+                None => print(format_args!(
+                    "recorded {} records to {}\n",
+                    written.records,
+                    out.display()
+                )),
+                Some(reason) => {
+                    tracing::warn!(%reason, "recording stopped early");
+                    print(format_args!(
+                        "stopped early ({reason}): recorded {} records to {}, its header says so\n",
+                        written.records,
+                        out.display()
+                    ))
+                }
+            }
         }
         Command::Inspect { file, json } => {
             let summary = tokio::task::spawn_blocking(move || inspect::summarize(&file))
@@ -365,11 +413,10 @@ async fn run(command: Command) -> Result<()> {
             if json {
                 let text = serde_json::to_string_pretty(&summary)
                     .map_err(|e| Error::InvalidArgument(e.to_string()))?;
-                println!("{text}");
+                print(format_args!("{text}\n"))
             } else {
-                print!("{}", inspect::render(&summary));
+                print(format_args!("{}", inspect::render(&summary)))
             }
-            Ok(())
         }
         Command::Cat {
             recording,
@@ -428,8 +475,12 @@ async fn run(command: Command) -> Result<()> {
             listen,
             www,
         } => {
+            if let Some(www) = &www {
+                check_www(www)?;
+            }
             let mut sources = Vec::new();
             if let Some(path) = recording {
+                let started = std::time::Instant::now();
                 let source = match live_from {
                     Some(point) => {
                         let source = tokio::task::spawn_blocking(move || {
@@ -449,14 +500,15 @@ async fn run(command: Command) -> Result<()> {
                         }
                         source
                     }
-                    None => Source::recording_at(&path, pace)?,
+                    None => tokio::task::spawn_blocking(move || Source::recording_at(&path, pace))
+                        .await
+                        .map_err(|e| std::io::Error::other(e.to_string()))??,
                 };
-                // Index the blocks now, not in the first deep seek.
-                if let Source::Recording(r) = &source {
-                    let started = std::time::Instant::now();
-                    if r.index().is_some() {
-                        tracing::info!(elapsed = ?started.elapsed(), "recording indexed");
-                    }
+                tracing::info!(elapsed = ?started.elapsed(), "recording checked and indexed");
+                if let Source::Recording(r) = &source
+                    && let Some(reason) = r.stopped_early()
+                {
+                    tracing::warn!(%reason, "the recording was stopped early: each partition ends at its last record");
                 }
                 sources.push(server::Offered::named(Arc::new(source)));
             }
@@ -490,8 +542,34 @@ async fn run(command: Command) -> Result<()> {
             let listener = server::bind(&listen).await?;
             let addr = server::local_addr(&listener)?;
             tracing::info!(source = %description, "serving");
-            println!("Streamglass is serving {description} at http://{addr}/");
+            // Serving goes on with stdout closed.
+            let _ = print(format_args!(
+                "Streamglass is serving {description} at http://{addr}/\n"
+            ));
             server::serve(listener, app).await
         }
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) with the reason, for `record` to stop early; never, if it cannot be
+/// listened for.
+async fn interrupted() -> String {
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "interrupted (SIGINT)".into(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C: it will end `record` with no file");
+            std::future::pending().await
+        }
+    }
+}
+
+/// `--www`: an existing directory.
+fn check_www(www: &Path) -> Result<()> {
+    if !www.exists() {
+        Err(Error::MissingWww(www.to_owned()))
+    } else if !www.is_dir() {
+        Err(Error::WwwNotADirectory(www.to_owned()))
+    } else {
+        Ok(())
     }
 }

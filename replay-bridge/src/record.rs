@@ -5,7 +5,13 @@
 //! merging partitions by timestamp so the file reads in the order the records were produced. The
 //! header's watermarks are the recorded range, so a replay's offsets are the broker's. Memory stays
 //! at one fetch per partition.
+//!
+//! A recording is whole or absent ([`RecordingWriter`]): a failure (the broker gone mid-way) leaves
+//! no file. Stopped early (`record`'s `stop`, Ctrl-C on the command line), it keeps what it has: the
+//! header then says so, and ends each partition one past its last record, with the high watermark
+//! it was heading for beside it.
 
+use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,10 +33,39 @@ const FETCH_BYTES: i32 = 4 << 20;
 pub struct Written {
     pub records: u64,
     pub partitions: Vec<PartitionRange>,
+    /// Why the recording stopped before its end, if it did (the header's `stopped_early`).
+    pub stopped_early: Option<String>,
+}
+
+/// The most trades `generate` writes (some 80 GB of recording).
+pub const MAX_TRADES: u64 = 1_000_000_000;
+/// The most partitions `generate` spreads them over.
+pub const MAX_PARTITIONS: i32 = 100_000;
+/// The longest future `generate --future-secs` makes: ten years of record time.
+pub const MAX_FUTURE_SECS: u64 = 10 * 365 * 24 * 3600;
+
+/// Refuses sizes `generate` would spend hours, or all memory, on.
+fn check_generate(count: u64, future_secs: u64, partitions: i32) -> Result<()> {
+    let refuse = |what: String| Err(Error::InvalidArgument(what));
+    if count > MAX_TRADES {
+        return refuse(format!("--count {count}: at most {MAX_TRADES} trades"));
+    }
+    if future_secs > MAX_FUTURE_SECS {
+        return refuse(format!(
+            "--future-secs {future_secs}: at most {MAX_FUTURE_SECS} (ten years)"
+        ));
+    }
+    if !(1..=MAX_PARTITIONS).contains(&partitions) {
+        return refuse(format!(
+            "--partitions {partitions}: give 1 to {MAX_PARTITIONS}"
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `count` synthetic trades over `partitions` partitions to `out`.
 pub fn generate(out: &Path, count: u64, partitions: i32, seed: u64) -> Result<Written> {
+    check_generate(count, 0, partitions)?;
     let source =
         format!("replay-bridge generate --count {count} --partitions {partitions} --seed {seed}");
     write_generated(out, count, partitions, seed, source)
@@ -58,8 +93,10 @@ pub fn generate_live(
 }
 
 /// How many trades `history` of them plus `future_secs` of record time after them are: a dry run
-/// of the generator, which samples without encoding.
+/// of the generator, which samples without encoding. Refused past [`MAX_TRADES`], as soon as the
+/// pace of the first million future trades says the future will pass it.
 pub fn live_count(history: u64, future_secs: u64, partitions: i32, seed: u64) -> Result<u64> {
+    check_generate(history, future_secs, partitions)?;
     let mut generator =
         TradeGenerator::new(seed, partitions).map_err(|e| Error::InvalidArgument(e.to_string()))?;
     if future_secs == 0 {
@@ -70,12 +107,28 @@ pub fn live_count(history: u64, future_secs: u64, partitions: i32, seed: u64) ->
         from = Some(generator.next_timestamp_ms());
     }
     let future_ms = i64::try_from(future_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
+    let too_many = |about: u64| {
+        Error::InvalidArgument(format!(
+            "--count {history} --future-secs {future_secs}: about {about} trades, more than {MAX_TRADES}; ask for a shorter future"
+        ))
+    };
     let mut count = history;
     loop {
         let t = generator.next_timestamp_ms();
         count += 1;
-        if t > from.get_or_insert(t).saturating_add(future_ms) {
+        let from = *from.get_or_insert(t);
+        if t > from.saturating_add(future_ms) {
             return Ok(count);
+        }
+        if count > MAX_TRADES {
+            return Err(too_many(count));
+        }
+        let future = count - history;
+        if future.is_multiple_of(1 << 20) && t > from {
+            let projected = future as f64 * future_ms as f64 / (t - from) as f64;
+            if history as f64 + projected > 2.0 * MAX_TRADES as f64 {
+                return Err(too_many(history + projected as u64));
+            }
         }
     }
 }
@@ -92,11 +145,7 @@ fn write_generated(
     let ranges: Vec<PartitionRange> = TradeGenerator::partition_counts(count, partitions)
         .into_iter()
         .enumerate()
-        .map(|(p, n)| PartitionRange {
-            partition: p as i32,
-            low_watermark: 0,
-            high_watermark: n,
-        })
+        .map(|(p, n)| PartitionRange::new(p as i32, 0, n))
         .collect();
     let meta = RecordingMeta {
         topic: trades::TRADES_TOPIC.into(),
@@ -108,6 +157,7 @@ fn write_generated(
             schema: trades::TRADE_SCHEMA.into(),
         }],
         source,
+        stopped_early: None,
     };
     let mut writer = RecordingWriter::create(out, &meta)?;
     for _ in 0..count {
@@ -117,10 +167,11 @@ fn write_generated(
         })?;
         writer.append(&record)?;
     }
-    writer.finish()?;
+    let meta = writer.finish(&meta)?;
     Ok(Written {
         records: count,
-        partitions: ranges,
+        partitions: meta.partitions,
+        stopped_early: None,
     })
 }
 
@@ -132,6 +183,16 @@ struct Cursor {
 }
 
 impl Cursor {
+    /// Whether the buffer is empty and the partition not done.
+    fn needs_fetch(&self) -> bool {
+        self.buffer.is_empty() && self.next < self.end
+    }
+
+    /// Whether every record up to the end has been taken from the buffer.
+    fn done(&self) -> bool {
+        self.buffer.is_empty() && self.next >= self.end
+    }
+
     /// Makes sure the buffer holds the next record, unless the partition is done.
     async fn fill(&mut self) -> Result<()> {
         let mut empty_fetches = 0;
@@ -168,7 +229,9 @@ impl Cursor {
 }
 
 /// Captures `topic` into `out` from where `seek` says, with `schemas` in the header. `progress` is
-/// called with the number of records written so far and the total to write.
+/// called with the number of records written so far and the total to write. When `stop` completes
+/// (with a reason) before the end, the records so far are kept in a recording whose header says it
+/// was stopped early; before recording began, nothing is written ([`Error::Interrupted`]).
 pub async fn record(
     config: &KafkaConfig,
     topic: &str,
@@ -176,7 +239,100 @@ pub async fn record(
     out: &Path,
     schemas: Vec<SchemaInfo>,
     mut progress: impl FnMut(u64, u64),
+    stop: impl Future<Output = String>,
 ) -> Result<Written> {
+    let mut stop = std::pin::pin!(stop);
+    let (mut cursors, ranges) = tokio::select! {
+        biased;
+        reason = &mut stop => return Err(Error::Interrupted(reason)),
+        plan = plan(config, topic, seek) => plan?,
+    };
+    let total: u64 = ranges
+        .iter()
+        .map(|r| (r.high_watermark - r.low_watermark).max(0) as u64)
+        .sum();
+    let meta = RecordingMeta {
+        topic: topic.to_owned(),
+        partitions: ranges,
+        schemas,
+        source: format!(
+            "replay-bridge record --broker {} --topic {topic} --seek '{seek}'",
+            config.brokers.join(",")
+        ),
+        stopped_early: None,
+    };
+    let mut writer = RecordingWriter::create(out, &meta)?;
+    let mut written = 0u64;
+    let mut stopped = None;
+    loop {
+        if cursors.iter().any(Cursor::needs_fetch) {
+            // A fetch cut off by `stop` leaves its cursor as it was: nothing is half taken.
+            tokio::select! {
+                biased;
+                reason = &mut stop => {
+                    stopped = Some(reason);
+                    break;
+                }
+                filled = fill(&mut cursors) => filled?,
+            }
+        }
+        // The oldest head record goes next: the file reads in production order.
+        let Some(cursor) = cursors
+            .iter_mut()
+            .filter(|c| !c.buffer.is_empty())
+            .min_by_key(|c| c.buffer.front().map(|r| (r.timestamp_ms, r.partition)))
+        else {
+            break;
+        };
+        if let Some(record) = cursor.buffer.pop_front() {
+            writer.append(&record)?;
+            written += 1;
+            if written.is_multiple_of(10_000) {
+                progress(written, total);
+            }
+        }
+    }
+    let meta = match stopped {
+        None => meta,
+        Some(reason) => {
+            let mut meta = meta;
+            for (range, cursor) in meta.partitions.iter_mut().zip(&cursors) {
+                range.target_high_watermark = Some(range.high_watermark);
+                if !cursor.done() {
+                    let contents = writer.contents(range.partition);
+                    range.high_watermark = contents
+                        .last_offset
+                        .map_or(range.low_watermark, |last| last + 1);
+                }
+            }
+            meta.stopped_early = Some(format!("{reason} after {written} of {total} records"));
+            meta
+        }
+    };
+    let meta = writer.finish(&meta)?;
+    progress(written, total);
+    Ok(Written {
+        records: written,
+        partitions: meta.partitions,
+        stopped_early: meta.stopped_early,
+    })
+}
+
+/// Fills every cursor's buffer that needs it.
+async fn fill(cursors: &mut [Cursor]) -> Result<()> {
+    for cursor in cursors {
+        cursor.fill().await?;
+    }
+    Ok(())
+}
+
+/// Connects, and resolves `seek` to a cursor and a range per partition (the range's high watermark
+/// is the partition's when recording starts).
+async fn plan(
+    config: &KafkaConfig,
+    topic: &str,
+    seek: &SeekSpec,
+) -> Result<(Vec<Cursor>, Vec<PartitionRange>)> {
     let kafka = KafkaTopic::connect(config, topic).await?;
     let mut clients = Vec::new();
     let mut marks = Vec::new();
@@ -203,11 +359,7 @@ pub async fn record(
     let mut ranges = Vec::new();
     for (partition, m) in clients.into_iter().zip(&marks) {
         let start = starts.get(&m.partition).copied().unwrap_or(m.high);
-        ranges.push(PartitionRange {
-            partition: m.partition,
-            low_watermark: start,
-            high_watermark: m.high,
-        });
+        ranges.push(PartitionRange::new(m.partition, start, m.high));
         cursors.push(Cursor {
             partition,
             next: start,
@@ -215,47 +367,7 @@ pub async fn record(
             buffer: Default::default(),
         });
     }
-    let total: u64 = ranges
-        .iter()
-        .map(|r| (r.high_watermark - r.low_watermark).max(0) as u64)
-        .sum();
-    let meta = RecordingMeta {
-        topic: topic.to_owned(),
-        partitions: ranges.clone(),
-        schemas,
-        source: format!(
-            "replay-bridge record --broker {} --topic {topic} --seek '{seek}'",
-            config.brokers.join(",")
-        ),
-    };
-    let mut writer = RecordingWriter::create(out, &meta)?;
-    let mut written = 0u64;
-    loop {
-        for cursor in &mut cursors {
-            cursor.fill().await?;
-        }
-        // The oldest head record goes next: the file reads in production order.
-        let Some(cursor) = cursors
-            .iter_mut()
-            .filter(|c| !c.buffer.is_empty())
-            .min_by_key(|c| c.buffer.front().map(|r| (r.timestamp_ms, r.partition)))
-        else {
-            break;
-        };
-        if let Some(record) = cursor.buffer.pop_front() {
-            writer.append(&record)?;
-            written += 1;
-            if written.is_multiple_of(10_000) {
-                progress(written, total);
-            }
-        }
-    }
-    writer.finish()?;
-    progress(written, total);
-    Ok(Written {
-        records: written,
-        partitions: ranges,
-    })
+    Ok((cursors, ranges))
 }
 
 /// A progress callback drawing an indicatif bar on stderr (hidden when stderr is not a terminal).
@@ -316,5 +428,31 @@ mod tests {
             watermarks(&meta).iter().map(|m| m.high).sum::<i64>() as u64,
             written.records
         );
+    }
+
+    #[test]
+    fn generate_refuses_what_would_never_end_or_exhaust_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("never.sgrec");
+        let started = std::time::Instant::now();
+        for (history, future_secs, partitions, why) in [
+            (
+                10,
+                1_000_000_000_000_000,
+                3,
+                "--future-secs 1000000000000000: at most",
+            ),
+            // Within ten years, but billions of trades: refused from the pace of the first ones.
+            (10, MAX_FUTURE_SECS, 3, "more than 1000000000"),
+            (MAX_TRADES + 1, 0, 3, "--count 1000000001: at most"),
+            (10, 0, i32::MAX, "--partitions 2147483647: give 1 to 100000"),
+            (10, 0, 0, "--partitions 0"),
+        ] {
+            let err = generate_live(&path, history, future_secs, partitions, 1).unwrap_err();
+            assert!(err.to_string().contains(why), "{why}: {err}");
+            assert!(!path.exists());
+        }
+        // Bounded work, not a run of billions (a loose bound: this is no speed test).
+        assert!(started.elapsed() < std::time::Duration::from_secs(120));
     }
 }

@@ -5,20 +5,28 @@
 //! `{partition, offset, timestamp, key, value, headers}` with key and value bytes exactly as the
 //! broker stored them. The file metadata (the container header) holds:
 //!
-//! | key                       | value                                                        |
-//! |---------------------------|--------------------------------------------------------------|
-//! | `streamglass.format`      | `1`                                                          |
-//! | `streamglass.topic`       | the topic name                                               |
-//! | `streamglass.partitions`  | JSON `[{partition, low_watermark, high_watermark}]`          |
-//! | `streamglass.schemas`     | JSON `[{id, subject, version, schema}]`, the value schemas   |
-//! | `streamglass.source`      | where it came from, e.g. `generate --seed 7` or `kafka host:port` |
+//! | key                        | value                                                        |
+//! |----------------------------|--------------------------------------------------------------|
+//! | `streamglass.format`       | `1`                                                          |
+//! | `streamglass.topic`        | the topic name                                               |
+//! | `streamglass.partitions`   | JSON `[{partition, low_watermark, high_watermark, records}]` (and `target_high_watermark` when stopped early) |
+//! | `streamglass.schemas`      | JSON `[{id, subject, version, schema}]`, the value schemas   |
+//! | `streamglass.source`       | where it came from, e.g. `generate --seed 7` or `kafka host:port` |
+//! | `streamglass.stopped_early`| only in a recording stopped before its end: why, e.g. `interrupted (SIGINT) after 5 of 9 records` |
 //!
-//! Invariant: within a partition, records appear in strictly increasing offset order, and every
-//! offset lies in `[low_watermark, high_watermark)` of its partition. Across partitions the file is
-//! ordered by time, as the records were produced.
+//! A recording is whole or refused. [`RecordingWriter`] writes the blocks to `OUT.partial` and, at
+//! [`RecordingWriter::finish`], the header computed from what was written, then the same blocks, to
+//! `OUT.tmp`, renamed to `OUT`: the file at `OUT` is always complete, and its header is the truth
+//! about it. Readers check the file against its header as they read it ([`HeaderCheck`]): a file cut
+//! short, or whose header claims records it does not hold, is refused.
+//!
+//! Invariant: within a partition, records appear in strictly increasing offset order, every offset
+//! lies in `[low_watermark, high_watermark)` of its partition, and the partition holds `records`
+//! records (headers written before that count was kept: its records end at `high_watermark - 1`).
+//! Across partitions the file is ordered by time, as the records were produced.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -54,6 +62,7 @@ const META_TOPIC: &str = "streamglass.topic";
 const META_PARTITIONS: &str = "streamglass.partitions";
 const META_SCHEMAS: &str = "streamglass.schemas";
 const META_SOURCE: &str = "streamglass.source";
+const META_STOPPED_EARLY: &str = "streamglass.stopped_early";
 
 /// Uncompressed bytes per container block.
 const BLOCK_BYTES: usize = 64 * 1024;
@@ -81,8 +90,29 @@ pub struct PartitionRange {
     pub partition: i32,
     /// The first offset recorded (or, for an empty partition, where recording started).
     pub low_watermark: i64,
-    /// One past the last offset recorded.
+    /// One past the last offset recorded: the broker's high watermark when the recording ran to it,
+    /// one past the last record when it was stopped early.
     pub high_watermark: i64,
+    /// How many records of the partition the file holds; `None` in files written before it was
+    /// kept. [`RecordingWriter::finish`] sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+    /// In a recording stopped early: the high watermark it was heading for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_high_watermark: Option<i64>,
+}
+
+impl PartitionRange {
+    /// The range `[low_watermark, high_watermark)`, its record count to be set by the writer.
+    pub fn new(partition: i32, low_watermark: i64, high_watermark: i64) -> Self {
+        Self {
+            partition,
+            low_watermark,
+            high_watermark,
+            records: None,
+            target_high_watermark: None,
+        }
+    }
 }
 
 /// What a recording's header says about it.
@@ -92,79 +122,256 @@ pub struct RecordingMeta {
     pub partitions: Vec<PartitionRange>,
     pub schemas: Vec<SchemaInfo>,
     pub source: String,
+    /// Why the recording stopped before each partition's end, if it did.
+    pub stopped_early: Option<String>,
 }
 
-/// Writes a recording. Call [`RecordingWriter::finish`] at the end, or the last block is lost.
+/// What a recording holds of one partition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartitionContents {
+    pub records: u64,
+    pub first_offset: Option<i64>,
+    pub last_offset: Option<i64>,
+}
+
+/// A recording's records checked against its header, one by one as they are read or written: each
+/// record's partition is in the header, its offsets rise and stay inside the partition's range; and,
+/// at the end ([`HeaderCheck::finish`]), each partition holds what the header says.
+#[derive(Debug, Clone)]
+pub struct HeaderCheck {
+    partitions: BTreeMap<i32, (PartitionRange, PartitionContents)>,
+}
+
+impl HeaderCheck {
+    /// A check against `meta`, before the first record.
+    pub fn new(meta: &RecordingMeta) -> Self {
+        let partitions = meta
+            .partitions
+            .iter()
+            .map(|r| (r.partition, (*r, PartitionContents::default())))
+            .collect();
+        Self { partitions }
+    }
+
+    /// Counts one record; the reason when the header does not allow it.
+    pub fn add(&mut self, partition: i32, offset: i64) -> Result<(), String> {
+        let Some((range, contents)) = self.partitions.get_mut(&partition) else {
+            return Err(format!(
+                "a record of partition {partition} (offset {offset}), which is not in the header"
+            ));
+        };
+        if let Some(last) = contents.last_offset.filter(|&last| offset <= last) {
+            return Err(format!(
+                "partition {partition}: offset {offset} comes after offset {last}"
+            ));
+        }
+        if offset < range.low_watermark || offset >= range.high_watermark {
+            return Err(format!(
+                "partition {partition}: offset {offset} is outside the header's range [{}, {})",
+                range.low_watermark, range.high_watermark
+            ));
+        }
+        contents.records += 1;
+        contents.first_offset.get_or_insert(offset);
+        contents.last_offset = Some(offset);
+        Ok(())
+    }
+
+    /// What has been counted of `partition` so far.
+    pub fn contents(&self, partition: i32) -> PartitionContents {
+        self.partitions
+            .get(&partition)
+            .map_or_else(PartitionContents::default, |(_, c)| *c)
+    }
+
+    /// At the end of the file: the reason unless every partition holds what its header says.
+    pub fn finish(&self) -> Result<(), String> {
+        self.partitions
+            .values()
+            .try_for_each(|(range, contents)| range_holds(range, contents))
+    }
+
+    /// The same contents checked against another header (the one a writer finishes with).
+    fn against(&self, meta: &RecordingMeta) -> Result<Self, String> {
+        let mut check = Self::new(meta);
+        for (&partition, (_, contents)) in &self.partitions {
+            match check.partitions.get_mut(&partition) {
+                Some((_, c)) => *c = *contents,
+                None if contents.records == 0 => {}
+                None => {
+                    return Err(format!(
+                        "partition {partition} has {} records but is not in the header",
+                        contents.records
+                    ));
+                }
+            }
+        }
+        Ok(check)
+    }
+}
+
+/// Whether `contents` are all of what `range` says the partition holds.
+fn range_holds(range: &PartitionRange, contents: &PartitionContents) -> Result<(), String> {
+    let p = range.partition;
+    let (low, high) = (range.low_watermark, range.high_watermark);
+    if let (Some(first), Some(last)) = (contents.first_offset, contents.last_offset)
+        && (first < low || last >= high)
+    {
+        return Err(format!(
+            "partition {p}: offsets {first}..={last} are outside the header's range [{low}, {high})"
+        ));
+    }
+    match range.records {
+        Some(n) if n != contents.records => Err(format!(
+            "partition {p} holds {} records, but the header says {n}: the file was cut short or altered",
+            contents.records
+        )),
+        Some(_) => Ok(()),
+        // A header that counts no records: they must reach its high watermark.
+        None => {
+            let end = contents.last_offset.map_or(low, |last| last + 1);
+            if end == high {
+                Ok(())
+            } else {
+                Err(format!(
+                    "partition {p}'s records end before offset {end}, but the header says {high}: the recording was cut short"
+                ))
+            }
+        }
+    }
+}
+
+/// Writes a recording, whole or not at all: the blocks go to `OUT.partial` ([`partial_path`]), and
+/// only [`RecordingWriter::finish`] puts a file at `OUT`. Dropped unfinished (an error, a panic),
+/// it removes what it wrote.
 pub struct RecordingWriter {
     path: PathBuf,
-    writer: Writer<'static, BufWriter<File>>,
+    blocks: Writer<'static, BufWriter<File>>,
+    marker: [u8; 16],
+    check: HeaderCheck,
+    partial: TempFile,
+}
+
+/// A file removed when this is dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Where a recording to `out` is written until it is finished: `OUT.partial`.
+pub fn partial_path(out: &Path) -> PathBuf {
+    with_suffix(out, ".partial")
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 impl RecordingWriter {
-    /// Creates (or truncates) `path` and writes the header with `meta`.
+    /// Starts a recording to `path` of the partitions of `meta` (every record appended must lie in
+    /// their ranges); its blocks go to `path`'s [`partial_path`] until [`RecordingWriter::finish`].
     pub fn create(path: &Path, meta: &RecordingMeta) -> Result<Self> {
         let err = |reason: String| Error::WriteRecording {
             path: path.to_owned(),
             reason,
         };
-        let file = File::create(path).map_err(|e| err(e.to_string()))?;
-        let partitions = serde_json::to_string(&meta.partitions).map_err(|e| err(e.to_string()))?;
-        let schemas = serde_json::to_string(&meta.schemas).map_err(|e| err(e.to_string()))?;
-        let mut header: Vec<(&str, &[u8])> = vec![
-            ("avro.codec", b"snappy"),
-            ("avro.schema", RECORD_SCHEMA.as_bytes()),
-            (META_FORMAT, FORMAT_VERSION.as_bytes()),
-            (META_TOPIC, meta.topic.as_bytes()),
-            (META_PARTITIONS, partitions.as_bytes()),
-            (META_SCHEMAS, schemas.as_bytes()),
-            (META_SOURCE, meta.source.as_bytes()),
-        ];
-        header.sort_unstable();
+        let partial = TempFile(partial_path(path));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&partial.0)
+            .map_err(|e| err(format!("{}: {e}", partial.0.display())))?;
         // Derived from the header rather than random, so the same content gives the same file.
-        let marker = sync_marker(&header);
-        let mut out = BufWriter::new(file);
-        out.write_all(&container_header(&header, &marker))
-            .map_err(|e| err(e.to_string()))?;
-        let writer = Writer::builder()
+        let marker = sync_marker(&header_entries(meta).map_err(err)?);
+        let blocks = Writer::builder()
             .schema(&SCHEMA)
-            .writer(out)
+            .writer(BufWriter::new(file))
             .codec(Codec::Snappy)
             .block_size(BLOCK_BYTES)
             .marker(marker)
-            // apache-avro would write the metadata in HashMap order; the header above is sorted.
+            // Blocks only: the header is written by `finish`, from what the blocks hold.
             .has_header(true)
             .build();
         Ok(Self {
             path: path.to_owned(),
-            writer,
+            blocks,
+            marker,
+            check: HeaderCheck::new(meta),
+            partial,
         })
     }
 
     /// Appends one record.
     pub fn append(&mut self, record: &StoredRecord) -> Result<()> {
-        self.writer
-            .append(to_value(record))
-            .map_err(|e| Error::WriteRecording {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })?;
-        Ok(())
-    }
-
-    /// Flushes the last block and the file.
-    pub fn finish(self) -> Result<()> {
         let err = |reason: String| Error::WriteRecording {
             path: self.path.clone(),
             reason,
         };
-        let mut inner = self.writer.into_inner().map_err(|e| err(e.to_string()))?;
-        inner.flush().map_err(|e| err(e.to_string()))?;
-        inner
-            .into_inner()
-            .map_err(|e| err(e.to_string()))?
-            .sync_all()
+        self.check
+            .add(record.partition, record.offset)
+            .map_err(err)?;
+        self.blocks
+            .append(to_value(record))
             .map_err(|e| err(e.to_string()))?;
         Ok(())
+    }
+
+    /// What has been appended of `partition` so far.
+    pub fn contents(&self, partition: i32) -> PartitionContents {
+        self.check.contents(partition)
+    }
+
+    /// Writes the file at `path`: the header `meta` (its record counts set from what was
+    /// appended), then the blocks. Refuses a header the records disagree with. Returns the header
+    /// written.
+    pub fn finish(self, meta: &RecordingMeta) -> Result<RecordingMeta> {
+        let Self {
+            path,
+            blocks,
+            marker,
+            check,
+            partial,
+        } = self;
+        let err = |reason: String| Error::WriteRecording {
+            path: path.clone(),
+            reason,
+        };
+        let mut meta = meta.clone();
+        for range in &mut meta.partitions {
+            range.records = Some(check.contents(range.partition).records);
+        }
+        check
+            .against(&meta)
+            .and_then(|check| check.finish())
+            .map_err(|reason| err(format!("the header would not be true: {reason}")))?;
+        let header = container_header(&header_entries(&meta).map_err(err)?, &marker);
+        let mut blocks = blocks
+            .into_inner()
+            .map_err(|e| err(e.to_string()))?
+            .into_inner()
+            .map_err(|e| err(e.to_string()))?;
+        blocks
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| err(e.to_string()))?;
+        let whole = TempFile(with_suffix(&path, ".tmp"));
+        let io = |e: std::io::Error| err(format!("{}: {e}", whole.0.display()));
+        let mut out = BufWriter::new(File::create(&whole.0).map_err(io)?);
+        out.write_all(&header).map_err(io)?;
+        std::io::copy(&mut blocks, &mut out).map_err(io)?;
+        out.into_inner()
+            .map_err(|e| io(e.into_error()))?
+            .sync_all()
+            .map_err(io)?;
+        std::fs::rename(&whole.0, &path).map_err(io)?;
+        drop(partial);
+        Ok(meta)
     }
 }
 
@@ -221,14 +428,21 @@ pub struct ReadFrom {
 }
 
 impl BlockIndex {
-    /// Reads every block of `path` once.
+    /// Reads every block of `path` once, checking the records against the header
+    /// ([`HeaderCheck`]): a file cut short or that disagrees with its header is refused.
     pub fn build(path: &Path) -> Result<Self> {
         let mut reader = RecordingReader::open(path)?;
+        let mismatch = |reason: String| Error::RecordingMismatch {
+            path: path.to_owned(),
+            reason,
+        };
+        let mut check = HeaderCheck::new(reader.meta());
         let mut blocks: Vec<IndexedBlock> = Vec::new();
         let mut latest: BTreeMap<i32, i64> = BTreeMap::new();
         while let Some(view) = reader.next_view() {
             let view = view?;
             let (partition, offset, timestamp) = (view.partition, view.offset, view.timestamp_ms);
+            check.add(partition, offset).map_err(mismatch)?;
             let position = reader.block_position;
             if blocks.last().is_none_or(|b| b.position != position) {
                 blocks.push(IndexedBlock {
@@ -246,6 +460,7 @@ impl BlockIndex {
             let t = latest.entry(partition).or_insert(timestamp);
             *t = (*t).max(timestamp);
         }
+        check.finish().map_err(mismatch)?;
         Ok(Self { blocks })
     }
 
@@ -690,8 +905,29 @@ fn read_container_header(input: &mut impl Read) -> Result<(Metadata, [u8; 16]), 
     Ok((metadata, marker))
 }
 
+/// A header's metadata entries, sorted by key: apache-avro would write them in HashMap order.
+fn header_entries(meta: &RecordingMeta) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    fn json(value: &impl Serialize) -> Result<Vec<u8>, String> {
+        serde_json::to_vec(value).map_err(|e| e.to_string())
+    }
+    let mut header: Vec<(&'static str, Vec<u8>)> = vec![
+        ("avro.codec", b"snappy".to_vec()),
+        ("avro.schema", RECORD_SCHEMA.as_bytes().to_vec()),
+        (META_FORMAT, FORMAT_VERSION.as_bytes().to_vec()),
+        (META_TOPIC, meta.topic.as_bytes().to_vec()),
+        (META_PARTITIONS, json(&meta.partitions)?),
+        (META_SCHEMAS, json(&meta.schemas)?),
+        (META_SOURCE, meta.source.as_bytes().to_vec()),
+    ];
+    if let Some(reason) = &meta.stopped_early {
+        header.push((META_STOPPED_EARLY, reason.as_bytes().to_vec()));
+    }
+    header.sort_unstable();
+    Ok(header)
+}
+
 /// A 16-byte container sync marker from the header's contents (two FNV-1a hashes).
-fn sync_marker(header: &[(&str, &[u8])]) -> [u8; 16] {
+fn sync_marker(header: &[(&str, Vec<u8>)]) -> [u8; 16] {
     let bytes = || {
         header.iter().flat_map(|(k, v)| {
             k.bytes()
@@ -713,7 +949,7 @@ fn sync_marker(header: &[(&str, &[u8])]) -> [u8; 16] {
 
 /// An Avro object container header: magic, the metadata as an Avro `map<bytes>` (one block, in
 /// the given order), and the sync marker.
-fn container_header(metadata: &[(&str, &[u8])], marker: &[u8; 16]) -> Vec<u8> {
+fn container_header(metadata: &[(&str, Vec<u8>)], marker: &[u8; 16]) -> Vec<u8> {
     fn long(out: &mut Vec<u8>, n: i64) {
         let mut z = ((n << 1) ^ (n >> 63)) as u64;
         while z >= 0x80 {
@@ -757,6 +993,11 @@ fn parse_meta(meta: &HashMap<String, Vec<u8>>) -> Result<RecordingMeta, String> 
         partitions,
         schemas,
         source: text(META_SOURCE)?.to_owned(),
+        stopped_early: if meta.contains_key(META_STOPPED_EARLY) {
+            Some(text(META_STOPPED_EARLY)?.to_owned())
+        } else {
+            None
+        },
     })
 }
 
@@ -786,6 +1027,27 @@ fn to_value(r: &StoredRecord) -> Value {
         ("value".into(), nullable_bytes(r.value.as_ref())),
         ("headers".into(), Value::Array(headers)),
     ])
+}
+
+/// Writes `records` under the header `meta` as it is, unchecked: the files a test needs that
+/// [`RecordingWriter`] refuses to make (cut short, lying headers, the headers of older builds).
+#[cfg(test)]
+pub(crate) fn write_unchecked(path: &Path, meta: &RecordingMeta, records: &[StoredRecord]) {
+    let entries = header_entries(meta).unwrap();
+    let marker = sync_marker(&entries);
+    let mut bytes = container_header(&entries, &marker);
+    let mut blocks = Writer::builder()
+        .schema(&SCHEMA)
+        .writer(Vec::new())
+        .codec(Codec::Snappy)
+        .marker(marker)
+        .has_header(true)
+        .build();
+    for r in records {
+        blocks.append(to_value(r)).unwrap();
+    }
+    bytes.extend(blocks.into_inner().unwrap());
+    std::fs::write(path, bytes).unwrap();
 }
 
 #[cfg(test)]
@@ -859,14 +1121,14 @@ mod tests {
         }
     }
 
-    fn meta() -> RecordingMeta {
+    /// A header for `partitions` as (partition, low, high).
+    fn meta_of(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
         RecordingMeta {
             topic: "t".into(),
-            partitions: vec![PartitionRange {
-                partition: 0,
-                low_watermark: 0,
-                high_watermark: 100,
-            }],
+            partitions: partitions
+                .iter()
+                .map(|&(p, low, high)| PartitionRange::new(p, low, high))
+                .collect(),
             schemas: vec![SchemaInfo {
                 id: 1,
                 subject: Some("t-value".into()),
@@ -874,46 +1136,88 @@ mod tests {
                 schema: "\"string\"".into(),
             }],
             source: "test".into(),
+            stopped_early: None,
         }
     }
 
-    fn arb_record() -> impl Strategy<Value = StoredRecord> {
+    fn record(partition: i32, offset: i64) -> StoredRecord {
+        StoredRecord {
+            partition,
+            offset,
+            timestamp_ms: offset,
+            key: None,
+            value: Some(vec![7; 50]),
+            headers: vec![],
+        }
+    }
+
+    /// Records of up to 8 partitions, each partition's offsets rising from its own start, and the
+    /// header that holds them.
+    fn arb_recording() -> impl Strategy<Value = (RecordingMeta, Vec<StoredRecord>)> {
         let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40));
-        (
+        let record = (
             0i32..8,
-            any::<i64>(),
+            1i64..1_000,
             any::<i64>(),
             bytes(),
             bytes(),
             proptest::collection::vec((".{0,8}", bytes()), 0..3),
+        );
+        (
+            proptest::collection::vec(-(1i64 << 50)..(1i64 << 50), 8),
+            proptest::collection::vec(record, 0..200),
         )
-            .prop_map(|(partition, offset, timestamp_ms, key, value, headers)| {
-                StoredRecord {
-                    partition,
-                    offset,
-                    timestamp_ms,
-                    key,
-                    value,
-                    headers,
-                }
+            .prop_map(|(starts, records)| {
+                let mut next = starts.clone();
+                let records: Vec<StoredRecord> = records
+                    .into_iter()
+                    .map(|(partition, gap, timestamp_ms, key, value, headers)| {
+                        let offset = next[partition as usize];
+                        next[partition as usize] += gap;
+                        StoredRecord {
+                            partition,
+                            offset,
+                            timestamp_ms,
+                            key,
+                            value,
+                            headers,
+                        }
+                    })
+                    .collect();
+                let ranges: Vec<(i32, i64, i64)> = (0..8)
+                    .map(|p| {
+                        let last = records.iter().rev().find(|r| r.partition == p);
+                        (
+                            p,
+                            starts[p as usize],
+                            last.map_or(starts[p as usize], |r| r.offset + 1),
+                        )
+                    })
+                    .collect();
+                (meta_of(&ranges), records)
             })
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         #[test]
-        fn records_and_meta_round_trip(records in proptest::collection::vec(arb_record(), 0..200)) {
+        fn records_and_meta_round_trip((meta, records) in arb_recording()) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("r.sgrec");
-            let mut w = RecordingWriter::create(&path, &meta()).unwrap();
+            let mut w = RecordingWriter::create(&path, &meta).unwrap();
             for r in &records {
                 w.append(r).unwrap();
             }
-            w.finish().unwrap();
+            let written = w.finish(&meta).unwrap();
             let reader = RecordingReader::open(&path).unwrap();
-            prop_assert_eq!(reader.meta(), &meta());
+            prop_assert_eq!(reader.meta(), &written);
+            for range in &written.partitions {
+                let n = records.iter().filter(|r| r.partition == range.partition).count();
+                prop_assert_eq!(range.records, Some(n as u64));
+            }
             let back: Vec<StoredRecord> = reader.collect::<Result<_>>().unwrap();
             prop_assert_eq!(back, records);
+            BlockIndex::build(&path).unwrap();
         }
     }
 
@@ -954,19 +1258,12 @@ mod tests {
     fn truncation_is_reported_with_the_count_so_far_and_never_panics() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.sgrec");
-        let mut w = RecordingWriter::create(&path, &meta()).unwrap();
+        let meta = meta_of(&[(0, 0, 20_000)]);
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
         for offset in 0..20_000 {
-            w.append(&StoredRecord {
-                partition: 0,
-                offset,
-                timestamp_ms: offset,
-                key: None,
-                value: Some(vec![7; 50]),
-                headers: vec![],
-            })
-            .unwrap();
+            w.append(&record(0, offset)).unwrap();
         }
-        w.finish().unwrap();
+        w.finish(&meta).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         for cut in [bytes.len() / 2, bytes.len() - 3] {
             std::fs::write(&path, &bytes[..cut]).unwrap();
@@ -980,5 +1277,144 @@ mod tests {
                 "{last:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_recording_appears_whole_at_finish_and_an_abandoned_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let meta = meta_of(&[(0, 0, 30_000)]);
+        let files = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
+        for offset in 0..20_000 {
+            w.append(&record(0, offset)).unwrap();
+        }
+        assert_eq!(files(), ["r.sgrec.partial"]);
+        assert!(std::fs::metadata(partial_path(&path)).unwrap().len() > 0);
+        drop(w);
+        assert!(files().is_empty(), "{:?}", files());
+
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
+        for offset in 0..30_000 {
+            w.append(&record(0, offset)).unwrap();
+        }
+        let written = w.finish(&meta).unwrap();
+        assert_eq!(files(), ["r.sgrec"]);
+        assert_eq!(written.partitions[0].records, Some(30_000));
+        assert_eq!(RecordingReader::open(&path).unwrap().count(), 30_000);
+        BlockIndex::build(&path).unwrap();
+    }
+
+    #[test]
+    fn the_writer_refuses_records_or_a_header_that_disagree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let meta = meta_of(&[(0, 10, 20)]);
+        let mut w = RecordingWriter::create(&path, &meta).unwrap();
+        for (partition, offset, why) in [
+            (1, 10, "not in the header"),
+            (0, 9, "outside the header's range [10, 20)"),
+            (0, 20, "outside the header's range [10, 20)"),
+        ] {
+            let err = w.append(&record(partition, offset)).unwrap_err();
+            assert!(err.to_string().contains(why), "{err}");
+        }
+        w.append(&record(0, 12)).unwrap();
+        let err = w.append(&record(0, 12)).unwrap_err();
+        assert!(err.to_string().contains("comes after offset 12"), "{err}");
+        w.append(&record(0, 15)).unwrap();
+        // A header that ends the partition before its last record is not written.
+        let err = w.finish(&meta_of(&[(0, 10, 15)])).unwrap_err();
+        assert!(err.to_string().contains("would not be true"), "{err}");
+        assert!(!path.exists() && !partial_path(&path).exists());
+    }
+
+    #[test]
+    fn a_stopped_early_header_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let target = meta_of(&[(0, 0, 1_000), (1, 0, 1_000)]);
+        let mut w = RecordingWriter::create(&path, &target).unwrap();
+        for offset in 0..300 {
+            w.append(&record(0, offset)).unwrap();
+        }
+        let mut stopped = target.clone();
+        stopped.stopped_early = Some("interrupted (SIGINT) after 300 of 2000 records".into());
+        for range in &mut stopped.partitions {
+            range.target_high_watermark = Some(range.high_watermark);
+            range.high_watermark = w
+                .contents(range.partition)
+                .last_offset
+                .map_or(range.low_watermark, |last| last + 1);
+        }
+        let written = w.finish(&stopped).unwrap();
+        let meta = RecordingReader::open(&path).unwrap().meta().clone();
+        assert_eq!(meta, written);
+        assert_eq!(
+            meta.stopped_early.as_deref(),
+            Some("interrupted (SIGINT) after 300 of 2000 records")
+        );
+        let ends: Vec<_> = meta
+            .partitions
+            .iter()
+            .map(|r| (r.high_watermark, r.records, r.target_high_watermark))
+            .collect();
+        assert_eq!(
+            ends,
+            [(300, Some(300), Some(1_000)), (0, Some(0), Some(1_000))]
+        );
+        BlockIndex::build(&path).unwrap();
+    }
+
+    /// Files whose headers claim what they do not hold, as `record` wrote them before (the
+    /// watermarks taken before recording, the file cut short by Ctrl-C), or altered.
+    #[test]
+    fn a_file_that_disagrees_with_its_header_is_refused_while_indexing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.sgrec");
+        let records: Vec<StoredRecord> = (0..5_000).map(|o| record(0, o)).collect();
+        let counted = |n| {
+            let mut meta = meta_of(&[(0, 0, 5_000)]);
+            meta.partitions[0].records = Some(n);
+            meta
+        };
+        let cases = [
+            (
+                meta_of(&[(0, 0, 50_000)]),
+                &records[..],
+                "the recording was cut short",
+            ),
+            (
+                counted(6_000),
+                &records[..],
+                "holds 5000 records, but the header says 6000",
+            ),
+            (
+                meta_of(&[(0, 0, 4_000)]),
+                &records[..],
+                "offset 4000 is outside",
+            ),
+            (
+                meta_of(&[(1, 0, 5_000)]),
+                &records[..],
+                "partition 0 (offset 0), which is not in the header",
+            ),
+        ];
+        for (meta, records, why) in cases {
+            write_unchecked(&path, &meta, records);
+            let err = BlockIndex::build(&path).unwrap_err();
+            assert!(matches!(err, Error::RecordingMismatch { .. }), "{err}");
+            assert!(err.to_string().contains(why), "{why}: {err}");
+        }
+        // A header of an older build, with no counts, whose records reach its high watermark.
+        write_unchecked(&path, &meta_of(&[(0, 0, 5_000)]), &records);
+        BlockIndex::build(&path).unwrap();
     }
 }

@@ -8,7 +8,7 @@
 //! subscribed.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use crate::blocks::BlockStore;
 use crate::kafka::{KafkaCluster, KafkaConfig};
@@ -31,35 +31,42 @@ pub struct RecordingSource {
     pub pace: Pace,
     /// `--live-from`: the recording's "now" and the clock that releases what follows it.
     pub live: Option<LiveClock>,
-    /// Where each block starts, built by the first replay that needs it (`None`: the file could
-    /// not be indexed, and replays read it from the start, where they meet the damage).
-    index: OnceLock<Option<BlockIndex>>,
+    /// Where each block starts, built when the recording was opened.
+    index: BlockIndex,
     /// The file's blocks, read by position and shared by every replay.
     blocks: Arc<BlockStore>,
 }
 
 impl RecordingSource {
+    /// Reads every block of `path` once: its index, and the check that the file holds what its
+    /// header says (a file cut short or altered is refused here, before anyone subscribes).
+    fn open(path: &Path, pace: Pace) -> Result<Self> {
+        let meta = RecordingReader::open(path)?.meta().clone();
+        let index = BlockIndex::build(path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            meta,
+            pace,
+            live: None,
+            index,
+            blocks: Arc::new(BlockStore::open(path)?),
+        })
+    }
+
     /// The recording's blocks.
     pub fn blocks(&self) -> Arc<BlockStore> {
         Arc::clone(&self.blocks)
     }
 
-    /// Whether the block index was built (or tried).
-    pub fn is_indexed(&self) -> bool {
-        self.index.get().is_some()
+    /// The recording's block index. (Always there: it is built when the recording is opened.)
+    pub fn index(&self) -> &BlockIndex {
+        &self.index
     }
 
-    /// The recording's block index, built on first use.
-    pub fn index(&self) -> Option<&BlockIndex> {
-        self.index
-            .get_or_init(|| match BlockIndex::build(&self.path) {
-                Ok(index) => Some(index),
-                Err(e) => {
-                    tracing::warn!(path = %self.path.display(), error = %e, "the recording could not be indexed");
-                    None
-                }
-            })
-            .as_ref()
+    /// Why the recording stopped before its end, when it did (`record` interrupted): each of its
+    /// partitions then ends at its last record, short of the broker's high watermark.
+    pub fn stopped_early(&self) -> Option<&str> {
+        self.meta.stopped_early.as_deref()
     }
 }
 
@@ -76,33 +83,17 @@ impl Source {
         Self::recording_at(path, Pace::Max)
     }
 
-    /// Opens a recording replayed at `pace`.
+    /// Opens a recording replayed at `pace`. Reads the whole file once.
     pub fn recording_at(path: &Path, pace: Pace) -> Result<Self> {
-        let reader = RecordingReader::open(path)?;
-        Ok(Self::Recording(RecordingSource {
-            path: path.to_owned(),
-            meta: reader.meta().clone(),
-            pace,
-            live: None,
-            index: OnceLock::new(),
-            blocks: Arc::new(BlockStore::open(path)?),
-        }))
+        RecordingSource::open(path, pace).map(Self::Recording)
     }
 
     /// Opens a recording replayed as live from `point` at `speed` times the recorded pace (see
-    /// [`crate::live`]). Reads the whole file once; the clock starts when this returns.
+    /// [`crate::live`]). Reads the whole file twice; the clock starts when this returns.
     pub fn recording_live(path: &Path, point: LivePoint, speed: f64) -> Result<Self> {
-        let reader = RecordingReader::open(path)?;
-        let meta = reader.meta().clone();
-        let live = LiveClock::start(path, &meta, point, speed)?;
-        Ok(Self::Recording(RecordingSource {
-            path: path.to_owned(),
-            meta,
-            pace: Pace::Max,
-            live: Some(live),
-            index: OnceLock::new(),
-            blocks: Arc::new(BlockStore::open(path)?),
-        }))
+        let mut recording = RecordingSource::open(path, Pace::Max)?;
+        recording.live = Some(LiveClock::start(path, &recording.meta, point, speed)?);
+        Ok(Self::Recording(recording))
     }
 
     /// Connects to a cluster and checks that every topic exists.
@@ -131,15 +122,16 @@ impl Source {
     /// One line for logs and the hello.
     pub fn describe(&self) -> String {
         match self {
-            Self::Recording(r) => match &r.live {
-                Some(live) => format!(
-                    "recording {} of {}, {}",
-                    r.path.display(),
-                    r.meta.topic,
-                    live.describe()
-                ),
-                None => format!("recording {} of {}", r.path.display(), r.meta.topic),
-            },
+            Self::Recording(r) => {
+                let mut line = format!("recording {} of {}", r.path.display(), r.meta.topic);
+                if r.stopped_early().is_some() {
+                    line.push_str(" (stopped early)");
+                }
+                if let Some(live) = &r.live {
+                    line = format!("{line}, {}", live.describe());
+                }
+                line
+            }
             Self::Kafka(k) => format!("kafka {} topic {}", k.cluster.broker(), k.topics.join(",")),
         }
     }

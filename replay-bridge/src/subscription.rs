@@ -160,7 +160,7 @@ pub async fn run(source: Arc<Source>, subscribe: Subscribe, sink: Sink) {
     let seek = subscribe.seek.to_string();
     let result = match &*source {
         Source::Kafka(kafka) => stream_kafka(kafka, &subscribe, &sink).await,
-        Source::Recording(recording) => replay(&source, recording, &subscribe, &sink).await,
+        Source::Recording(recording) => replay(recording, &subscribe, &sink).await,
     };
     if let Err(Stop::Failed(e)) = result {
         tracing::warn!(subscription = id, source = %described, seek = %seek, error = %e, "subscription failed");
@@ -497,7 +497,6 @@ impl Batch {
 /// clock, credit, the budget or the socket) it drops the record and, for a wait that may be long,
 /// the block, then reads the same record again: no borrow lives across a wait.
 async fn replay(
-    offered: &Arc<Source>,
     recording: &RecordingSource,
     subscribe: &Subscribe,
     sink: &Sink,
@@ -529,7 +528,11 @@ async fn replay(
         &by_time,
     )?;
     let how = live.map_or_else(|| format!("pace {}", recording.pace), LiveClock::describe);
-    let source = format!("recording {} of {topic} ({how})", recording.path.display());
+    let early = recording.stopped_early().map_or("", |_| ", stopped early");
+    let source = format!(
+        "recording {} of {topic} ({how}{early})",
+        recording.path.display()
+    );
     let hello = hello(
         sink.id,
         &topic,
@@ -591,23 +594,13 @@ async fn replay(
         .filter(|(_, r)| !r.done)
         .map(|(&p, r)| (p, r.start))
         .collect();
-    if open > 0 {
-        if !recording.is_indexed() {
-            // Built once, on the blocking pool (`serve` builds it at start).
-            let source = Arc::clone(offered);
-            let _ = tokio::task::spawn_blocking(move || {
-                if let Source::Recording(r) = &*source {
-                    r.index();
-                }
-            })
-            .await;
-        }
-        if let Some(from) = recording.index().and_then(|i| i.read_from(&wanted)) {
-            position = from.position;
-            for (p, latest) in from.latest_before {
-                if let Some(r) = state.get_mut(&p) {
-                    r.release_ms = r.release_ms.max(latest);
-                }
+    if open > 0
+        && let Some(from) = recording.index().read_from(&wanted)
+    {
+        position = from.position;
+        for (p, latest) in from.latest_before {
+            if let Some(r) = state.get_mut(&p) {
+                r.release_ms = r.release_ms.max(latest);
             }
         }
     }

@@ -246,3 +246,151 @@ fn bad_live_points_and_speeds_are_clear_errors() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 0% and 100%"));
     assert_one_line_error(&serve("50%", "0"), "--speed 0: give a positive number");
 }
+
+/// Runs with stdout a pipe whose reader is already gone, as `| head -1` leaves it.
+fn run_into_closed_pipe(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .stdout(writer)
+        .output()
+        .expect("run replay-bridge")
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.sgrec");
+    let p = path.to_str().unwrap();
+    let commands: [&[&str]; 4] = [
+        &[
+            "generate",
+            "--out",
+            p,
+            "--count",
+            "20000",
+            "--partitions",
+            "200",
+        ],
+        &["inspect", p],
+        &["inspect", "--json", p],
+        &["cat", "--recording", p],
+    ];
+    for args in commands {
+        let out = run_into_closed_pipe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+    // The output is long: 200 partitions, not cut by the closed pipe of the generate above.
+    let (out, _) = run(&["inspect", p]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 208);
+}
+
+#[test]
+fn a_broker_list_naming_no_broker_is_refused_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("r.sgrec");
+    let o = out_path.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["record", "--broker", "", "--topic", "t", "--out", o],
+            "no broker given",
+        ),
+        (
+            &["record", "--broker", " , ", "--topic", "t", "--out", o],
+            "no broker given",
+        ),
+        (
+            &["serve", "--broker", "", "--topic", "t"],
+            "no broker given",
+        ),
+        (
+            &["cat", "--broker", "localhost", "--topic", "t"],
+            "\"localhost\" is not HOST:PORT",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (out, took) = run(&[args, &["--timeout-secs", "60"]].concat());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("--broker") && stderr.contains(needle),
+            "{stderr}"
+        );
+        assert!(
+            took < Duration::from_secs(30),
+            "waited for a broker: {took:?}"
+        );
+    }
+    assert!(!out_path.exists());
+}
+
+#[test]
+fn www_that_is_a_file_is_not_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sgrec");
+    generate(&path, 2);
+    let file = dir.path().join("index.html");
+    std::fs::write(&file, "<html>").unwrap();
+    let serve = |www: &std::path::Path| {
+        run(&[
+            "serve",
+            "--recording",
+            path.to_str().unwrap(),
+            "--www",
+            www.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .0
+    };
+    assert_one_line_error(&serve(&file), "index.html is not a directory");
+    assert_one_line_error(&serve(&dir.path().join("nope")), "nope does not exist");
+}
+
+#[test]
+fn log_lines_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("r.sgrec");
+    let out = Command::new(BIN)
+        .args(["record", "--broker", "127.0.0.1:9", "--topic", "t"])
+        .args(["--timeout-secs", "1", "--out", out_path.to_str().unwrap()])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WARN") && stderr.contains("no value schemas"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
+#[test]
+fn generate_refuses_a_future_it_could_never_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never.sgrec");
+    let mut child = Command::new(BIN)
+        .args(["generate", "--out", path.to_str().unwrap(), "--count", "10"])
+        .args(["--future-secs", "1000000000000000"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("generate --future-secs 1e15 still runs after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_one_line_error(
+        &out,
+        "--future-secs 1000000000000000: at most 315360000 (ten years)",
+    );
+    assert!(!path.exists());
+}

@@ -75,11 +75,14 @@ impl Session {
             .parse::<std::net::SocketAddr>()
             .map_err(|e| format!("{url}: {e}"))?;
         let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
-        socket.set_recv_buffer_size(bytes).map_err(|e| e.to_string())?;
+        socket
+            .set_recv_buffer_size(bytes)
+            .map_err(|e| e.to_string())?;
         let stream = socket.connect(addr).await.map_err(|e| e.to_string())?;
-        let (socket, _) = tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
-            .await
-            .map_err(|e| format!("connect {url}: {e}"))?;
+        let (socket, _) =
+            tokio_tungstenite::client_async(url, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+                .await
+                .map_err(|e| format!("connect {url}: {e}"))?;
         Ok(Self::over(socket))
     }
 

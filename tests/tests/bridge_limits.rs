@@ -46,14 +46,9 @@ async fn idle_subscriptions_hold_no_thread_and_a_newcomer_still_streams() {
     record::generate_live(&path, 150_000, 3_600, 3, 3).unwrap();
     let www = tempfile::tempdir().unwrap();
     std::fs::write(www.path().join("index.html"), "<!doctype html><p>page</p>").unwrap();
-    let source = Source::recording_live(&path, "end-3600s".parse::<LivePoint>().unwrap(), 1.0)
-        .unwrap();
-    let addr = serve(
-        source,
-        Some(www.path().to_owned()),
-        ServeOptions::default(),
-    )
-    .await;
+    let source =
+        Source::recording_live(&path, "end-3600s".parse::<LivePoint>().unwrap(), 1.0).unwrap();
+    let addr = serve(source, Some(www.path().to_owned()), ServeOptions::default()).await;
     let url = format!("ws://{addr}/ws");
     let mut crowd = Vec::new();
     for (seek, credit) in [("-100000", 16 << 10), ("end", WINDOW)] {
@@ -69,12 +64,10 @@ async fn idle_subscriptions_hold_no_thread_and_a_newcomer_still_streams() {
     // Let every subscription start and reach its wait.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let held = threads();
-    let (status, body) = tokio::time::timeout(
-        Duration::from_secs(10),
-        common::http_get(&addr, "/", None),
-    )
-    .await
-    .expect("GET / answers while 1,280 subscriptions wait");
+    let (status, body) =
+        tokio::time::timeout(Duration::from_secs(10), common::http_get(&addr, "/", None))
+            .await
+            .expect("GET / answers while 1,280 subscriptions wait");
     assert_eq!(status, 200, "{body}");
     let drained = streamglass_tests::ws::drain_from(&url, "-100000", Duration::from_secs(90))
         .await
@@ -109,13 +102,14 @@ async fn stalled_readers_hold_their_share_and_are_closed_with_a_reason() {
     let mut stalled = Vec::new();
     for _ in 0..20 {
         let mut session = Session::connect_small(&url, 4096).await.unwrap();
-        session.subscribe(0, "beginning", None, WINDOW).await.unwrap();
+        session
+            .subscribe(0, "beginning", None, WINDOW)
+            .await
+            .unwrap();
         // It reads nothing until the bridge has given up on it, then reads what is left.
         stalled.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(4)).await;
-            let _ = session
-                .until(Duration::from_secs(30), |_| false)
-                .await;
+            let _ = session.until(Duration::from_secs(30), |_| false).await;
             session.close
         }));
     }
@@ -204,10 +198,15 @@ async fn half_sent_requests_and_idle_sockets_are_closed() {
     };
     let addr = serve(Source::recording(&path).unwrap(), None, options).await;
     let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    half.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     let mut buf = Vec::new();
     let ended = tokio::time::timeout(Duration::from_secs(10), half.read_to_end(&mut buf)).await;
-    assert!(ended.is_ok(), "a half-sent request is still open after 10 s");
+    assert!(
+        ended.is_ok(),
+        "a half-sent request is still open after 10 s"
+    );
 
     let mut idle = Session::connect(&format!("ws://{addr}/ws")).await.unwrap();
     let _ = idle.until(Duration::from_secs(10), |_| false).await;
@@ -225,10 +224,7 @@ async fn half_sent_requests_and_idle_sockets_are_closed() {
         .await
         .expect("an answer to an unsubscribe of an unknown id");
     let errors = session.feeds[&9].snapshot().errors;
-    assert!(
-        errors.iter().any(|e| e.contains("not open")),
-        "{errors:?}"
-    );
+    assert!(errors.iter().any(|e| e.contains("not open")), "{errors:?}");
 }
 
 /// Past the connection limit, a newcomer is refused clearly (a WebSocket closed with 1013 and
@@ -311,14 +307,16 @@ async fn static_files_stay_inside_www_and_carry_safe_headers() {
         let addr = addr.clone();
         async move {
             let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-            let request = format!(
-                "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
-            );
+            let request =
+                format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n");
             stream.write_all(request.as_bytes()).await.unwrap();
             let mut response = Vec::new();
             stream.read_to_end(&mut response).await.unwrap();
             let text = String::from_utf8_lossy(&response).to_string();
-            text.split("\r\n\r\n").next().unwrap_or_default().to_ascii_lowercase()
+            text.split("\r\n\r\n")
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
         }
     };
     let page = head("/index.html".into(), "").await;
@@ -334,7 +332,11 @@ async fn static_files_stay_inside_www_and_carry_safe_headers() {
     let packed = head("/app.js".into(), "Accept-Encoding: gzip\r\n").await;
     assert!(packed.contains("content-encoding: gzip"), "{packed}");
     assert!(packed.contains("vary: accept-encoding"), "{packed}");
-    assert!(head("/leak/key".into(), "").await.starts_with("http/1.1 404"));
+    assert!(
+        head("/leak/key".into(), "")
+            .await
+            .starts_with("http/1.1 404")
+    );
     let long = format!("/{}", "a".repeat(300));
     assert!(head(long, "").await.starts_with("http/1.1 404"));
 }

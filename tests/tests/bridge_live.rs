@@ -43,11 +43,7 @@ fn write(path: &Path, times: &[i64]) -> Vec<StoredRecord> {
     let meta = RecordingMeta {
         topic: "live".into(),
         partitions: (0..PARTITIONS)
-            .map(|p| PartitionRange {
-                partition: p,
-                low_watermark: 0,
-                high_watermark: next[p as usize],
-            })
+            .map(|p| PartitionRange::new(p, 0, next[p as usize]))
             .collect(),
         schemas: vec![SchemaInfo {
             id: 1,
@@ -56,12 +52,13 @@ fn write(path: &Path, times: &[i64]) -> Vec<StoredRecord> {
             schema: "\"string\"".into(),
         }],
         source: "bridge_live test".into(),
+        stopped_early: None,
     };
     let mut writer = RecordingWriter::create(path, &meta).unwrap();
     for r in &records {
         writer.append(r).unwrap();
     }
-    writer.finish().unwrap();
+    writer.finish(&meta).unwrap();
     records
 }
 

@@ -81,7 +81,11 @@ async fn without_the_flag_only_the_page_s_own_origin_may() {
     let own = format!("http://{addr}");
     let localhost = format!("http://localhost:{port}");
     assert_eq!(upgrade_status(&url, Some(&own)).await, 101);
-    assert_eq!(upgrade_status(&url, None).await, 101, "no Origin: not a page");
+    assert_eq!(
+        upgrade_status(&url, None).await,
+        101,
+        "no Origin: not a page"
+    );
     assert_eq!(
         upgrade_status_as(&url, Some(&localhost), Some(&format!("localhost:{port}"))).await,
         101

@@ -177,6 +177,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         &path,
         schema_infos,
         |_, _| {},
+        std::future::pending(),
     )
     .await
     .unwrap();
@@ -208,6 +209,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
         &newest,
         Vec::new(),
         |_, _| {},
+        std::future::pending(),
     )
     .await
     .unwrap();
@@ -306,18 +308,24 @@ async fn an_unknown_topic_is_a_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recording_damaged_midway_delivers_what_is_intact_then_says_why() {
     let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("good.sgrec");
-    record::generate(&good, 40_000, 3, 4).unwrap();
-    let bytes = std::fs::read(&good).unwrap();
     let path = dir.path().join("cut.sgrec");
+    record::generate(&path, 40_000, 3, 4).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    // A damaged file is refused when the bridge starts; this one is damaged after it started.
+    let source = Source::recording(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let refused = Source::recording(&path).err().expect("refused at start");
+    assert!(
+        refused.to_string().contains("is corrupt after"),
+        "{refused}"
+    );
     let intact = RecordingReader::open(&path)
         .unwrap()
         .take_while(Result::is_ok)
         .count() as u64;
     assert!(intact > 0 && intact < 40_000);
 
-    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+    let addr = common::start_bridge(source, None).await;
     let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
         .await
         .unwrap();
