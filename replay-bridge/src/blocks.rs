@@ -130,7 +130,7 @@ impl BlockStore {
                 Ok(None)
             }
             Ok(block) => {
-                self.admit(&block);
+                self.admit(block);
                 Ok(Some(Arc::clone(block)))
             }
             Err(e) => {
