@@ -650,7 +650,19 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
         } else {
             FAREWELL
         };
-        let _ = tokio::time::timeout(farewell, sink.send(Message::Close(Some(frame)))).await;
+        // The closing handshake: the close goes out, then what the client sends is read until it
+        // answers (closing with unread bytes would reset the connection, and the client would
+        // lose the frames still on their way to it, the close among them).
+        let _ = tokio::time::timeout(farewell, async {
+            if sink.send(Message::Close(Some(frame))).await.is_ok() {
+                while let Some(Ok(message)) = incoming.next().await {
+                    if let Message::Close(_) = message {
+                        break;
+                    }
+                }
+            }
+        })
+        .await;
     }
 }
 

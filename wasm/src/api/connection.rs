@@ -212,6 +212,8 @@ struct State {
     session: std::rc::Weak<SessionState>,
     open: bool,
     closed: Option<String>,
+    /// The bridge closed the connection as idle ([`IDLE_CLOSE`]).
+    closed_idle: bool,
     /// Client frames written before the socket opened.
     queued: Vec<Vec<u8>>,
     feeds: LiteMap<u32, Feed>,
@@ -223,6 +225,10 @@ struct State {
     /// The storage of the last compressed frame, inflated.
     inflated: Vec<u8>,
 }
+
+/// The bridge's close code for a connection that held no subscription and sent nothing for its
+/// idle timeout.
+const IDLE_CLOSE: u16 = 4001;
 
 /// A WebSocket to the bridge and the feeds on it.
 pub(crate) struct Connection {
@@ -273,6 +279,7 @@ impl Connection {
             session: Rc::downgrade(session),
             open: false,
             closed: None,
+            closed_idle: false,
             queued: Vec::new(),
             feeds: LiteMap::new(),
             next: 1,
@@ -318,7 +325,11 @@ impl Connection {
                 } else {
                     format!("the connection to {url} closed: {}", event.reason())
                 };
-                let settle = state.borrow_mut().close(reason);
+                let settle = {
+                    let mut s = state.borrow_mut();
+                    s.closed_idle = event.code() == IDLE_CLOSE;
+                    s.close(reason)
+                };
                 settle.into_iter().for_each(Settle::run);
             })
         };
@@ -334,6 +345,17 @@ impl Connection {
             _on_message: on_message,
             _on_close: on_close,
         })
+    }
+
+    /// Whether the bridge closed this connection because it sat idle, with no subscription open
+    /// (close code 4001): a new consumer then opens a new connection.
+    pub(crate) fn closed_idle(&self) -> bool {
+        self.state.borrow().closed_idle
+    }
+
+    /// The bridge's URL.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     /// Adds a consumer: to a feed of the same records if one can take it, else to a new

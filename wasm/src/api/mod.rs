@@ -112,6 +112,18 @@ impl Session {
     /// unless `compression` is `"none"`. It resolves when the bridge's hello arrives.
     #[wasm_bindgen(js_name = consumeToTable)]
     pub fn consume_to_table(&self, options: JsValue) -> Result<js_sys::Promise, JsError> {
+        // A connection the bridge closed as idle (no subscription for a while) is opened again.
+        let reopen = self
+            .state
+            .connection
+            .borrow()
+            .as_ref()
+            .filter(|c| c.closed_idle())
+            .map(|c| (c.url().to_owned(), c.compression));
+        if let Some((url, compression)) = reopen {
+            let connection = connection::Connection::open(&url, &self.state, compression)?;
+            *self.state.connection.borrow_mut() = Some(connection);
+        }
         let connection = self.state.connection.borrow();
         let connection = connection
             .as_ref()
