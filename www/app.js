@@ -395,12 +395,14 @@ function renderStatus(frame) {
   const caughtUp = $("caught-up");
   setText(caughtUp, caught ? "caught up" : "catching up");
   if (caughtUp.dataset.caughtUp !== String(caught)) caughtUp.dataset.caughtUp = String(caught);
-  // A recording replayed as live says when it runs out; so does the page.
+  // A recording replayed as live says when it runs out; so does the page. Why the bridge
+  // closed the connection (a stalled or idle socket, its connection limit) is said the same way.
   const exhausted = consumers.find((c) => c.exhausted)?.exhausted ?? null;
+  const notice = s?.closed ?? exhausted;
   const note = $("source-note");
-  if (note.textContent !== (exhausted ?? "")) {
-    note.textContent = exhausted ?? "";
-    note.hidden = !exhausted;
+  if (note.textContent !== (notice ?? "")) {
+    note.textContent = notice ?? "";
+    note.hidden = !notice;
   }
   const errors = consumers.flatMap((c) => c.errors.map((e) => `${c.topic}: ${e}`));
   const list = $("errors");

@@ -855,3 +855,41 @@ async fn the_notebook_runs_against_a_tansu_topic_and_counts_later_records() {
     );
     assert_notebook_shows(&shown, &want, SIZE_OFFSET, LATER);
 }
+
+/// A bridge closes a connection that holds no subscription for its idle timeout: once the
+/// notebook's feeds of a recording have ended, the page says the connection closed and why, and
+/// a later `consumeToTable` in the console opens a new connection and fills its table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_closed_by_the_bridge_is_shown_and_reopened() {
+    let Some(site) = prerequisites("page: idle close") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    record::generate(&path, 20_000, 3, 9).unwrap();
+    let options = server::ServeOptions {
+        limits: server::Limits {
+            idle_timeout: std::time::Duration::from_secs(2),
+            ..server::Limits::default()
+        },
+        ..server::ServeOptions::default()
+    };
+    let app = server::router_with(
+        std::sync::Arc::new(Source::recording(&path).unwrap()),
+        Some(site),
+        options,
+    )
+    .unwrap();
+    let listener = server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server::local_addr(&listener).unwrap();
+    tokio::spawn(server::serve(listener, app));
+    let shown = run_script("idle.mjs", &format!("http://{addr}/"), "10000", "idle").await;
+    assert_eq!(shown["status"], "closed", "{shown}");
+    let note = shown["note"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("idle: no subscription and no message for 2 s"),
+        "{shown}"
+    );
+    assert_eq!(shown["rows"].as_u64(), Some(20_000), "{shown}");
+    assert!(shown["reconnected"]["closed"].is_null(), "{shown}");
+}
