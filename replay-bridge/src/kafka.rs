@@ -15,7 +15,8 @@
 //! one connection that never carries a long poll, and spreads long polls over connections of their
 //! own, at most [`POLLS_PER_CONNECTION`] in flight on each, opening another only when all are that
 //! busy. N subscriptions of a P-partition topic thus open 1 + P × (1 + ⌈N / 4⌉) connections at most,
-//! where each used to open 2 × P + 1 of its own.
+//! where each subscription used to open 2 × P of its own. (With TLS or SASL, connecting first makes
+//! one attempt of its own, closed at once, so that a refused login fails without retries.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
