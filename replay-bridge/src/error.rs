@@ -29,6 +29,16 @@ pub enum Error {
         seconds: u64,
         reason: String,
     },
+    #[error("Kafka broker {broker} refused the SASL {mechanism} login: {reason}")]
+    BrokerLogin {
+        broker: String,
+        mechanism: String,
+        reason: String,
+    },
+    #[error(
+        "TLS to Kafka broker {broker} failed (is --tls-ca the CA that signed its certificate?): {reason}"
+    )]
+    BrokerTls { broker: String, reason: String },
     #[error("topic {topic:?} does not exist on {broker} (topics there: {available})")]
     UnknownTopic {
         topic: String,

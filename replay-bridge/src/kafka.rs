@@ -5,11 +5,22 @@
 //! partition is the high watermark of a Fetch response: some brokers (Tansu) answer
 //! ListOffsets(latest) with the start of the last batch plus one, which is not the end of the log.
 //! [`KafkaConfig`] carries the connection settings (TLS and SASL are handed to rskafka as they
-//! are). A broker answers the requests of one connection in order, so a long-polling fetch holds
-//! up everything behind it on that connection: each [`KafkaPartition`] therefore gets a client
-//! (a connection) of its own, and partitions tail concurrently.
+//! are).
+//!
+//! Connections are shared by the whole process: a [`KafkaCluster`] holds one rskafka [`Client`]
+//! (one connection, for metadata) and one [`KafkaPartition`] per partition it was asked for, which
+//! every subscription of that partition uses. A broker answers the requests of one connection in
+//! order, so a long-polling fetch holds up everything behind it on that connection. A partition
+//! therefore keeps prompt requests (probes, offset lookups, fetches of records already there) on
+//! one connection that never carries a long poll, and spreads long polls over connections of their
+//! own, at most [`POLLS_PER_CONNECTION`] in flight on each, opening another only when all are that
+//! busy. N subscriptions of a P-partition topic thus open 1 + P × (1 + ⌈N / 4⌉) connections at most,
+//! where each subscription used to open 2 × P of its own. (With TLS or SASL, connecting first makes
+//! one attempt of its own, closed at once, so that a refused login fails without retries.)
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
@@ -22,6 +33,14 @@ use crate::{Error, Result};
 /// Bytes asked for by a fetch that only probes (a watermark, a timestamp): Tansu answers a fetch
 /// whose byte limit is below one batch only after several seconds.
 const PROBE_BYTES: i32 = 64 << 10;
+
+/// The longest wait of a fetch that goes on the prompt connection: a fetch waiting longer is a
+/// long poll at the end of the partition.
+const PROMPT_WAIT: Duration = Duration::from_millis(100);
+
+/// Long polls in flight on one connection before a partition opens another. A broker answers them
+/// one after another, so a poll may wait for this many others first: its time limit allows for it.
+pub const POLLS_PER_CONNECTION: usize = 4;
 
 /// Records fetched from one partition, and the partition's high watermark at that moment.
 #[derive(Debug, Default)]
@@ -99,12 +118,13 @@ impl KafkaConfig {
     }
 }
 
-/// A cluster: a client for metadata, and the settings to open more.
+/// A cluster: the one client for metadata, and the partitions opened so far, shared by every
+/// subscription (see the module docs).
 pub struct KafkaCluster {
-    client: Client,
-    config: KafkaConfig,
+    client: Arc<Client>,
     broker: String,
     timeout: Duration,
+    partitions: tokio::sync::Mutex<HashMap<(String, i32), Arc<KafkaPartition>>>,
 }
 
 impl KafkaCluster {
@@ -112,10 +132,10 @@ impl KafkaCluster {
     pub async fn connect(config: &KafkaConfig) -> Result<Arc<Self>> {
         let client = Self::client(config).await?;
         Ok(Arc::new(Self {
-            client,
-            config: config.clone(),
+            client: Arc::new(client),
             broker: config.describe(),
             timeout: config.timeout,
+            partitions: tokio::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -127,12 +147,24 @@ impl KafkaCluster {
             seconds: timeout.as_secs().max(1),
             reason,
         };
+        if config.tls.is_some() || config.sasl.is_some() {
+            Self::refused_at_once(config).await?;
+        }
+        // rskafka gives up a little before the hard limit, so that its last error is what the
+        // user reads rather than "no answer" (its deadline counts only the pauses between tries).
         let backoff = BackoffConfig {
             init_backoff: Duration::from_millis(50),
             max_backoff: Duration::from_secs(1),
             base: 2.0,
-            deadline: Some(timeout),
+            deadline: Some(timeout / 2),
         };
+        tokio::time::timeout(timeout, Self::builder(config, backoff).build())
+            .await
+            .map_err(|_| unreachable("no answer".into()))?
+            .map_err(|e| unreachable(e.to_string()))
+    }
+
+    fn builder(config: &KafkaConfig, backoff: BackoffConfig) -> ClientBuilder {
         let mut builder = ClientBuilder::new(config.brokers.clone())
             .client_id("streamglass-replay-bridge")
             .backoff_config(backoff);
@@ -142,10 +174,46 @@ impl KafkaCluster {
         if let Some(sasl) = &config.sasl {
             builder = builder.sasl_config(sasl.clone());
         }
-        tokio::time::timeout(timeout, builder.build())
-            .await
-            .map_err(|_| unreachable("no answer".into()))?
-            .map_err(|e| unreachable(e.to_string()))
+        builder
+    }
+
+    /// One connection attempt, without retries: a login the broker refuses or a certificate not
+    /// trusted fails at once with its own error, since retrying cannot mend either (rskafka would
+    /// retry them until the deadline). Any other failure is left to the retrying connect.
+    async fn refused_at_once(config: &KafkaConfig) -> Result<()> {
+        let once = BackoffConfig {
+            init_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            // The first pause already passes the deadline (rskafka draws pauses from
+            // init..init × base, which must not be empty).
+            base: 2.0,
+            deadline: Some(Duration::ZERO),
+        };
+        let attempt = tokio::time::timeout(config.timeout, Self::builder(config, once).build());
+        let Ok(Err(e)) = attempt.await else {
+            return Ok(());
+        };
+        // rskafka's text wraps the cause in its retry loop's words: keep the cause.
+        let text = e.to_string();
+        let reason = text.rsplit("Source: ").next().unwrap_or(&text).to_owned();
+        let broker = config.describe();
+        if reason.contains("Sasl") {
+            let mechanism = match &config.sasl {
+                Some(SaslConfig::Plain(_)) => "PLAIN",
+                Some(SaslConfig::ScramSha256(_)) => "SCRAM-SHA-256",
+                Some(SaslConfig::ScramSha512(_)) => "SCRAM-SHA-512",
+                _ => "",
+            };
+            Err(Error::BrokerLogin {
+                broker,
+                mechanism: mechanism.to_owned(),
+                reason,
+            })
+        } else if reason.to_ascii_lowercase().contains("certificate") {
+            Err(Error::BrokerTls { broker, reason })
+        } else {
+            Ok(())
+        }
     }
 
     /// The brokers, for messages.
@@ -212,7 +280,8 @@ impl KafkaTopic {
         &self.partitions
     }
 
-    /// A client for one partition, on a connection of its own (see the module docs).
+    /// The client of one partition, shared with every other user of the partition in this
+    /// process (see the module docs); opened on first use.
     pub async fn partition(&self, partition: i32) -> Result<Arc<KafkaPartition>> {
         if !self.partitions.contains(&partition) {
             return Err(Error::UnknownPartition {
@@ -226,22 +295,60 @@ impl KafkaTopic {
                     .join(", "),
             });
         }
+        let mut opened = self.cluster.partitions.lock().await;
+        let key = (self.topic.clone(), partition);
+        if let Some(found) = opened.get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let client = Arc::clone(&self.cluster.client);
         let timeout = self.cluster.timeout;
-        let own = KafkaCluster::client(&self.cluster.config).await?;
-        let call = own.partition_client(self.topic.clone(), partition, UnknownTopicHandling::Error);
-        let client = bounded(&self.topic, partition, "connect", timeout, call).await?;
-        Ok(Arc::new(KafkaPartition {
+        let prompt = connect_partition(&client, &self.topic, partition, timeout).await?;
+        let opened_now = Arc::new(KafkaPartition {
             client,
+            prompt,
+            polls: tokio::sync::Mutex::new(Vec::new()),
             topic: self.topic.clone(),
             partition,
             timeout,
-        }))
+        });
+        opened.insert(key, Arc::clone(&opened_now));
+        Ok(opened_now)
     }
 }
 
-/// One partition of a topic.
-pub struct KafkaPartition {
+/// A partition client on a connection of its own (rskafka opens one per partition client).
+async fn connect_partition(
+    client: &Client,
+    topic: &str,
+    partition: i32,
+    timeout: Duration,
+) -> Result<PartitionClient> {
+    let call = client.partition_client(topic.to_owned(), partition, UnknownTopicHandling::Error);
+    bounded(topic, partition, "connect", timeout, call).await
+}
+
+/// A connection carrying long polls, and how many are in flight on it.
+struct PollConnection {
     client: PartitionClient,
+    in_flight: AtomicUsize,
+}
+
+/// A long poll's place on a connection, given back when the poll ends (or is dropped).
+struct PollSlot(Arc<PollConnection>);
+
+impl Drop for PollSlot {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One partition of a topic, shared by everything in the process that reads it.
+pub struct KafkaPartition {
+    client: Arc<Client>,
+    /// Probes, offset lookups and fetches that expect records: never behind a long poll.
+    prompt: PartitionClient,
+    /// Long polls, at most [`POLLS_PER_CONNECTION`] in flight on each.
+    polls: tokio::sync::Mutex<Vec<Arc<PollConnection>>>,
     topic: String,
     partition: i32,
     timeout: Duration,
@@ -252,9 +359,36 @@ impl KafkaPartition {
         self.partition
     }
 
+    /// A place for one long poll: on the least busy poll connection, or on a new one when every
+    /// connection already carries [`POLLS_PER_CONNECTION`].
+    async fn poll_slot(&self) -> Result<PollSlot> {
+        let mut connections = self.polls.lock().await;
+        let least = connections
+            .iter()
+            .min_by_key(|c| c.in_flight.load(Ordering::Acquire))
+            .filter(|c| c.in_flight.load(Ordering::Acquire) < POLLS_PER_CONNECTION)
+            .cloned();
+        let connection = match least {
+            Some(connection) => connection,
+            None => {
+                let client =
+                    connect_partition(&self.client, &self.topic, self.partition, self.timeout)
+                        .await?;
+                let connection = Arc::new(PollConnection {
+                    client,
+                    in_flight: AtomicUsize::new(0),
+                });
+                connections.push(Arc::clone(&connection));
+                connection
+            }
+        };
+        connection.in_flight.fetch_add(1, Ordering::AcqRel);
+        Ok(PollSlot(connection))
+    }
+
     /// The first offset still stored.
     pub async fn low_watermark(&self) -> Result<i64> {
-        self.bounded("list offsets", self.client.get_offset(OffsetAt::Earliest))
+        self.bounded("list offsets", self.prompt.get_offset(OffsetAt::Earliest))
             .await
     }
 
@@ -270,7 +404,7 @@ impl KafkaPartition {
         let listed = self
             .bounded(
                 "list offsets by time",
-                self.client.get_offset(OffsetAt::Timestamp(at)),
+                self.prompt.get_offset(OffsetAt::Timestamp(at)),
             )
             .await?;
         let candidate = if (low..=high).contains(&listed) {
@@ -346,17 +480,21 @@ impl KafkaPartition {
     /// data when there is none yet. `max_wait` is at least 100 ms: some brokers answer a fetch
     /// with no wait at all with an empty response.
     pub async fn fetch(&self, offset: i64, max_bytes: i32, max_wait: Duration) -> Result<Fetched> {
-        let wait_ms = i32::try_from(max_wait.as_millis())
-            .unwrap_or(i32::MAX)
-            .max(100);
-        let (records, high_watermark) = self
-            .bounded_for(
-                "fetch",
-                self.timeout + max_wait,
-                self.client
-                    .fetch_records(offset, 1..max_bytes.max(2), wait_ms),
-            )
-            .await?;
+        let max_wait = max_wait.max(PROMPT_WAIT);
+        let wait_ms = i32::try_from(max_wait.as_millis()).unwrap_or(i32::MAX);
+        let bytes = 1..max_bytes.max(2);
+        let (records, high_watermark) = if max_wait <= PROMPT_WAIT {
+            let call = self.prompt.fetch_records(offset, bytes, wait_ms);
+            self.bounded_for("fetch", self.timeout + max_wait, call)
+                .await?
+        } else {
+            // Behind at most POLLS_PER_CONNECTION - 1 other polls of the same connection.
+            let slot = self.poll_slot().await?;
+            let queued = max_wait * POLLS_PER_CONNECTION as u32;
+            let call = slot.0.client.fetch_records(offset, bytes, wait_ms);
+            self.bounded_for("fetch", self.timeout + queued, call)
+                .await?
+        };
         Ok(Fetched {
             records: records
                 .into_iter()
@@ -387,7 +525,7 @@ impl KafkaPartition {
     pub async fn produce(&self, records: Vec<rskafka::record::Record>) -> Result<Vec<i64>> {
         self.bounded(
             "produce",
-            self.client.produce(
+            self.prompt.produce(
                 records,
                 rskafka::client::partition::Compression::NoCompression,
             ),

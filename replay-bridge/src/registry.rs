@@ -6,12 +6,25 @@
 //! plain or rustls connection, one request per connection, each bounded by the timeout.
 //! `user:password@` in the URL is sent as HTTP basic authentication.
 //!
+//! What a registry says is cached for the life of the process, shared by every clone of a
+//! [`SchemaRegistry`]: a subject's version and a schema id never change meaning once registered,
+//! so each is asked for once; the listings (the subjects, a subject's versions) do change when a
+//! schema is registered, so they are kept for [`LISTING_TTL`] and then asked again. A
+//! subscription therefore costs no request while the listings are fresh, and only the listings
+//! (never a schema already seen) after that. When asking again fails, the last listing is used and
+//! a warning logged, so a registry restarting does not fail every subscription meanwhile.
+//!
+//! An answer is read incrementally and refused once it passes [`MAX_RESPONSE_BYTES`] (16 MiB: a
+//! registry's largest answer, the listing of a big one, is a few hundred KiB), so a broken or
+//! hostile registry cannot make the bridge hold more than that.
+//!
 //! Invariant: the schemas returned are sorted by id, each id once.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
@@ -20,7 +33,13 @@ use tokio::net::TcpStream;
 
 use crate::{Error, Result};
 
-/// A registry's address and how to reach it.
+/// The most bytes of one registry answer the bridge reads (see the module docs).
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// How long a listing (the subjects, a subject's versions) is used before it is asked again.
+pub const LISTING_TTL: Duration = Duration::from_secs(30);
+
+/// A registry's address and how to reach it, with what it has said so far.
 #[derive(Clone)]
 pub struct SchemaRegistry {
     url: String,
@@ -30,6 +49,18 @@ pub struct SchemaRegistry {
     basic_auth: Option<String>,
     tls: Option<Arc<rustls::ClientConfig>>,
     timeout: Duration,
+    cache: Arc<Mutex<Answers>>,
+}
+
+/// What the registry has answered: immutable facts for good, listings with the time they came.
+#[derive(Default)]
+struct Answers {
+    /// `/subjects/{subject}/versions/{version}`.
+    versions: HashMap<(String, i32), SchemaInfo>,
+    /// `/schemas/ids/{id}`.
+    ids: HashMap<u32, SchemaInfo>,
+    /// Listings by path (`/subjects`, `/subjects/{subject}/versions`).
+    listings: HashMap<String, (Instant, serde_json::Value)>,
 }
 
 #[derive(Deserialize)]
@@ -90,6 +121,7 @@ impl SchemaRegistry {
             basic_auth: userinfo.map(|u| format!("Basic {}", base64(u.as_bytes()))),
             tls,
             timeout,
+            cache: Arc::default(),
         })
     }
 
@@ -100,24 +132,17 @@ impl SchemaRegistry {
 
     /// Every schema version registered under the topic's subjects, sorted by id.
     pub async fn schemas_for(&self, topic: &str) -> Result<Vec<SchemaInfo>> {
-        let subjects: Vec<String> = self.get("/subjects").await?;
+        let subjects: Vec<String> = self.listing("/subjects").await?;
         let prefix = format!("{topic}-");
         let mut schemas: Vec<SchemaInfo> = Vec::new();
         for subject in subjects.iter().filter(|s| s.starts_with(&prefix)) {
             let versions: Vec<i32> = self
-                .get(&format!("/subjects/{}/versions", encode_path(subject)))
+                .listing(&format!("/subjects/{}/versions", encode_path(subject)))
                 .await?;
             for v in versions {
-                let found: Version = self
-                    .get(&format!("/subjects/{}/versions/{v}", encode_path(subject)))
-                    .await?;
+                let found = self.version(subject, v).await?;
                 if !schemas.iter().any(|s| s.id == found.id) {
-                    schemas.push(SchemaInfo {
-                        id: found.id,
-                        subject: Some(found.subject),
-                        version: Some(found.version),
-                        schema: found.schema,
-                    });
+                    schemas.push(found);
                 }
             }
         }
@@ -125,7 +150,65 @@ impl SchemaRegistry {
         Ok(schemas)
     }
 
-    /// A subject's latest version (`GET /subjects/{subject}/versions/latest`).
+    /// One version of a subject, asked for once.
+    async fn version(&self, subject: &str, version: i32) -> Result<SchemaInfo> {
+        let key = (subject.to_owned(), version);
+        if let Some(found) = self.answers().versions.get(&key) {
+            return Ok(found.clone());
+        }
+        let found: Version = self
+            .get(&format!(
+                "/subjects/{}/versions/{version}",
+                encode_path(subject)
+            ))
+            .await?;
+        let info = SchemaInfo {
+            id: found.id,
+            subject: Some(found.subject),
+            version: Some(found.version),
+            schema: found.schema,
+        };
+        self.answers().versions.insert(key, info.clone());
+        Ok(info)
+    }
+
+    /// A listing, asked again once older than [`LISTING_TTL`]; the last one when asking fails.
+    async fn listing<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let cached = self.answers().listings.get(path).cloned();
+        let value = match cached {
+            Some((at, value)) if at.elapsed() < LISTING_TTL => value,
+            cached => match self.get::<serde_json::Value>(path).await {
+                Ok(value) => {
+                    self.answers()
+                        .listings
+                        .insert(path.to_owned(), (Instant::now(), value.clone()));
+                    value
+                }
+                Err(e) => match cached {
+                    Some((_, value)) => {
+                        tracing::warn!(error = %e, "the schema registry did not answer: using its last listing");
+                        value
+                    }
+                    None => return Err(e),
+                },
+            },
+        };
+        serde_json::from_value(value).map_err(|e| Error::Registry {
+            url: format!("{}{path}", self.url.trim_end_matches('/')),
+            reason: format!("unexpected answer: {e}"),
+        })
+    }
+
+    fn answers(&self) -> std::sync::MutexGuard<'_, Answers> {
+        // A panic while holding the lock cannot leave the maps half-updated (each change is one
+        // insert), so a poisoned lock is still good.
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A subject's latest version (`GET /subjects/{subject}/versions/latest`; not cached, since
+    /// "latest" moves).
     pub async fn latest(&self, subject: &str) -> Result<SchemaInfo> {
         let found: Version = self
             .get(&format!(
@@ -141,19 +224,24 @@ impl SchemaRegistry {
         })
     }
 
-    /// A schema by its global id (`GET /schemas/ids/{id}`).
+    /// A schema by its global id (`GET /schemas/ids/{id}`), asked for once.
     pub async fn by_id(&self, id: u32) -> Result<SchemaInfo> {
         #[derive(Deserialize)]
         struct ById {
             schema: String,
         }
+        if let Some(found) = self.answers().ids.get(&id) {
+            return Ok(found.clone());
+        }
         let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
-        Ok(SchemaInfo {
+        let info = SchemaInfo {
             id,
             subject: None,
             version: None,
             schema: found.schema,
-        })
+        };
+        self.answers().ids.insert(id, info.clone());
+        Ok(info)
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -217,11 +305,31 @@ impl SchemaRegistry {
             .await
             .map_err(|e| e.to_string())?;
         let status = response.status();
-        let body = response
-            .into_body()
+        let too_large = || {
+            format!(
+                "the answer is larger than {} MiB, the most the bridge reads from a registry",
+                MAX_RESPONSE_BYTES >> 20
+            )
+        };
+        let announced = response
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large());
+        }
+        // Read as it comes, and stop at the limit: memory never holds more than that.
+        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
             .collect()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    too_large()
+                } else {
+                    e.to_string()
+                }
+            })?
             .to_bytes();
         if !status.is_success() {
             return Err(format!(

@@ -22,7 +22,8 @@ pub enum SchemaSource {
     None,
     /// `.avsc` files named by id (checked when the bridge starts, read again for each hello).
     Dir(PathBuf),
-    /// A Confluent-compatible registry, asked for each hello.
+    /// A Confluent-compatible registry, asked for each hello (through its cache, see
+    /// [`crate::registry`]).
     Registry(SchemaRegistry),
 }
 

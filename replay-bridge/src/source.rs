@@ -2,7 +2,8 @@
 //!
 //! A [`Source`] is a recording or a Kafka cluster with the topics the bridge may serve. Opening
 //! checks everything that can be checked up front (the recording's header; the broker answers and
-//! every `--topic` exists; the schema directory parses), so a bad start fails with one clear line.
+//! every `--topic` exists; the schema directory parses, or the schema registry answers), so a bad
+//! start fails with one clear line.
 //! Each subscription then runs against the source ([`crate::subscription`]); the source itself
 //! holds no per-client state. Invariant: only the topics named when it was opened can be
 //! subscribed.
@@ -108,9 +109,9 @@ impl Source {
         let cluster = KafkaCluster::connect(config).await?;
         for topic in topics {
             cluster.topic(topic).await?;
-            if let SchemaSource::Dir(_) = &schemas {
-                schemas.for_topic(topic).await?;
-            }
+            // A schema directory that does not parse, or a registry that does not answer, fails
+            // the start rather than every subscription later (and the registry's cache is warm).
+            schemas.for_topic(topic).await?;
         }
         Ok(Self::Kafka(KafkaSource {
             cluster,

@@ -172,6 +172,66 @@ fn an_unknown_topic_is_one_line() {
     );
 }
 
+/// `serve --schema-registry` checks the registry at start, as `record` and `cat` do: a dead one,
+/// or one answering errors, stops it with one line instead of failing every subscription later.
+#[test]
+fn serve_refuses_to_start_with_a_dead_or_failing_registry() {
+    let env = match streamglass_tests::python::env() {
+        Ok(env) => env,
+        Err(e) => return streamglass_tests::skip_or_fail("cli dead registry", &e),
+    };
+    let tansu = streamglass_tests::tansu::Tansu::start(&env.tansu().unwrap()).unwrap();
+    tansu.create_topic("t", 1).unwrap();
+    let serve = |registry: &str| {
+        run(&[
+            "serve",
+            "--broker",
+            &tansu.addr,
+            "--topic",
+            "t",
+            "--schema-registry",
+            registry,
+            "--timeout-secs",
+            "3",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+    };
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        streamglass_tests::free_port().unwrap()
+    );
+    let (out, took) = serve(&dead);
+    assert_one_line_error(
+        &out,
+        &format!("schema registry {dead}/subjects: cannot connect"),
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    // A registry that answers every request with HTTP 500.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let failing = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut socket in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request);
+            let body = r#"{"error_code":50001,"message":"store unavailable"}"#;
+            let _ = write!(
+                socket,
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let (out, _) = serve(&failing);
+    assert_one_line_error(&out, "HTTP 500");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("store unavailable"),
+        "the registry's own message is shown"
+    );
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let (out, _) = run(&["serve"]);

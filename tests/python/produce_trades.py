@@ -29,6 +29,12 @@ def main() -> int:
     parser.add_argument("--schema", required=True, help="the .avsc file")
     parser.add_argument("--schema-id", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        help="KEY=VALUE: a librdkafka setting (security.protocol, ssl.ca.location, sasl.*)",
+    )
     args = parser.parse_args()
 
     with open(args.schema, encoding="utf-8") as f:
@@ -45,8 +51,10 @@ def main() -> int:
         else:
             acked.setdefault(msg.partition(), []).append(msg.offset())
 
+    settings = dict(c.split("=", 1) for c in args.config)
     producer = Producer(
-        {
+        settings
+        | {
             "bootstrap.servers": args.bootstrap,
             "linger.ms": 20,
             "batch.num.messages": 500,

