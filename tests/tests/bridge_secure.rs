@@ -128,9 +128,17 @@ async fn tls_alone_carries_serve_record_and_cat() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("secure.sgrec");
     let seek = "beginning".parse().unwrap();
-    let written = record::record(&config, TOPIC, &seek, &out, Vec::new(), |_, _| {})
-        .await
-        .expect("record over TLS");
+    let written = record::record(
+        &config,
+        TOPIC,
+        &seek,
+        &out,
+        Vec::new(),
+        |_, _| {},
+        std::future::pending(),
+    )
+    .await
+    .expect("record over TLS");
     assert_eq!(written.records, COUNT);
 
     let options = CatOptions {
@@ -211,9 +219,17 @@ async fn tls_with_scram_sha_512_streams_and_records() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("secure.sgrec");
     let seek = "each:-10".parse().unwrap();
-    let written = record::record(&config, TOPIC, &seek, &out, Vec::new(), |_, _| {})
-        .await
-        .expect("record over TLS with SCRAM");
+    let written = record::record(
+        &config,
+        TOPIC,
+        &seek,
+        &out,
+        Vec::new(),
+        |_, _| {},
+        std::future::pending(),
+    )
+    .await
+    .expect("record over TLS with SCRAM");
     let per_partition: BTreeMap<i32, i64> = written
         .partitions
         .iter()
