@@ -277,7 +277,7 @@ pub async fn serve(listener: TcpListener, app: App) -> Result<()> {
             Err(e) => {
                 // Out of file descriptors, most likely: wait for some to be closed.
                 accept_errors += 1;
-                if accept_errors <= LOGGED_REFUSALS || accept_errors.is_power_of_two() {
+                if worth_logging(accept_errors) {
                     tracing::warn!(error = %e, count = accept_errors, "cannot accept a connection");
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -607,7 +607,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
                 if let Some(reply) = reply {
                     refused += 1;
                     if let ServerMessage::Error { subscription, message } = &reply
-                        && (refused <= LOGGED_REFUSALS || refused.is_power_of_two())
+                        && worth_logging(refused)
                     {
                         tracing::warn!(?subscription, refused, error = %message, "client message refused");
                     }
@@ -664,6 +664,12 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
         })
         .await;
     }
+}
+
+/// Whether the `n`th repeat of a warning is logged: the first [`LOGGED_REFUSALS`], then one per
+/// power of two (a client refused 3,000 times makes 14 lines, not 3,000).
+fn worth_logging(n: u64) -> bool {
+    n <= LOGGED_REFUSALS || n.is_power_of_two()
 }
 
 /// The close for a client message over [`MAX_CLIENT_MESSAGE`]; `None` for any other socket error.
@@ -777,6 +783,12 @@ fn on_client_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_warnings_are_logged_a_logarithmic_number_of_times() {
+        assert_eq!((1..=3_000).filter(|&n| worth_logging(n)).count(), 14);
+        assert!((1..=5).all(worth_logging));
+    }
 
     #[test]
     fn loopback_hosts() {
