@@ -22,7 +22,8 @@
 //!   interleaved. The load sockets read and drop what arrives, without granting credit. Once the
 //!   bytes stop flowing (or `--settle-secs`), a newcomer subscribes `-1000000` with a continually
 //!   topped-up 8 MiB window: its time to first record and records/s, and the latency of `GET /`
-//!   (a fresh connection, until the whole response) while the load is held.
+//!   (a fresh connection, until the whole response) while the load is held. A subscription that
+//!   never got its `Hello` within the settle time counts as not started.
 //! - **stalled**: one bridge, `serve --recording R`. First one client alone streams 1M records
 //!   (the baseline), then `--normal` (5) clients at once without load; then `--stalled` (40) clients
 //!   with a small SO_RCVBUF subscribe to 1M records with an 8 MiB window and never read their
@@ -30,8 +31,18 @@
 //! - **flood**: one bridge, `serve --recording R`: `--big` (40) clients each send one 15 MiB
 //!   binary message, `--idle-ws` (1,000) WebSockets never subscribe, `--half-http` (1,000) TCP
 //!   connections send `GET / HTTP/1.1\r\nHost: x\r\n` and nothing more, `--churn` (2,000) sockets
-//!   connect, subscribe and drop; 2 s in, a client reads 1M records. The held connections wait up
-//!   to `--close-wait-secs` (45) for the bridge to close them.
+//!   connect, subscribe and drop; a client reads 1M records as the flood begins, and another once
+//!   every held connection is set up. The held connections wait up to `--close-wait-secs` (45)
+//!   for the bridge to close them (a close, a reset or an EOF counts; an `Error` frame or an HTTP
+//!   response before it counts as "answered").
+//!
+//! A bridge that starts every idle subscription sends each its 8 MiB window: 16 GiB for 2,000,
+//! more than a 2-core machine moves in a minute, so `--settle-secs` (60) bounds the wait before
+//! the newcomer, and `--idle-credit` scales it. Each scenario takes under 2 minutes here.
+//!
+//! The tool raises its soft open-file limit to the hard one (rustix's safe `setrlimit`; the
+//! bridge, its child, inherits it); if the hard limit is below what the scenarios hold it stops
+//! and asks to be run under `ulimit -n 20000`.
 //!
 //! For each bridge process the tool samples /proc/PID/status every 100 ms (VmRSS, VmHWM,
 //! Threads). "RSS held" is VmRSS at the end of the load, "RSS after" `--after-secs` after the
@@ -717,31 +728,33 @@ async fn idle_socket(
     }
 }
 
-fn spawn_idle_sockets(
+/// One kind of idle subscription: how many, from where, with what credit.
+struct IdleKind<'a> {
+    total: usize,
+    seek: &'a str,
+    counters: &'a Arc<LoadCounters>,
+}
+
+/// Spawns the `socket`-th socket of `kind`, if there is one.
+fn spawn_idle_socket(
     set: &mut JoinSet<()>,
     addr: SocketAddr,
-    total: usize,
-    seek: &str,
+    kind: &IdleKind<'_>,
     credit: u64,
-    counters: &Arc<LoadCounters>,
     connecting: &Arc<Semaphore>,
     socket: usize,
-) -> bool {
-    // The `socket`-th socket of this kind, if there is one.
+) {
     let start = socket * PER_SOCKET;
-    if start >= total {
-        return false;
+    if start < kind.total {
+        set.spawn(idle_socket(
+            addr,
+            PER_SOCKET.min(kind.total - start),
+            kind.seek.to_owned(),
+            credit,
+            Arc::clone(kind.counters),
+            Arc::clone(connecting),
+        ));
     }
-    let subs = PER_SOCKET.min(total - start);
-    set.spawn(idle_socket(
-        addr,
-        subs,
-        seek.to_owned(),
-        credit,
-        Arc::clone(counters),
-        Arc::clone(connecting),
-    ));
-    true
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -755,6 +768,7 @@ struct ScenarioReport {
     rss_held_mib: f64,
     rss_after_mib: f64,
     peak_threads: u64,
+    threads_after: u64,
     /// The measured client's time to first record (newcomer, or the flood's reader).
     first_record_ms: Option<f64>,
     /// Records/s of the measured clients under load.
@@ -811,6 +825,7 @@ async fn finish_process(
     report.peak_rss_mib = mib(peaks.rss.max(after.hwm));
     report.rss_after_mib = mib(after.rss);
     report.peak_threads = peaks.threads.max(after.threads);
+    report.threads_after = after.threads;
     report.bridge_exited = bridge.exited();
     report.bridge_log_lines = bridge.log_lines();
     report.bridge = bridge.command_line();
@@ -852,27 +867,22 @@ async fn idle_subs(
         args.live_subs.div_ceil(PER_SOCKET),
     );
     // Interleaved: a recording socket, a live socket, …
+    let kinds = [
+        IdleKind {
+            total: args.recording_subs,
+            seek: &rec_seek,
+            counters: &recorded,
+        },
+        IdleKind {
+            total: args.live_subs,
+            seek: "end",
+            counters: &live,
+        },
+    ];
     for i in 0..rec_sockets.max(live_sockets) {
-        spawn_idle_sockets(
-            &mut load,
-            addr,
-            args.recording_subs,
-            &rec_seek,
-            args.idle_credit,
-            &recorded,
-            &connecting,
-            i,
-        );
-        spawn_idle_sockets(
-            &mut load,
-            addr,
-            args.live_subs,
-            "end",
-            args.idle_credit,
-            &live,
-            &connecting,
-            i,
-        );
+        for kind in &kinds {
+            spawn_idle_socket(&mut load, addr, kind, args.idle_credit, &connecting, i);
+        }
     }
     let sockets = (rec_sockets + live_sockets) as u64;
     let connect_deadline = Instant::now() + Duration::from_secs(60);
@@ -885,12 +895,14 @@ async fn idle_subs(
     let connected_s = started.elapsed().as_secs_f64();
     // Settle: until the bytes stop flowing (under 1 MiB in 2 s, after at least 5 s), or the bound.
     let settle_start = Instant::now();
+    // The recording subscriptions' bytes only: the live ones receive a trickle for ever.
     let total_bytes =
         || recorded.bytes.load(Ordering::Relaxed) + live.bytes.load(Ordering::Relaxed);
-    let mut history = vec![total_bytes()];
+    let history_bytes = || recorded.bytes.load(Ordering::Relaxed);
+    let mut history = vec![history_bytes()];
     while settle_start.elapsed() < Duration::from_secs(args.settle_secs) {
         sleep(Duration::from_millis(500)).await;
-        history.push(total_bytes());
+        history.push(history_bytes());
         let n = history.len();
         if settle_start.elapsed() >= Duration::from_secs(5)
             && n > 4
@@ -1095,93 +1107,101 @@ fn show_group(name: &str, v: &Value) -> String {
     )
 }
 
-/// Waits for the end of a held connection: `read` returns when the bridge closes it (true) or
-/// sends something (false).
-async fn big_sender(
+/// What every held flood connection shares.
+#[derive(Clone)]
+struct Flood {
     addr: SocketAddr,
-    bytes: usize,
+    /// The end of the wait for the bridge to close them.
     deadline: tokio::time::Instant,
     connecting: Arc<Semaphore>,
-) -> Held {
+    /// Connections set up (opened and their bytes sent) or failed to.
+    ready: Arc<AtomicU64>,
+}
+
+impl Flood {
+    fn set_up(&self) {
+        self.ready.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reads until the bridge closes the socket (or the deadline); `Some` bytes mean an answer.
+    async fn wait_close(&self, ws: &mut Ws, begun: Instant) -> Held {
+        let mut answered = false;
+        // Bounded by the deadline, and by 10,000 messages.
+        for _ in 0..10_000 {
+            match timeout_at(self.deadline, ws.next()).await {
+                Err(_) => return Held::StillOpen { answered },
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
+                    return Held::Closed {
+                        after_s: begun.elapsed().as_secs_f64(),
+                        answered,
+                    };
+                }
+                Ok(Some(Ok(_))) => answered = true,
+            }
+        }
+        Held::StillOpen { answered }
+    }
+}
+
+/// Sends one oversized binary message, then waits for the bridge to close the socket.
+async fn big_sender(flood: Flood, bytes: usize) -> Held {
     let begun = Instant::now();
-    let permit = connecting.acquire().await;
-    let mut ws = match connect_ws(addr, None).await {
+    let permit = flood.connecting.acquire().await;
+    let mut ws = match connect_ws(flood.addr, None).await {
         Ok(ws) => ws,
-        Err(e) => return Held::OpenFailed(e),
+        Err(e) => {
+            flood.set_up();
+            return Held::OpenFailed(e);
+        }
     };
     drop(permit);
     let mut message = vec![0xAB; bytes.max(2)];
     message[0] = PROTOCOL_VERSION;
-    match timeout_at(deadline, ws.send(Message::Binary(message.into()))).await {
-        Err(_) => return Held::StillOpen { answered: false },
-        Ok(Err(_)) => {
-            return Held::Closed {
-                after_s: begun.elapsed().as_secs_f64(),
-                answered: false,
-            };
-        }
-        Ok(Ok(())) => {}
-    }
-    let mut answered = false;
-    loop {
-        match timeout_at(deadline, ws.next()).await {
-            Err(_) => return Held::StillOpen { answered },
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
-                return Held::Closed {
-                    after_s: begun.elapsed().as_secs_f64(),
-                    answered,
-                };
-            }
-            Ok(Some(Ok(_))) => answered = true,
-        }
+    let sent = timeout_at(flood.deadline, ws.send(Message::Binary(message.into()))).await;
+    flood.set_up();
+    match sent {
+        Err(_) => Held::StillOpen { answered: false },
+        Ok(Err(_)) => Held::Closed {
+            after_s: begun.elapsed().as_secs_f64(),
+            answered: false,
+        },
+        Ok(Ok(())) => flood.wait_close(&mut ws, begun).await,
     }
 }
 
-async fn idle_ws(
-    addr: SocketAddr,
-    deadline: tokio::time::Instant,
-    connecting: Arc<Semaphore>,
-) -> Held {
+/// Opens a WebSocket that never subscribes, then waits for the bridge to close it.
+async fn idle_ws(flood: Flood) -> Held {
     let begun = Instant::now();
-    let permit = connecting.acquire().await;
-    let mut ws = match connect_ws(addr, None).await {
-        Ok(ws) => ws,
-        Err(e) => return Held::OpenFailed(e),
-    };
+    let permit = flood.connecting.acquire().await;
+    let opened = connect_ws(flood.addr, None).await;
     drop(permit);
-    let mut answered = false;
-    loop {
-        match timeout_at(deadline, ws.next()).await {
-            Err(_) => return Held::StillOpen { answered },
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => {
-                return Held::Closed {
-                    after_s: begun.elapsed().as_secs_f64(),
-                    answered,
-                };
-            }
-            Ok(Some(Ok(_))) => answered = true,
-        }
+    flood.set_up();
+    match opened {
+        Ok(mut ws) => flood.wait_close(&mut ws, begun).await,
+        Err(e) => Held::OpenFailed(e),
     }
 }
 
-async fn half_http(
-    addr: SocketAddr,
-    deadline: tokio::time::Instant,
-    connecting: Arc<Semaphore>,
-) -> Held {
+/// Sends an HTTP request without its final blank line, then waits for the bridge to close.
+async fn half_http(flood: Flood) -> Held {
     let begun = Instant::now();
-    let permit = connecting.acquire().await;
-    let mut stream = match timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+    let permit = flood.connecting.acquire().await;
+    let connected = timeout(CONNECT_TIMEOUT, TcpStream::connect(flood.addr)).await;
+    drop(permit);
+    let mut stream = match connected {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return Held::OpenFailed(format!("connect: {e}")),
-        Err(_) => return Held::OpenFailed("connect timed out".into()),
+        Ok(Err(e)) => {
+            flood.set_up();
+            return Held::OpenFailed(format!("connect: {e}"));
+        }
+        Err(_) => {
+            flood.set_up();
+            return Held::OpenFailed("connect timed out".into());
+        }
     };
-    drop(permit);
-    if stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .is_err()
-    {
+    let written = stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await;
+    flood.set_up();
+    if written.is_err() {
         return Held::Closed {
             after_s: begun.elapsed().as_secs_f64(),
             answered: false,
@@ -1191,7 +1211,7 @@ async fn half_http(
     let mut buf = [0u8; 4096];
     // Bounded by the deadline, and by 1,000 reads (a response is one or two).
     for _ in 0..1000 {
-        match timeout_at(deadline, stream.read(&mut buf)).await {
+        match timeout_at(flood.deadline, stream.read(&mut buf)).await {
             Err(_) => return Held::StillOpen { answered },
             Ok(Ok(0)) | Ok(Err(_)) => {
                 return Held::Closed {
@@ -1276,33 +1296,52 @@ async fn flood(
     let addr = bridge.addr;
     println!("  bridge: {} (pid {})", bridge.command_line(), bridge.pid());
     let seek = format!("-{}", args.records);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.close_wait_secs);
-    let connecting = Arc::new(Semaphore::new(CONNECTING));
+    let flood = Flood {
+        addr,
+        deadline: tokio::time::Instant::now() + Duration::from_secs(args.close_wait_secs),
+        connecting: Arc::new(Semaphore::new(CONNECTING)),
+        ready: Arc::new(AtomicU64::new(0)),
+    };
     let mut big = JoinSet::new();
     for _ in 0..args.big {
-        big.spawn(big_sender(
-            addr,
-            args.big_bytes,
-            deadline,
-            Arc::clone(&connecting),
-        ));
+        big.spawn(big_sender(flood.clone(), args.big_bytes));
     }
     let mut idle = JoinSet::new();
     let mut half = JoinSet::new();
     for _ in 0..args.idle_ws.max(args.half_http) {
         if idle.len() < args.idle_ws {
-            idle.spawn(idle_ws(addr, deadline, Arc::clone(&connecting)));
+            idle.spawn(idle_ws(flood.clone()));
         }
         if half.len() < args.half_http {
-            half.spawn(half_http(addr, deadline, Arc::clone(&connecting)));
+            half.spawn(half_http(flood.clone()));
         }
     }
-    let churning = tokio::spawn(churn(addr, args.churn, seek.clone(), args.window, deadline));
-    sleep(Duration::from_secs(2)).await;
+    let churning = tokio::spawn(churn(
+        addr,
+        args.churn,
+        seek.clone(),
+        args.window,
+        flood.deadline,
+    ));
+    // One reader as the flood begins, one once every held connection is set up.
     let prober = Prober::start(addr);
-    let reader = stream_records(addr, &seek, args.window, args.records, args.stream_limit()).await;
+    let reader_start =
+        stream_records(addr, &seek, args.window, args.records, args.stream_limit()).await;
+    show_streamed("reader as the flood begins", &reader_start);
+    let held_total = (args.big + args.idle_ws + args.half_http) as u64;
+    let set_up_by = Instant::now() + Duration::from_secs(30);
+    while flood.ready.load(Ordering::Relaxed) < held_total && Instant::now() < set_up_by {
+        sleep(Duration::from_millis(50)).await;
+    }
+    let set_up_s = started.elapsed().as_secs_f64();
+    println!(
+        "  {} of {held_total} held connections set up after {set_up_s:.1} s",
+        flood.ready.load(Ordering::Relaxed)
+    );
+    let reader_held =
+        stream_records(addr, &seek, args.window, args.records, args.stream_limit()).await;
     let get_root = prober.finish().await;
-    show_streamed("reader", &reader);
+    show_streamed("reader while the flood is held", &reader_held);
     println!("  GET /: {}", get_root.show());
     let churned = churning
         .await
@@ -1348,7 +1387,9 @@ async fn flood(
         held.threads
     );
     let details = json!({
-        "reader": reader,
+        "reader_start": reader_start,
+        "reader_held": reader_held,
+        "set_up_s": set_up_s,
         "oversized": groups[0].1,
         "idle_ws": groups[1].1,
         "half_http": groups[2].1,
@@ -1359,8 +1400,8 @@ async fn flood(
     drop((big, idle, half));
     let mut report = ScenarioReport {
         name: "flood".into(),
-        first_record_ms: reader.first_record_ms,
-        client_records_per_s: vec![reader.records_per_s],
+        first_record_ms: reader_start.first_record_ms,
+        client_records_per_s: vec![reader_start.records_per_s, reader_held.records_per_s],
         get_root,
         closed_by_bridge: format!("{closed} of {total} held"),
         details,
