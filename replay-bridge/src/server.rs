@@ -106,9 +106,9 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_connections: 1024,
+            max_connections: 4096,
             header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30),
             stall_timeout: Duration::from_secs(30),
         }
     }
@@ -266,7 +266,8 @@ pub async fn serve(listener: TcpListener, app: App) -> Result<()> {
     let App { router, state } = app;
     let local = listener.local_addr()?;
     let _ = state.loopback.set(local.ip().is_loopback());
-    let limits = state.limits.clone();
+    let mut limits = state.limits.clone();
+    limits.max_connections = within_file_limit(limits.max_connections);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let full = full_router(limits.max_connections);
@@ -309,6 +310,34 @@ pub async fn serve(listener: TcpListener, app: App) -> Result<()> {
                 }
             }
         }
+    }
+}
+
+/// File descriptors kept for everything but connections (files, the broker, refusals).
+const SPARE_FILES: u64 = 128;
+
+/// `max` connections if the process may open enough files for them, raising its soft limit to
+/// the hard one if it must; else as many as it may, with a warning.
+fn within_file_limit(max: usize) -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let need = max as u64 + SPARE_FILES;
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some_and(|c| c < need) {
+        limit.current = limit.maximum.map(|m| m.min(need));
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!(error = %e, "cannot raise the open-file limit");
+        }
+    }
+    match getrlimit(Resource::Nofile).current {
+        Some(files) if files < need => {
+            let fits = files.saturating_sub(SPARE_FILES).max(1) as usize;
+            tracing::warn!(
+                files,
+                "the open-file limit allows {fits} connections, not --max-connections {max}: raise it (ulimit -n)"
+            );
+            fits
+        }
+        _ => max,
     }
 }
 

@@ -45,6 +45,11 @@ const TAIL_WAIT: Duration = Duration::from_millis(500);
 const TAIL_FETCH_BYTES: u64 = 64 << 10;
 /// Credit a replay reserves at a time, at most: the frames it builds fit in it.
 const REPLAY_RESERVE: u64 = 1 << 20;
+/// A paced or live replay sends what is due on multiples of this, never before it is due: a
+/// record arrives at most this late, and a subscription sends at most 10 frames a second of a
+/// trickle (2,000 live subscriptions made 400,000 a second, one a record, when each woke for
+/// its own record).
+const RELEASE_TICK: Duration = Duration::from_millis(100);
 /// A replay that will sleep longer than this lets go of its block first.
 const KEEP_BLOCK_WAIT: Duration = Duration::from_millis(20);
 /// Frame size a recording replay aims at.
@@ -661,9 +666,17 @@ async fn replay(
             kept = Some(block);
             continue;
         }
+        // Waits end on the release tick, so records due close together go out in one frame, and
+        // every live replay of the bridge wakes at the same instants.
         let wait = match live {
-            Some(clock) => clock.wait(r.release_ms, clock.elapsed()),
-            None => pacer.wait(view.timestamp_ms, started.elapsed()),
+            Some(clock) => {
+                let elapsed = clock.elapsed();
+                on_tick(clock.wait(r.release_ms, elapsed), elapsed)
+            }
+            None => {
+                let elapsed = started.elapsed();
+                on_tick(pacer.wait(view.timestamp_ms, elapsed), elapsed)
+            }
         };
         // Never early; what is due goes out before a sleep worth a flush. After the sleep the
         // same record is read again.
@@ -760,6 +773,17 @@ async fn replay(
     sink.control(&last).await
 }
 
+/// `wait` from `elapsed`, lengthened to end on the next [`RELEASE_TICK`] (zero stays zero).
+fn on_tick(wait: Duration, elapsed: Duration) -> Duration {
+    if wait.is_zero() {
+        return wait;
+    }
+    let tick = RELEASE_TICK.as_nanos();
+    let due = (elapsed + wait).as_nanos();
+    let aligned = due.div_ceil(tick) * tick;
+    Duration::from_nanos(u64::try_from(aligned).unwrap_or(u64::MAX)).saturating_sub(elapsed)
+}
+
 /// Sleeps `wait`, stopping early when the subscription is closed.
 async fn sleep_unless_closed(wait: Duration, sink: &Sink) -> Result<(), Stop> {
     tokio::select! {
@@ -794,6 +818,20 @@ mod tests {
                 .into_values()
                 .collect(),
         )
+    }
+
+    #[test]
+    fn waits_end_on_the_release_tick_and_never_early() {
+        let ms = Duration::from_millis;
+        assert_eq!(on_tick(Duration::ZERO, ms(1234)), Duration::ZERO);
+        assert_eq!(on_tick(ms(1), ms(1234)), ms(66));
+        assert_eq!(on_tick(ms(66), ms(1234)), ms(66));
+        assert_eq!(on_tick(ms(67), ms(1234)), ms(166));
+        for (wait, elapsed) in [(1, 0), (99, 1), (100, 0), (250, 7)] {
+            let got = on_tick(ms(wait), ms(elapsed));
+            assert!(got >= ms(wait));
+            assert_eq!((ms(elapsed) + got).as_millis() % 100, 0);
+        }
     }
 
     #[test]
