@@ -69,6 +69,8 @@ pub struct BlockStore {
     marker: [u8; 16],
     /// Where the first block starts (right after the header).
     first: u64,
+    /// The file's length when it was opened: the end of the last block.
+    len: u64,
     cache: Mutex<Cache>,
 }
 
@@ -76,8 +78,10 @@ pub struct BlockStore {
 struct Cache {
     /// A block being read or read, by position.
     entries: HashMap<u64, Arc<OnceCell<Arc<Block>>>>,
-    /// Positions in the order they were read: the oldest goes first when the cache is full.
+    /// Positions in the order they were counted: the oldest goes first when the cache is full.
     order: VecDeque<u64>,
+    /// The bytes counted for each position in `order`.
+    sizes: HashMap<u64, usize>,
     bytes: usize,
 }
 
@@ -86,16 +90,19 @@ impl BlockStore {
     pub fn open(path: &Path) -> Result<Self> {
         let mut reader = RecordingReader::open(path)?;
         let (codec, marker, first) = reader.layout()?;
-        let file = File::open(path).map_err(|source| Error::OpenRecording {
+        let open_error = |source| Error::OpenRecording {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let file = File::open(path).map_err(open_error)?;
+        let len = file.metadata().map_err(open_error)?.len();
         Ok(Self {
             path: path.to_owned(),
             file: Arc::new(file),
             codec,
             marker,
             first,
+            len,
             cache: Mutex::new(Cache::default()),
         })
     }
@@ -150,20 +157,20 @@ impl BlockStore {
     /// Counts a newly read block in the cache, and evicts the oldest past [`CACHE_BYTES`].
     fn admit(&self, block: &Block) {
         let mut cache = self.lock();
-        if cache.order.contains(&block.position) {
+        if cache.sizes.contains_key(&block.position) {
             return;
         }
+        let size = block.bytes();
         cache.order.push_back(block.position);
-        cache.bytes += block.bytes();
+        cache.sizes.insert(block.position, size);
+        cache.bytes += size;
         while cache.bytes > CACHE_BYTES {
             let Some(old) = cache.order.pop_front() else {
                 break;
             };
-            if let Some(cell) = cache.entries.remove(&old)
-                && let Some(b) = cell.get()
-            {
-                cache.bytes = cache.bytes.saturating_sub(b.bytes());
-            }
+            cache.entries.remove(&old);
+            let size = cache.sizes.remove(&old).unwrap_or(0);
+            cache.bytes = cache.bytes.saturating_sub(size);
         }
     }
 
@@ -179,6 +186,12 @@ impl BlockStore {
         let got = read_up_to(&self.file, &mut head, position)?;
         let mut input = &head[..got];
         let Some(count) = read_long_or_eof(&mut input).map_err(corrupt)? else {
+            if position != self.len {
+                return Err(corrupt(format!(
+                    "the file ends here, though it was {} bytes long when the bridge opened it",
+                    self.len
+                )));
+            }
             return Ok(Block {
                 position,
                 next: position,
@@ -277,6 +290,23 @@ mod tests {
         assert!(blocks > 1);
         assert_eq!(got, expected);
         assert!(store.lock().bytes <= CACHE_BYTES);
+    }
+
+    /// A file cut at a block boundary after it was opened ends early: an error, not an end.
+    #[tokio::test]
+    async fn a_file_cut_between_blocks_after_opening_is_an_error_not_an_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sgrec");
+        crate::record::generate(&path, 20_000, 2, 1).unwrap();
+        let store = Arc::new(BlockStore::open(&path).unwrap());
+        let first = store.block(store.first()).await.unwrap().unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(first.next).unwrap();
+        let error = store.block(first.next).await.unwrap_err();
+        assert!(
+            error.to_string().contains("when the bridge opened it"),
+            "{error}"
+        );
     }
 
     #[tokio::test]

@@ -532,7 +532,7 @@ async fn run(command: Command) -> Result<()> {
                 allow_origins: allow_origin,
                 budget_bytes: buffer_bytes,
                 limits: server::Limits {
-                    max_connections: max_connections.max(1),
+                    max_connections: server::within_file_limit(max_connections.max(1)),
                     stall_timeout: std::time::Duration::from_secs(stall_secs.max(1)),
                     idle_timeout: std::time::Duration::from_secs(idle_secs.max(1)),
                     ..server::Limits::default()
@@ -551,15 +551,34 @@ async fn run(command: Command) -> Result<()> {
     }
 }
 
-/// Completes on Ctrl-C (SIGINT) with the reason, for `record` to stop early; never, if it cannot be
-/// listened for.
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (`timeout`, systemd) with the reason, for `record` to
+/// stop early; never, for a signal that cannot be listened for.
 async fn interrupted() -> String {
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => "interrupted (SIGINT)".into(),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for Ctrl-C: it will end `record` with no file");
-            std::future::pending().await
+    let int = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "interrupted (SIGINT)".to_owned(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for Ctrl-C: it will end `record` with no file");
+                std::future::pending().await
+            }
         }
+    };
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                "terminated (SIGTERM)".to_owned()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM: it will end `record` with no file");
+                std::future::pending().await
+            }
+        }
+    };
+    tokio::select! {
+        reason = int => reason,
+        reason = term => reason,
     }
 }
 

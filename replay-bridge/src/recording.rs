@@ -464,6 +464,27 @@ impl BlockIndex {
         Ok(Self { blocks })
     }
 
+    /// Where to start reading to find, per partition, the first record at or after a time
+    /// (`wanted`: partition → ms): the earliest, over the partitions, of the last block before
+    /// which every record of the partition is earlier than its time. `None` with no blocks.
+    pub fn time_from(&self, wanted: &BTreeMap<i32, i64>) -> Option<u64> {
+        wanted
+            .iter()
+            .map(|(p, &ms)| {
+                let mut from = self.blocks.first()?.position;
+                for b in &self.blocks {
+                    let before = b.latest_before.iter().find(|(q, _)| q == p);
+                    if before.is_some_and(|&(_, t)| t >= ms) {
+                        break;
+                    }
+                    from = b.position;
+                }
+                Some(from)
+            })
+            .min()
+            .flatten()
+    }
+
     /// Where to read from to see every record at or past `starts` (per partition; partitions not
     /// named are not wanted); `None` when no block holds one.
     pub fn read_from(&self, starts: &BTreeMap<i32, i64>) -> Option<ReadFrom> {

@@ -75,6 +75,8 @@ const FAREWELL: Duration = Duration::from_secs(2);
 const STALLED_FAREWELL: Duration = Duration::from_secs(10);
 /// A request head larger than this is refused (hyper's minimum is 8 KiB).
 const MAX_HEAD_BYTES: usize = 64 << 10;
+/// Paths longer than this cannot name a file.
+const MAX_PATH_BYTES: usize = 4096;
 /// Path components longer than this cannot name a file.
 const MAX_NAME_BYTES: usize = 255;
 
@@ -160,8 +162,8 @@ struct AppState {
     budget: Budget,
     origins: Origins,
     limits: Limits,
-    /// Set by [`serve`]: whether the bridge listens on a loopback address.
-    loopback: OnceLock<bool>,
+    /// Set by [`serve`]: which host names a page may reach the bridge under.
+    hosts: OnceLock<Hosts>,
 }
 
 /// The bridge's app: its routes and the limits [`serve`] applies to connections.
@@ -236,7 +238,7 @@ pub fn router_offering(
         budget: Budget::new(budget),
         origins,
         limits: options.limits,
-        loopback: OnceLock::new(),
+        hosts: OnceLock::new(),
     });
     let app = Router::new()
         .route("/ws", get(upgrade))
@@ -265,9 +267,15 @@ pub fn router_offering(
 pub async fn serve(listener: TcpListener, app: App) -> Result<()> {
     let App { router, state } = app;
     let local = listener.local_addr()?;
-    let _ = state.loopback.set(local.ip().is_loopback());
-    let mut limits = state.limits.clone();
-    limits.max_connections = within_file_limit(limits.max_connections);
+    let hosts = if local.ip().is_loopback() {
+        Hosts::Loopback
+    } else if local.ip().is_unspecified() {
+        Hosts::Addresses
+    } else {
+        Hosts::Any
+    };
+    let _ = state.hosts.set(hosts);
+    let limits = state.limits.clone();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let full = full_router(limits.max_connections);
@@ -317,8 +325,9 @@ pub async fn serve(listener: TcpListener, app: App) -> Result<()> {
 const SPARE_FILES: u64 = 128;
 
 /// `max` connections if the process may open enough files for them, raising its soft limit to
-/// the hard one if it must; else as many as it may, with a warning.
-fn within_file_limit(max: usize) -> usize {
+/// the hard one if it must; else as many as it may, with a warning. (For `serve`'s command line:
+/// it changes the process's limit.)
+pub fn within_file_limit(max: usize) -> usize {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let need = max as u64 + SPARE_FILES;
     let mut limit = getrlimit(Resource::Nofile);
@@ -413,7 +422,7 @@ struct SourceInfo {
 fn origin_refused(state: &AppState, headers: &HeaderMap, absent_ok: bool) -> Option<Response> {
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let loopback = state.loopback.get().copied().unwrap_or(false);
+    let hosts = state.hosts.get().copied().unwrap_or(Hosts::Loopback);
     let refusal = match (&state.origins, origin) {
         (Origins::Any, _) => None,
         (Origins::Listed(list), Some(o)) if list.iter().any(|a| a == o) => None,
@@ -431,8 +440,9 @@ fn origin_refused(state: &AppState, headers: &HeaderMap, absent_ok: bool) -> Opt
                     "origin {o:?} is not this page's ({h}); start the bridge with --allow-origin {o} to allow it"
                 )),
                 None => Some(format!("origin {o:?} sent no Host")),
-                Some(h) if loopback && !is_loopback_host(h) => Some(format!(
-                    "host {h:?} is not a loopback name, though the bridge listens on loopback; start it with --allow-origin {o} to allow it"
+                Some(h) if !hosts.admits(h) => Some(format!(
+                    "host {h:?} is a name the bridge cannot tell from a rebound one ({}); start it with --allow-origin {o} to allow it",
+                    hosts.describe()
                 )),
                 Some(_) => None,
             }
@@ -443,20 +453,61 @@ fn origin_refused(state: &AppState, headers: &HeaderMap, absent_ok: bool) -> Opt
     Some((StatusCode::FORBIDDEN, format!("{reason}\n")).into_response())
 }
 
-/// Whether a `Host` header names this machine's loopback: `localhost` (or a `.localhost` name),
-/// 127.0.0.0/8 or `[::1]`, with any port.
-fn is_loopback_host(host: &str) -> bool {
+/// The host names a page may reach the bridge under (the DNS-rebinding guard): a page on another
+/// site can make its own name resolve to the bridge's address, and its `Origin` then names the
+/// `Host` it reached, so a name is only trusted where it cannot be such a name.
+#[derive(Debug, Clone, Copy)]
+enum Hosts {
+    /// Listening on loopback: only loopback names and addresses.
+    Loopback,
+    /// Listening on every address: loopback names and any IP address, no other name.
+    Addresses,
+    /// Listening on one address: the user chose it, so any name they reach it by.
+    Any,
+}
+
+impl Hosts {
+    fn admits(self, host: &str) -> bool {
+        match self {
+            Self::Loopback => is_loopback_host(host),
+            Self::Addresses => is_loopback_host(host) || host_ip(host).is_some(),
+            Self::Any => true,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Loopback => "listening on loopback, it answers loopback names only",
+            Self::Addresses => {
+                "listening on every address, it answers IP addresses and localhost only"
+            }
+            Self::Any => "any name",
+        }
+    }
+}
+
+/// The host part of a `Host` header (`name:port`, `[v6]:port`).
+fn host_name(host: &str) -> String {
     let name = if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or_default()
     } else {
         host.rsplit_once(':').map_or(host, |(n, _)| n)
     };
-    let name = name.to_ascii_lowercase();
+    name.to_ascii_lowercase()
+}
+
+/// The IP address a `Host` header names, if it names one.
+fn host_ip(host: &str) -> Option<std::net::IpAddr> {
+    host_name(host).parse().ok()
+}
+
+/// Whether a `Host` header names this machine's loopback: `localhost` (or a `.localhost` name),
+/// 127.0.0.0/8 or `[::1]`, with any port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = host_name(host);
     name == "localhost"
         || name.ends_with(".localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+        || host_ip(host).is_some_and(|ip| ip.is_loopback())
 }
 
 /// `GET /sources`: the sources `/ws?source=NAME` accepts, the default first.
@@ -497,6 +548,9 @@ fn inside(root: &Path, url_path: &str) -> bool {
     let Ok(decoded) = percent_encoding::percent_decode_str(url_path).decode_utf8() else {
         return false;
     };
+    if decoded.len() > MAX_PATH_BYTES {
+        return false;
+    }
     let mut path = root.to_path_buf();
     for part in decoded.split('/') {
         if part.len() > MAX_NAME_BYTES || part.contains('\0') {
@@ -510,7 +564,8 @@ fn inside(root: &Path, url_path: &str) -> bool {
     }
     match path.canonicalize() {
         Ok(real) => real.starts_with(root),
-        Err(_) => true,
+        // Missing: the file service's 404. Anything else (a name too long, a loop): not a file.
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }
 
@@ -524,10 +579,10 @@ fn with_static_headers(path: &str, mut response: Response) -> Response {
     headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     // The worker runs the notebook's cells, which are code: it may evaluate them.
     let policy = if path.ends_with("-worker.js") {
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; connect-src 'self'"
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; connect-src 'self' ws: wss:"
     } else {
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; connect-src 'self'; worker-src 'self'; object-src 'none'; \
+         img-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self'; object-src 'none'; \
          base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
     };
     headers.insert(
@@ -820,6 +875,16 @@ mod tests {
     }
 
     #[test]
+    fn hosts_a_rebinding_page_cannot_pass_for() {
+        assert!(Hosts::Addresses.admits("192.168.1.5:8080"));
+        assert!(Hosts::Addresses.admits("[fe80::1]:8080"));
+        assert!(Hosts::Addresses.admits("localhost:8080"));
+        assert!(!Hosts::Addresses.admits("evil.example:8080"));
+        assert!(!Hosts::Loopback.admits("192.168.1.5:8080"));
+        assert!(Hosts::Any.admits("dash.example.com"));
+    }
+
+    #[test]
     fn loopback_hosts() {
         for h in [
             "localhost",
@@ -867,5 +932,7 @@ mod tests {
         assert!(!inside(&root, "/../etc/passwd"));
         assert!(!inside(&root, &format!("/{}", "a".repeat(256))));
         assert!(!inside(&root, "/a%00b"));
+        let deep = format!("/{}", ["b".repeat(250); 20].join("/"));
+        assert!(!inside(&root, &deep), "a path no file can have");
     }
 }

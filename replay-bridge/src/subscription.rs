@@ -32,7 +32,6 @@ use crate::frames::{self, FrameBuilder, MAX_FRAME_PAYLOAD};
 use crate::kafka::KafkaPartition;
 use crate::live::{self, LiveClock};
 use crate::pace::Pacer;
-use crate::recording::RecordingReader;
 use crate::source::{KafkaSource, RecordingSource, Source};
 use crate::{Error, Result};
 
@@ -154,6 +153,21 @@ impl Sink {
     /// The frame length a builder may reach before it is flushed.
     fn frame_limit(&self, target: usize) -> usize {
         (self.credit.window().min(usize::MAX as u64) as usize).min(target)
+    }
+}
+
+/// Takes between `min` and `max` bytes of credit (waiting for `min`) and holds as much of the
+/// connection's budget. Credit is waited for holding no budget, and the budget holding no
+/// credit: a producer never waits for one while it holds the other.
+async fn reserve(sink: &Sink, min: u64, max: u64) -> Result<(Reservation, Held), Stop> {
+    loop {
+        let reservation = sink.credit.reserve_between(min, max).await?;
+        if let Some(held) = sink.budget.try_hold(reservation.left()) {
+            return Ok((reservation, held));
+        }
+        let wanted = reservation.left();
+        sink.credit.refund(reservation);
+        sink.budget.wait_for_room(wanted).await;
     }
 }
 
@@ -343,8 +357,7 @@ async fn tail_partition(
         } else {
             (Duration::ZERO, share)
         };
-        let mut reservation = sink.credit.reserve_up_to(ask).await?;
-        let held = sink.budget.hold(reservation.left()).await;
+        let (mut reservation, held) = reserve(&sink, 1, ask).await?;
         let max_bytes = i32::try_from(reservation.left()).unwrap_or(i32::MAX);
         let fetched = match partition.fetch(next, max_bytes, wait).await {
             Ok(fetched) => fetched,
@@ -389,27 +402,41 @@ impl Source {
 }
 
 /// For each partition, the first offset whose record is at or after the given time (in offset
-/// order, as a broker's ListOffsets by time answers), by reading the recording.
-pub fn offsets_at_times(
-    path: &std::path::Path,
+/// order, as a broker's ListOffsets by time answers). The block index says where the first such
+/// record can be (the blocks before hold none), so only from there is the file read, a block at a
+/// time, through the shared blocks: async, and cancelled with the subscription.
+async fn offsets_at_times(
+    recording: &RecordingSource,
     wanted: &BTreeMap<i32, i64>,
 ) -> Result<BTreeMap<i32, i64>> {
     let mut found = BTreeMap::new();
     if wanted.is_empty() {
         return Ok(found);
     }
-    let mut reader = RecordingReader::open(path)?;
-    while let Some(view) = reader.next_view() {
-        let view = view?;
-        if let Some(&ms) = wanted.get(&view.partition)
-            && view.timestamp_ms >= ms
-            && !found.contains_key(&view.partition)
-        {
-            found.insert(view.partition, view.offset);
-            if found.len() == wanted.len() {
-                break;
+    let store = recording.blocks();
+    let mut position = recording
+        .index()
+        .time_from(wanted)
+        .unwrap_or_else(|| store.first());
+    while let Some(block) = store.block(position).await? {
+        let mut pos = 0;
+        while let Some(read) = block.record_at(pos) {
+            let (view, after) = read.map_err(|reason| Error::CorruptRecording {
+                path: recording.path.clone(),
+                records: 0,
+                reason: format!("in the block at byte {position}: {reason}"),
+            })?;
+            pos = after;
+            if let Some(&ms) = wanted.get(&view.partition)
+                && view.timestamp_ms >= ms
+            {
+                found.entry(view.partition).or_insert(view.offset);
+                if found.len() == wanted.len() {
+                    return Ok(found);
+                }
             }
         }
+        position = block.next;
     }
     Ok(found)
 }
@@ -483,12 +510,11 @@ impl Batch {
         Ok(())
     }
 
-    /// Reserves credit for the next frames (waiting for it) and holds the budget for them.
+    /// Reserves credit for the next frames, at least `at_least` bytes, and holds the budget for
+    /// them (see [`reserve`]).
     async fn reserve(&mut self, sink: &Sink, at_least: u64) -> Result<(), Stop> {
         let want = at_least.max(REPLAY_RESERVE.min(sink.budget.share() / 2));
-        let reservation = sink.credit.reserve_up_to(want).await?;
-        let held = sink.budget.hold(reservation.left()).await;
-        self.reserved = Some((reservation, held));
+        self.reserved = Some(reserve(sink, at_least, want).await?);
         self.promised = 0;
         Ok(())
     }
@@ -516,15 +542,7 @@ async fn replay(
     let marks = live.map_or_else(|| ends.clone(), |clock| clock.marks(clock.elapsed()));
     let partitions: Vec<i32> = marks.iter().map(|m| m.partition).collect();
     let times = subscribe.seek.timestamps(&partitions);
-    let by_time = if times.is_empty() {
-        BTreeMap::new()
-    } else {
-        // A scan of the file: bounded work on the blocking pool.
-        let path = recording.path.clone();
-        tokio::task::spawn_blocking(move || offsets_at_times(&path, &times))
-            .await
-            .map_err(|e| Stop::Failed(std::io::Error::other(e.to_string()).into()))??
-    };
+    let by_time = offsets_at_times(recording, &times).await?;
     let starts = start_offsets(
         &topic,
         &subscribe.seek,
@@ -682,9 +700,10 @@ async fn replay(
         // same record is read again.
         if !wait.is_zero() {
             if wait > PACE_SLACK {
+                // The socket may keep us: the block is let go first.
+                drop(block);
                 batch.release(&mut state, sink, high).await?;
-            }
-            if wait <= KEEP_BLOCK_WAIT {
+            } else if wait <= KEEP_BLOCK_WAIT {
                 kept = Some(block);
             }
             sleep_unless_closed(wait, sink).await?;
