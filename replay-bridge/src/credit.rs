@@ -7,9 +7,9 @@
 //! more than its granted bytes in flight. A producer may reserve credit before a fetch
 //! ([`Credit::reserve_up_to`]) and give back what it did not use ([`Credit::refund`]); it never
 //! waits for more credit while holding a reservation, so partitions sharing one credit cannot
-//! deadlock. Nor does anything wait for the budget while it holds credit: a producer takes its
-//! credit, then the budget only if it is there at once (else it gives the credit back and waits
-//! for the budget holding nothing), so credit and budget are never waited for in both orders.
+//! deadlock. Credit and budget are always waited for in that order: a producer reserves credit,
+//! then holds the budget for it, and builds frames only within what it reserved, so nothing waits
+//! for credit while it holds budget, and the two waits cannot form a cycle.
 //!
 //! A [`Budget`] bounds the bytes fetched or encoded but not yet written to any socket, across all
 //! connections: a fetch or a frame holds a [`Held`] share of it until it is written, so the
@@ -249,21 +249,6 @@ impl ConnectionBudget {
     /// The connection's share.
     pub fn share(&self) -> u64 {
         self.global.share
-    }
-
-    /// Holds `bytes` (capped at the share) if both the share and the budget have them now.
-    pub fn try_hold(&self, bytes: u64) -> Option<Held> {
-        let n = bytes.clamp(1, self.global.share) as u32;
-        let own = Arc::clone(&self.own).try_acquire_many_owned(n).ok()?;
-        let global = Arc::clone(&self.global.bytes)
-            .try_acquire_many_owned(n)
-            .ok()?;
-        Some(Held(Some(Arc::new((own, global)))))
-    }
-
-    /// Waits until `bytes` (capped at the share) could be held, without holding them.
-    pub async fn wait_for_room(&self, bytes: u64) {
-        drop(self.hold(bytes).await);
     }
 
     /// Whether `bytes` could be held now without waiting.

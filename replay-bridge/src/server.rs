@@ -932,7 +932,7 @@ mod tests {
         assert!(!inside(&root, "/../etc/passwd"));
         assert!(!inside(&root, &format!("/{}", "a".repeat(256))));
         assert!(!inside(&root, "/a%00b"));
-        let deep = format!("/{}", ["b".repeat(250); 20].join("/"));
+        let deep = format!("/{}", vec!["b".repeat(250); 20].join("/"));
         assert!(!inside(&root, &deep), "a path no file can have");
     }
 }

@@ -156,19 +156,14 @@ impl Sink {
     }
 }
 
-/// Takes between `min` and `max` bytes of credit (waiting for `min`) and holds as much of the
-/// connection's budget. Credit is waited for holding no budget, and the budget holding no
-/// credit: a producer never waits for one while it holds the other.
+/// Takes between `min` and `max` bytes of credit (waiting for `min`), then holds as much of the
+/// connection's budget (waiting for it). The one order: nothing waits for credit while it holds
+/// budget (a frame is only ever built within credit already reserved), so partitions waiting
+/// for the budget with credit and partitions waiting for credit with the budget cannot meet.
 async fn reserve(sink: &Sink, min: u64, max: u64) -> Result<(Reservation, Held), Stop> {
-    loop {
-        let reservation = sink.credit.reserve_between(min, max).await?;
-        if let Some(held) = sink.budget.try_hold(reservation.left()) {
-            return Ok((reservation, held));
-        }
-        let wanted = reservation.left();
-        sink.credit.refund(reservation);
-        sink.budget.wait_for_room(wanted).await;
-    }
+    let reservation = sink.credit.reserve_between(min, max).await?;
+    let held = sink.budget.hold(reservation.left()).await;
+    Ok((reservation, held))
 }
 
 /// Runs one subscription to its end. A failure is logged with its context and sent to the client
@@ -357,7 +352,7 @@ async fn tail_partition(
         } else {
             (Duration::ZERO, share)
         };
-        let (mut reservation, held) = reserve(&sink, 1, ask).await?;
+        let (mut reservation, mut held) = reserve(&sink, 1, ask).await?;
         let max_bytes = i32::try_from(reservation.left()).unwrap_or(i32::MAX);
         let fetched = match partition.fetch(next, max_bytes, wait).await {
             Ok(fetched) => fetched,
@@ -370,11 +365,29 @@ async fn tail_partition(
         for r in &fetched.records {
             let (key, value) = (r.key.as_deref(), r.value.as_deref());
             let size = FrameBuilder::record_len(r.offset, r.timestamp_ms, key, value);
-            // Frames fit the credit there is now, so a client granting little still gets records.
-            let room = limit.min((reservation.left() + sink.credit.available()) as usize);
-            if !builder.is_empty() && builder.frame_len(high) + size > room {
+            // Frames fit the credit reserved (their length bounded with the largest header), so
+            // a flush never waits for credit while the fetch holds the budget.
+            let room = limit.min(reservation.left() as usize);
+            if !builder.is_empty() && builder.frame_len(i64::MAX) + size > room {
                 sink.flush(&mut builder, high, Some(&mut reservation), Some(&held))
                     .await?;
+            }
+            if builder.is_empty() && (size + FRAME_HEADER) as u64 > reservation.left() {
+                // A record the reservation cannot take (a broker returns a whole batch, whatever
+                // it was asked for): its credit is waited for holding no budget.
+                let need = (size + FRAME_HEADER) as u64;
+                if need > sink.credit.window() {
+                    return Err(Stop::Failed(Error::Subscription {
+                        subscription: sink.id,
+                        reason: format!(
+                            "a record of partition {p} needs a frame of {need} bytes, more than the {} bytes of credit the subscription opened with",
+                            sink.credit.window()
+                        ),
+                    }));
+                }
+                sink.credit.refund(reservation);
+                drop(held);
+                (reservation, held) = reserve(&sink, need, need).await?;
             }
             builder.push(r.offset, r.timestamp_ms, key, value);
             next = r.offset + 1;
