@@ -147,6 +147,19 @@ impl BlockStore {
         }
     }
 
+    /// Starts reading the block at `position` in the background, if it is not cached or being
+    /// read: a replay streaming through the file finds its next block ready.
+    pub fn prefetch(self: &Arc<Self>, position: u64) {
+        if self.lock().entries.contains_key(&position) {
+            return;
+        }
+        let store = Arc::clone(self);
+        tokio::spawn(async move {
+            // An error is met again, and reported, by the replay that reads this block.
+            let _ = store.block(position).await;
+        });
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         // A panic while holding the lock leaves only a cache behind: use it as it is.
         self.cache
