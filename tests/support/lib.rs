@@ -8,6 +8,7 @@
 //! Prerequisites that cannot be met (no `python3`, no Chromium) skip a test with a printed reason,
 //! unless `STREAMGLASS_REQUIRE_ALL=1` (set by `cargo xtask test` and CI), where they fail it.
 
+pub mod proc;
 pub mod producers;
 pub mod python;
 pub mod relay;

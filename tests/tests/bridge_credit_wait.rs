@@ -8,6 +8,7 @@ use replay_bridge::record;
 use replay_bridge::server::{self, ServeOptions};
 use replay_bridge::source::Source;
 use streamglass_core::protocol::ClientMessage;
+use streamglass_tests::proc::cpu_time;
 use streamglass_tests::ws::Session;
 
 async fn serve(source: Source, options: ServeOptions) -> String {
@@ -16,20 +17,6 @@ async fn serve(source: Source, options: ServeOptions) -> String {
     let addr = server::local_addr(&listener).expect("addr");
     tokio::spawn(server::serve(listener, app));
     addr.to_string()
-}
-
-/// CPU time this process has used (user + system), from /proc/self/stat.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are the 14th and 15th fields of the whole line: 12th and 13th here.
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// A replay whose credit runs out waits for more, doing nothing: a leftover smaller than the

@@ -13,6 +13,7 @@ use replay_bridge::record;
 use replay_bridge::server::{self, Limits, ServeOptions, close};
 use replay_bridge::source::Source;
 use streamglass_core::protocol::ClientMessage;
+use streamglass_tests::proc::threads;
 use streamglass_tests::ws::{Session, WINDOW};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -24,15 +25,6 @@ async fn serve(source: Source, www: Option<std::path::PathBuf>, options: ServeOp
     let addr = server::local_addr(&listener).expect("addr");
     tokio::spawn(server::serve(listener, app));
     addr.to_string()
-}
-
-fn threads() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// Each recording subscription used to hold one of tokio's 512 blocking threads while it waited

@@ -13,6 +13,7 @@ use replay_bridge::registry::{MAX_RESPONSE_BYTES, SchemaRegistry};
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADE_SCHEMA;
+use streamglass_tests::proc::peak_rss;
 use streamglass_tests::{producers, ws};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -84,16 +85,6 @@ async fn http_server(
         }
     });
     (url, requests)
-}
-
-/// The process's peak resident memory (VmHWM), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
