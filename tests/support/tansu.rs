@@ -11,6 +11,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::python::PythonEnv;
+
+/// The Python environment and a fresh Tansu broker, or `None` when the test should skip (no
+/// Python environment); panics if the broker does not start.
+pub fn broker(test: &str) -> Option<(PythonEnv, Tansu)> {
+    let env = match crate::python::env() {
+        Ok(env) => env,
+        Err(e) => {
+            crate::skip_or_fail(test, &format!("no Python environment: {e}"));
+            return None;
+        }
+    };
+    let tansu = env
+        .tansu()
+        .and_then(|bin| Tansu::start(&bin))
+        .unwrap_or_else(|e| panic!("{test}: Tansu did not start: {e}"));
+    Some((env, tansu))
+}
+
 /// A running broker.
 pub struct Tansu {
     child: Child,

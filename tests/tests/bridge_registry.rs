@@ -14,6 +14,7 @@ use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADE_SCHEMA;
 use streamglass_tests::proc::peak_rss;
+use streamglass_tests::tansu::broker;
 use streamglass_tests::{producers, ws};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -157,7 +158,7 @@ fn stub_registry(topic: &str) -> impl Fn(&str) -> Answer + Send + Sync + 'static
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_registry_is_asked_once_per_schema_across_subscriptions() {
-    let Some((_env, tansu)) = common::broker("the_registry_is_asked_once_per_schema") else {
+    let Some((_env, tansu)) = broker("the_registry_is_asked_once_per_schema") else {
         return;
     };
     let topic = "registered";

@@ -12,8 +12,6 @@ use replay_bridge::schemas::SchemaSource;
 use replay_bridge::server;
 use replay_bridge::source::Source;
 use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
-use streamglass_tests::python::{self, PythonEnv};
-use streamglass_tests::tansu::Tansu;
 use streamglass_tests::ws::Received;
 
 /// Serves `source` (and `www`, if given) on a free port in this runtime; returns `127.0.0.1:PORT`.
@@ -38,22 +36,6 @@ pub async fn start_kafka_bridge(
         .await
         .expect("kafka source");
     start_bridge(source, None).await
-}
-
-/// The Python environment and a fresh Tansu broker, or `None` when the test should skip.
-pub fn broker(test: &str) -> Option<(PythonEnv, Tansu)> {
-    let env = match python::env() {
-        Ok(env) => env,
-        Err(e) => {
-            streamglass_tests::skip_or_fail(test, &format!("no Python environment: {e}"));
-            return None;
-        }
-    };
-    let tansu = env
-        .tansu()
-        .and_then(|bin| Tansu::start(&bin))
-        .unwrap_or_else(|e| panic!("{test}: Tansu did not start: {e}"));
-    Some((env, tansu))
 }
 
 /// A directory holding the Trade schema as `1-trade.avsc`.
