@@ -46,6 +46,13 @@ pub fn cache_dir() -> PathBuf {
     base.join("streamglass")
 }
 
+/// The last 20 lines of the log file at `path` (none if it cannot be read), for failure messages.
+pub(crate) fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
 /// Whether every prerequisite must be present (`STREAMGLASS_REQUIRE_ALL=1`).
 pub fn require_all() -> bool {
     std::env::var("STREAMGLASS_REQUIRE_ALL").is_ok_and(|v| v == "1")
