@@ -874,15 +874,7 @@ async fn an_idle_connection_closed_by_the_bridge_is_shown_and_reopened() {
         },
         ..server::ServeOptions::default()
     };
-    let app = server::router_with(
-        std::sync::Arc::new(Source::recording(&path).unwrap()),
-        Some(site),
-        options,
-    )
-    .unwrap();
-    let listener = server::bind("127.0.0.1:0").await.unwrap();
-    let addr = server::local_addr(&listener).unwrap();
-    tokio::spawn(server::serve(listener, app));
+    let addr = common::serve(Source::recording(&path).unwrap(), Some(site), options).await;
     let shown = run_script("idle.mjs", &format!("http://{addr}/"), "10000", "idle").await;
     assert_eq!(shown["status"], "closed", "{shown}");
     let note = shown["note"].as_str().unwrap_or_default();

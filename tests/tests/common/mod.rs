@@ -9,14 +9,19 @@ use std::sync::Arc;
 use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::record::Written;
 use replay_bridge::schemas::SchemaSource;
-use replay_bridge::server;
+use replay_bridge::server::{self, ServeOptions};
 use replay_bridge::source::Source;
 use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
 use streamglass_tests::ws::Received;
 
 /// Serves `source` (and `www`, if given) on a free port in this runtime; returns `127.0.0.1:PORT`.
 pub async fn start_bridge(source: Source, www: Option<PathBuf>) -> String {
-    let app = server::router(Arc::new(source), www).expect("router");
+    serve(source, www, ServeOptions::default()).await
+}
+
+/// Like [`start_bridge`], with `options`.
+pub async fn serve(source: Source, www: Option<PathBuf>, options: ServeOptions) -> String {
+    let app = server::router_with(Arc::new(source), www, options).expect("router");
     let listener = server::bind("127.0.0.1:0").await.expect("bind");
     let addr = server::local_addr(&listener).expect("addr");
     tokio::spawn(server::serve(listener, app));
