@@ -194,21 +194,8 @@ pub fn render(summary: &RecordingSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::{PartitionRange, RecordingMeta, StoredRecord, write_unchecked};
+    use crate::recording::{StoredRecord, meta_of, write_unchecked};
     use crate::source::Source;
-
-    fn meta(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
-        RecordingMeta {
-            topic: "t".into(),
-            partitions: partitions
-                .iter()
-                .map(|&(p, low, high)| PartitionRange::new(p, low, high))
-                .collect(),
-            schemas: vec![],
-            source: "test".into(),
-            stopped_early: None,
-        }
-    }
 
     fn records(partition: i32, offsets: std::ops::Range<i64>) -> Vec<StoredRecord> {
         offsets
@@ -229,7 +216,7 @@ mod tests {
     fn a_recording_cut_short_is_refused_not_summarised() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("short.sgrec");
-        write_unchecked(&path, &meta(&[(0, 0, 10_000)]), &records(0, 0..1_000));
+        write_unchecked(&path, &meta_of(&[(0, 0, 10_000)]), &records(0, 0..1_000));
         let err = summarize(&path).unwrap_err();
         assert!(matches!(err, Error::RecordingMismatch { .. }), "{err}");
         assert!(err.to_string().contains("cut short"), "{err}");
@@ -240,7 +227,7 @@ mod tests {
     fn a_recording_stopped_early_says_so() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("stopped.sgrec");
-        let mut header = meta(&[(0, 0, 1_000), (1, 5, 5)]);
+        let mut header = meta_of(&[(0, 0, 1_000), (1, 5, 5)]);
         header.stopped_early = Some("interrupted (SIGINT) after 1000 of 3000 records".into());
         header.partitions[0].records = Some(1_000);
         header.partitions[0].target_high_watermark = Some(2_000);

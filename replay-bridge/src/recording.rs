@@ -1071,6 +1071,26 @@ pub(crate) fn write_unchecked(path: &Path, meta: &RecordingMeta, records: &[Stor
     std::fs::write(path, bytes).unwrap();
 }
 
+/// A header for `partitions` as (partition, low, high), with one schema: the tests' recordings.
+#[cfg(test)]
+pub(crate) fn meta_of(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
+    RecordingMeta {
+        topic: "t".into(),
+        partitions: partitions
+            .iter()
+            .map(|&(p, low, high)| PartitionRange::new(p, low, high))
+            .collect(),
+        schemas: vec![SchemaInfo {
+            id: 1,
+            subject: Some("t-value".into()),
+            version: Some(1),
+            schema: "\"string\"".into(),
+        }],
+        source: "test".into(),
+        stopped_early: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1139,25 +1159,6 @@ mod tests {
                 }
                 None => prop_assert!(expected.is_empty()),
             }
-        }
-    }
-
-    /// A header for `partitions` as (partition, low, high).
-    fn meta_of(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
-        RecordingMeta {
-            topic: "t".into(),
-            partitions: partitions
-                .iter()
-                .map(|&(p, low, high)| PartitionRange::new(p, low, high))
-                .collect(),
-            schemas: vec![SchemaInfo {
-                id: 1,
-                subject: Some("t-value".into()),
-                version: Some(1),
-                schema: "\"string\"".into(),
-            }],
-            source: "test".into(),
-            stopped_early: None,
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use replay_bridge::recording::partial_path;
 use replay_bridge::server;
 use replay_bridge::source::Source;
-use streamglass_tests::tansu::Tansu;
+use streamglass_tests::tansu::{Tansu, broker};
 
 const BIN: &str = env!("CARGO_BIN_EXE_replay-bridge");
 
@@ -135,22 +135,6 @@ fn a_header_that_disagrees_with_the_records_is_refused_by_inspect_and_serve() {
         edit_header(&good, &bad, &from, &to);
         assert_inspect_and_serve_refuse(&bad, &["disagrees with its header", &why]);
     }
-}
-
-/// The Python environment and a Tansu broker, or `None` when the test should skip.
-fn broker(test: &str) -> Option<(streamglass_tests::python::PythonEnv, Tansu)> {
-    let env = match streamglass_tests::python::env() {
-        Ok(env) => env,
-        Err(e) => {
-            streamglass_tests::skip_or_fail(test, &e);
-            return None;
-        }
-    };
-    let tansu = env
-        .tansu()
-        .and_then(|bin| Tansu::start(&bin))
-        .unwrap_or_else(|e| panic!("{test}: Tansu did not start: {e}"));
-    Some((env, tansu))
 }
 
 const PARTITIONS: i32 = 3;

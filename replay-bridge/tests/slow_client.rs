@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use streamglass_core::protocol::ClientMessage;
+use streamglass_tests::proc::peak_rss_of;
 use streamglass_tests::tansu::Tansu;
 use streamglass_tests::ws::Session;
 
@@ -20,16 +21,6 @@ impl Drop for Bridge {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Peak resident set of a process, in bytes (Linux).
-fn peak_rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,7 +127,7 @@ async fn a_slow_client_keeps_the_bridge_memory_bounded() {
         "{} > {granted}",
         session.bytes[&0]
     );
-    let peak = peak_rss(bridge.0.id());
+    let peak = peak_rss_of(bridge.0.id());
     eprintln!(
         "slow client: bridge peak RSS {:.1} MiB with a {:.0} MiB topic waiting ({} records received)",
         peak as f64 / (1 << 20) as f64,

@@ -8,6 +8,7 @@
 //! Prerequisites that cannot be met (no `python3`, no Chromium) skip a test with a printed reason,
 //! unless `STREAMGLASS_REQUIRE_ALL=1` (set by `cargo xtask test` and CI), where they fail it.
 
+pub mod proc;
 pub mod producers;
 pub mod python;
 pub mod relay;
@@ -43,6 +44,13 @@ pub fn cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
     base.join("streamglass")
+}
+
+/// The last 20 lines of the log file at `path` (none if it cannot be read), for failure messages.
+pub(crate) fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// Whether every prerequisite must be present (`STREAMGLASS_REQUIRE_ALL=1`).

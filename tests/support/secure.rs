@@ -132,9 +132,7 @@ impl SecureFront {
 
     /// The end of the front's log (logins, refusals), for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        crate::log_tail(&self.log)
     }
 }
 

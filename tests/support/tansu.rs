@@ -11,6 +11,25 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::python::PythonEnv;
+
+/// The Python environment and a fresh Tansu broker, or `None` when the test should skip (no
+/// Python environment); panics if the broker does not start.
+pub fn broker(test: &str) -> Option<(PythonEnv, Tansu)> {
+    let env = match crate::python::env() {
+        Ok(env) => env,
+        Err(e) => {
+            crate::skip_or_fail(test, &format!("no Python environment: {e}"));
+            return None;
+        }
+    };
+    let tansu = env
+        .tansu()
+        .and_then(|bin| Tansu::start(&bin))
+        .unwrap_or_else(|e| panic!("{test}: Tansu did not start: {e}"));
+    Some((env, tansu))
+}
+
 /// A running broker.
 pub struct Tansu {
     child: Child,
@@ -106,9 +125,7 @@ impl Tansu {
 
     /// The end of the broker's log, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        crate::log_tail(&self.log)
     }
 }
 

@@ -1,36 +1,16 @@
 //! A subscription out of credit costs nothing while it waits. Alone in its test binary, so the
 //! process's CPU time is this test's.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use replay_bridge::record;
-use replay_bridge::server::{self, ServeOptions};
+use replay_bridge::server::ServeOptions;
 use replay_bridge::source::Source;
 use streamglass_core::protocol::ClientMessage;
+use streamglass_tests::proc::cpu_time;
 use streamglass_tests::ws::Session;
-
-async fn serve(source: Source, options: ServeOptions) -> String {
-    let app = server::router_with(Arc::new(source), None, options).expect("router");
-    let listener = server::bind("127.0.0.1:0").await.expect("bind");
-    let addr = server::local_addr(&listener).expect("addr");
-    tokio::spawn(server::serve(listener, app));
-    addr.to_string()
-}
-
-/// CPU time this process has used (user + system), from /proc/self/stat.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> = after
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    // utime and stime are the 14th and 15th fields of the whole line: 12th and 13th here.
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
 
 /// A replay whose credit runs out waits for more, doing nothing: a leftover smaller than the
 /// next record once made it reserve and give back credit in a loop, a core per subscription.
@@ -39,7 +19,12 @@ async fn a_subscription_out_of_credit_waits_without_spinning() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sgrec");
     record::generate(&path, 50_000, 3, 6).unwrap();
-    let addr = serve(Source::recording(&path).unwrap(), ServeOptions::default()).await;
+    let addr = common::serve(
+        Source::recording(&path).unwrap(),
+        None,
+        ServeOptions::default(),
+    )
+    .await;
     let mut session = Session::connect(&format!("ws://{addr}/ws")).await.unwrap();
     session.auto_credit = false;
     for id in 0..8 {

@@ -4,36 +4,18 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use replay_bridge::live::LivePoint;
 use replay_bridge::record;
-use replay_bridge::server::{self, Limits, ServeOptions, close};
+use replay_bridge::server::{Limits, ServeOptions, close};
 use replay_bridge::source::Source;
 use streamglass_core::protocol::ClientMessage;
+use streamglass_tests::proc::threads;
 use streamglass_tests::ws::{Session, WINDOW};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
-
-/// Serves `source` with `options` on a free port; returns `127.0.0.1:PORT`.
-async fn serve(source: Source, www: Option<std::path::PathBuf>, options: ServeOptions) -> String {
-    let app = server::router_with(Arc::new(source), www, options).expect("router");
-    let listener = server::bind("127.0.0.1:0").await.expect("bind");
-    let addr = server::local_addr(&listener).expect("addr");
-    tokio::spawn(server::serve(listener, app));
-    addr.to_string()
-}
-
-fn threads() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("Threads:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// Each recording subscription used to hold one of tokio's 512 blocking threads while it waited
 /// for credit or for the live clock: past 512 of them, the bridge froze for everyone, static
@@ -48,7 +30,7 @@ async fn idle_subscriptions_hold_no_thread_and_a_newcomer_still_streams() {
     std::fs::write(www.path().join("index.html"), "<!doctype html><p>page</p>").unwrap();
     let source =
         Source::recording_live(&path, "end-3600s".parse::<LivePoint>().unwrap(), 1.0).unwrap();
-    let addr = serve(source, Some(www.path().to_owned()), ServeOptions::default()).await;
+    let addr = common::serve(source, Some(www.path().to_owned()), ServeOptions::default()).await;
     let url = format!("ws://{addr}/ws");
     let mut crowd = Vec::new();
     for (seek, credit) in [("-100000", 16 << 10), ("end", WINDOW)] {
@@ -97,7 +79,7 @@ async fn stalled_readers_hold_their_share_and_are_closed_with_a_reason() {
         },
         ..ServeOptions::default()
     };
-    let addr = serve(Source::recording(&path).unwrap(), None, options).await;
+    let addr = common::serve(Source::recording(&path).unwrap(), None, options).await;
     let url = format!("ws://{addr}/ws");
     let mut stalled = Vec::new();
     for _ in 0..20 {
@@ -148,7 +130,7 @@ async fn a_huge_client_message_closes_the_connection_unread() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sgrec");
     record::generate(&path, 100, 1, 1).unwrap();
-    let addr = serve(
+    let addr = common::serve(
         Source::recording(&path).unwrap(),
         None,
         ServeOptions::default(),
@@ -196,7 +178,7 @@ async fn half_sent_requests_and_idle_sockets_are_closed() {
         },
         ..ServeOptions::default()
     };
-    let addr = serve(Source::recording(&path).unwrap(), None, options).await;
+    let addr = common::serve(Source::recording(&path).unwrap(), None, options).await;
     let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
     half.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
         .await
@@ -241,7 +223,7 @@ async fn past_the_connection_limit_newcomers_are_refused_clearly() {
         },
         ..ServeOptions::default()
     };
-    let addr = serve(Source::recording(&path).unwrap(), None, options).await;
+    let addr = common::serve(Source::recording(&path).unwrap(), None, options).await;
     let url = format!("ws://{addr}/ws");
     let mut open = Vec::new();
     for _ in 0..4 {
@@ -297,7 +279,7 @@ async fn static_files_stay_inside_www_and_carry_safe_headers() {
     let secret = tempfile::tempdir().unwrap();
     std::fs::write(secret.path().join("key"), "secret").unwrap();
     std::os::unix::fs::symlink(secret.path(), www.path().join("leak")).unwrap();
-    let addr = serve(
+    let addr = common::serve(
         Source::recording(&path).unwrap(),
         Some(www.path().to_owned()),
         ServeOptions::default(),

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use replay_bridge::server::{self, ServeOptions};
+use replay_bridge::server::ServeOptions;
 use replay_bridge::{record, source::Source};
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -21,11 +19,7 @@ async fn bridge(allow_origins: Vec<String>) -> (String, tempfile::TempDir) {
         allow_origins,
         ..ServeOptions::default()
     };
-    let app =
-        server::router_with(Arc::new(Source::recording(&path).unwrap()), None, options).unwrap();
-    let listener = server::bind("127.0.0.1:0").await.unwrap();
-    let addr = server::local_addr(&listener).unwrap();
-    tokio::spawn(server::serve(listener, app));
+    let addr = common::serve(Source::recording(&path).unwrap(), None, options).await;
     (format!("ws://{addr}/ws"), dir)
 }
 

@@ -13,6 +13,8 @@ use replay_bridge::registry::{MAX_RESPONSE_BYTES, SchemaRegistry};
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADE_SCHEMA;
+use streamglass_tests::proc::peak_rss;
+use streamglass_tests::tansu::broker;
 use streamglass_tests::{producers, ws};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -86,16 +88,6 @@ async fn http_server(
     (url, requests)
 }
 
-/// The process's peak resident memory (VmHWM), in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registry_answering_too_much_is_refused_and_memory_stays_bounded() {
     let before = peak_rss();
@@ -166,7 +158,7 @@ fn stub_registry(topic: &str) -> impl Fn(&str) -> Answer + Send + Sync + 'static
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_registry_is_asked_once_per_schema_across_subscriptions() {
-    let Some((_env, tansu)) = common::broker("the_registry_is_asked_once_per_schema") else {
+    let Some((_env, tansu)) = broker("the_registry_is_asked_once_per_schema") else {
         return;
     };
     let topic = "registered";

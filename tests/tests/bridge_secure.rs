@@ -125,20 +125,7 @@ async fn tls_alone_carries_serve_record_and_cat() {
     let config = bridge_config(broker.bootstrap(), Some(&certs.ca), None);
     serve_and_check(&config, &schemas, &produced, &broker).await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("secure.sgrec");
-    let seek = "beginning".parse().unwrap();
-    let written = record::record(
-        &config,
-        TOPIC,
-        &seek,
-        &out,
-        Vec::new(),
-        |_, _| {},
-        std::future::pending(),
-    )
-    .await
-    .expect("record over TLS");
+    let written = record_topic(&config, "beginning", "record over TLS").await;
     assert_eq!(written.records, COUNT);
 
     let options = CatOptions {
@@ -216,11 +203,24 @@ async fn tls_with_scram_sha_512_streams_and_records() {
         Some((SaslMechanism::ScramSha512, "alice-secret")),
     );
     serve_and_check(&config, &schemas, &produced, &broker).await;
+    let written = record_topic(&config, "each:-10", "record over TLS with SCRAM").await;
+    let per_partition: BTreeMap<i32, i64> = written
+        .partitions
+        .iter()
+        .map(|p| (p.partition, p.high_watermark - p.low_watermark))
+        .collect();
+    assert_eq!(written.records, 30, "{per_partition:?}");
+    eprintln!("tls+scram: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Records [`TOPIC`] from `seek` with `config` into a temporary file; panics with `context` if
+/// recording fails.
+async fn record_topic(config: &KafkaConfig, seek: &str, context: &str) -> record::Written {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("secure.sgrec");
-    let seek = "each:-10".parse().unwrap();
-    let written = record::record(
-        &config,
+    let seek = seek.parse().unwrap();
+    record::record(
+        config,
         TOPIC,
         &seek,
         &out,
@@ -229,14 +229,7 @@ async fn tls_with_scram_sha_512_streams_and_records() {
         std::future::pending(),
     )
     .await
-    .expect("record over TLS with SCRAM");
-    let per_partition: BTreeMap<i32, i64> = written
-        .partitions
-        .iter()
-        .map(|p| (p.partition, p.high_watermark - p.low_watermark))
-        .collect();
-    assert_eq!(written.records, 30, "{per_partition:?}");
-    eprintln!("tls+scram: {:.1} s", started.elapsed().as_secs_f64());
+    .expect(context)
 }
 
 /// Connects the bridge with `config`; it must fail within the call timeout (and some slack), with

@@ -14,6 +14,7 @@ use replay_bridge::{record, trades::TRADES_TOPIC};
 use streamglass_core::protocol::ClientMessage;
 use streamglass_core::seek::SeekSpec;
 use streamglass_tests::producers;
+use streamglass_tests::tansu::broker;
 use streamglass_tests::ws::{self, Received, Session};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -102,7 +103,7 @@ async fn check_specs(url: &str, highs: &BTreeMap<i32, i64>, cases: &[(&str, BTre
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_seek_spec_starts_each_partition_where_it_should() {
-    let Some((env, tansu)) = common::broker("seek specs") else {
+    let Some((env, tansu)) = broker("seek specs") else {
         return;
     };
     let topic = "seeks";
@@ -233,7 +234,7 @@ async fn every_seek_spec_on_a_recording_has_the_brokers_offset_semantics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_subscription_continues_exactly_where_the_killed_one_stopped() {
-    let Some((_env, tansu)) = common::broker("resume") else {
+    let Some((_env, tansu)) = broker("resume") else {
         return;
     };
     let topic = "resume";
@@ -322,7 +323,7 @@ async fn five_clients_on_one_recording_each_get_every_record() {
 /// each bad request is answered with an error to its sender only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_errors_that_client_only() {
-    let Some((_env, tansu)) = common::broker("bad input") else {
+    let Some((_env, tansu)) = broker("bad input") else {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();
@@ -454,7 +455,7 @@ async fn bad_input_errors_that_client_only() {
 /// smaller than the window (the page grants in 512 KiB steps).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_larger_than_the_topic_needs_no_grant() {
-    let Some((_env, tansu)) = common::broker("window") else {
+    let Some((_env, tansu)) = broker("window") else {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();

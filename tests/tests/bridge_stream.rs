@@ -14,6 +14,7 @@ use replay_bridge::trades::TRADES_TOPIC;
 use replay_bridge::{Error, inspect, record};
 use streamglass_core::protocol::Compression;
 use streamglass_tests::producers::{self, Produced};
+use streamglass_tests::tansu::broker;
 use streamglass_tests::ws::{self, Received};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -134,7 +135,7 @@ async fn snappy_frames_carry_the_same_records_in_fewer_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identically() {
-    let Some((env, tansu)) = common::broker("tansu confluent-kafka") else {
+    let Some((env, tansu)) = broker("tansu confluent-kafka") else {
         return;
     };
     let topic = TRADES_TOPIC;
@@ -239,7 +240,7 @@ async fn a_tansu_topic_from_confluent_kafka_streams_records_and_replays_identica
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
-    let Some((_env, tansu)) = common::broker("tansu rskafka") else {
+    let Some((_env, tansu)) = broker("tansu rskafka") else {
         return;
     };
     let topic = "trades-rskafka";
@@ -285,7 +286,7 @@ async fn a_tansu_topic_from_rskafka_streams_every_record_then_tails_new_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_topic_is_a_clear_error() {
-    let Some((_env, tansu)) = common::broker("tansu unknown topic") else {
+    let Some((_env, tansu)) = broker("tansu unknown topic") else {
         return;
     };
     tansu.create_topic("exists", 1).unwrap();

@@ -20,7 +20,7 @@ use replay_bridge::server;
 use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use streamglass_tests::producers::{self, Produced};
-use streamglass_tests::tansu::Tansu;
+use streamglass_tests::tansu::{Tansu, broker};
 use streamglass_tests::{skip_or_fail, target_dir, workspace_root, ws};
 
 /// The built page, when everything the browser test needs is present.
@@ -218,7 +218,7 @@ async fn the_page_counts_a_tansu_topic_written_by_confluent_kafka() {
     let Some(site) = prerequisites("page: tansu confluent-kafka") else {
         return;
     };
-    let Some((env, tansu)) = common::broker("page: tansu confluent-kafka") else {
+    let Some((env, tansu)) = broker("page: tansu confluent-kafka") else {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();
@@ -243,7 +243,7 @@ async fn the_page_counts_a_tansu_topic_written_by_rskafka() {
     let Some(site) = prerequisites("page: tansu rskafka") else {
         return;
     };
-    let Some((_env, tansu)) = common::broker("page: tansu rskafka") else {
+    let Some((_env, tansu)) = broker("page: tansu rskafka") else {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();
@@ -681,7 +681,7 @@ async fn a_bridge_offers_a_recording_and_a_broker_and_the_page_picks_one() {
     let Some(site) = prerequisites("page: two sources") else {
         return;
     };
-    let Some((_env, tansu)) = common::broker("page: two sources") else {
+    let Some((_env, tansu)) = broker("page: two sources") else {
         return;
     };
     tansu.create_topic(TRADES_TOPIC, 3).unwrap();
@@ -763,7 +763,7 @@ async fn the_notebook_runs_against_a_tansu_topic_and_counts_later_records() {
     let Some(site) = prerequisites("page: the notebook on tansu") else {
         return;
     };
-    let Some((env, tansu)) = common::broker("page: the notebook on tansu") else {
+    let Some((env, tansu)) = broker("page: the notebook on tansu") else {
         return;
     };
     const SIZE_OFFSET: u64 = 12_000;
@@ -874,15 +874,7 @@ async fn an_idle_connection_closed_by_the_bridge_is_shown_and_reopened() {
         },
         ..server::ServeOptions::default()
     };
-    let app = server::router_with(
-        std::sync::Arc::new(Source::recording(&path).unwrap()),
-        Some(site),
-        options,
-    )
-    .unwrap();
-    let listener = server::bind("127.0.0.1:0").await.unwrap();
-    let addr = server::local_addr(&listener).unwrap();
-    tokio::spawn(server::serve(listener, app));
+    let addr = common::serve(Source::recording(&path).unwrap(), Some(site), options).await;
     let shown = run_script("idle.mjs", &format!("http://{addr}/"), "10000", "idle").await;
     assert_eq!(shown["status"], "closed", "{shown}");
     let note = shown["note"].as_str().unwrap_or_default();

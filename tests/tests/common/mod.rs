@@ -9,16 +9,19 @@ use std::sync::Arc;
 use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::record::Written;
 use replay_bridge::schemas::SchemaSource;
-use replay_bridge::server;
+use replay_bridge::server::{self, ServeOptions};
 use replay_bridge::source::Source;
 use replay_bridge::trades::{TRADE_SCHEMA, TradeGenerator};
-use streamglass_tests::python::{self, PythonEnv};
-use streamglass_tests::tansu::Tansu;
 use streamglass_tests::ws::Received;
 
 /// Serves `source` (and `www`, if given) on a free port in this runtime; returns `127.0.0.1:PORT`.
 pub async fn start_bridge(source: Source, www: Option<PathBuf>) -> String {
-    let app = server::router(Arc::new(source), www).expect("router");
+    serve(source, www, ServeOptions::default()).await
+}
+
+/// Like [`start_bridge`], with `options`.
+pub async fn serve(source: Source, www: Option<PathBuf>, options: ServeOptions) -> String {
+    let app = server::router_with(Arc::new(source), www, options).expect("router");
     let listener = server::bind("127.0.0.1:0").await.expect("bind");
     let addr = server::local_addr(&listener).expect("addr");
     tokio::spawn(server::serve(listener, app));
@@ -38,22 +41,6 @@ pub async fn start_kafka_bridge(
         .await
         .expect("kafka source");
     start_bridge(source, None).await
-}
-
-/// The Python environment and a fresh Tansu broker, or `None` when the test should skip.
-pub fn broker(test: &str) -> Option<(PythonEnv, Tansu)> {
-    let env = match python::env() {
-        Ok(env) => env,
-        Err(e) => {
-            streamglass_tests::skip_or_fail(test, &format!("no Python environment: {e}"));
-            return None;
-        }
-    };
-    let tansu = env
-        .tansu()
-        .and_then(|bin| Tansu::start(&bin))
-        .unwrap_or_else(|e| panic!("{test}: Tansu did not start: {e}"));
-    Some((env, tansu))
 }
 
 /// A directory holding the Trade schema as `1-trade.avsc`.
