@@ -118,13 +118,17 @@ impl KafkaConfig {
     }
 }
 
+/// A partition's client once connected; connecting callers wait on the cell, not on the map.
+type OpenedPartition = Arc<tokio::sync::OnceCell<Arc<KafkaPartition>>>;
+
 /// A cluster: the one client for metadata, and the partitions opened so far, shared by every
 /// subscription (see the module docs).
 pub struct KafkaCluster {
     client: Arc<Client>,
     broker: String,
     timeout: Duration,
-    partitions: tokio::sync::Mutex<HashMap<(String, i32), Arc<KafkaPartition>>>,
+    /// One cell per partition, so that connecting to one leader never waits for another's.
+    partitions: std::sync::Mutex<HashMap<(String, i32), OpenedPartition>>,
 }
 
 impl KafkaCluster {
@@ -135,7 +139,7 @@ impl KafkaCluster {
             client: Arc::new(client),
             broker: config.describe(),
             timeout: config.timeout,
-            partitions: tokio::sync::Mutex::new(HashMap::new()),
+            partitions: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -295,24 +299,31 @@ impl KafkaTopic {
                     .join(", "),
             });
         }
-        let mut opened = self.cluster.partitions.lock().await;
-        let key = (self.topic.clone(), partition);
-        if let Some(found) = opened.get(&key) {
-            return Ok(Arc::clone(found));
-        }
-        let client = Arc::clone(&self.cluster.client);
-        let timeout = self.cluster.timeout;
-        let prompt = connect_partition(&client, &self.topic, partition, timeout).await?;
-        let opened_now = Arc::new(KafkaPartition {
-            client,
-            prompt,
-            polls: tokio::sync::Mutex::new(Vec::new()),
-            topic: self.topic.clone(),
-            partition,
-            timeout,
-        });
-        opened.insert(key, Arc::clone(&opened_now));
-        Ok(opened_now)
+        let cell = {
+            // A panic while holding the lock leaves only the map: use it as it is.
+            let mut opened = self
+                .cluster
+                .partitions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(opened.entry((self.topic.clone(), partition)).or_default())
+        };
+        let opened = cell
+            .get_or_try_init(|| async {
+                let client = Arc::clone(&self.cluster.client);
+                let timeout = self.cluster.timeout;
+                let prompt = connect_partition(&client, &self.topic, partition, timeout).await?;
+                Ok::<_, Error>(Arc::new(KafkaPartition {
+                    client,
+                    prompt,
+                    polls: tokio::sync::Mutex::new(Vec::new()),
+                    topic: self.topic.clone(),
+                    partition,
+                    timeout,
+                }))
+            })
+            .await?;
+        Ok(Arc::clone(opened))
     }
 }
 
