@@ -250,12 +250,6 @@ impl ConnectionBudget {
     pub fn share(&self) -> u64 {
         self.global.share
     }
-
-    /// Whether `bytes` could be held now without waiting.
-    pub fn has_room(&self, bytes: u64) -> bool {
-        let n = bytes.clamp(1, self.global.share);
-        self.own.available_permits() as u64 >= n && self.global.free() >= n
-    }
 }
 
 impl Held {
@@ -381,7 +375,6 @@ mod tests {
         // More than the share still goes, alone.
         let all = connection.hold(u64::MAX).await;
         assert_eq!(connection.held(), 1 << 20);
-        assert!(!connection.has_room(1));
         drop(all);
     }
 

@@ -656,23 +656,15 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
     let mut last_heard = Instant::now();
     let mut tick = tokio::time::interval(limits.idle_timeout.min(Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stalled = || Closing {
-        code: close::STALLED,
-        reason: format!(
-            "the socket took no data for {} s while data waited",
-            limits.stall_timeout.as_secs()
-        ),
-    };
     let closing = loop {
         tokio::select! {
             outgoing = rx.recv() => {
                 // `tx` is held here, so the queue never closes while the loop runs.
                 let Some(Outgoing { frame, held }) = outgoing else { break None };
-                match tokio::time::timeout(limits.stall_timeout, sink.send(Message::Binary(frame.into()))).await {
-                    Ok(Ok(())) => drop(held),
-                    Ok(Err(_)) => break None,
-                    Err(_) => break Some(stalled()),
+                if let Err(closing) = send_within(&mut sink, frame, limits.stall_timeout).await {
+                    break closing;
                 }
+                drop(held);
             }
             message = incoming.next() => {
                 last_heard = Instant::now();
@@ -696,10 +688,8 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
                         tracing::warn!(?subscription, refused, error = %message, "client message refused");
                     }
                     let Ok(frame) = protocol::encode(&reply) else { continue };
-                    match tokio::time::timeout(limits.stall_timeout, sink.send(Message::Binary(frame.into()))).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => break None,
-                        Err(_) => break Some(stalled()),
+                    if let Err(closing) = send_within(&mut sink, frame, limits.stall_timeout).await {
+                        break closing;
                     }
                 }
             }
@@ -747,6 +737,26 @@ async fn connection(socket: WebSocket, state: Arc<AppState>, source: usize) {
             }
         })
         .await;
+    }
+}
+
+/// Writes one frame to the socket. `Err(None)`: the socket is gone; `Err(Some(..))`: it took no
+/// data for `stall` (the frame is not written), and is to be closed as stalled.
+async fn send_within(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    frame: Vec<u8>,
+    stall: Duration,
+) -> Result<(), Option<Closing>> {
+    match tokio::time::timeout(stall, sink.send(Message::Binary(frame.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(None),
+        Err(_) => Err(Some(Closing {
+            code: close::STALLED,
+            reason: format!(
+                "the socket took no data for {} s while data waited",
+                stall.as_secs()
+            ),
+        })),
     }
 }
 

@@ -108,46 +108,46 @@ impl Sink {
             .map_err(|_| Stop::Closed)
     }
 
-    /// Queues the builder's records as one frame once its length is taken from the credit: from
-    /// `reservation` if given, else waiting. Holds `held`, or its own share of the budget.
+    /// Queues the builder's records as one frame, its length taken from `reservation` (which a
+    /// caller sizes to hold it), its bytes counted in `held` until written.
     async fn flush(
         &self,
         builder: &mut FrameBuilder,
         high_watermark: i64,
-        reservation: Option<&mut Reservation>,
-        held: Option<&Held>,
+        reservation: &mut Reservation,
+        held: &Held,
     ) -> Result<(), Stop> {
         if builder.is_empty() {
             return Ok(());
         }
         let len = builder.frame_len(high_watermark) as u64;
         if len > self.credit.window() {
-            return Err(Stop::Failed(Error::Subscription {
-                subscription: self.id,
-                reason: format!(
-                    "a record of partition {} needs a frame of {len} bytes, more than the {} bytes of credit the subscription opened with",
-                    builder.partition(),
-                    self.credit.window()
-                ),
-            }));
+            return Err(self.too_large(builder.partition(), len));
         }
-        match reservation {
-            Some(r) => self.credit.take_for_frame(r, len).await?,
-            None => self.credit.take(len).await?,
-        }
-        let held = match held {
-            Some(h) => h.clone(),
-            None => self.budget.hold(len).await,
-        };
+        self.credit.take_for_frame(reservation, len).await?;
         let frame = match self.compression {
             Compression::None => builder.finish(high_watermark),
             Compression::Snappy => protocol::compress(self.id, &builder.finish(high_watermark))
                 .map_err(|e| Stop::Failed(e.into()))?,
         };
         self.out
-            .send(Outgoing { frame, held })
+            .send(Outgoing {
+                frame,
+                held: held.clone(),
+            })
             .await
             .map_err(|_| Stop::Closed)
+    }
+
+    /// The failure of a record that needs a frame of `len` bytes, more than the window.
+    fn too_large(&self, partition: i32, len: u64) -> Stop {
+        Stop::Failed(Error::Subscription {
+            subscription: self.id,
+            reason: format!(
+                "a record of partition {partition} needs a frame of {len} bytes, more than the {} bytes of credit the subscription opened with",
+                self.credit.window()
+            ),
+        })
     }
 
     /// The frame length a builder may reach before it is flushed.
@@ -369,7 +369,7 @@ async fn tail_partition(
             // a flush never waits for credit while the fetch holds the budget.
             let room = limit.min(reservation.left() as usize);
             if !builder.is_empty() && builder.frame_len(i64::MAX) + size > room {
-                sink.flush(&mut builder, high, Some(&mut reservation), Some(&held))
+                sink.flush(&mut builder, high, &mut reservation, &held)
                     .await?;
             }
             if builder.is_empty() && (size + FRAME_HEADER) as u64 > reservation.left() {
@@ -377,13 +377,7 @@ async fn tail_partition(
                 // it was asked for): its credit is waited for holding no budget.
                 let need = (size + FRAME_HEADER) as u64;
                 if need > sink.credit.window() {
-                    return Err(Stop::Failed(Error::Subscription {
-                        subscription: sink.id,
-                        reason: format!(
-                            "a record of partition {p} needs a frame of {need} bytes, more than the {} bytes of credit the subscription opened with",
-                            sink.credit.window()
-                        ),
-                    }));
+                    return Err(sink.too_large(p, need));
                 }
                 sink.credit.refund(reservation);
                 drop(held);
@@ -392,7 +386,7 @@ async fn tail_partition(
             builder.push(r.offset, r.timestamp_ms, key, value);
             next = r.offset + 1;
         }
-        sink.flush(&mut builder, high, Some(&mut reservation), Some(&held))
+        sink.flush(&mut builder, high, &mut reservation, &held)
             .await?;
         sink.credit.refund(reservation);
     }
@@ -511,13 +505,13 @@ impl Batch {
         if r.builder.is_empty() {
             return Ok(());
         }
-        match &mut self.reserved {
-            Some((reservation, held)) => {
-                sink.flush(&mut r.builder, high, Some(reservation), Some(&*held))
-                    .await?
-            }
-            None => sink.flush(&mut r.builder, high, None, None).await?,
-        }
+        // Records are only pushed into builders within a reservation (`room`).
+        let Some((reservation, held)) = &mut self.reserved else {
+            return Err(Stop::Failed(
+                std::io::Error::other("a frame was built without credit reserved for it").into(),
+            ));
+        };
+        sink.flush(&mut r.builder, high, reservation, held).await?;
         self.promised = self.promised.saturating_sub(r.charged);
         r.charged = 0;
         Ok(())
@@ -732,15 +726,7 @@ async fn replay(
         let size =
             FrameBuilder::record_len(view.offset, view.timestamp_ms, view.key, view.value) as u64;
         if size + FRAME_HEADER as u64 > sink.credit.window() {
-            return Err(Stop::Failed(Error::Subscription {
-                subscription: sink.id,
-                reason: format!(
-                    "a record of partition {} needs a frame of {} bytes, more than the {} bytes of credit the subscription opened with",
-                    view.partition,
-                    size + FRAME_HEADER as u64,
-                    sink.credit.window()
-                ),
-            }));
+            return Err(sink.too_large(view.partition, size + FRAME_HEADER as u64));
         }
         // A full frame goes out first (the block is let go: the socket may keep us waiting).
         if !r.builder.is_empty() && r.charged + size > limit {
