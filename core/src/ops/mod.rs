@@ -6,17 +6,24 @@
 
 mod agg;
 mod code_pairs;
+mod columns;
 mod drop_stream;
 pub mod format;
 mod groups;
 mod join;
+mod key_ids;
 mod keys;
 mod merge;
+mod select_distinct;
 mod rowwise;
 mod slice;
+mod slice_by;
 mod sort;
 #[cfg(test)]
+mod operator_tests;
+#[cfg(test)]
 mod tests;
+mod where_in;
 
 pub use agg::{Agg, AggKind};
 
@@ -40,6 +47,14 @@ pub(crate) trait Operator {
     /// the parent removes them: true for row-wise operators.
     fn keeps_rows_in_parent_order(&self) -> bool {
         false
+    }
+}
+
+/// `"Out = In"` or `"Col"` → (Out, In).
+pub(crate) fn name_pair(spec: &str) -> (String, String) {
+    match spec.split_once('=') {
+        Some((a, b)) => (a.trim().to_owned(), b.trim().to_owned()),
+        None => (spec.trim().to_owned(), spec.trim().to_owned()),
     }
 }
 

@@ -8,9 +8,9 @@ use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
 use crate::{Agg, AggKind};
 
-type Row = Vec<Value>;
+pub(super) type Row = Vec<Value>;
 
-fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     Schema::of(&[
         ("Exchange", ColumnType::String),
         ("Instrument", ColumnType::String),
@@ -34,7 +34,7 @@ fn size_only(size: f64) -> Row {
     ]
 }
 
-fn arb_row() -> impl Strategy<Value = Row> {
+pub(super) fn arb_row() -> impl Strategy<Value = Row> {
     let string = |choices: &'static [&'static str]| {
         proptest::option::weighted(0.9, proptest::sample::select(choices))
             .prop_map(|s| s.map_or(Value::Null, |s| Value::String(s.into())))
@@ -90,7 +90,7 @@ const KEY_SETS: &[&[&str]] = &[
     &["Size"],
 ];
 
-fn column(name: &str) -> usize {
+pub(super) fn column(name: &str) -> usize {
     schema().index_of(name).unwrap()
 }
 
@@ -209,7 +209,7 @@ fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 }
 
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
-fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
+pub(super) fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),
