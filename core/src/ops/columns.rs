@@ -2,10 +2,12 @@
 //! rows with its columns renamed, dropped or reordered (Deephaven's names and rules).
 //!
 //! The result mirrors its parent as `dropStream` does: the same rows, the same keys and the same
-//! updates, with no formula evaluated. Each cycle copies the rows the parent added, column by
-//! column, a slice at a time; dictionary codes are kept as they are (the result's dictionary
-//! catches up with the parent's), so no string is hashed. A parent that rewrote itself is copied
-//! again whole. The blink attribute is the parent's.
+//! updates, with no formula evaluated. The rows a parent adds are taken by sharing its column
+//! chunks ([`crate::column::Column::extend_shared`]): a chunk the rows cover whole and that will not grow again
+//! (an adopted batch) is shared, not copied, and only the rows in the parent's growing chunk are
+//! copied. Dictionary codes are kept as they are (the result's dictionary catches up with the
+//! parent's). A parent that rewrote itself is mirrored again whole. The blink attribute is the
+//! parent's.
 //!
 //! Invariant: result column `j` holds parent column `sources[j]`, row for row, and the result's
 //! keys are the parent's.
@@ -23,7 +25,7 @@ struct Mirror {
 impl Mirror {
     fn copy(&self, parent: &TableData, start: usize, count: usize, out: &mut TableData) {
         for (o, &s) in out.columns.iter_mut().zip(&self.sources) {
-            o.extend_from_range(&parent.columns[s], start, count);
+            o.extend_shared(&parent.columns[s], start, count);
         }
         if out.columns.is_empty() {
             out.bare_rows += count;
