@@ -19,6 +19,7 @@ mod rowwise;
 mod slice;
 mod slice_by;
 mod sort;
+mod sort_keys;
 #[cfg(test)]
 mod operator_tests;
 #[cfg(test)]

@@ -1,0 +1,107 @@
+//! [`SortKey`]: a sort's key column over a range of rows as `i64` ranks that order as the values
+//! do (nulls first, NaN last; flipped when descending), so a sort compares integers in a vector
+//! instead of reading values through the column's chunks. Dictionary strings are ranked through
+//! their sorted dictionary; plain strings and binaries are compared row by row.
+//!
+//! Invariant: for rows `a` and `b` of the range, `ranks[a].cmp(&ranks[b])` is the column's
+//! `compare_rows(a, b)` (reversed when descending).
+
+use std::cmp::Ordering;
+
+use crate::column::{Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
+use crate::table::TableData;
+
+pub(crate) enum SortKey {
+    /// The rows' ranks, from the range's start.
+    Ranks(Vec<i64>),
+    /// Compared row by row.
+    Rows { column: usize, descending: bool },
+}
+
+/// A double's rank: nulls first, then the total order (`-inf` .. `inf`, NaN last).
+fn f64_rank(v: f64) -> i64 {
+    if v == NULL_F64 {
+        return i64::MIN;
+    }
+    let bits = v.to_bits() as i64;
+    (bits ^ ((((bits >> 63) as u64) >> 1) as i64)).max(i64::MIN + 1)
+}
+
+/// The keys of rows `start .. start + count`; `keys` are (column, descending).
+pub(crate) fn sort_keys(
+    data: &TableData,
+    keys: &[(usize, bool)],
+    start: usize,
+    count: usize,
+) -> Vec<SortKey> {
+    keys.iter()
+        .map(|&(c, descending)| {
+            let mut ranks = Vec::with_capacity(count);
+            let widen = |ranks: &mut Vec<i64>, s: &[i32]| {
+                ranks.extend(s.iter().map(|&v| if v == NULL_I32 { NULL_I64 } else { i64::from(v) }))
+            };
+            match &data.columns[c] {
+                Column::Bool(x) => x.slices_range(start, count).for_each(|s| {
+                    ranks.extend(s.iter().map(|&v| if v == NULL_BOOL { NULL_I64 } else { i64::from(v) }))
+                }),
+                Column::I32(x) | Column::Date(x) => {
+                    x.slices_range(start, count).for_each(|s| widen(&mut ranks, s))
+                }
+                Column::I64(x) | Column::Timestamp(x) | Column::Time(x) => {
+                    x.copy_range(start, count, &mut ranks)
+                }
+                Column::F64(x) => x
+                    .slices_range(start, count)
+                    .for_each(|s| ranks.extend(s.iter().map(|&v| f64_rank(v)))),
+                Column::String(s) => match (s.dictionary(), s.codes()) {
+                    // Ranking the dictionary costs its size: worth it when the rows are as many.
+                    (Some(dict), Some(codes)) if dict.len() <= count => {
+                        let mut by_value: Vec<u32> = (0..dict.len() as u32).collect();
+                        by_value.sort_unstable_by(|&a, &b| dict.get(a).cmp(&dict.get(b)));
+                        let mut rank = vec![0i64; dict.len()];
+                        for (r, &code) in by_value.iter().enumerate() {
+                            rank[code as usize] = r as i64 + 1;
+                        }
+                        codes.slices_range(start, count).for_each(|s| {
+                            ranks.extend(s.iter().map(|&c| rank.get(c as usize).copied().unwrap_or(0)))
+                        });
+                    }
+                    _ => return SortKey::Rows { column: c, descending },
+                },
+                Column::Binary(_) => return SortKey::Rows { column: c, descending },
+            }
+            if descending {
+                ranks.iter_mut().for_each(|r| *r = !*r);
+            }
+            SortKey::Ranks(ranks)
+        })
+        .collect()
+}
+
+/// Positions `start .. start + count` of `data`, sorted by `keys` (from [`sort_keys`] over that
+/// range), ties by position.
+pub(crate) fn sorted_positions(data: &TableData, keys: &[SortKey], start: usize, count: usize) -> Vec<usize> {
+    if let [SortKey::Ranks(ranks)] = keys {
+        let mut pairs: Vec<(i64, u32)> = ranks.iter().enumerate().map(|(i, &r)| (r, i as u32)).collect();
+        pairs.sort_unstable();
+        return pairs.into_iter().map(|(_, i)| start + i as usize).collect();
+    }
+    let mut positions: Vec<usize> = (start..start + count).collect();
+    positions.sort_by(|&a, &b| {
+        for key in keys {
+            let ordering = match key {
+                SortKey::Ranks(r) => r[a - start].cmp(&r[b - start]),
+                SortKey::Rows { column, descending } => {
+                    let column = &data.columns[*column];
+                    let o = column.compare_rows(a, column, b);
+                    if *descending { o.reverse() } else { o }
+                }
+            };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        a.cmp(&b)
+    });
+    positions
+}
