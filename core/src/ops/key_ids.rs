@@ -4,8 +4,8 @@
 //! Each key column has one [`KeyCoder`] (strings interned into the operator's own dictionary), and
 //! the tuples of codes are numbered by one [`Groups`] index. The same `KeyIds` may code the rows of
 //! two tables (the two sides of a join), since codes do not depend on the table they came from.
-//! Over one table, two dictionary-coded string keys are looked up by the parent's own codes
-//! ([`CodePairs`]), one load per row; the ids are the general path's.
+//! Over one table, one or two dictionary-coded string keys are looked up by the parent's own codes
+//! ([`CodePairs`] for two), one load per row; the ids are the general path's.
 //!
 //! Invariant: a tuple's id never changes until [`KeyIds::clear`], and ids are `0..len()` in order
 //! of first appearance.
@@ -17,11 +17,24 @@ use crate::column::{Column, ColumnType};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
 
+/// No id cached in this slot.
+const NONE: u32 = u32::MAX;
+
+/// The id of each code of one parent dictionary (valid while that dictionary is the parent's:
+/// codes only grow, and keep their strings).
+#[derive(Default)]
+struct CodeIds {
+    dict: Option<u64>,
+    ids: Vec<u32>,
+}
+
 pub(crate) struct KeyIds {
     coders: Vec<(ColumnType, KeyCoder)>,
     groups: Groups,
     /// The code-pair cache, for a `KeyIds` that codes one table's rows.
     pairs: Option<CodePairs>,
+    /// For one dictionary-coded string key of one table: the id of each parent code.
+    single: Option<CodeIds>,
     codes: Vec<Vec<u64>>,
 }
 
@@ -34,6 +47,7 @@ impl KeyIds {
             coders: types.iter().map(|&t| (t, KeyCoder::default())).collect(),
             groups: Groups::new(types.len(), strings),
             pairs: (one_table && strings && types.len() == 2).then(CodePairs::default),
+            single: (one_table && strings && types.len() == 1).then(CodeIds::default),
             codes: Vec::new(),
         }
     }
@@ -48,6 +62,9 @@ impl KeyIds {
         self.groups.clear();
         if let Some(pairs) = &mut self.pairs {
             pairs.clear();
+        }
+        if let Some(single) = &mut self.single {
+            *single = CodeIds::default();
         }
         self.coders
             .iter_mut()
@@ -64,7 +81,9 @@ impl KeyIds {
         count: usize,
         out: &mut Vec<u32>,
     ) {
-        if self.pair_ids(data, columns, start, count, out) {
+        if self.pair_ids(data, columns, start, count, out)
+            || self.single_ids(data, columns, start, count, out)
+        {
             return;
         }
         self.codes.resize(columns.len(), Vec::new());
@@ -113,6 +132,55 @@ impl KeyIds {
         pairs.ids(keys, start, count, &mut self.groups, out)
     }
 
+    /// The ids of one dictionary-coded string key, by its parent codes: one load per row, a miss
+    /// (a code not seen under this dictionary) through the interner and the index.
+    fn single_ids(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) -> bool {
+        let (Some(cache), [c], [(_, coder)]) = (&mut self.single, columns, &mut self.coders[..])
+        else {
+            return false;
+        };
+        let Some(Column::String(s)) = data.columns.get(*c) else {
+            return false;
+        };
+        let (Some(dict), Some(codes)) = (s.dictionary(), s.codes()) else {
+            return false;
+        };
+        if cache.dict != Some(dict.id()) {
+            cache.dict = Some(dict.id());
+            cache.ids.clear();
+        }
+        // Slot 0 is the null code, code `c` is at `c + 1`.
+        if cache.ids.len() < dict.len() + 1 {
+            cache.ids.resize(dict.len() + 1, NONE);
+        }
+        out.clear();
+        for slice in codes.slices_range(start, count) {
+            for &code in slice {
+                let slot = code.wrapping_add(1) as usize;
+                let id = match cache.ids.get(slot) {
+                    Some(&id) if id != NONE => id,
+                    _ => {
+                        let own = coder.interner.dict.intern_or_null(dict.get(code));
+                        let id = self.groups.id(&[u64::from(own)]);
+                        if let Some(s) = cache.ids.get_mut(slot) {
+                            *s = id;
+                        }
+                        id
+                    }
+                };
+                out.push(id);
+            }
+        }
+        true
+    }
+
     /// Appends key column `k` of tuple `id` to `out` (a column of that key's type).
     pub(crate) fn push_key(&self, id: u32, k: usize, out: &mut Column) {
         let width = self.coders.len();
@@ -134,6 +202,10 @@ impl KeyIds {
         if let Some(pairs) = &self.pairs {
             used += pairs.bytes();
             reserved += pairs.bytes();
+        }
+        if let Some(single) = &self.single {
+            used += single.ids.len() * 4;
+            reserved += single.ids.capacity() * 4;
         }
         (used, reserved)
     }
