@@ -82,9 +82,10 @@ pub(crate) fn sort_keys(
 /// range), ties by position.
 pub(crate) fn sorted_positions(data: &TableData, keys: &[SortKey], start: usize, count: usize) -> Vec<usize> {
     if let [SortKey::Ranks(ranks)] = keys {
-        let mut pairs: Vec<(i64, u32)> = ranks.iter().enumerate().map(|(i, &r)| (r, i as u32)).collect();
-        pairs.sort_unstable();
-        return pairs.into_iter().map(|(_, i)| start + i as usize).collect();
+        return radix_sorted(ranks)
+            .into_iter()
+            .map(|i| start + i as usize)
+            .collect();
     }
     let mut positions: Vec<usize> = (start..start + count).collect();
     positions.sort_by(|&a, &b| {
@@ -104,4 +105,54 @@ pub(crate) fn sorted_positions(data: &TableData, keys: &[SortKey], start: usize,
         a.cmp(&b)
     });
     positions
+}
+
+/// The indices of `ranks` in ascending order of rank, ties in index order: a stable LSD radix
+/// sort a byte at a time, skipping the bytes every rank shares (a key's high bytes mostly are).
+fn radix_sorted(ranks: &[i64]) -> Vec<u32> {
+    // Signed order as unsigned order.
+    let keys: Vec<u64> = ranks.iter().map(|&r| (r as u64) ^ (1 << 63)).collect();
+    let mut order: Vec<u32> = (0..ranks.len() as u32).collect();
+    if ranks.len() < 64 {
+        order.sort_by_key(|&i| keys[i as usize]);
+        return order;
+    }
+    let mut next = vec![0u32; order.len()];
+    for shift in (0..64).step_by(8) {
+        let mut counts = [0usize; 256];
+        for &k in &keys {
+            counts[((k >> shift) & 0xff) as usize] += 1;
+        }
+        if counts.iter().any(|&c| c == keys.len()) {
+            continue;
+        }
+        let mut at = 0;
+        for c in &mut counts {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for &i in &order {
+            let digit = ((keys[i as usize] >> shift) & 0xff) as usize;
+            next[counts[digit]] = i;
+            counts[digit] += 1;
+        }
+        std::mem::swap(&mut order, &mut next);
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn radix_order_is_a_stable_sort(ranks in proptest::collection::vec(
+            prop_oneof![any::<i64>(), -3i64..3, Just(i64::MIN), Just(i64::MAX)], 0..300)) {
+            let mut want: Vec<u32> = (0..ranks.len() as u32).collect();
+            want.sort_by_key(|&i| ranks[i as usize]);
+            prop_assert_eq!(super::radix_sorted(&ranks), want);
+        }
+    }
 }
