@@ -741,8 +741,15 @@ mod tests {
         (0..10u32).for_each(|i| other.push(i));
         let mut mirror = Chunked::new();
         mirror.extend_shared(&other, 0, other.len());
-        assert!(Arc::ptr_eq(&mirror.chunks[0], &other.chunks[0]), "the adopted batch is shared");
-        assert_eq!(Arc::strong_count(&other.chunks[1]), 1, "the growing chunk is copied");
+        assert!(
+            Arc::ptr_eq(&mirror.chunks[0], &other.chunks[0]),
+            "the adopted batch is shared"
+        );
+        assert_eq!(
+            Arc::strong_count(&other.chunks[1]),
+            1,
+            "the growing chunk is copied"
+        );
         assert_eq!(mirror.len(), 2_010);
     }
 }

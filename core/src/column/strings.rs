@@ -942,8 +942,13 @@ impl StringColumn {
     /// whose dictionaries agree (this one catches up with `other`'s, as a mirror's does each
     /// cycle), the code chunks are shared ([`Chunked::extend_shared`]); otherwise rows are copied.
     pub fn extend_shared(&mut self, other: &StringColumn, start: usize, count: usize) {
-        if let (Repr::Dict { codes, dict }, Repr::Dict { codes: from, dict: source }) =
-            (&mut self.repr, &other.repr)
+        if let (
+            Repr::Dict { codes, dict },
+            Repr::Dict {
+                codes: from,
+                dict: source,
+            },
+        ) = (&mut self.repr, &other.repr)
             && dict.catch_up(source, usize::MAX)
         {
             codes.extend_shared(from, start, count);

@@ -87,8 +87,11 @@ impl Table {
     /// twice, or two columns to one name, is an error.
     pub fn rename_columns(&self, pairs: &[&str]) -> Result<Table> {
         let schema = self.schema();
-        let mut names: Vec<Option<String>> =
-            schema.names().iter().map(|n| Some((*n).to_owned())).collect();
+        let mut names: Vec<Option<String>> = schema
+            .names()
+            .iter()
+            .map(|n| Some((*n).to_owned()))
+            .collect();
         let mut renamed: Vec<(usize, String)> = Vec::new();
         for spec in super::names(pairs) {
             let Some((new, old)) = spec.split_once('=') else {
@@ -110,7 +113,9 @@ impl Table {
         }
         for (i, new) in &renamed {
             // A column already called `new` (and not renamed itself) is replaced.
-            if let Some(j) = names.iter().position(|n| n.as_deref() == Some(new.as_str()))
+            if let Some(j) = names
+                .iter()
+                .position(|n| n.as_deref() == Some(new.as_str()))
                 && j != *i
                 && !renamed.iter().any(|(k, _)| *k == j)
             {
@@ -178,7 +183,10 @@ impl Table {
 
     /// `columns` moved to the back (Deephaven's `moveColumnsDown`).
     pub fn move_columns_down(&self, columns: &[&str]) -> Result<Table> {
-        let others = self.schema().len().saturating_sub(super::names(columns).len());
+        let others = self
+            .schema()
+            .len()
+            .saturating_sub(super::names(columns).len());
         self.move_columns(others, columns)
     }
 }

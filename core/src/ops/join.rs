@@ -43,8 +43,7 @@ struct NaturalJoin {
 impl NaturalJoin {
     /// Key ids of rows `start .. start + count` of `data`'s `columns`, into `self.scratch`.
     fn key_ids(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
-        self.ids
-            .ids(data, columns, start, count, &mut self.scratch);
+        self.ids.ids(data, columns, start, count, &mut self.scratch);
         self.right_of.resize(self.ids.len(), NO_ROW);
     }
 

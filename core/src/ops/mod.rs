@@ -14,14 +14,14 @@ mod join;
 mod key_ids;
 mod keys;
 mod merge;
-mod select_distinct;
+#[cfg(test)]
+mod operator_tests;
 mod rowwise;
+mod select_distinct;
 mod slice;
 mod slice_by;
 mod sort;
 mod sort_keys;
-#[cfg(test)]
-mod operator_tests;
 #[cfg(test)]
 mod tests;
 mod where_in;

@@ -243,7 +243,11 @@ fn select_distinct_adds_new_tuples_in_place_and_no_column_is_one_tuple() {
         .unwrap();
     engine.run_cycle().unwrap();
     assert_eq!(distinct.last_update(), None, "no new tuple, no change");
-    let got: Vec<Value> = distinct.all_rows().into_iter().map(|r| r[0].clone()).collect();
+    let got: Vec<Value> = distinct
+        .all_rows()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
     assert_eq!(
         got,
         ["a", "b", "c"].map(|s| Value::String(s.into())).to_vec()
@@ -255,12 +259,19 @@ fn head_by_and_tail_by_refuse_bad_arguments() {
     let engine = Engine::new();
     let t = engine.append_table(schema());
     let e = t.head_by(0, &["Exchange"]).err().unwrap().to_string();
-    assert!(e.contains("headBy") && e.contains("greater than zero"), "{e}");
+    assert!(
+        e.contains("headBy") && e.contains("greater than zero"),
+        "{e}"
+    );
     let e = t.tail_by(0, &["Exchange"]).err().unwrap().to_string();
     assert!(e.contains("tailBy"), "{e}");
     let e = t.head_by(2, &["Nope"]).err().unwrap().to_string();
     assert!(e.contains("Nope") && e.contains("Exchange"), "{e}");
-    let e = t.tail_by(2, &["Exchange", "Exchange"]).err().unwrap().to_string();
+    let e = t
+        .tail_by(2, &["Exchange", "Exchange"])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("twice"), "{e}");
     let e = t.select_distinct(&["Missing"]).err().unwrap().to_string();
     assert!(e.contains("Missing"), "{e}");
@@ -287,7 +298,9 @@ fn arb_right_row() -> impl Strategy<Value = Row> {
 }
 
 /// A match spec and, per pair, (left column, right column).
-const MATCHES: &[(&[&str], &[(usize, usize)])] = &[
+type Match = (&'static [&'static str], &'static [(usize, usize)]);
+
+const MATCHES: &[Match] = &[
     (&["Exchange = Venue"], &[(0, 0)]),
     (&["Exchange = Venue", "Qty = Q"], &[(0, 0), (3, 1)]),
 ];
@@ -403,7 +416,11 @@ fn where_in_refuses_bad_match_columns() {
         e.contains("whereIn") && e.contains("int") && e.contains("string"),
         "{e}"
     );
-    let e = t.where_not_in(&r, &["Exchange = Nope"]).err().unwrap().to_string();
+    let e = t
+        .where_not_in(&r, &["Exchange = Nope"])
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("Nope") && e.contains("Venue"), "{e}");
     let e = t.where_in(&r, &[]).err().unwrap().to_string();
     assert!(e.contains("no column"), "{e}");

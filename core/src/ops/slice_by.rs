@@ -94,7 +94,7 @@ impl SliceBy {
     }
 
     /// Takes back the `removed` oldest covered rows.
-    fn forget(&mut self, removed: usize, changed: &mut Vec<bool>) {
+    fn forget(&mut self, removed: usize, changed: &mut [bool]) {
         let first = self.front_key;
         let Some(history) = &mut self.history else {
             return;

@@ -38,15 +38,27 @@ pub(crate) fn sort_keys(
         .map(|&(c, descending)| {
             let mut ranks = Vec::with_capacity(count);
             let widen = |ranks: &mut Vec<i64>, s: &[i32]| {
-                ranks.extend(s.iter().map(|&v| if v == NULL_I32 { NULL_I64 } else { i64::from(v) }))
+                ranks.extend(s.iter().map(|&v| {
+                    if v == NULL_I32 {
+                        NULL_I64
+                    } else {
+                        i64::from(v)
+                    }
+                }))
             };
             match &data.columns[c] {
                 Column::Bool(x) => x.slices_range(start, count).for_each(|s| {
-                    ranks.extend(s.iter().map(|&v| if v == NULL_BOOL { NULL_I64 } else { i64::from(v) }))
+                    ranks.extend(s.iter().map(|&v| {
+                        if v == NULL_BOOL {
+                            NULL_I64
+                        } else {
+                            i64::from(v)
+                        }
+                    }))
                 }),
-                Column::I32(x) | Column::Date(x) => {
-                    x.slices_range(start, count).for_each(|s| widen(&mut ranks, s))
-                }
+                Column::I32(x) | Column::Date(x) => x
+                    .slices_range(start, count)
+                    .for_each(|s| widen(&mut ranks, s)),
                 Column::I64(x) | Column::Timestamp(x) | Column::Time(x) => {
                     x.copy_range(start, count, &mut ranks)
                 }
@@ -63,12 +75,25 @@ pub(crate) fn sort_keys(
                             rank[code as usize] = r as i64 + 1;
                         }
                         codes.slices_range(start, count).for_each(|s| {
-                            ranks.extend(s.iter().map(|&c| rank.get(c as usize).copied().unwrap_or(0)))
+                            ranks.extend(
+                                s.iter()
+                                    .map(|&c| rank.get(c as usize).copied().unwrap_or(0)),
+                            )
                         });
                     }
-                    _ => return SortKey::Rows { column: c, descending },
+                    _ => {
+                        return SortKey::Rows {
+                            column: c,
+                            descending,
+                        };
+                    }
                 },
-                Column::Binary(_) => return SortKey::Rows { column: c, descending },
+                Column::Binary(_) => {
+                    return SortKey::Rows {
+                        column: c,
+                        descending,
+                    };
+                }
             }
             if descending {
                 ranks.iter_mut().for_each(|r| *r = !*r);
@@ -80,7 +105,12 @@ pub(crate) fn sort_keys(
 
 /// Positions `start .. start + count` of `data`, sorted by `keys` (from [`sort_keys`] over that
 /// range), ties by position.
-pub(crate) fn sorted_positions(data: &TableData, keys: &[SortKey], start: usize, count: usize) -> Vec<usize> {
+pub(crate) fn sorted_positions(
+    data: &TableData,
+    keys: &[SortKey],
+    start: usize,
+    count: usize,
+) -> Vec<usize> {
     if let [SortKey::Ranks(ranks)] = keys {
         return radix_sorted(ranks)
             .into_iter()

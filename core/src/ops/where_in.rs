@@ -19,9 +19,9 @@ use std::rc::Rc;
 
 use super::Operator;
 use super::key_ids::{KeyIds, match_columns};
+use crate::Result;
 use crate::column::Chunked;
 use crate::table::{Node, Table, TableData, Update};
-use crate::Result;
 
 struct WhereIn {
     /// Keep rows whose tuple is in the right table (`whereIn`), or those whose is not.
@@ -81,7 +81,9 @@ impl WhereIn {
         let len = right.data.len();
         match &right.update {
             None => {}
-            Some(Update::Keyed { .. }) if right.blink => self.count_right(right, 0, len, &mut flipped),
+            Some(Update::Keyed { .. }) if right.blink => {
+                self.count_right(right, 0, len, &mut flipped)
+            }
             Some(Update::Fifo { added, .. }) if right.blink => {
                 self.count_right(right, len - added, *added, &mut flipped)
             }
@@ -107,7 +109,13 @@ impl WhereIn {
     }
 
     /// Looks up and filters parent rows `start .. start + count`, appending the kept ones.
-    fn add_left(&mut self, left: &TableData, start: usize, count: usize, out: &mut TableData) -> usize {
+    fn add_left(
+        &mut self,
+        left: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+    ) -> usize {
         let keys = self.left_keys.clone();
         self.ids.ids(left, &keys, start, count, &mut self.scratch);
         self.right_count.resize(self.ids.len(), 0);
@@ -162,8 +170,7 @@ impl WhereIn {
         self.left_ids.clear();
         self.count_right(right, 0, right.data.len(), &mut Vec::new());
         let keys = self.left_keys.clone();
-        self.ids
-            .ids(left, &keys, 0, left.len(), &mut self.scratch);
+        self.ids.ids(left, &keys, 0, left.len(), &mut self.scratch);
         self.right_count.resize(self.ids.len(), 0);
         self.left_ids.extend_from_slice(&self.scratch);
         self.refilter(left, out)

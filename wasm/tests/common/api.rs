@@ -368,7 +368,9 @@ fn rows(t: &Table) -> Vec<Vec<JsValue>> {
 #[wasm_bindgen_test]
 fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
     let session = Session::new();
-    let t = session.new_table(columns(), JsValue::from_str("append")).unwrap();
+    let t = session
+        .new_table(columns(), JsValue::from_str("append"))
+        .unwrap();
     t.add_rows(trades(0, 12)).unwrap();
     session.run_cycle().unwrap();
 
@@ -376,15 +378,23 @@ fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
         .into_iter()
         .collect();
     let sorted = t.sort(directions.into()).unwrap();
-    let sizes: Vec<f64> = rows(&sorted).iter().map(|r| r[3].as_f64().unwrap()).collect();
+    let sizes: Vec<f64> = rows(&sorted)
+        .iter()
+        .map(|r| r[3].as_f64().unwrap())
+        .collect();
     assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
     let bad = t.sort(Object::new().into()).err().map(message).unwrap();
     assert!(bad.contains("SortColumn.asc"), "{bad}");
 
-    let distinct = t.select_distinct(list(&["Exchange", "Instrument"])).unwrap();
+    let distinct = t
+        .select_distinct(list(&["Exchange", "Instrument"]))
+        .unwrap();
     assert_eq!(distinct.size().unwrap(), 6.0);
     assert_eq!(
-        rows(&distinct)[0].iter().map(|v| v.as_string().unwrap()).collect::<Vec<_>>(),
+        rows(&distinct)[0]
+            .iter()
+            .map(|v| v.as_string().unwrap())
+            .collect::<Vec<_>>(),
         ["binance", "BTC/USD"]
     );
 
@@ -397,10 +407,17 @@ fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
     assert_eq!(names, ["Instrument", "KafkaOffset", "Exchange", "Size"]);
     let last = t.tail_by(1.0, JsValue::from_str("Exchange")).unwrap();
     assert_eq!(
-        rows(&last).iter().map(|r| r[1].as_f64().unwrap()).collect::<Vec<_>>(),
+        rows(&last)
+            .iter()
+            .map(|r| r[1].as_f64().unwrap())
+            .collect::<Vec<_>>(),
         [10.0, 11.0]
     );
-    let zero = t.head_by(0.0, list(&["Exchange"])).err().map(message).unwrap();
+    let zero = t
+        .head_by(0.0, list(&["Exchange"]))
+        .err()
+        .map(message)
+        .unwrap();
     assert!(zero.contains("greater than zero"), "{zero}");
 
     let wanted = session
@@ -416,9 +433,13 @@ fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
     // Handing a table to JavaScript moves it: the right side is a live view of `wanted`.
     let right = || JsValue::from(wanted.view(list(&["Venue"]), JsValue::UNDEFINED).unwrap());
     let kept = t.where_in(right(), list(&["Exchange = Venue"])).unwrap();
-    let others = t.where_not_in(right(), list(&["Exchange = Venue"])).unwrap();
+    let others = t
+        .where_not_in(right(), list(&["Exchange = Venue"]))
+        .unwrap();
     assert_eq!((kept.size().unwrap(), others.size().unwrap()), (0.0, 12.0));
-    let venue: Array = [Array::of1(&JsValue::from_str("kraken"))].into_iter().collect();
+    let venue: Array = [Array::of1(&JsValue::from_str("kraken"))]
+        .into_iter()
+        .collect();
     wanted.add_rows(venue.into()).unwrap();
     session.run_cycle().unwrap();
     assert_eq!((kept.size().unwrap(), others.size().unwrap()), (6.0, 6.0));
@@ -435,7 +456,12 @@ fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
         .move_columns_up(list(&["Size"]))
         .unwrap();
     assert_eq!(
-        shaped.columns().unwrap().iter().map(|c| c.as_string().unwrap()).collect::<Vec<_>>(),
+        shaped
+            .columns()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_string().unwrap())
+            .collect::<Vec<_>>(),
         ["Size", "Instrument", "Venue"]
     );
     assert_eq!(shaped.size().unwrap(), 12.0);
