@@ -1,7 +1,7 @@
 //! [`SortKey`]: a sort's key column over a range of rows as `i64` ranks that order as the values
 //! do (nulls first, NaN last; flipped when descending), so a sort compares integers in a vector
-//! instead of reading values through the column's chunks. Dictionary strings are ranked through
-//! their sorted dictionary; plain strings and binaries are compared row by row.
+//! instead of reading values through the column's chunks. Strings and binaries are compared row by
+//! row.
 //!
 //! Invariant: for rows `a` and `b` of the range, `ranks[a].cmp(&ranks[b])` is the column's
 //! `compare_rows(a, b)` (reversed when descending).
@@ -65,30 +65,9 @@ pub(crate) fn sort_keys(
                 Column::F64(x) => x
                     .slices_range(start, count)
                     .for_each(|s| ranks.extend(s.iter().map(|&v| f64_rank(v)))),
-                Column::String(s) => match (s.dictionary(), s.codes()) {
-                    // Ranking the dictionary costs its size: worth it when the rows are as many.
-                    (Some(dict), Some(codes)) if dict.len() <= count => {
-                        let mut by_value: Vec<u32> = (0..dict.len() as u32).collect();
-                        by_value.sort_unstable_by(|&a, &b| dict.get(a).cmp(&dict.get(b)));
-                        let mut rank = vec![0i64; dict.len()];
-                        for (r, &code) in by_value.iter().enumerate() {
-                            rank[code as usize] = r as i64 + 1;
-                        }
-                        codes.slices_range(start, count).for_each(|s| {
-                            ranks.extend(
-                                s.iter()
-                                    .map(|&c| rank.get(c as usize).copied().unwrap_or(0)),
-                            )
-                        });
-                    }
-                    _ => {
-                        return SortKey::Rows {
-                            column: c,
-                            descending,
-                        };
-                    }
-                },
-                Column::Binary(_) => {
+                // Strings compare row by row (ranking a dictionary would cost a sort of its own,
+                // in the bundle as well as in time).
+                Column::String(_) | Column::Binary(_) => {
                     return SortKey::Rows {
                         column: c,
                         descending,
@@ -147,10 +126,6 @@ fn radix_sorted(ranks: &[i64]) -> Vec<u32> {
         .enumerate()
         .map(|(i, &r)| ((r as u64) ^ (1 << 63), i as u32))
         .collect();
-    if items.len() < 64 {
-        items.sort_by_key(|&(k, _)| k);
-        return items.into_iter().map(|(_, i)| i).collect();
-    }
     const BITS: usize = 11;
     const MASK: u64 = (1 << BITS) - 1;
     let mut counts = vec![[0u32; 1 << BITS]; 64usize.div_ceil(BITS)];
