@@ -45,6 +45,10 @@ pub enum Vector<'a> {
     I64(Vec<i64>),
     F64(Vec<f64>),
     Timestamp(Vec<i64>),
+    /// Days since the epoch.
+    Date(Vec<i32>),
+    /// Nanoseconds since midnight.
+    Time(Vec<i64>),
     Str {
         codes: Vec<u32>,
         strings: Strings<'a>,
@@ -56,7 +60,8 @@ impl Vector<'_> {
         match self {
             Vector::Bool(v) => v.len(),
             Vector::I32(v) => v.len(),
-            Vector::I64(v) | Vector::Timestamp(v) => v.len(),
+            Vector::I64(v) | Vector::Timestamp(v) | Vector::Time(v) => v.len(),
+            Vector::Date(v) => v.len(),
             Vector::F64(v) => v.len(),
             Vector::Str { codes, .. } => codes.len(),
         }
@@ -71,9 +76,10 @@ impl Vector<'_> {
         match (self, column) {
             (Vector::Bool(v), Column::Bool(c)) => c.extend_from_slice(v),
             (Vector::I32(v), Column::I32(c)) => c.extend_from_slice(v),
-            (Vector::I64(v), Column::I64(c)) | (Vector::Timestamp(v), Column::Timestamp(c)) => {
-                c.extend_from_slice(v)
-            }
+            (Vector::I64(v), Column::I64(c))
+            | (Vector::Timestamp(v), Column::Timestamp(c))
+            | (Vector::Time(v), Column::Time(c)) => c.extend_from_slice(v),
+            (Vector::Date(v), Column::Date(c)) => c.extend_from_slice(v),
             (Vector::F64(v), Column::F64(c)) => c.extend_from_slice(v),
             (
                 Vector::Str {
@@ -102,6 +108,10 @@ impl Vector<'_> {
             Vector::I64(v) => Value::I64(v[i]),
             Vector::Timestamp(v) if v[i] == NULL_I64 => Value::Null,
             Vector::Timestamp(v) => Value::Timestamp(v[i]),
+            Vector::Date(v) if v[i] == NULL_I32 => Value::Null,
+            Vector::Date(v) => Value::Date(v[i]),
+            Vector::Time(v) if v[i] == NULL_I64 => Value::Null,
+            Vector::Time(v) => Value::Time(v[i]),
             Vector::F64(v) if v[i] == NULL_F64 => Value::Null,
             Vector::F64(v) => Value::F64(v[i]),
             Vector::Str { codes, strings } => strings
@@ -162,12 +172,16 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
         (ColumnType::F64, _) => Vector::F64(vec![NULL_F64; count]),
         (ColumnType::Timestamp, Value::Timestamp(v)) => Vector::Timestamp(vec![*v; count]),
         (ColumnType::Timestamp, _) => Vector::Timestamp(vec![NULL_I64; count]),
+        (ColumnType::Date, Value::Date(v)) => Vector::Date(vec![*v; count]),
+        (ColumnType::Date, _) => Vector::Date(vec![NULL_I32; count]),
+        (ColumnType::Time, Value::Time(v)) => Vector::Time(vec![*v; count]),
+        (ColumnType::Time, _) => Vector::Time(vec![NULL_I64; count]),
         (ColumnType::String, Value::String(s)) => Vector::Str {
             codes: vec![0; count],
             strings: Strings::Owned(vec![Some(s.clone())]),
         },
-        // Date, time and binary columns are refused when a formula compiles; nulls if ever here.
-        (ColumnType::String | ColumnType::Date | ColumnType::Time | ColumnType::Binary, _) => {
+        // Binary columns are refused when a formula compiles; nulls if ever here.
+        (ColumnType::String | ColumnType::Binary, _) => {
             Vector::Str {
                 codes: vec![NULL_CODE; count],
                 strings: Strings::Owned(Vec::new()),
@@ -208,8 +222,10 @@ fn column<'a>(column: &'a Column, start: usize, count: usize) -> Vector<'a> {
                 ),
             },
         },
+        Column::Date(c) => Vector::Date(copied(c, start, count)),
+        Column::Time(c) => Vector::Time(copied(c, start, count)),
         // Refused when a formula compiles (see `formula::Compiler`); nulls if ever here.
-        Column::Date(_) | Column::Time(_) | Column::Binary(_) => Vector::Str {
+        Column::Binary(_) => Vector::Str {
             codes: vec![NULL_CODE; count],
             strings: Strings::Owned(Vec::new()),
         },
@@ -311,9 +327,24 @@ fn compare_strings(op: &str, l: &Vector<'_>, r: &Vector<'_>) -> Vec<i8> {
 }
 
 fn text(v: &Vector<'_>, i: usize) -> Option<String> {
+    use crate::time::calendar;
+    let mut s = String::new();
     match v.get(i) {
         Value::Null => None,
         Value::F64(x) => Some(java_double(x)),
+        // As Java's toString of Instant, LocalDate and LocalTime.
+        Value::Timestamp(t) => {
+            calendar::format_instant(t, &mut s);
+            Some(s)
+        }
+        Value::Date(d) => {
+            calendar::format_date(i64::from(d), &mut s);
+            Some(s)
+        }
+        Value::Time(t) => {
+            calendar::format_time(t, &mut s);
+            Some(s)
+        }
         other => Some(other.to_string()),
     }
 }
@@ -574,9 +605,10 @@ fn eval<'a>(
             Vector::Bool(match (&l, &r) {
                 (Vector::Bool(a), Vector::Bool(b)) => compare(op, a, b, |x| x == NULL_BOOL),
                 (Vector::I32(a), Vector::I32(b)) => compare(op, a, b, |x| x == NULL_I32),
-                (Vector::I64(a), Vector::I64(b)) | (Vector::Timestamp(a), Vector::Timestamp(b)) => {
-                    compare(op, a, b, |x| x == NULL_I64)
-                }
+                (Vector::I64(a), Vector::I64(b))
+                | (Vector::Timestamp(a), Vector::Timestamp(b))
+                | (Vector::Time(a), Vector::Time(b)) => compare(op, a, b, |x| x == NULL_I64),
+                (Vector::Date(a), Vector::Date(b)) => compare(op, a, b, |x| x == NULL_I32),
                 (Vector::F64(a), Vector::F64(b)) => compare(op, a, b, |x| x == NULL_F64),
                 _ => compare_strings(op, &l, &r),
             })
@@ -616,7 +648,9 @@ fn eval<'a>(
                 | (Vector::I32(_), _)
                 | (Vector::I64(_), _)
                 | (Vector::F64(_), _)
-                | (Vector::Timestamp(_), _) => {
+                | (Vector::Timestamp(_), _)
+                | (Vector::Date(_), _)
+                | (Vector::Time(_), _) => {
                     let mut out = Column::new(ty);
                     for i in 0..count {
                         out.push(&pick(i).get(i));
@@ -722,6 +756,18 @@ fn eval<'a>(
                 },
             }
         }
+        Kind::Retype(inner) => match (eval(inner, data, start, count, position), ty) {
+            (Vector::I64(v), ColumnType::Timestamp) => Vector::Timestamp(v),
+            (Vector::Timestamp(v), ColumnType::I64) => Vector::I64(v),
+            (v, _) => v,
+        },
+        Kind::Time(func, args, zone) => {
+            let values = args
+                .iter()
+                .map(|a| eval(a, data, start, count, position))
+                .collect();
+            super::time::eval(*func, values, zone.as_deref(), count)
+        }
         Kind::Method(method, recv, arg) => {
             let recv = eval(recv, data, start, count, position);
             let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
@@ -742,6 +788,8 @@ fn column_owned<'a>(c: Column, count: usize) -> Vector<'a> {
         Vector::I32(v) => Vector::I32(v),
         Vector::I64(v) => Vector::I64(v),
         Vector::Timestamp(v) => Vector::Timestamp(v),
+        Vector::Date(v) => Vector::Date(v),
+        Vector::Time(v) => Vector::Time(v),
         Vector::F64(v) => Vector::F64(v),
     }
 }

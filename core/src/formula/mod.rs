@@ -20,13 +20,18 @@ mod lexer;
 mod parser;
 #[cfg(test)]
 mod tests;
+mod time;
+#[cfg(test)]
+mod time_tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use eval::Vector;
 use parser::Expr;
 
 use crate::column::{ColumnType, Value};
+use crate::time::zone::Zone;
 use crate::table::Schema;
 use crate::{Error, Result};
 
@@ -81,6 +86,10 @@ pub(crate) enum Kind {
     Or(Box<Node>, Box<Node>),
     Ternary(Box<Node>, Box<Node>, Box<Node>),
     Call(Func, Vec<Node>),
+    /// The same values under another type: an instant's nanoseconds as a long, and back.
+    Retype(Box<Node>),
+    /// A time function, with its time zone (resolved when the formula compiled).
+    Time(time::TimeFn, Vec<Node>, Option<Arc<Zone>>),
     Method(StrMethod, Box<Node>, Option<Box<Node>>),
 }
 
@@ -150,6 +159,24 @@ impl Compiler<'_> {
             Expr::Long(v, _) => constant(Value::I64(*v), ColumnType::I64),
             Expr::Float(v, _) => constant(Value::F64(*v), ColumnType::F64),
             Expr::Str(s, _) => constant(Value::String(s.clone()), ColumnType::String),
+            Expr::Time(text, p) => {
+                use crate::time::literal::{Literal, parse};
+                match parse(text).or_else(|m| err(*p, m))? {
+                    Literal::Instant(v) => constant(Value::Timestamp(v), ColumnType::Timestamp),
+                    Literal::Duration(v) => constant(Value::I64(v), ColumnType::I64),
+                    Literal::Date(v) => constant(Value::Date(v), ColumnType::Date),
+                    Literal::Time(v) => constant(Value::Time(v), ColumnType::Time),
+                    Literal::Zone(_) => {
+                        return err(
+                            *p,
+                            format!(
+                                "'{text}' is a time zone, which is only an argument of a time \
+                                 function (hourOfDay(Ts, '{text}'))"
+                            ),
+                        );
+                    }
+                }
+            }
             Expr::Bool(b, _) => constant(Value::Bool(*b), ColumnType::Bool),
             Expr::Null(_) => Node {
                 kind: Kind::Const(Value::Null),
@@ -158,7 +185,7 @@ impl Compiler<'_> {
             Expr::Ident(name, p) => {
                 if let Ok(index) = self.schema.index_of(name) {
                     let ty = self.schema.fields()[index].ty;
-                    if matches!(ty, ColumnType::Date | ColumnType::Time | ColumnType::Binary) {
+                    if ty == ColumnType::Binary {
                         return err(
                             *p,
                             format!("column {name} is a {ty}, which formulas do not support yet"),
@@ -180,7 +207,9 @@ impl Compiler<'_> {
                         Value::F64(_) => ColumnType::F64,
                         Value::Timestamp(_) => ColumnType::Timestamp,
                         Value::String(_) => ColumnType::String,
-                        Value::Date(_) | Value::Time(_) | Value::Binary(_) => {
+                        Value::Date(_) => ColumnType::Date,
+                        Value::Time(_) => ColumnType::Time,
+                        Value::Binary(_) => {
                             return err(
                                 *p,
                                 format!("variable {name}: formulas do not support its type yet"),
@@ -188,6 +217,8 @@ impl Compiler<'_> {
                         }
                     };
                     constant(value.clone(), ty)
+                } else if let Some(nanos) = crate::time::constant(name) {
+                    constant(Value::I64(nanos), ColumnType::I64)
                 } else if name == "i" || name == "ii" {
                     Node {
                         kind: Kind::RowIndex,
@@ -343,6 +374,7 @@ impl Compiler<'_> {
                     ty: Some(ColumnType::String),
                 })
             }
+            "+" | "-" if is_instant(&l) || is_instant(&r) => instant_arith(op, l, r, p),
             _ => {
                 let numeric = |t: Option<ColumnType>| t.is_none_or(ColumnType::is_numeric);
                 if !numeric(l.ty) || !numeric(r.ty) {
@@ -370,6 +402,9 @@ impl Compiler<'_> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], p: usize) -> Result<Node> {
+        if let Some(node) = time::compile(self, name, args, p) {
+            return node;
+        }
         let (func, arity) = match name {
             "max" => (Func::Max, 2),
             "min" => (Func::Min, 2),
@@ -430,6 +465,55 @@ impl Compiler<'_> {
             ty,
         })
     }
+}
+
+fn is_instant(node: &Node) -> bool {
+    node.ty == Some(ColumnType::Timestamp)
+}
+
+fn retype(node: Node, to: ColumnType) -> Node {
+    Node {
+        kind: Kind::Retype(Box::new(node)),
+        ty: Some(to),
+    }
+}
+
+/// `instant ± nanos` (a long, an int, a duration literal) is an instant; `instant − instant` is
+/// the long of nanoseconds between them.
+fn instant_arith(op: &'static str, l: Node, r: Node, p: usize) -> Result<Node> {
+    let nanos = |n: Node| match n.ty {
+        None => Some(null_of(ColumnType::I64)),
+        Some(ColumnType::I32 | ColumnType::I64) => Some(widen(n, ColumnType::I64)),
+        _ => None,
+    };
+    let (lt, rt) = (l.ty, r.ty);
+    let arith = |a: Node, b: Node| Node {
+        kind: Kind::Arith(op, Box::new(a), Box::new(b)),
+        ty: Some(ColumnType::I64),
+    };
+    let instant = |n: Node| retype(n, ColumnType::I64);
+    let wrong = || {
+        err(
+            p,
+            format!(
+                "'{op}' cannot combine {} and {} (an instant takes or gives a long of nanoseconds)",
+                show(lt),
+                show(rt)
+            ),
+        )
+    };
+    Ok(match (is_instant(&l), is_instant(&r)) {
+        (true, true) if op == "-" => arith(instant(l), instant(r)),
+        (true, false) => match nanos(r) {
+            Some(r) => retype(arith(instant(l), r), ColumnType::Timestamp),
+            None => return wrong(),
+        },
+        (false, true) if op == "+" => match nanos(l) {
+            Some(l) => retype(arith(l, instant(r)), ColumnType::Timestamp),
+            None => return wrong(),
+        },
+        _ => return wrong(),
+    })
 }
 
 fn a_pos(args: &[Expr]) -> usize {

@@ -9,7 +9,7 @@
 //! product  := unary (('*'|'/'|'%') unary)*
 //! unary    := ('!'|'-') unary | postfix
 //! postfix  := primary ('.' IDENT '(' args ')')*
-//! primary  := number | string | true | false | null | IDENT '(' args ')' | IDENT | '(' expr ')'
+//! primary  := number | string | 'time literal' | true | false | null | IDENT '(' args ')' | IDENT | '(' expr ')'
 //! ```
 
 use super::lexer::{Token, tokenize};
@@ -24,6 +24,8 @@ pub enum Expr {
     Long(i64, usize),
     Float(f64, usize),
     Str(String, usize),
+    /// A time literal, between single quotes.
+    Time(String, usize),
     Bool(bool, usize),
     Null(usize),
     Unary(&'static str, Box<Expr>, usize),
@@ -41,6 +43,7 @@ impl Expr {
             | Expr::Long(_, p)
             | Expr::Float(_, p)
             | Expr::Str(_, p)
+            | Expr::Time(_, p)
             | Expr::Bool(_, p)
             | Expr::Null(p)
             | Expr::Unary(_, _, p)
@@ -245,6 +248,7 @@ impl Parser {
             Token::Long(v) => Expr::Long(v, position),
             Token::Float(v) => Expr::Float(v, position),
             Token::Str(s) => Expr::Str(s, position),
+            Token::Time(s) => Expr::Time(s, position),
             Token::Ident(name) => match name.as_str() {
                 "true" => Expr::Bool(true, position),
                 "false" => Expr::Bool(false, position),

@@ -130,7 +130,7 @@ fn duration(t: &str) -> Result<i64, String> {
     let rest = &rest[1..]; // the P
     let upper = rest.to_ascii_uppercase();
     let (date, time) = match upper.split_once('T') {
-        Some((d, t)) if t.is_empty() => return Err(bad("nothing after T")),
+        Some((_, t)) if t.is_empty() => return Err(bad("nothing after T")),
         Some((d, t)) => (d.to_owned(), Some(t.to_owned())),
         None => (upper.clone(), None),
     };

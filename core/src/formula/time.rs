@@ -1,0 +1,529 @@
+//! Deephaven's time functions in formulas: their signatures (checked when a formula compiles)
+//! and their kernels (one pass over a batch's vectors).
+//!
+//! Names, argument orders and null rules are `DateTimeUtils`': a null argument gives a null
+//! result (`isBefore`/`isAfter` give false). A time zone argument is a compile-time constant (a
+//! zone literal `'ET'`, a string `` `America/New_York` ``, or `timeZone(...)` of one), resolved
+//! once; a kernel takes the zone's offset cache once per batch, so a part of 1M rows costs a
+//! binary search per row, not a host call. Where Java throws (an overflow, a non-positive bin
+//! interval at run time) the result is null instead.
+//!
+//! `hourOfDay`, `minuteOfDay` and `secondOfDay` with two arguments count the time elapsed since
+//! the local day's start, as `DateTimeUtils.nanosOfDay` does (on a DST day, 12:00 in New York is
+//! 11 hours after midnight in March); a third argument `true` (Deephaven's `localTime`) reads the
+//! wall clock instead.
+
+use std::sync::Arc;
+
+use super::eval::{Strings, Vector};
+use super::parser::Expr;
+use super::{Compiler, Kind, Node, a_pos, err, null_of, show, widen};
+use crate::Result;
+use crate::column::{ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
+use crate::time::calendar::{self, civil_from_days, split_day};
+use crate::time::zone::{Zone, zone};
+use crate::time::{DAY, HOUR, MICRO, MILLI, MINUTE, SECOND};
+
+/// A part of a local date-time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Year,
+    MonthOfYear,
+    DayOfMonth,
+    DayOfWeek,
+    DayOfYear,
+    HourOfDay,
+    MinuteOfHour,
+    MinuteOfDay,
+    SecondOfMinute,
+    SecondOfDay,
+    NanosOfSecond,
+    MillisOfSecond,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeFn {
+    LowerBin,
+    UpperBin,
+    /// `epochNanos` … `epochSeconds`: the divisor, and whether it floors (`toEpochMilli`,
+    /// `getEpochSecond`) or truncates (`nanosToMicros`).
+    Epoch(i64, bool),
+    /// `epochNanosToInstant` …: the multiplier.
+    ToInstant(i64),
+    Plus,
+    Minus,
+    /// `minus(t1, t2)`, `diffNanos(start, end)` = end − start: the divisor to a long.
+    Diff(i64),
+    /// `diffSeconds`, `diffMinutes`, `diffDays`: the divisor to a double.
+    DiffF(i64),
+    IsBefore,
+    IsAfter,
+    /// A part in a zone; `true` to read the wall clock for `…OfDay`.
+    Part(Part, bool),
+    ToLocalDate,
+    ToLocalTime,
+    FormatDate,
+    FormatDateTime,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Arg {
+    Instant,
+    Long,
+    Zone,
+    /// A constant `true` or `false` (Deephaven's `localTime`).
+    Flag,
+}
+
+/// The signatures of a time function by name: (function, argument kinds, result type); `None`
+/// for a name that is not one.
+fn signatures(name: &str) -> Option<Vec<(TimeFn, Vec<Arg>, ColumnType)>> {
+    use Arg::*;
+    use ColumnType as T;
+    let part = |p: Part, ty| {
+        let mut s = vec![(TimeFn::Part(p, false), vec![Instant, Zone], ty)];
+        if matches!(p, Part::HourOfDay | Part::MinuteOfDay | Part::SecondOfDay) {
+            s.push((TimeFn::Part(p, false), vec![Instant, Zone, Flag], ty));
+        }
+        s
+    };
+    let bin = |f| {
+        vec![
+            (f, vec![Instant, Long], T::Timestamp),
+            (f, vec![Instant, Long, Long], T::Timestamp),
+        ]
+    };
+    Some(match name {
+        "lowerBin" => bin(TimeFn::LowerBin),
+        "upperBin" => bin(TimeFn::UpperBin),
+        "epochNanos" => vec![(TimeFn::Epoch(1, false), vec![Instant], T::I64)],
+        "epochMicros" => vec![(TimeFn::Epoch(MICRO, false), vec![Instant], T::I64)],
+        "epochMillis" => vec![(TimeFn::Epoch(MILLI, true), vec![Instant], T::I64)],
+        "epochSeconds" => vec![(TimeFn::Epoch(SECOND, true), vec![Instant], T::I64)],
+        "epochNanosToInstant" => vec![(TimeFn::ToInstant(1), vec![Long], T::Timestamp)],
+        "epochMicrosToInstant" => vec![(TimeFn::ToInstant(MICRO), vec![Long], T::Timestamp)],
+        "epochMillisToInstant" => vec![(TimeFn::ToInstant(MILLI), vec![Long], T::Timestamp)],
+        "epochSecondsToInstant" => vec![(TimeFn::ToInstant(SECOND), vec![Long], T::Timestamp)],
+        "plus" => vec![(TimeFn::Plus, vec![Instant, Long], T::Timestamp)],
+        "minus" => vec![
+            (TimeFn::Minus, vec![Instant, Long], T::Timestamp),
+            (TimeFn::Diff(0), vec![Instant, Instant], T::I64),
+        ],
+        "diffNanos" => vec![(TimeFn::Diff(1), vec![Instant, Instant], T::I64)],
+        "diffMicros" => vec![(TimeFn::Diff(MICRO), vec![Instant, Instant], T::I64)],
+        "diffMillis" => vec![(TimeFn::Diff(MILLI), vec![Instant, Instant], T::I64)],
+        "diffSeconds" => vec![(TimeFn::DiffF(SECOND), vec![Instant, Instant], T::F64)],
+        "diffMinutes" => vec![(TimeFn::DiffF(MINUTE), vec![Instant, Instant], T::F64)],
+        "diffDays" => vec![(TimeFn::DiffF(DAY), vec![Instant, Instant], T::F64)],
+        "isBefore" => vec![(TimeFn::IsBefore, vec![Instant, Instant], T::Bool)],
+        "isAfter" => vec![(TimeFn::IsAfter, vec![Instant, Instant], T::Bool)],
+        "year" => part(Part::Year, T::I32),
+        "monthOfYear" => part(Part::MonthOfYear, T::I32),
+        "dayOfMonth" => part(Part::DayOfMonth, T::I32),
+        "dayOfWeek" => part(Part::DayOfWeek, T::I32),
+        "dayOfYear" => part(Part::DayOfYear, T::I32),
+        "hourOfDay" => part(Part::HourOfDay, T::I32),
+        "minuteOfHour" => part(Part::MinuteOfHour, T::I32),
+        "minuteOfDay" => part(Part::MinuteOfDay, T::I32),
+        "secondOfMinute" => part(Part::SecondOfMinute, T::I32),
+        "secondOfDay" => part(Part::SecondOfDay, T::I32),
+        "nanosOfSecond" => part(Part::NanosOfSecond, T::I64),
+        "millisOfSecond" => part(Part::MillisOfSecond, T::I32),
+        "toLocalDate" => vec![(TimeFn::ToLocalDate, vec![Instant, Zone], T::Date)],
+        "toLocalTime" => vec![(TimeFn::ToLocalTime, vec![Instant, Zone], T::Time)],
+        "formatDate" => vec![(TimeFn::FormatDate, vec![Instant, Zone], T::String)],
+        "formatDateTime" => vec![(TimeFn::FormatDateTime, vec![Instant, Zone], T::String)],
+        _ => return None,
+    })
+}
+
+/// The zone a zone argument names: `'ET'`, `` `ET` ``, `"ET"`, `timeZone(`ET`)`.
+fn zone_arg(expr: &Expr) -> Result<Arc<Zone>> {
+    let name = match expr {
+        Expr::Time(s, p) | Expr::Str(s, p) => (s.trim(), *p),
+        Expr::Call(f, args, p) if f == "timeZone" => match args.as_slice() {
+            [Expr::Time(s, p) | Expr::Str(s, p)] => (s.trim(), *p),
+            [other] => {
+                return err(
+                    other.position(),
+                    "timeZone() takes a zone name: timeZone(`America/New_York`)",
+                );
+            }
+            _ => {
+                return err(
+                    *p,
+                    format!("timeZone() takes 1 argument, not {}", args.len()),
+                );
+            }
+        },
+        other => {
+            return err(
+                other.position(),
+                "a time zone here is a constant: 'America/New_York', `ET` or timeZone(`UTC`)",
+            );
+        }
+    };
+    zone(name.0).or_else(|m| err(name.1, m))
+}
+
+fn describe(args: &[Arg]) -> String {
+    let names: Vec<&str> = args
+        .iter()
+        .map(|a| match a {
+            Arg::Instant => "instant",
+            Arg::Long => "long",
+            Arg::Zone => "time zone",
+            Arg::Flag => "boolean",
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// Compiles a call of a time function; `None` if `name` is not one.
+pub(super) fn compile(
+    c: &mut Compiler<'_>,
+    name: &str,
+    args: &[Expr],
+    p: usize,
+) -> Option<Result<Node>> {
+    if name == "timeZone" {
+        return Some(err(
+            p,
+            "timeZone() is a time zone: it is only an argument of a time function",
+        ));
+    }
+    let signatures = signatures(name)?;
+    Some(compile_call(c, name, args, p, signatures))
+}
+
+fn compile_call(
+    c: &mut Compiler<'_>,
+    name: &str,
+    args: &[Expr],
+    p: usize,
+    signatures: Vec<(TimeFn, Vec<Arg>, ColumnType)>,
+) -> Result<Node> {
+    let arities: Vec<usize> = signatures.iter().map(|s| s.1.len()).collect();
+    let candidates: Vec<_> = signatures
+        .into_iter()
+        .filter(|s| s.1.len() == args.len())
+        .collect();
+    if candidates.is_empty() {
+        let wanted = arities
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return err(
+            p,
+            format!("{name}() takes {wanted} argument(s), not {}", args.len()),
+        );
+    }
+    // Value arguments are compiled once; zone and flag arguments are read from the syntax.
+    let kinds = &candidates[0].1;
+    let mut compiled: Vec<Option<Node>> = Vec::with_capacity(args.len());
+    for (arg, kind) in args.iter().zip(kinds) {
+        compiled.push(match kind {
+            Arg::Instant | Arg::Long => Some(c.node(arg)?),
+            Arg::Zone | Arg::Flag => None,
+        });
+    }
+    let fits = |kind: Arg, node: &Option<Node>| match (kind, node.as_ref().map(|n| n.ty)) {
+        (Arg::Instant, Some(None | Some(ColumnType::Timestamp))) => true,
+        (Arg::Long, Some(None | Some(ColumnType::I32 | ColumnType::I64))) => true,
+        (Arg::Zone | Arg::Flag, None) => true,
+        _ => false,
+    };
+    let Some((func, kinds, ty)) = candidates
+        .iter()
+        .find(|(_, kinds, _)| kinds.iter().zip(&compiled).all(|(k, n)| fits(*k, n)))
+        .cloned()
+    else {
+        let i = kinds
+            .iter()
+            .zip(&compiled)
+            .position(|(k, n)| !fits(*k, n))
+            .unwrap_or(0);
+        let got = compiled[i].as_ref().map(|n| n.ty).unwrap_or(None);
+        let wanted = candidates
+            .iter()
+            .map(|s| format!("({})", describe(&s.1)))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return err(
+            args[i].position(),
+            format!(
+                "{name}() takes {wanted}; argument {} is {}",
+                i + 1,
+                show(got)
+            ),
+        );
+    };
+    let mut nodes = Vec::new();
+    let mut zone = None;
+    let mut func = func;
+    for ((arg, kind), node) in args.iter().zip(&kinds).zip(compiled) {
+        match kind {
+            Arg::Instant => nodes.push(match node {
+                Some(n) if n.ty.is_some() => n,
+                _ => null_of(ColumnType::Timestamp),
+            }),
+            Arg::Long => nodes.push(match node {
+                Some(n) if n.ty.is_some() => widen(n, ColumnType::I64),
+                _ => null_of(ColumnType::I64),
+            }),
+            Arg::Zone => zone = Some(zone_arg(arg)?),
+            Arg::Flag => {
+                let Expr::Bool(local, _) = arg else {
+                    return err(
+                        arg.position(),
+                        format!("{name}()'s third argument (localTime) is true or false"),
+                    );
+                };
+                if let TimeFn::Part(part, _) = func {
+                    func = TimeFn::Part(part, *local);
+                }
+            }
+        }
+    }
+    if matches!(func, TimeFn::LowerBin | TimeFn::UpperBin)
+        && let Kind::Const(Value::I64(v)) = &nodes[1].kind
+        && *v <= 0
+    {
+        return err(
+            a_pos(&args[1..]),
+            format!("{name}()'s interval must be positive, not {v}"),
+        );
+    }
+    Ok(Node {
+        kind: Kind::Time(func, nodes, zone),
+        ty: Some(ty),
+    })
+}
+
+fn longs(v: Vector<'_>) -> Vec<i64> {
+    match v {
+        Vector::I64(v) | Vector::Timestamp(v) | Vector::Time(v) => v,
+        other => vec![NULL_I64; other.len()],
+    }
+}
+
+/// Deephaven's `Numeric.lowerBin`: the multiple of `interval` at or below `value`.
+fn lower_bin(value: i64, interval: i64) -> i64 {
+    value - value.rem_euclid(interval)
+}
+
+fn upper_bin(value: i64, interval: i64) -> i64 {
+    match value.rem_euclid(interval) {
+        0 => value,
+        r => value - r + interval,
+    }
+}
+
+fn map1(a: &[i64], mut f: impl FnMut(i64) -> Option<i64>) -> Vec<i64> {
+    a.iter()
+        .map(|&x| if x == NULL_I64 { NULL_I64 } else { f(x).unwrap_or(NULL_I64) })
+        .collect()
+}
+
+fn map2(a: &[i64], b: &[i64], f: impl Fn(i64, i64) -> Option<i64>) -> Vec<i64> {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            if x == NULL_I64 || y == NULL_I64 {
+                NULL_I64
+            } else {
+                f(x, y).filter(|&v| v != NULL_I64).unwrap_or(NULL_I64)
+            }
+        })
+        .collect()
+}
+
+/// Evaluates a time function over a batch's argument vectors.
+pub(super) fn eval<'a>(
+    func: TimeFn,
+    args: Vec<Vector<'a>>,
+    zone: Option<&Zone>,
+    count: usize,
+) -> Vector<'a> {
+    let arity = args.len();
+    let mut args = args.into_iter().map(longs);
+    let mut next = || args.next().unwrap_or_else(|| vec![NULL_I64; count]);
+    match func {
+        TimeFn::LowerBin | TimeFn::UpperBin => {
+            let (t, interval) = (next(), next());
+            let offset = if arity == 3 { next() } else { vec![0; count] };
+            let bin = if func == TimeFn::LowerBin {
+                lower_bin
+            } else {
+                upper_bin
+            };
+            let out = t
+                .iter()
+                .zip(&interval)
+                .zip(&offset)
+                .map(|((&t, &i), &o)| {
+                    if t == NULL_I64 || i == NULL_I64 || o == NULL_I64 || i <= 0 {
+                        NULL_I64
+                    } else {
+                        bin(t.wrapping_sub(o), i).wrapping_add(o)
+                    }
+                })
+                .collect();
+            Vector::Timestamp(out)
+        }
+        TimeFn::Epoch(unit, floor) => Vector::I64(map1(&next(), |t| {
+            Some(if floor { t.div_euclid(unit) } else { t / unit })
+        })),
+        TimeFn::ToInstant(unit) => Vector::Timestamp(map1(&next(), |n| n.checked_mul(unit))),
+        TimeFn::Plus => Vector::Timestamp(map2(&next(), &next(), i64::checked_add)),
+        TimeFn::Minus => Vector::Timestamp(map2(&next(), &next(), i64::checked_sub)),
+        TimeFn::Diff(unit) => {
+            let (a, b) = (next(), next());
+            // minus(t1, t2) is t1 − t2; diffNanos(start, end) is end − start.
+            let (x, y) = if unit == 0 { (&a, &b) } else { (&b, &a) };
+            Vector::I64(map2(x, y, |x, y| {
+                x.checked_sub(y).map(|d| d / unit.max(1))
+            }))
+        }
+        TimeFn::DiffF(unit) => {
+            let (a, b) = (next(), next());
+            Vector::F64(
+                map2(&b, &a, i64::checked_sub)
+                    .iter()
+                    .map(|&d| {
+                        if d == NULL_I64 {
+                            NULL_F64
+                        } else {
+                            d as f64 / unit as f64
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        TimeFn::IsBefore | TimeFn::IsAfter => {
+            let (a, b) = (next(), next());
+            Vector::Bool(
+                a.iter()
+                    .zip(&b)
+                    .map(|(&x, &y)| {
+                        i8::from(
+                            x != NULL_I64
+                                && y != NULL_I64
+                                && if func == TimeFn::IsBefore { x < y } else { x > y },
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        TimeFn::Part(part, wall_clock) => {
+            let Some(zone) = zone else {
+                return Vector::I32(vec![NULL_I32; count]);
+            };
+            parts(part, wall_clock, &next(), zone)
+        }
+        TimeFn::ToLocalDate | TimeFn::ToLocalTime => {
+            let t = next();
+            let Some(zone) = zone else {
+                return Vector::Date(vec![NULL_I32; count]);
+            };
+            let mut offsets = zone.offsets();
+            if func == TimeFn::ToLocalTime {
+                return Vector::Time(map1(&t, |t| Some(split_day(offsets.local(t)).1)));
+            }
+            Vector::Date(
+                t.iter()
+                    .map(|&t| {
+                        if t == NULL_I64 {
+                            NULL_I32
+                        } else {
+                            i32::try_from(split_day(offsets.local(t)).0).unwrap_or(NULL_I32)
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        TimeFn::FormatDate | TimeFn::FormatDateTime => {
+            let t = next();
+            let values: Vec<Option<String>> = match zone {
+                None => vec![None; count],
+                Some(zone) => {
+                    let mut offsets = zone.offsets();
+                    t.iter()
+                        .map(|&t| {
+                            if t == NULL_I64 {
+                                return None;
+                            }
+                            let local = offsets.local(t);
+                            let mut s = String::with_capacity(40);
+                            if func == TimeFn::FormatDate {
+                                calendar::format_date(split_day(local).0, &mut s);
+                            } else {
+                                calendar::format_date_time(local, zone.name(), &mut s);
+                            }
+                            Some(s)
+                        })
+                        .collect()
+                }
+            };
+            Vector::Str {
+                codes: (0..values.len() as u32).collect(),
+                strings: Strings::Owned(values),
+            }
+        }
+    }
+}
+
+/// A part of each instant in `zone`.
+fn parts<'a>(part: Part, wall_clock: bool, t: &[i64], zone: &Zone) -> Vector<'a> {
+    let mut offsets = zone.offsets();
+    // The start of the local day, kept while rows stay in one day.
+    let mut day_start: Option<(i64, i64)> = None;
+    let mut value = |t: i64| -> i64 {
+        let local = offsets.local(t);
+        let (days, nod) = split_day(local);
+        let elapsed = |offsets: &mut crate::time::zone::Offsets<'_>,
+                       day_start: &mut Option<(i64, i64)>| {
+            if wall_clock {
+                return nod;
+            }
+            let start = match *day_start {
+                Some((d, s)) if d == days => s,
+                _ => {
+                    let s = offsets.instant(days * DAY);
+                    *day_start = Some((days, s));
+                    s
+                }
+            };
+            t - start
+        };
+        match part {
+            Part::Year => civil_from_days(days).0,
+            Part::MonthOfYear => i64::from(civil_from_days(days).1),
+            Part::DayOfMonth => i64::from(civil_from_days(days).2),
+            Part::DayOfWeek => i64::from(calendar::day_of_week(days)),
+            Part::DayOfYear => i64::from(calendar::day_of_year(days)),
+            Part::MinuteOfHour => nod / MINUTE % 60,
+            Part::SecondOfMinute => nod / SECOND % 60,
+            Part::NanosOfSecond => nod % SECOND,
+            Part::MillisOfSecond => nod % SECOND / MILLI,
+            Part::HourOfDay => elapsed(&mut offsets, &mut day_start) / HOUR,
+            Part::MinuteOfDay => elapsed(&mut offsets, &mut day_start) / MINUTE,
+            Part::SecondOfDay => elapsed(&mut offsets, &mut day_start) / SECOND,
+        }
+    };
+    if part == Part::NanosOfSecond {
+        return Vector::I64(map1(t, |t| Some(value(t))));
+    }
+    Vector::I32(
+        t.iter()
+            .map(|&t| {
+                if t == NULL_I64 {
+                    NULL_I32
+                } else {
+                    i32::try_from(value(t)).unwrap_or(NULL_I32)
+                }
+            })
+            .collect(),
+    )
+}
