@@ -286,9 +286,17 @@ fn compile_call(
             }
         }
     }
+    let constant = |node: &Node| match &node.kind {
+        Kind::Const(Value::I64(v)) => Some(*v),
+        Kind::Cast(inner) => match inner.kind {
+            Kind::Const(Value::I32(v)) => Some(i64::from(v)),
+            _ => None,
+        },
+        _ => None,
+    };
     if matches!(func, TimeFn::LowerBin | TimeFn::UpperBin)
-        && let Kind::Const(Value::I64(v)) = &nodes[1].kind
-        && *v <= 0
+        && let Some(v) = constant(&nodes[1])
+        && v <= 0
     {
         return err(
             a_pos(&args[1..]),
