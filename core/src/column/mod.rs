@@ -308,10 +308,17 @@ impl Column {
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => a.append(b),
             (Self::I32(a), Self::I32(b)) => a.append(b),
-            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => a.append(b),
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => a.append(b),
+            (Self::Date(a), Self::Date(b)) => a.append(b),
             (Self::F64(a), Self::F64(b)) => a.append(b),
             (Self::String(a), Self::String(b)) => a.append(b),
-            _ => return false,
+            // Binary values are copied (a column of another type copies nothing).
+            (column, other) => {
+                let len = other.len();
+                return column.extend_from_range(&other, 0, len);
+            }
         }
         true
     }
@@ -598,6 +605,12 @@ mod tests {
             let back: Vec<Value> = (0..values.len()).filter_map(|i| column.get(i)).collect();
             assert_eq!(back, values, "{ty}");
             assert_eq!(column.column_type(), ty);
+            // A source table adopts a batch's columns with `append`: every type keeps its rows
+            // (dates, times and binary values were once dropped there).
+            let mut table = Column::new(ty);
+            assert!(table.append(column.clone()) && table.append(column));
+            let back: Vec<Value> = (0..2 * values.len()).filter_map(|i| table.get(i)).collect();
+            assert_eq!(back, [values.clone(), values].concat(), "{ty} appended");
         }
     }
 
