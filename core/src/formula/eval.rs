@@ -762,11 +762,11 @@ fn eval<'a>(
             (v, _) => v,
         },
         Kind::Time(func, args, zone) => {
-            let values = args
+            let inputs = args
                 .iter()
-                .map(|a| eval(a, data, start, count, position))
+                .map(|a| super::time::Input::of(a, |a| eval(a, data, start, count, position)))
                 .collect();
-            super::time::eval(*func, values, zone.as_deref(), count)
+            super::time::eval(*func, inputs, zone.as_deref(), count)
         }
         Kind::Method(method, recv, arg) => {
             let recv = eval(recv, data, start, count, position);

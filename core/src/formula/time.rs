@@ -347,39 +347,97 @@ fn map2(a: &[i64], b: &[i64], f: impl Fn(i64, i64) -> Option<i64>) -> Vec<i64> {
         .collect()
 }
 
-/// Evaluates a time function over a batch's argument vectors.
+/// An argument's values for a batch: a constant (not spread over the rows), or one per row.
+pub(super) enum Input {
+    Const(i64),
+    Rows(Vec<i64>),
+}
+
+impl Input {
+    /// The argument `node`, evaluated by `rows` unless it is a constant.
+    pub(super) fn of<'a>(node: &Node, rows: impl FnOnce(&Node) -> Vector<'a>) -> Input {
+        match &node.kind {
+            Kind::Const(Value::I64(v) | Value::Timestamp(v)) => Input::Const(*v),
+            Kind::Const(Value::Null) => Input::Const(NULL_I64),
+            Kind::Cast(inner) if matches!(inner.kind, Kind::Const(Value::I32(_))) => {
+                match inner.kind {
+                    Kind::Const(Value::I32(v)) => Input::Const(i64::from(v)),
+                    _ => Input::Const(NULL_I64),
+                }
+            }
+            _ => Input::Rows(longs(rows(node))),
+        }
+    }
+
+    fn rows(self, count: usize) -> Vec<i64> {
+        match self {
+            Input::Const(v) => vec![v; count],
+            Input::Rows(v) => v,
+        }
+    }
+}
+
+/// `lowerBin`/`upperBin` of each instant, with a constant interval and offset: timestamps that
+/// rise stay in one bin for many rows, so the last bin is kept and a division is paid only when
+/// a row leaves it.
+fn bins(t: &[i64], interval: i64, offset: i64, upper: bool) -> Vec<i64> {
+    if interval == NULL_I64 || offset == NULL_I64 || interval <= 0 {
+        return vec![NULL_I64; t.len()];
+    }
+    let (mut lo, mut hi) = (1i64, 0i64); // an empty bin
+    t.iter()
+        .map(|&t| {
+            if t == NULL_I64 {
+                return NULL_I64;
+            }
+            let x = t.wrapping_sub(offset);
+            if !(lo <= x && x < hi) {
+                lo = lower_bin(x, interval);
+                hi = lo.saturating_add(interval);
+            }
+            let bin = if upper && x != lo { hi } else { lo };
+            bin.wrapping_add(offset)
+        })
+        .collect()
+}
+
+/// Evaluates a time function over a batch's arguments.
 pub(super) fn eval<'a>(
     func: TimeFn,
-    args: Vec<Vector<'a>>,
+    args: Vec<Input>,
     zone: Option<&Zone>,
     count: usize,
 ) -> Vector<'a> {
     let arity = args.len();
-    let mut args = args.into_iter().map(longs);
+    let mut args = args.into_iter();
+    if let TimeFn::LowerBin | TimeFn::UpperBin = func {
+        let mut next = || args.next().unwrap_or(Input::Const(NULL_I64));
+        let (t, interval) = (next().rows(count), next());
+        let offset = if arity == 3 { next() } else { Input::Const(0) };
+        let upper = func == TimeFn::UpperBin;
+        if let (Input::Const(i), Input::Const(o)) = (&interval, &offset) {
+            return Vector::Timestamp(bins(&t, *i, *o, upper));
+        }
+        let (interval, offset) = (interval.rows(count), offset.rows(count));
+        let bin = if upper { upper_bin } else { lower_bin };
+        let out = t
+            .iter()
+            .zip(&interval)
+            .zip(&offset)
+            .map(|((&t, &i), &o)| {
+                if t == NULL_I64 || i == NULL_I64 || o == NULL_I64 || i <= 0 {
+                    NULL_I64
+                } else {
+                    bin(t.wrapping_sub(o), i).wrapping_add(o)
+                }
+            })
+            .collect();
+        return Vector::Timestamp(out);
+    }
+    let mut args = args.map(|a| a.rows(count));
     let mut next = || args.next().unwrap_or_else(|| vec![NULL_I64; count]);
     match func {
-        TimeFn::LowerBin | TimeFn::UpperBin => {
-            let (t, interval) = (next(), next());
-            let offset = if arity == 3 { next() } else { vec![0; count] };
-            let bin = if func == TimeFn::LowerBin {
-                lower_bin
-            } else {
-                upper_bin
-            };
-            let out = t
-                .iter()
-                .zip(&interval)
-                .zip(&offset)
-                .map(|((&t, &i), &o)| {
-                    if t == NULL_I64 || i == NULL_I64 || o == NULL_I64 || i <= 0 {
-                        NULL_I64
-                    } else {
-                        bin(t.wrapping_sub(o), i).wrapping_add(o)
-                    }
-                })
-                .collect();
-            Vector::Timestamp(out)
-        }
+        TimeFn::LowerBin | TimeFn::UpperBin => Vector::Timestamp(vec![NULL_I64; count]),
         TimeFn::Epoch(unit, floor) => Vector::I64(map1(&next(), |t| {
             Some(if floor { t.div_euclid(unit) } else { t / unit })
         })),

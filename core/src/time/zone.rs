@@ -93,11 +93,17 @@ struct Block {
 }
 
 impl Block {
-    fn offset(&self, second: i64) -> i32 {
-        match self.changes.partition_point(|&(t, _)| t <= second) {
-            0 => self.first,
-            n => self.changes[n - 1].1,
-        }
+    /// The offset at `second` (in this block), and the seconds `lo..hi` it holds over (within
+    /// the block).
+    fn offset(&self, block_start: i64, second: i64) -> (i32, i64, i64) {
+        let n = self.changes.partition_point(|&(t, _)| t <= second);
+        let lo = if n == 0 { block_start } else { self.changes[n - 1].0 };
+        let hi = self
+            .changes
+            .get(n)
+            .map_or(block_start + (1 << BLOCK_SHIFT), |c| c.0);
+        let offset = if n == 0 { self.first } else { self.changes[n - 1].1 };
+        (offset, lo, hi)
     }
 }
 
@@ -197,7 +203,7 @@ impl Zone {
                 Rules::Region(m) => Some(m.lock().unwrap_or_else(|e| e.into_inner())),
                 Rules::Fixed(_) => None,
             },
-            last: None,
+            last: (0, 0, 0),
         }
     }
 
@@ -243,12 +249,18 @@ impl Zone {
 pub struct Offsets<'a> {
     zone: &'a Zone,
     cache: Option<MutexGuard<'a, HashMap<i64, Arc<Block>>>>,
-    last: Option<(i64, Arc<Block>)>,
+    /// The last offset read and the seconds `lo..hi` it holds over: rows close in time (the
+    /// usual batch) cost one comparison each.
+    last: (i32, i64, i64),
 }
 
 impl Offsets<'_> {
     /// The zone's UTC offset, in seconds, at `second` since the epoch.
     pub fn at(&mut self, second: i64) -> i32 {
+        let (offset, lo, hi) = self.last;
+        if lo <= second && second < hi {
+            return offset;
+        }
         let Some(cache) = self.cache.as_mut() else {
             return match self.zone.rules {
                 Rules::Fixed(offset) => offset,
@@ -256,18 +268,11 @@ impl Offsets<'_> {
             };
         };
         let block = second >> BLOCK_SHIFT;
-        if let Some((b, rules)) = &self.last
-            && *b == block
-        {
-            return rules.offset(second);
-        }
         let rules = cache
             .entry(block)
-            .or_insert_with(|| Arc::new(self.zone.fill(block)))
-            .clone();
-        let offset = rules.offset(second);
-        self.last = Some((block, rules));
-        offset
+            .or_insert_with(|| Arc::new(self.zone.fill(block)));
+        self.last = rules.offset(block << BLOCK_SHIFT, second);
+        self.last.0
     }
 
     /// The local date-time (nanoseconds since the local epoch) of an instant.
