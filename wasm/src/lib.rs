@@ -25,6 +25,7 @@ mod avro;
 mod heap;
 mod socket;
 mod text;
+mod time;
 
 use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;

@@ -4,8 +4,10 @@
 //! `where` and formats). It may use column references, numeric literals, string literals in
 //! backticks (or double quotes), `true`, `false`, `null`, `+ - * / %`, comparisons, `&& || !`, the
 //! ternary operator, the functions `max min abs sqrt floor ceil round isNull`, the string methods
-//! `startsWith endsWith contains length toUpperCase toLowerCase`, and variables the host binds
-//! (the seed's `size_offset`).
+//! `startsWith endsWith contains length toUpperCase toLowerCase`, variables the host binds
+//! (the seed's `size_offset`), and time: literals in single quotes (`'2026-01-05T17:00:00Z'`,
+//! `'PT1m'`, `'2026-01-05'`, `'12:30'`), `SECOND` … `WEEK`, instant arithmetic, and Deephaven's
+//! time functions (`lowerBin`, `hourOfDay(Ts, 'ET')`, …; see `time`).
 //!
 //! Types follow Deephaven (Java): `int op int` is `int`, mixed numbers widen to `long` then
 //! `double`, `/` always gives `double`, `+` with a string concatenates. Nulls propagate: arithmetic

@@ -80,6 +80,8 @@ impl Session {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Session {
         crate::text::install();
+        #[cfg(not(feature = "tzdb"))]
+        crate::time::install();
         Session {
             state: Rc::new(SessionState {
                 engine: Engine::new(),
