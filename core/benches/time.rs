@@ -28,25 +28,32 @@ fn time(c: &mut Criterion) {
                 .expect("update")
         }),
         ("1-minute OHLC: lowerBin + aggBy(First,Max,Min,Last)", ohlc),
-        ("update(Hour = hourOfDay(Ts, 'America/New_York'))", hour_of_day),
+        (
+            "update(Hour = hourOfDay(Ts, 'America/New_York'))",
+            hour_of_day,
+        ),
     ];
     for (name, pipeline) in pipelines {
-        group.bench_with_input(BenchmarkId::from_parameter(name), &pipeline, |b, pipeline| {
-            b.iter_batched(
-                || batches.clone(),
-                |owned| {
-                    let engine = Engine::new();
-                    let source = engine.append_table(schema());
-                    let out = pipeline(&source);
-                    for batch in owned {
-                        source.add(batch).expect("add");
-                        engine.run_cycle().expect("cycle");
-                    }
-                    out.size()
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(name),
+            &pipeline,
+            |b, pipeline| {
+                b.iter_batched(
+                    || batches.clone(),
+                    |owned| {
+                        let engine = Engine::new();
+                        let source = engine.append_table(schema());
+                        let out = pipeline(&source);
+                        for batch in owned {
+                            source.add(batch).expect("add");
+                            engine.run_cycle().expect("cycle");
+                        }
+                        out.size()
+                    },
+                    BatchSize::LargeInput,
+                )
+            },
+        );
     }
     group.finish();
 }

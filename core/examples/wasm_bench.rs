@@ -6,14 +6,17 @@
 //! ```
 //! (also natively: `cargo run --release -p streamglass-core --example wasm_bench`).
 
-#[path = "../benches/workload.rs"]
-mod workload;
 #[path = "../benches/time_workload.rs"]
 mod time_workload;
+#[path = "../benches/workload.rs"]
+mod workload;
 
 use std::time::Instant;
 
-use streamglass_core::Engine;
+use streamglass_core::{Engine, Table};
+
+/// A table made from the source table.
+type Pipeline = fn(&Table) -> Table;
 use workload::{BATCH, BATCHES, batches, feed, seed_aggregation, source};
 
 fn main() {
@@ -39,9 +42,15 @@ fn main() {
     }
     // The time bench's pipelines (benches/time.rs), one cycle per 16k-row batch.
     let trades = time_workload::trades();
-    let pipelines: [(&str, fn(&streamglass_core::Table) -> streamglass_core::Table); 2] = [
-        ("1-minute OHLC (lowerBin + aggBy First,Max,Min,Last)", time_workload::ohlc),
-        ("update(hourOfDay(Ts, 'America/New_York'))", time_workload::hour_of_day),
+    let pipelines: [(&str, Pipeline); 2] = [
+        (
+            "1-minute OHLC (lowerBin + aggBy First,Max,Min,Last)",
+            time_workload::ohlc,
+        ),
+        (
+            "update(hourOfDay(Ts, 'America/New_York'))",
+            time_workload::hour_of_day,
+        ),
     ];
     for (name, pipeline) in pipelines {
         let mut best = f64::MAX;

@@ -7,7 +7,10 @@ use serde_json::Value as Json;
 use streamglass_core::{Batch, ColumnType, Engine, Schema, Table, Value};
 
 fn golden() -> Json {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/time/golden.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/time/golden.json"
+    );
     let text = std::fs::read_to_string(path).expect("golden.json");
     serde_json::from_str(&text).expect("golden.json parses")
 }
@@ -61,7 +64,9 @@ fn source(engine: &Engine, golden: &Json) -> Table {
         })
         .collect();
     let table = engine.append_table(schema.clone());
-    table.add(Batch::from_rows(&schema, &rows).unwrap()).unwrap();
+    table
+        .add(Batch::from_rows(&schema, &rows).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
     table
 }
@@ -110,7 +115,8 @@ fn every_time_function_and_literal_matches_python() {
     let mut failures = Vec::new();
     check(&table, &golden["cases"], &mut failures);
     check(&table, &golden["literals"], &mut failures);
-    let cases = golden["cases"].as_array().unwrap().len() + golden["literals"].as_array().unwrap().len();
+    let cases =
+        golden["cases"].as_array().unwrap().len() + golden["literals"].as_array().unwrap().len();
     assert!(cases > 140, "the golden file has {cases} cases");
     assert!(
         failures.is_empty(),

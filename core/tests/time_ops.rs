@@ -38,7 +38,11 @@ fn batch(rng: &mut Rng, clock: &mut i64, rows: usize) -> Batch {
             *clock += rng.next(20_000_000_000) as i64;
             let null = rng.next(13) == 0;
             vec![
-                if null { Value::Null } else { Value::Timestamp(*clock) },
+                if null {
+                    Value::Null
+                } else {
+                    Value::Timestamp(*clock)
+                },
                 if rng.next(11) == 0 {
                     Value::Null
                 } else {
@@ -79,10 +83,18 @@ fn reference(rows: &[Vec<Value>]) -> BTreeMap<(bool, i64), Vec<Value>> {
             let mut out = Vec::new();
             for c in [0, 2] {
                 let values: Vec<&Value> = rows.iter().map(|r| &r[c]).collect();
-                let present: Vec<&Value> = values.iter().copied().filter(|v| !v.is_null()).collect();
-                let min = present.iter().min_by_key(|v| order_key(v)).map_or(Value::Null, |v| (*v).clone());
-                let max = present.iter().max_by_key(|v| order_key(v)).map_or(Value::Null, |v| (*v).clone());
-                let distinct: BTreeSet<(bool, i64)> = present.iter().map(|v| order_key(v)).collect();
+                let present: Vec<&Value> =
+                    values.iter().copied().filter(|v| !v.is_null()).collect();
+                let min = present
+                    .iter()
+                    .min_by_key(|v| order_key(v))
+                    .map_or(Value::Null, |v| (*v).clone());
+                let max = present
+                    .iter()
+                    .max_by_key(|v| order_key(v))
+                    .map_or(Value::Null, |v| (*v).clone());
+                let distinct: BTreeSet<(bool, i64)> =
+                    present.iter().map(|v| order_key(v)).collect();
                 out.extend([
                     min,
                     max,
@@ -146,10 +158,16 @@ fn times_as_keys_aggregations_and_sort_keys_stay_right() {
         assert_eq!(by_date.schema().fields()[6].ty, ColumnType::Time);
         let (mut rng, mut clock) = (Rng(15), 1_767_632_400_000_000_000i64);
         for cycle in 0..12 {
-            source.add(batch(&mut rng, &mut clock, 37 + cycle * 19)).unwrap();
+            source
+                .add(batch(&mut rng, &mut clock, 37 + cycle * 19))
+                .unwrap();
             engine.run_cycle().unwrap();
             let rows = source.all_rows();
-            assert_eq!(aggregated(&by_date), reference(&rows), "{ring:?} cycle {cycle}");
+            assert_eq!(
+                aggregated(&by_date),
+                reference(&rows),
+                "{ring:?} cycle {cycle}"
+            );
 
             let mut want = rows.clone();
             want.sort_by(|a, b| {
@@ -187,7 +205,8 @@ fn times_as_keys_aggregations_and_sort_keys_stay_right() {
 fn natural_join_on_an_instant_key() {
     let engine = Engine::new();
     let left = engine.append_table(schema());
-    let right_schema = Schema::of(&[("Ts", ColumnType::Timestamp), ("Label", ColumnType::String)]).unwrap();
+    let right_schema =
+        Schema::of(&[("Ts", ColumnType::Timestamp), ("Label", ColumnType::String)]).unwrap();
     let right = engine.append_table(right_schema.clone());
     let joined = left.natural_join(&right, &["Ts"], &["Label"]).unwrap();
     let (mut rng, mut clock) = (Rng(7), 0i64);
@@ -203,24 +222,37 @@ fn natural_join_on_an_instant_key() {
             .filter_map(|r| match r[0] {
                 Value::Timestamp(t) if rng.next(3) == 0 && !labels.contains_key(&t) => {
                     labels.insert(t, format!("c{cycle}"));
-                    Some(vec![Value::Timestamp(t), Value::String(format!("c{cycle}"))])
+                    Some(vec![
+                        Value::Timestamp(t),
+                        Value::String(format!("c{cycle}")),
+                    ])
                 }
                 _ => None,
             })
             .collect();
-        right.add(Batch::from_rows(&right_schema, &new).unwrap()).unwrap();
+        right
+            .add(Batch::from_rows(&right_schema, &new).unwrap())
+            .unwrap();
         engine.run_cycle().unwrap();
         let want: Vec<Value> = left
             .all_rows()
             .iter()
             .map(|r| match &r[0] {
-                Value::Timestamp(t) => labels.get(t).map_or(Value::Null, |l| Value::String(l.clone())),
+                Value::Timestamp(t) => labels
+                    .get(t)
+                    .map_or(Value::Null, |l| Value::String(l.clone())),
                 _ => Value::Null,
             })
             .collect();
-        let got: Vec<Value> = joined.all_rows().into_iter().map(|r| r[4].clone()).collect();
+        let got: Vec<Value> = joined
+            .all_rows()
+            .into_iter()
+            .map(|r| r[4].clone())
+            .collect();
         assert_eq!(got, want, "cycle {cycle}");
-        assert!(want.iter().any(|v| !v.is_null()), "some rows match in cycle {cycle}");
+        assert!(
+            want.iter().any(|v| !v.is_null()),
+            "some rows match in cycle {cycle}"
+        );
     }
 }
-

@@ -16,8 +16,14 @@ fn site() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("site"));
     let missing = if !site.join("pkg/streamglass_wasm_bg.wasm").is_file() {
-        Some(format!("no built page at {} (run cargo xtask site)", site.display()))
-    } else if !workspace_root().join("node_modules/playwright-core").is_dir() {
+        Some(format!(
+            "no built page at {} (run cargo xtask site)",
+            site.display()
+        ))
+    } else if !workspace_root()
+        .join("node_modules/playwright-core")
+        .is_dir()
+    {
         Some("playwright-core is not installed (run npm ci)".to_owned())
     } else if !Path::new("/usr/bin/chromium").is_file() {
         Some("/usr/bin/chromium is not installed".to_owned())
@@ -48,8 +54,8 @@ fn intl_time_zones_match_the_golden_vectors() {
         .expect("run node");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "time-zones.mjs failed:\n{stderr}");
-    let result: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"));
+    let result: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stderr}"));
     let checked = result["checked"].as_u64().unwrap_or(0);
     let failures = result["failures"].as_array().cloned().unwrap_or_default();
     assert!(checked > 8_000, "only {checked} values checked");

@@ -25,6 +25,7 @@ mod avro;
 mod heap;
 mod socket;
 mod text;
+#[cfg(not(feature = "tzdb"))]
 mod time;
 
 use serde::Serialize as _;

@@ -181,12 +181,10 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
             strings: Strings::Owned(vec![Some(s.clone())]),
         },
         // Binary columns are refused when a formula compiles; nulls if ever here.
-        (ColumnType::String | ColumnType::Binary, _) => {
-            Vector::Str {
-                codes: vec![NULL_CODE; count],
-                strings: Strings::Owned(Vec::new()),
-            }
-        }
+        (ColumnType::String | ColumnType::Binary, _) => Vector::Str {
+            codes: vec![NULL_CODE; count],
+            strings: Strings::Owned(Vec::new()),
+        },
     }
 }
 

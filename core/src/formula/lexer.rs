@@ -121,8 +121,7 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
             let Some(len) = text[content_start..].find('\'') else {
                 return Err(Error::Formula {
                     position: start,
-                    message: "unterminated time literal (a quote ' without its closing one)"
-                        .into(),
+                    message: "unterminated time literal (a quote ' without its closing one)".into(),
                 });
             };
             out.push((

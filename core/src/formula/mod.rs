@@ -33,8 +33,8 @@ pub use eval::Vector;
 use parser::Expr;
 
 use crate::column::{ColumnType, Value};
-use crate::time::zone::Zone;
 use crate::table::Schema;
+use crate::time::zone::Zone;
 use crate::{Error, Result};
 
 /// Variables a formula may use besides columns, such as the seed's `size_offset`.

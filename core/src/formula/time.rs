@@ -66,7 +66,7 @@ pub(crate) enum TimeFn {
     FormatDateTime,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Arg {
     Instant,
     Long,
@@ -75,66 +75,118 @@ enum Arg {
     Flag,
 }
 
-/// The signatures of a time function by name: (function, argument kinds, result type); `None`
-/// for a name that is not one.
-fn signatures(name: &str) -> Option<Vec<(TimeFn, Vec<Arg>, ColumnType)>> {
-    use Arg::*;
+type Signature = (&'static str, TimeFn, &'static [Arg], ColumnType);
+
+/// Every time function's signatures: (name, function, argument kinds, result type). A table,
+/// not code: it costs the bundle a few hundred bytes.
+const SIGNATURES: &[Signature] = {
+    use Arg::{Flag, Instant, Long, Zone};
     use ColumnType as T;
-    let part = |p: Part, ty| {
-        let mut s = vec![(TimeFn::Part(p, false), vec![Instant, Zone], ty)];
-        if matches!(p, Part::HourOfDay | Part::MinuteOfDay | Part::SecondOfDay) {
-            s.push((TimeFn::Part(p, false), vec![Instant, Zone, Flag], ty));
-        }
-        s
-    };
-    let bin = |f| {
-        vec![
-            (f, vec![Instant, Long], T::Timestamp),
-            (f, vec![Instant, Long, Long], T::Timestamp),
-        ]
-    };
-    Some(match name {
-        "lowerBin" => bin(TimeFn::LowerBin),
-        "upperBin" => bin(TimeFn::UpperBin),
-        "epochNanos" => vec![(TimeFn::Epoch(1, false), vec![Instant], T::I64)],
-        "epochMicros" => vec![(TimeFn::Epoch(MICRO, false), vec![Instant], T::I64)],
-        "epochMillis" => vec![(TimeFn::Epoch(MILLI, true), vec![Instant], T::I64)],
-        "epochSeconds" => vec![(TimeFn::Epoch(SECOND, true), vec![Instant], T::I64)],
-        "epochNanosToInstant" => vec![(TimeFn::ToInstant(1), vec![Long], T::Timestamp)],
-        "epochMicrosToInstant" => vec![(TimeFn::ToInstant(MICRO), vec![Long], T::Timestamp)],
-        "epochMillisToInstant" => vec![(TimeFn::ToInstant(MILLI), vec![Long], T::Timestamp)],
-        "epochSecondsToInstant" => vec![(TimeFn::ToInstant(SECOND), vec![Long], T::Timestamp)],
-        "plus" => vec![(TimeFn::Plus, vec![Instant, Long], T::Timestamp)],
-        "minus" => vec![
-            (TimeFn::Minus, vec![Instant, Long], T::Timestamp),
-            (TimeFn::Diff(0), vec![Instant, Instant], T::I64),
-        ],
-        "diffNanos" => vec![(TimeFn::Diff(1), vec![Instant, Instant], T::I64)],
-        "diffMicros" => vec![(TimeFn::Diff(MICRO), vec![Instant, Instant], T::I64)],
-        "diffMillis" => vec![(TimeFn::Diff(MILLI), vec![Instant, Instant], T::I64)],
-        "diffSeconds" => vec![(TimeFn::DiffF(SECOND), vec![Instant, Instant], T::F64)],
-        "diffMinutes" => vec![(TimeFn::DiffF(MINUTE), vec![Instant, Instant], T::F64)],
-        "diffDays" => vec![(TimeFn::DiffF(DAY), vec![Instant, Instant], T::F64)],
-        "isBefore" => vec![(TimeFn::IsBefore, vec![Instant, Instant], T::Bool)],
-        "isAfter" => vec![(TimeFn::IsAfter, vec![Instant, Instant], T::Bool)],
-        "year" => part(Part::Year, T::I32),
-        "monthOfYear" => part(Part::MonthOfYear, T::I32),
-        "dayOfMonth" => part(Part::DayOfMonth, T::I32),
-        "dayOfWeek" => part(Part::DayOfWeek, T::I32),
-        "dayOfYear" => part(Part::DayOfYear, T::I32),
-        "hourOfDay" => part(Part::HourOfDay, T::I32),
-        "minuteOfHour" => part(Part::MinuteOfHour, T::I32),
-        "minuteOfDay" => part(Part::MinuteOfDay, T::I32),
-        "secondOfMinute" => part(Part::SecondOfMinute, T::I32),
-        "secondOfDay" => part(Part::SecondOfDay, T::I32),
-        "nanosOfSecond" => part(Part::NanosOfSecond, T::I64),
-        "millisOfSecond" => part(Part::MillisOfSecond, T::I32),
-        "toLocalDate" => vec![(TimeFn::ToLocalDate, vec![Instant, Zone], T::Date)],
-        "toLocalTime" => vec![(TimeFn::ToLocalTime, vec![Instant, Zone], T::Time)],
-        "formatDate" => vec![(TimeFn::FormatDate, vec![Instant, Zone], T::String)],
-        "formatDateTime" => vec![(TimeFn::FormatDateTime, vec![Instant, Zone], T::String)],
-        _ => return None,
-    })
+    use Part as P;
+    use TimeFn as F;
+    const IZ: &[Arg] = &[Instant, Zone];
+    const IZF: &[Arg] = &[Instant, Zone, Flag];
+    const II: &[Arg] = &[Instant, Instant];
+    const IL: &[Arg] = &[Instant, Long];
+    &[
+        ("lowerBin", F::LowerBin, IL, T::Timestamp),
+        (
+            "lowerBin",
+            F::LowerBin,
+            &[Instant, Long, Long],
+            T::Timestamp,
+        ),
+        ("upperBin", F::UpperBin, IL, T::Timestamp),
+        (
+            "upperBin",
+            F::UpperBin,
+            &[Instant, Long, Long],
+            T::Timestamp,
+        ),
+        ("epochNanos", F::Epoch(1, false), &[Instant], T::I64),
+        ("epochMicros", F::Epoch(MICRO, false), &[Instant], T::I64),
+        ("epochMillis", F::Epoch(MILLI, true), &[Instant], T::I64),
+        ("epochSeconds", F::Epoch(SECOND, true), &[Instant], T::I64),
+        (
+            "epochNanosToInstant",
+            F::ToInstant(1),
+            &[Long],
+            T::Timestamp,
+        ),
+        (
+            "epochMicrosToInstant",
+            F::ToInstant(MICRO),
+            &[Long],
+            T::Timestamp,
+        ),
+        (
+            "epochMillisToInstant",
+            F::ToInstant(MILLI),
+            &[Long],
+            T::Timestamp,
+        ),
+        (
+            "epochSecondsToInstant",
+            F::ToInstant(SECOND),
+            &[Long],
+            T::Timestamp,
+        ),
+        ("plus", F::Plus, IL, T::Timestamp),
+        ("minus", F::Minus, IL, T::Timestamp),
+        ("minus", F::Diff(0), II, T::I64),
+        ("diffNanos", F::Diff(1), II, T::I64),
+        ("diffMicros", F::Diff(MICRO), II, T::I64),
+        ("diffMillis", F::Diff(MILLI), II, T::I64),
+        ("diffSeconds", F::DiffF(SECOND), II, T::F64),
+        ("diffMinutes", F::DiffF(MINUTE), II, T::F64),
+        ("diffDays", F::DiffF(DAY), II, T::F64),
+        ("isBefore", F::IsBefore, II, T::Bool),
+        ("isAfter", F::IsAfter, II, T::Bool),
+        ("year", F::Part(P::Year, false), IZ, T::I32),
+        ("monthOfYear", F::Part(P::MonthOfYear, false), IZ, T::I32),
+        ("dayOfMonth", F::Part(P::DayOfMonth, false), IZ, T::I32),
+        ("dayOfWeek", F::Part(P::DayOfWeek, false), IZ, T::I32),
+        ("dayOfYear", F::Part(P::DayOfYear, false), IZ, T::I32),
+        ("hourOfDay", F::Part(P::HourOfDay, false), IZ, T::I32),
+        ("hourOfDay", F::Part(P::HourOfDay, false), IZF, T::I32),
+        ("minuteOfHour", F::Part(P::MinuteOfHour, false), IZ, T::I32),
+        ("minuteOfDay", F::Part(P::MinuteOfDay, false), IZ, T::I32),
+        ("minuteOfDay", F::Part(P::MinuteOfDay, false), IZF, T::I32),
+        (
+            "secondOfMinute",
+            F::Part(P::SecondOfMinute, false),
+            IZ,
+            T::I32,
+        ),
+        ("secondOfDay", F::Part(P::SecondOfDay, false), IZ, T::I32),
+        ("secondOfDay", F::Part(P::SecondOfDay, false), IZF, T::I32),
+        (
+            "nanosOfSecond",
+            F::Part(P::NanosOfSecond, false),
+            IZ,
+            T::I64,
+        ),
+        (
+            "millisOfSecond",
+            F::Part(P::MillisOfSecond, false),
+            IZ,
+            T::I32,
+        ),
+        ("toLocalDate", F::ToLocalDate, IZ, T::Date),
+        ("toLocalTime", F::ToLocalTime, IZ, T::Time),
+        ("formatDate", F::FormatDate, IZ, T::String),
+        ("formatDateTime", F::FormatDateTime, IZ, T::String),
+    ]
+};
+
+/// The signatures of a time function by name; `None` for a name that is not one.
+fn signatures(name: &str) -> Option<Vec<(TimeFn, &'static [Arg], ColumnType)>> {
+    let found: Vec<_> = SIGNATURES
+        .iter()
+        .filter(|s| s.0 == name)
+        .map(|&(_, f, args, ty)| (f, args, ty))
+        .collect();
+    (!found.is_empty()).then_some(found)
 }
 
 /// The zone a zone argument names: `'ET'`, `` `ET` ``, `"ET"`, `timeZone(`ET`)`.
@@ -201,7 +253,7 @@ fn compile_call(
     name: &str,
     args: &[Expr],
     p: usize,
-    signatures: Vec<(TimeFn, Vec<Arg>, ColumnType)>,
+    signatures: Vec<(TimeFn, &'static [Arg], ColumnType)>,
 ) -> Result<Node> {
     let arities: Vec<usize> = signatures.iter().map(|s| s.1.len()).collect();
     let candidates: Vec<_> = signatures
@@ -220,7 +272,7 @@ fn compile_call(
         );
     }
     // Value arguments are compiled once; zone and flag arguments are read from the syntax.
-    let kinds = &candidates[0].1;
+    let kinds = candidates[0].1;
     let mut compiled: Vec<Option<Node>> = Vec::with_capacity(args.len());
     for (arg, kind) in args.iter().zip(kinds) {
         compiled.push(match kind {
@@ -228,11 +280,16 @@ fn compile_call(
             Arg::Zone | Arg::Flag => None,
         });
     }
-    let fits = |kind: Arg, node: &Option<Node>| match (kind, node.as_ref().map(|n| n.ty)) {
-        (Arg::Instant, Some(None | Some(ColumnType::Timestamp))) => true,
-        (Arg::Long, Some(None | Some(ColumnType::I32 | ColumnType::I64))) => true,
-        (Arg::Zone | Arg::Flag, None) => true,
-        _ => false,
+    let fits = |kind: Arg, node: &Option<Node>| {
+        matches!(
+            (kind, node.as_ref().map(|n| n.ty)),
+            (Arg::Instant, Some(None | Some(ColumnType::Timestamp)))
+                | (
+                    Arg::Long,
+                    Some(None | Some(ColumnType::I32 | ColumnType::I64))
+                )
+                | (Arg::Zone | Arg::Flag, None)
+        )
     };
     let Some((func, kinds, ty)) = candidates
         .iter()
@@ -247,7 +304,7 @@ fn compile_call(
         let got = compiled[i].as_ref().map(|n| n.ty).unwrap_or(None);
         let wanted = candidates
             .iter()
-            .map(|s| format!("({})", describe(&s.1)))
+            .map(|s| format!("({})", describe(s.1)))
             .collect::<Vec<_>>()
             .join(" or ");
         return err(
@@ -262,7 +319,7 @@ fn compile_call(
     let mut nodes = Vec::new();
     let mut zone = None;
     let mut func = func;
-    for ((arg, kind), node) in args.iter().zip(&kinds).zip(compiled) {
+    for ((arg, kind), node) in args.iter().zip(kinds).zip(compiled) {
         match kind {
             Arg::Instant => nodes.push(match node {
                 Some(n) if n.ty.is_some() => n,
@@ -330,7 +387,13 @@ fn upper_bin(value: i64, interval: i64) -> i64 {
 
 fn map1(a: &[i64], mut f: impl FnMut(i64) -> Option<i64>) -> Vec<i64> {
     a.iter()
-        .map(|&x| if x == NULL_I64 { NULL_I64 } else { f(x).unwrap_or(NULL_I64) })
+        .map(|&x| {
+            if x == NULL_I64 {
+                NULL_I64
+            } else {
+                f(x).unwrap_or(NULL_I64)
+            }
+        })
         .collect()
 }
 
@@ -448,9 +511,7 @@ pub(super) fn eval<'a>(
             let (a, b) = (next(), next());
             // minus(t1, t2) is t1 − t2; diffNanos(start, end) is end − start.
             let (x, y) = if unit == 0 { (&a, &b) } else { (&b, &a) };
-            Vector::I64(map2(x, y, |x, y| {
-                x.checked_sub(y).map(|d| d / unit.max(1))
-            }))
+            Vector::I64(map2(x, y, |x, y| x.checked_sub(y).map(|d| d / unit.max(1))))
         }
         TimeFn::DiffF(unit) => {
             let (a, b) = (next(), next());
@@ -476,7 +537,11 @@ pub(super) fn eval<'a>(
                         i8::from(
                             x != NULL_I64
                                 && y != NULL_I64
-                                && if func == TimeFn::IsBefore { x < y } else { x > y },
+                                && if func == TimeFn::IsBefore {
+                                    x < y
+                                } else {
+                                    x > y
+                                },
                         )
                     })
                     .collect(),

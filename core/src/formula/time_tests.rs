@@ -46,7 +46,8 @@ fn data() -> TableData {
 
 fn eval_all(text: &str) -> (ColumnType, Vec<Value>) {
     let data = data();
-    let f = compile(text, &data.schema, &Variables::new()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let f =
+        compile(text, &data.schema, &Variables::new()).unwrap_or_else(|e| panic!("{text}: {e}"));
     let v = f.eval(&data, 0, data.len());
     (f.ty, (0..v.len()).map(|i| v.get(i)).collect())
 }
@@ -61,7 +62,10 @@ fn error(text: &str) -> std::string::String {
 
 #[test]
 fn date_and_time_columns_are_first_class() {
-    assert_eq!(eval_all("D"), (ColumnType::Date, vec![Date(D), Date(D + 1), Null]));
+    assert_eq!(
+        eval_all("D"),
+        (ColumnType::Date, vec![Date(D), Date(D + 1), Null])
+    );
     assert_eq!(
         eval_all("D == '2026-01-05'").1,
         [Bool(true), Bool(false), Bool(false)]
@@ -189,7 +193,10 @@ fn time_syntax_errors_say_where_and_what() {
             "Ts + Ts",
             "formula error at position 3: '+' cannot combine timestamp and timestamp (an instant takes or gives a long of nanoseconds)",
         ),
-        ("Ts * 2", "formula error at position 3: '*' needs numbers, not timestamp and int"),
+        (
+            "Ts * 2",
+            "formula error at position 3: '*' needs numbers, not timestamp and int",
+        ),
         (
             "Ts > 'ET'",
             "formula error at position 5: 'ET' is a time zone, which is only an argument of a time function (hourOfDay(Ts, 'ET'))",
@@ -198,7 +205,10 @@ fn time_syntax_errors_say_where_and_what() {
             "timeZone(`UTC`)",
             "formula error at position 0: timeZone() is a time zone: it is only an argument of a time function",
         ),
-        ("D > Ts", "formula error at position 2: '>' cannot combine date and timestamp"),
+        (
+            "D > Ts",
+            "formula error at position 2: '>' cannot combine date and timestamp",
+        ),
         (
             "Tm < '25:00'",
             "formula error at position 5: '25:00' is not a time of day",

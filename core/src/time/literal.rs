@@ -41,8 +41,7 @@ pub fn parse(text: &str) -> Result<Literal, String> {
     if is_duration(t) {
         return duration(t).map(Literal::Duration);
     }
-    if t.len() > 10 && t.as_bytes()[..4].iter().all(u8::is_ascii_digit) && t.as_bytes()[4] == b'-'
-    {
+    if t.len() > 10 && t.as_bytes()[..4].iter().all(u8::is_ascii_digit) && t.as_bytes()[4] == b'-' {
         return instant(t).map(Literal::Instant);
     }
     match zone(t) {
@@ -66,9 +65,8 @@ fn digits(s: &str) -> Option<i64> {
 fn local_date(t: &str) -> Option<Result<i64, String>> {
     let mut parts = t.splitn(3, '-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    let shaped = (4..=10).contains(&y.len())
-        && (1..=2).contains(&m.len())
-        && (1..=2).contains(&d.len());
+    let shaped =
+        (4..=10).contains(&y.len()) && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len());
     let (y, m, d) = (digits(y)?, digits(m)?, digits(d)?);
     if !shaped {
         return None;
@@ -101,7 +99,11 @@ fn local_time(t: &str) -> Option<Result<i64, String>> {
     let (h, m, s) = (digits(h)?, digits(m)?, s.map_or(Some(0), digits)?);
     let nanos = match fraction {
         Some(f) if (1..=9).contains(&f.len()) => digits(f)? * 10i64.pow(9 - f.len() as u32),
-        Some(_) => return Some(Err(format!("'{t}': a fraction of a second has 1 to 9 digits"))),
+        Some(_) => {
+            return Some(Err(format!(
+                "'{t}': a fraction of a second has 1 to 9 digits"
+            )));
+        }
         None => 0,
     };
     if h > 23 || m > 59 || s > 59 {
@@ -130,14 +132,14 @@ fn duration(t: &str) -> Result<i64, String> {
     let rest = &rest[1..]; // the P
     let upper = rest.to_ascii_uppercase();
     let (date, time) = match upper.split_once('T') {
-        Some((_, t)) if t.is_empty() => return Err(bad("nothing after T")),
+        Some((_, "")) => return Err(bad("nothing after T")),
         Some((d, t)) => (d.to_owned(), Some(t.to_owned())),
         None => (upper.clone(), None),
     };
     if date.is_empty() && time.is_none() {
         return Err(bad("no amount"));
     }
-    let mut total: i128 = 0;
+    let mut total: i64 = 0;
     let mut read = |s: &str, units: &[(u8, i64)]| -> Result<(), String> {
         let mut s = s;
         let mut unit_at = 0;
@@ -147,17 +149,18 @@ fn duration(t: &str) -> Result<i64, String> {
                 .ok_or_else(|| bad("a number without a unit"))?;
             let (number, unit) = (&s[..end], s.as_bytes()[end]);
             let Some(k) = units[unit_at..].iter().position(|(u, _)| *u == unit) else {
-                return Err(if unit == b'Y' || unit == b'W' || (unit == b'M' && units.len() == 1)
-                {
-                    bad("years, months and weeks are periods, not durations")
-                } else {
-                    bad("units in the order D, then T H M S")
-                });
+                return Err(
+                    if unit == b'Y' || unit == b'W' || (unit == b'M' && units.len() == 1) {
+                        bad("years, months and weeks are periods, not durations")
+                    } else {
+                        bad("units in the order D, then T H M S")
+                    },
+                );
             };
             let (_, scale) = units[unit_at + k];
             unit_at += k + 1;
             let (sign, number) = match number.as_bytes().first() {
-                Some(b'-') => (-1i128, &number[1..]),
+                Some(b'-') => (-1i64, &number[1..]),
                 Some(b'+') => (1, &number[1..]),
                 _ => (1, number),
             };
@@ -175,7 +178,13 @@ fn duration(t: &str) -> Result<i64, String> {
                 }
                 _ => return Err(bad("a fraction of a second has at most 9 digits")),
             };
-            total += sign * (i128::from(whole) * i128::from(scale) + i128::from(nanos));
+            let amount = whole
+                .checked_mul(scale)
+                .and_then(|n| n.checked_add(nanos))
+                .and_then(|n| n.checked_mul(sign))
+                .and_then(|n| total.checked_add(n))
+                .ok_or_else(|| bad("too long for a long of nanoseconds"))?;
+            total = amount;
             s = &s[end + 1..];
         }
         Ok(())
@@ -184,9 +193,12 @@ fn duration(t: &str) -> Result<i64, String> {
     if let Some(time) = &time {
         read(time, &[(b'H', HOUR), (b'M', MINUTE), (b'S', SECOND)])?;
     }
-    let total = if negate { -total } else { total };
-    i64::try_from(total)
-        .ok()
+    let total = if negate {
+        total.checked_neg()
+    } else {
+        Some(total)
+    };
+    total
         .filter(|&n| n != i64::MIN)
         .ok_or_else(|| bad("too long for a long of nanoseconds"))
 }
@@ -264,7 +276,10 @@ mod tests {
             value("2026-01-05T12:00:00 America/New_York"),
             1_767_632_400 * SECOND
         );
-        assert_eq!(value("2026-01-05T18:00:00.5+01:00"), 1_767_632_400 * SECOND + SECOND / 2);
+        assert_eq!(
+            value("2026-01-05T18:00:00.5+01:00"),
+            1_767_632_400 * SECOND + SECOND / 2
+        );
         assert_eq!(value("PT1m"), MINUTE);
         assert_eq!(value("PT0.5s"), SECOND / 2);
         assert_eq!(value("PT2h30m"), 2 * HOUR + 30 * MINUTE);
@@ -274,7 +289,10 @@ mod tests {
         assert_eq!(value("2026-01-05"), 20_458);
         assert_eq!(value("12:30:00"), 12 * HOUR + 30 * MINUTE);
         assert!(matches!(parse("ET"), Ok(Literal::Zone(_))));
-        assert!(matches!(parse("PT"), Ok(Literal::Zone(_))), "PT alone is the Pacific zone");
+        assert!(
+            matches!(parse("PT"), Ok(Literal::Zone(_))),
+            "PT alone is the Pacific zone"
+        );
         for bad in [
             "2026-02-30",
             "25:00:00",

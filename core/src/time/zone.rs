@@ -13,8 +13,9 @@
 //! Zones are compile-time constants of a formula; an unknown zone is refused when it compiles.
 //! Fixed offsets (`UTC`, `Z`, `GMT`, `+01:00`) need no host.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use rustc_hash::FxHashMap;
 
 use super::SECOND;
 
@@ -97,12 +98,20 @@ impl Block {
     /// the block).
     fn offset(&self, block_start: i64, second: i64) -> (i32, i64, i64) {
         let n = self.changes.partition_point(|&(t, _)| t <= second);
-        let lo = if n == 0 { block_start } else { self.changes[n - 1].0 };
+        let lo = if n == 0 {
+            block_start
+        } else {
+            self.changes[n - 1].0
+        };
         let hi = self
             .changes
             .get(n)
             .map_or(block_start + (1 << BLOCK_SHIFT), |c| c.0);
-        let offset = if n == 0 { self.first } else { self.changes[n - 1].1 };
+        let offset = if n == 0 {
+            self.first
+        } else {
+            self.changes[n - 1].1
+        };
         (offset, lo, hi)
     }
 }
@@ -110,7 +119,7 @@ impl Block {
 #[derive(Debug)]
 enum Rules {
     Fixed(i32),
-    Region(Mutex<HashMap<i64, Arc<Block>>>),
+    Region(Mutex<FxHashMap<i64, Block>>),
 }
 
 /// A time zone: a fixed offset, or a region whose offsets come from the host.
@@ -176,7 +185,7 @@ pub fn zone(name: &str) -> Result<Arc<Zone>, String> {
                 if !known || (host.offset)(id, 0).is_none() {
                     return Err(format!("unknown time zone {name}"));
                 }
-                Rules::Region(Mutex::new(HashMap::new()))
+                Rules::Region(Mutex::new(FxHashMap::default()))
             }
         },
     };
@@ -248,7 +257,7 @@ impl Zone {
 /// Offset lookups in one zone; holds the zone's cache for a batch of them.
 pub struct Offsets<'a> {
     zone: &'a Zone,
-    cache: Option<MutexGuard<'a, HashMap<i64, Arc<Block>>>>,
+    cache: Option<MutexGuard<'a, FxHashMap<i64, Block>>>,
     /// The last offset read and the seconds `lo..hi` it holds over: rows close in time (the
     /// usual batch) cost one comparison each.
     last: (i32, i64, i64),
@@ -268,9 +277,7 @@ impl Offsets<'_> {
             };
         };
         let block = second >> BLOCK_SHIFT;
-        let rules = cache
-            .entry(block)
-            .or_insert_with(|| Arc::new(self.zone.fill(block)));
+        let rules = cache.entry(block).or_insert_with(|| self.zone.fill(block));
         self.last = rules.offset(block << BLOCK_SHIFT, second);
         self.last.0
     }
@@ -320,7 +327,11 @@ mod tests {
         assert_eq!(o.at(fall), -5 * 3600);
         // Every second agrees with the database across a year of probes.
         for t in (1_767_225_600..1_798_761_600).step_by(3_607) {
-            assert_eq!(o.at(t), tzdb_offset("America/New_York", t).unwrap(), "at {t}");
+            assert_eq!(
+                o.at(t),
+                tzdb_offset("America/New_York", t).unwrap(),
+                "at {t}"
+            );
         }
     }
 
@@ -332,7 +343,10 @@ mod tests {
         assert_eq!(zone("Europe/Paris").unwrap().name(), "Europe/Paris");
         assert_eq!(zone("+05:30").unwrap().offsets().at(0), 19_800);
         assert_eq!(zone("UTC").unwrap().offsets().at(123), 0);
-        assert_eq!(zone("Mars/Olympus").unwrap_err(), "unknown time zone Mars/Olympus");
+        assert_eq!(
+            zone("Mars/Olympus").unwrap_err(),
+            "unknown time zone Mars/Olympus"
+        );
         assert!(zone("../etc").is_err());
     }
 }
