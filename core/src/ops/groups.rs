@@ -4,6 +4,8 @@
 //! Keys of one or two interned-string columns (the seed's `Exchange, Instrument`) are small dense
 //! codes, so they are looked up in a [`Direct`] table: one array load per row instead of a hash
 //! probe. When the codes outgrow [`DIRECT_LIMIT`] slots, the index moves to hash maps for good.
+//! Other two-column keys (a string and a time bin, as a 1-minute OHLC has) go through a small
+//! direct-mapped memo of recent keys before the hash map, since rows mostly repeat recent keys.
 //!
 //! Invariant: `keys` holds every group's codes, `width` per group, in id order; each group is in
 //! exactly one of the direct table or the hash maps.
