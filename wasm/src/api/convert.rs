@@ -5,7 +5,8 @@
 //! Cells reach JavaScript as: `null`; booleans; `int` and `double` as `Number`; `long` as a
 //! `Number` when it is a safe integer (|v| ≤ 2^53 − 1) and as a `BigInt` beyond; `timestamp` as a
 //! `BigInt` of nanoseconds since the epoch (a `Number` cannot hold today's nanoseconds exactly);
-//! strings as strings.
+//! `date` as a `Number` of days since the epoch, `time` as a `BigInt` of nanoseconds since
+//! midnight; strings as strings.
 
 use js_sys::{Array, BigInt, Object, Reflect};
 use streamglass_core::formula::Variables;
@@ -72,7 +73,7 @@ pub(crate) fn value_from_js(
 }
 
 /// A column type by the name Deephaven users write (`double`, `long`, `int`, `bool`/`boolean`,
-/// `timestamp`/`Instant`, `string`/`String`).
+/// `timestamp`/`Instant`, `date`/`LocalDate`, `time`/`LocalTime`, `string`/`String`).
 pub(crate) fn column_type(name: &str) -> Result<ColumnType, JsError> {
     Ok(match name {
         "bool" | "boolean" | "Boolean" => ColumnType::Bool,
@@ -81,9 +82,12 @@ pub(crate) fn column_type(name: &str) -> Result<ColumnType, JsError> {
         "double" | "Double" => ColumnType::F64,
         "timestamp" | "Instant" => ColumnType::Timestamp,
         "string" | "String" => ColumnType::String,
+        // Days since the epoch and nanoseconds since midnight, as the Avro decoder makes them.
+        "date" | "LocalDate" => ColumnType::Date,
+        "time" | "LocalTime" => ColumnType::Time,
         other => {
             return Err(JsError::new(&format!(
-                "{other:?} is not a column type (bool, int, long, double, timestamp, string)"
+                "{other:?} is not a column type (bool, int, long, double, timestamp, date, time, string)"
             )));
         }
     })
