@@ -18,7 +18,7 @@ mod sort;
 #[cfg(test)]
 mod tests;
 
-pub use agg::{Agg, AggKind};
+pub use agg::{Agg, AggKind, AggOptions};
 
 use crate::Result;
 use crate::table::{Node, TableData, Update};

@@ -79,6 +79,8 @@ fn aggs() -> Vec<Agg> {
         Agg::var("VarSize = Size"),
         Agg::std("StdQty = Qty"),
         Agg::wavg("Qty", "WAvgSize = Size"),
+        Agg::abs_sum("AbsSumSize = Size"),
+        Agg::abs_sum("AbsSumQty = Qty"),
     ]
 }
 
@@ -122,6 +124,16 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
         AggKind::Sum => match present[0] {
             Value::F64(_) => Value::F64(present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b)),
             _ => Value::I64(present.iter().map(|v| as_f64(v) as i64).sum()),
+        },
+        AggKind::AbsSum if present.is_empty() => Value::Null,
+        AggKind::AbsSum => match present[0] {
+            Value::F64(_) => Value::F64(
+                present
+                    .iter()
+                    .map(|v| as_f64(v).abs())
+                    .fold(0.0, |a, b| a + b),
+            ),
+            _ => Value::I64(present.iter().map(|v| as_f64(v).abs() as i64).sum()),
         },
         AggKind::Avg if present.is_empty() => Value::Null,
         AggKind::Avg => Value::F64(
@@ -185,6 +197,7 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
                 Value::F64(num / den)
             }
         }
+        other => panic!("no reference for {other:?}"),
     }
 }
 
