@@ -88,6 +88,11 @@ window.streamglass = {
   async read(names) {
     return (await call({ type: "read", names })).tables;
   },
+  /** Like `read`, with the cycle the tables are at and the engine's clock in it (`now`). */
+  async snapshot(names) {
+    const { tables, cycles, now } = await call({ type: "read", names });
+    return { tables, cycles, now };
+  },
   async stats(names) {
     const out = {};
     for (const name of names) out[name] = lastFrame?.tables?.[name] ?? null;

@@ -17,7 +17,9 @@
 //                                          same first cycle); release runs one at once
 //   {type: "drop", name}                   close a table: its memory is freed once no other
 //                                          table needs it
-//   {type: "read", id, names}              every row of the named tables, with their stats
+//   {type: "read", id, names}              every row of the named tables, with their stats, the
+//                                          cycle they are at and the engine's clock (what now()
+//                                          read in it, nanoseconds; null without one)
 // Messages to the page:
 //   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
 
@@ -210,7 +212,8 @@ self.onmessage = async (event) => {
           if (!table || !isTable(table)) continue;
           out[name] = { ...table.viewport(0, table.size), stats: table.stats() };
         }
-        self.postMessage({ type: "read", id: message.id, tables: out });
+        const now = typeof session.now === "function" ? session.now() : null;
+        self.postMessage({ type: "read", id: message.id, tables: out, cycles: session.cycles(), now });
         break;
       }
       case "interval":
