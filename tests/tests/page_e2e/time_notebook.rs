@@ -158,10 +158,15 @@ type Bars = BTreeMap<(String, String, i64), [f64; 5]>;
 /// The BTC bars from scratch: first and last by the table's row order.
 fn reference_bars(trades: &[Trade]) -> Bars {
     let mut bars = Bars::new();
-    for t in trades.iter().filter(|t| BTC.contains(&t.instrument.as_str())) {
+    for t in trades
+        .iter()
+        .filter(|t| BTC.contains(&t.instrument.as_str()))
+    {
         let minute = t.ts.div_euclid(MINUTE_NS) * MINUTE_NS;
         let key = (t.exchange.clone(), t.instrument.clone(), minute);
-        let bar = bars.entry(key).or_insert([t.price, t.price, t.price, t.price, 0.0]);
+        let bar = bars
+            .entry(key)
+            .or_insert([t.price, t.price, t.price, t.price, 0.0]);
         bar[1] = bar[1].max(t.price);
         bar[2] = bar[2].min(t.price);
         bar[3] = t.price;
@@ -252,7 +257,11 @@ fn check_snapshot(
     assert!(minutes.len() > 5, "{what}: bars of several minutes");
     for (key, bar) in &want {
         let shown = got[key];
-        assert_eq!(shown[..4], bar[..4], "{what} {key:?}: Open, High, Low, Close");
+        assert_eq!(
+            shown[..4],
+            bar[..4],
+            "{what} {key:?}: Open, High, Low, Close"
+        );
         assert!(
             (shown[4] - bar[4]).abs() <= 1e-9 * bar[4].abs().max(1.0),
             "{what} {key:?}: Volume {} != {}",
