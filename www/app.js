@@ -88,10 +88,11 @@ window.streamglass = {
   async read(names) {
     return (await call({ type: "read", names })).tables;
   },
-  /** Like `read`, with the cycle the tables are at and the engine's clock in it (`now`). */
+  /** Like `read`, with the cycle the tables are at and the session's clock `{atCycle, atRead}`:
+   * what now() read in that cycle lies between the two. */
   async snapshot(names) {
-    const { tables, cycles, now } = await call({ type: "read", names });
-    return { tables, cycles, now };
+    const { tables, cycles, clock } = await call({ type: "read", names });
+    return { tables, cycles, clock };
   },
   async stats(names) {
     const out = {};

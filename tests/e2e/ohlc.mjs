@@ -9,11 +9,11 @@
 // 180000) until every cell ran, the consumer caught up, and `trades` holds the history and
 // E2E_LIVE_ROWS (default 500) live trades. Then it reads, each time in one turn of the worker
 // (so at one cycle), every row of trades, btc_bars, last_5_minutes and top_trades with the
-// engine's clock: once, and again once the clock has moved E2E_MOVE_MS (default 3000) of record
-// time on. Then the grids as drawn: the first rows' text of btc_bars and trades in UTC, and
+// session's clock just before that cycle and at the read (now() read in the cycle lies between):
+// once, and again once the clock has moved E2E_MOVE_MS (default 3000) of record time on. Then the grids as drawn: the first rows' text of btc_bars and trades in UTC, and
 // again after picking America/New_York in the zone selector. Saves a screenshot and prints one
-// line of JSON: {url, zoneUrl, selected, heading, expects, first, second ({cycles, now,
-// tables}), rendered: {utc, zoned} ({panel: [{column: text}]}), zone}. BigInts (timestamps,
+// line of JSON: {url, zoneUrl, selected, heading, expects, first, second ({cycles, clock:
+// {atCycle, atRead}, tables}), rendered: {utc, zoned} ({panel: [{column: text}]}), zone}. BigInts (timestamps,
 // the clock) are sent as decimal strings. Exit 1 on a failed cell, a page error or a timeout.
 
 import { setTimeout as sleep } from "node:timers/promises";
@@ -55,9 +55,9 @@ try {
   const snapshot = () =>
     page.evaluate(async (names) => {
       const text = (v) => (typeof v === "bigint" ? v.toString() : v);
-      const { tables, cycles, now } = await window.streamglass.snapshot(names);
+      const { tables, cycles, clock } = await window.streamglass.snapshot(names);
       for (const t of Object.values(tables)) t.rows = t.rows.map((r) => r.map(text));
-      return { cycles, now: text(now), tables };
+      return { cycles, clock: { atCycle: text(clock.atCycle), atRead: text(clock.atRead) }, tables };
     }, TABLES);
   const rowsOf = (name) => page.evaluate(async (n) => (await window.streamglass.stats([n]))[n]?.rows ?? 0, name);
 
@@ -72,13 +72,10 @@ try {
     return state && (await rowsOf("trades")) >= Number(history) + liveRows;
   });
   const first = await snapshot();
-  if (first.now === null) throw new Error("the page reports no engine clock (session.now())");
+  if (first.clock.atCycle === null) throw new Error("the page reports no session clock (session.now())");
   await until("the clock to move on", async () => {
-    const { now } = await page.evaluate(async () => {
-      const s = await window.streamglass.snapshot([]);
-      return { now: s.now === null ? null : s.now.toString() };
-    });
-    return BigInt(now) - BigInt(first.now) >= BigInt(moveMs) * 1000000n;
+    const now = await page.evaluate(async () => String((await window.streamglass.snapshot([])).clock.atCycle));
+    return BigInt(now) - BigInt(first.clock.atCycle) >= BigInt(moveMs) * 1000000n;
   });
   const second = await snapshot();
 

@@ -2,9 +2,11 @@
 //! display, checked against references computed here, independently of the engine's operators.
 //!
 //! The notebook's tables are read from the page at one cycle (one turn of the worker) with the
-//! engine's clock in that cycle; its source table's rows are checked against the recording
+//! session's clock just before that cycle and at the read, which bound what `now()` read in it;
+//! its source table's rows are checked against the recording
 //! (values decoded with apache-avro), and the derived tables are recomputed from those rows:
-//! 1-minute OHLC bars of BTC per exchange, the trades of the 5 minutes before the clock, and the
+//! 1-minute OHLC bars of BTC per exchange, the trades of the 5 minutes before the clock (exactly:
+//! every trade at or after one cutoff within the bounds, none before it), and the
 //! 3 largest trades by Size per instrument (a stable sort, as Deephaven's).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -209,12 +211,19 @@ fn keys(trades: &[Trade]) -> Vec<(i64, i64)> {
     trades.iter().map(|t| (t.partition, t.offset)).collect()
 }
 
-/// The snapshot's clock: nanoseconds, what `now()` read in the cycle the tables are at.
-fn clock(snapshot: &serde_json::Value) -> i64 {
-    snapshot["now"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no engine clock in the snapshot: {}", snapshot["now"]))
+/// The snapshot's clock bounds, nanoseconds: what `now()` read in the cycle its tables are at
+/// lies between the session's clock just before that cycle ran and at the read (it never goes
+/// back).
+fn clock(snapshot: &serde_json::Value) -> (i64, i64) {
+    let at = |name: &str| -> i64 {
+        snapshot["clock"][name]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no session clock in the snapshot: {}", snapshot["clock"]))
+    };
+    let (before, read) = (at("atCycle"), at("atRead"));
+    assert!(before <= read, "the clock went back: {}", snapshot["clock"]);
+    (before, read)
 }
 
 /// Checks one snapshot's tables against the references; returns its trades and its window.
@@ -270,25 +279,53 @@ fn check_snapshot(
         );
     }
 
-    let now = clock(snapshot);
+    // The window is the trades at or after now() - 5 min in the cycle, in the table's order:
+    // {t : t.ts >= c} for one cutoff c between the clock's bounds less 5 minutes.
+    let (before, read) = clock(snapshot);
     let newest = trades.iter().map(|t| t.ts).max().unwrap();
     assert!(
-        now >= newest,
-        "{what}: the clock ({now}) follows the live edge, at or past the newest trade ({newest})"
+        before >= newest,
+        "{what}: the clock ({before}) follows the live edge, at or past the newest trade ({newest})"
     );
-    let cutoff = now - WINDOW_NS;
-    let window: Vec<Trade> = trades.iter().filter(|t| t.ts >= cutoff).cloned().collect();
-    assert!(
-        !window.is_empty() && window.len() < trades.len(),
-        "{what}: the window holds some trades, not all ({} of {})",
-        window.len(),
-        trades.len()
-    );
-    let got = Shown::of(&tables["last_5_minutes"], "last_5_minutes").trades();
+    let (low, high) = (before - WINDOW_NS, read - WINDOW_NS);
+    let window = Shown::of(&tables["last_5_minutes"], "last_5_minutes").trades();
+    let inside: BTreeSet<(i64, i64)> = keys(&window).into_iter().collect();
+    let in_order: Vec<&Trade> = trades
+        .iter()
+        .filter(|t| inside.contains(&(t.partition, t.offset)))
+        .collect();
     assert_eq!(
-        keys(&got),
-        keys(&window),
-        "{what}: last_5_minutes is the trades at or after now() - 5 min, in order"
+        window.iter().collect::<Vec<_>>(),
+        in_order,
+        "{what}: last_5_minutes holds rows of trades, once each, in its order"
+    );
+    for t in &trades {
+        let kept = inside.contains(&(t.partition, t.offset));
+        assert!(
+            kept || t.ts < high,
+            "{what}: a trade of the last 5 minutes (cutoff {low}..={high}) is not in the window: {t:?}"
+        );
+        assert!(
+            !kept || t.ts >= low,
+            "{what}: a trade older than 5 minutes (cutoff {low}..={high}) is in the window: {t:?}"
+        );
+    }
+    let oldest_in = window.iter().map(|t| t.ts).min();
+    let newest_out = trades
+        .iter()
+        .filter(|t| !inside.contains(&(t.partition, t.offset)))
+        .map(|t| t.ts)
+        .max();
+    let (Some(oldest_in), Some(newest_out)) = (oldest_in, newest_out) else {
+        panic!(
+            "{what}: the window holds some trades, not all ({} of {})",
+            window.len(),
+            trades.len()
+        );
+    };
+    assert!(
+        newest_out < oldest_in,
+        "{what}: a trade at {newest_out} is out of the window, one at {oldest_in} in it"
     );
 
     let want = reference_top(&trades);
@@ -300,7 +337,8 @@ fn check_snapshot(
             .push((t.partition, t.offset));
     }
     assert_eq!(got, want, "{what}: top_trades");
-    (trades, keys(&window))
+    let window = keys(&window);
+    (trades, window)
 }
 
 /// The fewest digits of the second (0, 3, 6, 9) that show every value of `nanos` exactly.
@@ -392,7 +430,7 @@ async fn the_time_notebook_matches_a_reference_on_a_live_replay() {
     let (trades, second) = check_snapshot(&shown["second"], &recorded, HISTORY, "second");
 
     // The window moved with the live edge: trades aged out of it, live ones came in.
-    let later = clock(&shown["second"]) - WINDOW_NS;
+    let later = clock(&shown["second"]).0 - WINDOW_NS;
     let by_key: HashMap<(i64, i64), i64> = trades
         .iter()
         .map(|t| ((t.partition, t.offset), t.ts))
