@@ -104,8 +104,10 @@ pub(crate) fn read_i64(column: &Column, start: usize, count: usize, out: &mut Ve
             }))
         }),
         Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.copy_range(start, count, out),
-        // Binary values have no key code: they read as null.
-        Column::Binary(c) => out.resize(count.min(c.len().saturating_sub(start)), NULL_I64),
+        // Binary values and arrays have no key code: they read as null (array keys are refused).
+        Column::Binary(_) | Column::Array(_) => {
+            out.resize(count.min(column.len().saturating_sub(start)), NULL_I64)
+        }
         Column::F64(_) | Column::String(_) => {}
     }
 }
@@ -168,6 +170,7 @@ impl KeyCoder {
             Column::F64(c) => c.push(f64::from_bits(code)),
             Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.push(code as i64),
             Column::Binary(c) => c.push(None),
+            Column::Array(c) => c.push_null(),
             Column::I32(c) | Column::Date(c) => c.push(match code as i64 {
                 NULL_I64 => NULL_I32,
                 v => v as i32,
