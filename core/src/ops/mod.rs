@@ -5,9 +5,13 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
+#[cfg(test)]
+mod array_tests;
 mod code_pairs;
 mod drop_stream;
 pub mod format;
+mod group_arrays;
+mod group_by;
 mod groups;
 mod join;
 mod keys;
@@ -17,8 +21,10 @@ mod slice;
 mod sort;
 #[cfg(test)]
 mod tests;
+mod ungroup;
 
 pub use agg::{Agg, AggKind, AggOptions};
+pub use group_by::{ArrayAgg, ArrayAggKind};
 
 use crate::Result;
 use crate::table::{Node, TableData, Update};
