@@ -368,3 +368,159 @@ fn narrow(function: ArrayFn, wide: Vector<'_>) -> Vector<'_> {
         (_, v) => v,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::column::Value::{self, *};
+    use crate::column::{ColumnType, NULL_F64};
+    use crate::formula::{Variables, compile};
+    use crate::table::{Batch, Schema, TableData};
+
+    /// Rows: a full array, one with nulls (and a NaN), an empty one, a null one.
+    fn data() -> TableData {
+        let schema = Schema::of(&[
+            ("P", ColumnType::F64.array_of().unwrap()),
+            ("Q", ColumnType::I32.array_of().unwrap()),
+            ("S", ColumnType::String.array_of().unwrap()),
+            ("T", ColumnType::Timestamp.array_of().unwrap()),
+            ("I", ColumnType::I64),
+        ])
+        .unwrap();
+        let floats = |v: &[f64]| {
+            Array(
+                v.iter()
+                    .map(|&x| if x == NULL_F64 { Null } else { F64(x) })
+                    .collect(),
+            )
+        };
+        let rows = vec![
+            vec![
+                floats(&[1.5, -2.0, 4.0]),
+                Array(vec![I32(3), I32(-1), I32(7)]),
+                Array(vec![String("b".into()), String("a".into())]),
+                Array(vec![Timestamp(5), Timestamp(9)]),
+                I64(1),
+            ],
+            vec![
+                floats(&[NULL_F64, 2.0, f64::NAN]),
+                Array(vec![Null, I32(4), Null]),
+                Array(vec![Null, String("c".into())]),
+                Array(vec![Null]),
+                I64(2),
+            ],
+            vec![
+                Array(vec![]),
+                Array(vec![]),
+                Array(vec![]),
+                Array(vec![]),
+                I64(0),
+            ],
+            vec![Null, Null, Null, Null, Null],
+        ];
+        let batch = Batch::from_rows(&schema, &rows).unwrap();
+        let mut data = TableData::new(schema);
+        for (c, b) in data.columns.iter_mut().zip(batch.columns()) {
+            c.extend_from(b);
+        }
+        data
+    }
+
+    fn eval(text: &str) -> Vec<Value> {
+        let data = data();
+        let f = compile(text, &data.schema, &Variables::new())
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let v = f.eval(&data, 0, data.len());
+        (0..v.len()).map(|i| v.get(i)).collect()
+    }
+
+    fn error(text: &str) -> std::string::String {
+        let data = data();
+        match compile(text, &data.schema, &Variables::new()) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{text} compiled"),
+        }
+    }
+
+    #[test]
+    fn indexing_gives_null_out_of_range_and_for_null_arrays_or_indexes() {
+        assert_eq!(eval("P[0]"), [F64(1.5), Null, Null, Null]);
+        assert_eq!(eval("Q[2]"), [I32(7), Null, Null, Null]);
+        assert_eq!(eval("Q[-1]"), [Null, Null, Null, Null]);
+        assert_eq!(eval("Q[3]"), [Null, Null, Null, Null]);
+        // A column as the index (long), and a null index.
+        assert_eq!(eval("Q[I]"), [I32(-1), Null, Null, Null]);
+        assert_eq!(eval("S[1]"), [s("a"), s("c"), Null, Null]);
+        assert_eq!(eval("T[1]"), [Timestamp(9), Null, Null, Null]);
+        // Indexed values are ordinary values.
+        assert_eq!(eval("Q[0] * 2 + 1"), [I32(7), Null, Null, Null]);
+        assert_eq!(eval("S[0] + `!`"), [s("b!"), s("null!"), s("null!"), s("null!")]);
+        assert_eq!(eval("Q[len(Q) - 1]"), [I32(7), Null, Null, Null]);
+    }
+
+    fn s(x: &str) -> Value {
+        String(x.into())
+    }
+
+    #[test]
+    fn reductions_follow_deephavens_null_rules() {
+        assert_eq!(eval("len(P)"), [I64(3), I64(3), I64(0), Null]);
+        assert_eq!(eval("len(S)"), [I64(2), I64(2), I64(0), Null]);
+        // Ints sum to a long; nothing to sum is null.
+        assert_eq!(eval("sum(Q)"), [I64(9), I64(4), Null, Null]);
+        assert_eq!(eval("min(Q)"), [I32(-1), I32(4), Null, Null]);
+        assert_eq!(eval("max(Q)"), [I32(7), I32(4), Null, Null]);
+        assert_eq!(eval("max(T)"), [Timestamp(9), Null, Null, Null]);
+        let avg = eval("avg(Q)");
+        assert_eq!(avg[0], F64(3.0));
+        assert_eq!(avg[1], F64(4.0));
+        assert!(matches!(avg[2], F64(x) if x.is_nan()), "0 / 0: {:?}", avg[2]);
+        assert_eq!(avg[3], Null);
+        // A NaN element makes a sum or a mean NaN; min and max pass it over.
+        let sums = eval("sum(P)");
+        assert_eq!(sums[0], F64(3.5));
+        assert!(matches!(sums[1], F64(x) if x.is_nan()));
+        assert_eq!(&sums[2..], [Null, Null]);
+        assert!(matches!(eval("avg(P)")[1], F64(x) if x.is_nan()));
+        assert_eq!(eval("min(P)"), [F64(-2.0), F64(2.0), Null, Null]);
+        assert_eq!(eval("max(P)"), [F64(4.0), F64(2.0), Null, Null]);
+        // The two-argument forms are still the scalar ones.
+        assert_eq!(eval("max(I, 1)"), [I64(1), I64(2), I64(1), Null]);
+    }
+
+    #[test]
+    fn an_array_column_copies_and_prints() {
+        assert_eq!(
+            eval("Copy = S"),
+            [
+                Array(vec![s("b"), s("a")]),
+                Array(vec![Null, s("c")]),
+                Array(vec![]),
+                Null
+            ]
+        );
+        assert_eq!(
+            eval("`q=` + Q"),
+            [s("q=[3, -1, 7]"), s("q=[null, 4, null]"), s("q=[]"), s("q=null")]
+        );
+        assert_eq!(eval("isNull(Q)"), [Bool(false), Bool(false), Bool(false), Bool(true)]);
+    }
+
+    #[test]
+    fn bad_array_formulas_say_what_is_wrong() {
+        for (text, wants) in [
+            ("I[0]", "'[]' indexes an array, not long"),
+            ("P[1.5]", "an array index is an int or a long, not double"),
+            ("sum(S)", "sum() needs an array of numbers, not string[]"),
+            ("avg(I)", "avg() of one argument takes an array, not long"),
+            ("len(I)", "len() of one argument takes an array"),
+            ("P + 1", "needs numbers"),
+            ("P == P", "'==' does not apply to arrays (double[])"),
+            ("I > 0 ? P : P", "'?:' does not apply to arrays"),
+            ("P[0", "expected ']'"),
+            ("P[]", "expected a value"),
+        ] {
+            let e = error(text);
+            assert!(e.contains(wants), "{text}: {e:?} should say {wants:?}");
+        }
+    }
+}
