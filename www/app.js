@@ -206,9 +206,18 @@ function timestamp(nanos) {
   return `${text}${finer} UTC`;
 }
 
+// An array cell (a groupBy column, typed `double[]`, ...) shows its first elements, numbers
+// unformatted (a thousands separator would read as a second element): `[1.5, 2, …]`.
+const ARRAY_SHOWN = 6;
+
 /** A cell's text; `decimals` is its column's, for doubles. */
 function cell(value, type, decimals = 0) {
   if (value === null || value === undefined) return "";
+  if (Array.isArray(value)) {
+    const element = type.slice(0, -2);
+    const shown = value.slice(0, ARRAY_SHOWN).map((v) => (v === null ? "null" : element === "timestamp" ? cell(v, element) : String(v)));
+    return `[${shown.join(", ")}${value.length > ARRAY_SHOWN ? ", …" : ""}]`;
+  }
   if (typeof value === "bigint") {
     if (type === "timestamp") return timestamp(value);
     return integer.format(value);

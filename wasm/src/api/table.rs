@@ -7,7 +7,7 @@ use js_sys::{Array, Object, Reflect};
 use streamglass_core::{Batch, Update, Value};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, agg_from_js, strings, value_to_js, variables};
+use super::convert::{self, agg_from_js, array_agg_from_js, strings, value_to_js, variables};
 use super::{SessionState, to_js};
 
 /// A table of a [`Session`](super::Session).
@@ -218,12 +218,41 @@ impl Table {
                 "aggregations are an array: [Agg.count(...), ...]",
             ));
         }
+        let k = strings(&keys, "keys")?;
+        // Agg.group and Agg.distinct make arrays, in their own operator.
+        let arrays: Vec<Option<streamglass_core::ArrayAgg>> =
+            Array::from(&aggs).iter().map(|a| array_agg_from_js(&a)).collect();
+        if arrays.iter().any(Option::is_some) {
+            let arrays: Option<Vec<_>> = arrays.into_iter().collect();
+            let arrays = arrays.ok_or_else(|| {
+                JsError::new(
+                    "Agg.group and Agg.distinct cannot be mixed with other aggregations in one \
+                     aggBy yet: make two tables and naturalJoin them",
+                )
+            })?;
+            return self.derive(|t| t.agg_arrays(&arrays, &refs(&k)));
+        }
         let aggs: Vec<streamglass_core::Agg> = Array::from(&aggs)
             .iter()
             .map(|a| agg_from_js(&a))
             .collect::<Result<_, _>>()?;
-        let k = strings(&keys, "keys")?;
         self.derive(|t| t.agg_by(&aggs, &refs(&k)))
+    }
+
+    /// `groupBy(["Exchange"])`: one row per group, every other column an array of the group's
+    /// values in row order.
+    #[wasm_bindgen(js_name = groupBy)]
+    pub fn group_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.group_by(&refs(&k)))
+    }
+
+    /// `ungroup(["Prices"], nullFill)`: one row per array element (every array column when none
+    /// is named); with `nullFill`, arrays of one row may differ in length (the shorter are padded
+    /// with nulls).
+    pub fn ungroup(&self, columns: JsValue, null_fill: Option<bool>) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.ungroup(&refs(&c), null_fill.unwrap_or(false)))
     }
 
     /// Sorted ascending by the columns (`-Name` or `Name desc` for descending).
