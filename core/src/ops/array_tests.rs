@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use super::tests::{Row, arb_row, assert_rows_close, assert_rows_eq, schema};
 use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
-use crate::{ArrayAgg, Error};
+use crate::{Agg, Error};
 
 /// Groups of `rows` by the columns `keys`, in order of first appearance, members in row order.
 fn groups<'a>(rows: &'a [Row], keys: &[usize]) -> Vec<(Row, Vec<&'a Row>)> {
@@ -64,12 +64,12 @@ fn distinct(values: impl Iterator<Item = Value>, include_nulls: bool) -> Value {
 }
 
 /// The array aggregations under test, and their reference.
-fn array_aggs() -> Vec<ArrayAgg> {
+fn array_aggs() -> Vec<Agg> {
     vec![
-        ArrayAgg::group("Sizes = Size"),
-        ArrayAgg::distinct("Qtys = Qty"),
-        ArrayAgg::distinct_with_nulls("Instruments = Instrument"),
-        ArrayAgg::distinct("Sizes2 = Size"),
+        Agg::group("Sizes = Size"),
+        Agg::distinct("Qtys = Qty"),
+        Agg::distinct_with_nulls("Instruments = Instrument"),
+        Agg::distinct("Sizes2 = Size"),
     ]
 }
 
@@ -194,7 +194,7 @@ fn check_grouping(cycles: &[Vec<Row>], ring_capacity: usize) -> Result<(), TestC
         );
         add(
             "arrays by Exchange",
-            t.agg_arrays(&array_aggs(), &["Exchange"]).unwrap(),
+            t.agg_by(&array_aggs(), &["Exchange"]).unwrap(),
         );
         add("formulas", by_exchange.view(FORMULAS).unwrap());
         add("ungroup", by_exchange.ungroup(&[], false).unwrap());
@@ -422,11 +422,11 @@ fn arrays_are_refused_where_they_cannot_go() {
     for (e, wants) in [
         (message(t.group_by(&["A"])), "arrays cannot be keys"),
         (message(t.count_by("N", &["B"])), "arrays cannot be keys"),
-        (message(t.agg_by(&[crate::Agg::sum("S = A")], &["K"])), "reduce it in a formula"),
+        (message(t.agg_by(&[Agg::sum("S = A")], &["K"])), "reduce it in a formula"),
         (message(t.sort(&["A"])), "sort: A is an array column"),
         (message(t.ungroup(&["K"], false)), "not an array column"),
         (message(t.ungroup(&["Nope"], false)), "Nope"),
-        (message(t.agg_arrays(&[ArrayAgg::group("A")], &["K"])), "arrays of arrays"),
+        (message(t.agg_by(&[Agg::group("A")], &["K"])), "arrays of arrays"),
         (message(t.group_by(&["K"])), "arrays of arrays"),
         (message(t.view(&["X = A + 1"])), "needs numbers"),
         (message(t.view(&["X = A == B"])), "does not apply to arrays"),

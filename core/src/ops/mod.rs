@@ -10,8 +10,6 @@ mod array_tests;
 mod code_pairs;
 mod drop_stream;
 pub mod format;
-mod group_arrays;
-mod group_by;
 mod groups;
 mod join;
 mod keys;
@@ -24,7 +22,6 @@ mod tests;
 mod ungroup;
 
 pub use agg::{Agg, AggKind, AggOptions};
-pub use group_by::{ArrayAgg, ArrayAggKind};
 
 use crate::Result;
 use crate::table::{Node, TableData, Update};

@@ -10,7 +10,7 @@
 
 use js_sys::{Array, BigInt, Object, Reflect};
 use streamglass_core::formula::Variables;
-use streamglass_core::{Agg, AggKind, ArrayAgg, ColumnType, Value};
+use streamglass_core::{Agg, AggKind, ColumnType, Value};
 use wasm_bindgen::prelude::*;
 
 /// The largest integer a `Number` holds exactly.
@@ -142,21 +142,6 @@ pub(crate) fn table_kind(value: &JsValue) -> Result<TableKind, JsError> {
     Ok(TableKind::Ring(n as usize))
 }
 
-/// An array aggregation (`Agg.group`, `Agg.distinct`) as the plain object the `Agg` helpers make;
-/// `None` for the other kinds.
-pub(crate) fn array_agg_from_js(value: &JsValue) -> Option<ArrayAgg> {
-    let field = |name: &str| Reflect::get(value, &name.into()).ok();
-    let spec = field("spec")?.as_string()?;
-    match field("kind")?.as_string()?.as_str() {
-        "group" => Some(ArrayAgg::group(&spec)),
-        "distinct" if field("includeNulls").and_then(|v| v.as_bool()) == Some(true) => {
-            Some(ArrayAgg::distinct_with_nulls(&spec))
-        }
-        "distinct" => Some(ArrayAgg::distinct(&spec)),
-        _ => None,
-    }
-}
-
 /// An aggregation as a plain object `{kind, spec, weight?}`, which the `Agg` helpers make.
 pub(crate) fn agg_from_js(value: &JsValue) -> Result<Agg, JsError> {
     let field = |name: &str| {
@@ -184,6 +169,17 @@ pub(crate) fn agg_from_js(value: &JsValue) -> Result<Agg, JsError> {
             let weight = field("weight")
                 .ok_or_else(|| JsError::new("Agg.wavg(weight, spec) needs a weight column"))?;
             return Ok(Agg::wavg(&weight, &spec));
+        }
+        "group" => AggKind::Group,
+        "distinct" => {
+            let include_nulls = Reflect::get(value, &"includeNulls".into())
+                .ok()
+                .and_then(|v| v.as_bool());
+            return Ok(if include_nulls == Some(true) {
+                Agg::distinct_with_nulls(&spec)
+            } else {
+                Agg::distinct(&spec)
+            });
         }
         other => return Err(JsError::new(&format!("{other:?} is not an aggregation"))),
     };

@@ -7,7 +7,7 @@ use js_sys::{Array, Object, Reflect};
 use streamglass_core::{Batch, Update, Value};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{self, agg_from_js, array_agg_from_js, strings, value_to_js, variables};
+use super::convert::{self, agg_from_js, strings, value_to_js, variables};
 use super::{SessionState, to_js};
 
 /// A table of a [`Session`](super::Session).
@@ -218,24 +218,11 @@ impl Table {
                 "aggregations are an array: [Agg.count(...), ...]",
             ));
         }
-        let k = strings(&keys, "keys")?;
-        // Agg.group and Agg.distinct make arrays, in their own operator.
-        let arrays: Vec<Option<streamglass_core::ArrayAgg>> =
-            Array::from(&aggs).iter().map(|a| array_agg_from_js(&a)).collect();
-        if arrays.iter().any(Option::is_some) {
-            let arrays: Option<Vec<_>> = arrays.into_iter().collect();
-            let arrays = arrays.ok_or_else(|| {
-                JsError::new(
-                    "Agg.group and Agg.distinct cannot be mixed with other aggregations in one \
-                     aggBy yet: make two tables and naturalJoin them",
-                )
-            })?;
-            return self.derive(|t| t.agg_arrays(&arrays, &refs(&k)));
-        }
         let aggs: Vec<streamglass_core::Agg> = Array::from(&aggs)
             .iter()
             .map(|a| agg_from_js(&a))
             .collect::<Result<_, _>>()?;
+        let k = strings(&keys, "keys")?;
         self.derive(|t| t.agg_by(&aggs, &refs(&k)))
     }
 

@@ -1,5 +1,5 @@
-//! [`GroupArrays`]: the state of `Agg.group` and `Agg.distinct` (and so of `groupBy`), each
-//! group's values as an array.
+//! `Group` and `Distinct` (Deephaven's `AggGroup` and `AggDistinct`): each group's values as an
+//! array, and so `groupBy(keys)`, which is `aggBy` of `Group` over every non-key column.
 //!
 //! Every covered row's input value is kept in one FIFO [`Column`] of the input's type, oldest
 //! first (the parent may forget its rows: a blink table's leave every cycle), with its sequence
@@ -7,7 +7,10 @@
 //! they came (a ring), so taking the oldest rows back pops the front of the column and of each
 //! group's list. A group's array is emitted by copying its values in row order (`Group`), or its
 //! distinct values sorted ascending, nulls first when they count (`Distinct`, as Deephaven's
-//! sorted-multiset operator gives them).
+//! sorted-multiset operator gives them; `includeNulls` is off by default).
+//!
+//! `aggBy` rewrites its output every cycle, so a cycle costs every covered row's value once (a
+//! copy into the output's array column), not only the rows added.
 //!
 //! Invariant: `values` holds rows `front .. front + values.len()` by sequence number, and every
 //! sequence number in `members` is among them.
@@ -16,23 +19,79 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashSet;
 
-use super::keys::KeyCoder;
+use super::super::keys::KeyCoder;
+use super::reducer::{GroupReducer, input_column};
+use super::{Agg, AggKind};
 use crate::column::{Column, ColumnType};
-use crate::table::TableData;
+use crate::table::{Schema, Table, TableData};
 use crate::{Error, Result};
 
 /// What a group's array holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArrayKind {
-    /// Every value, in row order (Deephaven's `AggGroup`).
+enum ArrayKind {
+    /// Every value, in row order.
     Group,
-    /// The distinct values, ascending; null among them only when `include_nulls` (Deephaven's
-    /// `AggDistinct`).
+    /// The distinct values, ascending; null among them only when `include_nulls`.
     Distinct { include_nulls: bool },
 }
 
+impl Agg {
+    /// `Agg.group("Prices = Price")`: each group's values as an array, in row order.
+    pub fn group(spec: &str) -> Self {
+        Self::of(AggKind::Group, spec)
+    }
+
+    /// `Agg.distinct("Venues = Exchange")`: each group's distinct non-null values as an array,
+    /// ascending.
+    pub fn distinct(spec: &str) -> Self {
+        Self::of(AggKind::Distinct, spec)
+    }
+
+    /// `Agg.distinct` with null counted as a value (it sorts first).
+    pub fn distinct_with_nulls(spec: &str) -> Self {
+        let mut agg = Self::of(AggKind::Distinct, spec);
+        agg.options.include_nulls = true;
+        agg
+    }
+}
+
+impl Table {
+    /// One row per group of `keys`, every other column an array of the group's values in row
+    /// order (Deephaven's `groupBy`).
+    pub fn group_by(&self, keys: &[&str]) -> Result<Table> {
+        let aggs: Vec<Agg> = self
+            .schema()
+            .names()
+            .into_iter()
+            .filter(|n| !keys.contains(n))
+            .map(Agg::group)
+            .collect();
+        self.agg_by(&aggs, keys)
+    }
+}
+
+/// The reducer of a `Group` or `Distinct` aggregation.
+pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
+    let (input, ty) = input_column(agg, schema)?;
+    let kind = match agg.kind {
+        AggKind::Distinct => ArrayKind::Distinct {
+            include_nulls: agg.options.include_nulls,
+        },
+        _ => ArrayKind::Group,
+    };
+    let state = GroupArrays::new(kind, input, ty).map_err(|e| {
+        Error::Invalid(format!(
+            "{} = {:?}({}): {e}",
+            agg.output,
+            agg.kind,
+            agg.input.as_deref().unwrap_or("")
+        ))
+    })?;
+    Ok(Box::new(state))
+}
+
 /// One array aggregation's state over all groups.
-pub(crate) struct GroupArrays {
+struct GroupArrays {
     kind: ArrayKind,
     input: usize,
     input_ty: ColumnType,
@@ -51,7 +110,7 @@ pub(crate) struct GroupArrays {
 
 impl GroupArrays {
     /// The state of an array aggregation of parent column `input` (of type `input_ty`).
-    pub(crate) fn new(kind: ArrayKind, input: usize, input_ty: ColumnType) -> Result<Self> {
+    fn new(kind: ArrayKind, input: usize, input_ty: ColumnType) -> Result<Self> {
         let output_ty = input_ty.array_of().ok_or_else(|| {
             Error::Invalid(format!(
                 "the column is already an array ({input_ty}); arrays of arrays are not supported"
@@ -71,20 +130,24 @@ impl GroupArrays {
         })
     }
 
-    /// The output column's type: an array of the input's.
-    pub(crate) fn output_type(&self) -> ColumnType {
+}
+
+impl GroupReducer for GroupArrays {
+    /// An array of the input's type.
+    fn output_type(&self) -> ColumnType {
         self.output_ty
     }
 
-    /// Makes room for groups `0..groups`.
-    pub(crate) fn grow(&mut self, groups: usize) {
+    /// Rows can always be taken back (each group's list is oldest first): nothing to start.
+    fn keep_history(&mut self) {}
+
+    fn grow(&mut self, groups: usize) {
         if self.members.len() < groups {
             self.members.resize_with(groups, VecDeque::new);
         }
     }
 
-    /// Adds parent rows `start .. start + count`, row `start + i` to group `gids[i]`.
-    pub(crate) fn add(&mut self, parent: &TableData, start: usize, count: usize, gids: &[u32]) {
+    fn add(&mut self, parent: &TableData, start: usize, count: usize, gids: &[u32]) -> Result<()> {
         let column = &parent.columns[self.input];
         let next = self.front + self.values.len() as u64;
         self.values.extend_from_range(column, start, count);
@@ -99,10 +162,10 @@ impl GroupArrays {
         for (i, &g) in gids.iter().enumerate() {
             self.members[g as usize].push_back(next + i as u64);
         }
+        Ok(())
     }
 
-    /// Takes back the oldest covered rows, one per entry of `gids` (their groups, oldest first).
-    pub(crate) fn take_back(&mut self, gids: &[u32]) {
+    fn take_back(&mut self, gids: &[u32]) {
         for &g in gids {
             if let Some(m) = self.members.get_mut(g as usize) {
                 m.pop_front();
@@ -114,8 +177,7 @@ impl GroupArrays {
         self.front += n as u64;
     }
 
-    /// Forgets every row and group.
-    pub(crate) fn clear(&mut self) {
+    fn clear(&mut self) {
         self.front += self.values.len() as u64;
         self.values.clear();
         self.codes.clear();
@@ -124,8 +186,7 @@ impl GroupArrays {
         self.coder = KeyCoder::default();
     }
 
-    /// Appends group `g`'s array to `out` (a column of [`GroupArrays::output_type`]).
-    pub(crate) fn emit(&self, g: usize, out: &mut Column) {
+    fn emit(&self, g: usize, out: &mut Column) {
         let Column::Array(out) = out else {
             out.push_null();
             return;
@@ -151,8 +212,7 @@ impl GroupArrays {
         out.end_row();
     }
 
-    /// Bytes (used, reserved) of state.
-    pub(crate) fn bytes(&self) -> (usize, usize) {
+    fn bytes(&self) -> (usize, usize) {
         let lists_used: usize = self.members.iter().map(|m| m.len() * 8).sum();
         let lists_reserved: usize = self.members.iter().map(|m| m.capacity() * 8 + 32).sum();
         let coder = self.coder.interner.bytes();
