@@ -454,6 +454,35 @@ impl Column {
         }
     }
 
+    /// Appends rows `positions` of `other` (of the same type; otherwise nulls), in that order.
+    /// Ascending positions read numbers and dictionary codes without a search per row.
+    pub fn extend_positions(&mut self, other: &Column, positions: &[usize]) {
+        fn gather<T: Copy>(a: &mut Chunked<T>, b: &Chunked<T>, positions: &[usize]) {
+            let mut picked = Vec::with_capacity(positions.len());
+            b.gather(positions, &mut picked);
+            a.extend_from_slice(&picked);
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => gather(a, b, positions),
+            (Self::I32(a), Self::I32(b)) | (Self::Date(a), Self::Date(b)) => {
+                gather(a, b, positions)
+            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => gather(a, b, positions),
+            (Self::F64(a), Self::F64(b)) => gather(a, b, positions),
+            (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
+                (Some(dict), Some(codes)) => {
+                    let mut picked = Vec::with_capacity(positions.len());
+                    codes.gather(positions, &mut picked);
+                    a.extend_from_codes(dict, &picked);
+                }
+                _ => positions.iter().for_each(|&p| a.push(b.get(p).flatten())),
+            },
+            (a, b) => positions.iter().for_each(|&p| a.push_from(b, p)),
+        }
+    }
+
     /// Appends row `index` of `other` (of the same type; otherwise a null).
     pub fn push_from(&mut self, other: &Column, index: usize) {
         match (self, other) {

@@ -139,7 +139,7 @@ fn reference_formulas(grouped: &[Row]) -> Vec<Row> {
                 or_null((!s.is_empty()).then(|| Value::F64(s.iter().sum()))),
                 sizes.first().cloned().unwrap_or(Value::Null),
                 qtys.last().cloned().unwrap_or(Value::Null),
-                Value::Null,
+                qtys.get(99).cloned().unwrap_or(Value::Null),
                 Value::Null,
                 or_null(q.iter().max().map(|&m| Value::I32(m as i32))),
                 or_null(s.iter().copied().reduce(f64::min).map(Value::F64)),
@@ -471,4 +471,18 @@ fn array_values_read_back_and_count_in_memory_stats() {
     assert_eq!(grouped.size(), 1);
     // The grouped table's array (1,000 longs) and the operator's copy of the values.
     assert!(grouped.stats().bytes_used > 2 * 1_000 * 8, "{:?}", grouped.stats());
+}
+
+/// The same over cycles of thousands of rows, a ring holding more than one cycle: arrays whose
+/// values span several storage chunks, read from the middle of the first one.
+#[test]
+fn grouping_over_cycles_of_thousands_of_rows_equals_a_recomputation() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let rows = proptest::collection::vec(arb_row(), 3_000);
+    let cycles: Vec<Vec<Row>> = (0..3)
+        .map(|_| rows.new_tree(&mut runner).map(|t| t.current()))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    check_grouping(&cycles, 4_500).unwrap();
 }

@@ -205,10 +205,7 @@ impl GroupReducer for GroupArrays {
             });
             rows.sort_by(|&a, &b| self.values.compare_rows(a, &self.values, b));
         }
-        let values = out.values_mut();
-        for r in rows {
-            values.push_from(&self.values, r);
-        }
+        out.values_mut().extend_positions(&self.values, &rows);
         out.end_row();
     }
 
