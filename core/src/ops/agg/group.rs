@@ -22,7 +22,8 @@ use rustc_hash::FxHashSet;
 use super::super::keys::KeyCoder;
 use super::reducer::{GroupReducer, input_column};
 use super::{Agg, AggKind};
-use crate::column::{Column, ColumnType};
+use crate::column::strings::NULL_CODE;
+use crate::column::{Column, ColumnType, NULL_F64, NULL_I64};
 use crate::table::{Schema, Table, TableData};
 use crate::{Error, Result};
 
@@ -70,9 +71,26 @@ impl Table {
     }
 }
 
+/// The [`KeyCoder`] code of a null of `ty`.
+fn null_code(ty: ColumnType) -> u64 {
+    match ty {
+        ColumnType::String => u64::from(NULL_CODE),
+        ColumnType::F64 => NULL_F64.to_bits(),
+        _ => NULL_I64 as u64,
+    }
+}
+
 /// The reducer of a `Group` or `Distinct` aggregation.
 pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     let (input, ty) = input_column(agg, schema)?;
+    if agg.kind == AggKind::Distinct && ty == ColumnType::Binary {
+        // Byte strings have no key code to tell them apart.
+        return Err(Error::Invalid(format!(
+            "{} = Distinct({}): distinct values of a binary column are not supported",
+            agg.output,
+            agg.input.as_deref().unwrap_or("")
+        )));
+    }
     let kind = match agg.kind {
         AggKind::Distinct => ArrayKind::Distinct {
             include_nulls: agg.options.include_nulls,
@@ -198,10 +216,11 @@ impl GroupReducer for GroupArrays {
         });
         let mut rows = rows.unwrap_or_default();
         if let ArrayKind::Distinct { include_nulls } = self.kind {
+            let null = null_code(self.input_ty);
             let mut seen = FxHashSet::default();
             rows.retain(|&r| {
-                (include_nulls || !self.values.get(r).is_none_or(|v| v.is_null()))
-                    && seen.insert(self.codes.get(r).copied())
+                let code = self.codes.get(r).copied().unwrap_or(null);
+                (include_nulls || code != null) && seen.insert(code)
             });
             rows.sort_by(|&a, &b| self.values.compare_rows(a, &self.values, b));
         }
