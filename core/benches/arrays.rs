@@ -7,6 +7,8 @@
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamglass_core::{Agg, Engine, Table};
 
+// Shared with the aggregate bench, which uses all of it.
+#[allow(dead_code)]
 #[path = "workload.rs"]
 mod workload;
 
@@ -33,28 +35,43 @@ fn grouping(c: &mut Criterion) {
         ("ring(200k)", "groupBy(Exchange)", |t| {
             t.group_by(&["Exchange"]).unwrap()
         }),
-        ("ring(200k)", "aggBy(group(Size), distinct(Exchange)) by Instrument", |t| {
-            t.agg_by(
-                &[Agg::group("Sizes = Size"), Agg::distinct("Venues = Exchange")],
-                &["Instrument"],
-            )
-            .unwrap()
-        }),
-        ("ring(200k)", "groupBy(Exchange).view(len, sum, max, [0])", |t| {
-            t.group_by(&["Exchange"])
+        (
+            "ring(200k)",
+            "aggBy(group(Size), distinct(Exchange)) by Instrument",
+            |t| {
+                t.agg_by(
+                    &[
+                        Agg::group("Sizes = Size"),
+                        Agg::distinct("Venues = Exchange"),
+                    ],
+                    &["Instrument"],
+                )
                 .unwrap()
-                .view(&[
-                    "Exchange",
-                    "N = len(Size)",
-                    "Total = sum(Size)",
-                    "Top = max(Price)",
-                    "First = KafkaOffset[0]",
-                ])
-                .unwrap()
-        }),
+            },
+        ),
+        (
+            "ring(200k)",
+            "groupBy(Exchange).view(len, sum, max, [0])",
+            |t| {
+                t.group_by(&["Exchange"])
+                    .unwrap()
+                    .view(&[
+                        "Exchange",
+                        "N = len(Size)",
+                        "Total = sum(Size)",
+                        "Top = max(Price)",
+                        "First = KafkaOffset[0]",
+                    ])
+                    .unwrap()
+            },
+        ),
     ];
     for (kind, what, make) in cases {
-        let source_kind = if kind.starts_with("ring") { "ring" } else { "stream" };
+        let source_kind = if kind.starts_with("ring") {
+            "ring"
+        } else {
+            "stream"
+        };
         group.bench_with_input(
             BenchmarkId::new(what, kind),
             &(source_kind, make),

@@ -93,12 +93,10 @@ impl ArrayColumn {
         for slice in self.ends.slices_range(start, count) {
             for &e in slice {
                 let end = e & !NULL_END;
-                out.push((e & NULL_END == 0).then(|| {
-                    (
-                        (from - self.start) as usize,
-                        (end - from) as usize,
-                    )
-                }));
+                out.push(
+                    (e & NULL_END == 0)
+                        .then(|| ((from - self.start) as usize, (end - from) as usize)),
+                );
                 from = end;
             }
         }
@@ -191,7 +189,8 @@ impl ArrayColumn {
         );
         for slice in other.ends.slices_range(start, count) {
             for &e in slice {
-                self.ends.push((from + ((e & !NULL_END) - base)) | (e & NULL_END));
+                self.ends
+                    .push((from + ((e & !NULL_END) - base)) | (e & NULL_END));
             }
         }
         self.end = self.start + self.values.len() as u64;

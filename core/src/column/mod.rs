@@ -87,9 +87,12 @@ impl ColumnType {
         match self {
             Self::Bool => 1,
             Self::I32 | Self::String | Self::Date => 4,
-            Self::I64 | Self::F64 | Self::Timestamp | Self::Time | Self::Binary | Self::Array(_) => {
-                8
-            }
+            Self::I64
+            | Self::F64
+            | Self::Timestamp
+            | Self::Time
+            | Self::Binary
+            | Self::Array(_) => 8,
         }
     }
 
@@ -107,10 +110,7 @@ impl ColumnType {
             ColumnType::Time,
             ColumnType::Binary,
         ];
-        ELEMENTS
-            .iter()
-            .find(|e| **e == self)
-            .map(ColumnType::Array)
+        ELEMENTS.iter().find(|e| **e == self).map(ColumnType::Array)
     }
 
     /// The element type of an array type.

@@ -62,10 +62,16 @@ pub(crate) fn check_column(name: &str, ty: ColumnType, position: usize) -> Resul
 
 /// Refuses arrays where two operands must be brought to one type (comparisons, `?:`, `max(a, b)`).
 pub(crate) fn refuse_in(what: &str, a: &Node, b: &Node, position: usize) -> Result<()> {
-    match [a.ty, b.ty].into_iter().flatten().find(|t| t.element().is_some()) {
+    match [a.ty, b.ty]
+        .into_iter()
+        .flatten()
+        .find(|t| t.element().is_some())
+    {
         Some(ty) => err(
             position,
-            format!("'{what}' does not apply to arrays ({ty}); index one (A[0]) or reduce it (sum(A))"),
+            format!(
+                "'{what}' does not apply to arrays ({ty}); index one (A[0]) or reduce it (sum(A))"
+            ),
         ),
         None => Ok(()),
     }
@@ -104,7 +110,10 @@ pub(crate) fn call(name: &str, arg: Node, position: usize) -> Result<Node> {
     let Some(element) = arg.ty.and_then(ColumnType::element) else {
         return err(
             position,
-            format!("{name}() of one argument takes an array, not {}", show(arg.ty)),
+            format!(
+                "{name}() of one argument takes an array, not {}",
+                show(arg.ty)
+            ),
         );
     };
     let numeric = element.is_numeric();
@@ -141,11 +150,7 @@ pub(crate) fn nulls<'a>(element: ColumnType, count: usize) -> Vector<'a> {
 }
 
 /// Rows of an array column as a vector that borrows its elements.
-pub(crate) fn column<'a>(
-    column: &'a ArrayColumn,
-    start: usize,
-    count: usize,
-) -> Vector<'a> {
+pub(crate) fn column<'a>(column: &'a ArrayColumn, start: usize, count: usize) -> Vector<'a> {
     let mut ranges = Vec::with_capacity(count);
     column.ranges(start, count, &mut ranges);
     Vector::Array {
@@ -178,10 +183,7 @@ fn gather<'a>(values: Cow<'a, Column>, picks: &[Option<usize>]) -> Vector<'a> {
     .unwrap_or_else(|| Vector::Bool(vec![NULL_BOOL; picks.len()]))
 }
 
-fn owned_strings<'a>(
-    s: &StringColumn,
-    picks: &[Option<usize>],
-) -> Option<Vector<'a>> {
+fn owned_strings<'a>(s: &StringColumn, picks: &[Option<usize>]) -> Option<Vector<'a>> {
     Some(Vector::Str {
         codes: (0..picks.len() as u32).collect(),
         strings: Strings::Owned(
@@ -262,10 +264,13 @@ pub(crate) fn eval_fn<'a>(function: ArrayFn, array: Vector<'a>) -> Vector<'a> {
                 ints.clear();
                 c.copy_range(first, len, &mut ints);
                 out.clear();
-                out.extend(
-                    ints.iter()
-                        .map(|&v| if v == NULL_I32 { NULL_I64 } else { i64::from(v) }),
-                );
+                out.extend(ints.iter().map(|&v| {
+                    if v == NULL_I32 {
+                        NULL_I64
+                    } else {
+                        i64::from(v)
+                    }
+                }));
             });
             narrow(function, wide)
         }
@@ -453,7 +458,10 @@ mod tests {
         assert_eq!(eval("T[1]"), [Timestamp(9), Null, Null, Null]);
         // Indexed values are ordinary values.
         assert_eq!(eval("Q[0] * 2 + 1"), [I32(7), Null, Null, Null]);
-        assert_eq!(eval("S[0] + `!`"), [s("b!"), s("null!"), s("null!"), s("null!")]);
+        assert_eq!(
+            eval("S[0] + `!`"),
+            [s("b!"), s("null!"), s("null!"), s("null!")]
+        );
         assert_eq!(eval("Q[len(Q) - 1]"), [I32(7), Null, Null, Null]);
     }
 
@@ -473,7 +481,11 @@ mod tests {
         let avg = eval("avg(Q)");
         assert_eq!(avg[0], F64(3.0));
         assert_eq!(avg[1], F64(4.0));
-        assert!(matches!(avg[2], F64(x) if x.is_nan()), "0 / 0: {:?}", avg[2]);
+        assert!(
+            matches!(avg[2], F64(x) if x.is_nan()),
+            "0 / 0: {:?}",
+            avg[2]
+        );
         assert_eq!(avg[3], Null);
         // A NaN element makes a sum or a mean NaN; min and max pass it over.
         let sums = eval("sum(P)");
@@ -500,9 +512,17 @@ mod tests {
         );
         assert_eq!(
             eval("`q=` + Q"),
-            [s("q=[3, -1, 7]"), s("q=[null, 4, null]"), s("q=[]"), s("q=null")]
+            [
+                s("q=[3, -1, 7]"),
+                s("q=[null, 4, null]"),
+                s("q=[]"),
+                s("q=null")
+            ]
         );
-        assert_eq!(eval("isNull(Q)"), [Bool(false), Bool(false), Bool(false), Bool(true)]);
+        assert_eq!(
+            eval("isNull(Q)"),
+            [Bool(false), Bool(false), Bool(false), Bool(true)]
+        );
     }
 
     #[test]

@@ -288,7 +288,8 @@ fn arb_array(element: fn(i64) -> Value) -> impl Strategy<Value = Value> {
     proptest::option::weighted(
         0.85,
         proptest::collection::vec(
-            proptest::option::weighted(0.8, -9i64..9).prop_map(move |v| v.map_or(Value::Null, element)),
+            proptest::option::weighted(0.8, -9i64..9)
+                .prop_map(move |v| v.map_or(Value::Null, element)),
             0..4,
         ),
     )
@@ -392,8 +393,14 @@ fn ungroup_without_null_fill_fails_on_arrays_of_different_lengths() {
             Value::Array(b.iter().map(|&v| Value::F64(v)).collect()),
         ]
     };
-    t.add(Batch::from_rows(&arrays_schema(), &[arrays(&[1, 2], &[0.5, 1.5]), arrays(&[], &[])]).unwrap())
-        .unwrap();
+    t.add(
+        Batch::from_rows(
+            &arrays_schema(),
+            &[arrays(&[1, 2], &[0.5, 1.5]), arrays(&[], &[])],
+        )
+        .unwrap(),
+    )
+    .unwrap();
     engine.run_cycle().unwrap();
     assert_eq!(strict.size(), 2, "equal lengths; an empty row makes no row");
     assert_eq!(
@@ -404,7 +411,10 @@ fn ungroup_without_null_fill_fails_on_arrays_of_different_lengths() {
         .unwrap();
     engine.run_cycle().unwrap();
     let e = strict.error().expect("different lengths fail the table");
-    assert!(e.contains("row 2") && e.contains("A has 3") && e.contains("B has 1"), "{e}");
+    assert!(
+        e.contains("row 2") && e.contains("A has 3") && e.contains("B has 1"),
+        "{e}"
+    );
     assert_eq!(strict.size(), 2, "a failed table keeps its last rows");
     // Built over rows that already differ, it fails at once.
     let e = t.ungroup(&[], false).err().unwrap().to_string();
@@ -422,16 +432,25 @@ fn arrays_are_refused_where_they_cannot_go() {
     for (e, wants) in [
         (message(t.group_by(&["A"])), "arrays cannot be keys"),
         (message(t.count_by("N", &["B"])), "arrays cannot be keys"),
-        (message(t.agg_by(&[Agg::sum("S = A")], &["K"])), "reduce it in a formula"),
+        (
+            message(t.agg_by(&[Agg::sum("S = A")], &["K"])),
+            "reduce it in a formula",
+        ),
         (message(t.sort(&["A"])), "sort: A is an array column"),
         (message(t.ungroup(&["K"], false)), "not an array column"),
         (message(t.ungroup(&["Nope"], false)), "Nope"),
-        (message(t.agg_by(&[Agg::group("A")], &["K"])), "arrays of arrays"),
+        (
+            message(t.agg_by(&[Agg::group("A")], &["K"])),
+            "arrays of arrays",
+        ),
         (message(t.group_by(&["K"])), "arrays of arrays"),
         (message(t.view(&["X = A + 1"])), "needs numbers"),
         (message(t.view(&["X = A == B"])), "does not apply to arrays"),
         (message(t.view(&["X = K[0]"])), "indexes an array"),
-        (message(t.view(&["X = A[`a`]"])), "an array index is an int or a long"),
+        (
+            message(t.view(&["X = A[`a`]"])),
+            "an array index is an int or a long",
+        ),
         (message(t.view(&["X = sum(K)"])), "takes an array"),
         (message(t.view(&["X = avg(A, B)"])), "unknown function avg"),
     ] {
@@ -450,15 +469,23 @@ fn array_values_read_back_and_count_in_memory_stats() {
             vec![
                 Value::String("k".into()),
                 Value::Array((0..10).map(Value::I64).collect()),
-                if i % 2 == 0 { Value::Null } else { Value::Array(vec![]) },
+                if i % 2 == 0 {
+                    Value::Null
+                } else {
+                    Value::Array(vec![])
+                },
             ]
         })
         .collect();
-    t.add(Batch::from_rows(&arrays_schema(), &rows).unwrap()).unwrap();
+    t.add(Batch::from_rows(&arrays_schema(), &rows).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
     let stats = t.stats();
     // 10,000 longs of A, and an end offset per row and array column.
-    assert!(stats.bytes_used >= empty + 10_000 * 8 + 2 * 1_000 * 8, "{stats:?}");
+    assert!(
+        stats.bytes_used >= empty + 10_000 * 8 + 2 * 1_000 * 8,
+        "{stats:?}"
+    );
     assert_eq!(t.get("B", 0).unwrap(), Value::Null);
     assert_eq!(t.get("B", 1).unwrap(), Value::Array(vec![]));
     assert_eq!(
@@ -466,11 +493,22 @@ fn array_values_read_back_and_count_in_memory_stats() {
         "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
     );
     assert_eq!(ColumnType::F64.array_of().unwrap().to_string(), "double[]");
-    assert_eq!(ColumnType::String.array_of().unwrap().to_string(), "string[]");
-    let grouped = t.view(&["K", "N = len(A)"]).unwrap().group_by(&["K"]).unwrap();
+    assert_eq!(
+        ColumnType::String.array_of().unwrap().to_string(),
+        "string[]"
+    );
+    let grouped = t
+        .view(&["K", "N = len(A)"])
+        .unwrap()
+        .group_by(&["K"])
+        .unwrap();
     assert_eq!(grouped.size(), 1);
     // The grouped table's array (1,000 longs) and the operator's copy of the values.
-    assert!(grouped.stats().bytes_used > 2 * 1_000 * 8, "{:?}", grouped.stats());
+    assert!(
+        grouped.stats().bytes_used > 2 * 1_000 * 8,
+        "{:?}",
+        grouped.stats()
+    );
 }
 
 /// The same over cycles of thousands of rows, a ring holding more than one cycle: arrays whose

@@ -7,8 +7,8 @@
 //! their bits, with -0.0 as 0.0 and every NaN as one. Arrays have no key code: array columns are
 //! refused as keys ([`refuse_array_keys`]).
 
-use crate::column::strings::NULL_CODE;
 use super::{Agg, AggKind};
+use crate::column::strings::NULL_CODE;
 use crate::column::{Column, ColumnType, Dictionary, NULL_BOOL, NULL_I32, NULL_I64, StringColumn};
 use crate::table::Schema;
 use crate::{Error, Result};

@@ -188,9 +188,7 @@ impl Table {
         let ungrouped: Vec<bool> = schema
             .fields()
             .iter()
-            .map(|f| {
-                f.ty.element().is_some() && (named.is_empty() || named.contains(&f.name))
-            })
+            .map(|f| f.ty.element().is_some() && (named.is_empty() || named.contains(&f.name)))
             .collect();
         let fields = schema
             .fields()

@@ -361,14 +361,29 @@ fn arrays_round_trip_through_the_js_api() {
     let session = Session::new();
     let trades_table = session.new_table(columns(), "stream".into()).unwrap();
     let grouped = trades_table.group_by(list(&["Exchange"])).unwrap();
-    let aggs: Array = [Agg::group("Sizes = Size"), Agg::distinct("Instruments = Instrument", None)]
-        .into_iter()
-        .collect();
-    let arrays = trades_table.agg_by(aggs.into(), list(&["Exchange"])).unwrap();
-    let reduced = grouped
-        .view(list(&["Exchange", "N = len(Size)", "Top = max(Size)", "First = Size[0]"]), JsValue::UNDEFINED)
+    let aggs: Array = [
+        Agg::group("Sizes = Size"),
+        Agg::distinct("Instruments = Instrument", None),
+    ]
+    .into_iter()
+    .collect();
+    let arrays = trades_table
+        .agg_by(aggs.into(), list(&["Exchange"]))
         .unwrap();
-    let flat = grouped.ungroup(list(&["Size", "KafkaOffset"]), Some(false)).unwrap();
+    let reduced = grouped
+        .view(
+            list(&[
+                "Exchange",
+                "N = len(Size)",
+                "Top = max(Size)",
+                "First = Size[0]",
+            ]),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    let flat = grouped
+        .ungroup(list(&["Size", "KafkaOffset"]), Some(false))
+        .unwrap();
     trades_table.add_rows(trades(0, 6)).unwrap();
     session.run_cycle().unwrap();
 
@@ -386,13 +401,22 @@ fn arrays_round_trip_through_the_js_api() {
     assert_eq!(binance.get(0).as_string().as_deref(), Some("binance"));
     let sizes = binance.get(3);
     assert!(Array::is_array(&sizes), "{sizes:?}");
-    let sizes: Vec<f64> = Array::from(&sizes).iter().filter_map(|v| v.as_f64()).collect();
+    let sizes: Vec<f64> = Array::from(&sizes)
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
     assert_eq!(sizes, [0.0, 1.0, 2.0]);
     let distinct = Array::from(&arrays.get_column("Instruments").unwrap().get(0).unwrap());
     let distinct: Vec<String> = distinct.iter().filter_map(|v| v.as_string()).collect();
     assert_eq!(distinct, ["BTC/USD", "ETH/BTC", "ETH/USD"], "ascending");
-    assert_eq!(reduced.get_column("N").unwrap().get(1).unwrap().as_f64(), Some(3.0));
-    assert_eq!(reduced.get_column("Top").unwrap().get(1).unwrap().as_f64(), Some(2.5));
+    assert_eq!(
+        reduced.get_column("N").unwrap().get(1).unwrap().as_f64(),
+        Some(3.0)
+    );
+    assert_eq!(
+        reduced.get_column("Top").unwrap().get(1).unwrap().as_f64(),
+        Some(2.5)
+    );
     assert_eq!(flat.size().unwrap(), 6.0);
     assert_eq!(
         Array::from(&flat.get_column("Instrument").unwrap().get(0).unwrap()).length(),
@@ -431,10 +455,15 @@ fn arrays_round_trip_through_the_js_api() {
     ]
     .into_iter()
     .collect();
-    let mixed = trades_table.agg_by(mixed.into(), JsValue::UNDEFINED).unwrap();
+    let mixed = trades_table
+        .agg_by(mixed.into(), JsValue::UNDEFINED)
+        .unwrap();
     trades_table.add_rows(trades(6, 6)).unwrap();
     session.run_cycle().unwrap();
     let venues = Array::from(&mixed.get_column("Venues").unwrap().get(0).unwrap());
     assert_eq!(venues.length(), 2);
-    assert_eq!(mixed.get_column("N").unwrap().get(0).unwrap().as_f64(), Some(6.0));
+    assert_eq!(
+        mixed.get_column("N").unwrap().get(0).unwrap().as_f64(),
+        Some(6.0)
+    );
 }

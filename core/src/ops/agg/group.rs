@@ -147,7 +147,6 @@ impl GroupArrays {
             members: Vec::new(),
         })
     }
-
 }
 
 impl GroupReducer for GroupArrays {
