@@ -104,8 +104,13 @@ impl ArrayColumn {
 
     /// The array at `index`: `None` past the end, `Some(None)` for null.
     pub fn get(&self, index: usize) -> Option<Option<Vec<Value>>> {
+        self.get_prefix(index, usize::MAX)
+    }
+
+    /// The first `n` elements (at most) of the array at `index`, as [`ArrayColumn::get`].
+    pub fn get_prefix(&self, index: usize, n: usize) -> Option<Option<Vec<Value>>> {
         Some(self.range(index)?.map(|(first, count)| {
-            (first..first + count)
+            (first..first + count.min(n))
                 .map(|i| self.values.get(i).unwrap_or(Value::Null))
                 .collect()
         }))

@@ -331,8 +331,19 @@ impl Table {
     /// formats}`, where `columns` are the data columns (format columns are folded into
     /// `formats`), `types[c]` is column `c`'s type, and `formats[r][c]` is the cell's color or
     /// `null`.
-    pub fn viewport(&self, first: u32, count: u32) -> Result<JsValue, JsError> {
-        let v = self.inner()?.viewport(first as usize, count as usize);
+    ///
+    /// `arrayElements`, when given, cuts each array cell to its first that many elements (the
+    /// page shows six, and asks for seven to know whether to add `…`).
+    pub fn viewport(
+        &self,
+        first: u32,
+        count: u32,
+        array_elements: Option<u32>,
+    ) -> Result<JsValue, JsError> {
+        let cap = array_elements.map_or(usize::MAX, |n| n as usize);
+        let v = self
+            .inner()?
+            .viewport_capped(first as usize, count as usize, cap);
         let object = Object::new();
         set(
             &object,

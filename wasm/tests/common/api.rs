@@ -128,7 +128,7 @@ fn the_seed_notebook_through_the_js_api() {
         );
 
         // Every difference is zero.
-        let view = diff.viewport(0, 100).unwrap();
+        let view = diff.viewport(0, 100, None).unwrap();
         let names: Vec<String> = array(&view, "columns")
             .iter()
             .filter_map(|c| c.as_string())
@@ -156,7 +156,7 @@ fn the_seed_notebook_through_the_js_api() {
             assert_eq!(row.get(size_at as u32).as_f64(), Some(0.0));
         }
         // The counts: every row for append, this cycle's for stream.
-        let merged = row_count_merge.viewport(0, 10).unwrap();
+        let merged = row_count_merge.viewport(0, 10, None).unwrap();
         let counts: Vec<f64> = array(&merged, "rows")
             .iter()
             .map(|r| Array::from(r).get(0).as_f64().unwrap())
@@ -165,7 +165,7 @@ fn the_seed_notebook_through_the_js_api() {
     }
 
     // BTC rows carry the IVORY format; the others none.
-    let view = agg_append.viewport(0, 100).unwrap();
+    let view = agg_append.viewport(0, 100, None).unwrap();
     let instrument_at = array(&view, "columns")
         .iter()
         .position(|c| c.as_string().as_deref() == Some("Instrument"))
@@ -394,7 +394,7 @@ fn arrays_round_trip_through_the_js_api() {
         .filter_map(|t| t.as_string())
         .collect();
     assert_eq!(types, ["string", "long[]", "string[]", "double[]"]);
-    let view = grouped.viewport(0, 10).unwrap();
+    let view = grouped.viewport(0, 10, None).unwrap();
     let rows = array(&view, "rows");
     assert_eq!(rows.len(), 2);
     let binance = Array::from(&rows[0]);
@@ -406,6 +406,9 @@ fn arrays_round_trip_through_the_js_api() {
         .filter_map(|v| v.as_f64())
         .collect();
     assert_eq!(sizes, [0.0, 1.0, 2.0]);
+    // Cut for display: the first two elements.
+    let cut = Array::from(&array(&grouped.viewport(0, 10, Some(2)).unwrap(), "rows")[0]);
+    assert_eq!(Array::from(&cut.get(3)).length(), 2);
     let distinct = Array::from(&arrays.get_column("Instruments").unwrap().get(0).unwrap());
     let distinct: Vec<String> = distinct.iter().filter_map(|v| v.as_string()).collect();
     assert_eq!(distinct, ["BTC/USD", "ETH/BTC", "ETH/USD"], "ascending");
