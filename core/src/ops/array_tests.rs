@@ -524,3 +524,70 @@ fn grouping_over_cycles_of_thousands_of_rows_equals_a_recomputation() {
         .unwrap();
     check_grouping(&cycles, 4_500).unwrap();
 }
+
+/// Array columns travel through a join (rewritten, since an array cannot change in place), a
+/// sort and a merge.
+#[test]
+fn arrays_travel_through_joins_sorts_and_merges() {
+    let engine = Engine::new();
+    let trades = engine.append_table(schema());
+    let stream = engine.stream_table(schema());
+    let sizes = stream
+        .agg_by(&[Agg::group("Sizes = Size")], &["Exchange"])
+        .unwrap();
+    let joined = trades
+        .natural_join(&sizes, &["Exchange"], &["Sizes"])
+        .unwrap();
+    let sorted = sizes.sort(&["-Exchange"]).unwrap();
+    let merged = sizes.merge(&[&sorted]).unwrap();
+    let row = |exchange: &str, size: f64| {
+        let mut r = vec![Value::Null; schema().len()];
+        r[0] = Value::String(exchange.into());
+        r[2] = Value::F64(size);
+        r
+    };
+    let mut all = Vec::new();
+    for (cycle, rows) in [
+        vec![row("a", 1.0), row("b", 2.0)],
+        vec![row("a", 3.0)],
+        vec![row("c", 4.0), row("b", 5.0)],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let batch = Batch::from_rows(&schema(), &rows).unwrap();
+        trades.add(batch.clone()).unwrap();
+        stream.add(batch).unwrap();
+        engine.run_cycle().unwrap();
+        all.extend(rows);
+        let grouped = reference_group_by(&all, &[0]);
+        let sizes_of = |exchange: &Value| {
+            grouped
+                .iter()
+                .find(|g| g[0] == *exchange)
+                .map_or(Value::Null, |g| g[2].clone())
+        };
+        let want: Vec<Row> = all
+            .iter()
+            .map(|r| {
+                let mut out = r.clone();
+                out.push(sizes_of(&r[0]));
+                out
+            })
+            .collect();
+        assert_eq!(joined.all_rows(), want, "cycle {cycle}");
+        assert!(joined.error().is_none());
+        let by_key: Vec<Row> = grouped
+            .iter()
+            .map(|g| vec![g[0].clone(), g[2].clone()])
+            .collect();
+        let mut descending = by_key.clone();
+        descending.reverse();
+        assert_eq!(sizes.all_rows(), by_key);
+        assert_eq!(sorted.all_rows(), descending);
+        assert_eq!(
+            merged.all_rows(),
+            [by_key.clone(), descending.clone()].concat()
+        );
+    }
+}
