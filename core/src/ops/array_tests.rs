@@ -591,3 +591,40 @@ fn arrays_travel_through_joins_sorts_and_merges() {
         );
     }
 }
+
+/// A source table keeps every column of its batches: arrays and binary ones are copied, date and
+/// time ones adopted (before arrays, date, time and binary batches were dropped by sources).
+#[test]
+fn source_tables_keep_array_binary_date_and_time_columns() {
+    let schema = Schema::of(&[
+        ("N", ColumnType::I64),
+        ("A", ColumnType::I32.array_of().unwrap()),
+        ("B", ColumnType::Binary),
+        ("D", ColumnType::Date),
+        ("T", ColumnType::Time),
+    ])
+    .unwrap();
+    let row = |i: i64| {
+        vec![
+            Value::I64(i),
+            Value::Array(vec![Value::I32(i as i32); i as usize % 3]),
+            Value::Binary(vec![i as u8]),
+            Value::Date(i as i32),
+            Value::Time(i * 1_000),
+        ]
+    };
+    let engine = Engine::new();
+    let append = engine.append_table(schema.clone());
+    let ring = engine.ring_table(schema.clone(), 3);
+    let mut all = Vec::new();
+    for cycle in 0..3 {
+        let rows: Vec<Row> = (cycle * 2..cycle * 2 + 2).map(row).collect();
+        let batch = Batch::from_rows(&schema, &rows).unwrap();
+        append.add(batch.clone()).unwrap();
+        ring.add(batch).unwrap();
+        engine.run_cycle().unwrap();
+        all.extend(rows);
+        assert_eq!(append.all_rows(), all);
+        assert_eq!(ring.all_rows(), all[all.len().saturating_sub(3)..]);
+    }
+}
