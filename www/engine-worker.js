@@ -154,7 +154,8 @@ function frame(views) {
     try {
       out.push({
         panel,
-        viewport: table.viewport(first, count),
+        // Array cells: the page shows six elements, and a seventh says there are more.
+        viewport: table.viewport(first, count, 7),
         stats: table.stats(),
         error: table.error ?? null,
         blink: table.isBlink,

@@ -184,6 +184,23 @@ export function timestamp(nanos, digits, zone = "UTC") {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}${frac} ${parts.timeZoneName}`;
 }
 
+// An array cell (a groupBy column, typed `double[]`, ...) shows its first elements, numbers
+// unformatted (a thousands separator would read as a second element): `[1.5, 2, …]`.
+const ARRAY_SHOWN = 6;
+
+/** The formatter of an array column's cells, whose elements are of type `element`. */
+function arrayFormat(element, values, zone) {
+  const shownOf = (v) => (Array.isArray(v) ? v.slice(0, ARRAY_SHOWN) : []);
+  const elements = values.flatMap(shownOf);
+  const times = ["timestamp", "time", "date"].includes(element);
+  const inner = times ? columnFormat(element, elements, zone) : (v) => String(v);
+  return (value) => {
+    if (!Array.isArray(value)) return String(value);
+    const shown = shownOf(value).map((v) => (v === null || v === undefined ? "null" : inner(v)));
+    return `[${shown.join(", ")}${value.length > ARRAY_SHOWN ? ", …" : ""}]`;
+  };
+}
+
 // --- columns ------------------------------------------------------------------------------
 
 /**
@@ -192,6 +209,7 @@ export function timestamp(nanos, digits, zone = "UTC") {
  */
 export function columnFormat(type, values, zone = "UTC") {
   const or = (f) => (v) => (v === null || v === undefined ? "" : f(v));
+  if (type.endsWith("[]")) return or(arrayFormat(type.slice(0, -2), values, zone));
   switch (type) {
     case "double": {
       const decimals = columnDecimals(values);

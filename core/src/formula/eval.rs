@@ -4,7 +4,9 @@
 //! borrows the dictionary, and a string method runs once per dictionary entry (not per row) when
 //! the dictionary is no larger than the batch, then gathers the results by code.
 
-use super::{Formula, Func, Kind, Node, StrMethod};
+use std::borrow::Cow;
+
+use super::{Formula, Func, Kind, Node, StrMethod, arrays};
 use crate::column::strings::NULL_CODE;
 use crate::column::{
     Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value,
@@ -49,6 +51,12 @@ pub enum Vector<'a> {
         codes: Vec<u32>,
         strings: Strings<'a>,
     },
+    /// Arrays: each row's `(first, count)` in `values` (its elements back to back), or `None`
+    /// for a null array.
+    Array {
+        values: Cow<'a, Column>,
+        ranges: Vec<Option<(usize, usize)>>,
+    },
 }
 
 impl Vector<'_> {
@@ -59,6 +67,7 @@ impl Vector<'_> {
             Vector::I64(v) | Vector::Timestamp(v) => v.len(),
             Vector::F64(v) => v.len(),
             Vector::Str { codes, .. } => codes.len(),
+            Vector::Array { ranges, .. } => ranges.len(),
         }
     }
 
@@ -85,6 +94,18 @@ impl Vector<'_> {
             (Vector::Str { codes, strings }, Column::String(c)) => {
                 codes.iter().for_each(|&code| c.push(strings.get(code)))
             }
+            (Vector::Array { values, ranges }, Column::Array(c)) => {
+                for range in ranges {
+                    match range {
+                        Some((first, count))
+                            if c.values_mut().extend_from_range(values, *first, *count) =>
+                        {
+                            c.end_row()
+                        }
+                        _ => c.push_null(),
+                    }
+                }
+            }
             (v, c) => (0..v.len()).for_each(|_| c.push_null()),
         }
     }
@@ -107,6 +128,14 @@ impl Vector<'_> {
             Vector::Str { codes, strings } => strings
                 .get(codes[i])
                 .map_or(Value::Null, |s| Value::String(s.into())),
+            Vector::Array { values, ranges } => match ranges[i] {
+                None => Value::Null,
+                Some((first, count)) => Value::Array(
+                    (first..first + count)
+                        .map(|k| values.get(k).unwrap_or(Value::Null))
+                        .collect(),
+                ),
+            },
         }
     }
 }
@@ -166,6 +195,7 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
             codes: vec![0; count],
             strings: Strings::Owned(vec![Some(s.clone())]),
         },
+        (ColumnType::Array(element), _) => arrays::nulls(*element, count),
         // Date, time and binary columns are refused when a formula compiles; nulls if ever here.
         (ColumnType::String | ColumnType::Date | ColumnType::Time | ColumnType::Binary, _) => {
             Vector::Str {
@@ -208,6 +238,7 @@ fn column<'a>(column: &'a Column, start: usize, count: usize) -> Vector<'a> {
                 ),
             },
         },
+        Column::Array(c) => arrays::column(c, start, count),
         // Refused when a formula compiles (see `formula::Compiler`); nulls if ever here.
         Column::Date(_) | Column::Time(_) | Column::Binary(_) => Vector::Str {
             codes: vec![NULL_CODE; count],
@@ -722,6 +753,13 @@ fn eval<'a>(
                 },
             }
         }
+        Kind::Index(array, index) => arrays::eval_index(
+            eval(array, data, start, count, position),
+            eval(index, data, start, count, position),
+        ),
+        Kind::ArrayFn(function, array) => {
+            arrays::eval_fn(*function, eval(array, data, start, count, position))
+        }
         Kind::Method(method, recv, arg) => {
             let recv = eval(recv, data, start, count, position);
             let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
@@ -733,7 +771,7 @@ fn eval<'a>(
 /// A freshly built numeric column as a vector.
 fn column_owned<'a>(c: Column, count: usize) -> Vector<'a> {
     match column(&c, 0, count) {
-        Vector::Str { .. } => Vector::Str {
+        Vector::Str { .. } | Vector::Array { .. } => Vector::Str {
             codes: Vec::new(),
             strings: Strings::Owned(Vec::new()),
         },

@@ -5,7 +5,8 @@
 //! backticks (or double quotes), `true`, `false`, `null`, `+ - * / %`, comparisons, `&& || !`, the
 //! ternary operator, the functions `max min abs sqrt floor ceil round isNull`, the string methods
 //! `startsWith endsWith contains length toUpperCase toLowerCase`, and variables the host binds
-//! (the seed's `size_offset`).
+//! (the seed's `size_offset`). Array columns (`groupBy`'s) may be indexed, `Prices[0]`, and reduced
+//! by `len sum avg min max` of one argument (see [`arrays`]).
 //!
 //! Types follow Deephaven (Java): `int op int` is `int`, mixed numbers widen to `long` then
 //! `double`, `/` always gives `double`, `+` with a string concatenates. Nulls propagate: arithmetic
@@ -15,6 +16,7 @@
 //! [`compile`] resolves names and types once and reports the first problem with its byte position
 //! and the offending token; [`Formula::eval`] then runs over a range of rows, column at a time.
 
+mod arrays;
 mod eval;
 mod lexer;
 mod parser;
@@ -82,6 +84,10 @@ pub(crate) enum Kind {
     Ternary(Box<Node>, Box<Node>, Box<Node>),
     Call(Func, Vec<Node>),
     Method(StrMethod, Box<Node>, Option<Box<Node>>),
+    /// `array[index]`, of the element type.
+    Index(Box<Node>, Box<Node>),
+    /// `len sum avg min max` of one array.
+    ArrayFn(arrays::ArrayFn, Box<Node>),
 }
 
 /// A compiled formula.
@@ -96,7 +102,7 @@ pub struct Formula {
     pub columns: Vec<usize>,
 }
 
-fn err<T>(position: usize, message: impl Into<String>) -> Result<T> {
+pub(crate) fn err<T>(position: usize, message: impl Into<String>) -> Result<T> {
     Err(Error::Formula {
         position,
         message: message.into(),
@@ -158,6 +164,7 @@ impl Compiler<'_> {
             Expr::Ident(name, p) => {
                 if let Ok(index) = self.schema.index_of(name) {
                     let ty = self.schema.fields()[index].ty;
+                    arrays::check_column(name, ty, *p)?;
                     if matches!(ty, ColumnType::Date | ColumnType::Time | ColumnType::Binary) {
                         return err(
                             *p,
@@ -180,7 +187,7 @@ impl Compiler<'_> {
                         Value::F64(_) => ColumnType::F64,
                         Value::Timestamp(_) => ColumnType::Timestamp,
                         Value::String(_) => ColumnType::String,
-                        Value::Date(_) | Value::Time(_) | Value::Binary(_) => {
+                        Value::Date(_) | Value::Time(_) | Value::Binary(_) | Value::Array(_) => {
                             return err(
                                 *p,
                                 format!("variable {name}: formulas do not support its type yet"),
@@ -239,6 +246,10 @@ impl Compiler<'_> {
                 }
             }
             Expr::Call(name, args, p) => self.call(name, args, *p)?,
+            Expr::Index(array, index, p) => {
+                let (array, index) = (self.node(array)?, self.node(index)?);
+                arrays::index(array, index, *p)?
+            }
             Expr::Method(receiver, name, args, p) => {
                 let receiver = self.node(receiver)?;
                 if receiver.ty != Some(ColumnType::String) {
@@ -288,6 +299,7 @@ impl Compiler<'_> {
 
     /// Brings two operands to one type (numbers widen; `null` takes the other's type).
     fn unify(&self, a: Node, b: Node, p: usize, what: &str) -> Result<(Node, Node)> {
+        arrays::refuse_in(what, &a, &b, p)?;
         match (a.ty, b.ty) {
             (None, None) => err(p, format!("'{what}' needs at least one typed operand")),
             (None, Some(t)) => Ok((null_of(t), b)),
@@ -370,6 +382,12 @@ impl Compiler<'_> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], p: usize) -> Result<Node> {
+        if let [arg] = args
+            && arrays::is_array_function(name)
+        {
+            let arg = self.node(arg)?;
+            return arrays::call(name, arg, p);
+        }
         let (func, arity) = match name {
             "max" => (Func::Max, 2),
             "min" => (Func::Min, 2),
@@ -436,7 +454,7 @@ fn a_pos(args: &[Expr]) -> usize {
     args.first().map_or(0, Expr::position)
 }
 
-fn show(ty: Option<ColumnType>) -> String {
+pub(crate) fn show(ty: Option<ColumnType>) -> String {
     ty.map_or_else(|| "null".into(), |t| t.to_string())
 }
 

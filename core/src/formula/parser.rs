@@ -8,7 +8,7 @@
 //! sum      := product (('+'|'-') product)*
 //! product  := unary (('*'|'/'|'%') unary)*
 //! unary    := ('!'|'-') unary | postfix
-//! postfix  := primary ('.' IDENT '(' args ')')*
+//! postfix  := primary ('.' IDENT '(' args ')' | '[' expr ']')*
 //! primary  := number | string | true | false | null | IDENT '(' args ')' | IDENT | '(' expr ')'
 //! ```
 
@@ -31,6 +31,8 @@ pub enum Expr {
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>, usize),
     Call(String, Vec<Expr>, usize),
     Method(Box<Expr>, String, Vec<Expr>, usize),
+    /// `array[index]`.
+    Index(Box<Expr>, Box<Expr>, usize),
 }
 
 impl Expr {
@@ -47,7 +49,8 @@ impl Expr {
             | Expr::Binary(_, _, _, p)
             | Expr::Ternary(_, _, _, p)
             | Expr::Call(_, _, p)
-            | Expr::Method(_, _, _, p) => *p,
+            | Expr::Method(_, _, _, p)
+            | Expr::Index(_, _, p) => *p,
         }
     }
 }
@@ -221,6 +224,12 @@ impl Parser {
         let mut expr = self.primary()?;
         loop {
             let position = self.position();
+            if self.eat("[") {
+                let index = self.expr()?;
+                self.expect("]")?;
+                expr = Expr::Index(Box::new(expr), Box::new(index), position);
+                continue;
+            }
             if !self.eat(".") {
                 return Ok(expr);
             }

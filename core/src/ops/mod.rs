@@ -5,6 +5,8 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
+#[cfg(test)]
+mod array_tests;
 mod code_pairs;
 mod drop_stream;
 pub mod format;
@@ -17,6 +19,7 @@ mod slice;
 mod sort;
 #[cfg(test)]
 mod tests;
+mod ungroup;
 
 pub use agg::{Agg, AggKind, AggOptions};
 

@@ -8,9 +8,9 @@ use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
 use crate::{Agg, AggKind};
 
-type Row = Vec<Value>;
+pub(super) type Row = Vec<Value>;
 
-fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     Schema::of(&[
         ("Exchange", ColumnType::String),
         ("Instrument", ColumnType::String),
@@ -34,7 +34,7 @@ fn size_only(size: f64) -> Row {
     ]
 }
 
-fn arb_row() -> impl Strategy<Value = Row> {
+pub(super) fn arb_row() -> impl Strategy<Value = Row> {
     let string = |choices: &'static [&'static str]| {
         proptest::option::weighted(0.9, proptest::sample::select(choices))
             .prop_map(|s| s.map_or(Value::Null, |s| Value::String(s.into())))
@@ -222,7 +222,7 @@ fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 }
 
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
-fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
+pub(super) fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),
@@ -243,7 +243,7 @@ fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseE
 /// Rows equal as multisets, doubles within a relative 1e-9: the engine's sums are exact then
 /// rounded once, the reference folds them in row order; and a group of a ring that left and came
 /// back keeps its first position.
-fn assert_rows_close(
+pub(super) fn assert_rows_close(
     got: &[Row],
     want: &[Row],
     keys: usize,

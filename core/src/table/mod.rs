@@ -494,6 +494,12 @@ impl Table {
     /// Rows `first .. first + count` (clamped) for display: the data columns, and each cell's
     /// format (its column's `formatColumnWhere`, else its row's `formatRowWhere`).
     pub fn viewport(&self, first: usize, count: usize) -> Viewport {
+        self.viewport_capped(first, count, usize::MAX)
+    }
+
+    /// [`Table::viewport`] with each array cell cut to its first `array_elements` elements: a
+    /// display shows a few, and a grouped table's arrays may hold every row ever seen.
+    pub fn viewport_capped(&self, first: usize, count: usize, array_elements: usize) -> Viewport {
         let node = self.node.borrow();
         let data = &node.data;
         let names = data.schema.names();
@@ -521,7 +527,15 @@ impl Table {
             rows.push(
                 shown
                     .iter()
-                    .map(|&c| data.columns[c].get(r).unwrap_or(Value::Null))
+                    .map(|&c| {
+                        match &data.columns[c] {
+                            Column::Array(a) => a
+                                .get_prefix(r, array_elements)
+                                .map(|v| v.map_or(Value::Null, Value::Array)),
+                            column => column.get(r),
+                        }
+                        .unwrap_or(Value::Null)
+                    })
                     .collect(),
             );
             let row = text(row_format, r);

@@ -325,6 +325,21 @@ impl Agg {
     pub fn wavg(weight: &str, spec: &str) -> JsValue {
         agg("wavg", spec, Some(weight))
     }
+    /// `Agg.group("Prices = Price")`: each group's values as an array, in row order.
+    pub fn group(spec: &str) -> JsValue {
+        agg("group", spec, None)
+    }
+    /// `Agg.distinct("Venues = Exchange", includeNulls)`: each group's distinct values as an
+    /// array, ascending (null first, when `includeNulls`).
+    pub fn distinct(spec: &str, include_nulls: Option<bool>) -> JsValue {
+        let object = agg("distinct", spec, None);
+        let _ = js_sys::Reflect::set(
+            &object,
+            &"includeNulls".into(),
+            &include_nulls.unwrap_or(false).into(),
+        );
+        object
+    }
 }
 
 pub(crate) fn to_js(e: streamglass_core::Error) -> JsError {

@@ -26,6 +26,7 @@
 
 mod abs_sum;
 mod accumulator;
+mod group;
 mod history;
 mod reducer;
 mod spec;
@@ -358,6 +359,7 @@ impl Table {
     /// Groups rows by `keys` and computes `aggs` per group (Deephaven's `aggBy`).
     pub fn agg_by(&self, aggs: &[Agg], keys: &[&str]) -> Result<Table> {
         let parent_schema = self.schema();
+        super::keys::refuse_arrays_in_agg(&parent_schema, aggs, keys)?;
         let mut fields = Vec::new();
         let mut key_columns = Vec::new();
         for name in keys {
