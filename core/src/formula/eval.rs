@@ -19,7 +19,7 @@ pub enum Strings<'a> {
 }
 
 impl Strings<'_> {
-    fn get(&self, code: u32) -> Option<&str> {
+    pub(super) fn get(&self, code: u32) -> Option<&str> {
         if code == NULL_CODE {
             return None;
         }
@@ -462,7 +462,7 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
     }
 }
 
-fn eval<'a>(
+pub(super) fn eval<'a>(
     node: &Node,
     data: &'a TableData,
     start: usize,
@@ -727,6 +727,13 @@ fn eval<'a>(
             let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
             string_method(*method, recv, arg)
         }
+        Kind::Match(m) => {
+            super::matching::eval_match(m, eval(&m.target, data, start, count, position))
+        }
+        Kind::InRange(args) => {
+            super::matching::eval_in_range(args, data, start, count, position)
+        }
+        Kind::Now(clock) => Vector::Timestamp(vec![clock.get(); count]),
     }
 }
 

@@ -17,6 +17,7 @@
 
 mod eval;
 mod lexer;
+mod matching;
 mod parser;
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,12 @@ pub(crate) enum Kind {
     Ternary(Box<Node>, Box<Node>, Box<Node>),
     Call(Func, Vec<Node>),
     Method(StrMethod, Box<Node>, Option<Box<Node>>),
+    /// A match filter (`in`, `=` with a constant): see [`matching`].
+    Match(Box<matching::Match>),
+    /// `inRange(value, low, high)`, of one comparable type.
+    InRange(Box<[Node; 3]>),
+    /// `now()`: the engine's clock when the formula runs.
+    Now(matching::Clock),
 }
 
 /// A compiled formula.
@@ -94,6 +101,10 @@ pub struct Formula {
     pub(crate) root: Node,
     /// The input columns it reads.
     pub columns: Vec<usize>,
+    /// The clock `now()` reads, if the formula calls it.
+    pub(crate) clock: Option<matching::Clock>,
+    /// Whether it reads `i` or `ii`.
+    pub(crate) reads_position: bool,
 }
 
 fn err<T>(position: usize, message: impl Into<String>) -> Result<T> {
@@ -133,6 +144,8 @@ struct Compiler<'a> {
     schema: &'a Schema,
     variables: &'a Variables,
     columns: Vec<usize>,
+    clock: Option<matching::Clock>,
+    reads_position: bool,
 }
 
 impl Compiler<'_> {
@@ -189,6 +202,7 @@ impl Compiler<'_> {
                     };
                     constant(value.clone(), ty)
                 } else if name == "i" || name == "ii" {
+                    self.reads_position = true;
                     Node {
                         kind: Kind::RowIndex,
                         ty: Some(if name == "i" {
@@ -221,7 +235,10 @@ impl Compiler<'_> {
                     (_, ty) => return err(*p, format!("'{op}' does not apply to {}", show(ty))),
                 }
             }
-            Expr::Binary(op, left, right, p) => self.binary(op, left, right, *p)?,
+            Expr::Binary(op, left, right, p) => {
+                matching::lower_equality(self.binary(op, left, right, *p)?)
+            }
+            Expr::Match(m, p) => self.match_filter(m, *p)?,
             Expr::Ternary(c, a, b, p) => {
                 let c = self.node(c)?;
                 if c.ty != Some(ColumnType::Bool) {
@@ -370,6 +387,9 @@ impl Compiler<'_> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], p: usize) -> Result<Node> {
+        if let Some(node) = self.match_call(name, args, p)? {
+            return Ok(node);
+        }
         let (func, arity) = match name {
             "max" => (Func::Max, 2),
             "min" => (Func::Min, 2),
@@ -442,11 +462,27 @@ fn show(ty: Option<ColumnType>) -> String {
 
 /// Compiles `text` against `schema`, with `variables` bound.
 pub fn compile(text: &str, schema: &Schema, variables: &Variables) -> Result<Formula> {
-    let (name, expr) = parser::parse(text)?;
+    compile_as(text, schema, variables, false)
+}
+
+/// Compiles a `where` filter: a bare expression in which `=` compares, as `==` does.
+pub fn compile_filter(text: &str, schema: &Schema, variables: &Variables) -> Result<Formula> {
+    compile_as(text, schema, variables, true)
+}
+
+fn compile_as(
+    text: &str,
+    schema: &Schema,
+    variables: &Variables,
+    filter: bool,
+) -> Result<Formula> {
+    let (name, expr) = parser::parse_as(text, filter)?;
     let mut compiler = Compiler {
         schema,
         variables,
         columns: Vec::new(),
+        clock: None,
+        reads_position: false,
     };
     let root = compiler.node(&expr)?;
     let Some(ty) = root.ty else {
@@ -463,5 +499,7 @@ pub fn compile(text: &str, schema: &Schema, variables: &Variables) -> Result<For
         ty,
         root,
         columns: compiler.columns,
+        clock: compiler.clock,
+        reads_position: compiler.reads_position,
     })
 }

@@ -41,6 +41,13 @@ pub(crate) trait Operator {
     fn keeps_rows_in_parent_order(&self) -> bool {
         false
     }
+
+    /// Gives the operator the engine's clock before a cycle (and before `initialize`); `true`
+    /// if its table depends on it, and so must be processed every cycle, its parents changed
+    /// or not, and may remove rows from its front when none of its parents did.
+    fn advance_clock(&mut self, _now: i64) -> bool {
+        false
+    }
 }
 
 /// Splits `"A, B = C"` or a list into trimmed, non-empty names.
