@@ -17,6 +17,8 @@ mod slice;
 mod sort;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod where_tests;
 
 pub use agg::{Agg, AggKind, AggOptions};
 

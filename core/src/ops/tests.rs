@@ -8,9 +8,9 @@ use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
 use crate::{Agg, AggKind};
 
-type Row = Vec<Value>;
+pub(super) type Row = Vec<Value>;
 
-fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     Schema::of(&[
         ("Exchange", ColumnType::String),
         ("Instrument", ColumnType::String),
@@ -202,7 +202,7 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
 }
 
 /// `aggBy` from scratch: groups in order of first appearance, keys then aggregations.
-fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
+pub(super) fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
     let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
     let mut groups: Vec<(Row, Vec<&Row>)> = Vec::new();
     for row in rows {
@@ -222,7 +222,11 @@ fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 }
 
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
-fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
+pub(super) fn assert_rows_eq(
+    got: &[Row],
+    want: &[Row],
+    what: &str,
+) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),
