@@ -138,13 +138,12 @@ impl Formula {
     /// `start`.
     pub fn select_rows(&self, data: &TableData, start: usize, count: usize, out: &mut Vec<u32>) {
         out.clear();
+        // A match or range on a column: straight off the column's storage.
+        if super::matching::select(&self.root, data, start, count, out) {
+            return;
+        }
         if let Vector::Bool(v) = self.eval(data, start, count) {
-            out.extend(
-                v.iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == 1)
-                    .map(|(i, _)| i as u32),
-            );
+            super::matching::push_where(out, 0, v.len(), |i| v[i] == 1);
         }
     }
 }

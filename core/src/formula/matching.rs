@@ -29,7 +29,9 @@ use super::parser::Expr;
 use super::{Compiler, Kind, Node, err, null_of, rank, show, widen};
 use crate::Result;
 use crate::column::strings::NULL_CODE;
-use crate::column::{ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value};
+use crate::column::{
+    Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value,
+};
 use crate::table::{Schema, TableData};
 
 /// `target [icase] [not] in values...`, as parsed.
@@ -82,6 +84,17 @@ struct Lane<T> {
 }
 
 impl<T: Copy + Eq + std::hash::Hash> Lane<T> {
+    /// Whether `x` is one of the values.
+    #[inline]
+    fn has(&self, x: T) -> bool {
+        match (&self.hashed, self.values.as_slice()) {
+            (Some(set), _) => set.contains(&x),
+            (None, [a]) => x == *a,
+            (None, [a, b]) => (x == *a) | (x == *b),
+            (None, values) => values.contains(&x),
+        }
+    }
+
     fn new(mut values: Vec<T>) -> Self {
         values.dedup();
         let hashed = (values.len() > SCAN_MAX).then(|| values.iter().copied().collect());
@@ -115,7 +128,7 @@ enum ValueSet {
     I32(Lane<i32>),
     /// `long` and timestamps.
     I64(Lane<i64>),
-    /// Doubles by their bits, `-0.0` as `0.0`; whether NaN matches NaN.
+    /// Doubles by their keys ([`f64_key`]); whether NaN matches NaN.
     F64 {
         bits: Lane<u64>,
         nan: bool,
@@ -130,9 +143,14 @@ enum ValueSet {
     Values(Vec<Value>),
 }
 
-fn f64_bits(x: f64) -> u64 {
-    // -0.0 + 0.0 is 0.0: the two zeros are equal, as `==` has them.
-    (x + 0.0).to_bits()
+/// A double's key in a set: its bits (`-0.0` as `0.0`, so the two zeros are equal as `==` has
+/// them), mixed (SplitMix64's finaliser, a bijection): the bits of round numbers end in zeros,
+/// which an Fx hash spreads badly.
+fn f64_key(x: f64) -> u64 {
+    let mut z = (x + 0.0).to_bits();
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// A string's case fold for `icase`: upper then lower case (Unicode's, through the host).
@@ -184,7 +202,7 @@ impl ValueSet {
                         doubles
                             .iter()
                             .filter(|x| !x.is_nan())
-                            .map(|&x| f64_bits(x))
+                            .map(|&x| f64_key(x))
                             .collect(),
                     ),
                 }
@@ -273,7 +291,7 @@ pub(super) fn eval_match<'a>(m: &Match, target: Vector<'a>) -> Vector<'a> {
             let mut hits = if bits.values.is_empty() {
                 vec![flip; rows.len()]
             } else {
-                let as_bits: Vec<u64> = rows.iter().map(|&x| f64_bits(x)).collect();
+                let as_bits: Vec<u64> = rows.iter().map(|&x| f64_key(x)).collect();
                 bits.select(&as_bits, m.inverted)
             };
             if *nan {
@@ -317,6 +335,127 @@ pub(super) fn eval_match<'a>(m: &Match, target: Vector<'a>) -> Vector<'a> {
         // The compiler gives a match the lane of its target's type.
         (_, rows) => vec![NULL_BOOL; rows.len()],
     })
+}
+
+/// Appends `base + i` to `out` for each `i < n` where `hit(i)`, without a branch per row.
+#[inline]
+pub(super) fn push_where(out: &mut Vec<u32>, base: usize, n: usize, hit: impl Fn(usize) -> bool) {
+    let len = out.len();
+    out.resize(len + n, 0);
+    let buf = &mut out[len..];
+    let mut k = 0;
+    for i in 0..n {
+        // k <= i < n: always in bounds.
+        buf[k] = (base + i) as u32;
+        k += usize::from(hit(i));
+    }
+    out.truncate(len + k);
+}
+
+/// Each slice of rows `start .. start + count` of `column` with its offset from `start`.
+fn slices<T: Copy>(
+    column: &Chunked<T>,
+    start: usize,
+    count: usize,
+) -> impl Iterator<Item = (usize, &[T])> {
+    column
+        .slices_range(start, count)
+        .scan(0, |base, slice| {
+            let at = *base;
+            *base += slice.len();
+            Some((at, slice))
+        })
+}
+
+/// The rows of `start .. start + count` where `node` holds, as offsets from `start`, straight
+/// off the column's storage, for a match or a range with constant bounds on a column; `false`
+/// (and `out` untouched) for any other node.
+pub(super) fn select(
+    node: &Node,
+    data: &TableData,
+    start: usize,
+    count: usize,
+    out: &mut Vec<u32>,
+) -> bool {
+    let count = count.min(data.len().saturating_sub(start));
+    match &node.kind {
+        Kind::Match(m) => {
+            let Kind::Column(c) = m.target.kind else {
+                return false;
+            };
+            let Some(column) = data.columns.get(c) else {
+                return false;
+            };
+            let flip = m.inverted;
+            match (&m.set, column) {
+                (ValueSet::I32(lane), Column::I32(rows)) => {
+                    for (at, s) in slices(rows, start, count) {
+                        push_where(out, at, s.len(), |i| lane.has(s[i]) != flip);
+                    }
+                }
+                (ValueSet::I64(lane), Column::I64(rows) | Column::Timestamp(rows)) => {
+                    for (at, s) in slices(rows, start, count) {
+                        push_where(out, at, s.len(), |i| lane.has(s[i]) != flip);
+                    }
+                }
+                (ValueSet::F64 { bits, nan }, Column::F64(rows)) => {
+                    for (at, s) in slices(rows, start, count) {
+                        push_where(out, at, s.len(), |i| {
+                            let x = s[i];
+                            (bits.has(f64_key(x)) | (*nan & x.is_nan())) != flip
+                        });
+                    }
+                }
+                (ValueSet::Str { null, .. }, Column::String(strings)) => {
+                    let (Some(dict), Some(codes)) = (strings.dictionary(), strings.codes()) else {
+                        return false;
+                    };
+                    let entries = m.entries(dict);
+                    let entries = &entries.1;
+                    for (at, s) in slices(codes, start, count) {
+                        push_where(out, at, s.len(), |i| {
+                            entries.get(s[i] as usize).copied().unwrap_or(*null) != flip
+                        });
+                    }
+                }
+                _ => return false,
+            }
+            true
+        }
+        Kind::InRange(args) => {
+            let [value, low, high] = &**args;
+            let (Kind::Column(c), Kind::Const(lo), Kind::Const(hi)) =
+                (&value.kind, &low.kind, &high.kind)
+            else {
+                return false;
+            };
+            macro_rules! range {
+                ($rows:expr, $null:expr, $lo:expr, $hi:expr) => {{
+                    for (at, s) in slices($rows, start, count) {
+                        push_where(out, at, s.len(), |i| {
+                            let x = s[i];
+                            (x != $null) & ($lo <= x) & (x <= $hi)
+                        });
+                    }
+                    true
+                }};
+            }
+            match (data.columns.get(*c), lo, hi) {
+                (Some(Column::I32(rows)), Value::I32(lo), Value::I32(hi)) => {
+                    range!(rows, NULL_I32, *lo, *hi)
+                }
+                (Some(Column::I64(rows)), Value::I64(lo), Value::I64(hi))
+                | (Some(Column::Timestamp(rows)), Value::Timestamp(lo), Value::Timestamp(hi)) => {
+                    range!(rows, NULL_I64, *lo, *hi)
+                }
+                (Some(Column::F64(rows)), Value::F64(lo), Value::F64(hi)) => {
+                    range!(rows, NULL_F64, *lo, *hi)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// A bound of `inRange`: one value for every row (a constant), or a value per row.

@@ -52,6 +52,8 @@ struct RowWise {
     /// `where`: the parent key of every row kept.
     kept: Chunked<u64>,
     selected: Vec<u32>,
+    /// `where`: the rows a batch keeps (reused).
+    picks: Vec<u32>,
     /// `where`: whether a filter calls `now()`, so that kept rows are re-checked every cycle.
     ticks: bool,
 }
@@ -145,6 +147,7 @@ impl RowWise {
                 width: working.len(),
                 kept: Chunked::new(),
                 selected: Vec::new(),
+                picks: Vec::new(),
                 ticks,
             },
             schema,
@@ -216,28 +219,56 @@ impl RowWise {
         count: usize,
         out: &mut TableData,
     ) -> usize {
-        let mut keep = vec![true; count];
-        for step in &self.steps {
-            step.formula
-                .select_rows(parent, start, count, &mut self.selected);
-            let mut passed = vec![false; count];
-            for &i in &self.selected {
-                passed[i as usize] = true;
-            }
-            keep.iter_mut().zip(passed).for_each(|(k, p)| *k &= p);
-        }
+        let mut picks = std::mem::take(&mut self.picks);
+        self.select(parent, start, count, false, &mut picks);
         let first_key = parent.first_key + start as u64;
-        let picks: Vec<u32> = (0..count as u32).filter(|&i| keep[i as usize]).collect();
-        for &i in &picks {
-            self.kept.push(first_key + u64::from(i));
-        }
+        let keys: Vec<u64> = picks.iter().map(|&i| first_key + u64::from(i)).collect();
+        self.kept.extend_from_slice(&keys);
         for (o, p) in out.columns.iter_mut().zip(&parent.columns) {
             o.extend_gather(p, start, count, &picks);
         }
         if out.columns.is_empty() {
             out.bare_rows += picks.len();
         }
-        picks.len()
+        let kept = picks.len();
+        self.picks = picks;
+        kept
+    }
+
+    /// The rows of `data`'s `start .. start + count` where every filter holds (only those that
+    /// read the clock, if `clock_only`), as ascending offsets from `start`.
+    fn select(
+        &mut self,
+        data: &TableData,
+        start: usize,
+        count: usize,
+        clock_only: bool,
+        picks: &mut Vec<u32>,
+    ) {
+        let mut steps = self
+            .steps
+            .iter()
+            .filter(|s| !clock_only || s.formula.clock.is_some());
+        let Some(first) = steps.next() else {
+            picks.clear();
+            picks.extend(0..count as u32);
+            return;
+        };
+        first.formula.select_rows(data, start, count, picks);
+        for step in steps {
+            if picks.is_empty() {
+                return;
+            }
+            step.formula
+                .select_rows(data, start, count, &mut self.selected);
+            // Both ascending: keep the picks the step selected too.
+            let selected = &self.selected;
+            let mut j = 0;
+            picks.retain(|&i| {
+                j += selected[j..].partition_point(|&s| s < i);
+                selected.get(j) == Some(&i)
+            });
+        }
     }
 
     /// A time-dependent `where`: removes the kept rows that now fail, from the front up to the
@@ -245,25 +276,18 @@ impl RowWise {
     fn age_out(&mut self, out: &mut TableData) -> usize {
         let mut gone = 0;
         let mut block = 64;
-        'blocks: while gone < out.len() {
+        let mut picks = std::mem::take(&mut self.picks);
+        while gone < out.len() {
             let count = block.min(out.len() - gone);
-            let mut keep = vec![true; count];
-            for step in self.steps.iter().filter(|s| s.formula.clock.is_some()) {
-                step.formula
-                    .select_rows(out, gone, count, &mut self.selected);
-                let mut passed = vec![false; count];
-                for &i in &self.selected {
-                    passed[i as usize] = true;
-                }
-                keep.iter_mut().zip(passed).for_each(|(k, p)| *k &= p);
-            }
-            if let Some(first) = keep.iter().position(|&k| k) {
-                gone += first;
-                break 'blocks;
+            self.select(out, gone, count, true, &mut picks);
+            if let Some(&first) = picks.first() {
+                gone += first as usize;
+                break;
             }
             gone += count;
             block *= 2;
         }
+        self.picks = picks;
         self.kept.pop_front(gone);
         out.pop_front(gone);
         gone
