@@ -108,6 +108,9 @@ fn icase_compares_case_folds() {
     assert_eq!(rows("Exchange icase in `éclair`"), [3]);
     assert_eq!(rows("Exchange icase not in `kraken`"), [0, 2, 3]);
     assert_eq!(rows("Exchange icase in null"), [2]);
+    // Unicode's case folds, not Java's per-character comparison.
+    assert_eq!(rows("Exchange icase in `Straße`, `éclaiR`"), [3]);
+    assert_eq!(rows("`STRASSE` icase in `straße`"), [0, 1, 2, 3]);
 }
 
 #[test]

@@ -245,7 +245,8 @@ impl Match {
     fn entries(&self, dict: &Dictionary) -> std::cell::Ref<'_, (u64, Vec<bool>)> {
         {
             let mut entries = self.entries.borrow_mut();
-            if entries.0 != dict.id() {
+            // Dictionaries only grow; one that did not is another's.
+            if entries.0 != dict.id() || entries.1.len() > dict.len() {
                 *entries = (dict.id(), Vec::new());
             }
             let seen = entries.1.len();

@@ -4,8 +4,9 @@
 //! `where` and formats). It may use column references, numeric literals, string literals in
 //! backticks (or double quotes), `true`, `false`, `null`, `+ - * / %`, comparisons, `&& || !`, the
 //! ternary operator, the functions `max min abs sqrt floor ceil round isNull`, the string methods
-//! `startsWith endsWith contains length toUpperCase toLowerCase`, and variables the host binds
-//! (the seed's `size_offset`).
+//! `startsWith endsWith contains length toUpperCase toLowerCase`, variables the host binds
+//! (the seed's `size_offset`), match filters (`X in a, b`, `X icase not in ...`, `inRange`) and
+//! `now()` (see [`matching`]). A `where` filter ([`compile_filter`]) reads `=` as `==`.
 //!
 //! Types follow Deephaven (Java): `int op int` is `int`, mixed numbers widen to `long` then
 //! `double`, `/` always gives `double`, `+` with a string concatenates. Nulls propagate: arithmetic
