@@ -729,9 +729,7 @@ pub(super) fn eval<'a>(
         Kind::Match(m) => {
             super::matching::eval_match(m, eval(&m.target, data, start, count, position))
         }
-        Kind::InRange(args) => {
-            super::matching::eval_in_range(args, data, start, count, position)
-        }
+        Kind::InRange(args) => super::matching::eval_in_range(args, data, start, count, position),
         Kind::Now(clock) => Vector::Timestamp(vec![clock.get(); count]),
     }
 }

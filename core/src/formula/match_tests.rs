@@ -62,7 +62,8 @@ fn vars() -> Variables {
 /// Which rows the filter keeps (a null result counts as not kept, as `where` does).
 fn rows(filter: &str) -> Vec<usize> {
     let data = data();
-    let f = compile_filter(filter, &data.schema, &vars()).unwrap_or_else(|e| panic!("{filter}: {e}"));
+    let f =
+        compile_filter(filter, &data.schema, &vars()).unwrap_or_else(|e| panic!("{filter}: {e}"));
     assert_eq!(f.ty, ColumnType::Bool, "{filter}");
     let v = f.eval(&data, 0, data.len());
     (0..v.len()).filter(|&i| v.get(i) == Bool(true)).collect()
@@ -138,10 +139,16 @@ fn matches_mix_with_formulas() {
     assert_eq!(rows("Exchange in `binance`, `Kraken` && Size > 1"), [0]);
     assert_eq!(rows("Exchange = `Kraken` || Qty > 5"), [0, 1]);
     assert_eq!(rows("Qty > 5 || Exchange in `Kraken`, `ÉCLAIR`"), [0, 1, 3]);
-    assert_eq!(rows("!(Exchange in `binance`) && !isNull(Exchange)"), [1, 3]);
+    assert_eq!(
+        rows("!(Exchange in `binance`) && !isNull(Exchange)"),
+        [1, 3]
+    );
     assert_eq!(rows("Qty in 7, 3 ? true : Flag = false"), [0, 1, 3]);
     assert_eq!(rows("(Qty in 7, 3) == Flag"), [0, 1, 3]);
-    assert_eq!(rows("Exchange in `a`, `binance` && Qty in 7 || Offset = 101"), [0, 1]);
+    assert_eq!(
+        rows("Exchange in `a`, `binance` && Qty in 7 || Offset = 101"),
+        [0, 1]
+    );
 }
 
 #[test]
@@ -164,7 +171,9 @@ fn now_reads_the_clock_given_to_the_formula() {
     let clock = f.clock.clone().expect("a clock");
     let kept = |f: &super::super::Formula| {
         let v = f.eval(&data, 0, data.len());
-        (0..v.len()).filter(|&i| v.get(i) == Bool(true)).collect::<Vec<_>>()
+        (0..v.len())
+            .filter(|&i| v.get(i) == Bool(true))
+            .collect::<Vec<_>>()
     };
     // Until the host sets it, now() is null: an ordering comparison with it is false.
     assert_eq!(clock.get(), NULL_I64);
@@ -176,7 +185,12 @@ fn now_reads_the_clock_given_to_the_formula() {
     let g = compile("T = now()", &data.schema, &vars()).unwrap();
     g.clock.as_ref().expect("a clock").set(42);
     assert_eq!(g.eval(&data, 0, 1).get(0), Timestamp(42));
-    assert!(compile("T = Ts", &data.schema, &vars()).unwrap().clock.is_none());
+    assert!(
+        compile("T = Ts", &data.schema, &vars())
+            .unwrap()
+            .clock
+            .is_none()
+    );
 }
 
 #[test]

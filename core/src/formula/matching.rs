@@ -182,7 +182,11 @@ impl ValueSet {
             ColumnType::I32 => ValueSet::I32(Lane::new(
                 values
                     .iter()
-                    .map(|v| int(v).and_then(|x| i32::try_from(x).ok()).unwrap_or(NULL_I32))
+                    .map(|v| {
+                        int(v)
+                            .and_then(|x| i32::try_from(x).ok())
+                            .unwrap_or(NULL_I32)
+                    })
                     .collect(),
             )),
             ColumnType::I64 | ColumnType::Timestamp => ValueSet::I64(Lane::new(
@@ -359,13 +363,11 @@ fn slices<T: Copy>(
     start: usize,
     count: usize,
 ) -> impl Iterator<Item = (usize, &[T])> {
-    column
-        .slices_range(start, count)
-        .scan(0, |base, slice| {
-            let at = *base;
-            *base += slice.len();
-            Some((at, slice))
-        })
+    column.slices_range(start, count).scan(0, |base, slice| {
+        let at = *base;
+        *base += slice.len();
+        Some((at, slice))
+    })
 }
 
 /// The rows of `start .. start + count` where `node` holds, as offsets from `start`, straight
@@ -474,7 +476,13 @@ impl Bound<'_> {
     }
 }
 
-fn bound<'a>(node: &Node, data: &'a TableData, start: usize, count: usize, pos: usize) -> Bound<'a> {
+fn bound<'a>(
+    node: &Node,
+    data: &'a TableData,
+    start: usize,
+    count: usize,
+    pos: usize,
+) -> Bound<'a> {
     match &node.kind {
         Kind::Const(v) => Bound::One(lane_value(node.ty, v)),
         _ => Bound::Rows(eval(node, data, start, count, pos)),
@@ -686,7 +694,12 @@ impl Compiler<'_> {
     }
 
     /// `inRange(...)` and `now()`; `None` for any other function.
-    pub(super) fn match_call(&mut self, name: &str, args: &[Expr], p: usize) -> Result<Option<Node>> {
+    pub(super) fn match_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        p: usize,
+    ) -> Result<Option<Node>> {
         match name {
             "now" => {
                 if !args.is_empty() {
@@ -702,7 +715,10 @@ impl Compiler<'_> {
                 if args.len() != 3 {
                     return err(
                         p,
-                        format!("inRange() takes 3 arguments (value, low, high), not {}", args.len()),
+                        format!(
+                            "inRange() takes 3 arguments (value, low, high), not {}",
+                            args.len()
+                        ),
                     );
                 }
                 let nodes = args

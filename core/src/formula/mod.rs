@@ -471,12 +471,7 @@ pub fn compile_filter(text: &str, schema: &Schema, variables: &Variables) -> Res
     compile_as(text, schema, variables, true)
 }
 
-fn compile_as(
-    text: &str,
-    schema: &Schema,
-    variables: &Variables,
-    filter: bool,
-) -> Result<Formula> {
+fn compile_as(text: &str, schema: &Schema, variables: &Variables, filter: bool) -> Result<Formula> {
     let (name, expr) = parser::parse_as(text, filter)?;
     let mut compiler = Compiler {
         schema,

@@ -197,9 +197,7 @@ impl Parser {
     /// `[icase] [not] in v1, v2, ...` after `target`, if there: the list takes every value up to
     /// a token that cannot continue it (`&&`, `||`, `?`, `:`, `)`, the end).
     fn match_list(&mut self, target: Expr) -> Result<Expr> {
-        let word = |p: &Self, k: usize, w: &str| {
-            matches!(p.tokens.get(p.at + k), Some((_, Token::Ident(s))) if s == w)
-        };
+        let word = |p: &Self, k: usize, w: &str| matches!(p.tokens.get(p.at + k), Some((_, Token::Ident(s))) if s == w);
         let icase = word(self, 0, "icase")
             && (word(self, 1, "in") || (word(self, 1, "not") && word(self, 2, "in")));
         let skip = usize::from(icase);

@@ -222,11 +222,7 @@ pub(super) fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 }
 
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
-pub(super) fn assert_rows_eq(
-    got: &[Row],
-    want: &[Row],
-    what: &str,
-) -> Result<(), TestCaseError> {
+pub(super) fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),

@@ -111,7 +111,11 @@ fn string_text(v: &Option<&str>) -> String {
 }
 
 fn double_text(v: f64) -> String {
-    if v.is_nan() { "nan".into() } else { format!("{v:?}") }
+    if v.is_nan() {
+        "nan".into()
+    } else {
+        format!("{v:?}")
+    }
 }
 
 fn list<T>(values: &[T], text: impl Fn(&T) -> String) -> String {
@@ -133,7 +137,11 @@ impl Spec {
                 inverted,
             } => format!(
                 "{} {}{}in {}",
-                if *column == EXCHANGE { "Exchange" } else { "Instrument" },
+                if *column == EXCHANGE {
+                    "Exchange"
+                } else {
+                    "Instrument"
+                },
                 if *icase { "icase " } else { "" },
                 not(inverted),
                 list(values, string_text)
@@ -327,12 +335,17 @@ fn arb_spec() -> impl Strategy<Value = Spec> {
     ];
     leaf.prop_recursive(2, 4, 2, |inner| {
         prop_oneof![
-            (inner.clone(), prop_oneof![Just(Spec::SizePositive), Just(Spec::QtyAboveOne)])
+            (
+                inner.clone(),
+                prop_oneof![Just(Spec::SizePositive), Just(Spec::QtyAboveOne)]
+            )
                 .prop_map(|(a, b)| Spec::And(Box::new(a), Box::new(b))),
-            (prop_oneof![Just(Spec::SizePositive), Just(Spec::QtyAboveOne)], inner.clone())
+            (
+                prop_oneof![Just(Spec::SizePositive), Just(Spec::QtyAboveOne)],
+                inner.clone()
+            )
                 .prop_map(|(a, b)| Spec::Or(Box::new(a), Box::new(b))),
-            (inner.clone(), inner)
-                .prop_map(|(a, b)| Spec::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner).prop_map(|(a, b)| Spec::And(Box::new(a), Box::new(b))),
         ]
     })
 }
@@ -399,7 +412,10 @@ proptest! {
 /// they arrived, from the first that passes at `now` on (rows leave from the front).
 fn aged(current: &[(Row, bool)], passes_now: impl Fn(&Row) -> bool) -> Vec<Row> {
     let kept: Vec<&Row> = current.iter().filter(|(_, p)| *p).map(|(r, _)| r).collect();
-    let first = kept.iter().position(|r| passes_now(r)).unwrap_or(kept.len());
+    let first = kept
+        .iter()
+        .position(|r| passes_now(r))
+        .unwrap_or(kept.len());
     kept[first..].iter().map(|r| (*r).clone()).collect()
 }
 

@@ -235,7 +235,8 @@ impl Session {
         let fixed = if nanos.is_null() || nanos.is_undefined() {
             None
         } else {
-            match convert::value_from_js(&nanos, streamglass_core::ColumnType::Timestamp, "clock")? {
+            match convert::value_from_js(&nanos, streamglass_core::ColumnType::Timestamp, "clock")?
+            {
                 streamglass_core::Value::Timestamp(t) => Some(t),
                 _ => None,
             }
