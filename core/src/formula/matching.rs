@@ -457,6 +457,30 @@ pub(super) fn select(
                 _ => false,
             }
         }
+        // A conjunction with a side that selects fast: that side's rows, kept where the other
+        // holds too.
+        Kind::And(l, r) => {
+            let other = if select(l, data, start, count, out) {
+                r
+            } else if select(r, data, start, count, out) {
+                l
+            } else {
+                return false;
+            };
+            let mut also = Vec::new();
+            if select(other, data, start, count, &mut also) {
+                let mut j = 0;
+                out.retain(|&i| {
+                    j += also[j..].partition_point(|&s| s < i);
+                    also.get(j) == Some(&i)
+                });
+            } else if let Vector::Bool(holds) = eval(other, data, start, count, start) {
+                out.retain(|&i| holds.get(i as usize) == Some(&1));
+            } else {
+                out.clear();
+            }
+            true
+        }
         _ => false,
     }
 }
