@@ -588,3 +588,63 @@ fn a_where_on_now_cannot_read_row_positions() {
     engine.run_cycle().unwrap();
     assert_eq!(v.get("Seen", 0).unwrap(), Value::Timestamp(7));
 }
+
+#[test]
+fn a_match_follows_a_string_column_from_dictionary_to_plain_storage() {
+    use crate::column::ColumnType;
+    use crate::table::Schema;
+    let schema = Schema::of(&[("S", ColumnType::String)]).unwrap();
+    let engine = Engine::new();
+    let append = engine.append_table(schema.clone());
+    let ring = engine.ring_table(schema.clone(), 700);
+    let picked = ["x5", "x900", "X2999", "x2999"];
+    let tables: Vec<(Table, Table)> = [&append, &ring]
+        .iter()
+        .map(|t| {
+            (
+                t.where_(&["S in `x5`, `x900`, `X2999`"]).unwrap(),
+                t.where_(&["S icase not in `x5`, `x900`, `X2999`"]).unwrap(),
+            )
+        })
+        .collect();
+    let mut all: Vec<String> = Vec::new();
+    // Every string distinct: past 1,024 entries the column turns plain.
+    for cycle in 0..6 {
+        let rows: Vec<Row> = (cycle * 500..(cycle + 1) * 500)
+            .map(|i| vec![Value::String(format!("x{i}"))])
+            .collect();
+        all.extend((cycle * 500..(cycle + 1) * 500).map(|i| format!("x{i}")));
+        let batch = Batch::from_rows(&schema, &rows).unwrap();
+        append.add(batch.clone()).unwrap();
+        ring.add(batch).unwrap();
+        engine.run_cycle().unwrap();
+        if cycle == 0 {
+            assert!(is_dictionary(&append));
+        }
+        for ((hits, misses), current) in tables
+            .iter()
+            .zip([&all[..], &all[all.len().saturating_sub(700)..]])
+        {
+            let want: Vec<Row> = current
+                .iter()
+                .filter(|s| picked[..3].contains(&s.as_str()))
+                .map(|s| vec![Value::String(s.clone())])
+                .collect();
+            assert_eq!(hits.all_rows(), want, "cycle {cycle}");
+            let unpicked = current
+                .iter()
+                .filter(|s| !picked.contains(&s.as_str()))
+                .count();
+            assert_eq!(misses.size(), unpicked, "cycle {cycle}");
+        }
+    }
+    // Both storages were crossed: a dictionary at first, plain strings by the end.
+    assert!(!is_dictionary(&append));
+}
+
+fn is_dictionary(t: &Table) -> bool {
+    match &t.node.borrow().data.columns[0] {
+        crate::column::Column::String(c) => c.is_dictionary(),
+        _ => false,
+    }
+}
