@@ -235,10 +235,15 @@ impl Session {
         let fixed = if nanos.is_null() || nanos.is_undefined() {
             None
         } else {
-            match convert::value_from_js(&nanos, streamglass_core::ColumnType::Timestamp, "clock")?
-            {
-                streamglass_core::Value::Timestamp(t) => Some(t),
-                _ => None,
+            let timestamp = streamglass_core::ColumnType::Timestamp;
+            match convert::value_from_js(&nanos, timestamp, "clock") {
+                Ok(streamglass_core::Value::Timestamp(t)) => Some(t),
+                _ => {
+                    return Err(JsError::new(
+                        "setClock takes nanoseconds since the epoch (a BigInt, or a safe \
+                         integer Number), or null",
+                    ));
+                }
             }
         };
         self.state.clock.fix(fixed);

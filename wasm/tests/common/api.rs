@@ -405,6 +405,8 @@ fn match_filters_and_a_filter_on_the_sessions_clock() {
     session.set_clock(js_sys::BigInt::from(401).into()).unwrap();
     session.run_cycle().unwrap();
     assert_eq!(open.size().unwrap(), 1.0);
+    let e = session.set_clock("soon".into()).err().unwrap();
+    assert!(message(e).starts_with("setClock takes nanoseconds"));
     // Handed back to the data (none here): wall time, far past every deadline.
     session.set_clock(JsValue::NULL).unwrap();
     assert!(i64::try_from(session.now()).unwrap() > 1_700_000_000_000_000_000);
