@@ -414,13 +414,34 @@ impl Column {
             count: usize,
             picks: &[u32],
         ) {
-            let mut range = Vec::with_capacity(count);
-            b.copy_range(start, count, &mut range);
-            let picked: Vec<T> = picks
-                .iter()
-                .filter_map(|&i| range.get(i as usize).copied())
-                .collect();
-            a.extend_from_slice(&picked);
+            a.extend_from_slice(&picked(b, start, count, picks));
+        }
+        /// The values at `picks`: ascending picks (a filter's) are read slice by slice, with no
+        /// copy of the range; others through a copy of it.
+        fn picked<T: Copy>(b: &Chunked<T>, start: usize, count: usize, picks: &[u32]) -> Vec<T> {
+            if !picks.is_sorted() {
+                let mut range = Vec::with_capacity(count);
+                b.copy_range(start, count, &mut range);
+                return picks
+                    .iter()
+                    .filter_map(|&i| range.get(i as usize).copied())
+                    .collect();
+            }
+            let mut out = Vec::with_capacity(picks.len());
+            let mut rest = picks;
+            let mut base = 0usize;
+            for slice in b.slices_range(start, count) {
+                let end = base + slice.len();
+                let n = rest.partition_point(|&i| (i as usize) < end);
+                let (here, next) = rest.split_at(n);
+                out.extend(here.iter().filter_map(|&i| slice.get(i as usize - base)));
+                rest = next;
+                base = end;
+                if rest.is_empty() {
+                    break;
+                }
+            }
+            out
         }
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => gather(a, b, start, count, picks),
@@ -438,13 +459,7 @@ impl Column {
             (Self::F64(a), Self::F64(b)) => gather(a, b, start, count, picks),
             (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
                 (Some(dict), Some(codes)) => {
-                    let mut range = Vec::with_capacity(count);
-                    codes.copy_range(start, count, &mut range);
-                    let picked: Vec<u32> = picks
-                        .iter()
-                        .filter_map(|&i| range.get(i as usize).copied())
-                        .collect();
-                    a.extend_from_codes(dict, &picked);
+                    a.extend_from_codes(dict, &picked(codes, start, count, picks));
                 }
                 _ => picks
                     .iter()

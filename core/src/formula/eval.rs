@@ -21,7 +21,7 @@ pub enum Strings<'a> {
 }
 
 impl Strings<'_> {
-    fn get(&self, code: u32) -> Option<&str> {
+    pub(super) fn get(&self, code: u32) -> Option<&str> {
         if code == NULL_CODE {
             return None;
         }
@@ -167,13 +167,12 @@ impl Formula {
     /// `start`.
     pub fn select_rows(&self, data: &TableData, start: usize, count: usize, out: &mut Vec<u32>) {
         out.clear();
+        // A match or range on a column: straight off the column's storage.
+        if super::matching::select(&self.root, data, start, count, out) {
+            return;
+        }
         if let Vector::Bool(v) = self.eval(data, start, count) {
-            out.extend(
-                v.iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == 1)
-                    .map(|(i, _)| i as u32),
-            );
+            super::matching::push_where(out, 0, v.len(), |i| v[i] == 1);
         }
     }
 }
@@ -493,7 +492,7 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
     }
 }
 
-fn eval<'a>(
+pub(super) fn eval<'a>(
     node: &Node,
     data: &'a TableData,
     start: usize,
@@ -765,6 +764,11 @@ fn eval<'a>(
             let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
             string_method(*method, recv, arg)
         }
+        Kind::Match(m) => {
+            super::matching::eval_match(m, eval(&m.target, data, start, count, position))
+        }
+        Kind::InRange(args) => super::matching::eval_in_range(args, data, start, count, position),
+        Kind::Now(clock) => Vector::Timestamp(vec![clock.get(); count]),
     }
 }
 

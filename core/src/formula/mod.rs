@@ -4,9 +4,11 @@
 //! `where` and formats). It may use column references, numeric literals, string literals in
 //! backticks (or double quotes), `true`, `false`, `null`, `+ - * / %`, comparisons, `&& || !`, the
 //! ternary operator, the functions `max min abs sqrt floor ceil round isNull`, the string methods
-//! `startsWith endsWith contains length toUpperCase toLowerCase`, and variables the host binds
-//! (the seed's `size_offset`). Array columns (`groupBy`'s) may be indexed, `Prices[0]`, and reduced
-//! by `len sum avg min max` of one argument (see [`arrays`]).
+//! `startsWith endsWith contains length toUpperCase toLowerCase`, variables the host binds
+//! (the seed's `size_offset`), match filters (`X in a, b`, `X icase not in ...`, `inRange`) and
+//! `now()` (see [`matching`]). A `where` filter ([`compile_filter`]) reads `=` as `==`. Array
+//! columns (`groupBy`'s) may be indexed, `Prices[0]`, and reduced by `len sum avg min max` of one
+//! argument (see [`arrays`]).
 //!
 //! Types follow Deephaven (Java): `int op int` is `int`, mixed numbers widen to `long` then
 //! `double`, `/` always gives `double`, `+` with a string concatenates. Nulls propagate: arithmetic
@@ -19,6 +21,7 @@
 mod arrays;
 mod eval;
 mod lexer;
+mod matching;
 mod parser;
 #[cfg(test)]
 mod tests;
@@ -88,6 +91,12 @@ pub(crate) enum Kind {
     Index(Box<Node>, Box<Node>),
     /// `len sum avg min max` of one array.
     ArrayFn(arrays::ArrayFn, Box<Node>),
+    /// A match filter (`in`, `=` with a constant): see [`matching`].
+    Match(Box<matching::Match>),
+    /// `inRange(value, low, high)`, of one comparable type.
+    InRange(Box<[Node; 3]>),
+    /// `now()`: the engine's clock when the formula runs.
+    Now(matching::Clock),
 }
 
 /// A compiled formula.
@@ -100,6 +109,10 @@ pub struct Formula {
     pub(crate) root: Node,
     /// The input columns it reads.
     pub columns: Vec<usize>,
+    /// The clock `now()` reads, if the formula calls it.
+    pub(crate) clock: Option<matching::Clock>,
+    /// Whether it reads `i` or `ii`.
+    pub(crate) reads_position: bool,
 }
 
 pub(crate) fn err<T>(position: usize, message: impl Into<String>) -> Result<T> {
@@ -139,6 +152,8 @@ struct Compiler<'a> {
     schema: &'a Schema,
     variables: &'a Variables,
     columns: Vec<usize>,
+    clock: Option<matching::Clock>,
+    reads_position: bool,
 }
 
 impl Compiler<'_> {
@@ -196,6 +211,7 @@ impl Compiler<'_> {
                     };
                     constant(value.clone(), ty)
                 } else if name == "i" || name == "ii" {
+                    self.reads_position = true;
                     Node {
                         kind: Kind::RowIndex,
                         ty: Some(if name == "i" {
@@ -228,7 +244,10 @@ impl Compiler<'_> {
                     (_, ty) => return err(*p, format!("'{op}' does not apply to {}", show(ty))),
                 }
             }
-            Expr::Binary(op, left, right, p) => self.binary(op, left, right, *p)?,
+            Expr::Binary(op, left, right, p) => {
+                matching::lower_equality(self.binary(op, left, right, *p)?)
+            }
+            Expr::Match(m, p) => self.match_filter(m, *p)?,
             Expr::Ternary(c, a, b, p) => {
                 let c = self.node(c)?;
                 if c.ty != Some(ColumnType::Bool) {
@@ -388,6 +407,9 @@ impl Compiler<'_> {
             let arg = self.node(arg)?;
             return arrays::call(name, arg, p);
         }
+        if let Some(node) = self.match_call(name, args, p)? {
+            return Ok(node);
+        }
         let (func, arity) = match name {
             "max" => (Func::Max, 2),
             "min" => (Func::Min, 2),
@@ -460,11 +482,22 @@ pub(crate) fn show(ty: Option<ColumnType>) -> String {
 
 /// Compiles `text` against `schema`, with `variables` bound.
 pub fn compile(text: &str, schema: &Schema, variables: &Variables) -> Result<Formula> {
-    let (name, expr) = parser::parse(text)?;
+    compile_as(text, schema, variables, false)
+}
+
+/// Compiles a `where` filter: a bare expression in which `=` compares, as `==` does.
+pub fn compile_filter(text: &str, schema: &Schema, variables: &Variables) -> Result<Formula> {
+    compile_as(text, schema, variables, true)
+}
+
+fn compile_as(text: &str, schema: &Schema, variables: &Variables, filter: bool) -> Result<Formula> {
+    let (name, expr) = parser::parse_as(text, filter)?;
     let mut compiler = Compiler {
         schema,
         variables,
         columns: Vec::new(),
+        clock: None,
+        reads_position: false,
     };
     let root = compiler.node(&expr)?;
     let Some(ty) = root.ty else {
@@ -481,5 +514,7 @@ pub fn compile(text: &str, schema: &Schema, variables: &Variables) -> Result<For
         ty,
         root,
         columns: compiler.columns,
+        clock: compiler.clock,
+        reads_position: compiler.reads_position,
     })
 }

@@ -202,7 +202,7 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
 }
 
 /// `aggBy` from scratch: groups in order of first appearance, keys then aggregations.
-fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
+pub(super) fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
     let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
     let mut groups: Vec<(Row, Vec<&Row>)> = Vec::new();
     for row in rows {

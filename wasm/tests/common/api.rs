@@ -470,3 +470,64 @@ fn arrays_round_trip_through_the_js_api() {
         Some(6.0)
     );
 }
+
+#[wasm_bindgen_test]
+fn match_filters_and_a_filter_on_the_sessions_clock() {
+    let session = Session::new();
+    let t = session.new_table(columns(), JsValue::UNDEFINED).unwrap();
+    let binance = t
+        .where_("Exchange in `binance`, `okex`".into(), JsValue::UNDEFINED)
+        .unwrap();
+    let not_btc = t
+        .where_(
+            "Instrument icase not in `btc/usd` && Exchange = `kraken`".into(),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    t.add_rows(trades(0, 60)).unwrap();
+    session.run_cycle().unwrap();
+    assert_eq!(binance.size().unwrap(), 30.0);
+    let want = (0..60).filter(|i| i % 2 == 1 && i % 3 != 0).count();
+    assert_eq!(not_btc.size().unwrap(), want as f64);
+    let e = t
+        .where_("Exchange in".into(), JsValue::UNDEFINED)
+        .err()
+        .unwrap();
+    assert_eq!(
+        message(e),
+        "formula error at position 11: expected a value after 'in', found the end of the formula"
+    );
+
+    // A fixed clock: rows whose Deadline has passed leave as it moves, with no new rows.
+    let timed = session
+        .new_table(
+            [("Deadline", "timestamp")]
+                .iter()
+                .map(|(n, t)| Array::of2(&JsValue::from_str(n), &JsValue::from_str(t)))
+                .collect::<Array>()
+                .into(),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    let open = timed
+        .where_("Deadline >= now()".into(), JsValue::UNDEFINED)
+        .unwrap();
+    let rows: Array = (1..=5)
+        .map(|i| JsValue::from(Array::of1(&js_sys::BigInt::from(i * 100).into())))
+        .collect();
+    timed.add_rows(rows.into()).unwrap();
+    session.set_clock(js_sys::BigInt::from(150).into()).unwrap();
+    assert_eq!(i64::try_from(session.now()).unwrap(), 150);
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 4.0);
+    session.set_clock(js_sys::BigInt::from(401).into()).unwrap();
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 1.0);
+    let e = session.set_clock("soon".into()).err().unwrap();
+    assert!(message(e).starts_with("setClock takes nanoseconds"));
+    // Handed back to the data (none here): wall time, far past every deadline.
+    session.set_clock(JsValue::NULL).unwrap();
+    assert!(i64::try_from(session.now()).unwrap() > 1_700_000_000_000_000_000);
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 0.0);
+}
