@@ -4,7 +4,9 @@
 //! borrows the dictionary, and a string method runs once per dictionary entry (not per row) when
 //! the dictionary is no larger than the batch, then gathers the results by code.
 
-use super::{Formula, Func, Kind, Node, StrMethod};
+use std::borrow::Cow;
+
+use super::{Formula, Func, Kind, Node, StrMethod, arrays};
 use crate::column::strings::NULL_CODE;
 use crate::column::{
     Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value,
@@ -19,7 +21,7 @@ pub enum Strings<'a> {
 }
 
 impl Strings<'_> {
-    fn get(&self, code: u32) -> Option<&str> {
+    pub(super) fn get(&self, code: u32) -> Option<&str> {
         if code == NULL_CODE {
             return None;
         }
@@ -53,6 +55,12 @@ pub enum Vector<'a> {
         codes: Vec<u32>,
         strings: Strings<'a>,
     },
+    /// Arrays: each row's `(first, count)` in `values` (its elements back to back), or `None`
+    /// for a null array.
+    Array {
+        values: Cow<'a, Column>,
+        ranges: Vec<Option<(usize, usize)>>,
+    },
 }
 
 impl Vector<'_> {
@@ -64,6 +72,7 @@ impl Vector<'_> {
             Vector::Date(v) => v.len(),
             Vector::F64(v) => v.len(),
             Vector::Str { codes, .. } => codes.len(),
+            Vector::Array { ranges, .. } => ranges.len(),
         }
     }
 
@@ -91,6 +100,18 @@ impl Vector<'_> {
             (Vector::Str { codes, strings }, Column::String(c)) => {
                 codes.iter().for_each(|&code| c.push(strings.get(code)))
             }
+            (Vector::Array { values, ranges }, Column::Array(c)) => {
+                for range in ranges {
+                    match range {
+                        Some((first, count))
+                            if c.values_mut().extend_from_range(values, *first, *count) =>
+                        {
+                            c.end_row()
+                        }
+                        _ => c.push_null(),
+                    }
+                }
+            }
             (v, c) => (0..v.len()).for_each(|_| c.push_null()),
         }
     }
@@ -117,6 +138,14 @@ impl Vector<'_> {
             Vector::Str { codes, strings } => strings
                 .get(codes[i])
                 .map_or(Value::Null, |s| Value::String(s.into())),
+            Vector::Array { values, ranges } => match ranges[i] {
+                None => Value::Null,
+                Some((first, count)) => Value::Array(
+                    (first..first + count)
+                        .map(|k| values.get(k).unwrap_or(Value::Null))
+                        .collect(),
+                ),
+            },
         }
     }
 }
@@ -148,13 +177,12 @@ impl Formula {
     /// `start`.
     pub fn select_rows(&self, data: &TableData, start: usize, count: usize, out: &mut Vec<u32>) {
         out.clear();
+        // A match or range on a column: straight off the column's storage.
+        if super::matching::select(&self.root, data, start, count, out) {
+            return;
+        }
         if let Vector::Bool(v) = self.eval(data, start, count) {
-            out.extend(
-                v.iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == 1)
-                    .map(|(i, _)| i as u32),
-            );
+            super::matching::push_where(out, 0, v.len(), |i| v[i] == 1);
         }
     }
 }
@@ -180,6 +208,7 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
             codes: vec![0; count],
             strings: Strings::Owned(vec![Some(s.clone())]),
         },
+        (ColumnType::Array(element), _) => arrays::nulls(*element, count),
         // Binary columns are refused when a formula compiles; nulls if ever here.
         (ColumnType::String | ColumnType::Binary, _) => Vector::Str {
             codes: vec![NULL_CODE; count],
@@ -222,6 +251,7 @@ fn column<'a>(column: &'a Column, start: usize, count: usize) -> Vector<'a> {
         },
         Column::Date(c) => Vector::Date(copied(c, start, count)),
         Column::Time(c) => Vector::Time(copied(c, start, count)),
+        Column::Array(c) => arrays::column(c, start, count),
         // Refused when a formula compiles (see `formula::Compiler`); nulls if ever here.
         Column::Binary(_) => Vector::Str {
             codes: vec![NULL_CODE; count],
@@ -491,7 +521,7 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
     }
 }
 
-fn eval<'a>(
+pub(super) fn eval<'a>(
     node: &Node,
     data: &'a TableData,
     start: usize,
@@ -766,18 +796,30 @@ fn eval<'a>(
                 .collect();
             super::time::eval(*func, inputs, zone.as_deref(), count)
         }
+        Kind::Index(array, index) => arrays::eval_index(
+            eval(array, data, start, count, position),
+            eval(index, data, start, count, position),
+        ),
+        Kind::ArrayFn(function, array) => {
+            arrays::eval_fn(*function, eval(array, data, start, count, position))
+        }
         Kind::Method(method, recv, arg) => {
             let recv = eval(recv, data, start, count, position);
             let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
             string_method(*method, recv, arg)
         }
+        Kind::Match(m) => {
+            super::matching::eval_match(m, eval(&m.target, data, start, count, position))
+        }
+        Kind::InRange(args) => super::matching::eval_in_range(args, data, start, count, position),
+        Kind::Now(clock) => Vector::Timestamp(vec![clock.get(); count]),
     }
 }
 
 /// A freshly built numeric column as a vector.
 fn column_owned<'a>(c: Column, count: usize) -> Vector<'a> {
     match column(&c, 0, count) {
-        Vector::Str { .. } => Vector::Str {
+        Vector::Str { .. } | Vector::Array { .. } => Vector::Str {
             codes: Vec::new(),
             strings: Strings::Owned(Vec::new()),
         },

@@ -12,7 +12,7 @@ pub enum Token {
     /// A time literal in single quotes (`'2026-01-05T17:00:00Z'`, `'PT1m'`, `'ET'`), read by
     /// `crate::time::literal` when the formula compiles.
     Time(String),
-    /// `( ) , . ? : + - * / % ! = == != < <= > >= && ||`
+    /// `( ) [ ] , . ? : + - * / % ! = == != < <= > >= && ||`
     Op(&'static str),
 }
 
@@ -31,8 +31,8 @@ impl std::fmt::Display for Token {
 }
 
 const OPS: &[&str] = &[
-    "==", "!=", "<=", ">=", "&&", "||", "(", ")", ",", ".", "?", ":", "+", "-", "*", "/", "%", "!",
-    "=", "<", ">",
+    "==", "!=", "<=", ">=", "&&", "||", "(", ")", "[", "]", ",", ".", "?", ":", "+", "-", "*", "/",
+    "%", "!", "=", "<", ">",
 ];
 
 /// Splits `text` into tokens with their byte offsets.

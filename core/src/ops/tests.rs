@@ -8,9 +8,9 @@ use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
 use crate::{Agg, AggKind};
 
-type Row = Vec<Value>;
+pub(super) type Row = Vec<Value>;
 
-fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     Schema::of(&[
         ("Exchange", ColumnType::String),
         ("Instrument", ColumnType::String),
@@ -34,7 +34,7 @@ fn size_only(size: f64) -> Row {
     ]
 }
 
-fn arb_row() -> impl Strategy<Value = Row> {
+pub(super) fn arb_row() -> impl Strategy<Value = Row> {
     let string = |choices: &'static [&'static str]| {
         proptest::option::weighted(0.9, proptest::sample::select(choices))
             .prop_map(|s| s.map_or(Value::Null, |s| Value::String(s.into())))
@@ -79,6 +79,8 @@ fn aggs() -> Vec<Agg> {
         Agg::var("VarSize = Size"),
         Agg::std("StdQty = Qty"),
         Agg::wavg("Qty", "WAvgSize = Size"),
+        Agg::abs_sum("AbsSumSize = Size"),
+        Agg::abs_sum("AbsSumQty = Qty"),
     ]
 }
 
@@ -122,6 +124,16 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
         AggKind::Sum => match present[0] {
             Value::F64(_) => Value::F64(present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b)),
             _ => Value::I64(present.iter().map(|v| as_f64(v) as i64).sum()),
+        },
+        AggKind::AbsSum if present.is_empty() => Value::Null,
+        AggKind::AbsSum => match present[0] {
+            Value::F64(_) => Value::F64(
+                present
+                    .iter()
+                    .map(|v| as_f64(v).abs())
+                    .fold(0.0, |a, b| a + b),
+            ),
+            _ => Value::I64(present.iter().map(|v| as_f64(v).abs() as i64).sum()),
         },
         AggKind::Avg if present.is_empty() => Value::Null,
         AggKind::Avg => Value::F64(
@@ -185,11 +197,12 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
                 Value::F64(num / den)
             }
         }
+        other => panic!("no reference for {other:?}"),
     }
 }
 
 /// `aggBy` from scratch: groups in order of first appearance, keys then aggregations.
-fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
+pub(super) fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
     let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
     let mut groups: Vec<(Row, Vec<&Row>)> = Vec::new();
     for row in rows {
@@ -209,7 +222,7 @@ fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 }
 
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
-fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
+pub(super) fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),
@@ -230,7 +243,7 @@ fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseE
 /// Rows equal as multisets, doubles within a relative 1e-9: the engine's sums are exact then
 /// rounded once, the reference folds them in row order; and a group of a ring that left and came
 /// back keeps its first position.
-fn assert_rows_close(
+pub(super) fn assert_rows_close(
     got: &[Row],
     want: &[Row],
     keys: usize,
