@@ -15,10 +15,11 @@ pub mod protocol;
 pub mod seek;
 pub mod table;
 pub mod text;
+pub mod time;
 
 pub use column::{ColumnType, Value};
 pub use error::{DecodeReason, Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
 pub use ops::format::{ROW_FORMAT, format_column, formatted_column};
-pub use ops::{Agg, AggKind};
+pub use ops::{Agg, AggKind, AggOptions};
 pub use table::{Batch, Engine, Schema, Table, TableStats, Update, Viewport, WeakTable};

@@ -224,6 +224,7 @@ pub(crate) fn match_columns(
         let (l, r) = super::name_pair(&spec);
         let (li, ri) = (left.index_of(&l)?, right.index_of(&r)?);
         let (lt, rt) = (left.fields()[li].ty, right.fields()[ri].ty);
+        super::keys::refuse_array_keys(left, &[&l], op)?;
         if lt != rt {
             return Err(Error::Invalid(format!(
                 "{op}: key {l} is {lt} on the left but {r} is {rt} on the right"

@@ -5,6 +5,8 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
+#[cfg(test)]
+mod array_tests;
 mod code_pairs;
 mod columns;
 mod drop_stream;
@@ -24,9 +26,12 @@ mod sort;
 mod sort_keys;
 #[cfg(test)]
 mod tests;
+mod ungroup;
 mod where_in;
+#[cfg(test)]
+mod where_tests;
 
-pub use agg::{Agg, AggKind};
+pub use agg::{Agg, AggKind, AggOptions};
 
 use crate::Result;
 use crate::table::{Node, TableData, Update};
@@ -47,6 +52,13 @@ pub(crate) trait Operator {
     /// Whether `out` holds (a subset of) the parent's rows in the parent's order, removed when
     /// the parent removes them: true for row-wise operators.
     fn keeps_rows_in_parent_order(&self) -> bool {
+        false
+    }
+
+    /// Gives the operator the engine's clock before a cycle (and before `initialize`); `true`
+    /// if its table depends on it, and so must be processed every cycle, its parents changed
+    /// or not, and may remove rows from its front when none of its parents did.
+    fn advance_clock(&mut self, _now: i64) -> bool {
         false
     }
 }

@@ -230,6 +230,8 @@ impl Table {
     pub fn select_distinct(&self, columns: &[&str]) -> Result<Table> {
         let schema = self.schema();
         let names = super::names(columns);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        super::keys::refuse_array_keys(&schema, &refs, "selectDistinct")?;
         let mut inputs = Vec::new();
         let mut fields = Vec::new();
         for name in &names {

@@ -262,8 +262,11 @@ impl Table {
             )));
         }
         let schema = self.schema();
+        let names = super::names(keys);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        super::keys::refuse_array_keys(&schema, &refs, what)?;
         let mut inputs = Vec::new();
-        for name in super::names(keys) {
+        for name in names {
             let i = schema.index_of(&name)?;
             if inputs.contains(&i) {
                 return Err(Error::DuplicateColumn(name));

@@ -67,7 +67,7 @@ pub(crate) fn sort_keys(
                     .for_each(|s| ranks.extend(s.iter().map(|&v| f64_rank(v)))),
                 // Strings compare row by row (ranking a dictionary would cost a sort of its own,
                 // in the bundle as well as in time).
-                Column::String(_) | Column::Binary(_) => {
+                Column::String(_) | Column::Binary(_) | Column::Array(_) => {
                     return SortKey::Rows {
                         column: c,
                         descending,

@@ -79,6 +79,8 @@ fn aggs() -> Vec<Agg> {
         Agg::var("VarSize = Size"),
         Agg::std("StdQty = Qty"),
         Agg::wavg("Qty", "WAvgSize = Size"),
+        Agg::abs_sum("AbsSumSize = Size"),
+        Agg::abs_sum("AbsSumQty = Qty"),
     ]
 }
 
@@ -122,6 +124,16 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
         AggKind::Sum => match present[0] {
             Value::F64(_) => Value::F64(present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b)),
             _ => Value::I64(present.iter().map(|v| as_f64(v) as i64).sum()),
+        },
+        AggKind::AbsSum if present.is_empty() => Value::Null,
+        AggKind::AbsSum => match present[0] {
+            Value::F64(_) => Value::F64(
+                present
+                    .iter()
+                    .map(|v| as_f64(v).abs())
+                    .fold(0.0, |a, b| a + b),
+            ),
+            _ => Value::I64(present.iter().map(|v| as_f64(v).abs() as i64).sum()),
         },
         AggKind::Avg if present.is_empty() => Value::Null,
         AggKind::Avg => Value::F64(
@@ -185,11 +197,12 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
                 Value::F64(num / den)
             }
         }
+        other => panic!("no reference for {other:?}"),
     }
 }
 
 /// `aggBy` from scratch: groups in order of first appearance, keys then aggregations.
-fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
+pub(super) fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
     let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
     let mut groups: Vec<(Row, Vec<&Row>)> = Vec::new();
     for row in rows {
@@ -230,7 +243,7 @@ pub(super) fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<()
 /// Rows equal as multisets, doubles within a relative 1e-9: the engine's sums are exact then
 /// rounded once, the reference folds them in row order; and a group of a ring that left and came
 /// back keeps its first position.
-fn assert_rows_close(
+pub(super) fn assert_rows_close(
     got: &[Row],
     want: &[Row],
     keys: usize,
