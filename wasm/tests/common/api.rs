@@ -355,7 +355,7 @@ fn float_literals_and_case_mapping_come_from_the_javascript_engine() {
 
 /// Every row of a table as arrays of JavaScript values.
 fn rows(t: &Table) -> Vec<Vec<JsValue>> {
-    let view = t.viewport(0, 1_000).unwrap();
+    let view = t.viewport(0, 1_000, None).unwrap();
     array(&view, "rows")
         .into_iter()
         .map(|r| Array::from(&r).iter().collect())
@@ -400,7 +400,7 @@ fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
 
     let top = sorted.head_by(2.0, list(&["Instrument"])).unwrap();
     assert_eq!(top.size().unwrap(), 6.0);
-    let names: Vec<String> = array(&top.viewport(0, 0).unwrap(), "columns")
+    let names: Vec<String> = array(&top.viewport(0, 0, None).unwrap(), "columns")
         .iter()
         .map(|c| c.as_string().unwrap())
         .collect();
