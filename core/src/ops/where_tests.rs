@@ -700,6 +700,10 @@ fn rows_aging_out_of_the_middle_rewrite_the_where_and_the_tables_below_follow() 
         .add(Batch::from_rows(&names.schema(), &letters).unwrap())
         .unwrap();
     let joined = names.natural_join(&recent, &["Exchange"], &["Ts"]).unwrap();
+    let heads = recent.head_by(1, &["Exchange"]).unwrap();
+    let distinct = recent.select_distinct(&["Exchange"]).unwrap();
+    let renamed = recent.rename_columns(&["T = Ts"]).unwrap();
+    let present = names.where_in(&recent, &["Exchange"]).unwrap();
     engine.run_cycle().unwrap();
     let ts = |t: &Table, column: &str| -> Vec<Value> {
         (0..t.size()).map(|i| t.get(column, i).unwrap()).collect()
@@ -724,6 +728,17 @@ fn rows_aging_out_of_the_middle_rewrite_the_where_and_the_tables_below_follow() 
     assert_eq!(ts(&kept, "Ts"), at(&[300, 200]));
     assert_eq!(ts(&dropped, "Ts"), at(&[300, 200, 400]));
     assert_eq!(counts.size(), 3);
+    assert_eq!(heads.size(), 3);
+    assert_eq!(distinct.size(), 3);
+    assert_eq!(ts(&renamed, "T"), at(&[300, 200, 400]));
+    let letters = |t: &Table| -> Vec<Value> {
+        (0..t.size())
+            .map(|i| t.get("Exchange", i).unwrap())
+            .collect()
+    };
+    let strings =
+        |s: &[&str]| -> Vec<Value> { s.iter().map(|&e| Value::String(e.into())).collect() };
+    assert_eq!(letters(&present), strings(&["a", "c", "d"]));
     assert_eq!(
         ts(&joined, "Ts"),
         vec![
@@ -745,6 +760,10 @@ fn rows_aging_out_of_the_middle_rewrite_the_where_and_the_tables_below_follow() 
     assert_eq!(ts(&kept, "Ts"), at(&[300, 260, 900]));
     assert_eq!(ts(&dropped, "Ts"), at(&[300, 400, 260, 900]));
     assert_eq!(counts.size(), 4);
+    assert_eq!(heads.size(), 4);
+    assert_eq!(distinct.size(), 4);
+    assert_eq!(ts(&renamed, "T"), at(&[300, 400, 260, 900]));
+    assert_eq!(letters(&present), strings(&["a", "b", "d"]));
     assert_eq!(
         ts(&joined, "Ts"),
         vec![
@@ -780,4 +799,7 @@ fn rows_aging_out_of_the_middle_rewrite_the_where_and_the_tables_below_follow() 
     assert_eq!(ts(&sorted, "Ts"), at(&[900]));
     assert_eq!(ts(&dropped, "Ts"), at(&[900]));
     assert_eq!(counts.size(), 1);
+    assert_eq!(heads.size(), 1);
+    assert_eq!(distinct.size(), 1);
+    assert_eq!(letters(&present), strings(&["b"]));
 }
