@@ -8,7 +8,8 @@
 //! - `print(ptr, len)`: writes the UTF-8 line at `ptr..ptr + len` of the module's memory, and a
 //!   newline;
 //! - `args_len() -> u32` and `args_byte(i) -> u32`: the program's arguments after its name,
-//!   joined by NUL bytes, read a byte at a time (the host never writes the module's memory).
+//!   joined by NUL bytes, read a byte at a time (the host never writes the module's memory; a
+//!   sole empty argument reads as none).
 //!
 //! So a benchmark builds for the one wasm32 target a machine may have, and runs in Chromium's V8
 //! (as the page) or Node's. A panic is printed through `print` before the module traps.
@@ -33,7 +34,7 @@ pub(crate) use outln;
 /// Readies the host: on `wasm32-unknown-unknown`, a panic's message goes out through `print`.
 pub fn init() {
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
-    std::panic::set_hook(Box::new(|info| print_line(&format!("panicked: {info}"))));
+    std::panic::set_hook(Box::new(|info| print_line(&info.to_string())));
 }
 
 /// The program's arguments after its name.
