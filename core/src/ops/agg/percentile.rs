@@ -220,6 +220,7 @@ impl GroupReducer for Percentile {
 
     fn clear(&mut self) {
         self.groups.clear();
+        self.values.clear();
         if let Some(h) = &mut self.history {
             h.clear();
         }

@@ -154,6 +154,8 @@ impl GroupReducer for Sorted {
     }
 
     fn clear(&mut self) {
+        self.values.clear();
+        self.sort_values.clear();
         self.best.clear();
         if let Some(rows) = &mut self.rows {
             rows.clear();

@@ -212,35 +212,78 @@ fn medians_and_percentiles_of_a_ring_follow_many_cycles() {
         engine.run_cycle().unwrap();
         everything.extend(rows);
         let present = &everything[everything.len().saturating_sub(capacity)..];
-        for (table, keys) in [(&by_exchange, &["Exchange"][..]), (&keyless, &[][..])] {
-            let mut want: Vec<(Row, Vec<&Row>)> = Vec::new();
-            for r in present {
-                let key: Row = keys.iter().map(|k| r[column(k)].clone()).collect();
-                match want.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, members)) => members.push(r),
-                    None => want.push((key, vec![r])),
-                }
-            }
-            let mut want: Vec<Row> = want
-                .into_iter()
-                .map(|(mut key, members)| {
-                    key.extend(aggs.iter().map(|a| reference_agg(a, &members)));
-                    key
-                })
-                .collect();
-            let mut got = table.all_rows();
-            let by_key = |a: &Row, b: &Row| order(&a[0], &b[0]);
-            want.sort_by(by_key);
-            got.sort_by(by_key);
-            assert_eq!(got.len(), want.len(), "cycle {cycle}: groups");
-            for (g, w) in got.iter().zip(&want) {
-                let same = g.iter().zip(w).all(|(a, b)| match (a, b) {
-                    (Value::F64(x), Value::F64(y)) => x == y,
-                    _ => a == b,
-                });
-                assert!(same, "cycle {cycle}: {g:?} != {w:?}");
-            }
+        let what = format!("cycle {cycle}");
+        assert_groups(&by_exchange, &["Exchange"], &aggs, present, &what);
+        assert_groups(&keyless, &[], &aggs, present, &what);
+    }
+}
+
+/// `table` (an aggregation by `keys`) equals the reference over `present`, group by group.
+fn assert_groups(table: &crate::Table, keys: &[&str], aggs: &[Agg], present: &[Row], what: &str) {
+    let mut want: Vec<(Row, Vec<&Row>)> = Vec::new();
+    for r in present {
+        let key: Row = keys.iter().map(|k| r[column(k)].clone()).collect();
+        match want.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(r),
+            None => want.push((key, vec![r])),
         }
+    }
+    let mut want: Vec<Row> = want
+        .into_iter()
+        .map(|(mut key, members)| {
+            key.extend(aggs.iter().map(|a| reference_agg(a, &members)));
+            key
+        })
+        .collect();
+    let mut got = table.all_rows();
+    let by_key = |a: &Row, b: &Row| order(&a[0], &b[0]);
+    want.sort_by(by_key);
+    got.sort_by(by_key);
+    assert_eq!(got.len(), want.len(), "{what}: groups");
+    for (g, w) in got.iter().zip(&want) {
+        let same = g.iter().zip(w).all(|(a, b)| match (a, b) {
+            (Value::F64(x), Value::F64(y)) => x == y,
+            _ => a == b,
+        });
+        assert!(same, "{what}: {g:?} != {w:?}");
+    }
+}
+
+/// A ring whose keys keep changing: once the groups that left outnumber the live ones, the state
+/// is rebuilt from the ring's rows, reducers included.
+#[test]
+fn reducers_follow_a_ring_rebuilt_when_dead_groups_dominate() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let engine = Engine::new();
+    let capacity = 16;
+    let ring = engine.ring_table(schema(), capacity);
+    let aggs = [
+        Agg::median("MedSize = Size"),
+        Agg::sorted_first("Qty", "FirstSize = Size"),
+        Agg::unique("UniqueExchange = Exchange"),
+        Agg::count_where("Btc", &["Instrument.startsWith(`BTC`)"]),
+        Agg::abs_sum("AbsQty = Qty"),
+    ];
+    let by_ts = ring.agg_by(&aggs, &["Ts"]).unwrap();
+    let mut everything: Vec<Row> = Vec::new();
+    for cycle in 0..300 {
+        let mut rows = proptest::collection::vec(arb_row(), 10)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        // A key of its own for every row (and a null now and then).
+        for (i, r) in rows.iter_mut().enumerate() {
+            r[column("Ts")] = match i {
+                3 => Value::Null,
+                _ => Value::Timestamp((everything.len() + i) as i64),
+            };
+        }
+        ring.add(Batch::from_rows(&schema(), &rows).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        everything.extend(rows);
+        let present = &everything[everything.len().saturating_sub(capacity)..];
+        assert_groups(&by_ts, &["Ts"], &aggs, present, &format!("cycle {cycle}"));
     }
 }
 

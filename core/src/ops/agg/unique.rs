@@ -157,6 +157,7 @@ impl GroupReducer for Unique {
     }
 
     fn clear(&mut self) {
+        self.values.clear();
         self.first.clear();
         self.many.clear();
         if let Some(counts) = &mut self.counts {

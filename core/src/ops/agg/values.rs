@@ -63,6 +63,12 @@ impl Values {
         }
     }
 
+    /// Forgets the strings read so far (the rows that held them are no longer covered).
+    pub(super) fn clear(&mut self) {
+        self.interner = Interner::default();
+        self.strings.clear();
+    }
+
     pub(super) fn ty(&self) -> ColumnType {
         self.ty
     }
