@@ -11,8 +11,9 @@
 //! The state is an order statistic per group, as Deephaven keeps it: two ordered multisets, `lo`
 //! with the `rank` smallest values and `hi` with the rest, so every value of `lo` is at most every
 //! value of `hi`, and the percentile is `lo`'s maximum (and `hi`'s minimum). A value added or
-//! taken back goes to the side its key falls in, then at most one value moves across to restore
-//! the rank: `O(log n)` per row, with no re-sort when a ring takes rows back.
+//! taken back goes to the side its key falls in; at the end of each block the groups it touched
+//! move values across (whole entries, a value with its count) to restore the rank: `O(log n)` per
+//! row, with no re-sort when a ring takes rows back.
 
 use std::collections::BTreeMap;
 
@@ -73,27 +74,38 @@ impl Split {
         }
     }
 
-    /// Moves values across until `lo` holds the `rank` smallest.
+    /// Moves values across until `lo` holds the `rank` smallest: whole entries (a value and its
+    /// count) where they fit, so a settle costs the distinct values that cross, not the rows.
     fn settle(&mut self, rank: u64) {
         while self.lo_len < rank {
-            let Some((key, _)) = self.hi.first_key_value() else {
+            let Some(mut entry) = self.hi.first_entry() else {
                 return;
             };
-            let key = key.clone();
-            remove(&mut self.hi, &key);
-            self.hi_len -= 1;
-            insert(&mut self.lo, key, 1);
-            self.lo_len += 1;
+            let n = (*entry.get()).min(u32::try_from(rank - self.lo_len).unwrap_or(u32::MAX));
+            let key = if n == *entry.get() {
+                entry.remove_entry().0
+            } else {
+                *entry.get_mut() -= n;
+                entry.key().clone()
+            };
+            self.hi_len -= u64::from(n);
+            insert(&mut self.lo, key, n);
+            self.lo_len += u64::from(n);
         }
         while self.lo_len > rank {
-            let Some((key, _)) = self.lo.last_key_value() else {
+            let Some(mut entry) = self.lo.last_entry() else {
                 return;
             };
-            let key = key.clone();
-            remove(&mut self.lo, &key);
-            self.lo_len -= 1;
-            insert(&mut self.hi, key, 1);
-            self.hi_len += 1;
+            let n = (*entry.get()).min(u32::try_from(self.lo_len - rank).unwrap_or(u32::MAX));
+            let key = if n == *entry.get() {
+                entry.remove_entry().0
+            } else {
+                *entry.get_mut() -= n;
+                entry.key().clone()
+            };
+            self.lo_len -= u64::from(n);
+            insert(&mut self.hi, key, n);
+            self.hi_len += u64::from(n);
         }
     }
 }
@@ -108,6 +120,9 @@ pub(super) struct Percentile {
     /// Every covered row's value bits, oldest first, over a ring.
     history: Option<Chunked<u64>>,
     scratch: Vec<u64>,
+    /// The groups a block touched (each once), to settle at its end.
+    touched: Vec<u32>,
+    is_touched: Vec<bool>,
 }
 
 pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
@@ -142,6 +157,8 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
         groups: Vec::new(),
         history: None,
         scratch: Vec::new(),
+        touched: Vec::new(),
+        is_touched: Vec::new(),
     }))
 }
 
@@ -160,10 +177,24 @@ impl Percentile {
         at as u64 + 1
     }
 
-    fn settle(&mut self, g: usize) {
-        let split = &self.groups[g];
-        let rank = self.rank(split.lo_len + split.hi_len);
-        self.groups[g].settle(rank);
+    fn touch(&mut self, g: u32) {
+        if !self.is_touched[g as usize] {
+            self.is_touched[g as usize] = true;
+            self.touched.push(g);
+        }
+    }
+
+    /// Restores the rank of every group the block touched. Between settles values only go to
+    /// the side their key falls in, which keeps every value of `lo` at most every value of `hi`.
+    fn settle_touched(&mut self) {
+        for i in 0..self.touched.len() {
+            let g = self.touched[i] as usize;
+            let split = &self.groups[g];
+            let rank = self.rank(split.lo_len + split.hi_len);
+            self.groups[g].settle(rank);
+            self.is_touched[g] = false;
+        }
+        self.touched.clear();
     }
 }
 
@@ -182,6 +213,7 @@ impl GroupReducer for Percentile {
 
     fn grow(&mut self, groups: usize) {
         self.groups.resize_with(groups, Split::default);
+        self.is_touched.resize(groups, false);
     }
 
     fn add(&mut self, parent: &TableData, start: usize, count: usize, gids: &[u32]) -> Result<()> {
@@ -194,8 +226,9 @@ impl GroupReducer for Percentile {
             }
             let key = self.values.key(b);
             self.groups[g as usize].add(key);
-            self.settle(g as usize);
+            self.touch(g);
         }
+        self.settle_touched();
         if let Some(h) = &mut self.history {
             h.extend_from_slice(&bits);
         }
@@ -214,12 +247,14 @@ impl GroupReducer for Percentile {
             }
             let key = self.values.key(b);
             self.groups[g as usize].take(&key);
-            self.settle(g as usize);
+            self.touch(g);
         }
+        self.settle_touched();
     }
 
     fn clear(&mut self) {
         self.groups.clear();
+        self.is_touched.clear();
         self.values.clear();
         if let Some(h) = &mut self.history {
             h.clear();

@@ -4,20 +4,25 @@
 //! the latest for SortedLast (the first and last rows of the stable sort). The output has the
 //! input's type, and the input's value is taken as it is, null or not.
 //!
-//! Over an append or blink parent, rows never leave: a group keeps its best row only. Over a ring
-//! it keeps an ordered multiset of its rows by (sort key, arrival sequence), so when the best row
-//! leaves the next one is at hand.
+//! Over an append or blink parent, rows never leave: a group keeps its best row only. Over a ring,
+//! rows leave in the order they came, group by group too, so a group keeps the rows that can
+//! still become its best, ordered by (sort key, arrival sequence): a monotonic window, as Min and
+//! Max keep, in which a new row drops the rows behind it that it beats for good (for SortedFirst
+//! those with a greater key, since it outlives them; for SortedLast those with a key at most its
+//! own). The best row is the window's front, and the next one is at hand when it leaves: `O(1)`
+//! amortised per row, rather than an ordered multiset of every row.
 //!
 //! Invariant: without history, `best[g]` is group `g`'s first (last) row so far, as (sort key,
-//! value bits); with history, `rows[g]` holds every covered row of group `g`, keyed by (sort
-//! key, sequence), and `front_seq` is the sequence of the oldest covered row.
+//! value bits); with history, `windows[g]` holds, oldest first, group `g`'s covered rows that no
+//! later covered row beats, as (sort key, sequence, value bits), and `front_seq` is the sequence
+//! of the oldest covered row.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use super::reducer::{GroupReducer, input_column};
 use super::values::{OrderKey, Values};
 use super::{Agg, AggKind};
-use crate::column::{Chunked, Column, ColumnType};
+use crate::column::{Column, ColumnType};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
 
@@ -29,12 +34,11 @@ pub(super) struct Sorted {
     /// SortedLast (else SortedFirst).
     last: bool,
     best: Vec<Option<(OrderKey, u64)>>,
-    /// Over a ring: per group, (sort key, sequence) → value bits.
-    rows: Option<Vec<BTreeMap<(OrderKey, u64), u64>>>,
-    /// Over a ring: every covered row's sort bits and value bits, oldest first.
-    sort_history: Chunked<u64>,
-    value_history: Chunked<u64>,
+    /// Over a ring: per group, the rows that can still be its best.
+    windows: Option<Vec<VecDeque<(OrderKey, u64, u64)>>>,
+    /// Over a ring: the sequence of the oldest covered row, and the covered rows.
     front_seq: u64,
+    covered: u64,
     scratch: Vec<u64>,
     scratch_sort: Vec<u64>,
 }
@@ -72,10 +76,9 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
         sort_values: Values::new(sort_ty),
         last: agg.kind == AggKind::SortedLast,
         best: Vec::new(),
-        rows: None,
-        sort_history: Chunked::new(),
-        value_history: Chunked::new(),
+        windows: None,
         front_seq: 0,
+        covered: 0,
         scratch: Vec::new(),
         scratch_sort: Vec::new(),
     }))
@@ -87,12 +90,12 @@ impl GroupReducer for Sorted {
     }
 
     fn keep_history(&mut self) {
-        self.rows = Some(Vec::new());
+        self.windows = Some(Vec::new());
     }
 
     fn grow(&mut self, groups: usize) {
-        match &mut self.rows {
-            Some(rows) => rows.resize_with(groups, BTreeMap::new),
+        match &mut self.windows {
+            Some(windows) => windows.resize_with(groups, VecDeque::new),
             None => self.best.resize(groups, None),
         }
     }
@@ -110,15 +113,22 @@ impl GroupReducer for Sorted {
             count,
             &mut sort_bits,
         );
-        match &mut self.rows {
-            Some(rows) => {
-                let first_seq = self.front_seq + self.value_history.len() as u64;
+        match &mut self.windows {
+            Some(windows) => {
+                let first_seq = self.front_seq + self.covered;
+                let last = self.last;
                 for (i, ((&g, &b), &s)) in gids.iter().zip(&bits).zip(&sort_bits).enumerate() {
-                    let key = (self.sort_values.key(s), first_seq + i as u64);
-                    rows[g as usize].insert(key, b);
+                    let key = self.sort_values.key(s);
+                    let window = &mut windows[g as usize];
+                    while window
+                        .back()
+                        .is_some_and(|(k, _, _)| if last { *k <= key } else { *k > key })
+                    {
+                        window.pop_back();
+                    }
+                    window.push_back((key, first_seq + i as u64, b));
                 }
-                self.sort_history.extend_from_slice(&sort_bits);
-                self.value_history.extend_from_slice(&bits);
+                self.covered += count as u64;
             }
             None => {
                 for ((&g, &b), &s) in gids.iter().zip(&bits).zip(&sort_bits) {
@@ -141,41 +151,36 @@ impl GroupReducer for Sorted {
     }
 
     fn take_back(&mut self, gids: &[u32]) {
-        let Some(rows) = &mut self.rows else { return };
-        let mut sort_bits = Vec::with_capacity(gids.len());
-        self.sort_history.copy_range(0, gids.len(), &mut sort_bits);
-        self.sort_history.pop_front(gids.len());
-        self.value_history.pop_front(gids.len());
-        for (i, (&g, &s)) in gids.iter().zip(&sort_bits).enumerate() {
-            let key = (self.sort_values.key(s), self.front_seq + i as u64);
-            rows[g as usize].remove(&key);
+        let Some(windows) = &mut self.windows else {
+            return;
+        };
+        for (i, &g) in gids.iter().enumerate() {
+            let window = &mut windows[g as usize];
+            if window
+                .front()
+                .is_some_and(|(_, seq, _)| *seq == self.front_seq + i as u64)
+            {
+                window.pop_front();
+            }
         }
         self.front_seq += gids.len() as u64;
+        self.covered = self.covered.saturating_sub(gids.len() as u64);
     }
 
     fn clear(&mut self) {
         self.values.clear();
         self.sort_values.clear();
         self.best.clear();
-        if let Some(rows) = &mut self.rows {
-            rows.clear();
+        if let Some(windows) = &mut self.windows {
+            windows.clear();
         }
-        self.front_seq += self.value_history.len() as u64;
-        self.sort_history.clear();
-        self.value_history.clear();
+        self.front_seq += self.covered;
+        self.covered = 0;
     }
 
     fn emit(&self, g: usize, out: &mut Column) {
-        let bits = match &self.rows {
-            Some(rows) => {
-                let group = &rows[g];
-                if self.last {
-                    group.last_key_value()
-                } else {
-                    group.first_key_value()
-                }
-                .map(|(_, &b)| b)
-            }
+        let bits = match &self.windows {
+            Some(windows) => windows[g].front().map(|(_, _, b)| *b),
             None => self.best[g].as_ref().map(|(_, b)| *b),
         };
         match bits {
@@ -185,20 +190,21 @@ impl GroupReducer for Sorted {
     }
 
     fn bytes(&self) -> (usize, usize) {
-        let entries: usize = self
-            .rows
-            .as_ref()
-            .map_or(0, |rows| rows.iter().map(BTreeMap::len).sum());
+        // A window entry: the key (24 bytes), its sequence and value bits (16).
+        let (entries, slots) = self.windows.as_ref().map_or((0, 0), |windows| {
+            windows
+                .iter()
+                .fold((0, 0), |(n, c), w| (n + w.len(), c + w.capacity()))
+        });
+        let windows = self.windows.as_ref().map_or(0, Vec::capacity) * 32;
         let (v_used, v_reserved) = self.values.bytes();
         let (s_used, s_reserved) = self.sort_values.bytes();
-        let histories = self.sort_history.bytes_used() + self.value_history.bytes_used();
-        let used = self.best.len() * 40 + entries * 60 + v_used + s_used + histories;
+        let used = self.best.len() * 40 + windows + entries * 40 + v_used + s_used;
         let reserved = self.best.capacity() * 40
-            + entries * 60
+            + windows
+            + slots * 40
             + v_reserved
             + s_reserved
-            + self.sort_history.bytes_reserved()
-            + self.value_history.bytes_reserved()
             + (self.scratch.capacity() + self.scratch_sort.capacity()) * 8;
         (used, reserved)
     }
