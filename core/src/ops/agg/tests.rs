@@ -440,3 +440,37 @@ fn a_sentinel_given_as_a_long_fits_an_int_column() {
     engine.run_cycle().unwrap();
     assert_eq!(unique.all_rows(), vec![vec![Value::I32(-7)]]);
 }
+
+/// Deephaven's NaN rules: an averaging median of doubles with a NaN is NaN; without averaging,
+/// NaN sorts above every number; the largest long is a number like any other.
+#[test]
+fn percentiles_follow_deephavens_nan_rule_and_take_any_long() {
+    let engine = Engine::new();
+    let schema = Schema::of(&[("X", ColumnType::F64), ("L", ColumnType::I64)]).unwrap();
+    let t = engine.append_table(schema.clone());
+    let result = t
+        .agg_by(
+            &[
+                Agg::median("Med = X"),
+                Agg::pct(0.0, "P0 = X"),
+                Agg::pct(1.0, "P100 = X"),
+                Agg::median("MedL = L"),
+                Agg::pct(1.0, "MaxL = L"),
+            ],
+            &[],
+        )
+        .unwrap();
+    let rows: Vec<Row> = [(1.0, i64::MAX), (f64::NAN, 1), (3.0, i64::MAX)]
+        .iter()
+        .map(|&(x, l)| vec![Value::F64(x), Value::I64(l)])
+        .collect();
+    t.add(Batch::from_rows(&schema, &rows).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let got = &result.all_rows()[0];
+    assert!(matches!(got[0], Value::F64(x) if x.is_nan()), "{got:?}");
+    assert_eq!(got[1], Value::F64(1.0));
+    assert!(matches!(got[2], Value::F64(x) if x.is_nan()), "{got:?}");
+    // Three longs: the middle one, as a double; the largest, as a long.
+    assert_eq!(got[3], Value::F64(i64::MAX as f64));
+    assert_eq!(got[4], Value::I64(i64::MAX));
+}

@@ -133,15 +133,25 @@ impl Values {
             return OrderKey::Null;
         }
         match self.lane {
-            Lane::Int => OrderKey::Num(bits ^ SIGN),
-            Lane::Float => OrderKey::Num(float_key(f64::from_bits(bits))),
-            Lane::Str => OrderKey::Str(
-                self.strings
-                    .get(bits as usize)
-                    .cloned()
-                    .unwrap_or_else(|| "".into()),
-            ),
+            Lane::Str => OrderKey::Str(self.str_key(bits)),
+            _ => OrderKey::Num(self.num_key(bits)),
         }
+    }
+
+    /// The order bits of a non-null number (of the int or float lane).
+    pub(super) fn num_key(&self, bits: u64) -> u64 {
+        match self.lane {
+            Lane::Float => float_key(f64::from_bits(bits)),
+            _ => bits ^ SIGN,
+        }
+    }
+
+    /// The string of a non-null string code.
+    pub(super) fn str_key(&self, bits: u64) -> Rc<str> {
+        self.strings
+            .get(bits as usize)
+            .cloned()
+            .unwrap_or_else(|| "".into())
     }
 
     /// A key's value as a double (numbers only; NaN otherwise).
