@@ -17,7 +17,11 @@
 //                                          same first cycle); release runs one at once
 //   {type: "drop", name}                   close a table: its memory is freed once no other
 //                                          table needs it
-//   {type: "read", id, names}              every row of the named tables, with their stats
+//   {type: "read", id, names}              every row of the named tables, with their stats, the
+//                                          cycle they are at, and the session's clock just before
+//                                          that cycle ran and now (`session.now()`, BigInt ns;
+//                                          null without one): what now() read in that cycle lies
+//                                          between the two, as the clock never goes back
 // Messages to the page:
 //   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
 
@@ -42,10 +46,14 @@ function isTable(value) {
 // rows of the cycles before it).
 let held = false;
 
+// The session's clock just before the last cycle ran (see "read").
+let cycleClock = null;
+
 function cycle() {
   if (held) return;
   const started = performance.now();
   try {
+    if (typeof session.now === "function") cycleClock = session.now();
     session.runCycle();
     cycleError = null;
   } catch (e) {
@@ -146,7 +154,8 @@ function frame(views) {
     try {
       out.push({
         panel,
-        viewport: table.viewport(first, count),
+        // Array cells: the page shows six elements, and a seventh says there are more.
+        viewport: table.viewport(first, count, 7),
         stats: table.stats(),
         error: table.error ?? null,
         blink: table.isBlink,
@@ -210,7 +219,8 @@ self.onmessage = async (event) => {
           if (!table || !isTable(table)) continue;
           out[name] = { ...table.viewport(0, table.size), stats: table.stats() };
         }
-        self.postMessage({ type: "read", id: message.id, tables: out });
+        const clock = { atCycle: cycleClock, atRead: typeof session.now === "function" ? session.now() : null };
+        self.postMessage({ type: "read", id: message.id, tables: out, cycles: session.cycles(), clock });
         break;
       }
       case "interval":

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod seek;
 pub mod table;
 pub mod text;
+pub mod time;
 
 pub use column::{ColumnType, Value};
 pub use error::{DecodeReason, Error, Result};

@@ -250,6 +250,8 @@ fn cell_json(column: &Column, row: usize) -> Json {
         )
         .map_or(json!(ns), |t| json!(t.to_string())),
         Some(Value::Binary(b)) => json!(b.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        // Decoded records hold no arrays (an Avro array is a JSON string); shown as text.
+        Some(v @ Value::Array(_)) => json!(v.to_string()),
     }
 }
 

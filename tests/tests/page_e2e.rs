@@ -6,6 +6,9 @@
 //! Screenshots land in `target/e2e/`.
 
 mod common;
+// The second built-in notebook and the grid's times.
+#[path = "page_e2e/time_notebook.rs"]
+mod time_notebook;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

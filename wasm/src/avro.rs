@@ -150,5 +150,6 @@ fn to_js(value: Value) -> JsValue {
         Value::F64(v) => JsValue::from_f64(v),
         Value::String(v) => JsValue::from_str(&v),
         Value::Binary(v) => Uint8Array::from(v.as_slice()).into(),
+        Value::Array(v) => v.into_iter().map(to_js).collect::<js_sys::Array>().into(),
     }
 }

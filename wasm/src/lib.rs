@@ -25,6 +25,8 @@ mod avro;
 mod heap;
 mod socket;
 mod text;
+#[cfg(not(feature = "tzdb"))]
+mod time;
 
 use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;

@@ -284,6 +284,26 @@ impl<T: Copy> Chunked<T> {
         })
     }
 
+    /// Appends the values at `positions` to `out`, skipping positions past the end. Ascending
+    /// positions walk the chunks: a search only when one crosses into another chunk.
+    pub fn gather(&self, positions: &[usize], out: &mut Vec<T>) {
+        let base = self.starts.first().map_or(0, |s| s + self.head);
+        // The chunk last read: its first logical position and its values.
+        let mut current: (usize, &[T]) = (0, &[]);
+        for &p in positions {
+            if p < current.0 || p - current.0 >= current.1.len() {
+                let Some((c, _)) = self.locate(p) else {
+                    continue;
+                };
+                let skip = if c == 0 { self.head } else { 0 };
+                current = (self.starts[c] + skip - base, &self.chunks[c][skip..]);
+            }
+            if let Some(&v) = current.1.get(p - current.0) {
+                out.push(v);
+            }
+        }
+    }
+
     /// Copies `count` values from `start` into `out`.
     pub fn copy_range(&self, start: usize, count: usize, out: &mut Vec<T>) {
         for slice in self.slices_range(start, count) {
@@ -573,6 +593,13 @@ mod tests {
                     prop_assert_eq!(out, model.iter().skip(mid).take(7).copied().collect::<Vec<_>>());
                 }
                 prop_assert_eq!(c.get(model.len()), None);
+                // Gathers: every third position ascending, then some backwards and one past the end.
+                let mut picks: Vec<usize> = (0..model.len()).step_by(3).collect();
+                picks.extend([model.len().saturating_sub(1), 0, model.len() / 2, model.len()]);
+                let mut gathered = Vec::new();
+                c.gather(&picks, &mut gathered);
+                let want: Vec<u32> = picks.iter().filter_map(|&p| model.get(p).copied()).collect();
+                prop_assert_eq!(gathered, want);
                 for i in [0, model.len() / 3, model.len().saturating_sub(1)] {
                     prop_assert_eq!(c.get(i), model.get(i).copied());
                 }

@@ -15,15 +15,18 @@
 //! | `Time`      | `i64` nanoseconds since midnight | `i64::MIN` |
 //! | `String`    | see [`StringColumn`] | code or offset flag |
 //! | `Binary`    | see [`BinaryColumn`] | end-offset flag |
+//! | `Array(T)`  | see [`ArrayColumn`]: end offsets plus a column of `T` | end-offset flag |
 //!
 //! Invariant: a value equal to its type's sentinel *is* null; NaN is an ordinary double.
 
+pub mod array;
 pub mod binary;
 pub mod chunked;
 pub mod strings;
 
 use std::fmt;
 
+pub use array::ArrayColumn;
 pub use binary::BinaryColumn;
 pub use chunked::Chunked;
 pub use strings::{Dictionary, StrChunk, StrLane, StringColumn};
@@ -50,6 +53,9 @@ pub enum ColumnType {
     Time,
     /// Byte strings.
     Binary,
+    /// Arrays of the element type (Deephaven's vectors: `double[]`, `String[]`, ...), which
+    /// `groupBy` and `Agg.group` make.
+    Array(&'static ColumnType),
 }
 
 impl fmt::Display for ColumnType {
@@ -64,6 +70,7 @@ impl fmt::Display for ColumnType {
             Self::Date => "date",
             Self::Time => "time",
             Self::Binary => "binary",
+            Self::Array(element) => return write!(f, "{element}[]"),
         })
     }
 }
@@ -74,12 +81,43 @@ impl ColumnType {
         matches!(self, Self::I32 | Self::I64 | Self::F64)
     }
 
-    /// Bytes a value takes in storage (a dictionary code, for strings).
+    /// Bytes a value takes in storage (a dictionary code, for strings; an end offset, for
+    /// binary and arrays).
     pub fn width(self) -> usize {
         match self {
             Self::Bool => 1,
             Self::I32 | Self::String | Self::Date => 4,
-            Self::I64 | Self::F64 | Self::Timestamp | Self::Time | Self::Binary => 8,
+            Self::I64
+            | Self::F64
+            | Self::Timestamp
+            | Self::Time
+            | Self::Binary
+            | Self::Array(_) => 8,
+        }
+    }
+
+    /// The type of arrays of `self`: `Array(self)` for a scalar type, `None` for an array type
+    /// (arrays do not nest).
+    pub fn array_of(self) -> Option<ColumnType> {
+        static ELEMENTS: [ColumnType; 9] = [
+            ColumnType::Bool,
+            ColumnType::I32,
+            ColumnType::I64,
+            ColumnType::F64,
+            ColumnType::Timestamp,
+            ColumnType::String,
+            ColumnType::Date,
+            ColumnType::Time,
+            ColumnType::Binary,
+        ];
+        ELEMENTS.iter().find(|e| **e == self).map(ColumnType::Array)
+    }
+
+    /// The element type of an array type.
+    pub fn element(self) -> Option<ColumnType> {
+        match self {
+            Self::Array(element) => Some(*element),
+            _ => None,
         }
     }
 }
@@ -99,6 +137,8 @@ pub enum Value {
     /// Nanoseconds since midnight.
     Time(i64),
     Binary(Vec<u8>),
+    /// An array (its elements may be `Null`; a null array is `Value::Null`).
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -119,6 +159,16 @@ impl fmt::Display for Value {
             Self::Date(v) => write!(f, "{v}"),
             Self::Time(v) => write!(f, "{v}"),
             Self::Binary(v) => v.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Self::Array(values) => {
+                f.write_str("[")?;
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }
@@ -135,6 +185,7 @@ pub enum Column {
     Date(Chunked<i32>),
     Time(Chunked<i64>),
     Binary(BinaryColumn),
+    Array(ArrayColumn),
 }
 
 impl Column {
@@ -150,6 +201,7 @@ impl Column {
             ColumnType::Date => Self::Date(Chunked::new()),
             ColumnType::Time => Self::Time(Chunked::new()),
             ColumnType::Binary => Self::Binary(BinaryColumn::new()),
+            ColumnType::Array(element) => Self::Array(ArrayColumn::new(element)),
         }
     }
 
@@ -165,6 +217,7 @@ impl Column {
             ColumnType::Date => Self::Date(Chunked::with_capacity(rows)),
             ColumnType::Time => Self::Time(Chunked::with_capacity(rows)),
             ColumnType::Binary => Self::Binary(BinaryColumn::new()),
+            ColumnType::Array(element) => Self::Array(ArrayColumn::new(element)),
         }
     }
 
@@ -188,6 +241,7 @@ impl Column {
             Self::Date(_) => ColumnType::Date,
             Self::Time(_) => ColumnType::Time,
             Self::Binary(_) => ColumnType::Binary,
+            Self::Array(c) => c.column_type(),
         }
     }
 
@@ -201,6 +255,7 @@ impl Column {
             Self::Date(c) => c.len(),
             Self::Time(c) => c.len(),
             Self::Binary(c) => c.len(),
+            Self::Array(c) => c.len(),
         }
     }
 
@@ -243,11 +298,15 @@ impl Column {
                 v => Value::Time(v),
             },
             Self::Binary(c) => c.get(index)?.map_or(Value::Null, Value::Binary),
+            Self::Array(c) => c.get(index)?.map_or(Value::Null, Value::Array),
         })
     }
 
     /// Whether `value` can be stored here: null, its own type, or a number that widens to it.
     pub fn accepts(&self, value: &Value) -> bool {
+        if let (Self::Array(c), Value::Array(values)) = (self, value) {
+            return c.accepts(values);
+        }
         value.is_null()
             || matches!(
                 (self, value),
@@ -297,6 +356,7 @@ impl Column {
                     .for_each(|s| a.extend_from_codes(dict, s)),
                 _ => b.extend_into(a, start, count),
             },
+            (Self::Array(a), Self::Array(b)) => return a.extend_from_range(b, start, count),
             _ => return false,
         }
         true
@@ -307,11 +367,14 @@ impl Column {
     pub fn append(&mut self, other: Column) -> bool {
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => a.append(b),
-            (Self::I32(a), Self::I32(b)) => a.append(b),
-            (Self::I64(a), Self::I64(b)) | (Self::Timestamp(a), Self::Timestamp(b)) => a.append(b),
+            (Self::I32(a), Self::I32(b)) | (Self::Date(a), Self::Date(b)) => a.append(b),
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => a.append(b),
             (Self::F64(a), Self::F64(b)) => a.append(b),
             (Self::String(a), Self::String(b)) => a.append(b),
-            _ => return false,
+            // Binary and array rows are copied.
+            (a, b) => return a.extend_from(&b),
         }
         true
     }
@@ -332,6 +395,7 @@ impl Column {
             (Self::Date(c), Value::Date(v)) => c.push(*v),
             (Self::Time(c), Value::Time(v)) => c.push(*v),
             (Self::Binary(c), Value::Binary(v)) => c.push(Some(v)),
+            (Self::Array(c), Value::Array(v)) => return c.push(Some(v)),
             (column, value) => {
                 column.push_null();
                 return value.is_null();
@@ -350,13 +414,34 @@ impl Column {
             count: usize,
             picks: &[u32],
         ) {
-            let mut range = Vec::with_capacity(count);
-            b.copy_range(start, count, &mut range);
-            let picked: Vec<T> = picks
-                .iter()
-                .filter_map(|&i| range.get(i as usize).copied())
-                .collect();
-            a.extend_from_slice(&picked);
+            a.extend_from_slice(&picked(b, start, count, picks));
+        }
+        /// The values at `picks`: ascending picks (a filter's) are read slice by slice, with no
+        /// copy of the range; others through a copy of it.
+        fn picked<T: Copy>(b: &Chunked<T>, start: usize, count: usize, picks: &[u32]) -> Vec<T> {
+            if !picks.is_sorted() {
+                let mut range = Vec::with_capacity(count);
+                b.copy_range(start, count, &mut range);
+                return picks
+                    .iter()
+                    .filter_map(|&i| range.get(i as usize).copied())
+                    .collect();
+            }
+            let mut out = Vec::with_capacity(picks.len());
+            let mut rest = picks;
+            let mut base = 0usize;
+            for slice in b.slices_range(start, count) {
+                let end = base + slice.len();
+                let n = rest.partition_point(|&i| (i as usize) < end);
+                let (here, next) = rest.split_at(n);
+                out.extend(here.iter().filter_map(|&i| slice.get(i as usize - base)));
+                rest = next;
+                base = end;
+                if rest.is_empty() {
+                    break;
+                }
+            }
+            out
         }
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => gather(a, b, start, count, picks),
@@ -368,22 +453,48 @@ impl Column {
             (Self::Binary(a), Self::Binary(b)) => picks
                 .iter()
                 .for_each(|&i| a.push(b.get(start + i as usize).flatten().as_deref())),
+            (Self::Array(a), Self::Array(b)) => picks
+                .iter()
+                .for_each(|&i| a.push_from(b, start + i as usize)),
             (Self::F64(a), Self::F64(b)) => gather(a, b, start, count, picks),
             (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
                 (Some(dict), Some(codes)) => {
-                    let mut range = Vec::with_capacity(count);
-                    codes.copy_range(start, count, &mut range);
-                    let picked: Vec<u32> = picks
-                        .iter()
-                        .filter_map(|&i| range.get(i as usize).copied())
-                        .collect();
-                    a.extend_from_codes(dict, &picked);
+                    a.extend_from_codes(dict, &picked(codes, start, count, picks));
                 }
                 _ => picks
                     .iter()
                     .for_each(|&i| a.push(b.get(start + i as usize).flatten())),
             },
             (a, _) => picks.iter().for_each(|_| a.push_null()),
+        }
+    }
+
+    /// Appends rows `positions` of `other` (of the same type; otherwise nulls), in that order.
+    /// Ascending positions read numbers and dictionary codes without a search per row.
+    pub fn extend_positions(&mut self, other: &Column, positions: &[usize]) {
+        fn gather<T: Copy>(a: &mut Chunked<T>, b: &Chunked<T>, positions: &[usize]) {
+            let mut picked = Vec::with_capacity(positions.len());
+            b.gather(positions, &mut picked);
+            a.extend_from_slice(&picked);
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => gather(a, b, positions),
+            (Self::I32(a), Self::I32(b)) | (Self::Date(a), Self::Date(b)) => {
+                gather(a, b, positions)
+            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => gather(a, b, positions),
+            (Self::F64(a), Self::F64(b)) => gather(a, b, positions),
+            (Self::String(a), Self::String(b)) => match (b.dictionary(), b.codes()) {
+                (Some(dict), Some(codes)) => {
+                    let mut picked = Vec::with_capacity(positions.len());
+                    codes.gather(positions, &mut picked);
+                    a.extend_from_codes(dict, &picked);
+                }
+                _ => positions.iter().for_each(|&p| a.push(b.get(p).flatten())),
+            },
+            (a, b) => positions.iter().for_each(|&p| a.push_from(b, p)),
         }
     }
 
@@ -399,6 +510,7 @@ impl Column {
             (Self::String(a), Self::String(b)) => a.push(b.get(index).flatten()),
             (Self::Date(a), Self::Date(b)) => a.push(b.get(index).unwrap_or(NULL_I32)),
             (Self::Binary(a), Self::Binary(b)) => a.push(b.get(index).flatten().as_deref()),
+            (Self::Array(a), Self::Array(b)) => a.push_from(b, index),
             (a, _) => a.push_null(),
         }
     }
@@ -433,8 +545,8 @@ impl Column {
             (Self::Date(a), _) => set(a, index, None, NULL_I32),
             (Self::F64(a), _) => set(a, index, None, NULL_F64),
             (Self::String(a), _) => a.set(index, None),
-            // Binary rows do not change in place.
-            (Self::Binary(_), _) => false,
+            // Binary and array rows do not change in place.
+            (Self::Binary(_) | Self::Array(_), _) => false,
         }
     }
 
@@ -457,6 +569,8 @@ impl Column {
             | (Self::Time(a), Self::Time(b)) => by(a.get(i), b.get(j), NULL_I64),
             (Self::Date(a), Self::Date(b)) => by(a.get(i), b.get(j), NULL_I32),
             (Self::Binary(a), Self::Binary(b)) => a.get(i).flatten().cmp(&b.get(j).flatten()),
+            // Arrays do not sort (a sort by an array column is refused); equal here.
+            (Self::Array(_), Self::Array(_)) => Ordering::Equal,
             (Self::F64(a), Self::F64(b)) => {
                 let (x, y) = (
                     a.get(i).filter(|v| *v != NULL_F64),
@@ -482,6 +596,7 @@ impl Column {
             Self::String(c) => c.push(None),
             Self::Date(c) => c.push(NULL_I32),
             Self::Binary(c) => c.push(None),
+            Self::Array(c) => c.push_null(),
         }
     }
 
@@ -495,6 +610,7 @@ impl Column {
             Self::String(c) => c.pop_front(count),
             Self::Date(c) => c.pop_front(count),
             Self::Binary(c) => c.pop_front(count),
+            Self::Array(c) => c.pop_front(count),
         }
     }
 
@@ -507,6 +623,7 @@ impl Column {
             Self::F64(c) => c.truncate(new_len),
             Self::String(c) => c.truncate(new_len),
             Self::Binary(c) => c.truncate(new_len),
+            Self::Array(c) => c.truncate(new_len),
         }
     }
 
@@ -520,6 +637,7 @@ impl Column {
             Self::String(c) => c.clear(),
             Self::Date(c) => c.clear(),
             Self::Binary(c) => c.clear(),
+            Self::Array(c) => c.clear(),
         }
     }
 
@@ -532,6 +650,7 @@ impl Column {
             Self::String(c) => c.bytes_used(),
             Self::Date(c) => c.bytes_used(),
             Self::Binary(c) => c.bytes_used(),
+            Self::Array(c) => c.bytes_used(),
         }
     }
 
@@ -544,6 +663,7 @@ impl Column {
             Self::String(c) => c.bytes_reserved(),
             Self::Date(c) => c.bytes_reserved(),
             Self::Binary(c) => c.bytes_reserved(),
+            Self::Array(c) => c.bytes_reserved(),
         }
     }
 }
@@ -598,6 +718,12 @@ mod tests {
             let back: Vec<Value> = (0..values.len()).filter_map(|i| column.get(i)).collect();
             assert_eq!(back, values, "{ty}");
             assert_eq!(column.column_type(), ty);
+            // A source table adopts a batch's columns with `append`: every type keeps its rows
+            // (dates, times and binary values were once dropped there).
+            let mut table = Column::new(ty);
+            assert!(table.append(column.clone()) && table.append(column));
+            let back: Vec<Value> = (0..2 * values.len()).filter_map(|i| table.get(i)).collect();
+            assert_eq!(back, [values.clone(), values].concat(), "{ty} appended");
         }
     }
 

@@ -4,7 +4,9 @@
 //! borrows the dictionary, and a string method runs once per dictionary entry (not per row) when
 //! the dictionary is no larger than the batch, then gathers the results by code.
 
-use super::{Formula, Func, Kind, Node, StrMethod};
+use std::borrow::Cow;
+
+use super::{Formula, Func, Kind, Node, StrMethod, arrays};
 use crate::column::strings::NULL_CODE;
 use crate::column::{
     Chunked, Column, ColumnType, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value,
@@ -19,7 +21,7 @@ pub enum Strings<'a> {
 }
 
 impl Strings<'_> {
-    fn get(&self, code: u32) -> Option<&str> {
+    pub(super) fn get(&self, code: u32) -> Option<&str> {
         if code == NULL_CODE {
             return None;
         }
@@ -45,9 +47,19 @@ pub enum Vector<'a> {
     I64(Vec<i64>),
     F64(Vec<f64>),
     Timestamp(Vec<i64>),
+    /// Days since the epoch.
+    Date(Vec<i32>),
+    /// Nanoseconds since midnight.
+    Time(Vec<i64>),
     Str {
         codes: Vec<u32>,
         strings: Strings<'a>,
+    },
+    /// Arrays: each row's `(first, count)` in `values` (its elements back to back), or `None`
+    /// for a null array.
+    Array {
+        values: Cow<'a, Column>,
+        ranges: Vec<Option<(usize, usize)>>,
     },
 }
 
@@ -56,9 +68,11 @@ impl Vector<'_> {
         match self {
             Vector::Bool(v) => v.len(),
             Vector::I32(v) => v.len(),
-            Vector::I64(v) | Vector::Timestamp(v) => v.len(),
+            Vector::I64(v) | Vector::Timestamp(v) | Vector::Time(v) => v.len(),
+            Vector::Date(v) => v.len(),
             Vector::F64(v) => v.len(),
             Vector::Str { codes, .. } => codes.len(),
+            Vector::Array { ranges, .. } => ranges.len(),
         }
     }
 
@@ -71,9 +85,10 @@ impl Vector<'_> {
         match (self, column) {
             (Vector::Bool(v), Column::Bool(c)) => c.extend_from_slice(v),
             (Vector::I32(v), Column::I32(c)) => c.extend_from_slice(v),
-            (Vector::I64(v), Column::I64(c)) | (Vector::Timestamp(v), Column::Timestamp(c)) => {
-                c.extend_from_slice(v)
-            }
+            (Vector::I64(v), Column::I64(c))
+            | (Vector::Timestamp(v), Column::Timestamp(c))
+            | (Vector::Time(v), Column::Time(c)) => c.extend_from_slice(v),
+            (Vector::Date(v), Column::Date(c)) => c.extend_from_slice(v),
             (Vector::F64(v), Column::F64(c)) => c.extend_from_slice(v),
             (
                 Vector::Str {
@@ -84,6 +99,18 @@ impl Vector<'_> {
             ) => c.extend_from_codes(d, codes),
             (Vector::Str { codes, strings }, Column::String(c)) => {
                 codes.iter().for_each(|&code| c.push(strings.get(code)))
+            }
+            (Vector::Array { values, ranges }, Column::Array(c)) => {
+                for range in ranges {
+                    match range {
+                        Some((first, count))
+                            if c.values_mut().extend_from_range(values, *first, *count) =>
+                        {
+                            c.end_row()
+                        }
+                        _ => c.push_null(),
+                    }
+                }
             }
             (v, c) => (0..v.len()).for_each(|_| c.push_null()),
         }
@@ -102,11 +129,23 @@ impl Vector<'_> {
             Vector::I64(v) => Value::I64(v[i]),
             Vector::Timestamp(v) if v[i] == NULL_I64 => Value::Null,
             Vector::Timestamp(v) => Value::Timestamp(v[i]),
+            Vector::Date(v) if v[i] == NULL_I32 => Value::Null,
+            Vector::Date(v) => Value::Date(v[i]),
+            Vector::Time(v) if v[i] == NULL_I64 => Value::Null,
+            Vector::Time(v) => Value::Time(v[i]),
             Vector::F64(v) if v[i] == NULL_F64 => Value::Null,
             Vector::F64(v) => Value::F64(v[i]),
             Vector::Str { codes, strings } => strings
                 .get(codes[i])
                 .map_or(Value::Null, |s| Value::String(s.into())),
+            Vector::Array { values, ranges } => match ranges[i] {
+                None => Value::Null,
+                Some((first, count)) => Value::Array(
+                    (first..first + count)
+                        .map(|k| values.get(k).unwrap_or(Value::Null))
+                        .collect(),
+                ),
+            },
         }
     }
 }
@@ -138,13 +177,12 @@ impl Formula {
     /// `start`.
     pub fn select_rows(&self, data: &TableData, start: usize, count: usize, out: &mut Vec<u32>) {
         out.clear();
+        // A match or range on a column: straight off the column's storage.
+        if super::matching::select(&self.root, data, start, count, out) {
+            return;
+        }
         if let Vector::Bool(v) = self.eval(data, start, count) {
-            out.extend(
-                v.iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == 1)
-                    .map(|(i, _)| i as u32),
-            );
+            super::matching::push_where(out, 0, v.len(), |i| v[i] == 1);
         }
     }
 }
@@ -162,17 +200,20 @@ fn constant<'a>(value: &Value, ty: ColumnType, count: usize) -> Vector<'a> {
         (ColumnType::F64, _) => Vector::F64(vec![NULL_F64; count]),
         (ColumnType::Timestamp, Value::Timestamp(v)) => Vector::Timestamp(vec![*v; count]),
         (ColumnType::Timestamp, _) => Vector::Timestamp(vec![NULL_I64; count]),
+        (ColumnType::Date, Value::Date(v)) => Vector::Date(vec![*v; count]),
+        (ColumnType::Date, _) => Vector::Date(vec![NULL_I32; count]),
+        (ColumnType::Time, Value::Time(v)) => Vector::Time(vec![*v; count]),
+        (ColumnType::Time, _) => Vector::Time(vec![NULL_I64; count]),
         (ColumnType::String, Value::String(s)) => Vector::Str {
             codes: vec![0; count],
             strings: Strings::Owned(vec![Some(s.clone())]),
         },
-        // Date, time and binary columns are refused when a formula compiles; nulls if ever here.
-        (ColumnType::String | ColumnType::Date | ColumnType::Time | ColumnType::Binary, _) => {
-            Vector::Str {
-                codes: vec![NULL_CODE; count],
-                strings: Strings::Owned(Vec::new()),
-            }
-        }
+        (ColumnType::Array(element), _) => arrays::nulls(*element, count),
+        // Binary columns are refused when a formula compiles; nulls if ever here.
+        (ColumnType::String | ColumnType::Binary, _) => Vector::Str {
+            codes: vec![NULL_CODE; count],
+            strings: Strings::Owned(Vec::new()),
+        },
     }
 }
 
@@ -208,8 +249,11 @@ fn column<'a>(column: &'a Column, start: usize, count: usize) -> Vector<'a> {
                 ),
             },
         },
+        Column::Date(c) => Vector::Date(copied(c, start, count)),
+        Column::Time(c) => Vector::Time(copied(c, start, count)),
+        Column::Array(c) => arrays::column(c, start, count),
         // Refused when a formula compiles (see `formula::Compiler`); nulls if ever here.
-        Column::Date(_) | Column::Time(_) | Column::Binary(_) => Vector::Str {
+        Column::Binary(_) => Vector::Str {
             codes: vec![NULL_CODE; count],
             strings: Strings::Owned(Vec::new()),
         },
@@ -311,9 +355,24 @@ fn compare_strings(op: &str, l: &Vector<'_>, r: &Vector<'_>) -> Vec<i8> {
 }
 
 fn text(v: &Vector<'_>, i: usize) -> Option<String> {
+    use crate::time::calendar;
+    let mut s = String::new();
     match v.get(i) {
         Value::Null => None,
         Value::F64(x) => Some(java_double(x)),
+        // As Java's toString of Instant, LocalDate and LocalTime.
+        Value::Timestamp(t) => {
+            calendar::format_instant(t, &mut s);
+            Some(s)
+        }
+        Value::Date(d) => {
+            calendar::format_date(i64::from(d), &mut s);
+            Some(s)
+        }
+        Value::Time(t) => {
+            calendar::format_time(t, &mut s);
+            Some(s)
+        }
         other => Some(other.to_string()),
     }
 }
@@ -462,7 +521,7 @@ fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>
     }
 }
 
-fn eval<'a>(
+pub(super) fn eval<'a>(
     node: &Node,
     data: &'a TableData,
     start: usize,
@@ -574,9 +633,10 @@ fn eval<'a>(
             Vector::Bool(match (&l, &r) {
                 (Vector::Bool(a), Vector::Bool(b)) => compare(op, a, b, |x| x == NULL_BOOL),
                 (Vector::I32(a), Vector::I32(b)) => compare(op, a, b, |x| x == NULL_I32),
-                (Vector::I64(a), Vector::I64(b)) | (Vector::Timestamp(a), Vector::Timestamp(b)) => {
-                    compare(op, a, b, |x| x == NULL_I64)
-                }
+                (Vector::I64(a), Vector::I64(b))
+                | (Vector::Timestamp(a), Vector::Timestamp(b))
+                | (Vector::Time(a), Vector::Time(b)) => compare(op, a, b, |x| x == NULL_I64),
+                (Vector::Date(a), Vector::Date(b)) => compare(op, a, b, |x| x == NULL_I32),
                 (Vector::F64(a), Vector::F64(b)) => compare(op, a, b, |x| x == NULL_F64),
                 _ => compare_strings(op, &l, &r),
             })
@@ -616,7 +676,9 @@ fn eval<'a>(
                 | (Vector::I32(_), _)
                 | (Vector::I64(_), _)
                 | (Vector::F64(_), _)
-                | (Vector::Timestamp(_), _) => {
+                | (Vector::Timestamp(_), _)
+                | (Vector::Date(_), _)
+                | (Vector::Time(_), _) => {
                     let mut out = Column::new(ty);
                     for i in 0..count {
                         out.push(&pick(i).get(i));
@@ -722,18 +784,42 @@ fn eval<'a>(
                 },
             }
         }
+        Kind::Retype(inner) => match (eval(inner, data, start, count, position), ty) {
+            (Vector::I64(v), ColumnType::Timestamp) => Vector::Timestamp(v),
+            (Vector::Timestamp(v), ColumnType::I64) => Vector::I64(v),
+            (v, _) => v,
+        },
+        Kind::Time(func, args, zone) => {
+            let inputs = args
+                .iter()
+                .map(|a| super::time::Input::of(a, |a| eval(a, data, start, count, position)))
+                .collect();
+            super::time::eval(*func, inputs, zone.as_deref(), count)
+        }
+        Kind::Index(array, index) => arrays::eval_index(
+            eval(array, data, start, count, position),
+            eval(index, data, start, count, position),
+        ),
+        Kind::ArrayFn(function, array) => {
+            arrays::eval_fn(*function, eval(array, data, start, count, position))
+        }
         Kind::Method(method, recv, arg) => {
             let recv = eval(recv, data, start, count, position);
             let arg = arg.as_ref().map(|a| eval(a, data, start, count, position));
             string_method(*method, recv, arg)
         }
+        Kind::Match(m) => {
+            super::matching::eval_match(m, eval(&m.target, data, start, count, position))
+        }
+        Kind::InRange(args) => super::matching::eval_in_range(args, data, start, count, position),
+        Kind::Now(clock) => Vector::Timestamp(vec![clock.get(); count]),
     }
 }
 
 /// A freshly built numeric column as a vector.
 fn column_owned<'a>(c: Column, count: usize) -> Vector<'a> {
     match column(&c, 0, count) {
-        Vector::Str { .. } => Vector::Str {
+        Vector::Str { .. } | Vector::Array { .. } => Vector::Str {
             codes: Vec::new(),
             strings: Strings::Owned(Vec::new()),
         },
@@ -742,6 +828,8 @@ fn column_owned<'a>(c: Column, count: usize) -> Vector<'a> {
         Vector::I32(v) => Vector::I32(v),
         Vector::I64(v) => Vector::I64(v),
         Vector::Timestamp(v) => Vector::Timestamp(v),
+        Vector::Date(v) => Vector::Date(v),
+        Vector::Time(v) => Vector::Time(v),
         Vector::F64(v) => Vector::F64(v),
     }
 }

@@ -9,7 +9,10 @@ pub enum Token {
     Long(i64),
     Float(f64),
     Str(String),
-    /// `( ) , . ? : + - * / % ! = == != < <= > >= && ||`
+    /// A time literal in single quotes (`'2026-01-05T17:00:00Z'`, `'PT1m'`, `'ET'`), read by
+    /// `crate::time::literal` when the formula compiles.
+    Time(String),
+    /// `( ) [ ] , . ? : + - * / % ! = == != < <= > >= && ||`
     Op(&'static str),
 }
 
@@ -21,14 +24,15 @@ impl std::fmt::Display for Token {
             Token::Long(v) => write!(f, "{v}L"),
             Token::Float(v) => write!(f, "{v}"),
             Token::Str(s) => write!(f, "`{s}`"),
+            Token::Time(s) => write!(f, "'{s}'"),
             Token::Op(op) => f.write_str(op),
         }
     }
 }
 
 const OPS: &[&str] = &[
-    "==", "!=", "<=", ">=", "&&", "||", "(", ")", ",", ".", "?", ":", "+", "-", "*", "/", "%", "!",
-    "=", "<", ">",
+    "==", "!=", "<=", ">=", "&&", "||", "(", ")", "[", "]", ",", ".", "?", ":", "+", "-", "*", "/",
+    "%", "!", "=", "<", ">",
 ];
 
 /// Splits `text` into tokens with their byte offsets.
@@ -112,6 +116,19 @@ pub fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
                     Token::Int(digits.parse().map_err(|_| bad())?)
                 },
             ));
+        } else if c == b'\'' {
+            let content_start = i + 1;
+            let Some(len) = text[content_start..].find('\'') else {
+                return Err(Error::Formula {
+                    position: start,
+                    message: "unterminated time literal (a quote ' without its closing one)".into(),
+                });
+            };
+            out.push((
+                start,
+                Token::Time(text[content_start..content_start + len].to_owned()),
+            ));
+            i = content_start + len + 1;
         } else if c == b'`' || c == b'"' {
             let quote = c;
             i += 1;

@@ -4,8 +4,14 @@
 //! `where` and formats). It may use column references, numeric literals, string literals in
 //! backticks (or double quotes), `true`, `false`, `null`, `+ - * / %`, comparisons, `&& || !`, the
 //! ternary operator, the functions `max min abs sqrt floor ceil round isNull`, the string methods
-//! `startsWith endsWith contains length toUpperCase toLowerCase`, and variables the host binds
-//! (the seed's `size_offset`).
+//! `startsWith endsWith contains length toUpperCase toLowerCase`, variables the host binds
+//! (the seed's `size_offset`), match filters (`X in a, b`, `X icase not in ...`, `inRange`) and
+//! `now()` (see [`matching`]). A `where` filter ([`compile_filter`]) reads `=` as `==`. Array
+//! columns (`groupBy`'s) may be indexed, `Prices[0]`, and reduced by `len sum avg min max` of one
+//! argument (see [`arrays`]).
+//! Time: literals in single quotes (`'2026-01-05T17:00:00Z'`, `'PT1m'`, `'2026-01-05'`,
+//! `'12:30'`), `SECOND` … `WEEK`, instant arithmetic, and Deephaven's time functions
+//! (`lowerBin`, `hourOfDay(Ts, 'ET')`, …; see `time`).
 //!
 //! Types follow Deephaven (Java): `int op int` is `int`, mixed numbers widen to `long` then
 //! `double`, `/` always gives `double`, `+` with a string concatenates. Nulls propagate: arithmetic
@@ -15,19 +21,26 @@
 //! [`compile`] resolves names and types once and reports the first problem with its byte position
 //! and the offending token; [`Formula::eval`] then runs over a range of rows, column at a time.
 
+mod arrays;
 mod eval;
 mod lexer;
+mod matching;
 mod parser;
 #[cfg(test)]
 mod tests;
+mod time;
+#[cfg(test)]
+mod time_tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use eval::Vector;
 use parser::Expr;
 
 use crate::column::{ColumnType, Value};
 use crate::table::Schema;
+use crate::time::zone::Zone;
 use crate::{Error, Result};
 
 /// Variables a formula may use besides columns, such as the seed's `size_offset`.
@@ -81,7 +94,21 @@ pub(crate) enum Kind {
     Or(Box<Node>, Box<Node>),
     Ternary(Box<Node>, Box<Node>, Box<Node>),
     Call(Func, Vec<Node>),
+    /// The same values under another type: an instant's nanoseconds as a long, and back.
+    Retype(Box<Node>),
+    /// A time function, with its time zone (resolved when the formula compiled).
+    Time(time::TimeFn, Vec<Node>, Option<Arc<Zone>>),
     Method(StrMethod, Box<Node>, Option<Box<Node>>),
+    /// `array[index]`, of the element type.
+    Index(Box<Node>, Box<Node>),
+    /// `len sum avg min max` of one array.
+    ArrayFn(arrays::ArrayFn, Box<Node>),
+    /// A match filter (`in`, `=` with a constant): see [`matching`].
+    Match(Box<matching::Match>),
+    /// `inRange(value, low, high)`, of one comparable type.
+    InRange(Box<[Node; 3]>),
+    /// `now()`: the engine's clock when the formula runs.
+    Now(matching::Clock),
 }
 
 /// A compiled formula.
@@ -94,9 +121,13 @@ pub struct Formula {
     pub(crate) root: Node,
     /// The input columns it reads.
     pub columns: Vec<usize>,
+    /// The clock `now()` reads, if the formula calls it.
+    pub(crate) clock: Option<matching::Clock>,
+    /// Whether it reads `i` or `ii`.
+    pub(crate) reads_position: bool,
 }
 
-fn err<T>(position: usize, message: impl Into<String>) -> Result<T> {
+pub(crate) fn err<T>(position: usize, message: impl Into<String>) -> Result<T> {
     Err(Error::Formula {
         position,
         message: message.into(),
@@ -133,6 +164,8 @@ struct Compiler<'a> {
     schema: &'a Schema,
     variables: &'a Variables,
     columns: Vec<usize>,
+    clock: Option<matching::Clock>,
+    reads_position: bool,
 }
 
 impl Compiler<'_> {
@@ -150,6 +183,24 @@ impl Compiler<'_> {
             Expr::Long(v, _) => constant(Value::I64(*v), ColumnType::I64),
             Expr::Float(v, _) => constant(Value::F64(*v), ColumnType::F64),
             Expr::Str(s, _) => constant(Value::String(s.clone()), ColumnType::String),
+            Expr::Time(text, p) => {
+                use crate::time::literal::{Literal, parse};
+                match parse(text).or_else(|m| err(*p, m))? {
+                    Literal::Instant(v) => constant(Value::Timestamp(v), ColumnType::Timestamp),
+                    Literal::Duration(v) => constant(Value::I64(v), ColumnType::I64),
+                    Literal::Date(v) => constant(Value::Date(v), ColumnType::Date),
+                    Literal::Time(v) => constant(Value::Time(v), ColumnType::Time),
+                    Literal::Zone(_) => {
+                        return err(
+                            *p,
+                            format!(
+                                "'{text}' is a time zone, which is only an argument of a time \
+                                 function (hourOfDay(Ts, '{text}'))"
+                            ),
+                        );
+                    }
+                }
+            }
             Expr::Bool(b, _) => constant(Value::Bool(*b), ColumnType::Bool),
             Expr::Null(_) => Node {
                 kind: Kind::Const(Value::Null),
@@ -158,7 +209,8 @@ impl Compiler<'_> {
             Expr::Ident(name, p) => {
                 if let Ok(index) = self.schema.index_of(name) {
                     let ty = self.schema.fields()[index].ty;
-                    if matches!(ty, ColumnType::Date | ColumnType::Time | ColumnType::Binary) {
+                    arrays::check_column(name, ty, *p)?;
+                    if ty == ColumnType::Binary {
                         return err(
                             *p,
                             format!("column {name} is a {ty}, which formulas do not support yet"),
@@ -180,7 +232,9 @@ impl Compiler<'_> {
                         Value::F64(_) => ColumnType::F64,
                         Value::Timestamp(_) => ColumnType::Timestamp,
                         Value::String(_) => ColumnType::String,
-                        Value::Date(_) | Value::Time(_) | Value::Binary(_) => {
+                        Value::Date(_) => ColumnType::Date,
+                        Value::Time(_) => ColumnType::Time,
+                        Value::Binary(_) | Value::Array(_) => {
                             return err(
                                 *p,
                                 format!("variable {name}: formulas do not support its type yet"),
@@ -188,7 +242,10 @@ impl Compiler<'_> {
                         }
                     };
                     constant(value.clone(), ty)
+                } else if let Some(nanos) = crate::time::constant(name) {
+                    constant(Value::I64(nanos), ColumnType::I64)
                 } else if name == "i" || name == "ii" {
+                    self.reads_position = true;
                     Node {
                         kind: Kind::RowIndex,
                         ty: Some(if name == "i" {
@@ -221,7 +278,10 @@ impl Compiler<'_> {
                     (_, ty) => return err(*p, format!("'{op}' does not apply to {}", show(ty))),
                 }
             }
-            Expr::Binary(op, left, right, p) => self.binary(op, left, right, *p)?,
+            Expr::Binary(op, left, right, p) => {
+                matching::lower_equality(self.binary(op, left, right, *p)?)
+            }
+            Expr::Match(m, p) => self.match_filter(m, *p)?,
             Expr::Ternary(c, a, b, p) => {
                 let c = self.node(c)?;
                 if c.ty != Some(ColumnType::Bool) {
@@ -239,6 +299,10 @@ impl Compiler<'_> {
                 }
             }
             Expr::Call(name, args, p) => self.call(name, args, *p)?,
+            Expr::Index(array, index, p) => {
+                let (array, index) = (self.node(array)?, self.node(index)?);
+                arrays::index(array, index, *p)?
+            }
             Expr::Method(receiver, name, args, p) => {
                 let receiver = self.node(receiver)?;
                 if receiver.ty != Some(ColumnType::String) {
@@ -288,6 +352,7 @@ impl Compiler<'_> {
 
     /// Brings two operands to one type (numbers widen; `null` takes the other's type).
     fn unify(&self, a: Node, b: Node, p: usize, what: &str) -> Result<(Node, Node)> {
+        arrays::refuse_in(what, &a, &b, p)?;
         match (a.ty, b.ty) {
             (None, None) => err(p, format!("'{what}' needs at least one typed operand")),
             (None, Some(t)) => Ok((null_of(t), b)),
@@ -343,6 +408,7 @@ impl Compiler<'_> {
                     ty: Some(ColumnType::String),
                 })
             }
+            "+" | "-" if is_instant(&l) || is_instant(&r) => instant_arith(op, l, r, p),
             _ => {
                 let numeric = |t: Option<ColumnType>| t.is_none_or(ColumnType::is_numeric);
                 if !numeric(l.ty) || !numeric(r.ty) {
@@ -370,6 +436,18 @@ impl Compiler<'_> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], p: usize) -> Result<Node> {
+        if let Some(node) = time::compile(self, name, args, p) {
+            return node;
+        }
+        if let [arg] = args
+            && arrays::is_array_function(name)
+        {
+            let arg = self.node(arg)?;
+            return arrays::call(name, arg, p);
+        }
+        if let Some(node) = self.match_call(name, args, p)? {
+            return Ok(node);
+        }
         let (func, arity) = match name {
             "max" => (Func::Max, 2),
             "min" => (Func::Min, 2),
@@ -432,21 +510,81 @@ impl Compiler<'_> {
     }
 }
 
+fn is_instant(node: &Node) -> bool {
+    node.ty == Some(ColumnType::Timestamp)
+}
+
+fn retype(node: Node, to: ColumnType) -> Node {
+    Node {
+        kind: Kind::Retype(Box::new(node)),
+        ty: Some(to),
+    }
+}
+
+/// `instant ± nanos` (a long, an int, a duration literal) is an instant; `instant − instant` is
+/// the long of nanoseconds between them.
+fn instant_arith(op: &'static str, l: Node, r: Node, p: usize) -> Result<Node> {
+    let nanos = |n: Node| match n.ty {
+        None => Some(null_of(ColumnType::I64)),
+        Some(ColumnType::I32 | ColumnType::I64) => Some(widen(n, ColumnType::I64)),
+        _ => None,
+    };
+    let (lt, rt) = (l.ty, r.ty);
+    let arith = |a: Node, b: Node| Node {
+        kind: Kind::Arith(op, Box::new(a), Box::new(b)),
+        ty: Some(ColumnType::I64),
+    };
+    let instant = |n: Node| retype(n, ColumnType::I64);
+    let wrong = || {
+        err(
+            p,
+            format!(
+                "'{op}' cannot combine {} and {} (an instant takes or gives a long of nanoseconds)",
+                show(lt),
+                show(rt)
+            ),
+        )
+    };
+    Ok(match (is_instant(&l), is_instant(&r)) {
+        (true, true) if op == "-" => arith(instant(l), instant(r)),
+        (true, false) => match nanos(r) {
+            Some(r) => retype(arith(instant(l), r), ColumnType::Timestamp),
+            None => return wrong(),
+        },
+        (false, true) if op == "+" => match nanos(l) {
+            Some(l) => retype(arith(l, instant(r)), ColumnType::Timestamp),
+            None => return wrong(),
+        },
+        _ => return wrong(),
+    })
+}
+
 fn a_pos(args: &[Expr]) -> usize {
     args.first().map_or(0, Expr::position)
 }
 
-fn show(ty: Option<ColumnType>) -> String {
+pub(crate) fn show(ty: Option<ColumnType>) -> String {
     ty.map_or_else(|| "null".into(), |t| t.to_string())
 }
 
 /// Compiles `text` against `schema`, with `variables` bound.
 pub fn compile(text: &str, schema: &Schema, variables: &Variables) -> Result<Formula> {
-    let (name, expr) = parser::parse(text)?;
+    compile_as(text, schema, variables, false)
+}
+
+/// Compiles a `where` filter: a bare expression in which `=` compares, as `==` does.
+pub fn compile_filter(text: &str, schema: &Schema, variables: &Variables) -> Result<Formula> {
+    compile_as(text, schema, variables, true)
+}
+
+fn compile_as(text: &str, schema: &Schema, variables: &Variables, filter: bool) -> Result<Formula> {
+    let (name, expr) = parser::parse_as(text, filter)?;
     let mut compiler = Compiler {
         schema,
         variables,
         columns: Vec::new(),
+        clock: None,
+        reads_position: false,
     };
     let root = compiler.node(&expr)?;
     let Some(ty) = root.ty else {
@@ -463,5 +601,7 @@ pub fn compile(text: &str, schema: &Schema, variables: &Variables) -> Result<For
         ty,
         root,
         columns: compiler.columns,
+        clock: compiler.clock,
+        reads_position: compiler.reads_position,
     })
 }

@@ -1,15 +1,16 @@
 //! Formula syntax: a recursive-descent parser from tokens to an [`Expr`] tree.
 //!
 //! ```text
-//! formula  := IDENT '=' expr | expr
+//! formula  := IDENT '=' expr | expr          filter := expr  (`where`: '=' is '==')
 //! expr     := or ('?' expr ':' expr)?
 //! or       := and ('||' and)*          and := cmp ('&&' cmp)*
-//! cmp      := sum (('=='|'!='|'<'|'<='|'>'|'>=') sum)?
+//! cmp      := sum (('=='|'!='|'<'|'<='|'>'|'>=') sum)* match?
+//! match    := ['icase'] ['not'] 'in' sum (',' sum)*
 //! sum      := product (('+'|'-') product)*
 //! product  := unary (('*'|'/'|'%') unary)*
 //! unary    := ('!'|'-') unary | postfix
-//! postfix  := primary ('.' IDENT '(' args ')')*
-//! primary  := number | string | true | false | null | IDENT '(' args ')' | IDENT | '(' expr ')'
+//! postfix  := primary ('.' IDENT '(' args ')' | '[' expr ']')*
+//! primary  := number | string | 'time literal' | true | false | null | IDENT '(' args ')' | IDENT | '(' expr ')'
 //! ```
 
 use super::lexer::{Token, tokenize};
@@ -24,6 +25,8 @@ pub enum Expr {
     Long(i64, usize),
     Float(f64, usize),
     Str(String, usize),
+    /// A time literal, between single quotes.
+    Time(String, usize),
     Bool(bool, usize),
     Null(usize),
     Unary(&'static str, Box<Expr>, usize),
@@ -31,6 +34,10 @@ pub enum Expr {
     Ternary(Box<Expr>, Box<Expr>, Box<Expr>, usize),
     Call(String, Vec<Expr>, usize),
     Method(Box<Expr>, String, Vec<Expr>, usize),
+    /// `array[index]`.
+    Index(Box<Expr>, Box<Expr>, usize),
+    /// `target [icase] [not] in values...` (see [`super::matching`]).
+    Match(Box<super::matching::MatchExpr>, usize),
 }
 
 impl Expr {
@@ -41,13 +48,16 @@ impl Expr {
             | Expr::Long(_, p)
             | Expr::Float(_, p)
             | Expr::Str(_, p)
+            | Expr::Time(_, p)
             | Expr::Bool(_, p)
             | Expr::Null(p)
             | Expr::Unary(_, _, p)
             | Expr::Binary(_, _, _, p)
             | Expr::Ternary(_, _, _, p)
             | Expr::Call(_, _, p)
-            | Expr::Method(_, _, _, p) => *p,
+            | Expr::Method(_, _, _, p)
+            | Expr::Index(_, _, p)
+            | Expr::Match(_, p) => *p,
         }
     }
 }
@@ -63,6 +73,8 @@ struct Parser {
     at: usize,
     end: usize,
     depth: usize,
+    /// A `where` filter: `=` compares, as `==` does.
+    filter: bool,
 }
 
 impl Parser {
@@ -132,6 +144,7 @@ impl Parser {
                 break Ok(left);
             };
             self.at += 1;
+            let op = if *op == "=" { "==" } else { op };
             if let Err(e) = self.enter() {
                 break Err(e);
             }
@@ -178,7 +191,46 @@ impl Parser {
     }
 
     fn cmp(&mut self) -> Result<Expr> {
-        self.binary(&["==", "!=", "<=", ">=", "<", ">"], Self::sum)
+        let ops: &[&'static str] = if self.filter {
+            &["==", "=", "!=", "<=", ">=", "<", ">"]
+        } else {
+            &["==", "!=", "<=", ">=", "<", ">"]
+        };
+        let target = self.binary(ops, Self::sum)?;
+        self.match_list(target)
+    }
+
+    /// `[icase] [not] in v1, v2, ...` after `target`, if there: the list takes every value up to
+    /// a token that cannot continue it (`&&`, `||`, `?`, `:`, `)`, the end).
+    fn match_list(&mut self, target: Expr) -> Result<Expr> {
+        let word = |p: &Self, k: usize, w: &str| matches!(p.tokens.get(p.at + k), Some((_, Token::Ident(s))) if s == w);
+        let icase = word(self, 0, "icase")
+            && (word(self, 1, "in") || (word(self, 1, "not") && word(self, 2, "in")));
+        let skip = usize::from(icase);
+        let inverted = word(self, skip, "not") && word(self, skip + 1, "in");
+        if !word(self, skip + usize::from(inverted), "in") {
+            return Ok(target);
+        }
+        let position = self.position();
+        self.at += skip + usize::from(inverted) + 1;
+        if matches!(self.peek(), None | Some(Token::Op(_)))
+            && !matches!(self.peek(), Some(Token::Op("(" | "-" | "!")))
+        {
+            return self.unexpected("a value after 'in'");
+        }
+        let mut values = vec![self.sum()?];
+        while self.eat(",") {
+            values.push(self.sum()?);
+        }
+        Ok(Expr::Match(
+            Box::new(super::matching::MatchExpr {
+                target,
+                values,
+                icase,
+                inverted,
+            }),
+            position,
+        ))
     }
 
     fn sum(&mut self) -> Result<Expr> {
@@ -221,6 +273,12 @@ impl Parser {
         let mut expr = self.primary()?;
         loop {
             let position = self.position();
+            if self.eat("[") {
+                let index = self.expr()?;
+                self.expect("]")?;
+                expr = Expr::Index(Box::new(expr), Box::new(index), position);
+                continue;
+            }
             if !self.eat(".") {
                 return Ok(expr);
             }
@@ -245,6 +303,7 @@ impl Parser {
             Token::Long(v) => Expr::Long(v, position),
             Token::Float(v) => Expr::Float(v, position),
             Token::Str(s) => Expr::Str(s, position),
+            Token::Time(s) => Expr::Time(s, position),
             Token::Ident(name) => match name.as_str() {
                 "true" => Expr::Bool(true, position),
                 "false" => Expr::Bool(false, position),
@@ -268,17 +327,20 @@ impl Parser {
     }
 }
 
-/// Parses `Name = expr` (returning the name) or a bare `expr`.
-pub fn parse(text: &str) -> Result<(Option<(String, usize)>, Expr)> {
+/// Parses `Name = expr` (returning the name) or a bare `expr`; a `filter` is a bare `expr` in
+/// which `=` compares.
+pub fn parse_as(text: &str, filter: bool) -> Result<(Option<(String, usize)>, Expr)> {
     let tokens = tokenize(text)?;
     let mut parser = Parser {
         tokens,
         at: 0,
         end: text.len(),
         depth: 0,
+        filter,
     };
     let mut name = None;
-    if let (Some((p, Token::Ident(n))), Some((_, Token::Op("=")))) = (
+    if let (false, Some((p, Token::Ident(n))), Some((_, Token::Op("=")))) = (
+        filter,
         parser.tokens.first().cloned(),
         parser.tokens.get(1).cloned(),
     ) {

@@ -4,6 +4,8 @@
 //! Keys of one or two interned-string columns (the seed's `Exchange, Instrument`) are small dense
 //! codes, so they are looked up in a [`Direct`] table: one array load per row instead of a hash
 //! probe. When the codes outgrow [`DIRECT_LIMIT`] slots, the index moves to hash maps for good.
+//! Other two-column keys (a string and a time bin, as a 1-minute OHLC has) go through a small
+//! direct-mapped memo of recent keys before the hash map, since rows mostly repeat recent keys.
 //!
 //! Invariant: `keys` holds every group's codes, `width` per group, in id order; each group is in
 //! exactly one of the direct table or the hash maps.
@@ -100,7 +102,13 @@ pub(crate) struct Groups {
     pub(crate) len: usize,
     /// Whether the keys are interned strings (small dense codes), so a direct table may serve.
     small_codes: bool,
+    /// Recent two-column keys and their ids, for the hashed path (ids never change until
+    /// `clear`, which empties it).
+    memo: Vec<(u64, u64, u32)>,
 }
+
+/// Slots of the two-key memo (a power of two: the top 10 bits of a hash pick one).
+const MEMO_SLOTS: usize = 1 << 10;
 
 impl Groups {
     /// An index of `width` key columns; `small_codes` when every key is an interned string.
@@ -151,7 +159,28 @@ impl Groups {
                     out.push(id);
                 }
             }
-            [a, b] => out.extend(a.iter().zip(b).map(|(&a, &b)| self.id2(a, b))),
+            [a, b] => {
+                // Rows repeat recent keys (an instrument's current minute, say): a small
+                // direct-mapped memo of (key, id), slotted by a hash of the first code, answers
+                // most of them with one load and a comparison instead of a hash map probe.
+                let mut memo = std::mem::take(&mut self.memo);
+                if memo.is_empty() {
+                    memo.resize(MEMO_SLOTS, (u64::MAX, u64::MAX, NONE));
+                }
+                for (&a, &b) in a.iter().zip(b) {
+                    let slot = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
+                    let (ka, kb, id) = memo[slot];
+                    let id = if ka == a && kb == b && id != NONE {
+                        id
+                    } else {
+                        let id = self.id2(a, b);
+                        memo[slot] = (a, b, id);
+                        id
+                    };
+                    out.push(id);
+                }
+                self.memo = memo;
+            }
             _ => {
                 let mut key = Vec::with_capacity(columns.len());
                 for row in 0..rows {
@@ -248,6 +277,7 @@ impl Groups {
             + entry(self.two.len(), 16)
             + entry(self.many.len(), 16 + 8 * self.width);
         let reserved = self.keys.capacity() * 8
+            + self.memo.capacity() * 24
             + direct
             + entry(self.one.capacity(), 8)
             + entry(self.two.capacity(), 16)

@@ -336,6 +336,7 @@ impl Table {
             let (l, r) = rename(&spec);
             let (li, ri) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
             let (lt, rt) = (left_schema.fields()[li].ty, right_schema.fields()[ri].ty);
+            super::keys::refuse_array_keys(&left_schema, &[&l], "naturalJoin")?;
             if lt != rt {
                 return Err(Error::Invalid(format!(
                     "naturalJoin: key {l} is {lt} on the left but {r} is {rt} on the right"

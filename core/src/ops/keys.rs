@@ -4,10 +4,14 @@
 //! Strings are interned into the operator's own dictionary, so codes from different tables (the
 //! two sides of a join) and from rebuilt tables agree; a dictionary-coded column is translated
 //! through a per-dictionary cache, one array lookup per row. Numbers are their value; doubles
-//! their bits, with -0.0 as 0.0 and every NaN as one.
+//! their bits, with -0.0 as 0.0 and every NaN as one. Arrays have no key code: array columns are
+//! refused as keys ([`refuse_array_keys`]).
 
+use super::{Agg, AggKind};
 use crate::column::strings::NULL_CODE;
 use crate::column::{Column, ColumnType, Dictionary, NULL_BOOL, NULL_I32, NULL_I64, StringColumn};
+use crate::table::Schema;
+use crate::{Error, Result};
 
 /// Translation caches kept per interner (one per source dictionary).
 const CACHES: usize = 4;
@@ -104,8 +108,10 @@ pub(crate) fn read_i64(column: &Column, start: usize, count: usize, out: &mut Ve
             }))
         }),
         Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.copy_range(start, count, out),
-        // Binary values have no key code: they read as null.
-        Column::Binary(c) => out.resize(count.min(c.len().saturating_sub(start)), NULL_I64),
+        // Binary values and arrays have no key code: they read as null (array keys are refused).
+        Column::Binary(_) | Column::Array(_) => {
+            out.resize(count.min(column.len().saturating_sub(start)), NULL_I64)
+        }
         Column::F64(_) | Column::String(_) => {}
     }
 }
@@ -168,6 +174,7 @@ impl KeyCoder {
             Column::F64(c) => c.push(f64::from_bits(code)),
             Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.push(code as i64),
             Column::Binary(c) => c.push(None),
+            Column::Array(c) => c.push_null(),
             Column::I32(c) | Column::Date(c) => c.push(match code as i64 {
                 NULL_I64 => NULL_I32,
                 v => v as i32,
@@ -178,4 +185,37 @@ impl KeyCoder {
             }),
         }
     }
+}
+
+/// Refuses array columns as keys (of `what`: a grouping, a sort, a join), naming the column.
+pub(crate) fn refuse_array_keys(schema: &Schema, keys: &[&str], what: &str) -> Result<()> {
+    for name in keys {
+        let ty = schema.fields()[schema.index_of(name)?].ty;
+        if ty.element().is_some() {
+            return Err(Error::Invalid(format!(
+                "{what}: {name} is an array column ({ty}), and arrays cannot be keys (ungroup it, \
+                 or key on a formula of it such as len({name}))"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses `aggBy` over array columns: as keys, and as the input of a (scalar) aggregation.
+pub(crate) fn refuse_arrays_in_agg(schema: &Schema, aggs: &[Agg], keys: &[&str]) -> Result<()> {
+    refuse_array_keys(schema, keys, "aggBy")?;
+    // Count takes no value; Group and Distinct say that arrays do not nest.
+    let scalar = |a: &&Agg| !matches!(a.kind, AggKind::Count | AggKind::Group | AggKind::Distinct);
+    for agg in aggs.iter().filter(scalar) {
+        let Some(input) = &agg.input else { continue };
+        let ty = schema.fields()[schema.index_of(input)?].ty;
+        if ty.element().is_some() {
+            return Err(Error::Invalid(format!(
+                "{} = {:?}({input}): {input} is an array column ({ty}); reduce it in a formula \
+                 (sum({input}), len({input}), ...) or ungroup it first",
+                agg.output, agg.kind
+            )));
+        }
+    }
+    Ok(())
 }

@@ -5,6 +5,8 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
+#[cfg(test)]
+mod array_tests;
 mod code_pairs;
 mod drop_stream;
 pub mod format;
@@ -17,6 +19,9 @@ mod slice;
 mod sort;
 #[cfg(test)]
 mod tests;
+mod ungroup;
+#[cfg(test)]
+mod where_tests;
 
 pub use agg::{Agg, AggKind, AggOptions};
 
@@ -39,6 +44,13 @@ pub(crate) trait Operator {
     /// Whether `out` holds (a subset of) the parent's rows in the parent's order, removed when
     /// the parent removes them: true for row-wise operators.
     fn keeps_rows_in_parent_order(&self) -> bool {
+        false
+    }
+
+    /// Gives the operator the engine's clock before a cycle (and before `initialize`); `true`
+    /// if its table depends on it, and so must be processed every cycle, its parents changed
+    /// or not, and may remove rows from its front when none of its parents did.
+    fn advance_clock(&mut self, _now: i64) -> bool {
         false
     }
 }

@@ -8,6 +8,13 @@
 //! Formulas of one call are compiled in order against the columns defined so far, so a formula may
 //! use a column an earlier one made (`updateView("A = Size * 2", "B = A + 1")`). Formulas that read
 //! only the parent's columns are evaluated straight off the parent's storage.
+//!
+//! A `where` whose filter calls `now()` is time-dependent: every cycle, its parent changed or not,
+//! it also re-checks the rows it kept, from the front, and removes them while they fail, stopping
+//! at the first that passes. Rows that arrive in time order therefore leave exactly when they age
+//! out (`Ts >= now() - 'PT5m'`), as a FIFO removal that costs the rows leaving. A row older than
+//! one before it (out of order) leaves with the first cycle in which every row before it has left
+//! and it fails; a row once rejected never comes back.
 
 use std::rc::Rc;
 
@@ -45,6 +52,10 @@ struct RowWise {
     /// `where`: the parent key of every row kept.
     kept: Chunked<u64>,
     selected: Vec<u32>,
+    /// `where`: the rows a batch keeps (reused).
+    picks: Vec<u32>,
+    /// `where`: whether a filter calls `now()`, so that kept rows are re-checked every cycle.
+    ticks: bool,
 }
 
 impl RowWise {
@@ -60,8 +71,21 @@ impl RowWise {
         let mut view_outputs = Vec::new();
         for text in formulas {
             let schema = Schema::new(working.clone())?;
-            let formula = formula::compile(text, &schema, variables)?;
+            let formula = match mode {
+                Mode::Where => formula::compile_filter(text, &schema, variables)?,
+                _ => formula::compile(text, &schema, variables)?,
+            };
             if let Mode::Where = mode {
+                if formula.clock.is_some() && formula.reads_position {
+                    return Err(Error::Formula {
+                        position: 0,
+                        message: format!(
+                            "{text:?}: a filter that calls now() is checked again as time \
+                             passes, when i and ii no longer mean the row's position: \
+                             use a column instead"
+                        ),
+                    });
+                }
                 if formula.ty != crate::ColumnType::Bool {
                     return Err(Error::Formula {
                         position: 0,
@@ -114,6 +138,7 @@ impl RowWise {
             Mode::Where => (0..parent.len()).collect(),
         };
         let schema = Schema::new(outputs.iter().map(|&i| working[i].clone()).collect())?;
+        let ticks = matches!(mode, Mode::Where) && steps.iter().any(|s| s.formula.clock.is_some());
         Ok((
             Self {
                 mode,
@@ -122,6 +147,8 @@ impl RowWise {
                 width: working.len(),
                 kept: Chunked::new(),
                 selected: Vec::new(),
+                picks: Vec::new(),
+                ticks,
             },
             schema,
         ))
@@ -192,28 +219,78 @@ impl RowWise {
         count: usize,
         out: &mut TableData,
     ) -> usize {
-        let mut keep = vec![true; count];
-        for step in &self.steps {
-            step.formula
-                .select_rows(parent, start, count, &mut self.selected);
-            let mut passed = vec![false; count];
-            for &i in &self.selected {
-                passed[i as usize] = true;
-            }
-            keep.iter_mut().zip(passed).for_each(|(k, p)| *k &= p);
-        }
+        let mut picks = std::mem::take(&mut self.picks);
+        self.select(parent, start, count, false, &mut picks);
         let first_key = parent.first_key + start as u64;
-        let picks: Vec<u32> = (0..count as u32).filter(|&i| keep[i as usize]).collect();
-        for &i in &picks {
-            self.kept.push(first_key + u64::from(i));
-        }
+        let keys: Vec<u64> = picks.iter().map(|&i| first_key + u64::from(i)).collect();
+        self.kept.extend_from_slice(&keys);
         for (o, p) in out.columns.iter_mut().zip(&parent.columns) {
             o.extend_gather(p, start, count, &picks);
         }
         if out.columns.is_empty() {
             out.bare_rows += picks.len();
         }
-        picks.len()
+        let kept = picks.len();
+        self.picks = picks;
+        kept
+    }
+
+    /// The rows of `data`'s `start .. start + count` where every filter holds (only those that
+    /// read the clock, if `clock_only`), as ascending offsets from `start`.
+    fn select(
+        &mut self,
+        data: &TableData,
+        start: usize,
+        count: usize,
+        clock_only: bool,
+        picks: &mut Vec<u32>,
+    ) {
+        let mut steps = self
+            .steps
+            .iter()
+            .filter(|s| !clock_only || s.formula.clock.is_some());
+        let Some(first) = steps.next() else {
+            picks.clear();
+            picks.extend(0..count as u32);
+            return;
+        };
+        first.formula.select_rows(data, start, count, picks);
+        for step in steps {
+            if picks.is_empty() {
+                return;
+            }
+            step.formula
+                .select_rows(data, start, count, &mut self.selected);
+            // Both ascending: keep the picks the step selected too.
+            let selected = &self.selected;
+            let mut j = 0;
+            picks.retain(|&i| {
+                j += selected[j..].partition_point(|&s| s < i);
+                selected.get(j) == Some(&i)
+            });
+        }
+    }
+
+    /// A time-dependent `where`: removes the kept rows that now fail, from the front up to the
+    /// first that passes (checked in blocks that double, so the cost is the rows leaving).
+    fn age_out(&mut self, out: &mut TableData) -> usize {
+        let mut gone = 0;
+        let mut block = 64;
+        let mut picks = std::mem::take(&mut self.picks);
+        while gone < out.len() {
+            let count = block.min(out.len() - gone);
+            self.select(out, gone, count, true, &mut picks);
+            if let Some(&first) = picks.first() {
+                gone += first as usize;
+                break;
+            }
+            gone += count;
+            block *= 2;
+        }
+        self.picks = picks;
+        self.kept.pop_front(gone);
+        out.pop_front(gone);
+        gone
     }
 
     /// Removes the rows matching the parent's removed prefix.
@@ -251,9 +328,16 @@ impl Operator for RowWise {
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
         let parent = inputs[0];
         match &parent.update {
+            None if self.ticks => {
+                let removed = self.age_out(out);
+                Ok((removed > 0).then_some(Update::Fifo { removed, added: 0 }))
+            }
             None => Ok(None),
             Some(Update::Fifo { removed, added }) => {
-                let removed = self.remove(&parent.data, *removed, out);
+                let mut removed = self.remove(&parent.data, *removed, out);
+                if self.ticks {
+                    removed += self.age_out(out);
+                }
                 let start = parent.data.len() - added;
                 let added = self.append(&parent.data, start, *added, out);
                 Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }))
@@ -280,6 +364,13 @@ impl Operator for RowWise {
 
     fn keeps_rows_in_parent_order(&self) -> bool {
         true
+    }
+
+    fn advance_clock(&mut self, now: i64) -> bool {
+        for clock in self.steps.iter().filter_map(|s| s.formula.clock.as_ref()) {
+            clock.set(now);
+        }
+        self.ticks
     }
 }
 

@@ -162,6 +162,7 @@ impl Table {
                 (None, Some(n)) => (n.trim(), true),
                 _ => (spec.as_str(), false),
             };
+            super::keys::refuse_array_keys(&schema, &[name], "sort")?;
             keys.push((schema.index_of(name)?, descending));
         }
         if keys.is_empty() {

@@ -194,7 +194,7 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
 }
 
 /// `aggBy` from scratch: groups in order of first appearance, keys then aggregations.
-fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
+pub(super) fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
     let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
     let mut groups: Vec<(Row, Vec<&Row>)> = Vec::new();
     for row in rows {
@@ -214,7 +214,7 @@ fn reference(rows: &[Row], keys: &[&str], aggs: &[Agg]) -> Vec<Row> {
 }
 
 /// Rows equal, treating -0.0 and 0.0 as equal (they group together).
-fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
+pub(super) fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseError> {
     prop_assert_eq!(got.len(), want.len(), "{}: row count", what);
     let same = |a: &Value, b: &Value| match (a, b) {
         (Value::F64(x), Value::F64(y)) => x == y || (x.is_nan() && y.is_nan()),
@@ -235,7 +235,7 @@ fn assert_rows_eq(got: &[Row], want: &[Row], what: &str) -> Result<(), TestCaseE
 /// Rows equal as multisets, doubles within a relative 1e-9: the engine's sums are exact then
 /// rounded once, the reference folds them in row order; and a group of a ring that left and came
 /// back keeps its first position.
-fn assert_rows_close(
+pub(super) fn assert_rows_close(
     got: &[Row],
     want: &[Row],
     keys: usize,

@@ -186,8 +186,9 @@ impl Node {
         }
     }
 
-    /// Applies pending batches (a source) or the parents' updates (a derived table).
-    fn run(&mut self) -> Result<()> {
+    /// Applies pending batches (a source) or the parents' updates (a derived table), at the
+    /// engine's clock `now`.
+    fn run(&mut self, now: i64) -> Result<()> {
         self.update = None;
         if self.error.is_some() {
             return Ok(());
@@ -227,7 +228,9 @@ impl Node {
                     self.error = Some(e);
                     return Ok(());
                 }
-                if !parents.iter().any(|p| p.borrow().update.is_some()) {
+                // A time-dependent table runs every cycle; the others when a parent changed.
+                let ticks = op.advance_clock(now);
+                if !ticks && !parents.iter().any(|p| p.borrow().update.is_some()) {
                     return Ok(());
                 }
                 let guards: Vec<Ref<'_, Node>> = parents.iter().map(|p| p.borrow()).collect();
@@ -250,6 +253,8 @@ fn any_trims_front(parents: &[Rc<RefCell<Node>>]) -> bool {
 struct EngineState {
     nodes: Vec<Weak<RefCell<Node>>>,
     cycles: u64,
+    /// What `now()` reads: nanoseconds since the epoch, set by the host (null until then).
+    clock: i64,
 }
 
 /// An update graph: its tables advance together, one cycle at a time.
@@ -270,6 +275,7 @@ impl Engine {
             state: Rc::new(RefCell::new(EngineState {
                 nodes: Vec::new(),
                 cycles: 0,
+                clock: crate::column::NULL_I64,
             })),
         }
     }
@@ -330,8 +336,10 @@ impl Engine {
         blink: bool,
         mut op: Box<dyn Operator>,
     ) -> Result<Table> {
-        // Row-wise tables remove what their parent removes; every other kind rebuilds.
-        let trims_front = any_trims_front(&parents) && op.keeps_rows_in_parent_order();
+        // Row-wise tables remove what their parent removes; every other kind rebuilds. A
+        // time-dependent one also removes rows as they age out.
+        let ticks = op.advance_clock(self.clock());
+        let trims_front = (any_trims_front(&parents) && op.keeps_rows_in_parent_order()) || ticks;
         let mut data = TableData::new(schema);
         {
             let guards: Vec<Ref<'_, Node>> = parents.iter().map(|p| p.borrow()).collect();
@@ -350,16 +358,29 @@ impl Engine {
 
     /// Applies every queued batch and propagates the changes through the graph.
     pub fn run_cycle(&self) -> Result<()> {
-        let nodes: Vec<Rc<RefCell<Node>>> = {
+        let (nodes, now): (Vec<Rc<RefCell<Node>>>, i64) = {
             let mut state = self.state.borrow_mut();
             state.nodes.retain(|w| w.strong_count() > 0);
             state.cycles += 1;
-            state.nodes.iter().filter_map(Weak::upgrade).collect()
+            let nodes = state.nodes.iter().filter_map(Weak::upgrade).collect();
+            (nodes, state.clock)
         };
         for node in &nodes {
-            node.borrow_mut().run()?;
+            node.borrow_mut().run(now)?;
         }
         Ok(())
+    }
+
+    /// Sets the clock that formulas' `now()` read from the next cycle on (and tables made
+    /// meanwhile): nanoseconds since the epoch. The engine does no I/O; its host sets it before
+    /// each cycle (wall time, or a replay's clock). Until set, `now()` is null.
+    pub fn set_clock(&self, nanos: i64) {
+        self.state.borrow_mut().clock = nanos;
+    }
+
+    /// The clock `now()` reads (see [`Engine::set_clock`]).
+    pub fn clock(&self) -> i64 {
+        self.state.borrow().clock
     }
 
     /// Cycles run so far.
@@ -494,6 +515,12 @@ impl Table {
     /// Rows `first .. first + count` (clamped) for display: the data columns, and each cell's
     /// format (its column's `formatColumnWhere`, else its row's `formatRowWhere`).
     pub fn viewport(&self, first: usize, count: usize) -> Viewport {
+        self.viewport_capped(first, count, usize::MAX)
+    }
+
+    /// [`Table::viewport`] with each array cell cut to its first `array_elements` elements: a
+    /// display shows a few, and a grouped table's arrays may hold every row ever seen.
+    pub fn viewport_capped(&self, first: usize, count: usize, array_elements: usize) -> Viewport {
         let node = self.node.borrow();
         let data = &node.data;
         let names = data.schema.names();
@@ -521,7 +548,15 @@ impl Table {
             rows.push(
                 shown
                     .iter()
-                    .map(|&c| data.columns[c].get(r).unwrap_or(Value::Null))
+                    .map(|&c| {
+                        match &data.columns[c] {
+                            Column::Array(a) => a
+                                .get_prefix(r, array_elements)
+                                .map(|v| v.map_or(Value::Null, Value::Array)),
+                            column => column.get(r),
+                        }
+                        .unwrap_or(Value::Null)
+                    })
                     .collect(),
             );
             let row = text(row_format, r);

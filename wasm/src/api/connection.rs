@@ -547,6 +547,11 @@ impl State {
                 }
             },
             ServerMessage::Records(batch) => {
+                if let (Some(session), Some(newest)) =
+                    (&session, batch.records.iter().map(|r| r.timestamp_ms).max())
+                {
+                    session.observe_records(newest);
+                }
                 let bytes: u64 = batch.records.iter().map(|r| r.payload_len() as u64).sum();
                 feed.records += batch.records.len() as u64;
                 feed.bytes += bytes;

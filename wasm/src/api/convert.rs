@@ -5,7 +5,9 @@
 //! Cells reach JavaScript as: `null`; booleans; `int` and `double` as `Number`; `long` as a
 //! `Number` when it is a safe integer (|v| ≤ 2^53 − 1) and as a `BigInt` beyond; `timestamp` as a
 //! `BigInt` of nanoseconds since the epoch (a `Number` cannot hold today's nanoseconds exactly);
-//! strings as strings.
+//! `date` as a `Number` of days since the epoch, `time` as a `BigInt` of nanoseconds since
+//! midnight; strings as strings; arrays (`groupBy`'s columns) as JavaScript arrays of their
+//! elements, a null array as `null`.
 
 use js_sys::{Array, BigInt, Object, Reflect};
 use streamglass_core::formula::Variables;
@@ -25,6 +27,7 @@ pub(crate) fn value_to_js(value: &Value) -> JsValue {
         Value::F64(v) => JsValue::from_f64(*v),
         Value::String(s) => JsValue::from_str(s),
         Value::Binary(b) => js_sys::Uint8Array::from(b.as_slice()).into(),
+        Value::Array(values) => values.iter().map(value_to_js).collect::<Array>().into(),
     }
 }
 
@@ -68,12 +71,35 @@ pub(crate) fn value_from_js(
                 .ok_or_else(wrong)?
                 .to_vec(),
         ),
+        ColumnType::Array(element) => {
+            if !Array::is_array(value) {
+                return Err(wrong());
+            }
+            Value::Array(
+                Array::from(value)
+                    .iter()
+                    .map(|v| {
+                        value_from_js(&v, *element, column).map_err(|_| {
+                            JsError::new(&format!(
+                                "column {column} is {ty}; its element {v:?} is not a {element}"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            )
+        }
     })
 }
 
 /// A column type by the name Deephaven users write (`double`, `long`, `int`, `bool`/`boolean`,
-/// `timestamp`/`Instant`, `string`/`String`).
+/// `timestamp`/`Instant`, `date`/`LocalDate`, `time`/`LocalTime`, `string`/`String`), or an
+/// array of one (`double[]`, `String[]`).
 pub(crate) fn column_type(name: &str) -> Result<ColumnType, JsError> {
+    if let Some(element) = name.strip_suffix("[]") {
+        return column_type(element.trim())?
+            .array_of()
+            .ok_or_else(|| JsError::new(&format!("{name:?}: arrays of arrays are not supported")));
+    }
     Ok(match name {
         "bool" | "boolean" | "Boolean" => ColumnType::Bool,
         "int" | "Integer" => ColumnType::I32,
@@ -81,9 +107,13 @@ pub(crate) fn column_type(name: &str) -> Result<ColumnType, JsError> {
         "double" | "Double" => ColumnType::F64,
         "timestamp" | "Instant" => ColumnType::Timestamp,
         "string" | "String" => ColumnType::String,
+        // Days since the epoch and nanoseconds since midnight, as the Avro decoder makes them.
+        "date" | "LocalDate" => ColumnType::Date,
+        "time" | "LocalTime" => ColumnType::Time,
         other => {
             return Err(JsError::new(&format!(
-                "{other:?} is not a column type (bool, int, long, double, timestamp, string)"
+                "{other:?} is not a column type (bool, int, long, double, timestamp, date, time, \
+                 string, or an array of one: double[], ...)"
             )));
         }
     })
@@ -146,6 +176,17 @@ pub(crate) fn agg_from_js(value: &JsValue) -> Result<Agg, JsError> {
             return Ok(Agg::wavg(&weight, &spec));
         }
         "absSum" => AggKind::AbsSum,
+        "group" => AggKind::Group,
+        "distinct" => {
+            let include_nulls = Reflect::get(value, &"includeNulls".into())
+                .ok()
+                .and_then(|v| v.as_bool());
+            return Ok(if include_nulls == Some(true) {
+                Agg::distinct_with_nulls(&spec)
+            } else {
+                Agg::distinct(&spec)
+            });
+        }
         other => return reducer_agg_from_js(value, other, &spec),
     };
     Ok(Agg::of(kind, &spec))

@@ -10,6 +10,7 @@
 //!
 //! Errors are thrown as JavaScript `Error`s carrying the engine's message.
 
+mod clock;
 mod connection;
 mod convert;
 mod table;
@@ -32,6 +33,8 @@ pub(crate) struct SessionState {
     next_id: Cell<u32>,
     subscriptions: RefCell<Vec<Subscription>>,
     next_subscription: Cell<u32>,
+    /// What `now()` reads (see [`clock`]).
+    clock: clock::StreamClock,
 }
 
 struct Subscription {
@@ -43,6 +46,11 @@ struct Subscription {
 impl SessionState {
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Records were delivered, the newest of them at `record_ms`: the clock follows the data.
+    pub(crate) fn observe_records(&self, record_ms: i64) {
+        self.clock.observe(record_ms, clock::wall_ms());
     }
 
     /// Registers a table and returns its handle.
@@ -80,6 +88,8 @@ impl Session {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Session {
         crate::text::install();
+        #[cfg(not(feature = "tzdb"))]
+        crate::time::install();
         Session {
             state: Rc::new(SessionState {
                 engine: Engine::new(),
@@ -88,6 +98,7 @@ impl Session {
                 next_id: Cell::new(1),
                 subscriptions: RefCell::new(Vec::new()),
                 next_subscription: Cell::new(1),
+                clock: clock::StreamClock::default(),
             }),
         }
     }
@@ -183,9 +194,13 @@ impl Session {
     }
 
     /// Applies every row added since the last cycle, updates every live table, then calls each
-    /// subscription whose table changed.
+    /// subscription whose table changed. Formulas' `now()` read the session's clock ([`now`]).
+    ///
+    /// [`now`]: Session::now
     #[wasm_bindgen(js_name = runCycle)]
     pub fn run_cycle(&self) -> Result<(), JsError> {
+        let now = self.state.clock.now(clock::wall_ms());
+        self.state.engine.set_clock(now);
         self.state.engine.run_cycle().map_err(to_js)?;
         let due: Vec<(js_sys::Function, JsValue)> = {
             let subscriptions = self.state.subscriptions.borrow();
@@ -204,6 +219,36 @@ impl Session {
                 .call1(&JsValue::NULL, &update)
                 .map_err(|e| JsError::new(&format!("a subscription callback threw: {e:?}")))?;
         }
+        Ok(())
+    }
+
+    /// The session's clock, what `now()` reads, as `BigInt` nanoseconds since the epoch: the
+    /// time of the data it consumes (the newest record time delivered, advanced by wall time
+    /// since; so a recording replayed as live gives its live edge), or wall time while nothing
+    /// has been delivered, unless fixed with `setClock`.
+    pub fn now(&self) -> js_sys::BigInt {
+        js_sys::BigInt::from(self.state.clock.now(clock::wall_ms()))
+    }
+
+    /// Fixes the session's clock at `nanos` (a `BigInt` or a `Number` of nanoseconds since the
+    /// epoch) from the next cycle on; `null` hands it back to the data.
+    #[wasm_bindgen(js_name = setClock)]
+    pub fn set_clock(&self, nanos: JsValue) -> Result<(), JsError> {
+        let fixed = if nanos.is_null() || nanos.is_undefined() {
+            None
+        } else {
+            let timestamp = streamglass_core::ColumnType::Timestamp;
+            match convert::value_from_js(&nanos, timestamp, "clock") {
+                Ok(streamglass_core::Value::Timestamp(t)) => Some(t),
+                _ => {
+                    return Err(JsError::new(
+                        "setClock takes nanoseconds since the epoch (a BigInt, or a safe \
+                         integer Number), or null",
+                    ));
+                }
+            }
+        };
+        self.state.clock.fix(fixed);
         Ok(())
     }
 
@@ -324,6 +369,21 @@ impl Agg {
     /// `Agg.wavg("Size", "VWAP = Price")`: mean weighted by a column.
     pub fn wavg(weight: &str, spec: &str) -> JsValue {
         agg("wavg", spec, Some(weight))
+    }
+    /// `Agg.group("Prices = Price")`: each group's values as an array, in row order.
+    pub fn group(spec: &str) -> JsValue {
+        agg("group", spec, None)
+    }
+    /// `Agg.distinct("Venues = Exchange", includeNulls)`: each group's distinct values as an
+    /// array, ascending (null first, when `includeNulls`).
+    pub fn distinct(spec: &str, include_nulls: Option<bool>) -> JsValue {
+        let object = agg("distinct", spec, None);
+        let _ = js_sys::Reflect::set(
+            &object,
+            &"includeNulls".into(),
+            &include_nulls.unwrap_or(false).into(),
+        );
+        object
     }
     /// `Agg.absSum("Out = In")`: the sum of absolute values.
     #[wasm_bindgen(js_name = absSum)]

@@ -282,6 +282,22 @@ impl Table {
         self.derive(|t| t.agg_by(&aggs, &refs(&k)))
     }
 
+    /// `groupBy(["Exchange"])`: one row per group, every other column an array of the group's
+    /// values in row order.
+    #[wasm_bindgen(js_name = groupBy)]
+    pub fn group_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.group_by(&refs(&k)))
+    }
+
+    /// `ungroup(["Prices"], nullFill)`: one row per array element (every array column when none
+    /// is named); with `nullFill`, arrays of one row may differ in length (the shorter are padded
+    /// with nulls).
+    pub fn ungroup(&self, columns: JsValue, null_fill: Option<bool>) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.ungroup(&refs(&c), null_fill.unwrap_or(false)))
+    }
+
     /// Sorted ascending by the columns (`-Name` or `Name desc` for descending).
     pub fn sort(&self, columns: JsValue) -> Result<Table, JsError> {
         let c = strings(&columns, "columns")?;
@@ -371,8 +387,19 @@ impl Table {
     /// formats}`, where `columns` are the data columns (format columns are folded into
     /// `formats`), `types[c]` is column `c`'s type, and `formats[r][c]` is the cell's color or
     /// `null`.
-    pub fn viewport(&self, first: u32, count: u32) -> Result<JsValue, JsError> {
-        let v = self.inner()?.viewport(first as usize, count as usize);
+    ///
+    /// `arrayElements`, when given, cuts each array cell to its first that many elements (the
+    /// page shows six, and asks for seven to know whether to add `…`).
+    pub fn viewport(
+        &self,
+        first: u32,
+        count: u32,
+        array_elements: Option<u32>,
+    ) -> Result<JsValue, JsError> {
+        let cap = array_elements.map_or(usize::MAX, |n| n as usize);
+        let v = self
+            .inner()?
+            .viewport_capped(first as usize, count as usize, cap);
         let object = Object::new();
         set(
             &object,

@@ -128,7 +128,7 @@ fn the_seed_notebook_through_the_js_api() {
         );
 
         // Every difference is zero.
-        let view = diff.viewport(0, 100).unwrap();
+        let view = diff.viewport(0, 100, None).unwrap();
         let names: Vec<String> = array(&view, "columns")
             .iter()
             .filter_map(|c| c.as_string())
@@ -156,7 +156,7 @@ fn the_seed_notebook_through_the_js_api() {
             assert_eq!(row.get(size_at as u32).as_f64(), Some(0.0));
         }
         // The counts: every row for append, this cycle's for stream.
-        let merged = row_count_merge.viewport(0, 10).unwrap();
+        let merged = row_count_merge.viewport(0, 10, None).unwrap();
         let counts: Vec<f64> = array(&merged, "rows")
             .iter()
             .map(|r| Array::from(r).get(0).as_f64().unwrap())
@@ -165,7 +165,7 @@ fn the_seed_notebook_through_the_js_api() {
     }
 
     // BTC rows carry the IVORY format; the others none.
-    let view = agg_append.viewport(0, 100).unwrap();
+    let view = agg_append.viewport(0, 100, None).unwrap();
     let instrument_at = array(&view, "columns")
         .iter()
         .position(|c| c.as_string().as_deref() == Some("Instrument"))
@@ -351,4 +351,183 @@ fn float_literals_and_case_mapping_come_from_the_javascript_engine() {
     assert_eq!(get("C").as_f64(), Some(2.5e-3));
     assert_eq!(get("U").as_string().as_deref(), Some("STRASSE İX"));
     assert_eq!(get("L").as_string().as_deref(), Some("οδος ab"));
+}
+
+/// `groupBy` makes array columns, which reach JavaScript as arrays (in viewports and through
+/// `getColumn`), go back in through `addRows` of an array-typed table, take formulas, and come
+/// apart with `ungroup`; `Agg.group` and `Agg.distinct` aggregate into arrays.
+#[wasm_bindgen_test]
+fn arrays_round_trip_through_the_js_api() {
+    let session = Session::new();
+    let trades_table = session.new_table(columns(), "stream".into()).unwrap();
+    let grouped = trades_table.group_by(list(&["Exchange"])).unwrap();
+    let aggs: Array = [
+        Agg::group("Sizes = Size"),
+        Agg::distinct("Instruments = Instrument", None),
+    ]
+    .into_iter()
+    .collect();
+    let arrays = trades_table
+        .agg_by(aggs.into(), list(&["Exchange"]))
+        .unwrap();
+    let reduced = grouped
+        .view(
+            list(&[
+                "Exchange",
+                "N = len(Size)",
+                "Top = max(Size)",
+                "First = Size[0]",
+            ]),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    let flat = grouped
+        .ungroup(list(&["Size", "KafkaOffset"]), Some(false))
+        .unwrap();
+    trades_table.add_rows(trades(0, 6)).unwrap();
+    session.run_cycle().unwrap();
+
+    let types: Vec<String> = grouped
+        .column_types()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t.as_string())
+        .collect();
+    assert_eq!(types, ["string", "long[]", "string[]", "double[]"]);
+    let view = grouped.viewport(0, 10, None).unwrap();
+    let rows = array(&view, "rows");
+    assert_eq!(rows.len(), 2);
+    let binance = Array::from(&rows[0]);
+    assert_eq!(binance.get(0).as_string().as_deref(), Some("binance"));
+    let sizes = binance.get(3);
+    assert!(Array::is_array(&sizes), "{sizes:?}");
+    let sizes: Vec<f64> = Array::from(&sizes)
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    assert_eq!(sizes, [0.0, 1.0, 2.0]);
+    // Cut for display: the first two elements.
+    let cut = Array::from(&array(&grouped.viewport(0, 10, Some(2)).unwrap(), "rows")[0]);
+    assert_eq!(Array::from(&cut.get(3)).length(), 2);
+    let distinct = Array::from(&arrays.get_column("Instruments").unwrap().get(0).unwrap());
+    let distinct: Vec<String> = distinct.iter().filter_map(|v| v.as_string()).collect();
+    assert_eq!(distinct, ["BTC/USD", "ETH/BTC", "ETH/USD"], "ascending");
+    assert_eq!(
+        reduced.get_column("N").unwrap().get(1).unwrap().as_f64(),
+        Some(3.0)
+    );
+    assert_eq!(
+        reduced.get_column("Top").unwrap().get(1).unwrap().as_f64(),
+        Some(2.5)
+    );
+    assert_eq!(flat.size().unwrap(), 6.0);
+    assert_eq!(
+        Array::from(&flat.get_column("Instrument").unwrap().get(0).unwrap()).length(),
+        3,
+        "Instrument stays an array when only Size and KafkaOffset are ungrouped"
+    );
+
+    // An array-typed source table takes JS arrays (null elements and null arrays included).
+    let typed: JsValue = [("K", "string"), ("P", "double[]"), ("S", "String[]")]
+        .iter()
+        .map(|(n, t)| Array::of2(&JsValue::from_str(n), &JsValue::from_str(t)))
+        .collect::<Array>()
+        .into();
+    let source = session.new_table(typed, JsValue::UNDEFINED).unwrap();
+    let row = Array::new();
+    row.push(&"k".into());
+    row.push(&Array::of3(&1.5.into(), &JsValue::NULL, &2.0.into()));
+    row.push(&JsValue::NULL);
+    source.add_rows(Array::of1(&row).into()).unwrap();
+    session.run_cycle().unwrap();
+    let p = Array::from(&source.get_column("P").unwrap().get(0).unwrap());
+    assert_eq!(p.length(), 3);
+    assert!(p.get(1).is_null());
+    assert!(source.get_column("S").unwrap().get(0).unwrap().is_null());
+    let bad = Array::new();
+    bad.push(&"k".into());
+    bad.push(&Array::of1(&"x".into()));
+    bad.push(&JsValue::NULL);
+    let e = message(source.add_rows(Array::of1(&bad).into()).err().unwrap());
+    assert!(e.contains("double[]"), "{e}");
+    // Array aggregations mix with the others, and take nulls when asked.
+    let mixed: Array = [
+        Agg::group("Sizes = Size"),
+        Agg::count("N"),
+        Agg::distinct("Venues = Exchange", Some(true)),
+    ]
+    .into_iter()
+    .collect();
+    let mixed = trades_table
+        .agg_by(mixed.into(), JsValue::UNDEFINED)
+        .unwrap();
+    trades_table.add_rows(trades(6, 6)).unwrap();
+    session.run_cycle().unwrap();
+    let venues = Array::from(&mixed.get_column("Venues").unwrap().get(0).unwrap());
+    assert_eq!(venues.length(), 2);
+    assert_eq!(
+        mixed.get_column("N").unwrap().get(0).unwrap().as_f64(),
+        Some(6.0)
+    );
+}
+
+#[wasm_bindgen_test]
+fn match_filters_and_a_filter_on_the_sessions_clock() {
+    let session = Session::new();
+    let t = session.new_table(columns(), JsValue::UNDEFINED).unwrap();
+    let binance = t
+        .where_("Exchange in `binance`, `okex`".into(), JsValue::UNDEFINED)
+        .unwrap();
+    let not_btc = t
+        .where_(
+            "Instrument icase not in `btc/usd` && Exchange = `kraken`".into(),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    t.add_rows(trades(0, 60)).unwrap();
+    session.run_cycle().unwrap();
+    assert_eq!(binance.size().unwrap(), 30.0);
+    let want = (0..60).filter(|i| i % 2 == 1 && i % 3 != 0).count();
+    assert_eq!(not_btc.size().unwrap(), want as f64);
+    let e = t
+        .where_("Exchange in".into(), JsValue::UNDEFINED)
+        .err()
+        .unwrap();
+    assert_eq!(
+        message(e),
+        "formula error at position 11: expected a value after 'in', found the end of the formula"
+    );
+
+    // A fixed clock: rows whose Deadline has passed leave as it moves, with no new rows.
+    let timed = session
+        .new_table(
+            [("Deadline", "timestamp")]
+                .iter()
+                .map(|(n, t)| Array::of2(&JsValue::from_str(n), &JsValue::from_str(t)))
+                .collect::<Array>()
+                .into(),
+            JsValue::UNDEFINED,
+        )
+        .unwrap();
+    let open = timed
+        .where_("Deadline >= now()".into(), JsValue::UNDEFINED)
+        .unwrap();
+    let rows: Array = (1..=5)
+        .map(|i| JsValue::from(Array::of1(&js_sys::BigInt::from(i * 100).into())))
+        .collect();
+    timed.add_rows(rows.into()).unwrap();
+    session.set_clock(js_sys::BigInt::from(150).into()).unwrap();
+    assert_eq!(i64::try_from(session.now()).unwrap(), 150);
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 4.0);
+    session.set_clock(js_sys::BigInt::from(401).into()).unwrap();
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 1.0);
+    let e = session.set_clock("soon".into()).err().unwrap();
+    assert!(message(e).starts_with("setClock takes nanoseconds"));
+    // Handed back to the data (none here): wall time, far past every deadline.
+    session.set_clock(JsValue::NULL).unwrap();
+    assert!(i64::try_from(session.now()).unwrap() > 1_700_000_000_000_000_000);
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 0.0);
 }

@@ -632,8 +632,8 @@ impl Accumulator {
             (_, Column::I64(c)) | (_, Column::Timestamp(c)) | (_, Column::Time(c)) => {
                 c.push(if n == 0 { NULL_I64 } else { self.ints[g] })
             }
-            // Binary columns have no lane (they read as null).
-            (_, Column::Binary(c)) => c.push(None),
+            // Binary and array columns have no lane (they read as null).
+            (_, out @ (Column::Binary(_) | Column::Array(_))) => out.push_null(),
             // The int lane holds narrower types widened, with NULL_I64 for their null.
             (_, Column::I32(c)) | (_, Column::Date(c)) => c.push(match self.ints[g] {
                 _ if n == 0 => NULL_I32,

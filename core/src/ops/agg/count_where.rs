@@ -1,8 +1,9 @@
 //! `CountWhere` (Deephaven's `AggCountWhere`): the rows of a group where every filter holds, as a
-//! long (0 for a group none of whose rows pass). The filters are formulas as `where` takes them,
-//! compiled once against the parent's columns and evaluated a block of rows at a time (a filter
-//! on a dictionary-coded string runs once per dictionary entry, as in `where`); a null boolean
-//! does not pass.
+//! long (0 for a group none of whose rows pass). The filters are what `where` takes, match
+//! filters included (``Type = `BID` ``, ``Exchange in `a`, `b` ``), compiled once against the
+//! parent's columns and evaluated a block of rows at a time (a filter on a dictionary-coded string
+//! runs once per dictionary entry, as in `where`); a null boolean does not pass. A filter that
+//! reads the clock (`now()`) is refused: its count would change with time, not with the rows.
 //!
 //! Invariant: `counts[g]` is the number of covered rows of group `g` that pass; over a ring,
 //! `history` holds whether each covered row passed, oldest first.
@@ -32,13 +33,23 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     }
     let mut filters = Vec::new();
     for text in &agg.options.filters {
-        let f = formula::compile(text, schema, &Variables::new())?;
+        let f = formula::compile_filter(text, schema, &Variables::new())?;
         if f.ty != ColumnType::Bool {
             return Err(Error::Formula {
                 position: 0,
                 message: format!(
                     "{}: a filter must be boolean; {text:?} is {}",
                     agg.output, f.ty
+                ),
+            });
+        }
+        if f.clock.is_some() {
+            // A count of rows that pass "now" would change with time, not with the rows.
+            return Err(Error::Formula {
+                position: 0,
+                message: format!(
+                    "{}: a CountWhere filter cannot read the clock (now()): {text:?}",
+                    agg.output
                 ),
             });
         }

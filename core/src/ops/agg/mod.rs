@@ -28,6 +28,7 @@ mod abs_sum;
 mod accumulator;
 mod by;
 mod count_where;
+mod group;
 mod history;
 mod percentile;
 mod reducer;
@@ -366,6 +367,7 @@ impl Table {
     /// Groups rows by `keys` and computes `aggs` per group (Deephaven's `aggBy`).
     pub fn agg_by(&self, aggs: &[Agg], keys: &[&str]) -> Result<Table> {
         let parent_schema = self.schema();
+        super::keys::refuse_arrays_in_agg(&parent_schema, aggs, keys)?;
         let mut fields = Vec::new();
         let mut key_columns = Vec::new();
         for name in keys {

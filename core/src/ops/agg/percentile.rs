@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::reducer::{GroupReducer, input_column};
-use super::values::{OrderKey, Values};
+use super::values::{OrderKey, Values, orderable};
 use super::{Agg, AggKind};
 use crate::column::{Chunked, Column, ColumnType};
 use crate::table::{Schema, TableData};
@@ -243,9 +243,9 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
             "{what}: the percentile must be between 0 and 1, not {percentile}"
         )));
     }
-    if ty == ColumnType::Binary {
+    if !orderable(ty) {
         return Err(Error::Invalid(format!(
-            "{what}: a binary column has no order"
+            "{what}: a {ty} column has no order"
         )));
     }
     let average = agg.options.average_evenly_divided

@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 
 use super::reducer::{GroupReducer, input_column};
-use super::values::{OrderKey, Values};
+use super::values::{OrderKey, Values, orderable};
 use super::{Agg, AggKind};
 use crate::column::{Column, ColumnType};
 use crate::table::{Schema, TableData};
@@ -59,14 +59,14 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     };
     let sort_column = schema.index_of(sort_by.trim())?;
     let sort_ty = schema.fields()[sort_column].ty;
-    if sort_ty == ColumnType::Binary {
+    if !orderable(sort_ty) {
         return Err(Error::Invalid(format!(
-            "{what}: cannot sort by the binary column {sort_by}"
+            "{what}: cannot sort by the {sort_ty} column {sort_by}"
         )));
     }
-    if ty == ColumnType::Binary {
+    if !orderable(ty) {
         return Err(Error::Invalid(format!(
-            "{what}: binary columns are not supported"
+            "{what}: {ty} columns are not supported"
         )));
     }
     Ok(Box::new(Sorted {

@@ -37,6 +37,10 @@ fn reducer_aggs() -> Vec<Agg> {
         Agg::sorted_last("Flag", "SortedLastQty = Qty"),
         Agg::count_where("CountBig", &["Size > 0", "Qty >= 1"]),
         Agg::count_where("CountBtc", &["Instrument.startsWith(`BTC`)"]),
+        Agg::count_where(
+            "CountVenues",
+            &["Exchange in `kraken`, `lgo`", "Flag = true"],
+        ),
     ]
 }
 
@@ -72,6 +76,10 @@ fn passes(filter: &str, r: &Row) -> bool {
         "Instrument.startsWith(`BTC`)" => {
             matches!(&r[column("Instrument")], Value::String(s) if s.starts_with("BTC"))
         }
+        "Exchange in `kraken`, `lgo`" => {
+            matches!(&r[column("Exchange")], Value::String(s) if s == "kraken" || s == "lgo")
+        }
+        "Flag = true" => r[column("Flag")] == Value::Bool(true),
         other => panic!("no reference for the filter {other}"),
     }
 }
@@ -416,6 +424,8 @@ fn bad_reducer_arguments_are_errors_at_build_time() {
     assert!(e.contains("must be boolean"), "{e}");
     let e = error_of(&[Agg::count_where("N", &["Nope > 1"])]);
     assert!(e.contains("Nope"), "{e}");
+    let e = error_of(&[Agg::count_where("N", &["Ts > now() - 5 * MINUTE"])]);
+    assert!(e.contains("clock"), "{e}");
     let e = error_of(&[Agg::count_where("N", &[])]);
     assert!(e.contains("at least one filter"), "{e}");
 }

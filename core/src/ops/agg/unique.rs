@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 
 use super::Agg;
 use super::reducer::{GroupReducer, input_column};
-use super::values::Values;
+use super::values::{Values, orderable};
 use crate::column::{Chunked, Column, ColumnType, Value};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
@@ -49,9 +49,9 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
             agg.input.as_deref().unwrap_or("")
         )));
     }
-    if ty == ColumnType::Binary {
+    if !orderable(ty) {
         return Err(Error::Invalid(format!(
-            "{} = Unique({}): binary columns are not supported",
+            "{} = Unique({}): {ty} columns are not supported",
             agg.output,
             agg.input.as_deref().unwrap_or("")
         )));

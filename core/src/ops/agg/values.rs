@@ -206,6 +206,12 @@ impl Values {
     }
 }
 
+/// Whether a column type's values have an order (and one lane value each): every type but
+/// binary and arrays.
+pub(super) fn orderable(ty: ColumnType) -> bool {
+    !matches!(ty, ColumnType::Binary | ColumnType::Array(_))
+}
+
 /// A double's place in the order: -inf < ... < -0.0 = 0.0 < ... < inf < NaN.
 fn float_key(v: f64) -> u64 {
     if v.is_nan() {

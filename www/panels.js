@@ -1,0 +1,111 @@
+// The panels: one live grid per open table, in its cell (or below the notebook, for the
+// console's), and the Panels menu, which lists every named table of the session, open or
+// closed, with its rows and bytes. Closing a panel only stops drawing it: the table stays live
+// and the menu reopens it; dropping it (the menu's "drop") releases the session's handle.
+// Invariant: `panels` holds exactly the panels in the document.
+
+import { $, setText } from "./dom.js";
+import { post } from "./engine.js";
+import { bytes, integer } from "./format.js";
+import { ROWS_ASKED, createGrid } from "./grid.js";
+
+// Open panels: name → {name, wrapper, table (regular-table), data (last frame), want {first, count}}.
+export const panels = new Map();
+// Where each table's panel lives when open (its cell, or the console's area).
+export const homes = new Map();
+// What the menu last showed (names, open or not), so it is rebuilt only when that changes.
+let menuKey = null;
+let menuStatsAt = 0;
+
+export function openPanel(name, host) {
+  if (panels.has(name)) return;
+  homes.set(name, host);
+  const wrapper = document.createElement("div");
+  wrapper.className = "table-panel";
+  wrapper.dataset.panel = name;
+  wrapper.dataset.testid = `panel-${name}`;
+  wrapper.innerHTML = `<div class="panel-head"><span class="panel-name"></span>
+    <span class="panel-stats" data-testid="stats-${name}"></span>
+    <button class="panel-close" type="button" title="Close the panel (the table stays live)" aria-label="Close ${name}" data-testid="close-${name}">×</button></div>`;
+  wrapper.querySelector(".panel-name").textContent = name;
+  wrapper.querySelector(".panel-close").addEventListener("click", () => closePanel(name));
+  host.appendChild(wrapper);
+  const panel = { name, wrapper, table: null, data: null, want: { first: 0, count: ROWS_ASKED } };
+  panel.table = createGrid(panel, wrapper);
+  panels.set(name, panel);
+  menuKey = null;
+}
+
+/** Hides a table's panel; the table stays live, and the Panels menu reopens it. */
+export function closePanel(name) {
+  const panel = panels.get(name);
+  if (!panel) return;
+  panel.wrapper.remove();
+  panels.delete(name);
+  menuKey = null;
+}
+
+/** What the next frame asks the worker for: each open panel's rows in view. */
+export function panelViews() {
+  return [...panels.values()].map((p) => ({ panel: p.name, ...p.want, need: !p.data }));
+}
+
+/** Draws a frame's viewports into their panels; a table dropped from the console loses its. */
+export function drawPanels(frame) {
+  for (const name of [...panels.keys()]) {
+    if (!(name in frame.tables)) closePanel(name);
+  }
+  for (const p of frame.panels) {
+    const panel = panels.get(p.panel);
+    if (!panel || p.unchanged) continue;
+    panel.data = p;
+    panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
+    panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;
+    const stats = panel.wrapper.querySelector(".panel-stats");
+    setText(stats, p.error ? p.error : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`);
+    panel.table.draw();
+  }
+}
+
+/** Redraws every open panel from the viewport it holds (the time zone changed). */
+export function redrawPanels() {
+  for (const panel of panels.values()) panel.table.draw();
+}
+
+/** Lists every table of the session, open or closed; a closed one reopens on click. */
+export function renderMenu(frame) {
+  const names = Object.keys(frame.tables);
+  const key = names.map((n) => `${n}:${panels.has(n)}`).join(",");
+  const list = $("panels-list");
+  setText($("panels-count"), `${panels.size} of ${names.length} open`);
+  if (key !== menuKey) {
+    menuKey = key;
+    list.replaceChildren(
+      ...names.map((name) => {
+        const li = document.createElement("li");
+        li.dataset.table = name;
+        const open = panels.has(name);
+        li.innerHTML = `<button type="button" class="panel-toggle" data-testid="menu-${name}"></button>
+          <span class="menu-stats"></span>
+          <button type="button" class="panel-drop" title="Drop the table: its memory is freed once no other table needs it" data-testid="drop-${name}">drop</button>`;
+        const toggle = li.querySelector(".panel-toggle");
+        toggle.textContent = `${open ? "●" : "○"} ${name}`;
+        toggle.dataset.open = String(open);
+        toggle.addEventListener("click", () => {
+          if (panels.has(name)) closePanel(name);
+          else openPanel(name, homes.get(name)?.isConnected ? homes.get(name) : $("console-panels"));
+        });
+        li.querySelector(".panel-drop").addEventListener("click", () => post({ type: "drop", name }));
+        return li;
+      }),
+    );
+    menuStatsAt = 0;
+  }
+  const now = performance.now();
+  if (now - menuStatsAt < 500) return;
+  menuStatsAt = now;
+  for (const li of list.children) {
+    const s = frame.tables[li.dataset.table];
+    if (s) setText(li.querySelector(".menu-stats"), `${integer.format(s.rows)} rows · ${bytes(s.bytesUsed)}`);
+  }
+}
