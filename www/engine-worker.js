@@ -6,7 +6,7 @@
 // Messages from the page:
 //   {type: "init", url, interval}          connect to the bridge; cycle every `interval` ms
 //   {type: "run", id, code}                evaluate a cell: an async function body that sees the
-//                                          session, Agg, and every name earlier cells returned;
+//                                          session, Agg, SortColumn, and every name earlier cells returned;
 //                                          it returns an object of names → values (tables open
 //                                          as panels)
 //   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
@@ -25,7 +25,7 @@
 // Messages to the page:
 //   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
 
-import init, { Agg, Session } from "./pkg/streamglass_wasm.js";
+import init, { Agg, Session, SortColumn } from "./pkg/streamglass_wasm.js";
 
 let session = null;
 let timer = null;
@@ -75,8 +75,8 @@ let unnamed = 0;
 
 async function run(code) {
   const names = Object.keys(scope);
-  const fn = new AsyncFunction("session", "Agg", ...names, code);
-  const result = await fn(session, Agg, ...names.map((n) => scope[n]));
+  const fn = new AsyncFunction("session", "Agg", "SortColumn", ...names, code);
+  const result = await fn(session, Agg, SortColumn, ...names.map((n) => scope[n]));
   const made = [];
   const opened = [];
   if (result !== null && typeof result === "object" && !isTable(result)) {

@@ -13,7 +13,7 @@
 //! - [`AvroTable`] — protocol frames in, decoded rows out: the hello's schemas fill a schema
 //!   store, and record values (Confluent-framed Avro) are decoded by the core into table columns.
 //!   A minimal entry point; the engine's full JS API comes later.
-//! - [`Session`], [`Table`] and [`Agg`] — the engine's table API with Deephaven's names (see the
+//! - [`Session`], [`Table`], [`Agg`] and [`SortColumn`] — the engine's table API with Deephaven's names (see the
 //!   `api` module): build source tables, derive live tables, read viewports and watch updates.
 //!
 //! A snapshot is the core's [`FeedSnapshot`] as a plain JavaScript object with camelCase keys:
@@ -32,7 +32,7 @@ use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;
 use wasm_bindgen::prelude::*;
 
-pub use api::{Agg, ColumnHandle, Session, Table};
+pub use api::{Agg, ColumnHandle, Session, SortColumn, Table};
 pub use avro::AvroTable;
 pub use socket::FeedClient;
 

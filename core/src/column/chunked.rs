@@ -362,6 +362,40 @@ impl<T: Copy> Chunked<T> {
         }
     }
 
+    /// Appends values `start .. start + count` (clamped) of `other`, sharing each of its chunks
+    /// that the range covers whole and that will not grow again (every chunk but a last one with
+    /// room), and copying the rest: a mirror of a table (`renameColumns`) holds an adopted batch
+    /// without copying a value.
+    pub fn extend_shared(&mut self, other: &Chunked<T>, start: usize, count: usize) {
+        let end = start.saturating_add(count).min(other.len);
+        let last = other.chunks.len().saturating_sub(1);
+        let mut at = 0;
+        for (i, chunk) in other.chunks.iter().enumerate() {
+            let skip = if i == 0 { other.head } else { 0 };
+            let (lo, hi) = (at, at + chunk.len() - skip);
+            at = hi;
+            if hi <= start {
+                continue;
+            }
+            if lo >= end {
+                break;
+            }
+            let (a, b) = (start.max(lo) - lo + skip, end.min(hi) - lo + skip);
+            let sealed = i < last || chunk.len() == chunk.capacity();
+            if a == 0 && b == chunk.len() && sealed {
+                // The chunk that stops growing here keeps no more than an eighth unused.
+                if let Some(own) = self.chunks.last_mut().and_then(Arc::get_mut)
+                    && own.capacity() - own.len() > own.len() / 8
+                {
+                    own.shrink_to_fit();
+                }
+                self.push_shared(Arc::clone(chunk));
+            } else if let Some(part) = chunk.get(a..b) {
+                self.extend_from_slice(part);
+            }
+        }
+    }
+
     /// The values as mutable slices, front to back (shared chunks are copied first).
     pub fn slices_mut(&mut self) -> impl Iterator<Item = &mut [T]> {
         let head = self.head;
@@ -678,5 +712,71 @@ mod tests {
         }
         assert_eq!(c.bytes_reserved(), warm);
         assert!(warm <= 2 * c.bytes_used() + MAX_CHUNK * 8);
+    }
+
+    proptest! {
+        /// `extend_shared` of any range of a sequence built by pushes, adoptions and pops holds
+        /// that range's values, after values of its own.
+        #[test]
+        fn extend_shared_holds_the_range(
+            pushes in 0usize..3000,
+            adopted in proptest::collection::vec(0usize..3000, 0..4),
+            popped in 0usize..2000,
+            own in 0usize..50,
+            start in 0usize..6000,
+            count in 0usize..6000,
+        ) {
+            let mut other = Chunked::new();
+            let mut all: Vec<u32> = Vec::new();
+            for i in 0..pushes {
+                other.push(i as u32);
+                all.push(i as u32);
+            }
+            for n in adopted {
+                let mut batch = Chunked::with_capacity(n);
+                for i in 0..n {
+                    batch.push(i as u32 + 10_000);
+                    all.push(i as u32 + 10_000);
+                }
+                other.append(batch);
+            }
+            other.pop_front(popped);
+            all.drain(..popped.min(all.len()));
+            let mut mirror = Chunked::new();
+            let mut want: Vec<u32> = (0..own as u32).collect();
+            mirror.extend_from_slice(&want);
+            mirror.extend_shared(&other, start, count);
+            let end = start.saturating_add(count).min(all.len());
+            want.extend_from_slice(all.get(start..end).unwrap_or(&[]));
+            let got: Vec<u32> = mirror.slices().flatten().copied().collect();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(mirror.len(), mirror.slices().map(<[u32]>::len).sum::<usize>());
+            // Pushing after a shared chunk never writes into it.
+            mirror.push(7);
+            let back: Vec<u32> = other.slices().flatten().copied().collect();
+            prop_assert_eq!(back, all);
+        }
+    }
+
+    #[test]
+    fn extend_shared_shares_a_sealed_chunk_and_copies_a_growing_one() {
+        let mut other = Chunked::new();
+        let mut batch = Chunked::with_capacity(2_000);
+        (0..2_000u32).for_each(|i| batch.push(i));
+        other.append(batch);
+        // A last chunk with room: its rows are copied, so the source keeps growing it.
+        (0..10u32).for_each(|i| other.push(i));
+        let mut mirror = Chunked::new();
+        mirror.extend_shared(&other, 0, other.len());
+        assert!(
+            Arc::ptr_eq(&mirror.chunks[0], &other.chunks[0]),
+            "the adopted batch is shared"
+        );
+        assert_eq!(
+            Arc::strong_count(&other.chunks[1]),
+            1,
+            "the growing chunk is copied"
+        );
+        assert_eq!(mirror.len(), 2_010);
     }
 }

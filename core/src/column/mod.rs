@@ -362,6 +362,25 @@ impl Column {
         true
     }
 
+    /// Appends rows `start .. start + count` of `other` (of the same type, else nothing happens
+    /// and `false` comes back), sharing its storage where it can ([`Chunked::extend_shared`]):
+    /// what a table that mirrors another (`renameColumns`, `dropColumns`) costs per cycle.
+    pub fn extend_shared(&mut self, other: &Column, start: usize, count: usize) -> bool {
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => a.extend_shared(b, start, count),
+            (Self::I32(a), Self::I32(b)) | (Self::Date(a), Self::Date(b)) => {
+                a.extend_shared(b, start, count)
+            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => a.extend_shared(b, start, count),
+            (Self::F64(a), Self::F64(b)) => a.extend_shared(b, start, count),
+            (Self::String(a), Self::String(b)) => a.extend_shared(b, start, count),
+            (a, b) => return a.extend_from_range(b, start, count),
+        }
+        true
+    }
+
     /// Moves every row of `other` (of the same type, else nothing happens and `false` comes
     /// back) to the back, adopting its storage rather than copying it where it can.
     pub fn append(&mut self, other: Column) -> bool {

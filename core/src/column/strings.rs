@@ -938,6 +938,31 @@ impl StringColumn {
         }
     }
 
+    /// Appends rows `start .. start + count` (clamped) of `other`. Between dictionary columns
+    /// whose dictionaries agree (this one catches up with `other`'s, as a mirror's does each
+    /// cycle), the code chunks are shared ([`Chunked::extend_shared`]); otherwise rows are copied.
+    pub fn extend_shared(&mut self, other: &StringColumn, start: usize, count: usize) {
+        if let (
+            Repr::Dict { codes, dict },
+            Repr::Dict {
+                codes: from,
+                dict: source,
+            },
+        ) = (&mut self.repr, &other.repr)
+            && dict.catch_up(source, usize::MAX)
+        {
+            codes.extend_shared(from, start, count);
+            self.maybe_go_plain();
+            return;
+        }
+        match (&other.dictionary(), other.codes()) {
+            (Some(dict), Some(codes)) => codes
+                .slices_range(start, count)
+                .for_each(|s| self.extend_from_codes(dict, s)),
+            _ => other.extend_into(self, start, count),
+        }
+    }
+
     /// Pushes rows `start .. start + count` (clamped) of this column onto `to`.
     pub fn extend_into(&self, to: &mut StringColumn, start: usize, count: usize) {
         match &self.repr {

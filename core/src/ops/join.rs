@@ -1,8 +1,8 @@
 //! `naturalJoin`: each left row with the columns of the right row whose keys match, or nulls where
 //! none does; more than one right row for a key is an error (Deephaven's semantics).
 //!
-//! Both sides' key tuples are coded by one set of coders and numbered by one [`Groups`] index, so
-//! a key has one id whichever side it came from. The operator keeps each left row's key id, each
+//! Both sides' key tuples are coded and numbered by one [`KeyIds`], so a key has one id whichever
+//! side it came from. The operator keeps each left row's key id, each
 //! right row's key id, and per id the right row that has it. A cycle then costs its change:
 //! - left rows added at the back are looked up, and rows removed from the front dropped;
 //! - when the right table changes, the ids whose right row changed (a row added, removed or
@@ -18,9 +18,9 @@
 use std::rc::Rc;
 
 use super::Operator;
-use super::groups::Groups;
-use super::keys::KeyCoder;
-use crate::column::{Chunked, ColumnType, Value};
+use super::key_ids::{KeyIds, match_columns};
+use super::name_pair;
+use crate::column::{Chunked, Value};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
 
@@ -30,28 +30,21 @@ const NO_ROW: u64 = u64::MAX;
 struct NaturalJoin {
     left_keys: Vec<usize>,
     right_keys: Vec<usize>,
-    /// Per key column, one coder for both sides, so equal values get equal codes.
-    coders: Vec<(ColumnType, KeyCoder)>,
     /// Right columns to add, by index.
     added: Vec<usize>,
-    ids: Groups,
+    /// One coder per key column for both sides, so equal values get equal ids.
+    ids: KeyIds,
     left_ids: Chunked<u32>,
     right_ids: Chunked<u32>,
     right_of: Vec<u64>,
-    codes: Vec<Vec<u64>>,
     scratch: Vec<u32>,
 }
 
 impl NaturalJoin {
     /// Key ids of rows `start .. start + count` of `data`'s `columns`, into `self.scratch`.
     fn key_ids(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
-        self.codes.resize(columns.len(), Vec::new());
-        for ((&c, (ty, coder)), out) in columns.iter().zip(&mut self.coders).zip(&mut self.codes) {
-            coder.codes(*ty, &data.columns[c], start, count, out);
-        }
-        let slices: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
-        self.ids.ids(&slices, count, &mut self.scratch);
-        self.right_of.resize(self.ids.len, NO_ROW);
+        self.ids.ids(data, columns, start, count, &mut self.scratch);
+        self.right_of.resize(self.ids.len(), NO_ROW);
     }
 
     fn duplicate(&self, right: &TableData, position: usize) -> Error {
@@ -75,7 +68,7 @@ impl NaturalJoin {
     fn index_right(&mut self, right: &TableData) -> Result<Vec<u32>> {
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, 0, right.len());
-        let mut fresh = vec![NO_ROW; self.ids.len];
+        let mut fresh = vec![NO_ROW; self.ids.len()];
         for (position, &id) in self.scratch.iter().enumerate() {
             let slot = &mut fresh[id as usize];
             if *slot != NO_ROW {
@@ -175,7 +168,7 @@ impl NaturalJoin {
 
     /// Whether key ids of rows long gone (a ring's, say) outnumber the rows now by far.
     fn holds_many_dead_keys(&self, rows: usize) -> bool {
-        self.ids.len > 1_024 && self.ids.len > 2 * rows
+        self.ids.len() > 1_024 && self.ids.len() > 2 * rows
     }
 
     /// Forgets every key and joins everything again, so keys that left stop holding memory.
@@ -187,9 +180,6 @@ impl NaturalJoin {
     ) -> Result<Update> {
         self.ids.clear();
         self.right_of.clear();
-        self.coders
-            .iter_mut()
-            .for_each(|(_, coder)| *coder = KeyCoder::default());
         self.index_right(right)?;
         self.rejoin(left, right, out)
     }
@@ -268,7 +258,7 @@ impl Operator for NaturalJoin {
         if !changed.is_empty() {
             changed.sort_unstable();
             changed.dedup();
-            let mut marked = vec![false; self.ids.len];
+            let mut marked = vec![false; self.ids.len()];
             for &id in &changed {
                 marked[id as usize] = true;
             }
@@ -305,19 +295,7 @@ impl Operator for NaturalJoin {
         }
         used += self.right_of.len() * 8;
         reserved += self.right_of.capacity() * 8;
-        for (_, coder) in &self.coders {
-            used += coder.interner.dict.len() * 8;
-            reserved += coder.interner.bytes();
-        }
         (used, reserved)
-    }
-}
-
-/// `"Out = In"` or `"Col"` → (Out, In).
-fn rename(spec: &str) -> (String, String) {
-    match spec.split_once('=') {
-        Some((a, b)) => (a.trim().to_owned(), b.trim().to_owned()),
-        None => (spec.trim().to_owned(), spec.trim().to_owned()),
     }
 }
 
@@ -329,23 +307,8 @@ impl Table {
     /// cycle, where it marks this table failed.
     pub fn natural_join(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
         let (left_schema, right_schema) = (self.schema(), right.schema());
-        let mut left_keys = Vec::new();
-        let mut right_keys = Vec::new();
-        let mut coders = Vec::new();
-        for spec in super::names(on) {
-            let (l, r) = rename(&spec);
-            let (li, ri) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
-            let (lt, rt) = (left_schema.fields()[li].ty, right_schema.fields()[ri].ty);
-            super::keys::refuse_array_keys(&left_schema, &[&l], "naturalJoin")?;
-            if lt != rt {
-                return Err(Error::Invalid(format!(
-                    "naturalJoin: key {l} is {lt} on the left but {r} is {rt} on the right"
-                )));
-            }
-            left_keys.push(li);
-            right_keys.push(ri);
-            coders.push((lt, KeyCoder::default()));
-        }
+        let (left_keys, right_keys, types) =
+            match_columns("naturalJoin", &left_schema, &right_schema, on)?;
         let additions: Vec<(String, String)> = if columns.is_empty() {
             right_schema
                 .names()
@@ -355,7 +318,7 @@ impl Table {
                 .map(|(_, n)| (n.to_owned(), n.to_owned()))
                 .collect()
         } else {
-            super::names(columns).iter().map(|s| rename(s)).collect()
+            super::names(columns).iter().map(|s| name_pair(s)).collect()
         };
         let mut fields = left_schema.fields().to_vec();
         let mut added = Vec::new();
@@ -365,17 +328,14 @@ impl Table {
             added.push(i);
         }
         let schema = Schema::new(fields)?;
-        let small_codes = coders.iter().all(|(ty, _)| *ty == ColumnType::String);
         let op = NaturalJoin {
-            ids: Groups::new(left_keys.len(), small_codes),
+            ids: KeyIds::new(&types, false),
             left_keys,
             right_keys,
-            coders,
             added,
             left_ids: Chunked::new(),
             right_ids: Chunked::new(),
             right_of: Vec::new(),
-            codes: Vec::new(),
             scratch: Vec::new(),
         };
         let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];

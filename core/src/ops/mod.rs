@@ -8,18 +8,26 @@ mod agg;
 #[cfg(test)]
 mod array_tests;
 mod code_pairs;
+mod columns;
 mod drop_stream;
 pub mod format;
 mod groups;
 mod join;
+mod key_ids;
 mod keys;
 mod merge;
+#[cfg(test)]
+mod operator_tests;
 mod rowwise;
+mod select_distinct;
 mod slice;
+mod slice_by;
 mod sort;
+mod sort_keys;
 #[cfg(test)]
 mod tests;
 mod ungroup;
+mod where_in;
 #[cfg(test)]
 mod where_tests;
 
@@ -52,6 +60,14 @@ pub(crate) trait Operator {
     /// or not, and may remove rows from its front when none of its parents did.
     fn advance_clock(&mut self, _now: i64) -> bool {
         false
+    }
+}
+
+/// `"Out = In"` or `"Col"` → (Out, In).
+pub(crate) fn name_pair(spec: &str) -> (String, String) {
+    match spec.split_once('=') {
+        Some((a, b)) => (a.trim().to_owned(), b.trim().to_owned()),
+        None => (spec.trim().to_owned(), spec.trim().to_owned()),
     }
 }
 

@@ -16,6 +16,7 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 
 use super::Operator;
+use super::sort_keys::{sort_keys, sorted_positions};
 use crate::table::{Node, Table, TableData, Update};
 use crate::{Error, Result};
 
@@ -46,9 +47,8 @@ impl Sort {
 
     /// Positions `range` of the parent, sorted.
     fn sorted(&self, data: &TableData, range: std::ops::Range<usize>) -> Vec<usize> {
-        let mut positions: Vec<usize> = range.collect();
-        positions.sort_by(|&a, &b| self.compare(data, a, b));
-        positions
+        let keys = sort_keys(data, &self.keys, range.start, range.len());
+        sorted_positions(data, &keys, range.start, range.len())
     }
 
     /// Sorts every parent row again and rewrites `out` (into a fresh table, so the old rows are

@@ -322,3 +322,32 @@ pub(crate) fn strings(value: &JsValue, what: &str) -> Result<Vec<String>, JsErro
         "{what} are a string or an array of strings"
     )))
 }
+
+/// Sort columns from a name, a `SortColumn` (`{column, direction}`, as `SortColumn.asc` and
+/// `SortColumn.desc` make them) or an array of both, as the engine's specs (`"A"`, `"-B"`).
+pub(crate) fn sort_columns(value: &JsValue) -> Result<Vec<String>, JsError> {
+    let one = |v: &JsValue| -> Result<String, JsError> {
+        if let Some(name) = v.as_string() {
+            return Ok(name);
+        }
+        let field = |name: &str| {
+            Reflect::get(v, &name.into())
+                .ok()
+                .and_then(|f| f.as_string())
+        };
+        match (field("column"), field("direction").as_deref()) {
+            (Some(column), Some("ASC")) => Ok(column),
+            (Some(column), Some("DESC")) => Ok(format!("-{column}")),
+            _ => Err(JsError::new(
+                "sort columns are names or SortColumn.asc(\"A\") / SortColumn.desc(\"B\")",
+            )),
+        }
+    };
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if Array::is_array(value) {
+        return Array::from(value).iter().map(|v| one(&v)).collect();
+    }
+    Ok(vec![one(value)?])
+}

@@ -464,6 +464,30 @@ fn with(object: JsValue, fields: &[(&str, JsValue)]) -> JsValue {
     object
 }
 
+/// Sort directions for `sort`, as Deephaven's `SortColumn` names them: `SortColumn.asc("A")`,
+/// `SortColumn.desc("B")`.
+#[wasm_bindgen]
+pub struct SortColumn;
+
+fn sort_column(column: &str, direction: &str) -> JsValue {
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&object, &"column".into(), &column.into());
+    let _ = js_sys::Reflect::set(&object, &"direction".into(), &direction.into());
+    object.into()
+}
+
+#[wasm_bindgen]
+impl SortColumn {
+    /// Ascending by `column` (nulls first).
+    pub fn asc(column: &str) -> JsValue {
+        sort_column(column, "ASC")
+    }
+    /// Descending by `column` (nulls last).
+    pub fn desc(column: &str) -> JsValue {
+        sort_column(column, "DESC")
+    }
+}
+
 pub(crate) fn to_js(e: streamglass_core::Error) -> JsError {
     JsError::new(&e.to_string())
 }

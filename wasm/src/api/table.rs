@@ -75,6 +75,17 @@ impl Table {
     }
 }
 
+/// A row count from JavaScript: a whole number from 1 (0 and worse are the engine's error).
+fn row_count(n: f64, what: &str) -> Result<usize, JsError> {
+    if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
+        Ok(n as usize)
+    } else {
+        Err(JsError::new(&format!(
+            "{what}: the number of rows is a whole number greater than zero, not {n}"
+        )))
+    }
+}
+
 fn refs(list: &[String]) -> Vec<&str> {
     list.iter().map(String::as_str).collect()
 }
@@ -298,9 +309,11 @@ impl Table {
         self.derive(|t| t.ungroup(&refs(&c), null_fill.unwrap_or(false)))
     }
 
-    /// Sorted ascending by the columns (`-Name` or `Name desc` for descending).
+    /// Sorted by the columns: names (ascending; `-Name` or `Name desc` for descending) or
+    /// `SortColumn.asc("A")` / `SortColumn.desc("B")`, mixed freely (`[SortColumn.asc("A"),
+    /// SortColumn.desc("B")]`).
     pub fn sort(&self, columns: JsValue) -> Result<Table, JsError> {
-        let c = strings(&columns, "columns")?;
+        let c = convert::sort_columns(&columns)?;
         self.derive(|t| t.sort(&refs(&c)))
     }
 
@@ -309,6 +322,83 @@ impl Table {
     pub fn sort_descending(&self, columns: JsValue) -> Result<Table, JsError> {
         let c = strings(&columns, "columns")?;
         self.derive(|t| t.sort_descending(&refs(&c)))
+    }
+
+    /// `selectDistinct(["Exchange", "Instrument"])`: the distinct tuples, in order of first
+    /// appearance; over a blink table, every tuple ever seen.
+    #[wasm_bindgen(js_name = selectDistinct)]
+    pub fn select_distinct(&self, columns: JsValue) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.select_distinct(&refs(&c)))
+    }
+
+    /// `headBy(3, ["Instrument"])`: the first `n` rows of each group, key columns first.
+    #[wasm_bindgen(js_name = headBy)]
+    pub fn head_by(&self, n: f64, keys: JsValue) -> Result<Table, JsError> {
+        let (n, k) = (row_count(n, "headBy")?, strings(&keys, "keys")?);
+        self.derive(|t| t.head_by(n, &refs(&k)))
+    }
+
+    /// `tailBy(3, ["Instrument"])`: the last `n` rows of each group, key columns first.
+    #[wasm_bindgen(js_name = tailBy)]
+    pub fn tail_by(&self, n: f64, keys: JsValue) -> Result<Table, JsError> {
+        let (n, k) = (row_count(n, "tailBy")?, strings(&keys, "keys")?);
+        self.derive(|t| t.tail_by(n, &refs(&k)))
+    }
+
+    /// `whereIn(right, ["Key", "L = R"])`: the rows whose keys are among `right`'s, live on
+    /// both sides.
+    #[wasm_bindgen(js_name = whereIn)]
+    pub fn where_in(&self, right: JsValue, on: JsValue) -> Result<Table, JsError> {
+        let (right, on) = (self.other(&right)?, strings(&on, "columns to match")?);
+        self.derive(|t| t.where_in(&right, &refs(&on)))
+    }
+
+    /// `whereNotIn(right, ["Key", "L = R"])`: the rows whose keys are not among `right`'s.
+    #[wasm_bindgen(js_name = whereNotIn)]
+    pub fn where_not_in(&self, right: JsValue, on: JsValue) -> Result<Table, JsError> {
+        let (right, on) = (self.other(&right)?, strings(&on, "columns to match")?);
+        self.derive(|t| t.where_not_in(&right, &refs(&on)))
+    }
+
+    /// `renameColumns(["New = Old"])`.
+    #[wasm_bindgen(js_name = renameColumns)]
+    pub fn rename_columns(&self, pairs: JsValue) -> Result<Table, JsError> {
+        let p = strings(&pairs, "renames")?;
+        self.derive(|t| t.rename_columns(&refs(&p)))
+    }
+
+    /// `dropColumns(["A", "B"])`.
+    #[wasm_bindgen(js_name = dropColumns)]
+    pub fn drop_columns(&self, columns: JsValue) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.drop_columns(&refs(&c)))
+    }
+
+    /// `moveColumns(1, ["A", "B"])`: the columns moved to position `index` (0 is the first).
+    #[wasm_bindgen(js_name = moveColumns)]
+    pub fn move_columns(&self, index: f64, columns: JsValue) -> Result<Table, JsError> {
+        if !(index >= 0.0 && index.fract() == 0.0 && index <= u32::MAX as f64) {
+            return Err(JsError::new(&format!(
+                "moveColumns: the index is a whole number from 0, not {index}"
+            )));
+        }
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.move_columns(index as usize, &refs(&c)))
+    }
+
+    /// `moveColumnsUp(["A"])`: the columns moved to the front.
+    #[wasm_bindgen(js_name = moveColumnsUp)]
+    pub fn move_columns_up(&self, columns: JsValue) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.move_columns_up(&refs(&c)))
+    }
+
+    /// `moveColumnsDown(["A"])`: the columns moved to the back.
+    #[wasm_bindgen(js_name = moveColumnsDown)]
+    pub fn move_columns_down(&self, columns: JsValue) -> Result<Table, JsError> {
+        let c = strings(&columns, "columns")?;
+        self.derive(|t| t.move_columns_down(&refs(&c)))
     }
 
     /// `naturalJoin(right, ["Key", "L = R"], ["Col", "New = RightCol"])`.

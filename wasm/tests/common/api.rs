@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect};
-use streamglass_wasm::{Agg, Session, Table};
+use streamglass_wasm::{Agg, Session, SortColumn, Table};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -351,6 +351,122 @@ fn float_literals_and_case_mapping_come_from_the_javascript_engine() {
     assert_eq!(get("C").as_f64(), Some(2.5e-3));
     assert_eq!(get("U").as_string().as_deref(), Some("STRASSE İX"));
     assert_eq!(get("L").as_string().as_deref(), Some("οδος ab"));
+}
+
+/// Every row of a table as arrays of JavaScript values.
+fn rows(t: &Table) -> Vec<Vec<JsValue>> {
+    let view = t.viewport(0, 1_000, None).unwrap();
+    array(&view, "rows")
+        .into_iter()
+        .map(|r| Array::from(&r).iter().collect())
+        .collect()
+}
+
+/// The operators of issue 15 as a console cell calls them: `SortColumn` directions mixed with
+/// names, `selectDistinct`, `headBy`/`tailBy`, `whereIn`/`whereNotIn` against a live table, and
+/// the column operators, with their errors.
+#[wasm_bindgen_test]
+fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
+    let session = Session::new();
+    let t = session
+        .new_table(columns(), JsValue::from_str("append"))
+        .unwrap();
+    t.add_rows(trades(0, 12)).unwrap();
+    session.run_cycle().unwrap();
+
+    let directions: Array = [SortColumn::desc("Size"), JsValue::from_str("KafkaOffset")]
+        .into_iter()
+        .collect();
+    let sorted = t.sort(directions.into()).unwrap();
+    let sizes: Vec<f64> = rows(&sorted)
+        .iter()
+        .map(|r| r[3].as_f64().unwrap())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+    let bad = t.sort(Object::new().into()).err().map(message).unwrap();
+    assert!(bad.contains("SortColumn.asc"), "{bad}");
+
+    let distinct = t
+        .select_distinct(list(&["Exchange", "Instrument"]))
+        .unwrap();
+    assert_eq!(distinct.size().unwrap(), 6.0);
+    assert_eq!(
+        rows(&distinct)[0]
+            .iter()
+            .map(|v| v.as_string().unwrap())
+            .collect::<Vec<_>>(),
+        ["binance", "BTC/USD"]
+    );
+
+    let top = sorted.head_by(2.0, list(&["Instrument"])).unwrap();
+    assert_eq!(top.size().unwrap(), 6.0);
+    let names: Vec<String> = array(&top.viewport(0, 0, None).unwrap(), "columns")
+        .iter()
+        .map(|c| c.as_string().unwrap())
+        .collect();
+    assert_eq!(names, ["Instrument", "KafkaOffset", "Exchange", "Size"]);
+    let last = t.tail_by(1.0, JsValue::from_str("Exchange")).unwrap();
+    assert_eq!(
+        rows(&last)
+            .iter()
+            .map(|r| r[1].as_f64().unwrap())
+            .collect::<Vec<_>>(),
+        [10.0, 11.0]
+    );
+    let zero = t
+        .head_by(0.0, list(&["Exchange"]))
+        .err()
+        .map(message)
+        .unwrap();
+    assert!(zero.contains("greater than zero"), "{zero}");
+
+    let wanted = session
+        .new_table(
+            [("Venue", "string")]
+                .iter()
+                .map(|(n, ty)| Array::of2(&JsValue::from_str(n), &JsValue::from_str(ty)))
+                .collect::<Array>()
+                .into(),
+            JsValue::from_str("append"),
+        )
+        .unwrap();
+    // Handing a table to JavaScript moves it: the right side is a live view of `wanted`.
+    let right = || JsValue::from(wanted.view(list(&["Venue"]), JsValue::UNDEFINED).unwrap());
+    let kept = t.where_in(right(), list(&["Exchange = Venue"])).unwrap();
+    let others = t
+        .where_not_in(right(), list(&["Exchange = Venue"]))
+        .unwrap();
+    assert_eq!((kept.size().unwrap(), others.size().unwrap()), (0.0, 12.0));
+    let venue: Array = [Array::of1(&JsValue::from_str("kraken"))]
+        .into_iter()
+        .collect();
+    wanted.add_rows(venue.into()).unwrap();
+    session.run_cycle().unwrap();
+    assert_eq!((kept.size().unwrap(), others.size().unwrap()), (6.0, 6.0));
+
+    let shaped = t
+        .rename_columns(list(&["Venue = Exchange"]))
+        .unwrap()
+        .drop_columns(list(&["KafkaOffset"]))
+        .unwrap()
+        .move_columns(1.0, list(&["Size"]))
+        .unwrap()
+        .move_columns_down(list(&["Venue"]))
+        .unwrap()
+        .move_columns_up(list(&["Size"]))
+        .unwrap();
+    assert_eq!(
+        shaped
+            .columns()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_string().unwrap())
+            .collect::<Vec<_>>(),
+        ["Size", "Instrument", "Venue"]
+    );
+    assert_eq!(shaped.size().unwrap(), 12.0);
+    let unknown = t.drop_columns(list(&["Nope"])).err().map(message).unwrap();
+    assert!(unknown.contains("Nope"), "{unknown}");
 }
 
 /// `groupBy` makes array columns, which reach JavaScript as arrays (in viewports and through

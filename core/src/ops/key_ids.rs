@@ -1,0 +1,238 @@
+//! [`KeyIds`]: key tuples of rows numbered by dense ids, in order of first appearance: what
+//! `selectDistinct`, `headBy`/`tailBy`, `naturalJoin` and `whereIn` look rows up by.
+//!
+//! Each key column has one [`KeyCoder`] (strings interned into the operator's own dictionary), and
+//! the tuples of codes are numbered by one [`Groups`] index. The same `KeyIds` may code the rows of
+//! two tables (the two sides of a join), since codes do not depend on the table they came from.
+//! Over one table, one or two dictionary-coded string keys are looked up by the parent's own codes
+//! ([`CodePairs`] for two), one load per row; the ids are the general path's.
+//!
+//! Invariant: a tuple's id never changes until [`KeyIds::clear`], and ids are `0..len()` in order
+//! of first appearance.
+
+use super::code_pairs::{CodePairs, PairKey};
+use super::groups::Groups;
+use super::keys::KeyCoder;
+use crate::column::{Column, ColumnType};
+use crate::table::{Schema, TableData};
+use crate::{Error, Result};
+
+/// No id cached in this slot.
+const NONE: u32 = u32::MAX;
+
+/// The id of each code of one parent dictionary (valid while that dictionary is the parent's:
+/// codes only grow, and keep their strings).
+#[derive(Default)]
+struct CodeIds {
+    dict: Option<u64>,
+    ids: Vec<u32>,
+}
+
+pub(crate) struct KeyIds {
+    coders: Vec<(ColumnType, KeyCoder)>,
+    groups: Groups,
+    /// The code-pair cache, for a `KeyIds` that codes one table's rows.
+    pairs: Option<CodePairs>,
+    /// For one dictionary-coded string key of one table: the id of each parent code.
+    single: Option<CodeIds>,
+    codes: Vec<Vec<u64>>,
+}
+
+impl KeyIds {
+    /// Ids for tuples of columns of `types`; `one_table` when every row comes from one parent
+    /// (then two dictionary-coded string keys take the code-pair cache).
+    pub(crate) fn new(types: &[ColumnType], one_table: bool) -> Self {
+        let strings = types.iter().all(|&t| t == ColumnType::String);
+        Self {
+            coders: types.iter().map(|&t| (t, KeyCoder::default())).collect(),
+            groups: Groups::new(types.len(), strings),
+            pairs: (one_table && strings && types.len() == 2).then(CodePairs::default),
+            single: (one_table && strings && types.len() == 1).then(CodeIds::default),
+            codes: Vec::new(),
+        }
+    }
+
+    /// Tuples numbered so far.
+    pub(crate) fn len(&self) -> usize {
+        self.groups.len
+    }
+
+    /// Forgets every tuple and interned string.
+    pub(crate) fn clear(&mut self) {
+        self.groups.clear();
+        if let Some(pairs) = &mut self.pairs {
+            pairs.clear();
+        }
+        if let Some(single) = &mut self.single {
+            *single = CodeIds::default();
+        }
+        self.coders
+            .iter_mut()
+            .for_each(|(_, coder)| *coder = KeyCoder::default());
+    }
+
+    /// The id of each of rows `start .. start + count` of `data`, whose key columns are
+    /// `columns` (in the order of the types given to [`KeyIds::new`]), into `out`.
+    pub(crate) fn ids(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) {
+        if self.pair_ids(data, columns, start, count, out)
+            || self.single_ids(data, columns, start, count, out)
+        {
+            return;
+        }
+        self.codes.resize(columns.len(), Vec::new());
+        for ((&c, (ty, coder)), codes) in columns.iter().zip(&mut self.coders).zip(&mut self.codes)
+        {
+            coder.codes(*ty, &data.columns[c], start, count, codes);
+        }
+        let slices: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
+        self.groups.ids(&slices, count, out);
+    }
+
+    /// The ids of two dictionary-coded string keys, by their parent codes; `false` (and `out`
+    /// untouched) when the keys are not that or the dictionaries outgrow the cache.
+    fn pair_ids(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) -> bool {
+        let (Some(pairs), [ca, cb], [(_, a), (_, b)]) =
+            (&mut self.pairs, columns, &mut self.coders[..])
+        else {
+            return false;
+        };
+        let key = |c: usize| match data.columns.get(c) {
+            Some(Column::String(s)) => s.dictionary().zip(s.codes()),
+            _ => None,
+        };
+        let (Some((dict_a, codes_a)), Some((dict_b, codes_b))) = (key(*ca), key(*cb)) else {
+            return false;
+        };
+        let keys = [
+            PairKey {
+                dict: dict_a,
+                codes: codes_a,
+                interner: &mut a.interner,
+            },
+            PairKey {
+                dict: dict_b,
+                codes: codes_b,
+                interner: &mut b.interner,
+            },
+        ];
+        pairs.ids(keys, start, count, &mut self.groups, out)
+    }
+
+    /// The ids of one dictionary-coded string key, by its parent codes: one load per row, a miss
+    /// (a code not seen under this dictionary) through the interner and the index.
+    fn single_ids(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) -> bool {
+        let (Some(cache), [c], [(_, coder)]) = (&mut self.single, columns, &mut self.coders[..])
+        else {
+            return false;
+        };
+        let Some(Column::String(s)) = data.columns.get(*c) else {
+            return false;
+        };
+        let (Some(dict), Some(codes)) = (s.dictionary(), s.codes()) else {
+            return false;
+        };
+        if cache.dict != Some(dict.id()) {
+            cache.dict = Some(dict.id());
+            cache.ids.clear();
+        }
+        // Slot 0 is the null code, code `c` is at `c + 1`.
+        if cache.ids.len() < dict.len() + 1 {
+            cache.ids.resize(dict.len() + 1, NONE);
+        }
+        out.clear();
+        for slice in codes.slices_range(start, count) {
+            for &code in slice {
+                let slot = code.wrapping_add(1) as usize;
+                let id = match cache.ids.get(slot) {
+                    Some(&id) if id != NONE => id,
+                    _ => {
+                        let own = coder.interner.dict.intern_or_null(dict.get(code));
+                        let id = self.groups.id(&[u64::from(own)]);
+                        if let Some(s) = cache.ids.get_mut(slot) {
+                            *s = id;
+                        }
+                        id
+                    }
+                };
+                out.push(id);
+            }
+        }
+        true
+    }
+
+    /// Appends key column `k` of tuple `id` to `out` (a column of that key's type).
+    pub(crate) fn push_key(&self, id: u32, k: usize, out: &mut Column) {
+        let width = self.coders.len();
+        if let (Some(&code), Some((_, coder))) = (
+            self.groups.keys.get(id as usize * width + k),
+            self.coders.get(k),
+        ) {
+            coder.push_value(code, out);
+        }
+    }
+
+    /// Bytes (used, reserved).
+    pub(crate) fn bytes(&self) -> (usize, usize) {
+        let (mut used, mut reserved) = self.groups.bytes();
+        for (_, coder) in &self.coders {
+            used += coder.interner.dict.len() * 8;
+            reserved += coder.interner.bytes();
+        }
+        if let Some(pairs) = &self.pairs {
+            used += pairs.bytes();
+            reserved += pairs.bytes();
+        }
+        if let Some(single) = &self.single {
+            used += single.ids.len() * 4;
+            reserved += single.ids.capacity() * 4;
+        }
+        (used, reserved)
+    }
+}
+
+/// Key columns matched across two tables: (left indices, right indices, types), from specs
+/// `"Key"` or `"LeftKey = RightKey"`. The two sides of a pair must have one type.
+pub(crate) fn match_columns(
+    op: &str,
+    left: &Schema,
+    right: &Schema,
+    on: &[&str],
+) -> Result<(Vec<usize>, Vec<usize>, Vec<ColumnType>)> {
+    let (mut left_keys, mut right_keys, mut types) = (Vec::new(), Vec::new(), Vec::new());
+    for spec in super::names(on) {
+        let (l, r) = super::name_pair(&spec);
+        let (li, ri) = (left.index_of(&l)?, right.index_of(&r)?);
+        let (lt, rt) = (left.fields()[li].ty, right.fields()[ri].ty);
+        super::keys::refuse_array_keys(left, &[&l], op)?;
+        if lt != rt {
+            return Err(Error::Invalid(format!(
+                "{op}: key {l} is {lt} on the left but {r} is {rt} on the right"
+            )));
+        }
+        left_keys.push(li);
+        right_keys.push(ri);
+        types.push(lt);
+    }
+    Ok((left_keys, right_keys, types))
+}
