@@ -622,7 +622,10 @@ fn a_where_on_now_is_rebuilt_when_the_clock_goes_back() {
     assert_eq!(fresh.size(), 200);
     assert_eq!(recent.all_rows(), fresh.all_rows());
     assert_eq!(recent.all_rows(), rows);
-    assert!(matches!(recent.last_update(), Some(crate::Update::Keyed { .. })));
+    assert!(matches!(
+        recent.last_update(),
+        Some(crate::Update::Keyed { .. })
+    ));
     assert_eq!(counts.get("N", 0).unwrap(), Value::I64(200));
     // Forward again, it ages out as before.
     engine.set_clock(1099);
