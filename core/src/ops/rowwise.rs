@@ -19,6 +19,9 @@
 //! output is, in parent order, the parent's rows that passed when they arrived and pass at the
 //! current clock. A row rejected when it arrived never comes back, even if a later clock would
 //! pass it: the rule for filters that only get stricter as the clock advances (`Ts >= now() - d`).
+//! When the clock goes back (a host may set any clock), rows that failed may pass again: the table
+//! is then rebuilt from its parent's rows at the new clock, as a new `where` would be, and the
+//! change reported as a keyed rewrite.
 use std::rc::Rc;
 
 use super::Operator;
@@ -333,6 +336,22 @@ impl RowWise {
         self.kept = kept;
     }
 
+    /// Evaluates every row of `parent` again into an emptied `out`: a keyed rewrite (every old
+    /// key removed, the new ones, which follow them, added).
+    fn rebuild(&mut self, parent: &TableData, out: &mut TableData) -> Option<Update> {
+        let removed = out.len();
+        out.clear();
+        self.kept.clear();
+        let added = self.append(parent, 0, parent.len(), out);
+        self.checked_at = Some(self.now);
+        let first = out.first_key;
+        Some(Update::Keyed {
+            removed: (first - removed as u64..first).collect(),
+            added: (first..first + added as u64).collect(),
+            modified: Vec::new(),
+        })
+    }
+
     /// Removes the rows matching the parent's removed prefix.
     fn remove(&mut self, parent: &TableData, removed: usize, out: &mut TableData) -> usize {
         if removed == 0 {
@@ -368,24 +387,17 @@ impl Operator for RowWise {
 
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
         let parent = inputs[0];
+        // The clock went back: rows that failed may pass again, so the table is rebuilt from
+        // its parent's rows at this clock, as a new `where` would be. (Over a blink parent every
+        // row it holds arrived this cycle, and is checked at this clock anyway.)
+        let rewound = self.ticks && !parent.blink && self.checked_at.is_some_and(|c| self.now < c);
         let (removed, added) = match &parent.update {
+            _ if rewound => return Ok(self.rebuild(&parent.data, out)),
             None if !self.ticks => return Ok(None),
             None => (0, 0),
             Some(Update::Fifo { removed, added }) => (*removed, *added),
-            Some(Update::Keyed { .. }) => {
-                // A keyed parent (an aggregation's result) is small: recompute it whole.
-                let removed = out.len();
-                out.clear();
-                self.kept.clear();
-                let added = self.append(&parent.data, 0, parent.data.len(), out);
-                self.checked_at = Some(self.now);
-                let first = out.first_key;
-                return Ok(Some(Update::Keyed {
-                    removed: (first - removed as u64..first).collect(),
-                    added: (first..first + added as u64).collect(),
-                    modified: Vec::new(),
-                }));
-            }
+            // A keyed parent (an aggregation's result) is small: recompute it whole.
+            Some(Update::Keyed { .. }) => return Ok(self.rebuild(&parent.data, out)),
         };
         let old = out.first_key..out.end_key();
         let mut removed = self.remove(&parent.data, removed, out);

@@ -375,7 +375,8 @@ impl Engine {
 
     /// Sets the clock that formulas' `now()` read from the next cycle on (and tables made
     /// meanwhile): nanoseconds since the epoch. The engine does no I/O; its host sets it before
-    /// each cycle (wall time, or a replay's clock). Until set, `now()` is null.
+    /// each cycle (wall time, or a replay's clock). Until set, `now()` is null. It may go back:
+    /// a time-dependent `where` is then rebuilt from its parent at the new clock.
     pub fn set_clock(&self, nanos: i64) {
         self.state.borrow_mut().clock = nanos;
     }

@@ -547,10 +547,9 @@ impl State {
                 }
             },
             ServerMessage::Records(batch) => {
-                if let (Some(session), Some(newest)) =
-                    (&session, batch.records.iter().map(|r| r.timestamp_ms).max())
-                {
-                    session.observe_records(newest);
+                if let Some(session) = &session {
+                    let times = batch.records.iter().map(|r| r.timestamp_ms);
+                    session.observe_records(id, batch.partition, times);
                 }
                 let bytes: u64 = batch.records.iter().map(|r| r.payload_len() as u64).sum();
                 feed.records += batch.records.len() as u64;

@@ -48,9 +48,16 @@ impl SessionState {
         &self.engine
     }
 
-    /// Records were delivered, the newest of them at `record_ms`: the clock follows the data.
-    pub(crate) fn observe_records(&self, record_ms: i64) {
-        self.clock.observe(record_ms, clock::wall_ms());
+    /// A frame of `partition` of `subscription` was delivered, with records at `times` (ms):
+    /// the clock follows the data.
+    pub(crate) fn observe_records(
+        &self,
+        subscription: u32,
+        partition: i32,
+        times: impl IntoIterator<Item = i64>,
+    ) {
+        self.clock
+            .observe(subscription, partition, times, clock::wall_ms());
     }
 
     /// Registers a table and returns its handle.
@@ -224,14 +231,17 @@ impl Session {
 
     /// The session's clock, what `now()` reads, as `BigInt` nanoseconds since the epoch: the
     /// time of the data it consumes (the newest record time delivered, advanced by wall time
-    /// since; so a recording replayed as live gives its live edge), or wall time while nothing
+    /// since, that no single record or partition far ahead of the others moves; so a recording
+    /// replayed as live gives its live edge; it never goes back), or wall time while nothing
     /// has been delivered, unless fixed with `setClock`.
     pub fn now(&self) -> js_sys::BigInt {
         js_sys::BigInt::from(self.state.clock.now(clock::wall_ms()))
     }
 
     /// Fixes the session's clock at `nanos` (a `BigInt` or a `Number` of nanoseconds since the
-    /// epoch) from the next cycle on; `null` hands it back to the data.
+    /// epoch) from the next cycle on; `null` hands it back to the data. It may be earlier than
+    /// the clock was: the next cycle then rebuilds every `where` on `now()` from its parent, as
+    /// a new one would be.
     #[wasm_bindgen(js_name = setClock)]
     pub fn set_clock(&self, nanos: JsValue) -> Result<(), JsError> {
         let fixed = if nanos.is_null() || nanos.is_undefined() {

@@ -639,6 +639,10 @@ fn match_filters_and_a_filter_on_the_sessions_clock() {
     session.set_clock(js_sys::BigInt::from(401).into()).unwrap();
     session.run_cycle().unwrap();
     assert_eq!(open.size().unwrap(), 1.0);
+    // Back at 150: the deadlines that passed are open again, as in a new where.
+    session.set_clock(js_sys::BigInt::from(150).into()).unwrap();
+    session.run_cycle().unwrap();
+    assert_eq!(open.size().unwrap(), 4.0);
     let e = session.set_clock("soon".into()).err().unwrap();
     assert!(message(e).starts_with("setClock takes nanoseconds"));
     // Handed back to the data (none here): wall time, far past every deadline.
