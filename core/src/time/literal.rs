@@ -234,10 +234,11 @@ fn instant(t: &str) -> Result<i64, String> {
             None => return Err(bad(format!("'{time}' is not a time hh:mm[:ss[.f]]"))),
         }
     };
-    let local = days
-        .checked_mul(DAY)
-        .and_then(|n| n.checked_add(nanos_of_day))
-        .ok_or_else(|| bad("out of range".into()))?;
+    // Dates far outside the range of an instant (years 1677 to 2262) are refused before a zone
+    // is asked about them; the rest is exact, so an instant within a day of either end is read.
+    if !(-110_000..=110_000).contains(&days) {
+        return Err(bad("out of range".into()));
+    }
     let zone = match (offset, zone_part) {
         (Some(_), Some(_)) => return Err(bad("both an offset and a zone".into())),
         (Some(o), None) if o.eq_ignore_ascii_case("z") => "UTC",
@@ -250,11 +251,8 @@ fn instant(t: &str) -> Result<i64, String> {
         }
     };
     let zone = super::zone::zone(zone).map_err(bad)?;
-    let instant = zone.offsets().instant(local);
-    if instant == i64::MIN {
-        return Err(bad("out of range".into()));
-    }
-    Ok(instant)
+    let instant = zone.offsets().instant(days, nanos_of_day);
+    super::instant_in_range(instant).ok_or_else(|| bad("out of range".into()))
 }
 
 #[cfg(all(test, feature = "tzdb"))]
