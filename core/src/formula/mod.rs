@@ -29,6 +29,8 @@ mod parser;
 #[cfg(test)]
 mod tests;
 mod time;
+#[cfg(all(test, feature = "tzdb"))]
+mod time_range_tests;
 #[cfg(test)]
 mod time_tests;
 

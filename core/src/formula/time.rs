@@ -8,6 +8,13 @@
 //! binary search per row, not a host call. Where Java throws (an overflow, a non-positive bin
 //! interval at run time) the result is null instead.
 //!
+//! Invariant: every kernel is exact over the whole range of an instant. Bins, sums and
+//! differences are computed so that they cannot overflow (bins in `i128`, sums checked), and a
+//! result beyond the range of an instant or a long (or on its null sentinel) is null; a local
+//! date-time is a day and a time of day, so parts and formats of instants within 18 hours of
+//! either end (whose local date-time or day start lies outside the range) are still right.
+//! `+` and `-` on instants compile to `plus`, `minus` (see `instant_arith`), with their rules.
+//!
 //! `hourOfDay`, `minuteOfDay` and `secondOfDay` with two arguments count the time elapsed since
 //! the local day's start, as `DateTimeUtils.nanosOfDay` does (on a DST day, 12:00 in New York is
 //! 11 hours after midnight in March); a third argument `true` (Deephaven's `localTime`) reads the
@@ -516,7 +523,12 @@ pub(super) fn eval<'a>(
             let (a, b) = (next(), next());
             // minus(t1, t2) is t1 − t2; diffNanos(start, end) is end − start.
             let (x, y) = if unit == 0 { (&a, &b) } else { (&b, &a) };
-            Vector::I64(map2(x, y, |x, y| x.checked_sub(y).map(|d| d / unit.max(1))))
+            // A difference of exactly i64::MIN is Java's NULL_LONG, which stays null.
+            Vector::I64(map2(x, y, |x, y| {
+                x.checked_sub(y)
+                    .filter(|&d| d != NULL_I64)
+                    .map(|d| d / unit.max(1))
+            }))
         }
         TimeFn::DiffF(unit) => {
             let (a, b) = (next(), next());

@@ -304,4 +304,38 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
+
+    /// Instants within a day of either end of the range are read exactly; one past the end (or
+    /// the null sentinel, i64::MIN) is an error, whatever the zone moves it by.
+    #[test]
+    fn instants_at_the_ends_of_the_range() {
+        let exact = |days: i64, nanos: i64| -> i64 {
+            let n = i128::from(days) * i128::from(DAY) + i128::from(nanos);
+            i64::try_from(n).unwrap()
+        };
+        let first = days_from_civil(1677, 9, 21);
+        assert_eq!(value("2262-04-11T23:47:16.854775807Z"), i64::MAX);
+        assert_eq!(value("2262-04-11T18:47:16.854775807-05:00"), i64::MAX);
+        assert_eq!(value("1677-09-21T00:12:43.145224193Z"), i64::MIN + 1);
+        assert_eq!(value("1677-09-21T12:00:00Z"), exact(first, 12 * HOUR));
+        // New York's local mean time then: -4:56:02.
+        assert_eq!(
+            value("1677-09-20T19:16:41.145224193 America/New_York"),
+            i64::MIN + 1
+        );
+        for bad in [
+            "2262-04-11T23:47:16.854775808Z",
+            "2262-04-11T23:47:16.854775807-01:00",
+            "2262-04-12T00:00:00Z",
+            "1677-09-21T00:12:43.145224192Z",
+            "1677-09-21T00:12:43.145224193+00:01",
+            "1677-09-20T23:59:59Z",
+            "1677-09-21 UTC",
+            "9999-12-31T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("out of range"), "{bad}: {e}");
+        }
+    }
 }
