@@ -51,7 +51,8 @@ fn table(rows: &[Row]) -> TableData {
 }
 
 fn instant(v: Option<i128>) -> Value {
-    v.and_then(instant_in_range).map_or(Value::Null, Value::Timestamp)
+    v.and_then(instant_in_range)
+        .map_or(Value::Null, Value::Timestamp)
 }
 
 fn long(v: Option<i128>) -> Value {
@@ -111,10 +112,12 @@ fn arithmetic() -> Vec<(&'static str, Reference)> {
         })
     };
     let diff_f = |unit: i64| -> Reference {
-        Box::new(move |r: &Row| match all([r[0], r[1]]).map(|[a, b]| long(Some(b - a))) {
-            Some(Value::I64(d)) => Value::F64(d as f64 / unit as f64),
-            _ => Value::Null,
-        })
+        Box::new(
+            move |r: &Row| match all([r[0], r[1]]).map(|[a, b]| long(Some(b - a))) {
+                Some(Value::I64(d)) => Value::F64(d as f64 / unit as f64),
+                _ => Value::Null,
+            },
+        )
     };
     let epoch = |unit: i128, floor: bool| -> Reference {
         Box::new(move |r: &Row| match all([r[0]]) {
@@ -226,13 +229,13 @@ fn elapsed(t: i64, tz: &TimeZone) -> i64 {
 type PartOf = (&'static str, fn(i64, &TimeZone, &str) -> Value);
 
 const PARTS: &[PartOf] = &[
-    ("year", |t, tz, _| {
-        Value::I32(zoned(t, tz).year().into())
-    }),
+    ("year", |t, tz, _| Value::I32(zoned(t, tz).year().into())),
     ("monthOfYear", |t, tz, _| {
         Value::I32(zoned(t, tz).month().into())
     }),
-    ("dayOfMonth", |t, tz, _| Value::I32(zoned(t, tz).day().into())),
+    ("dayOfMonth", |t, tz, _| {
+        Value::I32(zoned(t, tz).day().into())
+    }),
     ("dayOfWeek", |t, tz, _| {
         Value::I32(zoned(t, tz).weekday().to_monday_one_offset().into())
     }),
@@ -267,7 +270,11 @@ const PARTS: &[PartOf] = &[
     }),
     ("toLocalTime", |t, tz, _| {
         let z = zoned(t, tz);
-        let (h, m, s) = (i64::from(z.hour()), i64::from(z.minute()), i64::from(z.second()));
+        let (h, m, s) = (
+            i64::from(z.hour()),
+            i64::from(z.minute()),
+            i64::from(z.second()),
+        );
         Value::Time((h * 60 + m) * MINUTE + s * SECOND + i64::from(z.subsec_nanosecond()))
     }),
     ("formatDate", |t, tz, _| {
@@ -294,14 +301,13 @@ const WALL_CLOCK: &[PartOf] = &[
     }),
     ("secondOfDay", |t, tz, _| {
         let z = zoned(t, tz);
-        Value::I32(
-            (i32::from(z.hour()) * 60 + i32::from(z.minute())) * 60 + i32::from(z.second()),
-        )
+        Value::I32((i32::from(z.hour()) * 60 + i32::from(z.minute())) * 60 + i32::from(z.second()))
     }),
 ];
 
 fn results(data: &TableData, text: &str) -> Vec<Value> {
-    let f = compile(text, &data.schema, &Variables::new()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let f =
+        compile(text, &data.schema, &Variables::new()).unwrap_or_else(|e| panic!("{text}: {e}"));
     let v = f.eval(data, 0, data.len());
     (0..v.len()).map(|i| v.get(i)).collect()
 }
@@ -366,7 +372,8 @@ fn interval() -> impl Strategy<Value = i64> {
 }
 
 fn row() -> impl Strategy<Value = Row> {
-    (extreme(), extreme(), interval(), extreme(), extreme()).prop_map(|(a, b, c, d, e)| [a, b, c, d, e])
+    (extreme(), extreme(), interval(), extreme(), extreme())
+        .prop_map(|(a, b, c, d, e)| [a, b, c, d, e])
 }
 
 proptest! {
@@ -398,7 +405,10 @@ fn the_reported_overflows() {
     // lowerBin(Ts, 'PT1m') at MIN+1: the minute began before the range.
     assert_eq!(results(&data, "lowerBin(Ts, 'PT1m')")[1], Value::Null);
     // upperBin(Ts, 'PT1m', 'PT30s') at MAX was a date in 1677.
-    assert_eq!(results(&data, "upperBin(Ts, 'PT1m', 'PT30s')")[2], Value::Null);
+    assert_eq!(
+        results(&data, "upperBin(Ts, 'PT1m', 'PT30s')")[2],
+        Value::Null
+    );
     assert_eq!(results(&data, "Ts + 'PT1m'")[0], Value::Null);
     assert_eq!(results(&data, "Ts + Iv")[0], Value::Null);
     assert_eq!(results(&data, "Ts - 'PT1m'")[1], Value::Null);
@@ -419,6 +429,12 @@ fn the_reported_overflows() {
         Value::String("2262-04-12T05:17:16.854775806 +05:30".into())
     );
     // epochMillisToInstant of the largest convertible long, and of one more.
-    assert_eq!(results(&data, "epochMillisToInstant(N)")[3], ts(i64::MAX / 1_000_000 * MILLI));
-    assert_eq!(results(&data, "epochMillisToInstant(N + 1)")[3], Value::Null);
+    assert_eq!(
+        results(&data, "epochMillisToInstant(N)")[3],
+        ts(i64::MAX / 1_000_000 * MILLI)
+    );
+    assert_eq!(
+        results(&data, "epochMillisToInstant(N + 1)")[3],
+        Value::Null
+    );
 }

@@ -46,12 +46,10 @@ fn reference(a: f64, b: f64) -> Ordering {
             1
         }
     };
-    class(a)
-        .cmp(&class(b))
-        .then_with(|| match class(a) {
-            1 => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-            _ => Ordering::Equal,
-        })
+    class(a).cmp(&class(b)).then_with(|| match class(a) {
+        1 => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+        _ => Ordering::Equal,
+    })
 }
 
 fn schema() -> Schema {
@@ -96,6 +94,9 @@ fn the_reported_sort_puts_nan_last() {
     assert!(x[4].is_nan(), "{x:?}");
 }
 
+/// A row: (K, P).
+type KeyAndP<'a> = (&'a str, f64);
+
 #[test]
 fn sorts_order_doubles_as_deephaven_does() {
     let engine = Engine::new();
@@ -116,16 +117,13 @@ fn sorts_order_doubles_as_deephaven_does() {
         engine.run_cycle().unwrap();
     }
     // A stable sort by the rule (ties in arrival order).
-    let sorted = |cmp: &dyn Fn(&(&str, f64), &(&str, f64)) -> Ordering| {
+    let sorted = |cmp: &dyn Fn(&KeyAndP, &KeyAndP) -> Ordering| {
         let mut want = rows.clone();
         want.sort_by(|a, b| cmp(a, b));
         want.iter().map(|r| r.1.to_bits()).collect::<Vec<_>>()
     };
     assert_eq!(bits(&ascending, "P"), sorted(&|a, b| reference(a.1, b.1)));
-    assert_eq!(
-        bits(&descending, "P"),
-        sorted(&|a, b| reference(b.1, a.1))
-    );
+    assert_eq!(bits(&descending, "P"), sorted(&|a, b| reference(b.1, a.1)));
     assert_eq!(
         bits(&by_key, "P"),
         sorted(&|a, b| a.0.cmp(b.0).then(reference(a.1, b.1)))
@@ -144,7 +142,13 @@ fn extremes(rows: &[(&str, f64)], key: &str) -> (u64, u64) {
         present
             .iter()
             .copied()
-            .reduce(|best, v| if reference(v, best) == better { v } else { best })
+            .reduce(|best, v| {
+                if reference(v, best) == better {
+                    v
+                } else {
+                    best
+                }
+            })
             .map_or(NULL_F64.to_bits(), f64::to_bits)
     };
     (pick(Ordering::Less), pick(Ordering::Greater))

@@ -58,7 +58,11 @@ mod tests {
         // DateTimeUtils: YEAR_365 = 365 * DAY, YEAR_AVG = 31556952000000000L (365.2425 days).
         assert_eq!(constant("YEAR_365"), Some(31_536_000_000_000_000));
         assert_eq!(constant("YEAR_AVG"), Some(31_556_952_000_000_000));
-        assert_eq!(YEAR_AVG / SECOND * 400, 146_097 * 86_400, "400 Gregorian years, 146,097 days");
+        assert_eq!(
+            YEAR_AVG / SECOND * 400,
+            146_097 * 86_400,
+            "400 Gregorian years, 146,097 days"
+        );
         assert_eq!(constant("YEAR"), None, "Deephaven has no YEAR");
         assert_eq!(constant("WEEK"), Some(7 * 86_400 * SECOND));
     }
