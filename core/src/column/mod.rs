@@ -37,6 +37,24 @@ pub const NULL_I32: i32 = i32::MIN;
 pub const NULL_I64: i64 = i64::MIN;
 pub const NULL_F64: f64 = -f64::MAX;
 
+/// A double's place in Deephaven's order of doubles (`DoubleComparisons.compare`), the one every
+/// sort, percentile, `Min` and `Max` of doubles follows: `-inf < … < -0.0 = 0.0 < … < inf < NaN`,
+/// every NaN one value whatever its sign and payload. Equal keys for equal values; the null
+/// sentinel (`NULL_F64`, which would sit just above `-inf`) is the caller's to put first.
+pub fn f64_order_key(v: f64) -> u64 {
+    const SIGN: u64 = 1 << 63;
+    if v.is_nan() {
+        return u64::MAX;
+    }
+    let bits = (v + 0.0).to_bits(); // -0.0 as 0.0
+    if bits & SIGN != 0 { !bits } else { bits | SIGN }
+}
+
+/// Compares two non-null doubles in Deephaven's order (see [`f64_order_key`]).
+pub fn compare_f64(a: f64, b: f64) -> std::cmp::Ordering {
+    f64_order_key(a).cmp(&f64_order_key(b))
+}
+
 /// The type of a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnType {
@@ -569,7 +587,8 @@ impl Column {
         }
     }
 
-    /// Orders rows `i` of `self` and `j` of `other` (same type): nulls first, NaN last.
+    /// Orders rows `i` of `self` and `j` of `other` (same type): nulls first, doubles in
+    /// Deephaven's order ([`compare_f64`]: every NaN last, -0.0 equal to 0.0).
     pub fn compare_rows(&self, i: usize, other: &Column, j: usize) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         fn by<T: PartialOrd>(a: Option<T>, b: Option<T>, null: T) -> Ordering {
@@ -596,7 +615,7 @@ impl Column {
                     b.get(j).filter(|v| *v != NULL_F64),
                 );
                 match (x, y) {
-                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (Some(x), Some(y)) => compare_f64(x, y),
                     (x, y) => x.is_some().cmp(&y.is_some()),
                 }
             }

@@ -784,11 +784,6 @@ pub(super) fn eval<'a>(
                 },
             }
         }
-        Kind::Retype(inner) => match (eval(inner, data, start, count, position), ty) {
-            (Vector::I64(v), ColumnType::Timestamp) => Vector::Timestamp(v),
-            (Vector::Timestamp(v), ColumnType::I64) => Vector::I64(v),
-            (v, _) => v,
-        },
         Kind::Time(func, args, zone) => {
             let inputs = args
                 .iter()

@@ -29,6 +29,8 @@ mod parser;
 #[cfg(test)]
 mod tests;
 mod time;
+#[cfg(all(test, feature = "tzdb"))]
+mod time_range_tests;
 #[cfg(test)]
 mod time_tests;
 
@@ -94,8 +96,6 @@ pub(crate) enum Kind {
     Or(Box<Node>, Box<Node>),
     Ternary(Box<Node>, Box<Node>, Box<Node>),
     Call(Func, Vec<Node>),
-    /// The same values under another type: an instant's nanoseconds as a long, and back.
-    Retype(Box<Node>),
     /// A time function, with its time zone (resolved when the formula compiled).
     Time(time::TimeFn, Vec<Node>, Option<Arc<Zone>>),
     Method(StrMethod, Box<Node>, Option<Box<Node>>),
@@ -514,15 +514,9 @@ fn is_instant(node: &Node) -> bool {
     node.ty == Some(ColumnType::Timestamp)
 }
 
-fn retype(node: Node, to: ColumnType) -> Node {
-    Node {
-        kind: Kind::Retype(Box::new(node)),
-        ty: Some(to),
-    }
-}
-
 /// `instant ± nanos` (a long, an int, a duration literal) is an instant; `instant − instant` is
-/// the long of nanoseconds between them.
+/// the long of nanoseconds between them. They are `DateTimeUtils`' `plus` and `minus`, so a
+/// result beyond the range of an instant (or of a long) is null, as those functions give.
 fn instant_arith(op: &'static str, l: Node, r: Node, p: usize) -> Result<Node> {
     let nanos = |n: Node| match n.ty {
         None => Some(null_of(ColumnType::I64)),
@@ -530,11 +524,10 @@ fn instant_arith(op: &'static str, l: Node, r: Node, p: usize) -> Result<Node> {
         _ => None,
     };
     let (lt, rt) = (l.ty, r.ty);
-    let arith = |a: Node, b: Node| Node {
-        kind: Kind::Arith(op, Box::new(a), Box::new(b)),
-        ty: Some(ColumnType::I64),
+    let call = |func: time::TimeFn, a: Node, b: Node, ty: ColumnType| Node {
+        kind: Kind::Time(func, vec![a, b], None),
+        ty: Some(ty),
     };
-    let instant = |n: Node| retype(n, ColumnType::I64);
     let wrong = || {
         err(
             p,
@@ -545,14 +538,19 @@ fn instant_arith(op: &'static str, l: Node, r: Node, p: usize) -> Result<Node> {
             ),
         )
     };
+    let plus_or_minus = if op == "+" {
+        time::TimeFn::Plus
+    } else {
+        time::TimeFn::Minus
+    };
     Ok(match (is_instant(&l), is_instant(&r)) {
-        (true, true) if op == "-" => arith(instant(l), instant(r)),
+        (true, true) if op == "-" => call(time::TimeFn::Diff(0), l, r, ColumnType::I64),
         (true, false) => match nanos(r) {
-            Some(r) => retype(arith(instant(l), r), ColumnType::Timestamp),
+            Some(r) => call(plus_or_minus, l, r, ColumnType::Timestamp),
             None => return wrong(),
         },
         (false, true) if op == "+" => match nanos(l) {
-            Some(l) => retype(arith(l, instant(r)), ColumnType::Timestamp),
+            Some(l) => call(time::TimeFn::Plus, r, l, ColumnType::Timestamp),
             None => return wrong(),
         },
         _ => return wrong(),

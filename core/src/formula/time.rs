@@ -8,6 +8,13 @@
 //! binary search per row, not a host call. Where Java throws (an overflow, a non-positive bin
 //! interval at run time) the result is null instead.
 //!
+//! Invariant: every kernel is exact over the whole range of an instant. Bins, sums and
+//! differences are computed so that they cannot overflow (bins in `i128`, sums checked), and a
+//! result beyond the range of an instant or a long (or on its null sentinel) is null; a local
+//! date-time is a day and a time of day, so parts and formats of instants within 18 hours of
+//! either end (whose local date-time or day start lies outside the range) are still right.
+//! `+` and `-` on instants compile to `plus`, `minus` (see `instant_arith`), with their rules.
+//!
 //! `hourOfDay`, `minuteOfDay` and `secondOfDay` with two arguments count the time elapsed since
 //! the local day's start, as `DateTimeUtils.nanosOfDay` does (on a DST day, 12:00 in New York is
 //! 11 hours after midnight in March); a third argument `true` (Deephaven's `localTime`) reads the
@@ -20,9 +27,9 @@ use super::parser::Expr;
 use super::{Compiler, Kind, Node, a_pos, err, null_of, show, widen};
 use crate::Result;
 use crate::column::{ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
-use crate::time::calendar::{self, civil_from_days, split_day};
+use crate::time::calendar::{self, civil_from_days};
 use crate::time::zone::{Zone, zone};
-use crate::time::{DAY, HOUR, MICRO, MILLI, MINUTE, SECOND};
+use crate::time::{DAY, HOUR, MICRO, MILLI, MINUTE, SECOND, instant_in_range};
 
 /// A part of a local date-time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,16 +380,26 @@ fn longs(v: Vector<'_>) -> Vec<i64> {
     }
 }
 
-/// Deephaven's `Numeric.lowerBin`: the multiple of `interval` at or below `value`.
-fn lower_bin(value: i64, interval: i64) -> i64 {
-    value - value.rem_euclid(interval)
+/// The start of the bin holding `t`: the largest `offset + k · interval` at or below it,
+/// exactly (as `i128`: near the ends of the range it may lie beyond an `i64`). `interval` > 0.
+fn bin_start(t: i64, interval: i64, offset: i64) -> i128 {
+    let x = i128::from(t) - i128::from(offset);
+    x - x.rem_euclid(i128::from(interval)) + i128::from(offset)
 }
 
-fn upper_bin(value: i64, interval: i64) -> i64 {
-    match value.rem_euclid(interval) {
-        0 => value,
-        r => value - r + interval,
+/// Deephaven's `lowerBin(t, interval, offset)` (`upper`: `upperBin`), or null where the bin
+/// leaves the range of an instant (Java overflows there) or the interval is not positive.
+fn bin(t: i64, interval: i64, offset: i64, upper: bool) -> i64 {
+    if t == NULL_I64 || interval == NULL_I64 || offset == NULL_I64 || interval <= 0 {
+        return NULL_I64;
     }
+    let lo = bin_start(t, interval, offset);
+    let bin = if upper && lo != i128::from(t) {
+        lo + i128::from(interval)
+    } else {
+        lo
+    };
+    instant_in_range(bin).unwrap_or(NULL_I64)
 }
 
 fn map1(a: &[i64], mut f: impl FnMut(i64) -> Option<i64>) -> Vec<i64> {
@@ -441,25 +458,27 @@ impl Input {
 }
 
 /// `lowerBin`/`upperBin` of each instant, with a constant interval and offset: timestamps that
-/// rise stay in one bin for many rows, so the last bin is kept and a division is paid only when
-/// a row leaves it.
+/// rise stay in one bin for many rows, so the last bin `[lo, hi)` is kept (exact, as `i128`)
+/// and a division is paid only when a row leaves it.
 fn bins(t: &[i64], interval: i64, offset: i64, upper: bool) -> Vec<i64> {
     if interval == NULL_I64 || offset == NULL_I64 || interval <= 0 {
         return vec![NULL_I64; t.len()];
     }
-    let (mut lo, mut hi) = (1i64, 0i64); // an empty bin
+    let (mut lo, mut hi) = (1i128, 0i128); // an empty bin
+    let (mut lower, mut higher) = (NULL_I64, NULL_I64); // its ends as instants (null beyond)
     t.iter()
         .map(|&t| {
             if t == NULL_I64 {
                 return NULL_I64;
             }
-            let x = t.wrapping_sub(offset);
+            let x = i128::from(t);
             if !(lo <= x && x < hi) {
-                lo = lower_bin(x, interval);
-                hi = lo.saturating_add(interval);
+                lo = bin_start(t, interval, offset);
+                hi = lo + i128::from(interval);
+                lower = instant_in_range(lo).unwrap_or(NULL_I64);
+                higher = instant_in_range(hi).unwrap_or(NULL_I64);
             }
-            let bin = if upper && x != lo { hi } else { lo };
-            bin.wrapping_add(offset)
+            if upper && x != lo { higher } else { lower }
         })
         .collect()
 }
@@ -482,18 +501,11 @@ pub(super) fn eval<'a>(
             return Vector::Timestamp(bins(&t, *i, *o, upper));
         }
         let (interval, offset) = (interval.rows(count), offset.rows(count));
-        let bin = if upper { upper_bin } else { lower_bin };
         let out = t
             .iter()
             .zip(&interval)
             .zip(&offset)
-            .map(|((&t, &i), &o)| {
-                if t == NULL_I64 || i == NULL_I64 || o == NULL_I64 || i <= 0 {
-                    NULL_I64
-                } else {
-                    bin(t.wrapping_sub(o), i).wrapping_add(o)
-                }
-            })
+            .map(|((&t, &i), &o)| bin(t, i, o, upper))
             .collect();
         return Vector::Timestamp(out);
     }
@@ -511,7 +523,12 @@ pub(super) fn eval<'a>(
             let (a, b) = (next(), next());
             // minus(t1, t2) is t1 − t2; diffNanos(start, end) is end − start.
             let (x, y) = if unit == 0 { (&a, &b) } else { (&b, &a) };
-            Vector::I64(map2(x, y, |x, y| x.checked_sub(y).map(|d| d / unit.max(1))))
+            // A difference of exactly i64::MIN is Java's NULL_LONG, which stays null.
+            Vector::I64(map2(x, y, |x, y| {
+                x.checked_sub(y)
+                    .filter(|&d| d != NULL_I64)
+                    .map(|d| d / unit.max(1))
+            }))
         }
         TimeFn::DiffF(unit) => {
             let (a, b) = (next(), next());
@@ -560,7 +577,7 @@ pub(super) fn eval<'a>(
             };
             let mut offsets = zone.offsets();
             if func == TimeFn::ToLocalTime {
-                return Vector::Time(map1(&t, |t| Some(split_day(offsets.local(t)).1)));
+                return Vector::Time(map1(&t, |t| Some(offsets.local(t).1)));
             }
             Vector::Date(
                 t.iter()
@@ -568,7 +585,7 @@ pub(super) fn eval<'a>(
                         if t == NULL_I64 {
                             NULL_I32
                         } else {
-                            i32::try_from(split_day(offsets.local(t)).0).unwrap_or(NULL_I32)
+                            i32::try_from(offsets.local(t).0).unwrap_or(NULL_I32)
                         }
                     })
                     .collect(),
@@ -585,12 +602,12 @@ pub(super) fn eval<'a>(
                             if t == NULL_I64 {
                                 return None;
                             }
-                            let local = offsets.local(t);
+                            let (days, nod) = offsets.local(t);
                             let mut s = String::with_capacity(40);
                             if func == TimeFn::FormatDate {
-                                calendar::format_date(split_day(local).0, &mut s);
+                                calendar::format_date(days, &mut s);
                             } else {
-                                calendar::format_date_time(local, zone.name(), &mut s);
+                                calendar::format_date_time(days, nod, zone.name(), &mut s);
                             }
                             Some(s)
                         })
@@ -608,25 +625,26 @@ pub(super) fn eval<'a>(
 /// A part of each instant in `zone`.
 fn parts<'a>(part: Part, wall_clock: bool, t: &[i64], zone: &Zone) -> Vector<'a> {
     let mut offsets = zone.offsets();
-    // The start of the local day, kept while rows stay in one day.
-    let mut day_start: Option<(i64, i64)> = None;
+    // The start of the local day (exact: near the ends of the range it may precede every
+    // instant), kept while rows stay in one day.
+    let mut day_start: Option<(i64, i128)> = None;
     let mut value = |t: i64| -> i64 {
-        let local = offsets.local(t);
-        let (days, nod) = split_day(local);
+        let (days, nod) = offsets.local(t);
         let elapsed = |offsets: &mut crate::time::zone::Offsets<'_>,
-                       day_start: &mut Option<(i64, i64)>| {
+                       day_start: &mut Option<(i64, i128)>| {
             if wall_clock {
                 return nod;
             }
             let start = match *day_start {
                 Some((d, s)) if d == days => s,
                 _ => {
-                    let s = offsets.instant(days * DAY);
+                    let s = offsets.instant(days, 0);
                     *day_start = Some((days, s));
                     s
                 }
             };
-            t - start
+            // Within a day or so of the day's start, whatever the offsets.
+            i64::try_from(i128::from(t) - start).unwrap_or(NULL_I64)
         };
         match part {
             Part::Year => civil_from_days(days).0,

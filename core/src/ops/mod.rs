@@ -17,6 +17,8 @@ mod key_ids;
 mod keys;
 mod merge;
 #[cfg(test)]
+mod nan_order_tests;
+#[cfg(test)]
 mod operator_tests;
 mod rowwise;
 mod select_distinct;

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::column::{Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
+use crate::column::{Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, f64_order_key};
 use crate::table::TableData;
 
 pub(crate) enum SortKey {
@@ -18,13 +18,14 @@ pub(crate) enum SortKey {
     Rows { column: usize, descending: bool },
 }
 
-/// A double's rank: nulls first, then the total order (`-inf` .. `inf`, NaN last).
+/// A double's rank: nulls first, then Deephaven's order (`-inf` .. `inf`, -0.0 equal to 0.0,
+/// every NaN last and equal, whatever its sign), as [`Column::compare_rows`] has it. No double
+/// ranks `i64::MIN` (the lowest key, `-inf`'s, flips to above it).
 fn f64_rank(v: f64) -> i64 {
     if v == NULL_F64 {
         return i64::MIN;
     }
-    let bits = v.to_bits() as i64;
-    (bits ^ ((((bits >> 63) as u64) >> 1) as i64)).max(i64::MIN + 1)
+    (f64_order_key(v) ^ (1 << 63)) as i64
 }
 
 /// The keys of rows `start .. start + count`; `keys` are (column, descending).

@@ -96,7 +96,12 @@ pub(crate) fn column(name: &str) -> usize {
 
 fn cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
     match (a, b) {
-        (Value::F64(x), Value::F64(y)) => x.total_cmp(y),
+        // Deephaven's DoubleComparisons: every NaN equal and above +inf, -0.0 equal to 0.0.
+        (Value::F64(x), Value::F64(y)) => match (x.is_nan(), y.is_nan()) {
+            (true, true) => std::cmp::Ordering::Equal,
+            (a, b) if a != b => a.cmp(&b),
+            _ => x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal),
+        },
         (Value::I32(x), Value::I32(y)) => x.cmp(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         _ => std::cmp::Ordering::Equal,

@@ -95,9 +95,9 @@ pub fn hms(nanos_of_day: i64) -> (i64, i64, i64, i64) {
     )
 }
 
-/// Deephaven's `formatDateTime`: `yyyy-MM-ddTHH:mm:ss.nnnnnnnnn ZONE` (always nine digits).
-pub fn format_date_time(local_nanos: i64, zone: &str, out: &mut String) {
-    let (days, nod) = split_day(local_nanos);
+/// Deephaven's `formatDateTime` of a local date-time (days since the local epoch, nanoseconds
+/// into that day): `yyyy-MM-ddTHH:mm:ss.nnnnnnnnn ZONE` (always nine digits).
+pub fn format_date_time(days: i64, nod: i64, zone: &str, out: &mut String) {
     format_date(days, out);
     out.push('T');
     let start = out.len();
@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(day_of_year(days_from_civil(2024, 12, 31)), 366);
         assert!(is_leap(2000) && !is_leap(1900) && !is_leap(2100) && is_leap(2024));
         let mut s = String::new();
-        format_date_time(0, "UTC", &mut s);
+        format_date_time(0, 0, "UTC", &mut s);
         assert_eq!(s, "1970-01-01T00:00:00.000000000 UTC");
         s.clear();
         format_instant(1_500_000_000, &mut s);

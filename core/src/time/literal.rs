@@ -234,10 +234,11 @@ fn instant(t: &str) -> Result<i64, String> {
             None => return Err(bad(format!("'{time}' is not a time hh:mm[:ss[.f]]"))),
         }
     };
-    let local = days
-        .checked_mul(DAY)
-        .and_then(|n| n.checked_add(nanos_of_day))
-        .ok_or_else(|| bad("out of range".into()))?;
+    // Dates far outside the range of an instant (years 1677 to 2262) are refused before a zone
+    // is asked about them; the rest is exact, so an instant within a day of either end is read.
+    if !(-110_000..=110_000).contains(&days) {
+        return Err(bad("out of range".into()));
+    }
     let zone = match (offset, zone_part) {
         (Some(_), Some(_)) => return Err(bad("both an offset and a zone".into())),
         (Some(o), None) if o.eq_ignore_ascii_case("z") => "UTC",
@@ -250,11 +251,8 @@ fn instant(t: &str) -> Result<i64, String> {
         }
     };
     let zone = super::zone::zone(zone).map_err(bad)?;
-    let instant = zone.offsets().instant(local);
-    if instant == i64::MIN {
-        return Err(bad("out of range".into()));
-    }
-    Ok(instant)
+    let instant = zone.offsets().instant(days, nanos_of_day);
+    super::instant_in_range(instant).ok_or_else(|| bad("out of range".into()))
 }
 
 #[cfg(all(test, feature = "tzdb"))]
@@ -304,6 +302,40 @@ mod tests {
             "hello",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Instants within a day of either end of the range are read exactly; one past the end (or
+    /// the null sentinel, i64::MIN) is an error, whatever the zone moves it by.
+    #[test]
+    fn instants_at_the_ends_of_the_range() {
+        let exact = |days: i64, nanos: i64| -> i64 {
+            let n = i128::from(days) * i128::from(DAY) + i128::from(nanos);
+            i64::try_from(n).unwrap()
+        };
+        let first = days_from_civil(1677, 9, 21);
+        assert_eq!(value("2262-04-11T23:47:16.854775807Z"), i64::MAX);
+        assert_eq!(value("2262-04-11T18:47:16.854775807-05:00"), i64::MAX);
+        assert_eq!(value("1677-09-21T00:12:43.145224193Z"), i64::MIN + 1);
+        assert_eq!(value("1677-09-21T12:00:00Z"), exact(first, 12 * HOUR));
+        // New York's local mean time then: -4:56:02.
+        assert_eq!(
+            value("1677-09-20T19:16:41.145224193 America/New_York"),
+            i64::MIN + 1
+        );
+        for bad in [
+            "2262-04-11T23:47:16.854775808Z",
+            "2262-04-11T23:47:16.854775807-01:00",
+            "2262-04-12T00:00:00Z",
+            "1677-09-21T00:12:43.145224192Z",
+            "1677-09-21T00:12:43.145224193+00:01",
+            "1677-09-20T23:59:59Z",
+            "1677-09-21 UTC",
+            "9999-12-31T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("out of range"), "{bad}: {e}");
         }
     }
 }

@@ -17,7 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rustc_hash::FxHashMap;
 
-use super::SECOND;
+use super::calendar::split_day;
+use super::{DAY, SECOND};
 
 /// The host's time zone database.
 #[derive(Debug, Clone, Copy)]
@@ -282,31 +283,47 @@ impl Offsets<'_> {
         self.last.0
     }
 
-    /// The local date-time (nanoseconds since the local epoch) of an instant.
-    pub fn local(&mut self, nanos: i64) -> i64 {
-        let offset = i64::from(self.at(nanos.div_euclid(SECOND)));
-        nanos.saturating_add(offset * SECOND)
+    /// The local date-time of an instant: (days since the local epoch, nanoseconds into that
+    /// day). Exact at every instant: an offset is up to 18 hours, so near the ends of the range
+    /// the local date-time lies beyond an `i64` of nanoseconds; a day and a time of day do not.
+    pub fn local(&mut self, nanos: i64) -> (i64, i64) {
+        let offset = i64::from(self.at(nanos.div_euclid(SECOND))) * SECOND;
+        let (days, nanos_of_day) = split_day(nanos);
+        // |offset| < DAY, so one carry at most.
+        let n = nanos_of_day + offset;
+        if n < 0 {
+            (days - 1, n + DAY)
+        } else if n >= DAY {
+            (days + 1, n - DAY)
+        } else {
+            (days, n)
+        }
     }
 
-    /// The instant of a local date-time, as `java.time` resolves it: in an overlap the earlier
-    /// offset (the first time the clock shows it), in a gap the time shifted by the gap's length.
-    pub fn instant(&mut self, local_nanos: i64) -> i64 {
-        let local = local_nanos.div_euclid(SECOND);
+    /// The instant of a local date-time (days since the local epoch, nanoseconds into that day),
+    /// as `java.time` resolves it: in an overlap the earlier offset (the first time the clock
+    /// shows it), in a gap the time shifted by the gap's length. Exact, as an `i128`: the
+    /// instant of a local date-time near the ends of the range may lie beyond an `i64`.
+    pub fn instant(&mut self, days: i64, nanos_of_day: i64) -> i128 {
+        let local = days
+            .saturating_mul(86_400)
+            .saturating_add(nanos_of_day.div_euclid(SECOND));
         // Offsets are within ±18 h, so these two seconds are before and after the instant.
-        let before = self.at(local - 86_400);
-        let after = self.at(local + 86_400);
+        let before = self.at(local.saturating_sub(86_400));
+        let after = self.at(local.saturating_add(86_400));
         let offset = if before == after {
             before
         } else {
-            let a = local - i64::from(before);
+            let a = local.saturating_sub(i64::from(before));
             if self.at(a) == before {
                 before
             } else {
-                let b = local - i64::from(after);
+                let b = local.saturating_sub(i64::from(after));
                 if self.at(b) == after { after } else { before }
             }
         };
-        local_nanos.saturating_sub(i64::from(offset) * SECOND)
+        i128::from(days) * i128::from(DAY) + i128::from(nanos_of_day)
+            - i128::from(offset) * i128::from(SECOND)
     }
 }
 

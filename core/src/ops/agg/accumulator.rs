@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use super::super::keys::{Interner, read_f64, read_i64};
 use super::AggKind;
 use crate::column::strings::NULL_CODE;
-use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
+use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, compare_f64};
 use crate::{Error, Result};
 
 /// Which representation an input column's values take in the state.
@@ -271,7 +271,7 @@ impl Accumulator {
     pub(super) fn compare_bits(&self, a: u64, b: u64) -> std::cmp::Ordering {
         match lane(self.input_ty) {
             Lane::Int => (a as i64).cmp(&(b as i64)),
-            Lane::Float => f64::from_bits(a).total_cmp(&f64::from_bits(b)),
+            Lane::Float => compare_f64(f64::from_bits(a), f64::from_bits(b)),
             Lane::Str => self
                 .interner
                 .dict
@@ -520,11 +520,12 @@ impl Accumulator {
                     let slot = &mut self.floats[g];
                     // (Sum and Avg took the path above.)
                     match kind {
-                        // One total order (NaN above everything), as windows under removal use.
-                        AggKind::Min if !is_null && (first || v.total_cmp(slot).is_lt()) => {
+                        // Deephaven's order (every NaN above everything, -0.0 equal to 0.0), as
+                        // windows under removal use; of equal values the earliest stays.
+                        AggKind::Min if !is_null && (first || compare_f64(v, *slot).is_lt()) => {
                             *slot = v
                         }
-                        AggKind::Max if !is_null && (first || v.total_cmp(slot).is_gt()) => {
+                        AggKind::Max if !is_null && (first || compare_f64(v, *slot).is_gt()) => {
                             *slot = v
                         }
                         AggKind::First if first => *slot = v,

@@ -79,15 +79,19 @@ impl History {
                             AggKind::First | AggKind::Last => window.push_back((seq, b)),
                             _ if acc.is_null_bits(b) => {}
                             kind => {
-                                // Drop values that can never be the extreme again.
+                                // Drop values that can never be the extreme again: worse ones,
+                                // and the same value (bits) again. An equal value of other bits
+                                // (-0.0 after 0.0, another NaN) stays behind it: of equal
+                                // values the earliest row's is the extreme, as without removal.
                                 let min = kind == AggKind::Min;
                                 while window.back().is_some_and(|&(_, last)| {
                                     let ordering = acc.compare_bits(last, b);
-                                    if min {
-                                        ordering.is_ge()
-                                    } else {
-                                        ordering.is_le()
-                                    }
+                                    last == b
+                                        || if min {
+                                            ordering.is_gt()
+                                        } else {
+                                            ordering.is_lt()
+                                        }
                                 }) {
                                     window.pop_back();
                                 }

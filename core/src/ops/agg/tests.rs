@@ -484,3 +484,51 @@ fn percentiles_follow_deephavens_nan_rule_and_take_any_long() {
     assert_eq!(got[3], Value::F64(i64::MAX as f64));
     assert_eq!(got[4], Value::I64(i64::MAX));
 }
+
+/// A non-unique sentinel either fits the column (and is what a non-unique group gives) or the
+/// aggregation is refused when it is built: it never becomes null silently.
+#[test]
+fn a_sentinel_is_given_as_it_is_or_refused_when_built() {
+    let sentinels = [
+        Value::Bool(true),
+        Value::I32(-1),
+        Value::I64(-7),
+        Value::I64(1 << 40),
+        Value::F64(-1.5),
+        Value::F64(2.0),
+        Value::String("x".into()),
+        Value::Timestamp(5),
+        Value::Date(3),
+        Value::Time(4),
+    ];
+    let row = |i: i32| {
+        vec![
+            Value::String(format!("e{i}")),
+            Value::Null,
+            Value::F64(f64::from(i)),
+            Value::I32(i),
+            Value::Bool(i == 1),
+            Value::Timestamp(i64::from(i)),
+        ]
+    };
+    for input in ["Exchange", "Size", "Qty", "Flag", "Ts"] {
+        for sentinel in &sentinels {
+            let engine = Engine::new();
+            let t = engine.append_table(schema());
+            let agg = Agg::unique(&format!("U = {input}")).non_unique_sentinel(sentinel.clone());
+            let unique = match t.agg_by(&[agg], &[]) {
+                Ok(unique) => unique,
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(e.contains("sentinel") && e.contains("U = Unique"), "{e}");
+                    continue;
+                }
+            };
+            t.add(Batch::from_rows(&schema(), &[row(1), row(2)]).unwrap())
+                .unwrap();
+            engine.run_cycle().unwrap();
+            let got = unique.get("U", 0).unwrap();
+            assert_ne!(got, Value::Null, "{input} with sentinel {sentinel:?}");
+        }
+    }
+}

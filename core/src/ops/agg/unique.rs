@@ -175,9 +175,12 @@ impl GroupReducer for Unique {
             None => (self.first[g], self.many[g]),
         };
         match (one, many) {
+            // The sentinel fits the output's type (checked when the aggregation was built).
             (_, true) => match &self.sentinel {
-                Some(s) if out.push(s) => {}
-                _ => out.push_null(),
+                Some(s) => {
+                    out.push(s);
+                }
+                None => out.push_null(),
             },
             (Some(v), false) => self.values.push(v, out),
             (None, false) => out.push_null(),

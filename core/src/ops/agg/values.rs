@@ -212,13 +212,9 @@ pub(super) fn orderable(ty: ColumnType) -> bool {
     !matches!(ty, ColumnType::Binary | ColumnType::Array(_))
 }
 
-/// A double's place in the order: -inf < ... < -0.0 = 0.0 < ... < inf < NaN.
+/// A double's place in the order: -inf < ... < -0.0 = 0.0 < ... < inf < NaN (every NaN).
 fn float_key(v: f64) -> u64 {
-    if v.is_nan() {
-        return u64::MAX;
-    }
-    let bits = (v + 0.0).to_bits();
-    if bits & SIGN != 0 { !bits } else { bits | SIGN }
+    crate::column::f64_order_key(v)
 }
 
 fn float_of_key(k: u64) -> f64 {
