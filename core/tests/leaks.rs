@@ -39,7 +39,9 @@ fn batch(cycle: i64) -> Batch {
         let n = cycle * ROWS_PER_CYCLE + i;
         columns[0].push(&Value::String(format!("key-{n}").into()));
         columns[1].push(&Value::I64(n));
-        columns[2].push(&Value::String(["a", "b", "c", "d"][(n % 4) as usize].into()));
+        columns[2].push(&Value::String(
+            ["a", "b", "c", "d"][(n % 4) as usize].into(),
+        ));
         columns[3].push(&Value::F64(n as f64 * 0.5 - 1e6));
         columns[4].push(&Value::I32((n % 7) as i32));
         columns[5].push(&Value::Timestamp(cycle * 1_000 + i));
