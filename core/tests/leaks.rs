@@ -37,7 +37,7 @@ fn batch(cycle: i64) -> Batch {
     let mut columns: Vec<Column> = schema.fields().iter().map(|f| Column::new(f.ty)).collect();
     for i in 0..ROWS_PER_CYCLE {
         let n = cycle * ROWS_PER_CYCLE + i;
-        columns[0].push(&Value::String(format!("key-{n}").into()));
+        columns[0].push(&Value::String(format!("key-{n}")));
         columns[1].push(&Value::I64(n));
         columns[2].push(&Value::String(
             ["a", "b", "c", "d"][(n % 4) as usize].into(),
