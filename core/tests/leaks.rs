@@ -298,3 +298,43 @@ fn select_distinct_over_a_stream_grows_with_the_distinct_tuples_only() {
     assert!(per_id <= 96, "{per_id} bytes per distinct id");
     assert!(per_key <= 192, "{per_key} bytes per distinct string");
 }
+
+#[test]
+fn keyed_operators_over_a_ring_of_unique_keys_stay_flat() {
+    // Over a ring, keys leave with their rows: groups and tuples long gone must be reclaimed.
+    let engine = Engine::new();
+    let ring = engine.ring_table(schema(), RING);
+    let tables = [
+        ring.select_distinct(&["K"]).unwrap(),
+        ring.select_distinct(&["Id", "G"]).unwrap(),
+        ring.head_by(1, &["K"]).unwrap(),
+        ring.tail_by(2, &["Id"]).unwrap(),
+        ring.agg_by(
+            &[
+                Agg::median("MedV = V"),
+                Agg::unique("UniqueK = K"),
+                Agg::sorted_last("V", "LastK = K"),
+                Agg::distinct("Ks = K"),
+                Agg::count_where("Big", &["V > 0"]),
+                Agg::abs_sum("AbsV = V"),
+            ],
+            &["K"],
+        )
+        .unwrap(),
+        ring.group_by(&["Id"]).unwrap().ungroup(&[], false).unwrap(),
+    ];
+    let (mut early, mut late) = (0, 0);
+    for cycle in 0..CYCLES {
+        ring.add(batch(cycle)).unwrap();
+        engine.run_cycle().unwrap();
+        assert!(tables.iter().all(|t| t.error().is_none()));
+        assert_eq!(tables[0].size(), ring.size());
+        let reserved = engine.stats().bytes_reserved;
+        match cycle {
+            1_000..2_000 => early = early.max(reserved),
+            2_000.. => late = late.max(reserved),
+            _ => {}
+        }
+    }
+    assert!(late <= early + early / 50, "{early} then {late}");
+}

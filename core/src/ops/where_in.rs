@@ -220,11 +220,13 @@ impl WhereIn {
         })
     }
 
-    /// Whether ids of right tuples long gone outnumber the right rows by far (a ring's keys):
-    /// then both sides are looked up again. Not over a blink right table, whose every tuple ever
-    /// seen counts.
-    fn holds_many_dead_keys(&self, right: &Node) -> bool {
-        !right.blink && self.ids.len() > 1_024 && self.ids.len() > 2 * right.data.len()
+    /// Whether ids of right tuples long gone outnumber the rows by far (a ring's keys): then
+    /// both sides are looked up again, which costs the rows of both, so the left's count too
+    /// (the restarts stay amortised over the right tuples numbered). Not over a blink right
+    /// table, whose every tuple ever seen counts.
+    fn holds_many_dead_keys(&self, left_rows: usize, right: &Node) -> bool {
+        let live = 2 * right.data.len() + left_rows;
+        !right.blink && self.ids.len() > 1_024 && self.ids.len() > live
     }
 
     fn restart(&mut self, left: &TableData, right: &Node, out: &mut TableData) -> Result<Update> {
@@ -292,7 +294,7 @@ impl Operator for WhereIn {
         }
         self.kept.pop_front(gone);
         out.pop_front(gone);
-        if self.holds_many_dead_keys(right) {
+        if self.holds_many_dead_keys(left.data.len(), right) {
             return self.restart(&left.data, right, out).map(Some);
         }
         let old = self.left_ids.len();
