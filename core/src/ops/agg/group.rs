@@ -11,19 +11,21 @@
 //!
 //! `Distinct` ([`DistinctValues`]) keeps, per group, its distinct values with their counts of
 //! covered rows (the counts matter only over a ring, where rows leave; the ring's rows' values
-//! are kept to take them back). So over an append or blink parent it holds the distinct values
-//! only, not the rows. A group's array is its distinct values sorted ascending, nulls first when
-//! they count (as Deephaven's sorted-multiset operator gives them; `includeNulls` is off by
-//! default).
+//! are kept to take them back), and the same values in sort order, updated only when a value
+//! comes or goes. So over an append or blink parent it holds the distinct values only, not the
+//! rows, and a row costs one hash lookup. A group's array is its distinct values ascending, nulls
+//! first when they count (as Deephaven's sorted-multiset operator gives them; `includeNulls` is
+//! off by default).
 //!
 //! `aggBy` rewrites its output every cycle, so a cycle costs each group's array once: every
-//! covered row's value for `Group`, every distinct value (sorted) for `Distinct`.
+//! covered row's value for `Group`, every distinct value (already in order) for `Distinct`.
 //!
 //! Invariant: `GroupRows::values` holds rows `front .. front + values.len()` by sequence number,
 //! and every sequence number in `members` is among them; `DistinctValues::counts[g]` holds every
-//! counted value of group `g`'s covered rows with its number of rows.
+//! counted value of group `g`'s covered rows with its number of rows, and `sorted[g]` the keys
+//! of the same values.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 
@@ -132,6 +134,7 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
         include_nulls: agg.options.include_nulls,
         values: Values::new(ty),
         counts: Vec::new(),
+        sorted: Vec::new(),
         history: None,
         scratch: Vec::new(),
     }))
@@ -224,6 +227,9 @@ struct DistinctValues {
     values: Values,
     /// Per group, canonical value bits → covered rows (nulls only when they count).
     counts: Vec<FxHashMap<u64, u32>>,
+    /// Per group, the keys of its values, in sort order (strings hold their text, so a
+    /// dictionary rebuild leaves them be).
+    sorted: Vec<BTreeSet<OrderKey>>,
     /// Over a ring: every covered row's value bits, oldest first.
     history: Option<Chunked<u64>>,
     scratch: Vec<u64>,
@@ -276,6 +282,7 @@ impl GroupReducer for DistinctValues {
     fn grow(&mut self, groups: usize) {
         if self.counts.len() < groups {
             self.counts.resize_with(groups, FxHashMap::default);
+            self.sorted.resize_with(groups, BTreeSet::new);
         }
     }
 
@@ -289,6 +296,9 @@ impl GroupReducer for DistinctValues {
         for (&g, &b) in gids.iter().zip(&bits) {
             let Some(v) = self.counted(b) else { continue };
             let n = self.counts[g as usize].entry(v).or_insert(0);
+            if *n == 0 {
+                self.sorted[g as usize].insert(self.values.key(v));
+            }
             *n = n.saturating_add(1);
         }
         if let Some(h) = &mut self.history {
@@ -313,6 +323,9 @@ impl GroupReducer for DistinctValues {
                 *n -= 1;
                 if *n == 0 {
                     group.remove(&v);
+                    if let Some(sorted) = self.sorted.get_mut(g as usize) {
+                        sorted.remove(&self.values.key(v));
+                    }
                 }
             }
         }
@@ -321,6 +334,7 @@ impl GroupReducer for DistinctValues {
     fn clear(&mut self) {
         self.values.clear();
         self.counts.clear();
+        self.sorted.clear();
         if let Some(h) = &mut self.history {
             h.clear();
         }
@@ -331,21 +345,22 @@ impl GroupReducer for DistinctValues {
             out.push_null();
             return;
         };
-        let mut keys: Vec<OrderKey> = self.counts.get(g).map_or_else(Vec::new, |c| {
-            c.keys().map(|&v| self.values.key(v)).collect()
-        });
-        keys.sort_unstable();
         let elements = out.values_mut();
-        for key in &keys {
+        for key in self.sorted.get(g).into_iter().flatten() {
             self.values.push_key(key, elements);
         }
         out.end_row();
     }
 
     fn bytes(&self) -> (usize, usize) {
-        // A map entry: the value bits and count, and the table's control byte.
+        // Per value, a map entry (its bits, count and control byte: 13 bytes) and a sorted
+        // entry (its key, 24 bytes, and about as much again of B-tree node); per group, the map
+        // (48 bytes) and the set (24).
         let (map_used, map_reserved) = self.counts.iter().fold((0, 0), |(u, r), m| {
-            (u + 48 + m.len() * 13, r + 48 + m.capacity() * 13)
+            (
+                u + 72 + m.len() * 61,
+                r + 72 + m.capacity() * 13 + m.len() * 48,
+            )
         });
         let (h_used, h_reserved) = self
             .history
@@ -355,7 +370,7 @@ impl GroupReducer for DistinctValues {
         (
             map_used + h_used + v_used,
             map_reserved
-                + (self.counts.capacity() - self.counts.len()) * 48
+                + (self.counts.capacity() - self.counts.len()) * 72
                 + h_reserved
                 + v_reserved
                 + self.scratch.capacity() * 8,
