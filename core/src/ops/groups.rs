@@ -251,6 +251,23 @@ impl Groups {
         id
     }
 
+    /// The id of `key`'s group, if it has one (nothing is made).
+    pub(crate) fn find(&self, key: &[u64]) -> Option<u32> {
+        if let Some(direct) = &self.direct {
+            // While the direct table serves, the hash maps are empty.
+            return direct
+                .index(key)
+                .map(|i| direct.ids[i])
+                .filter(|&id| id != NONE);
+        }
+        match key {
+            [] => (self.len > 0).then_some(0),
+            [a] => self.one.get(a).copied(),
+            [a, b] => self.two.get(&(*a, *b)).copied(),
+            _ => self.many.get(key).copied(),
+        }
+    }
+
     /// Moves every group from the direct table into the hash maps.
     fn leave_direct(&mut self) {
         self.direct = None;

@@ -12,13 +12,18 @@
 
 use super::code_pairs::{CodePairs, PairKey};
 use super::groups::Groups;
-use super::keys::KeyCoder;
+use super::keys::{KeyCoder, UNKNOWN_CODE};
 use crate::column::{Column, ColumnType};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
 
 /// No id cached in this slot.
 const NONE: u32 = u32::MAX;
+
+impl KeyIds {
+    /// The id [`KeyIds::find`] gives a tuple never numbered.
+    pub(crate) const NONE: u32 = NONE;
+}
 
 /// The id of each code of one parent dictionary (valid while that dictionary is the parent's:
 /// codes only grow, and keep their strings).
@@ -93,6 +98,44 @@ impl KeyIds {
         }
         let slices: Vec<&[u64]> = self.codes.iter().map(Vec::as_slice).collect();
         self.groups.ids(&slices, count, out);
+    }
+
+    /// The id of each of rows `start .. start + count` of `data`, as [`KeyIds::ids`] gives it,
+    /// but for tuples numbered already only: nothing is interned or numbered, and a tuple never
+    /// seen reads as [`KeyIds::NONE`]. A side that only looks up (`whereIn`'s left) then costs
+    /// no memory per tuple.
+    pub(crate) fn find(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        self.codes.resize(columns.len(), Vec::new());
+        for ((&c, (ty, coder)), codes) in columns.iter().zip(&mut self.coders).zip(&mut self.codes)
+        {
+            coder.find_codes(*ty, &data.columns[c], start, count, codes);
+        }
+        let unknown = u64::from(UNKNOWN_CODE);
+        let strings: Vec<bool> = self
+            .coders
+            .iter()
+            .map(|(ty, _)| *ty == ColumnType::String)
+            .collect();
+        let rows = self.codes.first().map_or(count, Vec::len);
+        let mut key = Vec::with_capacity(columns.len());
+        for row in 0..rows {
+            key.clear();
+            key.extend(self.codes.iter().map(|c| c[row]));
+            let seen = key
+                .iter()
+                .zip(&strings)
+                .all(|(&code, &string)| !string || code != unknown);
+            let id = if seen { self.groups.find(&key) } else { None };
+            out.push(id.unwrap_or(NONE));
+        }
     }
 
     /// The ids of two dictionary-coded string keys, by their parent codes; `false` (and `out`

@@ -16,6 +16,10 @@ use crate::{Error, Result};
 /// Translation caches kept per interner (one per source dictionary).
 const CACHES: usize = 4;
 
+/// The code [`Interner::find_codes`] gives a string the interner never saw (no own code reaches
+/// it: a dictionary of four billion strings is far past any column's).
+pub(crate) const UNKNOWN_CODE: u32 = NULL_CODE - 1;
+
 /// Strings of one parent column, interned into the operator's own dictionary; parent dictionary
 /// codes are translated through a cache, so a dictionary-coded column costs one lookup per row.
 #[derive(Default)]
@@ -68,6 +72,65 @@ impl Interner {
             _ => {
                 for i in start..(start + count).min(column.len()) {
                     let code = self.dict.intern_or_null(column.get(i).flatten());
+                    out.push(code);
+                }
+            }
+        }
+    }
+
+    /// The own codes of rows `start .. start + count` of `column`, as [`Interner::codes`] gives
+    /// them, but without interning: a string never interned reads as [`UNKNOWN_CODE`]. Only
+    /// strings found are cached (an own code never changes until the interner is replaced).
+    pub(crate) fn find_codes(
+        &mut self,
+        column: &StringColumn,
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        match (column.dictionary(), column.codes()) {
+            (Some(parent), Some(codes)) => {
+                let slot = match self.caches.iter().position(|(id, _)| *id == parent.id()) {
+                    Some(i) => i,
+                    None => {
+                        if self.caches.len() == CACHES {
+                            self.caches.remove(0);
+                        }
+                        self.caches.push((parent.id(), Vec::new()));
+                        self.caches.len() - 1
+                    }
+                };
+                let remap = &mut self.caches[slot].1;
+                if remap.len() < parent.len() {
+                    remap.resize(parent.len(), NULL_CODE);
+                }
+                for slice in codes.slices_range(start, count) {
+                    for &c in slice {
+                        if c == NULL_CODE {
+                            out.push(NULL_CODE);
+                            continue;
+                        }
+                        let slot = &mut remap[c as usize];
+                        if *slot == NULL_CODE {
+                            match parent.get(c).and_then(|v| self.dict.code(v)) {
+                                Some(own) => *slot = own,
+                                None => {
+                                    out.push(UNKNOWN_CODE);
+                                    continue;
+                                }
+                            }
+                        }
+                        out.push(*slot);
+                    }
+                }
+            }
+            _ => {
+                for i in start..(start + count).min(column.len()) {
+                    let code = match column.get(i).flatten() {
+                        None => NULL_CODE,
+                        Some(v) => self.dict.code(v).unwrap_or(UNKNOWN_CODE),
+                    };
                     out.push(code);
                 }
             }
@@ -164,6 +227,27 @@ impl KeyCoder {
                 read_i64(column, start, count, &mut self.ints);
                 out.extend(self.ints.iter().map(|&v| v as u64));
             }
+        }
+    }
+
+    /// The codes of rows `start .. start + count`, as [`KeyCoder::codes`] gives them, but
+    /// without interning a string: one never seen reads as [`UNKNOWN_CODE`] (as a `u64`), a code
+    /// no tuple holds.
+    pub(crate) fn find_codes(
+        &mut self,
+        ty: ColumnType,
+        column: &Column,
+        start: usize,
+        count: usize,
+        out: &mut Vec<u64>,
+    ) {
+        match (ty, column) {
+            (ColumnType::String, Column::String(s)) => {
+                out.clear();
+                self.interner.find_codes(s, start, count, &mut self.strings);
+                out.extend(self.strings.iter().map(|&c| u64::from(c)));
+            }
+            _ => self.codes(ty, column, start, count, out),
         }
     }
 

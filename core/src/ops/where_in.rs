@@ -2,18 +2,24 @@
 //! table's, live on both sides.
 //!
 //! As in Deephaven, the right table stands for its distinct tuples (`selectDistinct`): over a blink
-//! right table, every tuple ever seen. Nulls are values: a null key matches a null key. Both sides'
-//! tuples are numbered by one [`KeyIds`] (shared with `naturalJoin`), so each left row keeps its
-//! tuple's id (4 bytes) and each id a count of right rows. A cycle then costs its change:
+//! right table, every tuple ever seen. Nulls are values: a null key matches a null key. The right
+//! side's tuples are numbered by a [`KeyIds`] (shared with `naturalJoin`), each id with a count of
+//! right rows; the left side's are only looked up ([`KeyIds::find`]), never numbered, so left
+//! tuples the right never had (a stream of unique ids) hold no memory once their rows are gone.
+//! Each left row keeps its tuple's id (4 bytes), or [`KeyIds::NONE`]. A cycle then costs its
+//! change:
 //! - left rows added are looked up and filtered, rows removed from the front dropped
 //!   (`Update::Fifo`, the result in the parent's order as `where`'s);
 //! - when the right table changes, only the ids whose membership flipped (a first row added, a
-//!   last row removed) matter: if no left row has one, the result is untouched; otherwise the kept
-//!   ids are scanned (no hashing) and the result rewritten from the parent's rows.
+//!   last row removed) matter, and, when the right gained tuples, the left rows without an id
+//!   (looked up again: one of them may now have one). If no left row has a flipped or new id,
+//!   the result is untouched; otherwise the kept ids are scanned (no hashing) and the result
+//!   rewritten from the parent's rows.
 //!
-//! Invariant: `left_ids` has the id of every parent row, in order; `kept` the parent key of every
-//! result row, in order; `right_count[id]` the right rows with tuple `id` (every one ever seen,
-//! over a blink right table).
+//! Invariant: `left_ids` has, in order, the id of every parent row's tuple, or `NONE` when the
+//! right never had it; `unknown` counts the `NONE`s; `kept` the parent key of every result row, in
+//! order; `right_count[id]` the right rows with tuple `id` (every one ever seen, over a blink right
+//! table).
 
 use std::rc::Rc;
 
@@ -34,6 +40,10 @@ struct WhereIn {
     /// The id of every right row (none over a blink right table: rows are never taken back).
     right_ids: Chunked<u32>,
     right_count: Vec<u32>,
+    /// Left rows whose tuple has no id (the right never had it when they were looked up).
+    unknown: usize,
+    /// Per id, whether its membership flipped this cycle (all `false` between cycles).
+    marked: Vec<bool>,
     scratch: Vec<u32>,
 }
 
@@ -116,10 +126,7 @@ impl WhereIn {
         count: usize,
         out: &mut TableData,
     ) -> usize {
-        let keys = self.left_keys.clone();
-        self.ids.ids(left, &keys, start, count, &mut self.scratch);
-        self.right_count.resize(self.ids.len(), 0);
-        self.left_ids.extend_from_slice(&self.scratch);
+        self.look_up_left(left, start, count);
         let picks: Vec<u32> = (0..count as u32)
             .filter(|&i| self.passes(self.scratch[i as usize]))
             .collect();
@@ -131,6 +138,62 @@ impl WhereIn {
             o.extend_gather(c, start, count, &picks);
         }
         picks.len()
+    }
+
+    /// Looks up the ids of parent rows `start .. start + count` and appends them to `left_ids`.
+    fn look_up_left(&mut self, left: &TableData, start: usize, count: usize) {
+        let keys = self.left_keys.clone();
+        self.ids.find(left, &keys, start, count, &mut self.scratch);
+        self.unknown += self
+            .scratch
+            .iter()
+            .filter(|&&id| id == KeyIds::NONE)
+            .count();
+        self.left_ids.extend_from_slice(&self.scratch);
+    }
+
+    /// Drops the `count` oldest entries of `left_ids` (rows that left the parent's front).
+    fn forget_left(&mut self, count: usize) {
+        let count = count.min(self.left_ids.len());
+        let gone: usize = self
+            .left_ids
+            .slices_range(0, count)
+            .map(|s| s.iter().filter(|&&id| id == KeyIds::NONE).count())
+            .sum();
+        self.unknown -= gone.min(self.unknown);
+        self.left_ids.pop_front(count);
+    }
+
+    /// Looks up again the first `rows` parent rows that had no id, now that the right has new
+    /// tuples; whether one of them got an id.
+    fn resolve_unknown(&mut self, left: &TableData, rows: usize) -> bool {
+        if self.unknown == 0 {
+            return false;
+        }
+        let mut positions = Vec::new();
+        let mut position = 0usize;
+        for slice in self.left_ids.slices_range(0, rows) {
+            for &id in slice {
+                if id == KeyIds::NONE {
+                    positions.push(position);
+                }
+                position += 1;
+            }
+        }
+        let keys = self.left_keys.clone();
+        let mut found = false;
+        let mut id = Vec::with_capacity(1);
+        for p in positions {
+            self.ids.find(left, &keys, p, 1, &mut id);
+            if let Some(&i) = id.first().filter(|&&i| i != KeyIds::NONE) {
+                if let Some(slot) = self.left_ids.get_mut(p) {
+                    *slot = i;
+                }
+                self.unknown -= 1;
+                found = true;
+            }
+        }
+        found
     }
 
     /// Filters every parent row again, from the kept ids, into a fresh result.
@@ -157,23 +220,48 @@ impl WhereIn {
         })
     }
 
-    /// Whether ids of tuples long gone outnumber the rows by far (a ring's keys): then both sides
-    /// are numbered again. Not over a blink right table, whose every tuple ever seen counts.
-    fn holds_many_dead_keys(&self, rows: usize, right: &Node) -> bool {
-        !right.blink && self.ids.len() > 1_024 && self.ids.len() > 2 * rows
+    /// Whether ids of right tuples long gone outnumber the rows by far (a ring's keys): then
+    /// both sides are looked up again, which costs the rows of both, so the left's count too
+    /// (the restarts stay amortised over the right tuples numbered). Not over a blink right
+    /// table, whose every tuple ever seen counts.
+    fn holds_many_dead_keys(&self, left_rows: usize, right: &Node) -> bool {
+        let live = 2 * right.data.len() + left_rows;
+        !right.blink && self.ids.len() > 1_024 && self.ids.len() > live
     }
 
     fn restart(&mut self, left: &TableData, right: &Node, out: &mut TableData) -> Result<Update> {
         self.ids.clear();
         self.right_count.clear();
         self.right_ids.clear();
-        self.left_ids.clear();
+        self.marked.clear();
         self.count_right(right, 0, right.data.len(), &mut Vec::new());
-        let keys = self.left_keys.clone();
-        self.ids.ids(left, &keys, 0, left.len(), &mut self.scratch);
-        self.right_count.resize(self.ids.len(), 0);
-        self.left_ids.extend_from_slice(&self.scratch);
+        self.relook_left(left);
         self.refilter(left, out)
+    }
+
+    /// Whether one of the first `rows` parent rows has an id in `flipped`. The marks are kept in
+    /// one buffer across cycles and cleared after.
+    fn holds_flipped(&mut self, flipped: &[u32], rows: usize) -> bool {
+        self.marked.resize(self.ids.len(), false);
+        for &id in flipped {
+            self.marked[id as usize] = true;
+        }
+        let marked = &self.marked;
+        let found = self.left_ids.slices_range(0, rows).any(|s| {
+            s.iter()
+                .any(|&id| marked.get(id as usize).copied().unwrap_or(false))
+        });
+        for &id in flipped {
+            self.marked[id as usize] = false;
+        }
+        found
+    }
+
+    /// Looks up every parent row again.
+    fn relook_left(&mut self, left: &TableData) {
+        self.left_ids.clear();
+        self.unknown = 0;
+        self.look_up_left(left, 0, left.len());
     }
 }
 
@@ -187,22 +275,18 @@ impl Operator for WhereIn {
 
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
         let (left, right) = (inputs[0], inputs[1]);
+        let ids_before = self.ids.len();
         let flipped = self.right_change(right);
         let (removed, added) = match &left.update {
             None => (0, 0),
             Some(Update::Fifo { removed, added }) => (*removed, *added),
             Some(Update::Keyed { .. }) => {
-                self.left_ids.clear();
-                let keys = self.left_keys.clone();
-                self.ids
-                    .ids(&left.data, &keys, 0, left.data.len(), &mut self.scratch);
-                self.right_count.resize(self.ids.len(), 0);
-                self.left_ids.extend_from_slice(&self.scratch);
+                self.relook_left(&left.data);
                 return self.refilter(&left.data, out).map(Some);
             }
         };
         // Rows that left the parent's front leave the result's.
-        self.left_ids.pop_front(removed);
+        self.forget_left(removed);
         let new_first = left.data.first_key;
         let mut gone = 0;
         while self.kept.get(gone).is_some_and(|k| k < new_first) {
@@ -210,21 +294,15 @@ impl Operator for WhereIn {
         }
         self.kept.pop_front(gone);
         out.pop_front(gone);
-        let old = self.left_ids.len();
-        let start = left.data.len() - added;
-        let affected = !flipped.is_empty() && {
-            let mut marked = vec![false; self.ids.len()];
-            for &id in &flipped {
-                marked[id as usize] = true;
-            }
-            self.left_ids
-                .slices_range(0, old)
-                .any(|s| s.iter().any(|&id| marked[id as usize]))
-        };
-        let kept = self.add_left(&left.data, start, added, out);
-        if self.holds_many_dead_keys(left.data.len() + right.data.len(), right) {
+        if self.holds_many_dead_keys(left.data.len(), right) {
             return self.restart(&left.data, right, out).map(Some);
         }
+        let old = self.left_ids.len();
+        let start = left.data.len() - added;
+        // Rows without an id may have one now (the right gained tuples); they are affected.
+        let resolved = ids_before < self.ids.len() && self.resolve_unknown(&left.data, old);
+        let affected = resolved || (!flipped.is_empty() && self.holds_flipped(&flipped, old));
+        let kept = self.add_left(&left.data, start, added, out);
         if affected {
             return self.refilter(&left.data, out).map(Some);
         }
@@ -241,7 +319,10 @@ impl Operator for WhereIn {
             reserved += c.bytes_reserved();
         }
         used += self.kept.bytes_used() + self.right_count.len() * 4;
-        reserved += self.kept.bytes_reserved() + self.right_count.capacity() * 4;
+        reserved += self.kept.bytes_reserved()
+            + self.right_count.capacity() * 4
+            + self.marked.capacity()
+            + self.scratch.capacity() * 4;
         (used, reserved)
     }
 
@@ -269,6 +350,8 @@ impl Table {
             kept: Chunked::new(),
             right_ids: Chunked::new(),
             right_count: Vec::new(),
+            unknown: 0,
+            marked: Vec::new(),
             scratch: Vec::new(),
         };
         let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];

@@ -471,11 +471,15 @@ fn distinct_head_by_where_in_and_sort_columns_through_the_js_api() {
 
 /// `groupBy` makes array columns, which reach JavaScript as arrays (in viewports and through
 /// `getColumn`), go back in through `addRows` of an array-typed table, take formulas, and come
-/// apart with `ungroup`; `Agg.group` and `Agg.distinct` aggregate into arrays.
+/// apart with `ungroup`; `Agg.group` and `Agg.distinct` aggregate into arrays. Grouping a blink
+/// table is refused (it would keep every row ever seen), pointing to `dropStream()`.
 #[wasm_bindgen_test]
 fn arrays_round_trip_through_the_js_api() {
     let session = Session::new();
-    let trades_table = session.new_table(columns(), "stream".into()).unwrap();
+    let stream = session.new_table(columns(), "stream".into()).unwrap();
+    let refused = message(stream.group_by(list(&["Exchange"])).err().unwrap());
+    assert!(refused.contains("dropStream()"), "{refused}");
+    let trades_table = session.new_table(columns(), "append".into()).unwrap();
     let grouped = trades_table.group_by(list(&["Exchange"])).unwrap();
     let aggs: Array = [
         Agg::group("Sizes = Size"),
@@ -581,9 +585,10 @@ fn arrays_round_trip_through_the_js_api() {
     session.run_cycle().unwrap();
     let venues = Array::from(&mixed.get_column("Venues").unwrap().get(0).unwrap());
     assert_eq!(venues.length(), 2);
+    // The append table holds both cycles' rows.
     assert_eq!(
         mixed.get_column("N").unwrap().get(0).unwrap().as_f64(),
-        Some(6.0)
+        Some(12.0)
     );
 }
 

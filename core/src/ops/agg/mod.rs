@@ -368,6 +368,7 @@ impl Table {
     pub fn agg_by(&self, aggs: &[Agg], keys: &[&str]) -> Result<Table> {
         let parent_schema = self.schema();
         super::keys::refuse_arrays_in_agg(&parent_schema, aggs, keys)?;
+        group::refuse_group_over_blink(aggs, self.is_blink())?;
         let mut fields = Vec::new();
         let mut key_columns = Vec::new();
         for name in keys {

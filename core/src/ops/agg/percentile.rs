@@ -330,6 +330,19 @@ impl GroupReducer for Percentile {
             h.extend_from_slice(&bits);
         }
         self.scratch = bits;
+        // The splits hold their strings themselves; only a ring's history holds codes. Strings
+        // of the rows gone are freed once they outnumber the kept ones.
+        let live = self.history.as_ref().map_or(0, Chunked::len);
+        if self.values.wants_compaction(live) {
+            let history = &mut self.history;
+            self.values.compact(|map| {
+                for slice in history.iter_mut().flat_map(Chunked::slices_mut) {
+                    for v in slice {
+                        *v = map(*v);
+                    }
+                }
+            });
+        }
         Ok(())
     }
 

@@ -84,6 +84,35 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     }))
 }
 
+impl Sorted {
+    /// Frees the strings no group keeps (over a stream of unique strings, every value read but
+    /// the groups' best ones), once they outnumber the kept ones. Sort keys hold their strings
+    /// themselves, so the sort column's dictionary keeps nothing once a block is folded in.
+    fn compact_strings(&mut self) {
+        if self.sort_values.wants_compaction(0) {
+            self.sort_values.clear();
+        }
+        let live = match &self.windows {
+            Some(windows) => windows.iter().map(VecDeque::len).sum(),
+            None => self.best.len(),
+        };
+        if !self.values.wants_compaction(live) {
+            return;
+        }
+        let (best, windows) = (&mut self.best, &mut self.windows);
+        self.values.compact(|map| {
+            for (_, v) in best.iter_mut().flatten() {
+                *v = map(*v);
+            }
+            for window in windows.iter_mut().flatten() {
+                for (_, _, v) in window {
+                    *v = map(*v);
+                }
+            }
+        });
+    }
+}
+
 impl GroupReducer for Sorted {
     fn output_type(&self) -> ColumnType {
         self.values.ty()
@@ -147,6 +176,7 @@ impl GroupReducer for Sorted {
         }
         self.scratch = bits;
         self.scratch_sort = sort_bits;
+        self.compact_strings();
         Ok(())
     }
 

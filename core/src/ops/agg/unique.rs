@@ -95,6 +95,34 @@ impl Unique {
     }
 }
 
+impl Unique {
+    /// Frees the strings of values no group keeps (over a stream of unique strings, every value
+    /// read but a group's first), once they outnumber the kept ones.
+    fn compact_strings(&mut self) {
+        let live = match &self.counts {
+            Some(_) => self.history.len(),
+            None => self.first.len(),
+        };
+        if !self.values.wants_compaction(live) {
+            return;
+        }
+        let (first, counts, history) = (&mut self.first, &mut self.counts, &mut self.history);
+        self.values.compact(|map| {
+            for v in first.iter_mut().flatten() {
+                *v = map(*v);
+            }
+            for group in counts.iter_mut().flatten() {
+                *group = group.drain().map(|(v, n)| (map(v), n)).collect();
+            }
+            for slice in history.slices_mut() {
+                for v in slice {
+                    *v = map(*v);
+                }
+            }
+        });
+    }
+}
+
 impl GroupReducer for Unique {
     fn output_type(&self) -> ColumnType {
         self.values.ty()
@@ -134,6 +162,7 @@ impl GroupReducer for Unique {
             self.history.extend_from_slice(&bits);
         }
         self.scratch = bits;
+        self.compact_strings();
         Ok(())
     }
 

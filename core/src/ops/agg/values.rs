@@ -66,7 +66,44 @@ impl Values {
     /// Forgets the strings read so far (the rows that held them are no longer covered).
     pub(super) fn clear(&mut self) {
         self.interner = Interner::default();
-        self.strings.clear();
+        self.strings = Vec::new();
+    }
+
+    /// Whether the dictionary holds many more strings than the `live` codes a reducer still
+    /// keeps (values of rows gone, read once and never kept): then [`Values::compact`] pays for
+    /// itself. Amortised: after a compaction the dictionary holds at most `live` strings, so the
+    /// next one comes after `live + 4,096` new strings at least.
+    pub(super) fn wants_compaction(&self, live: usize) -> bool {
+        self.lane == Lane::Str && self.strings.len() > 4_096 && self.strings.len() > 2 * live
+    }
+
+    /// Rebuilds the dictionary from the string codes a reducer still keeps: `live` is called
+    /// once, with a function that maps an old code (as lane bits; nulls and numbers pass as they
+    /// are) to its new one, and must pass every kept code through it. Strings no kept code
+    /// holds are freed.
+    pub(super) fn compact(&mut self, live: impl FnOnce(&mut dyn FnMut(u64) -> u64)) {
+        if self.lane != Lane::Str {
+            return;
+        }
+        let old = std::mem::take(&mut self.strings);
+        let mut fresh = Interner::default();
+        let mut strings = Vec::new();
+        let mut remap = vec![NULL_CODE; old.len()];
+        live(&mut |bits| {
+            let Some(slot) = usize::try_from(bits).ok().and_then(|i| remap.get_mut(i)) else {
+                return bits; // the null code (or not a code of this dictionary)
+            };
+            if *slot == NULL_CODE {
+                let s = &old[bits as usize];
+                *slot = fresh.dict.intern(s);
+                if strings.len() < fresh.dict.len() {
+                    strings.push(Rc::clone(s));
+                }
+            }
+            u64::from(*slot)
+        });
+        self.interner = fresh;
+        self.strings = strings;
     }
 
     pub(super) fn ty(&self) -> ColumnType {
