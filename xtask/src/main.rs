@@ -76,6 +76,9 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         .arg(site.join("pkg"))
         .arg(&wasm)
         .run()?;
+    if let Some(wasm_opt) = &tools.wasm_opt {
+        optimise_bundle(wasm_opt, &site.join("pkg/streamglass_wasm_bg.wasm"))?;
+    }
     for entry in std::fs::read_dir(root().join("www")).map_err(Failure::io("www"))? {
         let path = entry.map_err(Failure::io("www"))?.path();
         if path.is_file() {
@@ -105,6 +108,30 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         raw
     );
     Ok(())
+}
+
+/// Runs binaryen's `wasm-opt` over the bundle wasm-bindgen wrote, in place.
+///
+/// `-O1 --converge` (binaryen 108, Debian's): 362.2 → 357.6 KB served gzip (zopfli). The size
+/// levels (`-Os`, `-Oz`) and `-O2` give a smaller raw file but a larger gzipped one (by 10 to
+/// 20 KB); see BENCHMARKS.md. The features are those rustc enables for wasm32-unknown-unknown:
+/// wasm-bindgen's output no longer says which (its `target_features` section is stripped).
+fn optimise_bundle(wasm_opt: &Path, bundle: &Path) -> Result<(), Failure> {
+    Cmd::new(wasm_opt)
+        .args([
+            "--enable-bulk-memory",
+            "--enable-multivalue",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-reference-types",
+            "--enable-sign-ext",
+            "-O1",
+            "--converge",
+        ])
+        .arg(bundle)
+        .arg("-o")
+        .arg(bundle)
+        .run()
 }
 
 fn demo(args: &[String]) -> Result<(), Failure> {
