@@ -136,7 +136,7 @@ pub fn wasm_toolchain() -> Result<Tools, Failure> {
         Err(e) => {
             eprintln!(
                 "xtask: warning: binaryen could not be installed ({}); the wasm bundle is built \
-                 without wasm-opt, about 4.5 KB larger served gzip",
+                 without wasm-opt, about 3 KB larger served gzip",
                 e.0
             );
             None
