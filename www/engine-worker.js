@@ -75,7 +75,10 @@ let unnamed = 0;
 
 async function run(code) {
   const names = Object.keys(scope);
-  const fn = new AsyncFunction("session", "Agg", "SortColumn", ...names, code);
+  // The code runs in a function of its own inside the one that takes the names, so that it may
+  // declare (`const trades = ...`) a name an earlier cell or console run returned.
+  const body = `return (async () => {\n${code}\n})();`;
+  const fn = new AsyncFunction("session", "Agg", "SortColumn", ...names, body);
   const result = await fn(session, Agg, SortColumn, ...names.map((n) => scope[n]));
   const made = [];
   const opened = [];

@@ -1,11 +1,14 @@
-// Runs a wasm32-wasip1 program in headless Chromium, in a Web Worker as the page's engine runs,
+// Runs a wasm32 benchmark program in headless Chromium, in a Web Worker as the page's engine runs,
 // so that it is compiled and tiered by the browser's own V8 (Node's is older):
 //
 //   node core/benches/run-chromium.mjs program.wasm [args...]
 //
-// The worker gives the program the few WASI calls a benchmark makes (arguments, clocks, random
-// bytes, writes to stdout and stderr, exit), through a minimal shim; the program's output is
-// printed here. Uses Debian's Chromium through playwright-core, as the end-to-end tests do.
+// A wasm32-wasip1 program gets the few WASI calls a benchmark makes (arguments, clocks, random
+// bytes, writes to stdout and stderr, exit), through a minimal shim. A wasm32-unknown-unknown one
+// (no WASI: it imports `bench`, see core/examples/host/mod.rs) gets the clock (`performance.now()`,
+// as the WASI shim's), a line of output and its arguments, and its exported `main` is called.
+// The program's output is printed here. Uses Debian's Chromium through playwright-core, as the
+// end-to-end tests do.
 
 import { readFile } from "node:fs/promises";
 import { launch } from "../../tests/e2e/browser.mjs";
@@ -16,7 +19,8 @@ if (!program) {
   process.exit(2);
 }
 
-// The worker: a WASI preview1 shim over the calls a benchmark makes, the others refused.
+// The worker: a WASI preview1 shim over the calls a benchmark makes (the others refused), and the
+// imports of a program without WASI.
 const WORKER = `
 onmessage = async ({ data: { wasm, args } }) => {
   const EBADF = 8, ENOSYS = 52;
@@ -72,14 +76,31 @@ onmessage = async ({ data: { wasm, args } }) => {
     },
     proc_exit(code) { throw new Exit(code); },
   };
-  const imports = { wasi_snapshot_preview1: new Proxy(wasi, {
-    get: (target, name) => target[name] ?? (() => ENOSYS),
-  }) };
+  // The imports of a program without WASI (core/examples/host/mod.rs); the rest of its arguments
+  // (after the program's name), NUL-separated.
+  const argBytes = new TextEncoder().encode(args.slice(1).join("\\0"));
+  const bench = {
+    now: () => performance.now(),
+    print(ptr, len) {
+      postMessage({ fd: 1, text: decoder.decode(bytes().slice(ptr >>> 0, (ptr >>> 0) + (len >>> 0))) + "\\n" });
+    },
+    args_len: () => argBytes.length,
+    args_byte: (i) => argBytes[i >>> 0],
+  };
   try {
-    const { instance } = await WebAssembly.instantiate(wasm, imports);
+    const module = await WebAssembly.compile(wasm);
+    const withWasi = WebAssembly.Module.imports(module).some((i) => i.module === "wasi_snapshot_preview1");
+    const imports = withWasi
+      ? { wasi_snapshot_preview1: new Proxy(wasi, { get: (target, name) => target[name] ?? (() => ENOSYS) }) }
+      : { bench };
+    const instance = await WebAssembly.instantiate(module, imports);
     memory = instance.exports.memory;
-    instance.exports._start();
-    postMessage({ exit: 0 });
+    if (withWasi) {
+      instance.exports._start();
+      postMessage({ exit: 0 });
+    } else {
+      postMessage({ exit: instance.exports.main(0, 0) });
+    }
   } catch (e) {
     postMessage(e instanceof Exit ? { exit: e.code } : { error: String(e && e.stack || e) });
   }
@@ -89,6 +110,20 @@ onmessage = async ({ data: { wasm, args } }) => {
 const browser = await launch();
 try {
   const page = await browser.newPage();
+  // A cross-origin isolated page (served by the route itself), whose worker's performance.now()
+  // is precise to 5 µs rather than 100 µs: a run over 1M rows may take 3 ms.
+  const origin = "http://localhost/";
+  await page.route(origin, (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: "<!doctype html><title>bench</title>",
+      headers: {
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Embedder-Policy": "require-corp",
+      },
+    }),
+  );
+  await page.goto(origin);
   const wasm = (await readFile(program)).toString("base64");
   const result = await page.evaluate(
     async ({ source, wasm, args }) => {

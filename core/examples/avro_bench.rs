@@ -2,22 +2,29 @@
 //! criterion, so it also runs as wasm32 under Node:
 //!
 //! ```sh
-//! cargo build --release --target wasm32-wasip1 -p streamglass-core --example avro_bench
-//! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/avro_bench.wasm
+//! cargo build --release --target wasm32-unknown-unknown -p streamglass-core --example avro_bench
+//! node core/benches/run-chromium.mjs target/wasm32-unknown-unknown/release/examples/avro_bench.wasm
+//! node core/benches/run-wasi.mjs target/wasm32-unknown-unknown/release/examples/avro_bench.wasm
 //! ```
+//! (or `--target wasm32-wasip1` where installed, run by the same commands; see
+//! `examples/host/mod.rs`)
 //! (also natively: `cargo run --release -p streamglass-core --example avro_bench`). Natively,
 //! `AVRO_BENCH_REPS=n` times each decode `n` times (default 15), `AVRO_BENCH_PLAN_ONLY=1` skips
 //! apache-avro and `AVRO_BENCH_BATCHES_ONLY=1` times only the first line: for A/B runs of two
 //! builds on a busy machine.
 
+// Not every example reads its arguments.
+#[allow(dead_code)]
+#[path = "host/mod.rs"]
+mod host;
 #[path = "../benches/trade_frames.rs"]
 mod trade_frames;
 
-use std::time::Instant;
-
+use host::{Instant, outln};
 use trade_frames::{FRAMES, TRADE_SCHEMA, decoder, frames, records};
 
 fn main() {
+    host::init();
     let frames = frames(FRAMES);
     let records = records(&frames);
     let reps: usize = std::env::var("AVRO_BENCH_REPS")
@@ -45,7 +52,7 @@ fn main() {
             }
             best = best.min(started.elapsed().as_secs_f64());
         }
-        println!(
+        outln!(
             "plan → columns ({label}): {:.1}M records/s (best of {reps})",
             FRAMES as f64 / best / 1e6
         );
@@ -66,7 +73,7 @@ fn main() {
         }
         best = best.min(started.elapsed().as_secs_f64());
     }
-    println!(
+    outln!(
         "apache-avro from_avro_datum: {:.2}M records/s (best of 3)",
         FRAMES as f64 / best / 1e6
     );

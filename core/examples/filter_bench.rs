@@ -2,22 +2,29 @@
 //! a cycle), timed without criterion, so it runs as wasm32 under Node:
 //!
 //! ```sh
-//! cargo build --release --target wasm32-wasip1 -p streamglass-core --example filter_bench
-//! node core/benches/run-wasi.mjs target/wasm32-wasip1/release/examples/filter_bench.wasm
+//! cargo build --release --target wasm32-unknown-unknown -p streamglass-core --example filter_bench
+//! node core/benches/run-chromium.mjs target/wasm32-unknown-unknown/release/examples/filter_bench.wasm
+//! node core/benches/run-wasi.mjs target/wasm32-unknown-unknown/release/examples/filter_bench.wasm
 //! ```
+//! (or `--target wasm32-wasip1` where installed, run by the same commands; see
+//! `examples/host/mod.rs`)
 //! (also natively: `cargo run --release -p streamglass-core --example filter_bench`).
 
+// Not every example reads its arguments.
+#[allow(dead_code)]
+#[path = "host/mod.rs"]
+mod host;
 // The shared workload; its seed aggregation is not used here.
 #[allow(dead_code)]
 #[path = "../benches/workload.rs"]
 mod workload;
 
-use std::time::Instant;
-
+use host::{Instant, outln};
 use streamglass_core::Engine;
 use workload::{BATCH, BATCHES, batches, feed, source};
 
 fn main() {
+    host::init();
     let batches = batches();
     let rows = (BATCH * BATCHES) as f64;
     let filters = [
@@ -39,7 +46,7 @@ fn main() {
                 kept = result.size();
                 best = best.min(started.elapsed().as_secs_f64());
             }
-            println!(
+            outln!(
                 "{kind}.where({filter:?}): {:.1}M rows/s (best of 15; {kept} rows in the last cycle's table)",
                 rows / best / 1e6
             );

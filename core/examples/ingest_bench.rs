@@ -8,12 +8,13 @@
 //! `wasm/src/heap.rs`).
 //!
 //! ```sh
-//! cargo build --profile wasm-release --target wasm32-wasip1 -p streamglass-core --example ingest_bench
-//! node core/benches/run-chromium.mjs target/wasm32-wasip1/wasm-release/examples/ingest_bench.wasm [aggby] [per-record] [wire|snappy]
-//! node core/benches/run-wasi.mjs target/wasm32-wasip1/wasm-release/examples/ingest_bench.wasm [aggby] ...
+//! cargo build --profile wasm-release --target wasm32-unknown-unknown -p streamglass-core --example ingest_bench
+//! node core/benches/run-chromium.mjs target/wasm32-unknown-unknown/wasm-release/examples/ingest_bench.wasm [aggby] [per-record] [wire|snappy]
+//! node core/benches/run-wasi.mjs target/wasm32-unknown-unknown/wasm-release/examples/ingest_bench.wasm [aggby] ...
 //! ```
 //! (`wasm-release` is the page's profile; the first runs it in Chromium's V8, the second in
-//! Node's.)
+//! Node's. `--target wasm32-wasip1`, where installed, runs with the same two commands: the
+//! clock, output and arguments are WASI's instead of the runner's, see `examples/host/mod.rs`.)
 //! (also natively: `cargo run --release -p streamglass-core --example ingest_bench -- [aggby]
 //! [per-record]`).
 //!
@@ -27,11 +28,12 @@
 //! with `snappy`, as its compressed frames, which each call also inflates (`protocol::inflate`):
 //! the page's worker does both before decoding, so these give the whole path from the socket.
 
+#[path = "host/mod.rs"]
+mod host;
 #[path = "../benches/trade_frames.rs"]
 mod trade_frames;
 
-use std::time::Instant;
-
+use host::{Instant, outln};
 use streamglass_core::avro::{self, RecordDecoder};
 use streamglass_core::protocol::{self, RecordBatch, ServerMessage};
 use streamglass_core::{Agg, Engine, Table};
@@ -41,8 +43,8 @@ const FRAME_RECORDS: usize = 4_096;
 const FRAMES_PER_CYCLE: usize = 25;
 
 fn main() {
-    // Node's WASI passes the program's path first, as a native run does.
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    host::init();
+    let args = host::args();
     let aggby_only = args.iter().any(|a| a == "aggby");
     let per_record = args.iter().any(|a| a == "per-record");
     let snappy = args.iter().any(|a| a == "snappy");
@@ -117,7 +119,7 @@ fn main() {
         (_, true, _) => ", from the bridge's frames",
         _ => "",
     };
-    println!(
+    outln!(
         "decode → append + stream → {what} (frames of {FRAME_RECORDS}, a cycle every {FRAMES_PER_CYCLE}{how}): {:.2}M records/s (best of 10, {:.0} ms, of which decoding {:.0} ms); the first run, which grows the memory: {:.1}M records/s",
         FRAMES as f64 / best / 1e6,
         best * 1e3,

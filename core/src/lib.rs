@@ -5,6 +5,9 @@
 //! [`column`] storage, and [`table`]s: append, stream (blink) and ring sources, and the update
 //! graph that keeps derived tables (`dropStream`, `aggBy`, `countBy`, `firstBy`, `lastBy`) live.
 
+// No unsafe code in the engine (the crate's lint only denies it, for the benchmark examples' host).
+#![forbid(unsafe_code)]
+
 pub mod avro;
 pub mod column;
 mod error;

@@ -9,6 +9,9 @@ mod common;
 // The second built-in notebook and the grid's times.
 #[path = "page_e2e/time_notebook.rs"]
 mod time_notebook;
+// The console on everyday time and filter queries, and the README's console example.
+#[path = "page_e2e/console.rs"]
+mod console;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -253,6 +253,11 @@ fn test() -> Result<(), Failure> {
         Cmd::new("cargo")
             .args(["clippy", "-p", "streamglass-wasm", "--all-targets"])
             .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
+            .run()?;
+        // The benchmark examples, as they are built to run in Chromium (examples/host/mod.rs).
+        Cmd::new("cargo")
+            .args(["clippy", "-p", "streamglass-core", "--examples"])
+            .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
             .run()
     })?;
     step("build the page", &mut || build_site(&tools))?;

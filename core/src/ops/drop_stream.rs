@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use super::Operator;
+use crate::Result;
 use crate::table::{Node, Table, TableData, Update};
-use crate::{Error, Result};
 
 struct DropStream;
 
@@ -31,9 +31,16 @@ impl Operator for DropStream {
                 mirror(inputs[0], out, removed, added);
                 Ok(Some(Update::Fifo { removed, added }))
             }
-            Some(Update::Keyed { .. }) => Err(Error::Invalid(
-                "dropStream applies to tables that change by adding and removing rows".into(),
-            )),
+            // A rewrite (a time-dependent `where` whose rows aged out from the middle): mirror
+            // the parent's rows whole.
+            Some(Update::Keyed { .. }) => {
+                let parent = inputs[0];
+                out.rewrite(|fresh| {
+                    mirror(parent, fresh, 0, parent.data.len());
+                    Ok(())
+                })
+                .map(Some)
+            }
             None => Ok(None),
         }
     }

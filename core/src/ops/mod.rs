@@ -57,7 +57,8 @@ pub(crate) trait Operator {
 
     /// Gives the operator the engine's clock before a cycle (and before `initialize`); `true`
     /// if its table depends on it, and so must be processed every cycle, its parents changed
-    /// or not, and may remove rows from its front when none of its parents did.
+    /// or not, and may remove rows when none of its parents did: from its front (a FIFO
+    /// update), or from anywhere (a keyed rewrite: every old key removed, the new ones added).
     fn advance_clock(&mut self, _now: i64) -> bool {
         false
     }

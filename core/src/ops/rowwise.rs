@@ -9,13 +9,16 @@
 //! use a column an earlier one made (`updateView("A = Size * 2", "B = A + 1")`). Formulas that read
 //! only the parent's columns are evaluated straight off the parent's storage.
 //!
-//! A `where` whose filter calls `now()` is time-dependent: every cycle, its parent changed or not,
-//! it also re-checks the rows it kept, from the front, and removes them while they fail, stopping
-//! at the first that passes. Rows that arrive in time order therefore leave exactly when they age
-//! out (`Ts >= now() - 'PT5m'`), as a FIFO removal that costs the rows leaving. A row older than
-//! one before it (out of order) leaves with the first cycle in which every row before it has left
-//! and it fails; a row once rejected never comes back.
-
+//! A `where` whose filter calls `now()` is time-dependent: every cycle in which the clock moved,
+//! its parent changed or not, it re-checks every row it kept against the filters that read the
+//! clock (vectorised, as rows are checked on arrival) and removes every row that now fails,
+//! wherever it is. When the failing rows are a prefix (rows in time order), that is a FIFO removal
+//! and the table trims its front; otherwise the output is rewritten without them (a gather of the
+//! survivors, the kept parent keys compacted alike) and reported as a keyed rewrite (removed: the
+//! old keys, added: the new), as an aggregation reports one. Invariant: after each cycle the
+//! output is, in parent order, the parent's rows that passed when they arrived and pass at the
+//! current clock. A row rejected when it arrived never comes back, even if a later clock would
+//! pass it: the rule for filters that only get stricter as the clock advances (`Ts >= now() - d`).
 use std::rc::Rc;
 
 use super::Operator;
@@ -56,6 +59,18 @@ struct RowWise {
     picks: Vec<u32>,
     /// `where`: whether a filter calls `now()`, so that kept rows are re-checked every cycle.
     ticks: bool,
+    /// The clock last given (`advance_clock`).
+    now: i64,
+    /// The clock at which every kept row was last checked, if any: no re-check until it moves.
+    checked_at: Option<i64>,
+}
+
+/// What a re-check of the kept rows did to the output.
+enum Aged {
+    /// This many rows came off the front (none, when every row passes).
+    Front(usize),
+    /// Rows failed in the middle: the output was rewritten, its keys following the old ones.
+    Rewritten,
 }
 
 impl RowWise {
@@ -149,6 +164,8 @@ impl RowWise {
                 selected: Vec::new(),
                 picks: Vec::new(),
                 ticks,
+                now: crate::column::NULL_I64,
+                checked_at: None,
             },
             schema,
         ))
@@ -271,26 +288,49 @@ impl RowWise {
         }
     }
 
-    /// A time-dependent `where`: removes the kept rows that now fail, from the front up to the
-    /// first that passes (checked in blocks that double, so the cost is the rows leaving).
-    fn age_out(&mut self, out: &mut TableData) -> usize {
-        let mut gone = 0;
-        let mut block = 64;
-        let mut picks = std::mem::take(&mut self.picks);
-        while gone < out.len() {
-            let count = block.min(out.len() - gone);
-            self.select(out, gone, count, true, &mut picks);
-            if let Some(&first) = picks.first() {
-                gone += first as usize;
-                break;
-            }
-            gone += count;
-            block *= 2;
+    /// A time-dependent `where`: re-checks every kept row against the clock's filters and removes
+    /// those that fail. A failing prefix comes off the front; anything else rewrites the output
+    /// (and the kept keys) with the survivors only.
+    fn age_out(&mut self, out: &mut TableData) -> Aged {
+        let len = out.len();
+        if len == 0 {
+            return Aged::Front(0);
         }
+        let mut picks = std::mem::take(&mut self.picks);
+        self.select(out, 0, len, true, &mut picks);
+        let gone = len - picks.len();
+        // Ascending and distinct: the survivors are a suffix when the first is at `gone`.
+        let aged = if gone == 0 || picks.first().is_none_or(|&p| p as usize == gone) {
+            self.kept.pop_front(gone);
+            out.pop_front(gone);
+            Aged::Front(gone)
+        } else {
+            self.keep_only(&picks, out);
+            Aged::Rewritten
+        };
         self.picks = picks;
-        self.kept.pop_front(gone);
-        out.pop_front(gone);
-        gone
+        aged
+    }
+
+    /// Rewrites the output with only its rows at `picks` (ascending), keys following the old
+    /// ones; the kept parent keys are compacted alike.
+    fn keep_only(&mut self, picks: &[u32], out: &mut TableData) {
+        let len = out.len();
+        let mut fresh = TableData::new(out.schema.clone());
+        fresh.first_key = out.end_key();
+        for (f, o) in fresh.columns.iter_mut().zip(&out.columns) {
+            f.extend_gather(o, 0, len, picks);
+        }
+        if out.columns.is_empty() {
+            fresh.bare_rows = picks.len();
+        }
+        *out = fresh;
+        let positions: Vec<usize> = picks.iter().map(|&p| p as usize).collect();
+        let mut keys = Vec::with_capacity(positions.len());
+        self.kept.gather(&positions, &mut keys);
+        let mut kept = Chunked::with_capacity(keys.len());
+        kept.extend_from_slice(&keys);
+        self.kept = kept;
     }
 
     /// Removes the rows matching the parent's removed prefix.
@@ -322,40 +362,52 @@ impl Operator for RowWise {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         let parent = &inputs[0].data;
         self.append(parent, 0, parent.len(), out);
+        self.checked_at = Some(self.now);
         Ok(())
     }
 
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
         let parent = inputs[0];
-        match &parent.update {
-            None if self.ticks => {
-                let removed = self.age_out(out);
-                Ok((removed > 0).then_some(Update::Fifo { removed, added: 0 }))
-            }
-            None => Ok(None),
-            Some(Update::Fifo { removed, added }) => {
-                let mut removed = self.remove(&parent.data, *removed, out);
-                if self.ticks {
-                    removed += self.age_out(out);
-                }
-                let start = parent.data.len() - added;
-                let added = self.append(&parent.data, start, *added, out);
-                Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }))
-            }
+        let (removed, added) = match &parent.update {
+            None if !self.ticks => return Ok(None),
+            None => (0, 0),
+            Some(Update::Fifo { removed, added }) => (*removed, *added),
             Some(Update::Keyed { .. }) => {
                 // A keyed parent (an aggregation's result) is small: recompute it whole.
                 let removed = out.len();
                 out.clear();
                 self.kept.clear();
                 let added = self.append(&parent.data, 0, parent.data.len(), out);
+                self.checked_at = Some(self.now);
                 let first = out.first_key;
-                Ok(Some(Update::Keyed {
+                return Ok(Some(Update::Keyed {
                     removed: (first - removed as u64..first).collect(),
                     added: (first..first + added as u64).collect(),
                     modified: Vec::new(),
-                }))
+                }));
+            }
+        };
+        let old = out.first_key..out.end_key();
+        let mut removed = self.remove(&parent.data, removed, out);
+        let mut rewritten = false;
+        // Every kept row passed at `checked_at`: while the clock stays there, none can fail.
+        if self.ticks && self.checked_at != Some(self.now) {
+            match self.age_out(out) {
+                Aged::Front(gone) => removed += gone,
+                Aged::Rewritten => rewritten = true,
             }
         }
+        self.checked_at = Some(self.now);
+        let start = parent.data.len() - added;
+        let added = self.append(&parent.data, start, added, out);
+        if rewritten {
+            return Ok(Some(Update::Keyed {
+                removed: old.collect(),
+                added: (out.first_key..out.end_key()).collect(),
+                modified: Vec::new(),
+            }));
+        }
+        Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }))
     }
 
     fn state_bytes(&self) -> (usize, usize) {
@@ -367,6 +419,7 @@ impl Operator for RowWise {
     }
 
     fn advance_clock(&mut self, now: i64) -> bool {
+        self.now = now;
         for clock in self.steps.iter().filter_map(|s| s.formula.clock.as_ref()) {
             clock.set(now);
         }

@@ -6,9 +6,10 @@ use proptest::prelude::*;
 
 use super::tests::{Row, assert_rows_eq, reference, schema};
 use crate::Agg;
+use crate::column::ColumnType;
 use crate::column::Value;
 use crate::formula::Variables;
-use crate::table::{Batch, Engine, Table};
+use crate::table::{Batch, Engine, Schema, Table};
 
 const EXCHANGE: usize = 0;
 const INSTRUMENT: usize = 1;
@@ -408,26 +409,41 @@ proptest! {
     }
 }
 
-/// The rows a time-dependent `where` holds: of the source's current rows, those that passed when
-/// they arrived, from the first that passes at `now` on (rows leave from the front).
-fn aged(current: &[(Row, bool)], passes_now: impl Fn(&Row) -> bool) -> Vec<Row> {
-    let kept: Vec<&Row> = current.iter().filter(|(_, p)| *p).map(|(r, _)| r).collect();
-    let first = kept
+/// The rows a time-dependent `where` holds: in the source's order, its current rows that passed
+/// when they arrived and pass at `now`.
+fn window(current: &[(Row, bool)], passes_now: impl Fn(&Row) -> bool) -> Vec<Row> {
+    current
         .iter()
-        .position(|r| passes_now(r))
-        .unwrap_or(kept.len());
-    kept[first..].iter().map(|r| (*r).clone()).collect()
+        .filter(|(r, p)| *p && passes_now(r))
+        .map(|(r, _)| r.clone())
+        .collect()
+}
+
+/// An aggregation's rows in key order (its group order depends on its history).
+fn by_key(mut rows: Vec<Row>) -> Vec<Row> {
+    rows.sort_by_key(|r| format!("{:?}", r[0]));
+    rows
+}
+
+fn window_aggs() -> [Agg; 4] {
+    [
+        Agg::count("N"),
+        Agg::sum("Qty"),
+        Agg::max("MaxQty = Qty"),
+        Agg::last("Instrument"),
+    ]
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// `where("Ts >= now()")` (and with a match filter besides) as the clock advances every cycle:
-    /// rows leave as they age out, from the front. With rows in time order this is exactly the
-    /// rows of the source whose time has not passed; an aggregation below takes back the rows
-    /// that leave.
+    /// `where("Ts >= now()")` (and with a match filter besides) as the clock advances (or stays)
+    /// every cycle, rows in time order or not: after every cycle the table is exactly, in the
+    /// source's order, the source's rows that passed when they arrived and pass now; a `countBy`
+    /// and an `aggBy` below take back the rows that leave, wherever they were. In time order the
+    /// rows leave from the front (a FIFO update).
     #[test]
-    fn a_where_on_now_ages_rows_out_as_the_clock_advances(
+    fn a_where_on_now_holds_exactly_the_rows_that_still_pass(
         cycles in proptest::collection::vec(
             (proptest::collection::vec(arb_row(), 0..20), 0i64..150),
             1..14,
@@ -459,9 +475,9 @@ proptest! {
         for (name, source) in &sources {
             for (f, filter) in filters.iter().enumerate() {
                 let table = source.where_with(filter, &variables()).unwrap();
-                let counts = (*name != "stream")
-                    .then(|| table.agg_by(&[Agg::count("N")], &["Exchange"]).unwrap());
-                built.push((*name, f, table, counts));
+                let counts = table.count_by("N", &["Exchange"]).unwrap();
+                let aggs = table.agg_by(&window_aggs(), &["Exchange"]).unwrap();
+                built.push((*name, f, table, counts, aggs, Vec::<Row>::new()));
             }
         }
         // Each row with whether it passed each filter when it arrived.
@@ -488,7 +504,7 @@ proptest! {
                 (r.clone(), [0, 1, 2].map(|f| predicates[f](r, now)))
             }));
             let ring_from = everything.len().saturating_sub(ring_capacity);
-            for (source, f, table, counts) in &built {
+            for (source, f, table, counts, aggs, seen) in &mut built {
                 let input = match *source {
                     "append" => &everything[..],
                     "stream" => &everything[arrived..],
@@ -496,30 +512,29 @@ proptest! {
                 };
                 let current: Vec<(Row, bool)> =
                     input.iter().map(|(r, p)| (r.clone(), p[*f])).collect();
-                let want = aged(&current, |r| predicates[*f](r, now));
-                if ordered {
-                    // In time order, the window is exact: every current row passing now.
-                    let exact: Vec<Row> = current
-                        .iter()
-                        .filter(|(r, p)| *p && predicates[*f](r, now))
-                        .map(|(r, _)| r.clone())
-                        .collect();
-                    if *f == 0 {
-                        assert_rows_eq(&want, &exact, "the reference in time order")?;
-                    }
-                }
+                let want = window(&current, |r| predicates[*f](r, now));
                 let what = format!("{source}.where({:?}) at {now}", filters[*f]);
                 assert_rows_eq(&table.all_rows(), &want, &what)?;
-                if let Some(counts) = counts {
-                    let by = reference(&want, &["Exchange"], &[Agg::count("N")]);
-                    let mut got = counts.all_rows();
-                    got.retain(|r| r[1] != Value::I64(0));
-                    let mut by = by;
-                    let key = |r: &Row| format!("{:?}", r[0]);
-                    got.sort_by_key(key);
-                    by.sort_by_key(key);
-                    assert_rows_eq(&got, &by, &format!("{what}.countBy"))?;
+                if ordered {
+                    let update = table.last_update();
+                    prop_assert!(
+                        !matches!(update, Some(crate::Update::Keyed { .. })),
+                        "{}: in time order rows leave from the front, got {:?}", what, update
+                    );
                 }
+                // Over a stream (blink), aggregations cover every row the table ever held.
+                let covered: &[Row] = if *source == "stream" {
+                    seen.extend(want.iter().cloned());
+                    seen
+                } else {
+                    &want
+                };
+                let mut got = counts.all_rows();
+                got.retain(|r| r[1] != Value::I64(0));
+                let by = reference(covered, &["Exchange"], &[Agg::count("N")]);
+                assert_rows_eq(&by_key(got), &by_key(by), &format!("{what}.countBy"))?;
+                let by = reference(covered, &["Exchange"], &window_aggs());
+                assert_rows_eq(&by_key(aggs.all_rows()), &by_key(by), &format!("{what}.aggBy"))?;
             }
         }
     }
@@ -647,4 +662,144 @@ fn is_dictionary(t: &Table) -> bool {
         crate::column::Column::String(c) => c.is_dictionary(),
         _ => false,
     }
+}
+
+/// Rows of [`schema`] with only an `Exchange` and a `Ts`.
+fn stamped(rows: &[(&str, i64)]) -> Vec<Row> {
+    rows.iter()
+        .map(|&(e, t)| {
+            let mut r = vec![Value::Null; 6];
+            r[EXCHANGE] = Value::String(e.into());
+            r[TS] = Value::Timestamp(t);
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn rows_aging_out_of_the_middle_rewrite_the_where_and_the_tables_below_follow() {
+    let engine = Engine::new();
+    engine.set_clock(50);
+    let trades = engine.append_table(schema());
+    let rows = stamped(&[("a", 300), ("b", 100), ("c", 200), ("d", 400)]);
+    trades
+        .add(Batch::from_rows(&schema(), &rows).unwrap())
+        .unwrap();
+    let recent = trades.where_(&["Ts >= now()"]).unwrap();
+    let sorted = recent.sort(&["Ts"]).unwrap();
+    let viewed = recent.view(&["Exchange", "T = Ts"]).unwrap();
+    let kept = recent.where_(&["Exchange != `d`"]).unwrap();
+    let dropped = recent.drop_stream().unwrap();
+    let counts = recent.count_by("N", &["Exchange"]).unwrap();
+    let names = engine.append_table(Schema::of(&[("Exchange", ColumnType::String)]).unwrap());
+    let letters: Vec<Row> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|&e| vec![Value::String(e.into())])
+        .collect();
+    names
+        .add(Batch::from_rows(&names.schema(), &letters).unwrap())
+        .unwrap();
+    let joined = names.natural_join(&recent, &["Exchange"], &["Ts"]).unwrap();
+    let heads = recent.head_by(1, &["Exchange"]).unwrap();
+    let distinct = recent.select_distinct(&["Exchange"]).unwrap();
+    let renamed = recent.rename_columns(&["T = Ts"]).unwrap();
+    let present = names.where_in(&recent, &["Exchange"]).unwrap();
+    engine.run_cycle().unwrap();
+    let ts = |t: &Table, column: &str| -> Vec<Value> {
+        (0..t.size()).map(|i| t.get(column, i).unwrap()).collect()
+    };
+    let at = |times: &[i64]| -> Vec<Value> { times.iter().map(|&t| Value::Timestamp(t)).collect() };
+    assert_eq!(ts(&recent, "Ts"), at(&[300, 100, 200, 400]));
+
+    // 100 fails: the second row leaves, so the where is rewritten (new keys after the old).
+    engine.set_clock(150);
+    engine.run_cycle().unwrap();
+    assert_eq!(ts(&recent, "Ts"), at(&[300, 200, 400]));
+    assert_eq!(
+        recent.last_update(),
+        Some(crate::Update::Keyed {
+            removed: vec![0, 1, 2, 3],
+            added: vec![4, 5, 6],
+            modified: Vec::new(),
+        })
+    );
+    assert_eq!(ts(&sorted, "Ts"), at(&[200, 300, 400]));
+    assert_eq!(ts(&viewed, "T"), at(&[300, 200, 400]));
+    assert_eq!(ts(&kept, "Ts"), at(&[300, 200]));
+    assert_eq!(ts(&dropped, "Ts"), at(&[300, 200, 400]));
+    assert_eq!(counts.size(), 3);
+    assert_eq!(heads.size(), 3);
+    assert_eq!(distinct.size(), 3);
+    assert_eq!(ts(&renamed, "T"), at(&[300, 200, 400]));
+    let letters = |t: &Table| -> Vec<Value> {
+        (0..t.size())
+            .map(|i| t.get("Exchange", i).unwrap())
+            .collect()
+    };
+    let strings =
+        |s: &[&str]| -> Vec<Value> { s.iter().map(|&e| Value::String(e.into())).collect() };
+    assert_eq!(letters(&present), strings(&["a", "c", "d"]));
+    assert_eq!(
+        ts(&joined, "Ts"),
+        vec![
+            Value::Timestamp(300),
+            Value::Null,
+            Value::Timestamp(200),
+            Value::Timestamp(400)
+        ]
+    );
+
+    // New rows arrive out of order while 200 leaves from the middle again.
+    engine.set_clock(250);
+    trades
+        .add(Batch::from_rows(&schema(), &stamped(&[("e", 260), ("b", 900)])).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(ts(&recent, "Ts"), at(&[300, 400, 260, 900]));
+    assert_eq!(ts(&sorted, "Ts"), at(&[260, 300, 400, 900]));
+    assert_eq!(ts(&kept, "Ts"), at(&[300, 260, 900]));
+    assert_eq!(ts(&dropped, "Ts"), at(&[300, 400, 260, 900]));
+    assert_eq!(counts.size(), 4);
+    assert_eq!(heads.size(), 4);
+    assert_eq!(distinct.size(), 4);
+    assert_eq!(ts(&renamed, "T"), at(&[300, 400, 260, 900]));
+    assert_eq!(letters(&present), strings(&["a", "b", "d"]));
+    assert_eq!(
+        ts(&joined, "Ts"),
+        vec![
+            Value::Timestamp(300),
+            Value::Timestamp(900),
+            Value::Null,
+            Value::Timestamp(400)
+        ]
+    );
+
+    // The clock stays: nothing is checked again, nothing changes.
+    engine.run_cycle().unwrap();
+    assert_eq!(recent.last_update(), None);
+
+    // 300 and 260 fail: not a prefix (400 is between them), so a rewrite; then a prefix.
+    engine.set_clock(350);
+    engine.run_cycle().unwrap();
+    assert_eq!(ts(&recent, "Ts"), at(&[400, 900]));
+    assert!(matches!(
+        recent.last_update(),
+        Some(crate::Update::Keyed { .. })
+    ));
+    engine.set_clock(500);
+    engine.run_cycle().unwrap();
+    assert_eq!(ts(&recent, "Ts"), at(&[900]));
+    assert_eq!(
+        recent.last_update(),
+        Some(crate::Update::Fifo {
+            removed: 1,
+            added: 0
+        })
+    );
+    assert_eq!(ts(&sorted, "Ts"), at(&[900]));
+    assert_eq!(ts(&dropped, "Ts"), at(&[900]));
+    assert_eq!(counts.size(), 1);
+    assert_eq!(heads.size(), 1);
+    assert_eq!(distinct.size(), 1);
+    assert_eq!(letters(&present), strings(&["b"]));
 }

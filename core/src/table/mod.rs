@@ -154,8 +154,10 @@ enum NodeKind {
 pub(crate) struct Node {
     pub(crate) data: TableData,
     pub(crate) blink: bool,
-    /// Whether some cycles remove only part of the rows, from the front (a ring table and
-    /// row-wise tables of one); aggregations then keep what they need to undo a row.
+    /// Whether some cycles remove only part of the rows, from the front (a ring table, row-wise
+    /// tables of one, a time-dependent `where`); aggregations then keep what they need to undo a
+    /// row. (A time-dependent `where` may also remove rows from the middle, as a keyed rewrite,
+    /// which operators below take as a new whole.)
     pub(crate) trims_front: bool,
     /// This cycle's change, if any.
     pub(crate) update: Option<Update>,

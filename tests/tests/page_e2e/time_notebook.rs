@@ -37,13 +37,13 @@ struct Trade {
 }
 
 /// A table as the page read it: `{columns, types, rows}`, timestamps as decimal strings.
-struct Shown<'a> {
-    columns: Vec<&'a str>,
-    rows: &'a [serde_json::Value],
+pub(super) struct Shown<'a> {
+    pub(super) columns: Vec<&'a str>,
+    pub(super) rows: &'a [serde_json::Value],
 }
 
 impl<'a> Shown<'a> {
-    fn of(table: &'a serde_json::Value, name: &str) -> Self {
+    pub(super) fn of(table: &'a serde_json::Value, name: &str) -> Self {
         let columns = table["columns"]
             .as_array()
             .unwrap_or_else(|| panic!("{name} was not read: {table}"))
@@ -54,7 +54,7 @@ impl<'a> Shown<'a> {
         Shown { columns, rows }
     }
 
-    fn at(&self, column: &str) -> usize {
+    pub(super) fn at(&self, column: &str) -> usize {
         self.columns
             .iter()
             .position(|c| *c == column)
@@ -62,20 +62,20 @@ impl<'a> Shown<'a> {
     }
 
     /// A long, timestamp or int cell: a number, or a BigInt as a decimal string.
-    fn long(&self, row: usize, column: &str) -> i64 {
+    pub(super) fn long(&self, row: usize, column: &str) -> i64 {
         let v = &self.rows[row][self.at(column)];
         v.as_i64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             .unwrap_or_else(|| panic!("{column} of row {row} is not a long: {v}"))
     }
 
-    fn double(&self, row: usize, column: &str) -> f64 {
+    pub(super) fn double(&self, row: usize, column: &str) -> f64 {
         let v = &self.rows[row][self.at(column)];
         v.as_f64()
             .unwrap_or_else(|| panic!("{column} of row {row} is not a double: {v}"))
     }
 
-    fn string(&self, row: usize, column: &str) -> String {
+    pub(super) fn string(&self, row: usize, column: &str) -> String {
         let v = &self.rows[row][self.at(column)];
         v.as_str()
             .unwrap_or_else(|| panic!("{column} of row {row} is not a string: {v}"))

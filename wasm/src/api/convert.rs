@@ -175,6 +175,7 @@ pub(crate) fn agg_from_js(value: &JsValue) -> Result<Agg, JsError> {
                 .ok_or_else(|| JsError::new("Agg.wavg(weight, spec) needs a weight column"))?;
             return Ok(Agg::wavg(&weight, &spec));
         }
+        "absSum" => AggKind::AbsSum,
         "group" => AggKind::Group,
         "distinct" => {
             let include_nulls = Reflect::get(value, &"includeNulls".into())
@@ -186,9 +187,79 @@ pub(crate) fn agg_from_js(value: &JsValue) -> Result<Agg, JsError> {
                 Agg::distinct(&spec)
             });
         }
-        other => return Err(JsError::new(&format!("{other:?} is not an aggregation"))),
+        other => return reducer_agg_from_js(value, other, &spec),
     };
     Ok(Agg::of(kind, &spec))
+}
+
+/// The aggregations with options (`Agg.median`, `Agg.pct`, `Agg.unique`, `Agg.sortedFirst`,
+/// `Agg.sortedLast`, `Agg.countWhere`).
+fn reducer_agg_from_js(value: &JsValue, kind: &str, spec: &str) -> Result<Agg, JsError> {
+    let get = |name: &str| Reflect::get(value, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let flag = |name: &str| get(name).as_bool().unwrap_or(false);
+    Ok(match kind {
+        "median" => {
+            Agg::median(spec).average_evenly_divided(get("average").as_bool().unwrap_or(true))
+        }
+        "pct" => {
+            let p = get("percentile").as_f64().ok_or_else(|| {
+                JsError::new("Agg.pct(percentile, spec): the percentile is a number in [0, 1]")
+            })?;
+            Agg::pct(p, spec).average_evenly_divided(flag("average"))
+        }
+        "unique" => {
+            let agg = Agg::unique(spec).include_nulls(flag("includeNulls"));
+            match sentinel_from_js(&get("sentinel"))? {
+                Some(s) => agg.non_unique_sentinel(s),
+                None => agg,
+            }
+        }
+        "sortedFirst" | "sortedLast" => {
+            let sort_by = get("sortBy").as_string().ok_or_else(|| {
+                JsError::new(&format!("Agg.{kind}(sortColumn, spec) needs a column name"))
+            })?;
+            if kind == "sortedFirst" {
+                Agg::sorted_first(&sort_by, spec)
+            } else {
+                Agg::sorted_last(&sort_by, spec)
+            }
+        }
+        "countWhere" => {
+            let filters = strings(&get("filters"), "filters")?;
+            let refs: Vec<&str> = filters.iter().map(String::as_str).collect();
+            Agg::count_where(spec, &refs)
+        }
+        other => return Err(JsError::new(&format!("{other:?} is not an aggregation"))),
+    })
+}
+
+/// A non-unique sentinel: a number (an integer as a long, which fits any numeric column), a
+/// BigInt, a string or a boolean; `null` or `undefined` for none.
+fn sentinel_from_js(value: &JsValue) -> Result<Option<Value>, JsError> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    if let Some(n) = value.as_f64() {
+        return Ok(Some(if n.fract() == 0.0 && n.abs() <= MAX_SAFE as f64 {
+            Value::I64(n as i64)
+        } else {
+            Value::F64(n)
+        }));
+    }
+    if let Some(big) = value.dyn_ref::<BigInt>() {
+        return i64::try_from(big.clone())
+            .map(|v| Some(Value::I64(v)))
+            .map_err(|_| JsError::new("the non-unique sentinel is beyond a long"));
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Some(Value::String(s)));
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Some(Value::Bool(b)));
+    }
+    Err(JsError::new(
+        "the non-unique sentinel is a number, a BigInt, a string or a boolean",
+    ))
 }
 
 /// Formula variables from a plain object (`{size_offset: 1000000}`); numbers that are integers

@@ -385,6 +385,83 @@ impl Agg {
         );
         object
     }
+    /// `Agg.absSum("Out = In")`: the sum of absolute values.
+    #[wasm_bindgen(js_name = absSum)]
+    pub fn abs_sum(spec: &str) -> JsValue {
+        agg("absSum", spec, None)
+    }
+    /// `Agg.median("Out = In", averageEvenlyDivided = true)`: the middle value; an even count of
+    /// numbers averages the two middle ones unless `averageEvenlyDivided` is false.
+    pub fn median(spec: &str, average_evenly_divided: Option<bool>) -> JsValue {
+        with(
+            agg("median", spec, None),
+            &[(
+                "average",
+                JsValue::from_bool(average_evenly_divided.unwrap_or(true)),
+            )],
+        )
+    }
+    /// `Agg.pct(0.95, "P95 = Price", averageEvenlyDivided = false)`: a percentile, in [0, 1].
+    pub fn pct(percentile: f64, spec: &str, average_evenly_divided: Option<bool>) -> JsValue {
+        with(
+            agg("pct", spec, None),
+            &[
+                ("percentile", JsValue::from_f64(percentile)),
+                (
+                    "average",
+                    JsValue::from_bool(average_evenly_divided.unwrap_or(false)),
+                ),
+            ],
+        )
+    }
+    /// `Agg.unique("Out = In", includeNulls = false, nonUniqueSentinel = null)`: the group's one
+    /// distinct value, null when all are null, the sentinel when there are several.
+    pub fn unique(
+        spec: &str,
+        include_nulls: Option<bool>,
+        non_unique_sentinel: JsValue,
+    ) -> JsValue {
+        with(
+            agg("unique", spec, None),
+            &[
+                (
+                    "includeNulls",
+                    JsValue::from_bool(include_nulls.unwrap_or(false)),
+                ),
+                ("sentinel", non_unique_sentinel),
+            ],
+        )
+    }
+    /// `Agg.sortedFirst("Timestamp", "Out = In")`: the value of the group's first row by a column.
+    #[wasm_bindgen(js_name = sortedFirst)]
+    pub fn sorted_first(sort_column: &str, spec: &str) -> JsValue {
+        with(
+            agg("sortedFirst", spec, None),
+            &[("sortBy", sort_column.into())],
+        )
+    }
+    /// `Agg.sortedLast("Timestamp", "Out = In")`: the value of the group's last row by a column.
+    #[wasm_bindgen(js_name = sortedLast)]
+    pub fn sorted_last(sort_column: &str, spec: &str) -> JsValue {
+        with(
+            agg("sortedLast", spec, None),
+            &[("sortBy", sort_column.into())],
+        )
+    }
+    /// `Agg.countWhere("Big", "Size > 1")` or `Agg.countWhere("N", ["A > 0", "B < 1"])`: the rows
+    /// where every filter holds.
+    #[wasm_bindgen(js_name = countWhere)]
+    pub fn count_where(name: &str, filters: JsValue) -> JsValue {
+        with(agg("countWhere", name, None), &[("filters", filters)])
+    }
+}
+
+/// `object` with `fields` set.
+fn with(object: JsValue, fields: &[(&str, JsValue)]) -> JsValue {
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&object, &(*k).into(), v);
+    }
+    object
 }
 
 /// Sort directions for `sort`, as Deephaven's `SortColumn` names them: `SortColumn.asc("A")`,

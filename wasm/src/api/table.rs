@@ -221,6 +221,62 @@ impl Table {
         self.derive(|t| t.count_by(name, &refs(&k)))
     }
 
+    /// `sumBy(keys)`: the sum of every other column per group.
+    #[wasm_bindgen(js_name = sumBy)]
+    pub fn sum_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.sum_by(&refs(&k)))
+    }
+
+    /// `avgBy(keys)`: the mean of every other column per group.
+    #[wasm_bindgen(js_name = avgBy)]
+    pub fn avg_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.avg_by(&refs(&k)))
+    }
+
+    /// `minBy(keys)`: the minimum of every other column per group.
+    #[wasm_bindgen(js_name = minBy)]
+    pub fn min_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.min_by(&refs(&k)))
+    }
+
+    /// `maxBy(keys)`: the maximum of every other column per group.
+    #[wasm_bindgen(js_name = maxBy)]
+    pub fn max_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.max_by(&refs(&k)))
+    }
+
+    /// `medianBy(keys)`: the median of every other column per group.
+    #[wasm_bindgen(js_name = medianBy)]
+    pub fn median_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.median_by(&refs(&k)))
+    }
+
+    /// `stdBy(keys)`: the sample standard deviation of every other column per group.
+    #[wasm_bindgen(js_name = stdBy)]
+    pub fn std_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.std_by(&refs(&k)))
+    }
+
+    /// `varBy(keys)`: the sample variance of every other column per group.
+    #[wasm_bindgen(js_name = varBy)]
+    pub fn var_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.var_by(&refs(&k)))
+    }
+
+    /// `absSumBy(keys)`: the sum of absolute values of every other column per group.
+    #[wasm_bindgen(js_name = absSumBy)]
+    pub fn abs_sum_by(&self, keys: JsValue) -> Result<Table, JsError> {
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.abs_sum_by(&refs(&k)))
+    }
+
     /// `aggBy([Agg.count("Trade_Count"), Agg.sum("Total_Size = Size")], ["Exchange", "Instrument"])`.
     #[wasm_bindgen(js_name = aggBy)]
     pub fn agg_by(&self, aggs: JsValue, keys: JsValue) -> Result<Table, JsError> {

@@ -33,7 +33,12 @@ pub(super) struct AbsSum {
 pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     let (input, ty) = input_column(agg, schema)?;
     match ty {
-        ColumnType::String | ColumnType::Binary | ColumnType::Timestamp => {
+        ColumnType::String
+        | ColumnType::Binary
+        | ColumnType::Timestamp
+        | ColumnType::Date
+        | ColumnType::Time
+        | ColumnType::Array(_) => {
             return Err(Error::Invalid(format!(
                 "{} = AbsSum({}): cannot AbsSum a {ty} column",
                 agg.output,

@@ -26,10 +26,18 @@
 
 mod abs_sum;
 mod accumulator;
+mod by;
+mod count_where;
 mod group;
 mod history;
+mod percentile;
 mod reducer;
+mod sorted;
 mod spec;
+#[cfg(test)]
+pub(super) mod tests;
+mod unique;
+mod values;
 
 use std::rc::Rc;
 
@@ -403,32 +411,6 @@ impl Table {
         };
         self.engine
             .derive(vec![Rc::clone(&self.node)], schema, false, Box::new(op))
-    }
-
-    /// The number of rows per group, in a column `name` (Deephaven's `countBy`).
-    pub fn count_by(&self, name: &str, keys: &[&str]) -> Result<Table> {
-        self.agg_by(&[Agg::count(name)], keys)
-    }
-
-    /// Each group's last row (Deephaven's `lastBy`).
-    pub fn last_by(&self, keys: &[&str]) -> Result<Table> {
-        self.by_every_column(AggKind::Last, keys)
-    }
-
-    /// Each group's first row (Deephaven's `firstBy`).
-    pub fn first_by(&self, keys: &[&str]) -> Result<Table> {
-        self.by_every_column(AggKind::First, keys)
-    }
-
-    fn by_every_column(&self, kind: AggKind, keys: &[&str]) -> Result<Table> {
-        let aggs: Vec<Agg> = self
-            .schema()
-            .names()
-            .into_iter()
-            .filter(|n| !keys.contains(n))
-            .map(|n| Agg::of(kind, n))
-            .collect();
-        self.agg_by(&aggs, keys)
     }
 }
 

@@ -12,7 +12,7 @@
 //! Adding an aggregation: an [`AggKind`] variant, a file holding its reducer with a
 //! `new(agg, schema)` constructor, and one arm in [`reducer`].
 
-use super::{Agg, AggKind, abs_sum, group};
+use super::{Agg, AggKind, abs_sum, count_where, group, percentile, sorted, unique};
 use crate::column::{Column, ColumnType};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
@@ -63,13 +63,11 @@ pub(super) fn reducer(agg: &Agg, schema: &Schema) -> Result<Option<Box<dyn Group
         | AggKind::Std
         | AggKind::WAvg => return Ok(None),
         AggKind::AbsSum => abs_sum::new(agg, schema)?,
+        AggKind::Median | AggKind::Pct => percentile::new(agg, schema)?,
+        AggKind::Unique => unique::new(agg, schema)?,
+        AggKind::SortedFirst | AggKind::SortedLast => sorted::new(agg, schema)?,
+        AggKind::CountWhere => count_where::new(agg, schema)?,
         AggKind::Group | AggKind::Distinct => group::new(agg, schema)?,
-        kind => {
-            return Err(Error::Invalid(format!(
-                "{}: {kind:?} is not supported yet",
-                agg.output
-            )));
-        }
     };
     Ok(Some(reducer))
 }

@@ -156,4 +156,54 @@ impl Agg {
     pub fn abs_sum(spec: &str) -> Self {
         Self::of(AggKind::AbsSum, spec)
     }
+    /// `Median("Out = In")`: averages the two middle values of an even count of numbers.
+    pub fn median(spec: &str) -> Self {
+        Self::of(AggKind::Median, spec).average_evenly_divided(true)
+    }
+    /// `Pct(percentile, "Out = In")`, `percentile` in `[0, 1]`; no averaging unless asked.
+    pub fn pct(percentile: f64, spec: &str) -> Self {
+        let mut agg = Self::of(AggKind::Pct, spec);
+        agg.options.percentile = percentile;
+        agg
+    }
+    /// `Unique("Out = In")`: the group's one distinct value; nulls skipped, null when not unique
+    /// (see [`include_nulls`](Self::include_nulls), [`non_unique_sentinel`](Self::non_unique_sentinel)).
+    pub fn unique(spec: &str) -> Self {
+        Self::of(AggKind::Unique, spec)
+    }
+    /// `SortedFirst(sortBy, "Out = In")`: the value of the first row by `sort_by`.
+    pub fn sorted_first(sort_by: &str, spec: &str) -> Self {
+        let mut agg = Self::of(AggKind::SortedFirst, spec);
+        agg.options.sort_by = vec![sort_by.trim().to_owned()];
+        agg
+    }
+    /// `SortedLast(sortBy, "Out = In")`: the value of the last row by `sort_by`.
+    pub fn sorted_last(sort_by: &str, spec: &str) -> Self {
+        let mut agg = Self::of(AggKind::SortedLast, spec);
+        agg.options.sort_by = vec![sort_by.trim().to_owned()];
+        agg
+    }
+    /// `CountWhere("Name", filters)`: the rows where every filter holds.
+    pub fn count_where(name: &str, filters: &[&str]) -> Self {
+        let mut agg = Self::count(name);
+        agg.kind = AggKind::CountWhere;
+        agg.options.filters = filters.iter().map(|f| (*f).to_owned()).collect();
+        agg
+    }
+
+    /// Median, Pct: whether an even split averages the two middle values.
+    pub fn average_evenly_divided(mut self, on: bool) -> Self {
+        self.options.average_evenly_divided = on;
+        self
+    }
+    /// Unique: whether null counts as a value.
+    pub fn include_nulls(mut self, on: bool) -> Self {
+        self.options.include_nulls = on;
+        self
+    }
+    /// Unique: the value of a group with more than one distinct value.
+    pub fn non_unique_sentinel(mut self, value: Value) -> Self {
+        self.options.non_unique_sentinel = Some(value);
+        self
+    }
 }
