@@ -4,6 +4,8 @@
 //! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of `Cargo.lock` (a mismatch breaks the
 //!   generated JS), and wasm-pack, both with `cargo install --root <cache>/tools/...`;
 //! - the npm packages (`npm ci`): the page's regular-table and uPlot, and playwright-core;
+//! - for the page: Debian's binaryen (apt-get), whose `wasm-opt` shrinks the bundle; without it
+//!   (no apt-get, not root) the page is built all the same, a few KB larger;
 //! - for tests: Debian's chromium and chromium-driver (apt-get).
 //!
 //! wasm-bindgen-cli is installed without `--locked`: its own lock file pins a webpki-roots that
@@ -16,12 +18,15 @@ use crate::run::{Cmd, Failure};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const WASM_OPT: &str = "/usr/bin/wasm-opt";
 const WASM_PACK_VERSION: &str = "0.15.1";
 
 /// Paths of the installed tools.
 pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub wasm_pack: PathBuf,
+    /// binaryen's optimiser, if it could be installed.
+    pub wasm_opt: Option<PathBuf>,
 }
 
 fn cache_dir() -> PathBuf {
@@ -126,10 +131,22 @@ pub fn wasm_toolchain() -> Result<Tools, Failure> {
     ensure_npm_packages()?;
     let version = wasm_bindgen_version()?;
     let wasm_bindgen = ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)?;
+    let wasm_opt = match ensure_apt(&[("binaryen", WASM_OPT)]) {
+        Ok(()) => Some(PathBuf::from(WASM_OPT)),
+        Err(e) => {
+            eprintln!(
+                "xtask: warning: binaryen could not be installed ({}); the wasm bundle is built \
+                 without wasm-opt, about 3 KB larger served gzip",
+                e.0
+            );
+            None
+        }
+    };
     Ok(Tools {
         wasm_bindgen,
         // Only tests need wasm-pack; `all` installs it.
         wasm_pack: PathBuf::from("wasm-pack"),
+        wasm_opt,
     })
 }
 

@@ -69,7 +69,10 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         .args(["--profile", "wasm-release"])
         .run()?;
     let site = target_dir().join("site");
-    let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
+    let mut wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
+    if let Some(wasm_opt) = &tools.wasm_opt {
+        wasm = optimise_bundle(wasm_opt, &wasm)?;
+    }
     let _ = std::fs::remove_dir_all(&site);
     Cmd::new(&tools.wasm_bindgen)
         .args(["--target", "web", "--out-dir"])
@@ -105,6 +108,38 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         raw
     );
     Ok(())
+}
+
+/// Runs binaryen's `wasm-opt` over the module rustc linked; returns the optimised copy (same file
+/// name, in an `opt` folder beside it, as wasm-bindgen names its output after its input).
+///
+/// `-O1 --converge` (binaryen 108, Debian's): 362.2 → 359.4 KB served gzip (zopfli). The size
+/// levels (`-Os`, `-Oz`) and `-O2` give a smaller raw file but a larger gzipped one (by 10 to
+/// 20 KB); see BENCHMARKS.md. It runs before wasm-bindgen, not after as wasm-bindgen advises:
+/// binaryen 108 rewrites the export of wasm-bindgen's externref table to point at the function
+/// table, and the page fails at start (`WebAssembly.Table.set(): Argument 1 is invalid`). The
+/// features are those rustc enables for wasm32-unknown-unknown (the module no longer lists them:
+/// its `target_features` section goes with `strip`).
+fn optimise_bundle(wasm_opt: &Path, wasm: &Path) -> Result<PathBuf, Failure> {
+    let dir = wasm.with_file_name("opt");
+    std::fs::create_dir_all(&dir).map_err(Failure::io("wasm-opt's folder"))?;
+    let out = dir.join(wasm.file_name().unwrap_or_default());
+    Cmd::new(wasm_opt)
+        .args([
+            "--enable-bulk-memory",
+            "--enable-multivalue",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+            "--enable-reference-types",
+            "--enable-sign-ext",
+            "-O1",
+            "--converge",
+        ])
+        .arg(wasm)
+        .arg("-o")
+        .arg(&out)
+        .run()?;
+    Ok(out)
 }
 
 fn demo(args: &[String]) -> Result<(), Failure> {
