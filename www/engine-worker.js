@@ -222,8 +222,9 @@ self.onmessage = async (event) => {
           if (!table || !isTable(table)) continue;
           out[name] = { ...table.viewport(0, table.size), stats: table.stats() };
         }
-        const clock = { atCycle: cycleClock, atRead: typeof session.now === "function" ? session.now() : null };
-        self.postMessage({ type: "read", id: message.id, tables: out, cycles: session.cycles(), clock });
+        // A read may come before "init" has made the session (a test reading from the start).
+        const clock = { atCycle: cycleClock, atRead: typeof session?.now === "function" ? session.now() : null };
+        self.postMessage({ type: "read", id: message.id, tables: out, cycles: session?.cycles() ?? 0, clock });
         break;
       }
       case "interval":
@@ -249,6 +250,7 @@ self.onmessage = async (event) => {
         break;
     }
   } catch (e) {
-    self.postMessage({ type: "fatal", error: String(e?.message ?? e) });
+    // With the request's id, so that whoever awaits a reply to it gets the error, not silence.
+    self.postMessage({ type: "fatal", id: message.id, error: String(e?.message ?? e) });
   }
 };

@@ -9,11 +9,12 @@ const worker = new Worker(new URL("./engine-worker.js", import.meta.url), { type
 const pending = new Map();
 let nextId = 1;
 
-/** Sends `message` with a fresh id; resolves with the worker's reply to it. */
+/** Sends `message` with a fresh id; resolves with the worker's reply to it, or rejects with the
+ * error the worker met handling it. */
 export function call(message) {
   const id = nextId++;
-  return new Promise((resolve) => {
-    pending.set(id, resolve);
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
     worker.postMessage({ ...message, id });
   });
 }
@@ -29,10 +30,12 @@ export const workerReady = new Promise((r) => (ready = r));
 worker.onmessage = (event) => {
   const m = event.data;
   if (m.type === "ready") ready();
-  else if (m.type === "fatal") showFatal(m.error);
-  else if (pending.has(m.id)) {
-    pending.get(m.id)(m);
+  if (m.type === "fatal") showFatal(m.error);
+  if (pending.has(m.id)) {
+    const { resolve, reject } = pending.get(m.id);
     pending.delete(m.id);
+    if (m.type === "fatal") reject(new Error(m.error));
+    else resolve(m);
   }
 };
 worker.onerror = (e) => showFatal(e.message || "the engine worker failed");

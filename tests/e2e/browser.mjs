@@ -54,7 +54,12 @@ export async function openPage(browser, viewport = { width: 1440, height: 1000 }
 /** The notebook's row counts as `row_count_merge` shows them: `{append, stream}`, 0 when absent. */
 export function rowCounts(page) {
   return page.evaluate(async () => {
-    const t = (await window.streamglass.read(["row_count_merge"])).row_count_merge ?? null;
+    // A worker that never answers (a trapped engine) is a failure with the page's state, not a hang.
+    const answer = window.streamglass.read(["row_count_merge"]);
+    const late = new Promise((_, fail) =>
+      setTimeout(() => fail(new Error(`the worker did not answer a read in 30 s; the status says: ${document.getElementById("status")?.innerText}`)), 30000),
+    );
+    const t = (await Promise.race([answer, late])).row_count_merge ?? null;
     const count = (type) => {
       if (!t) return 0;
       const [n, kind] = [t.columns.indexOf("RowCount"), t.columns.indexOf("Table_Type")];
