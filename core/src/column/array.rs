@@ -1,9 +1,8 @@
 //! [`ArrayColumn`]: nullable arrays of one element type (Deephaven's vectors, `double[]`), as end
 //! offsets plus one flat column of elements.
 //!
-//! Rows are laid out as [`BinaryColumn`](super::BinaryColumn)'s are: `ends` holds each row's end
-//! as an absolute element position (counted since the column was created, so removing rows from
-//! the front renumbers nothing), with [`NULL_END`] set for a null array; `values` holds every row's
+//! Rows are laid out as [`BinaryColumn`](super::BinaryColumn)'s are: a [`RowEnds`] holds each
+//! row's end as an absolute element position (null arrays flagged), and `values` holds every row's
 //! elements back to back, in a [`Column`] of the element type (so strings stay dictionary codes and
 //! numbers keep their null sentinels). A row's array is therefore a slice of `values`, and appending
 //! a row copies its elements once and allocates nothing per row once the chunks are warm.
@@ -11,21 +10,17 @@
 //! A null array, an empty array and an array holding null elements are three different values, as
 //! in Deephaven: `Value::Null`, `Value::Array(vec![])` and `Value::Array(vec![Value::Null])`.
 //!
-//! Invariant: `start` is the absolute position of the first element still held, `end` the position
-//! just past the last row's elements, and `values.len() == end - start`.
+//! Invariant: `values` holds exactly the elements `ends` counts.
 
-use super::binary::NULL_END;
-use super::chunked::Chunked;
+use super::row_ends::RowEnds;
 use super::{Column, ColumnType, Value};
 
 /// A column of nullable arrays.
 #[derive(Debug, Clone)]
 pub struct ArrayColumn {
     element: &'static ColumnType,
-    ends: Chunked<u64>,
+    ends: RowEnds,
     values: Box<Column>,
-    start: u64,
-    end: u64,
 }
 
 impl ArrayColumn {
@@ -33,10 +28,8 @@ impl ArrayColumn {
     pub fn new(element: &'static ColumnType) -> Self {
         Self {
             element,
-            ends: Chunked::new(),
+            ends: RowEnds::default(),
             values: Box::new(Column::new(*element)),
-            start: 0,
-            end: 0,
         }
     }
 
@@ -63,43 +56,15 @@ impl ArrayColumn {
         &self.values
     }
 
-    fn end_of(&self, row: usize) -> u64 {
-        self.ends.get(row).map_or(self.start, |e| e & !NULL_END)
-    }
-
     /// Where row `index`'s elements are in [`ArrayColumn::values`], as `(first, count)`: `None`
     /// past the end, `Some(None)` for a null array.
     pub fn range(&self, index: usize) -> Option<Option<(usize, usize)>> {
-        let end = self.ends.get(index)?;
-        if end & NULL_END != 0 {
-            return Some(None);
-        }
-        let from = if index == 0 {
-            self.start
-        } else {
-            self.end_of(index - 1)
-        };
-        Some(Some(((from - self.start) as usize, (end - from) as usize)))
+        self.ends.range(index)
     }
 
     /// The ranges of rows `start .. start + count` (clamped), read in one pass over the ends.
     pub fn ranges(&self, start: usize, count: usize, out: &mut Vec<Option<(usize, usize)>>) {
-        out.clear();
-        let mut from = if start == 0 {
-            self.start
-        } else {
-            self.end_of(start - 1)
-        };
-        for slice in self.ends.slices_range(start, count) {
-            for &e in slice {
-                let end = e & !NULL_END;
-                out.push(
-                    (e & NULL_END == 0)
-                        .then(|| ((from - self.start) as usize, (end - from) as usize)),
-                );
-                from = end;
-            }
-        }
+        self.ends.ranges(start, count, out)
     }
 
     /// The array at `index`: `None` past the end, `Some(None)` for null.
@@ -137,7 +102,7 @@ impl ArrayColumn {
 
     /// Appends a null array.
     pub fn push_null(&mut self) {
-        self.ends.push(self.end | NULL_END);
+        self.ends.push_null();
     }
 
     /// Whether every element of `values` fits the element type.
@@ -153,8 +118,7 @@ impl ArrayColumn {
 
     /// Ends a row made of the elements pushed onto [`ArrayColumn::values_mut`] since the last row.
     pub fn end_row(&mut self) {
-        self.end = self.start + self.values.len() as u64;
-        self.ends.push(self.end);
+        self.ends.end_row(self.values.len());
     }
 
     /// Appends row `index` of `other` (of the same element type; else a null array).
@@ -176,64 +140,28 @@ impl ArrayColumn {
         if other.element_type() != self.element_type() {
             return false;
         }
-        let count = count.min(other.len().saturating_sub(start));
-        if count == 0 {
-            return true;
-        }
-        let base = if start == 0 {
-            other.start
-        } else {
-            other.end_of(start - 1)
-        };
-        let last = other.end_of(start + count - 1);
-        let from = self.end;
-        self.values.extend_from_range(
-            &other.values,
-            (base - other.start) as usize,
-            (last - base) as usize,
-        );
-        for slice in other.ends.slices_range(start, count) {
-            for &e in slice {
-                self.ends
-                    .push((from + ((e & !NULL_END) - base)) | (e & NULL_END));
-            }
-        }
-        self.end = self.start + self.values.len() as u64;
+        let (first, values) = self.ends.extend_from(&other.ends, start, count);
+        self.values.extend_from_range(&other.values, first, values);
         true
     }
 
     /// Removes `count` rows from the front.
     pub fn pop_front(&mut self, count: usize) {
-        let count = count.min(self.len());
-        if count == 0 {
-            return;
-        }
-        let new_start = self.end_of(count - 1);
-        self.values.pop_front((new_start - self.start) as usize);
-        self.ends.pop_front(count);
-        self.start = new_start;
+        let values = self.ends.pop_front(count);
+        self.values.pop_front(values);
     }
 
     /// Keeps the first `new_len` rows.
     pub fn truncate(&mut self, new_len: usize) {
-        if new_len >= self.len() {
-            return;
+        if let Some(kept) = self.ends.truncate(new_len) {
+            self.values.truncate(kept);
         }
-        let end = if new_len == 0 {
-            self.start
-        } else {
-            self.end_of(new_len - 1)
-        };
-        self.ends.truncate(new_len);
-        self.values.truncate((end - self.start) as usize);
-        self.end = end;
     }
 
     /// Removes every row, keeping storage for reuse.
     pub fn clear(&mut self) {
         self.ends.clear();
         self.values.clear();
-        self.start = self.end;
     }
 
     pub fn bytes_used(&self) -> usize {

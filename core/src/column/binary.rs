@@ -1,25 +1,19 @@
-//! [`BinaryColumn`]: nullable byte strings (Avro `bytes` and `fixed`), as end offsets plus bytes.
+//! [`BinaryColumn`]: nullable byte strings (Avro `bytes` and `fixed`), as row ends plus bytes.
 //!
-//! Rows are two [`Chunked`] FIFOs: `ends` holds each row's end as an absolute byte position (counted
-//! since the column was created, so removing rows from the front renumbers nothing), with
-//! [`NULL_END`] set for a null; `bytes` holds the rows' bytes back to back. Appending copies the
-//! bytes once and allocates nothing once the chunks are warm.
+//! Rows are a [`RowEnds`] (each row's end as an absolute byte position, null rows flagged) and a
+//! [`Chunked`] FIFO of the rows' bytes back to back. Appending copies the bytes once and allocates
+//! nothing once the chunks are warm.
 //!
-//! Invariant: `start` is the absolute position of the first byte still held, `end` the position
-//! just past the last row's bytes, and `bytes.len() == end - start`.
+//! Invariant: `bytes` holds exactly the values `ends` counts.
 
 use super::chunked::Chunked;
-
-/// Set in an end position: this row is null (and adds no bytes).
-pub const NULL_END: u64 = 1 << 63;
+use super::row_ends::RowEnds;
 
 /// A column of nullable byte strings.
 #[derive(Debug, Clone, Default)]
 pub struct BinaryColumn {
-    ends: Chunked<u64>,
+    ends: RowEnds,
     bytes: Chunked<u8>,
-    start: u64,
-    end: u64,
 }
 
 impl BinaryColumn {
@@ -38,71 +32,40 @@ impl BinaryColumn {
     /// Appends a value (`None` is null).
     pub fn push(&mut self, value: Option<&[u8]>) {
         match value {
-            None => self.ends.push(self.end | NULL_END),
+            None => self.ends.push_null(),
             Some(v) => {
                 self.bytes.extend_from_slice(v);
-                self.end += v.len() as u64;
-                self.ends.push(self.end);
+                self.ends.end_row(self.bytes.len());
             }
         }
     }
 
-    fn end_of(&self, row: usize) -> u64 {
-        self.ends.get(row).map_or(self.start, |e| e & !NULL_END)
-    }
-
     /// The value at `index`: `None` past the end, `Some(None)` for null.
     pub fn get(&self, index: usize) -> Option<Option<Vec<u8>>> {
-        let end = self.ends.get(index)?;
-        if end & NULL_END != 0 {
-            return Some(None);
-        }
-        let from = if index == 0 {
-            self.start
-        } else {
-            self.end_of(index - 1)
-        };
-        let mut out = Vec::with_capacity((end - from) as usize);
-        self.bytes.copy_range(
-            (from - self.start) as usize,
-            (end - from) as usize,
-            &mut out,
-        );
-        Some(Some(out))
+        Some(self.ends.range(index)?.map(|(first, count)| {
+            let mut out = Vec::with_capacity(count);
+            self.bytes.copy_range(first, count, &mut out);
+            out
+        }))
     }
 
     /// Removes `count` rows from the front.
     pub fn pop_front(&mut self, count: usize) {
-        let count = count.min(self.len());
-        if count == 0 {
-            return;
-        }
-        let new_start = self.end_of(count - 1);
-        self.bytes.pop_front((new_start - self.start) as usize);
-        self.ends.pop_front(count);
-        self.start = new_start;
+        let bytes = self.ends.pop_front(count);
+        self.bytes.pop_front(bytes);
     }
 
     /// Keeps the first `new_len` rows.
     pub fn truncate(&mut self, new_len: usize) {
-        if new_len >= self.len() {
-            return;
+        if let Some(kept) = self.ends.truncate(new_len) {
+            self.bytes.truncate(kept);
         }
-        let end = if new_len == 0 {
-            self.start
-        } else {
-            self.end_of(new_len - 1)
-        };
-        self.ends.truncate(new_len);
-        self.bytes.truncate((end - self.start) as usize);
-        self.end = end;
     }
 
     /// Removes every row, keeping storage for reuse.
     pub fn clear(&mut self) {
         self.ends.clear();
         self.bytes.clear();
-        self.start = self.end;
     }
 
     pub fn bytes_used(&self) -> usize {

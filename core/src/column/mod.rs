@@ -22,6 +22,7 @@
 pub mod array;
 pub mod binary;
 pub mod chunked;
+mod row_ends;
 pub mod strings;
 
 use std::fmt;
