@@ -67,6 +67,36 @@ pub fn skip_or_fail(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
 }
 
+/// The built page, when everything a browser test needs is present (the site, playwright-core and
+/// Debian's Chromium); otherwise [`skip_or_fail`] for `test` and `None`.
+pub fn browser_site(test: &str) -> Option<PathBuf> {
+    let site = std::env::var_os("STREAMGLASS_SITE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("site"));
+    let missing = if !site.join("pkg/streamglass_wasm_bg.wasm").is_file() {
+        Some(format!(
+            "no built page at {} (run cargo xtask site)",
+            site.display()
+        ))
+    } else if !workspace_root()
+        .join("node_modules/playwright-core")
+        .is_dir()
+    {
+        Some("playwright-core is not installed (run npm ci)".to_owned())
+    } else if !Path::new("/usr/bin/chromium").is_file() {
+        Some("/usr/bin/chromium is not installed".to_owned())
+    } else {
+        None
+    };
+    match missing {
+        Some(reason) => {
+            skip_or_fail(test, &reason);
+            None
+        }
+        None => Some(site),
+    }
+}
+
 /// Waits until something accepts TCP connections on `addr`, up to `timeout`.
 pub fn wait_for_port(addr: &str, timeout: std::time::Duration) -> Result<(), String> {
     let deadline = std::time::Instant::now() + timeout;

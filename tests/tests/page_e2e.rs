@@ -27,36 +27,7 @@ use replay_bridge::source::Source;
 use replay_bridge::trades::TRADES_TOPIC;
 use streamglass_tests::producers::{self, Produced};
 use streamglass_tests::tansu::{Tansu, broker};
-use streamglass_tests::{skip_or_fail, target_dir, workspace_root, ws};
-
-/// The built page, when everything the browser test needs is present.
-fn prerequisites(test: &str) -> Option<PathBuf> {
-    let site = std::env::var_os("STREAMGLASS_SITE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("site"));
-    let missing = if !site.join("pkg/streamglass_wasm_bg.wasm").is_file() {
-        Some(format!(
-            "no built page at {} (run cargo xtask site)",
-            site.display()
-        ))
-    } else if !workspace_root()
-        .join("node_modules/playwright-core")
-        .is_dir()
-    {
-        Some("playwright-core is not installed (run npm ci)".into())
-    } else if !Path::new("/usr/bin/chromium").is_file() {
-        Some("/usr/bin/chromium is not installed".into())
-    } else {
-        None
-    };
-    match missing {
-        Some(reason) => {
-            skip_or_fail(test, &reason);
-            None
-        }
-        None => Some(site),
-    }
-}
+use streamglass_tests::{browser_site, target_dir, workspace_root, ws};
 
 /// Runs an end-to-end script (`tests/e2e/<script>`) on `url` with `arg`, which saves a screenshot
 /// as `target/e2e/<name>.png` and prints one line of JSON; returns that JSON.
@@ -124,7 +95,7 @@ fn assert_page_shows(shown: &serde_json::Value, expected: &BTreeMap<i32, (u64, i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_counts_every_record_of_a_generated_recording() {
-    let Some(site) = prerequisites("page: generated recording") else {
+    let Some(site) = browser_site("page: generated recording") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -162,7 +133,7 @@ async fn get_encoded(addr: &str, path: &str, accept: &str) -> (Option<String>, V
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_is_served_precompressed() {
     use std::io::Read;
-    let Some(site) = prerequisites("page: precompressed") else {
+    let Some(site) = browser_site("page: precompressed") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -221,7 +192,7 @@ async fn produce_trades_with_rskafka(tansu: &Tansu, n: usize, seed: u64) -> Prod
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_counts_a_tansu_topic_written_by_confluent_kafka() {
-    let Some(site) = prerequisites("page: tansu confluent-kafka") else {
+    let Some(site) = browser_site("page: tansu confluent-kafka") else {
         return;
     };
     let Some((env, tansu)) = broker("page: tansu confluent-kafka") else {
@@ -246,7 +217,7 @@ async fn the_page_counts_a_tansu_topic_written_by_confluent_kafka() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_counts_a_tansu_topic_written_by_rskafka() {
-    let Some(site) = prerequisites("page: tansu rskafka") else {
+    let Some(site) = browser_site("page: tansu rskafka") else {
         return;
     };
     let Some((_env, tansu)) = broker("page: tansu rskafka") else {
@@ -395,7 +366,7 @@ fn assert_same_aggregation(
 /// `size_offset`, the stream table holds little, and BTC rows are IVORY.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_notebook_runs_in_the_page_with_identical_aggregations() {
-    let Some(site) = prerequisites("page: the notebook") else {
+    let Some(site) = browser_site("page: the notebook") else {
         return;
     };
     const SIZE_OFFSET: u64 = 100_000;
@@ -576,7 +547,7 @@ async fn live_demo_bridge(dir: &Path, history: u64, future_secs: u64, site: Path
 /// session's bytes and removes them from the menu.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
-    let Some(site) = prerequisites("page: the live notebook") else {
+    let Some(site) = browser_site("page: the live notebook") else {
         return;
     };
     const SIZE_OFFSET: u64 = 250_000;
@@ -684,7 +655,7 @@ async fn the_notebook_runs_live_and_its_panels_close_reopen_and_drop() {
 /// the page's Source selector offers both and connects to the one in its URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bridge_offers_a_recording_and_a_broker_and_the_page_picks_one() {
-    let Some(site) = prerequisites("page: two sources") else {
+    let Some(site) = browser_site("page: two sources") else {
         return;
     };
     let Some((_env, tansu)) = broker("page: two sources") else {
@@ -766,7 +737,7 @@ async fn the_notebook_runs_against_a_tansu_topic_and_counts_later_records() {
     use streamglass_core::seek::Watermarks;
     use tokio::io::{AsyncBufReadExt, BufReader};
 
-    let Some(site) = prerequisites("page: the notebook on tansu") else {
+    let Some(site) = browser_site("page: the notebook on tansu") else {
         return;
     };
     let Some((env, tansu)) = broker("page: the notebook on tansu") else {
@@ -867,7 +838,7 @@ async fn the_notebook_runs_against_a_tansu_topic_and_counts_later_records() {
 /// a later `consumeToTable` in the console opens a new connection and fills its table.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_connection_closed_by_the_bridge_is_shown_and_reopened() {
-    let Some(site) = prerequisites("page: idle close") else {
+    let Some(site) = browser_site("page: idle close") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

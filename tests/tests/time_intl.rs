@@ -6,42 +6,15 @@
 //! Needs the built page (`cargo xtask site`), `npm ci` and `/usr/bin/chromium`; without them it
 //! skips, unless `STREAMGLASS_REQUIRE_ALL=1`.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use streamglass_tests::{skip_or_fail, target_dir, workspace_root};
-
-fn site() -> Option<PathBuf> {
-    let site = std::env::var_os("STREAMGLASS_SITE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("site"));
-    let missing = if !site.join("pkg/streamglass_wasm_bg.wasm").is_file() {
-        Some(format!(
-            "no built page at {} (run cargo xtask site)",
-            site.display()
-        ))
-    } else if !workspace_root()
-        .join("node_modules/playwright-core")
-        .is_dir()
-    {
-        Some("playwright-core is not installed (run npm ci)".to_owned())
-    } else if !Path::new("/usr/bin/chromium").is_file() {
-        Some("/usr/bin/chromium is not installed".to_owned())
-    } else {
-        None
-    };
-    match missing {
-        Some(reason) => {
-            skip_or_fail("intl_time_zones_match_the_golden_vectors", &reason);
-            None
-        }
-        None => Some(site),
-    }
-}
+use streamglass_tests::{browser_site, target_dir, workspace_root};
 
 #[test]
 fn intl_time_zones_match_the_golden_vectors() {
-    let Some(site) = site() else { return };
+    let Some(site) = browser_site("intl_time_zones_match_the_golden_vectors") else {
+        return;
+    };
     let golden = workspace_root().join("tests/data/time/golden.json");
     let screenshot = target_dir().join("e2e/time-zones.png");
     let out = Command::new("node")

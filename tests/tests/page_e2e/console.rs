@@ -14,7 +14,8 @@ use replay_bridge::source::Source;
 use streamglass_tests::workspace_root;
 
 use super::time_notebook::Shown;
-use super::{common, newest_starts, prerequisites, run_script};
+use super::{common, newest_starts, run_script};
+use streamglass_tests::browser_site;
 
 const MINUTE_NS: i64 = 60_000_000_000;
 /// Trades in the recording: 14:30:00 to about 15:01 UTC, so the hour changes in it.
@@ -209,7 +210,7 @@ fn count<K: Ord>(trades: impl Iterator<Item = K>) -> BTreeMap<K, u64> {
 /// distinct exchanges in order of first appearance and `groupBy`'s rows of each, in row order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_answers_everyday_time_and_filter_queries() {
-    let Some(site) = prerequisites("page: the console's everyday queries") else {
+    let Some(site) = browser_site("page: the console's everyday queries") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

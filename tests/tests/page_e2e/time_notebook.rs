@@ -15,7 +15,8 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, FixedOffset};
 use streamglass_tests::{skip_or_fail, workspace_root};
 
-use super::{live_demo_bridge, prerequisites, run_script};
+use super::{live_demo_bridge, run_script};
+use streamglass_tests::browser_site;
 
 const MINUTE_NS: i64 = 60_000_000_000;
 const WINDOW_NS: i64 = 5 * MINUTE_NS;
@@ -403,7 +404,7 @@ fn assert_grid_times(
 /// Its grids show timestamps in UTC at their precision, then in the zone picked on the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_time_notebook_matches_a_reference_on_a_live_replay() {
-    let Some(site) = prerequisites("page: the time notebook") else {
+    let Some(site) = browser_site("page: the time notebook") else {
         return;
     };
     // 100k trades of history span about 7 minutes of record time: more than the window.
