@@ -51,6 +51,22 @@ export async function openPage(browser, viewport = { width: 1440, height: 1000 }
   return { page, failure: () => failed };
 }
 
+/**
+ * `until(what, check)`: polls `check` every 100 ms until it gives a truthy value, which it returns;
+ * throws the page's failure (from `openPage`) as soon as there is one, or a timeout past `deadline`.
+ */
+export function waiter(failure, deadline) {
+  return async (what, check) => {
+    while (true) {
+      if (failure()) throw new Error(failure());
+      const value = await check();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+}
+
 /** The notebook's row counts as `row_count_merge` shows them: `{append, stream}`, 0 when absent. */
 export function rowCounts(page) {
   return page.evaluate(async () => {

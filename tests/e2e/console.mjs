@@ -14,8 +14,7 @@
 // rows}}}; `tables` is absent when a step failed. Exit 1 on a page error or a timeout
 // (E2E_TIMEOUT_MS, default 120000).
 
-import { setTimeout as sleep } from "node:timers/promises";
-import { launch, openPage, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openPage, waiter, screenshot, scriptArgs } from "./browser.mjs";
 
 const { url, arg, screenshotPath } = scriptArgs("console.mjs <url> <plan> <screenshotPath>", (a) => {
   try {
@@ -31,15 +30,7 @@ const deadline = Date.now() + timeoutMs;
 const browser = await launch();
 try {
   const { page, failure } = await openPage(browser);
-  const until = async (what, check) => {
-    while (true) {
-      if (failure()) throw new Error(failure());
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  };
+  const until = waiter(failure, deadline);
 
   await page.goto(`${url}?run=0`, { timeout: timeoutMs });
   // The Run button works once the worker is ready, when frames (and the status) start.

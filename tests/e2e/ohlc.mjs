@@ -16,8 +16,7 @@
 // {atCycle, atRead}, tables}), rendered: {utc, zoned} ({panel: [{column: text}]}), zone}. BigInts (timestamps,
 // the clock) are sent as decimal strings. Exit 1 on a failed cell, a page error or a timeout.
 
-import { setTimeout as sleep } from "node:timers/promises";
-import { launch, openPage, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openPage, waiter, screenshot, scriptArgs } from "./browser.mjs";
 
 const TABLES = ["trades", "btc_bars", "last_5_minutes", "top_trades"];
 const ZONE = "America/New_York";
@@ -31,15 +30,7 @@ const deadline = Date.now() + timeoutMs;
 const browser = await launch();
 try {
   const { page, failure } = await openPage(browser);
-  const until = async (what, check) => {
-    while (true) {
-      if (failure()) throw new Error(failure());
-      const value = await check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  };
+  const until = waiter(failure, deadline);
 
   await page.goto(`${url}?run=0`, { timeout: timeoutMs });
   await until("the Notebook selector", () => page.evaluate(() => document.querySelector('[data-testid="notebook"]')?.options.length > 1));
