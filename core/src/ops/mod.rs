@@ -29,11 +29,15 @@ mod sort_keys;
 #[cfg(test)]
 mod tests;
 mod ungroup;
+mod update_by;
 mod where_in;
 #[cfg(test)]
 mod where_tests;
 
 pub use agg::{Agg, AggKind, AggOptions};
+pub use update_by::{
+    BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow,
+};
 
 use crate::Result;
 use crate::table::{Node, TableData, Update};

@@ -71,7 +71,7 @@ pub(super) struct Accumulator {
 /// interleavings (an append and a stream consumer of a multi-partition topic, whose frames are
 /// cut by each one's credit) then agree to the last bit, so the seed's differences are zero; and
 /// rows taken back (a ring) leave no drift.
-pub(super) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
+pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if !x.is_finite() {
         specials[special(x)] += 1;
         return;
@@ -83,7 +83,7 @@ pub(super) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
 }
 
 /// Takes back what [`add`] added.
-pub(super) fn sub(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
+pub(crate) fn sub(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if x.is_finite() {
         add(hi, lo, specials, -x);
     } else {
@@ -103,7 +103,7 @@ fn special(x: f64) -> usize {
 }
 
 /// A double-double sum with its NaN and infinity counts.
-pub(super) fn finish(hi: f64, lo: f64, specials: [u32; 3]) -> f64 {
+pub(crate) fn finish(hi: f64, lo: f64, specials: [u32; 3]) -> f64 {
     match specials {
         [n, _, _] if n > 0 => f64::NAN,
         [_, p, m] if p > 0 && m > 0 => f64::NAN,

@@ -39,6 +39,12 @@ pub(super) mod tests;
 mod unique;
 mod values;
 
+/// The exact double-double sums of `Sum`, `Avg`, `Var`, `Std` and `WAvg`, which `updateBy`'s
+/// rolling sums share.
+pub(crate) mod exact_sum {
+    pub(crate) use super::accumulator::{add, finish, sub};
+}
+
 use std::rc::Rc;
 
 use super::Operator;

@@ -1,0 +1,170 @@
+//! The exponential operations (Deephaven's `ema`, `ems`, `emMin`, `emMax`, `emStd`), over a
+//! cumulative window: each row decays the state by `a = exp(−1 / ticks)` (ticks) or
+//! `a = exp(−dt / time)` (time, `dt` the nanoseconds since the last row taken), then folds its
+//! value in:
+//!
+//! | op | state |
+//! |---|---|
+//! | `ema` | `a·prev + (1 − a)·x` |
+//! | `ems` | `a·prev + x` |
+//! | `emMin`, `emMax` | `min(a·prev, x)`, `max(a·prev, x)` |
+//! | `emStd` | `var = a·(var + (1 − a)·(x − ema)²)`, `ema` as above; the value is `√var`, NaN for the first |
+//!
+//! The first valid value starts the state (`x`; `emStd` NaN). Bad data follows the
+//! [`OperationControl`] (Deephaven's defaults: a null or NaN value, a null timestamp and a zero
+//! `dt` leave the state as it was; a timestamp going back fails the table). `Reset` empties the
+//! state (the row's value is null); `Poison` (NaN only) makes the state NaN.
+//!
+//! Invariant: `cur` is the value the last row pushed gave (null until a valid value came), and
+//! `stamp` the timestamp of the last row folded in.
+
+use super::fold::{Entry, Fold, push_f64};
+use super::spec::{BadData, OperationControl, UpdateByKind};
+use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::{Error, Result};
+
+#[derive(Clone)]
+pub(crate) struct EmFold {
+    kind: UpdateByKind,
+    control: OperationControl,
+    /// `exp(−1 / ticks)` for tick decay; `None` for time decay.
+    tick_alpha: Option<f64>,
+    /// Time decay: the time scale in nanoseconds.
+    time: f64,
+    cur: f64,
+    /// `emStd`: the moving average and variance.
+    ema: f64,
+    var: f64,
+    stamp: i64,
+}
+
+impl EmFold {
+    pub(crate) fn new(
+        kind: UpdateByKind,
+        control: OperationControl,
+        ticks: Option<f64>,
+        time: i64,
+    ) -> Self {
+        Self {
+            kind,
+            control,
+            tick_alpha: ticks.map(|t| (-1.0 / t).exp()),
+            time: time as f64,
+            cur: NULL_F64,
+            ema: NULL_F64,
+            var: 0.0,
+            stamp: NULL_I64,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.cur = NULL_F64;
+        self.ema = NULL_F64;
+        self.var = 0.0;
+        self.stamp = NULL_I64;
+    }
+
+    /// Applies `behavior` to bad data described by `what` (the row folds nothing in).
+    fn bad(&mut self, behavior: BadData, what: &str) -> Result<()> {
+        match behavior {
+            BadData::Throw => Err(Error::Invalid(format!(
+                "{}: {what} (OperationControl says THROW)",
+                self.kind.name()
+            ))),
+            BadData::Reset => {
+                self.reset();
+                Ok(())
+            }
+            BadData::Poison => {
+                self.cur = f64::NAN;
+                self.ema = f64::NAN;
+                Ok(())
+            }
+            BadData::Skip => Ok(()),
+        }
+    }
+
+    fn fold(&mut self, x: f64, a: f64) {
+        if !self.started() {
+            self.cur = if self.kind == UpdateByKind::EmStd {
+                f64::NAN
+            } else {
+                x
+            };
+            self.ema = x;
+            self.var = 0.0;
+            return;
+        }
+        match self.kind {
+            UpdateByKind::Ema => self.cur = a * self.cur + (1.0 - a) * x,
+            UpdateByKind::Ems => self.cur = a * self.cur + x,
+            UpdateByKind::EmMin => self.cur = (a * self.cur).min(x),
+            UpdateByKind::EmMax => self.cur = (a * self.cur).max(x),
+            _ => {
+                let d = x - self.ema;
+                self.var = a * (self.var + (1.0 - a) * d * d);
+                self.ema = a * self.ema + (1.0 - a) * x;
+                self.cur = self.var.sqrt();
+            }
+        }
+    }
+
+    fn started(&self) -> bool {
+        if self.kind == UpdateByKind::EmStd {
+            self.ema != NULL_F64
+        } else {
+            self.cur != NULL_F64
+        }
+    }
+}
+
+impl Fold for EmFold {
+    fn push(&mut self, e: &Entry, _: u64, _: Option<&Value>) -> Result<()> {
+        if e.is_null() {
+            return self.bad(self.control.on_null_value, "a null value");
+        }
+        if e.x.is_nan() {
+            return self.bad(self.control.on_nan_value, "a NaN value");
+        }
+        let Some(alpha) = self.tick_alpha else {
+            // Time decay.
+            if e.ts == NULL_I64 {
+                return self.bad(self.control.on_null_time, "a null timestamp");
+            }
+            if !self.started() || self.stamp == NULL_I64 {
+                self.fold(e.x, 0.0);
+                self.stamp = e.ts;
+                return Ok(());
+            }
+            let dt = e.ts as i128 - self.stamp as i128;
+            if dt < 0 {
+                return self.bad(
+                    self.control.on_negative_delta_time,
+                    "timestamps must not decrease",
+                );
+            }
+            if dt == 0 {
+                return self.bad(
+                    self.control.on_zero_delta_time,
+                    "two rows with one timestamp",
+                );
+            }
+            let a = (-(dt as f64) / self.time).exp();
+            self.fold(e.x, a);
+            self.stamp = e.ts;
+            return Ok(());
+        };
+        self.fold(e.x, alpha);
+        Ok(())
+    }
+
+    fn pop(&mut self, _: &Entry, _: u64) {}
+
+    fn emit(&self, out: &mut Column) {
+        push_f64(out, self.cur);
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Fold> {
+        Box::new(self.clone())
+    }
+}

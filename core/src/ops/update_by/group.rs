@@ -1,0 +1,39 @@
+//! `rollingGroup`: the window's values, nulls included, as an array of the input's type
+//! (Deephaven's vectors; `column/array.rs`).
+//!
+//! Invariant: `values` are the inputs of the rows pushed and not popped, oldest first.
+
+use std::collections::VecDeque;
+
+use super::fold::{Entry, Fold};
+use crate::Result;
+use crate::column::{Column, Value};
+
+#[derive(Clone, Default)]
+pub(crate) struct GroupFold {
+    values: VecDeque<Value>,
+}
+
+impl Fold for GroupFold {
+    fn push(&mut self, _: &Entry, _: u64, value: Option<&Value>) -> Result<()> {
+        self.values.push_back(value.cloned().unwrap_or(Value::Null));
+        Ok(())
+    }
+
+    fn pop(&mut self, _: &Entry, _: u64) {
+        self.values.pop_front();
+    }
+
+    fn emit(&self, out: &mut Column) {
+        let array = Value::Array(self.values.iter().cloned().collect());
+        out.push(&array);
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Fold> {
+        Box::new(self.clone())
+    }
+
+    fn bytes(&self) -> usize {
+        self.values.capacity() * std::mem::size_of::<Value>()
+    }
+}

@@ -1,0 +1,398 @@
+//! `updateBy(ops, keys)`: Deephaven's `updateBy`: the parent's rows, in the parent's order, with
+//! one column more per operation and input (`"Out = In"`, or `"Col"` replacing `Col` in place),
+//! each row's value computed over a window of the rows of its group (rows of equal key tuple,
+//! numbered by the shared [`KeyIds`]).
+//!
+//! As in Deephaven's `UpdateByWindow*` and operators, the window is apart from the operation:
+//! the window kinds (`cumulative.rs`, `ticks.rs`, `time.rs`, driven by `window.rs`) decide which
+//! rows of a group enter and leave; each operation (`sum.rs`, `product.rs`, `extremum.rs`, ...,
+//! behind the one `Fold` trait of `fold.rs`) only folds values in and out. `lane.rs` is one
+//! output column over every group.
+//!
+//! How it stays live:
+//! - rows added at the parent's back go through their groups' windows: a cycle costs what it
+//!   adds, not the windows. Rows whose window reaches past the group's last row (a forward
+//!   window, or rows of a time window's last timestamp) are given a value over the rows there
+//!   are and rewritten in place when more rows arrive (an `Update::Keyed` with `modified`);
+//! - over a blink parent the windows persist across cycles (Deephaven's blink semantics), so
+//!   each row gets the value it would get in the append table (rows of a forward window see the
+//!   rows up to their own cycle: later ones come after the row is gone);
+//! - a parent that removes rows (a ring, a `dropStream`) or rewrites itself changes the windows
+//!   of the rows that stay, and Deephaven recomputes the rows affected: we recompute the whole
+//!   table from the parent's rows (a ring costs its size per cycle).
+//!
+//! Invariant: the output holds the parent's rows (blink: this cycle's), and each lane's column
+//! holds, for every row, the value over its window among the rows its groups cover.
+
+mod count;
+mod cumulative;
+mod delta;
+mod ema;
+mod extremum;
+mod fill;
+mod fold;
+mod group;
+mod lane;
+mod product;
+mod spec;
+mod std;
+mod sum;
+mod ticks;
+mod time;
+mod wavg;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+use ::std::rc::Rc;
+
+pub use spec::{BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
+
+use super::Operator;
+use super::key_ids::KeyIds;
+use crate::column::ColumnType;
+use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::{Error, Result};
+use lane::Lane;
+
+/// Where an output column comes from.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Parent(usize),
+    Lane(usize),
+}
+
+struct UpdateByTable {
+    keys: Vec<usize>,
+    key_ids: KeyIds,
+    lanes: Vec<Lane>,
+    /// One per output column.
+    slots: Vec<Slot>,
+    blink: bool,
+    ids: Vec<u32>,
+}
+
+impl UpdateByTable {
+    /// Runs parent rows `start .. start + count` onto `out`'s back; the keys of older rows whose
+    /// values changed, or `None` when some could not change in place (an array column).
+    fn append(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+        modified: &mut Vec<u64>,
+    ) -> Result<bool> {
+        if self.keys.is_empty() {
+            self.ids.clear();
+            self.ids.resize(count, 0);
+        } else {
+            self.key_ids
+                .ids(parent, &self.keys, start, count, &mut self.ids);
+        }
+        let first_key = out.end_key();
+        for lane in &mut self.lanes {
+            lane.run(parent, start, count, &self.ids, first_key)?;
+        }
+        let mut in_place = true;
+        for (slot, column) in self.slots.iter().zip(&mut out.columns) {
+            match *slot {
+                Slot::Parent(c) => {
+                    column.extend_from_range(&parent.columns[c], start, count);
+                }
+                Slot::Lane(l) => {
+                    let lane = &self.lanes[l];
+                    let sequential = lane.keys.len() == count
+                        && lane
+                            .keys
+                            .iter()
+                            .enumerate()
+                            .all(|(i, &k)| k == first_key + i as u64);
+                    if sequential {
+                        column.extend_from(&lane.scratch);
+                        continue;
+                    }
+                    let mut positions = vec![usize::MAX; count];
+                    let mut old = Vec::new();
+                    for (i, &key) in lane.keys.iter().enumerate() {
+                        if key >= first_key {
+                            positions[(key - first_key) as usize] = i;
+                        } else if key >= out.first_key {
+                            old.push((key, i));
+                        }
+                    }
+                    if positions.contains(&usize::MAX) {
+                        return Err(Error::Invalid(
+                            "updateBy: a row was given no value (a bug)".into(),
+                        ));
+                    }
+                    column.extend_positions(&lane.scratch, &positions);
+                    for (key, i) in old {
+                        let at = (key - out.first_key) as usize;
+                        in_place &= column.set_from(at, &lane.scratch, Some(i));
+                        modified.push(key);
+                    }
+                }
+            }
+        }
+        Ok(in_place)
+    }
+
+    fn clear(&mut self) {
+        self.key_ids.clear();
+        self.lanes.iter_mut().for_each(Lane::clear);
+    }
+
+    /// Recomputes `out` from every row of `parent`.
+    fn recompute(&mut self, parent: &TableData, out: &mut TableData) -> Result<Update> {
+        self.clear();
+        out.rewrite(|fresh| {
+            self.append(parent, 0, parent.len(), fresh, &mut Vec::new())?;
+            Ok(())
+        })
+    }
+}
+
+impl Operator for UpdateByTable {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let parent = &inputs[0].data;
+        self.append(parent, 0, parent.len(), out, &mut Vec::new())?;
+        Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let parent = inputs[0];
+        let (removed, added) = match &parent.update {
+            None => return Ok(None),
+            Some(Update::Fifo { removed, added }) => (*removed, *added),
+            Some(Update::Keyed { .. }) => return self.recompute(&parent.data, out).map(Some),
+        };
+        if removed > 0 && !self.blink {
+            // The windows of the rows that stay change: recompute them.
+            return self.recompute(&parent.data, out).map(Some);
+        }
+        let gone = out.first_key..out.first_key + removed as u64;
+        out.pop_front(removed);
+        let mut modified = Vec::new();
+        let start = parent.data.len() - added;
+        let first_added = out.end_key();
+        if !self.append(&parent.data, start, added, out, &mut modified)? {
+            // A value that cannot change in place (an array): recompute the table.
+            return self.recompute(&parent.data, out).map(Some);
+        }
+        if modified.is_empty() {
+            return Ok(Some(Update::Fifo { removed, added }));
+        }
+        modified.sort_unstable();
+        modified.dedup();
+        Ok(Some(Update::Keyed {
+            removed: gone.collect(),
+            added: (first_added..out.end_key()).collect(),
+            modified,
+        }))
+    }
+
+    fn state_bytes(&self) -> (usize, usize) {
+        let (mut used, mut reserved) = self.key_ids.bytes();
+        for lane in &self.lanes {
+            let (u, r) = lane.bytes();
+            used += u;
+            reserved += r;
+        }
+        (used, reserved + self.ids.capacity() * 4)
+    }
+
+    fn keeps_rows_in_parent_order(&self) -> bool {
+        // Row-wise only over a blink parent: otherwise removals recompute the table.
+        self.blink
+    }
+}
+
+/// Builds the lanes of `ops` over `schema` (keys `keys`): each lane with its columns and output
+/// type, and the output schema's slots.
+fn plan(
+    schema: &Schema,
+    ops: &[UpdateBy],
+    keys: &[String],
+) -> Result<(Vec<Lane>, Vec<Slot>, Schema)> {
+    let fields = schema.fields();
+    let mut slots: Vec<Slot> = (0..fields.len()).map(Slot::Parent).collect();
+    let mut out_fields: Vec<Field> = fields.to_vec();
+    let mut lanes = Vec::new();
+    let mut made: Vec<String> = Vec::new();
+    for op in ops {
+        let timestamp = match op.window.timestamp_column() {
+            Some(name) => {
+                let t = schema.index_of(name)?;
+                let ty = fields[t].ty;
+                if !matches!(ty, ColumnType::Timestamp | ColumnType::I64) {
+                    return Err(Error::Invalid(format!(
+                        "updateBy: the timestamp column {name} is {ty}, not an instant or a long \
+                         of nanoseconds"
+                    )));
+                }
+                Some(t)
+            }
+            None => None,
+        };
+        check_window(op)?;
+        let weight = match &op.weight {
+            Some(name) => {
+                let w = schema.index_of(name)?;
+                if !fields[w].ty.is_numeric() || fields[w].ty == ColumnType::Bool {
+                    return Err(Error::Invalid(format!(
+                        "updateBy: the weight column {name} is {}, not a number",
+                        fields[w].ty
+                    )));
+                }
+                Some(w)
+            }
+            None => None,
+        };
+        let pairs: Vec<(String, String)> = if op.pairs.is_empty() {
+            // Every column the operation applies to, but the keys and the columns it reads.
+            fields
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| {
+                    !keys.contains(&f.name)
+                        && Some(*i) != timestamp
+                        && Some(*i) != weight
+                        && lane::output_type(op.kind, &op.window, f.ty).is_ok()
+                })
+                .map(|(_, f)| (f.name.clone(), f.name.clone()))
+                .collect()
+        } else {
+            op.pairs.iter().map(|p| super::name_pair(p)).collect()
+        };
+        for (out_name, in_name) in pairs {
+            let input = schema.index_of(&in_name)?;
+            let input_type = fields[input].ty;
+            let output_type = lane::output_type(op.kind, &op.window, input_type)
+                .map_err(|e| Error::Invalid(format!("updateBy: {e} ({in_name})")))?;
+            if keys.contains(&out_name) {
+                return Err(Error::Invalid(format!(
+                    "updateBy: {out_name} is a key column and cannot be replaced"
+                )));
+            }
+            if made.contains(&out_name) {
+                return Err(Error::DuplicateColumn(out_name));
+            }
+            made.push(out_name.clone());
+            let l = lanes.len();
+            lanes.push(Lane::new(
+                op.clone(),
+                input,
+                input_type,
+                weight,
+                timestamp,
+                output_type,
+            ));
+            let field = Field {
+                name: out_name.clone(),
+                ty: output_type,
+            };
+            match fields.iter().position(|f| f.name == out_name) {
+                Some(at) => {
+                    slots[at] = Slot::Lane(l);
+                    out_fields[at] = field;
+                }
+                None => {
+                    slots.push(Slot::Lane(l));
+                    out_fields.push(field);
+                }
+            }
+        }
+    }
+    Ok((lanes, slots, Schema::new(out_fields)?))
+}
+
+/// Refuses windows Deephaven refuses.
+fn check_window(op: &UpdateBy) -> Result<()> {
+    let bad = |m: String| Err(Error::Invalid(format!("updateBy: {m}")));
+    match &op.window {
+        UpdateByWindow::Cumulative if op.kind.is_exponential() => {
+            bad(format!("{} needs a decay in ticks or time", op.kind.name()))
+        }
+        UpdateByWindow::Cumulative => Ok(()),
+        UpdateByWindow::Ticks { rev, fwd } | UpdateByWindow::Time { rev, fwd, .. }
+            if op.kind.is_exponential()
+                || matches!(op.kind, UpdateByKind::Delta | UpdateByKind::Fill) =>
+        {
+            let _ = (rev, fwd);
+            bad(format!("{} takes no rolling window", op.kind.name()))
+        }
+        UpdateByWindow::Ticks { rev, fwd } => {
+            if *rev < 0 && *fwd < 0 || rev.saturating_add(*fwd) < 1 {
+                bad(format!(
+                    "a tick window of revTicks {rev} and fwdTicks {fwd} holds no row \
+                     (revTicks + fwdTicks must be at least 1)"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        UpdateByWindow::Time { rev, fwd, .. } => {
+            if rev.saturating_add(*fwd) < 0 {
+                bad(format!(
+                    "a time window of revTime {rev} and fwdTime {fwd} ns is empty \
+                     (revTime + fwdTime must be at least 0)"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        UpdateByWindow::DecayTicks { ticks } if !(ticks.is_finite() && *ticks > 0.0) => {
+            bad(format!("a decay of {ticks} ticks (it must be positive)"))
+        }
+        UpdateByWindow::DecayTime { time, .. } if *time <= 0 => {
+            bad(format!("a decay time of {time} ns (it must be positive)"))
+        }
+        UpdateByWindow::DecayTicks { .. } | UpdateByWindow::DecayTime { .. }
+            if !op.kind.is_exponential() =>
+        {
+            bad(format!(
+                "{} takes a tick or time window, not a decay",
+                op.kind.name()
+            ))
+        }
+        _ if op.control.on_null_value == BadData::Poison => {
+            bad("POISON applies to NaN values only, not to nulls".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Table {
+    /// Deephaven's `updateBy(ops, keys)`: the rows of this table with each operation's columns.
+    pub fn update_by(&self, ops: &[UpdateBy], keys: &[&str]) -> Result<Table> {
+        let schema = self.schema();
+        let keys = super::names(keys);
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        super::keys::refuse_array_keys(&schema, &key_refs, "updateBy")?;
+        let key_columns = keys
+            .iter()
+            .map(|k| schema.index_of(k))
+            .collect::<Result<Vec<_>>>()?;
+        let types: Vec<ColumnType> = key_columns.iter().map(|&k| schema.fields()[k].ty).collect();
+        if ops.is_empty() {
+            return Err(Error::Invalid("updateBy: no operation given".into()));
+        }
+        let (lanes, slots, out_schema) = plan(&schema, ops, &keys)?;
+        let blink = self.is_blink();
+        self.engine.derive(
+            vec![Rc::clone(&self.node)],
+            out_schema,
+            blink,
+            Box::new(UpdateByTable {
+                keys: key_columns,
+                key_ids: KeyIds::new(&types, true),
+                lanes,
+                slots,
+                blink,
+                ids: Vec::new(),
+            }),
+        )
+    }
+}

@@ -1,0 +1,50 @@
+//! `rollingStd`: the sample standard deviation (n − 1) of a window's non-null values, from exact
+//! sums of the values and of their squares (so values leaving take nothing else with them).
+//! No value gives null, one gives NaN, as the aggregation `Std` does.
+//!
+//! Invariant: `sum` and `squares` hold exactly the non-null values in the window.
+
+use super::fold::{Entry, Fold, push_f64};
+use super::sum::ExactSum;
+use crate::Result;
+use crate::column::{Column, NULL_F64, Value};
+
+#[derive(Clone, Default)]
+pub(crate) struct StdFold {
+    sum: ExactSum,
+    squares: ExactSum,
+}
+
+impl Fold for StdFold {
+    fn push(&mut self, e: &Entry, _: u64, _: Option<&Value>) -> Result<()> {
+        if !e.is_null() {
+            self.sum.add_f64(e.x);
+            self.squares.add_f64(e.x * e.x);
+        }
+        Ok(())
+    }
+
+    fn pop(&mut self, e: &Entry, _: u64) {
+        if !e.is_null() {
+            self.sum.sub_f64(e.x);
+            self.squares.sub_f64(e.x * e.x);
+        }
+    }
+
+    fn emit(&self, out: &mut Column) {
+        let n = self.sum.count as f64;
+        let v = match self.sum.count {
+            0 => NULL_F64,
+            1 => f64::NAN,
+            _ => {
+                let (s, q) = (self.sum.f64(), self.squares.f64());
+                ((q - s * s / n) / (n - 1.0)).max(0.0).sqrt()
+            }
+        };
+        push_f64(out, v);
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Fold> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,105 @@
+//! Sum and average of a window: [`ExactSum`], a sum that takes values back exactly (doubles as
+//! the double-double sums of `aggBy`, shared with it; integers as an `i128`), and the folds
+//! `Sum` and `Avg` over it.
+//!
+//! Invariant: the sum is of the non-null values in the window, whatever order they came and
+//! went in, so a window rolled over a million rows holds no drift.
+
+use super::fold::{Entry, Fold, push_f64, push_i64};
+use crate::Result;
+use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::ops::agg::exact_sum;
+
+/// An exact sum of doubles or of longs, with the count of values in it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ExactSum {
+    hi: f64,
+    lo: f64,
+    specials: [u32; 3],
+    int: i128,
+    pub count: u64,
+}
+
+impl ExactSum {
+    pub(crate) fn add_f64(&mut self, x: f64) {
+        exact_sum::add(&mut self.hi, &mut self.lo, &mut self.specials, x);
+        self.count += 1;
+    }
+
+    pub(crate) fn sub_f64(&mut self, x: f64) {
+        exact_sum::sub(&mut self.hi, &mut self.lo, &mut self.specials, x);
+        self.count -= 1;
+    }
+
+    pub(crate) fn add_i64(&mut self, x: i64) {
+        self.int += i128::from(x);
+        self.count += 1;
+    }
+
+    pub(crate) fn sub_i64(&mut self, x: i64) {
+        self.int -= i128::from(x);
+        self.count -= 1;
+    }
+
+    /// The double sum, rounded once.
+    pub(crate) fn f64(&self) -> f64 {
+        exact_sum::finish(self.hi, self.lo, self.specials)
+    }
+
+    /// The long sum, wrapping as Java's `long` does.
+    pub(crate) fn i64(&self) -> i64 {
+        self.int as i64
+    }
+
+    /// The sum as a double (integers summed exactly first).
+    pub(crate) fn as_f64(&self, float: bool) -> f64 {
+        if float { self.f64() } else { self.int as f64 }
+    }
+}
+
+/// `Sum` or `Avg` of the non-null values.
+#[derive(Clone)]
+pub(crate) struct SumFold {
+    pub float: bool,
+    pub average: bool,
+    pub sum: ExactSum,
+}
+
+impl Fold for SumFold {
+    fn push(&mut self, e: &Entry, _: u64, _: Option<&Value>) -> Result<()> {
+        if !e.is_null() {
+            if self.float {
+                self.sum.add_f64(e.x);
+            } else {
+                self.sum.add_i64(e.i);
+            }
+        }
+        Ok(())
+    }
+
+    fn pop(&mut self, e: &Entry, _: u64) {
+        if !e.is_null() {
+            if self.float {
+                self.sum.sub_f64(e.x);
+            } else {
+                self.sum.sub_i64(e.i);
+            }
+        }
+    }
+
+    fn emit(&self, out: &mut Column) {
+        let empty = self.sum.count == 0;
+        if self.average {
+            let mean = self.sum.as_f64(self.float) / self.sum.count as f64;
+            push_f64(out, if empty { NULL_F64 } else { mean });
+        } else if self.float {
+            push_f64(out, if empty { NULL_F64 } else { self.sum.f64() });
+        } else {
+            push_i64(out, if empty { NULL_I64 } else { self.sum.i64() });
+        }
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Fold> {
+        Box::new(self.clone())
+    }
+}

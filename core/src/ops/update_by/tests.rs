@@ -1,0 +1,488 @@
+//! `updateBy`: after every cycle, each derived table equals the same operations computed from
+//! scratch, row by row over each row's whole window (no sliding), over exactly the rows the
+//! semantics cover: the parent's rows (append, ring, dropStream), or every row ever seen (a
+//! blink parent, whose output holds this cycle's rows). Random cycles, keys, nulls and NaNs.
+
+use proptest::prelude::*;
+
+use super::{BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
+use crate::column::Value;
+use crate::ops::tests::{Row, arb_row, column, schema};
+use crate::table::{Batch, Engine};
+
+const KEY_SETS: &[&[&str]] = &[&[], &["Instrument"], &["Exchange", "Instrument"], &["Flag"]];
+
+/// A value as a double (null: `None`).
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::F64(x) => Some(*x),
+        Value::I32(x) => Some(f64::from(*x)),
+        Value::I64(x) | Value::Timestamp(x) => Some(*x as f64),
+        _ => None,
+    }
+}
+
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::I32(x) => Some(i64::from(*x)),
+        Value::I64(x) | Value::Timestamp(x) => Some(*x),
+        _ => None,
+    }
+}
+
+fn ts(row: &Row) -> Option<i64> {
+    int(&row[column("Ts")])
+}
+
+/// Deephaven's order for Min/Max: doubles by `f64_order_key`, the rest as they are.
+fn order(v: &Value) -> i128 {
+    match v {
+        Value::F64(x) => i128::from(crate::column::f64_order_key(*x)),
+        other => i128::from(int(other).unwrap_or(0)),
+    }
+}
+
+/// The rows of row `p`'s window in `seq` (the group's rows in order).
+fn window<'a>(seq: &[&'a Row], p: usize, w: &UpdateByWindow) -> Vec<&'a Row> {
+    match w {
+        UpdateByWindow::Ticks { rev, fwd } => (0..seq.len())
+            .filter(|&q| {
+                let (q, p) = (q as i64, p as i64);
+                q > p - rev && q <= p + fwd
+            })
+            .map(|q| seq[q])
+            .collect(),
+        UpdateByWindow::Time { rev, fwd, .. } => {
+            let t = ts(seq[p]).unwrap();
+            seq.iter()
+                .copied()
+                .filter(|r| ts(r).is_some_and(|u| u >= t - rev && u <= t + fwd))
+                .collect()
+        }
+        _ => seq[..=p].to_vec(),
+    }
+}
+
+/// One operation's value over `rows` (a window), the plain way; `(value, tolerance)`.
+fn fold(op: &UpdateBy, input: usize, rows: &[&Row], float: bool) -> (Value, f64) {
+    let values: Vec<&Value> = rows.iter().map(|r| &r[input]).collect();
+    let present: Vec<&Value> = values.iter().copied().filter(|v| !v.is_null()).collect();
+    let xs: Vec<f64> = present.iter().filter_map(|v| num(v)).collect();
+    let tol = 1e-9 * xs.iter().map(|x| x.abs()).fold(1.0, f64::max);
+    let cumulative = op.window == UpdateByWindow::Cumulative;
+    let value = match op.kind {
+        UpdateByKind::Sum if present.is_empty() => Value::Null,
+        UpdateByKind::Sum if float => Value::F64(xs.iter().sum()),
+        UpdateByKind::Sum => Value::I64(present.iter().filter_map(|v| int(v)).sum()),
+        UpdateByKind::Product if present.is_empty() => Value::Null,
+        UpdateByKind::Product if float || !cumulative => Value::F64(xs.iter().product()),
+        UpdateByKind::Product => Value::I64(
+            present
+                .iter()
+                .filter_map(|v| int(v))
+                .fold(1i64, i64::wrapping_mul),
+        ),
+        UpdateByKind::Min => present
+            .iter()
+            .copied()
+            .min_by_key(|v| order(v))
+            .cloned()
+            .unwrap_or(Value::Null),
+        UpdateByKind::Max => present
+            .iter()
+            .copied()
+            .rev()
+            .max_by_key(|v| order(v))
+            .cloned()
+            .unwrap_or(Value::Null),
+        UpdateByKind::Avg if xs.is_empty() => Value::Null,
+        UpdateByKind::Avg => Value::F64(xs.iter().sum::<f64>() / xs.len() as f64),
+        UpdateByKind::Count => Value::I64(present.len() as i64),
+        UpdateByKind::Std => match xs.len() {
+            0 => Value::Null,
+            1 => Value::F64(f64::NAN),
+            n => {
+                let mean = xs.iter().sum::<f64>() / n as f64;
+                let ss: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+                let q: f64 = xs.iter().map(|x| x * x).sum();
+                // The engine's exact sums cancel within a rounding of Σx².
+                return (
+                    Value::F64((ss / (n - 1) as f64).sqrt()),
+                    1e-7 * q.sqrt() + tol,
+                );
+            }
+        },
+        UpdateByKind::WAvg => {
+            let w = column(op.weight.as_deref().unwrap());
+            let pairs: Vec<(f64, f64)> = rows
+                .iter()
+                .filter_map(|r| Some((num(&r[input])?, num(&r[w])?)))
+                .collect();
+            if pairs.is_empty() {
+                Value::Null
+            } else {
+                let num: f64 = pairs.iter().map(|(x, w)| x * w).sum();
+                let den: f64 = pairs.iter().map(|(_, w)| w).sum();
+                let scale = pairs
+                    .iter()
+                    .map(|(x, w)| (x * w).abs())
+                    .sum::<f64>()
+                    .max(1.0);
+                return (Value::F64(num / den), 1e-9 * scale / den.abs().max(1e-300));
+            }
+        }
+        UpdateByKind::Group => Value::Array(values.into_iter().cloned().collect()),
+        UpdateByKind::Fill => present.last().copied().cloned().unwrap_or(Value::Null),
+        UpdateByKind::Delta => {
+            let cur = values[values.len() - 1];
+            let prev = values
+                .len()
+                .checked_sub(2)
+                .map_or(&Value::Null, |i| values[i]);
+            match (cur, prev) {
+                (Value::Null, _) => Value::Null,
+                (c, Value::Null) => match op.delta {
+                    DeltaControl::NullDominates => Value::Null,
+                    DeltaControl::ValueDominates => c.clone(),
+                    DeltaControl::ZeroDominates => match c {
+                        Value::F64(_) => Value::F64(0.0),
+                        Value::I32(_) => Value::I32(0),
+                        _ => Value::I64(0),
+                    },
+                },
+                (Value::F64(c), Value::F64(p)) => Value::F64(c - p),
+                (Value::I32(c), Value::I32(p)) => Value::I32(c.wrapping_sub(*p)),
+                (c, p) => Value::I64(int(c).unwrap().wrapping_sub(int(p).unwrap())),
+            }
+        }
+        _ => return exponential(op, input, rows),
+    };
+    (value, tol)
+}
+
+/// The exponential operations over a group's rows up to the row, straight from Deephaven's
+/// definitions (`ema_tick`, `ema_time`, ... and `OperationControl`).
+fn exponential(op: &UpdateBy, input: usize, rows: &[&Row]) -> (Value, f64) {
+    let c = op.control;
+    let (mut cur, mut ema, mut var, mut stamp): (Option<f64>, Option<f64>, f64, Option<i64>) =
+        (None, None, 0.0, None);
+    for row in rows {
+        let bad = |b: BadData,
+                   cur: &mut Option<f64>,
+                   ema: &mut Option<f64>,
+                   stamp: &mut Option<i64>| match b {
+            BadData::Reset => {
+                *cur = None;
+                *ema = None;
+                *stamp = None;
+            }
+            BadData::Poison => {
+                *cur = Some(f64::NAN);
+                *ema = Some(f64::NAN);
+            }
+            _ => {}
+        };
+        let Some(x) = num(&row[input]) else {
+            bad(c.on_null_value, &mut cur, &mut ema, &mut stamp);
+            continue;
+        };
+        if x.is_nan() {
+            bad(c.on_nan_value, &mut cur, &mut ema, &mut stamp);
+            continue;
+        }
+        let a = match &op.window {
+            UpdateByWindow::DecayTicks { ticks } => (-1.0 / ticks).exp(),
+            UpdateByWindow::DecayTime { time, .. } => {
+                let Some(t) = ts(row) else {
+                    bad(c.on_null_time, &mut cur, &mut ema, &mut stamp);
+                    continue;
+                };
+                let started = if op.kind == UpdateByKind::EmStd {
+                    ema.is_some()
+                } else {
+                    cur.is_some()
+                };
+                match stamp {
+                    Some(s) if started => {
+                        if t == s {
+                            bad(c.on_zero_delta_time, &mut cur, &mut ema, &mut stamp);
+                            continue;
+                        }
+                        stamp = Some(t);
+                        (-((t - s) as f64) / *time as f64).exp()
+                    }
+                    _ => {
+                        stamp = Some(t);
+                        0.0
+                    }
+                }
+            }
+            _ => unreachable!(),
+        };
+        let started = if op.kind == UpdateByKind::EmStd {
+            ema.is_some()
+        } else {
+            cur.is_some()
+        };
+        if !started {
+            cur = Some(if op.kind == UpdateByKind::EmStd {
+                f64::NAN
+            } else {
+                x
+            });
+            ema = Some(x);
+            var = 0.0;
+            continue;
+        }
+        let p = cur.unwrap();
+        cur = Some(match op.kind {
+            UpdateByKind::Ema => a * p + (1.0 - a) * x,
+            UpdateByKind::Ems => a * p + x,
+            UpdateByKind::EmMin => (a * p).min(x),
+            UpdateByKind::EmMax => (a * p).max(x),
+            _ => {
+                let e = ema.unwrap();
+                var = a * (var + (1.0 - a) * (x - e) * (x - e));
+                ema = Some(a * e + (1.0 - a) * x);
+                var.sqrt()
+            }
+        });
+    }
+    let scale = rows
+        .iter()
+        .filter_map(|r| num(&r[input]))
+        .filter(|x| x.is_finite())
+        .fold(1.0, |m, x| f64::max(m, x.abs()));
+    (cur.map_or(Value::Null, Value::F64), 1e-9 * scale)
+}
+
+/// `updateBy(ops, keys)` from scratch over `covered`; the values of the rows `shown` (the last
+/// `shown` of `covered`), each row followed by one value per (op, pair).
+fn reference(
+    covered: &[Row],
+    shown: usize,
+    ops: &[UpdateBy],
+    keys: &[&str],
+) -> Vec<Vec<(Value, f64)>> {
+    let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
+    let first_shown = covered.len() - shown;
+    let mut out: Vec<Vec<(Value, f64)>> = covered[first_shown..]
+        .iter()
+        .map(|r| r.iter().map(|v| (v.clone(), 0.0)).collect())
+        .collect();
+    for op in ops {
+        for pair in &op.pairs {
+            let (_, input) = crate::ops::name_pair(pair);
+            let input = column(&input);
+            let float = schema().fields()[input].ty == crate::ColumnType::F64;
+            let time = matches!(op.window, UpdateByWindow::Time { .. });
+            for (i, row) in covered.iter().enumerate().skip(first_shown) {
+                let key: Vec<&Value> = key_columns.iter().map(|&k| &row[k]).collect();
+                let seq: Vec<&Row> = covered
+                    .iter()
+                    .filter(|r| key_columns.iter().zip(&key).all(|(&k, v)| &r[k] == *v))
+                    .filter(|r| !time || ts(r).is_some())
+                    .collect();
+                let value = if time && ts(row).is_none() {
+                    (Value::Null, 0.0)
+                } else {
+                    let p = seq.iter().position(|r| std::ptr::eq(*r, row)).unwrap();
+                    fold(op, input, &window(&seq, p, &op.window), float)
+                };
+                out[i - first_shown].push(value);
+            }
+        }
+    }
+    out
+}
+
+fn close(got: &Value, want: &Value, tol: f64) -> bool {
+    match (got, want) {
+        (Value::F64(x), Value::F64(y)) => {
+            x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= tol.max(1e-9 * y.abs())
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(x, y, 0.0))
+        }
+        _ => got == want,
+    }
+}
+
+/// Every operation, with its outputs named `O0`, `O1`, ...
+fn all_ops() -> Vec<UpdateBy> {
+    let mut n = 0;
+    let mut pairs = |inputs: &[&str]| -> Vec<String> {
+        inputs
+            .iter()
+            .map(|i| {
+                n += 1;
+                format!("O{} = {i}", n - 1)
+            })
+            .collect()
+    };
+    let mut ops = Vec::new();
+    let mut add = |mut op: UpdateBy, inputs: &[&str]| {
+        op.pairs = pairs(inputs);
+        ops.push(op);
+    };
+    add(UpdateBy::cum_sum(&[]), &["Size", "Qty"]);
+    add(UpdateBy::cum_prod(&[]), &["Size", "Qty"]);
+    add(UpdateBy::cum_min(&[]), &["Size", "Qty", "Ts"]);
+    add(UpdateBy::cum_max(&[]), &["Size", "Qty"]);
+    for control in [
+        DeltaControl::NullDominates,
+        DeltaControl::ValueDominates,
+        DeltaControl::ZeroDominates,
+    ] {
+        add(UpdateBy::delta(&[], control), &["Size", "Qty"]);
+    }
+    add(UpdateBy::forward_fill(&[]), &["Exchange", "Size", "Flag"]);
+    let rolling = [
+        UpdateByKind::Sum,
+        UpdateByKind::Avg,
+        UpdateByKind::Min,
+        UpdateByKind::Max,
+        UpdateByKind::Product,
+        UpdateByKind::Count,
+        UpdateByKind::Std,
+        UpdateByKind::Group,
+    ];
+    let windows = [
+        UpdateByWindow::ticks(3, 0),
+        UpdateByWindow::ticks(2, 2),
+        UpdateByWindow::ticks(-1, 3),
+        UpdateByWindow::ticks(5, -2),
+        UpdateByWindow::time("Ts", 5, 0),
+        UpdateByWindow::time("Ts", 0, 4),
+        UpdateByWindow::time("Ts", 10, -3),
+        UpdateByWindow::time("Ts", -2, 6),
+    ];
+    for w in &windows {
+        for kind in rolling {
+            add(UpdateBy::rolling(kind, w.clone(), &[]), &["Size", "Qty"]);
+        }
+        add(UpdateBy::rolling_wavg(w.clone(), "Qty", &[]), &["Size"]);
+    }
+    let reset = OperationControl {
+        on_null_value: BadData::Reset,
+        on_nan_value: BadData::Poison,
+        on_null_time: BadData::Reset,
+        on_negative_delta_time: BadData::Throw,
+        on_zero_delta_time: BadData::Reset,
+    };
+    for kind in [
+        UpdateByKind::Ema,
+        UpdateByKind::Ems,
+        UpdateByKind::EmMin,
+        UpdateByKind::EmMax,
+        UpdateByKind::EmStd,
+    ] {
+        for control in [OperationControl::default(), reset] {
+            for decay in [
+                UpdateByWindow::DecayTicks { ticks: 2.5 },
+                UpdateByWindow::DecayTime {
+                    column: "Ts".into(),
+                    time: 4,
+                },
+            ] {
+                add(
+                    UpdateBy::exponential(kind, decay, &[], control),
+                    &["Size", "Qty"],
+                );
+            }
+        }
+    }
+    ops
+}
+
+/// Rows whose `Ts` never decreases (a time window needs that within each group): each row's
+/// timestamp is the last one's plus 0 to 2, or null.
+fn in_time_order(cycles: &mut [Vec<Row>]) {
+    let t = column("Ts");
+    let mut now = 0;
+    for row in cycles.iter_mut().flatten() {
+        if let Value::Timestamp(step) = row[t] {
+            now += step % 3;
+            row[t] = Value::Timestamp(now);
+        }
+    }
+}
+
+/// Feeds `cycles` to an append, a stream and a ring table, a dropStream of the stream, and checks
+/// `ops` by every key set over each after every cycle.
+fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<(), TestCaseError> {
+    let engine = Engine::new();
+    let append = engine.append_table(schema());
+    let stream = engine.stream_table(schema());
+    let ring = engine.ring_table(schema(), ring_capacity);
+    let dropped = stream.drop_stream().unwrap();
+    let mut derived = Vec::new();
+    for keys in KEY_SETS {
+        for (name, source) in [
+            ("append", &append),
+            ("stream", &stream),
+            ("ring", &ring),
+            ("dropStream", &dropped),
+        ] {
+            derived.push((name, *keys, source.update_by(ops, keys).unwrap()));
+        }
+    }
+    let mut everything: Vec<Row> = Vec::new();
+    for rows in cycles {
+        let batch = Batch::from_rows(&schema(), rows).unwrap();
+        for source in [&append, &stream, &ring] {
+            source.add(batch.clone()).unwrap();
+        }
+        engine.run_cycle().unwrap();
+        everything.extend(rows.iter().cloned());
+        let ring_rows = &everything[everything.len().saturating_sub(ring_capacity)..];
+        for (name, keys, table) in &derived {
+            let (covered, shown): (&[Row], usize) = match *name {
+                "append" => (&everything, everything.len()),
+                "stream" => (&everything, rows.len()),
+                "ring" => (ring_rows, ring_rows.len()),
+                _ => (rows, rows.len()),
+            };
+            prop_assert!(
+                table.error().is_none(),
+                "{} by {:?}: {:?}",
+                name,
+                keys,
+                table.error()
+            );
+            let want = reference(covered, shown, ops, keys);
+            let got = table.all_rows();
+            prop_assert_eq!(got.len(), want.len(), "{} by {:?}: rows", name, keys);
+            for (r, (g, w)) in got.iter().zip(&want).enumerate() {
+                for (c, (gv, (wv, tol))) in g.iter().zip(w).enumerate() {
+                    prop_assert!(
+                        close(gv, wv, *tol),
+                        "{} by {:?}, row {}, column {} ({}): {:?} != {:?}\nrow {:?}",
+                        name,
+                        keys,
+                        r,
+                        c,
+                        table.schema().fields()[c].name,
+                        gv,
+                        wv,
+                        g
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn update_by_equals_a_recomputation_after_every_cycle(
+        mut cycles in proptest::collection::vec(proptest::collection::vec(arb_row(), 0..14), 1..8),
+        ring_capacity in 1usize..30,
+    ) {
+        in_time_order(&mut cycles);
+        check(&all_ops(), &cycles, ring_capacity)?;
+    }
+}

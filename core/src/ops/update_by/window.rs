@@ -1,0 +1,217 @@
+//! [`GroupWindow`]: one group's rows as one operation sees them, and the window that slides over
+//! them: rows enter the fold as the window's front reaches them and leave as its back passes
+//! them (the bounds are the window kind's: `cumulative.rs`, `ticks.rs`, `time.rs`). A row's
+//! value is emitted once its window is complete (final); rows whose window still reaches past
+//! the group's last row get a provisional value from a copy of the fold, and are emitted again
+//! when more rows arrive.
+//!
+//! Invariant: the fold holds exactly rows `tail .. head`; rows `next_out .. n` have no final
+//! value yet; `rows` holds rows `base ..` with `base = min(tail, next_out)` (cumulative windows
+//! keep no row once emitted).
+
+use std::collections::VecDeque;
+
+use super::fold::{Entry, Fold};
+use super::{cumulative, ticks, time};
+use crate::Result;
+use crate::column::{Column, Value};
+
+/// Which rows of a group a row's window holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Window {
+    Cumulative,
+    Ticks { rev: i64, fwd: i64 },
+    Time { rev: i64, fwd: i64 },
+}
+
+impl Window {
+    fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
+        match self {
+            Self::Cumulative => cumulative::before(jn, rn),
+            Self::Ticks { rev, .. } => ticks::before(jn, rn, rev),
+            Self::Time { rev, .. } => time::before(j.ts, r.ts, rev),
+        }
+    }
+
+    fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
+        match self {
+            Self::Cumulative => cumulative::within(jn, rn),
+            Self::Ticks { fwd, .. } => ticks::within(jn, rn, fwd),
+            Self::Time { fwd, .. } => time::within(j.ts, r.ts, fwd),
+        }
+    }
+
+    fn is_final(self, r: &Entry, last: &Entry, rn: u64, n: u64) -> bool {
+        match self {
+            Self::Cumulative => true,
+            Self::Ticks { fwd, .. } => ticks::is_final(rn, n, fwd),
+            Self::Time { fwd, .. } => time::is_final(r.ts, last.ts, fwd),
+        }
+    }
+}
+
+/// One group's rows and fold, for one operation.
+pub(crate) struct GroupWindow {
+    rows: VecDeque<Entry>,
+    /// The input values of `rows`, for the folds that keep values (fill, group).
+    values: Option<VecDeque<Value>>,
+    base: u64,
+    n: u64,
+    head: u64,
+    tail: u64,
+    next_out: u64,
+    /// The timestamp of the last row added (`i64::MIN` before any).
+    last_ts: i64,
+    fold: Box<dyn Fold>,
+}
+
+/// Where the window of row `r` is: pops the rows before it, pushes the rows up to its front.
+#[allow(clippy::too_many_arguments)]
+fn slide(
+    window: Window,
+    rows: &VecDeque<Entry>,
+    values: Option<&VecDeque<Value>>,
+    base: u64,
+    n: u64,
+    r: u64,
+    head: &mut u64,
+    tail: &mut u64,
+    fold: &mut dyn Fold,
+) -> Result<()> {
+    let at = |j: u64| &rows[(j - base) as usize];
+    let row = at(r);
+    while *tail < *head && window.before(at(*tail), row, *tail, r) {
+        fold.pop(at(*tail), *tail);
+        *tail += 1;
+    }
+    if *tail == *head {
+        while *head < n && window.before(at(*head), row, *head, r) {
+            *head += 1;
+        }
+        *tail = *head;
+    }
+    while *head < n && window.within(at(*head), row, *head, r) {
+        let value = values.and_then(|v| v.get((*head - base) as usize));
+        fold.push(at(*head), *head, value)?;
+        *head += 1;
+    }
+    Ok(())
+}
+
+impl GroupWindow {
+    pub(crate) fn new(fold: Box<dyn Fold>, keeps_values: bool) -> Self {
+        Self {
+            rows: VecDeque::new(),
+            values: keeps_values.then(VecDeque::new),
+            base: 0,
+            n: 0,
+            head: 0,
+            tail: 0,
+            next_out: 0,
+            last_ts: i64::MIN,
+            fold,
+        }
+    }
+
+    /// The timestamp of the group's last row (`i64::MIN` before any).
+    pub(crate) fn last_ts(&self) -> i64 {
+        self.last_ts
+    }
+
+    /// Adds a row at the group's end; appends the value of every row that became final to `out`
+    /// and its key to `keys`.
+    pub(crate) fn add(
+        &mut self,
+        window: Window,
+        e: Entry,
+        value: Option<Value>,
+        out: &mut Column,
+        keys: &mut Vec<u64>,
+    ) -> Result<()> {
+        self.rows.push_back(e);
+        self.last_ts = e.ts;
+        if let Some(values) = &mut self.values {
+            values.push_back(value.unwrap_or(Value::Null));
+        }
+        self.n += 1;
+        while self.next_out < self.n {
+            let r = self.next_out;
+            let at = |j: u64| &self.rows[(j - self.base) as usize];
+            if !window.is_final(at(r), at(self.n - 1), r, self.n) {
+                break;
+            }
+            slide(
+                window,
+                &self.rows,
+                self.values.as_ref(),
+                self.base,
+                self.n,
+                r,
+                &mut self.head,
+                &mut self.tail,
+                &mut *self.fold,
+            )?;
+            self.fold.emit(out);
+            keys.push(self.rows[(r - self.base) as usize].key);
+            self.next_out += 1;
+        }
+        // Rows before both the window and the first row without a final value go.
+        if window == Window::Cumulative {
+            // Nothing ever leaves a cumulative window: no row is kept to leave.
+            self.tail = self.head;
+        }
+        let keep = self.tail.min(self.next_out);
+        while self.base < keep {
+            self.rows.pop_front();
+            if let Some(values) = &mut self.values {
+                values.pop_front();
+            }
+            self.base += 1;
+        }
+        Ok(())
+    }
+
+    /// Whether some rows have no final value yet.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.next_out < self.n
+    }
+
+    /// Appends a provisional value (over the rows there are) of every row without a final one,
+    /// and its key.
+    pub(crate) fn provisional(
+        &self,
+        window: Window,
+        out: &mut Column,
+        keys: &mut Vec<u64>,
+    ) -> Result<()> {
+        let mut fold = self.fold.boxed_clone();
+        let (mut head, mut tail) = (self.head, self.tail);
+        for r in self.next_out..self.n {
+            slide(
+                window,
+                &self.rows,
+                self.values.as_ref(),
+                self.base,
+                self.n,
+                r,
+                &mut head,
+                &mut tail,
+                &mut *fold,
+            )?;
+            fold.emit(out);
+            keys.push(self.rows[(r - self.base) as usize].key);
+        }
+        Ok(())
+    }
+
+    /// Bytes held (approximately).
+    pub(crate) fn bytes(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Entry>()
+            + self
+                .values
+                .as_ref()
+                .map_or(0, |v| v.capacity() * std::mem::size_of::<Value>())
+            + self.fold.bytes()
+            + std::mem::size_of::<Self>()
+    }
+}
