@@ -6,9 +6,9 @@
 // Messages from the page:
 //   {type: "init", url, interval}          connect to the bridge; cycle every `interval` ms
 //   {type: "run", id, code}                evaluate a cell: an async function body that sees the
-//                                          session, Agg, SortColumn, and every name earlier cells returned;
-//                                          it returns an object of names → values (tables open
-//                                          as panels)
+//                                          session, Agg, SortColumn, UpdateBy, and every name
+//                                          earlier cells returned; it returns an object of
+//                                          names → values (tables open as panels)
 //   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
 //                                          stats (`unchanged` for a panel whose window and table
 //                                          are as in the last frame, unless it `need`s them)
@@ -25,7 +25,7 @@
 // Messages to the page:
 //   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
 
-import init, { Agg, Session, SortColumn } from "./pkg/streamglass_wasm.js";
+import init, { Agg, Session, SortColumn, UpdateBy } from "./pkg/streamglass_wasm.js";
 
 let session = null;
 let timer = null;
@@ -78,8 +78,8 @@ async function run(code) {
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
   const body = `return (async () => {\n${code}\n})();`;
-  const fn = new AsyncFunction("session", "Agg", "SortColumn", ...names, body);
-  const result = await fn(session, Agg, SortColumn, ...names.map((n) => scope[n]));
+  const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", ...names, body);
+  const result = await fn(session, Agg, SortColumn, UpdateBy, ...names.map((n) => scope[n]));
   const made = [];
   const opened = [];
   if (result !== null && typeof result === "object" && !isTable(result)) {

@@ -32,7 +32,7 @@ use serde::Serialize as _;
 use streamglass_core::FeedSnapshot;
 use wasm_bindgen::prelude::*;
 
-pub use api::{Agg, ColumnHandle, Session, SortColumn, Table};
+pub use api::{Agg, ColumnHandle, Session, SortColumn, Table, UpdateBy};
 pub use avro::AvroTable;
 pub use socket::FeedClient;
 

@@ -14,6 +14,7 @@ mod clock;
 mod connection;
 mod convert;
 mod table;
+mod update_by;
 
 use litemap::LiteMap;
 use std::cell::{Cell, RefCell};
@@ -24,6 +25,7 @@ use streamglass_core::{Engine, Schema};
 use wasm_bindgen::prelude::*;
 
 pub use table::{ColumnHandle, Table};
+pub use update_by::UpdateBy;
 
 /// What a session shares with its table handles.
 pub(crate) struct SessionState {

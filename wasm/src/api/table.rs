@@ -293,6 +293,15 @@ impl Table {
         self.derive(|t| t.agg_by(&aggs, &refs(&k)))
     }
 
+    /// `updateBy([UpdateBy.rollingAvg({revTicks: 100}, "Avg100 = Price")], ["Instrument"])`: the
+    /// rows with each operation's columns, computed over windows of each group's rows.
+    #[wasm_bindgen(js_name = updateBy)]
+    pub fn update_by(&self, ops: JsValue, keys: JsValue) -> Result<Table, JsError> {
+        let ops = super::update_by::update_bys_from_js(&ops)?;
+        let k = strings(&keys, "keys")?;
+        self.derive(|t| t.update_by(&ops, &refs(&k)))
+    }
+
     /// `groupBy(["Exchange"])`: one row per group, every other column an array of the group's
     /// values in row order.
     #[wasm_bindgen(js_name = groupBy)]
