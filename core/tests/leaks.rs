@@ -338,3 +338,43 @@ fn keyed_operators_over_a_ring_of_unique_keys_stay_flat() {
     }
     assert!(late <= early + early / 50, "{early} then {late}");
 }
+
+#[test]
+fn update_by_over_unique_values_stays_flat() {
+    // A group's window keeps the rows it still covers (ticks, time) or none (cumulative,
+    // exponential); a blink table's groups persist, few here. `forwardFill` and `rollingGroup`
+    // hold values of unique strings, which must go with the rows.
+    use streamglass_core::{UpdateBy, UpdateByKind, UpdateByWindow};
+    assert_flat("updateBy", |_, t| {
+        let ticks = UpdateByWindow::ticks(5, 2);
+        let time = UpdateByWindow::time("Ts", 3_000, 1_000);
+        vec![
+            t.update_by(
+                &[
+                    UpdateBy::cum_sum(&["SumV = V", "SumQ = Q"]),
+                    UpdateBy::cum_min(&["MinV = V"]),
+                    UpdateBy::delta(&["DQ = Q"], Default::default()),
+                    UpdateBy::forward_fill(&["FillK = K"]),
+                    UpdateBy::rolling_avg(ticks.clone(), &["AvgV = V"]),
+                    UpdateBy::rolling(UpdateByKind::Max, ticks.clone(), &["MaxV = V"]),
+                    UpdateBy::rolling(UpdateByKind::Product, ticks.clone(), &["PQ = Q"]),
+                    UpdateBy::rolling(UpdateByKind::Group, ticks, &["Ks = K"]),
+                    UpdateBy::rolling_sum(time.clone(), &["TimeSum = V"]),
+                    UpdateBy::rolling(UpdateByKind::Min, time, &["TimeMin = Id"]),
+                    UpdateBy::ema_ticks(10.0, &["E = V"]),
+                    UpdateBy::ema_time("Ts", 5_000, &["ET = V"]),
+                ],
+                &["G"],
+            )
+            .unwrap(),
+            t.update_by(
+                &[UpdateBy::rolling_avg(
+                    UpdateByWindow::ticks(100, 0),
+                    &["A = V"],
+                )],
+                &["G", "Q"],
+            )
+            .unwrap(),
+        ]
+    });
+}
