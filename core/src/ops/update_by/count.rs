@@ -24,8 +24,4 @@ impl Fold for CountFold {
     fn emit(&self, out: &mut Column) {
         push_i64(out, self.count);
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

@@ -54,8 +54,4 @@ impl Fold for DeltaFold {
             push_i64(out, self.out.1);
         }
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

@@ -163,8 +163,4 @@ impl Fold for EmFold {
     fn emit(&self, out: &mut Column) {
         push_f64(out, self.cur);
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

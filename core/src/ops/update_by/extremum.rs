@@ -75,10 +75,6 @@ impl Fold for ExtremumFold {
         }
     }
 
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
-
     fn bytes(&self) -> usize {
         self.deque.capacity() * 24
     }

@@ -32,8 +32,4 @@ impl Fold for FillFold {
         // A value of another type (never: the lane's type is the input's) pushes a null.
         out.push(&self.last);
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

@@ -39,8 +39,9 @@ impl Default for Entry {
     }
 }
 
-/// One operation's state for one group.
-pub(crate) trait Fold {
+/// One operation's state for one group (cloned for the values of rows whose window is not
+/// complete yet, and from a lane's prototype for each new group).
+pub(crate) trait Fold: Clone {
     /// Row number `seq` of the group enters the window (`value`: its input, for the folds that
     /// keep values themselves: fill and group).
     fn push(&mut self, e: &Entry, seq: u64, value: Option<&Value>) -> Result<()>;
@@ -51,9 +52,6 @@ pub(crate) trait Fold {
     /// Appends the window's value to `out`.
     fn emit(&self, out: &mut Column);
 
-    /// A copy, for the values of rows whose window is not complete yet.
-    fn boxed_clone(&self) -> Box<dyn Fold>;
-
     /// Bytes of state besides the struct.
     fn bytes(&self) -> usize {
         0
@@ -61,6 +59,7 @@ pub(crate) trait Fold {
 }
 
 /// Appends a double (`NULL_F64` for null) to a double column.
+#[inline]
 pub(crate) fn push_f64(out: &mut Column, v: f64) {
     if let Column::F64(c) = out {
         c.push(v);
@@ -69,6 +68,7 @@ pub(crate) fn push_f64(out: &mut Column, v: f64) {
 
 /// Appends a long-typed value (`NULL_I64` for null) to an integer-like column, narrowing to
 /// int where the column is int (a null stays null).
+#[inline]
 pub(crate) fn push_i64(out: &mut Column, v: i64) {
     match out {
         Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.push(v),

@@ -29,10 +29,6 @@ impl Fold for GroupFold {
         out.push(&array);
     }
 
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
-
     fn bytes(&self) -> usize {
         self.values.capacity() * std::mem::size_of::<Value>()
     }

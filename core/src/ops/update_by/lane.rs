@@ -31,7 +31,7 @@ pub(crate) struct Lane {
     pub input_type: ColumnType,
     pub weight: Option<usize>,
     pub timestamp: Option<usize>,
-    pub groups: Vec<GroupWindow>,
+    groups: Groups,
     /// This cycle's emitted values and their keys.
     pub scratch: Column,
     pub keys: Vec<u64>,
@@ -41,6 +41,134 @@ pub(crate) struct Lane {
     is: Vec<i64>,
     ws: Vec<f64>,
     ts: Vec<i64>,
+}
+
+/// Every group's window for one fold type, and the fold a new group starts with.
+struct FoldGroups<F> {
+    proto: F,
+    groups: Vec<GroupWindow<F>>,
+}
+
+/// The groups of a lane, by fold type: each fold's row loop is compiled for it (no dynamic call
+/// per row).
+enum Groups {
+    Sum(FoldGroups<SumFold>),
+    CumProduct(FoldGroups<CumProductFold>),
+    RollingProduct(FoldGroups<RollingProductFold>),
+    Extremum(FoldGroups<ExtremumFold>),
+    Count(FoldGroups<CountFold>),
+    Std(FoldGroups<StdFold>),
+    WAvg(FoldGroups<WAvgFold>),
+    Group(FoldGroups<GroupFold>),
+    Delta(FoldGroups<DeltaFold>),
+    Fill(FoldGroups<FillFold>),
+    Em(FoldGroups<EmFold>),
+}
+
+/// Runs `$body` with `$g` the lane's `FoldGroups` of whichever fold type.
+macro_rules! each_groups {
+    ($groups:expr, $g:ident => $body:expr) => {
+        match $groups {
+            Groups::Sum($g) => $body,
+            Groups::CumProduct($g) => $body,
+            Groups::RollingProduct($g) => $body,
+            Groups::Extremum($g) => $body,
+            Groups::Count($g) => $body,
+            Groups::Std($g) => $body,
+            Groups::WAvg($g) => $body,
+            Groups::Group($g) => $body,
+            Groups::Delta($g) => $body,
+            Groups::Fill($g) => $body,
+            Groups::Em($g) => $body,
+        }
+    };
+}
+
+/// One cycle's rows as the folds read them.
+struct Rows<'a> {
+    input: &'a Column,
+    start: usize,
+    xs: &'a [f64],
+    is: &'a [i64],
+    ws: &'a [f64],
+    ts: &'a [i64],
+    ids: &'a [u32],
+    first_key: u64,
+    keeps_values: bool,
+    /// The timestamp column's name, for a time window's error.
+    time_column: Option<&'a str>,
+}
+
+/// Where a lane's emitted values go, and which groups have rows without a final value.
+struct Emitted<'a> {
+    scratch: &'a mut Column,
+    keys: &'a mut Vec<u64>,
+    touched: &'a mut Vec<u32>,
+    is_touched: &'a mut Vec<bool>,
+}
+
+impl<F: Fold> FoldGroups<F> {
+    fn new(proto: F) -> Self {
+        Self {
+            proto,
+            groups: Vec::new(),
+        }
+    }
+
+    fn run(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<()> {
+        let needed = rows.ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        while self.groups.len() < needed {
+            self.groups
+                .push(GroupWindow::new(self.proto.clone(), rows.keeps_values));
+        }
+        out.is_touched.resize(self.groups.len(), false);
+        for (r, &g) in rows.ids.iter().enumerate() {
+            let e = Entry {
+                x: rows.xs[r],
+                i: rows.is.get(r).copied().unwrap_or(NULL_I64),
+                w: rows.ws.get(r).copied().unwrap_or(NULL_F64),
+                ts: rows.ts.get(r).copied().unwrap_or(NULL_I64),
+                key: rows.first_key + r as u64,
+            };
+            if let Some(name) = rows.time_column {
+                if e.ts == NULL_I64 {
+                    // In no window, and in no other row's.
+                    out.scratch.push_null();
+                    out.keys.push(e.key);
+                    continue;
+                }
+                if e.ts < self.groups[g as usize].last_ts() {
+                    return Err(Error::Invalid(format!(
+                        "updateBy: the timestamps of {name} decrease within a group (a time \
+                         window needs them in order within each group)"
+                    )));
+                }
+            }
+            let value = if rows.keeps_values {
+                rows.input.get(rows.start + r)
+            } else {
+                None
+            };
+            let group = &mut self.groups[g as usize];
+            group.add(window, e, value, out.scratch, out.keys)?;
+            if group.is_pending() && !out.is_touched[g as usize] {
+                out.is_touched[g as usize] = true;
+                out.touched.push(g);
+            }
+        }
+        for g in out.touched.drain(..) {
+            out.is_touched[g as usize] = false;
+            let group = &self.groups[g as usize];
+            if group.is_pending() {
+                group.provisional(window, out.scratch, out.keys)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn bytes(&self) -> usize {
+        self.groups.iter().map(GroupWindow::bytes).sum()
+    }
 }
 
 /// The output type of `kind` over `input` (over `window`), or why it does not apply.
@@ -103,6 +231,7 @@ impl Lane {
             _ => Window::Cumulative,
         };
         Self {
+            groups: Self::groups(&spec, window, input_type),
             spec,
             window,
             input,
@@ -110,7 +239,6 @@ impl Lane {
             weight,
             timestamp,
             scratch: Column::new(output_type),
-            groups: Vec::new(),
             keys: Vec::new(),
             touched: Vec::new(),
             is_touched: Vec::new(),
@@ -121,32 +249,42 @@ impl Lane {
         }
     }
 
-    fn fold(&self) -> Box<dyn Fold> {
-        let float = self.input_type == ColumnType::F64;
-        let cumulative = self.window == Window::Cumulative;
-        match self.spec.kind {
-            UpdateByKind::Sum | UpdateByKind::Avg => Box::new(SumFold {
+    fn groups(spec: &UpdateBy, window: Window, input_type: ColumnType) -> Groups {
+        let float = input_type == ColumnType::F64;
+        match spec.kind {
+            UpdateByKind::Sum | UpdateByKind::Avg => Groups::Sum(FoldGroups::new(SumFold {
                 float,
-                average: self.spec.kind == UpdateByKind::Avg,
+                average: spec.kind == UpdateByKind::Avg,
                 sum: ExactSum::default(),
-            }),
-            UpdateByKind::Product if cumulative => Box::new(CumProductFold::new(float)),
-            UpdateByKind::Product => Box::new(RollingProductFold::default()),
-            UpdateByKind::Min => Box::new(ExtremumFold::new(float, false)),
-            UpdateByKind::Max => Box::new(ExtremumFold::new(float, true)),
-            UpdateByKind::Count => Box::new(CountFold::default()),
-            UpdateByKind::Std => Box::new(StdFold::default()),
-            UpdateByKind::WAvg => Box::new(WAvgFold::default()),
-            UpdateByKind::Group => Box::new(GroupFold::default()),
-            UpdateByKind::Delta => Box::new(DeltaFold::new(float, self.spec.delta)),
-            UpdateByKind::Fill => Box::new(FillFold::new()),
+            })),
+            UpdateByKind::Product if window == Window::Cumulative => {
+                Groups::CumProduct(FoldGroups::new(CumProductFold::new(float)))
+            }
+            UpdateByKind::Product => {
+                Groups::RollingProduct(FoldGroups::new(RollingProductFold::default()))
+            }
+            UpdateByKind::Min => Groups::Extremum(FoldGroups::new(ExtremumFold::new(float, false))),
+            UpdateByKind::Max => Groups::Extremum(FoldGroups::new(ExtremumFold::new(float, true))),
+            UpdateByKind::Count => Groups::Count(FoldGroups::new(CountFold::default())),
+            UpdateByKind::Std => Groups::Std(FoldGroups::new(StdFold::default())),
+            UpdateByKind::WAvg => Groups::WAvg(FoldGroups::new(WAvgFold::default())),
+            UpdateByKind::Group => Groups::Group(FoldGroups::new(GroupFold::default())),
+            UpdateByKind::Delta => {
+                Groups::Delta(FoldGroups::new(DeltaFold::new(float, spec.delta)))
+            }
+            UpdateByKind::Fill => Groups::Fill(FoldGroups::new(FillFold::new())),
             kind => {
-                let (ticks, time) = match self.spec.window {
+                let (ticks, time) = match spec.window {
                     UpdateByWindow::DecayTicks { ticks } => (Some(ticks), 0),
                     UpdateByWindow::DecayTime { time, .. } => (None, time),
                     _ => (Some(1.0), 0),
                 };
-                Box::new(EmFold::new(kind, self.spec.control, ticks, time))
+                Groups::Em(FoldGroups::new(EmFold::new(
+                    kind,
+                    spec.control,
+                    ticks,
+                    time,
+                )))
             }
         }
     }
@@ -157,7 +295,7 @@ impl Lane {
 
     /// Forgets every group.
     pub(crate) fn clear(&mut self) {
-        self.groups = Vec::new();
+        each_groups!(&mut self.groups, g => g.groups = Vec::new());
         self.is_touched = Vec::new();
     }
 
@@ -216,59 +354,34 @@ impl Lane {
         if let Some(t) = self.timestamp {
             read_i64(&parent.columns[t], start, count, &mut self.ts);
         }
-        let groups_needed = ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
-        while self.groups.len() < groups_needed {
-            let fold = self.fold();
-            let keeps = self.keeps_values();
-            self.groups.push(GroupWindow::new(fold, keeps));
-        }
-        self.is_touched.resize(self.groups.len(), false);
-        let time_window = matches!(self.window, Window::Time { .. });
-        let keeps = self.keeps_values();
-        for (r, &g) in ids.iter().enumerate().take(count) {
-            let e = Entry {
-                x: self.xs[r],
-                i: self.is.get(r).copied().unwrap_or(NULL_I64),
-                w: self.ws.get(r).copied().unwrap_or(NULL_F64),
-                ts: self.ts.get(r).copied().unwrap_or(NULL_I64),
-                key: first_key + r as u64,
-            };
-            if time_window && e.ts == NULL_I64 {
-                // In no window, and in no other row's.
-                self.scratch.push_null();
-                self.keys.push(e.key);
-                continue;
-            }
-            let group = &mut self.groups[g as usize];
-            if time_window && e.ts < group.last_ts() {
-                let name = parent.schema.fields()[self.timestamp.unwrap_or(0)]
-                    .name
-                    .clone();
-                return Err(Error::Invalid(format!(
-                    "updateBy: the timestamps of {name} decrease within a group (a time window \
-                     needs them in order within each group)"
-                )));
-            }
-            let value = if keeps { input.get(start + r) } else { None };
-            group.add(self.window, e, value, &mut self.scratch, &mut self.keys)?;
-            if group.is_pending() && !self.is_touched[g as usize] {
-                self.is_touched[g as usize] = true;
-                self.touched.push(g);
-            }
-        }
-        for g in self.touched.drain(..) {
-            self.is_touched[g as usize] = false;
-            let group = &self.groups[g as usize];
-            if group.is_pending() {
-                group.provisional(self.window, &mut self.scratch, &mut self.keys)?;
-            }
-        }
-        Ok(())
+        let rows = Rows {
+            input,
+            start,
+            xs: &self.xs,
+            is: &self.is,
+            ws: &self.ws,
+            ts: &self.ts,
+            ids: &ids[..count.min(ids.len())],
+            first_key,
+            keeps_values: self.keeps_values(),
+            time_column: match (self.window, self.timestamp) {
+                (Window::Time { .. }, Some(t)) => Some(parent.schema.fields()[t].name.as_str()),
+                _ => None,
+            },
+        };
+        let out = Emitted {
+            scratch: &mut self.scratch,
+            keys: &mut self.keys,
+            touched: &mut self.touched,
+            is_touched: &mut self.is_touched,
+        };
+        let window = self.window;
+        each_groups!(&mut self.groups, g => g.run(window, &rows, out))
     }
 
     /// Bytes (used, reserved) of the groups' state.
     pub(crate) fn bytes(&self) -> (usize, usize) {
-        let held: usize = self.groups.iter().map(GroupWindow::bytes).sum();
+        let held = each_groups!(&self.groups, g => g.bytes());
         (held, held + self.scratch.bytes_reserved())
     }
 }

@@ -99,7 +99,7 @@ impl UpdateByTable {
         for (slot, column) in self.slots.iter().zip(&mut out.columns) {
             match *slot {
                 Slot::Parent(c) => {
-                    column.extend_from_range(&parent.columns[c], start, count);
+                    column.extend_shared(&parent.columns[c], start, count);
                 }
                 Slot::Lane(l) => {
                     let lane = &self.lanes[l];

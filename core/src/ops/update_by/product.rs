@@ -52,10 +52,6 @@ impl Fold for CumProductFold {
             (_, false) => push_i64(out, self.int),
         }
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }
 
 /// A product over a sliding window, as a double.
@@ -102,10 +98,6 @@ impl Fold for RollingProductFold {
             (Some(&(_, p)), false) => p * self.back_product,
         };
         push_f64(out, v);
-    }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
     }
 
     fn bytes(&self) -> usize {

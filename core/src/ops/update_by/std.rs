@@ -43,8 +43,4 @@ impl Fold for StdFold {
         };
         push_f64(out, v);
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

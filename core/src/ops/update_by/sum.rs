@@ -98,8 +98,4 @@ impl Fold for SumFold {
             push_i64(out, if empty { NULL_I64 } else { self.sum.i64() });
         }
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

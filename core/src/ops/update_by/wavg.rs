@@ -38,8 +38,4 @@ impl Fold for WAvgFold {
         };
         push_f64(out, v);
     }
-
-    fn boxed_clone(&self) -> Box<dyn Fold> {
-        Box::new(self.clone())
-    }
 }

@@ -51,7 +51,7 @@ impl Window {
 }
 
 /// One group's rows and fold, for one operation.
-pub(crate) struct GroupWindow {
+pub(crate) struct GroupWindow<F> {
     rows: VecDeque<Entry>,
     /// The input values of `rows`, for the folds that keep values (fill, group).
     values: Option<VecDeque<Value>>,
@@ -62,12 +62,13 @@ pub(crate) struct GroupWindow {
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
-    fold: Box<dyn Fold>,
+    fold: F,
 }
 
 /// Where the window of row `r` is: pops the rows before it, pushes the rows up to its front.
 #[allow(clippy::too_many_arguments)]
-fn slide(
+#[inline]
+fn slide<F: Fold>(
     window: Window,
     rows: &VecDeque<Entry>,
     values: Option<&VecDeque<Value>>,
@@ -76,7 +77,7 @@ fn slide(
     r: u64,
     head: &mut u64,
     tail: &mut u64,
-    fold: &mut dyn Fold,
+    fold: &mut F,
 ) -> Result<()> {
     let at = |j: u64| &rows[(j - base) as usize];
     let row = at(r);
@@ -98,8 +99,8 @@ fn slide(
     Ok(())
 }
 
-impl GroupWindow {
-    pub(crate) fn new(fold: Box<dyn Fold>, keeps_values: bool) -> Self {
+impl<F: Fold> GroupWindow<F> {
+    pub(crate) fn new(fold: F, keeps_values: bool) -> Self {
         Self {
             rows: VecDeque::new(),
             values: keeps_values.then(VecDeque::new),
@@ -120,6 +121,7 @@ impl GroupWindow {
 
     /// Adds a row at the group's end; appends the value of every row that became final to `out`
     /// and its key to `keys`.
+    #[inline]
     pub(crate) fn add(
         &mut self,
         window: Window,
@@ -149,7 +151,7 @@ impl GroupWindow {
                 r,
                 &mut self.head,
                 &mut self.tail,
-                &mut *self.fold,
+                &mut self.fold,
             )?;
             self.fold.emit(out);
             keys.push(self.rows[(r - self.base) as usize].key);
@@ -184,7 +186,7 @@ impl GroupWindow {
         out: &mut Column,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
-        let mut fold = self.fold.boxed_clone();
+        let mut fold = self.fold.clone();
         let (mut head, mut tail) = (self.head, self.tail);
         for r in self.next_out..self.n {
             slide(
@@ -196,7 +198,7 @@ impl GroupWindow {
                 r,
                 &mut head,
                 &mut tail,
-                &mut *fold,
+                &mut fold,
             )?;
             fold.emit(out);
             keys.push(self.rows[(r - self.base) as usize].key);
