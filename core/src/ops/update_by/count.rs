@@ -2,9 +2,9 @@
 //!
 //! Invariant: `count` is the number of non-null rows pushed and not popped.
 
-use super::fold::{Entry, Fold, push_i64};
+use super::fold::{Entry, Fold, Sink, push_i64};
 use crate::Result;
-use crate::column::{Column, Value};
+use crate::column::Value;
 
 #[derive(Clone, Default)]
 pub(crate) struct CountFold {
@@ -21,7 +21,7 @@ impl Fold for CountFold {
         self.count -= i64::from(!e.is_null());
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         push_i64(out, self.count);
     }
 }

@@ -4,10 +4,10 @@
 //!
 //! Invariant: `prev` is the input of the last row pushed, null included.
 
-use super::fold::{Entry, Fold, push_f64, push_i64};
+use super::fold::{Entry, Fold, Sink, push_f64, push_i64};
 use super::spec::DeltaControl;
 use crate::Result;
-use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::column::{NULL_F64, NULL_I64, Value};
 
 #[derive(Clone)]
 pub(crate) struct DeltaFold {
@@ -47,7 +47,7 @@ impl Fold for DeltaFold {
 
     fn pop(&mut self, _: &Entry, _: u64) {}
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         if self.float {
             push_f64(out, self.out.0);
         } else {

@@ -18,9 +18,9 @@
 //! Invariant: `cur` is the value the last row pushed gave (null until a valid value came), and
 //! `stamp` the timestamp of the last row folded in.
 
-use super::fold::{Entry, Fold, push_f64};
+use super::fold::{Entry, Fold, Sink, push_f64};
 use super::spec::{BadData, OperationControl, UpdateByKind};
-use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::column::{NULL_F64, NULL_I64, Value};
 use crate::{Error, Result};
 
 #[derive(Clone)]
@@ -160,7 +160,7 @@ impl Fold for EmFold {
 
     fn pop(&mut self, _: &Entry, _: u64) {}
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         push_f64(out, self.cur);
     }
 }

@@ -11,9 +11,9 @@
 
 use std::collections::VecDeque;
 
-use super::fold::{Entry, Fold, push_f64, push_i64};
+use super::fold::{Entry, Fold, Sink, push_f64, push_i64};
 use crate::Result;
-use crate::column::{Column, NULL_F64, NULL_I64, Value, f64_order_key};
+use crate::column::{NULL_F64, NULL_I64, Value, f64_order_key};
 
 #[derive(Clone)]
 pub(crate) struct ExtremumFold {
@@ -66,7 +66,7 @@ impl Fold for ExtremumFold {
         }
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         match (self.deque.front(), self.float) {
             (Some(&(_, _, bits)), true) => push_f64(out, f64::from_bits(bits)),
             (Some(&(_, _, bits)), false) => push_i64(out, bits as i64),

@@ -3,9 +3,9 @@
 //!
 //! Invariant: `last` is the value of the last non-null row pushed, or null.
 
-use super::fold::{Entry, Fold};
+use super::fold::{Entry, Fold, Sink, push_value};
 use crate::Result;
-use crate::column::{Column, Value};
+use crate::column::Value;
 
 #[derive(Clone)]
 pub(crate) struct FillFold {
@@ -28,8 +28,7 @@ impl Fold for FillFold {
 
     fn pop(&mut self, _: &Entry, _: u64) {}
 
-    fn emit(&self, out: &mut Column) {
-        // A value of another type (never: the lane's type is the input's) pushes a null.
-        out.push(&self.last);
+    fn emit(&self, out: &mut Sink) {
+        push_value(out, &self.last);
     }
 }

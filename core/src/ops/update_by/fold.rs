@@ -7,7 +7,7 @@
 //! exponential ones, on the order they were pushed in).
 
 use crate::Result;
-use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::column::{Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
 
 /// One row as the folds read it: its input as a double (`NULL_F64` for null) and, for integer
 /// inputs, as a long (`NULL_I64` for null); its weight and its timestamp (`NULL_I64` when the
@@ -50,7 +50,7 @@ pub(crate) trait Fold: Clone {
     fn pop(&mut self, e: &Entry, seq: u64);
 
     /// Appends the window's value to `out`.
-    fn emit(&self, out: &mut Column);
+    fn emit(&self, out: &mut Sink);
 
     /// Bytes of state besides the struct.
     fn bytes(&self) -> usize {
@@ -58,31 +58,133 @@ pub(crate) trait Fold: Clone {
     }
 }
 
-/// Appends a double (`NULL_F64` for null) to a double column.
-#[inline]
-pub(crate) fn push_f64(out: &mut Column, v: f64) {
-    if let Column::F64(c) = out {
-        c.push(v);
+/// Where a lane's folds emit a cycle's values: plain vectors for doubles and integers (one
+/// store a value; the output column takes them a slice at a time), a column for the rest (fill,
+/// group).
+pub(crate) enum Sink {
+    F64(Vec<f64>),
+    /// Longs (`NULL_I64` for null), narrowed to the output column's type when written.
+    I64(Vec<i64>),
+    Column(Column),
+}
+
+impl Sink {
+    /// A sink for an output column of `ty`.
+    pub(crate) fn new(ty: ColumnType) -> Self {
+        match ty {
+            ColumnType::F64 => Self::F64(Vec::new()),
+            ColumnType::I32
+            | ColumnType::I64
+            | ColumnType::Timestamp
+            | ColumnType::Date
+            | ColumnType::Time => Self::I64(Vec::new()),
+            other => Self::Column(Column::new(other)),
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        match self {
+            Self::F64(v) => v.clear(),
+            Self::I64(v) => v.clear(),
+            Self::Column(c) => c.clear(),
+        }
+    }
+
+    pub(crate) fn push_null(&mut self) {
+        match self {
+            Self::F64(v) => v.push(NULL_F64),
+            Self::I64(v) => v.push(NULL_I64),
+            Self::Column(c) => c.push_null(),
+        }
+    }
+
+    /// Appends the values to `out` (of the lane's output type): all of them, in order, or those
+    /// at `positions`.
+    pub(crate) fn write(&self, out: &mut Column, positions: Option<&[usize]>) {
+        fn pick<T: Copy>(values: &[T], positions: Option<&[usize]>) -> Vec<T> {
+            match positions {
+                Some(p) => p.iter().map(|&i| values[i]).collect(),
+                None => values.to_vec(),
+            }
+        }
+        match (self, out) {
+            (Self::F64(v), Column::F64(c)) => match positions {
+                None => c.extend_from_slice(v),
+                Some(_) => c.extend_from_slice(&pick(v, positions)),
+            },
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) => {
+                match positions {
+                    None => c.extend_from_slice(v),
+                    Some(_) => c.extend_from_slice(&pick(v, positions)),
+                }
+            }
+            (Self::I64(v), Column::I32(c) | Column::Date(c)) => {
+                let narrow: Vec<i32> = pick(v, positions).iter().map(|&x| narrow(x)).collect();
+                c.extend_from_slice(&narrow);
+            }
+            (Self::Column(c), out) => match positions {
+                None => {
+                    out.extend_from(c);
+                }
+                Some(p) => out.extend_positions(c, p),
+            },
+            (_, out) => {
+                // Never: a sink is made for its column's type.
+                let n = positions.map_or(0, <[usize]>::len);
+                (0..n).for_each(|_| out.push_null());
+            }
+        }
+    }
+
+    /// Sets row `at` of `out` to value `i`; `false` where a row cannot change in place.
+    pub(crate) fn set(&self, out: &mut Column, at: usize, i: usize) -> bool {
+        match (self, out) {
+            (Self::F64(v), Column::F64(c)) => c.get_mut(at).map(|s| *s = v[i]).is_some(),
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) => {
+                c.get_mut(at).map(|s| *s = v[i]).is_some()
+            }
+            (Self::I64(v), Column::I32(c) | Column::Date(c)) => {
+                c.get_mut(at).map(|s| *s = narrow(v[i])).is_some()
+            }
+            (Self::Column(c), out) => out.set_from(at, c, Some(i)),
+            _ => false,
+        }
     }
 }
 
-/// Appends a long-typed value (`NULL_I64` for null) to an integer-like column, narrowing to
-/// int where the column is int (a null stays null).
+/// A long narrowed to an int, null to null.
+fn narrow(x: i64) -> i32 {
+    if x == NULL_I64 { NULL_I32 } else { x as i32 }
+}
+
+/// Appends a double (`NULL_F64` for null) to a double sink.
 #[inline]
-pub(crate) fn push_i64(out: &mut Column, v: i64) {
-    match out {
-        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.push(v),
-        Column::I32(c) | Column::Date(c) => c.push(if v == NULL_I64 {
-            crate::column::NULL_I32
-        } else {
-            v as i32
-        }),
-        Column::F64(c) => c.push(if v == NULL_I64 { NULL_F64 } else { v as f64 }),
-        Column::Bool(c) => c.push(if v == NULL_I64 {
-            crate::column::NULL_BOOL
-        } else {
-            v as i8
-        }),
-        other => other.push_null(),
+pub(crate) fn push_f64(out: &mut Sink, v: f64) {
+    if let Sink::F64(values) = out {
+        values.push(v);
+    }
+}
+
+/// Appends a long-typed value (`NULL_I64` for null) to an integer sink.
+#[inline]
+pub(crate) fn push_i64(out: &mut Sink, v: i64) {
+    if let Sink::I64(values) = out {
+        values.push(v);
+    }
+}
+
+/// Appends any value (of the sink's type, else null) to a sink.
+pub(crate) fn push_value(out: &mut Sink, v: &Value) {
+    match (out, v) {
+        (Sink::F64(values), Value::F64(x)) => values.push(*x),
+        (Sink::I64(values), Value::I32(x) | Value::Date(x)) => values.push(i64::from(*x)),
+        (Sink::I64(values), Value::I64(x) | Value::Timestamp(x) | Value::Time(x)) => {
+            values.push(*x)
+        }
+        (Sink::Column(c), v) => {
+            // A value of another type (never: the lane's type is the input's) pushes a null.
+            c.push(v);
+        }
+        (out, _) => out.push_null(),
     }
 }

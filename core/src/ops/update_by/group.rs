@@ -5,9 +5,9 @@
 
 use std::collections::VecDeque;
 
-use super::fold::{Entry, Fold};
+use super::fold::{Entry, Fold, Sink, push_value};
 use crate::Result;
-use crate::column::{Column, Value};
+use crate::column::Value;
 
 #[derive(Clone, Default)]
 pub(crate) struct GroupFold {
@@ -24,9 +24,9 @@ impl Fold for GroupFold {
         self.values.pop_front();
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         let array = Value::Array(self.values.iter().cloned().collect());
-        out.push(&array);
+        push_value(out, &array);
     }
 
     fn bytes(&self) -> usize {

@@ -11,7 +11,7 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Fold};
+use super::fold::{Entry, Fold, Sink};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::spec::{UpdateBy, UpdateByKind, UpdateByWindow};
@@ -33,7 +33,7 @@ pub(crate) struct Lane {
     pub timestamp: Option<usize>,
     groups: Groups,
     /// This cycle's emitted values and their keys.
-    pub scratch: Column,
+    pub scratch: Sink,
     pub keys: Vec<u64>,
     touched: Vec<u32>,
     is_touched: Vec<bool>,
@@ -101,7 +101,7 @@ struct Rows<'a> {
 
 /// Where a lane's emitted values go, and which groups have rows without a final value.
 struct Emitted<'a> {
-    scratch: &'a mut Column,
+    scratch: &'a mut Sink,
     keys: &'a mut Vec<u64>,
     touched: &'a mut Vec<u32>,
     is_touched: &'a mut Vec<bool>,
@@ -238,7 +238,7 @@ impl Lane {
             input_type,
             weight,
             timestamp,
-            scratch: Column::new(output_type),
+            scratch: Sink::new(output_type),
             keys: Vec::new(),
             touched: Vec::new(),
             is_touched: Vec::new(),
@@ -382,6 +382,6 @@ impl Lane {
     /// Bytes (used, reserved) of the groups' state.
     pub(crate) fn bytes(&self) -> (usize, usize) {
         let held = each_groups!(&self.groups, g => g.bytes());
-        (held, held + self.scratch.bytes_reserved())
+        (held, held)
     }
 }

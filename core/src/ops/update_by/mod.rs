@@ -110,7 +110,7 @@ impl UpdateByTable {
                             .enumerate()
                             .all(|(i, &k)| k == first_key + i as u64);
                     if sequential {
-                        column.extend_from(&lane.scratch);
+                        lane.scratch.write(column, None);
                         continue;
                     }
                     let mut positions = vec![usize::MAX; count];
@@ -127,10 +127,10 @@ impl UpdateByTable {
                             "updateBy: a row was given no value (a bug)".into(),
                         ));
                     }
-                    column.extend_positions(&lane.scratch, &positions);
+                    lane.scratch.write(column, Some(&positions));
                     for (key, i) in old {
                         let at = (key - out.first_key) as usize;
-                        in_place &= column.set_from(at, &lane.scratch, Some(i));
+                        in_place &= lane.scratch.set(column, at, i);
                         modified.push(key);
                     }
                 }

@@ -8,9 +8,9 @@
 //! `front`; each front entry holds the product of itself and the entries below it (the newer
 //! ones), so the window's product is `front`'s top product times `back_product`.
 
-use super::fold::{Entry, Fold, push_f64, push_i64};
+use super::fold::{Entry, Fold, Sink, push_f64, push_i64};
 use crate::Result;
-use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::column::{NULL_F64, NULL_I64, Value};
 
 /// A running product (cumulative windows: nothing leaves).
 #[derive(Clone)]
@@ -44,7 +44,7 @@ impl Fold for CumProductFold {
 
     fn pop(&mut self, _: &Entry, _: u64) {}
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         match (self.count, self.float) {
             (0, true) => push_f64(out, NULL_F64),
             (0, false) => push_i64(out, NULL_I64),
@@ -90,7 +90,7 @@ impl Fold for RollingProductFold {
         self.front.pop();
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         let v = match (self.front.last(), self.back.is_empty()) {
             (None, true) => NULL_F64,
             (None, false) => self.back_product,

@@ -4,10 +4,10 @@
 //!
 //! Invariant: `sum` and `squares` hold exactly the non-null values in the window.
 
-use super::fold::{Entry, Fold, push_f64};
+use super::fold::{Entry, Fold, Sink, push_f64};
 use super::sum::ExactSum;
 use crate::Result;
-use crate::column::{Column, NULL_F64, Value};
+use crate::column::{NULL_F64, Value};
 
 #[derive(Clone, Default)]
 pub(crate) struct StdFold {
@@ -31,7 +31,7 @@ impl Fold for StdFold {
         }
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         let n = self.sum.count as f64;
         let v = match self.sum.count {
             0 => NULL_F64,

@@ -5,9 +5,9 @@
 //! Invariant: the sum is of the non-null values in the window, whatever order they came and
 //! went in, so a window rolled over a million rows holds no drift.
 
-use super::fold::{Entry, Fold, push_f64, push_i64};
+use super::fold::{Entry, Fold, Sink, push_f64, push_i64};
 use crate::Result;
-use crate::column::{Column, NULL_F64, NULL_I64, Value};
+use crate::column::{NULL_F64, NULL_I64, Value};
 use crate::ops::agg::exact_sum;
 
 /// An exact sum of doubles or of longs, with the count of values in it.
@@ -87,7 +87,7 @@ impl Fold for SumFold {
         }
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         let empty = self.sum.count == 0;
         if self.average {
             let mean = self.sum.as_f64(self.float) / self.sum.count as f64;

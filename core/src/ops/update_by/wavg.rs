@@ -3,10 +3,10 @@
 //!
 //! Invariant: `weighted` and `weights` hold exactly the rows in the window with both non-null.
 
-use super::fold::{Entry, Fold, push_f64};
+use super::fold::{Entry, Fold, Sink, push_f64};
 use super::sum::ExactSum;
 use crate::Result;
-use crate::column::{Column, NULL_F64, Value};
+use crate::column::{NULL_F64, Value};
 
 #[derive(Clone, Default)]
 pub(crate) struct WAvgFold {
@@ -30,7 +30,7 @@ impl Fold for WAvgFold {
         }
     }
 
-    fn emit(&self, out: &mut Column) {
+    fn emit(&self, out: &mut Sink) {
         let v = if self.weights.count == 0 {
             NULL_F64
         } else {

@@ -11,10 +11,10 @@
 
 use std::collections::VecDeque;
 
-use super::fold::{Entry, Fold};
+use super::fold::{Entry, Fold, Sink};
 use super::{cumulative, ticks, time};
 use crate::Result;
-use crate::column::{Column, Value};
+use crate::column::Value;
 
 /// Which rows of a group a row's window holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +127,7 @@ impl<F: Fold> GroupWindow<F> {
         window: Window,
         e: Entry,
         value: Option<Value>,
-        out: &mut Column,
+        out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
         self.rows.push_back(e);
@@ -183,7 +183,7 @@ impl<F: Fold> GroupWindow<F> {
     pub(crate) fn provisional(
         &self,
         window: Window,
-        out: &mut Column,
+        out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
         let mut fold = self.fold.clone();
