@@ -6,10 +6,8 @@
 //! when more rows arrive.
 //!
 //! Invariant: the fold holds exactly rows `tail .. head`; rows `next_out .. n` have no final
-//! value yet; `rows` holds rows `base ..` with `base = min(tail, next_out)` (cumulative windows
-//! keep no row once emitted).
-
-use std::collections::VecDeque;
+//! value yet; `rows` holds rows `base ..` with `base <= min(tail, next_out)`, and the rows before
+//! that minimum are at most half of it (beyond 64).
 
 use super::fold::{Entry, Fold, Sink};
 use super::{cumulative, ticks, time};
@@ -52,9 +50,10 @@ impl Window {
 
 /// One group's rows and fold, for one operation.
 pub(crate) struct GroupWindow<F> {
-    rows: VecDeque<Entry>,
+    /// Rows `base ..`, in a vector whose front is dropped in bulk (indexing stays a slice's).
+    rows: Vec<Entry>,
     /// The input values of `rows`, for the folds that keep values (fill, group).
-    values: Option<VecDeque<Value>>,
+    values: Option<Vec<Value>>,
     base: u64,
     n: u64,
     head: u64,
@@ -70,8 +69,8 @@ pub(crate) struct GroupWindow<F> {
 #[inline]
 fn slide<F: Fold>(
     window: Window,
-    rows: &VecDeque<Entry>,
-    values: Option<&VecDeque<Value>>,
+    rows: &[Entry],
+    values: Option<&Vec<Value>>,
     base: u64,
     n: u64,
     r: u64,
@@ -102,8 +101,8 @@ fn slide<F: Fold>(
 impl<F: Fold> GroupWindow<F> {
     pub(crate) fn new(fold: F, keeps_values: bool) -> Self {
         Self {
-            rows: VecDeque::new(),
-            values: keeps_values.then(VecDeque::new),
+            rows: Vec::new(),
+            values: keeps_values.then(Vec::new),
             base: 0,
             n: 0,
             head: 0,
@@ -130,10 +129,10 @@ impl<F: Fold> GroupWindow<F> {
         out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
-        self.rows.push_back(e);
+        self.rows.push(e);
         self.last_ts = e.ts;
         if let Some(values) = &mut self.values {
-            values.push_back(value.unwrap_or(Value::Null));
+            values.push(value.unwrap_or(Value::Null));
         }
         self.n += 1;
         while self.next_out < self.n {
@@ -163,12 +162,15 @@ impl<F: Fold> GroupWindow<F> {
             self.tail = self.head;
         }
         let keep = self.tail.min(self.next_out);
-        while self.base < keep {
-            self.rows.pop_front();
+        // Dropped in bulk once they are most of the vector: amortised O(1) a row, and at most
+        // twice the rows kept (plus 64).
+        let dead = (keep - self.base) as usize;
+        if dead > 64 && dead * 2 > self.rows.len() {
+            self.rows.drain(..dead);
             if let Some(values) = &mut self.values {
-                values.pop_front();
+                values.drain(..dead);
             }
-            self.base += 1;
+            self.base = keep;
         }
         Ok(())
     }
