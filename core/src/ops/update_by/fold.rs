@@ -136,19 +136,35 @@ impl Sink {
         }
     }
 
-    /// Sets row `at` of `out` to value `i`; `false` where a row cannot change in place.
-    pub(crate) fn set(&self, out: &mut Column, at: usize, i: usize) -> bool {
-        match (self, out) {
-            (Self::F64(v), Column::F64(c)) => c.get_mut(at).map(|s| *s = v[i]).is_some(),
+    /// Sets row `at` of `out` to value `i`: whether it changed (bit for bit), or `None` where a
+    /// row cannot change in place (an array).
+    pub(crate) fn set(&self, out: &mut Column, at: usize, i: usize) -> Option<bool> {
+        fn put<T: Copy + PartialEq>(slot: Option<&mut T>, v: T, same: fn(T, T) -> bool) -> bool {
+            slot.is_some_and(|s| {
+                let changed = !same(*s, v);
+                *s = v;
+                changed
+            })
+        }
+        Some(match (self, out) {
+            (Self::F64(v), Column::F64(c)) => {
+                put(c.get_mut(at), v[i], |a, b| a.to_bits() == b.to_bits())
+            }
             (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) => {
-                c.get_mut(at).map(|s| *s = v[i]).is_some()
+                put(c.get_mut(at), v[i], |a, b| a == b)
             }
             (Self::I64(v), Column::I32(c) | Column::Date(c)) => {
-                c.get_mut(at).map(|s| *s = narrow(v[i])).is_some()
+                put(c.get_mut(at), narrow(v[i]), |a, b| a == b)
             }
-            (Self::Column(c), out) => out.set_from(at, c, Some(i)),
-            _ => false,
-        }
+            (Self::Column(c), out) => {
+                let changed = out.get(at) != c.get(i);
+                if changed && !out.set_from(at, c, Some(i)) {
+                    return None;
+                }
+                changed
+            }
+            _ => return None,
+        })
     }
 }
 

@@ -130,8 +130,11 @@ impl UpdateByTable {
                     lane.scratch.write(column, Some(&positions));
                     for (key, i) in old {
                         let at = (key - out.first_key) as usize;
-                        in_place &= lane.scratch.set(column, at, i);
-                        modified.push(key);
+                        match lane.scratch.set(column, at, i) {
+                            Some(true) => modified.push(key),
+                            Some(false) => {}
+                            None => in_place = false,
+                        }
                     }
                 }
             }

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use super::{BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
 use crate::column::Value;
 use crate::ops::tests::{Row, arb_row, column, schema};
-use crate::table::{Batch, Engine};
+use crate::table::{Batch, Engine, Update};
 
 const KEY_SETS: &[&[&str]] = &[&[], &["Instrument"], &["Exchange", "Instrument"], &["Flag"]];
 
@@ -308,6 +308,19 @@ fn close(got: &Value, want: &Value, tol: f64) -> bool {
     }
 }
 
+/// The same rows, NaN equal to NaN.
+fn assert_same_rows(below: &[Row], rows: &[Row]) -> Result<(), TestCaseError> {
+    for (b, r) in below.iter().zip(rows) {
+        prop_assert!(
+            b.iter().zip(r).all(|(x, y)| close(x, y, 0.0)),
+            "below: {:?} != {:?}",
+            b,
+            r
+        );
+    }
+    Ok(())
+}
+
 /// Every operation, with its outputs named `O0`, `O1`, ...
 fn all_ops() -> Vec<UpdateBy> {
     let mut n = 0;
@@ -424,7 +437,10 @@ fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<
             ("ring", &ring),
             ("dropStream", &dropped),
         ] {
-            derived.push((name, *keys, source.update_by(ops, keys).unwrap()));
+            let table = source.update_by(ops, keys).unwrap();
+            // A table below it follows its updates (appends, and rows modified in place).
+            let below = table.drop_stream().unwrap();
+            derived.push((name, *keys, table, below));
         }
     }
     let mut everything: Vec<Row> = Vec::new();
@@ -436,7 +452,7 @@ fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<
         engine.run_cycle().unwrap();
         everything.extend(rows.iter().cloned());
         let ring_rows = &everything[everything.len().saturating_sub(ring_capacity)..];
-        for (name, keys, table) in &derived {
+        for (name, keys, table, below) in &derived {
             let (covered, shown): (&[Row], usize) = match *name {
                 "append" => (&everything, everything.len()),
                 "stream" => (&everything, rows.len()),
@@ -450,8 +466,16 @@ fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<
                 keys,
                 table.error()
             );
+            prop_assert_eq!(
+                below.all_rows().len(),
+                table.size(),
+                "{} by {:?}: below",
+                name,
+                keys
+            );
             let want = reference(covered, shown, ops, keys);
             let got = table.all_rows();
+            assert_same_rows(&below.all_rows(), &got)?;
             prop_assert_eq!(got.len(), want.len(), "{} by {:?}: rows", name, keys);
             for (r, (g, w)) in got.iter().zip(&want).enumerate() {
                 for (c, (gv, (wv, tol))) in g.iter().zip(w).enumerate() {
@@ -485,4 +509,295 @@ proptest! {
         in_time_order(&mut cycles);
         check(&all_ops(), &cycles, ring_capacity)?;
     }
+}
+
+/// A row of the shared schema with an instrument, a size and a timestamp.
+fn trade(instrument: &str, size: Option<f64>, ts: i64) -> Row {
+    let mut row = vec![Value::Null; schema().len()];
+    row[column("Instrument")] = Value::String(instrument.into());
+    row[column("Size")] = size.map_or(Value::Null, Value::F64);
+    row[column("Ts")] = Value::Timestamp(ts);
+    row
+}
+
+fn doubles(table: &crate::Table, name: &str) -> Vec<Option<f64>> {
+    let c = table.schema().index_of(name).unwrap();
+    table
+        .all_rows()
+        .iter()
+        .map(|r| match r[c] {
+            Value::F64(x) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn tick_windows_count_the_current_row_as_deephaven_does() {
+    // Deephaven's `rolling_sum_tick`: rows `r - rev + 1 ..= r + fwd`. `rev = 3`: the row and the
+    // two before it; `rev = 0, fwd = 2`: the two rows after it; `rev = -1`: the window starts
+    // two rows after the row.
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let rows: Vec<Row> = [1.0, 2.0, 4.0, 8.0, 16.0]
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| trade("BTC/USD", Some(s), i as i64))
+        .collect();
+    t.add(Batch::from_rows(&schema(), &rows).unwrap()).unwrap();
+    let sums = t
+        .update_by(
+            &[
+                UpdateBy::rolling_sum(UpdateByWindow::ticks(3, 0), &["Back3 = Size"]),
+                UpdateBy::rolling_sum(UpdateByWindow::ticks(1, 1), &["AndNext = Size"]),
+                UpdateBy::rolling_sum(UpdateByWindow::ticks(0, 2), &["NextTwo = Size"]),
+                UpdateBy::rolling_sum(UpdateByWindow::ticks(-1, 2), &["Second = Size"]),
+            ],
+            &["Instrument"],
+        )
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let some = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+    assert_eq!(doubles(&sums, "Back3"), some(&[1.0, 3.0, 7.0, 14.0, 28.0]));
+    assert_eq!(
+        doubles(&sums, "AndNext"),
+        some(&[3.0, 6.0, 12.0, 24.0, 16.0])
+    );
+    let next_two = doubles(&sums, "NextTwo");
+    assert_eq!(next_two[..4], some(&[6.0, 12.0, 24.0, 16.0])[..]);
+    assert_eq!(
+        next_two[4], None,
+        "no row after the last: null, as a sum of nothing"
+    );
+}
+
+#[test]
+fn a_later_row_of_an_equal_timestamp_rewrites_the_earlier_rows_in_place() {
+    // Time windows are inclusive at both ends: a row arriving later with the same timestamp is
+    // in the earlier row's window, so the earlier row is modified, and the update says so.
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let sums = t
+        .update_by(
+            &[UpdateBy::rolling_sum(
+                UpdateByWindow::time("Ts", 5, 0),
+                &["S = Size"],
+            )],
+            &["Instrument"],
+        )
+        .unwrap();
+    let add = |rows: &[Row]| {
+        t.add(Batch::from_rows(&schema(), rows).unwrap()).unwrap();
+        engine.run_cycle().unwrap();
+    };
+    add(&[
+        trade("BTC/USD", Some(1.0), 10),
+        trade("ETH/USD", Some(5.0), 10),
+    ]);
+    assert_eq!(
+        sums.last_update(),
+        Some(Update::Fifo {
+            removed: 0,
+            added: 2
+        })
+    );
+    add(&[trade("BTC/USD", Some(2.0), 10)]);
+    assert_eq!(doubles(&sums, "S"), [Some(3.0), Some(5.0), Some(3.0)]);
+    assert_eq!(
+        sums.last_update(),
+        Some(Update::Keyed {
+            removed: vec![],
+            added: vec![2],
+            modified: vec![0],
+        })
+    );
+    // A later timestamp leaves the earlier rows as they are.
+    add(&[trade("BTC/USD", Some(4.0), 16)]);
+    assert_eq!(
+        doubles(&sums, "S")[3],
+        Some(4.0),
+        "10 is more than 5 before 16"
+    );
+    assert_eq!(
+        sums.last_update(),
+        Some(Update::Fifo {
+            removed: 0,
+            added: 1
+        })
+    );
+}
+
+#[test]
+fn timestamps_going_back_in_a_group_fail_a_time_window_naming_the_column() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let avg = t
+        .update_by(
+            &[UpdateBy::rolling_avg(
+                UpdateByWindow::time("Ts", 5, 0),
+                &["A = Size"],
+            )],
+            &["Instrument"],
+        )
+        .unwrap();
+    let ema = t
+        .update_by(
+            &[UpdateBy::ema_time("Ts", 5, &["E = Size"])],
+            &["Instrument"],
+        )
+        .unwrap();
+    let rows = [
+        trade("BTC/USD", Some(1.0), 10),
+        trade("ETH/USD", Some(1.0), 3),
+    ];
+    t.add(Batch::from_rows(&schema(), &rows).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    assert!(
+        avg.error().is_none() && ema.error().is_none(),
+        "other groups may be earlier"
+    );
+    t.add(Batch::from_rows(&schema(), &[trade("BTC/USD", Some(1.0), 9)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let e = avg.error().unwrap();
+    assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
+    // The exponential operations throw by default too (Deephaven's onNegativeDeltaTime).
+    let e = ema.error().unwrap();
+    assert!(e.contains("ema") && e.contains("THROW"), "{e}");
+}
+
+#[test]
+fn a_column_named_alone_is_replaced_in_place() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let rows = [
+        trade("BTC/USD", Some(1.0), 1),
+        trade("BTC/USD", None, 2),
+        trade("BTC/USD", Some(2.0), 3),
+    ];
+    t.add(Batch::from_rows(&schema(), &rows).unwrap()).unwrap();
+    let filled = t
+        .update_by(
+            &[
+                UpdateBy::cum_sum(&["Size"]),
+                UpdateBy::forward_fill(&["Prev = Size"]),
+            ],
+            &[],
+        )
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let mut names = schema()
+        .names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
+    names.push("Prev".into());
+    assert_eq!(filled.schema().names(), names);
+    assert_eq!(doubles(&filled, "Size"), [Some(1.0), Some(1.0), Some(3.0)]);
+    assert_eq!(doubles(&filled, "Prev"), [Some(1.0), Some(1.0), Some(2.0)]);
+}
+
+#[test]
+fn bad_operations_are_errors_at_build_time() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let error = |ops: &[UpdateBy], keys: &[&str]| t.update_by(ops, keys).err().unwrap().to_string();
+    let e = error(&[UpdateBy::cum_sum(&["S = Exchange"])], &[]);
+    assert!(
+        e.contains("Sum") && e.contains("string") && e.contains("Exchange"),
+        "{e}"
+    );
+    let e = error(
+        &[UpdateBy::rolling_sum(
+            UpdateByWindow::ticks(0, 0),
+            &["S = Size"],
+        )],
+        &[],
+    );
+    assert!(e.contains("revTicks"), "{e}");
+    let e = error(
+        &[UpdateBy::rolling_sum(
+            UpdateByWindow::time("Ts", -5, 2),
+            &["S = Size"],
+        )],
+        &[],
+    );
+    assert!(e.contains("revTime"), "{e}");
+    let e = error(
+        &[UpdateBy::rolling_sum(
+            UpdateByWindow::time("Size", 5, 0),
+            &["S = Qty"],
+        )],
+        &[],
+    );
+    assert!(e.contains("Size") && e.contains("timestamp"), "{e}");
+    let e = error(&[UpdateBy::ema_ticks(0.0, &["E = Size"])], &[]);
+    assert!(e.contains("positive"), "{e}");
+    let poison = OperationControl {
+        on_null_value: BadData::Poison,
+        ..OperationControl::default()
+    };
+    let e = error(
+        &[UpdateBy::exponential(
+            UpdateByKind::Ema,
+            UpdateByWindow::DecayTicks { ticks: 2.0 },
+            &["E = Size"],
+            poison,
+        )],
+        &[],
+    );
+    assert!(e.contains("POISON"), "{e}");
+    let e = error(
+        &[UpdateBy::rolling_wavg(
+            UpdateByWindow::ticks(2, 0),
+            "Exchange",
+            &["W = Size"],
+        )],
+        &[],
+    );
+    assert!(e.contains("weight"), "{e}");
+    let e = error(&[UpdateBy::cum_sum(&["Qty"])], &["Qty"]);
+    assert!(e.contains("key"), "{e}");
+    let e = error(
+        &[
+            UpdateBy::cum_sum(&["S = Size"]),
+            UpdateBy::cum_max(&["S = Qty"]),
+        ],
+        &[],
+    );
+    assert!(e.contains("\"S\""), "{e}");
+    let e = error(&[UpdateBy::cum_sum(&["S = Nope"])], &[]);
+    assert!(e.contains("Nope"), "{e}");
+    assert!(t.update_by(&[], &[]).is_err());
+}
+
+#[test]
+fn an_exponential_operation_told_to_throw_on_a_null_fails_its_table() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let throw = OperationControl {
+        on_null_value: BadData::Throw,
+        ..OperationControl::default()
+    };
+    let strict = t
+        .update_by(
+            &[UpdateBy::exponential(
+                UpdateByKind::Ems,
+                UpdateByWindow::DecayTicks { ticks: 3.0 },
+                &["E = Size"],
+                throw,
+            )],
+            &[],
+        )
+        .unwrap();
+    let lenient = t
+        .update_by(&[UpdateBy::ema_ticks(3.0, &["E = Size"])], &[])
+        .unwrap();
+    let rows = [trade("BTC/USD", Some(1.0), 1), trade("BTC/USD", None, 2)];
+    t.add(Batch::from_rows(&schema(), &rows).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let e = strict.error().unwrap();
+    assert!(e.contains("ems") && e.contains("null"), "{e}");
+    // SKIP (the default) keeps the state: the null row shows the last value.
+    assert_eq!(doubles(&lenient, "E"), [Some(1.0), Some(1.0)]);
 }
