@@ -169,6 +169,9 @@ impl Operator for UpdateByTable {
         let (removed, added) = match &parent.update {
             None => return Ok(None),
             Some(Update::Fifo { removed, added }) => (*removed, *added),
+            // A blink parent's rows are all new each cycle (a sort of one rewrites them): the
+            // windows go on.
+            Some(Update::Keyed { .. }) if self.blink => (out.len(), parent.data.len()),
             Some(Update::Keyed { .. }) => return self.recompute(&parent.data, out).map(Some),
         };
         if removed > 0 && !self.blink {
