@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect};
-use streamglass_wasm::{Agg, Session, SortColumn, Table};
+use streamglass_wasm::{Agg, Session, SortColumn, Table, UpdateBy};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -655,4 +655,105 @@ fn match_filters_and_a_filter_on_the_sessions_clock() {
     assert!(i64::try_from(session.now()).unwrap() > 1_700_000_000_000_000_000);
     session.run_cycle().unwrap();
     assert_eq!(open.size().unwrap(), 0.0);
+}
+
+/// A plain object of `fields`.
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+/// `updateBy` as a console cell calls it: the `UpdateBy` helpers with tick and time windows
+/// (durations as text, nanoseconds or a BigInt), the exponential decays and their controls,
+/// `delta`'s null behaviour, and the errors a wrong window or control gives.
+#[wasm_bindgen_test]
+fn update_by_through_the_js_api() {
+    let session = Session::new();
+    let t = session
+        .new_table(columns(), JsValue::from_str("append"))
+        .unwrap();
+    let ticks = object(&[("revTicks", 2.into())]);
+    let time = |rev: JsValue| object(&[("timestampCol", "KafkaOffset".into()), ("revTime", rev)]);
+    let ops: Array = [
+        UpdateBy::rolling_avg(ticks.clone(), "Avg2 = Size".into()),
+        UpdateBy::rolling_sum(time(JsValue::from_str("PT1s")), "SumAll = Size".into()),
+        UpdateBy::rolling_count(time(2.into()), "Last3 = Size".into()),
+        UpdateBy::rolling_count(
+            time(js_sys::BigInt::from(2).into()),
+            "Last3Big = Size".into(),
+        ),
+        UpdateBy::ema(
+            object(&[("ticks", 2.into())]),
+            "Ema = Size".into(),
+            JsValue::UNDEFINED,
+        ),
+        UpdateBy::delta("D = Size".into(), "ZERO_DOMINATES".into()),
+        UpdateBy::cum_max(list(&["Top = Size"])),
+    ]
+    .into_iter()
+    .collect();
+    let by = t.update_by(ops.into(), list(&["Instrument"])).unwrap();
+    let whole = t
+        .update_by(UpdateBy::cum_sum("Size".into()), JsValue::UNDEFINED)
+        .unwrap();
+    t.add_rows(trades(0, 12)).unwrap();
+    session.run_cycle().unwrap();
+    let size = |i: usize| (i % 7) as f64 * 0.5;
+    let read = |table: &Table, name: &str, i: u32| {
+        table
+            .get_column(name)
+            .unwrap()
+            .get(i)
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    let alpha = (-0.5f64).exp();
+    let mut running = 0.0;
+    for i in 0..12usize {
+        // The instrument of row i is i % 3: its previous row is i - 3.
+        let prev = i.checked_sub(3).map(size);
+        let avg = prev.map_or(size(i), |p| (size(i) + p) / 2.0);
+        assert_eq!(read(&by, "Avg2", i as u32), avg, "row {i}");
+        let same: Vec<f64> = (0..=i).filter(|j| j % 3 == i % 3).map(size).collect();
+        assert_eq!(read(&by, "SumAll", i as u32), same.iter().sum::<f64>());
+        // Offsets within 2 of this one, of its instrument: the row alone.
+        assert_eq!(read(&by, "Last3", i as u32), 1.0);
+        assert_eq!(read(&by, "Last3Big", i as u32), 1.0);
+        let ema = same
+            .iter()
+            .skip(1)
+            .fold(same[0], |e, x| alpha * e + (1.0 - alpha) * x);
+        assert!((read(&by, "Ema", i as u32) - ema).abs() < 1e-12, "row {i}");
+        assert_eq!(read(&by, "D", i as u32), prev.map_or(0.0, |p| size(i) - p));
+        let top = same.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(read(&by, "Top", i as u32), top);
+        running += size(i);
+        assert_eq!(read(&whole, "Size", i as u32), running);
+    }
+
+    let bad = |op: JsValue| message(t.update_by(op, JsValue::UNDEFINED).err().unwrap());
+    let e = bad(UpdateBy::rolling_sum(
+        Object::new().into(),
+        "S = Size".into(),
+    ));
+    assert!(e.contains("revTicks"), "{e}");
+    let e = bad(UpdateBy::rolling_sum(
+        time("PT1x".into()),
+        "S = Size".into(),
+    ));
+    assert!(e.contains("revTime"), "{e}");
+    let e = bad(UpdateBy::ema(
+        object(&[("ticks", 2.into())]),
+        "E = Size".into(),
+        object(&[("onNullValue", "SOMETIMES".into())]),
+    ));
+    assert!(e.contains("onNullValue"), "{e}");
+    let e = bad(UpdateBy::delta("D = Size".into(), "MAYBE".into()));
+    assert!(e.contains("VALUE_DOMINATES"), "{e}");
+    let e = bad(UpdateBy::rolling_sum(ticks, "S = Exchange".into()));
+    assert!(e.contains("Exchange"), "{e}");
 }
