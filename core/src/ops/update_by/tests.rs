@@ -835,3 +835,66 @@ fn over_a_blink_parent_that_rewrites_itself_the_windows_go_on() {
         assert_eq!(doubles(&sums, "S"), want);
     }
 }
+
+/// Windows longer than the rows a group drops at once (64), over cycles of several hundred rows:
+/// the bulk drop of a group's rows and long monotonic deques, against the recomputation, over
+/// an append table (checked at the end: the recomputation is quadratic) and a stream table.
+#[test]
+fn long_windows_over_many_rows_equal_a_recomputation() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let rows = proptest::collection::vec(arb_row(), 300);
+    let mut cycles: Vec<Vec<Row>> = (0..5)
+        .map(|_| rows.new_tree(&mut runner).map(|t| t.current()))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    in_time_order(&mut cycles);
+    let mut ops = Vec::new();
+    let windows = [
+        UpdateByWindow::ticks(150, 0),
+        UpdateByWindow::ticks(90, 70),
+        UpdateByWindow::time("Ts", 300, 0),
+        UpdateByWindow::time("Ts", 100, 80),
+    ];
+    for (w, window) in windows.iter().enumerate() {
+        for (k, kind) in [
+            UpdateByKind::Sum,
+            UpdateByKind::Min,
+            UpdateByKind::Max,
+            UpdateByKind::Group,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut op = UpdateBy::rolling(kind, window.clone(), &[]);
+            op.pairs = vec![format!("W{w}K{k} = Size")];
+            ops.push(op);
+        }
+    }
+    let engine = Engine::new();
+    let append = engine.append_table(schema());
+    let stream = engine.stream_table(schema());
+    let keys: &[&str] = &["Instrument"];
+    let by_append = append.update_by(&ops, keys).unwrap();
+    let by_stream = stream.update_by(&ops, keys).unwrap();
+    let mut everything: Vec<Row> = Vec::new();
+    for (c, rows) in cycles.iter().enumerate() {
+        let batch = Batch::from_rows(&schema(), rows).unwrap();
+        append.add(batch.clone()).unwrap();
+        stream.add(batch).unwrap();
+        engine.run_cycle().unwrap();
+        everything.extend(rows.iter().cloned());
+        let last = c + 1 == cycles.len();
+        let checked = [(&by_stream, rows.len()), (&by_append, everything.len())];
+        for (table, shown) in checked.into_iter().take(if last { 2 } else { 1 }) {
+            let want = reference(&everything, shown, &ops, keys);
+            let got = table.all_rows();
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                for (gv, (wv, tol)) in g.iter().zip(w) {
+                    assert!(close(gv, wv, *tol), "{gv:?} != {wv:?}");
+                }
+            }
+        }
+    }
+}
