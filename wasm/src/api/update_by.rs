@@ -146,15 +146,16 @@ fn absent(v: &JsValue) -> bool {
 
 /// A whole number of ticks or nanoseconds: a `Number` or a `BigInt`.
 fn integer(v: &JsValue, what: &str) -> Result<i64, JsError> {
-    if let Some(n) = v.as_f64() {
-        if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
-            return Ok(n as i64);
-        }
+    if let Some(n) = v.as_f64()
+        && n.fract() == 0.0
+        && n.abs() <= 9_007_199_254_740_991.0
+    {
+        return Ok(n as i64);
     }
-    if let Some(big) = v.dyn_ref::<BigInt>() {
-        if let Ok(n) = i64::try_from(big.clone()) {
-            return Ok(n);
-        }
+    if let Some(big) = v.dyn_ref::<BigInt>()
+        && let Ok(n) = i64::try_from(big.clone())
+    {
+        return Ok(n);
     }
     Err(JsError::new(&format!("{what} is a whole number")))
 }
@@ -258,7 +259,11 @@ fn control(v: &JsValue) -> Result<OperationControl, JsError> {
 }
 
 fn delta_control(v: &JsValue) -> Result<DeltaControl, JsError> {
-    let v = if v.is_object() { get(v, "nullBehavior") } else { v.clone() };
+    let v = if v.is_object() {
+        get(v, "nullBehavior")
+    } else {
+        v.clone()
+    };
     if absent(&v) {
         return Ok(DeltaControl::default());
     }
@@ -332,7 +337,10 @@ pub(crate) fn update_by_from_js(value: &JsValue) -> Result<Op, JsError> {
 /// The operations of `updateBy(ops, keys)`: one operation or an array of them.
 pub(crate) fn update_bys_from_js(ops: &JsValue) -> Result<Vec<Op>, JsError> {
     if Array::is_array(ops) {
-        Array::from(ops).iter().map(|o| update_by_from_js(&o)).collect()
+        Array::from(ops)
+            .iter()
+            .map(|o| update_by_from_js(&o))
+            .collect()
     } else {
         Ok(vec![update_by_from_js(ops)?])
     }
