@@ -898,3 +898,62 @@ fn long_windows_over_many_rows_equal_a_recomputation() {
         }
     }
 }
+
+/// One operation over a column `X` (doubles) with timestamps `Ts`, one group, one cycle: the
+/// values of its output column `Out` (named so by the caller's pair, e.g. `"Out = X"`). What a
+/// golden test against another implementation (pandas' `ewm`, `rolling('60s')`) calls:
+/// `over_x(&ts, &xs, UpdateBy::ema_time("Ts", 10 * SECOND, &["Out = X"]))`.
+pub(crate) fn over_x(ts: &[Option<i64>], xs: &[Option<f64>], op: UpdateBy) -> Vec<Option<f64>> {
+    let schema = crate::table::Schema::of(&[
+        ("Ts", crate::ColumnType::Timestamp),
+        ("X", crate::ColumnType::F64),
+    ])
+    .unwrap();
+    let rows: Vec<Row> = ts
+        .iter()
+        .zip(xs)
+        .map(|(t, x)| {
+            vec![
+                t.map_or(Value::Null, Value::Timestamp),
+                x.map_or(Value::Null, Value::F64),
+            ]
+        })
+        .collect();
+    let engine = Engine::new();
+    let table = engine.append_table(schema.clone());
+    table
+        .add(Batch::from_rows(&schema, &rows).unwrap())
+        .unwrap();
+    let out = table.update_by(&[op], &[]).unwrap();
+    engine.run_cycle().unwrap();
+    assert!(out.error().is_none(), "{:?}", out.error());
+    doubles(&out, "Out")
+}
+
+#[test]
+fn the_golden_entry_point_gives_deephavens_ema_definition() {
+    // ema_time: a_i = exp(-dt_i / tau), x̄_i = a_i·x̄_{i-1} + (1 - a_i)·x_i, from x̄_0 = x_0.
+    let ts = [Some(0), Some(1_000), Some(3_000), None, Some(3_500)];
+    let xs = [Some(10.0), Some(20.0), None, Some(40.0), Some(30.0)];
+    let got = over_x(&ts, &xs, UpdateBy::ema_time("Ts", 2_000, &["Out = X"]));
+    let mut want = Vec::new();
+    let (mut e, mut at) = (10.0, 0);
+    want.push(Some(e));
+    for (t, x) in ts.iter().zip(&xs).skip(1) {
+        // A null value or a null timestamp leaves the state (Deephaven's SKIP).
+        if let (Some(t), Some(x)) = (t, x) {
+            let a = (-((t - at) as f64) / 2_000.0).exp();
+            e = a * e + (1.0 - a) * x;
+            at = *t;
+        }
+        want.push(Some(e));
+    }
+    assert_eq!(got, want);
+    // And a rolling average over time: the rows within 1,000 ns before (inclusive).
+    let avg = over_x(
+        &ts,
+        &xs,
+        UpdateBy::rolling_avg(UpdateByWindow::time("Ts", 1_000, 0), &["Out = X"]),
+    );
+    assert_eq!(avg, [Some(10.0), Some(15.0), None, None, Some(30.0)]);
+}
