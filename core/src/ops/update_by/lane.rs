@@ -19,7 +19,7 @@ use super::std::StdFold;
 use super::sum::{ExactSum, SumFold};
 use super::wavg::WAvgFold;
 use super::window::{GroupWindow, Window};
-use crate::column::{Column, ColumnType, NULL_F64, NULL_I64};
+use crate::column::{Chunked, Column, ColumnType, NULL_F64, NULL_I64};
 use crate::ops::keys::{read_f64, read_i64};
 use crate::table::TableData;
 use crate::{Error, Result};
@@ -41,12 +41,17 @@ pub(crate) struct Lane {
     is: Vec<i64>,
     ws: Vec<f64>,
     ts: Vec<i64>,
+    /// A time window over a parent that removes rows from its front: whether each of its rows
+    /// (oldest first) has a null timestamp, so in no group.
+    null_times: Option<Chunked<u8>>,
 }
 
 /// Every group's window for one fold type, and the fold a new group starts with.
 struct FoldGroups<F> {
     proto: F,
     groups: Vec<GroupWindow<F>>,
+    /// Whether groups keep their rows, for a parent that removes rows from its front.
+    keeps_rows: bool,
 }
 
 /// The groups of a lane, by fold type: each fold's row loop is compiled for it (no dynamic call
@@ -112,14 +117,33 @@ impl<F: Fold> FoldGroups<F> {
         Self {
             proto,
             groups: Vec::new(),
+            keeps_rows: false,
         }
+    }
+
+    /// Takes the first `count` rows of each group `g` of `gone` out of its window, emitting the
+    /// values of the rows left that change (and provisional values of rows without a final one).
+    fn remove(&mut self, window: Window, gone: &[(u32, u64)], out: Emitted<'_>) -> Result<()> {
+        for &(g, count) in gone {
+            let Some(group) = self.groups.get_mut(g as usize) else {
+                continue;
+            };
+            group.remove_front(count, window, &self.proto, out.scratch, out.keys)?;
+            if group.is_pending() {
+                group.provisional(window, out.scratch, out.keys)?;
+            }
+        }
+        Ok(())
     }
 
     fn run(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<()> {
         let needed = rows.ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
         while self.groups.len() < needed {
-            self.groups
-                .push(GroupWindow::new(self.proto.clone(), rows.keeps_values));
+            self.groups.push(GroupWindow::new(
+                self.proto.clone(),
+                rows.keeps_values,
+                self.keeps_rows,
+            ));
         }
         out.is_touched.resize(self.groups.len(), false);
         for (r, &g) in rows.ids.iter().enumerate() {
@@ -224,14 +248,17 @@ impl Lane {
         weight: Option<usize>,
         timestamp: Option<usize>,
         output_type: ColumnType,
+        keeps_rows: bool,
     ) -> Self {
         let window = match spec.window {
             UpdateByWindow::Ticks { rev, fwd } => Window::Ticks { rev, fwd },
             UpdateByWindow::Time { rev, fwd, .. } => Window::Time { rev, fwd },
             _ => Window::Cumulative,
         };
+        let mut groups = Self::groups(&spec, window, input_type);
+        each_groups!(&mut groups, g => g.keeps_rows = keeps_rows);
         Self {
-            groups: Self::groups(&spec, window, input_type),
+            groups,
             spec,
             window,
             input,
@@ -246,6 +273,7 @@ impl Lane {
             is: Vec::new(),
             ws: Vec::new(),
             ts: Vec::new(),
+            null_times: (keeps_rows && matches!(window, Window::Time { .. })).then(Chunked::new),
         }
     }
 
@@ -297,6 +325,9 @@ impl Lane {
     pub(crate) fn clear(&mut self) {
         each_groups!(&mut self.groups, g => g.groups = Vec::new());
         self.is_touched = Vec::new();
+        if let Some(nulls) = &mut self.null_times {
+            nulls.clear();
+        }
     }
 
     /// Runs rows `start .. start + count` of `parent` (of group ids `ids`, output keys from
@@ -354,6 +385,10 @@ impl Lane {
         if let Some(t) = self.timestamp {
             read_i64(&parent.columns[t], start, count, &mut self.ts);
         }
+        if let Some(nulls) = &mut self.null_times {
+            let flags: Vec<u8> = self.ts.iter().map(|&t| u8::from(t == NULL_I64)).collect();
+            nulls.extend_from_slice(&flags);
+        }
         let rows = Rows {
             input,
             start,
@@ -377,6 +412,44 @@ impl Lane {
         };
         let window = self.window;
         each_groups!(&mut self.groups, g => g.run(window, &rows, out))
+    }
+
+    /// The parent's oldest rows left it, of groups `gone` (one per row, oldest first): leaves in
+    /// `scratch`/`keys` the new values of the rows left whose windows changed. Rows of a null
+    /// timestamp were in no group of a time window, and leave none.
+    pub(crate) fn remove(&mut self, gone: &[u32]) -> Result<()> {
+        self.scratch.clear();
+        self.keys.clear();
+        // The leaving rows in groups: all, or those of a non-null timestamp.
+        let mut in_group = vec![true; gone.len()];
+        if let Some(nulls) = &mut self.null_times {
+            for (flag, &null) in in_group.iter_mut().zip(nulls.slices().flatten()) {
+                *flag = null == 0;
+            }
+            nulls.pop_front(gone.len());
+        }
+        // Rows per group, groups in order of their first leaving row.
+        let mut counts: Vec<(u32, u64)> = Vec::new();
+        let mut slot: Vec<u32> = Vec::new();
+        for (&g, _) in gone.iter().zip(&in_group).filter(|(_, keep)| **keep) {
+            let g = g as usize;
+            if slot.len() <= g {
+                slot.resize(g + 1, u32::MAX);
+            }
+            if slot[g] == u32::MAX {
+                slot[g] = counts.len() as u32;
+                counts.push((g as u32, 0));
+            }
+            counts[slot[g] as usize].1 += 1;
+        }
+        let out = Emitted {
+            scratch: &mut self.scratch,
+            keys: &mut self.keys,
+            touched: &mut self.touched,
+            is_touched: &mut self.is_touched,
+        };
+        let window = self.window;
+        each_groups!(&mut self.groups, g => g.remove(window, &counts, out))
     }
 
     /// Bytes (used, reserved) of the groups' state.

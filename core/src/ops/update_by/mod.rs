@@ -17,9 +17,14 @@
 //! - over a blink parent the windows persist across cycles (Deephaven's blink semantics), so
 //!   each row gets the value it would get in the append table (rows of a forward window see the
 //!   rows up to their own cycle: later ones come after the row is gone);
-//! - a parent that removes rows (a ring, a `dropStream`) or rewrites itself changes the windows
-//!   of the rows that stay, and Deephaven recomputes the rows affected: we recompute the whole
-//!   table from the parent's rows (a ring costs its size per cycle).
+//! - over a ring (a parent that removes part of its rows from its front) the rows leaving change
+//!   the windows of the rows that stay, and, as Deephaven, only the rows affected are computed
+//!   again: the rows leave their groups' windows (each group keeps its rows in the ring, and the
+//!   operator the group of each ring row), then the rows whose windows held them get new values
+//!   in place (every row of the group for a cumulative window, the first ones of a rolling one);
+//! - a parent that removes every row (a `dropStream`) or rewrites itself (a sort) is read again
+//!   whole, and so is a ring when a value cannot change in place (`rollingGroup`'s arrays) or
+//!   when its gone groups outnumber its rows twice (their state is then freed).
 //!
 //! Invariant: the output holds the parent's rows (blink: this cycle's), and each lane's column
 //! holds, for every row, the value over its window among the rows its groups cover.
@@ -51,7 +56,7 @@ pub use spec::{BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, 
 
 use super::Operator;
 use super::key_ids::KeyIds;
-use crate::column::ColumnType;
+use crate::column::{Chunked, ColumnType};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
 use lane::Lane;
@@ -71,6 +76,9 @@ struct UpdateByTable {
     slots: Vec<Slot>,
     blink: bool,
     ids: Vec<u32>,
+    /// Over a parent that removes rows from its front (a ring): the group of each of its rows,
+    /// oldest first, so the rows leaving can be taken out of their groups' windows.
+    row_groups: Option<Chunked<u32>>,
 }
 
 impl UpdateByTable {
@@ -90,6 +98,9 @@ impl UpdateByTable {
         } else {
             self.key_ids
                 .ids(parent, &self.keys, start, count, &mut self.ids);
+        }
+        if let Some(groups) = &mut self.row_groups {
+            groups.extend_from_slice(&self.ids);
         }
         let first_key = out.end_key();
         for lane in &mut self.lanes {
@@ -128,15 +139,44 @@ impl UpdateByTable {
                         ));
                     }
                     lane.scratch.write(column, Some(&positions));
-                    for (key, i) in old {
-                        let at = (key - out.first_key) as usize;
-                        match lane.scratch.set(column, at, i) {
-                            Some(true) => modified.push(key),
-                            Some(false) => {}
-                            None => in_place = false,
-                        }
-                    }
+                    in_place &= set_old(lane, column, out.first_key, &old, modified);
                 }
+            }
+        }
+        Ok(in_place)
+    }
+
+    /// Takes the rows the parent removed from its front (`removed` of them, the oldest) out of
+    /// their groups, and rewrites in place the values of the rows left that changed; `false`
+    /// when some could not change in place (an array).
+    fn remove(
+        &mut self,
+        removed: usize,
+        out: &mut TableData,
+        modified: &mut Vec<u64>,
+    ) -> Result<bool> {
+        let Some(row_groups) = &mut self.row_groups else {
+            return Ok(false);
+        };
+        let mut gone: Vec<u32> = Vec::with_capacity(removed);
+        for slice in row_groups.slices_range(0, removed) {
+            gone.extend_from_slice(slice);
+        }
+        row_groups.pop_front(removed);
+        out.pop_front(removed);
+        let mut in_place = true;
+        for (slot, column) in self.slots.iter().zip(&mut out.columns) {
+            if let Slot::Lane(l) = *slot {
+                let lane = &mut self.lanes[l];
+                lane.remove(&gone)?;
+                let old: Vec<(u64, usize)> = lane
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| **k >= out.first_key)
+                    .map(|(i, &k)| (k, i))
+                    .collect();
+                in_place &= set_old(lane, column, out.first_key, &old, modified);
             }
         }
         Ok(in_place)
@@ -144,6 +184,9 @@ impl UpdateByTable {
 
     fn clear(&mut self) {
         self.key_ids.clear();
+        if let Some(groups) = &mut self.row_groups {
+            groups.clear();
+        }
         self.lanes.iter_mut().for_each(Lane::clear);
     }
 
@@ -155,6 +198,27 @@ impl UpdateByTable {
             Ok(())
         })
     }
+}
+
+/// Writes a lane's values of older rows (`old`: their keys and the values' places in the lane's
+/// scratch) into its column, from `first_key` on; the keys whose value changed go to `modified`.
+/// `false` when some row could not change in place (an array).
+fn set_old(
+    lane: &Lane,
+    column: &mut crate::column::Column,
+    first_key: u64,
+    old: &[(u64, usize)],
+    modified: &mut Vec<u64>,
+) -> bool {
+    let mut in_place = true;
+    for &(key, i) in old {
+        match lane.scratch.set(column, (key - first_key) as usize, i) {
+            Some(true) => modified.push(key),
+            Some(false) => {}
+            None => in_place = false,
+        }
+    }
+    in_place
 }
 
 impl Operator for UpdateByTable {
@@ -174,13 +238,24 @@ impl Operator for UpdateByTable {
             Some(Update::Keyed { .. }) if self.blink => (out.len(), parent.data.len()),
             Some(Update::Keyed { .. }) => return self.recompute(&parent.data, out).map(Some),
         };
-        if removed > 0 && !self.blink {
-            // The windows of the rows that stay change: recompute them.
-            return self.recompute(&parent.data, out).map(Some);
-        }
         let gone = out.first_key..out.first_key + removed as u64;
-        out.pop_front(removed);
         let mut modified = Vec::new();
+        if removed > 0 && !self.blink {
+            // The windows of the rows that stay change. A parent that removes everything (a
+            // dropStream) is read again (its rows are this cycle's), and so is one whose gone
+            // groups outnumber its rows (their state is freed); otherwise the rows leave their
+            // groups, and the rows left whose windows held them are computed again.
+            let many_groups = self.key_ids.len() > 2 * parent.data.len() + 1_024;
+            if self.row_groups.is_none()
+                || removed >= out.len()
+                || many_groups
+                || !self.remove(removed, out, &mut modified)?
+            {
+                return self.recompute(&parent.data, out).map(Some);
+            }
+        } else {
+            out.pop_front(removed);
+        }
         let start = parent.data.len() - added;
         let first_added = out.end_key();
         if !self.append(&parent.data, start, added, out, &mut modified)? {
@@ -221,6 +296,7 @@ fn plan(
     schema: &Schema,
     ops: &[UpdateBy],
     keys: &[String],
+    keeps_rows: bool,
 ) -> Result<(Vec<Lane>, Vec<Slot>, Schema)> {
     let fields = schema.fields();
     let mut slots: Vec<Slot> = (0..fields.len()).map(Slot::Parent).collect();
@@ -294,6 +370,7 @@ fn plan(
                 weight,
                 timestamp,
                 output_type,
+                keeps_rows,
             ));
             let field = Field {
                 name: out_name.clone(),
@@ -385,8 +462,11 @@ impl Table {
         if ops.is_empty() {
             return Err(Error::Invalid("updateBy: no operation given".into()));
         }
-        let (lanes, slots, out_schema) = plan(&schema, ops, &keys)?;
         let blink = self.is_blink();
+        // Over a ring (a parent that removes part of its rows from its front), groups keep
+        // their rows to recompute the rows whose windows lose some.
+        let keeps_rows = self.node.borrow().trims_front && !blink;
+        let (lanes, slots, out_schema) = plan(&schema, ops, &keys, keeps_rows)?;
         self.engine.derive(
             vec![Rc::clone(&self.node)],
             out_schema,
@@ -398,6 +478,7 @@ impl Table {
                 slots,
                 blink,
                 ids: Vec::new(),
+                row_groups: keeps_rows.then(Chunked::new),
             }),
         )
     }

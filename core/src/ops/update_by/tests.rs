@@ -957,3 +957,38 @@ fn the_golden_entry_point_gives_deephavens_ema_definition() {
     );
     assert_eq!(avg, [Some(10.0), Some(15.0), None, None, Some(30.0)]);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Over a ring, without the arrays of `rollingGroup` (which cannot change in place, so their
+    /// table is recomputed): rows leaving the front are taken out of their groups' windows and
+    /// only the rows whose values change are rewritten; the table is never rebuilt.
+    #[test]
+    fn update_by_over_a_ring_takes_the_leaving_rows_out_incrementally(
+        mut cycles in proptest::collection::vec(proptest::collection::vec(arb_row(), 0..14), 1..8),
+        ring_capacity in 2usize..30,
+    ) {
+        in_time_order(&mut cycles);
+        let ops: Vec<UpdateBy> = all_ops()
+            .into_iter()
+            .filter(|op| op.kind != UpdateByKind::Group)
+            .collect();
+        check(&ops, &cycles, ring_capacity)?;
+        let engine = Engine::new();
+        let ring = engine.ring_table(schema(), ring_capacity);
+        let table = ring.update_by(&ops, &["Instrument"]).unwrap();
+        let mut held = 0;
+        for rows in &cycles {
+            ring.add(Batch::from_rows(&schema(), rows).unwrap()).unwrap();
+            engine.run_cycle().unwrap();
+            let kept = held.min(ring_capacity.saturating_sub(rows.len()));
+            if kept > 0 {
+                if let Some(Update::Keyed { added, .. }) = table.last_update() {
+                    prop_assert!(added.len() <= rows.len(), "rebuilt: {} added", added.len());
+                }
+            }
+            held = (held + rows.len()).min(ring_capacity);
+        }
+    }
+}

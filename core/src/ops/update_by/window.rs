@@ -61,6 +61,9 @@ pub(crate) struct GroupWindow<F> {
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
+    /// Over a parent that removes rows from its front (a ring): the first row still in it; every
+    /// row from it on is kept, to recompute the rows whose windows lose rows.
+    first: Option<u64>,
     fold: F,
 }
 
@@ -99,8 +102,10 @@ fn slide<F: Fold>(
 }
 
 impl<F: Fold> GroupWindow<F> {
-    pub(crate) fn new(fold: F, keeps_values: bool) -> Self {
+    /// A group's window; `keeps_rows` over a parent that removes rows from its front.
+    pub(crate) fn new(fold: F, keeps_values: bool, keeps_rows: bool) -> Self {
         Self {
+            first: keeps_rows.then_some(0),
             rows: Vec::new(),
             values: keeps_values.then(Vec::new),
             base: 0,
@@ -161,7 +166,16 @@ impl<F: Fold> GroupWindow<F> {
             // Nothing ever leaves a cumulative window: no row is kept to leave.
             self.tail = self.head;
         }
-        let keep = self.tail.min(self.next_out);
+        self.trim();
+        Ok(())
+    }
+
+    /// Drops the rows no window nor recomputation needs any more.
+    fn trim(&mut self) {
+        let keep = self
+            .tail
+            .min(self.next_out)
+            .min(self.first.unwrap_or(u64::MAX));
         // Dropped in bulk once they are most of the vector: amortised O(1) a row, and at most
         // twice the rows kept (plus 64).
         let dead = (keep - self.base) as usize;
@@ -172,6 +186,77 @@ impl<F: Fold> GroupWindow<F> {
             }
             self.base = keep;
         }
+    }
+
+    /// The group's first `count` rows left the parent (over a parent that removes rows from its
+    /// front). Appends the new value of every remaining row whose window lost rows, and its key:
+    /// every row of a cumulative window (replayed from `fresh`, as Deephaven recomputes a
+    /// bucket from its first changed row), the first rows of a rolling one (the main fold only
+    /// lets the rows go). Rows without a final value are left to [`GroupWindow::provisional`].
+    pub(crate) fn remove_front(
+        &mut self,
+        count: u64,
+        window: Window,
+        fresh: &F,
+        out: &mut Sink,
+        keys: &mut Vec<u64>,
+    ) -> Result<()> {
+        let Some(first) = self.first else {
+            return Ok(());
+        };
+        let upto = (first + count).min(self.n);
+        self.first = Some(upto);
+        if window == Window::Cumulative {
+            let mut fold = fresh.clone();
+            for r in upto..self.n {
+                let e = &self.rows[(r - self.base) as usize];
+                let value = self
+                    .values
+                    .as_ref()
+                    .and_then(|v| v.get((r - self.base) as usize));
+                fold.push(e, r, value)?;
+                fold.emit(out);
+                keys.push(e.key);
+            }
+            self.fold = fold;
+        } else if upto > first {
+            // The main fold lets the removed rows go.
+            while self.tail < self.head && self.tail < upto {
+                let e = &self.rows[(self.tail - self.base) as usize];
+                self.fold.pop(e, self.tail);
+                self.tail += 1;
+            }
+            if self.head < upto {
+                self.head = upto;
+                self.tail = upto;
+            }
+            // The final rows whose window held the last removed row are computed again, from
+            // the first row left.
+            let gone = self.rows[(upto - 1 - self.base) as usize];
+            let (mut head, mut tail) = (upto, upto);
+            let mut fold = fresh.clone();
+            for r in upto..self.next_out {
+                let row = &self.rows[(r - self.base) as usize];
+                if window.before(&gone, row, upto - 1, r) {
+                    break;
+                }
+                slide(
+                    window,
+                    &self.rows,
+                    self.values.as_ref(),
+                    self.base,
+                    self.n,
+                    r,
+                    &mut head,
+                    &mut tail,
+                    &mut fold,
+                )?;
+                fold.emit(out);
+                keys.push(row.key);
+            }
+        }
+        self.next_out = self.next_out.max(upto);
+        self.trim();
         Ok(())
     }
 
