@@ -285,8 +285,9 @@ impl Operator for UpdateByTable {
     }
 
     fn keeps_rows_in_parent_order(&self) -> bool {
-        // Row-wise only over a blink parent: otherwise removals recompute the table.
-        self.blink
+        // The parent's rows, removed from the front as it removes them: over a blink parent,
+        // and over a ring (whose rewrites, when the table is computed again, are keyed).
+        self.blink || self.row_groups.is_some()
     }
 }
 

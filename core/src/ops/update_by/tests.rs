@@ -438,9 +438,13 @@ fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<
             ("dropStream", &dropped),
         ] {
             let table = source.update_by(ops, keys).unwrap();
-            // A table below it follows its updates (appends, and rows modified in place).
+            // Tables below it follow its updates (appends, rows modified in place, a ring's
+            // rows leaving the front).
             let below = table.drop_stream().unwrap();
-            derived.push((name, *keys, table, below));
+            let counted = table
+                .agg_by(&[crate::Agg::count("N"), crate::Agg::sum("S = Size")], &[])
+                .unwrap();
+            derived.push((name, *keys, table, below, counted));
         }
     }
     let mut everything: Vec<Row> = Vec::new();
@@ -452,7 +456,7 @@ fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<
         engine.run_cycle().unwrap();
         everything.extend(rows.iter().cloned());
         let ring_rows = &everything[everything.len().saturating_sub(ring_capacity)..];
-        for (name, keys, table, below) in &derived {
+        for (name, keys, table, below, counted) in &derived {
             let (covered, shown): (&[Row], usize) = match *name {
                 "append" => (&everything, everything.len()),
                 "stream" => (&everything, rows.len()),
@@ -476,6 +480,27 @@ fn check(ops: &[UpdateBy], cycles: &[Vec<Row>], ring_capacity: usize) -> Result<
             let want = reference(covered, shown, ops, keys);
             let got = table.all_rows();
             assert_same_rows(&below.all_rows(), &got)?;
+            // (A keyless aggregation of no row has no row, or a count of 0.)
+            if *name != "stream" && !got.is_empty() {
+                let sizes: Vec<f64> = got.iter().filter_map(|r| num(&r[column("Size")])).collect();
+                let n = Value::I64(got.len() as i64);
+                let sum = if sizes.is_empty() {
+                    Value::Null
+                } else {
+                    Value::F64(sizes.iter().sum())
+                };
+                let tol = 1e-9 * sizes.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
+                let agg = counted.all_rows();
+                prop_assert!(
+                    agg.len() == 1 && agg[0][0] == n && close(&agg[0][1], &sum, tol),
+                    "{} by {:?}: aggBy below: {:?}, want {:?} {:?}",
+                    name,
+                    keys,
+                    agg,
+                    n,
+                    sum
+                );
+            }
             prop_assert_eq!(got.len(), want.len(), "{} by {:?}: rows", name, keys);
             for (r, (g, w)) in got.iter().zip(&want).enumerate() {
                 for (c, (gv, (wv, tol))) in g.iter().zip(w).enumerate() {
