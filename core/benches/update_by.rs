@@ -2,7 +2,9 @@
 //! workload), by Instrument: `rollingAvg` over 100 ticks, over 1 minute of the `Ts` column, and
 //! `ema` over 10 s of it. Each is fed to an append table in 16,384-row cycles (the live case: each
 //! cycle costs what it adds) and in one cycle of every row (the batch case pandas is compared
-//! with). Throughput is rows ingested and computed per second; "ingest only" is the table alone.
+//! with), and to a ring of 100k rows in 16,384-row cycles (rows leaving the front are taken out
+//! of their windows, and the rows whose windows held them computed again). Throughput is rows
+//! ingested and computed per second; "ingest only" is the table alone.
 //!
 //! cargo bench -p streamglass-core --bench update_by
 
@@ -23,9 +25,23 @@ fn by_instrument(t: &Table, op: UpdateBy) -> Table {
     t.update_by(&[op], &["Instrument"]).expect("updateBy")
 }
 
-fn run(batches: Vec<Batch>, one_cycle: bool, pipeline: Pipeline) -> usize {
+/// How the rows are fed: in cycles of a batch or in one cycle, to an append table or a ring.
+#[derive(Clone, Copy)]
+enum Feed {
+    Cycles,
+    OneCycle,
+    Ring,
+}
+
+const RING: usize = 100_000;
+
+fn run(batches: Vec<Batch>, feed: Feed, pipeline: Pipeline) -> usize {
     let engine = Engine::new();
-    let table = engine.append_table(schema());
+    let table = match feed {
+        Feed::Ring => engine.ring_table(schema(), RING),
+        _ => engine.append_table(schema()),
+    };
+    let one_cycle = matches!(feed, Feed::OneCycle);
     let result = pipeline(&table);
     for batch in batches {
         table.add(batch).expect("batch");
@@ -39,7 +55,7 @@ fn run(batches: Vec<Batch>, one_cycle: bool, pipeline: Pipeline) -> usize {
 
 fn update_by(c: &mut Criterion) {
     let batches = trades();
-    let mut group = c.benchmark_group("updateBy by Instrument over 1M trades (append)");
+    let mut group = c.benchmark_group("updateBy by Instrument over 1M trades");
     group.throughput(Throughput::Elements(ROWS as u64));
     group.sample_size(10);
     let pipelines: [(&str, Pipeline); 4] = [
@@ -61,11 +77,16 @@ fn update_by(c: &mut Criterion) {
         }),
     ];
     for (name, pipeline) in pipelines {
-        for (cycles, one_cycle) in [("16k-row cycles", false), ("one cycle", true)] {
+        let feeds = [
+            ("16k-row cycles", Feed::Cycles),
+            ("one cycle", Feed::OneCycle),
+            ("ring(100k), 16k-row cycles", Feed::Ring),
+        ];
+        for (cycles, feed) in feeds {
             group.bench_with_input(BenchmarkId::new(name, cycles), &pipeline, |b, pipeline| {
                 b.iter_batched(
                     || batches.clone(),
-                    |owned| run(owned, one_cycle, *pipeline),
+                    |owned| run(owned, feed, *pipeline),
                     BatchSize::LargeInput,
                 )
             });
