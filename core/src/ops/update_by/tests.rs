@@ -1008,10 +1008,10 @@ proptest! {
             ring.add(Batch::from_rows(&schema(), rows).unwrap()).unwrap();
             engine.run_cycle().unwrap();
             let kept = held.min(ring_capacity.saturating_sub(rows.len()));
-            if kept > 0 {
-                if let Some(Update::Keyed { added, .. }) = table.last_update() {
-                    prop_assert!(added.len() <= rows.len(), "rebuilt: {} added", added.len());
-                }
+            if kept > 0
+                && let Some(Update::Keyed { added, .. }) = table.last_update()
+            {
+                prop_assert!(added.len() <= rows.len(), "rebuilt: {} added", added.len());
             }
             held = (held + rows.len()).min(ring_capacity);
         }
