@@ -48,7 +48,7 @@ mod wavg;
 mod window;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use ::std::rc::Rc;
 
