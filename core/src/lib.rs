@@ -13,6 +13,7 @@ pub mod column;
 mod error;
 pub mod feed;
 pub mod formula;
+pub mod json;
 mod ops;
 pub mod protocol;
 pub mod seek;
