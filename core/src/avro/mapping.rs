@@ -25,8 +25,8 @@
 //! Invariant: [`columns`] and [`width`] walk a schema in the same order, so the plan compiler can
 //! place any sub-schema's columns by counting the widths before it.
 
-use apache_avro::Schema;
-use serde_json::Value as Json;
+use super::schema::Schema;
+use crate::json::Json;
 
 use super::shape::Names;
 use crate::column::{ColumnType, Value};
@@ -47,7 +47,7 @@ pub fn leaf_type(schema: &Schema) -> Option<ColumnType> {
         Schema::String | Schema::Uuid | Schema::Enum(_) | Schema::Array(_) | Schema::Map(_) => {
             ColumnType::String
         }
-        Schema::Bytes | Schema::Fixed(_) | Schema::Duration | Schema::BigDecimal => {
+        Schema::Bytes | Schema::Fixed(_) | Schema::Duration(_) | Schema::BigDecimal => {
             ColumnType::Binary
         }
         Schema::Date => ColumnType::Date,
@@ -71,27 +71,10 @@ pub fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-/// The label of a union branch in column names.
+/// The label of a union branch in column names: a named type's name, else the type's name in
+/// Avro's words (`int`, `timestamp-millis`...).
 pub fn branch_label(schema: &Schema) -> String {
-    match schema {
-        Schema::Record(r) => r.name.name.clone(),
-        Schema::Enum(e) => e.name.name.clone(),
-        Schema::Fixed(f) => f.name.name.clone(),
-        Schema::Ref { name } => name.name.clone(),
-        other => {
-            let kind: apache_avro::schema::SchemaKind = other.into();
-            let text = format!("{kind:?}");
-            // SchemaKind's names are ASCII CamelCase: make them Avro's lower-case, dashed names.
-            let mut label = String::new();
-            for (i, c) in text.chars().enumerate() {
-                if c.is_ascii_uppercase() && i > 0 {
-                    label.push('-');
-                }
-                label.push(c.to_ascii_lowercase());
-            }
-            label
-        }
-    }
+    schema.label().to_owned()
 }
 
 /// Whether a union is `["null", T]` or `[T, "null"]` or only has non-null branch; then `T`.
@@ -119,7 +102,7 @@ pub fn columns<'s>(
     }
     match schema {
         Schema::Record(r) => {
-            let full = r.name.fullname(None);
+            let full = r.name.fullname();
             if stack.contains(&full) {
                 return Err(Error::Schema(format!(
                     "record {full} contains itself outside an array or map, so it cannot be flattened into columns"
@@ -136,8 +119,8 @@ pub fn columns<'s>(
             }
             stack.pop();
         }
-        Schema::Union(u) => {
-            let branches = non_null_branches(u.variants());
+        Schema::Union(variants) => {
+            let branches = non_null_branches(variants);
             if let [only] = branches[..] {
                 columns(only, names, prefix, top, out, stack)?;
             } else {
@@ -178,19 +161,21 @@ pub fn default_values<'s>(
     match schema {
         Schema::Null => {}
         Schema::Record(r) => {
-            let object = json.as_object().ok_or_else(bad)?;
+            if json.as_object().is_none() {
+                return Err(bad());
+            }
             let mut col = base;
             for f in &r.fields {
-                let value = object.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
+                let value = json.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
                     Error::Schema(format!("default {json} lacks field {}", f.name))
                 })?;
                 default_values(&f.schema, names, value, col, out)?;
                 col += width(&f.schema, names)? as u32;
             }
         }
-        Schema::Union(u) => {
+        Schema::Union(variants) => {
             let total = width(schema, names)? as u32;
-            let branches = non_null_branches(u.variants());
+            let branches = non_null_branches(variants);
             let nulls = |out: &mut Vec<(u32, Value)>, from: u32, to: u32| {
                 out.extend((from..to).map(|c| (c, Value::Null)));
             };
@@ -240,7 +225,7 @@ fn leaf_default(schema: &Schema, json: &Json) -> Option<Value> {
         Schema::Float | Schema::Double => Value::F64(json.as_f64()?),
         Schema::String | Schema::Uuid | Schema::Enum(_) => Value::String(json.as_str()?.to_owned()),
         Schema::Array(_) | Schema::Map(_) => Value::String(json.to_string()),
-        Schema::Bytes | Schema::Fixed(_) | Schema::Duration | Schema::BigDecimal => {
+        Schema::Bytes | Schema::Fixed(_) | Schema::Duration(_) | Schema::BigDecimal => {
             Value::Binary(json_bytes(json)?)
         }
         Schema::Decimal(d) => Value::F64(decimal_to_f64(&json_bytes(json)?, d.scale as i32)),
@@ -292,7 +277,7 @@ mod tests {
     use super::*;
 
     fn fields(schema: &str) -> Vec<(String, ColumnType)> {
-        let schema = Schema::parse_str(schema).unwrap();
+        let schema = Schema::parse(schema).unwrap();
         let names = Names::of(&schema).unwrap();
         let mut out = Vec::new();
         columns(&schema, &names, "", "Value", &mut out, &mut Vec::new()).unwrap();
@@ -331,7 +316,7 @@ mod tests {
 
     #[test]
     fn recursion_outside_arrays_is_refused() {
-        let schema = Schema::parse_str(
+        let schema = Schema::parse(
             r#"{"type":"record","name":"L","fields":[{"name":"next","type":["null","L"]}]}"#,
         )
         .unwrap();

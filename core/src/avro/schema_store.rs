@@ -1,8 +1,8 @@
 //! [`SchemaStore`]: Avro schemas by Confluent schema id, and by subject and version.
 //!
 //! It is filled from the bridge's [`Hello`] (or schema by schema, on its own) and parses each
-//! schema once with apache-avro, keeping its Parsing Canonical Form and its 64-bit Rabin
-//! fingerprint. apache-avro is used here and when plans are compiled, never per record.
+//! schema once ([`super::schema`]), keeping its Parsing Canonical Form and its 64-bit Rabin
+//! fingerprint.
 //!
 //! Invariant: an id maps to one schema for the life of the store; adding the same id again with
 //! the same canonical form changes nothing, and with another is refused.
@@ -10,8 +10,7 @@
 use litemap::LiteMap;
 use std::sync::Arc;
 
-use apache_avro::Schema as AvroSchema;
-use apache_avro::rabin::Rabin;
+use super::schema::Schema as AvroSchema;
 
 use crate::protocol::{Hello, SchemaInfo};
 use crate::{Error, Result};
@@ -40,12 +39,10 @@ pub struct SchemaStore {
 
 /// Parses a schema and returns it with its canonical form and Rabin fingerprint.
 pub fn parse_schema(text: &str) -> Result<(AvroSchema, String, i64)> {
-    let schema = AvroSchema::parse_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+    let schema = AvroSchema::parse(text)?;
     let canonical = schema.canonical_form();
-    let bytes = schema.fingerprint::<Rabin>().bytes;
-    let mut le = [0u8; 8];
-    le.copy_from_slice(bytes.get(..8).unwrap_or(&[0; 8]));
-    Ok((schema, canonical, i64::from_le_bytes(le)))
+    let fingerprint = super::schema::rabin(canonical.as_bytes());
+    Ok((schema, canonical, fingerprint))
 }
 
 impl SchemaStore {
@@ -160,16 +157,14 @@ impl SchemaStore {
     }
 
     /// Whether data written with schema `writer` can be read with schema `reader`, by Avro's
-    /// resolution rules (apache-avro's compatibility check).
+    /// resolution rules: whether a decode plan between them compiles.
     pub fn can_read(&self, writer: u32, reader: u32) -> Result<()> {
         let get = |id| {
             self.get(id)
                 .ok_or_else(|| Error::Schema(format!("no schema with id {id}")))
         };
-        apache_avro::schema_compatibility::SchemaCompatibility::can_read(
-            &get(writer)?.schema,
-            &get(reader)?.schema,
-        )
-        .map_err(|e| Error::Schema(format!("schema {writer} cannot be read as {reader}: {e}")))
+        super::DecodePlan::compile(&get(writer)?.schema, &get(reader)?.schema)
+            .map(drop)
+            .map_err(|e| Error::Schema(format!("schema {writer} cannot be read as {reader}: {e}")))
     }
 }
