@@ -7,21 +7,8 @@ use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 use streamglass_core::avro::schema::Schema;
 
-/// A tiny deterministic generator (proptest gives the seed).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+mod common;
+use common::Rng;
 
 struct Gen {
     rng: Rng,

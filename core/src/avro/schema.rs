@@ -217,12 +217,7 @@ impl Schema {
             }
             Schema::Union(variants) => {
                 out.push('[');
-                for (i, v) in variants.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write_canonical(out);
-                }
+                list(out, variants, |out, v| v.write_canonical(out));
                 out.push(']');
             }
             Schema::Record(r) => {
@@ -231,14 +226,11 @@ impl Schema {
                     r#"{{"name":"{}","type":"record","fields":["#,
                     r.name.fullname()
                 );
-                for (i, f) in r.fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
+                list(out, &r.fields, |out, f| {
                     let _ = write!(out, r#"{{"name":"{}","type":"#, f.name);
                     f.schema.write_canonical(out);
                     out.push('}');
-                }
+                });
                 out.push_str("]}");
             }
             Schema::Enum(e) => {
@@ -247,12 +239,9 @@ impl Schema {
                     r#"{{"name":"{}","type":"enum","symbols":["#,
                     e.name.fullname()
                 );
-                for (i, s) in e.symbols.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
+                list(out, &e.symbols, |out, s| {
                     let _ = write!(out, r#""{s}""#);
-                }
+                });
                 out.push_str("]}");
             }
             Schema::Fixed(f) | Schema::Duration(f) => {
@@ -276,6 +265,16 @@ impl Schema {
     /// The CRC-64-AVRO (Rabin) fingerprint of the canonical form, as Avro's Java prints it.
     pub fn fingerprint(&self) -> i64 {
         rabin(self.canonical_form().as_bytes())
+    }
+}
+
+/// `items` written by `each`, comma-separated.
+fn list<T>(out: &mut String, items: &[T], each: impl Fn(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(out, item);
     }
 }
 

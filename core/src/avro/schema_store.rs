@@ -168,3 +168,61 @@ impl SchemaStore {
             .map_err(|e| Error::Schema(format!("schema {writer} cannot be read as {reader}: {e}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn can_read_follows_avro_resolution() {
+        let mut store = SchemaStore::new();
+        let record =
+            |fields: &str| format!(r#"{{"type":"record","name":"T","fields":[{fields}]}}"#);
+        store
+            .add(1, Some("t"), None, &record(r#"{"name":"a","type":"int"}"#))
+            .unwrap();
+        // Promoted, with a new field that has a default.
+        store
+            .add(
+                2,
+                Some("t"),
+                None,
+                &record(r#"{"name":"a","type":"long"},{"name":"b","type":"string","default":"x"}"#),
+            )
+            .unwrap();
+        // A new field without a default.
+        store
+            .add(
+                3,
+                Some("t"),
+                None,
+                &record(r#"{"name":"a","type":"int"},{"name":"c","type":"int"}"#),
+            )
+            .unwrap();
+        assert_eq!(store.latest("t").map(|s| s.version), Some(Some(3)));
+        store.can_read(1, 2).unwrap();
+        store.can_read(2, 1).unwrap_err();
+        let e = store.can_read(1, 3).unwrap_err().to_string();
+        assert!(
+            e.contains("schema 1 cannot be read as 3") && e.contains("no default"),
+            "{e}"
+        );
+        assert!(
+            store
+                .can_read(1, 9)
+                .unwrap_err()
+                .to_string()
+                .contains("no schema with id 9")
+        );
+        // The same id again: the same canonical form is fine, another is refused.
+        store
+            .add(
+                1,
+                None,
+                None,
+                r#"{"type":"record","name":"T","fields":[{"name":"a","type":{"type":"int"}}]}"#,
+            )
+            .unwrap();
+        store.add(1, None, None, r#""string""#).unwrap_err();
+    }
+}

@@ -97,21 +97,6 @@ impl Shapes {
     pub fn shape_of<'s>(&mut self, schema: &'s Schema, names: &Names<'s>) -> Result<Shape> {
         let schema = names.deref(schema)?;
         Ok(match schema {
-            Schema::Null => Shape::Null,
-            Schema::Boolean => Shape::Bool,
-            Schema::Int | Schema::Date | Schema::TimeMillis => Shape::Int,
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => Shape::Long,
-            Schema::Float => Shape::Float,
-            Schema::Double => Shape::Double,
-            Schema::Bytes | Schema::BigDecimal => Shape::Bytes,
-            Schema::String | Schema::Uuid => Shape::String,
             Schema::Fixed(f) => Shape::Fixed(f.size),
             Schema::Duration(f) => Shape::Fixed(f.size),
             Schema::Decimal(d) => self.shape_of(&d.inner, names)?,
@@ -143,6 +128,16 @@ impl Shapes {
             Schema::Ref { .. } => {
                 return Err(Error::Schema("a type reference to a reference".into()));
             }
+            leaf => match leaf.physical() {
+                "null" => Shape::Null,
+                "boolean" => Shape::Bool,
+                "int" => Shape::Int,
+                "long" => Shape::Long,
+                "float" => Shape::Float,
+                "double" => Shape::Double,
+                "bytes" => Shape::Bytes,
+                _ => Shape::String,
+            },
         })
     }
 
