@@ -25,9 +25,9 @@ value expected for every row (null as null):
   each row of a run of equal timestamps takes the value of the run's last row (pandas' window ends
   at the row itself).
 - `aj` and `raj` of trades against quotes on `Instrument, Ts`: pandas `merge_asof(direction=
-  'backward')` (the last quote at or before the trade; among equal stamps the last) and
-  `direction='forward'` (the first quote at or after; among equal stamps the first), and the strict
-  forms with `allow_exact_matches=False`.
+  'backward')` (the last quote at or before the trade) and `direction='forward'` (the first quote at
+  or after), and the strict forms with `allow_exact_matches=False`. Quotes of equal stamps are first
+  compacted to the last of them, as Deephaven's duplicate compaction does for both joins.
 """
 
 import json
@@ -193,7 +193,9 @@ def main(path):
     q = pd.DataFrame(quote_rows)
     q["qrow"] = range(len(q))
     left = df.sort_values("Ts", kind="stable")
-    right = q.sort_values("Ts", kind="stable")
+    # Deephaven compacts right rows of equal stamps to the last of them (in row order) before it
+    # searches, for aj and raj alike (`DupCompactKernel`, `...ReverseDupCompactKernel`).
+    right = q.drop_duplicates(["Instrument", "Ts"], keep="last").sort_values("Ts", kind="stable")
     for op, direction, exact in [("aj", "backward", True), ("aj<", "backward", False), ("raj", "forward", True), ("raj>", "forward", False)]:
         merged = pd.merge_asof(
             left, right[["Instrument", "Ts", "Bid", "qrow"]], on="Ts", by="Instrument",
