@@ -5,6 +5,7 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
+mod as_of_join;
 #[cfg(test)]
 mod array_tests;
 mod code_pairs;
@@ -13,6 +14,8 @@ mod drop_stream;
 pub mod format;
 mod groups;
 mod join;
+#[cfg(test)]
+mod join_tests;
 mod key_ids;
 mod keys;
 mod merge;
