@@ -403,8 +403,9 @@ impl AsOfJoin {
     }
 }
 
-/// Appends, per match, the right row's value of `column` (whose first key is `first`), or null.
-fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
+/// Appends, per match, the right row's value of `column` (whose first key is `first`), or null
+/// for [`NO_ROW`] (`u64::MAX`).
+pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
     let mut run: Vec<usize> = Vec::new();
     for &m in matches {
         if m == NO_ROW {

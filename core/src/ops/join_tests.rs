@@ -118,7 +118,7 @@ pub(crate) fn check_cases(
         }
     }
     let (mut left_cycles, mut right_cycles) = (Vec::new(), Vec::new());
-    let (mut next_left, mut next_right) = (0, 1_000);
+    let (mut next_left, mut next_right) = (0, 0);
     for (n, (lc, rc)) in cycles.iter().enumerate() {
         let left_rows = rows_of(lc, n, in_time.0, &mut next_left);
         let right_rows = rows_of(rc, n, in_time.1, &mut next_right);
@@ -234,6 +234,147 @@ proptest! {
     ) {
         check_cases(&as_of_cases(), &cycles, rings, in_time)?;
     }
+}
+
+/// `join` / `leftOuterJoin` from scratch: each left row once per right row of its key (every
+/// right row when `keyed` is false), in right order; an unmatched row once with nulls when
+/// `outer`.
+fn product(left: &[Row], right: &[Row], keyed: bool, outer: bool) -> Vec<Row> {
+    let mut out = Vec::new();
+    for l in left {
+        let matches: Vec<&Row> = right.iter().filter(|r| !keyed || r[0] == l[0]).collect();
+        for r in &matches {
+            let mut row = l.clone();
+            row.extend([r[2].clone(), r[1].clone()]);
+            out.push(row);
+        }
+        if outer && matches.is_empty() {
+            let mut row = l.clone();
+            row.extend([Value::Null, Value::Null]);
+            out.push(row);
+        }
+    }
+    out
+}
+
+/// `exactJoin` from scratch on columns `on` of (left, right): a duplicate right key fails, then
+/// a left row with no match; `added` right columns.
+fn exact(left: &[Row], right: &[Row], on: (usize, usize), added: [usize; 2]) -> Result<Vec<Row>, String> {
+    for (i, r) in right.iter().enumerate() {
+        if right[..i].iter().any(|o| o[on.1] == r[on.1]) {
+            return Err("exactJoin: the right table has more than one row for key".into());
+        }
+    }
+    left.iter()
+        .map(|l| {
+            let r = right
+                .iter()
+                .find(|r| r[on.1] == l[on.0])
+                .ok_or("exactJoin: Tables don't have one-to-one mapping - no mappings for key")?;
+            let mut row = l.clone();
+            row.extend(added.iter().map(|&c| r[c].clone()));
+            Ok(row)
+        })
+        .collect()
+}
+
+fn product_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "join",
+            build: |l, r| l.join(r, &["Key = RKey"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, true, false)),
+        },
+        Case {
+            name: "cross join",
+            build: |l, r| l.join(r, &[], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, false, false)),
+        },
+        Case {
+            name: "leftOuterJoin",
+            build: |l, r| l.left_outer_join(r, &["Key = RKey"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, true, true)),
+        },
+        Case {
+            name: "cross leftOuterJoin",
+            build: |l, r| l.left_outer_join(r, &[], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, false, true)),
+        },
+        Case {
+            name: "exactJoin by key",
+            build: |l, r| l.exact_join(r, &["Key = RKey"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| exact(l, r, (0, 0), [2, 1]),
+        },
+        Case {
+            name: "exactJoin by id",
+            build: |l, r| l.exact_join(r, &["Id = Label"], &[]),
+            reference: |l, r| exact(l, r, (2, 2), [0, 1]),
+        },
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn product_and_exact_joins_equal_a_nested_loop_after_every_cycle(
+        cycles in arb_cycles(),
+        rings in (1usize..10, 1usize..10),
+    ) {
+        check_cases(&product_cases(), &cycles, rings, (false, false))?;
+    }
+}
+
+/// An `exactJoin` whose every left row has its one right row follows both sides, then fails,
+/// naming the key as Deephaven does, when a left row's match leaves.
+#[test]
+fn an_exact_join_follows_its_sides_until_a_row_has_no_match() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.ring_table(right_schema(), 2);
+    let row = |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    right.add(Batch::from_rows(&right_schema(), &[row("a", 1, 10), row("b", 2, 11)]).unwrap()).unwrap();
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 5, 0), row("b", 6, 1)]).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let joined = left.exact_join(&right, &["Key = RKey"], &["Label"]).unwrap();
+    let labels = |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[3].clone()).collect() };
+    assert_eq!(labels(&joined), vec![Value::I64(10), Value::I64(11)]);
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 7, 2)]).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(labels(&joined), vec![Value::I64(10), Value::I64(11), Value::I64(10)]);
+    // The ring keeps two rows: `a`'s row leaves for a new `b`, a duplicate.
+    right.add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let error = joined.error().unwrap();
+    assert!(error.contains("more than one row for key [b]"), "{error}");
+    // Built now, over a right side without `a`: Deephaven's message.
+    let right2 = engine.append_table(right_schema());
+    right2.add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let error = left.exact_join(&right2, &["Key = RKey"], &[]).err().unwrap().to_string();
+    assert_eq!(error, "exactJoin: Tables don't have one-to-one mapping - no mappings for key a.");
+}
+
+/// A join past the row limit is an error giving the count.
+#[test]
+fn a_join_past_its_row_limit_is_a_clear_error() {
+    let engine = Engine::new();
+    let schema = Schema::of(&[("X", ColumnType::I64)]).unwrap();
+    let other = Schema::of(&[("Y", ColumnType::I64)]).unwrap();
+    let rows = |n: i64| -> Vec<Row> { (0..n).map(|i| vec![Value::I64(i)]).collect() };
+    let left = engine.append_table(schema.clone());
+    let right = engine.append_table(other.clone());
+    left.add(Batch::from_rows(&schema, &rows(4_000)).unwrap()).unwrap();
+    right.add(Batch::from_rows(&other, &rows(2_000)).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let cross = left.join(&right, &[], &[]).unwrap();
+    assert_eq!(cross.size(), 8_000_000);
+    right.add(Batch::from_rows(&other, &rows(600)).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let error = cross.error().unwrap();
+    assert!(error.contains("join: the result would have 10400000 rows, more than the limit of 10000000"), "{error}");
+    let error = left.left_outer_join(&right, &[], &[]).err().unwrap().to_string();
+    assert!(error.contains("leftOuterJoin: the result would have 10400000 rows"), "{error}");
 }
 
 /// A keyless `aj` (the stamp only) over doubles follows Deephaven's order: nulls first, NaN

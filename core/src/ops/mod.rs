@@ -11,6 +11,7 @@ mod array_tests;
 mod code_pairs;
 mod columns;
 mod drop_stream;
+mod exact_join;
 pub mod format;
 mod groups;
 mod join;
@@ -23,6 +24,7 @@ mod merge;
 mod nan_order_tests;
 #[cfg(test)]
 mod operator_tests;
+mod product_join;
 mod rowwise;
 mod select_distinct;
 mod slice;
@@ -37,6 +39,7 @@ mod where_in;
 mod where_tests;
 
 pub use agg::{Agg, AggKind, AggOptions};
+pub use product_join::ROW_LIMIT as JOIN_ROW_LIMIT;
 
 use crate::Result;
 use crate::table::{Node, TableData, Update};
