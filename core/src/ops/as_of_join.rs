@@ -7,13 +7,14 @@
 //! came from. Per id, a *bucket* keeps its right rows sorted by (stamp, row key): a right table
 //! that grows in time appends at the bucket's back, O(1), and a ring's oldest rows leave from its
 //! front. Stamps are compared as order keys ([`stamp_keys`]): nulls first, then numbers, doubles
-//! in Deephaven's order (NaN last, -0.0 equal to 0.0). Ties go to the latest right row for `aj`
-//! and the earliest for `raj` (Deephaven's duplicate compaction keeps the last, and the first in
-//! reverse).
+//! in Deephaven's order (NaN last, -0.0 equal to 0.0). Of right rows with equal stamps, the
+//! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
+//! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
 //! Each left row keeps its id, stamp and matched right row key. Per bucket, a *tail* lists the
-//! left rows (keys, ascending) whose match an append at the bucket's back could change: those at
-//! or after the bucket's last stamp ([`AsOfJoin::in_tail`]). So a cycle costs its change:
+//! left rows (keys, ascending) whose match an append at the bucket's back could change: for `aj`
+//! those at or after the bucket's last stamp, for `raj` those after the stamp before it
+//! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
 //! - left rows added at the back are looked up (a binary search in their bucket), and rows
 //!   removed from the front dropped;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
@@ -166,21 +167,36 @@ impl AsOfJoin {
                 0 => NO_ROW,
                 p => at(p - 1),
             },
-            (true, false) => at(rows.partition_point(|&(s, _)| s < t)),
-            (true, true) => at(rows.partition_point(|&(s, _)| s <= t)),
+            (true, strict) => {
+                let p = rows.partition_point(|&(s, _)| if strict { s <= t } else { s < t });
+                // The latest of the rows with that stamp.
+                match rows.get(p) {
+                    Some(&(s, _)) => at(rows.partition_point(|&(o, _)| o <= s) - 1),
+                    None => NO_ROW,
+                }
+            }
         }
     }
 
     /// Whether a left row of stamp `t` may change match when a row is appended at the back of
     /// `bucket` (a stamp at or after its last).
     fn in_tail(&self, bucket: &Bucket, t: u64) -> bool {
-        let Some(&(last, _)) = bucket.rows.back() else {
+        let rows = &bucket.rows;
+        let Some(&(last, _)) = rows.back() else {
             return true;
         };
-        // `aj` takes the latest of equal stamps, `raj` the earliest.
-        match (self.reverse, self.strict) {
-            (false, false) | (true, true) => t >= last,
-            (false, true) | (true, false) => t > last,
+        if !self.reverse {
+            // A row at `last` or later takes the appended row (the latest of equal stamps).
+            return if self.strict { t > last } else { t >= last };
+        }
+        // `raj`: rows matching no row, or `last`'s rows (an appended row of that stamp is
+        // the latest): those after the stamp below `last`.
+        match rows.partition_point(|&(s, _)| s < last) {
+            0 => true,
+            p => {
+                let below = rows[p - 1].0;
+                if self.strict { t >= below } else { t > below }
+            }
         }
     }
 

@@ -164,7 +164,7 @@ fn stamp(v: &Value) -> Option<i64> {
 }
 
 /// `aj`/`raj` from scratch: the qualifying right rows of each left row, the best stamp, ties
-/// to the latest (`aj`) or earliest (`raj`) right row; `Label` and `RTs` added.
+/// to the latest right row; `Label` and `RTs` added.
 fn as_of(left: &[Row], right: &[Row], reverse: bool, strict: bool) -> Vec<Row> {
     left.iter()
         .map(|l| {
@@ -180,7 +180,7 @@ fn as_of(left: &[Row], right: &[Row], reverse: bool, strict: bool) -> Vec<Row> {
                 };
                 let better = best.is_none_or(|b| {
                     let bs = stamp(&b[1]);
-                    if reverse { s < bs } else { s >= bs }
+                    if reverse { s <= bs } else { s >= bs }
                 });
                 if qualifies && better {
                     best = Some(r);
@@ -415,8 +415,8 @@ fn a_keyless_aj_orders_doubles_as_deephaven() {
     let i = Value::I64;
     // 0.0: the later of 0.0 and -0.0; inf: the same; NaN: NaN; null: null; -inf: null; -0.5: -1.
     assert_eq!(got(&aj), vec![i(2), i(2), i(3), i(4), i(4), i(5)]);
-    // raj: 0.0: the earlier of the two zeros; inf: NaN; NaN: NaN; null: null; -inf: -1; -0.5: 0.
-    assert_eq!(got(&raj), vec![i(1), i(3), i(3), i(4), i(5), i(1)]);
+    // raj: 0.0: the later zero; inf: NaN; NaN: NaN; null: null; -inf: -1; -0.5: the later zero.
+    assert_eq!(got(&raj), vec![i(2), i(3), i(3), i(4), i(5), i(2)]);
 }
 
 #[test]
