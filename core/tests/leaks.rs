@@ -409,4 +409,3 @@ fn an_aj_of_a_stream_against_a_live_ring_of_unique_keys_stays_flat() {
     }
     assert!(late <= early + early / 50, "{early} then {late}");
 }
-

@@ -53,7 +53,10 @@ pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut 
     match column {
         Column::I32(c) | Column::Date(c) => {
             for s in c.slices_range(start, count) {
-                out.extend(s.iter().map(|&v| ints(i64::from(v)) - (ints(i64::from(i32::MIN)))));
+                out.extend(
+                    s.iter()
+                        .map(|&v| ints(i64::from(v)) - (ints(i64::from(i32::MIN)))),
+                );
             }
         }
         Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
@@ -71,10 +74,13 @@ pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut 
         }
         Column::Bool(c) => {
             for s in c.slices_range(start, count) {
-                out.extend(
-                    s.iter()
-                        .map(|&v| if v == NULL_BOOL { 0 } else { 1 + u64::from(v != 0) }),
-                );
+                out.extend(s.iter().map(|&v| {
+                    if v == NULL_BOOL {
+                        0
+                    } else {
+                        1 + u64::from(v != 0)
+                    }
+                }));
             }
         }
         // Refused at build time.
@@ -282,7 +288,12 @@ impl AsOfJoin {
         }
         let keys = self.left_keys.clone();
         self.key_ids(left, &keys, start, count);
-        stamp_keys(&left.columns[self.left_stamp], start, count, &mut self.stamps);
+        stamp_keys(
+            &left.columns[self.left_stamp],
+            start,
+            count,
+            &mut self.stamps,
+        );
         let first_out = out.end_key() - count as u64;
         let mut matches = Vec::with_capacity(count);
         for (i, (&id, &t)) in self.scratch.iter().zip(&self.stamps).enumerate() {

@@ -29,9 +29,18 @@ impl ExactJoin {
     fn check(&self, left: &TableData, from: usize) -> Result<()> {
         let rows = self.inner.left_ids.len();
         let mut position = from;
-        for slice in self.inner.left_ids.slices_range(from, rows.saturating_sub(from)) {
+        for slice in self
+            .inner
+            .left_ids
+            .slices_range(from, rows.saturating_sub(from))
+        {
             for &id in slice {
-                if self.inner.right_of.get(id as usize).is_none_or(|&r| r == NO_ROW) {
+                if self
+                    .inner
+                    .right_of
+                    .get(id as usize)
+                    .is_none_or(|&r| r == NO_ROW)
+                {
                     return Err(self.missing(left, position));
                 }
                 position += 1;

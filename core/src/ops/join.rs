@@ -322,8 +322,7 @@ impl Table {
         columns: &[&str],
     ) -> Result<(Schema, NaturalJoin)> {
         let (left_schema, right_schema) = (self.schema(), right.schema());
-        let (left_keys, right_keys, types) =
-            match_columns(op, &left_schema, &right_schema, on)?;
+        let (left_keys, right_keys, types) = match_columns(op, &left_schema, &right_schema, on)?;
         let (added_fields, added) =
             super::as_of_join::added_columns(&right_schema, &right_keys, columns)?;
         let mut fields = left_schema.fields().to_vec();

@@ -84,12 +84,15 @@ fn held(kind: &str, cycles: &[Vec<Row>], ring: usize) -> Vec<Row> {
     }
 }
 
+/// A reference join: the rows a join of (left rows, right rows) holds, or a word of its error.
+type Reference = fn(&[Row], &[Row]) -> Result<Vec<Row>, String>;
+
 /// A join under test: how to build it, and its reference over (left rows, right rows); an
 /// `Err` where the join must fail.
 pub(crate) struct Case {
     pub name: &'static str,
     pub build: fn(&Table, &Table) -> crate::Result<Table>,
-    pub reference: fn(&[Row], &[Row]) -> Result<Vec<Row>, String>,
+    pub reference: Reference,
 }
 
 /// Feeds `cycles` of left and right rows to every pair of sources and checks every case after
@@ -146,7 +149,13 @@ pub(crate) fn check_cases(
                 }
                 Err(word) => {
                     let error = t.error().unwrap_or_default();
-                    prop_assert!(error.contains(&word), "{}: {:?} lacks {}", what, error, word);
+                    prop_assert!(
+                        error.contains(&word),
+                        "{}: {:?} lacks {}",
+                        what,
+                        error,
+                        word
+                    );
                     *table = None;
                 }
             }
@@ -259,7 +268,12 @@ fn product(left: &[Row], right: &[Row], keyed: bool, outer: bool) -> Vec<Row> {
 
 /// `exactJoin` from scratch on columns `on` of (left, right): a duplicate right key fails, then
 /// a left row with no match; `added` right columns.
-fn exact(left: &[Row], right: &[Row], on: (usize, usize), added: [usize; 2]) -> Result<Vec<Row>, String> {
+fn exact(
+    left: &[Row],
+    right: &[Row],
+    on: (usize, usize),
+    added: [usize; 2],
+) -> Result<Vec<Row>, String> {
     for (i, r) in right.iter().enumerate() {
         if right[..i].iter().any(|o| o[on.1] == r[on.1]) {
             return Err("exactJoin: the right table has more than one row for key".into());
@@ -332,27 +346,49 @@ fn an_exact_join_follows_its_sides_until_a_row_has_no_match() {
     let engine = Engine::new();
     let left = engine.append_table(left_schema());
     let right = engine.ring_table(right_schema(), 2);
-    let row = |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
-    right.add(Batch::from_rows(&right_schema(), &[row("a", 1, 10), row("b", 2, 11)]).unwrap()).unwrap();
-    left.add(Batch::from_rows(&left_schema(), &[row("a", 5, 0), row("b", 6, 1)]).unwrap()).unwrap();
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 1, 10), row("b", 2, 11)]).unwrap())
+        .unwrap();
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 5, 0), row("b", 6, 1)]).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
-    let joined = left.exact_join(&right, &["Key = RKey"], &["Label"]).unwrap();
-    let labels = |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[3].clone()).collect() };
+    let joined = left
+        .exact_join(&right, &["Key = RKey"], &["Label"])
+        .unwrap();
+    let labels =
+        |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[3].clone()).collect() };
     assert_eq!(labels(&joined), vec![Value::I64(10), Value::I64(11)]);
-    left.add(Batch::from_rows(&left_schema(), &[row("a", 7, 2)]).unwrap()).unwrap();
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 7, 2)]).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
-    assert_eq!(labels(&joined), vec![Value::I64(10), Value::I64(11), Value::I64(10)]);
+    assert_eq!(
+        labels(&joined),
+        vec![Value::I64(10), Value::I64(11), Value::I64(10)]
+    );
     // The ring keeps two rows: `a`'s row leaves for a new `b`, a duplicate.
-    right.add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap()).unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
     let error = joined.error().unwrap();
     assert!(error.contains("more than one row for key [b]"), "{error}");
     // Built now, over a right side without `a`: Deephaven's message.
     let right2 = engine.append_table(right_schema());
-    right2.add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap()).unwrap();
+    right2
+        .add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
-    let error = left.exact_join(&right2, &["Key = RKey"], &[]).err().unwrap().to_string();
-    assert_eq!(error, "exactJoin: Tables don't have one-to-one mapping - no mappings for key a.");
+    let error = left
+        .exact_join(&right2, &["Key = RKey"], &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        error,
+        "exactJoin: Tables don't have one-to-one mapping - no mappings for key a."
+    );
 }
 
 /// A join past the row limit is an error giving the count.
@@ -364,17 +400,33 @@ fn a_join_past_its_row_limit_is_a_clear_error() {
     let rows = |n: i64| -> Vec<Row> { (0..n).map(|i| vec![Value::I64(i)]).collect() };
     let left = engine.append_table(schema.clone());
     let right = engine.append_table(other.clone());
-    left.add(Batch::from_rows(&schema, &rows(4_000)).unwrap()).unwrap();
-    right.add(Batch::from_rows(&other, &rows(2_000)).unwrap()).unwrap();
+    left.add(Batch::from_rows(&schema, &rows(4_000)).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&other, &rows(2_000)).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
     let cross = left.join(&right, &[], &[]).unwrap();
     assert_eq!(cross.size(), 8_000_000);
-    right.add(Batch::from_rows(&other, &rows(600)).unwrap()).unwrap();
+    right
+        .add(Batch::from_rows(&other, &rows(600)).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
     let error = cross.error().unwrap();
-    assert!(error.contains("join: the result would have 10400000 rows, more than the limit of 10000000"), "{error}");
-    let error = left.left_outer_join(&right, &[], &[]).err().unwrap().to_string();
-    assert!(error.contains("leftOuterJoin: the result would have 10400000 rows"), "{error}");
+    assert!(
+        error
+            .contains("join: the result would have 10400000 rows, more than the limit of 10000000"),
+        "{error}"
+    );
+    let error = left
+        .left_outer_join(&right, &[], &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("leftOuterJoin: the result would have 10400000 rows"),
+        "{error}"
+    );
 }
 
 /// A keyless `aj` (the stamp only) over doubles follows Deephaven's order: nulls first, NaN
@@ -382,9 +434,8 @@ fn a_join_past_its_row_limit_is_a_clear_error() {
 #[test]
 fn a_keyless_aj_orders_doubles_as_deephaven() {
     let engine = Engine::new();
-    let schema = |ts: &str, v: &str| {
-        Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap()
-    };
+    let schema =
+        |ts: &str, v: &str| Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap();
     let left = engine.append_table(schema("Ts", "L"));
     let right = engine.append_table(schema("RTs", "R"));
     let f = |x: f64| Value::F64(x);
@@ -411,7 +462,8 @@ fn a_keyless_aj_orders_doubles_as_deephaven() {
     engine.run_cycle().unwrap();
     let aj = left.aj(&right, &["Ts >= RTs"], &["R"]).unwrap();
     let raj = left.raj(&right, &["Ts <= RTs"], &["R"]).unwrap();
-    let got = |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[2].clone()).collect() };
+    let got =
+        |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[2].clone()).collect() };
     let i = Value::I64;
     // 0.0: the later of 0.0 and -0.0; inf: the same; NaN: NaN; null: null; -inf: null; -0.5: -1.
     assert_eq!(got(&aj), vec![i(2), i(2), i(3), i(4), i(4), i(5)]);
@@ -429,13 +481,37 @@ fn bad_as_of_joins_are_errors_at_build_time() {
     );
     for (what, result, words) in [
         ("no stamp", left.aj(&right, &[], &[]), "aj: at least one"),
-        ("wrong way", left.aj(&right, &["Ts <= RTs"], &[]), "Left>=Right"),
-        ("raj wrong way", left.raj(&right, &["Ts > RTs"], &[]), "Left<=Right"),
+        (
+            "wrong way",
+            left.aj(&right, &["Ts <= RTs"], &[]),
+            "Left>=Right",
+        ),
+        (
+            "raj wrong way",
+            left.raj(&right, &["Ts > RTs"], &[]),
+            "Left<=Right",
+        ),
         ("unknown", left.aj(&right, &["Ts >= Nope"], &[]), "Nope"),
-        ("types", left.aj(&right, &["Ts >= RKey"], &[]), "stamp Ts is long"),
-        ("key types", left.aj(&right, &["Ts = RKey", "Ts >= RTs"], &[]), "key Ts"),
-        ("string stamp", strings.aj(&strings, &["S"], &[]), "a stamp must be"),
-        ("unknown add", left.aj(&right, &["Key = RKey", "Ts >= RTs"], &["Nope"]), "Nope"),
+        (
+            "types",
+            left.aj(&right, &["Ts >= RKey"], &[]),
+            "stamp Ts is long",
+        ),
+        (
+            "key types",
+            left.aj(&right, &["Ts = RKey", "Ts >= RTs"], &[]),
+            "key Ts",
+        ),
+        (
+            "string stamp",
+            strings.aj(&strings, &["S"], &[]),
+            "a stamp must be",
+        ),
+        (
+            "unknown add",
+            left.aj(&right, &["Key = RKey", "Ts >= RTs"], &["Nope"]),
+            "Nope",
+        ),
     ] {
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains(words), "{what}: {error:?} lacks {words:?}");
@@ -449,18 +525,31 @@ fn an_aj_against_a_right_side_growing_in_time_modifies_only_the_rows_it_moves() 
     let engine = Engine::new();
     let left = engine.append_table(left_schema());
     let right = engine.append_table(right_schema());
-    let row = |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
-    let lefts: Vec<Row> = (0..20).map(|t| row(if t % 2 == 0 { "a" } else { "b" }, t, t)).collect();
-    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap()).unwrap();
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    let lefts: Vec<Row> = (0..20)
+        .map(|t| row(if t % 2 == 0 { "a" } else { "b" }, t, t))
+        .collect();
+    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+        .unwrap();
     right
         .add(Batch::from_rows(&right_schema(), &[row("a", 10, 100), row("b", 3, 101)]).unwrap())
         .unwrap();
     engine.run_cycle().unwrap();
-    let aj = left.aj(&right, &["Key = RKey", "Ts >= RTs"], &["Label"]).unwrap();
+    let aj = left
+        .aj(&right, &["Key = RKey", "Ts >= RTs"], &["Label"])
+        .unwrap();
     // `a` gains 14: the `a` rows at 14, 16, 18 move to it; nothing else changes.
-    right.add(Batch::from_rows(&right_schema(), &[row("a", 14, 102)]).unwrap()).unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 14, 102)]).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
-    let Some(crate::table::Update::Keyed { modified, removed, added }) = aj.last_update() else {
+    let Some(crate::table::Update::Keyed {
+        modified,
+        removed,
+        added,
+    }) = aj.last_update()
+    else {
         panic!("{:?}", aj.last_update());
     };
     assert!(removed.is_empty() && added.is_empty());
@@ -470,10 +559,14 @@ fn an_aj_against_a_right_side_growing_in_time_modifies_only_the_rows_it_moves() 
     assert_eq!(labels[12], Value::I64(100));
     assert_eq!(labels[9], Value::I64(101));
     // Left rows added with the right unchanged: a FIFO update.
-    left.add(Batch::from_rows(&left_schema(), &[row("a", 30, 20)]).unwrap()).unwrap();
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 30, 20)]).unwrap())
+        .unwrap();
     engine.run_cycle().unwrap();
     assert_eq!(
         aj.last_update(),
-        Some(crate::table::Update::Fifo { removed: 0, added: 1 })
+        Some(crate::table::Update::Fifo {
+            removed: 0,
+            added: 1
+        })
     );
 }

@@ -5,9 +5,9 @@
 //! [`Table`](crate::Table) (`drop_stream`, `agg_by`, `count_by`, ...).
 
 mod agg;
-mod as_of_join;
 #[cfg(test)]
 mod array_tests;
+mod as_of_join;
 mod code_pairs;
 mod columns;
 mod drop_stream;

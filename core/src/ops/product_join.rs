@@ -208,7 +208,8 @@ impl Operator for ProductJoin {
     fn state_bytes(&self) -> (usize, usize) {
         let (mut used, mut reserved) = self.ids.bytes();
         used += (self.left_ids.len() + self.made.len() + self.right_ids.len()) * 4;
-        reserved += (self.left_ids.capacity() + self.made.capacity() + self.right_ids.capacity()) * 4;
+        reserved +=
+            (self.left_ids.capacity() + self.made.capacity() + self.right_ids.capacity()) * 4;
         for rows in &self.right_rows {
             used += rows.len() * 8;
             reserved += rows.capacity() * 8;
