@@ -464,7 +464,7 @@ impl Operator for AsOfJoin {
         let keyed_right = matches!(right.update, Some(Update::Keyed { .. }));
         let keyed_left = matches!(left.update, Some(Update::Keyed { .. }));
         if keyed_right || keyed_left {
-            if keyed_right {
+            if right.update.is_some() {
                 self.index_right(&right.data);
             }
             return self.rejoin(&left.data, &right.data, out).map(Some);
