@@ -32,6 +32,7 @@
 //! rows of its id, sorted; each left row whose match an append could change is in its bucket's
 //! `tail` (which may also hold rows gone from the front, skipped and dropped lazily).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -107,6 +108,55 @@ fn orderable(ty: ColumnType) -> bool {
 struct Bucket {
     rows: VecDeque<(u64, u64)>,
     tail: VecDeque<u64>,
+    /// Where the last search ended: left rows in time order search near it.
+    hint: Cell<usize>,
+}
+
+/// The first position in `rows` where `pred` (true, then false along `rows`) is false, found by
+/// galloping from `hint` (each step doubling) and then bisecting: a search near the last one,
+/// as for left rows in time order, costs a few comparisons, not a walk down the whole bucket.
+fn partition_near(
+    rows: &VecDeque<(u64, u64)>,
+    hint: usize,
+    pred: impl Fn(&(u64, u64)) -> bool,
+) -> usize {
+    let n = rows.len();
+    let h = hint.min(n);
+    let (mut lo, mut hi);
+    if h < n && pred(&rows[h]) {
+        // The answer is after `h`.
+        (lo, hi) = (h + 1, n);
+        let mut step = 1;
+        while h + step < n {
+            if !pred(&rows[h + step]) {
+                hi = h + step;
+                break;
+            }
+            lo = h + step + 1;
+            step *= 2;
+        }
+    } else {
+        // At or before `h`.
+        (lo, hi) = (0, h);
+        let mut step = 1;
+        while step <= h {
+            if pred(&rows[h - step]) {
+                lo = h - step + 1;
+                break;
+            }
+            hi = h - step;
+            step *= 2;
+        }
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(&rows[mid]) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// How a bucket changed in this cycle.
@@ -163,21 +213,23 @@ impl AsOfJoin {
     /// The right row key matching stamp `t` in `bucket`, or [`NO_ROW`].
     fn find(&self, bucket: &Bucket, t: u64) -> u64 {
         let rows = &bucket.rows;
-        let at = |p: usize| rows.get(p).map_or(NO_ROW, |&(_, key)| key);
+        let hint = bucket.hint.get();
+        let at = |p: usize| {
+            bucket.hint.set(p);
+            rows.get(p).map_or(NO_ROW, |&(_, key)| key)
+        };
         match (self.reverse, self.strict) {
-            (false, false) => match rows.partition_point(|&(s, _)| s <= t) {
-                0 => NO_ROW,
-                p => at(p - 1),
-            },
-            (false, true) => match rows.partition_point(|&(s, _)| s < t) {
-                0 => NO_ROW,
-                p => at(p - 1),
-            },
+            (false, strict) => {
+                match partition_near(rows, hint, |&(s, _)| if strict { s < t } else { s <= t }) {
+                    0 => NO_ROW,
+                    p => at(p - 1),
+                }
+            }
             (true, strict) => {
-                let p = rows.partition_point(|&(s, _)| if strict { s <= t } else { s < t });
+                let p = partition_near(rows, hint, |&(s, _)| if strict { s <= t } else { s < t });
                 // The latest of the rows with that stamp.
                 match rows.get(p) {
-                    Some(&(s, _)) => at(rows.partition_point(|&(o, _)| o <= s) - 1),
+                    Some(&(s, _)) => at(partition_near(rows, p, |&(o, _)| o <= s) - 1),
                     None => NO_ROW,
                 }
             }
@@ -197,7 +249,7 @@ impl AsOfJoin {
         }
         // `raj`: rows matching no row, or `last`'s rows (an appended row of that stamp is
         // the latest): those after the stamp below `last`.
-        match rows.partition_point(|&(s, _)| s < last) {
+        match partition_near(rows, rows.len() - 1, |&(s, _)| s < last) {
             0 => true,
             p => {
                 let below = rows[p - 1].0;
@@ -295,6 +347,9 @@ impl AsOfJoin {
             &mut self.stamps,
         );
         let first_out = out.end_key() - count as u64;
+        self.left_ids.reserve(count);
+        self.left_stamps.reserve(count);
+        self.left_match.reserve(count);
         let mut matches = Vec::with_capacity(count);
         for (i, (&id, &t)) in self.scratch.iter().zip(&self.stamps).enumerate() {
             let bucket = &self.buckets[id as usize];
@@ -653,7 +708,30 @@ impl Table {
 
 #[cfg(test)]
 mod tests {
-    use super::stamp_match;
+    use std::collections::VecDeque;
+
+    use proptest::prelude::*;
+
+    use super::{partition_near, stamp_match};
+
+    proptest! {
+        /// A search from any hint finds what a bisection of the whole bucket finds.
+        #[test]
+        fn searches_near_a_hint_find_the_partition_point(
+            mut stamps in proptest::collection::vec(0u64..20, 0..40),
+            hint in 0usize..50,
+            t in 0u64..21,
+        ) {
+            stamps.sort_unstable();
+            let rows: VecDeque<(u64, u64)> = stamps.iter().map(|&s| (s, 0)).collect();
+            for pred in [|s: u64, t: u64| s <= t, |s: u64, t: u64| s < t] {
+                prop_assert_eq!(
+                    partition_near(&rows, hint, |&(s, _)| pred(s, t)),
+                    rows.partition_point(|&(s, _)| pred(s, t))
+                );
+            }
+        }
+    }
 
     #[test]
     fn stamp_matches_parse_as_deephaven_writes_them() {
