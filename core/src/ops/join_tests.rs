@@ -60,7 +60,13 @@ fn rows_of(cycle: &Cycle, number: usize, in_time: bool, next: &mut i64) -> Vec<R
         .collect()
 }
 
-const KINDS: [&str; 5] = ["append", "stream", "ring", "stream.dropStream", "ring.lastBy"];
+const KINDS: [&str; 5] = [
+    "append",
+    "stream",
+    "ring",
+    "stream.dropStream",
+    "ring.lastBy",
+];
 
 /// The sources of one side, and the tables they feed, in [`KINDS`] order: the last a keyed
 /// table (the last stamp and number of each key of the ring), whose rows are taken as it gives
@@ -481,7 +487,7 @@ fn a_keyless_aj_orders_doubles_as_deephaven() {
 }
 
 #[test]
-fn bad_as_of_joins_are_errors_at_build_time() {
+fn bad_joins_are_errors_at_build_time() {
     let engine = Engine::new();
     let left = engine.append_table(left_schema());
     let right = engine.append_table(right_schema());
@@ -520,6 +526,32 @@ fn bad_as_of_joins_are_errors_at_build_time() {
             "unknown add",
             left.aj(&right, &["Key = RKey", "Ts >= RTs"], &["Nope"]),
             "Nope",
+        ),
+        (
+            "exactJoin types",
+            left.exact_join(&right, &["Key = RTs"], &[]),
+            "exactJoin: key Key",
+        ),
+        (
+            "exactJoin unknown",
+            left.exact_join(&right, &["Nope"], &[]),
+            "Nope",
+        ),
+        (
+            "join types",
+            left.join(&right, &["Ts = RKey"], &[]),
+            "join: key Ts",
+        ),
+        (
+            "join unknown add",
+            left.join(&right, &[], &["Nope"]),
+            "Nope",
+        ),
+        ("join clash", left.join(&right, &[], &["Id = Label"]), "Id"),
+        (
+            "outer types",
+            left.left_outer_join(&right, &["Id = RKey"], &[]),
+            "leftOuterJoin: key Id",
         ),
     ] {
         let error = result.err().map(|e| e.to_string()).unwrap_or_default();
