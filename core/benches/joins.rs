@@ -7,7 +7,9 @@
 //!   join following; throughput is left rows per second, ingestion included.
 //! - `aj step`: a join of 1M × 1M given 1k more right rows (later in time) or 1k more left rows,
 //!   one cycle each; a step should cost what it adds, not the 2M rows held. Every 500 steps the
-//!   tables are built again (untimed), so the sides stay near 1M rows.
+//!   tables are built again (untimed), so the sides stay near 1M rows. Over a right ring of 1M,
+//!   the 1k oldest quotes leave as 1k come: rows leaving a bucket's front are not an append, so
+//!   the step rechecks the left rows of every key whose quotes left (a scan of the left's ids).
 //!
 //! cargo bench -p streamglass-core --bench joins
 
@@ -114,9 +116,15 @@ struct Joined {
     next: usize,
 }
 
-fn joined() -> Joined {
+/// A 1M × 1M join; the right side a ring of 1M rows when `ring`.
+fn joined(ring: bool) -> Joined {
     let engine = Engine::new();
-    let (left, right) = (engine.append_table(schema()), engine.append_table(schema()));
+    let left = engine.append_table(schema());
+    let right = if ring {
+        engine.ring_table(schema(), ROWS)
+    } else {
+        engine.append_table(schema())
+    };
     feed(&engine, &left, rows(0, ROWS, BATCH, false));
     feed(&engine, &right, rows(0, ROWS, BATCH, true));
     let _joined = aj(&left, &right);
@@ -134,14 +142,19 @@ fn steps(c: &mut Criterion) {
     group.throughput(Throughput::Elements(STEP as u64));
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(3));
-    for side in ["1k right rows", "1k left rows"] {
+    for side in [
+        "1k right rows",
+        "1k left rows",
+        "1k right rows, right a ring of 1M",
+    ] {
+        let ring = side.contains("ring");
         group.bench_function(side, |b| {
             b.iter_custom(|iters| {
-                let mut state = joined();
+                let mut state = joined(ring);
                 let mut spent = Duration::ZERO;
                 for i in 0..iters {
                     if i > 0 && i % 500 == 0 {
-                        state = joined();
+                        state = joined(ring);
                     }
                     let odd = side.contains("right");
                     let batch = rows(state.next, STEP, STEP, odd);

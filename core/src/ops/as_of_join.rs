@@ -19,9 +19,12 @@
 //!   removed from the front dropped;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
-//! - any other right change (a row inserted earlier in time, rows leaving) marks its bucket, and
-//!   one scan of the kept ids (4 bytes a row, no hashing) rechecks the left rows of marked
-//!   buckets and rebuilds their tails.
+//! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
+//!   was not a left row's match leaves its match the best): one scan of the kept ids and
+//!   matches, a range check a row, finds and rechecks them, unless a bucket's back row left;
+//! - any other right change (a row inserted earlier in time, a bucket's back row leaving) marks
+//!   its bucket, and the scan rechecks every left row of marked buckets and rebuilds their
+//!   tails.
 //!
 //! Rows whose match changed get their right columns rewritten in place (`Update::Keyed` with
 //! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
@@ -165,6 +168,9 @@ enum Change {
     None,
     /// Rows appended at its back only.
     Appended,
+    /// Rows removed (none its back one), and maybe rows appended at its back after: only the
+    /// left rows matched to a removed row, and its tail, may move.
+    Removed,
     /// Anything else.
     Other,
 }
@@ -188,6 +194,8 @@ struct AsOfJoin {
     right_stamps: VecDeque<u64>,
     /// The key of the first right row indexed.
     right_first: u64,
+    /// The keys of the right rows removed this cycle.
+    removed: std::ops::Range<u64>,
     buckets: Vec<Bucket>,
     changes: Vec<Change>,
     scratch: Vec<u32>,
@@ -290,6 +298,7 @@ impl AsOfJoin {
     /// Removes the first `count` right rows from their buckets.
     fn remove_right(&mut self, count: usize) {
         let first = self.right_first;
+        self.removed = first..first + count as u64;
         for i in 0..count {
             let (Some(id), Some(s)) = (self.right_ids.pop_front(), self.right_stamps.pop_front())
             else {
@@ -297,11 +306,21 @@ impl AsOfJoin {
             };
             let key = first + i as u64;
             let bucket = &mut self.buckets[id as usize];
-            let p = bucket.rows.partition_point(|&e| e < (s, key));
-            if bucket.rows.get(p) == Some(&(s, key)) {
+            // A ring's oldest row is usually its bucket's first.
+            let p = partition_near(&bucket.rows, 0, |&e| e < (s, key));
+            let change = &mut self.changes[id as usize];
+            if bucket.rows.get(p) == Some(&(s, key)) && p + 1 < bucket.rows.len() {
                 bucket.rows.remove(p);
+                if matches!(*change, Change::None | Change::Appended) {
+                    *change = Change::Removed;
+                }
+            } else {
+                // The back row leaves: the tail's bound moves.
+                if bucket.rows.get(p) == Some(&(s, key)) {
+                    bucket.rows.remove(p);
+                }
+                *change = Change::Other;
             }
-            self.changes[id as usize] = Change::Other;
         }
     }
 
@@ -417,7 +436,8 @@ impl AsOfJoin {
             match self.changes[id] {
                 Change::None => {}
                 Change::Other => scan = true,
-                Change::Appended => {
+                Change::Appended | Change::Removed => {
+                    scan |= self.changes[id] == Change::Removed;
                     let mut tail = std::mem::take(&mut self.buckets[id].tail);
                     tail.retain(|&key| {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
@@ -447,8 +467,13 @@ impl AsOfJoin {
             }
             for p in 0..self.left_ids.len() {
                 let id = self.left_ids[p] as usize;
-                if self.changes[id] != Change::Other {
-                    continue;
+                match self.changes[id] {
+                    Change::Other => {}
+                    // Only a row whose match left can move (and may join the tail: for `raj`,
+                    // when the stamp below the last left); its match is never the back row,
+                    // so it was not in the tail.
+                    Change::Removed if self.removed.contains(&self.left_match[p]) => {}
+                    _ => continue,
                 }
                 let t = self.left_stamps[p];
                 let bucket = &self.buckets[id];
@@ -464,7 +489,9 @@ impl AsOfJoin {
             }
         }
         self.changes.iter_mut().for_each(|c| *c = Change::None);
+        self.removed = 0..0;
         changed.sort_unstable();
+        changed.dedup_by_key(|c| c.0);
         let width = out.columns.len() - self.added.len();
         for &(key, found) in &changed {
             let p = (key - first) as usize;
@@ -696,6 +723,7 @@ impl Table {
             right_ids: VecDeque::new(),
             right_stamps: VecDeque::new(),
             right_first: 0,
+            removed: 0..0,
             buckets: Vec::new(),
             changes: Vec::new(),
             scratch: Vec::new(),

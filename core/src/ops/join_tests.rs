@@ -611,3 +611,35 @@ fn an_aj_against_a_right_side_growing_in_time_modifies_only_the_rows_it_moves() 
         })
     );
 }
+
+/// A `raj` whose right ring loses the stamp below its last: the left rows that matched it now
+/// match the last stamp, and a later right row of that stamp (the latest of the ties) moves them.
+#[test]
+fn a_raj_follows_a_ring_losing_the_stamp_below_its_last() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.ring_table(right_schema(), 3);
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    let add = |t: &Table, schema: &Schema, rows: &[Row]| {
+        t.add(Batch::from_rows(schema, rows).unwrap()).unwrap();
+        engine.run_cycle().unwrap();
+    };
+    add(&left, &left_schema(), &[row("a", 2, 0)]);
+    let raj = left
+        .raj(&right, &["Key = RKey", "Ts <= RTs"], &["Label"])
+        .unwrap();
+    let label = || raj.all_rows()[0][3].clone();
+    add(
+        &right,
+        &right_schema(),
+        &[row("a", 3, 1), row("b", 1, 3), row("a", 7, 2)],
+    );
+    assert_eq!(label(), Value::I64(1));
+    // `a`'s 3 leaves: the row moves to 7.
+    add(&right, &right_schema(), &[row("b", 2, 4)]);
+    assert_eq!(label(), Value::I64(2));
+    // Another 7 for `a` (a `b` row leaves): the latest of the ties.
+    add(&right, &right_schema(), &[row("a", 7, 5)]);
+    assert_eq!(label(), Value::I64(5));
+}
