@@ -465,16 +465,20 @@ impl AsOfJoin {
                     self.buckets[id].tail.clear();
                 }
             }
-            for p in 0..self.left_ids.len() {
-                let id = self.left_ids[p] as usize;
-                match self.changes[id] {
-                    Change::Other => {}
+            let (changes, removed) = (&self.changes, &self.removed);
+            let recheck: Vec<usize> = (self.left_ids.iter().zip(&self.left_match).enumerate())
+                .filter(|&(_, (&id, m))| match changes[id as usize] {
+                    Change::Other => true,
                     // Only a row whose match left can move (and may join the tail: for `raj`,
                     // when the stamp below the last left); its match is never the back row,
                     // so it was not in the tail.
-                    Change::Removed if self.removed.contains(&self.left_match[p]) => {}
-                    _ => continue,
-                }
+                    Change::Removed => removed.contains(m),
+                    _ => false,
+                })
+                .map(|(p, _)| p)
+                .collect();
+            for p in recheck {
+                let id = self.left_ids[p] as usize;
                 let t = self.left_stamps[p];
                 let bucket = &self.buckets[id];
                 let found = self.find(bucket, t);
