@@ -406,6 +406,34 @@ fn an_exact_join_follows_its_sides_until_a_row_has_no_match() {
     );
 }
 
+/// With no columns to add, `join` adds the right columns not matched, and `leftOuterJoin` those
+/// not named as a left match column, as Deephaven's `OuterJoinTools` does.
+#[test]
+fn joins_add_deephavens_default_columns() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let names =
+        |t: Table| -> Vec<String> { t.schema().names().into_iter().map(str::to_owned).collect() };
+    let all = ["Key", "Ts", "Id", "RKey", "RTs", "Label"];
+    assert_eq!(
+        names(left.join(&right, &["Key = RKey"], &[]).unwrap()),
+        [&all[..3], &all[4..]].concat()
+    );
+    assert_eq!(
+        names(left.left_outer_join(&right, &["Key = RKey"], &[]).unwrap()),
+        all
+    );
+    assert_eq!(
+        names(left.aj(&right, &["Key = RKey", "Ts >= RTs"], &[]).unwrap()),
+        [&all[..3], &all[5..]].concat()
+    );
+    assert_eq!(
+        names(left.exact_join(&right, &["Id = Label"], &[]).unwrap()),
+        &all[..5]
+    );
+}
+
 /// A join past the row limit is an error giving the count.
 #[test]
 fn a_join_past_its_row_limit_is_a_clear_error() {

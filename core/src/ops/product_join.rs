@@ -231,7 +231,8 @@ impl Table {
     }
 
     /// Deephaven's `leftOuterJoin`: as [`Table::join`], and a row with no match once, with
-    /// nulls for the right columns.
+    /// nulls for the right columns. With no `columns`, it adds every right column not named as
+    /// a left match column (Deephaven's `OuterJoinTools`: `Key = RKey` adds `RKey` too).
     pub fn left_outer_join(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
         self.product_join(true, right, on, columns)
     }
@@ -246,7 +247,21 @@ impl Table {
         let name = if outer { "leftOuterJoin" } else { "join" };
         let (left_schema, right_schema) = (self.schema(), right.schema());
         let (left_keys, right_keys, types) = match_columns(name, &left_schema, &right_schema, on)?;
-        let (added_fields, added) = added_columns(&right_schema, &right_keys, columns)?;
+        // Deephaven's defaults: `join` adds the right columns not matched; `leftOuterJoin`
+        // (`OuterJoinTools`) those not named as a left match column.
+        let matched: Vec<usize> = if outer {
+            let left_names: Vec<&str> = left_keys
+                .iter()
+                .map(|&i| left_schema.fields()[i].name.as_str())
+                .collect();
+            (right_schema.names().iter().enumerate())
+                .filter(|(_, n)| left_names.contains(n))
+                .map(|(i, _)| i)
+                .collect()
+        } else {
+            right_keys.clone()
+        };
+        let (added_fields, added) = added_columns(&right_schema, &matched, columns)?;
         let mut fields = left_schema.fields().to_vec();
         fields.extend(added_fields);
         let schema = Schema::new(fields)?;
