@@ -276,6 +276,7 @@ impl AsOfJoin {
             count,
             &mut self.stamps,
         );
+        let mut late = Vec::new();
         for (i, (&id, &s)) in self.scratch.iter().zip(&self.stamps).enumerate() {
             let key = right.first_key + (start + i) as u64;
             let bucket = &mut self.buckets[id as usize];
@@ -286,13 +287,35 @@ impl AsOfJoin {
                     *change = Change::Appended;
                 }
             } else {
-                let p = bucket.rows.partition_point(|&e| e <= (s, key));
-                bucket.rows.insert(p, (s, key));
+                late.push((id, s, key));
                 *change = Change::Other;
             }
         }
         self.right_ids.extend(self.scratch.iter().copied());
         self.right_stamps.extend(self.stamps.iter().copied());
+        // Rows earlier than their bucket's back: a few are inserted, more merged in (one pass
+        // over the bucket, not one per row).
+        late.sort_unstable();
+        for group in late.chunk_by(|a, b| a.0 == b.0) {
+            let rows = &mut self.buckets[group[0].0 as usize].rows;
+            if group.len() <= 8 {
+                for &(_, s, key) in group {
+                    let p = rows.partition_point(|&e| e <= (s, key));
+                    rows.insert(p, (s, key));
+                }
+            } else {
+                let old = std::mem::take(rows);
+                let mut new = group.iter().map(|&(_, s, key)| (s, key)).peekable();
+                rows.reserve(old.len() + group.len());
+                for e in old {
+                    while let Some(n) = new.next_if(|&n| n < e) {
+                        rows.push_back(n);
+                    }
+                    rows.push_back(e);
+                }
+                rows.extend(new);
+            }
+        }
     }
 
     /// Removes the first `count` right rows from their buckets.
@@ -336,12 +359,6 @@ impl AsOfJoin {
         self.right_stamps.clear();
         self.right_first = right.first_key;
         self.add_right(right, 0, right.len());
-        // Rows indexed out of order: sort each bucket touched (the appends stay sorted).
-        for (bucket, change) in self.buckets.iter_mut().zip(&self.changes) {
-            if *change == Change::Other {
-                bucket.rows.make_contiguous().sort_unstable();
-            }
-        }
     }
 
     /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.

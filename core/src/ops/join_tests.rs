@@ -671,3 +671,59 @@ fn a_raj_follows_a_ring_losing_the_stamp_below_its_last() {
     add(&right, &right_schema(), &[row("a", 7, 5)]);
     assert_eq!(label(), Value::I64(5));
 }
+
+/// Right rows out of time order, many at once (merged into their buckets, not inserted one by
+/// one), at build time and in a later cycle.
+#[test]
+fn an_aj_takes_many_right_rows_out_of_time_order() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rows = |n: usize, first: i64| -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let key = ["a", "b", "c"][(x % 3) as usize];
+                vec![
+                    Value::String(key.into()),
+                    Value::I64((x >> 8) as i64 % 500),
+                    Value::I64(first + i as i64),
+                ]
+            })
+            .collect()
+    };
+    let (lefts, rights) = (rows(300, 0), rows(400, 1_000));
+    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &rights).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let aj = left
+        .aj(
+            &right,
+            &["Key = RKey", "Ts >= RTs"],
+            &["Label", "MatchTs = RTs"],
+        )
+        .unwrap();
+    let raj = left
+        .raj(
+            &right,
+            &["Key = RKey", "Ts < RTs"],
+            &["Label", "MatchTs = RTs"],
+        )
+        .unwrap();
+    assert_rows_eq(&aj.all_rows(), &as_of(&lefts, &rights, false, false), "aj").unwrap();
+    assert_rows_eq(&raj.all_rows(), &as_of(&lefts, &rights, true, true), "raj").unwrap();
+    let more = rows(200, 2_000);
+    right
+        .add(Batch::from_rows(&right_schema(), &more).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let all: Vec<Row> = rights.into_iter().chain(more).collect();
+    assert_rows_eq(&aj.all_rows(), &as_of(&lefts, &all, false, false), "aj").unwrap();
+    assert_rows_eq(&raj.all_rows(), &as_of(&lefts, &all, true, true), "raj").unwrap();
+}
