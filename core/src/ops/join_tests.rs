@@ -727,3 +727,40 @@ fn an_aj_takes_many_right_rows_out_of_time_order() {
     assert_rows_eq(&aj.all_rows(), &as_of(&lefts, &all, false, false), "aj").unwrap();
     assert_rows_eq(&raj.all_rows(), &as_of(&lefts, &all, true, true), "raj").unwrap();
 }
+
+/// A right change to keys no left row has leaves a `join` as it is; one that reaches a left row
+/// rebuilds it.
+#[test]
+fn a_join_is_untouched_by_right_rows_of_other_keys() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 1, 0), row("b", 2, 1)]).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 5, 10)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let joined = left.join(&right, &["Key = RKey"], &["Label"]).unwrap();
+    let outer = left
+        .left_outer_join(&right, &["Key = RKey"], &["Label"])
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("z", 6, 11)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(joined.last_update(), None);
+    assert_eq!(outer.last_update(), None);
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("b", 7, 12)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert!(matches!(
+        joined.last_update(),
+        Some(crate::table::Update::Keyed { .. })
+    ));
+    let labels: Vec<Value> = outer.all_rows().into_iter().map(|r| r[3].clone()).collect();
+    assert_eq!(labels, vec![Value::I64(10), Value::I64(12)]);
+}

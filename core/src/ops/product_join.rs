@@ -6,9 +6,10 @@
 //! Both sides' key tuples are numbered by one [`KeyIds`]; per id the operator keeps its right
 //! rows' keys in order (a ring's oldest leave from the front), and per left row the number of
 //! output rows it made. So rows added to the left with the right unchanged are expanded and
-//! appended, and rows leaving the left's front take their expansion with them (`Fifo`). When the
-//! right changes, the output is rebuilt from the kept index: a cycle then costs the output, not
-//! the change (any left row may gain or lose rows in the middle, which the FIFO layout cannot
+//! appended, and rows leaving the left's front take their expansion with them (`Fifo`). A right
+//! change to tuples no left row has (counted per tuple) only updates the index; one that reaches
+//! a left row rebuilds the output from the kept index: a cycle then costs the output, not the
+//! change (any left row may gain or lose rows in the middle, which the FIFO layout cannot
 //! insert). A keyed left table is joined again whole.
 //!
 //! The output is limited to [`ROW_LIMIT`] rows; a join that would make more fails with an error
@@ -40,6 +41,8 @@ struct ProductJoin {
     added: Vec<usize>,
     ids: KeyIds,
     left_ids: VecDeque<u32>,
+    /// Left rows per tuple id: a right change to tuples no left row has leaves the output.
+    left_count: Vec<u32>,
     made: VecDeque<u32>,
     right_rows: Vec<VecDeque<u64>>,
     right_ids: VecDeque<u32>,
@@ -62,27 +65,36 @@ impl ProductJoin {
         let len = self.ids.len().max(1);
         if self.right_rows.len() < len {
             self.right_rows.resize_with(len, VecDeque::new);
+            self.left_count.resize(len, 0);
         }
     }
 
-    /// Indexes right rows `start .. start + count` (appended at the back).
-    fn add_right(&mut self, right: &TableData, start: usize, count: usize) {
+    /// Indexes right rows `start .. start + count` (appended at the back); whether a left row
+    /// has the tuple of one.
+    fn add_right(&mut self, right: &TableData, start: usize, count: usize) -> bool {
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, start, count);
+        let mut touched = false;
         for (i, &id) in self.scratch.iter().enumerate() {
             self.right_rows[id as usize].push_back(right.first_key + (start + i) as u64);
+            touched |= self.left_count[id as usize] > 0;
         }
         self.right_ids.extend(self.scratch.iter().copied());
+        touched
     }
 
-    /// Forgets the first `count` right rows (each the oldest of its tuple).
-    fn remove_right(&mut self, count: usize) {
+    /// Forgets the first `count` right rows (each the oldest of its tuple); whether a left row
+    /// has the tuple of one.
+    fn remove_right(&mut self, count: usize) -> bool {
+        let mut touched = false;
         for _ in 0..count {
             let Some(id) = self.right_ids.pop_front() else {
                 break;
             };
             self.right_rows[id as usize].pop_front();
+            touched |= self.left_count[id as usize] > 0;
         }
+        touched
     }
 
     fn index_right(&mut self, right: &TableData) {
@@ -128,6 +140,7 @@ impl ProductJoin {
                 rights.push(NO_ROW);
             }
             self.made.push_back(self.rows_of(id) as u32);
+            self.left_count[id as usize] += 1;
         }
         self.left_ids.extend(self.scratch.iter().copied());
         let width = left.columns.len();
@@ -149,6 +162,7 @@ impl ProductJoin {
     ) -> Result<Update> {
         self.left_ids.clear();
         self.made.clear();
+        self.left_count.iter_mut().for_each(|c| *c = 0);
         out.rewrite(|fresh| {
             self.join_rows(left, right, (0, left.len()), 0, fresh)
                 .map(|_| ())
@@ -171,30 +185,35 @@ impl Operator for ProductJoin {
 
     fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
         let (left, right) = (inputs[0], inputs[1]);
-        match &right.update {
-            None => {}
+        // Whether the right change reaches a left row's tuple.
+        let reaches = match &right.update {
+            None => false,
             Some(Update::Fifo { removed, added }) => {
-                self.remove_right(*removed);
-                self.add_right(&right.data, right.data.len() - added, *added);
+                let gone = self.remove_right(*removed);
+                self.add_right(&right.data, right.data.len() - added, *added) || gone
             }
-            Some(Update::Keyed { .. }) => self.index_right(&right.data),
-        }
+            Some(Update::Keyed { .. }) => {
+                self.index_right(&right.data);
+                true
+            }
+        };
         let restart = self.holds_many_dead_keys(left.data.len() + right.data.len());
         if restart {
             self.ids.clear();
             self.right_rows.clear();
+            self.left_count.clear();
             self.index_right(&right.data);
         }
         let (removed, added) = match &left.update {
-            Some(Update::Fifo { removed, added }) if right.update.is_none() && !restart => {
-                (*removed, *added)
-            }
-            None if right.update.is_none() && !restart => return Ok(None),
+            Some(Update::Fifo { removed, added }) if !reaches && !restart => (*removed, *added),
+            None if !reaches && !restart => return Ok(None),
             _ => return self.rejoin(&left.data, &right.data, out).map(Some),
         };
         let gone = removed.min(self.made.len());
         let rows_gone: usize = self.made.drain(..gone).map(|n| n as usize).sum();
-        self.left_ids.drain(..gone);
+        for id in self.left_ids.drain(..gone) {
+            self.left_count[id as usize] -= 1;
+        }
         out.pop_front(rows_gone);
         let start = left.data.len() - added;
         let kept = out.len();
@@ -208,8 +227,10 @@ impl Operator for ProductJoin {
     fn state_bytes(&self) -> (usize, usize) {
         let (mut used, mut reserved) = self.ids.bytes();
         used += (self.left_ids.len() + self.made.len() + self.right_ids.len()) * 4;
+        used += self.left_count.len() * 4;
         reserved +=
             (self.left_ids.capacity() + self.made.capacity() + self.right_ids.capacity()) * 4;
+        reserved += self.left_count.capacity() * 4;
         for rows in &self.right_rows {
             used += rows.len() * 8;
             reserved += rows.capacity() * 8;
@@ -272,6 +293,7 @@ impl Table {
             right_keys,
             added,
             left_ids: VecDeque::new(),
+            left_count: Vec::new(),
             made: VecDeque::new(),
             right_rows: Vec::new(),
             right_ids: VecDeque::new(),
