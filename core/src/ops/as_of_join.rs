@@ -12,11 +12,11 @@
 //! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
 //! Each left row keeps its id, stamp and matched right row key. Per bucket, a *tail* lists the
-//! left rows (keys, ascending) whose match an append at the bucket's back could change: for `aj`
+//! left rows (keys, ascending but for a few a removal added) whose match an append at the bucket's back could change: for `aj`
 //! those at or after the bucket's last stamp, for `raj` those after the stamp before it
 //! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
-//! - left rows added at the back are looked up (a binary search in their bucket), and rows
-//!   removed from the front dropped;
+//! - left rows added at the back are looked up (galloping from where their bucket's last search
+//!   ended, [`partition_near`]), and rows removed from the front dropped;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
