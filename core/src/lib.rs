@@ -25,5 +25,5 @@ pub use column::{ColumnType, Value};
 pub use error::{DecodeReason, Error, Result};
 pub use feed::{Feed, FeedSnapshot, FeedStatus, PartitionProgress};
 pub use ops::format::{ROW_FORMAT, format_column, formatted_column};
-pub use ops::{Agg, AggKind, AggOptions};
+pub use ops::{Agg, AggKind, AggOptions, JOIN_ROW_LIMIT};
 pub use table::{Batch, Engine, Schema, Table, TableStats, Update, Viewport, WeakTable};
