@@ -13,6 +13,7 @@
 //! Invariant: a parsed tree nests at most [`MAX_DEPTH`] arrays and objects deep, so walking it
 //! recursively cannot exhaust the stack whatever the input.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// The deepest nesting of arrays and objects accepted.
@@ -92,13 +93,29 @@ impl Json {
         }
     }
 
+    /// Compact text for a message: cut after 200 characters (a schema's text comes from
+    /// outside, and may be megabytes).
+    pub fn shown(&self) -> String {
+        const MAX: usize = 200;
+        let text = self.to_string();
+        match text.char_indices().nth(MAX) {
+            Some((at, _)) => format!("{}…", &text[..at]),
+            None => text,
+        }
+    }
+
     /// A number as the nearest `f64`.
     pub fn as_f64(&self) -> Option<f64> {
         let Json::Number(n) = self else {
             return None;
         };
         if let Some(i) = self.as_i64() {
-            return Some(i as f64);
+            // `-0` is negative zero, as a float literal.
+            return Some(if i == 0 && n.starts_with('-') {
+                -0.0
+            } else {
+                i as f64
+            });
         }
         let (negative, digits) = match n.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -239,6 +256,8 @@ impl Parser<'_> {
     /// After `{`: the members and the closing `}`.
     fn object(&mut self, depth: usize) -> Result<Json, String> {
         let mut members: Vec<(String, Json)> = Vec::new();
+        // Positions by key, once an object is large enough that a scan would cost.
+        let mut index: Option<HashMap<String, usize>> = None;
         self.space();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -256,9 +275,24 @@ impl Parser<'_> {
             }
             self.at += 1;
             let value = self.value(depth)?;
-            match members.iter_mut().find(|(k, _)| *k == key) {
-                Some(member) => member.1 = value,
-                None => members.push((key, value)),
+            let found = match &mut index {
+                None if members.len() < 16 => members.iter().position(|(k, _)| *k == key),
+                index => index
+                    .get_or_insert_with(|| {
+                        let keys = members.iter().enumerate();
+                        keys.map(|(i, (k, _))| (k.clone(), i)).collect()
+                    })
+                    .get(&key)
+                    .copied(),
+            };
+            match found {
+                Some(i) => members[i].1 = value,
+                None => {
+                    if let Some(index) = &mut index {
+                        index.insert(key.clone(), members.len());
+                    }
+                    members.push((key, value));
+                }
             }
             self.space();
             match self.peek() {
@@ -419,6 +453,28 @@ mod tests {
     fn a_repeated_key_keeps_its_last_value() {
         let j = Json::parse(r#"{"a":1,"b":2,"a":3}"#).unwrap();
         assert_eq!(j.to_string(), r#"{"a":3,"b":2}"#);
+        // In a large object too, where keys are found through an index.
+        let mut text: Vec<String> = (0..100).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        text.push(r#""k3":"again""#.into());
+        text.push(r#""k99":"last""#.into());
+        text.push(r#""new":0"#.into());
+        let j = Json::parse(&format!("{{{}}}", text.join(","))).unwrap();
+        let members = j.as_object().unwrap();
+        assert_eq!(members.len(), 101);
+        assert_eq!(members[3], ("k3".into(), Json::String("again".into())));
+        assert_eq!(members[99], ("k99".into(), Json::String("last".into())));
+        assert_eq!(members[100].0, "new");
+    }
+
+    #[test]
+    fn minus_zero_is_negative_and_long_text_is_cut_in_messages() {
+        let z = Json::parse("-0").unwrap().as_f64().unwrap();
+        assert!(z == 0.0 && z.is_sign_negative());
+        let long = Json::String("é".repeat(1000));
+        let shown = long.shown();
+        assert_eq!(shown.chars().count(), 201);
+        assert!(shown.ends_with('…'));
+        assert_eq!(Json::Bool(true).shown(), "true");
     }
 
     #[test]

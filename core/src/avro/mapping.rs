@@ -36,6 +36,11 @@ use crate::{Error, Result};
 /// Nested records nest at most this deep when flattened.
 const MAX_NESTING: usize = 64;
 
+/// A schema flattens into at most this many columns. References make a schema's columns grow
+/// exponentially with its length (a record of two fields of the record before it, 18 deep, is
+/// 2 KB of text and half a million columns), so a hostile schema is refused here.
+pub const MAX_COLUMNS: usize = 10_000;
+
 /// The column type of a leaf, or `None` for a schema that is not a leaf (record, union) or has no
 /// column (null).
 pub fn leaf_type(schema: &Schema) -> Option<ColumnType> {
@@ -96,6 +101,11 @@ pub fn columns<'s>(
 ) -> Result<()> {
     let schema = names.deref(schema)?;
     if let Some(ty) = leaf_type(schema) {
+        if out.len() >= MAX_COLUMNS {
+            return Err(Error::Schema(format!(
+                "the schema flattens into more than {MAX_COLUMNS} columns"
+            )));
+        }
         let name = if prefix.is_empty() { top } else { prefix };
         out.push(Field::new(name, ty));
         return Ok(());
@@ -154,7 +164,8 @@ pub fn default_values<'s>(
     let schema = names.deref(schema)?;
     let bad = || {
         Error::Schema(format!(
-            "default {json} does not fit {}",
+            "default {} does not fit {}",
+            json.shown(),
             branch_label(schema)
         ))
     };
@@ -167,7 +178,7 @@ pub fn default_values<'s>(
             let mut col = base;
             for f in &r.fields {
                 let value = json.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
-                    Error::Schema(format!("default {json} lacks field {}", f.name))
+                    Error::Schema(format!("default {} lacks field {}", json.shown(), f.name))
                 })?;
                 default_values(&f.schema, names, value, col, out)?;
                 col += width(&f.schema, names)? as u32;
@@ -312,6 +323,53 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert_eq!(fields(r#""string""#), [("Value".to_string(), String)]);
+    }
+
+    #[test]
+    fn a_named_decimal_inline_or_referenced_gives_the_same_columns() {
+        let decimal =
+            r#"{"type":"fixed","name":"F","size":4,"logicalType":"decimal","precision":9}"#;
+        let inline = fields(&format!(
+            r#"{{"type":"record","name":"R","fields":[{{"name":"e","type":["null",{decimal},"int",{{"type":"bytes","logicalType":"decimal","precision":4}}]}}]}}"#
+        ));
+        let referenced = fields(&format!(
+            r#"{{"type":"record","name":"R","fields":[{{"name":"d","type":{decimal}}},{{"name":"e","type":["null","F","int",{{"type":"bytes","logicalType":"decimal","precision":4}}]}}]}}"#
+        ));
+        let names =
+            |f: &[(String, ColumnType)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&inline), ["e__F", "e__int", "e__decimal"]);
+        assert_eq!(names(&referenced), ["d", "e__F", "e__int", "e__decimal"]);
+    }
+
+    #[test]
+    fn a_schema_of_exponentially_many_columns_is_refused() {
+        // R0 {x}, then Ri {a: R(i-1), b: R(i-1)}: 2 KB of text, 2^18 columns.
+        let mut records = vec![
+            r#"{"type":"record","name":"R0","fields":[{"name":"x","type":"int"}]}"#.to_string(),
+        ];
+        for i in 1..=18 {
+            let p = i - 1;
+            records.push(format!(
+                r#"{{"type":"record","name":"R{i}","fields":[{{"name":"a","type":"R{p}"}},{{"name":"b","type":"R{p}"}}]}}"#
+            ));
+        }
+        let fields: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!(r#"{{"name":"f{i}","type":{r}}}"#))
+            .collect();
+        let text = format!(
+            r#"{{"type":"record","name":"Top","fields":[{}]}}"#,
+            fields.join(",")
+        );
+        let schema = Schema::parse(&text).unwrap();
+        let names = Names::of(&schema).unwrap();
+        let e = width(&schema, &names).unwrap_err().to_string();
+        assert!(e.contains("more than 10000 columns"), "{e}");
+        let e = crate::avro::DecodePlan::compile(&schema, &schema)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than 10000 columns"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! Invariant: running the plan over a record appends exactly one value to each of its columns, or
 //! fails; on failure the caller truncates the columns back to the row start.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -1488,11 +1489,17 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                     col += width(&f.schema, self.rn)? as u32;
                 }
                 let mut seen = vec![false; rr.fields.len()];
+                // Reader fields by name, else by alias (the first such field), in one map: a
+                // scan per writer field would cost the product of the two records' widths.
+                let mut by_name: HashMap<&str, usize> = HashMap::new();
+                for (j, rf) in rr.fields.iter().enumerate().rev() {
+                    by_name.extend(rf.aliases.iter().map(|a| (a.as_str(), j)));
+                }
+                for (j, rf) in rr.fields.iter().enumerate().rev() {
+                    by_name.insert(&rf.name, j);
+                }
                 for wf in &wr.fields {
-                    let found = rr
-                        .fields
-                        .iter()
-                        .position(|rf| rf.name == wf.name || rf.aliases.contains(&wf.name));
+                    let found = by_name.get(wf.name.as_str()).copied();
                     let field_path = mapping::join(path, &wf.name);
                     match found {
                         Some(j) => {

@@ -156,8 +156,13 @@ impl SchemaStore {
         self.by_id.is_empty()
     }
 
-    /// Whether data written with schema `writer` can be read with schema `reader`, by Avro's
-    /// resolution rules: whether a decode plan between them compiles.
+    /// Whether this engine can read data written with schema `writer` as schema `reader`:
+    /// whether a decode plan between them compiles (Avro's resolution rules as the plan applies
+    /// them, with the reader flattened into columns). It is not Java's `SchemaCompatibility`:
+    /// what the specification resolves per datum stays per datum (a writer enum symbol the
+    /// reader lacks, a writer union branch the reader cannot take fail the records that carry
+    /// them), record names are not compared, and a reader that cannot be flattened into
+    /// columns (a record containing itself outside an array or map) is refused.
     pub fn can_read(&self, writer: u32, reader: u32) -> Result<()> {
         let get = |id| {
             self.get(id)
