@@ -8,6 +8,9 @@ use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::protocol::Record;
 use streamglass_core::{Value, column::NULL_F64};
 
+mod common;
+use common::Rng;
+
 /// A random type.
 #[derive(Debug, Clone)]
 enum Ty {
@@ -93,19 +96,13 @@ fn schema(t: &Ty, n: &mut Namer) -> Json {
     }
 }
 
-/// A tiny deterministic generator of values (proptest gives the seed).
-struct Rng(u64);
+/// Random strings and bytes for values.
+trait Values {
+    fn string(&mut self) -> String;
+    fn bytes(&mut self, len: usize) -> Vec<u8>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
+impl Values for Rng {
     fn string(&mut self) -> String {
         let len = self.below(6);
         (0..len)

@@ -378,3 +378,74 @@ fn update_by_over_unique_values_stays_flat() {
         ]
     });
 }
+
+#[test]
+fn as_of_joins_over_unique_keys_stay_flat() {
+    // Each join restarts its key ids once those of keys gone outnumber the rows: tables apart,
+    // so that their restarts, out of phase, do not add up to a peak one window has and the
+    // other lacks.
+    assert_flat("aj by unique keys", |_, t| {
+        vec![t.aj(t, &["K", "Ts"], &["V2 = V"]).unwrap()]
+    });
+    assert_flat("raj by unique keys", |_, t| {
+        vec![t.raj(t, &["Id", "V"], &["K2 = K"]).unwrap()]
+    });
+    assert_flat("aj and raj by few keys", |_, t| {
+        vec![
+            t.aj(t, &["G", "Ts > Ts"], &["Id2 = Id"]).unwrap(),
+            t.raj(t, &["Q", "Ts < Ts"], &["K2 = K"]).unwrap(),
+        ]
+    });
+    assert_flat("aj against an empty table", |engine, t| {
+        // Every left key is new, and unmatched.
+        let empty = engine.ring_table(schema(), RING);
+        vec![t.aj(&empty, &["K", "Ts"], &["V2 = V"]).unwrap()]
+    });
+}
+
+#[test]
+fn exact_and_product_joins_over_unique_keys_stay_flat() {
+    assert_flat("exactJoin by unique ids", |_, t| {
+        vec![t.exact_join(t, &["Id"], &["K2 = K"]).unwrap()]
+    });
+    assert_flat("join by unique keys", |_, t| {
+        vec![t.join(t, &["K"], &["Id2 = Id"]).unwrap()]
+    });
+    assert_flat("join and leftOuterJoin by few keys", |_, t| {
+        vec![
+            t.join(t, &["G"], &["Id2 = Id"]).unwrap(),
+            t.left_outer_join(t, &["Q"], &["Id2 = Id"]).unwrap(),
+        ]
+    });
+    assert_flat("leftOuterJoin against an empty table", |engine, t| {
+        let empty = engine.ring_table(schema(), RING);
+        vec![t.left_outer_join(&empty, &["K"], &["Id2 = Id"]).unwrap()]
+    });
+}
+
+#[test]
+fn an_aj_of_a_stream_against_a_live_ring_of_unique_keys_stays_flat() {
+    // The right table's keys churn (a ring of unique keys): buckets of keys long gone are dropped.
+    let engine = Engine::new();
+    let left = engine.stream_table(schema());
+    let right = engine.ring_table(schema(), RING);
+    let joined = left.aj(&right, &["K", "Ts"], &["Id2 = Id"]).unwrap();
+    let reverse = left.raj(&right, &["Id", "Ts"], &["K2 = K"]).unwrap();
+    let (mut early, mut late) = (0, 0);
+    for cycle in 0..CYCLES {
+        left.add(batch(cycle)).unwrap();
+        right.add(batch(cycle)).unwrap();
+        engine.run_cycle().unwrap();
+        // Both sides hold this cycle's rows: every left row finds itself.
+        let matched = |t: &Table, c: usize| t.all_rows().iter().filter(|r| !r[c].is_null()).count();
+        assert_eq!(matched(&joined, 6), ROWS_PER_CYCLE as usize);
+        assert_eq!(matched(&reverse, 6), ROWS_PER_CYCLE as usize);
+        let reserved = engine.stats().bytes_reserved;
+        match cycle {
+            1_000..2_000 => early = early.max(reserved),
+            2_000.. => late = late.max(reserved),
+            _ => {}
+        }
+    }
+    assert!(late <= early + early / 50, "{early} then {late}");
+}

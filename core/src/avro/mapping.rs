@@ -25,8 +25,8 @@
 //! Invariant: [`columns`] and [`width`] walk a schema in the same order, so the plan compiler can
 //! place any sub-schema's columns by counting the widths before it.
 
-use apache_avro::Schema;
-use serde_json::Value as Json;
+use super::schema::Schema;
+use crate::json::Json;
 
 use super::shape::Names;
 use crate::column::{ColumnType, Value};
@@ -35,6 +35,11 @@ use crate::{Error, Result};
 
 /// Nested records nest at most this deep when flattened.
 const MAX_NESTING: usize = 64;
+
+/// A schema flattens into at most this many columns. References make a schema's columns grow
+/// exponentially with its length (a record of two fields of the record before it, 18 deep, is
+/// 2 KB of text and half a million columns), so a hostile schema is refused here.
+pub const MAX_COLUMNS: usize = 10_000;
 
 /// The column type of a leaf, or `None` for a schema that is not a leaf (record, union) or has no
 /// column (null).
@@ -47,7 +52,7 @@ pub fn leaf_type(schema: &Schema) -> Option<ColumnType> {
         Schema::String | Schema::Uuid | Schema::Enum(_) | Schema::Array(_) | Schema::Map(_) => {
             ColumnType::String
         }
-        Schema::Bytes | Schema::Fixed(_) | Schema::Duration | Schema::BigDecimal => {
+        Schema::Bytes | Schema::Fixed(_) | Schema::Duration(_) | Schema::BigDecimal => {
             ColumnType::Binary
         }
         Schema::Date => ColumnType::Date,
@@ -71,27 +76,10 @@ pub fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-/// The label of a union branch in column names.
+/// The label of a union branch in column names: a named type's name, else the type's name in
+/// Avro's words (`int`, `timestamp-millis`...).
 pub fn branch_label(schema: &Schema) -> String {
-    match schema {
-        Schema::Record(r) => r.name.name.clone(),
-        Schema::Enum(e) => e.name.name.clone(),
-        Schema::Fixed(f) => f.name.name.clone(),
-        Schema::Ref { name } => name.name.clone(),
-        other => {
-            let kind: apache_avro::schema::SchemaKind = other.into();
-            let text = format!("{kind:?}");
-            // SchemaKind's names are ASCII CamelCase: make them Avro's lower-case, dashed names.
-            let mut label = String::new();
-            for (i, c) in text.chars().enumerate() {
-                if c.is_ascii_uppercase() && i > 0 {
-                    label.push('-');
-                }
-                label.push(c.to_ascii_lowercase());
-            }
-            label
-        }
-    }
+    schema.label().to_owned()
 }
 
 /// Whether a union is `["null", T]` or `[T, "null"]` or only has non-null branch; then `T`.
@@ -113,13 +101,18 @@ pub fn columns<'s>(
 ) -> Result<()> {
     let schema = names.deref(schema)?;
     if let Some(ty) = leaf_type(schema) {
+        if out.len() >= MAX_COLUMNS {
+            return Err(Error::Schema(format!(
+                "the schema flattens into more than {MAX_COLUMNS} columns"
+            )));
+        }
         let name = if prefix.is_empty() { top } else { prefix };
         out.push(Field::new(name, ty));
         return Ok(());
     }
     match schema {
         Schema::Record(r) => {
-            let full = r.name.fullname(None);
+            let full = r.name.fullname();
             if stack.contains(&full) {
                 return Err(Error::Schema(format!(
                     "record {full} contains itself outside an array or map, so it cannot be flattened into columns"
@@ -136,8 +129,8 @@ pub fn columns<'s>(
             }
             stack.pop();
         }
-        Schema::Union(u) => {
-            let branches = non_null_branches(u.variants());
+        Schema::Union(variants) => {
+            let branches = non_null_branches(variants);
             if let [only] = branches[..] {
                 columns(only, names, prefix, top, out, stack)?;
             } else {
@@ -171,26 +164,29 @@ pub fn default_values<'s>(
     let schema = names.deref(schema)?;
     let bad = || {
         Error::Schema(format!(
-            "default {json} does not fit {}",
+            "default {} does not fit {}",
+            json.shown(),
             branch_label(schema)
         ))
     };
     match schema {
         Schema::Null => {}
         Schema::Record(r) => {
-            let object = json.as_object().ok_or_else(bad)?;
+            if json.as_object().is_none() {
+                return Err(bad());
+            }
             let mut col = base;
             for f in &r.fields {
-                let value = object.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
-                    Error::Schema(format!("default {json} lacks field {}", f.name))
+                let value = json.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
+                    Error::Schema(format!("default {} lacks field {}", json.shown(), f.name))
                 })?;
                 default_values(&f.schema, names, value, col, out)?;
                 col += width(&f.schema, names)? as u32;
             }
         }
-        Schema::Union(u) => {
+        Schema::Union(variants) => {
             let total = width(schema, names)? as u32;
-            let branches = non_null_branches(u.variants());
+            let branches = non_null_branches(variants);
             let nulls = |out: &mut Vec<(u32, Value)>, from: u32, to: u32| {
                 out.extend((from..to).map(|c| (c, Value::Null)));
             };
@@ -240,7 +236,7 @@ fn leaf_default(schema: &Schema, json: &Json) -> Option<Value> {
         Schema::Float | Schema::Double => Value::F64(json.as_f64()?),
         Schema::String | Schema::Uuid | Schema::Enum(_) => Value::String(json.as_str()?.to_owned()),
         Schema::Array(_) | Schema::Map(_) => Value::String(json.to_string()),
-        Schema::Bytes | Schema::Fixed(_) | Schema::Duration | Schema::BigDecimal => {
+        Schema::Bytes | Schema::Fixed(_) | Schema::Duration(_) | Schema::BigDecimal => {
             Value::Binary(json_bytes(json)?)
         }
         Schema::Decimal(d) => Value::F64(decimal_to_f64(&json_bytes(json)?, d.scale as i32)),
@@ -292,7 +288,7 @@ mod tests {
     use super::*;
 
     fn fields(schema: &str) -> Vec<(String, ColumnType)> {
-        let schema = Schema::parse_str(schema).unwrap();
+        let schema = Schema::parse(schema).unwrap();
         let names = Names::of(&schema).unwrap();
         let mut out = Vec::new();
         columns(&schema, &names, "", "Value", &mut out, &mut Vec::new()).unwrap();
@@ -330,8 +326,55 @@ mod tests {
     }
 
     #[test]
+    fn a_named_decimal_inline_or_referenced_gives_the_same_columns() {
+        let decimal =
+            r#"{"type":"fixed","name":"F","size":4,"logicalType":"decimal","precision":9}"#;
+        let inline = fields(&format!(
+            r#"{{"type":"record","name":"R","fields":[{{"name":"e","type":["null",{decimal},"int",{{"type":"bytes","logicalType":"decimal","precision":4}}]}}]}}"#
+        ));
+        let referenced = fields(&format!(
+            r#"{{"type":"record","name":"R","fields":[{{"name":"d","type":{decimal}}},{{"name":"e","type":["null","F","int",{{"type":"bytes","logicalType":"decimal","precision":4}}]}}]}}"#
+        ));
+        let names =
+            |f: &[(String, ColumnType)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&inline), ["e__F", "e__int", "e__decimal"]);
+        assert_eq!(names(&referenced), ["d", "e__F", "e__int", "e__decimal"]);
+    }
+
+    #[test]
+    fn a_schema_of_exponentially_many_columns_is_refused() {
+        // R0 {x}, then Ri {a: R(i-1), b: R(i-1)}: 2 KB of text, 2^18 columns.
+        let mut records = vec![
+            r#"{"type":"record","name":"R0","fields":[{"name":"x","type":"int"}]}"#.to_string(),
+        ];
+        for i in 1..=18 {
+            let p = i - 1;
+            records.push(format!(
+                r#"{{"type":"record","name":"R{i}","fields":[{{"name":"a","type":"R{p}"}},{{"name":"b","type":"R{p}"}}]}}"#
+            ));
+        }
+        let fields: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!(r#"{{"name":"f{i}","type":{r}}}"#))
+            .collect();
+        let text = format!(
+            r#"{{"type":"record","name":"Top","fields":[{}]}}"#,
+            fields.join(",")
+        );
+        let schema = Schema::parse(&text).unwrap();
+        let names = Names::of(&schema).unwrap();
+        let e = width(&schema, &names).unwrap_err().to_string();
+        assert!(e.contains("more than 10000 columns"), "{e}");
+        let e = crate::avro::DecodePlan::compile(&schema, &schema)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than 10000 columns"), "{e}");
+    }
+
+    #[test]
     fn recursion_outside_arrays_is_refused() {
-        let schema = Schema::parse_str(
+        let schema = Schema::parse(
             r#"{"type":"record","name":"L","fields":[{"name":"next","type":["null","L"]}]}"#,
         )
         .unwrap();

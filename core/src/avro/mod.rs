@@ -1,7 +1,7 @@
 //! Avro in the Confluent wire format, decoded straight into table columns.
 //!
-//! - [`SchemaStore`]: schemas by registry id and by subject and version, parsed once with
-//!   apache-avro (canonical form, Rabin fingerprint, compatibility checks).
+//! - [`SchemaStore`]: schemas by registry id and by subject and version, parsed once
+//!   by [`schema`] (canonical form, Rabin fingerprint).
 //! - [`DecodePlan`]: a flat program compiled once per (writer schema, reader schema) pair, which
 //!   resolves schema evolution by Avro's rules and appends each value to its column.
 //! - [`RecordDecoder`]: Kafka records into Deephaven's columns (`KafkaPartition`, `KafkaOffset`,
@@ -18,6 +18,7 @@ pub mod cursor;
 pub mod decoder;
 pub mod mapping;
 pub mod plan;
+pub mod schema;
 pub mod schema_store;
 pub mod shape;
 pub mod vlq;

@@ -12,10 +12,11 @@
 //! Invariant: running the plan over a record appends exactly one value to each of its columns, or
 //! fails; on failure the caller truncates the columns back to the row start.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use apache_avro::Schema;
+use super::schema::Schema;
 
 use super::cursor::{Cursor, mismatch};
 use super::mapping::{self, decimal_to_f64, non_null_branches, width};
@@ -1372,31 +1373,7 @@ fn short_name(schema: &Schema) -> Option<&str> {
 
 /// The physical encoding of a schema, to compare writer and reader.
 fn physical(schema: &Schema) -> &'static str {
-    match schema {
-        Schema::Int | Schema::Date | Schema::TimeMillis => "int",
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => "long",
-        Schema::String | Schema::Uuid => "string",
-        Schema::Bytes | Schema::BigDecimal => "bytes",
-        Schema::Decimal(d) => physical(&d.inner),
-        Schema::Fixed(_) | Schema::Duration => "fixed",
-        Schema::Null => "null",
-        Schema::Boolean => "boolean",
-        Schema::Float => "float",
-        Schema::Double => "double",
-        Schema::Array(_) => "array",
-        Schema::Map(_) => "map",
-        Schema::Record(_) => "record",
-        Schema::Enum(_) => "enum",
-        Schema::Union(_) => "union",
-        Schema::Ref { .. } => "ref",
-    }
+    schema.physical()
 }
 
 fn fit(w: &Schema, r: &Schema) -> Fit {
@@ -1454,9 +1431,9 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
         match (w, r) {
             (Schema::Union(wu), Schema::Union(ru)) => {
                 let mut branches = Vec::new();
-                for wb in wu.variants() {
+                for wb in wu.iter() {
                     let wb = self.wn.deref(wb)?;
-                    branches.push(match self.pick(wb, ru.variants(), base)? {
+                    branches.push(match self.pick(wb, ru, base)? {
                         Some((Schema::Null, _)) => Branch::Null,
                         Some((rb, col)) => {
                             let w = width(rb, self.rn)? as u32;
@@ -1473,7 +1450,7 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                 }
                 out.push(self.union(branches, all));
             }
-            (w, Schema::Union(ru)) => match self.pick(w, ru.variants(), base)? {
+            (w, Schema::Union(ru)) => match self.pick(w, ru, base)? {
                 Some((Schema::Null, _)) => out.push(Op::Nulls(all)),
                 Some((rb, col)) => {
                     let end = col + width(rb, self.rn)? as u32;
@@ -1489,7 +1466,7 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
             },
             (Schema::Union(wu), r) => {
                 let mut branches = Vec::new();
-                for wb in wu.variants() {
+                for wb in wu.iter() {
                     let wb = self.wn.deref(wb)?;
                     branches.push(match (wb, r) {
                         (Schema::Null, Schema::Null) => Branch::Null,
@@ -1512,11 +1489,17 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                     col += width(&f.schema, self.rn)? as u32;
                 }
                 let mut seen = vec![false; rr.fields.len()];
+                // Reader fields by name, else by alias (the first such field), in one map: a
+                // scan per writer field would cost the product of the two records' widths.
+                let mut by_name: HashMap<&str, usize> = HashMap::new();
+                for (j, rf) in rr.fields.iter().enumerate().rev() {
+                    by_name.extend(rf.aliases.iter().map(|a| (a.as_str(), j)));
+                }
+                for (j, rf) in rr.fields.iter().enumerate().rev() {
+                    by_name.insert(&rf.name, j);
+                }
                 for wf in &wr.fields {
-                    let found = rr.fields.iter().position(|rf| {
-                        rf.name == wf.name
-                            || rf.aliases.as_ref().is_some_and(|a| a.contains(&wf.name))
-                    });
+                    let found = by_name.get(wf.name.as_str()).copied();
                     let field_path = mapping::join(path, &wf.name);
                     match found {
                         Some(j) => {
@@ -1653,10 +1636,10 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
             Schema::Bytes | Schema::BigDecimal if pw == "string" || pw == "bytes" => {
                 Op::Leaf(Leaf::Binary(col))
             }
-            Schema::Fixed(_) | Schema::Duration => {
+            Schema::Fixed(_) | Schema::Duration(_) => {
                 let size = |s: &Schema| match s {
                     Schema::Fixed(f) => Some(f.size),
-                    Schema::Duration => Some(12),
+                    Schema::Duration(f) => Some(f.size),
                     Schema::Decimal(d) => match &*d.inner {
                         Schema::Fixed(f) => Some(f.size),
                         _ => None,

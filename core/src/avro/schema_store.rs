@@ -1,8 +1,8 @@
 //! [`SchemaStore`]: Avro schemas by Confluent schema id, and by subject and version.
 //!
 //! It is filled from the bridge's [`Hello`] (or schema by schema, on its own) and parses each
-//! schema once with apache-avro, keeping its Parsing Canonical Form and its 64-bit Rabin
-//! fingerprint. apache-avro is used here and when plans are compiled, never per record.
+//! schema once ([`super::schema`]), keeping its Parsing Canonical Form and its 64-bit Rabin
+//! fingerprint.
 //!
 //! Invariant: an id maps to one schema for the life of the store; adding the same id again with
 //! the same canonical form changes nothing, and with another is refused.
@@ -10,8 +10,7 @@
 use litemap::LiteMap;
 use std::sync::Arc;
 
-use apache_avro::Schema as AvroSchema;
-use apache_avro::rabin::Rabin;
+use super::schema::Schema as AvroSchema;
 
 use crate::protocol::{Hello, SchemaInfo};
 use crate::{Error, Result};
@@ -40,12 +39,10 @@ pub struct SchemaStore {
 
 /// Parses a schema and returns it with its canonical form and Rabin fingerprint.
 pub fn parse_schema(text: &str) -> Result<(AvroSchema, String, i64)> {
-    let schema = AvroSchema::parse_str(text).map_err(|e| Error::Schema(e.to_string()))?;
+    let schema = AvroSchema::parse(text)?;
     let canonical = schema.canonical_form();
-    let bytes = schema.fingerprint::<Rabin>().bytes;
-    let mut le = [0u8; 8];
-    le.copy_from_slice(bytes.get(..8).unwrap_or(&[0; 8]));
-    Ok((schema, canonical, i64::from_le_bytes(le)))
+    let fingerprint = super::schema::rabin(canonical.as_bytes());
+    Ok((schema, canonical, fingerprint))
 }
 
 impl SchemaStore {
@@ -159,17 +156,78 @@ impl SchemaStore {
         self.by_id.is_empty()
     }
 
-    /// Whether data written with schema `writer` can be read with schema `reader`, by Avro's
-    /// resolution rules (apache-avro's compatibility check).
+    /// Whether this engine can read data written with schema `writer` as schema `reader`:
+    /// whether a decode plan between them compiles (Avro's resolution rules as the plan applies
+    /// them, with the reader flattened into columns). It is not Java's `SchemaCompatibility`:
+    /// what the specification resolves per datum stays per datum (a writer enum symbol the
+    /// reader lacks, a writer union branch the reader cannot take fail the records that carry
+    /// them), record names are not compared, and a reader that cannot be flattened into
+    /// columns (a record containing itself outside an array or map) is refused.
     pub fn can_read(&self, writer: u32, reader: u32) -> Result<()> {
         let get = |id| {
             self.get(id)
                 .ok_or_else(|| Error::Schema(format!("no schema with id {id}")))
         };
-        apache_avro::schema_compatibility::SchemaCompatibility::can_read(
-            &get(writer)?.schema,
-            &get(reader)?.schema,
-        )
-        .map_err(|e| Error::Schema(format!("schema {writer} cannot be read as {reader}: {e}")))
+        super::DecodePlan::compile(&get(writer)?.schema, &get(reader)?.schema)
+            .map(drop)
+            .map_err(|e| Error::Schema(format!("schema {writer} cannot be read as {reader}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn can_read_follows_avro_resolution() {
+        let mut store = SchemaStore::new();
+        let record =
+            |fields: &str| format!(r#"{{"type":"record","name":"T","fields":[{fields}]}}"#);
+        store
+            .add(1, Some("t"), None, &record(r#"{"name":"a","type":"int"}"#))
+            .unwrap();
+        // Promoted, with a new field that has a default.
+        store
+            .add(
+                2,
+                Some("t"),
+                None,
+                &record(r#"{"name":"a","type":"long"},{"name":"b","type":"string","default":"x"}"#),
+            )
+            .unwrap();
+        // A new field without a default.
+        store
+            .add(
+                3,
+                Some("t"),
+                None,
+                &record(r#"{"name":"a","type":"int"},{"name":"c","type":"int"}"#),
+            )
+            .unwrap();
+        assert_eq!(store.latest("t").map(|s| s.version), Some(Some(3)));
+        store.can_read(1, 2).unwrap();
+        store.can_read(2, 1).unwrap_err();
+        let e = store.can_read(1, 3).unwrap_err().to_string();
+        assert!(
+            e.contains("schema 1 cannot be read as 3") && e.contains("no default"),
+            "{e}"
+        );
+        assert!(
+            store
+                .can_read(1, 9)
+                .unwrap_err()
+                .to_string()
+                .contains("no schema with id 9")
+        );
+        // The same id again: the same canonical form is fine, another is refused.
+        store
+            .add(
+                1,
+                None,
+                None,
+                r#"{"type":"record","name":"T","fields":[{"name":"a","type":{"type":"int"}}]}"#,
+            )
+            .unwrap();
+        store.add(1, None, None, r#""string""#).unwrap_err();
     }
 }

@@ -12,8 +12,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use apache_avro::Schema;
-use apache_avro::schema::{Name, ResolvedSchema};
+use super::schema::Schema;
 
 use super::cursor::Cursor;
 use crate::{DecodeReason, Error, Result};
@@ -51,27 +50,42 @@ pub struct Shapes {
     index: HashMap<String, u32>,
 }
 
-/// Named types of one schema, to resolve `Schema::Ref`.
+/// Named types of one schema by fullname, to resolve `Schema::Ref`.
 pub struct Names<'s> {
-    names: HashMap<Name, &'s Schema>,
+    names: HashMap<String, &'s Schema>,
 }
 
 impl<'s> Names<'s> {
     pub fn of(schema: &'s Schema) -> Result<Self> {
-        let resolved =
-            ResolvedSchema::try_from(schema).map_err(|e| Error::Schema(e.to_string()))?;
-        Ok(Self {
-            names: resolved.get_names().clone(),
-        })
+        let mut names = Names {
+            names: HashMap::new(),
+        };
+        names.collect(schema);
+        Ok(names)
+    }
+
+    /// Every named type defined in `schema` (the parser has checked that each is defined once).
+    fn collect(&mut self, schema: &'s Schema) {
+        if let Some(name) = schema.defined_name() {
+            self.names.insert(name.fullname(), schema);
+        }
+        match schema {
+            Schema::Array(inner) | Schema::Map(inner) => self.collect(inner),
+            Schema::Union(variants) => variants.iter().for_each(|v| self.collect(v)),
+            Schema::Record(r) => r.fields.iter().for_each(|f| self.collect(&f.schema)),
+            _ => {}
+        }
     }
 
     /// The schema itself, or the named schema a reference points to.
     pub fn deref(&self, schema: &'s Schema) -> Result<&'s Schema> {
         match schema {
             Schema::Ref { name } => {
-                self.names.get(name).copied().ok_or_else(|| {
-                    Error::Schema(format!("unknown type name {}", name.fullname(None)))
-                })
+                let full = name.fullname();
+                self.names
+                    .get(&full)
+                    .copied()
+                    .ok_or_else(|| Error::Schema(format!("unknown type name {full}")))
             }
             other => Ok(other),
         }
@@ -83,35 +97,20 @@ impl Shapes {
     pub fn shape_of<'s>(&mut self, schema: &'s Schema, names: &Names<'s>) -> Result<Shape> {
         let schema = names.deref(schema)?;
         Ok(match schema {
-            Schema::Null => Shape::Null,
-            Schema::Boolean => Shape::Bool,
-            Schema::Int | Schema::Date | Schema::TimeMillis => Shape::Int,
-            Schema::Long
-            | Schema::TimeMicros
-            | Schema::TimestampMillis
-            | Schema::TimestampMicros
-            | Schema::TimestampNanos
-            | Schema::LocalTimestampMillis
-            | Schema::LocalTimestampMicros
-            | Schema::LocalTimestampNanos => Shape::Long,
-            Schema::Float => Shape::Float,
-            Schema::Double => Shape::Double,
-            Schema::Bytes | Schema::BigDecimal => Shape::Bytes,
-            Schema::String | Schema::Uuid => Shape::String,
             Schema::Fixed(f) => Shape::Fixed(f.size),
-            Schema::Duration => Shape::Fixed(12),
+            Schema::Duration(f) => Shape::Fixed(f.size),
             Schema::Decimal(d) => self.shape_of(&d.inner, names)?,
             Schema::Enum(e) => Shape::Enum(e.symbols.iter().map(|s| s.as_str().into()).collect()),
-            Schema::Array(a) => Shape::Array(Box::new(self.shape_of(&a.items, names)?)),
-            Schema::Map(m) => Shape::Map(Box::new(self.shape_of(&m.types, names)?)),
-            Schema::Union(u) => Shape::Union(
-                u.variants()
+            Schema::Array(items) => Shape::Array(Box::new(self.shape_of(items, names)?)),
+            Schema::Map(values) => Shape::Map(Box::new(self.shape_of(values, names)?)),
+            Schema::Union(variants) => Shape::Union(
+                variants
                     .iter()
                     .map(|v| self.shape_of(v, names))
                     .collect::<Result<_>>()?,
             ),
             Schema::Record(r) => {
-                let key = r.name.fullname(None);
+                let key = r.name.fullname();
                 if let Some(&i) = self.index.get(&key) {
                     return Ok(Shape::Named(i));
                 }
@@ -129,6 +128,16 @@ impl Shapes {
             Schema::Ref { .. } => {
                 return Err(Error::Schema("a type reference to a reference".into()));
             }
+            leaf => match leaf.physical() {
+                "null" => Shape::Null,
+                "boolean" => Shape::Bool,
+                "int" => Shape::Int,
+                "long" => Shape::Long,
+                "float" => Shape::Float,
+                "double" => Shape::Double,
+                "bytes" => Shape::Bytes,
+                _ => Shape::String,
+            },
         })
     }
 

@@ -19,24 +19,25 @@ use std::rc::Rc;
 
 use super::Operator;
 use super::key_ids::{KeyIds, match_columns};
-use super::name_pair;
 use crate::column::{Chunked, Value};
-use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::table::{Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
 
 /// No right row has this key.
 const NO_ROW: u64 = u64::MAX;
 
-struct NaturalJoin {
-    left_keys: Vec<usize>,
+pub(super) struct NaturalJoin {
+    /// The join's name in errors (`naturalJoin`, `exactJoin`).
+    pub(super) op: &'static str,
+    pub(super) left_keys: Vec<usize>,
     right_keys: Vec<usize>,
     /// Right columns to add, by index.
     added: Vec<usize>,
     /// One coder per key column for both sides, so equal values get equal ids.
     ids: KeyIds,
-    left_ids: Chunked<u32>,
+    pub(super) left_ids: Chunked<u32>,
     right_ids: Chunked<u32>,
-    right_of: Vec<u64>,
+    pub(super) right_of: Vec<u64>,
     scratch: Vec<u32>,
 }
 
@@ -59,7 +60,8 @@ impl NaturalJoin {
             })
             .collect();
         Error::Invalid(format!(
-            "naturalJoin: the right table has more than one row for key [{}]",
+            "{}: the right table has more than one row for key [{}]",
+            self.op,
             shown.join(", ")
         ))
     }
@@ -306,29 +308,28 @@ impl Table {
     /// column). More than one right row for a key is an error: at build time, or in a later
     /// cycle, where it marks this table failed.
     pub fn natural_join(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
+        let (schema, op) = self.natural_join_op("naturalJoin", right, on, columns)?;
+        let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];
+        self.engine.derive(parents, schema, false, Box::new(op))
+    }
+
+    /// The schema and operator of a `naturalJoin` (named `op` in errors).
+    pub(super) fn natural_join_op(
+        &self,
+        op: &'static str,
+        right: &Table,
+        on: &[&str],
+        columns: &[&str],
+    ) -> Result<(Schema, NaturalJoin)> {
         let (left_schema, right_schema) = (self.schema(), right.schema());
-        let (left_keys, right_keys, types) =
-            match_columns("naturalJoin", &left_schema, &right_schema, on)?;
-        let additions: Vec<(String, String)> = if columns.is_empty() {
-            right_schema
-                .names()
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !right_keys.contains(i))
-                .map(|(_, n)| (n.to_owned(), n.to_owned()))
-                .collect()
-        } else {
-            super::names(columns).iter().map(|s| name_pair(s)).collect()
-        };
+        let (left_keys, right_keys, types) = match_columns(op, &left_schema, &right_schema, on)?;
+        let (added_fields, added) =
+            super::as_of_join::added_columns(&right_schema, &right_keys, columns)?;
         let mut fields = left_schema.fields().to_vec();
-        let mut added = Vec::new();
-        for (new_name, right_name) in additions {
-            let i = right_schema.index_of(&right_name)?;
-            fields.push(Field::new(new_name, right_schema.fields()[i].ty));
-            added.push(i);
-        }
+        fields.extend(added_fields);
         let schema = Schema::new(fields)?;
         let op = NaturalJoin {
+            op,
             ids: KeyIds::new(&types, false),
             left_keys,
             right_keys,
@@ -338,7 +339,6 @@ impl Table {
             right_of: Vec::new(),
             scratch: Vec::new(),
         };
-        let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];
-        self.engine.derive(parents, schema, false, Box::new(op))
+        Ok((schema, op))
     }
 }

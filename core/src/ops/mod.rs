@@ -7,12 +7,16 @@
 mod agg;
 #[cfg(test)]
 mod array_tests;
+mod as_of_join;
 mod code_pairs;
 mod columns;
 mod drop_stream;
+mod exact_join;
 pub mod format;
 mod groups;
 mod join;
+#[cfg(test)]
+mod join_tests;
 mod key_ids;
 mod keys;
 mod merge;
@@ -20,6 +24,7 @@ mod merge;
 mod nan_order_tests;
 #[cfg(test)]
 mod operator_tests;
+mod product_join;
 mod rowwise;
 mod select_distinct;
 mod slice;
@@ -35,6 +40,7 @@ mod where_in;
 mod where_tests;
 
 pub use agg::{Agg, AggKind, AggOptions};
+pub use product_join::ROW_LIMIT as JOIN_ROW_LIMIT;
 pub use update_by::{
     BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow,
 };

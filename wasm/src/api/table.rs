@@ -64,6 +64,20 @@ impl Table {
         Ok(self.state.register(table))
     }
 
+    /// A join of this table with `right` (a table of this session), match columns `on` and
+    /// columns to add `columns` (a string, or an array of strings).
+    fn two_sided(
+        &self,
+        right: JsValue,
+        on: JsValue,
+        columns: JsValue,
+        join: JoinOf,
+    ) -> Result<Table, JsError> {
+        let right = self.other(&right)?;
+        let (on, columns) = (strings(&on, "keys")?, strings(&columns, "columns")?);
+        self.derive(|t| join(t, &right, &refs(&on), &refs(&columns)))
+    }
+
     /// The table behind a handle passed from JavaScript (read by its `id`, so the object is not
     /// consumed).
     fn other(&self, handle: &JsValue) -> Result<streamglass_core::Table, JsError> {
@@ -89,6 +103,14 @@ fn row_count(n: f64, what: &str) -> Result<usize, JsError> {
 fn refs(list: &[String]) -> Vec<&str> {
     list.iter().map(String::as_str).collect()
 }
+
+/// A join of the core: (left, right, match columns, columns to add).
+type JoinOf = fn(
+    &streamglass_core::Table,
+    &streamglass_core::Table,
+    &[&str],
+    &[&str],
+) -> streamglass_core::Result<streamglass_core::Table>;
 
 #[wasm_bindgen]
 impl Table {
@@ -421,6 +443,47 @@ impl Table {
         let right = self.other(&right)?;
         let (on, columns) = (strings(&on, "keys")?, strings(&columns, "columns")?);
         self.derive(|t| t.natural_join(&right, &refs(&on), &refs(&columns)))
+    }
+
+    /// `aj(right, "Instrument, Ts >= RightTs", ["Price", "New = RightCol"])`: the as-of join
+    /// (the last match column is the stamp: `Ts`, `Ts >= R`, or `Ts > R` strictly before).
+    pub fn aj(&self, right: JsValue, on: JsValue, columns: JsValue) -> Result<Table, JsError> {
+        self.two_sided(right, on, columns, streamglass_core::Table::aj)
+    }
+
+    /// `raj(right, "Instrument, Ts <= RightTs", columns)`: the reverse as-of join (`Ts < R`
+    /// strictly after).
+    pub fn raj(&self, right: JsValue, on: JsValue, columns: JsValue) -> Result<Table, JsError> {
+        self.two_sided(right, on, columns, streamglass_core::Table::raj)
+    }
+
+    /// `exactJoin(right, ["Key"], columns)`: exactly one right row per row, else an error.
+    #[wasm_bindgen(js_name = exactJoin)]
+    pub fn exact_join(
+        &self,
+        right: JsValue,
+        on: JsValue,
+        columns: JsValue,
+    ) -> Result<Table, JsError> {
+        self.two_sided(right, on, columns, streamglass_core::Table::exact_join)
+    }
+
+    /// `join(right, ["Key"]?, columns?)`: each row once per matching right row (no keys: the
+    /// cross join), at most `JOIN_ROW_LIMIT` rows.
+    pub fn join(&self, right: JsValue, on: JsValue, columns: JsValue) -> Result<Table, JsError> {
+        self.two_sided(right, on, columns, streamglass_core::Table::join)
+    }
+
+    /// `leftOuterJoin(right, ["Key"]?, columns?)`: as `join`, and a row with no match once, with
+    /// nulls on the right.
+    #[wasm_bindgen(js_name = leftOuterJoin)]
+    pub fn left_outer_join(
+        &self,
+        right: JsValue,
+        on: JsValue,
+        columns: JsValue,
+    ) -> Result<Table, JsError> {
+        self.two_sided(right, on, columns, streamglass_core::Table::left_outer_join)
     }
 
     /// This table's rows, then each of `others`' (an array of tables).

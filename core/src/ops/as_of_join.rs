@@ -1,0 +1,806 @@
+//! `aj` and `raj`: each left row with the columns of one right row, exact on every match column
+//! but the last (the stamp), and on the stamp the right row with the greatest stamp `<=` the
+//! left's (`aj`; `>` in the spec, `<` strictly) or the least `>=` it (`raj`; `<` strictly), nulls
+//! where none qualifies (Deephaven's semantics).
+//!
+//! Both sides' exact keys are numbered by one [`KeyIds`], so a key has one id whichever side it
+//! came from. Per id, a *bucket* keeps its right rows sorted by (stamp, row key): a right table
+//! that grows in time appends at the bucket's back, O(1), and a ring's oldest rows leave from its
+//! front. Stamps are compared as order keys ([`stamp_keys`]): nulls first, then numbers, doubles
+//! in Deephaven's order (NaN last, -0.0 equal to 0.0). Of right rows with equal stamps, the
+//! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
+//! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
+//!
+//! Each left row keeps its id, stamp and matched right row key. Per bucket, a *tail* lists the
+//! left rows (keys, ascending but for a few a removal added) whose match an append at the bucket's back could change: for `aj`
+//! those at or after the bucket's last stamp, for `raj` those after the stamp before it
+//! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
+//! - left rows added at the back are looked up (galloping from where their bucket's last search
+//!   ended, [`partition_near`]), and rows removed from the front dropped;
+//! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
+//!   bucket's tail only;
+//! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
+//!   was not a left row's match leaves its match the best): one scan of the kept ids and
+//!   matches, a range check a row, finds and rechecks them, unless a bucket's back row left;
+//! - any other right change (a row inserted earlier in time, a bucket's back row leaving) marks
+//!   its bucket, and the scan rechecks every left row of marked buckets and rebuilds their
+//!   tails.
+//!
+//! Rows whose match changed get their right columns rewritten in place (`Update::Keyed` with
+//! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
+//! is joined again whole.
+//!
+//! Invariant: `left_ids`, `left_stamps` and `left_match` have one entry per output row, in order;
+//! `right_ids` and `right_stamps` one per right row; each bucket's `rows` are exactly the right
+//! rows of its id, sorted; each left row whose match an append could change is in its bucket's
+//! `tail` (which may also hold rows gone from the front, skipped and dropped lazily).
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::Operator;
+use super::key_ids::{KeyIds, match_columns};
+use super::name_pair;
+use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, f64_order_key};
+use crate::table::{Field, Node, Schema, Table, TableData, Update};
+use crate::{Error, Result};
+
+/// No right row matches.
+const NO_ROW: u64 = u64::MAX;
+
+/// The order key of a stamp: nulls (0) first, then values in order.
+pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut Vec<u64>) {
+    const SIGN: u64 = 1 << 63;
+    out.clear();
+    let ints = |v: i64| (v as u64) ^ SIGN; // i64::MIN (null) is 0
+    match column {
+        Column::I32(c) | Column::Date(c) => {
+            for s in c.slices_range(start, count) {
+                out.extend(
+                    s.iter()
+                        .map(|&v| ints(i64::from(v)) - (ints(i64::from(i32::MIN)))),
+                );
+            }
+        }
+        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
+            for s in c.slices_range(start, count) {
+                out.extend(s.iter().map(|&v| ints(v)));
+            }
+        }
+        Column::F64(c) => {
+            for s in c.slices_range(start, count) {
+                out.extend(
+                    s.iter()
+                        .map(|&v| if v == NULL_F64 { 0 } else { f64_order_key(v) }),
+                );
+            }
+        }
+        Column::Bool(c) => {
+            for s in c.slices_range(start, count) {
+                out.extend(s.iter().map(|&v| {
+                    if v == NULL_BOOL {
+                        0
+                    } else {
+                        1 + u64::from(v != 0)
+                    }
+                }));
+            }
+        }
+        // Refused at build time.
+        _ => out.extend(std::iter::repeat_n(0, count)),
+    }
+}
+
+/// Whether a stamp column of `ty` can be ordered by [`stamp_keys`].
+fn orderable(ty: ColumnType) -> bool {
+    matches!(
+        ty,
+        ColumnType::I32
+            | ColumnType::I64
+            | ColumnType::F64
+            | ColumnType::Timestamp
+            | ColumnType::Date
+            | ColumnType::Time
+            | ColumnType::Bool
+    )
+}
+
+/// One exact key's right rows, sorted by (stamp, right row key), and its tail of left rows.
+#[derive(Default)]
+struct Bucket {
+    rows: VecDeque<(u64, u64)>,
+    tail: VecDeque<u64>,
+    /// Where the last search ended: left rows in time order search near it.
+    hint: Cell<usize>,
+}
+
+/// The first position in `rows` where `pred` (true, then false along `rows`) is false, found by
+/// galloping from `hint` (each step doubling) and then bisecting: a search near the last one,
+/// as for left rows in time order, costs a few comparisons, not a walk down the whole bucket.
+fn partition_near(
+    rows: &VecDeque<(u64, u64)>,
+    hint: usize,
+    pred: impl Fn(&(u64, u64)) -> bool,
+) -> usize {
+    let n = rows.len();
+    let h = hint.min(n);
+    let (mut lo, mut hi);
+    if h < n && pred(&rows[h]) {
+        // The answer is after `h`.
+        (lo, hi) = (h + 1, n);
+        let mut step = 1;
+        while h + step < n {
+            if !pred(&rows[h + step]) {
+                hi = h + step;
+                break;
+            }
+            lo = h + step + 1;
+            step *= 2;
+        }
+    } else {
+        // At or before `h`.
+        (lo, hi) = (0, h);
+        let mut step = 1;
+        while step <= h {
+            if pred(&rows[h - step]) {
+                lo = h - step + 1;
+                break;
+            }
+            hi = h - step;
+            step *= 2;
+        }
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(&rows[mid]) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// How a bucket changed in this cycle.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    None,
+    /// Rows appended at its back only.
+    Appended,
+    /// Rows removed (none its back one), and maybe rows appended at its back after: only the
+    /// left rows matched to a removed row, and its tail, may move.
+    Removed,
+    /// Anything else.
+    Other,
+}
+
+struct AsOfJoin {
+    /// `raj` (the least stamp at or after the left's) rather than `aj`.
+    reverse: bool,
+    /// `>` / `<`: an equal stamp does not match.
+    strict: bool,
+    left_keys: Vec<usize>,
+    right_keys: Vec<usize>,
+    left_stamp: usize,
+    right_stamp: usize,
+    /// Right columns to add, by index.
+    added: Vec<usize>,
+    ids: KeyIds,
+    left_ids: VecDeque<u32>,
+    left_stamps: VecDeque<u64>,
+    left_match: VecDeque<u64>,
+    right_ids: VecDeque<u32>,
+    right_stamps: VecDeque<u64>,
+    /// The key of the first right row indexed.
+    right_first: u64,
+    /// The keys of the right rows removed this cycle.
+    removed: std::ops::Range<u64>,
+    buckets: Vec<Bucket>,
+    changes: Vec<Change>,
+    scratch: Vec<u32>,
+    stamps: Vec<u64>,
+}
+
+impl AsOfJoin {
+    /// Key ids of rows `start .. start + count` of `data`'s `columns`, into `self.scratch`.
+    fn key_ids(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
+        if columns.is_empty() {
+            self.scratch.clear();
+            self.scratch.resize(count, 0);
+        } else {
+            self.ids.ids(data, columns, start, count, &mut self.scratch);
+        }
+        let len = self.ids.len().max(1);
+        if self.buckets.len() < len {
+            self.buckets.resize_with(len, Bucket::default);
+            self.changes.resize(len, Change::None);
+        }
+    }
+
+    /// The right row key matching stamp `t` in `bucket`, or [`NO_ROW`].
+    fn find(&self, bucket: &Bucket, t: u64) -> u64 {
+        let rows = &bucket.rows;
+        let hint = bucket.hint.get();
+        let at = |p: usize| {
+            bucket.hint.set(p);
+            rows.get(p).map_or(NO_ROW, |&(_, key)| key)
+        };
+        match (self.reverse, self.strict) {
+            (false, strict) => {
+                match partition_near(rows, hint, |&(s, _)| if strict { s < t } else { s <= t }) {
+                    0 => NO_ROW,
+                    p => at(p - 1),
+                }
+            }
+            (true, strict) => {
+                let p = partition_near(rows, hint, |&(s, _)| if strict { s <= t } else { s < t });
+                // The latest of the rows with that stamp.
+                match rows.get(p) {
+                    Some(&(s, _)) => at(partition_near(rows, p, |&(o, _)| o <= s) - 1),
+                    None => NO_ROW,
+                }
+            }
+        }
+    }
+
+    /// Whether a left row of stamp `t` may change match when a row is appended at the back of
+    /// `bucket` (a stamp at or after its last).
+    fn in_tail(&self, bucket: &Bucket, t: u64) -> bool {
+        let rows = &bucket.rows;
+        let Some(&(last, _)) = rows.back() else {
+            return true;
+        };
+        if !self.reverse {
+            // A row at `last` or later takes the appended row (the latest of equal stamps).
+            return if self.strict { t > last } else { t >= last };
+        }
+        // `raj`: rows matching no row, or `last`'s rows (an appended row of that stamp is
+        // the latest): those after the stamp below `last`.
+        match partition_near(rows, rows.len() - 1, |&(s, _)| s < last) {
+            0 => true,
+            p => {
+                let below = rows[p - 1].0;
+                if self.strict { t >= below } else { t > below }
+            }
+        }
+    }
+
+    /// Adds right rows `start .. start + count` to their buckets, marking how each changed.
+    fn add_right(&mut self, right: &TableData, start: usize, count: usize) {
+        let keys = self.right_keys.clone();
+        self.key_ids(right, &keys, start, count);
+        stamp_keys(
+            &right.columns[self.right_stamp],
+            start,
+            count,
+            &mut self.stamps,
+        );
+        let mut late = Vec::new();
+        for (i, (&id, &s)) in self.scratch.iter().zip(&self.stamps).enumerate() {
+            let key = right.first_key + (start + i) as u64;
+            let bucket = &mut self.buckets[id as usize];
+            let change = &mut self.changes[id as usize];
+            if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
+                bucket.rows.push_back((s, key));
+                if *change == Change::None {
+                    *change = Change::Appended;
+                }
+            } else {
+                late.push((id, s, key));
+                *change = Change::Other;
+            }
+        }
+        self.right_ids.extend(self.scratch.iter().copied());
+        self.right_stamps.extend(self.stamps.iter().copied());
+        // Rows earlier than their bucket's back: a few are inserted, more merged in (one pass
+        // over the bucket, not one per row).
+        late.sort_unstable();
+        for group in late.chunk_by(|a, b| a.0 == b.0) {
+            let rows = &mut self.buckets[group[0].0 as usize].rows;
+            if group.len() <= 8 {
+                for &(_, s, key) in group {
+                    let p = rows.partition_point(|&e| e <= (s, key));
+                    rows.insert(p, (s, key));
+                }
+            } else {
+                let old = std::mem::take(rows);
+                let mut new = group.iter().map(|&(_, s, key)| (s, key)).peekable();
+                rows.reserve(old.len() + group.len());
+                for e in old {
+                    while let Some(n) = new.next_if(|&n| n < e) {
+                        rows.push_back(n);
+                    }
+                    rows.push_back(e);
+                }
+                rows.extend(new);
+            }
+        }
+    }
+
+    /// Removes the first `count` right rows from their buckets.
+    fn remove_right(&mut self, count: usize) {
+        let first = self.right_first;
+        self.removed = first..first + count as u64;
+        for i in 0..count {
+            let (Some(id), Some(s)) = (self.right_ids.pop_front(), self.right_stamps.pop_front())
+            else {
+                break;
+            };
+            let key = first + i as u64;
+            let bucket = &mut self.buckets[id as usize];
+            // A ring's oldest row is usually its bucket's first.
+            let p = partition_near(&bucket.rows, 0, |&e| e < (s, key));
+            let change = &mut self.changes[id as usize];
+            if bucket.rows.get(p) == Some(&(s, key)) && p + 1 < bucket.rows.len() {
+                bucket.rows.remove(p);
+                if matches!(*change, Change::None | Change::Appended) {
+                    *change = Change::Removed;
+                }
+            } else {
+                // The back row leaves: the tail's bound moves.
+                if bucket.rows.get(p) == Some(&(s, key)) {
+                    bucket.rows.remove(p);
+                }
+                *change = Change::Other;
+            }
+        }
+    }
+
+    /// Forgets the right side and indexes its rows again (every bucket marked changed).
+    fn index_right(&mut self, right: &TableData) {
+        for (bucket, change) in self.buckets.iter_mut().zip(&mut self.changes) {
+            if !bucket.rows.is_empty() {
+                *change = Change::Other;
+            }
+            bucket.rows.clear();
+        }
+        self.right_ids.clear();
+        self.right_stamps.clear();
+        self.right_first = right.first_key;
+        self.add_right(right, 0, right.len());
+    }
+
+    /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.
+    fn join_rows(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+    ) {
+        let width = left.columns.len();
+        for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
+            o.extend_from_range(c, start, count);
+        }
+        let keys = self.left_keys.clone();
+        self.key_ids(left, &keys, start, count);
+        stamp_keys(
+            &left.columns[self.left_stamp],
+            start,
+            count,
+            &mut self.stamps,
+        );
+        let first_out = out.end_key() - count as u64;
+        self.left_ids.reserve(count);
+        self.left_stamps.reserve(count);
+        self.left_match.reserve(count);
+        let mut matches = Vec::with_capacity(count);
+        for (i, (&id, &t)) in self.scratch.iter().zip(&self.stamps).enumerate() {
+            let bucket = &self.buckets[id as usize];
+            let found = self.find(bucket, t);
+            matches.push(found);
+            if self.in_tail(bucket, t) {
+                let first_live = out.first_key;
+                let tail = &mut self.buckets[id as usize].tail;
+                while tail.front().is_some_and(|&k| k < first_live) {
+                    tail.pop_front();
+                }
+                tail.push_back(first_out + i as u64);
+            }
+        }
+        self.left_ids.extend(self.scratch.iter().copied());
+        self.left_stamps.extend(self.stamps.iter().copied());
+        self.left_match.extend(matches.iter().copied());
+        for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+            extend_matches(o, &right.columns[rc], right.first_key, &matches);
+        }
+    }
+
+    /// Joins every left row again into a fresh table (the old rows reported removed).
+    fn rejoin(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        out: &mut TableData,
+    ) -> Result<Update> {
+        self.left_ids.clear();
+        self.left_stamps.clear();
+        self.left_match.clear();
+        for bucket in &mut self.buckets {
+            bucket.tail.clear();
+        }
+        self.changes.iter_mut().for_each(|c| *c = Change::None);
+        out.rewrite(|fresh| {
+            self.join_rows(left, right, 0, left.len(), fresh);
+            Ok(())
+        })
+    }
+
+    /// Forgets every key and joins everything again, so keys that left stop holding memory.
+    fn restart(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        out: &mut TableData,
+    ) -> Result<Update> {
+        self.ids.clear();
+        self.buckets.clear();
+        self.changes.clear();
+        self.index_right(right);
+        self.rejoin(left, right, out)
+    }
+
+    /// Rechecks the left rows whose bucket changed; rewrites the right columns of those whose
+    /// match changed, and returns their keys (ascending), or `None` when a column cannot change
+    /// in place.
+    fn repatch(&mut self, right: &TableData, out: &mut TableData) -> Option<Vec<u64>> {
+        let mut changed: Vec<(u64, u64)> = Vec::new(); // (left key, new match)
+        let first = out.first_key;
+        let mut scan = false;
+        for id in 0..self.changes.len() {
+            match self.changes[id] {
+                Change::None => {}
+                Change::Other => scan = true,
+                Change::Appended | Change::Removed => {
+                    scan |= self.changes[id] == Change::Removed;
+                    let mut tail = std::mem::take(&mut self.buckets[id].tail);
+                    tail.retain(|&key| {
+                        let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
+                            return false;
+                        };
+                        let (Some(&t), Some(&old)) =
+                            (self.left_stamps.get(p), self.left_match.get(p))
+                        else {
+                            return false;
+                        };
+                        let bucket = &self.buckets[id];
+                        let found = self.find(bucket, t);
+                        if found != old {
+                            changed.push((key, found));
+                        }
+                        self.in_tail(bucket, t)
+                    });
+                    self.buckets[id].tail = tail;
+                }
+            }
+        }
+        if scan {
+            for id in 0..self.changes.len() {
+                if self.changes[id] == Change::Other {
+                    self.buckets[id].tail.clear();
+                }
+            }
+            let (changes, removed) = (&self.changes, &self.removed);
+            let recheck: Vec<usize> = (self.left_ids.iter().zip(&self.left_match).enumerate())
+                .filter(|&(_, (&id, m))| match changes[id as usize] {
+                    Change::Other => true,
+                    // Only a row whose match left can move (and may join the tail: for `raj`,
+                    // when the stamp below the last left); its match is never the back row,
+                    // so it was not in the tail.
+                    Change::Removed => removed.contains(m),
+                    _ => false,
+                })
+                .map(|(p, _)| p)
+                .collect();
+            for p in recheck {
+                let id = self.left_ids[p] as usize;
+                let t = self.left_stamps[p];
+                let bucket = &self.buckets[id];
+                let found = self.find(bucket, t);
+                let tail = self.in_tail(bucket, t);
+                let key = first + p as u64;
+                if found != self.left_match[p] {
+                    changed.push((key, found));
+                }
+                if tail {
+                    self.buckets[id].tail.push_back(key);
+                }
+            }
+        }
+        self.changes.iter_mut().for_each(|c| *c = Change::None);
+        self.removed = 0..0;
+        changed.sort_unstable();
+        changed.dedup_by_key(|c| c.0);
+        let width = out.columns.len() - self.added.len();
+        for &(key, found) in &changed {
+            let p = (key - first) as usize;
+            self.left_match[p] = found;
+            let from = (found != NO_ROW).then(|| (found - right.first_key) as usize);
+            for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+                if !o.set_from(p, &right.columns[rc], from) {
+                    return None;
+                }
+            }
+        }
+        Some(changed.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// Whether key ids of rows long gone (a ring's, say) outnumber the rows now by far.
+    fn holds_many_dead_keys(&self, rows: usize) -> bool {
+        self.ids.len() > 1_024 && self.ids.len() > 2 * rows
+    }
+}
+
+/// Appends, per match, the right row's value of `column` (whose first key is `first`), or null
+/// for [`NO_ROW`] (`u64::MAX`).
+pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
+    let mut run: Vec<usize> = Vec::new();
+    for &m in matches {
+        if m == NO_ROW {
+            if !run.is_empty() {
+                out.extend_positions(column, &run);
+                run.clear();
+            }
+            out.push_null();
+        } else {
+            run.push((m - first) as usize);
+        }
+    }
+    if !run.is_empty() {
+        out.extend_positions(column, &run);
+    }
+}
+
+impl Operator for AsOfJoin {
+    fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
+        let (left, right) = (&inputs[0].data, &inputs[1].data);
+        self.index_right(right);
+        self.changes.iter_mut().for_each(|c| *c = Change::None);
+        self.join_rows(left, right, 0, left.len(), out);
+        Ok(())
+    }
+
+    fn process(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<Option<Update>> {
+        let (left, right) = (inputs[0], inputs[1]);
+        let keyed_right = matches!(right.update, Some(Update::Keyed { .. }));
+        let keyed_left = matches!(left.update, Some(Update::Keyed { .. }));
+        if keyed_right || keyed_left {
+            if right.update.is_some() {
+                self.index_right(&right.data);
+            }
+            return self.rejoin(&left.data, &right.data, out).map(Some);
+        }
+        if let Some(Update::Fifo { removed, added }) = right.update {
+            self.remove_right(removed);
+            self.add_right(&right.data, right.data.len() - added, added);
+            // Rows that came and went within the cycle (a ring's) were never indexed.
+            self.right_first = right.data.first_key;
+        }
+        let (removed, added) = match left.update {
+            Some(Update::Fifo { removed, added }) => (removed, added),
+            _ => (0, 0),
+        };
+        let first_before = out.first_key;
+        out.pop_front(removed);
+        let gone = removed.min(self.left_ids.len());
+        self.left_ids.drain(..gone);
+        self.left_stamps.drain(..gone);
+        self.left_match.drain(..gone);
+        let Some(modified) = self.repatch(&right.data, out) else {
+            return self.rejoin(&left.data, &right.data, out).map(Some);
+        };
+        let start = left.data.len() - added;
+        self.join_rows(&left.data, &right.data, start, added, out);
+        if self.holds_many_dead_keys(left.data.len() + right.data.len()) {
+            return self.restart(&left.data, &right.data, out).map(Some);
+        }
+        if modified.is_empty() {
+            return Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }));
+        }
+        Ok(Some(Update::Keyed {
+            removed: (first_before..first_before + removed as u64).collect(),
+            added: (out.end_key() - added as u64..out.end_key()).collect(),
+            modified,
+        }))
+    }
+
+    fn state_bytes(&self) -> (usize, usize) {
+        let (mut used, mut reserved) = self.ids.bytes();
+        used += self.left_ids.len() * 4 + self.right_ids.len() * 4;
+        reserved += self.left_ids.capacity() * 4 + self.right_ids.capacity() * 4;
+        for d in [&self.left_stamps, &self.left_match, &self.right_stamps] {
+            used += d.len() * 8;
+            reserved += d.capacity() * 8;
+        }
+        for b in &self.buckets {
+            used += b.rows.len() * 16 + b.tail.len() * 8;
+            reserved += b.rows.capacity() * 16 + b.tail.capacity() * 8;
+        }
+        let bucket = std::mem::size_of::<Bucket>();
+        used += self.buckets.len() * bucket + self.changes.len();
+        reserved += self.buckets.capacity() * bucket + self.changes.capacity();
+        (used, reserved)
+    }
+}
+
+/// The stamp match of `aj` (`L >= R`, `L > R`, or `Col`) or `raj` (`L <= R`, `L < R`, `Col`):
+/// (left, right, strict).
+fn stamp_match(op: &str, spec: &str) -> Result<(String, String, bool)> {
+    let (ok, wrong) = if op == "aj" { ('>', '<') } else { ('<', '>') };
+    let bad = || {
+        Error::Invalid(format!(
+            "{op}: the last match column must be `Col`, `Left{ok}=Right` or `Left{ok}Right`, \
+             not `{spec}`"
+        ))
+    };
+    if spec.contains(wrong) {
+        return Err(bad());
+    }
+    let (left, right, strict) = match spec.split_once(ok) {
+        Some((l, r)) => match r.strip_prefix('=') {
+            Some(r) => (l, r, false),
+            None => (l, r, true),
+        },
+        None if spec.contains('=') => return Err(bad()),
+        None => (spec, spec, false),
+    };
+    let (left, right) = (left.trim(), right.trim());
+    if left.is_empty() || right.is_empty() || right.contains(['=', ok]) {
+        return Err(bad());
+    }
+    Ok((left.to_owned(), right.to_owned(), strict))
+}
+
+/// `addCols` entries (`Col` or `New = RightCol`; none: every right column not matched) as
+/// output fields and right column indices.
+pub(crate) fn added_columns(
+    right_schema: &Schema,
+    matched: &[usize],
+    columns: &[&str],
+) -> Result<(Vec<Field>, Vec<usize>)> {
+    let additions: Vec<(String, String)> = if columns.is_empty() {
+        right_schema
+            .names()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !matched.contains(i))
+            .map(|(_, n)| (n.to_owned(), n.to_owned()))
+            .collect()
+    } else {
+        super::names(columns).iter().map(|s| name_pair(s)).collect()
+    };
+    let (mut fields, mut added) = (Vec::new(), Vec::new());
+    for (new_name, right_name) in additions {
+        let i = right_schema.index_of(&right_name)?;
+        fields.push(Field::new(new_name, right_schema.fields()[i].ty));
+        added.push(i);
+    }
+    Ok((fields, added))
+}
+
+impl Table {
+    /// Deephaven's `aj`: each row of this table with `columns` of the `right` row whose `on`
+    /// keys match exactly, all but the last, and whose last (the stamp) is the greatest at or
+    /// before this row's (`"Ts"`, `"Ts >= RightTs"`; `"Ts > RightTs"` strictly before), or
+    /// nulls where none is. `columns` entries are `Col` or `New = RightCol` (none given: every
+    /// right column not matched).
+    pub fn aj(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
+        self.as_of_join("aj", right, on, columns)
+    }
+
+    /// Deephaven's `raj`: as [`Table::aj`], with the right row whose stamp is the least at or
+    /// after this row's (`"Ts"`, `"Ts <= RightTs"`; `"Ts < RightTs"` strictly after).
+    pub fn raj(&self, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
+        self.as_of_join("raj", right, on, columns)
+    }
+
+    fn as_of_join(&self, op: &str, right: &Table, on: &[&str], columns: &[&str]) -> Result<Table> {
+        let (left_schema, right_schema) = (self.schema(), right.schema());
+        let specs = super::names(on);
+        let Some((stamp, exact)) = specs.split_last() else {
+            return Err(Error::Invalid(format!(
+                "{op}: at least one match column (the stamp) is required"
+            )));
+        };
+        let exact: Vec<&str> = exact.iter().map(String::as_str).collect();
+        let (left_keys, right_keys, types) =
+            match_columns(op, &left_schema, &right_schema, &exact)?;
+        let (l, r, strict) = stamp_match(op, stamp)?;
+        let (left_stamp, right_stamp) = (left_schema.index_of(&l)?, right_schema.index_of(&r)?);
+        let (lt, rt) = (
+            left_schema.fields()[left_stamp].ty,
+            right_schema.fields()[right_stamp].ty,
+        );
+        if lt != rt {
+            return Err(Error::Invalid(format!(
+                "{op}: stamp {l} is {lt} on the left but {r} is {rt} on the right"
+            )));
+        }
+        if !orderable(lt) {
+            return Err(Error::Invalid(format!(
+                "{op}: stamp {l} is {lt}; a stamp must be a number, bool, date, time or timestamp"
+            )));
+        }
+        let mut matched = right_keys.clone();
+        matched.push(right_stamp);
+        let (added_fields, added) = added_columns(&right_schema, &matched, columns)?;
+        let mut fields = left_schema.fields().to_vec();
+        fields.extend(added_fields);
+        let schema = Schema::new(fields)?;
+        let op = AsOfJoin {
+            reverse: op == "raj",
+            strict,
+            ids: KeyIds::new(&types, false),
+            left_keys,
+            right_keys,
+            left_stamp,
+            right_stamp,
+            added,
+            left_ids: VecDeque::new(),
+            left_stamps: VecDeque::new(),
+            left_match: VecDeque::new(),
+            right_ids: VecDeque::new(),
+            right_stamps: VecDeque::new(),
+            right_first: 0,
+            removed: 0..0,
+            buckets: Vec::new(),
+            changes: Vec::new(),
+            scratch: Vec::new(),
+            stamps: Vec::new(),
+        };
+        let parents = vec![Rc::clone(&self.node), Rc::clone(&right.node)];
+        self.engine.derive(parents, schema, false, Box::new(op))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use proptest::prelude::*;
+
+    use super::{partition_near, stamp_match};
+
+    proptest! {
+        /// A search from any hint finds what a bisection of the whole bucket finds.
+        #[test]
+        fn searches_near_a_hint_find_the_partition_point(
+            mut stamps in proptest::collection::vec(0u64..20, 0..40),
+            hint in 0usize..50,
+            t in 0u64..21,
+        ) {
+            stamps.sort_unstable();
+            let rows: VecDeque<(u64, u64)> = stamps.iter().map(|&s| (s, 0)).collect();
+            for pred in [|s: u64, t: u64| s <= t, |s: u64, t: u64| s < t] {
+                prop_assert_eq!(
+                    partition_near(&rows, hint, |&(s, _)| pred(s, t)),
+                    rows.partition_point(|&(s, _)| pred(s, t))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stamp_matches_parse_as_deephaven_writes_them() {
+        let ok = |op, s: &str| stamp_match(op, s).unwrap();
+        assert_eq!(ok("aj", "Ts"), ("Ts".into(), "Ts".into(), false));
+        assert_eq!(ok("aj", "Ts >= RTs"), ("Ts".into(), "RTs".into(), false));
+        assert_eq!(ok("aj", "Ts>RTs"), ("Ts".into(), "RTs".into(), true));
+        assert_eq!(ok("raj", "Ts <= RTs"), ("Ts".into(), "RTs".into(), false));
+        assert_eq!(ok("raj", "Ts<RTs"), ("Ts".into(), "RTs".into(), true));
+        for (op, bad) in [
+            ("aj", "Ts <= RTs"),
+            ("aj", "Ts < RTs"),
+            ("aj", "Ts = RTs"),
+            ("raj", "Ts >= RTs"),
+            ("aj", ">= RTs"),
+            ("aj", "Ts >="),
+            ("aj", "Ts >== RTs"),
+        ] {
+            let e = stamp_match(op, bad).unwrap_err().to_string();
+            assert!(e.contains(op) && e.contains(bad), "{bad}: {e}");
+        }
+    }
+}

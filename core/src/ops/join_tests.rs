@@ -1,0 +1,766 @@
+//! The join family (`aj`, `raj`, `exactJoin`, `join`, `leftOuterJoin`) after every cycle equals a
+//! nested loop over the current left and right rows, over append, stream, ring and dropStream
+//! sources on both sides, with random keys (nulls included), stamps (ties and nulls) and cycles.
+
+use proptest::prelude::*;
+
+use super::tests::{Row, assert_rows_eq};
+use crate::column::{ColumnType, Value};
+use crate::table::{Batch, Engine, Schema, Table};
+
+pub(crate) fn left_schema() -> Schema {
+    Schema::of(&[
+        ("Key", ColumnType::String),
+        ("Ts", ColumnType::I64),
+        ("Id", ColumnType::I64),
+    ])
+    .unwrap()
+}
+
+pub(crate) fn right_schema() -> Schema {
+    Schema::of(&[
+        ("RKey", ColumnType::String),
+        ("RTs", ColumnType::I64),
+        ("Label", ColumnType::I64),
+    ])
+    .unwrap()
+}
+
+/// A side's rows per cycle: (key, stamp), the third column numbered as rows are made.
+type Cycle = Vec<(Option<&'static str>, Option<i64>)>;
+
+fn arb_cycle(max: usize) -> impl Strategy<Value = Cycle> {
+    proptest::collection::vec(
+        (
+            proptest::option::weighted(0.9, proptest::sample::select(&["a", "b", "c"][..])),
+            proptest::option::weighted(0.9, 0i64..12),
+        ),
+        0..max,
+    )
+}
+
+/// The rows of `cycle`, numbered from `*next`; in time order (sorted stamps, shifted by the
+/// cycle) when `in_time`.
+fn rows_of(cycle: &Cycle, number: usize, in_time: bool, next: &mut i64) -> Vec<Row> {
+    let mut cycle = cycle.clone();
+    if in_time {
+        cycle.sort_by_key(|&(_, t)| t);
+    }
+    cycle
+        .iter()
+        .map(|&(k, t)| {
+            *next += 1;
+            let t = t.map(|t| if in_time { t + 6 * number as i64 } else { t });
+            vec![
+                k.map_or(Value::Null, |k| Value::String(k.into())),
+                t.map_or(Value::Null, Value::I64),
+                Value::I64(*next),
+            ]
+        })
+        .collect()
+}
+
+const KINDS: [&str; 5] = [
+    "append",
+    "stream",
+    "ring",
+    "stream.dropStream",
+    "ring.lastBy",
+];
+
+/// The sources of one side, and the tables they feed, in [`KINDS`] order: the last a keyed
+/// table (the last stamp and number of each key of the ring), whose rows are taken as it gives
+/// them (aggregations have their own tests).
+fn sources(engine: &Engine, schema: &Schema, ring: usize) -> (Vec<Table>, Vec<Table>) {
+    let append = engine.append_table(schema.clone());
+    let stream = engine.stream_table(schema.clone());
+    let ring = engine.ring_table(schema.clone(), ring);
+    let dropped = stream.drop_stream().unwrap();
+    let names = schema.names();
+    let aggs = [crate::Agg::last(names[1]), crate::Agg::last(names[2])];
+    let last_by = ring.agg_by(&aggs, &[names[0]]).unwrap();
+    (
+        vec![append.clone(), stream.clone(), ring.clone()],
+        vec![append, stream, ring, dropped, last_by],
+    )
+}
+
+/// What a source of `kind` holds after `cycles` (the rows of each cycle so far).
+fn held(kind: &str, cycles: &[Vec<Row>], ring: usize) -> Vec<Row> {
+    let all: Vec<Row> = cycles.iter().flatten().cloned().collect();
+    match kind {
+        "append" => all,
+        "ring" => all[all.len().saturating_sub(ring)..].to_vec(),
+        _ => cycles.last().cloned().unwrap_or_default(),
+    }
+}
+
+/// A reference join: the rows a join of (left rows, right rows) holds, or a word of its error.
+type Reference = fn(&[Row], &[Row]) -> Result<Vec<Row>, String>;
+
+/// A join under test: how to build it, and its reference over (left rows, right rows); an
+/// `Err` where the join must fail.
+pub(crate) struct Case {
+    pub name: &'static str,
+    pub build: fn(&Table, &Table) -> crate::Result<Table>,
+    pub reference: Reference,
+}
+
+/// Feeds `cycles` of left and right rows to every pair of sources and checks every case after
+/// each cycle against its reference. A case that fails must fail where its reference does, with
+/// an error naming the join; it is not checked after.
+pub(crate) fn check_cases(
+    cases: &[Case],
+    cycles: &[(Cycle, Cycle)],
+    rings: (usize, usize),
+    in_time: (bool, bool),
+) -> Result<(), TestCaseError> {
+    let engine = Engine::new();
+    let (left_feeds, lefts) = sources(&engine, &left_schema(), rings.0);
+    let (right_feeds, rights) = sources(&engine, &right_schema(), rings.1);
+    let mut built = Vec::new();
+    for (li, l) in lefts.iter().enumerate() {
+        for (ri, r) in rights.iter().enumerate() {
+            for case in cases {
+                let left_rows = l.all_rows();
+                let right_rows = r.all_rows();
+                let table = (case.build)(l, r);
+                if (case.reference)(&left_rows, &right_rows).is_ok() {
+                    built.push((li, ri, case, Some(table.unwrap())));
+                }
+            }
+        }
+    }
+    let (mut left_cycles, mut right_cycles) = (Vec::new(), Vec::new());
+    let (mut next_left, mut next_right) = (0, 0);
+    for (n, (lc, rc)) in cycles.iter().enumerate() {
+        let left_rows = rows_of(lc, n, in_time.0, &mut next_left);
+        let right_rows = rows_of(rc, n, in_time.1, &mut next_right);
+        for feed in &left_feeds {
+            feed.add(Batch::from_rows(&left_schema(), &left_rows).unwrap())
+                .unwrap();
+        }
+        for feed in &right_feeds {
+            feed.add(Batch::from_rows(&right_schema(), &right_rows).unwrap())
+                .unwrap();
+        }
+        engine.run_cycle().unwrap();
+        left_cycles.push(left_rows);
+        right_cycles.push(right_rows);
+        for (li, ri, case, table) in &mut built {
+            let Some(t) = table else { continue };
+            let (l, r) = (lefts[*li].all_rows(), rights[*ri].all_rows());
+            if KINDS[*li] != "ring.lastBy" {
+                prop_assert_eq!(&l, &held(KINDS[*li], &left_cycles, rings.0));
+            }
+            if KINDS[*ri] != "ring.lastBy" {
+                prop_assert_eq!(&r, &held(KINDS[*ri], &right_cycles, rings.1));
+            }
+            let what = format!("{} of {} and {}", case.name, KINDS[*li], KINDS[*ri]);
+            match (case.reference)(&l, &r) {
+                Ok(want) => {
+                    prop_assert!(t.error().is_none(), "{}: {:?}", what, t.error());
+                    assert_rows_eq(&t.all_rows(), &want, &what)?;
+                }
+                Err(word) => {
+                    let error = t.error().unwrap_or_default();
+                    prop_assert!(
+                        error.contains(&word),
+                        "{}: {:?} lacks {}",
+                        what,
+                        error,
+                        word
+                    );
+                    *table = None;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Nulls first, then numbers.
+fn stamp(v: &Value) -> Option<i64> {
+    match v {
+        Value::I64(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// `aj`/`raj` from scratch: the qualifying right rows of each left row, the best stamp, ties
+/// to the latest right row; `Label` and `RTs` added.
+fn as_of(left: &[Row], right: &[Row], reverse: bool, strict: bool) -> Vec<Row> {
+    left.iter()
+        .map(|l| {
+            let t = stamp(&l[1]);
+            let mut best: Option<&Row> = None;
+            for r in right.iter().filter(|r| r[0] == l[0]) {
+                let s = stamp(&r[1]);
+                let qualifies = match (reverse, strict) {
+                    (false, false) => s <= t,
+                    (false, true) => s < t,
+                    (true, false) => s >= t,
+                    (true, true) => s > t,
+                };
+                let better = best.is_none_or(|b| {
+                    let bs = stamp(&b[1]);
+                    if reverse { s <= bs } else { s >= bs }
+                });
+                if qualifies && better {
+                    best = Some(r);
+                }
+            }
+            let mut row = l.clone();
+            row.push(best.map_or(Value::Null, |r| r[2].clone()));
+            row.push(best.map_or(Value::Null, |r| r[1].clone()));
+            row
+        })
+        .collect()
+}
+
+fn as_of_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "aj",
+            build: |l, r| l.aj(r, &["Key = RKey", "Ts >= RTs"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(as_of(l, r, false, false)),
+        },
+        Case {
+            name: "aj >",
+            build: |l, r| l.aj(r, &["Key = RKey, Ts > RTs"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(as_of(l, r, false, true)),
+        },
+        Case {
+            name: "raj",
+            build: |l, r| l.raj(r, &["Key = RKey", "Ts <= RTs"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(as_of(l, r, true, false)),
+        },
+        Case {
+            name: "raj <",
+            build: |l, r| l.raj(r, &["Key = RKey", "Ts < RTs"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(as_of(l, r, true, true)),
+        },
+    ]
+}
+
+fn arb_cycles() -> impl Strategy<Value = Vec<(Cycle, Cycle)>> {
+    proptest::collection::vec((arb_cycle(8), arb_cycle(8)), 1..9)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn as_of_joins_equal_a_nested_loop_after_every_cycle(
+        cycles in arb_cycles(),
+        rings in (1usize..10, 1usize..10),
+        in_time in (any::<bool>(), any::<bool>()),
+    ) {
+        check_cases(&as_of_cases(), &cycles, rings, in_time)?;
+    }
+}
+
+/// `join` / `leftOuterJoin` from scratch: each left row once per right row of its key (every
+/// right row when `keyed` is false), in right order; an unmatched row once with nulls when
+/// `outer`.
+fn product(left: &[Row], right: &[Row], keyed: bool, outer: bool) -> Vec<Row> {
+    let mut out = Vec::new();
+    for l in left {
+        let matches: Vec<&Row> = right.iter().filter(|r| !keyed || r[0] == l[0]).collect();
+        for r in &matches {
+            let mut row = l.clone();
+            row.extend([r[2].clone(), r[1].clone()]);
+            out.push(row);
+        }
+        if outer && matches.is_empty() {
+            let mut row = l.clone();
+            row.extend([Value::Null, Value::Null]);
+            out.push(row);
+        }
+    }
+    out
+}
+
+/// `exactJoin` from scratch on columns `on` of (left, right): a duplicate right key fails, then
+/// a left row with no match; `added` right columns.
+fn exact(
+    left: &[Row],
+    right: &[Row],
+    on: (usize, usize),
+    added: [usize; 2],
+) -> Result<Vec<Row>, String> {
+    for (i, r) in right.iter().enumerate() {
+        if right[..i].iter().any(|o| o[on.1] == r[on.1]) {
+            return Err("exactJoin: the right table has more than one row for key".into());
+        }
+    }
+    left.iter()
+        .map(|l| {
+            let r = right
+                .iter()
+                .find(|r| r[on.1] == l[on.0])
+                .ok_or("exactJoin: Tables don't have one-to-one mapping - no mappings for key")?;
+            let mut row = l.clone();
+            row.extend(added.iter().map(|&c| r[c].clone()));
+            Ok(row)
+        })
+        .collect()
+}
+
+fn product_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "join",
+            build: |l, r| l.join(r, &["Key = RKey"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, true, false)),
+        },
+        Case {
+            name: "cross join",
+            build: |l, r| l.join(r, &[], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, false, false)),
+        },
+        Case {
+            name: "leftOuterJoin",
+            build: |l, r| l.left_outer_join(r, &["Key = RKey"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, true, true)),
+        },
+        Case {
+            name: "cross leftOuterJoin",
+            build: |l, r| l.left_outer_join(r, &[], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| Ok(product(l, r, false, true)),
+        },
+        Case {
+            name: "exactJoin by key",
+            build: |l, r| l.exact_join(r, &["Key = RKey"], &["Label", "MatchTs = RTs"]),
+            reference: |l, r| exact(l, r, (0, 0), [2, 1]),
+        },
+        Case {
+            name: "exactJoin by id",
+            build: |l, r| l.exact_join(r, &["Id = Label"], &[]),
+            reference: |l, r| exact(l, r, (2, 2), [0, 1]),
+        },
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn product_and_exact_joins_equal_a_nested_loop_after_every_cycle(
+        cycles in arb_cycles(),
+        rings in (1usize..10, 1usize..10),
+    ) {
+        check_cases(&product_cases(), &cycles, rings, (false, false))?;
+    }
+}
+
+/// An `exactJoin` whose every left row has its one right row follows both sides, then fails,
+/// naming the key as Deephaven does, when a left row's match leaves.
+#[test]
+fn an_exact_join_follows_its_sides_until_a_row_has_no_match() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.ring_table(right_schema(), 2);
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 1, 10), row("b", 2, 11)]).unwrap())
+        .unwrap();
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 5, 0), row("b", 6, 1)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let joined = left
+        .exact_join(&right, &["Key = RKey"], &["Label"])
+        .unwrap();
+    let labels =
+        |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[3].clone()).collect() };
+    assert_eq!(labels(&joined), vec![Value::I64(10), Value::I64(11)]);
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 7, 2)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(
+        labels(&joined),
+        vec![Value::I64(10), Value::I64(11), Value::I64(10)]
+    );
+    // The ring keeps two rows: `a`'s row leaves for a new `b`, a duplicate.
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let error = joined.error().unwrap();
+    assert!(error.contains("more than one row for key [b]"), "{error}");
+    // Built now, over a right side without `a`: Deephaven's message.
+    let right2 = engine.append_table(right_schema());
+    right2
+        .add(Batch::from_rows(&right_schema(), &[row("b", 3, 12)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let error = left
+        .exact_join(&right2, &["Key = RKey"], &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        error,
+        "exactJoin: Tables don't have one-to-one mapping - no mappings for key a."
+    );
+}
+
+/// With no columns to add, `join` adds the right columns not matched, and `leftOuterJoin` those
+/// not named as a left match column, as Deephaven's `OuterJoinTools` does.
+#[test]
+fn joins_add_deephavens_default_columns() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let names =
+        |t: Table| -> Vec<String> { t.schema().names().into_iter().map(str::to_owned).collect() };
+    let all = ["Key", "Ts", "Id", "RKey", "RTs", "Label"];
+    assert_eq!(
+        names(left.join(&right, &["Key = RKey"], &[]).unwrap()),
+        [&all[..3], &all[4..]].concat()
+    );
+    assert_eq!(
+        names(left.left_outer_join(&right, &["Key = RKey"], &[]).unwrap()),
+        all
+    );
+    assert_eq!(
+        names(left.aj(&right, &["Key = RKey", "Ts >= RTs"], &[]).unwrap()),
+        [&all[..3], &all[5..]].concat()
+    );
+    assert_eq!(
+        names(left.exact_join(&right, &["Id = Label"], &[]).unwrap()),
+        &all[..5]
+    );
+}
+
+/// A join past the row limit is an error giving the count.
+#[test]
+fn a_join_past_its_row_limit_is_a_clear_error() {
+    let engine = Engine::new();
+    let schema = Schema::of(&[("X", ColumnType::I64)]).unwrap();
+    let other = Schema::of(&[("Y", ColumnType::I64)]).unwrap();
+    let rows = |n: i64| -> Vec<Row> { (0..n).map(|i| vec![Value::I64(i)]).collect() };
+    let left = engine.append_table(schema.clone());
+    let right = engine.append_table(other.clone());
+    left.add(Batch::from_rows(&schema, &rows(4_000)).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&other, &rows(2_000)).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let cross = left.join(&right, &[], &[]).unwrap();
+    assert_eq!(cross.size(), 8_000_000);
+    right
+        .add(Batch::from_rows(&other, &rows(600)).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let error = cross.error().unwrap();
+    assert!(
+        error
+            .contains("join: the result would have 10400000 rows, more than the limit of 10000000"),
+        "{error}"
+    );
+    let error = left
+        .left_outer_join(&right, &[], &[])
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("leftOuterJoin: the result would have 10400000 rows"),
+        "{error}"
+    );
+}
+
+/// A keyless `aj` (the stamp only) over doubles follows Deephaven's order: nulls first, NaN
+/// last, -0.0 equal to 0.0.
+#[test]
+fn a_keyless_aj_orders_doubles_as_deephaven() {
+    let engine = Engine::new();
+    let schema =
+        |ts: &str, v: &str| Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap();
+    let left = engine.append_table(schema("Ts", "L"));
+    let right = engine.append_table(schema("RTs", "R"));
+    let f = |x: f64| Value::F64(x);
+    let rights = [
+        vec![f(0.0), Value::I64(1)],
+        vec![f(-0.0), Value::I64(2)],
+        vec![f(f64::NAN), Value::I64(3)],
+        vec![Value::Null, Value::I64(4)],
+        vec![f(-1.0), Value::I64(5)],
+    ];
+    right
+        .add(Batch::from_rows(&schema("RTs", "R"), &rights).unwrap())
+        .unwrap();
+    let lefts = [
+        vec![f(0.0), Value::I64(10)],
+        vec![f(f64::INFINITY), Value::I64(11)],
+        vec![f(f64::NAN), Value::I64(12)],
+        vec![Value::Null, Value::I64(13)],
+        vec![f(f64::NEG_INFINITY), Value::I64(14)],
+        vec![f(-0.5), Value::I64(15)],
+    ];
+    left.add(Batch::from_rows(&schema("Ts", "L"), &lefts).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let aj = left.aj(&right, &["Ts >= RTs"], &["R"]).unwrap();
+    let raj = left.raj(&right, &["Ts <= RTs"], &["R"]).unwrap();
+    let got =
+        |t: &Table| -> Vec<Value> { t.all_rows().into_iter().map(|r| r[2].clone()).collect() };
+    let i = Value::I64;
+    // 0.0: the later of 0.0 and -0.0; inf: the same; NaN: NaN; null: null; -inf: null; -0.5: -1.
+    assert_eq!(got(&aj), vec![i(2), i(2), i(3), i(4), i(4), i(5)]);
+    // raj: 0.0: the later zero; inf: NaN; NaN: NaN; null: null; -inf: -1; -0.5: the later zero.
+    assert_eq!(got(&raj), vec![i(2), i(3), i(3), i(4), i(5), i(2)]);
+}
+
+#[test]
+fn bad_joins_are_errors_at_build_time() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let strings = engine.append_table(
+        Schema::of(&[("Key", ColumnType::String), ("S", ColumnType::String)]).unwrap(),
+    );
+    for (what, result, words) in [
+        ("no stamp", left.aj(&right, &[], &[]), "aj: at least one"),
+        (
+            "wrong way",
+            left.aj(&right, &["Ts <= RTs"], &[]),
+            "Left>=Right",
+        ),
+        (
+            "raj wrong way",
+            left.raj(&right, &["Ts > RTs"], &[]),
+            "Left<=Right",
+        ),
+        ("unknown", left.aj(&right, &["Ts >= Nope"], &[]), "Nope"),
+        (
+            "types",
+            left.aj(&right, &["Ts >= RKey"], &[]),
+            "stamp Ts is long",
+        ),
+        (
+            "key types",
+            left.aj(&right, &["Ts = RKey", "Ts >= RTs"], &[]),
+            "key Ts",
+        ),
+        (
+            "string stamp",
+            strings.aj(&strings, &["S"], &[]),
+            "a stamp must be",
+        ),
+        (
+            "unknown add",
+            left.aj(&right, &["Key = RKey", "Ts >= RTs"], &["Nope"]),
+            "Nope",
+        ),
+        (
+            "exactJoin types",
+            left.exact_join(&right, &["Key = RTs"], &[]),
+            "exactJoin: key Key",
+        ),
+        (
+            "exactJoin unknown",
+            left.exact_join(&right, &["Nope"], &[]),
+            "Nope",
+        ),
+        (
+            "join types",
+            left.join(&right, &["Ts = RKey"], &[]),
+            "join: key Ts",
+        ),
+        (
+            "join unknown add",
+            left.join(&right, &[], &["Nope"]),
+            "Nope",
+        ),
+        ("join clash", left.join(&right, &[], &["Id = Label"]), "Id"),
+        (
+            "outer types",
+            left.left_outer_join(&right, &["Id = RKey"], &[]),
+            "leftOuterJoin: key Id",
+        ),
+    ] {
+        let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains(words), "{what}: {error:?} lacks {words:?}");
+    }
+}
+
+/// An `aj` against a right side that grows in time rechecks only the left rows at or after each
+/// bucket's last stamp: the other rows are not reported modified.
+#[test]
+fn an_aj_against_a_right_side_growing_in_time_modifies_only_the_rows_it_moves() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    let lefts: Vec<Row> = (0..20)
+        .map(|t| row(if t % 2 == 0 { "a" } else { "b" }, t, t))
+        .collect();
+    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 10, 100), row("b", 3, 101)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let aj = left
+        .aj(&right, &["Key = RKey", "Ts >= RTs"], &["Label"])
+        .unwrap();
+    // `a` gains 14: the `a` rows at 14, 16, 18 move to it; nothing else changes.
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 14, 102)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let Some(crate::table::Update::Keyed {
+        modified,
+        removed,
+        added,
+    }) = aj.last_update()
+    else {
+        panic!("{:?}", aj.last_update());
+    };
+    assert!(removed.is_empty() && added.is_empty());
+    assert_eq!(modified, vec![14, 16, 18]);
+    let labels: Vec<Value> = aj.all_rows().into_iter().map(|r| r[3].clone()).collect();
+    assert_eq!(labels[14], Value::I64(102));
+    assert_eq!(labels[12], Value::I64(100));
+    assert_eq!(labels[9], Value::I64(101));
+    // Left rows added with the right unchanged: a FIFO update.
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 30, 20)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(
+        aj.last_update(),
+        Some(crate::table::Update::Fifo {
+            removed: 0,
+            added: 1
+        })
+    );
+}
+
+/// A `raj` whose right ring loses the stamp below its last: the left rows that matched it now
+/// match the last stamp, and a later right row of that stamp (the latest of the ties) moves them.
+#[test]
+fn a_raj_follows_a_ring_losing_the_stamp_below_its_last() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.ring_table(right_schema(), 3);
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    let add = |t: &Table, schema: &Schema, rows: &[Row]| {
+        t.add(Batch::from_rows(schema, rows).unwrap()).unwrap();
+        engine.run_cycle().unwrap();
+    };
+    add(&left, &left_schema(), &[row("a", 2, 0)]);
+    let raj = left
+        .raj(&right, &["Key = RKey", "Ts <= RTs"], &["Label"])
+        .unwrap();
+    let label = || raj.all_rows()[0][3].clone();
+    add(
+        &right,
+        &right_schema(),
+        &[row("a", 3, 1), row("b", 1, 3), row("a", 7, 2)],
+    );
+    assert_eq!(label(), Value::I64(1));
+    // `a`'s 3 leaves: the row moves to 7.
+    add(&right, &right_schema(), &[row("b", 2, 4)]);
+    assert_eq!(label(), Value::I64(2));
+    // Another 7 for `a` (a `b` row leaves): the latest of the ties.
+    add(&right, &right_schema(), &[row("a", 7, 5)]);
+    assert_eq!(label(), Value::I64(5));
+}
+
+/// Right rows out of time order, many at once (merged into their buckets, not inserted one by
+/// one), at build time and in a later cycle.
+#[test]
+fn an_aj_takes_many_right_rows_out_of_time_order() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rows = |n: usize, first: i64| -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let key = ["a", "b", "c"][(x % 3) as usize];
+                vec![
+                    Value::String(key.into()),
+                    Value::I64((x >> 8) as i64 % 500),
+                    Value::I64(first + i as i64),
+                ]
+            })
+            .collect()
+    };
+    let (lefts, rights) = (rows(300, 0), rows(400, 1_000));
+    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &rights).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let aj = left
+        .aj(
+            &right,
+            &["Key = RKey", "Ts >= RTs"],
+            &["Label", "MatchTs = RTs"],
+        )
+        .unwrap();
+    let raj = left
+        .raj(
+            &right,
+            &["Key = RKey", "Ts < RTs"],
+            &["Label", "MatchTs = RTs"],
+        )
+        .unwrap();
+    assert_rows_eq(&aj.all_rows(), &as_of(&lefts, &rights, false, false), "aj").unwrap();
+    assert_rows_eq(&raj.all_rows(), &as_of(&lefts, &rights, true, true), "raj").unwrap();
+    let more = rows(200, 2_000);
+    right
+        .add(Batch::from_rows(&right_schema(), &more).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let all: Vec<Row> = rights.into_iter().chain(more).collect();
+    assert_rows_eq(&aj.all_rows(), &as_of(&lefts, &all, false, false), "aj").unwrap();
+    assert_rows_eq(&raj.all_rows(), &as_of(&lefts, &all, true, true), "raj").unwrap();
+}
+
+/// A right change to keys no left row has leaves a `join` as it is; one that reaches a left row
+/// rebuilds it.
+#[test]
+fn a_join_is_untouched_by_right_rows_of_other_keys() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.append_table(right_schema());
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    left.add(Batch::from_rows(&left_schema(), &[row("a", 1, 0), row("b", 2, 1)]).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("a", 5, 10)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let joined = left.join(&right, &["Key = RKey"], &["Label"]).unwrap();
+    let outer = left
+        .left_outer_join(&right, &["Key = RKey"], &["Label"])
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("z", 6, 11)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert_eq!(joined.last_update(), None);
+    assert_eq!(outer.last_update(), None);
+    right
+        .add(Batch::from_rows(&right_schema(), &[row("b", 7, 12)]).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    assert!(matches!(
+        joined.last_update(),
+        Some(crate::table::Update::Keyed { .. })
+    ));
+    let labels: Vec<Value> = outer.all_rows().into_iter().map(|r| r[3].clone()).collect();
+    assert_eq!(labels, vec![Value::I64(10), Value::I64(12)]);
+}
