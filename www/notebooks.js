@@ -108,8 +108,8 @@ return { diff_table };`,
   },
 ];
 
-// Time on the demo's live replay: 1-minute bars, a window that moves with the live edge, and the
-// largest trades per instrument.
+// Time on the demo's live replay: 1-minute bars, a window that moves with the live edge, the
+// largest trades per instrument, rolling windows (updateBy) and an as-of join across exchanges.
 const OHLC_CELLS = [
   {
     name: "trades",
@@ -142,6 +142,29 @@ return { last_5_minutes };`,
     code: `const top_trades = trades.sortDescending(["Size"]).headBy(3, ["Instrument"]);
 return { top_trades };`,
     show: ["top_trades"],
+  },
+  {
+    name: "rolling",
+    title: "Per instrument: the 100-trade moving average of Price and the 1-minute rolling volume",
+    code: `// The topic's partitions arrive interleaved: a time window reads each instrument's trades in
+// time order, so sort by time first (new trades mostly land at the end, where it is cheap).
+const rolling = trades.sort(["KafkaTimestamp"]).updateBy([
+  UpdateBy.rollingAvg({ revTicks: 100 }, ["AvgPrice100 = Price"]),
+  UpdateBy.rollingSum({ timestampCol: "KafkaTimestamp", revTime: "PT1m" }, ["Volume1m = Size"]),
+], ["Instrument"]);
+return { rolling };`,
+    show: ["rolling"],
+  },
+  {
+    name: "spread",
+    title: "Cross-exchange spread: each coinbase-pro BTC/USD trade with the latest binance BTC/USDT trade before it",
+    code: `const binance = trades.where("Exchange = \`binance\`").where("Instrument = \`BTC/USDT\`");
+const spread = trades
+  .where("Exchange = \`coinbase-pro\`").where("Instrument = \`BTC/USD\`")
+  .aj(binance, ["KafkaTimestamp"], ["BinancePrice = Price", "BinanceTime = KafkaTimestamp"])
+  .updateView(["Spread = Price - BinancePrice"]);
+return { spread };`,
+    show: ["spread"],
   },
 ];
 

@@ -8,7 +8,8 @@
 // page loads again with ?notebook=ohlc and runs it), and waits (up to E2E_TIMEOUT_MS, default
 // 180000) until every cell ran, the consumer caught up, and `trades` holds the history and
 // E2E_LIVE_ROWS (default 500) live trades. Then it reads, each time in one turn of the worker
-// (so at one cycle), every row of trades, btc_bars, last_5_minutes and top_trades with the
+// (so at one cycle), every row of trades, btc_bars, last_5_minutes, top_trades, rolling and
+// spread with the
 // session's clock just before that cycle and at the read (now() read in the cycle lies between):
 // once, and again once the clock has moved E2E_MOVE_MS (default 3000) of record time on. Then the grids as drawn: the first rows' text of btc_bars and trades in UTC, and
 // again after picking America/New_York in the zone selector. Saves a screenshot and prints one
@@ -18,7 +19,7 @@
 
 import { launch, openPage, waiter, screenshot, scriptArgs } from "./browser.mjs";
 
-const TABLES = ["trades", "btc_bars", "last_5_minutes", "top_trades"];
+const TABLES = ["trades", "btc_bars", "last_5_minutes", "top_trades", "rolling", "spread"];
 const ZONE = "America/New_York";
 
 const { url, arg: history, screenshotPath } = scriptArgs("ohlc.mjs <url> <historyRows> <screenshotPath>", (a) => /^\d+$/.test(a));

@@ -7,13 +7,15 @@
 //! (values decoded with apache-avro), and the derived tables are recomputed from those rows:
 //! 1-minute OHLC bars of BTC per exchange, the trades of the 5 minutes before the clock (exactly:
 //! every trade at or after one cutoff within the bounds, none before it), and the
-//! 3 largest trades by Size per instrument (a stable sort, as Deephaven's).
+//! 3 largest trades by Size per instrument (a stable sort, as Deephaven's). The rolling windows
+//! (`updateBy`) and the cross-exchange as-of join are checked by pandas
+//! (`tests/python/check_rolling_notebook.py`), from the same rows.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Datelike, FixedOffset};
-use streamglass_tests::{skip_or_fail, workspace_root};
+use streamglass_tests::{python, skip_or_fail, workspace_root};
 
 use super::{live_demo_bridge, run_script};
 use streamglass_tests::browser_site;
@@ -227,6 +229,32 @@ fn clock(snapshot: &serde_json::Value) -> (i64, i64) {
     (before, read)
 }
 
+/// The snapshot's `rolling` and `spread` against pandas computing them from its `trades`.
+fn check_with_pandas(snapshot: &serde_json::Value, what: &str) {
+    let env = python::env().unwrap_or_else(|e| panic!("the test venv (pandas): {e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("snapshot.json");
+    std::fs::write(&path, snapshot.to_string()).unwrap();
+    let out = std::process::Command::new(env.python())
+        .arg(workspace_root().join("tests/python/check_rolling_notebook.py"))
+        .arg(&path)
+        .output()
+        .expect("run python");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{what}: pandas disagrees: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(said.trim()).expect("the checker's JSON");
+    for table in ["rolling", "spread"] {
+        assert!(
+            report["checked"][table].as_u64().unwrap_or(0) > 0,
+            "{what}: pandas checked no row of {table}: {said}"
+        );
+    }
+}
+
 /// Checks one snapshot's tables against the references; returns its trades and its window.
 fn check_snapshot(
     snapshot: &serde_json::Value,
@@ -433,6 +461,8 @@ async fn the_time_notebook_matches_a_reference_on_a_live_replay() {
     let recorded = recorded_trades(&dir.path().join("live.sgrec"));
     let (_, first) = check_snapshot(&shown["first"], &recorded, HISTORY, "first");
     let (trades, second) = check_snapshot(&shown["second"], &recorded, HISTORY, "second");
+    check_with_pandas(&shown["first"], "first");
+    check_with_pandas(&shown["second"], "second");
 
     // The window moved with the live edge: trades aged out of it, live ones came in.
     let later = clock(&shown["second"]).0 - WINDOW_NS;
