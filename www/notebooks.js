@@ -151,7 +151,7 @@ return { top_trades };`,
 const rolling = trades.sort(["KafkaTimestamp"]).updateBy([
   UpdateBy.rollingAvg({ revTicks: 100 }, ["AvgPrice100 = Price"]),
   UpdateBy.rollingSum({ timestampCol: "KafkaTimestamp", revTime: "PT1m" }, ["Volume1m = Size"]),
-], ["Instrument"]);
+], ["Instrument"]).moveColumnsUp(["Instrument", "KafkaTimestamp", "Price", "AvgPrice100", "Size", "Volume1m"]);
 return { rolling };`,
     show: ["rolling"],
   },
@@ -162,7 +162,8 @@ return { rolling };`,
 const spread = trades
   .where("Exchange = \`coinbase-pro\`").where("Instrument = \`BTC/USD\`")
   .aj(binance, ["KafkaTimestamp"], ["BinancePrice = Price", "BinanceTime = KafkaTimestamp"])
-  .updateView(["Spread = Price - BinancePrice"]);
+  .updateView(["Spread = Price - BinancePrice"])
+  .moveColumnsUp(["KafkaTimestamp", "Price", "BinanceTime", "BinancePrice", "Spread"]);
 return { spread };`,
     show: ["spread"],
   },
