@@ -9,6 +9,8 @@
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use streamglass_core::{Engine, Table};
 
+// The updateBy pipelines of the workload are timed in benches/update_by.rs.
+#[allow(dead_code)]
 #[path = "time_workload.rs"]
 mod time_workload;
 

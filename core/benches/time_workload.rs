@@ -1,8 +1,11 @@
 //! The time benchmarks' workload: 1M trades of 4 instruments from 2026-01-05T17:00:00Z, about a
 //! millisecond apart, in batches of 16,384 rows, and the pipelines timed over them. Shared by the
-//! criterion bench (`benches/time.rs`) and the wasm32 example (`examples/wasm_bench.rs`).
+//! criterion benches (`benches/time.rs`, `benches/update_by.rs`) and the wasm32 example
+//! (`examples/wasm_bench.rs`); the pandas anchor (`tests/python/update_by_bench.py`) generates
+//! the same trades.
 
-use streamglass_core::{Agg, Batch, ColumnType, Schema, Table, Value};
+use streamglass_core::time::{MINUTE, SECOND};
+use streamglass_core::{Agg, Batch, ColumnType, Schema, Table, UpdateBy, UpdateByWindow, Value};
 
 pub const ROWS: usize = 1 << 20;
 pub const BATCH: usize = 16_384;
@@ -65,4 +68,37 @@ pub fn hour_of_day(trades: &Table) -> Table {
     trades
         .update(&["Hour = hourOfDay(Ts, 'America/New_York')"])
         .expect("update")
+}
+
+/// `updateBy` by Instrument: `rollingAvg` of Price over the last 100 trades.
+pub fn rolling_avg_ticks(t: &Table) -> Table {
+    t.update_by(
+        &[UpdateBy::rolling_avg(
+            UpdateByWindow::ticks(100, 0),
+            &["Avg = Price"],
+        )],
+        &["Instrument"],
+    )
+    .expect("updateBy")
+}
+
+/// `updateBy` by Instrument: `rollingAvg` of Price over the minute up to each trade's `Ts`.
+pub fn rolling_avg_minute(t: &Table) -> Table {
+    t.update_by(
+        &[UpdateBy::rolling_avg(
+            UpdateByWindow::time("Ts", MINUTE, 0),
+            &["Avg = Price"],
+        )],
+        &["Instrument"],
+    )
+    .expect("updateBy")
+}
+
+/// `updateBy` by Instrument: `ema` of Price with a 10 s time scale on `Ts`.
+pub fn ema_10s(t: &Table) -> Table {
+    t.update_by(
+        &[UpdateBy::ema_time("Ts", 10 * SECOND, &["Ema = Price"])],
+        &["Instrument"],
+    )
+    .expect("updateBy")
 }

@@ -9,21 +9,16 @@
 //! cargo bench -p streamglass-core --bench update_by
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use streamglass_core::time::{MINUTE, SECOND};
-use streamglass_core::{Batch, Engine, Table, UpdateBy, UpdateByWindow};
+use streamglass_core::{Batch, Engine, Table};
 
 // The OHLC and zone pipelines of the time bench are not used here.
 #[allow(dead_code)]
 #[path = "time_workload.rs"]
 mod time_workload;
 
-use time_workload::{ROWS, schema, trades};
+use time_workload::{ROWS, ema_10s, rolling_avg_minute, rolling_avg_ticks, schema, trades};
 
 type Pipeline = fn(&Table) -> Table;
-
-fn by_instrument(t: &Table, op: UpdateBy) -> Table {
-    t.update_by(&[op], &["Instrument"]).expect("updateBy")
-}
 
 /// How the rows are fed: in cycles of a batch or in one cycle, to an append table or a ring.
 #[derive(Clone, Copy)]
@@ -60,21 +55,9 @@ fn update_by(c: &mut Criterion) {
     group.sample_size(10);
     let pipelines: [(&str, Pipeline); 4] = [
         ("ingest only", |t| t.clone()),
-        ("rollingAvg(revTicks 100, Price)", |t| {
-            by_instrument(
-                t,
-                UpdateBy::rolling_avg(UpdateByWindow::ticks(100, 0), &["Avg = Price"]),
-            )
-        }),
-        ("rollingAvg(Ts, revTime 1 min, Price)", |t| {
-            by_instrument(
-                t,
-                UpdateBy::rolling_avg(UpdateByWindow::time("Ts", MINUTE, 0), &["Avg = Price"]),
-            )
-        }),
-        ("ema(Ts, 10 s, Price)", |t| {
-            by_instrument(t, UpdateBy::ema_time("Ts", 10 * SECOND, &["Ema = Price"]))
-        }),
+        ("rollingAvg(revTicks 100, Price)", rolling_avg_ticks),
+        ("rollingAvg(Ts, revTime 1 min, Price)", rolling_avg_minute),
+        ("ema(Ts, 10 s, Price)", ema_10s),
     ];
     for (name, pipeline) in pipelines {
         let feeds = [

@@ -8,7 +8,10 @@
 //!   (`benches/operators.rs`): best of 15, rows through the source and the operator per second;
 //! - `benches/time_workload.rs`' 1M trades, 16,384 a cycle, into an append table, under the
 //!   1-minute OHLC (`lowerBin` + `aggBy([First, Max, Min, Last])`) and `hourOfDay` in New York
-//!   (`benches/time.rs`): best of 7.
+//!   (`benches/time.rs`), and `updateBy` by Instrument: `rollingAvg` over 100 ticks and over 1
+//!   minute, `ema` over 10 s (`benches/update_by.rs`): best of 7;
+//! - `benches/join_workload.rs`' 1M trades `aj`'d against 1M quotes, built at once
+//!   (`benches/joins.rs`): best of 7.
 //!
 //! ```sh
 //! # wasm32 without WASI (the host's clock and output: examples/host/mod.rs)
@@ -27,6 +30,8 @@
 #[allow(dead_code)]
 #[path = "host/mod.rs"]
 mod host;
+#[path = "../benches/join_workload.rs"]
+mod join_workload;
 #[path = "../benches/time_workload.rs"]
 mod time_workload;
 #[path = "../benches/workload.rs"]
@@ -90,7 +95,7 @@ fn main() {
     }
     // The time bench's pipelines (benches/time.rs), one cycle per 16k-row batch.
     let trades = time_workload::trades();
-    let pipelines: [(&str, Pipeline); 2] = [
+    let pipelines: [(&str, Pipeline); 5] = [
         (
             "append + 1-minute OHLC (lowerBin + aggBy First, Max, Min, Last)",
             time_workload::ohlc,
@@ -98,6 +103,18 @@ fn main() {
         (
             "append + update(hourOfDay(Ts, 'America/New_York'))",
             time_workload::hour_of_day,
+        ),
+        (
+            "append + updateBy(rollingAvg 100 ticks) by Instrument",
+            time_workload::rolling_avg_ticks,
+        ),
+        (
+            "append + updateBy(rollingAvg 1 minute) by Instrument",
+            time_workload::rolling_avg_minute,
+        ),
+        (
+            "append + updateBy(ema 10 s) by Instrument",
+            time_workload::ema_10s,
         ),
     ];
     for (name, pipeline) in pipelines {
@@ -121,6 +138,37 @@ fn main() {
         outln!(
             "{name}: {:.1}M rows/s over 1M trades, 16k a cycle (best of 7)",
             time_workload::ROWS as f64 / best / 1e6
+        );
+    }
+    // The as-of join (benches/joins.rs): 1M trades and 1M quotes loaded, then the join built.
+    let name = "aj 1M trades x 1M quotes on Instrument, KafkaTimestamp (build)";
+    if chosen(name) {
+        let engine = Engine::new();
+        let (left, right) = (
+            engine.append_table(join_workload::schema()),
+            engine.append_table(join_workload::schema()),
+        );
+        let rows = join_workload::ROWS;
+        join_workload::feed(
+            &engine,
+            &left,
+            join_workload::rows(0, rows, join_workload::BATCH, false),
+        );
+        join_workload::feed(
+            &engine,
+            &right,
+            join_workload::rows(0, rows, join_workload::BATCH, true),
+        );
+        let mut best = f64::MAX;
+        for _ in 0..7 {
+            let started = Instant::now();
+            let joined = join_workload::aj(&left, &right);
+            assert_eq!(joined.size(), rows, "{name}");
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+        outln!(
+            "{name}: {:.1}M left rows/s (best of 7)",
+            rows as f64 / best / 1e6
         );
     }
 }
