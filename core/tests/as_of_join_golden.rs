@@ -7,27 +7,10 @@
 use serde_json::Value as Json;
 use streamglass_core::{Batch, ColumnType, Engine, Schema, Table, Value};
 
+mod golden_trades;
+use golden_trades::{golden, trade_rows, trade_schema};
+
 const CYCLE: usize = 250;
-
-fn golden() -> Json {
-    let path = format!(
-        "{}/../tests/data/update_by/golden.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("golden.json")
-}
-
-fn trade_schema() -> Schema {
-    Schema::of(&[
-        ("Instrument", ColumnType::String),
-        ("Exchange", ColumnType::String),
-        ("Ts", ColumnType::Timestamp),
-        ("Price", ColumnType::F64),
-        ("Size", ColumnType::F64),
-    ])
-    .unwrap()
-}
 
 fn quote_schema() -> Schema {
     Schema::of(&[
@@ -40,23 +23,6 @@ fn quote_schema() -> Schema {
 
 fn float(v: &Json) -> Value {
     v.as_f64().map_or(Value::Null, Value::F64)
-}
-
-fn trade_rows(g: &Json) -> Vec<Vec<Value>> {
-    g["trades"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            vec![
-                Value::String(t["Instrument"].as_str().unwrap().into()),
-                Value::String(t["Exchange"].as_str().unwrap().into()),
-                Value::Timestamp(t["Ts"].as_i64().unwrap()),
-                float(&t["Price"]),
-                float(&t["Size"]),
-            ]
-        })
-        .collect()
 }
 
 fn quote_rows(g: &Json) -> Vec<Vec<Value>> {

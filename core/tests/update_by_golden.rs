@@ -9,44 +9,10 @@
 //! same file are the joins'.
 
 use serde_json::Value as Json;
-use streamglass_core::{Batch, ColumnType, Engine, Schema, Table, UpdateBy, UpdateByWindow, Value};
+use streamglass_core::{Batch, Engine, Table, UpdateBy, UpdateByWindow, Value};
 
-fn golden() -> Json {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/data/update_by/golden.json"
-    );
-    let text = std::fs::read_to_string(path).expect("golden.json");
-    serde_json::from_str(&text).expect("golden.json parses")
-}
-
-fn schema() -> Schema {
-    Schema::of(&[
-        ("Instrument", ColumnType::String),
-        ("Exchange", ColumnType::String),
-        ("Ts", ColumnType::Timestamp),
-        ("Price", ColumnType::F64),
-        ("Size", ColumnType::F64),
-    ])
-    .unwrap()
-}
-
-fn rows(golden: &Json) -> Vec<Vec<Value>> {
-    golden["trades"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            vec![
-                Value::String(t["Instrument"].as_str().unwrap().into()),
-                Value::String(t["Exchange"].as_str().unwrap().into()),
-                Value::Timestamp(t["Ts"].as_i64().unwrap()),
-                t["Price"].as_f64().map_or(Value::Null, Value::F64),
-                Value::F64(t["Size"].as_f64().unwrap()),
-            ]
-        })
-        .collect()
-}
+mod golden_trades;
+use golden_trades::{golden, trade_rows, trade_schema};
 
 /// The operation a case names, into `Out`; `None` for the cases that are not `updateBy`'s.
 fn operation(case: &Json) -> Option<UpdateBy> {
@@ -115,7 +81,7 @@ fn column(table: &Table) -> Vec<Value> {
 #[test]
 fn update_by_equals_pandas_on_the_golden_trades() {
     let golden = golden();
-    let rows = rows(&golden);
+    let rows = trade_rows(&golden);
     let mut checked = 0;
     for case in golden["cases"].as_array().unwrap() {
         let Some(op) = operation(case) else {
@@ -128,13 +94,13 @@ fn update_by_equals_pandas_on_the_golden_trades() {
             .map(|k| k.as_str().unwrap())
             .collect();
         let engine = Engine::new();
-        let whole = engine.append_table(schema());
-        let cycled = engine.append_table(schema());
-        let stream = engine.stream_table(schema());
+        let whole = engine.append_table(trade_schema());
+        let cycled = engine.append_table(trade_schema());
+        let stream = engine.stream_table(trade_schema());
         let by = |t: &Table| t.update_by(std::slice::from_ref(&op), &keys).unwrap();
         let (whole_by, cycled_by, stream_by) = (by(&whole), by(&cycled), by(&stream));
         whole
-            .add(Batch::from_rows(&schema(), &rows).unwrap())
+            .add(Batch::from_rows(&trade_schema(), &rows).unwrap())
             .unwrap();
         // Over a stream, a time window's row tied with a row of a later cycle (of its
         // instrument) is gone when that row comes, so it keeps the value without it.
@@ -146,7 +112,7 @@ fn update_by_equals_pandas_on_the_golden_trades() {
         };
         let mut seen = 0;
         for chunk in rows.chunks(7) {
-            let batch = Batch::from_rows(&schema(), chunk).unwrap();
+            let batch = Batch::from_rows(&trade_schema(), chunk).unwrap();
             cycled.add(batch.clone()).unwrap();
             stream.add(batch).unwrap();
             engine.run_cycle().unwrap();

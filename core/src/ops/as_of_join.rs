@@ -205,12 +205,8 @@ struct AsOfJoin {
 impl AsOfJoin {
     /// Key ids of rows `start .. start + count` of `data`'s `columns`, into `self.scratch`.
     fn key_ids(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
-        if columns.is_empty() {
-            self.scratch.clear();
-            self.scratch.resize(count, 0);
-        } else {
-            self.ids.ids(data, columns, start, count, &mut self.scratch);
-        }
+        self.ids
+            .ids_or_single(data, columns, start, count, &mut self.scratch);
         let len = self.ids.len().max(1);
         if self.buckets.len() < len {
             self.buckets.resize_with(len, Bucket::default);
@@ -599,11 +595,13 @@ impl Operator for AsOfJoin {
         if modified.is_empty() {
             return Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }));
         }
-        Ok(Some(Update::Keyed {
-            removed: (first_before..first_before + removed as u64).collect(),
-            added: (out.end_key() - added as u64..out.end_key()).collect(),
+        Ok(Some(super::keyed_update(
+            first_before,
+            removed,
+            added,
+            out.end_key(),
             modified,
-        }))
+        )))
     }
 
     fn state_bytes(&self) -> (usize, usize) {
@@ -653,13 +651,14 @@ fn stamp_match(op: &str, spec: &str) -> Result<(String, String, bool)> {
     Ok((left.to_owned(), right.to_owned(), strict))
 }
 
-/// `addCols` entries (`Col` or `New = RightCol`; none: every right column not matched) as
-/// output fields and right column indices.
-pub(crate) fn added_columns(
+/// A join's output schema: the left's columns, then the `addCols` entries (`Col` or
+/// `New = RightCol`; none: every right column not matched); and those right columns' indices.
+pub(crate) fn joined_schema(
+    left_schema: &Schema,
     right_schema: &Schema,
     matched: &[usize],
     columns: &[&str],
-) -> Result<(Vec<Field>, Vec<usize>)> {
+) -> Result<(Schema, Vec<usize>)> {
     let additions: Vec<(String, String)> = if columns.is_empty() {
         right_schema
             .names()
@@ -671,13 +670,14 @@ pub(crate) fn added_columns(
     } else {
         super::names(columns).iter().map(|s| name_pair(s)).collect()
     };
-    let (mut fields, mut added) = (Vec::new(), Vec::new());
+    let mut fields = left_schema.fields().to_vec();
+    let mut added = Vec::new();
     for (new_name, right_name) in additions {
         let i = right_schema.index_of(&right_name)?;
         fields.push(Field::new(new_name, right_schema.fields()[i].ty));
         added.push(i);
     }
-    Ok((fields, added))
+    Ok((Schema::new(fields)?, added))
 }
 
 impl Table {
@@ -725,10 +725,7 @@ impl Table {
         }
         let mut matched = right_keys.clone();
         matched.push(right_stamp);
-        let (added_fields, added) = added_columns(&right_schema, &matched, columns)?;
-        let mut fields = left_schema.fields().to_vec();
-        fields.extend(added_fields);
-        let schema = Schema::new(fields)?;
+        let (schema, added) = joined_schema(&left_schema, &right_schema, &matched, columns)?;
         let op = AsOfJoin {
             reverse: op == "raj",
             strict,

@@ -282,11 +282,13 @@ impl Operator for NaturalJoin {
         if modified.is_empty() {
             return Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }));
         }
-        Ok(Some(Update::Keyed {
-            removed: (first_before..first_before + removed as u64).collect(),
-            added: (out.end_key() - added as u64..out.end_key()).collect(),
+        Ok(Some(super::keyed_update(
+            first_before,
+            removed,
+            added,
+            out.end_key(),
             modified,
-        }))
+        )))
     }
 
     fn state_bytes(&self) -> (usize, usize) {
@@ -323,11 +325,8 @@ impl Table {
     ) -> Result<(Schema, NaturalJoin)> {
         let (left_schema, right_schema) = (self.schema(), right.schema());
         let (left_keys, right_keys, types) = match_columns(op, &left_schema, &right_schema, on)?;
-        let (added_fields, added) =
-            super::as_of_join::added_columns(&right_schema, &right_keys, columns)?;
-        let mut fields = left_schema.fields().to_vec();
-        fields.extend(added_fields);
-        let schema = Schema::new(fields)?;
+        let (schema, added) =
+            super::as_of_join::joined_schema(&left_schema, &right_schema, &right_keys, columns)?;
         let op = NaturalJoin {
             op,
             ids: KeyIds::new(&types, false),

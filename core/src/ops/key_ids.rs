@@ -100,6 +100,24 @@ impl KeyIds {
         self.groups.ids(&slices, count, out);
     }
 
+    /// As [`KeyIds::ids`], but with no key columns every row has id 0: a join with no exact
+    /// match columns (an `aj` on its stamp alone, a cross join) is one group.
+    pub(crate) fn ids_or_single(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) {
+        if columns.is_empty() {
+            out.clear();
+            out.resize(count, 0);
+        } else {
+            self.ids(data, columns, start, count, out);
+        }
+    }
+
     /// The id of each of rows `start .. start + count` of `data`, as [`KeyIds::ids`] gives it,
     /// but for tuples numbered already only: nothing is interned or numbered, and a tuple never
     /// seen reads as [`KeyIds::NONE`]. A side that only looks up (`whereIn`'s left) then costs

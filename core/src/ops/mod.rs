@@ -77,6 +77,23 @@ pub(crate) trait Operator {
 }
 
 /// `"Out = In"` or `"Col"` → (Out, In).
+/// The update of a table that dropped `removed` rows from its front (its first key was
+/// `first_before`), appended `added` rows (its keys now end at `end_key`) and rewrote `modified`
+/// in place: as keys, for a join whose matches changed.
+pub(crate) fn keyed_update(
+    first_before: u64,
+    removed: usize,
+    added: usize,
+    end_key: u64,
+    modified: Vec<u64>,
+) -> Update {
+    Update::Keyed {
+        removed: (first_before..first_before + removed as u64).collect(),
+        added: (end_key - added as u64..end_key).collect(),
+        modified,
+    }
+}
+
 pub(crate) fn name_pair(spec: &str) -> (String, String) {
     match spec.split_once('=') {
         Some((a, b)) => (a.trim().to_owned(), b.trim().to_owned()),

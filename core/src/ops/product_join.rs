@@ -22,9 +22,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::Operator;
-use super::as_of_join::{added_columns, extend_matches};
+use super::as_of_join::{extend_matches, joined_schema};
 use super::key_ids::{KeyIds, match_columns};
-use crate::table::{Node, Schema, Table, TableData, Update};
+use crate::table::{Node, Table, TableData, Update};
 use crate::{Error, Result};
 
 /// The most rows a `join` or `leftOuterJoin` may make.
@@ -56,12 +56,8 @@ impl ProductJoin {
 
     /// Key ids of rows `start .. start + count` of `data`'s `columns`, into `self.scratch`.
     fn key_ids(&mut self, data: &TableData, columns: &[usize], start: usize, count: usize) {
-        if columns.is_empty() {
-            self.scratch.clear();
-            self.scratch.resize(count, 0);
-        } else {
-            self.ids.ids(data, columns, start, count, &mut self.scratch);
-        }
+        self.ids
+            .ids_or_single(data, columns, start, count, &mut self.scratch);
         let len = self.ids.len().max(1);
         if self.right_rows.len() < len {
             self.right_rows.resize_with(len, VecDeque::new);
@@ -282,10 +278,7 @@ impl Table {
         } else {
             right_keys.clone()
         };
-        let (added_fields, added) = added_columns(&right_schema, &matched, columns)?;
-        let mut fields = left_schema.fields().to_vec();
-        fields.extend(added_fields);
-        let schema = Schema::new(fields)?;
+        let (schema, added) = joined_schema(&left_schema, &right_schema, &matched, columns)?;
         let op = ProductJoin {
             outer,
             ids: KeyIds::new(&types, false),
