@@ -266,6 +266,9 @@ async fn the_console_answers_everyday_time_and_filter_queries() {
         "return { bids: trades.where(\"Type = `BID`\") };".to_owned(),
         "return { binance_kraken: trades.where(\"Exchange in `binance`, `kraken`\") };".to_owned(),
         "return { exchanges: trades.selectDistinct([\"Exchange\"]), by_exchange: trades.groupBy([\"Exchange\"]) };".to_owned(),
+        // Issue 16: updateBy and an as-of join, typed as a user would.
+        "return { cumulative: trades.updateBy([UpdateBy.cumSum([\"CumSize = Size\"]), UpdateBy.rollingCount({ revTicks: 3 }, [\"Last3 = Price\"])], [\"Instrument\"]) };".to_owned(),
+        "return { kraken_before: trades.where(\"Exchange = `binance`\").aj(trades.where(\"Exchange = `kraken`\"), [\"Instrument\", \"KafkaTimestamp\"], [\"KrakenPrice = Price\"]) };".to_owned(),
     ];
     let keys = Some(vec!["KafkaPartition", "KafkaOffset"]);
     let with = |column: &'static str| Some(vec!["KafkaPartition", "KafkaOffset", column]);
@@ -284,6 +287,11 @@ async fn the_console_answers_everyday_time_and_filter_queries() {
             "by_exchange",
             Some(vec!["Exchange", "KafkaPartition", "KafkaOffset"]),
         ),
+        (
+            "cumulative",
+            Some(vec!["KafkaPartition", "KafkaOffset", "CumSize", "Last3"]),
+        ),
+        ("kraken_before", with("KrakenPrice")),
     ]);
     let plan = serde_json::json!({
         "steps": steps,
@@ -504,6 +512,68 @@ async fn the_console_answers_everyday_time_and_filter_queries() {
         assert_rows(rows, &want, &format!("by_exchange: {exchange}'s rows"));
     }
     assert_eq!(got.len(), sizes.len(), "by_exchange: its groups");
+
+    // 6. updateBy by Instrument, in trades' order: the running sum of Size, and the count of
+    //    prices among the last 3 trades (all non-null here: min(3, trades so far)).
+    let cumulative = table(&shown, "cumulative");
+    assert_rows(&row_keys(&cumulative), &order, "cumulative: trades' rows");
+    let mut sums: HashMap<&str, (f64, i64)> = HashMap::new();
+    for (r, key) in order.iter().enumerate() {
+        let t = &recorded[key];
+        let (sum, n) = sums.entry(t.instrument.as_str()).or_default();
+        *sum += t.size;
+        *n += 1;
+        let got = cumulative.double(r, "CumSize");
+        assert!(
+            (got - *sum).abs() <= 1e-9 * sum.abs().max(1.0),
+            "cumulative: CumSize of {key:?} is {got}, the running sum {sum}"
+        );
+        assert_eq!(
+            cumulative.long(r, "Last3"),
+            (*n).min(3),
+            "cumulative: Last3 of {key:?}"
+        );
+    }
+
+    // 7. aj: each binance trade with the price of the latest kraken trade of its instrument at
+    //    or before its KafkaTimestamp (of equal timestamps the last in trades' order), else null.
+    let kraken_before = table(&shown, "kraken_before");
+    let binance = filtered(&|t| t.exchange == "binance");
+    assert_rows(
+        &row_keys(&kraken_before),
+        &binance,
+        "kraken_before: binance's rows",
+    );
+    // Per instrument, kraken's (timestamp, price) in time order, ties in trades' order.
+    let mut kraken: HashMap<&str, Vec<(i64, f64)>> = HashMap::new();
+    for t in order
+        .iter()
+        .map(|k| &recorded[k])
+        .filter(|t| t.exchange == "kraken")
+    {
+        kraken
+            .entry(t.instrument.as_str())
+            .or_default()
+            .push((t.ts, t.price));
+    }
+    for quotes in kraken.values_mut() {
+        quotes.sort_by_key(|&(ts, _)| ts); // stable: ties keep trades' order
+    }
+    let mut matched = 0;
+    for (r, key) in binance.iter().enumerate() {
+        let left = &recorded[key];
+        let want = kraken.get(left.instrument.as_str()).and_then(|quotes| {
+            let at = quotes.partition_point(|&(ts, _)| ts <= left.ts);
+            at.checked_sub(1).map(|i| quotes[i].1)
+        });
+        let cell = &kraken_before.rows[r][kraken_before.at("KrakenPrice")];
+        assert_eq!(cell.as_f64(), want, "kraken_before: KrakenPrice of {key:?}");
+        matched += usize::from(want.is_some());
+    }
+    assert!(
+        matched > 0,
+        "kraken_before: no binance trade had a kraken trade before it"
+    );
     println!(
         "console: {} trades from {SEEK}, {} after '{instant}', {} minutes, {} bids, {} on binance or kraken, {} exchanges; README: {} (minute, exchange) groups, {} BTC trades since {README_SINCE}",
         order.len(),
