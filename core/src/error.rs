@@ -66,6 +66,8 @@ pub enum DecodeReason {
     ShortHeader(usize),
     #[error("the schema id is not in the schema store")]
     UnknownSchemaId,
+    #[error("the writer schema could not be read: {0}")]
+    UnreadableSchema(Arc<str>),
     #[error("the writer schema cannot be read as the reader schema: {0}")]
     Incompatible(Arc<str>),
     #[error("the body ends in the middle of a value")]

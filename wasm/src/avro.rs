@@ -41,14 +41,14 @@ impl AvroTable {
         }
     }
 
-    /// Applies one protocol frame. Throws on a frame that does not decode, or a hello whose
-    /// schemas cannot be read; a bad record only adds to `errors()`.
+    /// Applies one protocol frame. Throws on a frame that does not decode, or a hello with no
+    /// readable schema of a subject; a bad record (one written with an unreadable schema too)
+    /// only adds to `errors()`.
     #[wasm_bindgen(js_name = applyFrame)]
     pub fn apply_frame(&mut self, frame: &[u8]) -> Result<(), JsError> {
         match protocol::decode(frame).map_err(|e| JsError::new(&e.to_string()))? {
             ServerMessage::Hello(hello) => {
-                let store =
-                    SchemaStore::from_hello(&hello).map_err(|e| JsError::new(&e.to_string()))?;
+                let store = SchemaStore::from_hello(&hello);
                 let subject = self
                     .subject
                     .clone()

@@ -142,7 +142,12 @@ impl Side {
         self.last = match self.plans.iter().position(|(i, _)| *i == id) {
             Some(index) => index,
             None => {
-                let writer = store.get(id).ok_or(DecodeReason::UnknownSchemaId)?;
+                let writer = store
+                    .get(id)
+                    .ok_or_else(|| match store.unreadable_reason(id) {
+                        Some(why) => DecodeReason::UnreadableSchema(why.clone()),
+                        None => DecodeReason::UnknownSchemaId,
+                    })?;
                 let reader = self.reader.as_ref().ok_or(DecodeReason::PlanMismatch)?;
                 let plan = DecodePlan::compile(&writer.schema, &reader.schema)
                     .and_then(|plan| {
@@ -630,6 +635,60 @@ mod tests {
 
     fn row(d: &RecordDecoder, i: usize) -> Vec<V> {
         d.columns().iter().map(|c| c.get(i).unwrap()).collect()
+    }
+
+    #[test]
+    fn an_unreadable_schema_version_fails_only_its_own_records() {
+        use crate::protocol::{Hello, SchemaInfo};
+        let info = |id: u32, version: i32, schema: &str| SchemaInfo {
+            id,
+            subject: Some("trades-value".into()),
+            version: Some(version),
+            schema: schema.into(),
+        };
+        let hello = Hello {
+            subscription: Default::default(),
+            topic: "trades".into(),
+            source: "test".into(),
+            partitions: Vec::new(),
+            schemas: vec![
+                // Version 1 names a type that does not exist: unreadable.
+                info(
+                    5,
+                    1,
+                    r#"{"type":"record","name":"T","fields":[{"name":"a","type":"Nope"}]}"#,
+                ),
+                info(7, 2, TRADE),
+            ],
+        };
+        let store = SchemaStore::from_hello(&hello);
+        let unreadable: Vec<(u32, Option<i32>)> =
+            store.unreadable().map(|(i, _)| (i.id, i.version)).collect();
+        assert_eq!(unreadable, [(5, Some(1))]);
+        assert!(
+            store
+                .unreadable()
+                .all(|(_, why)| why.contains("unknown type"))
+        );
+        let mut d = RecordDecoder::new(
+            store,
+            Format::Ignore,
+            Format::Avro(ReaderSchema::Latest("trades-value".into())),
+        )
+        .unwrap();
+        let mut old = trade("a", 1, 1.0);
+        old[4] = 5;
+        match d.decode(0, &record(1, Some(&old))) {
+            Err(Error::Decode {
+                schema_id: Some(5),
+                reason: DecodeReason::UnreadableSchema(why),
+                ..
+            }) => assert!(why.contains("unknown type"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let new = trade("b", 2, 2.0);
+        d.decode(0, &record(2, Some(&new))).unwrap();
+        assert_eq!(d.stats().decoded, 1);
     }
 
     #[test]

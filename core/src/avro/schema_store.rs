@@ -4,6 +4,10 @@
 //! schema once ([`super::schema`]), keeping its Parsing Canonical Form and its 64-bit Rabin
 //! fingerprint.
 //!
+//! A schema the store cannot read (a hello's, a registry's) does not make the store fail: it is
+//! kept as *unreadable* with its reason ([`SchemaStore::unreadable`]), so only the records
+//! written with it fail (with that reason), and every other version of its subject still reads.
+//!
 //! Invariant: an id maps to one schema for the life of the store; adding the same id again with
 //! the same canonical form changes nothing, and with another is refused.
 
@@ -35,6 +39,8 @@ pub struct StoredSchema {
 pub struct SchemaStore {
     by_id: LiteMap<u32, Arc<StoredSchema>>,
     by_subject: LiteMap<String, LiteMap<i32, u32>>,
+    /// Schemas that could not be read, by id: what they were given as, and why.
+    unreadable: LiteMap<u32, (SchemaInfo, Arc<str>)>,
 }
 
 /// Parses a schema and returns it with its canonical form and Rabin fingerprint.
@@ -50,13 +56,33 @@ impl SchemaStore {
         Self::default()
     }
 
-    /// A store of the schemas a hello carries.
-    pub fn from_hello(hello: &Hello) -> Result<Self> {
+    /// A store of the schemas a hello carries; those it cannot read are kept as unreadable.
+    pub fn from_hello(hello: &Hello) -> Self {
         let mut store = Self::new();
         for info in &hello.schemas {
-            store.insert(info)?;
+            store.insert_or_keep_unreadable(info);
         }
-        Ok(store)
+        store
+    }
+
+    /// Adds a schema, or keeps it as unreadable with the reason it was refused.
+    pub fn insert_or_keep_unreadable(&mut self, info: &SchemaInfo) {
+        if let Err(e) = self.insert(info) {
+            let mut shown = info.clone();
+            shown.schema.clear(); // its text is not needed to say which it was
+            self.unreadable
+                .insert(info.id, (shown, e.to_string().into()));
+        }
+    }
+
+    /// The schemas that could not be read: each one's id, subject and version, and why.
+    pub fn unreadable(&self) -> impl Iterator<Item = (&SchemaInfo, &str)> {
+        self.unreadable.values().map(|(info, why)| (info, &**why))
+    }
+
+    /// Why schema `id` could not be read, if it was given and could not be.
+    pub fn unreadable_reason(&self, id: u32) -> Option<&Arc<str>> {
+        self.unreadable.get(&id).map(|(_, why)| why)
     }
 
     /// Adds a schema. A schema with a subject but no version gets the subject's next version.

@@ -708,7 +708,22 @@ impl Feed {
             self.caught_up
                 .insert(p.partition, p.start_offset >= p.high_watermark);
         }
-        let store = SchemaStore::from_hello(hello).map_err(|e| e.to_string())?;
+        let store = SchemaStore::from_hello(hello);
+        // An unreadable schema fails only the records written with it: say so once, up front.
+        for (info, why) in store.unreadable() {
+            let subject = match (&info.subject, info.version) {
+                (Some(s), Some(v)) => format!(" ({s}, version {v})"),
+                (Some(s), None) => format!(" ({s})"),
+                _ => String::new(),
+            };
+            push_error(
+                &mut self.errors,
+                format!(
+                    "schema id {}{subject} cannot be read, so its records will fail: {why}",
+                    info.id
+                ),
+            );
+        }
         let newest = |format: &Format, side: &str| -> Result<Format, String> {
             match format {
                 Format::Avro(ReaderSchema::Latest(subject)) if subject.is_empty() => {
