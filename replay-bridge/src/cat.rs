@@ -9,9 +9,12 @@
 //!
 //! Schemas come from a Confluent schema registry (`GET /subjects/{subject}/versions/latest` for
 //! the reader schema, `GET /schemas/ids/{id}` for each writer id on first sight), from a directory
-//! of `.avsc` files, or from the recording's header. Where reading starts is a [`StartAt`]: today
-//! always each partition's beginning; the bridge issue's seek specs (`-o`) will add to it.
+//! of `.avsc` files, or from the recording's header. Where reading starts is a seek spec
+//! (`-o`/`--offset`, the bridge's: `beginning`, `end`, `123`, `-1000` for the newest 1,000 in
+//! total, `each:-1000` for kcat's newest 1,000 of every partition, `s@<ms>`, `{0: 42}`), and
+//! `-c`/`--count N` stops after N records, as kcat's do.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -19,6 +22,7 @@ use serde_json::{Value as Json, json};
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::column::{Column, Value};
 use streamglass_core::protocol::{Record, SchemaInfo};
+use streamglass_core::seek::{SeekSpec, Watermarks};
 use streamglass_core::{DecodeReason, Error as CoreError};
 
 use crate::Result;
@@ -26,6 +30,7 @@ use crate::kafka::{KafkaConfig, KafkaTopic};
 use crate::recording::{RecordingReader, StoredRecord};
 use crate::registry::SchemaRegistry;
 use crate::schemas::{self, SchemaSource};
+use crate::subscription::start_offsets;
 
 /// Rows kept in the decoder before its columns are cleared (they are printed as they come).
 const ROWS_PER_CLEAR: usize = 4_096;
@@ -33,14 +38,6 @@ const ROWS_PER_CLEAR: usize = 4_096;
 const FETCH_BYTES: i32 = 4 << 20;
 /// How long a fetch at the end of a partition waits, with `--follow`.
 const TAIL_WAIT: Duration = Duration::from_millis(500);
-
-/// Where reading starts in each partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StartAt {
-    /// The partition's low watermark.
-    #[default]
-    Beginning,
-}
 
 /// How a side is decoded, as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -61,8 +58,53 @@ pub struct CatOptions {
     pub subject: Option<String>,
     pub schemas: SchemaSource,
     pub follow: bool,
-    pub start: StartAt,
+    /// Where each partition starts.
+    pub start: SeekSpec,
+    /// Stop after this many records (printed rows and errors).
+    pub count: Option<u64>,
     pub timeout: Duration,
+}
+
+/// Where each partition starts, from the seek spec: an offset, or for a partition sought by time
+/// in a recording (which has no offset index by time here), the first record at or after it.
+#[derive(Debug, Clone)]
+struct Starts {
+    offsets: BTreeMap<i32, i64>,
+    by_time: BTreeMap<i32, i64>,
+}
+
+impl Starts {
+    fn of(
+        topic: &str,
+        options: &CatOptions,
+        marks: &[Watermarks],
+        found: &BTreeMap<i32, i64>,
+    ) -> Result<Self> {
+        let partitions: Vec<i32> = marks.iter().map(|m| m.partition).collect();
+        let mut by_time = options.start.timestamps(&partitions);
+        by_time.retain(|p, _| !found.contains_key(p));
+        let mut offsets = start_offsets(topic, &options.start, None, marks, found)?;
+        for p in by_time.keys() {
+            // Sought by time with no offset found: decided record by record.
+            offsets.insert(*p, i64::MIN);
+        }
+        Ok(Self { offsets, by_time })
+    }
+
+    /// Whether a record of `partition` at `offset` and `timestamp_ms` is printed; a partition
+    /// sought by time starts at its first record at or after that time.
+    fn admits(&mut self, partition: i32, offset: i64, timestamp_ms: i64) -> bool {
+        if let Some(&ms) = self.by_time.get(&partition) {
+            if timestamp_ms < ms {
+                return false;
+            }
+            self.by_time.remove(&partition);
+            self.offsets.insert(partition, offset);
+        }
+        self.offsets
+            .get(&partition)
+            .is_some_and(|&start| offset >= start)
+    }
 }
 
 /// What `cat` printed.
@@ -104,6 +146,13 @@ fn default_subject(store: &SchemaStore, topic: &str, suffix: &str) -> Option<Str
 }
 
 impl<W: Write> Printer<W> {
+    /// Whether `--count` records were printed.
+    fn done(&self, options: &CatOptions) -> bool {
+        options
+            .count
+            .is_some_and(|n| self.summary.rows + self.summary.errors >= n)
+    }
+
     async fn new(
         topic: &str,
         options: &CatOptions,
@@ -281,9 +330,16 @@ pub async fn cat_recording(
     let reader = RecordingReader::open(path)?;
     let meta = reader.meta().clone();
     let mut printer = Printer::new(&meta.topic, options, meta.schemas.clone(), out).await?;
+    let marks = crate::live::watermarks(&meta);
+    let mut starts = Starts::of(&meta.topic, options, &marks, &BTreeMap::new())?;
     for record in reader {
         let record = record?;
-        printer.record(record.partition, &record).await?;
+        if printer.done(options) {
+            break;
+        }
+        if starts.admits(record.partition, record.offset, record.timestamp_ms) {
+            printer.record(record.partition, &record).await?;
+        }
     }
     printer.out.flush()?;
     Ok(printer.summary)
@@ -299,22 +355,46 @@ pub async fn cat_kafka(
 ) -> Result<CatSummary> {
     let kafka = KafkaTopic::connect(config, topic).await?;
     let mut printer = Printer::new(topic, options, Vec::new(), out).await?;
-    let mut partitions = Vec::new();
+    let mut clients = Vec::new();
+    let mut marks = Vec::new();
     for &p in kafka.partitions() {
         let partition = kafka.partition(p).await?;
-        let start = match options.start {
-            StartAt::Beginning => partition.low_watermark().await?,
+        let (low, high) = partition.watermarks().await?;
+        marks.push(Watermarks {
+            partition: p,
+            low,
+            high,
+        });
+        clients.push(partition);
+    }
+    let mut found = BTreeMap::new();
+    for (&p, &ms) in &options.start.timestamps(kafka.partitions()) {
+        if let Some(client) = clients.iter().find(|c| c.partition() == p)
+            && let Some(offset) = client.offset_at_time(ms).await?
+        {
+            found.insert(p, offset);
+        }
+    }
+    let starts = Starts::of(topic, options, &marks, &found)?;
+    let mut partitions = Vec::new();
+    for (partition, mark) in clients.into_iter().zip(&marks) {
+        // A partition sought by time with no record at or after it starts at its end.
+        let start = match starts.offsets.get(&mark.partition) {
+            Some(&o) if o != i64::MIN => o,
+            _ => mark.high,
         };
-        let end = partition.high_watermark().await?;
-        partitions.push((partition, start, end));
+        partitions.push((partition, start, mark.high));
     }
     for (partition, next, end) in partitions.iter_mut() {
-        while *next < *end {
+        while *next < *end && !printer.done(options) {
             let fetched = partition.fetch(*next, FETCH_BYTES, Duration::ZERO).await?;
             if fetched.records.is_empty() {
                 break;
             }
             for record in fetched.records.iter().filter(|r| r.offset < *end) {
+                if printer.done(options) {
+                    break;
+                }
                 printer.record(partition.partition(), record).await?;
                 *next = record.offset + 1;
             }
@@ -328,6 +408,10 @@ pub async fn cat_kafka(
         for (partition, next, _) in partitions.iter_mut() {
             let fetched = partition.fetch(*next, FETCH_BYTES, TAIL_WAIT).await?;
             for record in &fetched.records {
+                if printer.done(options) {
+                    printer.out.flush()?;
+                    return Ok(printer.summary);
+                }
                 printer.record(partition.partition(), record).await?;
                 *next = record.offset + 1;
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, Subcommand};
-use replay_bridge::cat::{self, CatOptions, SideFormat, StartAt};
+use replay_bridge::cat::{self, CatOptions, SideFormat};
 use replay_bridge::kafka::{KafkaConfig, SaslMechanism};
 use replay_bridge::live::LivePoint;
 use replay_bridge::pace::Pace;
@@ -102,6 +102,18 @@ enum Command {
         /// How values are decoded.
         #[arg(long, value_enum, default_value = "avro")]
         value: SideFormat,
+        /// Where each partition starts: beginning, end, an offset, -N (the newest N in total),
+        /// each:-N (the newest N of every partition, kcat's -o -N), s@<epoch ms>, {0: 42, 1: -5}.
+        #[arg(
+            short = 'o',
+            long = "offset",
+            default_value = "beginning",
+            allow_hyphen_values = true
+        )]
+        offset: SeekSpec,
+        /// Stop after this many records.
+        #[arg(short = 'c', long)]
+        count: Option<u64>,
         /// Keep tailing the topic after reaching the end offsets seen at start.
         #[arg(long)]
         follow: bool,
@@ -427,6 +439,8 @@ async fn run(command: Command) -> Result<()> {
             subject,
             key,
             value,
+            offset,
+            count,
             follow,
             security,
             timeout_secs,
@@ -437,7 +451,8 @@ async fn run(command: Command) -> Result<()> {
                 subject,
                 schemas: security.schemas(schema_dir, schema_registry, timeout_secs)?,
                 follow,
-                start: StartAt::Beginning,
+                start: offset,
+                count,
                 timeout: Duration::from_secs(timeout_secs.max(1)),
             };
             let out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -240,6 +240,115 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `cat` of the recording at `path` with `args`: each line's (partition, offset, timestamp ms).
+fn cat_lines(path: &std::path::Path, args: &[&str]) -> Vec<(i64, i64, i64)> {
+    let mut all = vec!["cat", "--recording", path.to_str().unwrap()];
+    all.extend(args);
+    let (out, _) = run(&all);
+    assert!(
+        out.status.success(),
+        "{all:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let ts = v["KafkaTimestamp"].as_str().map_or(0, |t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .unwrap()
+                    .timestamp_millis()
+            });
+            (
+                v["KafkaPartition"].as_i64().unwrap(),
+                v["KafkaOffset"].as_i64().unwrap(),
+                ts,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cat_seeks_and_counts_as_kcat_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sgrec");
+    generate(&path, 4);
+    let all = cat_lines(&path, &[]);
+    assert_eq!(all.len(), 1234);
+    let per_partition = |lines: &[(i64, i64, i64)]| {
+        let mut n = std::collections::BTreeMap::new();
+        for (p, _, _) in lines {
+            *n.entry(*p).or_insert(0) += 1;
+        }
+        n
+    };
+    let high: std::collections::BTreeMap<i64, i64> =
+        all.iter().fold(Default::default(), |mut m, &(p, o, _)| {
+            let e = m.entry(p).or_insert(0);
+            *e = (*e).max(o + 1);
+            m
+        });
+    // kcat's -o -10: the newest 10 of every partition.
+    let each = cat_lines(&path, &["-o", "each:-10"]);
+    assert_eq!(
+        per_partition(&each).values().copied().collect::<Vec<_>>(),
+        [10, 10]
+    );
+    assert!(each.iter().all(|&(p, o, _)| o >= high[&p] - 10));
+    // -25: the newest 25 in total, spread over the partitions.
+    let newest = cat_lines(&path, &["--offset", "-25"]);
+    assert_eq!(newest.len(), 25);
+    assert!(newest.iter().all(|&(p, o, _)| o >= high[&p] - 13));
+    // An offset, and a map of them; `end` prints nothing.
+    let from = cat_lines(&path, &["-o", "600"]);
+    assert!(from.iter().all(|&(_, o, _)| o >= 600));
+    assert_eq!(
+        from.len(),
+        all.iter().filter(|&&(_, o, _)| o >= 600).count()
+    );
+    let map = cat_lines(&path, &["-o", "{1: -3}"]);
+    assert_eq!(
+        per_partition(&map).into_iter().collect::<Vec<_>>(),
+        [(1, 3)]
+    );
+    assert!(cat_lines(&path, &["-o", "end"]).is_empty());
+    // By time: each partition from its first record at or after it.
+    let mut times: Vec<i64> = all.iter().map(|&(_, _, t)| t).collect();
+    times.sort_unstable();
+    let middle = times[times.len() / 2];
+    let since = cat_lines(&path, &["-o", &format!("s@{middle}")]);
+    let want: Vec<(i64, i64, i64)> = all
+        .iter()
+        .filter(|&&(p, o, _)| {
+            let first = all
+                .iter()
+                .filter(|&&(q, _, t)| q == p && t >= middle)
+                .map(|&(_, o, _)| o)
+                .min();
+            first.is_some_and(|f| o >= f)
+        })
+        .copied()
+        .collect();
+    assert!(!since.is_empty() && since.len() < all.len());
+    assert_eq!(since, want);
+    // -c: the first N records printed, then exit.
+    assert_eq!(cat_lines(&path, &["-c", "7"]), all[..7]);
+    assert_eq!(
+        cat_lines(&path, &["-o", "each:-10", "--count", "3"]),
+        each[..3]
+    );
+    // A bad spec is a usage error.
+    let (out, _) = run(&[
+        "cat",
+        "--recording",
+        path.to_str().unwrap(),
+        "-o",
+        "sideways",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn cat_prints_every_record_of_a_recording_as_json_lines() {
     let dir = tempfile::tempdir().unwrap();

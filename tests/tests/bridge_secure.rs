@@ -14,7 +14,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use replay_bridge::cat::{self, CatOptions, SideFormat, StartAt};
+use replay_bridge::cat::{self, CatOptions, SideFormat};
 use replay_bridge::kafka::{KafkaConfig, SaslMechanism};
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
@@ -134,7 +134,8 @@ async fn tls_alone_carries_serve_record_and_cat() {
         subject: None,
         schemas: SchemaSource::Dir(schemas.path().to_owned()),
         follow: false,
-        start: StartAt::Beginning,
+        start: streamglass_core::seek::SeekSpec::All(streamglass_core::seek::Position::Beginning),
+        count: None,
         timeout: CALL_TIMEOUT,
     };
     let mut printed = Vec::new();
