@@ -157,7 +157,7 @@ return { rolling };`,
   },
   {
     name: "spread",
-    title: "Cross-exchange spread: each coinbase-pro BTC/USD trade with the latest binance BTC/USDT trade before it",
+    title: "Cross-exchange spread: each coinbase-pro BTC/USD trade with the latest binance BTC/USDT trade at or before it",
     code: `const binance = trades.where("Exchange = \`binance\`").where("Instrument = \`BTC/USDT\`");
 const spread = trades
   .where("Exchange = \`coinbase-pro\`").where("Instrument = \`BTC/USD\`")

@@ -14,7 +14,8 @@ one line of JSON, `{"checked": {table: rows}, "mismatches": [...]}`, and exits 1
   closed='both')`, then each run of equal timestamps takes its last row's value).
 - `spread` is each coinbase-pro BTC/USD trade with the latest binance BTC/USDT trade at or before
   it (`aj` on KafkaTimestamp; of equal timestamps the last in table order, as Deephaven compacts
-  them): pandas `merge_asof(direction='backward')`; `Spread = Price - BinancePrice`.
+  them): pandas `merge_asof(direction='backward')`; the matched row's price and timestamp, and
+  `Spread = Price - BinancePrice`.
 """
 
 import json
@@ -55,9 +56,16 @@ def compare(name, shown, expected, columns, mismatches):
     for column in columns:
         for k, w in want[column].items():
             g = got.at[k, column]
-            g = None if pd.isna(g) else float(g)
-            w = None if pd.isna(w) else float(w)
-            if not close(g, w):
+            if column.endswith("Time"):
+                # Nanosecond timestamps: compared exactly, as integers.
+                g = None if pd.isna(g) else int(g)
+                w = None if pd.isna(w) else int(w)
+                same = g == w
+            else:
+                g = None if pd.isna(g) else float(g)
+                w = None if pd.isna(w) else float(w)
+                same = close(g, w)
+            if not same:
                 mismatches.append(f"{name}.{column} at {k}: shown {g}, pandas {w}")
                 if len(mismatches) > 20:
                     return
@@ -84,6 +92,7 @@ def main(path):
     right = trades[(trades.Exchange == "binance") & (trades.Instrument == "BTC/USDT")]
     right = right.drop_duplicates("KafkaTimestamp", keep="last")
     right = right[["KafkaTimestamp", "Price"]].rename(columns={"Price": "BinancePrice"})
+    right["BinanceTime"] = right.KafkaTimestamp.astype("Int64")  # nullable: exact after the merge
     joined = pd.merge_asof(
         left.assign(row=range(len(left))).sort_values("KafkaTimestamp", kind="stable"),
         right.sort_values("KafkaTimestamp", kind="stable"),
@@ -91,7 +100,9 @@ def main(path):
         direction="backward",
     ).sort_values("row")
     joined["Spread"] = joined.Price - joined.BinancePrice
-    compare("spread", frame(tables["spread"]), joined, ["BinancePrice", "Spread"], mismatches)
+    shown = frame(tables["spread"])
+    shown["BinanceTime"] = shown.BinanceTime.map(lambda v: None if v is None else int(v)).astype("Int64")
+    compare("spread", shown, joined, ["BinancePrice", "BinanceTime", "Spread"], mismatches)
 
     print(json.dumps({"checked": {"rolling": len(expected), "spread": len(joined)}, "mismatches": mismatches}))
     sys.exit(1 if mismatches else 0)

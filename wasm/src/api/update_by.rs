@@ -157,6 +157,11 @@ fn integer(v: &JsValue, what: &str) -> Result<i64, JsError> {
     {
         return Ok(n);
     }
+    if v.as_f64().is_some_and(|n| n.fract() == 0.0) {
+        return Err(JsError::new(&format!(
+            "{what} is past 2^53, where a Number loses digits: give it as a BigInt (123n)"
+        )));
+    }
     Err(JsError::new(&format!("{what} is a whole number")))
 }
 

@@ -92,6 +92,69 @@ pub(crate) fn sub(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     }
 }
 
+/// `x · y` as the rounded product and its rounding error, exactly (Dekker's product, with
+/// Veltkamp's split: no fused multiply-add, which wasm32 lacks), for |x|, |y| < 2^996.
+fn two_product(x: f64, y: f64) -> (f64, f64) {
+    const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
+    let split = |v: f64| {
+        let c = SPLIT * v;
+        let hi = c - (c - v);
+        (hi, v - hi)
+    };
+    let p = x * y;
+    let ((xh, xl), (yh, yl)) = (split(x), split(y));
+    let e = ((xh * yh - p) + xh * yl + xl * yh) + xl * yl;
+    (p, e)
+}
+
+/// Adds `x²` to the double-double `(hi, lo)`: its rounded square and that rounding's error, so a
+/// sum of squares keeps what a variance of large values needs (1e9 + k squared is 1e18 + …).
+pub(crate) fn add_square(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
+    let (p, e) = two_product(x, x);
+    add(hi, lo, specials, p);
+    if p.is_finite() {
+        *lo += e;
+    }
+}
+
+/// Takes back what [`add_square`] added.
+pub(crate) fn sub_square(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
+    let (p, e) = two_product(x, x);
+    sub(hi, lo, specials, p);
+    if p.is_finite() {
+        *lo -= e;
+    }
+}
+
+/// The sample variance (n − 1) of `n` values from their double-double sum and sum of squares
+/// (each `(hi, lo, specials)`): `(n·Σx² − (Σx)²) / (n (n − 1))` with the difference taken in
+/// double-double, as the two terms agree in most of their digits. A NaN or an infinity gives
+/// NaN; one value gives NaN (0/0), as in Deephaven; rounding never gives less than 0.
+pub(crate) fn sample_variance(
+    n: u64,
+    (s_hi, s_lo, s_special): (f64, f64, [u32; 3]),
+    (q_hi, q_lo, q_special): (f64, f64, [u32; 3]),
+) -> f64 {
+    if s_special.iter().chain(&q_special).any(|&c| c > 0) {
+        return f64::NAN;
+    }
+    if n < 2 {
+        return f64::NAN;
+    }
+    let n = n as f64;
+    let (a, ae) = two_product(n, q_hi);
+    let (p, pe) = two_product(s_hi, s_hi);
+    let rest = (ae - pe) + (n * q_lo - (2.0 * s_hi * s_lo + s_lo * s_lo));
+    let d = (a - p) + rest;
+    if d > 0.0 {
+        d / (n * (n - 1.0))
+    } else if d.is_nan() {
+        f64::NAN
+    } else {
+        0.0
+    }
+}
+
 fn special(x: f64) -> usize {
     if x.is_nan() {
         0
@@ -316,7 +379,13 @@ impl Accumulator {
             }
             AggKind::Var | AggKind::Std => {
                 let x = f64::from_bits(bits);
-                self.take_back(g, x, Some(x * x));
+                self.take_back(g, x, None);
+                sub_square(
+                    &mut self.second[g],
+                    &mut self.low2[g],
+                    &mut self.specials2[g],
+                    x,
+                );
                 self.counts[g] -= 1;
             }
             // `extra` is the row's weight; a null weight never counted.
@@ -451,7 +520,20 @@ impl Accumulator {
         } else {
             for (&g, &x) in gids.iter().zip(&xs) {
                 if x != NULL_F64 {
-                    self.add_both(g as usize, x, x * x);
+                    let g = g as usize;
+                    add(
+                        &mut self.floats[g],
+                        &mut self.low[g],
+                        &mut self.specials[g],
+                        x,
+                    );
+                    add_square(
+                        &mut self.second[g],
+                        &mut self.low2[g],
+                        &mut self.specials2[g],
+                        x,
+                    );
+                    self.counts[g] += 1;
                 }
             }
         }
@@ -600,12 +682,11 @@ impl Accumulator {
             (AggKind::Var | AggKind::Std, Column::F64(c)) => c.push(match n {
                 0 => NULL_F64,
                 _ => {
-                    let (n, sum, sq) = (n as f64, self.total(g), self.total2(g));
-                    // Sample variance; one value gives 0/0 = NaN, as in Deephaven.
-                    let var = (sq - sum * sum / n) / (n - 1.0);
-                    // Rounding can dip below zero; NaN (a NaN or infinite input) must stay NaN.
-                    let var = if var < 0.0 { 0.0 } else { var };
-                    let var = if n == 1.0 { f64::NAN } else { var };
+                    let var = sample_variance(
+                        n,
+                        (self.floats[g], self.low[g], self.specials[g]),
+                        (self.second[g], self.low2[g], self.specials2[g]),
+                    );
                     if self.kind == AggKind::Std {
                         var.sqrt()
                     } else {

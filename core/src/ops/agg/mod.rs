@@ -42,7 +42,9 @@ mod values;
 /// The exact double-double sums of `Sum`, `Avg`, `Var`, `Std` and `WAvg`, which `updateBy`'s
 /// rolling sums share.
 pub(crate) mod exact_sum {
-    pub(crate) use super::accumulator::{add, finish, sub};
+    pub(crate) use super::accumulator::{
+        add, add_square, finish, sample_variance, sub, sub_square,
+    };
 }
 
 use std::rc::Rc;

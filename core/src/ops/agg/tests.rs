@@ -640,3 +640,33 @@ fn reducers_read_the_same_strings_across_dictionary_rebuilds() {
     assert_eq!(over_stream.all_rows()[0][1], string("always-a"));
     assert_eq!(over_stream.all_rows()[1][1], Value::Null);
 }
+
+#[test]
+fn std_and_var_of_large_values_keep_their_spread() {
+    use crate::{Batch, ColumnType, Engine, Schema, Value};
+    let schema = Schema::of(&[("K", ColumnType::I64), ("X", ColumnType::F64)]).unwrap();
+    for base in [1e9, 1.7e12, -3.5e13] {
+        let engine = Engine::new();
+        let ring = engine.ring_table(schema.clone(), 4);
+        let out = ring
+            .agg_by(&[Agg::std("S = X"), Agg::var("V = X")], &["K"])
+            .unwrap();
+        let rows: Vec<Vec<Value>> = (0..6)
+            .map(|k| vec![Value::I64(1), Value::F64(base + f64::from(k))])
+            .collect();
+        // Four values, then two more push the first two out of the ring: 2..=5 either way.
+        ring.add(Batch::from_rows(&schema, &rows[..4]).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        ring.add(Batch::from_rows(&schema, &rows[4..]).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        let row = &out.all_rows()[0];
+        let (Value::F64(s), Value::F64(v)) = (&row[1], &row[2]) else {
+            panic!("{row:?}");
+        };
+        // 2, 3, 4, 5 around their mean: variance 5/3.
+        assert!((v - 5.0 / 3.0).abs() < 1e-12, "{base}: var {v}");
+        assert!((s - (5.0f64 / 3.0).sqrt()).abs() < 1e-12, "{base}: std {s}");
+    }
+}

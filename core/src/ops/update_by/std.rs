@@ -1,5 +1,7 @@
-//! `rollingStd`: the sample standard deviation (n − 1) of a window's non-null values, from exact
-//! sums of the values and of their squares (so values leaving take nothing else with them).
+//! `rollingStd`: the sample standard deviation (n − 1) of a window's non-null values, from
+//! double-double sums of the values and of their exact squares, their difference taken in
+//! double-double (`agg`'s `sample_variance`, shared with `aggBy`'s Std and Var), so values leaving
+//! take nothing else with them and large values (epoch millis) keep their spread.
 //! No value gives null, one gives NaN, as the aggregation `Std` does.
 //!
 //! Invariant: `sum` and `squares` hold exactly the non-null values in the window.
@@ -19,7 +21,7 @@ impl Fold for StdFold {
     fn push(&mut self, e: &Entry, _: u64, _: Option<&Value>) -> Result<()> {
         if !e.is_null() {
             self.sum.add_f64(e.x);
-            self.squares.add_f64(e.x * e.x);
+            self.squares.add_square(e.x);
         }
         Ok(())
     }
@@ -27,19 +29,14 @@ impl Fold for StdFold {
     fn pop(&mut self, e: &Entry, _: u64) {
         if !e.is_null() {
             self.sum.sub_f64(e.x);
-            self.squares.sub_f64(e.x * e.x);
+            self.squares.sub_square(e.x);
         }
     }
 
     fn emit(&self, out: &mut Sink) {
-        let n = self.sum.count as f64;
         let v = match self.sum.count {
             0 => NULL_F64,
-            1 => f64::NAN,
-            _ => {
-                let (s, q) = (self.sum.f64(), self.squares.f64());
-                ((q - s * s / n) / (n - 1.0)).max(0.0).sqrt()
-            }
+            _ => self.sum.sample_variance(&self.squares).sqrt(),
         };
         push_f64(out, v);
     }

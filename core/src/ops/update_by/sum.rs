@@ -41,6 +41,27 @@ impl ExactSum {
         self.count -= 1;
     }
 
+    /// Adds `x²`, exactly (its rounded square and the rounding error).
+    pub(crate) fn add_square(&mut self, x: f64) {
+        exact_sum::add_square(&mut self.hi, &mut self.lo, &mut self.specials, x);
+        self.count += 1;
+    }
+
+    /// Takes back what [`ExactSum::add_square`] added.
+    pub(crate) fn sub_square(&mut self, x: f64) {
+        exact_sum::sub_square(&mut self.hi, &mut self.lo, &mut self.specials, x);
+        self.count -= 1;
+    }
+
+    /// The sample variance of the values of `self` whose squares `squares` holds.
+    pub(crate) fn sample_variance(&self, squares: &ExactSum) -> f64 {
+        exact_sum::sample_variance(
+            self.count,
+            (self.hi, self.lo, self.specials),
+            (squares.hi, squares.lo, squares.specials),
+        )
+    }
+
     /// The double sum, rounded once.
     pub(crate) fn f64(&self) -> f64 {
         exact_sum::finish(self.hi, self.lo, self.specials)

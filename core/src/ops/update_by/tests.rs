@@ -104,12 +104,11 @@ fn fold(op: &UpdateBy, input: usize, rows: &[&Row], float: bool) -> (Value, f64)
             n => {
                 let mean = xs.iter().sum::<f64>() / n as f64;
                 let ss: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
-                let q: f64 = xs.iter().map(|x| x * x).sum();
-                // The engine's exact sums cancel within a rounding of Σx².
-                return (
-                    Value::F64((ss / (n - 1) as f64).sqrt()),
-                    1e-7 * q.sqrt() + tol,
-                );
+                let std = (ss / (n - 1) as f64).sqrt();
+                let largest = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                // The engine's difference in double-double leaves rounding of the result alone
+                // (and of the reference's mean): not a rounding of Σx², as a plain sum would.
+                return (Value::F64(std), 1e-9 * std + 1e-12 * largest + tol);
             }
         },
         UpdateByKind::WAvg => {
@@ -1014,6 +1013,23 @@ proptest! {
                 prop_assert!(added.len() <= rows.len(), "rebuilt: {} added", added.len());
             }
             held = (held + rows.len()).min(ring_capacity);
+        }
+    }
+}
+
+#[test]
+fn a_rolling_std_of_large_values_keeps_their_spread() {
+    // 1e9 + k and epoch-millis-sized 1.7e12 + k: the squares agree in most of their digits.
+    for base in [1e9, 1.7e12, -3.5e13] {
+        let xs: Vec<Option<f64>> = (0..4).map(|k| Some(base + f64::from(k))).collect();
+        let ts = vec![None; xs.len()];
+        let op = UpdateBy::rolling(UpdateByKind::Std, UpdateByWindow::ticks(3, 0), &["Out = X"]);
+        let got = over_x(&ts, &xs, op);
+        assert!(got[0].is_some_and(f64::is_nan), "{base}: {got:?}");
+        let want = [std::f64::consts::FRAC_1_SQRT_2, 1.0, 1.0];
+        for (g, w) in got[1..].iter().zip(want) {
+            let g = g.unwrap();
+            assert!((g - w).abs() < 1e-12, "{base}: {got:?}");
         }
     }
 }
