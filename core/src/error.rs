@@ -62,6 +62,8 @@ pub enum Error {
 pub enum DecodeReason {
     #[error("magic byte {0}, expected 0 (Confluent wire format)")]
     WrongMagic(u8),
+    #[error("{got} bytes, where the format takes {expected} (a big-endian number)")]
+    WrongWidth { expected: usize, got: usize },
     #[error("{0} bytes, shorter than the 5-byte Confluent header")]
     ShortHeader(usize),
     #[error("the schema id is not in the schema store")]

@@ -46,6 +46,12 @@ pub enum SideFormat {
     Avro,
     String,
     Bytes,
+    /// Kafka's `LongSerializer`: 8 bytes, big-endian.
+    Long,
+    /// Kafka's `IntegerSerializer`: 4 bytes, big-endian.
+    Int,
+    /// Kafka's `DoubleSerializer`: 8 bytes, big-endian.
+    Double,
 }
 
 /// What `cat` decodes and how.
@@ -128,6 +134,9 @@ fn format_of(side: SideFormat, subject: Option<String>) -> Format {
         SideFormat::Ignore => Format::Ignore,
         SideFormat::String => Format::String,
         SideFormat::Bytes => Format::Bytes,
+        SideFormat::Long => Format::Long,
+        SideFormat::Int => Format::Int,
+        SideFormat::Double => Format::Double,
         SideFormat::Avro => Format::Avro(ReaderSchema::Latest(subject.unwrap_or_default())),
     }
 }

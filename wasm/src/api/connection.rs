@@ -66,9 +66,12 @@ fn format(value: &JsValue, side: &str, default: Format) -> Result<Format, JsErro
             "ignore" => Ok(Format::Ignore),
             "string" => Ok(Format::String),
             "bytes" => Ok(Format::Bytes),
+            "long" => Ok(Format::Long),
+            "int" => Ok(Format::Int),
+            "double" => Ok(Format::Double),
             "avro" => Ok(Format::Avro(ReaderSchema::Latest(String::new()))),
             other => Err(JsError::new(&format!(
-                "{side}: {other:?} is not a format (\"ignore\", \"string\", \"bytes\" or {{avro: subject}})"
+                "{side}: {other:?} is not a format (\"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\" or {{avro: subject}})"
             ))),
         };
     }
@@ -80,7 +83,7 @@ fn format(value: &JsValue, side: &str, default: Format) -> Result<Format, JsErro
         return Ok(Format::Avro(ReaderSchema::Latest(String::new())));
     }
     Err(JsError::new(&format!(
-        "{side}: use \"ignore\", \"string\", \"bytes\" or {{avro: subject}}"
+        "{side}: use \"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\" or {{avro: subject}}"
     )))
 }
 
