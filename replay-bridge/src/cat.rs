@@ -125,6 +125,10 @@ struct Printer<W: Write> {
     decoder: RecordDecoder,
     registry: Option<SchemaRegistry>,
     missing: std::collections::HashSet<u32>,
+    /// With a registry and no `--subject`: a decoder per writer schema id, each value read with
+    /// the schema it was written with (as Confluent's deserializer does), so a topic whose
+    /// subjects are not `<topic>-value` (TopicRecordNameStrategy) still reads.
+    by_writer: Option<Vec<(u32, RecordDecoder)>>,
     out: W,
     summary: CatSummary,
 }
@@ -182,11 +186,13 @@ impl<W: Write> Printer<W> {
             .subject
             .clone()
             .unwrap_or_else(|| format!("{topic}-value"));
+        let by_writer =
+            registry.is_some() && options.value == SideFormat::Avro && options.subject.is_none();
         if let Some(registry) = &registry {
             if options.key == SideFormat::Avro {
                 infos.push(registry.latest(&key_subject).await?);
             }
-            if options.value == SideFormat::Avro {
+            if options.value == SideFormat::Avro && !by_writer {
                 infos.push(registry.latest(&value_subject).await?);
             }
         }
@@ -205,15 +211,73 @@ impl<W: Write> Printer<W> {
         };
         let key = format_of(options.key, Some(pick(key_subject, "key", false)));
         let value_subject = pick(value_subject, "value", options.subject.is_some());
-        let value = format_of(options.value, Some(value_subject));
+        let value = match by_writer {
+            // Values go to the decoder of their writer id; this one decodes keys of the others.
+            true => Format::Ignore,
+            false => format_of(options.value, Some(value_subject)),
+        };
         let decoder = RecordDecoder::new(store, key, value)?;
         Ok(Self {
             decoder,
             registry,
             missing: Default::default(),
+            by_writer: by_writer.then(Vec::new),
             out,
             summary: CatSummary::default(),
         })
+    }
+
+    /// The decoder of the writer schema of `value` (fetched from the registry and built on first
+    /// sight), or why the record cannot be read.
+    async fn writer_decoder(
+        &mut self,
+        partition: i32,
+        offset: i64,
+        value: &[u8],
+    ) -> std::result::Result<&mut RecordDecoder, CoreError> {
+        let fail = |schema_id, reason| CoreError::Decode {
+            partition,
+            offset,
+            schema_id,
+            reason,
+        };
+        let id = match value {
+            [0, a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]),
+            [m, ..] if *m != 0 => return Err(fail(None, DecodeReason::WrongMagic(*m))),
+            short => return Err(fail(None, DecodeReason::ShortHeader(short.len()))),
+        };
+        let writers = self.by_writer.get_or_insert_with(Vec::new);
+        if let Some(at) = writers.iter().position(|(w, _)| *w == id) {
+            return Ok(&mut writers[at].1);
+        }
+        let mut store = self.decoder.store().clone();
+        if store.get(id).is_none() {
+            let registry = self
+                .registry
+                .as_ref()
+                .ok_or_else(|| fail(Some(id), DecodeReason::UnknownSchemaId))?;
+            let info = registry.by_id(id).await.map_err(|e| {
+                tracing::warn!("schema id {id}: {e}");
+                fail(Some(id), DecodeReason::UnknownSchemaId)
+            })?;
+            store.insert(&info).map_err(|e| {
+                fail(
+                    Some(id),
+                    DecodeReason::UnreadableSchema(e.to_string().into()),
+                )
+            })?;
+        }
+        let key = self.decoder.key_format().clone();
+        let decoder =
+            RecordDecoder::new(store, key, Format::Avro(ReaderSchema::Id(id))).map_err(|e| {
+                fail(
+                    Some(id),
+                    DecodeReason::UnreadableSchema(e.to_string().into()),
+                )
+            })?;
+        let at = writers.len();
+        writers.push((id, decoder));
+        Ok(&mut writers[at].1)
     }
 
     async fn record(&mut self, partition: i32, record: &StoredRecord) -> Result<()> {
@@ -223,6 +287,35 @@ impl<W: Write> Printer<W> {
             key: record.key.as_deref(),
             value: record.value.as_deref(),
         };
+        if self.by_writer.is_some()
+            && let Some(value) = view.value
+        {
+            let line = match self.writer_decoder(partition, view.offset, value).await {
+                Ok(decoder) => match decoder.decode(partition, &view) {
+                    Ok(()) => {
+                        let line = row_json(decoder, decoder.rows() - 1);
+                        if decoder.rows() >= ROWS_PER_CLEAR {
+                            decoder.clear();
+                        }
+                        Ok(line)
+                    }
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e),
+            };
+            let line = match line {
+                Ok(line) => {
+                    self.summary.rows += 1;
+                    line
+                }
+                Err(e) => {
+                    self.summary.errors += 1;
+                    error_json(&e).to_string()
+                }
+            };
+            writeln!(self.out, "{line}")?;
+            return Ok(());
+        }
         let mut result = self.decoder.decode(partition, &view);
         // A writer schema id seen for the first time: ask the registry, then try again.
         if let (
@@ -456,6 +549,45 @@ mod tests {
             }
         });
         format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn without_a_subject_values_are_read_with_their_writer_schema() {
+        // A registry with no `<topic>-value` subject (TopicRecordNameStrategy, as the seed's):
+        // every subject lookup is a 404. The recording's header holds the writer schemas.
+        let url = registry(vec![]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sgrec");
+        crate::record::generate(&path, 500, 2, 3).unwrap();
+        let options = |schemas| CatOptions {
+            key: SideFormat::Ignore,
+            value: SideFormat::Avro,
+            subject: None,
+            schemas,
+            follow: false,
+            start: SeekSpec::All(streamglass_core::seek::Position::Beginning),
+            count: None,
+            timeout: Duration::from_secs(5),
+        };
+        let registry = SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
+        let mut by_writer = Vec::new();
+        let summary = cat_recording(
+            &path,
+            &options(SchemaSource::Registry(registry)),
+            &mut by_writer,
+        )
+        .await
+        .unwrap();
+        assert_eq!((summary.rows, summary.errors), (500, 0));
+        // The same lines as with the header's schemas alone.
+        let mut plain = Vec::new();
+        cat_recording(&path, &options(SchemaSource::None), &mut plain)
+            .await
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(by_writer).unwrap(),
+            String::from_utf8(plain).unwrap()
+        );
     }
 
     #[tokio::test]

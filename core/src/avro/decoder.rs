@@ -419,6 +419,11 @@ impl RecordDecoder {
     }
 
     /// The schema store, to add writer schemas that arrive later.
+    /// How keys are decoded.
+    pub fn key_format(&self) -> &Format {
+        &self.key.format
+    }
+
     pub fn store_mut(&mut self) -> &mut SchemaStore {
         &mut self.store
     }
