@@ -29,6 +29,7 @@
 //! Invariant: the output holds the parent's rows (blink: this cycle's), and each lane's column
 //! holds, for every row, the value over its window among the rows its groups cover.
 
+mod any;
 mod count;
 mod cumulative;
 mod delta;
