@@ -266,8 +266,7 @@ impl Operator for UpdateByTable {
         if modified.is_empty() {
             return Ok(Some(Update::Fifo { removed, added }));
         }
-        modified.sort_unstable();
-        modified.dedup();
+        super::packed_sort::sort_dedup_u64(&mut modified);
         Ok(Some(Update::Keyed {
             removed: gone.collect(),
             added: (first_added..out.end_key()).collect(),
