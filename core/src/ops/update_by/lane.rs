@@ -56,11 +56,10 @@ struct FoldGroups<F> {
 }
 
 /// The groups of a lane, by fold type: each fold type's row loop is compiled for it (no dynamic
-/// call per row). `Sum`/`Avg` and the exponential folds have their own; the others share one
-/// ([`AnyFold`]: a smaller bundle).
+/// call per row). `Sum`/`Avg` has its own; the others share one ([`AnyFold`]: a
+/// smaller bundle).
 enum Groups {
     Sum(FoldGroups<SumFold>),
-    Em(FoldGroups<EmFold>),
     Any(FoldGroups<AnyFold>),
 }
 
@@ -69,7 +68,6 @@ macro_rules! each_groups {
     ($groups:expr, $g:ident => $body:expr) => {
         match $groups {
             Groups::Sum($g) => $body,
-            Groups::Em($g) => $body,
             Groups::Any($g) => $body,
         }
     };
@@ -291,12 +289,7 @@ impl Lane {
                     UpdateByWindow::DecayTime { time, .. } => (None, time),
                     _ => (Some(1.0), 0),
                 };
-                Groups::Em(FoldGroups::new(EmFold::new(
-                    kind,
-                    spec.control,
-                    ticks,
-                    time,
-                )))
+                Self::any(AnyFold::Em(EmFold::new(kind, spec.control, ticks, time)))
             }
         }
     }
