@@ -1,9 +1,10 @@
-//! [`AnyFold`]: every operation but `Sum`/`Avg` (the exponential ones, products, min/max, count,
-//! std, wAvg, group, delta, fill) as one fold type, so the lane's window driver (`window.rs`, `lane.rs`) is
-//! compiled once for all of them instead of once per operation (a copy was ~5 KB of wasm). Each
-//! call is a `match` on the operation, a branch the same for every row of a lane: no dynamic
-//! call per row. `Sum`/`Avg` keeps its own copy: in the match, `rollingAvg` lost ~10% of its
-//! speed; `ema`, whose row costs an `exp`, did not measurably.
+//! [`AnyFold`]: every operation but `Sum`/`Avg` (the exponential ones, products, min/max,
+//! count, std, wAvg, group, delta, fill) as one fold type, so the lane's window driver
+//! (`window.rs`, `lane.rs`) is compiled once for all of them instead of once per operation (a
+//! copy was ~5 KB of wasm). Each call is a `match` on the operation, a branch the same for every
+//! row of a lane: no dynamic call per row. `Sum`/`Avg` keeps its own copy: in the match,
+//! `rollingAvg` lost ~10% of its speed; `ema`, whose row costs an `exp`, 2–4% at most, within
+//! the noise (BENCHMARKS.md).
 //!
 //! Invariant: an `AnyFold` is the fold it wraps; it never changes variant.
 
