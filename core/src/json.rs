@@ -257,7 +257,8 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<Json, String> {
         let mut members: Vec<(String, Json)> = Vec::new();
         // Positions by key, once an object is large enough that a scan would cost.
-        let mut index: Option<HashMap<String, usize>> = None;
+        // (Positions as `u32`: `HashMap<String, u32>` is a type the bundle has already.)
+        let mut index: Option<HashMap<String, u32>> = None;
         self.space();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -280,16 +281,16 @@ impl Parser<'_> {
                 index => index
                     .get_or_insert_with(|| {
                         let keys = members.iter().enumerate();
-                        keys.map(|(i, (k, _))| (k.clone(), i)).collect()
+                        keys.map(|(i, (k, _))| (k.clone(), i as u32)).collect()
                     })
                     .get(&key)
-                    .copied(),
+                    .map(|&i| i as usize),
             };
             match found {
                 Some(i) => members[i].1 = value,
                 None => {
                     if let Some(index) = &mut index {
-                        index.insert(key.clone(), members.len());
+                        index.insert(key.clone(), members.len() as u32);
                     }
                     members.push((key, value));
                 }

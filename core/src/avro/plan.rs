@@ -1491,15 +1491,16 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                 let mut seen = vec![false; rr.fields.len()];
                 // Reader fields by name, else by alias (the first such field), in one map: a
                 // scan per writer field would cost the product of the two records' widths.
-                let mut by_name: HashMap<&str, usize> = HashMap::new();
+                // (`HashMap<String, u32>`, a type the bundle has already: `shape.rs`.)
+                let mut by_name: HashMap<String, u32> = HashMap::new();
                 for (j, rf) in rr.fields.iter().enumerate().rev() {
-                    by_name.extend(rf.aliases.iter().map(|a| (a.as_str(), j)));
+                    by_name.extend(rf.aliases.iter().map(|a| (a.clone(), j as u32)));
                 }
                 for (j, rf) in rr.fields.iter().enumerate().rev() {
-                    by_name.insert(&rf.name, j);
+                    by_name.insert(rf.name.clone(), j as u32);
                 }
                 for wf in &wr.fields {
-                    let found = by_name.get(wf.name.as_str()).copied();
+                    let found = by_name.get(wf.name.as_str()).map(|&j| j as usize);
                     let field_path = mapping::join(path, &wf.name);
                     match found {
                         Some(j) => {

@@ -468,7 +468,8 @@ impl Parser {
             .and_then(Json::as_array)
             .ok_or_else(|| bad(format!("record {} has no \"fields\" array", name.name)))?;
         let mut fields: Vec<RecordField> = Vec::with_capacity(list.len());
-        let mut seen = HashSet::with_capacity(list.len());
+        // Of `String`s, a set type the bundle has already (`defined`).
+        let mut seen: HashSet<String> = HashSet::with_capacity(list.len());
         for f in list {
             let field_name = f
                 .get("name")
@@ -481,7 +482,7 @@ impl Parser {
                         f.shown()
                     ))
                 })?;
-            if !seen.insert(field_name) {
+            if !seen.insert(field_name.to_owned()) {
                 return Err(bad(format!(
                     "record {}: field {field_name} is defined twice",
                     name.name
@@ -527,7 +528,7 @@ impl Parser {
                     name.name
                 ))
             })?;
-        let mut seen = HashSet::with_capacity(symbols.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(symbols.len());
         for s in &symbols {
             if !is_identifier(s) {
                 return Err(bad(format!(
@@ -535,7 +536,7 @@ impl Parser {
                     name.name
                 )));
             }
-            if !seen.insert(s) {
+            if !seen.insert(s.clone()) {
                 return Err(bad(format!("enum {}: symbol {s} appears twice", name.name)));
             }
         }

@@ -42,12 +42,44 @@ use std::rc::Rc;
 use super::Operator;
 use super::key_ids::{KeyIds, match_columns};
 use super::name_pair;
+use super::packed_sort;
 use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, f64_order_key};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
 
 /// No right row matches.
 const NO_ROW: u64 = u64::MAX;
+
+/// Inserts the late rows (see `AsOfJoin::add_right`; keys from `first`) into their buckets, and
+/// empties `late`: a few inserted, more merged in (one pass over the bucket, not one per row).
+fn merge_late(buckets: &mut [Bucket], late: &mut Vec<u128>, first: u64) {
+    packed_sort::sort(late);
+    let unpack = |v: &u128| ((v >> 32) as u64, first + u64::from(*v as u32));
+    for group in late.chunk_by(|a, b| a >> 96 == b >> 96) {
+        let Some(bucket) = buckets.get_mut((group[0] >> 96) as usize) else {
+            continue;
+        };
+        let rows = &mut bucket.rows;
+        if group.len() <= 8 {
+            for (s, key) in group.iter().map(unpack) {
+                let p = rows.partition_point(|&e| e <= (s, key));
+                rows.insert(p, (s, key));
+            }
+        } else {
+            let old = std::mem::take(rows);
+            let mut new = group.iter().map(unpack).peekable();
+            rows.reserve(old.len() + group.len());
+            for e in old {
+                while let Some(n) = new.next_if(|&n| n < e) {
+                    rows.push_back(n);
+                }
+                rows.push_back(e);
+            }
+            rows.extend(new);
+        }
+    }
+    late.clear();
+}
 
 /// The order key of a stamp: nulls (0) first, then values in order.
 pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut Vec<u64>) {
@@ -272,7 +304,10 @@ impl AsOfJoin {
             count,
             &mut self.stamps,
         );
-        let mut late = Vec::new();
+        // Rows earlier than their bucket's back, as (bucket id, stamp, row from `base`) packed
+        // in that order (`packed_sort`); merged in every 2^32 rows (never, in wasm32).
+        let mut late: Vec<u128> = Vec::new();
+        let mut base = 0;
         for (i, (&id, &s)) in self.scratch.iter().zip(&self.stamps).enumerate() {
             let key = right.first_key + (start + i) as u64;
             let bucket = &mut self.buckets[id as usize];
@@ -283,35 +318,19 @@ impl AsOfJoin {
                     *change = Change::Appended;
                 }
             } else {
-                late.push((id, s, key));
+                if i - base > u32::MAX as usize {
+                    merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
+                    base = i;
+                }
+                let row = (i - base) as u128;
+                late.push((u128::from(id) << 96) | (u128::from(s) << 32) | row);
                 *change = Change::Other;
             }
         }
+        let first_late = right.first_key + (start + base) as u64;
+        merge_late(&mut self.buckets, &mut late, first_late);
         self.right_ids.extend(self.scratch.iter().copied());
         self.right_stamps.extend(self.stamps.iter().copied());
-        // Rows earlier than their bucket's back: a few are inserted, more merged in (one pass
-        // over the bucket, not one per row).
-        late.sort_unstable();
-        for group in late.chunk_by(|a, b| a.0 == b.0) {
-            let rows = &mut self.buckets[group[0].0 as usize].rows;
-            if group.len() <= 8 {
-                for &(_, s, key) in group {
-                    let p = rows.partition_point(|&e| e <= (s, key));
-                    rows.insert(p, (s, key));
-                }
-            } else {
-                let old = std::mem::take(rows);
-                let mut new = group.iter().map(|&(_, s, key)| (s, key)).peekable();
-                rows.reserve(old.len() + group.len());
-                for e in old {
-                    while let Some(n) = new.next_if(|&n| n < e) {
-                        rows.push_back(n);
-                    }
-                    rows.push_back(e);
-                }
-                rows.extend(new);
-            }
-        }
     }
 
     /// Removes the first `count` right rows from their buckets.
@@ -442,7 +461,7 @@ impl AsOfJoin {
     /// match changed, and returns their keys (ascending), or `None` when a column cannot change
     /// in place.
     fn repatch(&mut self, right: &TableData, out: &mut TableData) -> Option<Vec<u64>> {
-        let mut changed: Vec<(u64, u64)> = Vec::new(); // (left key, new match)
+        let mut changed: Vec<u128> = Vec::new(); // (left key, new match), packed
         let first = out.first_key;
         let mut scan = false;
         for id in 0..self.changes.len() {
@@ -464,7 +483,7 @@ impl AsOfJoin {
                         let bucket = &self.buckets[id];
                         let found = self.find(bucket, t);
                         if found != old {
-                            changed.push((key, found));
+                            changed.push(packed_sort::pack(key, found));
                         }
                         self.in_tail(bucket, t)
                     });
@@ -498,7 +517,7 @@ impl AsOfJoin {
                 let tail = self.in_tail(bucket, t);
                 let key = first + p as u64;
                 if found != self.left_match[p] {
-                    changed.push((key, found));
+                    changed.push(packed_sort::pack(key, found));
                 }
                 if tail {
                     self.buckets[id].tail.push_back(key);
@@ -507,10 +526,10 @@ impl AsOfJoin {
         }
         self.changes.iter_mut().for_each(|c| *c = Change::None);
         self.removed = 0..0;
-        changed.sort_unstable();
-        changed.dedup_by_key(|c| c.0);
+        packed_sort::sort(&mut changed);
+        changed.dedup_by_key(|c| *c >> 64);
         let width = out.columns.len() - self.added.len();
-        for &(key, found) in &changed {
+        for (key, found) in changed.iter().map(|&c| packed_sort::unpack(c)) {
             let p = (key - first) as usize;
             self.left_match[p] = found;
             let from = (found != NO_ROW).then(|| (found - right.first_key) as usize);
@@ -520,7 +539,7 @@ impl AsOfJoin {
                 }
             }
         }
-        Some(changed.into_iter().map(|(key, _)| key).collect())
+        Some(changed.iter().map(|&c| packed_sort::unpack(c).0).collect())
     }
 
     /// Whether key ids of rows long gone (a ring's, say) outnumber the rows now by far.

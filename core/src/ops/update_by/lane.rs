@@ -6,6 +6,7 @@
 //! Invariant: `groups[g]` holds group `g`'s state; every row given to [`Lane::run`] is emitted
 //! exactly once in that call (final, provisional, or null for a null timestamp of a time window).
 
+use super::any::AnyFold;
 use super::count::CountFold;
 use super::delta::DeltaFold;
 use super::ema::EmFold;
@@ -54,20 +55,12 @@ struct FoldGroups<F> {
     keeps_rows: bool,
 }
 
-/// The groups of a lane, by fold type: each fold's row loop is compiled for it (no dynamic call
-/// per row).
+/// The groups of a lane, by fold type: each fold type's row loop is compiled for it (no dynamic
+/// call per row). `Sum`/`Avg` has its own; the others share one ([`AnyFold`]: a
+/// smaller bundle).
 enum Groups {
     Sum(FoldGroups<SumFold>),
-    CumProduct(FoldGroups<CumProductFold>),
-    RollingProduct(FoldGroups<RollingProductFold>),
-    Extremum(FoldGroups<ExtremumFold>),
-    Count(FoldGroups<CountFold>),
-    Std(FoldGroups<StdFold>),
-    WAvg(FoldGroups<WAvgFold>),
-    Group(FoldGroups<GroupFold>),
-    Delta(FoldGroups<DeltaFold>),
-    Fill(FoldGroups<FillFold>),
-    Em(FoldGroups<EmFold>),
+    Any(FoldGroups<AnyFold>),
 }
 
 /// Runs `$body` with `$g` the lane's `FoldGroups` of whichever fold type.
@@ -75,16 +68,7 @@ macro_rules! each_groups {
     ($groups:expr, $g:ident => $body:expr) => {
         match $groups {
             Groups::Sum($g) => $body,
-            Groups::CumProduct($g) => $body,
-            Groups::RollingProduct($g) => $body,
-            Groups::Extremum($g) => $body,
-            Groups::Count($g) => $body,
-            Groups::Std($g) => $body,
-            Groups::WAvg($g) => $body,
-            Groups::Group($g) => $body,
-            Groups::Delta($g) => $body,
-            Groups::Fill($g) => $body,
-            Groups::Em($g) => $body,
+            Groups::Any($g) => $body,
         }
     };
 }
@@ -286,35 +270,32 @@ impl Lane {
                 sum: ExactSum::default(),
             })),
             UpdateByKind::Product if window == Window::Cumulative => {
-                Groups::CumProduct(FoldGroups::new(CumProductFold::new(float)))
+                Self::any(AnyFold::CumProduct(CumProductFold::new(float)))
             }
             UpdateByKind::Product => {
-                Groups::RollingProduct(FoldGroups::new(RollingProductFold::default()))
+                Self::any(AnyFold::RollingProduct(RollingProductFold::default()))
             }
-            UpdateByKind::Min => Groups::Extremum(FoldGroups::new(ExtremumFold::new(float, false))),
-            UpdateByKind::Max => Groups::Extremum(FoldGroups::new(ExtremumFold::new(float, true))),
-            UpdateByKind::Count => Groups::Count(FoldGroups::new(CountFold::default())),
-            UpdateByKind::Std => Groups::Std(FoldGroups::new(StdFold::default())),
-            UpdateByKind::WAvg => Groups::WAvg(FoldGroups::new(WAvgFold::default())),
-            UpdateByKind::Group => Groups::Group(FoldGroups::new(GroupFold::default())),
-            UpdateByKind::Delta => {
-                Groups::Delta(FoldGroups::new(DeltaFold::new(float, spec.delta)))
-            }
-            UpdateByKind::Fill => Groups::Fill(FoldGroups::new(FillFold::new())),
+            UpdateByKind::Min => Self::any(AnyFold::Extremum(ExtremumFold::new(float, false))),
+            UpdateByKind::Max => Self::any(AnyFold::Extremum(ExtremumFold::new(float, true))),
+            UpdateByKind::Count => Self::any(AnyFold::Count(CountFold::default())),
+            UpdateByKind::Std => Self::any(AnyFold::Std(StdFold::default())),
+            UpdateByKind::WAvg => Self::any(AnyFold::WAvg(WAvgFold::default())),
+            UpdateByKind::Group => Self::any(AnyFold::Group(GroupFold::default())),
+            UpdateByKind::Delta => Self::any(AnyFold::Delta(DeltaFold::new(float, spec.delta))),
+            UpdateByKind::Fill => Self::any(AnyFold::Fill(FillFold::new())),
             kind => {
                 let (ticks, time) = match spec.window {
                     UpdateByWindow::DecayTicks { ticks } => (Some(ticks), 0),
                     UpdateByWindow::DecayTime { time, .. } => (None, time),
                     _ => (Some(1.0), 0),
                 };
-                Groups::Em(FoldGroups::new(EmFold::new(
-                    kind,
-                    spec.control,
-                    ticks,
-                    time,
-                )))
+                Self::any(AnyFold::Em(EmFold::new(kind, spec.control, ticks, time)))
             }
         }
+    }
+
+    fn any(fold: AnyFold) -> Groups {
+        Groups::Any(FoldGroups::new(fold))
     }
 
     fn keeps_values(&self) -> bool {

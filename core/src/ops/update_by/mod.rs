@@ -29,6 +29,7 @@
 //! Invariant: the output holds the parent's rows (blink: this cycle's), and each lane's column
 //! holds, for every row, the value over its window among the rows its groups cover.
 
+mod any;
 mod count;
 mod cumulative;
 mod delta;
@@ -265,8 +266,7 @@ impl Operator for UpdateByTable {
         if modified.is_empty() {
             return Ok(Some(Update::Fifo { removed, added }));
         }
-        modified.sort_unstable();
-        modified.dedup();
+        super::packed_sort::sort_dedup_u64(&mut modified);
         Ok(Some(Update::Keyed {
             removed: gone.collect(),
             added: (first_added..out.end_key()).collect(),
