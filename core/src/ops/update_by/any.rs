@@ -69,6 +69,10 @@ impl Fold for AnyFold {
         each_fold!(self, f => f.emit(out))
     }
 
+    fn converges(&self) -> bool {
+        each_fold!(self, f => f.converges())
+    }
+
     fn bytes(&self) -> usize {
         each_fold!(self, f => f.bytes())
     }

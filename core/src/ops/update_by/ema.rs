@@ -163,4 +163,10 @@ impl Fold for EmFold {
     fn emit(&self, out: &mut Sink) {
         push_f64(out, self.cur);
     }
+
+    /// The value is the state (with the last stamp, the same once the values agree), but for
+    /// `emStd`, whose state also holds its average and variance.
+    fn converges(&self) -> bool {
+        self.kind != UpdateByKind::EmStd
+    }
 }

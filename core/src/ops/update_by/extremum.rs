@@ -75,6 +75,11 @@ impl Fold for ExtremumFold {
         }
     }
 
+    /// In a cumulative window (the only one that asks) the value is the running extremum.
+    fn converges(&self) -> bool {
+        true
+    }
+
     fn bytes(&self) -> usize {
         self.deque.capacity() * 24
     }

@@ -31,4 +31,8 @@ impl Fold for FillFold {
     fn emit(&self, out: &mut Sink) {
         push_value(out, &self.last);
     }
+
+    fn converges(&self) -> bool {
+        true
+    }
 }

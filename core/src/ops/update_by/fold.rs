@@ -56,6 +56,14 @@ pub(crate) trait Fold: Clone {
     fn bytes(&self) -> usize {
         0
     }
+
+    /// Whether the fold's state is its emitted value, bit for bit (a running min, an EMA): then
+    /// two runs that emit the same value at a row emit the same values from there on, and a
+    /// cumulative window recomputed after rows left its front may stop at the first row whose
+    /// value did not change.
+    fn converges(&self) -> bool {
+        false
+    }
 }
 
 /// Where a lane's folds emit a cycle's values: plain vectors for doubles and integers (one
@@ -138,6 +146,34 @@ impl Sink {
 
     /// Sets row `at` of `out` to value `i`: whether it changed (bit for bit), or `None` where a
     /// row cannot change in place (an array).
+    /// Whether the value at `i` is the one `out` holds at `at` (bit for bit).
+    pub(crate) fn same_as(&self, out: &Column, at: usize, i: usize) -> bool {
+        match (self, out) {
+            (Self::F64(v), Column::F64(c)) => c
+                .get(at)
+                .zip(v.get(i))
+                .is_some_and(|(a, b)| a.to_bits() == b.to_bits()),
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) => {
+                c.get(at).zip(v.get(i)).is_some_and(|(a, b)| a == *b)
+            }
+            (Self::I64(v), Column::I32(c) | Column::Date(c)) => c
+                .get(at)
+                .zip(v.get(i))
+                .is_some_and(|(a, b)| a == narrow(*b)),
+            (Self::Column(c), out) => out.get(at).is_some_and(|a| Some(a) == c.get(i)),
+            _ => false,
+        }
+    }
+
+    /// How many values the sink holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Self::F64(v) => v.len(),
+            Self::I64(v) => v.len(),
+            Self::Column(c) => c.len(),
+        }
+    }
+
     pub(crate) fn set(&self, out: &mut Column, at: usize, i: usize) -> Option<bool> {
         fn put<T: Copy + PartialEq>(slot: Option<&mut T>, v: T, same: fn(T, T) -> bool) -> bool {
             slot.is_some_and(|s| {

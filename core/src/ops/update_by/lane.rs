@@ -107,12 +107,18 @@ impl<F: Fold> FoldGroups<F> {
 
     /// Takes the first `count` rows of each group `g` of `gone` out of its window, emitting the
     /// values of the rows left that change (and provisional values of rows without a final one).
-    fn remove(&mut self, window: Window, gone: &[(u32, u64)], out: Emitted<'_>) -> Result<()> {
+    fn remove(
+        &mut self,
+        window: Window,
+        gone: &[(u32, u64)],
+        out: Emitted<'_>,
+        old: Option<(&Column, u64)>,
+    ) -> Result<()> {
         for &(g, count) in gone {
             let Some(group) = self.groups.get_mut(g as usize) else {
                 continue;
             };
-            group.remove_front(count, window, &self.proto, out.scratch, out.keys)?;
+            group.remove_front(count, window, &self.proto, out.scratch, out.keys, old)?;
             if group.is_pending() {
                 group.provisional(window, out.scratch, out.keys)?;
             }
@@ -397,8 +403,9 @@ impl Lane {
 
     /// The parent's oldest rows left it, of groups `gone` (one per row, oldest first): leaves in
     /// `scratch`/`keys` the new values of the rows left whose windows changed. Rows of a null
-    /// timestamp were in no group of a time window, and leave none.
-    pub(crate) fn remove(&mut self, gone: &[u32]) -> Result<()> {
+    /// timestamp were in no group of a time window, and leave none. `old` is the output column
+    /// as it was and its first row's key (see [`GroupWindow::remove_front`]).
+    pub(crate) fn remove(&mut self, gone: &[u32], old: Option<(&Column, u64)>) -> Result<()> {
         self.scratch.clear();
         self.keys.clear();
         // The leaving rows in groups: all, or those of a non-null timestamp.
@@ -430,7 +437,7 @@ impl Lane {
             is_touched: &mut self.is_touched,
         };
         let window = self.window;
-        each_groups!(&mut self.groups, g => g.remove(window, &counts, out))
+        each_groups!(&mut self.groups, g => g.remove(window, &counts, out, old))
     }
 
     /// Bytes (used, reserved) of the groups' state.

@@ -169,7 +169,7 @@ impl UpdateByTable {
         for (slot, column) in self.slots.iter().zip(&mut out.columns) {
             if let Slot::Lane(l) = *slot {
                 let lane = &mut self.lanes[l];
-                lane.remove(&gone)?;
+                lane.remove(&gone, Some((&*column, out.first_key)))?;
                 let old: Vec<(u64, usize)> = lane
                     .keys
                     .iter()

@@ -12,7 +12,7 @@
 use super::fold::{Entry, Fold, Sink};
 use super::{cumulative, ticks, time};
 use crate::Result;
-use crate::column::Value;
+use crate::column::{Column, Value};
 
 /// Which rows of a group a row's window holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +193,11 @@ impl<F: Fold> GroupWindow<F> {
     /// every row of a cumulative window (replayed from `fresh`, as Deephaven recomputes a
     /// bucket from its first changed row), the first rows of a rolling one (the main fold only
     /// lets the rows go). Rows without a final value are left to [`GroupWindow::provisional`].
+    ///
+    /// `old`: the output column as it was, with the key of its first row. A cumulative window
+    /// whose fold [converges](Fold::converges) stops at the first row whose new value is its old
+    /// one (every later value is then unchanged, and so is the fold's end state), so a ring
+    /// losing rows costs the rows whose values change, not the group.
     pub(crate) fn remove_front(
         &mut self,
         count: u64,
@@ -200,6 +205,7 @@ impl<F: Fold> GroupWindow<F> {
         fresh: &F,
         out: &mut Sink,
         keys: &mut Vec<u64>,
+        old: Option<(&Column, u64)>,
     ) -> Result<()> {
         let Some(first) = self.first else {
             return Ok(());
@@ -208,6 +214,8 @@ impl<F: Fold> GroupWindow<F> {
         self.first = Some(upto);
         if window == Window::Cumulative {
             let mut fold = fresh.clone();
+            let old = old.filter(|_| fold.converges());
+            let mut converged = false;
             for r in upto..self.n {
                 let e = &self.rows[(r - self.base) as usize];
                 let value = self
@@ -217,8 +225,17 @@ impl<F: Fold> GroupWindow<F> {
                 fold.push(e, r, value)?;
                 fold.emit(out);
                 keys.push(e.key);
+                if let Some((column, first_key)) = old
+                    && e.key >= first_key
+                    && out.same_as(column, (e.key - first_key) as usize, out.len() - 1)
+                {
+                    converged = true;
+                    break;
+                }
             }
-            self.fold = fold;
+            if !converged {
+                self.fold = fold;
+            }
         } else if upto > first {
             // The main fold lets the removed rows go.
             while self.tail < self.head && self.tail < upto {
