@@ -1050,7 +1050,7 @@ fn a_ring_losing_rows_stops_replaying_where_values_converge() {
                 Value::F64(size)
             },
             Value::I32((i % 5) as i32),
-            Value::Bool(i % 2 == 0),
+            Value::Bool(i.is_multiple_of(2)),
             Value::Timestamp(i as i64 * 1_000),
         ]
     };
