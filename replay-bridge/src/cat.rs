@@ -227,6 +227,46 @@ impl<W: Write> Printer<W> {
         })
     }
 
+    /// Makes key schema `id` known to every writer's decoder, fetching it if need be.
+    async fn learn_key_schema(&mut self, id: u32) {
+        if self.decoder.store().get(id).is_none() && !self.fetch(id).await {
+            return;
+        }
+        let Some(stored) = self.decoder.store().get(id).cloned() else {
+            return;
+        };
+        let info = SchemaInfo {
+            id,
+            subject: stored.subject.clone(),
+            version: stored.version,
+            schema: stored.text.clone(),
+        };
+        for (_, decoder) in self.by_writer.iter_mut().flatten() {
+            if decoder.store().get(id).is_none() {
+                let _ = decoder.store_mut().insert(&info);
+            }
+        }
+    }
+
+    /// Asks the registry for schema `id` once (a failure is remembered, not asked again) and adds
+    /// it to the main decoder's store; whether the store now has it.
+    async fn fetch(&mut self, id: u32) -> bool {
+        let Some(registry) = &self.registry else {
+            return false;
+        };
+        if !self.missing.insert(id) {
+            return self.decoder.store().get(id).is_some();
+        }
+        let fetched = match registry.by_id(id).await {
+            Ok(info) => self.decoder.store_mut().insert(&info).map(drop),
+            Err(e) => Err(e.into_core()),
+        };
+        if let Err(e) = &fetched {
+            tracing::warn!("schema id {id}: {e}");
+        }
+        fetched.is_ok()
+    }
+
     /// The decoder of the writer schema of `value` (fetched from the registry and built on first
     /// sight), or why the record cannot be read.
     async fn writer_decoder(
@@ -246,27 +286,17 @@ impl<W: Write> Printer<W> {
             [m, ..] if *m != 0 => return Err(fail(None, DecodeReason::WrongMagic(*m))),
             short => return Err(fail(None, DecodeReason::ShortHeader(short.len()))),
         };
-        let writers = self.by_writer.get_or_insert_with(Vec::new);
-        if let Some(at) = writers.iter().position(|(w, _)| *w == id) {
-            return Ok(&mut writers[at].1);
+        if let Some(at) = self
+            .by_writer
+            .as_ref()
+            .and_then(|w| w.iter().position(|(w, _)| *w == id))
+        {
+            return Ok(&mut self.by_writer.get_or_insert_with(Vec::new)[at].1);
         }
-        let mut store = self.decoder.store().clone();
-        if store.get(id).is_none() {
-            let registry = self
-                .registry
-                .as_ref()
-                .ok_or_else(|| fail(Some(id), DecodeReason::UnknownSchemaId))?;
-            let info = registry.by_id(id).await.map_err(|e| {
-                tracing::warn!("schema id {id}: {e}");
-                fail(Some(id), DecodeReason::UnknownSchemaId)
-            })?;
-            store.insert(&info).map_err(|e| {
-                fail(
-                    Some(id),
-                    DecodeReason::UnreadableSchema(e.to_string().into()),
-                )
-            })?;
+        if self.decoder.store().get(id).is_none() && !self.fetch(id).await {
+            return Err(fail(Some(id), DecodeReason::UnknownSchemaId));
         }
+        let store = self.decoder.store().clone();
         let key = self.decoder.key_format().clone();
         let decoder =
             RecordDecoder::new(store, key, Format::Avro(ReaderSchema::Id(id))).map_err(|e| {
@@ -275,6 +305,7 @@ impl<W: Write> Printer<W> {
                     DecodeReason::UnreadableSchema(e.to_string().into()),
                 )
             })?;
+        let writers = self.by_writer.get_or_insert_with(Vec::new);
         let at = writers.len();
         writers.push((id, decoder));
         Ok(&mut writers[at].1)
@@ -290,6 +321,13 @@ impl<W: Write> Printer<W> {
         if self.by_writer.is_some()
             && let Some(value) = view.value
         {
+            // A framed Avro key of a schema not seen yet: fetch it, for every writer's decoder.
+            if let (Format::Avro(_), Some([0, a, b, c, d, ..])) =
+                (self.decoder.key_format(), view.key)
+            {
+                self.learn_key_schema(u32::from_be_bytes([*a, *b, *c, *d]))
+                    .await;
+            }
             let line = match self.writer_decoder(partition, view.offset, value).await {
                 Ok(decoder) => match decoder.decode(partition, &view) {
                     Ok(()) => {
@@ -503,19 +541,19 @@ pub async fn cat_kafka(
         }
     }
     printer.out.flush()?;
-    if !options.follow {
+    if !options.follow || printer.done(options) {
         return Ok(printer.summary);
     }
     loop {
         for (partition, next, _) in partitions.iter_mut() {
             let fetched = partition.fetch(*next, FETCH_BYTES, TAIL_WAIT).await?;
             for record in &fetched.records {
+                printer.record(partition.partition(), record).await?;
+                *next = record.offset + 1;
                 if printer.done(options) {
                     printer.out.flush()?;
                     return Ok(printer.summary);
                 }
-                printer.record(partition.partition(), record).await?;
-                *next = record.offset + 1;
             }
             printer.out.flush()?;
         }

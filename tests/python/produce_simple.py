@@ -1,8 +1,8 @@
 """An independent producer of plain keys and values for Streamglass's tests: confluent-kafka's own
 serializers (librdkafka underneath).
 
-Writes COUNT records to TOPIC, each key `k<i>` by `StringSerializer` (UTF-8), each value by the
-serializer VALUE names: `int` (`IntegerSerializer`: 4 bytes, big-endian), `double`
+Writes COUNT records to TOPIC, each key `k<i>` by `StringSerializer` (UTF-8), each value as VALUE
+says: `int` (`IntegerSerializer`: 4 bytes, big-endian), `double`
 (`DoubleSerializer`: 8 bytes, big-endian IEEE 754) or `long` (confluent-kafka has no long
 serializer: Kafka's `LongSerializer` writes 8 bytes big-endian, as `struct.pack(">q")` does). Every
 seventh value is null (a tombstone). Prints one JSON object: the records as the broker

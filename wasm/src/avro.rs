@@ -48,7 +48,8 @@ impl AvroTable {
     pub fn apply_frame(&mut self, frame: &[u8]) -> Result<(), JsError> {
         match protocol::decode(frame).map_err(|e| JsError::new(&e.to_string()))? {
             ServerMessage::Hello(hello) => {
-                let store = SchemaStore::from_hello(&hello);
+                let store =
+                    SchemaStore::from_hello(&hello).map_err(|e| JsError::new(&e.to_string()))?;
                 let subject = self
                     .subject
                     .clone()

@@ -54,7 +54,8 @@ pub enum Format {
     /// The bytes as they are, in one binary column (`Key` or `Value`).
     Bytes,
     /// Kafka's `LongSerializer`: 8 bytes, big-endian, in one long column. Deephaven's simple spec
-    /// (as `Int` and `Double`); a value of another length fails its record.
+    /// (as `Int` and `Double`); a value of another length fails its record, and one equal to the
+    /// column's null sentinel (`i64::MIN`) reads as null, as in Deephaven.
     Long,
     /// Kafka's `IntegerSerializer`: 4 bytes, big-endian, in one int column.
     Int,
@@ -418,12 +419,12 @@ impl RecordDecoder {
         &self.schema
     }
 
-    /// The schema store, to add writer schemas that arrive later.
     /// How keys are decoded.
     pub fn key_format(&self) -> &Format {
         &self.key.format
     }
 
+    /// The schema store, to add writer schemas that arrive later.
     pub fn store_mut(&mut self) -> &mut SchemaStore {
         &mut self.store
     }
@@ -715,7 +716,7 @@ mod tests {
                 info(7, 2, TRADE),
             ],
         };
-        let store = SchemaStore::from_hello(&hello);
+        let store = SchemaStore::from_hello(&hello).unwrap();
         let unreadable: Vec<(u32, Option<i32>)> =
             store.unreadable().map(|(i, _)| (i.id, i.version)).collect();
         assert_eq!(unreadable, [(5, Some(1))]);

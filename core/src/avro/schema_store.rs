@@ -56,23 +56,27 @@ impl SchemaStore {
         Self::default()
     }
 
-    /// A store of the schemas a hello carries; those it cannot read are kept as unreadable.
-    pub fn from_hello(hello: &Hello) -> Self {
+    /// A store of the schemas a hello carries; those that do not parse are kept as unreadable.
+    /// Two schemas under one id are an error, as in [`SchemaStore::insert`].
+    pub fn from_hello(hello: &Hello) -> Result<Self> {
         let mut store = Self::new();
         for info in &hello.schemas {
-            store.insert_or_keep_unreadable(info);
+            store.insert_or_keep_unreadable(info)?;
         }
-        store
+        Ok(store)
     }
 
-    /// Adds a schema, or keeps it as unreadable with the reason it was refused.
-    pub fn insert_or_keep_unreadable(&mut self, info: &SchemaInfo) {
-        if let Err(e) = self.insert(info) {
+    /// Adds a schema, or keeps it as unreadable with the reason it does not parse. A schema
+    /// under an id another one holds is refused.
+    pub fn insert_or_keep_unreadable(&mut self, info: &SchemaInfo) -> Result<()> {
+        if let Err(e) = parse_schema(&info.schema) {
             let mut shown = info.clone();
             shown.schema.clear(); // its text is not needed to say which it was
             self.unreadable
                 .insert(info.id, (shown, e.to_string().into()));
+            return Ok(());
         }
+        self.insert(info).map(drop)
     }
 
     /// The schemas that could not be read: each one's id, subject and version, and why.
@@ -255,5 +259,33 @@ mod tests {
             )
             .unwrap();
         store.add(1, None, None, r#""string""#).unwrap_err();
+    }
+
+    #[test]
+    fn a_hello_with_two_schemas_under_one_id_is_refused_and_a_bad_one_kept_unreadable() {
+        let info = |id: u32, schema: &str| SchemaInfo {
+            id,
+            subject: Some("s".into()),
+            version: None,
+            schema: schema.into(),
+        };
+        let hello = |schemas| Hello {
+            subscription: Default::default(),
+            topic: "t".into(),
+            source: "test".into(),
+            partitions: Vec::new(),
+            schemas,
+        };
+        let e = SchemaStore::from_hello(&hello(vec![info(5, r#""int""#), info(5, r#""string""#)]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("already registered"), "{e}");
+        let store =
+            SchemaStore::from_hello(&hello(vec![info(5, "{"), info(6, r#""int""#)])).unwrap();
+        assert_eq!(
+            store.unreadable().map(|(i, _)| i.id).collect::<Vec<_>>(),
+            [5]
+        );
+        assert!(store.get(6).is_some() && store.unreadable_reason(5).is_some());
     }
 }

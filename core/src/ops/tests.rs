@@ -161,17 +161,15 @@ fn reference_agg(agg: &Agg, rows: &[&Row]) -> Value {
         }
         AggKind::Var | AggKind::Std if present.is_empty() => Value::Null,
         AggKind::Var | AggKind::Std => {
+            // Two passes (the mean, then the squared deviations): no cancellation, so the
+            // engine's double-double difference is checked against an accurate value.
             let n = present.len() as f64;
-            let sum = present.iter().map(|v| as_f64(v)).fold(0.0, |a, b| a + b);
-            let sq = present
+            let mean = present.iter().map(|v| as_f64(v)).sum::<f64>() / n;
+            let ss: f64 = present
                 .iter()
-                .map(|v| as_f64(v) * as_f64(v))
-                .fold(0.0, |a, b| a + b);
-            let var = if n == 1.0 {
-                f64::NAN
-            } else {
-                ((sq - sum * sum / n) / (n - 1.0)).max(0.0)
-            };
+                .map(|v| (as_f64(v) - mean) * (as_f64(v) - mean))
+                .sum();
+            let var = if n == 1.0 { f64::NAN } else { ss / (n - 1.0) };
             Value::F64(if agg.kind == AggKind::Std {
                 var.sqrt()
             } else {

@@ -711,7 +711,7 @@ impl Feed {
             self.caught_up
                 .insert(p.partition, p.start_offset >= p.high_watermark);
         }
-        let store = SchemaStore::from_hello(hello);
+        let store = SchemaStore::from_hello(hello).map_err(|e| e.to_string())?;
         // An unreadable schema fails only the records written with it: say so once, up front.
         for (info, why) in store.unreadable() {
             let subject = match (&info.subject, info.version) {
@@ -731,6 +731,14 @@ impl Feed {
             match format {
                 Format::Avro(ReaderSchema::Latest(subject)) if subject.is_empty() => {
                     let preferred = format!("{}-{side}", hello.topic);
+                    // A subject of which no version can be read is not swapped for another.
+                    if store.latest(&preferred).is_none()
+                        && let Some((_, why)) = store
+                            .unreadable()
+                            .find(|(i, _)| i.subject.as_deref() == Some(preferred.as_str()))
+                    {
+                        return Err(format!("no version of {preferred} can be read: {why}"));
+                    }
                     let subject = if store.latest(&preferred).is_some() {
                         preferred
                     } else {

@@ -128,7 +128,8 @@ pub(crate) fn sub_square(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x:
 
 /// The sample variance (n − 1) of `n` values from their double-double sum and sum of squares
 /// (each `(hi, lo, specials)`): `(n·Σx² − (Σx)²) / (n (n − 1))` with the difference taken in
-/// double-double, as the two terms agree in most of their digits. A NaN or an infinity gives
+/// double-double, as the two terms agree in most of their digits. Where the exact products
+/// overflow (sums of squares past ~1e300) the plain formula is used. A NaN or an infinity gives
 /// NaN; one value gives NaN (0/0), as in Deephaven; rounding never gives less than 0.
 pub(crate) fn sample_variance(
     n: u64,
@@ -145,7 +146,11 @@ pub(crate) fn sample_variance(
     let (a, ae) = two_product(n, q_hi);
     let (p, pe) = two_product(s_hi, s_hi);
     let rest = (ae - pe) + (n * q_lo - (2.0 * s_hi * s_lo + s_lo * s_lo));
-    let d = (a - p) + rest;
+    let mut d = (a - p) + rest;
+    if !d.is_finite() {
+        // Dekker's split overflowed: the plain difference, which is finite where its terms are.
+        d = n * (q_hi + q_lo) - (s_hi + s_lo) * (s_hi + s_lo);
+    }
     if d > 0.0 {
         d / (n * (n - 1.0))
     } else if d.is_nan() {

@@ -670,3 +670,18 @@ fn std_and_var_of_large_values_keep_their_spread() {
         assert!((s - (5.0f64 / 3.0).sqrt()).abs() < 1e-12, "{base}: std {s}");
     }
 }
+
+#[test]
+fn the_variance_of_huge_values_stays_finite() {
+    use super::exact_sum::{add, add_square, sample_variance};
+    // Past ~1e300 the exact products overflow: the plain difference takes over.
+    for (xs, want) in [([1e150, 1e150], 0.0), ([1e150, 2e150], 5e299)] {
+        let (mut s, mut q) = ((0.0, 0.0, [0; 3]), (0.0, 0.0, [0; 3]));
+        for x in xs {
+            add(&mut s.0, &mut s.1, &mut s.2, x);
+            add_square(&mut q.0, &mut q.1, &mut q.2, x);
+        }
+        let v = sample_variance(2, s, q);
+        assert!((v - want).abs() <= 1e-12 * want.max(1.0), "{xs:?}: {v}");
+    }
+}

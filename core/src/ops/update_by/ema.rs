@@ -164,9 +164,12 @@ impl Fold for EmFold {
         push_f64(out, self.cur);
     }
 
-    /// The value is the state (with the last stamp, the same once the values agree), but for
-    /// `emStd`, whose state also holds its average and variance.
+    /// The value is the state, but for `emStd`, whose state also holds its average and
+    /// variance, and for a time decay that skips rows going back in time: two runs may then
+    /// agree on the value and not on the last stamp (with `THROW`, the default, time never goes
+    /// back, so the runs agree on the stamp once they agree on the value).
     fn converges(&self) -> bool {
         self.kind != UpdateByKind::EmStd
+            && (self.tick_alpha.is_some() || self.control.on_negative_delta_time == BadData::Throw)
     }
 }

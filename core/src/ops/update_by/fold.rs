@@ -144,8 +144,6 @@ impl Sink {
         }
     }
 
-    /// Sets row `at` of `out` to value `i`: whether it changed (bit for bit), or `None` where a
-    /// row cannot change in place (an array).
     /// Whether the value at `i` is the one `out` holds at `at` (bit for bit).
     pub(crate) fn same_as(&self, out: &Column, at: usize, i: usize) -> bool {
         match (self, out) {
@@ -174,6 +172,8 @@ impl Sink {
         }
     }
 
+    /// Sets row `at` of `out` to value `i`: whether it changed (bit for bit), or `None` where a
+    /// row cannot change in place (an array).
     pub(crate) fn set(&self, out: &mut Column, at: usize, i: usize) -> Option<bool> {
         fn put<T: Copy + PartialEq>(slot: Option<&mut T>, v: T, same: fn(T, T) -> bool) -> bool {
             slot.is_some_and(|s| {

@@ -1080,3 +1080,53 @@ fn a_ring_losing_rows_stops_replaying_where_values_converge() {
     ];
     check(&ops, &cycles, 40).unwrap();
 }
+
+#[test]
+fn a_time_decay_that_skips_time_going_back_replays_the_whole_group() {
+    // The review's case: two runs agree on a value (3) but not on the last stamp, so the replay
+    // must not stop there. Ring of 3; rows (ts, x): (1000, 3), (500, 3), (800, 10), then (2000, 0).
+    let row = |ts: i64, x: f64| -> Row {
+        vec![
+            Value::String("binance".into()),
+            Value::String("BTC/USD".into()),
+            Value::F64(x),
+            Value::I32(1),
+            Value::Bool(true),
+            Value::Timestamp(ts),
+        ]
+    };
+    let cycles = vec![
+        vec![row(1000, 3.0), row(500, 3.0), row(800, 10.0)],
+        vec![row(2000, 0.0)],
+    ];
+    let skip = OperationControl {
+        on_negative_delta_time: BadData::Skip,
+        ..OperationControl::default()
+    };
+    let decay = || UpdateByWindow::DecayTime {
+        column: "Ts".into(),
+        time: 500,
+    };
+    let ops = vec![
+        UpdateBy::exponential(UpdateByKind::EmMax, decay(), &["EmMax = Size"], skip),
+        UpdateBy::exponential(UpdateByKind::Ema, decay(), &["Ema = Size"], skip),
+    ];
+    // The ring after its first row left equals a fresh table of the rows it holds.
+    let engine = Engine::new();
+    let ring = engine.ring_table(schema(), 3);
+    let out = ring.update_by(&ops, &["Instrument"]).unwrap();
+    for rows in &cycles {
+        ring.add(Batch::from_rows(&schema(), rows).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+    }
+    let fresh_engine = Engine::new();
+    let fresh = fresh_engine.append_table(schema());
+    let want = fresh.update_by(&ops, &["Instrument"]).unwrap();
+    let kept: Vec<Row> = cycles.concat()[1..].to_vec();
+    fresh
+        .add(Batch::from_rows(&schema(), &kept).unwrap())
+        .unwrap();
+    fresh_engine.run_cycle().unwrap();
+    assert_eq!(out.all_rows(), want.all_rows());
+}
