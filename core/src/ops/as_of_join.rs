@@ -611,16 +611,13 @@ impl Operator for AsOfJoin {
         if self.holds_many_dead_keys(left.data.len() + right.data.len()) {
             return self.restart(&left.data, &right.data, out).map(Some);
         }
-        if modified.is_empty() {
-            return Ok((removed > 0 || added > 0).then_some(Update::Fifo { removed, added }));
-        }
-        Ok(Some(super::keyed_update(
+        Ok(super::join_update(
             first_before,
             removed,
             added,
             out.end_key(),
             modified,
-        )))
+        ))
     }
 
     fn state_bytes(&self) -> (usize, usize) {

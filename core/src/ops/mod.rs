@@ -78,21 +78,24 @@ pub(crate) trait Operator {
 }
 
 /// `"Out = In"` or `"Col"` → (Out, In).
-/// The update of a table that dropped `removed` rows from its front (its first key was
+/// The update of a join that dropped `removed` rows from its front (its first key was
 /// `first_before`), appended `added` rows (its keys now end at `end_key`) and rewrote `modified`
-/// in place: as keys, for a join whose matches changed.
-pub(crate) fn keyed_update(
+/// in place: `Fifo` when nothing was rewritten (none when nothing changed), else as keys.
+pub(crate) fn join_update(
     first_before: u64,
     removed: usize,
     added: usize,
     end_key: u64,
     modified: Vec<u64>,
-) -> Update {
-    Update::Keyed {
+) -> Option<Update> {
+    if modified.is_empty() {
+        return (removed > 0 || added > 0).then_some(Update::Fifo { removed, added });
+    }
+    Some(Update::Keyed {
         removed: (first_before..first_before + removed as u64).collect(),
         added: (end_key - added as u64..end_key).collect(),
         modified,
-    }
+    })
 }
 
 pub(crate) fn name_pair(spec: &str) -> (String, String) {
