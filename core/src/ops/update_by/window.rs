@@ -67,41 +67,65 @@ pub(crate) struct GroupWindow<F> {
     fold: F,
 }
 
-/// Where the window of row `r` is: pops the rows before it, pushes the rows up to its front.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn slide<F: Fold>(
-    window: Window,
-    rows: &[Entry],
-    values: Option<&Vec<Value>>,
+/// A group's rows as the window driver reads them: its kept rows (the first is row `base`),
+/// their values for the folds that keep values, and how many rows the group has had (`n`).
+struct Span<'a> {
+    rows: &'a [Entry],
+    values: Option<&'a Vec<Value>>,
     base: u64,
     n: u64,
-    r: u64,
-    head: &mut u64,
-    tail: &mut u64,
-    fold: &mut F,
-) -> Result<()> {
-    let at = |j: u64| &rows[(j - base) as usize];
-    let row = at(r);
-    while *tail < *head && window.before(at(*tail), row, *tail, r) {
-        fold.pop(at(*tail), *tail);
-        *tail += 1;
+}
+
+impl Span<'_> {
+    fn at(&self, j: u64) -> &Entry {
+        &self.rows[(j - self.base) as usize]
     }
-    if *tail == *head {
-        while *head < n && window.before(at(*head), row, *head, r) {
+
+    /// Moves the window (`head`, `tail`, and `fold` over the rows between) to row `r`'s: pops
+    /// the rows before it, pushes the rows up to its front; then emits `r`'s value and key.
+    #[inline]
+    fn slide<F: Fold>(
+        &self,
+        window: Window,
+        r: u64,
+        (head, tail): (&mut u64, &mut u64),
+        fold: &mut F,
+        (out, keys): (&mut Sink, &mut Vec<u64>),
+    ) -> Result<()> {
+        let row = self.at(r);
+        while *tail < *head && window.before(self.at(*tail), row, *tail, r) {
+            fold.pop(self.at(*tail), *tail);
+            *tail += 1;
+        }
+        if *tail == *head {
+            while *head < self.n && window.before(self.at(*head), row, *head, r) {
+                *head += 1;
+            }
+            *tail = *head;
+        }
+        while *head < self.n && window.within(self.at(*head), row, *head, r) {
+            let value = self
+                .values
+                .and_then(|v| v.get((*head - self.base) as usize));
+            fold.push(self.at(*head), *head, value)?;
             *head += 1;
         }
-        *tail = *head;
+        fold.emit(out);
+        keys.push(row.key);
+        Ok(())
     }
-    while *head < n && window.within(at(*head), row, *head, r) {
-        let value = values.and_then(|v| v.get((*head - base) as usize));
-        fold.push(at(*head), *head, value)?;
-        *head += 1;
-    }
-    Ok(())
 }
 
 impl<F: Fold> GroupWindow<F> {
+    fn span(&self) -> Span<'_> {
+        Span {
+            rows: &self.rows,
+            values: self.values.as_ref(),
+            base: self.base,
+            n: self.n,
+        }
+    }
+
     /// A group's window; `keeps_rows` over a parent that removes rows from its front.
     pub(crate) fn new(fold: F, keeps_values: bool, keeps_rows: bool) -> Self {
         Self {
@@ -146,19 +170,19 @@ impl<F: Fold> GroupWindow<F> {
             if !window.is_final(at(r), at(self.n - 1), r, self.n) {
                 break;
             }
-            slide(
+            let span = Span {
+                rows: &self.rows,
+                values: self.values.as_ref(),
+                base: self.base,
+                n: self.n,
+            };
+            span.slide(
                 window,
-                &self.rows,
-                self.values.as_ref(),
-                self.base,
-                self.n,
                 r,
-                &mut self.head,
-                &mut self.tail,
+                (&mut self.head, &mut self.tail),
                 &mut self.fold,
+                (out, keys),
             )?;
-            self.fold.emit(out);
-            keys.push(self.rows[(r - self.base) as usize].key);
             self.next_out += 1;
         }
         // Rows before both the window and the first row without a final value go.
@@ -257,19 +281,8 @@ impl<F: Fold> GroupWindow<F> {
                 if window.before(&gone, row, upto - 1, r) {
                     break;
                 }
-                slide(
-                    window,
-                    &self.rows,
-                    self.values.as_ref(),
-                    self.base,
-                    self.n,
-                    r,
-                    &mut head,
-                    &mut tail,
-                    &mut fold,
-                )?;
-                fold.emit(out);
-                keys.push(row.key);
+                self.span()
+                    .slide(window, r, (&mut head, &mut tail), &mut fold, (out, keys))?;
             }
         }
         self.next_out = self.next_out.max(upto);
@@ -293,19 +306,8 @@ impl<F: Fold> GroupWindow<F> {
         let mut fold = self.fold.clone();
         let (mut head, mut tail) = (self.head, self.tail);
         for r in self.next_out..self.n {
-            slide(
-                window,
-                &self.rows,
-                self.values.as_ref(),
-                self.base,
-                self.n,
-                r,
-                &mut head,
-                &mut tail,
-                &mut fold,
-            )?;
-            fold.emit(out);
-            keys.push(self.rows[(r - self.base) as usize].key);
+            self.span()
+                .slide(window, r, (&mut head, &mut tail), &mut fold, (out, keys))?;
         }
         Ok(())
     }
