@@ -223,29 +223,15 @@ impl Schema {
                 out.push(']');
             }
             Schema::Record(r) => {
-                let _ = write!(
-                    out,
-                    r#"{{"name":"{}","type":"record","fields":["#,
-                    r.name.fullname()
-                );
-                list(out, &r.fields, |out, f| {
+                named_list(out, &r.name, "record", "fields", &r.fields, |out, f| {
                     let _ = write!(out, r#"{{"name":"{}","type":"#, f.name);
                     f.schema.write_canonical(out);
                     out.push('}');
-                });
-                out.push_str("]}");
+                })
             }
-            Schema::Enum(e) => {
-                let _ = write!(
-                    out,
-                    r#"{{"name":"{}","type":"enum","symbols":["#,
-                    e.name.fullname()
-                );
-                list(out, &e.symbols, |out, s| {
-                    let _ = write!(out, r#""{s}""#);
-                });
-                out.push_str("]}");
-            }
+            Schema::Enum(e) => named_list(out, &e.name, "enum", "symbols", &e.symbols, |out, s| {
+                let _ = write!(out, r#""{s}""#);
+            }),
             Schema::Fixed(f) | Schema::Duration(f) => {
                 let _ = write!(
                     out,
@@ -268,6 +254,24 @@ impl Schema {
     pub fn fingerprint(&self) -> i64 {
         rabin(self.canonical_form().as_bytes())
     }
+}
+
+/// A named type with a list: `{"name":…,"type":kind,"key":[items]}`.
+fn named_list<T>(
+    out: &mut String,
+    name: &Name,
+    kind: &str,
+    key: &str,
+    items: &[T],
+    each: impl Fn(&mut String, &T),
+) {
+    let _ = write!(
+        out,
+        r#"{{"name":"{}","type":"{kind}","{key}":["#,
+        name.fullname()
+    );
+    list(out, items, each);
+    out.push_str("]}");
 }
 
 /// `items` written by `each`, comma-separated.
