@@ -69,14 +69,16 @@ impl SchemaStore {
     /// Adds a schema, or keeps it as unreadable with the reason it does not parse. A schema
     /// under an id another one holds is refused.
     pub fn insert_or_keep_unreadable(&mut self, info: &SchemaInfo) -> Result<()> {
-        if let Err(e) = parse_schema(&info.schema) {
-            let mut shown = info.clone();
-            shown.schema.clear(); // its text is not needed to say which it was
-            self.unreadable
-                .insert(info.id, (shown, e.to_string().into()));
-            return Ok(());
+        match parse_schema(&info.schema) {
+            Ok(parsed) => self.insert_parsed(info, parsed).map(drop),
+            Err(e) => {
+                let mut shown = info.clone();
+                shown.schema.clear(); // its text is not needed to say which it was
+                self.unreadable
+                    .insert(info.id, (shown, e.to_string().into()));
+                Ok(())
+            }
         }
-        self.insert(info).map(drop)
     }
 
     /// The schemas that could not be read: each one's id, subject and version, and why.
@@ -91,8 +93,17 @@ impl SchemaStore {
 
     /// Adds a schema. A schema with a subject but no version gets the subject's next version.
     pub fn insert(&mut self, info: &SchemaInfo) -> Result<Arc<StoredSchema>> {
-        let (schema, canonical_form, fingerprint) = parse_schema(&info.schema)
+        let parsed = parse_schema(&info.schema)
             .map_err(|e| Error::Schema(format!("schema id {}: {e}", info.id)))?;
+        self.insert_parsed(info, parsed)
+    }
+
+    /// Adds a schema already parsed (with its canonical form and fingerprint).
+    fn insert_parsed(
+        &mut self,
+        info: &SchemaInfo,
+        (schema, canonical_form, fingerprint): (AvroSchema, String, i64),
+    ) -> Result<Arc<StoredSchema>> {
         if let Some(existing) = self.by_id.get(&info.id) {
             if existing.canonical_form == canonical_form {
                 return Ok(existing.clone());
