@@ -318,71 +318,40 @@ impl<W: Write> Printer<W> {
             key: record.key.as_deref(),
             value: record.value.as_deref(),
         };
-        if self.by_writer.is_some()
-            && let Some(value) = view.value
-        {
-            // A framed Avro key of a schema not seen yet: fetch it, for every writer's decoder.
-            if let (Format::Avro(_), Some([0, a, b, c, d, ..])) =
-                (self.decoder.key_format(), view.key)
-            {
-                self.learn_key_schema(u32::from_be_bytes([*a, *b, *c, *d]))
-                    .await;
-            }
-            let line = match self.writer_decoder(partition, view.offset, value).await {
-                Ok(decoder) => match decoder.decode(partition, &view) {
-                    Ok(()) => {
-                        let line = row_json(decoder, decoder.rows() - 1);
-                        if decoder.rows() >= ROWS_PER_CLEAR {
-                            decoder.clear();
-                        }
-                        Ok(line)
-                    }
+        let decoded = match view.value {
+            Some(value) if self.by_writer.is_some() => {
+                // A framed Avro key of a schema not seen yet: fetch it, for every writer's
+                // decoder.
+                if let (Format::Avro(_), Some([0, a, b, c, d, ..])) =
+                    (self.decoder.key_format(), view.key)
+                {
+                    self.learn_key_schema(u32::from_be_bytes([*a, *b, *c, *d]))
+                        .await;
+                }
+                match self.writer_decoder(partition, view.offset, value).await {
+                    Ok(decoder) => decoder.decode(partition, &view).map(|()| take_row(decoder)),
                     Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            let line = match line {
-                Ok(line) => {
-                    self.summary.rows += 1;
-                    line
                 }
-                Err(e) => {
-                    self.summary.errors += 1;
-                    error_json(&e).to_string()
-                }
-            };
-            writeln!(self.out, "{line}")?;
-            return Ok(());
-        }
-        let mut result = self.decoder.decode(partition, &view);
-        // A writer schema id seen for the first time: ask the registry, then try again.
-        if let (
-            Err(CoreError::Decode {
-                schema_id: Some(id),
-                reason: DecodeReason::UnknownSchemaId,
-                ..
-            }),
-            Some(registry),
-        ) = (&result, &self.registry)
-            && self.missing.insert(*id)
-        {
-            // A registry that cannot give the schema leaves the record's error as it is.
-            let fetched = match registry.by_id(*id).await {
-                Ok(info) => self.decoder.store_mut().insert(&info).map(|_| ()),
-                Err(e) => Err(e.into_core()),
-            };
-            match fetched {
-                Ok(()) => result = self.decoder.decode(partition, &view),
-                Err(e) => tracing::warn!("schema id {id}: {e}"),
             }
-        }
-        let line = match result {
-            Ok(()) => {
-                self.summary.rows += 1;
-                let line = row_json(&self.decoder, self.decoder.rows() - 1);
-                if self.decoder.rows() >= ROWS_PER_CLEAR {
-                    self.decoder.clear();
+            _ => {
+                let mut result = self.decoder.decode(partition, &view);
+                // A writer schema id seen for the first time: ask the registry, then try again
+                // (a registry that cannot give it leaves the record's error as it is).
+                if let Err(CoreError::Decode {
+                    schema_id: Some(id),
+                    reason: DecodeReason::UnknownSchemaId,
+                    ..
+                }) = result
+                    && self.fetch(id).await
+                {
+                    result = self.decoder.decode(partition, &view);
                 }
+                result.map(|()| take_row(&mut self.decoder))
+            }
+        };
+        let line = match decoded {
+            Ok(line) => {
+                self.summary.rows += 1;
                 line
             }
             Err(e) => {
@@ -393,6 +362,16 @@ impl<W: Write> Printer<W> {
         writeln!(self.out, "{line}")?;
         Ok(())
     }
+}
+
+/// The decoder's last row as a JSON line; its columns cleared once they hold many rows (they
+/// are printed as they come).
+fn take_row(decoder: &mut RecordDecoder) -> String {
+    let line = row_json(decoder, decoder.rows() - 1);
+    if decoder.rows() >= ROWS_PER_CLEAR {
+        decoder.clear();
+    }
+    line
 }
 
 /// One decoded row as a JSON object, keyed by column name, in column order.
