@@ -121,3 +121,29 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
 }
+
+/// Runs the committed generator `script` (a path from the workspace root) in the venv into a
+/// temporary file and asserts that it writes exactly the committed `golden` file: the committed
+/// expectations are what the independent implementation computes today. Skips (or fails under
+/// `STREAMGLASS_REQUIRE_ALL=1`) without the venv.
+pub fn assert_regenerates(test: &str, script: &str, golden: &str) {
+    let env = match env() {
+        Ok(env) => env,
+        Err(reason) => return crate::skip_or_fail(test, &reason),
+    };
+    let root = crate::workspace_root();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("golden.json");
+    let status = Command::new(env.python())
+        .arg(root.join(script))
+        .arg(&out)
+        .status()
+        .expect("run python");
+    assert!(status.success(), "{script} failed: {status}");
+    let fresh = std::fs::read_to_string(&out).expect("generated");
+    let committed = std::fs::read_to_string(root.join(golden)).expect("committed");
+    assert!(
+        fresh == committed,
+        "{golden} is stale: regenerate it with {script}"
+    );
+}

@@ -5,32 +5,13 @@
 //! To refresh them after changing the script:
 //! `<venv>/bin/python tests/python/avro_golden.py tests/data/avro/golden.json`.
 
-use std::process::Command;
-
-use streamglass_tests::{python, skip_or_fail, workspace_root};
+use streamglass_tests::python;
 
 #[test]
 fn fastavro_regenerates_the_committed_golden_vectors() {
-    let env = match python::env() {
-        Ok(env) => env,
-        Err(reason) => {
-            return skip_or_fail("fastavro_regenerates_the_committed_golden_vectors", &reason);
-        }
-    };
-    let root = workspace_root();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("golden.json");
-    let status = Command::new(env.python())
-        .arg(root.join("tests/python/avro_golden.py"))
-        .arg(&out)
-        .status()
-        .expect("run python");
-    assert!(status.success(), "avro_golden.py failed: {status}");
-    let fresh = std::fs::read_to_string(&out).expect("generated");
-    let committed =
-        std::fs::read_to_string(root.join("tests/data/avro/golden.json")).expect("committed");
-    assert!(
-        fresh == committed,
-        "tests/data/avro/golden.json is stale: regenerate it with tests/python/avro_golden.py"
+    python::assert_regenerates(
+        "fastavro_regenerates_the_committed_golden_vectors",
+        "tests/python/avro_golden.py",
+        "tests/data/avro/golden.json",
     );
 }

@@ -5,32 +5,13 @@
 //! To refresh them after changing the script:
 //! `<venv>/bin/python tests/python/update_by_golden.py tests/data/update_by/golden.json`.
 
-use std::process::Command;
-
-use streamglass_tests::{python, skip_or_fail, workspace_root};
+use streamglass_tests::python;
 
 #[test]
 fn pandas_regenerates_the_committed_golden_vectors() {
-    let env = match python::env() {
-        Ok(env) => env,
-        Err(reason) => {
-            return skip_or_fail("pandas_regenerates_the_committed_golden_vectors", &reason);
-        }
-    };
-    let root = workspace_root();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("golden.json");
-    let status = Command::new(env.python())
-        .arg(root.join("tests/python/update_by_golden.py"))
-        .arg(&out)
-        .status()
-        .expect("run python");
-    assert!(status.success(), "update_by_golden.py failed: {status}");
-    let fresh = std::fs::read_to_string(&out).expect("generated");
-    let committed =
-        std::fs::read_to_string(root.join("tests/data/update_by/golden.json")).expect("committed");
-    assert!(
-        fresh == committed,
-        "tests/data/update_by/golden.json is stale: regenerate it with tests/python/update_by_golden.py"
+    python::assert_regenerates(
+        "pandas_regenerates_the_committed_golden_vectors",
+        "tests/python/update_by_golden.py",
+        "tests/data/update_by/golden.json",
     );
 }
