@@ -225,8 +225,8 @@ impl KafkaCluster {
         &self.broker
     }
 
-    /// Looks `topic` up: its partitions, or an error listing the topics that exist.
-    pub async fn topic(self: &Arc<Self>, topic: &str) -> Result<KafkaTopic> {
+    /// Every topic the broker lists, with its partitions (ascending): one metadata request.
+    pub async fn list_topics(&self) -> Result<Vec<(String, Vec<i32>)>> {
         let unreachable = |reason: String| Error::BrokerUnreachable {
             broker: self.broker.clone(),
             seconds: self.timeout.as_secs().max(1),
@@ -236,8 +236,17 @@ impl KafkaCluster {
             .await
             .map_err(|_| unreachable("metadata request timed out".into()))?
             .map_err(|e| unreachable(e.to_string()))?;
-        let Some(found) = topics.iter().find(|t| t.name == topic) else {
-            let mut names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+        Ok(topics
+            .into_iter()
+            .map(|t| (t.name, t.partitions.into_iter().collect()))
+            .collect())
+    }
+
+    /// Looks `topic` up: its partitions, or an error listing the topics that exist.
+    pub async fn topic(self: &Arc<Self>, topic: &str) -> Result<KafkaTopic> {
+        let topics = self.list_topics().await?;
+        let Some((_, partitions)) = topics.iter().find(|(name, _)| name == topic) else {
+            let mut names: Vec<&str> = topics.iter().map(|(name, _)| name.as_str()).collect();
             names.sort_unstable();
             return Err(Error::UnknownTopic {
                 topic: topic.to_owned(),
@@ -250,7 +259,7 @@ impl KafkaCluster {
             });
         };
         Ok(KafkaTopic {
-            partitions: found.partitions.iter().copied().collect(),
+            partitions: partitions.clone(),
             cluster: Arc::clone(self),
             topic: topic.to_owned(),
         })

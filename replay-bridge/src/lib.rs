@@ -19,6 +19,7 @@ pub mod recording;
 pub mod registry;
 pub mod schemas;
 pub mod server;
+pub mod served;
 pub mod source;
 pub mod subscription;
 pub mod tls;

@@ -130,11 +130,12 @@ enum Command {
         /// Replay this recording (source `recording`; the default when --broker is given too).
         #[arg(long, env = "STREAMGLASS_RECORDING")]
         recording: Option<PathBuf>,
-        /// Stream from this Kafka broker (HOST:PORT; several, comma-separated).
-        #[arg(long, env = "STREAMGLASS_BROKER", requires = "topic", value_parser = broker_list)]
+        /// Stream from this Kafka broker (HOST:PORT; several, comma-separated): every topic it
+        /// lists but internal ones (`__*`, `_schemas`), unless --topic says which.
+        #[arg(long, env = "STREAMGLASS_BROKER", value_parser = broker_list)]
         broker: Option<String>,
-        /// A topic clients may subscribe to (with --broker); repeat or comma-separate for more.
-        /// The first is the default.
+        /// The topics clients may subscribe to (with --broker): names, or glob patterns such as
+        /// 'trades.*'; repeat or comma-separate for more. The first name is the default.
         #[arg(
             long,
             env = "STREAMGLASS_TOPIC",
@@ -528,11 +529,6 @@ async fn run(command: Command) -> Result<()> {
                 sources.push(server::Offered::named(Arc::new(source)));
             }
             if let Some(broker) = broker {
-                if topic.is_empty() {
-                    return Err(Error::InvalidArgument(
-                        "--broker HOST:PORT needs --topic NAME".into(),
-                    ));
-                }
                 let config = security.kafka(&broker, timeout_secs)?;
                 let schemas = security.schemas(schema_dir, schema_registry, timeout_secs)?;
                 let source = Source::kafka(&config, &topic, schemas).await?;

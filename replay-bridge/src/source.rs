@@ -2,11 +2,11 @@
 //!
 //! A [`Source`] is a recording or a Kafka cluster with the topics the bridge may serve. Opening
 //! checks everything that can be checked up front (the recording's header; the broker answers and
-//! every `--topic` exists; the schema directory parses, or the schema registry answers), so a bad
-//! start fails with one clear line.
+//! every topic `--topic` names exists; the schema directory parses, or the schema registry
+//! answers), so a bad start fails with one clear line.
 //! Each subscription then runs against the source ([`crate::subscription`]); the source itself
-//! holds no per-client state. Invariant: only the topics named when it was opened can be
-//! subscribed.
+//! holds no per-client state. Invariant: only the recording's topic, or a topic of the broker
+//! that `--topic` admits ([`crate::served`]), can be subscribed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +17,8 @@ use crate::live::{LiveClock, LivePoint};
 use crate::pace::Pace;
 use crate::recording::{BlockIndex, RecordingMeta, RecordingReader};
 use crate::schemas::SchemaSource;
-use crate::{Error, Result};
+use crate::served::{self, ServedTopics, TopicFilter};
+use crate::Result;
 
 /// Where the records come from.
 pub enum Source {
@@ -74,7 +75,8 @@ impl RecordingSource {
 /// A cluster and the topics that may be subscribed.
 pub struct KafkaSource {
     pub cluster: Arc<KafkaCluster>,
-    pub topics: Vec<String>,
+    /// The topics served: the broker's, as `--topic` filters them.
+    pub served: ServedTopics,
     pub schemas: SchemaSource,
 }
 
@@ -97,25 +99,37 @@ impl Source {
         Ok(Self::Recording(recording))
     }
 
-    /// Connects to a cluster and checks that every topic exists.
+    /// Connects to a cluster and serves the topics `topics` admits ([`TopicFilter`]: names and
+    /// glob patterns; none: every topic but internal ones). Every topic named literally must
+    /// exist.
     pub async fn kafka(
         config: &KafkaConfig,
         topics: &[String],
         schemas: SchemaSource,
     ) -> Result<Self> {
-        if topics.is_empty() {
-            return Err(Error::InvalidArgument("give at least one --topic".into()));
-        }
+        let filter = TopicFilter::new(topics)?;
         let cluster = KafkaCluster::connect(config).await?;
-        for topic in topics {
-            cluster.topic(topic).await?;
-            // A schema directory that does not parse, or a registry that does not answer, fails
-            // the start rather than every subscription later (and the registry's cache is warm).
+        let served = ServedTopics::open(Arc::clone(&cluster), filter).await?;
+        // A schema directory that does not parse, or a registry that does not answer, fails the
+        // start rather than every subscription later (and the registry's cache is warm).
+        let mut checked: Vec<String> = served.filter().names().to_vec();
+        if checked.is_empty() {
+            let listed = served.list(served::LISTING_TTL).await?;
+            checked.extend(listed.first().map(|(t, _)| t.clone()));
+            if listed.is_empty() {
+                tracing::warn!(
+                    "{} matches no topic on {} yet",
+                    served.filter().describe(),
+                    cluster.broker()
+                );
+            }
+        }
+        for topic in &checked {
             schemas.for_topic(topic).await?;
         }
         Ok(Self::Kafka(KafkaSource {
             cluster,
-            topics: topics.to_vec(),
+            served,
             schemas,
         }))
     }
@@ -133,7 +147,11 @@ impl Source {
                 }
                 line
             }
-            Self::Kafka(k) => format!("kafka {} topic {}", k.cluster.broker(), k.topics.join(",")),
+            Self::Kafka(k) => format!(
+                "kafka {} {}",
+                k.cluster.broker(),
+                k.served.filter().describe()
+            ),
         }
     }
 }

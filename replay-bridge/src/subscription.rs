@@ -264,7 +264,7 @@ fn hello(
 }
 
 async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -> Result<(), Stop> {
-    let name = Source::served_topic_of(&kafka.topics, subscribe.topic.as_deref())?;
+    let name = kafka.served.resolve(subscribe.topic.as_deref()).await?;
     let topic = kafka.cluster.topic(&name).await?;
     let lookups = topic.partitions().iter().map(|&p| {
         let topic = &topic;
