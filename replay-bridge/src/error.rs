@@ -98,6 +98,8 @@ pub enum Error {
     Interrupted(String),
     #[error("--live-from {point:?}: {reason}")]
     LivePoint { point: String, reason: String },
+    #[error("describing the topics of {offered} took longer than {seconds} s")]
+    TopicsTimeout { offered: String, seconds: u64 },
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     #[error(transparent)]

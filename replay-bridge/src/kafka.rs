@@ -266,6 +266,17 @@ impl KafkaCluster {
     }
 }
 
+impl KafkaCluster {
+    /// A topic whose partitions a listing ([`KafkaCluster::list_topics`]) gave: no request.
+    pub fn listed_topic(self: &Arc<Self>, topic: &str, partitions: &[i32]) -> KafkaTopic {
+        KafkaTopic {
+            cluster: Arc::clone(self),
+            topic: topic.to_owned(),
+            partitions: partitions.to_vec(),
+        }
+    }
+}
+
 /// One topic of a cluster, with its partitions as last looked up.
 pub struct KafkaTopic {
     cluster: Arc<KafkaCluster>,

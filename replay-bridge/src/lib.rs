@@ -7,6 +7,7 @@
 
 pub mod blocks;
 pub mod cat;
+pub mod catalog;
 pub mod credit;
 mod error;
 pub mod frames;
@@ -20,6 +21,7 @@ pub mod registry;
 pub mod schemas;
 pub mod server;
 pub mod served;
+pub mod sniff;
 pub mod source;
 pub mod subscription;
 pub mod tls;

@@ -61,6 +61,8 @@ struct Answers {
     ids: HashMap<u32, SchemaInfo>,
     /// Listings by path (`/subjects`, `/subjects/{subject}/versions`).
     listings: HashMap<String, (Instant, serde_json::Value)>,
+    /// Each schema id's type (`AVRO`, `JSON`, `PROTOBUF`), from either answer above.
+    types: HashMap<u32, String>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +71,23 @@ struct Version {
     version: i32,
     id: u32,
     schema: String,
+    /// Absent for Avro, as Confluent's registry answers.
+    #[serde(rename = "schemaType", default = "avro")]
+    schema_type: String,
+}
+
+fn avro() -> String {
+    "AVRO".into()
+}
+
+/// A subject registered for a topic, with its latest version's id and schema type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicSubject {
+    pub subject: String,
+    pub id: u32,
+    /// `AVRO`, `JSON` or `PROTOBUF`.
+    pub schema_type: String,
 }
 
 impl SchemaRegistry {
@@ -168,8 +187,51 @@ impl SchemaRegistry {
             version: Some(found.version),
             schema: found.schema,
         };
-        self.answers().versions.insert(key, info.clone());
+        let mut answers = self.answers();
+        answers.types.insert(found.id, found.schema_type);
+        answers.versions.insert(key, info.clone());
         Ok(info)
+    }
+
+    /// The subjects of `topic` (`<topic>-value`, `<topic>-key` and TopicRecordNameStrategy's
+    /// `<topic>-<record name>`), sorted, each with its latest version's id and schema type.
+    /// Listings are cached as [`LISTING_TTL`] says, versions for good.
+    pub async fn topic_subjects(&self, topic: &str) -> Result<Vec<TopicSubject>> {
+        let subjects: Vec<String> = self.listing("/subjects").await?;
+        let prefix = format!("{topic}-");
+        let mut found = Vec::new();
+        for subject in subjects.iter().filter(|s| s.starts_with(&prefix)) {
+            let versions: Vec<i32> = self
+                .listing(&format!("/subjects/{}/versions", encode_path(subject)))
+                .await?;
+            let Some(&latest) = versions.iter().max() else {
+                continue;
+            };
+            let info = self.version(subject, latest).await?;
+            found.push(TopicSubject {
+                subject: subject.clone(),
+                id: info.id,
+                schema_type: self.schema_type(info.id).await?,
+            });
+        }
+        found.sort_by(|a, b| a.subject.cmp(&b.subject));
+        Ok(found)
+    }
+
+    /// A schema id's type, `AVRO`, `JSON` or `PROTOBUF` (`GET /schemas/ids/{id}` unless a version
+    /// answer said it already), asked for once.
+    pub async fn schema_type(&self, id: u32) -> Result<String> {
+        #[derive(Deserialize)]
+        struct ById {
+            #[serde(rename = "schemaType", default = "avro")]
+            schema_type: String,
+        }
+        if let Some(found) = self.answers().types.get(&id) {
+            return Ok(found.clone());
+        }
+        let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
+        self.answers().types.insert(id, found.schema_type.clone());
+        Ok(found.schema_type)
     }
 
     /// A listing, asked again once older than [`LISTING_TTL`]; the last one when asking fails.
@@ -420,11 +482,20 @@ mod tests {
                 get(
                     |axum::extract::Path((s, v)): axum::extract::Path<(String, i32)>| async move {
                         let id = if s == "t-value" { 10 + v } else { 5 };
+                        let kind = if s == "t-value" {
+                            ""
+                        } else {
+                            r#","schemaType":"PROTOBUF""#
+                        };
                         format!(
-                            r#"{{"subject":"{s}","version":{v},"id":{id},"schema":"\"string\""}}"#
+                            r#"{{"subject":"{s}","version":{v},"id":{id},"schema":"\"string\""{kind}}}"#
                         )
                     },
                 ),
+            )
+            .route(
+                "/schemas/ids/{id}",
+                get(|| async { r#"{"schema":"{}","schemaType":"JSON"}"# }),
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -435,6 +506,20 @@ mod tests {
         let ids: Vec<u32> = schemas.iter().map(|s| s.id).collect();
         assert_eq!(ids, [5, 11, 12]);
         assert_eq!(schemas[0].subject.as_deref(), Some("t-io.x.Trade"));
+        // Each subject's latest version, with its type (absent: Avro).
+        let subject = |subject: &str, id, kind: &str| TopicSubject {
+            subject: subject.into(),
+            id,
+            schema_type: kind.into(),
+        };
+        assert_eq!(
+            registry.topic_subjects("t").await.unwrap(),
+            [
+                subject("t-io.x.Trade", 5, "PROTOBUF"),
+                subject("t-value", 12, "AVRO")
+            ]
+        );
+        assert_eq!(registry.schema_type(99).await.unwrap(), "JSON");
         let missing = SchemaRegistry::new("http://127.0.0.1:9", None, Duration::from_secs(2))
             .unwrap()
             .schemas_for("t")

@@ -87,11 +87,14 @@ impl TopicFilter {
     }
 }
 
-/// The last listing: when it was made, and the served topics with their partition counts.
+/// Served topics with their partitions (ascending), sorted by name.
+pub type Listed = Arc<Vec<(String, Vec<i32>)>>;
+
+/// The last listing: when it was made, and the served topics.
 #[derive(Clone)]
 struct Listing {
     at: Instant,
-    topics: Arc<Vec<(String, usize)>>,
+    topics: Listed,
 }
 
 /// A broker's served topics, listed from its metadata (see the module docs).
@@ -123,10 +126,10 @@ impl ServedTopics {
         &self.filter
     }
 
-    /// The served topics and their partition counts, sorted by name: the last listing if younger
-    /// than `max_age`, else a new one (never two within [`MIN_RELISTING`]). When asking the
-    /// broker fails, an older listing is used, with a warning.
-    pub async fn list(&self, max_age: Duration) -> Result<Arc<Vec<(String, usize)>>> {
+    /// The served topics and their partitions, sorted by name: the last listing if younger than
+    /// `max_age`, else a new one (never two within [`MIN_RELISTING`]). When asking the broker
+    /// fails, an older listing is used, with a warning.
+    pub async fn list(&self, max_age: Duration) -> Result<Listed> {
         let fresh = |max_age: Duration| {
             self.last()
                 .filter(|l| l.at.elapsed() < max_age.max(MIN_RELISTING))
@@ -142,10 +145,9 @@ impl ServedTopics {
         }
         match self.cluster.list_topics().await {
             Ok(all) => {
-                let mut topics: Vec<(String, usize)> = all
+                let mut topics: Vec<(String, Vec<i32>)> = all
                     .into_iter()
                     .filter(|(name, _)| self.filter.admits(name))
-                    .map(|(name, partitions)| (name, partitions.len()))
                     .collect();
                 topics.sort();
                 let topics = Arc::new(topics);
@@ -200,7 +202,7 @@ impl ServedTopics {
 }
 
 /// The served names for an error message: the first 20, and how many more.
-fn served_names(topics: &[(String, usize)]) -> String {
+fn served_names(topics: &[(String, Vec<i32>)]) -> String {
     const SHOWN: usize = 20;
     let mut text = topics
         .iter()
@@ -256,7 +258,7 @@ mod tests {
 
     #[test]
     fn refusals_list_a_bounded_number_of_served_names() {
-        let many: Vec<(String, usize)> = (0..25).map(|i| (format!("t{i:02}"), 1)).collect();
+        let many: Vec<(String, Vec<i32>)> = (0..25).map(|i| (format!("t{i:02}"), vec![0])).collect();
         let text = served_names(&many);
         assert!(text.starts_with("t00, t01") && text.ends_with("t19 and 5 more"), "{text}");
         assert_eq!(served_names(&[]), "none");

@@ -49,6 +49,7 @@ use tokio::task::AbortHandle;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+use crate::catalog::Catalog;
 use crate::credit::{Budget, Credit};
 use crate::source::Source;
 use crate::subscription::{self, Outgoing, Sink};
@@ -159,6 +160,8 @@ enum Origins {
 
 struct AppState {
     sources: Vec<Offered>,
+    /// `GET /topics`' answers, one per source.
+    catalogs: Vec<Catalog>,
     budget: Budget,
     origins: Origins,
     limits: Limits,
@@ -234,6 +237,7 @@ pub fn router_offering(
         )
     };
     let state = Arc::new(AppState {
+        catalogs: sources.iter().map(|_| Catalog::default()).collect(),
         sources,
         budget: Budget::new(budget),
         origins,
@@ -243,6 +247,7 @@ pub fn router_offering(
     let app = Router::new()
         .route("/ws", get(upgrade))
         .route("/sources", get(list_sources))
+        .route("/topics", get(list_topics))
         .with_state(Arc::clone(&state));
     let router = match www {
         Some(dir) if !dir.is_dir() => return Err(Error::MissingWww(dir)),
@@ -528,6 +533,47 @@ async fn list_sources(headers: HeaderMap, State(state): State<Arc<AppState>>) ->
     .into_response()
 }
 
+/// The offered source `?source=NAME` names (none: the first), or a 404 listing them.
+fn source_index(state: &AppState, name: Option<&str>) -> Result<usize, Response> {
+    let Some(name) = name else { return Ok(0) };
+    state
+        .sources
+        .iter()
+        .position(|o| o.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = state.sources.iter().map(|o| o.name.as_str()).collect();
+            (
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no source {name:?}: this bridge offers {}\n",
+                    names.join(", ")
+                ),
+            )
+                .into_response()
+        })
+}
+
+/// `GET /topics?source=NAME`: the facts of each topic the source serves ([`crate::catalog`]);
+/// 503 with the reason when the source cannot say.
+async fn list_topics(
+    headers: HeaderMap,
+    Query(params): Query<WsParams>,
+    State(state): State<Arc<AppState>>,
+) -> Response {
+    if let Some(refused) = origin_refused(&state, &headers, true) {
+        return refused;
+    }
+    let i = match source_index(&state, params.source.as_deref()) {
+        Ok(i) => i,
+        Err(refused) => return refused,
+    };
+    let offered = &state.sources[i];
+    match state.catalogs[i].answer(&offered.name, &offered.source).await {
+        Ok(answer) => Json(answer.as_ref()).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+    }
+}
+
 /// The static files' guard and headers: a path with a name no file can have, or that resolves
 /// (through a link) outside the served directory, is not found; every answer says `nosniff`,
 /// `no-cache`, `Vary: Accept-Encoding`, and, for pages, a Content-Security-Policy.
@@ -607,22 +653,9 @@ async fn upgrade(
     if let Some(refused) = origin_refused(&state, &headers, false) {
         return refused;
     }
-    let source = match params.source.as_deref() {
-        None => 0,
-        Some(name) => match state.sources.iter().position(|o| o.name == name) {
-            Some(i) => i,
-            None => {
-                let names: Vec<&str> = state.sources.iter().map(|o| o.name.as_str()).collect();
-                return (
-                    StatusCode::NOT_FOUND,
-                    format!(
-                        "no source {name:?}: this bridge offers {}\n",
-                        names.join(", ")
-                    ),
-                )
-                    .into_response();
-            }
-        },
+    let source = match source_index(&state, params.source.as_deref()) {
+        Ok(i) => i,
+        Err(refused) => return refused,
     };
     ws.max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)

@@ -1,0 +1,540 @@
+//! `GET /topics`: what a source holds, topic by topic: partitions and their low and high
+//! watermarks, the records stored, a records/s estimate, and the formats of keys and values.
+//!
+//! Formats come from the schema registry when it has subjects for the topic (`<topic>-value`,
+//! `<topic>-key`, TopicRecordNameStrategy's `<topic>-<record name>`), with their schema types;
+//! else they are sniffed from the newest records of each partition ([`crate::sniff`]), a framed
+//! value's schema id then asked of the registry for its type. The rate is the growth of the high
+//! watermarks between the last two answers, at least a second apart (none until then). A
+//! recording's one topic comes from its header (and its live clock, replayed as live): its
+//! values are Avro with the header's schemas, its keys are not sniffed.
+//!
+//! Bounds, since any page may ask: an answer is kept for [`FACTS_TTL`] and served to every
+//! request meanwhile; one refresh per source runs at a time (requests during it wait for it and
+//! share it); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
+//! without watermarks, and the answer says `truncated`), [`PROBES_AT_ONCE`] at a time, and gives
+//! up after [`REFRESH_DEADLINE`]. A broker partition probed is opened through the cluster's shared
+//! partition clients ([`crate::kafka`]), which subscriptions reuse.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::kafka::KafkaCluster;
+use crate::registry::TopicSubject;
+use crate::schemas::SchemaSource;
+use crate::sniff::{Sniffed, sniff};
+use crate::source::{KafkaSource, RecordingSource, Source};
+use crate::{Error, Result, served};
+
+/// How long an answer is served before the source is asked again.
+pub const FACTS_TTL: Duration = Duration::from_secs(5);
+/// Partitions a refresh probes for watermarks and samples, at most.
+pub const MAX_PROBED_PARTITIONS: usize = 256;
+/// Partitions probed at once.
+pub const PROBES_AT_ONCE: usize = 8;
+/// The longest a refresh may take.
+pub const REFRESH_DEADLINE: Duration = Duration::from_secs(30);
+/// The newest records of each partition whose keys and values are sniffed.
+const SAMPLES_PER_PARTITION: i64 = 4;
+/// Samples of a topic sniffed, at most.
+const SAMPLES_PER_TOPIC: usize = 16;
+/// Bytes a sample fetch asks for (the broker may still answer one whole batch).
+const SAMPLE_BYTES: i32 = 64 << 10;
+
+/// The answer to `GET /topics`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicsAnswer {
+    /// The source's name (`kafka`, `recording`).
+    pub source: String,
+    pub description: String,
+    pub topics: Vec<TopicFacts>,
+    /// More partitions than [`MAX_PROBED_PARTITIONS`]: the later topics have no watermarks.
+    pub truncated: bool,
+    /// When the facts were gathered, in epoch ms.
+    pub measured_at_ms: i64,
+}
+
+/// One topic's facts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicFacts {
+    pub topic: String,
+    pub partitions: Vec<PartitionFacts>,
+    /// Records stored: the sum of high minus low watermarks (none if a partition was not probed).
+    pub records: Option<i64>,
+    /// Records written per second lately (see the module docs).
+    pub records_per_second: Option<f64>,
+    pub value: FormatFacts,
+    pub key: FormatFacts,
+    /// What went wrong probing the topic, if anything did.
+    pub error: Option<String>,
+}
+
+/// One partition's watermarks, when probed.
+#[derive(Debug, Serialize)]
+pub struct PartitionFacts {
+    pub partition: i32,
+    pub low: Option<i64>,
+    pub high: Option<i64>,
+}
+
+/// The format of a topic's keys or values.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormatFacts {
+    /// `avro`, `json`, `protobuf`, `string`, `binary`, `confluent` (framed, type not known),
+    /// `none` (every record sampled had none) or `unknown` (no record).
+    pub format: &'static str,
+    /// `registry` (its subjects), `records` (sniffed) or `recording` (its header).
+    pub from: &'static str,
+    /// The registry subjects, with their latest version's id and type.
+    pub subjects: Vec<TopicSubject>,
+    /// The schema ids framed records carry, as sampled.
+    pub schema_ids: Vec<u32>,
+    /// A note for the reader (a guess, or why the format is not known).
+    pub hint: Option<String>,
+}
+
+impl FormatFacts {
+    fn plain(format: &'static str, from: &'static str) -> Self {
+        Self {
+            format,
+            from,
+            subjects: Vec::new(),
+            schema_ids: Vec::new(),
+            hint: None,
+        }
+    }
+}
+
+/// The last answer, the one-at-a-time guard, and the samples of the high watermarks behind the
+/// rates (see the module docs).
+#[derive(Default)]
+pub struct Catalog {
+    last: Mutex<Option<(Instant, Arc<TopicsAnswer>)>>,
+    refreshing: tokio::sync::Mutex<()>,
+    rates: Mutex<HashMap<String, RateSample>>,
+}
+
+#[derive(Clone, Copy)]
+struct RateSample {
+    at: Instant,
+    high: i64,
+    per_second: Option<f64>,
+}
+
+impl Catalog {
+    /// The facts of `source` (offered as `name`), at most [`FACTS_TTL`] old.
+    pub async fn answer(&self, name: &str, source: &Source) -> Result<Arc<TopicsAnswer>> {
+        let fresh = || {
+            self.last
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < FACTS_TTL)
+                .map(|(_, answer)| Arc::clone(answer))
+        };
+        if let Some(answer) = fresh() {
+            return Ok(answer);
+        }
+        let _one_at_a_time = self.refreshing.lock().await;
+        if let Some(answer) = fresh() {
+            return Ok(answer);
+        }
+        let (topics, truncated) = tokio::time::timeout(REFRESH_DEADLINE, async {
+            match source {
+                Source::Kafka(k) => kafka_topics(k).await,
+                Source::Recording(r) => Ok((vec![recording_topic(r)], false)),
+            }
+        })
+        .await
+        .map_err(|_| Error::TopicsTimeout {
+            offered: name.to_owned(),
+            seconds: REFRESH_DEADLINE.as_secs(),
+        })??;
+        let mut topics = topics;
+        for t in &mut topics {
+            t.records_per_second = t
+                .partitions
+                .iter()
+                .map(|p| p.high)
+                .sum::<Option<i64>>()
+                .and_then(|high| self.rate(&t.topic, high));
+        }
+        let answer = Arc::new(TopicsAnswer {
+            source: name.to_owned(),
+            description: source.describe(),
+            topics,
+            truncated,
+            measured_at_ms: chrono::Utc::now().timestamp_millis(),
+        });
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), Arc::clone(&answer)));
+        Ok(answer)
+    }
+
+    /// Records/s of `topic` from the growth of its high watermarks since the last sample at
+    /// least a second old; the last estimate if the last sample is younger.
+    fn rate(&self, topic: &str, high: i64) -> Option<f64> {
+        let mut rates = self.rates.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let Some(last) = rates.get(topic).copied() else {
+            rates.insert(
+                topic.to_owned(),
+                RateSample {
+                    at: now,
+                    high,
+                    per_second: None,
+                },
+            );
+            return None;
+        };
+        let seconds = now.duration_since(last.at).as_secs_f64();
+        if seconds < 1.0 {
+            return last.per_second;
+        }
+        // A topic deleted and made again starts lower: no rate from that.
+        let per_second = (high >= last.high).then(|| (high - last.high) as f64 / seconds);
+        rates.insert(
+            topic.to_owned(),
+            RateSample {
+                at: now,
+                high,
+                per_second,
+            },
+        );
+        per_second
+    }
+}
+
+/// What one probe of a partition found: its watermarks and the newest records' keys and values.
+struct Probed {
+    low: i64,
+    high: i64,
+    samples: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+}
+
+async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
+    let listed = k.served.list(served::LISTING_TTL).await?;
+    let mut budget = MAX_PROBED_PARTITIONS;
+    let mut truncated = false;
+    let mut probes = Vec::new();
+    for (topic, partitions) in listed.iter() {
+        if partitions.len() > budget {
+            truncated = true;
+            break;
+        }
+        budget -= partitions.len();
+        for &p in partitions {
+            probes.push((topic.clone(), p));
+        }
+    }
+    let cluster = &k.cluster;
+    let probed: HashMap<(String, i32), Result<Probed>> =
+        futures_util::stream::iter(probes.into_iter().map(|(topic, p)| async move {
+            let found = probe(cluster, &topic, p).await;
+            ((topic, p), found)
+        }))
+        .buffer_unordered(PROBES_AT_ONCE)
+        .collect()
+        .await;
+    let mut facts = Vec::with_capacity(listed.len());
+    for (topic, partitions) in listed.iter() {
+        facts.push(topic_facts(topic, partitions, &probed, &k.schemas).await);
+    }
+    Ok((facts, truncated))
+}
+
+/// One partition's watermarks (the high one from a fetch, as [`crate::kafka`] explains) and its
+/// newest records.
+async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Result<Probed> {
+    let client = cluster
+        .listed_topic(topic, &[partition])
+        .partition(partition)
+        .await?;
+    let (low, high) = client.watermarks().await?;
+    let mut samples = Vec::new();
+    if high > low {
+        let from = (high - SAMPLES_PER_PARTITION).max(low);
+        let fetched = client
+            .fetch(from, SAMPLE_BYTES, Duration::from_millis(100))
+            .await?;
+        samples = fetched
+            .records
+            .into_iter()
+            .filter(|r| r.offset < high)
+            .map(|r| (r.key, r.value))
+            .collect();
+    }
+    Ok(Probed { low, high, samples })
+}
+
+async fn topic_facts(
+    topic: &str,
+    partitions: &[i32],
+    probed: &HashMap<(String, i32), Result<Probed>>,
+    schemas: &SchemaSource,
+) -> TopicFacts {
+    let mut errors = Vec::new();
+    let mut facts = Vec::new();
+    let mut samples = Vec::new();
+    for &p in partitions {
+        let (low, high) = match probed.get(&(topic.to_owned(), p)) {
+            Some(Ok(found)) => {
+                samples.extend(found.samples.iter());
+                (Some(found.low), Some(found.high))
+            }
+            Some(Err(e)) => {
+                errors.push(e.to_string());
+                (None, None)
+            }
+            None => (None, None),
+        };
+        facts.push(PartitionFacts {
+            partition: p,
+            low,
+            high,
+        });
+    }
+    let probed_all = facts.iter().all(|f| f.high.is_some());
+    samples.truncate(SAMPLES_PER_TOPIC);
+    let subjects = match schemas {
+        SchemaSource::Registry(registry) => match registry.topic_subjects(topic).await {
+            Ok(subjects) => subjects,
+            Err(e) => {
+                errors.push(e.to_string());
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
+    let key_subject = format!("{topic}-key");
+    let (key_subjects, value_subjects): (Vec<_>, Vec<_>) =
+        subjects.into_iter().partition(|s| s.subject == key_subject);
+    let sniffed_values = sniff(samples.iter().map(|(_, v)| v.as_deref()));
+    let sniffed_keys = sniff(samples.iter().map(|(k, _)| k.as_deref()));
+    let value = if !probed_all && value_subjects.is_empty() {
+        FormatFacts::plain("unknown", "records")
+    } else {
+        side_facts(
+            value_subjects,
+            &format!("{topic}-value"),
+            sniffed_values,
+            schemas,
+        )
+        .await
+    };
+    let key = if !probed_all && key_subjects.is_empty() {
+        FormatFacts::plain("unknown", "records")
+    } else {
+        side_facts(key_subjects, &key_subject, sniffed_keys, schemas).await
+    };
+    TopicFacts {
+        topic: topic.to_owned(),
+        records: facts
+            .iter()
+            .map(|f| Some(f.high? - f.low?))
+            .sum::<Option<i64>>(),
+        partitions: facts,
+        records_per_second: None,
+        value,
+        key,
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+    }
+}
+
+/// A side's format: its registry subjects' type (`preferred`'s first), else what its samples show.
+async fn side_facts(
+    subjects: Vec<TopicSubject>,
+    preferred: &str,
+    sniffed: Sniffed,
+    schemas: &SchemaSource,
+) -> FormatFacts {
+    if let Some(chosen) = subjects
+        .iter()
+        .find(|s| s.subject == preferred)
+        .or(subjects.first())
+    {
+        return FormatFacts {
+            format: schema_format(&chosen.schema_type),
+            from: "registry",
+            schema_ids: Vec::new(),
+            hint: None,
+            subjects,
+        };
+    }
+    let mut facts = FormatFacts::plain("unknown", "records");
+    match sniffed {
+        Sniffed::Unknown => facts.hint = Some("no records to look at".into()),
+        Sniffed::Null => facts.format = "none",
+        Sniffed::Json => facts.format = "json",
+        Sniffed::String => facts.format = "string",
+        Sniffed::Binary { width } => {
+            facts.format = "binary";
+            facts.hint = width.map(|w| {
+                let kind = if w == 4 { "an int" } else { "a long or a double" };
+                format!("every one sampled is {w} bytes: perhaps {kind}, as Kafka's serializers write them")
+            });
+        }
+        Sniffed::Confluent(ids) => {
+            facts.format = "confluent";
+            match schemas {
+                SchemaSource::Registry(registry) => {
+                    let mut kinds = Vec::new();
+                    for &id in &ids {
+                        match registry.schema_type(id).await {
+                            Ok(kind) => kinds.push(kind),
+                            Err(e) => facts.hint = Some(e.to_string()),
+                        }
+                    }
+                    kinds.dedup();
+                    if let [kind] = kinds.as_slice()
+                        && facts.hint.is_none()
+                    {
+                        facts.format = schema_format(kind);
+                    }
+                }
+                SchemaSource::Dir(_) => facts.format = "avro",
+                SchemaSource::None => {
+                    facts.hint = Some(
+                        "the Confluent wire format: start the bridge with --schema-registry to know its type".into(),
+                    );
+                }
+            }
+            facts.schema_ids = ids;
+        }
+    }
+    facts
+}
+
+/// The format a registry's schema type names.
+fn schema_format(schema_type: &str) -> &'static str {
+    match schema_type {
+        "AVRO" => "avro",
+        "JSON" => "json",
+        "PROTOBUF" => "protobuf",
+        _ => "unknown",
+    }
+}
+
+fn recording_topic(r: &RecordingSource) -> TopicFacts {
+    let marks = match &r.live {
+        Some(clock) => clock.marks(clock.elapsed()),
+        None => crate::live::watermarks(&r.meta),
+    };
+    let subjects: Vec<TopicSubject> = r
+        .meta
+        .schemas
+        .iter()
+        .map(|s| TopicSubject {
+            subject: s.subject.clone().unwrap_or_default(),
+            id: s.id,
+            schema_type: "AVRO".into(),
+        })
+        .collect();
+    let value = FormatFacts {
+        format: if subjects.is_empty() {
+            "unknown"
+        } else {
+            "avro"
+        },
+        from: "recording",
+        schema_ids: subjects.iter().map(|s| s.id).collect(),
+        subjects,
+        hint: None,
+    };
+    let mut key = FormatFacts::plain("unknown", "recording");
+    key.hint = Some("a recording's keys are not sniffed".into());
+    TopicFacts {
+        topic: r.meta.topic.clone(),
+        records: Some(marks.iter().map(|m| m.high - m.low).sum()),
+        partitions: marks
+            .iter()
+            .map(|m| PartitionFacts {
+                partition: m.partition,
+                low: Some(m.low),
+                high: Some(m.high),
+            })
+            .collect(),
+        records_per_second: None,
+        value,
+        key,
+        error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_the_growth_of_the_high_watermarks_over_a_second_or_more() {
+        let catalog = Catalog::default();
+        assert_eq!(catalog.rate("t", 100), None, "one sample: no rate yet");
+        assert_eq!(catalog.rate("t", 150), None, "too soon after the first");
+        // Backdate the sample as if two seconds had passed.
+        {
+            let mut rates = catalog.rates.lock().unwrap();
+            let sample = rates.get_mut("t").unwrap();
+            sample.at -= Duration::from_secs(2);
+        }
+        let rate = catalog.rate("t", 300).unwrap();
+        assert!((rate - 100.0).abs() < 1.0, "{rate}");
+        assert_eq!(catalog.rate("t", 400), Some(rate), "too soon: the last estimate");
+    }
+
+    #[tokio::test]
+    async fn registry_subjects_come_first_then_the_samples() {
+        let subject = |s: &str, kind: &str| TopicSubject {
+            subject: s.into(),
+            id: 1,
+            schema_type: kind.into(),
+        };
+        let trns = vec![subject("t-io.x.Trade", "AVRO"), subject("t-value", "JSON")];
+        let facts = side_facts(trns, "t-value", Sniffed::String, &SchemaSource::None).await;
+        assert_eq!((facts.format, facts.from), ("json", "registry"));
+        let facts = side_facts(
+            vec![subject("t-io.x.Trade", "PROTOBUF")],
+            "t-value",
+            Sniffed::Unknown,
+            &SchemaSource::None,
+        )
+        .await;
+        assert_eq!(facts.format, "protobuf");
+        let facts = side_facts(
+            Vec::new(),
+            "t-value",
+            Sniffed::Confluent(vec![3]),
+            &SchemaSource::None,
+        )
+        .await;
+        assert_eq!((facts.format, facts.from), ("confluent", "records"));
+        assert_eq!(facts.schema_ids, [3]);
+        assert!(facts.hint.unwrap().contains("--schema-registry"));
+        let dir = SchemaSource::Dir(std::path::PathBuf::from("/nonexistent"));
+        let facts = side_facts(Vec::new(), "t-value", Sniffed::Confluent(vec![3]), &dir).await;
+        assert_eq!(facts.format, "avro");
+        let facts = side_facts(
+            Vec::new(),
+            "t-key",
+            Sniffed::Binary { width: Some(8) },
+            &dir,
+        )
+        .await;
+        assert_eq!(facts.format, "binary");
+        assert!(facts.hint.unwrap().contains("8 bytes"));
+        for (sniffed, format) in [
+            (Sniffed::Null, "none"),
+            (Sniffed::Unknown, "unknown"),
+            (Sniffed::Json, "json"),
+        ] {
+            let facts = side_facts(Vec::new(), "t-key", sniffed, &dir).await;
+            assert_eq!(facts.format, format);
+        }
+    }
+}
