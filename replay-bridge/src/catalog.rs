@@ -363,7 +363,10 @@ async fn side_facts(
         return FormatFacts {
             format: schema_format(&chosen.schema_type),
             from: "registry",
-            schema_ids: Vec::new(),
+            schema_ids: match sniffed {
+                Sniffed::Confluent(ids) => ids,
+                _ => Vec::new(),
+            },
             hint: None,
             subjects,
         };

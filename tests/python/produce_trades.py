@@ -4,7 +4,7 @@ Writes COUNT synthetic trades to TOPIC as Confluent-framed Avro values (magic by
 as 4 big-endian bytes, the fastavro-encoded body) with null keys, batched the way real producers
 batch (linger.ms, batch.num.messages), and lets librdkafka's partitioner spread them, a random
 partition per record. Prints one JSON object: per partition, how many records the broker
-acknowledged and their offset range.
+acknowledged and their offset range; with --records FILE, writes every trade to FILE as well.
 """
 
 import argparse
@@ -30,6 +30,11 @@ def main() -> int:
     parser.add_argument("--schema-id", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--records",
+        help="also write each trade as the broker acknowledged it to this file: one JSON array "
+        "[partition, offset, trade] a line",
+    )
+    parser.add_argument(
         "--config",
         action="append",
         default=[],
@@ -50,6 +55,13 @@ def main() -> int:
             errors.append(str(err))
         else:
             acked.setdefault(msg.partition(), []).append(msg.offset())
+
+    sent = []
+
+    def delivered(err, msg, trade):
+        on_delivery(err, msg)
+        if err is None and args.records:
+            sent.append([msg.partition(), msg.offset(), trade])
 
     settings = dict(c.split("=", 1) for c in args.config)
     producer = Producer(
@@ -84,7 +96,12 @@ def main() -> int:
         fastavro.schemaless_writer(body, schema, trade)
         while True:
             try:
-                producer.produce(args.topic, value=header + body.getvalue(), key=None, on_delivery=on_delivery)
+                producer.produce(
+                    args.topic,
+                    value=header + body.getvalue(),
+                    key=None,
+                    on_delivery=lambda err, msg, trade=trade: delivered(err, msg, trade),
+                )
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -93,6 +110,10 @@ def main() -> int:
     if remaining or errors:
         print(f"not delivered: {remaining}, errors: {errors[:5]}", file=sys.stderr)
         return 1
+    if args.records:
+        with open(args.records, "w", encoding="utf-8") as f:
+            for line in sorted(sent, key=lambda r: (r[0], r[1])):
+                f.write(json.dumps(line) + "\n")
     report = {
         str(p): {"count": len(offsets), "first": min(offsets), "last": max(offsets)}
         for p, offsets in sorted(acked.items())

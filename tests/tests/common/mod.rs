@@ -2,6 +2,8 @@
 //! and trade values.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
