@@ -1,8 +1,8 @@
 // The notebook page's entry: it sets up the page's settings (controls.js: the notebook, the
 // source, the time zone), starts the engine worker (engine.js), runs the notebook (notebook.js)
-// and the console's code, and once per animation frame asks the worker for the viewports of the
-// open panels and draws them (panels.js, grid.js), the status line (status.js) and the chart
-// (charts.js). The main thread never decodes or aggregates.
+// and the console's code, sets up the topic browser (topics.js), and once per animation frame
+// asks the worker for the viewports of the open panels and draws them (panels.js, grid.js), the
+// status line (status.js) and the chart (charts.js). The main thread never decodes or aggregates.
 
 import { makeChart, sample } from "./charts.js";
 import { compressionFor, reloadWith, setupNotebook, setupSource, setupZone } from "./controls.js";
@@ -12,6 +12,7 @@ import { notebookNamed } from "./notebooks.js";
 import { checkSettled, countFrame, renderCells, runNotebook, timings } from "./notebook.js";
 import { drawPanels, openPanel, panelViews, panels, renderMenu } from "./panels.js";
 import { connectionStatus, renderStatus } from "./status.js";
+import { setupTopics } from "./topics.js";
 
 const params = new URLSearchParams(location.search);
 const notebook = notebookNamed(params.get("notebook"));
@@ -111,6 +112,7 @@ async function start() {
   renderCells(notebook);
   makeChart(notebook.chart);
   const source = await setupSource(params);
+  setupTopics(source);
   $("size-offset").value = params.get("size_offset") ?? String(notebook.sizeOffset);
   if (params.has("interval")) $("interval").value = params.get("interval");
   post({ type: "init", url: source, interval: Number($("interval").value), compression: compressionFor(source, params) });

@@ -12,6 +12,9 @@ mod time_notebook;
 // The console on everyday time and filter queries, and the README's console example.
 #[path = "page_e2e/console.rs"]
 mod console;
+// The topic browser: a broker's topics listed, and opened as tables with no code written.
+#[path = "page_e2e/topic_browser.rs"]
+mod topic_browser;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

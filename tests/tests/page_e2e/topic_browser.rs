@@ -1,0 +1,206 @@
+//! The topic browser, as a user uses it: a Tansu broker holding Avro trades (fastavro, framed
+//! for a registry subject) and UTF-8 text (confluent-kafka's `StringSerializer`), served with no
+//! `--topic`; the page lists both with their formats, and opening each makes a live ring table of
+//! its newest N records, with no code written, equal field by field to what the producers wrote.
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use replay_bridge::kafka::KafkaConfig;
+use replay_bridge::registry::SchemaRegistry;
+use replay_bridge::schemas::SchemaSource;
+use replay_bridge::server;
+use replay_bridge::source::Source;
+use replay_bridge::trades::TRADE_SCHEMA;
+use serde_json::Value;
+use streamglass_tests::tansu::broker;
+use streamglass_tests::{browser_site, workspace_root};
+
+use super::time_notebook::Shown;
+use super::{common, run_script};
+
+/// Trades written, and how many of the newest the page opens (so the ring cuts some off).
+const TRADES: u64 = 900;
+const NEWEST: u64 = 500;
+/// Lines of text written: fewer than NEWEST, so the text table holds them all.
+const LINES: u64 = 240;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
+    let Some(site) = browser_site("page: topic browser") else {
+        return;
+    };
+    let Some((env, tansu)) = broker("page: topic browser") else {
+        return;
+    };
+    tansu.create_topic("shop.trades", 3).unwrap();
+    tansu.create_topic("shop.text", 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("trade.avsc");
+    std::fs::write(&schema, TRADE_SCHEMA).unwrap();
+    let written = dir.path().join("trades.jsonl");
+    let out = Command::new(env.python())
+        .arg(workspace_root().join("tests/python/produce_trades.py"))
+        .args(["--bootstrap", &tansu.addr, "--topic", "shop.trades"])
+        .args(["--count", &TRADES.to_string(), "--schema-id", "3"])
+        .arg("--schema")
+        .arg(&schema)
+        .arg("--records")
+        .arg(&written)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // (partition, offset) → the trade as fastavro was given it.
+    let trades: BTreeMap<(i64, i64), Value> = std::fs::read_to_string(&written)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            ((v[0].as_i64().unwrap(), v[1].as_i64().unwrap()), v[2].clone())
+        })
+        .collect();
+    assert_eq!(trades.len() as u64, TRADES);
+    let out = Command::new(env.python())
+        .arg(workspace_root().join("tests/python/produce_text.py"))
+        .args(["--bootstrap", &tansu.addr, "--topic", "shop.text"])
+        .args(["--count", &LINES.to_string(), "--kind", "string"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: HashMap<(i64, i64), (String, String)> = printed["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = |i: usize| r[i].as_str().unwrap().to_owned();
+            ((r[0].as_i64().unwrap(), r[1].as_i64().unwrap()), (text(2), text(3)))
+        })
+        .collect();
+
+    let registry = common::registry::start(vec![common::registry::Registered {
+        subject: "shop.trades-value".into(),
+        id: 3,
+        schema_type: "AVRO".into(),
+        schema: TRADE_SCHEMA.into(),
+    }])
+    .await;
+    let schemas = SchemaSource::Registry(
+        SchemaRegistry::new(&registry, None, Duration::from_secs(10)).unwrap(),
+    );
+    let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
+    let source = Source::kafka(&config, &[], schemas).await.unwrap();
+    let app = server::router_offering(
+        vec![server::Offered::named(Arc::new(source))],
+        Some(site),
+        server::ServeOptions::default(),
+    )
+    .unwrap();
+    let listener = server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server::local_addr(&listener).unwrap();
+    tokio::spawn(server::serve(listener, app));
+
+    let plan = serde_json::json!({
+        "newest": NEWEST,
+        "open": {"shop.trades": NEWEST, "shop.text": LINES},
+    });
+    let shown = run_script(
+        "topic-browser.mjs",
+        &format!("http://{addr}/"),
+        &plan.to_string(),
+        "topic-browser",
+    )
+    .await;
+
+    // The list: both topics, their formats and record counts.
+    let listed = |topic: &str| {
+        shown["listed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["topic"] == topic)
+            .unwrap_or_else(|| panic!("{topic} not listed: {shown}"))
+            .clone()
+    };
+    let t = listed("shop.trades");
+    assert_eq!((&t["value"], &t["key"]), (&"avro".into(), &"none".into()), "{t}");
+    assert_eq!(t["records"], TRADES.to_string(), "{t}");
+    let t = listed("shop.text");
+    assert_eq!((&t["value"], &t["key"]), (&"string".into(), &"string".into()), "{t}");
+    assert_eq!(t["records"], LINES.to_string(), "{t}");
+
+    let opened = |topic: &str| {
+        shown["opened"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["topic"] == topic)
+            .unwrap_or_else(|| panic!("{topic} not opened: {shown}"))
+            .clone()
+    };
+
+    // The Avro topic: the call shown, and the newest 500 trades, each as fastavro was given it.
+    let o = opened("shop.trades");
+    assert_eq!(o["state"], "done", "{o}");
+    assert_eq!(
+        o["call"],
+        "const shop_trades = await session.consumeToTable({ topic: \"shop.trades\", offsets: \"-500\", \
+         tableType: { ring: 500 }, key: \"ignore\", value: { avro: \"shop.trades-value\" } });\n\
+         return { shop_trades };",
+        "{o}"
+    );
+    let table = Shown::of(&o["table"], "shop_trades");
+    assert_eq!(table.rows.len() as u64, NEWEST);
+    let mut by_partition: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for row in 0..table.rows.len() {
+        let key = (table.long(row, "KafkaPartition"), table.long(row, "KafkaOffset"));
+        let want = &trades[&key];
+        let what = format!("trade at {key:?}: {want}");
+        assert_eq!(table.string(row, "Id"), want["Id"].as_str().unwrap(), "{what}");
+        assert_eq!(
+            table.long(row, "Timestamp"),
+            want["Timestamp"].as_i64().unwrap() * 1_000,
+            "{what}"
+        );
+        for field in ["Exchange", "Instrument", "Type"] {
+            assert_eq!(table.string(row, field), want[field].as_str().unwrap(), "{what}");
+        }
+        for field in ["Price", "Size"] {
+            assert_eq!(table.double(row, field), want[field].as_f64().unwrap(), "{what}");
+        }
+        by_partition.entry(key.0).or_default().push(key.1);
+    }
+    // The newest of each partition: contiguous offsets up to the partition's last.
+    for (partition, mut offsets) in by_partition {
+        offsets.sort_unstable();
+        let last = trades.keys().filter(|k| k.0 == partition).map(|k| k.1).max();
+        assert_eq!(offsets.last().copied(), last, "partition {partition}");
+        assert!(
+            offsets.windows(2).all(|w| w[1] == w[0] + 1),
+            "partition {partition}: {offsets:?}"
+        );
+    }
+
+    // The text topic: every line, with its key.
+    let o = opened("shop.text");
+    assert_eq!(o["state"], "done", "{o}");
+    let call = o["call"].as_str().unwrap();
+    assert!(
+        call.contains("topic: \"shop.text\"")
+            && call.contains("key: \"string\", value: \"string\""),
+        "{call}"
+    );
+    let table = Shown::of(&o["table"], "shop_text");
+    assert_eq!(table.rows.len() as u64, LINES);
+    for row in 0..table.rows.len() {
+        let key = (table.long(row, "KafkaPartition"), table.long(row, "KafkaOffset"));
+        let (k, v) = &lines[&key];
+        assert_eq!(
+            (&table.string(row, "Key"), &table.string(row, "Value")),
+            (k, v),
+            "{key:?}"
+        );
+    }
+}
