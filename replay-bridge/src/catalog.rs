@@ -491,6 +491,29 @@ mod tests {
         assert_eq!(catalog.rate("t", 400), Some(rate), "too soon: the last estimate");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_at_once_share_one_refresh_and_its_answer_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sgrec");
+        crate::record::generate(&path, 1_000, 2, 1).unwrap();
+        let source = Source::recording(&path).unwrap();
+        let catalog = Catalog::default();
+        let answers = futures_util::future::join_all(
+            (0..50).map(|_| catalog.answer("recording", &source)),
+        )
+        .await;
+        let first = answers[0].as_ref().unwrap();
+        assert!(
+            answers
+                .iter()
+                .all(|a| Arc::ptr_eq(a.as_ref().unwrap(), first)),
+            "one refresh for all"
+        );
+        assert_eq!(first.topics[0].records, Some(1_000));
+        let again = catalog.answer("recording", &source).await.unwrap();
+        assert!(Arc::ptr_eq(&again, first), "kept for FACTS_TTL");
+    }
+
     #[tokio::test]
     async fn registry_subjects_come_first_then_the_samples() {
         let subject = |s: &str, kind: &str| TopicSubject {

@@ -231,3 +231,36 @@ async fn every_topic_of_a_broker_with_its_facts() {
         "{missing}"
     );
 }
+
+/// A recording offers its one topic, with the header's watermarks and schemas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_lists_its_one_topic() {
+    use replay_bridge::trades::{TRADES_SUBJECT, TRADES_TOPIC};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    let written = replay_bridge::record::generate(&path, 5_000, 3, 4).unwrap();
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), None).await;
+    let answer = topics(&addr).await;
+    assert_eq!(answer["source"], "recording");
+    assert_eq!(names(&answer), [TRADES_TOPIC]);
+    let t = topic(&answer, TRADES_TOPIC);
+    let produced: BTreeMap<i32, u64> = written
+        .partitions
+        .iter()
+        .map(|p| (p.partition, (p.high_watermark - p.low_watermark) as u64))
+        .collect();
+    assert_counts(t, &produced, 3);
+    assert_eq!(t["records"], 5_000);
+    assert_eq!(t["value"]["format"], "avro", "{t}");
+    assert_eq!(t["value"]["from"], "recording", "{t}");
+    assert_eq!(t["value"]["subjects"][0]["subject"], TRADES_SUBJECT, "{t}");
+    // `?source=` names it; another name is a 404 listing the sources.
+    let (status, _) = common::http_get(&addr, "/topics?source=recording", None).await;
+    assert_eq!(status, 200);
+    let (status, body) = common::http_get(&addr, "/topics?source=kafka", None).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("recording"), "{body}");
+    // Another site's page may not read it.
+    let (status, _) = common::http_get(&addr, "/topics", Some("http://evil.example")).await;
+    assert_eq!(status, 403);
+}

@@ -204,3 +204,68 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
         );
     }
 }
+
+/// Against a recording, the browser lists its one topic and opens its newest N trades, each as
+/// apache-avro reads the recorded value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_browser_opens_a_recordings_topic() {
+    use apache_avro::types::Value as Avro;
+    use replay_bridge::recording::RecordingReader;
+    use replay_bridge::trades::TRADES_TOPIC;
+
+    let Some(site) = browser_site("page: topic browser on a recording") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trades.sgrec");
+    replay_bridge::record::generate(&path, 3_000, 3, 5).unwrap();
+    let schema = apache_avro::Schema::parse_str(TRADE_SCHEMA).unwrap();
+    // (partition, offset) → (Id, Price), decoded by apache-avro.
+    let mut recorded: HashMap<(i64, i64), (String, f64)> = HashMap::new();
+    for record in RecordingReader::open(&path).unwrap() {
+        let r = record.unwrap();
+        let value = r.value.unwrap();
+        let Avro::Record(fields) =
+            apache_avro::from_avro_datum(&schema, &mut &value[5..], None).unwrap()
+        else {
+            panic!("not a record");
+        };
+        let field = |name: &str| fields.iter().find(|(n, _)| n == name).unwrap().1.clone();
+        let (Avro::Union(_, id), Avro::Double(price)) = (field("Id"), field("Price")) else {
+            panic!("unexpected types");
+        };
+        let Avro::String(id) = *id else {
+            panic!("Id is a string");
+        };
+        recorded.insert((i64::from(r.partition), r.offset), (id, price));
+    }
+    let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
+    let plan = serde_json::json!({"newest": 1000, "open": {TRADES_TOPIC: 1000}});
+    let shown = run_script(
+        "topic-browser.mjs",
+        &format!("http://{addr}/"),
+        &plan.to_string(),
+        "topic-browser-recording",
+    )
+    .await;
+    let listed = &shown["listed"][0];
+    assert_eq!((&listed["topic"], &listed["value"]), (&TRADES_TOPIC.into(), &"avro".into()));
+    assert_eq!(listed["records"], "3000");
+    let o = &shown["opened"][0];
+    assert_eq!(o["state"], "done", "{o}");
+    let call = o["call"].as_str().unwrap();
+    // The recording's subject is TopicRecordNameStrategy's: the topic's newest.
+    assert!(
+        call.contains("offsets: \"-1000\", tableType: { ring: 1000 }")
+            && call.contains("value: { avro: true }"),
+        "{call}"
+    );
+    let table = Shown::of(&o["table"], "table");
+    assert_eq!(table.rows.len(), 1000);
+    for row in 0..table.rows.len() {
+        let key = (table.long(row, "KafkaPartition"), table.long(row, "KafkaOffset"));
+        let (id, price) = &recorded[&key];
+        assert_eq!(table.string(row, "Id"), *id, "{key:?}");
+        assert_eq!(table.double(row, "Price"), *price, "{key:?}");
+    }
+}
