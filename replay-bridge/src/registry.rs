@@ -195,12 +195,18 @@ impl SchemaRegistry {
 
     /// The subjects of `topic` (`<topic>-value`, `<topic>-key` and TopicRecordNameStrategy's
     /// `<topic>-<record name>`), sorted, each with its latest version's id and schema type.
+    /// A record name has no `-` (Avro, Protobuf and JSON Schema names have none), so another
+    /// topic's subjects (`<topic>-orders-value` of topic `<topic>-orders`) are not taken.
     /// Listings are cached as [`LISTING_TTL`] says, versions for good.
     pub async fn topic_subjects(&self, topic: &str) -> Result<Vec<TopicSubject>> {
         let subjects: Vec<String> = self.listing("/subjects").await?;
         let prefix = format!("{topic}-");
         let mut found = Vec::new();
-        for subject in subjects.iter().filter(|s| s.starts_with(&prefix)) {
+        let ours = |s: &&String| {
+            s.strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('-'))
+        };
+        for subject in subjects.iter().filter(ours) {
             let versions: Vec<i32> = self
                 .listing(&format!("/subjects/{}/versions", encode_path(subject)))
                 .await?;
@@ -467,7 +473,7 @@ mod tests {
         let app = axum::Router::new()
             .route(
                 "/subjects",
-                get(|| async { r#"["t-value","t-io.x.Trade","other-value"]"# }),
+                get(|| async { r#"["t-value","t-io.x.Trade","other-value","t-x-value"]"# }),
             )
             .route(
                 "/subjects/{s}/versions",
