@@ -212,11 +212,14 @@ impl Catalog {
     }
 }
 
+/// A sampled record's key and value.
+type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// What one probe of a partition found: its watermarks and the newest records' keys and values.
 struct Probed {
     low: i64,
     high: i64,
-    samples: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    samples: Vec<KeyValue>,
 }
 
 async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
@@ -488,7 +491,11 @@ mod tests {
         }
         let rate = catalog.rate("t", 300).unwrap();
         assert!((rate - 100.0).abs() < 1.0, "{rate}");
-        assert_eq!(catalog.rate("t", 400), Some(rate), "too soon: the last estimate");
+        assert_eq!(
+            catalog.rate("t", 400),
+            Some(rate),
+            "too soon: the last estimate"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -498,10 +505,9 @@ mod tests {
         crate::record::generate(&path, 1_000, 2, 1).unwrap();
         let source = Source::recording(&path).unwrap();
         let catalog = Catalog::default();
-        let answers = futures_util::future::join_all(
-            (0..50).map(|_| catalog.answer("recording", &source)),
-        )
-        .await;
+        let answers =
+            futures_util::future::join_all((0..50).map(|_| catalog.answer("recording", &source)))
+                .await;
         let first = answers[0].as_ref().unwrap();
         assert!(
             answers

@@ -68,8 +68,7 @@ impl TopicFilter {
         if self.names.iter().any(|n| n == topic) {
             return true;
         }
-        !is_internal(topic)
-            && (self.admits_all() || self.patterns.iter().any(|p| p.matches(topic)))
+        !is_internal(topic) && (self.admits_all() || self.patterns.iter().any(|p| p.matches(topic)))
     }
 
     /// One line for logs: `every topic`, or the entries.
@@ -252,15 +251,21 @@ mod tests {
 
     #[test]
     fn a_bad_pattern_is_a_clear_error() {
-        let e = TopicFilter::new(&["trades[".into()]).unwrap_err().to_string();
+        let e = TopicFilter::new(&["trades[".into()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("trades[") && e.contains("glob"), "{e}");
     }
 
     #[test]
     fn refusals_list_a_bounded_number_of_served_names() {
-        let many: Vec<(String, Vec<i32>)> = (0..25).map(|i| (format!("t{i:02}"), vec![0])).collect();
+        let many: Vec<(String, Vec<i32>)> =
+            (0..25).map(|i| (format!("t{i:02}"), vec![0])).collect();
         let text = served_names(&many);
-        assert!(text.starts_with("t00, t01") && text.ends_with("t19 and 5 more"), "{text}");
+        assert!(
+            text.starts_with("t00, t01") && text.ends_with("t19 and 5 more"),
+            "{text}"
+        );
         assert_eq!(served_names(&[]), "none");
     }
 }

@@ -533,8 +533,8 @@ async fn list_sources(headers: HeaderMap, State(state): State<Arc<AppState>>) ->
     .into_response()
 }
 
-/// The offered source `?source=NAME` names (none: the first), or a 404 listing them.
-fn source_index(state: &AppState, name: Option<&str>) -> Result<usize, Response> {
+/// The offered source `?source=NAME` names (none: the first), or the 404 text listing them.
+fn source_index(state: &AppState, name: Option<&str>) -> Result<usize, String> {
     let Some(name) = name else { return Ok(0) };
     state
         .sources
@@ -542,14 +542,10 @@ fn source_index(state: &AppState, name: Option<&str>) -> Result<usize, Response>
         .position(|o| o.name == name)
         .ok_or_else(|| {
             let names: Vec<&str> = state.sources.iter().map(|o| o.name.as_str()).collect();
-            (
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no source {name:?}: this bridge offers {}\n",
-                    names.join(", ")
-                ),
+            format!(
+                "no source {name:?}: this bridge offers {}\n",
+                names.join(", ")
             )
-                .into_response()
         })
 }
 
@@ -565,10 +561,13 @@ async fn list_topics(
     }
     let i = match source_index(&state, params.source.as_deref()) {
         Ok(i) => i,
-        Err(refused) => return refused,
+        Err(unknown) => return (StatusCode::NOT_FOUND, unknown).into_response(),
     };
     let offered = &state.sources[i];
-    match state.catalogs[i].answer(&offered.name, &offered.source).await {
+    match state.catalogs[i]
+        .answer(&offered.name, &offered.source)
+        .await
+    {
         Ok(answer) => Json(answer.as_ref()).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     }
@@ -655,7 +654,7 @@ async fn upgrade(
     }
     let source = match source_index(&state, params.source.as_deref()) {
         Ok(i) => i,
-        Err(refused) => return refused,
+        Err(unknown) => return (StatusCode::NOT_FOUND, unknown).into_response(),
     };
     ws.max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)

@@ -80,8 +80,10 @@ fn confluent_id(bytes: &[u8]) -> Option<u32> {
 /// Whether `bytes` is UTF-8 text: no control characters but tabs and line ends (a big-endian
 /// number is valid UTF-8 when its bytes are small, but no one writes NUL in text).
 fn is_text(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes)
-        .is_ok_and(|s| !s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')))
+    std::str::from_utf8(bytes).is_ok_and(|s| {
+        !s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    })
 }
 
 /// Whether `bytes` is one JSON object or array (whitespace around it allowed).
@@ -135,7 +137,10 @@ mod tests {
     fn fixed_widths_of_four_or_eight_bytes_are_hinted() {
         let long = 42i64.to_be_bytes();
         let int = 0x8000_0001u32.to_be_bytes();
-        assert_eq!(of(&[Some(&long), Some(&long)]), Sniffed::Binary { width: Some(8) });
+        assert_eq!(
+            of(&[Some(&long), Some(&long)]),
+            Sniffed::Binary { width: Some(8) }
+        );
         let zero_id: &[u8] = &[0, 0, 0, 0, 0, 1];
         assert_eq!(of(&[Some(zero_id)]), Sniffed::Binary { width: None });
         assert_eq!(of(&[Some(&int)]), Sniffed::Binary { width: Some(4) });

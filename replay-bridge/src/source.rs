@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::Result;
 use crate::blocks::BlockStore;
 use crate::kafka::{KafkaCluster, KafkaConfig};
 use crate::live::{LiveClock, LivePoint};
@@ -18,7 +19,6 @@ use crate::pace::Pace;
 use crate::recording::{BlockIndex, RecordingMeta, RecordingReader};
 use crate::schemas::SchemaSource;
 use crate::served::{self, ServedTopics, TopicFilter};
-use crate::Result;
 
 /// Where the records come from.
 pub enum Source {

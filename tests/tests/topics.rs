@@ -155,7 +155,11 @@ async fn every_topic_of_a_broker_with_its_facts() {
     let source = Source::kafka(&config, &[], schemas.clone())
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", tansu.log_tail()));
-    assert!(source.describe().ends_with("every topic"), "{}", source.describe());
+    assert!(
+        source.describe().ends_with("every topic"),
+        "{}",
+        source.describe()
+    );
     let addr = common::start_bridge(source, None).await;
     let answer = topics(&addr).await;
     assert_eq!(answer["source"], "kafka");
@@ -172,7 +176,11 @@ async fn every_topic_of_a_broker_with_its_facts() {
     assert_eq!(t["value"]["subjects"][0]["subject"], "shop.trades-value");
     assert_eq!(t["value"]["subjects"][0]["id"], 7);
     assert_eq!(t["value"]["subjects"][0]["schemaType"], "AVRO");
-    assert_eq!(t["value"]["schemaIds"], serde_json::json!([7]), "framed with id 7");
+    assert_eq!(
+        t["value"]["schemaIds"],
+        serde_json::json!([7]),
+        "framed with id 7"
+    );
     assert_eq!(t["key"]["format"], "none", "null keys: {t}");
     assert!(t["error"].is_null(), "{t}");
 

@@ -57,7 +57,10 @@ fn answer(registered: &[Registered], path: &str) -> (u16, String) {
         }
         v.to_string()
     };
-    let not_found = (404, json!({"error_code": 40401, "message": "not found"}).to_string());
+    let not_found = (
+        404,
+        json!({"error_code": 40401, "message": "not found"}).to_string(),
+    );
     match parts.as_slice() {
         ["subjects"] => (
             200,

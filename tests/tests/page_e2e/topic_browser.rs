@@ -51,14 +51,21 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
         .arg(&written)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // (partition, offset) → the trade as fastavro was given it.
     let trades: BTreeMap<(i64, i64), Value> = std::fs::read_to_string(&written)
         .unwrap()
         .lines()
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
-            ((v[0].as_i64().unwrap(), v[1].as_i64().unwrap()), v[2].clone())
+            (
+                (v[0].as_i64().unwrap(), v[1].as_i64().unwrap()),
+                v[2].clone(),
+            )
         })
         .collect();
     assert_eq!(trades.len() as u64, TRADES);
@@ -68,7 +75,11 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
         .args(["--count", &LINES.to_string(), "--kind", "string"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     let lines: HashMap<(i64, i64), (String, String)> = printed["records"]
         .as_array()
@@ -76,7 +87,10 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
         .iter()
         .map(|r| {
             let text = |i: usize| r[i].as_str().unwrap().to_owned();
-            ((r[0].as_i64().unwrap(), r[1].as_i64().unwrap()), (text(2), text(3)))
+            (
+                (r[0].as_i64().unwrap(), r[1].as_i64().unwrap()),
+                (text(2), text(3)),
+            )
         })
         .collect();
 
@@ -125,10 +139,18 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
             .clone()
     };
     let t = listed("shop.trades");
-    assert_eq!((&t["value"], &t["key"]), (&"avro".into(), &"none".into()), "{t}");
+    assert_eq!(
+        (&t["value"], &t["key"]),
+        (&"avro".into(), &"none".into()),
+        "{t}"
+    );
     assert_eq!(t["records"], TRADES.to_string(), "{t}");
     let t = listed("shop.text");
-    assert_eq!((&t["value"], &t["key"]), (&"string".into(), &"string".into()), "{t}");
+    assert_eq!(
+        (&t["value"], &t["key"]),
+        (&"string".into(), &"string".into()),
+        "{t}"
+    );
     assert_eq!(t["records"], LINES.to_string(), "{t}");
 
     let opened = |topic: &str| {
@@ -155,27 +177,46 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
     assert_eq!(table.rows.len() as u64, NEWEST);
     let mut by_partition: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for row in 0..table.rows.len() {
-        let key = (table.long(row, "KafkaPartition"), table.long(row, "KafkaOffset"));
+        let key = (
+            table.long(row, "KafkaPartition"),
+            table.long(row, "KafkaOffset"),
+        );
         let want = &trades[&key];
         let what = format!("trade at {key:?}: {want}");
-        assert_eq!(table.string(row, "Id"), want["Id"].as_str().unwrap(), "{what}");
+        assert_eq!(
+            table.string(row, "Id"),
+            want["Id"].as_str().unwrap(),
+            "{what}"
+        );
         assert_eq!(
             table.long(row, "Timestamp"),
             want["Timestamp"].as_i64().unwrap() * 1_000,
             "{what}"
         );
         for field in ["Exchange", "Instrument", "Type"] {
-            assert_eq!(table.string(row, field), want[field].as_str().unwrap(), "{what}");
+            assert_eq!(
+                table.string(row, field),
+                want[field].as_str().unwrap(),
+                "{what}"
+            );
         }
         for field in ["Price", "Size"] {
-            assert_eq!(table.double(row, field), want[field].as_f64().unwrap(), "{what}");
+            assert_eq!(
+                table.double(row, field),
+                want[field].as_f64().unwrap(),
+                "{what}"
+            );
         }
         by_partition.entry(key.0).or_default().push(key.1);
     }
     // The newest of each partition: contiguous offsets up to the partition's last.
     for (partition, mut offsets) in by_partition {
         offsets.sort_unstable();
-        let last = trades.keys().filter(|k| k.0 == partition).map(|k| k.1).max();
+        let last = trades
+            .keys()
+            .filter(|k| k.0 == partition)
+            .map(|k| k.1)
+            .max();
         assert_eq!(offsets.last().copied(), last, "partition {partition}");
         assert!(
             offsets.windows(2).all(|w| w[1] == w[0] + 1),
@@ -195,7 +236,10 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
     let table = Shown::of(&o["table"], "shop_text");
     assert_eq!(table.rows.len() as u64, LINES);
     for row in 0..table.rows.len() {
-        let key = (table.long(row, "KafkaPartition"), table.long(row, "KafkaOffset"));
+        let key = (
+            table.long(row, "KafkaPartition"),
+            table.long(row, "KafkaOffset"),
+        );
         let (k, v) = &lines[&key];
         assert_eq!(
             (&table.string(row, "Key"), &table.string(row, "Value")),
@@ -249,7 +293,10 @@ async fn the_topic_browser_opens_a_recordings_topic() {
     )
     .await;
     let listed = &shown["listed"][0];
-    assert_eq!((&listed["topic"], &listed["value"]), (&TRADES_TOPIC.into(), &"avro".into()));
+    assert_eq!(
+        (&listed["topic"], &listed["value"]),
+        (&TRADES_TOPIC.into(), &"avro".into())
+    );
     assert_eq!(listed["records"], "3000");
     let o = &shown["opened"][0];
     assert_eq!(o["state"], "done", "{o}");
@@ -263,7 +310,10 @@ async fn the_topic_browser_opens_a_recordings_topic() {
     let table = Shown::of(&o["table"], "table");
     assert_eq!(table.rows.len(), 1000);
     for row in 0..table.rows.len() {
-        let key = (table.long(row, "KafkaPartition"), table.long(row, "KafkaOffset"));
+        let key = (
+            table.long(row, "KafkaPartition"),
+            table.long(row, "KafkaOffset"),
+        );
         let (id, price) = &recorded[&key];
         assert_eq!(table.string(row, "Id"), *id, "{key:?}");
         assert_eq!(table.double(row, "Price"), *price, "{key:?}");
