@@ -185,7 +185,7 @@ enum Command {
             requires = "live_from"
         )]
         speed: f64,
-        /// Pages of this Origin may use /ws and /sources (repeat for more; '*': any page, which
+        /// Pages of this Origin may use /ws, /sources and /topics (repeat for more; '*': any page, which
         /// lets every site the user visits read the stream). Default: the page's own origin only.
         #[arg(long, env = "STREAMGLASS_ALLOW_ORIGIN", value_delimiter = ',')]
         allow_origin: Vec<String>,

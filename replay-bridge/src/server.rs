@@ -1,5 +1,6 @@
-//! The HTTP side: the page's static files, the sources the bridge offers (`GET /sources`), and
-//! the WebSocket endpoint `/ws` (`/ws?source=NAME` picks one; the first is the default).
+//! The HTTP side: the page's static files, the sources the bridge offers (`GET /sources`), what
+//! each holds (`GET /topics?source=NAME`, [`crate::catalog`]), and the WebSocket endpoint `/ws`
+//! (`/ws?source=NAME` picks one; the first is the default).
 //!
 //! A connection carries any number of subscriptions (up to [`MAX_SUBSCRIPTIONS`]): the client's
 //! `Subscribe`, `Credit` and `Unsubscribe` messages start, feed and stop them, and every
@@ -18,9 +19,9 @@
 //!   connection, 1009); frames in flight hold the connection's share of the budget
 //!   ([`crate::credit`]).
 //!
-//! Origins: with no `--allow-origin`, a browser may use `/ws` and `/sources` only from the page's
-//! own origin (its `Origin` names the `Host` it reached), and, while the bridge listens on
-//! loopback, only under a loopback host name (so a DNS-rebinding page cannot pass for it);
+//! Origins: with no `--allow-origin`, a browser may use `/ws`, `/sources` and `/topics` only from
+//! the page's own origin (its `Origin` names the `Host` it reached), and, while the bridge listens
+//! on loopback, only under a loopback host name (so a DNS-rebinding page cannot pass for it);
 //! `--allow-origin '*'` lets any page in. Static files are served only from inside `--www`
 //! (a link out of it is not followed), with `nosniff`, a Content-Security-Policy the page
 //! satisfies, `Cache-Control: no-cache` and `Vary: Accept-Encoding`.
@@ -120,7 +121,7 @@ impl Default for Limits {
 /// How the server behaves beyond its source.
 #[derive(Debug, Clone, Default)]
 pub struct ServeOptions {
-    /// Origins allowed to use `/ws` and `/sources`; empty: the page's own only; `*`: any.
+    /// Origins allowed to use `/ws`, `/sources` and `/topics`; empty: the page's own only; `*`: any.
     pub allow_origins: Vec<String>,
     /// The bridge-wide memory budget in bytes (0: [`DEFAULT_BUDGET`]).
     pub budget_bytes: u64,
