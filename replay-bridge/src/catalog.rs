@@ -12,8 +12,9 @@
 //! Bounds, since any page may ask: an answer is kept for [`FACTS_TTL`] and served to every
 //! request meanwhile; one refresh per source runs at a time (requests during it wait for it and
 //! share it); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
-//! without watermarks, and the answer says `truncated`), [`PROBES_AT_ONCE`] at a time, and gives
-//! up after [`REFRESH_DEADLINE`]. A broker partition probed is opened through the cluster's shared
+//! without watermarks, and the answer says `truncated`), [`PROBES_AT_ONCE`] at a time, asks the
+//! registry about as many topics at a time (through its cache, [`crate::registry`]), and gives up
+//! after [`REFRESH_DEADLINE`]. A broker partition probed is opened through the cluster's shared
 //! partition clients ([`crate::kafka`]), which subscriptions reuse.
 
 use std::collections::HashMap;
@@ -246,10 +247,15 @@ async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
         .buffer_unordered(PROBES_AT_ONCE)
         .collect()
         .await;
-    let mut facts = Vec::with_capacity(listed.len());
-    for (topic, partitions) in listed.iter() {
-        facts.push(topic_facts(topic, partitions, &probed, &k.schemas).await);
-    }
+    // The registry's answers for each topic, a few topics at once (in order).
+    let asks: Vec<_> = listed
+        .iter()
+        .map(|(topic, partitions)| topic_facts(topic, partitions, &probed, &k.schemas))
+        .collect();
+    let facts = futures_util::stream::iter(asks)
+        .buffered(PROBES_AT_ONCE)
+        .collect()
+        .await;
     Ok((facts, truncated))
 }
 
