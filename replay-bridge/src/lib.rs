@@ -8,6 +8,7 @@
 pub mod blocks;
 pub mod cat;
 pub mod credit;
+pub mod embedded;
 mod error;
 pub mod frames;
 pub mod inspect;
