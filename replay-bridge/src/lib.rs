@@ -9,6 +9,7 @@ pub mod blocks;
 pub mod cat;
 pub mod catalog;
 pub mod credit;
+pub mod embedded;
 mod error;
 pub mod frames;
 pub mod inspect;

@@ -207,9 +207,13 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "STREAMGLASS_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
-        /// The built page to serve at /.
+        /// Serve the page from this folder (a `cargo xtask site` build) instead of the one built
+        /// into the binary: for working on the page.
         #[arg(long, env = "STREAMGLASS_WWW")]
         www: Option<PathBuf>,
+        /// Open the page in the default browser once serving.
+        #[arg(long)]
+        open: bool,
     },
 }
 
@@ -490,6 +494,7 @@ async fn run(command: Command) -> Result<()> {
             timeout_secs,
             listen,
             www,
+            open,
         } => {
             if let Some(www) = &www {
                 check_www(www)?;
@@ -549,14 +554,22 @@ async fn run(command: Command) -> Result<()> {
                     ..server::Limits::default()
                 },
             };
+            let embedded = www.is_none() && replay_bridge::embedded::has_page();
             let app = server::router_offering(sources, www, options)?;
             let listener = server::bind(&listen).await?;
             let addr = server::local_addr(&listener)?;
             tracing::info!(source = %description, "serving");
+            let url = format!("http://{addr}/");
             // Serving goes on with stdout closed.
             let _ = print(format_args!(
-                "Streamglass is serving {description} at http://{addr}/\n"
+                "Streamglass is serving {description} at {url}\n"
             ));
+            if !embedded {
+                tracing::warn!("this build holds no page: pass --www DIR to serve one");
+            }
+            if open && let Err(e) = opener::open_browser(&url) {
+                tracing::warn!(error = %e, %url, "cannot open a browser: open the URL yourself");
+            }
             server::serve(listener, app).await
         }
     }

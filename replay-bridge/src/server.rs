@@ -23,7 +23,8 @@
 //! the page's own origin (its `Origin` names the `Host` it reached), and, while the bridge listens
 //! on loopback, only under a loopback host name (so a DNS-rebinding page cannot pass for it);
 //! `--allow-origin '*'` lets any page in. Static files are served only from inside `--www`
-//! (a link out of it is not followed), with `nosniff`, a Content-Security-Policy the page
+//! (a link out of it is not followed), or with no `--www` from the page built into the binary
+//! ([`crate::embedded`]), with `nosniff`, a Content-Security-Policy the page
 //! satisfies, `Cache-Control: no-cache` and `Vary: Accept-Encoding`.
 
 use std::collections::HashMap;
@@ -52,6 +53,7 @@ use tower_http::services::ServeDir;
 
 use crate::catalog::Catalog;
 use crate::credit::{Budget, Credit};
+use crate::embedded;
 use crate::source::Source;
 use crate::subscription::{self, Outgoing, Sink};
 use crate::{Error, Result};
@@ -256,14 +258,17 @@ pub fn router_offering(
         // that accepts them.
         Some(dir) => {
             let root = dir.canonicalize()?;
-            let files = ServeDir::new(&root)
-                .precompressed_br()
-                .precompressed_gzip();
+            let files = ServeDir::new(&root).precompressed_br().precompressed_gzip();
             app.fallback_service(files)
                 .layer(middleware::from_fn_with_state(Arc::new(root), static_file))
         }
+        // The page built into the binary (`embedded`), with the same headers.
+        None if embedded::has_page() => app
+            .fallback(embedded::serve)
+            .layer(middleware::from_fn(embedded_file)),
         None => app.fallback(|| async {
-            "Streamglass replay-bridge: the WebSocket is at /ws. Start with --www DIR to serve the page.\n"
+            "Streamglass replay-bridge: the WebSocket is at /ws. This build holds no page: start \
+             with --www DIR to serve one.\n"
         }),
     };
     Ok(App { router, state })
@@ -585,6 +590,13 @@ async fn static_file(State(root): State<Arc<PathBuf>>, request: Request, next: N
             (StatusCode::NOT_FOUND, "not found\n").into_response(),
         );
     }
+    with_static_headers(&path, next.run(request).await)
+}
+
+/// The headers of [`static_file`], for the embedded page (whose paths need no check: only the
+/// embedded ones are answered).
+async fn embedded_file(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
     with_static_headers(&path, next.run(request).await)
 }
 

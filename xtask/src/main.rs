@@ -1,8 +1,9 @@
 //! The README's commands.
 //!
-//! - `cargo xtask demo`: installs what is missing, builds the page and the bridge, generates the
-//!   demo recording if absent (2M trades of history, then 45 minutes more), and serves it as a live
-//!   feed: the history at once, then each trade when its time comes (`--max`: all at full speed).
+//! - `cargo xtask demo`: installs what is missing, builds the page and the bridge (which embeds
+//!   it), generates the demo recording if absent (2M trades of history, then 45 minutes more), and
+//!   serves it as a live feed: the history at once, then each trade when its time comes (`--max`:
+//!   all at full speed).
 //! - `cargo xtask test`: installs what is missing, then fmt, clippy, `cargo test --workspace`
 //!   (with every prerequisite required, so nothing skips), and the wasm tests in Node and headless
 //!   Chromium.
@@ -24,6 +25,10 @@ use run::{Cmd, Failure};
 
 const USAGE: &str =
     "usage: cargo xtask <demo [--count N] [--future-mins M] [--max] [--listen ADDR] | test | site>";
+
+/// The bridge's build embeds the site this names (`replay-bridge/build.rs`); without it, the
+/// bridge's build runs `cargo xtask site` itself.
+const EMBED_SITE: &str = "STREAMGLASS_EMBED_SITE";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -171,8 +176,10 @@ fn demo(args: &[String]) -> Result<(), Failure> {
     }
     let tools = install::wasm_toolchain()?;
     build_site(&tools)?;
+    // The bridge embeds the page just built, and serves it with no --www.
     Cmd::new("cargo")
         .args(["build", "--release", "-p", "replay-bridge"])
+        .env(EMBED_SITE, target_dir().join("site"))
         .run()?;
     let bridge = target_dir().join("release/replay-bridge");
     // Named by its contents: a recording of another kind (an older demo's, all history) is not
@@ -211,11 +218,7 @@ fn demo(args: &[String]) -> Result<(), Failure> {
             "1",
         ]);
     }
-    serve
-        .arg("--www")
-        .arg(target_dir().join("site"))
-        .args(["--listen", &listen])
-        .run()
+    serve.args(["--listen", &listen]).run()
 }
 
 fn test() -> Result<(), Failure> {
@@ -239,6 +242,9 @@ fn test() -> Result<(), Failure> {
             .args(["fmt", "--all", "--", "--check"])
             .run()
     })?;
+    // First, so that every build of the bridge below embeds it rather than building its own.
+    step("build the page", &mut || build_site(&tools))?;
+    let site = target_dir().join("site");
     step("cargo clippy", &mut || {
         Cmd::new("cargo")
             .args([
@@ -249,6 +255,7 @@ fn test() -> Result<(), Failure> {
                 "-D",
                 "warnings",
             ])
+            .env(EMBED_SITE, &site)
             .run()?;
         Cmd::new("cargo")
             .args(["clippy", "-p", "streamglass-wasm", "--all-targets"])
@@ -260,12 +267,12 @@ fn test() -> Result<(), Failure> {
             .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])
             .run()
     })?;
-    step("build the page", &mut || build_site(&tools))?;
     step("cargo test --workspace", &mut || {
         Cmd::new("cargo")
             .args(["test", "--workspace"])
             .env("STREAMGLASS_REQUIRE_ALL", "1")
-            .env("STREAMGLASS_SITE", target_dir().join("site"))
+            .env("STREAMGLASS_SITE", &site)
+            .env(EMBED_SITE, &site)
             .run()
     })?;
     step("wasm-pack test --node", &mut || {
