@@ -10,6 +10,7 @@
 
 pub mod avro;
 pub mod column;
+pub mod export;
 mod error;
 pub mod feed;
 pub mod formula;

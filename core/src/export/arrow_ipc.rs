@@ -1,0 +1,406 @@
+//! The Arrow IPC *file* format (`ARROW1`), written by hand: arrow-rs's writer would add far more
+//! to the page's wasm bundle than this file does. The layout follows the Arrow columnar format
+//! spec (<https://arrow.apache.org/docs/format/Columnar.html#ipc-file-format>): the magic, the
+//! schema message, one dictionary batch per dictionary-coded string column, one record batch of
+//! every row, then the footer (`File.fbs`) that indexes them, its length and the magic again.
+//! Messages are FlatBuffers ([`super::flatbuffer`]) of `Message.fbs` and `Schema.fbs`.
+//!
+//! Types: bool → `Bool`; int → `Int(32, signed)`; long → `Int(64, signed)`; double →
+//! `FloatingPoint(DOUBLE)`; timestamp → `Timestamp(NANOSECOND, "UTC")`; date → `Date(DAY)`;
+//! time → `Time(NANOSECOND, 64)`; string → `Utf8`, dictionary-encoded (int32 indices, dictionary
+//! id = the column's position) while the column keeps a dictionary; binary → `Binary`; array →
+//! `List` of its element type (string elements plain `Utf8`). Every field is nullable.
+//!
+//! Invariant: every buffer of a body starts at a multiple of 8 bytes from the body's start, and
+//! every message's metadata at a multiple of 8 in the file; a null sentinel's slot has its
+//! validity bit cleared (its value bytes are left as stored, which readers ignore).
+
+use super::flatbuffer::{Node, Slot, finish};
+use crate::column::{Chunked, Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
+use crate::table::Field;
+use crate::{Error, Result};
+
+const MAGIC: &[u8; 6] = b"ARROW1";
+/// `MetadataVersion.V5`.
+const V5: i16 = 4;
+/// `MessageHeader` union tags.
+const SCHEMA: u8 = 1;
+const DICTIONARY_BATCH: u8 = 2;
+const RECORD_BATCH: u8 = 3;
+/// `Type` union tags.
+const INT: u8 = 2;
+const FLOATING_POINT: u8 = 3;
+const BINARY: u8 = 4;
+const UTF8: u8 = 5;
+const BOOL: u8 = 6;
+const DATE: u8 = 8;
+const TIME: u8 = 9;
+const TIMESTAMP: u8 = 10;
+const LIST: u8 = 12;
+/// `Precision.DOUBLE`, `DateUnit.DAY`, `TimeUnit.NANOSECOND`.
+const DOUBLE: i16 = 2;
+const DAY: i16 = 0;
+const NANOSECOND: i16 = 3;
+
+/// The Arrow IPC file of `columns` (each `rows` long).
+pub(super) fn file(columns: &[(&Field, &Column)], rows: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[0, 0]);
+    message(&mut out, SCHEMA, schema(columns), &[]);
+
+    let mut dictionaries = Vec::new();
+    for (id, (field, column)) in columns.iter().enumerate() {
+        let Some(dict) = dictionary_of(column) else {
+            continue;
+        };
+        let mut body = Body::default();
+        body.nodes.push((dict.len(), 0));
+        body.empty();
+        let mut strings = Strings::new(&field.name);
+        (0..dict.len() as u32).for_each(|c| strings.push(dict.get(c)));
+        strings.finish(&mut body)?;
+        let batch = Node::Table(vec![
+            (0, Slot::I64(id as i64)),
+            (1, Slot::Ref(body.record_batch(dict.len()))),
+        ]);
+        dictionaries.push(message(&mut out, DICTIONARY_BATCH, batch, &body.bytes));
+    }
+
+    let mut body = Body::default();
+    for (field, column) in columns {
+        encode(field, column, true, &mut body)?;
+    }
+    let batch = body.record_batch(rows);
+    let batches = [message(&mut out, RECORD_BATCH, batch, &body.bytes)];
+
+    let footer = finish(&Node::Table(vec![
+        (0, Slot::I16(V5)),
+        (1, Slot::Ref(schema(columns))),
+        (2, Slot::Ref(blocks(&dictionaries))),
+        (3, Slot::Ref(blocks(&batches))),
+    ]));
+    out.extend_from_slice(&footer);
+    out.extend_from_slice(&(footer.len() as i32).to_le_bytes());
+    out.extend_from_slice(MAGIC);
+    Ok(out)
+}
+
+/// Where a message is in the file (`File.fbs`'s `Block`).
+struct Block {
+    offset: usize,
+    metadata: usize,
+    body: usize,
+}
+
+fn blocks(blocks: &[Block]) -> Node<'static> {
+    let mut bytes = Vec::with_capacity(24 * blocks.len());
+    for b in blocks {
+        bytes.extend_from_slice(&(b.offset as i64).to_le_bytes());
+        bytes.extend_from_slice(&(b.metadata as i32).to_le_bytes());
+        bytes.extend_from_slice(&[0; 4]);
+        bytes.extend_from_slice(&(b.body as i64).to_le_bytes());
+    }
+    Node::Structs {
+        count: blocks.len(),
+        bytes,
+    }
+}
+
+/// Appends an encapsulated message: the continuation marker, the metadata's length, the
+/// metadata (a `Message` whose header is `header`), then `body`.
+fn message(out: &mut Vec<u8>, kind: u8, header: Node<'_>, body: &[u8]) -> Block {
+    let metadata = finish(&Node::Table(vec![
+        (0, Slot::I16(V5)),
+        (1, Slot::U8(kind)),
+        (2, Slot::Ref(header)),
+        (3, Slot::I64(body.len() as i64)),
+    ]));
+    let offset = out.len();
+    out.extend_from_slice(&u32::MAX.to_le_bytes());
+    out.extend_from_slice(&(metadata.len() as i32).to_le_bytes());
+    out.extend_from_slice(&metadata);
+    out.extend_from_slice(body);
+    Block {
+        offset,
+        metadata: 8 + metadata.len(),
+        body: body.len(),
+    }
+}
+
+fn schema<'a>(columns: &[(&'a Field, &Column)]) -> Node<'a> {
+    let fields = columns
+        .iter()
+        .enumerate()
+        .map(|(id, (field, column))| {
+            let dictionary = dictionary_of(column).map(|_| id as i64);
+            field_node(&field.name, field.ty, dictionary)
+        })
+        .collect();
+    Node::Table(vec![(1, Slot::Ref(Node::Tables(fields)))])
+}
+
+/// `Schema.fbs`'s `Field` for a column of `ty` (dictionary-encoded with that id, if any).
+fn field_node(name: &str, ty: ColumnType, dictionary: Option<i64>) -> Node<'_> {
+    let int = |bits: i32| Node::Table(vec![(0, Slot::I32(bits)), (1, Slot::U8(1))]);
+    let unit = |u: i16| vec![(0, Slot::I16(u))];
+    let mut children = Vec::new();
+    let (tag, fields) = match ty {
+        ColumnType::Bool => (BOOL, vec![]),
+        ColumnType::I32 => (INT, vec![(0, Slot::I32(32)), (1, Slot::U8(1))]),
+        ColumnType::I64 => (INT, vec![(0, Slot::I32(64)), (1, Slot::U8(1))]),
+        ColumnType::F64 => (FLOATING_POINT, unit(DOUBLE)),
+        ColumnType::Timestamp => (
+            TIMESTAMP,
+            vec![(0, Slot::I16(NANOSECOND)), (1, Slot::Ref(Node::Str("UTC")))],
+        ),
+        ColumnType::Date => (DATE, unit(DAY)),
+        ColumnType::Time => (TIME, vec![(0, Slot::I16(NANOSECOND)), (1, Slot::I32(64))]),
+        ColumnType::String => (UTF8, vec![]),
+        ColumnType::Binary => (BINARY, vec![]),
+        ColumnType::Array(element) => {
+            children.push(field_node("item", *element, None));
+            (LIST, vec![])
+        }
+    };
+    let mut field = vec![
+        (0, Slot::Ref(Node::Str(name))),
+        (1, Slot::U8(1)),
+        (2, Slot::U8(tag)),
+        (3, Slot::Ref(Node::Table(fields))),
+        (5, Slot::Ref(Node::Tables(children))),
+    ];
+    if let Some(id) = dictionary {
+        field.push((
+            4,
+            Slot::Ref(Node::Table(vec![
+                (0, Slot::I64(id)),
+                (1, Slot::Ref(int(32))),
+            ])),
+        ));
+    }
+    Node::Table(field)
+}
+
+/// The dictionary of a column exported dictionary-encoded.
+fn dictionary_of(column: &Column) -> Option<&crate::column::Dictionary> {
+    match column {
+        Column::String(s) => s.dictionary(),
+        _ => None,
+    }
+}
+
+/// A record batch's body as it is written: the buffers back to back (each padded to 8 bytes),
+/// and the field nodes and buffers that `RecordBatch` lists.
+#[derive(Default)]
+struct Body {
+    bytes: Vec<u8>,
+    /// `(length, null count)` of each field, depth first.
+    nodes: Vec<(usize, usize)>,
+    /// `(offset, length)` of each buffer in `bytes`.
+    buffers: Vec<(usize, usize)>,
+}
+
+impl Body {
+    /// Records the buffer written since `start`, and pads it.
+    fn close(&mut self, start: usize) {
+        self.buffers.push((start, self.bytes.len() - start));
+        self.bytes.resize(self.bytes.len().next_multiple_of(8), 0);
+    }
+
+    /// An empty buffer (a validity bitmap of a field without nulls).
+    fn empty(&mut self) {
+        self.buffers.push((self.bytes.len(), 0));
+    }
+
+    /// The validity bitmap of `valid` (one per row) and its field node; no bitmap without nulls.
+    fn validity(&mut self, valid: impl Iterator<Item = bool>) {
+        let (bits, rows, nulls) = bitmap(valid);
+        self.nodes.push((rows, nulls));
+        if nulls == 0 {
+            self.empty();
+        } else {
+            self.buffer(&bits);
+        }
+    }
+
+    /// A buffer of `bytes`.
+    fn buffer(&mut self, bytes: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        self.close(start);
+    }
+
+    /// A fixed-width column's validity (its values other than `null`) and values.
+    fn fixed<T: Copy + PartialEq, const W: usize>(
+        &mut self,
+        values: &Chunked<T>,
+        null: T,
+        le: impl Fn(T) -> [u8; W],
+    ) {
+        self.validity(values.slices().flatten().map(|v| *v != null));
+        let start = self.bytes.len();
+        self.bytes.reserve(values.len() * W);
+        for slice in values.slices() {
+            slice.iter().for_each(|v| self.bytes.extend_from_slice(&le(*v)));
+        }
+        self.close(start);
+    }
+
+    /// `RecordBatch` of `rows` rows over this body.
+    fn record_batch(&self, rows: usize) -> Node<'static> {
+        let pairs = |list: &[(usize, usize)]| {
+            let mut bytes = Vec::with_capacity(16 * list.len());
+            for (a, b) in list {
+                bytes.extend_from_slice(&(*a as i64).to_le_bytes());
+                bytes.extend_from_slice(&(*b as i64).to_le_bytes());
+            }
+            Node::Structs {
+                count: list.len(),
+                bytes,
+            }
+        };
+        Node::Table(vec![
+            (0, Slot::I64(rows as i64)),
+            (1, Slot::Ref(pairs(&self.nodes))),
+            (2, Slot::Ref(pairs(&self.buffers))),
+        ])
+    }
+}
+
+/// Variable-length values (utf8 or binary) gathered as Arrow lays them out: validity, int32
+/// offsets, data.
+struct Strings<'n> {
+    name: &'n str,
+    valid: Vec<bool>,
+    offsets: Vec<u8>,
+    data: Vec<u8>,
+}
+
+impl<'n> Strings<'n> {
+    fn new(name: &'n str) -> Self {
+        Self {
+            name,
+            valid: Vec::new(),
+            offsets: 0i32.to_le_bytes().to_vec(),
+            data: Vec::new(),
+        }
+    }
+
+    fn push_bytes(&mut self, value: Option<&[u8]>) {
+        self.valid.push(value.is_some());
+        self.data.extend_from_slice(value.unwrap_or_default());
+        // Past i32::MAX, `finish` refuses the column; the offset written here is then moot.
+        self.offsets
+            .extend_from_slice(&(self.data.len() as i32).to_le_bytes());
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        self.push_bytes(value.map(str::as_bytes));
+    }
+
+    /// Writes the offsets and data; fails past 32-bit offsets.
+    fn finish(self, body: &mut Body) -> Result<()> {
+        if i32::try_from(self.data.len()).is_err() {
+            return Err(Error::Invalid(format!(
+                "column {} holds {} bytes of values, more than an Arrow file's 32-bit offsets reach",
+                self.name,
+                self.data.len()
+            )));
+        }
+        body.buffer(&self.offsets);
+        body.buffer(&self.data);
+        Ok(())
+    }
+
+    /// The validity bitmap and node, then the offsets and data.
+    fn finish_with_validity(self, body: &mut Body) -> Result<()> {
+        body.validity(self.valid.iter().copied());
+        self.finish(body)
+    }
+}
+
+/// Appends `column`'s field node(s) and buffers to `body`; strings as dictionary indices when
+/// `dictionaries` and the column has a dictionary.
+fn encode(field: &Field, column: &Column, dictionaries: bool, body: &mut Body) -> Result<()> {
+    match column {
+        Column::Bool(c) => {
+            body.validity(c.slices().flatten().map(|v| *v != NULL_BOOL));
+            body.buffer(&bitmap(c.slices().flatten().map(|v| *v == 1)).0);
+        }
+        Column::I32(c) | Column::Date(c) => body.fixed(c, NULL_I32, i32::to_le_bytes),
+        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
+            body.fixed(c, NULL_I64, i64::to_le_bytes)
+        }
+        Column::F64(c) => body.fixed(c, NULL_F64, f64::to_le_bytes),
+        Column::String(s) => match (dictionaries, s.codes()) {
+            (true, Some(codes)) => {
+                let null = crate::column::strings::NULL_CODE;
+                body.validity(codes.slices().flatten().map(|c| *c != null));
+                let start = body.bytes.len();
+                for slice in codes.slices() {
+                    slice.iter().for_each(|c| {
+                        let index = if *c == null { 0 } else { *c as i32 };
+                        body.bytes.extend_from_slice(&index.to_le_bytes())
+                    });
+                }
+                body.close(start);
+            }
+            _ => {
+                let mut strings = Strings::new(&field.name);
+                s.for_each(|v| strings.push(v));
+                strings.finish_with_validity(body)?;
+            }
+        },
+        Column::Binary(b) => {
+            let (bytes, ranges) = b.contiguous();
+            let mut values = Strings::new(&field.name);
+            ranges
+                .iter()
+                .for_each(|r| values.push_bytes(r.map(|(first, n)| &bytes[first..first + n])));
+            values.finish_with_validity(body)?;
+        }
+        Column::Array(a) => {
+            let mut ranges = Vec::with_capacity(a.len());
+            a.ranges(0, a.len(), &mut ranges);
+            body.validity(ranges.iter().map(Option::is_some));
+            let start = body.bytes.len();
+            let mut end = 0usize;
+            body.bytes.extend_from_slice(&0i32.to_le_bytes());
+            for r in &ranges {
+                if let Some((first, count)) = r {
+                    end = first + count;
+                }
+                body.bytes.extend_from_slice(&(end as i32).to_le_bytes());
+            }
+            if i32::try_from(a.values().len()).is_err() {
+                return Err(Error::Invalid(format!(
+                    "column {} holds {} array elements, more than an Arrow file's 32-bit offsets reach",
+                    field.name,
+                    a.values().len()
+                )));
+            }
+            body.close(start);
+            encode(field, a.values(), false, body)?;
+        }
+    }
+    Ok(())
+}
+
+/// Bits packed least significant first, as Arrow's bitmaps are: `(bytes, bits, zero bits)`.
+fn bitmap(bits: impl Iterator<Item = bool>) -> (Vec<u8>, usize, usize) {
+    let (mut bytes, mut n, mut zeros, mut byte) = (Vec::new(), 0usize, 0usize, 0u8);
+    for b in bits {
+        byte |= (b as u8) << (n % 8);
+        zeros += !b as usize;
+        n += 1;
+        if n % 8 == 0 {
+            bytes.push(byte);
+            byte = 0;
+        }
+    }
+    if n % 8 != 0 {
+        bytes.push(byte);
+    }
+    (bytes, n, zeros)
+}

@@ -1,0 +1,246 @@
+//! [`Cells`]: one column's values at this cycle, read out of its storage once, in row order, so a
+//! text writer can visit a table row by row at O(1) a cell; and the text of one cell, which the
+//! CSV and JSON-lines writers share.
+//!
+//! Invariant: a cell equal to its type's null sentinel (see [`crate::column`]) is written as null,
+//! never as the sentinel's number; every other value is written so it reads back exactly (doubles
+//! in their shortest round-trip form, longs as all their digits, times to the nanosecond).
+
+use std::fmt::Write;
+
+use crate::column::{ArrayColumn, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value};
+use crate::time::calendar;
+
+/// One column's values, in row order.
+pub(super) enum Cells<'a> {
+    Bool(Vec<i8>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+    Timestamp(Vec<i64>),
+    Date(Vec<i32>),
+    Time(Vec<i64>),
+    String(Vec<Option<&'a str>>),
+    Binary {
+        bytes: Vec<u8>,
+        ranges: Vec<Option<(usize, usize)>>,
+    },
+    Array {
+        column: &'a ArrayColumn,
+        ranges: Vec<Option<(usize, usize)>>,
+    },
+}
+
+fn all<T: Copy>(c: &crate::column::Chunked<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(c.len());
+    c.copy_range(0, c.len(), &mut out);
+    out
+}
+
+impl<'a> Cells<'a> {
+    pub(super) fn read(column: &'a Column) -> Self {
+        match column {
+            Column::Bool(c) => Self::Bool(all(c)),
+            Column::I32(c) => Self::I32(all(c)),
+            Column::I64(c) => Self::I64(all(c)),
+            Column::F64(c) => Self::F64(all(c)),
+            Column::Timestamp(c) => Self::Timestamp(all(c)),
+            Column::Date(c) => Self::Date(all(c)),
+            Column::Time(c) => Self::Time(all(c)),
+            Column::String(c) => {
+                let mut out = Vec::with_capacity(c.len());
+                c.for_each(|s| out.push(s));
+                Self::String(out)
+            }
+            Column::Binary(c) => {
+                let (bytes, ranges) = c.contiguous();
+                Self::Binary { bytes, ranges }
+            }
+            Column::Array(c) => {
+                let mut ranges = Vec::with_capacity(c.len());
+                c.ranges(0, c.len(), &mut ranges);
+                Self::Array { column: c, ranges }
+            }
+        }
+    }
+
+    /// Writes row `row`'s value as `style` wants it; `false` (and nothing written) for a null.
+    pub(super) fn write(&self, row: usize, style: Style, out: &mut String) -> bool {
+        let quoted = |out: &mut String, f: &dyn Fn(&mut String)| {
+            if style == Style::Json {
+                out.push('"');
+                f(out);
+                out.push('"');
+            } else {
+                f(out);
+            }
+        };
+        match self {
+            Self::Bool(v) => match v[row] {
+                NULL_BOOL => return false,
+                b => out.push_str(if b != 0 { "true" } else { "false" }),
+            },
+            Self::I32(v) => match v[row] {
+                NULL_I32 => return false,
+                n => _ = write!(out, "{n}"),
+            },
+            Self::I64(v) => match v[row] {
+                NULL_I64 => return false,
+                n => _ = write!(out, "{n}"),
+            },
+            Self::F64(v) => match v[row] {
+                x if x == NULL_F64 => return false,
+                x => write_f64(x, style, out),
+            },
+            Self::Timestamp(v) => match v[row] {
+                NULL_I64 => return false,
+                t => quoted(out, &|o| calendar::format_instant(t, o)),
+            },
+            Self::Date(v) => match v[row] {
+                NULL_I32 => return false,
+                d => quoted(out, &|o| calendar::format_date(d as i64, o)),
+            },
+            Self::Time(v) => match v[row] {
+                NULL_I64 => return false,
+                t => quoted(out, &|o| calendar::format_time(t, o)),
+            },
+            Self::String(v) => match v[row] {
+                None => return false,
+                Some(s) => match style {
+                    Style::Json => write_json_str(s, out),
+                    Style::Csv => write_csv_field(s, out),
+                },
+            },
+            Self::Binary { bytes, ranges } => match ranges[row] {
+                None => return false,
+                Some((first, count)) => {
+                    quoted(out, &|o| write_hex(&bytes[first..first + count], o))
+                }
+            },
+            Self::Array { column, ranges } => match ranges[row] {
+                None => return false,
+                Some((first, count)) => {
+                    let mut text = String::new();
+                    write_json_array(column.values(), first, count, &mut text);
+                    match style {
+                        Style::Json => out.push_str(&text),
+                        Style::Csv => write_csv_field(&text, out),
+                    }
+                }
+            },
+        }
+        true
+    }
+}
+
+/// How a cell is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Style {
+    /// A CSV field: text as it is (quoted only when RFC 4180 needs it), arrays as JSON text.
+    Csv,
+    /// A JSON value: times, binary and non-finite doubles as strings.
+    Json,
+}
+
+/// A double in its shortest round-trip form (`1.5`, `1e300`, `-0.0`); NaN and the infinities as
+/// `NaN`, `Infinity` and `-Infinity` (JSON strings in [`Style::Json`], as protobuf's JSON
+/// mapping writes them: JSON has no literal for them).
+fn write_f64(x: f64, style: Style, out: &mut String) {
+    let word = if x.is_nan() {
+        "NaN"
+    } else if x == f64::INFINITY {
+        "Infinity"
+    } else if x == f64::NEG_INFINITY {
+        "-Infinity"
+    } else {
+        _ = write!(out, "{x:?}");
+        return;
+    };
+    if style == Style::Json {
+        _ = write!(out, "\"{word}\"");
+    } else {
+        out.push_str(word);
+    }
+}
+
+fn write_hex(bytes: &[u8], out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+}
+
+/// A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma, a quote, a line
+/// break, or nothing at all (so an empty string is `""` and a null an empty field).
+pub(super) fn write_csv_field(s: &str, out: &mut String) {
+    if !s.is_empty() && !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        out.push_str(s);
+        return;
+    }
+    out.push('"');
+    for (i, part) in s.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
+}
+
+/// A JSON string (RFC 8259): quotes, backslashes and control characters escaped.
+pub(super) fn write_json_str(s: &str, out: &mut String) {
+    out.push('"');
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| c < ' ' || c == '"' || c == '\\') {
+        out.push_str(&rest[..i]);
+        let c = rest.as_bytes()[i];
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => _ = write!(out, "\\u{c:04x}"),
+        }
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
+/// Elements `first .. first + count` of `values` as a JSON array, each as [`Style::Json`] writes it.
+fn write_json_array(values: &Column, first: usize, count: usize, out: &mut String) {
+    out.push('[');
+    for i in first..first + count {
+        if i > first {
+            out.push(',');
+        }
+        if !write_json_value(&values.get(i).unwrap_or(Value::Null), out) {
+            out.push_str("null");
+        }
+    }
+    out.push(']');
+}
+
+/// One value (an array's element) as [`Style::Json`] writes it; `false` for a null.
+fn write_json_value(value: &Value, out: &mut String) -> bool {
+    let quoted = |out: &mut String, f: &dyn Fn(&mut String)| {
+        out.push('"');
+        f(out);
+        out.push('"');
+    };
+    match value {
+        Value::Null | Value::Array(_) => return false,
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::I32(n) => _ = write!(out, "{n}"),
+        Value::I64(n) => _ = write!(out, "{n}"),
+        Value::F64(x) => write_f64(*x, Style::Json, out),
+        Value::Timestamp(t) => quoted(out, &|o| calendar::format_instant(*t, o)),
+        Value::Date(d) => quoted(out, &|o| calendar::format_date(*d as i64, o)),
+        Value::Time(t) => quoted(out, &|o| calendar::format_time(*t, o)),
+        Value::String(s) => write_json_str(s, out),
+        Value::Binary(b) => quoted(out, &|o| write_hex(b, o)),
+    }
+    true
+}
