@@ -12,6 +12,9 @@ mod time_notebook;
 // The console on everyday time and filter queries, and the README's console example.
 #[path = "page_e2e/console.rs"]
 mod console;
+// Downloads from a panel's menu and the console, read by pyarrow and pandas.
+#[path = "page_e2e/export.rs"]
+mod export;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

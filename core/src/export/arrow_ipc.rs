@@ -214,13 +214,13 @@ impl Body {
     }
 
     /// The validity bitmap of `valid` (one per row) and its field node; no bitmap without nulls.
-    fn validity(&mut self, valid: impl Iterator<Item = bool>) {
-        let (bits, rows, nulls) = bitmap(valid);
-        self.nodes.push((rows, nulls));
+    fn validity(&mut self, valid: &[bool]) {
+        let nulls = valid.iter().filter(|v| !**v).count();
+        self.nodes.push((valid.len(), nulls));
         if nulls == 0 {
             self.empty();
         } else {
-            self.buffer(&bits);
+            self.buffer(&bitmap(valid));
         }
     }
 
@@ -231,20 +231,16 @@ impl Body {
         self.close(start);
     }
 
-    /// A fixed-width column's validity (its values other than `null`) and values.
-    fn fixed<T: Copy + PartialEq, const W: usize>(
-        &mut self,
-        values: &Chunked<T>,
-        null: T,
-        le: impl Fn(T) -> [u8; W],
-    ) {
-        self.validity(values.slices().flatten().map(|v| *v != null));
-        let start = self.bytes.len();
-        self.bytes.reserve(values.len() * W);
-        for slice in values.slices() {
-            slice.iter().for_each(|v| self.bytes.extend_from_slice(&le(*v)));
+    /// A fixed-width column's validity (its values other than the null sentinel) and values.
+    fn fixed<T: Native>(&mut self, values: &Chunked<T>) {
+        let mut valid = Vec::with_capacity(values.len());
+        let mut bytes = Vec::with_capacity(values.len() * std::mem::size_of::<T>());
+        for v in values.slices().flatten() {
+            valid.push(*v != T::NULL);
+            v.put(&mut bytes);
         }
-        self.close(start);
+        self.validity(&valid);
+        self.buffer(&bytes);
     }
 
     /// `RecordBatch` of `rows` rows over this body.
@@ -265,6 +261,33 @@ impl Body {
             (1, Slot::Ref(pairs(&self.nodes))),
             (2, Slot::Ref(pairs(&self.buffers))),
         ])
+    }
+}
+
+/// A fixed-width value as Arrow stores it, and the engine's null sentinel of its type.
+trait Native: Copy + PartialEq {
+    const NULL: Self;
+    fn put(self, out: &mut Vec<u8>);
+}
+
+impl Native for i32 {
+    const NULL: Self = NULL_I32;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Native for i64 {
+    const NULL: Self = NULL_I64;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Native for f64 {
+    const NULL: Self = NULL_F64;
+    fn put(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
     }
 }
 
@@ -315,7 +338,7 @@ impl<'n> Strings<'n> {
 
     /// The validity bitmap and node, then the offsets and data.
     fn finish_with_validity(self, body: &mut Body) -> Result<()> {
-        body.validity(self.valid.iter().copied());
+        body.validity(&self.valid);
         self.finish(body)
     }
 }
@@ -325,26 +348,29 @@ impl<'n> Strings<'n> {
 fn encode(field: &Field, column: &Column, dictionaries: bool, body: &mut Body) -> Result<()> {
     match column {
         Column::Bool(c) => {
-            body.validity(c.slices().flatten().map(|v| *v != NULL_BOOL));
-            body.buffer(&bitmap(c.slices().flatten().map(|v| *v == 1)).0);
+            let (mut valid, mut set) = (Vec::with_capacity(c.len()), Vec::with_capacity(c.len()));
+            for v in c.slices().flatten() {
+                valid.push(*v != NULL_BOOL);
+                set.push(*v == 1);
+            }
+            body.validity(&valid);
+            body.buffer(&bitmap(&set));
         }
-        Column::I32(c) | Column::Date(c) => body.fixed(c, NULL_I32, i32::to_le_bytes),
-        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
-            body.fixed(c, NULL_I64, i64::to_le_bytes)
-        }
-        Column::F64(c) => body.fixed(c, NULL_F64, f64::to_le_bytes),
+        Column::I32(c) | Column::Date(c) => body.fixed(c),
+        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => body.fixed(c),
+        Column::F64(c) => body.fixed(c),
         Column::String(s) => match (dictionaries, s.codes()) {
             (true, Some(codes)) => {
                 let null = crate::column::strings::NULL_CODE;
-                body.validity(codes.slices().flatten().map(|c| *c != null));
-                let start = body.bytes.len();
-                for slice in codes.slices() {
-                    slice.iter().for_each(|c| {
-                        let index = if *c == null { 0 } else { *c as i32 };
-                        body.bytes.extend_from_slice(&index.to_le_bytes())
-                    });
+                let mut valid = Vec::with_capacity(codes.len());
+                let mut indices = Vec::with_capacity(4 * codes.len());
+                for c in codes.slices().flatten() {
+                    valid.push(*c != null);
+                    let index = if *c == null { 0 } else { *c as i32 };
+                    indices.extend_from_slice(&index.to_le_bytes());
                 }
-                body.close(start);
+                body.validity(&valid);
+                body.buffer(&indices);
             }
             _ => {
                 let mut strings = Strings::new(&field.name);
@@ -361,18 +387,6 @@ fn encode(field: &Field, column: &Column, dictionaries: bool, body: &mut Body) -
             values.finish_with_validity(body)?;
         }
         Column::Array(a) => {
-            let mut ranges = Vec::with_capacity(a.len());
-            a.ranges(0, a.len(), &mut ranges);
-            body.validity(ranges.iter().map(Option::is_some));
-            let start = body.bytes.len();
-            let mut end = 0usize;
-            body.bytes.extend_from_slice(&0i32.to_le_bytes());
-            for r in &ranges {
-                if let Some((first, count)) = r {
-                    end = first + count;
-                }
-                body.bytes.extend_from_slice(&(end as i32).to_le_bytes());
-            }
             if i32::try_from(a.values().len()).is_err() {
                 return Err(Error::Invalid(format!(
                     "column {} holds {} array elements, more than an Arrow file's 32-bit offsets reach",
@@ -380,27 +394,34 @@ fn encode(field: &Field, column: &Column, dictionaries: bool, body: &mut Body) -
                     a.values().len()
                 )));
             }
-            body.close(start);
+            let mut ranges = Vec::with_capacity(a.len());
+            a.ranges(0, a.len(), &mut ranges);
+            let mut valid = Vec::with_capacity(ranges.len());
+            let mut offsets = Vec::with_capacity(4 * ranges.len() + 4);
+            let mut end = 0usize;
+            offsets.extend_from_slice(&0i32.to_le_bytes());
+            for r in &ranges {
+                valid.push(r.is_some());
+                if let Some((first, count)) = r {
+                    end = first + count;
+                }
+                offsets.extend_from_slice(&(end as i32).to_le_bytes());
+            }
+            body.validity(&valid);
+            body.buffer(&offsets);
             encode(field, a.values(), false, body)?;
         }
     }
     Ok(())
 }
 
-/// Bits packed least significant first, as Arrow's bitmaps are: `(bytes, bits, zero bits)`.
-fn bitmap(bits: impl Iterator<Item = bool>) -> (Vec<u8>, usize, usize) {
-    let (mut bytes, mut n, mut zeros, mut byte) = (Vec::new(), 0usize, 0usize, 0u8);
-    for b in bits {
-        byte |= (b as u8) << (n % 8);
-        zeros += !b as usize;
-        n += 1;
-        if n % 8 == 0 {
-            bytes.push(byte);
-            byte = 0;
-        }
-    }
-    if n % 8 != 0 {
-        bytes.push(byte);
-    }
-    (bytes, n, zeros)
+/// Bits packed least significant first, as Arrow's bitmaps are.
+fn bitmap(bits: &[bool]) -> Vec<u8> {
+    bits.chunks(8)
+        .map(|byte| {
+            byte.iter()
+                .enumerate()
+                .fold(0u8, |acc, (i, b)| acc | (*b as u8) << i)
+        })
+        .collect()
 }

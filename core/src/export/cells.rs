@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::column::{ArrayColumn, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value};
+use crate::column::{Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
 use crate::time::calendar;
 
 /// One column's values, in row order.
@@ -25,8 +25,9 @@ pub(super) enum Cells<'a> {
         bytes: Vec<u8>,
         ranges: Vec<Option<(usize, usize)>>,
     },
+    /// Each row's range of `values`, which holds every row's elements back to back.
     Array {
-        column: &'a ArrayColumn,
+        values: Box<Cells<'a>>,
         ranges: Vec<Option<(usize, usize)>>,
     },
 }
@@ -59,50 +60,47 @@ impl<'a> Cells<'a> {
             Column::Array(c) => {
                 let mut ranges = Vec::with_capacity(c.len());
                 c.ranges(0, c.len(), &mut ranges);
-                Self::Array { column: c, ranges }
+                Self::Array {
+                    values: Box::new(Self::read(c.values())),
+                    ranges,
+                }
             }
         }
     }
 
     /// Writes row `row`'s value as `style` wants it; `false` (and nothing written) for a null.
     pub(super) fn write(&self, row: usize, style: Style, out: &mut String) -> bool {
-        let quoted = |out: &mut String, f: &dyn Fn(&mut String)| {
-            if style == Style::Json {
-                out.push('"');
-                f(out);
-                out.push('"');
-            } else {
-                f(out);
-            }
-        };
+        // Times and binary are JSON strings.
+        let quote = if style == Style::Json { "\"" } else { "" };
         match self {
             Self::Bool(v) => match v[row] {
                 NULL_BOOL => return false,
                 b => out.push_str(if b != 0 { "true" } else { "false" }),
             },
-            Self::I32(v) => match v[row] {
+            Self::I32(v) | Self::Date(v) => match v[row] {
                 NULL_I32 => return false,
-                n => _ = write!(out, "{n}"),
+                n if matches!(self, Self::I32(_)) => _ = write!(out, "{n}"),
+                d => {
+                    out.push_str(quote);
+                    calendar::format_date(d as i64, out);
+                    out.push_str(quote);
+                }
             },
-            Self::I64(v) => match v[row] {
+            Self::I64(v) | Self::Timestamp(v) | Self::Time(v) => match v[row] {
                 NULL_I64 => return false,
-                n => _ = write!(out, "{n}"),
+                n if matches!(self, Self::I64(_)) => _ = write!(out, "{n}"),
+                t => {
+                    out.push_str(quote);
+                    match self {
+                        Self::Time(_) => format_time(t, out),
+                        _ => calendar::format_instant(t, out),
+                    }
+                    out.push_str(quote);
+                }
             },
             Self::F64(v) => match v[row] {
                 x if x == NULL_F64 => return false,
                 x => write_f64(x, style, out),
-            },
-            Self::Timestamp(v) => match v[row] {
-                NULL_I64 => return false,
-                t => quoted(out, &|o| calendar::format_instant(t, o)),
-            },
-            Self::Date(v) => match v[row] {
-                NULL_I32 => return false,
-                d => quoted(out, &|o| calendar::format_date(d as i64, o)),
-            },
-            Self::Time(v) => match v[row] {
-                NULL_I64 => return false,
-                t => quoted(out, &|o| calendar::format_time(t, o)),
             },
             Self::String(v) => match v[row] {
                 None => return false,
@@ -113,15 +111,27 @@ impl<'a> Cells<'a> {
             },
             Self::Binary { bytes, ranges } => match ranges[row] {
                 None => return false,
+                // An empty value is `""` in CSV too (an empty field is a null).
+                Some((_, 0)) if style == Style::Csv => out.push_str("\"\""),
                 Some((first, count)) => {
-                    quoted(out, &|o| write_hex(&bytes[first..first + count], o))
+                    out.push_str(quote);
+                    write_hex(&bytes[first..first + count], out);
+                    out.push_str(quote);
                 }
             },
-            Self::Array { column, ranges } => match ranges[row] {
+            Self::Array { values, ranges } => match ranges[row] {
                 None => return false,
                 Some((first, count)) => {
-                    let mut text = String::new();
-                    write_json_array(column.values(), first, count, &mut text);
+                    let mut text = String::from("[");
+                    for i in first..first + count {
+                        if i > first {
+                            text.push(',');
+                        }
+                        if !values.write(i, Style::Json, &mut text) {
+                            text.push_str("null");
+                        }
+                    }
+                    text.push(']');
                     match style {
                         Style::Json => out.push_str(&text),
                         Style::Csv => write_csv_field(&text, out),
@@ -160,6 +170,22 @@ fn write_f64(x: f64, style: Style, out: &mut String) {
         _ = write!(out, "\"{word}\"");
     } else {
         out.push_str(word);
+    }
+}
+
+/// A time of day as ISO-8601's `HH:mm:ss`, then a fraction of 3, 6 or 9 digits when it has one
+/// (`17:00:00`, `17:00:05.250`): always the seconds, which Java's `LocalTime.toString` drops when
+/// zero, since readers such as pandas' `to_timedelta` want them.
+fn format_time(nanos_of_day: i64, out: &mut String) {
+    let (h, m, s, f) = calendar::hms(nanos_of_day);
+    _ = write!(out, "{h:02}:{m:02}:{s:02}");
+    if f != 0 {
+        let (digits, value) = match f {
+            f if f % 1_000_000 == 0 => (3, f / 1_000_000),
+            f if f % 1000 == 0 => (6, f / 1000),
+            f => (9, f),
+        };
+        _ = write!(out, ".{value:0digits$}");
     }
 }
 
@@ -207,40 +233,4 @@ pub(super) fn write_json_str(s: &str, out: &mut String) {
     }
     out.push_str(rest);
     out.push('"');
-}
-
-/// Elements `first .. first + count` of `values` as a JSON array, each as [`Style::Json`] writes it.
-fn write_json_array(values: &Column, first: usize, count: usize, out: &mut String) {
-    out.push('[');
-    for i in first..first + count {
-        if i > first {
-            out.push(',');
-        }
-        if !write_json_value(&values.get(i).unwrap_or(Value::Null), out) {
-            out.push_str("null");
-        }
-    }
-    out.push(']');
-}
-
-/// One value (an array's element) as [`Style::Json`] writes it; `false` for a null.
-fn write_json_value(value: &Value, out: &mut String) -> bool {
-    let quoted = |out: &mut String, f: &dyn Fn(&mut String)| {
-        out.push('"');
-        f(out);
-        out.push('"');
-    };
-    match value {
-        Value::Null | Value::Array(_) => return false,
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::I32(n) => _ = write!(out, "{n}"),
-        Value::I64(n) => _ = write!(out, "{n}"),
-        Value::F64(x) => write_f64(*x, Style::Json, out),
-        Value::Timestamp(t) => quoted(out, &|o| calendar::format_instant(*t, o)),
-        Value::Date(d) => quoted(out, &|o| calendar::format_date(*d as i64, o)),
-        Value::Time(t) => quoted(out, &|o| calendar::format_time(*t, o)),
-        Value::String(s) => write_json_str(s, out),
-        Value::Binary(b) => quoted(out, &|o| write_hex(b, o)),
-    }
-    true
 }

@@ -101,8 +101,10 @@ fn write(buf: &mut Vec<u8>, node: &Node<'_>) -> usize {
 
 fn write_table(buf: &mut Vec<u8>, fields: &[(u16, Slot<'_>)]) -> usize {
     // Inline layout: the vtable's offset, then the fields, widest first (no padding between).
-    let mut order: Vec<&(u16, Slot<'_>)> = fields.iter().collect();
-    order.sort_by_key(|(_, slot)| std::cmp::Reverse(slot.size()));
+    let mut order: Vec<&(u16, Slot<'_>)> = Vec::with_capacity(fields.len());
+    for size in [8, 4, 2, 1] {
+        order.extend(fields.iter().filter(|(_, slot)| slot.size() == size));
+    }
     let mut place = Vec::with_capacity(order.len());
     let mut end = 4usize;
     for (_, slot) in &order {

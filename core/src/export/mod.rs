@@ -25,14 +25,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format named `name`: `csv`, `jsonl` (or `json`, `ndjson`), `arrow` (or `ipc`, `feather`).
+    /// The format named `name`: `csv`, `jsonl` or `arrow` (its [`Format::extension`]).
     pub fn parse(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "csv" => Some(Self::Csv),
-            "jsonl" | "json" | "ndjson" | "jsonlines" => Some(Self::JsonLines),
-            "arrow" | "ipc" | "feather" | "arrowipc" => Some(Self::ArrowIpc),
-            _ => None,
-        }
+        [Self::Csv, Self::JsonLines, Self::ArrowIpc]
+            .into_iter()
+            .find(|f| f.extension() == name)
     }
 
     /// A file name's extension for it.
@@ -59,14 +56,14 @@ impl Table {
     /// row, lines ended by CRLF. See [`text`] for how each type is written.
     pub fn to_csv(&self) -> String {
         let node = self.node.borrow();
-        text::csv(&data_columns(&node.data), node.data.len())
+        text::text(&data_columns(&node.data), node.data.len(), cells::Style::Csv)
     }
 
     /// The rows now as JSON lines: one object per row, keyed by column name, each line ended by
     /// `\n`. See [`text`] for how each type is written.
     pub fn to_json_lines(&self) -> String {
         let node = self.node.borrow();
-        text::json_lines(&data_columns(&node.data), node.data.len())
+        text::text(&data_columns(&node.data), node.data.len(), cells::Style::Json)
     }
 
     /// The rows now as an Arrow IPC file (`ARROW1`), one record batch, the columns with their

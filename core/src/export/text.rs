@@ -9,7 +9,7 @@
 //! | int, long | digits (a long's every digit, beyond 2^53 too) | a number, every digit |
 //! | double | shortest round-trip (`0.1`, `1e300`); `NaN`, `Infinity`, `-Infinity` | the same, the three non-finite words as strings |
 //! | timestamp | ISO-8601 UTC as Java's `Instant.toString` (`2026-01-05T17:00:00.250Z`: 0, 3, 6 or 9 fraction digits) | the same, as a string |
-//! | date, time | `2026-01-05`; `17:00`, `17:00:05.5` as Java's `LocalTime.toString` | strings |
+//! | date, time | `2026-01-05`; `17:00:00`, `17:00:05.500` (seconds always; 0, 3, 6 or 9 fraction digits) | strings |
 //! | string | as it is, quoted per RFC 4180 when needed; an empty string as `""` | a JSON string |
 //! | binary | lowercase hex | a hex string |
 //! | array | its JSON text, as a quoted field | a JSON array |
@@ -21,55 +21,49 @@ use super::cells::{Cells, Style, write_csv_field, write_json_str};
 use crate::column::Column;
 use crate::table::Field;
 
-/// CSV: a header of the names, then one CRLF-ended record per row.
-pub(super) fn csv(columns: &[(&Field, &Column)], rows: usize) -> String {
+/// CSV ([`Style::Csv`]: a header of the names, then one CRLF-ended record per row) or JSON lines
+/// ([`Style::Json`]: one `\n`-ended object per row).
+pub(super) fn text(columns: &[(&Field, &Column)], rows: usize, style: Style) -> String {
     let cells: Vec<Cells<'_>> = columns.iter().map(|(_, c)| Cells::read(c)).collect();
-    let mut out = String::with_capacity(rows.saturating_mul(8 * cells.len().max(1)) + 64);
+    // What goes before each column's value: in CSV a comma (but first), in JSON `{"name":` or
+    // `,"name":`.
+    let mut before = Vec::with_capacity(columns.len());
     for (i, (field, _)) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_csv_field(&field.name, &mut out);
-    }
-    out.push_str("\r\n");
-    for row in 0..rows {
-        for (i, column) in cells.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+        let mut text = String::new();
+        match style {
+            Style::Csv if i > 0 => text.push(','),
+            Style::Csv => {}
+            Style::Json => {
+                text.push(if i == 0 { '{' } else { ',' });
+                write_json_str(&field.name, &mut text);
+                text.push(':');
             }
-            column.write(row, Style::Csv, &mut out);
         }
-        out.push_str("\r\n");
+        before.push(text);
     }
-    out
-}
-
-/// JSON lines: one object per row, `\n`-ended.
-pub(super) fn json_lines(columns: &[(&Field, &Column)], rows: usize) -> String {
-    let cells: Vec<Cells<'_>> = columns.iter().map(|(_, c)| Cells::read(c)).collect();
-    // Each key once, as `"name":` (and a comma before every one but the first).
-    let keys: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, (field, _))| {
-            let mut key = String::from(if i == 0 { "{" } else { "," });
-            write_json_str(&field.name, &mut key);
-            key.push(':');
-            key
-        })
-        .collect();
-    let mut out = String::with_capacity(rows.saturating_mul(16 * cells.len().max(1)));
+    let (null, end) = match style {
+        Style::Csv => ("", "\r\n"),
+        Style::Json => ("null", "}\n"),
+    };
+    let mut out = String::with_capacity(rows.saturating_mul(12 * cells.len().max(1)) + 64);
+    if style == Style::Csv {
+        for (b, (field, _)) in before.iter().zip(columns) {
+            out.push_str(b);
+            write_csv_field(&field.name, &mut out);
+        }
+        out.push_str(end);
+    }
     for row in 0..rows {
-        if keys.is_empty() {
+        if style == Style::Json && before.is_empty() {
             out.push('{');
         }
-        for (key, column) in keys.iter().zip(&cells) {
-            out.push_str(key);
-            if !column.write(row, Style::Json, &mut out) {
-                out.push_str("null");
+        for (b, column) in before.iter().zip(&cells) {
+            out.push_str(b);
+            if !column.write(row, style, &mut out) {
+                out.push_str(null);
             }
         }
-        out.push_str("}\n");
+        out.push_str(end);
     }
     out
 }
@@ -143,7 +137,7 @@ mod tests {
         assert_eq!(lines[2], ",,,,,,,,,");
         assert_eq!(
             lines[3],
-            "false,0,-1,NaN,1970-01-01T00:00:00Z,\"\",1969-12-31,00:00,,[]"
+            "false,0,-1,NaN,1970-01-01T00:00:00Z,\"\",1969-12-31,00:00:00,\"\",[]"
         );
         assert_eq!((lines.len(), lines[4]), (5, ""));
     }
@@ -161,7 +155,7 @@ mod tests {
                 "{\"B\":null,\"I\":null,\"L\":null,\"D\":null,\"T\":null,\"S\":null,\
                  \"Day\":null,\"Tod\":null,\"Bin\":null,\"A\":null}",
                 "{\"B\":false,\"I\":0,\"L\":-1,\"D\":\"NaN\",\"T\":\"1970-01-01T00:00:00Z\",\
-                 \"S\":\"\",\"Day\":\"1969-12-31\",\"Tod\":\"00:00\",\"Bin\":\"\",\"A\":[]}",
+                 \"S\":\"\",\"Day\":\"1969-12-31\",\"Tod\":\"00:00:00\",\"Bin\":\"\",\"A\":[]}",
             ]
         );
         for line in lines {
