@@ -15,8 +15,10 @@
 //! every message's metadata at a multiple of 8 in the file; a null sentinel's slot has its
 //! validity bit cleared (its value bytes are left as stored, which readers ignore).
 
+use super::cells::Cells;
 use super::flatbuffer::{Node, Slot, finish};
-use crate::column::{Chunked, Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
+use crate::column::strings::NULL_CODE;
+use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
 use crate::table::Field;
 use crate::{Error, Result};
 
@@ -44,22 +46,20 @@ const NANOSECOND: i16 = 3;
 
 /// The Arrow IPC file of `columns` (each `rows` long).
 pub(super) fn file(columns: &[(&Field, &Column)], rows: usize) -> Result<Vec<u8>> {
+    let cells: Vec<Cells<'_>> = columns.iter().map(|(_, c)| Cells::read(c)).collect();
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[0, 0]);
-    message(&mut out, SCHEMA, schema(columns), &[]);
+    message(&mut out, SCHEMA, schema(columns, &cells), &[]);
 
     let mut dictionaries = Vec::new();
-    for (id, (field, column)) in columns.iter().enumerate() {
-        let Some(dict) = dictionary_of(column) else {
+    for (id, ((field, _), column)) in columns.iter().zip(&cells).enumerate() {
+        let Cells::Codes { dict, .. } = column else {
             continue;
         };
         let mut body = Body::default();
-        body.nodes.push((dict.len(), 0));
-        body.empty();
-        let mut strings = Strings::new(&field.name);
-        (0..dict.len() as u32).for_each(|c| strings.push(dict.get(c)));
-        strings.finish(&mut body)?;
+        let mut entries = (0..dict.len() as u32).map(|c| dict.get(c).map(str::as_bytes));
+        body.var_width(&field.name, &mut entries)?;
         let batch = Node::Table(vec![
             (0, Slot::I64(id as i64)),
             (1, Slot::Ref(body.record_batch(dict.len()))),
@@ -68,15 +68,15 @@ pub(super) fn file(columns: &[(&Field, &Column)], rows: usize) -> Result<Vec<u8>
     }
 
     let mut body = Body::default();
-    for (field, column) in columns {
-        encode(field, column, true, &mut body)?;
+    for ((field, _), column) in columns.iter().zip(&cells) {
+        body.encode(&field.name, column, true)?;
     }
     let batch = body.record_batch(rows);
     let batches = [message(&mut out, RECORD_BATCH, batch, &body.bytes)];
 
     let footer = finish(&Node::Table(vec![
         (0, Slot::I16(V5)),
-        (1, Slot::Ref(schema(columns))),
+        (1, Slot::Ref(schema(columns, &cells))),
         (2, Slot::Ref(blocks(&dictionaries))),
         (3, Slot::Ref(blocks(&batches))),
     ]));
@@ -128,15 +128,12 @@ fn message(out: &mut Vec<u8>, kind: u8, header: Node<'_>, body: &[u8]) -> Block 
     }
 }
 
-fn schema<'a>(columns: &[(&'a Field, &Column)]) -> Node<'a> {
-    let fields = columns
-        .iter()
-        .enumerate()
-        .map(|(id, (field, column))| {
-            let dictionary = dictionary_of(column).map(|_| id as i64);
-            field_node(&field.name, field.ty, dictionary)
-        })
-        .collect();
+fn schema<'a>(columns: &[(&'a Field, &Column)], cells: &[Cells<'_>]) -> Node<'a> {
+    let mut fields = Vec::with_capacity(columns.len());
+    for (id, ((field, _), column)) in columns.iter().zip(cells).enumerate() {
+        let dictionary = matches!(column, Cells::Codes { .. }).then_some(id as i64);
+        fields.push(field_node(&field.name, field.ty, dictionary));
+    }
     Node::Table(vec![(1, Slot::Ref(Node::Tables(fields)))])
 }
 
@@ -182,14 +179,6 @@ fn field_node(name: &str, ty: ColumnType, dictionary: Option<i64>) -> Node<'_> {
     Node::Table(field)
 }
 
-/// The dictionary of a column exported dictionary-encoded.
-fn dictionary_of(column: &Column) -> Option<&crate::column::Dictionary> {
-    match column {
-        Column::String(s) => s.dictionary(),
-        _ => None,
-    }
-}
-
 /// A record batch's body as it is written: the buffers back to back (each padded to 8 bytes),
 /// and the field nodes and buffers that `RecordBatch` lists.
 #[derive(Default)]
@@ -232,15 +221,97 @@ impl Body {
     }
 
     /// A fixed-width column's validity (its values other than the null sentinel) and values.
-    fn fixed<T: Native>(&mut self, values: &Chunked<T>) {
+    fn fixed<T: Native>(&mut self, values: &[T]) {
         let mut valid = Vec::with_capacity(values.len());
         let mut bytes = Vec::with_capacity(values.len() * std::mem::size_of::<T>());
-        for v in values.slices().flatten() {
+        for v in values {
             valid.push(*v != T::NULL);
             v.put(&mut bytes);
         }
         self.validity(&valid);
         self.buffer(&bytes);
+    }
+
+    /// Variable-length values (utf8 or binary) as Arrow lays them out: validity, int32 offsets,
+    /// data. Fails past 32-bit offsets.
+    fn var_width(&mut self, name: &str, values: &mut dyn Iterator<Item = Option<&[u8]>>) -> Result<()> {
+        let (mut valid, mut offsets, mut data) = (Vec::new(), vec![0u8; 4], Vec::new());
+        for v in values {
+            valid.push(v.is_some());
+            data.extend_from_slice(v.unwrap_or_default());
+            // Past i32::MAX the column is refused below; the offset written here is then moot.
+            offsets.extend_from_slice(&(data.len() as i32).to_le_bytes());
+        }
+        if i32::try_from(data.len()).is_err() {
+            return Err(too_long(name, data.len(), "bytes of values"));
+        }
+        self.validity(&valid);
+        self.buffer(&offsets);
+        self.buffer(&data);
+        Ok(())
+    }
+
+    /// Appends a column's field node(s) and buffers; strings as dictionary indices when
+    /// `dictionaries` and the column has a dictionary.
+    fn encode(&mut self, name: &str, cells: &Cells<'_>, dictionaries: bool) -> Result<()> {
+        match cells {
+            Cells::Bool(v) => {
+                let (mut valid, mut set) = (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
+                for b in v {
+                    valid.push(*b != NULL_BOOL);
+                    set.push(*b == 1);
+                }
+                self.validity(&valid);
+                self.buffer(&bitmap(&set));
+            }
+            Cells::I32(v) | Cells::Date(v) => self.fixed(v),
+            Cells::I64(v) | Cells::Timestamp(v) | Cells::Time(v) => self.fixed(v),
+            Cells::F64(v) => self.fixed(v),
+            Cells::Codes { codes, .. } if dictionaries => {
+                let mut valid = Vec::with_capacity(codes.len());
+                let mut indices = Vec::with_capacity(4 * codes.len());
+                for c in codes {
+                    valid.push(*c != NULL_CODE);
+                    let index = if *c == NULL_CODE { 0 } else { *c as i32 };
+                    indices.extend_from_slice(&index.to_le_bytes());
+                }
+                self.validity(&valid);
+                self.buffer(&indices);
+            }
+            Cells::Codes { codes, .. } => {
+                let mut strings = (0..codes.len()).map(|r| cells.str(r).map(str::as_bytes));
+                self.var_width(name, &mut strings)?;
+            }
+            Cells::String(v) => {
+                self.var_width(name, &mut v.iter().map(|s| s.map(str::as_bytes)))?;
+            }
+            Cells::Binary { bytes, ranges } => {
+                let mut values = ranges
+                    .iter()
+                    .map(|r| r.map(|(first, n)| &bytes[first..first + n]));
+                self.var_width(name, &mut values)?;
+            }
+            Cells::Array { values, ranges } => {
+                let mut valid = Vec::with_capacity(ranges.len());
+                let mut offsets = Vec::with_capacity(4 * ranges.len() + 4);
+                let mut end = 0usize;
+                offsets.extend_from_slice(&0i32.to_le_bytes());
+                for r in ranges {
+                    valid.push(r.is_some());
+                    if let Some((first, count)) = r {
+                        end = first + count;
+                    }
+                    offsets.extend_from_slice(&(end as i32).to_le_bytes());
+                }
+                if i32::try_from(end).is_err() {
+                    return Err(too_long(name, end, "array elements"));
+                }
+                self.validity(&valid);
+                self.buffer(&offsets);
+                self.encode(name, values, false)?;
+            }
+        }
+        Ok(())
     }
 
     /// `RecordBatch` of `rows` rows over this body.
@@ -291,128 +362,11 @@ impl Native for f64 {
     }
 }
 
-/// Variable-length values (utf8 or binary) gathered as Arrow lays them out: validity, int32
-/// offsets, data.
-struct Strings<'n> {
-    name: &'n str,
-    valid: Vec<bool>,
-    offsets: Vec<u8>,
-    data: Vec<u8>,
-}
-
-impl<'n> Strings<'n> {
-    fn new(name: &'n str) -> Self {
-        Self {
-            name,
-            valid: Vec::new(),
-            offsets: 0i32.to_le_bytes().to_vec(),
-            data: Vec::new(),
-        }
-    }
-
-    fn push_bytes(&mut self, value: Option<&[u8]>) {
-        self.valid.push(value.is_some());
-        self.data.extend_from_slice(value.unwrap_or_default());
-        // Past i32::MAX, `finish` refuses the column; the offset written here is then moot.
-        self.offsets
-            .extend_from_slice(&(self.data.len() as i32).to_le_bytes());
-    }
-
-    fn push(&mut self, value: Option<&str>) {
-        self.push_bytes(value.map(str::as_bytes));
-    }
-
-    /// Writes the offsets and data; fails past 32-bit offsets.
-    fn finish(self, body: &mut Body) -> Result<()> {
-        if i32::try_from(self.data.len()).is_err() {
-            return Err(Error::Invalid(format!(
-                "column {} holds {} bytes of values, more than an Arrow file's 32-bit offsets reach",
-                self.name,
-                self.data.len()
-            )));
-        }
-        body.buffer(&self.offsets);
-        body.buffer(&self.data);
-        Ok(())
-    }
-
-    /// The validity bitmap and node, then the offsets and data.
-    fn finish_with_validity(self, body: &mut Body) -> Result<()> {
-        body.validity(&self.valid);
-        self.finish(body)
-    }
-}
-
-/// Appends `column`'s field node(s) and buffers to `body`; strings as dictionary indices when
-/// `dictionaries` and the column has a dictionary.
-fn encode(field: &Field, column: &Column, dictionaries: bool, body: &mut Body) -> Result<()> {
-    match column {
-        Column::Bool(c) => {
-            let (mut valid, mut set) = (Vec::with_capacity(c.len()), Vec::with_capacity(c.len()));
-            for v in c.slices().flatten() {
-                valid.push(*v != NULL_BOOL);
-                set.push(*v == 1);
-            }
-            body.validity(&valid);
-            body.buffer(&bitmap(&set));
-        }
-        Column::I32(c) | Column::Date(c) => body.fixed(c),
-        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => body.fixed(c),
-        Column::F64(c) => body.fixed(c),
-        Column::String(s) => match (dictionaries, s.codes()) {
-            (true, Some(codes)) => {
-                let null = crate::column::strings::NULL_CODE;
-                let mut valid = Vec::with_capacity(codes.len());
-                let mut indices = Vec::with_capacity(4 * codes.len());
-                for c in codes.slices().flatten() {
-                    valid.push(*c != null);
-                    let index = if *c == null { 0 } else { *c as i32 };
-                    indices.extend_from_slice(&index.to_le_bytes());
-                }
-                body.validity(&valid);
-                body.buffer(&indices);
-            }
-            _ => {
-                let mut strings = Strings::new(&field.name);
-                s.for_each(|v| strings.push(v));
-                strings.finish_with_validity(body)?;
-            }
-        },
-        Column::Binary(b) => {
-            let (bytes, ranges) = b.contiguous();
-            let mut values = Strings::new(&field.name);
-            ranges
-                .iter()
-                .for_each(|r| values.push_bytes(r.map(|(first, n)| &bytes[first..first + n])));
-            values.finish_with_validity(body)?;
-        }
-        Column::Array(a) => {
-            if i32::try_from(a.values().len()).is_err() {
-                return Err(Error::Invalid(format!(
-                    "column {} holds {} array elements, more than an Arrow file's 32-bit offsets reach",
-                    field.name,
-                    a.values().len()
-                )));
-            }
-            let mut ranges = Vec::with_capacity(a.len());
-            a.ranges(0, a.len(), &mut ranges);
-            let mut valid = Vec::with_capacity(ranges.len());
-            let mut offsets = Vec::with_capacity(4 * ranges.len() + 4);
-            let mut end = 0usize;
-            offsets.extend_from_slice(&0i32.to_le_bytes());
-            for r in &ranges {
-                valid.push(r.is_some());
-                if let Some((first, count)) = r {
-                    end = first + count;
-                }
-                offsets.extend_from_slice(&(end as i32).to_le_bytes());
-            }
-            body.validity(&valid);
-            body.buffer(&offsets);
-            encode(field, a.values(), false, body)?;
-        }
-    }
-    Ok(())
+/// The error for a column past Arrow's 32-bit offsets.
+fn too_long(name: &str, count: usize, what: &str) -> Error {
+    Error::Invalid(format!(
+        "column {name} holds {count} {what}, more than an Arrow file's 32-bit offsets reach"
+    ))
 }
 
 /// Bits packed least significant first, as Arrow's bitmaps are.

@@ -1,6 +1,6 @@
 //! [`Cells`]: one column's values at this cycle, read out of its storage once, in row order, so a
-//! text writer can visit a table row by row at O(1) a cell; and the text of one cell, which the
-//! CSV and JSON-lines writers share.
+//! text writer can visit a table row by row at O(1) a cell and the Arrow writer can lay a column
+//! out; and the text of one cell, which the CSV and JSON-lines writers share.
 //!
 //! Invariant: a cell equal to its type's null sentinel (see [`crate::column`]) is written as null,
 //! never as the sentinel's number; every other value is written so it reads back exactly (doubles
@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::column::{Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
+use crate::column::{Column, Dictionary, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64};
 use crate::time::calendar;
 
 /// One column's values, in row order.
@@ -21,6 +21,12 @@ pub(super) enum Cells<'a> {
     Date(Vec<i32>),
     Time(Vec<i64>),
     String(Vec<Option<&'a str>>),
+    /// Dictionary-coded strings: each row's code
+    /// ([`NULL_CODE`](crate::column::strings::NULL_CODE) for a null) in `dict`.
+    Codes {
+        codes: Vec<u32>,
+        dict: &'a Dictionary,
+    },
     Binary {
         bytes: Vec<u8>,
         ranges: Vec<Option<(usize, usize)>>,
@@ -48,11 +54,17 @@ impl<'a> Cells<'a> {
             Column::Timestamp(c) => Self::Timestamp(all(c)),
             Column::Date(c) => Self::Date(all(c)),
             Column::Time(c) => Self::Time(all(c)),
-            Column::String(c) => {
-                let mut out = Vec::with_capacity(c.len());
-                c.for_each(|s| out.push(s));
-                Self::String(out)
-            }
+            Column::String(c) => match (c.codes(), c.dictionary()) {
+                (Some(codes), Some(dict)) => Self::Codes {
+                    codes: all(codes),
+                    dict,
+                },
+                _ => {
+                    let mut out = Vec::with_capacity(c.len());
+                    c.for_each(|s| out.push(s));
+                    Self::String(out)
+                }
+            },
             Column::Binary(c) => {
                 let (bytes, ranges) = c.contiguous();
                 Self::Binary { bytes, ranges }
@@ -65,6 +77,15 @@ impl<'a> Cells<'a> {
                     ranges,
                 }
             }
+        }
+    }
+
+    /// The string at `row` of a string column (`None` for a null, or another type).
+    pub(super) fn str(&self, row: usize) -> Option<&'a str> {
+        match self {
+            Self::String(v) => v[row],
+            Self::Codes { codes, dict } => dict.get(codes[row]),
+            _ => None,
         }
     }
 
@@ -102,7 +123,7 @@ impl<'a> Cells<'a> {
                 x if x == NULL_F64 => return false,
                 x => write_f64(x, style, out),
             },
-            Self::String(v) => match v[row] {
+            Self::String(_) | Self::Codes { .. } => match self.str(row) {
                 None => return false,
                 Some(s) => match style {
                     Style::Json => write_json_str(s, out),
