@@ -58,10 +58,11 @@ pub(super) fn file(columns: &[(&Field, &Column)], rows: usize) -> Result<Vec<u8>
             continue;
         };
         let mut body = Body::default();
-        let mut entries = (0..dict.len() as u32).map(|c| dict.get(c).map(str::as_bytes));
-        body.var_width(&field.name, &mut entries)?;
+        body.var_width(&field.name, dict.len(), &|c| {
+            dict.get(c as u32).map(str::as_bytes)
+        })?;
         let batch = Node::Table(vec![
-            (0, Slot::I64(id as i64)),
+            (0, Slot::i64(id as i64)),
             (1, Slot::Ref(body.record_batch(dict.len()))),
         ]);
         dictionaries.push(message(&mut out, DICTIONARY_BATCH, batch, &body.bytes));
@@ -75,7 +76,7 @@ pub(super) fn file(columns: &[(&Field, &Column)], rows: usize) -> Result<Vec<u8>
     let batches = [message(&mut out, RECORD_BATCH, batch, &body.bytes)];
 
     let footer = finish(&Node::Table(vec![
-        (0, Slot::I16(V5)),
+        (0, Slot::i16(V5)),
         (1, Slot::Ref(schema(columns, &cells))),
         (2, Slot::Ref(blocks(&dictionaries))),
         (3, Slot::Ref(blocks(&batches))),
@@ -111,10 +112,10 @@ fn blocks(blocks: &[Block]) -> Node<'static> {
 /// metadata (a `Message` whose header is `header`), then `body`.
 fn message(out: &mut Vec<u8>, kind: u8, header: Node<'_>, body: &[u8]) -> Block {
     let metadata = finish(&Node::Table(vec![
-        (0, Slot::I16(V5)),
-        (1, Slot::U8(kind)),
+        (0, Slot::i16(V5)),
+        (1, Slot::u8(kind)),
         (2, Slot::Ref(header)),
-        (3, Slot::I64(body.len() as i64)),
+        (3, Slot::i64(body.len() as i64)),
     ]));
     let offset = out.len();
     out.extend_from_slice(&u32::MAX.to_le_bytes());
@@ -139,20 +140,20 @@ fn schema<'a>(columns: &[(&'a Field, &Column)], cells: &[Cells<'_>]) -> Node<'a>
 
 /// `Schema.fbs`'s `Field` for a column of `ty` (dictionary-encoded with that id, if any).
 fn field_node(name: &str, ty: ColumnType, dictionary: Option<i64>) -> Node<'_> {
-    let int = |bits: i32| Node::Table(vec![(0, Slot::I32(bits)), (1, Slot::U8(1))]);
-    let unit = |u: i16| vec![(0, Slot::I16(u))];
+    let int = |bits: i32| Node::Table(vec![(0, Slot::i32(bits)), (1, Slot::u8(1))]);
+    let unit = |u: i16| vec![(0, Slot::i16(u))];
     let mut children = Vec::new();
     let (tag, fields) = match ty {
         ColumnType::Bool => (BOOL, vec![]),
-        ColumnType::I32 => (INT, vec![(0, Slot::I32(32)), (1, Slot::U8(1))]),
-        ColumnType::I64 => (INT, vec![(0, Slot::I32(64)), (1, Slot::U8(1))]),
+        ColumnType::I32 => (INT, vec![(0, Slot::i32(32)), (1, Slot::u8(1))]),
+        ColumnType::I64 => (INT, vec![(0, Slot::i32(64)), (1, Slot::u8(1))]),
         ColumnType::F64 => (FLOATING_POINT, unit(DOUBLE)),
         ColumnType::Timestamp => (
             TIMESTAMP,
-            vec![(0, Slot::I16(NANOSECOND)), (1, Slot::Ref(Node::Str("UTC")))],
+            vec![(0, Slot::i16(NANOSECOND)), (1, Slot::Ref(Node::Str("UTC")))],
         ),
         ColumnType::Date => (DATE, unit(DAY)),
-        ColumnType::Time => (TIME, vec![(0, Slot::I16(NANOSECOND)), (1, Slot::I32(64))]),
+        ColumnType::Time => (TIME, vec![(0, Slot::i16(NANOSECOND)), (1, Slot::i32(64))]),
         ColumnType::String => (UTF8, vec![]),
         ColumnType::Binary => (BINARY, vec![]),
         ColumnType::Array(element) => {
@@ -162,8 +163,8 @@ fn field_node(name: &str, ty: ColumnType, dictionary: Option<i64>) -> Node<'_> {
     };
     let mut field = vec![
         (0, Slot::Ref(Node::Str(name))),
-        (1, Slot::U8(1)),
-        (2, Slot::U8(tag)),
+        (1, Slot::u8(1)),
+        (2, Slot::u8(tag)),
         (3, Slot::Ref(Node::Table(fields))),
         (5, Slot::Ref(Node::Tables(children))),
     ];
@@ -171,7 +172,7 @@ fn field_node(name: &str, ty: ColumnType, dictionary: Option<i64>) -> Node<'_> {
         field.push((
             4,
             Slot::Ref(Node::Table(vec![
-                (0, Slot::I64(id)),
+                (0, Slot::i64(id)),
                 (1, Slot::Ref(int(32))),
             ])),
         ));
@@ -233,10 +234,16 @@ impl Body {
     }
 
     /// Variable-length values (utf8 or binary) as Arrow lays them out: validity, int32 offsets,
-    /// data. Fails past 32-bit offsets.
-    fn var_width(&mut self, name: &str, values: &mut dyn Iterator<Item = Option<&[u8]>>) -> Result<()> {
+    /// data; `value(i)` is row `i`'s (`None` for a null). Fails past 32-bit offsets.
+    fn var_width<'v>(
+        &mut self,
+        name: &str,
+        rows: usize,
+        value: &dyn Fn(usize) -> Option<&'v [u8]>,
+    ) -> Result<()> {
         let (mut valid, mut offsets, mut data) = (Vec::new(), vec![0u8; 4], Vec::new());
-        for v in values {
+        for row in 0..rows {
+            let v = value(row);
             valid.push(v.is_some());
             data.extend_from_slice(v.unwrap_or_default());
             // Past i32::MAX the column is refused below; the offset written here is then moot.
@@ -279,17 +286,15 @@ impl Body {
                 self.buffer(&indices);
             }
             Cells::Codes { codes, .. } => {
-                let mut strings = (0..codes.len()).map(|r| cells.str(r).map(str::as_bytes));
-                self.var_width(name, &mut strings)?;
+                self.var_width(name, codes.len(), &|r| cells.str(r).map(str::as_bytes))?;
             }
             Cells::String(v) => {
-                self.var_width(name, &mut v.iter().map(|s| s.map(str::as_bytes)))?;
+                self.var_width(name, v.len(), &|r| v[r].map(str::as_bytes))?;
             }
             Cells::Binary { bytes, ranges } => {
-                let mut values = ranges
-                    .iter()
-                    .map(|r| r.map(|(first, n)| &bytes[first..first + n]));
-                self.var_width(name, &mut values)?;
+                self.var_width(name, ranges.len(), &|r| {
+                    ranges[r].map(|(first, n)| &bytes[first..first + n])
+                })?;
             }
             Cells::Array { values, ranges } => {
                 let mut valid = Vec::with_capacity(ranges.len());
@@ -328,7 +333,7 @@ impl Body {
             }
         };
         Node::Table(vec![
-            (0, Slot::I64(rows as i64)),
+            (0, Slot::i64(rows as i64)),
             (1, Slot::Ref(pairs(&self.nodes))),
             (2, Slot::Ref(pairs(&self.buffers))),
         ])

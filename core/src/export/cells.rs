@@ -226,32 +226,30 @@ pub(super) fn write_csv_field(s: &str, out: &mut String) {
         return;
     }
     out.push('"');
-    for (i, part) in s.split('"').enumerate() {
-        if i > 0 {
-            out.push_str("\"\"");
-        }
-        out.push_str(part);
-    }
+    out.push_str(&s.replace('"', "\"\""));
     out.push('"');
 }
 
 /// A JSON string (RFC 8259): quotes, backslashes and control characters escaped.
 pub(super) fn write_json_str(s: &str, out: &mut String) {
     out.push('"');
-    let mut rest = s;
-    while let Some(i) = rest.find(|c: char| c < ' ' || c == '"' || c == '\\') {
-        out.push_str(&rest[..i]);
-        let c = rest.as_bytes()[i];
-        match c {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b >= b' ' && b != b'"' && b != b'\\' {
+            continue;
+        }
+        // ASCII bytes are whole characters: `start..i` is a str's boundaries.
+        out.push_str(&s[start..i]);
+        start = i + 1;
+        match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
             b'\t' => out.push_str("\\t"),
-            _ => _ = write!(out, "\\u{c:04x}"),
+            _ => _ = write!(out, "\\u{b:04x}"),
         }
-        rest = &rest[i + 1..];
     }
-    out.push_str(rest);
+    out.push_str(&s[start..]);
     out.push('"');
 }

@@ -19,22 +19,33 @@ pub(super) enum Node<'a> {
     Structs { count: usize, bytes: Vec<u8> },
 }
 
-/// A table field's value.
+/// A table field's value: a scalar of 1, 2, 4 or 8 bytes, or a reference to a child.
 pub(super) enum Slot<'a> {
-    U8(u8),
-    I16(i16),
-    I32(i32),
-    I64(i64),
+    Scalar { size: u8, value: i64 },
     Ref(Node<'a>),
 }
 
 impl Slot<'_> {
+    pub(super) fn u8(value: u8) -> Self {
+        Self::Scalar { size: 1, value: value.into() }
+    }
+
+    pub(super) fn i16(value: i16) -> Self {
+        Self::Scalar { size: 2, value: value.into() }
+    }
+
+    pub(super) fn i32(value: i32) -> Self {
+        Self::Scalar { size: 4, value: value.into() }
+    }
+
+    pub(super) fn i64(value: i64) -> Self {
+        Self::Scalar { size: 8, value }
+    }
+
     fn size(&self) -> usize {
         match self {
-            Slot::U8(_) => 1,
-            Slot::I16(_) => 2,
-            Slot::I32(_) | Slot::Ref(_) => 4,
-            Slot::I64(_) => 8,
+            Slot::Scalar { size, .. } => *size as usize,
+            Slot::Ref(_) => 4,
         }
     }
 }
@@ -130,12 +141,10 @@ fn write_table(buf: &mut Vec<u8>, fields: &[(u16, Slot<'_>)]) -> usize {
     buf.resize(table + end, 0);
     for ((_, slot), at) in order.iter().zip(&place) {
         let at = table + at;
-        match slot {
-            Slot::U8(v) => buf[at] = *v,
-            Slot::I16(v) => buf[at..at + 2].copy_from_slice(&v.to_le_bytes()),
-            Slot::I32(v) => buf[at..at + 4].copy_from_slice(&v.to_le_bytes()),
-            Slot::I64(v) => buf[at..at + 8].copy_from_slice(&v.to_le_bytes()),
-            Slot::Ref(_) => {}
+        if let Slot::Scalar { size, value } = slot {
+            // Little-endian: the low `size` bytes.
+            let size = *size as usize;
+            buf[at..at + size].copy_from_slice(&value.to_le_bytes()[..size]);
         }
     }
     for ((_, slot), at) in order.iter().zip(&place) {
@@ -172,9 +181,9 @@ mod tests {
     #[test]
     fn a_table_reads_back_through_its_vtable_with_aligned_fields() {
         let root = Node::Table(vec![
-            (0, Slot::I16(4)),
-            (3, Slot::I64(-7)),
-            (1, Slot::U8(1)),
+            (0, Slot::i16(4)),
+            (3, Slot::i64(-7)),
+            (1, Slot::u8(1)),
             (2, Slot::Ref(Node::Str("UTC"))),
             (
                 5,
