@@ -25,9 +25,10 @@ fn export(c: &mut Criterion) {
     for format in [Format::Csv, Format::JsonLines, Format::ArrowIpc] {
         let bytes = table.export(format).expect("export").len();
         group.throughput(Throughput::Bytes(bytes as u64));
-        group.bench_function(format!("{} ({} MB)", format.extension(), bytes / 1_000_000), |b| {
-            b.iter(|| table.export(format).expect("export").len())
-        });
+        group.bench_function(
+            format!("{} ({} MB)", format.extension(), bytes / 1_000_000),
+            |b| b.iter(|| table.export(format).expect("export").len()),
+        );
     }
     group.finish();
 }

@@ -10,8 +10,8 @@
 
 pub mod avro;
 pub mod column;
-pub mod export;
 mod error;
+pub mod export;
 pub mod feed;
 pub mod formula;
 pub mod json;

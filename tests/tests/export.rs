@@ -78,7 +78,7 @@ fn table_of_every_type(rows: usize, ring: Option<usize>) -> Table {
     let mut data = Vec::with_capacity(rows);
     for r in 0..rows {
         let mut row = Vec::new();
-        let mut cell = |rng: &mut Rng, make: &dyn Fn(&mut Rng) -> Value| {
+        let cell = |rng: &mut Rng, make: &dyn Fn(&mut Rng) -> Value| {
             if rng.below(7) == 0 {
                 Value::Null
             } else {
@@ -126,7 +126,11 @@ fn table_of_every_type(rows: usize, ring: Option<usize>) -> Table {
         }));
         row.push(cell(&mut rng, &|g| {
             let t = g.below(86_400_000_000_000) as i64;
-            Value::Time(if g.below(2) == 0 { t - t % 1_000_000_000 } else { t })
+            Value::Time(if g.below(2) == 0 {
+                t - t % 1_000_000_000
+            } else {
+                t
+            })
         }));
         row.push(cell(&mut rng, &|g| {
             Value::Binary((0..g.below(6)).map(|_| g.next() as u8).collect())
@@ -168,7 +172,9 @@ fn table_of_every_type(rows: usize, ring: Option<usize>) -> Table {
     // In several batches and cycles, as a feed adds them (a ring table drops rows from the front
     // of its storage as it goes).
     for chunk in data.chunks(977) {
-        table.add(Batch::from_rows(&schema, chunk).unwrap()).unwrap();
+        table
+            .add(Batch::from_rows(&schema, chunk).unwrap())
+            .unwrap();
         engine.run_cycle().unwrap();
     }
     table
@@ -213,7 +219,11 @@ fn check(test: &str, table: &Table, dictionary: Option<&[&str]>) -> Option<Json>
     };
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name);
-    std::fs::write(path("expected.json"), expected(table, dictionary).to_string()).unwrap();
+    std::fs::write(
+        path("expected.json"),
+        expected(table, dictionary).to_string(),
+    )
+    .unwrap();
     std::fs::write(path("t.arrow"), table.to_arrow_ipc().unwrap()).unwrap();
     std::fs::write(path("t.csv"), table.to_csv()).unwrap();
     std::fs::write(path("t.jsonl"), table.to_json_lines()).unwrap();

@@ -224,7 +224,7 @@ impl Body {
     /// A fixed-width column's validity (its values other than the null sentinel) and values.
     fn fixed<T: Native>(&mut self, values: &[T]) {
         let mut valid = Vec::with_capacity(values.len());
-        let mut bytes = Vec::with_capacity(values.len() * std::mem::size_of::<T>());
+        let mut bytes = Vec::with_capacity(std::mem::size_of_val(values));
         for v in values {
             valid.push(*v != T::NULL);
             v.put(&mut bytes);
@@ -263,7 +263,8 @@ impl Body {
     fn encode(&mut self, name: &str, cells: &Cells<'_>, dictionaries: bool) -> Result<()> {
         match cells {
             Cells::Bool(v) => {
-                let (mut valid, mut set) = (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
+                let (mut valid, mut set) =
+                    (Vec::with_capacity(v.len()), Vec::with_capacity(v.len()));
                 for b in v {
                     valid.push(*b != NULL_BOOL);
                     set.push(*b == 1);

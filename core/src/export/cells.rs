@@ -226,7 +226,12 @@ pub(super) fn write_csv_field(s: &str, out: &mut String) {
         return;
     }
     out.push('"');
-    out.push_str(&s.replace('"', "\"\""));
+    for part in s.split('"').enumerate() {
+        if part.0 > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part.1);
+    }
     out.push('"');
 }
 

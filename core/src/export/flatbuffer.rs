@@ -16,7 +16,10 @@ pub(super) enum Node<'a> {
     /// A vector of tables.
     Tables(Vec<Node<'a>>),
     /// A vector of `count` structs, each 8-byte aligned, given as their bytes back to back.
-    Structs { count: usize, bytes: Vec<u8> },
+    Structs {
+        count: usize,
+        bytes: Vec<u8>,
+    },
 }
 
 /// A table field's value: a scalar of 1, 2, 4 or 8 bytes, or a reference to a child.
@@ -27,15 +30,24 @@ pub(super) enum Slot<'a> {
 
 impl Slot<'_> {
     pub(super) fn u8(value: u8) -> Self {
-        Self::Scalar { size: 1, value: value.into() }
+        Self::Scalar {
+            size: 1,
+            value: value.into(),
+        }
     }
 
     pub(super) fn i16(value: i16) -> Self {
-        Self::Scalar { size: 2, value: value.into() }
+        Self::Scalar {
+            size: 2,
+            value: value.into(),
+        }
     }
 
     pub(super) fn i32(value: i32) -> Self {
-        Self::Scalar { size: 4, value: value.into() }
+        Self::Scalar {
+            size: 4,
+            value: value.into(),
+        }
     }
 
     pub(super) fn i64(value: i64) -> Self {
@@ -123,7 +135,11 @@ fn write_table(buf: &mut Vec<u8>, fields: &[(u16, Slot<'_>)]) -> usize {
         place.push(end);
         end += slot.size();
     }
-    let slots = fields.iter().map(|(id, _)| *id as usize + 1).max().unwrap_or(0);
+    let slots = fields
+        .iter()
+        .map(|(id, _)| *id as usize + 1)
+        .max()
+        .unwrap_or(0);
     let mut vtable = vec![0u16; 2 + slots];
     vtable[0] = (4 + 2 * slots) as u16;
     vtable[1] = end as u16;
@@ -198,10 +214,16 @@ mod tests {
         let table = u32_at(&buf, 0);
         assert_eq!(table % 8, 0);
         let short = field(&buf, table, 0).unwrap();
-        assert_eq!((short % 2, i16::from_le_bytes([buf[short], buf[short + 1]])), (0, 4));
+        assert_eq!(
+            (short % 2, i16::from_le_bytes([buf[short], buf[short + 1]])),
+            (0, 4)
+        );
         let long = field(&buf, table, 3).unwrap();
         assert_eq!(long % 8, 0);
-        assert_eq!(i64::from_le_bytes(buf[long..long + 8].try_into().unwrap()), -7);
+        assert_eq!(
+            i64::from_le_bytes(buf[long..long + 8].try_into().unwrap()),
+            -7
+        );
         assert_eq!(buf[field(&buf, table, 1).unwrap()], 1);
         assert_eq!(field(&buf, table, 4), None);
         assert_eq!(field(&buf, table, 9), None);
@@ -212,6 +234,9 @@ mod tests {
         let v = field(&buf, table, 5).unwrap();
         let v = v + u32_at(&buf, v);
         assert_eq!((u32_at(&buf, v), (v + 4) % 8), (1, 0));
-        assert_eq!(i64::from_le_bytes(buf[v + 4..v + 12].try_into().unwrap()), 42);
+        assert_eq!(
+            i64::from_le_bytes(buf[v + 4..v + 12].try_into().unwrap()),
+            42
+        );
     }
 }

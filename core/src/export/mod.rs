@@ -56,14 +56,22 @@ impl Table {
     /// row, lines ended by CRLF. See [`text`] for how each type is written.
     pub fn to_csv(&self) -> String {
         let node = self.node.borrow();
-        text::text(&data_columns(&node.data), node.data.len(), cells::Style::Csv)
+        text::text(
+            &data_columns(&node.data),
+            node.data.len(),
+            cells::Style::Csv,
+        )
     }
 
     /// The rows now as JSON lines: one object per row, keyed by column name, each line ended by
     /// `\n`. See [`text`] for how each type is written.
     pub fn to_json_lines(&self) -> String {
         let node = self.node.borrow();
-        text::text(&data_columns(&node.data), node.data.len(), cells::Style::Json)
+        text::text(
+            &data_columns(&node.data),
+            node.data.len(),
+            cells::Style::Json,
+        )
     }
 
     /// The rows now as an Arrow IPC file (`ARROW1`), one record batch, the columns with their

@@ -118,7 +118,9 @@ mod tests {
                 Value::Array(vec![]),
             ],
         ];
-        table.add(Batch::from_rows(&schema, &rows).unwrap()).unwrap();
+        table
+            .add(Batch::from_rows(&schema, &rows).unwrap())
+            .unwrap();
         engine.run_cycle().unwrap();
         table
     }
@@ -179,10 +181,16 @@ mod tests {
             f64::MAX,
         ];
         let rows: Vec<Vec<Value>> = values.iter().map(|v| vec![Value::F64(*v)]).collect();
-        table.add(Batch::from_rows(&schema, &rows).unwrap()).unwrap();
+        table
+            .add(Batch::from_rows(&schema, &rows).unwrap())
+            .unwrap();
         engine.run_cycle().unwrap();
         let csv = table.to_csv();
-        let fields: Vec<&str> = csv.split("\r\n").skip(1).filter(|l| !l.is_empty()).collect();
+        let fields: Vec<&str> = csv
+            .split("\r\n")
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .collect();
         assert_eq!(fields[4..6], ["Infinity", "-Infinity"]);
         for (field, v) in fields.iter().zip(&values).filter(|(_, v)| v.is_finite()) {
             let back: f64 = field.parse().unwrap();

@@ -51,7 +51,13 @@ fn expected(shown: &Json) -> Json {
         .iter()
         .map(|row| {
             let cells = row.as_array().unwrap();
-            Json::Array(types.iter().zip(cells).map(|(t, c)| canonical(t, c)).collect())
+            Json::Array(
+                types
+                    .iter()
+                    .zip(cells)
+                    .map(|(t, c)| canonical(t, c))
+                    .collect(),
+            )
         })
         .collect();
     json!({"columns": shown["columns"], "types": types, "rows": rows, "dictionary": null})
@@ -76,7 +82,12 @@ async fn a_panels_downloads_read_in_pyarrow_and_pandas_equal_to_the_table() {
     let downloads = shown["downloads"].as_array().unwrap();
     let names: Vec<(&str, &str)> = downloads
         .iter()
-        .map(|d| (d["table"].as_str().unwrap(), d["suggested"].as_str().unwrap()))
+        .map(|d| {
+            (
+                d["table"].as_str().unwrap(),
+                d["suggested"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         names,
@@ -89,7 +100,10 @@ async fn a_panels_downloads_read_in_pyarrow_and_pandas_equal_to_the_table() {
     );
     for (table, rows) in [("agg_append", None), ("trades_append", Some(20_000))] {
         let seen = &shown["tables"][table];
-        assert_eq!(seen["before"], seen["after"], "{table} changed while exported");
+        assert_eq!(
+            seen["before"], seen["after"],
+            "{table} changed while exported"
+        );
         let count = seen["before"]["rows"].as_array().unwrap().len();
         assert!(count > 0, "{table} is empty");
         if let Some(rows) = rows {
@@ -116,7 +130,9 @@ async fn a_panels_downloads_read_in_pyarrow_and_pandas_equal_to_the_table() {
         let report: Json = serde_json::from_str(&report).unwrap();
         let formats: usize = downloads.iter().filter(|d| d["table"] == table).count();
         assert_eq!(
-            report["checked"].as_object().map(|c| c.values().filter(|v| **v == json!(true)).count()),
+            report["checked"]
+                .as_object()
+                .map(|c| c.values().filter(|v| **v == json!(true)).count()),
             Some(formats),
             "{table}: {report}"
         );
