@@ -4,8 +4,9 @@
 //
 //   node tests/e2e/export.mjs <url> <sizeOffset> <screenshotPath>
 //
-// Runs the notebook at <url>?size_offset=<sizeOffset> (a finite recording: once caught up, the
-// tables stop changing) until every cell ran and the consumers are caught up; reads each table
+// Runs the notebook at <url>?size_offset=<sizeOffset> (a finite recording: once every record is
+// in, the tables stop changing) until every cell ran, the consumers are caught up, trades_append
+// holds <sizeOffset> rows and agg_append has counted them; reads each table
 // through the worker's viewport (what the panels show) before and after its downloads; clicks the
 // panel's ⤓ menu and "Download CSV", "Download JSON lines", "Download Arrow", and runs the console
 // code, catching each download and saving it next to the screenshot. Prints one line of JSON:
@@ -35,6 +36,16 @@ try {
         Number(document.querySelector('[data-panel="agg_append"]')?.dataset.rows ?? 0) > 0
       );
     }),
+  );
+  // Every record of the seek is in: the append table holds size_offset rows and agg_append has
+  // counted them all (the tables no longer change).
+  await until("every record in agg_append", () =>
+    page.evaluate(async (expected) => {
+      const t = (await window.streamglass.read(["agg_append", "trades_append"]));
+      const at = t.agg_append.columns.indexOf("Trade_Count");
+      const counted = t.agg_append.rows.reduce((s, r) => s + Number(r[at]), 0);
+      return t.trades_append.totalRows === expected && counted === expected;
+    }, Number(sizeOffset)),
   );
   const read = (name) =>
     page.evaluate(async (name) => {
