@@ -53,7 +53,7 @@ impl Format {
 
 impl Table {
     /// The rows now as CSV (RFC 4180): a header row of the column names, then one record per
-    /// row, lines ended by CRLF. See [`text`] for how each type is written.
+    /// row, lines ended by CRLF. How each type is written: `core/src/export/text.rs`.
     pub fn to_csv(&self) -> String {
         let node = self.node.borrow();
         text::text(
@@ -64,7 +64,7 @@ impl Table {
     }
 
     /// The rows now as JSON lines: one object per row, keyed by column name, each line ended by
-    /// `\n`. See [`text`] for how each type is written.
+    /// `\n`. How each type is written: `core/src/export/text.rs`.
     pub fn to_json_lines(&self) -> String {
         let node = self.node.borrow();
         text::text(
@@ -75,8 +75,8 @@ impl Table {
     }
 
     /// The rows now as an Arrow IPC file (`ARROW1`), one record batch, the columns with their
-    /// own types (see [`arrow_ipc`]). Fails only past Arrow's 32-bit offsets (2 GiB of one
-    /// column's string or binary bytes).
+    /// own types (see `core/src/export/arrow_ipc.rs`). Fails only past Arrow's 32-bit offsets
+    /// (2 GiB of one column's string or binary bytes, or 2^31 array elements).
     pub fn to_arrow_ipc(&self) -> Result<Vec<u8>> {
         let node = self.node.borrow();
         arrow_ipc::file(&data_columns(&node.data), node.data.len())
