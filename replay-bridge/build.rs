@@ -1,16 +1,20 @@
 //! Embeds the built page in the binary, so `replay-bridge serve` serves it with no `--www`.
 //!
 //! The page comes from, in this order:
-//! - `STREAMGLASS_EMBED_SITE=DIR`: a site built already (`cargo xtask` sets it to the one it has
-//!   just built, so its builds do not build the page twice); `STREAMGLASS_EMBED_SITE=none`
-//!   embeds no page (the binary then serves one only with `--www`);
-//! - otherwise the page is built here, by `cargo xtask site` run in its own target folder
-//!   (`<target>/embedded-site`, so the cargo running this script and the one it starts never
-//!   wait on each other's lock), and rebuilt when the page's sources change. This is what makes
+//! - `STREAMGLASS_EMBED_SITE=DIR` (relative to the workspace root): a site built already (`cargo
+//!   xtask test` and `demo` set it to the one they have just built, so it is built once);
+//!   `STREAMGLASS_EMBED_SITE=none` embeds no page (the binary then serves one only with
+//!   `--www`);
+//! - otherwise the page is built here: `cargo xtask site --no-apt --out $OUT_DIR/site`, run with
+//!   its own target folder (`<target>/embedded-site`, so the cargo running this script and the one
+//!   it starts never wait on each other's lock), and rebuilt when the page's sources change. It
+//!   installs what the page needs and is missing (the wasm32 target, wasm-bindgen-cli in
+//!   `~/.cache/streamglass`, `npm ci`), never a system package. This is what makes
 //!   `cargo install --path replay-bridge` a working tool.
 //!
 //! It writes `$OUT_DIR/site.rs`: one [`EmbeddedFile`] per file of the site, with its gzip and
-//! brotli forms as `cargo xtask site` precompressed them, and a hash of its bytes for its ETags.
+//! brotli forms as `cargo xtask site` precompressed them, and an entity tag for each form (a hash
+//! of its bytes).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,7 +29,7 @@ fn main() {
     let site = match std::env::var_os(SITE_ENV) {
         Some(dir) if dir == "none" => None,
         Some(dir) => {
-            let dir = PathBuf::from(dir);
+            let dir = root.join(dir);
             println!("cargo:rerun-if-changed={}", dir.display());
             Some(dir)
         }
@@ -50,7 +54,7 @@ fn fail(message: &str) -> ! {
     std::process::exit(1)
 }
 
-/// Runs `cargo xtask site` in `<target>/embedded-site`; returns the site it wrote.
+/// Runs `cargo xtask site` into `$OUT_DIR/site`; returns that folder.
 fn build_site(root: &Path) -> PathBuf {
     for input in [
         "www",
@@ -59,15 +63,20 @@ fn build_site(root: &Path) -> PathBuf {
         "core/src",
         "core/Cargo.toml",
         "xtask/src",
+        "xtask/Cargo.toml",
         "Cargo.toml",
         "Cargo.lock",
         "package-lock.json",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(input).display());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
+    let site = PathBuf::from(env("OUT_DIR")).join("site");
+    // Gone (cleaned by hand): built again.
+    println!("cargo:rerun-if-changed={}", site.display());
+    // Cargo runs build scripts in the package's folder; a relative target folder is taken from
+    // the workspace root (where cargo is usually run).
+    let target = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
         .join("embedded-site");
     println!(
         "cargo:warning=building the page to embed it (cargo xtask site, in {}); the first time \
@@ -78,20 +87,38 @@ fn build_site(root: &Path) -> PathBuf {
     let mut command = Command::new(cargo);
     command
         .current_dir(root)
-        .args(["run", "--quiet", "-p", "xtask", "--", "site"])
+        .args([
+            "run", "--locked", "--quiet", "-p", "xtask", "--", "site", "--no-apt",
+        ])
+        .arg("--out")
+        .arg(&site)
         // The build script's output is cargo's to read: the child's goes to stderr.
         .stdout(Stdio::from(std::io::stderr()));
-    // What cargo tells a build script about this build (flags, wrappers such as clippy's, the
-    // target, the profile) is not the nested build's business.
+    // What cargo tells a build script about this build (its package, target, profile, flags, and
+    // wrappers such as clippy's) is not the nested build's business; the user's own settings
+    // (CARGO_HOME, proxies, registries, offline, the jobserver) pass through.
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
-        let nested = (name.starts_with("CARGO_") && name != "CARGO_HOME")
-            || name.starts_with("RUSTC")
-            || name.starts_with("RUSTDOC")
+        let of_this_build = [
+            "CARGO_CFG_",
+            "CARGO_FEATURE_",
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
             || name.starts_with("CLIPPY")
             || matches!(
                 name.as_ref(),
-                "RUSTFLAGS"
+                "CARGO_ENCODED_RUSTFLAGS"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BUILD_TARGET"
+                    | "CARGO_TARGET_DIR"
+                    | "RUSTFLAGS"
+                    | "RUSTC_WRAPPER"
+                    | "RUSTC_WORKSPACE_WRAPPER"
+                    | "RUSTC_LINKER"
                     | "TARGET"
                     | "HOST"
                     | "OUT_DIR"
@@ -100,13 +127,13 @@ fn build_site(root: &Path) -> PathBuf {
                     | "DEBUG"
                     | "NUM_JOBS"
             );
-        if nested {
+        if of_this_build {
             command.env_remove(name.as_ref());
         }
     }
     command.env("CARGO_TARGET_DIR", &target);
     match command.status() {
-        Ok(status) if status.success() => target.join("site"),
+        Ok(status) if status.success() => site,
         Ok(status) => fail(&format!(
             "`cargo xtask site` failed ({status}): the page could not be built to embed it. \
              Set {SITE_ENV}=none to build the bridge without its page (serve it with --www)."
@@ -130,23 +157,29 @@ fn embed(dir: &Path) -> String {
     for (url, path) in files {
         let bytes = std::fs::read(&path)
             .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())));
-        let encoded = |suffix: &str| {
+        // Each form: its bytes (or None) and its entity tag, the hash of the bytes it serves.
+        let mut etags = vec![format!("\"{:016x}\"", fnv1a(&bytes))];
+        let mut encoded = |suffix: &str| {
             let mut name = path.clone().into_os_string();
             name.push(suffix);
             let encoded = PathBuf::from(name);
-            match encoded.is_file() {
-                true => format!("Some(include_bytes!({:?}))", encoded.display().to_string()),
-                false => "None".to_owned(),
+            match std::fs::read(&encoded) {
+                Ok(bytes) => {
+                    etags.push(format!("\"{:016x}\"", fnv1a(&bytes)));
+                    format!("Some(include_bytes!({:?}))", encoded.display().to_string())
+                }
+                Err(_) => {
+                    etags.push(String::new());
+                    "None".to_owned()
+                }
             }
         };
+        let (gzip, brotli) = (encoded(".gz"), encoded(".br"));
         let _ = writeln!(
             code,
-            "    EmbeddedFile {{ path: {url:?}, hash: {:#018x}, raw: include_bytes!({:?}), \
-             gzip: {}, brotli: {} }},",
-            fnv1a(&bytes),
+            "    EmbeddedFile {{ path: {url:?}, etags: {etags:?}, raw: include_bytes!({:?}), \
+             gzip: {gzip}, brotli: {brotli} }},",
             path.display().to_string(),
-            encoded(".gz"),
-            encoded(".br"),
         );
     }
     code.push_str("];\n");

@@ -554,7 +554,7 @@ async fn run(command: Command) -> Result<()> {
                     ..server::Limits::default()
                 },
             };
-            let embedded = www.is_none() && replay_bridge::embedded::has_page();
+            let no_page = www.is_none() && !replay_bridge::embedded::has_page();
             let app = server::router_offering(sources, www, options)?;
             let listener = server::bind(&listen).await?;
             let addr = server::local_addr(&listener)?;
@@ -564,11 +564,25 @@ async fn run(command: Command) -> Result<()> {
             let _ = print(format_args!(
                 "Streamglass is serving {description} at {url}\n"
             ));
-            if !embedded {
+            if no_page {
                 tracing::warn!("this build holds no page: pass --www DIR to serve one");
             }
-            if open && let Err(e) = opener::open_browser(&url) {
-                tracing::warn!(error = %e, %url, "cannot open a browser: open the URL yourself");
+            if open {
+                // A browser reaches an unspecified address (0.0.0.0, ::) on loopback. The opener
+                // may wait for its helper (wslview): off the runtime's threads.
+                let mut local = addr;
+                if local.ip().is_unspecified() {
+                    local.set_ip(match local {
+                        std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                        std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                    });
+                }
+                let url = format!("http://{local}/");
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = opener::open_browser(&url) {
+                        tracing::warn!(error = %e, %url, "cannot open a browser: open the URL yourself");
+                    }
+                });
             }
             server::serve(listener, app).await
         }

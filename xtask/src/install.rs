@@ -124,14 +124,22 @@ fn ensure_cargo_tool(
     }
 }
 
-/// What building the page needs: the wasm32 target and wasm-bindgen-cli.
-pub fn wasm_toolchain() -> Result<Tools, Failure> {
+/// What building the page needs: the wasm32 target and wasm-bindgen-cli; binaryen too, with
+/// apt-get if `apt` (else only if it is there).
+pub fn wasm_toolchain(apt: bool) -> Result<Tools, Failure> {
     ensure_wasm_target()?;
     // The page serves regular-table and uPlot from node_modules.
     ensure_npm_packages()?;
     let version = wasm_bindgen_version()?;
     let wasm_bindgen = ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)?;
-    let wasm_opt = match ensure_apt(&[("binaryen", WASM_OPT)]) {
+    let installed = if apt {
+        ensure_apt(&[("binaryen", WASM_OPT)])
+    } else if Path::new(WASM_OPT).is_file() {
+        Ok(())
+    } else {
+        Err(Failure("not installed, and --no-apt".into()))
+    };
+    let wasm_opt = match installed {
         Ok(()) => Some(PathBuf::from(WASM_OPT)),
         Err(e) => {
             eprintln!(
@@ -187,7 +195,7 @@ fn ensure_npm_packages() -> Result<(), Failure> {
 
 /// Everything `cargo xtask test` needs.
 pub fn all() -> Result<Tools, Failure> {
-    let mut tools = wasm_toolchain()?;
+    let mut tools = wasm_toolchain(true)?;
     tools.wasm_pack = ensure_cargo_tool("wasm-pack", WASM_PACK_VERSION, "wasm-pack", true)?;
     ensure_apt(&[("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER)])?;
     Ok(tools)

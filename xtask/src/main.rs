@@ -23,8 +23,8 @@ use std::time::Instant;
 
 use run::{Cmd, Failure};
 
-const USAGE: &str =
-    "usage: cargo xtask <demo [--count N] [--future-mins M] [--max] [--listen ADDR] | test | site>";
+const USAGE: &str = "usage: cargo xtask <demo [--count N] [--future-mins M] [--max] [--listen ADDR] \
+     | test | site [--out DIR] [--no-apt]>";
 
 /// The bridge's build embeds the site this names (`replay-bridge/build.rs`); without it, the
 /// bridge's build runs `cargo xtask site` itself.
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
-        Some("site") => install::wasm_toolchain().and_then(|tools| build_site(&tools)),
+        Some("site") => site(&args[1..]),
         _ => Err(Failure(USAGE.into())),
     };
     match result {
@@ -55,14 +55,40 @@ pub fn root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Cargo's target folder, absolute (a relative `CARGO_TARGET_DIR` is cargo's, from where it runs),
+/// as the paths handed to other processes must be.
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
+        .unwrap_or_else(|| root().join("target"));
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
-/// Builds the wasm package in the size-tuned profile and lays out the page in `target/site`.
-fn build_site(tools: &install::Tools) -> Result<(), Failure> {
+/// `cargo xtask site [--out DIR] [--no-apt]`: the page, into `DIR` (default `target/site`);
+/// `--no-apt` installs no Debian package (the bridge's build script asks for it: a build must
+/// not run apt-get), using binaryen's wasm-opt only if it is there.
+fn site(args: &[String]) -> Result<(), Failure> {
+    let mut out = target_dir().join("site");
+    let mut apt = true;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--out" => {
+                let dir = args
+                    .next()
+                    .ok_or_else(|| Failure(format!("--out needs a folder. {USAGE}")))?;
+                out = std::path::absolute(dir).map_err(Failure::io("--out"))?;
+            }
+            "--no-apt" => apt = false,
+            _ => return Err(Failure(format!("unknown option {arg}. {USAGE}"))),
+        }
+    }
+    let tools = install::wasm_toolchain(apt)?;
+    build_site(&tools, &out)
+}
+
+/// Builds the wasm package in the size-tuned profile and lays out the page in `site`.
+fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
     Cmd::new("cargo")
         .args([
             "build",
@@ -73,12 +99,11 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         ])
         .args(["--profile", "wasm-release"])
         .run()?;
-    let site = target_dir().join("site");
     let mut wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
     if let Some(wasm_opt) = &tools.wasm_opt {
         wasm = optimise_bundle(wasm_opt, &wasm)?;
     }
-    let _ = std::fs::remove_dir_all(&site);
+    let _ = std::fs::remove_dir_all(site);
     Cmd::new(&tools.wasm_bindgen)
         .args(["--target", "web", "--out-dir"])
         .arg(site.join("pkg"))
@@ -106,7 +131,7 @@ fn build_site(tools: &install::Tools) -> Result<(), Failure> {
         std::fs::copy(root().join("node_modules").join(from), vendor.join(to))
             .map_err(Failure::io("copy node_modules (run npm ci)"))?;
     }
-    let (raw, gz, br) = precompress::site(&site)?.unwrap_or_default();
+    let (raw, gz, br) = precompress::site(site)?.unwrap_or_default();
     println!(
         "xtask: page built in {} (wasm {} bytes; served gzip {gz}, brotli {br})",
         site.display(),
@@ -174,8 +199,8 @@ fn demo(args: &[String]) -> Result<(), Failure> {
             _ => return Err(Failure(format!("unknown option {arg}. {USAGE}"))),
         }
     }
-    let tools = install::wasm_toolchain()?;
-    build_site(&tools)?;
+    let tools = install::wasm_toolchain(true)?;
+    build_site(&tools, &target_dir().join("site"))?;
     // The bridge embeds the page just built, and serves it with no --www.
     Cmd::new("cargo")
         .args(["build", "--release", "-p", "replay-bridge"])
@@ -243,8 +268,8 @@ fn test() -> Result<(), Failure> {
             .run()
     })?;
     // First, so that every build of the bridge below embeds it rather than building its own.
-    step("build the page", &mut || build_site(&tools))?;
     let site = target_dir().join("site");
+    step("build the page", &mut || build_site(&tools, &site))?;
     step("cargo clippy", &mut || {
         Cmd::new("cargo")
             .args([
