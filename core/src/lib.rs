@@ -12,6 +12,7 @@ pub mod avro;
 pub mod column;
 mod error;
 pub mod feed;
+pub mod float_text;
 pub mod formula;
 pub mod json;
 mod ops;

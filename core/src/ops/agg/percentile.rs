@@ -240,7 +240,8 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     };
     if !(0.0..=1.0).contains(&percentile) {
         return Err(Error::Invalid(format!(
-            "{what}: the percentile must be between 0 and 1, not {percentile}"
+            "{what}: the percentile must be between 0 and 1, not {}",
+            crate::float_text::Float(percentile)
         )));
     }
     if !orderable(ty) {
