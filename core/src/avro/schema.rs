@@ -473,7 +473,8 @@ impl Parser {
             .ok_or_else(|| bad(format!("record {} has no \"fields\" array", name.name)))?;
         let mut fields: Vec<RecordField> = Vec::with_capacity(list.len());
         // Of `String`s, a set type the bundle has already (`defined`).
-        let mut seen: HashSet<String> = HashSet::with_capacity_and_hasher(list.len(), Default::default());
+        let mut seen: HashSet<String> =
+            HashSet::with_capacity_and_hasher(list.len(), Default::default());
         for f in list {
             let field_name = f
                 .get("name")
@@ -532,7 +533,8 @@ impl Parser {
                     name.name
                 ))
             })?;
-        let mut seen: HashSet<String> = HashSet::with_capacity_and_hasher(symbols.len(), Default::default());
+        let mut seen: HashSet<String> =
+            HashSet::with_capacity_and_hasher(symbols.len(), Default::default());
         for s in &symbols {
             if !is_identifier(s) {
                 return Err(bad(format!(

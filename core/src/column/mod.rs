@@ -25,8 +25,8 @@ pub mod chunked;
 mod row_ends;
 pub mod strings;
 
-use std::fmt;
 use crate::float_text::Float;
+use std::fmt;
 
 pub use array::ArrayColumn;
 pub use binary::BinaryColumn;
@@ -746,10 +746,7 @@ mod tests {
             format!("{row:?}"),
             r#"Array([F64(1e-7), F64(2.0), Null, String("a\"b"), I64(-3)])"#
         );
-        assert_eq!(
-            format!("{:#?}", Value::F64(0.5)),
-            "F64(\n    0.5,\n)"
-        );
+        assert_eq!(format!("{:#?}", Value::F64(0.5)), "F64(\n    0.5,\n)");
         assert_eq!(Value::F64(-0.0).to_string(), "-0");
         assert_eq!(Value::F64(1e21).to_string(), "1000000000000000000000");
     }

@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect};
-use streamglass_core::{Batch, Update, Value};
 use streamglass_core::float_text::Float;
+use streamglass_core::{Batch, Update, Value};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, agg_from_js, strings, value_to_js, variables};
