@@ -13,6 +13,7 @@ pub mod column;
 mod error;
 pub mod export;
 pub mod feed;
+pub mod float_text;
 pub mod formula;
 pub mod json;
 mod ops;

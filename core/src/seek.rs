@@ -17,6 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use litemap::LiteMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -41,8 +43,9 @@ pub enum SeekSpec {
     All(Position),
     /// The newest N records in total across partitions.
     NewestTotal(u64),
-    /// Per partition; partitions not named start at the end.
-    PerPartition(BTreeMap<i32, Position>),
+    /// Per partition; partitions not named start at the end. (A sorted vector: a `BTreeMap`'s
+    /// code would be compiled into the page for this one type.)
+    PerPartition(LiteMap<i32, Position>),
 }
 
 /// A partition's offsets: the first still stored, and one past the last written.
@@ -113,7 +116,7 @@ impl std::str::FromStr for SeekSpec {
             let body = body
                 .strip_suffix('}')
                 .ok_or_else(|| Error::Seek(format!("{t:?}: a partition map ends with }}")))?;
-            let mut map = BTreeMap::new();
+            let mut map = LiteMap::new();
             for entry in body.split(',').map(str::trim).filter(|e| !e.is_empty()) {
                 let (partition, position) = entry.split_once(':').ok_or_else(|| {
                     Error::Seek(format!(
@@ -292,13 +295,13 @@ mod tests {
             ),
             (
                 "{0: 123, 2: -50, 3: beginning}",
-                SeekSpec::PerPartition(BTreeMap::from([
+                SeekSpec::PerPartition(LiteMap::from_iter([
                     (0, Position::Offset(123)),
                     (2, Position::FromEnd(50)),
                     (3, Position::Beginning),
                 ])),
             ),
-            ("{}", SeekSpec::PerPartition(BTreeMap::new())),
+            ("{}", SeekSpec::PerPartition(LiteMap::new())),
         ];
         for (text, want) in cases {
             let got: SeekSpec = text.parse().unwrap();

@@ -25,7 +25,7 @@
 //! [`Schema::Ref`] everywhere after; so a walk in text order meets each definition before its
 //! references, and the canonical form is written in one walk.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt::Write;
 
 use crate::json::Json;
@@ -370,7 +370,7 @@ impl Parser {
 
     fn union(&mut self, branches: &[Json], ns: Option<&str>) -> Result<Schema> {
         let mut variants = Vec::with_capacity(branches.len());
-        let mut kinds = HashSet::new();
+        let mut kinds = HashSet::default();
         for b in branches {
             let v = self.schema(b, ns)?;
             let kind = match (&v, v.defined_name()) {
@@ -473,7 +473,8 @@ impl Parser {
             .ok_or_else(|| bad(format!("record {} has no \"fields\" array", name.name)))?;
         let mut fields: Vec<RecordField> = Vec::with_capacity(list.len());
         // Of `String`s, a set type the bundle has already (`defined`).
-        let mut seen: HashSet<String> = HashSet::with_capacity(list.len());
+        let mut seen: HashSet<String> =
+            HashSet::with_capacity_and_hasher(list.len(), Default::default());
         for f in list {
             let field_name = f
                 .get("name")
@@ -532,7 +533,8 @@ impl Parser {
                     name.name
                 ))
             })?;
-        let mut seen: HashSet<String> = HashSet::with_capacity(symbols.len());
+        let mut seen: HashSet<String> =
+            HashSet::with_capacity_and_hasher(symbols.len(), Default::default());
         for s in &symbols {
             if !is_identifier(s) {
                 return Err(bad(format!(

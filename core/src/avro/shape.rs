@@ -338,9 +338,9 @@ pub fn json_number(out: &mut String, v: f64) {
     if v.is_finite() {
         // Debug: the shortest text that reads back the same double, always with a `.` or an
         // exponent, so JSON readers see a float.
-        let _ = write!(out, "{v:?}");
+        crate::float_text::push_debug(out, v);
     } else {
-        json_string(out, &v.to_string());
+        json_string(out, &crate::float_text::display(v));
     }
 }
 

@@ -25,6 +25,7 @@ pub mod chunked;
 mod row_ends;
 pub mod strings;
 
+use crate::float_text::Float;
 use std::fmt;
 
 pub use array::ArrayColumn;
@@ -142,7 +143,7 @@ impl ColumnType {
 }
 
 /// One value of any type; `Null` for a null of any type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -166,6 +167,26 @@ impl Value {
     }
 }
 
+/// As `#[derive(Debug)]` writes it, with the double through `float_text` (std's float formatting
+/// stays out of the wasm bundle).
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Null => f.write_str("Null"),
+            Self::Bool(v) => f.debug_tuple("Bool").field(v).finish(),
+            Self::I32(v) => f.debug_tuple("I32").field(v).finish(),
+            Self::I64(v) => f.debug_tuple("I64").field(v).finish(),
+            Self::F64(v) => f.debug_tuple("F64").field(&Float(*v)).finish(),
+            Self::Timestamp(v) => f.debug_tuple("Timestamp").field(v).finish(),
+            Self::String(v) => f.debug_tuple("String").field(v).finish(),
+            Self::Date(v) => f.debug_tuple("Date").field(v).finish(),
+            Self::Time(v) => f.debug_tuple("Time").field(v).finish(),
+            Self::Binary(v) => f.debug_tuple("Binary").field(v).finish(),
+            Self::Array(v) => f.debug_tuple("Array").field(v).finish(),
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -173,7 +194,7 @@ impl fmt::Display for Value {
             Self::Bool(v) => write!(f, "{v}"),
             Self::I32(v) => write!(f, "{v}"),
             Self::I64(v) | Self::Timestamp(v) => write!(f, "{v}"),
-            Self::F64(v) => write!(f, "{v}"),
+            Self::F64(v) => f.write_str(&crate::float_text::display(*v)),
             Self::String(v) => f.write_str(v),
             Self::Date(v) => write!(f, "{v}"),
             Self::Time(v) => write!(f, "{v}"),
@@ -710,6 +731,25 @@ impl Column {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Debug` spells values as `#[derive(Debug)]` did (test messages and error texts use it).
+    #[test]
+    fn values_debug_as_derived() {
+        let row = Value::Array(vec![
+            Value::F64(1e-7),
+            Value::F64(2.0),
+            Value::Null,
+            Value::String("a\"b".into()),
+            Value::I64(-3),
+        ]);
+        assert_eq!(
+            format!("{row:?}"),
+            r#"Array([F64(1e-7), F64(2.0), Null, String("a\"b"), I64(-3)])"#
+        );
+        assert_eq!(format!("{:#?}", Value::F64(0.5)), "F64(\n    0.5,\n)");
+        assert_eq!(Value::F64(-0.0).to_string(), "-0");
+        assert_eq!(Value::F64(1e21).to_string(), "1000000000000000000000");
+    }
 
     #[test]
     fn values_and_sentinels_round_trip() {

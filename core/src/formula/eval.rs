@@ -391,23 +391,15 @@ pub(crate) fn java_double(x: f64) -> String {
         };
     }
     let magnitude = x.abs();
+    let mut text = String::new();
     if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
-        let plain = format!("{x}");
-        return if plain.contains('.') {
-            plain
-        } else {
-            format!("{plain}.0")
-        };
-    }
-    // Scientific: Rust's shortest digits, Java's shape (a fraction always, `E`).
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let mantissa = if mantissa.contains('.') {
-        mantissa.to_owned()
+        // Plain, with a fraction always: Rust's `{:?}` in this range.
+        crate::float_text::push_debug(&mut text, x);
     } else {
-        format!("{mantissa}.0")
-    };
-    format!("{mantissa}E{exponent}")
+        // Scientific: Rust's shortest digits, Java's shape (a fraction always, `E`).
+        crate::float_text::push_java_scientific(&mut text, x);
+    }
+    text
 }
 
 fn string_method<'a>(method: StrMethod, recv: Vector<'a>, arg: Option<Vector<'a>>) -> Vector<'a> {

@@ -22,7 +22,7 @@ impl std::fmt::Display for Token {
             Token::Ident(s) => f.write_str(s),
             Token::Int(v) => write!(f, "{v}"),
             Token::Long(v) => write!(f, "{v}L"),
-            Token::Float(v) => write!(f, "{v}"),
+            Token::Float(v) => f.write_str(&crate::float_text::display(*v)),
             Token::Str(s) => write!(f, "`{s}`"),
             Token::Time(s) => write!(f, "'{s}'"),
             Token::Op(op) => f.write_str(op),

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect};
+use streamglass_core::float_text::Float;
 use streamglass_core::{Batch, Update, Value};
 use wasm_bindgen::prelude::*;
 
@@ -95,7 +96,8 @@ fn row_count(n: f64, what: &str) -> Result<usize, JsError> {
         Ok(n as usize)
     } else {
         Err(JsError::new(&format!(
-            "{what}: the number of rows is a whole number greater than zero, not {n}"
+            "{what}: the number of rows is a whole number greater than zero, not {}",
+            Float(n)
         )))
     }
 }
@@ -411,7 +413,8 @@ impl Table {
     pub fn move_columns(&self, index: f64, columns: JsValue) -> Result<Table, JsError> {
         if !(index >= 0.0 && index.fract() == 0.0 && index <= u32::MAX as f64) {
             return Err(JsError::new(&format!(
-                "moveColumns: the index is a whole number from 0, not {index}"
+                "moveColumns: the index is a whole number from 0, not {}",
+                Float(index)
             )));
         }
         let c = strings(&columns, "columns")?;

@@ -25,7 +25,7 @@
 //! counted value of group `g`'s covered rows with its number of rows, and `sorted[g]` the keys
 //! of the same values.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 use rustc_hash::FxHashMap;
 
@@ -228,8 +228,9 @@ struct DistinctValues {
     /// Per group, canonical value bits → covered rows (nulls only when they count).
     counts: Vec<FxHashMap<u64, u32>>,
     /// Per group, the keys of its values, in sort order (strings hold their text, so a
-    /// dictionary rebuild leaves them be).
-    sorted: Vec<BTreeSet<OrderKey>>,
+    /// dictionary rebuild leaves them be). A map whose values are unused: it is the type
+    /// `Median`/`Pct` of strings keep, so the page compiles one B-tree for both, not two.
+    sorted: Vec<BTreeMap<OrderKey, u32>>,
     /// Over a ring: every covered row's value bits, oldest first.
     history: Option<Chunked<u64>>,
     scratch: Vec<u64>,
@@ -282,7 +283,7 @@ impl GroupReducer for DistinctValues {
     fn grow(&mut self, groups: usize) {
         if self.counts.len() < groups {
             self.counts.resize_with(groups, FxHashMap::default);
-            self.sorted.resize_with(groups, BTreeSet::new);
+            self.sorted.resize_with(groups, BTreeMap::new);
         }
     }
 
@@ -297,7 +298,7 @@ impl GroupReducer for DistinctValues {
             let Some(v) = self.counted(b) else { continue };
             let n = self.counts[g as usize].entry(v).or_insert(0);
             if *n == 0 {
-                self.sorted[g as usize].insert(self.values.key(v));
+                self.sorted[g as usize].insert(self.values.key(v), 0);
             }
             *n = n.saturating_add(1);
         }
@@ -346,7 +347,7 @@ impl GroupReducer for DistinctValues {
             return;
         };
         let elements = out.values_mut();
-        for key in self.sorted.get(g).into_iter().flatten() {
+        for key in self.sorted.get(g).into_iter().flat_map(BTreeMap::keys) {
             self.values.push_key(key, elements);
         }
         out.end_row();

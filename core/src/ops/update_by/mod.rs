@@ -428,7 +428,10 @@ fn check_window(op: &UpdateBy) -> Result<()> {
             }
         }
         UpdateByWindow::DecayTicks { ticks } if !(ticks.is_finite() && *ticks > 0.0) => {
-            bad(format!("a decay of {ticks} ticks (it must be positive)"))
+            bad(format!(
+                "a decay of {} ticks (it must be positive)",
+                crate::float_text::Float(*ticks)
+            ))
         }
         UpdateByWindow::DecayTime { time, .. } if *time <= 0 => {
             bad(format!("a decay time of {time} ns (it must be positive)"))
