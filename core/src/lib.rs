@@ -14,6 +14,7 @@ mod error;
 pub mod feed;
 pub mod formula;
 pub mod json;
+pub mod json_format;
 mod ops;
 pub mod protocol;
 pub mod seek;

@@ -21,6 +21,7 @@ use super::plan::DecodePlan;
 use super::schema_store::{SchemaStore, StoredSchema};
 use super::shape::Names;
 use crate::column::{Column, ColumnType, NULL_I64};
+use crate::json_format::{JsonColumns, JsonPlan, unframe};
 use crate::protocol::{Record, RecordBatch};
 use crate::table::Field;
 use crate::table::{Batch, Schema};
@@ -61,6 +62,9 @@ pub enum Format {
     Int,
     /// Kafka's `DoubleSerializer`: 8 bytes, big-endian IEEE 754, in one double column.
     Double,
+    /// A JSON document (Deephaven's `jsonSpec`), Confluent-framed or not, into the columns given
+    /// (see [`crate::json_format`]).
+    Json(JsonColumns),
 }
 
 /// Counts of records decoded and skipped.
@@ -83,6 +87,8 @@ struct Side {
     /// Plans by writer schema id (a topic has few), the last one used first.
     plans: Vec<(u32, PlanResult)>,
     last: usize,
+    /// The plan of a JSON side.
+    json: Option<JsonPlan>,
 }
 
 impl Side {
@@ -93,8 +99,14 @@ impl Side {
         base: usize,
         fields: &mut Vec<Field>,
     ) -> Result<Self> {
+        let mut json = None;
         let reader = match &format {
             Format::Ignore => None,
+            Format::Json(columns) => {
+                fields.extend(columns.fields());
+                json = Some(JsonPlan::new(columns));
+                None
+            }
             Format::String => {
                 fields.push(Field::new(name, ColumnType::String));
                 None
@@ -137,6 +149,7 @@ impl Side {
             width: fields.len() - base,
             plans: Vec::new(),
             last: 0,
+            json,
         })
     }
 
@@ -247,6 +260,14 @@ impl Side {
                 }
                 Ok(None)
             }
+            (Format::Json(_), Some(b)) => match &mut self.json {
+                Some(plan) => {
+                    let id = framed(Some(b)).map(|(id, _)| id);
+                    plan.decode(unframe(b), cols).map_err(|r| (id, r))?;
+                    Ok(id)
+                }
+                None => Err((None, DecodeReason::PlanMismatch)),
+            },
             (Format::Avro(_), Some(b)) => {
                 let (magic, id, body) = match b {
                     [0, a, b, c, d, body @ ..] => (0, u32::from_be_bytes([*a, *b, *c, *d]), body),
@@ -1121,6 +1142,70 @@ mod tests {
                 proptest::prop_assert_eq!(b, o, "row {}", i);
             }
         }
+    }
+
+    #[test]
+    fn json_keys_and_values_framed_or_not_with_per_record_errors() {
+        let key = JsonColumns::from_spec_text("K=long").unwrap();
+        let value = JsonColumns::from_spec_text("Price=double,Exchange=string").unwrap();
+        let mut d =
+            RecordDecoder::new(SchemaStore::new(), Format::Json(key), Format::Json(value)).unwrap();
+        assert_eq!(
+            d.schema().names(),
+            [
+                "KafkaPartition",
+                "KafkaOffset",
+                "KafkaTimestamp",
+                "K",
+                "Price",
+                "Exchange"
+            ]
+        );
+        let framed = b"\0\0\0\0\x09{\"Exchange\":\"kraken\",\"Price\":2.5}";
+        let docs: [(&[u8], Option<&[u8]>); 5] = [
+            (br#"{"K":1}"#, Some(br#"{"Price":1,"Exchange":"binance"}"#)),
+            (br#"{"K":2}"#, Some(framed)),
+            (br#"{"K":3}"#, None),
+            (br#"{"K":4}"#, Some(br#"{"Price":"x"}"#)),
+            (br#"{"K":"5"}"#, Some(br#"{"Price":1}"#)),
+        ];
+        let mut errors = Vec::new();
+        for (i, (k, v)) in docs.iter().enumerate() {
+            let r = Record {
+                offset: 10 + i as i64,
+                timestamp_ms: 0,
+                key: Some(k),
+                value: *v,
+            };
+            if let Err(e) = d.decode(2, &r) {
+                errors.push(e.to_string());
+            }
+        }
+        assert_eq!(d.rows(), 3);
+        assert_eq!(
+            row(&d, 0)[3..],
+            [V::I64(1), V::F64(1.0), V::String("binance".into())]
+        );
+        assert_eq!(
+            row(&d, 1)[3..],
+            [V::I64(2), V::F64(2.5), V::String("kraken".into())]
+        );
+        assert_eq!(row(&d, 2)[3..], [V::I64(3), V::Null, V::Null]);
+        assert_eq!(
+            errors,
+            [
+                r#"partition 2 offset 13: JSON field "Price" holds a string, which does not fit its double column"#,
+                r#"partition 2 offset 14: JSON field "K" holds a string, which does not fit its long column"#,
+            ]
+        );
+        assert_eq!(
+            d.stats(),
+            DecodeStats {
+                decoded: 3,
+                skipped: 2
+            }
+        );
+        assert!(d.columns().iter().all(|c| c.len() == 3), "no partial row");
     }
 
     #[test]
