@@ -37,6 +37,7 @@ pub mod json_schema;
 pub mod plan;
 pub mod scan;
 pub mod spec;
+pub mod stage;
 
 pub use infer::Inference;
 pub use plan::JsonPlan;

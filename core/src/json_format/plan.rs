@@ -6,16 +6,20 @@
 //! the last one was found, so a producer that writes its fields in a fixed order costs one name
 //! comparison a member; any order is found. A member the columns do not read is skipped.
 //!
-//! Invariant: [`JsonPlan::decode`] pushes exactly one value into each of the plan's columns, or
-//! returns an error (after which the caller truncates the columns back to their length before
-//! the record). A column that received its value is stamped with the record's epoch; a member
-//! read twice is an error; columns left unstamped get a null at the end.
+//! Values go into the plan's own [`Stage`]s first ([`JsonPlan::stage`]), and from there into the
+//! table columns in bulk ([`JsonPlan::flush`]); [`JsonPlan::decode`] does both for one record.
+//!
+//! Invariant: [`JsonPlan::stage`] adds exactly one row to every stage, or returns an error and
+//! leaves the stages as they were. A column that received its value is stamped with the
+//! record's epoch; a member read twice is an error; columns left unstamped get a null at the
+//! end.
 
 use std::sync::Arc;
 
 use super::instant;
 use super::scan::{Scanner, bad};
 use super::spec::{JsonColumns, JsonType};
+use super::stage::Stage;
 use crate::DecodeReason;
 use crate::column::Column;
 
@@ -28,7 +32,19 @@ enum Target {
 #[derive(Debug)]
 struct Member {
     name: Box<str>,
+    /// The name needs no escape in JSON: a document's raw bytes `"name"` are this member.
+    plain: bool,
     target: Target,
+}
+
+impl Member {
+    fn new(name: &str, target: Target) -> Self {
+        Self {
+            name: name.into(),
+            plain: !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20),
+            target,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -47,6 +63,9 @@ pub struct JsonPlan {
     epoch: u32,
     /// Unescaped strings and JSON text.
     scratch: String,
+    /// The staged rows of each column, and how many there are.
+    stages: Vec<Stage>,
+    rows: usize,
     key: String,
 }
 
@@ -84,18 +103,16 @@ impl JsonPlan {
                     _ => {
                         levels.push(Level::default());
                         let l = levels.len() - 1;
-                        levels[level].members.push(Member {
-                            name: name.as_str().into(),
-                            target: Target::Level(l as u32),
-                        });
+                        levels[level]
+                            .members
+                            .push(Member::new(name, Target::Level(l as u32)));
                         l
                     }
                 };
             }
-            levels[level].members.push(Member {
-                name: last.as_str().into(),
-                target: Target::Leaf(i as u32, c.ty),
-            });
+            levels[level]
+                .members
+                .push(Member::new(last, Target::Leaf(i as u32, c.ty)));
         }
         Self {
             levels,
@@ -105,6 +122,8 @@ impl JsonPlan {
                 .map(|c| c.name.as_str().into())
                 .collect(),
             stamps: vec![0; columns.len()],
+            stages: columns.fields().map(|f| Stage::new(f.ty)).collect(),
+            rows: 0,
             epoch: 0,
             scratch: String::new(),
             key: String::new(),
@@ -116,11 +135,64 @@ impl JsonPlan {
         self.names.len()
     }
 
-    /// Decodes one document (unframed) into `cols` (the plan's columns, in order).
+    /// Decodes one document (unframed) into `cols` (the plan's columns, in order): stages it
+    /// and flushes the stages.
     pub fn decode(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
-        if cols.len() != self.names.len() {
+        self.stage(doc)?;
+        self.flush(cols)
+    }
+
+    /// Rows staged and not yet flushed.
+    pub fn staged(&self) -> usize {
+        self.rows
+    }
+
+    /// Stages one document (unframed): a row in every stage, or an error and no change.
+    #[inline]
+    pub fn stage(&mut self, doc: &[u8]) -> Result<(), DecodeReason> {
+        match self.stage_document(doc) {
+            Ok(()) => {
+                self.rows += 1;
+                Ok(())
+            }
+            Err(e) => {
+                let rows = self.rows;
+                self.stages.iter_mut().for_each(|s| s.truncate(rows));
+                Err(e)
+            }
+        }
+    }
+
+    /// Stages a row of nulls (a Kafka null).
+    pub fn stage_null(&mut self) {
+        self.stages.iter_mut().for_each(Stage::push_null);
+        self.rows += 1;
+    }
+
+    /// Drops the last staged row (its record failed on its other side).
+    pub fn unstage_last(&mut self) {
+        self.rows = self.rows.saturating_sub(1);
+        let rows = self.rows;
+        self.stages.iter_mut().for_each(|s| s.truncate(rows));
+    }
+
+    /// Appends the staged rows to `cols` (the plan's columns, in order) and empties the stages.
+    pub fn flush(&mut self, cols: &mut [Column]) -> Result<(), DecodeReason> {
+        if cols.len() != self.stages.len() {
             return Err(DecodeReason::PlanMismatch);
         }
+        self.rows = 0;
+        let mut result = Ok(());
+        for (stage, col) in self.stages.iter_mut().zip(cols) {
+            if let Err(e) = stage.flush(col) {
+                stage.truncate(0);
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    fn stage_document(&mut self, doc: &[u8]) -> Result<(), DecodeReason> {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamps.iter_mut().for_each(|s| *s = 0);
@@ -129,7 +201,7 @@ impl JsonPlan {
         let mut s = Scanner::new(doc)?;
         s.ws();
         match s.peek() {
-            Some(b'{') => self.object(&mut s, 0, 1, cols)?,
+            Some(b'{') => self.object(&mut s, 0, 1)?,
             Some(b'n') => s.literal("null")?,
             Some(b'[' | b'"' | b't' | b'f' | b'-' | b'0'..=b'9') => {
                 return Err(DecodeReason::JsonType {
@@ -143,9 +215,9 @@ impl JsonPlan {
         if !s.at_end() {
             return Err(s.error("text after the document"));
         }
-        for (stamp, col) in self.stamps.iter().zip(cols.iter_mut()) {
+        for (stamp, stage) in self.stamps.iter().zip(self.stages.iter_mut()) {
             if *stamp != self.epoch {
-                col.push_null();
+                stage.push_null();
             }
         }
         Ok(())
@@ -157,7 +229,6 @@ impl JsonPlan {
         s: &mut Scanner<'_>,
         level: usize,
         depth: usize,
-        cols: &mut [Column],
     ) -> Result<(), DecodeReason> {
         s.at += 1;
         s.ws();
@@ -171,27 +242,38 @@ impl JsonPlan {
             if s.peek() != Some(b'"') {
                 return Err(s.error("expected a member name (a string)"));
             }
-            let at = s.at + 1;
-            let (raw, escaped) = s.string()?;
-            let name: &str = if escaped {
-                Scanner::unescape(raw, at, &mut self.key)?;
-                &self.key
-            } else {
-                raw
-            };
             let members = &self.levels[level].members;
-            let target = match members.get(hint) {
-                Some(m) if *m.name == *name => {
-                    hint += 1;
-                    Some(m.target)
+            // The member expected next, by its raw bytes: no scan of the name, no unescaping.
+            let expected = members.get(hint).filter(|m| {
+                m.plain && {
+                    let name = m.name.as_bytes();
+                    let rest = s.bytes().get(s.at + 1..).unwrap_or_default();
+                    rest.get(name.len()) == Some(&b'"') && same_bytes(name, rest)
                 }
-                _ => match members.iter().position(|m| *m.name == *name) {
-                    Some(i) => {
-                        hint = i + 1;
-                        Some(members[i].target)
+            });
+            let (target, raw, escaped) = match expected {
+                Some(m) => {
+                    s.at += m.name.len() + 2;
+                    hint += 1;
+                    (Some(m.target), "", false)
+                }
+                None => {
+                    let at = s.at + 1;
+                    let (raw, escaped) = s.string()?;
+                    let name: &str = if escaped {
+                        Scanner::unescape(raw, at, &mut self.key)?;
+                        &self.key
+                    } else {
+                        raw
+                    };
+                    match members.iter().position(|m| *m.name == *name) {
+                        Some(i) => {
+                            hint = i + 1;
+                            (Some(members[i].target), raw, escaped)
+                        }
+                        None => (None, raw, escaped),
                     }
-                    None => None,
-                },
+                }
             };
             s.expect(b':', "expected `:`")?;
             s.ws();
@@ -206,14 +288,15 @@ impl JsonPlan {
                         Some(stamp) => *stamp = self.epoch,
                         None => return Err(DecodeReason::PlanMismatch),
                     }
-                    self.value(s, col, ty, depth, cols)?;
+                    self.value(s, col, ty, depth)?;
                 }
                 Some(Target::Level(inner)) => match s.peek() {
-                    Some(b'{') => self.object(s, inner as usize, depth + 1, cols)?,
+                    Some(b'{') => self.object(s, inner as usize, depth + 1)?,
                     Some(b'n') => s.literal("null")?,
                     found => {
                         return Err(DecodeReason::JsonType {
-                            field: name_of(&self.key, raw, escaped).into(),
+                            field: name_of(&self.key, raw, escaped, level, &self.levels, hint)
+                                .into(),
                             found: kind(found),
                             expected: "object",
                         });
@@ -240,9 +323,8 @@ impl JsonPlan {
         col: usize,
         ty: JsonType,
         depth: usize,
-        cols: &mut [Column],
     ) -> Result<(), DecodeReason> {
-        let Some(column) = cols.get_mut(col) else {
+        let Some(column) = self.stages.get_mut(col) else {
             return Err(DecodeReason::PlanMismatch);
         };
         let found = s.peek();
@@ -262,11 +344,13 @@ impl JsonPlan {
                     raw
                 };
                 match (ty, column) {
-                    (JsonType::String, Column::String(c)) => c.push(Some(text)),
-                    (JsonType::Char, Column::String(c)) => {
+                    (JsonType::String, Stage::Str { text: t, ends, .. }) => {
+                        Stage::push_str(t, ends, text)
+                    }
+                    (JsonType::Char, Stage::Str { text: t, ends, .. }) => {
                         let mut chars = text.chars();
                         match (chars.next(), chars.next()) {
-                            (Some(_), None) => c.push(Some(text)),
+                            (Some(_), None) => Stage::push_str(t, ends, text),
                             _ => {
                                 return Err(wrong(
                                     &self.names,
@@ -275,17 +359,15 @@ impl JsonPlan {
                             }
                         }
                     }
-                    (JsonType::Instant(_), Column::Timestamp(c)) => {
-                        match instant::from_text(text) {
-                            Some(n) => c.push(n),
-                            None => {
-                                return Err(wrong(
-                                    &self.names,
-                                    "a string that is not an ISO-8601 instant in range",
-                                ));
-                            }
+                    (JsonType::Instant(_), Stage::Timestamp(c)) => match instant::from_text(text) {
+                        Some(n) => c.push(n),
+                        None => {
+                            return Err(wrong(
+                                &self.names,
+                                "a string that is not an ISO-8601 instant in range",
+                            ));
                         }
-                    }
+                    },
                     (JsonType::String | JsonType::Char | JsonType::Instant(_), _) => {
                         return Err(DecodeReason::PlanMismatch);
                     }
@@ -296,11 +378,11 @@ impl JsonPlan {
                 let n = s.number()?;
                 let text = s.text;
                 match (ty, column) {
-                    (JsonType::Double, Column::F64(c)) => match n.as_f64(text) {
+                    (JsonType::Double, Stage::F64(c)) => match n.as_f64(text) {
                         Some(v) => c.push(v),
                         None => return Err(wrong(&self.names, "a number out of range")),
                     },
-                    (JsonType::Long, Column::I64(c)) => match n.as_i64() {
+                    (JsonType::Long, Stage::I64(c)) => match n.as_i64() {
                         // i64::MIN is the column's null: refused rather than read as null.
                         Some(v) if v != i64::MIN => c.push(v),
                         _ if n.integer => {
@@ -310,7 +392,7 @@ impl JsonPlan {
                             return Err(wrong(&self.names, "a number with a fraction or exponent"));
                         }
                     },
-                    (JsonType::Int { min, max }, Column::I32(c)) => match n.as_i64() {
+                    (JsonType::Int { min, max }, Stage::I32(c)) => match n.as_i64() {
                         Some(v)
                             if v >= i64::from(min)
                                 && v <= i64::from(max)
@@ -325,14 +407,16 @@ impl JsonPlan {
                             return Err(wrong(&self.names, "a number with a fraction or exponent"));
                         }
                     },
-                    (JsonType::Instant(unit), Column::Timestamp(c)) => {
+                    (JsonType::Instant(unit), Stage::Timestamp(c)) => {
                         match instant::from_number(&n, text, unit) {
                             Some(v) => c.push(v),
                             None => return Err(wrong(&self.names, "an epoch number out of range")),
                         }
                     }
-                    (JsonType::String, Column::String(c)) => c.push(text.get(n.start..n.end)),
-                    (JsonType::Bool | JsonType::Char, Column::Bool(_) | Column::String(_)) => {
+                    (JsonType::String, Stage::Str { text: t, ends, .. }) => {
+                        Stage::push_str(t, ends, text.get(n.start..n.end).unwrap_or_default())
+                    }
+                    (JsonType::Bool | JsonType::Char, Stage::Bool(_) | Stage::Str { .. }) => {
                         return Err(wrong(&self.names, "a number"));
                     }
                     _ => return Err(DecodeReason::PlanMismatch),
@@ -342,9 +426,9 @@ impl JsonPlan {
                 let v = found == Some(b't');
                 s.literal(if v { "true" } else { "false" })?;
                 match (ty, column) {
-                    (JsonType::Bool, Column::Bool(c)) => c.push(i8::from(v)),
-                    (JsonType::String, Column::String(c)) => {
-                        c.push(Some(if v { "true" } else { "false" }))
+                    (JsonType::Bool, Stage::Bool(c)) => c.push(i8::from(v)),
+                    (JsonType::String, Stage::Str { text, ends, .. }) => {
+                        Stage::push_str(text, ends, if v { "true" } else { "false" })
                     }
                     _ => return Err(wrong(&self.names, "a boolean")),
                 }
@@ -354,15 +438,10 @@ impl JsonPlan {
                 column.push_null();
             }
             Some(b'{' | b'[') => match (ty, column) {
-                (JsonType::String, Column::String(c)) => {
-                    let mut copy = std::mem::take(&mut self.scratch);
-                    copy.clear();
-                    let done = s.skip(depth, Some(&mut copy));
-                    if done.is_ok() {
-                        c.push(Some(&copy));
-                    }
-                    self.scratch = copy;
-                    done?;
+                (JsonType::String, Stage::Str { text, ends, .. }) => {
+                    // Straight into the stage's text: on error the stage is truncated back.
+                    s.skip(depth, Some(text))?;
+                    ends.push(text.len());
                 }
                 _ => return Err(wrong(&self.names, kind(found))),
             },
@@ -372,8 +451,40 @@ impl JsonPlan {
     }
 }
 
-fn name_of<'a>(key: &'a str, raw: &'a str, escaped: bool) -> &'a str {
-    if escaped { key } else { raw }
+/// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`).
+#[inline(always)]
+fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
+    let Some(rest) = rest.get(..name.len()) else {
+        return false;
+    };
+    let mut a = name.chunks_exact(8);
+    let mut b = rest.chunks_exact(8);
+    for (x, y) in (&mut a).zip(&mut b) {
+        if <[u8; 8]>::try_from(x).ok() != <[u8; 8]>::try_from(y).ok() {
+            return false;
+        }
+    }
+    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
+}
+
+/// The name of the member just read, for an error: the document's (unescaped) name, or the
+/// plan's, when the member was found by its raw bytes.
+fn name_of<'a>(
+    key: &'a str,
+    raw: &'a str,
+    escaped: bool,
+    level: usize,
+    levels: &'a [Level],
+    hint: usize,
+) -> &'a str {
+    match (escaped, raw) {
+        (true, _) => key,
+        (false, "") => levels
+            .get(level)
+            .and_then(|l| l.members.get(hint.wrapping_sub(1)))
+            .map_or("", |m| &m.name),
+        (false, raw) => raw,
+    }
 }
 
 #[cfg(test)]

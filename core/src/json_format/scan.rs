@@ -41,7 +41,7 @@ const POW10: [f64; 23] = [
 
 impl Number {
     /// The value as an `i64`, if it is an integer literal within range.
-    #[inline]
+    #[inline(always)]
     pub fn as_i64(&self) -> Option<i64> {
         if !self.integer || self.long {
             return None;
@@ -58,24 +58,37 @@ impl Number {
     }
 
     /// The value as the nearest `f64`; `None` beyond `f64`'s range (or with no float parser).
-    #[inline]
+    #[inline(always)]
     pub fn as_f64(&self, text: &str) -> Option<f64> {
         let v = if !self.long && self.digits < 1 << 53 && (-22..=22).contains(&self.exponent) {
             let m = self.digits as f64;
-            if self.exponent >= 0 {
-                m * POW10[self.exponent as usize]
-            } else {
-                m / POW10[self.exponent.unsigned_abs() as usize]
-            }
+            let p = POW10[self.exponent.unsigned_abs() as usize];
+            if self.exponent >= 0 { m * p } else { m / p }
         } else {
-            let start = self.start + usize::from(self.negative);
-            crate::text::parse_f64(text.get(start..self.end)?)?
+            self.parse_f64(text)?
         };
-        if !v.is_finite() {
-            return None;
-        }
         Some(if self.negative { -v } else { v })
     }
+
+    /// The literal's magnitude through the text host's correctly rounded parser.
+    #[cold]
+    #[inline(never)]
+    fn parse_f64(&self, text: &str) -> Option<f64> {
+        let start = self.start + usize::from(self.negative);
+        crate::text::parse_f64(text.get(start..self.end)?).filter(|v| v.is_finite())
+    }
+}
+
+/// The high bit of each byte of `w` that may be a quote, a backslash or a control character
+/// (the lowest set bit is exact; bits above it may be false hits).
+#[inline(always)]
+fn special(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    zero(w ^ (ONES * u64::from(b'"')))
+        | zero(w ^ (ONES * u64::from(b'\\')))
+        | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
 }
 
 /// A reader over one document.
@@ -164,6 +177,19 @@ impl<'a> Scanner<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
+            // Eight bytes at a time while none is a quote, a backslash or a control character.
+            if let Some(word) = self
+                .bytes
+                .get(i..i + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            {
+                let hits = special(u64::from_le_bytes(word));
+                if hits == 0 {
+                    i += 8;
+                    continue;
+                }
+                i += (hits.trailing_zeros() / 8) as usize;
+            }
             match self.bytes.get(i) {
                 Some(b'"') => break,
                 Some(b'\\') => {
@@ -181,6 +207,12 @@ impl<'a> Scanner<'a> {
             .get(start..i)
             .ok_or_else(|| bad(start, "the document ends inside a string"))?;
         Ok((raw, escaped))
+    }
+
+    /// The document's bytes.
+    #[inline(always)]
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
     }
 
     /// At `"`: a string not kept, its escapes checked.
@@ -266,7 +298,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// At `-` or a digit: a number.
-    #[inline]
+    #[inline(always)]
     pub fn number(&mut self) -> Result<Number, DecodeReason> {
         let mut n = Number {
             start: self.at,
