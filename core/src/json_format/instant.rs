@@ -14,9 +14,19 @@ use crate::time::calendar::{days_from_civil, days_in_month};
 use crate::time::literal::{Literal, parse};
 use crate::time::{DAY, HOUR, MINUTE, SECOND};
 
+/// The last date read (its 10 bytes `yyyy-mm-dd`, and its day number): consecutive records
+/// mostly share it.
+pub type LastDate = Option<([u8; 10], i64)>;
+
 /// An instant from ISO-8601 text.
 pub fn from_text(text: &str) -> Option<i64> {
-    match fast(text.as_bytes()) {
+    from_text_cached(text, &mut None)
+}
+
+/// [`from_text`], reusing `last` when the date is the same.
+#[inline]
+pub fn from_text_cached(text: &str, last: &mut LastDate) -> Option<i64> {
+    match fast(text.as_bytes(), last) {
         Some(n) => Some(n),
         None => match parse(text) {
             Ok(Literal::Instant(n)) => Some(n),
@@ -53,18 +63,28 @@ fn num(b: &[u8]) -> Option<i64> {
 }
 
 /// `yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|±hh:mm)`, or `None` for any other shape.
-fn fast(b: &[u8]) -> Option<i64> {
+#[inline]
+fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;
     }
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let date = <[u8; 10]>::try_from(&b[..10]).ok()?;
+    let days = match *last {
+        Some((d, days)) if d == date => days,
+        _ => {
+            let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+            if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m as u32)) {
+                return None;
+            }
+            let days = days_from_civil(y, m as u32, d as u32);
+            *last = Some((date, days));
+            days
+        }
+    };
     let (h, mi, s) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
-    if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m as u32)) {
-        return None;
-    }
     if h > 23 || mi > 59 || s > 59 {
         return None;
     }
@@ -90,7 +110,6 @@ fn fast(b: &[u8]) -> Option<i64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(y, m as u32, d as u32);
     let nanos = i128::from(days) * i128::from(DAY)
         + i128::from(h * HOUR + mi * MINUTE + s * SECOND + frac - offset);
     crate::time::instant_in_range(nanos)
@@ -114,7 +133,12 @@ mod tests {
             let Ok(Literal::Instant(want)) = parse(t) else {
                 panic!("{t}")
             };
-            assert_eq!(fast(t.as_bytes()), Some(want), "{t}");
+            assert_eq!(fast(t.as_bytes(), &mut None), Some(want), "{t}");
+            // Through a cache of another date and of the same.
+            let mut last = None;
+            from_text_cached("2026-01-05T00:00:00Z", &mut last);
+            assert_eq!(from_text_cached(t, &mut last), Some(want), "{t}");
+            assert_eq!(from_text_cached(t, &mut last), Some(want), "{t}");
             assert_eq!(from_text(t), Some(want), "{t}");
         }
         // Other shapes go to the literal parser.

@@ -67,6 +67,8 @@ pub struct JsonPlan {
     stages: Vec<Stage>,
     rows: usize,
     key: String,
+    /// The last date an instant column read.
+    last_date: instant::LastDate,
 }
 
 /// What a JSON value is, in errors.
@@ -127,6 +129,7 @@ impl JsonPlan {
             epoch: 0,
             scratch: String::new(),
             key: String::new(),
+            last_date: None,
         }
     }
 
@@ -359,7 +362,7 @@ impl JsonPlan {
                             }
                         }
                     }
-                    (JsonType::Instant(_), Stage::Timestamp(c)) => match instant::from_text(text) {
+                    (JsonType::Instant(_), Stage::Timestamp(c)) => match instant::from_text_cached(text, &mut self.last_date) {
                         Some(n) => c.push(n),
                         None => {
                             return Err(wrong(
