@@ -445,6 +445,11 @@ impl RecordDecoder {
         &self.key.format
     }
 
+    /// How values are decoded.
+    pub fn value_format(&self) -> &Format {
+        &self.value.format
+    }
+
     /// The schema store, to add writer schemas that arrive later.
     pub fn store_mut(&mut self) -> &mut SchemaStore {
         &mut self.store
