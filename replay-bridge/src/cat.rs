@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
 use streamglass_core::column::{Column, Value};
+use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
 use streamglass_core::protocol::{Record, SchemaInfo};
 use streamglass_core::seek::{SeekSpec, Watermarks};
 use streamglass_core::{DecodeReason, Error as CoreError};
@@ -756,6 +756,122 @@ mod tests {
         assert_eq!(
             String::from_utf8(by_writer).unwrap(),
             String::from_utf8(plain).unwrap()
+        );
+    }
+
+    /// A recording of JSON values, Confluent-framed with schema id 5.
+    fn json_recording(dir: &std::path::Path, values: &[&str]) -> std::path::PathBuf {
+        use crate::recording::{PartitionRange, RecordingMeta, RecordingWriter};
+        let path = dir.join("json.sgrec");
+        let meta = RecordingMeta {
+            topic: "j".into(),
+            partitions: vec![PartitionRange::new(0, 0, values.len() as i64)],
+            schemas: Vec::new(),
+            source: "test".into(),
+            stopped_early: None,
+        };
+        let mut writer = RecordingWriter::create(&path, &meta).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            let mut framed = vec![0, 0, 0, 0, 5];
+            framed.extend_from_slice(v.as_bytes());
+            writer
+                .append(&StoredRecord {
+                    partition: 0,
+                    offset: i as i64,
+                    timestamp_ms: 1_000 + i as i64,
+                    key: None,
+                    value: Some(framed),
+                    headers: Vec::new(),
+                })
+                .unwrap();
+        }
+        writer.finish(&meta).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn json_values_take_the_registrys_json_schema_or_a_spec_or_inference() {
+        let url = registry(vec![(
+            "/schemas/ids/5",
+            r#"{"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"P\":{\"type\":\"number\"},\"T\":{\"type\":\"string\",\"format\":\"date-time\"},\"V\":{\"type\":\"object\",\"properties\":{\"N\":{\"type\":\"integer\"}}}}}"}"#,
+        )])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = json_recording(
+            dir.path(),
+            &[
+                r#"{"P":1,"T":"2026-01-05T17:00:00.5Z","V":{"N":7},"X":[1]}"#,
+                r#"{"P":"bad"}"#,
+                r#"{"T":null,"P":2.25}"#,
+            ],
+        );
+        let options = |schemas, spec: Option<&str>| CatOptions {
+            key: SideFormat::Ignore,
+            value: SideFormat::Json,
+            subject: None,
+            schemas,
+            follow: false,
+            start: SeekSpec::All(streamglass_core::seek::Position::Beginning),
+            count: None,
+            timeout: Duration::from_secs(5),
+            json_key_spec: None,
+            json_spec: spec.map(str::to_owned),
+            json_infer: 2,
+        };
+        let path = &path;
+        let run = |schemas, spec| {
+            let options = options(schemas, spec);
+            async move {
+                let mut out = Vec::new();
+                let summary = cat_recording(path, &options, &mut out).await.unwrap();
+                (summary, String::from_utf8(out).unwrap())
+            }
+        };
+        let registry = SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
+        let (summary, text) = run(SchemaSource::Registry(registry), None).await;
+        assert_eq!((summary.rows, summary.errors), (2, 1), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"KafkaPartition":0,"KafkaOffset":0,"KafkaTimestamp":"1970-01-01T00:00:01Z","P":1.0,"T":"2026-01-05T17:00:00.500Z","V__N":7}"#
+        );
+        assert!(
+            lines[1].contains(r#"JSON field \"P\" holds a string"#),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].contains(r#""schema_id":5"#), "{}", lines[1]);
+        assert!(
+            lines[2].ends_with(r#""P":2.25,"T":null,"V__N":null}"#),
+            "{}",
+            lines[2]
+        );
+        // A spec.
+        let (summary, text) = run(SchemaSource::None, Some("P=double,X=String")).await;
+        assert_eq!((summary.rows, summary.errors), (2, 1), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(r#""P":1.0,"X":"[1]"}"#),
+            "{text}"
+        );
+        // Inferred from the first two records (P: int, then a string: a string column).
+        let (summary, text) = run(SchemaSource::None, None).await;
+        assert_eq!((summary.rows, summary.errors), (3, 0), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(r#""P":"1","T":"2026-01-05T17:00:00.5Z","V__N":7,"X":"[1]"}"#),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .nth(2)
+                .unwrap()
+                .ends_with(r#""P":"2.25","T":null,"V__N":null,"X":null}"#),
+            "{text}"
         );
     }
 

@@ -87,20 +87,51 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
     assert_eq!(by_spec.len(), COUNT);
     // Every column there (serde_json's map sorts them): the spec's, and the inferred ones: every
     // member, nested ones as Venue__Name, the array as its JSON text.
-    let columns = |line: &Value| line.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let columns = |line: &Value| {
+        line.as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         columns(&by_spec[0]),
         [
-            "Exchange", "Id", "Instrument", "K", "KafkaOffset", "KafkaPartition",
-            "KafkaTimestamp", "Ok", "Price", "Seq", "Size", "Timestamp", "Type", "Venue__Lat"
+            "Exchange",
+            "Id",
+            "Instrument",
+            "K",
+            "KafkaOffset",
+            "KafkaPartition",
+            "KafkaTimestamp",
+            "Ok",
+            "Price",
+            "Seq",
+            "Size",
+            "Timestamp",
+            "Type",
+            "Venue__Lat"
         ]
     );
     assert_eq!(
         columns(&inferred[0]),
         [
-            "Exchange", "Id", "Instrument", "K", "KafkaOffset", "KafkaPartition",
-            "KafkaTimestamp", "Ok", "Price", "Seq", "Size", "Tags", "Timestamp", "Type",
-            "Venue__Lat", "Venue__Name"
+            "Exchange",
+            "Id",
+            "Instrument",
+            "K",
+            "KafkaOffset",
+            "KafkaPartition",
+            "KafkaTimestamp",
+            "Ok",
+            "Price",
+            "Seq",
+            "Size",
+            "Tags",
+            "Timestamp",
+            "Type",
+            "Venue__Lat",
+            "Venue__Name"
         ]
     );
     for ((i, s), want) in inferred.iter().zip(&by_spec).zip(produced) {
@@ -131,8 +162,16 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
             assert_eq!(i[name].as_f64(), v[name].as_f64(), "{name}: {what}");
             assert_eq!(s[name].as_f64(), v[name].as_f64(), "{name}: {what}");
         }
-        assert_eq!(i["Venue__Lat"].as_f64(), v["Venue"]["Lat"].as_f64(), "{what}");
-        assert_eq!(s["Venue__Lat"].as_f64(), v["Venue"]["Lat"].as_f64(), "{what}");
+        assert_eq!(
+            i["Venue__Lat"].as_f64(),
+            v["Venue"]["Lat"].as_f64(),
+            "{what}"
+        );
+        assert_eq!(
+            s["Venue__Lat"].as_f64(),
+            v["Venue"]["Lat"].as_f64(),
+            "{what}"
+        );
         assert_eq!(i["Venue__Name"], v["Venue"]["Name"], "{what}");
         // The array as compact JSON text, equal to what was written.
         let tags: Value = serde_json::from_str(i["Tags"].as_str().unwrap()).unwrap();
@@ -140,6 +179,10 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
         // The time: text when inferred, an instant by the spec.
         assert_eq!(i["Timestamp"], v["Timestamp"], "{what}");
         let ts = v["Timestamp"].as_str().unwrap();
-        assert_eq!(s["Timestamp"].as_str(), Some(instant(ts).as_str()), "{what}");
+        assert_eq!(
+            s["Timestamp"].as_str(),
+            Some(instant(ts).as_str()),
+            "{what}"
+        );
     }
 }

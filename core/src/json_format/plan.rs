@@ -362,15 +362,17 @@ impl JsonPlan {
                             }
                         }
                     }
-                    (JsonType::Instant(_), Stage::Timestamp(c)) => match instant::from_text_cached(text, &mut self.last_date) {
-                        Some(n) => c.push(n),
-                        None => {
-                            return Err(wrong(
-                                &self.names,
-                                "a string that is not an ISO-8601 instant in range",
-                            ));
+                    (JsonType::Instant(_), Stage::Timestamp(c)) => {
+                        match instant::from_text_cached(text, &mut self.last_date) {
+                            Some(n) => c.push(n),
+                            None => {
+                                return Err(wrong(
+                                    &self.names,
+                                    "a string that is not an ISO-8601 instant in range",
+                                ));
+                            }
                         }
-                    },
+                    }
                     (JsonType::String | JsonType::Char | JsonType::Instant(_), _) => {
                         return Err(DecodeReason::PlanMismatch);
                     }

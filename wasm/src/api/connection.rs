@@ -93,13 +93,20 @@ fn format(
         for key in keys.iter().filter_map(|k| k.as_string()) {
             let ty = Reflect::get(&json, &key.as_str().into()).unwrap_or(JsValue::UNDEFINED);
             if key == "infer" {
-                let n = ty.as_f64().filter(|n| *n >= 1.0 && n.fract() == 0.0).ok_or_else(|| {
-                    JsError::new(&format!("{side}: json.infer is a number of records (1 or more)"))
-                })?;
+                let n = ty
+                    .as_f64()
+                    .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+                    .ok_or_else(|| {
+                        JsError::new(&format!(
+                            "{side}: json.infer is a number of records (1 or more)"
+                        ))
+                    })?;
                 return infer(n as usize);
             }
             let ty = ty.as_string().ok_or_else(|| {
-                JsError::new(&format!("{side}: json column {key:?} needs a type name, as \"double\""))
+                JsError::new(&format!(
+                    "{side}: json column {key:?} needs a type name, as \"double\""
+                ))
             })?;
             pairs.push((key, ty));
         }
