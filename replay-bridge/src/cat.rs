@@ -307,13 +307,12 @@ impl<W: Write> Printer<W> {
                 if side.is_none() || schema.is_some() {
                     continue;
                 }
-                match framed(bytes) {
-                    Some(id) => match registry.json_schema_by_id(id).await {
+                if let Some(id) = framed(bytes) {
+                    match registry.json_schema_by_id(id).await {
                         Ok(Some(text)) => *schema = Some(json_schema::columns(&text)?),
                         Ok(None) => {}
                         Err(e) => tracing::warn!("schema id {id}: {e}"),
-                    },
-                    None => {}
+                    }
                 }
             }
             // Only the first record's documents are asked about.

@@ -1329,7 +1329,8 @@ mod tests {
                     _ => format!(r#"{{"P":{},"S":"s{}","O":{{"X":{}}}}}"#, n, n % 5, n % 7).into_bytes(),
                 })
             };
-            let docs: Vec<(Option<Vec<u8>>, Option<Vec<u8>>, i64)> = picks
+            type Doc = Option<Vec<u8>>;
+            let docs: Vec<(Doc, Doc, i64)> = picks
                 .iter()
                 .map(|&(k, v, n)| (doc(k, n), doc(v, n), if n % 97 == 0 { i64::MAX } else { 5 }))
                 .collect();

@@ -268,11 +268,14 @@ struct PendingJson {
     held: Vec<HeldBatch>,
 }
 
+/// A held record: offset, timestamp (ms), key and value.
+type HeldRecord = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// A frame's records, copied.
 struct HeldBatch {
     partition: i32,
     high_watermark: i64,
-    records: Vec<(i64, i64, Option<Vec<u8>>, Option<Vec<u8>>)>,
+    records: Vec<HeldRecord>,
 }
 
 struct State {
