@@ -46,6 +46,9 @@ pub enum Error {
     /// An Avro schema that does not parse, does not map to columns, or cannot read another.
     #[error("Avro schema: {0}")]
     Schema(String),
+    /// A JSON column spec or JSON Schema that does not give columns.
+    #[error("JSON columns: {0}")]
+    JsonColumns(String),
     /// One Kafka record that could not be decoded. It was skipped; no partial row was kept.
     #[error("partition {partition} offset {offset}{}: {reason}", schema_id.map(|id| format!(" schema id {id}")).unwrap_or_default())]
     Decode {
@@ -100,6 +103,19 @@ pub enum DecodeReason {
     OutOfRange(&'static str),
     #[error("values nest deeper than {0} levels")]
     TooDeep(usize),
+    /// A JSON document that breaks JSON's grammar (or nests too deep), at a byte of the document.
+    #[error("bad JSON at byte {at}: {what}")]
+    BadJson { at: usize, what: &'static str },
+    /// A JSON field whose value does not fit its column.
+    #[error("JSON field {field:?} holds {found}, which does not fit its {expected} column")]
+    JsonType {
+        field: Arc<str>,
+        found: &'static str,
+        expected: &'static str,
+    },
+    /// A JSON object that repeats a member its columns read.
+    #[error("JSON field {0:?} appears twice")]
+    RepeatedField(Arc<str>),
     #[error("internal error: the decode plan does not fit its columns")]
     PlanMismatch,
 }

@@ -16,6 +16,7 @@ pub mod feed;
 pub mod float_text;
 pub mod formula;
 pub mod json;
+pub mod json_format;
 mod ops;
 pub mod protocol;
 pub mod seek;

@@ -21,6 +21,7 @@ use std::time::Duration;
 use serde_json::{Value as Json, json};
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::column::{Column, Value};
+use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
 use streamglass_core::protocol::{Record, SchemaInfo};
 use streamglass_core::seek::{SeekSpec, Watermarks};
 use streamglass_core::{DecodeReason, Error as CoreError};
@@ -52,6 +53,9 @@ pub enum SideFormat {
     Int,
     /// Kafka's `DoubleSerializer`: 8 bytes, big-endian.
     Double,
+    /// JSON documents (Confluent-framed or not): columns from `--json-spec`, else from the
+    /// registry's JSON Schema of the first framed record, else inferred from the first records.
+    Json,
 }
 
 /// What `cat` decodes and how.
@@ -69,6 +73,12 @@ pub struct CatOptions {
     /// Stop after this many records (printed rows and errors).
     pub count: Option<u64>,
     pub timeout: Duration,
+    /// The columns of JSON keys and values, `Name=type,…` (else a registry's JSON Schema, else
+    /// inference).
+    pub json_key_spec: Option<String>,
+    pub json_spec: Option<String>,
+    /// Records looked at to infer JSON columns.
+    pub json_infer: usize,
 }
 
 /// Where each partition starts, from the seek spec: an offset, or for a partition sought by time
@@ -131,6 +141,23 @@ struct Printer<W: Write> {
     by_writer: Option<Vec<(u32, RecordDecoder)>>,
     out: W,
     summary: CatSummary,
+    /// JSON sides whose columns are not known yet, and the records held until they are.
+    pending: Option<PendingJson>,
+    /// `--count`.
+    count: Option<u64>,
+}
+
+/// JSON columns still to be found: from the registry's JSON Schema of the first framed
+/// document of a side, else by inference over the first records, which are held meanwhile and
+/// decoded, in order, once the columns are known.
+struct PendingJson {
+    key: Option<Inference>,
+    value: Option<Inference>,
+    /// Columns a registry's JSON Schema gave.
+    key_schema: Option<JsonColumns>,
+    value_schema: Option<JsonColumns>,
+    asked: bool,
+    held: Vec<(i32, StoredRecord)>,
 }
 
 fn format_of(side: SideFormat, subject: Option<String>) -> Format {
@@ -142,6 +169,8 @@ fn format_of(side: SideFormat, subject: Option<String>) -> Format {
         SideFormat::Int => Format::Int,
         SideFormat::Double => Format::Double,
         SideFormat::Avro => Format::Avro(ReaderSchema::Latest(subject.unwrap_or_default())),
+        // Replaced by the columns once known (see `PendingJson`).
+        SideFormat::Json => Format::Ignore,
     }
 }
 
@@ -216,6 +245,34 @@ impl<W: Write> Printer<W> {
             true => Format::Ignore,
             false => format_of(options.value, Some(value_subject)),
         };
+        // JSON sides: the spec's columns, or pending.
+        let spec = |side: SideFormat, spec: &Option<String>| -> Result<Option<Option<Format>>> {
+            Ok(match (side, spec) {
+                (SideFormat::Json, Some(text)) => {
+                    Some(Some(Format::Json(JsonColumns::from_spec_text(text)?)))
+                }
+                (SideFormat::Json, None) => Some(None),
+                _ => None,
+            })
+        };
+        let (key, key_pending) = match spec(options.key, &options.json_key_spec)? {
+            Some(Some(format)) => (format, false),
+            Some(None) => (key, true),
+            None => (key, false),
+        };
+        let (value, value_pending) = match spec(options.value, &options.json_spec)? {
+            Some(Some(format)) => (format, false),
+            Some(None) => (value, true),
+            None => (value, false),
+        };
+        let pending = (key_pending || value_pending).then(|| PendingJson {
+            key: key_pending.then(|| Inference::new(options.json_infer)),
+            value: value_pending.then(|| Inference::new(options.json_infer)),
+            key_schema: None,
+            value_schema: None,
+            asked: registry.is_none(),
+            held: Vec::new(),
+        });
         let decoder = RecordDecoder::new(store, key, value)?;
         Ok(Self {
             decoder,
@@ -224,7 +281,93 @@ impl<W: Write> Printer<W> {
             by_writer: by_writer.then(Vec::new),
             out,
             summary: CatSummary::default(),
+            pending,
+            count: options.count,
         })
+    }
+
+    /// Holds a record while JSON columns are pending; true if it was held. Once every pending
+    /// side has its columns, the decoder is built and the held records are printed.
+    async fn hold(&mut self, partition: i32, record: &StoredRecord) -> Result<bool> {
+        let Some(pending) = &mut self.pending else {
+            return Ok(false);
+        };
+        if !pending.asked
+            && let Some(registry) = &self.registry
+        {
+            // The registry's JSON Schema of the first framed document of each pending side.
+            let framed = |bytes: &Option<Vec<u8>>| match bytes.as_deref() {
+                Some([0, a, b, c, d, ..]) => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+                _ => None,
+            };
+            for (side, bytes, schema) in [
+                (&pending.key, &record.key, &mut pending.key_schema),
+                (&pending.value, &record.value, &mut pending.value_schema),
+            ] {
+                if side.is_none() || schema.is_some() {
+                    continue;
+                }
+                if let Some(id) = framed(bytes) {
+                    match registry.json_schema_by_id(id).await {
+                        Ok(Some(text)) => *schema = Some(json_schema::columns(&text)?),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!("schema id {id}: {e}"),
+                    }
+                }
+            }
+            // Only the first record's documents are asked about.
+            pending.asked = true;
+        }
+        for (side, bytes) in [
+            (&mut pending.key, &record.key),
+            (&mut pending.value, &record.value),
+        ] {
+            if let Some(inference) = side {
+                inference.add(bytes.as_deref());
+            }
+        }
+        pending.held.push((partition, record.clone()));
+        let done = |side: &Option<Inference>, schema: &Option<JsonColumns>| {
+            side.as_ref().is_none_or(Inference::is_done) || schema.is_some()
+        };
+        if done(&pending.key, &pending.key_schema) && done(&pending.value, &pending.value_schema) {
+            self.settle_json().await?;
+        }
+        Ok(true)
+    }
+
+    /// Fixes the pending JSON columns (a schema's, else those inferred so far), builds the
+    /// decoder, and prints the held records.
+    async fn settle_json(&mut self) -> Result<()> {
+        let Some(pending) = self.pending.take() else {
+            return Ok(());
+        };
+        let columns = |inference: Option<Inference>, schema: Option<JsonColumns>| {
+            Ok::<_, crate::Error>(match (schema, inference) {
+                (Some(columns), _) => Some(columns),
+                (None, Some(inference)) => Some(inference.columns()?),
+                (None, None) => None,
+            })
+        };
+        let key = match columns(pending.key, pending.key_schema)? {
+            Some(c) => Format::Json(c),
+            None => self.decoder.key_format().clone(),
+        };
+        let value = match columns(pending.value, pending.value_schema)? {
+            Some(c) => Format::Json(c),
+            None => self.decoder.value_format().clone(),
+        };
+        self.decoder = RecordDecoder::new(self.decoder.store().clone(), key, value)?;
+        for (partition, record) in pending.held {
+            if self
+                .count
+                .is_some_and(|n| self.summary.rows + self.summary.errors >= n)
+            {
+                break;
+            }
+            Box::pin(self.record(partition, &record)).await?;
+        }
+        Ok(())
     }
 
     /// Makes key schema `id` known to every writer's decoder, fetching it if need be.
@@ -312,6 +455,9 @@ impl<W: Write> Printer<W> {
     }
 
     async fn record(&mut self, partition: i32, record: &StoredRecord) -> Result<()> {
+        if self.hold(partition, record).await? {
+            return Ok(());
+        }
         let view = Record {
             offset: record.offset,
             timestamp_ms: record.timestamp_ms,
@@ -460,6 +606,7 @@ pub async fn cat_recording(
             printer.record(record.partition, &record).await?;
         }
     }
+    printer.settle_json().await?;
     printer.out.flush()?;
     Ok(printer.summary)
 }
@@ -519,6 +666,7 @@ pub async fn cat_kafka(
             }
         }
     }
+    printer.settle_json().await?;
     printer.out.flush()?;
     if !options.follow || printer.done(options) {
         return Ok(printer.summary);
@@ -585,6 +733,9 @@ mod tests {
             start: SeekSpec::All(streamglass_core::seek::Position::Beginning),
             count: None,
             timeout: Duration::from_secs(5),
+            json_key_spec: None,
+            json_spec: None,
+            json_infer: 1_000,
         };
         let registry = SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
         let mut by_writer = Vec::new();
@@ -604,6 +755,122 @@ mod tests {
         assert_eq!(
             String::from_utf8(by_writer).unwrap(),
             String::from_utf8(plain).unwrap()
+        );
+    }
+
+    /// A recording of JSON values, Confluent-framed with schema id 5.
+    fn json_recording(dir: &std::path::Path, values: &[&str]) -> std::path::PathBuf {
+        use crate::recording::{PartitionRange, RecordingMeta, RecordingWriter};
+        let path = dir.join("json.sgrec");
+        let meta = RecordingMeta {
+            topic: "j".into(),
+            partitions: vec![PartitionRange::new(0, 0, values.len() as i64)],
+            schemas: Vec::new(),
+            source: "test".into(),
+            stopped_early: None,
+        };
+        let mut writer = RecordingWriter::create(&path, &meta).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            let mut framed = vec![0, 0, 0, 0, 5];
+            framed.extend_from_slice(v.as_bytes());
+            writer
+                .append(&StoredRecord {
+                    partition: 0,
+                    offset: i as i64,
+                    timestamp_ms: 1_000 + i as i64,
+                    key: None,
+                    value: Some(framed),
+                    headers: Vec::new(),
+                })
+                .unwrap();
+        }
+        writer.finish(&meta).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn json_values_take_the_registrys_json_schema_or_a_spec_or_inference() {
+        let url = registry(vec![(
+            "/schemas/ids/5",
+            r#"{"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"P\":{\"type\":\"number\"},\"T\":{\"type\":\"string\",\"format\":\"date-time\"},\"V\":{\"type\":\"object\",\"properties\":{\"N\":{\"type\":\"integer\"}}}}}"}"#,
+        )])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = json_recording(
+            dir.path(),
+            &[
+                r#"{"P":1,"T":"2026-01-05T17:00:00.5Z","V":{"N":7},"X":[1]}"#,
+                r#"{"P":"bad"}"#,
+                r#"{"T":null,"P":2.25}"#,
+            ],
+        );
+        let options = |schemas, spec: Option<&str>| CatOptions {
+            key: SideFormat::Ignore,
+            value: SideFormat::Json,
+            subject: None,
+            schemas,
+            follow: false,
+            start: SeekSpec::All(streamglass_core::seek::Position::Beginning),
+            count: None,
+            timeout: Duration::from_secs(5),
+            json_key_spec: None,
+            json_spec: spec.map(str::to_owned),
+            json_infer: 2,
+        };
+        let path = &path;
+        let run = |schemas, spec| {
+            let options = options(schemas, spec);
+            async move {
+                let mut out = Vec::new();
+                let summary = cat_recording(path, &options, &mut out).await.unwrap();
+                (summary, String::from_utf8(out).unwrap())
+            }
+        };
+        let registry = SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
+        let (summary, text) = run(SchemaSource::Registry(registry), None).await;
+        assert_eq!((summary.rows, summary.errors), (2, 1), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"KafkaPartition":0,"KafkaOffset":0,"KafkaTimestamp":"1970-01-01T00:00:01Z","P":1.0,"T":"2026-01-05T17:00:00.500Z","V__N":7}"#
+        );
+        assert!(
+            lines[1].contains(r#"JSON field \"P\" holds a string"#),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].contains(r#""schema_id":5"#), "{}", lines[1]);
+        assert!(
+            lines[2].ends_with(r#""P":2.25,"T":null,"V__N":null}"#),
+            "{}",
+            lines[2]
+        );
+        // A spec.
+        let (summary, text) = run(SchemaSource::None, Some("P=double,X=String")).await;
+        assert_eq!((summary.rows, summary.errors), (2, 1), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(r#""P":1.0,"X":"[1]"}"#),
+            "{text}"
+        );
+        // Inferred from the first two records (P: int, then a string: a string column).
+        let (summary, text) = run(SchemaSource::None, None).await;
+        assert_eq!((summary.rows, summary.errors), (3, 0), "{text}");
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(r#""P":"1","T":"2026-01-05T17:00:00.5Z","V__N":7,"X":"[1]"}"#),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .nth(2)
+                .unwrap()
+                .ends_with(r#""P":"2.25","T":null,"V__N":null,"X":null}"#),
+            "{text}"
         );
     }
 

@@ -102,6 +102,17 @@ enum Command {
         /// How values are decoded.
         #[arg(long, value_enum, default_value = "avro")]
         value: SideFormat,
+        /// The columns of JSON values, Name=type,… with Deephaven's type names (double, long,
+        /// int, String, Instant, boolean, …; a__b reads b inside a). Without it: the registry's
+        /// JSON Schema of the first framed value, else inferred from the first records.
+        #[arg(long)]
+        json_spec: Option<String>,
+        /// The columns of JSON keys, as --json-spec.
+        #[arg(long)]
+        json_key_spec: Option<String>,
+        /// Records looked at to infer JSON columns (held, then printed, once they are known).
+        #[arg(long, default_value_t = 1_000)]
+        json_infer: usize,
         /// Where each partition starts: beginning, end, an offset, -N (the newest N in total),
         /// each:-N (the newest N of every partition, kcat's -o -N), s@<epoch ms>, {0: 42, 1: -5}.
         #[arg(
@@ -444,6 +455,9 @@ async fn run(command: Command) -> Result<()> {
             subject,
             key,
             value,
+            json_spec,
+            json_key_spec,
+            json_infer,
             offset,
             count,
             follow,
@@ -451,6 +465,9 @@ async fn run(command: Command) -> Result<()> {
             timeout_secs,
         } => {
             let options = CatOptions {
+                json_spec,
+                json_key_spec,
+                json_infer,
                 key,
                 value,
                 subject,

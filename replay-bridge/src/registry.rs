@@ -312,6 +312,19 @@ impl SchemaRegistry {
         Ok(info)
     }
 
+    /// The text of schema `id` if it is a JSON Schema (`"schemaType": "JSON"` in
+    /// `GET /schemas/ids/{id}`; a schema without a type is Avro), else `None`.
+    pub async fn json_schema_by_id(&self, id: u32) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct ById {
+            schema: String,
+            #[serde(rename = "schemaType")]
+            schema_type: Option<String>,
+        }
+        let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
+        Ok((found.schema_type.as_deref() == Some("JSON")).then_some(found.schema))
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
         let full = format!("{}{path}", self.base_path.trim_end_matches('/'));
         let err = |reason: String| Error::Registry {

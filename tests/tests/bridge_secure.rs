@@ -136,6 +136,9 @@ async fn tls_alone_carries_serve_record_and_cat() {
         follow: false,
         start: streamglass_core::seek::SeekSpec::All(streamglass_core::seek::Position::Beginning),
         count: None,
+        json_key_spec: None,
+        json_spec: None,
+        json_infer: 1_000,
         timeout: CALL_TIMEOUT,
     };
     let mut printed = Vec::new();

@@ -54,6 +54,9 @@ async fn cat_reads_kafkas_plain_serializers() {
             follow: false,
             start: SeekSpec::All(Position::Beginning),
             count: None,
+            json_key_spec: None,
+            json_spec: None,
+            json_infer: 1_000,
             timeout: Duration::from_secs(10),
         };
         let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));

@@ -21,6 +21,7 @@ use super::plan::DecodePlan;
 use super::schema_store::{SchemaStore, StoredSchema};
 use super::shape::Names;
 use crate::column::{Column, ColumnType, NULL_I64};
+use crate::json_format::{JsonColumns, JsonPlan, unframe};
 use crate::protocol::{Record, RecordBatch};
 use crate::table::Field;
 use crate::table::{Batch, Schema};
@@ -61,6 +62,9 @@ pub enum Format {
     Int,
     /// Kafka's `DoubleSerializer`: 8 bytes, big-endian IEEE 754, in one double column.
     Double,
+    /// A JSON document (Deephaven's `jsonSpec`), Confluent-framed or not, into the columns given
+    /// (see [`crate::json_format`]).
+    Json(JsonColumns),
 }
 
 /// Counts of records decoded and skipped.
@@ -83,6 +87,8 @@ struct Side {
     /// Plans by writer schema id (a topic has few), the last one used first.
     plans: Vec<(u32, PlanResult)>,
     last: usize,
+    /// The plan of a JSON side.
+    json: Option<JsonPlan>,
 }
 
 impl Side {
@@ -93,8 +99,14 @@ impl Side {
         base: usize,
         fields: &mut Vec<Field>,
     ) -> Result<Self> {
+        let mut json = None;
         let reader = match &format {
             Format::Ignore => None,
+            Format::Json(columns) => {
+                fields.extend(columns.fields());
+                json = Some(JsonPlan::new(columns));
+                None
+            }
             Format::String => {
                 fields.push(Field::new(name, ColumnType::String));
                 None
@@ -137,6 +149,7 @@ impl Side {
             width: fields.len() - base,
             plans: Vec::new(),
             last: 0,
+            json,
         })
     }
 
@@ -247,6 +260,14 @@ impl Side {
                 }
                 Ok(None)
             }
+            (Format::Json(_), Some(b)) => match &mut self.json {
+                Some(plan) => {
+                    let id = framed(Some(b)).map(|(id, _)| id);
+                    plan.decode(unframe(b), cols).map_err(|r| (id, r))?;
+                    Ok(id)
+                }
+                None => Err((None, DecodeReason::PlanMismatch)),
+            },
             (Format::Avro(_), Some(b)) => {
                 let (magic, id, body) = match b {
                     [0, a, b, c, d, body @ ..] => (0, u32::from_be_bytes([*a, *b, *c, *d]), body),
@@ -424,6 +445,11 @@ impl RecordDecoder {
         &self.key.format
     }
 
+    /// How values are decoded.
+    pub fn value_format(&self) -> &Format {
+        &self.value.format
+    }
+
     /// The schema store, to add writer schemas that arrive later.
     pub fn store_mut(&mut self) -> &mut SchemaStore {
         &mut self.store
@@ -489,6 +515,12 @@ impl RecordDecoder {
     ) -> usize {
         let before = self.rows;
         let mut rest = records;
+        if matches!(self.value.format, Format::Json(_))
+            && matches!(self.key.format, Format::Ignore | Format::Json(_))
+        {
+            self.decode_json_run(partition, records, &mut on_error);
+            return self.rows - before;
+        }
         while let Some((first, tail)) = rest.split_first() {
             match self.decode_run(partition, rest, &mut on_error) {
                 0 => {
@@ -501,6 +533,93 @@ impl RecordDecoder {
             }
         }
         self.rows - before
+    }
+
+    /// Decodes records whose value is JSON and whose key is ignored or JSON: the sides' values
+    /// are staged in their plans and the metadata in its lanes, then moved into the columns at
+    /// the end, in bulk. Rows, errors and counts are those of [`RecordDecoder::decode`] on each
+    /// record in turn.
+    fn decode_json_run(
+        &mut self,
+        partition: i32,
+        records: &[Record<'_>],
+        on_error: &mut impl FnMut(Error),
+    ) {
+        let Self {
+            key,
+            value,
+            columns,
+            rows,
+            stats,
+            meta,
+            ..
+        } = self;
+        let Some(meta_cols) = columns.get_mut(..key.base) else {
+            return;
+        };
+        if !meta.check_out(meta_cols) {
+            return;
+        }
+        // A side's schema id (of its Confluent header), or the error.
+        type Staged = Result<Option<u32>, (Option<u32>, DecodeReason)>;
+        let stage = |side: &mut Side, bytes: Option<&[u8]>| -> Staged {
+            match (&mut side.json, bytes) {
+                (None, _) => Ok(None),
+                (Some(plan), None) => {
+                    plan.stage_null();
+                    Ok(None)
+                }
+                (Some(plan), Some(b)) => {
+                    let id = framed(Some(b)).map(|(id, _)| id);
+                    plan.stage(unframe(b)).map_err(|r| (id, r))?;
+                    Ok(id)
+                }
+            }
+        };
+        for record in records {
+            let failed = match kafka_timestamp(record.timestamp_ms) {
+                Err(reason) => Some((None, reason)),
+                Ok(timestamp) => match stage(key, record.key) {
+                    Err(e) => Some(e),
+                    Ok(key_id) => match stage(value, record.value) {
+                        Err((id, reason)) => {
+                            if let Some(plan) = &mut key.json {
+                                plan.unstage_last();
+                            }
+                            Some((id.or(key_id), reason))
+                        }
+                        Ok(_) => {
+                            meta.push(partition, record.offset, timestamp, meta_cols);
+                            None
+                        }
+                    },
+                },
+            };
+            match failed {
+                Some((schema_id, reason)) => {
+                    stats.skipped += 1;
+                    report(on_error, partition, record.offset, schema_id, reason);
+                }
+                None => {
+                    *rows += 1;
+                    stats.decoded += 1;
+                }
+            }
+        }
+        meta.check_in(meta_cols);
+        for side in [key, value] {
+            if let (Some(plan), Some(cols)) = (
+                &mut side.json,
+                columns.get_mut(side.base..side.base + side.width),
+            ) && plan.flush(cols).is_err()
+            {
+                // Only a plan that does not fit its columns fails here (a bug, not data): the
+                // columns are cut back to a common length so the invariant holds.
+                let shortest = columns.iter().map(Column::len).min().unwrap_or(0);
+                columns.iter_mut().for_each(|c| c.truncate(shortest));
+                *rows = shortest;
+            }
+        }
     }
 
     /// Decodes the records at the front of `records` whose values are framed with the schema id
@@ -1120,6 +1239,148 @@ mod tests {
             for (i, (b, o)) in batch_rows.iter().zip(&one_rows).enumerate() {
                 proptest::prop_assert_eq!(b, o, "row {}", i);
             }
+        }
+    }
+
+    #[test]
+    fn json_keys_and_values_framed_or_not_with_per_record_errors() {
+        let key = JsonColumns::from_spec_text("K=long").unwrap();
+        let value = JsonColumns::from_spec_text("Price=double,Exchange=string").unwrap();
+        let mut d =
+            RecordDecoder::new(SchemaStore::new(), Format::Json(key), Format::Json(value)).unwrap();
+        assert_eq!(
+            d.schema().names(),
+            [
+                "KafkaPartition",
+                "KafkaOffset",
+                "KafkaTimestamp",
+                "K",
+                "Price",
+                "Exchange"
+            ]
+        );
+        let framed = b"\0\0\0\0\x09{\"Exchange\":\"kraken\",\"Price\":2.5}";
+        let docs: [(&[u8], Option<&[u8]>); 5] = [
+            (br#"{"K":1}"#, Some(br#"{"Price":1,"Exchange":"binance"}"#)),
+            (br#"{"K":2}"#, Some(framed)),
+            (br#"{"K":3}"#, None),
+            (br#"{"K":4}"#, Some(br#"{"Price":"x"}"#)),
+            (br#"{"K":"5"}"#, Some(br#"{"Price":1}"#)),
+        ];
+        let mut errors = Vec::new();
+        for (i, (k, v)) in docs.iter().enumerate() {
+            let r = Record {
+                offset: 10 + i as i64,
+                timestamp_ms: 0,
+                key: Some(k),
+                value: *v,
+            };
+            if let Err(e) = d.decode(2, &r) {
+                errors.push(e.to_string());
+            }
+        }
+        assert_eq!(d.rows(), 3);
+        assert_eq!(
+            row(&d, 0)[3..],
+            [V::I64(1), V::F64(1.0), V::String("binance".into())]
+        );
+        assert_eq!(
+            row(&d, 1)[3..],
+            [V::I64(2), V::F64(2.5), V::String("kraken".into())]
+        );
+        assert_eq!(row(&d, 2)[3..], [V::I64(3), V::Null, V::Null]);
+        assert_eq!(
+            errors,
+            [
+                r#"partition 2 offset 13: JSON field "Price" holds a string, which does not fit its double column"#,
+                r#"partition 2 offset 14: JSON field "K" holds a string, which does not fit its long column"#,
+            ]
+        );
+        assert_eq!(
+            d.stats(),
+            DecodeStats {
+                decoded: 3,
+                skipped: 2
+            }
+        );
+        assert!(d.columns().iter().all(|c| c.len() == 3), "no partial row");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// JSON records decoded as a batch (staged, then moved in bulk) give exactly what
+        /// decoding them one by one gives: rows, errors and counts, with bad documents on
+        /// either side, Kafka nulls, bad timestamps, and dictionaries that turn plain.
+        #[test]
+        fn json_batches_decode_as_their_records_one_by_one(
+            picks in proptest::collection::vec((0u8..12, 0u8..12, proptest::prelude::any::<u16>()), 0..400),
+            json_key in proptest::prelude::any::<bool>(),
+            cuts in proptest::collection::vec(0usize..400, 0..3),
+        ) {
+            let doc = |pick: u8, n: u16| -> Option<Vec<u8>> {
+                Some(match pick {
+                    0 => return None,
+                    1 => b"{\"S\":".to_vec(),
+                    2 => br#"{"P":"x"}"#.to_vec(),
+                    3 => format!(r#"{{"S":"wide-{n}","P":{n}.5}}"#).into_bytes(),
+                    4 => format!("\0\0\0\0\x02{{\"S\":\"f{}\"}}", n % 3).into_bytes(),
+                    5 => br#"{"S":"a","S":"b"}"#.to_vec(),
+                    6 => br#"{"O":{"X":[1,2]},"S":null}"#.to_vec(),
+                    _ => format!(r#"{{"P":{},"S":"s{}","O":{{"X":{}}}}}"#, n, n % 5, n % 7).into_bytes(),
+                })
+            };
+            type Doc = Option<Vec<u8>>;
+            let docs: Vec<(Doc, Doc, i64)> = picks
+                .iter()
+                .map(|&(k, v, n)| (doc(k, n), doc(v, n), if n % 97 == 0 { i64::MAX } else { 5 }))
+                .collect();
+            let records: Vec<Record> = docs
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v, ts))| Record {
+                    offset: i as i64,
+                    timestamp_ms: *ts,
+                    key: k.as_deref(),
+                    value: v.as_deref(),
+                })
+                .collect();
+            let make = || {
+                let value = JsonColumns::from_spec_text("P=double,S=string,O__X=string").unwrap();
+                let key = if json_key {
+                    Format::Json(JsonColumns::from_spec_text("KP=long,KS=string").unwrap())
+                } else {
+                    Format::Ignore
+                };
+                RecordDecoder::new(SchemaStore::new(), key, Format::Json(value)).unwrap()
+            };
+            let (mut one, mut batch) = (make(), make());
+            let (mut one_rows, mut batch_rows) = (Vec::new(), Vec::new());
+            let (mut one_errors, mut batch_errors) = (Vec::new(), Vec::new());
+            let mut cuts = cuts;
+            cuts.push(records.len());
+            cuts.sort_unstable();
+            let mut start = 0;
+            for cut in cuts {
+                let part = &records[start.min(cut).min(records.len())..cut.min(records.len())];
+                start = cut;
+                for r in part {
+                    if let Err(e) = one.decode(1, r) {
+                        one_errors.push(e.to_string());
+                    }
+                }
+                batch.decode_records(1, part, |e| batch_errors.push(e.to_string()));
+                proptest::prop_assert_eq!(batch.rows(), one.rows());
+                proptest::prop_assert!(batch.columns().iter().all(|c| c.len() == batch.rows()));
+                for (d, out) in [(&mut one, &mut one_rows), (&mut batch, &mut batch_rows)] {
+                    let b = d.take_batch().unwrap();
+                    out.extend((0..b.len()).map(|i| {
+                        b.columns().iter().map(|c| c.get(i).unwrap()).collect::<Vec<_>>()
+                    }));
+                }
+            }
+            proptest::prop_assert_eq!(batch_errors, one_errors);
+            proptest::prop_assert_eq!(batch.stats(), one.stats());
+            proptest::prop_assert_eq!(batch_rows, one_rows);
         }
     }
 

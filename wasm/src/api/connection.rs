@@ -30,6 +30,7 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use streamglass_core::WeakTable;
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
+use streamglass_core::json_format::{Inference, JsonColumns, infer::DEFAULT_LIMIT};
 use streamglass_core::protocol::{
     self, ClientMessage, Compression, Hello, ServerMessage, Subscribe,
 };
@@ -52,38 +53,76 @@ pub(crate) struct ConsumeSpec {
     kind: TableKind,
     key: Format,
     value: Format,
+    /// JSON sides whose columns are inferred: from how many records (key, value).
+    infer: [Option<usize>; 2],
     compression: Compression,
 }
 
-/// `{avro: "subject"}`, `{avro: true}` (the topic's newest subject), `"string"`, `"bytes"` or
-/// `"ignore"`.
-fn format(value: &JsValue, side: &str, default: Format) -> Result<Format, JsError> {
+/// `{avro: "subject"}`, `{avro: true}` (the topic's newest subject), `"json"` (columns inferred
+/// from the first 1,000 records), `{json: {infer: N}}` (from the first N), `{json: {Col: "type",
+/// …}}` (a column spec with Deephaven's type names), `"string"`, `"bytes"`, `"long"`, `"int"`,
+/// `"double"` or `"ignore"`. Also the number of records to infer JSON columns from, if any.
+fn format(
+    value: &JsValue,
+    side: &str,
+    default: Format,
+) -> Result<(Format, Option<usize>), JsError> {
+    let infer = |limit| Ok((Format::Json(JsonColumns::default()), Some(limit)));
     if value.is_undefined() || value.is_null() {
-        return Ok(default);
+        return Ok((default, None));
     }
     if let Some(s) = value.as_string() {
         return match s.as_str() {
-            "ignore" => Ok(Format::Ignore),
-            "string" => Ok(Format::String),
-            "bytes" => Ok(Format::Bytes),
-            "long" => Ok(Format::Long),
-            "int" => Ok(Format::Int),
-            "double" => Ok(Format::Double),
-            "avro" => Ok(Format::Avro(ReaderSchema::Latest(String::new()))),
+            "ignore" => Ok((Format::Ignore, None)),
+            "string" => Ok((Format::String, None)),
+            "bytes" => Ok((Format::Bytes, None)),
+            "long" => Ok((Format::Long, None)),
+            "int" => Ok((Format::Int, None)),
+            "double" => Ok((Format::Double, None)),
+            "avro" => Ok((Format::Avro(ReaderSchema::Latest(String::new())), None)),
+            "json" => infer(DEFAULT_LIMIT),
             other => Err(JsError::new(&format!(
-                "{side}: {other:?} is not a format (\"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\" or {{avro: subject}})"
+                "{side}: {other:?} is not a format (\"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\", \"json\", {{json: {{Col: \"type\"}}}} or {{avro: subject}})"
             ))),
         };
     }
+    let json = Reflect::get(value, &"json".into()).unwrap_or(JsValue::UNDEFINED);
+    if json.is_object() {
+        let keys = Object::keys(&Object::from(json.clone()));
+        let mut pairs = Vec::new();
+        for key in keys.iter().filter_map(|k| k.as_string()) {
+            let ty = Reflect::get(&json, &key.as_str().into()).unwrap_or(JsValue::UNDEFINED);
+            if key == "infer" {
+                let n = ty
+                    .as_f64()
+                    .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+                    .ok_or_else(|| {
+                        JsError::new(&format!(
+                            "{side}: json.infer is a number of records (1 or more)"
+                        ))
+                    })?;
+                return infer(n as usize);
+            }
+            let ty = ty.as_string().ok_or_else(|| {
+                JsError::new(&format!(
+                    "{side}: json column {key:?} needs a type name, as \"double\""
+                ))
+            })?;
+            pairs.push((key, ty));
+        }
+        let columns = JsonColumns::from_spec(pairs.iter().map(|(k, t)| (k.as_str(), t.as_str())))
+            .map_err(|e| JsError::new(&format!("{side}: {e}")))?;
+        return Ok((Format::Json(columns), None));
+    }
     let avro = Reflect::get(value, &"avro".into()).unwrap_or(JsValue::UNDEFINED);
     if let Some(subject) = avro.as_string() {
-        return Ok(Format::Avro(ReaderSchema::Latest(subject)));
+        return Ok((Format::Avro(ReaderSchema::Latest(subject)), None));
     }
     if avro.as_bool() == Some(true) {
-        return Ok(Format::Avro(ReaderSchema::Latest(String::new())));
+        return Ok((Format::Avro(ReaderSchema::Latest(String::new())), None));
     }
     Err(JsError::new(&format!(
-        "{side}: use \"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\" or {{avro: subject}}"
+        "{side}: use \"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\", \"json\", {{json: {{Col: \"type\"}}}} or {{avro: subject}}"
     )))
 }
 
@@ -115,17 +154,20 @@ impl ConsumeSpec {
                 ));
             }
         };
+        let (key, key_infer) = format(&field("key"), "key", Format::Ignore)?;
+        let (value, value_infer) = format(
+            &field("value"),
+            "value",
+            Format::Avro(ReaderSchema::Latest(String::new())),
+        )?;
         Ok(Self {
             compression: compression(options, default_compression)?,
             topic: field("topic").as_string(),
             seek,
             kind: table_kind(&field("tableType"))?,
-            key: format(&field("key"), "key", Format::Ignore)?,
-            value: format(
-                &field("value"),
-                "value",
-                Format::Avro(ReaderSchema::Latest(String::new())),
-            )?,
+            key,
+            value,
+            infer: [key_infer, value_infer],
         })
     }
 }
@@ -153,6 +195,7 @@ impl ConsumeSpec {
             && self.seek == other.seek
             && self.key == other.key
             && self.value == other.value
+            && self.infer == other.infer
     }
 }
 
@@ -209,6 +252,30 @@ struct Feed {
     exhausted: Option<String>,
     failed: Option<String>,
     consumed: u64,
+    /// JSON columns being inferred: the records are held until they are known.
+    pending: Option<PendingJson>,
+}
+
+/// JSON sides whose columns are inferred from the first records, which the feed holds (with its
+/// schema store and the other side's format) until every pending side has seen its number, the
+/// topic is caught up, or it ends; then the decoder is built, the waiting consumers get their
+/// tables, and the held records are decoded into them.
+struct PendingJson {
+    store: SchemaStore,
+    key: Format,
+    value: Format,
+    infer: [Option<Inference>; 2],
+    held: Vec<HeldBatch>,
+}
+
+/// A held record: offset, timestamp (ms), key and value.
+type HeldRecord = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A frame's records, copied.
+struct HeldBatch {
+    partition: i32,
+    high_watermark: i64,
+    records: Vec<HeldRecord>,
 }
 
 struct State {
@@ -535,14 +602,9 @@ impl State {
         };
         match message {
             ServerMessage::Hello(hello) => match feed.start(&hello) {
-                Ok(()) => {
-                    for w in std::mem::take(&mut feed.waiting) {
-                        settle.push(match feed.add_sink(w.kind, session.as_ref()) {
-                            Ok(table) => Settle::Resolve(w.resolve, table),
-                            Err(reason) => Settle::Reject(w.reject, reason),
-                        });
-                    }
-                }
+                // Tables wait for inferred JSON columns, if any.
+                Ok(()) if feed.decoder.is_none() => {}
+                Ok(()) => settle.extend(feed.resolve_waiting(session.as_ref())),
                 Err(reason) => {
                     settle.extend(feed.fail(reason));
                     // Nothing can decode its records: stop them.
@@ -559,7 +621,9 @@ impl State {
                 feed.bytes += bytes;
                 self.records += batch.records.len() as u64;
                 self.bytes += bytes;
-                feed.ingest(&batch);
+                if !feed.hold(&batch) {
+                    feed.ingest(&batch);
+                }
             }
             ServerMessage::CaughtUp { partition, .. } => {
                 feed.caught_up.insert(partition, true);
@@ -575,6 +639,18 @@ impl State {
                 let reason = "bridge: a compressed frame with a malformed header".to_owned();
                 push_error(&mut feed.errors, reason.clone());
                 settle.extend(feed.fail(reason));
+            }
+        }
+        if feed.inferred_enough() {
+            match feed.settle_json() {
+                Ok(held) => {
+                    settle.extend(feed.resolve_waiting(session.as_ref()));
+                    feed.ingest_held(held);
+                }
+                Err(reason) => {
+                    settle.extend(feed.fail(reason));
+                    replies.extend(unsubscribe(id));
+                }
             }
         }
         if let Some((sub, bytes)) = grant
@@ -668,6 +744,7 @@ impl Feed {
             exhausted: None,
             failed: None,
             consumed: 0,
+            pending: None,
         }
     }
 
@@ -753,8 +830,111 @@ impl Feed {
         };
         let key = newest(&self.spec.key, "key")?;
         let value = newest(&self.spec.value, "value")?;
+        if self.spec.infer.iter().any(Option::is_some) {
+            self.pending = Some(PendingJson {
+                store,
+                key,
+                value,
+                infer: self.spec.infer.map(|n| n.map(Inference::new)),
+                held: Vec::new(),
+            });
+            return Ok(());
+        }
         self.decoder = Some(RecordDecoder::new(store, key, value).map_err(|e| e.to_string())?);
         Ok(())
+    }
+
+    /// Gives each waiting consumer its table (the decoder is built).
+    fn resolve_waiting(&mut self, session: Option<&Rc<SessionState>>) -> Vec<Settle> {
+        std::mem::take(&mut self.waiting)
+            .into_iter()
+            .map(|w| match self.add_sink(w.kind, session) {
+                Ok(table) => Settle::Resolve(w.resolve, table),
+                Err(reason) => Settle::Reject(w.reject, reason),
+            })
+            .collect()
+    }
+
+    /// Holds a frame while JSON columns are inferred; true if it was held.
+    fn hold(&mut self, batch: &protocol::RecordBatch) -> bool {
+        let Some(pending) = &mut self.pending else {
+            return false;
+        };
+        for r in &batch.records {
+            if let Some(i) = &mut pending.infer[0] {
+                i.add(r.key);
+            }
+            if let Some(i) = &mut pending.infer[1] {
+                i.add(r.value);
+            }
+        }
+        pending.held.push(HeldBatch {
+            partition: batch.partition,
+            high_watermark: batch.high_watermark,
+            records: batch
+                .records
+                .iter()
+                .map(|r| {
+                    let own = |b: Option<&[u8]>| b.map(<[u8]>::to_vec);
+                    (r.offset, r.timestamp_ms, own(r.key), own(r.value))
+                })
+                .collect(),
+        });
+        true
+    }
+
+    /// Whether the JSON columns are to be fixed now: every pending side has seen its number of
+    /// records, or the topic is caught up or ended.
+    fn inferred_enough(&self) -> bool {
+        self.pending.as_ref().is_some_and(|p| {
+            p.infer.iter().flatten().all(Inference::is_done)
+                || self.ended
+                || (!self.caught_up.is_empty() && self.caught_up.values().all(|c| *c))
+        })
+    }
+
+    /// Fixes the inferred columns and builds the decoder; returns the held frames, to be
+    /// decoded once the waiting consumers have their tables.
+    fn settle_json(&mut self) -> Result<Vec<HeldBatch>, String> {
+        let Some(p) = self.pending.take() else {
+            return Ok(Vec::new());
+        };
+        let [key_infer, value_infer] = p.infer;
+        let fixed = |format: Format, inference: Option<Inference>| match inference {
+            Some(i) => i.columns().map(Format::Json).map_err(|e| e.to_string()),
+            None => Ok(format),
+        };
+        let key = fixed(p.key, key_infer)?;
+        let value = fixed(p.value, value_infer)?;
+        self.decoder = Some(RecordDecoder::new(p.store, key, value).map_err(|e| e.to_string())?);
+        let held: u64 = p.held.iter().map(|b| b.records.len() as u64).sum();
+        // Counted again as they are decoded (a table joining now starts empty).
+        self.records -= held.min(self.records);
+        Ok(p.held)
+    }
+
+    /// Decodes held frames into the feed's tables.
+    fn ingest_held(&mut self, held: Vec<HeldBatch>) {
+        for b in held {
+            let records = b
+                .records
+                .iter()
+                .map(|(offset, ts, key, value)| protocol::Record {
+                    offset: *offset,
+                    timestamp_ms: *ts,
+                    key: key.as_deref(),
+                    value: value.as_deref(),
+                })
+                .collect();
+            let batch = protocol::RecordBatch {
+                subscription: 0,
+                partition: b.partition,
+                high_watermark: b.high_watermark,
+                records,
+            };
+            self.records += batch.records.len() as u64;
+            self.ingest(&batch);
+        }
     }
 
     /// Makes a table of `kind` for this feed's records, starting with the rows delivered so far,

@@ -1,0 +1,497 @@
+//! [`JsonPlan`]: a JSON side's columns compiled once into a lookup from member names to
+//! columns, which decodes a document straight into them.
+//!
+//! The plan is a tree of object levels ([`Level`]): each holds its members by name, each member
+//! a leaf (a column and its type) or a nested level. Members are looked up in order from where
+//! the last one was found, so a producer that writes its fields in a fixed order costs one name
+//! comparison a member; any order is found. A member the columns do not read is skipped.
+//!
+//! Values go into the plan's own [`Stage`]s first ([`JsonPlan::stage`]), and from there into the
+//! table columns in bulk ([`JsonPlan::flush`]); [`JsonPlan::decode`] does both for one record.
+//!
+//! Invariant: [`JsonPlan::stage`] adds exactly one row to every stage, or returns an error and
+//! leaves the stages as they were. A column that received its value is stamped with the
+//! record's epoch; a member read twice is an error; columns left unstamped get a null at the
+//! end.
+
+use std::sync::Arc;
+
+use super::instant;
+use super::scan::{Scanner, bad};
+use super::spec::{JsonColumns, JsonType};
+use super::stage::Stage;
+use crate::DecodeReason;
+use crate::column::Column;
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Leaf(u32, JsonType),
+    Level(u32),
+}
+
+#[derive(Debug)]
+struct Member {
+    name: Box<str>,
+    /// The name needs no escape in JSON: a document's raw bytes `"name"` are this member.
+    plain: bool,
+    target: Target,
+}
+
+impl Member {
+    fn new(name: &str, target: Target) -> Self {
+        Self {
+            name: name.into(),
+            plain: !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20),
+            target,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Level {
+    members: Vec<Member>,
+}
+
+/// A compiled JSON side (see the module's doc).
+#[derive(Debug)]
+pub struct JsonPlan {
+    levels: Vec<Level>,
+    /// Column names, for errors.
+    names: Vec<Arc<str>>,
+    /// Per column, the epoch of the last record that gave it a value.
+    stamps: Vec<u32>,
+    epoch: u32,
+    /// Unescaped strings and JSON text.
+    scratch: String,
+    /// The staged rows of each column, and how many there are.
+    stages: Vec<Stage>,
+    rows: usize,
+    key: String,
+    /// The last date an instant column read.
+    last_date: instant::LastDate,
+}
+
+/// What a JSON value is, in errors.
+fn kind(b: Option<u8>) -> &'static str {
+    match b {
+        Some(b'"') => "a string",
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+impl JsonPlan {
+    pub fn new(columns: &JsonColumns) -> Self {
+        let mut levels = vec![Level::default()];
+        for (i, c) in columns.columns().iter().enumerate() {
+            let mut level = 0usize;
+            let (last, inner) = match c.path.split_last() {
+                Some(split) => split,
+                None => continue,
+            };
+            for name in inner {
+                let found = levels[level]
+                    .members
+                    .iter()
+                    .find(|m| *m.name == **name)
+                    .map(|m| m.target);
+                level = match found {
+                    Some(Target::Level(l)) => l as usize,
+                    // A leaf here is ruled out by JsonColumns' invariant (no path is the prefix
+                    // of another).
+                    _ => {
+                        levels.push(Level::default());
+                        let l = levels.len() - 1;
+                        levels[level]
+                            .members
+                            .push(Member::new(name, Target::Level(l as u32)));
+                        l
+                    }
+                };
+            }
+            levels[level]
+                .members
+                .push(Member::new(last, Target::Leaf(i as u32, c.ty)));
+        }
+        Self {
+            levels,
+            names: columns
+                .columns()
+                .iter()
+                .map(|c| c.name.as_str().into())
+                .collect(),
+            stamps: vec![0; columns.len()],
+            stages: columns.fields().map(|f| Stage::new(f.ty)).collect(),
+            rows: 0,
+            epoch: 0,
+            scratch: String::new(),
+            key: String::new(),
+            last_date: None,
+        }
+    }
+
+    /// How many columns it fills.
+    pub fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Decodes one document (unframed) into `cols` (the plan's columns, in order): stages it
+    /// and flushes the stages.
+    pub fn decode(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
+        self.stage(doc)?;
+        self.flush(cols)
+    }
+
+    /// Rows staged and not yet flushed.
+    pub fn staged(&self) -> usize {
+        self.rows
+    }
+
+    /// Stages one document (unframed): a row in every stage, or an error and no change.
+    #[inline]
+    pub fn stage(&mut self, doc: &[u8]) -> Result<(), DecodeReason> {
+        match self.stage_document(doc) {
+            Ok(()) => {
+                self.rows += 1;
+                Ok(())
+            }
+            Err(e) => {
+                let rows = self.rows;
+                self.stages.iter_mut().for_each(|s| s.truncate(rows));
+                Err(e)
+            }
+        }
+    }
+
+    /// Stages a row of nulls (a Kafka null).
+    pub fn stage_null(&mut self) {
+        self.stages.iter_mut().for_each(Stage::push_null);
+        self.rows += 1;
+    }
+
+    /// Drops the last staged row (its record failed on its other side).
+    pub fn unstage_last(&mut self) {
+        self.rows = self.rows.saturating_sub(1);
+        let rows = self.rows;
+        self.stages.iter_mut().for_each(|s| s.truncate(rows));
+    }
+
+    /// Appends the staged rows to `cols` (the plan's columns, in order) and empties the stages.
+    pub fn flush(&mut self, cols: &mut [Column]) -> Result<(), DecodeReason> {
+        if cols.len() != self.stages.len() {
+            return Err(DecodeReason::PlanMismatch);
+        }
+        self.rows = 0;
+        let mut result = Ok(());
+        for (stage, col) in self.stages.iter_mut().zip(cols) {
+            if let Err(e) = stage.flush(col) {
+                stage.truncate(0);
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    fn stage_document(&mut self, doc: &[u8]) -> Result<(), DecodeReason> {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamps.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+        let mut s = Scanner::new(doc)?;
+        s.ws();
+        match s.peek() {
+            Some(b'{') => self.object(&mut s, 0, 1)?,
+            Some(b'n') => s.literal("null")?,
+            Some(b'[' | b'"' | b't' | b'f' | b'-' | b'0'..=b'9') => {
+                return Err(DecodeReason::JsonType {
+                    field: "(the document)".into(),
+                    found: kind(s.peek()),
+                    expected: "object",
+                });
+            }
+            _ => return Err(s.error("expected a JSON value")),
+        }
+        if !s.at_end() {
+            return Err(s.error("text after the document"));
+        }
+        for (stamp, stage) in self.stamps.iter().zip(self.stages.iter_mut()) {
+            if *stamp != self.epoch {
+                stage.push_null();
+            }
+        }
+        Ok(())
+    }
+
+    /// At `{`: an object whose members are those of `level`.
+    fn object(
+        &mut self,
+        s: &mut Scanner<'_>,
+        level: usize,
+        depth: usize,
+    ) -> Result<(), DecodeReason> {
+        s.at += 1;
+        s.ws();
+        if s.peek() == Some(b'}') {
+            s.at += 1;
+            return Ok(());
+        }
+        let mut hint = 0usize;
+        loop {
+            s.ws();
+            if s.peek() != Some(b'"') {
+                return Err(s.error("expected a member name (a string)"));
+            }
+            let members = &self.levels[level].members;
+            // The member expected next, by its raw bytes: no scan of the name, no unescaping.
+            let expected = members.get(hint).filter(|m| {
+                m.plain && {
+                    let name = m.name.as_bytes();
+                    let rest = s.bytes().get(s.at + 1..).unwrap_or_default();
+                    rest.get(name.len()) == Some(&b'"') && same_bytes(name, rest)
+                }
+            });
+            let (target, raw, escaped) = match expected {
+                Some(m) => {
+                    s.at += m.name.len() + 2;
+                    hint += 1;
+                    (Some(m.target), "", false)
+                }
+                None => {
+                    let at = s.at + 1;
+                    let (raw, escaped) = s.string()?;
+                    let name: &str = if escaped {
+                        Scanner::unescape(raw, at, &mut self.key)?;
+                        &self.key
+                    } else {
+                        raw
+                    };
+                    match members.iter().position(|m| *m.name == *name) {
+                        Some(i) => {
+                            hint = i + 1;
+                            (Some(members[i].target), raw, escaped)
+                        }
+                        None => (None, raw, escaped),
+                    }
+                }
+            };
+            s.expect(b':', "expected `:`")?;
+            s.ws();
+            match target {
+                None => s.skip(depth, None)?,
+                Some(Target::Leaf(col, ty)) => {
+                    let col = col as usize;
+                    match self.stamps.get_mut(col) {
+                        Some(stamp) if *stamp == self.epoch => {
+                            return Err(DecodeReason::RepeatedField(self.names[col].clone()));
+                        }
+                        Some(stamp) => *stamp = self.epoch,
+                        None => return Err(DecodeReason::PlanMismatch),
+                    }
+                    self.value(s, col, ty, depth)?;
+                }
+                Some(Target::Level(inner)) => match s.peek() {
+                    Some(b'{') => self.object(s, inner as usize, depth + 1)?,
+                    Some(b'n') => s.literal("null")?,
+                    found => {
+                        return Err(DecodeReason::JsonType {
+                            field: name_of(&self.key, raw, escaped, level, &self.levels, hint)
+                                .into(),
+                            found: kind(found),
+                            expected: "object",
+                        });
+                    }
+                },
+            }
+            s.ws();
+            match s.peek() {
+                Some(b',') => s.at += 1,
+                Some(b'}') => {
+                    s.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(s.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// One member's value into column `col` of type `ty`.
+    #[inline]
+    fn value(
+        &mut self,
+        s: &mut Scanner<'_>,
+        col: usize,
+        ty: JsonType,
+        depth: usize,
+    ) -> Result<(), DecodeReason> {
+        let Some(column) = self.stages.get_mut(col) else {
+            return Err(DecodeReason::PlanMismatch);
+        };
+        let found = s.peek();
+        let wrong = |names: &[Arc<str>], found: &'static str| DecodeReason::JsonType {
+            field: names[col].clone(),
+            found,
+            expected: ty.name(),
+        };
+        match found {
+            Some(b'"') => {
+                let at = s.at + 1;
+                let (raw, escaped) = s.string()?;
+                let text: &str = if escaped {
+                    Scanner::unescape(raw, at, &mut self.scratch)?;
+                    &self.scratch
+                } else {
+                    raw
+                };
+                match (ty, column) {
+                    (JsonType::String, Stage::Str { text: t, ends, .. }) => {
+                        Stage::push_str(t, ends, text)
+                    }
+                    (JsonType::Char, Stage::Str { text: t, ends, .. }) => {
+                        let mut chars = text.chars();
+                        match (chars.next(), chars.next()) {
+                            (Some(_), None) => Stage::push_str(t, ends, text),
+                            _ => {
+                                return Err(wrong(
+                                    &self.names,
+                                    "a string of other than one character",
+                                ));
+                            }
+                        }
+                    }
+                    (JsonType::Instant(_), Stage::Timestamp(c)) => {
+                        match instant::from_text_cached(text, &mut self.last_date) {
+                            Some(n) => c.push(n),
+                            None => {
+                                return Err(wrong(
+                                    &self.names,
+                                    "a string that is not an ISO-8601 instant in range",
+                                ));
+                            }
+                        }
+                    }
+                    (JsonType::String | JsonType::Char | JsonType::Instant(_), _) => {
+                        return Err(DecodeReason::PlanMismatch);
+                    }
+                    _ => return Err(wrong(&self.names, "a string")),
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let n = s.number()?;
+                let text = s.text;
+                match (ty, column) {
+                    (JsonType::Double, Stage::F64(c)) => match n.as_f64(text) {
+                        Some(v) => c.push(v),
+                        None => return Err(wrong(&self.names, "a number out of range")),
+                    },
+                    (JsonType::Long, Stage::I64(c)) => match n.as_i64() {
+                        // i64::MIN is the column's null: refused rather than read as null.
+                        Some(v) if v != i64::MIN => c.push(v),
+                        _ if n.integer => {
+                            return Err(wrong(&self.names, "an integer out of range"));
+                        }
+                        _ => {
+                            return Err(wrong(&self.names, "a number with a fraction or exponent"));
+                        }
+                    },
+                    (JsonType::Int { min, max }, Stage::I32(c)) => match n.as_i64() {
+                        Some(v)
+                            if v >= i64::from(min)
+                                && v <= i64::from(max)
+                                && v != i64::from(i32::MIN) =>
+                        {
+                            c.push(v as i32)
+                        }
+                        _ if n.integer => {
+                            return Err(wrong(&self.names, "an integer out of range"));
+                        }
+                        _ => {
+                            return Err(wrong(&self.names, "a number with a fraction or exponent"));
+                        }
+                    },
+                    (JsonType::Instant(unit), Stage::Timestamp(c)) => {
+                        match instant::from_number(&n, text, unit) {
+                            Some(v) => c.push(v),
+                            None => return Err(wrong(&self.names, "an epoch number out of range")),
+                        }
+                    }
+                    (JsonType::String, Stage::Str { text: t, ends, .. }) => {
+                        Stage::push_str(t, ends, text.get(n.start..n.end).unwrap_or_default())
+                    }
+                    (JsonType::Bool | JsonType::Char, Stage::Bool(_) | Stage::Str { .. }) => {
+                        return Err(wrong(&self.names, "a number"));
+                    }
+                    _ => return Err(DecodeReason::PlanMismatch),
+                }
+            }
+            Some(b't' | b'f') => {
+                let v = found == Some(b't');
+                s.literal(if v { "true" } else { "false" })?;
+                match (ty, column) {
+                    (JsonType::Bool, Stage::Bool(c)) => c.push(i8::from(v)),
+                    (JsonType::String, Stage::Str { text, ends, .. }) => {
+                        Stage::push_str(text, ends, if v { "true" } else { "false" })
+                    }
+                    _ => return Err(wrong(&self.names, "a boolean")),
+                }
+            }
+            Some(b'n') => {
+                s.literal("null")?;
+                column.push_null();
+            }
+            Some(b'{' | b'[') => match (ty, column) {
+                (JsonType::String, Stage::Str { text, ends, .. }) => {
+                    // Straight into the stage's text: on error the stage is truncated back.
+                    s.skip(depth, Some(text))?;
+                    ends.push(text.len());
+                }
+                _ => return Err(wrong(&self.names, kind(found))),
+            },
+            _ => return Err(bad(s.at, "expected a JSON value")),
+        }
+        Ok(())
+    }
+}
+
+/// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`).
+#[inline(always)]
+fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
+    let Some(rest) = rest.get(..name.len()) else {
+        return false;
+    };
+    let mut a = name.chunks_exact(8);
+    let mut b = rest.chunks_exact(8);
+    for (x, y) in (&mut a).zip(&mut b) {
+        if <[u8; 8]>::try_from(x).ok() != <[u8; 8]>::try_from(y).ok() {
+            return false;
+        }
+    }
+    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
+}
+
+/// The name of the member just read, for an error: the document's (unescaped) name, or the
+/// plan's, when the member was found by its raw bytes.
+fn name_of<'a>(
+    key: &'a str,
+    raw: &'a str,
+    escaped: bool,
+    level: usize,
+    levels: &'a [Level],
+    hint: usize,
+) -> &'a str {
+    match (escaped, raw) {
+        (true, _) => key,
+        (false, "") => levels
+            .get(level)
+            .and_then(|l| l.members.get(hint.wrapping_sub(1)))
+            .map_or("", |m| &m.name),
+        (false, raw) => raw,
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

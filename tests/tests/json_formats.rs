@@ -1,0 +1,188 @@
+//! JSON keys and values written by an independent producer (Python's `json.dumps` through
+//! confluent-kafka, `tests/python/produce_json.py`) on a Tansu topic, printed by
+//! `replay-bridge cat --key json --value json`: with columns inferred from the records, and with a
+//! user's spec. Every field of every record is compared with what the producer wrote.
+
+use std::process::Command;
+use std::time::Duration;
+
+use replay_bridge::cat::{self, CatOptions, SideFormat};
+use replay_bridge::kafka::KafkaConfig;
+use replay_bridge::schemas::SchemaSource;
+use serde_json::Value;
+use streamglass_core::seek::{Position, SeekSpec};
+use streamglass_tests::tansu::broker;
+
+const COUNT: usize = 400;
+
+/// `cat`'s lines, sorted by partition and offset.
+async fn cat_lines(addr: &str, topic: &str, spec: Option<&str>, infer: usize) -> Vec<Value> {
+    let options = CatOptions {
+        key: SideFormat::Json,
+        value: SideFormat::Json,
+        subject: None,
+        schemas: SchemaSource::None,
+        follow: false,
+        start: SeekSpec::All(Position::Beginning),
+        count: None,
+        json_key_spec: None,
+        json_spec: spec.map(str::to_owned),
+        json_infer: infer,
+        timeout: Duration::from_secs(10),
+    };
+    let config = KafkaConfig::new(addr, Duration::from_secs(10));
+    let mut out = Vec::new();
+    let summary = cat::cat_kafka(&config, topic, &options, &mut out)
+        .await
+        .unwrap_or_else(|e| panic!("{topic}: {e}"));
+    assert_eq!((summary.rows, summary.errors), (COUNT as u64, 0));
+    let mut lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.sort_by_key(|r| (r["KafkaPartition"].as_i64(), r["KafkaOffset"].as_i64()));
+    lines
+}
+
+/// What `cat` prints for an ISO-8601 instant the producer wrote (`…T17:00:01.234567Z`): the same
+/// instant, as chrono writes it.
+fn instant(text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .to_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
+    let Some((env, tansu)) = broker("cat of JSON values") else {
+        return;
+    };
+    let topic = "json-trades";
+    tansu.create_topic(topic, 3).unwrap();
+    let out = Command::new(env.python())
+        .arg(streamglass_tests::workspace_root().join("tests/python/produce_json.py"))
+        .args(["--bootstrap", &tansu.addr, "--topic", topic])
+        .args(["--count", &COUNT.to_string()])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        tansu.log_tail()
+    );
+    let produced: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let produced = produced["records"].as_array().unwrap();
+    assert_eq!(produced.len(), COUNT);
+
+    // Inferred from the first 1,000 records (all of them), the time as the string it is.
+    let inferred = cat_lines(&tansu.addr, topic, None, 1_000).await;
+    // A spec: the demo's columns with Deephaven's type names, Timestamp as an Instant.
+    let spec = "Id=String,Timestamp=Instant,Exchange=String,Instrument=String,Type=String,\
+                Price=double,Size=double,Seq=long,Ok=boolean,Venue__Lat=double";
+    let by_spec = cat_lines(&tansu.addr, topic, Some(spec), 1_000).await;
+    assert_eq!(inferred.len(), COUNT);
+    assert_eq!(by_spec.len(), COUNT);
+    // Every column there (serde_json's map sorts them): the spec's, and the inferred ones: every
+    // member, nested ones as Venue__Name, the array as its JSON text.
+    let columns = |line: &Value| {
+        line.as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        columns(&by_spec[0]),
+        [
+            "Exchange",
+            "Id",
+            "Instrument",
+            "K",
+            "KafkaOffset",
+            "KafkaPartition",
+            "KafkaTimestamp",
+            "Ok",
+            "Price",
+            "Seq",
+            "Size",
+            "Timestamp",
+            "Type",
+            "Venue__Lat"
+        ]
+    );
+    assert_eq!(
+        columns(&inferred[0]),
+        [
+            "Exchange",
+            "Id",
+            "Instrument",
+            "K",
+            "KafkaOffset",
+            "KafkaPartition",
+            "KafkaTimestamp",
+            "Ok",
+            "Price",
+            "Seq",
+            "Size",
+            "Tags",
+            "Timestamp",
+            "Type",
+            "Venue__Lat",
+            "Venue__Name"
+        ]
+    );
+    for ((i, s), want) in inferred.iter().zip(&by_spec).zip(produced) {
+        let what = format!("{want}: inferred {i}, by spec {s}");
+        for line in [i, s] {
+            assert_eq!(line["KafkaPartition"], want[0], "{what}");
+            assert_eq!(line["KafkaOffset"], want[1], "{what}");
+            assert_eq!(line["K"], want[2]["K"], "{what}");
+        }
+        let v = &want[3];
+        if v.is_null() {
+            // A tombstone: every value column null.
+            for line in [i, s] {
+                let obj = line.as_object().unwrap();
+                let nulls = obj
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("Kafka") && *k != "K")
+                    .all(|(_, v)| v.is_null());
+                assert!(nulls, "{what}");
+            }
+            continue;
+        }
+        for name in ["Id", "Exchange", "Instrument", "Type", "Seq", "Ok"] {
+            assert_eq!(i[name], v[name], "{name}: {what}");
+            assert_eq!(s[name], v[name], "{name}: {what}");
+        }
+        for name in ["Price", "Size"] {
+            assert_eq!(i[name].as_f64(), v[name].as_f64(), "{name}: {what}");
+            assert_eq!(s[name].as_f64(), v[name].as_f64(), "{name}: {what}");
+        }
+        assert_eq!(
+            i["Venue__Lat"].as_f64(),
+            v["Venue"]["Lat"].as_f64(),
+            "{what}"
+        );
+        assert_eq!(
+            s["Venue__Lat"].as_f64(),
+            v["Venue"]["Lat"].as_f64(),
+            "{what}"
+        );
+        assert_eq!(i["Venue__Name"], v["Venue"]["Name"], "{what}");
+        // The array as compact JSON text, equal to what was written.
+        let tags: Value = serde_json::from_str(i["Tags"].as_str().unwrap()).unwrap();
+        assert_eq!(tags, v["Tags"], "{what}");
+        // The time: text when inferred, an instant by the spec.
+        assert_eq!(i["Timestamp"], v["Timestamp"], "{what}");
+        let ts = v["Timestamp"].as_str().unwrap();
+        assert_eq!(
+            s["Timestamp"].as_str(),
+            Some(instant(ts).as_str()),
+            "{what}"
+        );
+    }
+}
