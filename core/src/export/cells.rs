@@ -184,7 +184,8 @@ fn write_f64(x: f64, style: Style, out: &mut String) {
     } else if x == f64::NEG_INFINITY {
         "-Infinity"
     } else {
-        _ = write!(out, "{x:?}");
+        // Not `{x:?}`: std's float formatting is 20 KB of the page's bundle (float_text.rs).
+        crate::float_text::push_debug(out, x);
         return;
     };
     if style == Style::Json {
