@@ -7,7 +7,7 @@
 import { $, setText } from "./dom.js";
 import { post } from "./engine.js";
 import { bytes, integer } from "./format.js";
-import { ROWS_ASKED, createGrid } from "./grid.js";
+import { ROWS_ASKED, closeGrid, createGrid, refilter } from "./grid.js";
 
 // Open panels: name → {name, wrapper, table (regular-table), data (last frame), want {first, count}}.
 export const panels = new Map();
@@ -40,6 +40,7 @@ export function openPanel(name, host) {
 export function closePanel(name) {
   const panel = panels.get(name);
   if (!panel) return;
+  closeGrid(panel);
   panel.wrapper.remove();
   panels.delete(name);
   menuKey = null;
@@ -69,7 +70,10 @@ export function drawPanels(frame) {
 
 /** Redraws every open panel from the viewport it holds (the time zone changed). */
 export function redrawPanels() {
-  for (const panel of panels.values()) panel.table.draw();
+  for (const panel of panels.values()) {
+    refilter(panel);
+    panel.table.draw();
+  }
 }
 
 /** Lists every table of the session, open or closed; a closed one reopens on click. */
