@@ -13,7 +13,10 @@
 //   3. types a bad number under Total_Size: an inline error, and the panel still shows rows;
 //   4. selects cells (a click, a shift-click) and copies them with Ctrl+C, reading the clipboard;
 //   5. clicks a cell: the row's side panel;
-//   6. on a panel of trades_append's KafkaTimestamp, types `>= <a time>` (ISO, no zone: the
+//   6. sorts and unsorts three times: the session's bytes come back to what they were; drags
+//      Instrument's resize handle: the width holds through a sort (a redraw) and through closing
+//      and reopening the panel, as does the sort;
+//   7. on a panel of trades_append's KafkaTimestamp, types `>= <a time>` (ISO, no zone: the
 //      page's, UTC) and reads the rows shown, against the engine's `where` on the same instant
 //      in Z; clicks a row: its time in the side panel.
 // Prints one line of JSON with what it saw; the Rust test (page_e2e/grid.rs) asserts on it.
@@ -72,15 +75,14 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
       const headers = Object.fromEntries([...grid.querySelectorAll("thead tr:first-child th")].map((th) => [th.dataset.column, { sort: th.dataset.sort ?? "", text: th.textContent, title: th.title }]));
       return { rows: view.rows, columns: view.columns, totalRows: view.totalRows, drawn, headers };
     }, panel);
-  // Waits until the drawn grid shows `rows` rows whose first Total_Size cell reads as in `view`.
+  // Waits until the header shows `sort` and the grid draws the view's rows (their first cells).
   const settled = async (what, sort) =>
     until(what, async () => {
       const s = await shownNow();
-      const header = s.headers.Total_Size;
-      if ((header?.sort ?? "") !== sort || s.drawn.length === 0) return null;
-      const at = s.columns.indexOf("Exchange");
-      const drawnFirst = s.drawn[0]?.Exchange;
-      return s.rows.length > 0 && drawnFirst === s.rows[0][at] && s.drawn.length >= Math.min(3, s.rows.length) ? s : null;
+      if ((s.headers.Total_Size?.sort ?? "") !== sort || s.drawn.length < Math.min(3, s.rows.length)) return null;
+      const [e, i] = [s.columns.indexOf("Exchange"), s.columns.indexOf("Instrument")];
+      const same = s.drawn.every((cells, r) => cells.Exchange === undefined || r >= s.rows.length || (cells.Exchange === s.rows[r][e] && cells.Instrument === s.rows[r][i]));
+      return same ? s : null;
     });
   const header = `${panel} thead tr:first-child th[data-column="Total_Size"]`;
 
@@ -143,7 +145,50 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
     return { head: aside.querySelector(".row-detail-head span").textContent, cells: Object.fromEntries([...aside.querySelectorAll("dd")].map((dd) => [dd.dataset.column, dd.textContent])) };
   });
 
-  // 6. A time filter, on a panel of the trades' Kafka timestamps.
+  // 6. Views closed give their memory back; widths and the sort outlive a redraw and a reopen.
+  const bytes = () => page.evaluate(() => window.streamglass.sessionStats()?.bytesUsed ?? null);
+  const steady = async (what) => {
+    // The session's stats as a later frame brings them (they are refreshed every cycle).
+    await new Promise((r) => setTimeout(r, 600));
+    return until(what, bytes);
+  };
+  const bytesBefore = await steady("the session's bytes");
+  let bytesSorted = 0;
+  for (let i = 0; i < 3; i++) {
+    await page.click(header);
+    await settled("a sort", "ascending");
+    bytesSorted = Math.max(bytesSorted, await steady("the bytes sorted"));
+    await page.click(header);
+    await settled("a sort", "descending");
+    await page.click(header);
+    await settled("no sort", "");
+  }
+  const bytesAfter = await steady("the bytes after");
+  const width = () =>
+    page.evaluate((panel) => document.querySelector(`${panel} thead tr:first-child th[data-column="Instrument"]`).getBoundingClientRect().width, panel);
+  const widthBefore = await width();
+  const handle = await page.locator(`${panel} thead tr:first-child th[data-column="Instrument"] .rt-column-resize`).boundingBox();
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(handle.x + handle.width / 2 + 40, handle.y + handle.height / 2, { steps: 5 });
+  await page.mouse.move(handle.x + handle.width / 2 + 80, handle.y + handle.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const widthResized = await until("the resize", async () => {
+    const w = await width();
+    return w > widthBefore + 40 ? w : null;
+  });
+  await page.click(header);
+  await settled("a sort after the resize", "ascending");
+  const widthSorted = await width();
+  await page.click('[data-testid="close-agg_append"]');
+  await page.click("#panels-menu summary");
+  await page.click('[data-testid="menu-agg_append"]');
+  await page.click("#panels-menu summary");
+  const reopened = await settled("the reopened panel, sorted", "ascending");
+  const widthReopened = await width();
+  const memory = { bytesBefore, bytesSorted, bytesAfter, widthBefore, widthResized, widthSorted, widthReopened, reopened };
+
+  // 7. A time filter, on a panel of the trades' Kafka timestamps.
   await page.fill('[data-testid="console-code"]', "return { stamps: trades_append.view([\"KafkaTimestamp\"]) };");
   await page.click('[data-testid="console-run"]');
   await check("the stamps panel", () => Number(document.querySelector('[data-panel="stamps"]')?.dataset.rows ?? 0) > 0);
@@ -161,11 +206,15 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
     return v.rows.length < stamps.rows.length ? v : null;
   });
   await page.click('[data-panel="stamps"] tbody tr:nth-child(1) td[data-column="KafkaTimestamp"]');
-  const timeSide = await check("the stamp's row", () => document.querySelector('[data-testid="row-stamps"] dd[data-column="KafkaTimestamp"]')?.textContent);
+  const timeSide = await check("the stamp's row", () => {
+    const aside = document.querySelector('[data-testid="row-stamps"]');
+    const text = aside?.querySelector('dd[data-column="KafkaTimestamp"]')?.textContent;
+    return text ? { row: Number(aside.dataset.row), text } : null;
+  });
   const time = { typed, cutoffMs, all: stamps.rows.map((r) => r[0]), shown: timeView.rows.map((r) => r[0]), ref: refTime.rows.map((r) => r[0]), side: timeSide };
   await screenshot(page, screenshotPath);
 
-  const out = { range, refs, ascending, descending, unsorted, text, ranged, both, bad, afterBad, plain, selected, clipboard, side, time };
+  const out = { range, refs, ascending, descending, unsorted, text, ranged, both, bad, afterBad, plain, selected, clipboard, side, memory, time };
   console.log(JSON.stringify(out, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
 } finally {
   await browser.close();
