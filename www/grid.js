@@ -33,13 +33,14 @@ export function setTimeZone(next) {
 }
 
 // Table name → its grid's state: {sort: [{column, descending}], filters: {column: text},
-// errors: {column: message}, inputs: Map(column → <input>), sizes (regular-table's), seq}.
+// errors: {column: message}, inputs: Map(column → <input>), types: {column: type} (as the last
+// viewport gave them), sizes (regular-table's), seq}.
 const states = new Map();
 
 function stateOf(name) {
   let state = states.get(name);
   if (!state) {
-    state = { sort: [], filters: {}, errors: {}, inputs: new Map(), sizes: null, seq: 0 };
+    state = { sort: [], filters: {}, errors: {}, inputs: new Map(), types: {}, sizes: null, seq: 0 };
     states.set(name, state);
   }
   return state;
@@ -87,14 +88,14 @@ export function closeGrid(panel) {
  * refused. A later request supersedes an earlier one still in flight. */
 export async function applyView(panel) {
   const state = panel.grid;
-  const v = panel.data?.viewport;
   const filters = {};
   const errors = {};
   for (const [column, text] of Object.entries(state.filters)) {
-    const at = v ? v.columns.indexOf(column) : -1;
-    if (at < 0) continue;
+    // The column's type as the last viewport gave it (a reopened panel has none yet).
+    const type = state.types[column];
+    if (type === undefined) continue;
     try {
-      const formula = filterFormula(column, v.types[at], text, zone);
+      const formula = filterFormula(column, type, text, zone);
       if (formula) filters[column] = formula;
     } catch (e) {
       errors[column] = e.message;
@@ -111,8 +112,7 @@ export async function applyView(panel) {
 
 /** Remakes the views whose filters read times (the time zone changed). */
 export function refilter(panel) {
-  const v = panel.data?.viewport;
-  const timed = Object.keys(panel.grid.filters).some((c) => v && v.types[v.columns.indexOf(c)] === "timestamp");
+  const timed = Object.keys(panel.grid.filters).some((c) => panel.grid.types[c] === "timestamp");
   if (timed) applyView(panel);
 }
 
@@ -179,6 +179,7 @@ async function rows(panel, x0, y0, x1, y1) {
     return { num_rows: 0, num_columns: 0, data: [], column_headers: [] };
   }
   const v = data.viewport;
+  v.columns.forEach((c, i) => (panel.grid.types[c] = v.types[i]));
   const columns = v.columns.slice(x0, x1);
   const from = Math.max(0, y0 - v.first);
   const to = Math.min(v.rows.length, y1 - v.first);

@@ -105,6 +105,13 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
   const text = await rowsAre("the text filter", refs.ref_text.rows.length);
   await page.fill(filter("Instrument"), "");
   await page.press(filter("Instrument"), "Enter");
+  const exchange = refs.agg_append.rows[0][refs.agg_append.columns.indexOf("Exchange")];
+  const exchangeRows = refs.agg_append.rows.filter((r) => r[refs.agg_append.columns.indexOf("Exchange")] === exchange).length;
+  await page.fill(filter("Exchange"), `=${exchange.toUpperCase()}`);
+  await page.press(filter("Exchange"), "Enter");
+  const exact = await rowsAre("the exact filter", exchangeRows);
+  await page.fill(filter("Exchange"), "");
+  await page.press(filter("Exchange"), "Enter");
   await page.fill(filter("Trade_Count"), `${range[0]}..${range[1]}`);
   await page.press(filter("Trade_Count"), "Enter");
   const ranged = await rowsAre("the range filter", refs.ref_range.rows.length);
@@ -211,10 +218,16 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
     const text = aside?.querySelector('dd[data-column="KafkaTimestamp"]')?.textContent;
     return text ? { row: Number(aside.dataset.row), text } : null;
   });
-  const time = { typed, cutoffMs, all: stamps.rows.map((r) => r[0]), shown: timeView.rows.map((r) => r[0]), ref: refTime.rows.map((r) => r[0]), side: timeSide };
+  // The page's zone changes: the same text now reads in New York (UTC-5 in January).
+  await page.selectOption('[data-testid="zone"]', "America/New_York");
+  const newYork = await until("the time filter in New York", async () => {
+    const v = await page.evaluate(() => window.streamglass.shown("stamps"));
+    return v.rows.length !== timeView.rows.length ? v : null;
+  });
+  const time = { newYork: newYork.rows.map((r) => r[0]), typed, cutoffMs, all: stamps.rows.map((r) => r[0]), shown: timeView.rows.map((r) => r[0]), ref: refTime.rows.map((r) => r[0]), side: timeSide };
   await screenshot(page, screenshotPath);
 
-  const out = { range, refs, ascending, descending, unsorted, text, ranged, both, bad, afterBad, plain, selected, clipboard, side, memory, time };
+  const out = { range, refs, ascending, descending, unsorted, text, exact, exchange, ranged, both, bad, afterBad, plain, selected, clipboard, side, memory, time };
   console.log(JSON.stringify(out, (_, v) => (typeof v === "bigint" ? v.toString() : v)));
 } finally {
   await browser.close();

@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 use replay_bridge::record;
 use replay_bridge::source::Source;
 use serde_json::Value;
-use streamglass_tests::browser_site;
+use streamglass_tests::{browser_site, skip_or_fail, workspace_root};
 
 use super::{common, run_script};
 
@@ -156,6 +156,15 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
     assert!(want_text.len() < table.rows.len(), "the text filter keeps everything");
     assert_eq!(keyed(&text), want_text, "the text filter (BTC, any case)");
 
+    // `=BINANCE`: the whole value, ignoring case (Deephaven's `icase in`).
+    let exchange = shown["exchange"].as_str().unwrap();
+    let exact = Rows::of(&shown["exact"], "exact");
+    let want_exact: Vec<String> = (0..table.rows.len())
+        .filter(|&r| table.string(r, "Exchange") == exchange)
+        .map(|r| table.rows[r].to_string())
+        .collect();
+    assert_eq!(keyed(&exact), want_exact, "={}", exchange.to_uppercase());
+
     let (low, high) = (
         shown["range"][0].as_i64().unwrap(),
         shown["range"][1].as_i64().unwrap(),
@@ -226,6 +235,13 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
     assert!(!want.is_empty(), "{}", time["typed"]);
     assert_eq!(stamps("shown"), want, "typed {}", time["typed"]);
     assert_eq!(stamps("ref"), want, "the engine's where");
+    // The zone picked on the page changes what the text means: 5 hours later in New York.
+    let later: Vec<i64> = stamps("all")
+        .into_iter()
+        .filter(|&t| t >= cutoff + 5 * 3_600_000_000_000)
+        .collect();
+    assert_ne!(later.len(), want.len(), "the recording spans under 5 hours");
+    assert_eq!(stamps("newYork"), later, "typed {} in New York", time["typed"]);
     // The row clicked (the first drawn): its time in UTC, at its own precision (milliseconds).
     let row = time["side"]["row"].as_u64().unwrap() as usize;
     let at = chrono::DateTime::from_timestamp_nanos(want[row]);
@@ -235,4 +251,27 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
         at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()
     };
     assert_eq!(time["side"]["text"], expected.as_str(), "row {row}");
+}
+
+/// The filter boxes' language (`www/column-filters.js`), its golden cases in Node: the formula
+/// each text becomes by the column's type, the texts refused, and the sort keys header clicks
+/// make.
+#[test]
+fn filter_texts_become_the_engines_where_formulas() {
+    let script = workspace_root().join("tests/e2e/column-filters.mjs");
+    let out = match std::process::Command::new("node").arg(&script).output() {
+        Ok(out) => out,
+        Err(e) => {
+            skip_or_fail("page: filter texts", &format!("node: {e}"));
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}: {}\n{stdout}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
