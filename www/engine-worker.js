@@ -155,6 +155,8 @@ function closeView(name) {
 // the previous view's last step is closed, so its memory comes back.
 function makeView(name, spec) {
   closeView(name);
+  // The next frame sends the panel's rows afresh, with no cycle since.
+  framedWindows.delete(name);
   const base = panels.get(name);
   const errors = {};
   if (!base) return errors;
@@ -226,6 +228,8 @@ function frame(wanted) {
         stats: base.stats(),
         error: table.error ?? base.error ?? null,
         blink: table.isBlink,
+        // Whether the rows are a view of the table (the grid's filters and sort).
+        viewed: table !== base,
       });
     } catch (e) {
       out.push({ panel, error: String(e?.message ?? e) });

@@ -143,6 +143,8 @@ function filterInput(panel, column) {
   input.placeholder = "filter";
   input.title = FILTER_HELP;
   input.spellcheck = false;
+  // As narrow as its column: the box never widens a column past its header and cells.
+  input.size = 1;
   input.dataset.testid = `filter-${panel.name}-${column}`;
   input.value = state.filters[column] ?? "";
   let timer = null;

@@ -63,7 +63,8 @@ export function drawPanels(frame) {
     panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
     panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;
     const stats = panel.wrapper.querySelector(".panel-stats");
-    setText(stats, p.error ? p.error : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`);
+    const shown = p.viewed ? ` (${integer.format(p.viewport?.totalRows ?? 0)} shown)` : "";
+    setText(stats, p.error ? p.error : `${integer.format(p.stats?.rows ?? 0)} rows${shown} · ${bytes(p.stats?.bytesUsed ?? 0)}`);
     panel.table.draw();
   }
 }

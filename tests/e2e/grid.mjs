@@ -73,7 +73,8 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
       const grid = document.querySelector(`${panel} regular-table`);
       const drawn = [...grid.querySelectorAll("tbody tr")].map((tr) => Object.fromEntries([...tr.querySelectorAll("td")].map((td) => [td.dataset.column, td.textContent])));
       const headers = Object.fromEntries([...grid.querySelectorAll("thead tr:first-child th")].map((th) => [th.dataset.column, { sort: th.dataset.sort ?? "", text: th.textContent, title: th.title }]));
-      return { rows: view.rows, columns: view.columns, totalRows: view.totalRows, drawn, headers };
+      const stats = document.querySelector('[data-testid="stats-agg_append"]').textContent;
+      return { rows: view.rows, columns: view.columns, totalRows: view.totalRows, drawn, headers, stats };
     }, panel);
   // Waits until the header shows `sort` and the grid draws the view's rows (their first cells).
   const settled = async (what, sort) =>
@@ -103,6 +104,10 @@ return { ref_asc, ref_desc, ref_text, ref_range, ref_both };`);
   await page.fill(filter("Instrument"), textFilter.toUpperCase());
   await page.press(filter("Instrument"), "Enter");
   const text = await rowsAre("the text filter", refs.ref_text.rows.length);
+  text.stats = await check("the stats line", (n) => {
+    const t = document.querySelector('[data-testid="stats-agg_append"]').textContent;
+    return t.includes(`(${n} shown)`) ? t : null;
+  }, refs.ref_text.rows.length);
   await page.fill(filter("Instrument"), "");
   await page.press(filter("Instrument"), "Enter");
   const exchange = refs.agg_append.rows[0][refs.agg_append.columns.indexOf("Exchange")];

@@ -33,7 +33,9 @@ impl<'a> Rows<'a> {
             .iter()
             .map(|c| c.as_str().unwrap())
             .collect();
-        let rows = table["rows"].as_array().unwrap_or_else(|| panic!("{what} has no rows"));
+        let rows = table["rows"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what} has no rows"));
         Rows { columns, rows }
     }
 
@@ -124,37 +126,69 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
     ] {
         let view = Rows::of(&shown[step], step);
         let want = Rows::of(&refs[reference], reference);
-        assert_eq!(keyed(&view), keyed(&want), "{step}: the engine sorts otherwise");
-        assert_eq!(sorted(keyed(&view)), sorted(all.clone()), "{step}: rows lost");
+        assert_eq!(
+            keyed(&view),
+            keyed(&want),
+            "{step}: the engine sorts otherwise"
+        );
+        assert_eq!(
+            sorted(keyed(&view)),
+            sorted(all.clone()),
+            "{step}: rows lost"
+        );
         for r in 1..view.rows.len() {
             let (a, b) = (
                 view.double(r - 1, "Total_Size"),
                 view.double(r, "Total_Size"),
             );
-            assert_ne!(a.total_cmp(&b), order.reverse(), "{step}: rows {r} and before");
+            assert_ne!(
+                a.total_cmp(&b),
+                order.reverse(),
+                "{step}: rows {r} and before"
+            );
         }
         assert_drawn(&shown[step], step);
         let header = &shown[step]["headers"]["Total_Size"];
         let arrow = if step == "ascending" { "▲" } else { "▼" };
         assert_eq!(header["sort"], step, "{header}");
         assert!(header["text"].as_str().unwrap().contains(arrow), "{header}");
-        assert!(header["title"].as_str().unwrap().contains("Shift-click"), "{header}");
+        assert!(
+            header["title"].as_str().unwrap().contains("Shift-click"),
+            "{header}"
+        );
     }
     let unsorted = Rows::of(&shown["unsorted"], "unsorted");
-    assert_eq!(keyed(&unsorted), all, "a third click shows the table as it is");
+    assert_eq!(
+        keyed(&unsorted),
+        all,
+        "a third click shows the table as it is"
+    );
     assert_drawn(&shown["unsorted"], "unsorted");
 
     // 2. Filters: the engine's where, and only (and every) row that the text or range keeps.
     let text = Rows::of(&shown["text"], "text");
-    assert_eq!(keyed(&text), keyed(&Rows::of(&refs["ref_text"], "ref_text")));
-    let keeps_text = |rows: &Rows, r: usize| rows.string(r, "Instrument").to_lowercase().contains("btc");
+    assert_eq!(
+        keyed(&text),
+        keyed(&Rows::of(&refs["ref_text"], "ref_text"))
+    );
+    let keeps_text =
+        |rows: &Rows, r: usize| rows.string(r, "Instrument").to_lowercase().contains("btc");
     let want_text: Vec<String> = (0..table.rows.len())
         .filter(|&r| keeps_text(&table, r))
         .map(|r| table.rows[r].to_string())
         .collect();
     assert!(!want_text.is_empty(), "no BTC instrument to filter on");
-    assert!(want_text.len() < table.rows.len(), "the text filter keeps everything");
+    assert!(
+        want_text.len() < table.rows.len(),
+        "the text filter keeps everything"
+    );
     assert_eq!(keyed(&text), want_text, "the text filter (BTC, any case)");
+    // The stats line: the table's rows, and how many the view shows.
+    let stats = shown["text"]["stats"].as_str().unwrap();
+    assert!(
+        stats.starts_with(&format!("{} rows ({} shown)", table.rows.len(), want_text.len())),
+        "{stats}"
+    );
 
     // `=BINANCE`: the whole value, ignoring case (Deephaven's `icase in`).
     let exchange = shown["exchange"].as_str().unwrap();
@@ -170,7 +204,10 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
         shown["range"][1].as_i64().unwrap(),
     );
     let ranged = Rows::of(&shown["ranged"], "ranged");
-    assert_eq!(keyed(&ranged), keyed(&Rows::of(&refs["ref_range"], "ref_range")));
+    assert_eq!(
+        keyed(&ranged),
+        keyed(&Rows::of(&refs["ref_range"], "ref_range"))
+    );
     let want_range: Vec<String> = (0..table.rows.len())
         .filter(|&r| (low..=high).contains(&table.long(r, "Trade_Count")))
         .map(|r| table.rows[r].to_string())
@@ -179,7 +216,10 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
     assert_eq!(keyed(&ranged), want_range, "the range {low}..{high}");
 
     let both = Rows::of(&shown["both"], "both");
-    assert_eq!(keyed(&both), keyed(&Rows::of(&refs["ref_both"], "ref_both")));
+    assert_eq!(
+        keyed(&both),
+        keyed(&Rows::of(&refs["ref_both"], "ref_both"))
+    );
     assert_eq!(sorted(keyed(&both)), sorted(want_range), "where, then sort");
     assert_drawn(&shown["both"], "both");
 
@@ -190,7 +230,11 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
         "{message}"
     );
     let after_bad = Rows::of(&shown["afterBad"], "afterBad");
-    assert_eq!(keyed(&after_bad), keyed(&both), "a bad filter changes nothing");
+    assert_eq!(
+        keyed(&after_bad),
+        keyed(&both),
+        "a bad filter changes nothing"
+    );
     let plain = Rows::of(&shown["plain"], "plain");
     assert_eq!(keyed(&plain), all, "filters and sort cleared");
 
@@ -210,7 +254,11 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
 
     // 5. The row's panel: row 1's cells.
     let side = &shown["side"];
-    assert_eq!(side["head"], format!("row 2 of {}", table.rows.len()), "{side}");
+    assert_eq!(
+        side["head"],
+        format!("row 2 of {}", table.rows.len()),
+        "{side}"
+    );
     let cells = &side["cells"];
     assert_eq!(cells["Exchange"], table.string(1, "Exchange"));
     assert_eq!(cells["Instrument"], table.string(1, "Instrument"));
@@ -229,7 +277,8 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             .unwrap_or_else(|| panic!("not a timestamp: {v}"))
     };
-    let stamps = |key: &str| -> Vec<i64> { time[key].as_array().unwrap().iter().map(nanos).collect() };
+    let stamps =
+        |key: &str| -> Vec<i64> { time[key].as_array().unwrap().iter().map(nanos).collect() };
     let cutoff = time["cutoffMs"].as_i64().unwrap() * 1_000_000;
     let want: Vec<i64> = stamps("all").into_iter().filter(|&t| t >= cutoff).collect();
     assert!(!want.is_empty(), "{}", time["typed"]);
@@ -241,7 +290,12 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
         .filter(|&t| t >= cutoff + 5 * 3_600_000_000_000)
         .collect();
     assert_ne!(later.len(), want.len(), "the recording spans under 5 hours");
-    assert_eq!(stamps("newYork"), later, "typed {} in New York", time["typed"]);
+    assert_eq!(
+        stamps("newYork"),
+        later,
+        "typed {} in New York",
+        time["typed"]
+    );
     // The row clicked (the first drawn): its time in UTC, at its own precision (milliseconds).
     let row = time["side"]["row"].as_u64().unwrap() as usize;
     let at = chrono::DateTime::from_timestamp_nanos(want[row]);
