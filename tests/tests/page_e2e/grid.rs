@@ -186,7 +186,11 @@ async fn a_header_sort_and_column_filters_equal_the_engines_sort_and_where() {
     // The stats line: the table's rows, and how many the view shows.
     let stats = shown["text"]["stats"].as_str().unwrap();
     assert!(
-        stats.starts_with(&format!("{} rows ({} shown)", table.rows.len(), want_text.len())),
+        stats.starts_with(&format!(
+            "{} rows ({} shown)",
+            table.rows.len(),
+            want_text.len()
+        )),
         "{stats}"
     );
 
