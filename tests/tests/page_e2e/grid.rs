@@ -333,3 +333,33 @@ fn filter_texts_become_the_engines_where_formulas() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }
+
+/// On a live replay, the grid's view (agg_append sorted by a header click, filtered on
+/// Instrument) ticks with its table: read twice as trades arrive, it is each time in
+/// Total_Size's order, holds exactly the table's rows whose Instrument contains "usd", and the
+/// trades they count, which grow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grids_view_ticks_with_its_table() {
+    let Some(site) = browser_site("page: the grid, live") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.sgrec");
+    record::generate_live(&path, 30_000, 300, 3, 5).unwrap();
+    let point: replay_bridge::live::LivePoint = "end-300s".parse().unwrap();
+    let source = Source::recording_live(&path, point, 1.0).unwrap();
+    let addr = common::start_bridge(source, Some(site)).await;
+    let url = format!("http://{addr}/");
+    let shown = run_script("grid-live.mjs", &url, "30000", "grid-live").await;
+    for read in ["first", "later"] {
+        let r = &shown[read];
+        assert_eq!(r["sorted"], true, "{read}: {r}");
+        assert_eq!(r["filtered"], true, "{read}: {r}");
+        assert_eq!(r["rows"], r["tableRows"], "{read}: {r}");
+        // (The script reads until the view's trades equal the table's: both at one cycle.)
+    }
+    assert!(
+        shown["later"]["count"].as_u64() > shown["first"]["count"].as_u64(),
+        "{shown}"
+    );
+}
