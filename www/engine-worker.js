@@ -25,6 +25,7 @@
 //                                          refused is left out). The view replaced is closed.
 //   {type: "rows", id, panel, first, count} the rows a panel shows, as a viewport (copy, a row's
 //                                          cells)
+//   {type: "download", name, format}       export the named table as it is now (`table.download`)
 //   {type: "read", id, names}              every row of the named tables, with their stats, the
 //                                          cycle they are at, and the session's clock just before
 //                                          that cycle ran and now (`session.now()`, BigInt ns;
@@ -32,8 +33,9 @@
 //                                          between the two, as the clock never goes back
 // Messages to the page:
 //   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
+//   {type: "save", filename, mediaType, bytes}   a file for the page to save (`table.download`)
 
-import init, { Agg, Session, SortColumn, UpdateBy } from "./pkg/streamglass_wasm.js";
+import init, { Agg, Session, SortColumn, Table, UpdateBy } from "./pkg/streamglass_wasm.js";
 
 let session = null;
 let timer = null;
@@ -80,6 +82,31 @@ function setInterval_(ms) {
   if (timer !== null) clearInterval(timer);
   timer = setInterval(cycle, period);
 }
+
+// Export, in cells and the console: `table.toCsv()`, `toJsonLines()` (strings), `toArrowIpc()`
+// (a Uint8Array) and `download(format)`, all of the table as it is now. A worker cannot save a
+// file, so `download` sends the bytes to the page (transferred, not copied), which saves them as
+// `<name>.<extension>`; it returns that file name.
+const MEDIA_TYPES = { csv: "text/csv", jsonl: "application/jsonl", arrow: "application/vnd.apache.arrow.file" };
+Object.assign(Table.prototype, {
+  toCsv() {
+    return new TextDecoder().decode(this.exportFile("csv"));
+  },
+  toJsonLines() {
+    return new TextDecoder().decode(this.exportFile("jsonl"));
+  },
+  toArrowIpc() {
+    return this.exportFile("arrow");
+  },
+  download(format = "csv", name) {
+    const extension = String(format);
+    const bytes = this.exportFile(extension);
+    const named = name ?? [...panels].find(([, t]) => t === this)?.[0] ?? Object.keys(scope).find((n) => scope[n] === this);
+    const filename = `${named ?? "table"}.${extension}`;
+    self.postMessage({ type: "save", filename, mediaType: MEDIA_TYPES[extension], bytes }, [bytes.buffer]);
+    return filename;
+  },
+});
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 // Console results that are a bare table are named table_1, table_2, ...
@@ -304,6 +331,13 @@ self.onmessage = async (event) => {
         // A read may come before "init" has made the session (a test reading from the start).
         const clock = { atCycle: cycleClock, atRead: typeof session?.now === "function" ? session.now() : null };
         self.postMessage({ type: "read", id: message.id, tables: out, cycles: session?.cycles() ?? 0, clock });
+        break;
+      }
+      case "download": {
+        const table = panels.get(message.name) ?? scope[message.name];
+        if (!isTable(table)) throw new Error(`no table ${message.name}`);
+        const filename = table.download(message.format, message.name);
+        self.postMessage({ type: "downloaded", id: message.id, filename });
         break;
       }
       case "interval":

@@ -3,6 +3,7 @@
 // has loaded the WASM module and connected. Replies are matched to requests by id; a fatal
 // error of the worker is shown in the status line.
 
+import { saveFile } from "./export.js";
 import { showFatal } from "./status.js";
 
 const worker = new Worker(new URL("./engine-worker.js", import.meta.url), { type: "module" });
@@ -31,6 +32,7 @@ worker.onmessage = (event) => {
   const m = event.data;
   if (m.type === "ready") ready();
   if (m.type === "fatal") showFatal(m.error);
+  if (m.type === "save") saveFile(m);
   if (pending.has(m.id)) {
     const { resolve, reject } = pending.get(m.id);
     pending.delete(m.id);

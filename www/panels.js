@@ -6,6 +6,7 @@
 
 import { $, setText } from "./dom.js";
 import { post } from "./engine.js";
+import { downloadMenu } from "./export.js";
 import { bytes, integer } from "./format.js";
 import { ROWS_ASKED, closeGrid, createGrid, refilter } from "./grid.js";
 
@@ -29,6 +30,7 @@ export function openPanel(name, host) {
     <button class="panel-close" type="button" title="Close the panel (the table stays live)" aria-label="Close ${name}" data-testid="close-${name}">×</button></div>`;
   wrapper.querySelector(".panel-name").textContent = name;
   wrapper.querySelector(".panel-close").addEventListener("click", () => closePanel(name));
+  wrapper.querySelector(".panel-close").before(downloadMenu(name, (format) => post({ type: "download", name, format })));
   host.appendChild(wrapper);
   const panel = { name, wrapper, table: null, data: null, want: { first: 0, count: ROWS_ASKED } };
   panel.table = createGrid(panel, wrapper);

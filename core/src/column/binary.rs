@@ -49,6 +49,16 @@ impl BinaryColumn {
         }))
     }
 
+    /// Every row's value in order, with its bytes: `(bytes, ranges)`, where row `i` is
+    /// `bytes[first .. first + count]` for `ranges[i] == Some((first, count))`, and null for `None`.
+    pub fn contiguous(&self) -> (Vec<u8>, Vec<Option<(usize, usize)>>) {
+        let mut ranges = Vec::with_capacity(self.len());
+        self.ends.ranges(0, self.len(), &mut ranges);
+        let mut bytes = Vec::with_capacity(self.bytes.len());
+        self.bytes.slices().for_each(|s| bytes.extend_from_slice(s));
+        (bytes, ranges)
+    }
+
     /// Removes `count` rows from the front.
     pub fn pop_front(&mut self, count: usize) {
         let bytes = self.ends.pop_front(count);

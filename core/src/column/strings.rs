@@ -994,6 +994,25 @@ impl StringColumn {
         true
     }
 
+    /// Calls `f` with every row's value in order (`None` for null), in one pass over the
+    /// storage: what an export reads (plain strings found one by one take a chunk search each).
+    pub fn for_each<'a>(&'a self, mut f: impl FnMut(Option<&'a str>)) {
+        match &self.repr {
+            Repr::Dict { codes, dict } => codes
+                .slices()
+                .for_each(|s| s.iter().for_each(|&c| f(dict.get(c)))),
+            Repr::Plain(plain) => {
+                let mut skip = plain.head;
+                for chunk in &plain.chunks {
+                    for row in skip..chunk.rows() {
+                        f(chunk.get(row).flatten());
+                    }
+                    skip = 0;
+                }
+            }
+        }
+    }
+
     /// The value at `index`: `None` past the end, `Some(None)` for null.
     pub fn get(&self, index: usize) -> Option<Option<&str>> {
         match &self.repr {

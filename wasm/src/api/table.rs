@@ -545,6 +545,20 @@ impl Table {
         self.derive(|t| t.format_row_where(condition, color))
     }
 
+    /// The rows now as a file of `format`: `"csv"` (RFC 4180, a header row), `"jsonl"` (one
+    /// object per row) or `"arrow"` (an Arrow IPC file, the columns with their own types); see
+    /// `streamglass_core::export`. The worker's `toCsv`, `toJsonLines`, `toArrowIpc` and
+    /// `download` are built on it (one export in the bundle, not four).
+    #[wasm_bindgen(js_name = exportFile)]
+    pub fn export_file(&self, format: &str) -> Result<Vec<u8>, JsError> {
+        let format = streamglass_core::export::Format::parse(format).ok_or_else(|| {
+            JsError::new(&format!(
+                "no export format {format:?}: use \"csv\", \"jsonl\" or \"arrow\""
+            ))
+        })?;
+        self.inner()?.export(format).map_err(to_js)
+    }
+
     /// Rows `first .. first + count` for display: `{columns, types, first, totalRows, rows,
     /// formats}`, where `columns` are the data columns (format columns are folded into
     /// `formats`), `types[c]` is column `c`'s type, and `formats[r][c]` is the cell's color or
