@@ -95,6 +95,10 @@ window.streamglass = {
     const { tables, cycles, clock } = await call({ type: "read", names });
     return { tables, cycles, clock };
   },
+  /** Every row a panel shows (its table, or the view its grid's sort and filters made of it). */
+  async shown(name) {
+    return (await call({ type: "rows", panel: name, first: 0, count: Number.MAX_SAFE_INTEGER })).viewport;
+  },
   async stats(names) {
     const out = {};
     for (const name of names) out[name] = lastFrame?.tables?.[name] ?? null;

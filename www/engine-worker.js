@@ -17,6 +17,14 @@
 //                                          same first cycle); release runs one at once
 //   {type: "drop", name}                   close a table: its memory is freed once no other
 //                                          table needs it
+//   {type: "view", id, panel, filters, sort}
+//                                          what a panel shows instead of its table: the table
+//                                          where each of `filters` ({column: formula}), then
+//                                          sorted by `sort` ([{column, descending}]); replies
+//                                          {errors: {column: message}} (a filter the engine
+//                                          refused is left out). The view replaced is closed.
+//   {type: "rows", id, panel, first, count} the rows a panel shows, as a viewport (copy, a row's
+//                                          cells)
 //   {type: "download", name, format}       export the named table as it is now (`table.download`)
 //   {type: "read", id, names}              every row of the named tables, with their stats, the
 //                                          cycle they are at, and the session's clock just before
@@ -35,6 +43,10 @@ let cycleError = null;
 const scope = Object.create(null);
 // name → Table, for every table a cell or the console returned.
 const panels = new Map();
+// name → the view its panel shows: {spec, base (the table it was made of), table (null when no
+// filter or sort applies), errors}. A view is remade when its name comes to mean another table
+// (a cell ran again), and closed with its table.
+const views = new Map();
 let lastCycleAt = 0;
 let cycleMs = 0;
 
@@ -150,10 +162,63 @@ function describe(value) {
 function sweep() {
   for (const [name, table] of panels) {
     if (table.isClosed) {
+      closeView(name);
       panels.delete(name);
       delete scope[name];
     }
   }
+}
+
+function closeView(name) {
+  const view = views.get(name);
+  if (!view) return;
+  views.delete(name);
+  framedWindows.delete(name);
+  if (view.table && !view.table.isClosed) view.table.close();
+}
+
+// The panel's table where each filter holds, then sorted. Each step is a table of its own; the
+// steps before the last are closed at once (the last keeps what it needs of them alive), and
+// the previous view's last step is closed, so its memory comes back.
+function makeView(name, spec) {
+  closeView(name);
+  // The next frame sends the panel's rows afresh, with no cycle since.
+  framedWindows.delete(name);
+  const base = panels.get(name);
+  const errors = {};
+  if (!base) return errors;
+  let table = base;
+  const made = [];
+  for (const [column, formula] of Object.entries(spec.filters ?? {})) {
+    try {
+      table = table.where([formula]);
+      made.push(table);
+    } catch (e) {
+      errors[column] = String(e?.message ?? e);
+    }
+  }
+  const sort = spec.sort ?? [];
+  if (sort.length > 0) {
+    try {
+      table = table.sort(sort.map((k) => (k.descending ? SortColumn.desc(k.column) : SortColumn.asc(k.column))));
+      made.push(table);
+    } catch (e) {
+      errors[""] = String(e?.message ?? e);
+    }
+  }
+  for (const t of made) if (t !== table) t.close();
+  views.set(name, { spec, base, table: table === base ? null : table, errors });
+  return errors;
+}
+
+/** What panel `name` shows: its view, remade if the name now means another table; or the
+ * table itself. */
+function shown(name) {
+  const base = panels.get(name);
+  const view = views.get(name);
+  if (!base || !view) return base;
+  if (view.base !== base) makeView(name, view.spec);
+  return views.get(name)?.table ?? base;
 }
 
 // Tables change only in a cycle (10 per second by default) while frames come at 60: a panel
@@ -163,14 +228,15 @@ const framedWindows = new Map();
 let framedTables = {};
 let framedSession = null;
 
-function frame(views) {
+function frame(wanted) {
   sweep();
   const cycles = session.cycles();
   const fresh = cycles !== framedCycle;
   framedCycle = cycles;
   const out = [];
-  for (const { panel, first, count, need } of views) {
-    const table = panels.get(panel);
+  for (const { panel, first, count, need } of wanted) {
+    const base = panels.get(panel);
+    const table = shown(panel);
     if (!table) {
       out.push({ panel, missing: true });
       continue;
@@ -186,9 +252,11 @@ function frame(views) {
         panel,
         // Array cells: the page shows six elements, and a seventh says there are more.
         viewport: table.viewport(first, count, 7),
-        stats: table.stats(),
-        error: table.error ?? null,
+        stats: base.stats(),
+        error: table.error ?? base.error ?? null,
         blink: table.isBlink,
+        // Whether the rows are a view of the table (the grid's filters and sort).
+        viewed: table !== base,
       });
     } catch (e) {
       out.push({ panel, error: String(e?.message ?? e) });
@@ -241,6 +309,17 @@ self.onmessage = async (event) => {
       case "frame":
         self.postMessage({ type: "frame", id: message.id, ...frame(message.views) });
         break;
+      case "view": {
+        const errors = makeView(message.panel, { filters: message.filters, sort: message.sort });
+        self.postMessage({ type: "view", id: message.id, errors });
+        break;
+      }
+      case "rows": {
+        const table = shown(message.panel);
+        const viewport = table ? table.viewport(message.first, Math.min(message.count, table.size), 7) : null;
+        self.postMessage({ type: "rows", id: message.id, viewport });
+        break;
+      }
       case "read": {
         // Every row of the named tables (for tests and the console): {name: viewport + stats}.
         const out = {};
@@ -274,6 +353,7 @@ self.onmessage = async (event) => {
       case "drop": {
         const table = panels.get(message.name);
         if (table) {
+          closeView(message.name);
           table.close();
           panels.delete(message.name);
           delete scope[message.name];

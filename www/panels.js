@@ -8,7 +8,7 @@ import { $, setText } from "./dom.js";
 import { post } from "./engine.js";
 import { downloadMenu } from "./export.js";
 import { bytes, integer } from "./format.js";
-import { ROWS_ASKED, createGrid } from "./grid.js";
+import { ROWS_ASKED, closeGrid, createGrid, refilter } from "./grid.js";
 
 // Open panels: name → {name, wrapper, table (regular-table), data (last frame), want {first, count}}.
 export const panels = new Map();
@@ -42,6 +42,7 @@ export function openPanel(name, host) {
 export function closePanel(name) {
   const panel = panels.get(name);
   if (!panel) return;
+  closeGrid(panel);
   panel.wrapper.remove();
   panels.delete(name);
   menuKey = null;
@@ -64,14 +65,18 @@ export function drawPanels(frame) {
     panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
     panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;
     const stats = panel.wrapper.querySelector(".panel-stats");
-    setText(stats, p.error ? p.error : `${integer.format(p.stats?.rows ?? 0)} rows · ${bytes(p.stats?.bytesUsed ?? 0)}`);
+    const shown = p.viewed ? ` (${integer.format(p.viewport?.totalRows ?? 0)} shown)` : "";
+    setText(stats, p.error ? p.error : `${integer.format(p.stats?.rows ?? 0)} rows${shown} · ${bytes(p.stats?.bytesUsed ?? 0)}`);
     panel.table.draw();
   }
 }
 
 /** Redraws every open panel from the viewport it holds (the time zone changed). */
 export function redrawPanels() {
-  for (const panel of panels.values()) panel.table.draw();
+  for (const panel of panels.values()) {
+    refilter(panel);
+    panel.table.draw();
+  }
 }
 
 /** Lists every table of the session, open or closed; a closed one reopens on click. */

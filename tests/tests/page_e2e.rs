@@ -12,6 +12,9 @@ mod time_notebook;
 // The console on everyday time and filter queries, and the README's console example.
 #[path = "page_e2e/console.rs"]
 mod console;
+// The grid: header sort, column filters, copy and a row's cells, against the engine's own.
+#[path = "page_e2e/grid.rs"]
+mod grid;
 // The topic browser: a broker's topics listed, and opened as tables with no code written.
 #[path = "page_e2e/topic_browser.rs"]
 mod topic_browser;
