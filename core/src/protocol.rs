@@ -27,7 +27,8 @@ use crate::{Error, Result};
 /// The version byte that starts every frame. Bump it on any incompatible change.
 /// Version 2: client messages (subscribe, credit, unsubscribe) and subscription ids.
 /// Version 3: a subscription may ask for its records compressed ([`Compression`]).
-pub const PROTOCOL_VERSION: u8 = 3;
+/// Version 4: a hello's schemas carry their kind ([`SchemaType`]): JSON Schemas reach the page.
+pub const PROTOCOL_VERSION: u8 = 4;
 
 /// The largest frame a [`ServerMessage::Compressed`] may expand to, whatever a client allows:
 /// a bound on what hostile bytes can make a client allocate.
@@ -166,7 +167,7 @@ pub struct PartitionInfo {
     pub start_offset: i64,
 }
 
-/// An Avro schema as a Confluent-compatible registry knows it.
+/// A schema as a Confluent-compatible registry knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaInfo {
     /// The registry id that framed values carry in bytes 1..5.
@@ -175,8 +176,33 @@ pub struct SchemaInfo {
     pub subject: Option<String>,
     /// The version within the subject, when known.
     pub version: Option<i32>,
-    /// The schema's JSON text.
+    /// The schema's text (JSON for Avro and JSON Schema, `.proto` for Protobuf).
     pub schema: String,
+    /// Its kind: the registry's `schemaType` (absent, as in a recording made before it was
+    /// kept: Avro).
+    #[serde(default)]
+    pub schema_type: SchemaType,
+}
+
+/// The kind of a registry schema (Confluent's `schemaType`: `AVRO` when absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SchemaType {
+    #[default]
+    Avro,
+    Json,
+    Protobuf,
+}
+
+impl SchemaType {
+    /// The registry's name for it (`AVRO`, `JSON`, `PROTOBUF`), if it is one of these.
+    pub fn from_registry(name: &str) -> Option<Self> {
+        match name {
+            "AVRO" => Some(Self::Avro),
+            "JSON" => Some(Self::Json),
+            "PROTOBUF" => Some(Self::Protobuf),
+            _ => None,
+        }
+    }
 }
 
 /// Records of one partition, in increasing offset order.
@@ -348,6 +374,7 @@ mod tests {
                 subject: Some("s".into()),
                 version: Some(1),
                 schema: "\"string\"".into(),
+                schema_type: Default::default(),
             }],
         })
     }

@@ -383,6 +383,7 @@ impl<W: Write> Printer<W> {
             subject: stored.subject.clone(),
             version: stored.version,
             schema: stored.text.clone(),
+            schema_type: Default::default(),
         };
         for (_, decoder) in self.by_writer.iter_mut().flatten() {
             if decoder.store().get(id).is_none() {

@@ -155,6 +155,7 @@ fn write_generated(
             subject: Some(trades::TRADES_SUBJECT.into()),
             version: Some(1),
             schema: trades::TRADE_SCHEMA.into(),
+            schema_type: Default::default(),
         }],
         source,
         stopped_early: None,

@@ -1085,6 +1085,7 @@ pub(crate) fn meta_of(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
             subject: Some("t-value".into()),
             version: Some(1),
             schema: "\"string\"".into(),
+            schema_type: Default::default(),
         }],
         source: "test".into(),
         stopped_early: None,

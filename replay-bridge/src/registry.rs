@@ -28,7 +28,7 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
-use streamglass_core::protocol::SchemaInfo;
+use streamglass_core::protocol::{SchemaInfo, SchemaType};
 use tokio::net::TcpStream;
 
 use crate::{Error, Result};
@@ -186,6 +186,7 @@ impl SchemaRegistry {
             subject: Some(found.subject),
             version: Some(found.version),
             schema: found.schema,
+            schema_type: SchemaType::from_registry(&found.schema_type).unwrap_or_default(),
         };
         let mut answers = self.answers();
         answers.types.insert(found.id, found.schema_type);
@@ -289,6 +290,7 @@ impl SchemaRegistry {
             subject: Some(found.subject),
             version: Some(found.version),
             schema: found.schema,
+            schema_type: SchemaType::from_registry(&found.schema_type).unwrap_or_default(),
         })
     }
 
@@ -297,6 +299,8 @@ impl SchemaRegistry {
         #[derive(Deserialize)]
         struct ById {
             schema: String,
+            #[serde(rename = "schemaType", default = "avro")]
+            schema_type: String,
         }
         if let Some(found) = self.answers().ids.get(&id) {
             return Ok(found.clone());
@@ -307,6 +311,7 @@ impl SchemaRegistry {
             subject: None,
             version: None,
             schema: found.schema,
+            schema_type: SchemaType::from_registry(&found.schema_type).unwrap_or_default(),
         };
         self.answers().ids.insert(id, info.clone());
         Ok(info)

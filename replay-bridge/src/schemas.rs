@@ -88,6 +88,7 @@ pub fn load_schema_dir(dir: &Path, topic: &str) -> Result<Vec<SchemaInfo>> {
             subject,
             version: None,
             schema: text,
+            schema_type: Default::default(),
         });
     }
     schemas.sort_by_key(|s| s.id);

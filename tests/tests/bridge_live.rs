@@ -50,6 +50,7 @@ fn write(path: &Path, times: &[i64]) -> Vec<StoredRecord> {
             subject: Some("live-value".into()),
             version: Some(1),
             schema: "\"string\"".into(),
+            schema_type: Default::default(),
         }],
         source: "bridge_live test".into(),
         stopped_early: None,

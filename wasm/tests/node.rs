@@ -57,6 +57,7 @@ mod avro {
                 subject: Some("trades-value".into()),
                 version: Some(1),
                 schema: TRADE.into(),
+                schema_type: Default::default(),
             }],
         });
         let (a, b) = (

@@ -819,6 +819,7 @@ mod tests {
             subject: Some("trades-value".into()),
             version: Some(version),
             schema: schema.into(),
+            schema_type: Default::default(),
         };
         let hello = Hello {
             subscription: Default::default(),

@@ -8,6 +8,9 @@
 //! kept as *unreadable* with its reason ([`SchemaStore::unreadable`]), so only the records
 //! written with it fail (with that reason), and every other version of its subject still reads.
 //!
+//! A hello's schemas of other kinds (JSON Schema, Protobuf: [`SchemaType`]) are not read as
+//! Avro: they are kept as given ([`SchemaStore::latest_other`]), for the decoders of those kinds.
+//!
 //! Invariant: an id maps to one schema for the life of the store; adding the same id again with
 //! the same canonical form changes nothing, and with another is refused.
 
@@ -16,7 +19,7 @@ use std::sync::Arc;
 
 use super::schema::Schema as AvroSchema;
 
-use crate::protocol::{Hello, SchemaInfo};
+use crate::protocol::{Hello, SchemaInfo, SchemaType};
 use crate::{Error, Result};
 
 /// One registered schema, parsed.
@@ -41,6 +44,8 @@ pub struct SchemaStore {
     by_subject: LiteMap<String, LiteMap<i32, u32>>,
     /// Schemas that could not be read, by id: what they were given as, and why.
     unreadable: LiteMap<u32, (SchemaInfo, Arc<str>)>,
+    /// The hello's schemas of other kinds (JSON Schema, Protobuf), kept as given, by id.
+    others: LiteMap<u32, SchemaInfo>,
 }
 
 /// Parses a schema and returns it with its canonical form and Rabin fingerprint.
@@ -61,9 +66,21 @@ impl SchemaStore {
     pub fn from_hello(hello: &Hello) -> Result<Self> {
         let mut store = Self::new();
         for info in &hello.schemas {
-            store.insert_or_keep_unreadable(info)?;
+            if info.schema_type == SchemaType::Avro {
+                store.insert_or_keep_unreadable(info)?;
+            } else {
+                store.others.insert(info.id, info.clone());
+            }
         }
         Ok(store)
+    }
+
+    /// The newest version of `subject` among the hello's schemas of kind `kind` (not Avro).
+    pub fn latest_other(&self, subject: &str, kind: SchemaType) -> Option<&SchemaInfo> {
+        self.others
+            .values()
+            .filter(|i| i.schema_type == kind && i.subject.as_deref() == Some(subject))
+            .max_by_key(|i| (i.version, i.id))
     }
 
     /// Adds a schema, or keeps it as unreadable with the reason it does not parse. A schema
@@ -154,6 +171,7 @@ impl SchemaStore {
             subject: subject.map(str::to_owned),
             version,
             schema: schema.to_owned(),
+            schema_type: Default::default(),
         })
     }
 
@@ -279,6 +297,7 @@ mod tests {
             subject: Some("s".into()),
             version: None,
             schema: schema.into(),
+            schema_type: Default::default(),
         };
         let hello = |schemas| Hello {
             subscription: Default::default(),
@@ -298,5 +317,29 @@ mod tests {
             [5]
         );
         assert!(store.get(6).is_some() && store.unreadable_reason(5).is_some());
+
+        // A JSON Schema is not read as Avro (it would be unreadable): it is kept as given, and
+        // the newest version of its subject is found.
+        let json = |id: u32, version: i32| SchemaInfo {
+            id,
+            subject: Some("t-value".into()),
+            version: Some(version),
+            schema: format!(r#"{{"type":"object","title":"v{version}"}}"#),
+            schema_type: SchemaType::Json,
+        };
+        let store =
+            SchemaStore::from_hello(&hello(vec![json(7, 1), json(9, 2), info(6, r#""int""#)]))
+                .unwrap();
+        assert_eq!(store.unreadable().count(), 0);
+        assert!(store.get(7).is_none());
+        let latest = store
+            .latest_other("t-value", SchemaType::Json)
+            .map(|i| i.id);
+        assert_eq!(latest, Some(9));
+        assert!(
+            store
+                .latest_other("t-value", SchemaType::Protobuf)
+                .is_none()
+        );
     }
 }

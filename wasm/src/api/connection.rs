@@ -30,9 +30,9 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use streamglass_core::WeakTable;
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::json_format::{Inference, JsonColumns, infer::DEFAULT_LIMIT};
+use streamglass_core::json_format::{Inference, JsonColumns, infer::DEFAULT_LIMIT, json_schema};
 use streamglass_core::protocol::{
-    self, ClientMessage, Compression, Hello, ServerMessage, Subscribe,
+    self, ClientMessage, Compression, Hello, SchemaType, ServerMessage, Subscribe,
 };
 use streamglass_core::seek::{Position, SeekSpec};
 use wasm_bindgen::prelude::*;
@@ -828,14 +828,33 @@ impl Feed {
                 other => Ok(other.clone()),
             }
         };
-        let key = newest(&self.spec.key, "key")?;
-        let value = newest(&self.spec.value, "value")?;
-        if self.spec.infer.iter().any(Option::is_some) {
+        let mut key = newest(&self.spec.key, "key")?;
+        let mut value = newest(&self.spec.value, "value")?;
+        // A JSON side with no spec takes its columns from the topic's JSON Schema in the
+        // registry (`<topic>-key`, `<topic>-value`, newest version) when the hello has one, and
+        // infers them from the first records otherwise.
+        let mut infer = self.spec.infer;
+        let [key_infer, value_infer] = &mut infer;
+        for ((format, limit), side) in [(&mut key, key_infer), (&mut value, value_infer)]
+            .into_iter()
+            .zip(["key", "value"])
+        {
+            let subject = format!("{}-{side}", hello.topic);
+            if limit.is_some()
+                && let Some(schema) = store.latest_other(&subject, SchemaType::Json)
+            {
+                let columns = json_schema::columns(&schema.schema)
+                    .map_err(|e| format!("the JSON Schema of {subject} (id {}): {e}", schema.id))?;
+                *format = Format::Json(columns);
+                *limit = None;
+            }
+        }
+        if infer.iter().any(Option::is_some) {
             self.pending = Some(PendingJson {
                 store,
                 key,
                 value,
-                infer: self.spec.infer.map(|n| n.map(Inference::new)),
+                infer: infer.map(|n| n.map(Inference::new)),
                 held: Vec::new(),
             });
             return Ok(());
