@@ -319,3 +319,146 @@ async fn the_topic_browser_opens_a_recordings_topic() {
         assert_eq!(table.double(row, "Price"), *price, "{key:?}");
     }
 }
+
+/// JSON values written by `json.dumps` (confluent-kafka, no schema in the records): a topic with
+/// no subject opens with columns inferred from its records; a topic whose `<topic>-value` subject
+/// is a JSON Schema opens with the schema's columns (`Size` a double, where inference gives an
+/// int). Every field of every record equals what the producer wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_browser_opens_json_topics_inferred_and_by_their_json_schema() {
+    const SCHEMA: &str = r#"{"type":"object","properties":{
+        "Id":{"type":"string"},"Exchange":{"type":"string"},"Price":{"type":"number"},
+        "Size":{"type":"number"},"Tags":{"type":"array","items":{"type":"string"}}}}"#;
+    let Some(site) = browser_site("page: topic browser, JSON") else {
+        return;
+    };
+    let Some((env, tansu)) = broker("page: topic browser, JSON") else {
+        return;
+    };
+    // (topic, records, producer seed)
+    let topics = [("shop.json", 180u64, 3u64), ("shop.jsonschema", 120, 4)];
+    let mut written: HashMap<&str, HashMap<(i64, i64), Value>> = HashMap::new();
+    for (topic, count, seed) in topics {
+        tansu.create_topic(topic, 2).unwrap();
+        let out = Command::new(env.python())
+            .arg(workspace_root().join("tests/python/produce_text.py"))
+            .args(["--bootstrap", &tansu.addr, "--topic", topic])
+            .args(["--count", &count.to_string(), "--kind", "json"])
+            .args(["--seed", &seed.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let records = printed["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let value: Value = serde_json::from_str(r[3].as_str().unwrap()).unwrap();
+                ((r[0].as_i64().unwrap(), r[1].as_i64().unwrap()), value)
+            })
+            .collect::<HashMap<_, _>>();
+        assert_eq!(records.len() as u64, count);
+        written.insert(topic, records);
+    }
+    let registry = common::registry::start(vec![common::registry::Registered {
+        subject: "shop.jsonschema-value".into(),
+        id: 21,
+        schema_type: "JSON".into(),
+        schema: SCHEMA.into(),
+    }])
+    .await;
+    let schemas = SchemaSource::Registry(
+        SchemaRegistry::new(&registry, None, Duration::from_secs(10)).unwrap(),
+    );
+    let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
+    let source = Source::kafka(&config, &[], schemas).await.unwrap();
+    let app = server::router_offering(
+        vec![server::Offered::named(Arc::new(source))],
+        Some(site),
+        server::ServeOptions::default(),
+    )
+    .unwrap();
+    let listener = server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server::local_addr(&listener).unwrap();
+    tokio::spawn(server::serve(listener, app));
+
+    let plan = serde_json::json!({
+        "newest": 1000,
+        "open": {"shop.json": 180, "shop.jsonschema": 120},
+    });
+    let shown = run_script(
+        "topic-browser.mjs",
+        &format!("http://{addr}/"),
+        &plan.to_string(),
+        "topic-browser-json",
+    )
+    .await;
+    for (topic, _, _) in topics {
+        let listed = shown["listed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["topic"] == topic)
+            .unwrap_or_else(|| panic!("{topic} not listed: {shown}"));
+        assert_eq!(listed["value"], "json", "{listed}");
+        let o = shown["opened"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["topic"] == topic)
+            .unwrap_or_else(|| panic!("{topic} not opened: {shown}"));
+        assert_eq!(o["state"], "done", "{o}");
+        assert!(
+            o["call"].as_str().unwrap().contains("value: \"json\""),
+            "{o}"
+        );
+        let name = topic.replace('.', "_");
+        let table = Shown::of(&o["table"], &name);
+        let records = &written[topic];
+        assert_eq!(table.rows.len(), records.len(), "{topic}");
+        // By the schema, Size is a number (a double column); inferred from small integers, an
+        // int.
+        let by_schema = topic == "shop.jsonschema";
+        let size_type = &o["table"]["types"][table.at("Size")];
+        assert_eq!(
+            size_type,
+            if by_schema { "double" } else { "int" },
+            "{topic}: {}",
+            o["table"]["types"]
+        );
+        for row in 0..table.rows.len() {
+            let key = (
+                table.long(row, "KafkaPartition"),
+                table.long(row, "KafkaOffset"),
+            );
+            let want = &records[&key];
+            let what = format!("{topic} at {key:?}: {want}");
+            for field in ["Id", "Exchange"] {
+                assert_eq!(
+                    table.string(row, field),
+                    want[field].as_str().unwrap(),
+                    "{what}"
+                );
+            }
+            assert_eq!(
+                table.double(row, "Price"),
+                want["Price"].as_f64().unwrap(),
+                "{what}"
+            );
+            let size = want["Size"].as_i64().unwrap();
+            if by_schema {
+                assert_eq!(table.double(row, "Size"), size as f64, "{what}");
+            } else {
+                assert_eq!(table.long(row, "Size"), size, "{what}");
+            }
+            // An array: its compact JSON text, as json.dumps' compact form would write it.
+            let tags = serde_json::to_string(&want["Tags"]).unwrap();
+            assert_eq!(table.string(row, "Tags"), tags, "{what}");
+        }
+    }
+}
