@@ -25,7 +25,8 @@
 //                                          refused is left out). The view replaced is closed.
 //   {type: "rows", id, panel, first, count} the rows a panel shows, as a viewport (copy, a row's
 //                                          cells)
-//   {type: "download", name, format}       export the named table as it is now (`table.download`)
+//   {type: "download", name, format}       export what the named panel shows (its view: sort and
+//                                          filters), as it is now (`table.download`)
 //   {type: "read", id, names}              every row of the named tables, with their stats, the
 //                                          cycle they are at, and the session's clock just before
 //                                          that cycle ran and now (`session.now()`, BigInt ns;
@@ -334,7 +335,8 @@ self.onmessage = async (event) => {
         break;
       }
       case "download": {
-        const table = panels.get(message.name) ?? scope[message.name];
+        // A panel's download holds what the panel shows: its view (sort and filters), if any.
+        const table = shown(message.name) ?? scope[message.name];
         if (!isTable(table)) throw new Error(`no table ${message.name}`);
         const filename = table.download(message.format, message.name);
         self.postMessage({ type: "downloaded", id: message.id, filename });

@@ -8,7 +8,8 @@
 // in, the tables stop changing) until every cell ran, the consumers are caught up, trades_append
 // holds <sizeOffset> rows and agg_append has counted them; reads each table
 // through the worker's viewport (what the panels show) before and after its downloads; clicks the
-// panel's ⤓ menu and "Download CSV", "Download JSON lines", "Download Arrow", and runs the console
+// panel's ⤓ menu and "Download CSV", "Download JSON lines", "Download Arrow" (with the panel
+// filtered to one exchange: the files hold what it shows), and runs the console
 // code, catching each download and saving it next to the screenshot. Prints one line of JSON:
 // {tables: {name: {before, after}}, downloads: [{table, format, suggested, path}]}, where a
 // table is {columns, types, rows} with every cell JSON-safe (longs and times past 2^53 as
@@ -47,9 +48,10 @@ try {
       return t.trades_append.totalRows === expected && counted === expected;
     }, Number(sizeOffset)),
   );
-  const read = (name) =>
-    page.evaluate(async (name) => {
-      const t = (await window.streamglass.read([name]))[name];
+  // A table's rows (`view`: what its panel shows, with the grid's sort and filters).
+  const read = (name, view = false) =>
+    page.evaluate(async ({ name, view }) => {
+      const t = view ? await window.streamglass.shown(name) : (await window.streamglass.read([name]))[name];
       const cell = (v) => {
         if (typeof v === "bigint") return v.toString();
         if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
@@ -58,7 +60,7 @@ try {
         return v;
       };
       return { columns: t.columns, types: t.types, rows: t.rows.map((r) => r.map(cell)) };
-    }, name);
+    }, { name, view });
   const save = async (download, table, format) => {
     const suggested = download.suggestedFilename();
     const path = join(out, `export-${table}.${format}`);
@@ -66,7 +68,16 @@ try {
     return { table, format, suggested, path };
   };
 
-  const tables = { agg_append: { before: await read("agg_append") } };
+  // The panel filtered to one exchange (the grid's filter, an engine `where`): its downloads hold
+  // what it shows, not the whole table.
+  const whole = await read("agg_append");
+  const exchange = whole.rows[0][whole.columns.indexOf("Exchange")];
+  const kept = whole.rows.filter((r) => r[whole.columns.indexOf("Exchange")] === exchange).length;
+  const filter = '[data-panel="agg_append"] [data-testid="filter-agg_append-Exchange"]';
+  await page.fill(filter, `=${exchange}`);
+  await page.press(filter, "Enter");
+  await until(`agg_append filtered to ${exchange}`, async () => (await read("agg_append", true)).rows.length === kept);
+  const tables = { agg_append: { whole, exchange, before: await read("agg_append", true) } };
   const downloads = [];
   for (const format of ["csv", "jsonl", "arrow"]) {
     await page.click('[data-testid="download-agg_append"]');
@@ -75,7 +86,7 @@ try {
     await page.click(`[data-testid="download-agg_append-${format}"]`);
     downloads.push(await save(await caught, "agg_append", format));
   }
-  tables.agg_append.after = await read("agg_append");
+  tables.agg_append.after = await read("agg_append", true);
 
   tables.trades_append = { before: await read("trades_append") };
   const caught = page.waitForEvent("download", { timeout: timeoutMs });
