@@ -55,6 +55,7 @@ function stringFilter(column, typed) {
 /** A comparison, an equality or a range `a..b` over values that `literal` turns into formula
  * constants. */
 function ordered(column, typed, literal) {
+  if (typed.includes("...")) throw new Error("a range is low..high");
   const range = typed.split("..");
   if (range.length === 2) {
     return `inRange(${column}, ${literal(range[0].trim())}, ${literal(range[1].trim())})`;
@@ -67,6 +68,7 @@ function ordered(column, typed, literal) {
 
 function number(text) {
   if (!NUMBER.test(text)) throw new Error(`'${text}' is not a number (try > 100, <= 5 or 1..10)`);
+  if (!Number.isFinite(Number(text))) throw new Error(`'${text}' is out of a double's range`);
   // Whole numbers as typed (a long keeps its digits); others as JavaScript reads them.
   return /^[-+]?\d+$/.test(text) ? text : String(Number(text));
 }

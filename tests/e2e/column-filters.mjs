@@ -38,6 +38,8 @@ refused("Note", "string", "a`b\"c", "both");
 // Numbers: comparisons, a bare number, ranges (inclusive, Deephaven's inRange).
 eq(f("Size", "double", "> 100"), "Size > 100", ">");
 eq(f("Size", "double", ">=1.5"), "Size >= 1.5", ">=");
+refused("Size", "double", "1...5", "low..high");
+refused("Size", "double", "> 1e400", "out of a double's range");
 eq(f("Size", "double", "< -0.25"), "Size < -0.25", "< negative");
 eq(f("N", "long", "<= 5"), "N <= 5", "<=");
 eq(f("N", "long", "= 3"), "N == 3", "=");
