@@ -9,15 +9,15 @@
 //! recording's one topic comes from its header (and its live clock, replayed as live): its
 //! values are Avro with the header's schemas, its keys are not sniffed.
 //!
-//! Bounds, since any page may ask: an answer is kept for [`FACTS_TTL`] and served to every
-//! request meanwhile; one refresh per source runs at a time (requests during it wait for it and
-//! share it); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
+//! Bounds, since any page may ask: an answer, or a failure, is kept for [`FACTS_TTL`] and served
+//! to every request meanwhile; one refresh per source runs at a time (requests during it wait for
+//! it and share its one result, [`crate::refreshed`]); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
 //! without watermarks, and the answer says `truncated`), [`PROBES_AT_ONCE`] at a time, asks the
 //! registry about as many topics at a time (through its cache, [`crate::registry`]), and gives up
 //! after [`REFRESH_DEADLINE`]. A broker partition probed is opened through the cluster's shared
 //! partition clients ([`crate::kafka`]), which subscriptions reuse.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::kafka::KafkaCluster;
+use crate::refreshed::Refreshed;
 use crate::registry::TopicSubject;
 use crate::schemas::SchemaSource;
 use crate::sniff::{Sniffed, sniff};
@@ -113,12 +114,11 @@ impl FormatFacts {
     }
 }
 
-/// The last answer, the one-at-a-time guard, and the samples of the high watermarks behind the
-/// rates (see the module docs).
+/// The last answer (kept and shared as [`crate::refreshed`] says, a failure too), and the
+/// samples of the high watermarks behind the rates (see the module docs).
 #[derive(Default)]
 pub struct Catalog {
-    last: Mutex<Option<(Instant, Arc<TopicsAnswer>)>>,
-    refreshing: tokio::sync::Mutex<()>,
+    facts: Refreshed<TopicsAnswer>,
     rates: Mutex<HashMap<String, RateSample>>,
 }
 
@@ -130,23 +130,16 @@ struct RateSample {
 }
 
 impl Catalog {
-    /// The facts of `source` (offered as `name`), at most [`FACTS_TTL`] old.
+    /// The facts of `source` (offered as `name`), at most [`FACTS_TTL`] old. A failure is kept
+    /// as long, so that an unreachable source is not asked again by every request.
     pub async fn answer(&self, name: &str, source: &Source) -> Result<Arc<TopicsAnswer>> {
-        let fresh = || {
-            self.last
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                .filter(|(at, _)| at.elapsed() < FACTS_TTL)
-                .map(|(_, answer)| Arc::clone(answer))
-        };
-        if let Some(answer) = fresh() {
-            return Ok(answer);
-        }
-        let _one_at_a_time = self.refreshing.lock().await;
-        if let Some(answer) = fresh() {
-            return Ok(answer);
-        }
+        self.facts
+            .get(FACTS_TTL, || self.refresh(name, source))
+            .await
+            .map_err(Error::Shared)
+    }
+
+    async fn refresh(&self, name: &str, source: &Source) -> Result<TopicsAnswer> {
         let (topics, truncated) = tokio::time::timeout(REFRESH_DEADLINE, async {
             match source {
                 Source::Kafka(k) => kafka_topics(k).await,
@@ -167,16 +160,19 @@ impl Catalog {
                 .sum::<Option<i64>>()
                 .and_then(|high| self.rate(&t.topic, high));
         }
-        let answer = Arc::new(TopicsAnswer {
+        // Deleted topics are forgotten.
+        let listed: HashSet<&str> = topics.iter().map(|t| t.topic.as_str()).collect();
+        self.rates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|topic, _| listed.contains(topic.as_str()));
+        Ok(TopicsAnswer {
             source: name.to_owned(),
             description: source.describe(),
             topics,
             truncated,
             measured_at_ms: chrono::Utc::now().timestamp_millis(),
-        });
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((Instant::now(), Arc::clone(&answer)));
-        Ok(answer)
+        })
     }
 
     /// Records/s of `topic` from the growth of its high watermarks since the last sample at

@@ -12,10 +12,11 @@
 //! `--topic`. Invariant: a subscription is only ever started on a topic the filter admits and
 //! the broker listed.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::kafka::KafkaCluster;
+use crate::refreshed::Refreshed;
 use crate::{Error, Result};
 
 /// How long a listing of the broker's topics is used before it is asked for again.
@@ -89,20 +90,12 @@ impl TopicFilter {
 /// Served topics with their partitions (ascending), sorted by name.
 pub type Listed = Arc<Vec<(String, Vec<i32>)>>;
 
-/// The last listing: when it was made, and the served topics.
-#[derive(Clone)]
-struct Listing {
-    at: Instant,
-    topics: Listed,
-}
-
 /// A broker's served topics, listed from its metadata (see the module docs).
 pub struct ServedTopics {
     cluster: Arc<KafkaCluster>,
     filter: TopicFilter,
-    last: Mutex<Option<Listing>>,
-    /// Held while a metadata request is in flight.
-    listing: tokio::sync::Mutex<()>,
+    /// The last listing, kept and shared as [`crate::refreshed`] says.
+    listing: Refreshed<Vec<(String, Vec<i32>)>>,
 }
 
 impl ServedTopics {
@@ -111,8 +104,7 @@ impl ServedTopics {
         let served = Self {
             cluster,
             filter,
-            last: Mutex::new(None),
-            listing: tokio::sync::Mutex::new(()),
+            listing: Refreshed::default(),
         };
         for name in served.filter.names() {
             served.cluster.topic(name).await?;
@@ -126,48 +118,32 @@ impl ServedTopics {
     }
 
     /// The served topics and their partitions, sorted by name: the last listing if younger than
-    /// `max_age`, else a new one (never two within [`MIN_RELISTING`]). When asking the broker
-    /// fails, an older listing is used, with a warning.
+    /// `max_age`, else a new one (never two within [`MIN_RELISTING`], a failed one included).
+    /// When asking the broker fails, the last good listing is used, with a warning, and kept
+    /// as a new one would be.
     pub async fn list(&self, max_age: Duration) -> Result<Listed> {
-        let fresh = |max_age: Duration| {
-            self.last()
-                .filter(|l| l.at.elapsed() < max_age.max(MIN_RELISTING))
-                .map(|l| Arc::clone(&l.topics))
-        };
-        if let Some(topics) = fresh(max_age) {
-            return Ok(topics);
-        }
-        let _one_at_a_time = self.listing.lock().await;
-        // Another caller may have listed while this one waited.
-        if let Some(topics) = fresh(max_age) {
-            return Ok(topics);
-        }
-        match self.cluster.list_topics().await {
-            Ok(all) => {
-                let mut topics: Vec<(String, Vec<i32>)> = all
-                    .into_iter()
-                    .filter(|(name, _)| self.filter.admits(name))
-                    .collect();
-                topics.sort();
-                let topics = Arc::new(topics);
-                *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Listing {
-                    at: Instant::now(),
-                    topics: Arc::clone(&topics),
-                });
-                Ok(topics)
-            }
-            Err(e) => match self.last() {
-                Some(last) => {
-                    tracing::warn!(error = %e, "cannot list the broker's topics: using the last listing");
-                    Ok(last.topics)
+        self.listing
+            .get(max_age.max(MIN_RELISTING), || async {
+                match self.cluster.list_topics().await {
+                    Ok(all) => {
+                        let mut topics: Vec<(String, Vec<i32>)> = all
+                            .into_iter()
+                            .filter(|(name, _)| self.filter.admits(name))
+                            .collect();
+                        topics.sort();
+                        Ok(topics)
+                    }
+                    Err(e) => match self.listing.last_good() {
+                        Some(last) => {
+                            tracing::warn!(error = %e, "cannot list the broker's topics: using the last listing");
+                            Ok(last.as_ref().clone())
+                        }
+                        None => Err(e),
+                    },
                 }
-                None => Err(e),
-            },
-        }
-    }
-
-    fn last(&self) -> Option<Listing> {
-        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+            })
+            .await
+            .map_err(Error::Shared)
     }
 
     /// The topic a subscription asked for (`None`: the default, the first `--topic` name, else
