@@ -153,11 +153,7 @@ impl Catalog {
         })??;
         let mut topics = topics;
         for t in &mut topics {
-            t.records_per_second = t
-                .partitions
-                .iter()
-                .map(|p| p.high)
-                .sum::<Option<i64>>()
+            t.records_per_second = checked_sum(t.partitions.iter().map(|p| p.high))
                 .and_then(|high| self.rate(&t.topic, high));
         }
         // Deleted topics are forgotten.
@@ -196,7 +192,10 @@ impl Catalog {
             return last.per_second;
         }
         // A topic deleted and made again starts lower: no rate from that.
-        let per_second = (high >= last.high).then(|| (high - last.high) as f64 / seconds);
+        let per_second = high
+            .checked_sub(last.high)
+            .filter(|grown| *grown >= 0)
+            .map(|grown| grown as f64 / seconds);
         rates.insert(
             topic.to_owned(),
             RateSample {
@@ -221,19 +220,7 @@ struct Probed {
 
 async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
     let listed = k.served.list(served::LISTING_TTL).await?;
-    let mut budget = MAX_PROBED_PARTITIONS;
-    let mut truncated = false;
-    let mut probes = Vec::new();
-    for (topic, partitions) in listed.iter() {
-        if partitions.len() > budget {
-            truncated = true;
-            break;
-        }
-        budget -= partitions.len();
-        for &p in partitions {
-            probes.push((topic.clone(), p));
-        }
-    }
+    let (probes, truncated) = plan_probes(&listed, MAX_PROBED_PARTITIONS);
     let cluster = &k.cluster;
     let probed: HashMap<(String, i32), Result<Probed>> =
         futures_util::stream::iter(probes.into_iter().map(|(topic, p)| async move {
@@ -255,6 +242,31 @@ async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
     Ok((facts, truncated))
 }
 
+/// The partitions to probe: every partition of each topic, in order, as long as `budget` lasts;
+/// a topic with more partitions than are left is passed over (not probed at all), the topics
+/// after it still are. `true` when one was passed over.
+fn plan_probes(listed: &[(String, Vec<i32>)], mut budget: usize) -> (Vec<(String, i32)>, bool) {
+    let mut truncated = false;
+    let mut probes = Vec::new();
+    for (topic, partitions) in listed {
+        if partitions.len() > budget {
+            truncated = true;
+            continue;
+        }
+        budget -= partitions.len();
+        probes.extend(partitions.iter().map(|&p| (topic.clone(), p)));
+    }
+    (probes, truncated)
+}
+
+/// The sum of `values`, if every one is known and it does not overflow (a broker's watermarks
+/// are outside data: extreme ones must not panic).
+fn checked_sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
+    values
+        .into_iter()
+        .try_fold(0i64, |sum, v| sum.checked_add(v?))
+}
+
 /// One partition's watermarks (the high one from a fetch, as [`crate::kafka`] explains) and its
 /// newest records.
 async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Result<Probed> {
@@ -265,7 +277,7 @@ async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Resu
     let (low, high) = client.watermarks().await?;
     let mut samples = Vec::new();
     if high > low {
-        let from = (high - SAMPLES_PER_PARTITION).max(low);
+        let from = high.saturating_sub(SAMPLES_PER_PARTITION).max(low);
         let fetched = client
             .fetch(from, SAMPLE_BYTES, Duration::from_millis(100))
             .await?;
@@ -341,10 +353,7 @@ async fn topic_facts(
     };
     TopicFacts {
         topic: topic.to_owned(),
-        records: facts
-            .iter()
-            .map(|f| Some(f.high? - f.low?))
-            .sum::<Option<i64>>(),
+        records: checked_sum(facts.iter().map(|f| f.high?.checked_sub(f.low?))),
         partitions: facts,
         records_per_second: None,
         value,
@@ -460,7 +469,7 @@ fn recording_topic(r: &RecordingSource) -> TopicFacts {
     key.hint = Some("a recording's keys are not sniffed".into());
     TopicFacts {
         topic: r.meta.topic.clone(),
-        records: Some(marks.iter().map(|m| m.high - m.low).sum()),
+        records: checked_sum(marks.iter().map(|m| m.high.checked_sub(m.low))),
         partitions: marks
             .iter()
             .map(|m| PartitionFacts {
@@ -498,6 +507,41 @@ mod tests {
             Some(rate),
             "too soon: the last estimate"
         );
+    }
+
+    #[test]
+    fn extreme_watermarks_give_no_count_and_no_rate_rather_than_a_panic() {
+        assert_eq!(checked_sum([Some(i64::MAX), Some(1)]), None);
+        assert_eq!(checked_sum([Some(1), None]), None);
+        assert_eq!(checked_sum([Some(2), Some(3)]), Some(5));
+        let records = |low: i64, high: i64| checked_sum([high.checked_sub(low)]);
+        assert_eq!(records(i64::MIN, i64::MAX), None);
+        let catalog = Catalog::default();
+        assert_eq!(catalog.rate("t", i64::MIN), None);
+        catalog.rates.lock().unwrap().get_mut("t").unwrap().at -= Duration::from_secs(2);
+        assert_eq!(catalog.rate("t", i64::MAX), None, "a growth past i64: no rate");
+    }
+
+    #[test]
+    fn a_topic_too_large_for_the_budget_is_passed_over_not_the_rest() {
+        let listed = vec![
+            ("a".to_owned(), vec![0]),
+            ("big".to_owned(), (0..10).collect()),
+            ("c".to_owned(), vec![0, 1]),
+            ("d".to_owned(), vec![0, 1]),
+        ];
+        let (probes, truncated) = plan_probes(&listed, 4);
+        assert!(truncated);
+        let probed: Vec<(&str, i32)> = probes.iter().map(|(t, p)| (t.as_str(), *p)).collect();
+        assert_eq!(probed, [("a", 0), ("c", 0), ("c", 1)]);
+        assert_eq!(plan_probes(&listed, 15), (probes_of(&listed), false));
+    }
+
+    fn probes_of(listed: &[(String, Vec<i32>)]) -> Vec<(String, i32)> {
+        listed
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |&p| (t.clone(), p)))
+            .collect()
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

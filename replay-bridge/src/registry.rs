@@ -149,12 +149,12 @@ impl SchemaRegistry {
         &self.url
     }
 
-    /// Every schema version registered under the topic's subjects, sorted by id.
+    /// Every schema version registered under the topic's subjects ([`is_topic_subject`]),
+    /// sorted by id.
     pub async fn schemas_for(&self, topic: &str) -> Result<Vec<SchemaInfo>> {
         let subjects: Vec<String> = self.listing("/subjects").await?;
-        let prefix = format!("{topic}-");
         let mut schemas: Vec<SchemaInfo> = Vec::new();
-        for subject in subjects.iter().filter(|s| s.starts_with(&prefix)) {
+        for subject in subjects.iter().filter(|s| is_topic_subject(topic, s)) {
             let versions: Vec<i32> = self
                 .listing(&format!("/subjects/{}/versions", encode_path(subject)))
                 .await?;
@@ -193,20 +193,12 @@ impl SchemaRegistry {
         Ok(info)
     }
 
-    /// The subjects of `topic` (`<topic>-value`, `<topic>-key` and TopicRecordNameStrategy's
-    /// `<topic>-<record name>`), sorted, each with its latest version's id and schema type.
-    /// A record name has no `-` (Avro, Protobuf and JSON Schema names have none), so another
-    /// topic's subjects (`<topic>-orders-value` of topic `<topic>-orders`) are not taken.
-    /// Listings are cached as [`LISTING_TTL`] says, versions for good.
+    /// The subjects of `topic` ([`is_topic_subject`]), sorted, each with its latest version's id
+    /// and schema type. Listings are cached as [`LISTING_TTL`] says, versions for good.
     pub async fn topic_subjects(&self, topic: &str) -> Result<Vec<TopicSubject>> {
         let subjects: Vec<String> = self.listing("/subjects").await?;
-        let prefix = format!("{topic}-");
         let mut found = Vec::new();
-        let ours = |s: &&String| {
-            s.strip_prefix(&prefix)
-                .is_some_and(|rest| !rest.is_empty() && !rest.contains('-'))
-        };
-        for subject in subjects.iter().filter(ours) {
+        for subject in subjects.iter().filter(|s| is_topic_subject(topic, s)) {
             let versions: Vec<i32> = self
                 .listing(&format!("/subjects/{}/versions", encode_path(subject)))
                 .await?;
@@ -441,6 +433,17 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether `subject` is one of `topic`'s: `<topic>-value`, `<topic>-key`, or
+/// TopicRecordNameStrategy's `<topic>-<record name>`. A record name has no `-` (Avro, Protobuf
+/// and JSON Schema names have none), so another topic's subjects (`t-orders-value` of topic
+/// `t-orders`) are not topic `t`'s.
+pub fn is_topic_subject(topic: &str, subject: &str) -> bool {
+    subject
+        .strip_prefix(topic)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,6 +467,17 @@ mod tests {
         assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(encode_path("t-io.x/Trade"), "t-io.x%2FTrade");
+    }
+
+    #[test]
+    fn a_topics_subjects_are_its_own_not_a_longer_topics() {
+        for ours in ["t-value", "t-key", "t-io.x.Trade"] {
+            assert!(is_topic_subject("t", ours), "{ours}");
+        }
+        for theirs in ["t-orders-value", "t-orders-key", "t-", "tvalue", "u-value", "t"] {
+            assert!(!is_topic_subject("t", theirs), "{theirs}");
+        }
+        assert!(is_topic_subject("t-orders", "t-orders-value"));
     }
 
     /// A registry answering like Confluent's, served by axum on a free port.

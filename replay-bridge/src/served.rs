@@ -38,10 +38,16 @@ pub struct TopicFilter {
 }
 
 impl TopicFilter {
-    /// Parses the allow-list: an entry with a glob character is a pattern, any other a name.
+    /// Parses the allow-list: an entry with a glob character is a pattern, any other a name. An
+    /// empty entry (`--topic ''`, `--topic a,,b`) is an error, not "every topic".
     pub fn new(entries: &[String]) -> Result<Self> {
         let mut filter = Self::default();
-        for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        for entry in entries.iter().map(|e| e.trim()) {
+            if entry.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "--topic has an empty entry: give topic names or glob patterns, or leave --topic out to serve every topic".into(),
+                ));
+            }
             if entry.contains(['*', '?', '[']) {
                 let pattern = glob::Pattern::new(entry).map_err(|e| {
                     Error::InvalidArgument(format!("--topic {entry:?} is not a glob pattern: {e}"))
@@ -146,29 +152,30 @@ impl ServedTopics {
             .map_err(Error::Shared)
     }
 
-    /// The topic a subscription asked for (`None`: the default, the first `--topic` name, else
-    /// the first served topic by name), if it is served; a name missing from the last listing
-    /// is looked up again (within [`MIN_RELISTING`]) before it is refused.
-    pub async fn resolve(&self, asked: Option<&str>) -> Result<String> {
-        if let (None, Some(first)) = (asked, self.filter.names().first()) {
-            return Ok(first.clone());
-        }
+    /// The topic a subscription asked for, with its partitions as listed, if it is served; a
+    /// name missing from the last listing is looked up again (within [`MIN_RELISTING`]) before
+    /// it is refused. No name asks for the first `--topic` name; with none (every topic, or
+    /// patterns only) it is refused: no topic is anyone's obvious choice.
+    pub async fn resolve(&self, asked: Option<&str>) -> Result<(String, Vec<i32>)> {
+        let name = match (asked, self.filter.names().first()) {
+            (Some(name), _) => name,
+            (None, Some(first)) => first.as_str(),
+            (None, None) => {
+                return Err(Error::InvalidArgument(format!(
+                    "no topic named: this bridge serves {}, so a subscription must name its topic \
+                     (consumeToTable({{ topic: \"NAME\", ... }}); the topic browser lists them), \
+                     or the bridge must be started with --topic NAME to give a default",
+                    self.filter.describe()
+                )));
+            }
+        };
         let mut topics = self.list(LISTING_TTL).await?;
-        if let Some(name) = asked
-            && self.filter.admits(name)
-            && !topics.iter().any(|(t, _)| t == name)
-        {
+        if self.filter.admits(name) && !topics.iter().any(|(t, _)| t == name) {
             topics = self.list(Duration::ZERO).await?;
         }
-        match asked {
-            None => topics
-                .first()
-                .map(|(t, _)| t.clone())
-                .ok_or_else(|| Error::InvalidArgument("the broker has no topic to serve".into())),
-            Some(name) if self.filter.admits(name) && topics.iter().any(|(t, _)| t == name) => {
-                Ok(name.to_owned())
-            }
-            Some(name) => Err(Error::TopicNotServed {
+        match topics.iter().find(|(t, _)| t == name) {
+            Some((t, partitions)) if self.filter.admits(name) => Ok((t.clone(), partitions.clone())),
+            _ => Err(Error::TopicNotServed {
                 topic: name.to_owned(),
                 served: served_names(&topics),
             }),
@@ -223,6 +230,20 @@ mod tests {
         // A pattern never reaches an internal topic; a literal name does.
         assert!(!filter(&["_*"]).admits("_schemas"));
         assert!(filter(&["_schemas"]).admits("_schemas"));
+    }
+
+    #[test]
+    fn an_empty_entry_is_an_error_not_every_topic() {
+        for entries in [vec![String::new()], vec![",".into()], vec!["a".into(), " ".into()]] {
+            let entries: Vec<String> = entries
+                .iter()
+                .flat_map(|e| e.split(','))
+                .map(str::to_owned)
+                .collect();
+            let e = TopicFilter::new(&entries).unwrap_err().to_string();
+            assert!(e.contains("empty entry"), "{entries:?}: {e}");
+        }
+        assert!(TopicFilter::new(&[]).unwrap().admits_all(), "no --topic: every topic");
     }
 
     #[test]

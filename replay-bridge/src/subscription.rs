@@ -264,8 +264,9 @@ fn hello(
 }
 
 async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -> Result<(), Stop> {
-    let name = kafka.served.resolve(subscribe.topic.as_deref()).await?;
-    let topic = kafka.cluster.topic(&name).await?;
+    // The listing's partitions: no metadata request per subscription.
+    let (name, partitions) = kafka.served.resolve(subscribe.topic.as_deref()).await?;
+    let topic = kafka.cluster.listed_topic(&name, &partitions);
     let lookups = topic.partitions().iter().map(|&p| {
         let topic = &topic;
         async move {

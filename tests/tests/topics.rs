@@ -93,14 +93,21 @@ fn assert_counts(facts: &Value, produced: &BTreeMap<i32, u64>, partitions: usize
     );
 }
 
-/// Subscribes to `topic` from the beginning: the records delivered, or the error the bridge sent.
+/// Subscribes to `topic` (`""`: none named) from the beginning: the records delivered, or the
+/// error the bridge sent.
 async fn consume(addr: &str, topic: &str) -> Result<u64, String> {
     let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
         .await
         .unwrap();
     let seek: SeekSpec = "beginning".parse().unwrap();
     session
-        .subscribe_to(1, Some(topic.to_owned()), seek, None, ws::WINDOW)
+        .subscribe_to(
+            1,
+            (!topic.is_empty()).then(|| topic.to_owned()),
+            seek,
+            None,
+            ws::WINDOW,
+        )
         .await
         .unwrap();
     session.until(TIMEOUT, |s| s.settled(1)).await.unwrap();
@@ -211,6 +218,12 @@ async fn every_topic_of_a_broker_with_its_facts() {
     assert!(
         refused.contains("\"__internal\" is not served") && refused.contains("shop.trades"),
         "{refused}"
+    );
+    // With every topic served, none is the default: a subscription must name one.
+    let unnamed = consume(&addr, "").await.unwrap_err();
+    assert!(
+        unnamed.contains("must name its topic") && unnamed.contains("--topic"),
+        "{unnamed}"
     );
     // A topic made after the bridge started is served once a subscription names it.
     tansu.create_topic("shop.later", 1).unwrap();
