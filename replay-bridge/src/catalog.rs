@@ -14,8 +14,9 @@
 //! it and share its one result, [`crate::refreshed`]); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
 //! without watermarks, and the answer says `truncated`), [`PROBES_AT_ONCE`] at a time, asks the
 //! registry about as many topics at a time (through its cache, [`crate::registry`]), and gives up
-//! after [`REFRESH_DEADLINE`]. A broker partition probed is opened through the cluster's shared
-//! partition clients ([`crate::kafka`]), which subscriptions reuse.
+//! after [`REFRESH_DEADLINE`]. A broker partition probed uses its shared client if a subscription
+//! has it open, else a client of its own closed after the probe, so that probing every
+//! partition does not fill the cluster's cache of clients ([`crate::kafka`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -272,7 +273,7 @@ fn checked_sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
 async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Result<Probed> {
     let client = cluster
         .listed_topic(topic, &[partition])
-        .partition(partition)
+        .partition_once(partition)
         .await?;
     let (low, high) = client.watermarks().await?;
     let mut samples = Vec::new();
@@ -519,7 +520,11 @@ mod tests {
         let catalog = Catalog::default();
         assert_eq!(catalog.rate("t", i64::MIN), None);
         catalog.rates.lock().unwrap().get_mut("t").unwrap().at -= Duration::from_secs(2);
-        assert_eq!(catalog.rate("t", i64::MAX), None, "a growth past i64: no rate");
+        assert_eq!(
+            catalog.rate("t", i64::MAX),
+            None,
+            "a growth past i64: no rate"
+        );
     }
 
     #[test]

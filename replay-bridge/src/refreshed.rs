@@ -136,7 +136,11 @@ mod tests {
         assert_eq!(refreshes, 1);
         let first = results[0].as_ref().unwrap();
         assert_eq!(**first, 7);
-        assert!(results.iter().all(|r| Arc::ptr_eq(r.as_ref().unwrap(), first)));
+        assert!(
+            results
+                .iter()
+                .all(|r| Arc::ptr_eq(r.as_ref().unwrap(), first))
+        );
         let again = cache
             .get(Duration::from_secs(60), || async { Ok(8) })
             .await
@@ -153,10 +157,12 @@ mod tests {
         assert_eq!(refreshes, 1, "one refresh, however many callers");
         let first = results[0].as_ref().unwrap_err();
         assert!(first.to_string().contains("the source is down"));
-        assert!(results.iter().all(|r| Arc::ptr_eq(r.as_ref().unwrap_err(), first)));
-        let again = cache
-            .get(Duration::from_secs(60), || async { Ok(1) })
-            .await;
+        assert!(
+            results
+                .iter()
+                .all(|r| Arc::ptr_eq(r.as_ref().unwrap_err(), first))
+        );
+        let again = cache.get(Duration::from_secs(60), || async { Ok(1) }).await;
         assert!(
             Arc::ptr_eq(again.as_ref().unwrap_err(), first),
             "a failure is not retried within max_age"

@@ -474,7 +474,14 @@ mod tests {
         for ours in ["t-value", "t-key", "t-io.x.Trade"] {
             assert!(is_topic_subject("t", ours), "{ours}");
         }
-        for theirs in ["t-orders-value", "t-orders-key", "t-", "tvalue", "u-value", "t"] {
+        for theirs in [
+            "t-orders-value",
+            "t-orders-key",
+            "t-",
+            "tvalue",
+            "u-value",
+            "t",
+        ] {
             assert!(!is_topic_subject("t", theirs), "{theirs}");
         }
         assert!(is_topic_subject("t-orders", "t-orders-value"));

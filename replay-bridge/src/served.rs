@@ -174,7 +174,9 @@ impl ServedTopics {
             topics = self.list(Duration::ZERO).await?;
         }
         match topics.iter().find(|(t, _)| t == name) {
-            Some((t, partitions)) if self.filter.admits(name) => Ok((t.clone(), partitions.clone())),
+            Some((t, partitions)) if self.filter.admits(name) => {
+                Ok((t.clone(), partitions.clone()))
+            }
             _ => Err(Error::TopicNotServed {
                 topic: name.to_owned(),
                 served: served_names(&topics),
@@ -234,7 +236,11 @@ mod tests {
 
     #[test]
     fn an_empty_entry_is_an_error_not_every_topic() {
-        for entries in [vec![String::new()], vec![",".into()], vec!["a".into(), " ".into()]] {
+        for entries in [
+            vec![String::new()],
+            vec![",".into()],
+            vec!["a".into(), " ".into()],
+        ] {
             let entries: Vec<String> = entries
                 .iter()
                 .flat_map(|e| e.split(','))
@@ -243,7 +249,10 @@ mod tests {
             let e = TopicFilter::new(&entries).unwrap_err().to_string();
             assert!(e.contains("empty entry"), "{entries:?}: {e}");
         }
-        assert!(TopicFilter::new(&[]).unwrap().admits_all(), "no --topic: every topic");
+        assert!(
+            TopicFilter::new(&[]).unwrap().admits_all(),
+            "no --topic: every topic"
+        );
     }
 
     #[test]
