@@ -29,7 +29,7 @@ use crate::kafka::KafkaCluster;
 use crate::refreshed::Refreshed;
 use crate::registry::TopicSubject;
 use crate::schemas::SchemaSource;
-use crate::sniff::{Sniffed, sniff};
+use crate::sniff::{self, Sniffed, Sniffer};
 use crate::source::{KafkaSource, RecordingSource, Source};
 use crate::{Error, Result, served};
 
@@ -41,6 +41,8 @@ pub const MAX_PROBED_PARTITIONS: usize = 256;
 pub const PROBES_AT_ONCE: usize = 8;
 /// The longest a refresh may take.
 pub const REFRESH_DEADLINE: Duration = Duration::from_secs(30);
+/// Time past [`REFRESH_DEADLINE`] for answering what was found by then.
+const LISTING_GRACE: Duration = Duration::from_secs(5);
 /// The newest records of each partition whose keys and values are sniffed.
 const SAMPLES_PER_PARTITION: i64 = 4;
 /// Samples of a topic sniffed, at most.
@@ -141,9 +143,11 @@ impl Catalog {
     }
 
     async fn refresh(&self, name: &str, source: &Source) -> Result<TopicsAnswer> {
-        let (topics, truncated) = tokio::time::timeout(REFRESH_DEADLINE, async {
+        let deadline = tokio::time::Instant::now() + REFRESH_DEADLINE;
+        // A backstop: a Kafka refresh answers what it has at the deadline by itself.
+        let (topics, truncated) = tokio::time::timeout(REFRESH_DEADLINE + LISTING_GRACE, async {
             match source {
-                Source::Kafka(k) => kafka_topics(k).await,
+                Source::Kafka(k) => kafka_topics(k, deadline).await,
                 Source::Recording(r) => Ok((vec![recording_topic(r)], false)),
             }
         })
@@ -209,38 +213,143 @@ impl Catalog {
     }
 }
 
-/// A sampled record's key and value.
-type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+/// A sampled key or value, cut to a prefix ([`crate::sniff::prefix`]), and whether it is whole.
+type Sample = Option<(Vec<u8>, bool)>;
 
 /// What one probe of a partition found: its watermarks and the newest records' keys and values.
 struct Probed {
     low: i64,
     high: i64,
-    samples: Vec<KeyValue>,
+    samples: Vec<(Sample, Sample)>,
 }
 
-async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
+/// What the probes of one topic found so far: each probed partition's watermarks, what went
+/// wrong, and its keys' and values' formats as sniffed (never more than [`SAMPLES_PER_TOPIC`]
+/// samples; the samples themselves are dropped as each probe ends).
+#[derive(Default)]
+struct TopicProbes {
+    marks: HashMap<i32, (i64, i64)>,
+    errors: Vec<String>,
+    keys: Sniffer,
+    values: Sniffer,
+}
+
+impl TopicProbes {
+    fn add(&mut self, partition: i32, probed: Result<Probed>) {
+        match probed {
+            Ok(found) => {
+                self.marks.insert(partition, (found.low, found.high));
+                for (key, value) in found.samples {
+                    if self.values.seen() >= SAMPLES_PER_TOPIC {
+                        break;
+                    }
+                    self.keys.add(
+                        key.as_ref().map(|(k, _)| k.as_slice()),
+                        key.as_ref().is_none_or(|(_, w)| *w),
+                    );
+                    self.values.add(
+                        value.as_ref().map(|(v, _)| v.as_slice()),
+                        value.as_ref().is_none_or(|(_, w)| *w),
+                    );
+                }
+            }
+            Err(e) => self.errors.push(format!("partition {partition}: {e}")),
+        }
+    }
+}
+
+/// The facts of every served topic, given up on at `deadline`: partitions not probed by then
+/// have no watermarks, topics not described by then say so, and the rest is answered.
+async fn kafka_topics(
+    k: &KafkaSource,
+    deadline: tokio::time::Instant,
+) -> Result<(Vec<TopicFacts>, bool)> {
     let listed = k.served.list(served::LISTING_TTL).await?;
     let (probes, truncated) = plan_probes(&listed, MAX_PROBED_PARTITIONS);
     let cluster = &k.cluster;
-    let probed: HashMap<(String, i32), Result<Probed>> =
-        futures_util::stream::iter(probes.into_iter().map(|(topic, p)| async move {
-            let found = probe(cluster, &topic, p).await;
-            ((topic, p), found)
-        }))
-        .buffer_unordered(PROBES_AT_ONCE)
-        .collect()
-        .await;
+    let mut found: HashMap<String, TopicProbes> = HashMap::new();
+    let probing = async {
+        let mut probing =
+            futures_util::stream::iter(probes.into_iter().map(|(topic, p)| async move {
+                let probed = probe(cluster, &topic, p).await;
+                (topic, p, probed)
+            }))
+            .buffer_unordered(PROBES_AT_ONCE);
+        while let Some((topic, p, probed)) = probing.next().await {
+            found.entry(topic).or_default().add(p, probed);
+        }
+    };
+    let probes_late = tokio::time::timeout_at(deadline, probing).await.is_err();
+    // The registry's subjects, listed once for every topic.
+    let subjects = match &k.schemas {
+        SchemaSource::Registry(registry) => Some(
+            tokio::time::timeout_at(deadline, registry.subjects())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::TopicsTimeout {
+                        offered: registry.url().to_owned(),
+                        seconds: REFRESH_DEADLINE.as_secs(),
+                    })
+                }),
+        ),
+        _ => None,
+    };
     // The registry's answers for each topic, a few topics at once (in order).
     let asks: Vec<_> = listed
         .iter()
-        .map(|(topic, partitions)| topic_facts(topic, partitions, &probed, &k.schemas))
+        .map(|(topic, partitions)| {
+            let probes = found.remove(topic);
+            let subjects = subjects.as_ref();
+            async move {
+                let late = probes_late
+                    && probes
+                        .as_ref()
+                        .is_none_or(|f| f.marks.len() < partitions.len());
+                let described = topic_facts(topic, partitions, probes, subjects, &k.schemas);
+                let (mut facts, timed_out) =
+                    match tokio::time::timeout_at(deadline, described).await {
+                        Ok(facts) => (facts, false),
+                        Err(_) => (unknown_topic(topic, partitions), true),
+                    };
+                if late || timed_out {
+                    let note = format!(
+                        "not described within the {} s a refresh may take",
+                        REFRESH_DEADLINE.as_secs()
+                    );
+                    facts.error = Some(match facts.error.take() {
+                        Some(e) => format!("{e}; {note}"),
+                        None => note,
+                    });
+                }
+                facts
+            }
+        })
         .collect();
     let facts = futures_util::stream::iter(asks)
         .buffered(PROBES_AT_ONCE)
         .collect()
         .await;
     Ok((facts, truncated))
+}
+
+/// A topic the deadline came before: its partitions without watermarks, its formats unknown.
+fn unknown_topic(topic: &str, partitions: &[i32]) -> TopicFacts {
+    TopicFacts {
+        topic: topic.to_owned(),
+        partitions: partitions
+            .iter()
+            .map(|&partition| PartitionFacts {
+                partition,
+                low: None,
+                high: None,
+            })
+            .collect(),
+        records: None,
+        records_per_second: None,
+        value: FormatFacts::plain("unknown", "records"),
+        key: FormatFacts::plain("unknown", "records"),
+        error: None,
+    }
 }
 
 /// The partitions to probe: every partition of each topic, in order, as long as `budget` lasts;
@@ -269,24 +378,30 @@ fn checked_sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
 }
 
 /// One partition's watermarks (the high one from a fetch, as [`crate::kafka`] explains) and its
-/// newest records.
+/// newest records' keys and values, each cut to a prefix.
 async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Result<Probed> {
     let client = cluster
         .listed_topic(topic, &[partition])
         .partition_once(partition)
         .await?;
-    let (low, high) = client.watermarks().await?;
+    let (low, first) = client.watermarks_and_records().await?;
+    let high = first.high_watermark.max(low);
     let mut samples = Vec::new();
     if high > low {
         let from = high.saturating_sub(SAMPLES_PER_PARTITION).max(low);
-        let fetched = client
-            .fetch(from, SAMPLE_BYTES, Duration::from_millis(100))
-            .await?;
+        // The fetch that found the high watermark may hold the newest records already.
+        let fetched = if first.records.iter().any(|r| r.offset >= from) {
+            first
+        } else {
+            client
+                .fetch(from, SAMPLE_BYTES, Duration::from_millis(100))
+                .await?
+        };
         samples = fetched
             .records
             .into_iter()
-            .filter(|r| r.offset < high)
-            .map(|r| (r.key, r.value))
+            .filter(|r| (from..high).contains(&r.offset))
+            .map(|r| (r.key.map(sniff::prefix), r.value.map(sniff::prefix)))
             .collect();
     }
     Ok(Probed { low, high, samples })
@@ -295,54 +410,52 @@ async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Resu
 async fn topic_facts(
     topic: &str,
     partitions: &[i32],
-    probed: &HashMap<(String, i32), Result<Probed>>,
+    probes: Option<TopicProbes>,
+    subjects: Option<&Result<Vec<String>>>,
     schemas: &SchemaSource,
 ) -> TopicFacts {
-    let mut errors = Vec::new();
-    let mut facts = Vec::new();
-    let mut samples = Vec::new();
-    for &p in partitions {
-        let (low, high) = match probed.get(&(topic.to_owned(), p)) {
-            Some(Ok(found)) => {
-                samples.extend(found.samples.iter());
-                (Some(found.low), Some(found.high))
+    let probes = probes.unwrap_or_default();
+    let mut errors = probes.errors;
+    let facts: Vec<PartitionFacts> = partitions
+        .iter()
+        .map(|&partition| {
+            let marks = probes.marks.get(&partition);
+            PartitionFacts {
+                partition,
+                low: marks.map(|m| m.0),
+                high: marks.map(|m| m.1),
             }
-            Some(Err(e)) => {
-                errors.push(e.to_string());
-                (None, None)
-            }
-            None => (None, None),
-        };
-        facts.push(PartitionFacts {
-            partition: p,
-            low,
-            high,
-        });
-    }
+        })
+        .collect();
+    let probed_any = !probes.marks.is_empty();
     let probed_all = facts.iter().all(|f| f.high.is_some());
-    samples.truncate(SAMPLES_PER_TOPIC);
-    let subjects = match schemas {
-        SchemaSource::Registry(registry) => match registry.topic_subjects(topic).await {
-            Ok(subjects) => subjects,
-            Err(e) => {
-                errors.push(e.to_string());
-                Vec::new()
+    // Only topics probed are asked about: the registry's work is bounded like the broker's.
+    let subjects = match (schemas, subjects) {
+        (SchemaSource::Registry(registry), Some(Ok(all))) if probed_any => {
+            match registry.topic_subjects_among(topic, all).await {
+                Ok(subjects) => subjects,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    Vec::new()
+                }
             }
-        },
+        }
+        (SchemaSource::Registry(_), Some(Err(e))) => {
+            errors.push(e.to_string());
+            Vec::new()
+        }
         _ => Vec::new(),
     };
     let key_subject = format!("{topic}-key");
     let (key_subjects, value_subjects): (Vec<_>, Vec<_>) =
         subjects.into_iter().partition(|s| s.subject == key_subject);
-    let sniffed_values = sniff(samples.iter().map(|(_, v)| v.as_deref()));
-    let sniffed_keys = sniff(samples.iter().map(|(k, _)| k.as_deref()));
     let value = if !probed_all && value_subjects.is_empty() {
         FormatFacts::plain("unknown", "records")
     } else {
         side_facts(
             value_subjects,
             &format!("{topic}-value"),
-            sniffed_values,
+            probes.values.finish(),
             schemas,
         )
         .await
@@ -350,7 +463,7 @@ async fn topic_facts(
     let key = if !probed_all && key_subjects.is_empty() {
         FormatFacts::plain("unknown", "records")
     } else {
-        side_facts(key_subjects, &key_subject, sniffed_keys, schemas).await
+        side_facts(key_subjects, &key_subject, probes.keys.finish(), schemas).await
     };
     TopicFacts {
         topic: topic.to_owned(),

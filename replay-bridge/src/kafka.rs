@@ -623,12 +623,18 @@ impl KafkaPartition {
     /// The low and high watermarks. The high one comes from a fetch of at most one batch (Tansu's
     /// ListOffsets(latest) is not the end of the log).
     pub async fn watermarks(&self) -> Result<(i64, i64)> {
+        let (low, fetched) = self.watermarks_and_records().await?;
+        Ok((low, fetched.high_watermark.max(low)))
+    }
+
+    /// The low watermark, and the fetch from it that gave the high one, with the records it
+    /// returned (two round trips: a fetch that waits 0 ms may answer with no topic at all).
+    pub async fn watermarks_and_records(&self) -> Result<(i64, Fetched)> {
         let low = self.low_watermark().await?;
-        let high = self
+        let fetched = self
             .fetch(low, PROBE_BYTES, Duration::from_millis(100))
-            .await?
-            .high_watermark;
-        Ok((low, high.max(low)))
+            .await?;
+        Ok((low, fetched))
     }
 
     /// Produces records (used by tests and tools; the bridge itself only reads).

@@ -196,7 +196,22 @@ impl SchemaRegistry {
     /// The subjects of `topic` ([`is_topic_subject`]), sorted, each with its latest version's id
     /// and schema type. Listings are cached as [`LISTING_TTL`] says, versions for good.
     pub async fn topic_subjects(&self, topic: &str) -> Result<Vec<TopicSubject>> {
-        let subjects: Vec<String> = self.listing("/subjects").await?;
+        self.topic_subjects_among(topic, &self.subjects().await?)
+            .await
+    }
+
+    /// Every subject (`GET /subjects`, cached as [`LISTING_TTL`] says).
+    pub async fn subjects(&self) -> Result<Vec<String>> {
+        self.listing("/subjects").await
+    }
+
+    /// [`SchemaRegistry::topic_subjects`] with the subjects already listed: the registry is asked
+    /// only about `topic`'s own.
+    pub async fn topic_subjects_among(
+        &self,
+        topic: &str,
+        subjects: &[String],
+    ) -> Result<Vec<TopicSubject>> {
         let mut found = Vec::new();
         for subject in subjects.iter().filter(|s| is_topic_subject(topic, s)) {
             let versions: Vec<i32> = self
