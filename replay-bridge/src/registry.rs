@@ -63,7 +63,13 @@ struct Answers {
     listings: HashMap<String, (Instant, serde_json::Value)>,
     /// Each schema id's type (`AVRO`, `JSON`, `PROTOBUF`), from either answer above.
     types: HashMap<u32, String>,
+    /// Ids whose type could not be had (a 404 for an id framed records carry), with when and
+    /// why: not asked again for [`LISTING_TTL`]; at most [`FAILED_IDS_KEPT`].
+    failed_types: HashMap<u32, (Instant, String)>,
 }
+
+/// Failed id lookups remembered, at most (the oldest forgotten first).
+pub const FAILED_IDS_KEPT: usize = 256;
 
 #[derive(Deserialize)]
 struct Version {
@@ -239,12 +245,47 @@ impl SchemaRegistry {
             #[serde(rename = "schemaType", default = "avro")]
             schema_type: String,
         }
-        if let Some(found) = self.answers().types.get(&id) {
-            return Ok(found.clone());
+        let path = format!("/schemas/ids/{id}");
+        {
+            let answers = self.answers();
+            if let Some(found) = answers.types.get(&id) {
+                return Ok(found.clone());
+            }
+            if let Some((at, reason)) = answers.failed_types.get(&id)
+                && at.elapsed() < LISTING_TTL
+            {
+                return Err(Error::Registry {
+                    url: format!("{}{path}", self.url.trim_end_matches('/')),
+                    reason: format!("{reason} (asked {} s ago)", at.elapsed().as_secs()),
+                });
+            }
         }
-        let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
-        self.answers().types.insert(id, found.schema_type.clone());
-        Ok(found.schema_type)
+        match self.get::<ById>(&path).await {
+            Ok(found) => {
+                let mut answers = self.answers();
+                answers.failed_types.remove(&id);
+                answers.types.insert(id, found.schema_type.clone());
+                Ok(found.schema_type)
+            }
+            Err(e) => {
+                let reason = match &e {
+                    Error::Registry { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                let mut answers = self.answers();
+                if answers.failed_types.len() >= FAILED_IDS_KEPT
+                    && let Some(oldest) = answers
+                        .failed_types
+                        .iter()
+                        .min_by_key(|(_, (at, _))| *at)
+                        .map(|(id, _)| *id)
+                {
+                    answers.failed_types.remove(&oldest);
+                }
+                answers.failed_types.insert(id, (Instant::now(), reason));
+                Err(e)
+            }
+        }
     }
 
     /// A listing, asked again once older than [`LISTING_TTL`]; the last one when asking fails.
@@ -500,6 +541,32 @@ mod tests {
             assert!(!is_topic_subject("t", theirs), "{theirs}");
         }
         assert!(is_topic_subject("t-orders", "t-orders-value"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_schema_id_is_not_asked_again_at_every_refresh() {
+        use axum::routing::get;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&asked);
+        let app = axum::Router::new().route(
+            "/schemas/ids/{id}",
+            get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { (axum::http::StatusCode::NOT_FOUND, "{\"error_code\":40403}") }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let registry =
+            SchemaRegistry::new(&format!("http://{addr}"), None, Duration::from_secs(5)).unwrap();
+        let first = registry.schema_type(404).await.unwrap_err().to_string();
+        let again = registry.schema_type(404).await.unwrap_err().to_string();
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "{first} / {again}");
+        assert!(again.contains("/schemas/ids/404"), "{again}");
+        registry.schema_type(405).await.unwrap_err();
+        assert_eq!(asked.load(Ordering::SeqCst), 2, "another id is asked");
     }
 
     /// A registry answering like Confluent's, served by axum on a free port.
