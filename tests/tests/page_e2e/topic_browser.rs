@@ -129,15 +129,7 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
     .await;
 
     // The list: both topics, their formats and record counts.
-    let listed = |topic: &str| {
-        shown["listed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["topic"] == topic)
-            .unwrap_or_else(|| panic!("{topic} not listed: {shown}"))
-            .clone()
-    };
+    let listed = |topic: &str| entry(&shown, "listed", topic);
     let t = listed("shop.trades");
     assert_eq!(
         (&t["value"], &t["key"]),
@@ -153,15 +145,7 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
     );
     assert_eq!(t["records"], LINES.to_string(), "{t}");
 
-    let opened = |topic: &str| {
-        shown["opened"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["topic"] == topic)
-            .unwrap_or_else(|| panic!("{topic} not opened: {shown}"))
-            .clone()
-    };
+    let opened = |topic: &str| entry(&shown, "opened", topic);
 
     // The Avro topic: the call shown, and the newest 500 trades, each as fastavro was given it.
     let o = opened("shop.trades");
@@ -318,4 +302,15 @@ async fn the_topic_browser_opens_a_recordings_topic() {
         assert_eq!(table.string(row, "Id"), *id, "{key:?}");
         assert_eq!(table.double(row, "Price"), *price, "{key:?}");
     }
+}
+
+/// The entry of `topic` in the script's list `list` (`listed`, `opened`).
+fn entry(shown: &serde_json::Value, list: &str, topic: &str) -> serde_json::Value {
+    shown[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == topic)
+        .unwrap_or_else(|| panic!("{topic} not in {list}: {shown}"))
+        .clone()
 }
