@@ -230,6 +230,17 @@ async fn every_topic_of_a_broker_with_its_facts() {
     tokio::time::sleep(replay_bridge::served::MIN_RELISTING).await;
     assert_eq!(consume(&addr, "shop.later").await, Ok(0));
 
+    // A later answer, past FACTS_TTL and more writes: the rates are the watermarks' growth.
+    let more = produce_text(&env, &tansu, "shop.text", "string", 100);
+    assert_eq!(more.values().sum::<u64>(), 100);
+    tokio::time::sleep(replay_bridge::catalog::FACTS_TTL).await;
+    let later = topics(&addr).await;
+    let rate = |name: &str| topic(&later, name)["recordsPerSecond"].as_f64();
+    let text_rate = rate("shop.text").unwrap_or_else(|| panic!("no rate: {later}"));
+    assert!(text_rate > 0.0, "{later}");
+    assert_eq!(rate("shop.empty"), Some(0.0), "{later}");
+    assert_eq!(topic(&later, "shop.text")["records"], 300, "{later}");
+
     // --topic names and glob patterns: an allow-list.
     let source = Source::kafka(&config, &["shop.t*".into()], schemas)
         .await
