@@ -119,10 +119,17 @@ impl FormatFacts {
 
 /// The last answer (kept and shared as [`crate::refreshed`] says, a failure too), and the
 /// samples of the high watermarks behind the rates (see the module docs).
-#[derive(Default)]
 pub struct Catalog {
     facts: Refreshed<TopicsAnswer>,
     rates: Mutex<HashMap<String, RateSample>>,
+    /// How long a refresh may take ([`REFRESH_DEADLINE`] but in tests).
+    deadline: Duration,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::with_deadline(REFRESH_DEADLINE)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -133,6 +140,15 @@ struct RateSample {
 }
 
 impl Catalog {
+    /// A catalog whose refreshes answer what they found after `deadline`.
+    pub fn with_deadline(deadline: Duration) -> Self {
+        Self {
+            facts: Refreshed::default(),
+            rates: Mutex::default(),
+            deadline,
+        }
+    }
+
     /// The facts of `source` (offered as `name`), at most [`FACTS_TTL`] old. A failure is kept
     /// as long, so that an unreachable source is not asked again by every request.
     pub async fn answer(&self, name: &str, source: &Source) -> Result<Arc<TopicsAnswer>> {
@@ -143,18 +159,18 @@ impl Catalog {
     }
 
     async fn refresh(&self, name: &str, source: &Source) -> Result<TopicsAnswer> {
-        let deadline = tokio::time::Instant::now() + REFRESH_DEADLINE;
+        let deadline = tokio::time::Instant::now() + self.deadline;
         // A backstop: a Kafka refresh answers what it has at the deadline by itself.
-        let (topics, truncated) = tokio::time::timeout(REFRESH_DEADLINE + LISTING_GRACE, async {
+        let (topics, truncated) = tokio::time::timeout(self.deadline + LISTING_GRACE, async {
             match source {
-                Source::Kafka(k) => kafka_topics(k, deadline).await,
+                Source::Kafka(k) => kafka_topics(k, deadline, self.deadline).await,
                 Source::Recording(r) => Ok((vec![recording_topic(r)], false)),
             }
         })
         .await
         .map_err(|_| Error::TopicsTimeout {
             offered: name.to_owned(),
-            seconds: REFRESH_DEADLINE.as_secs(),
+            seconds: self.deadline.as_secs(),
         })??;
         let mut topics = topics;
         for t in &mut topics {
@@ -263,6 +279,7 @@ impl TopicProbes {
 async fn kafka_topics(
     k: &KafkaSource,
     deadline: tokio::time::Instant,
+    allowed: Duration,
 ) -> Result<(Vec<TopicFacts>, bool)> {
     let listed = k.served.list(served::LISTING_TTL).await?;
     let (probes, truncated) = plan_probes(&listed, MAX_PROBED_PARTITIONS);
@@ -288,7 +305,7 @@ async fn kafka_topics(
                 .unwrap_or_else(|_| {
                     Err(Error::TopicsTimeout {
                         offered: registry.url().to_owned(),
-                        seconds: REFRESH_DEADLINE.as_secs(),
+                        seconds: allowed.as_secs(),
                     })
                 }),
         ),
@@ -314,7 +331,7 @@ async fn kafka_topics(
                 if late || timed_out {
                     let note = format!(
                         "not described within the {} s a refresh may take",
-                        REFRESH_DEADLINE.as_secs()
+                        allowed.as_secs()
                     );
                     facts.error = Some(match facts.error.take() {
                         Some(e) => format!("{e}; {note}"),

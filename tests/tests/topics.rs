@@ -11,6 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::registry::{self, Registered};
+use replay_bridge::catalog::Catalog;
 use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::registry::SchemaRegistry;
 use replay_bridge::schemas::SchemaSource;
@@ -240,6 +241,26 @@ async fn every_topic_of_a_broker_with_its_facts() {
     assert!(text_rate > 0.0, "{later}");
     assert_eq!(rate("shop.empty"), Some(0.0), "{later}");
     assert_eq!(topic(&later, "shop.text")["records"], 300, "{later}");
+
+    // A registry that never answers what a schema id is: at the deadline the answer is what
+    // was found, the topic framed with an id saying it was not described in time, rather than
+    // an error with nothing.
+    let slow = registry::start_silent_on_ids(Vec::new()).await;
+    let slow = SchemaRegistry::new(&slow, None, Duration::from_secs(600)).unwrap();
+    let source = Source::kafka(&config, &[], SchemaSource::Registry(slow))
+        .await
+        .unwrap();
+    let answer = Catalog::with_deadline(Duration::from_secs(3))
+        .answer("kafka", &source)
+        .await
+        .expect("an answer at the deadline, not an error");
+    let framed = answer
+        .topics
+        .iter()
+        .find(|t| t.topic == "shop.trades")
+        .unwrap_or_else(|| panic!("{answer:?}"));
+    let error = framed.error.as_deref().unwrap_or_default();
+    assert!(error.contains("not described within the 3 s"), "{framed:?}");
 
     // --topic names and glob patterns: an allow-list.
     let source = Source::kafka(&config, &["shop.t*".into()], schemas)
