@@ -702,6 +702,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn rates_of_topics_no_longer_listed_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sgrec");
+        crate::record::generate(&path, 100, 1, 1).unwrap();
+        let source = Source::recording(&path).unwrap();
+        let catalog = Catalog::default();
+        assert_eq!(catalog.rate("deleted", 10), None);
+        let answer = catalog.answer("recording", &source).await.unwrap();
+        let rates = catalog.rates.lock().unwrap();
+        assert!(!rates.contains_key("deleted"), "forgotten");
+        assert!(
+            rates.contains_key(&answer.topics[0].topic),
+            "the listed topic kept"
+        );
+    }
+
+    #[tokio::test]
     async fn registry_subjects_come_first_then_the_samples() {
         let subject = |s: &str, kind: &str| TopicSubject {
             subject: s.into(),
