@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use replay_bridge::kafka::{KafkaConfig, POLLS_PER_CONNECTION};
+use replay_bridge::kafka::{IDLE_PARTITIONS_KEPT, KafkaConfig, POLLS_PER_CONNECTION};
 use replay_bridge::schemas::SchemaSource;
 use replay_bridge::source::Source;
 use streamglass_tests::relay::Relay;
@@ -99,5 +99,101 @@ async fn ten_subscriptions_share_a_few_broker_connections() {
     assert!(
         opened <= bound,
         "{opened} connections for {SUBSCRIPTIONS} subscriptions (at most {bound} expected)"
+    );
+}
+
+/// Any page may subscribe to any served topic: the partitions a subscription opened are kept
+/// only while held, and at most `IDLE_PARTITIONS_KEPT` once idle (the least recently used
+/// closed), so reading a wide topic once does not leave a connection per partition open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_partition_clients_are_closed_beyond_a_bound() {
+    // Wider than the bound allows even with a poll connection each: without closing idle
+    // clients, each partition's prompt connection alone would pass it.
+    const WIDE: i32 = 80;
+    let env = match streamglass_tests::python::env() {
+        Ok(env) => env,
+        Err(e) => {
+            streamglass_tests::skip_or_fail(
+                "idle_partition_clients_are_closed_beyond_a_bound",
+                &format!("no Python environment: {e}"),
+            );
+            return;
+        }
+    };
+    let port = streamglass_tests::free_port().expect("port");
+    let relay = Relay::start(&format!("127.0.0.1:{port}"))
+        .await
+        .expect("relay");
+    let options = TansuOptions {
+        port: Some(port),
+        advertised: Some(relay.addr.clone()),
+        ..TansuOptions::default()
+    };
+    let tansu = Tansu::start_with(&env.tansu().expect("tansu"), &options).expect("tansu");
+    tansu.create_topic("wide", WIDE).expect("topic");
+    tansu.create_topic("narrow", 1).expect("topic");
+    let config = KafkaConfig::new(&relay.addr, Duration::from_secs(10));
+    let source = Source::kafka(&config, &[], SchemaSource::None)
+        .await
+        .expect("source");
+    let addr = common::start_bridge(source, None).await;
+
+    // Every partition of the wide topic opened, then let go when the page goes.
+    let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
+        .await
+        .expect("connect");
+    session
+        .subscribe_to(
+            1,
+            Some("wide".into()),
+            "beginning".parse().unwrap(),
+            None,
+            ws::WINDOW,
+        )
+        .await
+        .expect("subscribe");
+    session
+        .until(Duration::from_secs(120), |s| s.settled(1))
+        .await
+        .expect("caught up");
+    let while_held = relay.open();
+    assert!(while_held > WIDE as usize, "{while_held} open while held");
+    session.kill().await;
+
+    // A partition asked for closes the idle ones past the bound: ask for the narrow topic's
+    // until the wide subscription has let go of its partitions and they are closed.
+    // Each partition kept has a prompt and at most one poll connection; metadata one more.
+    let bound = 1 + 2 * (IDLE_PARTITIONS_KEPT + 1);
+    assert!(bound < WIDE as usize, "the test's topic is wide enough");
+    let mut open = relay.open();
+    for _ in 0..120 {
+        let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
+            .await
+            .expect("connect");
+        session
+            .subscribe_to(
+                1,
+                Some("narrow".into()),
+                "beginning".parse().unwrap(),
+                None,
+                ws::WINDOW,
+            )
+            .await
+            .expect("subscribe");
+        session
+            .until(Duration::from_secs(120), |s| s.settled(1))
+            .await
+            .expect("caught up");
+        session.kill().await;
+        open = relay.open();
+        if open <= bound {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eprintln!("{while_held} connections open while {WIDE} partitions were held, {open} after");
+    assert!(
+        open <= bound,
+        "{open} connections open (at most {bound} expected)"
     );
 }
