@@ -679,12 +679,18 @@ mod tests {
             .collect()
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn requests_at_once_share_one_refresh_and_its_answer_is_kept() {
+    /// A generated recording of `records` records, and the folder that holds it.
+    fn recording(records: u64) -> (tempfile::TempDir, Source) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sgrec");
-        crate::record::generate(&path, 1_000, 2, 1).unwrap();
+        crate::record::generate(&path, records, 2, 1).unwrap();
         let source = Source::recording(&path).unwrap();
+        (dir, source)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_at_once_share_one_refresh_and_its_answer_is_kept() {
+        let (_dir, source) = recording(1_000);
         let catalog = Catalog::default();
         let answers =
             futures_util::future::join_all((0..50).map(|_| catalog.answer("recording", &source)))
@@ -703,10 +709,7 @@ mod tests {
 
     #[tokio::test]
     async fn rates_of_topics_no_longer_listed_are_forgotten() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.sgrec");
-        crate::record::generate(&path, 100, 1, 1).unwrap();
-        let source = Source::recording(&path).unwrap();
+        let (_dir, source) = recording(100);
         let catalog = Catalog::default();
         assert_eq!(catalog.rate("deleted", 10), None);
         let answer = catalog.answer("recording", &source).await.unwrap();

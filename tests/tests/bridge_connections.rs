@@ -29,16 +29,7 @@ async fn ten_subscriptions_share_a_few_broker_connections() {
         }
     };
     let started = Instant::now();
-    let port = streamglass_tests::free_port().expect("port");
-    let relay = Relay::start(&format!("127.0.0.1:{port}"))
-        .await
-        .expect("relay");
-    let options = TansuOptions {
-        port: Some(port),
-        advertised: Some(relay.addr.clone()),
-        ..TansuOptions::default()
-    };
-    let tansu = Tansu::start_with(&env.tansu().expect("tansu"), &options).expect("tansu");
+    let (relay, tansu) = behind_relay(&env).await;
     tansu.create_topic("conn", PARTITIONS).expect("topic");
     let produced = producers::produce_with_rskafka(
         &relay.addr,
@@ -120,16 +111,7 @@ async fn idle_partition_clients_are_closed_beyond_a_bound() {
             return;
         }
     };
-    let port = streamglass_tests::free_port().expect("port");
-    let relay = Relay::start(&format!("127.0.0.1:{port}"))
-        .await
-        .expect("relay");
-    let options = TansuOptions {
-        port: Some(port),
-        advertised: Some(relay.addr.clone()),
-        ..TansuOptions::default()
-    };
-    let tansu = Tansu::start_with(&env.tansu().expect("tansu"), &options).expect("tansu");
+    let (relay, tansu) = behind_relay(&env).await;
     tansu.create_topic("wide", WIDE).expect("topic");
     tansu.create_topic("narrow", 1).expect("topic");
     let config = KafkaConfig::new(&relay.addr, Duration::from_secs(10));
@@ -139,26 +121,8 @@ async fn idle_partition_clients_are_closed_beyond_a_bound() {
     let addr = common::start_bridge(source, None).await;
 
     // Every partition of the wide topic opened, then let go when the page goes.
-    let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
-        .await
-        .expect("connect");
-    session
-        .subscribe_to(
-            1,
-            Some("wide".into()),
-            "beginning".parse().unwrap(),
-            None,
-            ws::WINDOW,
-        )
-        .await
-        .expect("subscribe");
-    session
-        .until(Duration::from_secs(120), |s| s.settled(1))
-        .await
-        .expect("caught up");
-    let while_held = relay.open();
+    let while_held = read_once(&addr, "wide", || relay.open()).await;
     assert!(while_held > WIDE as usize, "{while_held} open while held");
-    session.kill().await;
 
     // A partition asked for closes the idle ones past the bound: ask for the narrow topic's
     // until the wide subscription has let go of its partitions and they are closed.
@@ -167,24 +131,7 @@ async fn idle_partition_clients_are_closed_beyond_a_bound() {
     assert!(bound < WIDE as usize, "the test's topic is wide enough");
     let mut open = relay.open();
     for _ in 0..120 {
-        let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
-            .await
-            .expect("connect");
-        session
-            .subscribe_to(
-                1,
-                Some("narrow".into()),
-                "beginning".parse().unwrap(),
-                None,
-                ws::WINDOW,
-            )
-            .await
-            .expect("subscribe");
-        session
-            .until(Duration::from_secs(120), |s| s.settled(1))
-            .await
-            .expect("caught up");
-        session.kill().await;
+        read_once(&addr, "narrow", || ()).await;
         open = relay.open();
         if open <= bound {
             break;
@@ -196,4 +143,39 @@ async fn idle_partition_clients_are_closed_beyond_a_bound() {
         open <= bound,
         "{open} connections open (at most {bound} expected)"
     );
+}
+
+/// Subscribes to `topic` from the beginning on a new connection until caught up, notes `seen`
+/// then, and closes the connection.
+async fn read_once<T>(addr: &str, topic: &str, seen: impl FnOnce() -> T) -> T {
+    let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
+        .await
+        .expect("connect");
+    let seek = "beginning".parse().unwrap();
+    session
+        .subscribe_to(1, Some(topic.into()), seek, None, ws::WINDOW)
+        .await
+        .expect("subscribe");
+    session
+        .until(Duration::from_secs(120), |s| s.settled(1))
+        .await
+        .expect("caught up");
+    let noted = seen();
+    session.kill().await;
+    noted
+}
+
+/// A Tansu broker that advertises a counting relay's address, and the relay.
+async fn behind_relay(env: &streamglass_tests::python::PythonEnv) -> (Relay, Tansu) {
+    let port = streamglass_tests::free_port().expect("port");
+    let relay = Relay::start(&format!("127.0.0.1:{port}"))
+        .await
+        .expect("relay");
+    let options = TansuOptions {
+        port: Some(port),
+        advertised: Some(relay.addr.clone()),
+        ..TansuOptions::default()
+    };
+    let tansu = Tansu::start_with(&env.tansu().expect("tansu"), &options).expect("tansu");
+    (relay, tansu)
 }
