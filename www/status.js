@@ -60,7 +60,8 @@ export function renderStatus(frame) {
     note.textContent = notice ?? "";
     note.hidden = !notice;
   }
-  const errors = consumers.flatMap((c) => c.errors.map((e) => `${c.topic}: ${e}`));
+  // A subscription refused before its hello (no topic named) has no topic yet: the error alone.
+  const errors = consumers.flatMap((c) => c.errors.map((e) => (c.topic ? `${c.topic}: ${e}` : e)));
   const list = $("errors");
   if (errors.length !== Number(list.dataset.count ?? 0)) {
     list.dataset.count = String(errors.length);

@@ -10,8 +10,11 @@ import { call } from "./engine.js";
 import { integer } from "./format.js";
 import { openPanel, panels } from "./panels.js";
 
-// How often the list is asked again while the browser is open (the bridge caches it 5 s).
+// How long after each answer the list is asked again while the browser is open (the bridge
+// caches it 5 s). One request is in flight at a time, so a slow bridge is never asked twice.
 const REFRESH_MS = 5000;
+// The longest a request may take (the bridge gives up describing after 30 s).
+const ANSWER_MS = 40000;
 
 /** The `value:` option a topic's value facts call for. */
 export function valueFormat(topic, facts) {
@@ -28,11 +31,17 @@ export function valueFormat(topic, facts) {
   }
 }
 
-/** The `key:` option a topic's key facts call for: keys with nothing to show are ignored. */
+/**
+ * The `key:` option a topic's key facts call for: keys with nothing to show are ignored. Avro keys
+ * are decoded only with the `<topic>-key` subject: a framed key of any other schema (the newest
+ * one is the value's) is shown as bytes.
+ */
 export function keyFormat(topic, facts) {
   switch (facts.format) {
     case "avro":
-      return subjectOf(facts, `${topic}-key`);
+      return facts.subjects?.some((s) => s.subject === `${topic}-key`)
+        ? { avro: `${topic}-key` }
+        : "bytes";
     case "json":
       return "json";
     case "string":
@@ -150,18 +159,20 @@ function render(answer) {
 async function refresh(url) {
   const note = $("topics-note");
   try {
-    const response = await fetch(url);
+    const response = await fetch(url, { signal: AbortSignal.timeout(ANSWER_MS) });
     if (!response.ok) throw new Error((await response.text()).trim() || `HTTP ${response.status}`);
     render(await response.json());
     setText(note, "");
   } catch (e) {
-    setText(note, `cannot list the topics: ${e.message}`);
+    const reason = e.name === "TimeoutError" ? `no answer in ${ANSWER_MS / 1000} s` : e.message;
+    setText(note, `cannot list the topics: ${reason}`);
   }
 }
 
 /**
  * Sets up the topic browser for the source the page's socket URL names (`?source=`): the list
- * is asked for when the browser opens and every few seconds while it stays open.
+ * is asked for when the browser opens, and again a few seconds after each answer while it stays
+ * open.
  */
 export function setupTopics(socketUrl) {
   const source = new URL(socketUrl).searchParams.get("source");
@@ -169,14 +180,17 @@ export function setupTopics(socketUrl) {
   if (source) url.searchParams.set("source", source);
   const browser = $("topics-browser");
   let timer = null;
-  const stop = () => {
-    if (timer !== null) clearInterval(timer);
-    timer = null;
+  // Bumped on every toggle, so a request still in flight when the browser closed (or closed and
+  // opened again) schedules nothing.
+  let opened = 0;
+  const poll = async (mine) => {
+    await refresh(url);
+    if (mine === opened && browser.open) timer = setTimeout(() => poll(mine), REFRESH_MS);
   };
   browser.addEventListener("toggle", () => {
-    stop();
-    if (!browser.open) return;
-    refresh(url);
-    timer = setInterval(() => refresh(url), REFRESH_MS);
+    opened += 1;
+    clearTimeout(timer);
+    timer = null;
+    if (browser.open) poll(opened);
   });
 }

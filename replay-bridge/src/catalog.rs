@@ -9,15 +9,16 @@
 //! recording's one topic comes from its header (and its live clock, replayed as live): its
 //! values are Avro with the header's schemas, its keys are not sniffed.
 //!
-//! Bounds, since any page may ask: an answer is kept for [`FACTS_TTL`] and served to every
-//! request meanwhile; one refresh per source runs at a time (requests during it wait for it and
-//! share it); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
+//! Bounds, since any page may ask: an answer, or a failure, is kept for [`FACTS_TTL`] and served
+//! to every request meanwhile; one refresh per source runs at a time (requests during it wait for
+//! it and share its one result, [`crate::refreshed`]); a refresh probes at most [`MAX_PROBED_PARTITIONS`] partitions (the rest are listed
 //! without watermarks, and the answer says `truncated`), [`PROBES_AT_ONCE`] at a time, asks the
 //! registry about as many topics at a time (through its cache, [`crate::registry`]), and gives up
-//! after [`REFRESH_DEADLINE`]. A broker partition probed is opened through the cluster's shared
-//! partition clients ([`crate::kafka`]), which subscriptions reuse.
+//! after [`REFRESH_DEADLINE`]. A broker partition probed uses its shared client if a subscription
+//! has it open, else a client of its own closed after the probe, so that probing every
+//! partition does not fill the cluster's cache of clients ([`crate::kafka`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,9 +26,10 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::kafka::KafkaCluster;
+use crate::refreshed::Refreshed;
 use crate::registry::TopicSubject;
 use crate::schemas::SchemaSource;
-use crate::sniff::{Sniffed, sniff};
+use crate::sniff::{self, Sniffed, Sniffer};
 use crate::source::{KafkaSource, RecordingSource, Source};
 use crate::{Error, Result, served};
 
@@ -39,6 +41,8 @@ pub const MAX_PROBED_PARTITIONS: usize = 256;
 pub const PROBES_AT_ONCE: usize = 8;
 /// The longest a refresh may take.
 pub const REFRESH_DEADLINE: Duration = Duration::from_secs(30);
+/// Time past [`REFRESH_DEADLINE`] for answering what was found by then.
+const LISTING_GRACE: Duration = Duration::from_secs(5);
 /// The newest records of each partition whose keys and values are sniffed.
 const SAMPLES_PER_PARTITION: i64 = 4;
 /// Samples of a topic sniffed, at most.
@@ -113,13 +117,19 @@ impl FormatFacts {
     }
 }
 
-/// The last answer, the one-at-a-time guard, and the samples of the high watermarks behind the
-/// rates (see the module docs).
-#[derive(Default)]
+/// The last answer (kept and shared as [`crate::refreshed`] says, a failure too), and the
+/// samples of the high watermarks behind the rates (see the module docs).
 pub struct Catalog {
-    last: Mutex<Option<(Instant, Arc<TopicsAnswer>)>>,
-    refreshing: tokio::sync::Mutex<()>,
+    facts: Refreshed<TopicsAnswer>,
     rates: Mutex<HashMap<String, RateSample>>,
+    /// How long a refresh may take ([`REFRESH_DEADLINE`] but in tests).
+    deadline: Duration,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::with_deadline(REFRESH_DEADLINE)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -130,53 +140,56 @@ struct RateSample {
 }
 
 impl Catalog {
-    /// The facts of `source` (offered as `name`), at most [`FACTS_TTL`] old.
+    /// A catalog whose refreshes answer what they found after `deadline`.
+    pub fn with_deadline(deadline: Duration) -> Self {
+        Self {
+            facts: Refreshed::default(),
+            rates: Mutex::default(),
+            deadline,
+        }
+    }
+
+    /// The facts of `source` (offered as `name`), at most [`FACTS_TTL`] old. A failure is kept
+    /// as long, so that an unreachable source is not asked again by every request.
     pub async fn answer(&self, name: &str, source: &Source) -> Result<Arc<TopicsAnswer>> {
-        let fresh = || {
-            self.last
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                .filter(|(at, _)| at.elapsed() < FACTS_TTL)
-                .map(|(_, answer)| Arc::clone(answer))
-        };
-        if let Some(answer) = fresh() {
-            return Ok(answer);
-        }
-        let _one_at_a_time = self.refreshing.lock().await;
-        if let Some(answer) = fresh() {
-            return Ok(answer);
-        }
-        let (topics, truncated) = tokio::time::timeout(REFRESH_DEADLINE, async {
+        self.facts
+            .get(FACTS_TTL, || self.refresh(name, source))
+            .await
+            .map_err(Error::Shared)
+    }
+
+    async fn refresh(&self, name: &str, source: &Source) -> Result<TopicsAnswer> {
+        let deadline = tokio::time::Instant::now() + self.deadline;
+        // A backstop: a Kafka refresh answers what it has at the deadline by itself.
+        let (topics, truncated) = tokio::time::timeout(self.deadline + LISTING_GRACE, async {
             match source {
-                Source::Kafka(k) => kafka_topics(k).await,
+                Source::Kafka(k) => kafka_topics(k, deadline, self.deadline).await,
                 Source::Recording(r) => Ok((vec![recording_topic(r)], false)),
             }
         })
         .await
         .map_err(|_| Error::TopicsTimeout {
             offered: name.to_owned(),
-            seconds: REFRESH_DEADLINE.as_secs(),
+            seconds: self.deadline.as_secs(),
         })??;
         let mut topics = topics;
         for t in &mut topics {
-            t.records_per_second = t
-                .partitions
-                .iter()
-                .map(|p| p.high)
-                .sum::<Option<i64>>()
+            t.records_per_second = checked_sum(t.partitions.iter().map(|p| p.high))
                 .and_then(|high| self.rate(&t.topic, high));
         }
-        let answer = Arc::new(TopicsAnswer {
+        // Deleted topics are forgotten.
+        let listed: HashSet<&str> = topics.iter().map(|t| t.topic.as_str()).collect();
+        self.rates
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|topic, _| listed.contains(topic.as_str()));
+        Ok(TopicsAnswer {
             source: name.to_owned(),
             description: source.describe(),
             topics,
             truncated,
             measured_at_ms: chrono::Utc::now().timestamp_millis(),
-        });
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((Instant::now(), Arc::clone(&answer)));
-        Ok(answer)
+        })
     }
 
     /// Records/s of `topic` from the growth of its high watermarks since the last sample at
@@ -200,7 +213,10 @@ impl Catalog {
             return last.per_second;
         }
         // A topic deleted and made again starts lower: no rate from that.
-        let per_second = (high >= last.high).then(|| (high - last.high) as f64 / seconds);
+        let per_second = high
+            .checked_sub(last.high)
+            .filter(|grown| *grown >= 0)
+            .map(|grown| grown as f64 / seconds);
         rates.insert(
             topic.to_owned(),
             RateSample {
@@ -213,44 +229,118 @@ impl Catalog {
     }
 }
 
-/// A sampled record's key and value.
-type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+/// A sampled key or value, cut to a prefix ([`crate::sniff::prefix`]), and whether it is whole.
+type Sample = Option<(Vec<u8>, bool)>;
 
 /// What one probe of a partition found: its watermarks and the newest records' keys and values.
 struct Probed {
     low: i64,
     high: i64,
-    samples: Vec<KeyValue>,
+    samples: Vec<(Sample, Sample)>,
 }
 
-async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
-    let listed = k.served.list(served::LISTING_TTL).await?;
-    let mut budget = MAX_PROBED_PARTITIONS;
-    let mut truncated = false;
-    let mut probes = Vec::new();
-    for (topic, partitions) in listed.iter() {
-        if partitions.len() > budget {
-            truncated = true;
-            break;
-        }
-        budget -= partitions.len();
-        for &p in partitions {
-            probes.push((topic.clone(), p));
+/// What the probes of one topic found so far: each probed partition's watermarks, what went
+/// wrong, and its keys' and values' formats as sniffed (never more than [`SAMPLES_PER_TOPIC`]
+/// samples; the samples themselves are dropped as each probe ends).
+#[derive(Default)]
+struct TopicProbes {
+    marks: HashMap<i32, (i64, i64)>,
+    errors: Vec<String>,
+    keys: Sniffer,
+    values: Sniffer,
+}
+
+impl TopicProbes {
+    fn add(&mut self, partition: i32, probed: Result<Probed>) {
+        match probed {
+            Ok(found) => {
+                self.marks.insert(partition, (found.low, found.high));
+                for (key, value) in found.samples {
+                    if self.values.seen() >= SAMPLES_PER_TOPIC {
+                        break;
+                    }
+                    self.keys.add(
+                        key.as_ref().map(|(k, _)| k.as_slice()),
+                        key.as_ref().is_none_or(|(_, w)| *w),
+                    );
+                    self.values.add(
+                        value.as_ref().map(|(v, _)| v.as_slice()),
+                        value.as_ref().is_none_or(|(_, w)| *w),
+                    );
+                }
+            }
+            Err(e) => self.errors.push(format!("partition {partition}: {e}")),
         }
     }
+}
+
+/// The facts of every served topic, given up on at `deadline`: partitions not probed by then
+/// have no watermarks, topics not described by then say so, and the rest is answered.
+async fn kafka_topics(
+    k: &KafkaSource,
+    deadline: tokio::time::Instant,
+    allowed: Duration,
+) -> Result<(Vec<TopicFacts>, bool)> {
+    let listed = k.served.list(served::LISTING_TTL).await?;
+    let (probes, truncated) = plan_probes(&listed, MAX_PROBED_PARTITIONS);
     let cluster = &k.cluster;
-    let probed: HashMap<(String, i32), Result<Probed>> =
-        futures_util::stream::iter(probes.into_iter().map(|(topic, p)| async move {
-            let found = probe(cluster, &topic, p).await;
-            ((topic, p), found)
-        }))
-        .buffer_unordered(PROBES_AT_ONCE)
-        .collect()
-        .await;
+    let mut found: HashMap<String, TopicProbes> = HashMap::new();
+    let probing = async {
+        let mut probing =
+            futures_util::stream::iter(probes.into_iter().map(|(topic, p)| async move {
+                let probed = probe(cluster, &topic, p).await;
+                (topic, p, probed)
+            }))
+            .buffer_unordered(PROBES_AT_ONCE);
+        while let Some((topic, p, probed)) = probing.next().await {
+            found.entry(topic).or_default().add(p, probed);
+        }
+    };
+    let probes_late = tokio::time::timeout_at(deadline, probing).await.is_err();
+    // The registry's subjects, listed once for every topic.
+    let subjects = match &k.schemas {
+        SchemaSource::Registry(registry) => Some(
+            tokio::time::timeout_at(deadline, registry.subjects())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::TopicsTimeout {
+                        offered: registry.url().to_owned(),
+                        seconds: allowed.as_secs(),
+                    })
+                }),
+        ),
+        _ => None,
+    };
     // The registry's answers for each topic, a few topics at once (in order).
     let asks: Vec<_> = listed
         .iter()
-        .map(|(topic, partitions)| topic_facts(topic, partitions, &probed, &k.schemas))
+        .map(|(topic, partitions)| {
+            let probes = found.remove(topic);
+            let subjects = subjects.as_ref();
+            async move {
+                let late = probes_late
+                    && probes
+                        .as_ref()
+                        .is_none_or(|f| f.marks.len() < partitions.len());
+                let described = topic_facts(topic, partitions, probes, subjects, &k.schemas);
+                let (mut facts, timed_out) =
+                    match tokio::time::timeout_at(deadline, described).await {
+                        Ok(facts) => (facts, false),
+                        Err(_) => (unknown_topic(topic, partitions), true),
+                    };
+                if late || timed_out {
+                    let note = format!(
+                        "not described within the {} s a refresh may take",
+                        allowed.as_secs()
+                    );
+                    facts.error = Some(match facts.error.take() {
+                        Some(e) => format!("{e}; {note}"),
+                        None => note,
+                    });
+                }
+                facts
+            }
+        })
         .collect();
     let facts = futures_util::stream::iter(asks)
         .buffered(PROBES_AT_ONCE)
@@ -259,25 +349,76 @@ async fn kafka_topics(k: &KafkaSource) -> Result<(Vec<TopicFacts>, bool)> {
     Ok((facts, truncated))
 }
 
+/// A topic the deadline came before: its partitions without watermarks, its formats unknown.
+fn unknown_topic(topic: &str, partitions: &[i32]) -> TopicFacts {
+    TopicFacts {
+        topic: topic.to_owned(),
+        partitions: partitions
+            .iter()
+            .map(|&partition| PartitionFacts {
+                partition,
+                low: None,
+                high: None,
+            })
+            .collect(),
+        records: None,
+        records_per_second: None,
+        value: FormatFacts::plain("unknown", "records"),
+        key: FormatFacts::plain("unknown", "records"),
+        error: None,
+    }
+}
+
+/// The partitions to probe: every partition of each topic, in order, as long as `budget` lasts;
+/// a topic with more partitions than are left is passed over (not probed at all), the topics
+/// after it still are. `true` when one was passed over.
+fn plan_probes(listed: &[(String, Vec<i32>)], mut budget: usize) -> (Vec<(String, i32)>, bool) {
+    let mut truncated = false;
+    let mut probes = Vec::new();
+    for (topic, partitions) in listed {
+        if partitions.len() > budget {
+            truncated = true;
+            continue;
+        }
+        budget -= partitions.len();
+        probes.extend(partitions.iter().map(|&p| (topic.clone(), p)));
+    }
+    (probes, truncated)
+}
+
+/// The sum of `values`, if every one is known and it does not overflow (a broker's watermarks
+/// are outside data: extreme ones must not panic).
+fn checked_sum(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
+    values
+        .into_iter()
+        .try_fold(0i64, |sum, v| sum.checked_add(v?))
+}
+
 /// One partition's watermarks (the high one from a fetch, as [`crate::kafka`] explains) and its
-/// newest records.
+/// newest records' keys and values, each cut to a prefix.
 async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Result<Probed> {
     let client = cluster
         .listed_topic(topic, &[partition])
-        .partition(partition)
+        .partition_once(partition)
         .await?;
-    let (low, high) = client.watermarks().await?;
+    let (low, first) = client.watermarks_and_records().await?;
+    let high = first.high_watermark.max(low);
     let mut samples = Vec::new();
     if high > low {
-        let from = (high - SAMPLES_PER_PARTITION).max(low);
-        let fetched = client
-            .fetch(from, SAMPLE_BYTES, Duration::from_millis(100))
-            .await?;
+        let from = high.saturating_sub(SAMPLES_PER_PARTITION).max(low);
+        // The fetch that found the high watermark may hold the newest records already.
+        let fetched = if first.records.iter().any(|r| r.offset >= from) {
+            first
+        } else {
+            client
+                .fetch(from, SAMPLE_BYTES, Duration::from_millis(100))
+                .await?
+        };
         samples = fetched
             .records
             .into_iter()
-            .filter(|r| r.offset < high)
-            .map(|r| (r.key, r.value))
+            .filter(|r| (from..high).contains(&r.offset))
+            .map(|r| (r.key.map(sniff::prefix), r.value.map(sniff::prefix)))
             .collect();
     }
     Ok(Probed { low, high, samples })
@@ -286,54 +427,52 @@ async fn probe(cluster: &Arc<KafkaCluster>, topic: &str, partition: i32) -> Resu
 async fn topic_facts(
     topic: &str,
     partitions: &[i32],
-    probed: &HashMap<(String, i32), Result<Probed>>,
+    probes: Option<TopicProbes>,
+    subjects: Option<&Result<Vec<String>>>,
     schemas: &SchemaSource,
 ) -> TopicFacts {
-    let mut errors = Vec::new();
-    let mut facts = Vec::new();
-    let mut samples = Vec::new();
-    for &p in partitions {
-        let (low, high) = match probed.get(&(topic.to_owned(), p)) {
-            Some(Ok(found)) => {
-                samples.extend(found.samples.iter());
-                (Some(found.low), Some(found.high))
+    let probes = probes.unwrap_or_default();
+    let mut errors = probes.errors;
+    let facts: Vec<PartitionFacts> = partitions
+        .iter()
+        .map(|&partition| {
+            let marks = probes.marks.get(&partition);
+            PartitionFacts {
+                partition,
+                low: marks.map(|m| m.0),
+                high: marks.map(|m| m.1),
             }
-            Some(Err(e)) => {
-                errors.push(e.to_string());
-                (None, None)
-            }
-            None => (None, None),
-        };
-        facts.push(PartitionFacts {
-            partition: p,
-            low,
-            high,
-        });
-    }
+        })
+        .collect();
+    let probed_any = !probes.marks.is_empty();
     let probed_all = facts.iter().all(|f| f.high.is_some());
-    samples.truncate(SAMPLES_PER_TOPIC);
-    let subjects = match schemas {
-        SchemaSource::Registry(registry) => match registry.topic_subjects(topic).await {
-            Ok(subjects) => subjects,
-            Err(e) => {
-                errors.push(e.to_string());
-                Vec::new()
+    // Only topics probed are asked about: the registry's work is bounded like the broker's.
+    let subjects = match (schemas, subjects) {
+        (SchemaSource::Registry(registry), Some(Ok(all))) if probed_any => {
+            match registry.topic_subjects_among(topic, all).await {
+                Ok(subjects) => subjects,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    Vec::new()
+                }
             }
-        },
+        }
+        (SchemaSource::Registry(_), Some(Err(e))) => {
+            errors.push(e.to_string());
+            Vec::new()
+        }
         _ => Vec::new(),
     };
     let key_subject = format!("{topic}-key");
     let (key_subjects, value_subjects): (Vec<_>, Vec<_>) =
         subjects.into_iter().partition(|s| s.subject == key_subject);
-    let sniffed_values = sniff(samples.iter().map(|(_, v)| v.as_deref()));
-    let sniffed_keys = sniff(samples.iter().map(|(k, _)| k.as_deref()));
     let value = if !probed_all && value_subjects.is_empty() {
         FormatFacts::plain("unknown", "records")
     } else {
         side_facts(
             value_subjects,
             &format!("{topic}-value"),
-            sniffed_values,
+            probes.values.finish(),
             schemas,
         )
         .await
@@ -341,14 +480,11 @@ async fn topic_facts(
     let key = if !probed_all && key_subjects.is_empty() {
         FormatFacts::plain("unknown", "records")
     } else {
-        side_facts(key_subjects, &key_subject, sniffed_keys, schemas).await
+        side_facts(key_subjects, &key_subject, probes.keys.finish(), schemas).await
     };
     TopicFacts {
         topic: topic.to_owned(),
-        records: facts
-            .iter()
-            .map(|f| Some(f.high? - f.low?))
-            .sum::<Option<i64>>(),
+        records: checked_sum(facts.iter().map(|f| f.high?.checked_sub(f.low?))),
         partitions: facts,
         records_per_second: None,
         value,
@@ -464,7 +600,7 @@ fn recording_topic(r: &RecordingSource) -> TopicFacts {
     key.hint = Some("a recording's keys are not sniffed".into());
     TopicFacts {
         topic: r.meta.topic.clone(),
-        records: Some(marks.iter().map(|m| m.high - m.low).sum()),
+        records: checked_sum(marks.iter().map(|m| m.high.checked_sub(m.low))),
         partitions: marks
             .iter()
             .map(|m| PartitionFacts {
@@ -504,12 +640,57 @@ mod tests {
         );
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn requests_at_once_share_one_refresh_and_its_answer_is_kept() {
+    #[test]
+    fn extreme_watermarks_give_no_count_and_no_rate_rather_than_a_panic() {
+        assert_eq!(checked_sum([Some(i64::MAX), Some(1)]), None);
+        assert_eq!(checked_sum([Some(1), None]), None);
+        assert_eq!(checked_sum([Some(2), Some(3)]), Some(5));
+        let records = |low: i64, high: i64| checked_sum([high.checked_sub(low)]);
+        assert_eq!(records(i64::MIN, i64::MAX), None);
+        let catalog = Catalog::default();
+        assert_eq!(catalog.rate("t", i64::MIN), None);
+        catalog.rates.lock().unwrap().get_mut("t").unwrap().at -= Duration::from_secs(2);
+        assert_eq!(
+            catalog.rate("t", i64::MAX),
+            None,
+            "a growth past i64: no rate"
+        );
+    }
+
+    #[test]
+    fn a_topic_too_large_for_the_budget_is_passed_over_not_the_rest() {
+        let listed = vec![
+            ("a".to_owned(), vec![0]),
+            ("big".to_owned(), (0..10).collect()),
+            ("c".to_owned(), vec![0, 1]),
+            ("d".to_owned(), vec![0, 1]),
+        ];
+        let (probes, truncated) = plan_probes(&listed, 4);
+        assert!(truncated);
+        let probed: Vec<(&str, i32)> = probes.iter().map(|(t, p)| (t.as_str(), *p)).collect();
+        assert_eq!(probed, [("a", 0), ("c", 0), ("c", 1)]);
+        assert_eq!(plan_probes(&listed, 15), (probes_of(&listed), false));
+    }
+
+    fn probes_of(listed: &[(String, Vec<i32>)]) -> Vec<(String, i32)> {
+        listed
+            .iter()
+            .flat_map(|(t, ps)| ps.iter().map(move |&p| (t.clone(), p)))
+            .collect()
+    }
+
+    /// A generated recording of `records` records, and the folder that holds it.
+    fn recording(records: u64) -> (tempfile::TempDir, Source) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sgrec");
-        crate::record::generate(&path, 1_000, 2, 1).unwrap();
+        crate::record::generate(&path, records, 2, 1).unwrap();
         let source = Source::recording(&path).unwrap();
+        (dir, source)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_at_once_share_one_refresh_and_its_answer_is_kept() {
+        let (_dir, source) = recording(1_000);
         let catalog = Catalog::default();
         let answers =
             futures_util::future::join_all((0..50).map(|_| catalog.answer("recording", &source)))
@@ -524,6 +705,20 @@ mod tests {
         assert_eq!(first.topics[0].records, Some(1_000));
         let again = catalog.answer("recording", &source).await.unwrap();
         assert!(Arc::ptr_eq(&again, first), "kept for FACTS_TTL");
+    }
+
+    #[tokio::test]
+    async fn rates_of_topics_no_longer_listed_are_forgotten() {
+        let (_dir, source) = recording(100);
+        let catalog = Catalog::default();
+        assert_eq!(catalog.rate("deleted", 10), None);
+        let answer = catalog.answer("recording", &source).await.unwrap();
+        let rates = catalog.rates.lock().unwrap();
+        assert!(!rates.contains_key("deleted"), "forgotten");
+        assert!(
+            rates.contains_key(&answer.topics[0].topic),
+            "the listed topic kept"
+        );
     }
 
     #[tokio::test]

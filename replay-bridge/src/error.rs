@@ -102,6 +102,9 @@ pub enum Error {
     TopicsTimeout { offered: String, seconds: u64 },
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// One failure handed to every caller that shared the attempt ([`crate::refreshed`]).
+    #[error(transparent)]
+    Shared(std::sync::Arc<Error>),
     #[error(transparent)]
     Protocol(#[from] streamglass_core::Error),
     #[error("I/O error: {0}")]

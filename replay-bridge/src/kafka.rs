@@ -15,13 +15,18 @@
 //! one connection that never carries a long poll, and spreads long polls over connections of their
 //! own, at most [`POLLS_PER_CONNECTION`] in flight on each, opening another only when all are that
 //! busy. N subscriptions of a P-partition topic thus open 1 + P × (1 + ⌈N / 4⌉) connections at most,
-//! where each subscription used to open 2 × P of its own. (With TLS or SASL, connecting first makes
+//! where each subscription used to open 2 × P of its own. A partition's client is kept while anything holds it;
+//! once idle, at most [`IDLE_PARTITIONS_KEPT`] are kept for reuse, the least recently asked for
+//! closed first, so that pages subscribing through every topic of a broker do not leave a
+//! connection open per partition ever read. A look that must not grow the cache (the topic
+//! catalog's probes) uses [`KafkaTopic::partition_once`]: the shared client if open, else one of
+//! its own, closed after. (With TLS or SASL, connecting first makes
 //! one attempt of its own, closed at once, so that a refused login fails without retries.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
@@ -121,14 +126,52 @@ impl KafkaConfig {
 /// A partition's client once connected; connecting callers wait on the cell, not on the map.
 type OpenedPartition = Arc<tokio::sync::OnceCell<Arc<KafkaPartition>>>;
 
+/// Idle partition clients (held by nothing but the cluster) kept for reuse, at most: when there
+/// are more, the least recently asked for are closed. Any page may subscribe to any served topic,
+/// so without this bound every partition ever opened would keep its connections open.
+pub const IDLE_PARTITIONS_KEPT: usize = 32;
+
+/// A partition in the cluster's cache, and when it was last asked for.
+struct CachedPartition {
+    cell: OpenedPartition,
+    used: Instant,
+}
+
+impl CachedPartition {
+    /// Nobody is connecting it or holds its client: only the cache.
+    fn is_idle(&self) -> bool {
+        Arc::strong_count(&self.cell) == 1
+            && self.cell.get().is_none_or(|p| Arc::strong_count(p) == 1)
+    }
+}
+
+/// The idle entries to drop so that at most `keep` idle ones remain: the least recently used.
+fn least_recently_used<K: Clone + Ord>(
+    entries: impl IntoIterator<Item = (K, bool, Instant)>,
+    keep: usize,
+) -> Vec<K> {
+    let mut idle: Vec<(Instant, K)> = entries
+        .into_iter()
+        .filter(|(_, idle, _)| *idle)
+        .map(|(key, _, used)| (used, key))
+        .collect();
+    if idle.len() <= keep {
+        return Vec::new();
+    }
+    idle.sort();
+    let drop = idle.len() - keep;
+    idle.into_iter().take(drop).map(|(_, key)| key).collect()
+}
+
 /// A cluster: the one client for metadata, and the partitions opened so far, shared by every
 /// subscription (see the module docs).
 pub struct KafkaCluster {
     client: Arc<Client>,
     broker: String,
     timeout: Duration,
-    /// One cell per partition, so that connecting to one leader never waits for another's.
-    partitions: std::sync::Mutex<HashMap<(String, i32), OpenedPartition>>,
+    /// One cell per partition, so that connecting to one leader never waits for another's; idle
+    /// ones bounded by [`IDLE_PARTITIONS_KEPT`].
+    partitions: std::sync::Mutex<HashMap<(String, i32), CachedPartition>>,
 }
 
 impl KafkaCluster {
@@ -320,30 +363,66 @@ impl KafkaTopic {
             });
         }
         let cell = {
-            // A panic while holding the lock leaves only the map: use it as it is.
-            let mut opened = self
-                .cluster
-                .partitions
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            Arc::clone(opened.entry((self.topic.clone(), partition)).or_default())
+            let mut opened = self.cluster.cached();
+            let entry = opened
+                .entry((self.topic.clone(), partition))
+                .or_insert_with(|| CachedPartition {
+                    cell: OpenedPartition::default(),
+                    used: Instant::now(),
+                });
+            entry.used = Instant::now();
+            let cell = Arc::clone(&entry.cell);
+            let idle = opened.iter().map(|(k, c)| (k.clone(), c.is_idle(), c.used));
+            for key in least_recently_used(idle, IDLE_PARTITIONS_KEPT) {
+                opened.remove(&key);
+            }
+            cell
         };
         let opened = cell
-            .get_or_try_init(|| async {
-                let client = Arc::clone(&self.cluster.client);
-                let timeout = self.cluster.timeout;
-                let prompt = connect_partition(&client, &self.topic, partition, timeout).await?;
-                Ok::<_, Error>(Arc::new(KafkaPartition {
-                    client,
-                    prompt,
-                    polls: tokio::sync::Mutex::new(Vec::new()),
-                    topic: self.topic.clone(),
-                    partition,
-                    timeout,
-                }))
-            })
+            .get_or_try_init(|| async { self.open(partition).await.map(Arc::new) })
             .await?;
         Ok(Arc::clone(opened))
+    }
+
+    /// The partition's shared client if one is open, else one of its own, not kept: for a look
+    /// that must not grow the cache (the catalog's probes).
+    pub async fn partition_once(&self, partition: i32) -> Result<Arc<KafkaPartition>> {
+        let open = self
+            .cluster
+            .cached()
+            .get(&(self.topic.clone(), partition))
+            .and_then(|c| c.cell.get().cloned());
+        match open {
+            Some(client) => Ok(client),
+            None if self.partitions.contains(&partition) => {
+                Ok(Arc::new(self.open(partition).await?))
+            }
+            None => self.partition(partition).await,
+        }
+    }
+
+    /// A new client of `partition` (its prompt connection).
+    async fn open(&self, partition: i32) -> Result<KafkaPartition> {
+        let client = Arc::clone(&self.cluster.client);
+        let timeout = self.cluster.timeout;
+        let prompt = connect_partition(&client, &self.topic, partition, timeout).await?;
+        Ok(KafkaPartition {
+            client,
+            prompt,
+            polls: tokio::sync::Mutex::new(Vec::new()),
+            topic: self.topic.clone(),
+            partition,
+            timeout,
+        })
+    }
+}
+
+impl KafkaCluster {
+    fn cached(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i32), CachedPartition>> {
+        // A panic while holding the lock leaves only the map: use it as it is.
+        self.partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -544,12 +623,18 @@ impl KafkaPartition {
     /// The low and high watermarks. The high one comes from a fetch of at most one batch (Tansu's
     /// ListOffsets(latest) is not the end of the log).
     pub async fn watermarks(&self) -> Result<(i64, i64)> {
+        let (low, fetched) = self.watermarks_and_records().await?;
+        Ok((low, fetched.high_watermark.max(low)))
+    }
+
+    /// The low watermark, and the fetch from it that gave the high one, with the records it
+    /// returned (two round trips: a fetch that waits 0 ms may answer with no topic at all).
+    pub async fn watermarks_and_records(&self) -> Result<(i64, Fetched)> {
         let low = self.low_watermark().await?;
-        let high = self
+        let fetched = self
             .fetch(low, PROBE_BYTES, Duration::from_millis(100))
-            .await?
-            .high_watermark;
-        Ok((low, high.max(low)))
+            .await?;
+        Ok((low, fetched))
     }
 
     /// Produces records (used by tests and tools; the bridge itself only reads).
@@ -620,5 +705,28 @@ fn to_stored(partition: i32, r: RecordAndOffset) -> StoredRecord {
             .into_iter()
             .map(|(k, v)| (k, Some(v)))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_least_recently_used_idle_partitions_beyond_the_bound_are_closed() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        // (key, idle, last used): 1 and 4 are in use, however old.
+        let entries = [
+            (1, false, at(0)),
+            (2, true, at(3)),
+            (3, true, at(1)),
+            (4, false, at(2)),
+            (5, true, at(5)),
+            (6, true, at(4)),
+        ];
+        assert_eq!(least_recently_used(entries, 2), [3, 2]);
+        assert_eq!(least_recently_used(entries, 4), Vec::<i32>::new());
+        assert_eq!(least_recently_used(entries, 0), [3, 2, 6, 5]);
     }
 }

@@ -18,6 +18,7 @@ pub mod live;
 pub mod pace;
 pub mod record;
 pub mod recording;
+pub mod refreshed;
 pub mod registry;
 pub mod schemas;
 pub mod served;

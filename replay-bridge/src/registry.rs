@@ -63,7 +63,13 @@ struct Answers {
     listings: HashMap<String, (Instant, serde_json::Value)>,
     /// Each schema id's type (`AVRO`, `JSON`, `PROTOBUF`), from either answer above.
     types: HashMap<u32, String>,
+    /// Ids whose type could not be had (a 404 for an id framed records carry), with when and
+    /// why: not asked again for [`LISTING_TTL`]; at most [`FAILED_IDS_KEPT`].
+    failed_types: HashMap<u32, (Instant, String)>,
 }
+
+/// Failed id lookups remembered, at most (the oldest forgotten first).
+pub const FAILED_IDS_KEPT: usize = 256;
 
 #[derive(Deserialize)]
 struct Version {
@@ -149,12 +155,12 @@ impl SchemaRegistry {
         &self.url
     }
 
-    /// Every schema version registered under the topic's subjects, sorted by id.
+    /// Every schema version registered under the topic's subjects ([`is_topic_subject`]),
+    /// sorted by id.
     pub async fn schemas_for(&self, topic: &str) -> Result<Vec<SchemaInfo>> {
         let subjects: Vec<String> = self.listing("/subjects").await?;
-        let prefix = format!("{topic}-");
         let mut schemas: Vec<SchemaInfo> = Vec::new();
-        for subject in subjects.iter().filter(|s| s.starts_with(&prefix)) {
+        for subject in subjects.iter().filter(|s| is_topic_subject(topic, s)) {
             let versions: Vec<i32> = self
                 .listing(&format!("/subjects/{}/versions", encode_path(subject)))
                 .await?;
@@ -194,20 +200,27 @@ impl SchemaRegistry {
         Ok(info)
     }
 
-    /// The subjects of `topic` (`<topic>-value`, `<topic>-key` and TopicRecordNameStrategy's
-    /// `<topic>-<record name>`), sorted, each with its latest version's id and schema type.
-    /// A record name has no `-` (Avro, Protobuf and JSON Schema names have none), so another
-    /// topic's subjects (`<topic>-orders-value` of topic `<topic>-orders`) are not taken.
-    /// Listings are cached as [`LISTING_TTL`] says, versions for good.
+    /// The subjects of `topic` ([`is_topic_subject`]), sorted, each with its latest version's id
+    /// and schema type. Listings are cached as [`LISTING_TTL`] says, versions for good.
     pub async fn topic_subjects(&self, topic: &str) -> Result<Vec<TopicSubject>> {
-        let subjects: Vec<String> = self.listing("/subjects").await?;
-        let prefix = format!("{topic}-");
+        self.topic_subjects_among(topic, &self.subjects().await?)
+            .await
+    }
+
+    /// Every subject (`GET /subjects`, cached as [`LISTING_TTL`] says).
+    pub async fn subjects(&self) -> Result<Vec<String>> {
+        self.listing("/subjects").await
+    }
+
+    /// [`SchemaRegistry::topic_subjects`] with the subjects already listed: the registry is asked
+    /// only about `topic`'s own.
+    pub async fn topic_subjects_among(
+        &self,
+        topic: &str,
+        subjects: &[String],
+    ) -> Result<Vec<TopicSubject>> {
         let mut found = Vec::new();
-        let ours = |s: &&String| {
-            s.strip_prefix(&prefix)
-                .is_some_and(|rest| !rest.is_empty() && !rest.contains('-'))
-        };
-        for subject in subjects.iter().filter(ours) {
+        for subject in subjects.iter().filter(|s| is_topic_subject(topic, s)) {
             let versions: Vec<i32> = self
                 .listing(&format!("/subjects/{}/versions", encode_path(subject)))
                 .await?;
@@ -233,12 +246,47 @@ impl SchemaRegistry {
             #[serde(rename = "schemaType", default = "avro")]
             schema_type: String,
         }
-        if let Some(found) = self.answers().types.get(&id) {
-            return Ok(found.clone());
+        let path = format!("/schemas/ids/{id}");
+        {
+            let answers = self.answers();
+            if let Some(found) = answers.types.get(&id) {
+                return Ok(found.clone());
+            }
+            if let Some((at, reason)) = answers.failed_types.get(&id)
+                && at.elapsed() < LISTING_TTL
+            {
+                return Err(Error::Registry {
+                    url: format!("{}{path}", self.url.trim_end_matches('/')),
+                    reason: format!("{reason} (asked {} s ago)", at.elapsed().as_secs()),
+                });
+            }
         }
-        let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
-        self.answers().types.insert(id, found.schema_type.clone());
-        Ok(found.schema_type)
+        match self.get::<ById>(&path).await {
+            Ok(found) => {
+                let mut answers = self.answers();
+                answers.failed_types.remove(&id);
+                answers.types.insert(id, found.schema_type.clone());
+                Ok(found.schema_type)
+            }
+            Err(e) => {
+                let reason = match &e {
+                    Error::Registry { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                let mut answers = self.answers();
+                if answers.failed_types.len() >= FAILED_IDS_KEPT
+                    && let Some(oldest) = answers
+                        .failed_types
+                        .iter()
+                        .min_by_key(|(_, (at, _))| *at)
+                        .map(|(id, _)| *id)
+                {
+                    answers.failed_types.remove(&oldest);
+                }
+                answers.failed_types.insert(id, (Instant::now(), reason));
+                Err(e)
+            }
+        }
     }
 
     /// A listing, asked again once older than [`LISTING_TTL`]; the last one when asking fails.
@@ -459,6 +507,17 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Whether `subject` is one of `topic`'s: `<topic>-value`, `<topic>-key`, or
+/// TopicRecordNameStrategy's `<topic>-<record name>`. A record name has no `-` (Avro, Protobuf
+/// and JSON Schema names have none), so another topic's subjects (`t-orders-value` of topic
+/// `t-orders`) are not topic `t`'s.
+pub fn is_topic_subject(topic: &str, subject: &str) -> bool {
+    subject
+        .strip_prefix(topic)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,6 +541,50 @@ mod tests {
         assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(encode_path("t-io.x/Trade"), "t-io.x%2FTrade");
+    }
+
+    #[test]
+    fn a_topics_subjects_are_its_own_not_a_longer_topics() {
+        for ours in ["t-value", "t-key", "t-io.x.Trade"] {
+            assert!(is_topic_subject("t", ours), "{ours}");
+        }
+        for theirs in [
+            "t-orders-value",
+            "t-orders-key",
+            "t-",
+            "tvalue",
+            "u-value",
+            "t",
+        ] {
+            assert!(!is_topic_subject("t", theirs), "{theirs}");
+        }
+        assert!(is_topic_subject("t-orders", "t-orders-value"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_schema_id_is_not_asked_again_at_every_refresh() {
+        use axum::routing::get;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&asked);
+        let app = axum::Router::new().route(
+            "/schemas/ids/{id}",
+            get(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { (axum::http::StatusCode::NOT_FOUND, "{\"error_code\":40403}") }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let registry =
+            SchemaRegistry::new(&format!("http://{addr}"), None, Duration::from_secs(5)).unwrap();
+        let first = registry.schema_type(404).await.unwrap_err().to_string();
+        let again = registry.schema_type(404).await.unwrap_err().to_string();
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "{first} / {again}");
+        assert!(again.contains("/schemas/ids/404"), "{again}");
+        registry.schema_type(405).await.unwrap_err();
+        assert_eq!(asked.load(Ordering::SeqCst), 2, "another id is asked");
     }
 
     /// A registry answering like Confluent's, served by axum on a free port.

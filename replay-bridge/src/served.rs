@@ -12,10 +12,11 @@
 //! `--topic`. Invariant: a subscription is only ever started on a topic the filter admits and
 //! the broker listed.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::kafka::KafkaCluster;
+use crate::refreshed::Refreshed;
 use crate::{Error, Result};
 
 /// How long a listing of the broker's topics is used before it is asked for again.
@@ -37,10 +38,16 @@ pub struct TopicFilter {
 }
 
 impl TopicFilter {
-    /// Parses the allow-list: an entry with a glob character is a pattern, any other a name.
+    /// Parses the allow-list: an entry with a glob character is a pattern, any other a name. An
+    /// empty entry (`--topic ''`, `--topic a,,b`) is an error, not "every topic".
     pub fn new(entries: &[String]) -> Result<Self> {
         let mut filter = Self::default();
-        for entry in entries.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        for entry in entries.iter().map(|e| e.trim()) {
+            if entry.is_empty() {
+                return Err(Error::InvalidArgument(
+                    "--topic has an empty entry: give topic names or glob patterns, or leave --topic out to serve every topic".into(),
+                ));
+            }
             if entry.contains(['*', '?', '[']) {
                 let pattern = glob::Pattern::new(entry).map_err(|e| {
                     Error::InvalidArgument(format!("--topic {entry:?} is not a glob pattern: {e}"))
@@ -89,20 +96,12 @@ impl TopicFilter {
 /// Served topics with their partitions (ascending), sorted by name.
 pub type Listed = Arc<Vec<(String, Vec<i32>)>>;
 
-/// The last listing: when it was made, and the served topics.
-#[derive(Clone)]
-struct Listing {
-    at: Instant,
-    topics: Listed,
-}
-
 /// A broker's served topics, listed from its metadata (see the module docs).
 pub struct ServedTopics {
     cluster: Arc<KafkaCluster>,
     filter: TopicFilter,
-    last: Mutex<Option<Listing>>,
-    /// Held while a metadata request is in flight.
-    listing: tokio::sync::Mutex<()>,
+    /// The last listing, kept and shared as [`crate::refreshed`] says.
+    listing: Refreshed<Vec<(String, Vec<i32>)>>,
 }
 
 impl ServedTopics {
@@ -111,8 +110,7 @@ impl ServedTopics {
         let served = Self {
             cluster,
             filter,
-            last: Mutex::new(None),
-            listing: tokio::sync::Mutex::new(()),
+            listing: Refreshed::default(),
         };
         for name in served.filter.names() {
             served.cluster.topic(name).await?;
@@ -126,73 +124,60 @@ impl ServedTopics {
     }
 
     /// The served topics and their partitions, sorted by name: the last listing if younger than
-    /// `max_age`, else a new one (never two within [`MIN_RELISTING`]). When asking the broker
-    /// fails, an older listing is used, with a warning.
+    /// `max_age`, else a new one (never two within [`MIN_RELISTING`], a failed one included).
+    /// When asking the broker fails, the last good listing is used, with a warning, and kept
+    /// as a new one would be.
     pub async fn list(&self, max_age: Duration) -> Result<Listed> {
-        let fresh = |max_age: Duration| {
-            self.last()
-                .filter(|l| l.at.elapsed() < max_age.max(MIN_RELISTING))
-                .map(|l| Arc::clone(&l.topics))
-        };
-        if let Some(topics) = fresh(max_age) {
-            return Ok(topics);
-        }
-        let _one_at_a_time = self.listing.lock().await;
-        // Another caller may have listed while this one waited.
-        if let Some(topics) = fresh(max_age) {
-            return Ok(topics);
-        }
-        match self.cluster.list_topics().await {
-            Ok(all) => {
-                let mut topics: Vec<(String, Vec<i32>)> = all
-                    .into_iter()
-                    .filter(|(name, _)| self.filter.admits(name))
-                    .collect();
-                topics.sort();
-                let topics = Arc::new(topics);
-                *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Listing {
-                    at: Instant::now(),
-                    topics: Arc::clone(&topics),
-                });
-                Ok(topics)
-            }
-            Err(e) => match self.last() {
-                Some(last) => {
-                    tracing::warn!(error = %e, "cannot list the broker's topics: using the last listing");
-                    Ok(last.topics)
+        self.listing
+            .get(max_age.max(MIN_RELISTING), || async {
+                match self.cluster.list_topics().await {
+                    Ok(all) => {
+                        let mut topics: Vec<(String, Vec<i32>)> = all
+                            .into_iter()
+                            .filter(|(name, _)| self.filter.admits(name))
+                            .collect();
+                        topics.sort();
+                        Ok(topics)
+                    }
+                    Err(e) => match self.listing.last_good() {
+                        Some(last) => {
+                            tracing::warn!(error = %e, "cannot list the broker's topics: using the last listing");
+                            Ok(last.as_ref().clone())
+                        }
+                        None => Err(e),
+                    },
                 }
-                None => Err(e),
-            },
-        }
+            })
+            .await
+            .map_err(Error::Shared)
     }
 
-    fn last(&self) -> Option<Listing> {
-        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// The topic a subscription asked for (`None`: the default, the first `--topic` name, else
-    /// the first served topic by name), if it is served; a name missing from the last listing
-    /// is looked up again (within [`MIN_RELISTING`]) before it is refused.
-    pub async fn resolve(&self, asked: Option<&str>) -> Result<String> {
-        if let (None, Some(first)) = (asked, self.filter.names().first()) {
-            return Ok(first.clone());
-        }
+    /// The topic a subscription asked for, with its partitions as listed, if it is served; a
+    /// name missing from the last listing is looked up again (within [`MIN_RELISTING`]) before
+    /// it is refused. No name asks for the first `--topic` name; with none (every topic, or
+    /// patterns only) it is refused: no topic is anyone's obvious choice.
+    pub async fn resolve(&self, asked: Option<&str>) -> Result<(String, Vec<i32>)> {
+        let name = match (asked, self.filter.names().first()) {
+            (Some(name), _) => name,
+            (None, Some(first)) => first.as_str(),
+            (None, None) => {
+                return Err(Error::InvalidArgument(format!(
+                    "no topic named: this bridge serves {}, so a subscription must name its topic \
+                     (consumeToTable({{ topic: \"NAME\", ... }}); the topic browser lists them), \
+                     or the bridge must be started with --topic NAME to give a default",
+                    self.filter.describe()
+                )));
+            }
+        };
         let mut topics = self.list(LISTING_TTL).await?;
-        if let Some(name) = asked
-            && self.filter.admits(name)
-            && !topics.iter().any(|(t, _)| t == name)
-        {
+        if self.filter.admits(name) && !topics.iter().any(|(t, _)| t == name) {
             topics = self.list(Duration::ZERO).await?;
         }
-        match asked {
-            None => topics
-                .first()
-                .map(|(t, _)| t.clone())
-                .ok_or_else(|| Error::InvalidArgument("the broker has no topic to serve".into())),
-            Some(name) if self.filter.admits(name) && topics.iter().any(|(t, _)| t == name) => {
-                Ok(name.to_owned())
+        match topics.iter().find(|(t, _)| t == name) {
+            Some((t, partitions)) if self.filter.admits(name) => {
+                Ok((t.clone(), partitions.clone()))
             }
-            Some(name) => Err(Error::TopicNotServed {
+            _ => Err(Error::TopicNotServed {
                 topic: name.to_owned(),
                 served: served_names(&topics),
             }),
@@ -247,6 +232,27 @@ mod tests {
         // A pattern never reaches an internal topic; a literal name does.
         assert!(!filter(&["_*"]).admits("_schemas"));
         assert!(filter(&["_schemas"]).admits("_schemas"));
+    }
+
+    #[test]
+    fn an_empty_entry_is_an_error_not_every_topic() {
+        for entries in [
+            vec![String::new()],
+            vec![",".into()],
+            vec!["a".into(), " ".into()],
+        ] {
+            let entries: Vec<String> = entries
+                .iter()
+                .flat_map(|e| e.split(','))
+                .map(str::to_owned)
+                .collect();
+            let e = TopicFilter::new(&entries).unwrap_err().to_string();
+            assert!(e.contains("empty entry"), "{entries:?}: {e}");
+        }
+        assert!(
+            TopicFilter::new(&[]).unwrap().admits_all(),
+            "no --topic: every topic"
+        );
     }
 
     #[test]

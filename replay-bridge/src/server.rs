@@ -555,6 +555,21 @@ fn source_index(state: &AppState, name: Option<&str>) -> Result<usize, String> {
         })
 }
 
+/// The index of the source a request names (`?source=`), if its Origin may ask
+/// ([`origin_refused`], `absent_ok` as there): else the refusal, or a 404 naming the sources.
+#[allow(clippy::result_large_err)]
+fn allowed_source(
+    state: &AppState,
+    headers: &HeaderMap,
+    source: Option<&str>,
+    absent_ok: bool,
+) -> Result<usize, Response> {
+    if let Some(refused) = origin_refused(state, headers, absent_ok) {
+        return Err(refused);
+    }
+    source_index(state, source).map_err(|unknown| (StatusCode::NOT_FOUND, unknown).into_response())
+}
+
 /// `GET /topics?source=NAME`: the facts of each topic the source serves ([`crate::catalog`]);
 /// 503 with the reason when the source cannot say.
 async fn list_topics(
@@ -562,12 +577,9 @@ async fn list_topics(
     Query(params): Query<WsParams>,
     State(state): State<Arc<AppState>>,
 ) -> Response {
-    if let Some(refused) = origin_refused(&state, &headers, true) {
-        return refused;
-    }
-    let i = match source_index(&state, params.source.as_deref()) {
+    let i = match allowed_source(&state, &headers, params.source.as_deref(), true) {
         Ok(i) => i,
-        Err(unknown) => return (StatusCode::NOT_FOUND, unknown).into_response(),
+        Err(refused) => return refused,
     };
     let offered = &state.sources[i];
     match state.catalogs[i]
@@ -662,12 +674,9 @@ async fn upgrade(
     State(state): State<Arc<AppState>>,
     slot: Option<Extension<Slot>>,
 ) -> Response {
-    if let Some(refused) = origin_refused(&state, &headers, false) {
-        return refused;
-    }
-    let source = match source_index(&state, params.source.as_deref()) {
+    let source = match allowed_source(&state, &headers, params.source.as_deref(), false) {
         Ok(i) => i,
-        Err(unknown) => return (StatusCode::NOT_FOUND, unknown).into_response(),
+        Err(refused) => return refused,
     };
     ws.max_message_size(MAX_CLIENT_MESSAGE)
         .max_frame_size(MAX_CLIENT_MESSAGE)

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::{StreamExt, TryStreamExt};
 use streamglass_core::protocol::{
     self, Compression, Hello, PartitionInfo, ServerMessage, Subscribe, SubscriptionId,
 };
@@ -263,25 +264,32 @@ fn hello(
     })
 }
 
+/// Partitions of a topic a subscription connects to at once.
+const OPENS_AT_ONCE: usize = 8;
+
 async fn stream_kafka(kafka: &KafkaSource, subscribe: &Subscribe, sink: &Sink) -> Result<(), Stop> {
-    let name = kafka.served.resolve(subscribe.topic.as_deref()).await?;
-    let topic = kafka.cluster.topic(&name).await?;
-    let lookups = topic.partitions().iter().map(|&p| {
-        let topic = &topic;
-        async move {
-            let client = topic.partition(p).await?;
-            let (low, high) = client.watermarks().await?;
-            Ok::<_, Error>((
-                client,
-                Watermarks {
-                    partition: p,
-                    low,
-                    high,
-                },
-            ))
-        }
+    // The listing's partitions: no metadata request per subscription.
+    let (name, partitions) = kafka.served.resolve(subscribe.topic.as_deref()).await?;
+    let topic = kafka.cluster.listed_topic(&name, &partitions);
+    let topic = &topic;
+    let lookups = partitions.iter().map(|&p| async move {
+        let client = topic.partition(p).await?;
+        let (low, high) = client.watermarks().await?;
+        Ok::<_, Error>((
+            client,
+            Watermarks {
+                partition: p,
+                low,
+                high,
+            },
+        ))
     });
-    let found = futures_util::future::try_join_all(lookups).await?;
+    // A few partitions connected at a time, however many the topic has.
+    let lookups: Vec<_> = lookups.collect();
+    let found: Vec<_> = futures_util::stream::iter(lookups)
+        .buffered(OPENS_AT_ONCE)
+        .try_collect()
+        .await?;
     let marks: Vec<Watermarks> = found.iter().map(|(_, m)| *m).collect();
     let mut by_time = BTreeMap::new();
     for (&partition, &ms) in &subscribe.seek.timestamps(topic.partitions()) {

@@ -33,6 +33,36 @@ export function scriptArgs(usage, valid = (arg) => arg.length > 0) {
   return { url, arg, screenshotPath };
 }
 
+/**
+ * The arguments of a script run as `node tests/e2e/<usage>` whose plan is JSON that `valid`
+ * accepts (exit 2 otherwise), and its time limit (E2E_TIMEOUT_MS, default 120000):
+ * `{url, plan, screenshotPath, timeoutMs, deadline}`.
+ */
+export function planArgs(usage, valid) {
+  const { url, arg, screenshotPath } = scriptArgs(usage, (a) => {
+    try {
+      return valid(JSON.parse(a));
+    } catch {
+      return false;
+    }
+  });
+  const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
+  return { url, plan: JSON.parse(arg), screenshotPath, timeoutMs, deadline: Date.now() + timeoutMs };
+}
+
+/**
+ * Opens `<url>?run=0` (no notebook runs) in a new page of `browser` and waits for the engine
+ * worker (the status is there once frames can start): `{page, failure, until}` as `openPage`
+ * and `waiter` give them.
+ */
+export async function openApp(browser, url, timeoutMs, deadline) {
+  const { page, failure } = await openPage(browser);
+  const until = waiter(failure, deadline);
+  await page.goto(`${url}?run=0`, { timeout: timeoutMs });
+  await until("the engine worker", () => page.evaluate(() => window.streamglass?.status() != null));
+  return { page, failure, until };
+}
+
 /** Saves a screenshot of `page` at `path`, making its folder. */
 export async function screenshot(page, path, fullPage = true) {
   await mkdir(dirname(path), { recursive: true });

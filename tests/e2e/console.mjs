@@ -14,27 +14,16 @@
 // rows}}}; `tables` is absent when a step failed. Exit 1 on a page error or a timeout
 // (E2E_TIMEOUT_MS, default 120000).
 
-import { launch, openPage, waiter, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openApp, planArgs, screenshot } from "./browser.mjs";
 
-const { url, arg, screenshotPath } = scriptArgs("console.mjs <url> <plan> <screenshotPath>", (a) => {
-  try {
-    return Array.isArray(JSON.parse(a).steps);
-  } catch {
-    return false;
-  }
-});
-const plan = JSON.parse(arg);
-const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
-const deadline = Date.now() + timeoutMs;
+const { url, plan, screenshotPath, timeoutMs, deadline } = planArgs(
+  "console.mjs <url> <plan> <screenshotPath>",
+  (plan) => Array.isArray(plan.steps),
+);
 
 const browser = await launch();
 try {
-  const { page, failure } = await openPage(browser);
-  const until = waiter(failure, deadline);
-
-  await page.goto(`${url}?run=0`, { timeout: timeoutMs });
-  // The Run button works once the worker is ready, when frames (and the status) start.
-  await until("the engine worker", () => page.evaluate(() => window.streamglass?.status() != null));
+  const { page, until } = await openApp(browser, url, timeoutMs, deadline);
 
   const ran = [];
   for (const code of plan.steps) {

@@ -11,26 +11,16 @@
 // opened: [{topic, state, result, call, table: {name, columns, types, rows}}]}. Exit 1 on a page
 // error or a timeout (E2E_TIMEOUT_MS, default 120000).
 
-import { launch, openPage, waiter, screenshot, scriptArgs } from "./browser.mjs";
+import { launch, openApp, planArgs, screenshot } from "./browser.mjs";
 
-const { url, arg, screenshotPath } = scriptArgs("topic-browser.mjs <url> <plan> <screenshotPath>", (a) => {
-  try {
-    return typeof JSON.parse(a).open === "object";
-  } catch {
-    return false;
-  }
-});
-const plan = JSON.parse(arg);
-const timeoutMs = Number(process.env.E2E_TIMEOUT_MS ?? "120000");
-const deadline = Date.now() + timeoutMs;
+const { url, plan, screenshotPath, timeoutMs, deadline } = planArgs(
+  "topic-browser.mjs <url> <plan> <screenshotPath>",
+  (plan) => typeof plan.open === "object",
+);
 
 const browser = await launch();
 try {
-  const { page, failure } = await openPage(browser);
-  const until = waiter(failure, deadline);
-
-  await page.goto(`${url}?run=0`, { timeout: timeoutMs });
-  await until("the engine worker", () => page.evaluate(() => window.streamglass?.status() != null));
+  const { page, until } = await openApp(browser, url, timeoutMs, deadline);
   await page.click('[data-testid="topics-browser"] summary');
   const wanted = Object.keys(plan.open);
   const listed = await until("the topics listed", () =>

@@ -11,6 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::registry::{self, Registered};
+use replay_bridge::catalog::Catalog;
 use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::registry::SchemaRegistry;
 use replay_bridge::schemas::SchemaSource;
@@ -93,14 +94,21 @@ fn assert_counts(facts: &Value, produced: &BTreeMap<i32, u64>, partitions: usize
     );
 }
 
-/// Subscribes to `topic` from the beginning: the records delivered, or the error the bridge sent.
+/// Subscribes to `topic` (`""`: none named) from the beginning: the records delivered, or the
+/// error the bridge sent.
 async fn consume(addr: &str, topic: &str) -> Result<u64, String> {
     let mut session = ws::Session::connect(&format!("ws://{addr}/ws"))
         .await
         .unwrap();
     let seek: SeekSpec = "beginning".parse().unwrap();
     session
-        .subscribe_to(1, Some(topic.to_owned()), seek, None, ws::WINDOW)
+        .subscribe_to(
+            1,
+            (!topic.is_empty()).then(|| topic.to_owned()),
+            seek,
+            None,
+            ws::WINDOW,
+        )
         .await
         .unwrap();
     session.until(TIMEOUT, |s| s.settled(1)).await.unwrap();
@@ -212,10 +220,47 @@ async fn every_topic_of_a_broker_with_its_facts() {
         refused.contains("\"__internal\" is not served") && refused.contains("shop.trades"),
         "{refused}"
     );
+    // With every topic served, none is the default: a subscription must name one.
+    let unnamed = consume(&addr, "").await.unwrap_err();
+    assert!(
+        unnamed.contains("must name its topic") && unnamed.contains("--topic"),
+        "{unnamed}"
+    );
     // A topic made after the bridge started is served once a subscription names it.
     tansu.create_topic("shop.later", 1).unwrap();
     tokio::time::sleep(replay_bridge::served::MIN_RELISTING).await;
     assert_eq!(consume(&addr, "shop.later").await, Ok(0));
+
+    // A later answer, past FACTS_TTL and more writes: the rates are the watermarks' growth.
+    let more = produce_text(&env, &tansu, "shop.text", "string", 100);
+    assert_eq!(more.values().sum::<u64>(), 100);
+    tokio::time::sleep(replay_bridge::catalog::FACTS_TTL).await;
+    let later = topics(&addr).await;
+    let rate = |name: &str| topic(&later, name)["recordsPerSecond"].as_f64();
+    let text_rate = rate("shop.text").unwrap_or_else(|| panic!("no rate: {later}"));
+    assert!(text_rate > 0.0, "{later}");
+    assert_eq!(rate("shop.empty"), Some(0.0), "{later}");
+    assert_eq!(topic(&later, "shop.text")["records"], 300, "{later}");
+
+    // A registry that never answers what a schema id is: at the deadline the answer is what
+    // was found, the topic framed with an id saying it was not described in time, rather than
+    // an error with nothing.
+    let slow = registry::start_silent_on_ids(Vec::new()).await;
+    let slow = SchemaRegistry::new(&slow, None, Duration::from_secs(600)).unwrap();
+    let source = Source::kafka(&config, &[], SchemaSource::Registry(slow))
+        .await
+        .unwrap();
+    let answer = Catalog::with_deadline(Duration::from_secs(3))
+        .answer("kafka", &source)
+        .await
+        .expect("an answer at the deadline, not an error");
+    let framed = answer
+        .topics
+        .iter()
+        .find(|t| t.topic == "shop.trades")
+        .unwrap_or_else(|| panic!("{answer:?}"));
+    let error = framed.error.as_deref().unwrap_or_default();
+    assert!(error.contains("not described within the 3 s"), "{framed:?}");
 
     // --topic names and glob patterns: an allow-list.
     let source = Source::kafka(&config, &["shop.t*".into()], schemas)

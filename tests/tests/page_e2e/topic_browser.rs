@@ -129,15 +129,7 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
     .await;
 
     // The list: both topics, their formats and record counts.
-    let listed = |topic: &str| {
-        shown["listed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["topic"] == topic)
-            .unwrap_or_else(|| panic!("{topic} not listed: {shown}"))
-            .clone()
-    };
+    let listed = |topic: &str| entry(&shown, "listed", topic);
     let t = listed("shop.trades");
     assert_eq!(
         (&t["value"], &t["key"]),
@@ -153,15 +145,7 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
     );
     assert_eq!(t["records"], LINES.to_string(), "{t}");
 
-    let opened = |topic: &str| {
-        shown["opened"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["topic"] == topic)
-            .unwrap_or_else(|| panic!("{topic} not opened: {shown}"))
-            .clone()
-    };
+    let opened = |topic: &str| entry(&shown, "opened", topic);
 
     // The Avro topic: the call shown, and the newest 500 trades, each as fastavro was given it.
     let o = opened("shop.trades");
@@ -320,6 +304,17 @@ async fn the_topic_browser_opens_a_recordings_topic() {
     }
 }
 
+/// The entry of `topic` in the script's list `list` (`listed`, `opened`).
+fn entry(shown: &serde_json::Value, list: &str, topic: &str) -> serde_json::Value {
+    shown[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == topic)
+        .unwrap_or_else(|| panic!("{topic} not in {list}: {shown}"))
+        .clone()
+}
+
 /// JSON values written by `json.dumps` (confluent-kafka, no schema in the records): a topic with
 /// no subject opens with columns inferred from its records; a topic whose `<topic>-value` subject
 /// is a JSON Schema opens with the schema's columns (`Size` a double, where inference gives an
@@ -399,19 +394,9 @@ async fn the_topic_browser_opens_json_topics_inferred_and_by_their_json_schema()
     )
     .await;
     for (topic, _, _) in topics {
-        let listed = shown["listed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["topic"] == topic)
-            .unwrap_or_else(|| panic!("{topic} not listed: {shown}"));
+        let listed = entry(&shown, "listed", topic);
         assert_eq!(listed["value"], "json", "{listed}");
-        let o = shown["opened"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["topic"] == topic)
-            .unwrap_or_else(|| panic!("{topic} not opened: {shown}"));
+        let o = entry(&shown, "opened", topic);
         assert_eq!(o["state"], "done", "{o}");
         assert!(
             o["call"].as_str().unwrap().contains("value: \"json\""),
