@@ -103,15 +103,31 @@ pub(crate) fn snapshot_to_js(snapshot: &FeedSnapshot) -> Result<JsValue, JsError
             None => JsValue::NULL,
         };
         set(&part, "lastOffset", last);
-        set(&part, "highWatermark", safe_number(p.high_watermark as f64)?);
+        set(
+            &part,
+            "highWatermark",
+            safe_number(p.high_watermark as f64)?,
+        );
         set(&part, "caughtUp", p.caught_up.into());
         partitions.push(&part);
     }
     set(&object, "partitions", partitions.into());
-    set(&object, "totalRecords", safe_number(snapshot.total_records as f64)?);
-    set(&object, "totalBytes", safe_number(snapshot.total_bytes as f64)?);
+    set(
+        &object,
+        "totalRecords",
+        safe_number(snapshot.total_records as f64)?,
+    );
+    set(
+        &object,
+        "totalBytes",
+        safe_number(snapshot.total_bytes as f64)?,
+    );
     set(&object, "messages", safe_number(snapshot.messages as f64)?);
-    let errors: js_sys::Array = snapshot.errors.iter().map(|e| JsValue::from_str(e)).collect();
+    let errors: js_sys::Array = snapshot
+        .errors
+        .iter()
+        .map(|e| JsValue::from_str(e))
+        .collect();
     set(&object, "errors", errors.into());
     Ok(object.into())
 }

@@ -46,8 +46,8 @@ fn data() -> TableData {
 
 fn eval_all(text: &str) -> (ColumnType, Vec<Value>) {
     let data = data();
-    let f =
-        compile(text, &data.schema, &Variables::default()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let f = compile(text, &data.schema, &Variables::default())
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
     let v = f.eval(&data, 0, data.len());
     (f.ty, (0..v.len()).map(|i| v.get(i)).collect())
 }
