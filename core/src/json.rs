@@ -13,7 +13,7 @@
 //! Invariant: a parsed tree nests at most [`MAX_DEPTH`] arrays and objects deep, so walking it
 //! recursively cannot exhaust the stack whatever the input.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 /// The deepest nesting of arrays and objects accepted.
@@ -257,8 +257,8 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<Json, String> {
         let mut members: Vec<(String, Json)> = Vec::new();
         // Positions by key, once an object is large enough that a scan would cost.
-        // (Positions as `u32`: `HashMap<String, u32>` is a type the bundle has already.)
-        let mut index: Option<HashMap<String, u32>> = None;
+        // (Positions as `u32`: `FxHashMap<String, u32>` is a type the bundle has already.)
+        let mut index: Option<FxHashMap<String, u32>> = None;
         self.space();
         if self.peek() == Some(b'}') {
             self.at += 1;

@@ -108,7 +108,7 @@ fn stream_and_append_aggregate_identically_while_only_append_grows() {
         panic!("latest_offset has no row");
     };
     assert_eq!(last, 1_499);
-    let vars = Variables::from([("size_offset".to_owned(), Value::I64(size_offset))]);
+    let vars = Variables::from_iter([("size_offset".to_owned(), Value::I64(size_offset))]);
     let offset_variable = snapshot
         .view_with(&["Start = KafkaOffset - size_offset"], &vars)
         .unwrap()

@@ -12,7 +12,7 @@
 //! Invariant: running the plan over a record appends exactly one value to each of its columns, or
 //! fails; on failure the caller truncates the columns back to the row start.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -1491,8 +1491,8 @@ impl<'w, 'r> Compiler<'_, 'w, 'r> {
                 let mut seen = vec![false; rr.fields.len()];
                 // Reader fields by name, else by alias (the first such field), in one map: a
                 // scan per writer field would cost the product of the two records' widths.
-                // (`HashMap<String, u32>`, a type the bundle has already: `shape.rs`.)
-                let mut by_name: HashMap<String, u32> = HashMap::new();
+                // (`FxHashMap<String, u32>`, a type the bundle has already: `shape.rs`.)
+                let mut by_name: FxHashMap<String, u32> = FxHashMap::default();
                 for (j, rf) in rr.fields.iter().enumerate().rev() {
                     by_name.extend(rf.aliases.iter().map(|a| (a.clone(), j as u32)));
                 }

@@ -9,7 +9,7 @@
 //! Invariant: reading a shape consumes exactly the bytes the writer wrote for it, or fails; nesting
 //! deeper than [`MAX_DEPTH`] fails rather than overflowing the stack.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 
 use super::schema::Schema;
@@ -47,18 +47,18 @@ pub enum Shape {
 #[derive(Debug, Clone, Default)]
 pub struct Shapes {
     named: Vec<Shape>,
-    index: HashMap<String, u32>,
+    index: FxHashMap<String, u32>,
 }
 
 /// Named types of one schema by fullname, to resolve `Schema::Ref`.
 pub struct Names<'s> {
-    names: HashMap<String, &'s Schema>,
+    names: FxHashMap<String, &'s Schema>,
 }
 
 impl<'s> Names<'s> {
     pub fn of(schema: &'s Schema) -> Result<Self> {
         let mut names = Names {
-            names: HashMap::new(),
+            names: FxHashMap::default(),
         };
         names.collect(schema);
         Ok(names)

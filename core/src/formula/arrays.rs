@@ -432,7 +432,7 @@ mod tests {
 
     fn eval(text: &str) -> Vec<Value> {
         let data = data();
-        let f = compile(text, &data.schema, &Variables::new())
+        let f = compile(text, &data.schema, &Variables::default())
             .unwrap_or_else(|e| panic!("{text}: {e}"));
         let v = f.eval(&data, 0, data.len());
         (0..v.len()).map(|i| v.get(i)).collect()
@@ -440,7 +440,7 @@ mod tests {
 
     fn error(text: &str) -> std::string::String {
         let data = data();
-        match compile(text, &data.schema, &Variables::new()) {
+        match compile(text, &data.schema, &Variables::default()) {
             Err(e) => e.to_string(),
             Ok(_) => panic!("{text} compiled"),
         }

@@ -52,7 +52,7 @@ fn data() -> TableData {
 }
 
 fn vars() -> Variables {
-    Variables::from([
+    Variables::from_iter([
         ("nan".to_owned(), F64(f64::NAN)),
         ("t2".to_owned(), Timestamp(2_000)),
         ("ex".to_owned(), String("kraken".into())),

@@ -34,7 +34,7 @@ mod time_range_tests;
 #[cfg(test)]
 mod time_tests;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 pub use eval::Vector;
@@ -46,7 +46,7 @@ use crate::time::zone::Zone;
 use crate::{Error, Result};
 
 /// Variables a formula may use besides columns, such as the seed's `size_offset`.
-pub type Variables = HashMap<String, Value>;
+pub type Variables = FxHashMap<String, Value>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Func {

@@ -43,7 +43,7 @@ fn data() -> TableData {
 }
 
 fn eval_all(text: &str) -> (Option<std::string::String>, Vec<Value>) {
-    eval_with(text, &Variables::new())
+    eval_with(text, &Variables::default())
 }
 
 fn eval_with(text: &str, vars: &Variables) -> (Option<std::string::String>, Vec<Value>) {
@@ -67,7 +67,7 @@ fn the_seeds_formulas() {
         eval_all("Table_Type = `append`"),
         (Some("Table_Type".into()), vec![s("append"); 3])
     );
-    let vars = Variables::from([("size_offset".to_owned(), I64(1_000_000))]);
+    let vars = Variables::from_iter([("size_offset".to_owned(), I64(1_000_000))]);
     assert_eq!(
         eval_with("Offset = KafkaOffset - size_offset", &vars).1,
         [I64(-999_900), I64(-999_899), I64(-999_898)]
@@ -180,7 +180,7 @@ fn functions_and_string_methods() {
 
 fn error(text: &str) -> std::string::String {
     let data = data();
-    match compile(text, &data.schema, &Variables::new()) {
+    match compile(text, &data.schema, &Variables::default()) {
         Ok(_) => panic!("{text} should not compile"),
         Err(e) => e.to_string(),
     }
@@ -312,7 +312,7 @@ mod never_panics {
         fn token_soup_never_panics(words in proptest::collection::vec(proptest::sample::select(VOCABULARY), 0..14)) {
             let text = words.join(" ");
             let data = data();
-            let vars = Variables::from([("size_offset".to_owned(), I64(5))]);
+            let vars = Variables::from_iter([("size_offset".to_owned(), I64(5))]);
             if let Ok(f) = compile(&text, &data.schema, &vars) {
                 let v = f.eval(&data, 0, data.len());
                 prop_assert_eq!(v.len(), data.len());

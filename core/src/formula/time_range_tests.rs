@@ -306,8 +306,8 @@ const WALL_CLOCK: &[PartOf] = &[
 ];
 
 fn results(data: &TableData, text: &str) -> Vec<Value> {
-    let f =
-        compile(text, &data.schema, &Variables::new()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let f = compile(text, &data.schema, &Variables::default())
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
     let v = f.eval(data, 0, data.len());
     (0..v.len()).map(|i| v.get(i)).collect()
 }

@@ -46,15 +46,15 @@ fn data() -> TableData {
 
 fn eval_all(text: &str) -> (ColumnType, Vec<Value>) {
     let data = data();
-    let f =
-        compile(text, &data.schema, &Variables::new()).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let f = compile(text, &data.schema, &Variables::default())
+        .unwrap_or_else(|e| panic!("{text}: {e}"));
     let v = f.eval(&data, 0, data.len());
     (f.ty, (0..v.len()).map(|i| v.get(i)).collect())
 }
 
 fn error(text: &str) -> std::string::String {
     let data = data();
-    match compile(text, &data.schema, &Variables::new()) {
+    match compile(text, &data.schema, &Variables::default()) {
         Ok(_) => panic!("{text} should not compile"),
         Err(e) => e.to_string(),
     }
@@ -224,7 +224,7 @@ proptest::proptest! {
     #[test]
     fn any_literal_compiles_or_errs(text in "[-+0-9:.TZPDHMSLtzpdhms /A-Za-z_]{0,24}") {
         let data = data();
-        if let Ok(f) = compile(&format!("X = '{text}'"), &data.schema, &Variables::new()) {
+        if let Ok(f) = compile(&format!("X = '{text}'"), &data.schema, &Variables::default()) {
             proptest::prop_assert_eq!(f.eval(&data, 0, data.len()).len(), data.len());
         }
     }

@@ -62,11 +62,16 @@ impl Table {
     /// Colors the cells of `column` where `condition` holds (Deephaven's `formatColumnWhere`).
     pub fn format_column_where(&self, column: &str, condition: &str, color: &str) -> Result<Table> {
         self.schema().index_of(column)?;
-        self.add_format(format_column(column), condition, color, &Variables::new())
+        self.add_format(
+            format_column(column),
+            condition,
+            color,
+            &Variables::default(),
+        )
     }
 
     /// Colors whole rows where `condition` holds (Deephaven's `formatRowWhere`).
     pub fn format_row_where(&self, condition: &str, color: &str) -> Result<Table> {
-        self.add_format(ROW_FORMAT.into(), condition, color, &Variables::new())
+        self.add_format(ROW_FORMAT.into(), condition, color, &Variables::default())
     }
 }

@@ -449,7 +449,7 @@ impl Table {
 
     /// Only the given columns and formulas (Deephaven's `view`).
     pub fn view(&self, formulas: &[&str]) -> Result<Table> {
-        self.view_with(formulas, &Variables::new())
+        self.view_with(formulas, &Variables::default())
     }
 
     /// `view` with variables bound into the formulas.
@@ -464,7 +464,7 @@ impl Table {
 
     /// Every column, plus (or replacing) the given formulas (Deephaven's `updateView`).
     pub fn update_view(&self, formulas: &[&str]) -> Result<Table> {
-        self.update_view_with(formulas, &Variables::new())
+        self.update_view_with(formulas, &Variables::default())
     }
 
     /// `updateView` with variables bound into the formulas.
@@ -479,7 +479,7 @@ impl Table {
 
     /// The rows where every filter holds (Deephaven's `where`).
     pub fn where_(&self, filters: &[&str]) -> Result<Table> {
-        self.where_with(filters, &Variables::new())
+        self.where_with(filters, &Variables::default())
     }
 
     /// `where` with variables bound into the filters.

@@ -265,7 +265,7 @@ fn sentinel_from_js(value: &JsValue) -> Result<Option<Value>, JsError> {
 /// Formula variables from a plain object (`{size_offset: 1000000}`); numbers that are integers
 /// become longs, other numbers doubles.
 pub(crate) fn variables(value: &JsValue) -> Result<Variables, JsError> {
-    let mut out = Variables::new();
+    let mut out = Variables::default();
     if value.is_undefined() || value.is_null() {
         return Ok(out);
     }

@@ -33,7 +33,7 @@ pub(super) fn new(agg: &Agg, schema: &Schema) -> Result<Box<dyn GroupReducer>> {
     }
     let mut filters = Vec::new();
     for text in &agg.options.filters {
-        let f = formula::compile_filter(text, schema, &Variables::new())?;
+        let f = formula::compile_filter(text, schema, &Variables::default())?;
         if f.ty != ColumnType::Bool {
             return Err(Error::Formula {
                 position: 0,
