@@ -265,11 +265,17 @@ struct PendingJson {
     key: Format,
     value: Format,
     infer: [Option<Inference>; 2],
-    /// The held `Records` frames, as they came (inflated): decoded again once the columns are
-    /// known (the protocol's own decoder, rather than a copy of each record in a type of ours).
-    held: Vec<Vec<u8>>,
-    /// How many records the held frames carry.
-    held_records: u64,
+    held: Vec<HeldBatch>,
+}
+
+/// A held record: offset, timestamp (ms), key and value.
+type HeldRecord = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A frame's records, copied.
+struct HeldBatch {
+    partition: i32,
+    high_watermark: i64,
+    records: Vec<HeldRecord>,
 }
 
 struct State {
@@ -615,7 +621,7 @@ impl State {
                 feed.bytes += bytes;
                 self.records += batch.records.len() as u64;
                 self.bytes += bytes;
-                if !feed.hold(&batch, frame) {
+                if !feed.hold(&batch) {
                     feed.ingest(&batch);
                 }
             }
@@ -850,7 +856,6 @@ impl Feed {
                 value,
                 infer: infer.map(|n| n.map(Inference::new)),
                 held: Vec::new(),
-                held_records: 0,
             });
             return Ok(());
         }
@@ -870,7 +875,7 @@ impl Feed {
     }
 
     /// Holds a frame while JSON columns are inferred; true if it was held.
-    fn hold(&mut self, batch: &protocol::RecordBatch, frame: &[u8]) -> bool {
+    fn hold(&mut self, batch: &protocol::RecordBatch) -> bool {
         let Some(pending) = &mut self.pending else {
             return false;
         };
@@ -882,8 +887,18 @@ impl Feed {
                 i.add(r.value);
             }
         }
-        pending.held.push(frame.to_vec());
-        pending.held_records += batch.records.len() as u64;
+        pending.held.push(HeldBatch {
+            partition: batch.partition,
+            high_watermark: batch.high_watermark,
+            records: batch
+                .records
+                .iter()
+                .map(|r| {
+                    let own = |b: Option<&[u8]>| b.map(<[u8]>::to_vec);
+                    (r.offset, r.timestamp_ms, own(r.key), own(r.value))
+                })
+                .collect(),
+        });
         true
     }
 
@@ -899,7 +914,7 @@ impl Feed {
 
     /// Fixes the inferred columns and builds the decoder; returns the held frames, to be
     /// decoded once the waiting consumers have their tables.
-    fn settle_json(&mut self) -> Result<Vec<Vec<u8>>, String> {
+    fn settle_json(&mut self) -> Result<Vec<HeldBatch>, String> {
         let Some(p) = self.pending.take() else {
             return Ok(Vec::new());
         };
@@ -911,19 +926,33 @@ impl Feed {
         let key = fixed(p.key, key_infer)?;
         let value = fixed(p.value, value_infer)?;
         self.decoder = Some(RecordDecoder::new(p.store, key, value).map_err(|e| e.to_string())?);
+        let held: u64 = p.held.iter().map(|b| b.records.len() as u64).sum();
         // Counted again as they are decoded (a table joining now starts empty).
-        self.records -= p.held_records.min(self.records);
+        self.records -= held.min(self.records);
         Ok(p.held)
     }
 
     /// Decodes held frames into the feed's tables.
-    fn ingest_held(&mut self, held: Vec<Vec<u8>>) {
-        for frame in held {
-            // Each decoded once already, when it was held.
-            if let Ok(ServerMessage::Records(batch)) = protocol::decode(&frame) {
-                self.records += batch.records.len() as u64;
-                self.ingest(&batch);
-            }
+    fn ingest_held(&mut self, held: Vec<HeldBatch>) {
+        for b in held {
+            let records = b
+                .records
+                .iter()
+                .map(|(offset, ts, key, value)| protocol::Record {
+                    offset: *offset,
+                    timestamp_ms: *ts,
+                    key: key.as_deref(),
+                    value: value.as_deref(),
+                })
+                .collect();
+            let batch = protocol::RecordBatch {
+                subscription: 0,
+                partition: b.partition,
+                high_watermark: b.high_watermark,
+                records,
+            };
+            self.records += batch.records.len() as u64;
+            self.ingest(&batch);
         }
     }
 
