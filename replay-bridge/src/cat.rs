@@ -890,6 +890,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_json_schema_we_cannot_map_falls_back_to_inference() {
+        let url = registry(vec![(
+            "/schemas/ids/5",
+            r#"{"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"P\":{\"type\":\"frobnicate\"}}}"}"#,
+        )])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = json_recording(dir.path(), &[r#"{"P":1,"Q":"a"}"#, r#"{"P":2}"#]);
+        let mut options = CatOptions {
+            key: SideFormat::Ignore,
+            value: SideFormat::Json,
+            subject: None,
+            schemas: SchemaSource::None,
+            follow: false,
+            start: SeekSpec::All(streamglass_core::seek::Position::Beginning),
+            count: None,
+            timeout: Duration::from_secs(5),
+            json_key_spec: None,
+            json_spec: None,
+            json_infer: 2,
+        };
+        let mut inferred = Vec::new();
+        cat_recording(&path, &options, &mut inferred).await.unwrap();
+        options.schemas =
+            SchemaSource::Registry(SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap());
+        let mut out = Vec::new();
+        let summary = cat_recording(&path, &options, &mut out).await.unwrap();
+        assert_eq!((summary.rows, summary.errors), (2, 0));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#""P":1,"Q":"a"}"#), "{text}");
+        assert_eq!(text, String::from_utf8(inferred).unwrap());
+    }
+
+    #[tokio::test]
     async fn registry_answers_by_subject_and_by_id() {
         let url = registry(vec![
             (

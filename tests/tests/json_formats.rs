@@ -100,10 +100,10 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
             "Exchange",
             "Id",
             "Instrument",
-            "K",
             "KafkaOffset",
             "KafkaPartition",
             "KafkaTimestamp",
+            "Key_K",
             "Ok",
             "Price",
             "Seq",
@@ -119,10 +119,10 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
             "Exchange",
             "Id",
             "Instrument",
-            "K",
             "KafkaOffset",
             "KafkaPartition",
             "KafkaTimestamp",
+            "Key_K",
             "Ok",
             "Price",
             "Seq",
@@ -139,7 +139,7 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
         for line in [i, s] {
             assert_eq!(line["KafkaPartition"], want[0], "{what}");
             assert_eq!(line["KafkaOffset"], want[1], "{what}");
-            assert_eq!(line["K"], want[2]["K"], "{what}");
+            assert_eq!(line["Key_K"], want[2]["K"], "{what}");
         }
         let v = &want[3];
         if v.is_null() {
@@ -148,7 +148,7 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
                 let obj = line.as_object().unwrap();
                 let nulls = obj
                     .iter()
-                    .filter(|(k, _)| !k.starts_with("Kafka") && *k != "K")
+                    .filter(|(k, _)| !k.starts_with("Kafka") && *k != "Key_K")
                     .all(|(_, v)| v.is_null());
                 assert!(nulls, "{what}");
             }
