@@ -122,6 +122,23 @@ fn epoch_units_and_fractions() {
 }
 
 #[test]
+fn integral_numbers_of_any_literal_fill_long_and_int_columns() {
+    let (mut plan, mut cols, _) = columns("l=long,i=int");
+    for (doc, l, i) in [
+        (r#"{"l":1.0,"i":1e3}"#, 1, 1000),
+        (r#"{"l":2.50e2,"i":-0.0}"#, 250, 0),
+        (r#"{"l":-9.223372036854775807e18,"i":-2.147483647E9}"#, -9_223_372_036_854_775_807, -2_147_483_647),
+        (r#"{"l":12300e-2,"i":0.0e-40}"#, 123, 0),
+    ] {
+        assert_eq!(
+            decode(&mut plan, &mut cols, doc.as_bytes()),
+            Ok(vec![V::I64(l), V::I32(i)]),
+            "{doc}"
+        );
+    }
+}
+
+#[test]
 fn values_that_do_not_fit_fail_the_record_with_the_field() {
     let (mut plan, mut cols, _) =
         columns("i=int,s=short,b=byte,l=long,d=double,o=boolean,c=char,n__x=int");
@@ -135,7 +152,10 @@ fn values_that_do_not_fit_fail_the_record_with_the_field() {
         (r#"{"b":128}"#, "byte column"),
         (r#"{"l":9223372036854775808}"#, "out of range"),
         (r#"{"l":-9223372036854775808}"#, "out of range"),
-        (r#"{"l":1.0}"#, "fraction or exponent"),
+        (r#"{"l":1.5}"#, "not an integer in range"),
+        (r#"{"l":1e19}"#, "not an integer in range"),
+        (r#"{"i":3e9}"#, "not an integer in range"),
+        (r#"{"b":1.28e2}"#, "byte column"),
         (r#"{"i":"1"}"#, "holds a string"),
         (r#"{"d":1e400}"#, "a number out of range"),
         (r#"{"d":true}"#, "holds a boolean"),
