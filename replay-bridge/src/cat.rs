@@ -913,8 +913,9 @@ mod tests {
         };
         let mut inferred = Vec::new();
         cat_recording(&path, &options, &mut inferred).await.unwrap();
-        options.schemas =
-            SchemaSource::Registry(SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap());
+        options.schemas = SchemaSource::Registry(
+            SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap(),
+        );
         let mut out = Vec::new();
         let summary = cat_recording(&path, &options, &mut out).await.unwrap();
         assert_eq!((summary.rows, summary.errors), (2, 0));

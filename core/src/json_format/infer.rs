@@ -145,12 +145,65 @@ impl Seen {
 /// Names Deephaven's `NameValidator` reserves (its own and Java's keywords): a column so named
 /// gets the `column_` prefix.
 const RESERVED: &[&str] = &[
-    "in", "not", "i", "ii", "k", "abstract", "assert", "boolean", "break", "byte", "case", "catch",
-    "char", "class", "const", "continue", "default", "do", "double", "else", "enum", "extends",
-    "final", "finally", "float", "for", "goto", "if", "implements", "import", "instanceof", "int",
-    "interface", "long", "native", "new", "package", "private", "protected", "public", "return",
-    "short", "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws",
-    "transient", "try", "void", "volatile", "while", "true", "false", "null", "_",
+    "in",
+    "not",
+    "i",
+    "ii",
+    "k",
+    "abstract",
+    "assert",
+    "boolean",
+    "break",
+    "byte",
+    "case",
+    "catch",
+    "char",
+    "class",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extends",
+    "final",
+    "finally",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "implements",
+    "import",
+    "instanceof",
+    "int",
+    "interface",
+    "long",
+    "native",
+    "new",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "short",
+    "static",
+    "strictfp",
+    "super",
+    "switch",
+    "synchronized",
+    "this",
+    "throw",
+    "throws",
+    "transient",
+    "try",
+    "void",
+    "volatile",
+    "while",
+    "true",
+    "false",
+    "null",
+    "_",
 ];
 
 /// A legal column name for `name`, as Deephaven's `NameValidator.legalizeColumnName` makes one:
@@ -278,7 +331,9 @@ pub fn settle_columns(
     use crate::avro::decoder::{OFFSET_COLUMN, PARTITION_COLUMN, TIMESTAMP_COLUMN};
     let mut taken = vec![PARTITION_COLUMN, OFFSET_COLUMN, TIMESTAMP_COLUMN];
     taken.extend_from_slice(fixed);
-    let key = key.map(|k| k.columns_named(KEY_PREFIX, &taken)).transpose()?;
+    let key = key
+        .map(|k| k.columns_named(KEY_PREFIX, &taken))
+        .transpose()?;
     let key_names: Vec<&str> = key
         .iter()
         .flat_map(|c| c.columns())
@@ -334,7 +389,9 @@ mod tests {
         // An empty name is skipped; a joined name that collides gets a digit; names that are not
         // identifiers are legalized as Deephaven does.
         assert_eq!(
-            infer(&[r#"{"":1,"a__b":1,"a":{"b":2},"price-usd":1.5,"@timestamp":"t","1st":1,"in":1}"#]),
+            infer(&[
+                r#"{"":1,"a__b":1,"a":{"b":2},"price-usd":1.5,"@timestamp":"t","1st":1,"in":1}"#
+            ]),
             "a__b=int,a__b2=int,priceusd=double,timestamp=string,column_1st=int,column_in=int"
         );
         // A map with more distinct members than the cap (over the documents) is one string.
@@ -343,9 +400,16 @@ mod tests {
             i.add(Some(format!(r#"{{"m":{{"k{n}":{n}}},"x":1}}"#).as_bytes()));
         }
         assert_eq!(i.columns().unwrap().spec_text(), "m=string,x=int");
-        let wide: String = (0..=MAX_MEMBERS).map(|n| format!(r#""k{n}":1"#)).collect::<Vec<_>>().join(",");
+        let wide: String = (0..=MAX_MEMBERS)
+            .map(|n| format!(r#""k{n}":1"#))
+            .collect::<Vec<_>>()
+            .join(",");
         let top = infer(&[&format!("{{{wide}}}")]);
-        assert_eq!(top.split(',').count(), MAX_MEMBERS + 1, "the top object's members are columns");
+        assert_eq!(
+            top.split(',').count(),
+            MAX_MEMBERS + 1,
+            "the top object's members are columns"
+        );
     }
 
     #[test]

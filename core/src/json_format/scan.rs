@@ -70,7 +70,7 @@ impl Number {
                 .checked_mul(self.digits)?
         } else {
             match 10u64.checked_pow(self.exponent.unsigned_abs()) {
-                Some(p) if self.digits % p == 0 => self.digits / p,
+                Some(p) if self.digits.is_multiple_of(p) => self.digits / p,
                 Some(_) => return None,
                 None if self.digits == 0 => 0,
                 None => return None,

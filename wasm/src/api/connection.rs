@@ -720,7 +720,7 @@ impl State {
 }
 
 /// The names of the columns of the JSON sides among `formats` (those not inferred).
-fn json_names<'a>(formats: [&'a Format; 2]) -> Vec<&'a str> {
+fn json_names(formats: [&Format; 2]) -> Vec<&str> {
     formats
         .into_iter()
         .filter_map(|f| match f {
@@ -920,11 +920,7 @@ impl Feed {
                 i.add(r.value);
             }
         }
-        pending.held_bytes += batch
-            .records
-            .iter()
-            .map(|r| r.payload_len())
-            .sum::<usize>();
+        pending.held_bytes += batch.records.iter().map(|r| r.payload_len()).sum::<usize>();
         pending.held.push(HeldBatch {
             partition: batch.partition,
             high_watermark: batch.high_watermark,
