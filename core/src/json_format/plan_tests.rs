@@ -121,6 +121,40 @@ fn epoch_units_and_fractions() {
     assert!(decode(&mut plan, &mut cols, br#"{"t":"soon"}"#).is_err());
 }
 
+/// The reference's integral value of a number: its text as serde_json writes it, read exactly
+/// (mantissa digits and a power of ten in 128 bits), if it is an integer within `i64`.
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    let text = n.to_string();
+    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m.to_owned(), e.parse::<i32>().ok()?),
+        None => (text.clone(), 0),
+    };
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m.to_owned()),
+        None => (false, mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((&mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let digits = digits.trim_start_matches('0');
+    let mut exp = exp - fraction.len() as i32;
+    let mut value: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    while exp < 0 {
+        if value % 10 != 0 {
+            return None;
+        }
+        value /= 10;
+        exp += 1;
+    }
+    for _ in 0..exp {
+        value = value.checked_mul(10).filter(|v| *v <= 1 << 64)?;
+    }
+    i64::try_from(if negative { -value } else { value }).ok()
+}
+
 #[test]
 fn integral_numbers_of_any_literal_fill_long_and_int_columns() {
     let (mut plan, mut cols, _) = columns("l=long,i=int");
@@ -257,9 +291,9 @@ fn expected(doc: &J, path: &[String], ty: JsonType) -> Option<V> {
         (JsonType::String, other) => V::String(other.to_string()),
         (JsonType::Char, J::String(s)) if s.chars().count() == 1 => V::String(s.clone()),
         (JsonType::Bool, J::Bool(b)) => V::Bool(*b),
-        (JsonType::Long, J::Number(n)) => V::I64(n.as_i64().filter(|&i| i != i64::MIN)?),
+        (JsonType::Long, J::Number(n)) => V::I64(integral(n).filter(|&i| i != i64::MIN)?),
         (JsonType::Int { min, max }, J::Number(n)) => {
-            let i = n.as_i64()?;
+            let i = integral(n)?;
             if i < i64::from(min) || i > i64::from(max) || i == i64::from(i32::MIN) {
                 return None;
             }
