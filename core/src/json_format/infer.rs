@@ -247,6 +247,8 @@ pub struct Inference {
     limit: usize,
     documents: usize,
     objects: usize,
+    /// Documents that were not Kafka nulls.
+    present: usize,
 }
 
 impl Inference {
@@ -257,6 +259,7 @@ impl Inference {
             limit: limit.clamp(1, MAX_LIMIT),
             documents: 0,
             objects: 0,
+            present: 0,
         }
     }
 
@@ -264,6 +267,7 @@ impl Inference {
     /// `limit` documents have been looked at.
     pub fn add(&mut self, bytes: Option<&[u8]>) -> bool {
         self.documents += 1;
+        self.present += usize::from(bytes.is_some());
         let doc = bytes
             .map(super::unframe)
             .and_then(|b| std::str::from_utf8(b).ok());
@@ -288,6 +292,11 @@ impl Inference {
     /// How many of them were JSON objects (the only ones that give columns).
     pub fn objects(&self) -> usize {
         self.objects
+    }
+
+    /// Whether every document it looked at was a Kafka null (a topic without keys, say).
+    pub fn only_nulls(&self) -> bool {
+        self.present == 0
     }
 
     /// The columns so far, named by their member paths joined with `__`.
@@ -443,6 +452,10 @@ mod tests {
         i.add(None);
         i.add(Some(b"7"));
         assert_eq!((i.documents(), i.objects()), (2, 0));
+        assert!(!i.only_nulls());
+        let mut nulls = Inference::new(5);
+        nulls.add(None);
+        assert!(nulls.only_nulls());
         i.add(Some(b"{}"));
         assert_eq!(i.objects(), 1);
         assert_eq!(Inference::new(usize::MAX).limit, MAX_LIMIT);

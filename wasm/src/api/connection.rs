@@ -938,9 +938,9 @@ impl Feed {
 
     /// Whether the JSON columns are to be fixed now: every pending side has seen its number of
     /// records, the held records reach [`HOLD_BUDGET`], the feed ended (no record will come), or
-    /// the topic is caught up and every pending side has seen a JSON object. A feed that starts
-    /// caught up (offsets "end", an empty topic) thus waits for its first object rather than
-    /// fixing no columns at all.
+    /// the topic is caught up and every pending side has seen a JSON object (or, while another
+    /// has, only Kafka nulls: keyless records). A feed that starts caught up (offsets "end", an
+    /// empty topic) thus waits for its first object rather than fixing no columns at all.
     fn inferred_enough(&self) -> bool {
         self.pending.as_ref().is_some_and(|p| {
             let sides = || p.infer.iter().flatten();
@@ -949,7 +949,8 @@ impl Feed {
                 || self.ended
                 || (!self.caught_up.is_empty()
                     && self.caught_up.values().all(|c| *c)
-                    && sides().all(|i| i.objects() > 0))
+                    && sides().any(|i| i.objects() > 0)
+                    && sides().all(|i| i.objects() > 0 || i.only_nulls()))
         })
     }
 
