@@ -28,7 +28,7 @@
 //!
 //! Invariant: [`Inference::columns`] depends only on the documents added, in their order.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::spec::{JsonColumn, JsonColumns, JsonType, MAX_PATH};
 use crate::Result;
@@ -236,7 +236,7 @@ pub fn legal_column_name(name: &str, taken: &HashSet<String>) -> String {
 
 /// Whether `name` is a column name as [`legal_column_name`] makes them (it may be taken).
 pub fn is_legal_column_name(name: &str) -> bool {
-    legal_column_name(name, &HashSet::new()) == name
+    legal_column_name(name, &HashSet::default()) == name
 }
 
 /// Columns inferred from the documents added so far (see the module's doc).
