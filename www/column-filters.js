@@ -13,6 +13,9 @@
 //   booleans    `true` / `false`
 // Invariant: every formula returned reads only its own column and constants.
 
+// A column name a formula can read: what Deephaven's NameValidator makes legal (JSON-derived
+// columns are legalized so; a user's spec or an Avro schema may still name others).
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const COMPARISON = /^(>=|<=|!=|==|=|>|<)\s*(.*)$/s;
 
@@ -21,6 +24,9 @@ const COMPARISON = /^(>=|<=|!=|==|=|>|<)\s*(.*)$/s;
 export function filterFormula(column, type, text, zone = "UTC") {
   const typed = text.trim();
   if (typed === "") return null;
+  if (!IDENTIFIER.test(column)) {
+    throw new Error(`column ${JSON.stringify(column)} is not a name a formula can read: filter it with where in the console after renaming it`);
+  }
   switch (type) {
     case "string":
       return stringFilter(column, typed);

@@ -6,7 +6,7 @@
 //! Avro values shown as JSON. ryu finds the same shortest digits (both are the shortest that
 //! round-trip, the closest to the exact value when several are as short) in a few KB; the layout
 //! is ours. The invariant: every function here writes exactly the text std's formatting writes
-//! for the same value (`float_text_tests.rs` checks it on the edges and on random doubles).
+//! for the same value (its `tests` module checks it on the edges and on random doubles).
 
 /// A finite, nonzero double's magnitude as `0.d₁d₂…dₙ × 10^point`: the shortest digits that
 /// round-trip, `d₁` and `dₙ` nonzero.

@@ -21,6 +21,7 @@ use std::time::Duration;
 use serde_json::{Value as Json, json};
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::column::{Column, Value};
+use streamglass_core::json_format::infer::settle_columns;
 use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
 use streamglass_core::protocol::{Record, SchemaInfo};
 use streamglass_core::seek::{SeekSpec, Watermarks};
@@ -309,7 +310,13 @@ impl<W: Write> Printer<W> {
                 }
                 if let Some(id) = framed(bytes) {
                     match registry.json_schema_by_id(id).await {
-                        Ok(Some(text)) => *schema = Some(json_schema::columns(&text)?),
+                        // A JSON Schema we cannot map: its columns are inferred instead.
+                        Ok(Some(text)) => match json_schema::columns(&text) {
+                            Ok(columns) => *schema = Some(columns),
+                            Err(e) => tracing::warn!(
+                                "schema id {id}: {e}; inferring the columns from the records"
+                            ),
+                        },
                         Ok(None) => {}
                         Err(e) => tracing::warn!("schema id {id}: {e}"),
                     }
@@ -342,18 +349,25 @@ impl<W: Write> Printer<W> {
         let Some(pending) = self.pending.take() else {
             return Ok(());
         };
-        let columns = |inference: Option<Inference>, schema: Option<JsonColumns>| {
-            Ok::<_, crate::Error>(match (schema, inference) {
-                (Some(columns), _) => Some(columns),
-                (None, Some(inference)) => Some(inference.columns()?),
-                (None, None) => None,
-            })
-        };
-        let key = match columns(pending.key, pending.key_schema)? {
+        // A side with a schema is fixed; the others are inferred (see `settle_columns`).
+        let key_infer = pending.key.filter(|_| pending.key_schema.is_none());
+        let value_infer = pending.value.filter(|_| pending.value_schema.is_none());
+        let mut fixed: Vec<&str> = Vec::new();
+        for format in [self.decoder.key_format(), self.decoder.value_format()] {
+            if let Format::Json(c) = format {
+                fixed.extend(c.columns().iter().map(|c| c.name.as_str()));
+            }
+        }
+        for c in pending.key_schema.iter().chain(&pending.value_schema) {
+            fixed.extend(c.columns().iter().map(|c| c.name.as_str()));
+        }
+        let (key_inferred, value_inferred) =
+            settle_columns(key_infer.as_ref(), value_infer.as_ref(), &fixed)?;
+        let key = match pending.key_schema.clone().or(key_inferred) {
             Some(c) => Format::Json(c),
             None => self.decoder.key_format().clone(),
         };
-        let value = match columns(pending.value, pending.value_schema)? {
+        let value = match pending.value_schema.clone().or(value_inferred) {
             Some(c) => Format::Json(c),
             None => self.decoder.value_format().clone(),
         };
@@ -873,6 +887,41 @@ mod tests {
                 .ends_with(r#""P":"2.25","T":null,"V__N":null,"X":null}"#),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_json_schema_we_cannot_map_falls_back_to_inference() {
+        let url = registry(vec![(
+            "/schemas/ids/5",
+            r#"{"schemaType":"JSON","schema":"{\"type\":\"object\",\"properties\":{\"P\":{\"type\":\"frobnicate\"}}}"}"#,
+        )])
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = json_recording(dir.path(), &[r#"{"P":1,"Q":"a"}"#, r#"{"P":2}"#]);
+        let mut options = CatOptions {
+            key: SideFormat::Ignore,
+            value: SideFormat::Json,
+            subject: None,
+            schemas: SchemaSource::None,
+            follow: false,
+            start: SeekSpec::All(streamglass_core::seek::Position::Beginning),
+            count: None,
+            timeout: Duration::from_secs(5),
+            json_key_spec: None,
+            json_spec: None,
+            json_infer: 2,
+        };
+        let mut inferred = Vec::new();
+        cat_recording(&path, &options, &mut inferred).await.unwrap();
+        options.schemas = SchemaSource::Registry(
+            SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap(),
+        );
+        let mut out = Vec::new();
+        let summary = cat_recording(&path, &options, &mut out).await.unwrap();
+        assert_eq!((summary.rows, summary.errors), (2, 0));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#""P":1,"Q":"a"}"#), "{text}");
+        assert_eq!(text, String::from_utf8(inferred).unwrap());
     }
 
     #[tokio::test]

@@ -22,6 +22,11 @@ const refused = (column, type, text, message) => {
   passed++;
 };
 
+// A column whose name is not an identifier is refused, not pasted into a formula.
+refused("price-usd", "double", "> 1", "not a name a formula can read");
+refused("@timestamp", "string", "x", "not a name a formula can read");
+eq(f("price_usd$2", "double", "3"), "price_usd$2 == 3", "an identifier with _ and $");
+
 // Empty text: no filter.
 eq(f("X", "string", ""), null, "empty");
 eq(f("X", "double", "   "), null, "blank");

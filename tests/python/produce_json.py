@@ -7,6 +7,9 @@ an ISO-8601 time (`Timestamp`, microseconds, `Z`), members in a shuffled order, 
 strings with escapes and non-ASCII text. Every eleventh value is a Kafka null (a tombstone). Keys
 are `json.dumps({"K": i})`. Prints one JSON object: the records as the broker acknowledged them,
 `[partition, offset, key document, value document]` each (the documents as Python objects).
+
+With `--vary-after N`, values from the Nth on also carry a new member `Late`, and every seventh
+of them a `Seq` with a fraction (wider than the integers before).
 """
 
 import argparse
@@ -48,6 +51,7 @@ def main() -> int:
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--vary-after", type=int, default=None)
     args = parser.parse_args()
     rng = random.Random(17)
     acked = {}
@@ -56,6 +60,10 @@ def main() -> int:
     for i in range(args.count):
         key = {"K": i}
         value = None if i % 11 == 4 else trade(i, rng)
+        if value is not None and args.vary_after is not None and i >= args.vary_after:
+            value["Late"] = i
+            if i % 7 == 0:
+                value["Seq"] = i + 0.5
 
         def delivered(err, msg, key=key, value=value):
             if err is not None:

@@ -100,10 +100,10 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
             "Exchange",
             "Id",
             "Instrument",
-            "K",
             "KafkaOffset",
             "KafkaPartition",
             "KafkaTimestamp",
+            "Key_K",
             "Ok",
             "Price",
             "Seq",
@@ -119,10 +119,10 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
             "Exchange",
             "Id",
             "Instrument",
-            "K",
             "KafkaOffset",
             "KafkaPartition",
             "KafkaTimestamp",
+            "Key_K",
             "Ok",
             "Price",
             "Seq",
@@ -139,7 +139,7 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
         for line in [i, s] {
             assert_eq!(line["KafkaPartition"], want[0], "{what}");
             assert_eq!(line["KafkaOffset"], want[1], "{what}");
-            assert_eq!(line["K"], want[2]["K"], "{what}");
+            assert_eq!(line["Key_K"], want[2]["K"], "{what}");
         }
         let v = &want[3];
         if v.is_null() {
@@ -148,7 +148,7 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
                 let obj = line.as_object().unwrap();
                 let nulls = obj
                     .iter()
-                    .filter(|(k, _)| !k.starts_with("Kafka") && *k != "K")
+                    .filter(|(k, _)| !k.starts_with("Kafka") && *k != "Key_K")
                     .all(|(_, v)| v.is_null());
                 assert!(nulls, "{what}");
             }
@@ -184,5 +184,81 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
             Some(instant(ts).as_str()),
             "{what}"
         );
+    }
+}
+
+/// Columns inferred from fewer records than the topic holds: they are fixed after the first
+/// `INFER` (one partition, so those are the first written); a member first seen later is ignored
+/// and a value wider than its column fails its record alone, counted; every other record is read
+/// whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cat_fixes_inferred_json_columns_after_the_first_records() {
+    const INFER: usize = 50;
+    let Some((env, tansu)) = broker("cat of JSON values inferred from the first records") else {
+        return;
+    };
+    let topic = "json-late";
+    tansu.create_topic(topic, 1).unwrap();
+    let out = Command::new(env.python())
+        .arg(streamglass_tests::workspace_root().join("tests/python/produce_json.py"))
+        .args(["--bootstrap", &tansu.addr, "--topic", topic])
+        .args(["--count", &COUNT.to_string()])
+        .args(["--vary-after", &INFER.to_string()])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let produced: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let produced = produced["records"].as_array().unwrap();
+    let wider = produced
+        .iter()
+        .filter(|r| r[3]["Seq"].as_f64().is_some_and(|s| s.fract() != 0.0))
+        .count();
+    assert!(wider > 10, "the producer wrote {wider} wider values");
+    let options = CatOptions {
+        key: SideFormat::Json,
+        value: SideFormat::Json,
+        subject: None,
+        schemas: SchemaSource::None,
+        follow: false,
+        start: SeekSpec::All(Position::Beginning),
+        count: None,
+        json_key_spec: None,
+        json_spec: None,
+        json_infer: INFER,
+        timeout: Duration::from_secs(10),
+    };
+    let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
+    let mut out = Vec::new();
+    let summary = cat::cat_kafka(&config, topic, &options, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.rows, summary.errors),
+        ((COUNT - wider) as u64, wider as u64)
+    );
+    let lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (errors, rows): (Vec<&Value>, Vec<&Value>) =
+        lines.iter().partition(|l| l.get("error").is_some());
+    assert_eq!((rows.len(), errors.len()), (COUNT - wider, wider));
+    for e in errors {
+        assert!(e["error"].as_str().unwrap().contains("Seq"), "{e}");
+    }
+    for row in rows {
+        assert!(row.get("Late").is_none(), "{row}");
+        let offset = row["KafkaOffset"].as_i64().unwrap();
+        let want = produced.iter().find(|r| r[1] == offset).unwrap();
+        assert_eq!(row["Key_K"], want[2]["K"], "{row}");
+        if !want[3].is_null() {
+            assert_eq!(row["Seq"], want[3]["Seq"], "{row}");
+            assert_eq!(row["Id"], want[3]["Id"], "{row}");
+        }
     }
 }

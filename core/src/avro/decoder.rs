@@ -517,8 +517,8 @@ impl RecordDecoder {
         let mut rest = records;
         if matches!(self.value.format, Format::Json(_))
             && matches!(self.key.format, Format::Ignore | Format::Json(_))
+            && self.decode_json_run(partition, records, &mut on_error)
         {
-            self.decode_json_run(partition, records, &mut on_error);
             return self.rows - before;
         }
         while let Some((first, tail)) = rest.split_first() {
@@ -538,13 +538,14 @@ impl RecordDecoder {
     /// Decodes records whose value is JSON and whose key is ignored or JSON: the sides' values
     /// are staged in their plans and the metadata in its lanes, then moved into the columns at
     /// the end, in bulk. Rows, errors and counts are those of [`RecordDecoder::decode`] on each
-    /// record in turn.
+    /// record in turn. False, with nothing done, if the metadata columns cannot be checked out
+    /// (a bug, not data): the caller then decodes the records one by one.
     fn decode_json_run(
         &mut self,
         partition: i32,
         records: &[Record<'_>],
         on_error: &mut impl FnMut(Error),
-    ) {
+    ) -> bool {
         let Self {
             key,
             value,
@@ -555,10 +556,10 @@ impl RecordDecoder {
             ..
         } = self;
         let Some(meta_cols) = columns.get_mut(..key.base) else {
-            return;
+            return false;
         };
         if !meta.check_out(meta_cols) {
-            return;
+            return false;
         }
         // A side's schema id (of its Confluent header), or the error.
         type Staged = Result<Option<u32>, (Option<u32>, DecodeReason)>;
@@ -620,6 +621,7 @@ impl RecordDecoder {
                 *rows = shortest;
             }
         }
+        true
     }
 
     /// Decodes the records at the front of `records` whose values are framed with the schema id

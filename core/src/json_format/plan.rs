@@ -387,17 +387,20 @@ impl JsonPlan {
                         Some(v) => c.push(v),
                         None => return Err(wrong(&self.names, "a number out of range")),
                     },
-                    (JsonType::Long, Stage::I64(c)) => match n.as_i64() {
+                    (JsonType::Long, Stage::I64(c)) => match n.as_integral_i64() {
                         // i64::MIN is the column's null: refused rather than read as null.
                         Some(v) if v != i64::MIN => c.push(v),
                         _ if n.integer => {
                             return Err(wrong(&self.names, "an integer out of range"));
                         }
                         _ => {
-                            return Err(wrong(&self.names, "a number with a fraction or exponent"));
+                            return Err(wrong(
+                                &self.names,
+                                "a number that is not an integer in range",
+                            ));
                         }
                     },
-                    (JsonType::Int { min, max }, Stage::I32(c)) => match n.as_i64() {
+                    (JsonType::Int { min, max }, Stage::I32(c)) => match n.as_integral_i64() {
                         Some(v)
                             if v >= i64::from(min)
                                 && v <= i64::from(max)
@@ -409,7 +412,10 @@ impl JsonPlan {
                             return Err(wrong(&self.names, "an integer out of range"));
                         }
                         _ => {
-                            return Err(wrong(&self.names, "a number with a fraction or exponent"));
+                            return Err(wrong(
+                                &self.names,
+                                "a number that is not an integer in range",
+                            ));
                         }
                     },
                     (JsonType::Instant(unit), Stage::Timestamp(c)) => {

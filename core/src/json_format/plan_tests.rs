@@ -121,6 +121,61 @@ fn epoch_units_and_fractions() {
     assert!(decode(&mut plan, &mut cols, br#"{"t":"soon"}"#).is_err());
 }
 
+/// The reference's integral value of a number: its text as serde_json writes it, read exactly
+/// (mantissa digits and a power of ten in 128 bits), if it is an integer within `i64`.
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    let text = n.to_string();
+    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m.to_owned(), e.parse::<i32>().ok()?),
+        None => (text.clone(), 0),
+    };
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m.to_owned()),
+        None => (false, mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((&mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let digits = digits.trim_start_matches('0');
+    let mut exp = exp - fraction.len() as i32;
+    let mut value: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    while exp < 0 {
+        if value % 10 != 0 {
+            return None;
+        }
+        value /= 10;
+        exp += 1;
+    }
+    for _ in 0..exp {
+        value = value.checked_mul(10).filter(|v| *v <= 1 << 64)?;
+    }
+    i64::try_from(if negative { -value } else { value }).ok()
+}
+
+#[test]
+fn integral_numbers_of_any_literal_fill_long_and_int_columns() {
+    let (mut plan, mut cols, _) = columns("l=long,i=int");
+    for (doc, l, i) in [
+        (r#"{"l":1.0,"i":1e3}"#, 1, 1000),
+        (r#"{"l":2.50e2,"i":-0.0}"#, 250, 0),
+        (
+            r#"{"l":-9.223372036854775807e18,"i":-2.147483647E9}"#,
+            -9_223_372_036_854_775_807,
+            -2_147_483_647,
+        ),
+        (r#"{"l":12300e-2,"i":0.0e-40}"#, 123, 0),
+    ] {
+        assert_eq!(
+            decode(&mut plan, &mut cols, doc.as_bytes()),
+            Ok(vec![V::I64(l), V::I32(i)]),
+            "{doc}"
+        );
+    }
+}
+
 #[test]
 fn values_that_do_not_fit_fail_the_record_with_the_field() {
     let (mut plan, mut cols, _) =
@@ -135,7 +190,10 @@ fn values_that_do_not_fit_fail_the_record_with_the_field() {
         (r#"{"b":128}"#, "byte column"),
         (r#"{"l":9223372036854775808}"#, "out of range"),
         (r#"{"l":-9223372036854775808}"#, "out of range"),
-        (r#"{"l":1.0}"#, "fraction or exponent"),
+        (r#"{"l":1.5}"#, "not an integer in range"),
+        (r#"{"l":1e19}"#, "not an integer in range"),
+        (r#"{"i":3e9}"#, "not an integer in range"),
+        (r#"{"b":1.28e2}"#, "byte column"),
         (r#"{"i":"1"}"#, "holds a string"),
         (r#"{"d":1e400}"#, "a number out of range"),
         (r#"{"d":true}"#, "holds a boolean"),
@@ -233,9 +291,9 @@ fn expected(doc: &J, path: &[String], ty: JsonType) -> Option<V> {
         (JsonType::String, other) => V::String(other.to_string()),
         (JsonType::Char, J::String(s)) if s.chars().count() == 1 => V::String(s.clone()),
         (JsonType::Bool, J::Bool(b)) => V::Bool(*b),
-        (JsonType::Long, J::Number(n)) => V::I64(n.as_i64().filter(|&i| i != i64::MIN)?),
+        (JsonType::Long, J::Number(n)) => V::I64(integral(n).filter(|&i| i != i64::MIN)?),
         (JsonType::Int { min, max }, J::Number(n)) => {
-            let i = n.as_i64()?;
+            let i = integral(n)?;
             if i < i64::from(min) || i > i64::from(max) || i == i64::from(i32::MIN) {
                 return None;
             }

@@ -57,6 +57,36 @@ impl Number {
         }
     }
 
+    /// The value as an `i64` if it is integral and within range, whatever its literal: `1.0`,
+    /// `1e3` and `2.50e2` are 1, 1000 and 250 (as JSON Schema's `integer` counts them); `1.5` is
+    /// none. A literal with more than 19 significant digits counts only as an integer literal.
+    pub fn as_integral_i64(&self) -> Option<i64> {
+        if self.integer || self.long {
+            return self.as_i64();
+        }
+        let magnitude = if self.exponent >= 0 {
+            10u64
+                .checked_pow(self.exponent.unsigned_abs())?
+                .checked_mul(self.digits)?
+        } else {
+            match 10u64.checked_pow(self.exponent.unsigned_abs()) {
+                Some(p) if self.digits.is_multiple_of(p) => self.digits / p,
+                Some(_) => return None,
+                None if self.digits == 0 => 0,
+                None => return None,
+            }
+        };
+        if self.negative {
+            if magnitude <= 1 << 63 {
+                Some((magnitude as i64).wrapping_neg())
+            } else {
+                None
+            }
+        } else {
+            i64::try_from(magnitude).ok()
+        }
+    }
+
     /// The value as the nearest `f64`; `None` beyond `f64`'s range (or with no float parser).
     #[inline(always)]
     pub fn as_f64(&self, text: &str) -> Option<f64> {

@@ -157,6 +157,11 @@ impl JsonColumns {
         Self::checked(columns)
     }
 
+    /// Columns with names of their own (checked as [`JsonColumns::new`]'s).
+    pub fn named(columns: Vec<JsonColumn>) -> Result<Self> {
+        Self::checked(columns)
+    }
+
     /// Columns from a spec's `(column name, type name)` pairs; `a__b` reads `b` inside `a`.
     pub fn from_spec<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
         let mut columns = Vec::new();

@@ -30,7 +30,8 @@ use std::rc::Rc;
 use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array};
 use streamglass_core::WeakTable;
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::json_format::{Inference, JsonColumns, infer::DEFAULT_LIMIT, json_schema};
+use streamglass_core::json_format::infer::{DEFAULT_LIMIT, MAX_LIMIT, settle_columns};
+use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
 use streamglass_core::protocol::{
     self, ClientMessage, Compression, Hello, SchemaType, ServerMessage, Subscribe,
 };
@@ -95,12 +96,17 @@ fn format(
             if key == "infer" {
                 let n = ty
                     .as_f64()
-                    .filter(|n| *n >= 1.0 && n.fract() == 0.0)
+                    .filter(|n| *n >= 1.0 && *n <= MAX_LIMIT as f64 && n.fract() == 0.0)
                     .ok_or_else(|| {
                         JsError::new(&format!(
-                            "{side}: json.infer is a number of records (1 or more)"
+                            "{side}: json.infer is a number of records (1 to {MAX_LIMIT})"
                         ))
                     })?;
+                if keys.length() > 1 {
+                    return Err(JsError::new(&format!(
+                        "{side}: json takes either {{infer: N}} or column types ({{Col: \"type\"}}), not both"
+                    )));
+                }
                 return infer(n as usize);
             }
             let ty = ty.as_string().ok_or_else(|| {
@@ -109,6 +115,11 @@ fn format(
                 ))
             })?;
             pairs.push((key, ty));
+        }
+        if pairs.is_empty() {
+            return Err(JsError::new(&format!(
+                "{side}: json names no column: give {{Col: \"type\", …}}, {{infer: N}} or \"json\""
+            )));
         }
         let columns = JsonColumns::from_spec(pairs.iter().map(|(k, t)| (k.as_str(), t.as_str())))
             .map_err(|e| JsError::new(&format!("{side}: {e}")))?;
@@ -266,7 +277,13 @@ struct PendingJson {
     value: Format,
     infer: [Option<Inference>; 2],
     held: Vec<HeldBatch>,
+    /// The key and value bytes held: at [`HOLD_BUDGET`] the columns are fixed.
+    held_bytes: usize,
 }
+
+/// The most key and value bytes a feed holds while it infers JSON columns: it fixes them once
+/// it holds this much, so the bridge cannot make the page hold unbounded memory.
+const HOLD_BUDGET: usize = 16 << 20;
 
 /// A held record: offset, timestamp (ms), key and value.
 type HeldRecord = (i64, i64, Option<Vec<u8>>, Option<Vec<u8>>);
@@ -702,6 +719,19 @@ impl State {
     }
 }
 
+/// The names of the columns of the JSON sides among `formats` (those not inferred).
+fn json_names(formats: [&Format; 2]) -> Vec<&str> {
+    formats
+        .into_iter()
+        .filter_map(|f| match f {
+            Format::Json(c) => Some(c.columns()),
+            _ => None,
+        })
+        .flatten()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 fn push_error(errors: &mut VecDeque<String>, error: String) {
     if errors.len() == MAX_ERRORS {
         errors.pop_front();
@@ -723,6 +753,8 @@ impl Feed {
             .map(|w| Settle::Reject(w.reject, reason.clone()))
             .collect();
         self.failed = Some(reason);
+        // Nothing will decode the held records.
+        self.pending = None;
         settle
     }
 
@@ -856,6 +888,7 @@ impl Feed {
                 value,
                 infer: infer.map(|n| n.map(Inference::new)),
                 held: Vec::new(),
+                held_bytes: 0,
             });
             return Ok(());
         }
@@ -887,6 +920,7 @@ impl Feed {
                 i.add(r.value);
             }
         }
+        pending.held_bytes += batch.records.iter().map(|r| r.payload_len()).sum::<usize>();
         pending.held.push(HeldBatch {
             partition: batch.partition,
             high_watermark: batch.high_watermark,
@@ -903,12 +937,20 @@ impl Feed {
     }
 
     /// Whether the JSON columns are to be fixed now: every pending side has seen its number of
-    /// records, or the topic is caught up or ended.
+    /// records, the held records reach [`HOLD_BUDGET`], the feed ended (no record will come), or
+    /// the topic is caught up and every pending side has seen a JSON object (or, while another
+    /// has, only Kafka nulls: keyless records). A feed that starts caught up (offsets "end", an
+    /// empty topic) thus waits for its first object rather than fixing no columns at all.
     fn inferred_enough(&self) -> bool {
         self.pending.as_ref().is_some_and(|p| {
-            p.infer.iter().flatten().all(Inference::is_done)
+            let sides = || p.infer.iter().flatten();
+            sides().all(Inference::is_done)
+                || p.held_bytes >= HOLD_BUDGET
                 || self.ended
-                || (!self.caught_up.is_empty() && self.caught_up.values().all(|c| *c))
+                || (!self.caught_up.is_empty()
+                    && self.caught_up.values().all(|c| *c)
+                    && sides().any(|i| i.objects() > 0)
+                    && sides().all(|i| i.objects() > 0 || i.only_nulls()))
         })
     }
 
@@ -918,13 +960,13 @@ impl Feed {
         let Some(p) = self.pending.take() else {
             return Ok(Vec::new());
         };
-        let [key_infer, value_infer] = p.infer;
-        let fixed = |format: Format, inference: Option<Inference>| match inference {
-            Some(i) => i.columns().map(Format::Json).map_err(|e| e.to_string()),
-            None => Ok(format),
-        };
-        let key = fixed(p.key, key_infer)?;
-        let value = fixed(p.value, value_infer)?;
+        let [key_infer, value_infer] = &p.infer;
+        let fixed = json_names([&p.key, &p.value]);
+        let (key_columns, value_columns) =
+            settle_columns(key_infer.as_ref(), value_infer.as_ref(), &fixed)
+                .map_err(|e| e.to_string())?;
+        let key = key_columns.map_or(p.key, Format::Json);
+        let value = value_columns.map_or(p.value, Format::Json);
         self.decoder = Some(RecordDecoder::new(p.store, key, value).map_err(|e| e.to_string())?);
         let held: u64 = p.held.iter().map(|b| b.records.len() as u64).sum();
         // Counted again as they are decoded (a table joining now starts empty).
@@ -1024,9 +1066,9 @@ impl Feed {
         }
     }
 
-    /// Started, and no table it fills is alive.
+    /// Started (or failed: no consumer waits for it then), and no table it fills is alive.
     fn is_orphaned(&self) -> bool {
-        self.decoder.is_some()
+        (self.decoder.is_some() || self.failed.is_some())
             && self.waiting.is_empty()
             && self.sinks.iter().all(|s| s.table.upgrade().is_none())
     }
