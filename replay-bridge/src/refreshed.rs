@@ -3,14 +3,19 @@
 //!
 //! Invariants: one refresh runs at a time; callers that arrive during it wait and are all handed
 //! that refresh's one result, whatever it is; and a failed refresh is kept like a good one (its
-//! error shared as an [`Arc`]), so that while the source is failing it is asked at most once per
-//! `max_age`, however many callers retry.
+//! error shared as an [`Arc`]), but for at most [`FAILURE_TTL`], so that while the source is
+//! failing it is asked at most once per `max_age` (or [`FAILURE_TTL`]), however many callers
+//! retry, and once it recovers, callers see it within [`FAILURE_TTL`].
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+
+/// The longest a failed refresh is kept (a blip must not refuse every caller for a whole
+/// `max_age`).
+pub const FAILURE_TTL: Duration = Duration::from_secs(2);
 
 /// A refresh's result, shared.
 pub type Shared<T> = std::result::Result<Arc<T>, Arc<Error>>;
@@ -20,6 +25,17 @@ struct Entry<T> {
     at: Instant,
     generation: u64,
     result: Shared<T>,
+}
+
+impl<T> Entry<T> {
+    /// Whether it is younger than `max_age` (a failure: than [`FAILURE_TTL`] too).
+    fn fresh(&self, max_age: Duration) -> bool {
+        let age = match self.result {
+            Ok(_) => max_age,
+            Err(_) => max_age.min(FAILURE_TTL),
+        };
+        self.at.elapsed() < age
+    }
 }
 
 /// A value kept for a while (see the module docs).
@@ -49,7 +65,7 @@ impl<T> Refreshed<T> {
         let seen = {
             let last = self.lock();
             match last.as_ref() {
-                Some(e) if e.at.elapsed() < max_age => return e.result.clone(),
+                Some(e) if e.fresh(max_age) => return e.result.clone(),
                 Some(e) => Some(e.generation),
                 None => None,
             }
@@ -57,7 +73,7 @@ impl<T> Refreshed<T> {
         let _one_at_a_time = self.refreshing.lock().await;
         // A refresh that ended while this caller waited is its answer too, however old.
         if let Some(e) = self.lock().as_ref()
-            && (Some(e.generation) != seen || e.at.elapsed() < max_age)
+            && (Some(e.generation) != seen || e.fresh(max_age))
         {
             return e.result.clone();
         }
@@ -165,7 +181,7 @@ mod tests {
         let again = cache.get(Duration::from_secs(60), || async { Ok(1) }).await;
         assert!(
             Arc::ptr_eq(again.as_ref().unwrap_err(), first),
-            "a failure is not retried within max_age"
+            "a failure is not retried within FAILURE_TTL"
         );
         assert_eq!(cache.last_good(), None);
     }

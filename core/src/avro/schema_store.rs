@@ -66,6 +66,21 @@ impl SchemaStore {
     pub fn from_hello(hello: &Hello) -> Result<Self> {
         let mut store = Self::new();
         for info in &hello.schemas {
+            // One id, one schema, whatever its kind.
+            let taken = match store.others.get(&info.id) {
+                Some(other) => other.schema != info.schema || other.schema_type != info.schema_type,
+                None => {
+                    info.schema_type != SchemaType::Avro
+                        && (store.by_id.contains_key(&info.id)
+                            || store.unreadable.contains_key(&info.id))
+                }
+            };
+            if taken {
+                return Err(Error::Schema(format!(
+                    "schema id {} is already registered with another schema",
+                    info.id
+                )));
+            }
             if info.schema_type == SchemaType::Avro {
                 store.insert_or_keep_unreadable(info)?;
             } else {
@@ -341,5 +356,15 @@ mod tests {
                 .latest_other("t-value", SchemaType::Protobuf)
                 .is_none()
         );
+        // One id, one schema, whatever its kind.
+        for clash in [
+            vec![json(7, 1), info(7, r#""int""#)],
+            vec![info(7, r#""int""#), json(7, 1)],
+        ] {
+            let e = SchemaStore::from_hello(&hello(clash))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("already registered"), "{e}");
+        }
     }
 }

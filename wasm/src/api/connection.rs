@@ -875,10 +875,21 @@ impl Feed {
             if limit.is_some()
                 && let Some(schema) = store.latest_other(&subject, SchemaType::Json)
             {
-                let columns = json_schema::columns(&schema.schema)
-                    .map_err(|e| format!("the JSON Schema of {subject} (id {}): {e}", schema.id))?;
-                *format = Format::Json(columns);
-                *limit = None;
+                // One we cannot map is said, and the columns are inferred, as `cat` does.
+                match json_schema::columns(&schema.schema) {
+                    Ok(columns) => {
+                        *format = Format::Json(columns);
+                        *limit = None;
+                    }
+                    Err(e) => push_error(
+                        &mut self.errors,
+                        format!(
+                            "the JSON Schema of {subject} (id {}) has no columns here ({e}): \
+                             they are inferred from the records",
+                            schema.id
+                        ),
+                    ),
+                }
             }
         }
         if infer.iter().any(Option::is_some) {
@@ -938,9 +949,11 @@ impl Feed {
 
     /// Whether the JSON columns are to be fixed now: every pending side has seen its number of
     /// records, the held records reach [`HOLD_BUDGET`], the feed ended (no record will come), or
-    /// the topic is caught up and every pending side has seen a JSON object (or, while another
-    /// has, only Kafka nulls: keyless records). A feed that starts caught up (offsets "end", an
-    /// empty topic) thus waits for its first object rather than fixing no columns at all.
+    /// the topic is caught up and every pending side has seen a record: a JSON object on some
+    /// side if any came, else whatever came (arrays, scalars, bad JSON, tombstones: their
+    /// records then fail, or fill no JSON column, visibly). A feed that starts caught up
+    /// (offsets "end", an empty topic) thus waits for its first record rather than fixing no
+    /// columns at all.
     fn inferred_enough(&self) -> bool {
         self.pending.as_ref().is_some_and(|p| {
             let sides = || p.infer.iter().flatten();
@@ -949,8 +962,7 @@ impl Feed {
                 || self.ended
                 || (!self.caught_up.is_empty()
                     && self.caught_up.values().all(|c| *c)
-                    && sides().any(|i| i.objects() > 0)
-                    && sides().all(|i| i.objects() > 0 || i.only_nulls()))
+                    && sides().all(|i| i.documents() > 0))
         })
     }
 
@@ -1067,8 +1079,10 @@ impl Feed {
     }
 
     /// Started (or failed: no consumer waits for it then), and no table it fills is alive.
+    /// A feed that failed is kept (its held records were dropped by `fail`): its error is what
+    /// `status()` shows the user.
     fn is_orphaned(&self) -> bool {
-        (self.decoder.is_some() || self.failed.is_some())
+        self.decoder.is_some()
             && self.waiting.is_empty()
             && self.sinks.iter().all(|s| s.table.upgrade().is_none())
     }
