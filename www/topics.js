@@ -156,14 +156,19 @@ function render(answer) {
   setText($("topics-count"), `${answer.topics.length}${answer.truncated ? "+" : ""}`);
 }
 
-async function refresh(url) {
+/** Asks for the list and shows it, unless `current()` says a newer poll has begun meanwhile
+ * (an older answer never overwrites a newer one). */
+async function refresh(url, current) {
   const note = $("topics-note");
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(ANSWER_MS) });
     if (!response.ok) throw new Error((await response.text()).trim() || `HTTP ${response.status}`);
-    render(await response.json());
+    const answer = await response.json();
+    if (!current()) return;
+    render(answer);
     setText(note, "");
   } catch (e) {
+    if (!current()) return;
     const reason = e.name === "TimeoutError" ? `no answer in ${ANSWER_MS / 1000} s` : e.message;
     setText(note, `cannot list the topics: ${reason}`);
   }
@@ -184,7 +189,7 @@ export function setupTopics(socketUrl) {
   // opened again) schedules nothing.
   let opened = 0;
   const poll = async (mine) => {
-    await refresh(url);
+    await refresh(url, () => mine === opened);
     if (mine === opened && browser.open) timer = setTimeout(() => poll(mine), REFRESH_MS);
   };
   browser.addEventListener("toggle", () => {

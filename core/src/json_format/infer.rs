@@ -207,22 +207,19 @@ const RESERVED: &[&str] = &[
 ];
 
 /// A legal column name for `name`, as Deephaven's `NameValidator.legalizeColumnName` makes one:
-/// a reserved word gets the prefix `column_`; characters other than ASCII letters, digits, `_`
-/// and `$` are removed; a name that starts with a digit gets `column_`; a name left empty is
-/// `column` (Deephaven refuses it). Then, while it is in `taken`, `2`, `3`, … is appended.
+/// characters other than ASCII letters, digits, `_` and `$` are removed; a name left empty is
+/// `column` (Deephaven refuses it); a reserved word (checked after the removal, so `in!` is one)
+/// or a name that starts with a digit gets the prefix `column_`. Then, while it is in `taken`,
+/// `2`, `3`, … is appended.
 pub fn legal_column_name(name: &str, taken: &HashSet<String>) -> String {
-    let name = if RESERVED.contains(&name) {
-        format!("column_{name}")
-    } else {
-        name.to_owned()
-    };
     let mut legal: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
         .collect();
     if legal.is_empty() {
         legal = "column".to_owned();
-    } else if legal.starts_with(|c: char| c.is_ascii_digit()) {
+    } else if RESERVED.contains(&legal.as_str()) || legal.starts_with(|c: char| c.is_ascii_digit())
+    {
         legal.insert_str(0, "column_");
     }
     let mut candidate = legal.clone();
@@ -399,9 +396,10 @@ mod tests {
         // identifiers are legalized as Deephaven does.
         assert_eq!(
             infer(&[
-                r#"{"":1,"a__b":1,"a":{"b":2},"price-usd":1.5,"@timestamp":"t","1st":1,"in":1}"#
+                r#"{"":1,"a__b":1,"a":{"b":2},"price-usd":1.5,"@timestamp":"t","1st":1,"in":1,"k?":1}"#
             ]),
-            "a__b=int,a__b2=int,priceusd=double,timestamp=string,column_1st=int,column_in=int"
+            "a__b=int,a__b2=int,priceusd=double,timestamp=string,column_1st=int,column_in=int,\
+             column_k=int"
         );
         // A map with more distinct members than the cap (over the documents) is one string.
         let mut i = Inference::new(MAX_MEMBERS + 1);
