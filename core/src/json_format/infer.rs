@@ -16,7 +16,7 @@
 //! - ISO-8601 strings and epoch numbers stay strings and numbers: only a spec or a schema makes
 //!   an instant.
 //!
-//! Columns come in the order their members were first seen, named by [`legal_column_name`]
+//! Columns come in the order their members were first seen, named by [`LegalNames`]
 //! (Deephaven's legalization, then `2`, `3`, … appended to a name already taken: `a__b` from
 //! `{"a__b":…}` and `{"a":{"b":…}}` become `a__b` and `a__b2`). Every record counts towards the
 //! limit, but only JSON objects give columns ([`Inference::objects`] says how many there were);
@@ -206,34 +206,51 @@ const RESERVED: &[&str] = &[
     "_",
 ];
 
-/// A legal column name for `name`, as Deephaven's `NameValidator.legalizeColumnName` makes one:
-/// characters other than ASCII letters, digits, `_` and `$` are removed; a name left empty is
-/// `column` (Deephaven refuses it); a reserved word (checked after the removal, so `in!` is one)
-/// or a name that starts with a digit gets the prefix `column_`. Then, while it is in `taken`,
-/// `2`, `3`, … is appended.
-pub fn legal_column_name(name: &str, taken: &HashSet<String>) -> String {
-    let mut legal: String = name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
-        .collect();
-    if legal.is_empty() {
-        legal = "column".to_owned();
-    } else if RESERVED.contains(&legal.as_str()) || legal.starts_with(|c: char| c.is_ascii_digit())
-    {
-        legal.insert_str(0, "column_");
-    }
-    let mut candidate = legal.clone();
-    let mut i = 2u64;
-    while taken.contains(&candidate) {
-        candidate = format!("{legal}{i}");
-        i += 1;
-    }
-    candidate
+/// Legal and distinct column names, made as Deephaven's `NameValidator.legalizeColumnName`
+/// makes one: characters other than ASCII letters, digits, `_` and `$` are removed; a name left
+/// empty is `column` (Deephaven refuses it); a reserved word (checked after the removal, so `in!`
+/// is one) or a name that starts with a digit gets the prefix `column_`. Then, while the name is
+/// taken, `2`, `3`, … is appended, counting on from the last suffix given to that name, so that
+/// many members made the same name (non-ASCII names all become `column`) cost linear time.
+#[derive(Debug, Default)]
+pub struct LegalNames {
+    taken: HashSet<String>,
+    next: HashMap<String, u64>,
 }
 
-/// Whether `name` is a column name as [`legal_column_name`] makes them (it may be taken).
-pub fn is_legal_column_name(name: &str) -> bool {
-    legal_column_name(name, &HashSet::default()) == name
+impl LegalNames {
+    /// Names, none of which may be given.
+    pub fn new<'a>(taken: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            taken: taken.into_iter().map(str::to_owned).collect(),
+            next: HashMap::default(),
+        }
+    }
+
+    /// A legal name for `name`, distinct from every name taken or given so far.
+    pub fn give(&mut self, name: &str) -> String {
+        let mut legal: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+            .collect();
+        if legal.is_empty() {
+            legal = "column".to_owned();
+        } else if RESERVED.contains(&legal.as_str())
+            || legal.starts_with(|c: char| c.is_ascii_digit())
+        {
+            legal.insert_str(0, "column_");
+        }
+        let mut candidate = legal.clone();
+        if self.taken.contains(&candidate) {
+            let next = self.next.entry(legal.clone()).or_insert(2);
+            while self.taken.contains(&candidate) {
+                candidate = format!("{legal}{next}");
+                *next += 1;
+            }
+        }
+        self.taken.insert(candidate.clone());
+        candidate
+    }
 }
 
 /// Columns inferred from the documents added so far (see the module's doc).
@@ -302,7 +319,7 @@ impl Inference {
     }
 
     /// The columns so far, each named `prefix` + its member path joined with `__`, made legal
-    /// and distinct from `taken` and from each other by [`legal_column_name`]. Past
+    /// and distinct from `taken` and from each other by [`LegalNames`]. Past
     /// [`MAX_COLUMNS`] less `taken`, later members are left out (as members first seen after
     /// the columns are fixed are).
     pub fn columns_named(&self, prefix: &str, taken: &[&str]) -> Result<JsonColumns> {
@@ -311,11 +328,10 @@ impl Inference {
             seen.columns(&mut vec![name.clone()], &mut paths);
         }
         let room = MAX_COLUMNS.saturating_sub(taken.len());
-        let mut names: HashSet<String> = taken.iter().map(|t| (*t).to_owned()).collect();
+        let mut names = LegalNames::new(taken.iter().copied());
         let mut columns = Vec::with_capacity(paths.len().min(room));
         for (path, ty) in paths.into_iter().take(room) {
-            let name = legal_column_name(&format!("{prefix}{}", path.join("__")), &names);
-            names.insert(name.clone());
+            let name = names.give(&format!("{prefix}{}", path.join("__")));
             columns.push(JsonColumn { name, path, ty });
         }
         JsonColumns::named(columns)
@@ -401,6 +417,25 @@ mod tests {
             "a__b=int,a__b2=int,priceusd=double,timestamp=string,column_1st=int,column_in=int,\
              column_k=int"
         );
+        // Members all made `column` (no ASCII in their names) are numbered on, each once.
+        let cyrillic: String = (0..3_000u32)
+            .map(|n| {
+                format!(
+                    r#""{}{}":1"#,
+                    'я',
+                    char::from_u32(0x4e00 + n).unwrap_or('я')
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let names = infer(&[&format!("{{{cyrillic}}}")]);
+        let names: Vec<&str> = names
+            .split(',')
+            .map(|c| c.trim_end_matches("=int"))
+            .collect();
+        assert_eq!(names.len(), 3_000);
+        assert_eq!(names[..3], ["column", "column2", "column3"]);
+        assert_eq!(names[2_999], "column3000");
         // A map with more distinct members than the cap (over the documents) is one string.
         let mut i = Inference::new(MAX_MEMBERS + 1);
         for n in 0..=MAX_MEMBERS {
