@@ -269,9 +269,13 @@ impl SchemaRegistry {
                 Ok(found.schema_type)
             }
             Err(e) => {
+                // Only the registry's "no such id" is remembered: a timeout or a 5xx is asked
+                // again at the next refresh.
                 let reason = match &e {
-                    Error::Registry { reason, .. } => reason.clone(),
-                    other => other.to_string(),
+                    Error::Registry { reason, .. } if reason.starts_with("HTTP 404") => {
+                        reason.clone()
+                    }
+                    _ => return Err(e),
                 };
                 let mut answers = self.answers();
                 if answers.failed_types.len() >= FAILED_IDS_KEPT
