@@ -322,11 +322,13 @@ async fn kafka_topics(
                     && probes
                         .as_ref()
                         .is_none_or(|f| f.marks.len() < partitions.len());
+                // The watermarks probed stand even if the formats are not had in time.
+                let marks = probes.as_ref().map(|p| p.marks.clone()).unwrap_or_default();
                 let described = topic_facts(topic, partitions, probes, subjects, &k.schemas);
                 let (mut facts, timed_out) =
                     match tokio::time::timeout_at(deadline, described).await {
                         Ok(facts) => (facts, false),
-                        Err(_) => (unknown_topic(topic, partitions), true),
+                        Err(_) => (unknown_topic(topic, partitions, &marks), true),
                     };
                 if late || timed_out {
                     let note = format!(
@@ -349,19 +351,21 @@ async fn kafka_topics(
     Ok((facts, truncated))
 }
 
-/// A topic the deadline came before: its partitions without watermarks, its formats unknown.
-fn unknown_topic(topic: &str, partitions: &[i32]) -> TopicFacts {
+/// A topic the deadline came before: the watermarks probed so far (none for the partitions not
+/// probed), its formats unknown.
+fn unknown_topic(topic: &str, partitions: &[i32], marks: &HashMap<i32, (i64, i64)>) -> TopicFacts {
+    let partitions: Vec<PartitionFacts> = partitions
+        .iter()
+        .map(|&partition| PartitionFacts {
+            partition,
+            low: marks.get(&partition).map(|m| m.0),
+            high: marks.get(&partition).map(|m| m.1),
+        })
+        .collect();
     TopicFacts {
         topic: topic.to_owned(),
-        partitions: partitions
-            .iter()
-            .map(|&partition| PartitionFacts {
-                partition,
-                low: None,
-                high: None,
-            })
-            .collect(),
-        records: None,
+        records: checked_sum(partitions.iter().map(|f| f.high?.checked_sub(f.low?))),
+        partitions,
         records_per_second: None,
         value: FormatFacts::plain("unknown", "records"),
         key: FormatFacts::plain("unknown", "records"),
