@@ -94,27 +94,15 @@ async fn the_topic_browser_opens_an_avro_and_a_text_topic_as_tables() {
         })
         .collect();
 
-    let registry = common::registry::start(vec![common::registry::Registered {
-        subject: "shop.trades-value".into(),
-        id: 3,
-        schema_type: "AVRO".into(),
-        schema: TRADE_SCHEMA.into(),
-    }])
-    .await;
-    let schemas = SchemaSource::Registry(
-        SchemaRegistry::new(&registry, None, Duration::from_secs(10)).unwrap(),
-    );
-    let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
-    let source = Source::kafka(&config, &[], schemas).await.unwrap();
-    let app = server::router_offering(
-        vec![server::Offered::named(Arc::new(source))],
-        Some(site),
-        server::ServeOptions::default(),
+    let addr = serve_every_topic(
+        &tansu.addr,
+        site,
+        "shop.trades-value",
+        3,
+        "AVRO",
+        TRADE_SCHEMA,
     )
-    .unwrap();
-    let listener = server::bind("127.0.0.1:0").await.unwrap();
-    let addr = server::local_addr(&listener).unwrap();
-    tokio::spawn(server::serve(listener, app));
+    .await;
 
     let plan = serde_json::json!({
         "newest": NEWEST,
@@ -304,6 +292,40 @@ async fn the_topic_browser_opens_a_recordings_topic() {
     }
 }
 
+/// Serves every topic of the broker at `broker` (no `--topic`) and the page `site`, with a
+/// registry holding one schema (`subject`, `id`, its registry type and text); the address.
+async fn serve_every_topic(
+    broker: &str,
+    site: std::path::PathBuf,
+    subject: &str,
+    id: u32,
+    schema_type: &str,
+    schema: &str,
+) -> std::net::SocketAddr {
+    let registry = common::registry::start(vec![common::registry::Registered {
+        subject: subject.into(),
+        id,
+        schema_type: schema_type.into(),
+        schema: schema.into(),
+    }])
+    .await;
+    let schemas = SchemaSource::Registry(
+        SchemaRegistry::new(&registry, None, Duration::from_secs(10)).unwrap(),
+    );
+    let config = KafkaConfig::new(broker, Duration::from_secs(10));
+    let source = Source::kafka(&config, &[], schemas).await.unwrap();
+    let app = server::router_offering(
+        vec![server::Offered::named(Arc::new(source))],
+        Some(site),
+        server::ServeOptions::default(),
+    )
+    .unwrap();
+    let listener = server::bind("127.0.0.1:0").await.unwrap();
+    let addr = server::local_addr(&listener).unwrap();
+    tokio::spawn(server::serve(listener, app));
+    addr
+}
+
 /// The entry of `topic` in the script's list `list` (`listed`, `opened`).
 fn entry(shown: &serde_json::Value, list: &str, topic: &str) -> serde_json::Value {
     shown[list]
@@ -360,27 +382,15 @@ async fn the_topic_browser_opens_json_topics_inferred_and_by_their_json_schema()
         assert_eq!(records.len() as u64, count);
         written.insert(topic, records);
     }
-    let registry = common::registry::start(vec![common::registry::Registered {
-        subject: "shop.jsonschema-value".into(),
-        id: 21,
-        schema_type: "JSON".into(),
-        schema: SCHEMA.into(),
-    }])
-    .await;
-    let schemas = SchemaSource::Registry(
-        SchemaRegistry::new(&registry, None, Duration::from_secs(10)).unwrap(),
-    );
-    let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
-    let source = Source::kafka(&config, &[], schemas).await.unwrap();
-    let app = server::router_offering(
-        vec![server::Offered::named(Arc::new(source))],
-        Some(site),
-        server::ServeOptions::default(),
+    let addr = serve_every_topic(
+        &tansu.addr,
+        site,
+        "shop.jsonschema-value",
+        21,
+        "JSON",
+        SCHEMA,
     )
-    .unwrap();
-    let listener = server::bind("127.0.0.1:0").await.unwrap();
-    let addr = server::local_addr(&listener).unwrap();
-    tokio::spawn(server::serve(listener, app));
+    .await;
 
     let plan = serde_json::json!({
         "newest": 1000,
