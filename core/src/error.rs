@@ -116,6 +116,9 @@ pub enum DecodeReason {
     /// A JSON object that repeats a member its columns read.
     #[error("JSON field {0:?} appears twice")]
     RepeatedField(Arc<str>),
+    /// Protobuf bytes that break its wire format (a bad tag, a wire type the field cannot have).
+    #[error("bad Protobuf: {0}")]
+    BadProtobuf(&'static str),
     #[error("internal error: the decode plan does not fit its columns")]
     PlanMismatch,
 }

@@ -28,7 +28,8 @@ use crate::{Error, Result};
 /// Version 2: client messages (subscribe, credit, unsubscribe) and subscription ids.
 /// Version 3: a subscription may ask for its records compressed ([`Compression`]).
 /// Version 4: a hello's schemas carry their kind ([`SchemaType`]): JSON Schemas reach the page.
-pub const PROTOCOL_VERSION: u8 = 4;
+/// Version 5: a Protobuf schema carries its compiled descriptors ([`SchemaInfo::descriptors`]).
+pub const PROTOCOL_VERSION: u8 = 5;
 
 /// The largest frame a [`ServerMessage::Compressed`] may expand to, whatever a client allows:
 /// a bound on what hostile bytes can make a client allocate.
@@ -182,6 +183,11 @@ pub struct SchemaInfo {
     /// kept: Avro).
     #[serde(default)]
     pub schema_type: SchemaType,
+    /// A Protobuf schema compiled by the bridge: a serialized `google.protobuf.FileDescriptorSet`
+    /// of the schema and its references, the schema's own file last (absent for other kinds, and
+    /// in recordings made before it was kept).
+    #[serde(default, with = "serde_bytes")]
+    pub descriptors: Option<Vec<u8>>,
 }
 
 /// The kind of a registry schema (Confluent's `schemaType`: `AVRO` when absent).
@@ -375,6 +381,7 @@ mod tests {
                 version: Some(1),
                 schema: "\"string\"".into(),
                 schema_type: Default::default(),
+                descriptors: None,
             }],
         })
     }

@@ -22,6 +22,7 @@ use super::schema_store::{SchemaStore, StoredSchema};
 use super::shape::Names;
 use crate::column::{Column, ColumnType, NULL_I64};
 use crate::json_format::{JsonColumns, JsonPlan, unframe};
+use crate::protobuf::{ProtoSide, ProtoSpec, side as proto_side};
 use crate::protocol::{Record, RecordBatch};
 use crate::table::Field;
 use crate::table::{Batch, Schema};
@@ -65,6 +66,9 @@ pub enum Format {
     /// A JSON document (Deephaven's `jsonSpec`), Confluent-framed or not, into the columns given
     /// (see [`crate::json_format`]).
     Json(JsonColumns),
+    /// Confluent-framed Protobuf (see [`crate::protobuf`]): the columns are the reader message's
+    /// fields, and each record is read with its own writer schema and message.
+    Protobuf(ProtoSpec),
 }
 
 /// Counts of records decoded and skipped.
@@ -89,6 +93,8 @@ struct Side {
     last: usize,
     /// The plan of a JSON side.
     json: Option<JsonPlan>,
+    /// The plans of a Protobuf side.
+    proto: Option<ProtoSide>,
 }
 
 impl Side {
@@ -100,8 +106,29 @@ impl Side {
         fields: &mut Vec<Field>,
     ) -> Result<Self> {
         let mut json = None;
+        let mut proto = None;
         let reader = match &format {
             Format::Ignore => None,
+            Format::Protobuf(spec) => {
+                let info = match &spec.schema {
+                    ReaderSchema::Latest(subject) => {
+                        store.latest_other(subject, crate::protocol::SchemaType::Protobuf)
+                    }
+                    ReaderSchema::Version(subject, version) => store
+                        .version_other(subject, *version)
+                        .filter(|i| i.schema_type == crate::protocol::SchemaType::Protobuf),
+                    ReaderSchema::Id(id) => store.other(*id),
+                }
+                .ok_or_else(|| {
+                    Error::Schema(format!("no Protobuf {name} schema for {:?}", spec.schema))
+                })?;
+                let descriptors = proto_side::descriptors_of(store, info.id)?;
+                let message = proto_side::choose(&descriptors, &spec.message)?;
+                let side = ProtoSide::new(&descriptors, message);
+                fields.extend(side.fields());
+                proto = Some(side);
+                None
+            }
             Format::Json(columns) => {
                 fields.extend(columns.fields());
                 json = Some(JsonPlan::new(columns));
@@ -150,6 +177,7 @@ impl Side {
             plans: Vec::new(),
             last: 0,
             json,
+            proto,
         })
     }
 
@@ -260,6 +288,14 @@ impl Side {
                 }
                 Ok(None)
             }
+            (Format::Protobuf(_), Some(b)) => match &mut self.proto {
+                Some(side) => {
+                    let id = side.stage(b, store)?;
+                    side.flush(cols).map_err(|r| (Some(id), r))?;
+                    Ok(Some(id))
+                }
+                None => Err((None, DecodeReason::PlanMismatch)),
+            },
             (Format::Json(_), Some(b)) => match &mut self.json {
                 Some(plan) => {
                     let id = framed(Some(b)).map(|(id, _)| id);
@@ -515,8 +551,11 @@ impl RecordDecoder {
     ) -> usize {
         let before = self.rows;
         let mut rest = records;
-        if matches!(self.value.format, Format::Json(_))
-            && matches!(self.key.format, Format::Ignore | Format::Json(_))
+        if matches!(self.value.format, Format::Json(_) | Format::Protobuf(_))
+            && matches!(
+                self.key.format,
+                Format::Ignore | Format::Json(_) | Format::Protobuf(_)
+            )
             && self.decode_json_run(partition, records, &mut on_error)
         {
             return self.rows - before;
@@ -535,7 +574,7 @@ impl RecordDecoder {
         self.rows - before
     }
 
-    /// Decodes records whose value is JSON and whose key is ignored or JSON: the sides' values
+    /// Decodes records whose value is JSON or Protobuf and whose key is ignored or either: the sides' values
     /// are staged in their plans and the metadata in its lanes, then moved into the columns at
     /// the end, in bulk. Rows, errors and counts are those of [`RecordDecoder::decode`] on each
     /// record in turn. False, with nothing done, if the metadata columns cannot be checked out
@@ -547,6 +586,7 @@ impl RecordDecoder {
         on_error: &mut impl FnMut(Error),
     ) -> bool {
         let Self {
+            store,
             key,
             value,
             columns,
@@ -564,6 +604,15 @@ impl RecordDecoder {
         // A side's schema id (of its Confluent header), or the error.
         type Staged = Result<Option<u32>, (Option<u32>, DecodeReason)>;
         let stage = |side: &mut Side, bytes: Option<&[u8]>| -> Staged {
+            if let Some(proto) = &mut side.proto {
+                return match bytes {
+                    None => {
+                        proto.stage_null();
+                        Ok(None)
+                    }
+                    Some(b) => proto.stage(b, store).map(Some),
+                };
+            }
             match (&mut side.json, bytes) {
                 (None, _) => Ok(None),
                 (Some(plan), None) => {
@@ -587,6 +636,9 @@ impl RecordDecoder {
                             if let Some(plan) = &mut key.json {
                                 plan.unstage_last();
                             }
+                            if let Some(side) = &mut key.proto {
+                                side.unstage_last();
+                            }
                             Some((id.or(key_id), reason))
                         }
                         Ok(_) => {
@@ -609,11 +661,15 @@ impl RecordDecoder {
         }
         meta.check_in(meta_cols);
         for side in [key, value] {
-            if let (Some(plan), Some(cols)) = (
-                &mut side.json,
-                columns.get_mut(side.base..side.base + side.width),
-            ) && plan.flush(cols).is_err()
-            {
+            let Some(cols) = columns.get_mut(side.base..side.base + side.width) else {
+                continue;
+            };
+            let flushed = match (&mut side.json, &mut side.proto) {
+                (Some(plan), _) => plan.flush(cols),
+                (_, Some(proto)) => proto.flush(cols),
+                _ => Ok(()),
+            };
+            if flushed.is_err() {
                 // Only a plan that does not fit its columns fails here (a bug, not data): the
                 // columns are cut back to a common length so the invariant holds.
                 let shortest = columns.iter().map(Column::len).min().unwrap_or(0);
@@ -822,6 +878,7 @@ mod tests {
             version: Some(version),
             schema: schema.into(),
             schema_type: Default::default(),
+            descriptors: None,
         };
         let hello = Hello {
             subscription: Default::default(),

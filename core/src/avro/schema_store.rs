@@ -98,6 +98,35 @@ impl SchemaStore {
             .max_by_key(|i| (i.version, i.id))
     }
 
+    /// A hello's schema of another kind (JSON Schema, Protobuf) by id.
+    pub fn other(&self, id: u32) -> Option<&SchemaInfo> {
+        self.others.get(&id)
+    }
+
+    /// Adds a schema of another kind than Avro (kept as given). An id another schema holds is
+    /// refused.
+    pub fn insert_other(&mut self, info: SchemaInfo) -> Result<()> {
+        let taken = match self.others.get(&info.id) {
+            Some(o) => o.schema != info.schema || o.schema_type != info.schema_type,
+            None => self.by_id.contains_key(&info.id) || self.unreadable.contains_key(&info.id),
+        };
+        if taken {
+            return Err(Error::Schema(format!(
+                "schema id {} is already registered with another schema",
+                info.id
+            )));
+        }
+        self.others.insert(info.id, info);
+        Ok(())
+    }
+
+    /// A subject's schema of another kind at `version`.
+    pub fn version_other(&self, subject: &str, version: i32) -> Option<&SchemaInfo> {
+        self.others
+            .values()
+            .find(|i| i.subject.as_deref() == Some(subject) && i.version == Some(version))
+    }
+
     /// Adds a schema, or keeps it as unreadable with the reason it does not parse. A schema
     /// under an id another one holds is refused.
     pub fn insert_or_keep_unreadable(&mut self, info: &SchemaInfo) -> Result<()> {
@@ -187,6 +216,7 @@ impl SchemaStore {
             version,
             schema: schema.to_owned(),
             schema_type: Default::default(),
+            descriptors: None,
         })
     }
 
@@ -313,6 +343,7 @@ mod tests {
             version: None,
             schema: schema.into(),
             schema_type: Default::default(),
+            descriptors: None,
         };
         let hello = |schemas| Hello {
             subscription: Default::default(),
@@ -341,6 +372,7 @@ mod tests {
             version: Some(version),
             schema: format!(r#"{{"type":"object","title":"v{version}"}}"#),
             schema_type: SchemaType::Json,
+            descriptors: None,
         };
         let store =
             SchemaStore::from_hello(&hello(vec![json(7, 1), json(9, 2), info(6, r#""int""#)]))
