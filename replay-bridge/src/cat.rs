@@ -23,7 +23,8 @@ use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::column::{Column, Value};
 use streamglass_core::json_format::infer::settle_columns;
 use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
-use streamglass_core::protocol::{Record, SchemaInfo};
+use streamglass_core::protobuf::{MessageChoice, ProtoSpec};
+use streamglass_core::protocol::{Record, SchemaInfo, SchemaType};
 use streamglass_core::seek::{SeekSpec, Watermarks};
 use streamglass_core::{DecodeReason, Error as CoreError};
 
@@ -57,6 +58,9 @@ pub enum SideFormat {
     /// JSON documents (Confluent-framed or not): columns from `--json-spec`, else from the
     /// registry's JSON Schema of the first framed record, else inferred from the first records.
     Json,
+    /// Confluent-framed Protobuf: without `--subject`, each value with its writer schema and
+    /// message (by id and message indexes); keys with `<topic>-key`'s newest schema.
+    Protobuf,
 }
 
 /// What `cat` decodes and how.
@@ -146,6 +150,8 @@ struct Printer<W: Write> {
     pending: Option<PendingJson>,
     /// `--count`.
     count: Option<u64>,
+    /// How values are decoded (for the writers' decoders).
+    value_side: SideFormat,
 }
 
 /// JSON columns still to be found: from the registry's JSON Schema of the first framed
@@ -170,6 +176,10 @@ fn format_of(side: SideFormat, subject: Option<String>) -> Format {
         SideFormat::Int => Format::Int,
         SideFormat::Double => Format::Double,
         SideFormat::Avro => Format::Avro(ReaderSchema::Latest(subject.unwrap_or_default())),
+        SideFormat::Protobuf => Format::Protobuf(ProtoSpec {
+            schema: ReaderSchema::Latest(subject.unwrap_or_default()),
+            message: MessageChoice::First,
+        }),
         // Replaced by the columns once known (see `PendingJson`).
         SideFormat::Json => Format::Ignore,
     }
@@ -216,24 +226,27 @@ impl<W: Write> Printer<W> {
             .subject
             .clone()
             .unwrap_or_else(|| format!("{topic}-value"));
-        let by_writer =
-            registry.is_some() && options.value == SideFormat::Avro && options.subject.is_none();
+        let schematic = |side| matches!(side, SideFormat::Avro | SideFormat::Protobuf);
+        let by_writer = registry.is_some() && schematic(options.value) && options.subject.is_none();
         if let Some(registry) = &registry {
-            if options.key == SideFormat::Avro {
+            if schematic(options.key) {
                 infos.push(registry.latest(&key_subject).await?);
             }
-            if options.value == SideFormat::Avro && !by_writer {
+            if schematic(options.value) && !by_writer {
                 infos.push(registry.latest(&value_subject).await?);
             }
         }
         let mut store = SchemaStore::new();
         for info in &infos {
-            store.insert(info)?;
+            store.add_info(info)?;
         }
         // Without a subject given, fall back on what the store holds (a recording's or a
         // directory's schemas carry TopicRecordNameStrategy subjects).
         let pick = |subject: String, suffix: &str, given: bool| {
-            if given || store.latest(&subject).is_some() {
+            if given
+                || store.latest(&subject).is_some()
+                || store.latest_other(&subject, SchemaType::Protobuf).is_some()
+            {
                 subject
             } else {
                 default_subject(&store, topic, suffix).unwrap_or(subject)
@@ -284,6 +297,7 @@ impl<W: Write> Printer<W> {
             summary: CatSummary::default(),
             pending,
             count: options.count,
+            value_side: options.value,
         })
     }
 
@@ -398,6 +412,7 @@ impl<W: Write> Printer<W> {
             version: stored.version,
             schema: stored.text.clone(),
             schema_type: Default::default(),
+            descriptors: None,
         };
         for (_, decoder) in self.by_writer.iter_mut().flatten() {
             if decoder.store().get(id).is_none() {
@@ -413,10 +428,10 @@ impl<W: Write> Printer<W> {
             return false;
         };
         if !self.missing.insert(id) {
-            return self.decoder.store().get(id).is_some();
+            return self.decoder.store().has(id);
         }
         let fetched = match registry.by_id(id).await {
-            Ok(info) => self.decoder.store_mut().insert(&info).map(drop),
+            Ok(info) => self.decoder.store_mut().add_info(&info),
             Err(e) => Err(e.into_core()),
         };
         if let Err(e) = &fetched {
@@ -451,18 +466,30 @@ impl<W: Write> Printer<W> {
         {
             return Ok(&mut self.by_writer.get_or_insert_with(Vec::new)[at].1);
         }
-        if self.decoder.store().get(id).is_none() && !self.fetch(id).await {
+        if !self.decoder.store().has(id) && !self.fetch(id).await {
             return Err(fail(Some(id), DecodeReason::UnknownSchemaId));
         }
         let store = self.decoder.store().clone();
         let key = self.decoder.key_format().clone();
-        let decoder =
-            RecordDecoder::new(store, key, Format::Avro(ReaderSchema::Id(id))).map_err(|e| {
-                fail(
-                    Some(id),
-                    DecodeReason::UnreadableSchema(e.to_string().into()),
-                )
-            })?;
+        let format = match self.value_side {
+            // The writer's message, by the record's message indexes.
+            SideFormat::Protobuf => {
+                let mut indexes = Vec::new();
+                streamglass_core::protobuf::side::unframe(value, &mut indexes)
+                    .map_err(|r| fail(Some(id), r))?;
+                Format::Protobuf(ProtoSpec {
+                    schema: ReaderSchema::Id(id),
+                    message: MessageChoice::Indexes(indexes),
+                })
+            }
+            _ => Format::Avro(ReaderSchema::Id(id)),
+        };
+        let decoder = RecordDecoder::new(store, key, format).map_err(|e| {
+            fail(
+                Some(id),
+                DecodeReason::UnreadableSchema(e.to_string().into()),
+            )
+        })?;
         let writers = self.by_writer.get_or_insert_with(Vec::new);
         let at = writers.len();
         writers.push((id, decoder));

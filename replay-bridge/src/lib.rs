@@ -16,6 +16,7 @@ pub mod inspect;
 pub mod kafka;
 pub mod live;
 pub mod pace;
+pub mod protobuf;
 pub mod record;
 pub mod recording;
 pub mod refreshed;

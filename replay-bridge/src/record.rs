@@ -156,6 +156,7 @@ fn write_generated(
             version: Some(1),
             schema: trades::TRADE_SCHEMA.into(),
             schema_type: Default::default(),
+            descriptors: None,
         }],
         source,
         stopped_early: None,

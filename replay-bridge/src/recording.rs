@@ -1086,6 +1086,7 @@ pub(crate) fn meta_of(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
             version: Some(1),
             schema: "\"string\"".into(),
             schema_type: Default::default(),
+            descriptors: None,
         }],
         source: "test".into(),
         stopped_early: None,

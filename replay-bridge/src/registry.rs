@@ -63,6 +63,8 @@ struct Answers {
     listings: HashMap<String, (Instant, serde_json::Value)>,
     /// Each schema id's type (`AVRO`, `JSON`, `PROTOBUF`), from either answer above.
     types: HashMap<u32, String>,
+    /// Protobuf schemas compiled (or not), by id.
+    descriptors: HashMap<u32, Option<Vec<u8>>>,
     /// Ids whose type could not be had (a 404 for an id framed records carry), with when and
     /// why: not asked again for [`LISTING_TTL`]; at most [`FAILED_IDS_KEPT`].
     failed_types: HashMap<u32, (Instant, String)>,
@@ -80,7 +82,21 @@ struct Version {
     /// Absent for Avro, as Confluent's registry answers.
     #[serde(rename = "schemaType", default = "avro")]
     schema_type: String,
+    /// Other subjects' versions the schema imports (Protobuf's `import "name"`).
+    #[serde(default)]
+    references: Vec<Reference>,
 }
+
+/// A schema reference: the import name, and the subject and version that hold its text.
+#[derive(Debug, Clone, Deserialize)]
+struct Reference {
+    name: String,
+    subject: String,
+    version: i32,
+}
+
+/// The most references (direct and indirect) one Protobuf schema may pull in.
+const MAX_REFERENCES: usize = 256;
 
 fn avro() -> String {
     "AVRO".into()
@@ -187,12 +203,17 @@ impl SchemaRegistry {
                 encode_path(subject)
             ))
             .await?;
+        let schema_type = SchemaType::from_registry(&found.schema_type).unwrap_or_default();
+        let descriptors = self
+            .descriptors(found.id, schema_type, &found.schema, &found.references)
+            .await;
         let info = SchemaInfo {
             id: found.id,
             subject: Some(found.subject),
             version: Some(found.version),
             schema: found.schema,
-            schema_type: SchemaType::from_registry(&found.schema_type).unwrap_or_default(),
+            schema_type,
+            descriptors,
         };
         let mut answers = self.answers();
         answers.types.insert(found.id, found.schema_type);
@@ -337,12 +358,17 @@ impl SchemaRegistry {
                 encode_path(subject)
             ))
             .await?;
+        let schema_type = SchemaType::from_registry(&found.schema_type).unwrap_or_default();
+        let descriptors = self
+            .descriptors(found.id, schema_type, &found.schema, &found.references)
+            .await;
         Ok(SchemaInfo {
             id: found.id,
             subject: Some(found.subject),
             version: Some(found.version),
             schema: found.schema,
-            schema_type: SchemaType::from_registry(&found.schema_type).unwrap_or_default(),
+            schema_type,
+            descriptors,
         })
     }
 
@@ -353,20 +379,85 @@ impl SchemaRegistry {
             schema: String,
             #[serde(rename = "schemaType", default = "avro")]
             schema_type: String,
+            #[serde(default)]
+            references: Vec<Reference>,
         }
         if let Some(found) = self.answers().ids.get(&id) {
             return Ok(found.clone());
         }
         let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
+        let schema_type = SchemaType::from_registry(&found.schema_type).unwrap_or_default();
+        let descriptors = self
+            .descriptors(id, schema_type, &found.schema, &found.references)
+            .await;
         let info = SchemaInfo {
             id,
             subject: None,
             version: None,
             schema: found.schema,
-            schema_type: SchemaType::from_registry(&found.schema_type).unwrap_or_default(),
+            schema_type,
+            descriptors,
         };
         self.answers().ids.insert(id, info.clone());
         Ok(info)
+    }
+
+    /// A Protobuf schema compiled with its references ([`crate::protobuf::compile`]), once per
+    /// schema id; `None` for other kinds, or (logged) when it cannot be compiled: its records then
+    /// fail in the page with that said.
+    async fn descriptors(
+        &self,
+        id: u32,
+        kind: SchemaType,
+        text: &str,
+        references: &[Reference],
+    ) -> Option<Vec<u8>> {
+        if kind != SchemaType::Protobuf {
+            return None;
+        }
+        if let Some(set) = self.answers().descriptors.get(&id) {
+            return set.clone();
+        }
+        let compiled = match self.reference_texts(references).await {
+            Ok(texts) => crate::protobuf::compile(text, &texts),
+            Err(e) => Err(format!("its references could not be fetched: {e}")),
+        };
+        let set = match compiled {
+            Ok(set) => Some(set),
+            Err(e) => {
+                tracing::warn!(schema_id = id, "Protobuf schema {id}: {e}");
+                None
+            }
+        };
+        self.answers().descriptors.insert(id, set.clone());
+        set
+    }
+
+    /// The texts of a schema's references, and of theirs, by import name.
+    async fn reference_texts(&self, references: &[Reference]) -> Result<Vec<(String, String)>> {
+        let mut queue: Vec<Reference> = references.to_vec();
+        let mut texts: Vec<(String, String)> = Vec::new();
+        while let Some(r) = queue.pop() {
+            if texts.iter().any(|(name, _)| *name == r.name) {
+                continue;
+            }
+            if texts.len() >= MAX_REFERENCES {
+                return Err(Error::Registry {
+                    url: self.url.clone(),
+                    reason: format!("more than {MAX_REFERENCES} schema references"),
+                });
+            }
+            let found: Version = self
+                .get(&format!(
+                    "/subjects/{}/versions/{}",
+                    encode_path(&r.subject),
+                    r.version
+                ))
+                .await?;
+            queue.extend(found.references);
+            texts.push((r.name, found.schema));
+        }
+        Ok(texts)
     }
 
     /// The text of schema `id` if it is a JSON Schema (`"schemaType": "JSON"` in

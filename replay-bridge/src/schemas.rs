@@ -89,6 +89,7 @@ pub fn load_schema_dir(dir: &Path, topic: &str) -> Result<Vec<SchemaInfo>> {
             version: None,
             schema: text,
             schema_type: Default::default(),
+            descriptors: None,
         });
     }
     schemas.sort_by_key(|s| s.id);

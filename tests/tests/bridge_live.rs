@@ -51,6 +51,7 @@ fn write(path: &Path, times: &[i64]) -> Vec<StoredRecord> {
             version: Some(1),
             schema: "\"string\"".into(),
             schema_type: Default::default(),
+            descriptors: None,
         }],
         source: "bridge_live test".into(),
         stopped_early: None,

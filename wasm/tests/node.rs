@@ -58,6 +58,7 @@ mod avro {
                 version: Some(1),
                 schema: TRADE.into(),
                 schema_type: Default::default(),
+                descriptors: None,
             }],
         });
         let (a, b) = (

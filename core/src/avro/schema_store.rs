@@ -98,6 +98,19 @@ impl SchemaStore {
             .max_by_key(|i| (i.version, i.id))
     }
 
+    /// Adds a schema of any kind: Avro is parsed ([`SchemaStore::insert`]), others kept as given.
+    pub fn add_info(&mut self, info: &SchemaInfo) -> Result<()> {
+        match info.schema_type {
+            SchemaType::Avro => self.insert(info).map(drop),
+            _ => self.insert_other(info.clone()),
+        }
+    }
+
+    /// Whether schema `id` is in the store, of any kind.
+    pub fn has(&self, id: u32) -> bool {
+        self.by_id.contains_key(&id) || self.others.contains_key(&id)
+    }
+
     /// A hello's schema of another kind (JSON Schema, Protobuf) by id.
     pub fn other(&self, id: u32) -> Option<&SchemaInfo> {
         self.others.get(&id)
