@@ -21,6 +21,8 @@ export function valueFormat(topic, facts) {
   switch (facts.format) {
     case "avro":
       return subjectOf(facts, `${topic}-value`);
+    case "protobuf":
+      return protobufOf(facts, `${topic}-value`);
     case "json":
       return "json";
     case "string":
@@ -42,6 +44,10 @@ export function keyFormat(topic, facts) {
       return facts.subjects?.some((s) => s.subject === `${topic}-key`)
         ? { avro: `${topic}-key` }
         : "bytes";
+    case "protobuf":
+      return facts.subjects?.some((s) => s.subject === `${topic}-key`)
+        ? { protobuf: `${topic}-key` }
+        : "bytes";
     case "json":
       return "json";
     case "string":
@@ -56,6 +62,11 @@ export function keyFormat(topic, facts) {
 /** `{avro: "<topic>-value"}` when that subject exists, else the topic's newest (`{avro: true}`). */
 function subjectOf(facts, preferred) {
   return facts.subjects?.some((s) => s.subject === preferred) ? { avro: preferred } : { avro: true };
+}
+
+/** `{protobuf: "<topic>-value"}` when that subject exists, else the topic's newest (`"protobuf"`). */
+function protobufOf(facts, preferred) {
+  return facts.subjects?.some((s) => s.subject === preferred) ? { protobuf: preferred } : "protobuf";
 }
 
 /** A JavaScript literal of `value`, as one would type it: `{ avro: "t-value" }`, `"string"`. */

@@ -98,6 +98,15 @@ impl SchemaStore {
             .max_by_key(|i| (i.version, i.id))
     }
 
+    /// The subject of the newest schema (highest id) of kind `kind` (not Avro) that has one.
+    pub fn newest_other_subject(&self, kind: SchemaType) -> Option<&str> {
+        self.others
+            .values()
+            .filter(|i| i.schema_type == kind)
+            .filter_map(|i| i.subject.as_deref())
+            .next_back()
+    }
+
     /// Adds a schema of any kind: Avro is parsed ([`SchemaStore::insert`]), others kept as given.
     pub fn add_info(&mut self, info: &SchemaInfo) -> Result<()> {
         match info.schema_type {

@@ -32,6 +32,7 @@ use streamglass_core::WeakTable;
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::json_format::infer::{DEFAULT_LIMIT, MAX_LIMIT, settle_columns};
 use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
+use streamglass_core::protobuf::{MessageChoice, ProtoSpec};
 use streamglass_core::protocol::{
     self, ClientMessage, Compression, Hello, SchemaType, ServerMessage, Subscribe,
 };
@@ -59,7 +60,9 @@ pub(crate) struct ConsumeSpec {
     compression: Compression,
 }
 
-/// `{avro: "subject"}`, `{avro: true}` (the topic's newest subject), `"json"` (columns inferred
+/// `"protobuf"` or `{protobuf: true}` (the topic's newest Protobuf subject), `{protobuf:
+/// "subject"}`, `{protobuf: {subject, message}}` (a message by its full name, else the schema's
+/// first), `{avro: "subject"}`, `{avro: true}` (the topic's newest subject), `"json"` (columns inferred
 /// from the first 1,000 records), `{json: {infer: N}}` (from the first N), `{json: {Col: "type",
 /// …}}` (a column spec with Deephaven's type names), `"string"`, `"bytes"`, `"long"`, `"int"`,
 /// `"double"` or `"ignore"`. Also the number of records to infer JSON columns from, if any.
@@ -82,8 +85,9 @@ fn format(
             "double" => Ok((Format::Double, None)),
             "avro" => Ok((Format::Avro(ReaderSchema::Latest(String::new())), None)),
             "json" => infer(DEFAULT_LIMIT),
+            "protobuf" => Ok((protobuf(String::new(), MessageChoice::First), None)),
             other => Err(JsError::new(&format!(
-                "{side}: {other:?} is not a format (\"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\", \"json\", {{json: {{Col: \"type\"}}}} or {{avro: subject}})"
+                "{side}: {other:?} is not a format (\"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\", \"json\", \"protobuf\", {{json: {{Col: \"type\"}}}}, {{protobuf: subject}} or {{avro: subject}})"
             ))),
         };
     }
@@ -125,6 +129,22 @@ fn format(
             .map_err(|e| JsError::new(&format!("{side}: {e}")))?;
         return Ok((Format::Json(columns), None));
     }
+    let proto = Reflect::get(value, &"protobuf".into()).unwrap_or(JsValue::UNDEFINED);
+    if let Some(subject) = proto.as_string() {
+        return Ok((protobuf(subject, MessageChoice::First), None));
+    }
+    if proto.as_bool() == Some(true) {
+        return Ok((protobuf(String::new(), MessageChoice::First), None));
+    }
+    if proto.is_object() {
+        let text = |name: &str| {
+            Reflect::get(&proto, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let message = text("message").map_or(MessageChoice::First, MessageChoice::Named);
+        return Ok((protobuf(text("subject").unwrap_or_default(), message), None));
+    }
     let avro = Reflect::get(value, &"avro".into()).unwrap_or(JsValue::UNDEFINED);
     if let Some(subject) = avro.as_string() {
         return Ok((Format::Avro(ReaderSchema::Latest(subject)), None));
@@ -135,6 +155,14 @@ fn format(
     Err(JsError::new(&format!(
         "{side}: use \"ignore\", \"string\", \"bytes\", \"long\", \"int\", \"double\", \"json\", {{json: {{Col: \"type\"}}}} or {{avro: subject}}"
     )))
+}
+
+/// A Protobuf side read with `subject`'s newest schema (`""`: the topic's, found in the hello).
+fn protobuf(subject: String, message: MessageChoice) -> Format {
+    Format::Protobuf(ProtoSpec {
+        schema: ReaderSchema::Latest(subject),
+        message,
+    })
 }
 
 impl ConsumeSpec {
@@ -856,6 +884,26 @@ impl Feed {
                         })?
                     };
                     Ok(Format::Avro(ReaderSchema::Latest(subject)))
+                }
+                Format::Protobuf(ProtoSpec {
+                    schema: ReaderSchema::Latest(subject),
+                    message,
+                }) if subject.is_empty() => {
+                    let preferred = format!("{}-{side}", hello.topic);
+                    let subject = if store
+                        .latest_other(&preferred, SchemaType::Protobuf)
+                        .is_some()
+                    {
+                        preferred
+                    } else {
+                        store
+                            .newest_other_subject(SchemaType::Protobuf)
+                            .map(str::to_owned)
+                            .ok_or_else(|| {
+                                format!("the hello of {} carries no Protobuf schema", hello.topic)
+                            })?
+                    };
+                    Ok(protobuf(subject, message.clone()))
                 }
                 other => Ok(other.clone()),
             }
