@@ -3,8 +3,10 @@
 //! protox into a serialized `FileDescriptorSet`, the schema's own file last, as
 //! [`SchemaInfo::descriptors`](streamglass_core::protocol::SchemaInfo) carries it.
 //!
-//! `google/protobuf/*.proto` (the well-known types) are known to the compiler without a
-//! reference. Invariant: a set is either the whole schema compiled with every import it names, or
+//! A text is either `.proto` source or Confluent's serialized form: the base64 of a
+//! `FileDescriptorProto` (what confluent-kafka's Python serializer registers; a registry may
+//! answer with either). `google/protobuf/*.proto` (the well-known types) are known to the
+//! compiler without a reference. Invariant: a set is either the whole schema compiled with every import it names, or
 //! an error saying what could not be compiled; nothing partial.
 
 use std::collections::HashMap;
@@ -21,10 +23,28 @@ struct Texts(HashMap<String, String>);
 impl FileResolver for Texts {
     fn open_file(&self, name: &str) -> Result<File, protox::Error> {
         match self.0.get(name) {
-            Some(text) => File::from_source(name, text),
+            Some(text) => match serialized(text) {
+                Some(mut file) => {
+                    file.name = Some(name.to_owned());
+                    Ok(File::from_file_descriptor_proto(file))
+                }
+                None => File::from_source(name, text),
+            },
             None => Err(protox::Error::file_not_found(name)),
         }
     }
+}
+
+/// A schema text in Confluent's serialized form: base64 (no spaces, no `;`, as `.proto` source
+/// always has) of a `FileDescriptorProto`.
+fn serialized(text: &str) -> Option<prost_types::FileDescriptorProto> {
+    use base64::Engine as _;
+    let text = text.trim();
+    if text.is_empty() || text.contains([';', ' ', '\n', '{']) {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
 }
 
 /// Compiles `main` (a schema's text) with `references` (import name → text) into a serialized
@@ -68,5 +88,14 @@ mod tests {
         assert!(d.by_name("google.protobuf.Timestamp").is_some());
         let e = compile(main, &[]).unwrap_err();
         assert!(e.contains("common.proto"), "{e}");
+
+        // The same schema in Confluent's serialized form (base64 of its FileDescriptorProto).
+        use base64::Engine as _;
+        let set = prost_types::FileDescriptorSet::decode(set.as_slice()).unwrap();
+        let main_file = set.file.last().unwrap().encode_to_vec();
+        let text = base64::engine::general_purpose::STANDARD.encode(main_file);
+        let again = compile(&text, &[("common.proto".into(), common.into())]).unwrap();
+        let d = Descriptors::read(&again).unwrap();
+        assert_eq!(d.messages[d.by_indexes(&[0]).unwrap() as usize].full_name, "d.Trade");
     }
 }
