@@ -584,7 +584,11 @@ pub fn row_json(decoder: &RecordDecoder, row: usize) -> String {
 }
 
 fn cell_json(column: &Column, row: usize) -> Json {
-    match column.get(row) {
+    value_json(column.get(row))
+}
+
+fn value_json(value: Option<Value>) -> Json {
+    match value {
         None | Some(Value::Null) => Json::Null,
         Some(Value::Bool(v)) => json!(v),
         Some(Value::I32(v)) => json!(v),
@@ -606,8 +610,10 @@ fn cell_json(column: &Column, row: usize) -> Json {
         )
         .map_or(json!(ns), |t| json!(t.to_string())),
         Some(Value::Binary(b)) => json!(b.iter().map(|b| format!("{b:02x}")).collect::<String>()),
-        // Decoded records hold no arrays (an Avro array is a JSON string); shown as text.
-        Some(v @ Value::Array(_)) => json!(v.to_string()),
+        // A Protobuf repeated field (an Avro array is a JSON string): its elements.
+        Some(Value::Array(items)) => {
+            Json::Array(items.into_iter().map(|v| value_json(Some(v))).collect())
+        }
     }
 }
 

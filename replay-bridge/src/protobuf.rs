@@ -43,7 +43,9 @@ fn serialized(text: &str) -> Option<prost_types::FileDescriptorProto> {
     if text.is_empty() || text.contains([';', ' ', '\n', '{']) {
         return None;
     }
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
     prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
 }
 
@@ -96,6 +98,9 @@ mod tests {
         let text = base64::engine::general_purpose::STANDARD.encode(main_file);
         let again = compile(&text, &[("common.proto".into(), common.into())]).unwrap();
         let d = Descriptors::read(&again).unwrap();
-        assert_eq!(d.messages[d.by_indexes(&[0]).unwrap() as usize].full_name, "d.Trade");
+        assert_eq!(
+            d.messages[d.by_indexes(&[0]).unwrap() as usize].full_name,
+            "d.Trade"
+        );
     }
 }

