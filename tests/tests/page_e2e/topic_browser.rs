@@ -1,7 +1,8 @@
 //! The topic browser, as a user uses it: a Tansu broker holding Avro trades (fastavro, framed
 //! for a registry subject) and UTF-8 text (confluent-kafka's `StringSerializer`), served with no
 //! `--topic`; the page lists both with their formats, and opening each makes a live ring table of
-//! its newest N records, with no code written, equal field by field to what the producers wrote.
+//! its newest N records, with no code written, equal field by field to what the producers wrote;
+//! and a broker with an Avro, a JSON and a Protobuf topic (confluent-kafka's ProtobufSerializer).
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
@@ -309,8 +310,18 @@ async fn serve_every_topic(
         schema: schema.into(),
     }])
     .await;
+    serve_every_topic_with(broker, site, &registry).await
+}
+
+/// Serves every topic of the broker at `broker` and the page `site`, with the registry at
+/// `registry`; the address.
+async fn serve_every_topic_with(
+    broker: &str,
+    site: std::path::PathBuf,
+    registry: &str,
+) -> std::net::SocketAddr {
     let schemas = SchemaSource::Registry(
-        SchemaRegistry::new(&registry, None, Duration::from_secs(10)).unwrap(),
+        SchemaRegistry::new(registry, None, Duration::from_secs(10)).unwrap(),
     );
     let config = KafkaConfig::new(broker, Duration::from_secs(10));
     let source = Source::kafka(&config, &[], schemas).await.unwrap();
@@ -456,4 +467,297 @@ async fn the_topic_browser_opens_json_topics_inferred_and_by_their_json_schema()
             assert_eq!(table.string(row, "Tags"), tags, "{what}");
         }
     }
+}
+
+/// A broker with an Avro, a JSON and a Protobuf topic, every topic served with one registry: the
+/// Avro trades (fastavro, framed for `shop.trades-value`), `json.dumps` documents (columns
+/// inferred), and Protobuf trades written by confluent-kafka's `ProtobufSerializer` in two schema
+/// versions (it registers `shop.proto-value` versions 1 and 2 itself). Each opens, with no code
+/// written, as a table equal field by field to what its producer wrote; the Protobuf table has
+/// the newest version's columns, null in the added one for the first version's records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_browser_opens_avro_json_and_protobuf_topics() {
+    const EACH: usize = 90;
+    let Some(site) = browser_site("page: topic browser, Avro, JSON and Protobuf") else {
+        return;
+    };
+    let Some((env, tansu)) = broker("page: topic browser, Avro, JSON and Protobuf") else {
+        return;
+    };
+    let registry = common::registry::start(vec![common::registry::Registered {
+        subject: "shop.trades-value".into(),
+        id: 3,
+        schema_type: "AVRO".into(),
+        schema: TRADE_SCHEMA.into(),
+    }])
+    .await;
+    let run = |script: &str, args: &[&str]| {
+        let out = Command::new(env.python())
+            .arg(workspace_root().join(script))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // Avro.
+    tansu.create_topic("shop.trades", 2).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("trade.avsc");
+    std::fs::write(&schema, TRADE_SCHEMA).unwrap();
+    let written = dir.path().join("trades.jsonl");
+    let (schema, written_arg) = (
+        schema.to_string_lossy().into_owned(),
+        written.to_string_lossy().into_owned(),
+    );
+    run(
+        "tests/python/produce_trades.py",
+        &[
+            "--bootstrap",
+            &tansu.addr,
+            "--topic",
+            "shop.trades",
+            "--count",
+            "150",
+            "--schema-id",
+            "3",
+            "--schema",
+            &schema,
+            "--records",
+            &written_arg,
+        ],
+    );
+    let trades: HashMap<(i64, i64), Value> = std::fs::read_to_string(&written)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                (v[0].as_i64().unwrap(), v[1].as_i64().unwrap()),
+                v[2].clone(),
+            )
+        })
+        .collect();
+    // JSON.
+    tansu.create_topic("shop.json", 2).unwrap();
+    let printed: Value = serde_json::from_slice(&run(
+        "tests/python/produce_text.py",
+        &[
+            "--bootstrap",
+            &tansu.addr,
+            "--topic",
+            "shop.json",
+            "--count",
+            "120",
+            "--kind",
+            "json",
+            "--seed",
+            "5",
+        ],
+    ))
+    .unwrap();
+    let docs: HashMap<(i64, i64), Value> = printed["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let value: Value = serde_json::from_str(r[3].as_str().unwrap()).unwrap();
+            ((r[0].as_i64().unwrap(), r[1].as_i64().unwrap()), value)
+        })
+        .collect();
+    // Protobuf, two versions.
+    tansu.create_topic("shop.proto", 2).unwrap();
+    let mut protos: HashMap<(i64, i64), Value> = HashMap::new();
+    for (version, first) in [(1, 0), (2, EACH)] {
+        let proto = workspace_root().join(format!("tests/proto/trade_v{version}.proto"));
+        let printed: Value = serde_json::from_slice(&run(
+            "tests/python/produce_protobuf.py",
+            &[
+                "--bootstrap",
+                &tansu.addr,
+                "--registry",
+                &registry,
+                "--topic",
+                "shop.proto",
+                "--proto",
+                &proto.to_string_lossy(),
+                "--count",
+                &EACH.to_string(),
+                "--first",
+                &first.to_string(),
+            ],
+        ))
+        .unwrap();
+        for r in printed["records"].as_array().unwrap() {
+            protos.insert(
+                (r[0].as_i64().unwrap(), r[1].as_i64().unwrap()),
+                r[2].clone(),
+            );
+        }
+    }
+    assert_eq!(protos.len(), 2 * EACH);
+
+    let addr = serve_every_topic_with(&tansu.addr, site, &registry).await;
+    let plan = serde_json::json!({
+        "newest": 1000,
+        "open": {"shop.trades": 150, "shop.json": 120, "shop.proto": 2 * EACH},
+    });
+    let shown = run_script(
+        "topic-browser.mjs",
+        &format!("http://{addr}/"),
+        &plan.to_string(),
+        "topic-browser-three",
+    )
+    .await;
+    for (topic, format) in [
+        ("shop.trades", "avro"),
+        ("shop.json", "json"),
+        ("shop.proto", "protobuf"),
+    ] {
+        let listed = entry(&shown, "listed", topic);
+        assert_eq!(listed["value"], format, "{listed}");
+        let o = entry(&shown, "opened", topic);
+        assert_eq!(o["state"], "done", "{o}");
+    }
+    let call = |topic: &str| {
+        entry(&shown, "opened", topic)["call"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(call("shop.trades").contains("value: { avro: \"shop.trades-value\" }"));
+    assert!(call("shop.json").contains("value: \"json\""));
+    assert!(call("shop.proto").contains("value: { protobuf: \"shop.proto-value\" }"));
+    let opened = |topic: &str| entry(&shown, "opened", topic)["table"].clone();
+    let key =
+        |t: &Shown<'_>, row: usize| (t.long(row, "KafkaPartition"), t.long(row, "KafkaOffset"));
+
+    let table = opened("shop.trades");
+    let t = Shown::of(&table, "shop_trades");
+    assert_eq!(t.rows.len(), trades.len());
+    for row in 0..t.rows.len() {
+        let want = &trades[&key(&t, row)];
+        assert_eq!(t.string(row, "Id"), want["Id"].as_str().unwrap(), "{want}");
+        assert_eq!(
+            t.string(row, "Exchange"),
+            want["Exchange"].as_str().unwrap(),
+            "{want}"
+        );
+        assert_eq!(
+            t.double(row, "Price"),
+            want["Price"].as_f64().unwrap(),
+            "{want}"
+        );
+    }
+
+    let table = opened("shop.json");
+    let t = Shown::of(&table, "shop_json");
+    assert_eq!(t.rows.len(), docs.len());
+    for row in 0..t.rows.len() {
+        let want = &docs[&key(&t, row)];
+        for field in ["Id", "Exchange"] {
+            assert_eq!(
+                t.string(row, field),
+                want[field].as_str().unwrap(),
+                "{want}"
+            );
+        }
+        assert_eq!(
+            t.double(row, "Price"),
+            want["Price"].as_f64().unwrap(),
+            "{want}"
+        );
+    }
+
+    let table = opened("shop.proto");
+    let t = Shown::of(&table, "shop_proto");
+    assert_eq!(t.rows.len(), protos.len());
+    let types: Vec<&str> = table["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let type_of = |c: &str| types[t.at(c)];
+    assert_eq!(
+        [
+            "timestamp",
+            "venue__lat",
+            "seq",
+            "delta",
+            "fills",
+            "tags",
+            "trader"
+        ]
+        .map(type_of),
+        [
+            "timestamp",
+            "double",
+            "long",
+            "int",
+            "double[]",
+            "string[]",
+            "string"
+        ],
+        "{types:?}"
+    );
+    let cell = |row: usize, c: &str| t.rows[row][t.at(c)].clone();
+    let mut traders = 0;
+    for row in 0..t.rows.len() {
+        let want = &protos[&key(&t, row)];
+        let what = format!("{want} → {}", Value::from(t.rows[row].clone()));
+        assert_eq!(
+            cell(row, "id"),
+            want.get("id").cloned().unwrap_or("".into()),
+            "{what}"
+        );
+        match want.get("timestamp") {
+            Some(ns) => assert_eq!(t.long(row, "timestamp"), ns.as_i64().unwrap(), "{what}"),
+            None => assert!(cell(row, "timestamp").is_null(), "{what}"),
+        }
+        match want.get("venue") {
+            Some(v) => {
+                assert_eq!(cell(row, "venue__exchange"), v["exchange"], "{what}");
+                assert_eq!(
+                    t.double(row, "venue__lat"),
+                    v["lat"].as_f64().unwrap(),
+                    "{what}"
+                );
+            }
+            None => assert!(
+                cell(row, "venue__exchange").is_null() && cell(row, "venue__lat").is_null(),
+                "{what}"
+            ),
+        }
+        for c in ["instrument", "type", "ok", "delta", "tags"] {
+            assert_eq!(cell(row, c), want[c], "{c}: {what}");
+        }
+        assert_eq!(t.long(row, "seq"), want["seq"].as_i64().unwrap(), "{what}");
+        for c in ["price", "size"] {
+            assert_eq!(t.double(row, c), want[c].as_f64().unwrap(), "{c}: {what}");
+        }
+        let floats = |v: &Value| -> Vec<f64> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_f64().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            floats(&cell(row, "fills")),
+            floats(&want["fills"]),
+            "{what}"
+        );
+        assert_eq!(
+            cell(row, "trader"),
+            want.get("trader").cloned().unwrap_or(Value::Null),
+            "{what}"
+        );
+        traders += usize::from(want.get("trader").is_some());
+    }
+    assert_eq!(traders, EACH / 2);
 }
