@@ -9,7 +9,7 @@
 //! Invariant: every [`FieldType::Message`] and [`FieldType::Enum`] holds an index into this set's
 //! messages or enums: a type name that names nothing in the set is an error when reading it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::wire::{self, Reader};
 use crate::{DecodeReason, Error, Result};

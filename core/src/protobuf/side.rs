@@ -88,7 +88,14 @@ pub fn choose(d: &Descriptors, choice: &MessageChoice) -> Result<u32> {
         MessageChoice::Named(name) => d.by_name(name),
         MessageChoice::Indexes(i) => d.by_indexes(i),
     }
-    .ok_or_else(|| Error::Schema(format!("the Protobuf schema has no message {choice:?}")))
+    .ok_or_else(|| {
+        let which = match choice {
+            MessageChoice::First => "first".to_owned(),
+            MessageChoice::Named(name) => name.clone(),
+            MessageChoice::Indexes(i) => indexes_text(i),
+        };
+        Error::Schema(format!("the Protobuf schema has no message {which}"))
+    })
 }
 
 /// One column's staged rows.
@@ -217,7 +224,10 @@ impl ProtoSide {
                 let plan = descriptors_of(store, id)
                     .and_then(|d| {
                         let message = d.by_indexes(indexes).ok_or_else(|| {
-                            Error::Schema(format!("no message at indexes {indexes:?}"))
+                            Error::Schema(format!(
+                                "no message at indexes {}",
+                                indexes_text(indexes)
+                            ))
                         })?;
                         Plan::compile(
                             &leaves(&d, message),
@@ -306,6 +316,12 @@ impl ProtoSide {
         }
         result
     }
+}
+
+/// Message indexes as text, `[0, 1]`.
+fn indexes_text(indexes: &[u32]) -> String {
+    let each: Vec<String> = indexes.iter().map(u32::to_string).collect();
+    format!("[{}]", each.join(", "))
 }
 
 /// The text of a string's range in the body.

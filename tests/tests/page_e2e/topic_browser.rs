@@ -709,7 +709,7 @@ async fn the_topic_browser_opens_avro_json_and_protobuf_topics() {
     let mut traders = 0;
     for row in 0..t.rows.len() {
         let want = &protos[&key(&t, row)];
-        let what = format!("{want} → {}", Value::from(t.rows[row].clone()));
+        let what = format!("{want} → {}", t.rows[row]);
         assert_eq!(
             cell(row, "id"),
             want.get("id").cloned().unwrap_or("".into()),
