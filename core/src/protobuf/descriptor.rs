@@ -106,9 +106,17 @@ fn bad(what: &str) -> Error {
 }
 
 /// Calls `f` with each field (number, wire type, reader positioned at its value) of a message.
+/// (One body for every caller: the descriptor reader is off the hot path, and small.)
 fn fields<'a>(
     bytes: &'a [u8],
     mut f: impl FnMut(u32, u8, &mut Reader<'a>) -> Result<bool, DecodeReason>,
+) -> Result<()> {
+    fields_dyn(bytes, &mut f)
+}
+
+fn fields_dyn<'a>(
+    bytes: &'a [u8],
+    f: &mut dyn FnMut(u32, u8, &mut Reader<'a>) -> Result<bool, DecodeReason>,
 ) -> Result<()> {
     let mut r = Reader::new(bytes);
     let wrap = |e: DecodeReason| bad(&e.to_string());

@@ -135,7 +135,7 @@ fn wrong_wire() -> DecodeReason {
 }
 
 /// One scalar of kind `s` whose wire type was checked.
-#[inline(always)]
+#[inline]
 fn scalar(r: &mut Reader<'_>, s: Scalar) -> Result<u64, DecodeReason> {
     Ok(match s {
         Scalar::Double | Scalar::Fixed64 | Scalar::Sfixed64 => r.fixed64()?,

@@ -333,7 +333,7 @@ fn text(body: &[u8], bits: u64) -> Result<&str, DecodeReason> {
 }
 
 /// One value into a scalar stage.
-#[inline(always)]
+#[inline]
 fn push(
     stage: &mut Out,
     read: Read,
@@ -409,7 +409,7 @@ fn element(s: Scalar, bits: u64, body: &[u8], plan: &Plan) -> Result<Value, Deco
 }
 
 /// The slots of the record just read into one row of the stages.
-#[inline(always)]
+#[inline]
 fn emit(plan: &Plan, slots: &Slots, body: &[u8], stages: &mut [Out]) -> Result<(), DecodeReason> {
     let mut number = String::new();
     for (col, (how, stage)) in plan.emit.iter().zip(stages.iter_mut()).enumerate() {
