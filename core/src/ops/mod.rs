@@ -17,8 +17,8 @@ mod groups;
 mod join;
 #[cfg(test)]
 mod join_tests;
-mod key_ids;
-mod keys;
+pub(crate) mod key_ids;
+pub(crate) mod keys;
 mod merge;
 #[cfg(test)]
 mod nan_order_tests;
