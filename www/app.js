@@ -104,6 +104,11 @@ window.streamglass = {
     for (const name of names) out[name] = lastFrame?.tables?.[name] ?? null;
     return out;
   },
+  /** What a chart's panel was last sent ({series: [{name, kind, rows, points, x, values}], ...},
+   * plain arrays), drawn at `width` pixels if it has no panel yet: the charts' test hook. */
+  async chart(name, width) {
+    return call({ type: "chart", name, width });
+  },
   /** The session's tables added up, as the last frame brought them. */
   sessionStats: () => lastFrame?.session ?? null,
 };

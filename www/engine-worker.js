@@ -6,10 +6,11 @@
 // Messages from the page:
 //   {type: "init", url, interval}          connect to the bridge; cycle every `interval` ms
 //   {type: "run", id, code}                evaluate a cell: an async function body that sees the
-//                                          session, Agg, SortColumn, UpdateBy, and every name
-//                                          earlier cells returned; it returns an object of
-//                                          names → values (tables open as panels)
-//   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
+//                                          session, Agg, SortColumn, UpdateBy, Plot, and every
+//                                          name earlier cells returned; it returns an object of
+//                                          names → values (tables and charts open as panels)
+//   {type: "frame", id, views}             views: [{panel, first, count, need, width}] → viewports
+//                                          (a chart's panel: what it draws at `width` pixels) and
 //                                          stats (`unchanged` for a panel whose window and table
 //                                          are as in the last frame, unless it `need`s them)
 //   {type: "interval", ms}                 change the cycle period (10..1000 ms)
@@ -27,16 +28,19 @@
 //                                          cells)
 //   {type: "download", name, format}       export what the named panel shows (its view: sort and
 //                                          filters), as it is now (`table.download`)
+//   {type: "chart", id, name, width}       a chart's points, as its panel's last frame drew them
+//                                          (drawn at `width` if it has no panel): a test hook
 //   {type: "read", id, names}              every row of the named tables, with their stats, the
 //                                          cycle they are at, and the session's clock just before
 //                                          that cycle ran and now (`session.now()`, BigInt ns;
 //                                          null without one): what now() read in that cycle lies
 //                                          between the two, as the clock never goes back
 // Messages to the page:
-//   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
+//   {type: "ready"} | {type: "ran", id, ok, error, names, panels, charts} | {type: "frame", id, ...}
 //   {type: "save", filename, mediaType, bytes}   a file for the page to save (`table.download`)
 
 import init, { Agg, Session, SortColumn, Table, UpdateBy } from "./pkg/streamglass_wasm.js";
+import { Plot, chartTables, drawChart, isChart } from "./plots.js";
 
 let session = null;
 let timer = null;
@@ -44,6 +48,10 @@ let cycleError = null;
 const scope = Object.create(null);
 // name → Table, for every table a cell or the console returned.
 const panels = new Map();
+// name → Chart (plots.js), for every chart a cell or the console returned; and the last points
+// each chart's panel was sent, with the width and cycle they were drawn at.
+const charts = new Map();
+const drawn = new Map();
 // name → the view its panel shows: {spec, base (the table it was made of), table (null when no
 // filter or sort applies), errors}. A view is remade when its name comes to mean another table
 // (a cell ran again), and closed with its table.
@@ -118,41 +126,60 @@ async function run(code) {
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
   const body = `return (async () => {\n${code}\n})();`;
-  const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", ...names, body);
-  const result = await fn(session, Agg, SortColumn, UpdateBy, ...names.map((n) => scope[n]));
+  const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", "Plot", ...names, body);
+  const result = await fn(session, Agg, SortColumn, UpdateBy, Plot, ...names.map((n) => scope[n]));
   const made = [];
   const opened = [];
-  if (result !== null && typeof result === "object" && !isTable(result)) {
+  const madeCharts = [];
+  const openChart = (name, chart) => {
+    // A name that meant a table now means the chart (its table stays in the session).
+    if (panels.has(name)) {
+      closeView(name);
+      panels.delete(name);
+    }
+    charts.set(name, chart);
+    drawn.delete(name);
+    opened.push(name);
+    madeCharts.push(name);
+  };
+  if (result !== null && typeof result === "object" && !isTable(result) && !isChart(result)) {
     for (const [name, value] of Object.entries(result)) {
       scope[name] = value;
       made.push(name);
       if (isTable(value)) {
+        charts.delete(name);
         panels.set(name, value);
         opened.push(name);
+      } else if (isChart(value)) {
+        openChart(name, value);
       }
     }
-  } else if (isTable(result)) {
+  } else if (isTable(result) || isChart(result)) {
     // A fresh name, never one in scope (a closed panel's table may still be named).
+    const prefix = isChart(result) ? "chart" : "table";
     let name;
-    do name = `table_${++unnamed}`;
+    do name = `${prefix}_${++unnamed}`;
     while (name in scope);
     scope[name] = result;
-    panels.set(name, result);
     made.push(name);
-    opened.push(name);
+    if (isChart(result)) openChart(name, result);
+    else {
+      panels.set(name, result);
+      opened.push(name);
+    }
   }
   // A cell's tables show their first rows at once, without waiting for the timer.
   cycle();
-  return { names: made, panels: opened, value: describe(result) };
+  return { names: made, panels: opened, charts: madeCharts, value: describe(result) };
 }
 
 function describe(value) {
   if (value === undefined) return null;
-  if (isTable(value)) return null;
+  if (isTable(value) || isChart(value)) return null;
   if (value !== null && typeof value === "object") {
     const shown = {};
     for (const [k, v] of Object.entries(value)) {
-      if (!isTable(v)) shown[k] = typeof v === "bigint" ? v.toString() : v;
+      if (!isTable(v) && !isChart(v)) shown[k] = typeof v === "bigint" ? v.toString() : v;
     }
     return shown;
   }
@@ -229,13 +256,45 @@ const framedWindows = new Map();
 let framedTables = {};
 let framedSession = null;
 
+function chartStats(chart) {
+  let rows = 0;
+  for (const t of chartTables(chart)) rows += t.isClosed ? 0 : t.size;
+  return { rows, bytesUsed: 0, bytesReserved: 0, chart: true };
+}
+
+/** A chart's panel in a frame: what it draws at `width`, sent again only after a cycle (or when
+ * the width changed, or the page `need`s it), and, for a chart whose tables take long to scan,
+ * no more often than every CHART_SHARE times the last scan's time, so that charts of 1M-row
+ * tables take at most about a fifth of the worker's time from ingest. */
+const CHART_SHARE = 5;
+function chartFrame(panel, width, fresh, need) {
+  const chart = charts.get(panel);
+  const px = Math.max(16, Math.min(8192, Math.round(Number(width) || 600)));
+  const last = drawn.get(panel);
+  const now = performance.now();
+  if (last && last.width === px && !need && (!fresh || now - last.at < CHART_SHARE * last.cost)) return { panel, unchanged: true };
+  try {
+    const data = drawChart(chart, px);
+    const cost = performance.now() - now;
+    drawn.set(panel, { width: px, cycle: session.cycles(), data, at: now, cost });
+    return { panel, chart: data, stats: chartStats(chart), error: null };
+  } catch (e) {
+    drawn.delete(panel);
+    return { panel, chart: null, stats: chartStats(chart), error: String(e?.message ?? e) };
+  }
+}
+
 function frame(wanted) {
   sweep();
   const cycles = session.cycles();
   const fresh = cycles !== framedCycle;
   framedCycle = cycles;
   const out = [];
-  for (const { panel, first, count, need } of wanted) {
+  for (const { panel, first, count, need, width } of wanted) {
+    if (charts.has(panel)) {
+      out.push(chartFrame(panel, width, fresh, need));
+      continue;
+    }
     const base = panels.get(panel);
     const table = shown(panel);
     if (!table) {
@@ -263,11 +322,13 @@ function frame(wanted) {
       out.push({ panel, error: String(e?.message ?? e) });
     }
   }
-  const names = [...panels.keys()];
+  const names = [...panels.keys(), ...charts.keys()];
   const framedNames = Object.keys(framedTables);
   if (fresh || framedSession === null || framedNames.length !== names.length || names.some((n, i) => n !== framedNames[i])) {
     framedTables = {};
     for (const [name, table] of panels) framedTables[name] = table.stats();
+    // A chart holds no rows of its own: the menu shows its tables' rows.
+    for (const [name, chart] of charts) framedTables[name] = chartStats(chart);
     framedSession = session.stats();
   }
   const tables = framedTables;
@@ -321,6 +382,15 @@ self.onmessage = async (event) => {
         self.postMessage({ type: "rows", id: message.id, viewport });
         break;
       }
+      case "chart": {
+        // What the chart's panel was last sent (the test hook): plain arrays of its points.
+        const chart = charts.get(message.name);
+        if (!chart) throw new Error(`no chart ${message.name}`);
+        const last = drawn.get(message.name) ?? { width: message.width, cycle: session.cycles(), data: drawChart(chart, message.width ?? 600) };
+        const series = last.data.series.map((s) => ({ ...s, x: [...s.x], values: s.values.map((v) => [...v]), points: s.x.length }));
+        self.postMessage({ type: "chart", id: message.id, width: last.width, cycle: last.cycle, ...last.data, series });
+        break;
+      }
       case "read": {
         // Every row of the named tables (for tests and the console): {name: viewport + stats}.
         const out = {};
@@ -353,6 +423,10 @@ self.onmessage = async (event) => {
         cycle();
         break;
       case "drop": {
+        if (charts.delete(message.name)) {
+          drawn.delete(message.name);
+          delete scope[message.name];
+        }
         const table = panels.get(message.name);
         if (table) {
           closeView(message.name);

@@ -73,7 +73,8 @@ async function runCell(c) {
   }
   for (const name of result.panels) {
     homes.set(name, out);
-    if (c.show.includes(name)) openPanel(name, out);
+    // Charts open where they were made; a notebook's `show` picks among its tables.
+    if (c.show.includes(name) || result.charts?.includes(name)) openPanel(name, out);
   }
 }
 

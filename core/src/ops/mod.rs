@@ -24,7 +24,7 @@ mod merge;
 mod nan_order_tests;
 #[cfg(test)]
 mod operator_tests;
-mod packed_sort;
+pub(crate) mod packed_sort;
 mod product_join;
 mod rowwise;
 mod select_distinct;

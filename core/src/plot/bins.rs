@@ -5,7 +5,7 @@
 //! exactly one bin, the range's top in the last); OHLC bars merged into a pixel column keep the
 //! first bar's open, the last bar's close, and the extremes of high and low.
 
-use super::decimate::column;
+use super::decimate::{column, sort_by_x};
 
 /// Counts of `values` in `bins` equal bins spanning `lo ..= hi`.
 pub fn histogram(values: &[f64], bins: usize, lo: f64, hi: f64) -> Vec<f64> {
@@ -28,14 +28,14 @@ pub fn ohlc(
     hi: f64,
 ) -> (Vec<f64>, [Vec<f64>; 4]) {
     let width = width.max(1);
-    let mut order: Vec<usize> = (0..xs.len()).collect();
-    order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]).then(a.cmp(&b)));
+    let mut order: Vec<u32> = (0..xs.len() as u32).collect();
+    sort_by_x(xs, &mut order);
     let [open, high, low, close] = bars;
     let mut x = Vec::new();
     let mut out: [Vec<f64>; 4] = Default::default();
     let merge = xs.len() > width;
     let mut last_column = usize::MAX;
-    for i in order {
+    for i in order.into_iter().map(|i| i as usize) {
         let c = if merge {
             column(xs[i], width, lo, hi)
         } else {

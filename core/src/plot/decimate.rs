@@ -50,8 +50,21 @@ pub fn m4(xs: &[f64], ys: &[f64], width: usize, lo: f64, hi: f64) -> Vec<u32> {
         }
         out
     };
-    picked.sort_by(|&a, &b| xs[a as usize].total_cmp(&xs[b as usize]).then(a.cmp(&b)));
+    sort_by_x(xs, &mut picked);
     picked
+}
+
+/// Sorts positions by (x, position), x in Deephaven's order of doubles, through the operators'
+/// one packed sort (no sort of our own in the bundle).
+pub fn sort_by_x(xs: &[f64], positions: &mut Vec<u32>) {
+    use crate::ops::packed_sort::{pack, sort, unpack};
+    let mut packed: Vec<u128> = positions
+        .iter()
+        .map(|&p| pack(crate::column::f64_order_key(xs[p as usize]), u64::from(p)))
+        .collect();
+    sort(&mut packed);
+    positions.clear();
+    positions.extend(packed.iter().map(|&v| unpack(v).1 as u32));
 }
 
 /// The pixel column of `x` among `width` spanning `lo ..= hi` (`hi` in the last one).

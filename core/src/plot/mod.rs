@@ -11,9 +11,9 @@
 pub mod bins;
 pub mod decimate;
 
-use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, Value};
+use crate::column::{Column, ColumnType, NULL_F64, NULL_I64, Value};
 use crate::ops::key_ids::KeyIds;
-use crate::ops::keys::refuse_array_keys;
+use crate::ops::keys::{read_f64, read_i64, refuse_array_keys};
 use crate::table::{Table, TableData};
 use crate::{Error, Result};
 
@@ -88,152 +88,144 @@ fn plot_data(data: &TableData, spec: &PlotSpec) -> Result<PlotData> {
         PlotKind::Histogram => "Plot.histogram",
         PlotKind::Ohlc => "Plot.ohlc",
     };
-    if spec.kind == PlotKind::Points && spec.values.is_empty() {
-        return Err(Error::Invalid(format!("{what}: name a y column")));
-    }
-    let x_index = schema.index_of(spec.x)?;
-    let x_type = schema.fields()[x_index].ty;
-    let mut categories = Vec::new();
-    let xs = if x_type == ColumnType::String && spec.kind == PlotKind::Points {
-        categorical(&data.columns[x_index], rows, &mut categories)
-    } else {
-        numbers(&data.columns[x_index], rows)
-            .ok_or_else(|| not_numeric(what, "x", spec.x, x_type))?
+    let wanted = match spec.kind {
+        PlotKind::Points => spec.values.len().max(1),
+        PlotKind::Histogram => 0,
+        PlotKind::Ohlc => 4,
     };
-    let values: Vec<Vec<f64>> = spec
-        .values
-        .iter()
-        .map(|name| {
-            let i = schema.index_of(name)?;
-            let ty = schema.fields()[i].ty;
-            numbers(&data.columns[i], rows).ok_or_else(|| not_numeric(what, "a value", name, ty))
-        })
-        .collect::<Result<_>>()?;
+    if spec.values.len() != wanted {
+        return Err(Error::Invalid(format!(
+            "{what}: name {}",
+            if wanted == 4 {
+                "the open, high, low and close columns"
+            } else {
+                "a y column"
+            }
+        )));
+    }
+    // Column 0 is x, then the value columns; each as doubles, null as NaN.
+    let mut columns = Vec::with_capacity(1 + wanted);
+    let mut categories = Vec::new();
+    for (k, name) in std::iter::once(&spec.x).chain(&spec.values).enumerate() {
+        let i = schema.index_of(name)?;
+        let ty = schema.fields()[i].ty;
+        let column = &data.columns[i];
+        if k == 0 && ty == ColumnType::String && spec.kind == PlotKind::Points {
+            columns.push(categorical(column, rows, &mut categories));
+        } else {
+            columns.push(numbers(column, rows).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{what}: {} column must hold numbers or times, and {name} is a {ty} column",
+                    if k == 0 { "the x" } else { "a value" }
+                ))
+            })?);
+        }
+    }
     refuse_array_keys(schema, &spec.by, what)?;
-    let by: Vec<usize> = spec
-        .by
-        .iter()
-        .map(|n| schema.index_of(n))
-        .collect::<Result<_>>()?;
-    // Each row's series group (one per key tuple).
-    let mut ids = KeyIds::new(
-        &by.iter()
-            .map(|&c| schema.fields()[c].ty)
-            .collect::<Vec<_>>(),
-        true,
-    );
+    let mut by = Vec::new();
+    let mut types = Vec::new();
+    for name in &spec.by {
+        let i = schema.index_of(name)?;
+        by.push(i);
+        types.push(schema.fields()[i].ty);
+    }
+    // Each row's series group (one per key tuple), and each group's rows in order.
+    let mut ids = KeyIds::new(&types, true);
     let mut group = Vec::new();
     ids.ids_or_single(data, &by, 0, rows, &mut group);
     let groups = if by.is_empty() { 1 } else { ids.len() };
-    // Each group's rows, in order.
+    let series_count = groups
+        * if spec.kind == PlotKind::Points {
+            wanted
+        } else {
+            1
+        };
+    if series_count > MAX_SERIES {
+        return Err(Error::Invalid(format!(
+            "{what}: {series_count} series ({groups} keys of [{}]); a chart holds at most \
+             {MAX_SERIES}: filter the table first (where)",
+            spec.by.join(", "),
+        )));
+    }
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups];
     for (r, &g) in group.iter().enumerate() {
         if let Some(m) = members.get_mut(g as usize) {
             m.push(r as u32);
         }
     }
-    let per_group = match spec.kind {
-        PlotKind::Points => spec.values.len(),
-        _ => 1,
-    };
-    if groups * per_group > MAX_SERIES {
-        return Err(Error::Invalid(format!(
-            "{what}: {} series ({groups} keys of [{}]{}); a chart holds at most {MAX_SERIES}: filter the table first (where)",
-            groups * per_group,
-            spec.by.join(", "),
-            if per_group > 1 {
-                format!(" × {per_group} columns")
-            } else {
-                String::new()
-            },
-        )));
+    let xs = &columns[0];
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &x in xs.iter().filter(|x| !x.is_nan()) {
+        lo = lo.min(x);
+        hi = hi.max(x);
     }
-    let keys: Vec<Vec<Value>> = (0..groups as u32)
-        .map(|g| {
-            by.iter()
+    let x_range = (lo <= hi).then_some((lo, hi));
+    let mut series = Vec::with_capacity(series_count);
+    // Points: one series per (value column, key); the others one per key over every column.
+    let passes = if spec.kind == PlotKind::Points {
+        wanted
+    } else {
+        1
+    };
+    for v in 0..passes {
+        for (g, rows_of) in members.iter().enumerate() {
+            let used: &[Vec<f64>] = match spec.kind {
+                PlotKind::Points => &columns[1 + v..2 + v],
+                _ => &columns[1..],
+            };
+            // The rows with an x and every value.
+            let kept: Vec<u32> = rows_of
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    !xs[r as usize].is_nan() && used.iter().all(|c| !c[r as usize].is_nan())
+                })
+                .collect();
+            let gx = pick(xs, &kept);
+            let (x, values) = match spec.kind {
+                PlotKind::Points => {
+                    let gy = pick(&used[0], &kept);
+                    let chosen = decimate::m4(&gx, &gy, width, lo, hi);
+                    (pick(&gx, &chosen), vec![pick(&gy, &chosen)])
+                }
+                PlotKind::Histogram if x_range.is_none() => (Vec::new(), vec![Vec::new()]),
+                PlotKind::Histogram => {
+                    let step = (hi - lo) / width as f64;
+                    let edges = (0..width).map(|b| lo + step * b as f64).collect();
+                    (edges, vec![bins::histogram(&gx, width, lo, hi)])
+                }
+                PlotKind::Ohlc => {
+                    let bars: Vec<Vec<f64>> = used.iter().map(|c| pick(c, &kept)).collect();
+                    let (x, merged) =
+                        bins::ohlc(&gx, [&bars[0], &bars[1], &bars[2], &bars[3]], width, lo, hi);
+                    (x, merged.to_vec())
+                }
+            };
+            let key = by
+                .iter()
                 .enumerate()
                 .map(|(k, &c)| {
                     let mut out = Column::new(schema.fields()[c].ty);
-                    ids.push_key(g, k, &mut out);
+                    ids.push_key(g as u32, k, &mut out);
                     out.get(0).unwrap_or(Value::Null)
                 })
-                .collect()
-        })
-        .collect();
-    let finite = |v: f64| !v.is_nan();
-    let x_range = range(xs.iter().copied().filter(|&v| finite(v)));
-    let (lo, hi) = x_range.unwrap_or((0.0, 0.0));
-    let mut series = Vec::new();
-    match spec.kind {
-        PlotKind::Points => {
-            for (v, name) in spec.values.iter().enumerate() {
-                for (g, key) in keys.iter().enumerate() {
-                    let (gx, gy): (Vec<f64>, Vec<f64>) = members[g]
-                        .iter()
-                        .map(|&r| r as usize)
-                        .filter(|&r| finite(xs[r]) && finite(values[v][r]))
-                        .map(|r| (xs[r], values[v][r]))
-                        .unzip();
-                    let picked = decimate::m4(&gx, &gy, width, lo, hi);
-                    series.push(PlotSeries {
-                        column: (*name).to_owned(),
-                        key: key.clone(),
-                        rows: gx.len(),
-                        x: picked.iter().map(|&i| gx[i as usize]).collect(),
-                        values: vec![picked.iter().map(|&i| gy[i as usize]).collect()],
-                    });
-                }
-            }
-        }
-        PlotKind::Histogram => {
-            for (g, key) in keys.iter().enumerate() {
-                let gx: Vec<f64> = members[g]
-                    .iter()
-                    .map(|&r| xs[r as usize])
-                    .filter(|&x| finite(x))
-                    .collect();
-                let counts = bins::histogram(&gx, width, lo, hi);
-                let step = (hi - lo) / width as f64;
-                series.push(PlotSeries {
-                    column: String::new(),
-                    key: key.clone(),
-                    rows: gx.len(),
-                    x: (0..width).map(|b| lo + step * b as f64).collect(),
-                    values: vec![counts],
-                });
-            }
-        }
-        PlotKind::Ohlc => {
-            if values.len() != 4 {
-                return Err(Error::Invalid(format!(
-                    "{what}: name the open, high, low and close columns"
-                )));
-            }
-            for (g, key) in keys.iter().enumerate() {
-                let kept: Vec<usize> = members[g]
-                    .iter()
-                    .map(|&r| r as usize)
-                    .filter(|&r| finite(xs[r]) && values.iter().all(|v| finite(v[r])))
-                    .collect();
-                let gx: Vec<f64> = kept.iter().map(|&r| xs[r]).collect();
-                let cols: Vec<Vec<f64>> = values
-                    .iter()
-                    .map(|v| kept.iter().map(|&r| v[r]).collect())
-                    .collect();
-                let (x, [o, h, l, c]) =
-                    bins::ohlc(&gx, [&cols[0], &cols[1], &cols[2], &cols[3]], width, lo, hi);
-                series.push(PlotSeries {
-                    column: String::new(),
-                    key: key.clone(),
-                    rows: kept.len(),
-                    x,
-                    values: vec![o, h, l, c],
-                });
-            }
+                .collect();
+            let column = if spec.kind == PlotKind::Points {
+                spec.values[v]
+            } else {
+                ""
+            };
+            series.push(PlotSeries {
+                column: column.to_owned(),
+                key,
+                rows: kept.len(),
+                x,
+                values,
+            });
         }
     }
     Ok(PlotData {
-        x_type,
+        x_type: schema.fields()[schema.index_of(spec.x)?].ty,
         categories,
         x_range,
         rows,
@@ -241,18 +233,9 @@ fn plot_data(data: &TableData, spec: &PlotSpec) -> Result<PlotData> {
     })
 }
 
-fn not_numeric(what: &str, role: &str, name: &str, ty: ColumnType) -> Error {
-    Error::Invalid(format!(
-        "{what}: {role} column must hold numbers or times, and {name} is a {ty} column"
-    ))
-}
-
-/// The least and greatest of `values`, if any.
-fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    values.fold(None, |acc, v| match acc {
-        None => Some((v, v)),
-        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-    })
+/// `values` at `positions`.
+fn pick(values: &[f64], positions: &[u32]) -> Vec<f64> {
+    positions.iter().map(|&p| values[p as usize]).collect()
 }
 
 /// A column's values as doubles, nulls as NaN (times as their count of ns, days, ...); `None` for
@@ -260,34 +243,23 @@ fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 fn numbers(column: &Column, rows: usize) -> Option<Vec<f64>> {
     let mut out = Vec::with_capacity(rows);
     match column {
-        Column::Bool(c) => c.slices().for_each(|s| {
-            out.extend(s.iter().map(|&v| {
-                if v == NULL_BOOL {
-                    f64::NAN
-                } else {
-                    f64::from(v)
+        Column::F64(_) => {
+            read_f64(column, 0, rows, &mut out);
+            for v in &mut out {
+                if *v == NULL_F64 {
+                    *v = f64::NAN;
                 }
-            }))
-        }),
-        Column::I32(c) | Column::Date(c) => c.slices().for_each(|s| {
-            out.extend(s.iter().map(|&v| {
-                if v == NULL_I32 {
-                    f64::NAN
-                } else {
-                    f64::from(v)
-                }
-            }))
-        }),
-        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => c.slices().for_each(|s| {
-            out.extend(
-                s.iter()
-                    .map(|&v| if v == NULL_I64 { f64::NAN } else { v as f64 }),
-            )
-        }),
-        Column::F64(c) => c
-            .slices()
-            .for_each(|s| out.extend(s.iter().map(|&v| if v == NULL_F64 { f64::NAN } else { v }))),
+            }
+        }
         Column::String(_) | Column::Binary(_) | Column::Array(_) => return None,
+        _ => {
+            let mut ints = Vec::with_capacity(rows);
+            read_i64(column, 0, rows, &mut ints);
+            out.extend(
+                ints.iter()
+                    .map(|&v| if v == NULL_I64 { f64::NAN } else { v as f64 }),
+            );
+        }
     }
     Some(out)
 }
@@ -295,20 +267,15 @@ fn numbers(column: &Column, rows: usize) -> Option<Vec<f64>> {
 /// A string column's values as the index of their category (in order of first appearance; null
 /// is NaN).
 fn categorical(column: &Column, rows: usize, categories: &mut Vec<String>) -> Vec<f64> {
-    let mut index: rustc_hash::FxHashMap<String, usize> = Default::default();
-    (0..rows)
+    let mut index = crate::column::Dictionary::new();
+    let out = (0..rows)
         .map(|r| match column.get(r) {
-            Some(Value::String(s)) => {
-                let next = index.len();
-                let i = *index.entry(s.clone()).or_insert_with(|| {
-                    categories.push(s);
-                    next
-                });
-                i as f64
-            }
+            Some(Value::String(s)) => f64::from(index.intern(&s)),
             _ => f64::NAN,
         })
-        .collect()
+        .collect();
+    categories.extend((0..index.len() as u32).filter_map(|c| index.get(c).map(str::to_owned)));
+    out
 }
 
 #[cfg(test)]
