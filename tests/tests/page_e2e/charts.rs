@@ -128,7 +128,10 @@ async fn charts_plot_trades_by_instrument_tick_and_equal_references() {
         }
     }
     let total = |at: &Json| at["rows"].as_u64().unwrap();
-    assert!(total(later) > total(first), "the chart ticks: {first} then {later}");
+    assert!(
+        total(later) > total(first),
+        "the chart ticks: {first} then {later}"
+    );
     let x_max = |at: &Json| {
         at["series"]
             .as_array()
@@ -158,9 +161,8 @@ async fn charts_plot_trades_by_instrument_tick_and_equal_references() {
             assert_eq!(points, all, "{name}");
         } else {
             decimated += 1;
-            let extreme = |f: fn(f64, f64) -> f64, v: &mut dyn Iterator<Item = f64>| {
-                v.reduce(f).unwrap()
-            };
+            let extreme =
+                |f: fn(f64, f64) -> f64, v: &mut dyn Iterator<Item = f64>| v.reduce(f).unwrap();
             assert_eq!(points.first().unwrap().0, all.first().unwrap().0, "{name}");
             assert_eq!(points.last().unwrap().0, all.last().unwrap().0, "{name}");
             for f in [f64::max, f64::min] {
@@ -248,7 +250,10 @@ async fn charts_plot_trades_by_instrument_tick_and_equal_references() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    assert!(menu.contains(&"price_by_instrument") && !menu.contains(&"small_prices"), "{menu:?}");
+    assert!(
+        menu.contains(&"price_by_instrument") && !menu.contains(&"small_prices"),
+        "{menu:?}"
+    );
 
     // Errors say what is wrong.
     let errors = shown["errors"].as_array().unwrap();
