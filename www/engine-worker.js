@@ -263,16 +263,17 @@ function chartStats(chart) {
 }
 
 /** A chart's panel in a frame: what it draws at `width`, sent again only after a cycle (or when
- * the width changed, or the page `need`s it), and, for a chart whose tables take long to scan,
- * no more often than every CHART_SHARE times the last scan's time, so that charts of 1M-row
- * tables take at most about a fifth of the worker's time from ingest. */
-const CHART_SHARE = 5;
-function chartFrame(panel, width, fresh, need) {
+ * the width changed, or the page `need`s it), and no sooner than CHART_SHARE times what the
+ * last scan of every open chart cost, so that charts take at most a tenth of the worker's time
+ * from ingest: charts of small tables tick every cycle, three charts of 1M-row tables about
+ * once a second (Deephaven's own update cycle). */
+const CHART_SHARE = 10;
+function chartFrame(panel, width, fresh, need, scans) {
   const chart = charts.get(panel);
   const px = Math.max(16, Math.min(8192, Math.round(Number(width) || 600)));
   const last = drawn.get(panel);
   const now = performance.now();
-  if (last && last.width === px && !need && (!fresh || now - last.at < CHART_SHARE * last.cost)) return { panel, unchanged: true };
+  if (last && last.width === px && !need && (!fresh || now - last.at < CHART_SHARE * scans)) return { panel, unchanged: true };
   try {
     const data = drawChart(chart, px);
     const cost = performance.now() - now;
@@ -290,9 +291,12 @@ function frame(wanted) {
   const fresh = cycles !== framedCycle;
   framedCycle = cycles;
   const out = [];
+  // What one scan of every chart in view cost, last time each was drawn.
+  let scans = 0;
+  for (const { panel } of wanted) scans += drawn.get(panel)?.cost ?? 0;
   for (const { panel, first, count, need, width } of wanted) {
     if (charts.has(panel)) {
-      out.push(chartFrame(panel, width, fresh, need));
+      out.push(chartFrame(panel, width, fresh, need, scans));
       continue;
     }
     const base = panels.get(panel);
@@ -388,7 +392,7 @@ self.onmessage = async (event) => {
         if (!chart) throw new Error(`no chart ${message.name}`);
         const last = drawn.get(message.name) ?? { width: message.width, cycle: session.cycles(), data: drawChart(chart, message.width ?? 600) };
         const series = last.data.series.map((s) => ({ ...s, x: [...s.x], values: s.values.map((v) => [...v]), points: s.x.length }));
-        self.postMessage({ type: "chart", id: message.id, width: last.width, cycle: last.cycle, ...last.data, series });
+        self.postMessage({ type: "chart", id: message.id, width: last.width, cycle: last.cycle, costMs: last.cost ?? null, ...last.data, series });
         break;
       }
       case "read": {
