@@ -110,7 +110,7 @@ function options(chart, width) {
     if (s.kind === "ohlc") {
       candles.push({ first: series.length, color });
       for (const part of ["open", "high", "low", "close"]) {
-        series.push({ label: `${s.name} ${part}`, scale, stroke: color, paths: () => null, points: { show: false } });
+        series.push({ label: s.name ? `${s.name} ${part}` : part, scale, stroke: color, paths: () => null, points: { show: false } });
       }
       return;
     }

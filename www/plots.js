@@ -97,11 +97,12 @@ function xScale(type) {
   return 1;
 }
 
-/** A series' name: its key (by), its column, or both when a layer has several columns. */
+/** A series' name: its key (by), its column, or both when a layer has several columns (OHLC:
+ * its key, or none: its four parts are named open, high, low, close). */
 function seriesName(layer, s) {
   const key = s.key.map((v) => (v === null ? "null" : String(v))).join(", ");
   if (layer.kind === "histogram") return key || layer.x;
-  if (layer.kind === "ohlc") return key || layer.close;
+  if (layer.kind === "ohlc") return key;
   const several = layer.y.length + layer.y2.length > 1;
   if (!key) return s.column;
   return several ? `${s.column} (${key})` : key;

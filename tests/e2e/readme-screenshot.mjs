@@ -6,8 +6,8 @@
 //
 // Runs the seed notebook with size_offset <sizeOffset> until both aggregations agree and a few
 // seconds of live trades have come in, then from the console plots BTC's price by instrument
-// (live) and 1-minute OHLC bars of BTC/USD, and saves a 1440×1000 screenshot scrolled to the
-// notebook's last cell and the charts below it. Exit 1 on a page error or a timeout.
+// (live) and 1-minute OHLC bars of BTC/USD, and saves a 1440×1000 screenshot scrolled down to
+// the charts, under the notebook's last cell. Exit 1 on a page error or a timeout.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { launch, openPage, screenshot, scriptArgs, waiter } from "./browser.mjs";
@@ -37,7 +37,11 @@ try {
     await until(`${name} drawn`, () => page.evaluate((n) => Number(document.querySelector(`[data-panel="${n}"]`)?.dataset.points ?? 0) > 0, name));
   }
   await sleep(3000);
-  await page.evaluate(() => document.querySelector('[data-cell="diff_table"]').scrollIntoView({ block: "start" }));
+  // The two charts at the bottom of the view, the notebook's last cell above them.
+  await page.evaluate(() => {
+    const bottom = document.querySelector('[data-panel="btc_bars"]').getBoundingClientRect().bottom;
+    window.scrollTo(0, window.scrollY + bottom - window.innerHeight + 16);
+  });
   await sleep(500);
   await screenshot(page, screenshotPath, false);
 } catch (e) {
