@@ -28,6 +28,7 @@ async fn cat_lines(addr: &str, topic: &str, spec: Option<&str>, infer: usize) ->
         json_key_spec: None,
         json_spec: spec.map(str::to_owned),
         json_infer: infer,
+        output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
     let config = KafkaConfig::new(addr, Duration::from_secs(10));
@@ -229,6 +230,7 @@ async fn cat_fixes_inferred_json_columns_after_the_first_records() {
         json_key_spec: None,
         json_spec: None,
         json_infer: INFER,
+        output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
     let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
