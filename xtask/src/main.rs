@@ -104,7 +104,10 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
         wasm = optimise_bundle(wasm_opt, &wasm)?;
     }
     let _ = std::fs::remove_dir_all(site);
+    // The name section wasm-bindgen writes (its shims' names: 5.4 KB raw) and the producers
+    // section serve only a debugger; the page's build panics by aborting.
     Cmd::new(&tools.wasm_bindgen)
+        .args(["--remove-name-section", "--remove-producers-section"])
         .args(["--target", "web", "--out-dir"])
         .arg(site.join("pkg"))
         .arg(&wasm)
