@@ -9,6 +9,11 @@
 //                                          session, Agg, SortColumn, UpdateBy, and every name
 //                                          earlier cells returned; it returns an object of
 //                                          names → values (tables open as panels)
+//                                          `replaces`: the names this cell made when it last ran;
+//                                          once it ran, those it no longer makes are dropped, and
+//                                          a table a name it makes again meant is closed
+//   {type: "names", id}                    for completions: {tables: {name: columns}, values
+//                                          (other names in scope), api: {Table, Agg, ...: methods}}
 //   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
 //                                          stats (`unchanged` for a panel whose window and table
 //                                          are as in the last frame, unless it `need`s them)
@@ -113,7 +118,33 @@ const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 // Console results that are a bare table are named table_1, table_2, ...
 let unnamed = 0;
 
-async function run(code) {
+// Closes `name`'s table and forgets the name (`drop`, and a cell's names that it no longer makes).
+function drop(name) {
+  const table = panels.get(name) ?? scope[name];
+  closeView(name);
+  panels.delete(name);
+  delete scope[name];
+  if (isTable(table) && !Object.values(scope).includes(table)) table.close();
+}
+
+// Binds `name` to `value`; a table the name meant before is closed unless another name holds it
+// (a cell that ran again: its old tables give their memory back once nothing needs them).
+function bind(name, value) {
+  const old = scope[name];
+  scope[name] = value;
+  if (isTable(old) && old !== value && !Object.values(scope).includes(old)) {
+    const view = views.get(name);
+    panels.delete(name);
+    closeView(name);
+    old.close();
+    if (view && isTable(value)) {
+      panels.set(name, value);
+      makeView(name, view.spec);
+    }
+  }
+}
+
+async function run(code, replaces = []) {
   const names = Object.keys(scope);
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
@@ -124,7 +155,7 @@ async function run(code) {
   const opened = [];
   if (result !== null && typeof result === "object" && !isTable(result)) {
     for (const [name, value] of Object.entries(result)) {
-      scope[name] = value;
+      bind(name, value);
       made.push(name);
       if (isTable(value)) {
         panels.set(name, value);
@@ -141,6 +172,7 @@ async function run(code) {
     made.push(name);
     opened.push(name);
   }
+  for (const name of replaces) if (!made.includes(name)) drop(name);
   // A cell's tables show their first rows at once, without waiting for the timer.
   cycle();
   return { names: made, panels: opened, value: describe(result) };
@@ -298,13 +330,25 @@ self.onmessage = async (event) => {
       }
       case "run": {
         try {
-          const result = await run(message.code);
+          const result = await run(message.code, message.replaces);
           self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
         } catch (e) {
           // A syntax error says so: its message alone ("Unexpected token '}'") reads like the engine's.
           const error = e instanceof SyntaxError ? `SyntaxError: ${e.message}` : String(e?.message ?? e);
           self.postMessage({ type: "ran", id: message.id, ok: false, error });
         }
+        break;
+      }
+      case "names": {
+        const tables = {};
+        const values = [];
+        for (const [name, value] of Object.entries(scope)) {
+          if (isTable(value) && !value.isClosed) tables[name] = value.columns.filter((c) => !c.endsWith("__FORMAT"));
+          else values.push(name);
+        }
+        const methods = (o) => Object.getOwnPropertyNames(o).filter((n) => n !== "constructor" && !n.startsWith("__") && !/^(length|name|prototype|free)$/.test(n));
+        const api = { Table: methods(Table.prototype), Agg: methods(Agg), UpdateBy: methods(UpdateBy), SortColumn: methods(SortColumn), session: session ? methods(Object.getPrototypeOf(session)) : [] };
+        self.postMessage({ type: "names", id: message.id, tables, values, api });
         break;
       }
       case "frame":
@@ -352,16 +396,9 @@ self.onmessage = async (event) => {
         held = false;
         cycle();
         break;
-      case "drop": {
-        const table = panels.get(message.name);
-        if (table) {
-          closeView(message.name);
-          table.close();
-          panels.delete(message.name);
-          delete scope[message.name];
-        }
+      case "drop":
+        if (panels.has(message.name)) drop(message.name);
         break;
-      }
       default:
         break;
     }
