@@ -142,6 +142,28 @@ try {
   await cellDone(uses);
   out.uses2 = { values: await page.textContent(`[data-testid="values-${uses}"]`) };
 
+  // Completions in a new cell: a table's methods after `name.`, column names in a string, the
+  // session's table names; then the cell is deleted unrun.
+  const before3 = new Set((await shownCells(page)).map((c) => c.name));
+  await page.click(`[data-testid="below-${uses}"]`);
+  const scratch = (await shownCells(page)).find((c) => !before3.has(c.name)).name;
+  const offered = async (typed) => {
+    await page.click(`article[data-cell="${scratch}"] .cm-content`);
+    await page.keyboard.press("Control+A");
+    await page.keyboard.press("Backspace");
+    await page.keyboard.type(typed);
+    await until(`completions of ${typed}`, () => page.$(".cm-tooltip-autocomplete li"));
+    const labels = await page.evaluate(() => [...document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel")].map((l) => l.textContent));
+    await page.keyboard.press("Escape");
+    return labels;
+  };
+  out.completions = {
+    method: await offered("trades_append.whe"),
+    column: await offered('small.where("Pri'),
+    table: await offered("agg_"),
+  };
+  await page.click(`[data-testid="delete-${scratch}"]`);
+
   // Move the new cell up twice and down once; delete row_count_merge's cell; rename.
   await page.click(`[data-testid="up-${big}"]`);
   await page.click(`[data-testid="up-${big}"]`);

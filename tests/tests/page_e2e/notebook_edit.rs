@@ -139,6 +139,20 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert!(edited_states.contains(&(big_cell.clone(), "done".to_owned())), "{edited_states:?}");
     assert_eq!(shown["uses2"]["values"], "small_rows = 5");
 
+    // Completions: a table's methods, the columns of the session's tables, its table names.
+    let offered = |what: &str| -> Vec<String> {
+        shown["completions"][what]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {what} completions: {shown}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(offered("method").contains(&"where".to_owned()), "{:?}", offered("method"));
+    assert!(offered("column").contains(&"Price".to_owned()), "{:?}", offered("column"));
+    let tables = offered("table");
+    assert!(tables.contains(&"agg_append".to_owned()) && tables.contains(&"agg_stream".to_owned()), "{tables:?}");
+
     // Moved up twice and down once (one place up), row_count_merge deleted (and its table
     // dropped), renamed.
     let arranged = cells(&shown["arranged"]);
