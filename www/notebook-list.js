@@ -1,8 +1,9 @@
 // The notebook list and what a user does with notebooks: pick one (the page loads again with it:
 // a session runs one notebook), new, duplicate (in place: the cells and their tables stay, now
 // editable), rename, delete, export as a `.json` file, import one, and copy a share link. A
-// share link opened (`#notebook=...`) is imported as a new notebook, never over one. Edits are
-// saved to the browser, debounced.
+// share link opened (`#notebook=...`) is imported as a new notebook, never over one. A notebook
+// that came from a link or a file does not run until the user says so (its code is someone
+// else's). Edits are saved to the browser, debounced.
 
 import { $, setText } from "./dom.js";
 import { saveFile } from "./export.js";
@@ -22,12 +23,13 @@ import {
   shareLink,
 } from "./notebook-store.js";
 
-/** Loads the page with notebook `id`, from the top. */
-function open(id) {
+/** Loads the page with notebook `id`, from the top; `run: false` leaves its cells unrun. */
+function open(id, { run = true } = {}) {
   const url = new URL(location.href);
   url.hash = "";
   for (const key of ["run", "size_offset"]) url.searchParams.delete(key);
   url.searchParams.set("notebook", id);
+  if (!run) url.searchParams.set("run", "0");
   location.href = url.href;
 }
 
@@ -44,7 +46,10 @@ export async function chooseNotebook(params) {
     const url = new URL(location.href);
     url.hash = "";
     url.searchParams.set("notebook", id);
+    url.searchParams.set("run", "0");
     history.replaceState(null, "", url);
+    params.set("run", "0");
+    setText($("notebook-state"), "Opened from a share link: read its cells, then Run all.");
     return loadNotebook(id);
   }
   return loadNotebook(params.get("notebook") ?? "seed") ?? loadNotebook("seed");
@@ -74,7 +79,7 @@ function showKind(notebook) {
   document.body.dataset.notebookKind = notebook.builtIn ? "built-in" : "user";
   $("notebook-title").value = notebook.title;
   document.title = `Streamglass — ${notebook.title}`;
-  setText($("heading"), notebook.heading ?? notebook.title);
+  setText($("heading"), notebook.builtIn ? notebook.heading : notebook.title);
   const expects = $("notebook-expects");
   expects.textContent = `Expects ${notebook.expects.source}; topic ${notebook.expects.topic}.`;
   expects.title = expects.textContent;
@@ -125,7 +130,7 @@ export function setupNotebook(notebook) {
       shape = e;
     }
     if (shape instanceof Error) setText($("notebook-state"), `${picked.name}: ${shape.message}`);
-    else open(addNotebook(shape));
+    else open(addNotebook(shape), { run: false });
   });
   $("notebook-share").addEventListener("click", async () => {
     const link = await shareLink(notebook);

@@ -217,6 +217,7 @@ try {
     url: other.url(),
     title: await other.inputValue('[data-testid="notebook-title"]'),
     cells: await shownCells(other),
+    state: await other.textContent('[data-testid="notebook-state"]'),
     stored: await other.evaluate(() => Object.keys(JSON.parse(localStorage.getItem("streamglass.notebooks") ?? "{}")).length),
   };
   await fresh.close();

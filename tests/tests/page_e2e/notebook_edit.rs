@@ -4,7 +4,8 @@
 //! table it made (the session's bytes fall by that table's, the name is gone from the worker and
 //! the Panels menu) and marks the cell that read it stale; cells move and are deleted; the
 //! notebook is renamed, survives a reload, is exported and imported as a file, and travels
-//! through a share link into a browser with no storage; deleting it leaves the seed's.
+//! through a share link into a browser with no storage (neither the imported nor the shared copy
+//! runs before the user says so); deleting it leaves the seed's.
 
 use replay_bridge::record;
 use replay_bridge::source::Source;
@@ -193,6 +194,8 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert_ne!(imported["notebook"], id.as_str());
     assert_eq!(imported["title"], "My trades (2)");
     assert_eq!(cells(imported), arranged);
+    // Someone else's code runs only when the user says so.
+    assert!(states(imported).iter().all(|(_, s)| s == "idle"), "{imported}");
 
     // Through a share link into a fresh browser: imported as a new notebook, the same cells.
     let shared = &shown["shared"];
@@ -202,6 +205,8 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert_eq!(shared["title"], "My trades");
     assert_eq!(cells(shared), arranged);
     assert_eq!(shared["stored"], 1);
+    assert!(states(shared).iter().all(|(_, s)| s == "idle"), "{shared}");
+    assert_eq!(shared["state"], "Opened from a share link: read its cells, then Run all.");
 
     // Deleted: the page is back on the seed's, the list no longer has it (the import stays).
     let deleted = &shown["deleted"];
