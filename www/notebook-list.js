@@ -40,7 +40,9 @@ function open(id, { run = true } = {}) {
 export async function chooseNotebook(params) {
   const shared = await sharedNotebook(location.hash);
   if (shared instanceof Error) {
+    // Said, over the seed's notebook, which waits to be run.
     setText($("notebook-state"), shared.message);
+    params.set("run", "0");
   } else if (shared) {
     const id = addNotebook(shared);
     const url = new URL(location.href);

@@ -200,6 +200,26 @@ try {
     cells: await shownCells(page),
   };
 
+  // A file that is not a notebook, and files of another version or with broken cells: each
+  // refused with what is wrong, and nothing added.
+  const listed = async () => page.evaluate(() => document.querySelector('[data-testid="notebook"]').options.length);
+  const count = await listed();
+  await page.setInputFiles('[data-testid="notebook-file"]', { name: "bad.json", mimeType: "application/json", buffer: Buffer.from('{"cells": []}') });
+  out.refused = {
+    state: await until("the refusal", async () => (await page.textContent('[data-testid="notebook-state"]')).startsWith("bad.json") && page.textContent('[data-testid="notebook-state"]')),
+    added: (await listed()) - count,
+    checked: await page.evaluate(async () => {
+      const { checked } = await import("./notebook-store.js");
+      const shape = { format: "streamglass-notebook", version: 1, title: "t" };
+      return [
+        { ...shape, version: 2, cells: [] },
+        { ...shape, cells: [{ name: "a" }] },
+        { ...shape, cells: [{ name: "a", code: "" }, { name: "a", code: "" }] },
+        "[]",
+      ].map((v) => checked(v).message);
+    }),
+  };
+
   // Back to the notebook; its share link opened in a fresh context (no localStorage).
   await page.goto(`${url}?notebook=${out.reloaded.notebook}&run=0`, { timeout: timeoutMs });
   await page.click('[data-testid="notebook-share"]');
@@ -219,6 +239,13 @@ try {
     cells: await shownCells(other),
     state: await other.textContent('[data-testid="notebook-state"]'),
     stored: await other.evaluate(() => Object.keys(JSON.parse(localStorage.getItem("streamglass.notebooks") ?? "{}")).length),
+  };
+  // A damaged link: said so, and the seed's notebook instead.
+  await other.goto(`${url}#notebook=AAAAbroken`, { timeout: timeoutMs });
+  await waiter(() => otherFailure, deadline)("the damaged link", () => other.evaluate(() => window.streamglass?.notebook === "seed"));
+  out.damaged = {
+    notebook: await other.evaluate(() => window.streamglass.notebook),
+    state: await other.textContent('[data-testid="notebook-state"]'),
   };
   await fresh.close();
 

@@ -197,6 +197,21 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     // Someone else's code runs only when the user says so.
     assert!(states(imported).iter().all(|(_, s)| s == "idle"), "{imported}");
 
+    // A file that is not a notebook is refused with what is wrong; so are other versions,
+    // cells without code and two cells of one name.
+    let refused = &shown["refused"];
+    assert_eq!(refused["state"], "bad.json: not a streamglass-notebook file");
+    assert_eq!(refused["added"], 0);
+    assert_eq!(
+        refused["checked"],
+        serde_json::json!([
+            "version 2: this page reads version 1",
+            "its cells must each have a name and code",
+            "two cells have one name",
+            "not a streamglass-notebook file"
+        ])
+    );
+
     // Through a share link into a fresh browser: imported as a new notebook, the same cells.
     let shared = &shown["shared"];
     assert_eq!(shared["hash"], "#notebook=");
@@ -207,6 +222,14 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert_eq!(shared["stored"], 1);
     assert!(states(shared).iter().all(|(_, s)| s == "idle"), "{shared}");
     assert_eq!(shared["state"], "Opened from a share link: read its cells, then Run all.");
+
+    // A damaged link is said, and the seed's notebook opens instead (unrun).
+    let damaged = &shown["damaged"];
+    assert_eq!(damaged["notebook"], "seed");
+    assert!(
+        damaged["state"].as_str().unwrap().starts_with("the share link is damaged ("),
+        "{damaged}"
+    );
 
     // Deleted: the page is back on the seed's, the list no longer has it (the import stays).
     let deleted = &shown["deleted"];
