@@ -83,7 +83,15 @@ function renderCell(c, before = null) {
   section.dataset.cell = c.name;
   section.innerHTML = `<header><h2></h2>${BUTTONS}<span class="cell-state" data-testid="cell-${c.name}" data-state="idle"></span></header>
     <div class="cell-code"></div><div class="cell-output"></div>`;
-  section.querySelector("h2").textContent = c.title || c.name;
+  const title = section.querySelector("h2");
+  title.textContent = c.title || c.name;
+  title.title = "The cell's title (click to edit, in your notebooks)";
+  title.addEventListener("input", () => {
+    c.title = title.textContent.trim();
+    onChange();
+  });
+  title.addEventListener("keydown", (e) => e.key === "Enter" && (e.preventDefault(), title.blur()));
+  if (!notebook.builtIn) title.contentEditable = "plaintext-only";
   for (const button of section.querySelectorAll("[data-act]")) {
     button.dataset.testid = `${button.dataset.act}-${c.name}`;
     button.addEventListener("click", () => act(button.dataset.act, c.name));
@@ -112,7 +120,10 @@ export function renderCells(nb, changed) {
 /** The notebook on the page became editable (a built-in one was duplicated in place). */
 export function makeEditable() {
   $("cells").classList.add("editable");
-  for (const { editor } of cells.values()) editor.setReadOnly(false);
+  for (const { editor, section } of cells.values()) {
+    editor.setReadOnly(false);
+    section.querySelector("h2").contentEditable = "plaintext-only";
+  }
 }
 
 function freshName() {

@@ -24,6 +24,7 @@ const shownCells = (page) =>
   page.evaluate(() =>
     [...document.querySelectorAll("#cells article.cell")].map((a) => ({
       name: a.dataset.cell,
+      title: a.querySelector("h2").textContent,
       state: a.querySelector(".cell-state").dataset.state,
       code: [...a.querySelectorAll(".cm-line")].map((l) => l.textContent).join("\n"),
       editable: a.querySelector(".cm-content").getAttribute("contenteditable") === "true",
@@ -98,6 +99,10 @@ try {
   const before = new Set((await shownCells(page)).map((c) => c.name));
   await page.click('[data-testid="below-diff_table"]');
   const big = (await shownCells(page)).find((c) => !before.has(c.name)).name;
+  await page.click(`article[data-cell="${big}"] h2`);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("Every trade, doubled");
+  await page.keyboard.press("Enter");
   await typeInto(page, big, plan.big);
   await page.keyboard.press("Shift+Enter");
   await cellDone(big);

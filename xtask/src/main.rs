@@ -116,7 +116,7 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
             std::fs::copy(&path, site.join(name)).map_err(Failure::io("copy www"))?;
         }
     }
-    // The page's two libraries, served as they are published (no bundler): regular-table (a
+    // Two of the page's libraries, served as they are published (no bundler): regular-table (a
     // virtualised grid) and uPlot (the chart).
     let vendor = site.join("vendor");
     std::fs::create_dir_all(&vendor).map_err(Failure::io("vendor"))?;

@@ -89,10 +89,26 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
             "diff_table"
         ]
     );
-    assert!(seed[2].1.contains("session.consumeToTable({ offsets: offset_variable, tableType: \"append\" })"), "{seed:?}");
-    assert!(built_in["cells"].as_array().unwrap().iter().all(|c| c["editable"] == false));
+    assert!(
+        seed[2].1.contains(
+            "session.consumeToTable({ offsets: offset_variable, tableType: \"append\" })"
+        ),
+        "{seed:?}"
+    );
+    assert!(
+        built_in["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["editable"] == false)
+    );
     assert_eq!(built_in["duplicateLabel"], "Duplicate to edit");
-    assert!(built_in["expects"].as_str().unwrap().contains("io.deephaven.crypto.kafka.TradesTopic"));
+    assert!(
+        built_in["expects"]
+            .as_str()
+            .unwrap()
+            .contains("io.deephaven.crypto.kafka.TradesTopic")
+    );
 
     // Its copy: the same cells, run, now editable, under a new id and name.
     let duplicated = &shown["duplicated"];
@@ -100,7 +116,13 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert!(id.starts_with("nb-"), "{id}");
     assert_eq!(duplicated["title"], "Stream vs. Append (copy)");
     assert_eq!(cells(duplicated), seed);
-    assert!(duplicated["cells"].as_array().unwrap().iter().all(|c| c["editable"] == true && c["state"] == "done"));
+    assert!(
+        duplicated["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["editable"] == true && c["state"] == "done")
+    );
 
     // The cell typed in and run: its table holds every trade.
     let added = &shown["added"];
@@ -115,16 +137,38 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     // Edited and run again: `big` is gone (worker, panel, menu), its bytes came back, `small`
     // holds 5 trades with Double = 2 × Price, and the cell that read `big` is stale.
     let edited = &shown["edited"];
-    assert_eq!(edited["bigAfter"], Value::Null, "big is still in the worker");
+    assert_eq!(
+        edited["bigAfter"],
+        Value::Null,
+        "big is still in the worker"
+    );
     assert_eq!(edited["bigPanel"], false);
-    let menu: Vec<&str> = edited["menu"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert!(!menu.contains(&"big") && menu.contains(&"small"), "{menu:?}");
+    let menu: Vec<&str> = edited["menu"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        !menu.contains(&"big") && menu.contains(&"small"),
+        "{menu:?}"
+    );
     let small = &edited["small"];
-    let at = |c: &str| small["columns"].as_array().unwrap().iter().position(|x| x == c).unwrap();
+    let at = |c: &str| {
+        small["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|x| x == c)
+            .unwrap()
+    };
     let rows = small["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 5);
     for row in rows {
-        let (price, double) = (row[at("Price")].as_f64().unwrap(), row[at("Double")].as_f64().unwrap());
+        let (price, double) = (
+            row[at("Price")].as_f64().unwrap(),
+            row[at("Double")].as_f64().unwrap(),
+        );
         assert_eq!(double, price * 2.0, "{row}");
     }
     let before = added["session"]["bytesUsed"].as_f64().unwrap();
@@ -134,10 +178,19 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
         "the session's bytes fell from {before} to {after}, not by big's {big_bytes}"
     );
     let edited_cells = cells(edited);
-    assert!(edited_cells.contains(&(big_cell.clone(), SMALL.to_owned())), "the typed code: {edited_cells:?}");
+    assert!(
+        edited_cells.contains(&(big_cell.clone(), SMALL.to_owned())),
+        "the typed code: {edited_cells:?}"
+    );
     let edited_states = states(edited);
-    assert!(edited_states.contains(&(uses_cell.clone(), "stale".to_owned())), "{edited_states:?}");
-    assert!(edited_states.contains(&(big_cell.clone(), "done".to_owned())), "{edited_states:?}");
+    assert!(
+        edited_states.contains(&(uses_cell.clone(), "stale".to_owned())),
+        "{edited_states:?}"
+    );
+    assert!(
+        edited_states.contains(&(big_cell.clone(), "done".to_owned())),
+        "{edited_states:?}"
+    );
     assert_eq!(shown["uses2"]["values"], "small_rows = 5");
 
     // Completions: a table's methods, the columns of the session's tables, its table names.
@@ -149,10 +202,21 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     };
-    assert!(offered("method").contains(&"where".to_owned()), "{:?}", offered("method"));
-    assert!(offered("column").contains(&"Price".to_owned()), "{:?}", offered("column"));
+    assert!(
+        offered("method").contains(&"where".to_owned()),
+        "{:?}",
+        offered("method")
+    );
+    assert!(
+        offered("column").contains(&"Price".to_owned()),
+        "{:?}",
+        offered("column")
+    );
     let tables = offered("table");
-    assert!(tables.contains(&"agg_append".to_owned()) && tables.contains(&"agg_stream".to_owned()), "{tables:?}");
+    assert!(
+        tables.contains(&"agg_append".to_owned()) && tables.contains(&"agg_stream".to_owned()),
+        "{tables:?}"
+    );
 
     // Moved up twice and down once (one place up), row_count_merge deleted (and its table
     // dropped), renamed.
@@ -173,21 +237,35 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert_eq!(arranged[5].1, SMALL);
     assert_eq!(arranged[7].1, USES2);
     let options = shown["arranged"]["options"].as_array().unwrap();
-    assert!(options.contains(&serde_json::json!([id, "My trades"])), "{options:?}");
+    assert!(
+        options.contains(&serde_json::json!([id, "My trades"])),
+        "{options:?}"
+    );
 
-    // Reloaded: the notebook as left, run again from the top.
+    // Reloaded: the notebook as left (the new cell's title typed in too), run again from the top.
     let reloaded = &shown["reloaded"];
+    assert_eq!(reloaded["cells"][5]["title"], "Every trade, doubled");
+    assert_eq!(reloaded["cells"][7]["title"], uses_cell.as_str());
     assert_eq!(reloaded["notebook"], id.as_str());
     assert_eq!(reloaded["title"], "My trades");
     assert_eq!(cells(reloaded), arranged);
-    assert!(states(reloaded).iter().all(|(_, s)| s == "done"), "{reloaded}");
+    assert!(
+        states(reloaded).iter().all(|(_, s)| s == "done"),
+        "{reloaded}"
+    );
     assert_eq!(reloaded["small"]["rows"].as_array().map(Vec::len), Some(5));
 
     // Exported as a file of the documented shape, and imported as a new notebook.
     let exported = &shown["exported"];
     assert_eq!(exported["filename"], "My_trades.json");
     let content = &exported["content"];
-    assert_eq!((&content["format"], &content["version"]), (&serde_json::json!("streamglass-notebook"), &serde_json::json!(1)));
+    assert_eq!(
+        (&content["format"], &content["version"]),
+        (
+            &serde_json::json!("streamglass-notebook"),
+            &serde_json::json!(1)
+        )
+    );
     assert_eq!(cells(content), arranged);
     assert_eq!(content["basedOn"], "seed");
     let imported = &shown["imported"];
@@ -195,12 +273,18 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert_eq!(imported["title"], "My trades (2)");
     assert_eq!(cells(imported), arranged);
     // Someone else's code runs only when the user says so.
-    assert!(states(imported).iter().all(|(_, s)| s == "idle"), "{imported}");
+    assert!(
+        states(imported).iter().all(|(_, s)| s == "idle"),
+        "{imported}"
+    );
 
     // A file that is not a notebook is refused with what is wrong; so are other versions,
     // cells without code and two cells of one name.
     let refused = &shown["refused"];
-    assert_eq!(refused["state"], "bad.json: not a streamglass-notebook file");
+    assert_eq!(
+        refused["state"],
+        "bad.json: not a streamglass-notebook file"
+    );
     assert_eq!(refused["added"], 0);
     assert_eq!(
         refused["checked"],
@@ -221,22 +305,36 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     assert_eq!(cells(shared), arranged);
     assert_eq!(shared["stored"], 1);
     assert!(states(shared).iter().all(|(_, s)| s == "idle"), "{shared}");
-    assert_eq!(shared["state"], "Opened from a share link: read its cells, then Run all.");
+    assert_eq!(
+        shared["state"],
+        "Opened from a share link: read its cells, then Run all."
+    );
 
     // A damaged link is said, and the seed's notebook opens instead (unrun).
     let damaged = &shown["damaged"];
     assert_eq!(damaged["notebook"], "seed");
     assert!(
-        damaged["state"].as_str().unwrap().starts_with("the share link is damaged ("),
+        damaged["state"]
+            .as_str()
+            .unwrap()
+            .starts_with("the share link is damaged ("),
         "{damaged}"
     );
 
     // Deleted: the page is back on the seed's, the list no longer has it (the import stays).
     let deleted = &shown["deleted"];
     assert_eq!(deleted["notebook"], "seed");
-    let options: Vec<&str> = deleted["options"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let options: Vec<&str> = deleted["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert!(!options.contains(&id.as_str()), "{options:?}");
-    assert!(options.contains(&imported["notebook"].as_str().unwrap()), "{options:?}");
+    assert!(
+        options.contains(&imported["notebook"].as_str().unwrap()),
+        "{options:?}"
+    );
     println!(
         "notebook edit: big {big_bytes} bytes, the session {before} → {after} bytes; share link {} characters",
         shared["link"]
