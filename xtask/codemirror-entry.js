@@ -4,7 +4,7 @@
 // legacy (CodeMirror 5) stream mode: 31 KB gzip smaller than the Lezer grammar, which carries
 // TypeScript and JSX tables the cells never need.
 
-export { EditorView, keymap, lineNumbers, drawSelection } from "@codemirror/view";
+export { EditorView, keymap, drawSelection } from "@codemirror/view";
 export { EditorState, Compartment } from "@codemirror/state";
 export { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
 export { StreamLanguage, bracketMatching, indentOnInput, syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
