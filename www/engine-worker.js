@@ -114,6 +114,36 @@ Object.assign(Table.prototype, {
   },
 });
 
+// The tables a run makes, so that those it does not return are closed once it ran: a chain's
+// steps (`aggBy` before `sort`) are then kept alive only by the tables made of them, and go
+// when those go (a cell run again, a dropped table), instead of living on in the session's
+// registry, their sources ingesting, for as long as the page is open. Every method of Table and
+// Session that makes a table records it while a run is on (runs never overlap: `runs` queues
+// them); the panels' views, made between a run's awaits, are not recorded.
+let made = null;
+for (const proto of [Table.prototype, Session.prototype]) {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method = Object.getOwnPropertyDescriptor(proto, name).value;
+    if (typeof method !== "function" || name === "constructor" || name === "close" || name === "free" || name.startsWith("__")) continue;
+    proto[name] = function (...args) {
+      const into = made;
+      const result = method.apply(this, args);
+      if (into && isTable(result)) into.push(result);
+      else if (into && result instanceof Promise) result.then((t) => isTable(t) && into.push(t), () => {});
+      return result;
+    };
+  }
+}
+
+/** Closes the tables of `tables` that no name holds and `kept` does not have. */
+function closeUnnamed(tables, kept) {
+  const named = new Set(Object.values(scope));
+  for (const t of tables) if (!t.isClosed && !named.has(t) && !kept.has(t)) t.close();
+}
+
+// Runs one at a time, in the order they came.
+let runs = Promise.resolve();
+
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 // Console results that are a bare table are named table_1, table_2, ...
 let unnamed = 0;
@@ -144,13 +174,33 @@ function bind(name, value) {
   }
 }
 
-async function run(code, replaces = []) {
+function run(code, replaces = []) {
+  const job = runs.then(async () => {
+    made = [];
+    const tables = made;
+    try {
+      const ran = await runNow(code, replaces);
+      closeUnnamed(tables, new Set(ran.kept));
+      return ran;
+    } catch (e) {
+      closeUnnamed(tables, new Set());
+      throw e;
+    } finally {
+      made = null;
+    }
+  });
+  runs = job.catch(() => {});
+  return job;
+}
+
+async function runNow(code, replaces) {
   const names = Object.keys(scope);
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
   const body = `return (async () => {\n${code}\n})();`;
   const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", ...names, body);
   const result = await fn(session, Agg, SortColumn, UpdateBy, ...names.map((n) => scope[n]));
+  const kept = result !== null && typeof result === "object" ? (isTable(result) ? [result] : Object.values(result)) : [];
   const made = [];
   const opened = [];
   if (result !== null && typeof result === "object" && !isTable(result)) {
@@ -175,7 +225,7 @@ async function run(code, replaces = []) {
   for (const name of replaces) if (!made.includes(name)) drop(name);
   // A cell's tables show their first rows at once, without waiting for the timer.
   cycle();
-  return { names: made, panels: opened, value: describe(result) };
+  return { names: made, panels: opened, value: describe(result), kept };
 }
 
 function describe(value) {
@@ -214,6 +264,16 @@ function closeView(name) {
 // steps before the last are closed at once (the last keeps what it needs of them alive), and
 // the previous view's last step is closed, so its memory comes back.
 function makeView(name, spec) {
+  const recording = made;
+  made = null;
+  try {
+    return makeViewNow(name, spec);
+  } finally {
+    made = recording;
+  }
+}
+
+function makeViewNow(name, spec) {
   closeView(name);
   // The next frame sends the panel's rows afresh, with no cycle since.
   framedWindows.delete(name);
@@ -330,7 +390,7 @@ self.onmessage = async (event) => {
       }
       case "run": {
         try {
-          const result = await run(message.code, message.replaces);
+          const { kept, ...result } = await run(message.code, message.replaces);
           self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
         } catch (e) {
           // A syntax error says so: its message alone ("Unexpected token '}'") reads like the engine's.

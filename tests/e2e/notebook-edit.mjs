@@ -10,14 +10,15 @@
 // `small` and re-runs it with Shift+Enter, then the second to `uses2`; moves the first new cell
 // up twice and down once, deletes row_count_merge's cell, renames the notebook,
 // reloads, exports it as a file and imports that, copies a share link and opens it in a fresh
-// browser context (no localStorage), and deletes the notebook. Prints one line of JSON with
+// browser context (no localStorage), runs it all twice, runs from the first new cell (after
+// editing the second to `uses3`), and deletes the notebook. Prints one line of JSON with
 // what the page showed at each step (cells' code as the editors show it, tables read from the
 // worker, the session's bytes), for the Rust test to check.
 
 import { readFile } from "node:fs/promises";
 import { launch, openPage, planArgs, screenshot, waiter } from "./browser.mjs";
 
-const { url, plan, screenshotPath, timeoutMs, deadline } = planArgs("notebook-edit.mjs <url> <plan JSON> <screenshotPath>", (p) => p.big && p.uses && p.small && p.uses2);
+const { url, plan, screenshotPath, timeoutMs, deadline } = planArgs("notebook-edit.mjs <url> <plan JSON> <screenshotPath>", (p) => p.big && p.uses && p.small && p.uses2 && p.uses3);
 
 // The cells as the page shows them: name, state, and the code as its editor's lines read.
 const shownCells = (page) =>
@@ -253,6 +254,36 @@ try {
     state: await other.textContent('[data-testid="notebook-state"]'),
   };
   await fresh.close();
+
+  // Run all (the page was opened unrun), then Run all again in place: every cell runs again,
+  // and the session holds as many tables as after the first run (each cell's old ones closed).
+  const cellsDone = () => page.evaluate(() => window.streamglass.timings.cellsDone);
+  await page.click('[data-testid="run-all"]');
+  await until("the first run", async () => (await cellsDone()) !== null && (await page.getAttribute('[data-testid="notebook-state"]', "data-state")) === "done");
+  await until("caught up", () => page.evaluate(() => document.getElementById("caught-up").dataset.caughtUp === "true"));
+  const first = { done: await cellsDone(), session: await sessionBytes(page) };
+  await page.click('[data-testid="run-all"]');
+  await until("the second run", async () => (await cellsDone()) !== first.done && (await page.getAttribute('[data-testid="notebook-state"]', "data-state")) === "done");
+  await until("caught up", () => page.evaluate(() => document.getElementById("caught-up").dataset.caughtUp === "true"));
+  out.runAll = {
+    first: first.session,
+    second: await sessionBytes(page),
+    states: (await shownCells(page)).map((c) => c.state),
+    small: (await read(page, ["small"])).small?.rows.length ?? null,
+  };
+
+  // Run from here (▶▶ on the new cell): it and the cells below run again (the reading cell's
+  // code, edited unrun, shows in its values), the ones above do not (offset_variable's values
+  // stay the very element they were).
+  await page.evaluate(() => (document.querySelector('[data-testid="values-offset_variable"]').dataset.mark = "before"));
+  await typeInto(page, uses, plan.uses3);
+  await page.click(`[data-testid="from-${big}"]`);
+  await until("the cells below", async () => (await page.textContent(`[data-testid="values-${uses}"]`)).includes("from_here"));
+  out.fromHere = {
+    values: await page.textContent(`[data-testid="values-${uses}"]`),
+    above: await page.getAttribute('[data-testid="values-offset_variable"]', "data-mark"),
+    states: (await shownCells(page)).map((c) => c.state),
+  };
 
   // Delete it: the page goes back to the seed's, and the list no longer has it.
   await screenshot(page, screenshotPath);

@@ -21,6 +21,7 @@ const USES: &str = "return { big_rows: big.size };";
 const SMALL: &str =
     "const small = trades_append.head(5).update([\"Double = Price * 2\"]);\nreturn { small };";
 const USES2: &str = "return { small_rows: small.size };";
+const USES3: &str = "return { small_rows: small.size, from_here: true };";
 
 /// The cells a step showed: (name, code).
 fn cells(step: &Value) -> Vec<(String, String)> {
@@ -64,7 +65,7 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     let path = dir.path().join("trades.sgrec");
     record::generate(&path, RECORDS, 3, 11).unwrap();
     let addr = common::start_bridge(Source::recording(&path).unwrap(), Some(site)).await;
-    let plan = serde_json::json!({ "big": BIG, "uses": USES, "small": SMALL, "uses2": USES2 });
+    let plan = serde_json::json!({ "big": BIG, "uses": USES, "small": SMALL, "uses2": USES2, "uses3": USES3 });
     let shown = run_script(
         "notebook-edit.mjs",
         &format!("http://{addr}/"),
@@ -321,6 +322,43 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
         "{damaged}"
     );
 
+    // Run all, and again in place: every cell done, and no table left behind by the second run.
+    let run_all = &shown["runAll"];
+    assert!(
+        run_all["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s == "done"),
+        "{run_all}"
+    );
+    assert_eq!(run_all["small"], 5);
+    assert_eq!(
+        run_all["second"]["tables"], run_all["first"]["tables"],
+        "the session's tables after one run and after two: {run_all}"
+    );
+    let (first, second) = (
+        run_all["first"]["bytesUsed"].as_f64().unwrap(),
+        run_all["second"]["bytesUsed"].as_f64().unwrap(),
+    );
+    assert!(
+        second <= first * 1.1,
+        "the session's bytes after one run and after two: {run_all}"
+    );
+
+    // Run from here: the cells from the new one down ran again, the ones above did not.
+    let from_here = &shown["fromHere"];
+    assert_eq!(from_here["values"], "small_rows = 5\nfrom_here = true");
+    assert_eq!(from_here["above"], "before");
+    assert!(
+        from_here["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s == "done"),
+        "{from_here}"
+    );
+
     // Deleted: the page is back on the seed's, the list no longer has it (the import stays).
     let deleted = &shown["deleted"];
     assert_eq!(deleted["notebook"], "seed");
@@ -336,7 +374,7 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
         "{options:?}"
     );
     println!(
-        "notebook edit: big {big_bytes} bytes, the session {before} → {after} bytes; share link {} characters",
-        shared["link"]
+        "notebook edit: big {big_bytes} bytes, the session {before} → {after} bytes; share link {} characters; run all: {} then {}",
+        shared["link"], run_all["first"], run_all["second"]
     );
 }
