@@ -9,6 +9,11 @@
 //                                          session, Agg, SortColumn, UpdateBy, and every name
 //                                          earlier cells returned; it returns an object of
 //                                          names → values (tables open as panels)
+//                                          `replaces`: the names this cell made when it last ran;
+//                                          once it ran, those it no longer makes are dropped, and
+//                                          a table a name it makes again meant is closed
+//   {type: "names", id}                    for completions: {tables: {name: columns}, values
+//                                          (other names in scope), api: {Table, Agg, ...: methods}}
 //   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
 //                                          stats (`unchanged` for a panel whose window and table
 //                                          are as in the last frame, unless it `need`s them)
@@ -109,22 +114,98 @@ Object.assign(Table.prototype, {
   },
 });
 
+// The tables a run makes, so that those it does not return are closed once it ran: a chain's
+// steps (`aggBy` before `sort`) are then kept alive only by the tables made of them, and go
+// when those go (a cell run again, a dropped table), instead of living on in the session's
+// registry, their sources ingesting, for as long as the page is open. Every method of Table and
+// Session that makes a table records it while a run is on (runs never overlap: `runs` queues
+// them); the panels' views, made between a run's awaits, are not recorded.
+let made = null;
+for (const proto of [Table.prototype, Session.prototype]) {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method = Object.getOwnPropertyDescriptor(proto, name).value;
+    if (typeof method !== "function" || name === "constructor" || name === "close" || name === "free" || name.startsWith("__")) continue;
+    proto[name] = function (...args) {
+      const into = made;
+      const result = method.apply(this, args);
+      if (into && isTable(result)) into.push(result);
+      else if (into && result instanceof Promise) result.then((t) => isTable(t) && into.push(t), () => {});
+      return result;
+    };
+  }
+}
+
+/** Closes the tables of `tables` that no name holds and `kept` does not have. */
+function closeUnnamed(tables, kept) {
+  const named = new Set(Object.values(scope));
+  for (const t of tables) if (!t.isClosed && !named.has(t) && !kept.has(t)) t.close();
+}
+
+// Runs one at a time, in the order they came.
+let runs = Promise.resolve();
+
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 // Console results that are a bare table are named table_1, table_2, ...
 let unnamed = 0;
 
-async function run(code) {
+// Closes `name`'s table and forgets the name (`drop`, and a cell's names that it no longer makes).
+function drop(name) {
+  const table = panels.get(name) ?? scope[name];
+  closeView(name);
+  panels.delete(name);
+  delete scope[name];
+  if (isTable(table) && !Object.values(scope).includes(table)) table.close();
+}
+
+// Binds `name` to `value`; a table the name meant before is closed unless another name holds it
+// (a cell that ran again: its old tables give their memory back once nothing needs them).
+function bind(name, value) {
+  const old = scope[name];
+  scope[name] = value;
+  if (isTable(old) && old !== value && !Object.values(scope).includes(old)) {
+    const view = views.get(name);
+    panels.delete(name);
+    closeView(name);
+    old.close();
+    if (view && isTable(value)) {
+      panels.set(name, value);
+      makeView(name, view.spec);
+    }
+  }
+}
+
+function run(code, replaces = []) {
+  const job = runs.then(async () => {
+    made = [];
+    const tables = made;
+    try {
+      const ran = await runNow(code, replaces);
+      closeUnnamed(tables, new Set(ran.kept));
+      return ran;
+    } catch (e) {
+      closeUnnamed(tables, new Set());
+      throw e;
+    } finally {
+      made = null;
+    }
+  });
+  runs = job.catch(() => {});
+  return job;
+}
+
+async function runNow(code, replaces) {
   const names = Object.keys(scope);
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
   const body = `return (async () => {\n${code}\n})();`;
   const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", ...names, body);
   const result = await fn(session, Agg, SortColumn, UpdateBy, ...names.map((n) => scope[n]));
+  const kept = result !== null && typeof result === "object" ? (isTable(result) ? [result] : Object.values(result)) : [];
   const made = [];
   const opened = [];
   if (result !== null && typeof result === "object" && !isTable(result)) {
     for (const [name, value] of Object.entries(result)) {
-      scope[name] = value;
+      bind(name, value);
       made.push(name);
       if (isTable(value)) {
         panels.set(name, value);
@@ -141,9 +222,10 @@ async function run(code) {
     made.push(name);
     opened.push(name);
   }
+  for (const name of replaces) if (!made.includes(name)) drop(name);
   // A cell's tables show their first rows at once, without waiting for the timer.
   cycle();
-  return { names: made, panels: opened, value: describe(result) };
+  return { names: made, panels: opened, value: describe(result), kept };
 }
 
 function describe(value) {
@@ -182,6 +264,16 @@ function closeView(name) {
 // steps before the last are closed at once (the last keeps what it needs of them alive), and
 // the previous view's last step is closed, so its memory comes back.
 function makeView(name, spec) {
+  const recording = made;
+  made = null;
+  try {
+    return makeViewNow(name, spec);
+  } finally {
+    made = recording;
+  }
+}
+
+function makeViewNow(name, spec) {
   closeView(name);
   // The next frame sends the panel's rows afresh, with no cycle since.
   framedWindows.delete(name);
@@ -298,13 +390,25 @@ self.onmessage = async (event) => {
       }
       case "run": {
         try {
-          const result = await run(message.code);
+          const { kept, ...result } = await run(message.code, message.replaces);
           self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
         } catch (e) {
           // A syntax error says so: its message alone ("Unexpected token '}'") reads like the engine's.
           const error = e instanceof SyntaxError ? `SyntaxError: ${e.message}` : String(e?.message ?? e);
           self.postMessage({ type: "ran", id: message.id, ok: false, error });
         }
+        break;
+      }
+      case "names": {
+        const tables = {};
+        const values = [];
+        for (const [name, value] of Object.entries(scope)) {
+          if (isTable(value) && !value.isClosed) tables[name] = value.columns.filter((c) => !c.endsWith("__FORMAT"));
+          else values.push(name);
+        }
+        const methods = (o) => Object.getOwnPropertyNames(o).filter((n) => n !== "constructor" && !n.startsWith("__") && !/^(length|name|prototype|free)$/.test(n));
+        const api = { Table: methods(Table.prototype), Agg: methods(Agg), UpdateBy: methods(UpdateBy), SortColumn: methods(SortColumn), session: session ? methods(Object.getPrototypeOf(session)) : [] };
+        self.postMessage({ type: "names", id: message.id, tables, values, api });
         break;
       }
       case "frame":
@@ -352,16 +456,9 @@ self.onmessage = async (event) => {
         held = false;
         cycle();
         break;
-      case "drop": {
-        const table = panels.get(message.name);
-        if (table) {
-          closeView(message.name);
-          table.close();
-          panels.delete(message.name);
-          delete scope[message.name];
-        }
+      case "drop":
+        if (panels.has(message.name)) drop(message.name);
         break;
-      }
       default:
         break;
     }
