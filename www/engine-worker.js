@@ -9,6 +9,11 @@
 //                                          session, Agg, SortColumn, UpdateBy, Plot, and every
 //                                          name earlier cells returned; it returns an object of
 //                                          names → values (tables and charts open as panels)
+//                                          `replaces`: the names this cell made when it last ran;
+//                                          once it ran, those it no longer makes are dropped, and
+//                                          a table a name it makes again meant is closed
+//   {type: "names", id}                    for completions: {tables: {name: columns}, values
+//                                          (other names in scope), api: {Table, Agg, ...: methods}}
 //   {type: "frame", id, views}             views: [{panel, first, count, need, width}] → viewports
 //                                          (a chart's panel: what it draws at `width` pixels) and
 //                                          stats (`unchanged` for a panel whose window and table
@@ -117,22 +122,118 @@ Object.assign(Table.prototype, {
   },
 });
 
+// The tables a run makes, so that those it does not return are closed once it ran: a chain's
+// steps (`aggBy` before `sort`) are then kept alive only by the tables made of them, and go
+// when those go (a cell run again, a dropped table), instead of living on in the session's
+// registry, their sources ingesting, for as long as the page is open. Every method of Table and
+// Session that makes a table records it while a run is on (runs never overlap: `runs` queues
+// them); the panels' views, made between a run's awaits, are not recorded.
+let made = null;
+for (const proto of [Table.prototype, Session.prototype]) {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method = Object.getOwnPropertyDescriptor(proto, name).value;
+    if (typeof method !== "function" || name === "constructor" || name === "close" || name === "free" || name.startsWith("__")) continue;
+    proto[name] = function (...args) {
+      const into = made;
+      const result = method.apply(this, args);
+      if (into && isTable(result)) into.push(result);
+      else if (into && result instanceof Promise) result.then((t) => isTable(t) && into.push(t), () => {});
+      return result;
+    };
+  }
+}
+
+/** Closes the tables of `tables` that no name holds and `kept` does not have. */
+function closeUnnamed(tables, kept) {
+  const named = new Set(Object.values(scope));
+  for (const t of tables) if (!t.isClosed && !named.has(t) && !kept.has(t)) t.close();
+}
+
+// Runs one at a time, in the order they came.
+let runs = Promise.resolve();
+
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 // Console results that are a bare table are named table_1, table_2, ...
 let unnamed = 0;
 
-async function run(code) {
+// Closes `name`'s table and forgets the name (`drop`, and a cell's names that it no longer makes).
+function drop(name) {
+  if (charts.has(name)) {
+    const chart = charts.get(name);
+    delete scope[name];
+    releaseChart(name, chart);
+    return;
+  }
+  const table = panels.get(name) ?? scope[name];
+  closeView(name);
+  panels.delete(name);
+  delete scope[name];
+  if (isTable(table) && !Object.values(scope).includes(table)) table.close();
+}
+
+// Forgets chart `name`, and closes the tables it drew that no name and no other chart holds (a
+// chart's own steps, `where` before `Plot.line`, live as long as the chart).
+function releaseChart(name, chart) {
+  charts.delete(name);
+  drawn.delete(name);
+  const named = new Set(Object.values(scope));
+  const held = new Set([...charts.values()].flatMap(chartTables));
+  for (const t of chartTables(chart)) if (!t.isClosed && !named.has(t) && !held.has(t)) t.close();
+}
+
+// Binds `name` to `value`; a table the name meant before is closed unless another name holds it
+// (a cell that ran again: its old tables give their memory back once nothing needs them).
+function bind(name, value) {
+  const old = scope[name];
+  scope[name] = value;
+  if (isChart(old) && old !== value) releaseChart(name, old);
+  if (isTable(old) && old !== value && !Object.values(scope).includes(old)) {
+    const view = views.get(name);
+    panels.delete(name);
+    closeView(name);
+    old.close();
+    if (view && isTable(value)) {
+      panels.set(name, value);
+      makeView(name, view.spec);
+    }
+  }
+}
+
+function run(code, replaces = []) {
+  const job = runs.then(async () => {
+    made = [];
+    const tables = made;
+    try {
+      const ran = await runNow(code, replaces);
+      closeUnnamed(tables, new Set(ran.kept));
+      return ran;
+    } catch (e) {
+      closeUnnamed(tables, new Set());
+      throw e;
+    } finally {
+      made = null;
+    }
+  });
+  runs = job.catch(() => {});
+  return job;
+}
+
+async function runNow(code, replaces) {
   const names = Object.keys(scope);
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
   const body = `return (async () => {\n${code}\n})();`;
   const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", "Plot", ...names, body);
   const result = await fn(session, Agg, SortColumn, UpdateBy, Plot, ...names.map((n) => scope[n]));
+  // What the run returned keeps its tables, and a chart the tables it draws.
+  const returned = result !== null && typeof result === "object" ? (isTable(result) || isChart(result) ? [result] : Object.values(result)) : [];
+  const kept = returned.flatMap((v) => (isChart(v) ? chartTables(v) : [v]));
   const made = [];
   const opened = [];
   const madeCharts = [];
   const openChart = (name, chart) => {
-    // A name that meant a table now means the chart (its table stays in the session).
+    // A name that meant a table now means the chart (`bind` closed the table unless another name
+    // holds it).
     if (panels.has(name)) {
       closeView(name);
       panels.delete(name);
@@ -144,10 +245,9 @@ async function run(code) {
   };
   if (result !== null && typeof result === "object" && !isTable(result) && !isChart(result)) {
     for (const [name, value] of Object.entries(result)) {
-      scope[name] = value;
+      bind(name, value);
       made.push(name);
       if (isTable(value)) {
-        charts.delete(name);
         panels.set(name, value);
         opened.push(name);
       } else if (isChart(value)) {
@@ -168,9 +268,10 @@ async function run(code) {
       opened.push(name);
     }
   }
+  for (const name of replaces) if (!made.includes(name)) drop(name);
   // A cell's tables show their first rows at once, without waiting for the timer.
   cycle();
-  return { names: made, panels: opened, charts: madeCharts, value: describe(result) };
+  return { names: made, panels: opened, charts: madeCharts, value: describe(result), kept };
 }
 
 function describe(value) {
@@ -209,6 +310,16 @@ function closeView(name) {
 // steps before the last are closed at once (the last keeps what it needs of them alive), and
 // the previous view's last step is closed, so its memory comes back.
 function makeView(name, spec) {
+  const recording = made;
+  made = null;
+  try {
+    return makeViewNow(name, spec);
+  } finally {
+    made = recording;
+  }
+}
+
+function makeViewNow(name, spec) {
   closeView(name);
   // The next frame sends the panel's rows afresh, with no cycle since.
   framedWindows.delete(name);
@@ -363,13 +474,25 @@ self.onmessage = async (event) => {
       }
       case "run": {
         try {
-          const result = await run(message.code);
+          const { kept, ...result } = await run(message.code, message.replaces);
           self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
         } catch (e) {
           // A syntax error says so: its message alone ("Unexpected token '}'") reads like the engine's.
           const error = e instanceof SyntaxError ? `SyntaxError: ${e.message}` : String(e?.message ?? e);
           self.postMessage({ type: "ran", id: message.id, ok: false, error });
         }
+        break;
+      }
+      case "names": {
+        const tables = {};
+        const values = [];
+        for (const [name, value] of Object.entries(scope)) {
+          if (isTable(value) && !value.isClosed) tables[name] = value.columns.filter((c) => !c.endsWith("__FORMAT"));
+          else values.push(name);
+        }
+        const methods = (o) => Object.getOwnPropertyNames(o).filter((n) => n !== "constructor" && !n.startsWith("__") && !/^(length|name|prototype|free)$/.test(n));
+        const api = { Table: methods(Table.prototype), Agg: methods(Agg), UpdateBy: methods(UpdateBy), SortColumn: methods(SortColumn), Plot: Object.keys(Plot).filter((k) => typeof Plot[k] === "function"), session: session ? methods(Object.getPrototypeOf(session)) : [] };
+        self.postMessage({ type: "names", id: message.id, tables, values, api });
         break;
       }
       case "frame":
@@ -426,20 +549,9 @@ self.onmessage = async (event) => {
         held = false;
         cycle();
         break;
-      case "drop": {
-        if (charts.delete(message.name)) {
-          drawn.delete(message.name);
-          delete scope[message.name];
-        }
-        const table = panels.get(message.name);
-        if (table) {
-          closeView(message.name);
-          table.close();
-          panels.delete(message.name);
-          delete scope[message.name];
-        }
+      case "drop":
+        if (panels.has(message.name) || charts.has(message.name)) drop(message.name);
         break;
-      }
       default:
         break;
     }

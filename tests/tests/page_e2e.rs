@@ -24,6 +24,9 @@ mod export;
 // Charts (`Plot`): series, decimation, bins and bars against references; panels.
 #[path = "page_e2e/charts.rs"]
 mod charts;
+// Editable notebooks: edit, re-run, reload, export, import, share.
+#[path = "page_e2e/notebook_edit.rs"]
+mod notebook_edit;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -62,6 +62,8 @@ async fn start_with(registered: Vec<Registered>, silent_on_ids: bool) -> String 
 }
 
 fn answer(registered: &[Registered], path: &str) -> (u16, String) {
+    // confluent-kafka's client may add a query (`?deleted=false`): the path alone is matched.
+    let path = path.split('?').next().unwrap_or(path);
     let decoded = path.replace("%2F", "/");
     let parts: Vec<&str> = decoded.trim_start_matches('/').split('/').collect();
     let version = |r: &Registered| {
