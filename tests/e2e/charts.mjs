@@ -15,10 +15,12 @@
 //   3. the live chart again once trades_append has grown: it ticks;
 //   4. closes the live chart's panel (×) and reopens it from the Panels menu; drops a chart from
 //      the menu;
-//   5. three calls that must fail (an unknown column, a string y, a `by` of too many keys).
+//   5. three calls that must fail (an unknown column, a string y, a `by` of too many keys);
+//   6. duplicates the seed notebook, adds a cell that plots trades_append's Price by Instrument
+//      and runs it with Shift+Enter: the chart opens in the cell.
 // Saves a screenshot with the charts in view and prints one line of JSON: {width, live: [first,
-// later], sample, small, histogram, ohlc (hook answers), rows (the snapshot's rows), bars,
-// panels, errors}. Timestamps are decimal strings. Exit 1 on a page error, a failed cell or a
+// later], sample, small, histogram, ohlc, inCell (hook answers), rows (the snapshot's rows),
+// bars, panels, errors}. Timestamps are decimal strings. Exit 1 on a page error, a failed cell or a
 // timeout (E2E_TIMEOUT_MS, default 180000).
 
 import { launch, openPage, screenshot, scriptArgs, waiter } from "./browser.mjs";
@@ -136,9 +138,34 @@ try {
   const errors = [];
   for (const code of FAILING) errors.push(await runConsole(code));
 
-  await page.evaluate(() => document.querySelector('[data-panel="size_histogram"]')?.scrollIntoView({ block: "center" }));
+  // As a user does it: the seed notebook duplicated, a cell added below diff_table that plots
+  // trades_append's Price by Instrument, run with Shift+Enter; the chart opens in the cell.
+  await page.click('[data-testid="notebook-duplicate"]');
+  await until("the copy", () => page.evaluate(() => window.streamglass.notebook.startsWith("nb-")));
+  const cellNames = () => page.evaluate(() => [...document.querySelectorAll("#cells article.cell")].map((a) => a.dataset.cell));
+  const before = new Set(await cellNames());
+  await page.click('[data-testid="below-diff_table"]');
+  const added = (await cellNames()).find((n) => !before.has(n));
+  await page.click(`article[data-cell="${added}"] .cm-content`);
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Backspace");
+  // Typed as one line (the editor closes brackets and quotes as they are typed, and skips over
+  // the closing one typed next); Escape closes the completion list.
+  await page.keyboard.type('return { price_chart: Plot.line(trades_append, { x: "KafkaTimestamp", y: "Price", by: ["Instrument"] }) };');
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Shift+Enter");
+  await until("the cell's chart", () =>
+    page.evaluate((cell) => {
+      const state = document.querySelector(`[data-testid="cell-${cell}"]`)?.dataset.state;
+      if (state === "failed") throw new Error(`the chart's cell failed: ${document.querySelector(`[data-testid="cell-${cell}"]`).textContent}`);
+      return Number(document.querySelector(`article[data-cell="${cell}"] [data-panel="price_chart"]`)?.dataset.points ?? 0) > 0;
+    }, added),
+  );
+  const inCell = summary(await hook("price_chart"));
+
+  await page.evaluate((cell) => document.querySelector(`article[data-cell="${cell}"] [data-panel="price_chart"]`)?.scrollIntoView({ block: "center" }), added);
   await screenshot(page, screenshotPath);
-  console.log(JSON.stringify({ width, live: [first, later], sample, small, histogram, ohlc, rows, bars, panels, errors }));
+  console.log(JSON.stringify({ width, live: [first, later], sample, small, histogram, ohlc, rows, bars, panels, errors, inCell }));
 } catch (e) {
   console.error(`charts: ${e.message}`);
   process.exitCode = 1;

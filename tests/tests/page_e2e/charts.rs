@@ -3,7 +3,8 @@
 //! four points per pixel column, and ticks; on a static snapshot of it, each series' points,
 //! a histogram's bins and 1-minute OHLC bars equal references computed here from the snapshot's
 //! rows (read from the page); a chart's panel closes, reopens from the Panels menu and drops;
-//! wrong columns are clear errors. See `tests/e2e/charts.mjs` for what the page is asked.
+//! wrong columns are clear errors; a cell added to a copy of the seed notebook plots
+//! trades_append by Instrument in the cell. See `tests/e2e/charts.mjs` for what the page is asked.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -263,4 +264,18 @@ async fn charts_plot_trades_by_instrument_tick_and_equal_references() {
         assert!(e["result"].as_str().unwrap().contains(words), "{e}");
     }
     assert_eq!(errors.len(), 3);
+
+    // The cell a user added to a copy of the seed notebook: its chart, one series per instrument.
+    let in_cell = &shown["inCell"];
+    let names: BTreeSet<String> = in_cell["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, instruments, "{in_cell}");
+    assert!(
+        in_cell["rows"].as_u64().unwrap() >= total(later),
+        "{in_cell}"
+    );
 }
