@@ -114,7 +114,7 @@ function options(chart, width) {
       }
       return;
     }
-    const one = { label: s.name, scale, stroke: color, width: 1.5, spanGaps: true, points: { show: false } };
+    const one = { label: s.name, scale, stroke: color, width: 1, spanGaps: true, points: { show: false } };
     if (s.kind === "scatter") Object.assign(one, { paths: () => null, points: { show: true, size: 4, fill: color, stroke: color } });
     if (s.kind === "area") one.fill = `${color}33`;
     if (s.kind === "bar" || s.kind === "histogram") {
