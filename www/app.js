@@ -1,21 +1,23 @@
-// The notebook page's entry: it sets up the page's settings (controls.js: the notebook, the
-// source, the time zone), starts the engine worker (engine.js), runs the notebook (notebook.js)
+// The notebook page's entry: it picks the notebook and its list (notebook-list.js), sets up the
+// page's settings (controls.js: the source, the time zone), starts the engine worker
+// (engine.js), runs the notebook (notebook.js)
 // and the console's code, sets up the topic browser (topics.js), and once per animation frame
 // asks the worker for the viewports of the open panels and draws them (panels.js, grid.js), the
 // status line (status.js) and the chart (charts.js). The main thread never decodes or aggregates.
 
 import { makeChart, sample } from "./charts.js";
-import { compressionFor, reloadWith, setupNotebook, setupSource, setupZone } from "./controls.js";
+import { compressionFor, reloadWith, setupSource, setupZone } from "./controls.js";
 import { $ } from "./dom.js";
 import { call, post, workerReady } from "./engine.js";
-import { notebookNamed } from "./notebooks.js";
+import { autosave, chooseNotebook, setupNotebook } from "./notebook-list.js";
 import { checkSettled, countFrame, renderCells, runNotebook, timings } from "./notebook.js";
 import { drawPanels, openPanel, panelViews, panels, renderMenu } from "./panels.js";
 import { connectionStatus, renderStatus } from "./status.js";
 import { setupTopics } from "./topics.js";
 
 const params = new URLSearchParams(location.search);
-const notebook = notebookNamed(params.get("notebook"));
+// The notebook the page runs (chooseNotebook, at start).
+let notebook = null;
 
 // --- the render loop ----------------------------------------------------------------------
 
@@ -55,7 +57,7 @@ async function run() {
   button.disabled = true;
   const size = sizeOffset();
   if (await runNotebook(notebook, size)) ranWith = size;
-  else button.disabled = false;
+  button.disabled = false;
 }
 
 async function runConsole() {
@@ -81,8 +83,10 @@ async function runConsole() {
 // For tests and the browser's console: every row of named tables, and their stats.
 window.streamglass = {
   timings,
-  /** The notebook the page runs. */
-  notebook: notebook.name,
+  /** The notebook the page runs: a built-in one's name, or the id of one stored in the browser. */
+  get notebook() {
+    return notebook?.id;
+  },
   /** The session's connection status, as the last frame brought it. */
   status: connectionStatus,
   /** Every row of the named tables, all read in one turn of the worker: at one cycle. */
@@ -104,6 +108,11 @@ window.streamglass = {
     for (const name of names) out[name] = lastFrame?.tables?.[name] ?? null;
     return out;
   },
+  /** What a chart's panel was last sent ({series: [{name, kind, rows, points, x, values}], ...},
+   * plain arrays), drawn at `width` pixels if it has no panel yet: the charts' test hook. */
+  async chart(name, width) {
+    return call({ type: "chart", name, width });
+  },
   /** The session's tables added up, as the last frame brought them. */
   sessionStats: () => lastFrame?.session ?? null,
 };
@@ -111,9 +120,10 @@ window.streamglass = {
 // --- start --------------------------------------------------------------------------------
 
 async function start() {
+  notebook = await chooseNotebook(params);
   setupNotebook(notebook);
   setupZone(params);
-  renderCells(notebook);
+  renderCells(notebook, () => autosave(notebook));
   makeChart(notebook.chart);
   const source = await setupSource(params);
   setupTopics(source);
@@ -122,13 +132,11 @@ async function start() {
   post({ type: "init", url: source, interval: Number($("interval").value), compression: compressionFor(source, params) });
   await workerReady;
   $("interval").addEventListener("change", (e) => post({ type: "interval", ms: Number(e.target.value) }));
-  // Once the notebook ran, editing size_offset enables the button again, and running it again
-  // starts a new session from the top (as a Deephaven notebook is re-run): the page reloads.
-  $("size-offset").addEventListener("input", () => {
-    if (ranWith !== null) $("run-all").disabled = sizeOffset() === ranWith;
-  });
+  // Once the notebook ran, running it all again runs every cell again in this session (each
+  // replaces its tables); with another size_offset it starts a new session from the top (as a
+  // Deephaven notebook is re-run): the page reloads.
   $("run-all").addEventListener("click", () => {
-    if (ranWith === null) return run();
+    if (ranWith === null || ranWith === sizeOffset()) return run();
     reloadWith({ size_offset: String(sizeOffset()), run: null });
   });
   $("console-run").addEventListener("click", runConsole);

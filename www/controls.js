@@ -1,12 +1,11 @@
-// The page's settings: the notebook it runs (`?notebook=`), the source it connects to
+// The page's settings (the notebook it runs is notebook-list.js's): the source it connects to
 // (`?source=`), the zone timestamps read in (`?zone=`), and whether records cross the socket
 // compressed (`?compression=`). The URL holds each choice; changing the notebook or the source
 // loads the page again (a session runs one notebook against one source), the zone redraws.
 
-import { $, setText } from "./dom.js";
+import { $ } from "./dom.js";
 import { isZone } from "./format.js";
 import { setTimeZone } from "./grid.js";
-import { NOTEBOOKS } from "./notebooks.js";
 import { redrawPanels } from "./panels.js";
 
 const wsUrl = new URL("ws", location.href).href.replace(/^http/, "ws");
@@ -19,27 +18,6 @@ export function reloadWith(changes) {
     else next.set(key, value);
   }
   location.search = next.toString();
-}
-
-/**
- * Fills the Notebook selector and says what the chosen notebook expects. Picking another loads
- * the page again with it, which runs it: a session runs one notebook, from the top.
- */
-export function setupNotebook(notebook) {
-  const select = $("notebook");
-  for (const n of NOTEBOOKS) {
-    const option = document.createElement("option");
-    option.value = n.name;
-    option.textContent = n.title;
-    option.selected = n === notebook;
-    select.appendChild(option);
-  }
-  select.addEventListener("change", () => reloadWith({ notebook: select.value, run: null, size_offset: null }));
-  document.title = `Streamglass — ${notebook.title}`;
-  setText($("heading"), notebook.heading);
-  const expects = $("notebook-expects");
-  expects.textContent = `Expects ${notebook.expects.source}; topic ${notebook.expects.topic}.`;
-  expects.title = expects.textContent;
 }
 
 /**

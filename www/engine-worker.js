@@ -6,10 +6,16 @@
 // Messages from the page:
 //   {type: "init", url, interval}          connect to the bridge; cycle every `interval` ms
 //   {type: "run", id, code}                evaluate a cell: an async function body that sees the
-//                                          session, Agg, SortColumn, UpdateBy, and every name
-//                                          earlier cells returned; it returns an object of
-//                                          names → values (tables open as panels)
-//   {type: "frame", id, views}             views: [{panel, first, count, need}] → viewports and
+//                                          session, Agg, SortColumn, UpdateBy, Plot, and every
+//                                          name earlier cells returned; it returns an object of
+//                                          names → values (tables and charts open as panels)
+//                                          `replaces`: the names this cell made when it last ran;
+//                                          once it ran, those it no longer makes are dropped, and
+//                                          a table a name it makes again meant is closed
+//   {type: "names", id}                    for completions: {tables: {name: columns}, values
+//                                          (other names in scope), api: {Table, Agg, ...: methods}}
+//   {type: "frame", id, views}             views: [{panel, first, count, need, width}] → viewports
+//                                          (a chart's panel: what it draws at `width` pixels) and
 //                                          stats (`unchanged` for a panel whose window and table
 //                                          are as in the last frame, unless it `need`s them)
 //   {type: "interval", ms}                 change the cycle period (10..1000 ms)
@@ -27,16 +33,19 @@
 //                                          cells)
 //   {type: "download", name, format}       export what the named panel shows (its view: sort and
 //                                          filters), as it is now (`table.download`)
+//   {type: "chart", id, name, width}       a chart's points, as its panel's last frame drew them
+//                                          (drawn at `width` if it has no panel): a test hook
 //   {type: "read", id, names}              every row of the named tables, with their stats, the
 //                                          cycle they are at, and the session's clock just before
 //                                          that cycle ran and now (`session.now()`, BigInt ns;
 //                                          null without one): what now() read in that cycle lies
 //                                          between the two, as the clock never goes back
 // Messages to the page:
-//   {type: "ready"} | {type: "ran", id, ok, error, names, panels} | {type: "frame", id, ...}
+//   {type: "ready"} | {type: "ran", id, ok, error, names, panels, charts} | {type: "frame", id, ...}
 //   {type: "save", filename, mediaType, bytes}   a file for the page to save (`table.download`)
 
 import init, { Agg, Session, SortColumn, Table, UpdateBy } from "./pkg/streamglass_wasm.js";
+import { Plot, chartTables, drawChart, isChart } from "./plots.js";
 
 let session = null;
 let timer = null;
@@ -44,6 +53,10 @@ let cycleError = null;
 const scope = Object.create(null);
 // name → Table, for every table a cell or the console returned.
 const panels = new Map();
+// name → Chart (plots.js), for every chart a cell or the console returned; and the last points
+// each chart's panel was sent, with the width and cycle they were drawn at.
+const charts = new Map();
+const drawn = new Map();
 // name → the view its panel shows: {spec, base (the table it was made of), table (null when no
 // filter or sort applies), errors}. A view is remade when its name comes to mean another table
 // (a cell ran again), and closed with its table.
@@ -109,50 +122,165 @@ Object.assign(Table.prototype, {
   },
 });
 
+// The tables a run makes, so that those it does not return are closed once it ran: a chain's
+// steps (`aggBy` before `sort`) are then kept alive only by the tables made of them, and go
+// when those go (a cell run again, a dropped table), instead of living on in the session's
+// registry, their sources ingesting, for as long as the page is open. Every method of Table and
+// Session that makes a table records it while a run is on (runs never overlap: `runs` queues
+// them); the panels' views, made between a run's awaits, are not recorded.
+let made = null;
+for (const proto of [Table.prototype, Session.prototype]) {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const method = Object.getOwnPropertyDescriptor(proto, name).value;
+    if (typeof method !== "function" || name === "constructor" || name === "close" || name === "free" || name.startsWith("__")) continue;
+    proto[name] = function (...args) {
+      const into = made;
+      const result = method.apply(this, args);
+      if (into && isTable(result)) into.push(result);
+      else if (into && result instanceof Promise) result.then((t) => isTable(t) && into.push(t), () => {});
+      return result;
+    };
+  }
+}
+
+/** Closes the tables of `tables` that no name holds and `kept` does not have. */
+function closeUnnamed(tables, kept) {
+  const named = new Set(Object.values(scope));
+  for (const t of tables) if (!t.isClosed && !named.has(t) && !kept.has(t)) t.close();
+}
+
+// Runs one at a time, in the order they came.
+let runs = Promise.resolve();
+
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 // Console results that are a bare table are named table_1, table_2, ...
 let unnamed = 0;
 
-async function run(code) {
+// Closes `name`'s table and forgets the name (`drop`, and a cell's names that it no longer makes).
+function drop(name) {
+  if (charts.has(name)) {
+    const chart = charts.get(name);
+    delete scope[name];
+    releaseChart(name, chart);
+    return;
+  }
+  const table = panels.get(name) ?? scope[name];
+  closeView(name);
+  panels.delete(name);
+  delete scope[name];
+  if (isTable(table) && !Object.values(scope).includes(table)) table.close();
+}
+
+// Forgets chart `name`, and closes the tables it drew that no name and no other chart holds (a
+// chart's own steps, `where` before `Plot.line`, live as long as the chart).
+function releaseChart(name, chart) {
+  charts.delete(name);
+  drawn.delete(name);
+  const named = new Set(Object.values(scope));
+  const held = new Set([...charts.values()].flatMap(chartTables));
+  for (const t of chartTables(chart)) if (!t.isClosed && !named.has(t) && !held.has(t)) t.close();
+}
+
+// Binds `name` to `value`; a table the name meant before is closed unless another name holds it
+// (a cell that ran again: its old tables give their memory back once nothing needs them).
+function bind(name, value) {
+  const old = scope[name];
+  scope[name] = value;
+  if (isChart(old) && old !== value) releaseChart(name, old);
+  if (isTable(old) && old !== value && !Object.values(scope).includes(old)) {
+    const view = views.get(name);
+    panels.delete(name);
+    closeView(name);
+    old.close();
+    if (view && isTable(value)) {
+      panels.set(name, value);
+      makeView(name, view.spec);
+    }
+  }
+}
+
+function run(code, replaces = []) {
+  const job = runs.then(async () => {
+    made = [];
+    const tables = made;
+    try {
+      const ran = await runNow(code, replaces);
+      closeUnnamed(tables, new Set(ran.kept));
+      return ran;
+    } catch (e) {
+      closeUnnamed(tables, new Set());
+      throw e;
+    } finally {
+      made = null;
+    }
+  });
+  runs = job.catch(() => {});
+  return job;
+}
+
+async function runNow(code, replaces) {
   const names = Object.keys(scope);
   // The code runs in a function of its own inside the one that takes the names, so that it may
   // declare (`const trades = ...`) a name an earlier cell or console run returned.
   const body = `return (async () => {\n${code}\n})();`;
-  const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", ...names, body);
-  const result = await fn(session, Agg, SortColumn, UpdateBy, ...names.map((n) => scope[n]));
+  const fn = new AsyncFunction("session", "Agg", "SortColumn", "UpdateBy", "Plot", ...names, body);
+  const result = await fn(session, Agg, SortColumn, UpdateBy, Plot, ...names.map((n) => scope[n]));
+  // What the run returned keeps its tables, and a chart the tables it draws.
+  const returned = result !== null && typeof result === "object" ? (isTable(result) || isChart(result) ? [result] : Object.values(result)) : [];
+  const kept = returned.flatMap((v) => (isChart(v) ? chartTables(v) : [v]));
   const made = [];
   const opened = [];
-  if (result !== null && typeof result === "object" && !isTable(result)) {
+  const madeCharts = [];
+  const openChart = (name, chart) => {
+    // A name that meant a table now means the chart (`bind` closed the table unless another name
+    // holds it).
+    if (panels.has(name)) {
+      closeView(name);
+      panels.delete(name);
+    }
+    charts.set(name, chart);
+    drawn.delete(name);
+    opened.push(name);
+    madeCharts.push(name);
+  };
+  if (result !== null && typeof result === "object" && !isTable(result) && !isChart(result)) {
     for (const [name, value] of Object.entries(result)) {
-      scope[name] = value;
+      bind(name, value);
       made.push(name);
       if (isTable(value)) {
         panels.set(name, value);
         opened.push(name);
+      } else if (isChart(value)) {
+        openChart(name, value);
       }
     }
-  } else if (isTable(result)) {
+  } else if (isTable(result) || isChart(result)) {
     // A fresh name, never one in scope (a closed panel's table may still be named).
+    const prefix = isChart(result) ? "chart" : "table";
     let name;
-    do name = `table_${++unnamed}`;
+    do name = `${prefix}_${++unnamed}`;
     while (name in scope);
     scope[name] = result;
-    panels.set(name, result);
     made.push(name);
-    opened.push(name);
+    if (isChart(result)) openChart(name, result);
+    else {
+      panels.set(name, result);
+      opened.push(name);
+    }
   }
+  for (const name of replaces) if (!made.includes(name)) drop(name);
   // A cell's tables show their first rows at once, without waiting for the timer.
   cycle();
-  return { names: made, panels: opened, value: describe(result) };
+  return { names: made, panels: opened, charts: madeCharts, value: describe(result), kept };
 }
 
 function describe(value) {
   if (value === undefined) return null;
-  if (isTable(value)) return null;
+  if (isTable(value) || isChart(value)) return null;
   if (value !== null && typeof value === "object") {
     const shown = {};
     for (const [k, v] of Object.entries(value)) {
-      if (!isTable(v)) shown[k] = typeof v === "bigint" ? v.toString() : v;
+      if (!isTable(v) && !isChart(v)) shown[k] = typeof v === "bigint" ? v.toString() : v;
     }
     return shown;
   }
@@ -182,6 +310,16 @@ function closeView(name) {
 // steps before the last are closed at once (the last keeps what it needs of them alive), and
 // the previous view's last step is closed, so its memory comes back.
 function makeView(name, spec) {
+  const recording = made;
+  made = null;
+  try {
+    return makeViewNow(name, spec);
+  } finally {
+    made = recording;
+  }
+}
+
+function makeViewNow(name, spec) {
   closeView(name);
   // The next frame sends the panel's rows afresh, with no cycle since.
   framedWindows.delete(name);
@@ -229,13 +367,49 @@ const framedWindows = new Map();
 let framedTables = {};
 let framedSession = null;
 
+function chartStats(chart) {
+  let rows = 0;
+  for (const t of chartTables(chart)) rows += t.isClosed ? 0 : t.size;
+  return { rows, bytesUsed: 0, bytesReserved: 0, chart: true };
+}
+
+/** A chart's panel in a frame: what it draws at `width`, sent again only after a cycle (or when
+ * the width changed, or the page `need`s it), and no sooner than CHART_SHARE times what the
+ * last scan of every open chart cost, so that charts take at most a tenth of the worker's time
+ * from ingest: charts of small tables tick every cycle, three charts of 1M-row tables about
+ * once a second (Deephaven's own update cycle). */
+const CHART_SHARE = 10;
+function chartFrame(panel, width, fresh, need, scans) {
+  const chart = charts.get(panel);
+  const px = Math.max(16, Math.min(8192, Math.round(Number(width) || 600)));
+  const last = drawn.get(panel);
+  const now = performance.now();
+  if (last && last.width === px && !need && (!fresh || now - last.at < CHART_SHARE * scans)) return { panel, unchanged: true };
+  try {
+    const data = drawChart(chart, px);
+    const cost = performance.now() - now;
+    drawn.set(panel, { width: px, cycle: session.cycles(), data, at: now, cost });
+    return { panel, chart: data, stats: chartStats(chart), error: null };
+  } catch (e) {
+    drawn.delete(panel);
+    return { panel, chart: null, stats: chartStats(chart), error: String(e?.message ?? e) };
+  }
+}
+
 function frame(wanted) {
   sweep();
   const cycles = session.cycles();
   const fresh = cycles !== framedCycle;
   framedCycle = cycles;
   const out = [];
-  for (const { panel, first, count, need } of wanted) {
+  // What one scan of every chart in view cost, last time each was drawn.
+  let scans = 0;
+  for (const { panel } of wanted) scans += drawn.get(panel)?.cost ?? 0;
+  for (const { panel, first, count, need, width } of wanted) {
+    if (charts.has(panel)) {
+      out.push(chartFrame(panel, width, fresh, need, scans));
+      continue;
+    }
     const base = panels.get(panel);
     const table = shown(panel);
     if (!table) {
@@ -263,11 +437,13 @@ function frame(wanted) {
       out.push({ panel, error: String(e?.message ?? e) });
     }
   }
-  const names = [...panels.keys()];
+  const names = [...panels.keys(), ...charts.keys()];
   const framedNames = Object.keys(framedTables);
   if (fresh || framedSession === null || framedNames.length !== names.length || names.some((n, i) => n !== framedNames[i])) {
     framedTables = {};
     for (const [name, table] of panels) framedTables[name] = table.stats();
+    // A chart holds no rows of its own: the menu shows its tables' rows.
+    for (const [name, chart] of charts) framedTables[name] = chartStats(chart);
     framedSession = session.stats();
   }
   const tables = framedTables;
@@ -298,13 +474,25 @@ self.onmessage = async (event) => {
       }
       case "run": {
         try {
-          const result = await run(message.code);
+          const { kept, ...result } = await run(message.code, message.replaces);
           self.postMessage({ type: "ran", id: message.id, ok: true, ...result });
         } catch (e) {
           // A syntax error says so: its message alone ("Unexpected token '}'") reads like the engine's.
           const error = e instanceof SyntaxError ? `SyntaxError: ${e.message}` : String(e?.message ?? e);
           self.postMessage({ type: "ran", id: message.id, ok: false, error });
         }
+        break;
+      }
+      case "names": {
+        const tables = {};
+        const values = [];
+        for (const [name, value] of Object.entries(scope)) {
+          if (isTable(value) && !value.isClosed) tables[name] = value.columns.filter((c) => !c.endsWith("__FORMAT"));
+          else values.push(name);
+        }
+        const methods = (o) => Object.getOwnPropertyNames(o).filter((n) => n !== "constructor" && !n.startsWith("__") && !/^(length|name|prototype|free)$/.test(n));
+        const api = { Table: methods(Table.prototype), Agg: methods(Agg), UpdateBy: methods(UpdateBy), SortColumn: methods(SortColumn), Plot: Object.keys(Plot).filter((k) => typeof Plot[k] === "function"), session: session ? methods(Object.getPrototypeOf(session)) : [] };
+        self.postMessage({ type: "names", id: message.id, tables, values, api });
         break;
       }
       case "frame":
@@ -319,6 +507,15 @@ self.onmessage = async (event) => {
         const table = shown(message.panel);
         const viewport = table ? table.viewport(message.first, Math.min(message.count, table.size), 7) : null;
         self.postMessage({ type: "rows", id: message.id, viewport });
+        break;
+      }
+      case "chart": {
+        // What the chart's panel was last sent (the test hook): plain arrays of its points.
+        const chart = charts.get(message.name);
+        if (!chart) throw new Error(`no chart ${message.name}`);
+        const last = drawn.get(message.name) ?? { width: message.width, cycle: session.cycles(), data: drawChart(chart, message.width ?? 600) };
+        const series = last.data.series.map((s) => ({ ...s, x: [...s.x], values: s.values.map((v) => [...v]), points: s.x.length }));
+        self.postMessage({ type: "chart", id: message.id, width: last.width, cycle: last.cycle, costMs: last.cost ?? null, ...last.data, series });
         break;
       }
       case "read": {
@@ -352,16 +549,9 @@ self.onmessage = async (event) => {
         held = false;
         cycle();
         break;
-      case "drop": {
-        const table = panels.get(message.name);
-        if (table) {
-          closeView(message.name);
-          table.close();
-          panels.delete(message.name);
-          delete scope[message.name];
-        }
+      case "drop":
+        if (panels.has(message.name) || charts.has(message.name)) drop(message.name);
         break;
-      }
       default:
         break;
     }

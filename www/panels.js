@@ -1,6 +1,7 @@
-// The panels: one live grid per open table, in its cell (or below the notebook, for the
-// console's), and the Panels menu, which lists every named table of the session, open or
-// closed, with its rows and bytes. Closing a panel only stops drawing it: the table stays live
+// The panels: one live grid per open table, or chart per open chart (plot-panel.js), in its cell
+// (or below the notebook, for the console's), and the Panels menu, which lists every named table
+// and chart of the session, open or closed, with its rows and bytes. A panel's grid or chart is
+// made when its first frame says which it is. Closing a panel only stops drawing it: the table stays live
 // and the menu reopens it; dropping it (the menu's "drop") releases the session's handle.
 // Invariant: `panels` holds exactly the panels in the document.
 
@@ -9,8 +10,10 @@ import { post } from "./engine.js";
 import { downloadMenu } from "./export.js";
 import { bytes, integer } from "./format.js";
 import { ROWS_ASKED, closeGrid, createGrid, refilter } from "./grid.js";
+import { closePlot, createPlot, plotWidth } from "./plot-panel.js";
 
-// Open panels: name → {name, wrapper, table (regular-table), data (last frame), want {first, count}}.
+// Open panels: name → {name, wrapper, table (regular-table, or a chart's plot; null until the
+// first frame), chart (whether it is a chart's), data (last frame), want {first, count}}.
 export const panels = new Map();
 // Where each table's panel lives when open (its cell, or the console's area).
 export const homes = new Map();
@@ -30,10 +33,8 @@ export function openPanel(name, host) {
     <button class="panel-close" type="button" title="Close the panel (the table stays live)" aria-label="Close ${name}" data-testid="close-${name}">×</button></div>`;
   wrapper.querySelector(".panel-name").textContent = name;
   wrapper.querySelector(".panel-close").addEventListener("click", () => closePanel(name));
-  wrapper.querySelector(".panel-close").before(downloadMenu(name, (format) => post({ type: "download", name, format })));
   host.appendChild(wrapper);
-  const panel = { name, wrapper, table: null, data: null, want: { first: 0, count: ROWS_ASKED } };
-  panel.table = createGrid(panel, wrapper);
+  const panel = { name, wrapper, table: null, chart: false, data: null, want: { first: 0, count: ROWS_ASKED } };
   panels.set(name, panel);
   menuKey = null;
 }
@@ -42,7 +43,8 @@ export function openPanel(name, host) {
 export function closePanel(name) {
   const panel = panels.get(name);
   if (!panel) return;
-  closeGrid(panel);
+  if (panel.chart) closePlot(panel);
+  else if (panel.table) closeGrid(panel);
   panel.wrapper.remove();
   panels.delete(name);
   menuKey = null;
@@ -50,7 +52,7 @@ export function closePanel(name) {
 
 /** What the next frame asks the worker for: each open panel's rows in view. */
 export function panelViews() {
-  return [...panels.values()].map((p) => ({ panel: p.name, ...p.want, need: !p.data }));
+  return [...panels.values()].map((p) => ({ panel: p.name, ...p.want, need: !p.data, width: plotWidth(p) }));
 }
 
 /** Draws a frame's viewports into their panels; a table dropped from the console loses its. */
@@ -61,7 +63,22 @@ export function drawPanels(frame) {
   for (const p of frame.panels) {
     const panel = panels.get(p.panel);
     if (!panel || p.unchanged) continue;
+    if (!panel.table) {
+      panel.chart = "chart" in p;
+      if (!panel.chart) {
+        const close = panel.wrapper.querySelector(".panel-close");
+        close.before(downloadMenu(panel.name, (format) => post({ type: "download", name: panel.name, format })));
+      }
+      panel.table = panel.chart ? createPlot(panel, panel.wrapper) : createGrid(panel, panel.wrapper);
+    }
     panel.data = p;
+    if (panel.chart) {
+      const points = p.chart?.series.reduce((n, s) => n + s.x.length, 0) ?? 0;
+      const series = p.chart?.series.length ?? 0;
+      setText(panel.wrapper.querySelector(".panel-stats"), p.error ? p.error : `${series} series · ${integer.format(points)} points of ${integer.format(p.stats?.rows ?? 0)} rows`);
+      panel.table.draw();
+      continue;
+    }
     panel.wrapper.dataset.rows = p.viewport?.totalRows ?? 0;
     panel.wrapper.dataset.bytes = p.stats?.bytesUsed ?? 0;
     const stats = panel.wrapper.querySelector(".panel-stats");
@@ -74,7 +91,8 @@ export function drawPanels(frame) {
 /** Redraws every open panel from the viewport it holds (the time zone changed). */
 export function redrawPanels() {
   for (const panel of panels.values()) {
-    refilter(panel);
+    if (!panel.table) continue;
+    if (!panel.chart) refilter(panel);
     panel.table.draw();
   }
 }
@@ -113,6 +131,6 @@ export function renderMenu(frame) {
   menuStatsAt = now;
   for (const li of list.children) {
     const s = frame.tables[li.dataset.table];
-    if (s) setText(li.querySelector(".menu-stats"), `${integer.format(s.rows)} rows · ${bytes(s.bytesUsed)}`);
+    if (s) setText(li.querySelector(".menu-stats"), s.chart ? `chart of ${integer.format(s.rows)} rows` : `${integer.format(s.rows)} rows · ${bytes(s.bytesUsed)}`);
   }
 }

@@ -18,6 +18,7 @@ pub mod formula;
 pub mod json;
 pub mod json_format;
 mod ops;
+pub mod plot;
 pub mod protobuf;
 pub mod protocol;
 pub mod seek;

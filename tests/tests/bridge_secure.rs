@@ -139,6 +139,7 @@ async fn tls_alone_carries_serve_record_and_cat() {
         json_key_spec: None,
         json_spec: None,
         json_infer: 1_000,
+        output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: CALL_TIMEOUT,
     };
     let mut printed = Vec::new();

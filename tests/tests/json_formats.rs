@@ -1,7 +1,10 @@
 //! JSON keys and values written by an independent producer (Python's `json.dumps` through
 //! confluent-kafka, `tests/python/produce_json.py`) on a Tansu topic, printed by
-//! `replay-bridge cat --key json --value json`: with columns inferred from the records, and with a
-//! user's spec. Every field of every record is compared with what the producer wrote.
+//! `replay-bridge cat --key json --value json`: with columns inferred from the records, with a
+//! user's spec, and (values written by confluent-kafka's `JSONSerializer`) with the registry's JSON
+//! Schema. Every field of every record is compared with what the producer wrote.
+
+mod common;
 
 use std::process::Command;
 use std::time::Duration;
@@ -17,17 +20,29 @@ const COUNT: usize = 400;
 
 /// `cat`'s lines, sorted by partition and offset.
 async fn cat_lines(addr: &str, topic: &str, spec: Option<&str>, infer: usize) -> Vec<Value> {
+    cat_lines_with(addr, topic, spec, infer, SchemaSource::None).await
+}
+
+/// [`cat_lines`] with the schemas of `schemas` (a registry).
+async fn cat_lines_with(
+    addr: &str,
+    topic: &str,
+    spec: Option<&str>,
+    infer: usize,
+    schemas: SchemaSource,
+) -> Vec<Value> {
     let options = CatOptions {
         key: SideFormat::Json,
         value: SideFormat::Json,
         subject: None,
-        schemas: SchemaSource::None,
+        schemas,
         follow: false,
         start: SeekSpec::All(Position::Beginning),
         count: None,
         json_key_spec: None,
         json_spec: spec.map(str::to_owned),
         json_infer: infer,
+        output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
     let config = KafkaConfig::new(addr, Duration::from_secs(10));
@@ -54,17 +69,19 @@ fn instant(text: &str) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
-    let Some((env, tansu)) = broker("cat of JSON values") else {
-        return;
-    };
-    let topic = "json-trades";
-    tansu.create_topic(topic, 3).unwrap();
+/// Runs `produce_json.py` for `COUNT` records on `topic` with `extra` arguments; the records as
+/// the broker acknowledged them, `[partition, offset, key, value]`.
+fn produce(
+    env: &streamglass_tests::python::PythonEnv,
+    tansu: &streamglass_tests::tansu::Tansu,
+    topic: &str,
+    extra: &[&str],
+) -> Vec<Value> {
     let out = Command::new(env.python())
         .arg(streamglass_tests::workspace_root().join("tests/python/produce_json.py"))
         .args(["--bootstrap", &tansu.addr, "--topic", topic])
         .args(["--count", &COUNT.to_string()])
+        .args(extra)
         .output()
         .expect("run python");
     assert!(
@@ -74,8 +91,19 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
         tansu.log_tail()
     );
     let produced: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let produced = produced["records"].as_array().unwrap();
+    let produced = produced["records"].as_array().unwrap().clone();
     assert_eq!(produced.len(), COUNT);
+    produced
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
+    let Some((env, tansu)) = broker("cat of JSON values") else {
+        return;
+    };
+    let topic = "json-trades";
+    tansu.create_topic(topic, 3).unwrap();
+    let produced = &produce(&env, &tansu, topic, &[]);
 
     // Inferred from the first 1,000 records (all of them), the time as the string it is.
     let inferred = cat_lines(&tansu.addr, topic, None, 1_000).await;
@@ -187,6 +215,96 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
     }
 }
 
+/// Values written by confluent-kafka's `JSONSerializer` (Confluent's framing, validated against
+/// the registry's latest `<topic>-value`, `tests/python/trade.schema.json`), keys by `json.dumps`:
+/// `cat` takes the value columns from the registry's JSON Schema (the time an instant, the
+/// nested object flattened, the array its JSON text) and infers the key's; every field equals
+/// what the producer wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cat_reads_json_serializer_values_by_the_registrys_json_schema() {
+    let Some((env, tansu)) = broker("cat of JSONSerializer values") else {
+        return;
+    };
+    let topic = "json-registered";
+    tansu.create_topic(topic, 2).unwrap();
+    let url = common::registry::start(vec![common::registry::Registered {
+        subject: format!("{topic}-value"),
+        id: 7,
+        schema_type: "JSON".into(),
+        schema: include_str!("../python/trade.schema.json").into(),
+    }])
+    .await;
+    let produced = produce(&env, &tansu, topic, &["--registry", &url]);
+    let registry =
+        replay_bridge::registry::SchemaRegistry::new(&url, None, Duration::from_secs(5)).unwrap();
+    let lines = cat_lines_with(
+        &tansu.addr,
+        topic,
+        None,
+        1_000,
+        SchemaSource::Registry(registry),
+    )
+    .await;
+    let columns: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
+    assert_eq!(
+        columns,
+        [
+            "Exchange",
+            "Id",
+            "Instrument",
+            "KafkaOffset",
+            "KafkaPartition",
+            "KafkaTimestamp",
+            "Key_K",
+            "Ok",
+            "Price",
+            "Seq",
+            "Size",
+            "Tags",
+            "Timestamp",
+            "Type",
+            "Venue__Lat",
+            "Venue__Name"
+        ]
+    );
+    for (line, want) in lines.iter().zip(&produced) {
+        let what = format!("{want}: {line}");
+        assert_eq!(line["KafkaPartition"], want[0], "{what}");
+        assert_eq!(line["KafkaOffset"], want[1], "{what}");
+        assert_eq!(line["Key_K"], want[2]["K"], "{what}");
+        let v = &want[3];
+        if v.is_null() {
+            let values = line
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| !k.starts_with("Kafka") && *k != "Key_K");
+            assert!(values.clone().all(|(_, v)| v.is_null()), "{what}");
+            continue;
+        }
+        for name in ["Id", "Exchange", "Instrument", "Type", "Seq", "Ok"] {
+            assert_eq!(line[name], v[name], "{name}: {what}");
+        }
+        for name in ["Price", "Size"] {
+            assert_eq!(line[name].as_f64(), v[name].as_f64(), "{name}: {what}");
+        }
+        assert_eq!(
+            line["Venue__Lat"].as_f64(),
+            v["Venue"]["Lat"].as_f64(),
+            "{what}"
+        );
+        assert_eq!(line["Venue__Name"], v["Venue"]["Name"], "{what}");
+        let tags: Value = serde_json::from_str(line["Tags"].as_str().unwrap()).unwrap();
+        assert_eq!(tags, v["Tags"], "{what}");
+        let ts = v["Timestamp"].as_str().unwrap();
+        assert_eq!(
+            line["Timestamp"].as_str(),
+            Some(instant(ts).as_str()),
+            "{what}"
+        );
+    }
+}
+
 /// Columns inferred from fewer records than the topic holds: they are fixed after the first
 /// `INFER` (one partition, so those are the first written); a member first seen later is ignored
 /// and a value wider than its column fails its record alone, counted; every other record is read
@@ -199,20 +317,7 @@ async fn cat_fixes_inferred_json_columns_after_the_first_records() {
     };
     let topic = "json-late";
     tansu.create_topic(topic, 1).unwrap();
-    let out = Command::new(env.python())
-        .arg(streamglass_tests::workspace_root().join("tests/python/produce_json.py"))
-        .args(["--bootstrap", &tansu.addr, "--topic", topic])
-        .args(["--count", &COUNT.to_string()])
-        .args(["--vary-after", &INFER.to_string()])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let produced: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let produced = produced["records"].as_array().unwrap();
+    let produced = &produce(&env, &tansu, topic, &["--vary-after", &INFER.to_string()]);
     let wider = produced
         .iter()
         .filter(|r| r[3]["Seq"].as_f64().is_some_and(|s| s.fract() != 0.0))
@@ -229,6 +334,7 @@ async fn cat_fixes_inferred_json_columns_after_the_first_records() {
         json_key_spec: None,
         json_spec: None,
         json_infer: INFER,
+        output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
     let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));

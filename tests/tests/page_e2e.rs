@@ -21,6 +21,12 @@ mod topic_browser;
 // Downloads from a panel's menu and the console, read by pyarrow and pandas.
 #[path = "page_e2e/export.rs"]
 mod export;
+// Charts (`Plot`): series, decimation, bins and bars against references; panels.
+#[path = "page_e2e/charts.rs"]
+mod charts;
+// Editable notebooks: edit, re-run, reload, export, import, share.
+#[path = "page_e2e/notebook_edit.rs"]
+mod notebook_edit;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

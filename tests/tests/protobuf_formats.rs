@@ -36,6 +36,7 @@ async fn cat_lines(addr: &str, registry: &str, topic: &str, subject: Option<&str
         json_key_spec: None,
         json_spec: None,
         json_infer: 1_000,
+        output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
     let config = KafkaConfig::new(addr, Duration::from_secs(10));

@@ -57,6 +57,7 @@ async fn cat_reads_kafkas_plain_serializers() {
             json_key_spec: None,
             json_spec: None,
             json_infer: 1_000,
+            output: replay_bridge::cat::OutputFormat::Jsonl,
             timeout: Duration::from_secs(10),
         };
         let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));

@@ -3,7 +3,8 @@
 //! - the wasm32 target (rustup);
 //! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of `Cargo.lock` (a mismatch breaks the
 //!   generated JS), and wasm-pack, both with `cargo install --root <cache>/tools/...`;
-//! - the npm packages (`npm ci`): the page's regular-table and uPlot, and playwright-core;
+//! - the npm packages (`npm ci`): the page's regular-table, uPlot and CodeMirror, esbuild (which
+//!   bundles CodeMirror), and playwright-core;
 //! - for the page: Debian's binaryen (apt-get), whose `wasm-opt` shrinks the bundle; without it
 //!   (no apt-get, not root) the page is built all the same, a few KB larger;
 //! - for tests: Debian's chromium and chromium-driver (apt-get).
@@ -128,7 +129,7 @@ fn ensure_cargo_tool(
 /// apt-get if `apt` (else only if it is there).
 pub fn wasm_toolchain(apt: bool) -> Result<Tools, Failure> {
     ensure_wasm_target()?;
-    // The page serves regular-table and uPlot from node_modules.
+    // The page serves regular-table, uPlot and CodeMirror (bundled by esbuild) from node_modules.
     ensure_npm_packages()?;
     let version = wasm_bindgen_version()?;
     let wasm_bindgen = ensure_cargo_tool("wasm-bindgen-cli", &version, "wasm-bindgen", false)?;

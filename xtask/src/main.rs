@@ -104,7 +104,10 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
         wasm = optimise_bundle(wasm_opt, &wasm)?;
     }
     let _ = std::fs::remove_dir_all(site);
+    // The name section wasm-bindgen writes (its shims' names: 5.4 KB raw) and the producers
+    // section serve only a debugger; the page's build panics by aborting.
     Cmd::new(&tools.wasm_bindgen)
+        .args(["--remove-name-section", "--remove-producers-section"])
         .args(["--target", "web", "--out-dir"])
         .arg(site.join("pkg"))
         .arg(&wasm)
@@ -116,7 +119,7 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
             std::fs::copy(&path, site.join(name)).map_err(Failure::io("copy www"))?;
         }
     }
-    // The page's two libraries, served as they are published (no bundler): regular-table (a
+    // Two of the page's libraries, served as they are published (no bundler): regular-table (a
     // virtualised grid) and uPlot (the chart).
     let vendor = site.join("vendor");
     std::fs::create_dir_all(&vendor).map_err(Failure::io("vendor"))?;
@@ -131,11 +134,32 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
         std::fs::copy(root().join("node_modules").join(from), vendor.join(to))
             .map_err(Failure::io("copy node_modules (run npm ci)"))?;
     }
+    // The notebook's editor: CodeMirror 6 is many ES modules with bare imports, so the pieces
+    // the page uses (xtask/codemirror-entry.js) are bundled and minified into one file by
+    // esbuild, pinned in package.json (offline after `npm ci`).
+    Cmd::new(root().join("node_modules/.bin/esbuild"))
+        .arg(root().join("xtask/codemirror-entry.js"))
+        .args([
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--legal-comments=none",
+            "--log-level=warning",
+        ])
+        .arg(format!(
+            "--outfile={}",
+            vendor.join("codemirror.js").display()
+        ))
+        .run()?;
     let (raw, gz, br) = precompress::site(site)?.unwrap_or_default();
     println!(
         "xtask: page built in {} (wasm {} bytes; served gzip {gz}, brotli {br})",
         site.display(),
         raw
+    );
+    let (page_gz, editor_gz) = precompress::page_script_gzip(site)?;
+    println!(
+        "xtask: the page's JavaScript and CSS with its vendored libraries: served gzip {page_gz} (the editor, vendor/codemirror.js: {editor_gz})"
     );
     Ok(())
 }

@@ -43,6 +43,34 @@ pub fn site(dir: &Path) -> Result<Option<(u64, u64, u64)>, Failure> {
     Ok(bundle)
 }
 
+/// The served gzip bytes of the page's own scripts and styles with its vendored libraries (every
+/// precompressed `.js`/`.css` but the wasm package's glue), and of the editor's vendored file.
+pub fn page_script_gzip(site: &Path) -> Result<(u64, u64), Failure> {
+    let mut total = 0;
+    let mut pending = vec![site.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        if dir.file_name().is_some_and(|n| n == "pkg") {
+            continue;
+        }
+        for entry in std::fs::read_dir(&dir).map_err(Failure::io("read the site"))? {
+            let path = entry.map_err(Failure::io("read the site"))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.to_string_lossy().ends_with(".js.gz")
+                || path.to_string_lossy().ends_with(".css.gz")
+            {
+                total += std::fs::metadata(&path)
+                    .map_err(Failure::io("read a .gz"))?
+                    .len();
+            }
+        }
+    }
+    let editor = std::fs::metadata(site.join("vendor/codemirror.js.gz"))
+        .map_err(Failure::io("read vendor/codemirror.js.gz"))?
+        .len();
+    Ok((total, editor))
+}
+
 fn append_ext(path: &Path, ext: &str) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".");

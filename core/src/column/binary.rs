@@ -52,10 +52,21 @@ impl BinaryColumn {
     /// Every row's value in order, with its bytes: `(bytes, ranges)`, where row `i` is
     /// `bytes[first .. first + count]` for `ranges[i] == Some((first, count))`, and null for `None`.
     pub fn contiguous(&self) -> (Vec<u8>, Vec<Option<(usize, usize)>>) {
-        let mut ranges = Vec::with_capacity(self.len());
-        self.ends.ranges(0, self.len(), &mut ranges);
-        let mut bytes = Vec::with_capacity(self.bytes.len());
-        self.bytes.slices().for_each(|s| bytes.extend_from_slice(s));
+        self.contiguous_rows(0, self.len())
+    }
+
+    /// As [`BinaryColumn::contiguous`], for rows `start .. start + count` (clamped) alone: row
+    /// `i` of the answer is row `start + i`, and `bytes` holds only the bytes they span.
+    pub fn contiguous_rows(
+        &self,
+        start: usize,
+        count: usize,
+    ) -> (Vec<u8>, Vec<Option<(usize, usize)>>) {
+        let mut ranges = Vec::with_capacity(count.min(self.len()));
+        self.ends.ranges(start, count, &mut ranges);
+        let (first, end) = super::row_ends::rebase(&mut ranges);
+        let mut bytes = Vec::with_capacity(end - first);
+        self.bytes.copy_range(first, end - first, &mut bytes);
         (bytes, ranges)
     }
 

@@ -22,7 +22,7 @@
 pub mod array;
 pub mod binary;
 pub mod chunked;
-mod row_ends;
+pub(crate) mod row_ends;
 pub mod strings;
 
 use crate::float_text::Float;

@@ -147,3 +147,18 @@ impl RowEnds {
         self.ends.bytes_reserved()
     }
 }
+
+/// Moves `ranges` (as [`RowEnds::ranges`] gives them) down by the first one's start, so they
+/// index a copy of just the values they span; returns that span, `first .. end` of the values
+/// before.
+pub(crate) fn rebase(ranges: &mut [Option<(usize, usize)>]) -> (usize, usize) {
+    let first = ranges.iter().flatten().map(|r| r.0).min().unwrap_or(0);
+    let end = ranges
+        .iter()
+        .flatten()
+        .map(|r| r.0 + r.1)
+        .max()
+        .unwrap_or(first);
+    ranges.iter_mut().flatten().for_each(|r| r.0 -= first);
+    (first, end)
+}

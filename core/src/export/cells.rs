@@ -38,42 +38,54 @@ pub(super) enum Cells<'a> {
     },
 }
 
-fn all<T: Copy>(c: &crate::column::Chunked<T>) -> Vec<T> {
-    let mut out = Vec::with_capacity(c.len());
-    c.copy_range(0, c.len(), &mut out);
+/// Values `start .. start + count` (clamped) of `c`.
+fn some<T: Copy>(c: &crate::column::Chunked<T>, start: usize, count: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(count.min(c.len().saturating_sub(start)));
+    c.copy_range(start, count, &mut out);
     out
 }
 
 impl<'a> Cells<'a> {
     pub(super) fn read(column: &'a Column) -> Self {
+        Self::read_rows(column, 0, column.len())
+    }
+
+    /// Rows `start .. start + count` (clamped) of `column`, as [`Cells::read`] reads them all:
+    /// row `i` here is the column's row `start + i`. Reads only those rows (and, for arrays and
+    /// binary, only the values they span), so a caller that prints rows as they come pays for
+    /// them alone.
+    pub(super) fn read_rows(column: &'a Column, start: usize, count: usize) -> Self {
+        let count = count.min(column.len().saturating_sub(start));
         match column {
-            Column::Bool(c) => Self::Bool(all(c)),
-            Column::I32(c) => Self::I32(all(c)),
-            Column::I64(c) => Self::I64(all(c)),
-            Column::F64(c) => Self::F64(all(c)),
-            Column::Timestamp(c) => Self::Timestamp(all(c)),
-            Column::Date(c) => Self::Date(all(c)),
-            Column::Time(c) => Self::Time(all(c)),
+            Column::Bool(c) => Self::Bool(some(c, start, count)),
+            Column::I32(c) => Self::I32(some(c, start, count)),
+            Column::I64(c) => Self::I64(some(c, start, count)),
+            Column::F64(c) => Self::F64(some(c, start, count)),
+            Column::Timestamp(c) => Self::Timestamp(some(c, start, count)),
+            Column::Date(c) => Self::Date(some(c, start, count)),
+            Column::Time(c) => Self::Time(some(c, start, count)),
             Column::String(c) => match (c.codes(), c.dictionary()) {
                 (Some(codes), Some(dict)) => Self::Codes {
-                    codes: all(codes),
+                    codes: some(codes, start, count),
                     dict,
                 },
-                _ => {
-                    let mut out = Vec::with_capacity(c.len());
+                _ if start == 0 && count == c.len() => {
+                    let mut out = Vec::with_capacity(count);
                     c.for_each(|s| out.push(s));
                     Self::String(out)
                 }
+                _ => Self::String((start..start + count).map(|i| c.get(i).flatten()).collect()),
             },
             Column::Binary(c) => {
-                let (bytes, ranges) = c.contiguous();
+                let (bytes, ranges) = c.contiguous_rows(start, count);
                 Self::Binary { bytes, ranges }
             }
             Column::Array(c) => {
-                let mut ranges = Vec::with_capacity(c.len());
-                c.ranges(0, c.len(), &mut ranges);
+                let mut ranges = Vec::with_capacity(count);
+                c.ranges(start, count, &mut ranges);
+                let (first, end) = crate::column::row_ends::rebase(&mut ranges);
                 Self::Array {
-                    values: Box::new(Self::read(c.values())),
+                    values: Box::new(Self::read_rows(c.values(), first, end - first)),
                     ranges,
                 }
             }

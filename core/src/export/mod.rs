@@ -92,6 +92,27 @@ impl Table {
     }
 }
 
+/// Rows `start .. start + count` (clamped) of `columns`, named by `fields`, as CSV or JSON lines
+/// written exactly as the table exports write them (`core/src/export/text.rs`), reading no other
+/// row: for a caller that prints rows as they come (`replay-bridge cat --format`). CSV's header
+/// row comes first only with `header`. `None` for Arrow IPC, which is a file, not lines.
+pub fn rows_text(
+    fields: &[Field],
+    columns: &[Column],
+    start: usize,
+    count: usize,
+    format: Format,
+    header: bool,
+) -> Option<String> {
+    let style = match format {
+        Format::Csv => cells::Style::Csv,
+        Format::JsonLines => cells::Style::Json,
+        Format::ArrowIpc => return None,
+    };
+    let named: Vec<(&Field, &Column)> = fields.iter().zip(columns).collect();
+    Some(text::text_rows(&named, start, count, style, header))
+}
+
 /// The columns a grid shows (every one but the format columns), with their fields.
 fn data_columns(data: &crate::table::TableData) -> Vec<(&Field, &Column)> {
     data.schema

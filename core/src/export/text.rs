@@ -24,7 +24,25 @@ use crate::table::Field;
 /// CSV ([`Style::Csv`]: a header of the names, then one CRLF-ended record per row) or JSON lines
 /// ([`Style::Json`]: one `\n`-ended object per row).
 pub(super) fn text(columns: &[(&Field, &Column)], rows: usize, style: Style) -> String {
-    let cells: Vec<Cells<'_>> = columns.iter().map(|(_, c)| Cells::read(c)).collect();
+    text_rows(columns, 0, rows, style, true)
+}
+
+/// As [`text`], for rows `start .. start + count` alone (clamped), reading no other row; CSV's
+/// header row only with `header`.
+pub(super) fn text_rows(
+    columns: &[(&Field, &Column)],
+    start: usize,
+    count: usize,
+    style: Style,
+    header: bool,
+) -> String {
+    let cells: Vec<Cells<'_>> = columns
+        .iter()
+        .map(|(_, c)| Cells::read_rows(c, start, count))
+        .collect();
+    let rows = columns
+        .first()
+        .map_or(0, |(_, c)| count.min(c.len().saturating_sub(start)));
     // What goes before each column's value: in CSV a comma (but first), in JSON `{"name":` or
     // `,"name":`.
     let mut before = Vec::with_capacity(columns.len());
@@ -46,7 +64,7 @@ pub(super) fn text(columns: &[(&Field, &Column)], rows: usize, style: Style) -> 
         Style::Json => ("null", "}\n"),
     };
     let mut out = String::with_capacity(rows.saturating_mul(12 * cells.len().max(1)) + 64);
-    if style == Style::Csv {
+    if style == Style::Csv && header {
         for (b, (field, _)) in before.iter().zip(columns) {
             out.push_str(b);
             write_csv_field(&field.name, &mut out);
@@ -209,6 +227,39 @@ mod tests {
         if let Some(path) = std::env::var_os("STREAMGLASS_EXPORT_SAMPLE") {
             std::fs::write(path, bytes).unwrap();
         }
+    }
+
+    /// Rows written as they come (`cat --format`) are the table export's lines, for every window
+    /// of rows: arrays and binary rebased onto the values they span, dictionaries kept.
+    #[test]
+    fn rows_written_from_any_window_are_the_exports_lines() {
+        use crate::export::{Format, rows_text};
+        let table = table_of_every_type();
+        let node = table.node.borrow();
+        let (fields, columns) = (node.data.schema.fields(), &node.data.columns);
+        for (format, whole) in [
+            (Format::Csv, table.to_csv()),
+            (Format::JsonLines, table.to_json_lines()),
+        ] {
+            let header = rows_text(fields, columns, 0, 0, format, true).unwrap();
+            let rows = &whole[header.len()..];
+            let lines: Vec<String> = (0..3)
+                .map(|r| rows_text(fields, columns, r, 1, format, false).unwrap())
+                .collect();
+            assert_eq!(lines.concat(), rows, "{format:?}");
+            assert_eq!(
+                rows_text(fields, columns, 1, 2, format, false).unwrap(),
+                lines[1..].concat()
+            );
+            // Past the end: nothing.
+            assert_eq!(rows_text(fields, columns, 3, 5, format, false).unwrap(), "");
+        }
+        assert_eq!(header_of(fields, columns), "B,I,L,D,T,S,Day,Tod,Bin,A\r\n");
+        assert!(rows_text(fields, columns, 0, 1, Format::ArrowIpc, true).is_none());
+    }
+
+    fn header_of(fields: &[crate::table::Field], columns: &[crate::column::Column]) -> String {
+        crate::export::rows_text(fields, columns, 0, 0, crate::export::Format::Csv, true).unwrap()
     }
 
     #[test]

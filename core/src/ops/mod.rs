@@ -17,14 +17,14 @@ mod groups;
 mod join;
 #[cfg(test)]
 mod join_tests;
-mod key_ids;
-mod keys;
+pub(crate) mod key_ids;
+pub(crate) mod keys;
 mod merge;
 #[cfg(test)]
 mod nan_order_tests;
 #[cfg(test)]
 mod operator_tests;
-mod packed_sort;
+pub(crate) mod packed_sort;
 mod product_join;
 mod rowwise;
 mod select_distinct;

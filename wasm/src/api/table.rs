@@ -562,6 +562,77 @@ impl Table {
         self.inner()?.export(format).map_err(to_js)
     }
 
+    /// What a chart draws of the rows now (`streamglass_core::plot`): `kind` is `"points"`,
+    /// `"histogram"` or `"ohlc"`; `values` the y columns (OHLC: open, high, low, close); `by`
+    /// makes one series per key; `width` is the pixel width (a histogram's bins). Returns
+    /// `{xType, categories, xMin, xMax, rows, series: [{column, key, rows, x, values}]}`, with
+    /// `x` and each of `values` a `Float64Array` of at most `4 × width` points.
+    pub fn plot(
+        &self,
+        kind: &str,
+        x: &str,
+        values: JsValue,
+        by: JsValue,
+        width: u32,
+    ) -> Result<JsValue, JsError> {
+        use streamglass_core::plot::{PlotKind, PlotSpec};
+        let kind = match kind {
+            "points" => PlotKind::Points,
+            "histogram" => PlotKind::Histogram,
+            "ohlc" => PlotKind::Ohlc,
+            other => return Err(JsError::new(&format!("no plot kind {other:?}"))),
+        };
+        let (values, by) = (strings(&values, "columns")?, strings(&by, "by columns")?);
+        let spec = PlotSpec {
+            kind,
+            x,
+            values: refs(&values),
+            by: refs(&by),
+            width: width.max(1) as usize,
+        };
+        let plot = self.inner()?.plot(&spec).map_err(to_js)?;
+        let object = Object::new();
+        set(&object, "xType", plot.x_type.to_string());
+        let categories: Array = plot
+            .categories
+            .iter()
+            .map(|c| JsValue::from_str(c))
+            .collect();
+        set(&object, "categories", categories);
+        let (lo, hi) = plot
+            .x_range
+            .map_or((JsValue::NULL, JsValue::NULL), |(lo, hi)| {
+                (lo.into(), hi.into())
+            });
+        set(&object, "xMin", lo);
+        set(&object, "xMax", hi);
+        set(&object, "rows", plot.rows as f64);
+        let series: Array = plot
+            .series
+            .iter()
+            .map(|s| {
+                let one = Object::new();
+                set(&one, "column", s.column.as_str());
+                set(
+                    &one,
+                    "key",
+                    s.key.iter().map(value_to_js).collect::<Array>(),
+                );
+                set(&one, "rows", s.rows as f64);
+                set(&one, "x", js_sys::Float64Array::from(s.x.as_slice()));
+                let values: Array = s
+                    .values
+                    .iter()
+                    .map(|v| JsValue::from(js_sys::Float64Array::from(v.as_slice())))
+                    .collect();
+                set(&one, "values", values);
+                JsValue::from(one)
+            })
+            .collect();
+        set(&object, "series", series);
+        Ok(object.into())
+    }
+
     /// Rows `first .. first + count` for display: `{columns, types, first, totalRows, rows,
     /// formats}`, where `columns` are the data columns (format columns are folded into
     /// `formats`), `types[c]` is column `c`'s type, and `formats[r][c]` is the cell's color or
