@@ -75,7 +75,7 @@ pub fn descriptors_of(store: &SchemaStore, id: u32) -> Result<Descriptors> {
         .ok_or_else(|| Error::Schema(format!("schema id {id} is not a Protobuf schema")))?;
     let set = info.descriptors.as_deref().ok_or_else(|| {
         Error::Schema(format!(
-            "Protobuf schema id {id} came without its compiled descriptors (a bridge older than protocol 5?)"
+            "Protobuf schema id {id} came without its compiled descriptors: the bridge could not compile it (its log says why)"
         ))
     })?;
     Descriptors::read(set)
