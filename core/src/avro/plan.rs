@@ -817,7 +817,7 @@ impl DecodePlan {
     /// Decodes one body into the lanes checked out of `cols` ([`DecodePlan::check_out`]). On
     /// error some lanes may have grown: the caller checks in and truncates the columns. The
     /// reason comes boxed: a result in a register, as errors are rare.
-    #[inline]
+    #[inline(always)]
     pub fn decode_lanes(
         &mut self,
         body: &[u8],

@@ -311,7 +311,7 @@ impl Shapes {
 }
 
 /// A union branch index, checked against the number of branches.
-#[inline]
+#[inline(always)]
 pub fn union_index(cur: &mut Cursor<'_>, branches: usize) -> Result<usize, DecodeReason> {
     let index = cur.long()?;
     if index < 0 || index as u64 >= branches as u64 {
@@ -321,7 +321,7 @@ pub fn union_index(cur: &mut Cursor<'_>, branches: usize) -> Result<usize, Decod
 }
 
 /// An enum symbol index, checked against the number of symbols.
-#[inline]
+#[inline(always)]
 pub fn enum_index(cur: &mut Cursor<'_>, symbols: usize) -> Result<usize, DecodeReason> {
     let index = cur.int()?;
     if index < 0 || index as u64 >= symbols as u64 {
