@@ -71,6 +71,7 @@ pub(super) struct Accumulator {
 /// interleavings (an append and a stream consumer of a multi-partition topic, whose frames are
 /// cut by each one's credit) then agree to the last bit, so the seed's differences are zero; and
 /// rows taken back (a ring) leave no drift.
+#[inline(always)]
 pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if !x.is_finite() {
         specials[special(x)] += 1;
@@ -574,9 +575,12 @@ impl Accumulator {
             self.update_statistic(column, weight, start, count, gids);
             return;
         }
+        // The rows' loops index slices, not `Vec`s: a `Vec` index is a call in the page's
+        // build (opt-level "z" does not inline `Index::index`).
         if self.kind == AggKind::Count {
+            let counts = self.counts.as_mut_slice();
             for &g in gids {
-                self.counts[g as usize] += 1;
+                counts[g as usize] += 1;
             }
             return;
         }
@@ -586,16 +590,17 @@ impl Accumulator {
                 read_f64(column, start, count, &mut self.scratch_f);
                 if matches!(kind, AggKind::Sum | AggKind::Avg) {
                     // The hot path of the seed: a sum, no branch on the kind per row.
+                    let (floats, low, specials, counts) = (
+                        self.floats.as_mut_slice(),
+                        self.low.as_mut_slice(),
+                        self.specials.as_mut_slice(),
+                        self.counts.as_mut_slice(),
+                    );
                     for (&g, &v) in gids.iter().zip(&self.scratch_f) {
                         if v != NULL_F64 {
                             let g = g as usize;
-                            add(
-                                &mut self.floats[g],
-                                &mut self.low[g],
-                                &mut self.specials[g],
-                                v,
-                            );
-                            self.counts[g] += 1;
+                            add(&mut floats[g], &mut low[g], &mut specials[g], v);
+                            counts[g] += 1;
                         }
                     }
                     return;
@@ -651,17 +656,23 @@ impl Accumulator {
             }
             _ => {
                 read_i64(column, start, count, &mut self.scratch_i);
+                let (floats, low, specials, counts, ints) = (
+                    self.floats.as_mut_slice(),
+                    self.low.as_mut_slice(),
+                    self.specials.as_mut_slice(),
+                    self.counts.as_mut_slice(),
+                    self.ints.as_mut_slice(),
+                );
                 for (&g, &v) in gids.iter().zip(&self.scratch_i) {
                     let g = g as usize;
-                    let first = self.counts[g] == 0;
+                    let first = counts[g] == 0;
                     let is_null = v == NULL_I64;
                     if kind == AggKind::Avg {
                         if !is_null {
-                            let (hi, lo) = (&mut self.floats[g], &mut self.low[g]);
-                            add(hi, lo, &mut self.specials[g], v as f64);
+                            add(&mut floats[g], &mut low[g], &mut specials[g], v as f64);
                         }
                     } else {
-                        let slot = &mut self.ints[g];
+                        let slot = &mut ints[g];
                         match kind {
                             AggKind::Sum if !is_null => *slot = slot.wrapping_add(v),
                             AggKind::Min if !is_null && (v < *slot || first) => *slot = v,
@@ -672,7 +683,7 @@ impl Accumulator {
                         }
                     }
                     if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
-                        self.counts[g] += 1;
+                        counts[g] += 1;
                     }
                 }
             }
