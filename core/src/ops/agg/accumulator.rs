@@ -605,11 +605,12 @@ impl Accumulator {
                     }
                     return;
                 }
+                let (floats, counts) = (self.floats.as_mut_slice(), self.counts.as_mut_slice());
                 for (&g, &v) in gids.iter().zip(&self.scratch_f) {
                     let g = g as usize;
-                    let first = self.counts[g] == 0;
+                    let first = counts[g] == 0;
                     let is_null = v == NULL_F64;
-                    let slot = &mut self.floats[g];
+                    let slot = &mut floats[g];
                     // (Sum and Avg took the path above.)
                     match kind {
                         // Deephaven's order (every NaN above everything, -0.0 equal to 0.0), as
@@ -625,18 +626,19 @@ impl Accumulator {
                         _ => {}
                     }
                     if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
-                        self.counts[g] += 1;
+                        counts[g] += 1;
                     }
                 }
             }
             Column::String(strings) => {
                 self.interner
                     .codes(strings, start, count, &mut self.scratch_s);
+                let (strs, counts) = (self.strs.as_mut_slice(), self.counts.as_mut_slice());
                 for (&g, &code) in gids.iter().zip(&self.scratch_s) {
                     let g = g as usize;
-                    let first = self.counts[g] == 0;
+                    let first = counts[g] == 0;
                     let is_null = code == NULL_CODE;
-                    let current = self.strs[g];
+                    let current = strs[g];
                     let dict = &self.interner.dict;
                     let less = || dict.get(code) < dict.get(current);
                     let take = match kind {
@@ -647,10 +649,10 @@ impl Accumulator {
                         _ => false,
                     };
                     if take {
-                        self.strs[g] = code;
+                        strs[g] = code;
                     }
                     if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
-                        self.counts[g] += 1;
+                        counts[g] += 1;
                     }
                 }
             }
