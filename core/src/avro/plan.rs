@@ -20,7 +20,9 @@ use super::schema::Schema;
 
 use super::cursor::{Cursor, mismatch};
 use super::mapping::{self, decimal_to_f64, non_null_branches, width};
-use super::shape::{Names, Shape, Shapes, enum_index, union_index};
+use super::shape::{
+    Names, Shape, Shapes, enum_index, enum_index_hot, union_index, union_index_hot,
+};
 use crate::column::strings::NULL_CODE;
 use crate::column::{
     ChunkLane, Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn, Value,
@@ -894,7 +896,7 @@ impl Program {
                     self.shapes.skip(shape.ok_or_else(mismatch)?, cur, 0)?;
                     continue;
                 }
-                if union_index(cur, 2)? != usize::from(op.null) {
+                if union_index_hot(cur, 2)? != usize::from(op.null) {
                     lane_null(lanes, &op.leaf, cols, state)?;
                     continue;
                 }
@@ -923,9 +925,9 @@ impl Program {
             ..
         } = state;
         match *leaf {
-            Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long()?, cols),
+            Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long_hot()?, cols),
             Leaf::Timestamp { col: k, nanos } => {
-                let v = scale(cur.long()?, i64::from(nanos), "a timestamp in nanoseconds")?;
+                let v = scale(cur.long_hot()?, i64::from(nanos), "a timestamp in nanoseconds")?;
                 put(&mut lanes.i64s, &program.i64s, k, v, cols)
             }
             Leaf::Double(k) => put(&mut lanes.f64s, &program.f64s, k, cur.double()?, cols),
@@ -964,7 +966,7 @@ impl Program {
                     return Err(DecodeReason::PlanMismatch.into());
                 };
                 let col = *col;
-                let index = enum_index(cur, symbols.len())?;
+                let index = enum_index_hot(cur, symbols.len())?;
                 // A symbol with a code in the column's dictionary (the cache is for it, see
                 // `check_out`) is a reader symbol: no look at the symbols.
                 if let (StrLane::Codes(_), Some(Some(code))) = (&lane, codes.codes.get(index)) {
