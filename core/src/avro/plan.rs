@@ -25,7 +25,8 @@ use super::shape::{
 };
 use crate::column::strings::NULL_CODE;
 use crate::column::{
-    ChunkLane, Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn, Value,
+    ChunkLane, Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn,
+    Value,
 };
 use crate::{DecodeReason, Error, Result};
 
@@ -927,7 +928,11 @@ impl Program {
         match *leaf {
             Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long_hot()?, cols),
             Leaf::Timestamp { col: k, nanos } => {
-                let v = scale(cur.long_hot()?, i64::from(nanos), "a timestamp in nanoseconds")?;
+                let v = scale(
+                    cur.long_hot()?,
+                    i64::from(nanos),
+                    "a timestamp in nanoseconds",
+                )?;
                 put(&mut lanes.i64s, &program.i64s, k, v, cols)
             }
             Leaf::Double(k) => put(&mut lanes.f64s, &program.f64s, k, cur.double()?, cols),

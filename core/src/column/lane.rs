@@ -23,7 +23,10 @@ impl<T: Copy + Default> ChunkLane<T> {
     /// A lane writing after the values `chunk` already holds.
     pub fn new(chunk: Vec<T>) -> Self {
         let written = chunk.len();
-        Self { buf: chunk, written }
+        Self {
+            buf: chunk,
+            written,
+        }
     }
 
     /// Appends `v`; false, appending nothing, when the chunk is full (the caller puts it back
