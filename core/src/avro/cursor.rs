@@ -38,13 +38,29 @@ impl<'a> Cursor<'a> {
         self.buf.len() - self.pos
     }
 
-    #[inline(always)]
+    /// A zig-zag `long`. In the page's build (opt-level "z") a call: the batch loop reads with
+    /// [`Cursor::long_hot`], which inlines, and the rest (skipping, JSON rendering, rare
+    /// leaves) stays small.
+    #[inline]
     pub fn long(&mut self) -> Result<i64, DecodeReason> {
+        self.long_hot()
+    }
+
+    /// [`Cursor::long`], always inlined: for the batch loop only.
+    #[inline(always)]
+    pub fn long_hot(&mut self) -> Result<i64, DecodeReason> {
         vlq::read_long(self.buf, &mut self.pos)
     }
 
-    #[inline(always)]
+    /// A zig-zag `int` (a call in the page's build, as [`Cursor::long`]).
+    #[inline]
     pub fn int(&mut self) -> Result<i32, DecodeReason> {
+        self.int_hot()
+    }
+
+    /// [`Cursor::int`], always inlined: for the batch loop only.
+    #[inline(always)]
+    pub fn int_hot(&mut self) -> Result<i32, DecodeReason> {
         vlq::read_int(self.buf, &mut self.pos)
     }
 

@@ -20,7 +20,7 @@ use super::mapping;
 use super::plan::DecodePlan;
 use super::schema_store::{SchemaStore, StoredSchema};
 use super::shape::Names;
-use crate::column::{Column, ColumnType, NULL_I64};
+use crate::column::{ChunkLane, Column, ColumnType, NULL_I64};
 use crate::json_format::{JsonColumns, JsonPlan, unframe};
 use crate::protobuf::{ProtoSide, ProtoSpec, side as proto_side};
 use crate::protocol::{Record, RecordBatch};
@@ -339,8 +339,8 @@ pub struct RecordDecoder {
 struct MetaLanes {
     partition: i32,
     partitions: usize,
-    offset: Vec<i64>,
-    timestamp: Vec<i64>,
+    offset: ChunkLane<i64>,
+    timestamp: ChunkLane<i64>,
 }
 
 impl MetaLanes {
@@ -348,8 +348,8 @@ impl MetaLanes {
         match columns {
             [Column::I32(_), Column::I64(o), Column::Timestamp(t), ..] => {
                 self.partitions = 0;
-                self.offset = o.check_out();
-                self.timestamp = t.check_out();
+                self.offset = ChunkLane::new(o.check_out());
+                self.timestamp = ChunkLane::new(t.check_out());
                 true
             }
             _ => false,
@@ -359,28 +359,35 @@ impl MetaLanes {
     fn check_in(&mut self, columns: &mut [Column]) {
         if let [Column::I32(p), Column::I64(o), Column::Timestamp(t), ..] = columns {
             p.extend_fill(self.partition, std::mem::take(&mut self.partitions));
-            o.check_in(std::mem::take(&mut self.offset));
-            t.check_in(std::mem::take(&mut self.timestamp));
+            o.check_in(self.offset.take());
+            t.check_in(self.timestamp.take());
         }
     }
 
+    /// Appends a record's metadata.
     #[inline(always)]
     fn push(&mut self, partition: i32, offset: i64, timestamp: i64, columns: &mut [Column]) {
-        let full = |v: &Vec<i64>| v.len() == v.capacity();
-        if full(&self.offset) || full(&self.timestamp) {
-            self.renew(columns);
+        let offset_in = self.offset.put(offset);
+        if !(offset_in && self.timestamp.put(timestamp)) {
+            self.renew_push(offset_in, offset, timestamp, columns);
         }
         self.partition = partition;
         self.partitions += 1;
-        self.offset.push(offset);
-        self.timestamp.push(timestamp);
     }
 
+    /// [`MetaLanes::push`] with a full lane: the offset, if it went in, comes back out, both
+    /// lanes are checked in and out again, and the record's metadata goes into the new chunks.
     #[cold]
     #[inline(never)]
-    fn renew(&mut self, columns: &mut [Column]) {
+    fn renew_push(&mut self, offset_in: bool, offset: i64, timestamp: i64, columns: &mut [Column]) {
+        if offset_in {
+            self.offset.unput();
+        }
         self.check_in(columns);
         self.check_out(columns);
+        // A fresh chunk has room; lanes that could not go out (columns of other types) take
+        // nothing, as neither does their check-in.
+        let _ = self.offset.put(offset) && self.timestamp.put(timestamp);
     }
 }
 

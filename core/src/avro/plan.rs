@@ -20,10 +20,13 @@ use super::schema::Schema;
 
 use super::cursor::{Cursor, mismatch};
 use super::mapping::{self, decimal_to_f64, non_null_branches, width};
-use super::shape::{Names, Shape, Shapes, enum_index, union_index};
+use super::shape::{
+    Names, Shape, Shapes, enum_index, enum_index_hot, union_index, union_index_hot,
+};
 use crate::column::strings::NULL_CODE;
 use crate::column::{
-    Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn, Value,
+    ChunkLane, Chunked, Column, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn,
+    Value,
 };
 use crate::{DecodeReason, Error, Result};
 
@@ -200,7 +203,7 @@ struct Program {
 
 /// A plan's ops for batches ([`DecodePlan::decode_lanes`]): `main` with each leaf writing to a
 /// lane (its index among the lanes of its [`Kind`]) instead of a column. A lane is a column's
-/// growing chunk, checked out for the batch, so a value is a `Vec` push: no column lookup, no
+/// growing chunk, checked out for the batch, so a value is a store ([`ChunkLane::put`]): no column lookup, no
 /// enum-tag check, no chunk bookkeeping per value, no dictionary-id check per string.
 #[derive(Debug, Clone)]
 struct LaneProgram {
@@ -317,7 +320,7 @@ impl LaneProgram {
 }
 
 /// A type of values with a lane: its null, and the columns that store it.
-trait Lane: Copy {
+trait Lane: Copy + Default {
     const NULL: Self;
     fn chunked(column: &mut Column) -> Option<&mut Chunked<Self>>;
 }
@@ -371,50 +374,51 @@ fn string_column(cols: &mut [Column], col: u32) -> Result<&mut StringColumn, Dec
 
 /// Appends `v` to lane `k` (of the columns `of`), checking a full lane in and another out.
 #[inline(always)]
-fn put<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], k: u32, v: T, cols: &mut [Column]) -> Step {
+fn put<T: Lane>(lanes: &mut [ChunkLane<T>], of: &[u32], k: u32, v: T, cols: &mut [Column]) -> Step {
     let lane = lanes.get_mut(k as usize).ok_or_else(mismatch)?;
-    if lane.len() == lane.capacity() {
-        renew(lane, of.get(k as usize).copied(), cols)?;
+    match lane.put(v) {
+        true => Ok(()),
+        false => renew(lane, v, of.get(k as usize).copied(), cols),
     }
-    lane.push(v);
-    Ok(())
 }
 
+/// Checks a full lane in and another out, and appends `v` to it.
 #[cold]
 #[inline(never)]
-fn renew<T: Lane>(lane: &mut Vec<T>, col: Option<u32>, cols: &mut [Column]) -> Step {
+fn renew<T: Lane>(lane: &mut ChunkLane<T>, v: T, col: Option<u32>, cols: &mut [Column]) -> Step {
     let chunked = col
         .and_then(|c| cols.get_mut(c as usize))
         .and_then(T::chunked)
         .ok_or_else(mismatch)?;
-    chunked.check_in(std::mem::take(lane));
-    *lane = chunked.check_out();
-    Ok(())
+    chunked.check_in(lane.take());
+    *lane = ChunkLane::new(chunked.check_out());
+    match lane.put(v) {
+        true => Ok(()),
+        false => Err(mismatch().into()),
+    }
 }
 
 /// Appends a dictionary code to a string lane.
 #[inline(always)]
 fn put_code(lane: &mut StrLane, code: u32, col: u32, cols: &mut [Column]) -> Step {
-    match lane {
-        StrLane::Codes(codes) if codes.len() < codes.capacity() => {
-            codes.push(code);
-            Ok(())
-        }
-        _ => put_code_slow(lane, code, col, cols),
+    if let StrLane::Codes(codes) = lane
+        && codes.put(code)
+    {
+        return Ok(());
     }
+    put_code_slow(lane, code, col, cols)
 }
 
 #[cold]
 #[inline(never)]
 fn put_code_slow(lane: &mut StrLane, code: u32, col: u32, cols: &mut [Column]) -> Step {
     string_column(cols, col)?.renew(lane);
-    match lane {
-        StrLane::Codes(codes) => {
-            codes.push(code);
-            Ok(())
-        }
-        _ => Err(DecodeReason::PlanMismatch.into()),
+    if let StrLane::Codes(codes) = lane
+        && codes.put(code)
+    {
+        return Ok(());
     }
+    Err(DecodeReason::PlanMismatch.into())
 }
 
 /// Appends a string (UTF-8, checked by the caller) or a null to a plain string lane.
@@ -482,10 +486,10 @@ type Step = Result<(), Box<DecodeReason>>;
 /// The lanes of a batch in progress: each the checked-out growing chunk of one column.
 #[derive(Debug, Clone, Default)]
 struct Lanes {
-    bools: Vec<Vec<i8>>,
-    i32s: Vec<Vec<i32>>,
-    i64s: Vec<Vec<i64>>,
-    f64s: Vec<Vec<f64>>,
+    bools: Vec<ChunkLane<i8>>,
+    i32s: Vec<ChunkLane<i32>>,
+    i64s: Vec<ChunkLane<i64>>,
+    f64s: Vec<ChunkLane<f64>>,
     /// String lanes, each with its column.
     strs: Vec<(StrLane, u32)>,
     /// Whether the lanes are checked out.
@@ -494,19 +498,21 @@ struct Lanes {
     plain_due: bool,
 }
 
-fn check_out<T: Lane>(lanes: &mut Vec<Vec<T>>, of: &[u32], cols: &mut [Column]) {
+fn check_out<T: Lane>(lanes: &mut Vec<ChunkLane<T>>, of: &[u32], cols: &mut [Column]) {
     lanes.clear();
     lanes.extend(of.iter().map(|&c| {
-        cols.get_mut(c as usize)
-            .and_then(T::chunked)
-            .map_or_else(Vec::new, Chunked::check_out)
+        ChunkLane::new(
+            cols.get_mut(c as usize)
+                .and_then(T::chunked)
+                .map_or_else(Vec::new, Chunked::check_out),
+        )
     }));
 }
 
-fn check_in<T: Lane>(lanes: &mut [Vec<T>], of: &[u32], cols: &mut [Column]) {
+fn check_in<T: Lane>(lanes: &mut [ChunkLane<T>], of: &[u32], cols: &mut [Column]) {
     for (lane, &c) in lanes.iter_mut().zip(of) {
         if let Some(chunked) = cols.get_mut(c as usize).and_then(T::chunked) {
-            chunked.check_in(std::mem::take(lane));
+            chunked.check_in(lane.take());
         }
     }
 }
@@ -817,7 +823,7 @@ impl DecodePlan {
     /// Decodes one body into the lanes checked out of `cols` ([`DecodePlan::check_out`]). On
     /// error some lanes may have grown: the caller checks in and truncates the columns. The
     /// reason comes boxed: a result in a register, as errors are rare.
-    #[inline]
+    #[inline(always)]
     pub fn decode_lanes(
         &mut self,
         body: &[u8],
@@ -891,7 +897,7 @@ impl Program {
                     self.shapes.skip(shape.ok_or_else(mismatch)?, cur, 0)?;
                     continue;
                 }
-                if union_index(cur, 2)? != usize::from(op.null) {
+                if union_index_hot(cur, 2)? != usize::from(op.null) {
                     lane_null(lanes, &op.leaf, cols, state)?;
                     continue;
                 }
@@ -920,9 +926,13 @@ impl Program {
             ..
         } = state;
         match *leaf {
-            Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long()?, cols),
+            Leaf::Long(k) => put(&mut lanes.i64s, &program.i64s, k, cur.long_hot()?, cols),
             Leaf::Timestamp { col: k, nanos } => {
-                let v = scale(cur.long()?, i64::from(nanos), "a timestamp in nanoseconds")?;
+                let v = scale(
+                    cur.long_hot()?,
+                    i64::from(nanos),
+                    "a timestamp in nanoseconds",
+                )?;
                 put(&mut lanes.i64s, &program.i64s, k, v, cols)
             }
             Leaf::Double(k) => put(&mut lanes.f64s, &program.f64s, k, cur.double()?, cols),
@@ -961,7 +971,7 @@ impl Program {
                     return Err(DecodeReason::PlanMismatch.into());
                 };
                 let col = *col;
-                let index = enum_index(cur, symbols.len())?;
+                let index = enum_index_hot(cur, symbols.len())?;
                 // A symbol with a code in the column's dictionary (the cache is for it, see
                 // `check_out`) is a reader symbol: no look at the symbols.
                 if let (StrLane::Codes(_), Some(Some(code))) = (&lane, codes.codes.get(index)) {

@@ -313,7 +313,13 @@ impl Shapes {
 /// A union branch index, checked against the number of branches.
 #[inline]
 pub fn union_index(cur: &mut Cursor<'_>, branches: usize) -> Result<usize, DecodeReason> {
-    let index = cur.long()?;
+    union_index_hot(cur, branches)
+}
+
+/// [`union_index`], always inlined: for the batch loop only (see [`Cursor::long`]).
+#[inline(always)]
+pub fn union_index_hot(cur: &mut Cursor<'_>, branches: usize) -> Result<usize, DecodeReason> {
+    let index = cur.long_hot()?;
     if index < 0 || index as u64 >= branches as u64 {
         return Err(DecodeReason::UnionIndex { index, branches });
     }
@@ -323,7 +329,13 @@ pub fn union_index(cur: &mut Cursor<'_>, branches: usize) -> Result<usize, Decod
 /// An enum symbol index, checked against the number of symbols.
 #[inline]
 pub fn enum_index(cur: &mut Cursor<'_>, symbols: usize) -> Result<usize, DecodeReason> {
-    let index = cur.int()?;
+    enum_index_hot(cur, symbols)
+}
+
+/// [`enum_index`], always inlined: for the batch loop only (see [`Cursor::long`]).
+#[inline(always)]
+pub fn enum_index_hot(cur: &mut Cursor<'_>, symbols: usize) -> Result<usize, DecodeReason> {
+    let index = cur.int_hot()?;
     if index < 0 || index as u64 >= symbols as u64 {
         return Err(DecodeReason::EnumIndex {
             index: i64::from(index),

@@ -10,7 +10,7 @@ use super::cursor::truncated;
 use crate::DecodeReason;
 
 /// Decodes an unsigned varint of at most 10 bytes at `*pos`, advancing `*pos` past it.
-#[inline]
+#[inline(always)]
 pub fn read_u64(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
     let start = *pos;
     // Fast path: one byte (small values, lengths, union and enum indexes).
@@ -68,14 +68,14 @@ fn read_u64_slow(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeReason> {
 }
 
 /// Decodes a zig-zag `long`.
-#[inline]
+#[inline(always)]
 pub fn read_long(buf: &[u8], pos: &mut usize) -> Result<i64, DecodeReason> {
     let v = read_u64(buf, pos)?;
     Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
 }
 
 /// Decodes a zig-zag `int`: at most 5 bytes, and the value must fit 32 bits.
-#[inline]
+#[inline(always)]
 pub fn read_int(buf: &[u8], pos: &mut usize) -> Result<i32, DecodeReason> {
     let start = *pos;
     // Fast path: one byte (enum indexes, small values).

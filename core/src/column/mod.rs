@@ -22,6 +22,7 @@
 pub mod array;
 pub mod binary;
 pub mod chunked;
+pub mod lane;
 pub(crate) mod row_ends;
 pub mod strings;
 
@@ -31,6 +32,7 @@ use std::fmt;
 pub use array::ArrayColumn;
 pub use binary::BinaryColumn;
 pub use chunked::Chunked;
+pub use lane::ChunkLane;
 pub use strings::{Dictionary, StrChunk, StrLane, StringColumn};
 
 /// `i8` storage of a null boolean.

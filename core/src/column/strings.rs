@@ -17,6 +17,7 @@ use rustc_hash::FxBuildHasher;
 use std::sync::Arc;
 
 use super::chunked::{Chunked, pop_chunks};
+use super::lane::ChunkLane;
 
 /// The code of a null string in a dictionary column.
 pub const NULL_CODE: u32 = u32::MAX;
@@ -596,7 +597,7 @@ pub enum StrLane {
     #[default]
     Idle,
     /// Codes in the column's dictionary ([`NULL_CODE`] for null).
-    Codes(Vec<u32>),
+    Codes(ChunkLane<u32>),
     /// A chunk of plain strings.
     Plain(StrChunk),
 }
@@ -795,7 +796,7 @@ impl StringColumn {
     /// may only intern ([`StringColumn::intern`]).
     pub fn check_out(&mut self) -> StrLane {
         match &mut self.repr {
-            Repr::Dict { codes, .. } => StrLane::Codes(codes.check_out()),
+            Repr::Dict { codes, .. } => StrLane::Codes(ChunkLane::new(codes.check_out())),
             Repr::Plain(plain) => StrLane::Plain(plain.check_out(true)),
         }
     }
@@ -822,6 +823,7 @@ impl StringColumn {
         match (&mut self.repr, lane) {
             (_, StrLane::Idle) => {}
             (Repr::Dict { codes, dict }, StrLane::Codes(mut lane)) => {
+                let mut lane = lane.take();
                 // Codes come from this dictionary: keep the invariant whatever the writer did.
                 // (`NULL_CODE + 1` wraps to 0: one compare per code, without a branch.)
                 let n = u32::try_from(dict.len()).unwrap_or(NULL_CODE);
@@ -842,7 +844,7 @@ impl StringColumn {
             (_, StrLane::Plain(chunk)) => {
                 (0..chunk.rows()).for_each(|row| self.push(chunk.get(row).flatten()));
             }
-            (_, StrLane::Codes(lane)) => lane.iter().for_each(|_| self.push(None)),
+            (_, StrLane::Codes(lane)) => (0..lane.len()).for_each(|_| self.push(None)),
         }
     }
 

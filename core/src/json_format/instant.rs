@@ -51,6 +51,8 @@ pub fn from_number(n: &Number, text: &str, unit: EpochUnit) -> Option<i64> {
     (nanos != i64::MIN).then_some(nanos)
 }
 
+/// The decimal digits `b` (in the page's build, opt-level "z", only `#[inline(always)]` inlines).
+#[inline(always)]
 fn num(b: &[u8]) -> Option<i64> {
     let mut v = 0i64;
     for &d in b {
@@ -60,6 +62,20 @@ fn num(b: &[u8]) -> Option<i64> {
         v = v * 10 + i64::from(d - b'0');
     }
     Some(v)
+}
+
+/// Whether two dates' texts are equal, as two words (an array compare is a `memcmp` call in the
+/// page's build).
+#[inline(always)]
+fn same_date(a: &[u8; 10], b: &[u8; 10]) -> bool {
+    let words = |d: &[u8; 10]| {
+        let [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9] = *d;
+        (
+            u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
+            u16::from_le_bytes([a8, a9]),
+        )
+    };
+    words(a) == words(b)
 }
 
 /// `yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|±hh:mm)`, or `None` for any other shape.
@@ -73,7 +89,7 @@ fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
     }
     let date = <[u8; 10]>::try_from(&b[..10]).ok()?;
     let days = match *last {
-        Some((d, days)) if d == date => days,
+        Some((d, days)) if same_date(&d, &date) => days,
         _ => {
             let (y, m, d) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
             if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m as u32)) {
@@ -95,7 +111,18 @@ fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
         if n == 0 || n > 9 {
             return None;
         }
-        frac = num(&tail[..n])? * 10i64.pow(9 - n as u32);
+        const SCALE: [i64; 9] = [
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
+        frac = num(&tail[..n])? * SCALE[n - 1];
         rest = &tail[n..];
     }
     let offset = match rest {

@@ -55,7 +55,8 @@ struct Level {
 /// A compiled JSON side (see the module's doc).
 #[derive(Debug)]
 pub struct JsonPlan {
-    levels: Vec<Level>,
+    /// A boxed slice: its index is no call in the page's build (opt-level "z"), a `Vec`'s is.
+    levels: Box<[Level]>,
     /// Column names, for errors.
     names: Vec<Arc<str>>,
     /// Per column, the epoch of the last record that gave it a value.
@@ -117,7 +118,7 @@ impl JsonPlan {
                 .push(Member::new(last, Target::Leaf(i as u32, c.ty)));
         }
         Self {
-            levels,
+            levels: levels.into(),
             names: columns
                 .columns()
                 .iter()

@@ -2,8 +2,9 @@
 //! the table column in bulk.
 //!
 //! Pushing into a table column one value at a time goes through its shared chunk (an atomic
-//! check per push); a stage is a plain `Vec`, so a value costs a push, and a failed record is
-//! undone by truncating the stages to the rows before it. [`Stage::flush`] then appends all the
+//! check per push); a stage is a buffer of its own ([`ChunkLane`], written by index), so a value
+//! costs a store, and a failed record is undone by truncating the stages to the rows before it.
+//! [`Stage::flush`] then appends all the
 //! staged rows at once: numbers as a slice, strings through the column's lane (interned into its
 //! dictionary, or copied into its plain chunk).
 //!
@@ -12,7 +13,7 @@
 use crate::DecodeReason;
 use crate::column::strings::NULL_CODE;
 use crate::column::{
-    Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn,
+    ChunkLane, Column, ColumnType, NULL_BOOL, NULL_F64, NULL_I32, NULL_I64, StrLane, StringColumn,
 };
 
 /// The flag of a null in [`Stage::Str`]'s ends.
@@ -21,11 +22,11 @@ const NULL: usize = 1 << (usize::BITS - 1);
 /// One column's staged rows.
 #[derive(Debug, Clone)]
 pub enum Stage {
-    Bool(Vec<i8>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-    F64(Vec<f64>),
-    Timestamp(Vec<i64>),
+    Bool(ChunkLane<i8>),
+    I32(ChunkLane<i32>),
+    I64(ChunkLane<i64>),
+    F64(ChunkLane<f64>),
+    Timestamp(ChunkLane<i64>),
     /// The strings back to back, and each row's end (with [`NULL`] set for a null); and the
     /// codes short strings had in the column's dictionary at the last flush.
     Str {
@@ -93,11 +94,11 @@ impl CodeCache {
 impl Stage {
     pub fn new(ty: ColumnType) -> Self {
         match ty {
-            ColumnType::Bool => Self::Bool(Vec::new()),
-            ColumnType::I32 => Self::I32(Vec::new()),
-            ColumnType::I64 => Self::I64(Vec::new()),
-            ColumnType::F64 => Self::F64(Vec::new()),
-            ColumnType::Timestamp => Self::Timestamp(Vec::new()),
+            ColumnType::Bool => Self::Bool(ChunkLane::default()),
+            ColumnType::I32 => Self::I32(ChunkLane::default()),
+            ColumnType::I64 => Self::I64(ChunkLane::default()),
+            ColumnType::F64 => Self::F64(ChunkLane::default()),
+            ColumnType::Timestamp => Self::Timestamp(ChunkLane::default()),
             _ => Self::Str {
                 text: String::new(),
                 ends: Vec::new(),
@@ -154,12 +155,12 @@ impl Stage {
     /// Appends the staged rows to `column` (of the stage's type) and empties the stage.
     pub fn flush(&mut self, column: &mut Column) -> Result<(), DecodeReason> {
         match (&mut *self, column) {
-            (Self::Bool(v), Column::Bool(c)) => c.extend_from_slice(v),
-            (Self::I32(v), Column::I32(c)) => c.extend_from_slice(v),
+            (Self::Bool(v), Column::Bool(c)) => c.extend_from_slice(v.values()),
+            (Self::I32(v), Column::I32(c)) => c.extend_from_slice(v.values()),
             (Self::I64(v), Column::I64(c)) | (Self::Timestamp(v), Column::Timestamp(c)) => {
-                c.extend_from_slice(v)
+                c.extend_from_slice(v.values())
             }
-            (Self::F64(v), Column::F64(c)) => c.extend_from_slice(v),
+            (Self::F64(v), Column::F64(c)) => c.extend_from_slice(v.values()),
             (Self::Str { text, ends, codes }, Column::String(c)) => {
                 flush_strings(text, ends, codes, c)?
             }
@@ -219,7 +220,7 @@ fn push(
     c: &mut StringColumn,
 ) -> bool {
     match lane {
-        StrLane::Codes(codes) if codes.len() < codes.capacity() => {
+        StrLane::Codes(codes) => {
             let code = match value {
                 Some(v) => match cache.code(v, c) {
                     Some(code) => code,
@@ -227,8 +228,9 @@ fn push(
                 },
                 None => NULL_CODE,
             };
-            codes.push(code);
-            true
+            // A full lane takes nothing: the caller renews it and comes back (the string is
+            // interned already, and cached).
+            codes.put(code)
         }
         StrLane::Plain(chunk) => match value {
             Some(v) => chunk.try_push(v.as_bytes()),

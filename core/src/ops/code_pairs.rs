@@ -80,8 +80,10 @@ impl CodePairs {
         self.seconds.clear();
         a.codes.copy_range(start, count, &mut self.firsts);
         b.codes.copy_range(start, count, &mut self.seconds);
+        // Written by index, not pushed: a push is a call in the page's build (opt-level "z").
         out.clear();
-        for (&x, &y) in self.firsts.iter().zip(&self.seconds) {
+        out.resize(self.firsts.len().min(self.seconds.len()), NONE);
+        for ((&x, &y), out) in self.firsts.iter().zip(&self.seconds).zip(out.iter_mut()) {
             let i = slot(x) * stride + slot(y);
             let id = match self.ids.get(i) {
                 Some(&id) if id != NONE => id,
@@ -97,7 +99,7 @@ impl CodePairs {
                     id
                 }
             };
-            out.push(id);
+            *out = id;
         }
         true
     }

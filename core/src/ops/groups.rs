@@ -142,7 +142,9 @@ impl Groups {
                 // The hot path: one load per row; a miss (a new key) takes the slow path, which
                 // may grow the table (so the stride is read again) or leave it.
                 let mut stride = self.direct.as_ref().map_or(0, |d| d.stride);
-                for (&a, &b) in a.iter().zip(b) {
+                // Written by index, not pushed: a push is a call in the page's build ("z").
+                out.resize(a.len().min(b.len()), NONE);
+                for ((&a, &b), out) in a.iter().zip(b).zip(out.iter_mut()) {
                     let (sa, sb) = (slot(a), slot(b));
                     let hit = match &self.direct {
                         Some(d) if sb < stride => d.ids.get(sa * stride + sb).copied(),
@@ -156,7 +158,7 @@ impl Groups {
                             id
                         }
                     };
-                    out.push(id);
+                    *out = id;
                 }
             }
             [a, b] => {
@@ -167,17 +169,20 @@ impl Groups {
                 if memo.is_empty() {
                     memo.resize(MEMO_SLOTS, (u64::MAX, u64::MAX, NONE));
                 }
-                for (&a, &b) in a.iter().zip(b) {
+                // A slice and an output written by index: no calls per row in the page's build.
+                let slots = memo.as_mut_slice();
+                out.resize(a.len().min(b.len()), NONE);
+                for ((&a, &b), out) in a.iter().zip(b).zip(out.iter_mut()) {
                     let slot = (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize;
-                    let (ka, kb, id) = memo[slot];
+                    let (ka, kb, id) = slots[slot];
                     let id = if ka == a && kb == b && id != NONE {
                         id
                     } else {
                         let id = self.id2(a, b);
-                        memo[slot] = (a, b, id);
+                        slots[slot] = (a, b, id);
                         id
                     };
-                    out.push(id);
+                    *out = id;
                 }
                 self.memo = memo;
             }

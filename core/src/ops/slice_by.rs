@@ -72,8 +72,10 @@ impl SliceBy {
         self.members.resize_with(self.ids.len(), VecDeque::new);
         changed.resize(self.ids.len(), false);
         let first = parent.first_key + start as u64;
+        // Slices, not `Vec`s, in the loop: a `Vec` index is a call in the page's build ("z").
+        let (members, changed) = (self.members.as_mut_slice(), changed.as_mut_slice());
         for (i, &g) in self.scratch.iter().enumerate() {
-            let rows = &mut self.members[g as usize];
+            let rows = &mut members[g as usize];
             let row = Row::Parent(first + i as u64);
             if self.head {
                 if rows.len() < self.n || self.all_rows {

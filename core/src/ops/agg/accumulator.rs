@@ -71,6 +71,7 @@ pub(super) struct Accumulator {
 /// interleavings (an append and a stream consumer of a multi-partition topic, whose frames are
 /// cut by each one's credit) then agree to the last bit, so the seed's differences are zero; and
 /// rows taken back (a ring) leave no drift.
+#[inline(always)]
 pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if !x.is_finite() {
         specials[special(x)] += 1;
@@ -574,9 +575,12 @@ impl Accumulator {
             self.update_statistic(column, weight, start, count, gids);
             return;
         }
+        // The rows' loops index slices, not `Vec`s: a `Vec` index is a call in the page's
+        // build (opt-level "z" does not inline `Index::index`).
         if self.kind == AggKind::Count {
+            let counts = self.counts.as_mut_slice();
             for &g in gids {
-                self.counts[g as usize] += 1;
+                counts[g as usize] += 1;
             }
             return;
         }
@@ -586,25 +590,27 @@ impl Accumulator {
                 read_f64(column, start, count, &mut self.scratch_f);
                 if matches!(kind, AggKind::Sum | AggKind::Avg) {
                     // The hot path of the seed: a sum, no branch on the kind per row.
+                    let (floats, low, specials, counts) = (
+                        self.floats.as_mut_slice(),
+                        self.low.as_mut_slice(),
+                        self.specials.as_mut_slice(),
+                        self.counts.as_mut_slice(),
+                    );
                     for (&g, &v) in gids.iter().zip(&self.scratch_f) {
                         if v != NULL_F64 {
                             let g = g as usize;
-                            add(
-                                &mut self.floats[g],
-                                &mut self.low[g],
-                                &mut self.specials[g],
-                                v,
-                            );
-                            self.counts[g] += 1;
+                            add(&mut floats[g], &mut low[g], &mut specials[g], v);
+                            counts[g] += 1;
                         }
                     }
                     return;
                 }
+                let (floats, counts) = (self.floats.as_mut_slice(), self.counts.as_mut_slice());
                 for (&g, &v) in gids.iter().zip(&self.scratch_f) {
                     let g = g as usize;
-                    let first = self.counts[g] == 0;
+                    let first = counts[g] == 0;
                     let is_null = v == NULL_F64;
-                    let slot = &mut self.floats[g];
+                    let slot = &mut floats[g];
                     // (Sum and Avg took the path above.)
                     match kind {
                         // Deephaven's order (every NaN above everything, -0.0 equal to 0.0), as
@@ -620,18 +626,19 @@ impl Accumulator {
                         _ => {}
                     }
                     if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
-                        self.counts[g] += 1;
+                        counts[g] += 1;
                     }
                 }
             }
             Column::String(strings) => {
                 self.interner
                     .codes(strings, start, count, &mut self.scratch_s);
+                let (strs, counts) = (self.strs.as_mut_slice(), self.counts.as_mut_slice());
                 for (&g, &code) in gids.iter().zip(&self.scratch_s) {
                     let g = g as usize;
-                    let first = self.counts[g] == 0;
+                    let first = counts[g] == 0;
                     let is_null = code == NULL_CODE;
-                    let current = self.strs[g];
+                    let current = strs[g];
                     let dict = &self.interner.dict;
                     let less = || dict.get(code) < dict.get(current);
                     let take = match kind {
@@ -642,26 +649,32 @@ impl Accumulator {
                         _ => false,
                     };
                     if take {
-                        self.strs[g] = code;
+                        strs[g] = code;
                     }
                     if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
-                        self.counts[g] += 1;
+                        counts[g] += 1;
                     }
                 }
             }
             _ => {
                 read_i64(column, start, count, &mut self.scratch_i);
+                let (floats, low, specials, counts, ints) = (
+                    self.floats.as_mut_slice(),
+                    self.low.as_mut_slice(),
+                    self.specials.as_mut_slice(),
+                    self.counts.as_mut_slice(),
+                    self.ints.as_mut_slice(),
+                );
                 for (&g, &v) in gids.iter().zip(&self.scratch_i) {
                     let g = g as usize;
-                    let first = self.counts[g] == 0;
+                    let first = counts[g] == 0;
                     let is_null = v == NULL_I64;
                     if kind == AggKind::Avg {
                         if !is_null {
-                            let (hi, lo) = (&mut self.floats[g], &mut self.low[g]);
-                            add(hi, lo, &mut self.specials[g], v as f64);
+                            add(&mut floats[g], &mut low[g], &mut specials[g], v as f64);
                         }
                     } else {
-                        let slot = &mut self.ints[g];
+                        let slot = &mut ints[g];
                         match kind {
                             AggKind::Sum if !is_null => *slot = slot.wrapping_add(v),
                             AggKind::Min if !is_null && (v < *slot || first) => *slot = v,
@@ -672,7 +685,7 @@ impl Accumulator {
                         }
                     }
                     if !is_null || matches!(kind, AggKind::First | AggKind::Last) {
-                        self.counts[g] += 1;
+                        counts[g] += 1;
                     }
                 }
             }

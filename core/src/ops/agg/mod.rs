@@ -173,6 +173,7 @@ impl AggBy {
         }
         let groups = self.groups.len;
         touched.resize(groups, false);
+        let touched = touched.as_mut_slice();
         for &g in &self.gids {
             touched[g as usize] = true;
         }

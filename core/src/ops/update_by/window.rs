@@ -23,6 +23,7 @@ pub(crate) enum Window {
 }
 
 impl Window {
+    #[inline(always)]
     fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
             Self::Cumulative => cumulative::before(jn, rn),
@@ -31,6 +32,7 @@ impl Window {
         }
     }
 
+    #[inline(always)]
     fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
             Self::Cumulative => cumulative::within(jn, rn),
@@ -39,6 +41,7 @@ impl Window {
         }
     }
 
+    #[inline(always)]
     fn is_final(self, r: &Entry, last: &Entry, rn: u64, n: u64) -> bool {
         match self {
             Self::Cumulative => true,
@@ -77,6 +80,7 @@ struct Span<'a> {
 }
 
 impl Span<'_> {
+    #[inline(always)]
     fn at(&self, j: u64) -> &Entry {
         &self.rows[(j - self.base) as usize]
     }
