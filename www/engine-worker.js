@@ -137,16 +137,25 @@ for (const proto of [Table.prototype, Session.prototype]) {
       const into = made;
       const result = method.apply(this, args);
       if (into && isTable(result)) into.push(result);
-      else if (into && result instanceof Promise) result.then((t) => isTable(t) && into.push(t), () => {});
+      else if (into && result instanceof Promise) result.then((t) => isTable(t) && madeLate(into, t), () => {});
       return result;
     };
   }
 }
 
-/** Closes the tables of `tables` that no name holds and `kept` does not have. */
+/** Closes the tables of `tables` that no name holds and `kept` does not have; a table a run's
+ * promise gives after that (a `consumeToTable` it did not await) is closed as it comes. */
 function closeUnnamed(tables, kept) {
   const named = new Set(Object.values(scope));
   for (const t of tables) if (!t.isClosed && !named.has(t) && !kept.has(t)) t.close();
+  tables.settled = true;
+}
+
+/** Records table `t`, which a promise of a run gave: closed at once if that run has ended and no
+ * name holds it (nothing can reach it any more). */
+function madeLate(tables, t) {
+  if (!tables.settled) tables.push(t);
+  else if (!t.isClosed && !Object.values(scope).includes(t)) t.close();
 }
 
 // Runs one at a time, in the order they came.

@@ -26,7 +26,8 @@ export function saveFile({ filename, mediaType, bytes }) {
 export function downloadMenu(name, pick) {
   const menu = document.createElement("details");
   menu.className = "panel-download";
-  menu.innerHTML = `<summary title="Download what this panel shows (with its sort and filters), as it is now" data-testid="download-${name}">⤓</summary><div class="panel-download-list"></div>`;
+  menu.innerHTML = `<summary title="Download what this panel shows (with its sort and filters), as it is now">⤓</summary><div class="panel-download-list"></div>`;
+  menu.querySelector("summary").dataset.testid = `download-${name}`;
   const list = menu.querySelector(".panel-download-list");
   for (const [format, label] of FORMATS) {
     const button = document.createElement("button");

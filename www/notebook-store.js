@@ -124,6 +124,9 @@ export function checked(value) {
   if (!Array.isArray(value.cells) || value.cells.some((c) => typeof c?.code !== "string" || typeof c?.name !== "string")) {
     return new Error("its cells must each have a name and code");
   }
+  // A name is an identifier (it names the cell in the page and in tests), never markup.
+  const bad = value.cells.find((c) => !/^[A-Za-z_][\w-]{0,63}$/.test(c.name));
+  if (bad) return new Error(`a cell's name must be letters, digits, _ or - (at most 64): ${JSON.stringify(bad.name.slice(0, 80))}`);
   const names = new Set(value.cells.map((c) => c.name));
   if (names.size !== value.cells.length) return new Error("two cells have one name");
   return {
@@ -158,8 +161,28 @@ function fromBase64url(text) {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
 }
 
-async function through(stream, bytes) {
-  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
+// The most a share link may inflate to: a notebook is text, and a small link must not expand into
+// gigabytes in the tab.
+const MAX_SHARED = 4 << 20;
+
+async function through(stream, bytes, limit = Infinity) {
+  const reader = new Blob([bytes]).stream().pipeThrough(stream).getReader();
+  const parts = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new Error(`it inflates past ${limit >> 20} MiB`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
 }
 
 /** A link to this page that carries the notebook, deflated, in its fragment. */
@@ -177,7 +200,7 @@ export async function sharedNotebook(hash) {
   const at = hash.indexOf(SHARE);
   if (at < 0) return null;
   try {
-    const bytes = await through(new DecompressionStream("deflate-raw"), fromBase64url(hash.slice(at + SHARE.length)));
+    const bytes = await through(new DecompressionStream("deflate-raw"), fromBase64url(hash.slice(at + SHARE.length)), MAX_SHARED);
     return checked(JSON.parse(new TextDecoder().decode(bytes)));
   } catch (e) {
     return new Error(`the share link is damaged (${e.message ?? e})`);

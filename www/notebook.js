@@ -54,7 +54,7 @@ function setState(name, state, text = state) {
 
 /** Whether `code` mentions any of `names` as a whole word. */
 function mentions(code, names) {
-  return names.some((n) => new RegExp(`(^|[^\\w$])${n.replace(/\$/g, "\\$")}($|[^\\w$])`).test(code));
+  return names.some((n) => new RegExp(`(^|[^\\w$])${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^\\w$])`).test(code));
 }
 
 /** Marks stale every cell after `from` (an index) whose code mentions one of `names`. */
@@ -81,8 +81,11 @@ function renderCell(c, before = null) {
   const section = document.createElement("article");
   section.className = "cell";
   section.dataset.cell = c.name;
-  section.innerHTML = `<header><h2></h2>${BUTTONS}<span class="cell-state" data-testid="cell-${c.name}" data-state="idle"></span></header>
+  // The name comes from a notebook that may be someone else's (an import, a share link): it is
+  // only ever set as text or an attribute value, never parsed as HTML.
+  section.innerHTML = `<header><h2></h2>${BUTTONS}<span class="cell-state" data-state="idle"></span></header>
     <div class="cell-code"></div><div class="cell-output"></div>`;
+  section.querySelector(".cell-state").dataset.testid = `cell-${c.name}`;
   const title = section.querySelector("h2");
   title.textContent = c.title || c.name;
   title.title = "The cell's title (click to edit, in your notebooks)";
@@ -165,9 +168,16 @@ function act(what, name) {
 
 async function runCell(c) {
   const entry = cells.get(c.name);
+  // Deleted while queued: nothing to run.
+  if (!entry) return;
   const section = entry.section;
   setState(c.name, "running", "running…");
   const result = await call({ type: "run", code: c.code, replaces: entry.made });
+  if (cells.get(c.name) !== entry) {
+    // Deleted (or replaced) while it ran: what it made has no cell to drop it later.
+    for (const name of result.names ?? []) post({ type: "drop", name });
+    return;
+  }
   if (!result.ok) {
     setState(c.name, "failed", result.error);
     throw new Error(`${c.name}: ${result.error}`);

@@ -28,10 +28,15 @@ export function openPanel(name, host) {
   wrapper.className = "table-panel";
   wrapper.dataset.panel = name;
   wrapper.dataset.testid = `panel-${name}`;
+  // `name` is whatever a cell returned: set as text and attribute values only, never as markup.
   wrapper.innerHTML = `<div class="panel-head"><span class="panel-name"></span>
-    <span class="panel-stats" data-testid="stats-${name}"></span>
-    <button class="panel-close" type="button" title="Close the panel (the table stays live)" aria-label="Close ${name}" data-testid="close-${name}">×</button></div>`;
+    <span class="panel-stats"></span>
+    <button class="panel-close" type="button" title="Close the panel (the table stays live)">×</button></div>`;
   wrapper.querySelector(".panel-name").textContent = name;
+  wrapper.querySelector(".panel-stats").dataset.testid = `stats-${name}`;
+  const close = wrapper.querySelector(".panel-close");
+  close.setAttribute("aria-label", `Close ${name}`);
+  close.dataset.testid = `close-${name}`;
   wrapper.querySelector(".panel-close").addEventListener("click", () => closePanel(name));
   host.appendChild(wrapper);
   const panel = { name, wrapper, table: null, chart: false, data: null, want: { first: 0, count: ROWS_ASKED } };
@@ -110,10 +115,12 @@ export function renderMenu(frame) {
         const li = document.createElement("li");
         li.dataset.table = name;
         const open = panels.has(name);
-        li.innerHTML = `<button type="button" class="panel-toggle" data-testid="menu-${name}"></button>
+        li.innerHTML = `<button type="button" class="panel-toggle"></button>
           <span class="menu-stats"></span>
-          <button type="button" class="panel-drop" title="Drop the table: its memory is freed once no other table needs it" data-testid="drop-${name}">drop</button>`;
+          <button type="button" class="panel-drop" title="Drop the table: its memory is freed once no other table needs it">drop</button>`;
         const toggle = li.querySelector(".panel-toggle");
+        toggle.dataset.testid = `menu-${name}`;
+        li.querySelector(".panel-drop").dataset.testid = `drop-${name}`;
         toggle.textContent = `${open ? "●" : "○"} ${name}`;
         toggle.dataset.open = String(open);
         toggle.addEventListener("click", () => {

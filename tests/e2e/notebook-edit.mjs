@@ -221,6 +221,8 @@ try {
         { ...shape, version: 2, cells: [] },
         { ...shape, cells: [{ name: "a" }] },
         { ...shape, cells: [{ name: "a", code: "" }, { name: "a", code: "" }] },
+        // A name that is markup (an import or a share link is someone else's): refused.
+        { ...shape, cells: [{ name: 'x"><div data-act="from" style="position:fixed;inset:0"></div>', code: "" }] },
         "[]",
       ].map((v) => checked(v).message);
     }),

@@ -280,7 +280,7 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
     );
 
     // A file that is not a notebook is refused with what is wrong; so are other versions,
-    // cells without code and two cells of one name.
+    // cells without code, two cells of one name and a name that is markup.
     let refused = &shown["refused"];
     assert_eq!(
         refused["state"],
@@ -293,6 +293,7 @@ async fn a_user_edits_a_notebook_which_survives_a_reload_and_travels_by_link() {
             "version 2: this page reads version 1",
             "its cells must each have a name and code",
             "two cells have one name",
+            "a cell's name must be letters, digits, _ or - (at most 64): \"x\\\"><div data-act=\\\"from\\\" style=\\\"position:fixed;inset:0\\\"></div>\"",
             "not a streamglass-notebook file"
         ])
     );
