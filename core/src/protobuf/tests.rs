@@ -753,3 +753,35 @@ fn keys_and_tombstones() {
     .unwrap();
     assert_eq!(cell(&d, "x", 1), V::Null);
 }
+
+/// A topic of many writer ids and hostile message indexes keeps at most `MAX_PLANS` plans; a
+/// failed pair is not kept and is an error at every record.
+#[test]
+fn the_plan_cache_is_bounded_and_keeps_no_failures() {
+    let (set, _) = compile(&[("all.proto", ALL)]);
+    let store = store_of((1..=100).map(|id| info(id, id as i32, &set)).collect());
+    let reader = side::descriptors_of(&store, 1).unwrap();
+    let message = side::choose(&reader, &MessageChoice::Named("test.All".into())).unwrap();
+    let mut s = ProtoSide::new(&reader, message);
+    for round in 0..2 {
+        for id in 1..=100 {
+            assert_eq!(s.stage(&frame(id, &[0], &[]), &store), Ok(id), "round {round}");
+        }
+    }
+    assert_eq!(s.staged(), 200);
+    assert_eq!(s.plans_kept(), side::MAX_PLANS);
+    for k in 1_000..6_000 {
+        let err = s.stage(&frame(1, &[0, k], &[]), &store).unwrap_err();
+        assert_eq!(err.0, Some(1));
+        assert!(
+            matches!(&err.1, crate::DecodeReason::Incompatible(e) if e.contains(&format!("no message at indexes [0, {k}]"))),
+            "{err:?}"
+        );
+    }
+    let again = s.stage(&frame(1, &[0, 1_000], &[]), &store).unwrap_err();
+    assert!(matches!(again.1, crate::DecodeReason::Incompatible(_)), "{again:?}");
+    assert_eq!(s.plans_kept(), side::MAX_PLANS);
+    assert_eq!(s.staged(), 200);
+    // The kept plans still decode.
+    assert_eq!(s.stage(&frame(7, &[0], &[]), &store), Ok(7));
+}
