@@ -171,9 +171,12 @@ pub struct ProtoSide {
 }
 
 impl ProtoSide {
-    /// A side whose columns are message `message` of `reader`'s.
-    pub fn new(reader: &Descriptors, message: u32) -> Self {
-        Self::of_leaves(&leaves(reader, message))
+    /// A side whose columns are message `message` of `reader`'s, or why it has none (see
+    /// [`leaves`]).
+    pub fn new(reader: &Descriptors, message: u32) -> Result<Self> {
+        Ok(Self::of_leaves(
+            &leaves(reader, message).map_err(Error::Schema)?,
+        ))
     }
 
     fn of_leaves(leaves: &[Leaf]) -> Self {
@@ -234,7 +237,7 @@ impl ProtoSide {
                             ))
                         })?;
                         Plan::compile(
-                            &leaves(&d, message),
+                            &leaves(&d, message).map_err(Error::Schema)?,
                             &self.names,
                             &self.types,
                             d.enums.clone().into(),
