@@ -1,8 +1,9 @@
 //! [`leaves`]: a Protobuf message flattened into the columns it gives (see the mapping in
 //! [`super`]), each with the path of field numbers that reaches it and how it is read.
 //!
-//! Invariant: names are unique within one message's leaves (field names are unique per message,
-//! and a nested message's leaves carry its field's name and `__` as a prefix), and a message type
+//! Invariant: names are unique within one message's leaves (a nested message's leaves carry its
+//! field's name and `__` as a prefix; a field named with `__` that meets a nested one's name, as
+//! `venue__name` beside `venue.name`, is refused naming both), and a message type
 //! already being flattened on the path is not entered again (a recursive type stops there).
 //! The flattening is bounded: past [`MAX_COLUMNS`] columns, [`MAX_MESSAGES`] nested messages or
 //! [`MAX_DEPTH`] levels it stops with an error.
@@ -162,8 +163,22 @@ pub fn leaves(d: &Descriptors, message: u32) -> Result<Vec<Leaf>, String> {
         stack: vec![message],
         entered: 0,
         out: Vec::new(),
+        paths: Vec::new(),
     };
-    w.walk(message, "")?;
+    w.walk(message, "", "")?;
+    let mut seen = std::collections::HashMap::with_capacity(w.out.len());
+    for (leaf, path) in w.out.iter().zip(&w.paths) {
+        if let Some(first) = seen.insert(leaf.name.as_str(), path) {
+            let root = d
+                .messages
+                .get(message as usize)
+                .map_or("?", |m| m.full_name.as_str());
+            return Err(format!(
+                "message {root}: fields `{first}` and `{path}` both flatten to column `{}`",
+                leaf.name
+            ));
+        }
+    }
     Ok(w.out)
 }
 
@@ -177,10 +192,12 @@ struct Walk<'a> {
     /// Nested messages entered so far.
     entered: usize,
     out: Vec<Leaf>,
+    /// Each leaf's field path, dotted (`venue.name`), for errors.
+    paths: Vec<String>,
 }
 
 impl Walk<'_> {
-    fn walk(&mut self, message: u32, prefix: &str) -> Result<(), String> {
+    fn walk(&mut self, message: u32, prefix: &str, dotted: &str) -> Result<(), String> {
         let d = self.d;
         let Some(m) = d.messages.get(message as usize) else {
             return Ok(());
@@ -192,6 +209,7 @@ impl Walk<'_> {
             .map_or("?", |r| r.full_name.as_str());
         for f in &m.fields {
             let name = format!("{prefix}{}", f.name);
+            let path = format!("{dotted}{}", f.name);
             let read = match f.ty {
                 FieldType::Message(inner) => {
                     let Some(desc) = d.messages.get(inner as usize) else {
@@ -217,7 +235,7 @@ impl Walk<'_> {
                             }
                             self.numbers.push(f.number);
                             self.stack.push(inner);
-                            self.walk(inner, &format!("{name}__"))?;
+                            self.walk(inner, &format!("{name}__"), &format!("{path}."))?;
                             self.stack.pop();
                             self.numbers.pop();
                             continue;
@@ -248,12 +266,13 @@ impl Walk<'_> {
                     root
                 ));
             }
-            let mut path = self.numbers.clone();
-            path.push(f.number);
+            let mut numbers = self.numbers.clone();
+            numbers.push(f.number);
+            self.paths.push(path);
             self.out.push(Leaf {
                 name,
                 ty,
-                numbers: path,
+                numbers,
                 read,
                 repeated: f.repeated,
                 explicit: f.explicit || matches!(read, Read::Timestamp | Read::Wrapper(_)),

@@ -856,3 +856,21 @@ fn a_schema_nested_past_the_depth_cap_is_refused() {
     let err = columns::leaves(&d, d.by_name("deep.N0").unwrap()).unwrap_err();
     assert!(err.contains("deeper than 32 levels"), "{err}");
 }
+
+/// A top-level `venue__name` beside a nested `venue.name` is refused, naming both fields.
+#[test]
+fn a_flattened_name_collision_names_both_fields() {
+    let text = "syntax = \"proto3\"; package c; message Venue { string name = 1; } \
+                message M { Venue venue = 1; string venue__name = 2; }";
+    let (set, _) = compile(&[("c.proto", text)]);
+    let store = store_of(vec![info(1, 1, &set)]);
+    let spec = ProtoSpec {
+        schema: crate::avro::ReaderSchema::Latest("t-value".into()),
+        message: MessageChoice::Named("c.M".into()),
+    };
+    let err = RecordDecoder::new(store, Format::Ignore, Format::Protobuf(spec)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Avro schema: message c.M: fields `venue.name` and `venue__name` both flatten to column `venue__name`"
+    );
+}
