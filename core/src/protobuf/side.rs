@@ -75,7 +75,7 @@ pub fn descriptors_of(store: &SchemaStore, id: u32) -> Result<Descriptors> {
         .ok_or_else(|| Error::Schema(format!("schema id {id} is not a Protobuf schema")))?;
     let set = info.descriptors.as_deref().ok_or_else(|| {
         Error::Schema(format!(
-            "Protobuf schema id {id} came without its compiled descriptors: the bridge could not compile it (its log says why)"
+            "Protobuf schema id {id} came without its compiled descriptors: it does not compile, its references could not be fetched, or (recorded before protocol 5) it does not compile without them (the bridge's log says which)"
         ))
     })?;
     Descriptors::read(set)
