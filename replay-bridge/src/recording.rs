@@ -34,7 +34,7 @@ use std::sync::LazyLock;
 use apache_avro::types::Value;
 use apache_avro::{Codec, Schema, Writer};
 use serde::{Deserialize, Serialize};
-use streamglass_core::protocol::SchemaInfo;
+use streamglass_core::protocol::{SchemaInfo, SchemaType};
 
 use crate::{Error, Result};
 
@@ -563,7 +563,8 @@ impl RecordingReader {
                 )));
             }
         };
-        let meta = parse_meta(&metadata).map_err(not_a_recording)?;
+        let mut meta = parse_meta(&metadata).map_err(not_a_recording)?;
+        compile_missing(path, &mut meta.schemas);
         Ok(Self {
             path: path.to_owned(),
             meta,
@@ -992,6 +993,26 @@ fn container_header(metadata: &[(&str, Vec<u8>)], marker: &[u8; 16]) -> Vec<u8> 
     out
 }
 
+/// Compiles the Protobuf schemas that came without descriptors: a recording made before protocol 5
+/// keeps only their text. A schema that imports files of its own (its registry references were not
+/// recorded) does not compile alone: it keeps `None`, logged, and its records fail in the page.
+fn compile_missing(path: &Path, schemas: &mut [SchemaInfo]) {
+    for info in schemas
+        .iter_mut()
+        .filter(|i| i.schema_type == SchemaType::Protobuf && i.descriptors.is_none())
+    {
+        match crate::protobuf::compile(&info.schema, &[]) {
+            Ok(set) => info.descriptors = Some(set),
+            Err(e) => tracing::warn!(
+                schema_id = info.id,
+                "recording {}: Protobuf schema {} does not compile alone (recorded without its descriptors): {e}",
+                path.display(),
+                info.id
+            ),
+        }
+    }
+}
+
 fn parse_meta(meta: &HashMap<String, Vec<u8>>) -> Result<RecordingMeta, String> {
     let text = |key: &str| -> Result<&str, String> {
         let bytes = meta
@@ -1097,6 +1118,7 @@ pub(crate) fn meta_of(partitions: &[(i32, i64, i64)]) -> RecordingMeta {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use prost::Message as _;
 
     /// A generated recording of 30,000 trades over 3 partitions (about 40 blocks), made once.
     fn indexed() -> &'static (tempfile::TempDir, PathBuf, BlockIndex) {
@@ -1440,5 +1462,42 @@ mod tests {
         // A header of an older build, with no counts, whose records reach its high watermark.
         write_unchecked(&path, &meta_of(&[(0, 0, 5_000)]), &records);
         BlockIndex::build(&path).unwrap();
+    }
+
+    /// A recording made before protocol 5 keeps a Protobuf schema's text without descriptors: the
+    /// reader compiles it at open; one that imports a file it lacks stays `None`.
+    #[test]
+    fn protobuf_schemas_recorded_without_descriptors_are_compiled_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sgrec");
+        let mut meta = meta_of(&[(0, 0, 0)]);
+        let proto = |id: u32, text: &str| SchemaInfo {
+            id,
+            subject: Some("t-value".into()),
+            version: Some(1),
+            schema: text.into(),
+            schema_type: SchemaType::Protobuf,
+            descriptors: None,
+        };
+        meta.schemas = vec![
+            proto(
+                1,
+                "syntax = \"proto3\"; import \"google/protobuf/timestamp.proto\"; \
+                 message M { int32 a = 1; google.protobuf.Timestamp at = 2; }",
+            ),
+            proto(
+                2,
+                "syntax = \"proto3\"; import \"dep.proto\"; message N { D d = 1; }",
+            ),
+        ];
+        write_unchecked(&path, &meta, &[]);
+        let reader = RecordingReader::open(&path).unwrap();
+        let schemas = &reader.meta().schemas;
+        let set = schemas[0].descriptors.as_deref().expect("compiled at open");
+        let set = prost_types::FileDescriptorSet::decode(set).unwrap();
+        let main = set.file.last().unwrap();
+        assert_eq!(main.name(), crate::protobuf::MAIN_FILE);
+        assert_eq!(main.message_type[0].name(), "M");
+        assert_eq!(schemas[1].descriptors, None, "dep.proto was not recorded");
     }
 }

@@ -204,7 +204,7 @@ impl SchemaRegistry {
             ))
             .await?;
         let schema_type = SchemaType::from_registry(&found.schema_type).unwrap_or_default();
-        let descriptors = self
+        let (descriptors, lasting) = self
             .descriptors(found.id, schema_type, &found.schema, &found.references)
             .await;
         let info = SchemaInfo {
@@ -217,7 +217,9 @@ impl SchemaRegistry {
         };
         let mut answers = self.answers();
         answers.types.insert(found.id, found.schema_type);
-        answers.versions.insert(key, info.clone());
+        if lasting {
+            answers.versions.insert(key, info.clone());
+        }
         Ok(info)
     }
 
@@ -293,9 +295,7 @@ impl SchemaRegistry {
                 // Only the registry's "no such id" is remembered: a timeout or a 5xx is asked
                 // again at the next refresh.
                 let reason = match &e {
-                    Error::Registry { reason, .. } if reason.starts_with("HTTP 404") => {
-                        reason.clone()
-                    }
+                    Error::Registry { reason, .. } if is_not_found(&e) => reason.clone(),
                     _ => return Err(e),
                 };
                 let mut answers = self.answers();
@@ -359,7 +359,7 @@ impl SchemaRegistry {
             ))
             .await?;
         let schema_type = SchemaType::from_registry(&found.schema_type).unwrap_or_default();
-        let descriptors = self
+        let (descriptors, _) = self
             .descriptors(found.id, schema_type, &found.schema, &found.references)
             .await;
         Ok(SchemaInfo {
@@ -387,7 +387,7 @@ impl SchemaRegistry {
         }
         let found: ById = self.get(&format!("/schemas/ids/{id}")).await?;
         let schema_type = SchemaType::from_registry(&found.schema_type).unwrap_or_default();
-        let descriptors = self
+        let (descriptors, lasting) = self
             .descriptors(id, schema_type, &found.schema, &found.references)
             .await;
         let info = SchemaInfo {
@@ -398,28 +398,40 @@ impl SchemaRegistry {
             schema_type,
             descriptors,
         };
-        self.answers().ids.insert(id, info.clone());
+        if lasting {
+            self.answers().ids.insert(id, info.clone());
+        }
         Ok(info)
     }
 
     /// A Protobuf schema compiled with its references ([`crate::protobuf::compile`]), once per
     /// schema id; `None` for other kinds, or (logged) when it cannot be compiled: its records then
-    /// fail in the page with that said.
+    /// fail in the page with that said. The flag says whether the answer is for good: a schema
+    /// that does not compile (or a reference the registry says it lacks, a 404) is, and is
+    /// remembered; a reference that could not be fetched (a timeout, a 5xx) is not, and is asked
+    /// again at the next ask, as [`Self::schema_type`] treats ids.
     async fn descriptors(
         &self,
         id: u32,
         kind: SchemaType,
         text: &str,
         references: &[Reference],
-    ) -> Option<Vec<u8>> {
+    ) -> (Option<Vec<u8>>, bool) {
         if kind != SchemaType::Protobuf {
-            return None;
+            return (None, true);
         }
         if let Some(set) = self.answers().descriptors.get(&id) {
-            return set.clone();
+            return (set.clone(), true);
         }
         let compiled = match self.reference_texts(references).await {
             Ok(texts) => crate::protobuf::compile(text, &texts),
+            Err(e) if !is_not_found(&e) => {
+                tracing::warn!(
+                    schema_id = id,
+                    "Protobuf schema {id}: its references could not be fetched (asked again next time): {e}"
+                );
+                return (None, false);
+            }
             Err(e) => Err(format!("its references could not be fetched: {e}")),
         };
         let set = match compiled {
@@ -430,7 +442,7 @@ impl SchemaRegistry {
             }
         };
         self.answers().descriptors.insert(id, set.clone());
-        set
+        (set, true)
     }
 
     /// The texts of a schema's references, and of theirs, by import name.
@@ -568,6 +580,12 @@ impl SchemaRegistry {
         }
         Ok(body)
     }
+}
+
+/// Whether the registry said it has no such thing (an HTTP 404), a lasting answer, unlike a
+/// timeout or a 5xx.
+fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::Registry { reason, .. } if reason.starts_with("HTTP 404"))
 }
 
 /// Percent-encodes a subject for a URL path.
@@ -749,5 +767,76 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(missing.contains("http://127.0.0.1:9/subjects"), "{missing}");
+    }
+
+    /// A Protobuf schema whose reference could not be fetched (a 503) is not remembered as "does
+    /// not compile": the next ask fetches it again and compiles it; a reference the registry
+    /// lacks (a 404) is remembered.
+    #[tokio::test]
+    async fn a_failed_reference_fetch_is_asked_again_not_cached_as_a_compile_error() {
+        use axum::http::StatusCode;
+        use axum::routing::get;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&asked);
+        let schema = |id: u32, dep: &str| {
+            serde_json::json!({
+                "schema": "syntax = \"proto3\"; import \"dep.proto\"; message M { D d = 1; }",
+                "schemaType": "PROTOBUF",
+                "references": [{"name": "dep.proto", "subject": dep, "version": 1}],
+                "id": id,
+            })
+            .to_string()
+        };
+        let app = axum::Router::new()
+            .route(
+                "/schemas/ids/{id}",
+                get(
+                    move |axum::extract::Path(id): axum::extract::Path<u32>| async move {
+                        schema(id, if id == 1 { "dep" } else { "gone" })
+                    },
+                ),
+            )
+            .route(
+                "/subjects/{s}/versions/{v}",
+                get(
+                    move |axum::extract::Path((s, _)): axum::extract::Path<(String, i32)>| {
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        async move {
+                            let dep = serde_json::json!({
+                                "subject": s, "version": 1, "id": 9,
+                                "schema": "syntax = \"proto3\"; message D { int32 x = 1; }",
+                                "schemaType": "PROTOBUF",
+                            })
+                            .to_string();
+                            match (s.as_str(), n) {
+                                ("gone", _) => {
+                                    (StatusCode::NOT_FOUND, "{\"error_code\":40401}".to_owned())
+                                }
+                                (_, 0) => (StatusCode::SERVICE_UNAVAILABLE, "down".to_owned()),
+                                _ => (StatusCode::OK, dep),
+                            }
+                        }
+                    },
+                ),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let registry =
+            SchemaRegistry::new(&format!("http://{addr}"), None, Duration::from_secs(5)).unwrap();
+        let first = registry.by_id(1).await.unwrap();
+        assert_eq!(first.descriptors, None, "the reference answered 503");
+        let second = registry.by_id(1).await.unwrap();
+        let set = second.descriptors.expect("asked again, and compiled");
+        assert!(!set.is_empty());
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+        // Compiled: kept, not asked again.
+        assert_eq!(registry.by_id(1).await.unwrap().descriptors, Some(set));
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+        // A reference the registry lacks: remembered as not compiling.
+        assert_eq!(registry.by_id(2).await.unwrap().descriptors, None);
+        assert_eq!(registry.by_id(2).await.unwrap().descriptors, None);
+        assert_eq!(asked.load(Ordering::SeqCst), 3);
     }
 }

@@ -124,7 +124,7 @@ impl Side {
                 })?;
                 let descriptors = proto_side::descriptors_of(store, info.id)?;
                 let message = proto_side::choose(&descriptors, &spec.message)?;
-                let side = ProtoSide::new(&descriptors, message);
+                let side = ProtoSide::new(&descriptors, message)?;
                 fields.extend(side.fields());
                 proto = Some(side);
                 None

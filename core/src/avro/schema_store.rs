@@ -98,13 +98,18 @@ impl SchemaStore {
             .max_by_key(|i| (i.version, i.id))
     }
 
-    /// The subject of the newest schema (highest id) of kind `kind` (not Avro) that has one.
-    pub fn newest_other_subject(&self, kind: SchemaType) -> Option<&str> {
+    /// The subject of the newest schema (highest id) of kind `kind` (not Avro) that has one,
+    /// other than `except` (the other side's `<topic>-key` or `<topic>-value`).
+    pub fn newest_other_subject(&self, kind: SchemaType, except: &str) -> Option<&str> {
+        self.other_subjects(kind).rfind(|s| *s != except)
+    }
+
+    /// The subjects of the schemas of kind `kind` (not Avro), by id (a subject once per version).
+    pub fn other_subjects(&self, kind: SchemaType) -> impl DoubleEndedIterator<Item = &str> {
         self.others
             .values()
-            .filter(|i| i.schema_type == kind)
+            .filter(move |i| i.schema_type == kind)
             .filter_map(|i| i.subject.as_deref())
-            .next_back()
     }
 
     /// Adds a schema of any kind: Avro is parsed ([`SchemaStore::insert`]), others kept as given.
@@ -303,6 +308,50 @@ impl SchemaStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fallback subject of a side leaves out the other side's `<topic>-key`/`<topic>-value`.
+    #[test]
+    fn the_newest_other_subject_leaves_out_the_other_sides() {
+        let mut store = SchemaStore::new();
+        for (id, subject) in [(1, "t-io.x.Trade"), (2, "t-key"), (3, "t-value")] {
+            store
+                .insert_other(SchemaInfo {
+                    id,
+                    subject: Some(subject.into()),
+                    version: Some(1),
+                    schema: String::new(),
+                    schema_type: SchemaType::Protobuf,
+                    descriptors: None,
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            store.newest_other_subject(SchemaType::Protobuf, "t-value"),
+            Some("t-key")
+        );
+        assert_eq!(
+            store.newest_other_subject(SchemaType::Protobuf, "t-key"),
+            Some("t-value")
+        );
+        assert_eq!(store.newest_other_subject(SchemaType::Json, "t-key"), None);
+        let subjects: Vec<&str> = store.other_subjects(SchemaType::Protobuf).collect();
+        assert_eq!(subjects, ["t-io.x.Trade", "t-key", "t-value"]);
+        let mut only_value = SchemaStore::new();
+        only_value
+            .insert_other(SchemaInfo {
+                id: 7,
+                subject: Some("t-value".into()),
+                version: Some(1),
+                schema: String::new(),
+                schema_type: SchemaType::Protobuf,
+                descriptors: None,
+            })
+            .unwrap();
+        assert_eq!(
+            only_value.newest_other_subject(SchemaType::Protobuf, "t-value"),
+            None
+        );
+    }
 
     #[test]
     fn can_read_follows_avro_resolution() {

@@ -1,9 +1,12 @@
 //! [`leaves`]: a Protobuf message flattened into the columns it gives (see the mapping in
 //! [`super`]), each with the path of field numbers that reaches it and how it is read.
 //!
-//! Invariant: names are unique within one message's leaves (field names are unique per message,
-//! and a nested message's leaves carry its field's name and `__` as a prefix), and a message type
+//! Invariant: names are unique within one message's leaves (a nested message's leaves carry its
+//! field's name and `__` as a prefix; a field named with `__` that meets a nested one's name, as
+//! `venue__name` beside `venue.name`, is refused naming both), and a message type
 //! already being flattened on the path is not entered again (a recursive type stops there).
+//! The flattening is bounded: past [`MAX_COLUMNS`] columns, [`MAX_MESSAGES`] nested messages or
+//! [`MAX_DEPTH`] levels it stops with an error.
 
 use super::descriptor::{Descriptors, FieldType};
 use crate::column::ColumnType;
@@ -142,79 +145,139 @@ fn well_known(name: &str) -> Option<Read> {
     })
 }
 
-/// The leaves of message `message` of `d`, in field order (nested messages in place).
-pub fn leaves(d: &Descriptors, message: u32) -> Vec<Leaf> {
-    let mut out = Vec::new();
-    walk(
+/// The most columns one message flattens to.
+pub const MAX_COLUMNS: usize = 4096;
+/// The most nested messages one message's flattening enters (a type used by two fields at each
+/// level would otherwise double them per level).
+pub const MAX_MESSAGES: usize = 16_384;
+/// The deepest nesting of messages flattened.
+pub const MAX_DEPTH: usize = 32;
+
+/// The leaves of message `message` of `d`, in field order (nested messages in place), or why it
+/// does not flatten: more than [`MAX_COLUMNS`] columns, [`MAX_MESSAGES`] nested messages or
+/// [`MAX_DEPTH`] levels.
+pub fn leaves(d: &Descriptors, message: u32) -> Result<Vec<Leaf>, String> {
+    let mut w = Walk {
         d,
-        message,
-        "",
-        &mut Vec::new(),
-        &mut vec![message],
-        &mut out,
-    );
-    out
+        numbers: Vec::new(),
+        stack: vec![message],
+        entered: 0,
+        out: Vec::new(),
+        paths: Vec::new(),
+    };
+    w.walk(message, "", "")?;
+    let mut seen = std::collections::HashMap::with_capacity(w.out.len());
+    for (leaf, path) in w.out.iter().zip(&w.paths) {
+        if let Some(first) = seen.insert(leaf.name.as_str(), path) {
+            let root = d
+                .messages
+                .get(message as usize)
+                .map_or("?", |m| m.full_name.as_str());
+            return Err(format!(
+                "message {root}: fields `{first}` and `{path}` both flatten to column `{}`",
+                leaf.name
+            ));
+        }
+    }
+    Ok(w.out)
 }
 
-fn walk(
-    d: &Descriptors,
-    message: u32,
-    prefix: &str,
-    numbers: &mut Vec<u32>,
-    stack: &mut Vec<u32>,
-    out: &mut Vec<Leaf>,
-) {
-    let Some(m) = d.messages.get(message as usize) else {
-        return;
-    };
-    for f in &m.fields {
-        let name = format!("{prefix}{}", f.name);
-        let read = match f.ty {
-            FieldType::Message(inner) => {
-                let Some(desc) = d.messages.get(inner as usize) else {
-                    continue;
-                };
-                match well_known(&desc.full_name) {
-                    Some(read) => read,
-                    // Repeated messages and maps are skipped; so is a recursive type.
-                    None if f.repeated || stack.contains(&inner) => continue,
-                    None => {
-                        numbers.push(f.number);
-                        stack.push(inner);
-                        walk(d, inner, &format!("{name}__"), numbers, stack, out);
-                        stack.pop();
-                        numbers.pop();
+/// One flattening's state.
+struct Walk<'a> {
+    d: &'a Descriptors,
+    /// The field numbers to the message being walked.
+    numbers: Vec<u32>,
+    /// The message types being walked, outermost first.
+    stack: Vec<u32>,
+    /// Nested messages entered so far.
+    entered: usize,
+    out: Vec<Leaf>,
+    /// Each leaf's field path, dotted (`venue.name`), for errors.
+    paths: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn walk(&mut self, message: u32, prefix: &str, dotted: &str) -> Result<(), String> {
+        let d = self.d;
+        let Some(m) = d.messages.get(message as usize) else {
+            return Ok(());
+        };
+        let root = self
+            .stack
+            .first()
+            .and_then(|r| d.messages.get(*r as usize))
+            .map_or("?", |r| r.full_name.as_str());
+        for f in &m.fields {
+            let name = format!("{prefix}{}", f.name);
+            let path = format!("{dotted}{}", f.name);
+            let read = match f.ty {
+                FieldType::Message(inner) => {
+                    let Some(desc) = d.messages.get(inner as usize) else {
                         continue;
+                    };
+                    match well_known(&desc.full_name) {
+                        Some(read) => read,
+                        // Repeated messages and maps are skipped; so is a recursive type.
+                        None if f.repeated || self.stack.contains(&inner) => continue,
+                        None => {
+                            if self.stack.len() >= MAX_DEPTH {
+                                return Err(format!(
+                                    "message {} nests deeper than {MAX_DEPTH} levels (at `{name}`)",
+                                    root
+                                ));
+                            }
+                            self.entered += 1;
+                            if self.entered > MAX_MESSAGES {
+                                return Err(format!(
+                                    "message {} flattens through more than {MAX_MESSAGES} nested messages (a type used by several fields at each level?)",
+                                    root
+                                ));
+                            }
+                            self.numbers.push(f.number);
+                            self.stack.push(inner);
+                            self.walk(inner, &format!("{name}__"), &format!("{path}."))?;
+                            self.stack.pop();
+                            self.numbers.pop();
+                            continue;
+                        }
                     }
                 }
+                FieldType::Group => continue,
+                ty => match Scalar::of(ty) {
+                    Some(s) => Read::Scalar(s),
+                    None => continue,
+                },
+            };
+            let ty = match read {
+                Read::Timestamp => ColumnType::Timestamp,
+                Read::Scalar(s) | Read::Wrapper(s) => s.column_type(),
+            };
+            let ty = match (f.repeated, read) {
+                (false, _) => ty,
+                (true, Read::Scalar(_)) => match array_of(ty) {
+                    Some(t) => t,
+                    None => continue, // repeated bytes: skipped
+                },
+                (true, _) => continue, // repeated Timestamps and wrappers: messages, skipped
+            };
+            if self.out.len() >= MAX_COLUMNS {
+                return Err(format!(
+                    "message {} flattens to more than {MAX_COLUMNS} columns",
+                    root
+                ));
             }
-            FieldType::Group => continue,
-            ty => match Scalar::of(ty) {
-                Some(s) => Read::Scalar(s),
-                None => continue,
-            },
-        };
-        let ty = match read {
-            Read::Timestamp => ColumnType::Timestamp,
-            Read::Scalar(s) | Read::Wrapper(s) => s.column_type(),
-        };
-        let ty = match (f.repeated, read) {
-            (false, _) => ty,
-            (true, Read::Scalar(_)) => match array_of(ty) {
-                Some(t) => t,
-                None => continue, // repeated bytes: skipped
-            },
-            (true, _) => continue, // repeated Timestamps and wrappers: messages, skipped
-        };
-        let mut path = numbers.clone();
-        path.push(f.number);
-        out.push(Leaf {
-            name,
-            ty,
-            numbers: path,
-            read,
-            repeated: f.repeated,
-            explicit: f.explicit || matches!(read, Read::Timestamp | Read::Wrapper(_)),
-        });
+            let mut numbers = self.numbers.clone();
+            numbers.push(f.number);
+            self.paths.push(path);
+            self.out.push(Leaf {
+                name,
+                ty,
+                numbers,
+                read,
+                repeated: f.repeated,
+                explicit: f.explicit || matches!(read, Read::Timestamp | Read::Wrapper(_)),
+            });
+        }
+        Ok(())
     }
 }

@@ -2,8 +2,8 @@
 //! [`Plan`] per (writer schema id, message index path), and its staged rows.
 //!
 //! A record's bytes are Confluent-framed ([`unframe`]); the plan of its id and message indexes
-//! (compiled on first sight from the writer's descriptor set, kept in the schema store) reads the
-//! body into slots, and the slots go into the stages as one row. [`ProtoSide::flush`] moves the
+//! (compiled on first sight from the writer's descriptor set, kept in the schema store; at most
+//! [`MAX_PLANS`] kept, failures never) reads the body into slots, and the slots go into the stages as one row. [`ProtoSide::flush`] moves the
 //! staged rows into the table's columns in bulk, as the JSON plan does.
 //!
 //! Invariant: [`ProtoSide::stage`] adds exactly one row to every stage, or returns an error and
@@ -75,7 +75,7 @@ pub fn descriptors_of(store: &SchemaStore, id: u32) -> Result<Descriptors> {
         .ok_or_else(|| Error::Schema(format!("schema id {id} is not a Protobuf schema")))?;
     let set = info.descriptors.as_deref().ok_or_else(|| {
         Error::Schema(format!(
-            "Protobuf schema id {id} came without its compiled descriptors: the bridge could not compile it (its log says why)"
+            "Protobuf schema id {id} came without its compiled descriptors: it does not compile, its references could not be fetched, or (recorded before protocol 5) it does not compile without them (the bridge's log says which)"
         ))
     })?;
     Descriptors::read(set)
@@ -150,7 +150,10 @@ impl Out {
     }
 }
 
-type PlanResult = std::result::Result<Plan, Arc<str>>;
+/// The most plans a side keeps. Past it, a new (id, message indexes) pair's plan takes the last
+/// slot, so a topic of many writer schemas or index paths costs a compile per change of pair
+/// there, never unbounded memory.
+pub const MAX_PLANS: usize = 64;
 
 /// A Protobuf side (see the module's doc).
 #[derive(Debug)]
@@ -160,16 +163,20 @@ pub struct ProtoSide {
     stages: Vec<Out>,
     rows: usize,
     slots: Slots,
-    /// Plans by (writer schema id, message indexes), the last one used first.
-    plans: Vec<(u32, Vec<u32>, PlanResult)>,
+    /// Plans by (writer schema id, message indexes), the last one used first: at most
+    /// [`MAX_PLANS`], and only ones that compiled (a pair that does not is an error per record).
+    plans: Vec<(u32, Vec<u32>, Plan)>,
     last: usize,
     indexes: Vec<u32>,
 }
 
 impl ProtoSide {
-    /// A side whose columns are message `message` of `reader`'s.
-    pub fn new(reader: &Descriptors, message: u32) -> Self {
-        Self::of_leaves(&leaves(reader, message))
+    /// A side whose columns are message `message` of `reader`'s, or why it has none (see
+    /// [`leaves`]).
+    pub fn new(reader: &Descriptors, message: u32) -> Result<Self> {
+        Ok(Self::of_leaves(
+            &leaves(reader, message).map_err(Error::Schema)?,
+        ))
     }
 
     fn of_leaves(leaves: &[Leaf]) -> Self {
@@ -230,16 +237,23 @@ impl ProtoSide {
                             ))
                         })?;
                         Plan::compile(
-                            &leaves(&d, message),
+                            &leaves(&d, message).map_err(Error::Schema)?,
                             &self.names,
                             &self.types,
                             d.enums.clone().into(),
                         )
                         .map_err(Error::Schema)
                     })
-                    .map_err(|e| Arc::<str>::from(e.to_string()));
-                self.plans.push((id, indexes.clone(), plan));
-                self.plans.len() - 1
+                    .map_err(|e| DecodeReason::Incompatible(Arc::from(e.to_string())))?;
+                let entry = (id, indexes.clone(), plan);
+                if self.plans.len() < MAX_PLANS {
+                    self.plans.push(entry);
+                    self.plans.len() - 1
+                } else {
+                    let slot = MAX_PLANS - 1;
+                    self.plans[slot] = entry;
+                    slot
+                }
             }
         };
         Ok(())
@@ -270,8 +284,7 @@ impl ProtoSide {
             ..
         } = self;
         let plan = match plans.get_mut(*last) {
-            Some((_, _, Ok(plan))) => plan,
-            Some((_, _, Err(e))) => return Err((Some(id), DecodeReason::Incompatible(e.clone()))),
+            Some((_, _, plan)) => plan,
             None => return Err((Some(id), DecodeReason::PlanMismatch)),
         };
         plan.read(body, slots).map_err(|r| (Some(id), r))?;
@@ -286,6 +299,11 @@ impl ProtoSide {
                 Err((Some(id), r))
             }
         }
+    }
+
+    /// How many plans the side keeps (at most [`MAX_PLANS`]).
+    pub fn plans_kept(&self) -> usize {
+        self.plans.len()
     }
 
     /// Stages a row of nulls (a Kafka null).

@@ -753,3 +753,124 @@ fn keys_and_tombstones() {
     .unwrap();
     assert_eq!(cell(&d, "x", 1), V::Null);
 }
+
+/// A topic of many writer ids and hostile message indexes keeps at most `MAX_PLANS` plans; a
+/// failed pair is not kept and is an error at every record.
+#[test]
+fn the_plan_cache_is_bounded_and_keeps_no_failures() {
+    let (set, _) = compile(&[("all.proto", ALL)]);
+    let store = store_of((1..=100).map(|id| info(id, id as i32, &set)).collect());
+    let reader = side::descriptors_of(&store, 1).unwrap();
+    let message = side::choose(&reader, &MessageChoice::Named("test.All".into())).unwrap();
+    let mut s = ProtoSide::new(&reader, message).unwrap();
+    for round in 0..2 {
+        for id in 1..=100 {
+            assert_eq!(
+                s.stage(&frame(id, &[0], &[]), &store),
+                Ok(id),
+                "round {round}"
+            );
+        }
+    }
+    assert_eq!(s.staged(), 200);
+    assert_eq!(s.plans_kept(), side::MAX_PLANS);
+    for k in 1_000..6_000 {
+        let err = s.stage(&frame(1, &[0, k], &[]), &store).unwrap_err();
+        assert_eq!(err.0, Some(1));
+        assert!(
+            matches!(&err.1, crate::DecodeReason::Incompatible(e) if e.contains(&format!("no message at indexes [0, {k}]"))),
+            "{err:?}"
+        );
+    }
+    let again = s.stage(&frame(1, &[0, 1_000], &[]), &store).unwrap_err();
+    assert!(
+        matches!(again.1, crate::DecodeReason::Incompatible(_)),
+        "{again:?}"
+    );
+    assert_eq!(s.plans_kept(), side::MAX_PLANS);
+    assert_eq!(s.staged(), 200);
+    // The kept plans still decode.
+    assert_eq!(s.stage(&frame(7, &[0], &[]), &store), Ok(7));
+}
+
+/// A schema whose message `L{l}` holds two `L{l+1}` fields, `depth` levels: 2^depth leaves.
+fn dag(depth: usize, leaf: &str) -> Vec<u8> {
+    let mut text = String::from("syntax = \"proto3\"; package dag;\n");
+    text.push_str(&format!("message L{depth} {{ {leaf} }}\n"));
+    for l in (0..depth).rev() {
+        text.push_str(&format!(
+            "message L{l} {{ L{n} a = 1; L{n} b = 2; }}\n",
+            n = l + 1
+        ));
+    }
+    compile(&[("dag.proto", &text)]).0
+}
+
+/// A DAG schema (a type used by two fields at each level) is refused with a clear error past
+/// `MAX_COLUMNS` columns or `MAX_MESSAGES` nested messages, rather than flattened to 2^depth.
+#[test]
+fn a_dag_schema_is_refused_past_the_caps() {
+    // 2^11 = 2048 columns: fine.
+    let d = Descriptors::read(&dag(11, "int32 v = 1;")).unwrap();
+    let leaves = columns::leaves(&d, d.by_name("dag.L0").unwrap()).unwrap();
+    assert_eq!(leaves.len(), 1 << 11);
+    assert_eq!(leaves[0].name, "a__a__a__a__a__a__a__a__a__a__a__v");
+    // 2^16 columns: refused, saying why.
+    let set = dag(16, "int32 v = 1;");
+    let d = Descriptors::read(&set).unwrap();
+    let err = columns::leaves(&d, d.by_name("dag.L0").unwrap()).unwrap_err();
+    assert!(
+        err.contains("dag.L0") && err.contains("more than 4096 columns"),
+        "{err}"
+    );
+    // The decoder says so too.
+    let store = store_of(vec![info(1, 1, &set)]);
+    let spec = ProtoSpec {
+        schema: crate::avro::ReaderSchema::Latest("t-value".into()),
+        message: MessageChoice::Named("dag.L0".into()),
+    };
+    let err = RecordDecoder::new(store, Format::Ignore, Format::Protobuf(spec)).unwrap_err();
+    assert!(err.to_string().contains("more than 4096 columns"), "{err}");
+    // Leaves that give no column (repeated bytes) at 2^40: refused by the nested-message cap.
+    let d = Descriptors::read(&dag(30, "repeated bytes v = 1;")).unwrap();
+    let err = columns::leaves(&d, d.by_name("dag.L0").unwrap()).unwrap_err();
+    assert!(err.contains("more than 16384 nested messages"), "{err}");
+}
+
+/// A chain of nested messages deeper than `MAX_DEPTH` is refused, saying so.
+#[test]
+fn a_schema_nested_past_the_depth_cap_is_refused() {
+    let chain = |depth: usize| {
+        let mut text =
+            format!("syntax = \"proto3\"; package deep;\nmessage N{depth} {{ int32 v = 1; }}\n");
+        for l in (0..depth).rev() {
+            text.push_str(&format!("message N{l} {{ N{n} in = 1; }}\n", n = l + 1));
+        }
+        Descriptors::read(&compile(&[("deep.proto", &text)]).0).unwrap()
+    };
+    let d = chain(columns::MAX_DEPTH - 1);
+    let leaves = columns::leaves(&d, d.by_name("deep.N0").unwrap()).unwrap();
+    assert_eq!(leaves.len(), 1);
+    assert_eq!(leaves[0].numbers.len(), columns::MAX_DEPTH);
+    let d = chain(columns::MAX_DEPTH);
+    let err = columns::leaves(&d, d.by_name("deep.N0").unwrap()).unwrap_err();
+    assert!(err.contains("deeper than 32 levels"), "{err}");
+}
+
+/// A top-level `venue__name` beside a nested `venue.name` is refused, naming both fields.
+#[test]
+fn a_flattened_name_collision_names_both_fields() {
+    let text = "syntax = \"proto3\"; package c; message Venue { string name = 1; } \
+                message M { Venue venue = 1; string venue__name = 2; }";
+    let (set, _) = compile(&[("c.proto", text)]);
+    let store = store_of(vec![info(1, 1, &set)]);
+    let spec = ProtoSpec {
+        schema: crate::avro::ReaderSchema::Latest("t-value".into()),
+        message: MessageChoice::Named("c.M".into()),
+    };
+    let err = RecordDecoder::new(store, Format::Ignore, Format::Protobuf(spec)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Avro schema: message c.M: fields `venue.name` and `venue__name` both flatten to column `venue__name`"
+    );
+}

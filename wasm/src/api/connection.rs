@@ -60,7 +60,8 @@ pub(crate) struct ConsumeSpec {
     compression: Compression,
 }
 
-/// `"protobuf"` or `{protobuf: true}` (the topic's newest Protobuf subject), `{protobuf:
+/// `"protobuf"` or `{protobuf: true}` (`<topic>-<side>`, else the topic's newest Protobuf subject
+/// but the other side's), `{protobuf:
 /// "subject"}`, `{protobuf: {subject, message}}` (a message by its full name, else the schema's
 /// first), `{avro: "subject"}`, `{avro: true}` (the topic's newest subject), `"json"` (columns inferred
 /// from the first 1,000 records), `{json: {infer: N}}` (from the first N), `{json: {Col: "type",
@@ -896,11 +897,34 @@ impl Feed {
                     {
                         preferred
                     } else {
+                        // Never the other side's own subject.
+                        let other = format!(
+                            "{}-{}",
+                            hello.topic,
+                            if side == "key" { "value" } else { "key" }
+                        );
                         store
-                            .newest_other_subject(SchemaType::Protobuf)
+                            .newest_other_subject(SchemaType::Protobuf, &other)
                             .map(str::to_owned)
                             .ok_or_else(|| {
-                                format!("the hello of {} carries no Protobuf schema", hello.topic)
+                                let mut subjects: Vec<&str> =
+                                    store.other_subjects(SchemaType::Protobuf).collect();
+                                subjects.sort_unstable();
+                                subjects.dedup();
+                                if subjects.is_empty() {
+                                    format!(
+                                        "the hello of {} carries no Protobuf schema",
+                                        hello.topic
+                                    )
+                                } else {
+                                    format!(
+                                        "no Protobuf schema for the {side} of {}: no {preferred}, \
+                                         and its Protobuf subjects ({}) are the {}'s",
+                                        hello.topic,
+                                        subjects.join(", "),
+                                        if side == "key" { "value" } else { "key" }
+                                    )
+                                }
                             })?
                     };
                     Ok(protobuf(subject, message.clone()))
