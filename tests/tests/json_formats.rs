@@ -164,55 +164,62 @@ async fn cat_reads_json_dumps_values_inferred_and_by_spec() {
     );
     assert_eq!(columns(&inferred[0]), EVERY_COLUMN);
     for ((i, s), want) in inferred.iter().zip(&by_spec).zip(produced) {
-        let what = format!("{want}: inferred {i}, by spec {s}");
-        for line in [i, s] {
-            assert_eq!(line["KafkaPartition"], want[0], "{what}");
-            assert_eq!(line["KafkaOffset"], want[1], "{what}");
-            assert_eq!(line["Key_K"], want[2]["K"], "{what}");
-        }
-        let v = &want[3];
-        if v.is_null() {
-            // A tombstone: every value column null.
-            for line in [i, s] {
-                let obj = line.as_object().unwrap();
-                let nulls = obj
-                    .iter()
-                    .filter(|(k, _)| !k.starts_with("Kafka") && *k != "Key_K")
-                    .all(|(_, v)| v.is_null());
-                assert!(nulls, "{what}");
-            }
-            continue;
-        }
-        for name in ["Id", "Exchange", "Instrument", "Type", "Seq", "Ok"] {
-            assert_eq!(i[name], v[name], "{name}: {what}");
-            assert_eq!(s[name], v[name], "{name}: {what}");
-        }
-        for name in ["Price", "Size"] {
-            assert_eq!(i[name].as_f64(), v[name].as_f64(), "{name}: {what}");
-            assert_eq!(s[name].as_f64(), v[name].as_f64(), "{name}: {what}");
-        }
-        assert_eq!(
-            i["Venue__Lat"].as_f64(),
-            v["Venue"]["Lat"].as_f64(),
-            "{what}"
-        );
-        assert_eq!(
-            s["Venue__Lat"].as_f64(),
-            v["Venue"]["Lat"].as_f64(),
-            "{what}"
-        );
-        assert_eq!(i["Venue__Name"], v["Venue"]["Name"], "{what}");
-        // The array as compact JSON text, equal to what was written.
-        let tags: Value = serde_json::from_str(i["Tags"].as_str().unwrap()).unwrap();
+        // The time: text when inferred, an instant by the spec (which names no Tags or
+        // Venue__Name).
+        assert_trade(i, want, Time::Text, true);
+        assert_trade(s, want, Time::Instant, false);
+    }
+}
+
+/// How a trade's `Timestamp` is printed: the text written (inferred), or an instant.
+#[derive(Clone, Copy, PartialEq)]
+enum Time {
+    Text,
+    Instant,
+}
+
+/// `line` (a row `cat` printed) holds producer record `want` (`[partition, offset, key, value]`):
+/// its metadata and key; for a tombstone, nulls in every value column; else every field, the
+/// time as `time` says, and with `nested` the nested member and the array (as compact JSON text).
+fn assert_trade(line: &Value, want: &Value, time: Time, nested: bool) {
+    let what = format!("{want}: {line}");
+    assert_eq!(line["KafkaPartition"], want[0], "{what}");
+    assert_eq!(line["KafkaOffset"], want[1], "{what}");
+    assert_eq!(line["Key_K"], want[2]["K"], "{what}");
+    let v = &want[3];
+    if v.is_null() {
+        let mut values = line
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| !k.starts_with("Kafka") && *k != "Key_K");
+        assert!(values.all(|(_, v)| v.is_null()), "{what}");
+        return;
+    }
+    for name in ["Id", "Exchange", "Instrument", "Type", "Seq", "Ok"] {
+        assert_eq!(line[name], v[name], "{name}: {what}");
+    }
+    for name in ["Price", "Size"] {
+        assert_eq!(line[name].as_f64(), v[name].as_f64(), "{name}: {what}");
+    }
+    assert_eq!(
+        line["Venue__Lat"].as_f64(),
+        v["Venue"]["Lat"].as_f64(),
+        "{what}"
+    );
+    if nested {
+        assert_eq!(line["Venue__Name"], v["Venue"]["Name"], "{what}");
+        let tags: Value = serde_json::from_str(line["Tags"].as_str().unwrap()).unwrap();
         assert_eq!(tags, v["Tags"], "{what}");
-        // The time: text when inferred, an instant by the spec.
-        assert_eq!(i["Timestamp"], v["Timestamp"], "{what}");
-        let ts = v["Timestamp"].as_str().unwrap();
-        assert_eq!(
-            s["Timestamp"].as_str(),
+    }
+    let ts = v["Timestamp"].as_str().unwrap();
+    match time {
+        Time::Text => assert_eq!(line["Timestamp"], v["Timestamp"], "{what}"),
+        Time::Instant => assert_eq!(
+            line["Timestamp"].as_str(),
             Some(instant(ts).as_str()),
             "{what}"
-        );
+        ),
     }
 }
 
@@ -249,40 +256,7 @@ async fn cat_reads_json_serializer_values_by_the_registrys_json_schema() {
     let columns: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
     assert_eq!(columns, EVERY_COLUMN);
     for (line, want) in lines.iter().zip(&produced) {
-        let what = format!("{want}: {line}");
-        assert_eq!(line["KafkaPartition"], want[0], "{what}");
-        assert_eq!(line["KafkaOffset"], want[1], "{what}");
-        assert_eq!(line["Key_K"], want[2]["K"], "{what}");
-        let v = &want[3];
-        if v.is_null() {
-            let values = line
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter(|(k, _)| !k.starts_with("Kafka") && *k != "Key_K");
-            assert!(values.clone().all(|(_, v)| v.is_null()), "{what}");
-            continue;
-        }
-        for name in ["Id", "Exchange", "Instrument", "Type", "Seq", "Ok"] {
-            assert_eq!(line[name], v[name], "{name}: {what}");
-        }
-        for name in ["Price", "Size"] {
-            assert_eq!(line[name].as_f64(), v[name].as_f64(), "{name}: {what}");
-        }
-        assert_eq!(
-            line["Venue__Lat"].as_f64(),
-            v["Venue"]["Lat"].as_f64(),
-            "{what}"
-        );
-        assert_eq!(line["Venue__Name"], v["Venue"]["Name"], "{what}");
-        let tags: Value = serde_json::from_str(line["Tags"].as_str().unwrap()).unwrap();
-        assert_eq!(tags, v["Tags"], "{what}");
-        let ts = v["Timestamp"].as_str().unwrap();
-        assert_eq!(
-            line["Timestamp"].as_str(),
-            Some(instant(ts).as_str()),
-            "{what}"
-        );
+        assert_trade(line, want, Time::Instant, true);
     }
 }
 
