@@ -155,7 +155,8 @@ pub(crate) fn wall_ms() -> f64 {
 
 /// The lower median of `values` in `f64::total_cmp`'s order (`None` if empty). Sorted as
 /// order-preserving `u128` keys: a sort the bundle has already (the core's packed sorts), where
-/// `sort_by(f64::total_cmp)` brought in std's stable sort for `f64` (about 4.5 KB of wasm).
+/// `sort_by(f64::total_cmp)` brought in std's stable sort for `f64` (4.7 KB of wasm, 1.6 KB
+/// served gzip).
 fn lower_median(values: &[f64]) -> Option<f64> {
     const SIGN: u64 = 1 << 63;
     let mut keys: Vec<u128> = values
