@@ -74,7 +74,8 @@ export function drawPanels(frame) {
         const close = panel.wrapper.querySelector(".panel-close");
         close.before(downloadMenu(panel.name, (format) => post({ type: "download", name: panel.name, format })));
       }
-      panel.table = panel.chart ? createPlot(panel, panel.wrapper) : createGrid(panel, panel.wrapper);
+      // A chart is first drawn in its turn once its width is known.
+      panel.table = panel.chart ? createPlot(panel, panel.wrapper, () => chartsToDraw.add(panel.name)) : createGrid(panel, panel.wrapper);
     }
     panel.data = p;
     if (panel.chart) {

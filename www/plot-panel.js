@@ -19,8 +19,9 @@ import { integer } from "./format.js";
 const COLORS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#4b5563", "#ea580c"];
 const HEIGHT = 260;
 
-/** A plot for `panel` ({name, data}), appended to `parent`; `draw()` shows `panel.data.chart`. */
-export function createPlot(panel, parent) {
+/** A plot for `panel` ({name, data}), appended to `parent`; `draw()` shows `panel.data.chart`.
+ * `ready()` is called when the panel's first width is known (the chart can then be drawn). */
+export function createPlot(panel, parent, ready) {
   const host = document.createElement("div");
   host.className = "plot-host";
   host.dataset.testid = `plot-${panel.name}`;
@@ -33,7 +34,7 @@ export function createPlot(panel, parent) {
     const width = Math.round(entries[entries.length - 1].contentRect.width);
     plot.width = width;
     if (!plot.uplot) {
-      if (width > 0) plot.draw();
+      if (width > 0) ready();
     } else if (width > 0 && width !== plot.uplot.width) {
       plot.uplot.setSize({ width, height: HEIGHT });
       panel.data = null;
@@ -55,7 +56,7 @@ export function plotWidth(panel) {
 }
 
 function layoutOf(chart) {
-  return JSON.stringify([chart.title, chart.time, chart.categories.length > 0, timeZone(), chart.series.map((s) => [s.name, s.kind, s.axis])]);
+  return JSON.stringify([chart.title, chart.time, chart.categories.length > 0, isFaceted(chart), timeZone(), chart.series.map((s) => [s.name, s.kind, s.axis])]);
 }
 
 /** Whether `chart` is drawn faceted: several series, each a line, area or scatter of one column
@@ -120,6 +121,8 @@ function align(series) {
 
 function options(chart, width, faceted) {
   const series = [faceted ? {} : { label: chart.time ? "time" : "x", value: chart.categories.length ? (u, v) => chart.categories[v] ?? "--" : undefined }];
+  const zone = timeZone();
+  const xText = chart.time ? (x) => TIME_TEXT(uPlot.tzDate(new Date(x * 1e3), zone)) : legendNumber;
   const candles = [];
   chart.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
@@ -135,7 +138,8 @@ function options(chart, width, faceted) {
     // A faceted series names its x and y scales (its x arrays are sorted).
     if (faceted) one.facets = [{ scale: "x", auto: true, sorted: 1 }, { scale, auto: true }];
     if (s.kind === "scatter") Object.assign(one, { paths: squares, fill: color });
-    if (faceted) one.value = (u, v, si, i) => (i == null ? "--" : legendNumber(u.data[si][1][i]));
+    // Mode 2 has no x entry in the legend: each series shows its point's x beside its y.
+    if (faceted) one.value = (u, v, si, i) => (i == null ? "--" : `${legendNumber(u.data[si][1][i])} at ${xText(u.data[si][0][i])}`);
     if (s.kind === "area") one.fill = `${color}33`;
     if (s.kind === "bar" || s.kind === "histogram") {
       Object.assign(one, { fill: `${color}99`, paths: uPlot.paths.bars({ size: [0.8, 64], align: s.kind === "histogram" ? 1 : 0 }) });
@@ -151,7 +155,6 @@ function options(chart, width, faceted) {
     { scale: "y", size: 70, values: (u, vals) => vals.map(legendNumber) },
   ];
   if (hasY2) axes.push({ scale: "y2", side: 1, size: 70, grid: { show: false } });
-  const zone = timeZone();
   return {
     ...(faceted ? { mode: 2 } : {}),
     width,
@@ -164,10 +167,13 @@ function options(chart, width, faceted) {
     axes,
     series,
     // A faceted chart's cursor finds, in each series, the point nearest its x.
-    ...(faceted ? { cursor: { dataIdx: nearestX } } : {}),
+    // (and zooms x only, as a mode 1 chart does).
+    ...(faceted ? { cursor: { dataIdx: nearestX, drag: { x: true, y: false } } } : {}),
     hooks: candles.length ? { draw: [(u) => drawCandles(u, candles)] } : {},
   };
 }
+
+const TIME_TEXT = uPlot.fmtDate("{YYYY}-{MM}-{DD} {HH}:{mm}:{ss}.{fff}");
 
 function legendNumber(v) {
   return v == null ? "" : Math.abs(v) >= 1000 ? integer.format(v) : String(+v.toPrecision(6));
@@ -188,10 +194,10 @@ function nearestX(u, si) {
   return lo > 0 && x - xs[lo - 1] < xs[lo] - x ? lo - 1 : lo;
 }
 
-/** A scatter series' path: a 3-pixel square per point, in one Path2D (uPlot's points are arcs,
+/** A scatter series' path: a 3-pixel square per point in view (`i0..=i1`), in one Path2D (uPlot's points are arcs,
  * several times the cost to fill), built once per data change as a line's path is. */
 const SQUARE = 3;
-function squares(u, si) {
+function squares(u, si, i0, i1) {
   const s = u.series[si];
   const faceted = u.mode === 2;
   const xs = faceted ? u.data[si][0] : u.data[0];
@@ -200,7 +206,7 @@ function squares(u, si) {
   const side = Math.max(1, Math.round(SQUARE * uPlot.pxRatio));
   const half = side / 2;
   const fill = new Path2D();
-  for (let i = 0; i < xs.length; i++) {
+  for (let i = Math.max(0, i0); i <= Math.min(i1, xs.length - 1); i++) {
     if (ys[i] == null) continue;
     fill.rect(Math.round(u.valToPos(xs[i], "x", true) - half), Math.round(u.valToPos(ys[i], yScale, true) - half), side, side);
   }

@@ -192,7 +192,11 @@ impl Reencode for Renumber {
         section: wasmparser::ImportSectionReader<'_>,
     ) -> Result<(), reencode::Error<String>> {
         for import in section.clone().into_imports() {
-            if matches!(import?.ty, wasmparser::TypeRef::Func(_)) {
+            // Every function import comes before the defined functions (an exact one too).
+            if matches!(
+                import?.ty,
+                wasmparser::TypeRef::Func(_) | wasmparser::TypeRef::FuncExact(_)
+            ) {
                 self.imported += 1;
             }
         }
@@ -320,7 +324,15 @@ mod tests {
                 Instruction::Call(4),
             ],
         ));
-        code.function(&body(40, &[Instruction::LocalGet(0)]));
+        code.function(&body(
+            40,
+            &[
+                Instruction::RefFunc(2),
+                Instruction::Drop,
+                Instruction::LocalGet(0),
+                Instruction::ReturnCall(3),
+            ],
+        ));
         let mut module = Module::new();
         module
             .section(&types)
@@ -377,6 +389,12 @@ mod tests {
                 .iter()
                 .map(|op| match op {
                     Operator::Call { function_index } => format!("call {}", id(*function_index)),
+                    Operator::ReturnCall { function_index } => {
+                        format!("return_call {}", id(*function_index))
+                    }
+                    Operator::RefFunc { function_index } => {
+                        format!("ref.func {}", id(*function_index))
+                    }
                     op => format!("{op:?}"),
                 })
                 .collect();
