@@ -49,6 +49,8 @@ mod wavg;
 mod window;
 
 #[cfg(test)]
+mod rebuild_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use ::std::rc::Rc;
