@@ -39,6 +39,7 @@
 
 pub mod columns;
 pub mod descriptor;
+pub mod flat;
 pub mod plan;
 pub mod side;
 pub mod wire;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::columns::{Leaf, Read, Scalar};
 use super::descriptor::EnumDesc;
+use super::flat::Flat;
 use super::wire::{self, Reader, zigzag32, zigzag64};
 use crate::DecodeReason;
 use crate::column::ColumnType;
@@ -116,6 +117,8 @@ pub struct Plan {
     pub emit: Vec<Emit>,
     /// The writer's enums, for their names.
     pub enums: Arc<[EnumDesc]>,
+    /// The one-pass form, for a message whose columns are its own fields.
+    pub flat: Option<Flat>,
 }
 
 /// Packs a string's or bytes' range in the body.
@@ -178,10 +181,12 @@ impl Plan {
     ) -> Result<Self, String> {
         let mut levels = vec![Level::new()];
         let mut emit = vec![Emit::Null; names.len()];
+        let mut read = Vec::with_capacity(leaves.len());
         for leaf in leaves {
             let Some(col) = names.iter().position(|n| **n == *leaf.name) else {
                 continue;
             };
+            read.push((leaf, col as u32));
             if types.get(col) != Some(&leaf.ty) {
                 return Err(format!(
                     "field {} is {} in the writer schema and {} in the reader's",
@@ -225,6 +230,7 @@ impl Plan {
             levels,
             emit,
             enums,
+            flat: Flat::of(&read, names.len()),
         })
     }
 
@@ -293,40 +299,8 @@ impl Plan {
                                 return Err(wrong_wire());
                             }
                         }
-                        Read::Scalar(s) => {
-                            if wire != s.wire_type() {
-                                return Err(wrong_wire());
-                            }
-                            slots.bits[col] = scalar(r, s)?;
-                            slots.stamps[col] = epoch;
-                        }
-                        Read::Timestamp => {
-                            if wire != wire::LEN {
-                                return Err(wrong_wire());
-                            }
-                            slots.bits[col] = timestamp(&mut sub(r)?)? as u64;
-                            slots.stamps[col] = epoch;
-                        }
-                        Read::Wrapper(s) => {
-                            if wire != wire::LEN {
-                                return Err(wrong_wire());
-                            }
-                            let mut inner = sub(r)?;
-                            let mut value = match s {
-                                Scalar::String | Scalar::Bytes => range(inner.at, inner.at),
-                                _ => 0,
-                            };
-                            while !inner.at_end() {
-                                let (n, w) = inner.tag()?;
-                                if n != 1 {
-                                    inner.skip(w, n, 0)?;
-                                } else if w == s.wire_type() {
-                                    value = scalar(&mut inner, s)?;
-                                } else {
-                                    return Err(wrong_wire());
-                                }
-                            }
-                            slots.bits[col] = value;
+                        read => {
+                            slots.bits[col] = value(r, read, wire)?;
                             slots.stamps[col] = epoch;
                         }
                     }
@@ -335,6 +309,35 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// One value of a leaf read as `read` from a field of wire type `wire` (not a repeated one): a
+/// number's bits, a string's range, a Timestamp's nanoseconds.
+#[inline]
+pub fn value(r: &mut Reader<'_>, read: Read, wire: u8) -> Result<u64, DecodeReason> {
+    let s = match read {
+        Read::Scalar(s) if wire == s.wire_type() => return scalar(r, s),
+        Read::Scalar(_) => return Err(wrong_wire()),
+        _ if wire != wire::LEN => return Err(wrong_wire()),
+        Read::Timestamp => return Ok(timestamp(&mut sub(r)?)? as u64),
+        Read::Wrapper(s) => s,
+    };
+    let mut inner = sub(r)?;
+    let mut value = match s {
+        Scalar::String | Scalar::Bytes => range(inner.at, inner.at),
+        _ => 0,
+    };
+    while !inner.at_end() {
+        let (n, w) = inner.tag()?;
+        if n != 1 {
+            inner.skip(w, n, 0)?;
+        } else if w == s.wire_type() {
+            value = scalar(&mut inner, s)?;
+        } else {
+            return Err(wrong_wire());
+        }
+    }
+    Ok(value)
 }
 
 /// A `google.protobuf.Timestamp` (seconds and nanos) as nanoseconds since the epoch.
