@@ -37,9 +37,9 @@ pub enum Stage {
     /// The strings back to back, and each row's end (with [`NULL`] set for a null); and the
     /// codes short strings had in the column's dictionary at the last flush. While `coded`,
     /// `ends` holds each row's code in the column's dictionary ([`NULL_CODE`] for a null) and
-    /// `text` is empty.
+    /// `text` is empty. `text` is UTF-8 row by row (checked when staged).
     Str {
-        text: String,
+        text: Vec<u8>,
         ends: Vec<usize>,
         codes: Box<CodeCache>,
         coded: bool,
@@ -60,6 +60,17 @@ impl Default for CodeCache {
             dictionary: u64::MAX,
             slots: [(u32::MAX, 0, 0, 0); 256],
         }
+    }
+}
+
+/// Whether `bytes` are ASCII, from `window` (16 bytes that start with them) when they fit in it:
+/// two masks, no loop.
+#[inline(always)]
+fn is_ascii(bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
+    match window {
+        Some(w) if bytes.len() <= 16 => short_key(bytes, Some(w))
+            .is_some_and(|(_, lo, hi)| (lo | hi) & 0x8080_8080_8080_8080 == 0),
+        _ => bytes.is_ascii(),
     }
 }
 
@@ -97,12 +108,6 @@ impl CodeCache {
         let h =
             (key.1 ^ key.2.rotate_left(29) ^ u64::from(key.0)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (h >> 56) as usize
-    }
-
-    /// The code of `value` in `c`'s dictionary, interning it if new; `None` without one.
-    #[inline(always)]
-    fn code(&mut self, value: &str, c: &mut StringColumn) -> Option<u32> {
-        self.code_of_bytes(value.as_bytes(), None, c).ok().flatten()
     }
 
     /// The code of `bytes` (UTF-8 checked only if they are not in the cache) in `c`'s
@@ -151,7 +156,7 @@ impl Stage {
             ColumnType::F64 => Self::F64(ChunkLane::default()),
             ColumnType::Timestamp => Self::Timestamp(ChunkLane::default()),
             _ => Self::Str {
-                text: String::new(),
+                text: Vec::new(),
                 ends: Vec::new(),
                 codes: Box::default(),
                 coded: false,
@@ -196,14 +201,17 @@ impl Stage {
             }
             return Ok(());
         }
-        let value = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
-        Self::push_str(text, ends, value);
+        if !is_ascii(bytes, window) {
+            std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+        }
+        text.extend_from_slice(bytes);
+        ends.push(text.len());
         Ok(())
     }
 
     #[inline(always)]
-    pub fn push_str(text: &mut String, ends: &mut Vec<usize>, value: &str) {
-        text.push_str(value);
+    pub fn push_str(text: &mut Vec<u8>, ends: &mut Vec<usize>, value: &str) {
+        text.extend_from_slice(value.as_bytes());
         ends.push(text.len());
     }
 
@@ -313,12 +321,12 @@ fn code_stage(ends: &mut [usize], cache: &mut CodeCache, coded: &mut bool, c: &m
 /// Turns a coded stage back into text (its column would turn plain with the rows staged).
 #[cold]
 #[inline(never)]
-fn uncode_stage(text: &mut String, ends: &mut [usize], coded: &mut bool, c: &StringColumn) {
+fn uncode_stage(text: &mut Vec<u8>, ends: &mut [usize], coded: &mut bool, c: &StringColumn) {
     text.clear();
     for end in ends.iter_mut() {
         *end = match c.dictionary().and_then(|d| d.get(*end as u32)) {
             Some(s) => {
-                text.push_str(s);
+                text.extend_from_slice(s.as_bytes());
                 text.len()
             }
             None => text.len() | NULL,
@@ -359,7 +367,7 @@ fn flush_codes(
 /// Strings into a string column's lanes; a dictionary column that has met its limit of distinct
 /// strings turns plain on the way (every 1,024 rows), as it would have row by row.
 fn flush_strings(
-    text: &str,
+    text: &[u8],
     ends: &[usize],
     cache: &mut CodeCache,
     c: &mut StringColumn,
@@ -400,16 +408,16 @@ fn flush_strings(
 #[inline(always)]
 fn push(
     lane: &mut StrLane,
-    value: Option<&str>,
+    value: Option<&[u8]>,
     cache: &mut CodeCache,
     c: &mut StringColumn,
 ) -> bool {
     match lane {
         StrLane::Codes(codes) => {
             let code = match value {
-                Some(v) => match cache.code(v, c) {
-                    Some(code) => code,
-                    None => return false,
+                Some(v) => match cache.code_of_bytes(v, None, c) {
+                    Ok(Some(code)) => code,
+                    _ => return false,
                 },
                 None => NULL_CODE,
             };
@@ -418,7 +426,7 @@ fn push(
             codes.put(code)
         }
         StrLane::Plain(chunk) => match value {
-            Some(v) => chunk.try_push(v.as_bytes()),
+            Some(v) => chunk.try_push(v),
             None => chunk.try_push_null(),
         },
         _ => false,

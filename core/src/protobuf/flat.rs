@@ -12,11 +12,12 @@
 //! before one already read, and every error (which the general path then reports) take the
 //! general path, and whatever this one stages is what that one would have.
 
-use super::columns::{Leaf, Read};
-use super::plan::{Plan, value};
+use super::columns::{Leaf, Read, Scalar};
+use super::plan::{Plan, timestamp, value};
 use super::side::{Out, push};
 use super::wire::Reader;
 use crate::column::Column;
+use crate::json_format::stage::Stage;
 
 /// One column's field: its expected tag (number and wire type), its column, and how it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,23 +84,6 @@ impl Flat {
         let steps = &*self.steps;
         let mut r = Reader::new(body);
         let mut next = 0;
-        let mut put = |step: &Step, bits: Option<u64>| {
-            let (Some(stage), Some(col)) = (
-                stages.get_mut(step.col as usize),
-                cols.get_mut(step.col as usize),
-            ) else {
-                return false;
-            };
-            match bits {
-                Some(bits) => push(stage, step.read, bits, body, plan, col, number).is_ok(),
-                // Absent: proto3's implicit presence reads the type's default.
-                None if step.explicit => {
-                    stage.push_null();
-                    true
-                }
-                None => push(stage, step.read, 0, body, plan, col, number).is_ok(),
-            }
-        };
         while !r.at_end() {
             let Ok(tag) = r.varint() else { return false };
             let k = match steps.get(next) {
@@ -112,23 +96,53 @@ impl Flat {
             };
             // The fields skipped over are absent.
             for step in steps.get(next..k).unwrap_or_default() {
-                if !put(step, None) {
+                if !absent(step, plan, body, stages, cols, number) {
                     return false;
                 }
             }
             let Some(step) = steps.get(k) else {
                 return false;
             };
-            let Ok(bits) = value(&mut r, step.read, (tag & 7) as u8) else {
+            let (Some(stage), Some(col)) = (
+                stages.get_mut(step.col as usize),
+                cols.get_mut(step.col as usize),
+            ) else {
                 return false;
             };
-            if !put(step, Some(bits)) {
+            // The values a trade has inline; the others through the general path's reader.
+            let done = match (step.read, stage) {
+                (Read::Scalar(Scalar::Double), Out::Scalar(Stage::F64(lane))) => {
+                    r.fixed64().map(|v| lane.push(f64::from_bits(v))).is_ok()
+                }
+                (Read::Scalar(Scalar::String), Out::Scalar(stage)) => match r.len_delimited() {
+                    Ok((start, end)) => {
+                        let window = body.get(start..).and_then(<[u8]>::first_chunk::<16>);
+                        body.get(start..end)
+                            .is_some_and(|bytes| stage.push_bytes(bytes, window, col).is_ok())
+                    }
+                    Err(_) => false,
+                },
+                (Read::Timestamp, Out::Scalar(Stage::Timestamp(lane))) => {
+                    match r.sub().and_then(|mut t| timestamp(&mut t)) {
+                        Ok(nanos) => {
+                            lane.push(nanos);
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                }
+                (read, stage) => match value(&mut r, read, (tag & 7) as u8) {
+                    Ok(bits) => push(stage, read, bits, body, plan, col, number).is_ok(),
+                    Err(_) => false,
+                },
+            };
+            if !done {
                 return false;
             }
             next = k + 1;
         }
         for step in steps.get(next..).unwrap_or_default() {
-            if !put(step, None) {
+            if !absent(step, plan, body, stages, cols, number) {
                 return false;
             }
         }
@@ -140,6 +154,30 @@ impl Flat {
         }
         true
     }
+}
+
+/// Stages the value of a field the record lacks: null, or (proto3's implicit presence) the type's
+/// default.
+#[inline(never)]
+fn absent(
+    step: &Step,
+    plan: &Plan,
+    body: &[u8],
+    stages: &mut [Out],
+    cols: &mut [Column],
+    number: &mut String,
+) -> bool {
+    let (Some(stage), Some(col)) = (
+        stages.get_mut(step.col as usize),
+        cols.get_mut(step.col as usize),
+    ) else {
+        return false;
+    };
+    if step.explicit {
+        stage.push_null();
+        return true;
+    }
+    push(stage, step.read, 0, body, plan, col, number).is_ok()
 }
 
 /// Where a tag that is not the expected one leads.

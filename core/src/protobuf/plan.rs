@@ -161,15 +161,6 @@ fn scalar(r: &mut Reader<'_>, s: Scalar) -> Result<u64, DecodeReason> {
     })
 }
 
-/// A sub-message's reader over the same body (ranges stay absolute).
-#[inline(always)]
-fn sub<'a>(r: &mut Reader<'a>) -> Result<Reader<'a>, DecodeReason> {
-    let (start, end) = r.len_delimited()?;
-    let mut inner = Reader::new(r.bytes().get(..end).ok_or(DecodeReason::Truncated)?);
-    inner.at = start;
-    Ok(inner)
-}
-
 impl Plan {
     /// Compiles the writer's `leaves` against the reader's columns (`names` and `types`): each
     /// leaf fills the column of its name; a leaf of another type than its column's is an error.
@@ -269,7 +260,7 @@ impl Plan {
                     if wire != wire::LEN {
                         return Err(wrong_wire());
                     }
-                    let mut inner_reader = sub(r)?;
+                    let mut inner_reader = r.sub()?;
                     self.message(&mut inner_reader, inner as usize, slots)?;
                 }
                 Target::Leaf {
@@ -289,7 +280,7 @@ impl Plan {
                             }
                             let elements = &mut slots.arrays[col];
                             if wire == wire::LEN && s.wire_type() != wire::LEN {
-                                let mut packed = sub(r)?;
+                                let mut packed = r.sub()?;
                                 while !packed.at_end() {
                                     elements.push(scalar(&mut packed, s)?);
                                 }
@@ -319,10 +310,10 @@ pub fn value(r: &mut Reader<'_>, read: Read, wire: u8) -> Result<u64, DecodeReas
         Read::Scalar(s) if wire == s.wire_type() => return scalar(r, s),
         Read::Scalar(_) => return Err(wrong_wire()),
         _ if wire != wire::LEN => return Err(wrong_wire()),
-        Read::Timestamp => return Ok(timestamp(&mut sub(r)?)? as u64),
+        Read::Timestamp => return Ok(timestamp(&mut r.sub()?)? as u64),
         Read::Wrapper(s) => s,
     };
-    let mut inner = sub(r)?;
+    let mut inner = r.sub()?;
     let mut value = match s {
         Scalar::String | Scalar::Bytes => range(inner.at, inner.at),
         _ => 0,
@@ -341,7 +332,7 @@ pub fn value(r: &mut Reader<'_>, read: Read, wire: u8) -> Result<u64, DecodeReas
 }
 
 /// A `google.protobuf.Timestamp` (seconds and nanos) as nanoseconds since the epoch.
-fn timestamp(r: &mut Reader<'_>) -> Result<i64, DecodeReason> {
+pub fn timestamp(r: &mut Reader<'_>) -> Result<i64, DecodeReason> {
     let (mut seconds, mut nanos) = (0i64, 0i64);
     while !r.at_end() {
         let (n, w) = r.tag()?;

@@ -271,6 +271,24 @@ impl ProtoSide {
         Ok(())
     }
 
+    /// A record's schema id and body, its plan made `last` (compiled on first sight).
+    #[inline(never)]
+    fn find_framed<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        store: &SchemaStore,
+    ) -> std::result::Result<(u32, &'b [u8]), (Option<u32>, DecodeReason)> {
+        let mut indexes = std::mem::take(&mut self.indexes);
+        let framed = unframe(bytes, &mut indexes);
+        self.indexes = indexes;
+        let (id, body) = framed.map_err(|r| (None, r))?;
+        let hit = matches!(self.plans.get(self.last), Some((i, ix, _)) if *i == id && *ix == self.indexes);
+        if !hit {
+            self.find_plan(id, store).map_err(|r| (Some(id), r))?;
+        }
+        Ok((id, body))
+    }
+
     /// Stages one record's bytes: a row in every stage, or an error (with the schema id when
     /// known) and no change. `cols` are the side's columns (strings are staged as codes in
     /// their dictionaries).
@@ -284,14 +302,15 @@ impl ProtoSide {
         if cols.len() != self.stages.len() {
             return Err((None, DecodeReason::PlanMismatch));
         }
-        let mut indexes = std::mem::take(&mut self.indexes);
-        let framed = unframe(bytes, &mut indexes);
-        self.indexes = indexes;
-        let (id, body) = framed.map_err(|r| (None, r))?;
-        let hit = matches!(self.plans.get(self.last), Some((i, ix, _)) if *i == id && *ix == self.indexes);
-        if !hit {
-            self.find_plan(id, store).map_err(|r| (Some(id), r))?;
-        }
+        // The common header, the first message (`[0]`) of the last plan's id, at a glance.
+        let (id, body) = match (bytes, self.plans.get(self.last)) {
+            ([0, a, b, c, d, 0, body @ ..], Some((last, ix, _)))
+                if u32::from_be_bytes([*a, *b, *c, *d]) == *last && ix[..] == [0] =>
+            {
+                (*last, body)
+            }
+            _ => self.find_framed(bytes, store)?,
+        };
         let Self {
             plans,
             last,
