@@ -639,9 +639,30 @@ impl RecordDecoder {
             }
         };
         for record in records {
-            let failed = match kafka_timestamp(record.timestamp_ms) {
-                Err(reason) => Some((None, reason)),
-                Ok(timestamp) => match stage(key, record.key, key_cols) {
+            let failed = match (
+                kafka_timestamp(record.timestamp_ms),
+                &key.format,
+                &mut value.proto,
+            ) {
+                (Err(reason), ..) => Some((None, reason)),
+                // Protobuf values with the keys ignored (the common case), in short.
+                (Ok(timestamp), Format::Ignore, Some(proto)) => {
+                    let staged = match record.value {
+                        None => {
+                            proto.stage_null();
+                            Ok(0)
+                        }
+                        Some(b) => proto.stage(b, store, value_cols),
+                    };
+                    match staged {
+                        Ok(_) => {
+                            meta.push(partition, record.offset, timestamp, meta_cols);
+                            None
+                        }
+                        Err(e) => Some(e),
+                    }
+                }
+                (Ok(timestamp), ..) => match stage(key, record.key, key_cols) {
                     Err(e) => Some(e),
                     Ok(key_id) => match stage(value, record.value, value_cols) {
                         Err((id, reason)) => {

@@ -204,7 +204,15 @@ impl Stage {
         if !is_ascii(bytes, window) {
             std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
         }
-        text.extend_from_slice(bytes);
+        match window {
+            // One 16-byte move, and the bytes past the string dropped again.
+            Some(w) if bytes.len() <= 16 => {
+                let at = text.len();
+                text.extend_from_slice(w);
+                text.truncate(at + bytes.len());
+            }
+            _ => text.extend_from_slice(bytes),
+        }
         ends.push(text.len());
         Ok(())
     }

@@ -13,6 +13,7 @@
 //! general path, and whatever this one stages is what that one would have.
 
 use super::columns::{Leaf, Read, Scalar};
+use super::descriptor::EnumDesc;
 use super::plan::{Plan, timestamp, value};
 use super::side::{Out, push};
 use super::wire::Reader;
@@ -29,6 +30,13 @@ pub struct Step {
     explicit: bool,
 }
 
+/// An enum value's name of up to 16 bytes, zero-padded (a string window, see
+/// [`Stage::push_bytes`]), and its length.
+type Name = Option<([u8; 16], u8)>;
+
+/// The enum numbers whose names [`Flat`] keeps (others take the general path's look-up).
+const NAMED: i32 = 64;
+
 /// A plan's one-pass form (see the module's doc).
 #[derive(Debug, Clone)]
 pub struct Flat {
@@ -36,12 +44,14 @@ pub struct Flat {
     steps: Box<[Step]>,
     /// The columns the writer message lacks (always null).
     nulls: Box<[u32]>,
+    /// Per writer enum, the names of its numbers 0 to [`NAMED`] − 1.
+    names: Box<[Box<[Name]>]>,
 }
 
 impl Flat {
     /// The one-pass form of `leaves` (the writer's that columns read, each with its column) over
-    /// `width` columns, if the plan has one.
-    pub fn of(leaves: &[(&Leaf, u32)], width: usize) -> Option<Self> {
+    /// `width` columns, if the plan has one; `enums` are the writer's.
+    pub fn of(leaves: &[(&Leaf, u32)], width: usize, enums: &[EnumDesc]) -> Option<Self> {
         let mut steps = Vec::new();
         let mut read = vec![false; width];
         for &(leaf, col) in leaves {
@@ -64,14 +74,29 @@ impl Flat {
         }
         steps.sort_by_key(|s| s.tag >> 3);
         let nulls = (0..width as u32).filter(|c| !read[*c as usize]).collect();
+        let names = enums
+            .iter()
+            .map(|e| {
+                (0..NAMED)
+                    .map(|n| {
+                        let name = e.name(n)?.as_bytes();
+                        let mut window = [0; 16];
+                        window.get_mut(..name.len())?.copy_from_slice(name);
+                        Some((window, name.len() as u8))
+                    })
+                    .collect()
+            })
+            .collect();
         Some(Self {
             steps: steps.into(),
             nulls,
+            names,
         })
     }
 
     /// Stages one record's `body` (see the module's doc): true with one row in every stage, or
-    /// false to take the general path.
+    /// false to take the general path. The position is a local passed by value (a reader passed
+    /// by reference to a call would live in memory: in wasm32, every read a store and a load).
     #[inline(always)]
     pub fn read(
         &self,
@@ -82,24 +107,25 @@ impl Flat {
         number: &mut String,
     ) -> bool {
         let steps = &*self.steps;
-        let mut r = Reader::new(body);
+        let mut at = 0;
         let mut next = 0;
-        while !r.at_end() {
-            let Ok(tag) = r.varint() else { return false };
+        while at < body.len() {
+            let Some((tag, after)) = varint(body, at) else {
+                return false;
+            };
+            at = after;
             let k = match steps.get(next) {
                 Some(step) if u64::from(step.tag) == tag => next,
-                _ => match seek(steps, next, tag, &mut r) {
-                    Seek::At(k) => k,
-                    Seek::Skipped => continue,
-                    Seek::General => return false,
+                _ => match seek(steps, next, tag, body, at) {
+                    // The fields skipped over are absent.
+                    Seek::At(k) if self.absent(next..k, plan, stages, cols, number) => k,
+                    Seek::Skipped(after) => {
+                        at = after;
+                        continue;
+                    }
+                    Seek::At(_) | Seek::General => return false,
                 },
             };
-            // The fields skipped over are absent.
-            for step in steps.get(next..k).unwrap_or_default() {
-                if !absent(step, plan, body, stages, cols, number) {
-                    return false;
-                }
-            }
             let Some(step) = steps.get(k) else {
                 return false;
             };
@@ -110,98 +136,234 @@ impl Flat {
                 return false;
             };
             // The values a trade has inline; the others through the general path's reader.
-            let done = match (step.read, stage) {
+            let after = match (step.read, stage) {
                 (Read::Scalar(Scalar::Double), Out::Scalar(Stage::F64(lane))) => {
-                    r.fixed64().map(|v| lane.push(f64::from_bits(v))).is_ok()
+                    match body.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+                        Some(v) => {
+                            lane.push(f64::from_le_bytes(*v));
+                            Some(at + 8)
+                        }
+                        None => None,
+                    }
                 }
-                (Read::Scalar(Scalar::String), Out::Scalar(stage)) => match r.len_delimited() {
-                    Ok((start, end)) => {
+                (Read::Scalar(Scalar::String), Out::Scalar(stage)) => match length(body, at) {
+                    Some((start, end)) => {
                         let window = body.get(start..).and_then(<[u8]>::first_chunk::<16>);
                         body.get(start..end)
-                            .is_some_and(|bytes| stage.push_bytes(bytes, window, col).is_ok())
+                            .filter(|bytes| stage.push_bytes(bytes, window, col).is_ok())
+                            .map(|_| end)
                     }
-                    Err(_) => false,
+                    None => None,
+                },
+                (Read::Scalar(Scalar::Enum(e)), stage) => match varint(body, at) {
+                    Some((n, after)) => self
+                        .name(e, n as i32, stage, col, plan, number)
+                        .then_some(after),
+                    None => None,
                 },
                 (Read::Timestamp, Out::Scalar(Stage::Timestamp(lane))) => {
-                    match r.sub().and_then(|mut t| timestamp(&mut t)) {
-                        Ok(nanos) => {
+                    match timestamp_of(body, at) {
+                        Some((nanos, after)) => {
                             lane.push(nanos);
-                            true
+                            Some(after)
                         }
-                        Err(_) => false,
+                        None => None,
                     }
                 }
-                (read, stage) => match value(&mut r, read, (tag & 7) as u8) {
-                    Ok(bits) => push(stage, read, bits, body, plan, col, number).is_ok(),
-                    Err(_) => false,
-                },
+                (_, stage) => other(body, at, step, tag, stage, plan, col, number),
             };
-            if !done {
-                return false;
+            match after {
+                Some(after) => at = after,
+                None => return false,
             }
             next = k + 1;
         }
-        for step in steps.get(next..).unwrap_or_default() {
-            if !absent(step, plan, body, stages, cols, number) {
+        next == steps.len() && self.nulls.is_empty()
+            || self.absent(next..steps.len(), plan, stages, cols, number)
+    }
+
+    /// Stages the name of number `n` of writer enum `e`.
+    #[inline(always)]
+    fn name(
+        &self,
+        e: u32,
+        n: i32,
+        stage: &mut Out,
+        col: &mut Column,
+        plan: &Plan,
+        number: &mut String,
+    ) -> bool {
+        let name = self
+            .names
+            .get(e as usize)
+            .and_then(|names| names.get(usize::try_from(n).ok()?));
+        match (name, stage) {
+            (Some(Some((window, len))), Out::Scalar(stage)) => window
+                .get(..usize::from(*len))
+                .is_some_and(|bytes| stage.push_bytes(bytes, Some(window), col).is_ok()),
+            (_, stage) => {
+                let read = Read::Scalar(Scalar::Enum(e));
+                push_cold(stage, read, n as i64 as u64, &[], plan, col, number)
+            }
+        }
+    }
+
+    /// Stages the values of the fields of steps `range`, which the record lacks: null, or
+    /// (proto3's implicit presence) the type's default; at the record's end, the nulls of the
+    /// columns the writer lacks too.
+    #[inline(never)]
+    fn absent(
+        &self,
+        range: std::ops::Range<usize>,
+        plan: &Plan,
+        stages: &mut [Out],
+        cols: &mut [Column],
+        number: &mut String,
+    ) -> bool {
+        let end = range.end == self.steps.len();
+        for step in self.steps.get(range).unwrap_or_default() {
+            let (Some(stage), Some(col)) = (
+                stages.get_mut(step.col as usize),
+                cols.get_mut(step.col as usize),
+            ) else {
+                return false;
+            };
+            let staged = match step.read {
+                _ if step.explicit => {
+                    stage.push_null();
+                    true
+                }
+                Read::Scalar(Scalar::Enum(e)) => self.name(e, 0, stage, col, plan, number),
+                read => push(stage, read, 0, &[], plan, col, number).is_ok(),
+            };
+            if !staged {
                 return false;
             }
         }
-        for &c in &*self.nulls {
-            match stages.get_mut(c as usize) {
-                Some(stage) => stage.push_null(),
-                None => return false,
+        if end {
+            for &c in &*self.nulls {
+                match stages.get_mut(c as usize) {
+                    Some(stage) => stage.push_null(),
+                    None => return false,
+                }
             }
         }
         true
     }
 }
 
-/// Stages the value of a field the record lacks: null, or (proto3's implicit presence) the type's
-/// default.
+/// A varint at `at` and the position past it; `None` on any error.
+#[inline(always)]
+fn varint(body: &[u8], at: usize) -> Option<(u64, usize)> {
+    if let Some(&b) = body.get(at)
+        && b < 0x80
+    {
+        return Some((u64::from(b), at + 1));
+    }
+    let mut pos = at;
+    let v = crate::avro::vlq::read_u64(body, &mut pos).ok()?;
+    Some((v, pos))
+}
+
+/// A length-delimited field's bounds, at `at`.
+#[inline(always)]
+fn length(body: &[u8], at: usize) -> Option<(usize, usize)> {
+    let (n, start) = varint(body, at)?;
+    let end = start.checked_add(usize::try_from(n).ok()?)?;
+    (end <= body.len()).then_some((start, end))
+}
+
+/// A value of a kind [`Flat::read`] does not inline, through the general path's reader; the
+/// position past it.
+#[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn absent(
-    step: &Step,
-    plan: &Plan,
+fn other(
     body: &[u8],
-    stages: &mut [Out],
-    cols: &mut [Column],
+    at: usize,
+    step: &Step,
+    tag: u64,
+    stage: &mut Out,
+    plan: &Plan,
+    col: &mut Column,
+    number: &mut String,
+) -> Option<usize> {
+    let read = step.read;
+    let mut r = Reader::new(body);
+    r.at = at;
+    let bits = value(&mut r, read, (tag & 7) as u8).ok()?;
+    push(stage, read, bits, body, plan, col, number)
+        .ok()
+        .map(|_| r.at)
+}
+
+/// [`push`], out of line.
+#[inline(never)]
+fn push_cold(
+    stage: &mut Out,
+    read: Read,
+    bits: u64,
+    body: &[u8],
+    plan: &Plan,
+    col: &mut Column,
     number: &mut String,
 ) -> bool {
-    let (Some(stage), Some(col)) = (
-        stages.get_mut(step.col as usize),
-        cols.get_mut(step.col as usize),
-    ) else {
-        return false;
+    push(stage, read, bits, body, plan, col, number).is_ok()
+}
+
+/// A `google.protobuf.Timestamp`'s nanoseconds and the position past it, its fields expected in
+/// order (seconds, then nanos, either absent); anything else through the general path's reader.
+#[inline(always)]
+fn timestamp_of(body: &[u8], at: usize) -> Option<(i64, usize)> {
+    let (start, end) = length(body, at)?;
+    let field = |tag: u8, at: usize| match body.get(at) {
+        Some(b) if *b == tag && at < end => varint(body, at + 1),
+        _ => Some((0, at)),
     };
-    if step.explicit {
-        stage.push_null();
-        return true;
+    let (seconds, at) = field(0x08, start)?;
+    let (nanos, at) = field(0x10, at)?;
+    let (seconds, nanos) = (seconds as i64, nanos as i32);
+    // Bounds rather than checked_mul (a 128-bit multiply on wasm32); i64::MIN is the null.
+    const LIMIT: i64 = i64::MAX / 1_000_000_000 - 1;
+    if at == end && (-LIMIT..=LIMIT).contains(&seconds) && (0..1_000_000_000).contains(&nanos) {
+        return Some((seconds * 1_000_000_000 + i64::from(nanos), end));
     }
-    push(stage, step.read, 0, body, plan, col, number).is_ok()
+    timestamp_cold(body, start, end)
+}
+
+/// [`timestamp`] of the message at `start..end`, out of line.
+#[inline(never)]
+fn timestamp_cold(body: &[u8], start: usize, end: usize) -> Option<(i64, usize)> {
+    let mut r = Reader::new(body.get(..end)?);
+    r.at = start;
+    Some((timestamp(&mut r).ok()?, end))
 }
 
 /// Where a tag that is not the expected one leads.
 enum Seek {
     /// The step of that tag, past the expected one.
     At(usize),
-    /// An unknown field, skipped.
-    Skipped,
+    /// An unknown field, skipped: the position past it.
+    Skipped(usize),
     /// The general path's case: a field seen again or out of order, another wire type, an error.
     General,
 }
 
 #[inline(never)]
-fn seek(steps: &[Step], next: usize, tag: u64, r: &mut Reader<'_>) -> Seek {
+fn seek(steps: &[Step], next: usize, tag: u64, body: &[u8], at: usize) -> Seek {
     let number = tag >> 3;
     if number == 0 || number > u64::from(u32::MAX >> 3) {
         return Seek::General;
     }
     match steps.iter().position(|s| u64::from(s.tag >> 3) == number) {
-        Some(k) if k >= next && u64::from(steps[k].tag) == tag => Seek::At(k),
+        Some(k) if k >= next && steps.get(k).map(|s| u64::from(s.tag)) == Some(tag) => Seek::At(k),
         Some(_) => Seek::General,
-        None => match r.skip((tag & 7) as u8, number as u32, 0) {
-            Ok(()) => Seek::Skipped,
-            Err(_) => Seek::General,
-        },
+        None => {
+            let mut r = Reader::new(body);
+            r.at = at;
+            match r.skip((tag & 7) as u8, number as u32, 0) {
+                Ok(()) => Seek::Skipped(r.at),
+                Err(_) => Seek::General,
+            }
+        }
     }
 }

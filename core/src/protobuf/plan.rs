@@ -220,8 +220,8 @@ impl Plan {
             present: vec![0; levels.len()],
             levels,
             emit,
+            flat: Flat::of(&read, names.len(), &enums),
             enums,
-            flat: Flat::of(&read, names.len()),
         })
     }
 

@@ -325,26 +325,14 @@ impl ProtoSide {
             Some((_, _, plan)) => plan,
             None => return Err((Some(id), DecodeReason::PlanMismatch)),
         };
-        if let (Some(one_pass), true) = (&plan.flat, *flat) {
-            if one_pass.read(plan, body, stages, cols, number) {
-                *rows += 1;
-                return Ok(id);
-            }
-            let n = *rows;
-            stages.iter_mut().for_each(|s| s.truncate(n));
+        if let (Some(one_pass), true) = (&plan.flat, *flat)
+            && one_pass.read(plan, body, stages, cols, number)
+        {
+            *rows += 1;
+            return Ok(id);
         }
-        plan.read(body, slots).map_err(|r| (Some(id), r))?;
-        match emit(plan, slots, body, stages, cols, number) {
-            Ok(()) => {
-                *rows += 1;
-                Ok(id)
-            }
-            Err(r) => {
-                let n = *rows;
-                stages.iter_mut().for_each(|s| s.truncate(n));
-                Err((Some(id), r))
-            }
-        }
+        general(plan, body, slots, stages, rows, cols, number).map_err(|r| (Some(id), r))?;
+        Ok(id)
     }
 
     /// How many plans the side keeps (at most [`MAX_PLANS`]).
@@ -379,6 +367,33 @@ impl ProtoSide {
             }
         }
         result
+    }
+}
+
+/// Stages a record's body through the plan's general path (the stages may hold part of its row
+/// from the one-pass form: they are cut back first). Out of line: the one-pass loop stays small.
+#[inline(never)]
+fn general(
+    plan: &mut Plan,
+    body: &[u8],
+    slots: &mut Slots,
+    stages: &mut [Out],
+    rows: &mut usize,
+    cols: &mut [Column],
+    number: &mut String,
+) -> Result<(), DecodeReason> {
+    let n = *rows;
+    stages.iter_mut().for_each(|s| s.truncate(n));
+    plan.read(body, slots)?;
+    match emit(plan, slots, body, stages, cols, number) {
+        Ok(()) => {
+            *rows += 1;
+            Ok(())
+        }
+        Err(r) => {
+            stages.iter_mut().for_each(|s| s.truncate(n));
+            Err(r)
+        }
     }
 }
 

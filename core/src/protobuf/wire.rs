@@ -58,6 +58,12 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Ends the reader at `end` (within its slice).
+    #[inline(always)]
+    pub fn limit(&mut self, end: usize) {
+        self.end = end.min(self.bytes.len());
+    }
+
     /// A base-128 varint of at most ten bytes, whose tenth byte holds at most bit 63 (Avro's
     /// encoding without the zigzag: the same fast reader).
     #[inline(always)]
@@ -67,6 +73,35 @@ impl<'a> Reader<'a> {
             true => Ok(v),
             false => Err(DecodeReason::Truncated),
         }
+    }
+
+    /// [`Reader::varint`], with any error as `None` (the one-pass form's reads: an error there
+    /// sends the record to the general path, which reports it).
+    #[inline(always)]
+    pub fn try_varint(&mut self) -> Option<u64> {
+        let v = crate::avro::vlq::read_u64(self.bytes, &mut self.at).ok()?;
+        (self.at <= self.end).then_some(v)
+    }
+
+    /// [`Reader::fixed64`], with any error as `None`.
+    #[inline(always)]
+    pub fn try_fixed64(&mut self) -> Option<u64> {
+        let b = self.bytes.get(self.at..self.end)?.first_chunk::<8>()?;
+        self.at += 8;
+        Some(u64::from_le_bytes(*b))
+    }
+
+    /// [`Reader::len_delimited`], with any error as `None`.
+    #[inline(always)]
+    pub fn try_len(&mut self) -> Option<(usize, usize)> {
+        let length = self.try_varint()?;
+        let start = self.at;
+        let end = start.checked_add(usize::try_from(length).ok()?)?;
+        if end > self.end {
+            return None;
+        }
+        self.at = end;
+        Some((start, end))
     }
 
     /// `N` bytes.
