@@ -58,4 +58,6 @@ pub struct ProtoSpec {
 }
 
 #[cfg(test)]
+mod flat_tests;
+#[cfg(test)]
 mod tests;

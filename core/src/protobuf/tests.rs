@@ -39,7 +39,7 @@ message All {
 
 /// The test schema compiled as the bridge compiles a registry's: a descriptor set, the schema's
 /// own file last.
-fn compile(files: &[(&str, &str)]) -> (Vec<u8>, DescriptorPool) {
+pub(super) fn compile(files: &[(&str, &str)]) -> (Vec<u8>, DescriptorPool) {
     let dir = tempdir();
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();
@@ -62,7 +62,7 @@ fn tempdir() -> std::path::PathBuf {
     dir
 }
 
-fn info(id: u32, version: i32, set: &[u8]) -> SchemaInfo {
+pub(super) fn info(id: u32, version: i32, set: &[u8]) -> SchemaInfo {
     SchemaInfo {
         id,
         subject: Some("t-value".into()),
@@ -73,7 +73,7 @@ fn info(id: u32, version: i32, set: &[u8]) -> SchemaInfo {
     }
 }
 
-fn store_of(infos: Vec<SchemaInfo>) -> SchemaStore {
+pub(super) fn store_of(infos: Vec<SchemaInfo>) -> SchemaStore {
     let mut store = SchemaStore::new();
     for i in infos {
         store.insert_other(i).unwrap();
@@ -90,7 +90,7 @@ fn decoder(store: SchemaStore, choice: MessageChoice) -> RecordDecoder {
 }
 
 /// Confluent's framing: magic 0, the id, the message indexes (`[0]` as a single 0 byte).
-fn frame(id: u32, indexes: &[i64], body: &[u8]) -> Vec<u8> {
+pub(super) fn frame(id: u32, indexes: &[i64], body: &[u8]) -> Vec<u8> {
     let mut out = vec![0];
     out.extend(id.to_be_bytes());
     if indexes == [0] {
@@ -115,7 +115,7 @@ fn frame(id: u32, indexes: &[i64], body: &[u8]) -> Vec<u8> {
 }
 
 /// Empty columns for a side's fields.
-fn columns_of(side: &ProtoSide) -> Vec<crate::column::Column> {
+pub(super) fn columns_of(side: &ProtoSide) -> Vec<crate::column::Column> {
     side.fields()
         .map(|f| crate::column::Column::new(f.ty))
         .collect()
@@ -406,7 +406,7 @@ fn expected(v: &AllValues) -> Vec<(&'static str, V)> {
     ]
 }
 
-fn same(a: &V, b: &V) -> bool {
+pub(super) fn same(a: &V, b: &V) -> bool {
     match (a, b) {
         (V::F64(x), V::F64(y)) => x.to_bits() == y.to_bits(),
         (V::Array(x), V::Array(y)) => {
