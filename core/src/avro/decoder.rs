@@ -633,7 +633,7 @@ impl RecordDecoder {
                 }
                 (Some(plan), Some(b)) => {
                     let id = framed(Some(b)).map(|(id, _)| id);
-                    plan.stage(unframe(b)).map_err(|r| (id, r))?;
+                    plan.stage(unframe(b), cols).map_err(|r| (id, r))?;
                     Ok(id)
                 }
             }

@@ -217,12 +217,6 @@ impl Stage {
         Ok(())
     }
 
-    #[inline(always)]
-    pub fn push_str(text: &mut Vec<u8>, ends: &mut Vec<usize>, value: &str) {
-        text.extend_from_slice(value.as_bytes());
-        ends.push(text.len());
-    }
-
     pub fn push_null(&mut self) {
         match self {
             Self::Bool(v) => v.push(NULL_BOOL),
@@ -264,6 +258,11 @@ impl Stage {
                 text, ends, coded, ..
             } => {
                 ends.truncate(rows);
+                if rows == 0 {
+                    // Codes are for the column's dictionary of the moment: an empty stage
+                    // decides again (the column may have another by its next row).
+                    *coded = false;
+                }
                 if !*coded {
                     let end = ends.last().map_or(0, |e| e & !NULL);
                     text.truncate(end);
