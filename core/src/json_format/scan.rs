@@ -508,7 +508,7 @@ impl<'a> Scanner<'a> {
         let start = self.at;
         self.checked_string()?;
         if let Some(c) = copy.as_deref_mut() {
-            c.extend_from_slice(self.text[start..self.at].as_bytes());
+            c.extend_from_slice(self.text.as_bytes().get(start..self.at).unwrap_or_default());
             c.push(b':');
         }
         self.expect(b':', "expected `:`")

@@ -22,6 +22,9 @@ use crate::protocol::SchemaType;
 use crate::table::Field;
 use crate::{DecodeReason, Error, Result};
 
+/// A record's failure: its schema id, when known, and why.
+type Failed = (Option<u32>, DecodeReason);
+
 /// The most message indexes a record's header may hold.
 const MAX_INDEXES: u64 = 32;
 
@@ -277,7 +280,7 @@ impl ProtoSide {
         &mut self,
         bytes: &'b [u8],
         store: &SchemaStore,
-    ) -> std::result::Result<(u32, &'b [u8]), (Option<u32>, DecodeReason)> {
+    ) -> std::result::Result<(u32, &'b [u8]), Failed> {
         let mut indexes = std::mem::take(&mut self.indexes);
         let framed = unframe(bytes, &mut indexes);
         self.indexes = indexes;
@@ -298,7 +301,7 @@ impl ProtoSide {
         bytes: &[u8],
         store: &SchemaStore,
         cols: &mut [Column],
-    ) -> std::result::Result<u32, (Option<u32>, DecodeReason)> {
+    ) -> std::result::Result<u32, Failed> {
         if cols.len() != self.stages.len() {
             return Err((None, DecodeReason::PlanMismatch));
         }
