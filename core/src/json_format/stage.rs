@@ -168,9 +168,21 @@ impl Stage {
     /// with them) into a string stage, `column` being the stage's column: as a code while that is
     /// a dictionary column (the stage then holds codes until the flush, or until the column would
     /// turn plain), else as text. A string seen before is not checked again. On error (not UTF-8)
-    /// nothing is staged, though a string before it in the record may have been interned.
-    #[inline(always)]
+    /// nothing is staged, though a string before it in the record may have been interned. Out
+    /// of line (the page is built for size); [`Stage::push_bytes_inline`] for a hot loop.
+    #[inline(never)]
     pub fn push_bytes(
+        &mut self,
+        bytes: &[u8],
+        window: Option<&[u8; 16]>,
+        column: &mut Column,
+    ) -> Result<(), DecodeReason> {
+        self.push_bytes_inline(bytes, window, column)
+    }
+
+    /// [`Stage::push_bytes`], inlined.
+    #[inline(always)]
+    pub fn push_bytes_inline(
         &mut self,
         bytes: &[u8],
         window: Option<&[u8; 16]>,

@@ -150,7 +150,7 @@ impl Flat {
                     Some((start, end)) => {
                         let window = body.get(start..).and_then(<[u8]>::first_chunk::<16>);
                         body.get(start..end)
-                            .filter(|bytes| stage.push_bytes(bytes, window, col).is_ok())
+                            .filter(|bytes| stage.push_bytes_inline(bytes, window, col).is_ok())
                             .map(|_| end)
                     }
                     None => None,
@@ -200,7 +200,7 @@ impl Flat {
         match (name, stage) {
             (Some(Some((window, len))), Out::Scalar(stage)) => window
                 .get(..usize::from(*len))
-                .is_some_and(|bytes| stage.push_bytes(bytes, Some(window), col).is_ok()),
+                .is_some_and(|bytes| stage.push_bytes_inline(bytes, Some(window), col).is_ok()),
             (_, stage) => {
                 let read = Read::Scalar(Scalar::Enum(e));
                 push_cold(stage, read, n as i64 as u64, &[], plan, col, number)
@@ -260,6 +260,13 @@ fn varint(body: &[u8], at: usize) -> Option<(u64, usize)> {
     {
         return Some((u64::from(b), at + 1));
     }
+    varint_long(body, at)
+}
+
+/// [`varint`] of more than one byte (timestamps, large numbers), out of line: one copy of the
+/// word-at-a-time reader.
+#[inline(never)]
+fn varint_long(body: &[u8], at: usize) -> Option<(u64, usize)> {
     let mut pos = at;
     let v = crate::avro::vlq::read_u64(body, &mut pos).ok()?;
     Some((v, pos))
@@ -316,7 +323,11 @@ fn push_cold(
 fn timestamp_of(body: &[u8], at: usize) -> Option<(i64, usize)> {
     let (start, end) = length(body, at)?;
     let field = |tag: u8, at: usize| match body.get(at) {
-        Some(b) if *b == tag && at < end => varint(body, at + 1),
+        Some(b) if *b == tag && at < end => {
+            let mut pos = at + 1;
+            let v = crate::avro::vlq::read_u64(body, &mut pos).ok()?;
+            Some((v, pos))
+        }
         _ => Some((0, at)),
     };
     let (seconds, at) = field(0x08, start)?;

@@ -68,40 +68,24 @@ impl<'a> Reader<'a> {
     /// encoding without the zigzag: the same fast reader).
     #[inline(always)]
     pub fn varint(&mut self) -> Result<u64, DecodeReason> {
+        // The common case: one byte.
+        if let Some(&b) = self.bytes.get(self.at)
+            && b < 0x80
+            && self.at < self.end
+        {
+            self.at += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_slow()
+    }
+
+    #[inline(never)]
+    fn varint_slow(&mut self) -> Result<u64, DecodeReason> {
         let v = crate::avro::vlq::read_u64(self.bytes, &mut self.at)?;
         match self.at <= self.end {
             true => Ok(v),
             false => Err(DecodeReason::Truncated),
         }
-    }
-
-    /// [`Reader::varint`], with any error as `None` (the one-pass form's reads: an error there
-    /// sends the record to the general path, which reports it).
-    #[inline(always)]
-    pub fn try_varint(&mut self) -> Option<u64> {
-        let v = crate::avro::vlq::read_u64(self.bytes, &mut self.at).ok()?;
-        (self.at <= self.end).then_some(v)
-    }
-
-    /// [`Reader::fixed64`], with any error as `None`.
-    #[inline(always)]
-    pub fn try_fixed64(&mut self) -> Option<u64> {
-        let b = self.bytes.get(self.at..self.end)?.first_chunk::<8>()?;
-        self.at += 8;
-        Some(u64::from_le_bytes(*b))
-    }
-
-    /// [`Reader::len_delimited`], with any error as `None`.
-    #[inline(always)]
-    pub fn try_len(&mut self) -> Option<(usize, usize)> {
-        let length = self.try_varint()?;
-        let start = self.at;
-        let end = start.checked_add(usize::try_from(length).ok()?)?;
-        if end > self.end {
-            return None;
-        }
-        self.at = end;
-        Some((start, end))
     }
 
     /// `N` bytes.
