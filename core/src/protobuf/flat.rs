@@ -65,14 +65,18 @@ impl Flat {
             if std::mem::replace(read.get_mut(col as usize)?, true) {
                 return None;
             }
-            steps.push(Step {
-                tag: number.checked_mul(8)? | u32::from(wire),
-                col,
-                read: leaf.read,
-                explicit: leaf.explicit,
-            });
+            // In field-number order (an insertion: a slice sort would bring its own code).
+            let at = steps.partition_point(|s: &Step| s.tag >> 3 < *number);
+            steps.insert(
+                at,
+                Step {
+                    tag: number.checked_mul(8)? | u32::from(wire),
+                    col,
+                    read: leaf.read,
+                    explicit: leaf.explicit,
+                },
+            );
         }
-        steps.sort_by_key(|s| s.tag >> 3);
         let nulls = (0..width as u32).filter(|c| !read[*c as usize]).collect();
         let names = enums
             .iter()
@@ -200,7 +204,7 @@ impl Flat {
         match (name, stage) {
             (Some(Some((window, len))), Out::Scalar(stage)) => window
                 .get(..usize::from(*len))
-                .is_some_and(|bytes| stage.push_bytes_inline(bytes, Some(window), col).is_ok()),
+                .is_some_and(|bytes| stage.push_bytes(bytes, Some(window), col).is_ok()),
             (_, stage) => {
                 let read = Read::Scalar(Scalar::Enum(e));
                 push_cold(stage, read, n as i64 as u64, &[], plan, col, number)
