@@ -140,45 +140,80 @@ impl Flat {
                 return false;
             };
             // The values a trade has inline; the others through the general path's reader.
-            let after = match (step.read, stage) {
+            // Strings and enum names share one inline push (a string window and its bytes).
+            let (stage, bytes, window, after) = match (step.read, stage) {
                 (Read::Scalar(Scalar::Double), Out::Scalar(Stage::F64(lane))) => {
                     match body.get(at..).and_then(<[u8]>::first_chunk::<8>) {
                         Some(v) => {
                             lane.push(f64::from_le_bytes(*v));
-                            Some(at + 8)
+                            at += 8;
+                            next = k + 1;
+                            continue;
                         }
-                        None => None,
+                        None => return false,
                     }
                 }
                 (Read::Scalar(Scalar::String), Out::Scalar(stage)) => match length(body, at) {
-                    Some((start, end)) => {
-                        let window = body.get(start..).and_then(<[u8]>::first_chunk::<16>);
-                        body.get(start..end)
-                            .filter(|bytes| stage.push_bytes_inline(bytes, window, col).is_ok())
-                            .map(|_| end)
-                    }
-                    None => None,
+                    Some((start, end)) => match body.get(start..end) {
+                        Some(bytes) => (
+                            stage,
+                            bytes,
+                            body.get(start..).and_then(<[u8]>::first_chunk::<16>),
+                            end,
+                        ),
+                        None => return false,
+                    },
+                    None => return false,
                 },
                 (Read::Scalar(Scalar::Enum(e)), stage) => match varint(body, at) {
-                    Some((n, after)) => self
-                        .name(e, n as i32, stage, col, plan, number)
-                        .then_some(after),
-                    None => None,
+                    Some((n, after)) => match (self.window(e, n as i32), stage) {
+                        (Some((window, bytes)), Out::Scalar(stage)) => {
+                            (stage, bytes, Some(window), after)
+                        }
+                        (_, stage) => {
+                            let read = Read::Scalar(Scalar::Enum(e));
+                            if !push_cold(
+                                stage,
+                                read,
+                                n as i32 as i64 as u64,
+                                &[],
+                                plan,
+                                col,
+                                number,
+                            ) {
+                                return false;
+                            }
+                            at = after;
+                            next = k + 1;
+                            continue;
+                        }
+                    },
+                    None => return false,
                 },
                 (Read::Timestamp, Out::Scalar(Stage::Timestamp(lane))) => {
                     match timestamp_of(body, at) {
                         Some((nanos, after)) => {
                             lane.push(nanos);
-                            Some(after)
+                            at = after;
+                            next = k + 1;
+                            continue;
                         }
-                        None => None,
+                        None => return false,
                     }
                 }
-                (_, stage) => other(body, at, step, tag, stage, plan, col, number),
+                (_, stage) => match other(body, at, step, tag, stage, plan, col, number) {
+                    Some(after) => {
+                        at = after;
+                        next = k + 1;
+                        continue;
+                    }
+                    None => return false,
+                },
             };
-            match after {
-                Some(after) => at = after,
-                None => return false,
+            // Only the Ok arm is kept on the hot path (no drop of a `Result` per value).
+            match stage.push_bytes_inline(bytes, window, col) {
+                Ok(()) => at = after,
+                Err(_) => return false,
             }
             next = k + 1;
         }
@@ -186,8 +221,19 @@ impl Flat {
             || self.absent(next..steps.len(), plan, stages, cols, number)
     }
 
-    /// Stages the name of number `n` of writer enum `e`.
+    /// The name of number `n` of writer enum `e` as a string window and its bytes, if kept.
     #[inline(always)]
+    fn window(&self, e: u32, n: i32) -> Option<(&[u8; 16], &[u8])> {
+        let (window, len) = self
+            .names
+            .get(e as usize)?
+            .get(usize::try_from(n).ok()?)?
+            .as_ref()?;
+        Some((window, window.get(..usize::from(*len))?))
+    }
+
+    /// Stages the name of number `n` of writer enum `e`, out of line.
+    #[inline(never)]
     fn name(
         &self,
         e: u32,
@@ -197,14 +243,10 @@ impl Flat {
         plan: &Plan,
         number: &mut String,
     ) -> bool {
-        let name = self
-            .names
-            .get(e as usize)
-            .and_then(|names| names.get(usize::try_from(n).ok()?));
-        match (name, stage) {
-            (Some(Some((window, len))), Out::Scalar(stage)) => window
-                .get(..usize::from(*len))
-                .is_some_and(|bytes| stage.push_bytes(bytes, Some(window), col).is_ok()),
+        match (self.window(e, n), stage) {
+            (Some((window, bytes)), Out::Scalar(stage)) => {
+                stage.push_bytes(bytes, Some(window), col).is_ok()
+            }
             (_, stage) => {
                 let read = Read::Scalar(Scalar::Enum(e));
                 push_cold(stage, read, n as i64 as u64, &[], plan, col, number)
@@ -326,16 +368,8 @@ fn push_cold(
 #[inline(always)]
 fn timestamp_of(body: &[u8], at: usize) -> Option<(i64, usize)> {
     let (start, end) = length(body, at)?;
-    let field = |tag: u8, at: usize| match body.get(at) {
-        Some(b) if *b == tag && at < end => {
-            let mut pos = at + 1;
-            let v = crate::avro::vlq::read_u64(body, &mut pos).ok()?;
-            Some((v, pos))
-        }
-        _ => Some((0, at)),
-    };
-    let (seconds, at) = field(0x08, start)?;
-    let (nanos, at) = field(0x10, at)?;
+    let (seconds, at) = timestamp_field(body, 0x08, start, end)?;
+    let (nanos, at) = timestamp_field(body, 0x10, at, end)?;
     let (seconds, nanos) = (seconds as i64, nanos as i32);
     // Bounds rather than checked_mul (a 128-bit multiply on wasm32); i64::MIN is the null.
     const LIMIT: i64 = i64::MAX / 1_000_000_000 - 1;
@@ -343,6 +377,19 @@ fn timestamp_of(body: &[u8], at: usize) -> Option<(i64, usize)> {
         return Some((seconds * 1_000_000_000 + i64::from(nanos), end));
     }
     timestamp_cold(body, start, end)
+}
+
+/// A Timestamp's field of `tag` at `at` (before `end`), or 0 there if it is not.
+#[inline(always)]
+fn timestamp_field(body: &[u8], tag: u8, at: usize, end: usize) -> Option<(u64, usize)> {
+    match body.get(at) {
+        Some(b) if *b == tag && at < end => {
+            let mut pos = at + 1;
+            let v = crate::avro::vlq::read_u64(body, &mut pos).ok()?;
+            Some((v, pos))
+        }
+        _ => Some((0, at)),
+    }
 }
 
 /// [`timestamp`] of the message at `start..end`, out of line.
