@@ -4,7 +4,9 @@
 //!
 //! Writers put fields in field-number order, so the steps are in that order and each record is
 //! read expecting the next step's tag: a match costs one compare. A field past the expected one
-//! stages the defaults (or nulls) of the fields skipped over; an unknown field is skipped.
+//! stages the defaults (or nulls) of the fields skipped over (an implicit string's or enum's
+//! default inline, as a value of its own, the tag then read again; others out of line); an
+//! unknown field is skipped.
 //!
 //! Invariant: [`Flat::read`] either stages exactly one row in every stage and returns true, or
 //! returns false having staged part of a row, which the caller truncates before reading the
@@ -117,9 +119,22 @@ impl Flat {
             let Some((tag, after)) = varint(body, at) else {
                 return false;
             };
+            let start = at;
             at = after;
+            // Whether the expected field is absent and its default (an implicit string's "",
+            // an enum's 0) is staged this round; the next reads this tag again.
+            let mut default = false;
             let k = match steps.get(next) {
                 Some(step) if u64::from(step.tag) == tag => next,
+                Some(step)
+                    if tag >> 3 > u64::from(step.tag >> 3)
+                        && !step.explicit
+                        && matches!(step.read, Read::Scalar(Scalar::Enum(_) | Scalar::String)) =>
+                {
+                    default = true;
+                    at = start;
+                    next
+                }
                 _ => match seek(steps, next, tag, body, at) {
                     // The fields skipped over are absent.
                     Seek::At(k) if self.absent(next..k, plan, stages, cols, number) => k,
@@ -142,6 +157,18 @@ impl Flat {
             // The values a trade has inline; the others through the general path's reader.
             // Strings and enum names share one inline push (a string window and its bytes).
             let (stage, bytes, window, after) = match (step.read, stage) {
+                (read, stage) if default => match (read, stage) {
+                    (Read::Scalar(Scalar::Enum(e)), Out::Scalar(stage)) => {
+                        match self.window(e, 0) {
+                            Some((window, bytes)) => (stage, bytes, Some(window), at),
+                            None => return false,
+                        }
+                    }
+                    (Read::Scalar(Scalar::String), Out::Scalar(stage)) => {
+                        (stage, &[][..], Some(&[0; 16]), at)
+                    }
+                    _ => return false,
+                },
                 (Read::Scalar(Scalar::Double), Out::Scalar(Stage::F64(lane))) => {
                     match body.get(at..).and_then(<[u8]>::first_chunk::<8>) {
                         Some(v) => {
