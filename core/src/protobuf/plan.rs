@@ -137,27 +137,32 @@ fn wrong_wire() -> DecodeReason {
     DecodeReason::BadProtobuf("a field of another wire type than its schema's")
 }
 
-/// One scalar of kind `s` whose wire type was checked.
+/// One scalar of kind `s` whose wire type was checked: the field read once by its wire type
+/// (one copy of each reader), then converted.
 #[inline]
 fn scalar(r: &mut Reader<'_>, s: Scalar) -> Result<u64, DecodeReason> {
-    Ok(match s {
-        Scalar::Double | Scalar::Fixed64 | Scalar::Sfixed64 => r.fixed64()?,
-        Scalar::Float => f64::from(f32::from_bits(r.fixed32()?)).to_bits(),
-        Scalar::Fixed32 => u64::from(r.fixed32()?),
-        Scalar::Sfixed32 => r.fixed32()? as i32 as i64 as u64,
-        Scalar::Int64 | Scalar::Uint64 => r.varint()?,
-        Scalar::Int32 | Scalar::Enum(_) => r.varint()? as i32 as i64 as u64,
-        Scalar::Uint32 => u64::from(r.varint()? as u32),
-        Scalar::Sint32 => zigzag32(r.varint()?) as i64 as u64,
-        Scalar::Sint64 => zigzag64(r.varint()?) as u64,
-        Scalar::Bool => u64::from(r.varint()? != 0),
-        Scalar::String | Scalar::Bytes => {
+    let raw = match s.wire_type() {
+        wire::FIXED64 => r.fixed64()?,
+        wire::FIXED32 => u64::from(r.fixed32()?),
+        wire::LEN => {
             let (start, end) = r.len_delimited()?;
             if end > u32::MAX as usize {
                 return Err(DecodeReason::OutOfRange("a string past 4 GiB"));
             }
-            range(start, end)
+            return Ok(range(start, end));
         }
+        _ => r.varint()?,
+    };
+    Ok(match s {
+        Scalar::Float => f64::from(f32::from_bits(raw as u32)).to_bits(),
+        Scalar::Sfixed32 => raw as u32 as i32 as i64 as u64,
+        Scalar::Int32 | Scalar::Enum(_) => raw as i32 as i64 as u64,
+        Scalar::Uint32 => u64::from(raw as u32),
+        Scalar::Sint32 => zigzag32(raw) as i64 as u64,
+        Scalar::Sint64 => zigzag64(raw) as u64,
+        Scalar::Bool => u64::from(raw != 0),
+        // Double, Fixed64, Sfixed64, Fixed32, Int64, Uint64: the bits as read.
+        _ => raw,
     })
 }
 

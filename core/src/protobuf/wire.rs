@@ -48,7 +48,7 @@ impl<'a> Reader<'a> {
 
     /// The reader of the length-delimited field here (a nested message, a packed run), which
     /// this one moves past.
-    #[inline(always)]
+    #[inline]
     pub fn sub(&mut self) -> Result<Self, DecodeReason> {
         let (start, end) = self.len_delimited()?;
         Ok(Self {
@@ -59,7 +59,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Ends the reader at `end` (within its slice).
-    #[inline(always)]
+    #[inline]
     pub fn limit(&mut self, end: usize) {
         self.end = end.min(self.bytes.len());
     }
@@ -89,7 +89,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `N` bytes.
-    #[inline(always)]
+    #[inline]
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], DecodeReason> {
         let b = self
             .bytes
@@ -100,18 +100,18 @@ impl<'a> Reader<'a> {
         Ok(*b)
     }
 
-    #[inline(always)]
+    #[inline]
     pub fn fixed32(&mut self) -> Result<u32, DecodeReason> {
         self.fixed().map(u32::from_le_bytes)
     }
 
-    #[inline(always)]
+    #[inline]
     pub fn fixed64(&mut self) -> Result<u64, DecodeReason> {
         self.fixed().map(u64::from_le_bytes)
     }
 
     /// A length-delimited field's bounds: `(start, end)` within the slice, past which it moves.
-    #[inline(always)]
+    #[inline]
     pub fn len_delimited(&mut self) -> Result<(usize, usize), DecodeReason> {
         let length = self.varint()?;
         let left = self.end.saturating_sub(self.at);
@@ -127,14 +127,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-delimited field's bytes.
-    #[inline(always)]
+    #[inline]
     pub fn bytes_field(&mut self) -> Result<&'a [u8], DecodeReason> {
         let (start, end) = self.len_delimited()?;
         self.bytes.get(start..end).ok_or(DecodeReason::Truncated)
     }
 
     /// A field's tag: its number and wire type. Number 0 is refused (no field has it).
-    #[inline(always)]
+    #[inline]
     pub fn tag(&mut self) -> Result<(u32, u8), DecodeReason> {
         let tag = self.varint()?;
         let number = tag >> 3;
