@@ -126,16 +126,14 @@ impl CodeCache {
                 return Ok(Some(slot.3));
             }
         }
-        self.intern(bytes, key, c)
+        self.intern(bytes, c)
     }
 
+    /// A miss: `bytes` checked, interned and cached. The key is found again here (taking it as
+    /// an argument put it in wasm32's memory stack on every look-up, hit or miss).
     #[inline(never)]
-    fn intern(
-        &mut self,
-        bytes: &[u8],
-        key: Option<(u32, u64, u64)>,
-        c: &mut StringColumn,
-    ) -> Result<Option<u32>, DecodeReason> {
+    fn intern(&mut self, bytes: &[u8], c: &mut StringColumn) -> Result<Option<u32>, DecodeReason> {
+        let key = short_key(bytes, None);
         let value = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
         let Some(code) = c.intern(value) else {
             return Ok(None);
