@@ -198,16 +198,7 @@ impl Flat {
                             (stage, bytes, Some(window), after)
                         }
                         (_, stage) => {
-                            let read = Read::Scalar(Scalar::Enum(e));
-                            if !push_cold(
-                                stage,
-                                read,
-                                n as i32 as i64 as u64,
-                                &[],
-                                plan,
-                                col,
-                                number,
-                            ) {
+                            if !enum_cold(stage, e, n, plan, col, number) {
                                 return false;
                             }
                             at = after;
@@ -274,10 +265,7 @@ impl Flat {
             (Some((window, bytes)), Out::Scalar(stage)) => {
                 stage.push_bytes(bytes, Some(window), col).is_ok()
             }
-            (_, stage) => {
-                let read = Read::Scalar(Scalar::Enum(e));
-                push_cold(stage, read, n as i64 as u64, &[], plan, col, number)
-            }
+            (_, stage) => enum_cold(stage, e, n as i64 as u64, plan, col, number),
         }
     }
 
@@ -376,18 +364,19 @@ fn other(
         .map(|_| r.at)
 }
 
-/// [`push`], out of line.
+/// [`push`] of number `n` of writer enum `e` (one without a kept name), out of line. Its
+/// arguments are numbers: a `Read` built for the call would sit in wasm32's memory stack.
 #[inline(never)]
-fn push_cold(
+fn enum_cold(
     stage: &mut Out,
-    read: Read,
-    bits: u64,
-    body: &[u8],
+    e: u32,
+    n: u64,
     plan: &Plan,
     col: &mut Column,
     number: &mut String,
 ) -> bool {
-    push(stage, read, bits, body, plan, col, number).is_ok()
+    let read = Read::Scalar(Scalar::Enum(e));
+    push(stage, read, n as i32 as i64 as u64, &[], plan, col, number).is_ok()
 }
 
 /// A `google.protobuf.Timestamp`'s nanoseconds and the position past it, its fields expected in
