@@ -24,6 +24,18 @@ message Flat {
 }
 "#;
 
+/// An older writer's version of the message: the reader's other columns are null in its rows
+/// (the one-pass form's nulls), and its later fields are unknown to it (skipped).
+const FLAT_OLD: &str = r#"
+syntax = "proto3";
+package flat;
+import "google/protobuf/timestamp.proto";
+
+enum Kind { K0 = 0; K1 = 1; K2 = 2; }
+
+message Flat { string s = 1; google.protobuf.Timestamp ts = 2; string t = 3; Kind k = 4; double d = 5; }
+"#;
+
 fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
@@ -206,10 +218,12 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// The rows a side stages and flushes from `bodies`, and each record's result.
+/// The rows a side stages and flushes from `bodies` (each written with the schema id of the
+/// same index in `ids`, else 1), and each record's result.
 fn decode(
     store: &crate::avro::SchemaStore,
     bodies: &[Vec<u8>],
+    ids: &[u32],
     general: bool,
 ) -> (Vec<Column>, Vec<String>) {
     let reader = side::descriptors_of(store, 1).unwrap();
@@ -222,7 +236,8 @@ fn decode(
     let mut results = Vec::new();
     // Flushed every few records, so stages start empty and full.
     for (i, b) in bodies.iter().enumerate() {
-        let r = side.stage(&frame(1, &[0], b), store, &mut cols);
+        let id = ids.get(i).copied().unwrap_or(1);
+        let r = side.stage(&frame(id, &[0], b), store, &mut cols);
         results.push(format!("{r:?}"));
         if i % 3 == 2 {
             side.flush(&mut cols).unwrap();
@@ -238,11 +253,13 @@ proptest! {
     #[test]
     fn the_one_pass_form_stages_what_the_general_path_does(
         bodies in proptest::collection::vec(body(), 1..12),
+        ids in proptest::collection::vec(1..3u32, 12),
     ) {
         let (set, _) = compile(&[("flat.proto", FLAT)]);
-        let store = store_of(vec![info(1, 1, &set)]);
-        let (flat, flat_results) = decode(&store, &bodies, false);
-        let (general, general_results) = decode(&store, &bodies, true);
+        let (old, _) = compile(&[("flat.proto", FLAT_OLD)]);
+        let store = store_of(vec![info(1, 2, &set), info(2, 1, &old)]);
+        let (flat, flat_results) = decode(&store, &bodies, &ids, false);
+        let (general, general_results) = decode(&store, &bodies, &ids, true);
         prop_assert_eq!(flat_results, general_results);
         prop_assert_eq!(flat.len(), general.len());
         for (c, (a, b)) in flat.iter().zip(&general).enumerate() {
@@ -273,7 +290,7 @@ fn a_flat_message_has_a_one_pass_form() {
     varint(&mut body, 2);
     tag(&mut body, 5, 1);
     body.extend(1.5f64.to_le_bytes());
-    let (cols, results) = decode(&store, &[body], false);
+    let (cols, results) = decode(&store, &[body], &[], false);
     assert_eq!(results, ["Ok(1)"]);
     let row: Vec<_> = cols.iter().map(|c| c.get(0).unwrap()).collect();
     use crate::column::Value as V;
