@@ -40,7 +40,7 @@ pub fn from_number(n: &Number, text: &str, unit: EpochUnit) -> Option<i64> {
     let nanos = match n.as_i64() {
         Some(i) => i.checked_mul(unit.nanos())?,
         None => {
-            let f = n.as_f64(text)? * unit.nanos() as f64;
+            let f = n.as_f64(text.as_bytes())? * unit.nanos() as f64;
             // Beyond ±2^63 the cast would saturate: refused instead.
             if !(-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(&f) {
                 return None;
@@ -80,7 +80,7 @@ fn same_date(a: &[u8; 10], b: &[u8; 10]) -> bool {
 
 /// `yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|±hh:mm)`, or `None` for any other shape.
 #[inline]
-fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
+pub(super) fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;
     }

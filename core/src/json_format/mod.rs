@@ -31,6 +31,7 @@
 //! the caller ([`crate::avro::RecordDecoder`]) then truncates the columns back, so nothing of a
 //! failed record is kept.
 
+mod flat;
 pub mod infer;
 pub mod instant;
 pub mod json_schema;

@@ -24,17 +24,17 @@ use crate::DecodeReason;
 use crate::column::Column;
 
 #[derive(Debug, Clone, Copy)]
-enum Target {
+pub(super) enum Target {
     Leaf(u32, JsonType),
     Level(u32),
 }
 
 #[derive(Debug)]
-struct Member {
-    name: Box<str>,
+pub(super) struct Member {
+    pub(super) name: Box<str>,
     /// The name needs no escape in JSON: a document's raw bytes `"name"` are this member.
-    plain: bool,
-    target: Target,
+    pub(super) plain: bool,
+    pub(super) target: Target,
 }
 
 impl Member {
@@ -48,15 +48,15 @@ impl Member {
 }
 
 #[derive(Debug, Default)]
-struct Level {
-    members: Vec<Member>,
+pub(super) struct Level {
+    pub(super) members: Vec<Member>,
 }
 
 /// A compiled JSON side (see the module's doc).
 #[derive(Debug)]
 pub struct JsonPlan {
     /// A boxed slice: its index is no call in the page's build (opt-level "z"), a `Vec`'s is.
-    levels: Box<[Level]>,
+    pub(super) levels: Box<[Level]>,
     /// Column names, for errors.
     names: Vec<Arc<str>>,
     /// Per column, the epoch of the last record that gave it a value.
@@ -72,6 +72,9 @@ pub struct JsonPlan {
     key: String,
     /// The last date an instant column read.
     last_date: instant::LastDate,
+    /// Documents are read the one-pass way first ([`super::flat`]): the columns are all members
+    /// of the top object, and at most 64.
+    flat: bool,
 }
 
 /// What a JSON value is, in errors.
@@ -119,6 +122,7 @@ impl JsonPlan {
                 .members
                 .push(Member::new(last, Target::Leaf(i as u32, c.ty)));
         }
+        let levels_flat = levels.len() == 1 && columns.len() <= 64;
         Self {
             levels: levels.into(),
             names: columns
@@ -134,7 +138,14 @@ impl JsonPlan {
             copy: Vec::new(),
             key: String::new(),
             last_date: None,
+            flat: levels_flat,
         }
+    }
+
+    /// Reads every document the general way (tests compare it with the one-pass form).
+    #[cfg(test)]
+    pub fn general_only(&mut self) {
+        self.flat = false;
     }
 
     /// How many columns it fills.
@@ -160,6 +171,22 @@ impl JsonPlan {
     pub fn stage(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
         if cols.len() != self.stages.len() {
             return Err(DecodeReason::PlanMismatch);
+        }
+        if self.flat
+            && let Some(top) = self.levels.first()
+        {
+            if super::flat::read(
+                &top.members,
+                doc,
+                &mut self.stages,
+                cols,
+                &mut self.last_date,
+            ) {
+                self.rows += 1;
+                return Ok(());
+            }
+            let rows = self.rows;
+            self.stages.iter_mut().for_each(|s| s.truncate(rows));
         }
         match self.stage_document(doc, cols) {
             Ok(()) => {
@@ -398,7 +425,7 @@ impl JsonPlan {
                 let n = s.number()?;
                 let text = s.text;
                 match (ty, column) {
-                    (JsonType::Double, Stage::F64(c)) => match n.as_f64(text) {
+                    (JsonType::Double, Stage::F64(c)) => match n.as_f64(text.as_bytes()) {
                         Some(v) => c.push(v),
                         None => return Err(wrong(&self.names, "a number out of range")),
                     },
@@ -481,7 +508,7 @@ impl JsonPlan {
 
 /// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`).
 #[inline(always)]
-fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
+pub(super) fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
     let Some(rest) = rest.get(..name.len()) else {
         return false;
     };
