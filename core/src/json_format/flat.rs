@@ -5,7 +5,7 @@
 //!
 //! Every byte it accepts is checked on the way: the structure and numbers are ASCII, a member
 //! name is a plan's (valid) name, an instant's text is digits and fixed ASCII, and a string
-//! goes through [`Stage::push_bytes_inline`], which checks what it has not seen before. So a
+//! goes through [`Stage::push_bytes`], which checks what it has not seen before. So a
 //! document it takes is valid UTF-8, as the general path requires up front.
 //!
 //! Invariant: [`read`] either stages exactly one row in every stage and returns true, having
@@ -57,15 +57,21 @@ pub(super) fn read(
             }
             let rest = b.get(at + 1..).unwrap_or_default();
             // The member expected next (the plan's order, from the last one found), else any.
-            let k = match members.get(next) {
-                Some(m) if named(m, rest) => next,
-                _ => match members.iter().position(|m| named(m, rest)) {
-                    Some(k) => k,
-                    None => return false,
-                },
-            };
-            let Some(m) = members.get(k) else {
-                return false;
+            // From the member expected next, round to the one before it.
+            let mut k = next;
+            let mut tried = 0;
+            let m = loop {
+                if tried == members.len() {
+                    return false;
+                }
+                if k >= members.len() {
+                    k = 0;
+                }
+                if let Some(m) = members.get(k).filter(|m| named(m, rest)) {
+                    break m;
+                }
+                k += 1;
+                tried += 1;
             };
             next = k + 1;
             let Target::Leaf(col, ty) = m.target else {
@@ -138,7 +144,7 @@ fn value(
             match (ty, stage) {
                 (JsonType::String, stage) => {
                     let window = b.get(start..).and_then(<[u8]>::first_chunk::<16>);
-                    stage.push_bytes_inline(bytes, window, column).ok()?;
+                    stage.push_bytes(bytes, window, column).ok()?;
                 }
                 (JsonType::Instant(_), Stage::Timestamp(lane)) => {
                     lane.push(fast(bytes, last_date)?)
@@ -147,23 +153,22 @@ fn value(
             }
             Some(end + 1)
         }
-        (b'-' | b'0'..=b'9', JsonType::Double, Stage::F64(lane)) => {
+        (b'-' | b'0'..=b'9', _, stage) => {
             let (n, end) = number(b, at).ok()?;
-            lane.push(n.as_f64(b)?);
-            Some(end)
-        }
-        (b'-' | b'0'..=b'9', JsonType::Long, Stage::I64(lane)) => {
-            let (n, end) = number(b, at).ok()?;
-            // i64::MIN is the column's null: the general path refuses it.
-            lane.push(n.as_integral_i64().filter(|v| *v != i64::MIN)?);
-            Some(end)
-        }
-        (b'-' | b'0'..=b'9', JsonType::Int { min, max }, Stage::I32(lane)) => {
-            let (n, end) = number(b, at).ok()?;
-            let v = n.as_integral_i64().filter(|v| {
-                *v >= i64::from(min) && *v <= i64::from(max) && *v != i64::from(i32::MIN)
-            })?;
-            lane.push(v as i32);
+            match (ty, stage) {
+                (JsonType::Double, Stage::F64(lane)) => lane.push(n.as_f64(b)?),
+                // i64::MIN is the column's null: the general path refuses it.
+                (JsonType::Long, Stage::I64(lane)) => {
+                    lane.push(n.as_integral_i64().filter(|v| *v != i64::MIN)?)
+                }
+                (JsonType::Int { min, max }, Stage::I32(lane)) => {
+                    let v = n.as_integral_i64().filter(|v| {
+                        *v >= i64::from(min) && *v <= i64::from(max) && *v != i64::from(i32::MIN)
+                    })?;
+                    lane.push(v as i32)
+                }
+                _ => return None,
+            }
             Some(end)
         }
         (b't', JsonType::Bool, Stage::Bool(lane)) => {

@@ -107,8 +107,9 @@ pub(super) fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
     if (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 != 0 {
         return None;
     }
-    let [h1, h0, _, m1, m0, _, s1, s0] = d.to_le_bytes().map(i64::from);
-    let (h, mi, s) = (h1 * 10 + h0, m1 * 10 + m0, s1 * 10 + s0);
+    let [h1, h0, _, m1, m0, _, s1, s0] = d.to_le_bytes();
+    let two = |a: u8, b: u8| i64::from(a) * 10 + i64::from(b);
+    let (h, mi, s) = (two(h1, h0), two(m1, m0), two(s1, s0));
     if h > 23 || mi > 59 || s > 59 {
         return None;
     }

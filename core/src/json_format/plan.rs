@@ -275,45 +275,24 @@ impl JsonPlan {
             s.at += 1;
             return Ok(());
         }
-        let mut hint = 0usize;
         loop {
             s.ws();
             if s.peek() != Some(b'"') {
                 return Err(s.error("expected a member name (a string)"));
             }
-            let members = &self.levels[level].members;
-            // The member expected next, by its raw bytes: no scan of the name, no unescaping.
-            let expected = members.get(hint).filter(|m| {
-                m.plain && {
-                    let name = m.name.as_bytes();
-                    let rest = s.bytes().get(s.at + 1..).unwrap_or_default();
-                    rest.get(name.len()) == Some(&b'"') && same_bytes(name, rest)
-                }
-            });
-            let (target, raw, escaped) = match expected {
-                Some(m) => {
-                    s.at += m.name.len() + 2;
-                    hint += 1;
-                    (Some(m.target), "", false)
-                }
-                None => {
-                    let at = s.at + 1;
-                    let (raw, escaped) = s.string()?;
-                    let name: &str = if escaped {
-                        Scanner::unescape(raw, at, &mut self.key)?;
-                        &self.key
-                    } else {
-                        raw
-                    };
-                    match members.iter().position(|m| *m.name == *name) {
-                        Some(i) => {
-                            hint = i + 1;
-                            (Some(members[i].target), raw, escaped)
-                        }
-                        None => (None, raw, escaped),
-                    }
-                }
+            let at = s.at + 1;
+            let (raw, escaped) = s.string()?;
+            let name: &str = if escaped {
+                Scanner::unescape(raw, at, &mut self.key)?;
+                &self.key
+            } else {
+                raw
             };
+            let target = self.levels[level]
+                .members
+                .iter()
+                .find(|m| *m.name == *name)
+                .map(|m| m.target);
             s.expect(b':', "expected `:`")?;
             s.ws();
             match target {
@@ -334,8 +313,7 @@ impl JsonPlan {
                     Some(b'n') => s.literal("null")?,
                     found => {
                         return Err(DecodeReason::JsonType {
-                            field: name_of(&self.key, raw, escaped, level, &self.levels, hint)
-                                .into(),
+                            field: if escaped { &self.key } else { raw }.into(),
                             found: kind(found),
                             expected: "object",
                         });
@@ -506,40 +484,28 @@ impl JsonPlan {
     }
 }
 
-/// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`).
+/// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`,
+/// and no iterator adapters, which the page's build leaves out of line).
 #[inline(always)]
 pub(super) fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
     let Some(rest) = rest.get(..name.len()) else {
         return false;
     };
-    let mut a = name.chunks_exact(8);
-    let mut b = rest.chunks_exact(8);
-    for (x, y) in (&mut a).zip(&mut b) {
-        if <[u8; 8]>::try_from(x).ok() != <[u8; 8]>::try_from(y).ok() {
+    let word = |b: &[u8], i: usize| b.get(i..).and_then(<[u8]>::first_chunk::<8>).copied();
+    let mut i = 0;
+    while i + 8 <= name.len() {
+        if word(name, i) != word(rest, i) {
             return false;
         }
+        i += 8;
     }
-    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
-}
-
-/// The name of the member just read, for an error: the document's (unescaped) name, or the
-/// plan's, when the member was found by its raw bytes.
-fn name_of<'a>(
-    key: &'a str,
-    raw: &'a str,
-    escaped: bool,
-    level: usize,
-    levels: &'a [Level],
-    hint: usize,
-) -> &'a str {
-    match (escaped, raw) {
-        (true, _) => key,
-        (false, "") => levels
-            .get(level)
-            .and_then(|l| l.members.get(hint.wrapping_sub(1)))
-            .map_or("", |m| &m.name),
-        (false, raw) => raw,
+    while i < name.len() {
+        if name.get(i) != rest.get(i) {
+            return false;
+        }
+        i += 1;
     }
+    true
 }
 
 #[cfg(test)]

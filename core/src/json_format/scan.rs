@@ -280,8 +280,9 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// At `-` or a digit: a number.
-    #[inline(always)]
+    /// At `-` or a digit: a number. Out of line (the general path's; the one-pass form inlines
+    /// [`number`]).
+    #[inline(never)]
     pub fn number(&mut self) -> Result<Number, DecodeReason> {
         let (n, end) = number(self.bytes, self.at)?;
         self.at = end;
@@ -414,9 +415,18 @@ impl<'a> Scanner<'a> {
 // caller keeps its position in a local (in wasm32, a scanner passed by reference to a call lives
 // in memory, and every step is a store and a load).
 
-/// The position after any whitespace from `at`.
+/// The position after any whitespace from `at`: inline, one compare when there is none (a
+/// producer's compact JSON), the rest out of line.
 #[inline(always)]
-pub fn ws(bytes: &[u8], mut at: usize) -> usize {
+pub fn ws(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(&c) if c <= b' ' => ws_run(bytes, at),
+        _ => at,
+    }
+}
+
+#[inline(never)]
+fn ws_run(bytes: &[u8], mut at: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
         at += 1;
     }
