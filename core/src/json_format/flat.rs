@@ -171,13 +171,9 @@ fn value(
             }
             Some(end)
         }
-        (b't', JsonType::Bool, Stage::Bool(lane)) => {
-            lane.push(1);
-            literal(b"true")
-        }
-        (b'f', JsonType::Bool, Stage::Bool(lane)) => {
-            lane.push(0);
-            literal(b"false")
+        (&c @ (b't' | b'f'), JsonType::Bool, Stage::Bool(lane)) => {
+            lane.push(i8::from(c == b't'));
+            literal(if c == b't' { &b"true"[..] } else { b"false" })
         }
         (b'n', _, stage) => {
             stage.push_null();

@@ -407,37 +407,36 @@ impl JsonPlan {
                         Some(v) => c.push(v),
                         None => return Err(wrong(&self.names, "a number out of range")),
                     },
-                    (JsonType::Long, Stage::I64(c)) => match n.as_integral_i64() {
-                        // i64::MIN is the column's null: refused rather than read as null.
-                        Some(v) if v != i64::MIN => c.push(v),
-                        _ if n.integer => {
-                            return Err(wrong(&self.names, "an integer out of range"));
+                    (
+                        JsonType::Long | JsonType::Int { .. },
+                        stage @ (Stage::I64(_) | Stage::I32(_)),
+                    ) => {
+                        // i64::MIN and i32::MIN are the columns' nulls: refused rather than
+                        // read as null.
+                        let (min, max, null) = match ty {
+                            JsonType::Int { min, max } => {
+                                (i64::from(min), i64::from(max), i64::from(i32::MIN))
+                            }
+                            _ => (i64::MIN, i64::MAX, i64::MIN),
+                        };
+                        let v = n
+                            .as_integral_i64()
+                            .filter(|v| *v >= min && *v <= max && *v != null);
+                        match (v, ty, stage) {
+                            (Some(v), JsonType::Long, Stage::I64(c)) => c.push(v),
+                            (Some(v), JsonType::Int { .. }, Stage::I32(c)) => c.push(v as i32),
+                            (Some(_), ..) => return Err(DecodeReason::PlanMismatch),
+                            _ if n.integer => {
+                                return Err(wrong(&self.names, "an integer out of range"));
+                            }
+                            _ => {
+                                return Err(wrong(
+                                    &self.names,
+                                    "a number that is not an integer in range",
+                                ));
+                            }
                         }
-                        _ => {
-                            return Err(wrong(
-                                &self.names,
-                                "a number that is not an integer in range",
-                            ));
-                        }
-                    },
-                    (JsonType::Int { min, max }, Stage::I32(c)) => match n.as_integral_i64() {
-                        Some(v)
-                            if v >= i64::from(min)
-                                && v <= i64::from(max)
-                                && v != i64::from(i32::MIN) =>
-                        {
-                            c.push(v as i32)
-                        }
-                        _ if n.integer => {
-                            return Err(wrong(&self.names, "an integer out of range"));
-                        }
-                        _ => {
-                            return Err(wrong(
-                                &self.names,
-                                "a number that is not an integer in range",
-                            ));
-                        }
-                    },
+                    }
                     (JsonType::Instant(unit), Stage::Timestamp(c)) => {
                         match instant::from_number(&n, text, unit) {
                             Some(v) => c.push(v),

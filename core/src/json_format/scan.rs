@@ -280,9 +280,8 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// At `-` or a digit: a number. Out of line (the general path's; the one-pass form inlines
-    /// [`number`]).
-    #[inline(never)]
+    /// At `-` or a digit: a number.
+    #[inline(always)]
     pub fn number(&mut self) -> Result<Number, DecodeReason> {
         let (n, end) = number(self.bytes, self.at)?;
         self.at = end;
@@ -448,8 +447,8 @@ fn bad_at(bytes: &[u8], at: usize, what: &'static str) -> DecodeReason {
 }
 
 /// The string whose raw text starts at `start` (just past its `"`): where its closing quote is,
-/// and whether it has escapes (not checked).
-#[inline(always)]
+/// and whether it has escapes (not checked). Out of line, as [`number`].
+#[inline(never)]
 pub fn string_end(bytes: &[u8], start: usize) -> Result<(usize, bool), DecodeReason> {
     let mut i = start;
     let mut escaped = false;
@@ -497,8 +496,9 @@ fn digits(bytes: &[u8], mut at: usize, n: &mut Number, fraction: bool) -> usize 
     at
 }
 
-/// At `-` or a digit (at `at`): a number, and where it ends.
-#[inline(always)]
+/// At `-` or a digit (at `at`): a number, and where it ends. Out of line: one copy for the
+/// one-pass form and the scanner (the page is built for size).
+#[inline(never)]
 pub fn number(bytes: &[u8], mut at: usize) -> Result<(Number, usize), DecodeReason> {
     let mut n = Number {
         start: at,
