@@ -2,9 +2,10 @@
 //! columns, which decodes a document straight into them.
 //!
 //! The plan is a tree of object levels ([`Level`]): each holds its members by name, each member
-//! a leaf (a column and its type) or a nested level. Members are looked up in order from where
-//! the last one was found, so a producer that writes its fields in a fixed order costs one name
-//! comparison a member; any order is found. A member the columns do not read is skipped.
+//! a leaf (a column and its type) or a nested level. A flat plan (one level) reads a document
+//! first in the one-pass form ([`super::flat`]), which matches members on their raw bytes in the
+//! producer's order; the general path here (nested plans, and whatever the one-pass form leaves)
+//! scans each member's name and finds it by name. A member the columns do not read is skipped.
 //!
 //! Values go into the plan's own [`Stage`]s first ([`JsonPlan::stage`]), and from there into the
 //! table columns in bulk ([`JsonPlan::flush`]); [`JsonPlan::decode`] does both for one record.
