@@ -8,7 +8,8 @@
 //! node core/benches/run-wasi.mjs target/wasm32-unknown-unknown/release/examples/json_bench.wasm
 //! cargo run --release -p streamglass-core --example json_bench   # natively
 //! ```
-//! Natively, `JSON_BENCH_PLAN_ONLY=1` times only the plan (for A/B runs of two builds).
+//! With the argument `plan` (or natively `JSON_BENCH_PLAN_ONLY=1`), only the plan runs (for A/B
+//! runs of two builds, and a profiler).
 
 // Not every example reads its arguments.
 #[allow(dead_code)]
@@ -29,6 +30,8 @@ fn main() {
     let mut decoder = decoder();
     let types: Vec<_> = decoder.schema().fields().iter().map(|f| f.ty).collect();
     let mut cols: Vec<Column> = types.iter().map(|t| Column::new(*t)).collect();
+    let plan_only = std::env::var_os("JSON_BENCH_PLAN_ONLY").is_some()
+        || host::args().iter().any(|a| a == "plan");
     for round in 0..3 {
         let mut best = f64::MAX;
         for _ in 0..5 {
@@ -44,7 +47,7 @@ fn main() {
             DOCS as f64 / best / 1e6,
             bytes as f64 / best / 1e6
         );
-        if std::env::var_os("JSON_BENCH_PLAN_ONLY").is_some() {
+        if plan_only {
             continue;
         }
         let mut best = f64::MAX;

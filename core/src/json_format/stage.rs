@@ -369,12 +369,13 @@ fn flush_codes(
             StrLane::Codes(codes) => codes.put(code),
             _ => false,
         };
-        if !put(&mut lane) {
-            c.renew(&mut lane);
-            if !put(&mut lane) {
+        let mut renewed = false;
+        while !put(&mut lane) {
+            if std::mem::replace(&mut renewed, true) {
                 c.check_in(lane);
                 return Err(DecodeReason::PlanMismatch);
             }
+            c.renew(&mut lane);
         }
     }
     c.check_in(lane);
@@ -409,12 +410,14 @@ fn flush_strings(
             c.check_in(std::mem::take(&mut lane));
             lane = c.check_out();
         }
-        if !push(&mut lane, value, cache, c) {
-            c.renew(&mut lane);
-            if !push(&mut lane, value, cache, c) {
+        // A full lane is renewed once (one call site: `push` is inlined).
+        let mut renewed = false;
+        while !push(&mut lane, value, cache, c) {
+            if std::mem::replace(&mut renewed, true) {
                 c.check_in(lane);
                 return Err(DecodeReason::PlanMismatch);
             }
+            c.renew(&mut lane);
         }
     }
     c.check_in(lane);
