@@ -88,6 +88,21 @@ fn site(args: &[String]) -> Result<(), Failure> {
     build_site(&tools, &out)
 }
 
+/// The wasm build's compiler flags, as `CARGO_ENCODED_RUSTFLAGS` (separated by 0x1f): those
+/// the environment gives, then `-Zlocation-detail=none`.
+fn site_rustflags() -> String {
+    let mut flags: Vec<String> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
+        Ok(encoded) if !encoded.is_empty() => encoded.split('\x1f').map(str::to_owned).collect(),
+        _ => std::env::var("RUSTFLAGS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+    };
+    flags.push("-Zlocation-detail=none".to_owned());
+    flags.join("\x1f")
+}
+
 /// Builds the wasm package in the size-tuned profile and lays out the page in `site`.
 fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
     Cmd::new("cargo")
@@ -104,13 +119,29 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
         // unknown-unknown discards), yet every panicking site kept its own 16-byte `Location`
         // and the file names (785 sites, 114 files, ~17 KB raw): 7.4 KB served gzip. The flag is
         // unstable; RUSTC_BOOTSTRAP lets this stable toolchain take it for this build only.
-        .args([
-            "--config",
-            "target.wasm32-unknown-unknown.rustflags=[\"-Zlocation-detail=none\"]",
-        ])
+        // The flag goes after any the environment gives (`RUSTFLAGS` or `CARGO_ENCODED_RUSTFLAGS`
+        // would otherwise replace a `--config` one and drop it silently); with `--target`, none
+        // of them reach build scripts or proc-macros. RUSTC_BOOTSTRAP does reach build scripts:
+        // some probe for nightly features with it (thiserror, proc-macro2), and their crates
+        // are rebuilt when it flips, so a plain `cargo build` in the same target directory after
+        // this one rebuilds them.
+        .env("CARGO_ENCODED_RUSTFLAGS", site_rustflags())
+        .env_remove("RUSTFLAGS")
         .env("RUSTC_BOOTSTRAP", "1")
         .run()?;
     let mut wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
+    // The flag must have taken: a bundle with panic locations names the core's source files
+    // (std's own, `library/core/src/…`, come precompiled with theirs).
+    let built = std::fs::read(&wasm).map_err(Failure::io("read the built wasm"))?;
+    let ours = |at: usize| at < 8 || &built[at - 8..at] != b"library/";
+    if (0..built.len().saturating_sub(8))
+        .any(|at| built[at..].starts_with(b"core/src/") && ours(at))
+    {
+        return Err(Failure(
+            "the wasm build kept its panic locations (-Zlocation-detail=none did not apply)"
+                .to_owned(),
+        ));
+    }
     if let Some(wasm_opt) = &tools.wasm_opt {
         wasm = optimise_bundle(wasm_opt, &wasm)?;
     }
