@@ -824,7 +824,11 @@ impl StringColumn {
         let mut filled = 0;
         for code in source {
             // (`NULL_CODE + 1` wraps to 0: one compare per code.)
-            block[filled] = if code.wrapping_add(1) > n { NULL_CODE } else { code };
+            block[filled] = if code.wrapping_add(1) > n {
+                NULL_CODE
+            } else {
+                code
+            };
             filled += 1;
             if filled == block.len() {
                 codes.extend_from_slice(&block);

@@ -5,8 +5,10 @@
 //! check per push); a stage is a buffer of its own ([`ChunkLane`], written by index), so a value
 //! costs a store, and a failed record is undone by truncating the stages to the rows before it.
 //! [`Stage::flush`] then appends all the
-//! staged rows at once: numbers as a slice, strings through the column's lane (interned into its
-//! dictionary, or copied into its plain chunk).
+//! staged rows at once: numbers as a slice, codes as blocks of codes
+//! ([`StringColumn::extend_codes`]), strings through the column's lane (interned into its
+//! dictionary, or copied into its plain chunk a run of rows at a time, as one copy of their
+//! bytes: [`crate::column::StrChunk::push_run`]).
 //!
 //! A string stage of a writer that has its column at hand ([`Stage::push_bytes`], the Protobuf
 //! side) stages dictionary codes instead, while the column is a dictionary column: a string
