@@ -5,8 +5,10 @@
 //! check per push); a stage is a buffer of its own ([`ChunkLane`], written by index), so a value
 //! costs a store, and a failed record is undone by truncating the stages to the rows before it.
 //! [`Stage::flush`] then appends all the
-//! staged rows at once: numbers as a slice, strings through the column's lane (interned into its
-//! dictionary, or copied into its plain chunk).
+//! staged rows at once: numbers as a slice, codes as blocks of codes
+//! ([`StringColumn::extend_codes`]), strings through the column's lane (interned into its
+//! dictionary, or copied into its plain chunk a run of rows at a time, as one copy of their
+//! bytes: [`crate::column::StrChunk::push_run`]).
 //!
 //! A string stage of a writer that has its column at hand ([`Stage::push_bytes`], the Protobuf
 //! side) stages dictionary codes instead, while the column is a dictionary column: a string
@@ -352,8 +354,8 @@ fn uncode_stage(text: &mut Vec<u8>, ends: &mut [usize], coded: &mut bool, c: &St
     *coded = false;
 }
 
-/// A coded stage's codes into a dictionary column's lanes (a column that would turn plain does at
-/// the check-in).
+/// A coded stage's codes into a dictionary column, in bulk (a column that would turn plain does
+/// at the end).
 fn flush_codes(
     ends: &[usize],
     cache: &CodeCache,
@@ -362,24 +364,10 @@ fn flush_codes(
     if c.dictionary_id() != Some(cache.dictionary) {
         return Err(DecodeReason::PlanMismatch);
     }
-    let mut lane = c.check_out();
-    for &code in ends {
-        let code = code as u32;
-        let put = |lane: &mut StrLane| match lane {
-            StrLane::Codes(codes) => codes.put(code),
-            _ => false,
-        };
-        let mut renewed = false;
-        while !put(&mut lane) {
-            if std::mem::replace(&mut renewed, true) {
-                c.check_in(lane);
-                return Err(DecodeReason::PlanMismatch);
-            }
-            c.renew(&mut lane);
-        }
+    match c.extend_codes(ends.iter().map(|&code| code as u32)) {
+        true => Ok(()),
+        false => Err(DecodeReason::PlanMismatch),
     }
-    c.check_in(lane);
-    Ok(())
 }
 
 /// Strings into a string column's lanes; a dictionary column that has met its limit of distinct
@@ -397,7 +385,17 @@ fn flush_strings(
         cache.dictionary = c.dictionary_id().unwrap_or(u64::MAX);
     }
     let mut start = 0;
-    for (i, &end) in ends.iter().enumerate() {
+    let mut i = 0;
+    while let Some(&end) = ends.get(i) {
+        // Plain strings in runs: one copy of their bytes per chunk.
+        if let StrLane::Plain(chunk) = &mut lane {
+            let taken = chunk.push_run(text, ends.get(i..).unwrap_or_default(), NULL, start);
+            if taken > 0 {
+                i += taken;
+                start = ends.get(i - 1).map_or(start, |e| e & !NULL);
+                continue;
+            }
+        }
         let value = match end & NULL {
             0 => Some(text.get(start..end).ok_or(DecodeReason::PlanMismatch)?),
             _ => None,
@@ -419,6 +417,7 @@ fn flush_strings(
             }
             c.renew(&mut lane);
         }
+        i += 1;
     }
     c.check_in(lane);
     Ok(())
@@ -450,5 +449,60 @@ fn push(
             None => chunk.try_push_null(),
         },
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A string's kind, padded length (0 to 40 bytes: within a window and past it) and tail.
+    fn value() -> impl Strategy<Value = Option<(u32, usize, String)>> {
+        proptest::option::weighted(0.9, (0..5_000u32, 0..40usize, "[a-zé]{0,3}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Staged strings (coded or text, as the column goes) flushed in batches read back as the
+        /// same strings pushed into a column one by one.
+        #[test]
+        fn flushed_strings_read_back_as_pushed(
+            values in proptest::collection::vec(value(), 0..6_000),
+            modulo in 1..3_000u32,
+            flushes in proptest::collection::vec(0..6_000usize, 0..6),
+            cut in 0..4usize,
+        ) {
+            let mut column = Column::String(StringColumn::new());
+            let mut reference = StringColumn::new();
+            let mut stage = Stage::new(ColumnType::String);
+            for (i, v) in values.iter().enumerate() {
+                // Few distinct strings or many: the column stays a dictionary or goes plain.
+                let v = v.as_ref().map(|(k, len, tail)| {
+                    let k = k % modulo;
+                    format!("{k:0>len$}{tail}")
+                });
+                match &v {
+                    Some(s) => {
+                        let mut padded = s.as_bytes().to_vec();
+                        padded.resize(s.len().max(16) + cut, b'~');
+                        let window = padded.first_chunk::<16>();
+                        stage.push_bytes(s.as_bytes(), window, &mut column).unwrap();
+                    }
+                    None => stage.push_null(),
+                }
+                reference.push(v.as_deref());
+                if flushes.contains(&i) {
+                    stage.flush(&mut column).unwrap();
+                }
+            }
+            stage.flush(&mut column).unwrap();
+            let Column::String(column) = column else { unreachable!() };
+            prop_assert_eq!(column.len(), reference.len());
+            for row in 0..reference.len() {
+                prop_assert_eq!(column.get(row), reference.get(row), "row {}", row);
+            }
+        }
     }
 }
