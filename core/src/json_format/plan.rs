@@ -276,6 +276,8 @@ impl JsonPlan {
             s.at += 1;
             return Ok(());
         }
+        // The member expected next (the one after the last found, in the plan's order).
+        let mut hint = 0;
         loop {
             s.ws();
             if s.peek() != Some(b'"') {
@@ -289,11 +291,15 @@ impl JsonPlan {
             } else {
                 raw
             };
-            let target = self.levels[level]
-                .members
-                .iter()
-                .find(|m| *m.name == *name)
-                .map(|m| m.target);
+            let members = &self.levels[level].members;
+            let found = match members.get(hint) {
+                Some(m) if *m.name == *name => Some(hint),
+                _ => members.iter().position(|m| *m.name == *name),
+            };
+            let target = found.and_then(|i| {
+                hint = i + 1;
+                members.get(i).map(|m| m.target)
+            });
             s.expect(b':', "expected `:`")?;
             s.ws();
             match target {
