@@ -26,8 +26,8 @@ use streamglass_core::column::Column;
 
 fn main() {
     host::init();
-    let extra = std::env::var_os("JSON_BENCH_EXTRA").is_some()
-        || host::args().iter().any(|a| a == "extra");
+    let extra =
+        std::env::var_os("JSON_BENCH_EXTRA").is_some() || host::args().iter().any(|a| a == "extra");
     let docs = match extra {
         true => documents_with(DOCS, r#","Venue":"x""#),
         false => documents(DOCS),

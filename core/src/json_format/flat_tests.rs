@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 use crate::DecodeReason;
 use crate::column::{Column, Value as V};
+use crate::json_format::stage::dictionary_is_its_rows;
 use crate::json_format::{JsonColumns, JsonPlan};
 
 const SPEC: &str = "Id=string,Timestamp=Instant,Exchange=string,Type=string,Price=double,Size=double,N=long,I=int,Ok=boolean,C=char,E=instant_seconds";
@@ -181,6 +182,11 @@ fn check(docs: &[Vec<u8>]) -> Result<(), TestCaseError> {
     let (general, general_results) = decode(docs, true);
     prop_assert_eq!(flat_results, general_results);
     for (c, (a, b)) in flat.iter().zip(&general).enumerate() {
+        prop_assert!(
+            dictionary_is_its_rows(a) && dictionary_is_its_rows(b),
+            "column {}",
+            c
+        );
         prop_assert_eq!(a.len(), b.len());
         for row in 0..a.len() {
             let (x, y) = (a.get(row).unwrap(), b.get(row).unwrap());
@@ -222,7 +228,10 @@ fn trades_take_the_one_pass_form() {
         (br#"{"Id":"\u0037"}"#, false),
         (br#"{"Pr\u0069ce":1}"#, false),
         (br#"{"Other":1}"#, true),
-        (br#"{"Id":"7","Venue":"x","Price":1,"q":null,"r":-1e3,"Ok":true}"#, true),
+        (
+            br#"{"Id":"7","Venue":"x","Price":1,"q":null,"r":-1e3,"Ok":true}"#,
+            true,
+        ),
         (br#"{"Other":{"a":1}}"#, false),
         (br#"{"Other":[1]}"#, false),
         (br#"{"Other":"\u0041"}"#, false),
