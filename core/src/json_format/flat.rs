@@ -73,42 +73,33 @@ pub(super) fn read(
                 k += 1;
                 tried += 1;
             };
-            let Some(m) = found else {
-                at = match unknown(b, at) {
-                    Some(after) => ws(b, after),
-                    None => return false,
-                };
-                match b.get(at) {
-                    Some(b',') => {
-                        at = ws(b, at + 1);
-                        continue;
+            // Where the member's value ends: a column's staged, or one no column reads skipped.
+            let after = match found {
+                None => unknown(b, at),
+                Some(m) => {
+                    next = k + 1;
+                    let Target::Leaf(col, ty) = m.target else {
+                        return false;
+                    };
+                    let bit = 1u64.checked_shl(col).unwrap_or(0);
+                    if bit == 0 || seen & bit != 0 {
+                        return false;
                     }
-                    Some(b'}') => {
-                        at += 1;
-                        break;
+                    seen |= bit;
+                    at = ws(b, at + m.name.len() + 2);
+                    if b.get(at) != Some(&b':') {
+                        return false;
                     }
-                    _ => return false,
+                    at = ws(b, at + 1);
+                    let col = col as usize;
+                    let (Some(stage), Some(column)) = (stages.get_mut(col), cols.get_mut(col))
+                    else {
+                        return false;
+                    };
+                    value(b, at, ty, stage, column, last_date)
                 }
             };
-            next = k + 1;
-            let Target::Leaf(col, ty) = m.target else {
-                return false;
-            };
-            let bit = 1u64.checked_shl(col).unwrap_or(0);
-            if bit == 0 || seen & bit != 0 {
-                return false;
-            }
-            seen |= bit;
-            at = ws(b, at + m.name.len() + 2);
-            if b.get(at) != Some(&b':') {
-                return false;
-            }
-            at = ws(b, at + 1);
-            let col = col as usize;
-            let (Some(stage), Some(column)) = (stages.get_mut(col), cols.get_mut(col)) else {
-                return false;
-            };
-            at = match value(b, at, ty, stage, column, last_date) {
+            at = match after {
                 Some(after) => ws(b, after),
                 None => return false,
             };
