@@ -124,6 +124,15 @@ impl Dictionary {
         true
     }
 
+    /// Keeps the first `len` entries.
+    fn truncate(&mut self, len: usize) {
+        while self.values.len() > len {
+            if let Some(value) = self.values.pop() {
+                self.bytes -= value.len();
+            }
+        }
+    }
+
     /// The code of `value`, if present.
     pub fn code(&self, value: &str) -> Option<u32> {
         self.values.get_index_of(value).map(|c| c as u32)
@@ -846,6 +855,16 @@ impl StringColumn {
         match &mut self.repr {
             Repr::Dict { dict, .. } => Some(dict.intern(value)),
             Repr::Plain(_) => None,
+        }
+    }
+
+    /// Drops the dictionary's entries from `len` on, while the column has one: the entries a
+    /// writer interned for a record that then failed ([`StringColumn::intern`]), which no row
+    /// holds. Codes from `len` on are free again.
+    pub fn cut_dictionary(&mut self, len: usize) {
+        if let Repr::Dict { dict, codes } = &mut self.repr {
+            debug_assert!(!codes.slices().any(|c| any_past(c, len)));
+            dict.truncate(len);
         }
     }
 

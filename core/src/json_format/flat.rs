@@ -60,38 +60,46 @@ pub(super) fn read(
             // From the member expected next, round to the one before it.
             let mut k = next;
             let mut tried = 0;
-            let m = loop {
+            let found = loop {
                 if tried == members.len() {
-                    return false;
+                    break None;
                 }
                 if k >= members.len() {
                     k = 0;
                 }
                 if let Some(m) = members.get(k).filter(|m| named(m, rest)) {
-                    break m;
+                    break Some(m);
                 }
                 k += 1;
                 tried += 1;
             };
-            next = k + 1;
-            let Target::Leaf(col, ty) = m.target else {
-                return false;
+            // Where the member's value ends: a column's staged, or one no column reads skipped.
+            let after = match found {
+                None => unknown(b, at),
+                Some(m) => {
+                    next = k + 1;
+                    let Target::Leaf(col, ty) = m.target else {
+                        return false;
+                    };
+                    let bit = 1u64.checked_shl(col).unwrap_or(0);
+                    if bit == 0 || seen & bit != 0 {
+                        return false;
+                    }
+                    seen |= bit;
+                    at = ws(b, at + m.name.len() + 2);
+                    if b.get(at) != Some(&b':') {
+                        return false;
+                    }
+                    at = ws(b, at + 1);
+                    let col = col as usize;
+                    let (Some(stage), Some(column)) = (stages.get_mut(col), cols.get_mut(col))
+                    else {
+                        return false;
+                    };
+                    value(b, at, ty, stage, column, last_date)
+                }
             };
-            let bit = 1u64.checked_shl(col).unwrap_or(0);
-            if bit == 0 || seen & bit != 0 {
-                return false;
-            }
-            seen |= bit;
-            at = ws(b, at + m.name.len() + 2);
-            if b.get(at) != Some(&b':') {
-                return false;
-            }
-            at = ws(b, at + 1);
-            let col = col as usize;
-            let (Some(stage), Some(column)) = (stages.get_mut(col), cols.get_mut(col)) else {
-                return false;
-            };
-            at = match value(b, at, ty, stage, column, last_date) {
+            at = match after {
                 Some(after) => ws(b, after),
                 None => return false,
             };
@@ -112,6 +120,41 @@ pub(super) fn read(
         absent(seen, stages);
     }
     true
+}
+
+/// A member no column reads, at its name's `"`: skipped, to where its value ends, when its name
+/// has no escapes (an escaped name may be a column's) and its value is a string without escapes,
+/// a number or a literal, all valid UTF-8 (as the general path requires of the whole document);
+/// `None` for the general path (objects, arrays, and anything it must judge). Out of line: a
+/// producer's extra members are few.
+#[inline(never)]
+fn unknown(b: &[u8], at: usize) -> Option<usize> {
+    let (name_end, false) = string_end(b, at + 1).ok()? else {
+        return None;
+    };
+    let colon = ws(b, name_end + 1);
+    if b.get(colon) != Some(&b':') {
+        return None;
+    }
+    let v = ws(b, colon + 1);
+    let end = match *b.get(v)? {
+        b'"' => match string_end(b, v + 1).ok()? {
+            (end, false) => end + 1,
+            _ => return None,
+        },
+        b'-' | b'0'..=b'9' => number(b, v).ok()?.1,
+        c @ (b't' | b'f' | b'n') => {
+            let word: &[u8] = match c {
+                b't' => b"true",
+                b'f' => b"false",
+                _ => b"null",
+            };
+            b.get(v..)?.starts_with(word).then_some(v + word.len())?
+        }
+        _ => return None,
+    };
+    std::str::from_utf8(b.get(at..end)?).ok()?;
+    Some(end)
 }
 
 /// Nulls into the stages of the columns not `seen`.

@@ -11,7 +11,7 @@
 //! table columns in bulk ([`JsonPlan::flush`]); [`JsonPlan::decode`] does both for one record.
 //!
 //! Invariant: [`JsonPlan::stage`] adds exactly one row to every stage, or returns an error and
-//! leaves the stages as they were. A column that received its value is stamped with the
+//! leaves the stages, and the columns' dictionaries, as they were. A column that received its value is stamped with the
 //! record's epoch; a member read twice is an error; columns left unstamped get a null at the
 //! end.
 
@@ -186,8 +186,11 @@ impl JsonPlan {
                 self.rows += 1;
                 return Ok(());
             }
+            // Its part of a row, and the dictionary entries it added (the general path may
+            // stage other strings).
             let rows = self.rows;
-            self.stages.iter_mut().for_each(|s| s.truncate(rows));
+            let stages = self.stages.iter_mut().zip(cols.iter_mut());
+            stages.for_each(|(s, c)| s.cut(rows, c));
         }
         match self.stage_document(doc, cols) {
             Ok(()) => {
@@ -196,7 +199,8 @@ impl JsonPlan {
             }
             Err(e) => {
                 let rows = self.rows;
-                self.stages.iter_mut().for_each(|s| s.truncate(rows));
+                let stages = self.stages.iter_mut().zip(cols.iter_mut());
+                stages.for_each(|(s, c)| s.cut(rows, c));
                 Err(e)
             }
         }
@@ -208,11 +212,13 @@ impl JsonPlan {
         self.rows += 1;
     }
 
-    /// Drops the last staged row (its record failed on its other side).
-    pub fn unstage_last(&mut self) {
+    /// Drops the last staged row (its record failed on its other side), and the dictionary
+    /// entries it added to `cols` (the plan's columns).
+    pub fn unstage_last(&mut self, cols: &mut [Column]) {
         self.rows = self.rows.saturating_sub(1);
         let rows = self.rows;
-        self.stages.iter_mut().for_each(|s| s.truncate(rows));
+        let stages = self.stages.iter_mut().zip(cols.iter_mut());
+        stages.for_each(|(s, c)| s.cut(rows, c));
     }
 
     /// Appends the staged rows to `cols` (the plan's columns, in order) and empties the stages.
@@ -276,6 +282,8 @@ impl JsonPlan {
             s.at += 1;
             return Ok(());
         }
+        // The member expected next (the one after the last found, in the plan's order).
+        let mut hint = 0;
         loop {
             s.ws();
             if s.peek() != Some(b'"') {
@@ -289,11 +297,15 @@ impl JsonPlan {
             } else {
                 raw
             };
-            let target = self.levels[level]
-                .members
-                .iter()
-                .find(|m| *m.name == *name)
-                .map(|m| m.target);
+            let members = &self.levels[level].members;
+            let found = match members.get(hint) {
+                Some(m) if *m.name == *name => Some(hint),
+                _ => members.iter().position(|m| *m.name == *name),
+            };
+            let target = found.and_then(|i| {
+                hint = i + 1;
+                members.get(i).map(|m| m.target)
+            });
             s.expect(b':', "expected `:`")?;
             s.ws();
             match target {

@@ -49,18 +49,32 @@ pub enum Stage {
 }
 
 /// Direct-mapped: strings of up to 16 bytes (as their length and two zero-padded words) and their
-/// codes in one dictionary, so a repeated string is not hashed into the dictionary again.
+/// codes in one dictionary, so a repeated string is not hashed into the dictionary again. And
+/// the rows that added entries to that dictionary since the last flush, so that a failed row's
+/// entries are taken out again ([`Stage::cut`]).
 #[derive(Debug, Clone)]
 pub struct CodeCache {
     dictionary: u64,
     slots: [(u32, u64, u64, u32); 256],
+    /// The last staged row that added entries ([`NO_ROW`] if none since the flush), and the
+    /// dictionary's length before its first entry. One row is enough: rows fail one at a time,
+    /// the last one staged (or being staged); and were an earlier row's entries left, they
+    /// would only stay in the dictionary, unused, as before.
+    fresh: (usize, u32),
 }
+
+/// No row, in [`CodeCache::fresh`].
+const NO_ROW: usize = usize::MAX;
+
+/// A slot that matches no string.
+const EMPTY_SLOT: (u32, u64, u64, u32) = (u32::MAX, 0, 0, 0);
 
 impl Default for CodeCache {
     fn default() -> Self {
         Self {
             dictionary: u64::MAX,
-            slots: [(u32::MAX, 0, 0, 0); 256],
+            slots: [EMPTY_SLOT; 256],
+            fresh: (NO_ROW, 0),
         }
     }
 }
@@ -113,13 +127,14 @@ impl CodeCache {
     }
 
     /// The code of `bytes` (UTF-8 checked only if they are not in the cache) in `c`'s
-    /// dictionary, interning them if new; `None` without one.
+    /// dictionary, interning them if new (for staged row `row`); `None` without one.
     #[inline(always)]
     fn code_of_bytes(
         &mut self,
         bytes: &[u8],
         window: Option<&[u8; 16]>,
         c: &mut StringColumn,
+        row: usize,
     ) -> Result<Option<u32>, DecodeReason> {
         let key = short_key(bytes, window);
         if let Some(key) = key {
@@ -128,22 +143,49 @@ impl CodeCache {
                 return Ok(Some(slot.3));
             }
         }
-        self.intern(bytes, c)
+        self.intern(bytes, c, row)
     }
 
-    /// A miss: `bytes` checked, interned and cached. The key is found again here (taking it as
-    /// an argument put it in wasm32's memory stack on every look-up, hit or miss).
+    /// A miss: `bytes` checked, interned and cached, and `row` noted if it added the first
+    /// entry of its row. The key is found again here (taking it as an argument put it in
+    /// wasm32's memory stack on every look-up, hit or miss).
     #[inline(never)]
-    fn intern(&mut self, bytes: &[u8], c: &mut StringColumn) -> Result<Option<u32>, DecodeReason> {
+    fn intern(
+        &mut self,
+        bytes: &[u8],
+        c: &mut StringColumn,
+        row: usize,
+    ) -> Result<Option<u32>, DecodeReason> {
         let key = short_key(bytes, None);
         let value = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+        let entries = c.dictionary().map_or(0, |d| d.len());
         let Some(code) = c.intern(value) else {
             return Ok(None);
         };
+        if code as usize >= entries && self.fresh.0 != row {
+            self.fresh = (row, code);
+        }
         if let Some(key) = key {
             self.slots[Self::slot(key)] = (key.0, key.1, key.2, code);
         }
         Ok(Some(code))
+    }
+
+    /// Takes out of `c`'s dictionary (if this cache's) the entries rows from `rows` on added,
+    /// and their codes out of the cache.
+    #[cold]
+    fn cut(&mut self, rows: usize, c: &mut StringColumn) {
+        let (row, entries) = self.fresh;
+        if row == NO_ROW || row < rows {
+            return;
+        }
+        self.fresh = (NO_ROW, 0);
+        if c.dictionary_id() == Some(self.dictionary) {
+            c.cut_dictionary(entries as usize);
+            for slot in self.slots.iter_mut().filter(|s| s.3 >= entries) {
+                *slot = EMPTY_SLOT;
+            }
+        }
     }
 }
 
@@ -204,7 +246,7 @@ impl Stage {
             code_stage(ends, codes, coded, c);
         }
         if *coded {
-            let Some(code) = codes.code_of_bytes(bytes, window, c)? else {
+            let Some(code) = codes.code_of_bytes(bytes, window, c, ends.len())? else {
                 return Err(DecodeReason::PlanMismatch);
             };
             ends.push(code as usize);
@@ -283,6 +325,15 @@ impl Stage {
         }
     }
 
+    /// Keeps the first `rows` rows, the others having failed: the entries they added to
+    /// `column`'s dictionary (the stage's column) are taken out again, as no row holds them.
+    pub fn cut(&mut self, rows: usize, column: &mut Column) {
+        self.truncate(rows);
+        if let (Self::Str { codes, .. }, Column::String(c)) = (self, column) {
+            codes.cut(rows, c);
+        }
+    }
+
     /// Appends the staged rows to `column` (of the stage's type) and empties the stage.
     pub fn flush(&mut self, column: &mut Column) -> Result<(), DecodeReason> {
         match (&mut *self, column) {
@@ -308,6 +359,7 @@ impl Stage {
                 *coded = false;
                 ends.clear();
                 text.clear();
+                codes.fresh = (NO_ROW, 0);
                 flushed?
             }
             _ => return Err(DecodeReason::PlanMismatch),
@@ -370,6 +422,24 @@ fn flush_codes(
     }
 }
 
+/// One row into `lane` by `put` (false if the lane has no room), the lane renewed once when
+/// full; an error if it still has none. One call site of `put`, which is inlined.
+#[inline(always)]
+fn put_renewing(
+    lane: &mut StrLane,
+    c: &mut StringColumn,
+    mut put: impl FnMut(&mut StrLane, &mut StringColumn) -> bool,
+) -> Result<(), DecodeReason> {
+    let mut renewed = false;
+    while !put(lane, c) {
+        if std::mem::replace(&mut renewed, true) {
+            return Err(DecodeReason::PlanMismatch);
+        }
+        c.renew(lane);
+    }
+    Ok(())
+}
+
 /// Strings into a string column's lanes; a dictionary column that has met its limit of distinct
 /// strings turns plain on the way (every 1,024 rows), as it would have row by row.
 fn flush_strings(
@@ -408,14 +478,10 @@ fn flush_strings(
             c.check_in(std::mem::take(&mut lane));
             lane = c.check_out();
         }
-        // A full lane is renewed once (one call site: `push` is inlined).
-        let mut renewed = false;
-        while !push(&mut lane, value, cache, c) {
-            if std::mem::replace(&mut renewed, true) {
-                c.check_in(lane);
-                return Err(DecodeReason::PlanMismatch);
-            }
-            c.renew(&mut lane);
+        let put = |lane: &mut StrLane, c: &mut StringColumn| push(lane, value, cache, c);
+        if let Err(e) = put_renewing(&mut lane, c, put) {
+            c.check_in(lane);
+            return Err(e);
         }
         i += 1;
     }
@@ -434,7 +500,7 @@ fn push(
     match lane {
         StrLane::Codes(codes) => {
             let code = match value {
-                Some(v) => match cache.code_of_bytes(v, None, c) {
+                Some(v) => match cache.code_of_bytes(v, None, c, 0) {
                     Ok(Some(code)) => code,
                     _ => return false,
                 },
@@ -450,6 +516,23 @@ fn push(
         },
         _ => false,
     }
+}
+
+/// Whether `column`'s dictionary, if it has one, holds exactly the column's distinct strings:
+/// failed documents left no entry.
+#[cfg(test)]
+pub(crate) fn dictionary_is_its_rows(column: &Column) -> bool {
+    let Column::String(c) = column else {
+        return true;
+    };
+    let Some(d) = c.dictionary() else {
+        return true;
+    };
+    let strings = (0..column.len()).filter_map(|r| match column.get(r) {
+        Some(crate::column::Value::String(s)) => Some(s),
+        _ => None,
+    });
+    strings.collect::<std::collections::HashSet<_>>().len() == d.len()
 }
 
 #[cfg(test)]
