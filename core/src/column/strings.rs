@@ -861,7 +861,7 @@ impl StringColumn {
     /// Drops the dictionary's entries from `len` on, while the column has one: the entries a
     /// writer interned for a record that then failed ([`StringColumn::intern`]), which no row
     /// holds. Codes from `len` on are free again.
-    pub fn cut_dictionary(&mut self, len: usize) {
+    pub(crate) fn cut_dictionary(&mut self, len: usize) {
         if let Repr::Dict { dict, codes } = &mut self.repr {
             debug_assert!(!codes.slices().any(|c| any_past(c, len)));
             dict.truncate(len);

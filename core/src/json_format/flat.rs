@@ -4,16 +4,19 @@
 //! check, and no per-column stamps.
 //!
 //! Every byte it accepts is checked on the way: the structure and numbers are ASCII, a member
-//! name is a plan's (valid) name, an instant's text is digits and fixed ASCII, and a string
-//! goes through [`Stage::push_bytes`], which checks what it has not seen before. So a
-//! document it takes is valid UTF-8, as the general path requires up front.
+//! name is a plan's (valid) name or, for a member no column reads, checked as UTF-8 with its
+//! value (`unknown`), an instant's text is digits and fixed ASCII, and a string goes through
+//! [`Stage::push_bytes`], which checks what it has not seen before. So a document it takes is
+//! valid UTF-8, as the general path requires up front.
 //!
 //! Invariant: [`read`] either stages exactly one row in every stage and returns true, having
 //! staged what the general path ([`super::JsonPlan::stage`]) would have, or returns false having
-//! staged part of a row, which the caller truncates before reading the document the general way.
-//! Whatever is unusual takes the general path, which decides and reports: a member it does not
-//! know (or one with escapes in its name, or a nested object's), a member seen twice, escapes in
-//! a string, a value of another kind than its column's usual one, and every error.
+//! staged part of a row, which the caller cuts ([`Stage::cut`]: the rows, and the dictionary
+//! entries they added) before reading the document the general way. A member no column reads is
+//! skipped when its value is a string without escapes, a number or a literal. Whatever else is
+//! unusual takes the general path, which decides and reports: such a member with escapes in its
+//! name or an object or array as its value, a nested object's member, a member seen twice,
+//! escapes in a string, a value of another kind than its column's usual one, and every error.
 
 use super::instant::{LastDate, fast};
 use super::plan::{Member, Target};

@@ -3,7 +3,8 @@
 //!
 //! Pushing into a table column one value at a time goes through its shared chunk (an atomic
 //! check per push); a stage is a buffer of its own ([`ChunkLane`], written by index), so a value
-//! costs a store, and a failed record is undone by truncating the stages to the rows before it.
+//! costs a store, and a failed record is undone by cutting the stages to the rows before it
+//! ([`Stage::cut`]: the rows, and the dictionary entries the failed row added).
 //! [`Stage::flush`] then appends all the
 //! staged rows at once: numbers as a slice, codes as blocks of codes
 //! ([`StringColumn::extend_codes`]), strings through the column's lane (interned into its
@@ -50,8 +51,9 @@ pub enum Stage {
 
 /// Direct-mapped: strings of up to 16 bytes (as their length and two zero-padded words) and their
 /// codes in one dictionary, so a repeated string is not hashed into the dictionary again. And
-/// the rows that added entries to that dictionary since the last flush, so that a failed row's
-/// entries are taken out again ([`Stage::cut`]).
+/// the last row that added entries to that dictionary since the last flush, with the
+/// dictionary's length before them, so that a failed row's entries are taken out again
+/// ([`Stage::cut`]; rows fail one at a time, the last staged).
 #[derive(Debug, Clone)]
 pub struct CodeCache {
     dictionary: u64,
