@@ -65,10 +65,8 @@ pub(crate) struct GroupWindow<F> {
     values: Option<Vec<Value>>,
     base: u64,
     n: u64,
-    head: u64,
-    tail: u64,
-    /// The tail when the fold was last built from its rows (see the module's doc).
-    built: u64,
+    /// The window of the last row with a final value, over the rows `fold` holds.
+    reach: Reach,
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
@@ -76,6 +74,26 @@ pub(crate) struct GroupWindow<F> {
     /// row from it on is kept, to recompute the rows whose windows lose rows.
     first: Option<u64>,
     fold: F,
+}
+
+/// Where a window stands in its group's rows: its fold holds rows `tail .. head`, and was last
+/// built from its rows when the tail was at `built` (see the module's doc).
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    head: u64,
+    tail: u64,
+    built: u64,
+}
+
+impl Reach {
+    /// An empty window at row `r`.
+    fn at(r: u64) -> Self {
+        Self {
+            head: r,
+            tail: r,
+            built: r,
+        }
+    }
 }
 
 /// A group's rows as the window driver reads them: its kept rows (the first is row `base`),
@@ -100,36 +118,39 @@ impl Span<'_> {
         &self,
         window: Window,
         r: u64,
-        (head, tail, built): (&mut u64, &mut u64, &mut u64),
+        reach: &mut Reach,
         fold: &mut F,
         (out, keys): (&mut Sink, &mut Vec<u64>),
     ) -> Result<()> {
         let row = self.at(r);
-        while *tail < *head && window.before(self.at(*tail), row, *tail, r) {
-            fold.pop(self.at(*tail), *tail);
-            *tail += 1;
+        while reach.tail < reach.head && window.before(self.at(reach.tail), row, reach.tail, r) {
+            fold.pop(self.at(reach.tail), reach.tail);
+            reach.tail += 1;
         }
-        if *tail == *head {
-            while *head < self.n && window.before(self.at(*head), row, *head, r) {
-                *head += 1;
+        if reach.tail == reach.head {
+            while reach.head < self.n && window.before(self.at(reach.head), row, reach.head, r) {
+                reach.head += 1;
             }
-            *tail = *head;
+            reach.tail = reach.head;
         }
-        if window != Window::Cumulative && *tail > *built && *tail - *built >= *head - *tail {
+        if window != Window::Cumulative
+            && reach.tail > reach.built
+            && reach.tail - reach.built >= reach.head - reach.tail
+        {
             // The tail advanced by the window's length: the fold is rebuilt from its rows.
-            *built = *tail;
+            reach.built = reach.tail;
             if fold.clear() {
-                for j in *tail..*head {
+                for j in reach.tail..reach.head {
                     fold.push(self.at(j), j, None)?;
                 }
             }
         }
-        while *head < self.n && window.within(self.at(*head), row, *head, r) {
+        while reach.head < self.n && window.within(self.at(reach.head), row, reach.head, r) {
             let value = self
                 .values
-                .and_then(|v| v.get((*head - self.base) as usize));
-            fold.push(self.at(*head), *head, value)?;
-            *head += 1;
+                .and_then(|v| v.get((reach.head - self.base) as usize));
+            fold.push(self.at(reach.head), reach.head, value)?;
+            reach.head += 1;
         }
         fold.emit(out);
         keys.push(row.key);
@@ -155,9 +176,7 @@ impl<F: Fold> GroupWindow<F> {
             values: keeps_values.then(Vec::new),
             base: 0,
             n: 0,
-            head: 0,
-            tail: 0,
-            built: 0,
+            reach: Reach::at(0),
             next_out: 0,
             last_ts: i64::MIN,
             fold,
@@ -198,19 +217,13 @@ impl<F: Fold> GroupWindow<F> {
                 base: self.base,
                 n: self.n,
             };
-            span.slide(
-                window,
-                r,
-                (&mut self.head, &mut self.tail, &mut self.built),
-                &mut self.fold,
-                (out, keys),
-            )?;
+            span.slide(window, r, &mut self.reach, &mut self.fold, (out, keys))?;
             self.next_out += 1;
         }
         // Rows before both the window and the first row without a final value go.
         if window == Window::Cumulative {
             // Nothing ever leaves a cumulative window: no row is kept to leave.
-            self.tail = self.head;
+            self.reach.tail = self.reach.head;
         }
         self.trim();
         Ok(())
@@ -219,6 +232,7 @@ impl<F: Fold> GroupWindow<F> {
     /// Drops the rows no window nor recomputation needs any more.
     fn trim(&mut self) {
         let keep = self
+            .reach
             .tail
             .min(self.next_out)
             .min(self.first.unwrap_or(u64::MAX));
@@ -284,32 +298,27 @@ impl<F: Fold> GroupWindow<F> {
             }
         } else if upto > first {
             // The main fold lets the removed rows go.
-            while self.tail < self.head && self.tail < upto {
-                let e = &self.rows[(self.tail - self.base) as usize];
-                self.fold.pop(e, self.tail);
-                self.tail += 1;
+            while self.reach.tail < self.reach.head && self.reach.tail < upto {
+                let e = &self.rows[(self.reach.tail - self.base) as usize];
+                self.fold.pop(e, self.reach.tail);
+                self.reach.tail += 1;
             }
-            if self.head < upto {
-                self.head = upto;
-                self.tail = upto;
+            if self.reach.head < upto {
+                self.reach.head = upto;
+                self.reach.tail = upto;
             }
             // The final rows whose window held the last removed row are computed again, from
             // the first row left.
             let gone = self.rows[(upto - 1 - self.base) as usize];
-            let (mut head, mut tail, mut built) = (upto, upto, upto);
+            let mut reach = Reach::at(upto);
             let mut fold = fresh.clone();
             for r in upto..self.next_out {
                 let row = &self.rows[(r - self.base) as usize];
                 if window.before(&gone, row, upto - 1, r) {
                     break;
                 }
-                self.span().slide(
-                    window,
-                    r,
-                    (&mut head, &mut tail, &mut built),
-                    &mut fold,
-                    (out, keys),
-                )?;
+                self.span()
+                    .slide(window, r, &mut reach, &mut fold, (out, keys))?;
             }
         }
         self.next_out = self.next_out.max(upto);
@@ -331,15 +340,10 @@ impl<F: Fold> GroupWindow<F> {
         keys: &mut Vec<u64>,
     ) -> Result<()> {
         let mut fold = self.fold.clone();
-        let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
+        let mut reach = self.reach;
         for r in self.next_out..self.n {
-            self.span().slide(
-                window,
-                r,
-                (&mut head, &mut tail, &mut built),
-                &mut fold,
-                (out, keys),
-            )?;
+            self.span()
+                .slide(window, r, &mut reach, &mut fold, (out, keys))?;
         }
         Ok(())
     }
