@@ -4,6 +4,7 @@
 use super::*;
 use crate::column::Value as V;
 use crate::json_format::spec::EpochUnit;
+use crate::json_format::stage::dictionary_entries;
 use proptest::prelude::*;
 use serde_json::Value as J;
 
@@ -425,14 +426,6 @@ proptest! {
     }
 }
 
-/// The entries of `column`'s dictionary, if it has one.
-fn entries(column: &Column) -> Option<usize> {
-    match column {
-        Column::String(c) => c.dictionary().map(|d| d.len()),
-        _ => None,
-    }
-}
-
 /// A document that fails after its strings were staged (by the one-pass form, then the general
 /// path) leaves the columns' dictionaries and the stages' caches of codes as they were.
 #[test]
@@ -443,7 +436,7 @@ fn a_failed_document_adds_nothing_to_the_dictionaries() {
         Ok(())
     );
     plan.flush(&mut cols).unwrap();
-    let before: Vec<_> = cols.iter().map(entries).collect();
+    let before: Vec<_> = cols.iter().map(dictionary_entries).collect();
     for n in 0..5 {
         let doc = format!(r#"{{"Id":"new {n}","Exchange":"new x","Price":"high"}}"#);
         assert!(plan.stage(doc.as_bytes(), &mut cols).is_err());
@@ -455,7 +448,10 @@ fn a_failed_document_adds_nothing_to_the_dictionaries() {
     );
     plan.unstage_last(&mut cols);
     plan.flush(&mut cols).unwrap();
-    assert_eq!(cols.iter().map(entries).collect::<Vec<_>>(), before);
+    assert_eq!(
+        cols.iter().map(dictionary_entries).collect::<Vec<_>>(),
+        before
+    );
     assert_eq!(cols[0].len(), 1);
     // The codes given out again are other strings' now, and the caches know it.
     for doc in [
@@ -474,5 +470,5 @@ fn a_failed_document_adds_nothing_to_the_dictionaries() {
     };
     assert_eq!(strings(&cols[0]), text(&["a", "c", "new 0", "x"]));
     assert_eq!(strings(&cols[1]), text(&["b", "d", "new x", "y"]));
-    assert_eq!(entries(&cols[0]), before[0].map(|n| n + 3));
+    assert_eq!(dictionary_entries(&cols[0]), before[0].map(|n| n + 3));
 }

@@ -520,6 +520,15 @@ fn push(
     }
 }
 
+/// The entries of `column`'s dictionary, if it has one.
+#[cfg(test)]
+pub(crate) fn dictionary_entries(column: &Column) -> Option<usize> {
+    match column {
+        Column::String(c) => c.dictionary().map(|d| d.len()),
+        _ => None,
+    }
+}
+
 /// Whether `column`'s dictionary, if it has one, holds exactly the column's distinct strings:
 /// failed documents left no entry.
 #[cfg(test)]

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use super::tests::{columns_of, compile, frame, info, same, store_of};
 use super::*;
 use crate::column::{Column, ColumnType};
-use crate::json_format::stage::{Stage, dictionary_is_its_rows};
+use crate::json_format::stage::{Stage, dictionary_entries, dictionary_is_its_rows};
 use side::Out;
 
 const FLAT: &str = r#"
@@ -332,14 +332,6 @@ fn a_flat_message_has_a_one_pass_form() {
     assert!(stages.iter().all(|s| rows(s) == 1));
 }
 
-/// The entries of `column`'s dictionary, if it has one.
-fn entries(column: &Column) -> Option<usize> {
-    match column {
-        Column::String(c) => c.dictionary().map(|d| d.len()),
-        _ => None,
-    }
-}
-
 /// A record that fails after its strings were staged (by the one-pass form, then the general
 /// path) leaves the columns' dictionaries and the stages' caches of codes as they were.
 #[test]
@@ -362,7 +354,7 @@ fn a_failed_record_adds_nothing_to_the_dictionaries() {
             .is_ok()
     );
     side.flush(&mut cols).unwrap();
-    let before: Vec<_> = cols.iter().map(entries).collect();
+    let before: Vec<_> = cols.iter().map(dictionary_entries).collect();
     // A double (field 5, fixed 64 bits) cut short, after two new strings.
     let bad = record(b"new s", b"new t", &[5 << 3 | 1, 0, 0]);
     for _ in 0..5 {
@@ -375,7 +367,10 @@ fn a_failed_record_adds_nothing_to_the_dictionaries() {
     );
     side.unstage_last(&mut cols);
     side.flush(&mut cols).unwrap();
-    assert_eq!(cols.iter().map(entries).collect::<Vec<_>>(), before);
+    assert_eq!(
+        cols.iter().map(dictionary_entries).collect::<Vec<_>>(),
+        before
+    );
     assert_eq!(cols[0].len(), 1);
     // The codes given out again are other strings' now, and the cache knows it.
     for (s, t) in [(&b"c"[..], &b"d"[..]), (b"new s", b"new t"), (b"x", b"y")] {
@@ -397,5 +392,5 @@ fn a_failed_record_adds_nothing_to_the_dictionaries() {
         assert_eq!(text(&cols[0], row), strings(s));
         assert_eq!(text(&cols[2], row), strings(t));
     }
-    assert_eq!(entries(&cols[0]), before[0].map(|n| n + 3));
+    assert_eq!(dictionary_entries(&cols[0]), before[0].map(|n| n + 3));
 }
