@@ -187,6 +187,8 @@ try {
   // Reload: the notebook as left, run again from the top.
   await page.reload({ timeout: timeoutMs });
   await notebookDone();
+  // A cell is done when its tables exist; their rows arrive as the replay runs.
+  await until("caught up after the reload", () => page.evaluate(() => document.getElementById("caught-up").dataset.caughtUp === "true"));
   out.reloaded = {
     notebook: await page.evaluate(() => window.streamglass.notebook),
     title: await page.inputValue('[data-testid="notebook-title"]'),
