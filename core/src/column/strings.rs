@@ -36,6 +36,17 @@ pub const DICT_MIN: usize = 1 << 10;
 /// they are (see [`StringColumn::append`]).
 const SEED_ENTRIES: usize = DICT_MIN / 2;
 
+/// `code` if it is one of a dictionary of `n` entries, else null (`NULL_CODE + 1` wraps to 0:
+/// one compare per code, without a branch).
+#[inline]
+fn known_code(code: u32, n: u32) -> u32 {
+    if code.wrapping_add(1) > n {
+        NULL_CODE
+    } else {
+        code
+    }
+}
+
 /// Whether any of `codes` is past a dictionary of `len` entries (and not [`NULL_CODE`]): one
 /// compare per code, without a branch (`NULL_CODE + 1` wraps to 0).
 fn any_past(codes: &[u32], len: usize) -> bool {
@@ -832,12 +843,7 @@ impl StringColumn {
         let mut block = [0u32; 256];
         let mut filled = 0;
         for code in source {
-            // (`NULL_CODE + 1` wraps to 0: one compare per code.)
-            block[filled] = if code.wrapping_add(1) > n {
-                NULL_CODE
-            } else {
-                code
-            };
+            block[filled] = known_code(code, n);
             filled += 1;
             if filled == block.len() {
                 codes.extend_from_slice(&block);
@@ -913,13 +919,9 @@ impl StringColumn {
             (Repr::Dict { codes, dict }, StrLane::Codes(mut lane)) => {
                 let mut lane = lane.take();
                 // Codes come from this dictionary: keep the invariant whatever the writer did.
-                // (`NULL_CODE + 1` wraps to 0: one compare per code, without a branch.)
                 let n = u32::try_from(dict.len()).unwrap_or(NULL_CODE);
-                let bad = |c: u32| c.wrapping_add(1) > n;
                 if any_past(&lane, dict.len()) {
-                    lane.iter_mut()
-                        .filter(|c| bad(**c))
-                        .for_each(|c| *c = NULL_CODE);
+                    lane.iter_mut().for_each(|c| *c = known_code(*c, n));
                 }
                 codes.check_in(lane);
                 if may_turn_plain {

@@ -188,9 +188,7 @@ impl JsonPlan {
             }
             // Its part of a row, and the dictionary entries it added (the general path may
             // stage other strings).
-            let rows = self.rows;
-            let stages = self.stages.iter_mut().zip(cols.iter_mut());
-            stages.for_each(|(s, c)| s.cut(rows, c));
+            cut_to(&mut self.stages, self.rows, cols);
         }
         match self.stage_document(doc, cols) {
             Ok(()) => {
@@ -198,9 +196,7 @@ impl JsonPlan {
                 Ok(())
             }
             Err(e) => {
-                let rows = self.rows;
-                let stages = self.stages.iter_mut().zip(cols.iter_mut());
-                stages.for_each(|(s, c)| s.cut(rows, c));
+                cut_to(&mut self.stages, self.rows, cols);
                 Err(e)
             }
         }
@@ -216,9 +212,7 @@ impl JsonPlan {
     /// entries it added to `cols` (the plan's columns).
     pub fn unstage_last(&mut self, cols: &mut [Column]) {
         self.rows = self.rows.saturating_sub(1);
-        let rows = self.rows;
-        let stages = self.stages.iter_mut().zip(cols.iter_mut());
-        stages.for_each(|(s, c)| s.cut(rows, c));
+        cut_to(&mut self.stages, self.rows, cols);
     }
 
     /// Appends the staged rows to `cols` (the plan's columns, in order) and empties the stages.
@@ -518,6 +512,13 @@ pub(super) fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
         i += 1;
     }
     true
+}
+
+/// Keeps the stages' first `rows` rows and cuts the dictionary entries the others added to
+/// `cols` (the plan's columns, in order).
+fn cut_to(stages: &mut [Stage], rows: usize, cols: &mut [Column]) {
+    let stages = stages.iter_mut().zip(cols.iter_mut());
+    stages.for_each(|(s, c)| s.cut(rows, c));
 }
 
 #[cfg(test)]

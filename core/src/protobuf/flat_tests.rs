@@ -7,8 +7,8 @@ use proptest::prelude::*;
 
 use super::tests::{columns_of, compile, frame, info, same, store_of};
 use super::*;
-use crate::column::{Column, ColumnType};
-use crate::json_format::stage::{Stage, dictionary_entries, dictionary_is_its_rows};
+use crate::column::Column;
+use crate::json_format::stage::{dictionary_entries, dictionary_is_its_rows};
 use side::Out;
 
 const FLAT: &str = r#"
@@ -314,14 +314,7 @@ fn a_flat_message_has_a_one_pass_form() {
     let Some(flat) = &plan.flat else {
         panic!("no one-pass form")
     };
-    let mut stages: Vec<Out> = types
-        .iter()
-        .map(|t| match t {
-            ColumnType::Binary => Out::Binary(Vec::new()),
-            ColumnType::Array(_) => Out::Array(Vec::new()),
-            t => Out::Scalar(Stage::new(*t)),
-        })
-        .collect();
+    let mut stages: Vec<Out> = types.iter().map(|t| Out::new(*t)).collect();
     let mut cols: Vec<Column> = types.iter().map(|t| Column::new(*t)).collect();
     assert!(flat.read(&plan, &body, &mut stages, &mut cols, &mut String::new()));
     let rows = |s: &Out| match s {

@@ -110,7 +110,7 @@ pub enum Out {
 }
 
 impl Out {
-    fn new(ty: ColumnType) -> Self {
+    pub(crate) fn new(ty: ColumnType) -> Self {
         match ty {
             ColumnType::Binary => Self::Binary(Vec::new()),
             ColumnType::Array(_) => Self::Array(Vec::new()),
@@ -361,9 +361,7 @@ impl ProtoSide {
     /// entries it added to `cols` (the side's columns).
     pub fn unstage_last(&mut self, cols: &mut [Column]) {
         self.rows = self.rows.saturating_sub(1);
-        let rows = self.rows;
-        let stages = self.stages.iter_mut().zip(cols.iter_mut());
-        stages.for_each(|(s, c)| s.cut(rows, c));
+        cut_to(&mut self.stages, self.rows, cols);
     }
 
     /// Appends the staged rows to `cols` (the side's columns, in order) and empties the stages.
@@ -398,11 +396,7 @@ fn general(
     let n = *rows;
     // The one-pass form's part of a row, and the dictionary entries it added (this path may
     // stage other strings: a field seen twice takes its last value).
-    let cut = |stages: &mut [Out], cols: &mut [Column]| {
-        let stages = stages.iter_mut().zip(cols.iter_mut());
-        stages.for_each(|(s, c)| s.cut(n, c));
-    };
-    cut(stages, cols);
+    cut_to(stages, n, cols);
     let read = match plan.read(body, slots) {
         Ok(()) => emit(plan, slots, body, stages, cols, number),
         Err(r) => Err(r),
@@ -413,10 +407,17 @@ fn general(
             Ok(())
         }
         Err(r) => {
-            cut(stages, cols);
+            cut_to(stages, n, cols);
             Err(r)
         }
     }
+}
+
+/// Keeps the stages' first `rows` rows and cuts the dictionary entries the others added to
+/// `cols` (the side's columns, in order).
+fn cut_to(stages: &mut [Out], rows: usize, cols: &mut [Column]) {
+    let stages = stages.iter_mut().zip(cols.iter_mut());
+    stages.for_each(|(s, c)| s.cut(rows, c));
 }
 
 /// Message indexes as text, `[0, 1]`.
