@@ -1,6 +1,6 @@
 //! Installing what the commands need, only when it is missing.
 //!
-//! - the wasm32 target (rustup);
+//! - the wasm32 target and the standard library's source, `rust-src` (rustup);
 //! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of `Cargo.lock` (a mismatch breaks the
 //!   generated JS), and wasm-pack, both with `cargo install --root <cache>/tools/...`;
 //! - the npm packages (`npm ci`): the page's regular-table, uPlot and CodeMirror, esbuild (which
@@ -96,6 +96,21 @@ fn ensure_wasm_target() -> Result<(), Failure> {
         .run()
 }
 
+/// The standard library's source (`rust-src`): the page's build compiles std with the bundle
+/// (`-Zbuild-std`, see `build_site` in main.rs).
+fn ensure_rust_src() -> Result<(), Failure> {
+    let installed = Cmd::new("rustup")
+        .args(["component", "list", "--installed"])
+        .output()
+        .unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "rust-src") {
+        return Ok(());
+    }
+    Cmd::new("rustup")
+        .args(["component", "add", "rust-src"])
+        .run()
+}
+
 /// `cargo install`s `krate` at `version` into its own cache folder unless `binary` is there.
 fn ensure_cargo_tool(
     krate: &str,
@@ -125,10 +140,11 @@ fn ensure_cargo_tool(
     }
 }
 
-/// What building the page needs: the wasm32 target and wasm-bindgen-cli; binaryen too, with
+/// What building the page needs: the wasm32 target, `rust-src` and wasm-bindgen-cli; binaryen too, with
 /// apt-get if `apt` (else only if it is there).
 pub fn wasm_toolchain(apt: bool) -> Result<Tools, Failure> {
     ensure_wasm_target()?;
+    ensure_rust_src()?;
     // The page serves regular-table, uPlot and CodeMirror (bundled by esbuild) from node_modules.
     ensure_npm_packages()?;
     let version = wasm_bindgen_version()?;
