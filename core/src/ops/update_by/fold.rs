@@ -66,6 +66,13 @@ pub(crate) trait Fold: Clone {
     }
 }
 
+/// A fold whose value can be written at a position of a double or long sink already that long
+/// (what a lane's batch path writes a cycle's new rows with, by row position).
+pub(crate) trait Place: Fold {
+    /// Sets value `at` of `out` to the window's value (as [`Fold::emit`] would append it).
+    fn emit_at(&self, out: &mut Sink, at: usize);
+}
+
 /// Where a lane's folds emit a cycle's values: plain vectors for doubles and integers (one
 /// store a value; the output column takes them a slice at a time), a column for the rest (fill,
 /// group).
@@ -140,6 +147,20 @@ impl Sink {
                 // Never: a sink is made for its column's type.
                 let n = positions.map_or(0, <[usize]>::len);
                 (0..n).for_each(|_| out.push_null());
+            }
+        }
+    }
+
+    /// Appends the first `n` values to `out` (of the lane's output type).
+    pub(crate) fn write_first(&self, out: &mut Column, n: usize) {
+        match (self, &mut *out) {
+            (Self::F64(v), Column::F64(c)) => c.extend_from_slice(&v[..n.min(v.len())]),
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) => {
+                c.extend_from_slice(&v[..n.min(v.len())])
+            }
+            _ => {
+                let positions: Vec<usize> = (0..n).collect();
+                self.write(out, Some(&positions));
             }
         }
     }

@@ -12,14 +12,14 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Fold, Sink};
+use super::fold::{Entry, Fold, Place, Sink};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::spec::{UpdateBy, UpdateByKind, UpdateByWindow};
 use super::std::StdFold;
 use super::sum::{ExactSum, SumFold};
 use super::wavg::WAvgFold;
-use super::window::{GroupWindow, Window};
+use super::window::{Emit, GroupWindow, Window};
 use crate::column::{Chunked, Column, ColumnType, NULL_F64, NULL_I64};
 use crate::ops::keys::{read_f64, read_i64};
 use crate::table::TableData;
@@ -36,6 +36,9 @@ pub(crate) struct Lane {
     /// This cycle's emitted values and their keys.
     pub scratch: Sink,
     pub keys: Vec<u64>,
+    /// How many of `scratch`'s first values are the cycle's new rows in order, with no key in
+    /// `keys` (the batch path's); `keys[i]` is then the key of value `placed + i`.
+    pub placed: usize,
     touched: Vec<u32>,
     is_touched: Vec<bool>,
     xs: Vec<f64>,
@@ -185,6 +188,119 @@ impl<F: Fold> FoldGroups<F> {
     }
 }
 
+/// The batch path's emitter: the values of the cycle's rows (keys from `first_key`) written at
+/// their row's position in `scratch`; those of older rows appended after, keys in `keys`.
+struct Placing<'a> {
+    first_key: u64,
+    scratch: &'a mut Sink,
+    keys: &'a mut Vec<u64>,
+}
+
+impl<F: Place> Emit<F> for Placing<'_> {
+    #[inline(always)]
+    fn emit(&mut self, fold: &F, key: u64) {
+        if key >= self.first_key {
+            fold.emit_at(self.scratch, (key - self.first_key) as usize);
+        } else {
+            fold.emit(self.scratch);
+            self.keys.push(key);
+        }
+    }
+}
+
+/// Cycles of at least this many rows take the batch path (when the lane's fold has one).
+const BATCH_ROWS: usize = 256;
+
+/// Rows of one group the batch path adds to its window at once (their entries stay in cache).
+const BATCH_CHUNK: usize = 4096;
+
+impl<F: Place> FoldGroups<F> {
+    /// [`FoldGroups::run`] for a cycle of many rows: the rows grouped by group id first (a
+    /// counting sort of the dense ids), then each group's rows run through its window at once
+    /// ([`GroupWindow::extend`]: the same fold operations in the same order, so the same values
+    /// bit for bit), the new rows' values written by row position. Leaves in `scratch`/`keys`
+    /// the cycle's rows first, in order (`placed`; no keys), then the older rows whose values
+    /// were emitted again (with their keys). `false` (nothing done) for a sink that cannot be written by position.
+    fn run_batch(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<bool> {
+        let count = rows.ids.len();
+        match out.scratch {
+            Sink::F64(v) => v.resize(count, NULL_F64),
+            Sink::I64(v) => v.resize(count, NULL_I64),
+            Sink::Column(_) => return Ok(false),
+        }
+        // Rows of a null timestamp of a time window are in no group: their value stays null.
+        let in_group = |r: usize| rows.time_column.is_none() || rows.ts[r] != NULL_I64;
+        // Rows per group (shifted by one), then where each group's rows start in `order`.
+        let mut starts = vec![0usize; self.groups.len() + 1];
+        for (r, &g) in rows.ids.iter().enumerate() {
+            let g = g as usize;
+            if g + 1 >= starts.len() {
+                starts.resize(g + 2, 0);
+            }
+            if in_group(r) {
+                starts[g + 1] += 1;
+            }
+        }
+        let needed = starts.len() - 1;
+        while self.groups.len() < needed {
+            self.groups.push(GroupWindow::new(
+                self.proto.clone(),
+                rows.keeps_values,
+                self.keeps_rows,
+            ));
+        }
+        for g in 0..needed {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; starts[needed]];
+        for (r, &g) in rows.ids.iter().enumerate() {
+            if in_group(r) {
+                order[next[g as usize]] = r as u32;
+                next[g as usize] += 1;
+            }
+        }
+        let entry = |r: usize| Entry {
+            x: rows.xs[r],
+            i: rows.is.get(r).copied().unwrap_or(NULL_I64),
+            w: rows.ws.get(r).copied().unwrap_or(NULL_F64),
+            ts: rows.ts.get(r).copied().unwrap_or(NULL_I64),
+            key: rows.first_key + r as u64,
+        };
+        let mut emit = Placing {
+            first_key: rows.first_key,
+            scratch: out.scratch,
+            keys: out.keys,
+        };
+        for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
+            let mine = &order[starts[g]..starts[g + 1]];
+            if mine.is_empty() {
+                continue;
+            }
+            if let Some(name) = rows.time_column {
+                let mut last = group.last_ts();
+                for &r in mine {
+                    let ts = rows.ts[r as usize];
+                    if ts < last {
+                        return Err(Error::Invalid(format!(
+                            "updateBy: the timestamps of {name} decrease within a group (a \
+                             time window needs them in order within each group)"
+                        )));
+                    }
+                    last = ts;
+                }
+            }
+            for chunk in mine.chunks(BATCH_CHUNK) {
+                group.extend(window, chunk.iter().map(|&r| entry(r as usize)), &mut emit)?;
+            }
+            if group.is_pending() {
+                group.provisional_with(window, &mut emit)?;
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// The output type of `kind` over `input` (over `window`), or why it does not apply.
 pub(crate) fn output_type(
     kind: UpdateByKind,
@@ -257,6 +373,7 @@ impl Lane {
             timestamp,
             scratch: Sink::new(output_type),
             keys: Vec::new(),
+            placed: 0,
             touched: Vec::new(),
             is_touched: Vec::new(),
             xs: Vec::new(),
@@ -329,6 +446,7 @@ impl Lane {
     ) -> Result<()> {
         self.scratch.clear();
         self.keys.clear();
+        self.placed = 0;
         let input = &parent.columns[self.input];
         if self.input_type == ColumnType::F64 {
             read_f64(input, start, count, &mut self.xs);
@@ -391,13 +509,28 @@ impl Lane {
                 _ => None,
             },
         };
+        let window = self.window;
+        if let Groups::Sum(g) = &mut self.groups
+            && rows.ids.len() >= BATCH_ROWS
+            && !rows.keeps_values
+        {
+            let out = Emitted {
+                scratch: &mut self.scratch,
+                keys: &mut self.keys,
+                touched: &mut self.touched,
+                is_touched: &mut self.is_touched,
+            };
+            if g.run_batch(window, &rows, out)? {
+                self.placed = count;
+                return Ok(());
+            }
+        }
         let out = Emitted {
             scratch: &mut self.scratch,
             keys: &mut self.keys,
             touched: &mut self.touched,
             is_touched: &mut self.is_touched,
         };
-        let window = self.window;
         each_groups!(&mut self.groups, g => g.run(window, &rows, out))
     }
 
@@ -408,6 +541,7 @@ impl Lane {
     pub(crate) fn remove(&mut self, gone: &[u32], old: Option<(&Column, u64)>) -> Result<()> {
         self.scratch.clear();
         self.keys.clear();
+        self.placed = 0;
         // The leaving rows in groups: all, or those of a non-null timestamp.
         let mut in_group = vec![true; gone.len()];
         if let Some(nulls) = &mut self.null_times {

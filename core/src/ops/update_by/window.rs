@@ -86,15 +86,16 @@ impl Span<'_> {
     }
 
     /// Moves the window (`head`, `tail`, and `fold` over the rows between) to row `r`'s: pops
-    /// the rows before it, pushes the rows up to its front; then emits `r`'s value and key.
-    #[inline]
+    /// the rows before it, pushes the rows up to its front; then gives the fold and `r`'s key to
+    /// `emit`.
+    #[inline(always)]
     fn slide<F: Fold>(
         &self,
         window: Window,
         r: u64,
         (head, tail): (&mut u64, &mut u64),
         fold: &mut F,
-        (out, keys): (&mut Sink, &mut Vec<u64>),
+        emit: &mut impl Emit<F>,
     ) -> Result<()> {
         let row = self.at(r);
         while *tail < *head && window.before(self.at(*tail), row, *tail, r) {
@@ -114,10 +115,30 @@ impl Span<'_> {
             fold.push(self.at(*head), *head, value)?;
             *head += 1;
         }
-        fold.emit(out);
-        keys.push(row.key);
+        emit.emit(fold, row.key);
         Ok(())
     }
+}
+
+/// Where the window driver gives each row's value: the fold as it is at the row, and the row's
+/// key.
+pub(crate) trait Emit<F> {
+    fn emit(&mut self, fold: &F, key: u64);
+}
+
+/// Appends each value to a sink and its key to `keys`.
+pub(crate) struct Pushing<'a>(pub &'a mut Sink, pub &'a mut Vec<u64>);
+
+impl<F: Fold> Emit<F> for Pushing<'_> {
+    #[inline(always)]
+    fn emit(&mut self, fold: &F, key: u64) {
+        fold.emit(self.0);
+        self.1.push(key);
+    }
+}
+
+fn pushing<'a>(out: &'a mut Sink, keys: &'a mut Vec<u64>) -> Pushing<'a> {
+    Pushing(out, keys)
 }
 
 impl<F: Fold> GroupWindow<F> {
@@ -185,7 +206,7 @@ impl<F: Fold> GroupWindow<F> {
                 r,
                 (&mut self.head, &mut self.tail),
                 &mut self.fold,
-                (out, keys),
+                &mut pushing(out, keys),
             )?;
             self.next_out += 1;
         }
@@ -285,8 +306,13 @@ impl<F: Fold> GroupWindow<F> {
                 if window.before(&gone, row, upto - 1, r) {
                     break;
                 }
-                self.span()
-                    .slide(window, r, (&mut head, &mut tail), &mut fold, (out, keys))?;
+                self.span().slide(
+                    window,
+                    r,
+                    (&mut head, &mut tail),
+                    &mut fold,
+                    &mut pushing(out, keys),
+                )?;
             }
         }
         self.next_out = self.next_out.max(upto);
@@ -307,13 +333,117 @@ impl<F: Fold> GroupWindow<F> {
         out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
+        self.provisional_with(window, &mut pushing(out, keys))
+    }
+
+    /// [`GroupWindow::provisional`], each value given to `emit` with its row's key.
+    pub(crate) fn provisional_with(
+        &self,
+        window: Window,
+        emit: &mut impl Emit<F>,
+    ) -> Result<()> {
         let mut fold = self.fold.clone();
         let (mut head, mut tail) = (self.head, self.tail);
         for r in self.next_out..self.n {
             self.span()
-                .slide(window, r, (&mut head, &mut tail), &mut fold, (out, keys))?;
+                .slide(window, r, (&mut head, &mut tail), &mut fold, emit)?;
         }
         Ok(())
+    }
+
+    /// Adds many rows at the group's end at once (a batch: the rows of one group in a large
+    /// cycle), then gives every row that became final, in order, to `emit` with its key: the
+    /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
+    /// window holds only rows that had arrived when it became final), so the same values bit
+    /// for bit, without the per-row bookkeeping. Only for folds that keep no values.
+    pub(crate) fn extend(
+        &mut self,
+        window: Window,
+        entries: impl Iterator<Item = Entry>,
+        emit: &mut impl Emit<F>,
+    ) -> Result<()> {
+        let before = self.rows.len();
+        self.rows.extend(entries);
+        let added = (self.rows.len() - before) as u64;
+        if added == 0 {
+            return Ok(());
+        }
+        self.n += added;
+        self.last_ts = self.rows[self.rows.len() - 1].ts;
+        // The rows final among all `n`: the same as row by row, since rows never stop being
+        // final.
+        let end = match window {
+            Window::Cumulative => self.n,
+            Window::Ticks { fwd, .. } => {
+                // The rows `r` with `r + fwd < n`.
+                (i128::from(self.n) - i128::from(fwd)).clamp(0, i128::from(self.n)) as u64
+            }
+            Window::Time { .. } => {
+                let last = self.rows[self.rows.len() - 1];
+                let mut end = self.next_out;
+                while end < self.n && window.is_final(self.at(end), &last, end, self.n) {
+                    end += 1;
+                }
+                end
+            }
+        };
+        if self.next_out < end {
+            let span = Span {
+                rows: &self.rows,
+                values: None,
+                base: self.base,
+                n: self.n,
+            };
+            let (mut head, mut tail) = (self.head, self.tail);
+            match window {
+                // One loop per window kind, each compiled for it.
+                Window::Ticks { rev, fwd } => {
+                    for r in self.next_out..end {
+                        span.slide(
+                            Window::Ticks { rev, fwd },
+                            r,
+                            (&mut head, &mut tail),
+                            &mut self.fold,
+                            emit,
+                        )?;
+                    }
+                }
+                Window::Time { rev, fwd } => {
+                    for r in self.next_out..end {
+                        span.slide(
+                            Window::Time { rev, fwd },
+                            r,
+                            (&mut head, &mut tail),
+                            &mut self.fold,
+                            emit,
+                        )?;
+                    }
+                }
+                Window::Cumulative => {
+                    for r in self.next_out..end {
+                        span.slide(
+                            Window::Cumulative,
+                            r,
+                            (&mut head, &mut tail),
+                            &mut self.fold,
+                            emit,
+                        )?;
+                    }
+                }
+            }
+            self.head = head;
+            self.tail = tail;
+            self.next_out = end;
+        }
+        if window == Window::Cumulative {
+            self.tail = self.head;
+        }
+        self.trim();
+        Ok(())
+    }
+
+    fn at(&self, j: u64) -> &Entry {
+        &self.rows[(j - self.base) as usize]
     }
 
     /// Bytes held (approximately).
