@@ -13,7 +13,7 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Fold, Sink};
+use super::fold::{Entry, Fold, Place, Sink};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::std::StdFold;
@@ -77,3 +77,6 @@ impl Fold for AnyFold {
         each_fold!(self, f => f.bytes())
     }
 }
+
+/// Written by position as appended, then moved ([`Place`]'s default).
+impl Place for AnyFold {}

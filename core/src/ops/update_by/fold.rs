@@ -69,8 +69,26 @@ pub(crate) trait Fold: Clone {
 /// A fold whose value can be written at a position of a double or long sink already that long
 /// (what a lane's batch path writes a cycle's new rows with, by row position).
 pub(crate) trait Place: Fold {
-    /// Sets value `at` of `out` to the window's value (as [`Fold::emit`] would append it).
-    fn emit_at(&self, out: &mut Sink, at: usize);
+    /// Sets value `at` of `out` to the window's value (as [`Fold::emit`] would append it): by
+    /// default appended, then moved there.
+    #[inline]
+    fn emit_at(&self, out: &mut Sink, at: usize) {
+        self.emit(out);
+        match out {
+            Sink::F64(v) => {
+                if let Some(x) = v.pop() {
+                    v[at] = x;
+                }
+            }
+            Sink::I64(v) => {
+                if let Some(x) = v.pop() {
+                    v[at] = x;
+                }
+            }
+            // Never: the batch path takes only double and long sinks.
+            Sink::Column(_) => {}
+        }
+    }
 }
 
 /// Where a lane's folds emit a cycle's values: plain vectors for doubles and integers (one

@@ -510,17 +510,14 @@ impl Lane {
             },
         };
         let window = self.window;
-        if let Groups::Sum(g) = &mut self.groups
-            && rows.ids.len() >= BATCH_ROWS
-            && !rows.keeps_values
-        {
+        if rows.ids.len() >= BATCH_ROWS && !rows.keeps_values {
             let out = Emitted {
                 scratch: &mut self.scratch,
                 keys: &mut self.keys,
                 touched: &mut self.touched,
                 is_touched: &mut self.is_touched,
             };
-            if g.run_batch(window, &rows, out)? {
+            if each_groups!(&mut self.groups, g => g.run_batch(window, &rows, out))? {
                 self.placed = count;
                 return Ok(());
             }

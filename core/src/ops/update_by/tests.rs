@@ -10,7 +10,8 @@ use crate::column::Value;
 use crate::ops::tests::{Row, arb_row, column, schema};
 use crate::table::{Batch, Engine, Update};
 
-pub(super) const KEY_SETS: &[&[&str]] = &[&[], &["Instrument"], &["Exchange", "Instrument"], &["Flag"]];
+pub(super) const KEY_SETS: &[&[&str]] =
+    &[&[], &["Instrument"], &["Exchange", "Instrument"], &["Flag"]];
 
 /// A value as a double (null: `None`).
 fn num(v: &Value) -> Option<f64> {

@@ -337,11 +337,7 @@ impl<F: Fold> GroupWindow<F> {
     }
 
     /// [`GroupWindow::provisional`], each value given to `emit` with its row's key.
-    pub(crate) fn provisional_with(
-        &self,
-        window: Window,
-        emit: &mut impl Emit<F>,
-    ) -> Result<()> {
+    pub(crate) fn provisional_with(&self, window: Window, emit: &mut impl Emit<F>) -> Result<()> {
         let mut fold = self.fold.clone();
         let (mut head, mut tail) = (self.head, self.tail);
         for r in self.next_out..self.n {
