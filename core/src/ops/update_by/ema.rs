@@ -158,7 +158,10 @@ impl Fold for EmFold {
             }
             if dt != self.last_dt {
                 self.last_dt = dt;
-                self.last_a = (-(dt as f64) / self.time).exp();
+                // A gap that fits a long converts as one (i128's conversion is a libcall):
+                // the same double, both rounded to nearest.
+                let gap = i64::try_from(dt).map_or(dt as f64, |d| d as f64);
+                self.last_a = (-gap / self.time).exp();
             }
             let a = self.last_a;
             self.fold(e.x, a);

@@ -119,7 +119,7 @@ impl Fold for SumFold {
 
 impl SumFold {
     /// The value of a double output (an average, a sum of doubles).
-    #[inline]
+    #[inline(always)]
     fn f64_value(&self) -> f64 {
         let empty = self.sum.count == 0;
         if empty {
@@ -143,7 +143,7 @@ impl SumFold {
 }
 
 impl Place for SumFold {
-    #[inline]
+    #[inline(always)]
     fn emit_at(&self, out: &mut Sink, at: usize) {
         match out {
             Sink::F64(values) => values[at] = self.f64_value(),
