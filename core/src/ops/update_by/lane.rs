@@ -220,28 +220,28 @@ impl<F: Place> FoldGroups<F> {
     /// ([`GroupWindow::extend`]: the same fold operations in the same order, so the same values
     /// bit for bit), the new rows' values written by row position. Leaves in `scratch`/`keys`
     /// the cycle's rows first, in order (`placed`; no keys), then the older rows whose values
-    /// were emitted again (with their keys). `false` (nothing done) for a sink that cannot be written by position.
+    /// were emitted again (with their keys). `false` (nothing done) for a sink that cannot be
+    /// written by position, or when the cycle's greatest group id is over twice its rows.
     fn run_batch(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<bool> {
         let count = rows.ids.len();
-        match out.scratch {
-            Sink::F64(v) => v.resize(count, NULL_F64),
-            Sink::I64(v) => v.resize(count, NULL_I64),
-            Sink::Column(_) => return Ok(false),
+        if matches!(out.scratch, Sink::Column(_)) {
+            return Ok(false);
         }
         // Rows of a null timestamp of a time window are in no group: their value stays null.
         let in_group = |r: usize| rows.time_column.is_none() || rows.ts[r] != NULL_I64;
-        // Rows per group (shifted by one), then where each group's rows start in `order`.
-        let mut starts = vec![0usize; self.groups.len() + 1];
+        // Rows per group (shifted by one), then where each group's rows start in `order`: over
+        // the groups up to the cycle's greatest id, so a cycle of a few groups among many takes
+        // the row path (its cost is the rows it adds, not the groups).
+        let needed = rows.ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        if needed > 2 * count {
+            return Ok(false);
+        }
+        let mut starts = vec![0usize; needed + 1];
         for (r, &g) in rows.ids.iter().enumerate() {
-            let g = g as usize;
-            if g + 1 >= starts.len() {
-                starts.resize(g + 2, 0);
-            }
             if in_group(r) {
-                starts[g + 1] += 1;
+                starts[g as usize + 1] += 1;
             }
         }
-        let needed = starts.len() - 1;
         while self.groups.len() < needed {
             self.groups.push(GroupWindow::new(
                 self.proto.clone(),
@@ -267,6 +267,11 @@ impl<F: Place> FoldGroups<F> {
             ts: rows.ts.get(r).copied().unwrap_or(NULL_I64),
             key: rows.first_key + r as u64,
         };
+        match out.scratch {
+            Sink::F64(v) => v.resize(count, NULL_F64),
+            Sink::I64(v) => v.resize(count, NULL_I64),
+            Sink::Column(_) => {}
+        }
         let mut emit = Placing {
             first_key: rows.first_key,
             scratch: out.scratch,

@@ -3,7 +3,8 @@
 //! `Sum` and `Avg` over it.
 //!
 //! Invariant: the sum is of the non-null values in the window, whatever order they came and
-//! went in, so a window rolled over a million rows holds no drift.
+//! went in, up to the low part's rounding: exact while the values' bits span less than about
+//! 106 bits (values of one scale), else a residue of about 2^-106 of the largest sum held.
 
 use super::fold::{Entry, Fold, Place, Sink};
 use crate::Result;

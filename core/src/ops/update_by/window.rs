@@ -358,6 +358,19 @@ impl<F: Fold> GroupWindow<F> {
         entries: impl Iterator<Item = Entry>,
         emit: &mut impl Emit<F>,
     ) -> Result<()> {
+        if window == Window::Cumulative && self.first.is_none() {
+            // Every row is final at once and none is kept (no ring to recompute): each is
+            // pushed and emitted, as `add` does, without being stored.
+            for e in entries {
+                self.fold.push(&e, self.n, None)?;
+                emit.emit(&self.fold, e.key);
+                self.n += 1;
+                self.last_ts = e.ts;
+            }
+            (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
+            self.rows.clear();
+            return Ok(());
+        }
         let before = self.rows.len();
         self.rows.extend(entries);
         let added = (self.rows.len() - before) as u64;
@@ -391,41 +404,8 @@ impl<F: Fold> GroupWindow<F> {
                 n: self.n,
             };
             let (mut head, mut tail) = (self.head, self.tail);
-            match window {
-                // One loop per window kind, each compiled for it.
-                Window::Ticks { rev, fwd } => {
-                    for r in self.next_out..end {
-                        span.slide(
-                            Window::Ticks { rev, fwd },
-                            r,
-                            (&mut head, &mut tail),
-                            &mut self.fold,
-                            emit,
-                        )?;
-                    }
-                }
-                Window::Time { rev, fwd } => {
-                    for r in self.next_out..end {
-                        span.slide(
-                            Window::Time { rev, fwd },
-                            r,
-                            (&mut head, &mut tail),
-                            &mut self.fold,
-                            emit,
-                        )?;
-                    }
-                }
-                Window::Cumulative => {
-                    for r in self.next_out..end {
-                        span.slide(
-                            Window::Cumulative,
-                            r,
-                            (&mut head, &mut tail),
-                            &mut self.fold,
-                            emit,
-                        )?;
-                    }
-                }
+            for r in self.next_out..end {
+                span.slide(window, r, (&mut head, &mut tail), &mut self.fold, emit)?;
             }
             self.head = head;
             self.tail = tail;
