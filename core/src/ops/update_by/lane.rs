@@ -12,14 +12,14 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Fold, Place, Sink};
+use super::fold::{Entry, Place, Sink};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::spec::{UpdateBy, UpdateByKind, UpdateByWindow};
 use super::std::StdFold;
 use super::sum::{ExactSum, SumFold};
 use super::wavg::WAvgFold;
-use super::window::{Emit, GroupWindow, Window};
+use super::window::{Emitter, GroupWindow, Window};
 use crate::column::{Chunked, Column, ColumnType, NULL_F64, NULL_I64};
 use crate::ops::keys::{read_f64, read_i64};
 use crate::table::TableData;
@@ -99,7 +99,7 @@ struct Emitted<'a> {
     is_touched: &'a mut Vec<bool>,
 }
 
-impl<F: Fold> FoldGroups<F> {
+impl<F: Place> FoldGroups<F> {
     fn new(proto: F) -> Self {
         Self {
             proto,
@@ -188,26 +188,6 @@ impl<F: Fold> FoldGroups<F> {
     }
 }
 
-/// The batch path's emitter: the values of the cycle's rows (keys from `first_key`) written at
-/// their row's position in `scratch`; those of older rows appended after, keys in `keys`.
-struct Placing<'a> {
-    first_key: u64,
-    scratch: &'a mut Sink,
-    keys: &'a mut Vec<u64>,
-}
-
-impl<F: Place> Emit<F> for Placing<'_> {
-    #[inline(always)]
-    fn emit(&mut self, fold: &F, key: u64) {
-        if key >= self.first_key {
-            fold.emit_at(self.scratch, (key - self.first_key) as usize);
-        } else {
-            fold.emit(self.scratch);
-            self.keys.push(key);
-        }
-    }
-}
-
 /// Cycles of at least this many rows take the batch path (when the lane's fold has one).
 const BATCH_ROWS: usize = 256;
 
@@ -272,10 +252,11 @@ impl<F: Place> FoldGroups<F> {
             Sink::I64(v) => v.resize(count, NULL_I64),
             Sink::Column(_) => {}
         }
-        let mut emit = Placing {
-            first_key: rows.first_key,
-            scratch: out.scratch,
+        // The cycle's rows written by position, older rows' values appended with their keys.
+        let mut emit = Emitter {
+            out: out.scratch,
             keys: out.keys,
+            placed_from: rows.first_key,
         };
         for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
             let mine = &order[starts[g]..starts[g + 1]];

@@ -9,7 +9,7 @@
 //! value yet; `rows` holds rows `base ..` with `base <= min(tail, next_out)`, and the rows before
 //! that minimum are at most half of it (beyond 64).
 
-use super::fold::{Entry, Fold, Sink};
+use super::fold::{Entry, Place, Sink};
 use super::{cumulative, ticks, time};
 use crate::Result;
 use crate::column::{Column, Value};
@@ -89,13 +89,13 @@ impl Span<'_> {
     /// the rows before it, pushes the rows up to its front; then gives the fold and `r`'s key to
     /// `emit`.
     #[inline(always)]
-    fn slide<F: Fold>(
+    fn slide<F: Place>(
         &self,
         window: Window,
         r: u64,
         (head, tail): (&mut u64, &mut u64),
         fold: &mut F,
-        emit: &mut impl Emit<F>,
+        emit: &mut Emitter<'_>,
     ) -> Result<()> {
         let row = self.at(r);
         while *tail < *head && window.before(self.at(*tail), row, *tail, r) {
@@ -120,28 +120,37 @@ impl Span<'_> {
     }
 }
 
-/// Where the window driver gives each row's value: the fold as it is at the row, and the row's
-/// key.
-pub(crate) trait Emit<F> {
-    fn emit(&mut self, fold: &F, key: u64);
+/// Where the window driver writes each row's value: the rows of keys from `placed_from` at
+/// their position from it in `out` (the batch path's: `out` is already that long), the others
+/// appended, their keys to `keys`. One type for both paths, so the driver is compiled once.
+pub(crate) struct Emitter<'a> {
+    pub out: &'a mut Sink,
+    pub keys: &'a mut Vec<u64>,
+    pub placed_from: u64,
 }
 
-/// Appends each value to a sink and its key to `keys`.
-pub(crate) struct Pushing<'a>(pub &'a mut Sink, pub &'a mut Vec<u64>);
-
-impl<F: Fold> Emit<F> for Pushing<'_> {
+impl Emitter<'_> {
     #[inline(always)]
-    fn emit(&mut self, fold: &F, key: u64) {
-        fold.emit(self.0);
-        self.1.push(key);
+    fn emit<F: Place>(&mut self, fold: &F, key: u64) {
+        if key >= self.placed_from {
+            fold.emit_at(self.out, (key - self.placed_from) as usize);
+        } else {
+            fold.emit(self.out);
+            self.keys.push(key);
+        }
     }
 }
 
-fn pushing<'a>(out: &'a mut Sink, keys: &'a mut Vec<u64>) -> Pushing<'a> {
-    Pushing(out, keys)
+/// An emitter that appends every value, and its key.
+fn appending<'a>(out: &'a mut Sink, keys: &'a mut Vec<u64>) -> Emitter<'a> {
+    Emitter {
+        out,
+        keys,
+        placed_from: u64::MAX,
+    }
 }
 
-impl<F: Fold> GroupWindow<F> {
+impl<F: Place> GroupWindow<F> {
     fn span(&self) -> Span<'_> {
         Span {
             rows: &self.rows,
@@ -173,7 +182,7 @@ impl<F: Fold> GroupWindow<F> {
     }
 
     /// Adds a row at the group's end; appends the value of every row that became final to `out`
-    /// and its key to `keys`.
+    /// and its key to `keys` (through [`GroupWindow::extend`], as the batch path does).
     #[inline]
     pub(crate) fn add(
         &mut self,
@@ -183,40 +192,10 @@ impl<F: Fold> GroupWindow<F> {
         out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
-        self.rows.push(e);
-        self.last_ts = e.ts;
         if let Some(values) = &mut self.values {
             values.push(value.unwrap_or(Value::Null));
         }
-        self.n += 1;
-        while self.next_out < self.n {
-            let r = self.next_out;
-            let at = |j: u64| &self.rows[(j - self.base) as usize];
-            if !window.is_final(at(r), at(self.n - 1), r, self.n) {
-                break;
-            }
-            let span = Span {
-                rows: &self.rows,
-                values: self.values.as_ref(),
-                base: self.base,
-                n: self.n,
-            };
-            span.slide(
-                window,
-                r,
-                (&mut self.head, &mut self.tail),
-                &mut self.fold,
-                &mut pushing(out, keys),
-            )?;
-            self.next_out += 1;
-        }
-        // Rows before both the window and the first row without a final value go.
-        if window == Window::Cumulative {
-            // Nothing ever leaves a cumulative window: no row is kept to leave.
-            self.tail = self.head;
-        }
-        self.trim();
-        Ok(())
+        self.extend(window, std::iter::once(e), &mut appending(out, keys))
     }
 
     /// Drops the rows no window nor recomputation needs any more.
@@ -311,7 +290,7 @@ impl<F: Fold> GroupWindow<F> {
                     r,
                     (&mut head, &mut tail),
                     &mut fold,
-                    &mut pushing(out, keys),
+                    &mut appending(out, keys),
                 )?;
             }
         }
@@ -333,11 +312,11 @@ impl<F: Fold> GroupWindow<F> {
         out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
-        self.provisional_with(window, &mut pushing(out, keys))
+        self.provisional_with(window, &mut appending(out, keys))
     }
 
     /// [`GroupWindow::provisional`], each value given to `emit` with its row's key.
-    pub(crate) fn provisional_with(&self, window: Window, emit: &mut impl Emit<F>) -> Result<()> {
+    pub(crate) fn provisional_with(&self, window: Window, emit: &mut Emitter<'_>) -> Result<()> {
         let mut fold = self.fold.clone();
         let (mut head, mut tail) = (self.head, self.tail);
         for r in self.next_out..self.n {
@@ -351,14 +330,15 @@ impl<F: Fold> GroupWindow<F> {
     /// cycle), then gives every row that became final, in order, to `emit` with its key: the
     /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
     /// window holds only rows that had arrived when it became final), so the same values bit
-    /// for bit, without the per-row bookkeeping. Only for folds that keep no values.
+    /// for bit, without the per-row bookkeeping. The values of folds that keep them (fill,
+    /// group) are pushed to `values` first ([`GroupWindow::add`], one row at a time).
     pub(crate) fn extend(
         &mut self,
         window: Window,
         entries: impl Iterator<Item = Entry>,
-        emit: &mut impl Emit<F>,
+        emit: &mut Emitter<'_>,
     ) -> Result<()> {
-        if window == Window::Cumulative && self.first.is_none() {
+        if window == Window::Cumulative && self.first.is_none() && self.values.is_none() {
             // Every row is final at once and none is kept (no ring to recompute): each is
             // pushed and emitted, as `add` does, without being stored.
             for e in entries {
@@ -399,7 +379,7 @@ impl<F: Fold> GroupWindow<F> {
         if self.next_out < end {
             let span = Span {
                 rows: &self.rows,
-                values: None,
+                values: self.values.as_ref(),
                 base: self.base,
                 n: self.n,
             };
