@@ -182,7 +182,7 @@ impl<F: Place> GroupWindow<F> {
     }
 
     /// Adds a row at the group's end; appends the value of every row that became final to `out`
-    /// and its key to `keys` (through [`GroupWindow::extend`], as the batch path does).
+    /// and its key to `keys` (through [`GroupWindow::advance`], as the batch path's rows).
     #[inline]
     pub(crate) fn add(
         &mut self,
@@ -195,7 +195,8 @@ impl<F: Place> GroupWindow<F> {
         if let Some(values) = &mut self.values {
             values.push(value.unwrap_or(Value::Null));
         }
-        self.extend(window, std::iter::once(e), &mut appending(out, keys))
+        self.rows.push(e);
+        self.advance(window, &mut appending(out, keys))
     }
 
     /// Drops the rows no window nor recomputation needs any more.
@@ -330,8 +331,8 @@ impl<F: Place> GroupWindow<F> {
     /// cycle), then gives every row that became final, in order, to `emit` with its key: the
     /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
     /// window holds only rows that had arrived when it became final), so the same values bit
-    /// for bit, without the per-row bookkeeping. The values of folds that keep them (fill,
-    /// group) are pushed to `values` first ([`GroupWindow::add`], one row at a time).
+    /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
+    /// group go row by row).
     pub(crate) fn extend(
         &mut self,
         window: Window,
@@ -351,14 +352,23 @@ impl<F: Place> GroupWindow<F> {
             self.rows.clear();
             return Ok(());
         }
-        let before = self.rows.len();
         self.rows.extend(entries);
-        let added = (self.rows.len() - before) as u64;
-        if added == 0 {
+        self.advance(window, emit)
+    }
+
+    /// Takes in the rows pushed to `rows` since the last call (the group's rows `n ..`): gives
+    /// every row that became final, in order, to `emit` with its key; drops the rows no longer
+    /// needed. The one window driver of both paths.
+    fn advance(&mut self, window: Window, emit: &mut Emitter<'_>) -> Result<()> {
+        let Some(last) = self.rows.last() else {
+            return Ok(());
+        };
+        let n = self.base + self.rows.len() as u64;
+        if n == self.n {
             return Ok(());
         }
-        self.n += added;
-        self.last_ts = self.rows[self.rows.len() - 1].ts;
+        self.n = n;
+        self.last_ts = last.ts;
         // The rows final among all `n`: the same as row by row, since rows never stop being
         // final.
         let end = match window {
