@@ -11,7 +11,7 @@ import { $ } from "./dom.js";
 import { call, post, workerReady } from "./engine.js";
 import { autosave, chooseNotebook, setupNotebook } from "./notebook-list.js";
 import { checkSettled, countFrame, renderCells, runNotebook, timings } from "./notebook.js";
-import { drawPanels, openPanel, panelViews, panels, renderMenu } from "./panels.js";
+import { drawNextChart, drawPanels, openPanel, panelViews, panels, renderMenu } from "./panels.js";
 import { connectionStatus, renderStatus } from "./status.js";
 import { setupTopics } from "./topics.js";
 
@@ -27,6 +27,7 @@ let lastFrame = null;
 async function tick() {
   requestAnimationFrame(tick);
   countFrame();
+  drawNextChart();
   if (frameOutstanding) return;
   frameOutstanding = true;
   try {

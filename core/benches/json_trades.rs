@@ -7,88 +7,28 @@
 use streamglass_core::column::Column;
 use streamglass_core::json_format::JsonColumns;
 
+#[path = "trade_source.rs"]
+mod trade_source;
+
+pub use trade_source::records;
+use trade_source::{TYPES, trades};
+
 pub const DOCS: usize = 1_000_000;
 
 /// The columns, as a user's spec gives them.
 pub const SPEC: &str = "Id=String,Timestamp=Instant,Exchange=String,Instrument=String,Type=String,Price=double,Size=double";
 
-const EXCHANGES: &[&str] = &[
-    "binance",
-    "coinbase-pro",
-    "okex",
-    "bitfinex",
-    "kraken",
-    "bitstamp",
-    "gemini",
-    "bitflyer",
-    "poloniex",
-    "okcoin",
-    "lgo",
-];
-const INSTRUMENTS: &[&str] = &[
-    "BTC/USD",
-    "BTC/USDT",
-    "ETH/USD",
-    "ETH/USDT",
-    "ETH/BTC",
-    "LTC/USD",
-    "LTC/USDT",
-    "XRP/USD",
-    "XRP/USDT",
-    "SOL/USD",
-    "SOL/USDT",
-    "DOGE/USD",
-    "DOGE/USDT",
-    "ADA/USD",
-    "ADA/USDT",
-];
-const TYPES: &[&str] = &["BID", "ASK", "EXIT_ASK", "EXIT_BID"];
-
-/// `count` JSON trades: unique ids, rising timestamps, skewed exchanges and instruments (the
-/// Avro bench's generator).
+/// `count` JSON trades (`trade_source.rs`'s).
 pub fn documents(count: usize) -> Vec<Vec<u8>> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
-    let mut micros = 1_767_623_400_000_000i64;
-    (0..count)
-        .map(|i| {
-            let r = next();
-            micros += 1 + (r % 5_000) as i64;
-            let skew = |n: usize, bits: u64| {
-                let x = bits % 1_000;
-                (x * x * n as u64 / 1_000_000) as usize
-            };
-            let t = (r >> 20) as usize % 100;
+    trades(count)
+        .map(|t| {
             let mut ts = String::new();
-            streamglass_core::time::calendar::format_instant(micros * 1_000, &mut ts);
+            streamglass_core::time::calendar::format_instant(t.micros * 1_000, &mut ts);
             format!(
                 r#"{{"Id":"{}","Timestamp":"{ts}","Exchange":"{}","Instrument":"{}","Type":"{}","Price":{},"Size":{}}}"#,
-                300_000_000 + i * 3,
-                EXCHANGES[skew(EXCHANGES.len(), r >> 8)],
-                INSTRUMENTS[(r >> 32) as usize % INSTRUMENTS.len()],
-                TYPES[t % 4],
-                60_000.0 + (r % 100_000) as f64 / 100.0,
-                (r >> 40) as f64 / 1e6,
+                t.id, t.exchange, t.instrument, TYPES[t.type_index], t.price, t.size,
             )
             .into_bytes()
-        })
-        .collect()
-}
-
-/// The documents as Kafka records of one partition.
-pub fn records(docs: &[Vec<u8>]) -> Vec<streamglass_core::protocol::Record<'_>> {
-    docs.iter()
-        .enumerate()
-        .map(|(i, d)| streamglass_core::protocol::Record {
-            offset: i as i64,
-            timestamp_ms: 1_767_623_400_000 + i as i64,
-            key: None,
-            value: Some(d),
         })
         .collect()
 }

@@ -15,38 +15,13 @@ use streamglass_core::avro::{Format, ReaderSchema, RecordDecoder, SchemaStore};
 use streamglass_core::protobuf::{MessageChoice, ProtoSpec};
 use streamglass_core::protocol::{Record, SchemaInfo, SchemaType};
 
-pub const DOCS: usize = 1_000_000;
+#[path = "trade_source.rs"]
+mod trade_source;
 
-const EXCHANGES: &[&str] = &[
-    "binance",
-    "coinbase-pro",
-    "okex",
-    "bitfinex",
-    "kraken",
-    "bitstamp",
-    "gemini",
-    "bitflyer",
-    "poloniex",
-    "okcoin",
-    "lgo",
-];
-const INSTRUMENTS: &[&str] = &[
-    "BTC/USD",
-    "BTC/USDT",
-    "ETH/USD",
-    "ETH/USDT",
-    "ETH/BTC",
-    "LTC/USD",
-    "LTC/USDT",
-    "XRP/USD",
-    "XRP/USDT",
-    "SOL/USD",
-    "SOL/USDT",
-    "DOGE/USD",
-    "DOGE/USDT",
-    "ADA/USD",
-    "ADA/USDT",
-];
+pub use trade_source::records;
+use trade_source::trades;
+
+pub const DOCS: usize = 1_000_000;
 
 /// The producer's struct, and the anchor's: prost decodes into it.
 #[derive(Clone, PartialEq, Message)]
@@ -75,54 +50,25 @@ pub struct Timestamp {
     pub nanos: i32,
 }
 
-/// `count` framed trades (schema id 1, message index `[0]`): unique ids, rising timestamps,
-/// skewed exchanges (the Avro and JSON benches' generator).
+/// `count` framed trades (`trade_source.rs`'s; schema id 1, message index `[0]`).
 pub fn values(count: usize) -> Vec<Vec<u8>> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
-    let mut micros = 1_767_623_400_000_000i64;
-    (0..count)
-        .map(|i| {
-            let r = next();
-            micros += 1 + (r % 5_000) as i64;
-            let skew = |n: usize, bits: u64| {
-                let x = bits % 1_000;
-                (x * x * n as u64 / 1_000_000) as usize
-            };
+    trades(count)
+        .map(|t| {
             let trade = Trade {
-                id: (300_000_000 + i * 3).to_string(),
+                id: t.id.to_string(),
                 timestamp: Some(Timestamp {
-                    seconds: micros.div_euclid(1_000_000),
-                    nanos: (micros.rem_euclid(1_000_000) * 1_000) as i32,
+                    seconds: t.micros.div_euclid(1_000_000),
+                    nanos: (t.micros.rem_euclid(1_000_000) * 1_000) as i32,
                 }),
-                exchange: EXCHANGES[skew(EXCHANGES.len(), r >> 8)].into(),
-                instrument: INSTRUMENTS[(r >> 32) as usize % INSTRUMENTS.len()].into(),
-                r#type: ((r >> 20) % 4) as i32,
-                price: 60_000.0 + (r % 100_000) as f64 / 100.0,
-                size: (r >> 40) as f64 / 1e6,
+                exchange: t.exchange.into(),
+                instrument: t.instrument.into(),
+                r#type: t.type_index as i32,
+                price: t.price,
+                size: t.size,
             };
             let mut out = vec![0, 0, 0, 0, 1, 0];
             trade.encode(&mut out).expect("encodes");
             out
-        })
-        .collect()
-}
-
-/// The values as Kafka records of one partition.
-pub fn records(values: &[Vec<u8>]) -> Vec<Record<'_>> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Record {
-            offset: i as i64,
-            timestamp_ms: 1_767_623_400_000 + i as i64,
-            key: None,
-            value: Some(v),
         })
         .collect()
 }

@@ -46,6 +46,10 @@ pub enum Error {
     /// An Avro schema that does not parse, does not map to columns, or cannot read another.
     #[error("Avro schema: {0}")]
     Schema(String),
+    /// A Protobuf schema whose message is missing, not a Protobuf schema, or does not map to
+    /// columns.
+    #[error("Protobuf schema: {0}")]
+    ProtobufSchema(String),
     /// A JSON column spec or JSON Schema that does not give columns.
     #[error("JSON columns: {0}")]
     JsonColumns(String),

@@ -9,8 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use replay_bridge::cat::{self, CatOptions, SideFormat};
-use replay_bridge::kafka::KafkaConfig;
+use replay_bridge::cat::{CatOptions, SideFormat};
 use replay_bridge::schemas::SchemaSource;
 use serde_json::Value;
 use streamglass_core::seek::{Position, SeekSpec};
@@ -66,18 +65,9 @@ async fn cat_lines_with(
         output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
-    let config = KafkaConfig::new(addr, Duration::from_secs(10));
-    let mut out = Vec::new();
-    let summary = cat::cat_kafka(&config, topic, &options, &mut out)
-        .await
-        .unwrap_or_else(|e| panic!("{topic}: {e}"));
+    let (summary, mut lines) = common::cat_jsonl(addr, topic, &options).await;
     assert_eq!((summary.rows, summary.errors), (COUNT as u64, 0));
-    let mut lines: Vec<Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    lines.sort_by_key(|r| (r["KafkaPartition"].as_i64(), r["KafkaOffset"].as_i64()));
+    common::sort_by_partition_offset(&mut lines);
     lines
 }
 
@@ -292,20 +282,11 @@ async fn cat_fixes_inferred_json_columns_after_the_first_records() {
         output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
-    let config = KafkaConfig::new(&tansu.addr, Duration::from_secs(10));
-    let mut out = Vec::new();
-    let summary = cat::cat_kafka(&config, topic, &options, &mut out)
-        .await
-        .unwrap();
+    let (summary, lines) = common::cat_jsonl(&tansu.addr, topic, &options).await;
     assert_eq!(
         (summary.rows, summary.errors),
         ((COUNT - wider) as u64, wider as u64)
     );
-    let lines: Vec<Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let (errors, rows): (Vec<&Value>, Vec<&Value>) =
         lines.iter().partition(|l| l.get("error").is_some());
     assert_eq!((rows.len(), errors.len()), (COUNT - wider, wider));

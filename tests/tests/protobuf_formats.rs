@@ -11,8 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::registry;
-use replay_bridge::cat::{self, CatOptions, SideFormat};
-use replay_bridge::kafka::KafkaConfig;
+use replay_bridge::cat::{CatOptions, SideFormat};
 use replay_bridge::registry::SchemaRegistry;
 use replay_bridge::schemas::SchemaSource;
 use serde_json::Value;
@@ -39,22 +38,13 @@ async fn cat_lines(addr: &str, registry: &str, topic: &str, subject: Option<&str
         output: replay_bridge::cat::OutputFormat::Jsonl,
         timeout: Duration::from_secs(10),
     };
-    let config = KafkaConfig::new(addr, Duration::from_secs(10));
-    let mut out = Vec::new();
-    let summary = cat::cat_kafka(&config, topic, &options, &mut out)
-        .await
-        .unwrap_or_else(|e| panic!("{topic}: {e}"));
-    let text = String::from_utf8(out).unwrap();
+    let (summary, mut lines) = common::cat_jsonl(addr, topic, &options).await;
     assert_eq!(
         (summary.rows, summary.errors),
         (2 * EACH as u64, 0),
-        "{text}"
+        "{lines:?}"
     );
-    let mut lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    lines.sort_by_key(|r| (r["KafkaPartition"].as_i64(), r["KafkaOffset"].as_i64()));
+    common::sort_by_partition_offset(&mut lines);
     lines
 }
 

@@ -15,6 +15,7 @@
 
 mod install;
 mod precompress;
+mod reorder;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,9 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
         .arg(site.join("pkg"))
         .arg(&wasm)
         .run()?;
+    // The functions in an order gzip compresses better (src/reorder.rs): the last rewrite of
+    // the bundle, as wasm-bindgen lays its functions out anew.
+    reorder::reorder_functions(&site.join("pkg/streamglass_wasm_bg.wasm"))?;
     for entry in std::fs::read_dir(root().join("www")).map_err(Failure::io("www"))? {
         let path = entry.map_err(Failure::io("www"))?.path();
         if path.is_file() {

@@ -100,9 +100,7 @@ struct RawField {
 }
 
 fn bad(what: &str) -> Error {
-    Error::Schema(format!(
-        "a Protobuf descriptor set that cannot be read: {what}"
-    ))
+    Error::ProtobufSchema(format!("a descriptor set that cannot be read: {what}"))
 }
 
 /// Calls `f` with each field (number, wire type, reader positioned at its value) of a message.

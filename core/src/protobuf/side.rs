@@ -72,9 +72,9 @@ pub fn descriptors_of(store: &SchemaStore, id: u32) -> Result<Descriptors> {
     let info = store
         .other(id)
         .filter(|i| i.schema_type == SchemaType::Protobuf)
-        .ok_or_else(|| Error::Schema(format!("schema id {id} is not a Protobuf schema")))?;
+        .ok_or_else(|| Error::ProtobufSchema(format!("schema id {id} is not a Protobuf schema")))?;
     let set = info.descriptors.as_deref().ok_or_else(|| {
-        Error::Schema(format!(
+        Error::ProtobufSchema(format!(
             "Protobuf schema id {id} came without its compiled descriptors: it does not compile, its references could not be fetched, or (recorded before protocol 5) it does not compile without them (the bridge's log says which)"
         ))
     })?;
@@ -94,7 +94,7 @@ pub fn choose(d: &Descriptors, choice: &MessageChoice) -> Result<u32> {
             MessageChoice::Named(name) => name.clone(),
             MessageChoice::Indexes(i) => indexes_text(i),
         };
-        Error::Schema(format!("the Protobuf schema has no message {which}"))
+        Error::ProtobufSchema(format!("the Protobuf schema has no message {which}"))
     })
 }
 
@@ -175,7 +175,7 @@ impl ProtoSide {
     /// [`leaves`]).
     pub fn new(reader: &Descriptors, message: u32) -> Result<Self> {
         Ok(Self::of_leaves(
-            &leaves(reader, message).map_err(Error::Schema)?,
+            &leaves(reader, message).map_err(Error::ProtobufSchema)?,
         ))
     }
 
@@ -231,18 +231,18 @@ impl ProtoSide {
                 let plan = descriptors_of(store, id)
                     .and_then(|d| {
                         let message = d.by_indexes(indexes).ok_or_else(|| {
-                            Error::Schema(format!(
+                            Error::ProtobufSchema(format!(
                                 "no message at indexes {}",
                                 indexes_text(indexes)
                             ))
                         })?;
                         Plan::compile(
-                            &leaves(&d, message).map_err(Error::Schema)?,
+                            &leaves(&d, message).map_err(Error::ProtobufSchema)?,
                             &self.names,
                             &self.types,
                             d.enums.clone().into(),
                         )
-                        .map_err(Error::Schema)
+                        .map_err(Error::ProtobufSchema)
                     })
                     .map_err(|e| DecodeReason::Incompatible(Arc::from(e.to_string())))?;
                 let entry = (id, indexes.clone(), plan);

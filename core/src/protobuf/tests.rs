@@ -871,6 +871,6 @@ fn a_flattened_name_collision_names_both_fields() {
     let err = RecordDecoder::new(store, Format::Ignore, Format::Protobuf(spec)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "Avro schema: message c.M: fields `venue.name` and `venue__name` both flatten to column `venue__name`"
+        "Protobuf schema: message c.M: fields `venue.name` and `venue__name` both flatten to column `venue__name`"
     );
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use replay_bridge::cat::{self, CatOptions, CatSummary};
 use replay_bridge::kafka::KafkaConfig;
 use replay_bridge::record::Written;
 use replay_bridge::schemas::SchemaSource;
@@ -127,4 +128,29 @@ pub async fn http_get(addr: &str, path: &str, origin: Option<&str>) -> (u16, Str
         .map_or("", |(_, b)| b)
         .to_owned();
     (status, body)
+}
+
+/// `cat` of `topic` on the broker at `addr` with `options` (JSON lines out): its summary and its
+/// lines, parsed, in the order printed.
+pub async fn cat_jsonl(
+    addr: &str,
+    topic: &str,
+    options: &CatOptions,
+) -> (CatSummary, Vec<serde_json::Value>) {
+    let config = KafkaConfig::new(addr, std::time::Duration::from_secs(10));
+    let mut out = Vec::new();
+    let summary = cat::cat_kafka(&config, topic, options, &mut out)
+        .await
+        .unwrap_or_else(|e| panic!("{topic}: {e}"));
+    let lines = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{topic}: {l}: {e}")))
+        .collect();
+    (summary, lines)
+}
+
+/// `lines` of `cat` sorted by partition and offset.
+pub fn sort_by_partition_offset(lines: &mut [serde_json::Value]) {
+    lines.sort_by_key(|r| (r["KafkaPartition"].as_i64(), r["KafkaOffset"].as_i64()));
 }

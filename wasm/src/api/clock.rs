@@ -124,8 +124,7 @@ impl StreamClock {
         if offsets.is_empty() {
             offsets = lanes.values().map(Lane::offset).collect();
         }
-        offsets.sort_by(f64::total_cmp);
-        let median = *offsets.get(offsets.len().checked_sub(1)? / 2)?;
+        let median = lower_median(&offsets)?;
         lanes
             .values()
             .map(Lane::offset)
@@ -152,6 +151,28 @@ fn frame_time(times: impl IntoIterator<Item = i64>) -> Option<i64> {
 /// The wall clock, in ms since the epoch.
 pub(crate) fn wall_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// The lower median of `values` in `f64::total_cmp`'s order (`None` if empty). Sorted as
+/// order-preserving `u128` keys: a sort the bundle has already (the core's packed sorts), where
+/// `sort_by(f64::total_cmp)` brought in std's stable sort for `f64` (4.7 KB of wasm, 1.6 KB
+/// served gzip).
+fn lower_median(values: &[f64]) -> Option<f64> {
+    const SIGN: u64 = 1 << 63;
+    let mut keys: Vec<u128> = values
+        .iter()
+        .map(|v| {
+            let bits = v.to_bits();
+            u128::from(if bits & SIGN == 0 { bits | SIGN } else { !bits })
+        })
+        .collect();
+    keys.sort_unstable();
+    let key = *keys.get(keys.len().checked_sub(1)? / 2)? as u64;
+    Some(f64::from_bits(if key & SIGN != 0 {
+        key & !SIGN
+    } else {
+        !key
+    }))
 }
 
 #[cfg(test)]
@@ -264,6 +285,25 @@ mod tests {
         }
 
         proptest! {
+            /// The median is the one of std's `total_cmp` sort, for every double (NaNs, signed
+            /// zeros and infinities included), bit for bit.
+            #[test]
+            fn lower_median_is_the_sorted_middle(
+                mut values in proptest::collection::vec(
+                    prop_oneof![
+                        any::<f64>(),
+                        Just(0.0), Just(-0.0), Just(f64::NAN), Just(-f64::NAN),
+                        Just(f64::INFINITY), Just(f64::NEG_INFINITY), -5.0f64..5.0,
+                    ],
+                    0..20,
+                ),
+            ) {
+                let ours = lower_median(&values).map(f64::to_bits);
+                values.sort_by(f64::total_cmp);
+                let reference = values.len().checked_sub(1).map(|i| values[i / 2].to_bits());
+                prop_assert_eq!(ours, reference);
+            }
+
             /// Partitions delivering the data's time `D(wall) = wall + c` (speed 1: a live topic,
             /// or a recording replayed as live), each record up to 5 s late, with future records
             /// (micros for millis, or a day ahead) in single frames. After every frame the

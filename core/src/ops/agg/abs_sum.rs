@@ -2,9 +2,9 @@
 //! `AggAbsSum`): a long for integer inputs (booleans count their trues, as `Sum` does), a double
 //! for doubles; null for a group with no non-null value.
 //!
-//! Invariant: `counts[g]` is the number of non-null values group `g` covers; double sums are exact
-//! double-double sums (as `Sum`'s), so rows taken back leave no drift. Over a ring, `history`
-//! holds every covered row's absolute value, oldest first.
+//! Invariant: `counts[g]` is the number of non-null values group `g` covers; double sums are
+//! double-double sums (as `Sum`'s: exact while a sum spans at most 106 bits). Over a ring,
+//! `history` holds every covered row's absolute value, oldest first.
 
 use super::super::keys::{read_f64, read_i64};
 use super::Agg;

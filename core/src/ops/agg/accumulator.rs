@@ -3,7 +3,8 @@
 //! at a time with no per-row dispatch beyond the kind.
 //!
 //! Invariant: every vector has one entry per group once [`Accumulator::grow`] ran; double sums are
-//! exact double-double sums (see [`add`]), so taking rows back leaves no drift.
+//! double-double sums (see [`add`]): exact while a sum's bits span at most 106 (values of like
+//! scales), otherwise rounded near 2^-106 of the sum, so rows taken back can leave a residue.
 
 use rustc_hash::FxHashMap;
 
@@ -43,7 +44,7 @@ pub(super) struct Accumulator {
     /// Var, Std: sums of squares; WAvg: sums of weights.
     second: Vec<f64>,
     /// The low parts of `floats` and `second` as double-double sums (see [`add`]): exact in any
-    /// order, and taking rows back leaves no drift (0.0 after adding and removing 1e6 stays 0.0).
+    /// order while a sum spans at most 106 bits (0.0 after adding and removing 1e6 stays 0.0).
     low: Vec<f64>,
     low2: Vec<f64>,
     /// Per group, rows of `floats` / `second` that were NaN, +inf and -inf, kept out of the sums
@@ -66,11 +67,14 @@ pub(super) struct Accumulator {
 /// Adds `x` to the double-double `(hi, lo)` exactly (Knuth's TwoSum), counting a NaN or an
 /// infinity in `specials` instead.
 ///
-/// Every double sum is kept this way, not as a plain `hi += x`: the result is the exact sum
-/// rounded once, whatever order the rows came in. Two tables fed the same records in different
+/// Every double sum is kept this way, not as a plain `hi += x`: while the sum's bits span at most
+/// 106 (values of like scales, as prices and sizes are), the result is the exact sum rounded
+/// once, whatever order the rows came in. Two tables fed the same records in different
 /// interleavings (an append and a stream consumer of a multi-partition topic, whose frames are
-/// cut by each one's credit) then agree to the last bit, so the seed's differences are zero; and
-/// rows taken back (a ring) leave no drift.
+/// cut by each one's credit) then agree to the last bit, so the seed's differences are zero, and
+/// rows taken back (a ring) leave nothing. Beyond 106 bits (squares of values of very different
+/// scales) the low part rounds at each step, so a sum can keep a residue of about 2^-106 of the
+/// largest it held after its rows left, one that depends on the order.
 #[inline(always)]
 pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if !x.is_finite() {

@@ -10,8 +10,8 @@
 //! - otherwise, the rows the parent has now. When the parent removed everything (a `dropStream`
 //!   of a stream, each cycle), the state restarts from that cycle's rows. When it removes rows from
 //!   the front (a ring table), the operator keeps a [`History`] of each covered row's group and
-//!   inputs and takes the leaving rows back: sums subtract (as exact double-double sums, so no
-//!   drift), CountDistinct keeps a multiset, and Min, Max, First and Last keep per-group windows
+//!   inputs and takes the leaving rows back: sums subtract (double-double sums, exact within
+//!   106 bits), CountDistinct keeps a multiset, and Min, Max, First and Last keep per-group windows
 //!   (monotonic for Min and Max), since rows leave each group in the order they came.
 //!
 //! A group's row exists while the group covers at least one row; so a keyless aggregation has a

@@ -4,7 +4,9 @@
 //! take nothing else with them and large values (epoch millis) keep their spread.
 //! No value gives null, one gives NaN, as the aggregation `Std` does.
 //!
-//! Invariant: `sum` and `squares` hold exactly the non-null values in the window.
+//! Invariant: `sum` and `squares` hold the non-null values in the window, exactly while their
+//! bits span at most 106 (see `sum.rs`: the squares of values of 1e6 and of 1e-3 do not, and a
+//! window of zeros after them can read a spread of 1e-9 rather than 0).
 
 use super::fold::{Entry, Fold, Sink, push_f64};
 use super::sum::ExactSum;

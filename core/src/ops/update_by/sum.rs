@@ -3,8 +3,9 @@
 //! `Sum` and `Avg` over it.
 //!
 //! Invariant: the sum is of the non-null values in the window, whatever order they came and
-//! went in, up to the low part's rounding: exact while the values' bits span less than about
-//! 106 bits (values of one scale), else a residue of about 2^-106 of the largest sum held.
+//! went in: exactly while its bits span at most 106 (values of like scales); beyond, rows that
+//! left can leave a residue near 2^-106 of the largest sum held, which grows with the rows
+//! rolled through (a known limit: rebuilding the sum from the window's rows would bound it).
 
 use super::fold::{Entry, Fold, Place, Sink};
 use crate::Result;

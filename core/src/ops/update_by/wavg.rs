@@ -1,7 +1,8 @@
 //! `rollingWAvg`: `Σ w·x / Σ w` over the window's rows where both the value and the weight are
 //! non-null; null when there are none.
 //!
-//! Invariant: `weighted` and `weights` hold exactly the rows in the window with both non-null.
+//! Invariant: `weighted` and `weights` hold the rows in the window with both non-null (exactly
+//! within 106 bits, as `sum.rs` says).
 
 use super::fold::{Entry, Fold, Sink, push_f64};
 use super::sum::ExactSum;
