@@ -74,7 +74,8 @@ pub(super) struct Accumulator {
 /// cut by each one's credit) then agree to the last bit, so the seed's differences are zero, and
 /// rows taken back (a ring) leave nothing. Beyond 106 bits (squares of values of very different
 /// scales) the low part rounds at each step, so a sum can keep a residue of about 2^-106 of the
-/// largest it held after its rows left, one that depends on the order.
+/// largest it held after its rows left, one that depends on the order. (`updateBy`'s rolling
+/// sums rebuild themselves from their window's rows to drop it; `aggBy` over a ring keeps it.)
 #[inline(always)]
 pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if !x.is_finite() {

@@ -69,6 +69,10 @@ impl Fold for AnyFold {
         each_fold!(self, f => f.emit(out))
     }
 
+    fn clear(&mut self) -> bool {
+        each_fold!(self, f => f.clear())
+    }
+
     fn converges(&self) -> bool {
         each_fold!(self, f => f.converges())
     }

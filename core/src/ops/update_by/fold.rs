@@ -57,6 +57,13 @@ pub(crate) trait Fold: Clone {
         0
     }
 
+    /// Empties a fold that takes rows back by subtraction (the double sums), so that its window
+    /// driver can rebuild it from the window's rows and drop what rounding left behind, and says
+    /// so; any other fold is left as it is (false).
+    fn clear(&mut self) -> bool {
+        false
+    }
+
     /// Whether the fold's state is its emitted value, bit for bit (a running min, an EMA): then
     /// two runs that emit the same value at a row emit the same values from there on, and a
     /// cumulative window recomputed after rows left its front may stop at the first row whose

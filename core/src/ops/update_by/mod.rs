@@ -51,6 +51,8 @@ mod window;
 #[cfg(test)]
 mod batch_tests;
 #[cfg(test)]
+mod rebuild_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use ::std::rc::Rc;

@@ -5,8 +5,9 @@
 //! No value gives null, one gives NaN, as the aggregation `Std` does.
 //!
 //! Invariant: `sum` and `squares` hold the non-null values in the window, exactly while their
-//! bits span at most 106 (see `sum.rs`: the squares of values of 1e6 and of 1e-3 do not, and a
-//! window of zeros after them can read a spread of 1e-9 rather than 0).
+//! bits span at most 106 (see `sum.rs`: the squares of values of 1e6 and of 1e-3 do not); the
+//! residue rows leave is dropped when the window rebuilds them ([`Fold::clear`]), so a window
+//! of zeros two windows after values of 1e6 reads exactly 0.
 
 use super::fold::{Entry, Fold, Sink, push_f64};
 use super::sum::ExactSum;
@@ -33,6 +34,11 @@ impl Fold for StdFold {
             self.sum.sub_f64(e.x);
             self.squares.sub_square(e.x);
         }
+    }
+
+    fn clear(&mut self) -> bool {
+        *self = Self::default();
+        true
     }
 
     fn emit(&self, out: &mut Sink) {

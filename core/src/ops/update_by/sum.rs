@@ -4,8 +4,10 @@
 //!
 //! Invariant: the sum is of the non-null values in the window, whatever order they came and
 //! went in: exactly while its bits span at most 106 (values of like scales); beyond, rows that
-//! left can leave a residue near 2^-106 of the largest sum held, which grows with the rows
-//! rolled through (a known limit: rebuilding the sum from the window's rows would bound it).
+//! left can leave a residue near 2^-106 of the largest sum held, until the window driver
+//! rebuilds the sum from the window's rows ([`Fold::clear`], once the tail has advanced by the
+//! window's length): a residue never outlives two windows, nor grows with the rows rolled
+//! through.
 
 use super::fold::{Entry, Fold, Place, Sink};
 use crate::Result;
@@ -108,6 +110,14 @@ impl Fold for SumFold {
                 self.sum.sub_i64(e.i);
             }
         }
+    }
+
+    fn clear(&mut self) -> bool {
+        // An integer sum (an `i128`) is exact: nothing to rebuild.
+        if self.float {
+            self.sum = ExactSum::default();
+        }
+        self.float
     }
 
     fn emit(&self, out: &mut Sink) {

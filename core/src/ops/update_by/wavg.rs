@@ -2,7 +2,7 @@
 //! non-null; null when there are none.
 //!
 //! Invariant: `weighted` and `weights` hold the rows in the window with both non-null (exactly
-//! within 106 bits, as `sum.rs` says).
+//! within 106 bits, and rebuilt from the window's rows as `sum.rs` says).
 
 use super::fold::{Entry, Fold, Sink, push_f64};
 use super::sum::ExactSum;
@@ -29,6 +29,11 @@ impl Fold for WAvgFold {
             self.weighted.sub_f64(e.x * e.w);
             self.weights.sub_f64(e.w);
         }
+    }
+
+    fn clear(&mut self) -> bool {
+        *self = Self::default();
+        true
     }
 
     fn emit(&self, out: &mut Sink) {

@@ -5,7 +5,13 @@
 //! the group's last row get a provisional value from a copy of the fold, and are emitted again
 //! when more rows arrive.
 //!
-//! Invariant: the fold holds exactly rows `tail .. head`; rows `next_out .. n` have no final
+//! A fold that takes rows back by subtraction (the double sums, whose rounding can leave a
+//! residue when values of very different scales pass through) is emptied and rebuilt from the
+//! window's rows whenever the tail has advanced by the window's length since it was last built
+//! (`built`): at most one push a row popped, and no residue outlives two windows.
+//!
+//! Invariant: the fold holds exactly rows `tail .. head` (a subtracting one built from row
+//! `built <= tail` on, its rows since pushed in order); rows `next_out .. n` have no final
 //! value yet; `rows` holds rows `base ..` with `base <= min(tail, next_out)`, and the rows before
 //! that minimum are at most half of it (beyond 64).
 
@@ -61,6 +67,8 @@ pub(crate) struct GroupWindow<F> {
     n: u64,
     head: u64,
     tail: u64,
+    /// The tail when the fold was last built from its rows (see the module's doc).
+    built: u64,
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
@@ -93,7 +101,7 @@ impl Span<'_> {
         &self,
         window: Window,
         r: u64,
-        (head, tail): (&mut u64, &mut u64),
+        (head, tail, built): (&mut u64, &mut u64, &mut u64),
         fold: &mut F,
         emit: &mut Emitter<'_>,
     ) -> Result<()> {
@@ -107,6 +115,15 @@ impl Span<'_> {
                 *head += 1;
             }
             *tail = *head;
+        }
+        if window != Window::Cumulative && *tail > *built && *tail - *built >= *head - *tail {
+            // The tail advanced by the window's length: the fold is rebuilt from its rows.
+            *built = *tail;
+            if fold.clear() {
+                for j in *tail..*head {
+                    fold.push(self.at(j), j, None)?;
+                }
+            }
         }
         while *head < self.n && window.within(self.at(*head), row, *head, r) {
             let value = self
@@ -170,6 +187,7 @@ impl<F: Place> GroupWindow<F> {
             n: 0,
             head: 0,
             tail: 0,
+            built: 0,
             next_out: 0,
             last_ts: i64::MIN,
             fold,
@@ -279,7 +297,7 @@ impl<F: Place> GroupWindow<F> {
             // The final rows whose window held the last removed row are computed again, from
             // the first row left.
             let gone = self.rows[(upto - 1 - self.base) as usize];
-            let (mut head, mut tail) = (upto, upto);
+            let (mut head, mut tail, mut built) = (upto, upto, upto);
             let mut fold = fresh.clone();
             for r in upto..self.next_out {
                 let row = &self.rows[(r - self.base) as usize];
@@ -289,7 +307,7 @@ impl<F: Place> GroupWindow<F> {
                 self.span().slide(
                     window,
                     r,
-                    (&mut head, &mut tail),
+                    (&mut head, &mut tail, &mut built),
                     &mut fold,
                     &mut appending(out, keys),
                 )?;
@@ -319,10 +337,15 @@ impl<F: Place> GroupWindow<F> {
     /// [`GroupWindow::provisional`], each value given to `emit` with its row's key.
     pub(crate) fn provisional_with(&self, window: Window, emit: &mut Emitter<'_>) -> Result<()> {
         let mut fold = self.fold.clone();
-        let (mut head, mut tail) = (self.head, self.tail);
+        let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
         for r in self.next_out..self.n {
-            self.span()
-                .slide(window, r, (&mut head, &mut tail), &mut fold, emit)?;
+            self.span().slide(
+                window,
+                r,
+                (&mut head, &mut tail, &mut built),
+                &mut fold,
+                emit,
+            )?;
         }
         Ok(())
     }
@@ -393,12 +416,19 @@ impl<F: Place> GroupWindow<F> {
                 base: self.base,
                 n: self.n,
             };
-            let (mut head, mut tail) = (self.head, self.tail);
+            let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
             for r in self.next_out..end {
-                span.slide(window, r, (&mut head, &mut tail), &mut self.fold, emit)?;
+                span.slide(
+                    window,
+                    r,
+                    (&mut head, &mut tail, &mut built),
+                    &mut self.fold,
+                    emit,
+                )?;
             }
             self.head = head;
             self.tail = tail;
+            self.built = built;
             self.next_out = end;
         }
         if window == Window::Cumulative {
