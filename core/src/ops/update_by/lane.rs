@@ -191,6 +191,20 @@ impl<F: Place> FoldGroups<F> {
 /// Cycles of at least this many rows take the batch path (when the lane's fold has one).
 const BATCH_ROWS: usize = 256;
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: every cycle of this thread takes the row path (both paths fed the same cycles).
+    pub(crate) static ROW_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the batch path is off (only ever in tests).
+fn row_path_only() -> bool {
+    #[cfg(test)]
+    return ROW_PATH_ONLY.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    false
+}
+
 /// Rows of one group the batch path adds to its window at once (their entries stay in cache).
 const BATCH_CHUNK: usize = 4096;
 
@@ -258,14 +272,11 @@ impl<F: Place> FoldGroups<F> {
             keys: out.keys,
             placed_from: rows.first_key,
         };
-        for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
-            let mine = &order[starts[g]..starts[g + 1]];
-            if mine.is_empty() {
-                continue;
-            }
-            if let Some(name) = rows.time_column {
+        if let Some(name) = rows.time_column {
+            // Every group's timestamps are checked before any window moves.
+            for (g, group) in self.groups.iter().enumerate().take(needed) {
                 let mut last = group.last_ts();
-                for &r in mine {
+                for &r in &order[starts[g]..starts[g + 1]] {
                     let ts = rows.ts[r as usize];
                     if ts < last {
                         return Err(Error::Invalid(format!(
@@ -275,6 +286,12 @@ impl<F: Place> FoldGroups<F> {
                     }
                     last = ts;
                 }
+            }
+        }
+        for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
+            let mine = &order[starts[g]..starts[g + 1]];
+            if mine.is_empty() {
+                continue;
             }
             for chunk in mine.chunks(BATCH_CHUNK) {
                 group.extend(window, chunk.iter().map(|&r| entry(r as usize)), &mut emit)?;
@@ -496,7 +513,7 @@ impl Lane {
             },
         };
         let window = self.window;
-        if rows.ids.len() >= BATCH_ROWS && !rows.keeps_values {
+        if rows.ids.len() >= BATCH_ROWS && !rows.keeps_values && !row_path_only() {
             let out = Emitted {
                 scratch: &mut self.scratch,
                 keys: &mut self.keys,

@@ -122,7 +122,7 @@ impl UpdateByTable {
                     if lane.placed == count {
                         // The batch path's: the cycle's rows first, in order, then older rows
                         // emitted again, with their keys.
-                        lane.scratch.write_first(column, count);
+                        lane.scratch.write_first(column, count)?;
                         let old: Vec<(u64, usize)> = lane
                             .keys
                             .iter()
