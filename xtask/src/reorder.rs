@@ -44,13 +44,14 @@ struct Defined<'a> {
     bodies: Vec<&'a [u8]>,
 }
 
-/// How many functions of the same signature, nearest in size, are tried for the next place.
-const CANDIDATES: usize = 100;
+/// How many functions of the same signature, nearest in size, are tried for the next place
+/// (300 with an 8,000-byte context: 0.4 KB served gzip less than 100 with 4,000, in about twice
+/// the time, ~30 s; BENCHMARKS.md, *The bundle, room for issues 16 and 17*).
+const CANDIDATES: usize = 300;
 /// How much of the bodies already placed (the last `CONTEXT` bytes of the last
 /// `CONTEXT_FUNCTIONS`) a candidate is compressed after: gzip reaches 32 KB back, but the
-/// nearest functions decide most of a match (a 12,000-byte window saved 0.3 KB more, in twice
-/// the time).
-const CONTEXT: usize = 4_000;
+/// nearest functions decide most of a match.
+const CONTEXT: usize = 8_000;
 const CONTEXT_FUNCTIONS: usize = 8;
 
 /// The defined functions' new order: `order[new] = old`, both counted from the first defined

@@ -290,7 +290,7 @@ impl Side {
             }
             (Format::Protobuf(_), Some(b)) => match &mut self.proto {
                 Some(side) => {
-                    let id = side.stage(b, store)?;
+                    let id = side.stage(b, store, cols)?;
                     side.flush(cols).map_err(|r| (Some(id), r))?;
                     Ok(Some(id))
                 }
@@ -602,7 +602,12 @@ impl RecordDecoder {
             meta,
             ..
         } = self;
-        let Some(meta_cols) = columns.get_mut(..key.base) else {
+        // The metadata's columns, the key's and the value's.
+        let Some((meta_cols, key_cols, value_cols)) = columns
+            .split_at_mut_checked(key.base)
+            .and_then(|(m, rest)| Some((m, rest.split_at_mut_checked(value.base - key.base)?)))
+            .and_then(|(m, (k, v))| Some((m, k.get_mut(..key.width)?, v.get_mut(..value.width)?)))
+        else {
             return false;
         };
         if !meta.check_out(meta_cols) {
@@ -610,14 +615,14 @@ impl RecordDecoder {
         }
         // A side's schema id (of its Confluent header), or the error.
         type Staged = Result<Option<u32>, (Option<u32>, DecodeReason)>;
-        let stage = |side: &mut Side, bytes: Option<&[u8]>| -> Staged {
+        let stage = |side: &mut Side, bytes: Option<&[u8]>, cols: &mut [Column]| -> Staged {
             if let Some(proto) = &mut side.proto {
                 return match bytes {
                     None => {
                         proto.stage_null();
                         Ok(None)
                     }
-                    Some(b) => proto.stage(b, store).map(Some),
+                    Some(b) => proto.stage(b, store, cols).map(Some),
                 };
             }
             match (&mut side.json, bytes) {
@@ -628,17 +633,38 @@ impl RecordDecoder {
                 }
                 (Some(plan), Some(b)) => {
                     let id = framed(Some(b)).map(|(id, _)| id);
-                    plan.stage(unframe(b)).map_err(|r| (id, r))?;
+                    plan.stage(unframe(b), cols).map_err(|r| (id, r))?;
                     Ok(id)
                 }
             }
         };
         for record in records {
-            let failed = match kafka_timestamp(record.timestamp_ms) {
-                Err(reason) => Some((None, reason)),
-                Ok(timestamp) => match stage(key, record.key) {
+            let failed = match (
+                kafka_timestamp(record.timestamp_ms),
+                &key.format,
+                &mut value.proto,
+            ) {
+                (Err(reason), ..) => Some((None, reason)),
+                // Protobuf values with the keys ignored (the common case), in short.
+                (Ok(timestamp), Format::Ignore, Some(proto)) => {
+                    let staged = match record.value {
+                        None => {
+                            proto.stage_null();
+                            Ok(0)
+                        }
+                        Some(b) => proto.stage(b, store, value_cols),
+                    };
+                    match staged {
+                        Ok(_) => {
+                            meta.push(partition, record.offset, timestamp, meta_cols);
+                            None
+                        }
+                        Err(e) => Some(e),
+                    }
+                }
+                (Ok(timestamp), ..) => match stage(key, record.key, key_cols) {
                     Err(e) => Some(e),
-                    Ok(key_id) => match stage(value, record.value) {
+                    Ok(key_id) => match stage(value, record.value, value_cols) {
                         Err((id, reason)) => {
                             if let Some(plan) = &mut key.json {
                                 plan.unstage_last();

@@ -62,8 +62,10 @@ pub struct JsonPlan {
     /// Per column, the epoch of the last record that gave it a value.
     stamps: Vec<u32>,
     epoch: u32,
-    /// Unescaped strings and JSON text.
+    /// Unescaped strings.
     scratch: String,
+    /// An object or array's compact text, for a string column.
+    copy: Vec<u8>,
     /// The staged rows of each column, and how many there are.
     stages: Vec<Stage>,
     rows: usize,
@@ -129,6 +131,7 @@ impl JsonPlan {
             rows: 0,
             epoch: 0,
             scratch: String::new(),
+            copy: Vec::new(),
             key: String::new(),
             last_date: None,
         }
@@ -142,7 +145,7 @@ impl JsonPlan {
     /// Decodes one document (unframed) into `cols` (the plan's columns, in order): stages it
     /// and flushes the stages.
     pub fn decode(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
-        self.stage(doc)?;
+        self.stage(doc, cols)?;
         self.flush(cols)
     }
 
@@ -151,10 +154,14 @@ impl JsonPlan {
         self.rows
     }
 
-    /// Stages one document (unframed): a row in every stage, or an error and no change.
+    /// Stages one document (unframed): a row in every stage, or an error and no change. `cols`
+    /// are the plan's columns (strings are staged as codes in their dictionaries).
     #[inline]
-    pub fn stage(&mut self, doc: &[u8]) -> Result<(), DecodeReason> {
-        match self.stage_document(doc) {
+    pub fn stage(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
+        if cols.len() != self.stages.len() {
+            return Err(DecodeReason::PlanMismatch);
+        }
+        match self.stage_document(doc, cols) {
             Ok(()) => {
                 self.rows += 1;
                 Ok(())
@@ -196,7 +203,7 @@ impl JsonPlan {
         result
     }
 
-    fn stage_document(&mut self, doc: &[u8]) -> Result<(), DecodeReason> {
+    fn stage_document(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamps.iter_mut().for_each(|s| *s = 0);
@@ -205,7 +212,7 @@ impl JsonPlan {
         let mut s = Scanner::new(doc)?;
         s.ws();
         match s.peek() {
-            Some(b'{') => self.object(&mut s, 0, 1)?,
+            Some(b'{') => self.object(&mut s, 0, 1, cols)?,
             Some(b'n') => s.literal("null")?,
             Some(b'[' | b'"' | b't' | b'f' | b'-' | b'0'..=b'9') => {
                 return Err(DecodeReason::JsonType {
@@ -233,6 +240,7 @@ impl JsonPlan {
         s: &mut Scanner<'_>,
         level: usize,
         depth: usize,
+        cols: &mut [Column],
     ) -> Result<(), DecodeReason> {
         s.at += 1;
         s.ws();
@@ -292,10 +300,10 @@ impl JsonPlan {
                         Some(stamp) => *stamp = self.epoch,
                         None => return Err(DecodeReason::PlanMismatch),
                     }
-                    self.value(s, col, ty, depth)?;
+                    self.value(s, col, ty, depth, cols)?;
                 }
                 Some(Target::Level(inner)) => match s.peek() {
-                    Some(b'{') => self.object(s, inner as usize, depth + 1)?,
+                    Some(b'{') => self.object(s, inner as usize, depth + 1, cols)?,
                     Some(b'n') => s.literal("null")?,
                     found => {
                         return Err(DecodeReason::JsonType {
@@ -327,8 +335,10 @@ impl JsonPlan {
         col: usize,
         ty: JsonType,
         depth: usize,
+        cols: &mut [Column],
     ) -> Result<(), DecodeReason> {
-        let Some(column) = self.stages.get_mut(col) else {
+        let (Some(column), Some(table_column)) = (self.stages.get_mut(col), cols.get_mut(col))
+        else {
             return Err(DecodeReason::PlanMismatch);
         };
         let found = s.peek();
@@ -341,20 +351,24 @@ impl JsonPlan {
             Some(b'"') => {
                 let at = s.at + 1;
                 let (raw, escaped) = s.string()?;
-                let text: &str = if escaped {
+                // A string as it is in the document: its window (16 bytes from its start).
+                let (text, window): (&str, _) = if escaped {
                     Scanner::unescape(raw, at, &mut self.scratch)?;
-                    &self.scratch
+                    (&self.scratch, None)
                 } else {
-                    raw
+                    let window = s.bytes().get(at..).and_then(<[u8]>::first_chunk::<16>);
+                    (raw, window)
                 };
                 match (ty, column) {
-                    (JsonType::String, Stage::Str { text: t, ends, .. }) => {
-                        Stage::push_str(t, ends, text)
+                    (JsonType::String, stage @ Stage::Str { .. }) => {
+                        stage.push_bytes(text.as_bytes(), window, table_column)?
                     }
-                    (JsonType::Char, Stage::Str { text: t, ends, .. }) => {
+                    (JsonType::Char, stage @ Stage::Str { .. }) => {
                         let mut chars = text.chars();
                         match (chars.next(), chars.next()) {
-                            (Some(_), None) => Stage::push_str(t, ends, text),
+                            (Some(_), None) => {
+                                stage.push_bytes(text.as_bytes(), window, table_column)?
+                            }
                             _ => {
                                 return Err(wrong(
                                     &self.names,
@@ -425,8 +439,9 @@ impl JsonPlan {
                             None => return Err(wrong(&self.names, "an epoch number out of range")),
                         }
                     }
-                    (JsonType::String, Stage::Str { text: t, ends, .. }) => {
-                        Stage::push_str(t, ends, text.get(n.start..n.end).unwrap_or_default())
+                    (JsonType::String, stage @ Stage::Str { .. }) => {
+                        let digits = text.get(n.start..n.end).unwrap_or_default();
+                        stage.push_bytes(digits.as_bytes(), None, table_column)?
                     }
                     (JsonType::Bool | JsonType::Char, Stage::Bool(_) | Stage::Str { .. }) => {
                         return Err(wrong(&self.names, "a number"));
@@ -439,8 +454,9 @@ impl JsonPlan {
                 s.literal(if v { "true" } else { "false" })?;
                 match (ty, column) {
                     (JsonType::Bool, Stage::Bool(c)) => c.push(i8::from(v)),
-                    (JsonType::String, Stage::Str { text, ends, .. }) => {
-                        Stage::push_str(text, ends, if v { "true" } else { "false" })
+                    (JsonType::String, stage @ Stage::Str { .. }) => {
+                        let text = if v { "true" } else { "false" };
+                        stage.push_bytes(text.as_bytes(), None, table_column)?
                     }
                     _ => return Err(wrong(&self.names, "a boolean")),
                 }
@@ -450,10 +466,10 @@ impl JsonPlan {
                 column.push_null();
             }
             Some(b'{' | b'[') => match (ty, column) {
-                (JsonType::String, Stage::Str { text, ends, .. }) => {
-                    // Straight into the stage's text: on error the stage is truncated back.
-                    s.skip(depth, Some(text))?;
-                    ends.push(text.len());
+                (JsonType::String, stage @ Stage::Str { .. }) => {
+                    self.copy.clear();
+                    s.skip(depth, Some(&mut self.copy))?;
+                    stage.push_bytes(&self.copy, None, table_column)?
                 }
                 _ => return Err(wrong(&self.names, kind(found))),
             },

@@ -399,7 +399,7 @@ impl<'a> Scanner<'a> {
     pub fn skip(
         &mut self,
         outer: usize,
-        mut copy: Option<&mut String>,
+        mut copy: Option<&mut Vec<u8>>,
     ) -> Result<(), DecodeReason> {
         // Bit `d` of `objects` says whether level `d` is an object (else an array).
         let mut objects: u128 = 0;
@@ -408,7 +408,7 @@ impl<'a> Scanner<'a> {
         macro_rules! out {
             ($s:expr) => {
                 if let Some(c) = copy.as_deref_mut() {
-                    c.push_str($s);
+                    c.extend_from_slice($s.as_bytes());
                 }
             };
         }
@@ -500,7 +500,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A member's name and its `:`, copied.
-    fn member_name(&mut self, copy: &mut Option<&mut String>) -> Result<(), DecodeReason> {
+    fn member_name(&mut self, copy: &mut Option<&mut Vec<u8>>) -> Result<(), DecodeReason> {
         self.ws();
         if self.peek() != Some(b'"') {
             return Err(self.error("expected a member name (a string)"));
@@ -508,8 +508,8 @@ impl<'a> Scanner<'a> {
         let start = self.at;
         self.checked_string()?;
         if let Some(c) = copy.as_deref_mut() {
-            c.push_str(&self.text[start..self.at]);
-            c.push(':');
+            c.extend_from_slice(self.text.as_bytes().get(start..self.at).unwrap_or_default());
+            c.push(b':');
         }
         self.expect(b':', "expected `:`")
     }

@@ -8,7 +8,14 @@
 //! staged rows at once: numbers as a slice, strings through the column's lane (interned into its
 //! dictionary, or copied into its plain chunk).
 //!
-//! Invariant: every stage of a plan holds the same number of rows, the plan's staged rows.
+//! A string stage of a writer that has its column at hand ([`Stage::push_bytes`], the Protobuf
+//! side) stages dictionary codes instead, while the column is a dictionary column: a string
+//! seen before is found by its bytes, with no UTF-8 check (it was checked when first seen) and
+//! no copy.
+//!
+//! Invariant: every stage of a plan holds the same number of rows, the plan's staged rows; a
+//! coded string stage's codes are in the dictionary its cache is for, the column's own until
+//! the flush.
 
 use crate::DecodeReason;
 use crate::column::strings::NULL_CODE;
@@ -28,11 +35,14 @@ pub enum Stage {
     F64(ChunkLane<f64>),
     Timestamp(ChunkLane<i64>),
     /// The strings back to back, and each row's end (with [`NULL`] set for a null); and the
-    /// codes short strings had in the column's dictionary at the last flush.
+    /// codes short strings had in the column's dictionary at the last flush. While `coded`,
+    /// `ends` holds each row's code in the column's dictionary ([`NULL_CODE`] for a null) and
+    /// `text` is empty. `text` is UTF-8 row by row (checked when staged).
     Str {
-        text: String,
+        text: Vec<u8>,
         ends: Vec<usize>,
         codes: Box<CodeCache>,
+        coded: bool,
     },
 }
 
@@ -53,18 +63,43 @@ impl Default for CodeCache {
     }
 }
 
-/// A short string's key: its length and its bytes as two words.
+/// Whether `bytes` are ASCII, from `window` (16 bytes that start with them) when they fit in it:
+/// two masks, no loop.
 #[inline(always)]
-fn short_key(v: &str) -> Option<(u32, u64, u64)> {
-    let b = v.as_bytes();
+fn is_ascii(bytes: &[u8], window: Option<&[u8; 16]>) -> bool {
+    match window {
+        Some(w) if bytes.len() <= 16 => short_key(bytes, Some(w))
+            .is_some_and(|(_, lo, hi)| (lo | hi) & 0x8080_8080_8080_8080 == 0),
+        _ => bytes.is_ascii(),
+    }
+}
+
+/// A short string's key: its length and its bytes as two words (zero-padded). From `window`
+/// (16 bytes that start with the string's) when there is one: two loads and two masks, no copy.
+#[inline(always)]
+fn short_key(b: &[u8], window: Option<&[u8; 16]>) -> Option<(u32, u64, u64)> {
     if b.len() > 16 {
         return None;
     }
-    let mut w = [0u8; 16];
-    w[..b.len()].copy_from_slice(b);
-    let (lo, hi) = w.split_at(8);
     let word = |x: &[u8]| <[u8; 8]>::try_from(x).map_or(0, u64::from_le_bytes);
-    Some((b.len() as u32, word(lo), word(hi)))
+    let (lo, hi) = match window {
+        Some(w) => {
+            let (lo, hi) = w.split_at(8);
+            // A shift by 64 or more keeps everything.
+            let keep = |n: usize| !u64::MAX.checked_shl(8 * n as u32).unwrap_or(0);
+            (
+                word(lo) & keep(b.len()),
+                word(hi) & keep(b.len().saturating_sub(8)),
+            )
+        }
+        None => {
+            let mut w = [0u8; 16];
+            w[..b.len()].copy_from_slice(b);
+            let (lo, hi) = w.split_at(8);
+            (word(lo), word(hi))
+        }
+    };
+    Some((b.len() as u32, lo, hi))
 }
 
 impl CodeCache {
@@ -75,19 +110,38 @@ impl CodeCache {
         (h >> 56) as usize
     }
 
-    /// The code of `value` in `c`'s dictionary, interning it if new; `None` without one.
+    /// The code of `bytes` (UTF-8 checked only if they are not in the cache) in `c`'s
+    /// dictionary, interning them if new; `None` without one.
     #[inline(always)]
-    fn code(&mut self, value: &str, c: &mut StringColumn) -> Option<u32> {
-        let Some(key) = short_key(value) else {
-            return c.intern(value);
-        };
-        let slot = &mut self.slots[Self::slot(key)];
-        if (slot.0, slot.1, slot.2) == key {
-            return Some(slot.3);
+    fn code_of_bytes(
+        &mut self,
+        bytes: &[u8],
+        window: Option<&[u8; 16]>,
+        c: &mut StringColumn,
+    ) -> Result<Option<u32>, DecodeReason> {
+        let key = short_key(bytes, window);
+        if let Some(key) = key {
+            let slot = &self.slots[Self::slot(key)];
+            if (slot.0, slot.1, slot.2) == key {
+                return Ok(Some(slot.3));
+            }
         }
-        let code = c.intern(value)?;
-        *slot = (key.0, key.1, key.2, code);
-        Some(code)
+        self.intern(bytes, c)
+    }
+
+    /// A miss: `bytes` checked, interned and cached. The key is found again here (taking it as
+    /// an argument put it in wasm32's memory stack on every look-up, hit or miss).
+    #[inline(never)]
+    fn intern(&mut self, bytes: &[u8], c: &mut StringColumn) -> Result<Option<u32>, DecodeReason> {
+        let key = short_key(bytes, None);
+        let value = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+        let Some(code) = c.intern(value) else {
+            return Ok(None);
+        };
+        if let Some(key) = key {
+            self.slots[Self::slot(key)] = (key.0, key.1, key.2, code);
+        }
+        Ok(Some(code))
     }
 }
 
@@ -100,17 +154,77 @@ impl Stage {
             ColumnType::F64 => Self::F64(ChunkLane::default()),
             ColumnType::Timestamp => Self::Timestamp(ChunkLane::default()),
             _ => Self::Str {
-                text: String::new(),
+                text: Vec::new(),
                 ends: Vec::new(),
                 codes: Box::default(),
+                coded: false,
             },
         }
     }
 
+    /// Stages a string's bytes (UTF-8 not yet checked; `window`, if any, is 16 bytes that start
+    /// with them) into a string stage, `column` being the stage's column: as a code while that is
+    /// a dictionary column (the stage then holds codes until the flush, or until the column would
+    /// turn plain), else as text. A string seen before is not checked again. On error (not UTF-8)
+    /// nothing is staged, though a string before it in the record may have been interned. Out
+    /// of line (the page is built for size); [`Stage::push_bytes_inline`] for a hot loop.
+    #[inline(never)]
+    pub fn push_bytes(
+        &mut self,
+        bytes: &[u8],
+        window: Option<&[u8; 16]>,
+        column: &mut Column,
+    ) -> Result<(), DecodeReason> {
+        self.push_bytes_inline(bytes, window, column)
+    }
+
+    /// [`Stage::push_bytes`], inlined.
     #[inline(always)]
-    pub fn push_str(text: &mut String, ends: &mut Vec<usize>, value: &str) {
-        text.push_str(value);
+    pub fn push_bytes_inline(
+        &mut self,
+        bytes: &[u8],
+        window: Option<&[u8; 16]>,
+        column: &mut Column,
+    ) -> Result<(), DecodeReason> {
+        let (
+            Self::Str {
+                text,
+                ends,
+                codes,
+                coded,
+            },
+            Column::String(c),
+        ) = (self, column)
+        else {
+            return Err(DecodeReason::PlanMismatch);
+        };
+        if !*coded && text.is_empty() {
+            code_stage(ends, codes, coded, c);
+        }
+        if *coded {
+            let Some(code) = codes.code_of_bytes(bytes, window, c)? else {
+                return Err(DecodeReason::PlanMismatch);
+            };
+            ends.push(code as usize);
+            if ends.len() % 1_024 == 0 && c.goes_plain_with(ends.len()) {
+                uncode_stage(text, ends, coded, c);
+            }
+            return Ok(());
+        }
+        if !is_ascii(bytes, window) {
+            std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+        }
+        match window {
+            // One 16-byte move, and the bytes past the string dropped again.
+            Some(w) if bytes.len() <= 16 => {
+                let at = text.len();
+                text.extend_from_slice(w);
+                text.truncate(at + bytes.len());
+            }
+            _ => text.extend_from_slice(bytes),
+        }
         ends.push(text.len());
+        Ok(())
     }
 
     pub fn push_null(&mut self) {
@@ -119,7 +233,13 @@ impl Stage {
             Self::I32(v) => v.push(NULL_I32),
             Self::I64(v) | Self::Timestamp(v) => v.push(NULL_I64),
             Self::F64(v) => v.push(NULL_F64),
-            Self::Str { text, ends, .. } => ends.push(text.len() | NULL),
+            Self::Str {
+                text, ends, coded, ..
+            } => ends.push(if *coded {
+                NULL_CODE as usize
+            } else {
+                text.len() | NULL
+            }),
         }
     }
 
@@ -144,10 +264,19 @@ impl Stage {
             Self::I32(v) => v.truncate(rows),
             Self::I64(v) | Self::Timestamp(v) => v.truncate(rows),
             Self::F64(v) => v.truncate(rows),
-            Self::Str { text, ends, .. } => {
+            Self::Str {
+                text, ends, coded, ..
+            } => {
                 ends.truncate(rows);
-                let end = ends.last().map_or(0, |e| e & !NULL);
-                text.truncate(end);
+                if rows == 0 {
+                    // Codes are for the column's dictionary of the moment: an empty stage
+                    // decides again (the column may have another by its next row).
+                    *coded = false;
+                }
+                if !*coded {
+                    let end = ends.last().map_or(0, |e| e & !NULL);
+                    text.truncate(end);
+                }
             }
         }
     }
@@ -161,8 +290,23 @@ impl Stage {
                 c.extend_from_slice(v.values())
             }
             (Self::F64(v), Column::F64(c)) => c.extend_from_slice(v.values()),
-            (Self::Str { text, ends, codes }, Column::String(c)) => {
-                flush_strings(text, ends, codes, c)?
+            (
+                Self::Str {
+                    text,
+                    ends,
+                    codes,
+                    coded,
+                },
+                Column::String(c),
+            ) => {
+                let flushed = match *coded {
+                    true => flush_codes(ends, codes, c),
+                    false => flush_strings(text, ends, codes, c),
+                };
+                *coded = false;
+                ends.clear();
+                text.clear();
+                flushed?
             }
             _ => return Err(DecodeReason::PlanMismatch),
         }
@@ -171,10 +315,76 @@ impl Stage {
     }
 }
 
+/// Turns a text stage that holds no text (no rows, or only nulls and empty strings) into a coded
+/// one, if its column is a dictionary column: its cache made that dictionary's.
+#[inline(never)]
+fn code_stage(ends: &mut [usize], cache: &mut CodeCache, coded: &mut bool, c: &mut StringColumn) {
+    let Some(id) = c.dictionary_id() else {
+        return;
+    };
+    if cache.dictionary != id {
+        *cache = CodeCache::default();
+        cache.dictionary = id;
+    }
+    for end in ends.iter_mut() {
+        *end = match *end & NULL {
+            0 => c.intern("").map_or(NULL_CODE, |code| code) as usize,
+            _ => NULL_CODE as usize,
+        };
+    }
+    *coded = true;
+}
+
+/// Turns a coded stage back into text (its column would turn plain with the rows staged).
+#[cold]
+#[inline(never)]
+fn uncode_stage(text: &mut Vec<u8>, ends: &mut [usize], coded: &mut bool, c: &StringColumn) {
+    text.clear();
+    for end in ends.iter_mut() {
+        *end = match c.dictionary().and_then(|d| d.get(*end as u32)) {
+            Some(s) => {
+                text.extend_from_slice(s.as_bytes());
+                text.len()
+            }
+            None => text.len() | NULL,
+        };
+    }
+    *coded = false;
+}
+
+/// A coded stage's codes into a dictionary column's lanes (a column that would turn plain does at
+/// the check-in).
+fn flush_codes(
+    ends: &[usize],
+    cache: &CodeCache,
+    c: &mut StringColumn,
+) -> Result<(), DecodeReason> {
+    if c.dictionary_id() != Some(cache.dictionary) {
+        return Err(DecodeReason::PlanMismatch);
+    }
+    let mut lane = c.check_out();
+    for &code in ends {
+        let code = code as u32;
+        let put = |lane: &mut StrLane| match lane {
+            StrLane::Codes(codes) => codes.put(code),
+            _ => false,
+        };
+        if !put(&mut lane) {
+            c.renew(&mut lane);
+            if !put(&mut lane) {
+                c.check_in(lane);
+                return Err(DecodeReason::PlanMismatch);
+            }
+        }
+    }
+    c.check_in(lane);
+    Ok(())
+}
+
 /// Strings into a string column's lanes; a dictionary column that has met its limit of distinct
 /// strings turns plain on the way (every 1,024 rows), as it would have row by row.
 fn flush_strings(
-    text: &str,
+    text: &[u8],
     ends: &[usize],
     cache: &mut CodeCache,
     c: &mut StringColumn,
@@ -215,16 +425,16 @@ fn flush_strings(
 #[inline(always)]
 fn push(
     lane: &mut StrLane,
-    value: Option<&str>,
+    value: Option<&[u8]>,
     cache: &mut CodeCache,
     c: &mut StringColumn,
 ) -> bool {
     match lane {
         StrLane::Codes(codes) => {
             let code = match value {
-                Some(v) => match cache.code(v, c) {
-                    Some(code) => code,
-                    None => return false,
+                Some(v) => match cache.code_of_bytes(v, None, c) {
+                    Ok(Some(code)) => code,
+                    _ => return false,
                 },
                 None => NULL_CODE,
             };
@@ -233,7 +443,7 @@ fn push(
             codes.put(code)
         }
         StrLane::Plain(chunk) => match value {
-            Some(v) => chunk.try_push(v.as_bytes()),
+            Some(v) => chunk.try_push(v),
             None => chunk.try_push_null(),
         },
         _ => false,

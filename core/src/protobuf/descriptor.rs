@@ -137,6 +137,12 @@ fn len<'a>(wire: u8, r: &mut Reader<'a>) -> Result<&'a [u8], DecodeReason> {
     r.bytes_field()
 }
 
+/// A name's bytes as text (invalid UTF-8 replaced): one copy of std's lossy conversion.
+#[inline(never)]
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 fn varint(wire: u8, r: &mut Reader<'_>) -> Result<u64, DecodeReason> {
     if wire != wire::VARINT {
         return Err(DecodeReason::BadProtobuf(
@@ -173,10 +179,10 @@ impl Descriptors {
             let mut enums = Vec::new();
             fields(file, |n, w, r| {
                 match n {
-                    2 => package = String::from_utf8_lossy(len(w, r)?).into_owned(),
+                    2 => package = text(len(w, r)?),
                     4 => messages.push(len(w, r)?),
                     5 => enums.push(len(w, r)?),
-                    12 => syntax = String::from_utf8_lossy(len(w, r)?).into_owned(),
+                    12 => syntax = text(len(w, r)?),
                     _ => return Ok(false),
                 }
                 Ok(true)
@@ -311,7 +317,7 @@ fn read_enum(bytes: &[u8], scope: &str, reading: &mut Reading) -> Result<()> {
     let mut values = Vec::new();
     fields(bytes, |n, w, r| {
         match n {
-            1 => name = String::from_utf8_lossy(len(w, r)?).into_owned(),
+            1 => name = text(len(w, r)?),
             2 => {
                 let mut value_name = String::new();
                 let mut number = 0i32;
@@ -320,9 +326,7 @@ fn read_enum(bytes: &[u8], scope: &str, reading: &mut Reading) -> Result<()> {
                 while !inner.at_end() {
                     let (n, w) = inner.tag()?;
                     match (n, w) {
-                        (1, wire::LEN) => {
-                            value_name = String::from_utf8_lossy(inner.bytes_field()?).into_owned()
-                        }
+                        (1, wire::LEN) => value_name = text(inner.bytes_field()?),
                         (2, wire::VARINT) => number = inner.varint()? as i32,
                         _ => inner.skip(w, n, 0)?,
                     }
@@ -365,7 +369,7 @@ fn read_message(
     let mut enums = Vec::new();
     fields(bytes, |n, w, r| {
         match n {
-            1 => name = String::from_utf8_lossy(len(w, r)?).into_owned(),
+            1 => name = text(len(w, r)?),
             2 => raw_fields.push(len(w, r)?),
             3 => nested.push(len(w, r)?),
             4 => enums.push(len(w, r)?),
@@ -405,11 +409,11 @@ fn read_message(
         };
         fields(f, |n, w, r| {
             match n {
-                1 => field.name = String::from_utf8_lossy(len(w, r)?).into_owned(),
+                1 => field.name = text(len(w, r)?),
                 3 => field.number = varint(w, r)? as u32,
                 4 => field.label = varint(w, r)?,
                 5 => field.ty = varint(w, r)?,
-                6 => field.type_name = String::from_utf8_lossy(len(w, r)?).into_owned(),
+                6 => field.type_name = text(len(w, r)?),
                 9 => {
                     varint(w, r)?;
                     field.oneof = true;

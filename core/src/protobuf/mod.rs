@@ -5,7 +5,8 @@
 //! ([`crate::protocol::SchemaInfo::descriptors`]). The core reads the few descriptor messages it
 //! needs ([`descriptor`]), flattens the reader message into columns ([`columns`]), and compiles a
 //! [`plan::Plan`] per (writer schema id, message index path) that reads a record's body with the
-//! wire reader ([`wire`]) and writes its values into the side's stages ([`side`]).
+//! wire reader ([`wire`]) and writes its values into the side's stages ([`side`]); a plan of a
+//! flat message reads records written in field order in one pass ([`flat`]).
 //!
 //! A record is Confluent-framed: byte 0 is 0, bytes 1..5 the schema id, then the message indexes
 //! (a zigzag varint count then zigzag varints; a single 0 byte is `[0]`, the first message), then
@@ -39,6 +40,7 @@
 
 pub mod columns;
 pub mod descriptor;
+pub mod flat;
 pub mod plan;
 pub mod side;
 pub mod wire;
@@ -56,5 +58,7 @@ pub struct ProtoSpec {
     pub message: MessageChoice,
 }
 
+#[cfg(test)]
+mod flat_tests;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::columns::{Leaf, Read, Scalar};
 use super::descriptor::EnumDesc;
+use super::flat::Flat;
 use super::wire::{self, Reader, zigzag32, zigzag64};
 use crate::DecodeReason;
 use crate::column::ColumnType;
@@ -116,6 +117,8 @@ pub struct Plan {
     pub emit: Vec<Emit>,
     /// The writer's enums, for their names.
     pub enums: Arc<[EnumDesc]>,
+    /// The one-pass form, for a message whose columns are its own fields.
+    pub flat: Option<Flat>,
 }
 
 /// Packs a string's or bytes' range in the body.
@@ -134,37 +137,33 @@ fn wrong_wire() -> DecodeReason {
     DecodeReason::BadProtobuf("a field of another wire type than its schema's")
 }
 
-/// One scalar of kind `s` whose wire type was checked.
+/// One scalar of kind `s` whose wire type was checked: the field read once by its wire type
+/// (one copy of each reader), then converted.
 #[inline]
 fn scalar(r: &mut Reader<'_>, s: Scalar) -> Result<u64, DecodeReason> {
-    Ok(match s {
-        Scalar::Double | Scalar::Fixed64 | Scalar::Sfixed64 => r.fixed64()?,
-        Scalar::Float => f64::from(f32::from_bits(r.fixed32()?)).to_bits(),
-        Scalar::Fixed32 => u64::from(r.fixed32()?),
-        Scalar::Sfixed32 => r.fixed32()? as i32 as i64 as u64,
-        Scalar::Int64 | Scalar::Uint64 => r.varint()?,
-        Scalar::Int32 | Scalar::Enum(_) => r.varint()? as i32 as i64 as u64,
-        Scalar::Uint32 => u64::from(r.varint()? as u32),
-        Scalar::Sint32 => zigzag32(r.varint()?) as i64 as u64,
-        Scalar::Sint64 => zigzag64(r.varint()?) as u64,
-        Scalar::Bool => u64::from(r.varint()? != 0),
-        Scalar::String | Scalar::Bytes => {
+    let raw = match s.wire_type() {
+        wire::FIXED64 => r.fixed64()?,
+        wire::FIXED32 => u64::from(r.fixed32()?),
+        wire::LEN => {
             let (start, end) = r.len_delimited()?;
             if end > u32::MAX as usize {
                 return Err(DecodeReason::OutOfRange("a string past 4 GiB"));
             }
-            range(start, end)
+            return Ok(range(start, end));
         }
+        _ => r.varint()?,
+    };
+    Ok(match s {
+        Scalar::Float => f64::from(f32::from_bits(raw as u32)).to_bits(),
+        Scalar::Sfixed32 => raw as u32 as i32 as i64 as u64,
+        Scalar::Int32 | Scalar::Enum(_) => raw as i32 as i64 as u64,
+        Scalar::Uint32 => u64::from(raw as u32),
+        Scalar::Sint32 => zigzag32(raw) as i64 as u64,
+        Scalar::Sint64 => zigzag64(raw) as u64,
+        Scalar::Bool => u64::from(raw != 0),
+        // Double, Fixed64, Sfixed64, Fixed32, Int64, Uint64: the bits as read.
+        _ => raw,
     })
-}
-
-/// A sub-message's reader over the same body (ranges stay absolute).
-#[inline(always)]
-fn sub<'a>(r: &mut Reader<'a>) -> Result<Reader<'a>, DecodeReason> {
-    let (start, end) = r.len_delimited()?;
-    let mut inner = Reader::new(r.bytes().get(..end).ok_or(DecodeReason::Truncated)?);
-    inner.at = start;
-    Ok(inner)
 }
 
 impl Plan {
@@ -178,10 +177,12 @@ impl Plan {
     ) -> Result<Self, String> {
         let mut levels = vec![Level::new()];
         let mut emit = vec![Emit::Null; names.len()];
+        let mut read = Vec::with_capacity(leaves.len());
         for leaf in leaves {
             let Some(col) = names.iter().position(|n| **n == *leaf.name) else {
                 continue;
             };
+            read.push((leaf, col as u32));
             if types.get(col) != Some(&leaf.ty) {
                 return Err(format!(
                     "field {} is {} in the writer schema and {} in the reader's",
@@ -224,6 +225,7 @@ impl Plan {
             present: vec![0; levels.len()],
             levels,
             emit,
+            flat: Flat::of(&read, names.len(), &enums),
             enums,
         })
     }
@@ -263,7 +265,7 @@ impl Plan {
                     if wire != wire::LEN {
                         return Err(wrong_wire());
                     }
-                    let mut inner_reader = sub(r)?;
+                    let mut inner_reader = r.sub()?;
                     self.message(&mut inner_reader, inner as usize, slots)?;
                 }
                 Target::Leaf {
@@ -283,7 +285,7 @@ impl Plan {
                             }
                             let elements = &mut slots.arrays[col];
                             if wire == wire::LEN && s.wire_type() != wire::LEN {
-                                let mut packed = sub(r)?;
+                                let mut packed = r.sub()?;
                                 while !packed.at_end() {
                                     elements.push(scalar(&mut packed, s)?);
                                 }
@@ -293,40 +295,8 @@ impl Plan {
                                 return Err(wrong_wire());
                             }
                         }
-                        Read::Scalar(s) => {
-                            if wire != s.wire_type() {
-                                return Err(wrong_wire());
-                            }
-                            slots.bits[col] = scalar(r, s)?;
-                            slots.stamps[col] = epoch;
-                        }
-                        Read::Timestamp => {
-                            if wire != wire::LEN {
-                                return Err(wrong_wire());
-                            }
-                            slots.bits[col] = timestamp(&mut sub(r)?)? as u64;
-                            slots.stamps[col] = epoch;
-                        }
-                        Read::Wrapper(s) => {
-                            if wire != wire::LEN {
-                                return Err(wrong_wire());
-                            }
-                            let mut inner = sub(r)?;
-                            let mut value = match s {
-                                Scalar::String | Scalar::Bytes => range(inner.at, inner.at),
-                                _ => 0,
-                            };
-                            while !inner.at_end() {
-                                let (n, w) = inner.tag()?;
-                                if n != 1 {
-                                    inner.skip(w, n, 0)?;
-                                } else if w == s.wire_type() {
-                                    value = scalar(&mut inner, s)?;
-                                } else {
-                                    return Err(wrong_wire());
-                                }
-                            }
-                            slots.bits[col] = value;
+                        read => {
+                            slots.bits[col] = value(r, read, wire)?;
                             slots.stamps[col] = epoch;
                         }
                     }
@@ -337,8 +307,37 @@ impl Plan {
     }
 }
 
+/// One value of a leaf read as `read` from a field of wire type `wire` (not a repeated one): a
+/// number's bits, a string's range, a Timestamp's nanoseconds.
+#[inline]
+pub fn value(r: &mut Reader<'_>, read: Read, wire: u8) -> Result<u64, DecodeReason> {
+    let s = match read {
+        Read::Scalar(s) if wire == s.wire_type() => return scalar(r, s),
+        Read::Scalar(_) => return Err(wrong_wire()),
+        _ if wire != wire::LEN => return Err(wrong_wire()),
+        Read::Timestamp => return Ok(timestamp(&mut r.sub()?)? as u64),
+        Read::Wrapper(s) => s,
+    };
+    let mut inner = r.sub()?;
+    let mut value = match s {
+        Scalar::String | Scalar::Bytes => range(inner.at, inner.at),
+        _ => 0,
+    };
+    while !inner.at_end() {
+        let (n, w) = inner.tag()?;
+        if n != 1 {
+            inner.skip(w, n, 0)?;
+        } else if w == s.wire_type() {
+            value = scalar(&mut inner, s)?;
+        } else {
+            return Err(wrong_wire());
+        }
+    }
+    Ok(value)
+}
+
 /// A `google.protobuf.Timestamp` (seconds and nanos) as nanoseconds since the epoch.
-fn timestamp(r: &mut Reader<'_>) -> Result<i64, DecodeReason> {
+pub fn timestamp(r: &mut Reader<'_>) -> Result<i64, DecodeReason> {
     let (mut seconds, mut nanos) = (0i64, 0i64);
     while !r.at_end() {
         let (n, w) = r.tag()?;

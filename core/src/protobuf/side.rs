@@ -22,6 +22,9 @@ use crate::protocol::SchemaType;
 use crate::table::Field;
 use crate::{DecodeReason, Error, Result};
 
+/// A record's failure: its schema id, when known, and why.
+type Failed = (Option<u32>, DecodeReason);
+
 /// The most message indexes a record's header may hold.
 const MAX_INDEXES: u64 = 32;
 
@@ -100,7 +103,7 @@ pub fn choose(d: &Descriptors, choice: &MessageChoice) -> Result<u32> {
 
 /// One column's staged rows.
 #[derive(Debug, Clone)]
-enum Out {
+pub enum Out {
     Scalar(Stage),
     Binary(Vec<Option<Vec<u8>>>),
     Array(Vec<Option<Vec<Value>>>),
@@ -115,7 +118,7 @@ impl Out {
         }
     }
 
-    fn push_null(&mut self) {
+    pub fn push_null(&mut self) {
         match self {
             Self::Scalar(s) => s.push_null(),
             Self::Binary(v) => v.push(None),
@@ -168,6 +171,10 @@ pub struct ProtoSide {
     plans: Vec<(u32, Vec<u32>, Plan)>,
     last: usize,
     indexes: Vec<u32>,
+    /// An enum's number as text (a number the enum lacks).
+    number: String,
+    /// Whether plans take their one-pass form when they have one (tests compare both paths).
+    flat: bool,
 }
 
 impl ProtoSide {
@@ -191,7 +198,15 @@ impl ProtoSide {
             plans: Vec::new(),
             last: 0,
             indexes: Vec::new(),
+            number: String::new(),
+            flat: true,
         }
+    }
+
+    /// Reads every record with the general path (tests compare it with the one-pass form).
+    #[cfg(test)]
+    pub fn general_only(&mut self) {
+        self.flat = false;
     }
 
     /// The columns' names and types.
@@ -259,14 +274,13 @@ impl ProtoSide {
         Ok(())
     }
 
-    /// Stages one record's bytes: a row in every stage, or an error (with the schema id when
-    /// known) and no change.
-    #[inline]
-    pub fn stage(
+    /// A record's schema id and body, its plan made `last` (compiled on first sight).
+    #[inline(never)]
+    fn find_framed<'b>(
         &mut self,
-        bytes: &[u8],
+        bytes: &'b [u8],
         store: &SchemaStore,
-    ) -> std::result::Result<u32, (Option<u32>, DecodeReason)> {
+    ) -> std::result::Result<(u32, &'b [u8]), Failed> {
         let mut indexes = std::mem::take(&mut self.indexes);
         let framed = unframe(bytes, &mut indexes);
         self.indexes = indexes;
@@ -275,30 +289,53 @@ impl ProtoSide {
         if !hit {
             self.find_plan(id, store).map_err(|r| (Some(id), r))?;
         }
+        Ok((id, body))
+    }
+
+    /// Stages one record's bytes: a row in every stage, or an error (with the schema id when
+    /// known) and no change. `cols` are the side's columns (strings are staged as codes in
+    /// their dictionaries).
+    #[inline]
+    pub fn stage(
+        &mut self,
+        bytes: &[u8],
+        store: &SchemaStore,
+        cols: &mut [Column],
+    ) -> std::result::Result<u32, Failed> {
+        if cols.len() != self.stages.len() {
+            return Err((None, DecodeReason::PlanMismatch));
+        }
+        // The common header, the first message (`[0]`) of the last plan's id, at a glance.
+        let (id, body) = match (bytes, self.plans.get(self.last)) {
+            ([0, a, b, c, d, 0, body @ ..], Some((last, ix, _)))
+                if u32::from_be_bytes([*a, *b, *c, *d]) == *last && ix[..] == [0] =>
+            {
+                (*last, body)
+            }
+            _ => self.find_framed(bytes, store)?,
+        };
         let Self {
             plans,
             last,
             slots,
             stages,
             rows,
+            number,
+            flat,
             ..
         } = self;
         let plan = match plans.get_mut(*last) {
             Some((_, _, plan)) => plan,
             None => return Err((Some(id), DecodeReason::PlanMismatch)),
         };
-        plan.read(body, slots).map_err(|r| (Some(id), r))?;
-        match emit(plan, slots, body, stages) {
-            Ok(()) => {
-                *rows += 1;
-                Ok(id)
-            }
-            Err(r) => {
-                let n = *rows;
-                stages.iter_mut().for_each(|s| s.truncate(n));
-                Err((Some(id), r))
-            }
+        if let (Some(one_pass), true) = (&plan.flat, *flat)
+            && one_pass.read(plan, body, stages, cols, number)
+        {
+            *rows += 1;
+            return Ok(id);
         }
+        general(plan, body, slots, stages, rows, cols, number).map_err(|r| (Some(id), r))?;
+        Ok(id)
     }
 
     /// How many plans the side keeps (at most [`MAX_PLANS`]).
@@ -336,6 +373,33 @@ impl ProtoSide {
     }
 }
 
+/// Stages a record's body through the plan's general path (the stages may hold part of its row
+/// from the one-pass form: they are cut back first). Out of line: the one-pass loop stays small.
+#[inline(never)]
+fn general(
+    plan: &mut Plan,
+    body: &[u8],
+    slots: &mut Slots,
+    stages: &mut [Out],
+    rows: &mut usize,
+    cols: &mut [Column],
+    number: &mut String,
+) -> Result<(), DecodeReason> {
+    let n = *rows;
+    stages.iter_mut().for_each(|s| s.truncate(n));
+    plan.read(body, slots)?;
+    match emit(plan, slots, body, stages, cols, number) {
+        Ok(()) => {
+            *rows += 1;
+            Ok(())
+        }
+        Err(r) => {
+            stages.iter_mut().for_each(|s| s.truncate(n));
+            Err(r)
+        }
+    }
+}
+
 /// Message indexes as text, `[0, 1]`.
 fn indexes_text(indexes: &[u32]) -> String {
     let each: Vec<String> = indexes.iter().map(u32::to_string).collect();
@@ -350,14 +414,15 @@ fn text(body: &[u8], bits: u64) -> Result<&str, DecodeReason> {
     std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)
 }
 
-/// One value into a scalar stage.
+/// One value into a stage (`column` its column).
 #[inline]
-fn push(
+pub fn push(
     stage: &mut Out,
     read: Read,
     bits: u64,
     body: &[u8],
     plan: &Plan,
+    column: &mut Column,
     number: &mut String,
 ) -> Result<(), DecodeReason> {
     let s = match read {
@@ -379,19 +444,23 @@ fn push(
         (_, Out::Scalar(Stage::I32(v))) => v.push(bits as i32),
         (_, Out::Scalar(Stage::I64(v))) => v.push(bits as i64),
         (Scalar::Bool, Out::Scalar(Stage::Bool(v))) => v.push(i8::from(bits != 0)),
-        (Scalar::String, Out::Scalar(Stage::Str { text: t, ends, .. })) => {
-            Stage::push_str(t, ends, text(body, bits)?)
+        (Scalar::String, Out::Scalar(stage)) => {
+            let (start, end) = unrange(bits);
+            let bytes = body.get(start..end).ok_or(DecodeReason::PlanMismatch)?;
+            let window = body.get(start..).and_then(<[u8]>::first_chunk::<16>);
+            stage.push_bytes(bytes, window, column)?
         }
-        (Scalar::Enum(e), Out::Scalar(Stage::Str { text: t, ends, .. })) => {
+        (Scalar::Enum(e), Out::Scalar(stage)) => {
             let n = bits as i32;
-            match plan.enums.get(e as usize).and_then(|d| d.name(n)) {
-                Some(name) => Stage::push_str(t, ends, name),
+            let name = match plan.enums.get(e as usize).and_then(|d| d.name(n)) {
+                Some(name) => name,
                 None => {
                     number.clear();
                     number.push_str(&n.to_string());
-                    Stage::push_str(t, ends, number)
+                    number
                 }
-            }
+            };
+            stage.push_bytes(name.as_bytes(), None, column)?
         }
         (Scalar::Bytes, Out::Binary(v)) => {
             let (start, end) = unrange(bits);
@@ -426,11 +495,18 @@ fn element(s: Scalar, bits: u64, body: &[u8], plan: &Plan) -> Result<Value, Deco
     })
 }
 
-/// The slots of the record just read into one row of the stages.
+/// The slots of the record just read into one row of the stages (`cols` their columns).
 #[inline]
-fn emit(plan: &Plan, slots: &Slots, body: &[u8], stages: &mut [Out]) -> Result<(), DecodeReason> {
-    let mut number = String::new();
-    for (col, (how, stage)) in plan.emit.iter().zip(stages.iter_mut()).enumerate() {
+fn emit(
+    plan: &Plan,
+    slots: &Slots,
+    body: &[u8],
+    stages: &mut [Out],
+    cols: &mut [Column],
+    number: &mut String,
+) -> Result<(), DecodeReason> {
+    let outs = plan.emit.iter().zip(stages.iter_mut()).zip(cols.iter_mut());
+    for (col, ((how, stage), column)) in outs.enumerate() {
         let Emit::Field {
             parent,
             read,
@@ -463,10 +539,10 @@ fn emit(plan: &Plan, slots: &Slots, body: &[u8], stages: &mut [Out]) -> Result<(
             }
         } else if set {
             let bits = slots.bits.get(col).copied().unwrap_or(0);
-            push(stage, read, bits, body, plan, &mut number)?;
+            push(stage, read, bits, body, plan, column, number)?;
         } else if !explicit && plan.present(parent, slots.epoch) {
             // Proto3's implicit presence: the type's default (0, "", false, the enum's 0).
-            push(stage, read, 0, body, plan, &mut number)?;
+            push(stage, read, 0, body, plan, column, number)?;
         } else {
             stage.push_null();
         }

@@ -39,7 +39,7 @@ message All {
 
 /// The test schema compiled as the bridge compiles a registry's: a descriptor set, the schema's
 /// own file last.
-fn compile(files: &[(&str, &str)]) -> (Vec<u8>, DescriptorPool) {
+pub(super) fn compile(files: &[(&str, &str)]) -> (Vec<u8>, DescriptorPool) {
     let dir = tempdir();
     for (name, text) in files {
         std::fs::write(dir.join(name), text).unwrap();
@@ -62,7 +62,7 @@ fn tempdir() -> std::path::PathBuf {
     dir
 }
 
-fn info(id: u32, version: i32, set: &[u8]) -> SchemaInfo {
+pub(super) fn info(id: u32, version: i32, set: &[u8]) -> SchemaInfo {
     SchemaInfo {
         id,
         subject: Some("t-value".into()),
@@ -73,7 +73,7 @@ fn info(id: u32, version: i32, set: &[u8]) -> SchemaInfo {
     }
 }
 
-fn store_of(infos: Vec<SchemaInfo>) -> SchemaStore {
+pub(super) fn store_of(infos: Vec<SchemaInfo>) -> SchemaStore {
     let mut store = SchemaStore::new();
     for i in infos {
         store.insert_other(i).unwrap();
@@ -90,7 +90,7 @@ fn decoder(store: SchemaStore, choice: MessageChoice) -> RecordDecoder {
 }
 
 /// Confluent's framing: magic 0, the id, the message indexes (`[0]` as a single 0 byte).
-fn frame(id: u32, indexes: &[i64], body: &[u8]) -> Vec<u8> {
+pub(super) fn frame(id: u32, indexes: &[i64], body: &[u8]) -> Vec<u8> {
     let mut out = vec![0];
     out.extend(id.to_be_bytes());
     if indexes == [0] {
@@ -112,6 +112,13 @@ fn frame(id: u32, indexes: &[i64], body: &[u8]) -> Vec<u8> {
     }
     out.extend(body);
     out
+}
+
+/// Empty columns for a side's fields.
+pub(super) fn columns_of(side: &ProtoSide) -> Vec<crate::column::Column> {
+    side.fields()
+        .map(|f| crate::column::Column::new(f.ty))
+        .collect()
 }
 
 fn cell(d: &RecordDecoder, name: &str, row: usize) -> V {
@@ -399,7 +406,7 @@ fn expected(v: &AllValues) -> Vec<(&'static str, V)> {
     ]
 }
 
-fn same(a: &V, b: &V) -> bool {
+pub(super) fn same(a: &V, b: &V) -> bool {
     match (a, b) {
         (V::F64(x), V::F64(y)) => x.to_bits() == y.to_bits(),
         (V::Array(x), V::Array(y)) => {
@@ -763,10 +770,12 @@ fn the_plan_cache_is_bounded_and_keeps_no_failures() {
     let reader = side::descriptors_of(&store, 1).unwrap();
     let message = side::choose(&reader, &MessageChoice::Named("test.All".into())).unwrap();
     let mut s = ProtoSide::new(&reader, message).unwrap();
+    let mut cols = columns_of(&s);
+    let cols = &mut cols[..];
     for round in 0..2 {
         for id in 1..=100 {
             assert_eq!(
-                s.stage(&frame(id, &[0], &[]), &store),
+                s.stage(&frame(id, &[0], &[]), &store, cols),
                 Ok(id),
                 "round {round}"
             );
@@ -775,14 +784,16 @@ fn the_plan_cache_is_bounded_and_keeps_no_failures() {
     assert_eq!(s.staged(), 200);
     assert_eq!(s.plans_kept(), side::MAX_PLANS);
     for k in 1_000..6_000 {
-        let err = s.stage(&frame(1, &[0, k], &[]), &store).unwrap_err();
+        let err = s.stage(&frame(1, &[0, k], &[]), &store, cols).unwrap_err();
         assert_eq!(err.0, Some(1));
         assert!(
             matches!(&err.1, crate::DecodeReason::Incompatible(e) if e.contains(&format!("no message at indexes [0, {k}]"))),
             "{err:?}"
         );
     }
-    let again = s.stage(&frame(1, &[0, 1_000], &[]), &store).unwrap_err();
+    let again = s
+        .stage(&frame(1, &[0, 1_000], &[]), &store, cols)
+        .unwrap_err();
     assert!(
         matches!(again.1, crate::DecodeReason::Incompatible(_)),
         "{again:?}"
@@ -790,7 +801,7 @@ fn the_plan_cache_is_bounded_and_keeps_no_failures() {
     assert_eq!(s.plans_kept(), side::MAX_PLANS);
     assert_eq!(s.staged(), 200);
     // The kept plans still decode.
-    assert_eq!(s.stage(&frame(7, &[0], &[]), &store), Ok(7));
+    assert_eq!(s.stage(&frame(7, &[0], &[]), &store, cols), Ok(7));
 }
 
 /// A schema whose message `L{l}` holds two `L{l+1}` fields, `depth` levels: 2^depth leaves.

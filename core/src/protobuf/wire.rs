@@ -18,21 +18,27 @@ pub const FIXED32: u8 = 5;
 /// The deepest nesting of groups a skip follows (messages nest only as deep as a plan's levels).
 pub const MAX_DEPTH: usize = 64;
 
-/// A cursor over a message's bytes.
+/// A cursor over a message's bytes: `bytes[at..end]`. A nested message's reader keeps the
+/// whole slice (so a varint near its end still reads a word at a time) and its own end.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     bytes: &'a [u8],
     pub at: usize,
+    end: usize,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, at: 0 }
+        Self {
+            bytes,
+            at: 0,
+            end: bytes.len(),
+        }
     }
 
     #[inline(always)]
     pub fn at_end(&self) -> bool {
-        self.at >= self.bytes.len()
+        self.at >= self.end
     }
 
     /// The whole slice (for ranges of strings and bytes read from it).
@@ -40,12 +46,32 @@ impl<'a> Reader<'a> {
         self.bytes
     }
 
-    /// A base-128 varint of at most ten bytes, whose tenth byte holds at most bit 63.
+    /// The reader of the length-delimited field here (a nested message, a packed run), which
+    /// this one moves past.
+    #[inline]
+    pub fn sub(&mut self) -> Result<Self, DecodeReason> {
+        let (start, end) = self.len_delimited()?;
+        Ok(Self {
+            bytes: self.bytes,
+            at: start,
+            end,
+        })
+    }
+
+    /// Ends the reader at `end` (within its slice).
+    #[inline]
+    pub fn limit(&mut self, end: usize) {
+        self.end = end.min(self.bytes.len());
+    }
+
+    /// A base-128 varint of at most ten bytes, whose tenth byte holds at most bit 63 (Avro's
+    /// encoding without the zigzag: the same fast reader).
     #[inline(always)]
     pub fn varint(&mut self) -> Result<u64, DecodeReason> {
         // The common case: one byte.
         if let Some(&b) = self.bytes.get(self.at)
             && b < 0x80
+            && self.at < self.end
         {
             self.at += 1;
             return Ok(u64::from(b));
@@ -55,49 +81,40 @@ impl<'a> Reader<'a> {
 
     #[inline(never)]
     fn varint_slow(&mut self) -> Result<u64, DecodeReason> {
-        let mut value = 0u64;
-        for i in 0..10 {
-            let Some(&b) = self.bytes.get(self.at) else {
-                return Err(DecodeReason::Truncated);
-            };
-            self.at += 1;
-            if i == 9 && b > 1 {
-                return Err(DecodeReason::OverlongVarint);
-            }
-            value |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                return Ok(value);
-            }
+        let v = crate::avro::vlq::read_u64(self.bytes, &mut self.at)?;
+        match self.at <= self.end {
+            true => Ok(v),
+            false => Err(DecodeReason::Truncated),
         }
-        Err(DecodeReason::OverlongVarint)
     }
 
-    #[inline(always)]
-    pub fn fixed32(&mut self) -> Result<u32, DecodeReason> {
+    /// `N` bytes.
+    #[inline]
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], DecodeReason> {
         let b = self
             .bytes
-            .get(self.at..self.at + 4)
+            .get(self.at..self.end)
+            .and_then(<[u8]>::first_chunk::<N>)
             .ok_or(DecodeReason::Truncated)?;
-        self.at += 4;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.at += N;
+        Ok(*b)
     }
 
-    #[inline(always)]
+    #[inline]
+    pub fn fixed32(&mut self) -> Result<u32, DecodeReason> {
+        self.fixed().map(u32::from_le_bytes)
+    }
+
+    #[inline]
     pub fn fixed64(&mut self) -> Result<u64, DecodeReason> {
-        let b: [u8; 8] = self
-            .bytes
-            .get(self.at..self.at + 8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(DecodeReason::Truncated)?;
-        self.at += 8;
-        Ok(u64::from_le_bytes(b))
+        self.fixed().map(u64::from_le_bytes)
     }
 
     /// A length-delimited field's bounds: `(start, end)` within the slice, past which it moves.
-    #[inline(always)]
+    #[inline]
     pub fn len_delimited(&mut self) -> Result<(usize, usize), DecodeReason> {
         let length = self.varint()?;
-        let left = self.bytes.len() - self.at.min(self.bytes.len());
+        let left = self.end.saturating_sub(self.at);
         if length > left as u64 {
             return Err(DecodeReason::LengthPastEnd {
                 length: i64::try_from(length).unwrap_or(i64::MAX),
@@ -110,14 +127,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-delimited field's bytes.
-    #[inline(always)]
+    #[inline]
     pub fn bytes_field(&mut self) -> Result<&'a [u8], DecodeReason> {
         let (start, end) = self.len_delimited()?;
         self.bytes.get(start..end).ok_or(DecodeReason::Truncated)
     }
 
     /// A field's tag: its number and wire type. Number 0 is refused (no field has it).
-    #[inline(always)]
+    #[inline]
     pub fn tag(&mut self) -> Result<(u32, u8), DecodeReason> {
         let tag = self.varint()?;
         let number = tag >> 3;
