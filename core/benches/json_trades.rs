@@ -20,12 +20,18 @@ pub const SPEC: &str = "Id=String,Timestamp=Instant,Exchange=String,Instrument=S
 
 /// `count` JSON trades (`trade_source.rs`'s).
 pub fn documents(count: usize) -> Vec<Vec<u8>> {
+    documents_with(count, "")
+}
+
+/// `count` JSON trades with `extra` (members no column reads, each with its leading comma, as
+/// `,"Venue":"x"`) before the price.
+pub fn documents_with(count: usize, extra: &str) -> Vec<Vec<u8>> {
     trades(count)
         .map(|t| {
             let mut ts = String::new();
             streamglass_core::time::calendar::format_instant(t.micros * 1_000, &mut ts);
             format!(
-                r#"{{"Id":"{}","Timestamp":"{ts}","Exchange":"{}","Instrument":"{}","Type":"{}","Price":{},"Size":{}}}"#,
+                r#"{{"Id":"{}","Timestamp":"{ts}","Exchange":"{}","Instrument":"{}","Type":"{}"{extra},"Price":{},"Size":{}}}"#,
                 t.id, t.exchange, t.instrument, TYPES[t.type_index], t.price, t.size,
             )
             .into_bytes()

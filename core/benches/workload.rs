@@ -4,6 +4,10 @@
 use streamglass_core::column::{Column, ColumnType, Value};
 use streamglass_core::{Agg, Batch, Engine, Schema, Table};
 
+// The decoding benches' exchanges (`trade_source.rs`), so the workloads name the same ones.
+#[path = "trade_source.rs"]
+mod trade_source;
+
 pub const BATCH: usize = 10_000;
 pub const BATCHES: usize = 100;
 
@@ -20,19 +24,6 @@ pub fn schema() -> Schema {
 
 /// Pre-typed batches.
 pub fn batches() -> Vec<Batch> {
-    let exchanges = [
-        "binance",
-        "coinbase-pro",
-        "okex",
-        "bitfinex",
-        "kraken",
-        "bitstamp",
-        "gemini",
-        "bitflyer",
-        "poloniex",
-        "okcoin",
-        "lgo",
-    ];
     let instruments = [
         "BTC/USD", "BTC/USDT", "ETH/USD", "ETH/USDT", "ETH/BTC", "LTC/USD", "XRP/USD", "SOL/USD",
         "DOGE/USD", "ADA/USD",
@@ -55,7 +46,9 @@ pub fn batches() -> Vec<Batch> {
             for i in 0..BATCH {
                 let r = next();
                 columns[0].push(&Value::I64((b * BATCH + i) as i64));
-                columns[1].push(&Value::String(exchanges[(r % 11) as usize].into()));
+                columns[1].push(&Value::String(
+                    trade_source::EXCHANGES[(r % 11) as usize].into(),
+                ));
                 columns[2].push(&Value::String(instruments[((r >> 8) % 10) as usize].into()));
                 columns[3].push(&Value::F64(60_000.0 + (r >> 20) as f64 % 1000.0));
                 columns[4].push(&Value::F64(((r >> 40) % 1000) as f64 / 100.0));

@@ -8,7 +8,10 @@
 //! node core/benches/run-wasi.mjs target/wasm32-unknown-unknown/release/examples/json_bench.wasm
 //! cargo run --release -p streamglass-core --example json_bench   # natively
 //! ```
-//! Natively, `JSON_BENCH_PLAN_ONLY=1` times only the plan (for A/B runs of two builds).
+//! With the argument `plan` (or natively `JSON_BENCH_PLAN_ONLY=1`), only the plan runs (for A/B
+//! runs of two builds, and a profiler). With `extra` (or natively `JSON_BENCH_EXTRA=1`), each
+//! trade carries a member no column reads (`"Venue":"x"`), as a spec naming only some members
+//! meets.
 
 // Not every example reads its arguments.
 #[allow(dead_code)]
@@ -18,17 +21,24 @@ mod host;
 mod json_trades;
 
 use host::{Instant, outln};
-use json_trades::{DOCS, decoder, documents, records, serde_value_path};
+use json_trades::{DOCS, decoder, documents, documents_with, records, serde_value_path};
 use streamglass_core::column::Column;
 
 fn main() {
     host::init();
-    let docs = documents(DOCS);
+    let extra =
+        std::env::var_os("JSON_BENCH_EXTRA").is_some() || host::args().iter().any(|a| a == "extra");
+    let docs = match extra {
+        true => documents_with(DOCS, r#","Venue":"x""#),
+        false => documents(DOCS),
+    };
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let records = records(&docs);
     let mut decoder = decoder();
     let types: Vec<_> = decoder.schema().fields().iter().map(|f| f.ty).collect();
     let mut cols: Vec<Column> = types.iter().map(|t| Column::new(*t)).collect();
+    let plan_only = std::env::var_os("JSON_BENCH_PLAN_ONLY").is_some()
+        || host::args().iter().any(|a| a == "plan");
     for round in 0..3 {
         let mut best = f64::MAX;
         for _ in 0..5 {
@@ -44,7 +54,7 @@ fn main() {
             DOCS as f64 / best / 1e6,
             bytes as f64 / best / 1e6
         );
-        if std::env::var_os("JSON_BENCH_PLAN_ONLY").is_some() {
+        if plan_only {
             continue;
         }
         let mut best = f64::MAX;

@@ -88,9 +88,40 @@ fn site(args: &[String]) -> Result<(), Failure> {
     build_site(&tools, &out)
 }
 
+/// `-Zlocation-detail=none` for the wasm build, kept with the flags it would otherwise meet:
+/// flags from the environment (`CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`) replace those of
+/// cargo's config, so with them the flag joins them there (as `CARGO_ENCODED_RUSTFLAGS`,
+/// separated by 0x1f); without, it joins the config's `target.…rustflags` through `--config`.
+fn with_site_rustflags(cmd: Cmd) -> Cmd {
+    const FLAG: &str = "-Zlocation-detail=none";
+    let given: Option<Vec<String>> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
+        Ok(encoded) => Some(
+            encoded
+                .split('\x1f')
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        Err(_) => std::env::var("RUSTFLAGS")
+            .ok()
+            .map(|flags| flags.split_whitespace().map(str::to_owned).collect()),
+    };
+    match given {
+        Some(mut flags) => {
+            flags.push(FLAG.to_owned());
+            cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
+                .env_remove("RUSTFLAGS")
+        }
+        None => cmd.args([
+            "--config",
+            &format!("target.wasm32-unknown-unknown.rustflags=[\"{FLAG}\"]"),
+        ]),
+    }
+}
+
 /// Builds the wasm package in the size-tuned profile and lays out the page in `site`.
 fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
-    Cmd::new("cargo")
+    let build = Cmd::new("cargo")
         .args([
             "build",
             "-p",
@@ -104,13 +135,26 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
         // unknown-unknown discards), yet every panicking site kept its own 16-byte `Location`
         // and the file names (785 sites, 114 files, ~17 KB raw): 7.4 KB served gzip. The flag is
         // unstable; RUSTC_BOOTSTRAP lets this stable toolchain take it for this build only.
-        .args([
-            "--config",
-            "target.wasm32-unknown-unknown.rustflags=[\"-Zlocation-detail=none\"]",
-        ])
-        .env("RUSTC_BOOTSTRAP", "1")
-        .run()?;
+        // With `--target`, the flags reach neither build scripts nor proc-macros (see
+        // `with_site_rustflags`). RUSTC_BOOTSTRAP does reach build scripts: some probe for
+        // nightly features with it (thiserror, proc-macro2), and their crates are rebuilt when
+        // it flips, so a plain `cargo build` in the same target directory after this one
+        // rebuilds them.
+        .env("RUSTC_BOOTSTRAP", "1");
+    with_site_rustflags(build).run()?;
     let mut wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/streamglass_wasm.wasm");
+    // The flag must have taken: a bundle with panic locations names the core's source files
+    // (std's own, `library/core/src/…`, come precompiled with theirs).
+    let built = std::fs::read(&wasm).map_err(Failure::io("read the built wasm"))?;
+    let ours = |at: usize| at < 8 || &built[at - 8..at] != b"library/";
+    if (0..built.len().saturating_sub(8))
+        .any(|at| built[at..].starts_with(b"core/src/") && ours(at))
+    {
+        return Err(Failure(
+            "the wasm build kept its panic locations (-Zlocation-detail=none did not apply)"
+                .to_owned(),
+        ));
+    }
     if let Some(wasm_opt) = &tools.wasm_opt {
         wasm = optimise_bundle(wasm_opt, &wasm)?;
     }

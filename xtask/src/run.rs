@@ -50,6 +50,11 @@ impl Cmd {
         self
     }
 
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
     /// Runs to completion with the terminal attached.
     pub fn run(mut self) -> Result<(), Failure> {
         println!("xtask: $ {}", self.shown);

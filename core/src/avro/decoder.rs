@@ -667,10 +667,10 @@ impl RecordDecoder {
                     Ok(key_id) => match stage(value, record.value, value_cols) {
                         Err((id, reason)) => {
                             if let Some(plan) = &mut key.json {
-                                plan.unstage_last();
+                                plan.unstage_last(key_cols);
                             }
                             if let Some(side) = &mut key.proto {
-                                side.unstage_last();
+                                side.unstage_last(key_cols);
                             }
                             Some((id.or(key_id), reason))
                         }

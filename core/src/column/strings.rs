@@ -124,6 +124,15 @@ impl Dictionary {
         true
     }
 
+    /// Keeps the first `len` entries.
+    fn truncate(&mut self, len: usize) {
+        while self.values.len() > len {
+            if let Some(value) = self.values.pop() {
+                self.bytes -= value.len();
+            }
+        }
+    }
+
     /// The code of `value`, if present.
     pub fn code(&self, value: &str) -> Option<u32> {
         self.values.get_index_of(value).map(|c| c as u32)
@@ -201,6 +210,47 @@ impl StrChunk {
             }
             _ => self.try_push(value),
         }
+    }
+
+    /// Appends the rows of `ends` (end offsets into `text`, from `start`; `null` flags a null
+    /// row) that [`StrChunk::try_push`] and [`StrChunk::try_push_null`] would take one by one,
+    /// as one copy of their bytes: how many it took (0 when the chunk is full, or an end is out
+    /// of order or past `text`).
+    pub fn push_run(&mut self, text: &[u8], ends: &[usize], null: usize, start: usize) -> usize {
+        let room = PLAIN_ROWS.saturating_sub(self.ends.len()).min(ends.len());
+        let base = self.bytes.len();
+        let mut bytes = base;
+        let mut end = start;
+        let mut taken = 0;
+        self.ends.reserve(room);
+        for &e in ends.iter().take(room) {
+            let value_end = e & !null;
+            let Some(len) = value_end.checked_sub(end) else {
+                break;
+            };
+            if e & null != 0 {
+                if bytes > PLAIN_BYTES || len != 0 {
+                    break;
+                }
+                self.ends.push(bytes as u32 | NULL_BIT);
+            } else {
+                if bytes != 0 && bytes + len > PLAIN_BYTES {
+                    break;
+                }
+                bytes += len;
+                self.ends.push(bytes as u32);
+            }
+            end = value_end;
+            taken += 1;
+        }
+        match text.get(start..end) {
+            Some(run) => self.bytes.extend_from_slice(run),
+            None => {
+                self.ends.truncate(self.ends.len() - taken);
+                return 0;
+            }
+        }
+        taken
     }
 
     /// Appends a null row if the chunk has room for it; `false` when it is full.
@@ -771,12 +821,50 @@ impl StringColumn {
         }
     }
 
+    /// Appends rows by their codes in this column's own dictionary (a code it lacks is a null),
+    /// then turns the column plain if it has grown past its dictionary's limits; false, with
+    /// nothing appended, if the column has no dictionary.
+    pub fn extend_codes(&mut self, source: impl Iterator<Item = u32>) -> bool {
+        let Repr::Dict { codes, dict } = &mut self.repr else {
+            return false;
+        };
+        let n = u32::try_from(dict.len()).unwrap_or(NULL_CODE);
+        let mut block = [0u32; 256];
+        let mut filled = 0;
+        for code in source {
+            // (`NULL_CODE + 1` wraps to 0: one compare per code.)
+            block[filled] = if code.wrapping_add(1) > n {
+                NULL_CODE
+            } else {
+                code
+            };
+            filled += 1;
+            if filled == block.len() {
+                codes.extend_from_slice(&block);
+                filled = 0;
+            }
+        }
+        codes.extend_from_slice(&block[..filled]);
+        self.maybe_go_plain();
+        true
+    }
+
     /// Adds `value` to the dictionary without appending a row, while the column has one: its
     /// code, for a [`StrLane::Codes`].
     pub fn intern(&mut self, value: &str) -> Option<u32> {
         match &mut self.repr {
             Repr::Dict { dict, .. } => Some(dict.intern(value)),
             Repr::Plain(_) => None,
+        }
+    }
+
+    /// Drops the dictionary's entries from `len` on, while the column has one: the entries a
+    /// writer interned for a record that then failed ([`StringColumn::intern`]), which no row
+    /// holds. Codes from `len` on are free again.
+    pub(crate) fn cut_dictionary(&mut self, len: usize) {
+        if let Repr::Dict { dict, codes } = &mut self.repr {
+            debug_assert!(!codes.slices().any(|c| any_past(c, len)));
+            dict.truncate(len);
         }
     }
 
@@ -1100,6 +1188,62 @@ mod tests {
 
     fn arb_value() -> impl Strategy<Value = Option<String>> {
         proptest::option::weighted(0.9, "[a-zé€]{0,12}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A run of rows takes what the rows pushed one by one would, into the same chunk.
+        #[test]
+        fn a_run_takes_what_row_by_row_pushes_take(
+            before in proptest::collection::vec(proptest::option::of(0..70_000usize), 0..8),
+            rows in proptest::collection::vec(
+                proptest::option::of(prop_oneof![20 => 0..100usize, 1 => 0..300_000usize]),
+                0..6_000,
+            ),
+            start in 0..3usize,
+        ) {
+            const NULL: usize = 1 << (usize::BITS - 1);
+            let fill = |chunk: &mut StrChunk, rows: &[Option<usize>]| {
+                for r in rows {
+                    let _ = match r {
+                        Some(n) => chunk.try_push(&vec![b'b'; *n]),
+                        None => chunk.try_push_null(),
+                    };
+                }
+            };
+            let mut text = vec![b'x'; start];
+            let mut ends = Vec::new();
+            for (i, r) in rows.iter().enumerate() {
+                match r {
+                    Some(n) => {
+                        text.extend((0..*n).map(|j| b'a' + ((i + j) % 26) as u8));
+                        ends.push(text.len());
+                    }
+                    None => ends.push(text.len() | NULL),
+                }
+            }
+            let (mut run, mut one) = (StrChunk::default(), StrChunk::default());
+            fill(&mut run, &before);
+            fill(&mut one, &before);
+            let taken = run.push_run(&text, &ends, NULL, start);
+            let mut at = start;
+            let mut expected = 0;
+            for &e in &ends {
+                let pushed = match e & NULL {
+                    0 => one.try_push(&text[at..e]),
+                    _ => one.try_push_null(),
+                };
+                if !pushed {
+                    break;
+                }
+                at = e & !NULL;
+                expected += 1;
+            }
+            prop_assert_eq!(taken, expected);
+            prop_assert_eq!(&run.ends, &one.ends);
+            prop_assert!(run.bytes == one.bytes);
+        }
     }
 
     proptest! {

@@ -40,7 +40,7 @@ pub fn from_number(n: &Number, text: &str, unit: EpochUnit) -> Option<i64> {
     let nanos = match n.as_i64() {
         Some(i) => i.checked_mul(unit.nanos())?,
         None => {
-            let f = n.as_f64(text)? * unit.nanos() as f64;
+            let f = n.as_f64(text.as_bytes())? * unit.nanos() as f64;
             // Beyond ±2^63 the cast would saturate: refused instead.
             if !(-9.223_372_036_854_775e18..9.223_372_036_854_775e18).contains(&f) {
                 return None;
@@ -80,7 +80,7 @@ fn same_date(a: &[u8; 10], b: &[u8; 10]) -> bool {
 
 /// `yyyy-mm-ddThh:mm:ss[.f{1,9}](Z|±hh:mm)`, or `None` for any other shape.
 #[inline]
-fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
+pub(super) fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;
     }
@@ -100,16 +100,30 @@ fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
             days
         }
     };
-    let (h, mi, s) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    // `hh:mm:ss` as one word, each byte less its `0` (the colons, checked above, to zero): all
+    // digits if no byte is 10 or more (or wrapped past zero).
+    let w = u64::from_le_bytes(*b.get(11..19)?.first_chunk::<8>()?);
+    let d = w.wrapping_sub(u64::from_le_bytes(*b"00:00:00"));
+    if (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    let [h1, h0, _, m1, m0, _, s1, s0] = d.to_le_bytes();
+    let two = |a: u8, b: u8| i64::from(a) * 10 + i64::from(b);
+    let (h, mi, s) = (two(h1, h0), two(m1, m0), two(s1, s0));
     if h > 23 || mi > 59 || s > 59 {
         return None;
     }
     let mut rest = &b[19..];
     let mut frac = 0i64;
     if let [b'.', tail @ ..] = rest {
-        let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 || n > 9 {
-            return None;
+        // Up to nine digits, in one pass.
+        let mut n = 0;
+        while let Some(&c @ b'0'..=b'9') = tail.get(n) {
+            if n == 9 {
+                return None;
+            }
+            frac = frac * 10 + i64::from(c - b'0');
+            n += 1;
         }
         const SCALE: [i64; 9] = [
             100_000_000,
@@ -122,17 +136,18 @@ fn fast(b: &[u8], last: &mut LastDate) -> Option<i64> {
             10,
             1,
         ];
-        frac = num(&tail[..n])? * SCALE[n - 1];
+        frac *= SCALE.get(n.checked_sub(1)?)?;
         rest = &tail[n..];
     }
     let offset = match rest {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), oh @ .., b':', om1, om2] if oh.len() == 2 => {
             let (oh, om) = (num(oh)?, num(&[*om1, *om2])?);
-            if oh > 23 || om > 59 {
+            let o = oh * HOUR + om * MINUTE;
+            // Offsets reach ±18:00, as java.time's (and the literal parser's) do.
+            if om > 59 || o > 18 * HOUR {
                 return None;
             }
-            let o = oh * HOUR + om * MINUTE;
             if *sign == b'-' { -o } else { o }
         }
         _ => return None,
@@ -155,7 +170,11 @@ mod tests {
             "1970-01-01T00:00:00-05:00",
             "2262-04-11T23:47:16.854775807Z",
             "1677-09-21T00:12:43.145224193Z",
+            "2262-04-12T00:47:16.854775807+01:00",
+            "1677-09-20T23:12:43.145224193-01:00",
             "2024-02-29T23:59:59.9z",
+            "2026-01-05T17:00:00+18:00",
+            "2026-01-05T17:00:00-18:00",
         ] {
             let Ok(Literal::Instant(want)) = parse(t) else {
                 panic!("{t}")
@@ -178,11 +197,35 @@ mod tests {
             "2026-01-05T24:00:00Z",
             "2026-01-05T17:00:00.1234567891Z",
             "2262-04-11T23:47:16.854775808Z",
+            "1677-09-21T00:12:43.145224192Z",
             "9999-12-31T00:00:00Z",
+            "2026-01-05T17:00:00+18:01",
+            "2026-01-05T17:00:00-23:59",
+            "2026-01-05T17:00:00+19:00",
             "yesterday",
             "",
         ] {
             assert_eq!(from_text(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast shape, its digits anything near a digit, read as the literal parser reads it
+        /// (through a cache of the last date, and without), offsets beyond ±18:00 refused by both.
+        #[test]
+        fn the_fast_shape_reads_as_the_literal_parser_does(
+            t in "[0-9]{4}-[0-1][0-9]-[0-3][0-9][Tt][0-2/:][0-9/:]:[0-6][0-9]:[0-6/][0-9:](\\.[0-9]{0,10})?([Zz]|[+-][0-2][0-9]:[0-6][0-9])",
+            other in "20[0-9]{2}-0[1-9]-[0-2][0-9]T00:00:00Z",
+        ) {
+            let want = match parse(&t) {
+                Ok(Literal::Instant(n)) => Some(n),
+                _ => None,
+            };
+            let mut last = None;
+            from_text_cached(&other, &mut last);
+            proptest::prop_assert_eq!(from_text_cached(&t, &mut last), want);
+            proptest::prop_assert_eq!(from_text_cached(&t, &mut last), want);
+            proptest::prop_assert_eq!(from_text(&t), want);
         }
     }
 }

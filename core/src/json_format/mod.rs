@@ -21,16 +21,18 @@
 //! A Confluent-framed document (byte 0 is 0x00, then a 4-byte schema id) is unframed first: JSON
 //! text never starts with a NUL byte. A Kafka null (a tombstone) gives nulls in every column.
 //!
-//! [`JsonPlan`] is compiled once per column set: a trie of member names per object level, with
-//! the member order of the last document as a hint, so a producer's fixed order costs one
-//! comparison a member. A document is read once, left to right ([`scan`]), with no value tree;
-//! each value goes straight into its column.
+//! [`JsonPlan`] is compiled once per column set: a trie of member names per object level. A
+//! document is read once, left to right ([`scan`]), with no value tree; each value goes straight
+//! into its column's stage. A plan whose columns are all members of the top object reads it first
+//! in a one-pass form ([`flat`]: members matched on their raw bytes in the producer's order, the
+//! position a local), and falls back to the general path for anything unusual.
 //!
 //! Invariant: a document either adds one value to each of its columns, or fails with a
 //! [`crate::DecodeReason`] (bad JSON, a value that does not fit its column, a repeated member);
 //! the caller ([`crate::avro::RecordDecoder`]) then truncates the columns back, so nothing of a
 //! failed record is kept.
 
+mod flat;
 pub mod infer;
 pub mod instant;
 pub mod json_schema;

@@ -2,15 +2,16 @@
 //! columns, which decodes a document straight into them.
 //!
 //! The plan is a tree of object levels ([`Level`]): each holds its members by name, each member
-//! a leaf (a column and its type) or a nested level. Members are looked up in order from where
-//! the last one was found, so a producer that writes its fields in a fixed order costs one name
-//! comparison a member; any order is found. A member the columns do not read is skipped.
+//! a leaf (a column and its type) or a nested level. A flat plan (one level) reads a document
+//! first in the one-pass form ([`super::flat`]), which matches members on their raw bytes in the
+//! producer's order; the general path here (nested plans, and whatever the one-pass form leaves)
+//! scans each member's name and finds it by name. A member the columns do not read is skipped.
 //!
 //! Values go into the plan's own [`Stage`]s first ([`JsonPlan::stage`]), and from there into the
 //! table columns in bulk ([`JsonPlan::flush`]); [`JsonPlan::decode`] does both for one record.
 //!
 //! Invariant: [`JsonPlan::stage`] adds exactly one row to every stage, or returns an error and
-//! leaves the stages as they were. A column that received its value is stamped with the
+//! leaves the stages, and the columns' dictionaries, as they were. A column that received its value is stamped with the
 //! record's epoch; a member read twice is an error; columns left unstamped get a null at the
 //! end.
 
@@ -24,17 +25,17 @@ use crate::DecodeReason;
 use crate::column::Column;
 
 #[derive(Debug, Clone, Copy)]
-enum Target {
+pub(super) enum Target {
     Leaf(u32, JsonType),
     Level(u32),
 }
 
 #[derive(Debug)]
-struct Member {
-    name: Box<str>,
+pub(super) struct Member {
+    pub(super) name: Box<str>,
     /// The name needs no escape in JSON: a document's raw bytes `"name"` are this member.
-    plain: bool,
-    target: Target,
+    pub(super) plain: bool,
+    pub(super) target: Target,
 }
 
 impl Member {
@@ -48,15 +49,15 @@ impl Member {
 }
 
 #[derive(Debug, Default)]
-struct Level {
-    members: Vec<Member>,
+pub(super) struct Level {
+    pub(super) members: Vec<Member>,
 }
 
 /// A compiled JSON side (see the module's doc).
 #[derive(Debug)]
 pub struct JsonPlan {
     /// A boxed slice: its index is no call in the page's build (opt-level "z"), a `Vec`'s is.
-    levels: Box<[Level]>,
+    pub(super) levels: Box<[Level]>,
     /// Column names, for errors.
     names: Vec<Arc<str>>,
     /// Per column, the epoch of the last record that gave it a value.
@@ -72,6 +73,9 @@ pub struct JsonPlan {
     key: String,
     /// The last date an instant column read.
     last_date: instant::LastDate,
+    /// Documents are read the one-pass way first ([`super::flat`]): the columns are all members
+    /// of the top object, and at most 64.
+    flat: bool,
 }
 
 /// What a JSON value is, in errors.
@@ -119,6 +123,7 @@ impl JsonPlan {
                 .members
                 .push(Member::new(last, Target::Leaf(i as u32, c.ty)));
         }
+        let levels_flat = levels.len() == 1 && columns.len() <= 64;
         Self {
             levels: levels.into(),
             names: columns
@@ -134,7 +139,14 @@ impl JsonPlan {
             copy: Vec::new(),
             key: String::new(),
             last_date: None,
+            flat: levels_flat,
         }
+    }
+
+    /// Reads every document the general way (tests compare it with the one-pass form).
+    #[cfg(test)]
+    pub fn general_only(&mut self) {
+        self.flat = false;
     }
 
     /// How many columns it fills.
@@ -161,6 +173,25 @@ impl JsonPlan {
         if cols.len() != self.stages.len() {
             return Err(DecodeReason::PlanMismatch);
         }
+        if self.flat
+            && let Some(top) = self.levels.first()
+        {
+            if super::flat::read(
+                &top.members,
+                doc,
+                &mut self.stages,
+                cols,
+                &mut self.last_date,
+            ) {
+                self.rows += 1;
+                return Ok(());
+            }
+            // Its part of a row, and the dictionary entries it added (the general path may
+            // stage other strings).
+            let rows = self.rows;
+            let stages = self.stages.iter_mut().zip(cols.iter_mut());
+            stages.for_each(|(s, c)| s.cut(rows, c));
+        }
         match self.stage_document(doc, cols) {
             Ok(()) => {
                 self.rows += 1;
@@ -168,7 +199,8 @@ impl JsonPlan {
             }
             Err(e) => {
                 let rows = self.rows;
-                self.stages.iter_mut().for_each(|s| s.truncate(rows));
+                let stages = self.stages.iter_mut().zip(cols.iter_mut());
+                stages.for_each(|(s, c)| s.cut(rows, c));
                 Err(e)
             }
         }
@@ -180,11 +212,13 @@ impl JsonPlan {
         self.rows += 1;
     }
 
-    /// Drops the last staged row (its record failed on its other side).
-    pub fn unstage_last(&mut self) {
+    /// Drops the last staged row (its record failed on its other side), and the dictionary
+    /// entries it added to `cols` (the plan's columns).
+    pub fn unstage_last(&mut self, cols: &mut [Column]) {
         self.rows = self.rows.saturating_sub(1);
         let rows = self.rows;
-        self.stages.iter_mut().for_each(|s| s.truncate(rows));
+        let stages = self.stages.iter_mut().zip(cols.iter_mut());
+        stages.for_each(|(s, c)| s.cut(rows, c));
     }
 
     /// Appends the staged rows to `cols` (the plan's columns, in order) and empties the stages.
@@ -248,45 +282,30 @@ impl JsonPlan {
             s.at += 1;
             return Ok(());
         }
-        let mut hint = 0usize;
+        // The member expected next (the one after the last found, in the plan's order).
+        let mut hint = 0;
         loop {
             s.ws();
             if s.peek() != Some(b'"') {
                 return Err(s.error("expected a member name (a string)"));
             }
-            let members = &self.levels[level].members;
-            // The member expected next, by its raw bytes: no scan of the name, no unescaping.
-            let expected = members.get(hint).filter(|m| {
-                m.plain && {
-                    let name = m.name.as_bytes();
-                    let rest = s.bytes().get(s.at + 1..).unwrap_or_default();
-                    rest.get(name.len()) == Some(&b'"') && same_bytes(name, rest)
-                }
-            });
-            let (target, raw, escaped) = match expected {
-                Some(m) => {
-                    s.at += m.name.len() + 2;
-                    hint += 1;
-                    (Some(m.target), "", false)
-                }
-                None => {
-                    let at = s.at + 1;
-                    let (raw, escaped) = s.string()?;
-                    let name: &str = if escaped {
-                        Scanner::unescape(raw, at, &mut self.key)?;
-                        &self.key
-                    } else {
-                        raw
-                    };
-                    match members.iter().position(|m| *m.name == *name) {
-                        Some(i) => {
-                            hint = i + 1;
-                            (Some(members[i].target), raw, escaped)
-                        }
-                        None => (None, raw, escaped),
-                    }
-                }
+            let at = s.at + 1;
+            let (raw, escaped) = s.string()?;
+            let name: &str = if escaped {
+                Scanner::unescape(raw, at, &mut self.key)?;
+                &self.key
+            } else {
+                raw
             };
+            let members = &self.levels[level].members;
+            let found = match members.get(hint) {
+                Some(m) if *m.name == *name => Some(hint),
+                _ => members.iter().position(|m| *m.name == *name),
+            };
+            let target = found.and_then(|i| {
+                hint = i + 1;
+                members.get(i).map(|m| m.target)
+            });
             s.expect(b':', "expected `:`")?;
             s.ws();
             match target {
@@ -307,8 +326,7 @@ impl JsonPlan {
                     Some(b'n') => s.literal("null")?,
                     found => {
                         return Err(DecodeReason::JsonType {
-                            field: name_of(&self.key, raw, escaped, level, &self.levels, hint)
-                                .into(),
+                            field: if escaped { &self.key } else { raw }.into(),
                             found: kind(found),
                             expected: "object",
                         });
@@ -398,41 +416,40 @@ impl JsonPlan {
                 let n = s.number()?;
                 let text = s.text;
                 match (ty, column) {
-                    (JsonType::Double, Stage::F64(c)) => match n.as_f64(text) {
+                    (JsonType::Double, Stage::F64(c)) => match n.as_f64(text.as_bytes()) {
                         Some(v) => c.push(v),
                         None => return Err(wrong(&self.names, "a number out of range")),
                     },
-                    (JsonType::Long, Stage::I64(c)) => match n.as_integral_i64() {
-                        // i64::MIN is the column's null: refused rather than read as null.
-                        Some(v) if v != i64::MIN => c.push(v),
-                        _ if n.integer => {
-                            return Err(wrong(&self.names, "an integer out of range"));
+                    (
+                        JsonType::Long | JsonType::Int { .. },
+                        stage @ (Stage::I64(_) | Stage::I32(_)),
+                    ) => {
+                        // i64::MIN and i32::MIN are the columns' nulls: refused rather than
+                        // read as null.
+                        let (min, max, null) = match ty {
+                            JsonType::Int { min, max } => {
+                                (i64::from(min), i64::from(max), i64::from(i32::MIN))
+                            }
+                            _ => (i64::MIN, i64::MAX, i64::MIN),
+                        };
+                        let v = n
+                            .as_integral_i64()
+                            .filter(|v| *v >= min && *v <= max && *v != null);
+                        match (v, ty, stage) {
+                            (Some(v), JsonType::Long, Stage::I64(c)) => c.push(v),
+                            (Some(v), JsonType::Int { .. }, Stage::I32(c)) => c.push(v as i32),
+                            (Some(_), ..) => return Err(DecodeReason::PlanMismatch),
+                            _ if n.integer => {
+                                return Err(wrong(&self.names, "an integer out of range"));
+                            }
+                            _ => {
+                                return Err(wrong(
+                                    &self.names,
+                                    "a number that is not an integer in range",
+                                ));
+                            }
                         }
-                        _ => {
-                            return Err(wrong(
-                                &self.names,
-                                "a number that is not an integer in range",
-                            ));
-                        }
-                    },
-                    (JsonType::Int { min, max }, Stage::I32(c)) => match n.as_integral_i64() {
-                        Some(v)
-                            if v >= i64::from(min)
-                                && v <= i64::from(max)
-                                && v != i64::from(i32::MIN) =>
-                        {
-                            c.push(v as i32)
-                        }
-                        _ if n.integer => {
-                            return Err(wrong(&self.names, "an integer out of range"));
-                        }
-                        _ => {
-                            return Err(wrong(
-                                &self.names,
-                                "a number that is not an integer in range",
-                            ));
-                        }
-                    },
+                    }
                     (JsonType::Instant(unit), Stage::Timestamp(c)) => {
                         match instant::from_number(&n, text, unit) {
                             Some(v) => c.push(v),
@@ -479,40 +496,28 @@ impl JsonPlan {
     }
 }
 
-/// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`).
+/// Whether `rest` starts with `name`, a word at a time (names are short: no call to `memcmp`,
+/// and no iterator adapters, which the page's build leaves out of line).
 #[inline(always)]
-fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
+pub(super) fn same_bytes(name: &[u8], rest: &[u8]) -> bool {
     let Some(rest) = rest.get(..name.len()) else {
         return false;
     };
-    let mut a = name.chunks_exact(8);
-    let mut b = rest.chunks_exact(8);
-    for (x, y) in (&mut a).zip(&mut b) {
-        if <[u8; 8]>::try_from(x).ok() != <[u8; 8]>::try_from(y).ok() {
+    let word = |b: &[u8], i: usize| b.get(i..).and_then(<[u8]>::first_chunk::<8>).copied();
+    let mut i = 0;
+    while i + 8 <= name.len() {
+        if word(name, i) != word(rest, i) {
             return false;
         }
+        i += 8;
     }
-    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
-}
-
-/// The name of the member just read, for an error: the document's (unescaped) name, or the
-/// plan's, when the member was found by its raw bytes.
-fn name_of<'a>(
-    key: &'a str,
-    raw: &'a str,
-    escaped: bool,
-    level: usize,
-    levels: &'a [Level],
-    hint: usize,
-) -> &'a str {
-    match (escaped, raw) {
-        (true, _) => key,
-        (false, "") => levels
-            .get(level)
-            .and_then(|l| l.members.get(hint.wrapping_sub(1)))
-            .map_or("", |m| &m.name),
-        (false, raw) => raw,
+    while i < name.len() {
+        if name.get(i) != rest.get(i) {
+            return false;
+        }
+        i += 1;
     }
+    true
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use super::*;
 use crate::column::Value as V;
 use crate::json_format::spec::EpochUnit;
+use crate::json_format::stage::dictionary_entries;
 use proptest::prelude::*;
 use serde_json::Value as J;
 
@@ -423,4 +424,51 @@ proptest! {
             prop_assert!(false, "{:?}: ours {:?}", text, e);
         }
     }
+}
+
+/// A document that fails after its strings were staged (by the one-pass form, then the general
+/// path) leaves the columns' dictionaries and the stages' caches of codes as they were.
+#[test]
+fn a_failed_document_adds_nothing_to_the_dictionaries() {
+    let (mut plan, mut cols, _) = columns("Id=string,Exchange=string,Price=double");
+    assert_eq!(
+        plan.stage(br#"{"Id":"a","Exchange":"b"}"#, &mut cols),
+        Ok(())
+    );
+    plan.flush(&mut cols).unwrap();
+    let before: Vec<_> = cols.iter().map(dictionary_entries).collect();
+    for n in 0..5 {
+        let doc = format!(r#"{{"Id":"new {n}","Exchange":"new x","Price":"high"}}"#);
+        assert!(plan.stage(doc.as_bytes(), &mut cols).is_err());
+    }
+    // Failing on its other side, after it was staged.
+    assert_eq!(
+        plan.stage(br#"{"Id":"x","Exchange":"y"}"#, &mut cols),
+        Ok(())
+    );
+    plan.unstage_last(&mut cols);
+    plan.flush(&mut cols).unwrap();
+    assert_eq!(
+        cols.iter().map(dictionary_entries).collect::<Vec<_>>(),
+        before
+    );
+    assert_eq!(cols[0].len(), 1);
+    // The codes given out again are other strings' now, and the caches know it.
+    for doc in [
+        &br#"{"Id":"c","Exchange":"d"}"#[..],
+        br#"{"Id":"new 0","Exchange":"new x"}"#,
+        br#"{"Id":"x","Exchange":"y"}"#,
+    ] {
+        assert_eq!(plan.stage(doc, &mut cols), Ok(()));
+    }
+    plan.flush(&mut cols).unwrap();
+    let strings = |c: &Column| (0..c.len()).map(|r| c.get(r).unwrap()).collect::<Vec<_>>();
+    let text = |v: &[&str]| {
+        v.iter()
+            .map(|s| V::String(s.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strings(&cols[0]), text(&["a", "c", "new 0", "x"]));
+    assert_eq!(strings(&cols[1]), text(&["b", "d", "new x", "y"]));
+    assert_eq!(dictionary_entries(&cols[0]), before[0].map(|n| n + 3));
 }

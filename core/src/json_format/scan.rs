@@ -89,7 +89,7 @@ impl Number {
 
     /// The value as the nearest `f64`; `None` beyond `f64`'s range (or with no float parser).
     #[inline(always)]
-    pub fn as_f64(&self, text: &str) -> Option<f64> {
+    pub fn as_f64(&self, text: &[u8]) -> Option<f64> {
         let v = if !self.long && self.digits < 1 << 53 && (-22..=22).contains(&self.exponent) {
             let m = self.digits as f64;
             let p = POW10[self.exponent.unsigned_abs() as usize];
@@ -103,9 +103,10 @@ impl Number {
     /// The literal's magnitude through the text host's correctly rounded parser.
     #[cold]
     #[inline(never)]
-    fn parse_f64(&self, text: &str) -> Option<f64> {
+    fn parse_f64(&self, text: &[u8]) -> Option<f64> {
         let start = self.start + usize::from(self.negative);
-        crate::text::parse_f64(text.get(start..self.end)?).filter(|v| v.is_finite())
+        let digits = std::str::from_utf8(text.get(start..self.end)?).ok()?;
+        crate::text::parse_f64(digits).filter(|v| v.is_finite())
     }
 }
 
@@ -149,9 +150,7 @@ impl<'a> Scanner<'a> {
 
     #[inline(always)]
     pub fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
-            self.at += 1;
-        }
+        self.at = ws(self.bytes, self.at);
     }
 
     #[inline(always)]
@@ -204,37 +203,11 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn string(&mut self) -> Result<(&'a str, bool), DecodeReason> {
         let start = self.at + 1;
-        let mut i = start;
-        let mut escaped = false;
-        loop {
-            // Eight bytes at a time while none is a quote, a backslash or a control character.
-            if let Some(word) = self
-                .bytes
-                .get(i..i + 8)
-                .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            {
-                let hits = special(u64::from_le_bytes(word));
-                if hits == 0 {
-                    i += 8;
-                    continue;
-                }
-                i += (hits.trailing_zeros() / 8) as usize;
-            }
-            match self.bytes.get(i) {
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    escaped = true;
-                    i += 2;
-                }
-                Some(0..0x20) => return Err(bad(i, "a control character in a string")),
-                Some(_) => i += 1,
-                None => return Err(bad(self.bytes.len(), "the document ends inside a string")),
-            }
-        }
-        self.at = i + 1;
+        let (end, escaped) = string_end(self.bytes, start)?;
+        self.at = end + 1;
         let raw = self
             .text
-            .get(start..i)
+            .get(start..end)
             .ok_or_else(|| bad(start, "the document ends inside a string"))?;
         Ok((raw, escaped))
     }
@@ -307,89 +280,11 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn digits(&mut self, n: &mut Number, fraction: bool) -> usize {
-        let start = self.at;
-        while let Some(&d @ b'0'..=b'9') = self.bytes.get(self.at) {
-            self.at += 1;
-            if n.digits < 1_000_000_000_000_000_000 {
-                n.digits = n.digits * 10 + u64::from(d - b'0');
-                if fraction {
-                    n.exponent -= 1;
-                }
-            } else if !fraction {
-                // A digit beyond 19 in the integer part: the value is `long`, its text kept.
-                n.long = true;
-                n.exponent = n.exponent.saturating_add(1);
-            } else if d != b'0' {
-                n.long = true;
-            }
-        }
-        self.at - start
-    }
-
     /// At `-` or a digit: a number.
     #[inline(always)]
     pub fn number(&mut self) -> Result<Number, DecodeReason> {
-        let mut n = Number {
-            start: self.at,
-            end: self.at,
-            negative: false,
-            integer: true,
-            digits: 0,
-            long: false,
-            exponent: 0,
-        };
-        if self.peek() == Some(b'-') {
-            n.negative = true;
-            self.at += 1;
-        }
-        match self.peek() {
-            Some(b'0') => {
-                self.at += 1;
-                if let Some(b'0'..=b'9') = self.peek() {
-                    return Err(self.error("a number with a leading zero"));
-                }
-            }
-            Some(b'1'..=b'9') => {
-                self.digits(&mut n, false);
-            }
-            _ => return Err(self.error("expected a digit")),
-        }
-        if self.peek() == Some(b'.') {
-            n.integer = false;
-            self.at += 1;
-            if self.digits(&mut n, true) == 0 {
-                return Err(self.error("expected a digit after `.`"));
-            }
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            n.integer = false;
-            self.at += 1;
-            let negative = match self.peek() {
-                Some(b'-') => {
-                    self.at += 1;
-                    true
-                }
-                Some(b'+') => {
-                    self.at += 1;
-                    false
-                }
-                _ => false,
-            };
-            let mut e: i32 = 0;
-            let start = self.at;
-            while let Some(&d @ b'0'..=b'9') = self.bytes.get(self.at) {
-                self.at += 1;
-                e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
-            }
-            if self.at == start {
-                return Err(self.error("expected a digit in the exponent"));
-            }
-            n.exponent = n
-                .exponent
-                .saturating_add(if negative { e.saturating_neg() } else { e });
-        }
-        n.end = self.at;
+        let (n, end) = number(self.bytes, self.at)?;
+        self.at = end;
         Ok(n)
     }
 
@@ -513,4 +408,156 @@ impl<'a> Scanner<'a> {
         }
         self.expect(b':', "expected `:`")
     }
+}
+
+// The scanner's steps as functions of a position passed by value and handed back, so that a
+// caller keeps its position in a local (in wasm32, a scanner passed by reference to a call lives
+// in memory, and every step is a store and a load).
+
+/// The position after any whitespace from `at`: inline, one compare when there is none (a
+/// producer's compact JSON), the rest out of line.
+#[inline(always)]
+pub fn ws(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(&c) if c <= b' ' => ws_run(bytes, at),
+        _ => at,
+    }
+}
+
+#[inline(never)]
+fn ws_run(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// An error at `at`, or "ends too early" past the end.
+#[cold]
+#[inline(never)]
+fn bad_at(bytes: &[u8], at: usize, what: &'static str) -> DecodeReason {
+    bad(
+        at,
+        if at >= bytes.len() {
+            "the document ends too early"
+        } else {
+            what
+        },
+    )
+}
+
+/// The string whose raw text starts at `start` (just past its `"`): where its closing quote is,
+/// and whether it has escapes (not checked). Out of line, as [`number`].
+#[inline(never)]
+pub fn string_end(bytes: &[u8], start: usize) -> Result<(usize, bool), DecodeReason> {
+    let mut i = start;
+    let mut escaped = false;
+    loop {
+        // Eight bytes at a time while none is a quote, a backslash or a control character.
+        if let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+            let hits = special(u64::from_le_bytes(*word));
+            if hits == 0 {
+                i += 8;
+                continue;
+            }
+            i += (hits.trailing_zeros() / 8) as usize;
+        }
+        match bytes.get(i) {
+            Some(b'"') => return Ok((i, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                i += 2;
+            }
+            Some(0..0x20) => return Err(bad(i, "a control character in a string")),
+            Some(_) => i += 1,
+            None => return Err(bad(bytes.len(), "the document ends inside a string")),
+        }
+    }
+}
+
+/// The digits from `at` into `n` (a fraction's lower its exponent): where they end.
+#[inline(always)]
+fn digits(bytes: &[u8], mut at: usize, n: &mut Number, fraction: bool) -> usize {
+    while let Some(&d @ b'0'..=b'9') = bytes.get(at) {
+        at += 1;
+        if n.digits < 1_000_000_000_000_000_000 {
+            n.digits = n.digits * 10 + u64::from(d - b'0');
+            if fraction {
+                n.exponent -= 1;
+            }
+        } else if !fraction {
+            // A digit beyond 19 in the integer part: the value is `long`, its text kept.
+            n.long = true;
+            n.exponent = n.exponent.saturating_add(1);
+        } else if d != b'0' {
+            n.long = true;
+        }
+    }
+    at
+}
+
+/// At `-` or a digit (at `at`): a number, and where it ends. Out of line: one copy for the
+/// one-pass form and the scanner (the page is built for size).
+#[inline(never)]
+pub fn number(bytes: &[u8], mut at: usize) -> Result<(Number, usize), DecodeReason> {
+    let mut n = Number {
+        start: at,
+        end: at,
+        negative: false,
+        integer: true,
+        digits: 0,
+        long: false,
+        exponent: 0,
+    };
+    if bytes.get(at) == Some(&b'-') {
+        n.negative = true;
+        at += 1;
+    }
+    match bytes.get(at) {
+        Some(b'0') => {
+            at += 1;
+            if let Some(b'0'..=b'9') = bytes.get(at) {
+                return Err(bad_at(bytes, at, "a number with a leading zero"));
+            }
+        }
+        Some(b'1'..=b'9') => at = digits(bytes, at, &mut n, false),
+        _ => return Err(bad_at(bytes, at, "expected a digit")),
+    }
+    if bytes.get(at) == Some(&b'.') {
+        n.integer = false;
+        let after = digits(bytes, at + 1, &mut n, true);
+        if after == at + 1 {
+            return Err(bad_at(bytes, after, "expected a digit after `.`"));
+        }
+        at = after;
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        n.integer = false;
+        at += 1;
+        let negative = match bytes.get(at) {
+            Some(b'-') => {
+                at += 1;
+                true
+            }
+            Some(b'+') => {
+                at += 1;
+                false
+            }
+            _ => false,
+        };
+        let mut e: i32 = 0;
+        let start = at;
+        while let Some(&d @ b'0'..=b'9') = bytes.get(at) {
+            at += 1;
+            e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+        }
+        if at == start {
+            return Err(bad_at(bytes, at, "expected a digit in the exponent"));
+        }
+        n.exponent = n
+            .exponent
+            .saturating_add(if negative { e.saturating_neg() } else { e });
+    }
+    n.end = at;
+    Ok((n, at))
 }

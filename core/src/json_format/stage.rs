@@ -3,10 +3,13 @@
 //!
 //! Pushing into a table column one value at a time goes through its shared chunk (an atomic
 //! check per push); a stage is a buffer of its own ([`ChunkLane`], written by index), so a value
-//! costs a store, and a failed record is undone by truncating the stages to the rows before it.
+//! costs a store, and a failed record is undone by cutting the stages to the rows before it
+//! ([`Stage::cut`]: the rows, and the dictionary entries the failed row added).
 //! [`Stage::flush`] then appends all the
-//! staged rows at once: numbers as a slice, strings through the column's lane (interned into its
-//! dictionary, or copied into its plain chunk).
+//! staged rows at once: numbers as a slice, codes as blocks of codes
+//! ([`StringColumn::extend_codes`]), strings through the column's lane (interned into its
+//! dictionary, or copied into its plain chunk a run of rows at a time, as one copy of their
+//! bytes: [`crate::column::StrChunk::push_run`]).
 //!
 //! A string stage of a writer that has its column at hand ([`Stage::push_bytes`], the Protobuf
 //! side) stages dictionary codes instead, while the column is a dictionary column: a string
@@ -47,18 +50,33 @@ pub enum Stage {
 }
 
 /// Direct-mapped: strings of up to 16 bytes (as their length and two zero-padded words) and their
-/// codes in one dictionary, so a repeated string is not hashed into the dictionary again.
+/// codes in one dictionary, so a repeated string is not hashed into the dictionary again. And
+/// the last row that added entries to that dictionary since the last flush, with the
+/// dictionary's length before them, so that a failed row's entries are taken out again
+/// ([`Stage::cut`]; rows fail one at a time, the last staged).
 #[derive(Debug, Clone)]
 pub struct CodeCache {
     dictionary: u64,
     slots: [(u32, u64, u64, u32); 256],
+    /// The last staged row that added entries ([`NO_ROW`] if none since the flush), and the
+    /// dictionary's length before its first entry. One row is enough: rows fail one at a time,
+    /// the last one staged (or being staged); and were an earlier row's entries left, they
+    /// would only stay in the dictionary, unused, as before.
+    fresh: (usize, u32),
 }
+
+/// No row, in [`CodeCache::fresh`].
+const NO_ROW: usize = usize::MAX;
+
+/// A slot that matches no string.
+const EMPTY_SLOT: (u32, u64, u64, u32) = (u32::MAX, 0, 0, 0);
 
 impl Default for CodeCache {
     fn default() -> Self {
         Self {
             dictionary: u64::MAX,
-            slots: [(u32::MAX, 0, 0, 0); 256],
+            slots: [EMPTY_SLOT; 256],
+            fresh: (NO_ROW, 0),
         }
     }
 }
@@ -111,13 +129,14 @@ impl CodeCache {
     }
 
     /// The code of `bytes` (UTF-8 checked only if they are not in the cache) in `c`'s
-    /// dictionary, interning them if new; `None` without one.
+    /// dictionary, interning them if new (for staged row `row`); `None` without one.
     #[inline(always)]
     fn code_of_bytes(
         &mut self,
         bytes: &[u8],
         window: Option<&[u8; 16]>,
         c: &mut StringColumn,
+        row: usize,
     ) -> Result<Option<u32>, DecodeReason> {
         let key = short_key(bytes, window);
         if let Some(key) = key {
@@ -126,22 +145,49 @@ impl CodeCache {
                 return Ok(Some(slot.3));
             }
         }
-        self.intern(bytes, c)
+        self.intern(bytes, c, row)
     }
 
-    /// A miss: `bytes` checked, interned and cached. The key is found again here (taking it as
-    /// an argument put it in wasm32's memory stack on every look-up, hit or miss).
+    /// A miss: `bytes` checked, interned and cached, and `row` noted if it added the first
+    /// entry of its row. The key is found again here (taking it as an argument put it in
+    /// wasm32's memory stack on every look-up, hit or miss).
     #[inline(never)]
-    fn intern(&mut self, bytes: &[u8], c: &mut StringColumn) -> Result<Option<u32>, DecodeReason> {
+    fn intern(
+        &mut self,
+        bytes: &[u8],
+        c: &mut StringColumn,
+        row: usize,
+    ) -> Result<Option<u32>, DecodeReason> {
         let key = short_key(bytes, None);
         let value = std::str::from_utf8(bytes).map_err(|_| DecodeReason::InvalidUtf8)?;
+        let entries = c.dictionary().map_or(0, |d| d.len());
         let Some(code) = c.intern(value) else {
             return Ok(None);
         };
+        if code as usize >= entries && self.fresh.0 != row {
+            self.fresh = (row, code);
+        }
         if let Some(key) = key {
             self.slots[Self::slot(key)] = (key.0, key.1, key.2, code);
         }
         Ok(Some(code))
+    }
+
+    /// Takes out of `c`'s dictionary (if this cache's) the entries rows from `rows` on added,
+    /// and their codes out of the cache.
+    #[cold]
+    fn cut(&mut self, rows: usize, c: &mut StringColumn) {
+        let (row, entries) = self.fresh;
+        if row == NO_ROW || row < rows {
+            return;
+        }
+        self.fresh = (NO_ROW, 0);
+        if c.dictionary_id() == Some(self.dictionary) {
+            c.cut_dictionary(entries as usize);
+            for slot in self.slots.iter_mut().filter(|s| s.3 >= entries) {
+                *slot = EMPTY_SLOT;
+            }
+        }
     }
 }
 
@@ -202,7 +248,7 @@ impl Stage {
             code_stage(ends, codes, coded, c);
         }
         if *coded {
-            let Some(code) = codes.code_of_bytes(bytes, window, c)? else {
+            let Some(code) = codes.code_of_bytes(bytes, window, c, ends.len())? else {
                 return Err(DecodeReason::PlanMismatch);
             };
             ends.push(code as usize);
@@ -281,6 +327,15 @@ impl Stage {
         }
     }
 
+    /// Keeps the first `rows` rows, the others having failed: the entries they added to
+    /// `column`'s dictionary (the stage's column) are taken out again, as no row holds them.
+    pub fn cut(&mut self, rows: usize, column: &mut Column) {
+        self.truncate(rows);
+        if let (Self::Str { codes, .. }, Column::String(c)) = (self, column) {
+            codes.cut(rows, c);
+        }
+    }
+
     /// Appends the staged rows to `column` (of the stage's type) and empties the stage.
     pub fn flush(&mut self, column: &mut Column) -> Result<(), DecodeReason> {
         match (&mut *self, column) {
@@ -306,6 +361,7 @@ impl Stage {
                 *coded = false;
                 ends.clear();
                 text.clear();
+                codes.fresh = (NO_ROW, 0);
                 flushed?
             }
             _ => return Err(DecodeReason::PlanMismatch),
@@ -352,8 +408,8 @@ fn uncode_stage(text: &mut Vec<u8>, ends: &mut [usize], coded: &mut bool, c: &St
     *coded = false;
 }
 
-/// A coded stage's codes into a dictionary column's lanes (a column that would turn plain does at
-/// the check-in).
+/// A coded stage's codes into a dictionary column, in bulk (a column that would turn plain does
+/// at the end).
 fn flush_codes(
     ends: &[usize],
     cache: &CodeCache,
@@ -362,22 +418,27 @@ fn flush_codes(
     if c.dictionary_id() != Some(cache.dictionary) {
         return Err(DecodeReason::PlanMismatch);
     }
-    let mut lane = c.check_out();
-    for &code in ends {
-        let code = code as u32;
-        let put = |lane: &mut StrLane| match lane {
-            StrLane::Codes(codes) => codes.put(code),
-            _ => false,
-        };
-        if !put(&mut lane) {
-            c.renew(&mut lane);
-            if !put(&mut lane) {
-                c.check_in(lane);
-                return Err(DecodeReason::PlanMismatch);
-            }
-        }
+    match c.extend_codes(ends.iter().map(|&code| code as u32)) {
+        true => Ok(()),
+        false => Err(DecodeReason::PlanMismatch),
     }
-    c.check_in(lane);
+}
+
+/// One row into `lane` by `put` (false if the lane has no room), the lane renewed once when
+/// full; an error if it still has none. One call site of `put`, which is inlined.
+#[inline(always)]
+fn put_renewing(
+    lane: &mut StrLane,
+    c: &mut StringColumn,
+    mut put: impl FnMut(&mut StrLane, &mut StringColumn) -> bool,
+) -> Result<(), DecodeReason> {
+    let mut renewed = false;
+    while !put(lane, c) {
+        if std::mem::replace(&mut renewed, true) {
+            return Err(DecodeReason::PlanMismatch);
+        }
+        c.renew(lane);
+    }
     Ok(())
 }
 
@@ -396,7 +457,17 @@ fn flush_strings(
         cache.dictionary = c.dictionary_id().unwrap_or(u64::MAX);
     }
     let mut start = 0;
-    for (i, &end) in ends.iter().enumerate() {
+    let mut i = 0;
+    while let Some(&end) = ends.get(i) {
+        // Plain strings in runs: one copy of their bytes per chunk.
+        if let StrLane::Plain(chunk) = &mut lane {
+            let taken = chunk.push_run(text, ends.get(i..).unwrap_or_default(), NULL, start);
+            if taken > 0 {
+                i += taken;
+                start = ends.get(i - 1).map_or(start, |e| e & !NULL);
+                continue;
+            }
+        }
         let value = match end & NULL {
             0 => Some(text.get(start..end).ok_or(DecodeReason::PlanMismatch)?),
             _ => None,
@@ -409,13 +480,12 @@ fn flush_strings(
             c.check_in(std::mem::take(&mut lane));
             lane = c.check_out();
         }
-        if !push(&mut lane, value, cache, c) {
-            c.renew(&mut lane);
-            if !push(&mut lane, value, cache, c) {
-                c.check_in(lane);
-                return Err(DecodeReason::PlanMismatch);
-            }
+        let put = |lane: &mut StrLane, c: &mut StringColumn| push(lane, value, cache, c);
+        if let Err(e) = put_renewing(&mut lane, c, put) {
+            c.check_in(lane);
+            return Err(e);
         }
+        i += 1;
     }
     c.check_in(lane);
     Ok(())
@@ -432,7 +502,7 @@ fn push(
     match lane {
         StrLane::Codes(codes) => {
             let code = match value {
-                Some(v) => match cache.code_of_bytes(v, None, c) {
+                Some(v) => match cache.code_of_bytes(v, None, c, 0) {
                     Ok(Some(code)) => code,
                     _ => return false,
                 },
@@ -447,5 +517,86 @@ fn push(
             None => chunk.try_push_null(),
         },
         _ => false,
+    }
+}
+
+/// The entries of `column`'s dictionary, if it has one.
+#[cfg(test)]
+pub(crate) fn dictionary_entries(column: &Column) -> Option<usize> {
+    match column {
+        Column::String(c) => c.dictionary().map(|d| d.len()),
+        _ => None,
+    }
+}
+
+/// Whether `column`'s dictionary, if it has one, holds exactly the column's distinct strings:
+/// failed documents left no entry.
+#[cfg(test)]
+pub(crate) fn dictionary_is_its_rows(column: &Column) -> bool {
+    let Column::String(c) = column else {
+        return true;
+    };
+    let Some(d) = c.dictionary() else {
+        return true;
+    };
+    let strings = (0..column.len()).filter_map(|r| match column.get(r) {
+        Some(crate::column::Value::String(s)) => Some(s),
+        _ => None,
+    });
+    strings.collect::<std::collections::HashSet<_>>().len() == d.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A string's kind, padded length (0 to 40 bytes: within a window and past it) and tail.
+    fn value() -> impl Strategy<Value = Option<(u32, usize, String)>> {
+        proptest::option::weighted(0.9, (0..5_000u32, 0..40usize, "[a-zé]{0,3}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Staged strings (coded or text, as the column goes) flushed in batches read back as the
+        /// same strings pushed into a column one by one.
+        #[test]
+        fn flushed_strings_read_back_as_pushed(
+            values in proptest::collection::vec(value(), 0..6_000),
+            modulo in 1..3_000u32,
+            flushes in proptest::collection::vec(0..6_000usize, 0..6),
+            cut in 0..4usize,
+        ) {
+            let mut column = Column::String(StringColumn::new());
+            let mut reference = StringColumn::new();
+            let mut stage = Stage::new(ColumnType::String);
+            for (i, v) in values.iter().enumerate() {
+                // Few distinct strings or many: the column stays a dictionary or goes plain.
+                let v = v.as_ref().map(|(k, len, tail)| {
+                    let k = k % modulo;
+                    format!("{k:0>len$}{tail}")
+                });
+                match &v {
+                    Some(s) => {
+                        let mut padded = s.as_bytes().to_vec();
+                        padded.resize(s.len().max(16) + cut, b'~');
+                        let window = padded.first_chunk::<16>();
+                        stage.push_bytes(s.as_bytes(), window, &mut column).unwrap();
+                    }
+                    None => stage.push_null(),
+                }
+                reference.push(v.as_deref());
+                if flushes.contains(&i) {
+                    stage.flush(&mut column).unwrap();
+                }
+            }
+            stage.flush(&mut column).unwrap();
+            let Column::String(column) = column else { unreachable!() };
+            prop_assert_eq!(column.len(), reference.len());
+            for row in 0..reference.len() {
+                prop_assert_eq!(column.get(row), reference.get(row), "row {}", row);
+            }
+        }
     }
 }

@@ -166,7 +166,7 @@ pub fn leaves(d: &Descriptors, message: u32) -> Result<Vec<Leaf>, String> {
         paths: Vec::new(),
     };
     w.walk(message, "", "")?;
-    let mut seen = std::collections::HashMap::with_capacity(w.out.len());
+    let mut seen = rustc_hash::FxHashMap::default();
     for (leaf, path) in w.out.iter().zip(&w.paths) {
         if let Some(first) = seen.insert(leaf.name.as_str(), path) {
             let root = d

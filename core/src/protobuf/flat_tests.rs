@@ -7,7 +7,9 @@ use proptest::prelude::*;
 
 use super::tests::{columns_of, compile, frame, info, same, store_of};
 use super::*;
-use crate::column::Column;
+use crate::column::{Column, ColumnType};
+use crate::json_format::stage::{Stage, dictionary_entries, dictionary_is_its_rows};
+use side::Out;
 
 const FLAT: &str = r#"
 syntax = "proto3";
@@ -263,6 +265,7 @@ proptest! {
         prop_assert_eq!(flat_results, general_results);
         prop_assert_eq!(flat.len(), general.len());
         for (c, (a, b)) in flat.iter().zip(&general).enumerate() {
+            prop_assert!(dictionary_is_its_rows(a) && dictionary_is_its_rows(b), "column {}", c);
             prop_assert_eq!(a.len(), b.len());
             for row in 0..a.len() {
                 let (x, y) = (a.get(row).unwrap(), b.get(row).unwrap());
@@ -290,7 +293,7 @@ fn a_flat_message_has_a_one_pass_form() {
     varint(&mut body, 2);
     tag(&mut body, 5, 1);
     body.extend(1.5f64.to_le_bytes());
-    let (cols, results) = decode(&store, &[body], &[], false);
+    let (cols, results) = decode(&store, &[body.clone()], &[], false);
     assert_eq!(results, ["Ok(1)"]);
     let row: Vec<_> = cols.iter().map(|c| c.get(0).unwrap()).collect();
     use crate::column::Value as V;
@@ -301,9 +304,93 @@ fn a_flat_message_has_a_one_pass_form() {
     assert_eq!(row[4], V::F64(1.5));
     assert_eq!(row[7], V::Null); // optional int32, absent
     let reader = side::descriptors_of(&store, 1).unwrap();
-    let leaves = columns::leaves(&reader, 0).unwrap();
+    // The message the side reads (0 is an imported one's, the Timestamp's).
+    let message = side::choose(&reader, &MessageChoice::First).unwrap();
+    let leaves = columns::leaves(&reader, message).unwrap();
     let names: Vec<std::sync::Arc<str>> = leaves.iter().map(|l| l.name.as_str().into()).collect();
     let types: Vec<_> = leaves.iter().map(|l| l.ty).collect();
     let plan = plan::Plan::compile(&leaves, &names, &types, reader.enums.clone().into()).unwrap();
-    assert!(plan.flat.is_some());
+    // The one-pass form itself takes the record: a row in every stage.
+    let Some(flat) = &plan.flat else {
+        panic!("no one-pass form")
+    };
+    let mut stages: Vec<Out> = types
+        .iter()
+        .map(|t| match t {
+            ColumnType::Binary => Out::Binary(Vec::new()),
+            ColumnType::Array(_) => Out::Array(Vec::new()),
+            t => Out::Scalar(Stage::new(*t)),
+        })
+        .collect();
+    let mut cols: Vec<Column> = types.iter().map(|t| Column::new(*t)).collect();
+    assert!(flat.read(&plan, &body, &mut stages, &mut cols, &mut String::new()));
+    let rows = |s: &Out| match s {
+        Out::Scalar(s) => s.len(),
+        Out::Binary(v) => v.len(),
+        Out::Array(v) => v.len(),
+    };
+    assert!(stages.iter().all(|s| rows(s) == 1));
+}
+
+/// A record that fails after its strings were staged (by the one-pass form, then the general
+/// path) leaves the columns' dictionaries and the stages' caches of codes as they were.
+#[test]
+fn a_failed_record_adds_nothing_to_the_dictionaries() {
+    let (set, _) = compile(&[("flat.proto", FLAT)]);
+    let store = store_of(vec![info(1, 1, &set)]);
+    let reader = side::descriptors_of(&store, 1).unwrap();
+    let message = side::choose(&reader, &MessageChoice::First).unwrap();
+    let mut side = ProtoSide::new(&reader, message).unwrap();
+    let mut cols = columns_of(&side);
+    let record = |s: &[u8], t: &[u8], tail: &[u8]| {
+        let mut body = Vec::new();
+        len(&mut body, 1, s);
+        len(&mut body, 3, t);
+        body.extend(tail);
+        frame(1, &[0], &body)
+    };
+    assert!(
+        side.stage(&record(b"a", b"b", &[]), &store, &mut cols)
+            .is_ok()
+    );
+    side.flush(&mut cols).unwrap();
+    let before: Vec<_> = cols.iter().map(dictionary_entries).collect();
+    // A double (field 5, fixed 64 bits) cut short, after two new strings.
+    let bad = record(b"new s", b"new t", &[5 << 3 | 1, 0, 0]);
+    for _ in 0..5 {
+        assert!(side.stage(&bad, &store, &mut cols).is_err());
+    }
+    // Failing on its other side, after it was staged.
+    assert!(
+        side.stage(&record(b"x", b"y", &[]), &store, &mut cols)
+            .is_ok()
+    );
+    side.unstage_last(&mut cols);
+    side.flush(&mut cols).unwrap();
+    assert_eq!(
+        cols.iter().map(dictionary_entries).collect::<Vec<_>>(),
+        before
+    );
+    assert_eq!(cols[0].len(), 1);
+    // The codes given out again are other strings' now, and the cache knows it.
+    for (s, t) in [(&b"c"[..], &b"d"[..]), (b"new s", b"new t"), (b"x", b"y")] {
+        assert!(side.stage(&record(s, t, &[]), &store, &mut cols).is_ok());
+    }
+    side.flush(&mut cols).unwrap();
+    use crate::column::Value as V;
+    let text = |c: &Column, row| c.get(row).unwrap();
+    let strings = |b: &[u8]| V::String(String::from_utf8(b.to_vec()).unwrap());
+    for (row, (s, t)) in [
+        (&b"a"[..], &b"b"[..]),
+        (b"c", b"d"),
+        (b"new s", b"new t"),
+        (b"x", b"y"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(text(&cols[0], row), strings(s));
+        assert_eq!(text(&cols[2], row), strings(t));
+    }
+    assert_eq!(dictionary_entries(&cols[0]), before[0].map(|n| n + 3));
 }

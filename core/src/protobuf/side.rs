@@ -7,7 +7,7 @@
 //! staged rows into the table's columns in bulk, as the JSON plan does.
 //!
 //! Invariant: [`ProtoSide::stage`] adds exactly one row to every stage, or returns an error and
-//! leaves the stages as they were.
+//! leaves the stages, and the columns' dictionaries, as they were.
 
 use std::sync::Arc;
 
@@ -131,6 +131,14 @@ impl Out {
             Self::Scalar(s) => s.truncate(rows),
             Self::Binary(v) => v.truncate(rows),
             Self::Array(v) => v.truncate(rows),
+        }
+    }
+
+    /// Keeps the first `rows` rows, the others having failed, with [`Stage::cut`].
+    fn cut(&mut self, rows: usize, column: &mut Column) {
+        match self {
+            Self::Scalar(s) => s.cut(rows, column),
+            _ => self.truncate(rows),
         }
     }
 
@@ -349,11 +357,13 @@ impl ProtoSide {
         self.rows += 1;
     }
 
-    /// Drops the last staged row (its record failed on its other side).
-    pub fn unstage_last(&mut self) {
+    /// Drops the last staged row (its record failed on its other side), and the dictionary
+    /// entries it added to `cols` (the side's columns).
+    pub fn unstage_last(&mut self, cols: &mut [Column]) {
         self.rows = self.rows.saturating_sub(1);
         let rows = self.rows;
-        self.stages.iter_mut().for_each(|s| s.truncate(rows));
+        let stages = self.stages.iter_mut().zip(cols.iter_mut());
+        stages.for_each(|(s, c)| s.cut(rows, c));
     }
 
     /// Appends the staged rows to `cols` (the side's columns, in order) and empties the stages.
@@ -374,7 +384,7 @@ impl ProtoSide {
 }
 
 /// Stages a record's body through the plan's general path (the stages may hold part of its row
-/// from the one-pass form: they are cut back first). Out of line: the one-pass loop stays small.
+/// from the one-pass form: they, and the dictionary entries it added, are cut back first). Out of line: the one-pass loop stays small.
 #[inline(never)]
 fn general(
     plan: &mut Plan,
@@ -386,15 +396,24 @@ fn general(
     number: &mut String,
 ) -> Result<(), DecodeReason> {
     let n = *rows;
-    stages.iter_mut().for_each(|s| s.truncate(n));
-    plan.read(body, slots)?;
-    match emit(plan, slots, body, stages, cols, number) {
+    // The one-pass form's part of a row, and the dictionary entries it added (this path may
+    // stage other strings: a field seen twice takes its last value).
+    let cut = |stages: &mut [Out], cols: &mut [Column]| {
+        let stages = stages.iter_mut().zip(cols.iter_mut());
+        stages.for_each(|(s, c)| s.cut(n, c));
+    };
+    cut(stages, cols);
+    let read = match plan.read(body, slots) {
+        Ok(()) => emit(plan, slots, body, stages, cols, number),
+        Err(r) => Err(r),
+    };
+    match read {
         Ok(()) => {
             *rows += 1;
             Ok(())
         }
         Err(r) => {
-            stages.iter_mut().for_each(|s| s.truncate(n));
+            cut(stages, cols);
             Err(r)
         }
     }
