@@ -116,6 +116,12 @@ impl EmFold {
         }
     }
 
+    /// The value the fold emits.
+    #[inline(always)]
+    pub(crate) fn value(&self) -> f64 {
+        self.cur
+    }
+
     fn started(&self) -> bool {
         if self.kind == UpdateByKind::EmStd {
             self.ema != NULL_F64
@@ -123,6 +129,12 @@ impl EmFold {
             self.cur != NULL_F64
         }
     }
+}
+
+/// `dt` as a double (rounded to nearest), out of line: see [`EmFold`]'s `push`.
+#[inline(never)]
+fn wide_to_f64(dt: i128) -> f64 {
+    dt as f64
 }
 
 impl Fold for EmFold {
@@ -159,8 +171,12 @@ impl Fold for EmFold {
             if dt != self.last_dt {
                 self.last_dt = dt;
                 // A gap that fits a long converts as one (i128's conversion is a libcall):
-                // the same double, both rounded to nearest.
-                let gap = i64::try_from(dt).map_or(dt as f64, |d| d as f64);
+                // the same double, both rounded to nearest. The wide one is a call of its own,
+                // else the compiler converts both ways every row and picks one.
+                let gap = match i64::try_from(dt) {
+                    Ok(d) => d as f64,
+                    Err(_) => wide_to_f64(dt),
+                };
                 self.last_a = (-gap / self.time).exp();
             }
             let a = self.last_a;

@@ -80,20 +80,27 @@ pub(crate) trait Place: Fold {
     /// default appended, then moved there (a fold that appended nothing leaves it as it was).
     #[inline]
     fn emit_at(&self, out: &mut Sink, at: usize) {
-        let len = out.len();
-        self.emit(out);
-        if out.len() > len {
-            // The value appended replaces value `at`.
-            match out {
-                Sink::F64(v) => {
-                    v.swap_remove(at);
-                }
-                Sink::I64(v) => {
-                    v.swap_remove(at);
-                }
-                // Never: the batch path takes only double and long sinks.
-                Sink::Column(_) => {}
+        emit_moved(self, out, at);
+    }
+}
+
+/// [`Place::emit_at`] by [`Fold::emit`]: the value appended, then moved to `at` (a fold that
+/// appended nothing leaves it as it was).
+#[inline]
+pub(crate) fn emit_moved<F: Fold>(fold: &F, out: &mut Sink, at: usize) {
+    let len = out.len();
+    fold.emit(out);
+    if out.len() > len {
+        // The value appended replaces value `at`.
+        match out {
+            Sink::F64(v) => {
+                v.swap_remove(at);
             }
+            Sink::I64(v) => {
+                v.swap_remove(at);
+            }
+            // Never: the batch path takes only double and long sinks.
+            Sink::Column(_) => {}
         }
     }
 }

@@ -230,29 +230,12 @@ impl<F: Place> FoldGroups<F> {
         if needed > 2 * count {
             return Ok(false);
         }
-        let mut starts = vec![0usize; needed + 1];
-        for (r, &g) in rows.ids.iter().enumerate() {
-            if in_group(r) {
-                starts[g as usize + 1] += 1;
-            }
-        }
         while self.groups.len() < needed {
             self.groups.push(GroupWindow::new(
                 self.proto.clone(),
                 rows.keeps_values,
                 self.keeps_rows,
             ));
-        }
-        for g in 0..needed {
-            starts[g + 1] += starts[g];
-        }
-        let mut next = starts.clone();
-        let mut order = vec![0u32; starts[needed]];
-        for (r, &g) in rows.ids.iter().enumerate() {
-            if in_group(r) {
-                order[next[g as usize]] = r as u32;
-                next[g as usize] += 1;
-            }
         }
         let entry = |r: usize| Entry {
             x: rows.xs[r],
@@ -272,6 +255,33 @@ impl<F: Place> FoldGroups<F> {
             keys: out.keys,
             placed_from: rows.first_key,
         };
+        if self.groups.iter().take(needed).all(|g| g.streams(window)) {
+            // Rows in arrival order: each group's fold takes its rows in order as before, and
+            // neighbouring rows of different groups overlap (no sort, nothing stored).
+            for (r, &g) in rows.ids.iter().enumerate() {
+                if let Some(group) = self.groups.get_mut(g as usize) {
+                    group.push_final(entry(r), &mut emit)?;
+                }
+            }
+            return Ok(true);
+        }
+        let mut starts = vec![0usize; needed + 1];
+        for (r, &g) in rows.ids.iter().enumerate() {
+            if in_group(r) {
+                starts[g as usize + 1] += 1;
+            }
+        }
+        for g in 0..needed {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; starts[needed]];
+        for (r, &g) in rows.ids.iter().enumerate() {
+            if in_group(r) {
+                order[next[g as usize]] = r as u32;
+                next[g as usize] += 1;
+            }
+        }
         if let Some(name) = rows.time_column {
             // Every group's timestamps are checked before any window moves.
             for (g, group) in self.groups.iter().enumerate().take(needed) {

@@ -355,28 +355,36 @@ impl<F: Place> GroupWindow<F> {
     /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
     /// window holds only rows that had arrived when it became final), so the same values bit
     /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
-    /// group go row by row).
+    /// group go row by row); a group that [streams](GroupWindow::streams) takes its rows
+    /// through [`GroupWindow::push_final`] instead.
     pub(crate) fn extend(
         &mut self,
         window: Window,
         entries: impl Iterator<Item = Entry>,
         emit: &mut Emitter<'_>,
     ) -> Result<()> {
-        if window == Window::Cumulative && self.first.is_none() && self.values.is_none() {
-            // Every row is final at once and none is kept (no ring to recompute): each is
-            // pushed and emitted, as `add` does, without being stored.
-            for e in entries {
-                self.fold.push(&e, self.n, None)?;
-                emit.emit(&self.fold, e.key);
-                self.n += 1;
-                self.last_ts = e.ts;
-            }
-            (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
-            self.rows.clear();
-            return Ok(());
-        }
         self.rows.extend(entries);
         self.advance(window, emit)
+    }
+
+    /// Whether every row is final at once and none is kept (a cumulative window, no ring to
+    /// recompute, no values): rows may then go through [`GroupWindow::push_final`] one at a
+    /// time, the groups' rows interleaved.
+    pub(crate) fn streams(&self, window: Window) -> bool {
+        window == Window::Cumulative && self.first.is_none() && self.values.is_none()
+    }
+
+    /// Adds a row at the end of a group that [streams](GroupWindow::streams): pushed and
+    /// emitted, as `add` does, without being stored.
+    #[inline(always)]
+    pub(crate) fn push_final(&mut self, e: Entry, emit: &mut Emitter<'_>) -> Result<()> {
+        self.fold.push(&e, self.n, None)?;
+        emit.emit(&self.fold, e.key);
+        self.n += 1;
+        self.last_ts = e.ts;
+        (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
+        self.rows.clear();
+        Ok(())
     }
 
     /// Takes in the rows pushed to `rows` since the last call (the group's rows `n ..`): gives
