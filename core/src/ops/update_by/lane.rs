@@ -255,9 +255,10 @@ impl<F: Place> FoldGroups<F> {
             keys: out.keys,
             placed_from: rows.first_key,
         };
-        if self.groups.iter().take(needed).all(|g| g.streams(window)) {
-            // Rows in arrival order: each group's fold takes its rows in order as before, and
-            // neighbouring rows of different groups overlap (no sort, nothing stored).
+        if window == Window::Cumulative && !self.keeps_rows {
+            // Every group streams (see `GroupWindow::streams`: no ring, no values kept): rows in
+            // arrival order, each group's fold taking its rows in order as before, and
+            // neighbouring rows of different groups overlapping (no sort, nothing stored).
             for (r, &g) in rows.ids.iter().enumerate() {
                 if let Some(group) = self.groups.get_mut(g as usize) {
                     group.push_final(entry(r), &mut emit)?;

@@ -355,8 +355,8 @@ impl<F: Place> GroupWindow<F> {
     /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
     /// window holds only rows that had arrived when it became final), so the same values bit
     /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
-    /// group go row by row); a group that [streams](GroupWindow::streams) takes its rows
-    /// through [`GroupWindow::push_final`] instead.
+    /// group go row by row); a group that streams takes its rows through
+    /// [`GroupWindow::push_final`] instead.
     pub(crate) fn extend(
         &mut self,
         window: Window,
@@ -367,15 +367,10 @@ impl<F: Place> GroupWindow<F> {
         self.advance(window, emit)
     }
 
-    /// Whether every row is final at once and none is kept (a cumulative window, no ring to
-    /// recompute, no values): rows may then go through [`GroupWindow::push_final`] one at a
-    /// time, the groups' rows interleaved.
-    pub(crate) fn streams(&self, window: Window) -> bool {
-        window == Window::Cumulative && self.first.is_none() && self.values.is_none()
-    }
-
-    /// Adds a row at the end of a group that [streams](GroupWindow::streams): pushed and
-    /// emitted, as `add` does, without being stored.
+    /// Adds a row at the end of a group that streams (a cumulative window, no ring to
+    /// recompute, no values kept: every row is final at once and none is read again): pushed
+    /// and emitted, as `add` does, without being stored. The batch path gives such groups
+    /// their rows one at a time, the groups' rows interleaved.
     #[inline(always)]
     pub(crate) fn push_final(&mut self, e: Entry, emit: &mut Emitter<'_>) -> Result<()> {
         self.fold.push(&e, self.n, None)?;
