@@ -256,8 +256,8 @@ impl<F: Place> FoldGroups<F> {
             placed_from: rows.first_key,
         };
         if window == Window::Cumulative && !self.keeps_rows {
-            // Every group streams (see `GroupWindow::streams`: no ring, no values kept): rows in
-            // arrival order, each group's fold taking its rows in order as before, and
+            // Every group streams (see `GroupWindow::push_final`: no ring, no values kept): rows
+            // in arrival order, each group's fold taking its rows in order as before, and
             // neighbouring rows of different groups overlapping (no sort, nothing stored).
             for (r, &g) in rows.ids.iter().enumerate() {
                 if let Some(group) = self.groups.get_mut(g as usize) {
