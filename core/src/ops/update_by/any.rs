@@ -13,7 +13,7 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Fold, Sink};
+use super::fold::{Entry, Fold, Place, Sink, emit_moved};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::std::StdFold;
@@ -79,5 +79,21 @@ impl Fold for AnyFold {
 
     fn bytes(&self) -> usize {
         each_fold!(self, f => f.bytes())
+    }
+}
+
+/// The exponential folds' double written in place; the others' values as appended, then moved
+/// ([`Place`]'s default).
+impl Place for AnyFold {
+    #[inline(always)]
+    fn emit_at(&self, out: &mut Sink, at: usize) {
+        match (self, &mut *out) {
+            (AnyFold::Em(f), Sink::F64(values)) => {
+                if let Some(slot) = values.get_mut(at) {
+                    *slot = f.value();
+                }
+            }
+            _ => emit_moved(self, out, at),
+        }
     }
 }

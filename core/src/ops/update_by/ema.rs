@@ -16,7 +16,7 @@
 //! state (the row's value is null); `Poison` (NaN only) makes the state NaN.
 //!
 //! Invariant: `cur` is the value the last row pushed gave (null until a valid value came), and
-//! `stamp` the timestamp of the last row folded in.
+//! `stamp` the timestamp of the last row folded in; `last_a` is `exp(−last_dt / time)`.
 
 use super::fold::{Entry, Fold, Sink, push_f64};
 use super::spec::{BadData, OperationControl, UpdateByKind};
@@ -36,6 +36,11 @@ pub(crate) struct EmFold {
     ema: f64,
     var: f64,
     stamp: i64,
+    /// Time decay: the last `dt` decayed over (0 before any) and its `exp(−dt / time)`, reused
+    /// when the next `dt` is the same (timestamps in milliseconds or microseconds repeat their
+    /// gaps): the same value, bit for bit, without the `exp`.
+    last_dt: i128,
+    last_a: f64,
 }
 
 impl EmFold {
@@ -54,6 +59,8 @@ impl EmFold {
             ema: NULL_F64,
             var: 0.0,
             stamp: NULL_I64,
+            last_dt: 0,
+            last_a: 1.0,
         }
     }
 
@@ -109,6 +116,12 @@ impl EmFold {
         }
     }
 
+    /// The value the fold emits.
+    #[inline(always)]
+    pub(crate) fn value(&self) -> f64 {
+        self.cur
+    }
+
     fn started(&self) -> bool {
         if self.kind == UpdateByKind::EmStd {
             self.ema != NULL_F64
@@ -116,6 +129,12 @@ impl EmFold {
             self.cur != NULL_F64
         }
     }
+}
+
+/// `dt` as a double (rounded to nearest), out of line: see [`EmFold`]'s `push`.
+#[inline(never)]
+fn wide_to_f64(dt: i128) -> f64 {
+    dt as f64
 }
 
 impl Fold for EmFold {
@@ -149,7 +168,18 @@ impl Fold for EmFold {
                     "two rows with one timestamp",
                 );
             }
-            let a = (-(dt as f64) / self.time).exp();
+            if dt != self.last_dt {
+                self.last_dt = dt;
+                // A gap that fits a long converts as one (i128's conversion is a libcall):
+                // the same double, both rounded to nearest. The wide one is a call of its own,
+                // else the compiler converts both ways every row and picks one.
+                let gap = match i64::try_from(dt) {
+                    Ok(d) => d as f64,
+                    Err(_) => wide_to_f64(dt),
+                };
+                self.last_a = (-gap / self.time).exp();
+            }
+            let a = self.last_a;
             self.fold(e.x, a);
             self.stamp = e.ts;
             return Ok(());

@@ -6,8 +6,8 @@
 //! Invariant: a fold's value depends only on the rows pushed and not yet popped (and, for the
 //! exponential ones, on the order they were pushed in).
 
-use crate::Result;
 use crate::column::{Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
+use crate::{Error, Result};
 
 /// One row as the folds read it: its input as a double (`NULL_F64` for null) and, for integer
 /// inputs, as a long (`NULL_I64` for null); its weight and its timestamp (`NULL_I64` when the
@@ -70,6 +70,38 @@ pub(crate) trait Fold: Clone {
     /// value did not change.
     fn converges(&self) -> bool {
         false
+    }
+}
+
+/// A fold whose value can be written at a position of a double or long sink already that long
+/// (what a lane's batch path writes a cycle's new rows with, by row position).
+pub(crate) trait Place: Fold {
+    /// Sets value `at` of `out` to the window's value (as [`Fold::emit`] would append it): by
+    /// default appended, then moved there (a fold that appended nothing leaves it as it was).
+    #[inline]
+    fn emit_at(&self, out: &mut Sink, at: usize) {
+        emit_moved(self, out, at);
+    }
+}
+
+/// [`Place::emit_at`] by [`Fold::emit`]: the value appended, then moved to `at` (a fold that
+/// appended nothing leaves it as it was).
+#[inline]
+pub(crate) fn emit_moved<F: Fold>(fold: &F, out: &mut Sink, at: usize) {
+    let len = out.len();
+    fold.emit(out);
+    if out.len() > len {
+        // The value appended replaces value `at`.
+        match out {
+            Sink::F64(v) => {
+                v.swap_remove(at);
+            }
+            Sink::I64(v) => {
+                v.swap_remove(at);
+            }
+            // Never: the batch path takes only double and long sinks.
+            Sink::Column(_) => {}
+        }
     }
 }
 
@@ -149,6 +181,28 @@ impl Sink {
                 (0..n).for_each(|_| out.push_null());
             }
         }
+    }
+
+    /// Appends the first `n` values to `out` (of the lane's output type); an error if the sink
+    /// holds fewer (never: the batch path sized it).
+    pub(crate) fn write_first(&self, out: &mut Column, n: usize) -> Result<()> {
+        if self.len() < n {
+            return Err(Error::Failed(format!(
+                "updateBy: {} values for {n} rows",
+                self.len()
+            )));
+        }
+        match (self, &mut *out) {
+            (Self::F64(v), Column::F64(c)) => c.extend_from_slice(&v[..n]),
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) => {
+                c.extend_from_slice(&v[..n])
+            }
+            _ => {
+                let positions: Vec<usize> = (0..n).collect();
+                self.write(out, Some(&positions));
+            }
+        }
+        Ok(())
     }
 
     /// Whether the value at `i` is the one `out` holds at `at` (bit for bit).

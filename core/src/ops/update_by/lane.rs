@@ -12,14 +12,14 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Fold, Sink};
+use super::fold::{Entry, Place, Sink};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::spec::{UpdateBy, UpdateByKind, UpdateByWindow};
 use super::std::StdFold;
 use super::sum::{ExactSum, SumFold};
 use super::wavg::WAvgFold;
-use super::window::{GroupWindow, Window};
+use super::window::{Emitter, GroupWindow, Window};
 use crate::column::{Chunked, Column, ColumnType, NULL_F64, NULL_I64};
 use crate::ops::keys::{read_f64, read_i64};
 use crate::table::TableData;
@@ -36,6 +36,9 @@ pub(crate) struct Lane {
     /// This cycle's emitted values and their keys.
     pub scratch: Sink,
     pub keys: Vec<u64>,
+    /// How many of `scratch`'s first values are the cycle's new rows in order, with no key in
+    /// `keys` (the batch path's); `keys[i]` is then the key of value `placed + i`.
+    pub placed: usize,
     touched: Vec<u32>,
     is_touched: Vec<bool>,
     xs: Vec<f64>,
@@ -96,7 +99,7 @@ struct Emitted<'a> {
     is_touched: &'a mut Vec<bool>,
 }
 
-impl<F: Fold> FoldGroups<F> {
+impl<F: Place> FoldGroups<F> {
     fn new(proto: F) -> Self {
         Self {
             proto,
@@ -185,6 +188,133 @@ impl<F: Fold> FoldGroups<F> {
     }
 }
 
+/// Cycles of at least this many rows take the batch path (when the lane's fold has one).
+const BATCH_ROWS: usize = 256;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: every cycle of this thread takes the row path (both paths fed the same cycles).
+    pub(crate) static ROW_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the batch path is off (only ever in tests).
+fn row_path_only() -> bool {
+    #[cfg(test)]
+    return ROW_PATH_ONLY.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    false
+}
+
+/// Rows of one group the batch path adds to its window at once (their entries stay in cache).
+const BATCH_CHUNK: usize = 4096;
+
+impl<F: Place> FoldGroups<F> {
+    /// [`FoldGroups::run`] for a cycle of many rows: the rows grouped by group id first (a
+    /// counting sort of the dense ids), then each group's rows run through its window at once
+    /// ([`GroupWindow::extend`]: the same fold operations in the same order, so the same values
+    /// bit for bit), the new rows' values written by row position. Leaves in `scratch`/`keys`
+    /// the cycle's rows first, in order (`placed`; no keys), then the older rows whose values
+    /// were emitted again (with their keys). `false` (nothing done) for a sink that cannot be
+    /// written by position, or when the cycle's greatest group id is over twice its rows.
+    fn run_batch(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<bool> {
+        let count = rows.ids.len();
+        if matches!(out.scratch, Sink::Column(_)) {
+            return Ok(false);
+        }
+        // Rows of a null timestamp of a time window are in no group: their value stays null.
+        let in_group = |r: usize| rows.time_column.is_none() || rows.ts[r] != NULL_I64;
+        // Rows per group (shifted by one), then where each group's rows start in `order`: over
+        // the groups up to the cycle's greatest id, so a cycle of a few groups among many takes
+        // the row path (its cost is the rows it adds, not the groups).
+        let needed = rows.ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        if needed > 2 * count {
+            return Ok(false);
+        }
+        while self.groups.len() < needed {
+            self.groups.push(GroupWindow::new(
+                self.proto.clone(),
+                rows.keeps_values,
+                self.keeps_rows,
+            ));
+        }
+        let entry = |r: usize| Entry {
+            x: rows.xs[r],
+            i: rows.is.get(r).copied().unwrap_or(NULL_I64),
+            w: rows.ws.get(r).copied().unwrap_or(NULL_F64),
+            ts: rows.ts.get(r).copied().unwrap_or(NULL_I64),
+            key: rows.first_key + r as u64,
+        };
+        match out.scratch {
+            Sink::F64(v) => v.resize(count, NULL_F64),
+            Sink::I64(v) => v.resize(count, NULL_I64),
+            Sink::Column(_) => {}
+        }
+        // The cycle's rows written by position, older rows' values appended with their keys.
+        let mut emit = Emitter {
+            out: out.scratch,
+            keys: out.keys,
+            placed_from: rows.first_key,
+        };
+        if window == Window::Cumulative && !self.keeps_rows {
+            // Every group streams (see `GroupWindow::push_final`: no ring, no values kept): rows
+            // in arrival order, each group's fold taking its rows in order as before, and
+            // neighbouring rows of different groups overlapping (no sort, nothing stored).
+            for (r, &g) in rows.ids.iter().enumerate() {
+                if let Some(group) = self.groups.get_mut(g as usize) {
+                    group.push_final(entry(r), &mut emit)?;
+                }
+            }
+            return Ok(true);
+        }
+        let mut starts = vec![0usize; needed + 1];
+        for (r, &g) in rows.ids.iter().enumerate() {
+            if in_group(r) {
+                starts[g as usize + 1] += 1;
+            }
+        }
+        for g in 0..needed {
+            starts[g + 1] += starts[g];
+        }
+        let mut next = starts.clone();
+        let mut order = vec![0u32; starts[needed]];
+        for (r, &g) in rows.ids.iter().enumerate() {
+            if in_group(r) {
+                order[next[g as usize]] = r as u32;
+                next[g as usize] += 1;
+            }
+        }
+        if let Some(name) = rows.time_column {
+            // Every group's timestamps are checked before any window moves.
+            for (g, group) in self.groups.iter().enumerate().take(needed) {
+                let mut last = group.last_ts();
+                for &r in &order[starts[g]..starts[g + 1]] {
+                    let ts = rows.ts[r as usize];
+                    if ts < last {
+                        return Err(Error::Invalid(format!(
+                            "updateBy: the timestamps of {name} decrease within a group (a \
+                             time window needs them in order within each group)"
+                        )));
+                    }
+                    last = ts;
+                }
+            }
+        }
+        for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
+            let mine = &order[starts[g]..starts[g + 1]];
+            if mine.is_empty() {
+                continue;
+            }
+            for chunk in mine.chunks(BATCH_CHUNK) {
+                group.extend(window, chunk.iter().map(|&r| entry(r as usize)), &mut emit)?;
+            }
+            if group.is_pending() {
+                group.provisional_with(window, &mut emit)?;
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// The output type of `kind` over `input` (over `window`), or why it does not apply.
 pub(crate) fn output_type(
     kind: UpdateByKind,
@@ -257,6 +387,7 @@ impl Lane {
             timestamp,
             scratch: Sink::new(output_type),
             keys: Vec::new(),
+            placed: 0,
             touched: Vec::new(),
             is_touched: Vec::new(),
             xs: Vec::new(),
@@ -329,6 +460,7 @@ impl Lane {
     ) -> Result<()> {
         self.scratch.clear();
         self.keys.clear();
+        self.placed = 0;
         let input = &parent.columns[self.input];
         if self.input_type == ColumnType::F64 {
             read_f64(input, start, count, &mut self.xs);
@@ -391,13 +523,25 @@ impl Lane {
                 _ => None,
             },
         };
+        let window = self.window;
+        if rows.ids.len() >= BATCH_ROWS && !rows.keeps_values && !row_path_only() {
+            let out = Emitted {
+                scratch: &mut self.scratch,
+                keys: &mut self.keys,
+                touched: &mut self.touched,
+                is_touched: &mut self.is_touched,
+            };
+            if each_groups!(&mut self.groups, g => g.run_batch(window, &rows, out))? {
+                self.placed = count;
+                return Ok(());
+            }
+        }
         let out = Emitted {
             scratch: &mut self.scratch,
             keys: &mut self.keys,
             touched: &mut self.touched,
             is_touched: &mut self.is_touched,
         };
-        let window = self.window;
         each_groups!(&mut self.groups, g => g.run(window, &rows, out))
     }
 
@@ -408,6 +552,7 @@ impl Lane {
     pub(crate) fn remove(&mut self, gone: &[u32], old: Option<(&Column, u64)>) -> Result<()> {
         self.scratch.clear();
         self.keys.clear();
+        self.placed = 0;
         // The leaving rows in groups: all, or those of a non-null timestamp.
         let mut in_group = vec![true; gone.len()];
         if let Some(nulls) = &mut self.null_times {

@@ -49,6 +49,8 @@ mod wavg;
 mod window;
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod rebuild_tests;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -117,6 +119,20 @@ impl UpdateByTable {
                 }
                 Slot::Lane(l) => {
                     let lane = &self.lanes[l];
+                    if lane.placed == count {
+                        // The batch path's: the cycle's rows first, in order, then older rows
+                        // emitted again, with their keys.
+                        lane.scratch.write_first(column, count)?;
+                        let old: Vec<(u64, usize)> = lane
+                            .keys
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, k)| **k >= out.first_key && **k < first_key)
+                            .map(|(i, &k)| (k, count + i))
+                            .collect();
+                        in_place &= set_old(lane, column, out.first_key, &old, modified);
+                        continue;
+                    }
                     let sequential = lane.keys.len() == count
                         && lane
                             .keys

@@ -9,7 +9,7 @@
 //! window's length): a residue never outlives two windows, nor grows with the rows rolled
 //! through.
 
-use super::fold::{Entry, Fold, Sink, push_f64, push_i64};
+use super::fold::{Entry, Fold, Place, Sink};
 use crate::Result;
 use crate::column::{NULL_F64, NULL_I64, Value};
 use crate::ops::agg::exact_sum;
@@ -121,14 +121,46 @@ impl Fold for SumFold {
     }
 
     fn emit(&self, out: &mut Sink) {
+        match out {
+            Sink::F64(values) => values.push(self.f64_value()),
+            Sink::I64(values) => values.push(self.i64_value()),
+            Sink::Column(_) => {}
+        }
+    }
+}
+
+impl SumFold {
+    /// The value of a double output (an average, a sum of doubles).
+    #[inline(always)]
+    fn f64_value(&self) -> f64 {
         let empty = self.sum.count == 0;
-        if self.average {
-            let mean = self.sum.as_f64(self.float) / self.sum.count as f64;
-            push_f64(out, if empty { NULL_F64 } else { mean });
-        } else if self.float {
-            push_f64(out, if empty { NULL_F64 } else { self.sum.f64() });
+        if empty {
+            NULL_F64
+        } else if self.average {
+            self.sum.as_f64(self.float) / self.sum.count as f64
         } else {
-            push_i64(out, if empty { NULL_I64 } else { self.sum.i64() });
+            self.sum.f64()
+        }
+    }
+
+    /// The value of a long output (a sum of integers).
+    #[inline]
+    fn i64_value(&self) -> i64 {
+        if self.sum.count == 0 {
+            NULL_I64
+        } else {
+            self.sum.i64()
+        }
+    }
+}
+
+impl Place for SumFold {
+    #[inline(always)]
+    fn emit_at(&self, out: &mut Sink, at: usize) {
+        match out {
+            Sink::F64(values) => values[at] = self.f64_value(),
+            Sink::I64(values) => values[at] = self.i64_value(),
+            Sink::Column(_) => {}
         }
     }
 }

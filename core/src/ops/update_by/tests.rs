@@ -10,7 +10,8 @@ use crate::column::Value;
 use crate::ops::tests::{Row, arb_row, column, schema};
 use crate::table::{Batch, Engine, Update};
 
-const KEY_SETS: &[&[&str]] = &[&[], &["Instrument"], &["Exchange", "Instrument"], &["Flag"]];
+pub(super) const KEY_SETS: &[&[&str]] =
+    &[&[], &["Instrument"], &["Exchange", "Instrument"], &["Flag"]];
 
 /// A value as a double (null: `None`).
 fn num(v: &Value) -> Option<f64> {
@@ -30,7 +31,7 @@ fn int(v: &Value) -> Option<i64> {
     }
 }
 
-fn ts(row: &Row) -> Option<i64> {
+pub(super) fn ts(row: &Row) -> Option<i64> {
     int(&row[column("Ts")])
 }
 
@@ -64,7 +65,7 @@ fn window<'a>(seq: &[&'a Row], p: usize, w: &UpdateByWindow) -> Vec<&'a Row> {
 }
 
 /// One operation's value over `rows` (a window), the plain way; `(value, tolerance)`.
-fn fold(op: &UpdateBy, input: usize, rows: &[&Row], float: bool) -> (Value, f64) {
+pub(super) fn fold(op: &UpdateBy, input: usize, rows: &[&Row], float: bool) -> (Value, f64) {
     let values: Vec<&Value> = rows.iter().map(|r| &r[input]).collect();
     let present: Vec<&Value> = values.iter().copied().filter(|v| !v.is_null()).collect();
     let xs: Vec<f64> = present.iter().filter_map(|v| num(v)).collect();
@@ -295,7 +296,7 @@ fn reference(
     out
 }
 
-fn close(got: &Value, want: &Value, tol: f64) -> bool {
+pub(super) fn close(got: &Value, want: &Value, tol: f64) -> bool {
     match (got, want) {
         (Value::F64(x), Value::F64(y)) => {
             x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= tol.max(1e-9 * y.abs())
@@ -409,7 +410,7 @@ fn all_ops() -> Vec<UpdateBy> {
 
 /// Rows whose `Ts` never decreases (a time window needs that within each group): each row's
 /// timestamp is the last one's plus 0 to 2, or null.
-fn in_time_order(cycles: &mut [Vec<Row>]) {
+pub(super) fn in_time_order(cycles: &mut [Vec<Row>]) {
     let t = column("Ts");
     let mut now = 0;
     for row in cycles.iter_mut().flatten() {

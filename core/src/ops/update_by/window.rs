@@ -15,7 +15,7 @@
 //! value yet; `rows` holds rows `base ..` with `base <= min(tail, next_out)`, and the rows before
 //! that minimum are at most half of it (beyond 64).
 
-use super::fold::{Entry, Fold, Sink};
+use super::fold::{Entry, Place, Sink};
 use super::{cumulative, ticks, time};
 use crate::Result;
 use crate::column::{Column, Value};
@@ -65,8 +65,10 @@ pub(crate) struct GroupWindow<F> {
     values: Option<Vec<Value>>,
     base: u64,
     n: u64,
-    /// The window of the last row with a final value, over the rows `fold` holds.
-    reach: Reach,
+    head: u64,
+    tail: u64,
+    /// The tail when the fold was last built from its rows (see the module's doc).
+    built: u64,
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
@@ -74,26 +76,6 @@ pub(crate) struct GroupWindow<F> {
     /// row from it on is kept, to recompute the rows whose windows lose rows.
     first: Option<u64>,
     fold: F,
-}
-
-/// Where a window stands in its group's rows: its fold holds rows `tail .. head`, and was last
-/// built from its rows when the tail was at `built` (see the module's doc).
-#[derive(Debug, Clone, Copy)]
-struct Reach {
-    head: u64,
-    tail: u64,
-    built: u64,
-}
-
-impl Reach {
-    /// An empty window at row `r`.
-    fn at(r: u64) -> Self {
-        Self {
-            head: r,
-            tail: r,
-            built: r,
-        }
-    }
 }
 
 /// A group's rows as the window driver reads them: its kept rows (the first is row `base`),
@@ -112,53 +94,80 @@ impl Span<'_> {
     }
 
     /// Moves the window (`head`, `tail`, and `fold` over the rows between) to row `r`'s: pops
-    /// the rows before it, pushes the rows up to its front; then emits `r`'s value and key.
-    #[inline]
-    fn slide<F: Fold>(
+    /// the rows before it, pushes the rows up to its front; then gives the fold and `r`'s key to
+    /// `emit`.
+    #[inline(always)]
+    fn slide<F: Place>(
         &self,
         window: Window,
         r: u64,
-        reach: &mut Reach,
+        (head, tail, built): (&mut u64, &mut u64, &mut u64),
         fold: &mut F,
-        (out, keys): (&mut Sink, &mut Vec<u64>),
+        emit: &mut Emitter<'_>,
     ) -> Result<()> {
         let row = self.at(r);
-        while reach.tail < reach.head && window.before(self.at(reach.tail), row, reach.tail, r) {
-            fold.pop(self.at(reach.tail), reach.tail);
-            reach.tail += 1;
+        while *tail < *head && window.before(self.at(*tail), row, *tail, r) {
+            fold.pop(self.at(*tail), *tail);
+            *tail += 1;
         }
-        if reach.tail == reach.head {
-            while reach.head < self.n && window.before(self.at(reach.head), row, reach.head, r) {
-                reach.head += 1;
+        if *tail == *head {
+            while *head < self.n && window.before(self.at(*head), row, *head, r) {
+                *head += 1;
             }
-            reach.tail = reach.head;
+            *tail = *head;
         }
-        if window != Window::Cumulative
-            && reach.tail > reach.built
-            && reach.tail - reach.built >= reach.head - reach.tail
-        {
+        if window != Window::Cumulative && *tail > *built && *tail - *built >= *head - *tail {
             // The tail advanced by the window's length: the fold is rebuilt from its rows.
-            reach.built = reach.tail;
+            *built = *tail;
             if fold.clear() {
-                for j in reach.tail..reach.head {
+                for j in *tail..*head {
                     fold.push(self.at(j), j, None)?;
                 }
             }
         }
-        while reach.head < self.n && window.within(self.at(reach.head), row, reach.head, r) {
+        while *head < self.n && window.within(self.at(*head), row, *head, r) {
             let value = self
                 .values
-                .and_then(|v| v.get((reach.head - self.base) as usize));
-            fold.push(self.at(reach.head), reach.head, value)?;
-            reach.head += 1;
+                .and_then(|v| v.get((*head - self.base) as usize));
+            fold.push(self.at(*head), *head, value)?;
+            *head += 1;
         }
-        fold.emit(out);
-        keys.push(row.key);
+        emit.emit(fold, row.key);
         Ok(())
     }
 }
 
-impl<F: Fold> GroupWindow<F> {
+/// Where the window driver writes each row's value: the rows of keys from `placed_from` at
+/// their position from it in `out` (the batch path's: `out` is already that long), the others
+/// appended, their keys to `keys`. One type for both paths, so the driver is compiled once.
+pub(crate) struct Emitter<'a> {
+    pub out: &'a mut Sink,
+    pub keys: &'a mut Vec<u64>,
+    pub placed_from: u64,
+}
+
+impl Emitter<'_> {
+    #[inline(always)]
+    fn emit<F: Place>(&mut self, fold: &F, key: u64) {
+        if key >= self.placed_from {
+            fold.emit_at(self.out, (key - self.placed_from) as usize);
+        } else {
+            fold.emit(self.out);
+            self.keys.push(key);
+        }
+    }
+}
+
+/// An emitter that appends every value, and its key.
+fn appending<'a>(out: &'a mut Sink, keys: &'a mut Vec<u64>) -> Emitter<'a> {
+    Emitter {
+        out,
+        keys,
+        placed_from: u64::MAX,
+    }
+}
+
+impl<F: Place> GroupWindow<F> {
     fn span(&self) -> Span<'_> {
         Span {
             rows: &self.rows,
@@ -176,7 +185,9 @@ impl<F: Fold> GroupWindow<F> {
             values: keeps_values.then(Vec::new),
             base: 0,
             n: 0,
-            reach: Reach::at(0),
+            head: 0,
+            tail: 0,
+            built: 0,
             next_out: 0,
             last_ts: i64::MIN,
             fold,
@@ -189,7 +200,7 @@ impl<F: Fold> GroupWindow<F> {
     }
 
     /// Adds a row at the group's end; appends the value of every row that became final to `out`
-    /// and its key to `keys`.
+    /// and its key to `keys` (through [`GroupWindow::advance`], as the batch path's rows).
     #[inline]
     pub(crate) fn add(
         &mut self,
@@ -199,40 +210,16 @@ impl<F: Fold> GroupWindow<F> {
         out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
-        self.rows.push(e);
-        self.last_ts = e.ts;
         if let Some(values) = &mut self.values {
             values.push(value.unwrap_or(Value::Null));
         }
-        self.n += 1;
-        while self.next_out < self.n {
-            let r = self.next_out;
-            let at = |j: u64| &self.rows[(j - self.base) as usize];
-            if !window.is_final(at(r), at(self.n - 1), r, self.n) {
-                break;
-            }
-            let span = Span {
-                rows: &self.rows,
-                values: self.values.as_ref(),
-                base: self.base,
-                n: self.n,
-            };
-            span.slide(window, r, &mut self.reach, &mut self.fold, (out, keys))?;
-            self.next_out += 1;
-        }
-        // Rows before both the window and the first row without a final value go.
-        if window == Window::Cumulative {
-            // Nothing ever leaves a cumulative window: no row is kept to leave.
-            self.reach.tail = self.reach.head;
-        }
-        self.trim();
-        Ok(())
+        self.rows.push(e);
+        self.advance(window, &mut appending(out, keys))
     }
 
     /// Drops the rows no window nor recomputation needs any more.
     fn trim(&mut self) {
         let keep = self
-            .reach
             .tail
             .min(self.next_out)
             .min(self.first.unwrap_or(u64::MAX));
@@ -298,27 +285,32 @@ impl<F: Fold> GroupWindow<F> {
             }
         } else if upto > first {
             // The main fold lets the removed rows go.
-            while self.reach.tail < self.reach.head && self.reach.tail < upto {
-                let e = &self.rows[(self.reach.tail - self.base) as usize];
-                self.fold.pop(e, self.reach.tail);
-                self.reach.tail += 1;
+            while self.tail < self.head && self.tail < upto {
+                let e = &self.rows[(self.tail - self.base) as usize];
+                self.fold.pop(e, self.tail);
+                self.tail += 1;
             }
-            if self.reach.head < upto {
-                self.reach.head = upto;
-                self.reach.tail = upto;
+            if self.head < upto {
+                self.head = upto;
+                self.tail = upto;
             }
             // The final rows whose window held the last removed row are computed again, from
             // the first row left.
             let gone = self.rows[(upto - 1 - self.base) as usize];
-            let mut reach = Reach::at(upto);
+            let (mut head, mut tail, mut built) = (upto, upto, upto);
             let mut fold = fresh.clone();
             for r in upto..self.next_out {
                 let row = &self.rows[(r - self.base) as usize];
                 if window.before(&gone, row, upto - 1, r) {
                     break;
                 }
-                self.span()
-                    .slide(window, r, &mut reach, &mut fold, (out, keys))?;
+                self.span().slide(
+                    window,
+                    r,
+                    (&mut head, &mut tail, &mut built),
+                    &mut fold,
+                    &mut appending(out, keys),
+                )?;
             }
         }
         self.next_out = self.next_out.max(upto);
@@ -339,13 +331,118 @@ impl<F: Fold> GroupWindow<F> {
         out: &mut Sink,
         keys: &mut Vec<u64>,
     ) -> Result<()> {
+        self.provisional_with(window, &mut appending(out, keys))
+    }
+
+    /// [`GroupWindow::provisional`], each value given to `emit` with its row's key.
+    pub(crate) fn provisional_with(&self, window: Window, emit: &mut Emitter<'_>) -> Result<()> {
         let mut fold = self.fold.clone();
-        let mut reach = self.reach;
+        let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
         for r in self.next_out..self.n {
-            self.span()
-                .slide(window, r, &mut reach, &mut fold, (out, keys))?;
+            self.span().slide(
+                window,
+                r,
+                (&mut head, &mut tail, &mut built),
+                &mut fold,
+                emit,
+            )?;
         }
         Ok(())
+    }
+
+    /// Adds many rows at the group's end at once (a batch: the rows of one group in a large
+    /// cycle), then gives every row that became final, in order, to `emit` with its key: the
+    /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
+    /// window holds only rows that had arrived when it became final), so the same values bit
+    /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
+    /// group go row by row); a group that streams takes its rows through
+    /// [`GroupWindow::push_final`] instead.
+    pub(crate) fn extend(
+        &mut self,
+        window: Window,
+        entries: impl Iterator<Item = Entry>,
+        emit: &mut Emitter<'_>,
+    ) -> Result<()> {
+        self.rows.extend(entries);
+        self.advance(window, emit)
+    }
+
+    /// Adds a row at the end of a group that streams (a cumulative window, no ring to
+    /// recompute, no values kept: every row is final at once and none is read again): pushed
+    /// and emitted, as `add` does, without being stored. The batch path gives such groups
+    /// their rows one at a time, the groups' rows interleaved.
+    #[inline(always)]
+    pub(crate) fn push_final(&mut self, e: Entry, emit: &mut Emitter<'_>) -> Result<()> {
+        self.fold.push(&e, self.n, None)?;
+        emit.emit(&self.fold, e.key);
+        self.n += 1;
+        self.last_ts = e.ts;
+        (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
+        self.rows.clear();
+        Ok(())
+    }
+
+    /// Takes in the rows pushed to `rows` since the last call (the group's rows `n ..`): gives
+    /// every row that became final, in order, to `emit` with its key; drops the rows no longer
+    /// needed. The one window driver of both paths.
+    fn advance(&mut self, window: Window, emit: &mut Emitter<'_>) -> Result<()> {
+        let Some(last) = self.rows.last() else {
+            return Ok(());
+        };
+        let n = self.base + self.rows.len() as u64;
+        if n == self.n {
+            return Ok(());
+        }
+        self.n = n;
+        self.last_ts = last.ts;
+        // The rows final among all `n`: the same as row by row, since rows never stop being
+        // final.
+        let end = match window {
+            Window::Cumulative => self.n,
+            Window::Ticks { fwd, .. } => {
+                // The rows `r` with `r + fwd < n`.
+                (i128::from(self.n) - i128::from(fwd)).clamp(0, i128::from(self.n)) as u64
+            }
+            Window::Time { .. } => {
+                let last = self.rows[self.rows.len() - 1];
+                let mut end = self.next_out;
+                while end < self.n && window.is_final(self.at(end), &last, end, self.n) {
+                    end += 1;
+                }
+                end
+            }
+        };
+        if self.next_out < end {
+            let span = Span {
+                rows: &self.rows,
+                values: self.values.as_ref(),
+                base: self.base,
+                n: self.n,
+            };
+            let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
+            for r in self.next_out..end {
+                span.slide(
+                    window,
+                    r,
+                    (&mut head, &mut tail, &mut built),
+                    &mut self.fold,
+                    emit,
+                )?;
+            }
+            self.head = head;
+            self.tail = tail;
+            self.built = built;
+            self.next_out = end;
+        }
+        if window == Window::Cumulative {
+            self.tail = self.head;
+        }
+        self.trim();
+        Ok(())
+    }
+
+    fn at(&self, j: u64) -> &Entry {
+        &self.rows[(j - self.base) as usize]
     }
 
     /// Bytes held (approximately).
