@@ -372,11 +372,15 @@ impl AsOfJoin {
     fn add_right(&mut self, right: &TableData, start: usize, count: usize) {
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, start, count);
-        // Each bucket grows once (not by doubling, a copy each time).
+        // Each bucket grows once (not by doubling, a copy each time); one with rows added was
+        // appended to, unless a row went in earlier (below).
         let mut counts = vec![0usize; self.buckets.len()];
         self.scratch.iter().for_each(|&id| counts[id as usize] += 1);
-        for (bucket, &n) in self.buckets.iter_mut().zip(&counts) {
+        for ((bucket, change), &n) in self.buckets.iter_mut().zip(&mut self.changes).zip(&counts) {
             bucket.rows.reserve(n);
+            if n > 0 && *change == Change::None {
+                *change = Change::Appended;
+            }
         }
         // Rows earlier than their bucket's back, as (bucket id, stamp, row from `base`) packed
         // in that order (`packed_sort`); merged in every 2^32 rows (never, in wasm32).
@@ -388,18 +392,15 @@ impl AsOfJoin {
             if let Some(kept) = &mut self.right_stamps {
                 kept.extend(self.stamps.iter().copied());
             }
-            for (i, (&id, &s)) in (block..).zip(self.scratch[block..].iter().zip(&self.stamps)) {
-                if let Some(last) = self.right_order {
-                    self.right_order = (last <= s).then_some(s);
-                }
+            let stamps = &self.stamps;
+            self.right_order = (self.right_order)
+                .filter(|&last| stamps.first().is_none_or(|&s| last <= s) && stamps.is_sorted())
+                .map(|last| stamps.last().copied().unwrap_or(last));
+            for (i, (&id, &s)) in (block..).zip(self.scratch[block..].iter().zip(stamps)) {
                 let key = right.first_key + (start + i) as u64;
                 let bucket = &mut self.buckets[id as usize];
-                let change = &mut self.changes[id as usize];
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
                     bucket.rows.push_back((s, key));
-                    if *change == Change::None {
-                        *change = Change::Appended;
-                    }
                 } else {
                     if i - base > u32::MAX as usize {
                         merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
@@ -407,7 +408,7 @@ impl AsOfJoin {
                     }
                     let row = (i - base) as u128;
                     late.push((u128::from(id) << 96) | (u128::from(s) << 32) | row);
-                    *change = Change::Other;
+                    self.changes[id as usize] = Change::Other;
                 }
             }
         }
