@@ -235,23 +235,6 @@ struct Merge<'a> {
 }
 
 impl Merge<'_> {
-    /// Pushes the matches of left rows (key `ids`, `stamps`) onto `out` while their stamps do not
-    /// decrease, and returns how many it took.
-    fn run(
-        &mut self,
-        (ids, stamps): (&[u32], &[u64]),
-        (strict, right, stamp): (bool, &TableData, usize),
-        out: &mut Vec<u64>,
-    ) -> usize {
-        for (n, (&id, &t)) in ids.iter().zip(stamps).enumerate() {
-            if t < self.last {
-                return n;
-            }
-            out.push(self.find(id, t, strict, right, stamp));
-        }
-        ids.len()
-    }
-
     /// The match of a left row of key `id` and stamp `t` (not less than the last one's), once
     /// the right rows of stamps up to `t` (`< t` when `strict`) are passed.
     fn find(&mut self, id: u32, t: u64, strict: bool, right: &TableData, stamp: usize) -> u64 {
@@ -523,15 +506,15 @@ impl AsOfJoin {
         for block in (0..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
             stamp_keys(stamp, start + block, n, &mut self.stamps);
-            let rows = (&ids[block..block + n], &self.stamps[..]);
-            let how = (self.strict, right, self.right_stamp);
-            let merged = merge.as_mut().map_or(0, |m| m.run(rows, how, &mut matches));
-            if merged < n {
-                merge = None;
-            }
-            let rest = rows.0[merged..].iter().zip(&rows.1[merged..]);
-            matches.extend(rest.map(|(&id, &t)| self.find(&self.buckets[id as usize], t)));
-            for (i, (&id, &t)) in (block..).zip(rows.0.iter().zip(rows.1)) {
+            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&self.stamps)) {
+                if merge.as_ref().is_some_and(|m| m.last > t) {
+                    merge = None;
+                }
+                let found = match &mut merge {
+                    Some(m) => m.find(id, t, self.strict, right, self.right_stamp),
+                    None => self.find(&self.buckets[id as usize], t),
+                };
+                matches.push(found);
                 if froms[id as usize].is_some_and(|from| t >= from) {
                     let tail = &mut self.buckets[id as usize].tail;
                     while tail.front().is_some_and(|&k| k < first_live) {
