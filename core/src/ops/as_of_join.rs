@@ -59,7 +59,8 @@ use crate::{Error, Result};
 const NO_ROW: u64 = u64::MAX;
 
 /// Inserts the late rows (see `AsOfJoin::add_right`; keys from `first`) into their buckets, and
-/// empties `late`: a few inserted, more merged in (one pass over the bucket, not one per row).
+/// empties `late`: merged in, one pass over a bucket's rows from its earliest late row on (not a
+/// search and a shift a row).
 fn merge_late(buckets: &mut [Bucket], late: &mut Vec<u128>, first: u64) {
     packed_sort::sort(late);
     let unpack = |v: &u128| ((v >> 32) as u64, first + u64::from(*v as u32));
@@ -68,23 +69,16 @@ fn merge_late(buckets: &mut [Bucket], late: &mut Vec<u128>, first: u64) {
             continue;
         };
         let rows = &mut bucket.rows;
-        if group.len() <= 8 {
-            for (s, key) in group.iter().map(unpack) {
-                let p = rows.partition_point(|&e| e <= (s, key));
-                rows.insert(p, (s, key));
+        let old = rows.split_off(partition_near(rows, rows.len(), unpack(&group[0])));
+        let mut new = group.iter().map(unpack).peekable();
+        rows.reserve(old.len() + group.len());
+        for e in old {
+            while let Some(n) = new.next_if(|&n| n < e) {
+                rows.push_back(n);
             }
-        } else {
-            let old = std::mem::take(rows);
-            let mut new = group.iter().map(unpack).peekable();
-            rows.reserve(old.len() + group.len());
-            for e in old {
-                while let Some(n) = new.next_if(|&n| n < e) {
-                    rows.push_back(n);
-                }
-                rows.push_back(e);
-            }
-            rows.extend(new);
+            rows.push_back(e);
         }
+        rows.extend(new);
     }
     late.clear();
 }
@@ -156,14 +150,13 @@ struct Bucket {
     hint: Cell<usize>,
 }
 
-/// The first position in `rows` where `pred` (true, then false along `rows`) is false, found by
-/// galloping from `hint` (each step doubling) and then bisecting: a search near the last one,
-/// as for left rows in time order, costs a few comparisons, not a walk down the whole bucket.
-fn partition_near(
-    rows: &VecDeque<(u64, u64)>,
-    hint: usize,
-    pred: impl Fn(&(u64, u64)) -> bool,
-) -> usize {
+/// The first position in `rows` (sorted) whose row is not below `bound`, found by galloping
+/// from `hint` (each step doubling) and then bisecting: a search near the last one, as for left
+/// rows in time order, costs a few comparisons, not a walk down the whole bucket. A bound of
+/// `(t, 0)` parts the stamps below `t` from the rest, `(t, NO_ROW)` those up to `t` (row keys
+/// never reach [`NO_ROW`]).
+fn partition_near(rows: &VecDeque<(u64, u64)>, hint: usize, bound: (u64, u64)) -> usize {
+    let pred = |e: &(u64, u64)| *e < bound;
     let n = rows.len();
     let h = hint.min(n);
     let (mut lo, mut hi);
@@ -222,8 +215,8 @@ const BLOCK: usize = 4_096;
 /// `aj`'s merge of left rows in time order with the right rows in time order (see
 /// [`AsOfJoin::join_rows`]): the right rows passed so far, and per key id the latest of them.
 struct Merge<'a> {
-    /// The key ids of the right rows not passed yet.
-    ids: std::collections::vec_deque::Iter<'a, u32>,
+    /// The key ids of the right rows.
+    ids: &'a VecDeque<u32>,
     /// The stamps of right rows `next - stamps.len() .. next`, passed up to `at`.
     stamps: Vec<u64>,
     at: usize,
@@ -254,9 +247,9 @@ impl Merge<'_> {
             if s > t || (strict && s == t) {
                 break;
             }
-            let key = right.first_key + (self.next - self.stamps.len() + self.at) as u64;
-            if let Some(b) = (self.ids.next()).and_then(|&rid| self.best.get_mut(rid as usize)) {
-                *b = key;
+            let row = self.next - self.stamps.len() + self.at;
+            if let Some(b) = (self.ids.get(row)).and_then(|&id| self.best.get_mut(id as usize)) {
+                *b = right.first_key + row as u64;
             }
             self.at += 1;
         }
@@ -317,16 +310,16 @@ impl AsOfJoin {
         };
         match (self.reverse, self.strict) {
             (false, strict) => {
-                match partition_near(rows, hint, |&(s, _)| if strict { s < t } else { s <= t }) {
+                match partition_near(rows, hint, (t, if strict { 0 } else { NO_ROW })) {
                     0 => NO_ROW,
                     p => at(p - 1),
                 }
             }
             (true, strict) => {
-                let p = partition_near(rows, hint, |&(s, _)| if strict { s <= t } else { s < t });
+                let p = partition_near(rows, hint, (t, if strict { NO_ROW } else { 0 }));
                 // The latest of the rows with that stamp.
                 match rows.get(p) {
-                    Some(&(s, _)) => at(partition_near(rows, p, |&(o, _)| o <= s) - 1),
+                    Some(&(s, _)) => at(partition_near(rows, p, (s, NO_ROW)) - 1),
                     None => NO_ROW,
                 }
             }
@@ -355,7 +348,7 @@ impl AsOfJoin {
         }
         // `raj`: rows matching no row, or `last`'s rows (an appended row of that stamp is
         // the latest): those after the stamp below `last`.
-        match partition_near(rows, rows.len() - 1, |&(s, _)| s < last) {
+        match partition_near(rows, rows.len() - 1, (last, 0)) {
             0 => Some(0),
             p => {
                 let below = rows[p - 1].0;
@@ -392,11 +385,8 @@ impl AsOfJoin {
             if let Some(kept) = &mut self.right_stamps {
                 kept.extend(self.stamps.iter().copied());
             }
-            let stamps = &self.stamps;
-            self.right_order = (self.right_order)
-                .filter(|&last| stamps.first().is_none_or(|&s| last <= s) && stamps.is_sorted())
-                .map(|last| stamps.last().copied().unwrap_or(last));
-            for (i, (&id, &s)) in (block..).zip(self.scratch[block..].iter().zip(stamps)) {
+            for (i, (&id, &s)) in (block..).zip(self.scratch[block..].iter().zip(&self.stamps)) {
+                self.right_order = self.right_order.filter(|&last| last <= s).and(Some(s));
                 let key = right.first_key + (start + i) as u64;
                 let bucket = &mut self.buckets[id as usize];
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
@@ -432,7 +422,7 @@ impl AsOfJoin {
             let key = first + i as u64;
             let bucket = &mut self.buckets[id as usize];
             // A ring's oldest row is usually its bucket's first.
-            let p = partition_near(&bucket.rows, 0, |&e| e < (s, key));
+            let p = partition_near(&bucket.rows, 0, (s, key));
             let change = &mut self.changes[id as usize];
             if bucket.rows.get(p) == Some(&(s, key)) && p + 1 < bucket.rows.len() {
                 bucket.rows.remove(p);
@@ -492,14 +482,13 @@ impl AsOfJoin {
             && self.right_order.is_some()
             && count.saturating_mul(8) >= self.right_ids.len())
         .then(|| Merge {
-            ids: self.right_ids.iter(),
+            ids: &self.right_ids,
             stamps: Vec::new(),
             at: 0,
             next: 0,
             best: vec![NO_ROW; self.buckets.len()],
             last: 0,
         });
-        let froms: Vec<Option<u64>> = self.buckets.iter().map(|b| self.tail_from(b)).collect();
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
         let mut matches = Vec::with_capacity(count);
@@ -515,7 +504,7 @@ impl AsOfJoin {
                     None => self.find(&self.buckets[id as usize], t),
                 };
                 matches.push(found);
-                if froms[id as usize].is_some_and(|from| t >= from) {
+                if self.in_tail(&self.buckets[id as usize], t) {
                     let tail = &mut self.buckets[id as usize].tail;
                     while tail.front().is_some_and(|&k| k < first_live) {
                         tail.pop_front();
@@ -904,7 +893,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::{partition_near, stamp_match};
+    use super::{NO_ROW, partition_near, stamp_match};
 
     proptest! {
         /// A search from any hint finds what a bisection of the whole bucket finds.
@@ -916,10 +905,11 @@ mod tests {
         ) {
             stamps.sort_unstable();
             let rows: VecDeque<(u64, u64)> = stamps.iter().map(|&s| (s, 0)).collect();
-            for pred in [|s: u64, t: u64| s <= t, |s: u64, t: u64| s < t] {
+            // `(t, NO_ROW)` parts the stamps up to `t`, `(t, 0)` those below it.
+            for (key, up_to) in [(NO_ROW, true), (0, false)] {
                 prop_assert_eq!(
-                    partition_near(&rows, hint, |&(s, _)| pred(s, t)),
-                    rows.partition_point(|&(s, _)| pred(s, t))
+                    partition_near(&rows, hint, (t, key)),
+                    rows.partition_point(|&(s, _)| s < t || (up_to && s == t))
                 );
             }
         }

@@ -233,26 +233,20 @@ impl KeyIds {
         out.clear();
         out.reserve(count);
         for slice in codes.slices_range(start, count) {
-            // A load a row, then the codes not seen yet (`NONE`) numbered.
-            let from = out.len();
-            let slot = |code: u32| code.wrapping_add(1) as usize;
-            let cached = |code| cache.ids.get(slot(code)).copied().unwrap_or(NONE);
-            out.extend(slice.iter().map(|&code| cached(code)));
-            for (id, &code) in out[from..].iter_mut().zip(slice) {
-                if *id != NONE {
-                    continue;
-                }
-                *id = match cache.ids.get(slot(code)) {
+            for &code in slice {
+                let slot = code.wrapping_add(1) as usize;
+                let id = match cache.ids.get(slot) {
                     Some(&id) if id != NONE => id,
                     _ => {
                         let own = coder.interner.dict.intern_or_null(dict.get(code));
                         let id = self.groups.id(&[u64::from(own)]);
-                        if let Some(s) = cache.ids.get_mut(slot(code)) {
+                        if let Some(s) = cache.ids.get_mut(slot) {
                             *s = id;
                         }
                         id
                     }
                 };
+                out.push(id);
             }
         }
         true
