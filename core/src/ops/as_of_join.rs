@@ -329,34 +329,21 @@ impl AsOfJoin {
     /// Whether a left row of stamp `t` may change match when a row is appended at the back of
     /// `bucket` (a stamp at or after its last).
     fn in_tail(&self, bucket: &Bucket, t: u64) -> bool {
-        self.tail_from(bucket).is_some_and(|from| t >= from)
-    }
-
-    /// The least stamp [`AsOfJoin::in_tail`] holds for (`None`: none).
-    fn tail_from(&self, bucket: &Bucket) -> Option<u64> {
         let rows = &bucket.rows;
         let Some(&(last, _)) = rows.back() else {
-            return Some(0);
+            return true;
         };
         if !self.reverse {
             // A row at `last` or later takes the appended row (the latest of equal stamps).
-            return if self.strict {
-                last.checked_add(1)
-            } else {
-                Some(last)
-            };
+            return if self.strict { t > last } else { t >= last };
         }
         // `raj`: rows matching no row, or `last`'s rows (an appended row of that stamp is
         // the latest): those after the stamp below `last`.
         match partition_near(rows, rows.len() - 1, (last, 0)) {
-            0 => Some(0),
+            0 => true,
             p => {
                 let below = rows[p - 1].0;
-                if self.strict {
-                    Some(below)
-                } else {
-                    below.checked_add(1)
-                }
+                if self.strict { t >= below } else { t > below }
             }
         }
     }
@@ -848,14 +835,10 @@ impl Table {
             left_schema.fields()[left_stamp].ty,
             right_schema.fields()[right_stamp].ty,
         );
-        if lt != rt {
+        if lt != rt || !orderable(lt) {
             return Err(Error::Invalid(format!(
-                "{op}: stamp {l} is {lt} on the left but {r} is {rt} on the right"
-            )));
-        }
-        if !orderable(lt) {
-            return Err(Error::Invalid(format!(
-                "{op}: stamp {l} is {lt}; a stamp must be a number, bool, date, time or timestamp"
+                "{op}: stamp {l} is {lt} on the left and {r} is {rt} on the right; a stamp must \
+                 be one type on both, a number, bool, date, time or timestamp"
             )));
         }
         let mut matched = right_keys.clone();
