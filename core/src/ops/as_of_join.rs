@@ -215,8 +215,8 @@ const BLOCK: usize = 4_096;
 /// `aj`'s merge of left rows in time order with the right rows in time order (see
 /// [`AsOfJoin::join_rows`]): the right rows passed so far, and per key id the latest of them.
 struct Merge<'a> {
-    /// The key ids of the right rows.
-    ids: &'a VecDeque<u32>,
+    /// The key ids of the right rows not passed yet.
+    ids: std::collections::vec_deque::Iter<'a, u32>,
     /// The stamps of right rows `next - stamps.len() .. next`, passed up to `at`.
     stamps: Vec<u64>,
     at: usize,
@@ -247,9 +247,9 @@ impl Merge<'_> {
             if s > t || (strict && s == t) {
                 break;
             }
-            let row = self.next - self.stamps.len() + self.at;
-            if let Some(b) = (self.ids.get(row)).and_then(|&id| self.best.get_mut(id as usize)) {
-                *b = right.first_key + row as u64;
+            let key = right.first_key + (self.next - self.stamps.len() + self.at) as u64;
+            if let Some(b) = (self.ids.next()).and_then(|&id| self.best.get_mut(id as usize)) {
+                *b = key;
             }
             self.at += 1;
         }
@@ -469,7 +469,7 @@ impl AsOfJoin {
             && self.right_order.is_some()
             && count.saturating_mul(8) >= self.right_ids.len())
         .then(|| Merge {
-            ids: &self.right_ids,
+            ids: self.right_ids.iter(),
             stamps: Vec::new(),
             at: 0,
             next: 0,
