@@ -1,7 +1,10 @@
 """The pandas anchor for BENCHMARKS.md's `updateBy` and `aj` figures: the same workloads as
 `core/benches/update_by.rs` and `core/benches/joins.rs`, done once by pandas on this machine.
 
-    <venv>/bin/python tests/python/update_by_bench.py
+    <venv>/bin/python tests/python/update_by_bench.py [CASE...]
+
+With arguments, only the cases whose names start with one of them run (`aj` for the join alone,
+whose frames take a few seconds of Python to generate; the `updateBy` trades are not generated).
 
 The `updateBy` trades are those of `core/benches/time_workload.rs` (the same generator: 1,048,576
 trades of 4 instruments about a millisecond apart, `Ts`, `Instrument`, `Price`); the as-of join's
@@ -18,6 +21,7 @@ second.
 """
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -85,24 +89,34 @@ def best(f, runs=3):
 
 
 def main():
-    left = trades(15)
-    quotes = join_rows(True).rename(columns={"Price": "Quote"})
-    trades_j = join_rows(False)
-    g = left.groupby("Instrument", observed=True, sort=False)
-    cases = {
-        "rollingAvg 100 ticks by Instrument": lambda: g.Price.rolling(100, min_periods=1).mean(),
-        "rollingAvg 1 minute by Instrument": lambda: left.groupby("Instrument", observed=True, sort=False)
-        .rolling("60s", on="Ts", closed="both")
-        .Price.mean(),
-        "ema 10 s by Instrument (adjusted, pandas' nearest)": lambda: g.Price.transform(
-            lambda s: s.ewm(halflife=pd.Timedelta(seconds=10 * math.log(2)), times=left.Ts[s.index]).mean()
-        ),
-        "aj 1M x 1M on Instrument, KafkaTimestamp": lambda: pd.merge_asof(
+    only = sys.argv[1:]
+
+    def wanted(name):
+        return not only or any(name.startswith(o) for o in only)
+
+    cases = {}
+    if any(wanted(n) for n in ("rollingAvg", "ema")):
+        left = trades(15)
+        g = left.groupby("Instrument", observed=True, sort=False)
+        cases |= {
+            "rollingAvg 100 ticks by Instrument": lambda: g.Price.rolling(100, min_periods=1).mean(),
+            "rollingAvg 1 minute by Instrument": lambda: left.groupby("Instrument", observed=True, sort=False)
+            .rolling("60s", on="Ts", closed="both")
+            .Price.mean(),
+            "ema 10 s by Instrument (adjusted, pandas' nearest)": lambda: g.Price.transform(
+                lambda s: s.ewm(halflife=pd.Timedelta(seconds=10 * math.log(2)), times=left.Ts[s.index]).mean()
+            ),
+        }
+    if wanted("aj"):
+        quotes = join_rows(True).rename(columns={"Price": "Quote"})
+        trades_j = join_rows(False)
+        cases["aj 1M x 1M on Instrument, KafkaTimestamp"] = lambda: pd.merge_asof(
             trades_j, quotes, on="KafkaTimestamp", by="Instrument", direction="backward"
-        ),
-    }
+        )
     print(f"pandas {pd.__version__}, numpy {np.__version__}, {ROWS} rows")
     for name, f in cases.items():
+        if not wanted(name):
+            continue
         seconds = best(f)
         rows = 1_000_000 if name.startswith("aj") else ROWS
         print(f"{name}: {seconds * 1000:.0f} ms, {rows / seconds / 1e6:.2f}M rows/s")

@@ -11,17 +11,23 @@
 //! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
 //! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
-//! Each left row keeps its id, stamp and matched right row key. Per bucket, a *tail* lists the
-//! left rows (keys, ascending but for a few a removal added) whose match an append at the bucket's back could change: for `aj`
+//! Each left row keeps its id and matched right row key (its stamp is read from the left table
+//! when it is checked again). Per bucket, a *tail* lists the left rows (keys, ascending but for
+//! a few a removal added) whose match an append at the bucket's back could change: for `aj`
 //! those at or after the bucket's last stamp, for `raj` those after the stamp before it
 //! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
 //! - left rows added at the back are looked up (galloping from where their bucket's last search
-//!   ended, [`partition_near`]), and rows removed from the front dropped;
+//!   ended, [`partition_near`]), and rows removed from the front dropped; an `aj` of many left
+//!   rows in time order against a right side in time order (a table built at once) merges the
+//!   two sides instead ([`Merge`]), one pass as pandas' `merge_asof`;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
 //!   was not a left row's match leaves its match the best): one scan of the kept ids and
-//!   matches, a range check a row, finds and rechecks them, unless a bucket's back row left;
+//!   matches, a range check a row, finds and rechecks them, unless a bucket's back row left.
+//!   Only a right side that loses rows from its front alone (a ring) keeps its rows' stamps to
+//!   find them in their buckets; from any other (a blink table's turnover) the right side is
+//!   indexed again, every bucket changed;
 //! - any other right change (a row inserted earlier in time, a bucket's back row leaving) marks
 //!   its bucket, and the scan rechecks every left row of marked buckets and rebuilds their
 //!   tails.
@@ -30,10 +36,12 @@
 //! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
 //! is joined again whole.
 //!
-//! Invariant: `left_ids`, `left_stamps` and `left_match` have one entry per output row, in order;
-//! `right_ids` and `right_stamps` one per right row; each bucket's `rows` are exactly the right
-//! rows of its id, sorted; each left row whose match an append could change is in its bucket's
-//! `tail` (which may also hold rows gone from the front, skipped and dropped lazily).
+//! Invariant: `left_ids` and `left_match` have one entry per output row, in order, and the output
+//! row at a position is the left's at that position; `right_ids` (and `right_stamps`, when kept)
+//! one per right row; `right_order` holds the last right stamp while the right rows' stamps
+//! never decrease; each bucket's `rows` are exactly the right rows of its id, sorted; each left
+//! row whose match an append could change is in its bucket's `tail` (which may also hold rows
+//! gone from the front, skipped and dropped lazily).
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -51,7 +59,8 @@ use crate::{Error, Result};
 const NO_ROW: u64 = u64::MAX;
 
 /// Inserts the late rows (see `AsOfJoin::add_right`; keys from `first`) into their buckets, and
-/// empties `late`: a few inserted, more merged in (one pass over the bucket, not one per row).
+/// empties `late`: merged in, one pass over a bucket's rows from its earliest late row on (not a
+/// search and a shift a row).
 fn merge_late(buckets: &mut [Bucket], late: &mut Vec<u128>, first: u64) {
     packed_sort::sort(late);
     let unpack = |v: &u128| ((v >> 32) as u64, first + u64::from(*v as u32));
@@ -60,23 +69,16 @@ fn merge_late(buckets: &mut [Bucket], late: &mut Vec<u128>, first: u64) {
             continue;
         };
         let rows = &mut bucket.rows;
-        if group.len() <= 8 {
-            for (s, key) in group.iter().map(unpack) {
-                let p = rows.partition_point(|&e| e <= (s, key));
-                rows.insert(p, (s, key));
+        let old = rows.split_off(partition_near(rows, rows.len(), unpack(&group[0])));
+        let mut new = group.iter().map(unpack).peekable();
+        rows.reserve(old.len() + group.len());
+        for e in old {
+            while let Some(n) = new.next_if(|&n| n < e) {
+                rows.push_back(n);
             }
-        } else {
-            let old = std::mem::take(rows);
-            let mut new = group.iter().map(unpack).peekable();
-            rows.reserve(old.len() + group.len());
-            for e in old {
-                while let Some(n) = new.next_if(|&n| n < e) {
-                    rows.push_back(n);
-                }
-                rows.push_back(e);
-            }
-            rows.extend(new);
+            rows.push_back(e);
         }
+        rows.extend(new);
     }
     late.clear();
 }
@@ -85,6 +87,7 @@ fn merge_late(buckets: &mut [Bucket], late: &mut Vec<u128>, first: u64) {
 pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut Vec<u64>) {
     const SIGN: u64 = 1 << 63;
     out.clear();
+    out.reserve(count);
     let ints = |v: i64| (v as u64) ^ SIGN; // i64::MIN (null) is 0
     match column {
         Column::I32(c) | Column::Date(c) => {
@@ -147,14 +150,13 @@ struct Bucket {
     hint: Cell<usize>,
 }
 
-/// The first position in `rows` where `pred` (true, then false along `rows`) is false, found by
-/// galloping from `hint` (each step doubling) and then bisecting: a search near the last one,
-/// as for left rows in time order, costs a few comparisons, not a walk down the whole bucket.
-fn partition_near(
-    rows: &VecDeque<(u64, u64)>,
-    hint: usize,
-    pred: impl Fn(&(u64, u64)) -> bool,
-) -> usize {
+/// The first position in `rows` (sorted) whose row is not below `bound`, found by galloping
+/// from `hint` (each step doubling) and then bisecting: a search near the last one, as for left
+/// rows in time order, costs a few comparisons, not a walk down the whole bucket. A bound of
+/// `(t, 0)` parts the stamps below `t` from the rest, `(t, NO_ROW)` those up to `t` (row keys
+/// never reach [`NO_ROW`]).
+fn partition_near(rows: &VecDeque<(u64, u64)>, hint: usize, bound: (u64, u64)) -> usize {
+    let pred = |e: &(u64, u64)| *e < bound;
     let n = rows.len();
     let h = hint.min(n);
     let (mut lo, mut hi);
@@ -207,6 +209,54 @@ enum Change {
     Other,
 }
 
+/// Rows whose stamps are read at a time.
+const BLOCK: usize = 4_096;
+
+/// `aj`'s merge of left rows in time order with the right rows in time order (see
+/// [`AsOfJoin::join_rows`]): the right rows passed so far, and per key id the latest of them.
+struct Merge<'a> {
+    /// The key ids of the right rows not passed yet.
+    ids: std::collections::vec_deque::Iter<'a, u32>,
+    /// The stamps of right rows `next - stamps.len() .. next`, passed up to `at`.
+    stamps: Vec<u64>,
+    at: usize,
+    next: usize,
+    /// Per key id, the key of the latest right row passed, or [`NO_ROW`].
+    best: Vec<u64>,
+    /// The stamp of the last left row looked up.
+    last: u64,
+}
+
+impl Merge<'_> {
+    /// The match of a left row of key `id` and stamp `t` (not less than the last one's), once
+    /// the right rows of stamps up to `t` (`< t` when `strict`) are passed.
+    fn find(&mut self, id: u32, t: u64, strict: bool, right: &TableData, stamp: usize) -> u64 {
+        self.last = t;
+        loop {
+            if self.at == self.stamps.len() {
+                let count = BLOCK.min(right.len().saturating_sub(self.next));
+                if count == 0 {
+                    break;
+                }
+                stamp_keys(&right.columns[stamp], self.next, count, &mut self.stamps);
+                (self.at, self.next) = (0, self.next + count);
+            }
+            let Some(&s) = self.stamps.get(self.at) else {
+                break;
+            };
+            if s > t || (strict && s == t) {
+                break;
+            }
+            let key = right.first_key + (self.next - self.stamps.len() + self.at) as u64;
+            if let Some(b) = (self.ids.next()).and_then(|&id| self.best.get_mut(id as usize)) {
+                *b = key;
+            }
+            self.at += 1;
+        }
+        self.best.get(id as usize).copied().unwrap_or(NO_ROW)
+    }
+}
+
 struct AsOfJoin {
     /// `raj` (the least stamp at or after the left's) rather than `aj`.
     reverse: bool,
@@ -220,10 +270,14 @@ struct AsOfJoin {
     added: Vec<usize>,
     ids: KeyIds,
     left_ids: VecDeque<u32>,
-    left_stamps: VecDeque<u64>,
     left_match: VecDeque<u64>,
     right_ids: VecDeque<u32>,
-    right_stamps: VecDeque<u64>,
+    /// The right rows' stamps, kept for a right side that loses rows from its front alone (a
+    /// ring) to find them in their buckets; `None` otherwise, where rows leaving (a blink
+    /// table's) index the right side again.
+    right_stamps: Option<VecDeque<u64>>,
+    /// The last right row's stamp while the right rows' stamps never decrease (`aj`'s merge).
+    right_order: Option<u64>,
     /// The key of the first right row indexed.
     right_first: u64,
     /// The keys of the right rows removed this cycle.
@@ -256,16 +310,16 @@ impl AsOfJoin {
         };
         match (self.reverse, self.strict) {
             (false, strict) => {
-                match partition_near(rows, hint, |&(s, _)| if strict { s < t } else { s <= t }) {
+                match partition_near(rows, hint, (t, if strict { 0 } else { NO_ROW })) {
                     0 => NO_ROW,
                     p => at(p - 1),
                 }
             }
             (true, strict) => {
-                let p = partition_near(rows, hint, |&(s, _)| if strict { s <= t } else { s < t });
+                let p = partition_near(rows, hint, (t, if strict { NO_ROW } else { 0 }));
                 // The latest of the rows with that stamp.
                 match rows.get(p) {
-                    Some(&(s, _)) => at(partition_near(rows, p, |&(o, _)| o <= s) - 1),
+                    Some(&(s, _)) => at(partition_near(rows, p, (s, NO_ROW)) - 1),
                     None => NO_ROW,
                 }
             }
@@ -285,7 +339,7 @@ impl AsOfJoin {
         }
         // `raj`: rows matching no row, or `last`'s rows (an appended row of that stamp is
         // the latest): those after the stamp below `last`.
-        match partition_near(rows, rows.len() - 1, |&(s, _)| s < last) {
+        match partition_near(rows, rows.len() - 1, (last, 0)) {
             0 => true,
             p => {
                 let below = rows[p - 1].0;
@@ -298,54 +352,64 @@ impl AsOfJoin {
     fn add_right(&mut self, right: &TableData, start: usize, count: usize) {
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, start, count);
-        stamp_keys(
-            &right.columns[self.right_stamp],
-            start,
-            count,
-            &mut self.stamps,
-        );
+        // Each bucket grows once (not by doubling, a copy each time); one with rows added was
+        // appended to, unless a row went in earlier (below).
+        let mut counts = vec![0usize; self.buckets.len()];
+        self.scratch.iter().for_each(|&id| counts[id as usize] += 1);
+        for ((bucket, change), &n) in self.buckets.iter_mut().zip(&mut self.changes).zip(&counts) {
+            bucket.rows.reserve(n);
+            if n > 0 && *change == Change::None {
+                *change = Change::Appended;
+            }
+        }
         // Rows earlier than their bucket's back, as (bucket id, stamp, row from `base`) packed
         // in that order (`packed_sort`); merged in every 2^32 rows (never, in wasm32).
         let mut late: Vec<u128> = Vec::new();
         let mut base = 0;
-        for (i, (&id, &s)) in self.scratch.iter().zip(&self.stamps).enumerate() {
-            let key = right.first_key + (start + i) as u64;
-            let bucket = &mut self.buckets[id as usize];
-            let change = &mut self.changes[id as usize];
-            if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
-                bucket.rows.push_back((s, key));
-                if *change == Change::None {
-                    *change = Change::Appended;
+        for block in (0..count).step_by(BLOCK) {
+            let (column, n) = (&right.columns[self.right_stamp], BLOCK.min(count - block));
+            stamp_keys(column, start + block, n, &mut self.stamps);
+            if let Some(kept) = &mut self.right_stamps {
+                kept.extend(self.stamps.iter().copied());
+            }
+            for (i, (&id, &s)) in (block..).zip(self.scratch[block..].iter().zip(&self.stamps)) {
+                self.right_order = self.right_order.filter(|&last| last <= s).and(Some(s));
+                let key = right.first_key + (start + i) as u64;
+                let bucket = &mut self.buckets[id as usize];
+                if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
+                    bucket.rows.push_back((s, key));
+                } else {
+                    if i - base > u32::MAX as usize {
+                        merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
+                        base = i;
+                    }
+                    let row = (i - base) as u128;
+                    late.push((u128::from(id) << 96) | (u128::from(s) << 32) | row);
+                    self.changes[id as usize] = Change::Other;
                 }
-            } else {
-                if i - base > u32::MAX as usize {
-                    merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
-                    base = i;
-                }
-                let row = (i - base) as u128;
-                late.push((u128::from(id) << 96) | (u128::from(s) << 32) | row);
-                *change = Change::Other;
             }
         }
         let first_late = right.first_key + (start + base) as u64;
         merge_late(&mut self.buckets, &mut late, first_late);
-        self.right_ids.extend(self.scratch.iter().copied());
-        self.right_stamps.extend(self.stamps.iter().copied());
+        append(&mut self.right_ids, &mut self.scratch);
     }
 
-    /// Removes the first `count` right rows from their buckets.
-    fn remove_right(&mut self, count: usize) {
+    /// Removes the first `count` right rows from their buckets; `false` (and nothing done) when
+    /// their stamps were not kept.
+    fn remove_right(&mut self, count: usize) -> bool {
+        let Some(stamps) = &mut self.right_stamps else {
+            return count == 0;
+        };
         let first = self.right_first;
         self.removed = first..first + count as u64;
         for i in 0..count {
-            let (Some(id), Some(s)) = (self.right_ids.pop_front(), self.right_stamps.pop_front())
-            else {
+            let (Some(id), Some(s)) = (self.right_ids.pop_front(), stamps.pop_front()) else {
                 break;
             };
             let key = first + i as u64;
             let bucket = &mut self.buckets[id as usize];
             // A ring's oldest row is usually its bucket's first.
-            let p = partition_near(&bucket.rows, 0, |&e| e < (s, key));
+            let p = partition_near(&bucket.rows, 0, (s, key));
             let change = &mut self.changes[id as usize];
             if bucket.rows.get(p) == Some(&(s, key)) && p + 1 < bucket.rows.len() {
                 bucket.rows.remove(p);
@@ -360,6 +424,7 @@ impl AsOfJoin {
                 *change = Change::Other;
             }
         }
+        true
     }
 
     /// Forgets the right side and indexes its rows again (every bucket marked changed).
@@ -371,12 +436,19 @@ impl AsOfJoin {
             bucket.rows.clear();
         }
         self.right_ids.clear();
-        self.right_stamps.clear();
+        if let Some(stamps) = &mut self.right_stamps {
+            stamps.clear();
+        }
+        self.right_order = Some(0);
         self.right_first = right.first_key;
         self.add_right(right, 0, right.len());
     }
 
     /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.
+    /// Stamps are read a block at a time. An `aj` of left rows in time order against a right
+    /// side in time order (and the left rows not far fewer than the right's) takes its matches
+    /// from one merge of the two ([`Merge`]) rather than a search a row, as `merge_asof` does;
+    /// from the first left row out of order on, the search.
     fn join_rows(
         &mut self,
         left: &TableData,
@@ -387,40 +459,52 @@ impl AsOfJoin {
     ) {
         let width = left.columns.len();
         for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
-            o.extend_from_range(c, start, count);
+            o.extend_shared(c, start, count);
         }
         let keys = self.left_keys.clone();
         self.key_ids(left, &keys, start, count);
-        stamp_keys(
-            &left.columns[self.left_stamp],
-            start,
-            count,
-            &mut self.stamps,
-        );
+        let ids = std::mem::take(&mut self.scratch);
+        let stamp = &left.columns[self.left_stamp];
+        let mut merge = (!self.reverse
+            && self.right_order.is_some()
+            && count.saturating_mul(8) >= self.right_ids.len())
+        .then(|| Merge {
+            ids: self.right_ids.iter(),
+            stamps: Vec::new(),
+            at: 0,
+            next: 0,
+            best: vec![NO_ROW; self.buckets.len()],
+            last: 0,
+        });
         let first_out = out.end_key() - count as u64;
-        self.left_ids.reserve(count);
-        self.left_stamps.reserve(count);
-        self.left_match.reserve(count);
+        let first_live = out.first_key;
         let mut matches = Vec::with_capacity(count);
-        for (i, (&id, &t)) in self.scratch.iter().zip(&self.stamps).enumerate() {
-            let bucket = &self.buckets[id as usize];
-            let found = self.find(bucket, t);
-            matches.push(found);
-            if self.in_tail(bucket, t) {
-                let first_live = out.first_key;
-                let tail = &mut self.buckets[id as usize].tail;
-                while tail.front().is_some_and(|&k| k < first_live) {
-                    tail.pop_front();
+        for block in (0..count).step_by(BLOCK) {
+            let n = BLOCK.min(count - block);
+            stamp_keys(stamp, start + block, n, &mut self.stamps);
+            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&self.stamps)) {
+                if merge.as_ref().is_some_and(|m| m.last > t) {
+                    merge = None;
                 }
-                tail.push_back(first_out + i as u64);
+                let found = match &mut merge {
+                    Some(m) => m.find(id, t, self.strict, right, self.right_stamp),
+                    None => self.find(&self.buckets[id as usize], t),
+                };
+                matches.push(found);
+                if self.in_tail(&self.buckets[id as usize], t) {
+                    let tail = &mut self.buckets[id as usize].tail;
+                    while tail.front().is_some_and(|&k| k < first_live) {
+                        tail.pop_front();
+                    }
+                    tail.push_back(first_out + i as u64);
+                }
+            }
+            for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+                extend_matches(o, &right.columns[rc], right.first_key, &matches[block..]);
             }
         }
-        self.left_ids.extend(self.scratch.iter().copied());
-        self.left_stamps.extend(self.stamps.iter().copied());
-        self.left_match.extend(matches.iter().copied());
-        for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
-            extend_matches(o, &right.columns[rc], right.first_key, &matches);
-        }
+        append(&mut self.left_ids, &mut { ids });
+        append(&mut self.left_match, &mut matches);
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
@@ -431,7 +515,6 @@ impl AsOfJoin {
         out: &mut TableData,
     ) -> Result<Update> {
         self.left_ids.clear();
-        self.left_stamps.clear();
         self.left_match.clear();
         for bucket in &mut self.buckets {
             bucket.tail.clear();
@@ -460,9 +543,20 @@ impl AsOfJoin {
     /// Rechecks the left rows whose bucket changed; rewrites the right columns of those whose
     /// match changed, and returns their keys (ascending), or `None` when a column cannot change
     /// in place.
-    fn repatch(&mut self, right: &TableData, out: &mut TableData) -> Option<Vec<u64>> {
+    fn repatch(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        out: &mut TableData,
+    ) -> Option<Vec<u64>> {
         let mut changed: Vec<u128> = Vec::new(); // (left key, new match), packed
         let first = out.first_key;
+        // The stamp of output row `p`, the left's row `p` (rows added this cycle come after).
+        let mut one = Vec::with_capacity(1);
+        let mut stamp_at = |p: usize| {
+            stamp_keys(&left.columns[self.left_stamp], p, 1, &mut one);
+            one.first().copied()
+        };
         let mut scan = false;
         for id in 0..self.changes.len() {
             match self.changes[id] {
@@ -475,9 +569,7 @@ impl AsOfJoin {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
                             return false;
                         };
-                        let (Some(&t), Some(&old)) =
-                            (self.left_stamps.get(p), self.left_match.get(p))
-                        else {
+                        let (Some(&old), Some(t)) = (self.left_match.get(p), stamp_at(p)) else {
                             return false;
                         };
                         let bucket = &self.buckets[id];
@@ -511,7 +603,9 @@ impl AsOfJoin {
                 .collect();
             for p in recheck {
                 let id = self.left_ids[p] as usize;
-                let t = self.left_stamps[p];
+                let Some(t) = stamp_at(p) else {
+                    continue;
+                };
                 let bucket = &self.buckets[id];
                 let found = self.find(bucket, t);
                 let tail = self.in_tail(bucket, t);
@@ -548,24 +642,31 @@ impl AsOfJoin {
     }
 }
 
+/// Moves `values` to the back of `to` (taking the vector whole when `to` is empty, no copy).
+fn append<T: Copy>(to: &mut VecDeque<T>, values: &mut Vec<T>) {
+    if to.is_empty() {
+        *to = VecDeque::from(std::mem::take(values));
+    } else {
+        to.extend(values.iter().copied());
+    }
+}
+
 /// Appends, per match, the right row's value of `column` (whose first key is `first`), or null
-/// for [`NO_ROW`] (`u64::MAX`).
+/// for [`NO_ROW`] (`u64::MAX`); in runs of at most 4,096 rows, so the positions stay in cache.
 pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
-    let mut run: Vec<usize> = Vec::new();
+    let mut run: Vec<usize> = Vec::with_capacity(4_096);
     for &m in matches {
+        if m == NO_ROW || run.len() == run.capacity() {
+            out.extend_positions(column, &run);
+            run.clear();
+        }
         if m == NO_ROW {
-            if !run.is_empty() {
-                out.extend_positions(column, &run);
-                run.clear();
-            }
             out.push_null();
         } else {
             run.push((m - first) as usize);
         }
     }
-    if !run.is_empty() {
-        out.extend_positions(column, &run);
-    }
+    out.extend_positions(column, &run);
 }
 
 impl Operator for AsOfJoin {
@@ -588,8 +689,11 @@ impl Operator for AsOfJoin {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         }
         if let Some(Update::Fifo { removed, added }) = right.update {
-            self.remove_right(removed);
-            self.add_right(&right.data, right.data.len() - added, added);
+            if self.remove_right(removed) {
+                self.add_right(&right.data, right.data.len() - added, added);
+            } else {
+                self.index_right(&right.data);
+            }
             // Rows that came and went within the cycle (a ring's) were never indexed.
             self.right_first = right.data.first_key;
         }
@@ -601,9 +705,8 @@ impl Operator for AsOfJoin {
         out.pop_front(removed);
         let gone = removed.min(self.left_ids.len());
         self.left_ids.drain(..gone);
-        self.left_stamps.drain(..gone);
         self.left_match.drain(..gone);
-        let Some(modified) = self.repatch(&right.data, out) else {
+        let Some(modified) = self.repatch(&left.data, &right.data, out) else {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         };
         let start = left.data.len() - added;
@@ -624,7 +727,10 @@ impl Operator for AsOfJoin {
         let (mut used, mut reserved) = self.ids.bytes();
         used += self.left_ids.len() * 4 + self.right_ids.len() * 4;
         reserved += self.left_ids.capacity() * 4 + self.right_ids.capacity() * 4;
-        for d in [&self.left_stamps, &self.left_match, &self.right_stamps] {
+        for d in [Some(&self.left_match), self.right_stamps.as_ref()]
+            .iter()
+            .flatten()
+        {
             used += d.len() * 8;
             reserved += d.capacity() * 8;
         }
@@ -729,14 +835,10 @@ impl Table {
             left_schema.fields()[left_stamp].ty,
             right_schema.fields()[right_stamp].ty,
         );
-        if lt != rt {
+        if lt != rt || !orderable(lt) {
             return Err(Error::Invalid(format!(
-                "{op}: stamp {l} is {lt} on the left but {r} is {rt} on the right"
-            )));
-        }
-        if !orderable(lt) {
-            return Err(Error::Invalid(format!(
-                "{op}: stamp {l} is {lt}; a stamp must be a number, bool, date, time or timestamp"
+                "{op}: stamp {l} is {lt} on the left and {r} is {rt} on the right; a stamp must \
+                 be one type on both, a number, bool, date, time or timestamp"
             )));
         }
         let mut matched = right_keys.clone();
@@ -752,10 +854,10 @@ impl Table {
             right_stamp,
             added,
             left_ids: VecDeque::new(),
-            left_stamps: VecDeque::new(),
             left_match: VecDeque::new(),
             right_ids: VecDeque::new(),
-            right_stamps: VecDeque::new(),
+            right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
+            right_order: Some(0),
             right_first: 0,
             removed: 0..0,
             buckets: Vec::new(),
@@ -774,7 +876,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::{partition_near, stamp_match};
+    use super::{NO_ROW, partition_near, stamp_match};
 
     proptest! {
         /// A search from any hint finds what a bisection of the whole bucket finds.
@@ -786,10 +888,11 @@ mod tests {
         ) {
             stamps.sort_unstable();
             let rows: VecDeque<(u64, u64)> = stamps.iter().map(|&s| (s, 0)).collect();
-            for pred in [|s: u64, t: u64| s <= t, |s: u64, t: u64| s < t] {
+            // `(t, NO_ROW)` parts the stamps up to `t`, `(t, 0)` those below it.
+            for (key, up_to) in [(NO_ROW, true), (0, false)] {
                 prop_assert_eq!(
-                    partition_near(&rows, hint, |&(s, _)| pred(s, t)),
-                    rows.partition_point(|&(s, _)| pred(s, t))
+                    partition_near(&rows, hint, (t, key)),
+                    rows.partition_point(|&(s, _)| s < t || (up_to && s == t))
                 );
             }
         }

@@ -39,18 +39,45 @@ fn arb_cycle(max: usize) -> impl Strategy<Value = Cycle> {
     )
 }
 
-/// The rows of `cycle`, numbered from `*next`; in time order (sorted stamps, shifted by the
-/// cycle) when `in_time`.
-fn rows_of(cycle: &Cycle, number: usize, in_time: bool, next: &mut i64) -> Vec<Row> {
+/// How a side's stamps run from cycle to cycle.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Order {
+    /// As drawn.
+    Random,
+    /// Each cycle's sorted, and shifted by half a cycle's range: cycles overlap.
+    Sorted,
+    /// Each cycle's sorted and after the last's, null stamps (first) in the first cycle only:
+    /// the side's rows in time order.
+    InTime,
+}
+
+fn arb_order() -> impl Strategy<Value = Order> {
+    prop_oneof![
+        Just(Order::Random),
+        Just(Order::Sorted),
+        Just(Order::InTime)
+    ]
+}
+
+/// The rows of `cycle` (number `number`), numbered from `*next`, stamps in `order`.
+fn rows_of(cycle: &Cycle, number: usize, order: Order, next: &mut i64) -> Vec<Row> {
     let mut cycle = cycle.clone();
-    if in_time {
+    let shift = match order {
+        Order::Random => 0,
+        Order::Sorted => 6 * number as i64,
+        Order::InTime => 12 * number as i64,
+    };
+    if let (Order::InTime, 1..) = (order, number) {
+        cycle.iter_mut().for_each(|(_, t)| *t = t.or(Some(0)));
+    }
+    if !matches!(order, Order::Random) {
         cycle.sort_by_key(|&(_, t)| t);
     }
     cycle
         .iter()
         .map(|&(k, t)| {
             *next += 1;
-            let t = t.map(|t| if in_time { t + 6 * number as i64 } else { t });
+            let t = t.map(|t| t + shift);
             vec![
                 k.map_or(Value::Null, |k| Value::String(k.into())),
                 t.map_or(Value::Null, Value::I64),
@@ -107,35 +134,43 @@ pub(crate) struct Case {
 }
 
 /// Feeds `cycles` of left and right rows to every pair of sources and checks every case after
-/// each cycle against its reference. A case that fails must fail where its reference does, with
-/// an error naming the join; it is not checked after.
+/// each cycle against its reference, each join built once `built_after` cycles have run (over
+/// the rows the sources hold then; at the end if there are fewer cycles). A case that fails must
+/// fail where its reference does, with an error naming the join; it is not checked after.
 pub(crate) fn check_cases(
     cases: &[Case],
     cycles: &[(Cycle, Cycle)],
     rings: (usize, usize),
-    in_time: (bool, bool),
+    orders: (Order, Order),
+    built_after: usize,
 ) -> Result<(), TestCaseError> {
     let engine = Engine::new();
     let (left_feeds, lefts) = sources(&engine, &left_schema(), rings.0);
     let (right_feeds, rights) = sources(&engine, &right_schema(), rings.1);
     let mut built = Vec::new();
-    for (li, l) in lefts.iter().enumerate() {
-        for (ri, r) in rights.iter().enumerate() {
-            for case in cases {
-                let left_rows = l.all_rows();
-                let right_rows = r.all_rows();
-                let table = (case.build)(l, r);
-                if (case.reference)(&left_rows, &right_rows).is_ok() {
-                    built.push((li, ri, case, Some(table.unwrap())));
+    let build = |built: &mut Vec<_>| {
+        for (li, l) in lefts.iter().enumerate() {
+            for (ri, r) in rights.iter().enumerate() {
+                for case in cases {
+                    let left_rows = l.all_rows();
+                    let right_rows = r.all_rows();
+                    let table = (case.build)(l, r);
+                    if (case.reference)(&left_rows, &right_rows).is_ok() {
+                        built.push((li, ri, case, Some(table.unwrap())));
+                    }
                 }
             }
         }
-    }
+    };
+    let built_after = built_after.min(cycles.len());
     let (mut left_cycles, mut right_cycles) = (Vec::new(), Vec::new());
     let (mut next_left, mut next_right) = (0, 0);
+    if built_after == 0 {
+        build(&mut built);
+    }
     for (n, (lc, rc)) in cycles.iter().enumerate() {
-        let left_rows = rows_of(lc, n, in_time.0, &mut next_left);
-        let right_rows = rows_of(rc, n, in_time.1, &mut next_right);
+        let left_rows = rows_of(lc, n, orders.0, &mut next_left);
+        let right_rows = rows_of(rc, n, orders.1, &mut next_right);
         for feed in &left_feeds {
             feed.add(Batch::from_rows(&left_schema(), &left_rows).unwrap())
                 .unwrap();
@@ -147,6 +182,9 @@ pub(crate) fn check_cases(
         engine.run_cycle().unwrap();
         left_cycles.push(left_rows);
         right_cycles.push(right_rows);
+        if n + 1 == built_after {
+            build(&mut built);
+        }
         for (li, ri, case, table) in &mut built {
             let Some(t) = table else { continue };
             let (l, r) = (lefts[*li].all_rows(), rights[*ri].all_rows());
@@ -254,9 +292,21 @@ proptest! {
     fn as_of_joins_equal_a_nested_loop_after_every_cycle(
         cycles in arb_cycles(),
         rings in (1usize..10, 1usize..10),
-        in_time in (any::<bool>(), any::<bool>()),
+        orders in (arb_order(), arb_order()),
     ) {
-        check_cases(&as_of_cases(), &cycles, rings, in_time)?;
+        check_cases(&as_of_cases(), &cycles, rings, orders, 0)?;
+    }
+
+    /// Joins built over sources holding rows already (an `aj` of two sides in time order takes
+    /// them by one merge, any other the search), then followed, equal the nested loop.
+    #[test]
+    fn as_of_joins_built_over_rows_equal_a_nested_loop(
+        cycles in arb_cycles(),
+        rings in (1usize..10, 1usize..10),
+        orders in (arb_order(), arb_order()),
+        built_after in 1usize..10,
+    ) {
+        check_cases(&as_of_cases(), &cycles, rings, orders, built_after)?;
     }
 }
 
@@ -350,7 +400,7 @@ proptest! {
         cycles in arb_cycles(),
         rings in (1usize..10, 1usize..10),
     ) {
-        check_cases(&product_cases(), &cycles, rings, (false, false))?;
+        check_cases(&product_cases(), &cycles, rings, (Order::Random, Order::Random), 0)?;
     }
 }
 

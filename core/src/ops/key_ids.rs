@@ -4,8 +4,9 @@
 //! Each key column has one [`KeyCoder`] (strings interned into the operator's own dictionary), and
 //! the tuples of codes are numbered by one [`Groups`] index. The same `KeyIds` may code the rows of
 //! two tables (the two sides of a join), since codes do not depend on the table they came from.
-//! Over one table, one or two dictionary-coded string keys are looked up by the parent's own codes
-//! ([`CodePairs`] for two), one load per row; the ids are the general path's.
+//! One dictionary-coded string key is looked up by its parent's codes, one load per row (for the
+//! two dictionaries last seen: a join's two sides each keep theirs); two such keys of one table by
+//! [`CodePairs`]. The ids are the general path's.
 //!
 //! Invariant: a tuple's id never changes until [`KeyIds::clear`], and ids are `0..len()` in order
 //! of first appearance.
@@ -38,21 +39,23 @@ pub(crate) struct KeyIds {
     groups: Groups,
     /// The code-pair cache, for a `KeyIds` that codes one table's rows.
     pairs: Option<CodePairs>,
-    /// For one dictionary-coded string key of one table: the id of each parent code.
-    single: Option<CodeIds>,
+    /// For one dictionary-coded string key: the id of each parent code, for the two parent
+    /// dictionaries last seen (the one last used first).
+    single: Option<[CodeIds; 2]>,
     codes: Vec<Vec<u64>>,
 }
 
 impl KeyIds {
     /// Ids for tuples of columns of `types`; `one_table` when every row comes from one parent
-    /// (then two dictionary-coded string keys take the code-pair cache).
+    /// (then two dictionary-coded string keys take the code-pair cache; one takes its code
+    /// cache either way).
     pub(crate) fn new(types: &[ColumnType], one_table: bool) -> Self {
         let strings = types.iter().all(|&t| t == ColumnType::String);
         Self {
             coders: types.iter().map(|&t| (t, KeyCoder::default())).collect(),
             groups: Groups::new(types.len(), strings),
             pairs: (one_table && strings && types.len() == 2).then(CodePairs::default),
-            single: (one_table && strings && types.len() == 1).then(CodeIds::default),
+            single: (strings && types.len() == 1).then(Default::default),
             codes: Vec::new(),
         }
     }
@@ -69,7 +72,7 @@ impl KeyIds {
             pairs.clear();
         }
         if let Some(single) = &mut self.single {
-            *single = CodeIds::default();
+            *single = Default::default();
         }
         self.coders
             .iter_mut()
@@ -203,7 +206,7 @@ impl KeyIds {
         count: usize,
         out: &mut Vec<u32>,
     ) -> bool {
-        let (Some(cache), [c], [(_, coder)]) = (&mut self.single, columns, &mut self.coders[..])
+        let (Some(caches), [c], [(_, coder)]) = (&mut self.single, columns, &mut self.coders[..])
         else {
             return false;
         };
@@ -213,15 +216,22 @@ impl KeyIds {
         let (Some(dict), Some(codes)) = (s.dictionary(), s.codes()) else {
             return false;
         };
-        if cache.dict != Some(dict.id()) {
-            cache.dict = Some(dict.id());
-            cache.ids.clear();
+        if caches[0].dict != Some(dict.id()) {
+            if caches[1].dict != Some(dict.id()) {
+                caches[1] = CodeIds {
+                    dict: Some(dict.id()),
+                    ids: Vec::new(),
+                };
+            }
+            caches.swap(0, 1);
         }
+        let cache = &mut caches[0];
         // Slot 0 is the null code, code `c` is at `c + 1`.
         if cache.ids.len() < dict.len() + 1 {
             cache.ids.resize(dict.len() + 1, NONE);
         }
         out.clear();
+        out.reserve(count);
         for slice in codes.slices_range(start, count) {
             for &code in slice {
                 let slot = code.wrapping_add(1) as usize;
@@ -264,9 +274,9 @@ impl KeyIds {
             used += pairs.bytes();
             reserved += pairs.bytes();
         }
-        if let Some(single) = &self.single {
-            used += single.ids.len() * 4;
-            reserved += single.ids.capacity() * 4;
+        for cache in self.single.iter().flatten() {
+            used += cache.ids.len() * 4;
+            reserved += cache.ids.capacity() * 4;
         }
         (used, reserved)
     }
