@@ -28,6 +28,9 @@ pub struct Tools {
     pub wasm_pack: PathBuf,
     /// binaryen's optimiser, if it could be installed.
     pub wasm_opt: Option<PathBuf>,
+    /// Whether the page's build compiles std with the bundle (`rust-src` installed, and a cargo
+    /// that knows the immediate-abort panic strategy).
+    pub build_std: bool,
 }
 
 fn cache_dir() -> PathBuf {
@@ -96,9 +99,43 @@ fn ensure_wasm_target() -> Result<(), Failure> {
         .run()
 }
 
+/// The oldest Rust whose cargo knows `panic = "immediate-abort"` (`-Zpanic-immediate-abort`),
+/// which the page's std build takes (`SITE_STD` in main.rs).
+const IMMEDIATE_ABORT_SINCE: (u32, u32) = (1, 92);
+
+/// Whether `rustc -V`'s answer (`rustc 1.95.0 (…)`, `rustc 1.97.0-nightly (…)`) names a Rust of
+/// at least `since`.
+fn version_at_least(version: &str, since: (u32, u32)) -> bool {
+    let mut numbers = version
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .split(['.', '-'])
+        .map(|n| n.parse::<u32>().ok());
+    matches!(
+        (numbers.next().flatten(), numbers.next().flatten()),
+        (Some(major), Some(minor)) if (major, minor) >= since
+    )
+}
+
+/// Whether `rustc` is at least `IMMEDIATE_ABORT_SINCE`.
+fn rustc_takes_immediate_abort() -> Result<(), Failure> {
+    let version = Cmd::new("rustc").arg("-V").output().unwrap_or_default();
+    match version_at_least(&version, IMMEDIATE_ABORT_SINCE) {
+        true => Ok(()),
+        false => Err(Failure(format!(
+            "`{}` is older than Rust {}.{}",
+            version.trim(),
+            IMMEDIATE_ABORT_SINCE.0,
+            IMMEDIATE_ABORT_SINCE.1
+        ))),
+    }
+}
+
 /// The standard library's source (`rust-src`): the page's build compiles std with the bundle
 /// (`-Zbuild-std`, see `build_site` in main.rs).
 fn ensure_rust_src() -> Result<(), Failure> {
+    rustc_takes_immediate_abort()?;
     let installed = Cmd::new("rustup")
         .args(["component", "list", "--installed"])
         .output()
@@ -144,7 +181,17 @@ fn ensure_cargo_tool(
 /// apt-get if `apt` (else only if it is there).
 pub fn wasm_toolchain(apt: bool) -> Result<Tools, Failure> {
     ensure_wasm_target()?;
-    ensure_rust_src()?;
+    let build_std = match ensure_rust_src() {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "xtask: warning: std cannot be built with the page ({}); the wasm bundle takes \
+                 rustup's precompiled std, about 12 KB larger served gzip",
+                e.0
+            );
+            false
+        }
+    };
     // The page serves regular-table, uPlot and CodeMirror (bundled by esbuild) from node_modules.
     ensure_npm_packages()?;
     let version = wasm_bindgen_version()?;
@@ -172,6 +219,7 @@ pub fn wasm_toolchain(apt: bool) -> Result<Tools, Failure> {
         // Only tests need wasm-pack; `all` installs it.
         wasm_pack: PathBuf::from("wasm-pack"),
         wasm_opt,
+        build_std,
     })
 }
 
@@ -216,4 +264,34 @@ pub fn all() -> Result<Tools, Failure> {
     tools.wasm_pack = ensure_cargo_tool("wasm-pack", WASM_PACK_VERSION, "wasm-pack", true)?;
     ensure_apt(&[("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER)])?;
     Ok(tools)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_at_least;
+
+    #[test]
+    fn rustc_versions_are_compared_by_major_and_minor() {
+        let since = (1, 92);
+        assert!(version_at_least(
+            "rustc 1.95.0 (59807616e 2026-04-14)",
+            since
+        ));
+        assert!(version_at_least(
+            "rustc 1.92.0 (ded5c06cf 2025-12-08)",
+            since
+        ));
+        assert!(version_at_least(
+            "rustc 1.97.0-nightly (abc 2026-06-01)",
+            since
+        ));
+        assert!(version_at_least("rustc 2.0.0", since));
+        assert!(!version_at_least(
+            "rustc 1.91.1 (ed61e7d7e 2025-11-07)",
+            since
+        ));
+        assert!(!version_at_least("rustc 1.9.0", since));
+        assert!(!version_at_least("", since));
+        assert!(!version_at_least("rustc unknown", since));
+    }
 }

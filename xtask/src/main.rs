@@ -163,12 +163,13 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
             "wasm32-unknown-unknown",
         ])
         .args(["--profile", "wasm-release"])
-        .args(SITE_STD)
+        .args(if tools.build_std { SITE_STD } else { &[] })
         // Panics carry no file, line or column (`-Zlocation-detail=none`): the page never shows
-        // a panic's message (the build aborts; std's hook writes to a stderr that wasm32-
-        // unknown-unknown discards), yet every panicking site kept its own 16-byte `Location`
-        // and the file names (785 sites, 114 files, ~17 KB raw): 7.4 KB served gzip. The flag is
-        // unstable; RUSTC_BOOTSTRAP lets this stable toolchain take it for this build only.
+        // a panic's message. With rustup's precompiled std every panicking site kept its own
+        // 16-byte `Location` and the file names (785 sites, 114 files: 7.4 KB served gzip); with
+        // std built for the bundle and immediate-abort panics most of those are gone, and the
+        // flag keeps out the rest (four of the core's file names). The flag is unstable;
+        // RUSTC_BOOTSTRAP lets this stable toolchain take it for this build only.
         // With `--target`, the flags reach neither build scripts nor proc-macros (see
         // `with_site_rustflags`). RUSTC_BOOTSTRAP does reach build scripts: some probe for
         // nightly features with it (thiserror, proc-macro2), and their crates are rebuilt when
