@@ -16,6 +16,7 @@ pub mod secure;
 pub mod tansu;
 pub mod ws;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The workspace root (the folder holding the root `Cargo.toml`).
@@ -111,9 +112,21 @@ pub fn wait_for_port(addr: &str, timeout: std::time::Duration) -> Result<(), Str
     }
 }
 
-/// A free TCP port on 127.0.0.1 (free when asked; bind it soon).
+/// A free TCP port on 127.0.0.1 (free when asked; bind it soon), never one this process was
+/// given before: tests run on parallel threads, and the kernel may hand a port just released to
+/// the next `bind(0)` before the first asker's broker has bound it (a SASL test once reached
+/// another test's Tansu that way).
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    static GIVEN: std::sync::Mutex<BTreeSet<u16>> = std::sync::Mutex::new(BTreeSet::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        if given.insert(port) {
+            return Ok(port);
+        }
+    }
 }
