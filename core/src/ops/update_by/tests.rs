@@ -301,7 +301,7 @@ pub(super) fn reference(
                     !time || seq.windows(2).all(|w| ts(w[0]) <= ts(w[1])),
                     "the reference needs each group's timestamps in order"
                 );
-                for (p, &i) in rows.iter().enumerate() {
+                for (p, &i) in rows.iter().enumerate().filter(|&(_, &i)| i >= first_shown) {
                     let (lo, hi) = window_range(&seq, p, &op.window);
                     values[i] = fold(op, input, &seq[lo..hi], float);
                 }
