@@ -314,6 +314,16 @@ proptest! {
     }
 }
 
+#[test]
+fn the_row_path_switch_is_reset_when_a_cycle_panics() {
+    let panicked = std::panic::catch_unwind(|| {
+        let _only = RowPathOnly::on();
+        panic!("a cycle panics");
+    });
+    assert!(panicked.is_err());
+    assert!(!ROW_PATH_ONLY.with(std::cell::Cell::get));
+}
+
 /// A row of the shared schema with an instrument, a size and a timestamp (`None`: null).
 fn trade(instrument: &str, size: Option<f64>, ts: Option<i64>) -> Row {
     let mut row = vec![Value::Null; schema().len()];
