@@ -5,17 +5,40 @@
 //! against the row-by-row path: fed the same cycles with the batch path off ([`ROW_PATH_ONLY`]),
 //! and over an append table fed in cycles too small for the batch path.
 //!
-//! The reference here groups the rows first (the quadratic one of `tests.rs` is too slow for
-//! thousands of rows); each window is still taken whole and folded the plain way.
+//! The reference is `tests.rs`'s (rows grouped first, each window found by position or by
+//! binary search, then taken whole and folded the plain way).
 
 use proptest::prelude::*;
 
-use super::lane::ROW_PATH_ONLY;
-use super::tests::{KEY_SETS, close, fold, in_time_order, ts};
+use super::lane::{BATCH_CHUNK, BATCH_ROWS, ROW_PATH_ONLY};
+use super::tests::{KEY_SETS, close, fold, in_time_order, reference};
 use super::{DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
 use crate::column::Value;
 use crate::ops::tests::{Row, arb_row, column, schema};
 use crate::table::{Batch, Engine};
+
+/// While it lives, every cycle of this thread takes the row path; dropped (even by a panic), the
+/// batch path is back for the tests that run on this thread next.
+struct RowPathOnly;
+
+impl RowPathOnly {
+    fn on() -> Self {
+        ROW_PATH_ONLY.with(|only| only.set(true));
+        RowPathOnly
+    }
+}
+
+impl Drop for RowPathOnly {
+    fn drop(&mut self) {
+        ROW_PATH_ONLY.with(|only| only.set(false));
+    }
+}
+
+/// `engine.run_cycle()` with the batch path off.
+fn row_path_only(engine: &Engine) -> crate::Result<()> {
+    let _only = RowPathOnly::on();
+    engine.run_cycle()
+}
 
 /// A row of the shared schema whose `Size` is sometimes NaN or an infinity.
 fn arb_row_specials() -> impl Strategy<Value = Row> {
@@ -91,79 +114,6 @@ fn batch_ops() -> Vec<UpdateBy> {
         }
     }
     ops
-}
-
-/// The positions `lo .. hi` of row `p`'s window in its group's rows `seq`.
-fn window_range(seq: &[&Row], p: usize, w: &UpdateByWindow) -> (usize, usize) {
-    match w {
-        UpdateByWindow::Ticks { rev, fwd } => {
-            let (p, n) = (p as i64, seq.len() as i64);
-            let lo = (p - rev + 1).clamp(0, n);
-            let hi = (p + fwd + 1).clamp(lo, n);
-            (lo as usize, hi as usize)
-        }
-        UpdateByWindow::Time { rev, fwd, .. } => {
-            let t = ts(seq[p]).unwrap_or(i64::MIN);
-            let lo = seq.partition_point(|r| ts(r).unwrap_or(i64::MIN) < t - rev);
-            let hi = seq.partition_point(|r| ts(r).unwrap_or(i64::MIN) <= t + fwd);
-            (lo, hi.max(lo))
-        }
-        _ => (0, p + 1),
-    }
-}
-
-/// `updateBy(ops, keys)` from scratch over `covered`: the values of its last `shown` rows, each
-/// row followed by one value per (op, pair), with the tolerance of each.
-fn reference(
-    covered: &[Row],
-    shown: usize,
-    ops: &[UpdateBy],
-    keys: &[&str],
-) -> Vec<Vec<(Value, f64)>> {
-    let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
-    let first_shown = covered.len() - shown;
-    let mut out: Vec<Vec<(Value, f64)>> = covered[first_shown..]
-        .iter()
-        .map(|r| r.iter().map(|v| (v.clone(), 0.0)).collect())
-        .collect();
-    // The groups, in order of their first row: each group's row numbers.
-    let mut tuples: Vec<Vec<&Value>> = Vec::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, row) in covered.iter().enumerate() {
-        let key: Vec<&Value> = key_columns.iter().map(|&k| &row[k]).collect();
-        match tuples.iter().position(|t| *t == key) {
-            Some(g) => members[g].push(i),
-            None => {
-                tuples.push(key);
-                members.push(vec![i]);
-            }
-        }
-    }
-    for op in ops {
-        for pair in &op.pairs {
-            let (_, input) = crate::ops::name_pair(pair);
-            let input = column(&input);
-            let float = schema().fields()[input].ty == crate::ColumnType::F64;
-            let time = matches!(op.window, UpdateByWindow::Time { .. });
-            let mut values: Vec<(Value, f64)> = vec![(Value::Null, 0.0); covered.len()];
-            for rows in &members {
-                let rows: Vec<usize> = rows
-                    .iter()
-                    .copied()
-                    .filter(|&i| !time || ts(&covered[i]).is_some())
-                    .collect();
-                let seq: Vec<&Row> = rows.iter().map(|&i| &covered[i]).collect();
-                for (p, &i) in rows.iter().enumerate() {
-                    let (lo, hi) = window_range(&seq, p, &op.window);
-                    values[i] = fold(op, input, &seq[lo..hi], float);
-                }
-            }
-            for (i, value) in values.into_iter().enumerate().skip(first_shown) {
-                out[i - first_shown].push(value);
-            }
-        }
-    }
-    out
 }
 
 /// A table's rows, values compared bit for bit (doubles by their bits).
@@ -248,10 +198,7 @@ fn check_batches(cycles: &[Vec<Row>], ring_capacity: usize) -> Result<(), TestCa
         for source in [&row_append, &row_ring] {
             source.add(batch.clone()).unwrap();
         }
-        ROW_PATH_ONLY.with(|only| only.set(true));
-        let ran = row_engine.run_cycle();
-        ROW_PATH_ONLY.with(|only| only.set(false));
-        ran.unwrap();
+        row_path_only(&row_engine).unwrap();
         for piece in rows.chunks(100) {
             let batch = Batch::from_rows(&schema(), piece).unwrap();
             slow_append.add(batch.clone()).unwrap();
@@ -365,4 +312,230 @@ proptest! {
         in_time_order(&mut cycles);
         check_batches(&cycles, ring_capacity)?;
     }
+}
+
+#[test]
+fn the_row_path_switch_is_reset_when_a_cycle_panics() {
+    let panicked = std::panic::catch_unwind(|| {
+        let _only = RowPathOnly::on();
+        panic!("a cycle panics");
+    });
+    assert!(panicked.is_err());
+    assert!(!ROW_PATH_ONLY.with(std::cell::Cell::get));
+}
+
+/// A row of the shared schema with an instrument, a size and a timestamp (`None`: null).
+fn trade(instrument: &str, size: Option<f64>, ts: Option<i64>) -> Row {
+    let mut row = vec![Value::Null; schema().len()];
+    row[column("Instrument")] = Value::String(instrument.into());
+    row[column("Size")] = size.map_or(Value::Null, Value::F64);
+    row[column("Ts")] = ts.map_or(Value::Null, Value::Timestamp);
+    row
+}
+
+/// A cycle larger than two chunks in one group (the table's only group with no keys, and by
+/// `Instrument` one group taking most rows beside two small ones), then a cycle that continues
+/// the groups' windows: every value bit for bit as the row path gives it, the windowed
+/// operations against the reference on every row, the cumulative ones (whose reference is
+/// quadratic) on rows spread over the cycles and on each side of the chunks' edges.
+#[test]
+fn cycles_over_several_chunks_equal_the_row_path_and_a_recomputation() {
+    const BIG: usize = BATCH_CHUNK * 5 / 2;
+    // 14 rows of 16 are BTC/USD: over two chunks in that group.
+    const { assert!(BIG * 14 / 16 > 2 * BATCH_CHUNK) };
+    let row = |i: usize| {
+        let instrument = match i % 16 {
+            0 => "ETH/USD",
+            8 => "ETH/BTC",
+            _ => "BTC/USD",
+        };
+        // Multiples of 1/4 (exact sums), a null now and then; eight rows per timestamp.
+        let size = (i % 13 != 5).then(|| ((i * 7919) % 2001) as f64 / 4.0 - 250.0);
+        let ts = (i % 50 != 7).then_some((i / 8) as i64);
+        trade(instrument, size, ts)
+    };
+    let cycles: Vec<Vec<Row>> = vec![
+        (0..BIG).map(row).collect(),
+        (BIG..BIG + 300).map(row).collect(),
+    ];
+    let windowed = vec![
+        UpdateBy::rolling(
+            UpdateByKind::Sum,
+            UpdateByWindow::ticks(5, 2),
+            &["T = Size"],
+        ),
+        UpdateBy::rolling(
+            UpdateByKind::Min,
+            UpdateByWindow::ticks(40, 0),
+            &["M = Size"],
+        ),
+        UpdateBy::rolling(
+            UpdateByKind::Avg,
+            UpdateByWindow::time("Ts", 3, 1),
+            &["A = Size"],
+        ),
+        UpdateBy::rolling(
+            UpdateByKind::Count,
+            UpdateByWindow::time("Ts", 0, 0),
+            &["N = Size"],
+        ),
+    ];
+    let cumulative = vec![
+        UpdateBy::cum_sum(&["C = Size"]),
+        UpdateBy::exponential(
+            UpdateByKind::Ema,
+            UpdateByWindow::DecayTicks { ticks: 2.5 },
+            &["E = Size"],
+            OperationControl::default(),
+        ),
+    ];
+    let ops: Vec<UpdateBy> = windowed.iter().chain(&cumulative).cloned().collect();
+    let engine = Engine::new();
+    let table = engine.append_table(schema());
+    let row_engine = Engine::new();
+    let row_table = row_engine.append_table(schema());
+    let keyed: Vec<(&[&str], _, _)> = [&[][..], &["Instrument"][..]]
+        .into_iter()
+        .map(|keys| {
+            let fast = table.update_by(&ops, keys).unwrap();
+            let slow = row_table.update_by(&ops, keys).unwrap();
+            (keys, fast, slow)
+        })
+        .collect();
+    let width = schema().len();
+    let mut everything: Vec<Row> = Vec::new();
+    for rows in &cycles {
+        let batch = Batch::from_rows(&schema(), rows).unwrap();
+        table.add(batch.clone()).unwrap();
+        row_table.add(batch).unwrap();
+        engine.run_cycle().unwrap();
+        row_path_only(&row_engine).unwrap();
+        everything.extend(rows.iter().cloned());
+        for (keys, fast, slow) in &keyed {
+            assert!(fast.error().is_none() && slow.error().is_none(), "{keys:?}");
+            let got = fast.all_rows();
+            let row_path = slow.all_rows();
+            assert_eq!(got.len(), row_path.len(), "by {keys:?}: rows");
+            for (r, (g, w)) in bits(&got).iter().zip(&bits(&row_path)).enumerate() {
+                assert!(
+                    g == w,
+                    "by {keys:?}, row {r}: the batch path gives {:?}, the row path {:?}",
+                    got[r],
+                    row_path[r]
+                );
+            }
+            let want = reference(&everything, everything.len(), &windowed, keys);
+            assert_eq!(got.len(), want.len());
+            for (r, (g, w)) in got.iter().zip(&want).enumerate() {
+                for (c, (gv, (wv, tol))) in g.iter().zip(w).enumerate().take(width + windowed.len())
+                {
+                    assert!(
+                        close(gv, wv, *tol),
+                        "by {keys:?}, row {r}, column {c}: {gv:?} != {wv:?}"
+                    );
+                }
+            }
+            // The cumulative operations' reference at a row: its group's rows up to it, folded.
+            let key_columns: Vec<usize> = keys.iter().map(|k| column(k)).collect();
+            let same_group = |a: &Row, b: &Row| key_columns.iter().all(|&k| a[k] == b[k]);
+            let mut position = vec![0usize; everything.len()];
+            let mut seen: Vec<(&Row, usize)> = Vec::new();
+            for (i, r) in everything.iter().enumerate() {
+                match seen.iter_mut().find(|(first, _)| same_group(first, r)) {
+                    Some((_, n)) => {
+                        position[i] = *n;
+                        *n += 1;
+                    }
+                    None => seen.push((r, 1)),
+                }
+            }
+            let near_edge = |p: usize| (p + 2) % BATCH_CHUNK < 5;
+            for i in (0..everything.len())
+                .filter(|&i| i % 257 == 0 || near_edge(position[i]) || i + 3 >= everything.len())
+            {
+                let seq: Vec<&Row> = everything[..=i]
+                    .iter()
+                    .filter(|r| same_group(r, &everything[i]))
+                    .collect();
+                for (n, op) in cumulative.iter().enumerate() {
+                    let (want, tol) = fold(op, column("Size"), &seq, true);
+                    let got = &got[i][width + windowed.len() + n];
+                    assert!(
+                        close(got, &want, tol),
+                        "by {keys:?}, row {i}, {}: {got:?} != {want:?}",
+                        op.pairs[0]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A cycle of the batch path whose timestamps go back within one group fails a time window
+/// with the row path's error, naming the column, and leaves the table as it was.
+#[test]
+fn timestamps_going_back_in_a_large_cycle_fail_as_on_the_row_path() {
+    const ROWS: usize = 300;
+    const { assert!(ROWS >= BATCH_ROWS) };
+    let instrument = |i: usize| {
+        if i.is_multiple_of(2) {
+            "BTC/USD"
+        } else {
+            "ETH/USD"
+        }
+    };
+    let first: Vec<Row> = (0..ROWS)
+        .map(|i| trade(instrument(i), Some(i as f64), Some(i as i64)))
+        .collect();
+    // In the second cycle one BTC/USD row goes back to before the rows around it; ETH/USD's
+    // timestamps stay in order.
+    let second: Vec<Row> = (ROWS..2 * ROWS)
+        .map(|i| {
+            let ts = if i == ROWS + 150 {
+                ROWS as i64 + 10
+            } else {
+                i as i64
+            };
+            trade(instrument(i), Some(i as f64), Some(ts))
+        })
+        .collect();
+    let ops = [
+        UpdateBy::rolling_avg(UpdateByWindow::time("Ts", 5, 0), &["A = Size"]),
+        UpdateBy::rolling_sum(UpdateByWindow::ticks(3, 0), &["S = Size"]),
+        UpdateBy::cum_sum(&["C = Size"]),
+    ];
+    let mut errors = Vec::new();
+    for batch_path in [true, false] {
+        let engine = Engine::new();
+        let t = engine.append_table(schema());
+        let avg = t.update_by(&ops, &["Instrument"]).unwrap();
+        let run = || {
+            if batch_path {
+                engine.run_cycle()
+            } else {
+                row_path_only(&engine)
+            }
+        };
+        t.add(Batch::from_rows(&schema(), &first).unwrap()).unwrap();
+        run().unwrap();
+        assert!(avg.error().is_none(), "{:?}", avg.error());
+        let before = bits(&avg.all_rows());
+        t.add(Batch::from_rows(&schema(), &second).unwrap())
+            .unwrap();
+        run().unwrap();
+        let e = avg
+            .error()
+            .expect("timestamps going back fail a time window");
+        assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
+        assert_eq!(
+            bits(&avg.all_rows()),
+            before,
+            "batch path {batch_path}: half applied"
+        );
+        errors.push(e);
+    }
+    assert_eq!(
+        errors[0], errors[1],
+        "the batch path's error, then the row path's"
+    );
 }

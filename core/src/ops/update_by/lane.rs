@@ -189,7 +189,7 @@ impl<F: Place> FoldGroups<F> {
 }
 
 /// Cycles of at least this many rows take the batch path (when the lane's fold has one).
-const BATCH_ROWS: usize = 256;
+pub(super) const BATCH_ROWS: usize = 256;
 
 #[cfg(test)]
 thread_local! {
@@ -206,7 +206,7 @@ fn row_path_only() -> bool {
 }
 
 /// Rows of one group the batch path adds to its window at once (their entries stay in cache).
-const BATCH_CHUNK: usize = 4096;
+pub(super) const BATCH_CHUNK: usize = 4096;
 
 impl<F: Place> FoldGroups<F> {
     /// [`FoldGroups::run`] for a cycle of many rows: the rows grouped by group id first (a

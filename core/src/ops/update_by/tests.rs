@@ -31,7 +31,7 @@ fn int(v: &Value) -> Option<i64> {
     }
 }
 
-pub(super) fn ts(row: &Row) -> Option<i64> {
+fn ts(row: &Row) -> Option<i64> {
     int(&row[column("Ts")])
 }
 
@@ -43,24 +43,23 @@ fn order(v: &Value) -> i128 {
     }
 }
 
-/// The rows of row `p`'s window in `seq` (the group's rows in order).
-fn window<'a>(seq: &[&'a Row], p: usize, w: &UpdateByWindow) -> Vec<&'a Row> {
+/// The positions `lo .. hi` of row `p`'s window in its group's rows `seq` (in time order, as a
+/// time window needs them within each group).
+fn window_range(seq: &[&Row], p: usize, w: &UpdateByWindow) -> (usize, usize) {
     match w {
-        UpdateByWindow::Ticks { rev, fwd } => (0..seq.len())
-            .filter(|&q| {
-                let (q, p) = (q as i64, p as i64);
-                q > p - rev && q <= p + fwd
-            })
-            .map(|q| seq[q])
-            .collect(),
-        UpdateByWindow::Time { rev, fwd, .. } => {
-            let t = ts(seq[p]).unwrap();
-            seq.iter()
-                .copied()
-                .filter(|r| ts(r).is_some_and(|u| u >= t - rev && u <= t + fwd))
-                .collect()
+        UpdateByWindow::Ticks { rev, fwd } => {
+            let (p, n) = (p as i64, seq.len() as i64);
+            let lo = (p - rev + 1).clamp(0, n);
+            let hi = (p + fwd + 1).clamp(lo, n);
+            (lo as usize, hi as usize)
         }
-        _ => seq[..=p].to_vec(),
+        UpdateByWindow::Time { rev, fwd, .. } => {
+            let t = ts(seq[p]).unwrap_or(i64::MIN);
+            let lo = seq.partition_point(|r| ts(r).unwrap_or(i64::MIN) < t - rev);
+            let hi = seq.partition_point(|r| ts(r).unwrap_or(i64::MIN) <= t + fwd);
+            (lo, hi.max(lo))
+        }
+        _ => (0, p + 1),
     }
 }
 
@@ -256,9 +255,9 @@ fn exponential(op: &UpdateBy, input: usize, rows: &[&Row]) -> (Value, f64) {
     (cur.map_or(Value::Null, Value::F64), 1e-9 * scale)
 }
 
-/// `updateBy(ops, keys)` from scratch over `covered`; the values of the rows `shown` (the last
-/// `shown` of `covered`), each row followed by one value per (op, pair).
-fn reference(
+/// `updateBy(ops, keys)` from scratch over `covered`: the values of its last `shown` rows, each
+/// row followed by one value per (op, pair), with the tolerance of each.
+pub(super) fn reference(
     covered: &[Row],
     shown: usize,
     ops: &[UpdateBy],
@@ -270,25 +269,44 @@ fn reference(
         .iter()
         .map(|r| r.iter().map(|v| (v.clone(), 0.0)).collect())
         .collect();
+    // The groups, in order of their first row: each group's row numbers.
+    let mut tuples: Vec<Vec<&Value>> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, row) in covered.iter().enumerate() {
+        let key: Vec<&Value> = key_columns.iter().map(|&k| &row[k]).collect();
+        match tuples.iter().position(|t| *t == key) {
+            Some(g) => members[g].push(i),
+            None => {
+                tuples.push(key);
+                members.push(vec![i]);
+            }
+        }
+    }
     for op in ops {
         for pair in &op.pairs {
             let (_, input) = crate::ops::name_pair(pair);
             let input = column(&input);
             let float = schema().fields()[input].ty == crate::ColumnType::F64;
             let time = matches!(op.window, UpdateByWindow::Time { .. });
-            for (i, row) in covered.iter().enumerate().skip(first_shown) {
-                let key: Vec<&Value> = key_columns.iter().map(|&k| &row[k]).collect();
-                let seq: Vec<&Row> = covered
+            let mut values: Vec<(Value, f64)> = vec![(Value::Null, 0.0); covered.len()];
+            for rows in &members {
+                let rows: Vec<usize> = rows
                     .iter()
-                    .filter(|r| key_columns.iter().zip(&key).all(|(&k, v)| &r[k] == *v))
-                    .filter(|r| !time || ts(r).is_some())
+                    .copied()
+                    .filter(|&i| !time || ts(&covered[i]).is_some())
                     .collect();
-                let value = if time && ts(row).is_none() {
-                    (Value::Null, 0.0)
-                } else {
-                    let p = seq.iter().position(|r| std::ptr::eq(*r, row)).unwrap();
-                    fold(op, input, &window(&seq, p, &op.window), float)
-                };
+                let seq: Vec<&Row> = rows.iter().map(|&i| &covered[i]).collect();
+                // `window_range` finds a time window by binary search.
+                assert!(
+                    !time || seq.windows(2).all(|w| ts(w[0]) <= ts(w[1])),
+                    "the reference needs each group's timestamps in order"
+                );
+                for (p, &i) in rows.iter().enumerate().filter(|&(_, &i)| i >= first_shown) {
+                    let (lo, hi) = window_range(&seq, p, &op.window);
+                    values[i] = fold(op, input, &seq[lo..hi], float);
+                }
+            }
+            for (i, value) in values.into_iter().enumerate().skip(first_shown) {
                 out[i - first_shown].push(value);
             }
         }
