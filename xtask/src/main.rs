@@ -96,8 +96,8 @@ fn site(args: &[String]) -> Result<(), Failure> {
 /// - `-Zlocation-detail=none`: see `build_site`.
 /// - `--cfg streamglass_site`: the core's decoder loops are optimised for speed inside the
 ///   profile's opt-level "z" (`#[optimize(speed)]`, unstable, under the build's RUSTC_BOOTSTRAP;
-///   see core/src/lib.rs): Protobuf in Chromium 13.5 -> 15M records/s (BENCHMARKS.md, *Issue 17's
-///   two bars on main*).
+///   see core/src/lib.rs): Protobuf in Chromium 13.5 -> 15.0-15.4M records/s, the bundle the same
+///   within noise (BENCHMARKS.md, *Issue 17's two bars on main*).
 fn with_site_rustflags(cmd: Cmd) -> Cmd {
     const FLAGS: [&str; 3] = ["-Zlocation-detail=none", "--cfg", "streamglass_site"];
     let given: Option<Vec<String>> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
