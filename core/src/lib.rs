@@ -7,6 +7,10 @@
 
 // No unsafe code in the engine (the crate's lint only denies it, for the benchmark examples' host).
 #![forbid(unsafe_code)]
+// The page's build (`cargo xtask site`, under RUSTC_BOOTSTRAP) sets `streamglass_site`: the
+// decoders' hot loops are then optimised for speed inside its opt-level "z" (`optimize(speed)`,
+// unstable). Every other build is stable Rust and never sees the attribute.
+#![cfg_attr(streamglass_site, feature(optimize_attribute))]
 
 pub mod avro;
 pub mod column;

@@ -88,12 +88,18 @@ fn site(args: &[String]) -> Result<(), Failure> {
     build_site(&tools, &out)
 }
 
-/// `-Zlocation-detail=none` for the wasm build, kept with the flags it would otherwise meet:
-/// flags from the environment (`CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`) replace those of
-/// cargo's config, so with them the flag joins them there (as `CARGO_ENCODED_RUSTFLAGS`,
-/// separated by 0x1f); without, it joins the config's `target.…rustflags` through `--config`.
+/// The wasm build's own rustflags, kept with the flags they would otherwise meet: flags from the
+/// environment (`CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`) replace those of cargo's config, so
+/// with them these join them there (as `CARGO_ENCODED_RUSTFLAGS`, separated by 0x1f); without,
+/// they join the config's `target.…rustflags` through `--config`.
+///
+/// - `-Zlocation-detail=none`: see `build_site`.
+/// - `--cfg streamglass_site`: the core's decoder loops are optimised for speed inside the
+///   profile's opt-level "z" (`#[optimize(speed)]`, unstable, under the build's RUSTC_BOOTSTRAP;
+///   see core/src/lib.rs): Protobuf in Chromium 13.5 -> 15.0-15.4M records/s, the bundle the same
+///   within noise (BENCHMARKS.md, *Issue 17's two bars on main*).
 fn with_site_rustflags(cmd: Cmd) -> Cmd {
-    const FLAG: &str = "-Zlocation-detail=none";
+    const FLAGS: [&str; 3] = ["-Zlocation-detail=none", "--cfg", "streamglass_site"];
     let given: Option<Vec<String>> = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
         Ok(encoded) => Some(
             encoded
@@ -108,14 +114,17 @@ fn with_site_rustflags(cmd: Cmd) -> Cmd {
     };
     match given {
         Some(mut flags) => {
-            flags.push(FLAG.to_owned());
+            flags.extend(FLAGS.map(str::to_owned));
             cmd.env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
                 .env_remove("RUSTFLAGS")
         }
-        None => cmd.args([
-            "--config",
-            &format!("target.wasm32-unknown-unknown.rustflags=[\"{FLAG}\"]"),
-        ]),
+        None => {
+            let quoted = FLAGS.map(|f| format!("\"{f}\"")).join(", ");
+            cmd.args([
+                "--config",
+                &format!("target.wasm32-unknown-unknown.rustflags=[{quoted}]"),
+            ])
+        }
     }
 }
 

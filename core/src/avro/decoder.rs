@@ -317,7 +317,37 @@ impl Side {
             }
         }
     }
+
+    /// Stages a JSON or Protobuf side's bytes (`None`: a Kafka null) in its plan: the schema id
+    /// of its Confluent header, or the error. A side of neither stages nothing.
+    #[cfg_attr(streamglass_site, optimize(speed))]
+    fn stage(&mut self, bytes: Option<&[u8]>, store: &SchemaStore, cols: &mut [Column]) -> Staged {
+        if let Some(proto) = &mut self.proto {
+            return match bytes {
+                None => {
+                    proto.stage_null();
+                    Ok(None)
+                }
+                Some(b) => proto.stage(b, store, cols).map(Some),
+            };
+        }
+        match (&mut self.json, bytes) {
+            (None, _) => Ok(None),
+            (Some(plan), None) => {
+                plan.stage_null();
+                Ok(None)
+            }
+            (Some(plan), Some(b)) => {
+                let id = framed(Some(b)).map(|(id, _)| id);
+                plan.stage(unframe(b), cols).map_err(|r| (id, r))?;
+                Ok(id)
+            }
+        }
+    }
 }
+
+/// A side's schema id (of its Confluent header), or the error and the schema id if known.
+type Staged = Result<Option<u32>, (Option<u32>, DecodeReason)>;
 
 /// Decodes Kafka records into the columns of one table.
 #[derive(Debug)]
@@ -585,7 +615,11 @@ impl RecordDecoder {
     /// are staged in their plans and the metadata in its lanes, then moved into the columns at
     /// the end, in bulk. Rows, errors and counts are those of [`RecordDecoder::decode`] on each
     /// record in turn. False, with nothing done, if the metadata columns cannot be checked out
-    /// (a bug, not data): the caller then decodes the records one by one.
+    /// (a bug, not data): the caller then decodes the records one by one. Out of line, so that
+    /// in the page's build the loop keeps its own optimisation (inlined, it would take its
+    /// caller's, for size).
+    #[inline(never)]
+    #[cfg_attr(streamglass_site, optimize(speed))]
     fn decode_json_run(
         &mut self,
         partition: i32,
@@ -613,31 +647,6 @@ impl RecordDecoder {
         if !meta.check_out(meta_cols) {
             return false;
         }
-        // A side's schema id (of its Confluent header), or the error.
-        type Staged = Result<Option<u32>, (Option<u32>, DecodeReason)>;
-        let stage = |side: &mut Side, bytes: Option<&[u8]>, cols: &mut [Column]| -> Staged {
-            if let Some(proto) = &mut side.proto {
-                return match bytes {
-                    None => {
-                        proto.stage_null();
-                        Ok(None)
-                    }
-                    Some(b) => proto.stage(b, store, cols).map(Some),
-                };
-            }
-            match (&mut side.json, bytes) {
-                (None, _) => Ok(None),
-                (Some(plan), None) => {
-                    plan.stage_null();
-                    Ok(None)
-                }
-                (Some(plan), Some(b)) => {
-                    let id = framed(Some(b)).map(|(id, _)| id);
-                    plan.stage(unframe(b), cols).map_err(|r| (id, r))?;
-                    Ok(id)
-                }
-            }
-        };
         for record in records {
             let failed = match (
                 kafka_timestamp(record.timestamp_ms),
@@ -662,9 +671,9 @@ impl RecordDecoder {
                         Err(e) => Some(e),
                     }
                 }
-                (Ok(timestamp), ..) => match stage(key, record.key, key_cols) {
+                (Ok(timestamp), ..) => match key.stage(record.key, store, key_cols) {
                     Err(e) => Some(e),
-                    Ok(key_id) => match stage(value, record.value, value_cols) {
+                    Ok(key_id) => match value.stage(record.value, store, value_cols) {
                         Err((id, reason)) => {
                             if let Some(plan) = &mut key.json {
                                 plan.unstage_last(key_cols);

@@ -835,6 +835,7 @@ impl StringColumn {
     /// Appends rows by their codes in this column's own dictionary (a code it lacks is a null),
     /// then turns the column plain if it has grown past its dictionary's limits; false, with
     /// nothing appended, if the column has no dictionary.
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn extend_codes(&mut self, source: impl Iterator<Item = u32>) -> bool {
         let Repr::Dict { codes, dict } = &mut self.repr else {
             return false;

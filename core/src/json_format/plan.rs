@@ -169,6 +169,7 @@ impl JsonPlan {
     /// Stages one document (unframed): a row in every stage, or an error and no change. `cols`
     /// are the plan's columns (strings are staged as codes in their dictionaries).
     #[inline]
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn stage(&mut self, doc: &[u8], cols: &mut [Column]) -> Result<(), DecodeReason> {
         if cols.len() != self.stages.len() {
             return Err(DecodeReason::PlanMismatch);

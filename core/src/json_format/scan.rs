@@ -60,6 +60,7 @@ impl Number {
     /// The value as an `i64` if it is integral and within range, whatever its literal: `1.0`,
     /// `1e3` and `2.50e2` are 1, 1000 and 250 (as JSON Schema's `integer` counts them); `1.5` is
     /// none. A literal with more than 19 significant digits counts only as an integer literal.
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn as_integral_i64(&self) -> Option<i64> {
         if self.integer || self.long {
             return self.as_i64();
@@ -425,6 +426,7 @@ pub fn ws(bytes: &[u8], at: usize) -> usize {
 }
 
 #[inline(never)]
+#[cfg_attr(streamglass_site, optimize(speed))]
 fn ws_run(bytes: &[u8], mut at: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
         at += 1;
@@ -449,6 +451,7 @@ fn bad_at(bytes: &[u8], at: usize, what: &'static str) -> DecodeReason {
 /// The string whose raw text starts at `start` (just past its `"`): where its closing quote is,
 /// and whether it has escapes (not checked). Out of line, as [`number`].
 #[inline(never)]
+#[cfg_attr(streamglass_site, optimize(speed))]
 pub fn string_end(bytes: &[u8], start: usize) -> Result<(usize, bool), DecodeReason> {
     let mut i = start;
     let mut escaped = false;
@@ -499,6 +502,7 @@ fn digits(bytes: &[u8], mut at: usize, n: &mut Number, fraction: bool) -> usize 
 /// At `-` or a digit (at `at`): a number, and where it ends. Out of line: one copy for the
 /// one-pass form and the scanner (the page is built for size).
 #[inline(never)]
+#[cfg_attr(streamglass_site, optimize(speed))]
 pub fn number(bytes: &[u8], mut at: usize) -> Result<(Number, usize), DecodeReason> {
     let mut n = Number {
         start: at,

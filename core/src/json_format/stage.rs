@@ -215,6 +215,7 @@ impl Stage {
     /// nothing is staged, though a string before it in the record may have been interned. Out
     /// of line (the page is built for size); [`Stage::push_bytes_inline`] for a hot loop.
     #[inline(never)]
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn push_bytes(
         &mut self,
         bytes: &[u8],
@@ -337,6 +338,7 @@ impl Stage {
     }
 
     /// Appends the staged rows to `column` (of the stage's type) and empties the stage.
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn flush(&mut self, column: &mut Column) -> Result<(), DecodeReason> {
         match (&mut *self, column) {
             (Self::Bool(v), Column::Bool(c)) => c.extend_from_slice(v.values()),
@@ -410,6 +412,7 @@ fn uncode_stage(text: &mut Vec<u8>, ends: &mut [usize], coded: &mut bool, c: &St
 
 /// A coded stage's codes into a dictionary column, in bulk (a column that would turn plain does
 /// at the end).
+#[cfg_attr(streamglass_site, optimize(speed))]
 fn flush_codes(
     ends: &[usize],
     cache: &CodeCache,
@@ -444,6 +447,7 @@ fn put_renewing(
 
 /// Strings into a string column's lanes; a dictionary column that has met its limit of distinct
 /// strings turns plain on the way (every 1,024 rows), as it would have row by row.
+#[cfg_attr(streamglass_site, optimize(speed))]
 fn flush_strings(
     text: &[u8],
     ends: &[usize],

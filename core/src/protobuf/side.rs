@@ -304,6 +304,7 @@ impl ProtoSide {
     /// known) and no change. `cols` are the side's columns (strings are staged as codes in
     /// their dictionaries).
     #[inline]
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn stage(
         &mut self,
         bytes: &[u8],
@@ -365,6 +366,7 @@ impl ProtoSide {
     }
 
     /// Appends the staged rows to `cols` (the side's columns, in order) and empties the stages.
+    #[cfg_attr(streamglass_site, optimize(speed))]
     pub fn flush(&mut self, cols: &mut [Column]) -> Result<(), DecodeReason> {
         if cols.len() != self.stages.len() {
             return Err(DecodeReason::PlanMismatch);
