@@ -26,7 +26,8 @@
 //!   was not a left row's match leaves its match the best): one scan of the kept ids and
 //!   matches, a range check a row, finds and rechecks them, unless a bucket's back row left.
 //!   Only a right side that loses rows from its front alone (a ring) keeps its rows' stamps to
-//!   find them in their buckets; from any other (a blink table's turnover) the right side is
+//!   find them in their buckets; when every right row leaves (a blink table's turnover), their
+//!   buckets are emptied and marked changed; after any other removal, the right side is
 //!   indexed again, every bucket changed;
 //! - any other right change (a row inserted earlier in time, a bucket's back row leaving) marks
 //!   its bucket, and the scan rechecks every left row of marked buckets and rebuilds their
@@ -232,6 +233,8 @@ impl Merge<'_> {
     /// the right rows of stamps up to `t` (`< t` when `strict`) are passed.
     fn find(&mut self, id: u32, t: u64, strict: bool, right: &TableData, stamp: usize) -> u64 {
         self.last = t;
+        #[cfg(test)]
+        MERGED.with(|m| m.set(m.get() + 1));
         loop {
             if self.at == self.stamps.len() {
                 let count = BLOCK.min(right.len().saturating_sub(self.next));
@@ -257,6 +260,22 @@ impl Merge<'_> {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: `aj`'s merge is off on this thread (every left row searched).
+    pub(crate) static SEARCH_ONLY: Cell<bool> = const { Cell::new(false) };
+    /// Tests: the left rows `aj`'s merge matched on this thread.
+    pub(crate) static MERGED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether the merge is off (only ever in tests).
+fn search_only() -> bool {
+    #[cfg(test)]
+    return SEARCH_ONLY.with(Cell::get);
+    #[cfg(not(test))]
+    false
+}
+
 struct AsOfJoin {
     /// `raj` (the least stamp at or after the left's) rather than `aj`.
     reverse: bool,
@@ -273,8 +292,8 @@ struct AsOfJoin {
     left_match: VecDeque<u64>,
     right_ids: VecDeque<u32>,
     /// The right rows' stamps, kept for a right side that loses rows from its front alone (a
-    /// ring) to find them in their buckets; `None` otherwise, where rows leaving (a blink
-    /// table's) index the right side again.
+    /// ring) to find them in their buckets; `None` otherwise, where all rows leaving (a blink
+    /// table's) empty their buckets, and some leaving index the right side again.
     right_stamps: Option<VecDeque<u64>>,
     /// The last right row's stamp while the right rows' stamps never decrease (`aj`'s merge).
     right_order: Option<u64>,
@@ -354,12 +373,18 @@ impl AsOfJoin {
         self.key_ids(right, &keys, start, count);
         // Each bucket grows once (not by doubling, a copy each time); one with rows added was
         // appended to, unless a row went in earlier (below).
-        let mut counts = vec![0usize; self.buckets.len()];
-        self.scratch.iter().for_each(|&id| counts[id as usize] += 1);
-        for ((bucket, change), &n) in self.buckets.iter_mut().zip(&mut self.changes).zip(&counts) {
-            bucket.rows.reserve(n);
-            if n > 0 && *change == Change::None {
-                *change = Change::Appended;
+        // Counted only for an update not far smaller than the buckets (the pass walks them all);
+        // a smaller one marks a row at a time.
+        let counted = count.saturating_mul(8) >= self.buckets.len();
+        if counted {
+            let mut counts = vec![0usize; self.buckets.len()];
+            self.scratch.iter().for_each(|&id| counts[id as usize] += 1);
+            let buckets = self.buckets.iter_mut().zip(&mut self.changes);
+            for ((bucket, change), &n) in buckets.zip(&counts) {
+                bucket.rows.reserve(n);
+                if n > 0 && *change == Change::None {
+                    *change = Change::Appended;
+                }
             }
         }
         // Rows earlier than their bucket's back, as (bucket id, stamp, row from `base`) packed
@@ -378,6 +403,10 @@ impl AsOfJoin {
                 let bucket = &mut self.buckets[id as usize];
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
                     bucket.rows.push_back((s, key));
+                    let change = &mut self.changes[id as usize];
+                    if !counted && *change == Change::None {
+                        *change = Change::Appended;
+                    }
                 } else {
                     if i - base > u32::MAX as usize {
                         merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
@@ -395,10 +424,18 @@ impl AsOfJoin {
     }
 
     /// Removes the first `count` right rows from their buckets; `false` (and nothing done) when
-    /// their stamps were not kept.
+    /// their stamps were not kept and some right rows stay.
     fn remove_right(&mut self, count: usize) -> bool {
         let Some(stamps) = &mut self.right_stamps else {
-            return count == 0;
+            // Every row leaves (a blink table's turnover): their buckets empty, O(rows).
+            if count == self.right_ids.len() {
+                for id in self.right_ids.drain(..) {
+                    self.buckets[id as usize].rows.clear();
+                    self.changes[id as usize] = Change::Other;
+                }
+                self.right_order = Some(0);
+            }
+            return count == 0 || self.right_ids.is_empty();
         };
         let first = self.right_first;
         self.removed = first..first + count as u64;
@@ -446,9 +483,9 @@ impl AsOfJoin {
 
     /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.
     /// Stamps are read a block at a time. An `aj` of left rows in time order against a right
-    /// side in time order (and the left rows not far fewer than the right's) takes its matches
-    /// from one merge of the two ([`Merge`]) rather than a search a row, as `merge_asof` does;
-    /// from the first left row out of order on, the search.
+    /// side in time order (the left rows not far fewer than the right's, the keys not far more
+    /// than both) takes its matches from one merge of the two ([`Merge`]) rather than a search a
+    /// row, as `merge_asof` does; from the first left row out of order on, the search.
     fn join_rows(
         &mut self,
         left: &TableData,
@@ -465,9 +502,15 @@ impl AsOfJoin {
         self.key_ids(left, &keys, start, count);
         let ids = std::mem::take(&mut self.scratch);
         let stamp = &left.columns[self.left_stamp];
+        // The merge's table by key id costs its length: worth it when the rows merged are not
+        // far fewer.
+        let rows = count + self.right_ids.len();
         let mut merge = (!self.reverse
             && self.right_order.is_some()
-            && count.saturating_mul(8) >= self.right_ids.len())
+            && !self.right_ids.is_empty()
+            && count.saturating_mul(8) >= self.right_ids.len()
+            && self.buckets.len() <= rows.saturating_mul(2)
+            && !search_only())
         .then(|| Merge {
             ids: self.right_ids.iter(),
             stamps: Vec::new(),
