@@ -27,7 +27,8 @@
 //!   matches, a range check a row, finds and rechecks them, unless a bucket's back row left.
 //!   Only a right side that loses rows from its front alone (a ring) keeps its rows' stamps to
 //!   find them in their buckets; from any other (a blink table's turnover) the right side is
-//!   indexed again, every bucket changed;
+//!   indexed again, the buckets of its rows changed (in time linear in the rows gone and new,
+//!   not in the keys);
 //! - any other right change (a row inserted earlier in time, a bucket's back row leaving) marks
 //!   its bucket, and the scan rechecks every left row of marked buckets and rebuilds their
 //!   tails.
@@ -39,9 +40,10 @@
 //! Invariant: `left_ids` and `left_match` have one entry per output row, in order, and the output
 //! row at a position is the left's at that position; `right_ids` (and `right_stamps`, when kept)
 //! one per right row; `right_order` holds the last right stamp while the right rows' stamps
-//! never decrease; each bucket's `rows` are exactly the right rows of its id, sorted; each left
-//! row whose match an append could change is in its bucket's `tail` (which may also hold rows
-//! gone from the front, skipped and dropped lazily).
+//! never decrease; `marks` lists the buckets changed this cycle, none between cycles; each
+//! bucket's `rows` are exactly the right rows of its id, sorted; each left row whose match an
+//! append could change is in its bucket's `tail` (which may also hold rows gone from the front,
+//! skipped and dropped lazily).
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -196,8 +198,8 @@ fn partition_near(rows: &VecDeque<(u64, u64)>, hint: usize, bound: (u64, u64)) -
     lo
 }
 
-/// How a bucket changed in this cycle.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// How a bucket changed in this cycle, each kind covering those before it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Change {
     None,
     /// Rows appended at its back only.
@@ -207,6 +209,31 @@ enum Change {
     Removed,
     /// Anything else.
     Other,
+}
+
+/// How each bucket changed in this cycle, and the ids of those that did: a cycle walks the
+/// buckets it changed, not every key's.
+#[derive(Default)]
+struct Marks {
+    of: Vec<Change>,
+    marked: Vec<u32>,
+}
+
+impl Marks {
+    /// Marks bucket `id` changed as `to`, unless it changed more already.
+    fn mark(&mut self, id: u32, to: Change) {
+        let change = &mut self.of[id as usize];
+        if *change == Change::None {
+            self.marked.push(id);
+        }
+        *change = (*change).max(to);
+    }
+
+    fn clear(&mut self) {
+        for id in self.marked.drain(..) {
+            self.of[id as usize] = Change::None;
+        }
+    }
 }
 
 /// Rows whose stamps are read at a time.
@@ -232,6 +259,8 @@ impl Merge<'_> {
     /// the right rows of stamps up to `t` (`< t` when `strict`) are passed.
     fn find(&mut self, id: u32, t: u64, strict: bool, right: &TableData, stamp: usize) -> u64 {
         self.last = t;
+        #[cfg(test)]
+        MERGED.with(|m| m.set(m.get() + 1));
         loop {
             if self.at == self.stamps.len() {
                 let count = BLOCK.min(right.len().saturating_sub(self.next));
@@ -255,6 +284,22 @@ impl Merge<'_> {
         }
         self.best.get(id as usize).copied().unwrap_or(NO_ROW)
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: `aj`'s merge is off on this thread (every left row searched).
+    pub(crate) static SEARCH_ONLY: Cell<bool> = const { Cell::new(false) };
+    /// Tests: the left rows `aj`'s merge matched on this thread.
+    pub(crate) static MERGED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether the merge is off (only ever in tests).
+fn search_only() -> bool {
+    #[cfg(test)]
+    return SEARCH_ONLY.with(Cell::get);
+    #[cfg(not(test))]
+    false
 }
 
 struct AsOfJoin {
@@ -283,7 +328,7 @@ struct AsOfJoin {
     /// The keys of the right rows removed this cycle.
     removed: std::ops::Range<u64>,
     buckets: Vec<Bucket>,
-    changes: Vec<Change>,
+    marks: Marks,
     scratch: Vec<u32>,
     stamps: Vec<u64>,
 }
@@ -296,7 +341,7 @@ impl AsOfJoin {
         let len = self.ids.len().max(1);
         if self.buckets.len() < len {
             self.buckets.resize_with(len, Bucket::default);
-            self.changes.resize(len, Change::None);
+            self.marks.of.resize(len, Change::None);
         }
     }
 
@@ -352,14 +397,14 @@ impl AsOfJoin {
     fn add_right(&mut self, right: &TableData, start: usize, count: usize) {
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, start, count);
-        // Each bucket grows once (not by doubling, a copy each time); one with rows added was
-        // appended to, unless a row went in earlier (below).
-        let mut counts = vec![0usize; self.buckets.len()];
-        self.scratch.iter().for_each(|&id| counts[id as usize] += 1);
-        for ((bucket, change), &n) in self.buckets.iter_mut().zip(&mut self.changes).zip(&counts) {
-            bucket.rows.reserve(n);
-            if n > 0 && *change == Change::None {
-                *change = Change::Appended;
+        // A bucket with rows added was appended to, unless a row went in earlier (below). For
+        // an update not far smaller than the buckets, each grows once (not by doubling, a copy
+        // each time), from counts.
+        if count.saturating_mul(8) >= self.buckets.len() {
+            let mut counts = vec![0usize; self.buckets.len()];
+            self.scratch.iter().for_each(|&id| counts[id as usize] += 1);
+            for (bucket, &n) in self.buckets.iter_mut().zip(&counts) {
+                bucket.rows.reserve(n);
             }
         }
         // Rows earlier than their bucket's back, as (bucket id, stamp, row from `base`) packed
@@ -378,6 +423,7 @@ impl AsOfJoin {
                 let bucket = &mut self.buckets[id as usize];
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
                     bucket.rows.push_back((s, key));
+                    self.marks.mark(id, Change::Appended);
                 } else {
                     if i - base > u32::MAX as usize {
                         merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
@@ -385,7 +431,7 @@ impl AsOfJoin {
                     }
                     let row = (i - base) as u128;
                     late.push((u128::from(id) << 96) | (u128::from(s) << 32) | row);
-                    self.changes[id as usize] = Change::Other;
+                    self.marks.mark(id, Change::Other);
                 }
             }
         }
@@ -410,32 +456,27 @@ impl AsOfJoin {
             let bucket = &mut self.buckets[id as usize];
             // A ring's oldest row is usually its bucket's first.
             let p = partition_near(&bucket.rows, 0, (s, key));
-            let change = &mut self.changes[id as usize];
             if bucket.rows.get(p) == Some(&(s, key)) && p + 1 < bucket.rows.len() {
                 bucket.rows.remove(p);
-                if matches!(*change, Change::None | Change::Appended) {
-                    *change = Change::Removed;
-                }
+                self.marks.mark(id, Change::Removed);
             } else {
                 // The back row leaves: the tail's bound moves.
                 if bucket.rows.get(p) == Some(&(s, key)) {
                     bucket.rows.remove(p);
                 }
-                *change = Change::Other;
+                self.marks.mark(id, Change::Other);
             }
         }
         true
     }
 
-    /// Forgets the right side and indexes its rows again (every bucket marked changed).
+    /// Forgets the right side and indexes its rows again (every bucket it had marked changed),
+    /// in time linear in its rows, gone and new (a blink table's turnover), not in the keys.
     fn index_right(&mut self, right: &TableData) {
-        for (bucket, change) in self.buckets.iter_mut().zip(&mut self.changes) {
-            if !bucket.rows.is_empty() {
-                *change = Change::Other;
-            }
-            bucket.rows.clear();
+        for id in self.right_ids.drain(..) {
+            self.buckets[id as usize].rows.clear();
+            self.marks.mark(id, Change::Other);
         }
-        self.right_ids.clear();
         if let Some(stamps) = &mut self.right_stamps {
             stamps.clear();
         }
@@ -446,9 +487,9 @@ impl AsOfJoin {
 
     /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.
     /// Stamps are read a block at a time. An `aj` of left rows in time order against a right
-    /// side in time order (and the left rows not far fewer than the right's) takes its matches
-    /// from one merge of the two ([`Merge`]) rather than a search a row, as `merge_asof` does;
-    /// from the first left row out of order on, the search.
+    /// side in time order (the left rows not far fewer than the right's, the keys not far more
+    /// than both) takes its matches from one merge of the two ([`Merge`]) rather than a search a
+    /// row, as `merge_asof` does; from the first left row out of order on, the search.
     fn join_rows(
         &mut self,
         left: &TableData,
@@ -465,9 +506,15 @@ impl AsOfJoin {
         self.key_ids(left, &keys, start, count);
         let ids = std::mem::take(&mut self.scratch);
         let stamp = &left.columns[self.left_stamp];
+        // The merge's table by key id costs its length: worth it when the rows merged are not
+        // far fewer.
+        let rows = count + self.right_ids.len();
         let mut merge = (!self.reverse
             && self.right_order.is_some()
-            && count.saturating_mul(8) >= self.right_ids.len())
+            && !self.right_ids.is_empty()
+            && count.saturating_mul(8) >= self.right_ids.len()
+            && self.buckets.len() <= rows.saturating_mul(2)
+            && !search_only())
         .then(|| Merge {
             ids: self.right_ids.iter(),
             stamps: Vec::new(),
@@ -519,7 +566,7 @@ impl AsOfJoin {
         for bucket in &mut self.buckets {
             bucket.tail.clear();
         }
-        self.changes.iter_mut().for_each(|c| *c = Change::None);
+        self.marks.clear();
         out.rewrite(|fresh| {
             self.join_rows(left, right, 0, left.len(), fresh);
             Ok(())
@@ -535,7 +582,7 @@ impl AsOfJoin {
     ) -> Result<Update> {
         self.ids.clear();
         self.buckets.clear();
-        self.changes.clear();
+        (self.marks, self.right_ids) = Default::default();
         self.index_right(right);
         self.rejoin(left, right, out)
     }
@@ -558,12 +605,13 @@ impl AsOfJoin {
             one.first().copied()
         };
         let mut scan = false;
-        for id in 0..self.changes.len() {
-            match self.changes[id] {
+        for i in 0..self.marks.marked.len() {
+            let id = self.marks.marked[i] as usize;
+            match self.marks.of[id] {
                 Change::None => {}
                 Change::Other => scan = true,
                 Change::Appended | Change::Removed => {
-                    scan |= self.changes[id] == Change::Removed;
+                    scan |= self.marks.of[id] == Change::Removed;
                     let mut tail = std::mem::take(&mut self.buckets[id].tail);
                     tail.retain(|&key| {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
@@ -584,12 +632,12 @@ impl AsOfJoin {
             }
         }
         if scan {
-            for id in 0..self.changes.len() {
-                if self.changes[id] == Change::Other {
-                    self.buckets[id].tail.clear();
+            for &id in &self.marks.marked {
+                if self.marks.of[id as usize] == Change::Other {
+                    self.buckets[id as usize].tail.clear();
                 }
             }
-            let (changes, removed) = (&self.changes, &self.removed);
+            let (changes, removed) = (&self.marks.of, &self.removed);
             let recheck: Vec<usize> = (self.left_ids.iter().zip(&self.left_match).enumerate())
                 .filter(|&(_, (&id, m))| match changes[id as usize] {
                     Change::Other => true,
@@ -618,7 +666,7 @@ impl AsOfJoin {
                 }
             }
         }
-        self.changes.iter_mut().for_each(|c| *c = Change::None);
+        self.marks.clear();
         self.removed = 0..0;
         packed_sort::sort(&mut changed);
         changed.dedup_by_key(|c| *c >> 64);
@@ -673,7 +721,7 @@ impl Operator for AsOfJoin {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         let (left, right) = (&inputs[0].data, &inputs[1].data);
         self.index_right(right);
-        self.changes.iter_mut().for_each(|c| *c = Change::None);
+        self.marks.clear();
         self.join_rows(left, right, 0, left.len(), out);
         Ok(())
     }
@@ -739,8 +787,9 @@ impl Operator for AsOfJoin {
             reserved += b.rows.capacity() * 16 + b.tail.capacity() * 8;
         }
         let bucket = std::mem::size_of::<Bucket>();
-        used += self.buckets.len() * bucket + self.changes.len();
-        reserved += self.buckets.capacity() * bucket + self.changes.capacity();
+        used += self.buckets.len() * bucket + self.marks.of.len() + self.marks.marked.len() * 4;
+        reserved += self.buckets.capacity() * bucket;
+        reserved += self.marks.of.capacity() + self.marks.marked.capacity() * 4;
         (used, reserved)
     }
 }
@@ -861,7 +910,7 @@ impl Table {
             right_first: 0,
             removed: 0..0,
             buckets: Vec::new(),
-            changes: Vec::new(),
+            marks: Marks::default(),
             scratch: Vec::new(),
             stamps: Vec::new(),
         };

@@ -814,3 +814,181 @@ fn a_join_is_untouched_by_right_rows_of_other_keys() {
     let labels: Vec<Value> = outer.all_rows().into_iter().map(|r| r[3].clone()).collect();
     assert_eq!(labels, vec![Value::I64(10), Value::I64(12)]);
 }
+
+/// An `aj` against a blink right side touching one key of many: a cycle reports modified only
+/// the left rows whose match moved (those of the keys the leaving and the new rows have).
+#[test]
+fn an_aj_against_a_blink_right_side_modifies_only_the_rows_of_its_keys() {
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.stream_table(right_schema());
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    let lefts: Vec<Row> = (0..200)
+        .map(|i| row(&format!("k{}", i % 50), i, i))
+        .collect();
+    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let aj = left
+        .aj(
+            &right,
+            &["Key = RKey", "Ts >= RTs"],
+            &["Label", "MatchTs = RTs"],
+        )
+        .unwrap();
+    let cycles = [
+        vec![row("k7", 10, 1_000)],
+        vec![row("k7", 60, 1_001), row("k7", 120, 1_002)],
+        vec![row("k8", 0, 1_003)],
+        vec![],
+    ];
+    for rights in cycles {
+        let before = aj.all_rows();
+        right
+            .add(Batch::from_rows(&right_schema(), &rights).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        let after = aj.all_rows();
+        assert_rows_eq(&after, &as_of(&lefts, &rights, false, false), "aj").unwrap();
+        let moved: Vec<u64> = (0..after.len())
+            .filter(|&p| before[p] != after[p])
+            .map(|p| p as u64)
+            .collect();
+        assert!(!moved.is_empty(), "{rights:?}");
+        let Some(crate::table::Update::Keyed {
+            modified,
+            removed,
+            added,
+        }) = aj.last_update()
+        else {
+            panic!("{:?}", aj.last_update());
+        };
+        assert!(removed.is_empty() && added.is_empty());
+        assert_eq!(modified, moved, "{rights:?}");
+    }
+}
+
+/// `aj` from scratch for right rows in time order (each key's rows sorted by stamp, stably):
+/// per key a bisection, not a nested loop, for sides of thousands of rows.
+fn as_of_in_time(left: &[Row], right: &[Row], strict: bool) -> Vec<Row> {
+    let mut by_key: std::collections::BTreeMap<String, Vec<&Row>> = Default::default();
+    for r in right {
+        by_key.entry(format!("{:?}", r[0])).or_default().push(r);
+    }
+    left.iter()
+        .map(|l| {
+            let t = stamp(&l[1]);
+            let rows = by_key
+                .get(&format!("{:?}", l[0]))
+                .map_or(&[][..], |v| &v[..]);
+            let p = rows.partition_point(|r| stamp(&r[1]) < t || (!strict && stamp(&r[1]) == t));
+            let best = p.checked_sub(1).map(|p| rows[p]);
+            let mut row = l.clone();
+            row.push(best.map_or(Value::Null, |r| r[2].clone()));
+            row.push(best.map_or(Value::Null, |r| r[1].clone()));
+            row
+        })
+        .collect()
+}
+
+/// `aj` and `aj >` over two sides in time order of more than a block (4,096 rows) each, with
+/// several keys and tied stamps, built at once and then ticking: the merge (which matches every
+/// left row of the build and of the large cycles) and the search alone give the same rows, a
+/// reference's.
+#[test]
+fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
+    use super::as_of_join::{MERGED, SEARCH_ONLY};
+    /// The search alone while it lives (reset even when a test panics).
+    struct SearchOnly;
+    impl SearchOnly {
+        fn on() -> Self {
+            SEARCH_ONLY.with(|s| s.set(true));
+            SearchOnly
+        }
+    }
+    impl Drop for SearchOnly {
+        fn drop(&mut self) {
+            SEARCH_ONLY.with(|s| s.set(false));
+        }
+    }
+    let keys = ["a", "b", "c", "d", "e"];
+    // Rows `from .. to` of a side, stamps `i / ties` (a stamp `ties` rows long).
+    let rows = |from: usize, to: usize, ties: usize, id: i64| -> Vec<Row> {
+        (from..to)
+            .map(|i| {
+                vec![
+                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
+                    Value::I64((i / ties) as i64),
+                    Value::I64(id + i as i64),
+                ]
+            })
+            .collect()
+    };
+    let specs: [(&[&str], bool); 2] = [
+        (&["Key = RKey", "Ts >= RTs"], false),
+        (&["Key = RKey", "Ts > RTs"], true),
+    ];
+    let engines = [Engine::new(), Engine::new()];
+    let sides: Vec<(Table, Table)> = engines
+        .iter()
+        .map(|e| {
+            (
+                e.append_table(left_schema()),
+                e.append_table(right_schema()),
+            )
+        })
+        .collect();
+    let (mut lefts, mut rights) = (Vec::new(), Vec::new());
+    let mut joins: Vec<Vec<Table>> = vec![Vec::new(), Vec::new()];
+    // The build (10,000 rows a side), then cycles merged, searched (few left rows), merged.
+    let cycles = [
+        (10_000, 10_000),
+        (5_000, 5_000),
+        (10, 3_000),
+        (6_000, 4_000),
+    ];
+    for (n, &(l, r)) in cycles.iter().enumerate() {
+        let new_left = rows(lefts.len(), lefts.len() + l, 2, 0);
+        let new_right = rows(rights.len(), rights.len() + r, 3, 1_000_000);
+        lefts.extend(new_left.iter().cloned());
+        rights.extend(new_right.iter().cloned());
+        for (left, right) in &sides {
+            left.add(Batch::from_rows(&left_schema(), &new_left).unwrap())
+                .unwrap();
+            right
+                .add(Batch::from_rows(&right_schema(), &new_right).unwrap())
+                .unwrap();
+        }
+        MERGED.with(|m| m.set(0));
+        engines[0].run_cycle().unwrap();
+        if n == 0 {
+            let (left, right) = &sides[0];
+            joins[0] = specs
+                .iter()
+                .map(|(on, _)| left.aj(right, on, &["Label", "MatchTs = RTs"]).unwrap())
+                .collect();
+        }
+        let merged = MERGED.with(|m| m.get());
+        let want = if l * 8 >= rights.len() { 2 * l } else { 0 };
+        assert_eq!(merged, want, "cycle {n}");
+        {
+            let _search = SearchOnly::on();
+            engines[1].run_cycle().unwrap();
+            if n == 0 {
+                let (left, right) = &sides[1];
+                joins[1] = specs
+                    .iter()
+                    .map(|(on, _)| left.aj(right, on, &["Label", "MatchTs = RTs"]).unwrap())
+                    .collect();
+            }
+        }
+        assert_eq!(MERGED.with(|m| m.get()), merged, "cycle {n}: searched");
+        for (i, &(_, strict)) in specs.iter().enumerate() {
+            let (merged, searched) = (joins[0][i].all_rows(), joins[1][i].all_rows());
+            let what = format!("cycle {n}, strict {strict}");
+            assert_rows_eq(&merged, &searched, &what).unwrap();
+            assert_rows_eq(&merged, &as_of_in_time(&lefts, &rights, strict), &what).unwrap();
+        }
+    }
+}
