@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use super::tests::{Row, assert_rows_eq};
+use super::tests::{Row, SwitchOn, assert_rows_eq};
 use crate::column::{ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
 
@@ -901,19 +901,6 @@ fn as_of_in_time(left: &[Row], right: &[Row], strict: bool) -> Vec<Row> {
 #[test]
 fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
     use super::as_of_join::{MERGED, SEARCH_ONLY};
-    /// The search alone while it lives (reset even when a test panics).
-    struct SearchOnly;
-    impl SearchOnly {
-        fn on() -> Self {
-            SEARCH_ONLY.with(|s| s.set(true));
-            SearchOnly
-        }
-    }
-    impl Drop for SearchOnly {
-        fn drop(&mut self) {
-            SEARCH_ONLY.with(|s| s.set(false));
-        }
-    }
     let keys = ["a", "b", "c", "d", "e"];
     // Rows `from .. to` of a side, stamps `i / ties` (a stamp `ties` rows long).
     let rows = |from: usize, to: usize, ties: usize, id: i64| -> Vec<Row> {
@@ -975,7 +962,7 @@ fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
         let want = if l * 8 >= rights.len() { 2 * l } else { 0 };
         assert_eq!(merged, want, "cycle {n}");
         {
-            let _search = SearchOnly::on();
+            let _search = SwitchOn::new(&SEARCH_ONLY);
             engines[1].run_cycle().unwrap();
             if n == 0 {
                 let (left, right) = &sides[1];

@@ -10,6 +10,23 @@ use crate::{Agg, AggKind};
 
 pub(crate) type Row = Vec<Value>;
 
+/// A test-only thread-local switch (`update_by`'s `ROW_PATH_ONLY`, `aj`'s `SEARCH_ONLY`) on while
+/// this lives; dropped, even by a panic, it is off again for the tests this thread runs next.
+pub(crate) struct SwitchOn(&'static std::thread::LocalKey<std::cell::Cell<bool>>);
+
+impl SwitchOn {
+    pub(crate) fn new(switch: &'static std::thread::LocalKey<std::cell::Cell<bool>>) -> Self {
+        switch.with(|on| on.set(true));
+        SwitchOn(switch)
+    }
+}
+
+impl Drop for SwitchOn {
+    fn drop(&mut self) {
+        self.0.with(|on| on.set(false));
+    }
+}
+
 pub(crate) fn schema() -> Schema {
     Schema::of(&[
         ("Exchange", ColumnType::String),

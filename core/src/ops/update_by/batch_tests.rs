@@ -14,29 +14,12 @@ use super::lane::{BATCH_CHUNK, BATCH_ROWS, ROW_PATH_ONLY};
 use super::tests::{KEY_SETS, close, fold, in_time_order, reference};
 use super::{DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
 use crate::column::Value;
-use crate::ops::tests::{Row, arb_row, column, schema};
+use crate::ops::tests::{Row, SwitchOn, arb_row, column, schema};
 use crate::table::{Batch, Engine};
-
-/// While it lives, every cycle of this thread takes the row path; dropped (even by a panic), the
-/// batch path is back for the tests that run on this thread next.
-struct RowPathOnly;
-
-impl RowPathOnly {
-    fn on() -> Self {
-        ROW_PATH_ONLY.with(|only| only.set(true));
-        RowPathOnly
-    }
-}
-
-impl Drop for RowPathOnly {
-    fn drop(&mut self) {
-        ROW_PATH_ONLY.with(|only| only.set(false));
-    }
-}
 
 /// `engine.run_cycle()` with the batch path off.
 fn row_path_only(engine: &Engine) -> crate::Result<()> {
-    let _only = RowPathOnly::on();
+    let _only = SwitchOn::new(&ROW_PATH_ONLY);
     engine.run_cycle()
 }
 
@@ -317,7 +300,7 @@ proptest! {
 #[test]
 fn the_row_path_switch_is_reset_when_a_cycle_panics() {
     let panicked = std::panic::catch_unwind(|| {
-        let _only = RowPathOnly::on();
+        let _only = SwitchOn::new(&ROW_PATH_ONLY);
         panic!("a cycle panics");
     });
     assert!(panicked.is_err());
