@@ -10,9 +10,11 @@
 //! through.
 
 use super::fold::{Entry, Fold, Place, Sink};
+use super::window::{Bounds, Emitter, Span};
 use crate::Result;
 use crate::column::{NULL_F64, NULL_I64, Value};
 use crate::ops::agg::exact_sum;
+use std::ops::Range;
 
 /// An exact sum of doubles or of longs, with the count of values in it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,11 +27,13 @@ pub(crate) struct ExactSum {
 }
 
 impl ExactSum {
+    #[inline(always)]
     pub(crate) fn add_f64(&mut self, x: f64) {
         exact_sum::add(&mut self.hi, &mut self.lo, &mut self.specials, x);
         self.count += 1;
     }
 
+    #[inline(always)]
     pub(crate) fn sub_f64(&mut self, x: f64) {
         exact_sum::sub(&mut self.hi, &mut self.lo, &mut self.specials, x);
         self.count -= 1;
@@ -133,13 +137,14 @@ impl SumFold {
     /// The value of a double output (an average, a sum of doubles).
     #[inline(always)]
     fn f64_value(&self) -> f64 {
-        let empty = self.sum.count == 0;
-        if empty {
+        if self.float {
+            self.sum.value(self.average)
+        } else if self.sum.count == 0 {
             NULL_F64
         } else if self.average {
-            self.sum.as_f64(self.float) / self.sum.count as f64
+            self.sum.as_f64(false) / self.sum.count as i64 as f64
         } else {
-            self.sum.f64()
+            self.sum.as_f64(false)
         }
     }
 
@@ -161,6 +166,153 @@ impl Place for SumFold {
             Sink::F64(values) => values[at] = self.f64_value(),
             Sink::I64(values) => values[at] = self.i64_value(),
             Sink::Column(_) => {}
+        }
+    }
+
+    /// A double sum's own loop: the driver's slide (`window.rs`) with the sum in locals and the
+    /// sink matched once, so the rows' additions are all the loop does; the same pops, rebuilds
+    /// and pushes in the same order as the driver's, so the same values bit for bit.
+    #[inline(always)]
+    fn slide_all<B: Bounds>(
+        &mut self,
+        span: &Span<'_>,
+        bounds: B,
+        rows: Range<u64>,
+        (head, tail, built): (&mut u64, &mut u64, &mut u64),
+        emit: &mut Emitter<'_>,
+    ) -> bool {
+        let Sink::F64(out) = &mut *emit.out else {
+            return false;
+        };
+        if !self.float {
+            return false;
+        }
+        let (entries, base, n) = (span.rows, span.base, span.n);
+        let at = |j: u64| &entries[(j - base) as usize];
+        let (average, placed_from) = (self.average, emit.placed_from);
+        let mut sum = self.sum;
+        let (mut h, mut t, mut b) = (*head, *tail, *built);
+        // Every row the window holds or may take is a finite value (no null, NaN or infinity:
+        // none counted in, and every row from the head on finite), so the count is the
+        // window's length and the loop is the additions alone.
+        let finite = |e: &Entry| e.x.is_finite() && e.x != NULL_F64;
+        let all_finite = sum.specials == [0; 3]
+            && sum.count == h - t
+            && entries
+                .get((h - base) as usize..)
+                .is_some_and(|rest| rest.iter().all(finite));
+        if all_finite {
+            let (mut hi, mut lo) = (sum.hi, sum.lo);
+            for r in rows {
+                let row = at(r);
+                while t < h && bounds.before(at(t), row, t, r) {
+                    exact_sum::add_finite(&mut hi, &mut lo, -at(t).x);
+                    t += 1;
+                }
+                if t == h {
+                    while h < n && bounds.before(at(h), row, h, r) {
+                        h += 1;
+                    }
+                    t = h;
+                }
+                if !bounds.cumulative() && t > b && t - b >= h - t {
+                    b = t;
+                    (hi, lo) = (0.0, 0.0);
+                    for j in t..h {
+                        exact_sum::add_finite(&mut hi, &mut lo, at(j).x);
+                    }
+                }
+                while h < n && bounds.within(at(h), row, h, r) {
+                    exact_sum::add_finite(&mut hi, &mut lo, at(h).x);
+                    h += 1;
+                }
+                // As `ExactSum::value` gives it with no special counted.
+                let count = h - t;
+                let value = if count == 0 {
+                    NULL_F64
+                } else if average {
+                    (hi + lo) / count as i64 as f64
+                } else {
+                    hi + lo
+                };
+                if row.key >= placed_from {
+                    out[(row.key - placed_from) as usize] = value;
+                } else {
+                    out.push(value);
+                    emit.keys.push(row.key);
+                }
+            }
+            (sum.hi, sum.lo, sum.count) = (hi, lo, h - t);
+            self.sum = sum;
+            (*head, *tail, *built) = (h, t, b);
+            return true;
+        }
+        for r in rows {
+            let row = at(r);
+            while t < h && bounds.before(at(t), row, t, r) {
+                sum.sub_value(at(t).x);
+                t += 1;
+            }
+            if t == h {
+                while h < n && bounds.before(at(h), row, h, r) {
+                    h += 1;
+                }
+                t = h;
+            }
+            if !bounds.cumulative() && t > b && t - b >= h - t {
+                // The tail advanced by the window's length: rebuilt from the window's rows.
+                b = t;
+                sum = ExactSum::default();
+                for j in t..h {
+                    sum.add_value(at(j).x);
+                }
+            }
+            while h < n && bounds.within(at(h), row, h, r) {
+                sum.add_value(at(h).x);
+                h += 1;
+            }
+            let value = sum.value(average);
+            if row.key >= placed_from {
+                out[(row.key - placed_from) as usize] = value;
+            } else {
+                out.push(value);
+                emit.keys.push(row.key);
+            }
+        }
+        self.sum = sum;
+        (*head, *tail, *built) = (h, t, b);
+        true
+    }
+}
+
+impl ExactSum {
+    /// Adds a double input (`NULL_F64`: nothing), as [`SumFold`]'s push.
+    #[inline(always)]
+    fn add_value(&mut self, x: f64) {
+        if x != NULL_F64 {
+            self.add_f64(x);
+        }
+    }
+
+    /// Takes back a double input, as [`SumFold`]'s pop.
+    #[inline(always)]
+    fn sub_value(&mut self, x: f64) {
+        if x != NULL_F64 {
+            self.sub_f64(x);
+        }
+    }
+
+    /// A double sum's value, or its average's (null when empty), as [`SumFold`] emits it.
+    #[inline(always)]
+    fn value(&self, average: bool) -> f64 {
+        if self.count == 0 {
+            NULL_F64
+        } else if average {
+            // The count as a long: the same double as from the unsigned (a count is below
+            // 2^63), in one instruction where the unsigned takes several.
+            self.f64() / self.count as i64 as f64
+        } else {
+            self.f64()
         }
     }
 }

@@ -16,6 +16,7 @@
 //! that minimum are at most half of it (beyond 64).
 
 use super::fold::{Entry, Place, Sink};
+use super::lane::row_path_only;
 use super::{cumulative, ticks, time};
 use crate::Result;
 use crate::column::{Column, Value};
@@ -28,25 +29,105 @@ pub(crate) enum Window {
     Time { rev: i64, fwd: i64 },
 }
 
-impl Window {
+/// A window's bounds as the driver tests them (row `j` against row `r`'s window; `jn`, `rn` their
+/// numbers in the group). [`Window`] is one, matched at each test; the driver's main loop
+/// ([`GroupWindow::advance`]) takes one type per kind instead ([`CumulativeBounds`],
+/// [`TickBounds`], [`TimeBounds`]), so it is compiled once per kind with its tests inline and
+/// the kind is matched once a call, not twice a row.
+pub(super) trait Bounds: Copy {
+    fn cumulative(self) -> bool;
+    /// Row `j` is before row `r`'s window.
+    fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool;
+    /// Row `j` is not after row `r`'s window.
+    fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool;
+}
+
+#[derive(Clone, Copy)]
+struct CumulativeBounds;
+
+#[derive(Clone, Copy)]
+struct TickBounds {
+    rev: i64,
+    fwd: i64,
+}
+
+#[derive(Clone, Copy)]
+struct TimeBounds {
+    rev: i64,
+    fwd: i64,
+}
+
+impl Bounds for CumulativeBounds {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn before(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
+        cumulative::before(jn, rn)
+    }
+    #[inline(always)]
+    fn within(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
+        cumulative::within(jn, rn)
+    }
+}
+
+impl Bounds for TickBounds {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn before(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
+        ticks::before(jn, rn, self.rev)
+    }
+    #[inline(always)]
+    fn within(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
+        ticks::within(jn, rn, self.fwd)
+    }
+}
+
+impl Bounds for TimeBounds {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn before(self, j: &Entry, r: &Entry, _: u64, _: u64) -> bool {
+        time::before(j.ts, r.ts, self.rev)
+    }
+    #[inline(always)]
+    fn within(self, j: &Entry, r: &Entry, _: u64, _: u64) -> bool {
+        time::within(j.ts, r.ts, self.fwd)
+    }
+}
+
+impl Bounds for Window {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        self == Self::Cumulative
+    }
+
     #[inline(always)]
     fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
-            Self::Cumulative => cumulative::before(jn, rn),
-            Self::Ticks { rev, .. } => ticks::before(jn, rn, rev),
-            Self::Time { rev, .. } => time::before(j.ts, r.ts, rev),
+            Self::Cumulative => CumulativeBounds.before(j, r, jn, rn),
+            Self::Ticks { rev, fwd } => TickBounds { rev, fwd }.before(j, r, jn, rn),
+            Self::Time { rev, fwd } => TimeBounds { rev, fwd }.before(j, r, jn, rn),
         }
     }
 
     #[inline(always)]
     fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
-            Self::Cumulative => cumulative::within(jn, rn),
-            Self::Ticks { fwd, .. } => ticks::within(jn, rn, fwd),
-            Self::Time { fwd, .. } => time::within(j.ts, r.ts, fwd),
+            Self::Cumulative => CumulativeBounds.within(j, r, jn, rn),
+            Self::Ticks { rev, fwd } => TickBounds { rev, fwd }.within(j, r, jn, rn),
+            Self::Time { rev, fwd } => TimeBounds { rev, fwd }.within(j, r, jn, rn),
         }
     }
+}
 
+impl Window {
     #[inline(always)]
     fn is_final(self, r: &Entry, last: &Entry, rn: u64, n: u64) -> bool {
         match self {
@@ -80,11 +161,11 @@ pub(crate) struct GroupWindow<F> {
 
 /// A group's rows as the window driver reads them: its kept rows (the first is row `base`),
 /// their values for the folds that keep values, and how many rows the group has had (`n`).
-struct Span<'a> {
-    rows: &'a [Entry],
+pub(super) struct Span<'a> {
+    pub rows: &'a [Entry],
     values: Option<&'a Vec<Value>>,
-    base: u64,
-    n: u64,
+    pub base: u64,
+    pub n: u64,
 }
 
 impl Span<'_> {
@@ -97,9 +178,9 @@ impl Span<'_> {
     /// the rows before it, pushes the rows up to its front; then gives the fold and `r`'s key to
     /// `emit`.
     #[inline(always)]
-    fn slide<F: Place>(
+    fn slide<F: Place, B: Bounds>(
         &self,
-        window: Window,
+        window: B,
         r: u64,
         (head, tail, built): (&mut u64, &mut u64, &mut u64),
         fold: &mut F,
@@ -116,7 +197,7 @@ impl Span<'_> {
             }
             *tail = *head;
         }
-        if window != Window::Cumulative && *tail > *built && *tail - *built >= *head - *tail {
+        if !window.cumulative() && *tail > *built && *tail - *built >= *head - *tail {
             // The tail advanced by the window's length: the fold is rebuilt from its rows.
             *built = *tail;
             if fold.clear() {
@@ -148,7 +229,7 @@ pub(crate) struct Emitter<'a> {
 
 impl Emitter<'_> {
     #[inline(always)]
-    fn emit<F: Place>(&mut self, fold: &F, key: u64) {
+    pub(super) fn emit<F: Place>(&mut self, fold: &F, key: u64) {
         if key >= self.placed_from {
             fold.emit_at(self.out, (key - self.placed_from) as usize);
         } else {
@@ -413,31 +494,50 @@ impl<F: Place> GroupWindow<F> {
             }
         };
         if self.next_out < end {
-            let span = Span {
-                rows: &self.rows,
-                values: self.values.as_ref(),
-                base: self.base,
-                n: self.n,
-            };
-            let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
-            for r in self.next_out..end {
-                span.slide(
-                    window,
-                    r,
-                    (&mut head, &mut tail, &mut built),
-                    &mut self.fold,
-                    emit,
-                )?;
+            match window {
+                Window::Cumulative => self.slide_to(CumulativeBounds, end, emit)?,
+                Window::Ticks { rev, fwd } => self.slide_to(TickBounds { rev, fwd }, end, emit)?,
+                Window::Time { rev, fwd } => self.slide_to(TimeBounds { rev, fwd }, end, emit)?,
             }
-            self.head = head;
-            self.tail = tail;
-            self.built = built;
             self.next_out = end;
         }
         if window == Window::Cumulative {
             self.tail = self.head;
         }
         self.trim();
+        Ok(())
+    }
+
+    /// Slides the window over rows `next_out .. end`, giving each row's value to `emit`.
+    fn slide_to<B: Bounds>(&mut self, bounds: B, end: u64, emit: &mut Emitter<'_>) -> Result<()> {
+        let span = Span {
+            rows: &self.rows,
+            values: self.values.as_ref(),
+            base: self.base,
+            n: self.n,
+        };
+        let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
+        let cursor = (&mut head, &mut tail, &mut built);
+        if !row_path_only()
+            && self
+                .fold
+                .slide_all(&span, bounds, self.next_out..end, cursor, emit)
+        {
+            (self.head, self.tail, self.built) = (head, tail, built);
+            return Ok(());
+        }
+        for r in self.next_out..end {
+            span.slide(
+                bounds,
+                r,
+                (&mut head, &mut tail, &mut built),
+                &mut self.fold,
+                emit,
+            )?;
+        }
+        self.head = head;
+        self.tail = tail;
+        self.built = built;
         Ok(())
     }
 
