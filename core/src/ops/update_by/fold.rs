@@ -27,6 +27,18 @@ impl Entry {
     pub(crate) fn is_null(&self) -> bool {
         self.x == NULL_F64
     }
+
+    /// Whether the input is a finite number (not null, NaN nor an infinity).
+    #[inline(always)]
+    pub(crate) fn is_finite(&self) -> bool {
+        finite_input(self.x)
+    }
+}
+
+/// Whether an input double is a finite number (not null, NaN nor an infinity).
+#[inline(always)]
+pub(crate) fn finite_input(x: f64) -> bool {
+    x.is_finite() && x != NULL_F64
 }
 
 impl Default for Entry {

@@ -12,7 +12,7 @@ use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Place, Sink};
+use super::fold::{Entry, Place, Sink, finite_input};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::spec::{UpdateBy, UpdateByKind, UpdateByWindow};
@@ -305,13 +305,17 @@ impl<F: Place> FoldGroups<F> {
                 }
             }
         }
+        // Whether every input of the cycle is a finite number (looked at once here, not per
+        // group).
+        let finite = rows.xs.iter().all(|&x| finite_input(x));
         for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
             let mine = &order[starts[g]..starts[g + 1]];
             if mine.is_empty() {
                 continue;
             }
             for chunk in mine.chunks(BATCH_CHUNK) {
-                group.extend(window, chunk.iter().map(|&r| entry(r as usize)), &mut emit)?;
+                let entries = chunk.iter().map(|&r| entry(r as usize));
+                group.extend(window, entries, finite, &mut emit)?;
             }
             if group.is_pending() {
                 group.provisional_with(window, &mut emit)?;

@@ -195,15 +195,48 @@ impl Place for SumFold {
         // Every row the window holds or may take is a finite value (no null, NaN or infinity:
         // none counted in, and every row from the head on finite), so the count is the
         // window's length and the loop is the additions alone.
-        let finite = |e: &Entry| e.x.is_finite() && e.x != NULL_F64;
-        let all_finite = sum.specials == [0; 3]
-            && sum.count == h - t
-            && entries
-                .get((h - base) as usize..)
-                .is_some_and(|rest| rest.iter().all(finite));
+        let all_finite = sum.specials == [0; 3] && sum.count == h - t && h >= span.finite_from;
         if all_finite {
             let (mut hi, mut lo) = (sum.hi, sum.lo);
-            for r in rows {
+            let mut r = rows.start;
+            while r < rows.end {
+                if let Some((rev, fwd)) = bounds.ticks() {
+                    // A tick window in its steady state: row `r` pops row `r - rev` and pushes
+                    // row `r + fwd`, one each, until the group's last row or the next rebuild
+                    // (once `t` is `b` plus the `l` rows left after a pop): those rows by
+                    // position, the additions and the values alone.
+                    let steady = i128::from(t) == i128::from(r) - i128::from(rev)
+                        && i128::from(h) == i128::from(r) + i128::from(fwd)
+                        && t + 1 < h;
+                    let m = if steady {
+                        let l = h - t - 1;
+                        (rows.end - r).min(n - h).min((b + l).saturating_sub(t + 1))
+                    } else {
+                        0
+                    };
+                    let at_m = |j: u64| {
+                        let j = (j - base) as usize;
+                        entries.get(j..j + m as usize)
+                    };
+                    if m > 0
+                        && let (Some(gone), Some(come), Some(now)) = (at_m(t), at_m(h), at_m(r))
+                    {
+                        let length = (h - t) as i64 as f64;
+                        for ((g, c), row) in gone.iter().zip(come).zip(now) {
+                            exact_sum::add_finite(&mut hi, &mut lo, -g.x);
+                            exact_sum::add_finite(&mut hi, &mut lo, c.x);
+                            let value = if average { (hi + lo) / length } else { hi + lo };
+                            if row.key >= placed_from {
+                                out[(row.key - placed_from) as usize] = value;
+                            } else {
+                                out.push(value);
+                                emit.keys.push(row.key);
+                            }
+                        }
+                        (t, h, r) = (t + m, h + m, r + m);
+                        continue;
+                    }
+                }
                 let row = at(r);
                 while t < h && bounds.before(at(t), row, t, r) {
                     exact_sum::add_finite(&mut hi, &mut lo, -at(t).x);
@@ -241,6 +274,7 @@ impl Place for SumFold {
                     out.push(value);
                     emit.keys.push(row.key);
                 }
+                r += 1;
             }
             (sum.hi, sum.lo, sum.count) = (hi, lo, h - t);
             self.sum = sum;

@@ -36,6 +36,10 @@ pub(crate) enum Window {
 /// the kind is matched once a call, not twice a row.
 pub(super) trait Bounds: Copy {
     fn cumulative(self) -> bool;
+    /// A tick window's `(rev, fwd)` (a fold's own loop may then slide it by position).
+    fn ticks(self) -> Option<(i64, i64)> {
+        None
+    }
     /// Row `j` is before row `r`'s window.
     fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool;
     /// Row `j` is not after row `r`'s window.
@@ -76,6 +80,10 @@ impl Bounds for TickBounds {
     #[inline(always)]
     fn cumulative(self) -> bool {
         false
+    }
+    #[inline(always)]
+    fn ticks(self) -> Option<(i64, i64)> {
+        Some((self.rev, self.fwd))
     }
     #[inline(always)]
     fn before(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
@@ -153,6 +161,9 @@ pub(crate) struct GroupWindow<F> {
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
+    /// Every row from this one on has a finite, non-null input (`x`): what a fold's own loop
+    /// may rely on ([`Place::slide_all`]).
+    finite_from: u64,
     /// Over a parent that removes rows from its front (a ring): the first row still in it; every
     /// row from it on is kept, to recompute the rows whose windows lose rows.
     first: Option<u64>,
@@ -166,6 +177,8 @@ pub(super) struct Span<'a> {
     values: Option<&'a Vec<Value>>,
     pub base: u64,
     pub n: u64,
+    /// Every row from this one on has a finite, non-null `x`.
+    pub finite_from: u64,
 }
 
 impl Span<'_> {
@@ -255,6 +268,7 @@ impl<F: Place> GroupWindow<F> {
             values: self.values.as_ref(),
             base: self.base,
             n: self.n,
+            finite_from: self.finite_from,
         }
     }
 
@@ -271,6 +285,7 @@ impl<F: Place> GroupWindow<F> {
             built: 0,
             next_out: 0,
             last_ts: i64::MIN,
+            finite_from: 0,
             fold,
         }
     }
@@ -293,6 +308,9 @@ impl<F: Place> GroupWindow<F> {
     ) -> Result<()> {
         if let Some(values) = &mut self.values {
             values.push(value.unwrap_or(Value::Null));
+        }
+        if !e.is_finite() {
+            self.finite_from = self.base + self.rows.len() as u64 + 1;
         }
         self.rows.push(e);
         self.advance(window, &mut appending(out, keys))
@@ -437,14 +455,20 @@ impl<F: Place> GroupWindow<F> {
     /// window holds only rows that had arrived when it became final), so the same values bit
     /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
     /// group go row by row); a group that streams takes its rows through
-    /// [`GroupWindow::push_final`] instead.
+    /// [`GroupWindow::push_final`] instead. `finite`: every entry's input is finite and not
+    /// null (known to the caller; else the entries are looked at).
     pub(crate) fn extend(
         &mut self,
         window: Window,
         entries: impl Iterator<Item = Entry>,
+        finite: bool,
         emit: &mut Emitter<'_>,
     ) -> Result<()> {
+        let first = self.rows.len();
         self.rows.extend(entries);
+        if !finite && let Some(last) = self.rows[first..].iter().rposition(|e| !e.is_finite()) {
+            self.finite_from = self.base + (first + last) as u64 + 1;
+        }
         self.advance(window, emit)
     }
 
@@ -515,6 +539,7 @@ impl<F: Place> GroupWindow<F> {
             values: self.values.as_ref(),
             base: self.base,
             n: self.n,
+            finite_from: self.finite_from,
         };
         let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
         let cursor = (&mut head, &mut tail, &mut built);
