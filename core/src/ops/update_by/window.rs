@@ -30,10 +30,10 @@ pub(crate) enum Window {
 }
 
 /// A window's bounds as the driver tests them (row `j` against row `r`'s window; `jn`, `rn` their
-/// numbers in the group). [`Window`] is one, matched at each test; the driver's main loop
-/// ([`GroupWindow::advance`]) takes one type per kind instead ([`CumulativeBounds`],
-/// [`TickBounds`], [`TimeBounds`]), so it is compiled once per kind with its tests inline and
-/// the kind is matched once a call, not twice a row.
+/// numbers in the group). [`Window`] is one, matched at each test (the driver's generic slide,
+/// compiled once per fold); a fold's own loop ([`Place::slide_all`]) takes one type per rolling
+/// kind instead ([`TickBounds`], [`TimeBounds`]), so it is compiled once per kind with its tests
+/// inline and the kind is matched once a call, not twice a row.
 pub(super) trait Bounds: Copy {
     fn cumulative(self) -> bool;
     /// A tick window's `(rev, fwd)` (a fold's own loop may then slide it by position).
@@ -47,9 +47,6 @@ pub(super) trait Bounds: Copy {
 }
 
 #[derive(Clone, Copy)]
-struct CumulativeBounds;
-
-#[derive(Clone, Copy)]
 struct TickBounds {
     rev: i64,
     fwd: i64,
@@ -59,21 +56,6 @@ struct TickBounds {
 struct TimeBounds {
     rev: i64,
     fwd: i64,
-}
-
-impl Bounds for CumulativeBounds {
-    #[inline(always)]
-    fn cumulative(self) -> bool {
-        true
-    }
-    #[inline(always)]
-    fn before(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
-        cumulative::before(jn, rn)
-    }
-    #[inline(always)]
-    fn within(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
-        cumulative::within(jn, rn)
-    }
 }
 
 impl Bounds for TickBounds {
@@ -119,7 +101,7 @@ impl Bounds for Window {
     #[inline(always)]
     fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
-            Self::Cumulative => CumulativeBounds.before(j, r, jn, rn),
+            Self::Cumulative => cumulative::before(jn, rn),
             Self::Ticks { rev, fwd } => TickBounds { rev, fwd }.before(j, r, jn, rn),
             Self::Time { rev, fwd } => TimeBounds { rev, fwd }.before(j, r, jn, rn),
         }
@@ -128,7 +110,7 @@ impl Bounds for Window {
     #[inline(always)]
     fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
-            Self::Cumulative => CumulativeBounds.within(j, r, jn, rn),
+            Self::Cumulative => cumulative::within(jn, rn),
             Self::Ticks { rev, fwd } => TickBounds { rev, fwd }.within(j, r, jn, rn),
             Self::Time { rev, fwd } => TimeBounds { rev, fwd }.within(j, r, jn, rn),
         }
@@ -509,20 +491,17 @@ impl<F: Place> GroupWindow<F> {
                 (i128::from(self.n) - i128::from(fwd)).clamp(0, i128::from(self.n)) as u64
             }
             Window::Time { .. } => {
+                // A group's timestamps do not decrease, so its final rows are a prefix of those
+                // without a final value: found by bisection.
                 let last = self.rows[self.rows.len() - 1];
-                let mut end = self.next_out;
-                while end < self.n && window.is_final(self.at(end), &last, end, self.n) {
-                    end += 1;
-                }
-                end
+                let pending = &self.rows[(self.next_out - self.base) as usize..];
+                let (n, next_out) = (self.n, self.next_out);
+                let finals = pending.partition_point(|e| window.is_final(e, &last, 0, n));
+                next_out + finals as u64
             }
         };
         if self.next_out < end {
-            match window {
-                Window::Cumulative => self.slide_to(CumulativeBounds, end, emit)?,
-                Window::Ticks { rev, fwd } => self.slide_to(TickBounds { rev, fwd }, end, emit)?,
-                Window::Time { rev, fwd } => self.slide_to(TimeBounds { rev, fwd }, end, emit)?,
-            }
+            self.slide_to(window, end, emit)?;
             self.next_out = end;
         }
         if window == Window::Cumulative {
@@ -533,7 +512,10 @@ impl<F: Place> GroupWindow<F> {
     }
 
     /// Slides the window over rows `next_out .. end`, giving each row's value to `emit`.
-    fn slide_to<B: Bounds>(&mut self, bounds: B, end: u64, emit: &mut Emitter<'_>) -> Result<()> {
+    /// A fold with a loop of its own ([`Place::slide_all`]) slides a rolling window in it,
+    /// compiled per window kind (its bounds inline); any other window or fold goes through the
+    /// driver's generic slide, compiled once per fold.
+    fn slide_to(&mut self, window: Window, end: u64, emit: &mut Emitter<'_>) -> Result<()> {
         let span = Span {
             rows: &self.rows,
             values: self.values.as_ref(),
@@ -543,17 +525,26 @@ impl<F: Place> GroupWindow<F> {
         };
         let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
         let cursor = (&mut head, &mut tail, &mut built);
-        if !row_path_only()
-            && self
-                .fold
-                .slide_all(&span, bounds, self.next_out..end, cursor, emit)
-        {
+        let rows = self.next_out..end;
+        let own = !row_path_only()
+            && match window {
+                Window::Ticks { rev, fwd } => {
+                    let bounds = TickBounds { rev, fwd };
+                    self.fold.slide_all(&span, bounds, rows, cursor, emit)
+                }
+                Window::Time { rev, fwd } => {
+                    let bounds = TimeBounds { rev, fwd };
+                    self.fold.slide_all(&span, bounds, rows, cursor, emit)
+                }
+                Window::Cumulative => false,
+            };
+        if own {
             (self.head, self.tail, self.built) = (head, tail, built);
             return Ok(());
         }
         for r in self.next_out..end {
             span.slide(
-                bounds,
+                window,
                 r,
                 (&mut head, &mut tail, &mut built),
                 &mut self.fold,
@@ -564,10 +555,6 @@ impl<F: Place> GroupWindow<F> {
         self.tail = tail;
         self.built = built;
         Ok(())
-    }
-
-    fn at(&self, j: u64) -> &Entry {
-        &self.rows[(j - self.base) as usize]
     }
 
     /// Bytes held (approximately).
