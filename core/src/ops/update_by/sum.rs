@@ -169,9 +169,12 @@ impl Place for SumFold {
         }
     }
 
-    /// A double sum's own loop: the driver's slide (`window.rs`) with the sum in locals and the
-    /// sink matched once, so the rows' additions are all the loop does; the same pops, rebuilds
-    /// and pushes in the same order as the driver's, so the same values bit for bit.
+    /// A double sum's own loop, while every row its window holds or may take is a finite
+    /// number (else `false`: the driver's generic slide counts the nulls and specials): the
+    /// driver's pops, rebuilds and pushes in the same order, so the same values bit for bit,
+    /// with the sum in locals, the sink matched once and the count the window's length, so the
+    /// rows' two-sum additions are all the loop does; a tick window's steady stretches go by
+    /// position.
     #[inline(always)]
     fn slide_all<B: Bounds>(
         &mut self,
@@ -196,95 +199,53 @@ impl Place for SumFold {
         // none counted in, and every row from the head on finite), so the count is the
         // window's length and the loop is the additions alone.
         let all_finite = sum.specials == [0; 3] && sum.count == h - t && h >= span.finite_from;
-        if all_finite {
-            let (mut hi, mut lo) = (sum.hi, sum.lo);
-            let mut r = rows.start;
-            while r < rows.end {
-                if let Some((rev, fwd)) = bounds.ticks() {
-                    // A tick window in its steady state: row `r` pops row `r - rev` and pushes
-                    // row `r + fwd`, one each, until the group's last row or the next rebuild
-                    // (once `t` is `b` plus the `l` rows left after a pop): those rows by
-                    // position, the additions and the values alone.
-                    let steady = i128::from(t) == i128::from(r) - i128::from(rev)
-                        && i128::from(h) == i128::from(r) + i128::from(fwd)
-                        && t + 1 < h;
-                    let m = if steady {
-                        let l = h - t - 1;
-                        (rows.end - r).min(n - h).min((b + l).saturating_sub(t + 1))
-                    } else {
-                        0
-                    };
-                    let at_m = |j: u64| {
-                        let j = (j - base) as usize;
-                        entries.get(j..j + m as usize)
-                    };
-                    if m > 0
-                        && let (Some(gone), Some(come), Some(now)) = (at_m(t), at_m(h), at_m(r))
-                    {
-                        let length = (h - t) as i64 as f64;
-                        for ((g, c), row) in gone.iter().zip(come).zip(now) {
-                            exact_sum::add_finite(&mut hi, &mut lo, -g.x);
-                            exact_sum::add_finite(&mut hi, &mut lo, c.x);
-                            let value = if average { (hi + lo) / length } else { hi + lo };
-                            if row.key >= placed_from {
-                                out[(row.key - placed_from) as usize] = value;
-                            } else {
-                                out.push(value);
-                                emit.keys.push(row.key);
-                            }
-                        }
-                        (t, h, r) = (t + m, h + m, r + m);
-                        continue;
-                    }
-                }
-                let row = at(r);
-                while t < h && bounds.before(at(t), row, t, r) {
-                    exact_sum::add_finite(&mut hi, &mut lo, -at(t).x);
-                    t += 1;
-                }
-                if t == h {
-                    while h < n && bounds.before(at(h), row, h, r) {
-                        h += 1;
-                    }
-                    t = h;
-                }
-                if !bounds.cumulative() && t > b && t - b >= h - t {
-                    b = t;
-                    (hi, lo) = (0.0, 0.0);
-                    for j in t..h {
-                        exact_sum::add_finite(&mut hi, &mut lo, at(j).x);
-                    }
-                }
-                while h < n && bounds.within(at(h), row, h, r) {
-                    exact_sum::add_finite(&mut hi, &mut lo, at(h).x);
-                    h += 1;
-                }
-                // As `ExactSum::value` gives it with no special counted.
-                let count = h - t;
-                let value = if count == 0 {
-                    NULL_F64
-                } else if average {
-                    (hi + lo) / count as i64 as f64
-                } else {
-                    hi + lo
-                };
-                if row.key >= placed_from {
-                    out[(row.key - placed_from) as usize] = value;
-                } else {
-                    out.push(value);
-                    emit.keys.push(row.key);
-                }
-                r += 1;
-            }
-            (sum.hi, sum.lo, sum.count) = (hi, lo, h - t);
-            self.sum = sum;
-            (*head, *tail, *built) = (h, t, b);
-            return true;
+        if !all_finite {
+            // The driver's generic slide counts the nulls and specials.
+            return false;
         }
-        for r in rows {
+        let (mut hi, mut lo) = (sum.hi, sum.lo);
+        let mut r = rows.start;
+        while r < rows.end {
+            if let Some((rev, fwd)) = bounds.ticks() {
+                // A tick window in its steady state: row `r` pops row `r - rev` and pushes
+                // row `r + fwd`, one each, until the group's last row or the next rebuild
+                // (once `t` is `b` plus the `l` rows left after a pop): those rows by
+                // position, the additions and the values alone.
+                let steady = i128::from(t) == i128::from(r) - i128::from(rev)
+                    && i128::from(h) == i128::from(r) + i128::from(fwd)
+                    && t + 1 < h;
+                let m = if steady {
+                    let l = h - t - 1;
+                    (rows.end - r).min(n - h).min((b + l).saturating_sub(t + 1))
+                } else {
+                    0
+                };
+                let at_m = |j: u64| {
+                    let j = (j - base) as usize;
+                    entries.get(j..j + m as usize)
+                };
+                if m > 0
+                    && let (Some(gone), Some(come), Some(now)) = (at_m(t), at_m(h), at_m(r))
+                {
+                    let length = (h - t) as i64 as f64;
+                    for ((g, c), row) in gone.iter().zip(come).zip(now) {
+                        exact_sum::add_finite(&mut hi, &mut lo, -g.x);
+                        exact_sum::add_finite(&mut hi, &mut lo, c.x);
+                        let value = if average { (hi + lo) / length } else { hi + lo };
+                        if row.key >= placed_from {
+                            out[(row.key - placed_from) as usize] = value;
+                        } else {
+                            out.push(value);
+                            emit.keys.push(row.key);
+                        }
+                    }
+                    (t, h, r) = (t + m, h + m, r + m);
+                    continue;
+                }
+            }
             let row = at(r);
             while t < h && bounds.before(at(t), row, t, r) {
-                sum.sub_value(at(t).x);
+                exact_sum::add_finite(&mut hi, &mut lo, -at(t).x);
                 t += 1;
             }
             if t == h {
@@ -294,25 +255,34 @@ impl Place for SumFold {
                 t = h;
             }
             if !bounds.cumulative() && t > b && t - b >= h - t {
-                // The tail advanced by the window's length: rebuilt from the window's rows.
                 b = t;
-                sum = ExactSum::default();
+                (hi, lo) = (0.0, 0.0);
                 for j in t..h {
-                    sum.add_value(at(j).x);
+                    exact_sum::add_finite(&mut hi, &mut lo, at(j).x);
                 }
             }
             while h < n && bounds.within(at(h), row, h, r) {
-                sum.add_value(at(h).x);
+                exact_sum::add_finite(&mut hi, &mut lo, at(h).x);
                 h += 1;
             }
-            let value = sum.value(average);
+            // As `ExactSum::value` gives it with no special counted.
+            let count = h - t;
+            let value = if count == 0 {
+                NULL_F64
+            } else if average {
+                (hi + lo) / count as i64 as f64
+            } else {
+                hi + lo
+            };
             if row.key >= placed_from {
                 out[(row.key - placed_from) as usize] = value;
             } else {
                 out.push(value);
                 emit.keys.push(row.key);
             }
+            r += 1;
         }
+        (sum.hi, sum.lo, sum.count) = (hi, lo, h - t);
         self.sum = sum;
         (*head, *tail, *built) = (h, t, b);
         true
@@ -320,22 +290,6 @@ impl Place for SumFold {
 }
 
 impl ExactSum {
-    /// Adds a double input (`NULL_F64`: nothing), as [`SumFold`]'s push.
-    #[inline(always)]
-    fn add_value(&mut self, x: f64) {
-        if x != NULL_F64 {
-            self.add_f64(x);
-        }
-    }
-
-    /// Takes back a double input, as [`SumFold`]'s pop.
-    #[inline(always)]
-    fn sub_value(&mut self, x: f64) {
-        if x != NULL_F64 {
-            self.sub_f64(x);
-        }
-    }
-
     /// A double sum's value, or its average's (null when empty), as [`SumFold`] emits it.
     #[inline(always)]
     fn value(&self, average: bool) -> f64 {
