@@ -307,15 +307,37 @@ impl<F: Place> FoldGroups<F> {
         }
         // Whether every input of the cycle is a finite number (looked at once here, not per
         // group).
-        let finite = rows.xs.iter().all(|&x| finite_input(x));
+        let finite = rows.xs.iter().fold(true, |all, &x| all & finite_input(x));
         for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
             let mine = &order[starts[g]..starts[g + 1]];
             if mine.is_empty() {
                 continue;
             }
             for chunk in mine.chunks(BATCH_CHUNK) {
-                let entries = chunk.iter().map(|&r| entry(r as usize));
-                group.extend(window, entries, finite, &mut emit)?;
+                // A double input with no weight nor timestamp (a tick window's) or with a
+                // timestamp alone (a time window's) has its entries made without looking at
+                // the columns it does not have.
+                let (xs, ts, first_key) = (rows.xs, rows.ts, rows.first_key);
+                let plain = rows.is.is_empty() && rows.ws.is_empty();
+                if plain && ts.is_empty() {
+                    let entries = chunk.iter().map(|&r| Entry {
+                        x: xs[r as usize],
+                        key: first_key + u64::from(r),
+                        ..Entry::default()
+                    });
+                    group.extend(window, entries, finite, &mut emit)?;
+                } else if plain && ts.len() == xs.len() {
+                    let entries = chunk.iter().map(|&r| Entry {
+                        x: xs[r as usize],
+                        ts: ts[r as usize],
+                        key: first_key + u64::from(r),
+                        ..Entry::default()
+                    });
+                    group.extend(window, entries, finite, &mut emit)?;
+                } else {
+                    let entries = chunk.iter().map(|&r| entry(r as usize));
+                    group.extend(window, entries, finite, &mut emit)?;
+                }
             }
             if group.is_pending() {
                 group.provisional_with(window, &mut emit)?;

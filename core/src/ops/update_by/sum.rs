@@ -204,6 +204,8 @@ impl Place for SumFold {
             return false;
         }
         let (mut hi, mut lo) = (sum.hi, sum.lo);
+        // A rebuild's sum begun ahead (see below): the rows `from .. upto` it holds, and it.
+        let mut ready: Option<(u64, u64, f64, f64)> = None;
         let mut r = rows.start;
         while r < rows.end {
             if let Some((rev, fwd)) = bounds.ticks() {
@@ -214,30 +216,62 @@ impl Place for SumFold {
                 let steady = i128::from(t) == i128::from(r) - i128::from(rev)
                     && i128::from(h) == i128::from(r) + i128::from(fwd)
                     && t + 1 < h;
+                let l = h.saturating_sub(t + 1);
+                let to_rebuild = (b + l).saturating_sub(t + 1);
                 let m = if steady {
-                    let l = h - t - 1;
-                    (rows.end - r).min(n - h).min((b + l).saturating_sub(t + 1))
+                    (rows.end - r).min(n - h).min(to_rebuild)
                 } else {
                     0
                 };
-                let at_m = |j: u64| {
+                let span_of = |j: u64, len: u64| {
                     let j = (j - base) as usize;
-                    entries.get(j..j + m as usize)
+                    entries.get(j..j + len as usize)
                 };
                 if m > 0
-                    && let (Some(gone), Some(come), Some(now)) = (at_m(t), at_m(h), at_m(r))
+                    && let (Some(gone), Some(come), Some(now)) =
+                        (span_of(t, m), span_of(h, m), span_of(r, m))
                 {
                     let length = (h - t) as i64 as f64;
+                    // When the stretch ends at the next rebuild, that rebuild's sum (rows
+                    // `t + m + 1 .. h + m`, `l` of them, added from zero in order, as the
+                    // rebuild would) is begun beside the stretch's last rows, its first
+                    // `min(m, l)` rows: a chain of additions apart from the window's, which the
+                    // processor overlaps; the rebuild adds the rest.
+                    let ahead = if m == to_rebuild {
+                        span_of(t + m + 1, m.min(l))
+                    } else {
+                        None
+                    };
+                    let split = (m - ahead.map_or(0, |a| a.len() as u64)) as usize;
+                    macro_rules! slide {
+                        ($g:expr, $c:expr, $row:expr) => {
+                            exact_sum::add_finite(&mut hi, &mut lo, -$g.x);
+                            exact_sum::add_finite(&mut hi, &mut lo, $c.x);
+                            let value = if average { (hi + lo) / length } else { hi + lo };
+                            if $row.key >= placed_from {
+                                out[($row.key - placed_from) as usize] = value;
+                            } else {
+                                out.push(value);
+                                emit.keys.push($row.key);
+                            }
+                        };
+                    }
+                    let ((gone, gone_late), (come, come_late), (now, now_late)) = (
+                        gone.split_at(split),
+                        come.split_at(split),
+                        now.split_at(split),
+                    );
                     for ((g, c), row) in gone.iter().zip(come).zip(now) {
-                        exact_sum::add_finite(&mut hi, &mut lo, -g.x);
-                        exact_sum::add_finite(&mut hi, &mut lo, c.x);
-                        let value = if average { (hi + lo) / length } else { hi + lo };
-                        if row.key >= placed_from {
-                            out[(row.key - placed_from) as usize] = value;
-                        } else {
-                            out.push(value);
-                            emit.keys.push(row.key);
+                        slide!(g, c, row);
+                    }
+                    if let Some(ahead) = ahead {
+                        let (mut hi2, mut lo2) = (0.0, 0.0);
+                        let late = gone_late.iter().zip(come_late).zip(now_late);
+                        for (((g, c), row), a) in late.zip(ahead) {
+                            slide!(g, c, row);
+                            exact_sum::add_finite(&mut hi2, &mut lo2, a.x);
                         }
+                        ready = Some((t + m + 1, t + m + 1 + m.min(l), hi2, lo2));
                     }
                     (t, h, r) = (t + m, h + m, r + m);
                     continue;
@@ -256,8 +290,17 @@ impl Place for SumFold {
             }
             if !bounds.cumulative() && t > b && t - b >= h - t {
                 b = t;
-                (hi, lo) = (0.0, 0.0);
-                for j in t..h {
+                let from = match ready.take() {
+                    Some((from, upto, h2, l2)) if from == t && upto <= h => {
+                        (hi, lo) = (h2, l2);
+                        upto
+                    }
+                    _ => {
+                        (hi, lo) = (0.0, 0.0);
+                        t
+                    }
+                };
+                for j in from..h {
                     exact_sum::add_finite(&mut hi, &mut lo, at(j).x);
                 }
             }
