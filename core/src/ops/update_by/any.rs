@@ -96,4 +96,12 @@ impl Place for AnyFold {
             _ => emit_moved(self, out, at),
         }
     }
+
+    #[inline]
+    fn decayed(&mut self) -> Option<&mut EmFold> {
+        match self {
+            AnyFold::Em(f) => Some(f),
+            _ => None,
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! Invariant: a fold's value depends only on the rows pushed and not yet popped (and, for the
 //! exponential ones, on the order they were pushed in).
 
+use super::ema::EmFold;
 use crate::column::{Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
 use crate::{Error, Result};
 
@@ -81,6 +82,12 @@ pub(crate) trait Place: Fold {
     #[inline]
     fn emit_at(&self, out: &mut Sink, at: usize) {
         emit_moved(self, out, at);
+    }
+
+    /// The exponential fold this is, for `decay.rs`'s batch path (`None`: any other fold).
+    #[inline]
+    fn decayed(&mut self) -> Option<&mut EmFold> {
+        None
     }
 }
 
