@@ -57,6 +57,16 @@ pub(crate) fn exp(x: f64) -> f64 {
 /// Sets each x of `xs` (x ≤ 0) to e^x, [`exp`]'s double, in loops that vectorise.
 #[inline]
 pub(crate) fn exp_each(xs: &mut [f64]) {
+    if !cfg!(any(
+        target_feature = "sse2",
+        target_feature = "neon",
+        target_feature = "simd128"
+    )) {
+        // No vectors (the page's wasm32 is built without simd128): [`exp`] a value at a time,
+        // one copy of its code in the bundle.
+        xs.iter_mut().for_each(|x| *x = exp(*x));
+        return;
+    }
     // Not `all`, which stops at the first miss: a loop that vectorises.
     let near_zero = xs.iter().fold(true, |all, &x| all & is_near_zero(x));
     if near_zero {
