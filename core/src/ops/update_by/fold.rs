@@ -6,7 +6,6 @@
 //! Invariant: a fold's value depends only on the rows pushed and not yet popped (and, for the
 //! exponential ones, on the order they were pushed in).
 
-use super::ema::EmFold;
 use crate::column::{Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
 use crate::{Error, Result};
 
@@ -72,6 +71,12 @@ pub(crate) trait Fold: Clone {
     fn converges(&self) -> bool {
         false
     }
+
+    /// The exponential fold this is, for `decay.rs`'s batch path (`None`: any other fold).
+    #[inline]
+    fn decayed(&mut self) -> Option<&mut super::ema::EmFold> {
+        None
+    }
 }
 
 /// A fold whose value can be written at a position of a double or long sink already that long
@@ -82,12 +87,6 @@ pub(crate) trait Place: Fold {
     #[inline]
     fn emit_at(&self, out: &mut Sink, at: usize) {
         emit_moved(self, out, at);
-    }
-
-    /// The exponential fold this is, for `decay.rs`'s batch path (`None`: any other fold).
-    #[inline]
-    fn decayed(&mut self) -> Option<&mut EmFold> {
-        None
     }
 }
 
