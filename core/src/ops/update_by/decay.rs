@@ -4,7 +4,7 @@
 //!
 //! 1. each row's gap from its group's last stamp, on the guess that every valid row before it
 //!    folds in (an integer pass: a stamp per group, no fold);
-//! 2. every row's decay `exp(−gap / time)` at once (a loop of [`crate::exp::exp`] that LLVM
+//! 2. every row's decay `exp(−gap / time)` at once ([`crate::exp::exp_each`], in loops that LLVM
 //!    vectorises: fdlibm's doubles, the row path's, bit for bit);
 //! 3. the rows folded in, in arrival order: a row whose group's stamp is the one guessed takes
 //!    its decay ([`EmFold::push_decayed`]); any other (a null or NaN value, a null timestamp, a
@@ -12,9 +12,9 @@
 //!    made wrong) goes through [`Fold::push`] as on the row path, its `OperationControl` and all.
 //!
 //! Invariant: each group's fold takes its rows in their order, each with the decay the row path
-//! would give it, so each value is the row path's, bit for bit (`batch_tests`, with the row path
-//! switched on for the other side); each group then counts its rows as if pushed one by one
-//! ([`GroupWindow::streamed`]).
+//! would give it, so each value is the row path's, bit for bit (this module's property test and
+//! `batch_tests`, with the row path switched on for the other side); each group then counts its
+//! rows as if pushed one by one ([`GroupWindow::streamed`]).
 
 use super::ema::EmFold;
 use super::fold::{Entry, Fold, Place, Sink};
@@ -135,6 +135,7 @@ fn fold_blocks(
                     key: first_key + (start + r) as u64,
                     ..Entry::default()
                 };
+                // (The exponential folds read no row number: the cycle's count stands in.)
                 stream.fold.push(&e, stream.rows, None)?;
             }
             out[r] = stream.fold.value();
