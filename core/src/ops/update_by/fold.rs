@@ -85,6 +85,12 @@ pub(crate) trait Fold: Clone {
     fn converges(&self) -> bool {
         false
     }
+
+    /// The exponential fold this is, for `decay.rs`'s batch path (`None`: any other fold).
+    #[inline]
+    fn decayed(&mut self) -> Option<&mut super::ema::EmFold> {
+        None
+    }
 }
 
 /// A fold whose value can be written at a position of a double or long sink already that long

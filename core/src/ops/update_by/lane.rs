@@ -8,6 +8,7 @@
 
 use super::any::AnyFold;
 use super::count::CountFold;
+use super::decay;
 use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
@@ -260,7 +261,18 @@ impl<F: Place> FoldGroups<F> {
         if window == Window::Cumulative && !self.keeps_rows {
             // Every group streams (see `GroupWindow::push_final`: no ring, no values kept): rows
             // in arrival order, each group's fold taking its rows in order as before, and
-            // neighbouring rows of different groups overlapping (no sort, nothing stored).
+            // neighbouring rows of different groups overlapping (no sort, nothing stored). The
+            // time-decayed exponential folds take their decays a block at a time (`decay.rs`).
+            if decay::stream(
+                &mut self.groups,
+                rows.ids,
+                rows.xs,
+                rows.ts,
+                rows.first_key,
+                emit.out,
+            )? {
+                return Ok(true);
+            }
             for (r, &g) in rows.ids.iter().enumerate() {
                 if let Some(group) = self.groups.get_mut(g as usize) {
                     group.push_final(entry(r), &mut emit)?;

@@ -32,6 +32,7 @@
 mod any;
 mod count;
 mod cumulative;
+mod decay;
 mod delta;
 mod ema;
 mod extremum;

@@ -469,6 +469,23 @@ impl<F: Place> GroupWindow<F> {
         Ok(())
     }
 
+    /// The fold of a group that streams, for rows its caller folds in itself (`decay.rs`) and
+    /// then counts with [`GroupWindow::streamed`].
+    pub(crate) fn fold_mut(&mut self) -> &mut F {
+        &mut self.fold
+    }
+
+    /// `count` rows, the last of timestamp `last_ts`, were folded into [`GroupWindow::fold_mut`]
+    /// of a group that streams, and emitted: counted as `count` [`GroupWindow::push_final`]s.
+    pub(crate) fn streamed(&mut self, count: u64, last_ts: i64) {
+        if count > 0 {
+            self.n += count;
+            self.last_ts = last_ts;
+            (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
+            self.rows.clear();
+        }
+    }
+
     /// Takes in the rows pushed to `rows` since the last call (the group's rows `n ..`): gives
     /// every row that became final, in order, to `emit` with its key; drops the rows no longer
     /// needed. The one window driver of both paths.
