@@ -7,6 +7,7 @@
 //! exponential ones, on the order they were pushed in).
 
 use super::window::{Bounds, Emitter, Span};
+use crate::column::chunked::MIN_CHUNK;
 use crate::column::{Chunked, Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
 use crate::{Error, Result};
 use std::ops::Range;
@@ -253,11 +254,12 @@ impl Sink {
             first.check_in(std::mem::replace(values, rest));
             out.append(first);
         }
+        // Fewer values than a chunk's least would be copied by the column anyway: the sink keeps
+        // its vector for the next cycle.
+        let adopts = n >= MIN_CHUNK && self.len() >= n;
         match (&mut *self, &mut *out) {
-            (Self::F64(v), Column::F64(c)) if v.len() >= n => adopt(v, n, c),
-            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c))
-                if v.len() >= n =>
-            {
+            (Self::F64(v), Column::F64(c)) if adopts => adopt(v, n, c),
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) if adopts => {
                 adopt(v, n, c)
             }
             _ => {

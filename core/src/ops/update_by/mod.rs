@@ -65,6 +65,7 @@ use super::key_ids::KeyIds;
 use crate::column::{Chunked, Column, ColumnType, Value};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
+use fold::Sink;
 use lane::Lane;
 
 /// Where an output column comes from.
@@ -120,8 +121,9 @@ impl UpdateByTable {
     /// next, and is not reported as modified: it is added in this cycle). The lanes' buffers
     /// (group ids, inputs, the counting sort) are then a block long and stay in cache, and each
     /// block's values are adopted by the output column, not copied. A block that fails (a time
-    /// window's timestamps going back) leaves `out` as it was before the first: as a cycle in one
-    /// block, whose lanes all run before any column is written.
+    /// window's timestamps going back) leaves `out` as it was before the first, as a cycle in one
+    /// block does (its lanes all run before any column is written); the lanes' state is not put
+    /// back (the table has failed, and is not run again).
     fn append(
         &mut self,
         parent: &TableData,
@@ -130,17 +132,28 @@ impl UpdateByTable {
         out: &mut TableData,
         modified: &mut Vec<u64>,
     ) -> Result<bool> {
-        let block = block_rows();
+        // A lane whose values are not plain doubles or longs (`rollingGroup`'s arrays, a
+        // `forwardFill` of strings) goes row by row, and an array cannot be rewritten in place
+        // by a later block: such an append stays one block.
+        let block = if self
+            .lanes
+            .iter()
+            .any(|l| matches!(l.scratch, Sink::Column(_)))
+        {
+            usize::MAX
+        } else {
+            block_rows()
+        };
         let added_from = out.end_key();
         let rows_before = out.len();
         let mut undo = (count > block).then(Vec::new);
         let end = start + count;
         let mut at = start;
+        let mut in_place = true;
         loop {
             let n = (end - at).min(block);
             match self.append_block(parent, at, n, out, modified, added_from, undo.as_mut()) {
-                Ok(true) => {}
-                Ok(false) => return Ok(false),
+                Ok(done) => in_place &= done,
                 Err(e) => {
                     if let Some(undo) = undo {
                         roll_back(out, rows_before, undo);
@@ -150,7 +163,7 @@ impl UpdateByTable {
             }
             at += n;
             if at >= end {
-                return Ok(true);
+                return Ok(in_place);
             }
         }
     }

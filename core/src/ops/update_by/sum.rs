@@ -80,9 +80,9 @@ impl ExactSum {
         self.int as i64
     }
 
-    /// The sum as a double (integers summed exactly first).
-    pub(crate) fn as_f64(&self, float: bool) -> f64 {
-        if float { self.f64() } else { self.int as f64 }
+    /// The long sum as a double (summed exactly first, rounded once).
+    pub(crate) fn int_as_f64(&self) -> f64 {
+        self.int as f64
     }
 }
 
@@ -142,9 +142,9 @@ impl SumFold {
         } else if self.sum.count == 0 {
             NULL_F64
         } else if self.average {
-            self.sum.as_f64(false) / self.sum.count as i64 as f64
+            self.sum.int_as_f64() / self.sum.count as i64 as f64
         } else {
-            self.sum.as_f64(false)
+            self.sum.int_as_f64()
         }
     }
 
