@@ -15,6 +15,7 @@
 pub mod avro;
 pub mod column;
 mod error;
+mod exp;
 pub mod export;
 pub mod feed;
 pub mod float_text;

@@ -232,21 +232,35 @@ impl KeyIds {
         }
         out.clear();
         out.reserve(count);
+        // The ids of codes seen before, in one pass (a lookup a row); then the codes not seen
+        // yet (`NONE`: a code's first rows) numbered, in a pass that only compares.
         for slice in codes.slices_range(start, count) {
-            for &code in slice {
+            let ids = &cache.ids;
+            out.extend(slice.iter().map(|&code| {
                 let slot = code.wrapping_add(1) as usize;
-                let id = match cache.ids.get(slot) {
-                    Some(&id) if id != NONE => id,
+                ids.get(slot).copied().unwrap_or(NONE)
+            }));
+        }
+        if out.contains(&NONE) {
+            for (id, code) in out
+                .iter_mut()
+                .zip(codes.slices_range(start, count).flatten())
+            {
+                if *id != NONE {
+                    continue;
+                }
+                let slot = code.wrapping_add(1) as usize;
+                *id = match cache.ids.get(slot) {
+                    Some(&known) if known != NONE => known,
                     _ => {
-                        let own = coder.interner.dict.intern_or_null(dict.get(code));
-                        let id = self.groups.id(&[u64::from(own)]);
+                        let own = coder.interner.dict.intern_or_null(dict.get(*code));
+                        let new = self.groups.id(&[u64::from(own)]);
                         if let Some(s) = cache.ids.get_mut(slot) {
-                            *s = id;
+                            *s = new;
                         }
-                        id
+                        new
                     }
                 };
-                out.push(id);
             }
         }
         true

@@ -82,6 +82,12 @@ pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
         specials[special(x)] += 1;
         return;
     }
+    add_finite(hi, lo, x);
+}
+
+/// [`add`] of a finite `x` (Knuth's two-sum: the rounded sum in `hi`, its error into `lo`).
+#[inline(always)]
+pub(crate) fn add_finite(hi: &mut f64, lo: &mut f64, x: f64) {
     let s = *hi + x;
     let b = s - *hi;
     *lo += (*hi - (s - b)) + (x - b);
@@ -89,6 +95,7 @@ pub(crate) fn add(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
 }
 
 /// Takes back what [`add`] added.
+#[inline(always)]
 pub(crate) fn sub(hi: &mut f64, lo: &mut f64, specials: &mut [u32; 3], x: f64) {
     if x.is_finite() {
         add(hi, lo, specials, -x);

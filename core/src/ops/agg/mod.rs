@@ -43,7 +43,7 @@ mod values;
 /// rolling sums share.
 pub(crate) mod exact_sum {
     pub(crate) use super::accumulator::{
-        add, add_square, finish, sample_variance, sub, sub_square,
+        add, add_finite, add_square, finish, sample_variance, sub, sub_square,
     };
 }
 

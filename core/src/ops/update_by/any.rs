@@ -80,6 +80,14 @@ impl Fold for AnyFold {
     fn bytes(&self) -> usize {
         each_fold!(self, f => f.bytes())
     }
+
+    #[inline]
+    fn decayed(&mut self) -> Option<&mut EmFold> {
+        match self {
+            AnyFold::Em(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 /// The exponential folds' double written in place; the others' values as appended, then moved

@@ -12,10 +12,27 @@ use proptest::prelude::*;
 
 use super::lane::{BATCH_CHUNK, BATCH_ROWS, ROW_PATH_ONLY};
 use super::tests::{KEY_SETS, close, fold, in_time_order, reference};
+use super::{BLOCK_ROWS, TEST_BLOCK_ROWS};
 use super::{DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
 use crate::column::Value;
 use crate::ops::tests::{Row, SwitchOn, arb_row, column, schema};
 use crate::table::{Batch, Engine};
+
+/// Sets this thread's block size for the guard's life (reset on drop, a panic too).
+struct BlockRows;
+
+impl BlockRows {
+    fn new(rows: usize) -> Self {
+        TEST_BLOCK_ROWS.with(|b| b.set(rows));
+        BlockRows
+    }
+}
+
+impl Drop for BlockRows {
+    fn drop(&mut self) {
+        TEST_BLOCK_ROWS.with(|b| b.set(BLOCK_ROWS));
+    }
+}
 
 /// `engine.run_cycle()` with the batch path off.
 fn row_path_only(engine: &Engine) -> crate::Result<()> {
@@ -280,7 +297,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3))]
 
     /// Cycles of 256 rows and more (the batch path), with a few small ones between (the row
-    /// path, over the same windows).
+    /// path, over the same windows); the large ones in one block or split into blocks of 100
+    /// to 700 rows (some under the batch path's least).
     #[test]
     fn large_cycles_equal_a_recomputation_and_the_row_by_row_path(
         mut cycles in proptest::collection::vec(
@@ -291,8 +309,10 @@ proptest! {
             1..4,
         ),
         ring_capacity in 50usize..1500,
+        block in prop_oneof![Just(BLOCK_ROWS), 100usize..700],
     ) {
         in_time_order(&mut cycles);
+        let _block = BlockRows::new(block);
         check_batches(&cycles, ring_capacity)?;
     }
 }
@@ -521,4 +541,208 @@ fn timestamps_going_back_in_a_large_cycle_fail_as_on_the_row_path() {
         errors[0], errors[1],
         "the batch path's error, then the row path's"
     );
+}
+
+/// A cycle of several blocks whose timestamps go back in a later block fails the table and
+/// leaves it as it was: the rows of the blocks before dropped, and the rows of the cycle before
+/// whose values those blocks rewrote in place (a forward window's) put back.
+#[test]
+fn a_block_that_fails_leaves_the_table_as_it_was() {
+    let _block = BlockRows::new(300);
+    let first: Vec<Row> = (0..50)
+        .map(|i| trade("BTC/USD", Some(i as f64), Some(i as i64)))
+        .collect();
+    // Row 700 of the second cycle (its third block) goes back in time.
+    let second: Vec<Row> = (50..1000)
+        .map(|i| {
+            let ts = if i == 750 { 10 } else { i as i64 };
+            trade("BTC/USD", Some(i as f64), Some(ts))
+        })
+        .collect();
+    let ops = [
+        UpdateBy::rolling_sum(UpdateByWindow::time("Ts", 2, 3), &["S = Size"]),
+        UpdateBy::rolling_avg(UpdateByWindow::ticks(2, 4), &["A = Size"]),
+    ];
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let out = t.update_by(&ops, &["Instrument"]).unwrap();
+    t.add(Batch::from_rows(&schema(), &first).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let before = bits(&out.all_rows());
+    t.add(Batch::from_rows(&schema(), &second).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let e = out
+        .error()
+        .expect("timestamps going back fail a time window");
+    assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
+    assert_eq!(bits(&out.all_rows()), before, "half applied");
+}
+
+/// A cycle of several blocks gives every row the value one block gives it, and reports as
+/// modified only rows of earlier cycles (the rows it adds and then rewrites from a later block
+/// are added, not modified).
+#[test]
+fn a_cycle_in_blocks_equals_one_block_and_modifies_only_earlier_rows() {
+    let rows = |range: std::ops::Range<usize>| -> Vec<Row> {
+        range
+            .map(|i| {
+                let instrument = ["BTC/USD", "ETH/USD", "ETH/BTC"][i % 3];
+                let size = (i % 11 != 4).then_some((i * 37 % 101) as f64 - 50.0);
+                trade(instrument, size, Some((i / 3) as i64))
+            })
+            .collect()
+    };
+    let ops = [
+        UpdateBy::rolling_sum(UpdateByWindow::time("Ts", 4, 2), &["S = Size"]),
+        UpdateBy::rolling_avg(UpdateByWindow::ticks(3, 2), &["A = Size"]),
+        UpdateBy::rolling(
+            UpdateByKind::Max,
+            UpdateByWindow::ticks(5, 0),
+            &["M = Size"],
+        ),
+        UpdateBy::cum_sum(&["C = Size"]),
+    ];
+    let run = |block: usize| {
+        let _block = BlockRows::new(block);
+        let engine = Engine::new();
+        let t = engine.append_table(schema());
+        let out = t.update_by(&ops, &["Instrument"]).unwrap();
+        t.add(Batch::from_rows(&schema(), &rows(0..40)).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        t.add(Batch::from_rows(&schema(), &rows(40..1500)).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        assert!(out.error().is_none(), "{:?}", out.error());
+        (bits(&out.all_rows()), out.last_update())
+    };
+    let (one, one_update) = run(BLOCK_ROWS);
+    let (split, split_update) = run(260);
+    assert_eq!(split, one, "blocks of 260 rows");
+    let modified = |u: Option<crate::table::Update>| match u {
+        Some(crate::table::Update::Keyed { modified, .. }) => modified,
+        other => panic!("a keyed update (forward windows rewrite rows): {other:?}"),
+    };
+    let (one_modified, split_modified) = (modified(one_update), modified(split_update));
+    assert!(!one_modified.is_empty() && one_modified.iter().all(|&k| k < 40));
+    assert_eq!(split_modified, one_modified);
+}
+
+/// The sums' own loop (every row finite: the loop of additions alone, a tick window's steady
+/// stretches, the rebuild begun ahead) against the driver's generic slide, bit for bit (the
+/// row-path switch turns the own loops off), and against the reference: tick windows behind,
+/// around and ahead of the row, time windows with equal timestamps, over an append table and a
+/// ring, cycles large and small, in one block and in blocks of 300 rows.
+#[test]
+fn the_sums_own_loop_equals_the_generic_slide_when_every_row_is_finite() {
+    let rows = |range: std::ops::Range<usize>| -> Vec<Row> {
+        range
+            .map(|i| {
+                let instrument = ["BTC/USD", "ETH/USD", "BTC/USD", "ETH/BTC"][i % 4];
+                // Multiples of 1/8 of mixed scales: exact sums, and sums that round.
+                let size = ((i * 7919) % 1601) as f64 / 8.0 - 100.0 + (i % 7) as f64 * 1e9;
+                trade(instrument, Some(size), Some((i / 3) as i64))
+            })
+            .collect()
+    };
+    let ops = [
+        UpdateBy::rolling_avg(UpdateByWindow::ticks(100, 0), &["A = Size"]),
+        UpdateBy::rolling_sum(UpdateByWindow::ticks(7, 3), &["B = Size"]),
+        UpdateBy::rolling_avg(UpdateByWindow::ticks(-2, 6), &["C = Size"]),
+        UpdateBy::rolling_sum(UpdateByWindow::ticks(5, -2), &["D = Size"]),
+        UpdateBy::rolling_avg(UpdateByWindow::time("Ts", 40, 0), &["E = Size"]),
+        UpdateBy::rolling_sum(UpdateByWindow::time("Ts", 9, 4), &["F = Size"]),
+    ];
+    let cycles = [
+        rows(0..40),
+        rows(40..1700),
+        rows(1700..1705),
+        rows(1705..2400),
+    ];
+    for (block, ring) in [
+        (BLOCK_ROWS, None),
+        (300, None),
+        (300, Some(700)),
+        (BLOCK_ROWS, Some(900)),
+    ] {
+        let _block = BlockRows::new(block);
+        let make = |engine: &Engine| match ring {
+            Some(capacity) => engine.ring_table(schema(), capacity),
+            None => engine.append_table(schema()),
+        };
+        let (engine, generic_engine) = (Engine::new(), Engine::new());
+        let (t, generic_t) = (make(&engine), make(&generic_engine));
+        let out = t.update_by(&ops, &["Instrument"]).unwrap();
+        let generic = generic_t.update_by(&ops, &["Instrument"]).unwrap();
+        let mut everything: Vec<Row> = Vec::new();
+        for cycle in &cycles {
+            let batch = Batch::from_rows(&schema(), cycle).unwrap();
+            t.add(batch.clone()).unwrap();
+            generic_t.add(batch).unwrap();
+            engine.run_cycle().unwrap();
+            row_path_only(&generic_engine).unwrap();
+            everything.extend(cycle.iter().cloned());
+            let (got, want) = (out.all_rows(), generic.all_rows());
+            assert_eq!(bits(&got), bits(&want), "blocks of {block}, ring {ring:?}");
+            let covered = match ring {
+                Some(capacity) => &everything[everything.len().saturating_sub(capacity)..],
+                None => &everything[..],
+            };
+            let reference = reference(covered, covered.len(), &ops, &["Instrument"]);
+            assert_eq!(got.len(), reference.len());
+            for (r, (g, w)) in got.iter().zip(&reference).enumerate() {
+                for (c, (gv, (wv, tol))) in g.iter().zip(w).enumerate() {
+                    assert!(close(gv, wv, *tol), "row {r}, column {c}: {gv:?} != {wv:?}");
+                }
+            }
+        }
+    }
+}
+
+/// `rollingGroup` over a forward window (rows rewritten as later rows arrive, arrays that cannot
+/// change in place) keeps every row of a cycle larger than a block, with the arrays one block
+/// gives them: such an append stays one block.
+#[test]
+fn a_rolling_group_with_a_forward_window_keeps_every_row_of_a_large_cycle() {
+    let rows: Vec<Row> = (0..1000)
+        .map(|i| {
+            trade(
+                ["BTC/USD", "ETH/USD"][i % 2],
+                Some(i as f64),
+                Some((i / 4) as i64),
+            )
+        })
+        .collect();
+    let ops = [
+        UpdateBy::rolling(
+            UpdateByKind::Group,
+            UpdateByWindow::ticks(2, 3),
+            &["G = Size"],
+        ),
+        UpdateBy::rolling(
+            UpdateByKind::Group,
+            UpdateByWindow::time("Ts", 0, 2),
+            &["H = Size"],
+        ),
+        UpdateBy::rolling_sum(UpdateByWindow::ticks(3, 2), &["S = Size"]),
+    ];
+    // Each cycle's table, then a table built over all the rows (its first pass).
+    let run = |block: usize| {
+        let _block = BlockRows::new(block);
+        let engine = Engine::new();
+        let t = engine.append_table(schema());
+        let out = t.update_by(&ops, &["Instrument"]).unwrap();
+        let mut seen = Vec::new();
+        for piece in [&rows[..20], &rows[20..]] {
+            t.add(Batch::from_rows(&schema(), piece).unwrap()).unwrap();
+            engine.run_cycle().unwrap();
+            assert!(out.error().is_none(), "{:?}", out.error());
+            assert_eq!(out.size(), t.size(), "blocks of {block}: rows");
+            seen.push(out.all_rows());
+        }
+        seen.push(t.update_by(&ops, &["Instrument"]).unwrap().all_rows());
+        seen
+    };
+    assert_eq!(run(300), run(BLOCK_ROWS));
 }

@@ -15,12 +15,17 @@
 //! `dt` leave the state as it was; a timestamp going back fails the table). `Reset` empties the
 //! state (the row's value is null); `Poison` (NaN only) makes the state NaN.
 //!
+//! `exp` is the engine's ([`crate::exp`]: fdlibm's, the same double natively and in wasm32). A
+//! large cycle of groups that stream takes the decays of a block of rows at once (`decay.rs`,
+//! through [`EmFold::push_decayed`]), with the same values bit for bit.
+//!
 //! Invariant: `cur` is the value the last row pushed gave (null until a valid value came), and
 //! `stamp` the timestamp of the last row folded in; `last_a` is `exp(−last_dt / time)`.
 
 use super::fold::{Entry, Fold, Sink, push_f64};
 use super::spec::{BadData, OperationControl, UpdateByKind};
 use crate::column::{NULL_F64, NULL_I64, Value};
+use crate::exp::exp;
 use crate::{Error, Result};
 
 #[derive(Clone)]
@@ -53,7 +58,7 @@ impl EmFold {
         Self {
             kind,
             control,
-            tick_alpha: ticks.map(|t| (-1.0 / t).exp()),
+            tick_alpha: ticks.map(|t| exp(-1.0 / t)),
             time: time as f64,
             cur: NULL_F64,
             ema: NULL_F64,
@@ -122,6 +127,31 @@ impl EmFold {
         self.cur
     }
 
+    /// Time decay: the time scale in nanoseconds (`None` for a tick decay).
+    pub(crate) fn decay_time(&self) -> Option<f64> {
+        self.tick_alpha.is_none().then_some(self.time)
+    }
+
+    /// The timestamp of the last row folded in (`NULL_I64` before any, or after a reset).
+    pub(crate) fn stamp(&self) -> i64 {
+        self.stamp
+    }
+
+    /// Time decay: folds in a row of value `x` (neither null nor NaN) and timestamp `ts`, with
+    /// `a = exp(−(ts − stamp) / time)` computed ahead for `stamp < ts` (not null) on the guess
+    /// that `stamp` is the fold's last stamp. If it is (and the fold has started), `push` would
+    /// fold in the row with just that `a`: done, true. Otherwise nothing is done (false) and
+    /// the row is for `push`.
+    #[inline(always)]
+    pub(crate) fn push_decayed(&mut self, x: f64, ts: i64, stamp: i64, a: f64) -> bool {
+        if stamp == NULL_I64 || self.stamp != stamp || !self.started() {
+            return false;
+        }
+        self.fold(x, a);
+        self.stamp = ts;
+        true
+    }
+
     fn started(&self) -> bool {
         if self.kind == UpdateByKind::EmStd {
             self.ema != NULL_F64
@@ -177,7 +207,7 @@ impl Fold for EmFold {
                     Ok(d) => d as f64,
                     Err(_) => wide_to_f64(dt),
                 };
-                self.last_a = (-gap / self.time).exp();
+                self.last_a = exp(-gap / self.time);
             }
             let a = self.last_a;
             self.fold(e.x, a);

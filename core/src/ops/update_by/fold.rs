@@ -6,8 +6,11 @@
 //! Invariant: a fold's value depends only on the rows pushed and not yet popped (and, for the
 //! exponential ones, on the order they were pushed in).
 
-use crate::column::{Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
+use super::window::{Bounds, Emitter, Span};
+use crate::column::chunked::MIN_CHUNK;
+use crate::column::{Chunked, Column, ColumnType, NULL_F64, NULL_I32, NULL_I64, Value};
 use crate::{Error, Result};
+use std::ops::Range;
 
 /// One row as the folds read it: its input as a double (`NULL_F64` for null) and, for integer
 /// inputs, as a long (`NULL_I64` for null); its weight and its timestamp (`NULL_I64` when the
@@ -25,6 +28,18 @@ impl Entry {
     pub(crate) fn is_null(&self) -> bool {
         self.x == NULL_F64
     }
+
+    /// Whether the input is a finite number (not null, NaN nor an infinity).
+    #[inline(always)]
+    pub(crate) fn is_finite(&self) -> bool {
+        finite_input(self.x)
+    }
+}
+
+/// Whether an input double is a finite number (not null, NaN nor an infinity).
+#[inline(always)]
+pub(crate) fn finite_input(x: f64) -> bool {
+    x.is_finite() && x != NULL_F64
 }
 
 impl Default for Entry {
@@ -71,6 +86,12 @@ pub(crate) trait Fold: Clone {
     fn converges(&self) -> bool {
         false
     }
+
+    /// The exponential fold this is, for `decay.rs`'s batch path (`None`: any other fold).
+    #[inline]
+    fn decayed(&mut self) -> Option<&mut super::ema::EmFold> {
+        None
+    }
 }
 
 /// A fold whose value can be written at a position of a double or long sink already that long
@@ -81,6 +102,23 @@ pub(crate) trait Place: Fold {
     #[inline]
     fn emit_at(&self, out: &mut Sink, at: usize) {
         emit_moved(self, out, at);
+    }
+
+    /// Slides the window over rows `rows` of `span` itself, as the driver's row-by-row
+    /// [`Span::slide`](super::window) would (the same fold operations in the same order, so the
+    /// same values), from the window's `(head, tail, built)`, which it moves on: a fold with a
+    /// loop of its own (the double `Sum`/`Avg`, `sum.rs`) says so (`true`); by default `false`,
+    /// and the driver slides.
+    #[inline(always)]
+    fn slide_all<B: Bounds>(
+        &mut self,
+        _span: &Span<'_>,
+        _bounds: B,
+        _rows: Range<u64>,
+        _cursor: (&mut u64, &mut u64, &mut u64),
+        _emit: &mut Emitter<'_>,
+    ) -> bool {
+        false
     }
 }
 
@@ -203,6 +241,33 @@ impl Sink {
             }
         }
         Ok(())
+    }
+
+    /// Appends the first `n` values to `out` (of the lane's output type), as
+    /// [`Sink::write_first`], moving them there when it can (a double or long column: the values'
+    /// vector becomes the column's chunk, no copy) and keeping the values after them; where the
+    /// values after them start now (0 if moved, `n` if copied).
+    pub(crate) fn move_first(&mut self, out: &mut Column, n: usize) -> Result<usize> {
+        fn adopt<T: Copy>(values: &mut Vec<T>, n: usize, out: &mut Chunked<T>) {
+            let rest = values.split_off(n);
+            let mut first = Chunked::new();
+            first.check_in(std::mem::replace(values, rest));
+            out.append(first);
+        }
+        // Fewer values than a chunk's least would be copied by the column anyway: the sink keeps
+        // its vector for the next cycle.
+        let adopts = n >= MIN_CHUNK && self.len() >= n;
+        match (&mut *self, &mut *out) {
+            (Self::F64(v), Column::F64(c)) if adopts => adopt(v, n, c),
+            (Self::I64(v), Column::I64(c) | Column::Timestamp(c) | Column::Time(c)) if adopts => {
+                adopt(v, n, c)
+            }
+            _ => {
+                self.write_first(out, n)?;
+                return Ok(n);
+            }
+        }
+        Ok(0)
     }
 
     /// Whether the value at `i` is the one `out` holds at `at` (bit for bit).

@@ -8,11 +8,12 @@
 
 use super::any::AnyFold;
 use super::count::CountFold;
+use super::decay;
 use super::delta::DeltaFold;
 use super::ema::EmFold;
 use super::extremum::ExtremumFold;
 use super::fill::FillFold;
-use super::fold::{Entry, Place, Sink};
+use super::fold::{Entry, Place, Sink, finite_input};
 use super::group::GroupFold;
 use super::product::{CumProductFold, RollingProductFold};
 use super::spec::{UpdateBy, UpdateByKind, UpdateByWindow};
@@ -130,7 +131,7 @@ impl<F: Place> FoldGroups<F> {
     }
 
     fn run(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<()> {
-        let needed = rows.ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        let needed = groups_needed(rows.ids);
         while self.groups.len() < needed {
             self.groups.push(GroupWindow::new(
                 self.proto.clone(),
@@ -193,12 +194,14 @@ pub(super) const BATCH_ROWS: usize = 256;
 
 #[cfg(test)]
 thread_local! {
-    /// Tests: every cycle of this thread takes the row path (both paths fed the same cycles).
+    /// Tests: every cycle of this thread takes the row path with the driver's generic slide
+    /// (both paths fed the same cycles).
     pub(crate) static ROW_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether the batch path is off (only ever in tests).
-fn row_path_only() -> bool {
+/// Whether the batch path, and the folds' own loops ([`Place::slide_all`]), are off: the
+/// driver's generic row-by-row slide alone (only ever in tests, as the reference path).
+pub(super) fn row_path_only() -> bool {
     #[cfg(test)]
     return ROW_PATH_ONLY.with(std::cell::Cell::get);
     #[cfg(not(test))]
@@ -226,7 +229,7 @@ impl<F: Place> FoldGroups<F> {
         // Rows per group (shifted by one), then where each group's rows start in `order`: over
         // the groups up to the cycle's greatest id, so a cycle of a few groups among many takes
         // the row path (its cost is the rows it adds, not the groups).
-        let needed = rows.ids.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        let needed = groups_needed(rows.ids);
         if needed > 2 * count {
             return Ok(false);
         }
@@ -258,7 +261,18 @@ impl<F: Place> FoldGroups<F> {
         if window == Window::Cumulative && !self.keeps_rows {
             // Every group streams (see `GroupWindow::push_final`: no ring, no values kept): rows
             // in arrival order, each group's fold taking its rows in order as before, and
-            // neighbouring rows of different groups overlapping (no sort, nothing stored).
+            // neighbouring rows of different groups overlapping (no sort, nothing stored). The
+            // time-decayed exponential folds take their decays a block at a time (`decay.rs`).
+            if decay::stream(
+                &mut self.groups,
+                rows.ids,
+                rows.xs,
+                rows.ts,
+                rows.first_key,
+                emit.out,
+            )? {
+                return Ok(true);
+            }
             for (r, &g) in rows.ids.iter().enumerate() {
                 if let Some(group) = self.groups.get_mut(g as usize) {
                     group.push_final(entry(r), &mut emit)?;
@@ -267,10 +281,14 @@ impl<F: Place> FoldGroups<F> {
             return Ok(true);
         }
         let mut starts = vec![0usize; needed + 1];
-        for (r, &g) in rows.ids.iter().enumerate() {
-            if in_group(r) {
-                starts[g as usize + 1] += 1;
+        if rows.time_column.is_some() {
+            for (r, &g) in rows.ids.iter().enumerate() {
+                if in_group(r) {
+                    starts[g as usize + 1] += 1;
+                }
             }
+        } else {
+            count_ids(rows.ids, &mut starts[1..]);
         }
         for g in 0..needed {
             starts[g + 1] += starts[g];
@@ -299,19 +317,72 @@ impl<F: Place> FoldGroups<F> {
                 }
             }
         }
+        // Whether every input of the cycle is a finite number (looked at once here, not per
+        // group).
+        let finite = rows.xs.iter().fold(true, |all, &x| all & finite_input(x));
         for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
             let mine = &order[starts[g]..starts[g + 1]];
             if mine.is_empty() {
                 continue;
             }
             for chunk in mine.chunks(BATCH_CHUNK) {
-                group.extend(window, chunk.iter().map(|&r| entry(r as usize)), &mut emit)?;
+                // A double input with no weight nor timestamp (a tick window's) or with a
+                // timestamp alone (a time window's) has its entries made without looking at
+                // the columns it does not have.
+                let (xs, ts, first_key) = (rows.xs, rows.ts, rows.first_key);
+                let plain = rows.is.is_empty() && rows.ws.is_empty();
+                if plain && ts.is_empty() {
+                    let entries = chunk.iter().map(|&r| Entry {
+                        x: xs[r as usize],
+                        key: first_key + u64::from(r),
+                        ..Entry::default()
+                    });
+                    group.extend(window, entries, finite, &mut emit)?;
+                } else if plain && ts.len() == xs.len() {
+                    let entries = chunk.iter().map(|&r| Entry {
+                        x: xs[r as usize],
+                        ts: ts[r as usize],
+                        key: first_key + u64::from(r),
+                        ..Entry::default()
+                    });
+                    group.extend(window, entries, finite, &mut emit)?;
+                } else {
+                    let entries = chunk.iter().map(|&r| entry(r as usize));
+                    group.extend(window, entries, finite, &mut emit)?;
+                }
             }
             if group.is_pending() {
                 group.provisional_with(window, &mut emit)?;
             }
         }
         Ok(true)
+    }
+}
+
+/// How many groups ids `ids` need (the greatest plus one).
+fn groups_needed(ids: &[u32]) -> usize {
+    // The greatest id as a `u32`, then widened: a maximum of 64-bit lanes is several
+    // instructions a lane where the machine has no 64-bit compare.
+    ids.iter().copied().max().map_or(0, |g| g as usize + 1)
+}
+
+/// Adds to `counts[g]` the rows of each id `g` of `ids` (every id below `counts.len()`): four
+/// rows at a time into four tallies, so that rows of one id in a row do not wait on each other's
+/// increment.
+fn count_ids(ids: &[u32], counts: &mut [usize]) {
+    let mut tallies = vec![[0u32; 4]; counts.len()];
+    let mut quads = ids.chunks_exact(4);
+    for q in &mut quads {
+        tallies[q[0] as usize][0] += 1;
+        tallies[q[1] as usize][1] += 1;
+        tallies[q[2] as usize][2] += 1;
+        tallies[q[3] as usize][3] += 1;
+    }
+    for &g in quads.remainder() {
+        tallies[g as usize][0] += 1;
+    }
+    for (count, t) in counts.iter_mut().zip(&tallies) {
+        *count += t.iter().map(|&c| c as usize).sum::<usize>();
     }
 }
 

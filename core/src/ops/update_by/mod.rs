@@ -32,6 +32,7 @@
 mod any;
 mod count;
 mod cumulative;
+mod decay;
 mod delta;
 mod ema;
 mod extremum;
@@ -61,9 +62,10 @@ pub use spec::{BadData, DeltaControl, OperationControl, UpdateBy, UpdateByKind, 
 
 use super::Operator;
 use super::key_ids::KeyIds;
-use crate::column::{Chunked, ColumnType};
+use crate::column::{Chunked, Column, ColumnType, Value};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
+use fold::Sink;
 use lane::Lane;
 
 /// Where an output column comes from.
@@ -86,9 +88,42 @@ struct UpdateByTable {
     row_groups: Option<Chunked<u32>>,
 }
 
+/// A large append runs in blocks of this many rows (see [`UpdateByTable::append`]).
+const BLOCK_ROWS: usize = 1 << 16;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: the block size of this thread's appends (smaller, to split small cycles).
+    pub(crate) static TEST_BLOCK_ROWS: ::std::cell::Cell<usize> =
+        const { ::std::cell::Cell::new(BLOCK_ROWS) };
+}
+
+/// [`BLOCK_ROWS`] (in tests, this thread's [`TEST_BLOCK_ROWS`]).
+fn block_rows() -> usize {
+    #[cfg(test)]
+    return TEST_BLOCK_ROWS.with(::std::cell::Cell::get);
+    #[cfg(not(test))]
+    BLOCK_ROWS
+}
+
+/// What an append of several blocks changed in rows it did not add: each one's column, position
+/// and value before, to put back if a later block fails.
+type Undo = Vec<(usize, usize, Value)>;
+
 impl UpdateByTable {
     /// Runs parent rows `start .. start + count` onto `out`'s back; the keys of older rows whose
-    /// values changed, or `None` when some could not change in place (an array column).
+    /// values changed go to `modified`; `false` when some could not change in place (an array
+    /// column).
+    ///
+    /// A large append runs as consecutive blocks of [`BLOCK_ROWS`] rows, each as its own cycle
+    /// would: the windows go on from block to block, so every row gets the value one cycle would
+    /// give it (a row left without a final value at a block's end is rewritten in place by the
+    /// next, and is not reported as modified: it is added in this cycle). The lanes' buffers
+    /// (group ids, inputs, the counting sort) are then a block long and stay in cache, and each
+    /// block's values are adopted by the output column, not copied. A block that fails (a time
+    /// window's timestamps going back) leaves `out` as it was before the first, as a cycle in one
+    /// block does (its lanes all run before any column is written); the lanes' state is not put
+    /// back (the table has failed, and is not run again).
     fn append(
         &mut self,
         parent: &TableData,
@@ -96,6 +131,56 @@ impl UpdateByTable {
         count: usize,
         out: &mut TableData,
         modified: &mut Vec<u64>,
+    ) -> Result<bool> {
+        // A lane whose values are not plain doubles or longs (`rollingGroup`'s arrays, a
+        // `forwardFill` of strings) goes row by row, and an array cannot be rewritten in place
+        // by a later block: such an append stays one block.
+        let block = if self
+            .lanes
+            .iter()
+            .any(|l| matches!(l.scratch, Sink::Column(_)))
+        {
+            usize::MAX
+        } else {
+            block_rows()
+        };
+        let added_from = out.end_key();
+        let rows_before = out.len();
+        let mut undo = (count > block).then(Vec::new);
+        let end = start + count;
+        let mut at = start;
+        let mut in_place = true;
+        loop {
+            let n = (end - at).min(block);
+            match self.append_block(parent, at, n, out, modified, added_from, undo.as_mut()) {
+                Ok(done) => in_place &= done,
+                Err(e) => {
+                    if let Some(undo) = undo {
+                        roll_back(out, rows_before, undo);
+                    }
+                    return Err(e);
+                }
+            }
+            at += n;
+            if at >= end {
+                return Ok(in_place);
+            }
+        }
+    }
+
+    /// [`UpdateByTable::append`] of one block; rows from key `added_from` on are this cycle's
+    /// (a change to their values is not a modification, and `undo` keeps the values before of
+    /// the others it changes).
+    #[allow(clippy::too_many_arguments)]
+    fn append_block(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        out: &mut TableData,
+        modified: &mut Vec<u64>,
+        added_from: u64,
+        mut undo: Option<&mut Undo>,
     ) -> Result<bool> {
         if self.keys.is_empty() {
             self.ids.clear();
@@ -112,27 +197,34 @@ impl UpdateByTable {
             lane.run(parent, start, count, &self.ids, first_key)?;
         }
         let mut in_place = true;
-        for (slot, column) in self.slots.iter().zip(&mut out.columns) {
+        let cycle = Cycle {
+            first_key: out.first_key,
+            added_from,
+        };
+        for (c, (slot, column)) in self.slots.iter().zip(&mut out.columns).enumerate() {
             match *slot {
-                Slot::Parent(c) => {
-                    column.extend_shared(&parent.columns[c], start, count);
+                Slot::Parent(p) => {
+                    column.extend_shared(&parent.columns[p], start, count);
                 }
                 Slot::Lane(l) => {
-                    let lane = &self.lanes[l];
+                    let lane = &mut self.lanes[l];
                     if lane.placed == count {
-                        // The batch path's: the cycle's rows first, in order, then older rows
-                        // emitted again, with their keys.
-                        lane.scratch.write_first(column, count)?;
+                        // The batch path's: the cycle's rows first, in order (moved to the
+                        // column), then older rows emitted again, with their keys.
+                        let shift = lane.scratch.move_first(column, count)?;
                         let old: Vec<(u64, usize)> = lane
                             .keys
                             .iter()
                             .enumerate()
                             .filter(|(_, k)| **k >= out.first_key && **k < first_key)
-                            .map(|(i, &k)| (k, count + i))
+                            .map(|(i, &k)| (k, shift + i))
                             .collect();
-                        in_place &= set_old(lane, column, out.first_key, &old, modified);
+                        let lane = &self.lanes[l];
+                        let target = (column, c, undo.as_deref_mut());
+                        in_place &= set_old(lane, target, cycle, &old, modified);
                         continue;
                     }
+                    let lane = &self.lanes[l];
                     let sequential = lane.keys.len() == count
                         && lane
                             .keys
@@ -158,7 +250,8 @@ impl UpdateByTable {
                         ));
                     }
                     lane.scratch.write(column, Some(&positions));
-                    in_place &= set_old(lane, column, out.first_key, &old, modified);
+                    let target = (column, c, undo.as_deref_mut());
+                    in_place &= set_old(lane, target, cycle, &old, modified);
                 }
             }
         }
@@ -184,7 +277,11 @@ impl UpdateByTable {
         row_groups.pop_front(removed);
         out.pop_front(removed);
         let mut in_place = true;
-        for (slot, column) in self.slots.iter().zip(&mut out.columns) {
+        let cycle = Cycle {
+            first_key: out.first_key,
+            added_from: u64::MAX,
+        };
+        for (c, (slot, column)) in self.slots.iter().zip(&mut out.columns).enumerate() {
             if let Slot::Lane(l) = *slot {
                 let lane = &mut self.lanes[l];
                 lane.remove(&gone, Some((&*column, out.first_key)))?;
@@ -195,7 +292,7 @@ impl UpdateByTable {
                     .filter(|(_, k)| **k >= out.first_key)
                     .map(|(i, &k)| (k, i))
                     .collect();
-                in_place &= set_old(lane, column, out.first_key, &old, modified);
+                in_place &= set_old(lane, (column, c, None), cycle, &old, modified);
             }
         }
         Ok(in_place)
@@ -219,25 +316,54 @@ impl UpdateByTable {
     }
 }
 
+/// The keys of an output table in a cycle: its first row's, and the first this cycle added
+/// (`u64::MAX` when it adds none).
+#[derive(Clone, Copy)]
+struct Cycle {
+    first_key: u64,
+    added_from: u64,
+}
+
 /// Writes a lane's values of older rows (`old`: their keys and the values' places in the lane's
-/// scratch) into its column, from `first_key` on; the keys whose value changed go to `modified`.
-/// `false` when some row could not change in place (an array).
+/// scratch) into its column (number `c`); the keys of rows of earlier cycles whose value changed
+/// go to `modified`, and their values before to `undo` if there is one. `false` when some row
+/// could not change in place (an array).
 fn set_old(
     lane: &Lane,
-    column: &mut crate::column::Column,
-    first_key: u64,
+    (column, c, mut undo): (&mut Column, usize, Option<&mut Undo>),
+    cycle: Cycle,
     old: &[(u64, usize)],
     modified: &mut Vec<u64>,
 ) -> bool {
     let mut in_place = true;
     for &(key, i) in old {
-        match lane.scratch.set(column, (key - first_key) as usize, i) {
-            Some(true) => modified.push(key),
-            Some(false) => {}
+        let at = (key - cycle.first_key) as usize;
+        let earlier = key < cycle.added_from;
+        if earlier && let Some(undo) = undo.as_deref_mut() {
+            undo.push((c, at, column.get(at).unwrap_or(Value::Null)));
+        }
+        match lane.scratch.set(column, at, i) {
+            Some(true) if earlier => modified.push(key),
+            Some(_) => {}
             None => in_place = false,
         }
     }
     in_place
+}
+
+/// Puts `out` back as it was before an append of several blocks failed: the rows it added
+/// dropped, the values it changed in earlier rows restored (the latest change first).
+fn roll_back(out: &mut TableData, rows_before: usize, undo: Undo) {
+    for column in &mut out.columns {
+        column.truncate(rows_before);
+    }
+    for (c, at, value) in undo.into_iter().rev() {
+        if let Some(column) = out.columns.get_mut(c) {
+            let mut one = Column::new(column.column_type());
+            one.push(&value);
+            column.set_from(at, &one, Some(0));
+        }
+    }
 }
 
 impl Operator for UpdateByTable {

@@ -10,9 +10,11 @@
 //! through.
 
 use super::fold::{Entry, Fold, Place, Sink};
+use super::window::{Bounds, Emitter, Span};
 use crate::Result;
 use crate::column::{NULL_F64, NULL_I64, Value};
 use crate::ops::agg::exact_sum;
+use std::ops::Range;
 
 /// An exact sum of doubles or of longs, with the count of values in it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,11 +27,13 @@ pub(crate) struct ExactSum {
 }
 
 impl ExactSum {
+    #[inline(always)]
     pub(crate) fn add_f64(&mut self, x: f64) {
         exact_sum::add(&mut self.hi, &mut self.lo, &mut self.specials, x);
         self.count += 1;
     }
 
+    #[inline(always)]
     pub(crate) fn sub_f64(&mut self, x: f64) {
         exact_sum::sub(&mut self.hi, &mut self.lo, &mut self.specials, x);
         self.count -= 1;
@@ -76,9 +80,9 @@ impl ExactSum {
         self.int as i64
     }
 
-    /// The sum as a double (integers summed exactly first).
-    pub(crate) fn as_f64(&self, float: bool) -> f64 {
-        if float { self.f64() } else { self.int as f64 }
+    /// The long sum as a double (summed exactly first, rounded once).
+    pub(crate) fn int_as_f64(&self) -> f64 {
+        self.int as f64
     }
 }
 
@@ -133,13 +137,14 @@ impl SumFold {
     /// The value of a double output (an average, a sum of doubles).
     #[inline(always)]
     fn f64_value(&self) -> f64 {
-        let empty = self.sum.count == 0;
-        if empty {
+        if self.float {
+            self.sum.value(self.average)
+        } else if self.sum.count == 0 {
             NULL_F64
         } else if self.average {
-            self.sum.as_f64(self.float) / self.sum.count as f64
+            self.sum.int_as_f64() / self.sum.count as i64 as f64
         } else {
-            self.sum.f64()
+            self.sum.int_as_f64()
         }
     }
 
@@ -161,6 +166,184 @@ impl Place for SumFold {
             Sink::F64(values) => values[at] = self.f64_value(),
             Sink::I64(values) => values[at] = self.i64_value(),
             Sink::Column(_) => {}
+        }
+    }
+
+    /// A double sum's own loop, while every row its window holds or may take is a finite
+    /// number (else `false`: the driver's generic slide counts the nulls and specials): the
+    /// driver's pops, rebuilds and pushes in the same order, so the same values bit for bit,
+    /// with the sum in locals, the sink matched once and the count the window's length, so the
+    /// rows' two-sum additions are all the loop does; a tick window's steady stretches go by
+    /// position.
+    #[inline(always)]
+    fn slide_all<B: Bounds>(
+        &mut self,
+        span: &Span<'_>,
+        bounds: B,
+        rows: Range<u64>,
+        (head, tail, built): (&mut u64, &mut u64, &mut u64),
+        emit: &mut Emitter<'_>,
+    ) -> bool {
+        let Sink::F64(out) = &mut *emit.out else {
+            return false;
+        };
+        if !self.float {
+            return false;
+        }
+        let (entries, base, n) = (span.rows, span.base, span.n);
+        let at = |j: u64| &entries[(j - base) as usize];
+        let (average, placed_from) = (self.average, emit.placed_from);
+        let mut sum = self.sum;
+        let (mut h, mut t, mut b) = (*head, *tail, *built);
+        // Every row the window holds or may take is a finite value (no null, NaN or infinity:
+        // none counted in, and every row from the head on finite), so the count is the
+        // window's length and the loop is the additions alone.
+        let all_finite = sum.specials == [0; 3] && sum.count == h - t && h >= span.finite_from;
+        if !all_finite {
+            // The driver's generic slide counts the nulls and specials.
+            return false;
+        }
+        let (mut hi, mut lo) = (sum.hi, sum.lo);
+        // A rebuild's sum begun ahead (see below): the rows `from .. upto` it holds, and it.
+        let mut ready: Option<(u64, u64, f64, f64)> = None;
+        let mut r = rows.start;
+        while r < rows.end {
+            if let Some((rev, fwd)) = bounds.ticks() {
+                // A tick window in its steady state: row `r` pops row `r - rev` and pushes
+                // row `r + fwd`, one each, until the group's last row or the next rebuild
+                // (once `t` is `b` plus the `l` rows left after a pop): those rows by
+                // position, the additions and the values alone.
+                let steady = i128::from(t) == i128::from(r) - i128::from(rev)
+                    && i128::from(h) == i128::from(r) + i128::from(fwd)
+                    && t + 1 < h;
+                let l = h.saturating_sub(t + 1);
+                let to_rebuild = (b + l).saturating_sub(t + 1);
+                let m = if steady {
+                    (rows.end - r).min(n - h).min(to_rebuild)
+                } else {
+                    0
+                };
+                let span_of = |j: u64, len: u64| {
+                    let j = (j - base) as usize;
+                    entries.get(j..j + len as usize)
+                };
+                if m > 0
+                    && let (Some(gone), Some(come), Some(now)) =
+                        (span_of(t, m), span_of(h, m), span_of(r, m))
+                {
+                    let length = (h - t) as i64 as f64;
+                    // When the stretch ends at the next rebuild, that rebuild's sum (rows
+                    // `t + m + 1 .. h + m`, `l` of them, added from zero in order, as the
+                    // rebuild would) is begun beside the stretch's last rows, its first
+                    // `min(m, l)` rows: a chain of additions apart from the window's, which the
+                    // processor overlaps; the rebuild adds the rest.
+                    let ahead = if m == to_rebuild {
+                        span_of(t + m + 1, m.min(l))
+                    } else {
+                        None
+                    };
+                    let split = (m - ahead.map_or(0, |a| a.len() as u64)) as usize;
+                    macro_rules! slide {
+                        ($g:expr, $c:expr, $row:expr) => {
+                            exact_sum::add_finite(&mut hi, &mut lo, -$g.x);
+                            exact_sum::add_finite(&mut hi, &mut lo, $c.x);
+                            let value = if average { (hi + lo) / length } else { hi + lo };
+                            if $row.key >= placed_from {
+                                out[($row.key - placed_from) as usize] = value;
+                            } else {
+                                out.push(value);
+                                emit.keys.push($row.key);
+                            }
+                        };
+                    }
+                    let ((gone, gone_late), (come, come_late), (now, now_late)) = (
+                        gone.split_at(split),
+                        come.split_at(split),
+                        now.split_at(split),
+                    );
+                    for ((g, c), row) in gone.iter().zip(come).zip(now) {
+                        slide!(g, c, row);
+                    }
+                    if let Some(ahead) = ahead {
+                        let (mut hi2, mut lo2) = (0.0, 0.0);
+                        let late = gone_late.iter().zip(come_late).zip(now_late);
+                        for (((g, c), row), a) in late.zip(ahead) {
+                            slide!(g, c, row);
+                            exact_sum::add_finite(&mut hi2, &mut lo2, a.x);
+                        }
+                        ready = Some((t + m + 1, t + m + 1 + m.min(l), hi2, lo2));
+                    }
+                    (t, h, r) = (t + m, h + m, r + m);
+                    continue;
+                }
+            }
+            let row = at(r);
+            while t < h && bounds.before(at(t), row, t, r) {
+                exact_sum::add_finite(&mut hi, &mut lo, -at(t).x);
+                t += 1;
+            }
+            if t == h {
+                while h < n && bounds.before(at(h), row, h, r) {
+                    h += 1;
+                }
+                t = h;
+            }
+            if !bounds.cumulative() && t > b && t - b >= h - t {
+                b = t;
+                let from = match ready.take() {
+                    Some((from, upto, h2, l2)) if from == t && upto <= h => {
+                        (hi, lo) = (h2, l2);
+                        upto
+                    }
+                    _ => {
+                        (hi, lo) = (0.0, 0.0);
+                        t
+                    }
+                };
+                for j in from..h {
+                    exact_sum::add_finite(&mut hi, &mut lo, at(j).x);
+                }
+            }
+            while h < n && bounds.within(at(h), row, h, r) {
+                exact_sum::add_finite(&mut hi, &mut lo, at(h).x);
+                h += 1;
+            }
+            // As `ExactSum::value` gives it with no special counted.
+            let count = h - t;
+            let value = if count == 0 {
+                NULL_F64
+            } else if average {
+                (hi + lo) / count as i64 as f64
+            } else {
+                hi + lo
+            };
+            if row.key >= placed_from {
+                out[(row.key - placed_from) as usize] = value;
+            } else {
+                out.push(value);
+                emit.keys.push(row.key);
+            }
+            r += 1;
+        }
+        (sum.hi, sum.lo, sum.count) = (hi, lo, h - t);
+        self.sum = sum;
+        (*head, *tail, *built) = (h, t, b);
+        true
+    }
+}
+
+impl ExactSum {
+    /// A double sum's value, or its average's (null when empty), as [`SumFold`] emits it.
+    #[inline(always)]
+    fn value(&self, average: bool) -> f64 {
+        if self.count == 0 {
+            NULL_F64
+        } else if average {
+            // The count as a long: the same double as from the unsigned (a count is below
+            // 2^63), in one instruction where the unsigned takes several.
+            self.f64() / self.count as i64 as f64
+        } else {
+            self.f64()
         }
     }
 }

@@ -160,7 +160,9 @@ pub(super) fn fold(op: &UpdateBy, input: usize, rows: &[&Row], float: bool) -> (
 }
 
 /// The exponential operations over a group's rows up to the row, straight from Deephaven's
-/// definitions (`ema_tick`, `ema_time`, ... and `OperationControl`).
+/// definitions (`ema_tick`, `ema_time`, ... and `OperationControl`; a timestamp going back is
+/// bad data, `THROW` by default: a table that fails is checked apart), with fdlibm's `exp` (the
+/// engine's, tested against fdlibm apart).
 fn exponential(op: &UpdateBy, input: usize, rows: &[&Row]) -> (Value, f64) {
     let c = op.control;
     let (mut cur, mut ema, mut var, mut stamp): (Option<f64>, Option<f64>, f64, Option<i64>) =
@@ -190,7 +192,7 @@ fn exponential(op: &UpdateBy, input: usize, rows: &[&Row]) -> (Value, f64) {
             continue;
         }
         let a = match &op.window {
-            UpdateByWindow::DecayTicks { ticks } => (-1.0 / ticks).exp(),
+            UpdateByWindow::DecayTicks { ticks } => crate::exp::exp(-1.0 / ticks),
             UpdateByWindow::DecayTime { time, .. } => {
                 let Some(t) = ts(row) else {
                     bad(c.on_null_time, &mut cur, &mut ema, &mut stamp);
@@ -207,8 +209,12 @@ fn exponential(op: &UpdateBy, input: usize, rows: &[&Row]) -> (Value, f64) {
                             bad(c.on_zero_delta_time, &mut cur, &mut ema, &mut stamp);
                             continue;
                         }
+                        if t < s {
+                            bad(c.on_negative_delta_time, &mut cur, &mut ema, &mut stamp);
+                            continue;
+                        }
                         stamp = Some(t);
-                        (-((t - s) as f64) / *time as f64).exp()
+                        crate::exp::exp(-((i128::from(t) - i128::from(s)) as f64) / *time as f64)
                     }
                     _ => {
                         stamp = Some(t);
@@ -985,7 +991,8 @@ fn the_golden_entry_point_gives_deephavens_ema_definition() {
     for (t, x) in ts.iter().zip(&xs).skip(1) {
         // A null value or a null timestamp leaves the state (Deephaven's SKIP).
         if let (Some(t), Some(x)) = (t, x) {
-            let a = (-((t - at) as f64) / 2_000.0).exp();
+            // Java's StrictMath.exp, fdlibm's: the engine's.
+            let a = crate::exp::exp(-((t - at) as f64) / 2_000.0);
             e = a * e + (1.0 - a) * x;
             at = *t;
         }

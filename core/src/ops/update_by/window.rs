@@ -16,6 +16,7 @@
 //! that minimum are at most half of it (beyond 64).
 
 use super::fold::{Entry, Place, Sink};
+use super::lane::row_path_only;
 use super::{cumulative, ticks, time};
 use crate::Result;
 use crate::column::{Column, Value};
@@ -28,13 +29,81 @@ pub(crate) enum Window {
     Time { rev: i64, fwd: i64 },
 }
 
-impl Window {
+/// A window's bounds as the driver tests them (row `j` against row `r`'s window; `jn`, `rn` their
+/// numbers in the group). [`Window`] is one, matched at each test (the driver's generic slide,
+/// compiled once per fold); a fold's own loop ([`Place::slide_all`]) takes one type per rolling
+/// kind instead ([`TickBounds`], [`TimeBounds`]), so it is compiled once per kind with its tests
+/// inline and the kind is matched once a call, not twice a row.
+pub(super) trait Bounds: Copy {
+    fn cumulative(self) -> bool;
+    /// A tick window's `(rev, fwd)` (a fold's own loop may then slide it by position).
+    fn ticks(self) -> Option<(i64, i64)> {
+        None
+    }
+    /// Row `j` is before row `r`'s window.
+    fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool;
+    /// Row `j` is not after row `r`'s window.
+    fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool;
+}
+
+#[derive(Clone, Copy)]
+struct TickBounds {
+    rev: i64,
+    fwd: i64,
+}
+
+#[derive(Clone, Copy)]
+struct TimeBounds {
+    rev: i64,
+    fwd: i64,
+}
+
+impl Bounds for TickBounds {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn ticks(self) -> Option<(i64, i64)> {
+        Some((self.rev, self.fwd))
+    }
+    #[inline(always)]
+    fn before(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
+        ticks::before(jn, rn, self.rev)
+    }
+    #[inline(always)]
+    fn within(self, _: &Entry, _: &Entry, jn: u64, rn: u64) -> bool {
+        ticks::within(jn, rn, self.fwd)
+    }
+}
+
+impl Bounds for TimeBounds {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn before(self, j: &Entry, r: &Entry, _: u64, _: u64) -> bool {
+        time::before(j.ts, r.ts, self.rev)
+    }
+    #[inline(always)]
+    fn within(self, j: &Entry, r: &Entry, _: u64, _: u64) -> bool {
+        time::within(j.ts, r.ts, self.fwd)
+    }
+}
+
+impl Bounds for Window {
+    #[inline(always)]
+    fn cumulative(self) -> bool {
+        self == Self::Cumulative
+    }
+
     #[inline(always)]
     fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
             Self::Cumulative => cumulative::before(jn, rn),
-            Self::Ticks { rev, .. } => ticks::before(jn, rn, rev),
-            Self::Time { rev, .. } => time::before(j.ts, r.ts, rev),
+            Self::Ticks { rev, fwd } => TickBounds { rev, fwd }.before(j, r, jn, rn),
+            Self::Time { rev, fwd } => TimeBounds { rev, fwd }.before(j, r, jn, rn),
         }
     }
 
@@ -42,11 +111,13 @@ impl Window {
     fn within(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool {
         match self {
             Self::Cumulative => cumulative::within(jn, rn),
-            Self::Ticks { fwd, .. } => ticks::within(jn, rn, fwd),
-            Self::Time { fwd, .. } => time::within(j.ts, r.ts, fwd),
+            Self::Ticks { rev, fwd } => TickBounds { rev, fwd }.within(j, r, jn, rn),
+            Self::Time { rev, fwd } => TimeBounds { rev, fwd }.within(j, r, jn, rn),
         }
     }
+}
 
+impl Window {
     #[inline(always)]
     fn is_final(self, r: &Entry, last: &Entry, rn: u64, n: u64) -> bool {
         match self {
@@ -72,6 +143,9 @@ pub(crate) struct GroupWindow<F> {
     next_out: u64,
     /// The timestamp of the last row added (`i64::MIN` before any).
     last_ts: i64,
+    /// Every row from this one on has a finite, non-null input (`x`): what a fold's own loop
+    /// may rely on ([`Place::slide_all`]).
+    finite_from: u64,
     /// Over a parent that removes rows from its front (a ring): the first row still in it; every
     /// row from it on is kept, to recompute the rows whose windows lose rows.
     first: Option<u64>,
@@ -80,11 +154,13 @@ pub(crate) struct GroupWindow<F> {
 
 /// A group's rows as the window driver reads them: its kept rows (the first is row `base`),
 /// their values for the folds that keep values, and how many rows the group has had (`n`).
-struct Span<'a> {
-    rows: &'a [Entry],
+pub(super) struct Span<'a> {
+    pub rows: &'a [Entry],
     values: Option<&'a Vec<Value>>,
-    base: u64,
-    n: u64,
+    pub base: u64,
+    pub n: u64,
+    /// Every row from this one on has a finite, non-null `x`.
+    pub finite_from: u64,
 }
 
 impl Span<'_> {
@@ -97,9 +173,9 @@ impl Span<'_> {
     /// the rows before it, pushes the rows up to its front; then gives the fold and `r`'s key to
     /// `emit`.
     #[inline(always)]
-    fn slide<F: Place>(
+    fn slide<F: Place, B: Bounds>(
         &self,
-        window: Window,
+        window: B,
         r: u64,
         (head, tail, built): (&mut u64, &mut u64, &mut u64),
         fold: &mut F,
@@ -116,7 +192,7 @@ impl Span<'_> {
             }
             *tail = *head;
         }
-        if window != Window::Cumulative && *tail > *built && *tail - *built >= *head - *tail {
+        if !window.cumulative() && *tail > *built && *tail - *built >= *head - *tail {
             // The tail advanced by the window's length: the fold is rebuilt from its rows.
             *built = *tail;
             if fold.clear() {
@@ -148,7 +224,7 @@ pub(crate) struct Emitter<'a> {
 
 impl Emitter<'_> {
     #[inline(always)]
-    fn emit<F: Place>(&mut self, fold: &F, key: u64) {
+    pub(super) fn emit<F: Place>(&mut self, fold: &F, key: u64) {
         if key >= self.placed_from {
             fold.emit_at(self.out, (key - self.placed_from) as usize);
         } else {
@@ -174,6 +250,7 @@ impl<F: Place> GroupWindow<F> {
             values: self.values.as_ref(),
             base: self.base,
             n: self.n,
+            finite_from: self.finite_from,
         }
     }
 
@@ -190,6 +267,7 @@ impl<F: Place> GroupWindow<F> {
             built: 0,
             next_out: 0,
             last_ts: i64::MIN,
+            finite_from: 0,
             fold,
         }
     }
@@ -212,6 +290,9 @@ impl<F: Place> GroupWindow<F> {
     ) -> Result<()> {
         if let Some(values) = &mut self.values {
             values.push(value.unwrap_or(Value::Null));
+        }
+        if !e.is_finite() {
+            self.finite_from = self.base + self.rows.len() as u64 + 1;
         }
         self.rows.push(e);
         self.advance(window, &mut appending(out, keys))
@@ -356,14 +437,20 @@ impl<F: Place> GroupWindow<F> {
     /// window holds only rows that had arrived when it became final), so the same values bit
     /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
     /// group go row by row); a group that streams takes its rows through
-    /// [`GroupWindow::push_final`] instead.
+    /// [`GroupWindow::push_final`] instead. `finite`: every entry's input is finite and not
+    /// null (known to the caller; else the entries are looked at).
     pub(crate) fn extend(
         &mut self,
         window: Window,
         entries: impl Iterator<Item = Entry>,
+        finite: bool,
         emit: &mut Emitter<'_>,
     ) -> Result<()> {
+        let first = self.rows.len();
         self.rows.extend(entries);
+        if !finite && let Some(last) = self.rows[first..].iter().rposition(|e| !e.is_finite()) {
+            self.finite_from = self.base + (first + last) as u64 + 1;
+        }
         self.advance(window, emit)
     }
 
@@ -380,6 +467,23 @@ impl<F: Place> GroupWindow<F> {
         (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
         self.rows.clear();
         Ok(())
+    }
+
+    /// The fold of a group that streams, for rows its caller folds in itself (`decay.rs`) and
+    /// then counts with [`GroupWindow::streamed`].
+    pub(crate) fn fold_mut(&mut self) -> &mut F {
+        &mut self.fold
+    }
+
+    /// `count` rows, the last of timestamp `last_ts`, were folded into [`GroupWindow::fold_mut`]
+    /// of a group that streams, and emitted: counted as `count` [`GroupWindow::push_final`]s.
+    pub(crate) fn streamed(&mut self, count: u64, last_ts: i64) {
+        if count > 0 {
+            self.n += count;
+            self.last_ts = last_ts;
+            (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
+            self.rows.clear();
+        }
     }
 
     /// Takes in the rows pushed to `rows` since the last call (the group's rows `n ..`): gives
@@ -404,34 +508,17 @@ impl<F: Place> GroupWindow<F> {
                 (i128::from(self.n) - i128::from(fwd)).clamp(0, i128::from(self.n)) as u64
             }
             Window::Time { .. } => {
+                // A group's timestamps do not decrease, so its final rows are a prefix of those
+                // without a final value: found by bisection.
                 let last = self.rows[self.rows.len() - 1];
-                let mut end = self.next_out;
-                while end < self.n && window.is_final(self.at(end), &last, end, self.n) {
-                    end += 1;
-                }
-                end
+                let pending = &self.rows[(self.next_out - self.base) as usize..];
+                let (n, next_out) = (self.n, self.next_out);
+                let finals = pending.partition_point(|e| window.is_final(e, &last, 0, n));
+                next_out + finals as u64
             }
         };
         if self.next_out < end {
-            let span = Span {
-                rows: &self.rows,
-                values: self.values.as_ref(),
-                base: self.base,
-                n: self.n,
-            };
-            let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
-            for r in self.next_out..end {
-                span.slide(
-                    window,
-                    r,
-                    (&mut head, &mut tail, &mut built),
-                    &mut self.fold,
-                    emit,
-                )?;
-            }
-            self.head = head;
-            self.tail = tail;
-            self.built = built;
+            self.slide_to(window, end, emit)?;
             self.next_out = end;
         }
         if window == Window::Cumulative {
@@ -441,8 +528,50 @@ impl<F: Place> GroupWindow<F> {
         Ok(())
     }
 
-    fn at(&self, j: u64) -> &Entry {
-        &self.rows[(j - self.base) as usize]
+    /// Slides the window over rows `next_out .. end`, giving each row's value to `emit`.
+    /// A fold with a loop of its own ([`Place::slide_all`]) slides a rolling window in it,
+    /// compiled per window kind (its bounds inline); any other window or fold goes through the
+    /// driver's generic slide, compiled once per fold.
+    fn slide_to(&mut self, window: Window, end: u64, emit: &mut Emitter<'_>) -> Result<()> {
+        let span = Span {
+            rows: &self.rows,
+            values: self.values.as_ref(),
+            base: self.base,
+            n: self.n,
+            finite_from: self.finite_from,
+        };
+        let (mut head, mut tail, mut built) = (self.head, self.tail, self.built);
+        let cursor = (&mut head, &mut tail, &mut built);
+        let rows = self.next_out..end;
+        let own = !row_path_only()
+            && match window {
+                Window::Ticks { rev, fwd } => {
+                    let bounds = TickBounds { rev, fwd };
+                    self.fold.slide_all(&span, bounds, rows, cursor, emit)
+                }
+                Window::Time { rev, fwd } => {
+                    let bounds = TimeBounds { rev, fwd };
+                    self.fold.slide_all(&span, bounds, rows, cursor, emit)
+                }
+                Window::Cumulative => false,
+            };
+        if own {
+            (self.head, self.tail, self.built) = (head, tail, built);
+            return Ok(());
+        }
+        for r in self.next_out..end {
+            span.slide(
+                window,
+                r,
+                (&mut head, &mut tail, &mut built),
+                &mut self.fold,
+                emit,
+            )?;
+        }
+        self.head = head;
+        self.tail = tail;
+        self.built = built;
+        Ok(())
     }
 
     /// Bytes held (approximately).

@@ -1,0 +1,31 @@
+//! The `aj` of `benches/joins.rs`'s `build` case run `N` times over one pair of tables already
+//! holding the 1M trades and 1M quotes, for timing by CPU time rather than wall clock (as
+//! `update_by_cpu.rs`):
+//!
+//!     cargo build --profile bench -p streamglass-core --example aj_cpu
+//!     perf stat -e task-clock target/release/examples/aj_cpu N
+//!
+//! The CPU time of `N` runs less that of 0 runs (the tables' making), over `N`, is one run's.
+
+#[path = "../benches/join_workload.rs"]
+mod join_workload;
+
+use join_workload::{BATCH, ROWS, aj, feed, rows, schema};
+use streamglass_core::Engine;
+
+fn main() {
+    let runs: usize = match std::env::args().nth(1).map(|a| a.parse()) {
+        Some(Ok(n)) => n,
+        _ => {
+            eprintln!("usage: aj_cpu N");
+            std::process::exit(2);
+        }
+    };
+    let engine = Engine::new();
+    let left = engine.append_table(schema());
+    let right = engine.append_table(schema());
+    feed(&engine, &left, rows(0, ROWS, BATCH, false));
+    feed(&engine, &right, rows(0, ROWS, BATCH, true));
+    let joined: usize = (0..runs).map(|_| aj(&left, &right).size()).sum();
+    println!("{joined} rows");
+}
