@@ -240,11 +240,18 @@ impl<F: Place> FoldGroups<F> {
                 self.keeps_rows,
             ));
         }
+        // Which columns the rows have, looked at once: a row's entry reads only those (a tick
+        // window over doubles has none but the input, a time window the timestamps too).
+        let (has_i, has_w, has_ts) = (
+            !rows.is.is_empty(),
+            !rows.ws.is_empty(),
+            !rows.ts.is_empty(),
+        );
         let entry = |r: usize| Entry {
             x: rows.xs[r],
-            i: rows.is.get(r).copied().unwrap_or(NULL_I64),
-            w: rows.ws.get(r).copied().unwrap_or(NULL_F64),
-            ts: rows.ts.get(r).copied().unwrap_or(NULL_I64),
+            i: if has_i { rows.is[r] } else { NULL_I64 },
+            w: if has_w { rows.ws[r] } else { NULL_F64 },
+            ts: if has_ts { rows.ts[r] } else { NULL_I64 },
             key: rows.first_key + r as u64,
         };
         match out.scratch {
@@ -326,30 +333,8 @@ impl<F: Place> FoldGroups<F> {
                 continue;
             }
             for chunk in mine.chunks(BATCH_CHUNK) {
-                // A double input with no weight nor timestamp (a tick window's) or with a
-                // timestamp alone (a time window's) has its entries made without looking at
-                // the columns it does not have.
-                let (xs, ts, first_key) = (rows.xs, rows.ts, rows.first_key);
-                let plain = rows.is.is_empty() && rows.ws.is_empty();
-                if plain && ts.is_empty() {
-                    let entries = chunk.iter().map(|&r| Entry {
-                        x: xs[r as usize],
-                        key: first_key + u64::from(r),
-                        ..Entry::default()
-                    });
-                    group.extend(window, entries, finite, &mut emit)?;
-                } else if plain && ts.len() == xs.len() {
-                    let entries = chunk.iter().map(|&r| Entry {
-                        x: xs[r as usize],
-                        ts: ts[r as usize],
-                        key: first_key + u64::from(r),
-                        ..Entry::default()
-                    });
-                    group.extend(window, entries, finite, &mut emit)?;
-                } else {
-                    let entries = chunk.iter().map(|&r| entry(r as usize));
-                    group.extend(window, entries, finite, &mut emit)?;
-                }
+                let entries = chunk.iter().map(|&r| entry(r as usize));
+                group.extend(window, entries, finite, &mut emit)?;
             }
             if group.is_pending() {
                 group.provisional_with(window, &mut emit)?;

@@ -139,12 +139,8 @@ impl SumFold {
     fn f64_value(&self) -> f64 {
         if self.float {
             self.sum.value(self.average)
-        } else if self.sum.count == 0 {
-            NULL_F64
-        } else if self.average {
-            self.sum.int_as_f64() / self.sum.count as i64 as f64
         } else {
-            self.sum.int_as_f64()
+            sum_value(self.sum.int_as_f64(), self.sum.count, self.average)
         }
     }
 
@@ -309,14 +305,7 @@ impl Place for SumFold {
                 h += 1;
             }
             // As `ExactSum::value` gives it with no special counted.
-            let count = h - t;
-            let value = if count == 0 {
-                NULL_F64
-            } else if average {
-                (hi + lo) / count as i64 as f64
-            } else {
-                hi + lo
-            };
+            let value = sum_value(hi + lo, h - t, average);
             if row.key >= placed_from {
                 out[(row.key - placed_from) as usize] = value;
             } else {
@@ -336,14 +325,21 @@ impl ExactSum {
     /// A double sum's value, or its average's (null when empty), as [`SumFold`] emits it.
     #[inline(always)]
     fn value(&self, average: bool) -> f64 {
-        if self.count == 0 {
-            NULL_F64
-        } else if average {
-            // The count as a long: the same double as from the unsigned (a count is below
-            // 2^63), in one instruction where the unsigned takes several.
-            self.f64() / self.count as i64 as f64
-        } else {
-            self.f64()
-        }
+        sum_value(self.f64(), self.count, average)
+    }
+}
+
+/// What a `Sum` or `Avg` of `count` values totalling `total` emits: null when empty, the total,
+/// or the total over the count.
+#[inline(always)]
+fn sum_value(total: f64, count: u64, average: bool) -> f64 {
+    if count == 0 {
+        NULL_F64
+    } else if average {
+        // The count as a long: the same double as from the unsigned (a count is below 2^63),
+        // in one instruction where the unsigned takes several.
+        total / count as i64 as f64
+    } else {
+        total
     }
 }

@@ -224,7 +224,7 @@ pub(crate) struct Emitter<'a> {
 
 impl Emitter<'_> {
     #[inline(always)]
-    pub(super) fn emit<F: Place>(&mut self, fold: &F, key: u64) {
+    fn emit<F: Place>(&mut self, fold: &F, key: u64) {
         if key >= self.placed_from {
             fold.emit_at(self.out, (key - self.placed_from) as usize);
         } else {
@@ -462,10 +462,7 @@ impl<F: Place> GroupWindow<F> {
     pub(crate) fn push_final(&mut self, e: Entry, emit: &mut Emitter<'_>) -> Result<()> {
         self.fold.push(&e, self.n, None)?;
         emit.emit(&self.fold, e.key);
-        self.n += 1;
-        self.last_ts = e.ts;
-        (self.head, self.tail, self.next_out, self.base) = (self.n, self.n, self.n, self.n);
-        self.rows.clear();
+        self.streamed(1, e.ts);
         Ok(())
     }
 
@@ -477,6 +474,7 @@ impl<F: Place> GroupWindow<F> {
 
     /// `count` rows, the last of timestamp `last_ts`, were folded into [`GroupWindow::fold_mut`]
     /// of a group that streams, and emitted: counted as `count` [`GroupWindow::push_final`]s.
+    #[inline(always)]
     pub(crate) fn streamed(&mut self, count: u64, last_ts: i64) {
         if count > 0 {
             self.n += count;
