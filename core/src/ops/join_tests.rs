@@ -752,13 +752,7 @@ fn an_aj_takes_many_right_rows_out_of_time_order() {
         .add(Batch::from_rows(&right_schema(), &rights).unwrap())
         .unwrap();
     engine.run_cycle().unwrap();
-    let aj = left
-        .aj(
-            &right,
-            &["Key = RKey", "Ts >= RTs"],
-            &["Label", "MatchTs = RTs"],
-        )
-        .unwrap();
+    let aj = label_aj(&left, &right);
     let raj = left
         .raj(
             &right,
@@ -832,13 +826,7 @@ fn an_aj_against_a_blink_right_side_follows_its_turnover() {
     left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
         .unwrap();
     engine.run_cycle().unwrap();
-    let aj = left
-        .aj(
-            &right,
-            &["Key = RKey", "Ts >= RTs"],
-            &["Label", "MatchTs = RTs"],
-        )
-        .unwrap();
+    let aj = label_aj(&left, &right);
     let cycles = [
         vec![row("k7", 10, 1_000)],
         vec![row("k7", 60, 1_001), row("k7", 120, 1_002)],
@@ -980,4 +968,15 @@ fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
             assert_rows_eq(&merged, &as_of_in_time(&lefts, &rights, strict), &what).unwrap();
         }
     }
+}
+
+/// `left.aj(right)` on `Key = RKey` and `Ts >= RTs`, adding `Label` and `MatchTs`: the join the
+/// tests above build over sides already holding rows.
+fn label_aj(left: &Table, right: &Table) -> Table {
+    left.aj(
+        right,
+        &["Key = RKey", "Ts >= RTs"],
+        &["Label", "MatchTs = RTs"],
+    )
+    .unwrap()
 }
