@@ -254,9 +254,19 @@ impl<F: Place> FoldGroups<F> {
             ts: if has_ts { rows.ts[r] } else { NULL_I64 },
             key: rows.first_key + r as u64,
         };
+        // Room for the older rows' values too (rows without a final value yet, each emitted
+        // once more at most), so appending them does not move the cycle's values.
+        let older: u64 = self.groups[..needed].iter().map(GroupWindow::pending).sum();
+        let room = count.saturating_add(usize::try_from(older).unwrap_or(usize::MAX));
         match out.scratch {
-            Sink::F64(v) => v.resize(count, NULL_F64),
-            Sink::I64(v) => v.resize(count, NULL_I64),
+            Sink::F64(v) => {
+                v.reserve_exact(room.saturating_sub(v.len()));
+                v.resize(count, NULL_F64);
+            }
+            Sink::I64(v) => {
+                v.reserve_exact(room.saturating_sub(v.len()));
+                v.resize(count, NULL_I64);
+            }
             Sink::Column(_) => {}
         }
         // The cycle's rows written by position, older rows' values appended with their keys.

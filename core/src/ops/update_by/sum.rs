@@ -273,6 +273,15 @@ impl Place for SumFold {
                     continue;
                 }
             }
+            if let Some((rev, fwd)) = bounds.time()
+                && let Some(stretch) = TimeStretch::new(entries, base, rev, fwd, r..rows.end)
+            {
+                let mut state = (hi, lo, t, h, b);
+                stretch.run(&mut state, n, average, emit.keys, out, placed_from);
+                (hi, lo, t, h, b) = state;
+                r = rows.end;
+                continue;
+            }
             let row = at(r);
             while t < h && bounds.before(at(t), row, t, r) {
                 exact_sum::add_finite(&mut hi, &mut lo, -at(t).x);
@@ -318,6 +327,109 @@ impl Place for SumFold {
         self.sum = sum;
         (*head, *tail, *built) = (h, t, b);
         true
+    }
+}
+
+/// A time window's stretch of rows in [`SumFold::slide_all`] whose bounds (each row's stamp
+/// less `rev`, plus `fwd`) are all `i64`s (a group's stamps never decrease, so its first and
+/// last rows' tell): the driver's pops, rebuilds and pushes in the same order, compared as
+/// `i64`s. The rows leaving a row's window vary in number (none, one, two, ...: a branch the
+/// processor mispredicts about once a row), so the first two pops are conditional moves, the
+/// two-sum done and kept or not, and a loop takes any more.
+struct TimeStretch<'a> {
+    entries: &'a [Entry],
+    base: u64,
+    rev: i64,
+    fwd: i64,
+    rows: Range<u64>,
+}
+
+/// A row past the group's end, for a conditional pop at the end (never popped: no row is
+/// before its window's stamp).
+const PAST_END: Entry = Entry {
+    x: 0.0,
+    i: 0,
+    w: 0.0,
+    ts: i64::MAX,
+    key: 0,
+};
+
+impl<'a> TimeStretch<'a> {
+    #[inline(always)]
+    fn new(entries: &'a [Entry], base: u64, rev: i64, fwd: i64, rows: Range<u64>) -> Option<Self> {
+        let stamp = |j: u64| entries.get((j.checked_sub(base)?) as usize).map(|e| e.ts);
+        let (first, last) = (stamp(rows.start)?, stamp(rows.end.checked_sub(1)?)?);
+        for ts in [first, last] {
+            ts.checked_sub(rev)?;
+            ts.checked_add(fwd)?;
+        }
+        Some(Self {
+            entries,
+            base,
+            rev,
+            fwd,
+            rows,
+        })
+    }
+
+    /// Slides over the stretch's rows from `(hi, lo, tail, head, built)`, moving them on.
+    #[inline(always)]
+    fn run(
+        &self,
+        (hi, lo, t, h, b): &mut (f64, f64, u64, u64, u64),
+        n: u64,
+        average: bool,
+        keys: &mut Vec<u64>,
+        out: &mut Vec<f64>,
+        placed_from: u64,
+    ) {
+        let (entries, base) = (self.entries, self.base);
+        let at = |j: u64| entries.get((j - base) as usize).unwrap_or(&PAST_END);
+        for r in self.rows.clone() {
+            let row = at(r);
+            let (from, upto) = (row.ts - self.rev, row.ts + self.fwd);
+            // Pops a row if it is in the window and before `from`: the row's value added
+            // negated, or -0.0 (which adds nothing: `hi + -0.0` is `hi`, and the error it
+            // leaves, +0.0, leaves `lo` as it is, since `lo` is never -0.0: it starts at +0.0
+            // and a sum is -0.0 only of two -0.0s), chosen by a mask, not a branch.
+            let pop = |hi: &mut f64, lo: &mut f64, t: &mut u64| {
+                let gone = at(*t);
+                let take = *t < *h && gone.ts < from;
+                let x = f64::from_bits(gone.x.to_bits() & u64::from(take).wrapping_neg());
+                exact_sum::add_finite(hi, lo, -x);
+                *t += u64::from(take);
+            };
+            pop(hi, lo, t);
+            pop(hi, lo, t);
+            while *t < *h && at(*t).ts < from {
+                exact_sum::add_finite(hi, lo, -at(*t).x);
+                *t += 1;
+            }
+            if *t == *h {
+                while *h < n && at(*h).ts < from {
+                    *h += 1;
+                }
+                *t = *h;
+            }
+            if *t > *b && *t - *b >= *h - *t {
+                *b = *t;
+                (*hi, *lo) = (0.0, 0.0);
+                for j in *t..*h {
+                    exact_sum::add_finite(hi, lo, at(j).x);
+                }
+            }
+            while *h < n && at(*h).ts <= upto {
+                exact_sum::add_finite(hi, lo, at(*h).x);
+                *h += 1;
+            }
+            let value = sum_value(*hi + *lo, *h - *t, average);
+            if row.key >= placed_from {
+                out[(row.key - placed_from) as usize] = value;
+            } else {
+                out.push(value);
+                keys.push(row.key);
+            }
+        }
     }
 }
 

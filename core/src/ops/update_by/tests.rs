@@ -54,9 +54,11 @@ fn window_range(seq: &[&Row], p: usize, w: &UpdateByWindow) -> (usize, usize) {
             (lo as usize, hi as usize)
         }
         UpdateByWindow::Time { rev, fwd, .. } => {
-            let t = ts(seq[p]).unwrap_or(i64::MIN);
-            let lo = seq.partition_point(|r| ts(r).unwrap_or(i64::MIN) < t - rev);
-            let hi = seq.partition_point(|r| ts(r).unwrap_or(i64::MIN) <= t + fwd);
+            // In `i128`: a bound past the longs' ends is no stamp's.
+            let stamp = |r: &Row| i128::from(ts(r).unwrap_or(i64::MIN));
+            let t = stamp(seq[p]);
+            let lo = seq.partition_point(|r| stamp(r) < t - i128::from(*rev));
+            let hi = seq.partition_point(|r| stamp(r) <= t + i128::from(*fwd));
             (lo, hi.max(lo))
         }
         _ => (0, p + 1),

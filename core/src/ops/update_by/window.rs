@@ -40,6 +40,10 @@ pub(super) trait Bounds: Copy {
     fn ticks(self) -> Option<(i64, i64)> {
         None
     }
+    /// A time window's `(rev, fwd)` (a fold's own loop may then compare stamps as `i64`s).
+    fn time(self) -> Option<(i64, i64)> {
+        None
+    }
     /// Row `j` is before row `r`'s window.
     fn before(self, j: &Entry, r: &Entry, jn: u64, rn: u64) -> bool;
     /// Row `j` is not after row `r`'s window.
@@ -81,6 +85,10 @@ impl Bounds for TimeBounds {
     #[inline(always)]
     fn cumulative(self) -> bool {
         false
+    }
+    #[inline(always)]
+    fn time(self) -> Option<(i64, i64)> {
+        Some((self.rev, self.fwd))
     }
     #[inline(always)]
     fn before(self, j: &Entry, r: &Entry, _: u64, _: u64) -> bool {
@@ -402,6 +410,11 @@ impl<F: Place> GroupWindow<F> {
     /// Whether some rows have no final value yet.
     pub(crate) fn is_pending(&self) -> bool {
         self.next_out < self.n
+    }
+
+    /// How many rows have no final value yet.
+    pub(crate) fn pending(&self) -> u64 {
+        self.n - self.next_out
     }
 
     /// Appends a provisional value (over the rows there are) of every row without a final one,
