@@ -277,7 +277,7 @@ impl Place for SumFold {
                 && let Some(stretch) = TimeStretch::new(entries, base, rev, fwd, r..rows.end)
             {
                 let mut state = (hi, lo, t, h, b);
-                stretch.run(&mut state, n, average, emit.keys, out, placed_from);
+                stretch.run(&mut state, average, emit.keys, out, placed_from);
                 (hi, lo, t, h, b) = state;
                 r = rows.end;
                 continue;
@@ -333,9 +333,10 @@ impl Place for SumFold {
 /// A time window's stretch of rows in [`SumFold::slide_all`] whose bounds (each row's stamp
 /// less `rev`, plus `fwd`) are all `i64`s (a group's stamps never decrease, so its first and
 /// last rows' tell): the driver's pops, rebuilds and pushes in the same order, compared as
-/// `i64`s. The rows leaving a row's window vary in number (none, one, two, ...: a branch the
-/// processor mispredicts about once a row), so the first two pops are conditional moves, the
-/// two-sum done and kept or not, and a loop takes any more.
+/// `i64`s. The rows leaving a row's window vary in number (none, one, two, ...: a loop's exit the
+/// processor mispredicts about once a row), so the first pop is done by a mask, not a branch,
+/// and a loop takes any more; the first push too. (Two such pops measured slower than one:
+/// each adds to the sum's chain of additions.)
 struct TimeStretch<'a> {
     entries: &'a [Entry],
     base: u64,
@@ -372,57 +373,57 @@ impl<'a> TimeStretch<'a> {
         })
     }
 
-    /// Slides over the stretch's rows from `(hi, lo, tail, head, built)`, moving them on.
+    /// Slides over the stretch's rows from `(hi, lo, tail, head, built)`, moving them on. Rows
+    /// are found by their place in `entries` (the group's rows from `base` on, to its last).
     #[inline(always)]
     fn run(
         &self,
         (hi, lo, t, h, b): &mut (f64, f64, u64, u64, u64),
-        n: u64,
         average: bool,
         keys: &mut Vec<u64>,
         out: &mut Vec<f64>,
         placed_from: u64,
     ) {
-        let (entries, base) = (self.entries, self.base);
-        let at = |j: u64| entries.get((j - base) as usize).unwrap_or(&PAST_END);
-        for r in self.rows.clone() {
-            let row = at(r);
+        let (base, entries) = (self.base, self.entries);
+        let at = |j: usize| entries.get(j).unwrap_or(&PAST_END);
+        // Places from `base`: the built tail may be before it (its rows dropped).
+        let (mut ti, mut hj) = ((*t - base) as usize, (*h - base) as usize);
+        let mut built = *b as i128 - i128::from(base);
+        let rows = &entries[(self.rows.start - base) as usize..(self.rows.end - base) as usize];
+        for row in rows {
             let (from, upto) = (row.ts - self.rev, row.ts + self.fwd);
-            // Pops a row if it is in the window and before `from`: the row's value added
-            // negated, or -0.0 (which adds nothing: `hi + -0.0` is `hi`, and the error it
-            // leaves, +0.0, leaves `lo` as it is, since `lo` is never -0.0: it starts at +0.0
-            // and a sum is -0.0 only of two -0.0s), chosen by a mask, not a branch.
-            let pop = |hi: &mut f64, lo: &mut f64, t: &mut u64| {
-                let gone = at(*t);
-                let take = *t < *h && gone.ts < from;
-                let x = f64::from_bits(gone.x.to_bits() & u64::from(take).wrapping_neg());
-                exact_sum::add_finite(hi, lo, -x);
-                *t += u64::from(take);
-            };
-            pop(hi, lo, t);
-            pop(hi, lo, t);
-            while *t < *h && at(*t).ts < from {
-                exact_sum::add_finite(hi, lo, -at(*t).x);
-                *t += 1;
+            // The first pop and the first push are chosen by a mask, not a branch: a value
+            // not taken is replaced by -0.0, which adds nothing (`hi + -0.0` is `hi`, and the
+            // error it leaves, +0.0, leaves `lo` as it is, since `lo` is never -0.0: it starts
+            // at +0.0 and a sum is -0.0 only of two -0.0s).
+            let gone = at(ti);
+            let take = ti < hj && gone.ts < from;
+            let x = f64::from_bits(gone.x.to_bits() & u64::from(take).wrapping_neg());
+            exact_sum::add_finite(hi, lo, -x);
+            ti += usize::from(take);
+            while ti < hj && at(ti).ts < from {
+                exact_sum::add_finite(hi, lo, -at(ti).x);
+                ti += 1;
             }
-            if *t == *h {
-                while *h < n && at(*h).ts < from {
-                    *h += 1;
+            if ti == hj {
+                while hj < entries.len() && at(hj).ts < from {
+                    hj += 1;
                 }
-                *t = *h;
+                ti = hj;
             }
-            if *t > *b && *t - *b >= *h - *t {
-                *b = *t;
+            let tail = ti as i128;
+            if tail > built && tail - built >= (hj - ti) as i128 {
+                built = tail;
                 (*hi, *lo) = (0.0, 0.0);
-                for j in *t..*h {
-                    exact_sum::add_finite(hi, lo, at(j).x);
+                for e in &entries[ti..hj] {
+                    exact_sum::add_finite(hi, lo, e.x);
                 }
             }
-            while *h < n && at(*h).ts <= upto {
-                exact_sum::add_finite(hi, lo, at(*h).x);
-                *h += 1;
+            while hj < entries.len() && at(hj).ts <= upto {
+                exact_sum::add_finite(hi, lo, at(hj).x);
+                hj += 1;
             }
-            let value = sum_value(*hi + *lo, *h - *t, average);
+            let value = sum_value(*hi + *lo, (hj - ti) as u64, average);
             if row.key >= placed_from {
                 out[(row.key - placed_from) as usize] = value;
             } else {
@@ -430,6 +431,8 @@ impl<'a> TimeStretch<'a> {
                 keys.push(row.key);
             }
         }
+        (*t, *h) = (base + ti as u64, base + hj as u64);
+        *b = (built + i128::from(base)) as u64;
     }
 }
 
