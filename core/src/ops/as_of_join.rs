@@ -241,9 +241,9 @@ const BLOCK: usize = 4_096;
 
 /// `aj`'s merge of left rows in time order with the right rows in time order (see
 /// [`AsOfJoin::join_rows`]): the right rows passed so far, and per key id the latest of them.
-struct Merge<'a> {
-    /// The key ids of the right rows not passed yet.
-    ids: std::collections::vec_deque::Iter<'a, u32>,
+struct Merge {
+    /// The position in the right rows' key ids of the first not passed yet.
+    pos: usize,
     /// The stamps of right rows `next - stamps.len() .. next`, passed up to `at`.
     stamps: Vec<u64>,
     at: usize,
@@ -254,10 +254,19 @@ struct Merge<'a> {
     last: u64,
 }
 
-impl Merge<'_> {
+impl Merge {
     /// The match of a left row of key `id` and stamp `t` (not less than the last one's), once
-    /// the right rows of stamps up to `t` (`< t` when `strict`) are passed.
-    fn find(&mut self, id: u32, t: u64, strict: bool, right: &TableData, stamp: usize) -> u64 {
+    /// the right rows of stamps up to `t` (`< t` when `strict`) are passed; `ids` are the right
+    /// rows' key ids.
+    fn find(
+        &mut self,
+        id: u32,
+        t: u64,
+        strict: bool,
+        right: &TableData,
+        stamp: usize,
+        ids: &VecDeque<u32>,
+    ) -> u64 {
         self.last = t;
         #[cfg(test)]
         MERGED.with(|m| m.set(m.get() + 1));
@@ -277,9 +286,10 @@ impl Merge<'_> {
                 break;
             }
             let key = right.first_key + (self.next - self.stamps.len() + self.at) as u64;
-            if let Some(b) = (self.ids.next()).and_then(|&id| self.best.get_mut(id as usize)) {
+            if let Some(b) = (ids.get(self.pos)).and_then(|&id| self.best.get_mut(id as usize)) {
                 *b = key;
             }
+            self.pos += 1;
             self.at += 1;
         }
         self.best.get(id as usize).copied().unwrap_or(NO_ROW)
@@ -292,6 +302,8 @@ thread_local! {
     pub(crate) static SEARCH_ONLY: Cell<bool> = const { Cell::new(false) };
     /// Tests: the left rows `aj`'s merge matched on this thread.
     pub(crate) static MERGED: Cell<usize> = const { Cell::new(0) };
+    /// Tests: the times partial buckets were indexed whole on this thread.
+    pub(crate) static MATERIALIZED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether the merge is off (only ever in tests).
@@ -328,6 +340,10 @@ struct AsOfJoin {
     /// The keys of the right rows removed this cycle.
     removed: std::ops::Range<u64>,
     buckets: Vec<Bucket>,
+    /// The buckets hold only the right rows from each one's back at the build on (an `aj`
+    /// built by the merge, which needs no more); the rest are indexed on the first search or
+    /// change that needs them ([`AsOfJoin::materialize`]).
+    partial: bool,
     marks: Marks,
     scratch: Vec<u32>,
     stamps: Vec<u64>,
@@ -345,17 +361,19 @@ impl AsOfJoin {
         }
     }
 
-    /// The right row key matching stamp `t` in `bucket`, or [`NO_ROW`].
-    fn find(&self, bucket: &Bucket, t: u64) -> u64 {
+    /// The right row key matching stamp `t` in `bucket`, or [`NO_ROW`]; `None` when the match
+    /// may be a row before the front of a partial bucket ([`AsOfJoin::partial`]).
+    fn find(&self, bucket: &Bucket, t: u64) -> Option<u64> {
         let rows = &bucket.rows;
         let hint = bucket.hint.get();
         let at = |p: usize| {
             bucket.hint.set(p);
             rows.get(p).map_or(NO_ROW, |&(_, key)| key)
         };
-        match (self.reverse, self.strict) {
+        Some(match (self.reverse, self.strict) {
             (false, strict) => {
                 match partition_near(rows, hint, (t, if strict { 0 } else { NO_ROW })) {
+                    0 if self.partial && !rows.is_empty() => return None,
                     0 => NO_ROW,
                     p => at(p - 1),
                 }
@@ -364,11 +382,125 @@ impl AsOfJoin {
                 let p = partition_near(rows, hint, (t, if strict { NO_ROW } else { 0 }));
                 // The latest of the rows with that stamp.
                 match rows.get(p) {
+                    // (`raj` never merges: its buckets are never partial.)
                     Some(&(s, _)) => at(partition_near(rows, p, (s, NO_ROW)) - 1),
                     None => NO_ROW,
                 }
             }
+        })
+    }
+
+    /// As [`AsOfJoin::find`] for bucket `id`, indexing every right row first when the partial
+    /// bucket cannot tell.
+    fn find_or_index(&mut self, id: usize, t: u64, right: &TableData) -> u64 {
+        if let Some(found) = self.find(&self.buckets[id], t) {
+            return found;
         }
+        let first = right.end_key() - self.right_ids.len() as u64;
+        self.materialize(right, first);
+        self.find(&self.buckets[id], t).unwrap_or(NO_ROW)
+    }
+
+    /// Indexes every right row into its bucket when the buckets are partial: the right rows
+    /// are those of `right_ids` (keys from `first`), their stamps the kept ones or, if none
+    /// are kept, `right`'s. In time linear in the right rows (a bucket of rows out of time
+    /// order, a late row's, sorted).
+    fn materialize(&mut self, right: &TableData, first: u64) {
+        if !self.partial {
+            return;
+        }
+        self.partial = false;
+        #[cfg(test)]
+        MATERIALIZED.with(|m| m.set(m.get() + 1));
+        let mut counts = vec![0usize; self.buckets.len()];
+        for &id in &self.right_ids {
+            if let Some(c) = counts.get_mut(id as usize) {
+                *c += 1;
+            }
+        }
+        for (bucket, &n) in self.buckets.iter_mut().zip(&counts) {
+            bucket.rows.clear();
+            bucket.rows.reserve_exact(n);
+        }
+        let n = self.right_ids.len();
+        let offset = first.saturating_sub(right.first_key) as usize;
+        let mut block = Vec::with_capacity(BLOCK);
+        for start in (0..n).step_by(BLOCK) {
+            let count = BLOCK.min(n - start);
+            match &self.right_stamps {
+                Some(kept) => {
+                    block.clear();
+                    block.extend(kept.range(start..start + count));
+                }
+                None => stamp_keys(
+                    &right.columns[self.right_stamp],
+                    offset + start,
+                    count,
+                    &mut block,
+                ),
+            }
+            let ids = self.right_ids.range(start..start + count);
+            for (i, (&id, &s)) in (start..).zip(ids.zip(&block)) {
+                if let Some(bucket) = self.buckets.get_mut(id as usize) {
+                    bucket.rows.push_back((s, first + i as u64));
+                }
+            }
+        }
+        for bucket in &mut self.buckets {
+            let rows = bucket.rows.make_contiguous();
+            if !rows.is_sorted() {
+                rows.sort_unstable();
+            }
+        }
+    }
+
+    /// Indexes the right side of a build: its key ids (and stamps, when kept) and, when its
+    /// stamps never decrease, each bucket's back row only (partial, enough for the merge);
+    /// otherwise every row.
+    fn index_backs(&mut self, right: &TableData) {
+        let count = right.len();
+        let keys = self.right_keys.clone();
+        self.key_ids(right, &keys, 0, count);
+        let mut backs = vec![(0, NO_ROW); self.buckets.len()];
+        let mut order = Some(0);
+        for block in (0..count).step_by(BLOCK) {
+            let n = BLOCK.min(count - block);
+            stamp_keys(&right.columns[self.right_stamp], block, n, &mut self.stamps);
+            if let Some(kept) = &mut self.right_stamps {
+                kept.extend(self.stamps.iter().copied());
+            }
+            let key = right.first_key + block as u64;
+            for ((&id, &s), key) in self.scratch[block..].iter().zip(&self.stamps).zip(key..) {
+                order = order.filter(|&last| last <= s).and(Some(s));
+                if let Some(back) = backs.get_mut(id as usize) {
+                    *back = (s, key);
+                }
+            }
+        }
+        for (bucket, &back) in self.buckets.iter_mut().zip(&backs) {
+            if back.1 != NO_ROW {
+                bucket.rows.push_back(back);
+            }
+        }
+        append(&mut self.right_ids, &mut self.scratch);
+        (self.right_order, self.right_first) = (order, right.first_key);
+        self.partial = true;
+        if order.is_none() {
+            self.materialize(right, right.first_key);
+        }
+    }
+
+    /// Whether an `aj` of `count` left rows takes them by the merge while they are in time
+    /// order: against a right side in time order, the left rows not far fewer than the
+    /// right's, the keys not far more than both (the merge's table by key id costs its length).
+    fn merges(&self, count: usize) -> bool {
+        let rows = count + self.right_ids.len();
+        !self.reverse
+            && self.right_order.is_some()
+            && !self.right_ids.is_empty()
+            && count.saturating_mul(8) >= self.right_ids.len()
+            && self.buckets.len() <= rows.saturating_mul(2)
+            && !search_only()
     }
 
     /// Whether a left row of stamp `t` may change match when a row is appended at the back of
@@ -424,6 +556,9 @@ impl AsOfJoin {
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
                     bucket.rows.push_back((s, key));
                     self.marks.mark(id, Change::Appended);
+                } else if self.partial {
+                    // Indexed with every row below.
+                    self.marks.mark(id, Change::Other);
                 } else {
                     if i - base > u32::MAX as usize {
                         merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
@@ -438,6 +573,11 @@ impl AsOfJoin {
         let first_late = right.first_key + (start + base) as u64;
         merge_late(&mut self.buckets, &mut late, first_late);
         append(&mut self.right_ids, &mut self.scratch);
+        if self.right_order.is_none() {
+            // A late row in a partial bucket: it goes in among rows not indexed yet.
+            let first = right.end_key() - self.right_ids.len() as u64;
+            self.materialize(right, first);
+        }
     }
 
     /// Removes the first `count` right rows from their buckets; `false` (and nothing done) when
@@ -482,6 +622,8 @@ impl AsOfJoin {
         }
         self.right_order = Some(0);
         self.right_first = right.first_key;
+        // Every right row is indexed again below.
+        self.partial = false;
         self.add_right(right, 0, right.len());
     }
 
@@ -506,17 +648,8 @@ impl AsOfJoin {
         self.key_ids(left, &keys, start, count);
         let ids = std::mem::take(&mut self.scratch);
         let stamp = &left.columns[self.left_stamp];
-        // The merge's table by key id costs its length: worth it when the rows merged are not
-        // far fewer.
-        let rows = count + self.right_ids.len();
-        let mut merge = (!self.reverse
-            && self.right_order.is_some()
-            && !self.right_ids.is_empty()
-            && count.saturating_mul(8) >= self.right_ids.len()
-            && self.buckets.len() <= rows.saturating_mul(2)
-            && !search_only())
-        .then(|| Merge {
-            ids: self.right_ids.iter(),
+        let mut merge = self.merges(count).then(|| Merge {
+            pos: 0,
             stamps: Vec::new(),
             at: 0,
             next: 0,
@@ -526,16 +659,17 @@ impl AsOfJoin {
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
         let mut matches = Vec::with_capacity(count);
+        let mut stamps = std::mem::take(&mut self.stamps);
         for block in (0..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
-            stamp_keys(stamp, start + block, n, &mut self.stamps);
-            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&self.stamps)) {
+            stamp_keys(stamp, start + block, n, &mut stamps);
+            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&stamps)) {
                 if merge.as_ref().is_some_and(|m| m.last > t) {
                     merge = None;
                 }
                 let found = match &mut merge {
-                    Some(m) => m.find(id, t, self.strict, right, self.right_stamp),
-                    None => self.find(&self.buckets[id as usize], t),
+                    Some(m) => m.find(id, t, self.strict, right, self.right_stamp, &self.right_ids),
+                    None => self.find_or_index(id as usize, t, right),
                 };
                 matches.push(found);
                 if self.in_tail(&self.buckets[id as usize], t) {
@@ -550,6 +684,7 @@ impl AsOfJoin {
                 extend_matches(o, &right.columns[rc], right.first_key, &matches[block..]);
             }
         }
+        self.stamps = stamps;
         append(&mut self.left_ids, &mut { ids });
         append(&mut self.left_match, &mut matches);
     }
@@ -600,8 +735,9 @@ impl AsOfJoin {
         let first = out.first_key;
         // The stamp of output row `p`, the left's row `p` (rows added this cycle come after).
         let mut one = Vec::with_capacity(1);
+        let left_stamp = &left.columns[self.left_stamp];
         let mut stamp_at = |p: usize| {
-            stamp_keys(&left.columns[self.left_stamp], p, 1, &mut one);
+            stamp_keys(left_stamp, p, 1, &mut one);
             one.first().copied()
         };
         let mut scan = false;
@@ -613,21 +749,24 @@ impl AsOfJoin {
                 Change::Appended | Change::Removed => {
                     scan |= self.marks.of[id] == Change::Removed;
                     let mut tail = std::mem::take(&mut self.buckets[id].tail);
-                    tail.retain(|&key| {
+                    let mut kept = VecDeque::with_capacity(tail.len());
+                    for key in tail.drain(..) {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
-                            return false;
+                            continue;
                         };
                         let (Some(&old), Some(t)) = (self.left_match.get(p), stamp_at(p)) else {
-                            return false;
+                            continue;
                         };
-                        let bucket = &self.buckets[id];
-                        let found = self.find(bucket, t);
+                        // (A tail's rows are at or after its partial bucket's front.)
+                        let found = self.find_or_index(id, t, right);
                         if found != old {
                             changed.push(packed_sort::pack(key, found));
                         }
-                        self.in_tail(bucket, t)
-                    });
-                    self.buckets[id].tail = tail;
+                        if self.in_tail(&self.buckets[id], t) {
+                            kept.push_back(key);
+                        }
+                    }
+                    self.buckets[id].tail = kept;
                 }
             }
         }
@@ -654,9 +793,8 @@ impl AsOfJoin {
                 let Some(t) = stamp_at(p) else {
                     continue;
                 };
-                let bucket = &self.buckets[id];
-                let found = self.find(bucket, t);
-                let tail = self.in_tail(bucket, t);
+                let found = self.find_or_index(id, t, right);
+                let tail = self.in_tail(&self.buckets[id], t);
                 let key = first + p as u64;
                 if found != self.left_match[p] {
                     changed.push(packed_sort::pack(key, found));
@@ -720,7 +858,11 @@ pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matc
 impl Operator for AsOfJoin {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         let (left, right) = (&inputs[0].data, &inputs[1].data);
-        self.index_right(right);
+        self.index_backs(right);
+        if !self.merges(left.len()) {
+            // Searches: they need every row.
+            self.materialize(right, right.first_key);
+        }
         self.marks.clear();
         self.join_rows(left, right, 0, left.len(), out);
         Ok(())
@@ -737,6 +879,10 @@ impl Operator for AsOfJoin {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         }
         if let Some(Update::Fifo { removed, added }) = right.update {
+            if removed > 0 && self.right_stamps.is_some() {
+                // The rows leaving are found in their buckets (from their kept stamps).
+                self.materialize(&right.data, self.right_first);
+            }
             if self.remove_right(removed) {
                 self.add_right(&right.data, right.data.len() - added, added);
             } else {
@@ -910,6 +1056,7 @@ impl Table {
             right_first: 0,
             removed: 0..0,
             buckets: Vec::new(),
+            partial: false,
             marks: Marks::default(),
             scratch: Vec::new(),
             stamps: Vec::new(),
