@@ -239,63 +239,6 @@ impl Marks {
 /// Rows whose stamps are read at a time.
 const BLOCK: usize = 4_096;
 
-/// `aj`'s merge of left rows in time order with the right rows in time order (see
-/// [`AsOfJoin::join_rows`]): the right rows passed so far, and per key id the latest of them.
-struct Merge {
-    /// The position in the right rows' key ids of the first not passed yet.
-    pos: usize,
-    /// The stamps of right rows `next - stamps.len() .. next`, passed up to `at`.
-    stamps: Vec<u64>,
-    at: usize,
-    next: usize,
-    /// Per key id, the key of the latest right row passed, or [`NO_ROW`].
-    best: Vec<u64>,
-    /// The stamp of the last left row looked up.
-    last: u64,
-}
-
-impl Merge {
-    /// The match of a left row of key `id` and stamp `t` (not less than the last one's), once
-    /// the right rows of stamps up to `t` (`< t` when `strict`) are passed; `ids` are the right
-    /// rows' key ids.
-    fn find(
-        &mut self,
-        id: u32,
-        t: u64,
-        strict: bool,
-        right: &TableData,
-        stamp: usize,
-        ids: &VecDeque<u32>,
-    ) -> u64 {
-        self.last = t;
-        #[cfg(test)]
-        MERGED.with(|m| m.set(m.get() + 1));
-        loop {
-            if self.at == self.stamps.len() {
-                let count = BLOCK.min(right.len().saturating_sub(self.next));
-                if count == 0 {
-                    break;
-                }
-                stamp_keys(&right.columns[stamp], self.next, count, &mut self.stamps);
-                (self.at, self.next) = (0, self.next + count);
-            }
-            let Some(&s) = self.stamps.get(self.at) else {
-                break;
-            };
-            if s > t || (strict && s == t) {
-                break;
-            }
-            let key = right.first_key + (self.next - self.stamps.len() + self.at) as u64;
-            if let Some(b) = (ids.get(self.pos)).and_then(|&id| self.best.get_mut(id as usize)) {
-                *b = key;
-            }
-            self.pos += 1;
-            self.at += 1;
-        }
-        self.best.get(id as usize).copied().unwrap_or(NO_ROW)
-    }
-}
-
 #[cfg(test)]
 thread_local! {
     /// Tests: `aj`'s merge is off on this thread (every left row searched).
@@ -629,9 +572,9 @@ impl AsOfJoin {
 
     /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.
     /// Stamps are read a block at a time. An `aj` of left rows in time order against a right
-    /// side in time order (the left rows not far fewer than the right's, the keys not far more
-    /// than both) takes its matches from one merge of the two ([`Merge`]) rather than a search a
-    /// row, as `merge_asof` does; from the first left row out of order on, the search.
+    /// side in time order ([`AsOfJoin::merges`]) takes its matches from one merge of the two
+    /// ([`AsOfJoin::merge_rows`]) rather than a search a row, as `merge_asof` does; from the
+    /// first left row out of order on, the search.
     fn join_rows(
         &mut self,
         left: &TableData,
@@ -648,29 +591,26 @@ impl AsOfJoin {
         self.key_ids(left, &keys, start, count);
         let ids = std::mem::take(&mut self.scratch);
         let stamp = &left.columns[self.left_stamp];
-        let mut merge = self.merges(count).then(|| Merge {
-            pos: 0,
-            stamps: Vec::new(),
-            at: 0,
-            next: 0,
-            best: vec![NO_ROW; self.buckets.len()],
-            last: 0,
-        });
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
         let mut matches = Vec::with_capacity(count);
+        if self.merges(count) {
+            self.merge_rows(
+                left,
+                right,
+                start,
+                &ids,
+                &mut matches,
+                first_out,
+                first_live,
+            );
+        }
         let mut stamps = std::mem::take(&mut self.stamps);
-        for block in (0..count).step_by(BLOCK) {
+        for block in (matches.len()..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
             stamp_keys(stamp, start + block, n, &mut stamps);
             for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&stamps)) {
-                if merge.as_ref().is_some_and(|m| m.last > t) {
-                    merge = None;
-                }
-                let found = match &mut merge {
-                    Some(m) => m.find(id, t, self.strict, right, self.right_stamp, &self.right_ids),
-                    None => self.find_or_index(id as usize, t, right),
-                };
+                let found = self.find_or_index(id as usize, t, right);
                 matches.push(found);
                 if self.in_tail(&self.buckets[id as usize], t) {
                     let tail = &mut self.buckets[id as usize].tail;
@@ -680,13 +620,93 @@ impl AsOfJoin {
                     tail.push_back(first_out + i as u64);
                 }
             }
-            for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
-                extend_matches(o, &right.columns[rc], right.first_key, &matches[block..]);
+        }
+        self.stamps = stamps;
+        for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
+            extend_matches(o, &right.columns[rc], right.first_key, &matches);
+        }
+        append(&mut self.left_ids, &mut { ids });
+        append(&mut self.left_match, &mut matches);
+    }
+
+    /// `aj`'s merge: the matches of left rows `start ..` (key ids `ids`) into `matches`, while
+    /// their stamps never decrease (up to the first row out of order), from one pass over the
+    /// right rows in time order with, per key id, the latest right row passed; the rows at or
+    /// after their bucket's back (`aj`'s [`AsOfJoin::in_tail`]) go to its tail.
+    #[allow(clippy::too_many_arguments)]
+    fn merge_rows(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        ids: &[u32],
+        matches: &mut Vec<u64>,
+        first_out: u64,
+        first_live: u64,
+    ) {
+        let strict = self.strict;
+        let passes = |s: u64, t: u64| s < t || (!strict && s == t);
+        let right_ids = self.right_ids.make_contiguous();
+        let (right_stamp, first_right) = (&right.columns[self.right_stamp], right.first_key);
+        let right_end = right_ids.len();
+        let mut best = vec![NO_ROW; self.buckets.len()];
+        // Per key id, the least stamp of its tail (none: no rows, every stamp).
+        let tail_from: Vec<Option<u64>> = (self.buckets.iter())
+            .map(|b| match b.rows.back() {
+                None => Some(0),
+                Some(&(last, _)) if strict => last.checked_add(1),
+                Some(&(last, _)) => Some(last),
+            })
+            .collect();
+        // Right rows `next - passing.len() ..  next` are read, passed up to `at`.
+        let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
+        let mut stamps = std::mem::take(&mut self.stamps);
+        let mut last = 0;
+        'left: for block in (0..ids.len()).step_by(BLOCK) {
+            let n = BLOCK.min(ids.len() - block);
+            stamp_keys(
+                &left.columns[self.left_stamp],
+                start + block,
+                n,
+                &mut stamps,
+            );
+            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&stamps)) {
+                if t < last {
+                    break 'left;
+                }
+                last = t;
+                loop {
+                    while let Some(&s) = passing.get(at) {
+                        if !passes(s, t) {
+                            break;
+                        }
+                        let p = next - passing.len() + at;
+                        if let Some(b) = right_ids.get(p).and_then(|&r| best.get_mut(r as usize)) {
+                            *b = first_right + p as u64;
+                        }
+                        at += 1;
+                    }
+                    if at < passing.len() || next == right_end {
+                        break;
+                    }
+                    let count = BLOCK.min(right_end - next);
+                    stamp_keys(right_stamp, next, count, &mut passing);
+                    (at, next) = (0, next + count);
+                }
+                matches.push(best.get(id as usize).copied().unwrap_or(NO_ROW));
+                let from = tail_from.get(id as usize).copied().flatten();
+                if from.is_some_and(|from| t >= from) {
+                    let tail = &mut self.buckets[id as usize].tail;
+                    while tail.front().is_some_and(|&k| k < first_live) {
+                        tail.pop_front();
+                    }
+                    tail.push_back(first_out + i as u64);
+                }
             }
         }
         self.stamps = stamps;
-        append(&mut self.left_ids, &mut { ids });
-        append(&mut self.left_match, &mut matches);
+        #[cfg(test)]
+        MERGED.with(|m| m.set(m.get() + matches.len()));
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
