@@ -269,7 +269,10 @@ struct AsOfJoin {
     /// Right columns to add, by index.
     added: Vec<usize>,
     ids: KeyIds,
-    left_ids: VecDeque<u32>,
+    /// The left rows' key ids, kept once a scan of every left row needed them (see
+    /// [`AsOfJoin::repatch`]; until then read again from the left's key columns, which give the
+    /// same ids): `None` while no right change but appends at buckets' backs came.
+    left_ids: Option<VecDeque<u32>>,
     left_match: VecDeque<u64>,
     right_ids: VecDeque<u32>,
     /// The right rows' stamps, kept for a right side that loses rows from its front alone (a
@@ -594,16 +597,10 @@ impl AsOfJoin {
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
         let mut matches = Vec::with_capacity(count);
+        let added = &mut out.columns[width..];
         if self.merges(count) {
-            self.merge_rows(
-                left,
-                right,
-                start,
-                &ids,
-                &mut matches,
-                first_out,
-                first_live,
-            );
+            let from = (first_out, first_live);
+            self.merge_rows(left, right, start, &ids, &mut matches, added, from);
         }
         let mut stamps = std::mem::take(&mut self.stamps);
         for block in (matches.len()..count).step_by(BLOCK) {
@@ -620,12 +617,12 @@ impl AsOfJoin {
                     tail.push_back(first_out + i as u64);
                 }
             }
+            gather(added, &self.added, right, &matches[block..]);
         }
         self.stamps = stamps;
-        for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
-            extend_matches(o, &right.columns[rc], right.first_key, &matches);
+        if let Some(kept) = &mut self.left_ids {
+            append(kept, &mut { ids });
         }
-        append(&mut self.left_ids, &mut { ids });
         append(&mut self.left_match, &mut matches);
     }
 
@@ -641,8 +638,8 @@ impl AsOfJoin {
         start: usize,
         ids: &[u32],
         matches: &mut Vec<u64>,
-        first_out: u64,
-        first_live: u64,
+        added: &mut [Column],
+        (first_out, first_live): (u64, u64),
     ) {
         let strict = self.strict;
         let passes = |s: u64, t: u64| s < t || (!strict && s == t);
@@ -661,18 +658,15 @@ impl AsOfJoin {
         // Right rows `next - passing.len() ..  next` are read, passed up to `at`.
         let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
         let mut stamps = std::mem::take(&mut self.stamps);
-        let mut last = 0;
-        'left: for block in (0..ids.len()).step_by(BLOCK) {
+        let (left_stamp, mut last) = (&left.columns[self.left_stamp], 0);
+        for block in (0..ids.len()).step_by(BLOCK) {
             let n = BLOCK.min(ids.len() - block);
-            stamp_keys(
-                &left.columns[self.left_stamp],
-                start + block,
-                n,
-                &mut stamps,
-            );
+            stamp_keys(left_stamp, start + block, n, &mut stamps);
+            let mut in_order = true;
             for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&stamps)) {
                 if t < last {
-                    break 'left;
+                    in_order = false;
+                    break;
                 }
                 last = t;
                 loop {
@@ -703,6 +697,10 @@ impl AsOfJoin {
                     tail.push_back(first_out + i as u64);
                 }
             }
+            gather(added, &self.added, right, &matches[block..]);
+            if !in_order {
+                break;
+            }
         }
         self.stamps = stamps;
         #[cfg(test)]
@@ -716,7 +714,7 @@ impl AsOfJoin {
         right: &TableData,
         out: &mut TableData,
     ) -> Result<Update> {
-        self.left_ids.clear();
+        self.left_ids = None;
         self.left_match.clear();
         for bucket in &mut self.buckets {
             bucket.tail.clear();
@@ -796,8 +794,16 @@ impl AsOfJoin {
                     self.buckets[id as usize].tail.clear();
                 }
             }
+            let left_ids = match self.left_ids.take() {
+                Some(kept) => kept,
+                None => {
+                    let keys = self.left_keys.clone();
+                    self.key_ids(left, &keys, 0, self.left_match.len());
+                    VecDeque::from(std::mem::take(&mut self.scratch))
+                }
+            };
             let (changes, removed) = (&self.marks.of, &self.removed);
-            let recheck: Vec<usize> = (self.left_ids.iter().zip(&self.left_match).enumerate())
+            let recheck: Vec<usize> = (left_ids.iter().zip(&self.left_match).enumerate())
                 .filter(|&(_, (&id, m))| match changes[id as usize] {
                     Change::Other => true,
                     // Only a row whose match left can move (and may join the tail: for `raj`,
@@ -809,7 +815,7 @@ impl AsOfJoin {
                 .map(|(p, _)| p)
                 .collect();
             for p in recheck {
-                let id = self.left_ids[p] as usize;
+                let id = left_ids[p] as usize;
                 let Some(t) = stamp_at(p) else {
                     continue;
                 };
@@ -823,6 +829,7 @@ impl AsOfJoin {
                     self.buckets[id].tail.push_back(key);
                 }
             }
+            self.left_ids = Some(left_ids);
         }
         self.marks.clear();
         self.removed = 0..0;
@@ -854,6 +861,14 @@ fn append<T: Copy>(to: &mut VecDeque<T>, values: &mut Vec<T>) {
         *to = VecDeque::from(std::mem::take(values));
     } else {
         to.extend(values.iter().copied());
+    }
+}
+
+/// Appends to each of `out` (the added columns) the values of its right column (`added`) at
+/// `matches`.
+fn gather(out: &mut [Column], added: &[usize], right: &TableData, matches: &[u64]) {
+    for (o, &rc) in out.iter_mut().zip(added) {
+        extend_matches(o, &right.columns[rc], right.first_key, matches);
     }
 }
 
@@ -917,8 +932,10 @@ impl Operator for AsOfJoin {
         };
         let first_before = out.first_key;
         out.pop_front(removed);
-        let gone = removed.min(self.left_ids.len());
-        self.left_ids.drain(..gone);
+        let gone = removed.min(self.left_match.len());
+        if let Some(kept) = &mut self.left_ids {
+            kept.drain(..gone.min(kept.len()));
+        }
         self.left_match.drain(..gone);
         let Some(modified) = self.repatch(&left.data, &right.data, out) else {
             return self.rejoin(&left.data, &right.data, out).map(Some);
@@ -939,8 +956,9 @@ impl Operator for AsOfJoin {
 
     fn state_bytes(&self) -> (usize, usize) {
         let (mut used, mut reserved) = self.ids.bytes();
-        used += self.left_ids.len() * 4 + self.right_ids.len() * 4;
-        reserved += self.left_ids.capacity() * 4 + self.right_ids.capacity() * 4;
+        let left_ids = self.left_ids.as_ref();
+        used += left_ids.map_or(0, VecDeque::len) * 4 + self.right_ids.len() * 4;
+        reserved += left_ids.map_or(0, VecDeque::capacity) * 4 + self.right_ids.capacity() * 4;
         for d in [Some(&self.left_match), self.right_stamps.as_ref()]
             .iter()
             .flatten()
@@ -1068,7 +1086,7 @@ impl Table {
             left_stamp,
             right_stamp,
             added,
-            left_ids: VecDeque::new(),
+            left_ids: None,
             left_match: VecDeque::new(),
             right_ids: VecDeque::new(),
             right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
