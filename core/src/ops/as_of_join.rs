@@ -590,9 +590,6 @@ impl AsOfJoin {
         for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
             o.extend_shared(c, start, count);
         }
-        let keys = self.left_keys.clone();
-        self.key_ids(left, &keys, start, count);
-        let ids = std::mem::take(&mut self.scratch);
         let stamp = &left.columns[self.left_stamp];
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
@@ -600,13 +597,16 @@ impl AsOfJoin {
         let added = &mut out.columns[width..];
         if self.merges(count) {
             let from = (first_out, first_live);
-            self.merge_rows(left, right, start, &ids, &mut matches, added, from);
+            self.merge_rows(left, right, start, count, &mut matches, added, from);
         }
+        let keys = self.left_keys.clone();
         let mut stamps = std::mem::take(&mut self.stamps);
         for block in (matches.len()..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
             stamp_keys(stamp, start + block, n, &mut stamps);
-            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&stamps)) {
+            self.key_ids(left, &keys, start + block, n);
+            let ids = std::mem::take(&mut self.scratch);
+            for (i, (&id, &t)) in (block..).zip(ids.iter().zip(&stamps)) {
                 let found = self.find_or_index(id as usize, t, right);
                 matches.push(found);
                 if self.in_tail(&self.buckets[id as usize], t) {
@@ -617,16 +617,17 @@ impl AsOfJoin {
                     tail.push_back(first_out + i as u64);
                 }
             }
+            if let Some(kept) = &mut self.left_ids {
+                kept.extend(ids.iter().copied());
+            }
+            self.scratch = ids;
             gather(added, &self.added, right, &matches[block..]);
         }
         self.stamps = stamps;
-        if let Some(kept) = &mut self.left_ids {
-            append(kept, &mut { ids });
-        }
         append(&mut self.left_match, &mut matches);
     }
 
-    /// `aj`'s merge: the matches of left rows `start ..` (key ids `ids`) into `matches`, while
+    /// `aj`'s merge: the matches of left rows `start .. start + count` into `matches`, while
     /// their stamps never decrease (up to the first row out of order), from one pass over the
     /// right rows in time order with, per key id, the latest right row passed; the rows at or
     /// after their bucket's back (`aj`'s [`AsOfJoin::in_tail`]) go to its tail.
@@ -636,7 +637,7 @@ impl AsOfJoin {
         left: &TableData,
         right: &TableData,
         start: usize,
-        ids: &[u32],
+        count: usize,
         matches: &mut Vec<u64>,
         added: &mut [Column],
         (first_out, first_live): (u64, u64),
@@ -659,11 +660,18 @@ impl AsOfJoin {
         let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
         let mut stamps = std::mem::take(&mut self.stamps);
         let (left_stamp, mut last) = (&left.columns[self.left_stamp], 0);
-        for block in (0..ids.len()).step_by(BLOCK) {
-            let n = BLOCK.min(ids.len() - block);
+        let mut ids = Vec::with_capacity(BLOCK);
+        for block in (0..count).step_by(BLOCK) {
+            let n = BLOCK.min(count - block);
             stamp_keys(left_stamp, start + block, n, &mut stamps);
+            (self.ids).ids_or_single(left, &self.left_keys, start + block, n, &mut ids);
+            let keys = self.ids.len().max(1);
+            if self.buckets.len() < keys {
+                self.buckets.resize_with(keys, Bucket::default);
+                self.marks.of.resize(keys, Change::None);
+            }
             let mut in_order = true;
-            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&stamps)) {
+            for (i, (&id, &t)) in (block..).zip(ids.iter().zip(&stamps)) {
                 if t < last {
                     in_order = false;
                     break;
@@ -688,7 +696,8 @@ impl AsOfJoin {
                     (at, next) = (0, next + count);
                 }
                 matches.push(best.get(id as usize).copied().unwrap_or(NO_ROW));
-                let from = tail_from.get(id as usize).copied().flatten();
+                // (A key not seen on the right: no rows, every stamp.)
+                let from = tail_from.get(id as usize).copied().unwrap_or(Some(0));
                 if from.is_some_and(|from| t >= from) {
                     let tail = &mut self.buckets[id as usize].tail;
                     while tail.front().is_some_and(|&k| k < first_live) {
@@ -696,6 +705,9 @@ impl AsOfJoin {
                     }
                     tail.push_back(first_out + i as u64);
                 }
+            }
+            if let Some(kept) = &mut self.left_ids {
+                kept.extend(ids[..matches.len() - block].iter().copied());
             }
             gather(added, &self.added, right, &matches[block..]);
             if !in_order {
