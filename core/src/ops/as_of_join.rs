@@ -885,8 +885,12 @@ fn gather(out: &mut [Column], added: &[usize], right: &TableData, matches: &[u64
 }
 
 /// Appends, per match, the right row's value of `column` (whose first key is `first`), or null
-/// for [`NO_ROW`] (`u64::MAX`); in runs of at most 4,096 rows, so the positions stay in cache.
+/// for [`NO_ROW`] (`u64::MAX`): numbers, bools and times in one pass ([`Column::extend_keys`]),
+/// others by positions in runs of at most 4,096 rows, so the positions stay in cache.
 pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
+    if out.extend_keys(column, matches, (first, NO_ROW)) {
+        return;
+    }
     let mut run: Vec<usize> = Vec::with_capacity(4_096);
     for &m in matches {
         if m == NO_ROW || run.len() == run.capacity() {
