@@ -293,11 +293,12 @@ impl<T: Copy> Chunked<T> {
         out.reserve(keys.len());
         for &key in keys {
             let p = key.wrapping_sub(first) as usize;
-            if key != none && (p < current.0 || p - current.0 >= current.1.len()) {
-                if let Some((c, _)) = self.locate(p) {
-                    let skip = if c == 0 { self.head } else { 0 };
-                    current = (self.starts[c] + skip - base, &self.chunks[c][skip..]);
-                }
+            if key != none
+                && (p < current.0 || p - current.0 >= current.1.len())
+                && let Some((c, _)) = self.locate(p)
+            {
+                let skip = if c == 0 { self.head } else { 0 };
+                current = (self.starts[c] + skip - base, &self.chunks[c][skip..]);
             }
             let value = if key == none {
                 None

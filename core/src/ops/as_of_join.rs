@@ -11,15 +11,24 @@
 //! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
 //! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
-//! Each left row keeps its id and matched right row key (its stamp is read from the left table
-//! when it is checked again). Per bucket, a *tail* lists the left rows (keys, ascending but for
+//! A build that merges ([`AsOfJoin::merges`]: an `aj` over a right side in time order) indexes
+//! per bucket only its back row ([`AsOfJoin::partial`]): the merge and the tails need no more,
+//! and a search by a left row at or after that row (both sides growing in time) reads only it
+//! and the rows appended since. The first search that would read before it, a late right row or
+//! a ring's removal index every right row then ([`AsOfJoin::materialize`], once, linear in the
+//! right rows): work deferred from the build, never done by a one-off join or by both sides
+//! growing in time.
+//!
+//! Each left row keeps its matched right row key (its stamp is read from the left table when it
+//! is checked again); its key id is read from the left's key columns a block at a time, and kept
+//! only once a scan of every left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
 //! a few a removal added) whose match an append at the bucket's back could change: for `aj`
 //! those at or after the bucket's last stamp, for `raj` those after the stamp before it
 //! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
 //! - left rows added at the back are looked up (galloping from where their bucket's last search
 //!   ended, [`partition_near`]), and rows removed from the front dropped; an `aj` of many left
 //!   rows in time order against a right side in time order (a table built at once) merges the
-//!   two sides instead ([`Merge`]), one pass as pandas' `merge_asof`;
+//!   two sides instead ([`AsOfJoin::merge_rows`]), one pass as pandas' `merge_asof`;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
@@ -37,11 +46,12 @@
 //! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
 //! is joined again whole.
 //!
-//! Invariant: `left_ids` and `left_match` have one entry per output row, in order, and the output
-//! row at a position is the left's at that position; `right_ids` (and `right_stamps`, when kept)
-//! one per right row; `right_order` holds the last right stamp while the right rows' stamps
+//! Invariant: `left_match` (and `left_ids`, when kept) have one entry per output row, in order,
+//! and the output row at a position is the left's at that position; `right_ids` (and
+//! `right_stamps`, when kept) one per right row; `right_order` holds the last right stamp while the right rows' stamps
 //! never decrease; `marks` lists the buckets changed this cycle, none between cycles; each
-//! bucket's `rows` are exactly the right rows of its id, sorted; each left row whose match an
+//! bucket's `rows` are exactly the right rows of its id, sorted, but while `partial` (then
+//! `right_order` holds) those from its back row at the build on; each left row whose match an
 //! append could change is in its bucket's `tail` (which may also hold rows gone from the front,
 //! skipped and dropped lazily).
 
