@@ -1,10 +1,12 @@
-"""The `updateBy` cases of `update_by_bench.py` timed by CPU time (`time.process_time`, best of
-5) rather than wall clock, to set beside `core/examples/update_by_cpu.rs` on a shared machine.
+"""The `updateBy` and `aj` cases of `update_by_bench.py` timed by CPU time (`time.process_time`,
+best of 5) rather than wall clock, to set beside `core/examples/update_by_cpu.rs` and
+`core/examples/aj_cpu.rs` on a shared machine (`aj` alone: `update_by_cpu.py aj`).
 
     <venv>/bin/python tests/python/update_by_cpu.py
 """
 
 import math
+import sys
 import time
 
 import pandas as pd
@@ -30,14 +32,26 @@ def main():
             ),
         ),
     ]
+    quotes = b.join_rows(True).rename(columns={"Price": "Quote"})
+    trades = b.join_rows(False)
+    cases.append(
+        (
+            "aj 1M x 1M",
+            lambda: pd.merge_asof(trades, quotes, on="KafkaTimestamp", by="Instrument", direction="backward"),
+        )
+    )
+    only = sys.argv[1:]
     for name, f in cases:
+        if only and not any(name.startswith(o) for o in only):
+            continue
         times = []
         for _ in range(5):
             start = time.process_time()
             f()
             times.append(time.process_time() - start)
         best = min(times)
-        print(f"{name}: {best * 1000:.1f} ms CPU, {b.ROWS / best / 1e6:.2f}M rows/s")
+        rows = 1_000_000 if name.startswith("aj") else b.ROWS
+        print(f"{name}: {best * 1000:.1f} ms CPU, {rows / best / 1e6:.2f}M rows/s")
 
 
 if __name__ == "__main__":

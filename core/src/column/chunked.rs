@@ -284,6 +284,31 @@ impl<T: Copy> Chunked<T> {
         })
     }
 
+    /// Appends, per key of `keys`, the value at position `key - first`, or `null` for the key
+    /// `none` (and a position past the end): a join's gather of its matches, in one pass.
+    /// Ascending keys walk the chunks as [`Chunked::gather`]'s positions do.
+    pub fn gather_keys(&self, keys: &[u64], (first, none): (u64, u64), null: T, out: &mut Vec<T>) {
+        let base = self.starts.first().map_or(0, |s| s + self.head);
+        let mut current: (usize, &[T]) = (0, &[]);
+        out.reserve(keys.len());
+        for &key in keys {
+            let p = key.wrapping_sub(first) as usize;
+            if key != none
+                && (p < current.0 || p - current.0 >= current.1.len())
+                && let Some((c, _)) = self.locate(p)
+            {
+                let skip = if c == 0 { self.head } else { 0 };
+                current = (self.starts[c] + skip - base, &self.chunks[c][skip..]);
+            }
+            let value = if key == none {
+                None
+            } else {
+                current.1.get(p.wrapping_sub(current.0)).copied()
+            };
+            out.push(value.unwrap_or(null));
+        }
+    }
+
     /// Appends the values at `positions` to `out`, skipping positions past the end. Ascending
     /// positions walk the chunks: a search only when one crosses into another chunk.
     pub fn gather(&self, positions: &[usize], out: &mut Vec<T>) {

@@ -530,6 +530,35 @@ impl Column {
         }
     }
 
+    /// Appends, per key of `keys`, `other`'s value at position `key - first`, or null for the
+    /// key `none`; `false` (nothing done) for a type whose nulls are not a value (strings,
+    /// binaries, arrays), which [`Column::extend_positions`] takes.
+    pub(crate) fn extend_keys(&mut self, other: &Column, keys: &[u64], at: (u64, u64)) -> bool {
+        fn gather<T: Copy>(
+            a: &mut Chunked<T>,
+            b: &Chunked<T>,
+            keys: &[u64],
+            at: (u64, u64),
+            null: T,
+        ) {
+            let mut picked = Vec::with_capacity(keys.len());
+            b.gather_keys(keys, at, null, &mut picked);
+            a.extend_from_slice(&picked);
+        }
+        match (self, other) {
+            (Self::Bool(a), Self::Bool(b)) => gather(a, b, keys, at, NULL_BOOL),
+            (Self::I32(a), Self::I32(b)) | (Self::Date(a), Self::Date(b)) => {
+                gather(a, b, keys, at, NULL_I32)
+            }
+            (Self::I64(a), Self::I64(b))
+            | (Self::Timestamp(a), Self::Timestamp(b))
+            | (Self::Time(a), Self::Time(b)) => gather(a, b, keys, at, NULL_I64),
+            (Self::F64(a), Self::F64(b)) => gather(a, b, keys, at, NULL_F64),
+            _ => return false,
+        }
+        true
+    }
+
     /// Appends rows `positions` of `other` (of the same type; otherwise nulls), in that order.
     /// Ascending positions read numbers and dictionary codes without a search per row.
     pub fn extend_positions(&mut self, other: &Column, positions: &[usize]) {

@@ -11,15 +11,24 @@
 //! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
 //! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
-//! Each left row keeps its id and matched right row key (its stamp is read from the left table
-//! when it is checked again). Per bucket, a *tail* lists the left rows (keys, ascending but for
+//! A build that merges ([`AsOfJoin::merges`]: an `aj` over a right side in time order) indexes
+//! per bucket only its back row ([`AsOfJoin::partial`]): the merge and the tails need no more,
+//! and a search by a left row at or after that row (both sides growing in time) reads only it
+//! and the rows appended since. The first search that would read before it, a late right row or
+//! a ring's removal index every right row then ([`AsOfJoin::materialize`], once, linear in the
+//! right rows): work deferred from the build, never done by a one-off join or by both sides
+//! growing in time.
+//!
+//! Each left row keeps its matched right row key (its stamp is read from the left table when it
+//! is checked again); its key id is read from the left's key columns a block at a time, and kept
+//! only once a scan of every left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
 //! a few a removal added) whose match an append at the bucket's back could change: for `aj`
 //! those at or after the bucket's last stamp, for `raj` those after the stamp before it
 //! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
 //! - left rows added at the back are looked up (galloping from where their bucket's last search
 //!   ended, [`partition_near`]), and rows removed from the front dropped; an `aj` of many left
 //!   rows in time order against a right side in time order (a table built at once) merges the
-//!   two sides instead ([`Merge`]), one pass as pandas' `merge_asof`;
+//!   two sides instead ([`AsOfJoin::merge_rows`]), one pass as pandas' `merge_asof`;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
@@ -37,11 +46,12 @@
 //! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
 //! is joined again whole.
 //!
-//! Invariant: `left_ids` and `left_match` have one entry per output row, in order, and the output
-//! row at a position is the left's at that position; `right_ids` (and `right_stamps`, when kept)
-//! one per right row; `right_order` holds the last right stamp while the right rows' stamps
+//! Invariant: `left_match` (and `left_ids`, when kept) have one entry per output row, in order,
+//! and the output row at a position is the left's at that position; `right_ids` (and
+//! `right_stamps`, when kept) one per right row; `right_order` holds the last right stamp while the right rows' stamps
 //! never decrease; `marks` lists the buckets changed this cycle, none between cycles; each
-//! bucket's `rows` are exactly the right rows of its id, sorted; each left row whose match an
+//! bucket's `rows` are exactly the right rows of its id, sorted, but while `partial` (then
+//! `right_order` holds) those from its back row at the build on; each left row whose match an
 //! append could change is in its bucket's `tail` (which may also hold rows gone from the front,
 //! skipped and dropped lazily).
 
@@ -239,59 +249,14 @@ impl Marks {
 /// Rows whose stamps are read at a time.
 const BLOCK: usize = 4_096;
 
-/// `aj`'s merge of left rows in time order with the right rows in time order (see
-/// [`AsOfJoin::join_rows`]): the right rows passed so far, and per key id the latest of them.
-struct Merge<'a> {
-    /// The key ids of the right rows not passed yet.
-    ids: std::collections::vec_deque::Iter<'a, u32>,
-    /// The stamps of right rows `next - stamps.len() .. next`, passed up to `at`.
-    stamps: Vec<u64>,
-    at: usize,
-    next: usize,
-    /// Per key id, the key of the latest right row passed, or [`NO_ROW`].
-    best: Vec<u64>,
-    /// The stamp of the last left row looked up.
-    last: u64,
-}
-
-impl Merge<'_> {
-    /// The match of a left row of key `id` and stamp `t` (not less than the last one's), once
-    /// the right rows of stamps up to `t` (`< t` when `strict`) are passed.
-    fn find(&mut self, id: u32, t: u64, strict: bool, right: &TableData, stamp: usize) -> u64 {
-        self.last = t;
-        #[cfg(test)]
-        MERGED.with(|m| m.set(m.get() + 1));
-        loop {
-            if self.at == self.stamps.len() {
-                let count = BLOCK.min(right.len().saturating_sub(self.next));
-                if count == 0 {
-                    break;
-                }
-                stamp_keys(&right.columns[stamp], self.next, count, &mut self.stamps);
-                (self.at, self.next) = (0, self.next + count);
-            }
-            let Some(&s) = self.stamps.get(self.at) else {
-                break;
-            };
-            if s > t || (strict && s == t) {
-                break;
-            }
-            let key = right.first_key + (self.next - self.stamps.len() + self.at) as u64;
-            if let Some(b) = (self.ids.next()).and_then(|&id| self.best.get_mut(id as usize)) {
-                *b = key;
-            }
-            self.at += 1;
-        }
-        self.best.get(id as usize).copied().unwrap_or(NO_ROW)
-    }
-}
-
 #[cfg(test)]
 thread_local! {
     /// Tests: `aj`'s merge is off on this thread (every left row searched).
     pub(crate) static SEARCH_ONLY: Cell<bool> = const { Cell::new(false) };
     /// Tests: the left rows `aj`'s merge matched on this thread.
     pub(crate) static MERGED: Cell<usize> = const { Cell::new(0) };
+    /// Tests: the times partial buckets were indexed whole on this thread.
+    pub(crate) static MATERIALIZED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether the merge is off (only ever in tests).
@@ -314,7 +279,10 @@ struct AsOfJoin {
     /// Right columns to add, by index.
     added: Vec<usize>,
     ids: KeyIds,
-    left_ids: VecDeque<u32>,
+    /// The left rows' key ids, kept once a scan of every left row needed them (see
+    /// [`AsOfJoin::repatch`]; until then read again from the left's key columns, which give the
+    /// same ids): `None` while no right change but appends at buckets' backs came.
+    left_ids: Option<VecDeque<u32>>,
     left_match: VecDeque<u64>,
     right_ids: VecDeque<u32>,
     /// The right rows' stamps, kept for a right side that loses rows from its front alone (a
@@ -328,6 +296,10 @@ struct AsOfJoin {
     /// The keys of the right rows removed this cycle.
     removed: std::ops::Range<u64>,
     buckets: Vec<Bucket>,
+    /// The buckets hold only the right rows from each one's back at the build on (an `aj`
+    /// built by the merge, which needs no more); the rest are indexed on the first search or
+    /// change that needs them ([`AsOfJoin::materialize`]).
+    partial: bool,
     marks: Marks,
     scratch: Vec<u32>,
     stamps: Vec<u64>,
@@ -345,17 +317,19 @@ impl AsOfJoin {
         }
     }
 
-    /// The right row key matching stamp `t` in `bucket`, or [`NO_ROW`].
-    fn find(&self, bucket: &Bucket, t: u64) -> u64 {
+    /// The right row key matching stamp `t` in `bucket`, or [`NO_ROW`]; `None` when the match
+    /// may be a row before the front of a partial bucket ([`AsOfJoin::partial`]).
+    fn find(&self, bucket: &Bucket, t: u64) -> Option<u64> {
         let rows = &bucket.rows;
         let hint = bucket.hint.get();
         let at = |p: usize| {
             bucket.hint.set(p);
             rows.get(p).map_or(NO_ROW, |&(_, key)| key)
         };
-        match (self.reverse, self.strict) {
+        Some(match (self.reverse, self.strict) {
             (false, strict) => {
                 match partition_near(rows, hint, (t, if strict { 0 } else { NO_ROW })) {
+                    0 if self.partial && !rows.is_empty() => return None,
                     0 => NO_ROW,
                     p => at(p - 1),
                 }
@@ -364,11 +338,125 @@ impl AsOfJoin {
                 let p = partition_near(rows, hint, (t, if strict { NO_ROW } else { 0 }));
                 // The latest of the rows with that stamp.
                 match rows.get(p) {
+                    // (`raj` never merges: its buckets are never partial.)
                     Some(&(s, _)) => at(partition_near(rows, p, (s, NO_ROW)) - 1),
                     None => NO_ROW,
                 }
             }
+        })
+    }
+
+    /// As [`AsOfJoin::find`] for bucket `id`, indexing every right row first when the partial
+    /// bucket cannot tell.
+    fn find_or_index(&mut self, id: usize, t: u64, right: &TableData) -> u64 {
+        if let Some(found) = self.find(&self.buckets[id], t) {
+            return found;
         }
+        let first = right.end_key() - self.right_ids.len() as u64;
+        self.materialize(right, first);
+        self.find(&self.buckets[id], t).unwrap_or(NO_ROW)
+    }
+
+    /// Indexes every right row into its bucket when the buckets are partial: the right rows
+    /// are those of `right_ids` (keys from `first`), their stamps the kept ones or, if none
+    /// are kept, `right`'s. In time linear in the right rows (a bucket of rows out of time
+    /// order, a late row's, sorted).
+    fn materialize(&mut self, right: &TableData, first: u64) {
+        if !self.partial {
+            return;
+        }
+        self.partial = false;
+        #[cfg(test)]
+        MATERIALIZED.with(|m| m.set(m.get() + 1));
+        let mut counts = vec![0usize; self.buckets.len()];
+        for &id in &self.right_ids {
+            if let Some(c) = counts.get_mut(id as usize) {
+                *c += 1;
+            }
+        }
+        for (bucket, &n) in self.buckets.iter_mut().zip(&counts) {
+            bucket.rows.clear();
+            bucket.rows.reserve_exact(n);
+        }
+        let n = self.right_ids.len();
+        let offset = first.saturating_sub(right.first_key) as usize;
+        let mut block = Vec::with_capacity(BLOCK);
+        for start in (0..n).step_by(BLOCK) {
+            let count = BLOCK.min(n - start);
+            match &self.right_stamps {
+                Some(kept) => {
+                    block.clear();
+                    block.extend(kept.range(start..start + count));
+                }
+                None => stamp_keys(
+                    &right.columns[self.right_stamp],
+                    offset + start,
+                    count,
+                    &mut block,
+                ),
+            }
+            let ids = self.right_ids.range(start..start + count);
+            for (i, (&id, &s)) in (start..).zip(ids.zip(&block)) {
+                if let Some(bucket) = self.buckets.get_mut(id as usize) {
+                    bucket.rows.push_back((s, first + i as u64));
+                }
+            }
+        }
+        for bucket in &mut self.buckets {
+            let rows = bucket.rows.make_contiguous();
+            if !rows.is_sorted() {
+                rows.sort_unstable();
+            }
+        }
+    }
+
+    /// Indexes the right side of a build: its key ids (and stamps, when kept) and, when its
+    /// stamps never decrease, each bucket's back row only (partial, enough for the merge);
+    /// otherwise every row.
+    fn index_backs(&mut self, right: &TableData) {
+        let count = right.len();
+        let keys = self.right_keys.clone();
+        self.key_ids(right, &keys, 0, count);
+        let mut backs = vec![(0, NO_ROW); self.buckets.len()];
+        let mut order = Some(0);
+        for block in (0..count).step_by(BLOCK) {
+            let n = BLOCK.min(count - block);
+            stamp_keys(&right.columns[self.right_stamp], block, n, &mut self.stamps);
+            if let Some(kept) = &mut self.right_stamps {
+                kept.extend(self.stamps.iter().copied());
+            }
+            let key = right.first_key + block as u64;
+            for ((&id, &s), key) in self.scratch[block..].iter().zip(&self.stamps).zip(key..) {
+                order = order.filter(|&last| last <= s).and(Some(s));
+                if let Some(back) = backs.get_mut(id as usize) {
+                    *back = (s, key);
+                }
+            }
+        }
+        for (bucket, &back) in self.buckets.iter_mut().zip(&backs) {
+            if back.1 != NO_ROW {
+                bucket.rows.push_back(back);
+            }
+        }
+        append(&mut self.right_ids, &mut self.scratch);
+        (self.right_order, self.right_first) = (order, right.first_key);
+        self.partial = true;
+        if order.is_none() {
+            self.materialize(right, right.first_key);
+        }
+    }
+
+    /// Whether an `aj` of `count` left rows takes them by the merge while they are in time
+    /// order: against a right side in time order, the left rows not far fewer than the
+    /// right's, the keys not far more than both (the merge's table by key id costs its length).
+    fn merges(&self, count: usize) -> bool {
+        let rows = count + self.right_ids.len();
+        !self.reverse
+            && self.right_order.is_some()
+            && !self.right_ids.is_empty()
+            && count.saturating_mul(8) >= self.right_ids.len()
+            && self.buckets.len() <= rows.saturating_mul(2)
+            && !search_only()
     }
 
     /// Whether a left row of stamp `t` may change match when a row is appended at the back of
@@ -424,6 +512,9 @@ impl AsOfJoin {
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
                     bucket.rows.push_back((s, key));
                     self.marks.mark(id, Change::Appended);
+                } else if self.partial {
+                    // Indexed with every row below.
+                    self.marks.mark(id, Change::Other);
                 } else {
                     if i - base > u32::MAX as usize {
                         merge_late(&mut self.buckets, &mut late, key - (i - base) as u64);
@@ -438,6 +529,11 @@ impl AsOfJoin {
         let first_late = right.first_key + (start + base) as u64;
         merge_late(&mut self.buckets, &mut late, first_late);
         append(&mut self.right_ids, &mut self.scratch);
+        if self.right_order.is_none() {
+            // A late row in a partial bucket: it goes in among rows not indexed yet.
+            let first = right.end_key() - self.right_ids.len() as u64;
+            self.materialize(right, first);
+        }
     }
 
     /// Removes the first `count` right rows from their buckets; `false` (and nothing done) when
@@ -482,14 +578,16 @@ impl AsOfJoin {
         }
         self.right_order = Some(0);
         self.right_first = right.first_key;
+        // Every right row is indexed again below.
+        self.partial = false;
         self.add_right(right, 0, right.len());
     }
 
     /// Appends left rows `start .. start + count`, each with its match, to `out` and the state.
     /// Stamps are read a block at a time. An `aj` of left rows in time order against a right
-    /// side in time order (the left rows not far fewer than the right's, the keys not far more
-    /// than both) takes its matches from one merge of the two ([`Merge`]) rather than a search a
-    /// row, as `merge_asof` does; from the first left row out of order on, the search.
+    /// side in time order ([`AsOfJoin::merges`]) takes its matches from one merge of the two
+    /// ([`AsOfJoin::merge_rows`]) rather than a search a row, as `merge_asof` does; from the
+    /// first left row out of order on, the search.
     fn join_rows(
         &mut self,
         left: &TableData,
@@ -502,41 +600,24 @@ impl AsOfJoin {
         for (o, c) in out.columns[..width].iter_mut().zip(&left.columns) {
             o.extend_shared(c, start, count);
         }
-        let keys = self.left_keys.clone();
-        self.key_ids(left, &keys, start, count);
-        let ids = std::mem::take(&mut self.scratch);
         let stamp = &left.columns[self.left_stamp];
-        // The merge's table by key id costs its length: worth it when the rows merged are not
-        // far fewer.
-        let rows = count + self.right_ids.len();
-        let mut merge = (!self.reverse
-            && self.right_order.is_some()
-            && !self.right_ids.is_empty()
-            && count.saturating_mul(8) >= self.right_ids.len()
-            && self.buckets.len() <= rows.saturating_mul(2)
-            && !search_only())
-        .then(|| Merge {
-            ids: self.right_ids.iter(),
-            stamps: Vec::new(),
-            at: 0,
-            next: 0,
-            best: vec![NO_ROW; self.buckets.len()],
-            last: 0,
-        });
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
         let mut matches = Vec::with_capacity(count);
-        for block in (0..count).step_by(BLOCK) {
+        let added = &mut out.columns[width..];
+        if self.merges(count) {
+            let from = (first_out, first_live);
+            self.merge_rows(left, right, start, count, &mut matches, added, from);
+        }
+        let keys = self.left_keys.clone();
+        let mut stamps = std::mem::take(&mut self.stamps);
+        for block in (matches.len()..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
-            stamp_keys(stamp, start + block, n, &mut self.stamps);
-            for (i, (&id, &t)) in (block..).zip(ids[block..].iter().zip(&self.stamps)) {
-                if merge.as_ref().is_some_and(|m| m.last > t) {
-                    merge = None;
-                }
-                let found = match &mut merge {
-                    Some(m) => m.find(id, t, self.strict, right, self.right_stamp),
-                    None => self.find(&self.buckets[id as usize], t),
-                };
+            stamp_keys(stamp, start + block, n, &mut stamps);
+            self.key_ids(left, &keys, start + block, n);
+            let ids = std::mem::take(&mut self.scratch);
+            for (i, (&id, &t)) in (block..).zip(ids.iter().zip(&stamps)) {
+                let found = self.find_or_index(id as usize, t, right);
                 matches.push(found);
                 if self.in_tail(&self.buckets[id as usize], t) {
                     let tail = &mut self.buckets[id as usize].tail;
@@ -546,12 +627,106 @@ impl AsOfJoin {
                     tail.push_back(first_out + i as u64);
                 }
             }
-            for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
-                extend_matches(o, &right.columns[rc], right.first_key, &matches[block..]);
+            if let Some(kept) = &mut self.left_ids {
+                kept.extend(ids.iter().copied());
+            }
+            self.scratch = ids;
+            gather(added, &self.added, right, &matches[block..]);
+        }
+        self.stamps = stamps;
+        append(&mut self.left_match, &mut matches);
+    }
+
+    /// `aj`'s merge: the matches of left rows `start .. start + count` into `matches`, while
+    /// their stamps never decrease (up to the first row out of order), from one pass over the
+    /// right rows in time order with, per key id, the latest right row passed; the rows at or
+    /// after their bucket's back (`aj`'s [`AsOfJoin::in_tail`]) go to its tail.
+    #[allow(clippy::too_many_arguments)]
+    fn merge_rows(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        count: usize,
+        matches: &mut Vec<u64>,
+        added: &mut [Column],
+        (first_out, first_live): (u64, u64),
+    ) {
+        let strict = self.strict;
+        let passes = |s: u64, t: u64| s < t || (!strict && s == t);
+        let right_ids = self.right_ids.make_contiguous();
+        let (right_stamp, first_right) = (&right.columns[self.right_stamp], right.first_key);
+        let right_end = right_ids.len();
+        let mut best = vec![NO_ROW; self.buckets.len()];
+        // Per key id, the least stamp of its tail (none: no rows, every stamp).
+        let tail_from: Vec<Option<u64>> = (self.buckets.iter())
+            .map(|b| match b.rows.back() {
+                None => Some(0),
+                Some(&(last, _)) if strict => last.checked_add(1),
+                Some(&(last, _)) => Some(last),
+            })
+            .collect();
+        // Right rows `next - passing.len() ..  next` are read, passed up to `at`.
+        let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
+        let mut stamps = std::mem::take(&mut self.stamps);
+        let (left_stamp, mut last) = (&left.columns[self.left_stamp], 0);
+        let mut ids = Vec::with_capacity(BLOCK);
+        for block in (0..count).step_by(BLOCK) {
+            let n = BLOCK.min(count - block);
+            stamp_keys(left_stamp, start + block, n, &mut stamps);
+            (self.ids).ids_or_single(left, &self.left_keys, start + block, n, &mut ids);
+            let keys = self.ids.len().max(1);
+            if self.buckets.len() < keys {
+                self.buckets.resize_with(keys, Bucket::default);
+                self.marks.of.resize(keys, Change::None);
+            }
+            let mut in_order = true;
+            for (i, (&id, &t)) in (block..).zip(ids.iter().zip(&stamps)) {
+                if t < last {
+                    in_order = false;
+                    break;
+                }
+                last = t;
+                loop {
+                    while let Some(&s) = passing.get(at) {
+                        if !passes(s, t) {
+                            break;
+                        }
+                        let p = next - passing.len() + at;
+                        if let Some(b) = right_ids.get(p).and_then(|&r| best.get_mut(r as usize)) {
+                            *b = first_right + p as u64;
+                        }
+                        at += 1;
+                    }
+                    if at < passing.len() || next == right_end {
+                        break;
+                    }
+                    let count = BLOCK.min(right_end - next);
+                    stamp_keys(right_stamp, next, count, &mut passing);
+                    (at, next) = (0, next + count);
+                }
+                matches.push(best.get(id as usize).copied().unwrap_or(NO_ROW));
+                // (A key not seen on the right: no rows, every stamp.)
+                let from = tail_from.get(id as usize).copied().unwrap_or(Some(0));
+                if from.is_some_and(|from| t >= from) {
+                    let tail = &mut self.buckets[id as usize].tail;
+                    while tail.front().is_some_and(|&k| k < first_live) {
+                        tail.pop_front();
+                    }
+                    tail.push_back(first_out + i as u64);
+                }
+            }
+            if let Some(kept) = &mut self.left_ids {
+                kept.extend(ids[..matches.len() - block].iter().copied());
+            }
+            gather(added, &self.added, right, &matches[block..]);
+            if !in_order {
+                break;
             }
         }
-        append(&mut self.left_ids, &mut { ids });
-        append(&mut self.left_match, &mut matches);
+        self.stamps = stamps;
+        #[cfg(test)]
+        MERGED.with(|m| m.set(m.get() + matches.len()));
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
@@ -561,7 +736,7 @@ impl AsOfJoin {
         right: &TableData,
         out: &mut TableData,
     ) -> Result<Update> {
-        self.left_ids.clear();
+        self.left_ids = None;
         self.left_match.clear();
         for bucket in &mut self.buckets {
             bucket.tail.clear();
@@ -600,8 +775,9 @@ impl AsOfJoin {
         let first = out.first_key;
         // The stamp of output row `p`, the left's row `p` (rows added this cycle come after).
         let mut one = Vec::with_capacity(1);
+        let left_stamp = &left.columns[self.left_stamp];
         let mut stamp_at = |p: usize| {
-            stamp_keys(&left.columns[self.left_stamp], p, 1, &mut one);
+            stamp_keys(left_stamp, p, 1, &mut one);
             one.first().copied()
         };
         let mut scan = false;
@@ -613,21 +789,24 @@ impl AsOfJoin {
                 Change::Appended | Change::Removed => {
                     scan |= self.marks.of[id] == Change::Removed;
                     let mut tail = std::mem::take(&mut self.buckets[id].tail);
-                    tail.retain(|&key| {
+                    let mut kept = VecDeque::with_capacity(tail.len());
+                    for key in tail.drain(..) {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
-                            return false;
+                            continue;
                         };
                         let (Some(&old), Some(t)) = (self.left_match.get(p), stamp_at(p)) else {
-                            return false;
+                            continue;
                         };
-                        let bucket = &self.buckets[id];
-                        let found = self.find(bucket, t);
+                        // (A tail's rows are at or after its partial bucket's front.)
+                        let found = self.find_or_index(id, t, right);
                         if found != old {
                             changed.push(packed_sort::pack(key, found));
                         }
-                        self.in_tail(bucket, t)
-                    });
-                    self.buckets[id].tail = tail;
+                        if self.in_tail(&self.buckets[id], t) {
+                            kept.push_back(key);
+                        }
+                    }
+                    self.buckets[id].tail = kept;
                 }
             }
         }
@@ -637,8 +816,16 @@ impl AsOfJoin {
                     self.buckets[id as usize].tail.clear();
                 }
             }
+            let left_ids = match self.left_ids.take() {
+                Some(kept) => kept,
+                None => {
+                    let keys = self.left_keys.clone();
+                    self.key_ids(left, &keys, 0, self.left_match.len());
+                    VecDeque::from(std::mem::take(&mut self.scratch))
+                }
+            };
             let (changes, removed) = (&self.marks.of, &self.removed);
-            let recheck: Vec<usize> = (self.left_ids.iter().zip(&self.left_match).enumerate())
+            let recheck: Vec<usize> = (left_ids.iter().zip(&self.left_match).enumerate())
                 .filter(|&(_, (&id, m))| match changes[id as usize] {
                     Change::Other => true,
                     // Only a row whose match left can move (and may join the tail: for `raj`,
@@ -650,13 +837,12 @@ impl AsOfJoin {
                 .map(|(p, _)| p)
                 .collect();
             for p in recheck {
-                let id = self.left_ids[p] as usize;
+                let id = left_ids[p] as usize;
                 let Some(t) = stamp_at(p) else {
                     continue;
                 };
-                let bucket = &self.buckets[id];
-                let found = self.find(bucket, t);
-                let tail = self.in_tail(bucket, t);
+                let found = self.find_or_index(id, t, right);
+                let tail = self.in_tail(&self.buckets[id], t);
                 let key = first + p as u64;
                 if found != self.left_match[p] {
                     changed.push(packed_sort::pack(key, found));
@@ -665,6 +851,7 @@ impl AsOfJoin {
                     self.buckets[id].tail.push_back(key);
                 }
             }
+            self.left_ids = Some(left_ids);
         }
         self.marks.clear();
         self.removed = 0..0;
@@ -699,9 +886,21 @@ fn append<T: Copy>(to: &mut VecDeque<T>, values: &mut Vec<T>) {
     }
 }
 
+/// Appends to each of `out` (the added columns) the values of its right column (`added`) at
+/// `matches`.
+fn gather(out: &mut [Column], added: &[usize], right: &TableData, matches: &[u64]) {
+    for (o, &rc) in out.iter_mut().zip(added) {
+        extend_matches(o, &right.columns[rc], right.first_key, matches);
+    }
+}
+
 /// Appends, per match, the right row's value of `column` (whose first key is `first`), or null
-/// for [`NO_ROW`] (`u64::MAX`); in runs of at most 4,096 rows, so the positions stay in cache.
+/// for [`NO_ROW`] (`u64::MAX`): numbers, bools and times in one pass ([`Column::extend_keys`]),
+/// others by positions in runs of at most 4,096 rows, so the positions stay in cache.
 pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
+    if out.extend_keys(column, matches, (first, NO_ROW)) {
+        return;
+    }
     let mut run: Vec<usize> = Vec::with_capacity(4_096);
     for &m in matches {
         if m == NO_ROW || run.len() == run.capacity() {
@@ -720,7 +919,11 @@ pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matc
 impl Operator for AsOfJoin {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         let (left, right) = (&inputs[0].data, &inputs[1].data);
-        self.index_right(right);
+        self.index_backs(right);
+        if !self.merges(left.len()) {
+            // Searches: they need every row.
+            self.materialize(right, right.first_key);
+        }
         self.marks.clear();
         self.join_rows(left, right, 0, left.len(), out);
         Ok(())
@@ -737,6 +940,10 @@ impl Operator for AsOfJoin {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         }
         if let Some(Update::Fifo { removed, added }) = right.update {
+            if removed > 0 && self.right_stamps.is_some() {
+                // The rows leaving are found in their buckets (from their kept stamps).
+                self.materialize(&right.data, self.right_first);
+            }
             if self.remove_right(removed) {
                 self.add_right(&right.data, right.data.len() - added, added);
             } else {
@@ -751,8 +958,10 @@ impl Operator for AsOfJoin {
         };
         let first_before = out.first_key;
         out.pop_front(removed);
-        let gone = removed.min(self.left_ids.len());
-        self.left_ids.drain(..gone);
+        let gone = removed.min(self.left_match.len());
+        if let Some(kept) = &mut self.left_ids {
+            kept.drain(..gone.min(kept.len()));
+        }
         self.left_match.drain(..gone);
         let Some(modified) = self.repatch(&left.data, &right.data, out) else {
             return self.rejoin(&left.data, &right.data, out).map(Some);
@@ -773,8 +982,9 @@ impl Operator for AsOfJoin {
 
     fn state_bytes(&self) -> (usize, usize) {
         let (mut used, mut reserved) = self.ids.bytes();
-        used += self.left_ids.len() * 4 + self.right_ids.len() * 4;
-        reserved += self.left_ids.capacity() * 4 + self.right_ids.capacity() * 4;
+        let left_ids = self.left_ids.as_ref();
+        used += left_ids.map_or(0, VecDeque::len) * 4 + self.right_ids.len() * 4;
+        reserved += left_ids.map_or(0, VecDeque::capacity) * 4 + self.right_ids.capacity() * 4;
         for d in [Some(&self.left_match), self.right_stamps.as_ref()]
             .iter()
             .flatten()
@@ -902,7 +1112,7 @@ impl Table {
             left_stamp,
             right_stamp,
             added,
-            left_ids: VecDeque::new(),
+            left_ids: None,
             left_match: VecDeque::new(),
             right_ids: VecDeque::new(),
             right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
@@ -910,6 +1120,7 @@ impl Table {
             right_first: 0,
             removed: 0..0,
             buckets: Vec::new(),
+            partial: false,
             marks: Marks::default(),
             scratch: Vec::new(),
             stamps: Vec::new(),

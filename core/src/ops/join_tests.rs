@@ -980,3 +980,88 @@ fn label_aj(left: &Table, right: &Table) -> Table {
     )
     .unwrap()
 }
+
+/// An `aj` built by the merge over sides in time order indexes only each bucket's back row:
+/// both sides growing in time after never index the rest; a left row before a bucket's front,
+/// a late right row or a ring's removal index every right row first; the rows equal the
+/// reference after every cycle.
+#[test]
+fn an_aj_built_by_the_merge_indexes_its_right_rows_only_when_a_search_needs_them() {
+    use super::as_of_join::MATERIALIZED;
+    let row =
+        |k: &str, t: i64, id: i64| vec![Value::String(k.into()), Value::I64(t), Value::I64(id)];
+    let keys = ["a", "b", "c"];
+    let side = |from: i64, to: i64, id: i64| -> Vec<Row> {
+        (from..to)
+            .map(|t| row(keys[(t * 5 % 7 % 3) as usize], t, id + t))
+            .collect()
+    };
+    // (left rows, right rows, whether the cycle indexes every right row), per cycle after the
+    // build; for a right ring of 30 rows and an append table.
+    type Step = (Vec<Row>, Vec<Row>, bool);
+    let in_time: Vec<Step> = vec![
+        (side(40, 44, 0), side(40, 43, 1_000), false),
+        (side(44, 45, 0), vec![], false),
+        (vec![], side(43, 50, 1_000), false),
+        // Before the front of every bucket.
+        (vec![row("a", 2, 500)], vec![], true),
+    ];
+    let late: Vec<Step> = vec![
+        (side(40, 42, 0), side(40, 41, 1_000), false),
+        (vec![], vec![row("b", 5, 900)], true),
+        (side(42, 43, 0), side(41, 45, 1_000), false),
+    ];
+    for (steps, ring) in [(&in_time, false), (&late, false), (&in_time, true)] {
+        let engine = Engine::new();
+        let left = engine.append_table(left_schema());
+        let right = if ring {
+            engine.ring_table(right_schema(), 30)
+        } else {
+            engine.append_table(right_schema())
+        };
+        let (mut lefts, mut rights) = (side(0, 40, 0), side(0, 40, 1_000));
+        left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+            .unwrap();
+        right
+            .add(Batch::from_rows(&right_schema(), &rights).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        MATERIALIZED.with(|m| m.set(0));
+        let aj = label_aj(&left, &right);
+        let held = |rights: &[Row]| {
+            let n = if ring {
+                rights.len().saturating_sub(30)
+            } else {
+                0
+            };
+            rights[n..].to_vec()
+        };
+        assert_rows_eq(
+            &aj.all_rows(),
+            &as_of(&lefts, &held(&rights), false, false),
+            "build",
+        )
+        .unwrap();
+        assert_eq!(MATERIALIZED.with(|m| m.get()), 0, "build");
+        for (n, (l, r, indexes)) in steps.iter().enumerate() {
+            MATERIALIZED.with(|m| m.set(0));
+            left.add(Batch::from_rows(&left_schema(), l).unwrap())
+                .unwrap();
+            right
+                .add(Batch::from_rows(&right_schema(), r).unwrap())
+                .unwrap();
+            engine.run_cycle().unwrap();
+            lefts.extend(l.iter().cloned());
+            rights.extend(r.iter().cloned());
+            let what = format!("ring {ring}, cycle {n}");
+            let want = as_of(&lefts, &held(&rights), false, false);
+            assert_rows_eq(&aj.all_rows(), &want, &what).unwrap();
+            // A ring's first removal (cycle 0, 43 rows > 30) indexes every row.
+            let want_indexed = *indexes || (ring && n == 0);
+            let indexed = MATERIALIZED.with(|m| m.get()) > 0;
+            if n == 0 || !ring {
+                assert_eq!(indexed, want_indexed, "{what}");
+            }
+        }
+    }
+}

@@ -232,36 +232,24 @@ impl KeyIds {
         }
         out.clear();
         out.reserve(count);
-        // The ids of codes seen before, in one pass (a lookup a row); then the codes not seen
-        // yet (`NONE`: a code's first rows) numbered, in a pass that only compares.
+        // One pass, a lookup a row; a code not seen yet under this dictionary (its first row)
+        // is numbered on the spot.
+        let (ids, groups, dict_of) = (&mut cache.ids, &mut self.groups, &mut coder.interner.dict);
         for slice in codes.slices_range(start, count) {
-            let ids = &cache.ids;
             out.extend(slice.iter().map(|&code| {
                 let slot = code.wrapping_add(1) as usize;
-                ids.get(slot).copied().unwrap_or(NONE)
-            }));
-        }
-        if out.contains(&NONE) {
-            for (id, code) in out
-                .iter_mut()
-                .zip(codes.slices_range(start, count).flatten())
-            {
-                if *id != NONE {
-                    continue;
-                }
-                let slot = code.wrapping_add(1) as usize;
-                *id = match cache.ids.get(slot) {
+                match ids.get(slot) {
                     Some(&known) if known != NONE => known,
                     _ => {
-                        let own = coder.interner.dict.intern_or_null(dict.get(*code));
-                        let new = self.groups.id(&[u64::from(own)]);
-                        if let Some(s) = cache.ids.get_mut(slot) {
+                        let own = dict_of.intern_or_null(dict.get(code));
+                        let new = groups.id(&[u64::from(own)]);
+                        if let Some(s) = ids.get_mut(slot) {
                             *s = new;
                         }
                         new
                     }
-                };
-            }
+                }
+            }));
         }
         true
     }
