@@ -18,6 +18,8 @@
 
 use super::ema::EmFold;
 use super::fold::{Entry, Fold, Place, Sink};
+use super::lane::count_ids;
+use super::spec::UpdateByKind;
 use super::window::GroupWindow;
 use crate::Result;
 use crate::column::{NULL_F64, NULL_I64};
@@ -26,19 +28,11 @@ use crate::exp::exp_each;
 /// Rows a pass takes at a time: its guesses, gaps and decays stay in the first-level cache.
 const BLOCK: usize = 256;
 
-/// One group over a cycle: its fold, and its bookkeeping.
-struct Stream<'a> {
-    fold: &'a mut EmFold,
-    /// The stamp its fold will have, if every valid row folds in.
-    guess: i64,
-    rows: u64,
-    last_ts: i64,
-}
-
 /// Folds rows `0 .. ids.len()` of a cycle (group `ids[r]`, value `xs[r]`, timestamp `ts[r]`,
 /// output key `first_key + r`) into `groups`, each group's fold a time-decayed exponential one
 /// that streams, and writes each row's value at its position in `out`. `false` (nothing done)
-/// for folds of any other kind, or a sink that is not a double one as long as the cycle.
+/// for folds of any other kind, a group id past `groups`, or a sink that is not a double one as
+/// long as the cycle.
 pub(super) fn stream<F: Place>(
     groups: &mut [GroupWindow<F>],
     ids: &[u32],
@@ -61,91 +55,307 @@ pub(super) fn stream<F: Place>(
     if out.len() != count || xs.len() != count || ts.len() != count {
         return Ok(false);
     }
-    let mut streams: Vec<Stream<'_>> = Vec::with_capacity(groups.len());
+    if ids.iter().copied().max().is_some_and(|g| g as usize >= groups.len()) {
+        return Ok(false);
+    }
+    let mut folds: Vec<&mut EmFold> = Vec::with_capacity(groups.len());
     for group in groups.iter_mut() {
         let Some(fold) = group.fold_mut().decayed() else {
             return Ok(false);
         };
-        streams.push(Stream {
-            guess: fold.stamp(),
-            fold,
-            rows: 0,
-            last_ts: NULL_I64,
-        });
+        folds.push(fold);
     }
-    let result = fold_blocks(&mut streams, (ids, xs, ts), first_key, time, out);
-    let counts: Vec<(u64, i64)> = streams.iter().map(|s| (s.rows, s.last_ts)).collect();
-    for (group, (rows, last_ts)) in groups.iter_mut().zip(counts) {
-        group.streamed(rows, last_ts);
+    let mut done = 0;
+    let result = fold_blocks(&mut folds, (ids, xs, ts), first_key, time, out, &mut done);
+    // Each group's rows among those done and its last row's timestamp, counted once here
+    // rather than a row at a time (the last rows found from the end, until every group that
+    // had rows is seen).
+    let (ids, ts) = (&ids[..done], &ts[..done]);
+    let mut rows = vec![0usize; groups.len()];
+    count_ids(ids, &mut rows);
+    let mut last_ts = vec![NULL_I64; groups.len()];
+    let mut seen = vec![false; groups.len()];
+    let mut left = rows.iter().filter(|&&n| n > 0).count();
+    for (&g, &t) in ids.iter().zip(ts).rev() {
+        if left == 0 {
+            break;
+        }
+        let g = g as usize;
+        if !seen[g] {
+            seen[g] = true;
+            last_ts[g] = t;
+            left -= 1;
+        }
+    }
+    for ((group, &n), &last) in groups.iter_mut().zip(&rows).zip(&last_ts) {
+        group.streamed(n as u64, last);
     }
     result.map(|()| true)
 }
 
-/// The three passes of the module's doc over each block of the cycle.
+/// The three passes of the module's doc over each block of the cycle; `done` counts the rows
+/// folded in (all of them, or those before the row that failed).
 fn fold_blocks(
-    streams: &mut [Stream<'_>],
+    folds: &mut [&mut EmFold],
     (ids, xs, ts): (&[u32], &[f64], &[i64]),
     first_key: u64,
     time: f64,
     out: &mut [f64],
+    done: &mut usize,
 ) -> Result<()> {
+    let Some(kind) = folds.first().map(|f| f.kind()) else {
+        return Ok(());
+    };
+    // Each group's stamp as guessed so far (its fold's, if every valid row folds in).
+    let mut stamps: Vec<i64> = folds.iter().map(|f| f.stamp()).collect();
+    // Whether each group's guessed stamp was its fold's before this block (`synced`: so at
+    // first, and again after a block the checked loop folded if the groups are few enough to
+    // look at each then), and whether the folds' stamps were left behind (`stale`: the plain
+    // loop does not write them; `stamps` holds them).
+    let (mut synced, mut stale) = (true, false);
+    let resyncs = stamps.len() <= BLOCK / 4;
+    // Pass 3's loops, compiled for the operation (called out of line, as the other passes: each
+    // loop's registers its own).
+    let (plain, checked): (PlainBlock, CheckedBlock) = match kind {
+        UpdateByKind::Ema => (
+            |f, b, o| fold_plain(UpdateByKind::Ema, f, b, o),
+            |f, b, o, d| fold_checked(UpdateByKind::Ema, f, b, o, d),
+        ),
+        UpdateByKind::Ems => (
+            |f, b, o| fold_plain(UpdateByKind::Ems, f, b, o),
+            |f, b, o, d| fold_checked(UpdateByKind::Ems, f, b, o, d),
+        ),
+        UpdateByKind::EmMin => (
+            |f, b, o| fold_plain(UpdateByKind::EmMin, f, b, o),
+            |f, b, o, d| fold_checked(UpdateByKind::EmMin, f, b, o, d),
+        ),
+        UpdateByKind::EmMax => (
+            |f, b, o| fold_plain(UpdateByKind::EmMax, f, b, o),
+            |f, b, o, d| fold_checked(UpdateByKind::EmMax, f, b, o, d),
+        ),
+        _ => (
+            |f, b, o| fold_plain(UpdateByKind::EmStd, f, b, o),
+            |f, b, o, d| fold_checked(UpdateByKind::EmStd, f, b, o, d),
+        ),
+    };
     let mut guesses = [NULL_I64; BLOCK];
     let mut decays = [0.0f64; BLOCK];
+    let mut result = Ok(());
     for start in (0..ids.len()).step_by(BLOCK) {
         let end = ids.len().min(start + BLOCK);
-        let (ids, xs, ts, out) = (
-            &ids[start..end],
-            &xs[start..end],
-            &ts[start..end],
-            &mut out[start..end],
-        );
         let (guesses, decays) = (&mut guesses[..end - start], &mut decays[..end - start]);
-        // 1. The gaps (in `decays`) and the stamps guessed.
-        for (r, &g) in ids.iter().enumerate() {
-            let Some(stream) = streams.get_mut(g as usize) else {
-                continue;
-            };
-            let (x, t) = (xs[r], ts[r]);
-            let last = stream.guess;
-            let gap = t.wrapping_sub(last);
-            let valid = x != NULL_F64 && !x.is_nan() && t != NULL_I64;
-            let decays_now = valid && last != NULL_I64 && t > last && gap > 0;
-            guesses[r] = if decays_now { last } else { NULL_I64 };
-            decays[r] = gap as f64;
-            if valid && (last == NULL_I64 || decays_now) {
-                stream.guess = t;
+        let (ids, xs, ts) = (&ids[start..end], &xs[start..end], &ts[start..end]);
+        let every = guess_every(&mut stamps, (ids, xs, ts), guesses, decays);
+        if !every {
+            unguess(&mut stamps, ids, guesses);
+            if stale {
+                set_stamps(folds, &stamps);
+                stale = false;
             }
+            guess_block(&mut stamps, (ids, xs, ts), guesses, decays);
         }
-        // 2. The decays, vectorised (a row that takes `push` gets a stand-in x ≤ 0 near 0).
-        for (d, &guess) in decays.iter_mut().zip(guesses.iter()) {
-            let x = -*d / time;
-            *d = if guess != NULL_I64 { x } else { -0.25 };
+        decay_block(guesses, decays, time);
+        let block = Block {
+            ids,
+            xs,
+            ts,
+            guesses,
+            decays,
+            first_key: first_key + start as u64,
+        };
+        let out = &mut out[start..end];
+        if every && synced {
+            plain(folds, &block, out);
+            *done += end - start;
+            stale = true;
+            continue;
         }
-        exp_each(decays);
-        // 3. The folds, in arrival order.
-        for (r, &g) in ids.iter().enumerate() {
-            let Some(stream) = streams.get_mut(g as usize) else {
-                continue;
-            };
-            let (x, t) = (xs[r], ts[r]);
-            if !stream.fold.push_decayed(x, t, guesses[r], decays[r]) {
-                let e = Entry {
-                    x,
-                    ts: t,
-                    key: first_key + (start + r) as u64,
-                    ..Entry::default()
-                };
-                // (The exponential folds read no row number: the cycle's count stands in.)
-                stream.fold.push(&e, stream.rows, None)?;
+        result = checked(folds, &block, out, done);
+        if result.is_err() {
+            break;
+        }
+        synced = resyncs;
+        if resyncs {
+            for (stamp, fold) in stamps.iter_mut().zip(folds.iter()) {
+                *stamp = fold.stamp();
             }
-            out[r] = stream.fold.value();
-            stream.rows += 1;
-            stream.last_ts = t;
         }
     }
-    Ok(())
+    if stale {
+        set_stamps(folds, &stamps);
+    }
+    result
 }
 
+/// Sets each fold's stamp to `stamps`' (after blocks the plain loop folded).
+fn set_stamps(folds: &mut [&mut EmFold], stamps: &[i64]) {
+    for (fold, &stamp) in folds.iter_mut().zip(stamps) {
+        fold.set_stamp(stamp);
+    }
+}
+
+/// Pass 1 over a block on the guess that every row decays (a value neither null nor NaN, a
+/// timestamp after its group's stamp by a gap that fits a long): each row's gap (in `decays`)
+/// and its group's stamp before it (in `guesses`), each group's stamp moved to its last row's.
+/// Whether the guess held: if not, [`unguess`] puts the stamps back, for [`guess_block`].
+#[inline(never)]
+fn guess_every(
+    stamps: &mut [i64],
+    (ids, xs, ts): (&[u32], &[f64], &[i64]),
+    guesses: &mut [i64],
+    decays: &mut [f64],
+) -> bool {
+    let mut every = true;
+    let rows = ids.iter().zip(ts).zip(guesses.iter_mut().zip(decays.iter_mut()));
+    for ((&g, &t), (guess, decay)) in rows {
+        let Some(stamp) = stamps.get_mut(g as usize) else {
+            every = false;
+            continue;
+        };
+        let last = *stamp;
+        let gap = t.wrapping_sub(last);
+        // (A null `t` is the least long: never after `last`.)
+        every &= (last != NULL_I64) & (t > last) & (gap > 0);
+        *guess = last;
+        *decay = gap as f64;
+        *stamp = t;
+    }
+    // Not `all`, which stops at the first miss: a loop that vectorises.
+    every && xs.iter().fold(true, |all, &x| all & (x == x) & (x != NULL_F64))
+}
+
+/// Undoes [`guess_every`]: each group's stamp as before the block.
+fn unguess(stamps: &mut [i64], ids: &[u32], guesses: &[i64]) {
+    for (&g, &last) in ids.iter().zip(guesses).rev() {
+        if let Some(stamp) = stamps.get_mut(g as usize) {
+            *stamp = last;
+        }
+    }
+}
+
+/// Pass 1 over a block: each row's gap from its group's stamp (in `decays`), and the stamp it
+/// decays from (in `guesses`; `NULL_I64` for a row that does not decay on the guess).
+#[inline(never)]
+fn guess_block(
+    stamps: &mut [i64],
+    (ids, xs, ts): (&[u32], &[f64], &[i64]),
+    guesses: &mut [i64],
+    decays: &mut [f64],
+) {
+    let rows = ids.iter().zip(xs).zip(ts);
+    for (((&g, &x), &t), (guess, decay)) in rows.zip(guesses.iter_mut().zip(decays.iter_mut())) {
+        let Some(stamp) = stamps.get_mut(g as usize) else {
+            continue;
+        };
+        let last = *stamp;
+        let gap = t.wrapping_sub(last);
+        let valid = x != NULL_F64 && !x.is_nan() && t != NULL_I64;
+        let decays_now = valid && last != NULL_I64 && t > last && gap > 0;
+        *guess = if decays_now { last } else { NULL_I64 };
+        *decay = gap as f64;
+        if valid && (last == NULL_I64 || decays_now) {
+            *stamp = t;
+        }
+    }
+}
+
+/// Pass 2 over a block: the decays `exp(−gap / time)`, vectorised (a row that does not decay
+/// on the guess gets a stand-in x ≤ 0 near 0).
+#[inline(never)]
+fn decay_block(guesses: &[i64], decays: &mut [f64], time: f64) {
+    for (d, &guess) in decays.iter_mut().zip(guesses) {
+        let x = -*d / time;
+        *d = if guess != NULL_I64 { x } else { -0.25 };
+    }
+    exp_each(decays);
+}
+
+/// Pass 3 over a block whose every row decays on its guess, folds in sync, for one operation.
+type PlainBlock = fn(&mut [&mut EmFold], &Block<'_>, &mut [f64]);
+/// Pass 3 over any block, for one operation.
+type CheckedBlock = fn(&mut [&mut EmFold], &Block<'_>, &mut [f64], &mut usize) -> Result<()>;
+
+/// A block's rows and what passes 1 and 2 made of them.
+struct Block<'a> {
+    ids: &'a [u32],
+    xs: &'a [f64],
+    ts: &'a [i64],
+    guesses: &'a [i64],
+    decays: &'a [f64],
+    /// The output key of the block's first row.
+    first_key: u64,
+}
+
+/// Pass 3 over a block for folds of kind `kind` (a constant at each call: one loop per kind)
+/// when every row decays on its guess and each group's guessed stamp was its fold's before the
+/// block: each row folded in with its decay, nothing checked (the folds' stamps are left as
+/// they were: see [`set_stamps`]).
+#[inline(always)]
+fn fold_plain(kind: UpdateByKind, folds: &mut [&mut EmFold], block: &Block<'_>, out: &mut [f64]) {
+    let rows = block.ids.iter().zip(block.xs).zip(block.decays);
+    for (((&g, &x), &a), out) in rows.zip(out) {
+        if let Some(fold) = folds.get_mut(g as usize) {
+            fold.step_started(kind, x, a);
+            *out = fold.value();
+        }
+    }
+}
+
+/// Pass 3 over a block for folds of kind `kind` (a constant at each call: one loop per kind):
+/// the rows whose guess holds, in a loop of [`EmFold::push_decayed`] alone, each other row
+/// through [`Fold::push`]. Adds to `done` the rows folded in.
+#[inline(always)]
+fn fold_checked(
+    kind: UpdateByKind,
+    folds: &mut [&mut EmFold],
+    block: &Block<'_>,
+    out: &mut [f64],
+    done: &mut usize,
+) -> Result<()> {
+    let n = block.ids.len();
+    let (ids, xs, ts, guesses, decays, out) = (
+        &block.ids[..n],
+        &block.xs[..n],
+        &block.ts[..n],
+        &block.guesses[..n],
+        &block.decays[..n],
+        &mut out[..n],
+    );
+    let mut r = 0;
+    while r < n {
+        while r < n {
+            let Some(fold) = folds.get_mut(ids[r] as usize) else {
+                break;
+            };
+            if !fold.push_decayed(kind, xs[r], ts[r], guesses[r], decays[r]) {
+                break;
+            }
+            out[r] = fold.value();
+            r += 1;
+        }
+        if r == n {
+            break;
+        }
+        if let Some(fold) = folds.get_mut(ids[r] as usize) {
+            let e = Entry {
+                x: xs[r],
+                ts: ts[r],
+                key: block.first_key + r as u64,
+                ..Entry::default()
+            };
+            // (The exponential folds read no row number.)
+            let pushed = fold.push(&e, 0, None);
+            if pushed.is_err() {
+                *done += r;
+                return pushed;
+            }
+            out[r] = fold.value();
+        }
+        r += 1;
+    }
+    *done += n;
+    Ok(())
+}
 #[cfg(test)]
 mod tests {
     //! The batch path of the time-decayed exponential operations against the row path (fed the

@@ -354,7 +354,7 @@ fn groups_needed(ids: &[u32]) -> usize {
 /// Adds to `counts[g]` the rows of each id `g` of `ids` (every id below `counts.len()`): four
 /// rows at a time into four tallies, so that rows of one id in a row do not wait on each other's
 /// increment.
-fn count_ids(ids: &[u32], counts: &mut [usize]) {
+pub(super) fn count_ids(ids: &[u32], counts: &mut [usize]) {
     let mut tallies = vec![[0u32; 4]; counts.len()];
     let mut quads = ids.chunks_exact(4);
     for q in &mut quads {
