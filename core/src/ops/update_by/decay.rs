@@ -231,7 +231,7 @@ fn guess_every(
     every
         && xs
             .iter()
-            .fold(true, |all, &x| all & (x == x) & (x != NULL_F64))
+            .fold(true, |all, &x| all & !x.is_nan() & (x != NULL_F64))
 }
 
 /// Undoes [`guess_every`]: each group's stamp as before the block.
