@@ -11,10 +11,20 @@
 //!    gap not above 0 or past a long, a group's first row, a guess that a reset or a skipped row
 //!    made wrong) goes through [`Fold::push`] as on the row path, its `OperationControl` and all.
 //!
+//! A block of clean rows, the usual one, takes plainer loops ([`guess_every`], [`fold_plain`]):
+//! pass 1 guesses that every row decays, with one flag for the block instead of a test a row,
+//! and if that held and each group's guessed stamp was its fold's before the block (`synced`),
+//! pass 3 folds each row in with its decay and checks nothing, the folds' stamps set once
+//! ([`set_stamps`]) when a checked block comes or the cycle ends. A block where the guess fails
+//! has its stamps put back ([`unguess`]) and takes the checked passes ([`guess_block`],
+//! [`fold_checked`]). Each pass is a function of its own; pass 3's loops are compiled per
+//! operation.
+//!
 //! Invariant: each group's fold takes its rows in their order, each with the decay the row path
-//! would give it, so each value is the row path's, bit for bit (this module's property test and
-//! `batch_tests`, with the row path switched on for the other side); each group then counts its
-//! rows as if pushed one by one ([`GroupWindow::streamed`]).
+//! would give it, so each value is the row path's, bit for bit (this module's property tests
+//! and `batch_tests`, with the row path switched on for the other side); while `synced`, the
+//! guessed stamps are the folds' (those the plain loop left behind included); each group then
+//! counts its rows as if pushed one by one ([`GroupWindow::streamed`]).
 
 use super::ema::EmFold;
 use super::fold::{Entry, Fold, Place, Sink};
