@@ -17,8 +17,8 @@
 //! pass 3 folds each row in with its decay and checks nothing, the folds' stamps set once
 //! ([`set_stamps`]) when a checked block comes or the cycle ends. A block where the guess fails
 //! has its stamps put back ([`unguess`]) and takes the checked passes ([`guess_block`],
-//! [`fold_checked`]). Each pass is a function of its own; pass 3's loops are compiled per
-//! operation.
+//! [`fold_checked`]). Each pass is a function of its own; pass 3's plain loop is compiled per
+//! operation (the checked one once, the operation matched a row: it is the rare block's).
 //!
 //! Invariant: each group's fold takes its rows in their order, each with the decay the row path
 //! would give it, so each value is the row path's, bit for bit (this module's property tests
@@ -128,29 +128,14 @@ fn fold_blocks(
     // loop does not write them; `stamps` holds them).
     let (mut synced, mut stale) = (true, false);
     let resyncs = stamps.len() <= BLOCK / 4;
-    // Pass 3's loops, compiled for the operation (called out of line, as the other passes: each
-    // loop's registers its own).
-    let (plain, checked): (PlainBlock, CheckedBlock) = match kind {
-        UpdateByKind::Ema => (
-            |f, b, o| fold_plain(UpdateByKind::Ema, f, b, o),
-            |f, b, o, d| fold_checked(UpdateByKind::Ema, f, b, o, d),
-        ),
-        UpdateByKind::Ems => (
-            |f, b, o| fold_plain(UpdateByKind::Ems, f, b, o),
-            |f, b, o, d| fold_checked(UpdateByKind::Ems, f, b, o, d),
-        ),
-        UpdateByKind::EmMin => (
-            |f, b, o| fold_plain(UpdateByKind::EmMin, f, b, o),
-            |f, b, o, d| fold_checked(UpdateByKind::EmMin, f, b, o, d),
-        ),
-        UpdateByKind::EmMax => (
-            |f, b, o| fold_plain(UpdateByKind::EmMax, f, b, o),
-            |f, b, o, d| fold_checked(UpdateByKind::EmMax, f, b, o, d),
-        ),
-        _ => (
-            |f, b, o| fold_plain(UpdateByKind::EmStd, f, b, o),
-            |f, b, o, d| fold_checked(UpdateByKind::EmStd, f, b, o, d),
-        ),
+    // Pass 3's plain loop, compiled for the operation (called out of line, as the other
+    // passes: each loop's registers its own); the checked one, for blocks with bad data, once.
+    let plain: PlainBlock = match kind {
+        UpdateByKind::Ema => |f, b, o| fold_plain(UpdateByKind::Ema, f, b, o),
+        UpdateByKind::Ems => |f, b, o| fold_plain(UpdateByKind::Ems, f, b, o),
+        UpdateByKind::EmMin => |f, b, o| fold_plain(UpdateByKind::EmMin, f, b, o),
+        UpdateByKind::EmMax => |f, b, o| fold_plain(UpdateByKind::EmMax, f, b, o),
+        _ => |f, b, o| fold_plain(UpdateByKind::EmStd, f, b, o),
     };
     let mut guesses = [NULL_I64; BLOCK];
     let mut decays = [0.0f64; BLOCK];
@@ -184,7 +169,7 @@ fn fold_blocks(
             stale = true;
             continue;
         }
-        result = checked(folds, &block, out, done);
+        result = fold_checked(kind, folds, &block, out, done);
         if result.is_err() {
             break;
         }
@@ -293,8 +278,6 @@ fn decay_block(guesses: &[i64], decays: &mut [f64], time: f64) {
 
 /// Pass 3 over a block whose every row decays on its guess, folds in sync, for one operation.
 type PlainBlock = fn(&mut [Stream<'_>], &Block<'_>, &mut Vec<f64>);
-/// Pass 3 over any block, for one operation.
-type CheckedBlock = fn(&mut [Stream<'_>], &Block<'_>, &mut Vec<f64>, &mut usize) -> Result<()>;
 
 /// A block's rows and what passes 1 and 2 made of them.
 struct Block<'a> {
@@ -324,10 +307,10 @@ fn fold_plain(kind: UpdateByKind, folds: &mut [Stream<'_>], block: &Block<'_>, o
     }));
 }
 
-/// Pass 3 over a block for folds of kind `kind` (a constant at each call: one loop per kind):
-/// the rows whose guess holds, in a loop of [`EmFold::push_decayed`] alone, each other row
-/// through [`Fold::push`], each value appended to `out`. Adds to `done` the rows folded in.
-#[inline(always)]
+/// Pass 3 over any block, for folds of kind `kind` (compiled once: a block with bad data is
+/// rare): the rows whose guess holds, in a loop of [`EmFold::push_decayed`] alone, each other
+/// row through [`Fold::push`], each value appended to `out`. Adds to `done` the rows folded in.
+#[inline(never)]
 fn fold_checked(
     kind: UpdateByKind,
     folds: &mut [Stream<'_>],
