@@ -11,13 +11,24 @@
 //!    gap not above 0 or past a long, a group's first row, a guess that a reset or a skipped row
 //!    made wrong) goes through [`Fold::push`] as on the row path, its `OperationControl` and all.
 //!
+//! A block of clean rows, the usual one, takes plainer loops ([`guess_every`], [`fold_plain`]):
+//! pass 1 guesses that every row decays, with one flag for the block instead of a test a row,
+//! and if that held and each group's guessed stamp was its fold's before the block (`synced`),
+//! pass 3 folds each row in with its decay and checks nothing, the folds' stamps set once
+//! ([`set_stamps`]) when a checked block comes or the cycle ends. A block where the guess fails
+//! has its stamps put back ([`unguess`]) and takes the checked passes ([`guess_block`],
+//! [`fold_checked`]). Each pass is a function of its own; pass 3's plain loop is compiled per
+//! operation (the checked one once, the operation matched a row: it is the rare block's).
+//!
 //! Invariant: each group's fold takes its rows in their order, each with the decay the row path
-//! would give it, so each value is the row path's, bit for bit (this module's property test and
-//! `batch_tests`, with the row path switched on for the other side); each group then counts its
-//! rows as if pushed one by one ([`GroupWindow::streamed`]).
+//! would give it, so each value is the row path's, bit for bit (this module's property tests
+//! and `batch_tests`, with the row path switched on for the other side); while `synced`, the
+//! guessed stamps are the folds' (those the plain loop left behind included); each group then
+//! counts its rows as if pushed one by one ([`GroupWindow::streamed`]).
 
 use super::ema::EmFold;
 use super::fold::{Entry, Fold, Place, Sink};
+use super::spec::UpdateByKind;
 use super::window::GroupWindow;
 use crate::Result;
 use crate::column::{NULL_F64, NULL_I64};
@@ -26,19 +37,18 @@ use crate::exp::exp_each;
 /// Rows a pass takes at a time: its guesses, gaps and decays stay in the first-level cache.
 const BLOCK: usize = 256;
 
-/// One group over a cycle: its fold, and its bookkeeping.
+/// One group over a cycle: its fold, and the rows it took (counted by pass 3, beside the fold's
+/// own chain of operations).
 struct Stream<'a> {
     fold: &'a mut EmFold,
-    /// The stamp its fold will have, if every valid row folds in.
-    guess: i64,
     rows: u64,
-    last_ts: i64,
 }
 
-/// Folds rows `0 .. ids.len()` of a cycle (group `ids[r]`, value `xs[r]`, timestamp `ts[r]`,
-/// output key `first_key + r`) into `groups`, each group's fold a time-decayed exponential one
-/// that streams, and writes each row's value at its position in `out`. `false` (nothing done)
-/// for folds of any other kind, or a sink that is not a double one as long as the cycle.
+/// Folds rows `0 .. ids.len()` of a cycle (group `ids[r]`, every id below `groups.len()`, value
+/// `xs[r]`, timestamp `ts[r]`, output key `first_key + r`) into `groups`, each group's fold a
+/// time-decayed exponential one that streams, and appends each row's value, in order, to `out`
+/// (empty: the values are written once, not over a fill of nulls). `false` (nothing done) for
+/// folds of any other kind, or a sink that is not an empty double one.
 pub(super) fn stream<F: Place>(
     groups: &mut [GroupWindow<F>],
     ids: &[u32],
@@ -58,91 +68,304 @@ pub(super) fn stream<F: Place>(
     else {
         return Ok(false);
     };
-    if out.len() != count || xs.len() != count || ts.len() != count {
+    if !out.is_empty() || xs.len() != count || ts.len() != count {
         return Ok(false);
     }
-    let mut streams: Vec<Stream<'_>> = Vec::with_capacity(groups.len());
+    let mut folds: Vec<Stream<'_>> = Vec::with_capacity(groups.len());
     for group in groups.iter_mut() {
         let Some(fold) = group.fold_mut().decayed() else {
             return Ok(false);
         };
-        streams.push(Stream {
-            guess: fold.stamp(),
-            fold,
-            rows: 0,
-            last_ts: NULL_I64,
-        });
+        folds.push(Stream { fold, rows: 0 });
     }
-    let result = fold_blocks(&mut streams, (ids, xs, ts), first_key, time, out);
-    let counts: Vec<(u64, i64)> = streams.iter().map(|s| (s.rows, s.last_ts)).collect();
-    for (group, (rows, last_ts)) in groups.iter_mut().zip(counts) {
-        group.streamed(rows, last_ts);
+    let mut done = 0;
+    out.reserve(count);
+    let result = fold_blocks(&mut folds, (ids, xs, ts), first_key, time, out, &mut done);
+    // A failed cycle's rows not done read null, as the sink's length says.
+    out.resize(count, NULL_F64);
+    let rows: Vec<u64> = folds.iter().map(|s| s.rows).collect();
+    // Each group's last row's timestamp, found once here rather than kept a row at a time: the
+    // rows done from the end, until every group that had rows is seen.
+    let (ids, ts) = (&ids[..done], &ts[..done]);
+    let mut last_ts = vec![NULL_I64; groups.len()];
+    let mut seen = vec![false; groups.len()];
+    let mut left = rows.iter().filter(|&&n| n > 0).count();
+    for (&g, &t) in ids.iter().zip(ts).rev() {
+        if left == 0 {
+            break;
+        }
+        let g = g as usize;
+        if !seen[g] {
+            seen[g] = true;
+            last_ts[g] = t;
+            left -= 1;
+        }
+    }
+    for ((group, &n), &last) in groups.iter_mut().zip(&rows).zip(&last_ts) {
+        group.streamed(n, last);
     }
     result.map(|()| true)
 }
 
-/// The three passes of the module's doc over each block of the cycle.
+/// The three passes of the module's doc over each block of the cycle; `done` counts the rows
+/// folded in (all of them, or those before the row that failed).
 fn fold_blocks(
-    streams: &mut [Stream<'_>],
+    folds: &mut [Stream<'_>],
     (ids, xs, ts): (&[u32], &[f64], &[i64]),
     first_key: u64,
     time: f64,
-    out: &mut [f64],
+    out: &mut Vec<f64>,
+    done: &mut usize,
 ) -> Result<()> {
+    let Some(kind) = folds.first().map(|s| s.fold.kind()) else {
+        return Ok(());
+    };
+    // Each group's stamp as guessed so far (its fold's, if every valid row folds in).
+    let mut stamps: Vec<i64> = folds.iter().map(|s| s.fold.stamp()).collect();
+    // Whether each group's guessed stamp was its fold's before this block (`synced`: so at
+    // first, and again after a block the checked loop folded if the groups are few enough to
+    // look at each then), and whether the folds' stamps were left behind (`stale`: the plain
+    // loop does not write them; `stamps` holds them).
+    let (mut synced, mut stale) = (true, false);
+    let resyncs = stamps.len() <= BLOCK / 4;
+    // Pass 3's plain loop, compiled for the operation (called out of line, as the other
+    // passes: each loop's registers its own); the checked one, for blocks with bad data, once.
+    let plain: PlainBlock = match kind {
+        UpdateByKind::Ema => |f, b, o| fold_plain(UpdateByKind::Ema, f, b, o),
+        UpdateByKind::Ems => |f, b, o| fold_plain(UpdateByKind::Ems, f, b, o),
+        UpdateByKind::EmMin => |f, b, o| fold_plain(UpdateByKind::EmMin, f, b, o),
+        UpdateByKind::EmMax => |f, b, o| fold_plain(UpdateByKind::EmMax, f, b, o),
+        _ => |f, b, o| fold_plain(UpdateByKind::EmStd, f, b, o),
+    };
     let mut guesses = [NULL_I64; BLOCK];
     let mut decays = [0.0f64; BLOCK];
+    let mut result = Ok(());
     for start in (0..ids.len()).step_by(BLOCK) {
         let end = ids.len().min(start + BLOCK);
-        let (ids, xs, ts, out) = (
-            &ids[start..end],
-            &xs[start..end],
-            &ts[start..end],
-            &mut out[start..end],
-        );
-        let (guesses, decays) = (&mut guesses[..end - start], &mut decays[..end - start]);
-        // 1. The gaps (in `decays`) and the stamps guessed.
-        for (r, &g) in ids.iter().enumerate() {
-            let Some(stream) = streams.get_mut(g as usize) else {
-                continue;
-            };
-            let (x, t) = (xs[r], ts[r]);
-            let last = stream.guess;
-            let gap = t.wrapping_sub(last);
-            let valid = x != NULL_F64 && !x.is_nan() && t != NULL_I64;
-            let decays_now = valid && last != NULL_I64 && t > last && gap > 0;
-            guesses[r] = if decays_now { last } else { NULL_I64 };
-            decays[r] = gap as f64;
-            if valid && (last == NULL_I64 || decays_now) {
-                stream.guess = t;
+        let n = end - start;
+        let (guesses, decays) = (&mut guesses[..n], &mut decays[..n]);
+        let (ids, xs, ts) = (&ids[start..end], &xs[start..end], &ts[start..end]);
+        let every = guess_every(&mut stamps, (ids, xs, ts), guesses, decays);
+        if !every {
+            unguess(&mut stamps, ids, guesses);
+            if stale {
+                set_stamps(folds, &stamps);
+                stale = false;
             }
+            guess_block(&mut stamps, (ids, xs, ts), guesses, decays);
         }
-        // 2. The decays, vectorised (a row that takes `push` gets a stand-in x ≤ 0 near 0).
-        for (d, &guess) in decays.iter_mut().zip(guesses.iter()) {
-            let x = -*d / time;
-            *d = if guess != NULL_I64 { x } else { -0.25 };
+        decay_block(guesses, decays, time);
+        let block = Block {
+            ids,
+            xs,
+            ts,
+            guesses,
+            decays,
+            first_key: first_key + start as u64,
+        };
+        if every && synced {
+            plain(folds, &block, out);
+            *done += end - start;
+            stale = true;
+            continue;
         }
-        exp_each(decays);
-        // 3. The folds, in arrival order.
-        for (r, &g) in ids.iter().enumerate() {
-            let Some(stream) = streams.get_mut(g as usize) else {
-                continue;
-            };
-            let (x, t) = (xs[r], ts[r]);
-            if !stream.fold.push_decayed(x, t, guesses[r], decays[r]) {
-                let e = Entry {
-                    x,
-                    ts: t,
-                    key: first_key + (start + r) as u64,
-                    ..Entry::default()
-                };
-                // (The exponential folds read no row number: the cycle's count stands in.)
-                stream.fold.push(&e, stream.rows, None)?;
+        result = fold_checked(kind, folds, &block, out, done);
+        if result.is_err() {
+            break;
+        }
+        synced = resyncs;
+        if resyncs {
+            for (stamp, s) in stamps.iter_mut().zip(folds.iter()) {
+                *stamp = s.fold.stamp();
             }
-            out[r] = stream.fold.value();
-            stream.rows += 1;
-            stream.last_ts = t;
         }
     }
+    if stale {
+        set_stamps(folds, &stamps);
+    }
+    result
+}
+
+/// Sets each fold's stamp to `stamps`' (after blocks the plain loop folded).
+fn set_stamps(folds: &mut [Stream<'_>], stamps: &[i64]) {
+    for (s, &stamp) in folds.iter_mut().zip(stamps) {
+        s.fold.set_stamp(stamp);
+    }
+}
+
+/// Pass 1 over a block on the guess that every row decays (a value neither null nor NaN, a
+/// timestamp after its group's stamp by a gap that fits a long): each row's gap (in `decays`)
+/// and its group's stamp before it (in `guesses`), each group's stamp moved to its last row's.
+/// Whether the guess held: if not, [`unguess`] puts the stamps back, for [`guess_block`].
+#[inline(never)]
+fn guess_every(
+    stamps: &mut [i64],
+    (ids, xs, ts): (&[u32], &[f64], &[i64]),
+    guesses: &mut [i64],
+    gaps: &mut [f64],
+) -> bool {
+    let mut every = true;
+    let rows = ids
+        .iter()
+        .zip(ts)
+        .zip(guesses.iter_mut().zip(gaps.iter_mut()));
+    for ((&g, &t), (guess, gap_out)) in rows {
+        let Some(stamp) = stamps.get_mut(g as usize) else {
+            every = false;
+            continue;
+        };
+        let last = *stamp;
+        let gap = t.wrapping_sub(last);
+        // (A null `t` is the least long: never after `last`.)
+        every &= (last != NULL_I64) & (t > last) & (gap > 0);
+        *guess = last;
+        *gap_out = gap as f64;
+        *stamp = t;
+    }
+    // Not `all`, which stops at the first miss: a loop that vectorises.
+    every
+        && xs
+            .iter()
+            .fold(true, |all, &x| all & !x.is_nan() & (x != NULL_F64))
+}
+
+/// Undoes [`guess_every`]: each group's stamp as before the block.
+fn unguess(stamps: &mut [i64], ids: &[u32], guesses: &[i64]) {
+    for (&g, &last) in ids.iter().zip(guesses).rev() {
+        if let Some(stamp) = stamps.get_mut(g as usize) {
+            *stamp = last;
+        }
+    }
+}
+
+/// Pass 1 over a block: each row's gap from its group's stamp (in `decays`), and the stamp it
+/// decays from (in `guesses`; `NULL_I64` for a row that does not decay on the guess).
+#[inline(never)]
+fn guess_block(
+    stamps: &mut [i64],
+    (ids, xs, ts): (&[u32], &[f64], &[i64]),
+    guesses: &mut [i64],
+    gaps: &mut [f64],
+) {
+    let rows = ids.iter().zip(xs).zip(ts);
+    for (((&g, &x), &t), (guess, gap_out)) in rows.zip(guesses.iter_mut().zip(gaps.iter_mut())) {
+        let Some(stamp) = stamps.get_mut(g as usize) else {
+            continue;
+        };
+        let last = *stamp;
+        let gap = t.wrapping_sub(last);
+        let valid = x != NULL_F64 && !x.is_nan() && t != NULL_I64;
+        let decays_now = valid && last != NULL_I64 && t > last && gap > 0;
+        *guess = if decays_now { last } else { NULL_I64 };
+        *gap_out = gap as f64;
+        if valid && (last == NULL_I64 || decays_now) {
+            *stamp = t;
+        }
+    }
+}
+
+/// Pass 2 over a block: the decays `exp(−gap / time)`, vectorised (a row that does not decay
+/// on its guess gets a stand-in x ≤ 0 near 0). (One loop of the quotients and their `exp`
+/// near 0 together measured no faster: the two divisions a value bound it.)
+#[inline(never)]
+fn decay_block(guesses: &[i64], decays: &mut [f64], time: f64) {
+    for (d, &guess) in decays.iter_mut().zip(guesses) {
+        let x = -*d / time;
+        *d = if guess != NULL_I64 { x } else { -0.25 };
+    }
+    exp_each(decays);
+}
+
+/// Pass 3 over a block whose every row decays on its guess, folds in sync, for one operation.
+type PlainBlock = fn(&mut [Stream<'_>], &Block<'_>, &mut Vec<f64>);
+
+/// A block's rows and what passes 1 and 2 made of them.
+struct Block<'a> {
+    ids: &'a [u32],
+    xs: &'a [f64],
+    ts: &'a [i64],
+    guesses: &'a [i64],
+    decays: &'a [f64],
+    /// The output key of the block's first row.
+    first_key: u64,
+}
+
+/// Pass 3 over a block for folds of kind `kind` (a constant at each call: one loop per kind)
+/// when every row decays on its guess and each group's guessed stamp was its fold's before the
+/// block: each row folded in with its decay, nothing checked (the folds' stamps are left as
+/// they were: see [`set_stamps`]), its value appended to `out`.
+#[inline(always)]
+fn fold_plain(kind: UpdateByKind, folds: &mut [Stream<'_>], block: &Block<'_>, out: &mut Vec<f64>) {
+    let rows = block.ids.iter().zip(block.xs).zip(block.decays);
+    out.extend(rows.map(|((&g, &x), &a)| match folds.get_mut(g as usize) {
+        Some(s) => {
+            s.fold.step_started(kind, x, a);
+            s.rows += 1;
+            s.fold.value()
+        }
+        None => NULL_F64,
+    }));
+}
+
+/// Pass 3 over any block, for folds of kind `kind` (compiled once: a block with bad data is
+/// rare): the rows whose guess holds, in a loop of [`EmFold::push_decayed`] alone, each other
+/// row through [`Fold::push`], each value appended to `out`. Adds to `done` the rows folded in.
+#[inline(never)]
+fn fold_checked(
+    kind: UpdateByKind,
+    folds: &mut [Stream<'_>],
+    block: &Block<'_>,
+    out: &mut Vec<f64>,
+    done: &mut usize,
+) -> Result<()> {
+    let n = block.ids.len();
+    let (ids, xs, ts, guesses, decays) = (
+        &block.ids[..n],
+        &block.xs[..n],
+        &block.ts[..n],
+        &block.guesses[..n],
+        &block.decays[..n],
+    );
+    let mut r = 0;
+    while r < n {
+        while r < n {
+            let Some(s) = folds.get_mut(ids[r] as usize) else {
+                break;
+            };
+            if !s
+                .fold
+                .push_decayed(kind, xs[r], ts[r], guesses[r], decays[r])
+            {
+                break;
+            }
+            s.rows += 1;
+            out.push(s.fold.value());
+            r += 1;
+        }
+        if r == n {
+            break;
+        }
+        let mut value = NULL_F64;
+        if let Some(s) = folds.get_mut(ids[r] as usize) {
+            let e = Entry {
+                x: xs[r],
+                ts: ts[r],
+                key: block.first_key + r as u64,
+                ..Entry::default()
+            };
+            // (The exponential folds read no row number.)
+            let pushed = s.fold.push(&e, 0, None);
+            if pushed.is_err() {
+                *done += r;
+                return pushed;
+            }
+            s.rows += 1;
+            value = s.fold.value();
+        }
+        out.push(value);
+        r += 1;
+    }
+    *done += n;
     Ok(())
 }
 
@@ -220,6 +443,32 @@ mod tests {
                 ];
                 (row, step)
             })
+    }
+
+    /// A row as [`arb_row`] makes, but bad data rare (about one row in 300: a null or NaN
+    /// value, a null, equal or earlier timestamp), so that whole blocks decay on their guesses
+    /// and take the plain loops, between blocks that do not.
+    fn arb_clean_row() -> impl Strategy<Value = (Row, Step)> {
+        let step = prop_oneof![
+            600 => (1i64..3_000_000).prop_map(Step::Ahead),
+            1 => Just(Step::Null),
+            1 => Just(Step::Ahead(0)),
+            1 => (1i64..4).prop_map(Step::Back),
+        ];
+        let size = prop_oneof![
+            600 => (-1e6f64..1e6).prop_map(Value::F64),
+            1 => Just(Value::Null),
+            1 => Just(Value::F64(f64::NAN)),
+        ];
+        let qty = prop_oneof![
+            600 => (-3i32..4).prop_map(Value::I32),
+            1 => Just(Value::Null),
+        ];
+        (arb_row(), step, size, qty).prop_map(|((mut row, _), step, size, qty)| {
+            row[column("Size")] = size;
+            row[column("Qty")] = qty;
+            (row, step)
+        })
     }
 
     /// The rows with their timestamps, the clock walked from `start` through the cycles in
@@ -435,6 +684,25 @@ mod tests {
             control in arb_control(),
             ring_capacity in 50usize..1500,
             start in prop::sample::select(vec![i64::MIN + 1, -1_000, 1_000]),
+        ) {
+            check(&stamped(cycles, start), time, control, ring_capacity)?;
+        }
+
+        /// Large cycles of clean rows but a few: blocks of the plain loops and of the checked
+        /// one, in any order.
+        #[test]
+        fn decays_of_clean_cycles_equal_the_row_path_and_a_recomputation(
+            cycles in proptest::collection::vec(
+                prop_oneof![
+                    3 => proptest::collection::vec(arb_clean_row(), 256..1500),
+                    1 => proptest::collection::vec(arb_clean_row(), 0..20),
+                ],
+                1..4,
+            ),
+            time in prop::sample::select(vec![3i64, 1_000_000, 10_000_000_000, i64::MAX]),
+            control in arb_control(),
+            ring_capacity in 50usize..3000,
+            start in prop::sample::select(vec![-1_000, 1_000]),
         ) {
             check(&stamped(cycles, start), time, control, ring_capacity)?;
         }

@@ -107,7 +107,15 @@ impl EmFold {
             self.var = 0.0;
             return;
         }
-        match self.kind {
+        self.step(self.kind, x, a);
+    }
+
+    /// Folds `x` into the started state with decay `a`, as an operation of kind `kind` (the
+    /// fold's: a constant where the caller matched it once, so that its loop has no match a
+    /// row).
+    #[inline(always)]
+    fn step(&mut self, kind: UpdateByKind, x: f64, a: f64) {
+        match kind {
             UpdateByKind::Ema => self.cur = a * self.cur + (1.0 - a) * x,
             UpdateByKind::Ems => self.cur = a * self.cur + x,
             UpdateByKind::EmMin => self.cur = (a * self.cur).min(x),
@@ -141,19 +149,53 @@ impl EmFold {
     /// `a = exp(−(ts − stamp) / time)` computed ahead for `stamp < ts` (not null) on the guess
     /// that `stamp` is the fold's last stamp. If it is (and the fold has started), `push` would
     /// fold in the row with just that `a`: done, true. Otherwise nothing is done (false) and
-    /// the row is for `push`.
+    /// the row is for `push`. `kind` is the fold's own, which the caller matched once for a
+    /// block of rows: the loop this inlines into is compiled for that operation.
     #[inline(always)]
-    pub(crate) fn push_decayed(&mut self, x: f64, ts: i64, stamp: i64, a: f64) -> bool {
-        if stamp == NULL_I64 || self.stamp != stamp || !self.started() {
+    pub(crate) fn push_decayed(
+        &mut self,
+        kind: UpdateByKind,
+        x: f64,
+        ts: i64,
+        stamp: i64,
+        a: f64,
+    ) -> bool {
+        debug_assert!(kind == self.kind);
+        if stamp == NULL_I64 || self.stamp != stamp || !self.started_as(kind) {
             return false;
         }
-        self.fold(x, a);
+        self.step(kind, x, a);
         self.stamp = ts;
         true
     }
 
+    /// The operation.
+    pub(crate) fn kind(&self) -> UpdateByKind {
+        self.kind
+    }
+
+    /// Time decay: folds in a row of value `x` (neither null nor NaN) with decay `a`, the fold
+    /// of kind `kind` (its own) and started: what [`EmFold::push_decayed`] does when its
+    /// guess holds, but for the stamp, which the caller sets ([`EmFold::set_stamp`]) once it
+    /// has folded in the group's rows.
+    #[inline(always)]
+    pub(crate) fn step_started(&mut self, kind: UpdateByKind, x: f64, a: f64) {
+        debug_assert!(kind == self.kind && self.started());
+        self.step(kind, x, a);
+    }
+
+    /// Sets the timestamp of the last row folded in (see [`EmFold::step_started`]).
+    pub(crate) fn set_stamp(&mut self, stamp: i64) {
+        self.stamp = stamp;
+    }
+
     fn started(&self) -> bool {
-        if self.kind == UpdateByKind::EmStd {
+        self.started_as(self.kind)
+    }
+
+    #[inline(always)]
+    fn started_as(&self, kind: UpdateByKind) -> bool {
+        if kind == UpdateByKind::EmStd {
             self.ema != NULL_F64
         } else {
             self.cur != NULL_F64

@@ -240,6 +240,21 @@ impl<F: Place> FoldGroups<F> {
                 self.keeps_rows,
             ));
         }
+        // The time-decayed exponential folds of groups that stream (see below) take their
+        // decays a block at a time (`decay.rs`), their values appended to the empty sink.
+        if window == Window::Cumulative
+            && !self.keeps_rows
+            && decay::stream(
+                &mut self.groups[..needed],
+                rows.ids,
+                rows.xs,
+                rows.ts,
+                rows.first_key,
+                out.scratch,
+            )?
+        {
+            return Ok(true);
+        }
         // Which columns the rows have, looked at once: a row's entry reads only those (a tick
         // window over doubles has none but the input, a time window the timestamps too).
         let (has_i, has_w, has_ts) = (
@@ -278,18 +293,7 @@ impl<F: Place> FoldGroups<F> {
         if window == Window::Cumulative && !self.keeps_rows {
             // Every group streams (see `GroupWindow::push_final`: no ring, no values kept): rows
             // in arrival order, each group's fold taking its rows in order as before, and
-            // neighbouring rows of different groups overlapping (no sort, nothing stored). The
-            // time-decayed exponential folds take their decays a block at a time (`decay.rs`).
-            if decay::stream(
-                &mut self.groups,
-                rows.ids,
-                rows.xs,
-                rows.ts,
-                rows.first_key,
-                emit.out,
-            )? {
-                return Ok(true);
-            }
+            // neighbouring rows of different groups overlapping (no sort, nothing stored).
             for (r, &g) in rows.ids.iter().enumerate() {
                 if let Some(group) = self.groups.get_mut(g as usize) {
                     group.push_final(entry(r), &mut emit)?;
