@@ -746,12 +746,7 @@ fn an_aj_takes_many_right_rows_out_of_time_order() {
             .collect()
     };
     let (lefts, rights) = (rows(300, 0), rows(400, 1_000));
-    left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
-        .unwrap();
-    right
-        .add(Batch::from_rows(&right_schema(), &rights).unwrap())
-        .unwrap();
-    engine.run_cycle().unwrap();
+    add_both(&engine, (&left, &lefts), (&right, &rights));
     let aj = label_aj(&left, &right);
     let raj = left
         .raj(
@@ -970,6 +965,16 @@ fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
     }
 }
 
+/// Adds `lefts` to the left table and `rights` to the right one, and runs a cycle.
+fn add_both(engine: &Engine, (left, lefts): (&Table, &[Row]), (right, rights): (&Table, &[Row])) {
+    left.add(Batch::from_rows(&left_schema(), lefts).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&right_schema(), rights).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+}
+
 /// `left.aj(right)` on `Key = RKey` and `Ts >= RTs`, adding `Label` and `MatchTs`: the join the
 /// tests above build over sides already holding rows.
 fn label_aj(left: &Table, right: &Table) -> Table {
@@ -1020,12 +1025,7 @@ fn an_aj_built_by_the_merge_indexes_its_right_rows_only_when_a_search_needs_them
             engine.append_table(right_schema())
         };
         let (mut lefts, mut rights) = (side(0, 40, 0), side(0, 40, 1_000));
-        left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
-            .unwrap();
-        right
-            .add(Batch::from_rows(&right_schema(), &rights).unwrap())
-            .unwrap();
-        engine.run_cycle().unwrap();
+        add_both(&engine, (&left, &lefts), (&right, &rights));
         MATERIALIZED.with(|m| m.set(0));
         let aj = label_aj(&left, &right);
         let held = |rights: &[Row]| {
