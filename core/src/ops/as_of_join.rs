@@ -14,10 +14,11 @@
 //! A build that merges ([`AsOfJoin::merges`]: an `aj` over a right side in time order) indexes
 //! per bucket only its back row ([`AsOfJoin::partial`]): the merge and the tails need no more,
 //! and a search by a left row at or after that row (both sides growing in time) reads only it
-//! and the rows appended since. The first search that would read before it, a late right row or
-//! a ring's removal index every right row then ([`AsOfJoin::materialize`], once, linear in the
-//! right rows): work deferred from the build, never done by a one-off join or by both sides
-//! growing in time.
+//! and the rows appended since. The first search that would read before it (a left row before
+//! its bucket's back row, even of a key whose every right row came after the build), a right
+//! row out of time order (of any key) or a ring's removal index every right row then
+//! ([`AsOfJoin::materialize`], once, linear in the right rows): work deferred from the build,
+//! never done by a one-off join or by both sides growing in time.
 //!
 //! Each left row keeps its matched right row key (its stamp is read from the left table when it
 //! is checked again); its key id is read from the left's key columns a block at a time, and kept
@@ -160,6 +161,17 @@ struct Bucket {
     tail: VecDeque<u64>,
     /// Where the last search ended: left rows in time order search near it.
     hint: Cell<usize>,
+}
+
+impl Bucket {
+    /// Adds left row `key` to the tail, dropping from its front the rows gone from the output
+    /// (keys before `first_live`).
+    fn add_to_tail(&mut self, key: u64, first_live: u64) {
+        while self.tail.front().is_some_and(|&k| k < first_live) {
+            self.tail.pop_front();
+        }
+        self.tail.push_back(key);
+    }
 }
 
 /// The first position in `rows` (sorted) whose row is not below `bound`, found by galloping
@@ -620,11 +632,7 @@ impl AsOfJoin {
                 let found = self.find_or_index(id as usize, t, right);
                 matches.push(found);
                 if self.in_tail(&self.buckets[id as usize], t) {
-                    let tail = &mut self.buckets[id as usize].tail;
-                    while tail.front().is_some_and(|&k| k < first_live) {
-                        tail.pop_front();
-                    }
-                    tail.push_back(first_out + i as u64);
+                    self.buckets[id as usize].add_to_tail(first_out + i as u64, first_live);
                 }
             }
             if let Some(kept) = &mut self.left_ids {
@@ -709,11 +717,7 @@ impl AsOfJoin {
                 // (A key not seen on the right: no rows, every stamp.)
                 let from = tail_from.get(id as usize).copied().unwrap_or(Some(0));
                 if from.is_some_and(|from| t >= from) {
-                    let tail = &mut self.buckets[id as usize].tail;
-                    while tail.front().is_some_and(|&k| k < first_live) {
-                        tail.pop_front();
-                    }
-                    tail.push_back(first_out + i as u64);
+                    self.buckets[id as usize].add_to_tail(first_out + i as u64, first_live);
                 }
             }
             if let Some(kept) = &mut self.left_ids {

@@ -95,9 +95,11 @@ pub(super) fn stream<F: Place>(
             break;
         }
         let g = g as usize;
-        if !seen[g] {
-            seen[g] = true;
-            last_ts[g] = t;
+        if let (Some(seen), Some(last)) = (seen.get_mut(g), last_ts.get_mut(g))
+            && !*seen
+        {
+            *seen = true;
+            *last = t;
             left -= 1;
         }
     }
@@ -665,6 +667,62 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    /// A state that lands exactly on the null sentinel (-f64::MAX: an `ems` that never decays
+    /// summing -MAX/2 twice) starts again from the next value on the plain loops as on the row
+    /// path, not carrying -MAX on (which then reads null).
+    #[test]
+    fn a_state_landing_on_the_null_sentinel_starts_again_as_on_the_row_path() {
+        let row = |x: f64, ts: i64| -> Row {
+            let mut row = vec![Value::Null; schema().fields().len()];
+            row[column("Instrument")] = Value::String("BTC/USD".into());
+            row[column("Size")] = Value::F64(x);
+            row[column("Ts")] = Value::Timestamp(ts);
+            row
+        };
+        let half = -f64::MAX / 2.0;
+        let cycles = [
+            vec![row(5.0, 0)],
+            (1..=600)
+                .map(|i| match i {
+                    100 => row(half - 1.0, i),
+                    101 => row(half, i),
+                    _ => row(5.0, i),
+                })
+                .collect::<Vec<_>>(),
+        ];
+        let decay = UpdateByWindow::DecayTime {
+            column: "Ts".into(),
+            time: i64::MAX,
+        };
+        let ops = [UpdateBy::exponential(
+            UpdateByKind::Ems,
+            decay,
+            &["S = Size"],
+            OperationControl::default(),
+        )];
+        let (fast, slow) = (Engine::new(), Engine::new());
+        let (f, w) = (fast.append_table(schema()), slow.append_table(schema()));
+        let (got, want) = (
+            f.update_by(&ops, &["Instrument"]).unwrap(),
+            w.update_by(&ops, &["Instrument"]).unwrap(),
+        );
+        for rows in &cycles {
+            let batch = Batch::from_rows(&schema(), rows).unwrap();
+            f.add(batch.clone()).unwrap();
+            w.add(batch).unwrap();
+            fast.run_cycle().unwrap();
+            let _only = SwitchOn::new(&ROW_PATH_ONLY);
+            slow.run_cycle().unwrap();
+        }
+        let (got, want) = (got.all_rows(), want.all_rows());
+        let s = column("Ts") + 1;
+        assert_eq!(want[102][s], Value::F64(5.0), "the row path starts again");
+        assert!(
+            bits(&got) == bits(&want),
+            "the plain loops differ from the row path"
+        );
     }
 
     proptest! {

@@ -175,13 +175,20 @@ impl EmFold {
     }
 
     /// Time decay: folds in a row of value `x` (neither null nor NaN) with decay `a`, the fold
-    /// of kind `kind` (its own) and started: what [`EmFold::push_decayed`] does when its
-    /// guess holds, but for the stamp, which the caller sets ([`EmFold::set_stamp`]) once it
-    /// has folded in the group's rows.
+    /// of kind `kind` (its own) and stamped: what [`EmFold::push_decayed`] does when its guess
+    /// holds, but for the stamp, which the caller sets ([`EmFold::set_stamp`]) once it has
+    /// folded in the group's rows; and, as `push` does, a fold whose state is the null
+    /// sentinel (one that landed exactly on -f64::MAX) starts again from `x`.
     #[inline(always)]
     pub(crate) fn step_started(&mut self, kind: UpdateByKind, x: f64, a: f64) {
-        debug_assert!(kind == self.kind && self.started());
-        self.step(kind, x, a);
+        debug_assert!(kind == self.kind);
+        if self.started_as(kind) {
+            self.step(kind, x, a);
+        } else {
+            // A state that landed on the null sentinel (-f64::MAX) starts again from `x`, as
+            // `push` does.
+            self.fold(x, a);
+        }
     }
 
     /// Sets the timestamp of the last row folded in (see [`EmFold::step_started`]).

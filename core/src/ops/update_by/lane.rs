@@ -270,7 +270,9 @@ impl<F: Place> FoldGroups<F> {
             key: rows.first_key + r as u64,
         };
         // Room for the older rows' values too (rows without a final value yet, each emitted
-        // once more at most), so appending them does not move the cycle's values.
+        // once more at most), so appending them does not move the cycle's values. (Counted over
+        // every group up to the greatest id, those without rows this cycle too, which emit
+        // nothing: a few rows too many, not worth a pass of their own.)
         let older: u64 = self.groups[..needed].iter().map(GroupWindow::pending).sum();
         let room = count.saturating_add(usize::try_from(older).unwrap_or(usize::MAX));
         match out.scratch {
