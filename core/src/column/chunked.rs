@@ -248,6 +248,15 @@ impl<T: Copy> Chunked<T> {
         Some((chunk, position - self.starts[chunk]))
     }
 
+    /// The chunk holding `index`: its first logical position and its values from there (the
+    /// front chunk's without the values popped from it), for a walk of ascending positions.
+    fn chunk_at(&self, index: usize) -> Option<(usize, &[T])> {
+        let (c, _) = self.locate(index)?;
+        let base = self.starts.first()? + self.head;
+        let skip = if c == 0 { self.head } else { 0 };
+        Some((self.starts[c] + skip - base, &self.chunks[c][skip..]))
+    }
+
     /// The value at `index` (0 is the front), if any.
     pub fn get(&self, index: usize) -> Option<T> {
         let (chunk, offset) = self.locate(index)?;
@@ -288,17 +297,15 @@ impl<T: Copy> Chunked<T> {
     /// `none` (and a position past the end): a join's gather of its matches, in one pass.
     /// Ascending keys walk the chunks as [`Chunked::gather`]'s positions do.
     pub fn gather_keys(&self, keys: &[u64], (first, none): (u64, u64), null: T, out: &mut Vec<T>) {
-        let base = self.starts.first().map_or(0, |s| s + self.head);
         let mut current: (usize, &[T]) = (0, &[]);
         out.reserve(keys.len());
         for &key in keys {
             let p = key.wrapping_sub(first) as usize;
             if key != none
                 && (p < current.0 || p - current.0 >= current.1.len())
-                && let Some((c, _)) = self.locate(p)
+                && let Some(chunk) = self.chunk_at(p)
             {
-                let skip = if c == 0 { self.head } else { 0 };
-                current = (self.starts[c] + skip - base, &self.chunks[c][skip..]);
+                current = chunk;
             }
             let value = if key == none {
                 None
@@ -312,16 +319,14 @@ impl<T: Copy> Chunked<T> {
     /// Appends the values at `positions` to `out`, skipping positions past the end. Ascending
     /// positions walk the chunks: a search only when one crosses into another chunk.
     pub fn gather(&self, positions: &[usize], out: &mut Vec<T>) {
-        let base = self.starts.first().map_or(0, |s| s + self.head);
         // The chunk last read: its first logical position and its values.
         let mut current: (usize, &[T]) = (0, &[]);
         for &p in positions {
             if p < current.0 || p - current.0 >= current.1.len() {
-                let Some((c, _)) = self.locate(p) else {
+                let Some(chunk) = self.chunk_at(p) else {
                     continue;
                 };
-                let skip = if c == 0 { self.head } else { 0 };
-                current = (self.starts[c] + skip - base, &self.chunks[c][skip..]);
+                current = chunk;
             }
             if let Some(&v) = current.1.get(p - current.0) {
                 out.push(v);
