@@ -244,12 +244,7 @@ impl Place for SumFold {
                             exact_sum::add_finite(&mut hi, &mut lo, -$g.x);
                             exact_sum::add_finite(&mut hi, &mut lo, $c.x);
                             let value = if average { (hi + lo) / length } else { hi + lo };
-                            if $row.key >= placed_from {
-                                out[($row.key - placed_from) as usize] = value;
-                            } else {
-                                out.push(value);
-                                emit.keys.push($row.key);
-                            }
+                            place(out, emit.keys, placed_from, $row.key, value);
                         };
                     }
                     let ((gone, gone_late), (come, come_late), (now, now_late)) = (
@@ -315,12 +310,7 @@ impl Place for SumFold {
             }
             // As `ExactSum::value` gives it with no special counted.
             let value = sum_value(hi + lo, h - t, average);
-            if row.key >= placed_from {
-                out[(row.key - placed_from) as usize] = value;
-            } else {
-                out.push(value);
-                emit.keys.push(row.key);
-            }
+            place(out, emit.keys, placed_from, row.key, value);
             r += 1;
         }
         (sum.hi, sum.lo, sum.count) = (hi, lo, h - t);
@@ -335,8 +325,8 @@ impl Place for SumFold {
 /// last rows' tell): the driver's pops, rebuilds and pushes in the same order, compared as
 /// `i64`s. The rows leaving a row's window vary in number (none, one, two, ...: a loop's exit the
 /// processor mispredicts about once a row), so the first pop is done by a mask, not a branch,
-/// and a loop takes any more; the first push too. (Two such pops measured slower than one:
-/// each adds to the sum's chain of additions.)
+/// and a loop takes any more. (Two such pops measured slower than one, each adding to the sum's
+/// chain of additions; a masked push slower than the loop.)
 struct TimeStretch<'a> {
     entries: &'a [Entry],
     base: u64,
@@ -392,10 +382,10 @@ impl<'a> TimeStretch<'a> {
         let rows = &entries[(self.rows.start - base) as usize..(self.rows.end - base) as usize];
         for row in rows {
             let (from, upto) = (row.ts - self.rev, row.ts + self.fwd);
-            // The first pop and the first push are chosen by a mask, not a branch: a value
-            // not taken is replaced by -0.0, which adds nothing (`hi + -0.0` is `hi`, and the
-            // error it leaves, +0.0, leaves `lo` as it is, since `lo` is never -0.0: it starts
-            // at +0.0 and a sum is -0.0 only of two -0.0s).
+            // The first pop is chosen by a mask, not a branch: a value not taken is replaced
+            // by -0.0, which adds nothing (`hi + -0.0` is `hi`, and the error it leaves, +0.0,
+            // leaves `lo` as it is, since `lo` is never -0.0: it starts at +0.0 and a sum is
+            // -0.0 only of two -0.0s).
             let gone = at(ti);
             let take = ti < hj && gone.ts < from;
             let x = f64::from_bits(gone.x.to_bits() & u64::from(take).wrapping_neg());
@@ -424,12 +414,7 @@ impl<'a> TimeStretch<'a> {
                 hj += 1;
             }
             let value = sum_value(*hi + *lo, (hj - ti) as u64, average);
-            if row.key >= placed_from {
-                out[(row.key - placed_from) as usize] = value;
-            } else {
-                out.push(value);
-                keys.push(row.key);
-            }
+            place(out, keys, placed_from, row.key, value);
         }
         (*t, *h) = (base + ti as u64, base + hj as u64);
         *b = (built + i128::from(base)) as u64;
@@ -441,6 +426,18 @@ impl ExactSum {
     #[inline(always)]
     fn value(&self, average: bool) -> f64 {
         sum_value(self.f64(), self.count, average)
+    }
+}
+
+/// Writes the value of the row of `key` as [`Emitter`] does, its sink matched once by the
+/// caller: at its position from `placed_from` (a row of this cycle), else appended with its key.
+#[inline(always)]
+fn place(out: &mut Vec<f64>, keys: &mut Vec<u64>, placed_from: u64, key: u64, value: f64) {
+    if key >= placed_from {
+        out[(key - placed_from) as usize] = value;
+    } else {
+        out.push(value);
+        keys.push(key);
     }
 }
 
