@@ -301,7 +301,7 @@ fn fold_plain(kind: UpdateByKind, folds: &mut [Stream<'_>], block: &Block<'_>, o
     let rows = block.ids.iter().zip(block.xs).zip(block.decays);
     out.extend(rows.map(|((&g, &x), &a)| match folds.get_mut(g as usize) {
         Some(s) => {
-            s.fold.step_started(kind, x, a);
+            s.fold.fold_as(kind, x, a);
             s.rows += 1;
             s.fold.value()
         }

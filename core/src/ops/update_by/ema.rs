@@ -174,13 +174,14 @@ impl EmFold {
         self.kind
     }
 
-    /// Time decay: folds in a row of value `x` (neither null nor NaN) with decay `a`, the fold
-    /// of kind `kind` (its own) and stamped: what [`EmFold::push_decayed`] does when its guess
+    /// Time decay: folds in a row of value `x` (neither null nor NaN) with decay `a`, as
+    /// `fold` does but for an operation of kind `kind` (its own, a constant where the caller
+    /// matched it once), the fold stamped: what [`EmFold::push_decayed`] does when its guess
     /// holds, but for the stamp, which the caller sets ([`EmFold::set_stamp`]) once it has
     /// folded in the group's rows; and, as `push` does, a fold whose state is the null
     /// sentinel (one that landed exactly on -f64::MAX) starts again from `x`.
     #[inline(always)]
-    pub(crate) fn step_started(&mut self, kind: UpdateByKind, x: f64, a: f64) {
+    pub(crate) fn fold_as(&mut self, kind: UpdateByKind, x: f64, a: f64) {
         debug_assert!(kind == self.kind);
         if self.started_as(kind) {
             self.step(kind, x, a);
@@ -191,7 +192,7 @@ impl EmFold {
         }
     }
 
-    /// Sets the timestamp of the last row folded in (see [`EmFold::step_started`]).
+    /// Sets the timestamp of the last row folded in (see [`EmFold::fold_as`]).
     pub(crate) fn set_stamp(&mut self, stamp: i64) {
         self.stamp = stamp;
     }
