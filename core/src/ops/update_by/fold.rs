@@ -13,13 +13,15 @@ use crate::{Error, Result};
 use std::ops::Range;
 
 /// One row as the folds read it: its input as a double (`NULL_F64` for null) and, for integer
-/// inputs, as a long (`NULL_I64` for null); its weight and its timestamp (`NULL_I64` when the
-/// operation has none); and its key in the output table.
+/// inputs, as a long (`NULL_I64` for null), or for `rollingWAvg` (which reads its input as a
+/// double alone) its weight ([`Entry::w`]); its timestamp (`NULL_I64` when the operation has
+/// none); and its key in the output table. 32 bytes: a window's rows are copied as they come
+/// and as its front is dropped, so each field costs a copy a row.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
     pub x: f64,
+    /// The input as a long, or the weight's bits (see [`Entry::weighted`]).
     pub i: i64,
-    pub w: f64,
     pub ts: i64,
     pub key: u64,
 }
@@ -27,6 +29,18 @@ pub(crate) struct Entry {
 impl Entry {
     pub(crate) fn is_null(&self) -> bool {
         self.x == NULL_F64
+    }
+
+    /// The `i` of a row of weight `w` (`rollingWAvg`'s rows).
+    #[inline(always)]
+    pub(crate) fn weighted(w: f64) -> i64 {
+        w.to_bits() as i64
+    }
+
+    /// The weight of a `rollingWAvg` row (`NULL_F64` for null).
+    #[inline(always)]
+    pub(crate) fn w(&self) -> f64 {
+        f64::from_bits(self.i as u64)
     }
 
     /// Whether the input is a finite number (not null, NaN nor an infinity).
@@ -47,7 +61,6 @@ impl Default for Entry {
         Self {
             x: NULL_F64,
             i: NULL_I64,
-            w: NULL_F64,
             ts: NULL_I64,
             key: 0,
         }

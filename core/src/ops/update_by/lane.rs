@@ -57,6 +57,8 @@ struct FoldGroups<F> {
     groups: Vec<GroupWindow<F>>,
     /// Whether groups keep their rows, for a parent that removes rows from its front.
     keeps_rows: bool,
+    /// The batch path's rows held by each group before a chunk's (kept from cycle to cycle).
+    held: Vec<usize>,
 }
 
 /// The groups of a lane, by fold type: each fold type's row loop is compiled for it (no dynamic
@@ -106,6 +108,7 @@ impl<F: Place> FoldGroups<F> {
             proto,
             groups: Vec::new(),
             keeps_rows: false,
+            held: Vec::new(),
         }
     }
 
@@ -143,8 +146,10 @@ impl<F: Place> FoldGroups<F> {
         for (r, &g) in rows.ids.iter().enumerate() {
             let e = Entry {
                 x: rows.xs[r],
-                i: rows.is.get(r).copied().unwrap_or(NULL_I64),
-                w: rows.ws.get(r).copied().unwrap_or(NULL_F64),
+                i: match rows.ws.get(r) {
+                    Some(&w) => Entry::weighted(w),
+                    None => rows.is.get(r).copied().unwrap_or(NULL_I64),
+                },
                 ts: rows.ts.get(r).copied().unwrap_or(NULL_I64),
                 key: rows.first_key + r as u64,
             };
@@ -208,14 +213,15 @@ pub(super) fn row_path_only() -> bool {
     false
 }
 
-/// Rows of one group the batch path adds to its window at once (their entries stay in cache).
-pub(super) const BATCH_CHUNK: usize = 4096;
+/// Rows of a cycle the batch path adds to their groups' windows at once (their entries, 32
+/// bytes each, stay in cache).
+pub(super) const BATCH_CHUNK: usize = 8192;
 
 impl<F: Place> FoldGroups<F> {
-    /// [`FoldGroups::run`] for a cycle of many rows: the rows grouped by group id first (a
-    /// counting sort of the dense ids), then each group's rows run through its window at once
-    /// ([`GroupWindow::extend`]: the same fold operations in the same order, so the same values
-    /// bit for bit), the new rows' values written by row position. Leaves in `scratch`/`keys`
+    /// [`FoldGroups::run`] for a cycle of many rows: a chunk of rows at a time, each row
+    /// appended to its group's rows in arrival order, then each group's window moved over its
+    /// new rows at once ([`GroupWindow::take_pushed`]: the same fold operations in the same
+    /// order, so the same values bit for bit), the new rows' values written by row position. Leaves in `scratch`/`keys`
     /// the cycle's rows first, in order (`placed`; no keys), then the older rows whose values
     /// were emitted again (with their keys). `false` (nothing done) for a sink that cannot be
     /// written by position, or when the cycle's greatest group id is over twice its rows.
@@ -226,9 +232,8 @@ impl<F: Place> FoldGroups<F> {
         }
         // Rows of a null timestamp of a time window are in no group: their value stays null.
         let in_group = |r: usize| rows.time_column.is_none() || rows.ts[r] != NULL_I64;
-        // Rows per group (shifted by one), then where each group's rows start in `order`: over
-        // the groups up to the cycle's greatest id, so a cycle of a few groups among many takes
-        // the row path (its cost is the rows it adds, not the groups).
+        // The groups up to the cycle's greatest id are walked per chunk, so a cycle of a few
+        // groups among many takes the row path (its cost is the rows it adds, not the groups).
         let needed = groups_needed(rows.ids);
         if needed > 2 * count {
             return Ok(false);
@@ -264,8 +269,13 @@ impl<F: Place> FoldGroups<F> {
         );
         let entry = |r: usize| Entry {
             x: rows.xs[r],
-            i: if has_i { rows.is[r] } else { NULL_I64 },
-            w: if has_w { rows.ws[r] } else { NULL_F64 },
+            i: if has_w {
+                Entry::weighted(rows.ws[r])
+            } else if has_i {
+                rows.is[r]
+            } else {
+                NULL_I64
+            },
             ts: if has_ts { rows.ts[r] } else { NULL_I64 },
             key: rows.first_key + r as u64,
         };
@@ -303,55 +313,41 @@ impl<F: Place> FoldGroups<F> {
             }
             return Ok(true);
         }
-        let mut starts = vec![0usize; needed + 1];
-        if rows.time_column.is_some() {
-            for (r, &g) in rows.ids.iter().enumerate() {
-                if in_group(r) {
-                    starts[g as usize + 1] += 1;
-                }
-            }
-        } else {
-            count_ids(rows.ids, &mut starts[1..]);
-        }
-        for g in 0..needed {
-            starts[g + 1] += starts[g];
-        }
-        let mut next = starts.clone();
-        let mut order = vec![0u32; starts[needed]];
-        for (r, &g) in rows.ids.iter().enumerate() {
-            if in_group(r) {
-                order[next[g as usize]] = r as u32;
-                next[g as usize] += 1;
-            }
-        }
-        if let Some(name) = rows.time_column {
-            // Every group's timestamps are checked before any window moves.
-            for (g, group) in self.groups.iter().enumerate().take(needed) {
-                let mut last = group.last_ts();
-                for &r in &order[starts[g]..starts[g + 1]] {
-                    let ts = rows.ts[r as usize];
-                    if ts < last {
-                        return Err(Error::Invalid(format!(
-                            "updateBy: the timestamps of {name} decrease within a group (a \
-                             time window needs them in order within each group)"
-                        )));
-                    }
-                    last = ts;
-                }
-            }
-        }
         // Whether every input of the cycle is a finite number (looked at once here, not per
         // group).
         let finite = rows.xs.iter().fold(true, |all, &x| all & finite_input(x));
-        for (g, group) in self.groups.iter_mut().enumerate().take(needed) {
-            let mine = &order[starts[g]..starts[g + 1]];
-            if mine.is_empty() {
-                continue;
+        // A chunk of rows at a time, in arrival order, each to its group's rows (a stream of
+        // writes a group), then each group's window moves over its new rows.
+        let mut held = std::mem::take(&mut self.held);
+        for start in (0..count).step_by(BATCH_CHUNK) {
+            let end = count.min(start + BATCH_CHUNK);
+            held.clear();
+            held.extend(self.groups[..needed].iter().map(GroupWindow::held));
+            for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
+                if let (true, Some(group)) = (in_group(r), self.groups.get_mut(g as usize)) {
+                    group.push_row(entry(r));
+                }
             }
-            for chunk in mine.chunks(BATCH_CHUNK) {
-                let entries = chunk.iter().map(|&r| entry(r as usize));
-                group.extend(window, entries, finite, &mut emit)?;
+            if let Some(name) = rows.time_column {
+                // Every group's timestamps are checked before its chunk's windows move.
+                let groups = || self.groups[..needed].iter().zip(&held);
+                if !groups().all(|(group, &first)| group.pushed_in_order(first)) {
+                    for (group, &first) in self.groups[..needed].iter_mut().zip(&held) {
+                        group.drop_pushed(first);
+                    }
+                    return Err(Error::Invalid(format!(
+                        "updateBy: the timestamps of {name} decrease within a group (a time \
+                         window needs them in order within each group)"
+                    )));
+                }
             }
+            let groups = self.groups[..needed].iter_mut().zip(&held);
+            for (group, &first) in groups.filter(|(g, first)| g.held() > **first) {
+                group.take_pushed(window, first, finite, &mut emit)?;
+            }
+        }
+        self.held = held;
+        for group in &self.groups[..needed] {
             if group.is_pending() {
                 group.provisional_with(window, &mut emit)?;
             }
@@ -365,26 +361,6 @@ fn groups_needed(ids: &[u32]) -> usize {
     // The greatest id as a `u32`, then widened: a maximum of 64-bit lanes is several
     // instructions a lane where the machine has no 64-bit compare.
     ids.iter().copied().max().map_or(0, |g| g as usize + 1)
-}
-
-/// Adds to `counts[g]` the rows of each id `g` of `ids` (every id below `counts.len()`): four
-/// rows at a time into four tallies, so that rows of one id in a row do not wait on each other's
-/// increment.
-fn count_ids(ids: &[u32], counts: &mut [usize]) {
-    let mut tallies = vec![[0u32; 4]; counts.len()];
-    let mut quads = ids.chunks_exact(4);
-    for q in &mut quads {
-        tallies[q[0] as usize][0] += 1;
-        tallies[q[1] as usize][1] += 1;
-        tallies[q[2] as usize][2] += 1;
-        tallies[q[3] as usize][3] += 1;
-    }
-    for &g in quads.remainder() {
-        tallies[g as usize][0] += 1;
-    }
-    for (count, t) in counts.iter_mut().zip(&tallies) {
-        *count += t.iter().map(|&c| c as usize).sum::<usize>();
-    }
 }
 
 /// The output type of `kind` over `input` (over `window`), or why it does not apply.

@@ -340,7 +340,6 @@ struct TimeStretch<'a> {
 const PAST_END: Entry = Entry {
     x: 0.0,
     i: 0,
-    w: 0.0,
     ts: i64::MAX,
     key: 0,
 };
@@ -378,7 +377,10 @@ impl<'a> TimeStretch<'a> {
         let at = |j: usize| entries.get(j).unwrap_or(&PAST_END);
         // Places from `base`: the built tail may be before it (its rows dropped).
         let (mut ti, mut hj) = ((*t - base) as usize, (*h - base) as usize);
-        let mut built = *b as i128 - i128::from(base);
+        // The built tail from `base`, as an `i64`: places are below 2^62 (a slice's, of 32-byte
+        // rows), and a built tail further than 2^62 before `base` compares as one 2^62 before
+        // (the tail is past it, by more than the window's length, either way).
+        let mut built = (i128::from(*b) - i128::from(base)).max(-(1 << 62)) as i64;
         let rows = &entries[(self.rows.start - base) as usize..(self.rows.end - base) as usize];
         for row in rows {
             let (from, upto) = (row.ts - self.rev, row.ts + self.fwd);
@@ -401,8 +403,8 @@ impl<'a> TimeStretch<'a> {
                 }
                 ti = hj;
             }
-            let tail = ti as i128;
-            if tail > built && tail - built >= (hj - ti) as i128 {
+            let tail = ti as i64;
+            if tail > built && tail - built >= (hj - ti) as i64 {
                 built = tail;
                 (*hi, *lo) = (0.0, 0.0);
                 for e in &entries[ti..hj] {
@@ -417,7 +419,7 @@ impl<'a> TimeStretch<'a> {
             place(out, keys, placed_from, row.key, value);
         }
         (*t, *h) = (base + ti as u64, base + hj as u64);
-        *b = (built + i128::from(base)) as u64;
+        *b = (i128::from(built) + i128::from(base)) as u64;
     }
 }
 

@@ -17,17 +17,17 @@ pub(crate) struct WAvgFold {
 
 impl Fold for WAvgFold {
     fn push(&mut self, e: &Entry, _: u64, _: Option<&Value>) -> Result<()> {
-        if !e.is_null() && e.w != NULL_F64 {
-            self.weighted.add_f64(e.x * e.w);
-            self.weights.add_f64(e.w);
+        if !e.is_null() && e.w() != NULL_F64 {
+            self.weighted.add_f64(e.x * e.w());
+            self.weights.add_f64(e.w());
         }
         Ok(())
     }
 
     fn pop(&mut self, e: &Entry, _: u64) {
-        if !e.is_null() && e.w != NULL_F64 {
-            self.weighted.sub_f64(e.x * e.w);
-            self.weights.sub_f64(e.w);
+        if !e.is_null() && e.w() != NULL_F64 {
+            self.weighted.sub_f64(e.x * e.w());
+            self.weights.sub_f64(e.w());
         }
     }
 

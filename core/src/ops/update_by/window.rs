@@ -444,24 +444,49 @@ impl<F: Place> GroupWindow<F> {
         Ok(())
     }
 
-    /// Adds many rows at the group's end at once (a batch: the rows of one group in a large
-    /// cycle), then gives every row that became final, in order, to `emit` with its key: the
-    /// same fold operations in the same order as [`GroupWindow::add`] row by row (a final row's
-    /// window holds only rows that had arrived when it became final), so the same values bit
-    /// for bit, without the per-row bookkeeping. Only for folds that keep no values (fill and
-    /// group go row by row); a group that streams takes its rows through
-    /// [`GroupWindow::push_final`] instead. `finite`: every entry's input is finite and not
-    /// null (known to the caller; else the entries are looked at).
-    pub(crate) fn extend(
+    /// Adds a row at the group's end, to be taken in with the others of a batch by
+    /// [`GroupWindow::take_pushed`] (the batch path: its rows in a large cycle).
+    #[inline(always)]
+    pub(crate) fn push_row(&mut self, e: Entry) {
+        self.rows.push(e);
+    }
+
+    /// The rows the group holds: [`GroupWindow::take_pushed`]'s `first`, taken before a batch's
+    /// [`GroupWindow::push_row`]s.
+    pub(crate) fn held(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the rows pushed since the group held `first` keep its timestamps from
+    /// decreasing (a time window's: the rows of a null timestamp are not pushed).
+    pub(crate) fn pushed_in_order(&self, first: usize) -> bool {
+        let pushed = self.rows.get(first..).unwrap_or_default();
+        let starts_after = pushed.first().is_none_or(|e| e.ts >= self.last_ts);
+        let pairs = pushed.windows(2);
+        starts_after && pairs.fold(true, |ordered, w| ordered & (w[0].ts <= w[1].ts))
+    }
+
+    /// Drops the rows pushed since the group held `first` (a batch that failed).
+    pub(crate) fn drop_pushed(&mut self, first: usize) {
+        self.rows.truncate(first);
+    }
+
+    /// Takes in the rows pushed at once since the group held `first` (a batch), then gives every
+    /// row that became final, in order, to `emit` with its key: the same fold operations in the
+    /// same order as [`GroupWindow::add`] row by row (a final row's window holds only rows that
+    /// had arrived when it became final), so the same values bit for bit, without the per-row
+    /// bookkeeping. Only for folds that keep no values (fill and group go row by row); a group
+    /// that streams takes its rows through [`GroupWindow::push_final`] instead. `finite`: every
+    /// row's input is finite and not null (known to the caller; else the rows are looked at).
+    pub(crate) fn take_pushed(
         &mut self,
         window: Window,
-        entries: impl Iterator<Item = Entry>,
+        first: usize,
         finite: bool,
         emit: &mut Emitter<'_>,
     ) -> Result<()> {
-        let first = self.rows.len();
-        self.rows.extend(entries);
-        if !finite && let Some(last) = self.rows[first..].iter().rposition(|e| !e.is_finite()) {
+        let pushed = self.rows.get(first..).unwrap_or_default();
+        if !finite && let Some(last) = pushed.iter().rposition(|e| !e.is_finite()) {
             self.finite_from = self.base + (first + last) as u64 + 1;
         }
         self.advance(window, emit)
