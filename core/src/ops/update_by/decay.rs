@@ -11,14 +11,19 @@
 //!    gap not above 0 or past a long, a group's first row, a guess that a reset or a skipped row
 //!    made wrong) goes through [`Fold::push`] as on the row path, its `OperationControl` and all.
 //!
+//! The values and timestamps are read in stretches ([`Part`]) as the parent's chunks hold them
+//! (`lane.rs` reads a double column in place), blocks within a stretch.
+//!
 //! A block of clean rows, the usual one, takes plainer loops ([`guess_every`], [`fold_plain`]):
-//! pass 1 guesses that every row decays, with one flag for the block instead of a test a row,
+//! pass 1 guesses that every row decays, with one flag for the block instead of a test a row
+//! (a block with a timestamp before 1970 takes the checked passes: see [`guess_every`]),
 //! and if that held and each group's guessed stamp was its fold's before the block (`synced`),
 //! pass 3 folds each row in with its decay and checks nothing, the folds' stamps set once
 //! ([`set_stamps`]) when a checked block comes or the cycle ends. A block where the guess fails
 //! has its stamps put back ([`unguess`]) and takes the checked passes ([`guess_block`],
 //! [`fold_checked`]). Each pass is a function of its own; pass 3's plain loop is compiled per
-//! operation (the checked one once, the operation matched a row: it is the rare block's).
+//! operation ([`Op`]; the checked one once, the operation matched a row: it is the rare
+//! block's).
 //!
 //! Invariant: each group's fold takes its rows in their order, each with the decay the row path
 //! would give it, so each value is the row path's, bit for bit (this module's property tests
@@ -44,16 +49,20 @@ struct Stream<'a> {
     rows: u64,
 }
 
-/// Folds rows `0 .. ids.len()` of a cycle (group `ids[r]`, every id below `groups.len()`, value
-/// `xs[r]`, timestamp `ts[r]`, output key `first_key + r`) into `groups`, each group's fold a
-/// time-decayed exponential one that streams, and appends each row's value, in order, to `out`
-/// (empty: the values are written once, not over a fill of nulls). `false` (nothing done) for
-/// folds of any other kind, or a sink that is not an empty double one.
+/// A stretch of a cycle's rows: their values and timestamps, as the parent's columns hold them
+/// (read in place) or as a lane copied them.
+pub(super) type Part<'a> = (&'a [f64], &'a [i64]);
+
+/// Folds rows `0 .. ids.len()` of a cycle (group `ids[r]`, every id below `groups.len()`; value
+/// and timestamp in `parts`, their stretches in order, row `r` of the cycle at `r` of them put
+/// end to end; output key `first_key + r`) into `groups`, each group's fold a time-decayed
+/// exponential one that streams, and appends each row's value, in order, to `out` (empty: the
+/// values are written once, not over a fill of nulls). `false` (nothing done) for folds of any
+/// other kind, a sink that is not an empty double one, or parts not as long as `ids`.
 pub(super) fn stream<F: Place>(
     groups: &mut [GroupWindow<F>],
     ids: &[u32],
-    xs: &[f64],
-    ts: &[i64],
+    parts: &[Part<'_>],
     first_key: u64,
     out: &mut Sink,
 ) -> Result<bool> {
@@ -68,7 +77,10 @@ pub(super) fn stream<F: Place>(
     else {
         return Ok(false);
     };
-    if !out.is_empty() || xs.len() != count || ts.len() != count {
+    let lengths = parts
+        .iter()
+        .map(|&(xs, ts)| (xs.len() == ts.len()).then_some(xs.len()));
+    if !out.is_empty() || lengths.sum::<Option<usize>>() != Some(count) {
         return Ok(false);
     }
     let mut folds: Vec<Stream<'_>> = Vec::with_capacity(groups.len());
@@ -80,40 +92,56 @@ pub(super) fn stream<F: Place>(
     }
     let mut done = 0;
     out.reserve(count);
-    let result = fold_blocks(&mut folds, (ids, xs, ts), first_key, time, out, &mut done);
+    let result = fold_blocks(&mut folds, ids, parts, first_key, time, out, &mut done);
     // A failed cycle's rows not done read null, as the sink's length says.
     out.resize(count, NULL_F64);
     let rows: Vec<u64> = folds.iter().map(|s| s.rows).collect();
-    // Each group's last row's timestamp, found once here rather than kept a row at a time: the
-    // rows done from the end, until every group that had rows is seen.
-    let (ids, ts) = (&ids[..done], &ts[..done]);
-    let mut last_ts = vec![NULL_I64; groups.len()];
-    let mut seen = vec![false; groups.len()];
-    let mut left = rows.iter().filter(|&&n| n > 0).count();
-    for (&g, &t) in ids.iter().zip(ts).rev() {
-        if left == 0 {
-            break;
-        }
-        let g = g as usize;
-        if let (Some(seen), Some(last)) = (seen.get_mut(g), last_ts.get_mut(g))
-            && !*seen
-        {
-            *seen = true;
-            *last = t;
-            left -= 1;
-        }
-    }
+    let last_ts = last_stamps(&rows, &ids[..done], parts);
     for ((group, &n), &last) in groups.iter_mut().zip(&rows).zip(&last_ts) {
         group.streamed(n, last);
     }
     result.map(|()| true)
 }
 
-/// The three passes of the module's doc over each block of the cycle; `done` counts the rows
-/// folded in (all of them, or those before the row that failed).
+/// Each group's last row's timestamp (`NULL_I64` for a group of no row), among rows
+/// `0 .. ids.len()` of `parts`, `rows[g]` of them group `g`'s: found once here rather than
+/// kept a row at a time, the rows read from the end until every group that had rows is seen.
+fn last_stamps(rows: &[u64], ids: &[u32], parts: &[Part<'_>]) -> Vec<i64> {
+    let mut last_ts = vec![NULL_I64; rows.len()];
+    let mut seen = vec![false; rows.len()];
+    let mut left = rows.iter().filter(|&&n| n > 0).count();
+    let mut end = parts.iter().map(|(_, ts)| ts.len()).sum::<usize>();
+    for &(_, ts) in parts.iter().rev() {
+        let start = end - ts.len();
+        let upto = ids.len().min(end);
+        end = start;
+        let (Some(ids), Some(ts)) = (ids.get(start..upto), ts.get(..upto.saturating_sub(start)))
+        else {
+            continue;
+        };
+        for (&g, &t) in ids.iter().zip(ts).rev() {
+            if left == 0 {
+                return last_ts;
+            }
+            let g = g as usize;
+            if let (Some(seen), Some(last)) = (seen.get_mut(g), last_ts.get_mut(g))
+                && !*seen
+            {
+                *seen = true;
+                *last = t;
+                left -= 1;
+            }
+        }
+    }
+    last_ts
+}
+
+/// The three passes of the module's doc over each block of the cycle (blocks within a part);
+/// `done` counts the rows folded in (all of them, or those before the row that failed).
 fn fold_blocks(
     folds: &mut [Stream<'_>],
-    (ids, xs, ts): (&[u32], &[f64], &[i64]),
+    ids: &[u32],
+    parts: &[Part<'_>],
     first_key: u64,
     time: f64,
     out: &mut Vec<f64>,
@@ -133,20 +161,30 @@ fn fold_blocks(
     // Pass 3's plain loop, compiled for the operation (called out of line, as the other
     // passes: each loop's registers its own); the checked one, for blocks with bad data, once.
     let plain: PlainBlock = match kind {
-        UpdateByKind::Ema => |f, b, o| fold_plain(UpdateByKind::Ema, f, b, o),
-        UpdateByKind::Ems => |f, b, o| fold_plain(UpdateByKind::Ems, f, b, o),
-        UpdateByKind::EmMin => |f, b, o| fold_plain(UpdateByKind::EmMin, f, b, o),
-        UpdateByKind::EmMax => |f, b, o| fold_plain(UpdateByKind::EmMax, f, b, o),
-        _ => |f, b, o| fold_plain(UpdateByKind::EmStd, f, b, o),
+        UpdateByKind::Ema => fold_plain::<Ema>,
+        UpdateByKind::Ems => fold_plain::<Ems>,
+        UpdateByKind::EmMin => fold_plain::<EmMin>,
+        UpdateByKind::EmMax => fold_plain::<EmMax>,
+        _ => fold_plain::<EmStd>,
     };
     let mut guesses = [NULL_I64; BLOCK];
     let mut decays = [0.0f64; BLOCK];
     let mut result = Ok(());
-    for start in (0..ids.len()).step_by(BLOCK) {
-        let end = ids.len().min(start + BLOCK);
-        let n = end - start;
+    let mut offset = 0;
+    let blocks = parts.iter().flat_map(|&(xs, ts)| {
+        let at = offset;
+        offset += xs.len();
+        (0..xs.len()).step_by(BLOCK).map(move |start| {
+            let end = xs.len().min(start + BLOCK);
+            (at + start, &xs[start..end], &ts[start..end])
+        })
+    });
+    for (start, xs, ts) in blocks {
+        let n = xs.len();
+        let Some(ids) = ids.get(start..start + n) else {
+            break;
+        };
         let (guesses, decays) = (&mut guesses[..n], &mut decays[..n]);
-        let (ids, xs, ts) = (&ids[start..end], &xs[start..end], &ts[start..end]);
         let every = guess_every(&mut stamps, (ids, xs, ts), guesses, decays);
         if !every {
             unguess(&mut stamps, ids, guesses);
@@ -156,7 +194,7 @@ fn fold_blocks(
             }
             guess_block(&mut stamps, (ids, xs, ts), guesses, decays);
         }
-        decay_block(guesses, decays, time);
+        decay_block((!every).then_some(&*guesses), decays, time);
         let block = Block {
             ids,
             xs,
@@ -167,7 +205,7 @@ fn fold_blocks(
         };
         if every && synced {
             plain(folds, &block, out);
-            *done += end - start;
+            *done += n;
             stale = true;
             continue;
         }
@@ -196,7 +234,8 @@ fn set_stamps(folds: &mut [Stream<'_>], stamps: &[i64]) {
 }
 
 /// Pass 1 over a block on the guess that every row decays (a value neither null nor NaN, a
-/// timestamp after its group's stamp by a gap that fits a long): each row's gap (in `decays`)
+/// timestamp after its group's stamp by a gap that fits a long; and, to test that with fewer
+/// operations a row, no timestamp of the block negative): each row's gap (in `decays`)
 /// and its group's stamp before it (in `guesses`), each group's stamp moved to its last row's.
 /// Whether the guess held: if not, [`unguess`] puts the stamps back, for [`guess_block`].
 #[inline(never)]
@@ -206,7 +245,11 @@ fn guess_every(
     guesses: &mut [i64],
     gaps: &mut [f64],
 ) -> bool {
-    let mut every = true;
+    // Whether every row's gap is above 0 and fits a long (`t − last` without overflow), and
+    // the timestamps' bits or'ed: if none is negative (a null one, the least long, is), a
+    // group's null stamp (the least long too) overflows any gap from it, so these are the
+    // guess (a block with a timestamp before 1970 takes the checked passes).
+    let (mut every, mut bits) = (true, 0);
     let rows = ids
         .iter()
         .zip(ts)
@@ -217,15 +260,16 @@ fn guess_every(
             continue;
         };
         let last = *stamp;
-        let gap = t.wrapping_sub(last);
-        // (A null `t` is the least long: never after `last`.)
-        every &= (last != NULL_I64) & (t > last) & (gap > 0);
+        let (gap, overflow) = t.overflowing_sub(last);
+        every &= !overflow & (gap > 0);
+        bits |= t;
         *guess = last;
         *gap_out = gap as f64;
         *stamp = t;
     }
     // Not `all`, which stops at the first miss: a loop that vectorises.
     every
+        && bits >= 0
         && xs
             .iter()
             .fold(true, |all, &x| all & !x.is_nan() & (x != NULL_F64))
@@ -267,13 +311,19 @@ fn guess_block(
 }
 
 /// Pass 2 over a block: the decays `exp(−gap / time)`, vectorised (a row that does not decay
-/// on its guess gets a stand-in x ≤ 0 near 0). (One loop of the quotients and their `exp`
-/// near 0 together measured no faster: the two divisions a value bound it.)
+/// on its guess, `NULL_I64` in `guesses`, gets a stand-in x ≤ 0 near 0; `guesses` is `None`
+/// when every row decays). (One loop of the quotients and their `exp` near 0 together measured
+/// no faster: the two divisions a value bound it.)
 #[inline(never)]
-fn decay_block(guesses: &[i64], decays: &mut [f64], time: f64) {
-    for (d, &guess) in decays.iter_mut().zip(guesses) {
-        let x = -*d / time;
-        *d = if guess != NULL_I64 { x } else { -0.25 };
+fn decay_block(guesses: Option<&[i64]>, decays: &mut [f64], time: f64) {
+    match guesses {
+        None => decays.iter_mut().for_each(|d| *d = -*d / time),
+        Some(guesses) => {
+            for (d, &guess) in decays.iter_mut().zip(guesses) {
+                let x = -*d / time;
+                *d = if guess != NULL_I64 { x } else { -0.25 };
+            }
+        }
     }
     exp_each(decays);
 }
@@ -292,18 +342,35 @@ struct Block<'a> {
     first_key: u64,
 }
 
-/// Pass 3 over a block for folds of kind `kind` (a constant at each call: one loop per kind)
-/// when every row decays on its guess and each group's guessed stamp was its fold's before the
-/// block: each row folded in with its decay, nothing checked (the folds' stamps are left as
-/// they were: see [`set_stamps`]), its value appended to `out`.
-#[inline(always)]
-fn fold_plain(kind: UpdateByKind, folds: &mut [Stream<'_>], block: &Block<'_>, out: &mut Vec<f64>) {
+/// An operation as a type, for [`fold_plain`]'s loop to be compiled once per operation (a
+/// kind passed as a value into the loop's closure made one loop for all, matching it a row).
+trait Op {
+    const KIND: UpdateByKind;
+}
+
+macro_rules! ops {
+    ($($op:ident),*) => {
+        $(
+            struct $op;
+            impl Op for $op {
+                const KIND: UpdateByKind = UpdateByKind::$op;
+            }
+        )*
+    };
+}
+
+ops!(Ema, Ems, EmMin, EmMax, EmStd);
+
+/// Pass 3 over a block for folds of kind `K` (one loop per operation) when every row decays on
+/// its guess and each group's guessed stamp was its fold's before the block: each row folded
+/// in with its decay, nothing checked (the folds' stamps are left as they were: see
+/// [`set_stamps`]), its value appended to `out`.
+fn fold_plain<K: Op>(folds: &mut [Stream<'_>], block: &Block<'_>, out: &mut Vec<f64>) {
     let rows = block.ids.iter().zip(block.xs).zip(block.decays);
     out.extend(rows.map(|((&g, &x), &a)| match folds.get_mut(g as usize) {
         Some(s) => {
-            s.fold.fold_as(kind, x, a);
             s.rows += 1;
-            s.fold.value()
+            s.fold.fold_as(K::KIND, x, a)
         }
         None => NULL_F64,
     }));
@@ -667,6 +734,72 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    /// A cycle read in place over several of the parent's chunks (rows added in batches of
+    /// other lengths than the blocks', a table made over them at once, then a cycle of
+    /// several batches) gives the row path's values, bit for bit.
+    #[test]
+    fn values_read_in_place_across_chunks_are_the_row_paths() {
+        let names = ["BTC/USD", "ETH/USD", "ETH/BTC"];
+        let row = |i: i64| -> Row {
+            let mut row = vec![Value::Null; schema().fields().len()];
+            row[column("Instrument")] = Value::String(names[(i * 7 % 3) as usize].into());
+            row[column("Size")] = Value::F64((i * 37 % 101) as f64 - 50.0);
+            row[column("Ts")] = Value::Timestamp(1_000_000 * i + i * i % 977);
+            row
+        };
+        let batches = |from: i64, lengths: &[i64]| -> Vec<Batch> {
+            let mut at = from;
+            lengths
+                .iter()
+                .map(|&n| {
+                    let rows: Vec<Row> = (at..at + n).map(row).collect();
+                    at += n;
+                    Batch::from_rows(&schema(), &rows).unwrap()
+                })
+                .collect()
+        };
+        let decay = UpdateByWindow::DecayTime {
+            column: "Ts".into(),
+            time: 50_000_000,
+        };
+        let ops: Vec<UpdateBy> = [UpdateByKind::Ema, UpdateByKind::EmStd]
+            .iter()
+            .map(|&kind| {
+                let pairs = [format!("{} = Size", kind.name())];
+                let pairs: Vec<&str> = pairs.iter().map(String::as_str).collect();
+                UpdateBy::exponential(kind, decay.clone(), &pairs, OperationControl::default())
+            })
+            .collect();
+        let (fast, slow) = (Engine::new(), Engine::new());
+        let (f, w) = (fast.append_table(schema()), slow.append_table(schema()));
+        for batch in batches(0, &[300, 77, 1000, 5]) {
+            f.add(batch.clone()).unwrap();
+            w.add(batch).unwrap();
+        }
+        fast.run_cycle().unwrap();
+        slow.run_cycle().unwrap();
+        let got = f.update_by(&ops, &["Instrument"]).unwrap();
+        let want = {
+            let _only = SwitchOn::new(&ROW_PATH_ONLY);
+            w.update_by(&ops, &["Instrument"]).unwrap()
+        };
+        for batch in batches(1382, &[700, 3, 400]) {
+            f.add(batch.clone()).unwrap();
+            w.add(batch).unwrap();
+        }
+        fast.run_cycle().unwrap();
+        {
+            let _only = SwitchOn::new(&ROW_PATH_ONLY);
+            slow.run_cycle().unwrap();
+        }
+        let (got, want) = (got.all_rows(), want.all_rows());
+        assert_eq!(got.len(), 2485);
+        assert!(
+            bits(&got) == bits(&want),
+            "the batch path differs from the row path"
+        );
     }
 
     /// A state that lands exactly on the null sentinel (-f64::MAX: an `ems` that never decays

@@ -179,9 +179,10 @@ impl EmFold {
     /// matched it once), the fold stamped: what [`EmFold::push_decayed`] does when its guess
     /// holds, but for the stamp, which the caller sets ([`EmFold::set_stamp`]) once it has
     /// folded in the group's rows; and, as `push` does, a fold whose state is the null
-    /// sentinel (one that landed exactly on -f64::MAX) starts again from `x`.
+    /// sentinel (one that landed exactly on -f64::MAX) starts again from `x`. Returns the
+    /// fold's value after.
     #[inline(always)]
-    pub(crate) fn fold_as(&mut self, kind: UpdateByKind, x: f64, a: f64) {
+    pub(crate) fn fold_as(&mut self, kind: UpdateByKind, x: f64, a: f64) -> f64 {
         debug_assert!(kind == self.kind);
         if self.started_as(kind) {
             self.step(kind, x, a);
@@ -190,6 +191,7 @@ impl EmFold {
             // `push` does.
             self.fold(x, a);
         }
+        self.cur
     }
 
     /// Sets the timestamp of the last row folded in (see [`EmFold::fold_as`]).

@@ -134,14 +134,7 @@ impl<F: Place> FoldGroups<F> {
     }
 
     fn run(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<()> {
-        let needed = groups_needed(rows.ids);
-        while self.groups.len() < needed {
-            self.groups.push(GroupWindow::new(
-                self.proto.clone(),
-                rows.keeps_values,
-                self.keeps_rows,
-            ));
-        }
+        self.grow(groups_needed(rows.ids), rows.keeps_values);
         out.is_touched.resize(self.groups.len(), false);
         for (r, &g) in rows.ids.iter().enumerate() {
             let e = Entry {
@@ -238,25 +231,12 @@ impl<F: Place> FoldGroups<F> {
         if needed > 2 * count {
             return Ok(false);
         }
-        while self.groups.len() < needed {
-            self.groups.push(GroupWindow::new(
-                self.proto.clone(),
-                rows.keeps_values,
-                self.keeps_rows,
-            ));
-        }
+        self.grow(needed, rows.keeps_values);
         // The time-decayed exponential folds of groups that stream (see below) take their
         // decays a block at a time (`decay.rs`), their values appended to the empty sink.
+        let part = (rows.xs, rows.ts);
         if window == Window::Cumulative
-            && !self.keeps_rows
-            && decay::stream(
-                &mut self.groups[..needed],
-                rows.ids,
-                rows.xs,
-                rows.ts,
-                rows.first_key,
-                out.scratch,
-            )?
+            && self.stream_decays(needed, rows.ids, &[part], rows.first_key, out.scratch)?
         {
             return Ok(true);
         }
@@ -356,11 +336,73 @@ impl<F: Place> FoldGroups<F> {
     }
 }
 
+impl<F: Place> FoldGroups<F> {
+    /// Groups up to `needed`, new ones starting with the fold `proto`.
+    fn grow(&mut self, needed: usize, keeps_values: bool) {
+        while self.groups.len() < needed {
+            self.groups.push(GroupWindow::new(
+                self.proto.clone(),
+                keeps_values,
+                self.keeps_rows,
+            ));
+        }
+    }
+
+    /// The batch path of a cumulative window's time-decayed exponential folds over groups that
+    /// stream (`decay.rs`), for groups `0 .. needed` (grown already), the values and timestamps
+    /// in `parts`; `false` (nothing done) for other folds, or groups that keep their rows.
+    fn stream_decays(
+        &mut self,
+        needed: usize,
+        ids: &[u32],
+        parts: &[decay::Part<'_>],
+        first_key: u64,
+        scratch: &mut Sink,
+    ) -> Result<bool> {
+        match self.groups.get_mut(..needed) {
+            Some(groups) if !self.keeps_rows => {
+                decay::stream(groups, ids, parts, first_key, scratch)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
 /// How many groups ids `ids` need (the greatest plus one).
 fn groups_needed(ids: &[u32]) -> usize {
     // The greatest id as a `u32`, then widened: a maximum of 64-bit lanes is several
     // instructions a lane where the machine has no 64-bit compare.
     ids.iter().copied().max().map_or(0, |g| g as usize + 1)
+}
+
+/// The stretches of two columns' slices (of one length in all) over which both are one slice
+/// each, in order.
+fn aligned<'a>(
+    mut xs: impl Iterator<Item = &'a [f64]>,
+    mut ts: impl Iterator<Item = &'a [i64]>,
+) -> Vec<decay::Part<'a>> {
+    let mut parts = Vec::new();
+    let (mut x, mut t): (&[f64], &[i64]) = (&[], &[]);
+    loop {
+        if x.is_empty() {
+            match xs.next() {
+                Some(next) => x = next,
+                None => return parts,
+            }
+        }
+        if t.is_empty() {
+            match ts.next() {
+                Some(next) => t = next,
+                None => return parts,
+            }
+        }
+        let n = x.len().min(t.len());
+        let ((x_now, x_rest), (t_now, t_rest)) = (x.split_at(n), t.split_at(n));
+        if n > 0 {
+            parts.push((x_now, t_now));
+        }
+        (x, t) = (x_rest, t_rest);
+    }
 }
 
 /// The output type of `kind` over `input` (over `window`), or why it does not apply.
@@ -509,6 +551,10 @@ impl Lane {
         self.scratch.clear();
         self.keys.clear();
         self.placed = 0;
+        if self.decays_in_place(parent, start, count, ids, first_key)? {
+            self.placed = count;
+            return Ok(());
+        }
         let input = &parent.columns[self.input];
         if self.input_type == ColumnType::F64 {
             read_f64(input, start, count, &mut self.xs);
@@ -593,6 +639,54 @@ impl Lane {
         each_groups!(&mut self.groups, g => g.run(window, &rows, out))
     }
 
+    /// [`Lane::run`]'s batch path for a time-decayed exponential operation over a double
+    /// column (`decay.rs`), the values and timestamps read in place from the parent's chunks
+    /// (not copied first: a cycle's rows are read once); `false` (nothing done) for any other
+    /// lane or cycle.
+    fn decays_in_place(
+        &mut self,
+        parent: &TableData,
+        start: usize,
+        count: usize,
+        ids: &[u32],
+        first_key: u64,
+    ) -> Result<bool> {
+        let ids = &ids[..count.min(ids.len())];
+        if ids.len() < BATCH_ROWS
+            || self.window != Window::Cumulative
+            || self.weight.is_some()
+            || self.null_times.is_some()
+            || self.keeps_values()
+            || row_path_only()
+        {
+            return Ok(false);
+        }
+        let columns = (
+            parent.columns.get(self.input),
+            self.timestamp.and_then(|t| parent.columns.get(t)),
+        );
+        let (
+            Some(Column::F64(xs)),
+            Some(Column::I64(ts) | Column::Timestamp(ts) | Column::Time(ts)),
+        ) = columns
+        else {
+            return Ok(false);
+        };
+        let parts = aligned(
+            xs.slices_range(start, ids.len()),
+            ts.slices_range(start, ids.len()),
+        );
+        let Groups::Any(groups) = &mut self.groups else {
+            return Ok(false);
+        };
+        let needed = groups_needed(ids);
+        if needed > 2 * ids.len() {
+            return Ok(false);
+        }
+        groups.grow(needed, false);
+        groups.stream_decays(needed, ids, &parts, first_key, &mut self.scratch)
+    }
+
     /// The parent's oldest rows left it, of groups `gone` (one per row, oldest first): leaves in
     /// `scratch`/`keys` the new values of the rows left whose windows changed. Rows of a null
     /// timestamp were in no group of a time window, and leave none. `old` is the output column
@@ -637,5 +731,27 @@ impl Lane {
     pub(crate) fn bytes(&self) -> (usize, usize) {
         let held = each_groups!(&self.groups, g => g.bytes());
         (held, held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::aligned;
+
+    #[test]
+    fn aligned_stretches_split_where_either_column_does() {
+        let xs: Vec<f64> = (0..8).map(f64::from).collect();
+        let ts: Vec<i64> = (0..8).collect();
+        let x_slices = [&xs[..3], &xs[3..3], &xs[3..]];
+        let t_slices = [&ts[..4], &ts[4..]];
+        let parts = aligned(x_slices.into_iter(), t_slices.into_iter());
+        let lengths: Vec<usize> = parts.iter().map(|(x, _)| x.len()).collect();
+        assert_eq!(lengths, [3, 1, 4]);
+        for (x, t) in parts {
+            assert_eq!(x.len(), t.len());
+            for (&x, &t) in x.iter().zip(t) {
+                assert_eq!(x, t as f64);
+            }
+        }
     }
 }
