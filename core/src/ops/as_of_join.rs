@@ -261,6 +261,50 @@ impl Marks {
 /// Rows whose stamps are read at a time.
 const BLOCK: usize = 4_096;
 
+/// The right rows `aj`'s merge has read and not yet passed: their stamps and key ids from
+/// position `at` on, the first's row key, and whether they are the right side's last.
+struct Run<'a> {
+    read: &'a [u64],
+    read_ids: &'a [u32],
+    read_from: u64,
+    last_read: bool,
+}
+
+impl Run<'_> {
+    /// Merges left rows (`stamps`, `ids`, in time order) against the rows read, from `at` on:
+    /// per left row, the right rows up to its stamp (`STRICT`: below it) each become the
+    /// latest of their key (`best`), and its match (into `out`) is its key's latest. Returns
+    /// the left rows matched: all, or up to one that may pass rows not read yet.
+    fn merge<const STRICT: bool>(
+        &self,
+        stamps: &[u64],
+        ids: &[u32],
+        out: &mut [u64],
+        at: &mut usize,
+        best: &mut [u64],
+    ) -> usize {
+        let mut a = *at;
+        for (i, ((&t, &id), o)) in stamps.iter().zip(ids).zip(out).enumerate() {
+            while let (Some(&s), Some(&r)) = (self.read.get(a), self.read_ids.get(a)) {
+                if if STRICT { s >= t } else { s > t } {
+                    break;
+                }
+                if let Some(b) = best.get_mut(r as usize) {
+                    *b = self.read_from + a as u64;
+                }
+                a += 1;
+            }
+            if a == self.read.len() && !self.last_read {
+                *at = a;
+                return i;
+            }
+            *o = best.get(id as usize).copied().unwrap_or(NO_ROW);
+        }
+        *at = a;
+        stamps.len()
+    }
+}
+
 #[cfg(test)]
 thread_local! {
     /// Tests: `aj`'s merge is off on this thread (every left row searched).
@@ -429,7 +473,7 @@ impl AsOfJoin {
         let count = right.len();
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, 0, count);
-        let mut backs = vec![(0, NO_ROW); self.buckets.len()];
+        // In time order while no stamp is below the one before it.
         let mut order = Some(0);
         for block in (0..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
@@ -437,17 +481,30 @@ impl AsOfJoin {
             if let Some(kept) = &mut self.right_stamps {
                 kept.extend(self.stamps.iter().copied());
             }
-            let key = right.first_key + block as u64;
-            for ((&id, &s), key) in self.scratch[block..].iter().zip(&self.stamps).zip(key..) {
-                order = order.filter(|&last| last <= s).and(Some(s));
-                if let Some(back) = backs.get_mut(id as usize) {
-                    *back = (s, key);
-                }
-            }
+            let (Some(&first), Some(&last)) = (self.stamps.first(), self.stamps.last()) else {
+                continue;
+            };
+            let sorted = (self.stamps.windows(2)).fold(true, |sorted, w| sorted & (w[0] <= w[1]));
+            order = order
+                .filter(|&before| sorted && before <= first)
+                .and(Some(last));
         }
-        for (bucket, &back) in self.buckets.iter_mut().zip(&backs) {
-            if back.1 != NO_ROW {
-                bucket.rows.push_back(back);
+        // Each bucket's back row: the last of its id, found walking back from the end until
+        // every id (all the right's: the build numbers them first) is seen.
+        let mut unseen = self.buckets.len();
+        let mut one = Vec::with_capacity(1);
+        for (p, &id) in self.scratch.iter().enumerate().rev() {
+            if unseen == 0 {
+                break;
+            }
+            let Some(bucket) = self.buckets.get_mut(id as usize) else {
+                continue;
+            };
+            if bucket.rows.is_empty() {
+                stamp_keys(&right.columns[self.right_stamp], p, 1, &mut one);
+                let s = one.first().copied().unwrap_or(0);
+                bucket.rows.push_back((s, right.first_key + p as u64));
+                unseen -= 1;
             }
         }
         append(&mut self.right_ids, &mut self.scratch);
@@ -658,24 +715,52 @@ impl AsOfJoin {
         count: usize,
         matches: &mut Vec<u64>,
         added: &mut [Column],
+        from: (u64, u64),
+    ) {
+        if self.strict {
+            self.merge_rows_as::<true>(left, right, start, count, matches, added, from);
+        } else {
+            self.merge_rows_as::<false>(left, right, start, count, matches, added, from);
+        }
+        #[cfg(test)]
+        MERGED.with(|m| m.set(m.get() + matches.len()));
+    }
+
+    /// [`AsOfJoin::merge_rows`] for `aj` (`STRICT`: `>`), a loop with no test of the kind.
+    #[allow(clippy::too_many_arguments)]
+    fn merge_rows_as<const STRICT: bool>(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        count: usize,
+        matches: &mut Vec<u64>,
+        added: &mut [Column],
         (first_out, first_live): (u64, u64),
     ) {
-        let strict = self.strict;
-        let passes = |s: u64, t: u64| s < t || (!strict && s == t);
         let right_ids = self.right_ids.make_contiguous();
         let (right_stamp, first_right) = (&right.columns[self.right_stamp], right.first_key);
         let right_end = right_ids.len();
         let mut best = vec![NO_ROW; self.buckets.len()];
-        // Per key id, the least stamp of its tail (none: no rows, every stamp).
+        // Per key id, the least stamp of its tail (none: no rows, every stamp), and the least
+        // of them: a left row below it is in no tail, unless its key is new.
         let tail_from: Vec<Option<u64>> = (self.buckets.iter())
             .map(|b| match b.rows.back() {
                 None => Some(0),
-                Some(&(last, _)) if strict => last.checked_add(1),
+                Some(&(last, _)) if STRICT => last.checked_add(1),
                 Some(&(last, _)) => Some(last),
             })
             .collect();
-        // Right rows `next - passing.len() ..  next` are read, passed up to `at`.
+        let least_tail = tail_from
+            .iter()
+            .flatten()
+            .min()
+            .copied()
+            .unwrap_or(u64::MAX);
+        // Right rows `next - passing.len() .. next` are read (their stamps `passing`, ids
+        // `read_ids`, the first's key `read_from`), passed up to `at`.
         let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
+        let (mut read_ids, mut read_from): (&[u32], u64) = (&[], first_right);
         let mut stamps = std::mem::take(&mut self.stamps);
         let (left_stamp, mut last) = (&left.columns[self.left_stamp], 0);
         let mut ids = Vec::with_capacity(BLOCK);
@@ -688,36 +773,51 @@ impl AsOfJoin {
                 self.buckets.resize_with(keys, Bucket::default);
                 self.marks.of.resize(keys, Change::None);
             }
-            let mut in_order = true;
-            for (i, (&id, &t)) in (block..).zip(ids.iter().zip(&stamps)) {
-                if t < last {
-                    in_order = false;
+            // The rows up to the first out of time order.
+            let ordered = match stamps.first() {
+                Some(&t) if t < last => 0,
+                _ => (stamps.windows(2).position(|w| w[1] < w[0])).map_or(n, |p| p + 1),
+            };
+            let in_order = ordered == n;
+            let (stamps, ids) = (&stamps[..ordered], &ids[..ordered]);
+            last = stamps.last().copied().unwrap_or(last);
+            matches.resize(block + ordered, NO_ROW);
+            let mut i = 0;
+            loop {
+                let run = Run {
+                    read: &passing,
+                    read_ids,
+                    read_from,
+                    last_read: next == right_end,
+                };
+                let out = &mut matches[block + i..];
+                i += run.merge::<STRICT>(&stamps[i..], &ids[i..], out, &mut at, &mut best);
+                if i == ordered {
                     break;
                 }
-                last = t;
-                loop {
-                    while let Some(&s) = passing.get(at) {
-                        if !passes(s, t) {
-                            break;
-                        }
-                        let p = next - passing.len() + at;
-                        if let Some(b) = right_ids.get(p).and_then(|&r| best.get_mut(r as usize)) {
-                            *b = first_right + p as u64;
-                        }
-                        at += 1;
-                    }
-                    if at < passing.len() || next == right_end {
-                        break;
-                    }
-                    let count = BLOCK.min(right_end - next);
-                    stamp_keys(right_stamp, next, count, &mut passing);
-                    (at, next) = (0, next + count);
-                }
-                matches.push(best.get(id as usize).copied().unwrap_or(NO_ROW));
-                // (A key not seen on the right: no rows, every stamp.)
-                let from = tail_from.get(id as usize).copied().unwrap_or(Some(0));
-                if from.is_some_and(|from| t >= from) {
-                    self.buckets[id as usize].add_to_tail(first_out + i as u64, first_live);
+                let count = BLOCK.min(right_end - next);
+                stamp_keys(right_stamp, next, count, &mut passing);
+                read_ids = &right_ids[next..next + count];
+                (read_from, at, next) = (first_right + next as u64, 0, next + count);
+            }
+            // The rows at or after their bucket's back go to its tail (a key not seen on the
+            // right: no rows, every stamp).
+            // (Below the least tail stamp, only keys new since the build's are.)
+            let new_keys = ids.iter().any(|&id| id as usize >= tail_from.len());
+            let first_tail = if new_keys {
+                0
+            } else {
+                stamps.partition_point(|&t| t < least_tail)
+            };
+            for p in first_tail..ordered {
+                let (id, t) = (ids[p] as usize, stamps[p]);
+                if tail_from
+                    .get(id)
+                    .copied()
+                    .unwrap_or(Some(0))
+                    .is_some_and(|f| t >= f)
+                {
+                    self.buckets[id].add_to_tail(first_out + (block + p) as u64, first_live);
                 }
             }
             if let Some(kept) = &mut self.left_ids {
@@ -729,8 +829,6 @@ impl AsOfJoin {
             }
         }
         self.stamps = stamps;
-        #[cfg(test)]
-        MERGED.with(|m| m.set(m.get() + matches.len()));
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).

@@ -232,13 +232,22 @@ impl KeyIds {
         }
         out.clear();
         out.reserve(count);
-        // One pass, a lookup a row; a code not seen yet under this dictionary (its first row)
-        // is numbered on the spot.
+        // A lookup a row, in one tight pass; then the codes not seen yet under this dictionary
+        // (their first rows, rare) are numbered on the spot, in row order.
         let (ids, groups, dict_of) = (&mut cache.ids, &mut self.groups, &mut coder.interner.dict);
         for slice in codes.slices_range(start, count) {
+            let (at, table) = (out.len(), ids.as_slice());
             out.extend(slice.iter().map(|&code| {
                 let slot = code.wrapping_add(1) as usize;
-                match ids.get(slot) {
+                table.get(slot).copied().unwrap_or(NONE)
+            }));
+            let new = &mut out[at..];
+            if !new.iter().fold(false, |any, &id| any | (id == NONE)) {
+                continue;
+            }
+            for (id, &code) in new.iter_mut().zip(slice) {
+                let slot = code.wrapping_add(1) as usize;
+                *id = match ids.get(slot) {
                     Some(&known) if known != NONE => known,
                     _ => {
                         let own = dict_of.intern_or_null(dict.get(code));
@@ -248,8 +257,8 @@ impl KeyIds {
                         }
                         new
                     }
-                }
-            }));
+                };
+            }
         }
         true
     }
