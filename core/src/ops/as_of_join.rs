@@ -21,8 +21,9 @@
 //! never done by a one-off join or by both sides growing in time.
 //!
 //! Each left row keeps its matched right row key ([`RowMatches`]: 32-bit offsets from a base
-//! while they fit; its stamp is read from the left table when it is checked again); its key id is read from the left's key columns a block at a time, and kept
-//! only once a scan of every left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
+//! while they fit; its stamp is read from the left table when it is checked again); its key id
+//! is read from the left's key columns a block at a time, and kept only once a scan of every
+//! left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
 //! a few a removal added) whose match an append at the bucket's back could change: for `aj`
 //! those at or after the bucket's last stamp, for `raj` those after the stamp before it
 //! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
@@ -673,8 +674,10 @@ impl AsOfJoin {
         let first_live = out.first_key;
         let added = &mut out.columns[width..];
         let mut merged = 0;
-        if self.merges(count)
-            && let Some(base) = (self.left_match).narrow_base(right.first_key, right.end_key())
+        // (Set, or moved up, before any row: the searched rows' matches are narrow too.)
+        let base = (self.left_match).narrow_base(right.first_key, right.end_key());
+        if let Some(base) = base
+            && self.merges(count)
         {
             // Matches as offsets from `base` (every right key fits), appended whole.
             let mut offsets = Vec::with_capacity(count);
