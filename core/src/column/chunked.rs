@@ -293,26 +293,50 @@ impl<T: Copy> Chunked<T> {
         })
     }
 
-    /// Appends, per key of `keys`, the value at position `key - first`, or `null` for the key
-    /// `none` (and a position past the end): a join's gather of its matches, in one pass.
-    /// Ascending keys walk the chunks as [`Chunked::gather`]'s positions do.
-    pub fn gather_keys(&self, keys: &[u64], (first, none): (u64, u64), null: T, out: &mut Vec<T>) {
-        let mut current: (usize, &[T]) = (0, &[]);
-        out.reserve(keys.len());
-        for &key in keys {
-            let p = key.wrapping_sub(first) as usize;
-            if key != none
-                && (p < current.0 || p - current.0 >= current.1.len())
-                && let Some(chunk) = self.chunk_at(p)
-            {
-                current = chunk;
+    /// Appends, per key of `keys` (`u64` or `u32` row keys), `from`'s value at position
+    /// `key - first`, or `null` for the key `none` (and a position past the end): a join's
+    /// gather of its matches, in one pass, written straight into the growing chunk's room (no
+    /// buffer copied in after). Ascending keys walk `from`'s chunks as [`Chunked::gather`]'s
+    /// positions do: a search only when one crosses into another chunk.
+    pub fn extend_gathered<K: Copy + Into<u64>>(
+        &mut self,
+        from: &Chunked<T>,
+        keys: &[K],
+        (first, none): (u64, u64),
+        null: T,
+    ) {
+        // The chunk last read: its first logical position and its values.
+        let (mut start, mut current): (usize, &[T]) = (0, &[]);
+        let mut keys = keys;
+        while !keys.is_empty() {
+            let mut chunk = self.check_out();
+            if chunk.len() == chunk.capacity() {
+                // (Never: `check_out` hands a chunk with room.)
+                chunk.reserve(keys.len().min(MAX_CHUNK));
             }
-            let value = if key == none {
-                None
-            } else {
-                current.1.get(p.wrapping_sub(current.0)).copied()
-            };
-            out.push(value.unwrap_or(null));
+            let room = chunk.capacity() - chunk.len();
+            let (now, rest) = keys.split_at(room.min(keys.len()));
+            // Filled with nulls first (a memset, in cache), then each slot written in a plain
+            // loop: no test of the room a value, and the walk's state stays in registers.
+            let filled = chunk.len();
+            chunk.resize(filled + now.len(), null);
+            for (slot, &key) in chunk[filled..].iter_mut().zip(now) {
+                let key: u64 = key.into();
+                let p = key.wrapping_sub(first) as usize;
+                *slot = match current.get(p.wrapping_sub(start)) {
+                    Some(&v) => v,
+                    None if key == none => null,
+                    None => match from.chunk_at(p) {
+                        Some((s, values)) => {
+                            (start, current) = (s, values);
+                            values.get(p - s).copied().unwrap_or(null)
+                        }
+                        None => null,
+                    },
+                };
+            }
+            self.check_in(chunk);
+            keys = rest;
         }
     }
 

@@ -533,17 +533,20 @@ impl Column {
     /// Appends, per key of `keys`, `other`'s value at position `key - first`, or null for the
     /// key `none`; `false` (nothing done) for a type whose nulls are not a value (strings,
     /// binaries, arrays), which [`Column::extend_positions`] takes.
-    pub(crate) fn extend_keys(&mut self, other: &Column, keys: &[u64], at: (u64, u64)) -> bool {
-        fn gather<T: Copy>(
+    pub(crate) fn extend_keys<K: Copy + Into<u64>>(
+        &mut self,
+        other: &Column,
+        keys: &[K],
+        at: (u64, u64),
+    ) -> bool {
+        fn gather<T: Copy, K: Copy + Into<u64>>(
             a: &mut Chunked<T>,
             b: &Chunked<T>,
-            keys: &[u64],
+            keys: &[K],
             at: (u64, u64),
             null: T,
         ) {
-            let mut picked = Vec::with_capacity(keys.len());
-            b.gather_keys(keys, at, null, &mut picked);
-            a.extend_from_slice(&picked);
+            a.extend_gathered(b, keys, at, null);
         }
         match (self, other) {
             (Self::Bool(a), Self::Bool(b)) => gather(a, b, keys, at, NULL_BOOL),

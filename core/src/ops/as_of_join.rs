@@ -20,16 +20,18 @@
 //! ([`AsOfJoin::materialize`], once, linear in the right rows): work deferred from the build,
 //! never done by a one-off join or by both sides growing in time.
 //!
-//! Each left row keeps its matched right row key (its stamp is read from the left table when it
-//! is checked again); its key id is read from the left's key columns a block at a time, and kept
-//! only once a scan of every left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
+//! Each left row keeps its matched right row key ([`RowMatches`]: 32-bit offsets from a base
+//! while they fit; its stamp is read from the left table when it is checked again); its key id
+//! is read from the left's key columns a block at a time, and kept only once a scan of every
+//! left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
 //! a few a removal added) whose match an append at the bucket's back could change: for `aj`
 //! those at or after the bucket's last stamp, for `raj` those after the stamp before it
 //! ([`AsOfJoin::in_tail`]). So a cycle costs its change:
 //! - left rows added at the back are looked up (galloping from where their bucket's last search
 //!   ended, [`partition_near`]), and rows removed from the front dropped; an `aj` of many left
 //!   rows in time order against a right side in time order (a table built at once) merges the
-//!   two sides instead ([`AsOfJoin::merge_rows`]), one pass as pandas' `merge_asof`;
+//!   two sides instead ([`AsOfJoin::merge_rows`], a tight loop a block of right rows read,
+//!   [`Run::merge`]), one pass as pandas' `merge_asof`;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
@@ -64,12 +66,10 @@ use super::Operator;
 use super::key_ids::{KeyIds, match_columns};
 use super::name_pair;
 use super::packed_sort;
+use super::row_matches::{NARROW_NONE, NO_ROW, RowMatches, narrow_key};
 use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, f64_order_key};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
-
-/// No right row matches.
-const NO_ROW: u64 = u64::MAX;
 
 /// Inserts the late rows (see `AsOfJoin::add_right`; keys from `first`) into their buckets, and
 /// empties `late`: merged in, one pass over a bucket's rows from its earliest late row on (not a
@@ -261,6 +261,50 @@ impl Marks {
 /// Rows whose stamps are read at a time.
 const BLOCK: usize = 4_096;
 
+/// The right rows `aj`'s merge has read and not yet passed: their stamps and key ids from
+/// position `at` on, the first's row key, and whether they are the right side's last.
+struct Run<'a> {
+    read: &'a [u64],
+    read_ids: &'a [u32],
+    read_from: u32,
+    last_read: bool,
+}
+
+impl Run<'_> {
+    /// Merges left rows (`stamps`, `ids`, in time order) against the rows read, from `at` on:
+    /// per left row, the right rows up to its stamp (`STRICT`: below it) each become the
+    /// latest of their key (`best`), and its match (into `out`) is its key's latest. Returns
+    /// the left rows matched: all, or up to one that may pass rows not read yet.
+    fn merge<const STRICT: bool>(
+        &self,
+        stamps: &[u64],
+        ids: &[u32],
+        out: &mut [u32],
+        at: &mut usize,
+        best: &mut [u32],
+    ) -> usize {
+        let mut a = *at;
+        for (i, ((&t, &id), o)) in stamps.iter().zip(ids).zip(out).enumerate() {
+            while let (Some(&s), Some(&r)) = (self.read.get(a), self.read_ids.get(a)) {
+                if if STRICT { s >= t } else { s > t } {
+                    break;
+                }
+                if let Some(b) = best.get_mut(r as usize) {
+                    *b = self.read_from.wrapping_add(a as u32);
+                }
+                a += 1;
+            }
+            if a == self.read.len() && !self.last_read {
+                *at = a;
+                return i;
+            }
+            *o = best.get(id as usize).copied().unwrap_or(NARROW_NONE);
+        }
+        *at = a;
+        stamps.len()
+    }
+}
+
 #[cfg(test)]
 thread_local! {
     /// Tests: `aj`'s merge is off on this thread (every left row searched).
@@ -295,7 +339,7 @@ struct AsOfJoin {
     /// [`AsOfJoin::repatch`]; until then read again from the left's key columns, which give the
     /// same ids): `None` while no right change but appends at buckets' backs came.
     left_ids: Option<VecDeque<u32>>,
-    left_match: VecDeque<u64>,
+    left_match: RowMatches,
     right_ids: VecDeque<u32>,
     /// The right rows' stamps, kept for a right side that loses rows from its front alone (a
     /// ring) to find them in their buckets; `None` otherwise, where rows leaving (a blink
@@ -429,7 +473,7 @@ impl AsOfJoin {
         let count = right.len();
         let keys = self.right_keys.clone();
         self.key_ids(right, &keys, 0, count);
-        let mut backs = vec![(0, NO_ROW); self.buckets.len()];
+        // In time order while no stamp is below the one before it.
         let mut order = Some(0);
         for block in (0..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
@@ -437,17 +481,30 @@ impl AsOfJoin {
             if let Some(kept) = &mut self.right_stamps {
                 kept.extend(self.stamps.iter().copied());
             }
-            let key = right.first_key + block as u64;
-            for ((&id, &s), key) in self.scratch[block..].iter().zip(&self.stamps).zip(key..) {
-                order = order.filter(|&last| last <= s).and(Some(s));
-                if let Some(back) = backs.get_mut(id as usize) {
-                    *back = (s, key);
-                }
-            }
+            let (Some(&first), Some(&last)) = (self.stamps.first(), self.stamps.last()) else {
+                continue;
+            };
+            let sorted = (self.stamps.windows(2)).fold(true, |sorted, w| sorted & (w[0] <= w[1]));
+            order = order
+                .filter(|&before| sorted && before <= first)
+                .and(Some(last));
         }
-        for (bucket, &back) in self.buckets.iter_mut().zip(&backs) {
-            if back.1 != NO_ROW {
-                bucket.rows.push_back(back);
+        // Each bucket's back row: the last of its id, found walking back from the end until
+        // every id (all the right's: the build numbers them first) is seen.
+        let mut unseen = self.buckets.len();
+        let mut one = Vec::with_capacity(1);
+        for (p, &id) in self.scratch.iter().enumerate().rev() {
+            if unseen == 0 {
+                break;
+            }
+            let Some(bucket) = self.buckets.get_mut(id as usize) else {
+                continue;
+            };
+            if bucket.rows.is_empty() {
+                stamp_keys(&right.columns[self.right_stamp], p, 1, &mut one);
+                let s = one.first().copied().unwrap_or(0);
+                bucket.rows.push_back((s, right.first_key + p as u64));
+                unseen -= 1;
             }
         }
         append(&mut self.right_ids, &mut self.scratch);
@@ -615,15 +672,29 @@ impl AsOfJoin {
         let stamp = &left.columns[self.left_stamp];
         let first_out = out.end_key() - count as u64;
         let first_live = out.first_key;
-        let mut matches = Vec::with_capacity(count);
         let added = &mut out.columns[width..];
-        if self.merges(count) {
+        let mut merged = 0;
+        // (Set, or moved up, before any row: the searched rows' matches are narrow too.)
+        let base = (self.left_match).narrow_base(right.first_key, right.end_key());
+        if let Some(base) = base
+            && self.merges(count)
+        {
+            // Matches as offsets from `base` (every right key fits), appended whole.
+            let mut offsets = Vec::with_capacity(count);
             let from = (first_out, first_live);
-            self.merge_rows(left, right, start, count, &mut matches, added, from);
+            self.merge_rows(left, right, start, count, (base, &mut offsets), added, from);
+            merged = offsets.len();
+            if !self.left_match.append_narrow(base, &mut offsets) {
+                // (Never: `base` is theirs.)
+                let keys: Vec<u64> = offsets.iter().map(|&o| narrow_key(o, base)).collect();
+                self.left_match.extend(&keys);
+            }
         }
         let keys = self.left_keys.clone();
         let mut stamps = std::mem::take(&mut self.stamps);
-        for block in (matches.len()..count).step_by(BLOCK) {
+        let mut matches = Vec::with_capacity(BLOCK.min(count - merged));
+        for block in (merged..count).step_by(BLOCK) {
+            matches.clear();
             let n = BLOCK.min(count - block);
             stamp_keys(stamp, start + block, n, &mut stamps);
             self.key_ids(left, &keys, start + block, n);
@@ -639,10 +710,16 @@ impl AsOfJoin {
                 kept.extend(ids.iter().copied());
             }
             self.scratch = ids;
-            gather(added, &self.added, right, &matches[block..]);
+            gather(
+                added,
+                &self.added,
+                right,
+                (right.first_key, NO_ROW),
+                &matches,
+            );
+            self.left_match.extend(&matches);
         }
         self.stamps = stamps;
-        append(&mut self.left_match, &mut matches);
     }
 
     /// `aj`'s merge: the matches of left rows `start .. start + count` into `matches`, while
@@ -656,26 +733,56 @@ impl AsOfJoin {
         right: &TableData,
         start: usize,
         count: usize,
-        matches: &mut Vec<u64>,
+        (base, matches): (u64, &mut Vec<u32>),
+        added: &mut [Column],
+        from: (u64, u64),
+    ) {
+        let offsets = (base, &mut *matches);
+        if self.strict {
+            self.merge_rows_as::<true>(left, right, start, count, offsets, added, from);
+        } else {
+            self.merge_rows_as::<false>(left, right, start, count, offsets, added, from);
+        }
+        #[cfg(test)]
+        MERGED.with(|m| m.set(m.get() + matches.len()));
+    }
+
+    /// [`AsOfJoin::merge_rows`] for `aj` (`STRICT`: `>`), a loop with no test of the kind.
+    #[allow(clippy::too_many_arguments)]
+    fn merge_rows_as<const STRICT: bool>(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        start: usize,
+        count: usize,
+        (base, matches): (u64, &mut Vec<u32>),
         added: &mut [Column],
         (first_out, first_live): (u64, u64),
     ) {
-        let strict = self.strict;
-        let passes = |s: u64, t: u64| s < t || (!strict && s == t);
         let right_ids = self.right_ids.make_contiguous();
         let (right_stamp, first_right) = (&right.columns[self.right_stamp], right.first_key);
         let right_end = right_ids.len();
-        let mut best = vec![NO_ROW; self.buckets.len()];
-        // Per key id, the least stamp of its tail (none: no rows, every stamp).
+        // Per key id, the latest right row passed (an offset from `base`).
+        let mut best = vec![NARROW_NONE; self.buckets.len()];
+        // Per key id, the least stamp of its tail (none: no rows, every stamp), and the least
+        // of them: a left row below it is in no tail, unless its key is new.
         let tail_from: Vec<Option<u64>> = (self.buckets.iter())
             .map(|b| match b.rows.back() {
                 None => Some(0),
-                Some(&(last, _)) if strict => last.checked_add(1),
+                Some(&(last, _)) if STRICT => last.checked_add(1),
                 Some(&(last, _)) => Some(last),
             })
             .collect();
-        // Right rows `next - passing.len() ..  next` are read, passed up to `at`.
+        let least_tail = tail_from
+            .iter()
+            .flatten()
+            .min()
+            .copied()
+            .unwrap_or(u64::MAX);
+        // Right rows `next - passing.len() .. next` are read (their stamps `passing`, ids
+        // `read_ids`, the first's key `read_from`), passed up to `at`.
         let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
+        let (mut read_ids, mut read_from): (&[u32], u32) = (&[], 0);
         let mut stamps = std::mem::take(&mut self.stamps);
         let (left_stamp, mut last) = (&left.columns[self.left_stamp], 0);
         let mut ids = Vec::with_capacity(BLOCK);
@@ -688,49 +795,67 @@ impl AsOfJoin {
                 self.buckets.resize_with(keys, Bucket::default);
                 self.marks.of.resize(keys, Change::None);
             }
-            let mut in_order = true;
-            for (i, (&id, &t)) in (block..).zip(ids.iter().zip(&stamps)) {
-                if t < last {
-                    in_order = false;
+            // The rows up to the first out of time order.
+            let ordered = match stamps.first() {
+                Some(&t) if t < last => 0,
+                _ => (stamps.windows(2).position(|w| w[1] < w[0])).map_or(n, |p| p + 1),
+            };
+            let in_order = ordered == n;
+            let (stamps, ids) = (&stamps[..ordered], &ids[..ordered]);
+            last = stamps.last().copied().unwrap_or(last);
+            matches.resize(block + ordered, NARROW_NONE);
+            let mut i = 0;
+            loop {
+                let run = Run {
+                    read: &passing,
+                    read_ids,
+                    read_from,
+                    last_read: next == right_end,
+                };
+                let out = &mut matches[block + i..];
+                i += run.merge::<STRICT>(&stamps[i..], &ids[i..], out, &mut at, &mut best);
+                if i == ordered {
                     break;
                 }
-                last = t;
-                loop {
-                    while let Some(&s) = passing.get(at) {
-                        if !passes(s, t) {
-                            break;
-                        }
-                        let p = next - passing.len() + at;
-                        if let Some(b) = right_ids.get(p).and_then(|&r| best.get_mut(r as usize)) {
-                            *b = first_right + p as u64;
-                        }
-                        at += 1;
-                    }
-                    if at < passing.len() || next == right_end {
-                        break;
-                    }
-                    let count = BLOCK.min(right_end - next);
-                    stamp_keys(right_stamp, next, count, &mut passing);
-                    (at, next) = (0, next + count);
-                }
-                matches.push(best.get(id as usize).copied().unwrap_or(NO_ROW));
-                // (A key not seen on the right: no rows, every stamp.)
-                let from = tail_from.get(id as usize).copied().unwrap_or(Some(0));
-                if from.is_some_and(|from| t >= from) {
-                    self.buckets[id as usize].add_to_tail(first_out + i as u64, first_live);
+                let count = BLOCK.min(right_end - next);
+                stamp_keys(right_stamp, next, count, &mut passing);
+                read_ids = &right_ids[next..next + count];
+                let from = (first_right + next as u64).saturating_sub(base);
+                read_from = u32::try_from(from).unwrap_or(NARROW_NONE);
+                (at, next) = (0, next + count);
+            }
+            // The rows at or after their bucket's back go to its tail (a key not seen on the
+            // right: no rows, every stamp).
+            // (Below the least tail stamp, only keys new since the build's are.)
+            let new_keys = self.ids.len() > tail_from.len()
+                && ids.iter().any(|&id| id as usize >= tail_from.len());
+            let first_tail = if new_keys {
+                0
+            } else {
+                stamps.partition_point(|&t| t < least_tail)
+            };
+            for p in first_tail..ordered {
+                let (id, t) = (ids[p] as usize, stamps[p]);
+                if tail_from
+                    .get(id)
+                    .copied()
+                    .unwrap_or(Some(0))
+                    .is_some_and(|f| t >= f)
+                {
+                    self.buckets[id].add_to_tail(first_out + (block + p) as u64, first_live);
                 }
             }
             if let Some(kept) = &mut self.left_ids {
                 kept.extend(ids[..matches.len() - block].iter().copied());
             }
-            gather(added, &self.added, right, &matches[block..]);
+            // (Offset `o` is the right's position `o - (first - base)`.)
+            let at = (first_right.wrapping_sub(base), u64::from(NARROW_NONE));
+            gather(added, &self.added, right, at, &matches[block..]);
             if !in_order {
                 break;
             }
         }
         self.stamps = stamps;
-        #[cfg(test)]
-        MERGED.with(|m| m.set(m.get() + matches.len()));
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
@@ -798,7 +923,7 @@ impl AsOfJoin {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
                             continue;
                         };
-                        let (Some(&old), Some(t)) = (self.left_match.get(p), stamp_at(p)) else {
+                        let (Some(old), Some(t)) = (self.left_match.get(p), stamp_at(p)) else {
                             continue;
                         };
                         // (A tail's rows are at or after its partial bucket's front.)
@@ -829,13 +954,13 @@ impl AsOfJoin {
                 }
             };
             let (changes, removed) = (&self.marks.of, &self.removed);
-            let recheck: Vec<usize> = (left_ids.iter().zip(&self.left_match).enumerate())
+            let recheck: Vec<usize> = (left_ids.iter().zip(self.left_match.iter()).enumerate())
                 .filter(|&(_, (&id, m))| match changes[id as usize] {
                     Change::Other => true,
                     // Only a row whose match left can move (and may join the tail: for `raj`,
                     // when the stamp below the last left); its match is never the back row,
                     // so it was not in the tail.
-                    Change::Removed => removed.contains(m),
+                    Change::Removed => removed.contains(&m),
                     _ => false,
                 })
                 .map(|(p, _)| p)
@@ -848,7 +973,7 @@ impl AsOfJoin {
                 let found = self.find_or_index(id, t, right);
                 let tail = self.in_tail(&self.buckets[id], t);
                 let key = first + p as u64;
-                if found != self.left_match[p] {
+                if Some(found) != self.left_match.get(p) {
                     changed.push(packed_sort::pack(key, found));
                 }
                 if tail {
@@ -864,7 +989,7 @@ impl AsOfJoin {
         let width = out.columns.len() - self.added.len();
         for (key, found) in changed.iter().map(|&c| packed_sort::unpack(c)) {
             let p = (key - first) as usize;
-            self.left_match[p] = found;
+            self.left_match.set(p, found);
             let from = (found != NO_ROW).then(|| (found - right.first_key) as usize);
             for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
                 if !o.set_from(p, &right.columns[rc], from) {
@@ -891,30 +1016,43 @@ fn append<T: Copy>(to: &mut VecDeque<T>, values: &mut Vec<T>) {
 }
 
 /// Appends to each of `out` (the added columns) the values of its right column (`added`) at
-/// `matches`.
-fn gather(out: &mut [Column], added: &[usize], right: &TableData, matches: &[u64]) {
+/// `matches` (keys, or offsets: as [`extend_matches`]).
+fn gather<K: Copy + Into<u64>>(
+    out: &mut [Column],
+    added: &[usize],
+    right: &TableData,
+    at: (u64, u64),
+    matches: &[K],
+) {
     for (o, &rc) in out.iter_mut().zip(added) {
-        extend_matches(o, &right.columns[rc], right.first_key, matches);
+        extend_matches(o, &right.columns[rc], at, matches);
     }
 }
 
-/// Appends, per match, the right row's value of `column` (whose first key is `first`), or null
-/// for [`NO_ROW`] (`u64::MAX`): numbers, bools and times in one pass ([`Column::extend_keys`]),
-/// others by positions in runs of at most 4,096 rows, so the positions stay in cache.
-pub(crate) fn extend_matches(out: &mut Column, column: &Column, first: u64, matches: &[u64]) {
-    if out.extend_keys(column, matches, (first, NO_ROW)) {
+/// Appends, per match (`u64` keys or `u32` offsets), the right row's value of `column` at
+/// position `match - first`, or null for the match `none`: numbers, bools and times in one
+/// pass ([`Column::extend_keys`]), others by positions in runs of at most 4,096 rows, so the
+/// positions stay in cache.
+pub(crate) fn extend_matches<K: Copy + Into<u64>>(
+    out: &mut Column,
+    column: &Column,
+    (first, none): (u64, u64),
+    matches: &[K],
+) {
+    if out.extend_keys(column, matches, (first, none)) {
         return;
     }
     let mut run: Vec<usize> = Vec::with_capacity(4_096);
     for &m in matches {
-        if m == NO_ROW || run.len() == run.capacity() {
+        let m: u64 = m.into();
+        if m == none || run.len() == run.capacity() {
             out.extend_positions(column, &run);
             run.clear();
         }
-        if m == NO_ROW {
+        if m == none {
             out.push_null();
         } else {
-            run.push((m - first) as usize);
+            run.push(m.wrapping_sub(first) as usize);
         }
     }
     out.extend_positions(column, &run);
@@ -966,7 +1104,7 @@ impl Operator for AsOfJoin {
         if let Some(kept) = &mut self.left_ids {
             kept.drain(..gone.min(kept.len()));
         }
-        self.left_match.drain(..gone);
+        self.left_match.pop_front(gone);
         let Some(modified) = self.repatch(&left.data, &right.data, out) else {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         };
@@ -989,10 +1127,9 @@ impl Operator for AsOfJoin {
         let left_ids = self.left_ids.as_ref();
         used += left_ids.map_or(0, VecDeque::len) * 4 + self.right_ids.len() * 4;
         reserved += left_ids.map_or(0, VecDeque::capacity) * 4 + self.right_ids.capacity() * 4;
-        for d in [Some(&self.left_match), self.right_stamps.as_ref()]
-            .iter()
-            .flatten()
-        {
+        let (u, r) = self.left_match.bytes();
+        (used, reserved) = (used + u, reserved + r);
+        if let Some(d) = &self.right_stamps {
             used += d.len() * 8;
             reserved += d.capacity() * 8;
         }
@@ -1117,7 +1254,7 @@ impl Table {
             right_stamp,
             added,
             left_ids: None,
-            left_match: VecDeque::new(),
+            left_match: RowMatches::default(),
             right_ids: VecDeque::new(),
             right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
             right_order: Some(0),

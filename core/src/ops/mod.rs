@@ -26,6 +26,7 @@ mod nan_order_tests;
 mod operator_tests;
 pub(crate) mod packed_sort;
 mod product_join;
+mod row_matches;
 mod rowwise;
 mod select_distinct;
 mod slice;

@@ -144,7 +144,8 @@ impl ProductJoin {
             o.extend_positions(c, &lefts);
         }
         for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
-            extend_matches(o, &right.columns[rc], right.first_key, &rights);
+            let at = (right.first_key, NO_ROW);
+            extend_matches(o, &right.columns[rc], at, &rights);
         }
         Ok(total)
     }
