@@ -245,11 +245,11 @@ fn guess_every(
     guesses: &mut [i64],
     gaps: &mut [f64],
 ) -> bool {
-    // Whether every row's gap is above 0 and fits a long (`t − last` without overflow), and
-    // the timestamps' bits or'ed: if none is negative (a null one, the least long, is), a
-    // group's null stamp (the least long too) overflows any gap from it, so these are the
-    // guess (a block with a timestamp before 1970 takes the checked passes).
-    let (mut every, mut bits) = (true, 0);
+    // Whether every row's gap is above 0 and fits a long (`t − last` without overflow); if no
+    // timestamp is negative (a null one, the least long, is), a group's null stamp (the least
+    // long too) overflows any gap from it, so that is the guess (a block with a timestamp
+    // before 1970 takes the checked passes).
+    let mut every = true;
     let rows = ids
         .iter()
         .zip(ts)
@@ -262,14 +262,13 @@ fn guess_every(
         let last = *stamp;
         let (gap, overflow) = t.overflowing_sub(last);
         every &= !overflow & (gap > 0);
-        bits |= t;
         *guess = last;
         *gap_out = gap as f64;
         *stamp = t;
     }
-    // Not `all`, which stops at the first miss: a loop that vectorises.
+    // Not `all`, which stops at the first miss: loops that vectorise.
     every
-        && bits >= 0
+        && ts.iter().fold(0, |bits, &t| bits | t) >= 0
         && xs
             .iter()
             .fold(true, |all, &x| all & !x.is_nan() & (x != NULL_F64))
