@@ -196,8 +196,8 @@ impl KeyIds {
         pairs.ids(keys, start, count, &mut self.groups, out)
     }
 
-    /// The ids of one dictionary-coded string key, by its parent codes: one load per row, the
-    /// misses (codes not seen under this dictionary) then through the interner and the index.
+    /// The ids of one dictionary-coded string key, by its parent codes: one load per row, a miss
+    /// (a code not seen under this dictionary) through the interner and the index.
     fn single_ids(
         &mut self,
         data: &TableData,
@@ -232,27 +232,13 @@ impl KeyIds {
         }
         out.clear();
         out.reserve(count);
-        // A lookup a row (a loop of loads alone: nothing in it can change the cache), then, if
-        // some code was not seen yet under this dictionary, those rows in order: each such
-        // code numbered at its first row, as one pass numbering on the spot would.
-        let ids = &mut cache.ids;
-        // (A slice, not the vector: its bounds stay in registers over the writes to `out`.)
-        let table: &[u32] = ids;
-        let known = |&code: &u32| {
-            table
-                .get(code.wrapping_add(1) as usize)
-                .map_or(NONE, |&id| id)
-        };
+        // One pass, a lookup a row; a code not seen yet under this dictionary (its first row)
+        // is numbered on the spot.
+        let (ids, groups, dict_of) = (&mut cache.ids, &mut self.groups, &mut coder.interner.dict);
         for slice in codes.slices_range(start, count) {
-            out.extend(slice.iter().map(known));
-        }
-        // Not `contains`, which stops at the first: a loop that vectorises.
-        if out.iter().fold(false, |any, &id| any | (id == NONE)) {
-            let (groups, dict_of) = (&mut self.groups, &mut coder.interner.dict);
-            let rows = codes.slices_range(start, count).flatten();
-            for (id, &code) in out.iter_mut().zip(rows).filter(|(id, _)| **id == NONE) {
+            out.extend(slice.iter().map(|&code| {
                 let slot = code.wrapping_add(1) as usize;
-                *id = match ids.get(slot) {
+                match ids.get(slot) {
                     Some(&known) if known != NONE => known,
                     _ => {
                         let own = dict_of.intern_or_null(dict.get(code));
@@ -262,8 +248,8 @@ impl KeyIds {
                         }
                         new
                     }
-                };
-            }
+                }
+            }));
         }
         true
     }
