@@ -134,7 +134,14 @@ impl<F: Place> FoldGroups<F> {
     }
 
     fn run(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<()> {
-        self.grow(groups_needed(rows.ids), rows.keeps_values);
+        let needed = groups_needed(rows.ids);
+        while self.groups.len() < needed {
+            self.groups.push(GroupWindow::new(
+                self.proto.clone(),
+                rows.keeps_values,
+                self.keeps_rows,
+            ));
+        }
         out.is_touched.resize(self.groups.len(), false);
         for (r, &g) in rows.ids.iter().enumerate() {
             let e = Entry {
@@ -231,12 +238,24 @@ impl<F: Place> FoldGroups<F> {
         if needed > 2 * count {
             return Ok(false);
         }
-        self.grow(needed, rows.keeps_values);
+        while self.groups.len() < needed {
+            self.groups.push(GroupWindow::new(
+                self.proto.clone(),
+                rows.keeps_values,
+                self.keeps_rows,
+            ));
+        }
         // The time-decayed exponential folds of groups that stream (see below) take their
         // decays a block at a time (`decay.rs`), their values appended to the empty sink.
-        let part = (rows.xs, rows.ts);
         if window == Window::Cumulative
-            && self.stream_decays(needed, rows.ids, &[part], rows.first_key, out.scratch)?
+            && !self.keeps_rows
+            && decay::stream(
+                &mut self.groups[..needed],
+                rows.ids,
+                &[(rows.xs, rows.ts)],
+                rows.first_key,
+                out.scratch,
+            )?
         {
             return Ok(true);
         }
@@ -336,34 +355,29 @@ impl<F: Place> FoldGroups<F> {
     }
 }
 
-impl<F: Place> FoldGroups<F> {
-    /// Groups up to `needed`, new ones starting with the fold `proto`.
-    fn grow(&mut self, needed: usize, keeps_values: bool) {
-        while self.groups.len() < needed {
-            self.groups.push(GroupWindow::new(
-                self.proto.clone(),
-                keeps_values,
-                self.keeps_rows,
-            ));
-        }
-    }
-
-    /// The batch path of a cumulative window's time-decayed exponential folds over groups that
-    /// stream (`decay.rs`), for groups `0 .. needed` (grown already), the values and timestamps
-    /// in `parts`; `false` (nothing done) for other folds, or groups that keep their rows.
+impl FoldGroups<AnyFold> {
+    /// [`FoldGroups::run_batch`]'s batch path of a cumulative window's time-decayed exponential
+    /// folds over groups that stream (`decay.rs`), the values and timestamps in `parts`;
+    /// `false` (nothing done) for other folds, groups that keep their rows, or a cycle whose
+    /// greatest group id is over twice its rows.
     fn stream_decays(
         &mut self,
-        needed: usize,
         ids: &[u32],
         parts: &[decay::Part<'_>],
         first_key: u64,
         scratch: &mut Sink,
     ) -> Result<bool> {
+        let needed = groups_needed(ids);
+        if self.keeps_rows || needed > 2 * ids.len() {
+            return Ok(false);
+        }
+        while self.groups.len() < needed {
+            self.groups
+                .push(GroupWindow::new(self.proto.clone(), false, false));
+        }
         match self.groups.get_mut(..needed) {
-            Some(groups) if !self.keeps_rows => {
-                decay::stream(groups, ids, parts, first_key, scratch)
-            }
-            _ => Ok(false),
+            Some(groups) => decay::stream(groups, ids, parts, first_key, scratch),
+            None => Ok(false),
         }
     }
 }
@@ -679,12 +693,7 @@ impl Lane {
         let Groups::Any(groups) = &mut self.groups else {
             return Ok(false);
         };
-        let needed = groups_needed(ids);
-        if needed > 2 * ids.len() {
-            return Ok(false);
-        }
-        groups.grow(needed, false);
-        groups.stream_decays(needed, ids, &parts, first_key, &mut self.scratch)
+        groups.stream_decays(ids, &parts, first_key, &mut self.scratch)
     }
 
     /// The parent's oldest rows left it, of groups `gone` (one per row, oldest first): leaves in
