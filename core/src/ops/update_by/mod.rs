@@ -119,7 +119,7 @@ impl UpdateByTable {
     /// would: the windows go on from block to block, so every row gets the value one cycle would
     /// give it (a row left without a final value at a block's end is rewritten in place by the
     /// next, and is not reported as modified: it is added in this cycle). The lanes' buffers
-    /// (group ids, inputs, the counting sort) are then a block long and stay in cache, and each
+    /// (group ids, inputs) are then a block long and stay in cache, and each
     /// block's values are adopted by the output column, not copied. A block that fails (a time
     /// window's timestamps going back) leaves `out` as it was before the first, as a cycle in one
     /// block does (its lanes all run before any column is written); the lanes' state is not put
