@@ -322,10 +322,14 @@ impl<T: Copy> Chunked<T> {
             chunk.resize(filled + now.len(), null);
             for (slot, &key) in chunk[filled..].iter_mut().zip(now) {
                 let key: u64 = key.into();
+                if key == none {
+                    // Tested first: `none - first` truncated to a 32-bit `usize` (wasm32) may
+                    // be a position in the chunk last read.
+                    continue;
+                }
                 let p = key.wrapping_sub(first) as usize;
                 *slot = match current.get(p.wrapping_sub(start)) {
                     Some(&v) => v,
-                    None if key == none => null,
                     None => match from.chunk_at(p) {
                         Some((s, values)) => {
                             (start, current) = (s, values);

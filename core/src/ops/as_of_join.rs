@@ -900,6 +900,9 @@ impl AsOfJoin {
         right: &TableData,
         out: &mut TableData,
     ) -> Option<Vec<u64>> {
+        // The matches' base moved up to the right's first row if need be (as `join_rows` does),
+        // so that the matches set below, up to the right's end, stay narrow.
+        (self.left_match).narrow_base(right.first_key, right.end_key());
         let mut changed: Vec<u128> = Vec::new(); // (left key, new match), packed
         let first = out.first_key;
         // The stamp of output row `p`, the left's row `p` (rows added this cycle come after).

@@ -543,6 +543,41 @@ fn timestamps_going_back_in_a_large_cycle_fail_as_on_the_row_path() {
     );
 }
 
+/// A cycle whose timestamps go back in a later chunk than its first (after the windows moved
+/// over the chunks before) fails the table and leaves it as it was.
+#[test]
+fn a_later_chunk_that_fails_leaves_the_table_as_it_was() {
+    const { assert!(12_000 > BATCH_CHUNK && 20_000 < 65_536) };
+    let first: Vec<Row> = (0..50)
+        .map(|i| trade("BTC/USD", Some(i as f64), Some(i as i64)))
+        .collect();
+    let second: Vec<Row> = (50..20_000)
+        .map(|i| {
+            let instrument = if i % 3 == 0 { "ETH/USD" } else { "BTC/USD" };
+            let ts = if i == 12_000 { 10 } else { i as i64 };
+            trade(instrument, Some(i as f64), Some(ts))
+        })
+        .collect();
+    let ops = [UpdateBy::rolling_sum(
+        UpdateByWindow::time("Ts", 2, 3),
+        &["S = Size"],
+    )];
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let out = t.update_by(&ops, &["Instrument"]).unwrap();
+    t.add(Batch::from_rows(&schema(), &first).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let before = bits(&out.all_rows());
+    t.add(Batch::from_rows(&schema(), &second).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    let e = out
+        .error()
+        .expect("timestamps going back fail a time window");
+    assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
+    assert_eq!(bits(&out.all_rows()), before, "half applied");
+}
+
 /// A cycle of several blocks whose timestamps go back in a later block fails the table and
 /// leaves it as it was: the rows of the blocks before dropped, and the rows of the cycle before
 /// whose values those blocks rewrote in place (a forward window's) put back.

@@ -190,7 +190,8 @@ impl<F: Place> FoldGroups<F> {
     }
 
     fn bytes(&self) -> usize {
-        self.groups.iter().map(GroupWindow::bytes).sum()
+        let held = self.held.capacity() * std::mem::size_of::<usize>();
+        self.groups.iter().map(GroupWindow::bytes).sum::<usize>() + held
     }
 }
 
@@ -221,9 +222,9 @@ impl<F: Place> FoldGroups<F> {
     /// [`FoldGroups::run`] for a cycle of many rows: a chunk of rows at a time, each row
     /// appended to its group's rows in arrival order, then each group's window moved over its
     /// new rows at once ([`GroupWindow::take_pushed`]: the same fold operations in the same
-    /// order, so the same values bit for bit), the new rows' values written by row position. Leaves in `scratch`/`keys`
-    /// the cycle's rows first, in order (`placed`; no keys), then the older rows whose values
-    /// were emitted again (with their keys). `false` (nothing done) for a sink that cannot be
+    /// order, so the same values bit for bit), the new rows' values written by row position.
+    /// Leaves in `scratch`/`keys` the cycle's rows first, in order (`placed`; no keys), then
+    /// the older rows whose values were emitted again (with their keys). `false` (nothing done) for a sink that cannot be
     /// written by position, or when the cycle's greatest group id is over twice its rows.
     fn run_batch(&mut self, window: Window, rows: &Rows<'_>, out: Emitted<'_>) -> Result<bool> {
         let count = rows.ids.len();
@@ -316,10 +317,13 @@ impl<F: Place> FoldGroups<F> {
         // group).
         let finite = rows.xs.iter().fold(true, |all, &x| all & finite_input(x));
         // A chunk of rows at a time, in arrival order, each to its group's rows (a stream of
-        // writes a group), then each group's window moves over its new rows.
+        // writes a group), then each group's window moves over its new rows. A chunk walks the
+        // groups up to `needed` (three times at most), so it is at least that many rows long: a
+        // cycle of many groups costs its rows, not its rows times its groups.
         let mut held = std::mem::take(&mut self.held);
-        for start in (0..count).step_by(BATCH_CHUNK) {
-            let end = count.min(start + BATCH_CHUNK);
+        let chunk = BATCH_CHUNK.max(needed);
+        for start in (0..count).step_by(chunk) {
+            let end = count.min(start + chunk);
             held.clear();
             held.extend(self.groups[..needed].iter().map(GroupWindow::held));
             for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
@@ -666,6 +670,8 @@ impl Lane {
         first_key: u64,
     ) -> Result<bool> {
         let ids = &ids[..count.min(ids.len())];
+        // (The operator gives every row its id: `placed = count` below claims them all.)
+        debug_assert_eq!(ids.len(), count);
         if ids.len() < BATCH_ROWS
             || self.window != Window::Cumulative
             || self.weight.is_some()

@@ -477,6 +477,9 @@ fn plan(
             }
             None => None,
         };
+        // Only `rollingWAvg` reads a weight (kept in a row's long field: `Entry::weighted`);
+        // any other operation ignores one.
+        let weight = weight.filter(|_| op.kind == UpdateByKind::WAvg);
         let pairs: Vec<(String, String)> = if op.pairs.is_empty() {
             // Every column the operation applies to, but the keys and the columns it reads.
             fields

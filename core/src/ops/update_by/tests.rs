@@ -583,6 +583,39 @@ fn doubles(table: &crate::Table, name: &str) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// A weight given to an operation other than `rollingWAvg` is ignored (a row keeps the weight
+/// of `rollingWAvg` in its long's place: no other operation may read it there).
+#[test]
+fn a_weight_given_to_another_operation_is_ignored() {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let rows: Vec<Row> = (0..300)
+        .map(|i| {
+            let mut row = trade("BTC/USD", Some(0.5 + i as f64), i);
+            row[column("Qty")] = Value::I32(i as i32 * 3 - 7);
+            row
+        })
+        .collect();
+    t.add(Batch::from_rows(&schema(), &rows).unwrap()).unwrap();
+    let ops = |weight: Option<&str>| {
+        [
+            UpdateBy::cum_sum(&["S = Qty"]),
+            UpdateBy::rolling(UpdateByKind::Max, UpdateByWindow::ticks(4, 0), &["M = Qty"]),
+        ]
+        .map(|mut op| {
+            op.weight = weight.map(str::to_owned);
+            op
+        })
+    };
+    let plain = t.update_by(&ops(None), &[]).unwrap();
+    let weighted = t.update_by(&ops(Some("Size")), &[]).unwrap();
+    engine.run_cycle().unwrap();
+    assert!(weighted.error().is_none(), "{:?}", weighted.error());
+    assert_eq!(weighted.all_rows(), plain.all_rows());
+    let s = plain.schema().index_of("S").unwrap();
+    assert_eq!(plain.all_rows()[2][s], Value::I64(-7 - 4 - 1));
+}
+
 #[test]
 fn tick_windows_count_the_current_row_as_deephaven_does() {
     // Deephaven's `rolling_sum_tick`: rows `r - rev + 1 ..= r + fwd`. `rev = 3`: the row and the
