@@ -543,6 +543,24 @@ fn timestamps_going_back_in_a_large_cycle_fail_as_on_the_row_path() {
     );
 }
 
+/// `ops` by Instrument over a cycle of `first`, then of `second`, whose timestamps go back:
+/// the second fails the table with the time window's error and leaves it as the first left it.
+fn fails_and_leaves_the_table_as_it_was(ops: &[UpdateBy], first: &[Row], second: &[Row]) {
+    let engine = Engine::new();
+    let t = engine.append_table(schema());
+    let out = t.update_by(ops, &["Instrument"]).unwrap();
+    t.add(Batch::from_rows(&schema(), first).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let before = bits(&out.all_rows());
+    t.add(Batch::from_rows(&schema(), second).unwrap()).unwrap();
+    engine.run_cycle().unwrap();
+    let e = out
+        .error()
+        .expect("timestamps going back fail a time window");
+    assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
+    assert_eq!(bits(&out.all_rows()), before, "half applied");
+}
+
 /// A cycle whose timestamps go back in a later chunk than its first (after the windows moved
 /// over the chunks before) fails the table and leaves it as it was.
 #[test]
@@ -562,20 +580,7 @@ fn a_later_chunk_that_fails_leaves_the_table_as_it_was() {
         UpdateByWindow::time("Ts", 2, 3),
         &["S = Size"],
     )];
-    let engine = Engine::new();
-    let t = engine.append_table(schema());
-    let out = t.update_by(&ops, &["Instrument"]).unwrap();
-    t.add(Batch::from_rows(&schema(), &first).unwrap()).unwrap();
-    engine.run_cycle().unwrap();
-    let before = bits(&out.all_rows());
-    t.add(Batch::from_rows(&schema(), &second).unwrap())
-        .unwrap();
-    engine.run_cycle().unwrap();
-    let e = out
-        .error()
-        .expect("timestamps going back fail a time window");
-    assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
-    assert_eq!(bits(&out.all_rows()), before, "half applied");
+    fails_and_leaves_the_table_as_it_was(&ops, &first, &second);
 }
 
 /// A cycle of several blocks whose timestamps go back in a later block fails the table and
@@ -598,20 +603,7 @@ fn a_block_that_fails_leaves_the_table_as_it_was() {
         UpdateBy::rolling_sum(UpdateByWindow::time("Ts", 2, 3), &["S = Size"]),
         UpdateBy::rolling_avg(UpdateByWindow::ticks(2, 4), &["A = Size"]),
     ];
-    let engine = Engine::new();
-    let t = engine.append_table(schema());
-    let out = t.update_by(&ops, &["Instrument"]).unwrap();
-    t.add(Batch::from_rows(&schema(), &first).unwrap()).unwrap();
-    engine.run_cycle().unwrap();
-    let before = bits(&out.all_rows());
-    t.add(Batch::from_rows(&schema(), &second).unwrap())
-        .unwrap();
-    engine.run_cycle().unwrap();
-    let e = out
-        .error()
-        .expect("timestamps going back fail a time window");
-    assert!(e.contains("Ts") && e.contains("decrease"), "{e}");
-    assert_eq!(bits(&out.all_rows()), before, "half applied");
+    fails_and_leaves_the_table_as_it_was(&ops, &first, &second);
 }
 
 /// A cycle of several blocks gives every row the value one block gives it, and reports as
