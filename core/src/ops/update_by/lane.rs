@@ -161,10 +161,7 @@ impl<F: Place> FoldGroups<F> {
                     continue;
                 }
                 if e.ts < self.groups[g as usize].last_ts() {
-                    return Err(Error::Invalid(format!(
-                        "updateBy: the timestamps of {name} decrease within a group (a time \
-                         window needs them in order within each group)"
-                    )));
+                    return Err(decreasing(name));
                 }
             }
             let value = if rows.keeps_values {
@@ -338,10 +335,7 @@ impl<F: Place> FoldGroups<F> {
                     for (group, &first) in self.groups[..needed].iter_mut().zip(&held) {
                         group.drop_pushed(first);
                     }
-                    return Err(Error::Invalid(format!(
-                        "updateBy: the timestamps of {name} decrease within a group (a time \
-                         window needs them in order within each group)"
-                    )));
+                    return Err(decreasing(name));
                 }
             }
             let groups = self.groups[..needed].iter_mut().zip(&held);
@@ -384,6 +378,15 @@ impl FoldGroups<AnyFold> {
             None => Ok(false),
         }
     }
+}
+
+/// The error of a time window whose timestamps in `name` go back within a group (the row
+/// path's and the batch path's).
+fn decreasing(name: &str) -> Error {
+    Error::Invalid(format!(
+        "updateBy: the timestamps of {name} decrease within a group (a time window needs them in \
+         order within each group)"
+    ))
 }
 
 /// How many groups ids `ids` need (the greatest plus one).
