@@ -323,9 +323,24 @@ impl<F: Place> FoldGroups<F> {
             let end = count.min(start + chunk);
             held.clear();
             held.extend(self.groups[..needed].iter().map(GroupWindow::held));
-            for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
-                if let (true, Some(group)) = (in_group(r), self.groups.get_mut(g as usize)) {
-                    group.push_row(entry(r));
+            let (ids, groups) = (&rows.ids[start..end], &mut self.groups[..needed]);
+            let xs = &rows.xs[start..end];
+            let key = rows.first_key + start as u64;
+            match rows.ts.get(start..end) {
+                // Doubles with timestamps, none null in the chunk (looked at once), or doubles
+                // alone: each row's entry from its slices, no test of its kind nor a bound.
+                Some(ts) if !has_i && !has_w && !ts.contains(&NULL_I64) => {
+                    push_doubles(groups, ids, xs, ts.iter().copied(), key);
+                }
+                None if !has_i && !has_w && !has_ts => {
+                    push_doubles(groups, ids, xs, std::iter::repeat(NULL_I64), key);
+                }
+                _ => {
+                    for (r, &g) in (start..end).zip(ids) {
+                        if let (true, Some(group)) = (in_group(r), groups.get_mut(g as usize)) {
+                            group.push_row(entry(r));
+                        }
+                    }
                 }
             }
             if let Some(name) = rows.time_column {
@@ -387,6 +402,29 @@ fn decreasing(name: &str) -> Error {
         "updateBy: the timestamps of {name} decrease within a group (a time window needs them in \
          order within each group)"
     ))
+}
+
+/// Appends rows of doubles (no long input nor weight: values `xs`, timestamps `ts`, keys from
+/// `first_key`) to their groups (`ids`), in order.
+#[inline(always)]
+fn push_doubles<F: Place>(
+    groups: &mut [GroupWindow<F>],
+    ids: &[u32],
+    xs: &[f64],
+    ts: impl Iterator<Item = i64>,
+    first_key: u64,
+) {
+    let keys = first_key..;
+    for (((&g, &x), ts), key) in ids.iter().zip(xs).zip(ts).zip(keys) {
+        if let Some(group) = groups.get_mut(g as usize) {
+            group.push_row(Entry {
+                x,
+                i: NULL_I64,
+                ts,
+                key,
+            });
+        }
+    }
 }
 
 /// How many groups ids `ids` need (the greatest plus one).
