@@ -818,3 +818,59 @@ fn a_rolling_group_with_a_forward_window_keeps_every_row_of_a_large_cycle() {
     };
     assert_eq!(run(300), run(BLOCK_ROWS));
 }
+
+/// A cycle of several batches (so the parent's chunks split it where the batch path's chunks do
+/// not), with no null timestamp: the batch path reads the values and timestamps of its rolling
+/// windows in place, from the parent's chunks, and gives every value bit for bit as the row
+/// path does: first with no null value (the sums' own loops), then with some.
+#[test]
+fn a_cycle_read_in_place_over_the_parents_chunks_equals_the_row_path() {
+    let row = |i: usize, nulls: bool| {
+        let instrument = ["BTC/USD", "ETH/USD", "ETH/BTC"][(i * 7) % 11 % 3];
+        let size = (!nulls || i % 17 != 3).then(|| ((i * 7919) % 2001) as f64 / 4.0 - 250.0);
+        trade(instrument, size, Some((i / 3) as i64))
+    };
+    let batches = |from: usize, nulls: bool| -> Vec<Vec<Row>> {
+        [5_000, 7_001, 9_000, 300]
+            .iter()
+            .scan(from, |at, &n| {
+                let rows = (*at..*at + n).map(|i| row(i, nulls)).collect();
+                *at += n;
+                Some(rows)
+            })
+            .collect()
+    };
+    let mut ops = vec![UpdateBy::rolling(
+        UpdateByKind::Sum,
+        UpdateByWindow::ticks(30, 3),
+        &["T = Size"],
+    )];
+    for (n, (rev, fwd)) in [(40, 0), (3, 1), (0, 4), (10, -3), (-2, 6), (0, 0)]
+        .into_iter()
+        .enumerate()
+    {
+        let kind = [UpdateByKind::Avg, UpdateByKind::Sum][n % 2];
+        let pair = format!("W{n} = Size");
+        let window = UpdateByWindow::time("Ts", rev, fwd);
+        ops.push(UpdateBy::rolling(kind, window, &[pair.as_str()]));
+    }
+    let engine = Engine::new();
+    let table = engine.append_table(schema());
+    let row_engine = Engine::new();
+    let row_table = row_engine.append_table(schema());
+    let fast = table.update_by(&ops, &["Instrument"]).unwrap();
+    let slow = row_table.update_by(&ops, &["Instrument"]).unwrap();
+    for (from, nulls) in [(0, false), (21_301, true)] {
+        for rows in batches(from, nulls) {
+            let batch = Batch::from_rows(&schema(), &rows).unwrap();
+            table.add(batch.clone()).unwrap();
+            row_table.add(batch).unwrap();
+        }
+        engine.run_cycle().unwrap();
+        row_path_only(&row_engine).unwrap();
+        assert!(fast.error().is_none() && slow.error().is_none());
+        let (got, want) = (fast.all_rows(), slow.all_rows());
+        assert_eq!(got.len(), from + 21_301);
+        assert_eq!(bits(&got), bits(&want), "from row {from}");
+    }
+}

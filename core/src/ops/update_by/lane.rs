@@ -92,6 +92,11 @@ struct Rows<'a> {
     keeps_values: bool,
     /// The timestamp column's name, for a time window's error.
     time_column: Option<&'a str>,
+    /// The rows' values and timestamps (none for a window without) as stretches of slices, for
+    /// the batch path: `xs` and `ts` as one stretch, or, when they were not copied (a rolling
+    /// window over a double column, no weight, no null timestamp: [`Lane::in_place`]), the
+    /// parent's chunks.
+    parts: &'a [decay::Part<'a>],
 }
 
 /// Where a lane's emitted values go, and which groups have rows without a final value.
@@ -262,7 +267,7 @@ impl<F: Place> FoldGroups<F> {
         let (has_i, has_w, has_ts) = (
             !rows.is.is_empty(),
             !rows.ws.is_empty(),
-            !rows.ts.is_empty(),
+            rows.parts.iter().any(|(_, ts)| !ts.is_empty()),
         );
         let entry = |r: usize| Entry {
             x: rows.xs[r],
@@ -312,7 +317,8 @@ impl<F: Place> FoldGroups<F> {
         }
         // Whether every input of the cycle is a finite number (looked at once here, not per
         // group).
-        let finite = rows.xs.iter().fold(true, |all, &x| all & finite_input(x));
+        let finite = (rows.parts.iter())
+            .all(|(xs, _)| xs.iter().fold(true, |all, &x| all & finite_input(x)));
         // A chunk of rows at a time, in arrival order, each to its group's rows (a stream of
         // writes a group), then each group's window moves over its new rows. A chunk walks the
         // groups up to `needed` (three times at most), so it is at least that many rows long: a
@@ -323,23 +329,24 @@ impl<F: Place> FoldGroups<F> {
             let end = count.min(start + chunk);
             held.clear();
             held.extend(self.groups[..needed].iter().map(GroupWindow::held));
-            let (ids, groups) = (&rows.ids[start..end], &mut self.groups[..needed]);
-            let xs = &rows.xs[start..end];
-            let key = rows.first_key + start as u64;
-            match rows.ts.get(start..end) {
-                // Doubles with timestamps, none null in the chunk (looked at once), or doubles
-                // alone: each row's entry from its slices, no test of its kind nor a bound.
-                Some(ts) if !has_i && !has_w && !ts.contains(&NULL_I64) => {
-                    push_doubles(groups, ids, xs, ts.iter().copied(), key);
+            let groups = &mut self.groups[..needed];
+            let null_stamp = || within(rows.parts, start..end).any(|(_, t)| t.contains(&NULL_I64));
+            if !has_i && !has_w && !null_stamp() {
+                // Doubles, with timestamps none null in the chunk (looked at once) or none:
+                // each row's entry from its slices, no test of its kind nor a bound.
+                let mut r = start;
+                for (xs, ts) in within(rows.parts, start..end) {
+                    let (ids, key) = (&rows.ids[r..r + xs.len()], rows.first_key + r as u64);
+                    match ts {
+                        [] => push_doubles(groups, ids, xs, std::iter::repeat(NULL_I64), key),
+                        ts => push_doubles(groups, ids, xs, ts.iter().copied(), key),
+                    }
+                    r += xs.len();
                 }
-                None if !has_i && !has_w && !has_ts => {
-                    push_doubles(groups, ids, xs, std::iter::repeat(NULL_I64), key);
-                }
-                _ => {
-                    for (r, &g) in (start..end).zip(ids) {
-                        if let (true, Some(group)) = (in_group(r), groups.get_mut(g as usize)) {
-                            group.push_row(entry(r));
-                        }
+            } else {
+                for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
+                    if let (true, Some(group)) = (in_group(r), groups.get_mut(g as usize)) {
+                        group.push_row(entry(r));
                     }
                 }
             }
@@ -402,6 +409,24 @@ fn decreasing(name: &str) -> Error {
         "updateBy: the timestamps of {name} decrease within a group (a time window needs them in \
          order within each group)"
     ))
+}
+
+/// The stretches of `parts` (rows from 0 on, one after another) within `rows`.
+fn within<'a>(
+    parts: &[decay::Part<'a>],
+    rows: std::ops::Range<usize>,
+) -> impl Iterator<Item = decay::Part<'a>> {
+    let mut from = 0;
+    parts.iter().filter_map(move |&(xs, ts)| {
+        let (first, end) = (from, from + xs.len());
+        from = end;
+        let (lo, hi) = (
+            rows.start.max(first) - first,
+            rows.end.min(end).saturating_sub(first),
+        );
+        let xs = xs.get(lo..hi).filter(|xs| !xs.is_empty())?;
+        Some((xs, ts.get(lo..hi).unwrap_or_default()))
+    })
 }
 
 /// Appends rows of doubles (no long input nor weight: values `xs`, timestamps `ts`, keys from
@@ -615,6 +640,37 @@ impl Lane {
             return Ok(());
         }
         let input = &parent.columns[self.input];
+        let time_column = match (self.window, self.timestamp) {
+            (Window::Time { .. }, Some(t)) => Some(parent.schema.fields()[t].name.as_str()),
+            _ => None,
+        };
+        let ids = &ids[..count.min(ids.len())];
+        if let Some(parts) = self.in_place(parent, start, ids.len()) {
+            let rows = Rows {
+                input,
+                start,
+                xs: &[],
+                is: &[],
+                ws: &[],
+                ts: &[],
+                ids,
+                first_key,
+                keeps_values: false,
+                time_column,
+                parts: &parts,
+            };
+            let out = Emitted {
+                scratch: &mut self.scratch,
+                keys: &mut self.keys,
+                touched: &mut self.touched,
+                is_touched: &mut self.is_touched,
+            };
+            let window = self.window;
+            if each_groups!(&mut self.groups, g => g.run_batch(window, &rows, out))? {
+                self.placed = count;
+                return Ok(());
+            }
+        }
         if self.input_type == ColumnType::F64 {
             read_f64(input, start, count, &mut self.xs);
             self.is.clear();
@@ -668,13 +724,11 @@ impl Lane {
             is: &self.is,
             ws: &self.ws,
             ts: &self.ts,
-            ids: &ids[..count.min(ids.len())],
+            ids,
             first_key,
             keeps_values: self.keeps_values(),
-            time_column: match (self.window, self.timestamp) {
-                (Window::Time { .. }, Some(t)) => Some(parent.schema.fields()[t].name.as_str()),
-                _ => None,
-            },
+            time_column,
+            parts: &[(&self.xs, &self.ts)],
         };
         let window = self.window;
         if rows.ids.len() >= BATCH_ROWS && !rows.keeps_values && !row_path_only() {
@@ -696,6 +750,41 @@ impl Lane {
             is_touched: &mut self.is_touched,
         };
         each_groups!(&mut self.groups, g => g.run(window, &rows, out))
+    }
+
+    /// The values and timestamps of rows `start .. start + count` of `parent` as stretches of
+    /// the parent's slices (see [`Rows::parts`]), for the batch path of a rolling window over a
+    /// double column, no weight, no null timestamp (looked at here): read in place, not copied
+    /// first; `None` for any other lane or cycle (its rows are copied).
+    fn in_place<'a>(
+        &self,
+        parent: &'a TableData,
+        start: usize,
+        count: usize,
+    ) -> Option<Vec<decay::Part<'a>>> {
+        let rolling = matches!(self.window, Window::Ticks { .. } | Window::Time { .. });
+        if count < BATCH_ROWS
+            || !rolling
+            || self.weight.is_some()
+            || self.null_times.is_some()
+            || self.keeps_values()
+            || row_path_only()
+        {
+            return None;
+        }
+        let Some(Column::F64(xs)) = parent.columns.get(self.input) else {
+            return None;
+        };
+        let xs = xs.slices_range(start, count);
+        let parts = match self.timestamp.map(|t| parent.columns.get(t)) {
+            None => xs.map(|x| (x, &[][..])).collect(),
+            Some(Some(Column::I64(ts) | Column::Timestamp(ts) | Column::Time(ts))) => {
+                aligned(xs, ts.slices_range(start, count))
+            }
+            Some(_) => return None,
+        };
+        let null_stamp = |(_, ts): &decay::Part<'_>| ts.contains(&NULL_I64);
+        (!parts.iter().any(null_stamp)).then_some(parts)
     }
 
     /// [`Lane::run`]'s batch path for a time-decayed exponential operation over a double
