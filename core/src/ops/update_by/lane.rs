@@ -6,6 +6,8 @@
 //! Invariant: `groups[g]` holds group `g`'s state; every row given to [`Lane::run`] is emitted
 //! exactly once in that call (final, provisional, or null for a null timestamp of a time window).
 
+use std::ops::Range;
+
 use super::any::AnyFold;
 use super::count::CountFold;
 use super::decay;
@@ -330,20 +332,11 @@ impl<F: Place> FoldGroups<F> {
             held.clear();
             held.extend(self.groups[..needed].iter().map(GroupWindow::held));
             let groups = &mut self.groups[..needed];
-            let null_stamp = || within(rows.parts, start..end).any(|(_, t)| t.contains(&NULL_I64));
-            if !has_i && !has_w && !null_stamp() {
-                // Doubles, with timestamps none null in the chunk (looked at once) or none:
-                // each row's entry from its slices, no test of its kind nor a bound.
-                let mut r = start;
-                for (xs, ts) in within(rows.parts, start..end) {
-                    let (ids, key) = (&rows.ids[r..r + xs.len()], rows.first_key + r as u64);
-                    match ts {
-                        [] => push_doubles(groups, ids, xs, std::iter::repeat(NULL_I64), key),
-                        ts => push_doubles(groups, ids, xs, ts.iter().copied(), key),
-                    }
-                    r += xs.len();
-                }
-            } else {
+            let pushed = !has_i && !has_w && {
+                let mut slots: Vec<_> = groups.iter_mut().map(GroupWindow::pushing).collect();
+                pushed_doubles(&mut slots, rows, start..end)
+            };
+            if !pushed {
                 for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
                     if let (true, Some(group)) = (in_group(r), groups.get_mut(g as usize)) {
                         group.push_row(entry(r));
@@ -429,25 +422,39 @@ fn within<'a>(
     })
 }
 
-/// Appends rows of doubles (no long input nor weight: values `xs`, timestamps `ts`, keys from
-/// `first_key`) to their groups (`ids`), in order.
+/// Appends rows `range` of `rows`, doubles with no long input nor weight, to their groups'
+/// rows (`slots`, by group id), in order, each entry from its slices (no test of its kind nor
+/// a bound a row); `false` (nothing done) when a timestamp of theirs is null (looked at once).
+/// Not generic: one loop for every fold.
+fn pushed_doubles(slots: &mut [&mut Vec<Entry>], rows: &Rows<'_>, range: Range<usize>) -> bool {
+    if within(rows.parts, range.clone()).any(|(_, ts)| ts.contains(&NULL_I64)) {
+        return false;
+    }
+    let mut r = range.start;
+    for (xs, ts) in within(rows.parts, range) {
+        let (ids, first_key) = (&rows.ids[r..r + xs.len()], rows.first_key + r as u64);
+        r += xs.len();
+        match ts {
+            [] => push_doubles(slots, ids, xs, std::iter::repeat(NULL_I64), first_key),
+            ts => push_doubles(slots, ids, xs, ts.iter().copied(), first_key),
+        }
+    }
+    true
+}
+
+/// [`pushed_doubles`]' loop over one stretch.
 #[inline(always)]
-fn push_doubles<F: Place>(
-    groups: &mut [GroupWindow<F>],
+fn push_doubles(
+    slots: &mut [&mut Vec<Entry>],
     ids: &[u32],
     xs: &[f64],
     ts: impl Iterator<Item = i64>,
     first_key: u64,
 ) {
-    let keys = first_key..;
-    for (((&g, &x), ts), key) in ids.iter().zip(xs).zip(ts).zip(keys) {
-        if let Some(group) = groups.get_mut(g as usize) {
-            group.push_row(Entry {
-                x,
-                i: NULL_I64,
-                ts,
-                key,
-            });
+    for (((&g, &x), ts), key) in ids.iter().zip(xs).zip(ts).zip(first_key..) {
+        if let Some(rows) = slots.get_mut(g as usize) {
+            let i = NULL_I64;
+            rows.push(Entry { x, i, ts, key });
         }
     }
 }
@@ -645,19 +652,30 @@ impl Lane {
             _ => None,
         };
         let ids = &ids[..count.min(ids.len())];
-        if let Some(parts) = self.in_place(parent, start, ids.len()) {
+        // The values and timestamps read in place, or copied (see `Rows::parts`).
+        let in_place = self.in_place(parent, start, ids.len());
+        if in_place.is_none() {
+            self.read_inputs(parent, start, count);
+        }
+        let window = self.window;
+        if ids.len() >= BATCH_ROWS && !self.keeps_values() && !row_path_only() {
+            let copied = [(&self.xs[..], &self.ts[..])];
+            let (parts, copies) = match &in_place {
+                Some(parts) => (&parts[..], false),
+                None => (&copied[..], true),
+            };
             let rows = Rows {
                 input,
                 start,
-                xs: &[],
-                is: &[],
-                ws: &[],
-                ts: &[],
+                xs: if copies { &self.xs } else { &[] },
+                is: if copies { &self.is } else { &[] },
+                ws: if copies { &self.ws } else { &[] },
+                ts: if copies { &self.ts } else { &[] },
                 ids,
                 first_key,
                 keeps_values: false,
                 time_column,
-                parts: &parts,
+                parts,
             };
             let out = Emitted {
                 scratch: &mut self.scratch,
@@ -665,12 +683,41 @@ impl Lane {
                 touched: &mut self.touched,
                 is_touched: &mut self.is_touched,
             };
-            let window = self.window;
             if each_groups!(&mut self.groups, g => g.run_batch(window, &rows, out))? {
                 self.placed = count;
                 return Ok(());
             }
         }
+        if in_place.is_some() {
+            // (The batch path declined the cycle: the row path reads copies.)
+            self.read_inputs(parent, start, count);
+        }
+        let rows = Rows {
+            input,
+            start,
+            xs: &self.xs,
+            is: &self.is,
+            ws: &self.ws,
+            ts: &self.ts,
+            ids,
+            first_key,
+            keeps_values: self.keeps_values(),
+            time_column,
+            parts: &[(&self.xs, &self.ts)],
+        };
+        let out = Emitted {
+            scratch: &mut self.scratch,
+            keys: &mut self.keys,
+            touched: &mut self.touched,
+            is_touched: &mut self.is_touched,
+        };
+        each_groups!(&mut self.groups, g => g.run(window, &rows, out))
+    }
+
+    /// Copies the input values (as doubles and, for a long input, as longs), weights and
+    /// timestamps of rows `start .. start + count` of `parent` into the lane's scratch.
+    fn read_inputs(&mut self, parent: &TableData, start: usize, count: usize) {
+        let input = &parent.columns[self.input];
         if self.input_type == ColumnType::F64 {
             read_f64(input, start, count, &mut self.xs);
             self.is.clear();
@@ -717,39 +764,6 @@ impl Lane {
             let flags: Vec<u8> = self.ts.iter().map(|&t| u8::from(t == NULL_I64)).collect();
             nulls.extend_from_slice(&flags);
         }
-        let rows = Rows {
-            input,
-            start,
-            xs: &self.xs,
-            is: &self.is,
-            ws: &self.ws,
-            ts: &self.ts,
-            ids,
-            first_key,
-            keeps_values: self.keeps_values(),
-            time_column,
-            parts: &[(&self.xs, &self.ts)],
-        };
-        let window = self.window;
-        if rows.ids.len() >= BATCH_ROWS && !rows.keeps_values && !row_path_only() {
-            let out = Emitted {
-                scratch: &mut self.scratch,
-                keys: &mut self.keys,
-                touched: &mut self.touched,
-                is_touched: &mut self.is_touched,
-            };
-            if each_groups!(&mut self.groups, g => g.run_batch(window, &rows, out))? {
-                self.placed = count;
-                return Ok(());
-            }
-        }
-        let out = Emitted {
-            scratch: &mut self.scratch,
-            keys: &mut self.keys,
-            touched: &mut self.touched,
-            is_touched: &mut self.is_touched,
-        };
-        each_groups!(&mut self.groups, g => g.run(window, &rows, out))
     }
 
     /// The values and timestamps of rows `start .. start + count` of `parent` as stretches of

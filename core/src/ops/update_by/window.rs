@@ -451,6 +451,12 @@ impl<F: Place> GroupWindow<F> {
         self.rows.push(e);
     }
 
+    /// The group's rows, for a batch's rows to be pushed at its end (as by
+    /// [`GroupWindow::push_row`], many groups' at once).
+    pub(crate) fn pushing(&mut self) -> &mut Vec<Entry> {
+        &mut self.rows
+    }
+
     /// The rows the group holds: [`GroupWindow::take_pushed`]'s `first`, taken before a batch's
     /// [`GroupWindow::push_row`]s.
     pub(crate) fn held(&self) -> usize {
