@@ -820,15 +820,20 @@ fn a_rolling_group_with_a_forward_window_keeps_every_row_of_a_large_cycle() {
 }
 
 /// A cycle of several batches (so the parent's chunks split it where the batch path's chunks do
-/// not), with no null timestamp: the batch path reads the values and timestamps of its rolling
+/// not): the batch path reads the values and timestamps of its rolling
 /// windows in place, from the parent's chunks, and gives every value bit for bit as the row
-/// path does: first with no null value (the sums' own loops), then with some.
+/// path does: first with no null value (the sums' own loops), then with null values and
+/// timestamps (a row of a null timestamp in no group of a time window).
 #[test]
 fn a_cycle_read_in_place_over_the_parents_chunks_equals_the_row_path() {
     let row = |i: usize, nulls: bool| {
         let instrument = ["BTC/USD", "ETH/USD", "ETH/BTC"][(i * 7) % 11 % 3];
         let size = (!nulls || i % 17 != 3).then(|| ((i * 7919) % 2001) as f64 / 4.0 - 250.0);
-        trade(instrument, size, Some((i / 3) as i64))
+        trade(
+            instrument,
+            size,
+            (!nulls || i % 23 != 5).then_some((i / 3) as i64),
+        )
     };
     let batches = |from: usize, nulls: bool| -> Vec<Vec<Row>> {
         [5_000, 7_001, 9_000, 300]

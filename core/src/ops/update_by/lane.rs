@@ -96,8 +96,7 @@ struct Rows<'a> {
     time_column: Option<&'a str>,
     /// The rows' values and timestamps (none for a window without) as stretches of slices, for
     /// the batch path: `xs` and `ts` as one stretch, or, when they were not copied (a rolling
-    /// window over a double column, no weight, no null timestamp: [`Lane::in_place`]), the
-    /// parent's chunks.
+    /// window over a double column with no weight: [`Lane::in_place`]), the parent's chunks.
     parts: &'a [decay::Part<'a>],
 }
 
@@ -317,10 +316,6 @@ impl<F: Place> FoldGroups<F> {
             }
             return Ok(true);
         }
-        // Whether every input of the cycle is a finite number (looked at once here, not per
-        // group).
-        let finite = (rows.parts.iter())
-            .all(|(xs, _)| xs.iter().fold(true, |all, &x| all & finite_input(x)));
         // A chunk of rows at a time, in arrival order, each to its group's rows (a stream of
         // writes a group), then each group's window moves over its new rows. A chunk walks the
         // groups up to `needed` (three times at most), so it is at least that many rows long: a
@@ -332,17 +327,20 @@ impl<F: Place> FoldGroups<F> {
             held.clear();
             held.extend(self.groups[..needed].iter().map(GroupWindow::held));
             let groups = &mut self.groups[..needed];
-            let pushed = !has_i && !has_w && {
+            // Whether every input of the chunk is a finite number (looked at here, not per
+            // group, while the chunk is read).
+            let finite = if !has_i && !has_w {
                 let mut slots: Vec<_> = groups.iter_mut().map(GroupWindow::pushing).collect();
-                pushed_doubles(&mut slots, rows, start..end)
-            };
-            if !pushed {
+                push_doubles(&mut slots, rows, start..end)
+            } else {
                 for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
                     if let (true, Some(group)) = (in_group(r), groups.get_mut(g as usize)) {
                         group.push_row(entry(r));
                     }
                 }
-            }
+                let xs = rows.xs.get(start..end).unwrap_or_default();
+                xs.iter().fold(true, |all, &x| all & finite_input(x))
+            };
             if let Some(name) = rows.time_column {
                 // Every group's timestamps are checked before its chunk's windows move.
                 let groups = || self.groups[..needed].iter().zip(&held);
@@ -423,40 +421,51 @@ fn within<'a>(
 }
 
 /// Appends rows `range` of `rows`, doubles with no long input nor weight, to their groups'
-/// rows (`slots`, by group id), in order, each entry from its slices (no test of its kind nor
-/// a bound a row); `false` (nothing done) when a timestamp of theirs is null (looked at once).
-/// Not generic: one loop for every fold.
-fn pushed_doubles(slots: &mut [&mut Vec<Entry>], rows: &Rows<'_>, range: Range<usize>) -> bool {
-    if within(rows.parts, range.clone()).any(|(_, ts)| ts.contains(&NULL_I64)) {
-        return false;
-    }
-    let mut r = range.start;
+/// rows (`slots`, by group id), in order, each entry from its slices (no test of its kind nor a
+/// bound a row; a time window's row of a null timestamp is in no group, its value left null);
+/// whether every input pushed is a finite number. Each row is read once, here (a 1M-row cycle's
+/// columns are 8 MB each: another pass over them costs its reading from memory again). Not
+/// generic: one loop for every fold.
+fn push_doubles(slots: &mut [&mut Vec<Entry>], rows: &Rows<'_>, range: Range<usize>) -> bool {
+    let stamped = rows.time_column.is_some();
+    let (mut r, mut finite) = (range.start, true);
     for (xs, ts) in within(rows.parts, range) {
         let (ids, first_key) = (&rows.ids[r..r + xs.len()], rows.first_key + r as u64);
         r += xs.len();
-        match ts {
-            [] => push_doubles(slots, ids, xs, std::iter::repeat(NULL_I64), first_key),
-            ts => push_doubles(slots, ids, xs, ts.iter().copied(), first_key),
-        }
+        finite &= match ts {
+            [] => push_stretch(
+                slots,
+                (ids, xs, first_key),
+                std::iter::repeat(NULL_I64),
+                false,
+            ),
+            ts => push_stretch(slots, (ids, xs, first_key), ts.iter().copied(), stamped),
+        };
     }
-    true
+    finite
 }
 
-/// [`pushed_doubles`]' loop over one stretch.
+/// [`push_doubles`]' loop over one stretch (rows of `ids`, values `xs`, keys from the third),
+/// the rows of a null timestamp skipped when `stamped`.
 #[inline(always)]
-fn push_doubles(
+fn push_stretch(
     slots: &mut [&mut Vec<Entry>],
-    ids: &[u32],
-    xs: &[f64],
+    (ids, xs, first_key): (&[u32], &[f64], u64),
     ts: impl Iterator<Item = i64>,
-    first_key: u64,
-) {
+    stamped: bool,
+) -> bool {
+    let mut finite = true;
     for (((&g, &x), ts), key) in ids.iter().zip(xs).zip(ts).zip(first_key..) {
+        if stamped && ts == NULL_I64 {
+            continue;
+        }
+        finite &= finite_input(x);
         if let Some(rows) = slots.get_mut(g as usize) {
             let i = NULL_I64;
             rows.push(Entry { x, i, ts, key });
         }
     }
+    finite
 }
 
 /// How many groups ids `ids` need (the greatest plus one).
@@ -768,8 +777,8 @@ impl Lane {
 
     /// The values and timestamps of rows `start .. start + count` of `parent` as stretches of
     /// the parent's slices (see [`Rows::parts`]), for the batch path of a rolling window over a
-    /// double column, no weight, no null timestamp (looked at here): read in place, not copied
-    /// first; `None` for any other lane or cycle (its rows are copied).
+    /// double column with no weight (each row read once, as its chunk is pushed: not copied
+    /// first); `None` for any other lane or cycle (its rows are copied).
     fn in_place<'a>(
         &self,
         parent: &'a TableData,
@@ -790,15 +799,13 @@ impl Lane {
             return None;
         };
         let xs = xs.slices_range(start, count);
-        let parts = match self.timestamp.map(|t| parent.columns.get(t)) {
-            None => xs.map(|x| (x, &[][..])).collect(),
+        match self.timestamp.map(|t| parent.columns.get(t)) {
+            None => Some(xs.map(|x| (x, &[][..])).collect()),
             Some(Some(Column::I64(ts) | Column::Timestamp(ts) | Column::Time(ts))) => {
-                aligned(xs, ts.slices_range(start, count))
+                Some(aligned(xs, ts.slices_range(start, count)))
             }
-            Some(_) => return None,
-        };
-        let null_stamp = |(_, ts): &decay::Part<'_>| ts.contains(&NULL_I64);
-        (!parts.iter().any(null_stamp)).then_some(parts)
+            Some(_) => None,
+        }
     }
 
     /// [`Lane::run`]'s batch path for a time-decayed exponential operation over a double
