@@ -7,8 +7,73 @@
 use std::collections::VecDeque;
 
 use super::{AsOfJoin, BLOCK, Bucket, stamp_keys};
+use crate::column::{Chunked, Column};
+use crate::ops::key_ids::KeyIds;
 use crate::ops::row_matches::NARROW_NONE;
 use crate::table::TableData;
+
+/// How the merge reads a side's keys.
+enum Keys<'a> {
+    /// One dictionary-coded string key: its codes, read in place of ids (no pass a block to
+    /// look them up), and the id of each code at `code + 1` (every code numbered).
+    Coded(&'a Chunked<u32>, Vec<u32>),
+    /// The ids [`KeyIds`] gives.
+    Ids,
+}
+
+impl<'a> Keys<'a> {
+    /// Codes for a side of one dictionary-coded key (of at most `most` codes), else ids.
+    fn of(ids: &mut KeyIds, data: &'a TableData, columns: &[usize], most: usize) -> Self {
+        let codes = match columns {
+            [c] => match data.columns.get(*c) {
+                Some(Column::String(s)) => s.codes(),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (codes, ids.code_ids(data, columns, most)) {
+            (Some(codes), Some(table)) => Keys::Coded(codes, table),
+            _ => Keys::Ids,
+        }
+    }
+
+    /// The keys of rows `start .. start + count` into `out`.
+    fn read(
+        &self,
+        ids: &mut KeyIds,
+        (data, columns): (&TableData, &[usize]),
+        start: usize,
+        count: usize,
+        out: &mut Vec<u32>,
+    ) {
+        match self {
+            Keys::Coded(codes, _) => {
+                out.clear();
+                for s in codes.slices_range(start, count) {
+                    out.extend_from_slice(s);
+                }
+            }
+            Keys::Ids => ids.ids_or_single(data, columns, start, count, out),
+        }
+    }
+
+    /// The id of key `k`.
+    fn id(&self, k: u32) -> u32 {
+        match self {
+            Keys::Coded(_, table) => code_id(table, k),
+            Keys::Ids => k,
+        }
+    }
+}
+
+/// The id of `code` in `table` (each code's at `code + 1`).
+#[inline(always)]
+fn code_id(table: &[u32], code: u32) -> u32 {
+    table
+        .get(code.wrapping_add(1) as usize)
+        .copied()
+        .unwrap_or(u32::MAX)
+}
 
 /// Why [`merge_block`] stopped.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,11 +86,11 @@ enum Stop {
     OutOfOrder,
 }
 
-/// The right rows the merge has read and not yet passed: the stamps and key ids of rows
+/// The right rows the merge has read and not yet passed: the stamps and keys ([`Keys`]) of rows
 /// `next - stamps.len() .. next`, passed up to `at`, the first's offset from the base `from`.
 struct Read {
     stamps: Vec<u64>,
-    ids: Vec<u32>,
+    keys: Vec<u32>,
     at: usize,
     next: usize,
     from: u32,
@@ -33,22 +98,23 @@ struct Read {
     last: u64,
 }
 
-/// Merges left rows (`stamps`, `ids`) against the rows `read`: per left row, the right rows up
-/// to its stamp (`STRICT`: below it) each become the latest of their key (`best`), and its match
-/// (into `out`) is its key's latest. Stops at a left row below `prev` (the last stamp merged),
-/// or at one that may pass rows not read yet (unless `last_read`); returns the rows matched.
+/// Merges left rows (`stamps`, `keys`) against the rows `read`: per left row, the right rows up
+/// to its stamp (`STRICT`: below it) each become the latest of their key (`best`, by id: `left`
+/// and `right` give a side's key's), and its match (into `out`) is its key's latest. Stops at a
+/// left row below `prev` (the last stamp merged), or at one that may pass rows not read yet
+/// (unless `last_read`); returns the rows matched.
 fn merge_block<const STRICT: bool>(
     (stamps, ids, out): (&[u64], &[u32], &mut [u32]),
     read: &mut Read,
-    last_read: bool,
+    (last_read, prev): (bool, &mut u64),
     best: &mut [u32],
-    prev: &mut u64,
+    (left, right_id): (impl Fn(u32) -> u32, impl Fn(u32) -> u32),
 ) -> (usize, Stop) {
     // (Cut to one length: no bounds checks in the loop.)
     let n = stamps.len().min(ids.len()).min(out.len());
     let (stamps, ids, out) = (&stamps[..n], &ids[..n], &mut out[..n]);
-    let m = read.stamps.len().min(read.ids.len());
-    let (right, right_ids) = (&read.stamps[..m], &read.ids[..m]);
+    let m = read.stamps.len().min(read.keys.len());
+    let (right, right_ids) = (&read.stamps[..m], &read.keys[..m]);
     let (mut a, mut p, from) = (read.at, *prev, read.from);
     let mut stop = (n, Stop::Done);
     for i in 0..n {
@@ -59,7 +125,7 @@ fn merge_block<const STRICT: bool>(
         }
         p = t;
         while a < m && if STRICT { right[a] < t } else { right[a] <= t } {
-            if let Some(b) = best.get_mut(right_ids[a] as usize) {
+            if let Some(b) = best.get_mut(right_id(right_ids[a]) as usize) {
                 *b = from.wrapping_add(a as u32);
             }
             a += 1;
@@ -68,7 +134,10 @@ fn merge_block<const STRICT: bool>(
             stop = (i, Stop::Read);
             break;
         }
-        out[i] = best.get(ids[i] as usize).copied().unwrap_or(NARROW_NONE);
+        out[i] = best
+            .get(left(ids[i]) as usize)
+            .copied()
+            .unwrap_or(NARROW_NONE);
     }
     (read.at, *prev) = (a, p);
     stop
@@ -97,39 +166,58 @@ impl AsOfJoin {
         count: usize,
     ) -> bool {
         let build = self.unindexed;
+        let mut left_keys = Keys::of(&mut self.ids, left, &self.left_keys, count);
+        let mut right_keys = Keys::of(&mut self.ids, right, &self.right_keys, right.len());
+        if matches!(left_keys, Keys::Ids) || matches!(right_keys, Keys::Ids) {
+            (left_keys, right_keys) = (Keys::Ids, Keys::Ids);
+        }
         let mut best = vec![NARROW_NONE; self.ids.len()];
         let mut read = Read {
             stamps: Vec::with_capacity(BLOCK),
-            ids: Vec::with_capacity(BLOCK),
+            keys: Vec::with_capacity(BLOCK),
             at: 0,
             next: 0,
             from: 0,
             last: 0,
         };
         let mut stamps = std::mem::take(&mut self.stamps);
-        let (mut ids, mut out) = (Vec::with_capacity(BLOCK), vec![NARROW_NONE; BLOCK]);
+        let (mut keys, mut out) = (Vec::with_capacity(BLOCK), vec![NARROW_NONE; BLOCK]);
         let (left_stamp, mut prev) = (&left.columns[self.left_stamp], 0);
         let kept_left = self.left_ids.as_ref().map(VecDeque::len);
         let mut ordered = true;
         'blocks: for block in (0..count).step_by(BLOCK) {
             let n = BLOCK.min(count - block);
             stamp_keys(left_stamp, start + block, n, &mut stamps);
-            (self.ids).ids_or_single(left, &self.left_keys, start + block, n, &mut ids);
+            let side = (left, &self.left_keys[..]);
+            left_keys.read(&mut self.ids, side, start + block, n, &mut keys);
             grow(&mut best, self.ids.len());
             let mut i = 0;
             let stop = loop {
-                let last_read = read.next == right.len();
-                let rows = (&stamps[i..n], &ids[i..n], &mut out[i..n]);
-                let (done, stop) = if self.strict {
-                    merge_block::<true>(rows, &mut read, last_read, &mut best, &mut prev)
-                } else {
-                    merge_block::<false>(rows, &mut read, last_read, &mut best, &mut prev)
+                let last_read = (read.next == right.len(), &mut prev);
+                let rows = (&stamps[i..n], &keys[i..n], &mut out[i..n]);
+                let (done, stop) = match (&left_keys, &right_keys, self.strict) {
+                    (Keys::Coded(_, l), Keys::Coded(_, r), true) => {
+                        let by = (|k| code_id(l, k), |k| code_id(r, k));
+                        merge_block::<true>(rows, &mut read, last_read, &mut best, by)
+                    }
+                    (Keys::Coded(_, l), Keys::Coded(_, r), false) => {
+                        let by = (|k| code_id(l, k), |k| code_id(r, k));
+                        merge_block::<false>(rows, &mut read, last_read, &mut best, by)
+                    }
+                    (.., true) => {
+                        let by = (|k| k, |k| k);
+                        merge_block::<true>(rows, &mut read, last_read, &mut best, by)
+                    }
+                    (.., false) => {
+                        let by = (|k| k, |k| k);
+                        merge_block::<false>(rows, &mut read, last_read, &mut best, by)
+                    }
                 };
                 i += done;
                 if stop != Stop::Read {
                     break stop;
                 }
-                if !self.read_right(right, base, &mut read, build) {
+                if !self.read_right(right, (base, &right_keys), &mut read, build) {
                     ordered = false;
                     break 'blocks;
                 }
@@ -137,7 +225,7 @@ impl AsOfJoin {
             };
             matches.extend_from_slice(&out[..i]);
             if let Some(kept) = &mut self.left_ids {
-                kept.extend(ids[..i].iter().copied());
+                kept.extend(keys[..i].iter().map(|&k| left_keys.id(k)));
             }
             if stop == Stop::OutOfOrder {
                 break;
@@ -146,15 +234,15 @@ impl AsOfJoin {
         // The build reads the right rows after the last left row too: their keys' latest.
         while build && ordered {
             let from = read.from;
-            for (a, &id) in read.ids.iter().enumerate().skip(read.at) {
-                if let Some(b) = best.get_mut(id as usize) {
+            for (a, &k) in read.keys.iter().enumerate().skip(read.at) {
+                if let Some(b) = best.get_mut(right_keys.id(k) as usize) {
                     *b = from.wrapping_add(a as u32);
                 }
             }
             if read.next == right.len() {
                 break;
             }
-            ordered = self.read_right(right, base, &mut read, build);
+            ordered = self.read_right(right, (base, &right_keys), &mut read, build);
             grow(&mut best, self.ids.len());
         }
         self.stamps = stamps;
@@ -197,13 +285,21 @@ impl AsOfJoin {
         true
     }
 
-    /// Reads the next block of right rows into `read`: their stamps and key ids (at the build
-    /// also kept, when the side keeps them); `false` when the build finds one out of time order.
-    fn read_right(&mut self, right: &TableData, base: u64, read: &mut Read, build: bool) -> bool {
+    /// Reads the next block of right rows into `read`: their stamps and keys (at the build their
+    /// ids and stamps also kept, when the side keeps them); `false` when the build finds one out
+    /// of time order.
+    fn read_right(
+        &mut self,
+        right: &TableData,
+        (base, keys): (u64, &Keys<'_>),
+        read: &mut Read,
+        build: bool,
+    ) -> bool {
         let count = BLOCK.min(right.len() - read.next);
         let column = &right.columns[self.right_stamp];
         stamp_keys(column, read.next, count, &mut read.stamps);
-        (self.ids).ids_or_single(right, &self.right_keys, read.next, count, &mut read.ids);
+        let side = (right, &self.right_keys[..]);
+        keys.read(&mut self.ids, side, read.next, count, &mut read.keys);
         let from = (right.first_key + read.next as u64).saturating_sub(base);
         read.from = u32::try_from(from).unwrap_or(NARROW_NONE);
         (read.at, read.next) = (0, read.next + count);
@@ -215,7 +311,7 @@ impl AsOfJoin {
             && (stamps.windows(2)).fold(true, |sorted, w| sorted & (w[0] <= w[1]));
         read.last = stamps.last().copied().unwrap_or(read.last);
         if let Some(kept) = &mut self.right_ids {
-            kept.extend(read.ids.iter().copied());
+            kept.extend(read.keys.iter().map(|&k| keys.id(k)));
         }
         if let Some(kept) = &mut self.right_stamps {
             kept.extend(stamps.iter().copied());
