@@ -171,7 +171,38 @@ impl AsOfJoin {
         if matches!(left_keys, Keys::Ids) || matches!(right_keys, Keys::Ids) {
             (left_keys, right_keys) = (Keys::Ids, Keys::Ids);
         }
-        let mut best = vec![NARROW_NONE; self.ids.len()];
+        // Per key, the latest right row passed (an offset from `base`): by id, or, both sides
+        // coded, by the right's code slot (`code + 1`; one past the last: none), the left's
+        // codes mapped to those slots.
+        let slots = match (&left_keys, &right_keys) {
+            (Keys::Coded(_, left), Keys::Coded(_, right)) => {
+                let mut slot_of = vec![u32::MAX; self.ids.len()];
+                for (s, &id) in (0..).zip(right) {
+                    if let Some(slot) = slot_of.get_mut(id as usize) {
+                        *slot = s;
+                    }
+                }
+                let none = u32::try_from(right.len()).unwrap_or(u32::MAX);
+                let of = |&id: &u32| slot_of.get(id as usize).copied().filter(|&s| s != u32::MAX);
+                Some(
+                    left.iter()
+                        .map(|id| of(id).unwrap_or(none))
+                        .collect::<Vec<u32>>(),
+                )
+            }
+            _ => None,
+        };
+        let mut best = match &right_keys {
+            Keys::Coded(_, right) if slots.is_some() => vec![NARROW_NONE; right.len() + 1],
+            _ => vec![NARROW_NONE; self.ids.len()],
+        };
+        let right_slot = |k: u32| {
+            if slots.is_some() {
+                k.wrapping_add(1)
+            } else {
+                k
+            }
+        };
         let mut read = Read {
             stamps: Vec::with_capacity(BLOCK),
             keys: Vec::with_capacity(BLOCK),
@@ -190,18 +221,20 @@ impl AsOfJoin {
             stamp_keys(left_stamp, start + block, n, &mut stamps);
             let side = (left, &self.left_keys[..]);
             left_keys.read(&mut self.ids, side, start + block, n, &mut keys);
-            grow(&mut best, self.ids.len());
+            if slots.is_none() {
+                grow(&mut best, self.ids.len());
+            }
             let mut i = 0;
             let stop = loop {
                 let last_read = (read.next == right.len(), &mut prev);
                 let rows = (&stamps[i..n], &keys[i..n], &mut out[i..n]);
-                let (done, stop) = match (&left_keys, &right_keys, self.strict) {
-                    (Keys::Coded(_, l), Keys::Coded(_, r), true) => {
-                        let by = (|k| code_id(l, k), |k| code_id(r, k));
+                let (done, stop) = match (&slots, self.strict) {
+                    (Some(l), true) => {
+                        let by = (|k| code_id(l, k), |k: u32| k.wrapping_add(1));
                         merge_block::<true>(rows, &mut read, last_read, &mut best, by)
                     }
-                    (Keys::Coded(_, l), Keys::Coded(_, r), false) => {
-                        let by = (|k| code_id(l, k), |k| code_id(r, k));
+                    (Some(l), false) => {
+                        let by = (|k| code_id(l, k), |k: u32| k.wrapping_add(1));
                         merge_block::<false>(rows, &mut read, last_read, &mut best, by)
                     }
                     (.., true) => {
@@ -221,7 +254,9 @@ impl AsOfJoin {
                     ordered = false;
                     break 'blocks;
                 }
-                grow(&mut best, self.ids.len());
+                if slots.is_none() {
+                    grow(&mut best, self.ids.len());
+                }
             };
             matches.extend_from_slice(&out[..i]);
             if let Some(kept) = &mut self.left_ids {
@@ -235,7 +270,7 @@ impl AsOfJoin {
         while build && ordered {
             let from = read.from;
             for (a, &k) in read.keys.iter().enumerate().skip(read.at) {
-                if let Some(b) = best.get_mut(right_keys.id(k) as usize) {
+                if let Some(b) = best.get_mut(right_slot(k) as usize) {
                     *b = from.wrapping_add(a as u32);
                 }
             }
@@ -243,7 +278,9 @@ impl AsOfJoin {
                 break;
             }
             ordered = self.read_right(right, (base, &right_keys), &mut read, build);
-            grow(&mut best, self.ids.len());
+            if slots.is_none() {
+                grow(&mut best, self.ids.len());
+            }
         }
         self.stamps = stamps;
         let keys = self.ids.len().max(1);
@@ -267,9 +304,19 @@ impl AsOfJoin {
         }
         if build {
             // Each key's latest right row is its bucket's back (partial).
+            let backs: Vec<(usize, u32)> = match &right_keys {
+                Keys::Coded(_, ids) if slots.is_some() => ids
+                    .iter()
+                    .zip(&best)
+                    .map(|(&id, &o)| (id as usize, o))
+                    .collect(),
+                _ => best.iter().copied().enumerate().collect(),
+            };
             let (column, mut one) = (&right.columns[self.right_stamp], Vec::with_capacity(1));
-            for (bucket, &o) in self.buckets.iter_mut().zip(&best) {
-                if o != NARROW_NONE {
+            for (id, o) in backs {
+                if let Some(bucket) = self.buckets.get_mut(id)
+                    && o != NARROW_NONE
+                {
                     let key = base + u64::from(o);
                     stamp_keys(column, (key - right.first_key) as usize, 1, &mut one);
                     bucket
