@@ -68,7 +68,7 @@ use super::Operator;
 use super::key_ids::{KeyIds, match_columns};
 use super::name_pair;
 use super::packed_sort;
-use super::row_matches::{NARROW_NONE, NO_ROW, RowMatches, narrow_key};
+use super::row_matches::{NO_ROW, RowMatches, narrow_key};
 use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, f64_order_key};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
@@ -643,12 +643,10 @@ impl AsOfJoin {
         {
             // Matches as offsets from `base` (every right key fits), appended whole.
             let mut offsets = Vec::with_capacity(count);
-            if self.merge_rows(left, right, start, (base, &mut offsets), count) {
+            let rows = (count, &mut *added);
+            if self.merge_rows(left, right, start, (base, &mut offsets), rows) {
                 merged = offsets.len();
                 self.merge_tails(left, start, &offsets, (first_out, first_live));
-                // (Offset `o` is the right's position `o - (first - base)`.)
-                let at = (right.first_key.wrapping_sub(base), u64::from(NARROW_NONE));
-                gather(added, &self.added, right, at, &offsets);
                 if !self.left_match.append_narrow(base, &mut offsets) {
                     // (Never: `base` is theirs.)
                     let keys: Vec<u64> = offsets.iter().map(|&o| narrow_key(o, base)).collect();

@@ -1065,3 +1065,40 @@ fn an_aj_built_by_the_merge_indexes_its_right_rows_only_when_a_search_needs_them
         }
     }
 }
+
+/// An `aj` built over a right side found out of time order only in a later block of the merge
+/// (after it matched, and gathered, a block of left rows) is undone and searched: the rows equal
+/// a reference's, and those of a right side in time order.
+#[test]
+fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference() {
+    use super::as_of_join::MERGED;
+    let keys = ["a", "b", "c", "d", "e"];
+    let rows = |n: usize, per: usize, id: i64| -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                vec![
+                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
+                    Value::I64((i / per) as i64),
+                    Value::I64(id + i as i64),
+                ]
+            })
+            .collect()
+    };
+    let lefts = rows(10_000, 4, 0);
+    for late in [None, Some(5_000)] {
+        let mut rights = rows(6_000, 2, 1_000_000);
+        if let Some(p) = late {
+            rights[p][1] = Value::I64(7);
+        }
+        let engine = Engine::new();
+        let left = engine.append_table(left_schema());
+        let right = engine.append_table(right_schema());
+        add_both(&engine, (&left, &lefts), (&right, &rights));
+        MERGED.with(|m| m.set(0));
+        let aj = label_aj(&left, &right);
+        let merged = MERGED.with(|m| m.get());
+        assert_eq!(merged, if late.is_some() { 0 } else { lefts.len() });
+        let want = as_of(&lefts, &rights, false, false);
+        assert_rows_eq(&aj.all_rows(), &want, &format!("late {late:?}")).unwrap();
+    }
+}

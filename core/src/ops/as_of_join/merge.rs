@@ -156,16 +156,21 @@ impl AsOfJoin {
     /// in time order keeping, per key id, the latest right row passed. At the build
     /// ([`AsOfJoin::unindexed`]) it reads every right row, numbering their keys, checking their
     /// order and indexing each key's last row (partial buckets); `false` (nothing matched, nothing
-    /// indexed) when one is out of time order.
+    /// indexed) when one is out of time order. The matched rows' right columns are appended to
+    /// `added`.
     pub(super) fn merge_rows(
         &mut self,
         left: &TableData,
         right: &TableData,
         start: usize,
         (base, matches): (u64, &mut Vec<u32>),
-        count: usize,
+        (count, added): (usize, &mut [Column]),
     ) -> bool {
         let build = self.unindexed;
+        // Each block's right columns are gathered while its matches are in cache (offset `o`
+        // is the right's position `o - (first - base)`), and cut back if the merge is undone.
+        let gather_at = (right.first_key.wrapping_sub(base), u64::from(NARROW_NONE));
+        let added_len: Vec<usize> = added.iter().map(Column::len).collect();
         let mut left_keys = Keys::of(&mut self.ids, left, &self.left_keys, count);
         let mut right_keys = Keys::of(&mut self.ids, right, &self.right_keys, right.len());
         if matches!(left_keys, Keys::Ids) || matches!(right_keys, Keys::Ids) {
@@ -259,6 +264,7 @@ impl AsOfJoin {
                 }
             };
             matches.extend_from_slice(&out[..i]);
+            super::gather(added, &self.added, right, gather_at, &out[..i]);
             if let Some(kept) = &mut self.left_ids {
                 kept.extend(keys[..i].iter().map(|&k| left_keys.id(k)));
             }
@@ -291,6 +297,9 @@ impl AsOfJoin {
         if !ordered {
             // Undone: the right side is indexed whole and every left row searched.
             matches.clear();
+            for (column, &len) in added.iter_mut().zip(&added_len) {
+                column.truncate(len);
+            }
             if let (Some(kept), Some(len)) = (&mut self.left_ids, kept_left) {
                 kept.truncate(len);
             }
@@ -355,7 +364,7 @@ impl AsOfJoin {
         }
         let stamps = &read.stamps;
         let sorted = stamps.first().is_none_or(|&f| f >= read.last)
-            && (stamps.windows(2)).fold(true, |sorted, w| sorted & (w[0] <= w[1]));
+            && (stamps.iter().zip(stamps.iter().skip(1))).fold(true, |s, (a, b)| s & (a <= b));
         read.last = stamps.last().copied().unwrap_or(read.last);
         if let Some(kept) = &mut self.right_ids {
             kept.extend(read.keys.iter().map(|&k| keys.id(k)));
