@@ -11,10 +11,13 @@
 //! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
 //! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
-//! A build that merges ([`AsOfJoin::merges`]: an `aj` over a right side in time order) indexes
-//! per bucket only its back row ([`AsOfJoin::partial`]): the merge and the tails need no more,
-//! and a search by a left row at or after that row (both sides growing in time) reads only it
-//! and the rows appended since. The first search that would read before it (a left row before
+//! A build that merges ([`AsOfJoin::merges`]: an `aj` of left rows not far fewer than the
+//! right's) indexes the right side as the merge reads it ([`AsOfJoin::unindexed`]): its keys
+//! numbered, its order checked (a right row out of time order undoes the merge: every right row
+//! is indexed and every left row searched) and each key's last row found, per bucket only that
+//! back row ([`AsOfJoin::partial`]): the merge and the tails need no more, and a search by a
+//! left row at or after that row (both sides growing in time) reads only it and the rows
+//! appended since. The first search that would read before it (a left row before
 //! its bucket's back row, even of a key whose every right row came after the build), a right
 //! row out of time order (of any key) or a ring's removal index every right row then
 //! ([`AsOfJoin::materialize`], once, linear in the right rows): work deferred from the build,
@@ -30,8 +33,8 @@
 //! - left rows added at the back are looked up (galloping from where their bucket's last search
 //!   ended, [`partition_near`]), and rows removed from the front dropped; an `aj` of many left
 //!   rows in time order against a right side in time order (a table built at once) merges the
-//!   two sides instead ([`AsOfJoin::merge_rows`], a tight loop a block of right rows read,
-//!   [`Run::merge`]), one pass as pandas' `merge_asof`;
+//!   two sides instead ([`AsOfJoin::merge_rows`], a tight loop a block of right rows read; one
+//!   dictionary-coded key read by its codes, no lookup pass), one pass as pandas' `merge_asof`;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
@@ -49,10 +52,17 @@
 //! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
 //! is joined again whole.
 //!
+//! The right rows' key ids are kept only for a right side that loses rows from its front (a
+//! ring, whose leaving rows are found by them) or once it was indexed again (a blink table's
+//! turnover clears the buckets of its rows gone by them); a right side that only appends has
+//! them read again from its key columns when needed ([`AsOfJoin::materialize`]).
+//!
 //! Invariant: `left_match` (and `left_ids`, when kept) have one entry per output row, in order,
-//! and the output row at a position is the left's at that position; `right_ids` (and
-//! `right_stamps`, when kept) one per right row; `right_order` holds the last right stamp while the right rows' stamps
-//! never decrease; `marks` lists the buckets changed this cycle, none between cycles; each
+//! and the output row at a position is the left's at that position; `right_ids` (when kept) and
+//! `right_stamps` (when kept) one per right row indexed, and without kept ids the right rows
+//! indexed are the right table's; `right_order` holds the last right stamp while the right
+//! rows' stamps never decrease; while `unindexed` (a build's merge to run) no right row is
+//! indexed; `marks` lists the buckets changed this cycle, none between cycles; each
 //! bucket's `rows` are exactly the right rows of its id, sorted, but while `partial` (then
 //! `right_order` holds) those from its back row at the build on; each left row whose match an
 //! append could change is in its bucket's `tail` (which may also hold rows gone from the front,

@@ -6,10 +6,12 @@
 //! two tables (the two sides of a join), since codes do not depend on the table they came from.
 //! One dictionary-coded string key is looked up by its parent's codes, one load per row (for the
 //! two dictionaries last seen: a join's two sides each keep theirs); two such keys of one table by
-//! [`CodePairs`]. The ids are the general path's.
+//! [`CodePairs`]. The ids are the general path's. [`KeyIds::code_ids`] numbers every code of such
+//! a key's dictionary at once and hands the table over, for a caller that reads codes in place of
+//! ids (`aj`'s merge).
 //!
 //! Invariant: a tuple's id never changes until [`KeyIds::clear`], and ids are `0..len()` in order
-//! of first appearance.
+//! of first appearance (in a row, or in a dictionary numbered whole).
 
 use super::code_pairs::{CodePairs, PairKey};
 use super::groups::Groups;
