@@ -143,10 +143,11 @@ fn merge_block<const STRICT: bool>(
     stop
 }
 
-/// Grows `best` to one entry per key id.
+/// Grows `best` to one entry per key id (at least one: with no key columns every row's id is
+/// 0, and none is numbered).
 fn grow(best: &mut Vec<u32>, keys: usize) {
-    if best.len() < keys {
-        best.resize(keys, NARROW_NONE);
+    if best.len() < keys.max(1) {
+        best.resize(keys.max(1), NARROW_NONE);
     }
 }
 
@@ -199,7 +200,7 @@ impl AsOfJoin {
         };
         let mut best = match &right_keys {
             Keys::Coded(_, right) if slots.is_some() => vec![NARROW_NONE; right.len() + 1],
-            _ => vec![NARROW_NONE; self.ids.len()],
+            _ => vec![NARROW_NONE; self.ids.len().max(1)],
         };
         let right_slot = |k: u32| {
             if slots.is_some() {
