@@ -305,8 +305,8 @@ impl<T: Copy> Chunked<T> {
         (first, none): (u64, u64),
         null: T,
     ) {
-        // The chunk last read: its first logical position and its values.
-        let (mut start, mut current): (usize, &[T]) = (0, &[]);
+        // The chunk last read: the key of its first value, and its values.
+        let (mut at, mut current): (u64, &[T]) = (0, &[]);
         let mut keys = keys;
         while !keys.is_empty() {
             let mut chunk = self.check_out();
@@ -317,27 +317,32 @@ impl<T: Copy> Chunked<T> {
             let room = chunk.capacity() - chunk.len();
             let (now, rest) = keys.split_at(room.min(keys.len()));
             // Filled with nulls first (a memset, in cache), then each slot written in a plain
-            // loop: no test of the room a value, and the walk's state stays in registers.
+            // loop: no test of the room a value, and the walk's state stays in registers. A
+            // key in the chunk last read costs a subtraction and a comparison, in 64 bits (so
+            // `none`, tested on a miss, is never taken for a position there, even in wasm32).
             let filled = chunk.len();
             chunk.resize(filled + now.len(), null);
             for (slot, &key) in chunk[filled..].iter_mut().zip(now) {
                 let key: u64 = key.into();
-                if key == none {
-                    // Tested first: `none - first` truncated to a 32-bit `usize` (wasm32) may
-                    // be a position in the chunk last read.
+                let d = key.wrapping_sub(at);
+                if d < current.len() as u64 {
+                    if let Some(&v) = current.get(d as usize) {
+                        *slot = v;
+                    }
                     continue;
                 }
-                let p = key.wrapping_sub(first) as usize;
-                *slot = match current.get(p.wrapping_sub(start)) {
-                    Some(&v) => v,
-                    None => match from.chunk_at(p) {
-                        Some((s, values)) => {
-                            (start, current) = (s, values);
-                            values.get(p - s).copied().unwrap_or(null)
-                        }
-                        None => null,
-                    },
+                if key == none {
+                    continue;
+                }
+                let Ok(p) = usize::try_from(key.wrapping_sub(first)) else {
+                    continue;
                 };
+                if let Some((s, values)) = from.chunk_at(p) {
+                    (at, current) = (first.wrapping_add(s as u64), values);
+                    if let Some(&v) = values.get(p - s) {
+                        *slot = v;
+                    }
+                }
             }
             self.check_in(chunk);
             keys = rest;

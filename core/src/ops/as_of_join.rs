@@ -11,10 +11,13 @@
 //! latest is the match, for `raj` too (Deephaven sorts a key's right rows by stamp, stably, and
 //! its duplicate compaction keeps the last row of each run of equal stamps, in either order).
 //!
-//! A build that merges ([`AsOfJoin::merges`]: an `aj` over a right side in time order) indexes
-//! per bucket only its back row ([`AsOfJoin::partial`]): the merge and the tails need no more,
-//! and a search by a left row at or after that row (both sides growing in time) reads only it
-//! and the rows appended since. The first search that would read before it (a left row before
+//! A build that merges ([`AsOfJoin::merges`]: an `aj` of left rows not far fewer than the
+//! right's) indexes the right side as the merge reads it ([`AsOfJoin::unindexed`]): its keys
+//! numbered, its order checked (a right row out of time order undoes the merge: every right row
+//! is indexed and every left row searched) and each key's last row found, per bucket only that
+//! back row ([`AsOfJoin::partial`]): the merge and the tails need no more, and a search by a
+//! left row at or after that row (both sides growing in time) reads only it and the rows
+//! appended since. The first search that would read before it (a left row before
 //! its bucket's back row, even of a key whose every right row came after the build), a right
 //! row out of time order (of any key) or a ring's removal index every right row then
 //! ([`AsOfJoin::materialize`], once, linear in the right rows): work deferred from the build,
@@ -30,8 +33,8 @@
 //! - left rows added at the back are looked up (galloping from where their bucket's last search
 //!   ended, [`partition_near`]), and rows removed from the front dropped; an `aj` of many left
 //!   rows in time order against a right side in time order (a table built at once) merges the
-//!   two sides instead ([`AsOfJoin::merge_rows`], a tight loop a block of right rows read,
-//!   [`Run::merge`]), one pass as pandas' `merge_asof`;
+//!   two sides instead ([`AsOfJoin::merge_rows`], a tight loop a block of right rows read; one
+//!   dictionary-coded key read by its codes, no lookup pass), one pass as pandas' `merge_asof`;
 //! - a right row appended at the back of its bucket (a right side growing in time) rechecks that
 //!   bucket's tail only;
 //! - right rows leaving (a ring's oldest) move only the left rows matched to them (a row that
@@ -49,14 +52,23 @@
 //! `modified`); otherwise the update stays `Fifo`. A keyed side (an aggregation's result, small)
 //! is joined again whole.
 //!
+//! The right rows' key ids are kept only for a right side that loses rows from its front (a
+//! ring, whose leaving rows are found by them) or once it was indexed again (a blink table's
+//! turnover clears the buckets of its rows gone by them); a right side that only appends has
+//! them read again from its key columns when needed ([`AsOfJoin::materialize`]).
+//!
 //! Invariant: `left_match` (and `left_ids`, when kept) have one entry per output row, in order,
-//! and the output row at a position is the left's at that position; `right_ids` (and
-//! `right_stamps`, when kept) one per right row; `right_order` holds the last right stamp while the right rows' stamps
-//! never decrease; `marks` lists the buckets changed this cycle, none between cycles; each
+//! and the output row at a position is the left's at that position; `right_ids` (when kept) and
+//! `right_stamps` (when kept) one per right row indexed, and without kept ids the right rows
+//! indexed are the right table's; `right_order` holds the last right stamp while the right
+//! rows' stamps never decrease; while `unindexed` (a build's merge to run) no right row is
+//! indexed; `marks` lists the buckets changed this cycle, none between cycles; each
 //! bucket's `rows` are exactly the right rows of its id, sorted, but while `partial` (then
 //! `right_order` holds) those from its back row at the build on; each left row whose match an
 //! append could change is in its bucket's `tail` (which may also hold rows gone from the front,
 //! skipped and dropped lazily).
+
+mod merge;
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -66,7 +78,7 @@ use super::Operator;
 use super::key_ids::{KeyIds, match_columns};
 use super::name_pair;
 use super::packed_sort;
-use super::row_matches::{NARROW_NONE, NO_ROW, RowMatches, narrow_key};
+use super::row_matches::{NO_ROW, RowMatches, narrow_key};
 use crate::column::{Column, ColumnType, NULL_BOOL, NULL_F64, f64_order_key};
 use crate::table::{Field, Node, Schema, Table, TableData, Update};
 use crate::{Error, Result};
@@ -261,50 +273,6 @@ impl Marks {
 /// Rows whose stamps are read at a time.
 const BLOCK: usize = 4_096;
 
-/// The right rows `aj`'s merge has read and not yet passed: their stamps and key ids from
-/// position `at` on, the first's row key, and whether they are the right side's last.
-struct Run<'a> {
-    read: &'a [u64],
-    read_ids: &'a [u32],
-    read_from: u32,
-    last_read: bool,
-}
-
-impl Run<'_> {
-    /// Merges left rows (`stamps`, `ids`, in time order) against the rows read, from `at` on:
-    /// per left row, the right rows up to its stamp (`STRICT`: below it) each become the
-    /// latest of their key (`best`), and its match (into `out`) is its key's latest. Returns
-    /// the left rows matched: all, or up to one that may pass rows not read yet.
-    fn merge<const STRICT: bool>(
-        &self,
-        stamps: &[u64],
-        ids: &[u32],
-        out: &mut [u32],
-        at: &mut usize,
-        best: &mut [u32],
-    ) -> usize {
-        let mut a = *at;
-        for (i, ((&t, &id), o)) in stamps.iter().zip(ids).zip(out).enumerate() {
-            while let (Some(&s), Some(&r)) = (self.read.get(a), self.read_ids.get(a)) {
-                if if STRICT { s >= t } else { s > t } {
-                    break;
-                }
-                if let Some(b) = best.get_mut(r as usize) {
-                    *b = self.read_from.wrapping_add(a as u32);
-                }
-                a += 1;
-            }
-            if a == self.read.len() && !self.last_read {
-                *at = a;
-                return i;
-            }
-            *o = best.get(id as usize).copied().unwrap_or(NARROW_NONE);
-        }
-        *at = a;
-        stamps.len()
-    }
-}
-
 #[cfg(test)]
 thread_local! {
     /// Tests: `aj`'s merge is off on this thread (every left row searched).
@@ -340,7 +308,11 @@ struct AsOfJoin {
     /// same ids): `None` while no right change but appends at buckets' backs came.
     left_ids: Option<VecDeque<u32>>,
     left_match: RowMatches,
-    right_ids: VecDeque<u32>,
+    /// The right rows' key ids, kept for a right side that loses rows from its front (a ring:
+    /// [`AsOfJoin::remove_right`] takes them) or once it was indexed again (a blink table's
+    /// turnover clears the buckets of its rows gone by them); `None` for a right side that only
+    /// appended, whose rows' ids are read again from its key columns when needed.
+    right_ids: Option<VecDeque<u32>>,
     /// The right rows' stamps, kept for a right side that loses rows from its front alone (a
     /// ring) to find them in their buckets; `None` otherwise, where rows leaving (a blink
     /// table's) index the right side again.
@@ -356,6 +328,9 @@ struct AsOfJoin {
     /// built by the merge, which needs no more); the rest are indexed on the first search or
     /// change that needs them ([`AsOfJoin::materialize`]).
     partial: bool,
+    /// The build's right rows are not indexed yet: the merge reads them (numbering their
+    /// keys, checking their order and finding each key's last row) as it goes.
+    unindexed: bool,
     marks: Marks,
     scratch: Vec<u32>,
     stamps: Vec<u64>,
@@ -408,15 +383,25 @@ impl AsOfJoin {
         if let Some(found) = self.find(&self.buckets[id], t) {
             return found;
         }
-        let first = right.end_key() - self.right_ids.len() as u64;
+        let first = self.indexed_right(right).0;
         self.materialize(right, first);
         self.find(&self.buckets[id], t).unwrap_or(NO_ROW)
     }
 
+    /// The right rows indexed (or, at the build, to index): the first's key and their number;
+    /// those of the kept ids, or every row of `right` (a side that only appended).
+    fn indexed_right(&self, right: &TableData) -> (u64, usize) {
+        match &self.right_ids {
+            Some(kept) if !self.unindexed => (right.end_key() - kept.len() as u64, kept.len()),
+            _ => (right.first_key, right.len()),
+        }
+    }
+
     /// Indexes every right row into its bucket when the buckets are partial: the right rows
-    /// are those of `right_ids` (keys from `first`), their stamps the kept ones or, if none
-    /// are kept, `right`'s. In time linear in the right rows (a bucket of rows out of time
-    /// order, a late row's, sorted).
+    /// are those of the kept ids (keys from `first`) or, if none are kept, `right`'s from
+    /// `first` on (their ids read again); their stamps the kept ones or, if none are kept,
+    /// `right`'s. In time linear in the right rows (a bucket of rows out of time order, a late
+    /// row's, sorted).
     fn materialize(&mut self, right: &TableData, first: u64) {
         if !self.partial {
             return;
@@ -424,8 +409,19 @@ impl AsOfJoin {
         self.partial = false;
         #[cfg(test)]
         MATERIALIZED.with(|m| m.set(m.get() + 1));
+        let offset = first.saturating_sub(right.first_key) as usize;
+        let kept = self.right_ids.is_some();
+        let ids = match self.right_ids.take() {
+            Some(ids) => ids,
+            None => {
+                let keys = self.right_keys.clone();
+                let n = right.len().saturating_sub(offset);
+                self.key_ids(right, &keys, offset, n);
+                VecDeque::from(std::mem::take(&mut self.scratch))
+            }
+        };
         let mut counts = vec![0usize; self.buckets.len()];
-        for &id in &self.right_ids {
+        for &id in &ids {
             if let Some(c) = counts.get_mut(id as usize) {
                 *c += 1;
             }
@@ -434,8 +430,7 @@ impl AsOfJoin {
             bucket.rows.clear();
             bucket.rows.reserve_exact(n);
         }
-        let n = self.right_ids.len();
-        let offset = first.saturating_sub(right.first_key) as usize;
+        let n = ids.len();
         let mut block = Vec::with_capacity(BLOCK);
         for start in (0..n).step_by(BLOCK) {
             let count = BLOCK.min(n - start);
@@ -451,7 +446,7 @@ impl AsOfJoin {
                     &mut block,
                 ),
             }
-            let ids = self.right_ids.range(start..start + count);
+            let ids = ids.range(start..start + count);
             for (i, (&id, &s)) in (start..).zip(ids.zip(&block)) {
                 if let Some(bucket) = self.buckets.get_mut(id as usize) {
                     bucket.rows.push_back((s, first + i as u64));
@@ -464,66 +459,29 @@ impl AsOfJoin {
                 rows.sort_unstable();
             }
         }
+        if kept {
+            self.right_ids = Some(ids);
+        }
     }
 
-    /// Indexes the right side of a build: its key ids (and stamps, when kept) and, when its
-    /// stamps never decrease, each bucket's back row only (partial, enough for the merge);
-    /// otherwise every row.
-    fn index_backs(&mut self, right: &TableData) {
-        let count = right.len();
-        let keys = self.right_keys.clone();
-        self.key_ids(right, &keys, 0, count);
-        // In time order while no stamp is below the one before it.
-        let mut order = Some(0);
-        for block in (0..count).step_by(BLOCK) {
-            let n = BLOCK.min(count - block);
-            stamp_keys(&right.columns[self.right_stamp], block, n, &mut self.stamps);
-            if let Some(kept) = &mut self.right_stamps {
-                kept.extend(self.stamps.iter().copied());
-            }
-            let (Some(&first), Some(&last)) = (self.stamps.first(), self.stamps.last()) else {
-                continue;
-            };
-            let sorted = (self.stamps.windows(2)).fold(true, |sorted, w| sorted & (w[0] <= w[1]));
-            order = order
-                .filter(|&before| sorted && before <= first)
-                .and(Some(last));
-        }
-        // Each bucket's back row: the last of its id, found walking back from the end until
-        // every id (all the right's: the build numbers them first) is seen.
-        let mut unseen = self.buckets.len();
-        let mut one = Vec::with_capacity(1);
-        for (p, &id) in self.scratch.iter().enumerate().rev() {
-            if unseen == 0 {
-                break;
-            }
-            let Some(bucket) = self.buckets.get_mut(id as usize) else {
-                continue;
-            };
-            if bucket.rows.is_empty() {
-                stamp_keys(&right.columns[self.right_stamp], p, 1, &mut one);
-                let s = one.first().copied().unwrap_or(0);
-                bucket.rows.push_back((s, right.first_key + p as u64));
-                unseen -= 1;
-            }
-        }
-        append(&mut self.right_ids, &mut self.scratch);
-        (self.right_order, self.right_first) = (order, right.first_key);
-        self.partial = true;
-        if order.is_none() {
-            self.materialize(right, right.first_key);
-        }
+    /// Indexes every right row of the build, when the merge does not (a right side out of time
+    /// order, or a join that searches).
+    fn index_all(&mut self, right: &TableData) {
+        (self.unindexed, self.partial) = (false, false);
+        self.add_right(right, 0, right.len());
+        self.marks.clear();
     }
 
     /// Whether an `aj` of `count` left rows takes them by the merge while they are in time
-    /// order: against a right side in time order, the left rows not far fewer than the
+    /// order: against a right side (of `right_rows`) in time order (or, at the build, not known
+    /// out of it yet), the left rows not far fewer than the
     /// right's, the keys not far more than both (the merge's table by key id costs its length).
-    fn merges(&self, count: usize) -> bool {
-        let rows = count + self.right_ids.len();
+    fn merges(&self, count: usize, right_rows: usize) -> bool {
+        let rows = count + right_rows;
         !self.reverse
             && self.right_order.is_some()
-            && !self.right_ids.is_empty()
-            && count.saturating_mul(8) >= self.right_ids.len()
+            && right_rows > 0
+            && count.saturating_mul(8) >= right_rows
             && self.buckets.len() <= rows.saturating_mul(2)
             && !search_only()
     }
@@ -597,10 +555,12 @@ impl AsOfJoin {
         }
         let first_late = right.first_key + (start + base) as u64;
         merge_late(&mut self.buckets, &mut late, first_late);
-        append(&mut self.right_ids, &mut self.scratch);
+        if let Some(kept) = &mut self.right_ids {
+            append(kept, &mut self.scratch);
+        }
         if self.right_order.is_none() {
             // A late row in a partial bucket: it goes in among rows not indexed yet.
-            let first = right.end_key() - self.right_ids.len() as u64;
+            let first = self.indexed_right(right).0;
             self.materialize(right, first);
         }
     }
@@ -608,13 +568,13 @@ impl AsOfJoin {
     /// Removes the first `count` right rows from their buckets; `false` (and nothing done) when
     /// their stamps were not kept.
     fn remove_right(&mut self, count: usize) -> bool {
-        let Some(stamps) = &mut self.right_stamps else {
+        let (Some(stamps), Some(ids)) = (&mut self.right_stamps, &mut self.right_ids) else {
             return count == 0;
         };
         let first = self.right_first;
         self.removed = first..first + count as u64;
         for i in 0..count {
-            let (Some(id), Some(s)) = (self.right_ids.pop_front(), stamps.pop_front()) else {
+            let (Some(id), Some(s)) = (ids.pop_front(), stamps.pop_front()) else {
                 break;
             };
             let key = first + i as u64;
@@ -638,9 +598,21 @@ impl AsOfJoin {
     /// Forgets the right side and indexes its rows again (every bucket it had marked changed),
     /// in time linear in its rows, gone and new (a blink table's turnover), not in the keys.
     fn index_right(&mut self, right: &TableData) {
-        for id in self.right_ids.drain(..) {
-            self.buckets[id as usize].rows.clear();
-            self.marks.mark(id, Change::Other);
+        if let Some(kept) = &mut self.right_ids {
+            for id in kept.drain(..) {
+                self.buckets[id as usize].rows.clear();
+                self.marks.mark(id, Change::Other);
+            }
+        } else {
+            // A side that only appended so far: every bucket with rows (once: the ids are kept
+            // from now on).
+            for (id, bucket) in (0..).zip(&mut self.buckets) {
+                if !bucket.rows.is_empty() {
+                    bucket.rows.clear();
+                    self.marks.mark(id, Change::Other);
+                }
+            }
+            self.right_ids = Some(VecDeque::new());
         }
         if let Some(stamps) = &mut self.right_stamps {
             stamps.clear();
@@ -648,7 +620,7 @@ impl AsOfJoin {
         self.right_order = Some(0);
         self.right_first = right.first_key;
         // Every right row is indexed again below.
-        self.partial = false;
+        (self.unindexed, self.partial) = (false, false);
         self.add_right(right, 0, right.len());
     }
 
@@ -677,18 +649,24 @@ impl AsOfJoin {
         // (Set, or moved up, before any row: the searched rows' matches are narrow too.)
         let base = (self.left_match).narrow_base(right.first_key, right.end_key());
         if let Some(base) = base
-            && self.merges(count)
+            && self.merges(count, self.indexed_right(right).1)
         {
             // Matches as offsets from `base` (every right key fits), appended whole.
             let mut offsets = Vec::with_capacity(count);
-            let from = (first_out, first_live);
-            self.merge_rows(left, right, start, count, (base, &mut offsets), added, from);
-            merged = offsets.len();
-            if !self.left_match.append_narrow(base, &mut offsets) {
-                // (Never: `base` is theirs.)
-                let keys: Vec<u64> = offsets.iter().map(|&o| narrow_key(o, base)).collect();
-                self.left_match.extend(&keys);
+            let rows = (count, &mut *added);
+            if self.merge_rows(left, right, start, (base, &mut offsets), rows) {
+                merged = offsets.len();
+                self.merge_tails(left, start, &offsets, (first_out, first_live));
+                if !self.left_match.append_narrow(base, &mut offsets) {
+                    // (Never: `base` is theirs.)
+                    let keys: Vec<u64> = offsets.iter().map(|&o| narrow_key(o, base)).collect();
+                    self.left_match.extend(&keys);
+                }
             }
+        }
+        if self.unindexed {
+            // The merge did not index the build's right rows (they were out of time order).
+            self.index_all(right);
         }
         let keys = self.left_keys.clone();
         let mut stamps = std::mem::take(&mut self.stamps);
@@ -722,142 +700,6 @@ impl AsOfJoin {
         self.stamps = stamps;
     }
 
-    /// `aj`'s merge: the matches of left rows `start .. start + count` into `matches`, while
-    /// their stamps never decrease (up to the first row out of order), from one pass over the
-    /// right rows in time order with, per key id, the latest right row passed; the rows at or
-    /// after their bucket's back (`aj`'s [`AsOfJoin::in_tail`]) go to its tail.
-    #[allow(clippy::too_many_arguments)]
-    fn merge_rows(
-        &mut self,
-        left: &TableData,
-        right: &TableData,
-        start: usize,
-        count: usize,
-        (base, matches): (u64, &mut Vec<u32>),
-        added: &mut [Column],
-        from: (u64, u64),
-    ) {
-        let offsets = (base, &mut *matches);
-        if self.strict {
-            self.merge_rows_as::<true>(left, right, start, count, offsets, added, from);
-        } else {
-            self.merge_rows_as::<false>(left, right, start, count, offsets, added, from);
-        }
-        #[cfg(test)]
-        MERGED.with(|m| m.set(m.get() + matches.len()));
-    }
-
-    /// [`AsOfJoin::merge_rows`] for `aj` (`STRICT`: `>`), a loop with no test of the kind.
-    #[allow(clippy::too_many_arguments)]
-    fn merge_rows_as<const STRICT: bool>(
-        &mut self,
-        left: &TableData,
-        right: &TableData,
-        start: usize,
-        count: usize,
-        (base, matches): (u64, &mut Vec<u32>),
-        added: &mut [Column],
-        (first_out, first_live): (u64, u64),
-    ) {
-        let right_ids = self.right_ids.make_contiguous();
-        let (right_stamp, first_right) = (&right.columns[self.right_stamp], right.first_key);
-        let right_end = right_ids.len();
-        // Per key id, the latest right row passed (an offset from `base`).
-        let mut best = vec![NARROW_NONE; self.buckets.len()];
-        // Per key id, the least stamp of its tail (none: no rows, every stamp), and the least
-        // of them: a left row below it is in no tail, unless its key is new.
-        let tail_from: Vec<Option<u64>> = (self.buckets.iter())
-            .map(|b| match b.rows.back() {
-                None => Some(0),
-                Some(&(last, _)) if STRICT => last.checked_add(1),
-                Some(&(last, _)) => Some(last),
-            })
-            .collect();
-        let least_tail = tail_from
-            .iter()
-            .flatten()
-            .min()
-            .copied()
-            .unwrap_or(u64::MAX);
-        // Right rows `next - passing.len() .. next` are read (their stamps `passing`, ids
-        // `read_ids`, the first's key `read_from`), passed up to `at`.
-        let (mut passing, mut at, mut next) = (Vec::with_capacity(BLOCK), 0, 0);
-        let (mut read_ids, mut read_from): (&[u32], u32) = (&[], 0);
-        let mut stamps = std::mem::take(&mut self.stamps);
-        let (left_stamp, mut last) = (&left.columns[self.left_stamp], 0);
-        let mut ids = Vec::with_capacity(BLOCK);
-        for block in (0..count).step_by(BLOCK) {
-            let n = BLOCK.min(count - block);
-            stamp_keys(left_stamp, start + block, n, &mut stamps);
-            (self.ids).ids_or_single(left, &self.left_keys, start + block, n, &mut ids);
-            let keys = self.ids.len().max(1);
-            if self.buckets.len() < keys {
-                self.buckets.resize_with(keys, Bucket::default);
-                self.marks.of.resize(keys, Change::None);
-            }
-            // The rows up to the first out of time order.
-            let ordered = match stamps.first() {
-                Some(&t) if t < last => 0,
-                _ => (stamps.windows(2).position(|w| w[1] < w[0])).map_or(n, |p| p + 1),
-            };
-            let in_order = ordered == n;
-            let (stamps, ids) = (&stamps[..ordered], &ids[..ordered]);
-            last = stamps.last().copied().unwrap_or(last);
-            matches.resize(block + ordered, NARROW_NONE);
-            let mut i = 0;
-            loop {
-                let run = Run {
-                    read: &passing,
-                    read_ids,
-                    read_from,
-                    last_read: next == right_end,
-                };
-                let out = &mut matches[block + i..];
-                i += run.merge::<STRICT>(&stamps[i..], &ids[i..], out, &mut at, &mut best);
-                if i == ordered {
-                    break;
-                }
-                let count = BLOCK.min(right_end - next);
-                stamp_keys(right_stamp, next, count, &mut passing);
-                read_ids = &right_ids[next..next + count];
-                let from = (first_right + next as u64).saturating_sub(base);
-                read_from = u32::try_from(from).unwrap_or(NARROW_NONE);
-                (at, next) = (0, next + count);
-            }
-            // The rows at or after their bucket's back go to its tail (a key not seen on the
-            // right: no rows, every stamp).
-            // (Below the least tail stamp, only keys new since the build's are.)
-            let new_keys = self.ids.len() > tail_from.len()
-                && ids.iter().any(|&id| id as usize >= tail_from.len());
-            let first_tail = if new_keys {
-                0
-            } else {
-                stamps.partition_point(|&t| t < least_tail)
-            };
-            for p in first_tail..ordered {
-                let (id, t) = (ids[p] as usize, stamps[p]);
-                if tail_from
-                    .get(id)
-                    .copied()
-                    .unwrap_or(Some(0))
-                    .is_some_and(|f| t >= f)
-                {
-                    self.buckets[id].add_to_tail(first_out + (block + p) as u64, first_live);
-                }
-            }
-            if let Some(kept) = &mut self.left_ids {
-                kept.extend(ids[..matches.len() - block].iter().copied());
-            }
-            // (Offset `o` is the right's position `o - (first - base)`.)
-            let at = (first_right.wrapping_sub(base), u64::from(NARROW_NONE));
-            gather(added, &self.added, right, at, &matches[block..]);
-            if !in_order {
-                break;
-            }
-        }
-        self.stamps = stamps;
-    }
-
     /// Joins every left row again into a fresh table (the old rows reported removed).
     fn rejoin(
         &mut self,
@@ -886,7 +728,8 @@ impl AsOfJoin {
     ) -> Result<Update> {
         self.ids.clear();
         self.buckets.clear();
-        (self.marks, self.right_ids) = Default::default();
+        self.marks = Marks::default();
+        self.right_ids = self.right_ids.as_ref().map(|_| VecDeque::new());
         self.index_right(right);
         self.rejoin(left, right, out)
     }
@@ -1064,12 +907,11 @@ pub(crate) fn extend_matches<K: Copy + Into<u64>>(
 impl Operator for AsOfJoin {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         let (left, right) = (&inputs[0].data, &inputs[1].data);
-        self.index_backs(right);
-        if !self.merges(left.len()) {
+        self.right_first = right.first_key;
+        if !self.merges(left.len(), right.len()) {
             // Searches: they need every row.
-            self.materialize(right, right.first_key);
+            self.index_all(right);
         }
-        self.marks.clear();
         self.join_rows(left, right, 0, left.len(), out);
         Ok(())
     }
@@ -1127,9 +969,10 @@ impl Operator for AsOfJoin {
 
     fn state_bytes(&self) -> (usize, usize) {
         let (mut used, mut reserved) = self.ids.bytes();
-        let left_ids = self.left_ids.as_ref();
-        used += left_ids.map_or(0, VecDeque::len) * 4 + self.right_ids.len() * 4;
-        reserved += left_ids.map_or(0, VecDeque::capacity) * 4 + self.right_ids.capacity() * 4;
+        for ids in [&self.left_ids, &self.right_ids].into_iter().flatten() {
+            used += ids.len() * 4;
+            reserved += ids.capacity() * 4;
+        }
         let (u, r) = self.left_match.bytes();
         (used, reserved) = (used + u, reserved + r);
         if let Some(d) = &self.right_stamps {
@@ -1258,8 +1101,9 @@ impl Table {
             added,
             left_ids: None,
             left_match: RowMatches::default(),
-            right_ids: VecDeque::new(),
+            right_ids: right.node.borrow().trims_front.then(VecDeque::new),
             right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
+            unindexed: true,
             right_order: Some(0),
             right_first: 0,
             removed: 0..0,

@@ -1065,3 +1065,86 @@ fn an_aj_built_by_the_merge_indexes_its_right_rows_only_when_a_search_needs_them
         }
     }
 }
+
+/// An `aj` built over a right side found out of time order only in a later block of the merge
+/// (after it matched, and gathered, a block of left rows) is undone and searched: the rows equal
+/// a reference's, and those of a right side in time order.
+#[test]
+fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference() {
+    use super::as_of_join::MERGED;
+    let keys = ["a", "b", "c", "d", "e"];
+    let rows = |n: usize, per: usize, id: i64| -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                vec![
+                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
+                    Value::I64((i / per) as i64),
+                    Value::I64(id + i as i64),
+                ]
+            })
+            .collect()
+    };
+    let lefts = rows(10_000, 4, 0);
+    for late in [None, Some(5_000)] {
+        let mut rights = rows(6_000, 2, 1_000_000);
+        if let Some(p) = late {
+            rights[p][1] = Value::I64(7);
+        }
+        let engine = Engine::new();
+        let left = engine.append_table(left_schema());
+        let right = engine.append_table(right_schema());
+        add_both(&engine, (&left, &lefts), (&right, &rights));
+        MERGED.with(|m| m.set(0));
+        let aj = label_aj(&left, &right);
+        let merged = MERGED.with(|m| m.get());
+        assert_eq!(merged, if late.is_some() { 0 } else { lefts.len() });
+        let want = as_of(&lefts, &rights, false, false);
+        assert_rows_eq(&aj.all_rows(), &want, &format!("late {late:?}")).unwrap();
+    }
+}
+
+/// A keyless `aj` on double stamps (read as order keys, not in place) built by the merge over
+/// more than a block a side equals the greatest right stamp at or before each left one.
+#[test]
+fn a_merged_aj_on_double_stamps_equals_a_reference() {
+    use super::as_of_join::MERGED;
+    let engine = Engine::new();
+    let schema =
+        |ts: &str, v: &str| Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap();
+    let left = engine.append_table(schema("Ts", "L"));
+    let right = engine.append_table(schema("RTs", "R"));
+    let lefts: Vec<Row> = (0..10_000)
+        .map(|i| vec![Value::F64(i as f64 / 4.0 - 1.0), Value::I64(i)])
+        .collect();
+    let rights: Vec<Row> = (0..6_000)
+        .map(|j| vec![Value::F64(j as f64 / 2.0 + 0.25), Value::I64(j)])
+        .collect();
+    left.add(Batch::from_rows(&schema("Ts", "L"), &lefts).unwrap())
+        .unwrap();
+    right
+        .add(Batch::from_rows(&schema("RTs", "R"), &rights).unwrap())
+        .unwrap();
+    engine.run_cycle().unwrap();
+    MERGED.with(|m| m.set(0));
+    let aj = left.aj(&right, &["Ts >= RTs"], &["R"]).unwrap();
+    assert_eq!(MERGED.with(|m| m.get()), lefts.len());
+    let want: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let t = i as f64 / 4.0 - 1.0;
+            let j = ((t - 0.25) * 2.0).floor();
+            if j < 0.0 {
+                Value::Null
+            } else {
+                Value::I64((j as i64).min(5_999))
+            }
+        })
+        .collect();
+    let got: Vec<Value> = aj.all_rows().into_iter().map(|r| r[2].clone()).collect();
+    let first = (0..want.len()).find(|&i| got.get(i) != want.get(i));
+    assert_eq!(
+        first,
+        None,
+        "{:?}",
+        first.map(|i| (&lefts[i], &got[i], &want[i]))
+    );
+}

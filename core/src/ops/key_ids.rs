@@ -6,15 +6,17 @@
 //! two tables (the two sides of a join), since codes do not depend on the table they came from.
 //! One dictionary-coded string key is looked up by its parent's codes, one load per row (for the
 //! two dictionaries last seen: a join's two sides each keep theirs); two such keys of one table by
-//! [`CodePairs`]. The ids are the general path's.
+//! [`CodePairs`]. The ids are the general path's. [`KeyIds::code_ids`] numbers every code of such
+//! a key's dictionary at once and hands the table over, for a caller that reads codes in place of
+//! ids (`aj`'s merge).
 //!
 //! Invariant: a tuple's id never changes until [`KeyIds::clear`], and ids are `0..len()` in order
-//! of first appearance.
+//! of first appearance (in a row, or in a dictionary numbered whole).
 
 use super::code_pairs::{CodePairs, PairKey};
 use super::groups::Groups;
 use super::keys::{KeyCoder, UNKNOWN_CODE};
-use crate::column::{Column, ColumnType};
+use crate::column::{Column, ColumnType, Dictionary};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
 
@@ -216,20 +218,7 @@ impl KeyIds {
         let (Some(dict), Some(codes)) = (s.dictionary(), s.codes()) else {
             return false;
         };
-        if caches[0].dict != Some(dict.id()) {
-            if caches[1].dict != Some(dict.id()) {
-                caches[1] = CodeIds {
-                    dict: Some(dict.id()),
-                    ids: Vec::new(),
-                };
-            }
-            caches.swap(0, 1);
-        }
-        let cache = &mut caches[0];
-        // Slot 0 is the null code, code `c` is at `c + 1`.
-        if cache.ids.len() < dict.len() + 1 {
-            cache.ids.resize(dict.len() + 1, NONE);
-        }
+        let cache = cache_for(caches, dict);
         out.clear();
         out.reserve(count);
         // A lookup a row, in one tight pass; then the codes not seen yet under this dictionary
@@ -263,6 +252,34 @@ impl KeyIds {
         true
     }
 
+    /// For one dictionary-coded string key (as [`KeyIds::ids`] reads it by its codes): the id of
+    /// each code of `data`'s dictionary, at `code + 1` (the null code's at 0), every code
+    /// numbered now if no row had it yet (so a lookup never misses); `None` for other keys or a
+    /// dictionary of more than `most` codes.
+    pub(crate) fn code_ids(
+        &mut self,
+        data: &TableData,
+        columns: &[usize],
+        most: usize,
+    ) -> Option<Vec<u32>> {
+        let (Some(caches), [c], [(_, coder)]) = (&mut self.single, columns, &mut self.coders[..])
+        else {
+            return None;
+        };
+        let Some(Column::String(s)) = data.columns.get(*c) else {
+            return None;
+        };
+        let dict = s.dictionary().filter(|d| d.len() <= most)?;
+        let cache = cache_for(caches, dict);
+        for (slot, id) in (0u32..).zip(&mut cache.ids) {
+            if *id == NONE {
+                let own = (coder.interner.dict).intern_or_null(dict.get(slot.wrapping_sub(1)));
+                *id = self.groups.id(&[u64::from(own)]);
+            }
+        }
+        Some(cache.ids.clone())
+    }
+
     /// Appends key column `k` of tuple `id` to `out` (a column of that key's type).
     pub(crate) fn push_key(&self, id: u32, k: usize, out: &mut Column) {
         let width = self.coders.len();
@@ -291,6 +308,25 @@ impl KeyIds {
         }
         (used, reserved)
     }
+}
+
+/// The code cache of `dict` (made the first of `caches`, the one last used), as long as the
+/// dictionary: slot 0 is the null code, code `c` is at `c + 1`.
+fn cache_for<'a>(caches: &'a mut [CodeIds; 2], dict: &Dictionary) -> &'a mut CodeIds {
+    if caches[0].dict != Some(dict.id()) {
+        if caches[1].dict != Some(dict.id()) {
+            caches[1] = CodeIds {
+                dict: Some(dict.id()),
+                ids: Vec::new(),
+            };
+        }
+        caches.swap(0, 1);
+    }
+    let cache = &mut caches[0];
+    if cache.ids.len() < dict.len() + 1 {
+        cache.ids.resize(dict.len() + 1, NONE);
+    }
+    cache
 }
 
 /// Key columns matched across two tables: (left indices, right indices, types), from specs
