@@ -1067,8 +1067,8 @@ fn an_aj_built_by_the_merge_indexes_its_right_rows_only_when_a_search_needs_them
 }
 
 /// An `aj` built over a right side found out of time order only in a later block of the merge
-/// (after it matched, and gathered, a block of left rows) is undone and searched: the rows equal
-/// a reference's, and those of a right side in time order.
+/// (after it matched, and gathered, a block of left rows), or after the last left row, is undone
+/// and searched: the rows equal a reference's, and those of a right side in time order.
 #[test]
 fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference() {
     use super::as_of_join::MERGED;
@@ -1085,8 +1085,10 @@ fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference()
             .collect()
     };
     let lefts = rows(10_000, 4, 0);
-    for late in [None, Some(5_000)] {
-        let mut rights = rows(6_000, 2, 1_000_000);
+    // The late row in the second block (found while left rows are merged), or in the third,
+    // read only after the last left row (found by the build's reading of the rest).
+    for (n, late) in [(6_000, None), (6_000, Some(5_000)), (10_000, Some(9_000))] {
+        let mut rights = rows(n, 2, 1_000_000);
         if let Some(p) = late {
             rights[p][1] = Value::I64(7);
         }

@@ -172,8 +172,13 @@ impl AsOfJoin {
         // is the right's position `o - (first - base)`), and cut back if the merge is undone.
         let gather_at = (right.first_key.wrapping_sub(base), u64::from(NARROW_NONE));
         let added_len: Vec<usize> = added.iter().map(Column::len).collect();
-        let mut left_keys = Keys::of(&mut self.ids, left, &self.left_keys, count);
+        // (The right side first: the left's dictionary is numbered only if the right's is, so
+        // no key of a dictionary read by ids gets an id it is not in a row for.)
         let mut right_keys = Keys::of(&mut self.ids, right, &self.right_keys, right.len());
+        let mut left_keys = match right_keys {
+            Keys::Coded(..) => Keys::of(&mut self.ids, left, &self.left_keys, count),
+            Keys::Ids => Keys::Ids,
+        };
         if matches!(left_keys, Keys::Ids) || matches!(right_keys, Keys::Ids) {
             (left_keys, right_keys) = (Keys::Ids, Keys::Ids);
         }

@@ -10,7 +10,7 @@
 
 use proptest::prelude::*;
 
-use super::lane::{BATCH_CHUNK, BATCH_ROWS, ROW_PATH_ONLY};
+use super::lane::{BATCH_CHUNK, BATCH_ROWS, IN_PLACE, ROW_PATH_ONLY};
 use super::tests::{KEY_SETS, close, fold, in_time_order, reference};
 use super::{BLOCK_ROWS, TEST_BLOCK_ROWS};
 use super::{DeltaControl, OperationControl, UpdateBy, UpdateByKind, UpdateByWindow};
@@ -828,7 +828,12 @@ fn a_rolling_group_with_a_forward_window_keeps_every_row_of_a_large_cycle() {
 fn a_cycle_read_in_place_over_the_parents_chunks_equals_the_row_path() {
     let row = |i: usize, nulls: bool| {
         let instrument = ["BTC/USD", "ETH/USD", "ETH/BTC"][(i * 7) % 11 % 3];
-        let size = (!nulls || i % 17 != 3).then(|| ((i * 7919) % 2001) as f64 / 4.0 - 250.0);
+        let size = match i {
+            // A NaN and an infinity in the middle chunk of the second round.
+            30_000 => Some(f64::NAN),
+            30_100 => Some(f64::INFINITY),
+            _ => (!nulls || i % 17 != 3).then(|| ((i * 7919) % 2001) as f64 / 4.0 - 250.0),
+        };
         trade(
             instrument,
             size,
@@ -871,11 +876,63 @@ fn a_cycle_read_in_place_over_the_parents_chunks_equals_the_row_path() {
             table.add(batch.clone()).unwrap();
             row_table.add(batch).unwrap();
         }
+        let read_in_place = IN_PLACE.with(std::cell::Cell::get);
         engine.run_cycle().unwrap();
+        // Every rolling lane (seven) read the cycle in place.
+        assert_eq!(
+            IN_PLACE.with(std::cell::Cell::get) - read_in_place,
+            ops.len()
+        );
         row_path_only(&row_engine).unwrap();
         assert!(fast.error().is_none() && slow.error().is_none());
         let (got, want) = (fast.all_rows(), slow.all_rows());
         assert_eq!(got.len(), from + 21_301);
         assert_eq!(bits(&got), bits(&want), "from row {from}");
+    }
+}
+
+/// A cycle read in place that the batch path declines (its greatest group id over twice its
+/// rows: a few rows of the last of many groups) goes row by row from copies, as the row path.
+#[test]
+fn a_cycle_read_in_place_then_declined_equals_the_row_path() {
+    let ops = [
+        UpdateBy::rolling(
+            UpdateByKind::Sum,
+            UpdateByWindow::ticks(3, 0),
+            &["T = Size"],
+        ),
+        UpdateBy::rolling(
+            UpdateByKind::Avg,
+            UpdateByWindow::time("Ts", 4, 0),
+            &["A = Size"],
+        ),
+    ];
+    let cycles: Vec<Vec<Row>> = vec![
+        (0..1_000)
+            .map(|i| trade(&format!("I{i}"), Some(i as f64), Some(i as i64)))
+            .collect(),
+        (1_000..1_300)
+            .map(|i| trade("I999", Some((i % 7) as f64), Some(i as i64)))
+            .collect(),
+    ];
+    let engine = Engine::new();
+    let table = engine.append_table(schema());
+    let row_engine = Engine::new();
+    let row_table = row_engine.append_table(schema());
+    let fast = table.update_by(&ops, &["Instrument"]).unwrap();
+    let slow = row_table.update_by(&ops, &["Instrument"]).unwrap();
+    for rows in &cycles {
+        let batch = Batch::from_rows(&schema(), rows).unwrap();
+        table.add(batch.clone()).unwrap();
+        row_table.add(batch).unwrap();
+        let read_in_place = IN_PLACE.with(std::cell::Cell::get);
+        engine.run_cycle().unwrap();
+        assert_eq!(
+            IN_PLACE.with(std::cell::Cell::get) - read_in_place,
+            ops.len()
+        );
+        row_path_only(&row_engine).unwrap();
+        assert!(fast.error().is_none() && slow.error().is_none());
+        assert_eq!(bits(&fast.all_rows()), bits(&slow.all_rows()));
     }
 }

@@ -85,6 +85,8 @@ macro_rules! each_groups {
 struct Rows<'a> {
     input: &'a Column,
     start: usize,
+    /// The lane's copies of the values (as doubles, and longs), weights and timestamps: empty
+    /// when the rows are read in place (then `parts` alone holds them).
     xs: &'a [f64],
     is: &'a [i64],
     ws: &'a [f64],
@@ -206,6 +208,8 @@ thread_local! {
     /// Tests: every cycle of this thread takes the row path with the driver's generic slide
     /// (both paths fed the same cycles).
     pub(crate) static ROW_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Tests: the cycles of this thread whose rows a lane read in place ([`Lane::in_place`]).
+    pub(crate) static IN_PLACE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Whether the batch path, and the folds' own loops ([`Place::slide_all`]), are off: the
@@ -333,6 +337,8 @@ impl<F: Place> FoldGroups<F> {
                 let mut slots: Vec<_> = groups.iter_mut().map(GroupWindow::pushing).collect();
                 push_doubles(&mut slots, rows, start..end)
             } else {
+                // (Rows read in place are doubles with no weight: copies here.)
+                debug_assert_eq!(rows.xs.len(), count);
                 for (r, &g) in (start..end).zip(&rows.ids[start..end]) {
                     if let (true, Some(group)) = (in_group(r), groups.get_mut(g as usize)) {
                         group.push_row(entry(r));
@@ -666,6 +672,8 @@ impl Lane {
         if in_place.is_none() {
             self.read_inputs(parent, start, count);
         }
+        #[cfg(test)]
+        IN_PLACE.with(|n| n.set(n.get() + usize::from(in_place.is_some())));
         let window = self.window;
         if ids.len() >= BATCH_ROWS && !self.keeps_values() && !row_path_only() {
             let copied = [(&self.xs[..], &self.ts[..])];
@@ -712,7 +720,8 @@ impl Lane {
             first_key,
             keeps_values: self.keeps_values(),
             time_column,
-            parts: &[(&self.xs, &self.ts)],
+            // (Read by the batch path alone.)
+            parts: &[],
         };
         let out = Emitted {
             scratch: &mut self.scratch,
