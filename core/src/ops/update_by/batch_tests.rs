@@ -864,30 +864,37 @@ fn a_cycle_read_in_place_over_the_parents_chunks_equals_the_row_path() {
         let window = UpdateByWindow::time("Ts", rev, fwd);
         ops.push(UpdateBy::rolling(kind, window, &[pair.as_str()]));
     }
+    let cycles = [batches(0, false), batches(21_301, true)];
+    read_in_place_as_the_row_path(&ops, &cycles);
+}
+
+/// Feeds `cycles` (each its batches) to `ops` by Instrument, on the batch path and on the row
+/// path: every rolling lane reads each cycle in place, and every value is the row path's, bit
+/// for bit.
+fn read_in_place_as_the_row_path(ops: &[UpdateBy], cycles: &[Vec<Vec<Row>>]) {
     let engine = Engine::new();
     let table = engine.append_table(schema());
     let row_engine = Engine::new();
     let row_table = row_engine.append_table(schema());
-    let fast = table.update_by(&ops, &["Instrument"]).unwrap();
-    let slow = row_table.update_by(&ops, &["Instrument"]).unwrap();
-    for (from, nulls) in [(0, false), (21_301, true)] {
-        for rows in batches(from, nulls) {
-            let batch = Batch::from_rows(&schema(), &rows).unwrap();
+    let fast = table.update_by(ops, &["Instrument"]).unwrap();
+    let slow = row_table.update_by(ops, &["Instrument"]).unwrap();
+    let mut rows = 0;
+    for (c, batches) in cycles.iter().enumerate() {
+        for batch in batches {
+            rows += batch.len();
+            let batch = Batch::from_rows(&schema(), batch).unwrap();
             table.add(batch.clone()).unwrap();
             row_table.add(batch).unwrap();
         }
         let read_in_place = IN_PLACE.with(std::cell::Cell::get);
         engine.run_cycle().unwrap();
-        // Every rolling lane (seven) read the cycle in place.
-        assert_eq!(
-            IN_PLACE.with(std::cell::Cell::get) - read_in_place,
-            ops.len()
-        );
+        let lanes = IN_PLACE.with(std::cell::Cell::get) - read_in_place;
+        assert_eq!(lanes, ops.len(), "cycle {c}: lanes read in place");
         row_path_only(&row_engine).unwrap();
         assert!(fast.error().is_none() && slow.error().is_none());
         let (got, want) = (fast.all_rows(), slow.all_rows());
-        assert_eq!(got.len(), from + 21_301);
-        assert_eq!(bits(&got), bits(&want), "from row {from}");
+        assert_eq!(got.len(), rows);
+        assert_eq!(bits(&got), bits(&want), "cycle {c}");
     }
 }
 
@@ -907,32 +914,17 @@ fn a_cycle_read_in_place_then_declined_equals_the_row_path() {
             &["A = Size"],
         ),
     ];
-    let cycles: Vec<Vec<Row>> = vec![
-        (0..1_000)
-            .map(|i| trade(&format!("I{i}"), Some(i as f64), Some(i as i64)))
-            .collect(),
-        (1_000..1_300)
-            .map(|i| trade("I999", Some((i % 7) as f64), Some(i as i64)))
-            .collect(),
+    let cycles = [
+        vec![
+            (0..1_000)
+                .map(|i| trade(&format!("I{i}"), Some(i as f64), Some(i as i64)))
+                .collect(),
+        ],
+        vec![
+            (1_000..1_300)
+                .map(|i| trade("I999", Some((i % 7) as f64), Some(i as i64)))
+                .collect(),
+        ],
     ];
-    let engine = Engine::new();
-    let table = engine.append_table(schema());
-    let row_engine = Engine::new();
-    let row_table = row_engine.append_table(schema());
-    let fast = table.update_by(&ops, &["Instrument"]).unwrap();
-    let slow = row_table.update_by(&ops, &["Instrument"]).unwrap();
-    for rows in &cycles {
-        let batch = Batch::from_rows(&schema(), rows).unwrap();
-        table.add(batch.clone()).unwrap();
-        row_table.add(batch).unwrap();
-        let read_in_place = IN_PLACE.with(std::cell::Cell::get);
-        engine.run_cycle().unwrap();
-        assert_eq!(
-            IN_PLACE.with(std::cell::Cell::get) - read_in_place,
-            ops.len()
-        );
-        row_path_only(&row_engine).unwrap();
-        assert!(fast.error().is_none() && slow.error().is_none());
-        assert_eq!(bits(&fast.all_rows()), bits(&slow.all_rows()));
-    }
+    read_in_place_as_the_row_path(&ops, &cycles);
 }
