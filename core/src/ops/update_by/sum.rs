@@ -364,6 +364,12 @@ impl<'a> TimeStretch<'a> {
 
     /// Slides over the stretch's rows from `(hi, lo, tail, head, built)`, moving them on. Rows
     /// are found by their place in `entries` (the group's rows from `base` on, to its last).
+    /// A window that holds its own row (neither `rev` nor `fwd` negative), from a state where
+    /// every row before the stretch has its window (the tail at most its first row, the head at
+    /// least), takes `run_as::<true>`: a row's pops stop at the row itself (its stamp is in its
+    /// window), so they need no test against the head, the tail never meets the head (no row is
+    /// skipped over), and every window holds a row; the same pops, rebuilds and pushes, with
+    /// fewer tests a row.
     #[inline(always)]
     fn run(
         &self,
@@ -373,9 +379,25 @@ impl<'a> TimeStretch<'a> {
         out: &mut Vec<f64>,
         placed_from: u64,
     ) {
-        if self.rev >= 0 && self.fwd >= 0 && *t <= self.rows.start && *h >= self.rows.start {
-            return self.run_own((hi, lo, t, h, b), average, keys, out, placed_from);
+        let own = self.rev >= 0 && self.fwd >= 0 && *t <= self.rows.start && *h >= self.rows.start;
+        let state = (hi, lo, t, h, b);
+        if own {
+            self.run_as::<true>(state, average, keys, out, placed_from);
+        } else {
+            self.run_as::<false>(state, average, keys, out, placed_from);
         }
+    }
+
+    /// [`TimeStretch::run`], for a window that holds its own row (`OWN`) or any.
+    #[inline(always)]
+    fn run_as<const OWN: bool>(
+        &self,
+        (hi, lo, t, h, b): (&mut f64, &mut f64, &mut u64, &mut u64, &mut u64),
+        average: bool,
+        keys: &mut Vec<u64>,
+        out: &mut Vec<f64>,
+        placed_from: u64,
+    ) {
         let (base, entries) = (self.base, self.entries);
         let at = |j: usize| entries.get(j).unwrap_or(&PAST_END);
         // Places from `base`: the built tail may be before it (its rows dropped).
@@ -390,17 +412,19 @@ impl<'a> TimeStretch<'a> {
             // The first pop is chosen by a mask, not a branch: a value not taken is replaced
             // by -0.0, which adds nothing (`hi + -0.0` is `hi`, and the error it leaves, +0.0,
             // leaves `lo` as it is, since `lo` is never -0.0: it starts at +0.0 and a sum is
-            // -0.0 only of two -0.0s).
+            // -0.0 only of two -0.0s). (For `OWN` the test of the head always holds, but is
+            // written: without it the compiler makes the mask a branch, mispredicted about one
+            // row in two.)
             let gone = at(ti);
             let take = ti < hj && gone.ts < from;
             let x = f64::from_bits(gone.x.to_bits() & u64::from(take).wrapping_neg());
             exact_sum::add_finite(hi, lo, -x);
             ti += usize::from(take);
-            while ti < hj && at(ti).ts < from {
+            while (OWN || ti < hj) && at(ti).ts < from {
                 exact_sum::add_finite(hi, lo, -at(ti).x);
                 ti += 1;
             }
-            if ti == hj {
+            if !OWN && ti == hj {
                 while hj < entries.len() && at(hj).ts < from {
                     hj += 1;
                 }
@@ -418,71 +442,12 @@ impl<'a> TimeStretch<'a> {
                 exact_sum::add_finite(hi, lo, at(hj).x);
                 hj += 1;
             }
-            let value = sum_value(*hi + *lo, (hj - ti) as u64, average);
-            place(out, keys, placed_from, row.key, value);
-        }
-        (*t, *h) = (base + ti as u64, base + hj as u64);
-        *b = (i128::from(built) + i128::from(base)) as u64;
-    }
-}
-
-impl TimeStretch<'_> {
-    /// [`TimeStretch::run`] for a window that holds its own row (neither `rev` nor `fwd`
-    /// negative), from a state where every row before the stretch has its window (the tail at
-    /// most its first row, the head at least). A row's pops stop at the row itself (its stamp is
-    /// in its window), so they need no test against the head, the tail never meets the head (no
-    /// row is skipped over), and every window holds a row: the same pops, rebuilds and pushes as
-    /// [`TimeStretch::run`], with fewer tests a row.
-    #[inline(always)]
-    fn run_own(
-        &self,
-        (hi, lo, t, h, b): (&mut f64, &mut f64, &mut u64, &mut u64, &mut u64),
-        average: bool,
-        keys: &mut Vec<u64>,
-        out: &mut Vec<f64>,
-        placed_from: u64,
-    ) {
-        let (base, entries) = (self.base, self.entries);
-        let (mut ti, mut hj) = ((*t - base) as usize, (*h - base) as usize);
-        // (As in `run`.)
-        let mut built = (i128::from(*b) - i128::from(base)).max(-(1 << 62)) as i64;
-        let rows = &entries[(self.rows.start - base) as usize..(self.rows.end - base) as usize];
-        for row in rows {
-            let (from, upto) = (row.ts - self.rev, row.ts + self.fwd);
-            // The first pop by a mask, as in `run` (the tail is at most this row, so below the
-            // head: the test of it is `run`'s, which keeps the compiler from making the mask a
-            // branch, mispredicted about one row in two).
-            let gone = entries.get(ti).unwrap_or(&PAST_END);
-            let take = ti < hj && gone.ts < from;
-            let x = f64::from_bits(gone.x.to_bits() & u64::from(take).wrapping_neg());
-            exact_sum::add_finite(hi, lo, -x);
-            ti += usize::from(take);
-            while let Some(gone) = entries.get(ti)
-                && gone.ts < from
-            {
-                exact_sum::add_finite(hi, lo, -gone.x);
-                ti += 1;
-            }
-            let tail = ti as i64;
-            if tail > built && tail - built >= (hj - ti) as i64 {
-                built = tail;
-                (*hi, *lo) = (0.0, 0.0);
-                for e in &entries[ti..hj] {
-                    exact_sum::add_finite(hi, lo, e.x);
-                }
-            }
-            while let Some(come) = entries.get(hj)
-                && come.ts <= upto
-            {
-                exact_sum::add_finite(hi, lo, come.x);
-                hj += 1;
-            }
-            // (`sum_value` of a window that is never empty.)
             let total = *hi + *lo;
-            let value = if average {
-                total / (hj - ti) as i64 as f64
-            } else {
-                total
+            let value = match (OWN, average) {
+                // (`sum_value` of a window that is never empty.)
+                (true, true) => total / (hj - ti) as i64 as f64,
+                (true, false) => total,
+                (false, _) => sum_value(total, (hj - ti) as u64, average),
             };
             place(out, keys, placed_from, row.key, value);
         }
