@@ -290,6 +290,15 @@ fn optimise_bundle(wasm_opt: &Path, wasm: &Path) -> Result<PathBuf, Failure> {
             "--enable-sign-ext",
             "-O1",
             "--converge",
+            // Passes of binaryen's -O2/-O3 that shrink the code without inlining, then SSA
+            // form and -O1 again: 330,781 → 328,841 bytes served gzip at 26edc2a.
+            "--rse",
+            "--precompute-propagate",
+            "--merge-locals",
+            "--dae-optimizing",
+            "--code-folding",
+            "--ssa-nomerge",
+            "-O1",
         ])
         .arg(wasm)
         .arg("-o")
