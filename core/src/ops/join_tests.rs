@@ -1105,6 +1105,84 @@ fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference()
     }
 }
 
+/// `aj` and `aj >` built by the merge over sides whose dictionaries number their keys apart (each
+/// side meets its keys in another order, and each has keys the other lacks), over more than a
+/// block a side: a left row is matched by its key, not by its code on the right, and a key the
+/// right lacks matches nothing.
+#[test]
+fn an_aj_merged_over_dictionaries_that_differ_equals_a_reference() {
+    use super::as_of_join::MERGED;
+    let side = |keys: &[&str], n: usize, per: usize, id: i64| -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                vec![
+                    Value::String(keys[i * 5 / 2 % keys.len()].into()),
+                    Value::I64((i / per) as i64),
+                    Value::I64(id + i as i64),
+                ]
+            })
+            .collect()
+    };
+    let lefts = side(&["d", "a", "b", "e", "c"], 10_000, 4, 0);
+    let rights = side(&["x", "c", "a", "y", "e"], 6_000, 2, 1_000_000);
+    for (on, strict) in [("Ts >= RTs", false), ("Ts > RTs", true)] {
+        let engine = Engine::new();
+        let left = engine.append_table(left_schema());
+        let right = engine.append_table(right_schema());
+        add_both(&engine, (&left, &lefts), (&right, &rights));
+        MERGED.with(|m| m.set(0));
+        let aj = left
+            .aj(&right, &["Key = RKey", on], &["Label", "MatchTs = RTs"])
+            .unwrap();
+        assert_eq!(MERGED.with(|m| m.get()), lefts.len(), "{on}: merged");
+        let want = as_of_in_time(&lefts, &rights, strict);
+        assert_rows_eq(&aj.all_rows(), &want, on).unwrap();
+    }
+}
+
+/// An `aj` over a ring right side found out of time order by the build's merge is undone and
+/// searched; later cycles, which trim the ring, go on from the search: the rows equal a
+/// reference's over the rows the ring holds.
+#[test]
+fn an_aj_over_a_ring_undone_by_a_late_right_row_equals_a_reference() {
+    use super::as_of_join::MERGED;
+    let keys = ["a", "b", "c"];
+    let side = |from: usize, to: usize, per: usize, id: i64| -> Vec<Row> {
+        (from..to)
+            .map(|i| {
+                vec![
+                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
+                    Value::I64((i / per) as i64),
+                    Value::I64(id + i as i64),
+                ]
+            })
+            .collect()
+    };
+    const CAPACITY: usize = 8_000;
+    let engine = Engine::new();
+    let left = engine.append_table(left_schema());
+    let right = engine.ring_table(right_schema(), CAPACITY);
+    let mut lefts = side(0, 10_000, 4, 0);
+    let mut rights = side(0, 6_000, 2, 1_000_000);
+    rights[5_000][1] = Value::I64(7);
+    add_both(&engine, (&left, &lefts), (&right, &rights));
+    MERGED.with(|m| m.set(0));
+    let aj = label_aj(&left, &right);
+    assert_eq!(MERGED.with(|m| m.get()), 0, "undone");
+    let held = |rights: &[Row]| rights[rights.len().saturating_sub(CAPACITY)..].to_vec();
+    let want = as_of(&lefts, &held(&rights), false, false);
+    assert_rows_eq(&aj.all_rows(), &want, "build").unwrap();
+    for (n, (l, r)) in [(100, 4_000), (2_000, 500)].into_iter().enumerate() {
+        let new_left = side(lefts.len(), lefts.len() + l, 4, 0);
+        let new_right = side(rights.len(), rights.len() + r, 2, 1_000_000);
+        add_both(&engine, (&left, &new_left), (&right, &new_right));
+        lefts.extend(new_left);
+        rights.extend(new_right);
+        let want = as_of(&lefts, &held(&rights), false, false);
+        assert_rows_eq(&aj.all_rows(), &want, &format!("cycle {n}")).unwrap();
+    }
+}
+
 /// A keyless `aj` on double stamps (read as order keys, not in place) built by the merge over
 /// more than a block a side equals the greatest right stamp at or before each left one.
 #[test]

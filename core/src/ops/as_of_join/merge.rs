@@ -66,11 +66,18 @@ impl<'a> Keys<'a> {
     }
 }
 
-/// The id of `code` in `table` (each code's at `code + 1`).
+/// The slot of `code` in a table by code (each code's at `code + 1`; the null code's, `u32::MAX`,
+/// at 0): [`Keys::Coded`]'s ids, and the merge's latest rows when both sides are coded.
+#[inline(always)]
+fn code_slot(code: u32) -> u32 {
+    code.wrapping_add(1)
+}
+
+/// The id of `code` in `table` (at its [`code_slot`]).
 #[inline(always)]
 fn code_id(table: &[u32], code: u32) -> u32 {
     table
-        .get(code.wrapping_add(1) as usize)
+        .get(code_slot(code) as usize)
         .copied()
         .unwrap_or(u32::MAX)
 }
@@ -207,13 +214,7 @@ impl AsOfJoin {
             Keys::Coded(_, right) if slots.is_some() => vec![NARROW_NONE; right.len() + 1],
             _ => vec![NARROW_NONE; self.ids.len().max(1)],
         };
-        let right_slot = |k: u32| {
-            if slots.is_some() {
-                k.wrapping_add(1)
-            } else {
-                k
-            }
-        };
+        let right_slot = |k: u32| if slots.is_some() { code_slot(k) } else { k };
         let mut read = Read {
             stamps: Vec::with_capacity(BLOCK),
             keys: Vec::with_capacity(BLOCK),
@@ -241,11 +242,11 @@ impl AsOfJoin {
                 let rows = (&stamps[i..n], &keys[i..n], &mut out[i..n]);
                 let (done, stop) = match (&slots, self.strict) {
                     (Some(l), true) => {
-                        let by = (|k| code_id(l, k), |k: u32| k.wrapping_add(1));
+                        let by = (|k| code_id(l, k), code_slot);
                         merge_block::<true>(rows, &mut read, last_read, &mut best, by)
                     }
                     (Some(l), false) => {
-                        let by = (|k| code_id(l, k), |k: u32| k.wrapping_add(1));
+                        let by = (|k| code_id(l, k), code_slot);
                         merge_block::<false>(rows, &mut read, last_read, &mut best, by)
                     }
                     (.., true) => {
