@@ -269,9 +269,10 @@ fn build_site(tools: &install::Tools, site: &Path) -> Result<(), Failure> {
 /// Runs binaryen's `wasm-opt` over the module rustc linked; returns the optimised copy (same file
 /// name, in an `opt` folder beside it, as wasm-bindgen names its output after its input).
 ///
-/// `-O1 --converge` (binaryen 108, Debian's): 362.2 → 359.4 KB served gzip (zopfli); then the
-/// `-O2` passes that shrink code without inlining, SSA form and `-O1` again: 1.9 KB less (see
-/// BENCHMARKS.md, *The bundle back under its budget (session 19)*). The size
+/// `-O1 --converge` (binaryen 108, Debian's): 362.2 → 359.4 KB served gzip (zopfli). With `-O1`,
+/// the `-O2`/`-O3` passes that shrink code without inlining, SSA form and `-O1` again, the whole
+/// list repeated until the module stops shrinking (`--converge` applies to every pass given):
+/// 1.9 KB less (see BENCHMARKS.md, *The bundle back under its budget (session 19)*). The size
 /// levels (`-Os`, `-Oz`) and `-O2` give a smaller raw file but a larger gzipped one (by 10 to
 /// 20 KB); see BENCHMARKS.md. It runs before wasm-bindgen, not after as wasm-bindgen advises:
 /// binaryen 108 rewrites the export of wasm-bindgen's externref table to point at the function
@@ -293,7 +294,8 @@ fn optimise_bundle(wasm_opt: &Path, wasm: &Path) -> Result<PathBuf, Failure> {
             "-O1",
             "--converge",
             // Passes of binaryen's -O2/-O3 that shrink the code without inlining, then SSA
-            // form and -O1 again: 330,781 → 328,841 bytes served gzip at 26edc2a.
+            // form and -O1 again (all of it repeated, as `--converge` says): 330,781 → 328,841
+            // bytes served gzip at 26edc2a.
             "--rse",
             "--precompute-propagate",
             "--merge-locals",

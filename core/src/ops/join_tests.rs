@@ -1116,13 +1116,15 @@ fn an_aj_merged_over_dictionaries_that_differ_equals_a_reference() {
         (0..n)
             .map(|i| {
                 vec![
-                    Value::String(keys[i * 5 / 2 % keys.len()].into()),
+                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
                     Value::I64((i / per) as i64),
                     Value::I64(id + i as i64),
                 ]
             })
             .collect()
     };
+    // Keys a, c and e on both sides (at other codes); b and d on the left alone, x and y on the
+    // right alone.
     let lefts = side(&["d", "a", "b", "e", "c"], 10_000, 4, 0);
     let rights = side(&["x", "c", "a", "y", "e"], 6_000, 2, 1_000_000);
     for (on, strict) in [("Ts >= RTs", false), ("Ts > RTs", true)] {
@@ -1136,6 +1138,12 @@ fn an_aj_merged_over_dictionaries_that_differ_equals_a_reference() {
             .unwrap();
         assert_eq!(MERGED.with(|m| m.get()), lefts.len(), "{on}: merged");
         let want = as_of_in_time(&lefts, &rights, strict);
+        let matched = want.iter().filter(|r| r[3] != Value::Null).count();
+        let unmatched = want.iter().filter(|r| r[3] == Value::Null).count();
+        assert!(
+            matched > 5_000 && unmatched > 3_000,
+            "{on}: {matched} matched"
+        );
         assert_rows_eq(&aj.all_rows(), &want, on).unwrap();
     }
 }
@@ -1159,6 +1167,19 @@ fn an_aj_over_a_ring_undone_by_a_late_right_row_equals_a_reference() {
             .collect()
     };
     const CAPACITY: usize = 8_000;
+    // The same ring in time order is merged: the late row is what undoes the merge.
+    {
+        let engine = Engine::new();
+        let left = engine.append_table(left_schema());
+        let right = engine.ring_table(right_schema(), CAPACITY);
+        let (lefts, rights) = (side(0, 10_000, 4, 0), side(0, 6_000, 2, 1_000_000));
+        add_both(&engine, (&left, &lefts), (&right, &rights));
+        MERGED.with(|m| m.set(0));
+        let aj = label_aj(&left, &right);
+        assert_eq!(MERGED.with(|m| m.get()), lefts.len(), "in time order");
+        let want = as_of_in_time(&lefts, &rights, false);
+        assert_rows_eq(&aj.all_rows(), &want, "in time order").unwrap();
+    }
     let engine = Engine::new();
     let left = engine.append_table(left_schema());
     let right = engine.ring_table(right_schema(), CAPACITY);
