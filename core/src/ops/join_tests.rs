@@ -877,6 +877,20 @@ fn as_of_in_time(left: &[Row], right: &[Row], strict: bool) -> Vec<Row> {
         .collect()
 }
 
+/// Rows `from .. to` of a side for the merge's tests: row `i`'s key `keys[i * 7 / 3 % n]` (every
+/// key, in an order of its own), its stamp `i / per` (`per` rows a stamp) and its id `id + i`.
+fn keyed_rows(keys: &[&str], from: usize, to: usize, per: usize, id: i64) -> Vec<Row> {
+    (from..to)
+        .map(|i| {
+            vec![
+                Value::String(keys[i * 7 / 3 % keys.len()].into()),
+                Value::I64((i / per) as i64),
+                Value::I64(id + i as i64),
+            ]
+        })
+        .collect()
+}
+
 /// `aj` and `aj >` over two sides in time order of more than a block (4,096 rows) each, with
 /// several keys and tied stamps, built at once and then ticking: the merge (which matches every
 /// left row of the build and of the large cycles) and the search alone give the same rows, a
@@ -886,17 +900,6 @@ fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
     use super::as_of_join::{MERGED, SEARCH_ONLY};
     let keys = ["a", "b", "c", "d", "e"];
     // Rows `from .. to` of a side, stamps `i / ties` (a stamp `ties` rows long).
-    let rows = |from: usize, to: usize, ties: usize, id: i64| -> Vec<Row> {
-        (from..to)
-            .map(|i| {
-                vec![
-                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
-                    Value::I64((i / ties) as i64),
-                    Value::I64(id + i as i64),
-                ]
-            })
-            .collect()
-    };
     let specs: [(&[&str], bool); 2] = [
         (&["Key = RKey", "Ts >= RTs"], false),
         (&["Key = RKey", "Ts > RTs"], true),
@@ -921,8 +924,8 @@ fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
         (6_000, 4_000),
     ];
     for (n, &(l, r)) in cycles.iter().enumerate() {
-        let new_left = rows(lefts.len(), lefts.len() + l, 2, 0);
-        let new_right = rows(rights.len(), rights.len() + r, 3, 1_000_000);
+        let new_left = keyed_rows(&keys, lefts.len(), lefts.len() + l, 2, 0);
+        let new_right = keyed_rows(&keys, rights.len(), rights.len() + r, 3, 1_000_000);
         lefts.extend(new_left.iter().cloned());
         rights.extend(new_right.iter().cloned());
         for (left, right) in &sides {
@@ -1073,22 +1076,11 @@ fn an_aj_built_by_the_merge_indexes_its_right_rows_only_when_a_search_needs_them
 fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference() {
     use super::as_of_join::MERGED;
     let keys = ["a", "b", "c", "d", "e"];
-    let rows = |n: usize, per: usize, id: i64| -> Vec<Row> {
-        (0..n)
-            .map(|i| {
-                vec![
-                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
-                    Value::I64((i / per) as i64),
-                    Value::I64(id + i as i64),
-                ]
-            })
-            .collect()
-    };
-    let lefts = rows(10_000, 4, 0);
+    let lefts = keyed_rows(&keys, 0, 10_000, 4, 0);
     // The late row in the second block (found while left rows are merged), or in the third,
     // read only after the last left row (found by the build's reading of the rest).
     for (n, late) in [(6_000, None), (6_000, Some(5_000)), (10_000, Some(9_000))] {
-        let mut rights = rows(n, 2, 1_000_000);
+        let mut rights = keyed_rows(&keys, 0, n, 2, 1_000_000);
         if let Some(p) = late {
             rights[p][1] = Value::I64(7);
         }
@@ -1112,21 +1104,10 @@ fn an_aj_whose_right_side_turns_out_of_time_order_mid_merge_equals_a_reference()
 #[test]
 fn an_aj_merged_over_dictionaries_that_differ_equals_a_reference() {
     use super::as_of_join::MERGED;
-    let side = |keys: &[&str], n: usize, per: usize, id: i64| -> Vec<Row> {
-        (0..n)
-            .map(|i| {
-                vec![
-                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
-                    Value::I64((i / per) as i64),
-                    Value::I64(id + i as i64),
-                ]
-            })
-            .collect()
-    };
     // Keys a, c and e on both sides (at other codes); b and d on the left alone, x and y on the
     // right alone.
-    let lefts = side(&["d", "a", "b", "e", "c"], 10_000, 4, 0);
-    let rights = side(&["x", "c", "a", "y", "e"], 6_000, 2, 1_000_000);
+    let lefts = keyed_rows(&["d", "a", "b", "e", "c"], 0, 10_000, 4, 0);
+    let rights = keyed_rows(&["x", "c", "a", "y", "e"], 0, 6_000, 2, 1_000_000);
     for (on, strict) in [("Ts >= RTs", false), ("Ts > RTs", true)] {
         let engine = Engine::new();
         let left = engine.append_table(left_schema());
@@ -1155,24 +1136,14 @@ fn an_aj_merged_over_dictionaries_that_differ_equals_a_reference() {
 fn an_aj_over_a_ring_undone_by_a_late_right_row_equals_a_reference() {
     use super::as_of_join::MERGED;
     let keys = ["a", "b", "c"];
-    let side = |from: usize, to: usize, per: usize, id: i64| -> Vec<Row> {
-        (from..to)
-            .map(|i| {
-                vec![
-                    Value::String(keys[i * 7 / 3 % keys.len()].into()),
-                    Value::I64((i / per) as i64),
-                    Value::I64(id + i as i64),
-                ]
-            })
-            .collect()
-    };
     const CAPACITY: usize = 8_000;
     // The same ring in time order is merged: the late row is what undoes the merge.
     {
         let engine = Engine::new();
         let left = engine.append_table(left_schema());
         let right = engine.ring_table(right_schema(), CAPACITY);
-        let (lefts, rights) = (side(0, 10_000, 4, 0), side(0, 6_000, 2, 1_000_000));
+        let lefts = keyed_rows(&keys, 0, 10_000, 4, 0);
+        let rights = keyed_rows(&keys, 0, 6_000, 2, 1_000_000);
         add_both(&engine, (&left, &lefts), (&right, &rights));
         MERGED.with(|m| m.set(0));
         let aj = label_aj(&left, &right);
@@ -1183,8 +1154,8 @@ fn an_aj_over_a_ring_undone_by_a_late_right_row_equals_a_reference() {
     let engine = Engine::new();
     let left = engine.append_table(left_schema());
     let right = engine.ring_table(right_schema(), CAPACITY);
-    let mut lefts = side(0, 10_000, 4, 0);
-    let mut rights = side(0, 6_000, 2, 1_000_000);
+    let mut lefts = keyed_rows(&keys, 0, 10_000, 4, 0);
+    let mut rights = keyed_rows(&keys, 0, 6_000, 2, 1_000_000);
     rights[5_000][1] = Value::I64(7);
     add_both(&engine, (&left, &lefts), (&right, &rights));
     MERGED.with(|m| m.set(0));
@@ -1194,8 +1165,8 @@ fn an_aj_over_a_ring_undone_by_a_late_right_row_equals_a_reference() {
     let want = as_of(&lefts, &held(&rights), false, false);
     assert_rows_eq(&aj.all_rows(), &want, "build").unwrap();
     for (n, (l, r)) in [(100, 4_000), (2_000, 500)].into_iter().enumerate() {
-        let new_left = side(lefts.len(), lefts.len() + l, 4, 0);
-        let new_right = side(rights.len(), rights.len() + r, 2, 1_000_000);
+        let new_left = keyed_rows(&keys, lefts.len(), lefts.len() + l, 4, 0);
+        let new_right = keyed_rows(&keys, rights.len(), rights.len() + r, 2, 1_000_000);
         add_both(&engine, (&left, &new_left), (&right, &new_right));
         lefts.extend(new_left);
         rights.extend(new_right);
