@@ -522,15 +522,18 @@ fn a_join_past_its_row_limit_is_a_clear_error() {
     );
 }
 
+/// A side of the keyless `aj`s on double stamps: stamp column `ts` (doubles), value `v` (longs).
+fn double_stamped(ts: &str, v: &str) -> Schema {
+    Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap()
+}
+
 /// A keyless `aj` (the stamp only) over doubles follows Deephaven's order: nulls first, NaN
 /// last, -0.0 equal to 0.0.
 #[test]
 fn a_keyless_aj_orders_doubles_as_deephaven() {
     let engine = Engine::new();
-    let schema =
-        |ts: &str, v: &str| Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap();
-    let left = engine.append_table(schema("Ts", "L"));
-    let right = engine.append_table(schema("RTs", "R"));
+    let left = engine.append_table(double_stamped("Ts", "L"));
+    let right = engine.append_table(double_stamped("RTs", "R"));
     let f = |x: f64| Value::F64(x);
     let rights = [
         vec![f(0.0), Value::I64(1)],
@@ -540,7 +543,7 @@ fn a_keyless_aj_orders_doubles_as_deephaven() {
         vec![f(-1.0), Value::I64(5)],
     ];
     right
-        .add(Batch::from_rows(&schema("RTs", "R"), &rights).unwrap())
+        .add(Batch::from_rows(&double_stamped("RTs", "R"), &rights).unwrap())
         .unwrap();
     let lefts = [
         vec![f(0.0), Value::I64(10)],
@@ -550,7 +553,7 @@ fn a_keyless_aj_orders_doubles_as_deephaven() {
         vec![f(f64::NEG_INFINITY), Value::I64(14)],
         vec![f(-0.5), Value::I64(15)],
     ];
-    left.add(Batch::from_rows(&schema("Ts", "L"), &lefts).unwrap())
+    left.add(Batch::from_rows(&double_stamped("Ts", "L"), &lefts).unwrap())
         .unwrap();
     engine.run_cycle().unwrap();
     let aj = left.aj(&right, &["Ts >= RTs"], &["R"]).unwrap();
@@ -1181,20 +1184,18 @@ fn an_aj_over_a_ring_undone_by_a_late_right_row_equals_a_reference() {
 fn a_merged_aj_on_double_stamps_equals_a_reference() {
     use super::as_of_join::MERGED;
     let engine = Engine::new();
-    let schema =
-        |ts: &str, v: &str| Schema::of(&[(ts, ColumnType::F64), (v, ColumnType::I64)]).unwrap();
-    let left = engine.append_table(schema("Ts", "L"));
-    let right = engine.append_table(schema("RTs", "R"));
+    let left = engine.append_table(double_stamped("Ts", "L"));
+    let right = engine.append_table(double_stamped("RTs", "R"));
     let lefts: Vec<Row> = (0..10_000)
         .map(|i| vec![Value::F64(i as f64 / 4.0 - 1.0), Value::I64(i)])
         .collect();
     let rights: Vec<Row> = (0..6_000)
         .map(|j| vec![Value::F64(j as f64 / 2.0 + 0.25), Value::I64(j)])
         .collect();
-    left.add(Batch::from_rows(&schema("Ts", "L"), &lefts).unwrap())
+    left.add(Batch::from_rows(&double_stamped("Ts", "L"), &lefts).unwrap())
         .unwrap();
     right
-        .add(Batch::from_rows(&schema("RTs", "R"), &rights).unwrap())
+        .add(Batch::from_rows(&double_stamped("RTs", "R"), &rights).unwrap())
         .unwrap();
     engine.run_cycle().unwrap();
     MERGED.with(|m| m.set(0));

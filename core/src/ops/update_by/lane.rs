@@ -411,7 +411,7 @@ fn decreasing(name: &str) -> Error {
 /// The stretches of `parts` (rows from 0 on, one after another) within `rows`.
 fn within<'a>(
     parts: &[decay::Part<'a>],
-    rows: std::ops::Range<usize>,
+    rows: Range<usize>,
 ) -> impl Iterator<Item = decay::Part<'a>> {
     let mut from = 0;
     parts.iter().filter_map(move |&(xs, ts)| {
