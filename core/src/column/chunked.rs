@@ -257,6 +257,16 @@ impl<T: Copy> Chunked<T> {
         Some((self.starts[c] + skip - base, &self.chunks[c][skip..]))
     }
 
+    /// The values from `index` to the end of its chunk, at most `most` of them (none past the
+    /// end): a run read in place.
+    pub fn run_at(&self, index: usize, most: usize) -> &[T] {
+        let Some((first, values)) = self.chunk_at(index) else {
+            return &[];
+        };
+        let run = values.get(index - first..).unwrap_or_default();
+        run.get(..most).unwrap_or(run)
+    }
+
     /// The value at `index` (0 is the front), if any.
     pub fn get(&self, index: usize) -> Option<T> {
         let (chunk, offset) = self.locate(index)?;

@@ -70,6 +70,7 @@
 
 mod merge;
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -149,6 +150,57 @@ pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut 
         }
         // Refused at build time.
         _ => out.extend(std::iter::repeat_n(0, count)),
+    }
+}
+
+/// A stamp's order key ([`stamp_keys`]) as the `i64` of the same order (its sign bit flipped):
+/// what the merge compares, so that a column of 64-bit integers, whose values are already
+/// those `i64`s, is read in place ([`stamp_run`]).
+pub(crate) fn ordered(key: u64) -> i64 {
+    (key ^ (1 << 63)) as i64
+}
+
+/// The order key ([`stamp_keys`]) of an [`ordered`] stamp.
+pub(crate) fn order_key(ordered: i64) -> u64 {
+    (ordered as u64) ^ (1 << 63)
+}
+
+/// The stamps of rows from `start`, at most `most`, as [`ordered`] values: a column of 64-bit
+/// integers (times, timestamps) in place, to the end of `start`'s chunk; any other converted
+/// into `buf`, which comes back as the run.
+pub(crate) fn stamp_run<'a>(
+    column: &'a Column,
+    start: usize,
+    most: usize,
+    mut buf: Vec<i64>,
+) -> Cow<'a, [i64]> {
+    match column {
+        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
+            Cow::Borrowed(c.run_at(start, most))
+        }
+        _ => {
+            let mut keys = Vec::new();
+            stamp_keys(
+                column,
+                start,
+                most.min(column.len().saturating_sub(start)),
+                &mut keys,
+            );
+            buf.clear();
+            buf.extend(keys.iter().map(|&k| ordered(k)));
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// A run's buffer back (empty) to be filled again, if it was one.
+pub(crate) fn reuse<T: Clone>(run: &mut Cow<'_, [T]>) -> Vec<T> {
+    match std::mem::take(run) {
+        Cow::Owned(mut buf) => {
+            buf.clear();
+            buf
+        }
+        Cow::Borrowed(_) => Vec::new(),
     }
 }
 

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::tests::{Row, SwitchOn, assert_rows_eq};
-use crate::column::{ColumnType, Value};
+use crate::column::{Column, ColumnType, Value};
 use crate::table::{Batch, Engine, Schema, Table};
 
 pub(crate) fn left_schema() -> Schema {
@@ -967,6 +967,75 @@ fn an_aj_merged_past_its_blocks_equals_the_search_and_a_reference() {
             let what = format!("cycle {n}, strict {strict}");
             assert_rows_eq(&merged, &searched, &what).unwrap();
             assert_rows_eq(&merged, &as_of_in_time(&lefts, &rights, strict), &what).unwrap();
+        }
+    }
+}
+
+/// A batch of `rows` whose columns' chunks end at different rows: each column's first chunk
+/// holds `first[c]` values (the next ones twice the last).
+fn batch_chunked_apart(schema: &Schema, rows: &[Row], first: [usize; 3]) -> Batch {
+    let columns = (schema.fields().iter().zip(first).enumerate())
+        .map(|(c, (field, first))| {
+            let mut column = Column::with_capacity(field.ty, first);
+            for row in rows {
+                column.push(&row[c]);
+            }
+            column
+        })
+        .collect();
+    Batch::from_columns(schema, columns).unwrap()
+}
+
+/// The merge reads each side's stamps and key codes in place, a run within one chunk of both:
+/// over sides whose stamp and key columns are chunked apart (their chunks end at different
+/// rows), built at once and then ticking, it matches every left row, as a reference does.
+#[test]
+fn an_aj_merged_over_columns_chunked_apart_equals_a_reference() {
+    use super::as_of_join::MERGED;
+    let keys = ["a", "b", "c", "d", "e"];
+    let engine = Engine::new();
+    let (left, right) = (
+        engine.append_table(left_schema()),
+        engine.append_table(right_schema()),
+    );
+    let (mut lefts, mut rights) = (Vec::new(), Vec::new());
+    let mut joins = Vec::new();
+    for (n, rows) in [12_000, 7_000].into_iter().enumerate() {
+        let new_left = keyed_rows(&keys, lefts.len(), lefts.len() + rows, 2, 0);
+        let new_right = keyed_rows(&keys, rights.len(), rights.len() + rows, 3, 1_000_000);
+        lefts.extend(new_left.iter().cloned());
+        rights.extend(new_right.iter().cloned());
+        let left_batch = batch_chunked_apart(&left_schema(), &new_left, [1_500, 2_500, 1_100]);
+        let right_batch = batch_chunked_apart(&right_schema(), &new_right, [2_200, 1_300, 1_700]);
+        for batch in [&left_batch, &right_batch] {
+            let ends = |c: usize| -> Vec<usize> {
+                let lens: Vec<usize> = match &batch.columns()[c] {
+                    Column::String(s) => s.codes().unwrap().slices().map(<[u32]>::len).collect(),
+                    Column::I64(v) => v.slices().map(<[i64]>::len).collect(),
+                    _ => unreachable!(),
+                };
+                lens.iter().scan(0, |end, len| Some(*end + len)).collect()
+            };
+            assert_ne!(ends(0), ends(1), "the keys' and stamps' chunks end apart");
+        }
+        left.add(left_batch).unwrap();
+        right.add(right_batch).unwrap();
+        MERGED.with(|m| m.set(0));
+        engine.run_cycle().unwrap();
+        if n == 0 {
+            joins = [false, true]
+                .iter()
+                .map(|&strict| {
+                    let on = ["Key = RKey", if strict { "Ts > RTs" } else { "Ts >= RTs" }];
+                    left.aj(&right, &on, &["Label", "MatchTs = RTs"]).unwrap()
+                })
+                .collect();
+        }
+        assert_eq!(MERGED.with(|m| m.get()), 2 * rows, "cycle {n}: merged");
+        for (join, strict) in joins.iter().zip([false, true]) {
+            let want = as_of_in_time(&lefts, &rights, strict);
+            let what = format!("cycle {n}, strict {strict}");
+            assert_rows_eq(&join.all_rows(), &want, &what).unwrap();
         }
     }
 }

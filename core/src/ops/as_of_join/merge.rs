@@ -4,9 +4,10 @@
 //! checked, each key's last row found). Then the tails of the rows it matched
 //! ([`AsOfJoin::merge_tails`]).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
-use super::{AsOfJoin, BLOCK, Bucket, stamp_keys};
+use super::{AsOfJoin, BLOCK, Bucket, order_key, reuse, stamp_keys, stamp_run};
 use crate::column::{Chunked, Column};
 use crate::ops::key_ids::KeyIds;
 use crate::ops::row_matches::NARROW_NONE;
@@ -37,23 +38,26 @@ impl<'a> Keys<'a> {
         }
     }
 
-    /// The keys of rows `start .. start + count` into `out`.
-    fn read(
+    /// The keys of rows from `start`, at most `most` (that many must be there): a dictionary's
+    /// codes in place, to the end of `start`'s chunk; else ids into `buf`, which comes back as
+    /// the run.
+    fn run(
         &self,
         ids: &mut KeyIds,
         (data, columns): (&TableData, &[usize]),
         start: usize,
-        count: usize,
-        out: &mut Vec<u32>,
-    ) {
+        most: usize,
+        mut buf: Vec<u32>,
+    ) -> Cow<'a, [u32]> {
         match self {
             Keys::Coded(codes, _) => {
-                out.clear();
-                for s in codes.slices_range(start, count) {
-                    out.extend_from_slice(s);
-                }
+                let codes: &'a Chunked<u32> = codes;
+                Cow::Borrowed(codes.run_at(start, most))
             }
-            Keys::Ids => ids.ids_or_single(data, columns, start, count, out),
+            Keys::Ids => {
+                ids.ids_or_single(data, columns, start, most, &mut buf);
+                Cow::Owned(buf)
+            }
         }
     }
 
@@ -93,16 +97,25 @@ enum Stop {
     OutOfOrder,
 }
 
-/// The right rows the merge has read and not yet passed: the stamps and keys ([`Keys`]) of rows
-/// `next - stamps.len() .. next`, passed up to `at`, the first's offset from the base `from`.
-struct Read {
-    stamps: Vec<u64>,
-    keys: Vec<u32>,
+/// The right rows the merge has read and not yet passed: the stamps ([`super::ordered`]) and
+/// keys ([`Keys`]) of rows `next - stamps.len() .. next`, in place where the columns hold them
+/// so, passed up to `at`, the first's offset from the base `from`.
+struct Read<'a> {
+    stamps: Cow<'a, [i64]>,
+    keys: Cow<'a, [u32]>,
     at: usize,
     next: usize,
     from: u32,
     /// The last stamp read (the build's order check).
-    last: u64,
+    last: i64,
+}
+
+/// `run` cut to its first `n` values.
+fn cut<T: Clone>(run: &mut Cow<'_, [T]>, n: usize) {
+    match run {
+        Cow::Borrowed(values) => *values = values.get(..n).unwrap_or(values),
+        Cow::Owned(values) => values.truncate(n),
+    }
 }
 
 /// Merges left rows (`stamps`, `keys`) against the rows `read`: per left row, the right rows up
@@ -111,9 +124,9 @@ struct Read {
 /// left row below `prev` (the last stamp merged), or at one that may pass rows not read yet
 /// (unless `last_read`); returns the rows matched.
 fn merge_block<const STRICT: bool>(
-    (stamps, ids, out): (&[u64], &[u32], &mut [u32]),
-    read: &mut Read,
-    (last_read, prev): (bool, &mut u64),
+    (stamps, ids, out): (&[i64], &[u32], &mut [u32]),
+    read: &mut Read<'_>,
+    (last_read, prev): (bool, &mut i64),
     best: &mut [u32],
     (left, right_id): (impl Fn(u32) -> u32, impl Fn(u32) -> u32),
 ) -> (usize, Stop) {
@@ -216,26 +229,37 @@ impl AsOfJoin {
         };
         let right_slot = |k: u32| if slots.is_some() { code_slot(k) } else { k };
         let mut read = Read {
-            stamps: Vec::with_capacity(BLOCK),
-            keys: Vec::with_capacity(BLOCK),
+            stamps: Cow::Borrowed(&[]),
+            keys: Cow::Borrowed(&[]),
             at: 0,
             next: 0,
             from: 0,
-            last: 0,
+            last: i64::MIN,
         };
-        let mut stamps = std::mem::take(&mut self.stamps);
-        let (mut keys, mut out) = (Vec::with_capacity(BLOCK), vec![NARROW_NONE; BLOCK]);
-        let (left_stamp, mut prev) = (&left.columns[self.left_stamp], 0);
+        let (mut stamps, mut keys) = (Cow::Borrowed(&[][..]), Cow::Borrowed(&[][..]));
+        let (left_stamp, mut prev) = (&left.columns[self.left_stamp], i64::MIN);
         let kept_left = self.left_ids.as_ref().map(VecDeque::len);
         let mut ordered = true;
-        'blocks: for block in (0..count).step_by(BLOCK) {
-            let n = BLOCK.min(count - block);
-            stamp_keys(left_stamp, start + block, n, &mut stamps);
+        // A block is the left rows from `block` in one chunk of both the stamps and the keys
+        // (read in place), at most `BLOCK`; its matches are written in place too.
+        let mut block = 0;
+        'blocks: while block < count {
+            let most = BLOCK.min(count - block);
+            stamps = stamp_run(left_stamp, start + block, most, reuse(&mut stamps));
             let side = (left, &self.left_keys[..]);
-            left_keys.read(&mut self.ids, side, start + block, n, &mut keys);
+            let (at, most) = (start + block, stamps.len());
+            keys = left_keys.run(&mut self.ids, side, at, most, reuse(&mut keys));
+            let n = stamps.len().min(keys.len());
+            if n == 0 {
+                // (Never: the rows are there.) The rest are searched.
+                break;
+            }
             if slots.is_none() {
                 grow(&mut best, self.ids.len());
             }
+            let old = matches.len();
+            matches.resize(old + n, NARROW_NONE);
+            let out = &mut matches[old..];
             let mut i = 0;
             let stop = loop {
                 let last_read = (read.next == right.len(), &mut prev);
@@ -270,14 +294,15 @@ impl AsOfJoin {
                     grow(&mut best, self.ids.len());
                 }
             };
-            matches.extend_from_slice(&out[..i]);
-            super::gather(added, &self.added, right, gather_at, &out[..i]);
+            matches.truncate(old + i);
+            super::gather(added, &self.added, right, gather_at, &matches[old..]);
             if let Some(kept) = &mut self.left_ids {
                 kept.extend(keys[..i].iter().map(|&k| left_keys.id(k)));
             }
             if stop == Stop::OutOfOrder {
                 break;
             }
+            block += n;
         }
         // The build reads the right rows after the last left row too: their keys' latest.
         while build && ordered {
@@ -295,7 +320,6 @@ impl AsOfJoin {
                 grow(&mut best, self.ids.len());
             }
         }
-        self.stamps = stamps;
         let keys = self.ids.len().max(1);
         if self.buckets.len() < keys {
             self.buckets.resize_with(keys, Bucket::default);
@@ -340,7 +364,7 @@ impl AsOfJoin {
                         .push_back((one.first().copied().unwrap_or(0), key));
                 }
             }
-            self.right_order = Some(read.last);
+            self.right_order = Some(order_key(read.last));
             (self.unindexed, self.partial) = (false, true);
         }
         #[cfg(test)]
@@ -351,18 +375,26 @@ impl AsOfJoin {
     /// Reads the next block of right rows into `read`: their stamps and keys (at the build their
     /// ids and stamps also kept, when the side keeps them); `false` when the build finds one out
     /// of time order.
-    fn read_right(
+    fn read_right<'a>(
         &mut self,
-        right: &TableData,
-        (base, keys): (u64, &Keys<'_>),
-        read: &mut Read,
+        right: &'a TableData,
+        (base, keys): (u64, &Keys<'a>),
+        read: &mut Read<'a>,
         build: bool,
     ) -> bool {
-        let count = BLOCK.min(right.len() - read.next);
+        // In place, to the end of a chunk of both the stamps and the keys, at most `BLOCK`.
+        let most = BLOCK.min(right.len() - read.next);
         let column = &right.columns[self.right_stamp];
-        stamp_keys(column, read.next, count, &mut read.stamps);
+        read.stamps = stamp_run(column, read.next, most, reuse(&mut read.stamps));
         let side = (right, &self.right_keys[..]);
-        keys.read(&mut self.ids, side, read.next, count, &mut read.keys);
+        let most = read.stamps.len();
+        read.keys = keys.run(&mut self.ids, side, read.next, most, reuse(&mut read.keys));
+        let count = read.stamps.len().min(read.keys.len());
+        if count == 0 {
+            // (Never: the rows are there.) Undone, as for rows out of order.
+            return false;
+        }
+        cut(&mut read.stamps, count);
         let from = (right.first_key + read.next as u64).saturating_sub(base);
         read.from = u32::try_from(from).unwrap_or(NARROW_NONE);
         (read.at, read.next) = (0, read.next + count);
@@ -377,7 +409,7 @@ impl AsOfJoin {
             kept.extend(read.keys.iter().map(|&k| keys.id(k)));
         }
         if let Some(kept) = &mut self.right_stamps {
-            kept.extend(stamps.iter().copied());
+            kept.extend(stamps.iter().map(|&s| order_key(s)));
         }
         sorted
     }
