@@ -333,6 +333,8 @@ thread_local! {
     pub(crate) static MERGED: Cell<usize> = const { Cell::new(0) };
     /// Tests: the times partial buckets were indexed whole on this thread.
     pub(crate) static MATERIALIZED: Cell<usize> = const { Cell::new(0) };
+    /// Tests: the times an `aj` started again (its keys numbered afresh) on this thread.
+    pub(crate) static RESTARTED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether the merge is off (only ever in tests).
@@ -778,11 +780,23 @@ impl AsOfJoin {
         right: &TableData,
         out: &mut TableData,
     ) -> Result<Update> {
+        #[cfg(test)]
+        RESTARTED.with(|r| r.set(r.get() + 1));
         self.ids.clear();
         self.buckets.clear();
         self.marks = Marks::default();
+        // The right side indexed again from nothing, as at the build (by the merge, or every
+        // row): a side that keeps its rows' ids and stamps (a ring, or once indexed again)
+        // keeps them again as they are read, and a side that only appended still keeps neither.
         self.right_ids = self.right_ids.as_ref().map(|_| VecDeque::new());
-        self.index_right(right);
+        if let Some(stamps) = &mut self.right_stamps {
+            stamps.clear();
+        }
+        (self.right_order, self.right_first) = (Some(0), right.first_key);
+        (self.unindexed, self.partial) = (true, false);
+        if !self.merges(left.len(), right.len()) {
+            self.index_all(right);
+        }
         self.rejoin(left, right, out)
     }
 

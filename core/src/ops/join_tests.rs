@@ -1040,6 +1040,75 @@ fn an_aj_merged_over_columns_chunked_apart_equals_a_reference() {
     }
 }
 
+/// An `aj` whose keys are mostly dead (a blink left side bringing keys never seen every cycle)
+/// starts again, numbering its keys afresh, as a build: its rows equal a reference's every
+/// cycle, before and after; in the cycle it starts again its state is a fresh build's over the
+/// same rows (a right side that only appended keeps no ids of its rows then either, a ring its
+/// rows' ids and stamps), and a ring losing rows after it is followed.
+#[test]
+fn an_aj_started_again_for_its_dead_keys_is_a_fresh_build() {
+    use super::as_of_join::RESTARTED;
+    let keys = ["a", "b", "c", "d", "e"];
+    // Half the rows of keys never seen, half of the right's, in time order.
+    let lefts = |cycle: usize| -> Vec<Row> {
+        (0..1_000)
+            .map(|i| {
+                let key = match i % 2 {
+                    0 => format!("k{cycle}_{i}"),
+                    _ => keys[i / 2 % keys.len()].to_string(),
+                };
+                let t = (cycle * 2_000 + i * 2) as i64;
+                vec![Value::String(key), Value::I64(t), Value::I64(i as i64)]
+            })
+            .collect()
+    };
+    for ring in [false, true] {
+        let engine = Engine::new();
+        let left = engine.stream_table(left_schema());
+        let right = match ring {
+            false => engine.append_table(right_schema()),
+            true => engine.ring_table(right_schema(), 2_500),
+        };
+        let mut rights = keyed_rows(&keys, 0, 2_000, 1, 0);
+        right
+            .add(Batch::from_rows(&right_schema(), &rights).unwrap())
+            .unwrap();
+        engine.run_cycle().unwrap();
+        let aj = label_aj(&left, &right);
+        RESTARTED.with(|r| r.set(0));
+        let (mut cycle, mut after) = (0, None);
+        // Until it starts again, then two cycles more, the right side growing by 1,000 rows
+        // (a ring losing 500 in the first).
+        while after.is_none_or(|a| cycle < a + 2) {
+            assert!(cycle < 20, "no restart in {cycle} cycles");
+            let lefts = lefts(cycle);
+            left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+                .unwrap();
+            if after.is_some() {
+                let new = keyed_rows(&keys, 2_000 * cycle, 2_000 * cycle + 1_000, 1, 0);
+                rights.extend(new.iter().cloned());
+                right
+                    .add(Batch::from_rows(&right_schema(), &new).unwrap())
+                    .unwrap();
+            }
+            engine.run_cycle().unwrap();
+            let held = &rights[rights
+                .len()
+                .saturating_sub(if ring { 2_500 } else { 1 << 20 })..];
+            let want = as_of_in_time(&lefts, held, false);
+            let what = format!("ring {ring}, cycle {cycle}");
+            assert_rows_eq(&aj.all_rows(), &want, &what).unwrap();
+            if after.is_none() && RESTARTED.with(|r| r.get()) > 0 {
+                after = Some(cycle);
+                let fresh = label_aj(&left, &right);
+                assert_rows_eq(&aj.all_rows(), &fresh.all_rows(), &what).unwrap();
+                assert_eq!(aj.stats().bytes_used, fresh.stats().bytes_used, "{what}");
+            }
+            cycle += 1;
+        }
+    }
+}
+
 /// Adds `lefts` to the left table and `rights` to the right one, and runs a cycle.
 fn add_both(engine: &Engine, (left, lefts): (&Table, &[Row]), (right, rights): (&Table, &[Row])) {
     left.add(Batch::from_rows(&left_schema(), lefts).unwrap())
