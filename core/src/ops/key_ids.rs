@@ -16,7 +16,7 @@
 use super::code_pairs::{CodePairs, PairKey};
 use super::groups::Groups;
 use super::keys::{KeyCoder, UNKNOWN_CODE};
-use crate::column::{Column, ColumnType, Dictionary};
+use crate::column::{Chunked, Column, ColumnType, Dictionary};
 use crate::table::{Schema, TableData};
 use crate::{Error, Result};
 
@@ -252,16 +252,16 @@ impl KeyIds {
         true
     }
 
-    /// For one dictionary-coded string key (as [`KeyIds::ids`] reads it by its codes): the id of
-    /// each code of `data`'s dictionary, at `code + 1` (the null code's at 0), every code
-    /// numbered now if no row had it yet (so a lookup never misses); `None` for other keys or a
-    /// dictionary of more than `most` codes.
-    pub(crate) fn code_ids(
+    /// For one dictionary-coded string key (as [`KeyIds::ids`] reads it by its codes): its
+    /// codes, and the id of each code of `data`'s dictionary, at `code + 1` (the null code's at
+    /// 0), every code numbered now if no row had it yet (so a lookup never misses); `None` for
+    /// other keys or a dictionary of more than `most` codes.
+    pub(crate) fn code_ids<'d>(
         &mut self,
-        data: &TableData,
+        data: &'d TableData,
         columns: &[usize],
         most: usize,
-    ) -> Option<Vec<u32>> {
+    ) -> Option<(&'d Chunked<u32>, Vec<u32>)> {
         let (Some(caches), [c], [(_, coder)]) = (&mut self.single, columns, &mut self.coders[..])
         else {
             return None;
@@ -269,6 +269,7 @@ impl KeyIds {
         let Some(Column::String(s)) = data.columns.get(*c) else {
             return None;
         };
+        let codes = s.codes()?;
         let dict = s.dictionary().filter(|d| d.len() <= most)?;
         let cache = cache_for(caches, dict);
         for (slot, id) in (0u32..).zip(&mut cache.ids) {
@@ -277,7 +278,7 @@ impl KeyIds {
                 *id = self.groups.id(&[u64::from(own)]);
             }
         }
-        Some(cache.ids.clone())
+        Some((codes, cache.ids.clone()))
     }
 
     /// Appends key column `k` of tuple `id` to `out` (a column of that key's type).

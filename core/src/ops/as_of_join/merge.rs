@@ -25,16 +25,9 @@ enum Keys<'a> {
 impl<'a> Keys<'a> {
     /// Codes for a side of one dictionary-coded key (of at most `most` codes), else ids.
     fn of(ids: &mut KeyIds, data: &'a TableData, columns: &[usize], most: usize) -> Self {
-        let codes = match columns {
-            [c] => match data.columns.get(*c) {
-                Some(Column::String(s)) => s.codes(),
-                _ => None,
-            },
-            _ => None,
-        };
-        match (codes, ids.code_ids(data, columns, most)) {
-            (Some(codes), Some(table)) => Keys::Coded(codes, table),
-            _ => Keys::Ids,
+        match ids.code_ids(data, columns, most) {
+            Some((codes, table)) => Keys::Coded(codes, table),
+            None => Keys::Ids,
         }
     }
 
