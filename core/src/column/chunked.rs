@@ -692,6 +692,17 @@ mod tests {
                 prop_assert_eq!(c.len(), model.len());
                 let flat: Vec<u32> = c.slices().flatten().copied().collect();
                 prop_assert_eq!(&flat, &model.iter().copied().collect::<Vec<_>>());
+                // A run read in place is the values from its index to its chunk's end, or to
+                // `most` (none past the end).
+                let ends: Vec<usize> = c.slices().scan(0, |end, s| { *end += s.len(); Some(*end) }).collect();
+                let len = model.len();
+                for (i, most) in [(0, 1), (0, usize::MAX), (len / 3, 700), (len.saturating_sub(1), 9), (len, 5)] {
+                    let run = c.run_at(i, most);
+                    let want: Vec<u32> = model.iter().skip(i).take(run.len()).copied().collect();
+                    prop_assert_eq!(run, &want[..]);
+                    let whole = i + run.len() == (i + most.min(len.saturating_sub(i))) || ends.contains(&(i + run.len()));
+                    prop_assert!(whole && (i >= len || !run.is_empty()), "run at {} of {} ({:?})", i, most, ends);
+                }
                 if !model.is_empty() {
                     let mid = model.len() / 2;
                     prop_assert_eq!(c.get(mid), Some(model[mid]));

@@ -70,7 +70,6 @@
 
 mod merge;
 
-use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -150,57 +149,6 @@ pub(crate) fn stamp_keys(column: &Column, start: usize, count: usize, out: &mut 
         }
         // Refused at build time.
         _ => out.extend(std::iter::repeat_n(0, count)),
-    }
-}
-
-/// A stamp's order key ([`stamp_keys`]) as the `i64` of the same order (its sign bit flipped):
-/// what the merge compares, so that a column of 64-bit integers, whose values are already
-/// those `i64`s, is read in place ([`stamp_run`]).
-pub(crate) fn ordered(key: u64) -> i64 {
-    (key ^ (1 << 63)) as i64
-}
-
-/// The order key ([`stamp_keys`]) of an [`ordered`] stamp.
-pub(crate) fn order_key(ordered: i64) -> u64 {
-    (ordered as u64) ^ (1 << 63)
-}
-
-/// The stamps of rows from `start`, at most `most`, as [`ordered`] values: a column of 64-bit
-/// integers (times, timestamps) in place, to the end of `start`'s chunk; any other converted
-/// into `buf`, which comes back as the run.
-pub(crate) fn stamp_run<'a>(
-    column: &'a Column,
-    start: usize,
-    most: usize,
-    mut buf: Vec<i64>,
-) -> Cow<'a, [i64]> {
-    match column {
-        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
-            Cow::Borrowed(c.run_at(start, most))
-        }
-        _ => {
-            let mut keys = Vec::new();
-            stamp_keys(
-                column,
-                start,
-                most.min(column.len().saturating_sub(start)),
-                &mut keys,
-            );
-            buf.clear();
-            buf.extend(keys.iter().map(|&k| ordered(k)));
-            Cow::Owned(buf)
-        }
-    }
-}
-
-/// A run's buffer back (empty) to be filled again, if it was one.
-pub(crate) fn reuse<T: Clone>(run: &mut Cow<'_, [T]>) -> Vec<T> {
-    match std::mem::take(run) {
-        Cow::Owned(mut buf) => {
-            buf.clear();
-            buf
-        }
-        Cow::Borrowed(_) => Vec::new(),
     }
 }
 
@@ -518,6 +466,17 @@ impl AsOfJoin {
         }
     }
 
+    /// Before a build's join of `left_rows` (the first, or a restart's): the right side left
+    /// for the merge to index as it reads it ([`AsOfJoin::unindexed`]), or indexed whole when the
+    /// join will search (searches need every row).
+    fn prepare_build(&mut self, left_rows: usize, right: &TableData) {
+        self.right_first = right.first_key;
+        (self.unindexed, self.partial) = (true, false);
+        if !self.merges(left_rows, right.len()) {
+            self.index_all(right);
+        }
+    }
+
     /// Indexes every right row of the build, when the merge does not (a right side out of time
     /// order, or a join that searches).
     fn index_all(&mut self, right: &TableData) {
@@ -786,17 +745,14 @@ impl AsOfJoin {
         self.buckets.clear();
         self.marks = Marks::default();
         // The right side indexed again from nothing, as at the build (by the merge, or every
-        // row): a side that keeps its rows' ids and stamps (a ring, or once indexed again)
-        // keeps them again as they are read, and a side that only appended still keeps neither.
+        // row): a side that keeps its rows' ids (a ring, or a side indexed again) and stamps (a
+        // ring) keeps them again as they are read, and a side that only appended keeps neither.
         self.right_ids = self.right_ids.as_ref().map(|_| VecDeque::new());
         if let Some(stamps) = &mut self.right_stamps {
             stamps.clear();
         }
-        (self.right_order, self.right_first) = (Some(0), right.first_key);
-        (self.unindexed, self.partial) = (true, false);
-        if !self.merges(left.len(), right.len()) {
-            self.index_all(right);
-        }
+        self.right_order = Some(0);
+        self.prepare_build(left.len(), right);
         self.rejoin(left, right, out)
     }
 
@@ -973,11 +929,7 @@ pub(crate) fn extend_matches<K: Copy + Into<u64>>(
 impl Operator for AsOfJoin {
     fn initialize(&mut self, inputs: &[&Node], out: &mut TableData) -> Result<()> {
         let (left, right) = (&inputs[0].data, &inputs[1].data);
-        self.right_first = right.first_key;
-        if !self.merges(left.len(), right.len()) {
-            // Searches: they need every row.
-            self.index_all(right);
-        }
+        self.prepare_build(left.len(), right);
         self.join_rows(left, right, 0, left.len(), out);
         Ok(())
     }

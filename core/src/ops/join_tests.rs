@@ -1007,21 +1007,18 @@ fn an_aj_merged_over_columns_chunked_apart_equals_a_reference() {
         rights.extend(new_right.iter().cloned());
         let left_batch = batch_chunked_apart(&left_schema(), &new_left, [1_500, 2_500, 1_100]);
         let right_batch = batch_chunked_apart(&right_schema(), &new_right, [2_200, 1_300, 1_700]);
-        for batch in [&left_batch, &right_batch] {
-            let ends = |c: usize| -> Vec<usize> {
-                let lens: Vec<usize> = match &batch.columns()[c] {
-                    Column::String(s) => s.codes().unwrap().slices().map(<[u32]>::len).collect(),
-                    Column::I64(v) => v.slices().map(<[i64]>::len).collect(),
-                    _ => unreachable!(),
-                };
-                lens.iter().scan(0, |end, len| Some(*end + len)).collect()
-            };
-            assert_ne!(ends(0), ends(1), "the keys' and stamps' chunks end apart");
-        }
         left.add(left_batch).unwrap();
         right.add(right_batch).unwrap();
         MERGED.with(|m| m.set(0));
         engine.run_cycle().unwrap();
+        for side in [&left, &right] {
+            let (keys, stamps) = (side.chunk_ends(0), side.chunk_ends(1));
+            assert!(!keys.is_empty() && !stamps.is_empty());
+            assert_ne!(
+                keys, stamps,
+                "cycle {n}: the keys' and stamps' chunks end apart"
+            );
+        }
         if n == 0 {
             joins = [false, true]
                 .iter()
@@ -1040,71 +1037,90 @@ fn an_aj_merged_over_columns_chunked_apart_equals_a_reference() {
     }
 }
 
-/// An `aj` whose keys are mostly dead (a blink left side bringing keys never seen every cycle)
-/// starts again, numbering its keys afresh, as a build: its rows equal a reference's every
-/// cycle, before and after; in the cycle it starts again its state is a fresh build's over the
-/// same rows (a right side that only appended keeps no ids of its rows then either, a ring its
-/// rows' ids and stamps), and a ring losing rows after it is followed.
+/// An `aj` or `raj` whose keys are mostly dead (a blink left side bringing keys never seen every
+/// cycle) starts again, numbering its keys afresh, as a build: by the merge (`aj`, left rows not
+/// far fewer than the right's) or indexing every right row (`raj`, or a right side of more than
+/// eight times the left's rows). In the cycle it starts again its rows and its state are a fresh
+/// build's over the same rows (a right side that only appended keeps no ids of its rows then
+/// either, a ring its rows' ids and stamps), and it follows the sides after (a ring losing rows),
+/// as the reference does.
 #[test]
-fn an_aj_started_again_for_its_dead_keys_is_a_fresh_build() {
+fn an_as_of_join_started_again_for_its_dead_keys_is_a_fresh_build() {
     use super::as_of_join::RESTARTED;
     let keys = ["a", "b", "c", "d", "e"];
-    // Half the rows of keys never seen, half of the right's, in time order.
+    // Nine rows in ten of keys never seen, the others of the right's, in time order.
     let lefts = |cycle: usize| -> Vec<Row> {
         (0..1_000)
             .map(|i| {
-                let key = match i % 2 {
-                    0 => format!("k{cycle}_{i}"),
-                    _ => keys[i / 2 % keys.len()].to_string(),
+                let key = match i % 10 {
+                    0 => keys[i / 10 % keys.len()].to_string(),
+                    _ => format!("k{cycle}_{i}"),
                 };
                 let t = (cycle * 2_000 + i * 2) as i64;
                 vec![Value::String(key), Value::I64(t), Value::I64(i as i64)]
             })
             .collect()
     };
-    for ring in [false, true] {
-        let engine = Engine::new();
-        let left = engine.stream_table(left_schema());
-        let right = match ring {
-            false => engine.append_table(right_schema()),
-            true => engine.ring_table(right_schema(), 2_500),
-        };
-        let mut rights = keyed_rows(&keys, 0, 2_000, 1, 0);
-        right
-            .add(Batch::from_rows(&right_schema(), &rights).unwrap())
-            .unwrap();
-        engine.run_cycle().unwrap();
-        let aj = label_aj(&left, &right);
-        RESTARTED.with(|r| r.set(0));
-        let (mut cycle, mut after) = (0, None);
-        // Until it starts again, then two cycles more, the right side growing by 1,000 rows
-        // (a ring losing 500 in the first).
-        while after.is_none_or(|a| cycle < a + 2) {
-            assert!(cycle < 20, "no restart in {cycle} cycles");
-            let lefts = lefts(cycle);
-            left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+    let specs: [(&[&str], bool); 2] = [
+        (&["Key = RKey", "Ts >= RTs"], false),
+        (&["Key = RKey", "Ts <= RTs"], true),
+    ];
+    for (ring, right_rows) in [(false, 2_000), (false, 9_000), (true, 2_000)] {
+        for &(on, reverse) in &specs {
+            let engine = Engine::new();
+            let left = engine.stream_table(left_schema());
+            let right = match ring {
+                false => engine.append_table(right_schema()),
+                true => engine.ring_table(right_schema(), 2_500),
+            };
+            let mut rights = keyed_rows(&keys, 0, right_rows, 1, 0);
+            right
+                .add(Batch::from_rows(&right_schema(), &rights).unwrap())
                 .unwrap();
-            if after.is_some() {
-                let new = keyed_rows(&keys, 2_000 * cycle, 2_000 * cycle + 1_000, 1, 0);
-                rights.extend(new.iter().cloned());
-                right
-                    .add(Batch::from_rows(&right_schema(), &new).unwrap())
-                    .unwrap();
-            }
             engine.run_cycle().unwrap();
-            let held = &rights[rights
-                .len()
-                .saturating_sub(if ring { 2_500 } else { 1 << 20 })..];
-            let want = as_of_in_time(&lefts, held, false);
-            let what = format!("ring {ring}, cycle {cycle}");
-            assert_rows_eq(&aj.all_rows(), &want, &what).unwrap();
-            if after.is_none() && RESTARTED.with(|r| r.get()) > 0 {
-                after = Some(cycle);
-                let fresh = label_aj(&left, &right);
-                assert_rows_eq(&aj.all_rows(), &fresh.all_rows(), &what).unwrap();
-                assert_eq!(aj.stats().bytes_used, fresh.stats().bytes_used, "{what}");
+            let build = |left: &Table, right: &Table| match reverse {
+                false => left.aj(right, on, &["Label", "MatchTs = RTs"]).unwrap(),
+                true => left.raj(right, on, &["Label", "MatchTs = RTs"]).unwrap(),
+            };
+            let join = build(&left, &right);
+            RESTARTED.with(|r| r.set(0));
+            let (mut cycle, mut after) = (0, None);
+            // Until it starts again, then two cycles more, the right side growing by 1,000
+            // rows in time order (a ring losing 500 in the first).
+            while after.is_none_or(|a| cycle < a + 2) {
+                assert!(
+                    cycle < 40,
+                    "{right_rows} right rows: no restart in {cycle} cycles"
+                );
+                let lefts = lefts(cycle);
+                left.add(Batch::from_rows(&left_schema(), &lefts).unwrap())
+                    .unwrap();
+                if after.is_some() {
+                    let from = right_rows + 2_000 * cycle;
+                    let new = keyed_rows(&keys, from, from + 1_000, 1, 0);
+                    rights.extend(new.iter().cloned());
+                    right
+                        .add(Batch::from_rows(&right_schema(), &new).unwrap())
+                        .unwrap();
+                }
+                engine.run_cycle().unwrap();
+                let what =
+                    format!("ring {ring}, {right_rows} right rows, raj {reverse}, cycle {cycle}");
+                if after.is_none() && RESTARTED.with(|r| r.get()) > 0 {
+                    after = Some(cycle);
+                    let fresh = build(&left, &right);
+                    assert_rows_eq(&join.all_rows(), &fresh.all_rows(), &what).unwrap();
+                    assert_eq!(join.stats().bytes_used, fresh.stats().bytes_used, "{what}");
+                }
+                if after.is_some() {
+                    let held = rights
+                        .len()
+                        .saturating_sub(if ring { 2_500 } else { usize::MAX });
+                    let want = as_of(&lefts, &rights[held..], reverse, false);
+                    assert_rows_eq(&join.all_rows(), &want, &what).unwrap();
+                }
+                cycle += 1;
             }
-            cycle += 1;
         }
     }
 }

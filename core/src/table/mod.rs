@@ -694,6 +694,25 @@ impl ColumnReader {
 }
 
 #[cfg(test)]
+impl Table {
+    /// Tests: where the chunks of column `c` end (a string column's codes'; none for other
+    /// kinds).
+    pub(crate) fn chunk_ends(&self, c: usize) -> Vec<usize> {
+        let node = self.node.borrow();
+        let lens: Vec<usize> = match node.data.columns.get(c) {
+            Some(Column::String(s)) => s
+                .codes()
+                .map_or_else(Vec::new, |codes| codes.slices().map(<[u32]>::len).collect()),
+            Some(Column::I64(v) | Column::Timestamp(v) | Column::Time(v)) => {
+                v.slices().map(<[i64]>::len).collect()
+            }
+            _ => Vec::new(),
+        };
+        lens.iter().scan(0, |end, len| Some(*end + len)).collect()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
-use super::{AsOfJoin, BLOCK, Bucket, order_key, reuse, stamp_keys, stamp_run};
+use super::{AsOfJoin, BLOCK, Bucket, stamp_keys};
 use crate::column::{Chunked, Column};
 use crate::ops::key_ids::KeyIds;
 use crate::ops::row_matches::NARROW_NONE;
@@ -31,9 +31,9 @@ impl<'a> Keys<'a> {
         }
     }
 
-    /// The keys of rows from `start`, at most `most` (that many must be there): a dictionary's
-    /// codes in place, to the end of `start`'s chunk; else ids into `buf`, which comes back as
-    /// the run.
+    /// The keys of rows from `start`, at most `most` (rows that are there): a dictionary's
+    /// codes in place, to the end of `start`'s chunk (fewer where it ends first); else the ids
+    /// of all `most` into `buf`, which comes back as the run.
     fn run(
         &self,
         ids: &mut KeyIds,
@@ -79,6 +79,52 @@ fn code_id(table: &[u32], code: u32) -> u32 {
         .unwrap_or(u32::MAX)
 }
 
+/// A stamp's order key ([`stamp_keys`]) as the `i64` of the same order (its sign bit flipped):
+/// what the merge compares, so that a column of 64-bit integers, whose values are already
+/// those `i64`s, is read in place ([`stamp_run`]).
+fn as_ordered(key: u64) -> i64 {
+    (key ^ (1 << 63)) as i64
+}
+
+/// The order key ([`stamp_keys`]) of an [`as_ordered`] stamp.
+fn order_key(stamp: i64) -> u64 {
+    (stamp as u64) ^ (1 << 63)
+}
+
+/// The stamps of rows from `start`, at most `most`, as [`as_ordered`] values: a column of
+/// 64-bit integers (times, timestamps) in place, to the end of `start`'s chunk; any other
+/// converted into `buf` (through `keys`, their order keys), which comes back as the run.
+fn stamp_run<'a>(
+    column: &'a Column,
+    (start, most): (usize, usize),
+    mut buf: Vec<i64>,
+    keys: &mut Vec<u64>,
+) -> Cow<'a, [i64]> {
+    match column {
+        Column::I64(c) | Column::Timestamp(c) | Column::Time(c) => {
+            Cow::Borrowed(c.run_at(start, most))
+        }
+        _ => {
+            let count = most.min(column.len().saturating_sub(start));
+            stamp_keys(column, start, count, keys);
+            buf.clear();
+            buf.extend(keys.iter().map(|&k| as_ordered(k)));
+            Cow::Owned(buf)
+        }
+    }
+}
+
+/// A run's buffer back (empty) to be filled again, if it was one.
+fn reuse<T: Clone>(run: &mut Cow<'_, [T]>) -> Vec<T> {
+    match std::mem::take(run) {
+        Cow::Owned(mut buf) => {
+            buf.clear();
+            buf
+        }
+        Cow::Borrowed(_) => Vec::new(),
+    }
+}
+
 /// Why [`merge_block`] stopped.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stop {
@@ -90,7 +136,7 @@ enum Stop {
     OutOfOrder,
 }
 
-/// The right rows the merge has read and not yet passed: the stamps ([`super::ordered`]) and
+/// The right rows the merge has read and not yet passed: the stamps ([`as_ordered`]) and
 /// keys ([`Keys`]) of rows `next - stamps.len() .. next`, in place where the columns hold them
 /// so, passed up to `at`, the first's offset from the base `from`.
 struct Read<'a> {
@@ -238,7 +284,8 @@ impl AsOfJoin {
         let mut block = 0;
         'blocks: while block < count {
             let most = BLOCK.min(count - block);
-            stamps = stamp_run(left_stamp, start + block, most, reuse(&mut stamps));
+            let run = (start + block, most);
+            stamps = stamp_run(left_stamp, run, reuse(&mut stamps), &mut self.stamps);
             let side = (left, &self.left_keys[..]);
             let (at, most) = (start + block, stamps.len());
             keys = left_keys.run(&mut self.ids, side, at, most, reuse(&mut keys));
@@ -327,11 +374,14 @@ impl AsOfJoin {
             if let (Some(kept), Some(len)) = (&mut self.left_ids, kept_left) {
                 kept.truncate(len);
             }
-            if let Some(kept) = &mut self.right_ids {
-                kept.clear();
-            }
-            if let Some(kept) = &mut self.right_stamps {
-                kept.clear();
+            if build {
+                // (The build's reads kept them; after it, they are the index's.)
+                if let Some(kept) = &mut self.right_ids {
+                    kept.clear();
+                }
+                if let Some(kept) = &mut self.right_stamps {
+                    kept.clear();
+                }
             }
             return false;
         }
@@ -378,7 +428,8 @@ impl AsOfJoin {
         // In place, to the end of a chunk of both the stamps and the keys, at most `BLOCK`.
         let most = BLOCK.min(right.len() - read.next);
         let column = &right.columns[self.right_stamp];
-        read.stamps = stamp_run(column, read.next, most, reuse(&mut read.stamps));
+        let run = (read.next, most);
+        read.stamps = stamp_run(column, run, reuse(&mut read.stamps), &mut self.stamps);
         let side = (right, &self.right_keys[..]);
         let most = read.stamps.len();
         read.keys = keys.run(&mut self.ids, side, read.next, most, reuse(&mut read.keys));
