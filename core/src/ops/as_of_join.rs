@@ -466,14 +466,27 @@ impl AsOfJoin {
         }
     }
 
-    /// Before a build's join of `left_rows` (the first, or a restart's): the right side left
-    /// for the merge to index as it reads it ([`AsOfJoin::unindexed`]), or indexed whole when the
-    /// join will search (searches need every row).
+    /// Before a build's join of `left_rows` (the first, or a restart's): the right side as yet
+    /// unread (no kept ids or stamps, no order seen), left for the merge to index as it reads it
+    /// ([`AsOfJoin::unindexed`]), or indexed whole when the join will search (searches need
+    /// every row).
     fn prepare_build(&mut self, left_rows: usize, right: &TableData) {
-        self.right_first = right.first_key;
+        self.forget_kept_right();
+        (self.right_order, self.right_first) = (Some(0), right.first_key);
         (self.unindexed, self.partial) = (true, false);
         if !self.merges(left_rows, right.len()) {
             self.index_all(right);
+        }
+    }
+
+    /// Empties the right rows' kept ids and stamps (a side that keeps them keeps them again as
+    /// its rows are read).
+    fn forget_kept_right(&mut self) {
+        if let Some(kept) = &mut self.right_ids {
+            kept.clear();
+        }
+        if let Some(kept) = &mut self.right_stamps {
+            kept.clear();
         }
     }
 
@@ -747,11 +760,6 @@ impl AsOfJoin {
         // The right side indexed again from nothing, as at the build (by the merge, or every
         // row): a side that keeps its rows' ids (a ring, or a side indexed again) and stamps (a
         // ring) keeps them again as they are read, and a side that only appended keeps neither.
-        self.right_ids = self.right_ids.as_ref().map(|_| VecDeque::new());
-        if let Some(stamps) = &mut self.right_stamps {
-            stamps.clear();
-        }
-        self.right_order = Some(0);
         self.prepare_build(left.len(), right);
         self.rejoin(left, right, out)
     }

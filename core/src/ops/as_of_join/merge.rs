@@ -376,12 +376,7 @@ impl AsOfJoin {
             }
             if build {
                 // (The build's reads kept them; after it, they are the index's.)
-                if let Some(kept) = &mut self.right_ids {
-                    kept.clear();
-                }
-                if let Some(kept) = &mut self.right_stamps {
-                    kept.clear();
-                }
+                self.forget_kept_right();
             }
             return false;
         }
