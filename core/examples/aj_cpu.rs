@@ -19,9 +19,10 @@ use streamglass_core::Engine;
 
 fn main() {
     // `None` runs: the best of five.
-    let runs: Option<usize> = match std::env::args().nth(1).as_deref() {
-        Some("best") => None,
-        Some(n) if n.parse::<usize>().is_ok() => n.parse().ok(),
+    let arg = std::env::args().nth(1);
+    let runs: Option<usize> = match arg.as_deref().map(|a| (a, a.parse())) {
+        Some(("best", _)) => None,
+        Some((_, Ok(n))) => Some(n),
         _ => {
             eprintln!("usage: aj_cpu N|best");
             std::process::exit(2);
