@@ -70,6 +70,8 @@
 
 mod merge;
 
+use merge::Merged;
+
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -251,14 +253,24 @@ enum Change {
 struct Marks {
     of: Vec<Change>,
     marked: Vec<u32>,
+    /// Per marked bucket, its back row's key before the cycle ([`NO_ROW`]: none), when its
+    /// first change was an append: the match of each row of its tail while the matches are not
+    /// kept ([`AsOfJoin::unkept`]).
+    backs: Vec<u64>,
 }
 
 impl Marks {
     /// Marks bucket `id` changed as `to`, unless it changed more already.
     fn mark(&mut self, id: u32, to: Change) {
+        self.mark_back(id, to, NO_ROW);
+    }
+
+    /// As [`Marks::mark`], with the bucket's back row before the change, `back`.
+    fn mark_back(&mut self, id: u32, to: Change, back: u64) {
         let change = &mut self.of[id as usize];
         if *change == Change::None {
             self.marked.push(id);
+            self.backs.push(back);
         }
         *change = (*change).max(to);
     }
@@ -267,6 +279,7 @@ impl Marks {
         for id in self.marked.drain(..) {
             self.of[id as usize] = Change::None;
         }
+        self.backs.clear();
     }
 }
 
@@ -283,6 +296,8 @@ thread_local! {
     pub(crate) static MATERIALIZED: Cell<usize> = const { Cell::new(0) };
     /// Tests: the times an `aj` started again (its keys numbered afresh) on this thread.
     pub(crate) static RESTARTED: Cell<usize> = const { Cell::new(0) };
+    /// Tests: the times an `aj` started keeping its matches on this thread.
+    pub(crate) static KEPT_MATCHES: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Whether the merge is off (only ever in tests).
@@ -309,7 +324,14 @@ struct AsOfJoin {
     /// [`AsOfJoin::repatch`]; until then read again from the left's key columns, which give the
     /// same ids): `None` while no right change but appends at buckets' backs came.
     left_ids: Option<VecDeque<u32>>,
+    /// Each output row's match, while they are kept (`unkept` is `None`).
     left_match: RowMatches,
+    /// `Some(rows)` (the output rows) while the left rows' matches are not kept: an `aj` over a
+    /// right side that neither blinks nor trims its front, until its first change other than
+    /// rows appended in time order ([`AsOfJoin::keep_matches`]). Until then no left row's match
+    /// changes but those of the tails, and each of those is its bucket's back row as the cycle
+    /// found it ([`Marks::backs`]).
+    unkept: Option<usize>,
     /// The right rows' key ids, kept for a right side that loses rows from its front (a ring:
     /// [`AsOfJoin::remove_right`] takes them) or once it was indexed again (a blink table's
     /// turnover clears the buckets of its rows gone by them); `None` for a right side that only
@@ -405,6 +427,12 @@ impl AsOfJoin {
     /// `right`'s. In time linear in the right rows (a bucket of rows out of time order, a late
     /// row's, sorted).
     fn materialize(&mut self, right: &TableData, first: u64) {
+        self.materialize_to(right, first, right.len());
+    }
+
+    /// As [`AsOfJoin::materialize`], of the right rows before position `end` only (with no
+    /// kept ids: those before this cycle's appends).
+    fn materialize_to(&mut self, right: &TableData, first: u64, end: usize) {
         if !self.partial {
             return;
         }
@@ -417,7 +445,7 @@ impl AsOfJoin {
             Some(ids) => ids,
             None => {
                 let keys = self.right_keys.clone();
-                let n = right.len().saturating_sub(offset);
+                let n = end.min(right.len()).saturating_sub(offset);
                 self.key_ids(right, &keys, offset, n);
                 VecDeque::from(std::mem::take(&mut self.scratch))
             }
@@ -563,8 +591,9 @@ impl AsOfJoin {
                 let key = right.first_key + (start + i) as u64;
                 let bucket = &mut self.buckets[id as usize];
                 if bucket.rows.back().is_none_or(|&(last, _)| last <= s) {
+                    let back = bucket.rows.back().map_or(NO_ROW, |&(_, k)| k);
                     bucket.rows.push_back((s, key));
-                    self.marks.mark(id, Change::Appended);
+                    self.marks.mark_back(id, Change::Appended, back);
                 } else if self.partial {
                     // Indexed with every row below.
                     self.marks.mark(id, Change::Other);
@@ -674,16 +703,23 @@ impl AsOfJoin {
         let mut merged = 0;
         // (Set, or moved up, before any row: the searched rows' matches are narrow too.)
         let base = (self.left_match).narrow_base(right.first_key, right.end_key());
+        let keep = self.unkept.is_none();
         if let Some(base) = base
             && self.merges(count, self.indexed_right(right).1)
         {
-            // Matches as offsets from `base` (every right key fits), appended whole.
-            let mut offsets = Vec::with_capacity(count);
+            // Matches as offsets from `base` (every right key fits), appended whole (when kept).
+            let mut done = Merged {
+                keep,
+                matches: Vec::with_capacity(if keep { count } else { BLOCK.min(count) }),
+                rows: 0,
+                unmatched: Vec::new(),
+            };
             let rows = (count, &mut *added);
-            if self.merge_rows(left, right, start, (base, &mut offsets), rows) {
-                merged = offsets.len();
-                self.merge_tails(left, start, &offsets, (first_out, first_live));
-                if !self.left_match.append_narrow(base, &mut offsets) {
+            if self.merge_rows(left, right, start, (base, &mut done), rows) {
+                merged = done.rows;
+                self.merge_tails(left, start, &done, (first_out, first_live));
+                let offsets = &mut done.matches;
+                if keep && !self.left_match.append_narrow(base, offsets) {
                     // (Never: `base` is theirs.)
                     let keys: Vec<u64> = offsets.iter().map(|&o| narrow_key(o, base)).collect();
                     self.left_match.extend(&keys);
@@ -721,9 +757,14 @@ impl AsOfJoin {
                 (right.first_key, NO_ROW),
                 &matches,
             );
-            self.left_match.extend(&matches);
+            if keep {
+                self.left_match.extend(&matches);
+            }
         }
         self.stamps = stamps;
+        if let Some(rows) = &mut self.unkept {
+            *rows += count;
+        }
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
@@ -735,6 +776,9 @@ impl AsOfJoin {
     ) -> Result<Update> {
         self.left_ids = None;
         self.left_match.clear();
+        if let Some(rows) = &mut self.unkept {
+            *rows = 0;
+        }
         for bucket in &mut self.buckets {
             bucket.tail.clear();
         }
@@ -793,13 +837,19 @@ impl AsOfJoin {
                 Change::Other => scan = true,
                 Change::Appended | Change::Removed => {
                     scan |= self.marks.of[id] == Change::Removed;
+                    // Matches not kept: only appends came, and a tail's rows matched the back.
+                    let unkept = self.unkept.map(|rows| (rows, self.marks.backs[i]));
                     let mut tail = std::mem::take(&mut self.buckets[id].tail);
                     let mut kept = VecDeque::with_capacity(tail.len());
                     for key in tail.drain(..) {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
                             continue;
                         };
-                        let (Some(old), Some(t)) = (self.left_match.get(p), stamp_at(p)) else {
+                        let old = match unkept {
+                            Some((rows, back)) => (p < rows).then_some(back),
+                            None => self.left_match.get(p),
+                        };
+                        let (Some(old), Some(t)) = (old, stamp_at(p)) else {
                             continue;
                         };
                         // (A tail's rows are at or after its partial bucket's front.)
@@ -816,6 +866,8 @@ impl AsOfJoin {
             }
         }
         if scan {
+            // (Matches not kept see appends only: `process` keeps them before any other change.)
+            debug_assert!(self.unkept.is_none());
             for &id in &self.marks.marked {
                 if self.marks.of[id as usize] == Change::Other {
                     self.buckets[id as usize].tail.clear();
@@ -865,7 +917,9 @@ impl AsOfJoin {
         let width = out.columns.len() - self.added.len();
         for (key, found) in changed.iter().map(|&c| packed_sort::unpack(c)) {
             let p = (key - first) as usize;
-            self.left_match.set(p, found);
+            if self.unkept.is_none() {
+                self.left_match.set(p, found);
+            }
             let from = (found != NO_ROW).then(|| (found - right.first_key) as usize);
             for (o, &rc) in out.columns[width..].iter_mut().zip(&self.added) {
                 if !o.set_from(p, &right.columns[rc], from) {
@@ -879,6 +933,69 @@ impl AsOfJoin {
     /// Whether key ids of rows long gone (a ring's, say) outnumber the rows now by far.
     fn holds_many_dead_keys(&self, rows: usize) -> bool {
         self.ids.len() > 1_024 && self.ids.len() > 2 * rows
+    }
+
+    /// Whether the right side's last `added` rows (appended this cycle) come in time order
+    /// after every row before them: each goes at its bucket's back.
+    fn appends_in_order(&mut self, right: &TableData, added: usize) -> bool {
+        let Some(mut last) = self.right_order else {
+            return added == 0;
+        };
+        let (column, start) = (&right.columns[self.right_stamp], right.len() - added);
+        for block in (0..added).step_by(BLOCK) {
+            stamp_keys(
+                column,
+                start + block,
+                BLOCK.min(added - block),
+                &mut self.stamps,
+            );
+            for &s in &self.stamps {
+                if s < last {
+                    return false;
+                }
+                last = s;
+            }
+        }
+        true
+    }
+
+    /// Starts keeping every left row's match ([`AsOfJoin::unkept`]), before a right change
+    /// other than appends in time order (of `right_added` rows this cycle, not indexed yet): each
+    /// searched in the right side as indexed (a partial one first indexed whole, but for the
+    /// rows added), once. The first `left_removed` output rows (gone from the left this cycle)
+    /// get none.
+    fn keep_matches(
+        &mut self,
+        left: &TableData,
+        right: &TableData,
+        (left_removed, right_added): (usize, usize),
+    ) {
+        let Some(rows) = self.unkept.take() else {
+            return;
+        };
+        #[cfg(test)]
+        KEPT_MATCHES.with(|k| k.set(k.get() + 1));
+        let first = self.indexed_right(right).0;
+        self.materialize_to(right, first, right.len() - right_added);
+        self.left_match.clear();
+        self.left_match
+            .narrow_base(right.first_key, right.end_key());
+        let gone = left_removed.min(rows);
+        self.left_match.extend(&vec![NO_ROW; gone]);
+        let (keys, mut stamps) = (self.left_keys.clone(), std::mem::take(&mut self.stamps));
+        let (live, mut found) = (rows - gone, Vec::with_capacity(BLOCK));
+        for block in (0..live).step_by(BLOCK) {
+            let n = BLOCK.min(live - block);
+            stamp_keys(&left.columns[self.left_stamp], block, n, &mut stamps);
+            self.key_ids(left, &keys, block, n);
+            found.clear();
+            for (&id, &t) in self.scratch.iter().zip(&stamps) {
+                let bucket = &self.buckets[id as usize];
+                found.push(self.find(bucket, t).unwrap_or(NO_ROW));
+            }
+            self.left_match.extend(&found);
+        }
+        self.stamps = stamps;
     }
 }
 
@@ -952,6 +1069,24 @@ impl Operator for AsOfJoin {
             }
             return self.rejoin(&left.data, &right.data, out).map(Some);
         }
+        let (left_removed, left_added) = match left.update {
+            Some(Update::Fifo { removed, added }) => (removed, added),
+            _ => (0, 0),
+        };
+        if let (Some(&Update::Fifo { removed, added }), Some(_)) =
+            (right.update.as_ref(), self.unkept)
+        {
+            if removed > 0 {
+                // (Never from a source: the right side neither blinks nor trims its front.)
+                // Every left row joined again, and its match kept from now on.
+                self.unkept = None;
+                self.index_right(&right.data);
+                return self.rejoin(&left.data, &right.data, out).map(Some);
+            }
+            if !self.appends_in_order(&right.data, added) {
+                self.keep_matches(&left.data, &right.data, (left_removed, added));
+            }
+        }
         if let Some(Update::Fifo { removed, added }) = right.update {
             if removed > 0 && self.right_stamps.is_some() {
                 // The rows leaving are found in their buckets (from their kept stamps).
@@ -965,17 +1100,17 @@ impl Operator for AsOfJoin {
             // Rows that came and went within the cycle (a ring's) were never indexed.
             self.right_first = right.data.first_key;
         }
-        let (removed, added) = match left.update {
-            Some(Update::Fifo { removed, added }) => (removed, added),
-            _ => (0, 0),
-        };
+        let (removed, added) = (left_removed, left_added);
         let first_before = out.first_key;
         out.pop_front(removed);
-        let gone = removed.min(self.left_match.len());
+        let gone = removed.min(self.unkept.unwrap_or(self.left_match.len()));
         if let Some(kept) = &mut self.left_ids {
             kept.drain(..gone.min(kept.len()));
         }
         self.left_match.pop_front(gone);
+        if let Some(rows) = &mut self.unkept {
+            *rows -= gone;
+        }
         let Some(modified) = self.repatch(&left.data, &right.data, out) else {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         };
@@ -1127,6 +1262,8 @@ impl Table {
             added,
             left_ids: None,
             left_match: RowMatches::default(),
+            unkept: (op == "aj" && !right.node.borrow().blink && !right.node.borrow().trims_front)
+                .then_some(0),
             right_ids: right.node.borrow().trims_front.then(VecDeque::new),
             right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
             unindexed: true,

@@ -210,9 +210,20 @@ fn grow(best: &mut Vec<u32>, keys: usize) {
     }
 }
 
+/// What [`AsOfJoin::merge_rows`] matched: the left rows merged (`rows`), their matches as
+/// offsets (every row's when `keep`, otherwise only the last block's: the matches are not kept,
+/// [`AsOfJoin::unkept`]), and the runs of rows (from the first merged) of the blocks that hold a
+/// row matched by none, for [`AsOfJoin::merge_tails`].
+pub(super) struct Merged {
+    pub(super) keep: bool,
+    pub(super) matches: Vec<u32>,
+    pub(super) rows: usize,
+    pub(super) unmatched: Vec<std::ops::Range<usize>>,
+}
+
 impl AsOfJoin {
     /// `aj`'s merge: the matches of left rows `start .. start + count` (offsets from `base`)
-    /// into `matches`, up to the first row out of time order, from one pass over the right rows
+    /// into `merged`, up to the first row out of time order, from one pass over the right rows
     /// in time order keeping, per key id, the latest right row passed. At the build
     /// ([`AsOfJoin::unindexed`]) it reads every right row, numbering their keys, checking their
     /// order and indexing each key's last row (partial buckets); `false` (nothing matched, nothing
@@ -223,7 +234,7 @@ impl AsOfJoin {
         left: &TableData,
         right: &TableData,
         start: usize,
-        (base, matches): (u64, &mut Vec<u32>),
+        (base, merged): (u64, &mut Merged),
         (count, added): (usize, &mut [Column]),
     ) -> bool {
         let build = self.unindexed;
@@ -297,6 +308,7 @@ impl AsOfJoin {
             if slots.is_none() {
                 grow(&mut best, self.ids.len());
             }
+            let matches = &mut merged.matches;
             let old = matches.len();
             matches.resize(old + n, NARROW_NONE);
             let out = &mut matches[old..];
@@ -336,6 +348,13 @@ impl AsOfJoin {
             };
             matches.truncate(old + i);
             super::gather(added, &self.added, right, gather_at, &matches[old..]);
+            if matches[old..].contains(&NARROW_NONE) {
+                merged.unmatched.push(merged.rows..merged.rows + i);
+            }
+            merged.rows += i;
+            if !merged.keep {
+                matches.clear();
+            }
             if let Some(kept) = &mut self.left_ids {
                 kept.extend(keys[..i].iter().map(|&k| left_keys.id(k)));
             }
@@ -367,7 +386,9 @@ impl AsOfJoin {
         }
         if !ordered {
             // Undone: the right side is indexed whole and every left row searched.
-            matches.clear();
+            merged.matches.clear();
+            merged.unmatched.clear();
+            merged.rows = 0;
             for (column, &len) in added.iter_mut().zip(&added_len) {
                 column.truncate(len);
             }
@@ -406,7 +427,7 @@ impl AsOfJoin {
             (self.unindexed, self.partial) = (false, true);
         }
         #[cfg(test)]
-        super::MERGED.with(|m| m.set(m.get() + matches.len()));
+        super::MERGED.with(|m| m.set(m.get() + merged.rows));
         true
     }
 
@@ -453,15 +474,16 @@ impl AsOfJoin {
         sorted
     }
 
-    /// Adds the left rows the merge matched (`matches`: rows from `start`, output keys from
+    /// Adds the left rows the merge matched (`merged`: rows from `start`, output keys from
     /// `first_out`) whose match an append could change to their buckets' tails (`aj`'s
-    /// [`AsOfJoin::in_tail`]): the rows of keys with no right row (unmatched), and those at or
-    /// after their bucket's back row (a suffix of the rows, which are in time order).
+    /// [`AsOfJoin::in_tail`]): the rows of keys with no right row (unmatched, in the runs
+    /// the merge marked), and those at or after their bucket's back row (a suffix of the rows,
+    /// which are in time order).
     pub(super) fn merge_tails(
         &mut self,
         left: &TableData,
         start: usize,
-        matches: &[u32],
+        merged: &Merged,
         (first_out, first_live): (u64, u64),
     ) {
         let strict = self.strict;
@@ -474,18 +496,14 @@ impl AsOfJoin {
             }
         };
         let (mut ids, mut stamps) = (Vec::new(), std::mem::take(&mut self.stamps));
-        let rows = matches.len();
+        let rows = merged.rows;
         if self.buckets.iter().any(|b| b.rows.is_empty()) {
-            for block in (0..rows).step_by(BLOCK) {
-                let n = BLOCK.min(rows - block);
-                let matches = &matches[block..block + n];
-                if !matches.contains(&NARROW_NONE) {
-                    continue;
-                }
+            // (A key with no right row matches none: its rows are in the runs marked.)
+            for run in &merged.unmatched {
+                let (block, n) = (run.start, run.len());
                 (self.ids).ids_or_single(left, &self.left_keys, start + block, n, &mut ids);
-                for (p, (&m, &id)) in (block..).zip(matches.iter().zip(&ids)) {
+                for (p, &id) in (block..).zip(&ids) {
                     if let Some(bucket) = self.buckets.get_mut(id as usize)
-                        && m == NARROW_NONE
                         && bucket.rows.is_empty()
                     {
                         bucket.add_to_tail(first_out + p as u64, first_live);
