@@ -24,7 +24,9 @@
 //! never done by a one-off join or by both sides growing in time.
 //!
 //! Each left row keeps its matched right row key ([`RowMatches`]: 32-bit offsets from a base
-//! while they fit; its stamp is read from the left table when it is checked again); its key id
+//! while they fit; its stamp is read from the left table when it is checked again), but for an
+//! `aj` over a right side that neither blinks nor trims its front, until a right row comes out of
+//! time order ([`AsOfJoin::unkept`]: only the tails' rows move until then); its key id
 //! is read from the left's key columns a block at a time, and kept only once a scan of every
 //! left row (below) needs it. Per bucket, a *tail* lists the left rows (keys, ascending but for
 //! a few a removal added) whose match an append at the bucket's back could change: for `aj`
@@ -57,8 +59,10 @@
 //! turnover clears the buckets of its rows gone by them); a right side that only appends has
 //! them read again from its key columns when needed ([`AsOfJoin::materialize`]).
 //!
-//! Invariant: `left_match` (and `left_ids`, when kept) have one entry per output row, in order,
-//! and the output row at a position is the left's at that position; `right_ids` (when kept) and
+//! Invariant: `left_match` (unless `unkept`, then empty) and `left_ids` (when kept) have one
+//! entry per output row, in order, and the output row at a position is the left's at that
+//! position; while `unkept`, every right change since the build was rows appended in time order,
+//! and each left row of a tail matched its bucket's back row at the cycle's start; `right_ids` (when kept) and
 //! `right_stamps` (when kept) one per right row indexed, and without kept ids the right rows
 //! indexed are the right table's; `right_order` holds the last right stamp while the right
 //! rows' stamps never decrease; while `unindexed` (a build's merge to run) no right row is
