@@ -35,6 +35,10 @@ fn main() {
     feed(&engine, &right, rows(0, ROWS, BATCH, true));
     let Some(runs) = runs else {
         best::best_of_5("aj 1M x 1M", || aj(&left, &right).size());
+        // The memory the join holds: its output (the left columns shared, `Quote` its own) and
+        // its state.
+        let stats = aj(&left, &right).stats();
+        println!("aj 1M x 1M holds {} bytes", stats.bytes_used);
         return;
     };
     let joined: usize = (0..runs).map(|_| aj(&left, &right).size()).sum();
