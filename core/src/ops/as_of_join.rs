@@ -61,8 +61,9 @@
 //!
 //! Invariant: `left_match` (unless `unkept`, then empty) and `left_ids` (when kept) have one
 //! entry per output row, in order, and the output row at a position is the left's at that
-//! position; while `unkept`, every right change since the build was rows appended in time order,
-//! and each left row of a tail matched its bucket's back row at the cycle's start; `right_ids` (when kept) and
+//! position; while `unkept`, every right change since the left rows were joined (or joined again)
+//! was rows appended in time order, and each left row of a tail matched its bucket's back row at
+//! the cycle's start; `right_ids` (when kept) and
 //! `right_stamps` (when kept) one per right row indexed, and without kept ids the right rows
 //! indexed are the right table's; `right_order` holds the last right stamp while the right
 //! rows' stamps never decrease; while `unindexed` (a build's merge to run) no right row is
@@ -331,10 +332,11 @@ struct AsOfJoin {
     /// Each output row's match, while they are kept (`unkept` is `None`).
     left_match: RowMatches,
     /// `Some(rows)` (the output rows) while the left rows' matches are not kept: an `aj` over a
-    /// right side that neither blinks nor trims its front, until its first change other than
-    /// rows appended in time order ([`AsOfJoin::keep_matches`]). Until then no left row's match
-    /// changes but those of the tails, and each of those is its bucket's back row as the cycle
-    /// found it ([`Marks::backs`]).
+    /// right side that neither blinks nor trims its front. Right rows appended in time order
+    /// move only the tails' rows, each of which matched its bucket's back row as the cycle found
+    /// it ([`Marks::backs`]); before any other `Fifo` change of the right side the matches are
+    /// searched and kept from then on ([`AsOfJoin::keep_matches`]). (A keyed change joins every
+    /// left row again, which needs no old match.)
     unkept: Option<usize>,
     /// The right rows' key ids, kept for a right side that loses rows from its front (a ring:
     /// [`AsOfJoin::remove_right`] takes them) or once it was indexed again (a blink table's
@@ -979,8 +981,9 @@ impl AsOfJoin {
         };
         #[cfg(test)]
         KEPT_MATCHES.with(|k| k.set(k.get() + 1));
-        let first = self.indexed_right(right).0;
-        self.materialize_to(right, first, right.len() - right_added);
+        // (From the first row indexed: `indexed_right` would count this cycle's rows, which the
+        // kept ids do not hold yet.)
+        self.materialize_to(right, self.right_first, right.len() - right_added);
         self.left_match.clear();
         self.left_match
             .narrow_base(right.first_key, right.end_key());
@@ -1149,9 +1152,10 @@ impl Operator for AsOfJoin {
             reserved += b.rows.capacity() * 16 + b.tail.capacity() * 8;
         }
         let bucket = std::mem::size_of::<Bucket>();
-        used += self.buckets.len() * bucket + self.marks.of.len() + self.marks.marked.len() * 4;
+        used += self.buckets.len() * bucket + self.marks.of.len() + self.marks.marked.len() * 12;
         reserved += self.buckets.capacity() * bucket;
         reserved += self.marks.of.capacity() + self.marks.marked.capacity() * 4;
+        reserved += self.marks.backs.capacity() * 8;
         (used, reserved)
     }
 }

@@ -211,9 +211,9 @@ fn grow(best: &mut Vec<u32>, keys: usize) {
 }
 
 /// What [`AsOfJoin::merge_rows`] matched: the left rows merged (`rows`), their matches as
-/// offsets (every row's when `keep`, otherwise only the last block's: the matches are not kept,
-/// [`AsOfJoin::unkept`]), and the runs of rows (from the first merged) of the blocks that hold a
-/// row matched by none, for [`AsOfJoin::merge_tails`].
+/// offsets (every row's when `keep`; otherwise a block's while it is gathered, then cleared: the
+/// matches are not kept, [`AsOfJoin::unkept`]), and the runs of rows (from the first merged) of
+/// the blocks that hold a row matched by none, for [`AsOfJoin::merge_tails`].
 pub(super) struct Merged {
     pub(super) keep: bool,
     pub(super) matches: Vec<u32>,
