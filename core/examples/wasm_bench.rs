@@ -140,6 +140,44 @@ fn main() {
             time_workload::ROWS as f64 / best / 1e6
         );
     }
+    // The `updateBy` workloads done once, as pandas does them (`examples/update_by_cpu.rs`): the
+    // 1M trades loaded, then the operation built over them.
+    let once: [(&str, Pipeline); 3] = [
+        (
+            "once: updateBy(rollingAvg 100 ticks)",
+            time_workload::rolling_avg_ticks,
+        ),
+        (
+            "once: updateBy(rollingAvg 1 minute)",
+            time_workload::rolling_avg_minute,
+        ),
+        ("once: updateBy(ema 10 s)", time_workload::ema_10s),
+    ];
+    if once.iter().any(|(name, _)| chosen(name)) {
+        let engine = Engine::new();
+        let table = engine.append_table(time_workload::schema());
+        for batch in trades.clone() {
+            table.add(batch).expect("add");
+        }
+        engine.run_cycle().expect("cycle");
+        for (name, pipeline) in once {
+            if !chosen(name) {
+                continue;
+            }
+            let mut best = f64::MAX;
+            for _ in 0..7 {
+                let started = Instant::now();
+                let out = pipeline(&table);
+                assert!(out.size() > 0, "{name}: an empty result");
+                best = best.min(started.elapsed().as_secs_f64());
+            }
+            outln!(
+                "{name}: {:.2} ms, {:.1}M rows/s over 1M trades (best of 7)",
+                best * 1e3,
+                time_workload::ROWS as f64 / best / 1e6
+            );
+        }
+    }
     // The as-of join (benches/joins.rs): 1M trades and 1M quotes loaded, then the join built.
     let name = "aj 1M trades x 1M quotes on Instrument, KafkaTimestamp (build)";
     if chosen(name) {
