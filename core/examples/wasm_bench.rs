@@ -9,7 +9,9 @@
 //! - `benches/time_workload.rs`' 1M trades, 16,384 a cycle, into an append table, under the
 //!   1-minute OHLC (`lowerBin` + `aggBy([First, Max, Min, Last])`) and `hourOfDay` in New York
 //!   (`benches/time.rs`), and `updateBy` by Instrument: `rollingAvg` over 100 ticks and over 1
-//!   minute, `ema` over 10 s (`benches/update_by.rs`): best of 7;
+//!   minute, `ema` over 10 s (`benches/update_by.rs`): best of 7; the same three `updateBy`s
+//!   also done once over the 1M trades already loaded (`once`), as pandas does them
+//!   (`examples/update_by_cpu.rs`): best of 7;
 //! - `benches/join_workload.rs`' 1M trades `aj`'d against 1M quotes, built at once
 //!   (`benches/joins.rs`): best of 7.
 //!

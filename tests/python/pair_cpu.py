@@ -5,8 +5,9 @@ fresh process, wall clock), in turn which goes first, and prints the ratio of th
 summary is the median and the least ratio over the rounds.
 
 Ours runs with the memory its runs free kept (`MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_THRESHOLD_`),
-as pandas' process keeps it under glibc's defaults (its page faults a run are printed: none) and
-as the page's wasm heap does; `--defaults` runs ours under glibc's defaults too.
+as pandas' process keeps it for `aj` under glibc's defaults (the page faults a run are printed
+for both sides: pandas' `aj` takes none) and as the page's wasm heap does; `--defaults` runs ours
+under glibc's defaults too.
 
     cargo build --profile bench -p streamglass-core --example update_by_cpu --example aj_cpu
     cd tests/python && <venv>/bin/python pair_cpu.py [--rounds N] [--defaults] [EXAMPLES_DIR]

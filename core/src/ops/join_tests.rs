@@ -1439,7 +1439,8 @@ fn an_aj_keeps_no_match_until_a_right_row_comes_out_of_time_order() {
         let mut all_left = lefts.clone();
         let mut all_right = first.clone();
         let (mut next, mut label) = (200i64, 5_000i64);
-        // In time order (both sides), then a right row far back, then in time order again.
+        // In time order (both sides), then a right row far back (the switch), in time order
+        // again, and another row far back (the matches already kept: no second switch).
         let cycles: [(i64, &[(&str, i64)]); 6] = [
             (410, &[("c", 399), ("a", 400), ("b", 401)]),
             (420, &[("a", 415), ("a", 416)]),
