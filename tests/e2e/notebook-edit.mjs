@@ -158,8 +158,13 @@ try {
     await page.keyboard.press("Control+A");
     await page.keyboard.press("Backspace");
     await page.keyboard.type(typed);
-    await until(`completions of ${typed}`, () => page.$(".cm-tooltip-autocomplete li"));
-    const labels = await page.evaluate(() => [...document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel")].map((l) => l.textContent));
+    // The list opens at the first letter typed and is filtered again as the rest come (the
+    // table names after `t`, say): read it once it offers the word last typed.
+    const word = typed.match(/[A-Za-z_0-9]*$/)[0];
+    const labels = await until(`completions of ${typed}`, async () => {
+      const shown = await page.evaluate(() => [...document.querySelectorAll(".cm-tooltip-autocomplete li .cm-completionLabel")].map((l) => l.textContent));
+      return shown.some((l) => l.startsWith(word)) && shown;
+    });
     await page.keyboard.press("Escape");
     return labels;
   };
