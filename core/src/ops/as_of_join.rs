@@ -329,15 +329,15 @@ struct AsOfJoin {
     /// [`AsOfJoin::repatch`]; until then read again from the left's key columns, which give the
     /// same ids): `None` while no right change but appends at buckets' backs came.
     left_ids: Option<VecDeque<u32>>,
-    /// Each output row's match, while they are kept (`unkept` is `None`).
+    /// Each output row's match, while they are kept (`unkept` is false).
     left_match: RowMatches,
-    /// `Some(rows)` (the output rows) while the left rows' matches are not kept: an `aj` over a
-    /// right side that neither blinks nor trims its front. Right rows appended in time order
+    /// The left rows' matches are not kept (`left_match` is empty): an `aj` over a right side
+    /// that neither blinks nor trims its front. Right rows appended in time order
     /// move only the tails' rows, each of which matched its bucket's back row as the cycle found
     /// it ([`Marks::backs`]); before any other `Fifo` change of the right side the matches are
     /// searched and kept from then on ([`AsOfJoin::keep_matches`]). (A keyed change joins every
     /// left row again, which needs no old match.)
-    unkept: Option<usize>,
+    unkept: bool,
     /// The right rows' key ids, kept for a right side that loses rows from its front (a ring:
     /// [`AsOfJoin::remove_right`] takes them) or once it was indexed again (a blink table's
     /// turnover clears the buckets of its rows gone by them); `None` for a right side that only
@@ -709,7 +709,7 @@ impl AsOfJoin {
         let mut merged = 0;
         // (Set, or moved up, before any row: the searched rows' matches are narrow too.)
         let base = (self.left_match).narrow_base(right.first_key, right.end_key());
-        let keep = self.unkept.is_none();
+        let keep = !self.unkept;
         if let Some(base) = base
             && self.merges(count, self.indexed_right(right).1)
         {
@@ -768,9 +768,6 @@ impl AsOfJoin {
             }
         }
         self.stamps = stamps;
-        if let Some(rows) = &mut self.unkept {
-            *rows += count;
-        }
     }
 
     /// Joins every left row again into a fresh table (the old rows reported removed).
@@ -782,9 +779,6 @@ impl AsOfJoin {
     ) -> Result<Update> {
         self.left_ids = None;
         self.left_match.clear();
-        if let Some(rows) = &mut self.unkept {
-            *rows = 0;
-        }
         for bucket in &mut self.buckets {
             bucket.tail.clear();
         }
@@ -844,15 +838,15 @@ impl AsOfJoin {
                 Change::Appended | Change::Removed => {
                     scan |= self.marks.of[id] == Change::Removed;
                     // Matches not kept: only appends came, and a tail's rows matched the back.
-                    let unkept = self.unkept.map(|rows| (rows, self.marks.backs[i]));
+                    let back = self.unkept.then(|| self.marks.backs[i]);
                     let mut tail = std::mem::take(&mut self.buckets[id].tail);
                     let mut kept = VecDeque::with_capacity(tail.len());
                     for key in tail.drain(..) {
                         let Some(p) = key.checked_sub(first).map(|p| p as usize) else {
                             continue;
                         };
-                        let old = match unkept {
-                            Some((rows, back)) => (p < rows).then_some(back),
+                        let old = match back {
+                            Some(back) => (p < out.len()).then_some(back),
                             None => self.left_match.get(p),
                         };
                         let (Some(old), Some(t)) = (old, stamp_at(p)) else {
@@ -873,7 +867,7 @@ impl AsOfJoin {
         }
         if scan {
             // (Matches not kept see appends only: `process` keeps them before any other change.)
-            debug_assert!(self.unkept.is_none());
+            debug_assert!(!self.unkept);
             for &id in &self.marks.marked {
                 if self.marks.of[id as usize] == Change::Other {
                     self.buckets[id as usize].tail.clear();
@@ -923,7 +917,7 @@ impl AsOfJoin {
         let width = out.columns.len() - self.added.len();
         for (key, found) in changed.iter().map(|&c| packed_sort::unpack(c)) {
             let p = (key - first) as usize;
-            if self.unkept.is_none() {
+            if !self.unkept {
                 self.left_match.set(p, found);
             }
             let from = (found != NO_ROW).then(|| (found - right.first_key) as usize);
@@ -968,17 +962,17 @@ impl AsOfJoin {
     /// Starts keeping every left row's match ([`AsOfJoin::unkept`]), before a right change
     /// other than appends in time order (of `right_added` rows this cycle, not indexed yet): each
     /// searched in the right side as indexed (a partial one first indexed whole, but for the
-    /// rows added), once. The first `left_removed` output rows (gone from the left this cycle)
-    /// get none.
+    /// rows added), once. Of the `rows` output rows, the first `left_removed` (gone from the left
+    /// this cycle) get none.
     fn keep_matches(
         &mut self,
         left: &TableData,
         right: &TableData,
-        (left_removed, right_added): (usize, usize),
+        (rows, left_removed, right_added): (usize, usize, usize),
     ) {
-        let Some(rows) = self.unkept.take() else {
+        if !std::mem::take(&mut self.unkept) {
             return;
-        };
+        }
         #[cfg(test)]
         KEPT_MATCHES.with(|k| k.set(k.get() + 1));
         // (From the first row indexed: `indexed_right` would count this cycle's rows, which the
@@ -1080,21 +1074,18 @@ impl Operator for AsOfJoin {
             Some(Update::Fifo { removed, added }) => (removed, added),
             _ => (0, 0),
         };
-        if let (Some(&Update::Fifo { removed, added }), Some(_)) =
-            (right.update.as_ref(), self.unkept)
-        {
-            if removed > 0 {
+        if let Some(Update::Fifo { removed, added }) = right.update {
+            if self.unkept && removed > 0 {
                 // (Never from a source: the right side neither blinks nor trims its front.)
                 // Every left row joined again, and its match kept from now on.
-                self.unkept = None;
+                self.unkept = false;
                 self.index_right(&right.data);
                 return self.rejoin(&left.data, &right.data, out).map(Some);
             }
-            if !self.appends_in_order(&right.data, added) {
-                self.keep_matches(&left.data, &right.data, (left_removed, added));
+            if self.unkept && !self.appends_in_order(&right.data, added) {
+                let rows = (out.len(), left_removed, added);
+                self.keep_matches(&left.data, &right.data, rows);
             }
-        }
-        if let Some(Update::Fifo { removed, added }) = right.update {
             if removed > 0 && self.right_stamps.is_some() {
                 // The rows leaving are found in their buckets (from their kept stamps).
                 self.materialize(&right.data, self.right_first);
@@ -1110,14 +1101,11 @@ impl Operator for AsOfJoin {
         let (removed, added) = (left_removed, left_added);
         let first_before = out.first_key;
         out.pop_front(removed);
-        let gone = removed.min(self.unkept.unwrap_or(self.left_match.len()));
+        let gone = removed.min(self.left_match.len());
         if let Some(kept) = &mut self.left_ids {
             kept.drain(..gone.min(kept.len()));
         }
         self.left_match.pop_front(gone);
-        if let Some(rows) = &mut self.unkept {
-            *rows -= gone;
-        }
         let Some(modified) = self.repatch(&left.data, &right.data, out) else {
             return self.rejoin(&left.data, &right.data, out).map(Some);
         };
@@ -1270,8 +1258,7 @@ impl Table {
             added,
             left_ids: None,
             left_match: RowMatches::default(),
-            unkept: (op == "aj" && !right.node.borrow().blink && !right.node.borrow().trims_front)
-                .then_some(0),
+            unkept: op == "aj" && !right.node.borrow().blink && !right.node.borrow().trims_front,
             right_ids: right.node.borrow().trims_front.then(VecDeque::new),
             right_stamps: right.node.borrow().trims_front.then(VecDeque::new),
             unindexed: true,
