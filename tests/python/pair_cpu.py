@@ -49,19 +49,18 @@ def main():
         run = make()
         ratios = {s: [] for s, _ in settings}
         for r in range(args.rounds):
-            line = []
+            line, times = [], {}
             for turn in range(2):
                 if (turn + r) % 2 == 0:
                     theirs, faults = update_by_cpu.best_of_5(run)
                     line.append(f"pandas {theirs * 1e3:.1f} ms ({faults:.0f} faults)")
                 else:
                     for setting, env in settings:
-                        ours_s, our_faults = ours(args.examples, command, env)
-                        line.append(f"ours, {setting} {ours_s * 1e3:.2f} ms ({our_faults} faults)")
-                        ratios[setting].append(ours_s)
+                        times[setting], our_faults = ours(args.examples, command, env)
+                        line.append(f"ours, {setting} {times[setting] * 1e3:.2f} ms ({our_faults} faults)")
             # Each of ours against the pandas run of its round.
-            for setting in ratios:
-                ratios[setting][-1] = theirs / ratios[setting][-1]
+            for setting, t in times.items():
+                ratios[setting].append(theirs / t)
             print(f"{name}, round {r + 1}: " + "; ".join(line), flush=True)
         for setting, rs in ratios.items():
             shown = ", ".join(f"{x:.1f}" for x in rs)
